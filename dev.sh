@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# qunyun's two commands, and the set-up they share. From a fresh clone:
+#   ./dev.sh run    set everything up, then run qunyun on embedded defaults (SQLite)
+#   ./dev.sh test   set everything up, then lint, type-check and run the whole test suite
+#   ./dev.sh setup  only the set-up (idempotent; fast when nothing changed)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+VENV="$ROOT/.venv"
+PY="${PYTHON:-python3}"
+
+log() { printf '\033[1;34m[dev]\033[0m %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    log "need root for: $*"; return 1; fi
+}
+
+setup_system() {
+  # Debian packages: Chromium for the console's browser tests and report checks, a CJK font so
+  # Chinese text in screenshots, reports and posters is not drawn as boxes.
+  local missing=()
+  for pkg in chromium fonts-wqy-microhei; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+setup_python() {
+  local stamp="$VENV/.qunyun-installed" want
+  want="$(sha256sum pyproject.toml | cut -c1-16)"
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "creating virtualenv .venv"
+    "$PY" -m venv "$VENV"
+  fi
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "installing qunyun and its dependencies into .venv"
+    "$VENV/bin/pip" install -q --upgrade pip >/dev/null
+    "$VENV/bin/pip" install -q -e ".[dev]"
+    echo "$want" >"$stamp"
+  fi
+}
+
+setup_synapse() {
+  # A local Matrix homeserver (separate venv) for the bot's first run and its end-to-end tests.
+  if [ -f scripts/install-synapse.sh ]; then bash scripts/install-synapse.sh; fi
+}
+
+ensure_postgres() {
+  if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    log "starting PostgreSQL"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+  fi
+}
+
+setup() {
+  setup_system
+  setup_python
+  setup_synapse
+}
+
+cmd="${1:-run}"
+shift || true
+case "$cmd" in
+  setup) setup ;;
+  run)
+    setup
+    exec "$VENV/bin/qunyun" demo "$@"
+    ;;
+  test)
+    setup
+    ensure_postgres
+    export QUNYUN_TEST_PG_URL="${QUNYUN_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
+    log "ruff"; "$VENV/bin/ruff" check qunyun tests bench
+    log "mypy"; "$VENV/bin/mypy" qunyun
+    log "pytest"
+    # pytest exits 5 when it ran no test: that is a failure here, like any non-zero code.
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  *) echo "usage: ./dev.sh run|test|setup" >&2; exit 2 ;;
+esac

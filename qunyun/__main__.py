@@ -1,0 +1,5 @@
+"""`python -m qunyun` runs the CLI."""
+
+from qunyun.cli import main
+
+main()

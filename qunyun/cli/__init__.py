@@ -1,0 +1,27 @@
+"""The `qunyun` command: one typer app, each command group in its own module."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from qunyun.cli import db as db_cmd
+from qunyun.cli import demo as demo_cmd
+from qunyun.cli import plan as plan_cmd
+
+app = typer.Typer(
+    name="qunyun",
+    help="群运 qunyun — 按运营手册运行社群：计划、机器人、导入、报告、控制台。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(plan_cmd.app, name="plan")
+app.add_typer(db_cmd.app, name="db")
+app.command("demo")(demo_cmd.demo)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app()

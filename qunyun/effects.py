@@ -1,0 +1,119 @@
+"""Outgoing intents as plain data: what the pipeline wants done.
+
+Policies never call a platform. They return effects; the dispatcher records every
+effect in the audit log with its `reason` and `evidence`, then hands it to a sink:
+an adapter (live), or a findings collector (import, dry run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from qunyun.events import GroupRef, UserRef
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Effect:
+    kind: ClassVar[str] = "effect"
+    group: GroupRef
+    reason: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    policy: str = ""
+
+    def target(self) -> UserRef | None:
+        return getattr(self, "member", None)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Send(Effect):
+    """Post a message to the group, @-mentioning `mentions`."""
+
+    kind: ClassVar[str] = "send"
+    text: str
+    mentions: tuple[UserRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reply(Effect):
+    kind: ClassVar[str] = "reply"
+    event_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DirectMessage(Effect):
+    kind: ClassVar[str] = "dm"
+    member: UserRef
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delete(Effect):
+    """Remove a message (redact / 撤回)."""
+
+    kind: ClassVar[str] = "delete"
+    event_id: str
+    member: UserRef | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Warn(Effect):
+    """A recorded warning (R2); `count` is the member's live warnings including this one."""
+
+    kind: ClassVar[str] = "warn"
+    member: UserRef
+    count: int
+    limit: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Kick(Effect):
+    """Remove the member from the group (送机票)."""
+
+    kind: ClassVar[str] = "kick"
+    member: UserRef
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mute(Effect):
+    kind: ClassVar[str] = "mute"
+    member: UserRef
+    seconds: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AwardPoints(Effect):
+    """Points ledger entry (T3); participation and contribution are kept apart (T5)."""
+
+    kind: ClassVar[str] = "points"
+    member: UserRef
+    points: int
+    ledger: str  # "participation" | "contribution"
+    action: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Alert(Effect):
+    """Ask a human admin to step in (R5), with a prepared reply script."""
+
+    kind: ClassVar[str] = "alert"
+    text: str
+    suggested_reply: str = ""
+    member: UserRef | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Flag(Effect):
+    """Put a member in a review queue (R4 suspects, E1 candidates) without acting."""
+
+    kind: ClassVar[str] = "flag"
+    member: UserRef
+    queue: str
+
+
+EFFECT_TYPES: tuple[type[Effect], ...] = (
+    Send, Reply, DirectMessage, Delete, Warn, Kick, Mute, AwardPoints, Alert, Flag,
+)

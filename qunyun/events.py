@@ -1,0 +1,175 @@
+"""Normalized community events: what happened, whatever platform or export it came from.
+
+Everything that enters qunyun — a Matrix sync, a Telegram export line, a scheduler
+tick — becomes one of these frozen dataclasses before any policy or service sees it.
+Platform types never leave `adapters/`; here there are only platform-neutral refs.
+
+Each event carries `source` and `source_event_id`: together they are the idempotency
+key of the event log, so delivering or importing the same event twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    """A person as one platform knows them. `user_id` is stable; `display_name` is not."""
+
+    platform: str
+    user_id: str
+    display_name: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.platform, self.user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRef:
+    """A chat group (room, chat, 群) as one platform knows it."""
+
+    platform: str
+    group_id: str
+    name: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.platform, self.group_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Common envelope. `at` is always timezone-aware UTC."""
+
+    kind: ClassVar[str] = "event"
+    source: str
+    source_event_id: str
+    group: GroupRef
+    at: datetime
+
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is None:
+            raise ValueError(f"{type(self).__name__}.at must be timezone-aware, got {self.at!r}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessagePosted(Event):
+    """A member said something. `media` names a non-text part (photo, video, file, sticker…)."""
+
+    kind: ClassVar[str] = "message"
+    actor: UserRef
+    text: str = ""
+    reply_to: str | None = None
+    mentions: tuple[str, ...] = ()
+    media: str | None = None
+    forwarded: bool = False
+    edited: bool = False
+    # Raw image bytes when the adapter fetched them (live QR-code checks); never stored.
+    image: bytes | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberJoined(Event):
+    """Someone entered the group. `via` is how: invite, link, qr, application, unknown."""
+
+    kind: ClassVar[str] = "join"
+    member: UserRef
+    inviter: UserRef | None = None
+    via: str = "unknown"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberLeft(Event):
+    """Someone left; `removed_by` is set when another account removed them."""
+
+    kind: ClassVar[str] = "leave"
+    member: UserRef
+    removed_by: UserRef | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NicknameChanged(Event):
+    """The member's display name in this group changed (群昵称)."""
+
+    kind: ClassVar[str] = "nickname"
+    member: UserRef
+    old: str | None
+    new: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReactionAdded(Event):
+    kind: ClassVar[str] = "reaction"
+    actor: UserRef
+    target_event_id: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageRecalled(Event):
+    """A message was withdrawn (撤回) or redacted by its author or an admin."""
+
+    kind: ClassVar[str] = "recall"
+    actor: UserRef | None
+    target_event_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RedPacketGrabbed(Event):
+    """Someone opened a red packet (领取了…的红包): evidence for red-packet bots (R4)."""
+
+    kind: ClassVar[str] = "redpacket"
+    actor: UserRef
+    sender: UserRef | None = None
+    packet_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandIssued(Event):
+    """An explicit command (`!打卡`, `!rules`) by a member or an operator."""
+
+    kind: ClassVar[str] = "command"
+    actor: UserRef
+    name: str
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TimerFired(Event):
+    """A scheduled tick (reminders, sweeps, calendar posts). `timer` names the schedule."""
+
+    kind: ClassVar[str] = "timer"
+    timer: str
+    payload: tuple[tuple[str, str], ...] = ()
+
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    MessagePosted,
+    MemberJoined,
+    MemberLeft,
+    NicknameChanged,
+    ReactionAdded,
+    MessageRecalled,
+    RedPacketGrabbed,
+    CommandIssued,
+    TimerFired,
+)
+EVENT_KINDS: dict[str, type[Event]] = {t.kind: t for t in EVENT_TYPES}
+
+
+def utc(ts: float) -> datetime:
+    """Seconds since the epoch → aware UTC datetime."""
+    return datetime.fromtimestamp(ts, tz=UTC)
+
+
+def actor_of(event: Event) -> UserRef | None:
+    """The account that did the thing, whichever field holds it for this kind."""
+    for name in ("actor", "member"):
+        ref = getattr(event, name, None)
+        if isinstance(ref, UserRef):
+            return ref
+    return None

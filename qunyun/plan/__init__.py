@@ -1,0 +1,1 @@
+"""The community plan (P1–P4): YAML → pydantic models, `plan check`, rendered texts."""

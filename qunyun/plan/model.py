@@ -1,0 +1,299 @@
+"""The community plan schema (P1): one YAML file per community.
+
+Sections follow seed 000's eight questions — service, revenue, rules, welcome,
+elimination (+ revival), volunteers, threshold, future — plus seed 002's
+positioning/purpose/goals/values and the group size cap (P4). Operational sections
+(onboarding, moderation, points, tiers, check-ins, bot) configure the bot and the
+analytics and all have working defaults.
+
+Every model forbids unknown keys: a typo must be an error, not a silently ignored
+setting. Content sections are optional so that a draft loads and `plan check`
+(qunyun.plan.check) can say, in the playbook's words, what is still missing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Platform = Literal["wechat", "wecom", "qq", "telegram", "whatsapp", "matrix"]
+RevenueModel = Literal["membership_fee", "own_products", "ads", "brokerage", "crowdfunding", "tips"]
+ThresholdType = Literal["free", "invite", "application", "task", "paid", "tier"]
+Tier = Literal["opinion_leader", "co_opinion_leader", "spreader", "active", "participant", "onlooker"]
+Privilege = Literal[
+    "delete_messages", "warn", "mute", "kick", "pin", "approve_members", "post_announcements",
+    "review_queue",
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Community(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")
+    platform: Platform
+    positioning: Literal["auxiliary", "commercial"] | None = None
+    # Engagement groups talk (recommended ≤200); broadcast groups mostly receive notices.
+    group_type: Literal["engagement", "broadcast"] = "engagement"
+    purpose: str | None = None
+    goals: list[str] = []
+    values: list[str] = []
+    size_cap: int | None = Field(default=None, ge=2)
+
+
+class Audience(Strict):
+    """Target crowd on 2–4 dimensions (seed 000)."""
+
+    age: str | None = None
+    occupation: str | None = None
+    city: str | None = None
+    income: str | None = None
+    family: str | None = None
+    interests: str | None = None
+    education: str | None = None
+
+    def dimensions(self) -> dict[str, str]:
+        return {k: v for k, v in self.model_dump().items() if v}
+
+
+class Service(Strict):
+    audience: Audience | None = None
+    offering: str | None = None  # the sustained service (持续提供的服务)
+    cycle_days: int | None = Field(default=None, ge=1)  # service cycle (服务周期)
+
+
+class Revenue(Strict):
+    models: list[RevenueModel] = []
+    notes: str | None = None
+
+
+class FaqItem(Strict):
+    q: str = Field(min_length=1)
+    a: str = Field(min_length=1)
+    keywords: list[str] = []  # auto-reply triggers (A2); folded Traditional→Simplified
+
+
+class Rules(Strict):
+    """The seven sections of a rules document (P3), and when they were last revised."""
+
+    revised_on: date | None = None
+    intro: str | None = None
+    services: list[str] = []
+    forbidden: list[str] = []
+    encouraged: list[str] = []
+    faq: list[FaqItem] = []
+    admins: list[str] = []
+    feedback: str | None = None
+    admins_exempt: bool = False  # R3: same rule for everyone unless the plan says otherwise
+
+
+class Welcome(Strict):
+    """The newcomer announcement (O1): greeting, offer, hosts, benefit, next steps."""
+
+    greeting: str | None = None
+    offer: str | None = None
+    hosts: str | None = None
+    benefit: str | None = None
+    next_steps: list[str] = []
+
+
+class FormQuestion(Strict):
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    question: str = Field(min_length=1)
+    required: bool = True
+
+
+class Onboarding(Strict):
+    deadline_hours: float = Field(default=24, gt=0)
+    nickname_pattern: str | None = None  # named groups become member attributes (O3)
+    nickname_example: str | None = None
+    self_intro: bool = True
+    intro_min_chars: int = Field(default=10, ge=1)
+    form: list[FormQuestion] = []
+    remind_before_hours: list[float] = [12, 2]
+
+
+class Elimination(Strict):
+    enabled: bool = True
+    silent_days: int | None = Field(default=None, ge=1)
+    onboarding_incomplete: bool = False
+    notice_days: int | None = Field(default=None, ge=0)
+    announce_in_rules: bool = True
+    auto_remove: bool = False  # E3: without this, the operator confirms every removal
+    sweep_cron: str = "0 10 * * 1"  # Mondays 10:00
+
+
+class Revival(Strict):
+    ways: list[Literal["task", "payment", "reapply"]] = []
+    description: str | None = None
+
+
+class VolunteerRole(Strict):
+    name: str = Field(min_length=1)
+    duties: str | None = None
+    privileges: list[Privilege] = []
+
+
+class Volunteers(Strict):
+    target: int = Field(default=10, ge=1)
+    roles: list[VolunteerRole] = []
+
+
+class PriceStep(Strict):
+    after_days: int = Field(ge=0)
+    price: Decimal = Field(ge=0)
+
+
+class Threshold(Strict):
+    type: ThresholdType
+    price: Decimal | None = Field(default=None, ge=0)
+    currency: str = "CNY"
+    trial_days: int | None = Field(default=None, ge=1)
+    price_steps: list[PriceStep] = []
+    task: str | None = None
+    min_tier: Tier | None = None
+    application_questions: list[str] = []
+
+
+class Toggle(Strict):
+    enabled: bool = True
+
+
+class LinkPolicy(Toggle):
+    allow: list[str] = []  # domains that may be posted (e.g. the course site)
+
+
+class KeywordPolicy(Toggle):
+    keywords: list[str] = [
+        "加微信", "加V", "私聊我", "代理", "招代理", "兼职日结", "刷单", "返利", "优惠券", "免费领取",
+        "扫码", "二维码", "点击链接", "低价出售", "贷款", "博彩",
+    ]
+
+
+class FloodPolicy(Toggle):
+    messages: int = Field(default=8, ge=2)
+    seconds: int = Field(default=10, ge=1)
+
+
+class RepeatPolicy(Toggle):
+    times: int = Field(default=3, ge=2)
+    seconds: int = Field(default=300, ge=1)
+
+
+class MentionPolicy(Toggle):
+    max_mentions: int = Field(default=5, ge=1)
+
+
+class OperatorPattern(Strict):
+    name: str = Field(min_length=1)
+    pattern: str = Field(min_length=1)  # RE2 syntax: cannot backtrack catastrophically
+    reason: str = Field(min_length=1)
+
+
+class FakeAccounts(Strict):
+    nickname_patterns: list[str] = [r"^A\S*", r"-(运营)?总监$", r"-总经理$", r"(?i)ceo$"]
+    join_burst_count: int = Field(default=5, ge=2)
+    join_burst_seconds: int = Field(default=120, ge=1)
+    silent_days: int = Field(default=14, ge=1)
+    auto_remove: bool = False
+
+
+class Moderation(Strict):
+    warn_limit: int = Field(default=3, ge=1)
+    warning_expiry_days: float = Field(default=30, gt=0)
+    links: LinkPolicy = LinkPolicy()
+    qr_codes: Toggle = Toggle()
+    ad_keywords: KeywordPolicy = KeywordPolicy()
+    flood: FloodPolicy = FloodPolicy()
+    repeat: RepeatPolicy = RepeatPolicy()
+    mass_mention: MentionPolicy = MentionPolicy()
+    patterns: list[OperatorPattern] = []
+    fake_accounts: FakeAccounts = FakeAccounts()
+
+
+class PointRule(Strict):
+    points: int
+    ledger: Literal["participation", "contribution"] = "participation"
+    daily_cap: int | None = Field(default=None, ge=1)
+
+
+class Level(Strict):
+    name: str = Field(min_length=1)
+    min_points: int = Field(ge=0)
+
+
+def _default_actions() -> dict[str, PointRule]:
+    return {
+        "message": PointRule(points=1, daily_cap=20),
+        "checkin": PointRule(points=5),
+        "self_intro": PointRule(points=10),
+        "reply_received": PointRule(points=2, ledger="contribution", daily_cap=50),
+        "reaction_received": PointRule(points=1, ledger="contribution", daily_cap=50),
+        "invite": PointRule(points=20, ledger="contribution"),
+    }
+
+
+class Points(Strict):
+    actions: dict[str, PointRule] = Field(default_factory=_default_actions)
+    levels: list[Level] = [
+        Level(name="新人", min_points=0),
+        Level(name="成员", min_points=50),
+        Level(name="骨干", min_points=200),
+        Level(name="元老", min_points=800),
+    ]
+
+
+class Tiers(Strict):
+    """T1 thresholds over a trailing window; defaults and their reasons are in the README."""
+
+    window_days: int = Field(default=30, ge=1)
+    opinion_leader_share: float = Field(default=0.80, gt=0, le=1)
+    co_opinion_leader_share: float = Field(default=0.95, gt=0, le=1)
+    spreader_min_invites: int = Field(default=2, ge=1)
+    active_min_messages: int = Field(default=20, ge=1)
+    active_min_days: int = Field(default=4, ge=1)
+    participant_min_messages: int = Field(default=1, ge=1)
+
+
+class Checkin(Strict):
+    name: str = Field(min_length=1)
+    keywords: list[str] = Field(min_length=1)
+    reward_points: int = Field(default=5, ge=0)
+    streak_rewards: dict[int, int] = {7: 20, 21: 100}
+
+
+class Health(Strict):
+    floor_messages_per_day: float = Field(default=5, ge=0)
+    floor_active_ratio: float = Field(default=0.05, ge=0, le=1)
+
+
+class Bot(Strict):
+    admin_room: str | None = None  # R5 alerts go here
+    admins: list[str] = []  # platform ids of the admins the bot obeys
+    command_prefixes: list[str] = ["!", "！"]
+
+
+class Plan(Strict):
+    version: Literal[1] = 1
+    community: Community
+    service: Service | None = None
+    revenue: Revenue | None = None
+    rules: Rules | None = None
+    welcome: Welcome | None = None
+    elimination: Elimination | None = None
+    revival: Revival | None = None
+    volunteers: Volunteers | None = None
+    threshold: Threshold | None = None
+    future: str | None = None  # what the community looks like in a year
+    onboarding: Onboarding = Onboarding()
+    moderation: Moderation = Moderation()
+    points: Points = Points()
+    tiers: Tiers = Tiers()
+    checkins: list[Checkin] = []
+    health: Health = Health()
+    bot: Bot = Bot()

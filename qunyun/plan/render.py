@@ -1,0 +1,123 @@
+"""The texts the bot posts: the rules document (P3) and the newcomer welcome (O1).
+
+Plain text with light structure, because every chat platform shows plain text;
+headings follow the UI language, the content is the operator's own words.
+"""
+
+from __future__ import annotations
+
+from qunyun.plan.model import Plan
+
+_HEADINGS = {
+    "zh": {
+        "title": "《{name}》群规", "intro": "一、社群介绍", "services": "二、社群服务",
+        "forbidden": "三、禁止行为", "encouraged": "四、鼓励行为", "faq": "五、常见问题",
+        "admins": "六、管理员", "feedback": "七、反馈渠道",
+        "penalty": "违规处理：第 1 次起删除并警告，累计 {limit} 次警告将被移出本群（送机票）；"
+                   "警告 {days} 天后失效。",
+        "elimination": "淘汰规则：", "silent": "连续 {days} 天未发言",
+        "onboarding": "入群 {hours} 小时内未完成新人任务", "notice": "符合条件者先收到提醒，{days} 天后移出。",
+        "revival": "复活方式：", "revised": "最后修订：{date}",
+        "ways": {"task": "完成指定任务", "payment": "付费", "reapply": "重新申请"},
+        "exempt": "管理员同样遵守本群规。",
+    },
+    "en": {
+        "title": "Rules of {name}", "intro": "1. About", "services": "2. What we offer",
+        "forbidden": "3. Not allowed", "encouraged": "4. Encouraged", "faq": "5. FAQ",
+        "admins": "6. Admins", "feedback": "7. Feedback",
+        "penalty": "Penalties: each breach is deleted with a warning; {limit} warnings and you are "
+                   "removed. Warnings expire after {days} days.",
+        "elimination": "Elimination: ", "silent": "silent for {days} days in a row",
+        "onboarding": "onboarding not done within {hours} h",
+        "notice": "You are warned first and removed {days} days later.",
+        "revival": "Coming back: ", "revised": "Last revised: {date}",
+        "ways": {"task": "complete a task", "payment": "pay", "reapply": "apply again"},
+        "exempt": "Admins follow the same rules.",
+    },
+}
+
+
+def _fmt_days(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def render_rules(plan: Plan, *, lang: str = "zh") -> str:
+    h = _HEADINGS["en" if lang == "en" else "zh"]
+    r = plan.rules
+    lines = [str(h["title"]).format(name=plan.community.name), ""]
+    if r is None:
+        return "\n".join(lines).strip()
+    if r.intro:
+        lines += [str(h["intro"]), r.intro, ""]
+    for key, items in (("services", r.services), ("forbidden", r.forbidden),
+                       ("encouraged", r.encouraged)):
+        if items:
+            lines.append(str(h[key]))
+            lines += [f"{i}. {item}" for i, item in enumerate(items, 1)]
+            lines.append("")
+    if r.faq:
+        lines.append(str(h["faq"]))
+        for item in r.faq:
+            lines += [f"问：{item.q}" if lang != "en" else f"Q: {item.q}",
+                      f"答：{item.a}" if lang != "en" else f"A: {item.a}"]
+        lines.append("")
+    if r.admins:
+        lines += [str(h["admins"]), "、".join(r.admins) if lang != "en" else ", ".join(r.admins), ""]
+    if r.feedback:
+        lines += [str(h["feedback"]), r.feedback, ""]
+    m = plan.moderation
+    lines.append(str(h["penalty"]).format(limit=m.warn_limit, days=_fmt_days(m.warning_expiry_days)))
+    if not r.admins_exempt:
+        lines.append(str(h["exempt"]))
+    e = plan.elimination
+    if e and e.enabled and e.announce_in_rules:
+        criteria = []
+        if e.silent_days:
+            criteria.append(str(h["silent"]).format(days=e.silent_days))
+        if e.onboarding_incomplete:
+            criteria.append(str(h["onboarding"]).format(
+                hours=_fmt_days(plan.onboarding.deadline_hours)))
+        if criteria:
+            sep = "；" if lang != "en" else "; "
+            lines.append(str(h["elimination"]) + sep.join(criteria) + (
+                "。" if lang != "en" else ". ") + str(h["notice"]).format(days=e.notice_days or 0))
+    if plan.revival and plan.revival.ways:
+        ways = h["ways"]
+        assert isinstance(ways, dict)
+        named = [ways[w] for w in plan.revival.ways]
+        text = ("、" if lang != "en" else ", ").join(named)
+        if plan.revival.description:
+            text += ("（" + plan.revival.description + "）") if lang != "en" else (
+                f" ({plan.revival.description})")
+        lines.append(str(h["revival"]) + text)
+    if r.revised_on:
+        lines += ["", str(h["revised"]).format(date=r.revised_on.isoformat())]
+    return "\n".join(lines).strip()
+
+
+def render_welcome(plan: Plan, *, newcomer: str = "{newcomer}", lang: str = "zh") -> str:
+    """The welcome as posted on join; `newcomer` is the @-mention the adapter fills in."""
+    w = plan.welcome
+    if w is None:
+        return f"@{newcomer}"
+    lines = [f"@{newcomer} " + (w.greeting or "")]
+    labels = ({"offer": "群里有什么", "hosts": "谁在运营", "benefit": "当前福利", "next": "现在请你"}
+              if lang != "en" else
+              {"offer": "What you get", "hosts": "Run by", "benefit": "Current benefit",
+               "next": "Please now"})
+    sep = "：" if lang != "en" else ": "
+    for key, value in (("offer", w.offer), ("hosts", w.hosts), ("benefit", w.benefit)):
+        if value:
+            lines.append(f"{labels[key]}{sep}{value}")
+    steps = list(w.next_steps)
+    o = plan.onboarding
+    if o.nickname_example and not any("昵称" in s or "nickname" in s.lower() for s in steps):
+        steps.insert(0, (f"把群昵称改成“{o.nickname_example}”的格式" if lang != "en"
+                         else f"set your group nickname like “{o.nickname_example}”"))
+    if steps:
+        hours = _fmt_days(o.deadline_hours)
+        head = (f"{labels['next']}（{hours} 小时内）{sep}" if lang != "en"
+                else f"{labels['next']} (within {hours} h){sep}")
+        lines.append(head)
+        lines += [f"{i}. {s}" for i, s in enumerate(steps, 1)]
+    return "\n".join(lines).strip()

@@ -1,0 +1,113 @@
+"""Audit use cases: record effects, policy failures and operator actions; mark delivery."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+
+from qunyun.effects import Effect
+from qunyun.events import Event
+from qunyun.storage import audit as audit_repo
+from qunyun.storage.tables import audit_log
+
+if TYPE_CHECKING:
+    from qunyun.pipeline.context import Context
+
+
+def _ms(ctx: Context) -> int:
+    return int(ctx.now.timestamp() * 1000)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def record_effect(
+    ctx: Context, effect: Effect, *, policy: str, event: Event | None, status: str
+) -> int:
+    target = effect.target()
+    member_id = ctx.recorder.member_id(ctx.conn, target) if target is not None else ctx.member_id
+    group_id = ctx.recorder.group_id(ctx.conn, effect.group, _ms(ctx))
+    return audit_repo.record(
+        ctx.conn,
+        entry={
+            "at_ms": _ms(ctx),
+            "community_id": ctx.community_id,
+            "group_id": group_id,
+            "member_id": member_id,
+            "actor": f"policy:{policy}",
+            "action": effect.kind,
+            "reason": effect.reason,
+            "evidence": _jsonable(effect.evidence),
+            "status": status,
+            "event_source": event.source if event else None,
+            "event_source_id": event.source_event_id if event else None,
+        },
+    )
+
+
+def record_policy_error(ctx: Context, event: Event, *, policy: str, detail: str) -> int:
+    return audit_repo.record(
+        ctx.conn,
+        entry={
+            "at_ms": _ms(ctx),
+            "community_id": ctx.community_id,
+            "group_id": ctx.group_id,
+            "member_id": ctx.member_id,
+            "actor": f"policy:{policy}",
+            "action": "policy_error",
+            "reason": f"policy {policy} failed on {event.kind}",
+            "evidence": {},
+            "status": "policy_error",
+            "detail": detail[:2000],
+            "event_source": event.source,
+            "event_source_id": event.source_event_id,
+        },
+    )
+
+
+def record_operator_action(
+    conn: Connection,
+    *,
+    community_id: int | None,
+    operator: str,
+    action: str,
+    reason: str,
+    evidence: Mapping[str, Any] | None = None,
+    member_id: int | None = None,
+    group_id: int | None = None,
+    status: str = "done",
+) -> int:
+    """Console and CLI actions are audited like bot effects, with `operator:<name>` as actor."""
+    return audit_repo.record(
+        conn,
+        entry={
+            "at_ms": int(time.time() * 1000),
+            "community_id": community_id,
+            "group_id": group_id,
+            "member_id": member_id,
+            "actor": f"operator:{operator}",
+            "action": action,
+            "reason": reason,
+            "evidence": _jsonable(evidence or {}),
+            "status": status,
+        },
+    )
+
+
+def mark_delivery(conn: Connection, *, audit_id: int, ok: bool, detail: str | None = None) -> None:
+    """After an adapter carried out (or failed) an effect."""
+    conn.execute(
+        audit_log.update()
+        .where(audit_log.c.id == audit_id)
+        .values(status="done" if ok else "failed", detail=detail)
+    )

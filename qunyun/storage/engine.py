@@ -1,0 +1,77 @@
+"""Engine factory: which database, how it is tuned, and one clear line when it is unreachable.
+
+The URL comes from the caller, else `QUNYUN_DB`, else a SQLite file in the working
+directory. SQLite runs in WAL mode so the console can read while the bot writes.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+DEFAULT_URL = "sqlite:///qunyun.db"
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database URL is malformed or the server cannot be reached. str() is one line."""
+
+
+def database_url(url: str | None = None) -> str:
+    chosen = url or os.environ.get("QUNYUN_DB") or DEFAULT_URL
+    # Accept the URLs people paste (postgres://, postgresql://) and use psycopg 3 for them.
+    for prefix in ("postgres://", "postgresql://"):
+        if chosen.startswith(prefix):
+            return "postgresql+psycopg://" + chosen[len(prefix):]
+    return chosen
+
+
+def _tune_sqlite(dbapi_conn: Any, _record: Any) -> None:
+    # pysqlite opens transactions on its own schedule, which breaks SAVEPOINT (used to
+    # isolate each policy's writes); take that over and emit BEGIN ourselves.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def _begin_sqlite(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str | None = None, *, check: bool = True) -> Engine:
+    """Create the engine; with `check`, connect once so a bad URL fails here, in one line."""
+    raw = database_url(url)
+    try:
+        parsed = make_url(raw)
+    except ArgumentError as exc:
+        raise DatabaseUnavailable(f"数据库地址无效 / invalid database URL {raw!r}: {exc}") from None
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql":
+        kwargs["connect_args"] = {"connect_timeout": 5}
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(parsed, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
+    if check:
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except (OperationalError, DBAPIError) as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            shown = parsed.render_as_string(hide_password=True)
+            raise DatabaseUnavailable(
+                f"无法连接数据库 / cannot reach database {shown}: {reason}"
+            ) from None
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"

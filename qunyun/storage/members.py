@@ -1,0 +1,173 @@
+"""Repository: members, their platform identities, nickname history and group memberships."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, func, select, tuple_
+
+from qunyun.storage.sql import insert_ignore
+from qunyun.storage.tables import identities, members, memberships, nicknames
+
+IdentityKey = tuple[str, str]  # (platform, external id)
+
+
+def find_member_ids(
+    conn: Connection, *, community_id: int, keys: Iterable[IdentityKey]
+) -> dict[IdentityKey, int]:
+    wanted = list(dict.fromkeys(keys))
+    found: dict[IdentityKey, int] = {}
+    for start in range(0, len(wanted), 500):  # stay under every driver's parameter limit
+        chunk = wanted[start : start + 500]
+        rows = conn.execute(
+            select(identities.c.platform, identities.c.external_id, identities.c.member_id).where(
+                identities.c.community_id == community_id,
+                tuple_(identities.c.platform, identities.c.external_id).in_(chunk),
+            )
+        )
+        found.update({(r.platform, r.external_id): int(r.member_id) for r in rows})
+    return found
+
+
+def create_member(
+    conn: Connection, *, community_id: int, key: IdentityKey, display_name: str | None,
+) -> int:
+    """A new member with one identity. Returns the member id."""
+    member_id = int(
+        conn.execute(
+            members.insert().values(
+                community_id=community_id, display_name=display_name, attributes={}
+            ).returning(members.c.id)
+        ).scalar_one()
+    )
+    conn.execute(
+        identities.insert().values(
+            member_id=member_id, community_id=community_id, platform=key[0], external_id=key[1]
+        )
+    )
+    return member_id
+
+
+def get_member(conn: Connection, *, member_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(members).where(members.c.id == member_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def member_identities(conn: Connection, *, member_id: int) -> list[IdentityKey]:
+    rows = conn.execute(
+        select(identities.c.platform, identities.c.external_id).where(
+            identities.c.member_id == member_id
+        )
+    )
+    return [(r.platform, r.external_id) for r in rows]
+
+
+def set_display_names(conn: Connection, *, names: Mapping[int, str]) -> None:
+    if names:
+        conn.execute(
+            members.update()
+            .where(members.c.id == bindparam("mid"))
+            .values(display_name=bindparam("name")),
+            [{"mid": k, "name": v} for k, v in names.items()],
+        )
+
+
+def update_attributes(conn: Connection, *, member_id: int, attributes: Mapping[str, Any]) -> None:
+    """Merge labels into the member's attributes (O3 nickname labels, O2 form answers)."""
+    current = conn.execute(select(members.c.attributes).where(members.c.id == member_id)).scalar()
+    merged = {**(current or {}), **attributes}
+    conn.execute(members.update().where(members.c.id == member_id).values(attributes=merged))
+
+
+def widen_seen(conn: Connection, *, spans: Mapping[int, tuple[int, int]]) -> None:
+    """first_seen = min(old, new first), last_seen = max(old, new last): idempotent."""
+    if not spans:
+        return
+    rows = conn.execute(
+        select(members.c.id, members.c.first_seen_ms, members.c.last_seen_ms).where(
+            members.c.id.in_(list(spans))
+        )
+    ).all()
+    updates = []
+    for r in rows:
+        lo, hi = spans[r.id]
+        first = lo if r.first_seen_ms is None else min(lo, r.first_seen_ms)
+        last = hi if r.last_seen_ms is None else max(hi, r.last_seen_ms)
+        if (first, last) != (r.first_seen_ms, r.last_seen_ms):
+            updates.append({"mid": r.id, "first": first, "last": last})
+    if updates:
+        conn.execute(
+            members.update()
+            .where(members.c.id == bindparam("mid"))
+            .values(first_seen_ms=bindparam("first"), last_seen_ms=bindparam("last")),
+            updates,
+        )
+
+
+def add_nicknames(conn: Connection, *, entries: Iterable[Mapping[str, Any]]) -> None:
+    """Rows of member_id, group_id, nickname, at_ms; a repeated entry is ignored."""
+    rows = list(entries)
+    if rows:
+        conn.execute(
+            insert_ignore(conn, nicknames, "member_id", "group_id", "nickname", "at_ms"), rows
+        )
+
+
+def nickname_history(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(nicknames).where(nicknames.c.member_id == member_id).order_by(nicknames.c.at_ms)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def apply_membership(
+    conn: Connection, *, group_id: int, member_id: int, joined_ms: int | None, left_ms: int | None,
+) -> None:
+    """Record a join and/or leave. The latest of the two decides whether the member is in."""
+    row = conn.execute(
+        select(memberships).where(
+            and_(memberships.c.group_id == group_id, memberships.c.member_id == member_id)
+        )
+    ).mappings().first()
+    if row is None:
+        active = left_ms is None or (joined_ms is not None and joined_ms > left_ms)
+        conn.execute(
+            insert_ignore(conn, memberships, "group_id", "member_id"),
+            {"group_id": group_id, "member_id": member_id, "joined_ms": joined_ms,
+             "left_ms": left_ms, "active": active},
+        )
+        return
+    joined = max(filter(None, (row["joined_ms"], joined_ms)), default=None)
+    left = max(filter(None, (row["left_ms"], left_ms)), default=None)
+    active = left is None or (joined is not None and joined > left)
+    conn.execute(
+        memberships.update()
+        .where(memberships.c.id == row["id"])
+        .values(joined_ms=joined, left_ms=left, active=active)
+    )
+
+
+def count_members(conn: Connection, *, community_id: int) -> int:
+    return int(
+        conn.execute(
+            select(func.count()).select_from(members).where(members.c.community_id == community_id)
+        ).scalar_one()
+    )
+
+
+
+def known_nicknames(
+    conn: Connection, *, pairs: Iterable[tuple[int, int | None]]
+) -> set[tuple[int, int | None, str]]:
+    """(member, group, nickname) triples already in the history for these member/group pairs."""
+    member_ids = sorted({m for m, _ in pairs})
+    known: set[tuple[int, int | None, str]] = set()
+    for start in range(0, len(member_ids), 500):
+        rows = conn.execute(
+            select(nicknames.c.member_id, nicknames.c.group_id, nicknames.c.nickname).where(
+                nicknames.c.member_id.in_(member_ids[start : start + 500])
+            )
+        )
+        known.update((r.member_id, r.group_id, r.nickname) for r in rows)
+    return known

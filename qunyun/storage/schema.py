@@ -1,0 +1,8 @@
+"""Every table of every feature area on one `metadata`: what migrations are checked against.
+
+Feature modules that add tables are imported here so Alembic and the schema test see them.
+"""
+
+from qunyun.storage.tables import metadata
+
+__all__ = ["metadata"]

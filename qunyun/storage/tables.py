@@ -1,0 +1,152 @@
+"""Foundation tables: communities, groups, members and their identities, the
+append-only event log (source of truth) and the audit log.
+
+Times are stored as integer milliseconds since the epoch (UTC): the same on SQLite
+and PostgreSQL, cheap to index, and what the columnar analytics read directly.
+Feature areas (bot state, console accounts…) define their own tables in their own
+modules on this same `metadata`, each with its own Alembic migration.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BigInteger ids on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+communities = Table(
+    "communities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(80), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("plan_yaml", Text, nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=False),
+    Column("platform", String(20), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("name", String(255), nullable=True),
+    Column("created_ms", BigInteger, nullable=False),
+    UniqueConstraint("community_id", "platform", "external_id", name="uq_groups_identity"),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=False),
+    Column("display_name", String(255), nullable=True),
+    # Labels parsed from the nickname (O3) and answers from the member form (O2).
+    Column("attributes", JSON, nullable=False, default=dict),
+    Column("first_seen_ms", BigInteger, nullable=True),
+    Column("last_seen_ms", BigInteger, nullable=True),
+    Index("ix_members_community", "community_id"),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("member_id", ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=False),
+    Column("platform", String(20), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    UniqueConstraint("community_id", "platform", "external_id", name="uq_identities_key"),
+    Index("ix_identities_member", "member_id"),
+)
+
+nicknames = Table(
+    "nicknames",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("member_id", ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("group_id", ForeignKey("groups.id", ondelete="CASCADE"), nullable=True),
+    Column("nickname", String(255), nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    UniqueConstraint("member_id", "group_id", "nickname", "at_ms", name="uq_nicknames_entry"),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("group_id", ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("joined_ms", BigInteger, nullable=True),
+    Column("left_ms", BigInteger, nullable=True),
+    Column("active", Boolean, nullable=False, default=True),
+    UniqueConstraint("group_id", "member_id", name="uq_memberships_pair"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("source", String(255), nullable=False),
+    Column("source_event_id", String(255), nullable=False),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=False),
+    Column("group_id", ForeignKey("groups.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, nullable=True),
+    Column("kind", String(20), nullable=False),
+    Column("ts_ms", BigInteger, nullable=False),
+    Column("text", Text, nullable=True),
+    # The other member involved (inviter, remover, red-packet sender) and the event
+    # referred to (reply target, reacted/recalled message): columns, not JSON, because
+    # invite trees and reply counts are computed column-wise over millions of rows.
+    Column("related_member_id", Integer, nullable=True),
+    Column("ref_id", String(255), nullable=True),
+    # Kind-specific fields (inviter, reply_to, media…); small, often null.
+    Column("payload", JSON, nullable=True),
+    UniqueConstraint("source", "source_event_id", name="uq_events_source_key"),
+    Index("ix_events_group_ts", "group_id", "ts_ms"),
+    Index("ix_events_member", "member_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=True),
+    Column("group_id", Integer, nullable=True),
+    Column("member_id", Integer, nullable=True),
+    # "policy:moderation", "operator:alice", "cli" …
+    Column("actor", String(120), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("evidence", JSON, nullable=False, default=dict),
+    # done | dry_run | failed | policy_error
+    Column("status", String(20), nullable=False),
+    Column("detail", Text, nullable=True),
+    Column("event_source", String(255), nullable=True),
+    Column("event_source_id", String(255), nullable=True),
+    Index("ix_audit_community_at", "community_id", "at_ms"),
+)

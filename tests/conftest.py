@@ -1,0 +1,94 @@
+"""Shared fixtures: a migrated database on SQLite and, when QUNYUN_TEST_PG_URL is set
+(CI sets it), on the real PostgreSQL too — every storage test runs on both."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from qunyun.storage.engine import database_url, make_engine
+from qunyun.storage.migrate import upgrade
+
+PG_URL = os.environ.get("QUNYUN_TEST_PG_URL")
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+def _backends() -> list[str]:
+    if PG_URL:
+        return ["sqlite", "pg"]
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must run the storage suite on PostgreSQL: set QUNYUN_TEST_PG_URL")
+    return ["sqlite"]
+
+
+class PgDatabases:
+    """Creates throw-away databases from one migrated template (CREATE DATABASE … TEMPLATE)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base = database_url(base_url)
+        self.admin = create_engine(self.base, isolation_level="AUTOCOMMIT")
+        self.prefix = f"qunyun_t_{uuid.uuid4().hex[:8]}"
+        self.template = f"{self.prefix}_tpl"
+        self.counter = itertools.count()
+        self.created: list[str] = []
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{self.template}"'))
+        tpl = make_engine(self.url(self.template))
+        upgrade(tpl)
+        tpl.dispose()
+
+    def url(self, name: str) -> str:
+        return self.admin.url.set(database=name).render_as_string(hide_password=False)
+
+    def new(self) -> str:
+        name = f"{self.prefix}_{next(self.counter)}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
+        self.created.append(name)
+        return self.url(name)
+
+    def drop(self, name: str) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def close(self) -> None:
+        for name in [*self.created, self.template]:
+            self.drop(name)
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_databases() -> Iterator[PgDatabases | None]:
+    if not PG_URL:
+        yield None
+        return
+    dbs = PgDatabases(PG_URL)
+    yield dbs
+    dbs.close()
+
+
+@pytest.fixture(params=_backends())
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, pg_databases: PgDatabases | None) -> str:
+    """URL of an empty, migrated database; the test runs once per backend."""
+    if request.param == "pg":
+        assert pg_databases is not None
+        return pg_databases.new()
+    url = f"sqlite:///{tmp_path / 'qunyun.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()

@@ -1,0 +1,43 @@
+"""Migrations produce exactly the tables the code declares, and a bad URL fails in one line."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine
+
+from qunyun.storage.engine import DatabaseUnavailable, make_engine
+from qunyun.storage.migrate import is_current, upgrade
+from qunyun.storage.schema import metadata
+
+
+def test_migrations_match_declared_tables(engine: Engine) -> None:
+    assert is_current(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_upgrade_is_idempotent(engine: Engine) -> None:
+    upgrade(engine)
+    upgrade(engine)
+    assert is_current(engine)
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql://nobody@127.0.0.1:1/none", "not a url at all", "sqlite:////nonexistent/dir/x.db"],
+)
+def test_unreachable_database_is_one_clear_line(url: str) -> None:
+    with pytest.raises(DatabaseUnavailable) as info:
+        make_engine(url)
+    message = str(info.value)
+    assert "\n" not in message
+    assert "数据库" in message and "database" in message
