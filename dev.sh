@@ -75,7 +75,7 @@ case "$cmd" in
     setup
     ensure_postgres
     export QUNYUN_TEST_PG_URL="${QUNYUN_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
-    log "ruff"; "$VENV/bin/ruff" check qunyun tests bench
+    log "ruff"; "$VENV/bin/ruff" check .
     log "mypy"; "$VENV/bin/mypy" qunyun
     log "pytest"
     # pytest exits 5 when it ran no test: that is a failure here, like any non-zero code.

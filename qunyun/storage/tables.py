@@ -150,3 +150,27 @@ audit_log = Table(
     Column("event_source_id", String(255), nullable=True),
     Index("ix_audit_community_at", "community_id", "at_ms"),
 )
+
+# Work queues the operator acts on (console) and the bot fills: tier to-dos (T2), fake-account
+# suspects (R4), elimination candidates (E1/E3), appeals (R3), escalations (R5).
+# `item_key` makes opening an item idempotent (e.g. "suspect:<member id>").
+work_items = Table(
+    "work_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=False),
+    Column("queue", String(20), nullable=False),
+    Column("item_key", String(255), nullable=False),
+    Column("member_id", Integer, nullable=True),
+    Column("group_id", Integer, nullable=True),
+    Column("title", String(500), nullable=False),
+    Column("detail", JSON, nullable=False, default=dict),
+    # open | done | dismissed | exempted | approved
+    Column("status", String(20), nullable=False, default="open"),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("resolved_by", String(120), nullable=True),
+    Column("resolution", Text, nullable=True),
+    UniqueConstraint("community_id", "queue", "item_key", name="uq_work_items_key"),
+    Index("ix_work_items_queue", "community_id", "queue", "status"),
+)

@@ -1,0 +1,45 @@
+"""Work queues: opening is idempotent, resolving is audited with the operator's name."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+
+from qunyun.services import queues
+from qunyun.storage import audit as audit_repo
+from qunyun.storage import communities as community_repo
+from qunyun.storage import queues as queue_repo
+
+
+def test_open_is_idempotent_and_resolution_is_audited(engine: Engine) -> None:
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+        first, created = queues.open_item(
+            conn, community_id=cid, queue="suspect", item_key="suspect:7", title="可疑账号",
+            detail={"signals": ["join_burst"]}, member_id=7,
+        )
+        again, created_again = queues.open_item(
+            conn, community_id=cid, queue="suspect", item_key="suspect:7", title="可疑账号",
+            detail={"signals": ["join_burst", "never_spoke"]}, member_id=7,
+        )
+        assert created and not created_again and first == again
+        assert queue_repo.get_item(conn, item_id=first)["detail"]["signals"] == [  # type: ignore[index]
+            "join_burst", "never_spoke"]
+        queues.resolve_item(conn, community_id=cid, item_id=first, operator="alice",
+                            status="exempted", reason="是老客户")
+        assert queue_repo.exempted_members(conn, community_id=cid, queue="suspect") == {7}
+        assert queue_repo.count_open(conn, community_id=cid) == {}
+        entry = audit_repo.entries(conn, community_id=cid)[0]
+        assert entry["actor"] == "operator:alice" and entry["action"] == "suspect:exempted"
+        assert entry["reason"] == "是老客户" and entry["member_id"] == 7
+
+
+def test_resolving_another_communitys_item_is_refused(engine: Engine) -> None:
+    with engine.begin() as conn:
+        a = community_repo.get_or_create_community(conn, slug="a", name="a", now_ms=0)
+        b = community_repo.get_or_create_community(conn, slug="b", name="b", now_ms=0)
+        item, _ = queues.open_item(conn, community_id=a, queue="todo", item_key="k", title="t",
+                                   detail={})
+        with pytest.raises(queues.QueueError):
+            queues.resolve_item(conn, community_id=b, item_id=item, operator="x", status="done",
+                                reason="")
