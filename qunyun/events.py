@@ -41,7 +41,7 @@ class GroupRef:
         return (self.platform, self.group_id)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Event:
     """Common envelope. `at` is always timezone-aware UTC."""
 
@@ -56,7 +56,7 @@ class Event:
             raise ValueError(f"{type(self).__name__}.at must be timezone-aware, got {self.at!r}")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class MessagePosted(Event):
     """A member said something. `media` names a non-text part (photo, video, file, sticker…)."""
 
@@ -72,7 +72,7 @@ class MessagePosted(Event):
     image: bytes | None = field(default=None, repr=False, compare=False)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class MemberJoined(Event):
     """Someone entered the group. `via` is how: invite, link, qr, application, unknown."""
 
@@ -82,7 +82,7 @@ class MemberJoined(Event):
     via: str = "unknown"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class MemberLeft(Event):
     """Someone left; `removed_by` is set when another account removed them."""
 
@@ -91,7 +91,7 @@ class MemberLeft(Event):
     removed_by: UserRef | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class NicknameChanged(Event):
     """The member's display name in this group changed (群昵称)."""
 
@@ -101,7 +101,7 @@ class NicknameChanged(Event):
     new: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ReactionAdded(Event):
     kind: ClassVar[str] = "reaction"
     actor: UserRef
@@ -109,7 +109,7 @@ class ReactionAdded(Event):
     key: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class MessageRecalled(Event):
     """A message was withdrawn (撤回) or redacted by its author or an admin."""
 
@@ -118,7 +118,7 @@ class MessageRecalled(Event):
     target_event_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class RedPacketGrabbed(Event):
     """Someone opened a red packet (领取了…的红包): evidence for red-packet bots (R4)."""
 
@@ -128,7 +128,7 @@ class RedPacketGrabbed(Event):
     packet_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CommandIssued(Event):
     """An explicit command (`!打卡`, `!rules`) by a member or an operator."""
 
@@ -138,7 +138,7 @@ class CommandIssued(Event):
     args: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class TimerFired(Event):
     """A scheduled tick (reminders, sweeps, calendar posts). `timer` names the schedule."""
 

@@ -9,11 +9,12 @@ state can be rebuilt from the log.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection
 
 from qunyun.events import (
@@ -94,6 +95,80 @@ def _ref_and_payload(event: Event) -> tuple[str | None, dict[str, Any] | None]:
     return None, None
 
 
+@dataclass
+class _Derived:
+    """Derived-state updates gathered over many events and written once.
+
+    Per member: first/last seen and the latest display name; per (member, group):
+    nicknames first seen; per (group, member): latest join and leave. All idempotent.
+    """
+
+    spans: dict[int, tuple[int, int]] = field(default_factory=dict)
+    latest_name: dict[int, tuple[int, str]] = field(default_factory=dict)
+    nicknames: dict[tuple[int, int, str], int] = field(default_factory=dict)
+    joins: dict[tuple[int, int], int] = field(default_factory=dict)
+    leaves: dict[tuple[int, int], int] = field(default_factory=dict)
+
+    def add_message(self, member_id: int, group_id: int, ts: int, name: str | None) -> None:
+        """`add` for a MessagePosted, without the type dispatch (the import hot path)."""
+        span = self.spans.get(member_id)
+        if span is None:
+            self.spans[member_id] = (ts, ts)
+        elif ts > span[1]:
+            self.spans[member_id] = (span[0], ts)
+        elif ts < span[0]:
+            self.spans[member_id] = (ts, span[1])
+        if name:
+            name = name[:255]
+            latest = self.latest_name.get(member_id)
+            if latest is None or ts >= latest[0]:
+                self.latest_name[member_id] = (ts, name)
+            key = (member_id, group_id, name)
+            if ts < self.nicknames.get(key, ts + 1):
+                self.nicknames[key] = ts
+
+    def add(self, event: Event, member_id: int | None, group_id: int, ts: int) -> None:
+        if member_id is None:
+            return
+        span = self.spans.get(member_id)
+        self.spans[member_id] = (ts, ts) if span is None else (min(span[0], ts), max(span[1], ts))
+        if isinstance(event, NicknameChanged):
+            name: str | None = event.new
+        else:
+            actor = actor_of(event)
+            name = actor.display_name if actor else None
+        if name:
+            name = name[:255]
+            if ts >= self.latest_name.get(member_id, (-1, ""))[0]:
+                self.latest_name[member_id] = (ts, name)
+            key = (member_id, group_id, name)
+            if ts < self.nicknames.get(key, ts + 1):
+                self.nicknames[key] = ts
+        if isinstance(event, MemberJoined):
+            pair = (group_id, member_id)
+            self.joins[pair] = max(ts, self.joins.get(pair, ts))
+        elif isinstance(event, MemberLeft):
+            pair = (group_id, member_id)
+            self.leaves[pair] = max(ts, self.leaves.get(pair, ts))
+
+    def flush(self, conn: Connection) -> None:
+        member_repo.widen_seen(conn, spans=self.spans)
+        member_repo.set_display_names(
+            conn, names={m: n for m, (_, n) in self.latest_name.items()}
+        )
+        known = member_repo.known_nicknames(conn, pairs={(m, g) for m, g, _ in self.nicknames})
+        member_repo.add_nicknames(conn, entries=[
+            {"member_id": m, "group_id": g, "nickname": n, "at_ms": ts}
+            for (m, g, n), ts in self.nicknames.items() if (m, g, n) not in known
+        ])
+        for pair in self.joins.keys() | self.leaves.keys():
+            member_repo.apply_membership(
+                conn, group_id=pair[0], member_id=pair[1],
+                joined_ms=self.joins.get(pair), left_ms=self.leaves.get(pair),
+            )
+        self.__init__()  # type: ignore[misc]  # reuse: start empty
+
+
 class EventRecorder:
     """Records events for one community. Not thread-safe; one per worker."""
 
@@ -116,21 +191,21 @@ class EventRecorder:
     def member_ids(self, conn: Connection, refs: Iterable[UserRef]) -> dict[tuple[str, str], int]:
         """Member id for each ref, creating members for identities seen for the first time."""
         refs = list(refs)
-        missing = [r.key for r in refs if r.key not in self._members]
+        missing = list(dict.fromkeys(r.key for r in refs if r.key not in self._members))
         if missing:
             self._members.update(
                 member_repo.find_member_ids(conn, community_id=self.community_id, keys=missing)
             )
             names = {r.key: r.display_name for r in refs}
-            for key in dict.fromkeys(missing):
-                if key not in self._members:
-                    self._members[key] = member_repo.create_member(
-                        conn, community_id=self.community_id, key=key, display_name=names.get(key)
-                    )
+            new = [(key, names.get(key)) for key in missing if key not in self._members]
+            self._members.update(
+                member_repo.create_members(conn, community_id=self.community_id, new=new)
+            )
         return {r.key: self._members[r.key] for r in refs}
 
     def member_id(self, conn: Connection, ref: UserRef) -> int:
-        return self.member_ids(conn, [ref])[ref.key]
+        cached = self._members.get(ref.key)
+        return cached if cached is not None else self.member_ids(conn, [ref])[ref.key]
 
     # -- recording --------------------------------------------------------------------------
     def _row(self, conn: Connection, event: Event) -> dict[str, Any]:
@@ -157,33 +232,61 @@ class EventRecorder:
         row = self._row(conn, event)
         new_id = eventlog.append_one(conn, row=row)
         if new_id is not None:
-            self._update_derived(conn, [event], [row])
+            derived = _Derived()
+            derived.add(event, row["member_id"], row["group_id"], row["ts_ms"])
+            derived.flush(conn)
         return new_id
 
     def record_many(
-        self, conn: Connection, events: Iterable[Event], *, batch_size: int = 5000,
-        on_batch: Any = None,
+        self, conn: Connection, events: Iterable[Event], *, batch_size: int = 20_000,
+        on_batch: Callable[[int], None] | None = None,
     ) -> RecordCounts:
-        """Append many events in batches (import path). Caller owns the transaction."""
+        """Append many events (import path). The caller owns the transaction, so a file is
+        recorded whole or not at all; derived state is written once, at the end."""
         counts = RecordCounts()
         sources: set[str] = set()
+        derived = _Derived()
         for batch in _batches(events, batch_size):
             new_sources = {e.source for e in batch} - sources
             if new_sources:
-                # Count what was there before this run, per source, to report true inserts.
+                # What was there before this run, per source, so `inserted` is the true count.
                 counts.inserted -= eventlog.count_by_source(conn, sources=sorted(new_sources))
                 sources |= new_sources
             self._prefetch_members(conn, batch)
-            rows = [self._row(conn, e) for e in batch]
+            rows = [self._bulk_row(conn, e, derived) for e in batch]
             eventlog.append_many(conn, rows=rows)
-            self._update_derived(conn, batch, rows)
             counts.seen += len(batch)
             for e in batch:
                 counts.by_kind[e.kind] = counts.by_kind.get(e.kind, 0) + 1
             if on_batch is not None:
                 on_batch(len(batch))
+        derived.flush(conn)
         counts.inserted += eventlog.count_by_source(conn, sources=sorted(sources))
         return counts
+
+    def _bulk_row(self, conn: Connection, event: Event, derived: _Derived) -> tuple[Any, ...]:
+        at_ms = to_ms(event)
+        if type(event) is MessagePosted and not (event.mentions or event.media or event.reply_to
+                                                 or event.forwarded or event.edited):
+            # Fast path: a plain message is most of any export.
+            group_id = self._groups.get(event.group.key) or self.group_id(
+                conn, event.group, at_ms)
+            author_id = self._members[event.actor.key]
+            derived.add_message(author_id, group_id, at_ms, event.actor.display_name)
+            return (event.source, event.source_event_id, self.community_id, group_id, author_id,
+                    "message", at_ms, event.text, None, None, None)
+        group_id = self._groups.get(event.group.key) or self.group_id(conn, event.group, at_ms)
+        actor = actor_of(event)
+        member_id = self._members[actor.key] if actor else None
+        related = _related(event)
+        ref_id, payload = _ref_and_payload(event)
+        derived.add(event, member_id, group_id, at_ms)
+        return (
+            event.source, event.source_event_id, self.community_id, group_id, member_id,
+            event.kind, at_ms, event.text if isinstance(event, MessagePosted) else None,
+            self._members[related.key] if related else None, ref_id,
+            orjson.dumps(payload).decode() if payload else None,
+        )
 
     def _prefetch_members(self, conn: Connection, batch: list[Event]) -> None:
         refs: dict[tuple[str, str], UserRef] = {}
@@ -193,52 +296,6 @@ class EventRecorder:
                     refs.setdefault(ref.key, ref)
         if refs:
             self.member_ids(conn, refs.values())
-
-    def _update_derived(
-        self, conn: Connection, batch: list[Event], rows: list[dict[str, Any]]
-    ) -> None:
-        spans: dict[int, tuple[int, int]] = {}
-        latest_name: dict[int, tuple[int, str]] = {}
-        nick_rows: list[dict[str, Any]] = []
-        seen_nick: set[tuple[int, int, str]] = set()
-        for event, row in zip(batch, rows, strict=True):
-            mid = row["member_id"]
-            if mid is None:
-                continue
-            ts = row["ts_ms"]
-            lo, hi = spans.get(mid, (ts, ts))
-            spans[mid] = (min(lo, ts), max(hi, ts))
-            actor = actor_of(event)
-            name = event.new if isinstance(event, NicknameChanged) else (
-                actor.display_name if actor else None
-            )
-            if name:
-                if ts >= latest_name.get(mid, (-1, ""))[0]:
-                    latest_name[mid] = (ts, name)
-                key = (mid, row["group_id"], name)
-                if key not in seen_nick:
-                    seen_nick.add(key)
-                    nick_rows.append({"member_id": mid, "group_id": row["group_id"],
-                                      "nickname": name[:255], "at_ms": ts})
-            if isinstance(event, MemberJoined | MemberLeft):
-                member_repo.apply_membership(
-                    conn, group_id=row["group_id"], member_id=mid,
-                    joined_ms=ts if isinstance(event, MemberJoined) else None,
-                    left_ms=ts if isinstance(event, MemberLeft) else None,
-                )
-        member_repo.widen_seen(conn, spans=spans)
-        member_repo.set_display_names(conn, names={m: n[:255] for m, (_, n) in latest_name.items()})
-        # Only first sightings of a (member, group, name) go into history, not every message.
-        member_repo.add_nicknames(conn, entries=_first_sightings(conn, nick_rows))
-
-
-def _first_sightings(conn: Connection, rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    known = member_repo.known_nicknames(
-        conn, pairs={(r["member_id"], r["group_id"]) for r in rows}
-    )
-    for r in rows:
-        if (r["member_id"], r["group_id"], r["nickname"]) not in known:
-            yield r
 
 
 def _batches(events: Iterable[Event], size: int) -> Iterator[list[Event]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, select, tuple_
@@ -47,6 +47,26 @@ def create_member(
         )
     )
     return member_id
+
+
+def create_members(
+    conn: Connection, *, community_id: int, new: Sequence[tuple[IdentityKey, str | None]]
+) -> dict[IdentityKey, int]:
+    """Bulk `create_member`: one multi-row insert for members, one for identities."""
+    if not new:
+        return {}
+    inserted = conn.execute(
+        members.insert().returning(members.c.id, sort_by_parameter_order=True),
+        [{"community_id": community_id, "display_name": (name or None) and name[:255],
+          "attributes": {}} for _key, name in new],
+    ).scalars().all()
+    ids = {key: int(mid) for (key, _name), mid in zip(new, inserted, strict=True)}
+    conn.execute(
+        identities.insert(),
+        [{"member_id": mid, "community_id": community_id, "platform": key[0],
+          "external_id": key[1]} for key, mid in ids.items()],
+    )
+    return ids
 
 
 def get_member(conn: Connection, *, member_id: int) -> dict[str, Any] | None:
