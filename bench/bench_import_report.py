@@ -1,0 +1,121 @@
+"""Import + report vs chat-analytics 1.1.2, side by side in one run (I2, H1–H4).
+
+Generates a seeded Telegram Desktop export (bench/gen_telegram.py), then times
+  qunyun:          `qunyun import FILE --db sqlite:///… --community bench`,
+                   then `qunyun report … --out DIR`
+  chat-analytics:  `chat-analytics -p telegram -i FILE -o report.html` (npm, installed on demand
+                   into bench/.peer; skipped with a note if npm cannot install it)
+each in a fresh process with wall time and peak RSS. Prints a Markdown table for BENCHMARKS.md.
+
+    .venv/bin/python bench/bench_import_report.py --messages 200000 --senders 2000 --days 365
+    .venv/bin/python bench/bench_import_report.py --messages 1000000 --no-peer
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+PEER_DIR = BENCH / ".peer"
+PEER_VERSION = "1.1.2"
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float | int | str]:
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "measure.py"), *cmd], capture_output=True, text=True,
+        env=env, check=True,
+    )
+    result: dict[str, float | int | str] = json.loads(out.stdout)
+    if result["rc"] != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{result['stderr_tail']}")
+    return result
+
+
+def peer_cli() -> Path | None:
+    cli = PEER_DIR / "node_modules" / "chat-analytics" / "dist" / "lib" / "CLI.js"
+    if cli.exists():
+        return cli
+    if not shutil.which("npm"):
+        return None
+    PEER_DIR.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["npm", "install", "--silent", "--prefix", str(PEER_DIR), f"chat-analytics@{PEER_VERSION}"],
+        capture_output=True, text=True,
+    )
+    return cli if done.returncode == 0 and cli.exists() else None
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores, {mem_gb:.0f} GiB, {cpu}, Python {platform.python_version()}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--messages", type=int, default=200_000)
+    ap.add_argument("--senders", type=int, default=2_000)
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--no-peer", action="store_true", help="skip chat-analytics")
+    ap.add_argument("--work", type=Path, default=BENCH / "data")
+    args = ap.parse_args()
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    export = args.work / f"telegram-{args.messages}-{args.senders}-{args.days}-{args.seed}.json"
+    if not export.exists():
+        subprocess.run(
+            [sys.executable, str(BENCH / "gen_telegram.py"), "--messages", str(args.messages),
+             "--senders", str(args.senders), "--days", str(args.days), "--seed", str(args.seed),
+             "--out", str(export)], check=True,
+        )
+    size_mb = export.stat().st_size / 2**20
+    db = args.work / "bench.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    out_dir = args.work / "report"
+    qunyun = [sys.executable, "-m", "qunyun"]
+    url = f"sqlite:///{db}"
+    env = {**os.environ, "QUNYUN_PROGRESS": "0"}
+    imp = measure([*qunyun, "import", str(export), "--db", url, "--community", "bench"], env)
+    rep = measure([*qunyun, "report", "--db", url, "--community", "bench", "--out", str(out_dir)],
+                  env)
+    rows = [("qunyun import", imp), ("qunyun report", rep)]
+    total_wall = float(imp["wall_s"]) + float(rep["wall_s"])
+    total_peak = max(float(imp["peak_mb"]), float(rep["peak_mb"]))
+    peer = None
+    if not args.no_peer:
+        cli = peer_cli()
+        if cli is None:
+            print("note: chat-analytics could not be installed from npm; peer skipped")
+        else:
+            peer = measure(["node", str(cli), "-p", "telegram", "-i", str(export), "-o",
+                            str(args.work / "peer-report.html")])
+    print(f"\nExport: {export.name} ({size_mb:.0f} MB, {args.messages:,} messages, "
+          f"{args.senders:,} senders, {args.days} days)\nMachine: {machine()}\n")
+    print("| step | wall (s) | peak RSS (MB) |\n|---|---:|---:|")
+    for name, r in rows:
+        print(f"| {name} | {r['wall_s']} | {r['peak_mb']} |")
+    print(f"| **qunyun import + report** | **{total_wall:.2f}** | **{total_peak:.0f}** |")
+    if peer is not None:
+        print(f"| chat-analytics {PEER_VERSION} | {peer['wall_s']} | {peer['peak_mb']} |")
+        print(f"\nqunyun is {float(peer['wall_s']) / total_wall:.1f}× faster in wall time.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Importing a chat export: events from a parser into the event log, all or nothing.
+
+One file is one transaction: a truncated export, a parse error half-way, a database
+error or Ctrl-C rolls everything back, so the database is never half-written; since
+recording is idempotent, re-running the same import (or a later, overlapping export)
+adds only what is new — that is how an interrupted import resumes.
+
+(A writer thread overlapping parsing and inserting was measured and dropped: the GIL
+hand-offs made a million-event import slower, 34 s against 26 s single-threaded.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from sqlalchemy import Engine
+
+from qunyun.events import Event
+from qunyun.services import audit
+from qunyun.services.ingest import EventRecorder, RecordCounts
+
+BATCH = 20_000
+
+
+def import_events(
+    engine: Engine,
+    *,
+    community_id: int,
+    events: Iterable[Event],
+    on_progress: Callable[[int], None] | None = None,
+    batch_size: int = BATCH,
+) -> RecordCounts:
+    """Record `events` in one transaction. Raises whatever the parser or database raised."""
+    with engine.begin() as conn:
+        return EventRecorder(community_id=community_id).record_many(
+            conn, events, batch_size=batch_size, on_batch=on_progress
+        )
+
+
+def record_import_run(
+    engine: Engine, *, community_id: int, file: str, fmt: str, counts: RecordCounts,
+    skipped: int, operator: str = "cli",
+) -> None:
+    """Leave a trace of the import in the audit log (what was read, from where)."""
+    with engine.begin() as conn:
+        audit.record_operator_action(
+            conn, community_id=community_id, operator=operator, action="import",
+            reason=f"imported {file}",
+            evidence={"file": file, "format": fmt, "read": counts.seen,
+                      "new": counts.inserted, "already_known": counts.duplicates,
+                      "by_kind": counts.by_kind, "skipped_lines": skipped},
+        )

@@ -1,0 +1,59 @@
+"""Imports are all-or-nothing per file and idempotent (I2), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from qunyun.events import Event
+from qunyun.services.importing import import_events
+from qunyun.storage import communities as community_repo
+from qunyun.storage import eventlog
+from qunyun.storage import members as member_repo
+from tests.factories import join, message
+
+
+def _community(engine: Engine) -> int:
+    with engine.begin() as conn:
+        return community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+
+
+def _export(n: int) -> list[Event]:
+    return [join(0, 1), *(message(i, who=1 + i % 7) for i in range(1, n))]
+
+
+def test_import_then_reimport_adds_nothing(engine: Engine) -> None:
+    cid = _community(engine)
+    progress: list[int] = []
+    first = import_events(engine, community_id=cid, events=_export(250), batch_size=64,
+                          on_progress=progress.append)
+    again = import_events(engine, community_id=cid, events=_export(250), batch_size=64)
+    assert (first.seen, first.inserted) == (250, 250)
+    assert (again.seen, again.inserted) == (250, 0)
+    assert sum(progress) == 250
+    with engine.connect() as conn:
+        assert eventlog.count_events(conn) == 250
+
+
+def test_a_parse_error_half_way_leaves_nothing(engine: Engine) -> None:
+    cid = _community(engine)
+
+    def truncated() -> Iterator[Event]:
+        yield from _export(300)
+        raise ValueError("export.json:1234: unexpected end of data")
+
+    with pytest.raises(ValueError, match="unexpected end"):
+        import_events(engine, community_id=cid, events=truncated(), batch_size=64)
+    with engine.connect() as conn:
+        assert eventlog.count_events(conn) == 0
+        assert member_repo.count_members(conn, community_id=cid) == 0
+
+
+def test_a_database_error_surfaces_and_leaves_nothing(engine: Engine) -> None:
+    cid = _community(engine)
+    with pytest.raises(Exception):  # noqa: B017 - any database error, as long as it surfaces
+        import_events(engine, community_id=cid + 999, events=_export(100), batch_size=64)
+    with engine.connect() as conn:
+        assert eventlog.count_events(conn) == 0
