@@ -117,3 +117,46 @@ class Flag(Effect):
 EFFECT_TYPES: tuple[type[Effect], ...] = (
     Send, Reply, DirectMessage, Delete, Warn, Kick, Mute, AwardPoints, Alert, Flag,
 )
+
+EFFECT_KINDS: dict[str, type[Effect]] = {t.kind: t for t in EFFECT_TYPES}
+
+
+def _ref(value: UserRef | GroupRef | None) -> list[str | None] | None:
+    if value is None:
+        return None
+    if isinstance(value, UserRef):
+        return [value.platform, value.user_id, value.display_name]
+    return [value.platform, value.group_id, value.name]
+
+
+def effect_to_dict(effect: Effect) -> dict[str, Any]:
+    """JSON-able form, kept in the audit log so an undelivered effect survives a crash."""
+    out: dict[str, Any] = {"kind": effect.kind}
+    for name in effect.__dataclass_fields__:
+        value = getattr(effect, name)
+        if isinstance(value, UserRef | GroupRef):
+            out[name] = _ref(value)
+        elif name == "mentions":
+            out[name] = [_ref(v) for v in value]
+        elif name == "evidence":
+            continue  # stored in its own column already
+        else:
+            out[name] = value
+    return out
+
+
+def effect_from_dict(data: dict[str, Any]) -> Effect:
+    cls = EFFECT_KINDS[data["kind"]]
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        if name == "kind":
+            continue
+        if name == "group":
+            kwargs[name] = GroupRef(*value)
+        elif name == "member" and value is not None:
+            kwargs[name] = UserRef(*value)
+        elif name == "mentions":
+            kwargs[name] = tuple(UserRef(*v) for v in value)
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
-from qunyun.effects import Effect
+from qunyun.effects import Effect, effect_to_dict
 from qunyun.events import Event
 from qunyun.storage import audit as audit_repo
 from qunyun.storage.tables import audit_log
@@ -51,6 +51,7 @@ def record_effect(
             "status": status,
             "event_source": event.source if event else None,
             "event_source_id": event.source_event_id if event else None,
+            "effect": effect_to_dict(effect) if status == "pending" else None,
         },
     )
 
@@ -109,5 +110,14 @@ def mark_delivery(conn: Connection, *, audit_id: int, ok: bool, detail: str | No
     conn.execute(
         audit_log.update()
         .where(audit_log.c.id == audit_id)
-        .values(status="done" if ok else "failed", detail=detail)
+        .values(status="done" if ok else "failed", detail=detail, effect=None)
     )
+
+
+def pending_effects(conn: Connection, *, community_id: int) -> list[tuple[int, Effect]]:
+    """Effects recorded but not yet delivered (a crash between commit and send), oldest first."""
+    from qunyun.effects import effect_from_dict
+    from qunyun.storage import audit as repo
+
+    return [(row_id, effect_from_dict(data))
+            for row_id, data in repo.pending(conn, community_id=community_id)]

@@ -34,3 +34,13 @@ def entries(
     if member_id is not None:
         query = query.where(audit_log.c.member_id == member_id)
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def pending(conn: Connection, *, community_id: int) -> list[tuple[int, dict[str, Any]]]:
+    rows = conn.execute(
+        select(audit_log.c.id, audit_log.c.effect)
+        .where(audit_log.c.community_id == community_id, audit_log.c.status == "pending",
+               audit_log.c.effect.is_not(None))
+        .order_by(audit_log.c.id)
+    )
+    return [(int(r.id), dict(r.effect)) for r in rows]

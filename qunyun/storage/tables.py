@@ -148,7 +148,11 @@ audit_log = Table(
     Column("detail", Text, nullable=True),
     Column("event_source", String(255), nullable=True),
     Column("event_source_id", String(255), nullable=True),
+    # The effect itself (qunyun.effects.effect_to_dict) while it waits to be delivered:
+    # the outbox a restarted bot re-sends from.
+    Column("effect", JSON, nullable=True),
     Index("ix_audit_community_at", "community_id", "at_ms"),
+    Index("ix_audit_status", "status"),
 )
 
 # Work queues the operator acts on (console) and the bot fills: tier to-dos (T2), fake-account

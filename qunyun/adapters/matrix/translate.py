@@ -1,0 +1,122 @@
+"""Matrix → qunyun events: raw client-server JSON to normalized events.
+
+Only this package knows Matrix's shapes. Membership changes are read from
+`m.room.member` state events (content vs `unsigned.prev_content`); a display-name
+change is a `join` → `join` transition with a new `displayname`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from qunyun.events import (
+    Event,
+    GroupRef,
+    MemberJoined,
+    MemberLeft,
+    MessagePosted,
+    MessageRecalled,
+    NicknameChanged,
+    ReactionAdded,
+    UserRef,
+    utc,
+)
+
+PLATFORM = "matrix"
+_PILL = re.compile(r'href="https://matrix\.to/#/(@[^"?]+)"')
+_MEDIA = {"m.image": "photo", "m.video": "video", "m.file": "file", "m.audio": "audio"}
+
+
+def source_for(homeserver: str) -> str:
+    """The event-log source for a homeserver: Matrix event ids are unique per server."""
+    return f"matrix:{homeserver}"
+
+
+def _user(user_id: str, name: str | None = None) -> UserRef:
+    return UserRef(PLATFORM, user_id, name or user_id.split(":", 1)[0].lstrip("@"))
+
+
+def _mentions(content: Mapping[str, Any]) -> tuple[str, ...]:
+    explicit = content.get("m.mentions", {}).get("user_ids") or []
+    pills = _PILL.findall(str(content.get("formatted_body", "")))
+    return tuple(dict.fromkeys([*explicit, *pills]))
+
+
+def translate(
+    raw: Mapping[str, Any],
+    *,
+    room: GroupRef,
+    source: str,
+    names: Mapping[str, str] | None = None,
+) -> Event | None:
+    """One timeline event → a qunyun event, or None for what qunyun does not track."""
+    kind = raw.get("type")
+    sender = str(raw.get("sender", ""))
+    event_id = str(raw.get("event_id", ""))
+    ts = raw.get("origin_server_ts")
+    if not sender or not event_id or not isinstance(ts, int | float):
+        return None
+    at = utc(ts / 1000)
+    content: Mapping[str, Any] = raw.get("content") or {}
+    names = names or {}
+    base: dict[str, Any] = {"source": source, "source_event_id": event_id, "group": room, "at": at}
+    if kind == "m.room.message":
+        if not content:  # a redacted message keeps its envelope only
+            return None
+        relates = content.get("m.relates_to") or {}
+        if relates.get("rel_type") == "m.replace":
+            new = content.get("m.new_content") or {}
+            return MessagePosted(**base, actor=_user(sender, names.get(sender)),
+                                 text=str(new.get("body", "")), edited=True,
+                                 reply_to=relates.get("event_id"))
+        reply = (relates.get("m.in_reply_to") or {}).get("event_id")
+        msgtype = str(content.get("msgtype", "m.text"))
+        return MessagePosted(
+            **base, actor=_user(sender, names.get(sender)), text=str(content.get("body", "")),
+            reply_to=reply, mentions=_mentions(content), media=_MEDIA.get(msgtype),
+        )
+    if kind == "m.room.member":
+        member = str(raw.get("state_key", ""))
+        now = str(content.get("membership", ""))
+        prev_content = (raw.get("unsigned") or {}).get("prev_content") or {}
+        before = str(prev_content.get("membership", "leave"))
+        name = content.get("displayname") or prev_content.get("displayname")
+        who = _user(member, name)
+        if now == "join" and before != "join":
+            inviter = None
+            if before == "invite":
+                prev_sender = (raw.get("unsigned") or {}).get("prev_sender")
+                inviter = _user(prev_sender, names.get(prev_sender)) if prev_sender else None
+            return MemberJoined(**base, member=who, inviter=inviter,
+                                via="invite" if before == "invite" else "link")
+        if now == "join" and before == "join":
+            old, new = prev_content.get("displayname"), content.get("displayname")
+            if new and new != old:
+                return NicknameChanged(**base, member=who, old=old, new=str(new))
+            return None
+        if now in ("leave", "ban") and before == "join":
+            remover = _user(sender, names.get(sender)) if sender != member else None
+            return MemberLeft(**base, member=who, removed_by=remover)
+        return None
+    if kind == "m.reaction":
+        rel = content.get("m.relates_to") or {}
+        if rel.get("rel_type") == "m.annotation" and rel.get("event_id"):
+            return ReactionAdded(**base, actor=_user(sender, names.get(sender)),
+                                 target_event_id=str(rel["event_id"]), key=str(rel.get("key", "")))
+        return None
+    if kind == "m.room.redaction":
+        target = raw.get("redacts") or content.get("redacts")
+        return MessageRecalled(**base, actor=_user(sender, names.get(sender)),
+                               target_event_id=str(target) if target else None)
+    return None
+
+
+def image_url(raw: Mapping[str, Any]) -> str | None:
+    """The mxc:// URL of an image message (the bot downloads it to look for QR codes)."""
+    content = raw.get("content") or {}
+    if raw.get("type") == "m.room.message" and content.get("msgtype") == "m.image":
+        url = content.get("url")
+        return str(url) if isinstance(url, str) and url.startswith("mxc://") else None
+    return None
