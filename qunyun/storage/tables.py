@@ -150,7 +150,7 @@ audit_log = Table(
     Column("event_source_id", String(255), nullable=True),
     # The effect itself (qunyun.effects.effect_to_dict) while it waits to be delivered:
     # the outbox a restarted bot re-sends from.
-    Column("effect", JSON, nullable=True),
+    Column("effect", JSON(none_as_null=True), nullable=True),
     Index("ix_audit_community_at", "community_id", "at_ms"),
     Index("ix_audit_status", "status"),
 )
@@ -177,4 +177,13 @@ work_items = Table(
     Column("resolution", Text, nullable=True),
     UniqueConstraint("community_id", "queue", "item_key", name="uq_work_items_key"),
     Index("ix_work_items_queue", "community_id", "queue", "status"),
+)
+
+# Adapter state that must survive restarts: the Matrix sync token per bot account.
+adapter_state = Table(
+    "adapter_state",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
 )
