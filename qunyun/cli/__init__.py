@@ -8,6 +8,7 @@ import typer
 
 from qunyun.cli import db as db_cmd
 from qunyun.cli import demo as demo_cmd
+from qunyun.cli import importing as import_cmd
 from qunyun.cli import plan as plan_cmd
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app = typer.Typer(
 app.add_typer(plan_cmd.app, name="plan")
 app.add_typer(db_cmd.app, name="db")
 app.command("demo")(demo_cmd.demo)
+app.command("import")(import_cmd.import_cmd)
 
 
 def main() -> None:

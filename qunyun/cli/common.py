@@ -38,3 +38,31 @@ def database(url: str | None) -> Engine:
         return open_database(url)
     except DatabaseUnavailable as exc:
         fail(str(exc))
+
+
+def resolve_community(engine: Engine, slug: str | None, *, create: bool) -> tuple[int, str]:
+    """The community a command works on: `--community` (created if `create`), else the only
+    one in the database, else `default` when the database is empty (and `create`)."""
+    from qunyun.storage import communities as community_repo
+
+    with engine.begin() as conn:
+        if slug:
+            found = community_repo.find_community(conn, slug=slug)
+            if found is not None:
+                return found, slug
+            if create:
+                return community_repo.get_or_create_community(
+                    conn, slug=slug, name=slug, now_ms=0), slug
+            existing = [str(c["slug"]) for c in community_repo.list_communities(conn)]
+            fail(f"没有社群 {slug!r} / no community {slug!r}; 现有 existing: "
+                 f"{', '.join(existing) or '（无 none）'}")
+        existing_rows = community_repo.list_communities(conn)
+        if len(existing_rows) == 1:
+            only = existing_rows[0]
+            assert isinstance(only["id"], int)
+            return only["id"], str(only["slug"])
+        if not existing_rows and create:
+            return community_repo.get_or_create_community(
+                conn, slug="default", name="default", now_ms=0), "default"
+        names = ", ".join(str(c["slug"]) for c in existing_rows) or "（无 none）"
+        fail(f"请用 --community 指定社群 / pick one with --community: {names}")

@@ -1,0 +1,104 @@
+"""What every importer shares: located errors, per-file statistics, the parsed export."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from qunyun.events import Event, GroupRef
+
+DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
+MAX_EXAMPLES = 50
+
+
+class ImportFormatError(Exception):
+    """The file cannot be read as an export. str() names the file and the line or offset."""
+
+    def __init__(self, file: str, message: str, *, line: int | None = None,
+                 offset: int | None = None) -> None:
+        where = file
+        if line is not None:
+            where += f":{line}"
+        elif offset is not None:
+            where += f" (byte {offset})"
+        super().__init__(f"{where}: {message}")
+        self.file, self.line, self.offset, self.message = file, line, offset, message
+
+
+@dataclass
+class ImportStats:
+    """What was read from one file, and what was passed over and why."""
+
+    messages: int = 0
+    joins: int = 0
+    leaves: int = 0
+    nickname_changes: int = 0
+    recalls: int = 0
+    reactions: int = 0
+    red_packets: int = 0
+    service: int = 0  # service/system lines read but not turned into events
+    skipped: int = 0
+    skipped_examples: list[tuple[int, str]] = field(default_factory=list)
+    ambiguous_names: dict[str, list[str]] = field(default_factory=dict)
+    members: set[str] = field(default_factory=set)
+
+    def skip(self, line: int, reason: str) -> None:
+        self.skipped += 1
+        if len(self.skipped_examples) < MAX_EXAMPLES:
+            self.skipped_examples.append((line, reason))
+
+    def count(self, event: Event) -> None:
+        kind = event.kind
+        if kind == "message":
+            self.messages += 1
+        elif kind == "join":
+            self.joins += 1
+        elif kind == "leave":
+            self.leaves += 1
+        elif kind == "nickname":
+            self.nickname_changes += 1
+        elif kind == "recall":
+            self.recalls += 1
+        elif kind == "reaction":
+            self.reactions += 1
+        elif kind == "redpacket":
+            self.red_packets += 1
+
+
+@dataclass
+class ParsedExport:
+    """One export: which chat, which format, and its events (a one-shot generator)."""
+
+    path: str
+    format: str
+    group: GroupRef
+    events: Iterator[Event]
+    stats: ImportStats
+    size: int = 0  # bytes, for progress
+    position: list[int] = field(default_factory=lambda: [0])  # bytes read so far
+
+
+def stable_id(*parts: str) -> str:
+    """A short, stable id for formats with no message ids (WhatsApp, QQ, WeChat CSV)."""
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
+
+
+class OccurrenceCounter:
+    """Numbers identical keys in order, so two identical lines in a row get distinct ids,
+    and the same lines get the same ids in a later, overlapping export."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+
+    def id_for(self, *parts: str) -> str:
+        key = stable_id(*parts)
+        n = self._seen.get(key, 0)
+        self._seen[key] = n + 1
+        return key if n == 0 else f"{key}.{n}"
+
+
+def local_to_utc(naive: datetime, tz: ZoneInfo) -> datetime:
+    return naive.replace(tzinfo=tz).astimezone(ZoneInfo("UTC"))

@@ -1,0 +1,163 @@
+"""QQ message-manager .txt exports (I2): BOM, CRLF, UTF-8 or GBK, header lines, then
+`YYYY-MM-DD H:MM:SS 昵称(QQ号)` or `昵称<email>` headers followed by the message lines.
+
+`系统消息(10000)` lines carry joins (`X加入本群`, `X邀请Y加入了本群`) and recalls. The QQ
+number is the stable id; the same number with a new nickname is a nickname change.
+Times are local (the tz parameter, default Asia/Shanghai).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from qunyun.events import (
+    Event,
+    GroupRef,
+    MemberJoined,
+    MemberLeft,
+    MessagePosted,
+    MessageRecalled,
+    NicknameChanged,
+    UserRef,
+)
+from qunyun.importers.base import (
+    DEFAULT_TZ,
+    ImportFormatError,
+    ImportStats,
+    OccurrenceCounter,
+    ParsedExport,
+    local_to_utc,
+    stable_id,
+)
+from qunyun.importers.textfile import read_lines
+
+PLATFORM = "qq"
+HEADER = re.compile(
+    r"^(?P<date>\d{4}-\d{1,2}-\d{1,2}) (?P<time>\d{1,2}:\d{2}:\d{2}) "
+    r"(?P<name>.*?)(?:\((?P<qq>\d{5,12})\)|<(?P<mail>[^<>\s]+@[^<>\s]+)>)$"
+)
+_OBJECT = re.compile(r"^消息对象[:：](?P<name>.+)$")
+_JOIN = re.compile(r"^(?P<m>.+?)加入本群")
+_INVITE = re.compile(r"^(?P<a>.+?)邀请(?P<m>.+?)加入了?本群")
+_LEAVE = re.compile(r"^(?P<m>.+?)(?:退出了?本群|已退出群聊)")
+_KICK = re.compile(r"^(?P<m>.+?)被(?:管理员)?(?P<a>.*?)移出了?本群")
+_RECALL = re.compile(r"^(?P<m>.+?)撤回了一条(?:成员)?消息")
+SYSTEM_ID = "10000"
+
+
+def matches(line: str) -> bool:
+    return bool(HEADER.match(line.strip().lstrip("\ufeff")))
+
+
+def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedExport:
+    stats = ImportStats()
+    position = [0]
+    title = _title(path, encoding) or path.stem
+    chat_id = stable_id("qq", title)
+    group = GroupRef(PLATFORM, chat_id, title)
+    source = f"import:qq:{chat_id}"
+
+    def blocks() -> Iterator[tuple[int, re.Match[str], str]]:
+        current: tuple[int, re.Match[str], list[str]] | None = None
+        for number, raw in read_lines(path, encoding, position):
+            line = raw.lstrip("\ufeff").rstrip()
+            match = HEADER.match(line)
+            if match:
+                if current:
+                    yield current[0], current[1], "\n".join(current[2]).strip()
+                current = (number, match, [])
+                continue
+            if current is None:
+                if line and not _OBJECT.match(line) and not line.startswith(
+                        ("消息记录", "====", "消息分组", "----")):
+                    stats.skip(number, "表头之后、第一条消息之前的未知行 / unknown header line")
+                continue
+            current[2].append(line)
+        if current:
+            yield current[0], current[1], "\n".join(current[2]).strip()
+
+    def events() -> Iterator[Event]:
+        ids = OccurrenceCounter()
+        names: dict[str, str] = {}
+        ids_by_name: dict[str, str] = {}
+        found = False
+        for number, m, text in blocks():
+            try:
+                naive = datetime.strptime(f"{m['date']} {m['time']}", "%Y-%m-%d %H:%M:%S")
+            except ValueError:
+                stats.skip(number, "日期无效 / invalid date")
+                continue
+            found = True
+            at = local_to_utc(naive, tz)
+            user_id = m["qq"] or m["mail"]
+            name = m["name"].strip()
+            event_id = ids.id_for(at.isoformat(), user_id, text)
+            base: dict[str, Any] = {"source": source, "group": group, "at": at}
+            if user_id == SYSTEM_ID:
+                yield from _system(text, base, event_id, ids_by_name, stats, number)
+                continue
+            actor = UserRef(PLATFORM, user_id, name)
+            stats.members.add(user_id)
+            previous = names.get(user_id)
+            if previous is not None and previous != name:
+                stats.nickname_changes += 1
+                yield NicknameChanged(**base, source_event_id=f"{event_id}:nick",
+                                      member=actor, old=previous, new=name)
+            names[user_id] = name
+            ids_by_name[name] = user_id
+            media = "photo" if text in ("[图片]", "[表情]") else None
+            stats.messages += 1
+            yield MessagePosted(**base, source_event_id=event_id, actor=actor,
+                                text="" if media else text, media=media)
+        if not found:
+            raise ImportFormatError(str(path), "没有一行符合 QQ 消息记录格式 / no QQ message lines")
+
+    parsed = ParsedExport(str(path), "qq", group, events(), stats, size=path.stat().st_size,
+                          position=position)
+    return parsed
+
+
+def _title(path: Path, encoding: str) -> str | None:
+    """The chat's name from the `消息对象:` header line, if the export has one."""
+    for number, raw in read_lines(path, encoding, [0]):
+        if number > 12:
+            return None
+        obj = _OBJECT.match(raw.lstrip("\ufeff").strip())
+        if obj:
+            return obj["name"].strip()
+    return None
+
+
+def _ref(name: str, ids_by_name: dict[str, str]) -> UserRef:
+    name = name.strip().strip("\"“”")
+    return UserRef(PLATFORM, ids_by_name.get(name, f"name:{name}"), name)
+
+
+def _system(text: str, base: dict[str, Any], event_id: str, ids_by_name: dict[str, str],
+            stats: ImportStats, number: int) -> Iterator[Event]:
+    if m := _INVITE.match(text):
+        stats.joins += 1
+        yield MemberJoined(**base, source_event_id=event_id, member=_ref(m["m"], ids_by_name),
+                           inviter=_ref(m["a"], ids_by_name), via="invite")
+    elif m := _JOIN.match(text):
+        stats.joins += 1
+        yield MemberJoined(**base, source_event_id=event_id, member=_ref(m["m"], ids_by_name))
+    elif m := _KICK.match(text):
+        stats.leaves += 1
+        remover = _ref(m["a"], ids_by_name) if m["a"] else None
+        yield MemberLeft(**base, source_event_id=event_id, member=_ref(m["m"], ids_by_name),
+                         removed_by=remover)
+    elif m := _LEAVE.match(text):
+        stats.leaves += 1
+        yield MemberLeft(**base, source_event_id=event_id, member=_ref(m["m"], ids_by_name))
+    elif m := _RECALL.match(text):
+        stats.recalls += 1
+        yield MessageRecalled(**base, source_event_id=event_id, actor=_ref(m["m"], ids_by_name))
+    else:
+        stats.service += 1
+        stats.skip(number, "无法识别的系统消息 / unknown system message")
