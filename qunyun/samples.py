@@ -41,7 +41,8 @@ FAKE_TITLES = ["运营总监", "总经理", "CEO", "销售总监", "市场总监
 
 
 def _name(rng: random.Random, i: int) -> str:
-    base = rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.5 else "")
+    second = rng.choice(GIVEN) if rng.random() < 0.5 else ""
+    base = rng.choice(SURNAMES) + rng.choice(GIVEN) + second
     if rng.random() < 0.6:  # many follow the nickname format name-city-job
         return f"{base}-{rng.choice(CITIES)}-{rng.choice(JOBS)}"
     return base if i % 97 else f"{base}{i}"
@@ -176,9 +177,8 @@ def write_telegram_export(path: Path, *, messages: int = 5000, senders: int = 30
                           days: int = 120, seed: int = 7, decay: bool = True) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as f:
-        f.write(b'{\n "name": "Python \xe6\x95\xb0\xe6\x8d\xae\xe5\x88\x86\xe6\x9e\x90\xe8\xbf\x9b'
-                b'\xe9\x98\xb6\xe8\x90\xa5",\n "type": "private_supergroup",\n "id": -1001987654321,\n'
-                b' "messages": [\n')
+        head = {"name": "Python 数据分析进阶营", "type": "private_supergroup", "id": -1001987654321}
+        f.write(orjson.dumps(head)[:-1] + b',\n "messages": [\n')
         first = True
         for msg in telegram_messages(messages=messages, senders=senders, days=days, seed=seed,
                                      decay=decay):
