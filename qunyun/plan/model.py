@@ -16,8 +16,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Platform = Literal["wechat", "wecom", "qq", "telegram", "whatsapp", "matrix"]
 RevenueModel = Literal["membership_fee", "own_products", "ads", "brokerage", "crowdfunding", "tips"]
@@ -115,7 +116,13 @@ class Onboarding(Strict):
     self_intro: bool = True
     intro_min_chars: int = Field(default=10, ge=1)
     form: list[FormQuestion] = []
+    # "dm": the bot asks the form privately (answers in the DM or with `!资料 答案`);
+    # "room": it asks in the group with an @-mention (answers with `!资料 答案`).
+    form_channel: Literal["dm", "room"] = "dm"
     remind_before_hours: list[float] = [12, 2]
+    # Joins within this many seconds of the last welcome are welcomed together in one
+    # message that @-mentions each of them (a burst of 30 joins is not 30 posts); 0 = never.
+    welcome_batch_seconds: int = Field(default=60, ge=0)
 
 
 class Elimination(Strict):
@@ -181,8 +188,11 @@ class FloodPolicy(Toggle):
 
 
 class RepeatPolicy(Toggle):
-    times: int = Field(default=3, ge=2)
+    times: int = Field(default=3, ge=2)  # the same text by one member
     seconds: int = Field(default=300, ge=1)
+    accounts: int = Field(default=3, ge=2)  # the same text by this many different accounts
+    # Shorter texts ("收到", "老师辛苦了") are how groups agree; they are never repeats.
+    min_chars: int = Field(default=10, ge=1)
 
 
 class MentionPolicy(Toggle):
@@ -193,6 +203,25 @@ class OperatorPattern(Strict):
     name: str = Field(min_length=1)
     pattern: str = Field(min_length=1)  # RE2 syntax: cannot backtrack catastrophically
     reason: str = Field(min_length=1)
+
+
+def _default_insults() -> list[str]:
+    return ["傻逼", "煞笔", "脑残", "滚蛋", "去死", "废物", "白痴", "蠢货", "神经病", "有病吧", "你妈"]
+
+
+def _default_negative() -> list[str]:
+    return ["闭嘴", "滚", "垃圾", "骗子", "恶心", "胡说", "放屁", "呵呵", "无语", "搞笑", "你懂什么",
+            "有本事", "凭什么", "不服"]
+
+
+class HeatedPolicy(Toggle):
+    """R5: insults, or two members trading negative messages quickly, alert an admin."""
+
+    insults: list[str] = Field(default_factory=_default_insults)
+    negative_words: list[str] = Field(default_factory=_default_negative)
+    exchange_messages: int = Field(default=6, ge=2)  # alternating messages between two members
+    exchange_seconds: int = Field(default=120, ge=1)
+    negative_messages: int = Field(default=2, ge=1)  # of which at least this many are negative
 
 
 class FakeAccounts(Strict):
@@ -214,6 +243,7 @@ class Moderation(Strict):
     mass_mention: MentionPolicy = MentionPolicy()
     patterns: list[OperatorPattern] = []
     fake_accounts: FakeAccounts = FakeAccounts()
+    heated: HeatedPolicy = HeatedPolicy()
 
 
 class PointRule(Strict):
@@ -276,6 +306,20 @@ class Bot(Strict):
     admin_room: str | None = None  # R5 alerts go here
     admins: list[str] = []  # platform ids of the admins the bot obeys
     command_prefixes: list[str] = ["!", "！"]
+    # Local day for check-ins, daily point caps and daily sweeps (IANA name).
+    timezone: str = "Asia/Shanghai"
+    escalate_questions: bool = True  # R5: questions the FAQ cannot answer
+    escalate_admin_mentions: bool = True  # R5: messages that @-mention an admin
+    announce_level_up: bool = True  # T3: congratulate in the group on a new level
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Asia/Shanghai)") from None
+        return value
 
 
 class Plan(Strict):

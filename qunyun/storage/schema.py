@@ -3,6 +3,7 @@
 Feature modules that add tables are imported here so Alembic and the schema test see them.
 """
 
+from qunyun.storage import bot_tables as _bot_tables  # noqa: F401  (registers tables)
 from qunyun.storage.tables import metadata
 
 __all__ = ["metadata"]

@@ -1,0 +1,59 @@
+"""Parsing bot commands: `!规则`, `！积分`, `!vote 2` → a canonical name and its arguments.
+
+Both prefixes (`!` and the full-width `！`) and both languages name the same command, so
+policies switch on one canonical (English) name. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# Canonical name → every spelling a member may type (case-insensitive for Latin names).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "rules": ("rules", "规则", "群规"),
+    "points": ("points", "积分", "我的积分"),
+    "rank": ("rank", "排行", "排行榜", "leaderboard"),
+    "checkin": ("checkin", "打卡", "签到"),
+    "help": ("help", "帮助", "菜单"),
+    "poll": ("poll", "发起投票"),
+    "vote": ("vote", "投票"),
+    "form": ("form", "资料"),
+    "appeal": ("appeal", "申诉"),
+}
+_LOOKUP: dict[str, str] = {alias.casefold(): name for name, names in ALIASES.items()
+                           for alias in names}
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str  # canonical, e.g. "points"; unknown commands keep what was typed
+    args: tuple[str, ...]
+    rest: str  # everything after the command word, as typed (poll questions keep spaces)
+    known: bool
+
+
+def parse(text: str, prefixes: Sequence[str] = ("!", "！")) -> Command | None:
+    """The command in `text`, or None if it does not start with a command prefix."""
+    stripped = text.strip()
+    prefix = next((p for p in prefixes if p and stripped.startswith(p)), None)
+    if prefix is None:
+        return None
+    body = stripped[len(prefix):].strip()
+    if not body:
+        return None
+    word, _, rest = body.partition(" ")
+    # Full-width spaces are common after Chinese command words ("！投票　2").
+    if "\u3000" in word:
+        word, _, more = word.partition("\u3000")
+        rest = f"{more} {rest}".strip()
+    rest = rest.replace("\u3000", " ").strip()
+    name = _LOOKUP.get(word.casefold())
+    return Command(name=name or word, args=tuple(rest.split()), rest=rest, known=name is not None)
+
+
+def command_from(name: str, args: Sequence[str]) -> Command:
+    """A `CommandIssued` event's name and args as a `Command` (same aliases)."""
+    canonical = _LOOKUP.get(name.strip().lstrip("!！").casefold())
+    return Command(name=canonical or name, args=tuple(args), rest=" ".join(args),
+                   known=canonical is not None)

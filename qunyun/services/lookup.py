@@ -1,0 +1,55 @@
+"""Read-only look-ups for the bot: platform refs of members and groups, recent activity.
+
+Timers carry member and group ids, effects need platform refs; the flood/repeat windows
+warm up from the event log after a restart; R4 needs recent joins and silent members.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from qunyun.events import GroupRef, UserRef
+from qunyun.storage import bot_lookup
+
+
+def member_ref(conn: Connection, *, member_id: int) -> UserRef | None:
+    found = bot_lookup.member_identity(conn, member_id=member_id)
+    if found is None:
+        return None
+    platform, external_id, name = found
+    return UserRef(platform, external_id, name)
+
+
+def group_ref(conn: Connection, *, group_id: int) -> GroupRef | None:
+    row = bot_lookup.group(conn, group_id=group_id)
+    if row is None:
+        return None
+    return GroupRef(str(row["platform"]), str(row["external_id"]), row["name"])
+
+
+def community_groups(conn: Connection, *, community_id: int) -> list[tuple[int, GroupRef]]:
+    return [(int(r["id"]), GroupRef(str(r["platform"]), str(r["external_id"]), r["name"]))
+            for r in bot_lookup.community_groups(conn, community_id=community_id)]
+
+
+def display_names(conn: Connection, *, member_ids: list[int]) -> dict[int, str | None]:
+    return bot_lookup.display_names(conn, member_ids=member_ids)
+
+
+def recent_messages(conn: Connection, *, group_id: int, since_ms: int
+                    ) -> list[tuple[int | None, str, int, str]]:
+    return bot_lookup.recent_messages(conn, group_id=group_id, since_ms=since_ms)
+
+
+def recent_joins(conn: Connection, *, group_id: int, since_ms: int, until_ms: int
+                 ) -> list[tuple[int, int, str]]:
+    return bot_lookup.recent_joins(conn, group_id=group_id, since_ms=since_ms, until_ms=until_ms)
+
+
+def message_author(conn: Connection, *, source: str, source_event_id: str) -> int | None:
+    return bot_lookup.message_author(conn, source=source, source_event_id=source_event_id)
+
+
+def silent_members(conn: Connection, *, group_id: int, joined_before_ms: int
+                   ) -> list[tuple[int, int]]:
+    return bot_lookup.silent_members(conn, group_id=group_id, joined_before_ms=joined_before_ms)

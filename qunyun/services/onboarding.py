@@ -1,0 +1,305 @@
+"""Onboarding (O2/O3): the newcomer checklist with its deadline, reminders, and the form.
+
+Steps (which are required comes from the plan when checked): `nickname` in the plan's
+format, `intro` (a first substantial message), `form` (the member form's required
+questions). Each row keeps `next_due_ms` — when the scheduler must look at it again
+(next reminder, then the deadline) — so due work is one indexed query and a restarted
+bot picks up exactly where the database says it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from qunyun.domain.patterns import labels_from
+from qunyun.plan.model import FormQuestion, Onboarding
+from qunyun.storage import bot_lookup
+from qunyun.storage import bot_onboarding as repo
+from qunyun.storage import members as member_repo
+
+HOUR_MS = 3_600_000
+STEPS = ("nickname", "intro", "form")
+
+
+def required_steps(o: Onboarding) -> tuple[str, ...]:
+    steps = []
+    if o.nickname_pattern:
+        steps.append("nickname")
+    if o.self_intro:
+        steps.append("intro")
+    if any(q.required for q in o.form):
+        steps.append("form")
+    return tuple(steps)
+
+
+def missing_steps(row: Mapping[str, Any], o: Onboarding) -> tuple[str, ...]:
+    return tuple(s for s in required_steps(o) if row.get(f"{s}_ms") is None)
+
+
+def _reminder_times(row: Mapping[str, Any], o: Onboarding) -> list[int]:
+    deadline = int(row["deadline_ms"])
+    return [max(deadline - int(h * HOUR_MS), int(row["joined_ms"]))
+            for h in sorted(o.remind_before_hours, reverse=True) if h > 0]
+
+
+def _next_due(row: Mapping[str, Any], o: Onboarding) -> int | None:
+    if row.get("completed_ms") or row.get("overdue_ms") or row.get("left_ms"):
+        return None
+    times = _reminder_times(row, o)
+    sent = int(row.get("reminders_sent") or 0)
+    return times[sent] if sent < len(times) else int(row["deadline_ms"])
+
+
+def start(conn: Connection, *, community_id: int, member_id: int, group_id: int, at_ms: int,
+          onboarding: Onboarding) -> dict[str, Any]:
+    """A newcomer's checklist (fresh on every join unless they completed it before)."""
+    existing = repo.get(conn, member_id=member_id, group_id=group_id)
+    if existing and existing["completed_ms"] is not None:
+        repo.update(conn, row_id=existing["id"], values={"left_ms": None, "welcomed_ms": None})
+        return {**existing, "left_ms": None, "welcomed_ms": None}
+    row: dict[str, Any] = {
+        "community_id": community_id, "member_id": member_id, "group_id": group_id,
+        "joined_ms": at_ms, "deadline_ms": at_ms + int(onboarding.deadline_hours * HOUR_MS),
+        "welcomed_ms": None, "nickname_ms": None, "intro_ms": None, "form_ms": None,
+        "completed_ms": None, "reminders_sent": 0, "overdue_ms": None, "left_ms": None,
+    }
+    form = repo.get_form(conn, member_id=member_id)
+    if form and form["done_ms"] is not None:
+        row["form_ms"] = form["done_ms"]  # the form is per member: answered once is enough
+    if not missing_steps(row, onboarding):
+        row["completed_ms"] = at_ms
+    row["next_due_ms"] = _next_due(row, onboarding)
+    repo.upsert(conn, row=row)
+    stored = repo.get(conn, member_id=member_id, group_id=group_id)
+    assert stored is not None
+    return stored
+
+
+def state(conn: Connection, *, member_id: int, group_id: int) -> dict[str, Any] | None:
+    return repo.get(conn, member_id=member_id, group_id=group_id)
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    newly_done: bool  # this call marked the step
+    completed: bool  # this call completed the whole checklist
+    missing: tuple[str, ...]
+
+
+def complete_step(conn: Connection, *, member_id: int, group_id: int, step: str, at_ms: int,
+                  onboarding: Onboarding) -> StepResult:
+    if step not in STEPS:
+        raise ValueError(f"unknown onboarding step {step!r}")
+    row = repo.get(conn, member_id=member_id, group_id=group_id)
+    if row is None or row[f"{step}_ms"] is not None or row["left_ms"] is not None:
+        return StepResult(False, False, missing_steps(row, onboarding) if row else ())
+    row[f"{step}_ms"] = at_ms
+    values: dict[str, Any] = {f"{step}_ms": at_ms}
+    missing = missing_steps(row, onboarding)
+    completed = not missing and row["completed_ms"] is None
+    if completed:
+        row["completed_ms"] = values["completed_ms"] = at_ms
+    values["next_due_ms"] = _next_due(row, onboarding)
+    repo.update(conn, row_id=row["id"], values=values)
+    return StepResult(True, completed, missing)
+
+
+def pending_intro(conn: Connection, *, member_id: int, group_id: int) -> bool:
+    row = repo.get(conn, member_id=member_id, group_id=group_id)
+    return bool(row and row["intro_ms"] is None and row["completed_ms"] is None
+                and row["left_ms"] is None)
+
+
+def member_left(conn: Connection, *, member_id: int, group_id: int, at_ms: int,
+                onboarding: Onboarding) -> None:
+    row = repo.get(conn, member_id=member_id, group_id=group_id)
+    if row is not None and row["left_ms"] is None:
+        repo.update(conn, row_id=row["id"], values={"left_ms": at_ms, "next_due_ms": None})
+
+
+# -- O3 nickname ----------------------------------------------------------------------------
+def apply_nickname(conn: Connection, *, member_id: int, nickname: str, onboarding: Onboarding
+                   ) -> dict[str, str] | None:
+    """Labels from the nickname (None if it does not match); stored as member attributes."""
+    if not onboarding.nickname_pattern:
+        return None
+    labels = labels_from(onboarding.nickname_pattern, nickname.strip())
+    if labels is None:
+        return None
+    if labels:
+        member_repo.update_attributes(conn, member_id=member_id, attributes=labels)
+    return labels
+
+
+# -- welcomes (O1 batching) -----------------------------------------------------------------
+def welcome_now(conn: Connection, *, group_id: int, at_ms: int, batch_seconds: int) -> bool:
+    """Welcome at once unless another welcome went out in this group within the window."""
+    if batch_seconds <= 0:
+        return True
+    last = repo.last_welcome_ms(conn, group_id=group_id)
+    return last is None or at_ms - last >= batch_seconds * 1000
+
+
+def mark_welcomed(conn: Connection, *, row_ids: list[int], at_ms: int) -> None:
+    for row_id in row_ids:
+        repo.update(conn, row_id=row_id, values={"welcomed_ms": at_ms})
+
+
+def unwelcomed(conn: Connection, *, group_id: int) -> list[dict[str, Any]]:
+    return repo.unwelcomed(conn, group_id=group_id)
+
+
+def welcome_batches_due(conn: Connection, *, community_id: int, now_ms: int,
+                        batch_seconds: int) -> list[tuple[int, int]]:
+    """(group id, latest pending join) for groups whose batch window has passed."""
+    due = []
+    for group_id, latest in repo.groups_with_unwelcomed(conn, community_id=community_id):
+        last = repo.last_welcome_ms(conn, group_id=group_id)
+        if last is None or now_ms - last >= batch_seconds * 1000:
+            due.append((group_id, latest))
+    return due
+
+
+# -- reminders and the deadline -------------------------------------------------------------
+def due_checks(conn: Connection, *, community_id: int, now_ms: int) -> list[dict[str, Any]]:
+    """Rows the scheduler must fire a timer for (reminder or deadline due)."""
+    return repo.due(conn, community_id=community_id, now_ms=now_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class DueAction:
+    kind: str  # "remind" | "deadline"
+    missing: tuple[str, ...]
+    deadline_ms: int
+    hours_left: float
+
+
+def handle_due(conn: Connection, *, member_id: int, group_id: int, now_ms: int,
+               onboarding: Onboarding) -> DueAction | None:
+    """Advance the row to `now`: at most one reminder (the latest one due — a bot that was
+    down does not send the ones it missed), or the deadline. None if nothing is due."""
+    row = repo.get(conn, member_id=member_id, group_id=group_id)
+    if row is None or _next_due(row, onboarding) is None:
+        return None
+    missing = missing_steps(row, onboarding)
+    deadline = int(row["deadline_ms"])
+    if not missing:
+        row["completed_ms"] = now_ms
+        repo.update(conn, row_id=row["id"], values={"completed_ms": now_ms, "next_due_ms": None})
+        return None
+    if now_ms >= deadline:
+        row["overdue_ms"] = now_ms
+        repo.update(conn, row_id=row["id"], values={"overdue_ms": now_ms, "next_due_ms": None})
+        return DueAction("deadline", missing, deadline, 0.0)
+    times = _reminder_times(row, onboarding)
+    due_count = sum(1 for t in times if t <= now_ms)
+    if due_count <= int(row["reminders_sent"]):
+        repo.update(conn, row_id=row["id"], values={"next_due_ms": _next_due(row, onboarding)})
+        return None
+    row["reminders_sent"] = due_count
+    repo.update(conn, row_id=row["id"], values={
+        "reminders_sent": due_count, "next_due_ms": _next_due(row, onboarding)})
+    return DueAction("remind", missing, deadline, (deadline - now_ms) / HOUR_MS)
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueMember:
+    member_id: int
+    group_id: int
+    display_name: str | None
+    joined: datetime
+    deadline: datetime
+    missing: tuple[str, ...]
+
+
+def overdue_members(conn: Connection, community_id: int, now: datetime,
+                    onboarding: Onboarding | None = None) -> list[OverdueMember]:
+    """Members past their deadline with steps missing (console: who is overdue, O2)."""
+    o = onboarding or Onboarding()
+    rows = repo.overdue(conn, community_id=community_id, now_ms=int(now.timestamp() * 1000))
+    names = bot_lookup.display_names(conn, member_ids=sorted({int(r["member_id"]) for r in rows}))
+    out = []
+    for r in rows:
+        missing = missing_steps(r, o)
+        if missing:
+            out.append(OverdueMember(
+                int(r["member_id"]), int(r["group_id"]), names.get(int(r["member_id"])),
+                datetime.fromtimestamp(r["joined_ms"] / 1000, tz=now.tzinfo),
+                datetime.fromtimestamp(r["deadline_ms"] / 1000, tz=now.tzinfo), missing))
+    return out
+
+
+# -- the member form ------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FormProgress:
+    question: FormQuestion | None  # the next question to ask, None when done
+    index: int
+    total: int
+    done: bool
+    answered: str | None = None  # key just answered
+    completed_groups: tuple[int, ...] = ()  # checklists this answer completed
+
+
+def form_start(conn: Connection, *, community_id: int, member_id: int, at_ms: int,
+               onboarding: Onboarding) -> FormProgress:
+    repo.start_form(conn, member_id=member_id, community_id=community_id, now_ms=at_ms)
+    questions = onboarding.form
+    if not questions:
+        return FormProgress(None, 0, 0, True)
+    return FormProgress(questions[0], 0, len(questions), False)
+
+
+def form_pending(conn: Connection, *, member_id: int, onboarding: Onboarding
+                 ) -> FormProgress | None:
+    form = repo.get_form(conn, member_id=member_id)
+    if form is None or form["done_ms"] is not None:
+        return None
+    step = int(form["step"])
+    if step >= len(onboarding.form):
+        return None
+    return FormProgress(onboarding.form[step], step, len(onboarding.form), False)
+
+
+SKIP_WORDS = {"跳过", "skip", "略", "不填"}
+
+
+def form_answer(conn: Connection, *, member_id: int, answer: str, at_ms: int,
+                onboarding: Onboarding) -> FormProgress | None:
+    """Store the answer to the pending question as a member attribute and move on.
+    None if no question is pending. An optional question may be skipped ("跳过")."""
+    form = repo.get_form(conn, member_id=member_id)
+    if form is None or form["done_ms"] is not None:
+        return None
+    questions = onboarding.form
+    step = int(form["step"])
+    if step >= len(questions):
+        return None
+    q = questions[step]
+    text = answer.strip()[:200]
+    answers = dict(form["answers"] or {})
+    if text.casefold() in SKIP_WORDS and not q.required:
+        answers.pop(q.key, None)
+    elif text.casefold() in SKIP_WORDS or not text:
+        return FormProgress(q, step, len(questions), False)  # required: ask again
+    else:
+        answers[q.key] = text
+        member_repo.update_attributes(conn, member_id=member_id, attributes={q.key: text})
+    step += 1
+    done = step >= len(questions)
+    repo.save_form(conn, member_id=member_id, step=step, answers=answers,
+                   done_ms=at_ms if done else None)
+    completed: list[int] = []
+    if done:
+        for row in repo.of_member(conn, member_id=member_id):
+            result = complete_step(conn, member_id=member_id, group_id=int(row["group_id"]),
+                                   step="form", at_ms=at_ms, onboarding=onboarding)
+            if result.completed:
+                completed.append(int(row["group_id"]))
+    nxt = None if done else questions[step]
+    return FormProgress(nxt, step, len(questions), done, answered=q.key,
+                        completed_groups=tuple(completed))

@@ -1,0 +1,106 @@
+"""Points (T3): award per action from `points.actions` with daily caps; totals, levels, ranks.
+
+Participation and contribution are separate ledgers (T5: the members who bring value
+must stay visible, not drown in chat volume). A daily cap counts the local day of the
+community (`bot.timezone`). The ledger row keeps the event that earned it (`ref`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from qunyun.domain.levels import standing
+from qunyun.domain.streaks import local_day
+from qunyun.plan.model import Level, Points
+from qunyun.storage import bot_points as repo
+
+
+@dataclass(frozen=True, slots=True)
+class Award:
+    action: str
+    ledger: str
+    points: int  # actually granted (after the daily cap)
+    capped: bool
+    total_before: int  # participation + contribution, before and after
+    total_after: int
+
+
+def award(
+    conn: Connection, *, community_id: int, member_id: int, group_id: int | None, action: str,
+    rules: Points, at: datetime, tz: str, ref: str | None = None, points: int | None = None,
+    ledger: str | None = None,
+) -> Award | None:
+    """Grant the points `action` is worth (or `points`, for plan-defined rewards such as
+    check-in streaks). None when the action earns nothing or today's cap is used up."""
+    rule = rules.actions.get(action)
+    amount = points if points is not None else (rule.points if rule else 0)
+    book = ledger or (rule.ledger if rule else "participation")
+    if amount <= 0:
+        return None
+    day = local_day(at, tz)
+    capped = False
+    if rule is not None and rule.daily_cap is not None and points is None:
+        used = repo.day_sum(conn, member_id=member_id, action=action, day=day)
+        if used + amount > rule.daily_cap:
+            amount, capped = rule.daily_cap - used, True
+            if amount <= 0:
+                return None
+    before = sum(repo.totals(conn, member_id=member_id))
+    repo.add(conn, row={
+        "community_id": community_id, "member_id": member_id, "group_id": group_id,
+        "ledger": book, "action": action[:40], "points": amount, "day": day,
+        "at_ms": int(at.timestamp() * 1000), "ref": ref[:255] if ref else None,
+    })
+    return Award(action=action, ledger=book, points=amount, capped=capped,
+                 total_before=before, total_after=before + amount)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPoints:
+    member_id: int
+    participation: int
+    contribution: int
+    level: str
+    next_level: str | None
+    to_next: int | None
+
+    @property
+    def total(self) -> int:
+        return self.participation + self.contribution
+
+
+def member_points(conn: Connection, member_id: int, *, levels: Sequence[Level] = ()
+                  ) -> MemberPoints:
+    """Both ledgers and the level (`levels` from `plan.points.levels`)."""
+    part, contrib = repo.totals(conn, member_id=member_id)
+    where = standing(levels or Points().levels, part + contrib)
+    return MemberPoints(member_id, part, contrib, where.level, where.next_level, where.to_next)
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderRow:
+    rank: int
+    member_id: int
+    display_name: str | None
+    participation: int
+    contribution: int
+
+    @property
+    def total(self) -> int:
+        return self.participation + self.contribution
+
+
+def leaderboard(conn: Connection, community_id: int, group_id: int | None = None,
+                limit: int = 10) -> list[LeaderRow]:
+    """Top members by total points, in one group (its ledger rows) or the whole community."""
+    rows = repo.leaderboard(conn, community_id=community_id, group_id=group_id, limit=limit)
+    return [LeaderRow(i, int(r["member_id"]), r["display_name"], int(r["participation"]),
+                      int(r["contribution"])) for i, r in enumerate(rows, 1)]
+
+
+def ledger(conn: Connection, *, member_id: int, limit: int = 100) -> list[dict[str, object]]:
+    return repo.ledger_of(conn, member_id=member_id, limit=limit)

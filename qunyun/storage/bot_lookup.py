@@ -1,0 +1,95 @@
+"""Repository: read-only look-ups the bot needs over foundation tables.
+
+Who a member is on the platform (timers carry ids, effects need refs), which groups a
+community has, recent messages of a group (to warm the flood/repeat windows after a
+restart), recent joins (R4 bursts) and members who never spoke (R4 silent accounts).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_, exists, func, select
+
+from qunyun.storage.tables import events, groups, identities, members, memberships
+
+
+def member_identity(conn: Connection, *, member_id: int) -> tuple[str, str, str | None] | None:
+    """(platform, external id, display name) of the member's first identity."""
+    row = conn.execute(
+        select(identities.c.platform, identities.c.external_id, members.c.display_name)
+        .join(members, members.c.id == identities.c.member_id)
+        .where(identities.c.member_id == member_id).order_by(identities.c.id).limit(1)
+    ).first()
+    return (str(row[0]), str(row[1]), row[2]) if row else None
+
+
+def display_names(conn: Connection, *, member_ids: list[int]) -> dict[int, str | None]:
+    if not member_ids:
+        return {}
+    rows = conn.execute(select(members.c.id, members.c.display_name)
+                        .where(members.c.id.in_(member_ids)))
+    return {int(r[0]): r[1] for r in rows}
+
+
+def group(conn: Connection, *, group_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(groups).where(groups.c.id == group_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def community_groups(conn: Connection, *, community_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(select(groups).where(groups.c.community_id == community_id)
+                        .order_by(groups.c.id)).mappings()
+    return [dict(r) for r in rows]
+
+
+def recent_messages(conn: Connection, *, group_id: int, since_ms: int
+                    ) -> list[tuple[int | None, str, int, str]]:
+    """(member id, source event id, ts ms, text) of a group's messages since `since_ms`."""
+    rows = conn.execute(
+        select(events.c.member_id, events.c.source_event_id, events.c.ts_ms, events.c.text)
+        .where(events.c.group_id == group_id, events.c.ts_ms >= since_ms,
+               events.c.kind == "message")
+        .order_by(events.c.ts_ms, events.c.id)
+    )
+    return [(r[0], str(r[1]), int(r[2]), r[3] or "") for r in rows]
+
+
+def recent_joins(conn: Connection, *, group_id: int, since_ms: int, until_ms: int
+                 ) -> list[tuple[int, int, str]]:
+    """(member id, ts ms, source event id) of joins in a group within [since, until]."""
+    rows = conn.execute(
+        select(events.c.member_id, events.c.ts_ms, events.c.source_event_id)
+        .where(events.c.group_id == group_id, events.c.kind == "join",
+               events.c.ts_ms >= since_ms, events.c.ts_ms <= until_ms,
+               events.c.member_id.is_not(None))
+        .order_by(events.c.ts_ms)
+    )
+    return [(int(r[0]), int(r[1]), str(r[2])) for r in rows]
+
+
+def message_author(conn: Connection, *, source: str, source_event_id: str) -> int | None:
+    """Author of a message in the log (reply and reaction targets)."""
+    value = conn.execute(
+        select(events.c.member_id).where(events.c.source == source,
+                                         events.c.source_event_id == source_event_id)
+    ).scalar()
+    return int(value) if value is not None else None
+
+
+def silent_members(conn: Connection, *, group_id: int, joined_before_ms: int
+                   ) -> list[tuple[int, int]]:
+    """(member id, joined ms) of active members who joined before the cut-off and never
+    posted a message in this group."""
+    spoke = exists().where(
+        and_(events.c.group_id == group_id, events.c.member_id == memberships.c.member_id,
+             events.c.kind == "message")
+    )
+    rows = conn.execute(
+        select(memberships.c.member_id, func.coalesce(memberships.c.joined_ms, 0))
+        .where(memberships.c.group_id == group_id, memberships.c.active.is_(True),
+               memberships.c.joined_ms.is_not(None),
+               memberships.c.joined_ms <= joined_before_ms, ~spoke)
+        .order_by(memberships.c.joined_ms)
+    )
+    return [(int(r[0]), int(r[1])) for r in rows]

@@ -1,0 +1,124 @@
+"""Repository: onboarding checklists per member and group (O2), and member forms."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from qunyun.storage.bot_tables import bot_member_forms, bot_onboarding
+from qunyun.storage.sql import insert_ignore
+
+
+def get(conn: Connection, *, member_id: int, group_id: int) -> dict[str, Any] | None:
+    row = conn.execute(
+        select(bot_onboarding).where(
+            bot_onboarding.c.member_id == member_id, bot_onboarding.c.group_id == group_id
+        )
+    ).mappings().first()
+    return dict(row) if row else None
+
+
+def of_member(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(bot_onboarding).where(bot_onboarding.c.member_id == member_id)
+        .order_by(bot_onboarding.c.id)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def upsert(conn: Connection, *, row: Mapping[str, Any]) -> None:
+    """Create the checklist, or start it over (a member who left and came back)."""
+    inserted = conn.execute(
+        insert_ignore(conn, bot_onboarding, "member_id", "group_id"), dict(row)
+    ).rowcount
+    if not inserted:
+        values = {k: v for k, v in row.items() if k not in ("member_id", "group_id")}
+        conn.execute(
+            bot_onboarding.update().where(
+                bot_onboarding.c.member_id == row["member_id"],
+                bot_onboarding.c.group_id == row["group_id"],
+            ).values(**values)
+        )
+
+
+def update(conn: Connection, *, row_id: int, values: Mapping[str, Any]) -> None:
+    conn.execute(bot_onboarding.update().where(bot_onboarding.c.id == row_id).values(**values))
+
+
+def due(conn: Connection, *, community_id: int, now_ms: int, limit: int = 500
+        ) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(bot_onboarding).where(
+            bot_onboarding.c.community_id == community_id,
+            bot_onboarding.c.next_due_ms.is_not(None),
+            bot_onboarding.c.next_due_ms <= now_ms,
+        ).order_by(bot_onboarding.c.next_due_ms).limit(limit)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def overdue(conn: Connection, *, community_id: int, now_ms: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(bot_onboarding).where(
+            bot_onboarding.c.community_id == community_id,
+            bot_onboarding.c.completed_ms.is_(None),
+            bot_onboarding.c.left_ms.is_(None),
+            bot_onboarding.c.deadline_ms <= now_ms,
+        ).order_by(bot_onboarding.c.deadline_ms)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def unwelcomed(conn: Connection, *, group_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(bot_onboarding).where(
+            bot_onboarding.c.group_id == group_id, bot_onboarding.c.welcomed_ms.is_(None),
+            bot_onboarding.c.left_ms.is_(None),
+        ).order_by(bot_onboarding.c.joined_ms)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def groups_with_unwelcomed(conn: Connection, *, community_id: int) -> list[tuple[int, int]]:
+    """(group id, latest pending join ms) for groups with newcomers not yet welcomed."""
+    rows = conn.execute(
+        select(bot_onboarding.c.group_id, func.max(bot_onboarding.c.joined_ms)).where(
+            bot_onboarding.c.community_id == community_id,
+            bot_onboarding.c.welcomed_ms.is_(None), bot_onboarding.c.left_ms.is_(None),
+        ).group_by(bot_onboarding.c.group_id)
+    ).all()
+    return [(int(g), int(ms)) for g, ms in rows]
+
+
+def last_welcome_ms(conn: Connection, *, group_id: int) -> int | None:
+    value = conn.execute(
+        select(func.max(bot_onboarding.c.welcomed_ms)).where(bot_onboarding.c.group_id == group_id)
+    ).scalar()
+    return int(value) if value is not None else None
+
+
+# -- member forms ---------------------------------------------------------------------------
+def get_form(conn: Connection, *, member_id: int) -> dict[str, Any] | None:
+    row = conn.execute(
+        select(bot_member_forms).where(bot_member_forms.c.member_id == member_id)
+    ).mappings().first()
+    return dict(row) if row else None
+
+
+def start_form(conn: Connection, *, member_id: int, community_id: int, now_ms: int) -> None:
+    inserted = conn.execute(
+        insert_ignore(conn, bot_member_forms, "member_id"),
+        {"member_id": member_id, "community_id": community_id, "step": 0, "answers": {},
+         "started_ms": now_ms, "done_ms": None},
+    ).rowcount
+    if not inserted:
+        conn.execute(bot_member_forms.update().where(bot_member_forms.c.member_id == member_id)
+                     .values(step=0, answers={}, started_ms=now_ms, done_ms=None))
+
+
+def save_form(conn: Connection, *, member_id: int, step: int, answers: Mapping[str, Any],
+              done_ms: int | None) -> None:
+    conn.execute(bot_member_forms.update().where(bot_member_forms.c.member_id == member_id)
+                 .values(step=step, answers=dict(answers), done_ms=done_ms))

@@ -1,0 +1,86 @@
+"""Repository: the points ledger (T3), running totals, daily sums for caps, leaderboards."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from qunyun.storage.bot_tables import bot_point_totals, bot_points
+from qunyun.storage.sql import insert_ignore
+from qunyun.storage.tables import members
+
+LEDGERS = ("participation", "contribution")
+
+
+def day_sum(conn: Connection, *, member_id: int, action: str, day: str) -> int:
+    return int(conn.execute(
+        select(func.coalesce(func.sum(bot_points.c.points), 0)).where(
+            bot_points.c.member_id == member_id, bot_points.c.action == action,
+            bot_points.c.day == day,
+        )
+    ).scalar_one())
+
+
+def add(conn: Connection, *, row: Mapping[str, Any]) -> None:
+    """One ledger row, and the member's running total for that ledger."""
+    ledger = row["ledger"]
+    if ledger not in LEDGERS:
+        raise ValueError(f"unknown ledger {ledger!r}")
+    conn.execute(bot_points.insert().values(**row))
+    conn.execute(
+        insert_ignore(conn, bot_point_totals, "member_id"),
+        {"member_id": row["member_id"], "community_id": row["community_id"],
+         "participation": 0, "contribution": 0},
+    )
+    column = bot_point_totals.c[ledger]
+    conn.execute(
+        bot_point_totals.update().where(bot_point_totals.c.member_id == row["member_id"])
+        .values({column: column + int(row["points"])})
+    )
+
+
+def totals(conn: Connection, *, member_id: int) -> tuple[int, int]:
+    row = conn.execute(
+        select(bot_point_totals.c.participation, bot_point_totals.c.contribution)
+        .where(bot_point_totals.c.member_id == member_id)
+    ).first()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def leaderboard(
+    conn: Connection, *, community_id: int, group_id: int | None, limit: int
+) -> list[dict[str, Any]]:
+    """Members by total points: from the totals (community) or the ledger (one group)."""
+    if group_id is None:
+        total = bot_point_totals.c.participation + bot_point_totals.c.contribution
+        query = (
+            select(bot_point_totals.c.member_id, members.c.display_name,
+                   bot_point_totals.c.participation, bot_point_totals.c.contribution)
+            .join(members, members.c.id == bot_point_totals.c.member_id)
+            .where(bot_point_totals.c.community_id == community_id)
+            .order_by(total.desc(), bot_point_totals.c.member_id).limit(limit)
+        )
+        return [dict(r) for r in conn.execute(query).mappings()]
+    part = func.coalesce(func.sum(bot_points.c.points).filter(
+        bot_points.c.ledger == "participation"), 0)
+    contrib = func.coalesce(func.sum(bot_points.c.points).filter(
+        bot_points.c.ledger == "contribution"), 0)
+    query = (
+        select(bot_points.c.member_id, members.c.display_name,
+               part.label("participation"), contrib.label("contribution"))
+        .join(members, members.c.id == bot_points.c.member_id)
+        .where(bot_points.c.community_id == community_id, bot_points.c.group_id == group_id)
+        .group_by(bot_points.c.member_id, members.c.display_name)
+        .order_by((part + contrib).desc(), bot_points.c.member_id).limit(limit)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def ledger_of(conn: Connection, *, member_id: int, limit: int = 100) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(bot_points).where(bot_points.c.member_id == member_id)
+        .order_by(bot_points.c.id.desc()).limit(limit)
+    ).mappings()
+    return [dict(r) for r in rows]
