@@ -36,6 +36,10 @@ TALK = [
 ]
 ADS = ["加微信 vx123456 免费领取资料", "代購正品，價格優惠，私聊我", "兼职日结，扫码进群 https://t.me/joinchat/abc",
        "低价出售课程资料，点击链接 http://bit.ly/xyz", "扫二维码领取优惠券"]
+# Real people rarely send the exact same sentence: vary openers, topics and endings so
+# that only the spam wave (and not every shared phrase) looks copied.
+OPENERS = ["", "", "大家好，", "刚刚", "话说", "请教一下，", "补充一下：", "我觉得"]
+ENDINGS = ["", "。", "！", "～", "？", " 😂", "，谢谢", "，求助", "，已解决"]
 SPAM = "恭喜发财！扫码领取 888 元红包 https://hb.example.cn"
 FAKE_TITLES = ["运营总监", "总经理", "CEO", "销售总监", "市场总监"]
 
@@ -123,6 +127,8 @@ def _merge(w: _Writer, service: list[tuple[datetime, dict[str, Any]]], rng: rand
     lam = math.log(2) / (0.25 * total_seconds) if decay else 0.0
     times = sorted(_draw_time(rng, lam, total_seconds) for _ in range(messages))
     recent: list[int] = []
+    # Adverts come from a few dedicated accounts, as they do in real groups.
+    advertisers = rng.sample(range(max(6, senders // 2), senders + 1), k=min(10, senders // 4 or 1))
     s = 0
     spam_at = int(messages * 0.3)
     for n, offset in enumerate(times):
@@ -141,14 +147,16 @@ def _merge(w: _Writer, service: list[tuple[datetime, dict[str, Any]]], rng: rand
             body.pop("from_", None)
             body["text"] = SPAM
         elif roll < 0.004:
-            body["text"] = rng.choice(ADS)
+            spammer = rng.choice(advertisers)
+            body.update({"from": names[spammer], "from_id": f"user{spammer}",
+                         "text": rng.choice(ADS)})
         elif roll < 0.02:
             body["photo"] = f"photos/photo_{n}.jpg"
             body["text"] = ""
         elif roll < 0.10:
-            body["text"] = [rng.choice(TALK), {"type": "bold", "text": "重点"}]
+            body["text"] = [_talk(rng), {"type": "bold", "text": "重点"}]
         else:
-            body["text"] = rng.choice(TALK)
+            body["text"] = _talk(rng)
         if recent and rng.random() < 0.25:
             body["reply_to_message_id"] = rng.choice(recent[-20:])
         msg = w.stamp(at, body)
@@ -163,6 +171,14 @@ def _merge(w: _Writer, service: list[tuple[datetime, dict[str, Any]]], rng: rand
     while s < len(service):
         yield w.stamp(service[s][0], dict(service[s][1]))
         s += 1
+
+
+def _talk(rng: random.Random) -> str:
+    text = rng.choice(TALK)
+    if len(text) < 6:
+        return text  # 同问, 加油！, 👍: short agreement is the same everywhere
+    topic = rng.choice(["（第{}课）", "，第{}题", "（作业{}）", " #{}"]).format(rng.randrange(1, 60))
+    return f"{rng.choice(OPENERS)}{text}{topic}{rng.choice(ENDINGS)}"
 
 
 def _draw_time(rng: random.Random, lam: float, total: int) -> float:

@@ -10,6 +10,7 @@ from qunyun.cli import db as db_cmd
 from qunyun.cli import demo as demo_cmd
 from qunyun.cli import importing as import_cmd
 from qunyun.cli import plan as plan_cmd
+from qunyun.cli import report as report_cmd
 
 app = typer.Typer(
     name="qunyun",
@@ -22,6 +23,7 @@ app.add_typer(plan_cmd.app, name="plan")
 app.add_typer(db_cmd.app, name="db")
 app.command("demo")(demo_cmd.demo)
 app.command("import")(import_cmd.import_cmd)
+app.command("report")(report_cmd.report_cmd)
 
 
 def main() -> None:

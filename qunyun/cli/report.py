@@ -1,0 +1,77 @@
+"""`qunyun report --out DIR`: the community report (report.html, report.json, members.csv).
+
+Read-only over the event log; the plan, when given, supplies the tier thresholds, the
+elimination rule, the health floors and the suspect patterns (defaults otherwise).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import typer
+
+from qunyun.cli.common import DbUrl, database, err_console, fail, out_console, resolve_community
+from qunyun.plan.load import load_plan
+from qunyun.plan.model import Plan
+
+
+def report_cmd(
+    out: Annotated[Path, typer.Option("--out", help="输出目录 / output directory")],
+    db: DbUrl = None,
+    community: Annotated[str | None, typer.Option(help="社群标识（slug）")] = None,
+    plan: Annotated[Path | None, typer.Option(help="社群计划 YAML（分层阈值、淘汰规则等）")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="报告日期（ISO，如 2026-01-31）；默认为最后一条记录的时间")] = None,
+    tz: Annotated[str | None, typer.Option(help="按此时区划分日期；默认取计划的 bot.timezone")] = None,
+) -> None:
+    """生成社群报告：健康度、分层、待办、淘汰候选、可疑账号、邀请关系。"""
+    from qunyun.analytics import build_report
+    from qunyun.report.write import write_report
+
+    chosen_plan: Plan | None = None
+    if plan is not None:
+        loaded = load_plan(plan)
+        if loaded.plan is None:
+            for finding in loaded.findings:
+                err_console.print(finding.format(str(plan), "zh"), highlight=False)
+            fail(f"计划无法读取 / plan cannot be loaded: {plan}", 1)
+        chosen_plan = loaded.plan
+    if tz is not None:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            fail(f"未知时区 / unknown time zone {tz!r}")
+    moment: datetime | None = None
+    if as_of is not None:
+        try:
+            moment = datetime.fromisoformat(as_of)
+        except ValueError:
+            fail(f"--as-of 需要 ISO 日期，如 2026-01-31 / not an ISO date: {as_of!r}")
+        if moment.tzinfo is None:
+            zone = ZoneInfo(tz or (chosen_plan.bot.timezone if chosen_plan else "Asia/Shanghai"))
+            # A bare date means the end of that day, local time.
+            if len(as_of) <= 10:
+                moment = moment.replace(hour=23, minute=59, second=59)
+            moment = moment.replace(tzinfo=zone)
+    engine = database(db)
+    community_id, slug = resolve_community(engine, community, create=False)
+    started = time.perf_counter()
+    with err_console.status("正在分析 / analysing…"):
+        report = build_report(engine, community_id=community_id, plan=chosen_plan, as_of=moment,
+                              tz=tz, community_name=slug)
+        paths = write_report(report, out)
+    elapsed = time.perf_counter() - started
+    c = report["community"]
+    out_console.print(
+        f"[bold]{slug}[/]: {c['messages']:,} 条消息 messages · {c['senders']:,} 人发言 senders · "
+        f"{c['member_count']:,} 成员 members · 健康分 health {c['health']['score']} "
+        f"（{c['health']['stage_name']}）", highlight=False)
+    if c["health"]["dying"]["warning"]:
+        out_console.print(f"[red]⚠ {c['health']['dying']['reason']}[/]", highlight=False)
+    for kind, path in paths.items():
+        out_console.print(f"  {kind:4} {path}", highlight=False)
+    err_console.print(f"用时 took {elapsed:.2f} s", highlight=False)

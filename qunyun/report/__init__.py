@@ -1,0 +1,1 @@
+"""Renderers of the community report: self-contained offline HTML, JSON, members CSV."""

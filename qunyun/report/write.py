@@ -1,0 +1,55 @@
+"""Write a built report to a directory: report.json, members.csv, report.html.
+
+Each file is written to a temporary name and renamed into place, so an interrupted run
+never leaves a half-written report where the previous one was.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from qunyun.report.html import render_html
+
+MEMBER_COLUMNS = (
+    "id", "name", "in_community", "tier", "tier_name", "tier_reason", "messages",
+    "window_messages", "active_days", "first_seen", "last_seen", "last_message", "invited",
+    "replies_received", "reactions_received", "red_packets",
+)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def members_csv(report: dict[str, Any]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(MEMBER_COLUMNS)
+    for m in report["members"]:
+        row = [m.get(c) for c in MEMBER_COLUMNS]
+        # A name starting with = + - @ would run as a formula when opened in Excel.
+        row[1] = ("'" + row[1]) if isinstance(row[1], str) and row[1][:1] in "=+-@" else row[1]
+        writer.writerow(row)
+    # UTF-8 with BOM: Excel on Windows (what most operators open it with) needs it for 中文.
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def write_report(report: dict[str, Any], out: Path) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "json": out / "report.json",
+        "csv": out / "members.csv",
+        "html": out / "report.html",
+    }
+    _atomic_write(paths["json"], orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    _atomic_write(paths["csv"], members_csv(report))
+    _atomic_write(paths["html"], render_html(report).encode("utf-8"))
+    return paths

@@ -1,0 +1,172 @@
+"""The community report on a small history whose answers are known, on SQLite and PostgreSQL:
+per-group counts (H1), tiers with reasons (T1/T5), the to-do list (T2), elimination (E1),
+suspects with evidence (R4), the invite tree (G2) and the dying warning (H2)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from qunyun.analytics import SCHEMA_VERSION, build_report
+from qunyun.events import Event, MemberJoined, MessagePosted, ReactionAdded, RedPacketGrabbed
+from qunyun.plan.model import Plan
+from qunyun.services.importing import import_events
+from qunyun.storage import communities as community_repo
+from tests.factories import GROUP, T0, user
+
+AS_OF = T0 + timedelta(days=30)
+HOSTILE = "<script>window.pwned=1</script>"
+
+
+def _msg(i: int, who: int, text: str, at_days: float, reply_to: str | None = None,
+         name: str | None = None) -> MessagePosted:
+    return MessagePosted(source="t", source_event_id=f"m{i}", group=GROUP,
+                         at=T0 + timedelta(days=at_days), actor=user(who, name), text=text,
+                         reply_to=reply_to)
+
+
+def _join(i: int, who: int, at_days: float, inviter: int | None = None,
+          name: str | None = None) -> MemberJoined:
+    return MemberJoined(source="t", source_event_id=f"j{i}", group=GROUP,
+                        at=T0 + timedelta(days=at_days), member=user(who, name),
+                        inviter=user(inviter) if inviter else None,
+                        via="invite" if inviter else "link")
+
+
+def history() -> list[Event]:
+    events: list[Event] = [_join(1, 1, 0)]
+    events += [_join(2, 2, 1, inviter=1), _join(3, 3, 1, inviter=1)]
+    events += [_join(4, 4, 2), _join(5, 5, 3, inviter=4), _join(6, 6, 3, inviter=4)]
+    # The admin talks every day of the last ten: 30 messages on 10 days.
+    events += [_msg(100 + k, 1, f"今天的分享第{k}条", 20 + k / 3) for k in range(30)]
+    events += [_msg(200, 2, "谢谢老师，学到了", 25, reply_to="m100"),
+               _msg(201, 4, "我也来说一句", 26), _msg(202, 5, "新人报到", 27)]
+    events.append(ReactionAdded(source="t", source_event_id="r1", group=GROUP,
+                                at=T0 + timedelta(days=26), actor=user(3),
+                                target_event_id="m101", key="👍"))
+    events += [_join(7, 7, 4), _msg(300, 7, "兼职日结 加微信 https://spam.example.cn", 28)]
+    events += [_join(9, 9, 5, name=HOSTILE), _msg(301, 9, "<img src=x onerror=alert(1)>", 28,
+                                                  name=HOSTILE)]
+    # A burst of patterned accounts that never speak.
+    events += [_join(20 + k, 20 + k, 10 + k / 20000, name=f"A0{k}-运营总监") for k in range(6)]
+    # A red-packet bot: first on every packet.
+    for p in range(4):
+        for rank, who in enumerate((30, 2, 3)):
+            events.append(RedPacketGrabbed(
+                source="t", source_event_id=f"rp{p}-{who}", group=GROUP,
+                at=T0 + timedelta(days=12 + p, seconds=rank), actor=user(who),
+                sender=user(1), packet_id=f"p{p}"))
+    return events
+
+
+def _report(engine: Engine, plan: Plan | None = None) -> dict[str, Any]:
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    import_events(engine, community_id=cid, events=history())
+    return build_report(engine, community_id=cid, plan=plan, as_of=AS_OF, tz="Asia/Shanghai",
+                        community_name="c")
+
+
+def _plan(**extra: Any) -> Plan:
+    return Plan.model_validate({"community": {"name": "测试", "slug": "t", "platform": "matrix"},
+                                **extra})
+
+
+@pytest.fixture
+def report(engine: Engine) -> dict[str, Any]:
+    return _report(engine, _plan(elimination={"silent_days": 20, "notice_days": 3},
+                                 bot={"admins": ["@u1:localhost"]}))
+
+
+def _member(report: dict[str, Any], n: int) -> dict[str, Any]:
+    name = HOSTILE if n == 9 else (f"用户{n}")
+    return next(m for m in report["members"] if m["name"] == name)
+
+
+def test_group_counts_exclude_service_lines(report: dict[str, Any]) -> None:
+    assert report["schema_version"] == SCHEMA_VERSION
+    [group] = report["groups"]
+    assert group["messages"] == 30 + 3 + 2  # joins, reactions, red packets are not messages
+    assert group["senders"] == 6  # members 1, 2, 4, 5, 7, 9
+    assert group["joins"] == 6 + 1 + 1 + 6
+    assert group["leaves"] == 0
+    assert group["first_event"].startswith("2026-03-01T17:00")  # 09:00 UTC, Shanghai time
+    assert group["last_event"].startswith("2026-03-31T09:00")
+    assert sum(d["messages"] for d in group["daily"]) == group["messages"]
+    assert sum(cell[2] for cell in group["heatmap"]) == group["messages"]
+
+
+def test_tiers_come_with_the_numbers_behind_them(report: dict[str, Any]) -> None:
+    admin, spreader, newcomer, silent = (_member(report, n) for n in (1, 4, 5, 6))
+    assert admin["tier"] == "opinion_leader"
+    assert "发言 30 条、11 天有发言" in admin["tier_reason"]
+    assert spreader["tier"] == "spreader" and spreader["invited"] == 2
+    assert newcomer["tier"] == "participant"
+    assert silent["tier"] == "onlooker"
+    # T5: replies and reactions from others are counted apart from the tier.
+    assert admin["replies_received"] == 1 and admin["reactions_received"] == 1
+    todo = {t["tier"]: t for t in report["todo"]}
+    assert [m["name"] for m in todo["spreader"]["members"]] == ["用户4"]
+    assert "表扬" in todo["spreader"]["action"]
+
+
+def test_elimination_lists_the_silent_but_never_an_admin(report: dict[str, Any]) -> None:
+    names = {m["name"] for m in report["elimination"]["members"]}
+    assert "用户6" in names and "用户3" in names  # joined on day 1-3, never spoke
+    assert "用户1" not in names and "用户5" not in names
+    assert report["elimination"]["criteria"]["silent_days"] == 20
+
+
+def test_suspects_carry_their_evidence(report: dict[str, Any]) -> None:
+    by_name = {s["name"]: {sig["kind"]: sig["evidence"] for sig in s["signals"]}
+               for s in report["suspects"]}
+    burst = by_name["A00-运营总监"]
+    assert {"join_burst", "nickname"} <= set(burst)
+    assert burst["join_burst"]["joins_in_burst"] == 6
+    assert "ads" in by_name["用户7"]
+    assert by_name["用户30"]["red_packet_first"] == {"first_grabs": 4, "red_packets": 4}
+    assert "用户2" not in by_name
+
+
+def test_invite_tree_and_k_factor(report: dict[str, Any]) -> None:
+    inv = report["invites"]
+    assert inv["attributed_joins"] == 4
+    top = {t["name"]: t["invited"] for t in inv["top_inviters"]}
+    assert top == {"用户1": 2, "用户4": 2}
+    assert inv["k_factor"] == round(4 / inv_seen(report), 4)
+
+
+def inv_seen(report: dict[str, Any]) -> int:
+    return len([m for m in report["members"] if m["first_seen"]])
+
+
+def test_a_quiet_group_is_flagged_with_a_reason(engine: Engine) -> None:
+    report = _report(engine)
+    dying = report["community"]["health"]["dying"]
+    # Five messages a day is the default floor; this group averages far less.
+    assert dying["warning"] is True
+    assert "下限" in dying["reason"] or "沉寂" in dying["reason"]
+    assert report["elimination"]["criteria"] is None
+
+
+def test_a_decaying_group_gets_a_projected_date(engine: Engine) -> None:
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="d", name="d", now_ms=0)
+    events: list[Event] = []
+    n = 0
+    for week in range(16):
+        per_day = max(3, int(80 * 0.8 ** week))  # -20% a week
+        for day in range(7):
+            for k in range(per_day):
+                n += 1
+                events.append(_msg(n, 1 + k % 12, f"消息{n}", week * 7 + day + k / 200))
+    import_events(engine, community_id=cid, events=events)
+    plan = _plan(health={"floor_messages_per_day": 1})
+    report = build_report(engine, community_id=cid, plan=plan, tz="UTC")
+    dying = report["community"]["health"]["dying"]
+    assert dying["warning"] is True and dying["projected_below_floor"]
+    assert dying["down_from_peak"] > 0.5
+    assert report["community"]["health"]["stage"] in {"talking", "common_goal", "gathered"}

@@ -1,0 +1,117 @@
+"""`qunyun report` output as an operator opens it: the HTML offline in Chromium with its charts
+drawn and hostile names inert, the JSON with its documented fields, the CSV in Excel."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from qunyun.cli import app
+from qunyun.report.write import write_report
+from tests.analytics.test_report import HOSTILE, _plan, _report
+from tests.conftest import EXAMPLES
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            raise RuntimeError("Chromium is missing: ./dev.sh setup installs it")
+        pytest.skip("Chromium not installed (./dev.sh setup installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def written(engine: Engine, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Path]]:
+    report = _report(engine, _plan(elimination={"silent_days": 20}))
+    return report, write_report(report, tmp_path / "out")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_html_opens_offline_with_charts_drawn_and_names_inert(
+        written: tuple[dict[str, Any], dict[str, Path]], browser: Any) -> None:
+    _report_data, paths = written
+    page = browser.new_page(viewport={"width": 1280, "height": 2000})
+    requests: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: errors.append("dialog: " + d.message))
+    page.goto(paths["html"].as_uri())
+    page.wait_for_function("window.qunyunReportReady === true", timeout=10_000)
+    assert errors == []
+    assert [u for u in requests if not u.startswith("file:")] == []  # nothing from a network
+    # Every chart drew something: a blank canvas exports to a short data URL.
+    sizes = page.evaluate("""Array.from(document.querySelectorAll('.chart')).map(
+        d => echarts.getInstanceByDom(d).getDataURL({pixelRatio: 1}).length)""")
+    blank = page.evaluate("""(() => { const c = document.createElement('canvas');
+        c.width = 600; c.height = 320; return c.toDataURL().length; })()""")
+    assert len(sizes) == 5 and all(s > 3 * blank for s in sizes), (sizes, blank)
+    # The hostile nickname is shown as text and never ran.
+    assert page.evaluate("window.pwned") is None
+    assert HOSTILE in page.inner_text("#members")
+    assert page.locator("script", has_text="window.pwned").count() == 0
+    # Chinese is drawn with a real font, not boxes (fonts-wqy-microhei).
+    boxes = page.evaluate("""(() => { const draw = t => { const c = document.createElement('canvas');
+        c.width = 80; c.height = 30; const x = c.getContext('2d'); x.font = '20px sans-serif';
+        x.fillText(t, 0, 22); return c.toDataURL(); }; return draw('社群') === draw('\\ue000\\ue001'); })()""")
+    assert boxes is False
+    page.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_json_and_csv_hold_what_tools_rely_on(
+        written: tuple[dict[str, Any], dict[str, Path]]) -> None:
+    report, paths = written
+    data = orjson.loads(paths["json"].read_bytes())
+    assert data == orjson.loads(orjson.dumps(report))
+    for key in ("messages", "senders", "joins", "leaves", "first_event", "last_event"):
+        assert key in data["groups"][0]
+    for key in ("messages", "first_seen", "last_seen", "tier", "tier_reason"):
+        assert key in data["members"][0]
+    raw = paths["csv"].read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # Excel needs the BOM for Chinese
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert len(rows) == len(report["members"])
+    assert {r["name"] for r in rows} >= {"用户1", HOSTILE}
+
+
+def test_cli_import_then_report(tmp_path: Path) -> None:
+    from qunyun.samples import write_telegram_export
+
+    export = write_telegram_export(tmp_path / "result.json", messages=3000, senders=120, days=60)
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    runner = CliRunner()
+    env = {"QUNYUN_PROGRESS": "0"}
+    imported = runner.invoke(app, ["import", str(export), "--db", db, "--community", "camp"],
+                             env=env)
+    assert imported.exit_code == 0, imported.output
+    out = tmp_path / "report"
+    result = runner.invoke(app, ["report", "--db", db, "--out", str(out), "--plan",
+                                 str(EXAMPLES / "python-camp.yaml")], env=env)
+    assert result.exit_code == 0, result.output
+    data = orjson.loads((out / "report.json").read_bytes())
+    assert data["community"]["messages"] == 3000
+    assert {p.name for p in out.iterdir()} == {"report.json", "report.html", "members.csv"}
+    missing = runner.invoke(app, ["report", "--db", db, "--out", str(out), "--community", "nope"])
+    assert missing.exit_code != 0 and "nope" in missing.output
