@@ -25,7 +25,9 @@ from qunyun.analytics.log import EventLog
 from qunyun.domain.patterns import search
 from qunyun.plan.model import Plan
 
-LINK = r"(?:https?://|www\.|t\.me/|\b[a-z0-9-]+\.(?:com|cn|net|top|xyz|vip)\b)"
+# Matched against lower-cased text. ASCII word boundaries (`(?-u:\b)`): the Unicode-aware
+# kind, case-insensitive, made this one pattern 20x slower over a million messages.
+LINK = r"(?:https?://|www\.|t\.me/|(?-u:\b)[a-z0-9-]+\.(?:com|cn|net|top|xyz|vip)(?-u:\b))"
 QR = r"(?:二维码|二維碼|扫码|掃碼|扫一扫|掃一掃|加微信|加v|加vx|vx|薇信|威信)"
 EXAMPLES = 3  # example texts kept per signal
 MAX_SUSPECTS = 500
@@ -66,13 +68,14 @@ def find(log: EventLog, plan: Plan) -> list[dict[str, Any]]:
                 break
 
     ad_words = plan.moderation.ad_keywords.keywords if plan.moderation.ad_keywords.enabled else []
-    words = "|".join(re.escape(w) for w in _variants(ad_words))
-    ad_pattern = "(?i)" + "|".join(p for p in (LINK, QR, words) if p)
-    allowed = [d for d in plan.moderation.links.allow if d]
-    ads = log.messages.filter(pl.col("text").str.contains(ad_pattern).fill_null(False))
+    words = "|".join(re.escape(w.lower()) for w in _variants(ad_words))
+    ad_pattern = "|".join(p for p in (LINK, QR.lower(), words) if p)
+    allowed = [d.lower() for d in plan.moderation.links.allow if d]
+    lowered = pl.col("text").str.to_lowercase()
+    ads = log.messages.filter(lowered.str.contains(ad_pattern).fill_null(False))
     if allowed:
-        ads = ads.filter(~pl.col("text").str.contains(
-            "(?i)" + "|".join(re.escape(d) for d in allowed)).fill_null(False))
+        ads = ads.filter(~lowered.str.contains("|".join(re.escape(d) for d in allowed))
+                         .fill_null(False))
     per_member = ads.group_by("member_id").agg(
         n=pl.len(), examples=pl.col("text").head(EXAMPLES))
     for member_id, n, examples in per_member.iter_rows():

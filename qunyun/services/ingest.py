@@ -161,11 +161,10 @@ class _Derived:
             {"member_id": m, "group_id": g, "nickname": n, "at_ms": ts}
             for (m, g, n), ts in self.nicknames.items() if (m, g, n) not in known
         ])
-        for pair in self.joins.keys() | self.leaves.keys():
-            member_repo.apply_membership(
-                conn, group_id=pair[0], member_id=pair[1],
-                joined_ms=self.joins.get(pair), left_ms=self.leaves.get(pair),
-            )
+        member_repo.apply_memberships(conn, changes={
+            pair: (self.joins.get(pair), self.leaves.get(pair))
+            for pair in self.joins.keys() | self.leaves.keys()
+        })
         self.__init__()  # type: ignore[misc]  # reuse: start empty
 
 

@@ -168,6 +168,45 @@ def apply_membership(
     )
 
 
+def apply_memberships(
+    conn: Connection, *, changes: dict[tuple[int, int], tuple[int | None, int | None]],
+) -> None:
+    """`apply_membership` for many (group, member) pairs at once (imports): one read per
+    500 members and two bulk writes, instead of a read and a write per pair."""
+    if not changes:
+        return
+    existing: dict[tuple[int, int], Any] = {}
+    member_ids = sorted({m for _, m in changes})
+    group_ids = sorted({g for g, _ in changes})
+    for start in range(0, len(member_ids), 500):
+        rows = conn.execute(select(memberships).where(
+            memberships.c.group_id.in_(group_ids),
+            memberships.c.member_id.in_(member_ids[start:start + 500]),
+        )).mappings()
+        existing.update({(r["group_id"], r["member_id"]): r for r in rows})
+    inserts, updates = [], []
+    for (group_id, member_id), (joined_ms, left_ms) in changes.items():
+        row = existing.get((group_id, member_id))
+        if row is not None:
+            joined_ms = max(filter(None, (row["joined_ms"], joined_ms)), default=None)
+            left_ms = max(filter(None, (row["left_ms"], left_ms)), default=None)
+        active = left_ms is None or (joined_ms is not None and joined_ms > left_ms)
+        values = {"joined_ms": joined_ms, "left_ms": left_ms, "active": active}
+        if row is None:
+            inserts.append({"group_id": group_id, "member_id": member_id, **values})
+        else:
+            updates.append({"row_id": row["id"], **values})
+    if inserts:
+        conn.execute(insert_ignore(conn, memberships, "group_id", "member_id"), inserts)
+    if updates:
+        conn.execute(
+            memberships.update().where(memberships.c.id == bindparam("row_id")).values(
+                joined_ms=bindparam("joined_ms"), left_ms=bindparam("left_ms"),
+                active=bindparam("active")),
+            updates,
+        )
+
+
 def count_members(conn: Connection, *, community_id: int) -> int:
     return int(
         conn.execute(
