@@ -1,8 +1,8 @@
 """`qunyun demo`: the README's run command — show qunyun working on embedded defaults.
 
-It checks the bundled example plans and shows what the bot would post. Later stages
-(import, report, bot, console) join here as they land, so one command always shows
-the whole product on a fresh machine.
+It checks the bundled example plans, shows what the bot would post, imports a seeded
+synthetic Telegram export (never real people's chats) and writes the community report
+for it, so one command shows the product on a fresh machine.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 
 from qunyun.cli.common import DbUrl, Lang, check_lang, database, out_console
 from qunyun.plan.check import check_loaded, is_ready
@@ -25,6 +26,7 @@ def demo(
     db: DbUrl = None,
     lang: Lang = "zh",
     examples: Annotated[Path, typer.Option(help="示例计划目录")] = EXAMPLES,
+    out: Annotated[Path, typer.Option(help="示例导出与报告的目录")] = Path("qunyun-demo"),
 ) -> None:
     """一条命令体验群运：检查示例计划、建库、展示机器人会发的新人公告。"""
     check_lang(lang)
@@ -56,3 +58,39 @@ def demo(
         plan = ready_plans[-1][1].plan
         assert plan is not None
         out_console.print(render_welcome(plan, newcomer="新朋友", lang=lang), markup=False)
+    _import_and_report(engine, out, examples / "python-camp.yaml")
+
+
+def _import_and_report(engine: Engine, out: Path, plan_path: Path) -> None:
+    from qunyun.analytics import build_report
+    from qunyun.importers.detect import open_export
+    from qunyun.report.write import write_report
+    from qunyun.samples import write_telegram_export
+    from qunyun.services.importing import import_events
+
+    out_console.rule("④ 导入聊天记录 import a (synthetic) Telegram export (I2)")
+    export = out / "telegram-sample.json"
+    if not export.exists():
+        write_telegram_export(export, messages=20_000, senders=400, days=120)
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="demo-camp",
+                                                     name="Python 数据分析进阶营", now_ms=0)
+    parsed = open_export(export)
+    counts = import_events(engine, community_id=cid, events=parsed.events)
+    out_console.print(f"{export}: {counts.seen:,} 条记录 events，新增 new {counts.inserted:,}",
+                      highlight=False)
+    out_console.rule("⑤ 社群报告 community report (H1 H2 T1 T2 E1 R4 G2)")
+    loaded = load_plan(plan_path)
+    report = build_report(engine, community_id=cid, plan=loaded.plan, community_name="demo-camp")
+    paths = write_report(report, out / "report")
+    c = report["community"]
+    out_console.print(f"健康分 health {c['health']['score']}（{c['health']['stage_name']}）· "
+                      f"成员 {c['member_count']} · 30天活跃率 {c['active_ratio']:.0%}",
+                      highlight=False)
+    if c["health"]["dying"]["warning"]:
+        out_console.print(f"[red]⚠ {c['health']['dying']['reason']}[/]", highlight=False)
+    for t in report["todo"][:3]:
+        out_console.print(f"{t['tier_name']} {t['count']} 人 → {t['action']}", highlight=False)
+    out_console.print(f"可疑账号 suspects: {len(report['suspects'])} · "
+                      f"淘汰候选 elimination: {len(report['elimination']['members'])}")
+    out_console.print(f"打开报告 open: {paths['html']}", highlight=False)
