@@ -11,6 +11,7 @@ from qunyun.cli import demo as demo_cmd
 from qunyun.cli import importing as import_cmd
 from qunyun.cli import plan as plan_cmd
 from qunyun.cli import report as report_cmd
+from qunyun.cli import serve as serve_cmd
 
 app = typer.Typer(
     name="qunyun",
@@ -24,6 +25,7 @@ app.add_typer(db_cmd.app, name="db")
 app.command("demo")(demo_cmd.demo)
 app.command("import")(import_cmd.import_cmd)
 app.command("report")(report_cmd.report_cmd)
+serve_cmd.register(app)
 
 
 def main() -> None:

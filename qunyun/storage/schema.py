@@ -4,6 +4,7 @@ Feature modules that add tables are imported here so Alembic and the schema test
 """
 
 from qunyun.storage import bot_tables as _bot_tables  # noqa: F401  (registers tables)
+from qunyun.storage import operators as _operators  # noqa: F401  (console accounts)
 from qunyun.storage.tables import metadata
 
 __all__ = ["metadata"]

@@ -1,0 +1,149 @@
+"""Operator accounts (console): create, authenticate, scope, roles — audited.
+
+Passwords are hashed with argon2id (argon2-cffi defaults); a hash made with older
+parameters is upgraded on the next successful sign-in. There is no default account:
+the first owner comes from `qunyun operator add` or the one-time setup token that
+`qunyun serve` prints while no operator exists.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Connection
+
+from qunyun.services import audit
+from qunyun.storage import operators as repo
+
+ROLES = repo.ROLES
+# What each role may do; pages check these, never role names.
+_CAN: dict[str, frozenset[str]] = {
+    "owner": frozenset({"read", "act", "edit_plan", "manage_operators"}),
+    "admin": frozenset({"read", "act", "edit_plan"}),
+    "volunteer": frozenset({"read", "act"}),
+    "viewer": frozenset({"read"}),
+}
+MIN_PASSWORD = 10
+
+_hasher = PasswordHasher()
+# Verifying against this when the username is unknown keeps the timing of a failed
+# sign-in the same whether or not the account exists.
+_DUMMY_HASH = _hasher.hash("qunyun-no-such-operator")
+
+
+class OperatorError(ValueError):
+    """Bad username, role, password or scope; the message is shown to the operator."""
+
+
+@dataclass(frozen=True)
+class Operator:
+    id: int
+    username: str
+    role: str
+    all_communities: bool
+    communities: frozenset[int] = field(default_factory=frozenset)
+    session_epoch: int = 0
+
+    def can(self, permission: str) -> bool:
+        return permission in _CAN.get(self.role, frozenset())
+
+    def sees(self, community_id: int) -> bool:
+        return self.all_communities or community_id in self.communities
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _validate(username: str, password: str, role: str) -> None:
+    if role not in ROLES:
+        raise OperatorError(f"角色只能是 {'/'.join(ROLES)} / role must be one of {ROLES}")
+    if not username or len(username) > 80 or not username.isprintable() or " " in username:
+        raise OperatorError(
+            "用户名需为 1–80 个可见字符且不含空格 / username: 1–80 printable characters, no spaces")
+    if len(password) < MIN_PASSWORD:
+        raise OperatorError(
+            f"密码至少 {MIN_PASSWORD} 个字符 / password needs at least {MIN_PASSWORD} characters")
+
+
+def create_operator(
+    conn: Connection, *, username: str, password: str, role: str,
+    communities: frozenset[int] | set[int] = frozenset(), all_communities: bool = False,
+    by: str = "cli",
+) -> Operator:
+    _validate(username, password, role)
+    if repo.by_username(conn, username=username) is not None:
+        raise OperatorError(f"用户名已存在 / username taken: {username}")
+    op_id = repo.create(conn, username=username, password_hash=_hasher.hash(password),
+                        role=role, all_communities=all_communities, now_ms=_now_ms())
+    for cid in communities:
+        repo.grant(conn, operator_id=op_id, community_id=cid)
+    audit.record_operator_action(
+        conn, community_id=None, operator=by, action="operator:create",
+        reason=f"{username} ({role})",
+        evidence={"operator": username, "role": role, "communities": sorted(communities),
+                  "all_communities": all_communities or role == "owner"},
+    )
+    found = load(conn, operator_id=op_id)
+    assert found is not None
+    return found
+
+
+def load(conn: Connection, *, operator_id: int) -> Operator | None:
+    row = repo.by_id(conn, operator_id=operator_id)
+    if row is None or row["disabled"]:
+        return None
+    return Operator(
+        id=int(row["id"]), username=str(row["username"]), role=str(row["role"]),
+        all_communities=bool(row["all_communities"]),
+        communities=frozenset(repo.scope(conn, operator_id=operator_id)),
+        session_epoch=int(row["session_epoch"]),
+    )
+
+
+def authenticate(conn: Connection, *, username: str, password: str) -> Operator | None:
+    row = repo.by_username(conn, username=username)
+    stored = str(row["password_hash"]) if row is not None else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if row is None or row["disabled"]:
+        return None
+    values: dict[str, object] = {"last_login_ms": _now_ms()}
+    if _hasher.check_needs_rehash(stored):
+        values["password_hash"] = _hasher.hash(password)
+    repo.update(conn, operator_id=int(row["id"]), values=values)
+    return load(conn, operator_id=int(row["id"]))
+
+
+def set_password(conn: Connection, *, username: str, password: str, by: str = "cli") -> None:
+    row = repo.by_username(conn, username=username)
+    if row is None:
+        raise OperatorError(f"没有这个操作员 / no operator {username}")
+    _validate(username, password, str(row["role"]))
+    # New epoch: every session signed before this change stops working.
+    repo.update(conn, operator_id=int(row["id"]), values={
+        "password_hash": _hasher.hash(password), "session_epoch": int(row["session_epoch"]) + 1})
+    audit.record_operator_action(conn, community_id=None, operator=by,
+                                 action="operator:password", reason=username)
+
+
+def needs_first_owner(conn: Connection) -> bool:
+    return repo.count_operators(conn) == 0
+
+
+def list_operators(conn: Connection) -> list[dict[str, object]]:
+    return [{k: v for k, v in row.items() if k != "password_hash"} for row in repo.list_all(conn)]
+
+
+def session_secret(conn: Connection) -> str:
+    """The console's cookie-signing secret: made once, kept in the database."""
+    existing = repo.get_setting(conn, key="session_secret")
+    if existing is not None:
+        return existing
+    return repo.put_setting_once(conn, key="session_secret", value=secrets.token_urlsafe(48))

@@ -1,0 +1,76 @@
+"""Plan use cases for the console: check a YAML text, save it for a community — audited.
+
+Saving runs the same loader and `plan check` as the CLI, so the console shows exactly
+the findings `qunyun plan check` prints. A text that does not load (YAML or schema
+errors) is refused: the bot reads the stored plan and must never get one it cannot
+parse. A plan that loads is saved even with findings (a draft is work in progress);
+the findings come back for the editor to show next to their lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import Connection
+
+from qunyun.plan.check import check_loaded, is_ready
+from qunyun.plan.findings import Finding
+from qunyun.plan.load import LoadedPlan, parse_plan
+from qunyun.plan.model import Plan
+from qunyun.services import audit
+from qunyun.storage import communities as community_repo
+
+
+@dataclass
+class PlanCheck:
+    loaded: LoadedPlan
+    findings: list[Finding] = field(default_factory=list)
+    saved: bool = False
+
+    @property
+    def plan(self) -> Plan | None:
+        return self.loaded.plan
+
+    @property
+    def ready(self) -> bool:
+        return is_ready(self.findings)
+
+
+def check_text(text: str, *, today: date | None = None) -> PlanCheck:
+    loaded = parse_plan(text, path="plan.yaml")
+    return PlanCheck(loaded=loaded, findings=check_loaded(loaded, today=today))
+
+
+def save_plan(
+    conn: Connection, *, community_id: int, text: str, operator: str,
+    today: date | None = None,
+) -> PlanCheck:
+    """Check `text`; store it for the community when it loads. Audited either way."""
+    result = check_text(text, today=today)
+    errors = sum(1 for f in result.findings if f.severity == "error")
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    if result.plan is not None:
+        community_repo.save_plan_yaml(conn, community_id=community_id, plan_yaml=text)
+        result.saved = True
+    audit.record_operator_action(
+        conn, community_id=community_id, operator=operator,
+        action="plan:save" if result.saved else "plan:rejected",
+        reason=f"{errors} findings" if errors else "ready",
+        evidence={"sha256": digest, "errors": errors,
+                  "advice": len(result.findings) - errors},
+        status="done" if result.saved else "failed",
+    )
+    return result
+
+
+def stored_plan(conn: Connection, *, community_id: int) -> tuple[str | None, Plan | None]:
+    """The community's stored YAML and, when it loads, the plan."""
+    for row in community_repo.list_communities(conn):
+        if row["id"] == community_id:
+            text = row["plan_yaml"]
+            if not isinstance(text, str) or not text.strip():
+                return None, None
+            return text, parse_plan(text).plan
+    return None, None

@@ -1,0 +1,89 @@
+"""Read-only queries for the console's member pages: search, and the member 360 view.
+
+Every query here is by an indexed key (community, member) or over the members table of
+one community (10,000 rows is a few milliseconds); none scans the event log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, func, or_, select
+
+from qunyun.storage.console_audit import like_escaped
+from qunyun.storage.tables import events, groups, identities, members, memberships
+
+
+def search(
+    conn: Connection, *, community_id: int, text: str = "", offset: int = 0, limit: int = 50,
+) -> tuple[list[dict[str, Any]], int]:
+    """Members whose display name or platform id contains `text`, most recently seen first."""
+    where = [members.c.community_id == community_id]
+    if text:
+        pattern = "%" + like_escaped(text) + "%"
+        by_identity = select(identities.c.member_id).where(
+            identities.c.community_id == community_id,
+            identities.c.external_id.like(pattern, escape="\\"))
+        where.append(or_(members.c.display_name.like(pattern, escape="\\"),
+                         members.c.id.in_(by_identity)))
+    total = int(conn.execute(select(func.count()).select_from(members).where(*where)).scalar_one())
+    rows = conn.execute(
+        select(members.c.id, members.c.display_name, members.c.first_seen_ms,
+               members.c.last_seen_ms)
+        .where(*where)
+        .order_by(members.c.last_seen_ms.desc().nulls_last(), members.c.id)
+        .offset(offset).limit(limit)
+    ).mappings()
+    return [dict(r) for r in rows], total
+
+
+def member_in(conn: Connection, *, community_id: int, member_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(members).where(
+        members.c.id == member_id, members.c.community_id == community_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def identities_of(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(select(identities.c.platform, identities.c.external_id)
+                        .where(identities.c.member_id == member_id).order_by(identities.c.id))
+    return [dict(r) for r in rows.mappings()]
+
+
+def groups_of(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(groups.c.id, groups.c.name, groups.c.platform, memberships.c.joined_ms,
+               memberships.c.left_ms, memberships.c.active)
+        .select_from(memberships.join(groups, groups.c.id == memberships.c.group_id))
+        .where(memberships.c.member_id == member_id).order_by(groups.c.id)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def recent_events(conn: Connection, *, member_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        select(events.c.kind, events.c.ts_ms, events.c.text, events.c.group_id)
+        .where(events.c.member_id == member_id)
+        .order_by(events.c.ts_ms.desc()).limit(limit)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def inviters_of(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
+    """Who brought this member in (join events naming an inviter): the upward invite branch."""
+    rows = conn.execute(
+        select(events.c.related_member_id, events.c.ts_ms, members.c.display_name)
+        .select_from(events.join(members, members.c.id == events.c.related_member_id))
+        .where(events.c.member_id == member_id, events.c.kind == "join",
+               events.c.related_member_id.is_not(None),
+               events.c.related_member_id != member_id)
+        .order_by(events.c.ts_ms)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def names_of(conn: Connection, *, member_ids: list[int]) -> dict[int, str | None]:
+    if not member_ids:
+        return {}
+    rows = conn.execute(select(members.c.id, members.c.display_name)
+                        .where(members.c.id.in_(member_ids[:1000])))
+    return {int(r.id): r.display_name for r in rows}

@@ -1,0 +1,79 @@
+"""Read-only queries for the console's overview pages: communities, groups, headline counts.
+
+Kept to indexed lookups and small aggregates (memberships, work items), never a scan of
+the event log: the overview must render in well under 300 ms for a million events. The
+heavy numbers (health, activity, tiers) come from the cached analytics report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Select, func, select
+
+from qunyun.storage.tables import communities, groups, members, memberships, work_items
+
+
+def _counts(conn: Connection, query: Select[Any]) -> dict[int, int]:
+    return {int(key): int(n) for key, n in conn.execute(query)}
+
+
+def communities_with_counts(conn: Connection, *, ids: set[int] | None) -> list[dict[str, Any]]:
+    """Communities (all, or those in `ids`) with their group, member and open-item counts."""
+    query = select(communities.c.id, communities.c.slug, communities.c.name,
+                   communities.c.plan_yaml.is_not(None).label("has_plan")) \
+        .order_by(communities.c.id)
+    if ids is not None:
+        query = query.where(communities.c.id.in_(sorted(ids)))
+    rows = [dict(r) for r in conn.execute(query).mappings()]
+    if not rows:
+        return rows
+    wanted = [r["id"] for r in rows]
+    n_groups = _counts(conn, select(groups.c.community_id, func.count())
+                       .where(groups.c.community_id.in_(wanted)).group_by(groups.c.community_id))
+    n_members = _counts(conn, select(members.c.community_id, func.count())
+                        .where(members.c.community_id.in_(wanted))
+                        .group_by(members.c.community_id))
+    n_open = _counts(conn, select(work_items.c.community_id, func.count())
+                     .where(work_items.c.community_id.in_(wanted), work_items.c.status == "open")
+                     .group_by(work_items.c.community_id))
+    for r in rows:
+        r["groups"] = int(n_groups.get(r["id"], 0))
+        r["members"] = int(n_members.get(r["id"], 0))
+        r["open_items"] = int(n_open.get(r["id"], 0))
+    return rows
+
+
+def community_by_slug(conn: Connection, *, slug: str) -> dict[str, Any] | None:
+    row = conn.execute(select(communities).where(communities.c.slug == slug)).mappings().first()
+    return dict(row) if row else None
+
+
+def groups_with_counts(conn: Connection, *, community_id: int) -> list[dict[str, Any]]:
+    """The community's groups with current (active) and all-time membership counts."""
+    in_now = func.sum(func.cast(memberships.c.active, type_=members.c.id.type))
+    counts = (
+        select(memberships.c.group_id, func.count().label("ever"), in_now.label("current"))
+        .group_by(memberships.c.group_id).subquery()
+    )
+    query = (
+        select(groups.c.id, groups.c.name, groups.c.platform, groups.c.external_id,
+               func.coalesce(counts.c.current, 0).label("current"),
+               func.coalesce(counts.c.ever, 0).label("ever"))
+        .select_from(groups.outerjoin(counts, counts.c.group_id == groups.c.id))
+        .where(groups.c.community_id == community_id).order_by(groups.c.id)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def group_of(conn: Connection, *, community_id: int, group_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(groups).where(
+        groups.c.id == group_id, groups.c.community_id == community_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def latest_event_id(conn: Connection) -> int:
+    """Highest event id (primary-key lookup): changes whenever anything is recorded."""
+    from qunyun.storage.tables import events
+
+    return int(conn.execute(select(func.max(events.c.id))).scalar() or 0)

@@ -1,0 +1,94 @@
+"""Per-request context: the session, the signed-in operator, the language, permissions.
+
+Route modules depend on `signed_in` (any operator), `community_for` (an operator who may
+see that community) and `allowed(ctx, permission)`; failures are exceptions that the
+app turns into a redirect to the sign-in page, a 403 page or a 404 page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import Engine
+
+from qunyun.services import operators as operator_service
+from qunyun.services.operators import Operator
+from qunyun.storage import console_overview
+from qunyun.web.security import Session
+from qunyun.web.texts import LANGS
+
+
+class LoginRequired(Exception):
+    pass
+
+
+class Forbidden(Exception):
+    pass
+
+
+class NotFound(Exception):
+    pass
+
+
+class CsrfFailed(Exception):
+    pass
+
+
+@dataclass
+class Ctx:
+    request: Request
+    session: Session
+    lang: str
+    operator: Operator | None
+
+    @property
+    def engine(self) -> Engine:
+        engine: Engine = self.request.app.state.engine
+        return engine
+
+    def require(self, permission: str) -> Operator:
+        if self.operator is None:
+            raise LoginRequired
+        if not self.operator.can(permission):
+            raise Forbidden
+        return self.operator
+
+
+def lang_of(request: Request) -> str:
+    chosen = request.cookies.get("qunyun_lang", "zh")
+    return chosen if chosen in LANGS else "zh"
+
+
+def context(request: Request) -> Ctx:
+    session: Session = request.state.session
+    operator = None
+    if session.operator_id is not None:
+        with request.app.state.engine.connect() as conn:
+            operator = operator_service.load(conn, operator_id=session.operator_id)
+        if operator is None or operator.session_epoch != session.epoch:
+            # Account gone, disabled, or its password changed since this cookie was signed.
+            operator = None
+            session.operator_id = None
+            session.changed = True
+    return Ctx(request=request, session=session, lang=lang_of(request), operator=operator)
+
+
+def signed_in(request: Request) -> Ctx:
+    ctx = context(request)
+    ctx.require("read")
+    return ctx
+
+
+def community_for(request: Request, slug: str) -> tuple[Ctx, dict[str, Any]]:
+    """The signed-in operator and the community `slug`, which they must be allowed to see."""
+    ctx = signed_in(request)
+    with ctx.engine.connect() as conn:
+        found = console_overview.community_by_slug(conn, slug=slug)
+    if found is None:
+        raise NotFound
+    assert ctx.operator is not None
+    if not ctx.operator.sees(int(found["id"])):
+        raise Forbidden
+    return ctx, found

@@ -1,0 +1,108 @@
+"""The analytics report per community, cached for the console.
+
+`qunyun.analytics.build_report` reads the whole event log (seconds for a million
+events), so pages never call it while rendering: charts and health figures are an HTMX
+fragment that waits for the cache, and other pages only use a report already built.
+A cached report is reused until events or the plan changed *and* it is older than
+`min_age` seconds, so a busy live group does not rebuild on every page view.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+
+from qunyun.services import plans as plan_service
+from qunyun.storage import console_overview
+
+log = logging.getLogger(__name__)
+
+Builder = Callable[..., dict[str, Any]]
+
+
+def _analytics() -> Builder | None:
+    try:
+        from qunyun.analytics import build_report
+    except ImportError:
+        return None
+    return build_report
+
+
+@dataclass
+class _Entry:
+    key: tuple[int, str]
+    built_at: float
+    report: dict[str, Any]
+    seconds: float
+
+
+class ReportCache:
+    def __init__(self, engine: Engine, *, min_age: float = 60.0,
+                 builder: Builder | None = None) -> None:
+        self.engine = engine
+        self.min_age = min_age
+        self.builder = builder if builder is not None else _analytics()
+        # `community_name` is an optional extra of build_report (titles a plan-less report).
+        self._takes_name = self.builder is not None and \
+            "community_name" in inspect.signature(self.builder).parameters
+        self._entries: dict[int, _Entry] = {}
+        self._locks: dict[int, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    @property
+    def available(self) -> bool:
+        return self.builder is not None
+
+    def _lock(self, community_id: int) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(community_id, threading.Lock())
+
+    def peek(self, community_id: int) -> dict[str, Any] | None:
+        """The report built last, whatever its age; never builds."""
+        entry = self._entries.get(community_id)
+        return entry.report if entry else None
+
+    def get(self, community_id: int) -> dict[str, Any] | None:
+        """A current report, built now if there is none or it is stale."""
+        if self.builder is None:
+            return None
+        with self._lock(community_id):
+            with self.engine.connect() as conn:
+                text, plan = plan_service.stored_plan(conn, community_id=community_id)
+                key = (console_overview.latest_event_id(conn),
+                       hashlib.sha256((text or "").encode()).hexdigest())
+                name = next((str(c["name"]) for c in console_overview.communities_with_counts(
+                    conn, ids={community_id})), None)
+            entry = self._entries.get(community_id)
+            if entry and (entry.key == key or time.monotonic() - entry.built_at < self.min_age):
+                return entry.report
+            started = time.perf_counter()
+            extra = {"community_name": name} if self._takes_name else {}
+            report = self.builder(self.engine, community_id=community_id, plan=plan, **extra)
+            seconds = time.perf_counter() - started
+            log.info("report for community %s built in %.2f s", community_id, seconds)
+            self._entries[community_id] = _Entry(key, time.monotonic(), report, seconds)
+            return report
+
+    def invalidate(self, community_id: int) -> None:
+        self._entries.pop(community_id, None)
+
+    def warm(self, community_ids: list[int]) -> threading.Thread:
+        """Build the reports in the background (at start-up), so first views are fast."""
+        def run() -> None:
+            for cid in community_ids:
+                try:
+                    self.get(cid)
+                except Exception:  # a broken report must not take the console down
+                    log.exception("building the report for community %s failed", cid)
+        thread = threading.Thread(target=run, name="qunyun-report-warm", daemon=True)
+        thread.start()
+        return thread

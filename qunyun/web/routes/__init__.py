@@ -1,0 +1,1 @@
+"""One route module per resource of the console."""

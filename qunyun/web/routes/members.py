@@ -1,0 +1,80 @@
+"""Member pages: search, and the 360 view of one member (identities, nickname history,
+attributes, tier and its reasons, points, warnings, actions taken, onboarding, invites)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from qunyun.services import plans as plan_service
+from qunyun.services import points as point_service
+from qunyun.services import warnings as warning_service
+from qunyun.storage import bot_onboarding, console_audit, console_members
+from qunyun.storage import members as member_repo
+from qunyun.storage import queues as queue_repo
+from qunyun.web.deps import NotFound, community_for
+from qunyun.web.render import page
+
+router = APIRouter()
+PAGE = 50
+
+
+@router.get("/c/{slug}/members")
+def member_list(request: Request, slug: str, q: str = "", offset: int = 0) -> Response:
+    ctx, found = community_for(request, slug)
+    offset = max(0, offset)
+    with ctx.engine.connect() as conn:
+        rows, total = console_members.search(conn, community_id=int(found["id"]), text=q.strip(),
+                                             offset=offset, limit=PAGE)
+    report = request.app.state.reports.peek(int(found["id"]))
+    tiers = _tier_index(report)
+    return page(ctx, "members.html", community=found, rows=rows, total=total, q=q,
+                offset=offset, page_size=PAGE, tiers=tiers)
+
+
+def _tier_index(report: dict[str, Any] | None) -> dict[int, dict[str, Any]]:
+    if not report:
+        return {}
+    return {int(m["id"]): m for m in report.get("members") or [] if "id" in m}
+
+
+def _invitees(report: dict[str, Any] | None, member_id: int) -> list[int]:
+    if not report:
+        return []
+    edges = (report.get("invites") or {}).get("edges") or []
+    return [int(e["invitee"]) for e in edges if e.get("inviter") == member_id][:100]
+
+
+@router.get("/c/{slug}/members/{member_id}")
+def member_page(request: Request, slug: str, member_id: int) -> Response:
+    ctx, found = community_for(request, slug)
+    cid = int(found["id"])
+    report = request.app.state.reports.peek(cid)
+    with ctx.engine.connect() as conn:
+        member = console_members.member_in(conn, community_id=cid, member_id=member_id)
+        if member is None:
+            raise NotFound
+        _text, plan = plan_service.stored_plan(conn, community_id=cid)
+        levels = plan.points.levels if plan is not None else ()
+        invitee_ids = _invitees(report, member_id)
+        view: dict[str, Any] = {
+            "member": member,
+            "identities": console_members.identities_of(conn, member_id=member_id),
+            "nicknames": member_repo.nickname_history(conn, member_id=member_id),
+            "groups": console_members.groups_of(conn, member_id=member_id),
+            "points": point_service.member_points(conn, member_id, levels=levels),
+            "ledger": point_service.ledger(conn, member_id=member_id, limit=20),
+            "warnings": warning_service.warning_history(conn, member_id=member_id, limit=20),
+            "actions": console_audit.entries(conn, community_id=cid, member_id=member_id,
+                                             limit=30),
+            "onboarding": bot_onboarding.of_member(conn, member_id=member_id),
+            "open_items": queue_repo.list_items(conn, community_id=cid, member_id=member_id,
+                                                status=None, limit=20),
+            "inviters": console_members.inviters_of(conn, member_id=member_id),
+            "invitees": console_members.names_of(conn, member_ids=invitee_ids),
+            "events": console_members.recent_events(conn, member_id=member_id, limit=15),
+        }
+    view["report_member"] = _tier_index(report).get(member_id)
+    return page(ctx, "member.html", community=found, **view)

@@ -1,0 +1,95 @@
+"""Overview pages: the communities an operator sees, a community's groups with health
+(H1/H2), and a group's charts — the same numbers as `report.json`.
+
+Page shells render from small indexed queries; the report part is an HTMX fragment
+(`…/panel`) so a report being built never holds up the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from qunyun.storage import console_overview
+from qunyun.storage import queues as queue_repo
+from qunyun.web.deps import NotFound, community_for, signed_in
+from qunyun.web.render import page
+
+router = APIRouter()
+
+
+@router.get("/")
+def index(request: Request) -> Response:
+    ctx = signed_in(request)
+    assert ctx.operator is not None
+    scope = None if ctx.operator.all_communities else set(ctx.operator.communities)
+    with ctx.engine.connect() as conn:
+        rows = console_overview.communities_with_counts(conn, ids=scope)
+    return page(ctx, "index.html", communities=rows)
+
+
+@router.get("/c/{slug}")
+def community(request: Request, slug: str) -> Response:
+    ctx, found = community_for(request, slug)
+    cid = int(found["id"])
+    with ctx.engine.connect() as conn:
+        groups = console_overview.groups_with_counts(conn, community_id=cid)
+        open_counts = queue_repo.count_open(conn, community_id=cid)
+    return page(ctx, "community.html", community=found, groups=groups, open_counts=open_counts,
+                analytics=request.app.state.reports.available)
+
+
+def _report(request: Request, community_id: int) -> dict[str, Any] | None:
+    report: dict[str, Any] | None = request.app.state.reports.get(community_id)
+    return report
+
+
+def _trend(section: dict[str, Any]) -> dict[str, Any]:
+    daily = section.get("daily") or []
+    return {"dates": [d.get("date") for d in daily],
+            "messages": [d.get("messages", 0) for d in daily],
+            "active": [d.get("active", 0) for d in daily],
+            "joins": [d.get("joins", 0) for d in daily],
+            "leaves": [d.get("leaves", 0) for d in daily]}
+
+
+@router.get("/c/{slug}/panel")
+def community_panel(request: Request, slug: str) -> Response:
+    ctx, found = community_for(request, slug)
+    report = _report(request, int(found["id"]))
+    if report is None:
+        return page(ctx, "panel_missing.html")
+    whole = report.get("community") or {}
+    return page(ctx, "community_panel.html", community=found, report=report, whole=whole,
+                groups=report.get("groups") or [], trend=_trend(whole) if whole else None)
+
+
+@router.get("/c/{slug}/g/{group_id}")
+def group(request: Request, slug: str, group_id: int) -> Response:
+    ctx, found = community_for(request, slug)
+    with ctx.engine.connect() as conn:
+        row = console_overview.group_of(conn, community_id=int(found["id"]), group_id=group_id)
+    if row is None:
+        raise NotFound
+    return page(ctx, "group.html", community=found, group=row)
+
+
+@router.get("/c/{slug}/g/{group_id}/panel")
+def group_panel(request: Request, slug: str, group_id: int) -> Response:
+    ctx, found = community_for(request, slug)
+    report = _report(request, int(found["id"]))
+    if report is None:
+        return page(ctx, "panel_missing.html")
+    section = next((g for g in report.get("groups") or [] if g.get("id") == group_id), None)
+    if section is None:
+        raise NotFound
+    charts = {
+        "trend": _trend(section),
+        "heatmap": section.get("heatmap") or [],
+        "cohorts": section.get("cohorts") or [],
+        "tiers": section.get("tiers") or {},
+    }
+    return page(ctx, "group_panel.html", community=found, report=report, g=section,
+                charts=charts)
