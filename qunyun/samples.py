@@ -94,8 +94,15 @@ def telegram_messages(*, messages: int, senders: int, days: int, seed: int,
     events.append((START, {"type": "service", "actor": names[admin], "actor_id": f"user{admin}",
                            "action": "create_group", "title": "Python 数据分析进阶营",
                            "members": launch}))
+    # Fans who bring friends now and then (seed 002's 传播者), besides the three hosts.
+    fans = rng.sample(range(5, senders + 1), k=max(1, senders // 25))
     for i in range(max(5, senders // 5) + 1, senders + 1):
-        inviter = rng.choice(spreaders) if rng.random() < 0.7 else None
+        inviter = None
+        if rng.random() < 0.7:
+            inviter = rng.choice(spreaders)
+            fan = rng.choice(fans)
+            if rng.random() < 0.3 and fan != i and join_at[fan] < join_at[i]:
+                inviter = fan
         body: dict[str, Any] = {"type": "service", "actor": names[i], "actor_id": f"user{i}",
                                 "action": "join_group_by_link"}
         if inviter:
