@@ -1,4 +1,4 @@
-"""Write a built report to a directory: report.json, members.csv, report.html.
+"""Write a built report to a directory: report.json, members.csv, members.xlsx, report.html.
 
 Each file is written to a temporary name and renamed into place, so an interrupted run
 never leaves a half-written report where the previous one was.
@@ -42,14 +42,38 @@ def members_csv(report: dict[str, Any]) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
+def members_xlsx(report: dict[str, Any]) -> bytes:
+    """H4: the member list and the tier to-do list as an Excel workbook (write-only mode)."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("成员 members")
+    sheet.append(list(MEMBER_COLUMNS))
+    for m in report["members"]:
+        row = [m.get(c) for c in MEMBER_COLUMNS]
+        # openpyxl would store "=…" as a formula; a nickname must stay text.
+        row[1] = ("'" + row[1]) if isinstance(row[1], str) and row[1][:1] in "=+-@" else row[1]
+        sheet.append(row)
+    todo = book.create_sheet("分层待办 todo")
+    todo.append(["tier", "tier_name", "action", "count", "members"])
+    for t in report["todo"]:
+        todo.append([t["tier"], t["tier_name"], t["action"], t["count"],
+                     "、".join(str(m["name"] or m["id"]) for m in t["members"])])
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
 def write_report(report: dict[str, Any], out: Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = {
         "json": out / "report.json",
         "csv": out / "members.csv",
+        "xlsx": out / "members.xlsx",
         "html": out / "report.html",
     }
     _atomic_write(paths["json"], orjson.dumps(report, option=orjson.OPT_INDENT_2))
     _atomic_write(paths["csv"], members_csv(report))
+    _atomic_write(paths["xlsx"], members_xlsx(report))
     _atomic_write(paths["html"], render_html(report).encode("utf-8"))
     return paths

@@ -94,6 +94,12 @@ def test_json_and_csv_hold_what_tools_rely_on(
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert len(rows) == len(report["members"])
     assert {r["name"] for r in rows} >= {"用户1", HOSTILE}
+    from openpyxl import load_workbook
+
+    book = load_workbook(paths["xlsx"], read_only=True)
+    sheet = book["成员 members"]
+    rows_xlsx = list(sheet.iter_rows(values_only=True))
+    assert len(rows_xlsx) == len(report["members"]) + 1 and rows_xlsx[0][0] == "id"
 
 
 def test_cli_import_then_report(tmp_path: Path) -> None:
@@ -112,6 +118,7 @@ def test_cli_import_then_report(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = orjson.loads((out / "report.json").read_bytes())
     assert data["community"]["messages"] == 3000
-    assert {p.name for p in out.iterdir()} == {"report.json", "report.html", "members.csv"}
+    assert {p.name for p in out.iterdir()} == {"report.json", "report.html", "members.csv",
+                                               "members.xlsx"}
     missing = runner.invoke(app, ["report", "--db", db, "--out", str(out), "--community", "nope"])
     assert missing.exit_code != 0 and "nope" in missing.output
