@@ -53,7 +53,7 @@
         yAxis: {type: "category", data: WEEKDAYS[L.lang] || WEEKDAYS.zh},
         visualMap: {min: 0, max: max, calculable: true, orient: "horizontal", left: "center",
                     bottom: 0, itemHeight: 120},
-        grid: {left: 48, right: 16, top: 16, bottom: 64},
+        grid: {left: 48, right: 16, top: 16, bottom: 84},
         series: [{type: "heatmap", data: d.map(function (c) { return [c[1], c[0], c[2]]; })}]
       });
     },
@@ -73,7 +73,7 @@
         yAxis: {type: "category", data: weeks, inverse: true},
         visualMap: {min: 0, max: 100, calculable: true, orient: "horizontal", left: "center",
                     bottom: 0, itemHeight: 120},
-        grid: {left: 140, right: 16, top: 16, bottom: 64},
+        grid: {left: 140, right: 16, top: 16, bottom: 84},
         series: [{type: "heatmap", data: cells, label: {show: cells.length < 120}}]
       });
     },

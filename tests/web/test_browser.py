@@ -1,0 +1,210 @@
+"""The console in Debian's Chromium (Playwright) against a real uvicorn on 127.0.0.1:
+sign in, overview with charts drawn, a member, a queue action that shows in the audit log,
+a plan finding, a viewer who cannot act, and a `<script>` nickname that stays text.
+
+Set QUNYUN_SCREENSHOTS=DIR to also save screenshots of the main pages there.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from qunyun.storage import audit as audit_repo
+from qunyun.storage import queues as queue_repo
+from qunyun.storage.engine import make_engine
+from qunyun.storage.migrate import upgrade
+from tests.web.seed import PASSWORD, SCRIPT_NICK, Seeded, seed_sample
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium (./dev.sh setup)"),
+]
+SHOTS = os.environ.get("QUNYUN_SCREENSHOTS")
+
+
+@dataclass
+class Console:
+    url: str
+    engine: Engine
+    seeded: Seeded
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    import uvicorn
+
+    from qunyun.web.app import create_app
+
+    work = tmp_path_factory.mktemp("console")
+    engine = make_engine(f"sqlite:///{work / 'qunyun.db'}")
+    upgrade(engine)
+    big = bool(SHOTS)
+    seeded = seed_sample(engine, work, messages=20_000 if big else 3000,
+                         senders=400 if big else 150, days=120 if big else 60)
+    app = create_app(engine, secure_cookies=False)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield Console(f"http://127.0.0.1:{port}", engine, seeded)
+    server.should_exit = True
+    thread.join(10)
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+            "--disable-dev-shm-usage"])
+        yield b
+        b.close()
+
+
+def _page(browser: object, console: Console, username: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1360, "height": 900},  # type: ignore[attr-defined]
+                                  locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(console.url + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(console.url + "/")
+    return page
+
+
+def _shot(page, name: str, *, full: bool = False) -> None:  # type: ignore[no-untyped-def]
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=full)
+
+
+def _charts_drawn(page, at_least: int) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_function(f"window.qunyunCharts && window.qunyunCharts.length >= {at_least}")
+    sizes = page.evaluate("window.qunyunCharts.map(c => c.getDataURL().length)")
+    assert len(sizes) >= at_least and min(sizes) > 5000, sizes
+    # Chinese glyphs are real glyphs, not boxes (browser-and-fonts.md).
+    boxes = page.evaluate("""() => {
+        const draw = s => { const c = document.createElement('canvas'); c.width = 80; c.height = 30;
+          const x = c.getContext('2d'); x.font = '20px sans-serif'; x.fillText(s, 2, 22);
+          return c.toDataURL(); };
+        return draw('社群') === draw('\\ue000\\ue001'); }""")
+    assert not boxes
+
+
+def test_sign_in_overview_and_group_charts(browser: object, console: Console) -> None:
+    page = _page(browser, console, "owner")
+    assert "Python 训练营" in page.content()
+    _shot(page, "communities")
+    page.click("text=Python 训练营")
+    page.wait_for_selector("#health-table")
+    _charts_drawn(page, 1)
+    assert page.locator("#health-table tbody tr").count() >= 2
+    _shot(page, "overview")
+    page.click("#health-table a:has-text('进阶营')")
+    page.wait_for_selector("[data-chart=cohorts]")
+    _charts_drawn(page, 5)
+    _shot(page, "group", full=True)
+    page.context.close()
+
+
+def test_member_page_and_script_nickname_is_inert(browser: object, console: Console) -> None:
+    page = _page(browser, console, "viewer")
+    page.goto(console.url + "/c/python-camp/members?q=script")
+    page.click("#member-table a")
+    page.wait_for_selector("#member-name")
+    assert SCRIPT_NICK in page.inner_text("#member-name")
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("script:not([src]):not([type='application/json'])").count() == 0
+    page.goto(console.url + "/c/python-camp/members")
+    page.locator("#member-table a").nth(1).click()
+    page.wait_for_selector("#member-name")
+    _shot(page, "member")
+    page.context.close()
+
+
+def test_volunteer_acts_on_a_queue_item_and_sees_it_in_the_audit_log(
+        browser: object, console: Console) -> None:
+    page = _page(browser, console, "vol")
+    page.goto(console.url + "/c/python-camp/queues?queue=suspect")
+    _shot(page, "queues")
+    row = page.locator(f"#item-{console.seeded.suspect_item}")
+    row.locator("input[name=reason]").fill("老学员，已核实")
+    row.locator("button[value=exempted]").click()
+    page.wait_for_selector(f"#item-{console.seeded.suspect_item}[data-status=exempted]")
+    with console.engine.connect() as conn:
+        item = queue_repo.get_item(conn, item_id=console.seeded.suspect_item)
+    assert item is not None and item["status"] == "exempted" and item["resolved_by"] == "vol"
+    page.goto(console.url + "/c/python-camp/audit")
+    page.fill("#audit-filters input[name=actor]", "operator:vol")
+    page.click("#audit-filters button")
+    page.wait_for_selector("#audit-table")
+    table = page.inner_text("#audit-table")
+    assert "suspect:exempted" in table and "老学员，已核实" in table
+    _shot(page, "audit")
+    page.context.close()
+
+
+def test_admin_edits_the_plan_and_sees_a_finding(browser: object, console: Console) -> None:
+    page = _page(browser, console, "admin")
+    page.goto(console.url + "/c/python-camp/plan")
+    page.wait_for_selector("#rules-preview")
+    _shot(page, "plan")
+    area = page.locator("textarea[name=plan_yaml]")
+    text = area.input_value()
+    area.fill(text.replace("platform:", "platfrom:", 1))
+    page.click("button[value=save]")
+    page.wait_for_selector("#findings li")
+    findings = page.inner_text("#findings")
+    assert "platfrom" in findings and "第" in findings and "行" in findings
+    assert "计划无法载入，未保存" in page.content()
+    _shot(page, "plan-findings")
+    page.context.close()
+
+
+def test_viewer_cannot_act(browser: object, console: Console) -> None:
+    page = _page(browser, console, "viewer")
+    page.goto(console.url + "/c/python-camp/queues")
+    assert page.locator("button[name=resolution]").count() == 0
+    assert "只读账号" in page.content()
+    with console.engine.connect() as conn:
+        before = len(audit_repo.entries(conn, community_id=console.seeded.community_id,
+                                        limit=100_000))
+    # Even a hand-made request with a valid CSRF token is refused.
+    status = page.evaluate("""async (url) => {
+        const body = new URLSearchParams({csrf: document.body.dataset.csrf,
+                                          resolution: 'done', reason: 'x'});
+        const r = await fetch(url, {method: 'POST', body});
+        return r.status; }""", f"/c/python-camp/queues/{console.seeded.todo_item}")
+    assert status == 403
+    with console.engine.connect() as conn:
+        assert queue_repo.get_item(conn, item_id=console.seeded.todo_item)["status"] == "open"  # type: ignore[index]
+        after = len(audit_repo.entries(conn, community_id=console.seeded.community_id,
+                                       limit=100_000))
+    assert after == before
+    page.context.close()
