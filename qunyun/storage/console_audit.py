@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, distinct, select
+from sqlalchemy import Connection, select
 
 from qunyun.storage.tables import audit_log
 
@@ -37,6 +37,6 @@ def entries(
 
 def actions(conn: Connection, *, community_id: int) -> list[str]:
     """Distinct action names of the community (the filter's choices)."""
-    rows = conn.execute(select(distinct(audit_log.c.action))
+    rows = conn.execute(select(audit_log.c.action).distinct()
                         .where(audit_log.c.community_id == community_id).limit(200))
     return sorted(str(r[0]) for r in rows)

@@ -119,3 +119,23 @@ def test_security_headers(make_client: Make) -> None:
     response = make_client().get("/login")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_owner_manages_operators_and_others_cannot(make_client: Make, seeded: Seeded,
+                                                   engine: Engine) -> None:
+    owner = make_client("owner")
+    token = csrf_of(owner, "/operators")
+    created = owner.post("/operators", data={"csrf": token, "username": "newvol",
+                                             "password": "a long password", "role": "volunteer",
+                                             "community": str(seeded.community_id)},
+                         follow_redirects=False)
+    assert created.status_code == 303
+    with engine.connect() as conn:
+        op = operator_service.authenticate(conn, username="newvol", password="a long password")
+    assert op is not None and op.role == "volunteer" and op.communities == {seeded.community_id}
+    admin = make_client("admin")
+    assert admin.get("/operators").status_code == 403
+    token = csrf_of(admin, "/")
+    assert admin.post("/operators", data={"csrf": token, "username": "evil",
+                                          "password": "a long password",
+                                          "role": "owner"}).status_code == 403

@@ -27,6 +27,10 @@ def index(request: Request) -> Response:
     scope = None if ctx.operator.all_communities else set(ctx.operator.communities)
     with ctx.engine.connect() as conn:
         rows = console_overview.communities_with_counts(conn, ids=scope)
+    # Health from reports already built (never built here: the index must stay fast).
+    for row in rows:
+        report = request.app.state.reports.peek(int(row["id"])) or {}
+        row["scope"] = report.get("community")
     return page(ctx, "index.html", communities=rows)
 
 
