@@ -50,6 +50,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "active": ("活跃", "Active"),
     "report_loading": ("正在计算报告……", "Computing the report…"),
     "report_missing": ("分析模块尚未安装，图表暂不可用。", "Analytics are not available yet; charts are off."),
+    "report_failed": ("报告计算失败，已记入日志；其他页面照常可用。", "Building the report failed (logged); the other pages still work."),
     "report_as_of": ("数据截至", "Data as of"),
     "trend": ("趋势（每日）", "Trend (daily)"),
     "heatmap": ("星期 × 小时 热力图", "Weekday × hour heatmap"),

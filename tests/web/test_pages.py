@@ -157,3 +157,20 @@ def test_refresh_queues_from_report_is_idempotent(make_client: Make, seeded: See
     with engine.connect() as conn:
         assert queue_repo.count_open(conn, community_id=seeded.community_id) == first
     assert sum(first.values()) >= 2
+
+
+def test_a_failing_report_leaves_the_page_usable(engine: Engine, seeded: Seeded) -> None:
+    from qunyun.web.app import create_app
+    from qunyun.web.reports import ReportCache
+    from tests.web.conftest import sign_in
+
+    def broken(*_a: object, **_k: object) -> dict[str, object]:
+        raise RuntimeError("boom")
+
+    app = create_app(engine, secure_cookies=False,
+                     reports=ReportCache(engine, builder=broken))
+    client = TestClient(app, base_url="http://127.0.0.1")
+    sign_in(client, "viewer")
+    panel = client.get("/c/python-camp/panel")
+    assert panel.status_code == 200 and "报告计算失败" in panel.text and "boom" in panel.text
+    assert client.get("/c/python-camp").status_code == 200

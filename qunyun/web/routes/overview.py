@@ -7,6 +7,7 @@ Page shells render from small indexed queries; the report part is an HTMX fragme
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,6 +19,7 @@ from qunyun.web.deps import NotFound, community_for, signed_in
 from qunyun.web.render import page
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 
 @router.get("/")
@@ -45,8 +47,16 @@ def community(request: Request, slug: str) -> Response:
                 analytics=request.app.state.reports.available)
 
 
+class ReportFailed(Exception):
+    pass
+
+
 def _report(request: Request, community_id: int) -> dict[str, Any] | None:
-    report: dict[str, Any] | None = request.app.state.reports.get(community_id)
+    try:
+        report: dict[str, Any] | None = request.app.state.reports.get(community_id)
+    except Exception as exc:  # the analytics failing must not take the page down with it
+        log.exception("report for community %s failed", community_id)
+        raise ReportFailed(str(exc)[:300]) from exc
     return report
 
 
@@ -62,9 +72,12 @@ def _trend(section: dict[str, Any]) -> dict[str, Any]:
 @router.get("/c/{slug}/panel")
 def community_panel(request: Request, slug: str) -> Response:
     ctx, found = community_for(request, slug)
-    report = _report(request, int(found["id"]))
+    try:
+        report = _report(request, int(found["id"]))
+    except ReportFailed as exc:
+        return page(ctx, "panel_missing.html", failed=str(exc))
     if report is None:
-        return page(ctx, "panel_missing.html")
+        return page(ctx, "panel_missing.html", failed=None)
     whole = report.get("community") or {}
     return page(ctx, "community_panel.html", community=found, report=report, whole=whole,
                 groups=report.get("groups") or [], trend=_trend(whole) if whole else None)
@@ -83,9 +96,12 @@ def group(request: Request, slug: str, group_id: int) -> Response:
 @router.get("/c/{slug}/g/{group_id}/panel")
 def group_panel(request: Request, slug: str, group_id: int) -> Response:
     ctx, found = community_for(request, slug)
-    report = _report(request, int(found["id"]))
+    try:
+        report = _report(request, int(found["id"]))
+    except ReportFailed as exc:
+        return page(ctx, "panel_missing.html", failed=str(exc))
     if report is None:
-        return page(ctx, "panel_missing.html")
+        return page(ctx, "panel_missing.html", failed=None)
     section = next((g for g in report.get("groups") or [] if g.get("id") == group_id), None)
     if section is None:
         raise NotFound
