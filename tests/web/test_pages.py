@@ -174,3 +174,16 @@ def test_a_failing_report_leaves_the_page_usable(engine: Engine, seeded: Seeded)
     panel = client.get("/c/python-camp/panel")
     assert panel.status_code == 200 and "报告计算失败" in panel.text and "boom" in panel.text
     assert client.get("/c/python-camp").status_code == 200
+
+
+def test_every_page_in_english_has_its_words(make_client: Make, seeded: Seeded) -> None:
+    client = make_client("owner")
+    client.cookies.set("qunyun_lang", "en")
+    report = client.app.state.reports.get(seeded.community_id)  # type: ignore[attr-defined]
+    gid = report["groups"][0]["id"]
+    for path in ("/", "/c/python-camp", "/c/python-camp/panel", f"/c/python-camp/g/{gid}",
+                 f"/c/python-camp/g/{gid}/panel", "/c/python-camp/members",
+                 f"/c/python-camp/members/{seeded.script_member_id}", "/c/python-camp/queues",
+                 "/c/python-camp/audit", "/c/python-camp/plan", "/operators"):
+        html = _ok(client, path)
+        assert "成员" not in html and "工作队列" not in html, path

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from qunyun.services import queues as queue_service
-from qunyun.storage import console_members
+from qunyun.storage import console_members, console_queues
 from qunyun.storage import queues as queue_repo
 from qunyun.web.deps import NotFound, community_for
 from qunyun.web.queue_sync import open_from_report
@@ -27,23 +27,27 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "escalation": ("done", "dismissed"),
 }
 STATUSES = ("open", "done", "dismissed", "exempted", "approved")
+PAGE = 100
 
 
 @router.get("/c/{slug}/queues")
 def queue_list(request: Request, slug: str, queue: str = "", status: str = "open",
-               created: int | None = None) -> Response:
+               offset: int = 0, created: int | None = None) -> Response:
     ctx, found = community_for(request, slug)
     cid = int(found["id"])
     if queue and queue not in CHOICES:
         raise NotFound
+    offset = max(0, offset)
     with ctx.engine.connect() as conn:
-        items = queue_repo.list_items(conn, community_id=cid, queue=queue or None,
-                                      status=status if status in STATUSES else None, limit=300)
+        items, total = console_queues.page(conn, community_id=cid, queue=queue or None,
+                                           status=status if status in STATUSES else None,
+                                           offset=offset, limit=PAGE)
         counts = queue_repo.count_open(conn, community_id=cid)
         names = console_members.names_of(
             conn, member_ids=sorted({i["member_id"] for i in items if i["member_id"]}))
     return page(ctx, "queues.html", community=found, items=items, counts=counts, queue=queue,
                 status=status, statuses=STATUSES, choices=CHOICES, names=names,
+                total=total, offset=offset, page_size=PAGE,
                 analytics=request.app.state.reports.available,
                 notice=None if created is None else translate("refreshed", ctx.lang, n=created))
 
