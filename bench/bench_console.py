@@ -164,6 +164,7 @@ def main() -> None:
     top = max(report["members"], key=lambda m: m["messages"])
     pages = [
         ("communities", "/"),
+        ("communities: health cells (HTMX)", "/c/bench/summary"),
         ("community", "/c/bench"),
         ("community panel (health table + trend)", "/c/bench/panel"),
         ("group", f"/c/bench/g/{biggest['id']}"),

@@ -120,6 +120,7 @@ def _charts_drawn(page, at_least: int) -> None:  # type: ignore[no-untyped-def]
 def test_sign_in_overview_and_group_charts(browser: object, console: Console) -> None:
     page = _page(browser, console, "owner")
     assert "Python 训练营" in page.content()
+    page.wait_for_selector("#community-table .score")
     _shot(page, "communities")
     page.click("text=Python 训练营")
     page.wait_for_selector("#health-table")

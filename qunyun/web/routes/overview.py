@@ -83,6 +83,20 @@ def community_panel(request: Request, slug: str) -> Response:
                 groups=report.get("groups") or [], trend=_trend(whole) if whole else None)
 
 
+@router.get("/c/{slug}/summary")
+def community_summary(request: Request, slug: str) -> Response:
+    """The index row's health cells (HTMX): waits for the report like the panels do."""
+    ctx, found = community_for(request, slug)
+    failed: str | None = None
+    report: dict[str, Any] | None = None
+    try:
+        report = _report(request, int(found["id"]))
+    except ReportFailed as exc:
+        failed = str(exc)
+    return page(ctx, "summary_cells.html", scope=(report or {}).get("community"),
+                failed=failed)
+
+
 @router.get("/c/{slug}/g/{group_id}")
 def group(request: Request, slug: str, group_id: int) -> Response:
     ctx, found = community_for(request, slug)
