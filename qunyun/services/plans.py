@@ -45,10 +45,22 @@ def check_text(text: str, *, today: date | None = None) -> PlanCheck:
 
 def save_plan(
     conn: Connection, *, community_id: int, text: str, operator: str,
-    today: date | None = None,
+    today: date | None = None, expected_slug: str | None = None,
 ) -> PlanCheck:
-    """Check `text`; store it for the community when it loads. Audited either way."""
+    """Check `text`; store it for the community when it loads. Audited either way.
+
+    With `expected_slug`, a plan naming another community is refused: the slug is how the
+    bot and the CLI find a community's plan, so saving it here would orphan it.
+    """
     result = check_text(text, today=today)
+    plan = result.plan
+    if plan is not None and expected_slug is not None and plan.community.slug != expected_slug:
+        result.findings.append(Finding(
+            "P1", "community.slug",
+            f"计划属于社群 “{plan.community.slug}”，这里是 “{expected_slug}”：slug 不能改",
+            f"this plan is for community {plan.community.slug!r}, this is {expected_slug!r}: "
+            "the slug cannot change", line=result.loaded.line_of("community.slug")))
+        result.loaded.plan = None
     errors = sum(1 for f in result.findings if f.severity == "error")
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     if result.plan is not None:

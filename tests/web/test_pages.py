@@ -189,3 +189,17 @@ def test_every_page_in_english_has_its_words(make_client: Make, seeded: Seeded) 
                  "/c/python-camp/audit", "/c/python-camp/plan", "/operators"):
         html = _ok(client, path)
         assert "成员" not in html and "工作队列" not in html, path
+
+
+def test_a_plan_for_another_community_is_not_saved(make_client: Make, seeded: Seeded,
+                                                   engine: Engine) -> None:
+    client = make_client("admin")
+    token = csrf_of(client, "/c/python-camp/plan")
+    with engine.connect() as conn:
+        original = community_repo.list_communities(conn)[0]["plan_yaml"]
+    other = str(original).replace("slug: python-camp", "slug: fruit-shop", 1)
+    response = client.post("/c/python-camp/plan",
+                           data={"csrf": token, "plan_yaml": other, "intent": "save"})
+    assert response.status_code == 422 and "slug" in response.text
+    with engine.connect() as conn:
+        assert community_repo.list_communities(conn)[0]["plan_yaml"] == original

@@ -59,7 +59,8 @@ def plan_submit(
     operator = ctx.require("edit_plan")
     with ctx.engine.begin() as conn:
         result = plan_service.save_plan(conn, community_id=int(found["id"]), text=text,
-                                        operator=operator.username)
+                                        operator=operator.username,
+                                        expected_slug=str(found["slug"]))
     if result.saved:
         request.app.state.reports.invalidate(int(found["id"]))
     return _view(ctx, found, text, result, 200 if result.saved else 422, saved=result.saved)
