@@ -34,12 +34,35 @@ def _adbc_connect(engine: Engine) -> Any | None:
     return None
 
 
+def text(engine: Engine, column: str) -> str:
+    """A text column as the SELECT should name it.
+
+    SQLite's ADBC driver infers each column's type from its first rows; a text column that
+    starts with a thousand NULLs (joins have no text) is typed as an integer and the read
+    fails when the first string arrives. Reading NULL as '' keeps the type, and
+    `read_frame` turns '' back into null.
+    """
+    if engine.url.get_backend_name() == "sqlite":
+        return f"COALESCE({column}, '')"
+    return column
+
+
 def read_frame(engine: Engine, sql: str, schema: dict[str, Any]) -> pl.DataFrame:
     """Run one SELECT and return its result as a frame with `schema`'s names and types.
 
     `sql` must only interpolate integers (callers pass ids through `int()`): ADBC drivers
-    differ in parameter syntax, and these queries have no user text in them.
+    differ in parameter syntax, and these queries have no user text in them. Empty strings
+    in text columns come back as null (see `text`).
     """
+    strings = [name for name, kind in schema.items() if kind == pl.String]
+    frame = _read(engine, sql, schema)
+    return frame.with_columns(
+        pl.when(pl.col(name) == "").then(None).otherwise(pl.col(name)).alias(name)
+        for name in strings
+    )
+
+
+def _read(engine: Engine, sql: str, schema: dict[str, Any]) -> pl.DataFrame:
     conn = _adbc_connect(engine)
     if conn is not None:
         try:
@@ -59,10 +82,11 @@ def read_frame(engine: Engine, sql: str, schema: dict[str, Any]) -> pl.DataFrame
 
 def events(engine: Engine, *, community_id: int, with_text: bool = True) -> pl.DataFrame:
     """Every event of a community: ids, kind, time, the related member and reference."""
-    text_col = "text" if with_text else "NULL"
+    text_col = text(engine, "text") if with_text else "''"
     sql = (
-        "SELECT id, group_id, member_id, kind, ts_ms, related_member_id, ref_id, "
-        f"source_event_id, {text_col} FROM events WHERE community_id = {int(community_id)}"
+        f"SELECT id, group_id, member_id, kind, ts_ms, related_member_id, "
+        f"{text(engine, 'ref_id')}, source_event_id, {text_col} "
+        f"FROM events WHERE community_id = {int(community_id)}"
     )
     return read_frame(engine, sql, {
         "id": pl.Int64, "group_id": pl.Int32, "member_id": pl.Int32, "kind": pl.String,
@@ -73,7 +97,7 @@ def events(engine: Engine, *, community_id: int, with_text: bool = True) -> pl.D
 
 def members(engine: Engine, *, community_id: int) -> pl.DataFrame:
     sql = (
-        "SELECT id, display_name, first_seen_ms, last_seen_ms FROM members "
+        f"SELECT id, {text(engine, 'display_name')}, first_seen_ms, last_seen_ms FROM members "
         f"WHERE community_id = {int(community_id)}"
     )
     return read_frame(engine, sql, {
@@ -96,7 +120,7 @@ def memberships(engine: Engine, *, community_id: int) -> pl.DataFrame:
 
 def groups(engine: Engine, *, community_id: int) -> pl.DataFrame:
     sql = (
-        "SELECT id, platform, external_id, name FROM groups "
+        f"SELECT id, platform, external_id, {text(engine, 'name')} FROM groups "
         f"WHERE community_id = {int(community_id)} ORDER BY id"
     )
     return read_frame(engine, sql, {

@@ -170,3 +170,17 @@ def test_a_decaying_group_gets_a_projected_date(engine: Engine) -> None:
     assert dying["warning"] is True and dying["projected_below_floor"]
     assert dying["down_from_peak"] > 0.5
     assert report["community"]["health"]["stage"] in {"talking", "common_goal", "gathered"}
+
+
+def test_a_log_that_starts_with_a_thousand_textless_events_reads(engine: Engine) -> None:
+    # SQLite's Arrow reader types a column from its first rows: 1,100 joins (no text, no
+    # reference) before the first message once made the text column an integer.
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="j", name="j", now_ms=0)
+    events: list[Event] = [_join(i, i, i / 10_000) for i in range(1, 1101)]
+    events += [_msg(5000 + i, 1 + i % 5, f"第{i}条", 1 + i / 100, reply_to="m5000" if i else None)
+               for i in range(50)]
+    import_events(engine, community_id=cid, events=events)
+    report = build_report(engine, community_id=cid, plan=None, tz="UTC")
+    assert report["community"]["messages"] == 50
+    assert report["community"]["joins"] == 1100
