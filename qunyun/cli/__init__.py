@@ -6,6 +6,7 @@ import logging
 
 import typer
 
+from qunyun.cli import bot as bot_cmd
 from qunyun.cli import db as db_cmd
 from qunyun.cli import demo as demo_cmd
 from qunyun.cli import importing as import_cmd
@@ -24,6 +25,7 @@ app.add_typer(plan_cmd.app, name="plan")
 app.add_typer(db_cmd.app, name="db")
 app.command("demo")(demo_cmd.demo)
 app.command("import")(import_cmd.import_cmd)
+app.command("bot")(bot_cmd.bot_cmd)
 app.command("report")(report_cmd.report_cmd)
 serve_cmd.register(app)
 

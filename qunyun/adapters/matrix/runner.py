@@ -110,7 +110,7 @@ class MatrixBot:
         backoff = 1.0
         while not stop.is_set():
             try:
-                await self.sync_once(timeout_ms=timeout_ms)
+                await self.sync_once(timeout_ms=timeout_ms, stop=stop)
                 backoff = 1.0
                 # Yield even if the client answered without waiting (timeout 0, a fast
                 # server), so stop requests and other tasks always get a turn.
@@ -125,11 +125,25 @@ class MatrixBot:
                     await asyncio.wait_for(stop.wait(), timeout=backoff)
                 backoff = min(backoff * 2, 30.0)
 
-    async def sync_once(self, *, timeout_ms: int = 0) -> int:
-        """One sync round: handle every new event, then persist the token. Returns events."""
+    async def sync_once(self, *, timeout_ms: int = 0, stop: asyncio.Event | None = None) -> int:
+        """One sync round: handle every new event, then persist the token. Returns events.
+
+        A stop request interrupts the long-poll wait (nothing has been handled yet, so
+        nothing is lost); once events arrive they are all handled before stopping.
+        """
         since = self.load_token()
-        resp = await self.client.sync(since=since, timeout_ms=timeout_ms if since else 0,
-                                      filter=SYNC_FILTER)
+        request = asyncio.ensure_future(self.client.sync(
+            since=since, timeout_ms=timeout_ms if since else 0, filter=SYNC_FILTER))
+        if stop is not None:
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({request, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not request.done():
+                request.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await request
+                return 0
+        resp = await request
         handled = 0
         rooms = resp.get("rooms") or {}
         if self.auto_join:

@@ -1,0 +1,118 @@
+"""Run the bot on Matrix: plan → policies → pipeline → `MatrixBot`, until told to stop (I1).
+
+`run_matrix_bot` is what `qunyun bot` calls; tests call it too (in a subprocess when they
+kill it). `prepare_local` sets up the local homeserver a new user can try the bot on:
+a bot account, an operator account and a demo room, remembered in the data directory so
+a second start finds the same ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from qunyun.adapters.matrix.client import HttpMatrixApi, MatrixError
+from qunyun.adapters.matrix.homeserver import HomeserverError, LocalHomeserver
+from qunyun.adapters.matrix.runner import MatrixBot
+from qunyun.bot.wiring import build_policies, build_scheduler
+from qunyun.events import GroupRef
+from qunyun.pipeline.runner import Pipeline
+from qunyun.plan.model import Plan
+
+log = logging.getLogger("qunyun.bot")
+
+
+async def run_matrix_bot(engine: Engine, *, community_id: int, plan: Plan, homeserver: str,
+                         token: str, stop: asyncio.Event, timeout_ms: int = 30_000) -> None:
+    client = HttpMatrixApi(homeserver, token)
+    try:
+        bot_user_id = await _whoami(client, stop)
+        if bot_user_id is None:
+            return
+        direct_rooms: set[str] = set()
+
+        def is_direct(group: GroupRef) -> bool:
+            return group.group_id in direct_rooms
+
+        pipeline = Pipeline(engine, community_id=community_id,
+                            policies=build_policies(plan, is_direct=is_direct), plan=plan)
+        bot = MatrixBot(client, pipeline, bot_user_id=bot_user_id, homeserver=homeserver,
+                        admin_room=plan.bot.admin_room,
+                        scheduler=build_scheduler(engine, community_id=community_id, plan=plan))
+        direct_rooms.update(bot.dm_rooms.values())
+        log.info("bot %s on %s for community %d", bot_user_id, homeserver, community_id)
+        await bot.run(stop, timeout_ms=timeout_ms)
+    finally:
+        await client.close()
+
+
+async def _whoami(client: HttpMatrixApi, stop: asyncio.Event) -> str | None:
+    """Who the token belongs to; a homeserver that is down is waited for, not a crash."""
+    delay = 1.0
+    while not stop.is_set():
+        try:
+            return await client.whoami()
+        except Exception as exc:
+            log.warning("homeserver %s unreachable (%s: %s); retrying in %.0f s",
+                        client.homeserver, type(exc).__name__, exc, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            delay = min(delay * 2, 30.0)
+    return None
+
+
+@dataclass(frozen=True)
+class LocalSetup:
+    homeserver: LocalHomeserver
+    bot_token: str
+    operator: str
+    operator_password: str
+    room_id: str
+
+
+def prepare_local(data_dir: Path, *, room_name: str) -> LocalSetup:
+    """Start (or restart) the local homeserver with a bot, an operator and a demo room."""
+    state_file = data_dir / "qunyun-local.json"
+    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    hs = LocalHomeserver(data_dir, port=state.get("port")).start()
+    try:
+        if "bot_token" not in state:
+            bot = hs.register("qunyun-bot", admin=True, displayname="群运助手")
+            password = secrets.token_urlsafe(9)
+            operator = hs.register("operator", password, displayname="运营者")
+            state.update(port=hs.port, bot_token=bot.access_token, operator=operator.user_id,
+                         operator_password=password, operator_token=operator.access_token)
+        if "room_id" not in state:
+            state["room_id"] = asyncio.run(_demo_room(hs, state, room_name))
+    except MatrixError as exc:
+        hs.stop()
+        raise HomeserverError(f"local homeserver set-up failed: {exc}") from None
+    except Exception:
+        hs.stop()
+        raise
+    state_file.write_text(json.dumps(state, indent=1))
+    state_file.chmod(0o600)
+    return LocalSetup(hs, state["bot_token"], state["operator"], state["operator_password"],
+                      state["room_id"])
+
+
+async def _demo_room(hs: LocalHomeserver, state: dict[str, str], name: str) -> str:
+    bot = HttpMatrixApi(hs.url, state["bot_token"])
+    operator = HttpMatrixApi(hs.url, state["operator_token"])
+    try:
+        # The creator (the bot) is the room's owner already; newer room versions refuse
+        # to list it in the power levels again.
+        room = await bot.create_room(name=name, invite=[state["operator"]],
+                                     power_users={state["operator"]: 100})
+        await operator.join(room)
+        return room
+    finally:
+        await bot.close()
+        await operator.close()

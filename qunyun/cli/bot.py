@@ -1,0 +1,92 @@
+"""`qunyun bot`: the live bot on a Matrix homeserver, driven by a community plan (I1).
+
+With `--homeserver URL --token TOKEN` (or QUNYUN_MATRIX_HOMESERVER / QUNYUN_MATRIX_TOKEN)
+it joins that homeserver as the token's user. Without them it starts a local Synapse in
+`--local-dir` (default ./.qunyun-matrix) with a demo room and prints how to log in, so
+the bot can be tried at once. Stops cleanly on Ctrl-C or SIGTERM; a killed bot resumes
+from its saved sync token without missing or repeating events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from qunyun.cli.common import DbUrl, database, err_console, fail, out_console, resolve_community
+from qunyun.plan.check import check_loaded, is_ready
+from qunyun.plan.load import load_plan
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from qunyun.plan.model import Plan
+
+
+def bot_cmd(
+    plan: Annotated[Path, typer.Option(help="社群计划 YAML / community plan")],
+    db: DbUrl = None,
+    community: Annotated[str | None, typer.Option(help="社群标识（默认取计划的 slug）")] = None,
+    homeserver: Annotated[str | None, typer.Option(
+        envvar="QUNYUN_MATRIX_HOMESERVER", help="Matrix 服务器地址，如 https://matrix.example.org")
+    ] = None,
+    token: Annotated[str | None, typer.Option(
+        envvar="QUNYUN_MATRIX_TOKEN", help="机器人账号的 access token")] = None,
+    local_dir: Annotated[Path, typer.Option(help="本地试用服务器的数据目录")] = Path(
+        ".qunyun-matrix"),
+    timeout_ms: Annotated[int, typer.Option(help="长轮询时长（毫秒）")] = 30_000,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """运行群机器人（Matrix）：欢迎、新人任务、群规执行、打卡积分、预警。"""
+    logging.getLogger("qunyun").setLevel(logging.DEBUG if verbose else logging.INFO)
+    loaded = load_plan(plan)
+    if loaded.plan is None or not is_ready(check_loaded(loaded)):
+        for finding in check_loaded(loaded):
+            err_console.print(finding.format(str(plan), "zh"), highlight=False, markup=False)
+        fail(f"计划还不能上线，先修正上面的问题 / plan not ready: {plan}", 1)
+    assert loaded.plan is not None
+    engine = database(db)
+    community_id, slug = resolve_community(engine, community or loaded.plan.community.slug,
+                                           create=True)
+    if (homeserver is None) != (token is None):
+        fail("--homeserver 和 --token 需要同时给出 / give both --homeserver and --token")
+    local = None
+    if homeserver is None or token is None:
+        from qunyun.adapters.matrix.homeserver import HomeserverError
+        from qunyun.bot.app import prepare_local
+
+        try:
+            local = prepare_local(local_dir.resolve(), room_name=loaded.plan.community.name)
+        except HomeserverError as exc:
+            fail(str(exc))
+        homeserver, token = local.homeserver.url, local.bot_token
+        out_console.print(
+            f"本地 Matrix 服务器 local homeserver: [bold]{homeserver}[/]\n"
+            f"用任意 Matrix 客户端登录 log in with any Matrix client (e.g. Element):\n"
+            f"  用户 user: [bold]{local.operator}[/]  密码 password: [bold]"
+            f"{local.operator_password}[/]\n"
+            f"  演示群 demo room: {local.room_id}（已邀请你 / you are in it）",
+            highlight=False)
+    out_console.print(f"机器人运行中 bot running for [bold]{slug}[/]；Ctrl-C 停止 to stop",
+                      highlight=False)
+    try:
+        asyncio.run(_run(engine, community_id, loaded.plan, homeserver, token, timeout_ms))
+    finally:
+        if local is not None:
+            local.homeserver.stop()
+
+
+async def _run(engine: Engine, community_id: int, plan: Plan, homeserver: str, token: str,
+               timeout_ms: int) -> None:
+    from qunyun.bot.app import run_matrix_bot
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await run_matrix_bot(engine, community_id=community_id, plan=plan, homeserver=homeserver,
+                         token=token, stop=stop, timeout_ms=timeout_ms)
