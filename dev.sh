@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # qunyun's two commands, and the set-up they share. From a fresh clone:
-#   ./dev.sh run    set everything up, then run qunyun on embedded defaults (SQLite)
+#   ./dev.sh run    set everything up, then run qunyun on embedded defaults (SQLite, a local
+#                   Matrix homeserver): the tour, then the console and the bot until Ctrl-C
 #   ./dev.sh test   set everything up, then lint, type-check and run the whole test suite
 #   ./dev.sh setup  only the set-up (idempotent; fast when nothing changed)
 set -euo pipefail
@@ -69,7 +70,11 @@ case "$cmd" in
   setup) setup ;;
   run)
     setup
-    exec "$VENV/bin/qunyun" demo "$@"
+    # The tour (plans, import, report), then everything live until Ctrl-C: the console on
+    # 127.0.0.1:8080 and the bot on a local Matrix homeserver. QUNYUN_DEMO_ONLY=1 stops
+    # after the tour.
+    "$VENV/bin/qunyun" demo "$@"
+    if [ -z "${QUNYUN_DEMO_ONLY:-}" ]; then exec "$VENV/bin/qunyun" up "$@"; fi
     ;;
   test)
     setup

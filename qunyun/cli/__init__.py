@@ -13,6 +13,7 @@ from qunyun.cli import importing as import_cmd
 from qunyun.cli import plan as plan_cmd
 from qunyun.cli import report as report_cmd
 from qunyun.cli import serve as serve_cmd
+from qunyun.cli import up as up_cmd
 
 app = typer.Typer(
     name="qunyun",
@@ -26,6 +27,7 @@ app.add_typer(db_cmd.app, name="db")
 app.command("demo")(demo_cmd.demo)
 app.command("import")(import_cmd.import_cmd)
 app.command("bot")(bot_cmd.bot_cmd)
+app.command("up")(up_cmd.up_cmd)
 app.command("report")(report_cmd.report_cmd)
 serve_cmd.register(app)
 
