@@ -12,23 +12,39 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from qunyun.bot.scheduler import Scheduler as TimerSchedule
 from qunyun.events import GroupRef, TimerFired
 from qunyun.pipeline.policy import Policy
 from qunyun.plan.model import Plan
+from qunyun.policies.base import Setup
+from qunyun.policies.commands import Commands
+from qunyun.policies.escalation import Escalation
+from qunyun.policies.moderation import Moderation
+from qunyun.policies.onboarding import Onboarding, Welcome
+from qunyun.policies.scoring import Scoring
+from qunyun.policies.suspects import Suspects
 
 DirectCheck = Callable[[GroupRef], bool]
 Scheduler = Callable[[datetime], Sequence[TimerFired]]
 
 
 def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None) -> list[Policy]:
-    """The policies the bot runs, in order (moderation first, so an advert earns nothing)."""
-    return []
+    """The policies the bot runs, in order: moderation first (a deleted advert earns
+    nothing and gets no FAQ reply), then newcomers, commands and FAQ, points, escalation."""
+    setup = Setup(plan, is_direct) if is_direct is not None else Setup(plan)
+    return [
+        Moderation(setup),  # R1, R2 (halts: nothing else sees a deleted message)
+        Suspects(setup),  # R4
+        Welcome(setup),  # O1
+        Onboarding(setup),  # O2, O3
+        Commands(setup),  # A2, A3, A4, R3 appeals (commands halt)
+        Scoring(setup),  # T3, T5
+        Escalation(setup),  # R5
+    ]
 
 
-def build_scheduler(engine: Engine, *, community_id: int, plan: Plan) -> Scheduler:
+def build_scheduler(engine: Engine, *, community_id: int, plan: Plan,
+                    resolution_s: int = 60) -> Scheduler:
     """A callable the bot loop calls every round with the current time; returns due ticks."""
-
-    def due(now: datetime) -> Sequence[TimerFired]:
-        return ()
-
-    return due
+    return TimerSchedule(engine, community_id=community_id, plan=plan,
+                         resolution_s=resolution_s)

@@ -13,20 +13,35 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import yaml
 from sqlalchemy import create_engine, text
 
 from qunyun.adapters.matrix.homeserver import LocalHomeserver
 from qunyun.app import open_database
+from qunyun.plan.load import load_plan
 from tests.conftest import EXAMPLES
 from tests.e2e.conftest import Room, make_room
 
 MESSAGES = 40
 
 
+def _plan_without_flood_control(tmp: Path) -> Path:
+    """The course plan, minus flood control: this test posts 40 messages in seconds on
+    purpose, which the real plan would (rightly) punish."""
+    loaded = load_plan(EXAMPLES / "python-camp.yaml")
+    assert loaded.plan is not None
+    data = loaded.plan.model_dump(mode="json", exclude_none=True)
+    data["moderation"]["flood"]["enabled"] = False
+    path = tmp / "plan.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
 def _start_bot(hs: LocalHomeserver, room: Room, db: str, log: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "QUNYUN_PROGRESS": "0"}
     return subprocess.Popen(
-        [sys.executable, "-m", "qunyun", "bot", "--plan", str(EXAMPLES / "python-camp.yaml"),
+        [sys.executable, "-m", "qunyun", "bot", "--plan", str(_plan_without_flood_control(
+            log.parent)),
          "--db", db, "--homeserver", hs.url, "--token", room.bot.access_token,
          "--timeout-ms", "1000"],
         stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env,

@@ -1,0 +1,58 @@
+"""The bot's clock: which timer ticks are due now (onboarding reminders and deadlines,
+batched welcomes, warning expiry notices).
+
+The scheduler only decides *that* something is due, from indexed queries on the bot's
+state tables; the policies do the work when the tick passes through the pipeline, so a
+tick is an ordinary, logged, idempotent event. Ticks are keyed by the minute: a bot that
+restarts within the minute does not fire the same tick twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from qunyun.events import GroupRef, TimerFired
+from qunyun.plan.model import Plan
+from qunyun.services import lookup
+from qunyun.services import onboarding as onboarding_service
+from qunyun.services import warnings as warning_service
+
+SOURCE = "qunyun:timer"
+
+
+class Scheduler:
+    def __init__(self, engine: Engine, *, community_id: int, plan: Plan,
+                 resolution_s: int = 60) -> None:
+        self.engine = engine
+        self.community_id = community_id
+        self.plan = plan
+        self.resolution_s = resolution_s
+
+    def __call__(self, now: datetime) -> Sequence[TimerFired]:
+        now_ms = int(now.timestamp() * 1000)
+        slot = now_ms // (self.resolution_s * 1000)
+        due: list[tuple[str, int | None]] = []
+        with self.engine.connect() as conn:
+            groups = dict(lookup.community_groups(conn, community_id=self.community_id))
+            if onboarding_service.due_checks(conn, community_id=self.community_id,
+                                             now_ms=now_ms):
+                due.append(("onboarding", None))
+            for batch_group, _latest in onboarding_service.welcome_batches_due(
+                    conn, community_id=self.community_id, now_ms=now_ms,
+                    batch_seconds=self.plan.onboarding.welcome_batch_seconds):
+                due.append(("welcome", batch_group))
+            if warning_service.expired_unnoticed(conn, community_id=self.community_id,
+                                                 now_ms=now_ms):
+                due.append(("warnings.expired", None))
+        ticks = []
+        for timer, wanted in due:
+            gid = wanted if wanted in groups else next(iter(groups), None)
+            if gid is None:
+                continue
+            group: GroupRef = groups[gid]
+            ticks.append(TimerFired(source=SOURCE, source_event_id=f"{timer}:{gid}:{slot}",
+                                    group=group, at=now, timer=timer))
+        return ticks

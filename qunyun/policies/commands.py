@@ -1,0 +1,139 @@
+"""A2 commands and FAQ replies, A3 check-ins, A4 polls: what members ask the bot for.
+
+Commands (both prefixes `!`/`！`, Chinese and English names): !规则 !积分 !排行 !打卡
+!帮助 !发起投票 !投票 !申诉. A message containing a check-in keyword of a plan campaign
+(e.g. "打卡 今天读了 30 页") is a check-in too. FAQ keywords are matched after folding
+Traditional to Simplified, so 「群規」 finds the same answer as 「群规」.
+"""
+
+from __future__ import annotations
+
+from qunyun.domain.commands import Command
+from qunyun.effects import Effect, Reply, Send
+from qunyun.events import Event, MessagePosted
+from qunyun.pipeline.context import Context
+from qunyun.pipeline.policy import Verdict
+from qunyun.plan.render import render_rules
+from qunyun.policies.base import Setup, ms, name_of
+from qunyun.policies.matching import KeywordSet
+from qunyun.services import checkins as checkin_service
+from qunyun.services import points as points_service
+from qunyun.services import polls as poll_service
+from qunyun.services import queues
+
+HELP = (
+    "我能做的：\n"
+    "!规则 — 群规\n!积分 — 我的积分和等级\n!排行 — 积分排行榜\n!打卡 — 今日打卡\n"
+    "!发起投票 问题 | 选项1 | 选项2 — 发起投票（管理员）\n!投票 2 — 投给第 2 项\n"
+    "!申诉 说明 — 对警告或移除提出申诉\n!帮助 — 本说明"
+)
+
+
+class Commands:
+    name = "commands"
+
+    def __init__(self, setup: Setup) -> None:
+        self.setup = setup
+        self.checkins = [(c, KeywordSet(c.keywords)) for c in setup.plan.checkins]
+
+    def handle(self, event: Event, ctx: Context) -> Verdict | None:
+        if not isinstance(event, MessagePosted) or ctx.member_id is None:
+            return None
+        command = self.setup.command(event)
+        if command is not None:
+            effects = self._command(command, event, ctx)
+            return Verdict.halt(*effects) if effects else None
+        if self.setup.is_direct(event.group):
+            return None
+        for campaign, keywords in self.checkins:
+            if keywords.find(event.text[:200]):
+                return Verdict.act(*self._checkin(event, ctx, campaign.name))
+        hit = self.setup.faq_answer(event.text[:2000])
+        if hit is not None:
+            item, keyword = hit
+            return Verdict.act(Reply(group=event.group, event_id=event.source_event_id,
+                                     text=item.a, reason="A2 FAQ", policy=self.name,
+                                     evidence={"keyword": keyword, "question": item.q}))
+        return None
+
+    def _reply(self, event: MessagePosted, text: str, why: str) -> Effect:
+        return Reply(group=event.group, event_id=event.source_event_id, text=text,
+                     reason=why, policy=self.name)
+
+    def _command(self, command: Command, event: MessagePosted, ctx: Context) -> list[Effect]:
+        assert ctx.member_id is not None
+        plan = self.setup.plan
+        if command.name == "rules":
+            return [self._reply(event, render_rules(plan), "A2 !rules")]
+        if command.name == "help":
+            return [self._reply(event, HELP, "A2 !help")]
+        if command.name == "points":
+            p = points_service.member_points(ctx.conn, ctx.member_id, levels=plan.points.levels)
+            nxt = (f"，距「{p.next_level}」还差 {p.to_next} 分" if p.next_level else "")
+            return [self._reply(event, (
+                f"@{name_of(event.actor)} 积分 {p.total}（参与 {p.participation} · 贡献 "
+                f"{p.contribution}），等级「{p.level}」{nxt}"), "A2 !points")]
+        if command.name == "rank":
+            rows = points_service.leaderboard(ctx.conn, ctx.community_id, ctx.group_id)
+            lines = [f"{r.rank}. {r.display_name or r.member_id} — {r.total} 分" for r in rows]
+            return [self._reply(event, "积分排行榜\n" + ("\n".join(lines) or "还没有人得分"),
+                                "A2 !rank")]
+        if command.name == "checkin":
+            if not plan.checkins:
+                return [self._reply(event, "本群还没有打卡活动", "A3 !checkin")]
+            return self._checkin(event, ctx, plan.checkins[0].name)
+        if command.name in ("poll", "vote"):
+            return self._poll(command, event, ctx)
+        if command.name == "appeal":
+            queues.open_item(ctx.conn, community_id=ctx.community_id, queue="appeal",
+                             item_key=f"appeal:{event.source_event_id}",
+                             title=f"{name_of(event.actor)} 的申诉",
+                             detail={"text": command.rest[:1000]}, member_id=ctx.member_id,
+                             group_id=ctx.group_id, at_ms=ms(event.at))
+            return [self._reply(event, "申诉已提交，管理员会尽快处理 ✓", "R3 appeal")]
+        return []
+
+    def _checkin(self, event: MessagePosted, ctx: Context, campaign_name: str) -> list[Effect]:
+        assert ctx.member_id is not None
+        plan = self.setup.plan
+        campaign = next(c for c in plan.checkins if c.name == campaign_name)
+        result = checkin_service.check_in(
+            ctx.conn, community_id=ctx.community_id, member_id=ctx.member_id,
+            group_id=ctx.group_id, campaign=campaign, at=event.at, tz=self.setup.tz,
+            rules=plan.points, ref=event.source_event_id)
+        who = name_of(event.actor)
+        if not result.new:
+            text = f"@{who} 今天已经打过卡了（连续 {result.streak} 天）"
+        else:
+            bonus = f"，连续打卡奖励 +{result.bonus}" if result.bonus else ""
+            text = (f"@{who} 「{campaign.name}」打卡成功 ✓ 连续 {result.streak} 天，累计 "
+                    f"{result.total_days} 天，+{result.points} 分{bonus}")
+        return [Reply(group=event.group, event_id=event.source_event_id, text=text,
+                      reason="A3 check-in", policy=self.name,
+                      evidence={"campaign": campaign.name, "streak": result.streak,
+                                "day": result.day})]
+
+    def _poll(self, command: Command, event: MessagePosted, ctx: Context) -> list[Effect]:
+        assert ctx.member_id is not None and ctx.group_id is not None
+        at = ms(event.at)
+        try:
+            if command.name == "poll":
+                if not self.setup.is_admin(event.actor):
+                    return [self._reply(event, "只有管理员可以发起投票", "A4 poll")]
+                question, *options = [p.strip() for p in command.rest.split("|")]
+                poll_service.start_poll(ctx.conn, community_id=ctx.community_id,
+                                        group_id=ctx.group_id, created_by=ctx.member_id,
+                                        question=question, options=options, at_ms=at)
+                listing = "\n".join(f"{i}. {o}" for i, o in enumerate(options, 1) if o)
+                return [Send(group=event.group, text=(
+                    f"📊 投票：{question}\n{listing}\n回复 !投票 数字 参与"),
+                    reason="A4 poll", policy=self.name)]
+            choice = int(command.args[0]) if command.args and command.args[0].isdigit() else 0
+            results, first = poll_service.vote(ctx.conn, group_id=ctx.group_id,
+                                               member_id=ctx.member_id, option=choice, at_ms=at)
+        except poll_service.PollError as exc:
+            return [self._reply(event, str(exc), "A4 poll")]
+        counts = " · ".join(f"{i}. {o} {n}" for i, (o, n) in
+                            enumerate(zip(results.options, results.counts, strict=True), 1))
+        verb = "已记录" if first else "已改票"
+        return [self._reply(event, f"{verb} ✓ 当前：{counts}", "A4 vote")]

@@ -1,0 +1,85 @@
+"""R5 escalation: what the bot should not answer alone goes to a human, with a reply script.
+
+Three triggers, each switchable in the plan: a message that @-mentions an admin, a
+question the FAQ cannot answer, and a heated exchange (insults, or two members trading
+several negative messages within minutes). The alert goes to the plan's admin room.
+"""
+
+from __future__ import annotations
+
+from qunyun.effects import Alert, Effect
+from qunyun.events import Event, MessagePosted
+from qunyun.pipeline.context import Context
+from qunyun.pipeline.policy import Verdict
+from qunyun.policies.base import Setup, ms, name_of
+from qunyun.policies.matching import KeywordSet
+from qunyun.services import lookup, queues
+
+QUESTION_MARKS = ("?", "？", "吗", "怎么", "如何", "为什么", "请问")
+
+
+class Escalation:
+    name = "escalation"
+
+    def __init__(self, setup: Setup) -> None:
+        self.setup = setup
+        heated = setup.plan.moderation.heated
+        self.heated = heated
+        self.insults = KeywordSet(heated.insults if heated.enabled else [])
+        self.negative = KeywordSet(heated.negative_words if heated.enabled else [])
+
+    def handle(self, event: Event, ctx: Context) -> Verdict | None:
+        if not isinstance(event, MessagePosted) or self.setup.is_direct(event.group):
+            return None
+        if self.setup.is_admin(event.actor) or self.setup.command(event) is not None:
+            return None
+        text = event.text[:2000]
+        who = name_of(event.actor)
+        effects: list[Effect] = []
+        bot = self.setup.plan.bot
+        mentioned = [m for m in event.mentions if m in self.setup.admins]
+        if bot.escalate_admin_mentions and mentioned:
+            effects.append(self._alert(event, f"{who} 在群里@了管理员：{text[:200]}",
+                                       "您好，我看到了，马上为您处理。", "admin_mention"))
+        elif self.insults and (word := self.insults.find(text)):
+            effects.append(self._alert(event, f"{who} 的消息含辱骂（{word}）：{text[:200]}",
+                                       "大家冷静一下，有分歧可以私聊管理员，群里请保持友善。",
+                                       "insult"))
+        elif self._heated(event, ctx):
+            effects.append(self._alert(
+                event, f"{who} 与他人正在激烈争执：{text[:200]}",
+                "两位的观点都收到了，我们私聊细说，群里先聊别的话题好吗？", "heated"))
+        elif bot.escalate_questions and self._question(text) \
+                and self.setup.faq_answer(text) is None:
+            effects.append(self._alert(event, f"{who} 的问题机器人答不了：{text[:200]}",
+                                       "这个问题我来回答你：", "unanswered"))
+        for alert in effects:
+            assert isinstance(alert, Alert)
+            # The console's escalation queue (R5): the alert is also a to-do until handled.
+            queues.open_item(ctx.conn, community_id=ctx.community_id, queue="escalation",
+                             item_key=f"escalation:{event.source_event_id}", title=alert.text[:200],
+                             detail={"suggested_reply": alert.suggested_reply,
+                                     "trigger": alert.evidence.get("trigger")},
+                             member_id=ctx.member_id, group_id=ctx.group_id, at_ms=ms(event.at))
+        return Verdict.act(*effects) if effects else None
+
+    def _question(self, text: str) -> bool:
+        stripped = text.strip()
+        return len(stripped) >= 4 and any(mark in stripped for mark in QUESTION_MARKS)
+
+    def _heated(self, event: MessagePosted, ctx: Context) -> bool:
+        if not self.negative or ctx.group_id is None:
+            return False
+        h = self.heated
+        recent = lookup.recent_messages(ctx.conn, group_id=ctx.group_id,
+                                        since_ms=ms(event.at) - h.exchange_seconds * 1000)
+        tail = recent[-h.exchange_messages:]
+        people = {r[0] for r in tail}
+        if len(tail) < h.exchange_messages or len(people) != 2 or ctx.member_id not in people:
+            return False
+        return sum(1 for r in tail if self.negative.find(r[3][:500])) >= h.negative_messages
+
+    def _alert(self, event: MessagePosted, text: str, reply: str, trigger: str) -> Alert:
+        return Alert(group=event.group, member=event.actor, text=f"【需要人工】{text}",
+                     suggested_reply=reply, reason=f"R5 {trigger}", policy=self.name,
+                     evidence={"trigger": trigger, "event": event.source_event_id})

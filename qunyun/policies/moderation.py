@@ -1,0 +1,201 @@
+"""R1 moderation and R2 graduated penalties: find what breaks the rules, then delete, warn
+with the reason, and remove at the warning limit ("送机票").
+
+Checks, cheapest first: operator patterns (RE2: linear time, a hostile pattern or text
+cannot hang the bot), links and invite links (allow-list), ad keywords (Traditional and
+Simplified folded), mass mentions, flooding and repeated text (from the event log, so a
+restarted bot still sees the last minutes), QR codes in images (zxing-cpp, only when the
+adapter fetched the image). Admins are exempt only where the plan says so (R3).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from qunyun.domain.patterns import search
+from qunyun.effects import Delete, Effect, Kick, Send, Warn
+from qunyun.events import Event, MessagePosted, TimerFired
+from qunyun.pipeline.context import Context
+from qunyun.pipeline.policy import Verdict
+from qunyun.policies.base import Setup, ms, name_of
+from qunyun.policies.matching import KeywordSet, fold
+from qunyun.services import lookup
+from qunyun.services import warnings as warning_service
+
+URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"']+|\b(?:t\.me|matrix\.to|qm\.qq\.com|"
+                 r"u\.wechat\.com|weixin\.qq\.com)/[^\s<>\"']*")
+INVITE = re.compile(r"(?i)(?:t\.me/(?:joinchat/|\+)|matrix\.to/#/[#!]|qm\.qq\.com/|"
+                    r"weixin\.qq\.com/g/|chat\.whatsapp\.com/)")
+MENTION = re.compile(r"@\S+")
+EXPIRY_TIMER = "warnings.expired"
+MAX_SCAN_CHARS = 20_000  # a 1 MB message is judged on its first 20,000 characters
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    rule: str
+    reason: str
+    evidence: dict[str, Any]
+
+
+def _host(url: str) -> str:
+    bare = re.sub(r"(?i)^(?:https?://)?(?:www\.)?", "", url)
+    return bare.split("/", 1)[0].split(":", 1)[0].lower()
+
+
+def _allowed(host: str, allow: list[str]) -> bool:
+    return any(host == a or host.endswith("." + a) for a in allow)
+
+
+def _qr_payload(image: bytes) -> str | None:
+    try:
+        import zxingcpp
+        from PIL import Image
+
+        with Image.open(io.BytesIO(image)) as img:
+            img.load()
+            codes = zxingcpp.read_barcodes(img)
+    except Exception:  # not an image we can read: nothing to judge
+        return None
+    for code in codes:
+        if "QR" in str(code.format):
+            return str(code.text)[:200]
+    return None
+
+
+class Moderation:
+    name = "moderation"
+
+    def __init__(self, setup: Setup) -> None:
+        self.setup = setup
+        m = setup.plan.moderation
+        self.m = m
+        self.ads = KeywordSet(m.ad_keywords.keywords if m.ad_keywords.enabled else [])
+        self.allow = [a.lower().lstrip(".") for a in m.links.allow]
+
+    def handle(self, event: Event, ctx: Context) -> Verdict | None:
+        if isinstance(event, TimerFired) and event.timer == EXPIRY_TIMER:
+            return self._expired(event, ctx)
+        if not isinstance(event, MessagePosted) or self.setup.is_direct(event.group):
+            return None
+        if self.setup.exempt(event.actor) or ctx.member_id is None or ctx.group_id is None:
+            return None
+        violation = self.check(event, ctx)
+        if violation is None:
+            return None
+        return Verdict.halt(*self.penalize(event, ctx, violation))
+
+    # -- R1 --------------------------------------------------------------------------------
+    def check(self, event: MessagePosted, ctx: Context) -> Violation | None:
+        text = event.text[:MAX_SCAN_CHARS]
+        m = self.m
+        for p in m.patterns:
+            if search(p.pattern, text):
+                return Violation("pattern", p.reason, {"pattern": p.pattern})
+        if m.links.enabled:
+            for url in URL.findall(text):
+                if INVITE.search(url):
+                    return Violation("invite_link", "发送其他群的邀请链接", {"url": url[:200]})
+                if not _allowed(_host(url), self.allow):
+                    return Violation("link", "发送未经允许的链接", {"url": url[:200]})
+        if self.ads:
+            hit = self.ads.find(text)
+            if hit:
+                return Violation("ad", "发广告", {"keyword": hit})
+        if m.mass_mention.enabled:
+            count = max(len(event.mentions), len(MENTION.findall(text)))
+            if count > m.mass_mention.max_mentions:
+                return Violation("mass_mention", "一次@太多人", {"mentions": count})
+        found = self._flood_or_repeat(event, ctx)
+        if found is not None:
+            return found
+        if m.qr_codes.enabled and event.image:
+            payload = _qr_payload(event.image)
+            if payload is not None:
+                return Violation("qr_code", "发送二维码图片", {"qr": payload})
+        return None
+
+    def _flood_or_repeat(self, event: MessagePosted, ctx: Context) -> Violation | None:
+        m = self.m
+        if not (m.flood.enabled or m.repeat.enabled):
+            return None
+        window = max(m.flood.seconds, m.repeat.seconds) * 1000
+        now = ms(event.at)
+        assert ctx.group_id is not None
+        recent = lookup.recent_messages(ctx.conn, group_id=ctx.group_id, since_ms=now - window)
+        if m.flood.enabled:
+            mine = [r for r in recent if r[0] == ctx.member_id
+                    and r[2] > now - m.flood.seconds * 1000]
+            if len(mine) >= m.flood.messages:
+                return Violation("flood", "刷屏", {"messages": len(mine),
+                                                  "seconds": m.flood.seconds})
+        text = fold(event.text.strip())
+        if m.repeat.enabled and len(text) >= m.repeat.min_chars:
+            same = [r for r in recent if r[2] > now - m.repeat.seconds * 1000
+                    and fold(r[3].strip()) == text]
+            by_me = sum(1 for r in same if r[0] == ctx.member_id)
+            accounts = len({r[0] for r in same})
+            if by_me >= m.repeat.times:
+                return Violation("repeat", "重复发送相同内容", {"times": by_me})
+            if accounts >= m.repeat.accounts:
+                return Violation("repeat_accounts", "多个账号发送相同内容",
+                                 {"accounts": accounts})
+        return None
+
+    # -- R2 --------------------------------------------------------------------------------
+    def _expired(self, event: TimerFired, ctx: Context) -> Verdict | None:
+        """Tell members when a warning has expired: the count goes down as promised."""
+        now = ms(event.at)
+        effects: list[Effect] = []
+        for row in warning_service.expired_unnoticed(ctx.conn, community_id=ctx.community_id,
+                                                     now_ms=now):
+            marked = warning_service.mark_expiry_noticed(ctx.conn, warning_id=int(row["id"]),
+                                                         now_ms=now)
+            member = lookup.member_ref(ctx.conn, member_id=int(row["member_id"]))
+            group = (lookup.group_ref(ctx.conn, group_id=int(row["group_id"]))
+                     if row["group_id"] is not None else None)
+            if marked is None or member is None or group is None:
+                continue
+            live = warning_service.live_count(ctx.conn, member_id=int(row["member_id"]),
+                                              now_ms=now)
+            notice = (f"@{name_of(member)} 你的一次警告（{marked['reason']}）已失效，"
+                      f"目前有效警告 {live} 次。")
+            effects.append(Send(group=group, mentions=(member,), policy=self.name, text=notice,
+                                reason="R2 warning expired", evidence={"warning": row["id"]}))
+        return Verdict.act(*effects) if effects else None
+
+    def penalize(self, event: MessagePosted, ctx: Context, v: Violation) -> list[Effect]:
+        assert ctx.member_id is not None
+        evidence = {**v.evidence, "rule": v.rule, "text": event.text[:200]}
+        result = warning_service.do_warn(
+            ctx.conn, community_id=ctx.community_id, member_id=ctx.member_id,
+            group_id=ctx.group_id, rule=v.rule, reason=v.reason, evidence=evidence,
+            at_ms=ms(event.at), expiry_days=self.m.warning_expiry_days,
+            limit=self.m.warn_limit, event_id=event.source_event_id,
+        )
+        who = name_of(event.actor)
+        effects: list[Effect] = [
+            Delete(group=event.group, event_id=event.source_event_id, member=event.actor,
+                   reason=v.reason, evidence=evidence, policy=self.name),
+        ]
+        if result.remove:
+            effects.append(Kick(group=event.group, member=event.actor,
+                                reason=f"累计 {result.limit} 次警告：{v.reason}（送机票）",
+                                evidence={**evidence, "warnings": result.count},
+                                policy=self.name))
+            effects.append(Send(group=event.group, text=(
+                f"{who} 因累计 {result.limit} 次违反群规（最近一次：{v.reason}）被移出本群 ✈️。"
+                "群规对每个人都一样，发送 !规则 查看。"), reason="announce removal",
+                evidence={"warnings": result.count}, policy=self.name))
+        else:
+            effects.append(Warn(
+                group=event.group, member=event.actor, count=result.count, limit=result.limit,
+                text=(f"@{who} 你的消息因「{v.reason}」已被撤回。这是第 {result.count} 次警告"
+                      f"（共 {result.limit} 次将被移出群，警告 "
+                      f"{self.m.warning_expiry_days:g} 天后失效）。发送 !规则 查看群规，"
+                      "有异议可发送 !申诉 说明。"),
+                reason=v.reason, evidence=evidence, policy=self.name))
+        return effects

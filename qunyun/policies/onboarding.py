@@ -1,0 +1,244 @@
+"""O1 welcome and O2/O3 the newcomer's first 24 hours: checklist, reminders, deadline, form.
+
+On a join the checklist starts (nickname in the plan's format, a self-introduction, the
+member form) and the newcomer is welcomed with an @-mention; joins arriving in a burst are
+welcomed together in one message (`welcome_batch_seconds`). The scheduler's ticks send the
+reminders before the deadline and, at the deadline, tell the member and put them in the
+operator's review queue (E3: nobody is removed for it here). A nickname that matches the
+plan's pattern becomes member attributes (O3: city, job…).
+"""
+
+from __future__ import annotations
+
+from qunyun.effects import DirectMessage, Effect, Reply, Send
+from qunyun.events import (
+    Event,
+    GroupRef,
+    MemberJoined,
+    MemberLeft,
+    MessagePosted,
+    NicknameChanged,
+    TimerFired,
+    UserRef,
+)
+from qunyun.pipeline.context import Context
+from qunyun.pipeline.policy import Verdict
+from qunyun.plan.render import render_welcome
+from qunyun.policies.base import Setup, ms, name_of
+from qunyun.services import lookup, queues
+from qunyun.services import onboarding as service
+from qunyun.services import points as points_service
+
+STEP_NAMES = {"nickname": "改群昵称", "intro": "自我介绍", "form": "回答新人问卷"}
+WELCOME_TIMER = "welcome"
+ONBOARDING_TIMER = "onboarding"
+
+
+def _steps(missing: tuple[str, ...]) -> str:
+    return "、".join(STEP_NAMES.get(s, s) for s in missing)
+
+
+class Welcome:
+    """O1: greet newcomers with the plan's welcome, batching bursts."""
+
+    name = "welcome"
+
+    def __init__(self, setup: Setup) -> None:
+        self.setup = setup
+        self.o = setup.plan.onboarding
+
+    def handle(self, event: Event, ctx: Context) -> Verdict | None:
+        if isinstance(event, TimerFired) and event.timer == WELCOME_TIMER:
+            return self._batch(ctx, event.group, ms(event.at))
+        if not isinstance(event, MemberJoined) or self.setup.is_direct(event.group):
+            return None
+        if ctx.member_id is None or ctx.group_id is None:
+            return None
+        at = ms(event.at)
+        service.start(ctx.conn, community_id=ctx.community_id, member_id=ctx.member_id,
+                      group_id=ctx.group_id, at_ms=at, onboarding=self.o)
+        effects: list[Effect] = []
+        if service.welcome_now(ctx.conn, group_id=ctx.group_id, at_ms=at,
+                               batch_seconds=self.o.welcome_batch_seconds):
+            effects += self._welcome(ctx, event.group, at)
+        return Verdict.act(*effects) if effects else None
+
+    def _welcome(self, ctx: Context, group: GroupRef, at: int) -> list[Effect]:
+        assert ctx.group_id is not None
+        rows = service.unwelcomed(ctx.conn, group_id=ctx.group_id)
+        refs = [r for r in (lookup.member_ref(ctx.conn, member_id=int(row["member_id"]))
+                            for row in rows) if r is not None]
+        if not refs:
+            return []
+        service.mark_welcomed(ctx.conn, row_ids=[int(r["id"]) for r in rows], at_ms=at)
+        names = " @".join(name_of(r) for r in refs)
+        return [Send(group=group, text=render_welcome(self.setup.plan, newcomer=names),
+                     mentions=tuple(refs), reason="O1 welcome",
+                     evidence={"newcomers": [r.user_id for r in refs]}, policy=self.name)]
+
+    def _batch(self, ctx: Context, group: GroupRef, now: int) -> Verdict | None:
+        if ctx.group_id is None:
+            return None
+        due = dict(service.welcome_batches_due(
+            ctx.conn, community_id=ctx.community_id, now_ms=now,
+            batch_seconds=self.o.welcome_batch_seconds))
+        if ctx.group_id not in due:
+            return None
+        effects = self._welcome(ctx, group, now)
+        return Verdict.act(*effects) if effects else None
+
+
+class Onboarding:
+    """O2/O3: nickname check, self-introduction, the member form, reminders, deadline."""
+
+    name = "onboarding"
+
+    def __init__(self, setup: Setup) -> None:
+        self.setup = setup
+        self.o = setup.plan.onboarding
+
+    def handle(self, event: Event, ctx: Context) -> Verdict | None:
+        if isinstance(event, TimerFired):
+            return self._due(event, ctx) if event.timer == ONBOARDING_TIMER else None
+        if ctx.member_id is None or ctx.group_id is None:
+            return None
+        if isinstance(event, MemberJoined) and not self.setup.is_direct(event.group):
+            return self._joined(event, ctx)
+        if isinstance(event, NicknameChanged):
+            return self._nickname(event.group, event.member, event.new, ctx, announce=True)
+        if isinstance(event, MemberLeft):
+            service.member_left(ctx.conn, member_id=ctx.member_id, group_id=ctx.group_id,
+                                at_ms=ms(event.at), onboarding=self.o)
+            return None
+        if isinstance(event, MessagePosted):
+            return self._message(event, ctx)
+        return None
+
+    def _joined(self, event: MemberJoined, ctx: Context) -> Verdict | None:
+        assert ctx.member_id is not None
+        effects: list[Effect] = []
+        verdict = self._nickname(event.group, event.member, event.member.display_name or "",
+                                 ctx, announce=False)
+        if verdict is not None:
+            effects += verdict.effects
+        if self.o.form:
+            progress = service.form_start(ctx.conn, community_id=ctx.community_id,
+                                          member_id=ctx.member_id, at_ms=ms(event.at),
+                                          onboarding=self.o)
+            if progress.question is not None:
+                effects.append(self._ask(event.group, event.member, progress.question.question,
+                                         progress.index, progress.total))
+        return Verdict.act(*effects) if effects else None
+
+    def _ask(self, group: GroupRef, member: UserRef, question: str, index: int,
+             total: int) -> Effect:
+        text = f"新人问卷 {index + 1}/{total}：{question}"
+        if self.o.form_channel == "dm":
+            return DirectMessage(group=group, member=member,
+                                 text=text + "\n（直接回复即可；可选题可回复“跳过”）",
+                                 reason="O2 form", policy=self.name)
+        return Send(group=group, mentions=(member,),
+                    text=f"@{name_of(member)} {text}\n（回复：!资料 你的答案）",
+                    reason="O2 form", policy=self.name)
+
+    def _nickname(self, group: GroupRef, member: UserRef, nickname: str, ctx: Context, *,
+                  announce: bool) -> Verdict | None:
+        assert ctx.member_id is not None and ctx.group_id is not None
+        if not self.o.nickname_pattern or not nickname:
+            return None
+        labels = service.apply_nickname(ctx.conn, member_id=ctx.member_id, nickname=nickname,
+                                        onboarding=self.o)
+        row = service.state(ctx.conn, member_id=ctx.member_id, group_id=ctx.group_id)
+        if labels is None:
+            if announce and row is not None and row["nickname_ms"] is None \
+                    and row["left_ms"] is None:
+                example = f"，例如“{self.o.nickname_example}”" if self.o.nickname_example else ""
+                return Verdict.act(Send(
+                    group=group, mentions=(member,), policy=self.name,
+                    text=f"@{nickname} 群昵称还不符合格式{example}，改好后我会自动确认。",
+                    reason="O2 nickname format", evidence={"nickname": nickname[:100]}))
+            return None
+        step = service.complete_step(ctx.conn, member_id=ctx.member_id, group_id=ctx.group_id,
+                                     step="nickname", at_ms=ms(ctx.now), onboarding=self.o)
+        if not (announce and step.newly_done):
+            return None
+        return Verdict.act(self._progress(group, member, step.missing, step.completed,
+                                          "群昵称已符合格式 ✓", {"labels": labels}))
+
+    def _progress(self, group: GroupRef, member: UserRef, missing: tuple[str, ...],
+                  completed: bool, done_text: str, evidence: dict[str, object]) -> Effect:
+        tail = ("🎉 新人任务全部完成，欢迎正式加入！" if completed
+                else f"还差：{_steps(missing)}。" if missing else "")
+        return Send(group=group, mentions=(member,), policy=self.name,
+                    text=f"@{name_of(member)} {done_text} {tail}".strip(),
+                    reason="O2 checklist", evidence=evidence)
+
+    def _message(self, event: MessagePosted, ctx: Context) -> Verdict | None:
+        assert ctx.member_id is not None and ctx.group_id is not None
+        command = self.setup.command(event)
+        if self.setup.is_direct(event.group) or (command is not None and command.name == "form"):
+            answer = command.rest if command is not None else event.text
+            return self._answer(event, ctx, answer)
+        if command is not None or not self.o.self_intro:
+            return None
+        if len(event.text.strip()) < self.o.intro_min_chars:
+            return None
+        if not service.pending_intro(ctx.conn, member_id=ctx.member_id, group_id=ctx.group_id):
+            return None
+        step = service.complete_step(ctx.conn, member_id=ctx.member_id, group_id=ctx.group_id,
+                                     step="intro", at_ms=ms(event.at), onboarding=self.o)
+        if not step.newly_done:
+            return None
+        points_service.award(ctx.conn, community_id=ctx.community_id, member_id=ctx.member_id,
+                             group_id=ctx.group_id, action="self_intro",
+                             rules=self.setup.plan.points, at=event.at, tz=self.setup.tz,
+                             ref=event.source_event_id)
+        return Verdict.act(self._progress(event.group, event.actor, step.missing,
+                                          step.completed, "收到你的自我介绍 ✓", {}))
+
+    def _answer(self, event: MessagePosted, ctx: Context, answer: str) -> Verdict | None:
+        assert ctx.member_id is not None
+        progress = service.form_answer(ctx.conn, member_id=ctx.member_id, answer=answer,
+                                       at_ms=ms(event.at), onboarding=self.o)
+        if progress is None:
+            return None
+        if progress.question is not None:
+            text = (f"新人问卷 {progress.index + 1}/{progress.total}："
+                    f"{progress.question.question}")
+        else:
+            text = "问卷完成，谢谢！你的回答已记录 ✓"
+        return Verdict.act(Reply(group=event.group, event_id=event.source_event_id, text=text,
+                                 reason="O2 form", policy=self.name,
+                                 evidence={"answered": progress.answered}))
+
+    def _due(self, event: TimerFired, ctx: Context) -> Verdict | None:
+        now = ms(event.at)
+        effects: list[Effect] = []
+        for row in service.due_checks(ctx.conn, community_id=ctx.community_id, now_ms=now):
+            member_id, group_id = int(row["member_id"]), int(row["group_id"])
+            action = service.handle_due(ctx.conn, member_id=member_id, group_id=group_id,
+                                        now_ms=now, onboarding=self.o)
+            member = lookup.member_ref(ctx.conn, member_id=member_id)
+            group = lookup.group_ref(ctx.conn, group_id=group_id)
+            if action is None or member is None or group is None:
+                continue
+            who = name_of(member)
+            if action.kind == "remind":
+                effects.append(Send(
+                    group=group, mentions=(member,), policy=self.name,
+                    reason="O2 reminder", evidence={"missing": list(action.missing)},
+                    text=(f"@{who} 提醒：新人任务还差 {_steps(action.missing)}，"
+                          f"还剩约 {max(action.hours_left, 0):.0f} 小时。")))
+            else:
+                queues.open_item(
+                    ctx.conn, community_id=ctx.community_id, queue="elimination",
+                    item_key=f"onboarding:{member_id}:{group_id}",
+                    title=f"{who} 未在期限内完成新人任务",
+                    detail={"missing": list(action.missing)}, member_id=member_id,
+                    group_id=group_id, at_ms=now)
+                effects.append(Send(
+                    group=group, mentions=(member,), policy=self.name,
+                    reason="O2 deadline", evidence={"missing": list(action.missing)},
+                    text=(f"@{who} 新人任务已超时（还差 {_steps(action.missing)}），"
+                          "管理员会和你确认。")))
+        return Verdict.act(*effects) if effects else None

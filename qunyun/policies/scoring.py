@@ -1,0 +1,68 @@
+"""T3 points per action and level-ups; participation and contribution ledgers kept apart (T5).
+
+A message earns its author participation points (daily cap from the plan); a reply or a
+reaction earns the *author of the message answered* contribution points — content that
+others respond to is what the seeds call contribution. Inviting someone who joins earns
+the inviter contribution points. Crossing a level threshold is announced in the group.
+"""
+
+from __future__ import annotations
+
+from qunyun.domain.levels import level_name
+from qunyun.effects import Effect, Send
+from qunyun.events import Event, MemberJoined, MessagePosted, ReactionAdded
+from qunyun.pipeline.context import Context
+from qunyun.pipeline.policy import Verdict
+from qunyun.policies.base import Setup, name_of
+from qunyun.services import lookup
+from qunyun.services import points as points_service
+from qunyun.services.points import Award
+
+
+class Scoring:
+    name = "scoring"
+
+    def __init__(self, setup: Setup) -> None:
+        self.setup = setup
+
+    def handle(self, event: Event, ctx: Context) -> Verdict | None:
+        if ctx.member_id is None or self.setup.is_direct(event.group):
+            return None
+        effects: list[Effect] = []
+        if isinstance(event, MessagePosted):
+            if self.setup.command(event) is not None:
+                return None  # asking the bot is not participation
+            effects += self._award(event, ctx, ctx.member_id, "message")
+            if event.reply_to:
+                author = lookup.message_author(ctx.conn, source=event.source,
+                                               source_event_id=event.reply_to)
+                if author is not None and author != ctx.member_id:
+                    effects += self._award(event, ctx, author, "reply_received")
+        elif isinstance(event, ReactionAdded):
+            author = lookup.message_author(ctx.conn, source=event.source,
+                                           source_event_id=event.target_event_id)
+            if author is not None and author != ctx.member_id:
+                effects += self._award(event, ctx, author, "reaction_received")
+        elif isinstance(event, MemberJoined) and event.inviter is not None:
+            inviter = ctx.recorder.member_id(ctx.conn, event.inviter)
+            if inviter != ctx.member_id:
+                effects += self._award(event, ctx, inviter, "invite")
+        return Verdict.act(*effects) if effects else None
+
+    def _award(self, event: Event, ctx: Context, member_id: int, action: str) -> list[Effect]:
+        got: Award | None = points_service.award(
+            ctx.conn, community_id=ctx.community_id, member_id=member_id, group_id=ctx.group_id,
+            action=action, rules=self.setup.plan.points, at=event.at, tz=self.setup.tz,
+            ref=event.source_event_id)
+        if got is None or not self.setup.plan.bot.announce_level_up:
+            return []
+        levels = self.setup.plan.points.levels
+        before, after = level_name(levels, got.total_before), level_name(levels, got.total_after)
+        if before == after:
+            return []
+        member = lookup.member_ref(ctx.conn, member_id=member_id)
+        if member is None:
+            return []
+        return [Send(group=event.group, mentions=(member,), policy=self.name,
+                     text=f"🎉 恭喜 @{name_of(member)} 升级为「{after}」（{got.total_after} 分）！",
+                     reason="T3 level up", evidence={"from": before, "to": after})]

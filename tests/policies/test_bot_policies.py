@@ -1,0 +1,256 @@
+"""The bot's policies through the real pipeline and database (SQLite and PostgreSQL), with the
+bundled Python-course plan: what an operator relies on the bot to do in a group."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+import qrcode
+from sqlalchemy import Engine, text
+
+from qunyun.bot.wiring import build_policies, build_scheduler
+from qunyun.effects import Alert, Effect, Flag, Kick, Reply, Send, Warn
+from qunyun.events import Event, MemberJoined, MessagePosted, NicknameChanged, UserRef
+from qunyun.pipeline.runner import Pipeline
+from qunyun.plan.load import load_plan
+from qunyun.plan.model import Plan
+from qunyun.storage import communities as community_repo
+from tests.conftest import EXAMPLES
+from tests.factories import GROUP, T0, user
+
+ADMIN = UserRef("matrix", "@admin:localhost", "班主任小林")
+
+
+def camp_plan(**changes: Any) -> Plan:
+    loaded = load_plan(EXAMPLES / "python-camp.yaml")
+    assert loaded.plan is not None
+    data = loaded.plan.model_dump()
+    data["bot"]["admins"] = [ADMIN.user_id]
+    for path, value in changes.items():
+        node = data
+        *parents, leaf = path.split("__")
+        for p in parents:
+            node = node[p]
+        node[leaf] = value
+    return Plan.model_validate(data)
+
+
+class Bot:
+    """A pipeline with the plan's policies and a clock the test moves."""
+
+    def __init__(self, engine: Engine, plan: Plan) -> None:
+        with engine.begin() as conn:
+            self.cid = community_repo.get_or_create_community(conn, slug="camp", name="camp",
+                                                              now_ms=0)
+        self.engine = engine
+        self.now = T0
+        self.plan = plan
+        self.pipeline = Pipeline(engine, community_id=self.cid, policies=build_policies(plan),
+                                 plan=plan, clock=lambda: self.now)
+        self.n = 0
+
+    def __call__(self, event: Event) -> list[Effect]:
+        self.now = max(self.now, event.at)
+        return [p.effect for p in self.pipeline.process(event).effects]
+
+    def at(self, seconds: float) -> datetime:
+        return T0 + timedelta(seconds=seconds)
+
+    def say(self, who: UserRef, body: str, seconds: float, **extra: Any) -> list[Effect]:
+        self.n += 1
+        return self(MessagePosted(source="t", source_event_id=f"m{self.n}", group=GROUP,
+                                  at=self.at(seconds), actor=who, text=body, **extra))
+
+    def join(self, who: UserRef, seconds: float, inviter: UserRef | None = None) -> list[Effect]:
+        self.n += 1
+        return self(MemberJoined(source="t", source_event_id=f"j{self.n}", group=GROUP,
+                                 at=self.at(seconds), member=who, inviter=inviter))
+
+    def tick(self, seconds: float) -> list[Effect]:
+        self.now = self.at(seconds)
+        schedule = build_scheduler(self.engine, community_id=self.cid, plan=self.plan,
+                                   resolution_s=1)
+        out: list[Effect] = []
+        for timer in schedule(self.now):
+            out += self(timer)
+        return out
+
+    def scalar(self, sql: str) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(text(sql)).scalar_one()
+
+
+def kinds(effects: list[Effect]) -> list[str]:
+    return [e.kind for e in effects]
+
+
+@pytest.fixture
+def bot(engine: Engine) -> Bot:
+    return Bot(engine, camp_plan())
+
+
+def test_newcomer_is_welcomed_with_a_mention_and_asked_the_form(bot: Bot) -> None:
+    newcomer = user(1, "新同学")
+    effects = bot.join(newcomer, 0)
+    welcome = next(e for e in effects if isinstance(e, Send))
+    assert welcome.mentions == (newcomer,)
+    assert welcome.text.startswith("@新同学") and "24 小时内" in welcome.text
+    assert any(e.kind == "dm" and "1/3" in getattr(e, "text", "") for e in effects)
+
+
+def test_a_burst_of_joins_is_welcomed_in_one_message(bot: Bot) -> None:
+    first = bot.join(user(1, "甲"), 0)
+    assert any(isinstance(e, Send) for e in first)
+    for n in range(2, 6):
+        assert not any(isinstance(e, Send) for e in bot.join(user(n, f"人{n}"), n))
+    batch = [e for e in bot.tick(120) if isinstance(e, Send)]
+    assert len(batch) == 1 and len(batch[0].mentions) == 4
+
+
+def test_nickname_in_the_plan_format_becomes_attributes(bot: Bot) -> None:
+    bot.join(user(1, "随便起的"), 0)
+    bot.n += 1
+    effects = bot(NicknameChanged(source="t", source_event_id="nick1", group=GROUP,
+                                  at=bot.at(60), member=user(1, "王五-成都-老师"),
+                                  old="随便起的", new="王五-成都-老师"))
+    assert any("群昵称已符合格式" in getattr(e, "text", "") for e in effects)
+    raw = bot.scalar("SELECT attributes FROM members WHERE display_name = '王五-成都-老师'")
+    attrs = json.loads(raw) if isinstance(raw, str) else raw
+    assert attrs["city"] == "成都" and attrs["job"] == "老师"
+
+
+def test_a_reminder_before_the_deadline_then_the_review_queue(engine: Engine) -> None:
+    bot = Bot(engine, camp_plan(onboarding__deadline_hours=1,
+                                onboarding__remind_before_hours=[0.5]))
+    bot.join(user(1, "没改名"), 0)
+    reminders = [e for e in bot.tick(31 * 60) if isinstance(e, Send)]
+    assert reminders and "还差" in reminders[0].text and "改群昵称" in reminders[0].text
+    late = [e for e in bot.tick(61 * 60) if isinstance(e, Send)]
+    assert late and "超时" in late[0].text
+    assert bot.scalar("SELECT count(*) FROM work_items WHERE queue = 'elimination'") == 1
+
+
+def test_self_introduction_completes_a_step_and_earns_points(bot: Bot) -> None:
+    bot.join(user(1, "小李-上海-产品经理"), 0)
+    effects = bot.say(user(1, "小李-上海-产品经理"), "大家好，我是做产品的，想学 Python 做数据分析", 30)
+    assert any("收到你的自我介绍" in getattr(e, "text", "") for e in effects)
+    points = bot.say(user(1), "!积分", 40)
+    assert "积分" in points[0].text and isinstance(points[0], Reply)
+
+
+def test_a_link_is_deleted_and_warned_and_the_third_time_removed(bot: Bot) -> None:
+    spammer = user(7, "推广号")
+    first = bot.say(spammer, "看看这个 https://spam.example.com/x", 0)
+    assert kinds(first) == ["delete", "warn"]
+    warn = first[1]
+    assert isinstance(warn, Warn) and warn.count == 1 and "发送未经允许的链接" in warn.text
+    assert bot.say(spammer, "docs.python.org/3/ 官方文档", 5) == []  # allow-listed
+    bot.say(spammer, "加群 https://t.me/joinchat/abc", 10)
+    third = bot.say(spammer, "再来 http://spam.example.com", 20)
+    assert kinds(third) == ["delete", "kick", "send"]
+    kick = third[1]
+    assert isinstance(kick, Kick) and "送机票" in kick.reason
+    audited = bot.scalar("SELECT count(*) FROM audit_log WHERE action = 'kick'")
+    assert audited == 1
+
+
+def test_admins_are_not_exempt_unless_the_plan_says_so(engine: Engine) -> None:
+    strict = Bot(engine, camp_plan())
+    assert "delete" in kinds(strict.say(ADMIN, "http://other.example.com", 0))
+
+
+def test_admins_exempt_when_the_plan_says_so(engine: Engine) -> None:
+    lenient = Bot(engine, camp_plan(rules__admins_exempt=True))
+    assert "delete" not in kinds(lenient.say(ADMIN, "http://other.example.com", 0))
+
+
+def test_ad_keywords_match_traditional_characters(bot: Bot) -> None:
+    effects = bot.say(user(3), "代理招募，領取優惠券，私聊", 0)
+    assert "delete" in kinds(effects)
+
+
+def test_flooding_and_one_text_from_several_accounts(bot: Bot) -> None:
+    flood = [bot.say(user(4), f"刷{i}", i) for i in range(8)]
+    assert "delete" not in kinds(flood[6]) and "delete" in kinds(flood[7])
+    wave = [bot.say(user(20 + i), "这是一条完全一样的推广消息哦哦哦", 100 + i) for i in range(3)]
+    assert "delete" in kinds(wave[2])
+
+
+def test_mass_mentions(bot: Bot) -> None:
+    text_ = " ".join(f"@人{i}" for i in range(8)) + " 快来"
+    assert "delete" in kinds(bot.say(user(5), text_, 0))
+
+
+def test_an_image_with_a_qr_code_is_removed(bot: Bot) -> None:
+    buf = io.BytesIO()
+    qrcode.make("https://u.wechat.com/abc 加我微信").save(buf, format="PNG")
+    effects = bot.say(user(6), "", 0, media="photo", image=buf.getvalue())
+    assert "delete" in kinds(effects)
+    assert bot.scalar("SELECT rule FROM bot_warnings") == "qr_code"
+
+
+def test_hostile_input_is_fast_and_harmless(engine: Engine) -> None:
+    bot = Bot(engine, camp_plan(moderation__patterns=[
+        {"name": "炸弹", "pattern": "(a+)+$", "reason": "测试模式"}]))
+    started = time.perf_counter()
+    bot.say(user(8, "<script>alert(1)</script>"), "a" * 50_000 + "!", 0)
+    bot.say(user(9), "长" * 1_000_000, 1)
+    assert time.perf_counter() - started < 5
+    assert bot.scalar("SELECT count(*) FROM events WHERE kind = 'message'") == 2
+
+
+def test_warnings_expire_and_the_member_is_told(engine: Engine) -> None:
+    bot = Bot(engine, camp_plan(moderation__warning_expiry_days=1))
+    bot.say(user(7, "某人"), "http://spam.example.com", 0)
+    told = [e for e in bot.tick(2 * 86400) if isinstance(e, Send)]
+    assert told and "已失效" in told[0].text and "有效警告 0 次" in told[0].text
+    assert bot.tick(2 * 86400 + 5) == []  # told once
+
+
+def test_checkin_streaks_and_rewards(bot: Bot) -> None:
+    results = [bot.say(user(2, "学员"), "打卡 今天学了一小时", day * 86400) for day in range(3)]
+    assert "连续 3 天" in results[2][0].text
+    again = bot.say(user(2), "!打卡", 2 * 86400 + 60)
+    assert "已经打过卡" in again[0].text
+
+
+def test_faq_answer_for_a_traditional_keyword(bot: Bot) -> None:
+    effects = bot.say(user(2), "請問直播回放在哪裡看", 0)
+    assert isinstance(effects[0], Reply) and effects[0].reason == "A2 FAQ"
+
+
+def test_escalation_to_admins(bot: Bot) -> None:
+    mention = bot.say(user(2), "@班主任小林 我的作业没收到反馈", 0, mentions=(ADMIN.user_id,))
+    assert isinstance(mention[-1], Alert) and mention[-1].suggested_reply
+    question = bot.say(user(3), "请问结业证书怎么领取？", 10)
+    assert any(isinstance(e, Alert) and "答不了" in e.text for e in question)
+    insult = bot.say(user(4), "你是不是傻逼", 20)
+    assert any(isinstance(e, Alert) and "辱骂" in e.text for e in insult)
+
+
+def test_patterned_nickname_goes_to_the_review_queue_not_out(bot: Bot) -> None:
+    effects = bot.join(user(30, "A08-运营总监"), 0)
+    assert any(isinstance(e, Flag) for e in effects)
+    assert not any(isinstance(e, Kick) for e in effects)
+    assert bot.scalar("SELECT count(*) FROM work_items WHERE queue = 'suspect'") == 1
+
+
+def test_a_deleted_advert_earns_nothing(bot: Bot) -> None:
+    bot.say(user(7), "加微信领资料 http://spam.example.com", 0)
+    assert bot.scalar("SELECT count(*) FROM bot_points") == 0
+
+
+def test_invites_replies_and_level_ups(engine: Engine) -> None:
+    bot = Bot(engine, camp_plan(points__levels=[{"name": "新人", "min_points": 0},
+                                                {"name": "成员", "min_points": 22}]))
+    bot.join(user(2, "新人乙"), 0, inviter=user(1, "老成员"))
+    assert bot.scalar("SELECT sum(points) FROM bot_points WHERE action = 'invite'") == 20
+    bot.say(user(1, "老成员"), "欢迎欢迎，有问题随时问", 10)
+    effects = bot.say(user(2, "新人乙"), "谢谢", 20, reply_to=f"m{bot.n}")
+    assert any(isinstance(e, Send) and "升级" in e.text for e in effects)
+
