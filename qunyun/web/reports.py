@@ -15,7 +15,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from typing import Any
 
 from sqlalchemy import Engine
@@ -36,6 +38,38 @@ def _analytics() -> Builder | None:
     return build_report
 
 
+def _build_in_child(url: str, community_id: int, plan_yaml: str | None,
+                    name: str | None) -> dict[str, Any]:
+    """Runs in the builder process: its own engine without a pool, the plan parsed there."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from qunyun.plan.load import parse_plan
+
+    builder = _analytics()
+    assert builder is not None
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        plan = parse_plan(plan_yaml).plan if plan_yaml else None
+        extra = {"community_name": name} if "community_name" in inspect.signature(
+            builder).parameters else {}
+        return builder(engine, community_id=community_id, plan=plan, **extra)
+    finally:
+        engine.dispose()
+
+
+_child: ProcessPoolExecutor | None = None
+_child_lock = threading.Lock()
+
+
+def _child_pool() -> ProcessPoolExecutor:
+    global _child
+    with _child_lock:
+        if _child is None:
+            _child = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+        return _child
+
+
 @dataclass
 class _Entry:
     key: tuple[int, str]
@@ -53,6 +87,13 @@ class ReportCache:
         # `community_name` is an optional extra of build_report (titles a plan-less report).
         self._takes_name = self.builder is not None and \
             "community_name" in inspect.signature(self.builder).parameters
+        # The analytics read SQLite through ADBC, a second SQLite library in the process:
+        # when its connection closes it drops this process's file locks and deletes the WAL
+        # under the console's own open connections ("disk I/O error", "database disk image
+        # is malformed"). Across processes SQLite's locking is sound, so on SQLite the
+        # report is built in a child process.
+        self._in_child = builder is None and self.builder is not None and \
+            engine.dialect.name == "sqlite"
         self._entries: dict[int, _Entry] = {}
         self._locks: dict[int, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -76,17 +117,26 @@ class ReportCache:
             return None
         with self._lock(community_id):
             with self.engine.connect() as conn:
-                text, plan = plan_service.stored_plan(conn, community_id=community_id)
+                text = plan_service.stored_text(conn, community_id=community_id)
                 key = (console_overview.latest_event_id(conn),
                        hashlib.sha256((text or "").encode()).hexdigest())
-                name = next((str(c["name"]) for c in console_overview.communities_with_counts(
-                    conn, ids={community_id})), None)
             entry = self._entries.get(community_id)
             if entry and (entry.key == key or time.monotonic() - entry.built_at < self.min_age):
                 return entry.report
+            # Only now, when building: parsing the plan costs more than the checks above.
+            with self.engine.connect() as conn:
+                _text, plan = plan_service.stored_plan(conn, community_id=community_id)
+                name = next((str(c["name"]) for c in console_overview.communities_with_counts(
+                    conn, ids={community_id})), None)
             started = time.perf_counter()
-            extra = {"community_name": name} if self._takes_name else {}
-            report = self.builder(self.engine, community_id=community_id, plan=plan, **extra)
+            if self._in_child:
+                report = _child_pool().submit(
+                    _build_in_child, self.engine.url.render_as_string(hide_password=False),
+                    community_id, text, name).result()
+            else:
+                extra = {"community_name": name} if self._takes_name else {}
+                report = self.builder(self.engine, community_id=community_id, plan=plan,
+                                      **extra)
             seconds = time.perf_counter() - started
             log.info("report for community %s built in %.2f s", community_id, seconds)
             self._entries[community_id] = _Entry(key, time.monotonic(), report, seconds)

@@ -52,11 +52,16 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     from qunyun.web.app import create_app
 
     work = tmp_path_factory.mktemp("console")
-    engine = make_engine(f"sqlite:///{work / 'qunyun.db'}")
-    upgrade(engine)
+    url = f"sqlite:///{work / 'qunyun.db'}"
+    seeding = make_engine(url)
+    upgrade(seeding)
     big = bool(SHOTS)
-    seeded = seed_sample(engine, work, messages=20_000 if big else 3000,
+    seeded = seed_sample(seeding, work, messages=20_000 if big else 3000,
                          senders=400 if big else 150, days=120 if big else 60)
+    # The seed read the log through ADBC in this process, which leaves this engine's
+    # pooled SQLite connections unusable; the server gets a fresh engine.
+    seeding.dispose()
+    engine = make_engine(url)
     app = create_app(engine, secure_cookies=False)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

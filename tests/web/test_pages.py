@@ -203,3 +203,30 @@ def test_a_plan_for_another_community_is_not_saved(make_client: Make, seeded: Se
     assert response.status_code == 422 and "slug" in response.text
     with engine.connect() as conn:
         assert community_repo.list_communities(conn)[0]["plan_yaml"] == original
+
+
+def test_building_the_report_leaves_the_consoles_sqlite_files_alone(
+        engine: Engine, seeded: Seeded) -> None:
+    """On SQLite the report is built in a child process. Built here, ADBC's own SQLite
+    library would, on closing, drop this process's file locks and delete the WAL and its
+    index under the console's open connections (later writes through them then fail with
+    "database disk image is malformed")."""
+    from pathlib import Path
+
+    from sqlalchemy import text
+
+    from qunyun.web.reports import ReportCache
+
+    if engine.dialect.name != "sqlite":
+        return
+    db = Path(str(engine.url.database))
+    held = engine.connect()  # a request's connection, open while the report is built
+    held.execute(text("SELECT 1"))
+    assert Path(f"{db}-wal").exists() and Path(f"{db}-shm").exists()
+    report = ReportCache(engine).get(seeded.community_id)
+    assert report is not None and report["groups"]
+    assert Path(f"{db}-wal").exists() and Path(f"{db}-shm").exists()
+    held.commit()
+    with held.begin():
+        held.execute(text("UPDATE communities SET name = 'still writable' WHERE slug = 'secret'"))
+    held.close()
