@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import inspect
 import logging
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -62,11 +64,26 @@ _child: ProcessPoolExecutor | None = None
 _child_lock = threading.Lock()
 
 
+def _quiet_child() -> None:
+    # Ctrl-C reaches the whole process group; the console stops its builder itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch() -> None:
+        # However the console ends (even SIGKILL), its builder does not outlive it.
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="qunyun-parent-watch", daemon=True).start()
+
+
 def _child_pool() -> ProcessPoolExecutor:
     global _child
     with _child_lock:
         if _child is None:
-            _child = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
+            _child = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"),
+                                         initializer=_quiet_child)
         return _child
 
 
