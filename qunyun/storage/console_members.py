@@ -60,10 +60,13 @@ def groups_of(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
 
 
 def recent_events(conn: Connection, *, member_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    """The member's latest recorded events. By id (recording order), not time: that walks
+    `ix_events_member` backwards and stops after `limit` rows, where ordering by time
+    would sort all of an active member's events (tens of thousands) on every view."""
     rows = conn.execute(
         select(events.c.kind, events.c.ts_ms, events.c.text, events.c.group_id)
         .where(events.c.member_id == member_id)
-        .order_by(events.c.ts_ms.desc()).limit(limit)
+        .order_by(events.c.id.desc()).limit(limit)
     ).mappings()
     return [dict(r) for r in rows]
 

@@ -230,3 +230,16 @@ def test_building_the_report_leaves_the_consoles_sqlite_files_alone(
     with held.begin():
         held.execute(text("UPDATE communities SET name = 'still writable' WHERE slug = 'secret'"))
     held.close()
+
+
+def test_member_page_shows_the_invite_branch(make_client: Make, seeded: Seeded) -> None:
+    client = make_client("viewer")
+    html = _ok(client, f"/c/python-camp/members/{seeded.script_member_id}")
+    inviter = re.search(r"邀请人</h2>\s*<ul><li><a href=\"/c/python-camp/members/(\d+)\">", html)
+    assert inviter, "the inviter of member 4 (member 1) is listed"
+    # with the report cached, the same branch comes from its invite edges
+    client.app.state.reports.get(seeded.community_id)  # type: ignore[attr-defined]
+    again = _ok(client, f"/c/python-camp/members/{seeded.script_member_id}")
+    assert f'/c/python-camp/members/{inviter.group(1)}">' in again.split("邀请的人")[0]
+    parent = _ok(client, f"/c/python-camp/members/{inviter.group(1)}")
+    assert f"/c/python-camp/members/{seeded.script_member_id}" in parent.split("邀请的人")[1]

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy import Connection
 
 from qunyun.services import plans as plan_service
 from qunyun.services import points as point_service
@@ -47,6 +48,23 @@ def _invitees(report: dict[str, Any] | None, member_id: int) -> list[int]:
     return [int(e["invitee"]) for e in edges if e.get("inviter") == member_id][:100]
 
 
+def _inviters(report: dict[str, Any] | None, member_id: int) -> list[dict[str, Any]] | None:
+    """Who invited the member, from the report's invite edges when they are complete
+    (None: ask the event log)."""
+    invites = (report or {}).get("invites") or {}
+    if not invites or invites.get("edges_truncated") or "edges" not in invites:
+        return None
+    return [{"related_member_id": int(e["inviter"]), "at": e.get("at")}
+            for e in invites["edges"] if e.get("invitee") == member_id]
+
+
+def _named(conn: Connection, rows: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    rows = rows or []
+    names = console_members.names_of(conn, member_ids=[r["related_member_id"] for r in rows])
+    return [{**r, "display_name": names.get(r["related_member_id"]), "ts_ms": None}
+            for r in rows]  # the report gives the time as text (`at`)
+
+
 @router.get("/c/{slug}/members/{member_id}")
 def member_page(request: Request, slug: str, member_id: int) -> Response:
     ctx, found = community_for(request, slug)
@@ -59,6 +77,7 @@ def member_page(request: Request, slug: str, member_id: int) -> Response:
         _text, plan = plan_service.stored_plan(conn, community_id=cid)
         levels = plan.points.levels if plan is not None else ()
         invitee_ids = _invitees(report, member_id)
+        from_report = _inviters(report, member_id)
         view: dict[str, Any] = {
             "member": member,
             "identities": console_members.identities_of(conn, member_id=member_id),
@@ -72,7 +91,8 @@ def member_page(request: Request, slug: str, member_id: int) -> Response:
             "onboarding": bot_onboarding.of_member(conn, member_id=member_id),
             "open_items": queue_repo.list_items(conn, community_id=cid, member_id=member_id,
                                                 status=None, limit=20),
-            "inviters": console_members.inviters_of(conn, member_id=member_id),
+            "inviters": _named(conn, from_report) if from_report is not None
+            else console_members.inviters_of(conn, member_id=member_id),
             "invitees": console_members.names_of(conn, member_ids=invitee_ids),
             "events": console_members.recent_events(conn, member_id=member_id, limit=15),
         }
