@@ -77,12 +77,16 @@ def save_plan(
     return result
 
 
-def stored_plan(conn: Connection, *, community_id: int) -> tuple[str | None, Plan | None]:
-    """The community's stored YAML and, when it loads, the plan."""
+def stored_text(conn: Connection, *, community_id: int) -> str | None:
+    """The community's stored plan YAML (None when it has none)."""
     for row in community_repo.list_communities(conn):
         if row["id"] == community_id:
             text = row["plan_yaml"]
-            if not isinstance(text, str) or not text.strip():
-                return None, None
-            return text, parse_plan(text).plan
-    return None, None
+            return text if isinstance(text, str) and text.strip() else None
+    return None
+
+
+def stored_plan(conn: Connection, *, community_id: int) -> tuple[str | None, Plan | None]:
+    """The community's stored YAML and, when it loads, the plan."""
+    text = stored_text(conn, community_id=community_id)
+    return (text, parse_plan(text).plan) if text is not None else (None, None)
