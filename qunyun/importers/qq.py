@@ -84,7 +84,9 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
     def events() -> Iterator[Event]:
         ids = OccurrenceCounter()
         names: dict[str, str] = {}
-        ids_by_name: dict[str, str] = {}
+        # System lines name people ("小明加入本群") before or after they speak: resolve the
+        # names against every header of the file, not just the ones read so far.
+        ids_by_name = _known_names(path, encoding)
         found = False
         for number, m, text in blocks():
             try:
@@ -99,7 +101,8 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
             event_id = ids.id_for(at.isoformat(), user_id, text)
             base: dict[str, Any] = {"source": source, "group": group, "at": at}
             if user_id == SYSTEM_ID:
-                yield from _system(text, base, event_id, ids_by_name, stats, number)
+                yield from _system(text, base, event_id, Names(ids_by_name, stats), stats,
+                                   number)
                 continue
             actor = UserRef(PLATFORM, user_id, name)
             stats.members.add(user_id)
@@ -109,7 +112,6 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
                 yield NicknameChanged(**base, source_event_id=f"{event_id}:nick",
                                       member=actor, old=previous, new=name)
             names[user_id] = name
-            ids_by_name[name] = user_id
             media = "photo" if text in ("[图片]", "[表情]") else None
             stats.messages += 1
             yield MessagePosted(**base, source_event_id=event_id, actor=actor,
@@ -133,31 +135,53 @@ def _title(path: Path, encoding: str) -> str | None:
     return None
 
 
-def _ref(name: str, ids_by_name: dict[str, str]) -> UserRef:
-    name = name.strip().strip("\"“”")
-    return UserRef(PLATFORM, ids_by_name.get(name, f"name:{name}"), name)
+def _known_names(path: Path, encoding: str) -> dict[str, set[str]]:
+    """Every (nickname → QQ numbers) pair in the file's message headers."""
+    found: dict[str, set[str]] = {}
+    for _number, raw in read_lines(path, encoding, [0]):
+        m = HEADER.match(raw.lstrip("\ufeff").rstrip())
+        if m and (m["qq"] or m["mail"]) != SYSTEM_ID:
+            found.setdefault(m["name"].strip(), set()).add(m["qq"] or m["mail"])
+    return found
 
 
-def _system(text: str, base: dict[str, Any], event_id: str, ids_by_name: dict[str, str],
+class Names:
+    """Resolves a name from a system line to the one member who used it; a name used by
+    several QQ numbers is recorded as ambiguous, not guessed."""
+
+    def __init__(self, known: dict[str, set[str]], stats: ImportStats) -> None:
+        self.known, self.stats = known, stats
+
+    def ref(self, name: str) -> UserRef:
+        name = name.strip().strip("\"“”")
+        ids = self.known.get(name, set())
+        if len(ids) == 1:
+            return UserRef(PLATFORM, next(iter(ids)), name)
+        if len(ids) > 1:
+            self.stats.ambiguous_names[name] = sorted(ids)
+        return UserRef(PLATFORM, f"name:{name}", name)
+
+
+def _system(text: str, base: dict[str, Any], event_id: str, names: Names,
             stats: ImportStats, number: int) -> Iterator[Event]:
     if m := _INVITE.match(text):
         stats.joins += 1
-        yield MemberJoined(**base, source_event_id=event_id, member=_ref(m["m"], ids_by_name),
-                           inviter=_ref(m["a"], ids_by_name), via="invite")
+        yield MemberJoined(**base, source_event_id=event_id, member=names.ref(m["m"]),
+                           inviter=names.ref(m["a"]), via="invite")
     elif m := _JOIN.match(text):
         stats.joins += 1
-        yield MemberJoined(**base, source_event_id=event_id, member=_ref(m["m"], ids_by_name))
+        yield MemberJoined(**base, source_event_id=event_id, member=names.ref(m["m"]))
     elif m := _KICK.match(text):
         stats.leaves += 1
-        remover = _ref(m["a"], ids_by_name) if m["a"] else None
-        yield MemberLeft(**base, source_event_id=event_id, member=_ref(m["m"], ids_by_name),
+        remover = names.ref(m["a"]) if m["a"] else None
+        yield MemberLeft(**base, source_event_id=event_id, member=names.ref(m["m"]),
                          removed_by=remover)
     elif m := _LEAVE.match(text):
         stats.leaves += 1
-        yield MemberLeft(**base, source_event_id=event_id, member=_ref(m["m"], ids_by_name))
+        yield MemberLeft(**base, source_event_id=event_id, member=names.ref(m["m"]))
     elif m := _RECALL.match(text):
         stats.recalls += 1
-        yield MessageRecalled(**base, source_event_id=event_id, actor=_ref(m["m"], ids_by_name))
+        yield MessageRecalled(**base, source_event_id=event_id, actor=names.ref(m["m"]))
     else:
         stats.service += 1
         stats.skip(number, "无法识别的系统消息 / unknown system message")

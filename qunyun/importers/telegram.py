@@ -275,7 +275,9 @@ def open_account(path: Path, chat: str | None) -> ParsedExport:
         chat = str(groups[0]["id"])
     wanted = [c for c in chats if str(c.get("id")) == chat or c.get("name") == chat]
     if not wanted:
-        raise ImportFormatError(str(path), f"没有找到聊天 {chat!r} / no chat {chat!r}")
+        names = "; ".join(f"{c.get('id')}={c.get('name')}" for c in chats[:30])
+        raise ImportFormatError(str(path), f"没有找到聊天 {chat!r} / no chat {chat!r}；"
+                                f"可选 choose from: {names}")
     target = wanted[0]
     stats = ImportStats()
     state = _Chat(str(path), str(target["id"]), target.get("name"), stats)

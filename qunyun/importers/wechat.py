@@ -80,8 +80,9 @@ def open_wechat(path: Path, encoding: str, layout: str, *, tz: ZoneInfo = DEFAUL
     group = GroupRef(PLATFORM, chat_id, path.stem)
     source = f"import:wechat:{chat_id}"
 
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        lines = read_lines(path, encoding, position)
+    def rows(progress: list[int], report: bool = True
+             ) -> Iterator[tuple[int, dict[str, str]]]:
+        lines = read_lines(path, encoding, progress)
         # csv needs whole records (a message may span lines); feed it line by line.
         buffer = io.StringIO()
         reader_lines: list[tuple[int, str]] = []
@@ -103,15 +104,32 @@ def open_wechat(path: Path, encoding: str, layout: str, *, tz: ZoneInfo = DEFAUL
                 header = [h.strip().lstrip("\ufeff") for h in record]
                 continue
             if len(record) != len(header):
-                stats.skip(first, f"列数 {len(record)} ≠ 表头 {len(header)} / wrong column count")
+                if report:
+                    stats.skip(first,
+                               f"列数 {len(record)} ≠ 表头 {len(header)} / wrong column count")
                 continue
             yield first, dict(zip(header, record, strict=True))
 
+    def known_names() -> Names:
+        """Names in system lines ("小明"邀请"阿花"…) may come before those people speak:
+        resolve them against every sender in the file."""
+        found: dict[str, set[str]] = {}
+        for _number, row in rows([0], report=False):
+            if layout == "wechatmsg":
+                sender, name = row.get("Sender") or row.get("TalkerId"), row.get("NickName")
+            else:
+                sender, name = row.get("talker"), row.get("talker")
+            if sender and name and row.get("Type", row.get("type_name")) not in SYSTEM_TYPES:
+                found.setdefault(name.strip(), set()).add(sender)
+        return Names(found, stats)
+
     def events() -> Iterator[Event]:
         ids = OccurrenceCounter()
-        by_name: dict[str, str] = {}
+        by_name = known_names()
+        # WeChat shows no red-packet id: a grab belongs to the sender's latest [红包].
+        last_packet: dict[str, str] = {}
         found = False
-        for number, row in rows():
+        for number, row in rows(position):
             try:
                 if layout == "wechatmsg":
                     kind, text = row["Type"], row["StrContent"]
@@ -134,13 +152,13 @@ def open_wechat(path: Path, encoding: str, layout: str, *, tz: ZoneInfo = DEFAUL
             base: dict[str, Any] = {"source": source, "group": group, "at": at}
             event_id = msg_id or ids.id_for(at.isoformat(), sender, text)
             if system:
-                yield from _system(text, base, event_id, by_name, stats, number)
+                yield from _system(text, base, event_id, by_name, stats, number, last_packet)
                 continue
             if not sender:
                 stats.skip(number, "没有发送者 / no sender")
                 continue
-            if name:
-                by_name[name] = sender
+            if "[红包]" in text and name:
+                last_packet[name.strip()] = event_id
             actor = UserRef(PLATFORM, sender, name or None)
             stats.members.add(sender)
             stats.messages += 1
@@ -153,32 +171,48 @@ def open_wechat(path: Path, encoding: str, layout: str, *, tz: ZoneInfo = DEFAUL
                         position=position)
 
 
-def _ref(name: str, by_name: dict[str, str]) -> UserRef:
-    name = name.strip().strip("\"“”")
-    return UserRef(PLATFORM, by_name.get(name, f"name:{name}"), name)
+SYSTEM_TYPES = ("10000", "系统通知", "系统消息")
 
 
-def _system(text: str, base: dict[str, Any], event_id: str, by_name: dict[str, str],
-            stats: ImportStats, number: int) -> Iterator[Event]:
+class Names:
+    """A name from a system line → the one account that used it; a name several accounts
+    used is recorded as ambiguous and kept apart, never guessed."""
+
+    def __init__(self, known: dict[str, set[str]], stats: ImportStats) -> None:
+        self.known, self.stats = known, stats
+
+    def ref(self, name: str) -> UserRef:
+        name = name.strip().strip("\"“”")
+        ids = self.known.get(name, set())
+        if len(ids) == 1:
+            return UserRef(PLATFORM, next(iter(ids)), name)
+        if len(ids) > 1:
+            self.stats.ambiguous_names[name] = sorted(ids)
+        return UserRef(PLATFORM, f"name:{name}", name)
+
+
+def _system(text: str, base: dict[str, Any], event_id: str, by_name: Names,
+            stats: ImportStats, number: int, last_packet: dict[str, str]) -> Iterator[Event]:
     text = text.strip()
     if m := _SCAN.match(text):
         stats.joins += 1
-        yield MemberJoined(**base, source_event_id=event_id, member=_ref(m["m"], by_name),
-                           inviter=_ref(m["a"], by_name), via="qr")
+        yield MemberJoined(**base, source_event_id=event_id, member=by_name.ref(m["m"]),
+                           inviter=by_name.ref(m["a"]), via="qr")
     elif m := _INVITE.match(text):
-        inviter = _ref(m["a"], by_name)
+        inviter = by_name.ref(m["a"])
         for n, name in enumerate(re.split(r"[、,，]", m["m"])):
             if name.strip().strip("\"“”"):
                 stats.joins += 1
                 yield MemberJoined(**base, source_event_id=f"{event_id}:{n}",
-                                   member=_ref(name, by_name), inviter=inviter, via="invite")
+                                   member=by_name.ref(name), inviter=inviter, via="invite")
     elif m := _RECALL.match(text):
         stats.recalls += 1
-        yield MessageRecalled(**base, source_event_id=event_id, actor=_ref(m["m"], by_name))
+        yield MessageRecalled(**base, source_event_id=event_id, actor=by_name.ref(m["m"]))
     elif m := _GRAB.match(text):
         stats.red_packets += 1
         grabber = "你" if m["m"] == "你" else m["m"]
-        yield RedPacketGrabbed(**base, source_event_id=event_id, actor=_ref(grabber, by_name),
-                               sender=_ref(m["a"], by_name), packet_id=None)
+        yield RedPacketGrabbed(**base, source_event_id=event_id, actor=by_name.ref(grabber),
+                               sender=by_name.ref(m["a"]),
+                               packet_id=last_packet.get(m["a"].strip().strip("\"“”")))
     else:
         stats.service += 1

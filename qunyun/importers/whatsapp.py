@@ -51,6 +51,8 @@ _SYSTEM = (
     (re.compile(r"^(?P<m>.+?) created (?:this )?group"), "created"),
     (re.compile(r"^(?P<m>.+?) changed (?:their phone number|the subject|this group's icon)"),
      "info"),
+    (re.compile(r"^(?:Messages and calls are end-to-end encrypted|消息和通话已进行端到端加密)"),
+     "info"),
 )
 _DELETED = ("This message was deleted", "You deleted this message", "此消息已删除")
 _MEDIA = ("<Media omitted>", "<附件：", "image omitted", "video omitted", "sticker omitted")
@@ -75,21 +77,23 @@ class _Lines:
         self.path, self.position, self.stats = path, position, stats
         self.day_first: bool | None = None
 
-    def entries(self) -> Iterator[tuple[int, re.Match[str], str]]:
-        current: tuple[int, re.Match[str], list[str]] | None = None
+    def entries(self) -> Iterator[tuple[int, re.Match[str], str, bool]]:
+        """(line number, header, text, marked): `marked` is iOS's left-to-right mark right
+        after `Name: `, which it puts before system sentences and "omitted" media."""
+        current: tuple[int, re.Match[str], list[str], bool] | None = None
         for number, raw in read_lines(self.path, "utf-8-sig", self.position):
             line = raw.translate(_INVISIBLE)
             match = IOS.match(line) or ANDROID.match(line)
             if match:
                 if current:
-                    yield current[0], current[1], "\n".join(current[2])
-                current = (number, match, [match["rest"]])
+                    yield current[0], current[1], "\n".join(current[2]), current[3]
+                current = (number, match, [match["rest"]], ": \u200e" in raw)
             elif current is not None:
                 current[2].append(line)  # continuation of a multi-line message
             elif line.strip():
                 self.stats.skip(number, "文件开头的行不是消息 / line before the first message")
         if current:
-            yield current[0], current[1], "\n".join(current[2])
+            yield current[0], current[1], "\n".join(current[2]), current[3]
 
 
 def _decide_day_first(path: Path) -> bool:
@@ -123,15 +127,16 @@ def _when(m: re.Match[str], day_first: bool, tz: ZoneInfo) -> datetime:
 def open_whatsapp(path: Path, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedExport:
     stats = ImportStats()
     position = [0]
-    chat_id = stable_id("whatsapp", path.stem)
-    group = GroupRef(PLATFORM, chat_id, path.stem)
+    title = chat_title(path)
+    chat_id = stable_id("whatsapp", title)
+    group = GroupRef(PLATFORM, chat_id, title)
     source = f"import:whatsapp:{chat_id}"
     day_first = _decide_day_first(path)
 
     def events() -> Iterator[Event]:
         ids = OccurrenceCounter()
         found_any = False
-        for number, match, rest in _Lines(path, position, stats).entries():
+        for number, match, rest, marked in _Lines(path, position, stats).entries():
             try:
                 at = _when(match, day_first, tz)
             except ValueError:
@@ -140,12 +145,16 @@ def open_whatsapp(path: Path, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedExport:
             found_any = True
             stamp = at.isoformat()
             author = _AUTHOR.match(rest)
+            if author and marked and _is_system(author["text"]):
+                # iOS: "Group name: ‎X joined using this group's invite link".
+                rest = author["text"]
+                author = None
             if author and not _is_system(rest):
                 actor = _user(author["name"])
                 stats.members.add(actor.user_id)
                 text = author["text"]
                 event_id = ids.id_for(stamp, actor.user_id, text)
-                if text.strip() in _DELETED:
+                if text.strip().rstrip(".。") in _DELETED:
                     stats.recalls += 1
                     yield MessageRecalled(source=source, source_event_id=event_id, group=group,
                                           at=at, actor=actor)
@@ -162,6 +171,14 @@ def open_whatsapp(path: Path, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedExport:
 
     return ParsedExport(str(path), "whatsapp", group, events(), stats,
                         size=path.stat().st_size, position=position)
+
+
+def chat_title(path: Path) -> str:
+    """The chat's name from the export's file name, the same for a later export of it:
+    "WhatsApp Chat with Book Club (1).txt" → "Book Club"."""
+    stem = re.sub(r"\s*\(\d+\)$", "", path.stem)
+    stem = re.sub(r"^(?:WhatsApp Chat (?:with |- )|与|和)", "", stem).strip()
+    return stem or path.stem
 
 
 def _is_system(rest: str) -> bool:

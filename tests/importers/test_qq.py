@@ -1,0 +1,83 @@
+"""QQ message-manager .txt exports: BOM, CRLF, UTF-8 or GBK, headers, system lines (I2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from tests.importers.helpers import load, write
+
+QQ = """\ufeff消息记录（此消息记录为文本格式，不支持重新导入）
+
+================================================================
+消息分组:我的QQ群
+================================================================
+消息对象:Python学习交流群
+================================================================
+
+2024-03-01 9:00:01 群主老张(10001)
+欢迎大家！群规见公告。
+
+2024-03-01 9:05:00 系统消息(10000)
+小明加入本群。
+
+2024-03-01 9:06:00 系统消息(10000)
+群主老张邀请阿花加入了本群。
+
+2024-03-01 9:10:12 小明(20002)
+老师好，我是新来的
+第二行内容
+
+2024-03-01 10:10:12 小明-北京-学生(20002)
+改了群名片再说一句 <script>alert(1)</script>
+
+2024-03-01 10:11:00 系统消息(10000)
+小明-北京-学生撤回了一条消息
+
+2024-03-02 21:00:00 阿花<ahua@example.com>
+[图片]
+
+2024-03-02 22:00:00 阿花<ahua@example.com>
+晚安
+
+2024-03-03 8:00:00 系统消息(10000)
+小明-北京-学生退出了本群。
+"""
+
+
+def test_utf8_with_bom_and_crlf(engine: Engine, tmp_path: Path) -> None:
+    got = load(engine, write(tmp_path / "Python学习交流群.txt", QQ, newline="\r\n"))
+    assert got.parsed.format == "qq"
+    assert got.parsed.group.name == "Python学习交流群"
+    kinds = got.kinds()
+    assert kinds["message"] == 5 and kinds["join"] == 2 and kinds["leave"] == 1
+    assert kinds["recall"] == 1 and kinds["nickname"] == 1
+    texts = got.texts()
+    assert "老师好，我是新来的\n第二行内容" in texts  # multi-line, no \r left
+    assert "改了群名片再说一句 <script>alert(1)</script>" in texts
+    # One member per QQ number: the join line's name and the later nickname are the same
+    # person as the messages under 20002.
+    members = got.rows("SELECT count(*) FROM identities WHERE platform = 'qq'")[0][0]
+    assert members == 3
+    history = {r[0] for r in got.rows(
+        "SELECT n.nickname FROM nicknames n JOIN identities i ON i.member_id = n.member_id "
+        "WHERE i.external_id = '20002'")}
+    assert {"小明", "小明-北京-学生"} <= history
+    assert ("阿花", "群主老张") in got.joins_with_inviter()
+    # Unpadded hours read as local time (Asia/Shanghai): 9:00:01 → 01:00:01 UTC.
+    first = got.rows("SELECT min(ts_ms) FROM events")[0][0]
+    assert first == 1709254801000
+
+
+def test_gbk_without_bom(engine: Engine, tmp_path: Path) -> None:
+    path = write(tmp_path / "qq.txt", QQ.lstrip("\ufeff"), encoding="gbk", newline="\r\n")
+    got = load(engine, path)
+    assert got.kinds()["message"] == 5
+    assert "群主老张" in got.names()
+
+
+def test_reimport_adds_nothing(engine: Engine, tmp_path: Path) -> None:
+    path = write(tmp_path / "qq.txt", QQ)
+    load(engine, path)
+    assert load(engine, path).counts.inserted == 0

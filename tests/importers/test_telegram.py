@@ -1,0 +1,124 @@
+"""Telegram Desktop JSON exports: single chat and full account, every message shape (I2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy import Engine
+
+from qunyun.importers.base import ImportFormatError
+from qunyun.importers.detect import open_export
+from tests.importers.helpers import load
+
+T = 1709280000  # 2024-03-01T08:00:00Z
+
+
+def msg(i: int, **body: Any) -> dict[str, Any]:
+    at = T + i * 60
+    return {"id": i, "type": "message", "date": "2024-03-01T16:00:00",
+            "date_unixtime": str(at), **body}
+
+
+def service(i: int, action: str, **body: Any) -> dict[str, Any]:
+    return msg(i, type="service", action=action, **body)
+
+
+MESSAGES = [
+    service(1, "create_group", actor="Admin", actor_id="user1", title="摄影俱乐部",
+            members=["Admin", "Alice"]),
+    service(2, "migrate_from_group", actor="Admin", actor_id="user1"),
+    msg(3, **{"from": "Alice", "from_id": "user2", "text": "大家好"}),
+    service(4, "invite_members", actor="Alice", actor_id="user2", members=["Bob", None]),
+    msg(5, **{"from": "Bob", "from_id": "user3",
+              "text": ["看这个 ", {"type": "link", "text": "https://example.com"}, " 不错"],
+              "reply_to_message_id": 3}),
+    service(6, "join_group_by_link", actor="Carol", actor_id="user4", inviter="Alice"),
+    msg(7, **{"from": "Carol", "from_id": "user4", "text": "", "photo": "photos/1.jpg",
+              "reactions": [{"type": "emoji", "count": 2, "emoji": "👍", "recent": [
+                  {"from": "Alice", "from_id": "user2", "date": "2024-03-01T16:08:00"},
+                  {"from": "Bob", "from_id": "user3", "date": "2024-03-01T16:09:00"}]}]}),
+    msg(8, **{"from": "Alice", "from_id": "user2", "text": "转发一下",
+              "forwarded_from": "某频道", "edited": "2024-03-01T16:20:00"}),
+    msg(9, **{"from": "Bob", "from_id": "user3", "text": "",
+              "poll": {"question": "周末去哪拍？", "answers": []}}),
+    service(10, "pin_message", actor="Admin", actor_id="user1", message_id=3),
+    service(11, "remove_members", actor="Carol", actor_id="user4", members=["Carol"]),
+    service(12, "remove_members", actor="Admin", actor_id="user1", members=["Bob"]),
+    msg(13, **{"from": "<script>alert(1)</script>", "from_id": "user5",
+               "text": "<img src=x onerror=alert(1)>"}),
+]
+
+
+def single(path: Path, messages: list[dict[str, Any]] = MESSAGES, chat_id: int = -100123) -> Path:
+    path.write_bytes(orjson.dumps({"name": "摄影俱乐部", "type": "private_supergroup",
+                                   "id": chat_id, "messages": messages}))
+    return path
+
+
+def test_single_chat_export(engine: Engine, tmp_path: Path) -> None:
+    got = load(engine, single(tmp_path / "result.json"))
+    assert got.parsed.format == "telegram" and got.parsed.group.name == "摄影俱乐部"
+    kinds = got.kinds()
+    assert kinds["message"] == 6 and kinds["reaction"] == 2 and kinds["leave"] == 2
+    assert kinds["join"] == 3  # Alice (create_group), Bob (invited), Carol (link)
+    assert got.parsed.stats.skipped == 1  # the invited member with no name, with a reason
+    texts = got.texts()
+    assert "看这个 https://example.com 不错" in texts
+    assert "<img src=x onerror=alert(1)>" in texts
+    joins = got.joins_with_inviter()
+    assert ("Bob", "Alice") in joins and ("Carol", "Alice") in joins
+    leaves = dict(got.rows("SELECT m.display_name, r.display_name FROM events e JOIN members m "
+                           "ON m.id = e.member_id LEFT JOIN members r "
+                           "ON r.id = e.related_member_id WHERE e.kind = 'leave'"))
+    assert leaves == {"Carol": None, "Bob": "Admin"}  # left on her own; removed by Admin
+    reply = got.rows("SELECT ref_id FROM events WHERE kind = 'message' AND ref_id IS NOT NULL")
+    assert reply == [("3",)]
+    first = got.rows("SELECT min(ts_ms) FROM events")[0][0]
+    assert first == T * 1000 + 60_000  # date_unixtime, not the offset-less local `date`
+
+
+def test_account_export_picks_a_chat_and_lists_them_when_asked_wrong(
+        engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "account.json"
+    path.write_bytes(orjson.dumps({
+        "about": "Here is the data you requested.",
+        "chats": {"about": "", "list": [
+            {"name": "家人", "type": "private_group", "id": 11, "messages": [
+                msg(1, **{"from": "Mum", "from_id": "user9", "text": "吃饭了"})]},
+            {"name": "摄影俱乐部", "type": "private_supergroup", "id": -100123,
+             "messages": MESSAGES},
+        ]},
+        "left_chats": {"about": "", "list": []},
+    }))
+    with pytest.raises(ImportFormatError) as wrong:
+        open_export(path, chat="不存在的群")
+    assert "摄影俱乐部" in str(wrong.value) and "家人" in str(wrong.value)
+    got = load(engine, path, chat="摄影俱乐部")
+    assert got.kinds()["message"] == 6
+    assert "Mum" not in got.names()
+
+
+def test_reimport_and_a_later_overlapping_export(engine: Engine, tmp_path: Path) -> None:
+    load(engine, single(tmp_path / "a.json", MESSAGES[:8]))
+    again = load(engine, single(tmp_path / "b.json", MESSAGES))
+    assert again.counts.inserted == 4  # two messages and two leaves are new
+
+
+def test_truncated_json_names_the_byte_and_writes_nothing(engine: Engine, tmp_path: Path) -> None:
+    full = single(tmp_path / "full.json").read_bytes()
+    cut = tmp_path / "cut.json"
+    cut.write_bytes(full[: len(full) * 2 // 3])
+    with pytest.raises(ImportFormatError) as err:
+        load(engine, cut)
+    assert "cut.json" in str(err.value) and "byte" in str(err.value)
+    assert load_count(engine) == 0
+
+
+def load_count(engine: Engine) -> int:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM events")).scalar_one())

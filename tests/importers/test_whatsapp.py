@@ -1,0 +1,71 @@
+"""WhatsApp .txt exports, iOS and Android, 12 h and 24 h (I2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from tests.importers.helpers import load, write
+
+IOS = """[12/03/2024, 14:22:01] 读书会: \u200eMessages and calls are end-to-end encrypted. No one outside of this chat can read them.
+[12/03/2024, 14:22:01] 读书会: \u200e阿林 created group "读书会"
+[12/03/2024, 14:25:13] ~ 小红: 大家好！
+第二行也是这条消息
+[12/03/2024, 14:26:00] 阿林: \u200eimage omitted
+[12/03/2024, 14:27:00] 读书会: \u200e老王 joined using this group's invite link
+[12/03/2024, 14:28:00] 读书会: \u200e阿林 added 小李
+[12/03/2024, 14:29:00] 小李: 谢谢拉我 <b>进群</b>
+[13/03/2024, 09:00:00] 小李: \u200eThis message was deleted.
+[13/03/2024, 09:05:00] 读书会: \u200e老王 left
+"""
+
+ANDROID_12H = """3/12/24, 2:22\u202fPM - Messages and calls are end-to-end encrypted. Tap to learn more.
+3/12/24, 2:22\u202fPM - Alice created group "Book Club"
+3/12/24, 2:25\u202fPM - Alice: Hello everyone
+3/12/24, 2:26\u202fPM - Bob joined using this group's invite link
+3/12/24, 2:27\u202fPM - Alice added Carol
+3/13/24, 9:05\u202fAM - Carol: Morning!
+it's a two-line message
+3/13/24, 10:00\u202fAM - Alice removed Bob
+3/25/24, 11:59\u202fPM - Carol left
+"""
+
+
+def test_ios_export(engine: Engine, tmp_path: Path) -> None:
+    got = load(engine, write(tmp_path / "WhatsApp Chat - 读书会.txt", IOS))
+    assert got.parsed.format == "whatsapp"
+    kinds = got.kinds()
+    assert kinds["message"] == 3 and kinds["join"] >= 2 and kinds["leave"] == 1
+    assert kinds["recall"] == 1
+    texts = got.texts()
+    assert texts[0] == "大家好！\n第二行也是这条消息"  # multi-line kept, "~ " dropped
+    assert "谢谢拉我 <b>进群</b>" in texts  # HTML stays inert text
+    assert {"小红", "阿林", "小李", "老王"} <= got.names()
+    joins = got.joins_with_inviter()
+    assert ("小李", "阿林") in joins and ("老王", None) in joins
+
+
+def test_android_12h_with_narrow_no_break_space(engine: Engine, tmp_path: Path) -> None:
+    got = load(engine, write(tmp_path / "chat.txt", ANDROID_12H), tz="UTC")
+    kinds = got.kinds()
+    assert kinds["message"] == 2 and kinds["leave"] == 2
+    assert ("Carol", "Alice") in got.joins_with_inviter()
+    # 3/25 cannot be day/month: the file is month-first; 11:59 PM is 23:59.
+    last = got.rows("SELECT max(ts_ms) FROM events")[0][0]
+    assert last == 1711411140000  # 2024-03-25T23:59:00Z
+    removed = got.rows("SELECT r.display_name FROM events e JOIN members r "
+                       "ON r.id = e.related_member_id WHERE e.kind = 'leave'")
+    assert ("Alice",) in removed  # Bob was removed by Alice; Carol left on her own
+
+
+def test_reimport_and_overlapping_later_export(engine: Engine, tmp_path: Path) -> None:
+    name = "WhatsApp Chat with Book Club"
+    first = load(engine, write(tmp_path / f"{name}.txt", ANDROID_12H), tz="UTC")
+    again = load(engine, write(tmp_path / f"{name}.txt", ANDROID_12H), tz="UTC")
+    assert again.counts.inserted == 0
+    later = ANDROID_12H + "3/26/24, 8:00\u202fAM - Alice: New week!\n"
+    # Downloaded again a week later: the browser adds " (1)" to the name.
+    more = load(engine, write(tmp_path / f"{name} (1).txt", later), tz="UTC")
+    assert more.counts.inserted == 1
+    assert first.kinds()["message"] == 3
