@@ -47,6 +47,11 @@ def serve(
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{port}"
     out_console.print(f"群运控制台 qunyun console: {base}/", highlight=False)
+    if secure:
+        out_console.print(
+            "登录 Cookie 只经 HTTPS 发送（请在前面放 TLS 反向代理）；纯 HTTP 请加 --no-secure-cookies"
+            " / session cookies are HTTPS-only (put a TLS proxy in front); plain HTTP needs "
+            "--no-secure-cookies", highlight=False, markup=False)
     if token:
         out_console.print(
             "还没有操作员：用这个一次性链接创建第一个所有者账号 / no operator yet — create the "
