@@ -60,14 +60,16 @@ def groups_of(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
 
 
 def recent_events(conn: Connection, *, member_id: int, limit: int = 20) -> list[dict[str, Any]]:
-    """The member's latest recorded events. By id (recording order), not time: that walks
-    `ix_events_member` backwards and stops after `limit` rows, where ordering by time
-    would sort all of an active member's events (tens of thousands) on every view."""
-    rows = conn.execute(
+    """The member's latest events. The last 200 recorded (by id: a backwards walk of
+    `ix_events_member` that stops early) sorted by time: ordering all of an active
+    member's events by time would sort tens of thousands of rows on every view, and
+    recording order alone puts an import's service lines after its messages."""
+    latest = (
         select(events.c.kind, events.c.ts_ms, events.c.text, events.c.group_id)
         .where(events.c.member_id == member_id)
-        .order_by(events.c.id.desc()).limit(limit)
-    ).mappings()
+        .order_by(events.c.id.desc()).limit(200).subquery()
+    )
+    rows = conn.execute(select(latest).order_by(latest.c.ts_ms.desc()).limit(limit)).mappings()
     return [dict(r) for r in rows]
 
 

@@ -149,6 +149,21 @@ TEXTS: dict[str, tuple[str, str]] = {
     "deadline": ("截止", "Deadline"),
     "expires": ("失效", "Expires"),
     "rule": ("规则", "Rule"),
+    # Seed 002's lifecycle stages: the report names them in Chinese; English here.
+    "stage.gathered": ("聚集", "gathered"),
+    "stage.talking": ("强烈沟通", "talking"),
+    "stage.common_goal": ("共同目标", "common goal"),
+    "stage.innovating": ("不断创新", "innovating"),
+    "stage.roles": ("分工和管理", "roles and management"),
+    "kind.message": ("发言", "message"),
+    "kind.join": ("入群", "joined"),
+    "kind.leave": ("退群", "left"),
+    "kind.nickname": ("改昵称", "nickname"),
+    "kind.reaction": ("表情回应", "reaction"),
+    "kind.recall": ("撤回", "recall"),
+    "kind.redpacket": ("抢红包", "red packet"),
+    "kind.command": ("命令", "command"),
+    "kind.timer": ("定时", "timer"),
 }
 
 

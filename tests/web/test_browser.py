@@ -136,6 +136,10 @@ def test_sign_in_overview_and_group_charts(browser: object, console: Console) ->
     page.wait_for_selector("[data-chart=cohorts]")
     _charts_drawn(page, 5)
     _shot(page, "group", full=True)
+    page.click("a.lang")  # English, the second UI language
+    page.wait_for_selector("text=Weekday × hour heatmap")
+    _charts_drawn(page, 5)
+    _shot(page, "group-en", full=True)
     page.context.close()
 
 
