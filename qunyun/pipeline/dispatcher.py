@@ -19,6 +19,7 @@ from qunyun.events import Event
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Policy
 from qunyun.services import audit
+from qunyun.storage.savepoints import Savepoint
 
 log = logging.getLogger("qunyun.pipeline")
 
@@ -54,7 +55,7 @@ class Dispatcher:
         collected: list[tuple[str, Effect]] = []
         for policy in self.policies:
             outcome.ran.append(policy.name)
-            savepoint = ctx.conn.begin_nested()
+            savepoint = Savepoint(ctx.conn, "qy_policy")
             try:
                 verdict = policy.handle(event, ctx)
             except Exception as exc:  # isolation is the point: one bad policy must not stop the bot
@@ -65,7 +66,7 @@ class Dispatcher:
                 outcome.errors.append((policy.name, detail))
                 audit.record_policy_error(ctx, event, policy=policy.name, detail=detail)
                 continue
-            savepoint.commit()
+            savepoint.release()
             if verdict is None:
                 continue
             collected.extend((policy.name, effect) for effect in verdict.effects)
