@@ -60,6 +60,8 @@ class Dispatcher:
                 verdict = policy.handle(event, ctx)
             except Exception as exc:  # isolation is the point: one bad policy must not stop the bot
                 savepoint.rollback()
+                if ctx.memory is not None:
+                    ctx.memory.forget_points()  # it may have counted points now rolled back
                 detail = "".join(traceback.format_exception_only(exc)).strip()
                 log.exception("policy %s failed on %s %s", policy.name, event.kind,
                               event.source_event_id)

@@ -13,7 +13,7 @@ from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.matching import KeywordSet
-from qunyun.services import lookup, queues
+from qunyun.services import queues
 
 QUESTION_MARKS = ("?", "？", "吗", "怎么", "如何", "为什么", "请问")
 
@@ -71,8 +71,8 @@ class Escalation:
         if not self.negative or ctx.group_id is None:
             return False
         h = self.heated
-        recent = lookup.recent_messages(ctx.conn, group_id=ctx.group_id,
-                                        since_ms=ms(event.at) - h.exchange_seconds * 1000)
+        recent = ctx.recent_messages(group_id=ctx.group_id,
+                                     since_ms=ms(event.at) - h.exchange_seconds * 1000)
         tail = recent[-h.exchange_messages:]
         people = {r[0] for r in tail}
         if len(tail) < h.exchange_messages or len(people) != 2 or ctx.member_id not in people:

@@ -125,7 +125,7 @@ class Moderation:
         window = max(m.flood.seconds, m.repeat.seconds) * 1000
         now = ms(event.at)
         assert ctx.group_id is not None
-        recent = lookup.recent_messages(ctx.conn, group_id=ctx.group_id, since_ms=now - window)
+        recent = ctx.recent_messages(group_id=ctx.group_id, since_ms=now - window)
         if m.flood.enabled:
             mine = [r for r in recent if r[0] == ctx.member_id
                     and r[2] > now - m.flood.seconds * 1000]

@@ -34,13 +34,13 @@ class Scoring:
                 return None  # asking the bot is not participation
             effects += self._award(event, ctx, ctx.member_id, "message")
             if event.reply_to:
-                author = lookup.message_author(ctx.conn, source=event.source,
-                                               source_event_id=event.reply_to)
+                author = ctx.message_author(source=event.source,
+                                            source_event_id=event.reply_to)
                 if author is not None and author != ctx.member_id:
                     effects += self._award(event, ctx, author, "reply_received")
         elif isinstance(event, ReactionAdded):
-            author = lookup.message_author(ctx.conn, source=event.source,
-                                           source_event_id=event.target_event_id)
+            author = ctx.message_author(source=event.source,
+                                        source_event_id=event.target_event_id)
             if author is not None and author != ctx.member_id:
                 effects += self._award(event, ctx, author, "reaction_received")
         elif isinstance(event, MemberJoined) and event.inviter is not None:
@@ -53,7 +53,7 @@ class Scoring:
         got: Award | None = points_service.award(
             ctx.conn, community_id=ctx.community_id, member_id=member_id, group_id=ctx.group_id,
             action=action, rules=self.setup.plan.points, at=event.at, tz=self.setup.tz,
-            ref=event.source_event_id)
+            ref=event.source_event_id, memory=ctx.memory)
         if got is None or not self.setup.plan.bot.announce_level_up:
             return []
         levels = self.setup.plan.points.levels

@@ -175,6 +175,13 @@ class EventRecorder:
         self.community_id = community_id
         self._groups: dict[tuple[str, str], int] = {}
         self._members: dict[tuple[str, str], int] = {}
+        # Live path: what the database holds for members seen in this process, so an event
+        # inside a member's known span, under a known name, writes nothing extra.
+        self._profiles: dict[int, list[Any]] = {}  # member -> [first seen, last seen, name]
+        self._nicknames: dict[int, set[tuple[int | None, str]]] = {}
+        # First/last seen and names to write at the end of the transaction (`flush`): a
+        # sync batch touches each active member once instead of once per message.
+        self._unwritten: dict[int, tuple[int, int, str | None]] = {}
 
     # -- resolution -------------------------------------------------------------------------
     def group_id(self, conn: Connection, group: GroupRef, at_ms: int) -> int:
@@ -226,15 +233,62 @@ class EventRecorder:
             "payload": payload,
         }
 
-    def record(self, conn: Connection, event: Event) -> int | None:
-        """Append one event (live path). Returns its log id, or None if it was a duplicate."""
+    def record(self, conn: Connection, event: Event, *, defer: bool = False) -> int | None:
+        """Append one event (live path). Returns its log id, or None if it was a duplicate.
+        With `defer`, first/last seen and display names wait for `flush` (same transaction)."""
         row = self._row(conn, event)
         new_id = eventlog.append_one(conn, row=row)
         if new_id is not None:
-            derived = _Derived()
-            derived.add(event, row["member_id"], row["group_id"], row["ts_ms"])
-            derived.flush(conn)
+            self._keep_derived(conn, event, row["member_id"], row["group_id"], row["ts_ms"])
+            if not defer:
+                self.flush(conn)
         return new_id
+
+    def flush(self, conn: Connection) -> None:
+        """Write what `record(defer=True)` left for the end of the transaction."""
+        if self._unwritten:
+            member_repo.widen_seen_each(conn, spans=self._unwritten)
+            self._unwritten = {}
+
+    def _keep_derived(self, conn: Connection, event: Event, member_id: int | None,
+                      group_id: int, ts: int) -> None:
+        """`_Derived` for one event, skipping writes the cached profile shows are no-ops."""
+        if member_id is None:
+            return
+        if isinstance(event, NicknameChanged):
+            name: str | None = event.new
+        else:
+            actor = actor_of(event)
+            name = actor.display_name if actor else None
+        name = name[:255] if name else None
+        known = self._profiles.get(member_id)
+        if known is None:
+            known = self._profiles[member_id] = list(member_repo.profile(conn, member_id=member_id))
+        first, last, stored_name = known
+        newest = last is None or ts >= last
+        rename = name if name and name != stored_name and newest else None
+        if rename is not None or first is None or ts < first or (newest and ts != last):
+            known[0] = ts if first is None else min(first, ts)
+            known[1] = ts if last is None else max(last, ts)
+            if rename is not None:
+                known[2] = rename
+            earlier = self._unwritten.get(member_id)
+            self._unwritten[member_id] = (
+                (ts, ts, rename) if earlier is None
+                else (min(earlier[0], ts), max(earlier[1], ts), rename or earlier[2]))
+        if name:
+            seen = self._nicknames.get(member_id)
+            if seen is None:
+                seen = self._nicknames[member_id] = member_repo.nicknames_of(conn,
+                                                                             member_id=member_id)
+            if (group_id, name) not in seen:
+                member_repo.add_nicknames(conn, entries=[
+                    {"member_id": member_id, "group_id": group_id, "nickname": name, "at_ms": ts}])
+                seen.add((group_id, name))
+        if isinstance(event, MemberJoined | MemberLeft):
+            joined = ts if isinstance(event, MemberJoined) else None
+            member_repo.apply_memberships(conn, changes={
+                (group_id, member_id): (joined, None if joined is not None else ts)})
 
     def record_many(
         self, conn: Connection, events: Iterable[Event], *, batch_size: int = 20_000,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
@@ -17,6 +18,9 @@ from qunyun.domain.levels import standing
 from qunyun.domain.streaks import local_day
 from qunyun.plan.model import Level, Points
 from qunyun.storage import bot_points as repo
+
+if TYPE_CHECKING:
+    from qunyun.pipeline.memory import Memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,10 +36,11 @@ class Award:
 def award(
     conn: Connection, *, community_id: int, member_id: int, group_id: int | None, action: str,
     rules: Points, at: datetime, tz: str, ref: str | None = None, points: int | None = None,
-    ledger: str | None = None,
+    ledger: str | None = None, memory: Memory | None = None,
 ) -> Award | None:
     """Grant the points `action` is worth (or `points`, for plan-defined rewards such as
-    check-in streaks). None when the action earns nothing or today's cap is used up."""
+    check-in streaks). None when the action earns nothing or today's cap is used up.
+    `memory` (the live pipeline's) remembers today's sums so a cap costs no query."""
     rule = rules.actions.get(action)
     amount = points if points is not None else (rule.points if rule else 0)
     book = ledger or (rule.ledger if rule else "participation")
@@ -44,19 +49,27 @@ def award(
     day = local_day(at, tz)
     capped = False
     if rule is not None and rule.daily_cap is not None and points is None:
-        used = repo.day_sum(conn, member_id=member_id, action=action, day=day)
+        used = (memory.used_today(conn, member_id=member_id, action=action, day=day)
+                if memory is not None else used_today(conn, member_id=member_id,
+                                                       action=action, day=day))
         if used + amount > rule.daily_cap:
             amount, capped = rule.daily_cap - used, True
             if amount <= 0:
                 return None
-    before = sum(repo.totals(conn, member_id=member_id))
-    repo.add(conn, row={
+    after = sum(repo.add(conn, row={
         "community_id": community_id, "member_id": member_id, "group_id": group_id,
         "ledger": book, "action": action[:40], "points": amount, "day": day,
         "at_ms": int(at.timestamp() * 1000), "ref": ref[:255] if ref else None,
-    })
+    }))
+    if memory is not None:
+        memory.granted(member_id=member_id, action=action, day=day, points=amount)
     return Award(action=action, ledger=book, points=amount, capped=capped,
-                 total_before=before, total_after=before + amount)
+                 total_before=after - amount, total_after=after)
+
+
+def used_today(conn: Connection, *, member_id: int, action: str, day: str) -> int:
+    """Points `action` has already earned the member on local day `day` (daily caps)."""
+    return repo.day_sum(conn, member_id=member_id, action=action, day=day)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,11 @@ from sqlalchemy import Connection, select
 
 from qunyun.storage.tables import audit_log
 
+_RECORD = audit_log.insert().returning(audit_log.c.id)  # built once: on the bot's hot path
+
 
 def record(conn: Connection, *, entry: Mapping[str, Any]) -> int:
-    inserted = conn.execute(audit_log.insert().values(**entry).returning(audit_log.c.id))
-    return int(inserted.scalar_one())
+    return int(conn.execute(_RECORD, dict(entry)).scalar_one())
 
 
 def entries(

@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from qunyun.storage.bot_tables import bot_member_forms, bot_onboarding
 from qunyun.storage.sql import insert_ignore
 
+_GET = select(bot_onboarding).where(  # built once: read for most messages of new members
+    bot_onboarding.c.member_id == bindparam("mid"), bot_onboarding.c.group_id == bindparam("gid"))
+
 
 def get(conn: Connection, *, member_id: int, group_id: int) -> dict[str, Any] | None:
-    row = conn.execute(
-        select(bot_onboarding).where(
-            bot_onboarding.c.member_id == member_id, bot_onboarding.c.group_id == group_id
-        )
-    ).mappings().first()
+    row = conn.execute(_GET, {"mid": member_id, "gid": group_id}).mappings().first()
     return dict(row) if row else None
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from qunyun.storage.bot_tables import bot_point_totals, bot_points
-from qunyun.storage.sql import insert_ignore
 from qunyun.storage.tables import members
 
 LEDGERS = ("participation", "contribution")
@@ -23,22 +24,30 @@ def day_sum(conn: Connection, *, member_id: int, action: str, day: str) -> int:
     ).scalar_one())
 
 
-def add(conn: Connection, *, row: Mapping[str, Any]) -> None:
-    """One ledger row, and the member's running total for that ledger."""
+@cache
+def _add_to_totals(dialect: str, ledger: str) -> Any:
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    column = bot_point_totals.c[ledger]
+    return (
+        upsert(bot_point_totals)
+        .on_conflict_do_update(index_elements=["member_id"],
+                               set_={ledger: column + bindparam("points")})
+        .returning(bot_point_totals.c.participation, bot_point_totals.c.contribution)
+    )
+
+
+def add(conn: Connection, *, row: Mapping[str, Any]) -> tuple[int, int]:
+    """One ledger row, and the member's running total for that ledger, in two statements
+    (an upsert that returns the new totals). Returns (participation, contribution) after."""
     ledger = row["ledger"]
     if ledger not in LEDGERS:
         raise ValueError(f"unknown ledger {ledger!r}")
-    conn.execute(bot_points.insert().values(**row))
-    conn.execute(
-        insert_ignore(conn, bot_point_totals, "member_id"),
-        {"member_id": row["member_id"], "community_id": row["community_id"],
-         "participation": 0, "contribution": 0},
-    )
-    column = bot_point_totals.c[ledger]
-    conn.execute(
-        bot_point_totals.update().where(bot_point_totals.c.member_id == row["member_id"])
-        .values({column: column + int(row["points"])})
-    )
+    conn.execute(bot_points.insert(), dict(row))
+    points = int(row["points"])
+    first = {"member_id": row["member_id"], "community_id": row["community_id"],
+             "participation": 0, "contribution": 0, ledger: points, "points": points}
+    after = conn.execute(_add_to_totals(conn.dialect.name, ledger), first).one()
+    return int(after[0]), int(after[1])
 
 
 def totals(conn: Connection, *, member_id: int) -> tuple[int, int]:

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
-from qunyun.storage.sql import insert_ignore
 from qunyun.storage.tables import events
+
+
+@cache
+def _append_one(dialect: str) -> Any:
+    module = postgresql if dialect == "postgresql" else sqlite
+    return (module.insert(events)
+            .on_conflict_do_nothing(index_elements=["source", "source_event_id"])
+            .returning(events.c.id))
 
 
 def append_one(conn: Connection, *, row: Mapping[str, Any]) -> int | None:
     """Insert one event; the new row id, or None when it was already in the log."""
-    result = conn.execute(
-        insert_ignore(conn, events, "source", "source_event_id").returning(events.c.id), row
-    )
+    result = conn.execute(_append_one(conn.dialect.name), row)
     new_id = result.scalar()
     return int(new_id) if new_id is not None else None
 

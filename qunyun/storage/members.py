@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    Connection,
+    and_,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    tuple_,
+)
 
 from qunyun.storage.sql import insert_ignore
 from qunyun.storage.tables import identities, members, memberships, nicknames
@@ -123,6 +134,51 @@ def widen_seen(conn: Connection, *, spans: Mapping[int, tuple[int, int]]) -> Non
             .values(first_seen_ms=bindparam("first"), last_seen_ms=bindparam("last")),
             updates,
         )
+
+
+def profile(conn: Connection, *, member_id: int) -> tuple[int | None, int | None, str | None]:
+    """(first seen, last seen, display name) of one member."""
+    row = conn.execute(
+        select(members.c.first_seen_ms, members.c.last_seen_ms, members.c.display_name)
+        .where(members.c.id == member_id)
+    ).first()
+    return (row[0], row[1], row[2]) if row else (None, None, None)
+
+
+_LO: BindParameter[int] = bindparam("lo", type_=BigInteger)
+_HI: BindParameter[int] = bindparam("hi", type_=BigInteger)
+# Built once: the live path runs this for nearly every event, and building the CASE
+# expressions cost more than executing them.
+_WIDEN = members.update().where(members.c.id == bindparam("mid")).values(
+    first_seen_ms=case((or_(members.c.first_seen_ms.is_(None), members.c.first_seen_ms > _LO),
+                        _LO), else_=members.c.first_seen_ms),
+    last_seen_ms=case((or_(members.c.last_seen_ms.is_(None), members.c.last_seen_ms < _HI),
+                       _HI), else_=members.c.last_seen_ms),
+)
+_WIDEN_NAMED = _WIDEN.values(display_name=bindparam("name"))
+
+
+def widen_seen_each(
+    conn: Connection, *, spans: Mapping[int, tuple[int, int, str | None]],
+) -> None:
+    """Widen each member's first/last seen to include (lo, hi), and set the display name
+    where one is given. Min/max happen in SQL, so a writer with an older picture of a
+    row cannot narrow it."""
+    plain = [{"mid": m, "lo": lo, "hi": hi} for m, (lo, hi, name) in spans.items()
+             if name is None]
+    named = [{"mid": m, "lo": lo, "hi": hi, "name": name}
+             for m, (lo, hi, name) in spans.items() if name is not None]
+    if plain:
+        conn.execute(_WIDEN, plain)
+    if named:
+        conn.execute(_WIDEN_NAMED, named)
+
+
+def nicknames_of(conn: Connection, *, member_id: int) -> set[tuple[int | None, str]]:
+    """(group, nickname) pairs already in the member's history."""
+    rows = conn.execute(select(nicknames.c.group_id, nicknames.c.nickname)
+                        .where(nicknames.c.member_id == member_id))
+    return {(r[0], r[1]) for r in rows}
 
 
 def add_nicknames(conn: Connection, *, entries: Iterable[Mapping[str, Any]]) -> None:

@@ -1,33 +1,65 @@
-"""Savepoints issued straight on the driver connection (SQLite and PostgreSQL alike).
+"""Savepoints taken only when needed, issued straight on the driver connection.
 
-The dispatcher isolates every policy in a savepoint, seven or more per event on the live
-path. SQLAlchemy's `begin_nested()` costs ~0.1 ms each in bookkeeping; the statements
-themselves cost microseconds. These are plain `SAVEPOINT` / `RELEASE` / `ROLLBACK TO`
-inside the transaction SQLAlchemy already opened, so its own state is unaffected.
+The dispatcher isolates every policy in a savepoint: seven per event on the live path.
+Most policies only read for most events, and a policy that wrote nothing has nothing to
+roll back. So a `Savepoint` is *armed* when the policy starts, and the `SAVEPOINT`
+statement goes out just before the policy's first write (an engine hook sees every
+statement); release and rollback are no-ops when it never went out. SQLAlchemy's own
+`begin_nested()` would cost ~0.1 ms each in bookkeeping even then. These are plain
+`SAVEPOINT` / `RELEASE` / `ROLLBACK TO` inside the transaction SQLAlchemy already
+opened, on SQLite and PostgreSQL alike, so its own state is unaffected.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from weakref import WeakSet
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, event
+
+_ARMED = "qunyun_savepoint_armed"  # keys in the DBAPI connection's `info`
+_TAKEN = "qunyun_savepoint_taken"
+_hooked: WeakSet[Engine] = WeakSet()
 
 
-def _raw(conn: Connection) -> Any:
-    return conn.connection.driver_connection
+def _before_statement(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+    info = conn.info
+    name = info.get(_ARMED)
+    if name and not info.get(_TAKEN) and statement.lstrip()[:6].upper() != "SELECT":
+        conn.connection.driver_connection.execute(f"SAVEPOINT {name}")  # type: ignore[union-attr]
+        info[_TAKEN] = True
+
+
+def _hook(engine: Engine) -> None:
+    if engine not in _hooked:
+        event.listen(engine, "before_cursor_execute", _before_statement)
+        _hooked.add(engine)
 
 
 class Savepoint:
-    __slots__ = ("name", "raw")
+    """Armed on creation; call exactly one of `release` or `rollback` when the work ends."""
+
+    __slots__ = ("conn", "name")
 
     def __init__(self, conn: Connection, name: str) -> None:
-        self.raw = _raw(conn)
+        _hook(conn.engine)
+        self.conn = conn
         self.name = name
-        self.raw.execute(f"SAVEPOINT {name}")
+        conn.info[_ARMED] = name
+        conn.info[_TAKEN] = False
+
+    def _end(self, *statements: str) -> None:
+        info = self.conn.info
+        taken = info.get(_TAKEN)
+        info[_ARMED] = None
+        info[_TAKEN] = False
+        if taken:
+            raw = self.conn.connection.driver_connection
+            for statement in statements:
+                raw.execute(statement)  # type: ignore[union-attr]
 
     def release(self) -> None:
-        self.raw.execute(f"RELEASE SAVEPOINT {self.name}")
+        self._end(f"RELEASE SAVEPOINT {self.name}")
 
     def rollback(self) -> None:
-        self.raw.execute(f"ROLLBACK TO SAVEPOINT {self.name}")
-        self.raw.execute(f"RELEASE SAVEPOINT {self.name}")
+        self._end(f"ROLLBACK TO SAVEPOINT {self.name}", f"RELEASE SAVEPOINT {self.name}")

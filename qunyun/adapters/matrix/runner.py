@@ -159,8 +159,8 @@ class MatrixBot:
                 continue
             if timeline.get("limited") and timeline.get("prev_batch"):
                 raw_events = await self._backfill(room_id, timeline["prev_batch"]) + raw_events
-            for raw in raw_events:
-                handled += await self.handle_raw(room_id, raw)
+            batch = [e for raw in raw_events if (e := await self.to_event(room_id, raw))]
+            handled += await self.handle_many(batch)
         handled += await self.fire_timers()
         self.save_token(str(resp["next_batch"]))
         return handled
@@ -195,17 +195,17 @@ class MatrixBot:
             elif raw.get("type") == "m.room.member" and content.get("displayname"):
                 self.display_names[str(raw.get("state_key"))] = str(content["displayname"])
 
-    async def handle_raw(self, room_id: str, raw: Mapping[str, Any]) -> int:
+    async def to_event(self, room_id: str, raw: Mapping[str, Any]) -> Event | None:
+        """The normalized event for a raw one (None for the bot's own and for what qunyun
+        does not track); images are downloaded for the QR check."""
         self._learn_state(room_id, [raw])
         if raw.get("sender") == self.bot_user_id:
-            return 0  # the bot's own messages are not community activity
+            return None  # the bot's own messages are not community activity
         room = GroupRef(PLATFORM, room_id, self.room_names.get(room_id))
         event = translate(raw, room=room, source=self.source, names=self.display_names)
-        if event is None:
-            return 0
         if isinstance(event, MessagePosted) and (mxc := image_url(raw)):
             event = await self._with_image(event, mxc)
-        return await self.handle(event)
+        return event
 
     async def _with_image(self, event: MessagePosted, mxc: str) -> MessagePosted:
         try:
@@ -218,13 +218,19 @@ class MatrixBot:
         return dataclasses.replace(event, image=data)
 
     async def handle(self, event: Event) -> int:
-        outcome = self.pipeline.process(event)
-        if outcome.duplicate:
-            return 0
-        self.handled += 1
-        for planned in outcome.effects:
-            await self.deliver(planned.audit_id, planned.effect)
-        return 1
+        return await self.handle_many([event])
+
+    async def handle_many(self, events: Sequence[Event]) -> int:
+        """A room's events of one sync in one transaction, then their effects in order."""
+        handled = 0
+        for outcome in self.pipeline.process_many(events):
+            if outcome.duplicate:
+                continue
+            handled += 1
+            for planned in outcome.effects:
+                await self.deliver(planned.audit_id, planned.effect)
+        self.handled += handled
+        return handled
 
     async def fire_timers(self) -> int:
         if self.scheduler is None:
