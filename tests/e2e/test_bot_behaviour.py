@@ -141,7 +141,7 @@ def test_moderation_warns_then_removes_at_the_limit(homeserver: LocalHomeserver,
     run(homeserver, tmp_path, camp_plan(), body)
 
 
-def test_flood_repeat_and_mass_mentions(homeserver: LocalHomeserver, tmp_path: Path) -> None:
+def test_flood_repeat_mass_mentions_and_invite_links(homeserver: LocalHomeserver, tmp_path: Path) -> None:
     async def body(s: Scene) -> None:
         await s.alice.join(s.room)
         sent = [await s.alice.send_text(s.room, f"刷屏{i}") for i in range(8)]
@@ -149,6 +149,13 @@ def test_flood_repeat_and_mass_mentions(homeserver: LocalHomeserver, tmp_path: P
         await s.until(lambda: s.bot_says(s.room, "刷屏"))
         mention = await s.admin.send_text(s.room, " ".join(f"@人{i}" for i in range(8)))
         await s.until(lambda: s.redacted(mention))  # admins are not exempt by default
+        notice = "明晚八点直播，大家记得准时参加哦"
+        copies = [await s.admin.send_text(s.room, notice) for _ in range(3)]
+        await s.until(lambda: s.redacted(copies[-1]))  # the third copy in five minutes
+        assert not await s.redacted(copies[0])
+        invite = await s.admin.send_text(s.room, "来新群 https://matrix.to/#/#other:localhost")
+        await s.until(lambda: s.redacted(invite))
+        await s.until(lambda: s.bot_says(s.room, "邀请链接", s.admin))
 
     run(homeserver, tmp_path, camp_plan(moderation__warn_limit=5), body)
 
