@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from qunyun.events import Event, GroupRef
+from qunyun.events import Event, GroupRef, UserRef
 
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 MAX_EXAMPLES = 50
@@ -102,3 +102,21 @@ class OccurrenceCounter:
 
 def local_to_utc(naive: datetime, tz: ZoneInfo) -> datetime:
     return naive.replace(tzinfo=tz).astimezone(ZoneInfo("UTC"))
+
+
+class Names:
+    """Resolves a name from a system line ("小明"邀请"阿花"…) to the one account that used
+    it (`known`: name → account ids seen in the file); a name several accounts used is
+    recorded as ambiguous in `stats` and kept apart as `name:…`, never guessed."""
+
+    def __init__(self, platform: str, known: dict[str, set[str]], stats: ImportStats) -> None:
+        self.platform, self.known, self.stats = platform, known, stats
+
+    def ref(self, name: str) -> UserRef:
+        name = name.strip().strip("\"“”")
+        ids = self.known.get(name, set())
+        if len(ids) == 1:
+            return UserRef(self.platform, next(iter(ids)), name)
+        if len(ids) > 1:
+            self.stats.ambiguous_names[name] = sorted(ids)
+        return UserRef(self.platform, f"name:{name}", name)

@@ -29,6 +29,7 @@ from qunyun.importers.base import (
     DEFAULT_TZ,
     ImportFormatError,
     ImportStats,
+    Names,
     OccurrenceCounter,
     ParsedExport,
     local_to_utc,
@@ -86,7 +87,7 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
         names: dict[str, str] = {}
         # System lines name people ("小明加入本群") before or after they speak: resolve the
         # names against every header of the file, not just the ones read so far.
-        ids_by_name = _known_names(path, encoding)
+        by_name = Names(PLATFORM, _known_names(path, encoding), stats)
         found = False
         for number, m, text in blocks():
             try:
@@ -101,8 +102,7 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
             event_id = ids.id_for(at.isoformat(), user_id, text)
             base: dict[str, Any] = {"source": source, "group": group, "at": at}
             if user_id == SYSTEM_ID:
-                yield from _system(text, base, event_id, Names(ids_by_name, stats), stats,
-                                   number)
+                yield from _system(text, base, event_id, by_name, stats, number)
                 continue
             actor = UserRef(PLATFORM, user_id, name)
             stats.members.add(user_id)
@@ -143,23 +143,6 @@ def _known_names(path: Path, encoding: str) -> dict[str, set[str]]:
         if m and (m["qq"] or m["mail"]) != SYSTEM_ID:
             found.setdefault(m["name"].strip(), set()).add(m["qq"] or m["mail"])
     return found
-
-
-class Names:
-    """Resolves a name from a system line to the one member who used it; a name used by
-    several QQ numbers is recorded as ambiguous, not guessed."""
-
-    def __init__(self, known: dict[str, set[str]], stats: ImportStats) -> None:
-        self.known, self.stats = known, stats
-
-    def ref(self, name: str) -> UserRef:
-        name = name.strip().strip("\"“”")
-        ids = self.known.get(name, set())
-        if len(ids) == 1:
-            return UserRef(PLATFORM, next(iter(ids)), name)
-        if len(ids) > 1:
-            self.stats.ambiguous_names[name] = sorted(ids)
-        return UserRef(PLATFORM, f"name:{name}", name)
 
 
 def _system(text: str, base: dict[str, Any], event_id: str, names: Names,

@@ -33,6 +33,7 @@ from qunyun.importers.base import (
     DEFAULT_TZ,
     ImportFormatError,
     ImportStats,
+    Names,
     OccurrenceCounter,
     ParsedExport,
     local_to_utc,
@@ -121,7 +122,7 @@ def open_wechat(path: Path, encoding: str, layout: str, *, tz: ZoneInfo = DEFAUL
                 sender, name = row.get("talker"), row.get("talker")
             if sender and name and row.get("Type", row.get("type_name")) not in SYSTEM_TYPES:
                 found.setdefault(name.strip(), set()).add(sender)
-        return Names(found, stats)
+        return Names(PLATFORM, found, stats)
 
     def events() -> Iterator[Event]:
         ids = OccurrenceCounter()
@@ -172,23 +173,6 @@ def open_wechat(path: Path, encoding: str, layout: str, *, tz: ZoneInfo = DEFAUL
 
 
 SYSTEM_TYPES = ("10000", "系统通知", "系统消息")
-
-
-class Names:
-    """A name from a system line → the one account that used it; a name several accounts
-    used is recorded as ambiguous and kept apart, never guessed."""
-
-    def __init__(self, known: dict[str, set[str]], stats: ImportStats) -> None:
-        self.known, self.stats = known, stats
-
-    def ref(self, name: str) -> UserRef:
-        name = name.strip().strip("\"“”")
-        ids = self.known.get(name, set())
-        if len(ids) == 1:
-            return UserRef(PLATFORM, next(iter(ids)), name)
-        if len(ids) > 1:
-            self.stats.ambiguous_names[name] = sorted(ids)
-        return UserRef(PLATFORM, f"name:{name}", name)
 
 
 def _system(text: str, base: dict[str, Any], event_id: str, by_name: Names,
