@@ -95,6 +95,16 @@ def _ref_and_payload(event: Event) -> tuple[str | None, dict[str, Any] | None]:
     return None, None
 
 
+def _name_in(event: Event) -> str | None:
+    """The display name an event shows for its member (the new one for a rename)."""
+    if isinstance(event, NicknameChanged):
+        name: str | None = event.new
+    else:
+        actor = actor_of(event)
+        name = actor.display_name if actor else None
+    return name[:255] if name else None
+
+
 @dataclass
 class _Derived:
     """Derived-state updates gathered over many events and written once.
@@ -132,13 +142,8 @@ class _Derived:
             return
         span = self.spans.get(member_id)
         self.spans[member_id] = (ts, ts) if span is None else (min(span[0], ts), max(span[1], ts))
-        if isinstance(event, NicknameChanged):
-            name: str | None = event.new
-        else:
-            actor = actor_of(event)
-            name = actor.display_name if actor else None
+        name = _name_in(event)
         if name:
-            name = name[:255]
             if ts >= self.latest_name.get(member_id, (-1, ""))[0]:
                 self.latest_name[member_id] = (ts, name)
             key = (member_id, group_id, name)
@@ -152,10 +157,9 @@ class _Derived:
             self.leaves[pair] = max(ts, self.leaves.get(pair, ts))
 
     def flush(self, conn: Connection) -> None:
-        member_repo.widen_seen(conn, spans=self.spans)
-        member_repo.set_display_names(
-            conn, names={m: n for m, (_, n) in self.latest_name.items()}
-        )
+        member_repo.widen_seen_each(conn, spans={
+            m: (lo, hi, self.latest_name[m][1] if m in self.latest_name else None)
+            for m, (lo, hi) in self.spans.items()})
         known = member_repo.known_nicknames(conn, pairs={(m, g) for m, g, _ in self.nicknames})
         member_repo.add_nicknames(conn, entries=[
             {"member_id": m, "group_id": g, "nickname": n, "at_ms": ts}
@@ -255,12 +259,7 @@ class EventRecorder:
         """`_Derived` for one event, skipping writes the cached profile shows are no-ops."""
         if member_id is None:
             return
-        if isinstance(event, NicknameChanged):
-            name: str | None = event.new
-        else:
-            actor = actor_of(event)
-            name = actor.display_name if actor else None
-        name = name[:255] if name else None
+        name = _name_in(event)
         known = self._profiles.get(member_id)
         if known is None:
             known = self._profiles[member_id] = list(member_repo.profile(conn, member_id=member_id))

@@ -94,46 +94,11 @@ def member_identities(conn: Connection, *, member_id: int) -> list[IdentityKey]:
     return [(r.platform, r.external_id) for r in rows]
 
 
-def set_display_names(conn: Connection, *, names: Mapping[int, str]) -> None:
-    if names:
-        conn.execute(
-            members.update()
-            .where(members.c.id == bindparam("mid"))
-            .values(display_name=bindparam("name")),
-            [{"mid": k, "name": v} for k, v in names.items()],
-        )
-
-
 def update_attributes(conn: Connection, *, member_id: int, attributes: Mapping[str, Any]) -> None:
     """Merge labels into the member's attributes (O3 nickname labels, O2 form answers)."""
     current = conn.execute(select(members.c.attributes).where(members.c.id == member_id)).scalar()
     merged = {**(current or {}), **attributes}
     conn.execute(members.update().where(members.c.id == member_id).values(attributes=merged))
-
-
-def widen_seen(conn: Connection, *, spans: Mapping[int, tuple[int, int]]) -> None:
-    """first_seen = min(old, new first), last_seen = max(old, new last): idempotent."""
-    if not spans:
-        return
-    rows = conn.execute(
-        select(members.c.id, members.c.first_seen_ms, members.c.last_seen_ms).where(
-            members.c.id.in_(list(spans))
-        )
-    ).all()
-    updates = []
-    for r in rows:
-        lo, hi = spans[r.id]
-        first = lo if r.first_seen_ms is None else min(lo, r.first_seen_ms)
-        last = hi if r.last_seen_ms is None else max(hi, r.last_seen_ms)
-        if (first, last) != (r.first_seen_ms, r.last_seen_ms):
-            updates.append({"mid": r.id, "first": first, "last": last})
-    if updates:
-        conn.execute(
-            members.update()
-            .where(members.c.id == bindparam("mid"))
-            .values(first_seen_ms=bindparam("first"), last_seen_ms=bindparam("last")),
-            updates,
-        )
 
 
 def profile(conn: Connection, *, member_id: int) -> tuple[int | None, int | None, str | None]:
