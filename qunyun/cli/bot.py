@@ -24,7 +24,30 @@ from qunyun.plan.load import load_plan
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from qunyun.bot.app import LocalSetup
+    from qunyun.plan.load import LoadedPlan
     from qunyun.plan.model import Plan
+
+
+def ready_plan(plan: Path) -> LoadedPlan:
+    """The plan, or exit 1 with its findings: the bot only runs a plan ready to launch."""
+    loaded = load_plan(plan)
+    if loaded.plan is None or not is_ready(check_loaded(loaded)):
+        for finding in check_loaded(loaded):
+            err_console.print(finding.format(str(plan), "zh"), highlight=False, markup=False)
+        fail(f"计划还不能上线，先修正上面的问题 / plan not ready: {plan}", 1)
+    return loaded
+
+
+def start_local(local_dir: Path, plan: Plan) -> LocalSetup:
+    """The local homeserver with the bot, an operator and a demo room (exit 2 if it fails)."""
+    from qunyun.adapters.matrix.homeserver import HomeserverError
+    from qunyun.bot.app import prepare_local
+
+    try:
+        return prepare_local(local_dir.resolve(), room_name=plan.community.name)
+    except HomeserverError as exc:
+        fail(str(exc))
 
 
 def bot_cmd(
@@ -43,11 +66,7 @@ def bot_cmd(
 ) -> None:
     """运行群机器人（Matrix）：欢迎、新人任务、群规执行、打卡积分、预警。"""
     logging.getLogger("qunyun").setLevel(logging.DEBUG if verbose else logging.INFO)
-    loaded = load_plan(plan)
-    if loaded.plan is None or not is_ready(check_loaded(loaded)):
-        for finding in check_loaded(loaded):
-            err_console.print(finding.format(str(plan), "zh"), highlight=False, markup=False)
-        fail(f"计划还不能上线，先修正上面的问题 / plan not ready: {plan}", 1)
+    loaded = ready_plan(plan)
     assert loaded.plan is not None
     engine = database(db)
     community_id, slug = resolve_community(engine, community or loaded.plan.community.slug,
@@ -56,13 +75,7 @@ def bot_cmd(
         fail("--homeserver 和 --token 需要同时给出 / give both --homeserver and --token")
     local = None
     if homeserver is None or token is None:
-        from qunyun.adapters.matrix.homeserver import HomeserverError
-        from qunyun.bot.app import prepare_local
-
-        try:
-            local = prepare_local(local_dir.resolve(), room_name=loaded.plan.community.name)
-        except HomeserverError as exc:
-            fail(str(exc))
+        local = start_local(local_dir, loaded.plan)
         homeserver, token = local.homeserver.url, local.bot_token
         out_console.print(
             f"本地 Matrix 服务器 local homeserver: [bold]{homeserver}[/]\n"

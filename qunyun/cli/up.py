@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from qunyun.cli.common import DbUrl, database, err_console, fail, out_console, resolve_community
-from qunyun.plan.check import check_loaded, is_ready
-from qunyun.plan.load import load_plan
+from qunyun.cli.bot import ready_plan, start_local
+from qunyun.cli.common import DbUrl, database, out_console, resolve_community
 
 if TYPE_CHECKING:
     import uvicorn
@@ -41,11 +40,7 @@ def up_cmd(
         ".qunyun-matrix"),
 ) -> None:
     """同时运行控制台与群机器人（默认在本机 Matrix 服务器上）。"""
-    loaded = load_plan(plan)
-    if loaded.plan is None or not is_ready(check_loaded(loaded)):
-        for finding in check_loaded(loaded):
-            err_console.print(finding.format(str(plan), "zh"), highlight=False, markup=False)
-        fail(f"计划还不能上线 / plan not ready: {plan}", 1)
+    loaded = ready_plan(plan)
     assert loaded.plan is not None
     engine = database(db)
     community_id, slug = resolve_community(engine, loaded.plan.community.slug, create=True)
@@ -56,13 +51,7 @@ def up_cmd(
             community_repo.save_plan_yaml(conn, community_id=community_id, plan_yaml=loaded.raw)
     local = None
     if homeserver is None or token is None:
-        from qunyun.adapters.matrix.homeserver import HomeserverError
-        from qunyun.bot.app import prepare_local
-
-        try:
-            local = prepare_local(local_dir.resolve(), room_name=loaded.plan.community.name)
-        except HomeserverError as exc:
-            fail(str(exc))
+        local = start_local(local_dir, loaded.plan)
         homeserver, token = local.homeserver.url, local.bot_token
     try:
         server = _console(engine, port)
