@@ -39,6 +39,14 @@ class Context:
 
         return lookup.recent_messages(self.conn, group_id=group_id, since_ms=since_ms)
 
+    def intro_pending(self, *, member_id: int, group_id: int) -> bool:
+        """Is the member's self-introduction still awaited in this group (O2)?"""
+        if self.memory is not None:
+            return self.memory.intro_pending(self.conn, member_id=member_id, group_id=group_id)
+        from qunyun.services import onboarding
+
+        return onboarding.pending_intro(self.conn, member_id=member_id, group_id=group_id)
+
     def message_author(self, *, source: str, source_event_id: str) -> int | None:
         if self.memory is not None:
             return self.memory.author(self.conn, source=source, source_event_id=source_event_id)

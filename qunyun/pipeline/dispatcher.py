@@ -42,20 +42,35 @@ class Outcome:
 
 
 class Dispatcher:
-    """Runs `policies` in the order given (the order is the wiring: see `qunyun.app`)."""
+    """Runs `policies` in the order given (the order is the wiring: see `qunyun.app`).
+
+    A policy with a `handles` attribute (event classes) only sees events of those classes:
+    most events are messages, and a policy that ignores them costs nothing for them."""
 
     def __init__(self, policies: Sequence[Policy]) -> None:
         names = [p.name for p in policies]
         if len(set(names)) != len(names):
             raise ValueError(f"policy names must be unique: {names}")
         self.policies = tuple(policies)
+        self._for_kind: dict[type[Event], tuple[Policy, ...]] = {}
+
+    def policies_for(self, event: Event) -> tuple[Policy, ...]:
+        kind = type(event)
+        chosen = self._for_kind.get(kind)
+        if chosen is None:
+            chosen = self._for_kind[kind] = tuple(
+                p for p in self.policies
+                if (handles := getattr(p, "handles", None)) is None
+                or issubclass(kind, tuple(handles)))
+        return chosen
 
     def dispatch(self, event: Event, ctx: Context) -> Outcome:
         outcome = Outcome()
         collected: list[tuple[str, Effect]] = []
-        for policy in self.policies:
+        savepoint = Savepoint(ctx.conn, "qy_policy")
+        for policy in self.policies_for(event):
             outcome.ran.append(policy.name)
-            savepoint = Savepoint(ctx.conn, "qy_policy")
+            savepoint.arm()
             try:
                 verdict = policy.handle(event, ctx)
             except Exception as exc:  # isolation is the point: one bad policy must not stop the bot

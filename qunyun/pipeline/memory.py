@@ -2,7 +2,9 @@
 
 - the recent messages of each group (the flood, repeat and heated-exchange windows, R1/R5),
 - who wrote a message (reply and reaction points, T3),
-- points already granted today per member and action (daily caps, T3).
+- points already granted today per member and action (daily caps, T3),
+- members whose self-introduction is no longer awaited in a group (O2): only a new join
+  (a fresh checklist) makes it awaited again, and the pipeline forgets the pair then.
 
 Every entry mirrors rows the same pipeline wrote or read in committed transactions: it
 is warmed from the database on first use and written through as events are recorded,
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from qunyun.services import lookup
+from qunyun.services import onboarding as onboarding_service
 from qunyun.services import points as points_service
 
 # (member id, source event id, ts ms, text): the shape `bot_lookup.recent_messages` returns.
@@ -71,6 +74,7 @@ class Memory:
     recent: RecentMessages = field(default_factory=RecentMessages)
     authors: dict[tuple[str, str], int] = field(default_factory=dict)
     points_today: dict[tuple[int, str, str], int] = field(default_factory=dict)
+    intro_settled: set[tuple[int, int]] = field(default_factory=set)  # (member, group)
 
     def note_message(self, *, group_id: int, member_id: int | None, source: str,
                      source_event_id: str, ts_ms: int, text: str) -> None:
@@ -101,6 +105,20 @@ class Memory:
         key = (member_id, action, day)
         if key in self.points_today:
             self.points_today[key] += points
+
+    def intro_pending(self, conn: Connection, *, member_id: int, group_id: int) -> bool:
+        if (member_id, group_id) in self.intro_settled:
+            return False
+        pending = onboarding_service.pending_intro(conn, member_id=member_id, group_id=group_id)
+        if not pending:
+            if len(self.intro_settled) >= MAX_AUTHORS:
+                self.intro_settled.clear()
+            self.intro_settled.add((member_id, group_id))
+        return pending
+
+    def note_join(self, *, member_id: int, group_id: int) -> None:
+        """A member (re)joined: their onboarding checklist may start over."""
+        self.intro_settled.discard((member_id, group_id))
 
     def forget_points(self) -> None:
         self.points_today.clear()

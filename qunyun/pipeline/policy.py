@@ -36,5 +36,7 @@ class Policy(Protocol):
     """One playbook concern (moderation, onboarding, scoring…). No SQL: call services."""
 
     name: str
+    # Optional class attribute `handles`: the event classes the policy acts on (the
+    # dispatcher then skips it for every other event). Without it, it sees every event.
 
     def handle(self, event: Event, ctx: Context) -> Verdict | None: ...

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine
 
-from qunyun.events import Event, MessagePosted, actor_of
+from qunyun.events import Event, MemberJoined, MessagePosted, actor_of
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.dispatcher import Dispatcher, Outcome
 from qunyun.pipeline.memory import Memory
@@ -100,6 +100,8 @@ class Pipeline:
             self.memory.note_message(
                 group_id=group_id, member_id=member_id, source=event.source,
                 source_event_id=event.source_event_id, ts_ms=at_ms, text=event.text)
+        elif self.remember and isinstance(event, MemberJoined) and member_id is not None:
+            self.memory.note_join(member_id=member_id, group_id=group_id)
         ctx = Context(
             conn=conn,
             community_id=self.community_id,

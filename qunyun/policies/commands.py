@@ -31,6 +31,7 @@ HELP = (
 
 class Commands:
     name = "commands"
+    handles = (MessagePosted,)
 
     def __init__(self, setup: Setup) -> None:
         self.setup = setup

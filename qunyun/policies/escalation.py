@@ -20,6 +20,7 @@ QUESTION_MARKS = ("?", "？", "吗", "怎么", "如何", "为什么", "请问")
 
 class Escalation:
     name = "escalation"
+    handles = (MessagePosted,)
 
     def __init__(self, setup: Setup) -> None:
         self.setup = setup

@@ -68,6 +68,7 @@ def _qr_payload(image: bytes) -> str | None:
 
 class Moderation:
     name = "moderation"
+    handles = (MessagePosted, TimerFired)
 
     def __init__(self, setup: Setup) -> None:
         self.setup = setup

@@ -42,6 +42,7 @@ class Welcome:
     """O1: greet newcomers with the plan's welcome, batching bursts."""
 
     name = "welcome"
+    handles = (MemberJoined, TimerFired)
 
     def __init__(self, setup: Setup) -> None:
         self.setup = setup
@@ -92,6 +93,7 @@ class Onboarding:
     """O2/O3: nickname check, self-introduction, the member form, reminders, deadline."""
 
     name = "onboarding"
+    handles = (MemberJoined, NicknameChanged, MemberLeft, MessagePosted, TimerFired)
 
     def __init__(self, setup: Setup) -> None:
         self.setup = setup
@@ -183,7 +185,7 @@ class Onboarding:
             return None
         if len(event.text.strip()) < self.o.intro_min_chars:
             return None
-        if not service.pending_intro(ctx.conn, member_id=ctx.member_id, group_id=ctx.group_id):
+        if not ctx.intro_pending(member_id=ctx.member_id, group_id=ctx.group_id):
             return None
         step = service.complete_step(ctx.conn, member_id=ctx.member_id, group_id=ctx.group_id,
                                      step="intro", at_ms=ms(event.at), onboarding=self.o)

@@ -21,6 +21,7 @@ from qunyun.services.points import Award
 
 class Scoring:
     name = "scoring"
+    handles = (MessagePosted, ReactionAdded, MemberJoined)
 
     def __init__(self, setup: Setup) -> None:
         self.setup = setup

@@ -15,6 +15,7 @@ from qunyun.services import lookup, queues
 
 class Suspects:
     name = "suspects"
+    handles = (MemberJoined,)
 
     def __init__(self, setup: Setup) -> None:
         self.setup = setup

@@ -208,9 +208,11 @@ class EventRecorder:
             )
             names = {r.key: r.display_name for r in refs}
             new = [(key, names.get(key)) for key in missing if key not in self._members]
-            self._members.update(
-                member_repo.create_members(conn, community_id=self.community_id, new=new)
-            )
+            created = member_repo.create_members(conn, community_id=self.community_id, new=new)
+            self._members.update(created)
+            for key, name in new:  # what the database now holds for them: nothing to read
+                self._profiles[created[key]] = [None, None, (name or None) and name[:255]]
+                self._nicknames[created[key]] = set()
         return {r.key: self._members[r.key] for r in refs}
 
     def member_id(self, conn: Connection, ref: UserRef) -> int:

@@ -8,15 +8,16 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select
 
 from qunyun.storage.bot_tables import bot_member_forms, bot_onboarding
+from qunyun.storage.prepared import Prepared
 from qunyun.storage.sql import insert_ignore
 
-_GET = select(bot_onboarding).where(  # built once: read for most messages of new members
-    bot_onboarding.c.member_id == bindparam("mid"), bot_onboarding.c.group_id == bindparam("gid"))
+# Read for most messages of new members: compiled once, run on the driver.
+_GET = Prepared(select(bot_onboarding).where(
+    bot_onboarding.c.member_id == bindparam("mid"), bot_onboarding.c.group_id == bindparam("gid")))
 
 
 def get(conn: Connection, *, member_id: int, group_id: int) -> dict[str, Any] | None:
-    row = conn.execute(_GET, {"mid": member_id, "gid": group_id}).mappings().first()
-    return dict(row) if row else None
+    return _GET.first(conn, {"mid": member_id, "gid": group_id})
 
 
 def of_member(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:

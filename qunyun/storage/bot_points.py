@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from qunyun.storage.bot_tables import bot_point_totals, bot_points
+from qunyun.storage.prepared import Prepared
 from qunyun.storage.tables import members
 
 LEDGERS = ("participation", "contribution")
@@ -24,16 +24,24 @@ def day_sum(conn: Connection, *, member_id: int, action: str, day: str) -> int:
     ).scalar_one())
 
 
-@cache
-def _add_to_totals(dialect: str, ledger: str) -> Any:
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    column = bot_point_totals.c[ledger]
-    return (
-        upsert(bot_point_totals)
-        .on_conflict_do_update(index_elements=["member_id"],
-                               set_={ledger: column + bindparam("points")})
-        .returning(bot_point_totals.c.participation, bot_point_totals.c.contribution)
-    )
+def _add_to_totals(ledger: str) -> Prepared:
+    def build(dialect: str) -> Any:
+        upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        column = bot_point_totals.c[ledger]
+        return (
+            upsert(bot_point_totals)
+            .on_conflict_do_update(index_elements=["member_id"],
+                                   set_={ledger: column + bindparam("points")})
+            .returning(bot_point_totals.c.participation, bot_point_totals.c.contribution)
+        )
+    return Prepared(build, keys=("member_id", "community_id", "participation", "contribution"))
+
+
+_LEDGER_COLUMNS = ("community_id", "member_id", "group_id", "ledger", "action", "points", "day",
+                   "at_ms", "ref")
+# Both run for every point the bot grants: compiled once, run on the driver.
+_INSERT = Prepared(bot_points.insert(), keys=_LEDGER_COLUMNS)
+_ADD_TO_TOTALS = {ledger: _add_to_totals(ledger) for ledger in LEDGERS}
 
 
 def add(conn: Connection, *, row: Mapping[str, Any]) -> tuple[int, int]:
@@ -42,11 +50,11 @@ def add(conn: Connection, *, row: Mapping[str, Any]) -> tuple[int, int]:
     ledger = row["ledger"]
     if ledger not in LEDGERS:
         raise ValueError(f"unknown ledger {ledger!r}")
-    conn.execute(bot_points.insert(), dict(row))
+    _INSERT.execute(conn, {key: row.get(key) for key in _LEDGER_COLUMNS})
     points = int(row["points"])
     first = {"member_id": row["member_id"], "community_id": row["community_id"],
              "participation": 0, "contribution": 0, ledger: points, "points": points}
-    after = conn.execute(_add_to_totals(conn.dialect.name, ledger), first).one()
+    after = _ADD_TO_TOTALS[ledger].execute(conn, first).fetchone()
     return int(after[0]), int(after[1])
 
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from qunyun.storage.prepared import Prepared
 from qunyun.storage.tables import events
 
 
-@cache
 def _append_one(dialect: str) -> Any:
     module = postgresql if dialect == "postgresql" else sqlite
     return (module.insert(events)
@@ -20,17 +19,18 @@ def _append_one(dialect: str) -> Any:
             .returning(events.c.id))
 
 
-def append_one(conn: Connection, *, row: Mapping[str, Any]) -> int | None:
-    """Insert one event; the new row id, or None when it was already in the log."""
-    result = conn.execute(_append_one(conn.dialect.name), row)
-    new_id = result.scalar()
-    return int(new_id) if new_id is not None else None
-
-
 BULK_COLUMNS = (
     "source", "source_event_id", "community_id", "group_id", "member_id", "kind", "ts_ms", "text",
     "related_member_id", "ref_id", "payload",
 )
+_APPEND_ONE = Prepared(_append_one, keys=BULK_COLUMNS)  # once per live event
+
+
+def append_one(conn: Connection, *, row: Mapping[str, Any]) -> int | None:
+    """Insert one event (`row` has every `BULK_COLUMNS` key; `payload` a dict or None);
+    the new row id, or None when it was already in the log."""
+    new_id = _APPEND_ONE.scalar(conn, row)
+    return int(new_id) if new_id is not None else None
 
 
 def append_many(conn: Connection, *, rows: Sequence[Sequence[Any]]) -> None:

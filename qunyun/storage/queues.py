@@ -8,12 +8,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
-from qunyun.storage.sql import insert_ignore
+from qunyun.storage.prepared import Prepared
+from qunyun.storage.sql import insert_ignore_for
 from qunyun.storage.tables import work_items
 
 QUEUES = ("todo", "suspect", "elimination", "appeal", "escalation")
+
+
+_ITEM_COLUMNS = ("community_id", "queue", "item_key", "member_id", "group_id", "title",
+                 "detail", "status", "created_ms", "updated_ms")
+# The bot opens items as it goes (suspects, escalations): compiled once, run on the driver.
+_OPEN = Prepared(lambda dialect: insert_ignore_for(dialect, work_items, "community_id", "queue",
+                                                  "item_key").returning(work_items.c.id),
+                 keys=_ITEM_COLUMNS)
+_FIND = Prepared(select(work_items.c.id).where(
+    work_items.c.community_id == bindparam("community_id"),
+    work_items.c.queue == bindparam("queue"), work_items.c.item_key == bindparam("item_key")))
 
 
 def open_item(
@@ -24,22 +36,14 @@ def open_item(
     """Open an item unless one with the same key exists. Returns (id, created)."""
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
-    inserted = conn.execute(
-        insert_ignore(conn, work_items, "community_id", "queue", "item_key").returning(
-            work_items.c.id
-        ),
-        {"community_id": community_id, "queue": queue, "item_key": item_key,
-         "member_id": member_id, "group_id": group_id, "title": title[:500],
-         "detail": dict(detail), "status": "open", "created_ms": now_ms, "updated_ms": now_ms},
-    ).scalar()
+    inserted = _OPEN.scalar(conn, {
+        "community_id": community_id, "queue": queue, "item_key": item_key,
+        "member_id": member_id, "group_id": group_id, "title": title[:500],
+        "detail": dict(detail), "status": "open", "created_ms": now_ms, "updated_ms": now_ms})
     if inserted is not None:
         return int(inserted), True
-    item_id = conn.execute(
-        select(work_items.c.id).where(
-            work_items.c.community_id == community_id, work_items.c.queue == queue,
-            work_items.c.item_key == item_key,
-        )
-    ).scalar_one()
+    item_id = _FIND.scalar(conn, {"community_id": community_id, "queue": queue,
+                                  "item_key": item_key})
     return int(item_id), False
 
 

@@ -23,9 +23,16 @@ _hooked: WeakSet[Engine] = WeakSet()
 
 
 def _before_statement(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+    if statement.lstrip()[:6].upper() != "SELECT":
+        before_write(conn)
+
+
+def before_write(conn: Connection) -> None:
+    """Take the armed savepoint, if any, before the first write (statements that bypass
+    SQLAlchemy's execution, `qunyun.storage.prepared`, call this themselves)."""
     info = conn.info
     name = info.get(_ARMED)
-    if name and not info.get(_TAKEN) and statement.lstrip()[:6].upper() != "SELECT":
+    if name and not info.get(_TAKEN):
         conn.connection.driver_connection.execute(f"SAVEPOINT {name}")  # type: ignore[union-attr]
         info[_TAKEN] = True
 
@@ -37,19 +44,24 @@ def _hook(engine: Engine) -> None:
 
 
 class Savepoint:
-    """Armed on creation; call exactly one of `release` or `rollback` when the work ends."""
+    """One named savepoint, reusable: `arm` it when a unit of work starts, then call exactly
+    one of `release` or `rollback` when that work ends (the dispatcher arms one per policy)."""
 
-    __slots__ = ("conn", "name")
+    __slots__ = ("conn", "info", "name")
 
     def __init__(self, conn: Connection, name: str) -> None:
         _hook(conn.engine)
         self.conn = conn
+        self.info = conn.info
         self.name = name
-        conn.info[_ARMED] = name
-        conn.info[_TAKEN] = False
+
+    def arm(self) -> Savepoint:
+        self.info[_ARMED] = self.name
+        self.info[_TAKEN] = False
+        return self
 
     def _end(self, *statements: str) -> None:
-        info = self.conn.info
+        info = self.info
         taken = info.get(_TAKEN)
         info[_ARMED] = None
         info[_TAKEN] = False
