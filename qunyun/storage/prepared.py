@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from qunyun.storage import savepoints
 
@@ -32,6 +33,7 @@ class _Compiled:
                  ) -> None:
         compiled = stmt.compile(dialect=conn.dialect,
                                 column_keys=list(keys) if keys is not None else None)
+        assert isinstance(compiled, SQLCompiler)
         self.sql = compiled.string
         self.positional = bool(compiled.positional)
         names = list(compiled.positiontup or []) if self.positional else list(compiled.binds)
