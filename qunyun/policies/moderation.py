@@ -66,6 +66,9 @@ def _qr_payload(image: bytes) -> str | None:
     return None
 
 
+_FOLDED_LIMIT = 20_000  # texts remembered folded (then forgotten all at once)
+
+
 class Moderation:
     name = "moderation"
     handles = (MessagePosted, TimerFired)
@@ -76,6 +79,7 @@ class Moderation:
         self.m = m
         self.ads = KeywordSet(m.ad_keywords.keywords if m.ad_keywords.enabled else [])
         self.allow = [a.lower().lstrip(".") for a in m.links.allow]
+        self._folded: dict[str, str] = {}  # message text -> fold(text.strip())
 
     def handle(self, event: Event, ctx: Context) -> Verdict | None:
         if isinstance(event, TimerFired) and event.timer == EXPIRY_TIMER:
@@ -128,15 +132,22 @@ class Moderation:
         assert ctx.group_id is not None
         recent = ctx.recent_messages(group_id=ctx.group_id, since_ms=now - window)
         if m.flood.enabled:
-            mine = [r for r in recent if r[0] == ctx.member_id
-                    and r[2] > now - m.flood.seconds * 1000]
+            member, cutoff = ctx.member_id, now - m.flood.seconds * 1000
+            mine = [r for r in recent if r[0] == member and r[2] > cutoff]
             if len(mine) >= m.flood.messages:
                 return Violation("flood", "刷屏", {"messages": len(mine),
                                                   "seconds": m.flood.seconds})
         text = fold(event.text.strip())
         if m.repeat.enabled and len(text) >= m.repeat.min_chars:
-            same = [r for r in recent if r[2] > now - m.repeat.seconds * 1000
-                    and fold(r[3].strip()) == text]
+            # Each message in the window is folded once, not once per later message.
+            folded = self._folded
+            if len(folded) > _FOLDED_LIMIT:
+                folded.clear()
+            for r in recent:
+                if r[3] not in folded:
+                    folded[r[3]] = fold(r[3].strip())
+            cutoff = now - m.repeat.seconds * 1000
+            same = [r for r in recent if r[2] > cutoff and folded[r[3]] == text]
             by_me = sum(1 for r in same if r[0] == ctx.member_id)
             accounts = len({r[0] for r in same})
             if by_me >= m.repeat.times:

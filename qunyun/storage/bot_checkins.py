@@ -5,28 +5,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from qunyun.storage.bot_tables import bot_checkins
-from qunyun.storage.sql import insert_ignore
+from qunyun.storage.prepared import Prepared
+from qunyun.storage.sql import insert_ignore_for
 from qunyun.storage.tables import members
+
+# A check-in (A3) reads the streak, adds a row and counts: compiled once, run on the driver.
+_LATEST = Prepared(select(bot_checkins.c.day, bot_checkins.c.streak).where(
+    bot_checkins.c.member_id == bindparam("mid"), bot_checkins.c.campaign == bindparam("campaign")
+).order_by(bot_checkins.c.day.desc()).limit(1))
+_ROW = ("community_id", "member_id", "group_id", "campaign", "day", "streak", "at_ms")
+_ADD = Prepared(lambda dialect: insert_ignore_for(dialect, bot_checkins, "member_id", "campaign",
+                                                  "day"), keys=_ROW)
+_COUNT = Prepared(select(func.count()).select_from(bot_checkins).where(
+    bot_checkins.c.member_id == bindparam("mid"), bot_checkins.c.campaign == bindparam("campaign")))
 
 
 def latest(conn: Connection, *, member_id: int, campaign: str) -> dict[str, Any] | None:
-    row = conn.execute(
-        select(bot_checkins.c.day, bot_checkins.c.streak).where(
-            bot_checkins.c.member_id == member_id, bot_checkins.c.campaign == campaign
-        ).order_by(bot_checkins.c.day.desc()).limit(1)
-    ).mappings().first()
-    return dict(row) if row else None
+    return _LATEST.first(conn, {"mid": member_id, "campaign": campaign})
 
 
 def add(conn: Connection, *, row: Mapping[str, Any]) -> bool:
     """False when the member already checked in that day (the unique key holds)."""
-    result = conn.execute(
-        insert_ignore(conn, bot_checkins, "member_id", "campaign", "day"), dict(row)
-    )
-    return bool(result.rowcount)
+    return bool(_ADD.execute(conn, {key: row.get(key) for key in _ROW}).rowcount)
 
 
 def of_day(conn: Connection, *, community_id: int, campaign: str, day: str,
@@ -55,7 +58,4 @@ def groups_of_day(conn: Connection, *, community_id: int, day: str) -> list[int]
 
 
 def count_of(conn: Connection, *, member_id: int, campaign: str) -> int:
-    return int(conn.execute(
-        select(func.count()).select_from(bot_checkins).where(
-            bot_checkins.c.member_id == member_id, bot_checkins.c.campaign == campaign)
-    ).scalar_one())
+    return int(_COUNT.scalar(conn, {"mid": member_id, "campaign": campaign}))

@@ -9,19 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, select
+from sqlalchemy import BigInteger, Connection, and_, bindparam, exists, func, select
 
+from qunyun.storage.prepared import Prepared
 from qunyun.storage.tables import events, groups, identities, members, memberships
+
+# The look-ups below run for events on the bot's path: compiled once, run on the driver.
+_IDENTITY = Prepared(
+    select(identities.c.platform, identities.c.external_id, members.c.display_name)
+    .join(members, members.c.id == identities.c.member_id)
+    .where(identities.c.member_id == bindparam("mid")).order_by(identities.c.id).limit(1))
 
 
 def member_identity(conn: Connection, *, member_id: int) -> tuple[str, str, str | None] | None:
     """(platform, external id, display name) of the member's first identity."""
-    row = conn.execute(
-        select(identities.c.platform, identities.c.external_id, members.c.display_name)
-        .join(members, members.c.id == identities.c.member_id)
-        .where(identities.c.member_id == member_id).order_by(identities.c.id).limit(1)
-    ).first()
-    return (str(row[0]), str(row[1]), row[2]) if row else None
+    rows = _IDENTITY.rows(conn, {"mid": member_id})
+    return (str(rows[0][0]), str(rows[0][1]), rows[0][2]) if rows else None
 
 
 def display_names(conn: Connection, *, member_ids: list[int]) -> dict[int, str | None]:
@@ -55,25 +58,29 @@ def recent_messages(conn: Connection, *, group_id: int, since_ms: int
     return [(r[0], str(r[1]), int(r[2]), r[3] or "") for r in rows]
 
 
+_RECENT_JOINS = Prepared(
+    select(events.c.member_id, events.c.ts_ms, events.c.source_event_id)
+    .where(events.c.group_id == bindparam("gid"), events.c.kind == "join",
+           events.c.ts_ms >= bindparam("since", type_=BigInteger),
+           events.c.ts_ms <= bindparam("until", type_=BigInteger),
+           events.c.member_id.is_not(None))
+    .order_by(events.c.ts_ms))
+
+
 def recent_joins(conn: Connection, *, group_id: int, since_ms: int, until_ms: int
                  ) -> list[tuple[int, int, str]]:
     """(member id, ts ms, source event id) of joins in a group within [since, until]."""
-    rows = conn.execute(
-        select(events.c.member_id, events.c.ts_ms, events.c.source_event_id)
-        .where(events.c.group_id == group_id, events.c.kind == "join",
-               events.c.ts_ms >= since_ms, events.c.ts_ms <= until_ms,
-               events.c.member_id.is_not(None))
-        .order_by(events.c.ts_ms)
-    )
+    rows = _RECENT_JOINS.rows(conn, {"gid": group_id, "since": since_ms, "until": until_ms})
     return [(int(r[0]), int(r[1]), str(r[2])) for r in rows]
+
+
+_AUTHOR = Prepared(select(events.c.member_id).where(
+    events.c.source == bindparam("source"), events.c.source_event_id == bindparam("sid")))
 
 
 def message_author(conn: Connection, *, source: str, source_event_id: str) -> int | None:
     """Author of a message in the log (reply and reaction targets)."""
-    value = conn.execute(
-        select(events.c.member_id).where(events.c.source == source,
-                                         events.c.source_event_id == source_event_id)
-    ).scalar()
+    value = _AUTHOR.scalar(conn, {"source": source, "sid": source_event_id})
     return int(value) if value is not None else None
 
 

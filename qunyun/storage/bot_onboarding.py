@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select
 
 from qunyun.storage.bot_tables import bot_member_forms, bot_onboarding
-from qunyun.storage.prepared import Prepared
-from qunyun.storage.sql import insert_ignore
+from qunyun.storage.prepared import Prepared, update_by_id
+from qunyun.storage.sql import insert_ignore_for
 
 # Read for most messages of new members: compiled once, run on the driver.
 _GET = Prepared(select(bot_onboarding).where(
@@ -28,11 +28,17 @@ def of_member(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+_CHECKLIST = tuple(c.name for c in bot_onboarding.columns if c.name != "id")
+_ADD = Prepared(lambda dialect: insert_ignore_for(dialect, bot_onboarding, "member_id",
+                                                  "group_id"), keys=_CHECKLIST)
+
+
 def upsert(conn: Connection, *, row: Mapping[str, Any]) -> None:
     """Create the checklist, or start it over (a member who left and came back)."""
-    inserted = conn.execute(
-        insert_ignore(conn, bot_onboarding, "member_id", "group_id"), dict(row)
-    ).rowcount
+    unknown = set(row) - set(_CHECKLIST)
+    if unknown:
+        raise ValueError(f"unknown onboarding columns {sorted(unknown)}")
+    inserted = _ADD.execute(conn, {key: row.get(key) for key in _CHECKLIST}).rowcount
     if not inserted:
         values = {k: v for k, v in row.items() if k not in ("member_id", "group_id")}
         conn.execute(
@@ -44,7 +50,7 @@ def upsert(conn: Connection, *, row: Mapping[str, Any]) -> None:
 
 
 def update(conn: Connection, *, row_id: int, values: Mapping[str, Any]) -> None:
-    conn.execute(bot_onboarding.update().where(bot_onboarding.c.id == row_id).values(**values))
+    update_by_id(bot_onboarding, list(values)).execute(conn, {**values, "row_id": row_id})
 
 
 def due(conn: Connection, *, community_id: int, now_ms: int, limit: int = 500
@@ -71,14 +77,14 @@ def overdue(conn: Connection, *, community_id: int, now_ms: int) -> list[dict[st
     return [dict(r) for r in rows]
 
 
+_UNWELCOMED = Prepared(select(bot_onboarding).where(
+    bot_onboarding.c.group_id == bindparam("gid"), bot_onboarding.c.welcomed_ms.is_(None),
+    bot_onboarding.c.left_ms.is_(None),
+).order_by(bot_onboarding.c.joined_ms))
+
+
 def unwelcomed(conn: Connection, *, group_id: int) -> list[dict[str, Any]]:
-    rows = conn.execute(
-        select(bot_onboarding).where(
-            bot_onboarding.c.group_id == group_id, bot_onboarding.c.welcomed_ms.is_(None),
-            bot_onboarding.c.left_ms.is_(None),
-        ).order_by(bot_onboarding.c.joined_ms)
-    ).mappings()
-    return [dict(r) for r in rows]
+    return _UNWELCOMED.dicts(conn, {"gid": group_id})
 
 
 def groups_with_unwelcomed(conn: Connection, *, community_id: int) -> list[tuple[int, int]]:
@@ -92,27 +98,30 @@ def groups_with_unwelcomed(conn: Connection, *, community_id: int) -> list[tuple
     return [(int(g), int(ms)) for g, ms in rows]
 
 
+_LAST_WELCOME = Prepared(select(func.max(bot_onboarding.c.welcomed_ms))
+                         .where(bot_onboarding.c.group_id == bindparam("gid")))
+
+
 def last_welcome_ms(conn: Connection, *, group_id: int) -> int | None:
-    value = conn.execute(
-        select(func.max(bot_onboarding.c.welcomed_ms)).where(bot_onboarding.c.group_id == group_id)
-    ).scalar()
+    value = _LAST_WELCOME.scalar(conn, {"gid": group_id})
     return int(value) if value is not None else None
 
 
 # -- member forms ---------------------------------------------------------------------------
+_FORM = Prepared(select(bot_member_forms).where(bot_member_forms.c.member_id == bindparam("mid")))
+_FORM_KEYS = ("member_id", "community_id", "step", "answers", "started_ms", "done_ms")
+_START_FORM = Prepared(lambda dialect: insert_ignore_for(dialect, bot_member_forms, "member_id"),
+                       keys=_FORM_KEYS)
+
+
 def get_form(conn: Connection, *, member_id: int) -> dict[str, Any] | None:
-    row = conn.execute(
-        select(bot_member_forms).where(bot_member_forms.c.member_id == member_id)
-    ).mappings().first()
-    return dict(row) if row else None
+    return _FORM.first(conn, {"mid": member_id})
 
 
 def start_form(conn: Connection, *, member_id: int, community_id: int, now_ms: int) -> None:
-    inserted = conn.execute(
-        insert_ignore(conn, bot_member_forms, "member_id"),
-        {"member_id": member_id, "community_id": community_id, "step": 0, "answers": {},
-         "started_ms": now_ms, "done_ms": None},
-    ).rowcount
+    inserted = _START_FORM.execute(conn, {
+        "member_id": member_id, "community_id": community_id, "step": 0, "answers": {},
+        "started_ms": now_ms, "done_ms": None}).rowcount
     if not inserted:
         conn.execute(bot_member_forms.update().where(bot_member_forms.c.member_id == member_id)
                      .values(step=0, answers={}, started_ms=now_ms, done_ms=None))

@@ -15,13 +15,13 @@ from qunyun.storage.tables import members
 LEDGERS = ("participation", "contribution")
 
 
+_DAY_SUM = Prepared(select(func.coalesce(func.sum(bot_points.c.points), 0)).where(
+    bot_points.c.member_id == bindparam("mid"), bot_points.c.action == bindparam("action"),
+    bot_points.c.day == bindparam("day")))
+
+
 def day_sum(conn: Connection, *, member_id: int, action: str, day: str) -> int:
-    return int(conn.execute(
-        select(func.coalesce(func.sum(bot_points.c.points), 0)).where(
-            bot_points.c.member_id == member_id, bot_points.c.action == action,
-            bot_points.c.day == day,
-        )
-    ).scalar_one())
+    return int(_DAY_SUM.scalar(conn, {"mid": member_id, "action": action, "day": day}))
 
 
 def _add_to_totals(ledger: str) -> Prepared:

@@ -9,7 +9,6 @@ from sqlalchemy import (
     BigInteger,
     BindParameter,
     Connection,
-    and_,
     bindparam,
     case,
     func,
@@ -18,10 +17,18 @@ from sqlalchemy import (
     tuple_,
 )
 
-from qunyun.storage.sql import insert_ignore
+from qunyun.storage.prepared import Prepared, update_by_id
+from qunyun.storage.sql import insert_ignore, insert_ignore_for
 from qunyun.storage.tables import identities, members, memberships, nicknames
 
 IdentityKey = tuple[str, str]  # (platform, external id)
+
+
+# One identity at a time is the live bot's case (a member seen for the first time):
+# compiled once, run on the driver.
+_FIND_ONE = Prepared(select(identities.c.member_id).where(
+    identities.c.community_id == bindparam("cid"), identities.c.platform == bindparam("platform"),
+    identities.c.external_id == bindparam("external_id")))
 
 
 def find_member_ids(
@@ -29,6 +36,11 @@ def find_member_ids(
 ) -> dict[IdentityKey, int]:
     wanted = list(dict.fromkeys(keys))
     found: dict[IdentityKey, int] = {}
+    if len(wanted) == 1:
+        (platform, external_id), = wanted
+        one = _FIND_ONE.scalar(conn, {"cid": community_id, "platform": platform,
+                                      "external_id": external_id})
+        return {wanted[0]: int(one)} if one is not None else {}
     for start in range(0, len(wanted), 500):  # stay under every driver's parameter limit
         chunk = wanted[start : start + 500]
         rows = conn.execute(
@@ -41,31 +53,27 @@ def find_member_ids(
     return found
 
 
-def create_member(
-    conn: Connection, *, community_id: int, key: IdentityKey, display_name: str | None,
-) -> int:
-    """A new member with one identity. Returns the member id."""
-    member_id = int(
-        conn.execute(
-            members.insert().values(
-                community_id=community_id, display_name=display_name, attributes={}
-            ).returning(members.c.id)
-        ).scalar_one()
-    )
-    conn.execute(
-        identities.insert().values(
-            member_id=member_id, community_id=community_id, platform=key[0], external_id=key[1]
-        )
-    )
-    return member_id
+_NEW_MEMBER = Prepared(members.insert().returning(members.c.id),
+                      keys=("community_id", "display_name", "attributes"))
+_NEW_IDENTITY = Prepared(identities.insert(),
+                         keys=("member_id", "community_id", "platform", "external_id"))
 
 
 def create_members(
     conn: Connection, *, community_id: int, new: Sequence[tuple[IdentityKey, str | None]]
 ) -> dict[IdentityKey, int]:
-    """Bulk `create_member`: one multi-row insert for members, one for identities."""
+    """New members, one identity each: one multi-row insert for members, one for
+    identities. Returns their ids."""
     if not new:
         return {}
+    if len(new) == 1:  # the live bot meeting someone new: statements prepared once
+        (key, name), = new
+        member_id = int(_NEW_MEMBER.scalar(conn, {
+            "community_id": community_id, "display_name": (name or None) and name[:255],
+            "attributes": {}}))
+        _NEW_IDENTITY.execute(conn, {"member_id": member_id, "community_id": community_id,
+                                     "platform": key[0], "external_id": key[1]})
+        return {key: member_id}
     inserted = conn.execute(
         members.insert().returning(members.c.id, sort_by_parameter_order=True),
         [{"community_id": community_id, "display_name": (name or None) and name[:255],
@@ -94,11 +102,15 @@ def member_identities(conn: Connection, *, member_id: int) -> list[IdentityKey]:
     return [(r.platform, r.external_id) for r in rows]
 
 
+_ATTRIBUTES = Prepared(select(members.c.attributes).where(members.c.id == bindparam("mid")))
+_SET_ATTRIBUTES = update_by_id(members, ("attributes",))
+
+
 def update_attributes(conn: Connection, *, member_id: int, attributes: Mapping[str, Any]) -> None:
     """Merge labels into the member's attributes (O3 nickname labels, O2 form answers)."""
-    current = conn.execute(select(members.c.attributes).where(members.c.id == member_id)).scalar()
+    current = _ATTRIBUTES.scalar(conn, {"mid": member_id})
     merged = {**(current or {}), **attributes}
-    conn.execute(members.update().where(members.c.id == member_id).values(attributes=merged))
+    _SET_ATTRIBUTES.execute(conn, {"row_id": member_id, "attributes": merged})
 
 
 def profile(conn: Connection, *, member_id: int) -> tuple[int | None, int | None, str | None]:
@@ -146,10 +158,17 @@ def nicknames_of(conn: Connection, *, member_id: int) -> set[tuple[int | None, s
     return {(r[0], r[1]) for r in rows}
 
 
+_NICKNAME_KEYS = ("member_id", "group_id", "nickname", "at_ms")
+_ADD_NICKNAME = Prepared(
+    lambda dialect: insert_ignore_for(dialect, nicknames, *_NICKNAME_KEYS), keys=_NICKNAME_KEYS)
+
+
 def add_nicknames(conn: Connection, *, entries: Iterable[Mapping[str, Any]]) -> None:
     """Rows of member_id, group_id, nickname, at_ms; a repeated entry is ignored."""
     rows = list(entries)
-    if rows:
+    if len(rows) == 1:
+        _ADD_NICKNAME.execute(conn, {key: rows[0][key] for key in _NICKNAME_KEYS})
+    elif rows:
         conn.execute(
             insert_ignore(conn, nicknames, "member_id", "group_id", "nickname", "at_ms"), rows
         )
@@ -162,39 +181,45 @@ def nickname_history(conn: Connection, *, member_id: int) -> list[dict[str, Any]
     return [dict(r) for r in rows]
 
 
-def apply_membership(
+_MEMBERSHIP = Prepared(select(memberships.c.id, memberships.c.joined_ms, memberships.c.left_ms)
+                       .where(memberships.c.group_id == bindparam("gid"),
+                              memberships.c.member_id == bindparam("mid")))
+_MEMBERSHIP_KEYS = ("group_id", "member_id", "joined_ms", "left_ms", "active")
+_ADD_MEMBERSHIP = Prepared(
+    lambda dialect: insert_ignore_for(dialect, memberships, "group_id", "member_id"),
+    keys=_MEMBERSHIP_KEYS)
+_SET_MEMBERSHIP = update_by_id(memberships, ("joined_ms", "left_ms", "active"))
+
+
+def _apply_one_membership(
     conn: Connection, *, group_id: int, member_id: int, joined_ms: int | None, left_ms: int | None,
 ) -> None:
-    """Record a join and/or leave. The latest of the two decides whether the member is in."""
-    row = conn.execute(
-        select(memberships).where(
-            and_(memberships.c.group_id == group_id, memberships.c.member_id == member_id)
-        )
-    ).mappings().first()
+    row = _MEMBERSHIP.first(conn, {"gid": group_id, "mid": member_id})
+    if row is not None:
+        joined_ms = max(filter(None, (row["joined_ms"], joined_ms)), default=None)
+        left_ms = max(filter(None, (row["left_ms"], left_ms)), default=None)
+    active = left_ms is None or (joined_ms is not None and joined_ms > left_ms)
     if row is None:
-        active = left_ms is None or (joined_ms is not None and joined_ms > left_ms)
-        conn.execute(
-            insert_ignore(conn, memberships, "group_id", "member_id"),
-            {"group_id": group_id, "member_id": member_id, "joined_ms": joined_ms,
-             "left_ms": left_ms, "active": active},
-        )
-        return
-    joined = max(filter(None, (row["joined_ms"], joined_ms)), default=None)
-    left = max(filter(None, (row["left_ms"], left_ms)), default=None)
-    active = left is None or (joined is not None and joined > left)
-    conn.execute(
-        memberships.update()
-        .where(memberships.c.id == row["id"])
-        .values(joined_ms=joined, left_ms=left, active=active)
-    )
+        _ADD_MEMBERSHIP.execute(conn, {"group_id": group_id, "member_id": member_id,
+                                       "joined_ms": joined_ms, "left_ms": left_ms,
+                                       "active": active})
+    else:
+        _SET_MEMBERSHIP.execute(conn, {"row_id": row["id"], "joined_ms": joined_ms,
+                                       "left_ms": left_ms, "active": active})
 
 
 def apply_memberships(
     conn: Connection, *, changes: dict[tuple[int, int], tuple[int | None, int | None]],
 ) -> None:
-    """`apply_membership` for many (group, member) pairs at once (imports): one read per
-    500 members and two bulk writes, instead of a read and a write per pair."""
+    """Record joins and/or leaves per (group, member); the latest of the two decides whether
+    the member is in. Many pairs at once (imports): one read per 500 members and two bulk
+    writes, instead of a read and a write per pair."""
     if not changes:
+        return
+    if len(changes) == 1:  # the live bot: one join or leave
+        ((group_id, member_id), (joined_ms, left_ms)), = changes.items()
+        _apply_one_membership(conn, group_id=group_id, member_id=member_id,
+                              joined_ms=joined_ms, left_ms=left_ms)
         return
     existing: dict[tuple[int, int], Any] = {}
     member_ids = sorted({m for _, m in changes})

@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import JSON, Connection
+from sqlalchemy import JSON, Connection, bindparam
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -27,7 +27,7 @@ from qunyun.storage import savepoints
 
 
 class _Compiled:
-    __slots__ = ("json_names", "names", "positional", "sql", "writes")
+    __slots__ = ("fixed", "json_columns", "json_names", "names", "positional", "sql", "writes")
 
     def __init__(self, stmt: ClauseElement, conn: Connection, keys: Sequence[str] | None
                  ) -> None:
@@ -38,9 +38,18 @@ class _Compiled:
         self.positional = bool(compiled.positional)
         names = list(compiled.positiontup or []) if self.positional else list(compiled.binds)
         self.names = tuple(names)
+        # Literal values in the statement (`kind == "join"`, `LIMIT 1`) are binds too.
+        self.fixed = {name: bind.effective_value for name, bind in compiled.binds.items()
+                      if not bind.required}
         self.json_names = frozenset(
             name for name, bind in compiled.binds.items() if isinstance(bind.type, JSON))
         self.writes = self.sql.lstrip()[:6].upper() != "SELECT"
+        # JSON columns a SELECT returns: SQLite hands them back as text (PostgreSQL's
+        # driver parses them itself).
+        selected = getattr(stmt, "selected_columns", None)
+        self.json_columns = tuple(
+            i for i, column in enumerate(selected if selected is not None else ())
+            if isinstance(column.type, JSON)) if conn.dialect.name == "sqlite" else ()
 
 
 class Prepared:
@@ -67,24 +76,66 @@ class Prepared:
         c = self._for(conn)
         if c.writes:
             savepoints.before_write(conn)
-        if c.json_names:
-            params = {k: (json.dumps(v, ensure_ascii=False)
-                          if k in c.json_names and v is not None else v)
-                      for k, v in params.items()}
+        if c.fixed or c.json_names:
+            params = {**c.fixed, **params}
+            for key in c.json_names:
+                value = params.get(key)
+                if value is not None:
+                    params[key] = json.dumps(value, ensure_ascii=False)
         values: Any = tuple(params[n] for n in c.names) if c.positional else params
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cursor.execute(c.sql, values)
         return cursor
 
+    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row as a tuple, JSON columns parsed."""
+        c = self._for(conn)
+        rows = [tuple(row) for row in self.execute(conn, params).fetchall()]
+        if c.json_columns:
+            rows = [_parsed(row, c.json_columns) for row in rows]
+        return rows
+
+    def dicts(self, conn: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Every row as a dict of column name → value."""
+        c = self._for(conn)
+        cursor = self.execute(conn, params)
+        names = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+        if c.json_columns:
+            rows = [_parsed(tuple(row), c.json_columns) for row in rows]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
     def first(self, conn: Connection, params: Mapping[str, Any]) -> dict[str, Any] | None:
         """The first row as a dict of column name → value, or None."""
-        cursor = self.execute(conn, params)
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        return dict(zip([d[0] for d in cursor.description], row, strict=True))
+        found = self.dicts(conn, params)
+        return found[0] if found else None
 
     def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """The first column of the first row, or None (e.g. `RETURNING id` on a conflict)."""
         row = self.execute(conn, params).fetchone()
-        return row[0] if row is not None else None
+        if row is None:
+            return None
+        c = self._for(conn)
+        return _parsed(tuple(row), c.json_columns)[0] if 0 in c.json_columns else row[0]
+
+
+def _parsed(row: tuple[Any, ...], json_columns: tuple[int, ...]) -> tuple[Any, ...]:
+    values = list(row)
+    for i in json_columns:
+        if isinstance(values[i], str):
+            values[i] = json.loads(values[i])
+    return tuple(values)
+
+
+_UPDATES: dict[tuple[Any, tuple[str, ...]], Prepared] = {}
+
+
+def update_by_id(table: Any, keys: Sequence[str]) -> Prepared:
+    """`UPDATE table SET <keys> WHERE id = :row_id`, prepared once per set of columns."""
+    wanted = (table, tuple(keys))
+    found = _UPDATES.get(wanted)
+    if found is None:
+        stmt = table.update().where(table.c.id == bindparam("row_id")).values(
+            {key: bindparam(key) for key in keys})
+        found = _UPDATES[wanted] = Prepared(stmt)
+    return found
