@@ -13,7 +13,7 @@ from datetime import datetime
 from qunyun.domain.commands import Command, parse
 from qunyun.events import GroupRef, MessagePosted, UserRef
 from qunyun.plan.model import FaqItem, Plan
-from qunyun.policies.matching import KeywordSet
+from qunyun.policies.matching import KeywordSet, squeeze
 
 DirectCheck = Callable[[GroupRef], bool]
 
@@ -55,8 +55,11 @@ class Setup:
         return parse(text, self.prefixes)
 
     def faq_answer(self, text: str) -> tuple[FaqItem, str] | None:
+        if not self.faq or not text:
+            return None
+        squeezed = squeeze(text)
         for item, keywords in self.faq:
-            hit = keywords.find(text)
+            hit = keywords.find_squeezed(squeezed)
             if hit:
                 return item, hit
         return None

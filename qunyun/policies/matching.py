@@ -37,7 +37,7 @@ def fold(text: str) -> str:
 
 @lru_cache(maxsize=2048)
 def _squeeze_cached(text: str) -> str:
-    return _NOISE.sub("", _fold(text))
+    return _NOISE.sub("", _fold_cached(text))  # the same message is usually folded too
 
 
 def squeeze(text: str) -> str:
@@ -60,7 +60,10 @@ class KeywordSet:
         """The first (longest) keyword found in `text`, as written in the plan."""
         if not self._pairs or not text:
             return None
-        squeezed = squeeze(text)
+        return self.find_squeezed(squeeze(text))
+
+    def find_squeezed(self, squeezed: str) -> str | None:
+        """`find` on text already passed through `squeeze` (several sets, one message)."""
         for original, folded in self._pairs:
             if folded in squeezed:
                 return original

@@ -82,10 +82,9 @@ class Prepared:
                 value = params.get(key)
                 if value is not None:
                     params[key] = json.dumps(value, ensure_ascii=False)
-        values: Any = tuple(params[n] for n in c.names) if c.positional else params
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(c.sql, values)
-        return cursor
+        values: Any = tuple(map(params.__getitem__, c.names)) if c.positional else params
+        # sqlite3 and psycopg connections both have `execute` (a new cursor, returned).
+        return conn.connection.driver_connection.execute(c.sql, values)  # type: ignore[union-attr]
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row as a tuple, JSON columns parsed."""
