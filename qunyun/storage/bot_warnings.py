@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import BigInteger, Connection, bindparam, func, select
 
 from qunyun.storage.bot_tables import bot_warnings
+from qunyun.storage.prepared import Prepared
 
 
-def _live(member_id: int, now_ms: int) -> Any:
+def _live(member_id: Any, now_ms: Any) -> Any:  # values or bind parameters
     return (
         (bot_warnings.c.member_id == member_id)
         & (bot_warnings.c.expires_ms > now_ms)
@@ -19,15 +20,25 @@ def _live(member_id: int, now_ms: int) -> Any:
     )
 
 
+_ROW = ("community_id", "member_id", "group_id", "rule", "reason", "evidence", "event_source_id",
+        "created_ms", "expires_ms")
+# A warning (R2) adds a row, counts the live ones and may settle them: prepared once.
+_ADD = Prepared(bot_warnings.insert().returning(bot_warnings.c.id), keys=_ROW)
+_LIVE_NOW = _live(bindparam("mid"), bindparam("now", type_=BigInteger))
+_COUNT_LIVE = Prepared(select(func.count()).select_from(bot_warnings).where(_LIVE_NOW))
+_SETTLE_LIVE = Prepared(bot_warnings.update().where(_LIVE_NOW)
+                        .values(settled_ms=bindparam("settled", type_=BigInteger)))
+
+
 def add(conn: Connection, *, row: Mapping[str, Any]) -> int:
-    return int(conn.execute(
-        bot_warnings.insert().values(**row).returning(bot_warnings.c.id)).scalar_one())
+    unknown = set(row) - set(_ROW)
+    if unknown:
+        raise ValueError(f"unknown warning columns {sorted(unknown)}")
+    return int(_ADD.scalar(conn, {key: row.get(key) for key in _ROW}))
 
 
 def count_live(conn: Connection, *, member_id: int, now_ms: int) -> int:
-    return int(conn.execute(
-        select(func.count()).select_from(bot_warnings).where(_live(member_id, now_ms))
-    ).scalar_one())
+    return int(_COUNT_LIVE.scalar(conn, {"mid": member_id, "now": now_ms}))
 
 
 def live(conn: Connection, *, member_id: int, now_ms: int) -> list[dict[str, Any]]:
@@ -52,9 +63,7 @@ def get(conn: Connection, *, warning_id: int) -> dict[str, Any] | None:
 
 
 def settle_live(conn: Connection, *, member_id: int, now_ms: int) -> int:
-    result = conn.execute(
-        bot_warnings.update().where(_live(member_id, now_ms)).values(settled_ms=now_ms)
-    )
+    result = _SETTLE_LIVE.execute(conn, {"mid": member_id, "now": now_ms, "settled": now_ms})
     return int(result.rowcount or 0)
 
 
