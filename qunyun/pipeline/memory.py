@@ -18,10 +18,12 @@ Why: these reads ran on every message and were a third of the pipeline's time.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
+from qunyun.policies.matching import fold
 from qunyun.services import lookup
 from qunyun.services import onboarding as onboarding_service
 from qunyun.services import points as points_service
@@ -37,6 +39,13 @@ class _Window:
     valid_from: int  # every message of the group with ts >= valid_from is in `rows`
     rows: list[Recent]
     stamps: list[int]
+    # How many rows carry each folded text (`matching.fold`), so the repeat check (R1)
+    # can skip scanning the window for a text it holds once.
+    texts: Counter[str]
+
+
+def _text_key(text: str) -> str:
+    return fold(text.strip())
 
 
 class RecentMessages:
@@ -50,7 +59,8 @@ class RecentMessages:
         window = self._windows.get(group_id)
         if window is None or since_ms < window.valid_from:
             rows = lookup.recent_messages(conn, group_id=group_id, since_ms=since_ms)
-            window = _Window(since_ms, rows, [r[2] for r in rows])
+            window = _Window(since_ms, rows, [r[2] for r in rows],
+                             Counter(_text_key(r[3]) for r in rows))
             self._windows[group_id] = window
             return list(rows)
         return window.rows[bisect_left(window.stamps, since_ms):]
@@ -62,11 +72,20 @@ class RecentMessages:
         at = bisect_right(window.stamps, row[2])
         window.stamps.insert(at, row[2])
         window.rows.insert(at, row)
+        window.texts[_text_key(row[3])] += 1
         cut = window.stamps[-1] - self.keep_ms
         if window.stamps[0] < cut - self.keep_ms // 4:  # prune in steps, not on every message
             drop = bisect_left(window.stamps, cut)
+            window.texts.subtract(_text_key(r[3]) for r in window.rows[:drop])
+            window.texts += Counter()  # drops the zero counts
             del window.stamps[:drop], window.rows[:drop]
             window.valid_from = max(window.valid_from, cut)
+
+    def times_held(self, group_id: int, folded_text: str) -> int | None:
+        """How many messages in the group's window fold to `folded_text` (None: no window
+        loaded). The window covers at least every span `since` was last asked for."""
+        window = self._windows.get(group_id)
+        return None if window is None else window.texts[folded_text]
 
 
 @dataclass

@@ -133,12 +133,18 @@ class Moderation:
         recent = ctx.recent_messages(group_id=ctx.group_id, since_ms=now - window)
         if m.flood.enabled:
             member, cutoff = ctx.member_id, now - m.flood.seconds * 1000
-            mine = [r for r in recent if r[0] == member and r[2] > cutoff]
+            lately = recent if m.flood.seconds >= m.repeat.seconds else \
+                ctx.recent_messages(group_id=ctx.group_id, since_ms=cutoff + 1)
+            mine = [r for r in lately if r[0] == member and r[2] > cutoff]
             if len(mine) >= m.flood.messages:
                 return Violation("flood", "刷屏", {"messages": len(mine),
                                                   "seconds": m.flood.seconds})
         text = fold(event.text.strip())
         if m.repeat.enabled and len(text) >= m.repeat.min_chars:
+            held = (ctx.memory.recent.times_held(ctx.group_id, text)
+                    if ctx.memory is not None else None)
+            if held is not None and held < min(m.repeat.times, m.repeat.accounts):
+                return None  # (this message included) too few copies anywhere in the window
             # Each message in the window is folded once, not once per later message.
             folded = self._folded
             if len(folded) > _FOLDED_LIMIT:
