@@ -9,14 +9,14 @@ import pytest
 from sqlalchemy import Engine
 
 from qunyun.effects import Delete, Send, Warn
-from qunyun.events import Event, MessagePosted
+from qunyun.events import Event, MemberJoined, MessagePosted
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.pipeline.runner import Pipeline
 from qunyun.storage import audit as audit_repo
 from qunyun.storage import communities as community_repo
 from qunyun.storage import members as member_repo
-from tests.factories import GROUP, message
+from tests.factories import GROUP, message, user
 
 
 @dataclass
@@ -109,6 +109,18 @@ def test_a_failing_policy_is_isolated_rolled_back_and_audited(engine: Engine) ->
         member_id = rows[0]["member_id"]
         member = member_repo.get_member(conn, member_id=member_id)
         assert member is not None and member["attributes"] == {}  # the write was rolled back
+
+
+def test_a_policy_sees_only_the_event_classes_it_handles(engine: Engine) -> None:
+    joins_only = Recorder("joins")
+    joins_only.handles = (MemberJoined,)  # type: ignore[attr-defined]
+    everything = Recorder("all")
+    pipe = _pipeline(engine, [joins_only, everything])
+    pipe.process(message(1))
+    pipe.process(MemberJoined(source="t", source_event_id="j1", group=GROUP,
+                              at=message(2).at, member=user(7), via="link"))
+    assert joins_only.calls == ["j1"]
+    assert everything.calls == ["m1", "j1"]
 
 
 def test_duplicate_event_reaches_no_policy(engine: Engine) -> None:
