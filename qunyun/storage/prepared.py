@@ -8,8 +8,9 @@ A `Prepared` statement is the same Core construct, written once and portable, co
 once per dialect; each call passes values straight to the DBAPI cursor. JSON columns are
 serialised here (SQLite stores text; the PostgreSQL form carries its own `::JSON` cast).
 
-Writes go through `savepoints.before_write` first, so a policy's lazy savepoint is taken
-exactly as for any other statement. Driver errors surface unwrapped (sqlite3/psycopg
+The connection's transaction is begun first if it was not (as SQLAlchemy's autobegin
+would), and writes go through `savepoints.before_write`, so a policy's lazy savepoint is
+taken exactly as for any other statement. Driver errors surface unwrapped (sqlite3/psycopg
 exceptions); the pipeline treats any exception alike.
 """
 
@@ -74,6 +75,8 @@ class Prepared:
     def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
         """Run with `params` (by bind name); returns the DBAPI cursor."""
         c = self._for(conn)
+        if not conn.in_transaction():
+            conn.begin()  # what SQLAlchemy's autobegin would do (and emit BEGIN on SQLite)
         if c.writes:
             savepoints.before_write(conn)
         if c.fixed or c.json_names:

@@ -82,3 +82,13 @@ def test_a_prepared_select_reads_like_core(engine: Engine) -> None:
     with engine.connect() as conn:
         assert names.rows(conn, {}) == []
         assert names.scalar(conn, {}) is None
+
+
+def test_a_first_write_outside_begin_is_still_in_a_transaction(engine: Engine) -> None:
+    cid, _ = _community(engine)
+    with engine.connect() as conn:  # no begin(): the prepared write must not autocommit
+        audit_repo.record(conn, entry={"at_ms": 1, "community_id": cid, "actor": "cli",
+                                       "action": "note", "reason": "r", "status": "done"})
+        conn.rollback()
+    with engine.connect() as conn:
+        assert audit_repo.entries(conn, community_id=cid) == []
