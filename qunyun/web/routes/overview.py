@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from qunyun.storage import console_overview
 from qunyun.storage import queues as queue_repo
-from qunyun.web.deps import NotFound, community_for, signed_in
+from qunyun.web.deps import Ctx, NotFound, community_for, signed_in
 from qunyun.web.render import page
 
 router = APIRouter()
@@ -60,6 +60,19 @@ def _report(request: Request, community_id: int) -> dict[str, Any] | None:
     return report
 
 
+def _panel_report(request: Request, ctx: Ctx, found: dict[str, Any]
+                  ) -> dict[str, Any] | Response:
+    """The community's report for a panel, or the panel to show instead (analytics not
+    installed, the report still building, or its build failed)."""
+    try:
+        report = _report(request, int(found["id"]))
+    except ReportFailed as exc:
+        return page(ctx, "panel_missing.html", failed=str(exc))
+    if report is None:
+        return page(ctx, "panel_missing.html", failed=None)
+    return report
+
+
 def _trend(section: dict[str, Any]) -> dict[str, Any]:
     daily = section.get("daily") or []
     return {"dates": [d.get("date") for d in daily],
@@ -72,12 +85,9 @@ def _trend(section: dict[str, Any]) -> dict[str, Any]:
 @router.get("/c/{slug}/panel")
 def community_panel(request: Request, slug: str) -> Response:
     ctx, found = community_for(request, slug)
-    try:
-        report = _report(request, int(found["id"]))
-    except ReportFailed as exc:
-        return page(ctx, "panel_missing.html", failed=str(exc))
-    if report is None:
-        return page(ctx, "panel_missing.html", failed=None)
+    report = _panel_report(request, ctx, found)
+    if isinstance(report, Response):
+        return report
     whole = report.get("community") or {}
     return page(ctx, "community_panel.html", community=found, report=report, whole=whole,
                 groups=report.get("groups") or [], trend=_trend(whole) if whole else None)
@@ -110,12 +120,9 @@ def group(request: Request, slug: str, group_id: int) -> Response:
 @router.get("/c/{slug}/g/{group_id}/panel")
 def group_panel(request: Request, slug: str, group_id: int) -> Response:
     ctx, found = community_for(request, slug)
-    try:
-        report = _report(request, int(found["id"]))
-    except ReportFailed as exc:
-        return page(ctx, "panel_missing.html", failed=str(exc))
-    if report is None:
-        return page(ctx, "panel_missing.html", failed=None)
+    report = _panel_report(request, ctx, found)
+    if isinstance(report, Response):
+        return report
     section = next((g for g in report.get("groups") or [] if g.get("id") == group_id), None)
     if section is None:
         raise NotFound
