@@ -1,7 +1,10 @@
 """In-process pipeline throughput and per-event latency with every bot policy on (I1, R1-R5,
-O1-O3, A2-A4, T3), on SQLite, for a seeded realistic mix of group traffic.
+O1-O3, A2-A4, T3), on SQLite (or PostgreSQL with --pg), for a seeded realistic mix of group
+traffic.
 
     .venv/bin/python bench/bench_pipeline.py --events 20000
+    .venv/bin/python bench/bench_pipeline.py --events 20000 \
+        --pg postgresql://postgres@127.0.0.1:5432/postgres
 
 Each event is recorded in the event log and passed through the plan's policies, as the
 live bot does minus the network: once with a transaction per event (a quiet room: the
@@ -12,12 +15,19 @@ batch per transaction (a burst: throughput). Prints a Markdown table for BENCHMA
 from __future__ import annotations
 
 import argparse
+import itertools
+import os
 import random
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from qunyun.app import open_database
 from qunyun.bot.wiring import build_policies
@@ -26,6 +36,7 @@ from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.load import load_plan
 from qunyun.plan.model import Plan
 from qunyun.storage import communities as community_repo
+from qunyun.storage.engine import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 GROUP = GroupRef("matrix", "!bench:localhost", "进阶营")
@@ -66,13 +77,37 @@ def traffic(n: int, members: int, seed: int) -> list[Event]:
     return out
 
 
-def run(plan: Plan, events: list[Event], batch: int) -> tuple[float, list[float], int]:
-    """(wall seconds, per-event latencies in ms, effects) on a fresh SQLite database.
-    batch == 1: one transaction per event (a quiet room); otherwise `process_many` over
-    chunks of `batch` events (one sync response during a burst); each event's latency is
-    then its chunk's time, the wait before the bot can act on it."""
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = open_database(f"sqlite:///{tmp}/bench.db")
+@contextmanager
+def fresh_database(pg_url: str | None) -> Iterator[str]:
+    """A new, empty database: a SQLite file, or a throw-away PostgreSQL database."""
+    if pg_url is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite:///{tmp}/bench.db"
+        return
+    base = make_url(database_url(pg_url))
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    name = f"qunyun_bench_{os.getpid()}_{next(_RUNS)}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+_RUNS = itertools.count()
+
+
+def run(plan: Plan, events: list[Event], batch: int, pg_url: str | None = None
+        ) -> tuple[float, list[float], int]:
+    """(wall seconds, per-event latencies in ms, effects) on a fresh database (SQLite unless
+    `pg_url`). batch == 1: one transaction per event (a quiet room); otherwise `process_many`
+    over chunks of `batch` events (one sync response during a burst); each event's latency
+    is then its chunk's time, the wait before the bot can act on it."""
+    with fresh_database(pg_url) as url:
+        engine = open_database(url)
         with engine.begin() as conn:
             cid = community_repo.get_or_create_community(conn, slug="b", name="b", now_ms=0)
         clock = [events[0].at]
@@ -98,6 +133,9 @@ def main() -> None:
     ap.add_argument("--members", type=int, default=2_000)
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--batch", type=int, default=50, help="events per sync batch (burst mode)")
+    ap.add_argument("--pg", metavar="URL", default=None,
+                    help="run on fresh PostgreSQL databases created through this server URL "
+                         "(e.g. postgresql://postgres@127.0.0.1:5432/postgres) instead of SQLite")
     ap.add_argument("--repeat", type=int, default=5,
                     help="runs per mode; the row is the median run (this machine's speed "
                          "varies by ±25%% between runs), the range is shown beside it")
@@ -105,14 +143,15 @@ def main() -> None:
     loaded = load_plan(ROOT / "examples" / "python-camp.yaml")
     assert loaded.plan is not None
     events = traffic(args.events, args.members, args.seed)
-    print(f"events: {len(events):,} · members: {args.members:,} · SQLite · "
+    backend = "PostgreSQL" if args.pg else "SQLite"
+    print(f"events: {len(events):,} · members: {args.members:,} · {backend} · "
           f"policies: {', '.join(p.name for p in build_policies(loaded.plan))}")
     print(f"median of {args.repeat} runs per mode (range of the runs in brackets)")
     print("| mode | throughput | p50 | p90 | p99 | max | effects |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for label, batch in (("one event per transaction", 1),
                          (f"sync batches of {args.batch}", args.batch)):
-        runs = sorted((run(loaded.plan, events, batch) for _ in range(args.repeat)),
+        runs = sorted((run(loaded.plan, events, batch, args.pg) for _ in range(args.repeat)),
                       key=lambda r: r[0])
         wall, lat, effects = runs[len(runs) // 2]
         assert all(r[2] == effects for r in runs), "runs disagree on the effects"
