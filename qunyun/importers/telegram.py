@@ -112,12 +112,18 @@ class _Chat:
         self.stats = stats
         self.ids_by_name: dict[str, set[str]] = {}
         self.service: list[tuple[int, Mapping[str, Any], datetime]] = []
+        # One ref per (id, name) seen: a few thousand senders write most of a million
+        # messages, and building the ref and its bookkeeping once each is what that saves.
+        self._refs: dict[tuple[str, str | None], UserRef] = {}
 
     def user(self, user_id: str, name: str | None) -> UserRef:
-        if name:
-            self.ids_by_name.setdefault(name, set()).add(user_id)
-        self.stats.members.add(user_id)
-        return UserRef(PLATFORM, user_id, name)
+        ref = self._refs.get((user_id, name))
+        if ref is None:
+            if name:
+                self.ids_by_name.setdefault(name, set()).add(user_id)
+            self.stats.members.add(user_id)
+            ref = self._refs[(user_id, name)] = UserRef(PLATFORM, user_id, name)
+        return ref
 
     def by_name(self, name: str) -> UserRef:
         ids = self.ids_by_name.get(name, set())
@@ -129,19 +135,22 @@ class _Chat:
         self.stats.members.add(key)
         return UserRef(PLATFORM, key, name)
 
-    def message(self, msg: Mapping[str, Any], index: int) -> Iterator[Event]:
+    def message(self, msg: Mapping[str, Any], index: int) -> Event | list[Event] | None:
+        """The message's event, or it and its reactions' (a list), or None (service
+        messages wait for `service_events`; unusable ones are counted as skipped).
+        Not a generator: one per message of a million-message export costs too much."""
         msg_id = msg.get("id")
         at = _when(msg)
         if msg_id is None or at is None:
             self.stats.skip(index, "缺少 id 或时间 / no id or date")
-            return
+            return None
         if msg.get("type") == "service":
             self.service.append((index, msg, at))
-            return
+            return None
         from_id = msg.get("from_id")
         if not from_id:
             self.stats.skip(index, "没有发送者 / no sender")
-            return
+            return None
         actor = self.user(str(from_id), msg.get("from"))
         reply = msg.get("reply_to_message_id")
         event = MessagePosted(
@@ -152,8 +161,11 @@ class _Chat:
             edited=bool(msg.get("edited") or msg.get("edited_unixtime")),
         )
         self.stats.messages += 1
-        yield event
-        for reaction in msg.get("reactions") or ():
+        reactions = msg.get("reactions")
+        if not reactions:
+            return event
+        found: list[Event] = [event]
+        for reaction in reactions:
             key = str(reaction.get("emoji") or reaction.get("document_id") or "?")
             for recent in reaction.get("recent") or ():
                 who = recent.get("from_id")
@@ -161,11 +173,12 @@ class _Chat:
                     continue
                 when = _when(recent) or at
                 self.stats.reactions += 1
-                yield ReactionAdded(
+                found.append(ReactionAdded(
                     source=self.source, source_event_id=f"{msg_id}:r:{who}:{key}",
                     group=self.group, at=when, actor=self.user(str(who), recent.get("from")),
                     target_event_id=str(msg_id), key=key,
-                )
+                ))
+        return found
 
     def service_events(self) -> Iterator[Event]:
         for index, msg, at in self.service:
@@ -216,11 +229,18 @@ class _Chat:
 
 
 def _messages(chat: _Chat, items: Iterator[Any]) -> Iterator[Event]:
+    message = chat.message
     for index, msg in enumerate(items, start=1):
         if not isinstance(msg, dict):
             chat.stats.skip(index, "不是消息对象 / not a message object")
             continue
-        yield from chat.message(msg, index)
+        found = message(msg, index)
+        if found is None:
+            continue
+        if isinstance(found, list):
+            yield from found
+        else:
+            yield found
     yield from chat.service_events()
 
 
