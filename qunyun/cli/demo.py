@@ -66,7 +66,7 @@ def _import_and_report(engine: Engine, out: Path, plan_path: Path) -> None:
     from qunyun.importers.detect import open_export
     from qunyun.report.write import write_report
     from qunyun.samples import write_telegram_export
-    from qunyun.services.importing import import_events
+    from qunyun.services.importing import import_batches
 
     out_console.rule("④ 导入聊天记录 import a (synthetic) Telegram export (I2)")
     export = out / "telegram-sample.json"
@@ -76,7 +76,7 @@ def _import_and_report(engine: Engine, out: Path, plan_path: Path) -> None:
         cid = community_repo.get_or_create_community(conn, slug="demo-camp",
                                                      name="Python 数据分析进阶营", now_ms=0)
     parsed = open_export(export)
-    counts = import_events(engine, community_id=cid, events=parsed.events)
+    counts = import_batches(engine, community_id=cid, batches=parsed.batches)
     out_console.print(f"{export}: {counts.seen:,} 条记录 events，新增 new {counts.inserted:,}",
                       highlight=False)
     out_console.rule("⑤ 社群报告 community report (H1 H2 T1 T2 E1 R4 G2)")

@@ -19,7 +19,7 @@ from rich.table import Table
 from qunyun.cli.common import DbUrl, database, err_console, fail, out_console, resolve_community
 from qunyun.importers.base import ImportFormatError, ParsedExport
 from qunyun.importers.detect import open_export
-from qunyun.services.importing import import_events, record_import_run
+from qunyun.services.importing import import_batches, record_import_run
 from qunyun.services.ingest import RecordCounts
 
 
@@ -73,8 +73,8 @@ def _run(engine: object, community_id: int, parsed: ParsedExport) -> RecordCount
         def advance(_n: int) -> None:
             progress.update(task, completed=parsed.position[0])
 
-        return import_events(engine, community_id=community_id, events=parsed.events,
-                             on_progress=advance)
+        return import_batches(engine, community_id=community_id, batches=parsed.batches,
+                              on_progress=advance)
 
 
 def _summary(parsed: ParsedExport, counts: RecordCounts, slug: str, elapsed: float) -> None:

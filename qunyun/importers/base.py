@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from qunyun.event_batch import EventBatch
 from qunyun.events import Event, GroupRef, UserRef
 
 DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
@@ -70,12 +71,13 @@ class ImportStats:
 
 @dataclass
 class ParsedExport:
-    """One export: which chat, which format, and its events (a one-shot generator)."""
+    """One export: which chat, which format, and its events as column batches (a one-shot
+    generator; `event_batch.batched` makes them from event objects)."""
 
     path: str
     format: str
     group: GroupRef
-    events: Iterator[Event]
+    batches: Iterator[EventBatch]
     stats: ImportStats
     size: int = 0  # bytes, for progress
     position: list[int] = field(default_factory=lambda: [0])  # bytes read so far

@@ -54,14 +54,7 @@ def open_export(path: str | Path, *, chat: str | None = None,
     file = Path(path)
     fmt, encoding = detect(file)
     if fmt == "telegram":
-        head = telegram.top_level(file)
-        keys = head["_keys"]
-        if "messages" in keys:
-            return telegram.open_single(file, head)
-        if "chats" in keys or "left_chats" in keys:
-            return telegram.open_account(file, chat)
-        raise ImportFormatError(str(file), "JSON 不是 Telegram Desktop 导出（没有 messages 或 "
-                                "chats）/ JSON is not a Telegram Desktop export", line=1)
+        return telegram.open_telegram(file, chat=chat)
     if fmt == "whatsapp":
         return whatsapp.open_whatsapp(file, tz=tz)
     if fmt == "qq":

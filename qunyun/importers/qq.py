@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from qunyun.event_batch import batched
 from qunyun.events import (
     Event,
     GroupRef,
@@ -119,8 +120,8 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
         if not found:
             raise ImportFormatError(str(path), "没有一行符合 QQ 消息记录格式 / no QQ message lines")
 
-    parsed = ParsedExport(str(path), "qq", group, events(), stats, size=path.stat().st_size,
-                          position=position)
+    parsed = ParsedExport(str(path), "qq", group, batched(events()), stats,
+                          size=path.stat().st_size, position=position)
     return parsed
 
 

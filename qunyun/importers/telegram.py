@@ -1,51 +1,90 @@
-"""Telegram Desktop JSON exports (I2): single-chat and full-account shapes, streamed.
+"""Telegram Desktop JSON exports (I2): single-chat and full-account shapes.
 
-The file is streamed with ijson (C backend) so a million-message export is read in
-bounded memory. Service messages name members by display name only; they are kept
-aside and emitted at the end, when every author's name → id is known, so a name that
-belongs to exactly one account resolves to it and an ambiguous one is recorded.
+The file is memory-mapped and its structure read once by msgspec (C): each message stays
+an undecoded slice (`msgspec.Raw`) until its turn, and is then decoded into a struct of
+only the fields qunyun reads, so a million-message export costs a few hundred MB and
+about a second to read. A truncated or broken file is refused with the byte offset
+before anything is written. Service messages name members by display name only; they
+are kept aside and emitted at the end, when every author's name → id is known, so a
+name that belongs to exactly one account resolves to it and an ambiguous one is recorded.
 `date` is local time with no offset, so `date_unixtime` is used whenever present.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import mmap
+import re
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-import ijson
+import msgspec
 
-from qunyun.events import (
-    Event,
-    GroupRef,
-    MemberJoined,
-    MemberLeft,
-    MessagePosted,
-    ReactionAdded,
-    UserRef,
-)
+from qunyun.event_batch import BATCH, NAME_LIMIT, EventBatch, Refs, message_payload
+from qunyun.events import Event, GroupRef, MemberJoined, MemberLeft, ReactionAdded, UserRef
 from qunyun.importers.base import ImportFormatError, ImportStats, ParsedExport
 
 PLATFORM = "telegram"
-_MEDIA_KEYS = (("photo", "photo"), ("sticker_emoji", "sticker"), ("poll", "poll"))
-
-try:  # the C backend is ~10× faster; fall back to whatever ijson has
-    _IJSON = ijson.get_backend("yajl2_c")
-except Exception:  # pragma: no cover - depends on the wheel
-    _IJSON = ijson
 
 
-class _Counting:
-    """File wrapper that remembers how many bytes were read (progress, error offsets)."""
+class _Message(msgspec.Struct, gc=False):
+    """The fields of one exported message that qunyun reads (every other is skipped)."""
 
-    def __init__(self, raw: IO[bytes], position: list[int]) -> None:
-        self.raw, self.position = raw, position
+    id: Any = None
+    type: Any = None
+    date: Any = None
+    date_unixtime: Any = None
+    from_: Any = msgspec.field(default=None, name="from")
+    from_id: Any = None
+    text: Any = ""
+    reply_to_message_id: Any = None
+    media_type: Any = None
+    photo: Any = None
+    sticker_emoji: Any = None
+    poll: Any = None
+    file: Any = None
+    forwarded_from: Any = None
+    edited: Any = None
+    edited_unixtime: Any = None
+    reactions: Any = None
+    actor: Any = None
+    actor_id: Any = None
+    action: Any = None
+    members: Any = None
+    inviter: Any = None
 
-    def read(self, n: int = -1) -> bytes:
-        data = self.raw.read(n)
-        self.position[0] += len(data)
-        return data
+
+class _Chat(msgspec.Struct):
+    id: Any = None
+    name: Any = None
+    type: Any = None
+    messages: list[msgspec.Raw] | None = None
+
+
+class _ChatHead(msgspec.Struct):
+    id: Any = None
+    name: Any = None
+    type: Any = None
+
+
+class _ChatList(msgspec.Struct):
+    entries: list[msgspec.Raw] = msgspec.field(default_factory=list, name="list")
+
+
+class _Export(msgspec.Struct):
+    """Either shape: a single chat (`messages`) or a whole account (`chats`, `left_chats`)."""
+
+    id: Any = None
+    name: Any = None
+    type: Any = None
+    messages: list[msgspec.Raw] | None = None
+    chats: _ChatList | None = None
+    left_chats: _ChatList | None = None
+
+
+_DECODE_MESSAGE = msgspec.json.Decoder(_Message).decode
+_BYTE = re.compile(r"\(byte (\d+)\)")
 
 
 def _text(value: Any) -> str:
@@ -57,14 +96,7 @@ def _text(value: Any) -> str:
     return ""
 
 
-def _when(msg: Mapping[str, Any]) -> datetime | None:
-    unix = msg.get("date_unixtime")
-    if unix is not None:
-        try:
-            return datetime.fromtimestamp(int(unix), UTC)
-        except (TypeError, ValueError):
-            return None
-    date = msg.get("date")
+def _parse_date(date: Any) -> datetime | None:
     if isinstance(date, str):
         try:  # no offset in the file: the exporting computer's local time, taken as UTC
             return datetime.fromisoformat(date).replace(tzinfo=UTC)
@@ -73,50 +105,64 @@ def _when(msg: Mapping[str, Any]) -> datetime | None:
     return None
 
 
-def _media(msg: Mapping[str, Any]) -> str | None:
-    if msg.get("media_type"):
-        return str(msg["media_type"])
-    for key, name in _MEDIA_KEYS:
-        if msg.get(key):
-            return name
-    if msg.get("file"):
+def _ms(msg: _Message) -> int | None:
+    """The message's time in ms since the epoch, from `date_unixtime` when it is there."""
+    unix = msg.date_unixtime
+    if unix is not None:
+        try:
+            return int(unix) * 1000
+        except (TypeError, ValueError):
+            return None
+    at = _parse_date(msg.date)
+    return int(at.timestamp() * 1000) if at is not None else None
+
+
+def _utc(ts_ms: int) -> datetime:
+    return datetime.fromtimestamp(ts_ms / 1000, UTC)
+
+
+def _when(recent: dict[str, Any]) -> datetime | None:
+    unix = recent.get("date_unixtime")
+    if unix is not None:
+        try:
+            return datetime.fromtimestamp(int(unix), UTC)
+        except (TypeError, ValueError):
+            return None
+    return _parse_date(recent.get("date"))
+
+
+def _media(msg: _Message) -> str | None:
+    if msg.media_type:
+        return str(msg.media_type)
+    if msg.photo:
+        return "photo"
+    if msg.sticker_emoji:
+        return "sticker"
+    if msg.poll:
+        return "poll"
+    if msg.file:
         return "file"
     return None
 
 
-def top_level(path: Path) -> dict[str, Any]:
-    """Scalar top-level keys and which containers exist, without reading the messages."""
-    found: dict[str, Any] = {"_keys": []}
-    with path.open("rb") as f:
-        try:
-            for prefix, event, value in _IJSON.parse(f):
-                if prefix == "" and event == "map_key":
-                    found["_keys"].append(value)
-                elif "." not in prefix and prefix and event in ("string", "number", "boolean"):
-                    found[prefix] = value
-                elif prefix in ("messages", "chats") and event in ("start_array", "start_map"):
-                    break
-        except ijson.JSONError as exc:
-            raise ImportFormatError(str(path), f"不是完整的 JSON / not valid JSON: {exc}",
-                                    offset=f.tell()) from None
-    return found
-
-
-class _Chat:
+class _Reader:
     """State while reading one chat."""
 
-    def __init__(self, path: str, chat_id: str, name: str | None, stats: ImportStats) -> None:
-        self.path = path
+    def __init__(self, chat_id: str, name: str | None, stats: ImportStats) -> None:
         self.group = GroupRef(PLATFORM, chat_id, name)
         self.source = f"import:telegram:{chat_id}"
         self.stats = stats
+        self.refs = Refs()
+        self.group_index = self.refs.group(self.group)
         self.ids_by_name: dict[str, set[str]] = {}
-        self.service: list[tuple[int, Mapping[str, Any], datetime]] = []
-        # One ref per (id, name) seen: a few thousand senders write most of a million
-        # messages, and building the ref and its bookkeeping once each is what that saves.
+        self.service: list[tuple[int, _Message, datetime]] = []
+        # One ref per (id, name) seen, and its `Refs` index with the name as stored: a few
+        # thousand senders write most of a million messages.
         self._refs: dict[tuple[str, str | None], UserRef] = {}
+        self._senders: dict[tuple[Any, Any], tuple[int, str | None]] = {}
 
-    def user(self, user_id: str, name: str | None) -> UserRef:
+    def user(self, user_id: str, name: Any) -> UserRef:
+        name = name if isinstance(name, str) else None
         ref = self._refs.get((user_id, name))
         if ref is None:
             if name:
@@ -124,6 +170,15 @@ class _Chat:
             self.stats.members.add(user_id)
             ref = self._refs[(user_id, name)] = UserRef(PLATFORM, user_id, name)
         return ref
+
+    def sender(self, from_id: Any, name: Any) -> tuple[int, str | None]:
+        """(`Refs` index, display name as stored) of a message's sender."""
+        found = self._senders.get((from_id, name))
+        if found is None:
+            ref = self.user(str(from_id), name)
+            shown = ref.display_name[:NAME_LIMIT] if ref.display_name else None
+            found = self._senders[(from_id, name)] = (self.refs.user(ref), shown)
+        return found
 
     def by_name(self, name: str) -> UserRef:
         ids = self.ids_by_name.get(name, set())
@@ -135,60 +190,65 @@ class _Chat:
         self.stats.members.add(key)
         return UserRef(PLATFORM, key, name)
 
-    def message(self, msg: Mapping[str, Any], index: int) -> Event | list[Event] | None:
-        """The message's event, or it and its reactions' (a list), or None (service
-        messages wait for `service_events`; unusable ones are counted as skipped).
-        Not a generator: one per message of a million-message export costs too much."""
-        msg_id = msg.get("id")
-        at = _when(msg)
-        if msg_id is None or at is None:
+    def message(self, batch: EventBatch, msg: _Message, index: int) -> None:
+        """Add the message and its reactions to `batch`. Service messages wait for
+        `service_events`; unusable ones are counted as skipped. The hot path of a
+        million-message import: no event object is built for a message."""
+        msg_id = msg.id
+        ts_ms = _ms(msg)
+        if msg_id is None or ts_ms is None:
             self.stats.skip(index, "缺少 id 或时间 / no id or date")
-            return None
-        if msg.get("type") == "service":
-            self.service.append((index, msg, at))
-            return None
-        from_id = msg.get("from_id")
+            return
+        if msg.type == "service":
+            self.service.append((index, msg, _utc(ts_ms)))
+            return
+        from_id = msg.from_id
         if not from_id:
             self.stats.skip(index, "没有发送者 / no sender")
-            return None
-        actor = self.user(str(from_id), msg.get("from"))
-        reply = msg.get("reply_to_message_id")
-        event = MessagePosted(
-            source=self.source, source_event_id=str(msg_id), group=self.group, at=at,
-            actor=actor, text=_text(msg.get("text")),
-            reply_to=str(reply) if reply is not None else None, media=_media(msg),
-            forwarded=bool(msg.get("forwarded_from")),
-            edited=bool(msg.get("edited") or msg.get("edited_unixtime")),
-        )
+            return
+        actor, name = self.sender(from_id, msg.from_)
+        text = msg.text
+        if type(text) is not str:
+            text = _text(text)
+        reply = msg.reply_to_message_id
+        media = _media(msg)
+        forwarded = bool(msg.forwarded_from)
+        edited = bool(msg.edited or msg.edited_unixtime)
+        batch.add_message(
+            self.source, str(msg_id), ts_ms, self.group_index, actor, name, text,
+            str(reply) if reply is not None else None,
+            message_payload(media=media, forwarded=forwarded, edited=edited)
+            if media or forwarded or edited else None)
         self.stats.messages += 1
-        reactions = msg.get("reactions")
-        if not reactions:
-            return event
-        found: list[Event] = [event]
-        for reaction in reactions:
+        if msg.reactions:
+            self._reactions(batch, msg_id, msg.reactions, _utc(ts_ms))
+
+    def _reactions(self, batch: EventBatch, msg_id: Any, reactions: Any, at: datetime) -> None:
+        for reaction in reactions if isinstance(reactions, list) else ():
+            if not isinstance(reaction, dict):
+                continue
             key = str(reaction.get("emoji") or reaction.get("document_id") or "?")
             for recent in reaction.get("recent") or ():
-                who = recent.get("from_id")
+                who = recent.get("from_id") if isinstance(recent, dict) else None
                 if not who:
                     continue
                 when = _when(recent) or at
                 self.stats.reactions += 1
-                found.append(ReactionAdded(
+                batch.add(ReactionAdded(
                     source=self.source, source_event_id=f"{msg_id}:r:{who}:{key}",
                     group=self.group, at=when, actor=self.user(str(who), recent.get("from")),
                     target_event_id=str(msg_id), key=key,
                 ))
-        return found
 
     def service_events(self) -> Iterator[Event]:
         for index, msg, at in self.service:
-            action = msg.get("action")
-            actor_id = msg.get("actor_id")
-            actor = self.user(str(actor_id), msg.get("actor")) if actor_id else None
+            action = msg.action
+            actor = self.user(str(msg.actor_id), msg.actor) if msg.actor_id else None
             base: dict[str, Any] = {"source": self.source, "group": self.group, "at": at}
-            msg_id = str(msg["id"])
+            msg_id = str(msg.id)
+            members = msg.members if isinstance(msg.members, list) else []
             if action in ("invite_members", "create_group"):
-                for n, name in enumerate(msg.get("members") or []):
+                for n, name in enumerate(members):
                     if not name:
                         self.stats.skip(index, "被邀请成员名为空 / invited member has no name")
                         continue
@@ -202,8 +262,7 @@ class _Chat:
                 if actor is None:
                     self.stats.skip(index, "加入者未知 / joiner unknown")
                     continue
-                inviter_name = msg.get("inviter")
-                inviter = self.by_name(str(inviter_name)) if inviter_name else None
+                inviter = self.by_name(str(msg.inviter)) if msg.inviter else None
                 self.stats.joins += 1
                 yield MemberJoined(**base, source_event_id=msg_id, member=actor,
                                    inviter=inviter, via="link")
@@ -213,13 +272,13 @@ class _Chat:
                     yield MemberJoined(**base, source_event_id=msg_id, member=actor,
                                        via="application")
             elif action == "remove_members":
-                for n, name in enumerate(msg.get("members") or []):
+                for n, name in enumerate(members):
                     if not name:
                         self.stats.skip(index, "被移除成员名为空 / removed member has no name")
                         continue
                     member = self.by_name(str(name))
                     voluntary = actor is not None and (
-                        member.user_id == actor.user_id or name == msg.get("actor"))
+                        member.user_id == actor.user_id or name == msg.actor)
                     self.stats.leaves += 1
                     yield MemberLeft(**base, source_event_id=f"{msg_id}:{n}",
                                      member=actor if voluntary and actor else member,
@@ -228,89 +287,93 @@ class _Chat:
                 self.stats.service += 1  # pin_message, migrate_*, edit_group_title …
 
 
-def _messages(chat: _Chat, items: Iterator[Any]) -> Iterator[Event]:
-    message = chat.message
-    for index, msg in enumerate(items, start=1):
-        if not isinstance(msg, dict):
-            chat.stats.skip(index, "不是消息对象 / not a message object")
+def _batches(reader: _Reader, raws: Sequence[msgspec.Raw], position: list[int], size: int
+             ) -> Iterator[EventBatch]:
+    """The chat's events in batches; `position` advances through the file for progress."""
+    batch = EventBatch(reader.refs)
+    message = reader.message
+    total = max(1, len(raws))
+    for index, raw in enumerate(raws, start=1):
+        try:
+            msg = _DECODE_MESSAGE(raw)
+        except msgspec.ValidationError:
+            reader.stats.skip(index, "不是消息对象 / not a message object")
             continue
-        found = message(msg, index)
-        if found is None:
-            continue
-        if isinstance(found, list):
-            yield from found
-        else:
-            yield found
-    yield from chat.service_events()
+        message(batch, msg, index)
+        if index & 1023 == 0 and len(batch) >= BATCH:
+            position[0] = size * index // total
+            yield batch
+            batch = EventBatch(reader.refs)
+    for event in reader.service_events():
+        batch.add(event)
+        if len(batch) >= BATCH:
+            yield batch
+            batch = EventBatch(reader.refs)
+    position[0] = size
+    if len(batch):
+        yield batch
 
 
-def _guarded(path: str, position: list[int], events: Iterator[Event]) -> Iterator[Event]:
+def _decode(path: Path, data: Any, kind: type[Any]) -> Any:
     try:
-        yield from events
-    except ijson.JSONError as exc:
-        reason = (str(exc).strip().splitlines() or ["?"])[0]
-        raise ImportFormatError(path, f"JSON 不完整或损坏 / truncated or broken JSON: {reason}",
-                                offset=position[0]) from None
+        return msgspec.json.decode(data, type=kind)
+    except msgspec.DecodeError as exc:
+        reason = str(exc)
+        at = _BYTE.search(reason)
+        raise ImportFormatError(
+            str(path), f"JSON 不完整或损坏 / truncated or broken JSON: {reason}",
+            offset=int(at[1]) if at else len(data)) from None
+    except msgspec.ValidationError as exc:
+        raise ImportFormatError(str(path), "JSON 不是 Telegram Desktop 导出 / JSON is not a "
+                                f"Telegram Desktop export: {exc}", line=1) from None
 
 
-def open_single(path: Path, head: Mapping[str, Any]) -> ParsedExport:
-    stats = ImportStats()
-    chat = _Chat(str(path), str(head.get("id", path.stem)), head.get("name"), stats)
-    position = [0]
-
-    def events() -> Iterator[Event]:
+def _mapped(path: Path) -> mmap.mmap:
+    try:
         with path.open("rb") as f:
-            items = _IJSON.items(_Counting(f, position), "messages.item", use_float=True)
-            yield from _messages(chat, items)
-
-    return ParsedExport(str(path), "telegram", chat.group, _guarded(str(path), position, events()),
-                        stats, size=path.stat().st_size, position=position)
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError) as exc:
+        raise ImportFormatError(str(path), f"无法读取 / cannot read: {exc}") from None
 
 
-def list_chats(path: Path) -> list[dict[str, Any]]:
-    """(id, name, type) of every chat in a full-account export, without their messages."""
-    chats: list[dict[str, Any]] = []
-    current: dict[str, Any] = {}
-    with path.open("rb") as f:
-        for prefix, event, value in _IJSON.parse(f):
-            if prefix in ("chats.list.item", "left_chats.list.item") and event == "start_map":
-                current = {}
-            elif prefix.endswith(".list.item.id") or prefix.endswith(".list.item.name") or \
-                    prefix.endswith(".list.item.type"):
-                if prefix.count(".") == 3:
-                    current[prefix.rsplit(".", 1)[1]] = value
-            elif prefix in ("chats.list.item", "left_chats.list.item") and event == "end_map":
-                chats.append(current)
-    return chats
+def open_telegram(path: Path, *, chat: str | None = None) -> ParsedExport:
+    """A Telegram Desktop export of either shape; `chat` picks one from a full account."""
+    data = _mapped(path)
+    export: _Export = _decode(path, data, _Export)
+    if export.messages is not None:
+        chat_id, name, raws = str(export.id if export.id is not None else path.stem), \
+            export.name, export.messages
+    elif export.chats is not None or export.left_chats is not None:
+        chat_id, name, raws = _pick_chat(path, export, chat)
+    else:
+        raise ImportFormatError(str(path), "JSON 不是 Telegram Desktop 导出（没有 messages 或 "
+                                "chats）/ JSON is not a Telegram Desktop export", line=1)
+    stats = ImportStats()
+    reader = _Reader(chat_id, name if isinstance(name, str) else None, stats)
+    position = [0]
+    size = path.stat().st_size
+    return ParsedExport(str(path), "telegram", reader.group,
+                        _batches(reader, raws, position, size), stats, size=size,
+                        position=position)
 
 
-def open_account(path: Path, chat: str | None) -> ParsedExport:
-    chats = [c for c in list_chats(path) if c.get("type") != "personal_chat" or chat]
+def _pick_chat(path: Path, export: _Export, chat: str | None
+               ) -> tuple[str, Any, list[msgspec.Raw]]:
+    entries = [raw for container in (export.chats, export.left_chats) if container is not None
+               for raw in container.entries]
+    heads = [_decode(path, raw, _ChatHead) for raw in entries]
+    chats = [(raw, head) for raw, head in zip(entries, heads, strict=True)
+             if head.type != "personal_chat" or chat]
+    names = "; ".join(f"{head.id}={head.name}" for _, head in chats[:30])
     if chat is None:
-        groups = [c for c in chats if "group" in str(c.get("type", ""))]
+        groups = [head for _, head in chats if "group" in str(head.type or "")]
         if len(groups) != 1:
-            names = "; ".join(f"{c.get('id')}={c.get('name')}" for c in chats[:30])
             raise ImportFormatError(str(path), "完整账号导出包含多个聊天，请用 --chat 选择 / "
                                     f"full-account export: pick one with --chat ({names})")
-        chat = str(groups[0]["id"])
-    wanted = [c for c in chats if str(c.get("id")) == chat or c.get("name") == chat]
-    if not wanted:
-        names = "; ".join(f"{c.get('id')}={c.get('name')}" for c in chats[:30])
-        raise ImportFormatError(str(path), f"没有找到聊天 {chat!r} / no chat {chat!r}；"
-                                f"可选 choose from: {names}")
-    target = wanted[0]
-    stats = ImportStats()
-    state = _Chat(str(path), str(target["id"]), target.get("name"), stats)
-    position = [0]
-
-    def events() -> Iterator[Event]:
-        for container in ("chats", "left_chats"):
-            with path.open("rb") as f:
-                for item in _IJSON.items(_Counting(f, position), f"{container}.list.item",
-                                         use_float=True):
-                    if str(item.get("id")) == str(target["id"]):
-                        yield from _messages(state, iter(item.get("messages") or []))
-                        return
-
-    return ParsedExport(str(path), "telegram", state.group, _guarded(str(path), position, events()),
-                        stats, size=path.stat().st_size, position=position)
+        chat = str(groups[0].id)
+    for raw, head in chats:
+        if str(head.id) == chat or head.name == chat:
+            picked: _Chat = _decode(path, raw, _Chat)
+            return str(head.id), head.name, picked.messages or []
+    raise ImportFormatError(str(path), f"没有找到聊天 {chat!r} / no chat {chat!r}；"
+                            f"可选 choose from: {names}")

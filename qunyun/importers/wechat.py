@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from qunyun.event_batch import batched
 from qunyun.events import (
     Event,
     GroupRef,
@@ -168,8 +169,8 @@ def open_wechat(path: Path, encoding: str, layout: str, *, tz: ZoneInfo = DEFAUL
         if not found:
             raise ImportFormatError(str(path), "CSV 里没有消息行 / no message rows in the CSV")
 
-    return ParsedExport(str(path), "wechat", group, events(), stats, size=path.stat().st_size,
-                        position=position)
+    return ParsedExport(str(path), "wechat", group, batched(events()), stats,
+                        size=path.stat().st_size, position=position)
 
 
 SYSTEM_TYPES = ("10000", "系统通知", "系统消息")

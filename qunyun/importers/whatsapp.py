@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from qunyun.event_batch import batched
 from qunyun.events import (
     Event,
     GroupRef,
@@ -169,7 +170,7 @@ def open_whatsapp(path: Path, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedExport:
         if not found_any:
             raise ImportFormatError(str(path), "没有一行符合 WhatsApp 格式 / no WhatsApp lines")
 
-    return ParsedExport(str(path), "whatsapp", group, events(), stats,
+    return ParsedExport(str(path), "whatsapp", group, batched(events()), stats,
                         size=path.stat().st_size, position=position)
 
 

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine
 
+from qunyun.event_batch import to_ms
 from qunyun.events import Event, MemberJoined, MessagePosted, actor_of
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.dispatcher import Dispatcher, Outcome
 from qunyun.pipeline.memory import Memory
 from qunyun.pipeline.policy import Policy
-from qunyun.services.ingest import EventRecorder, to_ms
+from qunyun.services.ingest import EventRecorder
 
 if TYPE_CHECKING:
     from qunyun.plan.model import Plan

@@ -15,11 +15,30 @@ from collections.abc import Callable, Iterable
 
 from sqlalchemy import Engine
 
+from qunyun.event_batch import BATCH, EventBatch, batched
 from qunyun.events import Event
 from qunyun.services import audit
 from qunyun.services.ingest import EventRecorder, RecordCounts
+from qunyun.storage.staging import open_staging
 
-BATCH = 20_000
+
+def import_batches(
+    engine: Engine,
+    *,
+    community_id: int,
+    batches: Iterable[EventBatch],
+    on_progress: Callable[[int], None] | None = None,
+) -> RecordCounts:
+    """Record an export's batches in one transaction. Raises whatever the parser or the
+    database raised, and then nothing of the file is in the database."""
+    with engine.connect() as conn:
+        staging = open_staging(conn, owns_transaction=True)
+        try:
+            with conn.begin():
+                return EventRecorder(community_id=community_id).record_batches(
+                    conn, batches, staging=staging, on_batch=on_progress)
+        finally:
+            staging.close()
 
 
 def import_events(
@@ -30,11 +49,9 @@ def import_events(
     on_progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH,
 ) -> RecordCounts:
-    """Record `events` in one transaction. Raises whatever the parser or database raised."""
-    with engine.begin() as conn:
-        return EventRecorder(community_id=community_id).record_many(
-            conn, events, batch_size=batch_size, on_batch=on_progress
-        )
+    """`import_batches` for a stream of event objects."""
+    return import_batches(engine, community_id=community_id,
+                          batches=batched(events, size=batch_size), on_progress=on_progress)
 
 
 def record_import_run(

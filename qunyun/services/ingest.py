@@ -1,44 +1,49 @@
 """Recording events: the one way an event enters the event log, live or imported.
 
 `EventRecorder` resolves platform refs to community members and groups (cached),
-appends the event idempotently, and keeps derived state in step: display names,
-nickname history, first/last seen, group memberships. Every derived update is an
-idempotent aggregate (min/max/insert-ignore), so re-recording changes nothing and
-state can be rebuilt from the log.
+appends events idempotently, and keeps derived state in step: display names, nickname
+history, first/last seen, group memberships. Every derived update is an idempotent
+aggregate (min/max/insert-ignore), so re-recording changes nothing and state can be
+rebuilt from the log.
+
+Live events come one at a time (`record`); imports come as column batches
+(`record_batches`, see `qunyun.event_batch`): each batch's refs are resolved once, its
+rows go to `storage.staging` and reach the log in one merge, and its derived state is
+aggregated column-wise, then written once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
-import orjson
+import polars as pl
 from sqlalchemy import Connection
 
+from qunyun.event_batch import (
+    BATCH,
+    EventBatch,
+    Refs,
+    batched,
+    name_in,
+    ref_and_payload,
+    related_of,
+    to_ms,
+)
 from qunyun.events import (
-    CommandIssued,
     Event,
     GroupRef,
     MemberJoined,
     MemberLeft,
     MessagePosted,
-    MessageRecalled,
-    NicknameChanged,
-    ReactionAdded,
-    RedPacketGrabbed,
-    TimerFired,
     UserRef,
     actor_of,
 )
 from qunyun.storage import communities as community_repo
 from qunyun.storage import eventlog
 from qunyun.storage import members as member_repo
-
-
-def to_ms(event: Event) -> int:
-    return int(event.at.timestamp() * 1000)
+from qunyun.storage.staging import Staging, open_staging
 
 
 @dataclass
@@ -52,124 +57,6 @@ class RecordCounts:
     @property
     def duplicates(self) -> int:
         return self.seen - self.inserted
-
-
-def _related(event: Event) -> UserRef | None:
-    if isinstance(event, MemberJoined):
-        return event.inviter
-    if isinstance(event, MemberLeft):
-        return event.removed_by
-    if isinstance(event, RedPacketGrabbed):
-        return event.sender
-    return None
-
-
-def _ref_and_payload(event: Event) -> tuple[str | None, dict[str, Any] | None]:
-    if isinstance(event, MessagePosted):
-        payload = {
-            k: v
-            for k, v in (
-                ("mentions", list(event.mentions) or None),
-                ("media", event.media),
-                ("forwarded", event.forwarded or None),
-                ("edited", event.edited or None),
-            )
-            if v
-        }
-        return event.reply_to, payload or None
-    if isinstance(event, MemberJoined):
-        inviter = event.inviter.display_name if event.inviter else None
-        return None, {"via": event.via, **({"inviter_name": inviter} if inviter else {})}
-    if isinstance(event, NicknameChanged):
-        return None, {"old": event.old, "new": event.new}
-    if isinstance(event, ReactionAdded):
-        return event.target_event_id, {"key": event.key}
-    if isinstance(event, MessageRecalled):
-        return event.target_event_id, None
-    if isinstance(event, RedPacketGrabbed):
-        return event.packet_id, None
-    if isinstance(event, CommandIssued):
-        return None, {"name": event.name, "args": list(event.args)}
-    if isinstance(event, TimerFired):
-        return None, {"timer": event.timer, **dict(event.payload)}
-    return None, None
-
-
-def _name_in(event: Event) -> str | None:
-    """The display name an event shows for its member (the new one for a rename)."""
-    if isinstance(event, NicknameChanged):
-        name: str | None = event.new
-    else:
-        actor = actor_of(event)
-        name = actor.display_name if actor else None
-    return name[:255] if name else None
-
-
-@dataclass
-class _Derived:
-    """Derived-state updates gathered over many events and written once.
-
-    Per member: first/last seen and the latest display name; per (member, group):
-    nicknames first seen; per (group, member): latest join and leave. All idempotent.
-    """
-
-    spans: dict[int, tuple[int, int]] = field(default_factory=dict)
-    latest_name: dict[int, tuple[int, str]] = field(default_factory=dict)
-    nicknames: dict[tuple[int, int, str], int] = field(default_factory=dict)
-    joins: dict[tuple[int, int], int] = field(default_factory=dict)
-    leaves: dict[tuple[int, int], int] = field(default_factory=dict)
-
-    def add_message(self, member_id: int, group_id: int, ts: int, name: str | None) -> None:
-        """`add` for a MessagePosted, without the type dispatch (the import hot path)."""
-        span = self.spans.get(member_id)
-        if span is None:
-            self.spans[member_id] = (ts, ts)
-        elif ts > span[1]:
-            self.spans[member_id] = (span[0], ts)
-        elif ts < span[0]:
-            self.spans[member_id] = (ts, span[1])
-        if name:
-            name = name[:255]
-            latest = self.latest_name.get(member_id)
-            if latest is None or ts >= latest[0]:
-                self.latest_name[member_id] = (ts, name)
-            key = (member_id, group_id, name)
-            if ts < self.nicknames.get(key, ts + 1):
-                self.nicknames[key] = ts
-
-    def add(self, event: Event, member_id: int | None, group_id: int, ts: int) -> None:
-        if member_id is None:
-            return
-        span = self.spans.get(member_id)
-        self.spans[member_id] = (ts, ts) if span is None else (min(span[0], ts), max(span[1], ts))
-        name = _name_in(event)
-        if name:
-            if ts >= self.latest_name.get(member_id, (-1, ""))[0]:
-                self.latest_name[member_id] = (ts, name)
-            key = (member_id, group_id, name)
-            if ts < self.nicknames.get(key, ts + 1):
-                self.nicknames[key] = ts
-        if isinstance(event, MemberJoined):
-            pair = (group_id, member_id)
-            self.joins[pair] = max(ts, self.joins.get(pair, ts))
-        elif isinstance(event, MemberLeft):
-            pair = (group_id, member_id)
-            self.leaves[pair] = max(ts, self.leaves.get(pair, ts))
-
-    def flush(self, conn: Connection) -> None:
-        member_repo.widen_seen_each(conn, spans={
-            m: (lo, hi, self.latest_name[m][1] if m in self.latest_name else None)
-            for m, (lo, hi) in self.spans.items()})
-        known = member_repo.known_nicknames(conn, pairs={(m, g) for m, g, _ in self.nicknames})
-        member_repo.add_nicknames(conn, entries=[
-            {"member_id": m, "group_id": g, "nickname": n, "at_ms": ts}
-            for (m, g, n), ts in self.nicknames.items() if (m, g, n) not in known
-        ])
-        member_repo.apply_memberships(conn, changes={
-            pair: (self.joins.get(pair), self.leaves.get(pair))
-            for pair in self.joins.keys() | self.leaves.keys()
-        })
-        self.__init__()  # type: ignore[misc]  # reuse: start empty
 
 
 class EventRecorder:
@@ -223,8 +110,8 @@ class EventRecorder:
     def _row(self, conn: Connection, event: Event) -> dict[str, Any]:
         at_ms = to_ms(event)
         actor = actor_of(event)
-        related = _related(event)
-        ref_id, payload = _ref_and_payload(event)
+        related = related_of(event)
+        ref_id, payload = ref_and_payload(event)
         return {
             "source": event.source,
             "source_event_id": event.source_event_id,
@@ -261,7 +148,7 @@ class EventRecorder:
         """`_Derived` for one event, skipping writes the cached profile shows are no-ops."""
         if member_id is None:
             return
-        name = _name_in(event)
+        name = name_in(event)
         known = self._profiles.get(member_id)
         if known is None:
             known = self._profiles[member_id] = list(member_repo.profile(conn, member_id=member_id))
@@ -291,68 +178,104 @@ class EventRecorder:
             member_repo.apply_memberships(conn, changes={
                 (group_id, member_id): (joined, None if joined is not None else ts)})
 
-    def record_many(
-        self, conn: Connection, events: Iterable[Event], *, batch_size: int = 20_000,
+
+    def record_batches(
+        self, conn: Connection, batches: Iterable[EventBatch], *, staging: Staging,
         on_batch: Callable[[int], None] | None = None,
     ) -> RecordCounts:
-        """Append many events (import path). The caller owns the transaction, so a file is
-        recorded whole or not at all; derived state is written once, at the end."""
+        """Append column batches (import path) through `staging`. The caller owns the
+        transaction, so a file is recorded whole or not at all; derived state is written
+        once, at the end."""
         counts = RecordCounts()
-        sources: set[str] = set()
+        member_ids: list[int] = []  # database id by `Refs.users` index
+        group_ids: list[int] = []  # by `Refs.groups` index
         derived = _Derived()
-        for batch in _batches(events, batch_size):
-            new_sources = {e.source for e in batch} - sources
-            if new_sources:
-                # What was there before this run, per source, so `inserted` is the true count.
-                counts.inserted -= eventlog.count_by_source(conn, sources=sorted(new_sources))
-                sources |= new_sources
-            self._prefetch_members(conn, batch)
-            rows = [self._bulk_row(conn, e, derived) for e in batch]
-            eventlog.append_many(conn, rows=rows)
+        for batch in batches:
+            self._resolve(conn, batch, member_ids, group_ids)
+            frame = batch.frame(community_id=self.community_id,
+                                member_ids=pl.Series(member_ids, dtype=pl.Int32),
+                                group_ids=pl.Series(group_ids, dtype=pl.Int32))
+            staging.append(frame)
+            derived.add(frame)
             counts.seen += len(batch)
-            for e in batch:
-                counts.by_kind[e.kind] = counts.by_kind.get(e.kind, 0) + 1
+            batch.count_kinds(counts.by_kind)
             if on_batch is not None:
                 on_batch(len(batch))
+        counts.inserted = staging.merge()
         derived.flush(conn)
-        counts.inserted += eventlog.count_by_source(conn, sources=sorted(sources))
         return counts
 
-    def _bulk_row(self, conn: Connection, event: Event, derived: _Derived) -> tuple[Any, ...]:
-        at_ms = to_ms(event)
-        if type(event) is MessagePosted and not (event.mentions or event.media or event.reply_to
-                                                 or event.forwarded or event.edited):
-            # Fast path: a plain message is most of any export.
-            group_id = self._groups.get(event.group.key) or self.group_id(
-                conn, event.group, at_ms)
-            author_id = self._members[event.actor.key]
-            derived.add_message(author_id, group_id, at_ms, event.actor.display_name)
-            return (event.source, event.source_event_id, self.community_id, group_id, author_id,
-                    "message", at_ms, event.text, None, None, None)
-        group_id = self._groups.get(event.group.key) or self.group_id(conn, event.group, at_ms)
-        actor = actor_of(event)
-        member_id = self._members[actor.key] if actor else None
-        related = _related(event)
-        ref_id, payload = _ref_and_payload(event)
-        derived.add(event, member_id, group_id, at_ms)
-        return (
-            event.source, event.source_event_id, self.community_id, group_id, member_id,
-            event.kind, at_ms, event.text if isinstance(event, MessagePosted) else None,
-            self._members[related.key] if related else None, ref_id,
-            orjson.dumps(payload).decode() if payload else None,
-        )
+    def record_many(
+        self, conn: Connection, events: Iterable[Event], *, batch_size: int = BATCH,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> RecordCounts:
+        """Append event objects in bulk, inside the caller's transaction."""
+        return self.record_batches(conn, batched(events, size=batch_size),
+                                   staging=open_staging(conn, owns_transaction=False),
+                                   on_batch=on_batch)
 
-    def _prefetch_members(self, conn: Connection, batch: list[Event]) -> None:
-        refs: dict[tuple[str, str], UserRef] = {}
-        for e in batch:
-            for ref in (actor_of(e), _related(e)):
-                if ref is not None and ref.key not in self._members:
-                    refs.setdefault(ref.key, ref)
-        if refs:
-            self.member_ids(conn, refs.values())
+    def _resolve(self, conn: Connection, batch: EventBatch, member_ids: list[int],
+                 group_ids: list[int]) -> None:
+        """Database ids for the refs this batch is the first to name."""
+        refs: Refs = batch.refs
+        for index in range(len(group_ids), len(refs.groups)):
+            first = batch.group.index(index)  # a new group: its first event dates it
+            group_ids.append(self.group_id(conn, refs.groups[index], batch.ts_ms[first]))
+        new = refs.users[len(member_ids):]
+        if new:
+            found = self.member_ids(conn, new)
+            member_ids.extend(found[ref.key] for ref in new)
 
 
-def _batches(events: Iterable[Event], size: int) -> Iterator[list[Event]]:
-    it = iter(events)
-    while batch := list(islice(it, size)):
-        yield batch
+class _Derived:
+    """Derived state of an import, aggregated batch by batch (so memory stays bounded) and
+    written once: per member first/last seen and the latest display name, per (member,
+    group, nickname) when it was first seen, per (group, member) the latest join and leave.
+    Ties in time go to the later event, as on the live path."""
+
+    def __init__(self) -> None:
+        self.parts: list[dict[str, pl.DataFrame]] = []
+
+    def add(self, frame: pl.DataFrame) -> None:
+        acted = frame.filter(pl.col("member_id").is_not_null()).with_row_index("order")
+        named = acted.filter(pl.col("name").is_not_null())
+        self.parts.append({
+            "spans": acted.group_by("member_id").agg(
+                first=pl.col("ts_ms").min(), last=pl.col("ts_ms").max()),
+            "names": named.group_by("member_id").agg(
+                pl.col("name", "ts_ms").sort_by("ts_ms", "order").last()),
+            "nicknames": named.group_by("member_id", "group_id", "name").agg(
+                pl.col("ts_ms").min()),
+            "joins": acted.filter(pl.col("kind") == "join").group_by(
+                "group_id", "member_id").agg(pl.col("ts_ms").max()),
+            "leaves": acted.filter(pl.col("kind") == "leave").group_by(
+                "group_id", "member_id").agg(pl.col("ts_ms").max()),
+        })
+
+    def _all(self, part: str) -> pl.DataFrame:
+        return pl.concat([p[part].with_columns(batch=pl.lit(n)) for n, p in
+                          enumerate(self.parts)])
+
+    def flush(self, conn: Connection) -> None:
+        if not self.parts:
+            return
+        spans = self._all("spans").group_by("member_id").agg(
+            pl.col("first").min(), pl.col("last").max())
+        names = dict(self._all("names").group_by("member_id").agg(
+            pl.col("name").sort_by("ts_ms", "batch").last()).iter_rows())
+        member_repo.widen_seen_each(conn, spans={
+            m: (lo, hi, names.get(m)) for m, lo, hi in spans.iter_rows()})
+        nicknames = self._all("nicknames").group_by("member_id", "group_id", "name").agg(
+            pl.col("ts_ms").min())
+        known = member_repo.known_nicknames(conn, pairs=set(
+            nicknames.select("member_id", "group_id").iter_rows()))
+        member_repo.add_nicknames(conn, entries=[
+            {"member_id": m, "group_id": g, "nickname": n, "at_ms": ts}
+            for m, g, n, ts in nicknames.iter_rows() if (m, g, n) not in known])
+        joins = {(g, m): ts for g, m, ts in self._all("joins").group_by(
+            "group_id", "member_id").agg(pl.col("ts_ms").max()).iter_rows()}
+        leaves = {(g, m): ts for g, m, ts in self._all("leaves").group_by(
+            "group_id", "member_id").agg(pl.col("ts_ms").max()).iter_rows()}
+        member_repo.apply_memberships(conn, changes={
+            pair: (joins.get(pair), leaves.get(pair)) for pair in joins.keys() | leaves.keys()})
+        self.parts = []

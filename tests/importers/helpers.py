@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 
 from qunyun.importers.base import ParsedExport
 from qunyun.importers.detect import open_export
-from qunyun.services.importing import import_events
+from qunyun.services.importing import import_batches
 from qunyun.services.ingest import RecordCounts
 from qunyun.storage import communities as community_repo
 
@@ -54,7 +54,7 @@ def load(engine: Engine, path: Path, **kw: Any) -> Imported:
     if isinstance(kw.get("tz"), str):
         kw["tz"] = ZoneInfo(kw["tz"])
     parsed = open_export(path, **kw)
-    counts = import_events(engine, community_id=cid, events=parsed.events)
+    counts = import_batches(engine, community_id=cid, batches=parsed.batches)
     return Imported(parsed, counts, engine)
 
 

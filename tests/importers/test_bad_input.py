@@ -32,7 +32,7 @@ def test_files_in_no_known_format(tmp_path: Path, content: bytes) -> None:
     path.write_bytes(content)
     with pytest.raises(ImportFormatError) as err:
         parsed = open_export(path)
-        list(parsed.events)
+        list(parsed.batches)
     assert str(err.value).startswith(str(path))
 
 

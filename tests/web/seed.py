@@ -83,13 +83,13 @@ def seed_sample(engine: Engine, workdir: Path, *, messages: int = 3000, senders:
     from qunyun.importers.detect import open_export
     from qunyun.plan.load import parse_plan
     from qunyun.samples import START, write_telegram_export
-    from qunyun.services.importing import import_events
+    from qunyun.services.importing import import_batches
     from qunyun.web.queue_sync import open_from_report
 
     seeded = seed(engine, at=START + timedelta(days=days - 3))
     export = write_telegram_export(workdir / "sample.json", messages=messages, senders=senders,
                                    days=days)
-    import_events(engine, community_id=seeded.community_id, events=open_export(export).events)
+    import_batches(engine, community_id=seeded.community_id, batches=open_export(export).batches)
     plan = parse_plan((EXAMPLES / "python-camp.yaml").read_text(encoding="utf-8")).plan
     report = build_report(engine, community_id=seeded.community_id, plan=plan)
     with engine.begin() as conn:

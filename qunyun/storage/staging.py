@@ -1,0 +1,157 @@
+"""Bulk loading of event-log rows: an import's frames into `events`, inside the import's
+transaction, idempotent on (source, source_event_id).
+
+Rows go first into a staging table the database fills at its own speed, then into the
+event log with one `INSERT … SELECT` that skips what is already there:
+- SQLite: an ADBC connection writes the frames (Arrow, no Python per row) into a scratch
+  database file beside nothing else; the import's connection ATTACHes it and merges.
+  The scratch file is not the event log: if the import dies, only the scratch file is
+  left (in the temp directory), and the event log saw nothing.
+- PostgreSQL: a TEMP table on the import's own connection, filled with COPY from the
+  frame's CSV (Polars writes it natively); it is dropped at the end of the transaction.
+- Otherwise (an in-memory SQLite, or a caller who already holds a transaction the
+  scratch file could not be detached after): the driver's executemany, row by row.
+Either way nothing reaches `events` before `merge`, and `merge` runs in the caller's
+transaction, so a failed or interrupted import leaves the event log as it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection
+
+from qunyun.storage import eventlog
+
+COLUMNS = eventlog.BULK_COLUMNS
+_NAMES = ", ".join(COLUMNS)
+
+
+class Staging:
+    """Where an import's rows wait for `merge`. `close` after the transaction ended."""
+
+    def append(self, frame: pl.DataFrame) -> None:
+        raise NotImplementedError
+
+    def merge(self) -> int:
+        """Move the staged rows into `events`; the number that were new."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what staging holds (after the caller's commit or rollback)."""
+
+
+class _DirectRows(Staging):
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.sources: set[str] = set()
+        self.before = 0
+
+    def append(self, frame: pl.DataFrame) -> None:
+        new_sources = set(frame["source"].unique().to_list()) - self.sources
+        if new_sources:
+            # What was there before this run, per source, so `merge` returns the true count.
+            self.before += eventlog.count_by_source(self.conn, sources=sorted(new_sources))
+            self.sources |= new_sources
+        eventlog.append_many(self.conn, rows=list(frame.select(COLUMNS).iter_rows()))
+
+    def merge(self) -> int:
+        return eventlog.count_by_source(self.conn, sources=sorted(self.sources)) - self.before
+
+
+class _SqliteScratch(Staging):
+    ALIAS = "qunyun_staging"
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dir = Path(tempfile.mkdtemp(prefix="qunyun-import-"))
+        self.path = self.dir / "staging.db"
+        self.adbc: Any = None
+        self.attached = False
+
+    def append(self, frame: pl.DataFrame) -> None:
+        if self.adbc is None:
+            import adbc_driver_sqlite.dbapi as sqlite_adbc
+
+            self.adbc = sqlite_adbc.connect(str(self.path), autocommit=True)
+            with self.adbc.cursor() as cur:  # scratch: nothing to recover if we die
+                cur.execute("PRAGMA journal_mode=OFF")
+                cur.execute("PRAGMA synchronous=OFF")
+        with self.adbc.cursor() as cur:
+            cur.adbc_ingest("staging", frame.select(COLUMNS), mode="create_append")
+
+    def merge(self) -> int:
+        if self.adbc is None:
+            return 0
+        self.adbc.close()
+        self.adbc = None
+        driver = self.conn.connection.driver_connection
+        assert driver is not None
+        driver.execute(f"ATTACH DATABASE ? AS {self.ALIAS}", (str(self.path),))
+        self.attached = True
+        cur = driver.execute(f"INSERT OR IGNORE INTO events ({_NAMES}) "
+                             f"SELECT {_NAMES} FROM {self.ALIAS}.staging ORDER BY rowid")
+        return int(cur.rowcount)
+
+    def close(self) -> None:
+        try:
+            if self.adbc is not None:
+                self.adbc.close()
+            if self.attached:
+                driver = self.conn.connection.driver_connection
+                assert driver is not None
+                driver.execute(f"DETACH DATABASE {self.ALIAS}")
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class _PostgresCopy(Staging):
+    TABLE = "qunyun_staging"
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.created = False
+
+    def append(self, frame: pl.DataFrame) -> None:
+        driver: Any = self.conn.connection.driver_connection
+        with driver.cursor() as cur:
+            if not self.created:
+                cur.execute(
+                    f"CREATE TEMP TABLE {self.TABLE} (seq BIGSERIAL, source TEXT, "
+                    "source_event_id TEXT, community_id INTEGER, group_id INTEGER, "
+                    "member_id INTEGER, kind TEXT, ts_ms BIGINT, text TEXT, "
+                    "related_member_id INTEGER, ref_id TEXT, payload TEXT) ON COMMIT DROP")
+                self.created = True
+            # CSV as Polars writes it: a null is an empty field, an empty string is "".
+            data = frame.select(COLUMNS).write_csv(include_header=False)
+            with cur.copy(f"COPY {self.TABLE} ({_NAMES}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(data)
+
+    def merge(self) -> int:
+        if not self.created:
+            return 0
+        driver: Any = self.conn.connection.driver_connection
+        picked = _NAMES.replace("payload", "payload::json")
+        with driver.cursor() as cur:
+            cur.execute(f"INSERT INTO events ({_NAMES}) SELECT {picked} FROM {self.TABLE} "
+                        "ORDER BY seq ON CONFLICT (source, source_event_id) DO NOTHING")
+            inserted = int(cur.rowcount)
+            cur.execute(f"DROP TABLE {self.TABLE}")
+        self.created = False
+        return inserted
+
+
+def open_staging(conn: Connection, *, owns_transaction: bool) -> Staging:
+    """Staging for rows written on `conn`. `owns_transaction`: the caller commits right after
+    `merge` and then calls `close` (what lets SQLite use its scratch file)."""
+    if conn.dialect.name == "postgresql":
+        return _PostgresCopy(conn)
+    database = conn.engine.url.database
+    if conn.dialect.name == "sqlite" and owns_transaction and database not in (None, "",
+                                                                              ":memory:"):
+        return _SqliteScratch(conn)
+    return _DirectRows(conn)
