@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from qunyun.cli.common import DbUrl, database, err_console, fail, out_console, resolve_community
-from qunyun.plan.check import check_loaded, is_ready
-from qunyun.plan.load import load_plan
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -31,6 +29,9 @@ if TYPE_CHECKING:
 
 def ready_plan(plan: Path) -> LoadedPlan:
     """The plan, or exit 1 with its findings: the bot only runs a plan ready to launch."""
+    from qunyun.plan.check import check_loaded, is_ready
+    from qunyun.plan.load import load_plan
+
     loaded = load_plan(plan)
     if loaded.plan is None or not is_ready(check_loaded(loaded)):
         for finding in check_loaded(loaded):

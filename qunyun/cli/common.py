@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
 
-from qunyun.storage.engine import DatabaseUnavailable
+if TYPE_CHECKING:  # each command imports what it needs when it runs: a fast start
+    from sqlalchemy import Engine
 
 err_console = Console(stderr=True, soft_wrap=True)
 out_console = Console(soft_wrap=True)
@@ -33,6 +33,7 @@ def check_lang(lang: str) -> str:
 
 def database(url: str | None) -> Engine:
     from qunyun.app import open_database
+    from qunyun.storage.engine import DatabaseUnavailable
 
     try:
         return open_database(url)

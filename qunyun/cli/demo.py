@@ -8,16 +8,14 @@ for it, so one command shows the product on a fresh machine.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy import Engine
 
 from qunyun.cli.common import DbUrl, Lang, check_lang, database, out_console
-from qunyun.plan.check import check_loaded, is_ready
-from qunyun.plan.load import load_plan
-from qunyun.plan.render import render_welcome
-from qunyun.storage import communities as community_repo
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -29,6 +27,11 @@ def demo(
     out: Annotated[Path, typer.Option(help="示例导出与报告的目录")] = Path("qunyun-demo"),
 ) -> None:
     """一条命令体验群运：检查示例计划、建库、展示机器人会发的新人公告。"""
+    from qunyun.plan.check import check_loaded, is_ready
+    from qunyun.plan.load import load_plan
+    from qunyun.plan.render import render_welcome
+    from qunyun.storage import communities as community_repo
+
     check_lang(lang)
     engine = database(db)
     out_console.rule("① 社群计划检查 plan check (P1–P4)")
@@ -64,9 +67,11 @@ def demo(
 def _import_and_report(engine: Engine, out: Path, plan_path: Path) -> None:
     from qunyun.analytics import build_report
     from qunyun.importers.detect import open_export
+    from qunyun.plan.load import load_plan
     from qunyun.report.write import write_report
     from qunyun.samples import write_telegram_export
     from qunyun.services.importing import import_batches
+    from qunyun.storage import communities as community_repo
 
     out_console.rule("④ 导入聊天记录 import a (synthetic) Telegram export (I2)")
     export = out / "telegram-sample.json"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
@@ -17,10 +17,12 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from qunyun.cli.common import DbUrl, database, err_console, fail, out_console, resolve_community
-from qunyun.importers.base import ImportFormatError, ParsedExport
-from qunyun.importers.detect import open_export
-from qunyun.services.importing import import_batches, record_import_run
-from qunyun.services.ingest import RecordCounts
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from qunyun.importers.base import ParsedExport
+    from qunyun.services.ingest import RecordCounts
 
 
 def import_cmd(
@@ -31,6 +33,10 @@ def import_cmd(
     tz: Annotated[str, typer.Option(help="没有时区的导出按此时区理解")] = "Asia/Shanghai",
 ) -> None:
     """导入聊天记录（格式按内容识别）；同一文件重复导入不会重复记录。"""
+    from qunyun.importers.base import ImportFormatError
+    from qunyun.importers.detect import open_export
+    from qunyun.services.importing import record_import_run
+
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
@@ -60,10 +66,9 @@ def import_cmd(
         raise typer.Exit(1)
 
 
-def _run(engine: object, community_id: int, parsed: ParsedExport) -> RecordCounts:
-    from sqlalchemy import Engine
+def _run(engine: Engine, community_id: int, parsed: ParsedExport) -> RecordCounts:
+    from qunyun.services.importing import import_batches
 
-    assert isinstance(engine, Engine)
     show = os.environ.get("QUNYUN_PROGRESS", "1") != "0"
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
                   TimeRemainingColumn(), console=err_console, disable=not show,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from qunyun.cli.common import Lang, check_lang, err_console
-from qunyun.plan.check import check_loaded, is_ready
-from qunyun.plan.load import LoadedPlan, load_plan
-from qunyun.plan.render import render_rules, render_welcome
+
+if TYPE_CHECKING:
+    from qunyun.plan.load import LoadedPlan
 
 app = typer.Typer(help="社群计划：检查、群规、新人公告 / community plan", no_args_is_help=True)
 
@@ -26,6 +26,9 @@ def _emit(line: str) -> None:
 @app.command("check")
 def check_cmd(plan: PlanFile, lang: Lang = "zh") -> None:
     """检查计划缺什么、哪里矛盾；可上线时退出码 0，否则 1，每行一条问题。"""
+    from qunyun.plan.check import check_loaded, is_ready
+    from qunyun.plan.load import load_plan
+
     check_lang(lang)
     loaded = load_plan(plan)
     findings = check_loaded(loaded)
@@ -43,6 +46,8 @@ def check_cmd(plan: PlanFile, lang: Lang = "zh") -> None:
 
 
 def _loaded_or_exit(plan: Path, lang: str) -> LoadedPlan:
+    from qunyun.plan.load import load_plan
+
     loaded = load_plan(plan)
     if loaded.plan is None:
         for finding in loaded.findings:
@@ -57,6 +62,8 @@ def rules_cmd(plan: PlanFile, lang: Lang = "zh") -> None:
     check_lang(lang)
     loaded = _loaded_or_exit(plan, lang)
     assert loaded.plan is not None
+    from qunyun.plan.render import render_rules
+
     _emit(render_rules(loaded.plan, lang=lang))
 
 
@@ -70,4 +77,6 @@ def welcome_cmd(
     check_lang(lang)
     loaded = _loaded_or_exit(plan, lang)
     assert loaded.plan is not None
+    from qunyun.plan.render import render_welcome
+
     _emit(render_welcome(loaded.plan, newcomer=newcomer, lang=lang))

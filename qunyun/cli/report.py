@@ -9,14 +9,15 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
 from qunyun.cli.common import DbUrl, database, err_console, fail, out_console, resolve_community
-from qunyun.plan.load import load_plan
-from qunyun.plan.model import Plan
+
+if TYPE_CHECKING:
+    from qunyun.plan.model import Plan
 
 
 def report_cmd(
@@ -30,6 +31,7 @@ def report_cmd(
 ) -> None:
     """生成社群报告：健康度、分层、待办、淘汰候选、可疑账号、邀请关系。"""
     from qunyun.analytics import build_report
+    from qunyun.plan.load import load_plan
     from qunyun.report.write import write_report
 
     chosen_plan: Plan | None = None

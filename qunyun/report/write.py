@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from qunyun.report.html import render_html
+from qunyun.report.xlsx import workbook
 
 MEMBER_COLUMNS = (
     "id", "name", "in_community", "tier", "tier_name", "tier_reason", "messages",
@@ -43,25 +44,15 @@ def members_csv(report: dict[str, Any]) -> bytes:
 
 
 def members_xlsx(report: dict[str, Any]) -> bytes:
-    """H4: the member list and the tier to-do list as an Excel workbook (write-only mode)."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("成员 members")
-    sheet.append(list(MEMBER_COLUMNS))
-    for m in report["members"]:
-        row = [m.get(c) for c in MEMBER_COLUMNS]
-        # openpyxl would store "=…" as a formula; a nickname must stay text.
-        row[1] = ("'" + row[1]) if isinstance(row[1], str) and row[1][:1] in "=+-@" else row[1]
-        sheet.append(row)
-    todo = book.create_sheet("分层待办 todo")
-    todo.append(["tier", "tier_name", "action", "count", "members"])
-    for t in report["todo"]:
-        todo.append([t["tier"], t["tier_name"], t["action"], t["count"],
-                     "、".join(str(m["name"] or m["id"]) for m in t["members"])])
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
+    """H4: the member list and the tier to-do list as an Excel workbook. Cells hold text as
+    text (inline strings), so a nickname starting with `=` is shown, never evaluated."""
+    members = ([m.get(c) for c in MEMBER_COLUMNS] for m in report["members"])
+    todo = ([t["tier"], t["tier_name"], t["action"], t["count"],
+             "、".join(str(m["name"] or m["id"]) for m in t["members"])] for t in report["todo"])
+    return workbook([
+        ("成员 members", MEMBER_COLUMNS, members),
+        ("分层待办 todo", ("tier", "tier_name", "action", "count", "members"), todo),
+    ])
 
 
 def write_report(report: dict[str, Any], out: Path) -> dict[str, Path]:

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 
 from qunyun.storage.engine import DatabaseUnavailable, make_engine
-from qunyun.storage.migrate import is_current, upgrade
+from qunyun.storage.migrate import alembic_config, is_current, script_heads, stored_heads, upgrade
 from qunyun.storage.schema import metadata
 
 
@@ -23,6 +23,19 @@ def test_upgrade_is_idempotent(engine: Engine) -> None:
     upgrade(engine)
     upgrade(engine)
     assert is_current(engine)
+
+
+def test_the_quick_schema_check_sees_what_alembic_sees(engine: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from alembic.script import ScriptDirectory
+
+    # `upgrade` skips Alembic when the stored revisions are the scripts' heads: both must
+    # agree with Alembic's own reading, or a new migration would never run.
+    assert script_heads() == set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    assert stored_heads(engine) == script_heads()
+    fresh = make_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    assert stored_heads(fresh) == set()
+    upgrade(fresh)
+    assert is_current(fresh)
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path) -> None:  # type: ignore[no-untyped-def]
