@@ -68,8 +68,17 @@ class _Writer:
         msg: dict[str, Any] = {"id": self.next_id, "type": body.pop("type", "message"),
                                "date": _local(at), "date_unixtime": _unix(at)}
         msg.update(body)
+        # Telegram Desktop writes both forms of every text, service messages included.
+        text = msg.setdefault("text", "")
+        msg["text_entities"] = _entities(text)
         self.next_id += 1
         return msg
+
+
+def _entities(text: str | list[Any]) -> list[dict[str, str]]:
+    if isinstance(text, str):
+        return [{"type": "plain", "text": text}] if text else []
+    return [p if isinstance(p, dict) else {"type": "plain", "text": p} for p in text]
 
 
 def telegram_messages(*, messages: int, senders: int, days: int, seed: int,

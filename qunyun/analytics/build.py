@@ -37,12 +37,19 @@ def build_report(engine: Engine, *, community_id: int, plan: Plan | None,
     tier_of = {m["id"]: m["tier"] for m in member_rows}
 
     groups = []
-    for group_id, platform, external_id, name in log.groups.iter_rows():
-        groups.append(_scope_section(log, activity.Scope.of(log, group_id), effective, tier_of,
-                                     {"id": group_id, "platform": platform,
-                                      "external_id": external_id, "name": name}))
-    community = _scope_section(log, community_scope, effective, tier_of,
-                               {"id": community_id, "name": community_name})
+    group_heads = [{"id": group_id, "platform": platform, "external_id": external_id,
+                    "name": name} for group_id, platform, external_id, name in
+                   log.groups.iter_rows()]
+    for head in group_heads:
+        groups.append(_scope_section(log, activity.Scope.of(log, head["id"]), effective, tier_of,
+                                     head))
+    community_head = {"id": community_id, "name": community_name}
+    if len(groups) == 1:
+        # One group holds every event and membership: its numbers are the community's.
+        community = {**community_head, **{k: v for k, v in groups[0].items()
+                                          if k not in group_heads[0]}}
+    else:
+        community = _scope_section(log, community_scope, effective, tier_of, community_head)
 
     return {
         "schema_version": SCHEMA_VERSION,

@@ -184,3 +184,23 @@ def test_a_log_that_starts_with_a_thousand_textless_events_reads(engine: Engine)
     report = build_report(engine, community_id=cid, plan=None, tz="UTC")
     assert report["community"]["messages"] == 50
     assert report["community"]["joins"] == 1100
+
+
+def test_a_one_group_community_has_that_groups_numbers(report: dict[str, Any],
+                                                       engine: Engine) -> None:
+    from zoneinfo import ZoneInfo
+
+    from qunyun.analytics import activity
+    from qunyun.analytics.build import _scope_section
+    from qunyun.analytics.log import EventLog
+
+    # The report takes the community section from its only group; computed the long way,
+    # over the whole community, every number is the same.
+    log = EventLog.load(engine, community_id=1, tz=ZoneInfo("Asia/Shanghai"), as_of=AS_OF)
+    tier_of = {m["id"]: m["tier"] for m in report["members"]}
+    plan = _plan(elimination={"silent_days": 20, "notice_days": 3},
+                 bot={"admins": ["@u1:localhost"]})
+    full = _scope_section(log, activity.Scope.of(log, None), plan, tier_of,
+                          {"id": 1, "name": "c"})
+    assert len(report["groups"]) == 1
+    assert report["community"] == full

@@ -57,3 +57,32 @@ def test_a_database_error_surfaces_and_leaves_nothing(engine: Engine) -> None:
         import_events(engine, community_id=cid + 999, events=_export(100), batch_size=64)
     with engine.connect() as conn:
         assert eventlog.count_events(conn) == 0
+
+
+def test_interrupted_and_failed_imports_leave_no_staging_behind(
+        engine: Engine, tmp_path_factory: pytest.TempPathFactory,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    scratch = tmp_path_factory.mktemp("scratch")
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    cid = _community(engine)
+
+    def interrupted() -> Iterator[Event]:
+        yield from _export(200)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_events(engine, community_id=cid, events=interrupted(), batch_size=64)
+    done = import_events(engine, community_id=cid, events=_export(200), batch_size=64)
+    assert done.inserted == 200  # running again after Ctrl-C resumes from nothing written
+    assert list(scratch.iterdir()) == []
+
+
+def test_text_the_database_cannot_store_is_cleaned_not_fatal(engine: Engine) -> None:
+    cid = _community(engine)
+    nul = message(1, who=1, text="前\x00后")
+    import_events(engine, community_id=cid, events=[join(0, 1), nul])
+    with engine.connect() as conn:
+        texts = conn.exec_driver_sql("SELECT text FROM events WHERE kind = 'message'").all()
+    assert texts == [("前后",)]  # PostgreSQL refuses NUL in text; no chat means anything by it
