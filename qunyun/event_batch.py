@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import polars as pl
@@ -119,18 +119,21 @@ class Refs:
         self._group_index: dict[tuple[str, str], int] = {}
 
     def user(self, ref: UserRef) -> int:
-        index = self._user_index.get(ref.key)
-        if index is None:
-            index = self._user_index[ref.key] = len(self.users)
-            self.users.append(ref)
-        return index
+        return _first_seen(ref, self.users, self._user_index)
 
     def group(self, ref: GroupRef) -> int:
-        index = self._group_index.get(ref.key)
-        if index is None:
-            index = self._group_index[ref.key] = len(self.groups)
-            self.groups.append(ref)
-        return index
+        return _first_seen(ref, self.groups, self._group_index)
+
+
+_Ref = TypeVar("_Ref", UserRef, GroupRef)
+
+
+def _first_seen(ref: _Ref, items: list[_Ref], index: dict[tuple[str, str], int]) -> int:
+    found = index.get(ref.key)
+    if found is None:
+        found = index[ref.key] = len(items)
+        items.append(ref)
+    return found
 
 
 @dataclass
