@@ -2,8 +2,8 @@
 
 An `EventBatch` holds the same facts as a run of `events.Event` objects, one list per
 event-log column, with members and groups as indexes into a `Refs` table shared by every
-batch of one export. Importers add events with `add` (any event, the same translation the
-live recorder uses: `row_fields`) or, on their hot path, with `add_message` (a plain
+batch of one export. Importers add events with `add` (any event, translated by the same
+helpers as the live recorder's) or, on their hot path, with `add_message` (a plain
 message, no objects built at all); the recorder turns a batch into one Arrow frame
 (`frame`) that the storage layer bulk-loads. Building an object per message and a row
 per object cost more than parsing and storing together at a million messages.

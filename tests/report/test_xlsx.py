@@ -22,7 +22,7 @@ def test_values_round_trip_and_text_is_never_a_formula() -> None:
     assert book.sheetnames == ["成员 members", "分层待办 todo"]
     rows = list(book["成员 members"].iter_rows(values_only=True))
     assert rows[0] == ("id", "name", "score", "ok", "empty")
-    assert [r[1] for r in rows[1:5]] == hostile[:3] + ["响铃与空字符"]
+    assert [r[1] for r in rows[1:5]] == [*hostile[:3], "响铃与空字符"]
     assert rows[5][1] == "+86 138" and len(rows[6][1]) == 32_767  # Excel's cell limit
     assert rows[1][0] == 1 and rows[2][2] == 0.5 and rows[2][3] is True and rows[1][4] is None
     for cell in book["成员 members"]["B"]:
