@@ -47,6 +47,14 @@ class PgDatabases:
     def url(self, name: str) -> str:
         return self.admin.url.set(database=name).render_as_string(hide_password=False)
 
+    def empty(self) -> str:
+        """A throw-away database with no tables at all (its name)."""
+        name = f"{self.prefix}_{next(self.counter)}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return name
+
     def new(self) -> str:
         name = f"{self.prefix}_{next(self.counter)}"
         with self.admin.connect() as conn:

@@ -6,7 +6,9 @@ be written independently; `upgrade` always goes to every head.
 Every command opens the database through `upgrade`, and importing Alembic alone takes a
 quarter of a second; so `upgrade` first compares the stored revisions with the heads
 read from the migration files' `revision`/`down_revision` lines, and only starts
-Alembic when they differ.
+Alembic when they differ. A new, empty database is created from the declared tables
+and stamped with those heads; a test runs the real migrations and checks that they
+build exactly the same schema.
 """
 
 from __future__ import annotations
@@ -54,11 +56,44 @@ def alembic_config(engine: Engine) -> Config:
 
 def upgrade(engine: Engine) -> None:
     """Bring the database to the newest schema (idempotent)."""
-    if stored_heads(engine) == script_heads():
+    heads = script_heads()
+    stored = stored_heads(engine)
+    if stored == heads:
+        return
+    if not stored and _is_empty(engine):
+        _create_new(engine, heads)
         return
     from alembic import command
 
     command.upgrade(alembic_config(engine), "heads")
+
+
+def run_migrations(engine: Engine) -> None:
+    """Alembic's upgrade to every head, whatever the database holds (tests compare it with
+    the declared tables, which is what lets `upgrade` create a new database directly)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), "heads")
+
+
+def _is_empty(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return not inspect(conn).get_table_names()
+
+
+def _create_new(engine: Engine, heads: set[str]) -> None:
+    """A new database gets the declared tables in one go, stamped with the heads: what the
+    migrations build, one step at a time and a third of a second slower (the schema test
+    holds the two equal)."""
+    from qunyun.storage.schema import metadata
+
+    with engine.begin() as conn:
+        metadata.create_all(conn)
+        conn.execute(text(
+            "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+            "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"))
+        conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"),
+                     [{"v": head} for head in sorted(heads)])
 
 
 def is_current(engine: Engine) -> bool:
