@@ -36,6 +36,7 @@ def import_cmd(
     from qunyun.importers.base import ImportFormatError
     from qunyun.importers.detect import open_export
     from qunyun.services.importing import record_import_run
+    from qunyun.storage.engine import write_errors
 
     try:
         zone = ZoneInfo(tz)
@@ -54,6 +55,13 @@ def import_cmd(
             failures += 1
             err_console.print(f"[red]✗[/] {exc}\n  本文件没有写入任何数据 / nothing from this file "
                               "was written", highlight=False)
+            continue
+        except write_errors() as exc:
+            failures += 1
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            err_console.print(f"[red]✗[/] {file}: 写入数据库失败 / could not write to the database: "
+                              f"{reason}\n  本文件没有写入任何数据 / nothing from this file was "
+                              "written", highlight=False)
             continue
         except KeyboardInterrupt:
             err_console.print(f"\n[yellow]中断 interrupted[/]: {file} 没有写入任何数据；重新运行即可"

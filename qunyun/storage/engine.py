@@ -79,3 +79,14 @@ def make_engine(url: str | None = None, *, check: bool = True) -> Engine:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def write_errors() -> tuple[type[BaseException], ...]:
+    """What a write can fail with for reasons outside qunyun (a full disk, a locked file, a
+    lost server): commands show these as one line, not a traceback."""
+    import sqlite3
+
+    import adbc_driver_manager
+    import psycopg
+
+    return (OSError, sqlite3.Error, DBAPIError, adbc_driver_manager.Error, psycopg.Error)

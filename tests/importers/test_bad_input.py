@@ -73,3 +73,21 @@ def test_cli_summary_and_one_line_errors(tmp_path: Path) -> None:
     assert failed.exit_code == 1
     assert "bad.json" in failed.output and "Traceback" not in failed.output
     assert "没有写入任何数据" in failed.output
+
+
+def test_a_storage_failure_is_one_line_and_writes_nothing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    good = single(tmp_path / "result.json")
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    # The import's scratch space cannot be created (a full or missing temp directory).
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no" / "such" / "dir"))
+    failed = CliRunner().invoke(app, ["import", str(good), "--db", db],
+                                env={"QUNYUN_PROGRESS": "0"})
+    assert failed.exit_code == 1
+    assert "could not write to the database" in failed.output
+    assert "Traceback" not in failed.output and "没有写入任何数据" in failed.output
+    monkeypatch.undo()
+    ok = CliRunner().invoke(app, ["import", str(good), "--db", db], env={"QUNYUN_PROGRESS": "0"})
+    assert ok.exit_code == 0, ok.output
