@@ -1,7 +1,7 @@
 """Console page render time on a large community (issue 5: < 300 ms server time).
 
 Seeds a community of 10,000 members and 1,000,000 events (three groups, 180 days, skewed
-activity, joins, leaves, invites) with the bulk recorder (`EventRecorder.record_many`),
+activity, joins, leaves, invites) with the import path (`services.importing.import_events`),
 opens the work queues from its report, starts the console under uvicorn on 127.0.0.1 and
 requests every page several times as a signed-in owner. Reports, per page, the server
 time (the `Server-Timing` header: the whole request inside the app) and the wall time

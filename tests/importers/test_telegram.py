@@ -122,3 +122,23 @@ def load_count(engine: Engine) -> int:
 
     with engine.connect() as conn:
         return int(conn.execute(text("SELECT count(*) FROM events")).scalar_one())
+
+
+def test_odd_shapes_are_skipped_with_reasons_not_fatal(engine: Engine, tmp_path: Path) -> None:
+    odd = [
+        msg(1, **{"from": "Alice", "from_id": "user2", "text": "正常一条",
+                  "text_entities": [{"type": "plain", "text": "正常一条"}]}),
+        42,  # not a message object at all
+        msg(3, **{"from": "Bob", "from_id": "user3", "text": {"unexpected": "shape"}}),
+        msg(4, **{"from": None, "from_id": "user4", "text": "已注销账号"}),  # deleted account
+        {"id": 5, "type": "message", "from_id": "user2", "text": "没有时间"},
+        msg(6, **{"from": "Alice", "from_id": "user2", "text": "x" * 200_000,
+                  "reactions": "not a list"}),
+        service(7, "invite_members", actor="Alice", actor_id="user2", members="Bob"),
+    ]
+    got = load(engine, single(tmp_path / "odd.json", odd))
+    assert got.kinds()["message"] == 4
+    reasons = dict(got.parsed.stats.skipped_examples)
+    assert "not a message object" in reasons[2] and "no id or date" in reasons[5]
+    texts = got.texts()
+    assert "" in texts and "已注销账号" in texts and len(max(texts, key=len)) == 200_000
