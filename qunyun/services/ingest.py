@@ -219,8 +219,10 @@ class EventRecorder:
         """Database ids for the refs this batch is the first to name."""
         refs: Refs = batch.refs
         for index in range(len(group_ids), len(refs.groups)):
-            first = batch.group.index(index)  # a new group: its first event dates it
-            group_ids.append(self.group_id(conn, refs.groups[index], batch.ts_ms[first]))
+            # A new group is dated by its first event (or the batch's, if it has none here).
+            first = next((ts for g, ts in zip(batch.group, batch.ts_ms, strict=True)
+                          if g == index), min(batch.ts_ms, default=0))
+            group_ids.append(self.group_id(conn, refs.groups[index], first))
         new = refs.users[len(member_ids):]
         if new:
             found = self.member_ids(conn, new)

@@ -86,3 +86,18 @@ def test_text_the_database_cannot_store_is_cleaned_not_fatal(engine: Engine) -> 
     with engine.connect() as conn:
         texts = conn.exec_driver_sql("SELECT text FROM events WHERE kind = 'message'").all()
     assert texts == [("前后",)]  # PostgreSQL refuses NUL in text; no chat means anything by it
+
+
+def test_texts_arrive_exactly_as_written(engine: Engine) -> None:
+    # The bulk path goes through CSV (PostgreSQL COPY) and Arrow (SQLite): quoting,
+    # separators, line breaks and the words COPY gives meaning to must all survive.
+    tricky = ["a,b", 'quote "x" done', "line1\nline2", "cr\rhere\r\n", "back\\slash", "",
+              "NULL", "\\N", "\t制表符\t", "😀 表情 " * 50, "=1+2"]
+    cid = _community(engine)
+    import_events(engine, community_id=cid, events=[
+        join(0, 1), *(message(i, who=1, text=t) for i, t in enumerate(tricky, start=1))])
+    with engine.connect() as conn:
+        stored = conn.exec_driver_sql(
+            "SELECT source_event_id, text FROM events WHERE kind = 'message'").all()
+    assert {seid: text for seid, text in stored} == {
+        f"m{i}": t for i, t in enumerate(tricky, start=1)}
