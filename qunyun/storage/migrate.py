@@ -63,9 +63,7 @@ def upgrade(engine: Engine) -> None:
     if not stored and _is_empty(engine):
         _create_new(engine, heads)
         return
-    from alembic import command
-
-    command.upgrade(alembic_config(engine), "heads")
+    run_migrations(engine)
 
 
 def run_migrations(engine: Engine) -> None:
