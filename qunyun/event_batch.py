@@ -56,17 +56,8 @@ def related_of(event: Event) -> UserRef | None:
 def ref_and_payload(event: Event) -> tuple[str | None, dict[str, Any] | None]:
     """The event-log `ref_id` (the event referred to) and the kind-specific payload."""
     if isinstance(event, MessagePosted):
-        payload = {
-            k: v
-            for k, v in (
-                ("mentions", list(event.mentions) or None),
-                ("media", event.media),
-                ("forwarded", event.forwarded or None),
-                ("edited", event.edited or None),
-            )
-            if v
-        }
-        return event.reply_to, payload or None
+        return event.reply_to, _message_fields(list(event.mentions), event.media,
+                                               event.forwarded, event.edited) or None
     if isinstance(event, MemberJoined):
         inviter = event.inviter.display_name if event.inviter else None
         return None, {"via": event.via, **({"inviter_name": inviter} if inviter else {})}
@@ -95,12 +86,19 @@ def name_in(event: Event) -> str | None:
     return name[:NAME_LIMIT] if name else None
 
 
+def _message_fields(mentions: list[str], media: str | None, forwarded: bool,
+                    edited: bool) -> dict[str, Any]:
+    """A message's payload: only what it has (mentions, media, forwarded, edited)."""
+    return {k: v for k, v in (("mentions", mentions or None), ("media", media),
+                              ("forwarded", forwarded or None), ("edited", edited or None))
+            if v}
+
+
 def message_payload(*, media: str | None = None, forwarded: bool = False,
                     edited: bool = False) -> str | None:
-    """A message's payload as stored (JSON text), or None when it has nothing to say;
-    the same keys `ref_and_payload` writes for a `MessagePosted`."""
-    payload = {k: v for k, v in (("media", media), ("forwarded", forwarded or None),
-                                 ("edited", edited or None)) if v}
+    """A message's payload as stored (JSON text), or None when it has nothing to say:
+    what `ref_and_payload` gives a `MessagePosted` without mentions, for the hot path."""
+    payload = _message_fields([], media, forwarded, edited)
     return orjson.dumps(payload).decode() if payload else None
 
 
