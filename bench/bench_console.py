@@ -83,7 +83,7 @@ def seed(url: str, members: int, total: int, days: int) -> tuple[int, float]:
     from qunyun.app import open_database
     from qunyun.services import operators as operator_service
     from qunyun.services.importing import import_events
-    from qunyun.storage import communities as community_repo
+    from qunyun.storage.community import communities as community_repo
 
     engine = open_database(url)
     with engine.begin() as conn:

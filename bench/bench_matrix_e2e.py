@@ -28,7 +28,7 @@ from qunyun.bot.wiring import build_policies
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.load import load_plan
 from qunyun.plan.model import Plan
-from qunyun.storage import communities as community_repo
+from qunyun.storage.community import communities as community_repo
 
 ROOT = Path(__file__).resolve().parent.parent
 ADVERT = "兼职日结，加微信 http://spam.example.com"

@@ -35,7 +35,7 @@ from qunyun.events import Event, GroupRef, MemberJoined, MessagePosted, Reaction
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.load import load_plan
 from qunyun.plan.model import Plan
-from qunyun.storage import communities as community_repo
+from qunyun.storage.community import communities as community_repo
 from qunyun.storage.engine import database_url
 
 ROOT = Path(__file__).resolve().parent.parent

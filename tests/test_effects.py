@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 from qunyun.effects import Alert, Delete, Kick, Send, effect_from_dict, effect_to_dict
 from qunyun.pipeline.runner import Pipeline
 from qunyun.services import audit
-from qunyun.storage import communities as community_repo
+from qunyun.storage.community import communities as community_repo
 from tests.factories import GROUP, message, user
 from tests.pipeline.test_dispatcher import DeleteAdverts
 

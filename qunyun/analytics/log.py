@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from sqlalchemy import Engine
 
-from qunyun.storage import frames
+from qunyun.storage.events import frames
 
 DAY_MS = 86_400_000
 

@@ -44,7 +44,7 @@ def database(url: str | None) -> Engine:
 def resolve_community(engine: Engine, slug: str | None, *, create: bool) -> tuple[int, str]:
     """The community a command works on: `--community` (created if `create`), else the only
     one in the database, else `default` when the database is empty (and `create`)."""
-    from qunyun.storage import communities as community_repo
+    from qunyun.storage.community import communities as community_repo
 
     with engine.begin() as conn:
         if slug:

@@ -30,7 +30,7 @@ def demo(
     from qunyun.plan.check import check_loaded, is_ready
     from qunyun.plan.load import load_plan
     from qunyun.plan.render import render_welcome
-    from qunyun.storage import communities as community_repo
+    from qunyun.storage.community import communities as community_repo
 
     check_lang(lang)
     engine = database(db)
@@ -71,7 +71,7 @@ def _import_and_report(engine: Engine, out: Path, plan_path: Path) -> None:
     from qunyun.report.write import write_report
     from qunyun.samples import write_telegram_export
     from qunyun.services.importing import import_batches
-    from qunyun.storage import communities as community_repo
+    from qunyun.storage.community import communities as community_repo
 
     out_console.rule("④ 导入聊天记录 import a (synthetic) Telegram export (I2)")
     export = out / "telegram-sample.json"

@@ -32,7 +32,7 @@ def serve(
     import uvicorn
 
     from qunyun.services import operators as operator_service
-    from qunyun.storage import communities as community_repo
+    from qunyun.storage.community import communities as community_repo
     from qunyun.web.app import create_app
     from qunyun.web.security import is_local_host
 

@@ -45,7 +45,7 @@ def up_cmd(
     engine = database(db)
     community_id, slug = resolve_community(engine, loaded.plan.community.slug, create=True)
     if loaded.raw:
-        from qunyun.storage import communities as community_repo
+        from qunyun.storage.community import communities as community_repo
 
         with engine.begin() as conn:
             community_repo.save_plan_yaml(conn, community_id=community_id, plan_yaml=loaded.raw)
@@ -72,7 +72,7 @@ def _console(engine: Engine, port: int) -> uvicorn.Server:
     import uvicorn
 
     from qunyun.services import operators as operator_service
-    from qunyun.storage import communities as community_repo
+    from qunyun.storage.community import communities as community_repo
     from qunyun.web.app import create_app
 
     with engine.connect() as conn:

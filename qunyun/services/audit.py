@@ -10,8 +10,8 @@ from sqlalchemy import Connection
 
 from qunyun.effects import Effect, effect_to_dict
 from qunyun.events import Event
-from qunyun.storage import audit as audit_repo
 from qunyun.storage.tables import audit_log
+from qunyun.storage.work import audit as audit_repo
 
 if TYPE_CHECKING:
     from qunyun.pipeline.context import Context
@@ -117,7 +117,7 @@ def mark_delivery(conn: Connection, *, audit_id: int, ok: bool, detail: str | No
 def pending_effects(conn: Connection, *, community_id: int) -> list[tuple[int, Effect]]:
     """Effects recorded but not yet delivered (a crash between commit and send), oldest first."""
     from qunyun.effects import effect_from_dict
-    from qunyun.storage import audit as repo
+    from qunyun.storage.work import audit as repo
 
     return [(row_id, effect_from_dict(data))
             for row_id, data in repo.pending(conn, community_id=community_id)]

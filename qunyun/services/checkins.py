@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from qunyun.domain.streaks import local_day, next_streak
 from qunyun.plan.model import Checkin, Points
 from qunyun.services import points as points_service
-from qunyun.storage import bot_checkins as repo
+from qunyun.storage.bot import checkins as repo
 
 
 @dataclass(frozen=True, slots=True)

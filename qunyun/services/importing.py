@@ -19,7 +19,7 @@ from qunyun.event_batch import BATCH, EventBatch, batched
 from qunyun.events import Event
 from qunyun.services import audit
 from qunyun.services.ingest import EventRecorder, RecordCounts
-from qunyun.storage.staging import open_staging
+from qunyun.storage.events.staging import open_staging
 
 
 def import_batches(

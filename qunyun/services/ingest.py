@@ -40,10 +40,10 @@ from qunyun.events import (
     UserRef,
     actor_of,
 )
-from qunyun.storage import communities as community_repo
-from qunyun.storage import eventlog
-from qunyun.storage import members as member_repo
-from qunyun.storage.staging import Staging, open_staging
+from qunyun.storage.community import communities as community_repo
+from qunyun.storage.community import members as member_repo
+from qunyun.storage.events import log as eventlog
+from qunyun.storage.events.staging import Staging, open_staging
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from qunyun.events import GroupRef, UserRef
-from qunyun.storage import bot_lookup
+from qunyun.storage.bot import lookup as bot_lookup
 
 
 def member_ref(conn: Connection, *, member_id: int) -> UserRef | None:

@@ -18,9 +18,9 @@ from sqlalchemy import Connection
 
 from qunyun.domain.patterns import labels_from
 from qunyun.plan.model import FormQuestion, Onboarding
-from qunyun.storage import bot_lookup
-from qunyun.storage import bot_onboarding as repo
-from qunyun.storage import members as member_repo
+from qunyun.storage.bot import lookup as bot_lookup
+from qunyun.storage.bot import onboarding as repo
+from qunyun.storage.community import members as member_repo
 
 HOUR_MS = 3_600_000
 STEPS = ("nickname", "intro", "form")

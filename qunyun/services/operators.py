@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Connection
 
 from qunyun.services import audit
-from qunyun.storage import operators as repo
+from qunyun.storage.console import operators as repo
 
 ROLES = repo.ROLES
 # What each role may do; pages check these, never role names.

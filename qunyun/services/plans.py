@@ -20,7 +20,7 @@ from qunyun.plan.findings import Finding
 from qunyun.plan.load import LoadedPlan, parse_plan
 from qunyun.plan.model import Plan
 from qunyun.services import audit
-from qunyun.storage import communities as community_repo
+from qunyun.storage.community import communities as community_repo
 
 
 @dataclass

@@ -10,17 +10,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import Connection
 
 from qunyun.domain.levels import standing
 from qunyun.domain.streaks import local_day
 from qunyun.plan.model import Level, Points
-from qunyun.storage import bot_points as repo
+from qunyun.storage.bot import points as repo
 
-if TYPE_CHECKING:
-    from qunyun.pipeline.memory import Memory
+
+class TodaysPoints(Protocol):
+    """What a cache of today's points per member and action offers (the live pipeline's
+    `Memory` is one). Declared here so services never import the pipeline."""
+
+    def used_today(self, conn: Connection, *, member_id: int, action: str, day: str) -> int: ...
+
+    def granted(self, *, member_id: int, action: str, day: str, points: int) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +42,7 @@ class Award:
 def award(
     conn: Connection, *, community_id: int, member_id: int, group_id: int | None, action: str,
     rules: Points, at: datetime, tz: str, ref: str | None = None, points: int | None = None,
-    ledger: str | None = None, memory: Memory | None = None,
+    ledger: str | None = None, memory: TodaysPoints | None = None,
 ) -> Award | None:
     """Grant the points `action` is worth (or `points`, for plan-defined rewards such as
     check-in streaks). None when the action earns nothing or today's cap is used up.

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from qunyun.storage import bot_polls as repo
+from qunyun.storage.bot import polls as repo
 
 
 class PollError(ValueError):

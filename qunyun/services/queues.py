@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from qunyun.services import audit
-from qunyun.storage import queues as queue_repo
+from qunyun.storage.work import queues as queue_repo
 
 RESOLUTIONS = {"done", "dismissed", "exempted", "approved", "open"}
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from qunyun.services import audit
-from qunyun.storage import bot_warnings as repo
+from qunyun.storage.bot import warnings as repo
 
 DAY_MS = 86_400_000
 

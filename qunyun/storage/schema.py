@@ -3,8 +3,8 @@
 Feature modules that add tables are imported here so Alembic and the schema test see them.
 """
 
-from qunyun.storage import bot_tables as _bot_tables  # noqa: F401  (registers tables)
-from qunyun.storage import operators as _operators  # noqa: F401  (console accounts)
+from qunyun.storage.bot import tables as _bot_tables  # noqa: F401  (registers tables)
+from qunyun.storage.console import operators as _operators  # noqa: F401  (console accounts)
 from qunyun.storage.tables import metadata
 
 __all__ = ["metadata"]

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from qunyun.services import operators as operator_service
 from qunyun.services.operators import Operator
-from qunyun.storage import console_overview
+from qunyun.storage.console import overview as console_overview
 from qunyun.web.security import Session
 from qunyun.web.texts import LANGS
 

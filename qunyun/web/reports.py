@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from qunyun.services import plans as plan_service
-from qunyun.storage import console_overview
+from qunyun.storage.console import overview as console_overview
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from qunyun.analytics import SCHEMA_VERSION, build_report
 from qunyun.events import Event, MemberJoined, MessagePosted, ReactionAdded, RedPacketGrabbed
 from qunyun.plan.model import Plan
 from qunyun.services.importing import import_events
-from qunyun.storage import communities as community_repo
+from qunyun.storage.community import communities as community_repo
 from tests.factories import GROUP, T0, user
 
 AS_OF = T0 + timedelta(days=30)

@@ -21,7 +21,7 @@ from qunyun.app import open_database
 from qunyun.bot.wiring import build_policies, build_scheduler
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.model import Plan
-from qunyun.storage import communities as community_repo
+from qunyun.storage.community import communities as community_repo
 from tests.e2e.conftest import timeline, unique
 from tests.policies.test_bot_policies import camp_plan
 

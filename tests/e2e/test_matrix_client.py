@@ -14,7 +14,7 @@ from qunyun.events import Event, MessagePosted
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.pipeline.runner import Pipeline
-from qunyun.storage import communities as community_repo
+from qunyun.storage.community import communities as community_repo
 from tests.e2e.conftest import Room, make_room, timeline
 
 

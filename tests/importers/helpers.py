@@ -14,7 +14,7 @@ from qunyun.importers.base import ParsedExport
 from qunyun.importers.detect import open_export
 from qunyun.services.importing import import_batches
 from qunyun.services.ingest import RecordCounts
-from qunyun.storage import communities as community_repo
+from qunyun.storage.community import communities as community_repo
 
 
 @dataclass

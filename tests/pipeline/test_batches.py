@@ -19,8 +19,8 @@ from qunyun.pipeline.policy import Verdict
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.load import load_plan
 from qunyun.services.ingest import EventRecorder
-from qunyun.storage import communities as community_repo
-from qunyun.storage import eventlog
+from qunyun.storage.community import communities as community_repo
+from qunyun.storage.events import log as eventlog
 from tests.conftest import EXAMPLES
 from tests.factories import GROUP, T0, message, user
 

@@ -13,9 +13,9 @@ from qunyun.events import Event, MemberJoined, MessagePosted
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.pipeline.runner import Pipeline
-from qunyun.storage import audit as audit_repo
-from qunyun.storage import communities as community_repo
-from qunyun.storage import members as member_repo
+from qunyun.storage.community import communities as community_repo
+from qunyun.storage.community import members as member_repo
+from qunyun.storage.work import audit as audit_repo
 from tests.factories import GROUP, message, user
 
 

@@ -19,7 +19,7 @@ from qunyun.events import Event, MemberJoined, MessagePosted, NicknameChanged, U
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.load import load_plan
 from qunyun.plan.model import Plan
-from qunyun.storage import communities as community_repo
+from qunyun.storage.community import communities as community_repo
 from tests.conftest import EXAMPLES
 from tests.factories import GROUP, T0, user
 

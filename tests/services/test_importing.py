@@ -9,9 +9,9 @@ from sqlalchemy import Engine
 
 from qunyun.events import Event
 from qunyun.services.importing import import_events
-from qunyun.storage import communities as community_repo
-from qunyun.storage import eventlog
-from qunyun.storage import members as member_repo
+from qunyun.storage.community import communities as community_repo
+from qunyun.storage.community import members as member_repo
+from qunyun.storage.events import log as eventlog
 from tests.factories import join, message
 
 

@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import Engine
 
 from qunyun.services import queues
-from qunyun.storage import audit as audit_repo
-from qunyun.storage import communities as community_repo
-from qunyun.storage import queues as queue_repo
+from qunyun.storage.community import communities as community_repo
+from qunyun.storage.work import audit as audit_repo
+from qunyun.storage.work import queues as queue_repo
 
 
 def test_open_is_idempotent_and_resolution_is_audited(engine: Engine) -> None:

@@ -7,9 +7,9 @@ from dataclasses import replace
 from sqlalchemy import Engine, func, select
 
 from qunyun.services.ingest import EventRecorder
-from qunyun.storage import communities as community_repo
-from qunyun.storage import eventlog
-from qunyun.storage import members as member_repo
+from qunyun.storage.community import communities as community_repo
+from qunyun.storage.community import members as member_repo
+from qunyun.storage.events import log as eventlog
 from qunyun.storage.tables import events, identities, members, memberships
 from tests.factories import GROUP, join, leave, message, user
 

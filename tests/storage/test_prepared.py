@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, select
 
-from qunyun.storage import audit as audit_repo
-from qunyun.storage import bot_lookup, eventlog
-from qunyun.storage import communities as community_repo
-from qunyun.storage import members as member_repo
+from qunyun.storage.bot import lookup as bot_lookup
+from qunyun.storage.community import communities as community_repo
+from qunyun.storage.community import members as member_repo
+from qunyun.storage.events import log as eventlog
 from qunyun.storage.prepared import Prepared
 from qunyun.storage.savepoints import Savepoint
 from qunyun.storage.tables import events
+from qunyun.storage.work import audit as audit_repo
 
 
 def _community(engine: Engine) -> tuple[int, int]:

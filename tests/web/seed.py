@@ -13,7 +13,7 @@ from qunyun.events import Event, GroupRef, MemberJoined, MessagePosted, UserRef
 from qunyun.services import operators as operator_service
 from qunyun.services import queues as queue_service
 from qunyun.services.ingest import EventRecorder
-from qunyun.storage import communities as community_repo
+from qunyun.storage.community import communities as community_repo
 from tests.conftest import EXAMPLES
 from tests.factories import T0, user
 

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from qunyun.services import operators as operator_service
-from qunyun.storage import operators as operator_repo
+from qunyun.storage.console import operators as operator_repo
 from tests.web.conftest import csrf_of, sign_in
 from tests.web.seed import PASSWORD, Seeded
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from qunyun.storage import audit as audit_repo
-from qunyun.storage import queues as queue_repo
 from qunyun.storage.engine import make_engine
 from qunyun.storage.migrate import upgrade
+from qunyun.storage.work import audit as audit_repo
+from qunyun.storage.work import queues as queue_repo
 from tests.web.seed import PASSWORD, SCRIPT_NICK, Seeded, seed_sample
 
 CHROMIUM = Path("/usr/bin/chromium")

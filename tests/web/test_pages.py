@@ -10,9 +10,9 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from qunyun.storage import audit as audit_repo
-from qunyun.storage import communities as community_repo
-from qunyun.storage import queues as queue_repo
+from qunyun.storage.community import communities as community_repo
+from qunyun.storage.work import audit as audit_repo
+from qunyun.storage.work import queues as queue_repo
 from tests.web.conftest import csrf_of
 from tests.web.seed import SCRIPT_NICK, Seeded
 

@@ -36,7 +36,8 @@ from qunyun.effects import (
 from qunyun.events import Event, GroupRef, MessagePosted, TimerFired
 from qunyun.pipeline.runner import Pipeline
 from qunyun.services import audit
-from qunyun.storage import adapter_state, eventlog
+from qunyun.storage.bot import adapter_state
+from qunyun.storage.events import log as eventlog
 
 from .translate import PLATFORM, image_url, source_for, translate
 

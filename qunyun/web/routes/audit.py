@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from qunyun.storage import console_audit, console_members
+from qunyun.storage.console import audit as console_audit
+from qunyun.storage.console import members as console_members
 from qunyun.web.deps import community_for
 from qunyun.web.render import page
 

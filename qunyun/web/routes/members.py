@@ -12,9 +12,11 @@ from sqlalchemy import Connection
 from qunyun.services import plans as plan_service
 from qunyun.services import points as point_service
 from qunyun.services import warnings as warning_service
-from qunyun.storage import bot_onboarding, console_audit, console_members
-from qunyun.storage import members as member_repo
-from qunyun.storage import queues as queue_repo
+from qunyun.storage.bot import onboarding as bot_onboarding
+from qunyun.storage.community import members as member_repo
+from qunyun.storage.console import audit as console_audit
+from qunyun.storage.console import members as console_members
+from qunyun.storage.work import queues as queue_repo
 from qunyun.web.deps import NotFound, community_for
 from qunyun.web.render import page
 

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from qunyun.services import operators as operator_service
-from qunyun.storage import console_overview
-from qunyun.storage import operators as operator_repo
+from qunyun.storage.console import operators as operator_repo
+from qunyun.storage.console import overview as console_overview
 from qunyun.web.deps import Ctx, context
 from qunyun.web.render import page
 

@@ -13,8 +13,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from qunyun.storage import console_overview
-from qunyun.storage import queues as queue_repo
+from qunyun.storage.console import overview as console_overview
+from qunyun.storage.work import queues as queue_repo
 from qunyun.web.deps import Ctx, NotFound, community_for, signed_in
 from qunyun.web.render import page
 

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from qunyun.services import queues as queue_service
-from qunyun.storage import console_members, console_queues
-from qunyun.storage import queues as queue_repo
+from qunyun.storage.console import members as console_members
+from qunyun.storage.console import queues as console_queues
+from qunyun.storage.work import queues as queue_repo
 from qunyun.web.deps import NotFound, community_for
 from qunyun.web.queue_sync import open_from_report
 from qunyun.web.render import page

@@ -15,9 +15,9 @@ from qunyun.events import Event, MessagePosted
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.pipeline.runner import Pipeline
-from qunyun.storage import audit as audit_repo
-from qunyun.storage import communities as community_repo
-from qunyun.storage import eventlog
+from qunyun.storage.community import communities as community_repo
+from qunyun.storage.events import log as eventlog
+from qunyun.storage.work import audit as audit_repo
 from tests.pipeline.test_dispatcher import DeleteAdverts
 
 ROOM = "!r:localhost"

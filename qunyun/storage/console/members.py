@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, or_, select
 
-from qunyun.storage.console_audit import like_escaped
+from qunyun.storage.console.audit import like_escaped
 from qunyun.storage.tables import events, groups, identities, members, memberships
 
 

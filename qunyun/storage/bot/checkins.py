@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
 
-from qunyun.storage.bot_tables import bot_checkins
+from qunyun.storage.bot.tables import bot_checkins
 from qunyun.storage.prepared import Prepared
 from qunyun.storage.sql import insert_ignore_for
 from qunyun.storage.tables import members

@@ -25,7 +25,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection
 
-from qunyun.storage import eventlog
+from qunyun.storage.events import log as eventlog
 
 COLUMNS = eventlog.BULK_COLUMNS
 _NAMES = ", ".join(COLUMNS)

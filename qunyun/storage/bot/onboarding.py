@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
 
-from qunyun.storage.bot_tables import bot_member_forms, bot_onboarding
+from qunyun.storage.bot.tables import bot_member_forms, bot_onboarding
 from qunyun.storage.prepared import Prepared, update_by_id
 from qunyun.storage.sql import insert_ignore_for
 

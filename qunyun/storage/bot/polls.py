@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from qunyun.storage.bot_tables import bot_poll_votes, bot_polls
+from qunyun.storage.bot.tables import bot_poll_votes, bot_polls
 from qunyun.storage.sql import insert_ignore
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from qunyun.storage.bot_tables import bot_point_totals, bot_points
+from qunyun.storage.bot.tables import bot_point_totals, bot_points
 from qunyun.storage.prepared import Prepared
 from qunyun.storage.tables import members
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Connection, bindparam, func, select
 
-from qunyun.storage.bot_tables import bot_warnings
+from qunyun.storage.bot.tables import bot_warnings
 from qunyun.storage.prepared import Prepared
 
 

@@ -1,0 +1,1 @@
+"""Communities, groups, members, their platform identities, nickname history and memberships."""

@@ -1,0 +1,1 @@
+"""Console: operator accounts and the read-only queries behind the console pages."""
