@@ -30,15 +30,25 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+# OWASP's CSV-injection list: a cell starting with one of these is a formula in some
+# spreadsheet program (a tab or carriage return before `=` still is in LibreOffice and
+# older Excel, which strip leading whitespace before deciding).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cell(value: Any) -> Any:
+    """A CSV cell that no spreadsheet evaluates: formula starts get a leading `'`."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def members_csv(report: dict[str, Any]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(MEMBER_COLUMNS)
     for m in report["members"]:
-        row = [m.get(c) for c in MEMBER_COLUMNS]
-        # A name starting with = + - @ would run as a formula when opened in Excel.
-        row[1] = ("'" + row[1]) if isinstance(row[1], str) and row[1][:1] in "=+-@" else row[1]
-        writer.writerow(row)
+        writer.writerow([inert_cell(m.get(c)) for c in MEMBER_COLUMNS])
     # UTF-8 with BOM: Excel on Windows (what most operators open it with) needs it for 中文.
     return buf.getvalue().encode("utf-8-sig")
 

@@ -37,3 +37,21 @@ def test_an_empty_sheet_and_a_long_sheet_name_are_valid() -> None:
     book = load_workbook(io.BytesIO(data))
     assert book.sheetnames == ["x" * 31]
     assert list(book.active.iter_rows(values_only=True)) == [("only a header",)]
+
+
+def test_formula_starts_are_inert_in_csv_and_text_in_xlsx() -> None:
+    import csv
+
+    from qunyun.report.write import members_csv
+
+    starts = ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1+1", "\r=1+1", "正常", "a=b"]
+    report = {"members": [{"id": i, "name": n, "tier_reason": n} for i, n in enumerate(starts)]}
+    rows = list(csv.DictReader(io.StringIO(members_csv(report).decode("utf-8-sig"),
+                                           newline="")))
+    assert [r["name"] for r in rows] == ["'" + s for s in starts[:6]] + ["正常", "a=b"]
+    assert [r["tier_reason"] for r in rows] == [r["name"] for r in rows]
+    book = load_workbook(io.BytesIO(workbook([("m", ("name",), [(s,) for s in starts])])))
+    cells = list(book["m"]["A"])[1:]
+    # inline strings: shown as written (XML reads a lone \r as a line break)
+    assert [c.value for c in cells][:5] == starts[:5]
+    assert all(c.data_type != "f" for c in cells)
