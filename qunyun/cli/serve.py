@@ -132,6 +132,41 @@ def operator_password(
     out_console.print(f"已更新 updated {username}", highlight=False)
 
 
+@operator_app.command("role")
+def operator_role(
+    username: Annotated[str, typer.Argument(help="用户名 / username")],
+    role: Annotated[str, typer.Argument(help="owner | admin | volunteer | viewer")],
+    db: DbUrl = None,
+) -> None:
+    """修改角色（该账号的会话全部结束） / change a role (ends that operator's sessions)."""
+    from qunyun.services import operators as operator_service
+
+    engine = database(db)
+    try:
+        with engine.begin() as conn:
+            operator_service.set_role(conn, username=username, role=role)
+    except operator_service.OperatorError as exc:
+        fail(str(exc), code=1)
+    out_console.print(f"已更新 updated {username} → {role}", highlight=False)
+
+
+@operator_app.command("remove")
+def operator_remove(
+    username: Annotated[str, typer.Argument(help="用户名 / username")],
+    db: DbUrl = None,
+) -> None:
+    """停用账号并结束其全部会话 / disable an account and end all its sessions."""
+    from qunyun.services import operators as operator_service
+
+    engine = database(db)
+    try:
+        with engine.begin() as conn:
+            operator_service.remove_operator(conn, username=username)
+    except operator_service.OperatorError as exc:
+        fail(str(exc), code=1)
+    out_console.print(f"已停用 removed {username}", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
     """The console's commands on the `qunyun` app."""
     app.command("serve")(serve)

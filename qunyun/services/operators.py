@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 
 from qunyun.services import audit
 from qunyun.storage.console import operators as repo
+from qunyun.storage.console import sessions as session_repo
 
 ROLES = repo.ROLES
 # What each role may do; pages check these, never role names.
@@ -126,11 +127,55 @@ def set_password(conn: Connection, *, username: str, password: str, by: str = "c
     if row is None:
         raise OperatorError(f"没有这个操作员 / no operator {username}")
     _validate(username, password, str(row["role"]))
-    # New epoch: every session signed before this change stops working.
+    # Every session signed in with the old password ends now.
     repo.update(conn, operator_id=int(row["id"]), values={
         "password_hash": _hasher.hash(password), "session_epoch": int(row["session_epoch"]) + 1})
+    session_repo.delete_for_operator(conn, operator_id=int(row["id"]))
     audit.record_operator_action(conn, community_id=None, operator=by,
                                  action="operator:password", reason=username)
+
+
+def _existing(conn: Connection, username: str) -> dict[str, object]:
+    row = repo.by_username(conn, username=username)
+    if row is None or row["disabled"]:
+        raise OperatorError(f"没有这个操作员 / no operator {username}")
+    return row
+
+
+def _last_owner(conn: Connection, row: dict[str, object]) -> bool:
+    owners = [r for r in repo.list_all(conn) if r["role"] == "owner" and not r["disabled"]]
+    return row["role"] == "owner" and len(owners) <= 1
+
+
+def set_role(conn: Connection, *, username: str, role: str, by: str = "cli") -> None:
+    """Change an operator's role; their sessions end, so the new role applies at once."""
+    row = _existing(conn, username)
+    if role not in ROLES:
+        raise OperatorError(f"角色只能是 {'/'.join(ROLES)} / role must be one of {ROLES}")
+    if role != "owner" and _last_owner(conn, row):
+        raise OperatorError("不能去掉最后一个所有者 / the last owner must stay an owner")
+    op_id = int(str(row["id"]))
+    values: dict[str, object] = {"role": role, "session_epoch": int(str(row["session_epoch"])) + 1}
+    if role == "owner":
+        values["all_communities"] = True
+    repo.update(conn, operator_id=op_id, values=values)
+    session_repo.delete_for_operator(conn, operator_id=op_id)
+    audit.record_operator_action(conn, community_id=None, operator=by, action="operator:role",
+                                 reason=f"{username}: {row['role']} → {role}",
+                                 evidence={"operator": username, "from": row["role"], "to": role})
+
+
+def remove_operator(conn: Connection, *, username: str, by: str = "cli") -> None:
+    """Disable an account (its audit trail keeps the name) and end all its sessions."""
+    row = _existing(conn, username)
+    if _last_owner(conn, row):
+        raise OperatorError("不能删除最后一个所有者 / the last owner cannot be removed")
+    op_id = int(str(row["id"]))
+    repo.update(conn, operator_id=op_id, values={
+        "disabled": True, "session_epoch": int(str(row["session_epoch"])) + 1})
+    session_repo.delete_for_operator(conn, operator_id=op_id)
+    audit.record_operator_action(conn, community_id=None, operator=by, action="operator:remove",
+                                 reason=username, evidence={"operator": username})
 
 
 def needs_first_owner(conn: Connection) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy import Engine
 
-from qunyun.services import operators as operator_service
+from qunyun.services import sessions as session_service
 from qunyun.services.operators import Operator
 from qunyun.storage.console import overview as console_overview
 from qunyun.web.security import Session
@@ -64,14 +64,12 @@ def lang_of(request: Request) -> str:
 def context(request: Request) -> Ctx:
     session: Session = request.state.session
     operator = None
-    if session.operator_id is not None:
-        with request.app.state.engine.connect() as conn:
-            operator = operator_service.load(conn, operator_id=session.operator_id)
-        if operator is None or operator.session_epoch != session.epoch:
-            # Account gone, disabled, or its password changed since this cookie was signed.
-            operator = None
-            session.operator_id = None
-            session.changed = True
+    if session.token is not None:
+        with request.app.state.engine.begin() as conn:
+            operator = session_service.resolve(conn, token=session.token)
+        if operator is None:
+            # Signed out, ended by an owner, expired, or the account changed or went.
+            session.sign_out()
     return Ctx(request=request, session=session, lang=lang_of(request), operator=operator)
 
 

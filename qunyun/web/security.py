@@ -1,57 +1,57 @@
-"""Sessions, CSRF tokens and sign-in limiting for the console.
+"""Session and device cookies, CSRF tokens, and the client address for sign-in limits.
 
-The session is a cookie signed with itsdangerous (secret kept in the database, so it
-survives restarts and every worker shares it). It holds the operator id, the account's
-session epoch (a password change ends old sessions) and the CSRF token. Every visitor
-gets a session, signed in or not, so the login form is CSRF-protected too. The cookie is
-HttpOnly, SameSite=Lax and Secure unless the console is served on localhost.
+The session cookie is signed with itsdangerous (secret kept in the database, so it
+survives restarts and every worker shares it). It holds the CSRF token and, once signed
+in, the id of a server-side session (`qunyun.services.sessions`): ending that row ends
+the session whatever the browser still holds. Every visitor gets a cookie, signed in or
+not, so the login form is CSRF-protected too. Cookies are HttpOnly, SameSite=Lax and
+Secure unless the console is served on localhost.
 
-Sign-in limiting is per process (the console runs as one process): failures are counted
-per username and per client address over a sliding window.
+The device cookie (`qunyun_device`) is set by a successful sign-in and names the account
+it was issued for; holding it exempts that browser from the limits others' failures put
+on the account (see `qunyun.services.signin`).
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 COOKIE = "qunyun_session"
+DEVICE_COOKIE = "qunyun_device"
 SESSION_MAX_AGE = 12 * 3600
+DEVICE_MAX_AGE = 180 * 86400
 
 
 @dataclass
 class Session:
     csrf: str
-    operator_id: int | None = None
-    epoch: int = 0
+    token: str | None = None  # the server-side session's id, once signed in
     changed: bool = False
 
-    def sign_in(self, operator_id: int, epoch: int) -> None:
+    def sign_in(self, token: str) -> None:
         # A fresh CSRF token at sign-in: a token planted before login is worthless after it.
         self.csrf = secrets.token_urlsafe(24)
-        self.operator_id = operator_id
-        self.epoch = epoch
+        self.token = token
         self.changed = True
 
     def sign_out(self) -> None:
         self.csrf = secrets.token_urlsafe(24)
-        self.operator_id = None
+        self.token = None
         self.changed = True
 
     def to_dict(self) -> dict[str, Any]:
-        return {"c": self.csrf, "o": self.operator_id, "e": self.epoch}
+        return {"c": self.csrf, "s": self.token}
 
 
 class SessionCodec:
     def __init__(self, secret: str) -> None:
         self._s = URLSafeTimedSerializer(secret, salt="qunyun-console-session")
+        self._device = URLSafeTimedSerializer(secret, salt="qunyun-console-device")
 
     def load(self, cookie: str | None) -> Session:
         if cookie:
@@ -60,56 +60,31 @@ class SessionCodec:
             except BadSignature:
                 data = None
             if isinstance(data, dict) and isinstance(data.get("c"), str):
-                op = data.get("o")
-                return Session(csrf=data["c"], operator_id=op if isinstance(op, int) else None,
-                               epoch=int(data.get("e") or 0))
+                token = data.get("s")
+                return Session(csrf=data["c"], token=token if isinstance(token, str) else None)
         return Session(csrf=secrets.token_urlsafe(24), changed=True)
 
     def dump(self, session: Session) -> str:
         return self._s.dumps(session.to_dict())
 
+    def device_for(self, cookie: str | None, username: str) -> str | None:
+        """The device id in `cookie` if it was issued for `username`, else None."""
+        if not cookie:
+            return None
+        try:
+            data = self._device.loads(cookie, max_age=DEVICE_MAX_AGE)
+        except BadSignature:
+            return None
+        if isinstance(data, dict) and data.get("u") == username and isinstance(data.get("n"), str):
+            return str(data["n"])
+        return None
+
+    def device_cookie(self, username: str) -> str:
+        return self._device.dumps({"u": username, "n": secrets.token_urlsafe(16)})
+
 
 def csrf_ok(session: Session, submitted: str | None) -> bool:
     return bool(submitted) and hmac.compare_digest(session.csrf, str(submitted))
-
-
-@dataclass
-class LoginLimiter:
-    """At most `per_user` failures per username and `per_address` per address in `window` s."""
-
-    per_user: int = 5
-    per_address: int = 20
-    window: float = 15 * 60
-    _fails: dict[str, deque[float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._fails.setdefault(key, deque())
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        return times
-
-    def blocked_for(self, username: str, address: str) -> float:
-        """Seconds until another attempt is allowed (0 when allowed now)."""
-        now = time.monotonic()
-        with self._lock:
-            waits = []
-            for key, limit in ((f"u:{username}", self.per_user),
-                               (f"a:{address}", self.per_address)):
-                times = self._recent(key, now)
-                if len(times) >= limit:
-                    waits.append(times[0] + self.window - now)
-            return max(waits, default=0.0)
-
-    def failed(self, username: str, address: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in (f"u:{username}", f"a:{address}"):
-                self._recent(key, now).append(now)
-
-    def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._fails.pop(f"u:{username}", None)
 
 
 def is_local_host(host: str) -> bool:

@@ -164,6 +164,25 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kind.redpacket": ("抢红包", "red packet"),
     "kind.command": ("命令", "command"),
     "kind.timer": ("定时", "timer"),
+    # issue 13: sign-in delays, sessions, error pages
+    "slow_down": ("尝试次数过多，请 {seconds} 秒后再试", "Too many attempts; try again in {seconds} seconds"),
+    "bad_request": ("请求有误", "Bad request"),
+    "bad_request_help": ("地址里的参数不对（例如数字超出范围）。", "A value in the address is not valid (a number out of range, for example)."),
+    "db_down": ("数据库暂时无法连接", "The database cannot be reached"),
+    "db_down_help": ("请稍后刷新；数据库恢复后页面会自动恢复。", "Reload in a moment; the console works again as soon as the database is back."),
+    "server_error": ("出错了", "Something went wrong"),
+    "server_error_help": ("这个页面出错了，已记入日志。", "This page failed; the error is in the log."),
+    "active_sessions": ("活跃会话", "Active sessions"),
+    "no_sessions": ("没有活跃会话", "no active sessions"),
+    "signed_in_at": ("登录于", "Signed in"),
+    "session_seen": ("最近使用", "Last used"),
+    "address": ("地址", "Address"),
+    "browser": ("浏览器", "Browser"),
+    "end_session": ("结束会话", "End session"),
+    "end_all_sessions": ("结束全部会话", "End all sessions"),
+    "change_role": ("修改角色", "Change role"),
+    "remove_operator": ("删除账号", "Remove account"),
+    "disabled": ("已停用", "disabled"),
 }
 
 

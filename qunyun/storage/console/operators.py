@@ -42,8 +42,8 @@ operators = Table(
     Column("password_hash", String(255), nullable=False),
     Column("role", String(20), nullable=False),
     Column("all_communities", Boolean, nullable=False, default=False),
-    # Changing a password or disabling an account bumps this; sessions carry it, so old
-    # cookies stop working at once without a server-side session table.
+    # Bumped by a password or role change and by removal. Sessions are ended server-side
+    # now (`console_sessions` rows are deleted); the counter stays as a change count.
     Column("session_epoch", Integer, nullable=False, default=0),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_ms", BigInteger, nullable=False),

@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from qunyun.storage.console import audit as console_audit
 from qunyun.storage.console import members as console_members
 from qunyun.web.deps import community_for
+from qunyun.web.ids import Cursor, id_or_none
 from qunyun.web.render import page
 
 router = APIRouter()
@@ -17,11 +18,11 @@ PAGE = 100
 @router.get("/c/{slug}/audit")
 def audit_page(
     request: Request, slug: str, action: str = "", actor: str = "", status: str = "",
-    member: str = "", before: int | None = None,
+    member: str = "", before: Cursor = None,
 ) -> Response:
     ctx, found = community_for(request, slug)
     cid = int(found["id"])
-    member_id = int(member) if member.strip().isdigit() else None
+    member_id = id_or_none(member)
     with ctx.engine.connect() as conn:
         rows = console_audit.entries(conn, community_id=cid, action=action.strip(),
                                      actor=actor.strip(), status=status.strip(),

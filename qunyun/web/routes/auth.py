@@ -1,4 +1,8 @@
-"""Signing in and out, the one-time first-owner setup, and the language switch."""
+"""Signing in and out, the one-time first-owner setup, and the language switch.
+
+Sign-in goes through the limits of `qunyun.services.signin`; a successful one starts a
+server-side session (`qunyun.services.sessions`) and sets the device cookie.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,25 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from qunyun.services import operators as operator_service
+from qunyun.services import sessions as session_service
+from qunyun.services import signin
 from qunyun.web.deps import NotFound, context
 from qunyun.web.render import page
+from qunyun.web.security import DEVICE_COOKIE, DEVICE_MAX_AGE
 from qunyun.web.texts import LANGS, translate
 
 router = APIRouter()
 
 
 def _address(request: Request) -> str:
+    # The socket peer, or what a proxy the operator trusts (--forwarded-allow-ips) says.
     return request.client.host if request.client else "?"
+
+
+def _wait_text(wait: float, lang: str) -> str:
+    if wait < 90:
+        return translate("slow_down", lang, seconds=max(1, math.ceil(wait)))
+    return translate("locked", lang, minutes=max(1, math.ceil(wait / 60)))
 
 
 @router.get("/login")
@@ -34,24 +48,41 @@ def login(
     request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()],
 ) -> Response:
     ctx = context(request)
-    limiter = request.app.state.limiter
-    wait = limiter.blocked_for(username, _address(request))
+    codec = request.app.state.codec
+    device_cookie = request.cookies.get(DEVICE_COOKIE)
+    attempt = signin.Attempt(username=username[:200], address=_address(request),
+                             device=codec.device_for(device_cookie, username))
+    with ctx.engine.begin() as conn:
+        wait = signin.wait_seconds(conn, attempt)
     if wait > 0:
-        message = translate("locked", ctx.lang, minutes=max(1, math.ceil(wait / 60)))
-        return page(ctx, "login.html", 429, error=message)
+        return page(ctx, "login.html", 429, error=_wait_text(wait, ctx.lang))
     with ctx.engine.begin() as conn:
         operator = operator_service.authenticate(conn, username=username, password=password)
+        if operator is None:
+            signin.failed(conn, attempt)
+        else:
+            signin.succeeded(conn, attempt)
+            token = session_service.start(
+                conn, operator=operator, address=attempt.address,
+                user_agent=request.headers.get("user-agent", ""))
     if operator is None:
-        limiter.failed(username, _address(request))
         return page(ctx, "login.html", 401, error=translate("bad_login", ctx.lang))
-    limiter.succeeded(username)
-    request.state.session.sign_in(operator.id, operator.session_epoch)
-    return RedirectResponse("/", status_code=303)
+    request.state.session.sign_in(token)
+    response = RedirectResponse("/", status_code=303)
+    if attempt.device is None:
+        response.set_cookie(DEVICE_COOKIE, codec.device_cookie(operator.username),
+                            max_age=DEVICE_MAX_AGE, httponly=True, samesite="lax",
+                            secure=request.app.state.secure_cookies, path="/")
+    return response
 
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
-    request.state.session.sign_out()
+    session = request.state.session
+    if session.token is not None:
+        with request.app.state.engine.begin() as conn:
+            session_service.end(conn, token=session.token)
+    session.sign_out()
     return RedirectResponse("/login", status_code=303)
 
 

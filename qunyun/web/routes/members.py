@@ -18,6 +18,7 @@ from qunyun.storage.console import audit as console_audit
 from qunyun.storage.console import members as console_members
 from qunyun.storage.work import queues as queue_repo
 from qunyun.web.deps import NotFound, community_for
+from qunyun.web.ids import DbId, Offset
 from qunyun.web.render import page
 
 router = APIRouter()
@@ -25,7 +26,7 @@ PAGE = 50
 
 
 @router.get("/c/{slug}/members")
-def member_list(request: Request, slug: str, q: str = "", offset: int = 0) -> Response:
+def member_list(request: Request, slug: str, q: str = "", offset: Offset = 0) -> Response:
     ctx, found = community_for(request, slug)
     offset = max(0, offset)
     with ctx.engine.connect() as conn:
@@ -68,7 +69,7 @@ def _named(conn: Connection, rows: list[dict[str, Any]] | None) -> list[dict[str
 
 
 @router.get("/c/{slug}/members/{member_id}")
-def member_page(request: Request, slug: str, member_id: int) -> Response:
+def member_page(request: Request, slug: str, member_id: DbId) -> Response:
     ctx, found = community_for(request, slug)
     cid = int(found["id"])
     report = request.app.state.reports.peek(cid)

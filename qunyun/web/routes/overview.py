@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from qunyun.storage.console import overview as console_overview
 from qunyun.storage.work import queues as queue_repo
 from qunyun.web.deps import Ctx, NotFound, community_for, signed_in
+from qunyun.web.ids import DbId
 from qunyun.web.render import page
 
 router = APIRouter()
@@ -108,7 +109,7 @@ def community_summary(request: Request, slug: str) -> Response:
 
 
 @router.get("/c/{slug}/g/{group_id}")
-def group(request: Request, slug: str, group_id: int) -> Response:
+def group(request: Request, slug: str, group_id: DbId) -> Response:
     ctx, found = community_for(request, slug)
     with ctx.engine.connect() as conn:
         row = console_overview.group_of(conn, community_id=int(found["id"]), group_id=group_id)
@@ -118,7 +119,7 @@ def group(request: Request, slug: str, group_id: int) -> Response:
 
 
 @router.get("/c/{slug}/g/{group_id}/panel")
-def group_panel(request: Request, slug: str, group_id: int) -> Response:
+def group_panel(request: Request, slug: str, group_id: DbId) -> Response:
     ctx, found = community_for(request, slug)
     report = _panel_report(request, ctx, found)
     if isinstance(report, Response):

@@ -13,6 +13,7 @@ from qunyun.storage.console import members as console_members
 from qunyun.storage.console import queues as console_queues
 from qunyun.storage.work import queues as queue_repo
 from qunyun.web.deps import NotFound, community_for
+from qunyun.web.ids import Cursor, DbId, Offset
 from qunyun.web.queue_sync import open_from_report
 from qunyun.web.render import page
 from qunyun.web.texts import translate
@@ -33,7 +34,7 @@ PAGE = 100
 
 @router.get("/c/{slug}/queues")
 def queue_list(request: Request, slug: str, queue: str = "", status: str = "open",
-               offset: int = 0, created: int | None = None) -> Response:
+               offset: Offset = 0, created: Cursor = None) -> Response:
     ctx, found = community_for(request, slug)
     cid = int(found["id"])
     if queue and queue not in CHOICES:
@@ -69,7 +70,7 @@ def refresh(request: Request, slug: str) -> Response:
 
 @router.post("/c/{slug}/queues/{item_id}")
 def resolve(
-    request: Request, slug: str, item_id: int, resolution: Annotated[str, Form()],
+    request: Request, slug: str, item_id: DbId, resolution: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     ctx, found = community_for(request, slug)
