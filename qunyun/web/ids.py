@@ -1,7 +1,9 @@
 """The integers a URL may carry: ids in paths, offsets and cursors in query strings.
 
-Every id column is at most a signed 64-bit integer; a larger number in a URL cannot name
-a row, and SQLite's driver refuses to bind it (a bare 500 before these bounds). A path
+Row ids are 32-bit INTEGER columns on PostgreSQL (the event log and the audit log are
+64-bit); a larger number in a URL cannot name a row, and the drivers refuse to bind it
+(PostgreSQL: "integer out of range", SQLite: past 64 bits) — a bare 500 before these
+bounds. A path
 id out of range is answered like any missing row (404), a query number out of range
 with the 422 page; both are the console's own pages with its security headers
 (`app.py` turns FastAPI's validation errors into them).
@@ -13,18 +15,20 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1  # INTEGER primary keys (members, groups, work items, operators …)
+MAX_BIG_ID = 2**63 - 1  # BIGINT primary keys (events, audit log)
 MAX_OFFSET = 10**9  # far beyond any page a person clicks to
 
 DbId = Annotated[int, Path(ge=0, le=MAX_ID)]
 Offset = Annotated[int, Query(le=MAX_OFFSET)]  # negative offsets are read as 0
-Cursor = Annotated[int | None, Query(ge=0, le=MAX_ID)]
+Count = Annotated[int | None, Query(ge=0, le=MAX_OFFSET)]
+AuditCursor = Annotated[int | None, Query(ge=0, le=MAX_BIG_ID)]
 
 
 def id_or_none(text: str) -> int | None:
     """A member id typed into a filter box: digits within range, else None (no filter)."""
     text = text.strip()
-    if not text.isdigit() or len(text) > 19:
+    if not text.isdigit() or len(text) > 10:
         return None
     value = int(text)
     return value if value <= MAX_ID else None

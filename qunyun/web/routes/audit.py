@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from qunyun.storage.console import audit as console_audit
 from qunyun.storage.console import members as console_members
 from qunyun.web.deps import community_for
-from qunyun.web.ids import Cursor, id_or_none
+from qunyun.web.ids import AuditCursor, id_or_none
 from qunyun.web.render import page
 
 router = APIRouter()
@@ -18,7 +18,7 @@ PAGE = 100
 @router.get("/c/{slug}/audit")
 def audit_page(
     request: Request, slug: str, action: str = "", actor: str = "", status: str = "",
-    member: str = "", before: Cursor = None,
+    member: str = "", before: AuditCursor = None,
 ) -> Response:
     ctx, found = community_for(request, slug)
     cid = int(found["id"])

@@ -13,7 +13,7 @@ from qunyun.storage.console import members as console_members
 from qunyun.storage.console import queues as console_queues
 from qunyun.storage.work import queues as queue_repo
 from qunyun.web.deps import NotFound, community_for
-from qunyun.web.ids import Cursor, DbId, Offset
+from qunyun.web.ids import Count, DbId, Offset
 from qunyun.web.queue_sync import open_from_report
 from qunyun.web.render import page
 from qunyun.web.texts import translate
@@ -34,7 +34,7 @@ PAGE = 100
 
 @router.get("/c/{slug}/queues")
 def queue_list(request: Request, slug: str, queue: str = "", status: str = "open",
-               offset: Offset = 0, created: Cursor = None) -> Response:
+               offset: Offset = 0, created: Count = None) -> Response:
     ctx, found = community_for(request, slug)
     cid = int(found["id"])
     if queue and queue not in CHOICES:
