@@ -43,6 +43,9 @@ class ImportStats:
     service: int = 0  # service/system lines read but not turned into events
     skipped: int = 0
     skipped_examples: list[tuple[int, str]] = field(default_factory=list)
+    # reason → how many lines, and the first MAX_EXAMPLES line numbers: what the CLI prints
+    skipped_by_reason: dict[str, list[int]] = field(default_factory=dict)
+    skipped_counts: dict[str, int] = field(default_factory=dict)
     ambiguous_names: dict[str, list[str]] = field(default_factory=dict)
     members: set[str] = field(default_factory=set)
 
@@ -50,6 +53,10 @@ class ImportStats:
         self.skipped += 1
         if len(self.skipped_examples) < MAX_EXAMPLES:
             self.skipped_examples.append((line, reason))
+        self.skipped_counts[reason] = self.skipped_counts.get(reason, 0) + 1
+        lines = self.skipped_by_reason.setdefault(reason, [])
+        if len(lines) < MAX_EXAMPLES:
+            lines.append(line)
 
     def count(self, event: Event) -> None:
         kind = event.kind

@@ -57,7 +57,14 @@ def read_lines(path: Path, encoding: str, position: list[int]) -> Iterator[tuple
             for line in lines:
                 number += 1
                 yield number, line
-        pending += decoder.decode(b"", final=True)
+        try:
+            pending += decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            # The file ends inside a character (a cut-off copy): say where, read nothing.
+            raise ImportFormatError(
+                str(path), f"文件在一个字符中间结束（不完整）/ the file ends inside a character "
+                f"(truncated?); cannot decode as {encoding}",
+                offset=position[0] - len(exc.object) + exc.start) from None
         for line in pending.splitlines():
             number += 1
             yield number, line

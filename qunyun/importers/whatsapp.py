@@ -74,15 +74,16 @@ def _user(name: str) -> UserRef:
 class _Lines:
     """Groups physical lines into (first line number, header match, full text)."""
 
-    def __init__(self, path: Path, position: list[int], stats: ImportStats) -> None:
-        self.path, self.position, self.stats = path, position, stats
+    def __init__(self, path: Path, encoding: str, position: list[int], stats: ImportStats
+                 ) -> None:
+        self.path, self.encoding, self.position, self.stats = path, encoding, position, stats
         self.day_first: bool | None = None
 
     def entries(self) -> Iterator[tuple[int, re.Match[str], str, bool]]:
         """(line number, header, text, marked): `marked` is iOS's left-to-right mark right
         after `Name: `, which it puts before system sentences and "omitted" media."""
         current: tuple[int, re.Match[str], list[str], bool] | None = None
-        for number, raw in read_lines(self.path, "utf-8-sig", self.position):
+        for number, raw in read_lines(self.path, self.encoding, self.position):
             line = raw.translate(_INVISIBLE)
             match = IOS.match(line) or ANDROID.match(line)
             if match:
@@ -97,10 +98,10 @@ class _Lines:
             yield current[0], current[1], "\n".join(current[2]), current[3]
 
 
-def _decide_day_first(path: Path) -> bool:
+def _decide_day_first(path: Path, encoding: str) -> bool:
     """dd/mm unless some date only makes sense as mm/dd (first number > 12 settles it)."""
     position = [0]
-    for _n, raw in read_lines(path, "utf-8-sig", position):
+    for _n, raw in read_lines(path, encoding, position):
         line = raw.translate(_INVISIBLE)
         match = IOS.match(line) or ANDROID.match(line)
         if match:
@@ -125,19 +126,20 @@ def _when(m: re.Match[str], day_first: bool, tz: ZoneInfo) -> datetime:
     return local_to_utc(naive, tz)
 
 
-def open_whatsapp(path: Path, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedExport:
+def open_whatsapp(path: Path, encoding: str = "utf-8-sig", *, tz: ZoneInfo = DEFAULT_TZ
+                  ) -> ParsedExport:
     stats = ImportStats()
     position = [0]
     title = chat_title(path)
     chat_id = stable_id("whatsapp", title)
     group = GroupRef(PLATFORM, chat_id, title)
     source = f"import:whatsapp:{chat_id}"
-    day_first = _decide_day_first(path)
+    day_first = _decide_day_first(path, encoding)
 
     def events() -> Iterator[Event]:
         ids = OccurrenceCounter()
         found_any = False
-        for number, match, rest, marked in _Lines(path, position, stats).entries():
+        for number, match, rest, marked in _Lines(path, encoding, position, stats).entries():
             try:
                 at = _when(match, day_first, tz)
             except ValueError:
