@@ -7,20 +7,25 @@ that fails is reported with its line or byte offset and the others still import.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from qunyun.cli.common import DbUrl, database, err_console, fail, out_console, resolve_community
+from qunyun.cli.common import DbUrl, database, err_console, fail, out_console
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from qunyun.event_batch import EventBatch
     from qunyun.importers.base import ParsedExport
     from qunyun.services.ingest import RecordCounts
 
@@ -31,51 +36,130 @@ def import_cmd(
     community: Annotated[str | None, typer.Option(help="社群标识（slug），不存在则创建")] = None,
     chat: Annotated[str | None, typer.Option(help="完整账号导出里要导入的聊天（名字或 id）")] = None,
     tz: Annotated[str, typer.Option(help="没有时区的导出按此时区理解")] = "Asia/Shanghai",
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="有任何一行被跳过，这个文件就不导入（什么都不写）")] = False,
 ) -> None:
     """导入聊天记录（格式按内容识别）；同一文件重复导入不会重复记录。"""
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail(f"未知时区 / unknown time zone {tz!r}")
+    engine = database(db)
+    target, slug = _target(engine, community)
+    failures = 0
+    interrupt = _Interrupt()
+    with interrupt.installed():
+        for file in files:
+            outcome = _import_one(engine, file, target, slug, chat=chat, tz=zone, strict=strict,
+                                  interrupt=interrupt)
+            if outcome is None:
+                failures += 1
+            else:
+                target = outcome
+    if failures:
+        raise typer.Exit(1)
+
+
+_NOTHING = "\n  本文件没有写入任何数据 / nothing from this file was written"
+
+
+def _import_one(engine: Engine, file: Path, target: int | str, slug: str, *, chat: str | None,
+                tz: ZoneInfo, strict: bool, interrupt: _Interrupt) -> int | None:
+    """Import one file, its own all-or-nothing unit: the community id, or None when the
+    file failed (reported in one line). Ctrl-C ends the command."""
     from qunyun.importers.base import ImportFormatError
     from qunyun.importers.detect import open_export
     from qunyun.services.importing import record_import_run
     from qunyun.storage.engine import write_errors
 
     try:
-        zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        fail(f"未知时区 / unknown time zone {tz!r}")
-    engine = database(db)
-    community_id, slug = resolve_community(engine, community, create=True)
-    failures = 0
-    for file in files:
+        parsed = open_export(file, chat=chat, tz=tz)
+        started = time.perf_counter()
+        community_id, counts = _run(engine, target, parsed, strict=strict, stop=interrupt.hit)
+        elapsed = time.perf_counter() - started
+    except KeyboardInterrupt:
+        _interrupted(file)
+    except ImportFormatError as exc:
+        err_console.print(f"[red]✗[/] {exc}{_NOTHING}", highlight=False)
+        return None
+    except write_errors() as exc:
+        if interrupt.hit():  # the driver saw the Ctrl-C first (e.g. "NOT_IMPLEMENTED")
+            _interrupted(file)
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        err_console.print(f"[red]✗[/] {file}: 写入数据库失败 / could not write to the database: "
+                          f"{reason}{_NOTHING}", highlight=False)
+        return None
+    except Exception as exc:  # a parser's bug in one file never stops the files after it
+        if interrupt.hit():
+            _interrupted(file)
+        reason = (str(exc).strip().splitlines() or [""])[0][:200]
+        err_console.print(f"[red]✗[/] {file}: 无法读取这个文件 / could not read this file "
+                          f"({type(exc).__name__}: {reason}){_NOTHING}", highlight=False)
+        return None
+    record_import_run(engine, community_id=community_id, file=str(file), fmt=parsed.format,
+                      counts=counts, skipped=parsed.stats.skipped)
+    _summary(parsed, counts, slug, elapsed)
+    return community_id
+
+
+def _interrupted(file: Path) -> NoReturn:
+    err_console.print(f"\n[yellow]中断 interrupted[/]: {file} 没有写入任何数据；重新运行即可"
+                      " / nothing was written, run again to resume", highlight=False)
+    raise typer.Exit(130)
+
+
+class _Interrupt:
+    """The first Ctrl-C is noted, and the import stops at its next batch (or before its
+    commit) by raising KeyboardInterrupt there: raised inside a database driver, it
+    surfaced as driver errors ("NOT_IMPLEMENTED") or as a pool-reset traceback. A second
+    Ctrl-C stops at once."""
+
+    def __init__(self) -> None:
+        self._hit = False
+
+    def hit(self) -> bool:
+        return self._hit
+
+    def _handle(self, _signum: int, _frame: object) -> None:
+        if self._hit:
+            raise KeyboardInterrupt
+        self._hit = True
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.signal(signal.SIGINT, self._handle)
         try:
-            parsed = open_export(file, chat=chat, tz=zone)
-            started = time.perf_counter()
-            counts = _run(engine, community_id, parsed)
-            elapsed = time.perf_counter() - started
-        except ImportFormatError as exc:
-            failures += 1
-            err_console.print(f"[red]✗[/] {exc}\n  本文件没有写入任何数据 / nothing from this file "
-                              "was written", highlight=False)
-            continue
-        except write_errors() as exc:
-            failures += 1
-            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            err_console.print(f"[red]✗[/] {file}: 写入数据库失败 / could not write to the database: "
-                              f"{reason}\n  本文件没有写入任何数据 / nothing from this file was "
-                              "written", highlight=False)
-            continue
-        except KeyboardInterrupt:
-            err_console.print(f"\n[yellow]中断 interrupted[/]: {file} 没有写入任何数据；重新运行即可"
-                              " / nothing was written, run again to resume", highlight=False)
-            raise typer.Exit(130) from None
-        record_import_run(engine, community_id=community_id, file=str(file), fmt=parsed.format,
-                          counts=counts, skipped=parsed.stats.skipped)
-        _summary(parsed, counts, slug, elapsed)
-    if failures:
-        raise typer.Exit(1)
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
 
-def _run(engine: Engine, community_id: int, parsed: ParsedExport) -> RecordCounts:
-    from qunyun.services.importing import import_batches
+def _target(engine: Engine, slug: str | None) -> tuple[int | str, str]:
+    """The community to import into: its id, or its slug when it does not exist yet (the
+    first file that imports creates it, in its own transaction)."""
+    from qunyun.storage.community import communities as community_repo
+
+    with engine.connect() as conn:
+        if slug:
+            found = community_repo.find_community(conn, slug=slug)
+            return (found if found is not None else slug), slug
+        existing = community_repo.list_communities(conn)
+    if len(existing) == 1:
+        only = existing[0]
+        assert isinstance(only["id"], int)
+        return only["id"], str(only["slug"])
+    if not existing:
+        return "default", "default"
+    names = ", ".join(str(c["slug"]) for c in existing)
+    fail(f"请用 --community 指定社群 / pick one with --community: {names}")
+
+
+def _run(engine: Engine, target: int | str, parsed: ParsedExport, *, strict: bool,
+         stop: Callable[[], bool]) -> tuple[int, RecordCounts]:
+    from qunyun.services.importing import import_into
 
     show = os.environ.get("QUNYUN_PROGRESS", "1") != "0"
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
@@ -86,8 +170,23 @@ def _run(engine: Engine, community_id: int, parsed: ParsedExport) -> RecordCount
         def advance(_n: int) -> None:
             progress.update(task, completed=parsed.position[0])
 
-        return import_batches(engine, community_id=community_id, batches=parsed.batches,
-                              on_progress=advance)
+        batches = _strict(parsed) if strict else parsed.batches
+        return import_into(engine, community=target, batches=batches, on_progress=advance,
+                           stop=stop)
+
+
+def _strict(parsed: ParsedExport) -> Iterator[EventBatch]:
+    """The file's batches; after the last one, a file with skipped lines fails (and the
+    transaction, so nothing of it is written)."""
+    from qunyun.importers.base import ImportFormatError
+
+    yield from parsed.batches
+    s = parsed.stats
+    if s.skipped:
+        line = min(lines[0] for lines in s.skipped_by_reason.values() if lines)
+        groups = "；".join(f"{reason} × {n}" for reason, n in s.skipped_counts.items())
+        raise ImportFormatError(parsed.path, f"--strict：跳过了 {s.skipped} 行 / {s.skipped} "
+                                f"lines skipped ({groups})", line=line)
 
 
 def _summary(parsed: ParsedExport, counts: RecordCounts, slug: str, elapsed: float) -> None:
@@ -104,10 +203,12 @@ def _summary(parsed: ParsedExport, counts: RecordCounts, slug: str, elapsed: flo
     ):
         table.add_row(label, f"{value:,}")
     out_console.print(table)
-    for line, reason in s.skipped_examples[:5]:
-        out_console.print(f"  跳过 skipped {parsed.path}:{line}: {reason}", highlight=False)
-    if s.skipped > 5:
-        out_console.print(f"  … 另有 {s.skipped - 5} 行 / {s.skipped - 5} more", highlight=False)
+    for reason, n in sorted(s.skipped_counts.items(), key=lambda item: -item[1]):
+        lines = s.skipped_by_reason.get(reason, [])
+        shown = ", ".join(str(line) for line in lines[:10])
+        more = " …" if n > len(lines[:10]) else ""
+        out_console.print(f"  跳过 skipped {n:,} 行 lines — {reason}："
+                          f"{parsed.path} 第 line {shown}{more}", highlight=False)
     for name, ids in list(s.ambiguous_names.items())[:5]:
         out_console.print(f"  名字有歧义 ambiguous name {name!r}: {', '.join(ids)}",
                           highlight=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from qunyun.event_batch import EventBatch
@@ -43,6 +43,9 @@ class ImportStats:
     service: int = 0  # service/system lines read but not turned into events
     skipped: int = 0
     skipped_examples: list[tuple[int, str]] = field(default_factory=list)
+    # reason → how many lines, and the first MAX_EXAMPLES line numbers: what the CLI prints
+    skipped_by_reason: dict[str, list[int]] = field(default_factory=dict)
+    skipped_counts: dict[str, int] = field(default_factory=dict)
     ambiguous_names: dict[str, list[str]] = field(default_factory=dict)
     members: set[str] = field(default_factory=set)
 
@@ -50,6 +53,10 @@ class ImportStats:
         self.skipped += 1
         if len(self.skipped_examples) < MAX_EXAMPLES:
             self.skipped_examples.append((line, reason))
+        self.skipped_counts[reason] = self.skipped_counts.get(reason, 0) + 1
+        lines = self.skipped_by_reason.setdefault(reason, [])
+        if len(lines) < MAX_EXAMPLES:
+            lines.append(line)
 
     def count(self, event: Event) -> None:
         kind = event.kind
@@ -102,8 +109,29 @@ class OccurrenceCounter:
         return key if n == 0 else f"{key}.{n}"
 
 
+# Chat exports are of this century: a date outside these years is a broken or hostile
+# value (QQ's year 0001, a Unix time of 1e20), skipped with its line, never a traceback.
+FIRST_YEAR, LAST_YEAR = 1990, 2099
+MIN_MS = int(datetime(FIRST_YEAR, 1, 1, tzinfo=UTC).timestamp() * 1000)
+MAX_MS = int(datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC).timestamp() * 1000)
+OUT_OF_RANGE = f"日期超出范围（{FIRST_YEAR}–{LAST_YEAR} 年）/ date out of range"
+
+
+class DateOutOfRange(ValueError):
+    """A well-formed date outside FIRST_YEAR..LAST_YEAR (skip the line: OUT_OF_RANGE)."""
+
+
 def local_to_utc(naive: datetime, tz: ZoneInfo) -> datetime:
-    return naive.replace(tzinfo=tz).astimezone(ZoneInfo("UTC"))
+    if not FIRST_YEAR <= naive.year <= LAST_YEAR:
+        raise DateOutOfRange(naive.isoformat())
+    return naive.replace(tzinfo=tz).astimezone(UTC)
+
+
+def from_unix(seconds: float) -> datetime:
+    """A Unix time in seconds as UTC; DateOutOfRange outside FIRST_YEAR..LAST_YEAR."""
+    if not MIN_MS <= seconds * 1000 < MAX_MS:
+        raise DateOutOfRange(str(seconds))
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 class Names:

@@ -56,7 +56,7 @@ def open_export(path: str | Path, *, chat: str | None = None,
     if fmt == "telegram":
         return telegram.open_telegram(file, chat=chat)
     if fmt == "whatsapp":
-        return whatsapp.open_whatsapp(file, tz=tz)
+        return whatsapp.open_whatsapp(file, encoding, tz=tz)
     if fmt == "qq":
         return qq.open_qq(file, encoding, tz=tz)
     first = file.read_bytes()[:HEAD].decode(encoding, errors="ignore").splitlines()[0]

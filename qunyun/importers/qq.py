@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from qunyun.domain.patterns import compile_pattern
 from qunyun.event_batch import batched
 from qunyun.events import (
     Event,
@@ -28,6 +29,8 @@ from qunyun.events import (
 )
 from qunyun.importers.base import (
     DEFAULT_TZ,
+    OUT_OF_RANGE,
+    DateOutOfRange,
     ImportFormatError,
     ImportStats,
     Names,
@@ -39,16 +42,22 @@ from qunyun.importers.base import (
 from qunyun.importers.textfile import read_lines
 
 PLATFORM = "qq"
+# The sender as the QQ client writes it: a QQ number in parentheses, or an id in angle
+# brackets (an e-mail address, or digits for accounts shown by phone-number-like ids).
+# The nickname may be empty, equal to the number, or hold brackets, parentheses, colons.
 HEADER = re.compile(
-    r"^(?P<date>\d{4}-\d{1,2}-\d{1,2}) (?P<time>\d{1,2}:\d{2}:\d{2}) "
-    r"(?P<name>.*?)(?:\((?P<qq>\d{5,12})\)|<(?P<mail>[^<>\s]+@[^<>\s]+)>)$"
+    r"^(?P<date>\d{4}-\d{1,2}-\d{1,2}) (?P<time>\d{1,2}:\d{2}:\d{2}) ?"
+    r"(?P<name>.*?)(?:\((?P<qq>\d{5,12})\)|<(?P<mail>[^<>\s]{1,200})>)$"
 )
+# Starts like a header (a date and a time), whatever follows: never a message's text.
+_HEADERISH = re.compile(r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}(?::\d{2})?(?:\s|$)")
 _OBJECT = re.compile(r"^消息对象[:：](?P<name>.+)$")
-_JOIN = re.compile(r"^(?P<m>.+?)加入本群")
-_INVITE = re.compile(r"^(?P<a>.+?)邀请(?P<m>.+?)加入了?本群")
-_LEAVE = re.compile(r"^(?P<m>.+?)(?:退出了?本群|已退出群聊)")
-_KICK = re.compile(r"^(?P<m>.+?)被(?:管理员)?(?P<a>.*?)移出了?本群")
-_RECALL = re.compile(r"^(?P<m>.+?)撤回了一条(?:成员)?消息")
+# Run on member text (system lines quote nicknames), so linear whatever the input (RE2).
+_JOIN = compile_pattern(r"^(?P<m>.+?)加入本群")
+_INVITE = compile_pattern(r"^(?P<a>.+?)邀请(?P<m>.+?)加入了?本群")
+_LEAVE = compile_pattern(r"^(?P<m>.+?)(?:退出了?本群|已退出群聊)")
+_KICK = compile_pattern(r"^(?P<m>.+?)被(?:管理员)?(?P<a>.*?)移出了?本群")
+_RECALL = compile_pattern(r"^(?P<m>.+?)撤回了一条(?:成员)?消息")
 SYSTEM_ID = "10000"
 
 
@@ -66,14 +75,24 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
 
     def blocks() -> Iterator[tuple[int, re.Match[str], str]]:
         current: tuple[int, re.Match[str], list[str]] | None = None
+        skipping = False  # inside a header-like line that was skipped
         for number, raw in read_lines(path, encoding, position):
             line = raw.lstrip("\ufeff").rstrip()
             match = HEADER.match(line)
             if match:
                 if current:
                     yield current[0], current[1], "\n".join(current[2]).strip()
-                current = (number, match, [])
+                current, skipping = (number, match, []), False
                 continue
+            if _HEADERISH.match(line):
+                if current:
+                    yield current[0], current[1], "\n".join(current[2]).strip()
+                current, skipping = None, True
+                stats.skip(number, "像消息开头但发送者格式不认识 / looks like a message header "
+                           "in no known layout")
+                continue
+            if skipping:
+                continue  # the skipped message's own lines
             if current is None:
                 if line and not _OBJECT.match(line) and not line.startswith(
                         ("消息记录", "====", "消息分组", "----")):
@@ -93,19 +112,22 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
         for number, m, text in blocks():
             try:
                 naive = datetime.strptime(f"{m['date']} {m['time']}", "%Y-%m-%d %H:%M:%S")
+                at = local_to_utc(naive, tz)
+            except DateOutOfRange:
+                stats.skip(number, OUT_OF_RANGE)
+                continue
             except ValueError:
                 stats.skip(number, "日期无效 / invalid date")
                 continue
             found = True
-            at = local_to_utc(naive, tz)
-            user_id = m["qq"] or m["mail"]
+            user_id = _sender(m)
             name = m["name"].strip()
             event_id = ids.id_for(at.isoformat(), user_id, text)
             base: dict[str, Any] = {"source": source, "group": group, "at": at}
             if user_id == SYSTEM_ID:
                 yield from _system(text, base, event_id, by_name, stats, number)
                 continue
-            actor = UserRef(PLATFORM, user_id, name)
+            actor = UserRef(PLATFORM, user_id, name or None)
             stats.members.add(user_id)
             previous = names.get(user_id)
             if previous is not None and previous != name:
@@ -141,13 +163,19 @@ def _known_names(path: Path, encoding: str) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for _number, raw in read_lines(path, encoding, [0]):
         m = HEADER.match(raw.lstrip("\ufeff").rstrip())
-        if m and (m["qq"] or m["mail"]) != SYSTEM_ID:
-            found.setdefault(m["name"].strip(), set()).add(m["qq"] or m["mail"])
+        if m and _sender(m) != SYSTEM_ID:
+            found.setdefault(m["name"].strip(), set()).add(_sender(m))
     return found
+
+
+def _sender(m: re.Match[str]) -> str:
+    qq = m["qq"]
+    return qq if qq is not None else str(m["mail"])
 
 
 def _system(text: str, base: dict[str, Any], event_id: str, names: Names,
             stats: ImportStats, number: int) -> Iterator[Event]:
+    text = text.split("\n", 1)[0]  # a system sentence is one line
     if m := _INVITE.match(text):
         stats.joins += 1
         yield MemberJoined(**base, source_event_id=event_id, member=names.ref(m["m"]),

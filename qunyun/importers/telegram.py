@@ -23,7 +23,16 @@ import msgspec
 
 from qunyun.event_batch import BATCH, NAME_LIMIT, EventBatch, Refs, message_payload
 from qunyun.events import Event, GroupRef, MemberJoined, MemberLeft, ReactionAdded, UserRef
-from qunyun.importers.base import ImportFormatError, ImportStats, ParsedExport
+from qunyun.importers.base import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    MAX_MS,
+    MIN_MS,
+    ImportFormatError,
+    ImportStats,
+    ParsedExport,
+    from_unix,
+)
 
 PLATFORM = "telegram"
 
@@ -99,20 +108,23 @@ def _text(value: Any) -> str:
 def _parse_date(date: Any) -> datetime | None:
     if isinstance(date, str):
         try:  # no offset in the file: the exporting computer's local time, taken as UTC
-            return datetime.fromisoformat(date).replace(tzinfo=UTC)
+            at = datetime.fromisoformat(date).replace(tzinfo=UTC)
         except ValueError:
             return None
+        return at if FIRST_YEAR <= at.year <= LAST_YEAR else None
     return None
 
 
 def _ms(msg: _Message) -> int | None:
-    """The message's time in ms since the epoch, from `date_unixtime` when it is there."""
+    """The message's time in ms since the epoch, from `date_unixtime` when it is there
+    (older Desktop exports have only `date`); None when missing, malformed or out of range."""
     unix = msg.date_unixtime
     if unix is not None:
         try:
-            return int(unix) * 1000
-        except (TypeError, ValueError):
+            ms = int(unix) * 1000
+        except (TypeError, ValueError, OverflowError):
             return None
+        return ms if MIN_MS <= ms < MAX_MS else None
     at = _parse_date(msg.date)
     return int(at.timestamp() * 1000) if at is not None else None
 
@@ -125,8 +137,8 @@ def _when(recent: dict[str, Any]) -> datetime | None:
     unix = recent.get("date_unixtime")
     if unix is not None:
         try:
-            return datetime.fromtimestamp(int(unix), UTC)
-        except (TypeError, ValueError):
+            return from_unix(int(unix))
+        except (TypeError, ValueError, OverflowError):
             return None
     return _parse_date(recent.get("date"))
 
@@ -195,17 +207,22 @@ class _Reader:
         `service_events`; unusable ones are counted as skipped. The hot path of a
         million-message import: no event object is built for a message."""
         msg_id = msg.id
+        if msg_id is None:  # numbered by its place in the chat, the same in a re-import
+            msg_id = msg.id = f"pos:{index}"
         ts_ms = _ms(msg)
-        if msg_id is None or ts_ms is None:
-            self.stats.skip(index, "缺少 id 或时间 / no id or date")
+        if ts_ms is None:
+            self.stats.skip(index, "缺少时间、时间无效或超出范围 / no date, bad date or date "
+                            "out of range")
             return
         if msg.type == "service":
             self.service.append((index, msg, _utc(ts_ms)))
             return
         from_id = msg.from_id
-        if not from_id:
+        if from_id is None or from_id == "":
             self.stats.skip(index, "没有发送者 / no sender")
             return
+        if type(from_id) is int:  # older Desktop exports: a bare number for a user
+            from_id = f"user{from_id}"
         actor, name = self.sender(from_id, msg.from_)
         text = msg.text
         if type(text) is not str:
@@ -220,7 +237,7 @@ class _Reader:
             message_payload(media=media, forwarded=forwarded, edited=edited)
             if media or forwarded or edited else None)
         self.stats.messages += 1
-        if msg.reactions:
+        if msg.reactions is not None:
             self._reactions(batch, msg_id, msg.reactions, _utc(ts_ms))
 
     def _reactions(self, batch: EventBatch, msg_id: Any, reactions: Any, at: datetime) -> None:
@@ -228,10 +245,13 @@ class _Reader:
             if not isinstance(reaction, dict):
                 continue
             key = str(reaction.get("emoji") or reaction.get("document_id") or "?")
-            for recent in reaction.get("recent") or ():
+            recents = reaction.get("recent")
+            for recent in recents if isinstance(recents, list) else ():
                 who = recent.get("from_id") if isinstance(recent, dict) else None
-                if not who:
+                if who is None or who == "" or isinstance(who, dict | list):
                     continue
+                if type(who) is int:
+                    who = f"user{who}"
                 when = _when(recent) or at
                 self.stats.reactions += 1
                 batch.add(ReactionAdded(
@@ -243,7 +263,10 @@ class _Reader:
     def service_events(self) -> Iterator[Event]:
         for index, msg, at in self.service:
             action = msg.action
-            actor = self.user(str(msg.actor_id), msg.actor) if msg.actor_id else None
+            actor_id = msg.actor_id
+            if type(actor_id) is int:
+                actor_id = f"user{actor_id}"
+            actor = self.user(str(actor_id), msg.actor) if actor_id not in (None, "") else None
             base: dict[str, Any] = {"source": self.source, "group": self.group, "at": at}
             msg_id = str(msg.id)
             members = msg.members if isinstance(msg.members, list) else []
@@ -296,7 +319,7 @@ def _batches(reader: _Reader, raws: Sequence[msgspec.Raw], position: list[int], 
     for index, raw in enumerate(raws, start=1):
         try:
             msg = _DECODE_MESSAGE(raw)
-        except msgspec.ValidationError:
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
             reader.stats.skip(index, "不是消息对象 / not a message object")
             continue
         message(batch, msg, index)
@@ -326,6 +349,33 @@ def _decode(path: Path, data: Any, kind: type[Any]) -> Any:
     except msgspec.ValidationError as exc:
         raise ImportFormatError(str(path), "JSON 不是 Telegram Desktop 导出 / JSON is not a "
                                 f"Telegram Desktop export: {exc}", line=1) from None
+    except RecursionError:
+        raise ImportFormatError(str(path), "JSON 嵌套层数过多（不是聊天导出）/ JSON nested too "
+                                "deeply (not a chat export)", offset=_too_deep(data)) from None
+
+
+def _too_deep(data: Any, limit: int = 500) -> int:
+    """Byte offset where the brackets first nest deeper than `limit` (strings skipped)."""
+    depth, in_string, escaped_at = 0, False, -1
+    for match in re.finditer(rb'[\[\]{}"\\]', data):
+        char = match[0]
+        if in_string:
+            if match.start() == escaped_at:
+                continue  # the character after a backslash
+            if char == b"\\":
+                escaped_at = match.end()
+            elif char == b'"':
+                in_string = False
+            continue
+        if char == b'"':
+            in_string = True
+        elif char in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return match.start()
+        elif char in (b"]", b"}"):
+            depth -= 1
+    return 0
 
 
 def _mapped(path: Path) -> mmap.mmap:

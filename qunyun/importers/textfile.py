@@ -39,7 +39,9 @@ def looks_binary(head: bytes) -> bool:
 
 
 def read_lines(path: Path, encoding: str, position: list[int]) -> Iterator[tuple[int, str]]:
-    """(line number, line without its newline); CRLF and CR handled; bytes read in `position`."""
+    """(line number, line without its newline); LF, CRLF and CR, mixed in one file too, and
+    numbered as an editor does (only those three end a line, not U+2028 or form feeds); a
+    CRLF split across two reads is one line end. Bytes read so far in `position`."""
     with path.open("rb") as raw:
         decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
         pending = ""
@@ -52,12 +54,32 @@ def read_lines(path: Path, encoding: str, position: list[int]) -> Iterator[tuple
                 raise ImportFormatError(
                     str(path), f"按 {encoding} 解码失败 / cannot decode as {encoding}",
                     offset=position[0] - len(chunk) + exc.start) from None
-            lines = pending.splitlines()
-            pending = lines.pop() if lines and not pending.endswith(("\n", "\r")) else ""
+            lines, pending = _split(pending)
             for line in lines:
                 number += 1
                 yield number, line
-        pending += decoder.decode(b"", final=True)
-        for line in pending.splitlines():
+        try:
+            pending += decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            # The file ends inside a character (a cut-off copy): say where, read nothing.
+            raise ImportFormatError(
+                str(path), f"文件在一个字符中间结束（不完整）/ the file ends inside a character "
+                f"(truncated?); cannot decode as {encoding}",
+                offset=position[0] - len(exc.object) + exc.start) from None
+        lines, pending = _split(pending)
+        if pending:  # the last line, with no line end, or ended by a lone CR
+            lines.append(pending.removesuffix("\r"))
+        for line in lines:
             number += 1
             yield number, line
+
+
+def _split(text: str) -> tuple[list[str], str]:
+    """Whole lines of `text`, and the unfinished rest (a trailing CR waits for its LF)."""
+    held = ""
+    if text.endswith("\r"):
+        text, held = text[:-1], "\r"
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    return lines, lines.pop() + held

@@ -14,12 +14,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import deque
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from qunyun.domain.patterns import compile_pattern
 from qunyun.event_batch import batched
 from qunyun.events import (
     Event,
@@ -32,11 +34,14 @@ from qunyun.events import (
 )
 from qunyun.importers.base import (
     DEFAULT_TZ,
+    OUT_OF_RANGE,
+    DateOutOfRange,
     ImportFormatError,
     ImportStats,
     Names,
     OccurrenceCounter,
     ParsedExport,
+    from_unix,
     local_to_utc,
     stable_id,
 )
@@ -48,11 +53,12 @@ WECHATMSG = ("localId", "TalkerId", "Type", "SubType", "IsSender", "CreateTime",
 PYWXDUMP = ("id", "MsgSvrID", "type_name", "is_sender", "talker", "room_name", "msg", "src",
             "CreateTime")
 _Q = r"[\"“”]?"
-_INVITE = re.compile(rf"^{_Q}(?P<a>[^\"“”]+?){_Q}邀请{_Q}(?P<m>.+?){_Q}加入了群聊")
-_SCAN = re.compile(
+# Run on member text (system lines quote nicknames), so linear whatever the input (RE2).
+_INVITE = compile_pattern(rf"^{_Q}(?P<a>[^\"“”]+?){_Q}邀请{_Q}(?P<m>.+?){_Q}加入了群聊")
+_SCAN = compile_pattern(
     rf"^{_Q}(?P<m>[^\"“”]+?){_Q}通过扫描{_Q}(?P<a>[^\"“”]+?){_Q}分享的二维码加入群聊")
-_RECALL = re.compile(rf"^{_Q}(?P<m>[^\"“”]+?){_Q}\s*撤回了一条消息")
-_GRAB = re.compile(r"^(?P<m>.+?)领取了(?P<a>.+?)的红包")
+_RECALL = compile_pattern(rf"^{_Q}(?P<m>[^\"“”]+?){_Q}\s*撤回了一条消息")
+_GRAB = compile_pattern(r"^(?P<m>.+?)领取了(?P<a>.+?)的红包")
 _MEDIA = {"3": "photo", "34": "voice", "43": "video", "47": "sticker", "49": "link"}
 _MEDIA_NAMES = {"图片": "photo", "语音": "voice", "视频": "video", "动画表情": "sticker",
                 "分享链接": "link", "文件": "file", "合并转发的聊天记录": "link"}
@@ -67,11 +73,92 @@ def header_kind(first_line: str) -> str | None:
     return None
 
 
-def _time(value: str, tz: ZoneInfo) -> datetime:
+# A message may be longer than the csv module's default field limit (131,072 characters);
+# such a row must be read, not end the file. (Process-wide, and only ever raised.)
+csv.field_size_limit(max(csv.field_size_limit(), 2**31 - 1))
+_TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")
+SELF_ID = "self"  # the exporting account: its own rows name no sender (is_sender = 1)
+UNBALANCED = "引号不成对，这一行不是完整的 CSV 记录 / unbalanced quote: not a whole CSV record"
+
+
+class BadField(ValueError):
+    """A row's field that cannot be read; str() names the field and its value."""
+
+    def __init__(self, name: str, value: str, why: str) -> None:
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        super().__init__(f"{name} = {shown!r}：{why}")
+        self.reason = f"字段 {name} 无效 / bad field {name}: {why}"  # the same for every row
+
+
+def _time(name: str, value: str, tz: ZoneInfo) -> datetime:
+    """`1700000000` (Unix seconds; 13 digits are ms), `2024-10-04 11:42:05`, `2024/10/4 11:42`
+    (what a spreadsheet writes back), local times in `tz`."""
     value = value.strip()
-    if value.isdigit():
-        return datetime.fromtimestamp(int(value), UTC)
-    return local_to_utc(datetime.strptime(value, "%Y-%m-%d %H:%M:%S"), tz)
+    try:
+        if value.isdigit():
+            seconds = int(value) / 1000 if len(value) == 13 else int(value)
+            return from_unix(seconds)
+        for layout in _TIME_FORMATS:
+            try:
+                return local_to_utc(datetime.strptime(value, layout), tz)
+            except DateOutOfRange:
+                raise
+            except ValueError:
+                continue
+    except DateOutOfRange:
+        raise BadField(name, value, OUT_OF_RANGE) from None
+    raise BadField(name, value, "不是时间 / not a time")
+
+
+def _field(row: dict[str, str], name: str) -> str:
+    value = row.get(name)
+    if value is None:
+        raise BadField(name, "", "缺少这一列 / missing column")
+    return value
+
+
+def _records(lines: Iterator[tuple[int, str]], width: list[int]
+             ) -> Iterator[tuple[int, list[str] | None]]:
+    """(first line number, fields) per CSV record; fields None for a line whose stray `"`
+    opens a record that never closes. A record ends where its quotes balance; each is
+    parsed once, so a file is read in linear time. A line with an unbalanced quote is
+    reported and the lines after it are read again as records of their own: a quote that
+    never closes leaves every later line balanced, so that second reading is linear too.
+    `width[0]`: the header's column count once known (a multi-line record of another
+    width is taken as a stray quote too)."""
+    again: deque[tuple[int, str]] = deque()
+    pending: list[tuple[int, str]] = []
+    odd = False
+    while True:
+        item = again.popleft() if again else next(lines, None)
+        if item is None:
+            if not pending:
+                return
+            yield pending[0][0], None
+            again.extendleft(reversed(pending[1:]))
+            pending, odd = [], False
+            continue
+        pending.append(item)
+        odd ^= item[1].count('"') & 1 == 1
+        if odd:
+            continue
+        fields = _parse("\n".join(line for _, line in pending))
+        if len(pending) > 1 and (fields is None or (width[0] and len(fields) != width[0])):
+            yield pending[0][0], None
+            again.extendleft(reversed(pending[1:]))
+        else:
+            yield pending[0][0], fields if fields is not None else []
+        pending = []
+
+
+def _parse(text: str) -> list[str] | None:
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:
+        return None
+    if len(records) > 1:
+        return None
+    return records[0] if records else []
 
 
 def open_wechat(path: Path, encoding: str, layout: str, *, tz: ZoneInfo = DEFAULT_TZ
@@ -84,27 +171,19 @@ def open_wechat(path: Path, encoding: str, layout: str, *, tz: ZoneInfo = DEFAUL
 
     def rows(progress: list[int], report: bool = True
              ) -> Iterator[tuple[int, dict[str, str]]]:
-        lines = read_lines(path, encoding, progress)
-        # csv needs whole records (a message may span lines); feed it line by line.
-        buffer = io.StringIO()
-        reader_lines: list[tuple[int, str]] = []
+        width = [0]
         header: list[str] | None = None
-        for number, line in lines:
-            reader_lines.append((number, line))
-            buffer.write(line + "\n")
-            text = buffer.getvalue()
-            try:
-                parsed = list(csv.reader(io.StringIO(text)))
-            except csv.Error:
+        for first, record in _records(read_lines(path, encoding, progress), width):
+            if record is None:
+                if report:
+                    stats.skip(first, UNBALANCED)
                 continue
-            if not parsed or (text.count('"') % 2):  # inside a quoted field: keep reading
-                continue
-            record = parsed[0]
-            first = reader_lines[0][0]
-            buffer, reader_lines = io.StringIO(), []
             if header is None:
                 header = [h.strip().lstrip("\ufeff") for h in record]
+                width[0] = len(header)
                 continue
+            if not record or record == [""]:
+                continue  # a blank line
             if len(record) != len(header):
                 if report:
                     stats.skip(first,
@@ -118,11 +197,16 @@ def open_wechat(path: Path, encoding: str, layout: str, *, tz: ZoneInfo = DEFAUL
         found: dict[str, set[str]] = {}
         for _number, row in rows([0], report=False):
             if layout == "wechatmsg":
-                sender, name = row.get("Sender") or row.get("TalkerId"), row.get("NickName")
+                own = row.get("IsSender", "").strip() == "1"
+                sender = SELF_ID if own else (row.get("Sender") or row.get("TalkerId"))
+                name = row.get("NickName")
             else:
-                sender, name = row.get("talker"), row.get("talker")
+                own = row.get("is_sender", "").strip() == "1"
+                sender = SELF_ID if own else row.get("talker")
+                name = row.get("talker")
             if sender and name and row.get("Type", row.get("type_name")) not in SYSTEM_TYPES:
                 found.setdefault(name.strip(), set()).add(sender)
+        found.setdefault("你", set()).add(SELF_ID)  # system lines call the exporter 你
         return Names(PLATFORM, found, stats)
 
     def events() -> Iterator[Event]:
@@ -131,24 +215,31 @@ def open_wechat(path: Path, encoding: str, layout: str, *, tz: ZoneInfo = DEFAUL
         # WeChat shows no red-packet id: a grab belongs to the sender's latest [红包].
         last_packet: dict[str, str] = {}
         found = False
+        first_bad: tuple[int, str] | None = None
         for number, row in rows(position):
             try:
                 if layout == "wechatmsg":
-                    kind, text = row["Type"], row["StrContent"]
-                    sender, name = row["Sender"] or row["TalkerId"], row["NickName"]
-                    at = _time(row["CreateTime"] or row["StrTime"], tz)
-                    msg_id = row["localId"]
+                    kind, text = _field(row, "Type"), _field(row, "StrContent")
+                    own = _field(row, "IsSender").strip() == "1"
+                    sender = _field(row, "Sender") or _field(row, "TalkerId")
+                    name = _field(row, "NickName")
+                    created = _field(row, "CreateTime")
+                    at = _time("CreateTime", created, tz) if created.strip() else _time(
+                        "StrTime", _field(row, "StrTime"), tz)
+                    msg_id = _field(row, "localId")
                     system = kind == "10000"
                     media = _MEDIA.get(kind)
                 else:
-                    kind, text = row["type_name"], row["msg"]
-                    sender, name = row["talker"], row["talker"]
-                    at = _time(row["CreateTime"], tz)
-                    msg_id = row["MsgSvrID"] or row["id"]
+                    kind, text = _field(row, "type_name"), _field(row, "msg")
+                    own = _field(row, "is_sender").strip() == "1"
+                    sender = name = _field(row, "talker")
+                    at = _time("CreateTime", _field(row, "CreateTime"), tz)
+                    msg_id = _field(row, "MsgSvrID") or _field(row, "id")
                     system = kind in ("系统通知", "系统消息")
                     media = _MEDIA_NAMES.get(kind)
-            except (KeyError, ValueError) as exc:
-                stats.skip(number, f"字段无效 / bad field: {exc}")
+            except BadField as exc:
+                stats.skip(number, exc.reason)
+                first_bad = first_bad or (number, str(exc))
                 continue
             found = True
             base: dict[str, Any] = {"source": source, "group": group, "at": at}
@@ -156,17 +247,24 @@ def open_wechat(path: Path, encoding: str, layout: str, *, tz: ZoneInfo = DEFAUL
             if system:
                 yield from _system(text, base, event_id, by_name, stats, number, last_packet)
                 continue
+            if own:
+                # The exporting account's own message: the row's talker/TalkerId is the chat
+                # (or its partner), never the author.
+                sender, name = SELF_ID, name if layout == "wechatmsg" else ""
             if not sender:
                 stats.skip(number, "没有发送者 / no sender")
                 continue
             if "[红包]" in text and name:
                 last_packet[name.strip()] = event_id
-            actor = UserRef(PLATFORM, sender, name or None)
+            actor = UserRef(PLATFORM, sender, name or ("我" if own else None))
             stats.members.add(sender)
             stats.messages += 1
             yield MessagePosted(**base, source_event_id=event_id, actor=actor,
                                 text="" if media and media != "link" else text, media=media)
         if not found:
+            if first_bad is not None:
+                raise ImportFormatError(str(path), "没有一行能读取；第一处错误 / no row could be "
+                                        f"read; the first: {first_bad[1]}", line=first_bad[0])
             raise ImportFormatError(str(path), "CSV 里没有消息行 / no message rows in the CSV")
 
     return ParsedExport(str(path), "wechat", group, batched(events()), stats,

@@ -1,9 +1,25 @@
 """WhatsApp .txt exports (I2): iOS `[dd/mm/yyyy, HH:MM:SS] Name: text` and Android
-`dd/mm/yyyy, HH:MM - Name: text`, 12 h or 24 h, multi-line messages, system lines.
+`dd/mm/yyyy, HH:MM - Name: text`, multi-line messages, system lines.
+
+Date layouts of the phone's locale: d/m/y and m/d/y (the order is decided per file from
+the data), y-m-d, with `/`, `.` or `-`, two- or four-digit years, with or without the comma,
+12 h (`PM`, `p. m.`, 上午/下午) or 24 h, with or without seconds. U+200E/U+200F/U+202A…
+marks are dropped wherever they are; U+202F and U+00A0 are spaces. A line that starts like
+a header (a date and a time) but fits none of these is skipped with its number, never
+folded into the previous message.
+
+Sender names may contain `:` (`Ann :)`) and even `: ` (`Team: Alpha`): a first pass
+collects, per first segment, the `: `-separated prefix all its lines share, and a name
+with `: ` is recognised once it has two or more messages.
+
+Deleted-message placeholders ("This message was deleted", "… deleted by admin", "You
+deleted this message") are a message (no text, media `deleted`) followed by a recall of
+it: it was posted, so its author spoke; "Waiting for this message" is a message whose
+text never arrived (media `pending`). See docs/report-schema.md.
 
 WhatsApp has no message ids: each message gets a stable id from its time, author and
 text plus an occurrence number, so a later export that overlaps an earlier one yields the
-same ids for the same messages. Day/month order is decided per file from the data.
+same ids for the same messages.
 """
 
 from __future__ import annotations
@@ -15,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from qunyun.domain.patterns import compile_pattern
 from qunyun.event_batch import batched
 from qunyun.events import (
     Event,
@@ -27,6 +44,8 @@ from qunyun.events import (
 )
 from qunyun.importers.base import (
     DEFAULT_TZ,
+    OUT_OF_RANGE,
+    DateOutOfRange,
     ImportFormatError,
     ImportStats,
     OccurrenceCounter,
@@ -37,31 +56,55 @@ from qunyun.importers.base import (
 from qunyun.importers.textfile import read_lines
 
 PLATFORM = "whatsapp"
-_INVISIBLE = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202c\ufeff"), None)
-_DATE = r"(?P<d1>\d{1,2})[/.](?P<d2>\d{1,2})[/.](?P<y>\d{2,4}),?\s"
-_TIME = (r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?"
-         r"(?:[\s\u202f]?(?P<ampm>[aApP]\.?\s?[mM]\.?))?")
-IOS = re.compile(r"^\[" + _DATE + _TIME + r"\]\s(?P<rest>.*)$")
-ANDROID = re.compile(r"^" + _DATE + _TIME + r"\s[-–]\s(?P<rest>.*)$")
-_AUTHOR = re.compile(r"^(?P<name>[^:]{1,100}?):\s(?P<text>.*)$", re.S)
-_SYSTEM = (
-    (re.compile(r"^(?P<m>.+?) joined using this group's invite link$"), "join_link"),
-    (re.compile(r"^(?P<a>.+?) added (?P<m>.+)$"), "added"),
-    (re.compile(r"^(?P<a>.+?) removed (?P<m>.+)$"), "removed"),
-    (re.compile(r"^(?P<m>.+?) left$"), "left"),
-    (re.compile(r"^(?P<m>.+?) created (?:this )?group"), "created"),
-    (re.compile(r"^(?P<m>.+?) changed (?:their phone number|the subject|this group's icon)"),
-     "info"),
-    (re.compile(r"^(?:Messages and calls are end-to-end encrypted|消息和通话已进行端到端加密)"),
-     "info"),
-)
-_DELETED = ("This message was deleted", "You deleted this message", "此消息已删除")
-_MEDIA = ("<Media omitted>", "<附件：", "image omitted", "video omitted", "sticker omitted")
+_CLEAN = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068"
+                               "\u2069\ufeff"), None) | {0x202F: " ", 0x00A0: " "}
+_DATE = r"(?P<a>\d{1,4})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<c>\d{1,4})\.?,?\s"
+_TIME = (r"(?P<cn>上午|下午|中午|晚上|凌晨)?\s?(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?:[:.](?P<s>\d{2}))?"
+         r"(?:\s?(?P<ampm>[aApP]\.?\s?[mM]\.?))?")
+IOS = re.compile(r"^\[" + _DATE + _TIME + r"\]\s(?P<rest>.*)$", re.S)
+ANDROID = re.compile(r"^" + _DATE + _TIME + r"\s[-–]\s(?P<rest>.*)$", re.S)
+# Starts like a header (a date, then a time), whatever follows.
+_HEADERISH = re.compile(
+    r"^\[?\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}\.?,?\s+(?:上午|下午)?\d{1,2}[:.]\d{2}")
+NAME_LIMIT = 100
+# Run on member text, so linear whatever the input (RE2); only lines without an author.
+_SYSTEM = tuple((compile_pattern(p), kind) for p, kind in (
+    (r"^(?P<m>.+?) joined using this group's invite link", "join_link"),
+    (r"^(?P<m>.+?) joined from the community", "join_link"),
+    (r"^(?P<a>.+?) added (?P<m>.+)$", "added"),
+    (r"^(?P<a>.+?) removed (?P<m>.+)$", "removed"),
+    (r"^(?P<m>.+?) left$", "left"),
+    (r"^(?P<m>.+?) created (?:this )?group", "created"),
+    (r"^(?P<m>.+?) changed (?:their phone number|the subject|this group's (?:icon|settings)|"
+     r"the group description)", "info"),
+    (r"^(?P<m>.+?) (?:deleted|removed) this group's icon", "info"),
+    (r"^(?:Messages and calls are end-to-end encrypted|消息和通话已进行端到端加密|"
+     r"Messages to this group are now secured|This group was created)", "info"),
+))
+# The same sentences, for a short `Name` in `Name: text` (a bounded input: names are short).
+_SYSTEM_HEAD = re.compile(
+    r"^.{1,200}? (?:joined using this group's invite link|joined from the community|added .+|"
+    r"removed .+|left|created (?:this )?group.*|changed (?:their phone number|the subject|"
+    r"this group's (?:icon|settings)|the group description).*)$", re.S)
+_DELETED = ("This message was deleted", "This message was deleted by admin",
+            "You deleted this message", "此消息已删除", "你删除了此消息", "该消息已被删除")
+_WAITING = ("Waiting for this message", "正在等待此消息")
+_MEDIA = re.compile(
+    r"^(?:<Media omitted>|<附件：.{0,300}>|<attached: .{0,300}>|媒体文件已省略|<媒体文件已忽略>|"
+    r"(?:image|video|audio|sticker|GIF|document|Contact card|contact card) omitted|"
+    r".{0,300} \(file attached\)|.{0,300} document omitted)$")
+
+
+def _clean(line: str) -> str:
+    return line.translate(_CLEAN)
+
+
+def _header(line: str) -> re.Match[str] | None:
+    return IOS.match(line) or ANDROID.match(line)
 
 
 def matches(line: str) -> bool:
-    line = line.translate(_INVISIBLE)
-    return bool(IOS.match(line) or ANDROID.match(line))
+    return _header(_clean(line)) is not None
 
 
 def _user(name: str) -> UserRef:
@@ -71,99 +114,144 @@ def _user(name: str) -> UserRef:
     return UserRef(PLATFORM, user_id, name)
 
 
+def _segments(rest: str) -> list[str]:
+    """`A: B: text` → ["A", "B", "text"], looking for `: ` only where a name can be."""
+    head, sep, tail = rest[: NAME_LIMIT + 2].rpartition(": ")
+    if not sep:
+        return [rest]
+    parts = head.split(": ")
+    return [*parts, tail + rest[NAME_LIMIT + 2:]]
+
+
+class _Scan:
+    """The first pass: the day/month order, and sender names that contain `: `."""
+
+    def __init__(self, path: Path, encoding: str) -> None:
+        self.day_first: bool | None = None
+        self._prefix: dict[str, list[str]] = {}  # first segment → shared name segments
+        self._count: dict[str, int] = {}
+        for _n, raw in read_lines(path, encoding, [0]):
+            match = _header(_clean(raw))
+            if match is None:
+                continue
+            if self.day_first is None and len(match["a"]) < 3:
+                if int(match["a"]) > 12:
+                    self.day_first = True
+                elif int(match["b"]) > 12:
+                    self.day_first = False
+            parts = _segments(match["rest"])
+            if len(parts) < 2:
+                continue
+            key, named = parts[0], parts[:-1]
+            shared = self._prefix.get(key)
+            if shared is None:
+                self._prefix[key] = named
+            else:
+                n = 0
+                while n < min(len(shared), len(named)) and shared[n] == named[n]:
+                    n += 1
+                del shared[n:]
+            self._count[key] = self._count.get(key, 0) + 1
+
+    def author(self, rest: str) -> tuple[str, str] | None:
+        """(name, text) of `Name: text`, or None when the line has no `: ` author."""
+        parts = _segments(rest)
+        if len(parts) < 2:
+            return None
+        shared = self._prefix.get(parts[0], parts[:1])
+        if self._count.get(parts[0], 0) < 2 or len(shared) < 2:
+            shared = parts[:1]
+        name = ": ".join(shared)
+        return name, rest[len(name) + 2:]
+
+
 class _Lines:
     """Groups physical lines into (first line number, header match, full text)."""
 
-    def __init__(self, path: Path, position: list[int], stats: ImportStats) -> None:
-        self.path, self.position, self.stats = path, position, stats
-        self.day_first: bool | None = None
+    def __init__(self, path: Path, encoding: str, position: list[int], stats: ImportStats
+                 ) -> None:
+        self.path, self.encoding, self.position, self.stats = path, encoding, position, stats
 
     def entries(self) -> Iterator[tuple[int, re.Match[str], str, bool]]:
         """(line number, header, text, marked): `marked` is iOS's left-to-right mark right
         after `Name: `, which it puts before system sentences and "omitted" media."""
         current: tuple[int, re.Match[str], list[str], bool] | None = None
-        for number, raw in read_lines(self.path, "utf-8-sig", self.position):
-            line = raw.translate(_INVISIBLE)
-            match = IOS.match(line) or ANDROID.match(line)
+        skipping = False  # inside the lines of a header-like line that was skipped
+        for number, raw in read_lines(self.path, self.encoding, self.position):
+            line = _clean(raw)
+            match = _header(line)
             if match:
                 if current:
                     yield current[0], current[1], "\n".join(current[2]), current[3]
-                current = (number, match, [match["rest"]], ": \u200e" in raw)
+                current, skipping = (number, match, [match["rest"]], ": \u200e" in raw), False
+            elif _HEADERISH.match(line):
+                if current:
+                    yield current[0], current[1], "\n".join(current[2]), current[3]
+                current, skipping = None, True
+                self.stats.skip(number, "像消息开头但日期/时间格式不认识 / looks like a message "
+                                "header in no known layout")
             elif current is not None:
                 current[2].append(line)  # continuation of a multi-line message
+            elif skipping:
+                continue  # the skipped message's own further lines
             elif line.strip():
                 self.stats.skip(number, "文件开头的行不是消息 / line before the first message")
         if current:
             yield current[0], current[1], "\n".join(current[2]), current[3]
 
 
-def _decide_day_first(path: Path) -> bool:
-    """dd/mm unless some date only makes sense as mm/dd (first number > 12 settles it)."""
-    position = [0]
-    for _n, raw in read_lines(path, "utf-8-sig", position):
-        line = raw.translate(_INVISIBLE)
-        match = IOS.match(line) or ANDROID.match(line)
-        if match:
-            if int(match["d1"]) > 12:
-                return True
-            if int(match["d2"]) > 12:
-                return False
-        if position[0] > 4 << 20:
-            break
-    return True
-
-
 def _when(m: re.Match[str], day_first: bool, tz: ZoneInfo) -> datetime:
-    d1, d2, year = int(m["d1"]), int(m["d2"]), int(m["y"])
+    a, b, c = int(m["a"]), int(m["b"]), int(m["c"])
+    if len(m["a"]) >= 3:  # y-m-d
+        year, month, day = a, b, c
+    else:
+        year = c
+        day, month = (a, b) if day_first else (b, a)
     year += 2000 if year < 100 else 0
-    day, month = (d1, d2) if day_first else (d2, d1)
     hour = int(m["h"])
     if m["ampm"]:
         pm = m["ampm"].lower().startswith("p")
         hour = hour % 12 + (12 if pm else 0)
+    elif m["cn"]:
+        hour = hour % 12 + (12 if m["cn"] in ("下午", "晚上") or (
+            m["cn"] == "中午" and hour < 11) else 0)
     naive = datetime(year, month, day, hour, int(m["mi"]), int(m["s"] or 0))
     return local_to_utc(naive, tz)
 
 
-def open_whatsapp(path: Path, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedExport:
+def open_whatsapp(path: Path, encoding: str = "utf-8-sig", *, tz: ZoneInfo = DEFAULT_TZ
+                  ) -> ParsedExport:
     stats = ImportStats()
     position = [0]
     title = chat_title(path)
     chat_id = stable_id("whatsapp", title)
     group = GroupRef(PLATFORM, chat_id, title)
     source = f"import:whatsapp:{chat_id}"
-    day_first = _decide_day_first(path)
 
     def events() -> Iterator[Event]:
+        scan = _Scan(path, encoding)
+        day_first = True if scan.day_first is None else scan.day_first
         ids = OccurrenceCounter()
         found_any = False
-        for number, match, rest, marked in _Lines(path, position, stats).entries():
+        for number, match, rest, marked in _Lines(path, encoding, position, stats).entries():
             try:
                 at = _when(match, day_first, tz)
+            except DateOutOfRange:
+                stats.skip(number, OUT_OF_RANGE)
+                continue
             except ValueError:
                 stats.skip(number, "日期无效 / invalid date")
                 continue
             found_any = True
             stamp = at.isoformat()
-            author = _AUTHOR.match(rest)
-            if author and marked and _is_system(author["text"]):
+            author = scan.author(rest)
+            if author and marked and _is_system(author[1]):
                 # iOS: "Group name: ‎X joined using this group's invite link".
-                rest = author["text"]
+                rest = author[1]
                 author = None
-            if author and not _is_system(rest):
-                actor = _user(author["name"])
-                stats.members.add(actor.user_id)
-                text = author["text"]
-                event_id = ids.id_for(stamp, actor.user_id, text)
-                if text.strip().rstrip(".。") in _DELETED:
-                    stats.recalls += 1
-                    yield MessageRecalled(source=source, source_event_id=event_id, group=group,
-                                          at=at, actor=actor)
-                    continue
-                media = "media" if any(m in text for m in _MEDIA) else None
-                stats.messages += 1
-                yield MessagePosted(source=source, source_event_id=event_id, group=group, at=at,
-                                    actor=actor, text="" if media else text, media=media)
+            if author and not _SYSTEM_HEAD.match(author[0]):
+                yield from _message(author[0], author[1], at, ids.id_for(
+                    stamp, _user(author[0]).user_id, author[1]), source, group, stats)
                 continue
             yield from _system(rest, at, ids.id_for(stamp, "system", rest), source, group, stats,
                                number)
@@ -174,6 +262,27 @@ def open_whatsapp(path: Path, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedExport:
                         size=path.stat().st_size, position=position)
 
 
+def _message(name: str, text: str, at: datetime, event_id: str, source: str, group: GroupRef,
+             stats: ImportStats) -> Iterator[Event]:
+    actor = _user(name)
+    stats.members.add(actor.user_id)
+    base: dict[str, Any] = {"source": source, "group": group, "at": at, "actor": actor}
+    placeholder = text.strip().rstrip(".。")
+    stats.messages += 1
+    if placeholder in _DELETED:
+        yield MessagePosted(**base, source_event_id=event_id, text="", media="deleted")
+        stats.recalls += 1
+        yield MessageRecalled(**base, source_event_id=f"{event_id}:deleted",
+                              target_event_id=event_id)
+        return
+    if placeholder.split(".")[0] in _WAITING:
+        yield MessagePosted(**base, source_event_id=event_id, text="", media="pending")
+        return
+    media = "media" if _MEDIA.match(text.strip()) else None
+    yield MessagePosted(**base, source_event_id=event_id, text="" if media else text,
+                        media=media)
+
+
 def chat_title(path: Path) -> str:
     """The chat's name from the export's file name, the same for a later export of it:
     "WhatsApp Chat with Book Club (1).txt" → "Book Club"."""
@@ -182,17 +291,15 @@ def chat_title(path: Path) -> str:
     return stem or path.stem
 
 
-def _is_system(rest: str) -> bool:
-    """`Name: text` is a message, unless `Name` is itself a system sentence
-    (`X changed the subject to "a: b"`)."""
-    head = rest.split(": ", 1)[0]
-    return any(p.match(head) for p, _ in _SYSTEM)
+def _is_system(text: str) -> bool:
+    return any(p.match(text) for p, _ in _SYSTEM)
 
 
 def _system(rest: str, at: datetime, event_id: str, source: str, group: GroupRef,
             stats: ImportStats, number: int) -> Iterator[Event]:
+    first = rest.split("\n", 1)[0]  # a system sentence is one line
     for pattern, kind in _SYSTEM:
-        m = pattern.match(rest)
+        m = pattern.match(first)
         if not m:
             continue
         base: dict[str, Any] = {"source": source, "group": group, "at": at}

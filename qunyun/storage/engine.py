@@ -56,8 +56,21 @@ def make_engine(url: str | None = None, *, check: bool = True) -> Engine:
         parsed = make_url(raw)
     except ArgumentError as exc:
         raise DatabaseUnavailable(f"数据库地址无效 / invalid database URL {raw!r}: {exc}") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise DatabaseUnavailable(
+            f"不支持的数据库 / unsupported database {backend!r}: qunyun 只支持 SQLite 和 "
+            "PostgreSQL（sqlite:///文件 或 postgresql://用户@主机/库名）/ only SQLite and "
+            "PostgreSQL are supported")
+    if backend == "postgresql" and not parsed.database:
+        # psycopg would silently connect to the user's default database (often `postgres`)
+        # and the schema would be created there.
+        raise DatabaseUnavailable(
+            "PostgreSQL 地址缺少数据库名 / the PostgreSQL URL names no database: "
+            f"{parsed.render_as_string(hide_password=True)} — 例如 e.g. "
+            "postgresql://postgres@127.0.0.1:5432/qunyun")
     kwargs: dict[str, Any] = {}
-    if parsed.get_backend_name() == "postgresql":
+    if backend == "postgresql":
         kwargs["connect_args"] = {"connect_timeout": 5}
         kwargs["pool_pre_ping"] = True
     engine = create_engine(parsed, **kwargs)

@@ -17,6 +17,7 @@ transaction, so a failed or interrupted import leaves the event log as it was.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -68,7 +69,8 @@ class _SqliteScratch(Staging):
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.dir = Path(tempfile.mkdtemp(prefix="qunyun-import-"))
+        _remove_leftovers()
+        self.dir = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
         self.path = self.dir / "staging.db"
         self.adbc: Any = None
         self.attached = False
@@ -107,6 +109,24 @@ class _SqliteScratch(Staging):
                 driver.execute(f"DETACH DATABASE {self.ALIAS}")
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+_PREFIX = "qunyun-import-"
+
+
+def _remove_leftovers() -> None:
+    """Scratch directories of imports whose process is gone (killed with SIGKILL, so its
+    `close` never ran): the directory name carries the owner's pid."""
+    for leftover in Path(tempfile.gettempdir()).glob(f"{_PREFIX}*"):
+        pid = leftover.name[len(_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(leftover, ignore_errors=True)
+        except (PermissionError, OverflowError):
+            continue  # alive, someone else's
 
 
 class _PostgresCopy(Staging):
