@@ -25,15 +25,23 @@ class Scope:
     events: pl.DataFrame
     messages: pl.DataFrame
     current_members: pl.Series  # member ids in the scope at as_of
+    recent: pl.DataFrame  # the scope's part of `EventLog.recent` (texts and reply ids)
 
     @classmethod
     def of(cls, log: EventLog, group_id: int | None) -> Scope:
-        events = log.events if group_id is None else log.events.filter(
-            pl.col("group_id") == group_id)
-        messages = log.messages if group_id is None else log.messages.filter(
-            pl.col("group_id") == group_id)
-        return cls(events=events, messages=messages,
+        if group_id is None or _only_group(log, group_id):
+            # The whole log (or a community of one group): no copy of ten million rows.
+            return cls(events=log.events, messages=log.messages, recent=log.recent,
+                       current_members=current_members(log, None))
+        mine = pl.col("group_id") == group_id
+        return cls(events=log.events.filter(mine), messages=log.messages.filter(mine),
+                   recent=log.recent.filter(mine),
                    current_members=current_members(log, group_id))
+
+
+def _only_group(log: EventLog, group_id: int) -> bool:
+    ids = log.groups["group_id"]
+    return ids.len() == 1 and int(ids[0]) == group_id
 
 
 def current_members(log: EventLog, group_id: int | None) -> pl.Series:

@@ -1,8 +1,9 @@
 """`build_report`: the whole community report as one JSON-ready dict (schema in
 docs/report-schema.md; bump SCHEMA_VERSION on any incompatible change).
 
-Read-only: it loads the event log once (`EventLog.load`) and every section is computed
-column-wise from those frames. The CLI (`qunyun report`), the HTML renderer and the
+Read-only: it loads the event log once (`EventLog.load`, through one snapshot of the
+database held while the report is built) and every section is computed column-wise from
+those frames. The CLI (`qunyun report`), the HTML renderer and the
 console all use this one function, so they always show the same numbers.
 """
 
@@ -16,17 +17,29 @@ import polars as pl
 from sqlalchemy import Engine
 
 from qunyun.analytics import activity, elimination, health, invites, suspects, tiers
-from qunyun.analytics.log import EventLog
+from qunyun.analytics.log import CHUNK_IDS, TEXT_CHUNK_ROWS, EventLog
 from qunyun.plan.model import Plan
+from qunyun.storage.events import frames
 
 SCHEMA_VERSION = 1
 
 
 def build_report(engine: Engine, *, community_id: int, plan: Plan | None,
                  as_of: datetime | None = None, tz: str | None = None,
-                 community_name: str | None = None) -> dict[str, Any]:
+                 community_name: str | None = None, chunk_ids: int = CHUNK_IDS,
+                 text_chunk_rows: int = TEXT_CHUNK_ROWS) -> dict[str, Any]:
+    """`chunk_ids` and `text_chunk_rows` only change how the log is read (memory against
+    round trips), never a number: tests pass tiny chunks to prove it."""
     zone = ZoneInfo(tz or (plan.bot.timezone if plan is not None else "Asia/Shanghai"))
-    log = EventLog.load(engine, community_id=community_id, tz=zone, as_of=as_of)
+    with frames.Reader(engine) as reader:
+        log = EventLog.load(reader, community_id=community_id, tz=zone, as_of=as_of,
+                            chunk_ids=chunk_ids, text_chunk_rows=text_chunk_rows)
+        return _build(log, community_id=community_id, plan=plan, zone=zone,
+                      community_name=community_name)
+
+
+def _build(log: EventLog, *, community_id: int, plan: Plan | None, zone: ZoneInfo,
+           community_name: str | None) -> dict[str, Any]:
     effective = plan if plan is not None else _defaults_plan(community_name)
     cfg = tiers.tier_config(plan)
 

@@ -83,7 +83,8 @@ def _newcomer_engagement(log: EventLog, scope: Scope) -> float:
 
 def stage(log: EventLog, scope: Scope, totals: dict[str, Any], cfg: Health) -> dict[str, str]:
     """The highest seed 002 stage whose evidence is present, with the evidence in words."""
-    last8 = scope.messages.filter(pl.col("ts_ms") > log.since_ms(56))
+    # `recent` holds the texts and reply ids of the last RECENT_DAYS (= these 8 weeks).
+    last8 = scope.recent.filter(pl.col("ts_ms") > log.since_ms(56))
     per_day = last8.height / 56
     daily_senders = last8.group_by("day").agg(n=pl.col("member_id").n_unique())["n"]
     median_senders = float(daily_senders.median() or 0) if daily_senders.len() else 0.0  # type: ignore[arg-type]

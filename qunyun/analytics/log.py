@@ -1,35 +1,58 @@
 """The event log as Polars frames, prepared once for every analysis of one report.
 
-`EventLog.load` reads a community's events, members, memberships and groups column-wise
-(`qunyun.storage.frames`) and adds the local calendar columns every analysis needs
-(day, ISO week, hour, weekday in the report's time zone). Everything downstream is
-columnar: no Python loop runs over events.
+`EventLog.load` reads a community's log column-wise (`qunyun.storage.events.frames`) and
+adds the local calendar columns every analysis needs (day, ISO week, hour, weekday in the
+report's time zone). Everything downstream is columnar: no Python loop runs over events.
+
+What is held in memory is chosen by what the sections need, so a log of ten million
+events fits in a few hundred megabytes:
+- `events` / `messages`: every event, but only its small columns (no text, no reply ids);
+  `kind` as a categorical;
+- `refs` / `targets`: the events that refer to another (replies, reactions, red packets)
+  and the authored messages they refer to, so reply and reaction counts need no id of
+  any other message;
+- `recent`: the last `RECENT_DAYS` of messages with their texts and ids (the lifecycle
+  stage reads check-ins and answered posts over eight weeks);
+- the texts of the whole history are read only in chunks of whole local days
+  (`text_chunks`), for the sections that scan them (adverts, spam waves).
+The log is read through one `frames.Reader`, open for as long as the report is built.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import Engine
 
 from qunyun.storage.events import frames
 
 DAY_MS = 86_400_000
+RECENT_DAYS = 56  # the longest look-back over texts and reply ids (health.stage: 8 weeks)
+CHUNK_IDS = 1_000_000  # event ids per read of the compact log
+TEXT_CHUNK_ROWS = 500_000  # messages per chunk of texts (whole days; one big day is one chunk)
 
 
 @dataclass
 class EventLog:
-    events: pl.DataFrame  # + local: day (Date), week (Date, Monday), hour, weekday (1=Mon)
+    events: pl.DataFrame  # group_id, member_id, kind, ts_ms, related_member_id + calendar:
+    #                       day (Date), week (Date, Monday), hour, weekday (1=Mon)
     messages: pl.DataFrame  # events of kind "message" with an author
+    refs: pl.DataFrame  # group_id, member_id, kind, ts_ms, ref_id: events referring to another
+    targets: pl.DataFrame  # group_id, ref_id, author: authored messages some event refers to
+    recent: pl.DataFrame  # messages of the last RECENT_DAYS, calendar, text, ref_id,
+    #                       source_event_id
     members: pl.DataFrame  # member_id, name, first_seen_ms, last_seen_ms
     memberships: pl.DataFrame  # group_id, member_id, joined_ms, left_ms, active
     groups: pl.DataFrame  # group_id, platform, external_id, name
     identities: pl.DataFrame  # member_id, platform, external_id
     tz: ZoneInfo
     as_of: datetime  # aware; the report describes the community at this moment
+    reader: frames.Reader | None = None
+    community_id: int = 0
+    text_chunk_rows: int = TEXT_CHUNK_ROWS
 
     @property
     def as_of_ms(self) -> int:
@@ -51,9 +74,28 @@ class EventLog:
         return self.as_of_ms - days * DAY_MS
 
     @classmethod
-    def load(cls, engine: Engine, *, community_id: int, tz: ZoneInfo,
-             as_of: datetime | None = None) -> EventLog:
-        raw = frames.events(engine, community_id=community_id)
+    def load(cls, reader: frames.Reader, *, community_id: int, tz: ZoneInfo,
+             as_of: datetime | None = None, chunk_ids: int = CHUNK_IDS,
+             text_chunk_rows: int = TEXT_CHUNK_ROWS) -> EventLog:
+        until = int(as_of.timestamp() * 1000) if as_of is not None else None
+        refs = frames.references(reader, community_id=community_id, until_ms=until)
+        wanted = refs["ref_id"].drop_nulls().unique().implode()
+        parts: list[pl.DataFrame] = []
+        target_parts: list[pl.DataFrame] = []
+        for chunk in frames.event_chunks(reader, community_id=community_id, until_ms=until,
+                                         chunk_ids=chunk_ids):
+            target_parts.append(chunk.filter(
+                (pl.col("kind") == "message") & pl.col("member_id").is_not_null()
+                & pl.col("source_event_id").is_in(wanted)
+            ).select("group_id", pl.col("source_event_id").alias("ref_id"),
+                     pl.col("member_id").alias("author"), "ts_ms"))
+            parts.append(chunk.select(
+                "group_id", "member_id", pl.col("kind").cast(pl.Categorical), "ts_ms",
+                "related_member_id"))
+        raw = pl.concat(parts, rechunk=False) if parts else pl.DataFrame(schema={
+            "group_id": pl.Int32, "member_id": pl.Int32, "kind": pl.Categorical,
+            "ts_ms": pl.Int64, "related_member_id": pl.Int32})
+        del parts
         if as_of is None:
             # An imported history is described as of its last event, not as of today:
             # otherwise every old export would look dead.
@@ -61,23 +103,68 @@ class EventLog:
             as_of = (datetime.fromtimestamp(int(latest) / 1000, tz=UTC)  # type: ignore[arg-type]
                      if latest is not None else datetime.now(tz=UTC))
         cutoff = int(as_of.timestamp() * 1000)
-        events = with_calendar(raw.filter(pl.col("ts_ms") <= cutoff), tz)
+        in_time = pl.col("ts_ms") <= cutoff
+        events = with_calendar(raw.filter(in_time), tz)
+        del raw
         messages = events.filter((pl.col("kind") == "message") & pl.col("member_id").is_not_null())
+        targets = pl.concat(target_parts) if target_parts else pl.DataFrame(schema={
+            "group_id": pl.Int32, "ref_id": pl.String, "author": pl.Int32, "ts_ms": pl.Int64})
+        groups = frames.groups(reader, community_id=community_id)
+        since = int(as_of.timestamp() * 1000) - RECENT_DAYS * DAY_MS
+        recent = with_calendar(frames.messages_between(
+            reader, community_id=community_id, group_ids=groups["group_id"].to_list(),
+            start_ms=since + 1, end_ms=cutoff, with_refs=True), tz)
         return cls(
             events=events,
             messages=messages,
-            members=frames.members(engine, community_id=community_id),
-            memberships=frames.memberships(engine, community_id=community_id),
-            groups=frames.groups(engine, community_id=community_id),
-            identities=frames.identities(engine, community_id=community_id),
+            refs=refs.filter(in_time).with_columns(pl.col("kind").cast(pl.Categorical)),
+            targets=targets.filter(in_time).drop("ts_ms"),
+            recent=recent,
+            members=frames.members(reader, community_id=community_id),
+            memberships=frames.memberships(reader, community_id=community_id),
+            groups=groups,
+            identities=frames.identities(reader, community_id=community_id),
             tz=tz,
             as_of=as_of,
+            reader=reader,
+            community_id=community_id,
+            text_chunk_rows=text_chunk_rows,
         )
+
+    def text_chunks(self) -> Iterator[pl.DataFrame]:
+        """Every authored message up to as_of with its text and local `day`, in chunks of
+        whole local days (so anything grouped by day is complete within one chunk):
+        id, group_id, member_id, ts_ms, text, day."""
+        if self.reader is None or self.messages.height == 0:
+            return
+        days = self.messages.group_by("day").agg(
+            n=pl.len(), lo=pl.col("ts_ms").min(), hi=pl.col("ts_ms").max()).sort("day")
+        group_ids = self.groups["group_id"].to_list()
+        start: int | None = None
+        rows = 0
+        spans: list[tuple[int, int]] = []
+        for _day, n, lo, hi in days.iter_rows():
+            if start is None:
+                start = lo
+            rows += n
+            if rows >= self.text_chunk_rows:
+                spans.append((start, hi))
+                start, rows = None, 0
+        if start is not None:
+            spans.append((start, int(days["hi"][-1])))
+        for lo, hi in spans:
+            chunk = frames.messages_between(self.reader, community_id=self.community_id,
+                                            group_ids=group_ids, start_ms=lo, end_ms=hi)
+            yield chunk.with_columns(day=_local(self.tz).dt.date())
+
+
+def _local(tz: ZoneInfo) -> pl.Expr:
+    return pl.from_epoch(pl.col("ts_ms"), time_unit="ms").dt.replace_time_zone("UTC") \
+        .dt.convert_time_zone(str(tz))
 
 
 def with_calendar(events: pl.DataFrame, tz: ZoneInfo) -> pl.DataFrame:
-    local = pl.from_epoch(pl.col("ts_ms"), time_unit="ms").dt.replace_time_zone("UTC") \
-        .dt.convert_time_zone(str(tz))
+    local = _local(tz)
     return events.with_columns(
         day=local.dt.date(),
         hour=local.dt.hour(),

@@ -11,6 +11,8 @@ Signals (a suspect has one or more; nothing here removes anyone, the list is for
 Ad keywords are matched in both scripts: each keyword is expanded to its Simplified and
 Traditional forms (OpenCC) and the text is matched column-wise, case-insensitively —
 folding a million messages one by one would cost more than the rest of the report.
+The texts are scanned in chunks of whole local days (`EventLog.text_chunks`), so the
+report's memory does not grow with the size of the history's texts.
 """
 
 from __future__ import annotations
@@ -71,33 +73,20 @@ def find(log: EventLog, plan: Plan) -> list[dict[str, Any]]:
     words = "|".join(re.escape(w.lower()) for w in _variants(ad_words))
     ad_pattern = "|".join(p for p in (LINK, QR.lower(), words) if p)
     allowed = [d.lower() for d in plan.moderation.links.allow if d]
-    lowered = pl.col("text").str.to_lowercase()
-    ads = log.messages.filter(lowered.str.contains(ad_pattern).fill_null(False))
-    if allowed:
-        ads = ads.filter(~lowered.str.contains("|".join(re.escape(d) for d in allowed))
-                         .fill_null(False))
-    per_member = ads.group_by("member_id").agg(
-        n=pl.len(), examples=pl.col("text").head(EXAMPLES))
-    for member_id, n, examples in per_member.iter_rows():
+    ads, copies = _scan_texts(log, ad_pattern, allowed, plan.moderation.repeat)
+    for member_id, n, examples in ads.iter_rows():
         add(member_id, "ads", "发广告/链接/加好友二维码",
             {"messages": n, "examples": [_short(t) for t in examples]})
 
-    repeat = plan.moderation.repeat
-    long_texts = log.messages.filter(pl.col("text").str.len_chars() >= repeat.min_chars)
-    # A spam wave: the same text from several accounts on one day. A popular question
-    # asked by many people over months is not one.
-    waves = long_texts.group_by("text", "day").agg(accounts=pl.col("member_id").n_unique()) \
-        .filter(pl.col("accounts") >= repeat.accounts)
     totals = log.messages.group_by("member_id").agg(total=pl.len())
-    copied = long_texts.join(waves, on=["text", "day"]).group_by("member_id", "text") \
-        .agg(n=pl.len(), accounts=pl.col("accounts").max()) \
-        .join(totals, on="member_id").filter(pl.col("n") >= COPY_SHARE * pl.col("total"))
+    copied = copies.join(totals, on="member_id") \
+        .filter(pl.col("n") >= COPY_SHARE * pl.col("total")).sort("member_id", "text")
     for member_id, text, n, accounts, total in copied.select(
             "member_id", "text", "n", "accounts", "total").iter_rows():
         add(member_id, "same_text", "与多个账号同日发送相同内容，且占其发言的大部分",
             {"text": _short(text), "accounts": accounts, "messages": n, "of_messages": total})
 
-    packets = log.events.filter((pl.col("kind") == "redpacket") & pl.col("ref_id").is_not_null())
+    packets = log.refs.filter(pl.col("kind") == "redpacket")
     if packets.height:
         total = packets["ref_id"].n_unique()
         firsts = packets.sort("ts_ms").group_by("ref_id", maintain_order=True).first() \
@@ -148,3 +137,45 @@ def join_bursts(log: EventLog, count: int, seconds: int,
                         "silent_in_burst": hit.height}
             out.extend((mid, evidence) for mid in hit["member_id"].unique().to_list())
     return out
+
+
+def _scan_texts(log: EventLog, ad_pattern: str, allowed: list[str],
+                repeat: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Adverts and spam waves over every text, one chunk of whole days at a time.
+
+    Returns (member_id, n, examples) for adverts — examples are the member's first ones
+    in log order — and (member_id, text, n, accounts) for texts a member sent inside a
+    wave: the same text (≥ min_chars) from ≥ `repeat.accounts` accounts on one day. A wave
+    lies within one day, so each chunk finds its own; counts add up across chunks.
+    """
+    lowered = pl.col("text").str.to_lowercase()
+    counts, heads, copies = [], [], []
+    for chunk in log.text_chunks():
+        ads = chunk.filter(lowered.str.contains(ad_pattern).fill_null(False))
+        if allowed:
+            ads = ads.filter(~lowered.str.contains("|".join(re.escape(d) for d in allowed))
+                             .fill_null(False))
+        counts.append(ads.group_by("member_id").agg(n=pl.len()))
+        heads.append(ads.select("id", "member_id", "text").sort("id")
+                     .group_by("member_id", maintain_order=True).head(EXAMPLES))
+        long_texts = chunk.filter(pl.col("text").str.len_chars() >= repeat.min_chars) \
+            .select("member_id", "text", "day")
+        # A spam wave: the same text from several accounts on one day. A popular question
+        # asked by many people over months is not one.
+        waves = long_texts.group_by("text", "day").agg(accounts=pl.col("member_id").n_unique()) \
+            .filter(pl.col("accounts") >= repeat.accounts)
+        copies.append(long_texts.join(waves, on=["text", "day"]).group_by("member_id", "text")
+                      .agg(n=pl.len(), accounts=pl.col("accounts").max()))
+    count_schema = {"member_id": pl.Int32, "n": pl.UInt32}
+    ad_counts = pl.concat(counts).group_by("member_id").agg(pl.col("n").sum()) if counts \
+        else pl.DataFrame(schema=count_schema)
+    examples = pl.concat(heads).sort("id").group_by("member_id", maintain_order=True) \
+        .agg(examples=pl.col("text").head(EXAMPLES)) if heads \
+        else pl.DataFrame(schema={"member_id": pl.Int32, "examples": pl.List(pl.String)})
+    ads = ad_counts.join(examples, on="member_id").select("member_id", "n", "examples") \
+        .sort("member_id")
+    copied = pl.concat(copies).group_by("member_id", "text") \
+        .agg(pl.col("n").sum(), pl.col("accounts").max()) if copies \
+        else pl.DataFrame(schema={"member_id": pl.Int32, "text": pl.String, "n": pl.UInt32,
+                                  "accounts": pl.UInt32})
+    return ads, copied

@@ -59,13 +59,13 @@ def member_stats(log: EventLog, window_days: int) -> pl.DataFrame:
         first_seen_ms=pl.col("ts_ms").min(), last_seen_ms=pl.col("ts_ms").max())
 
     # T5 "creates content that gets replies/reactions": responses from someone else.
-    targets = msgs.select("group_id", pl.col("source_event_id").alias("ref_id"),
-                          pl.col("member_id").alias("author"))
-    replies = msgs.filter(pl.col("ref_id").is_not_null()) \
+    # `refs` are the events that refer to another, `targets` the messages referred to.
+    targets = log.targets
+    replies = log.refs.filter((pl.col("kind") == "message") & pl.col("member_id").is_not_null()) \
         .select("group_id", "ref_id", "member_id").join(targets, on=["group_id", "ref_id"]) \
         .filter(pl.col("author") != pl.col("member_id")) \
         .group_by("author").agg(replies_received=pl.len())
-    reactions = log.events.filter((pl.col("kind") == "reaction") & pl.col("ref_id").is_not_null()) \
+    reactions = log.refs.filter(pl.col("kind") == "reaction") \
         .select("group_id", "ref_id", "member_id").join(targets, on=["group_id", "ref_id"]) \
         .filter(pl.col("author") != pl.col("member_id")) \
         .group_by("author").agg(reactions_received=pl.len())

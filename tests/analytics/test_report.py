@@ -193,14 +193,16 @@ def test_a_one_group_community_has_that_groups_numbers(report: dict[str, Any],
     from qunyun.analytics import activity
     from qunyun.analytics.build import _scope_section
     from qunyun.analytics.log import EventLog
+    from qunyun.storage.events import frames
 
     # The report takes the community section from its only group; computed the long way,
     # over the whole community, every number is the same.
-    log = EventLog.load(engine, community_id=1, tz=ZoneInfo("Asia/Shanghai"), as_of=AS_OF)
     tier_of = {m["id"]: m["tier"] for m in report["members"]}
     plan = _plan(elimination={"silent_days": 20, "notice_days": 3},
                  bot={"admins": ["@u1:localhost"]})
-    full = _scope_section(log, activity.Scope.of(log, None), plan, tier_of,
-                          {"id": 1, "name": "c"})
+    with frames.Reader(engine) as reader:
+        log = EventLog.load(reader, community_id=1, tz=ZoneInfo("Asia/Shanghai"), as_of=AS_OF)
+        full = _scope_section(log, activity.Scope.of(log, None), plan, tier_of,
+                              {"id": 1, "name": "c"})
     assert len(report["groups"]) == 1
     assert report["community"] == full

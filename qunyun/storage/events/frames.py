@@ -4,19 +4,31 @@ The report reads millions of rows; fetching them as Python tuples costs more tha
 analysis after it. SQLite and PostgreSQL are read through ADBC, which hands Arrow columns
 straight to Polars (about 3x faster than row fetching); any other database falls back
 to the DB-API cursor. Reads are read-only and see committed data only.
+
+A report reads through one `Reader`: one connection and one snapshot for all its queries,
+so a log read in chunks (`event_chunks`, `messages_between`) is as consistent as one read
+in a single query while an import is running. Chunks keep the report's memory bounded:
+the log's texts are never all in memory at once (see `qunyun.analytics.log`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from types import TracebackType
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 EVENT_COLUMNS = (
     "id", "group_id", "member_id", "kind", "ts_ms", "related_member_id", "ref_id",
     "source_event_id", "text",
 )
+EVENT_SCHEMA: dict[str, Any] = {
+    "id": pl.Int64, "group_id": pl.Int32, "member_id": pl.Int32, "kind": pl.String,
+    "ts_ms": pl.Int64, "related_member_id": pl.Int32, "ref_id": pl.String,
+    "source_event_id": pl.String, "text": pl.String,
+}
 
 
 def _adbc_connect(engine: Engine) -> Any | None:
@@ -47,93 +59,204 @@ def text(engine: Engine, column: str) -> str:
     return column
 
 
-def read_frame(engine: Engine, sql: str, schema: dict[str, Any]) -> pl.DataFrame:
-    """Run one SELECT and return its result as a frame with `schema`'s names and types.
+class Reader:
+    """One read-only connection and snapshot for every query of one report.
 
-    `sql` must only interpolate integers (callers pass ids through `int()`): ADBC drivers
-    differ in parameter syntax, and these queries have no user text in them. Empty strings
-    in text columns come back as null (see `text`).
+    On SQLite the ADBC connection's open transaction pins one WAL snapshot; on PostgreSQL
+    the transaction is REPEATABLE READ, so each statement sees the same data.
     """
-    strings = [name for name, kind in schema.items() if kind == pl.String]
-    frame = _read(engine, sql, schema)
-    return frame.with_columns(
-        pl.when(pl.col(name) == "").then(None).otherwise(pl.col(name)).alias(name)
-        for name in strings
-    )
 
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._adbc: Any | None = None
+        self._sa: Connection | None = None
 
-def _read(engine: Engine, sql: str, schema: dict[str, Any]) -> pl.DataFrame:
-    conn = _adbc_connect(engine)
-    if conn is not None:
-        try:
-            with conn.cursor() as cur:
+    def __enter__(self) -> Reader:
+        self._adbc = _adbc_connect(self.engine)
+        if self._adbc is None:
+            self._sa = self.engine.connect()
+        elif self.engine.url.get_backend_name() == "postgresql":
+            with self._adbc.cursor() as cur:
+                cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._adbc is not None:
+            try:
+                self._adbc.rollback()
+            finally:
+                self._adbc.close()
+                self._adbc = None
+        if self._sa is not None:
+            self._sa.close()
+            self._sa = None
+
+    def text(self, column: str) -> str:
+        return text(self.engine, column)
+
+    def frame(self, sql: str, schema: dict[str, Any]) -> pl.DataFrame:
+        """Run one SELECT; its result as a frame with `schema`'s names and types.
+
+        `sql` must only interpolate integers (callers pass ids through `int()`): ADBC
+        drivers differ in parameter syntax, and these queries have no user text in them.
+        Empty strings in text columns come back as null (see `text`).
+        """
+        frame = self._raw(sql, schema)
+        strings = [name for name, kind in schema.items() if kind == pl.String]
+        if not strings:
+            return frame
+        return frame.with_columns(
+            pl.when(pl.col(name) == "").then(None).otherwise(pl.col(name)).alias(name)
+            for name in strings
+        )
+
+    def _raw(self, sql: str, schema: dict[str, Any]) -> pl.DataFrame:
+        if self._adbc is not None:
+            with self._adbc.cursor() as cur:
                 cur.execute(sql)
                 frame = pl.DataFrame(cur.fetch_arrow())
-        finally:
-            conn.close()
-        if frame.width == 0:
-            return pl.DataFrame(schema=schema)
-        frame.columns = list(schema)
-        return frame.cast(schema)  # type: ignore[arg-type]
-    with engine.connect() as sa_conn:
-        rows = sa_conn.exec_driver_sql(sql).fetchall()
-    return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+            if frame.width == 0 or frame.height == 0:
+                return pl.DataFrame(schema=schema)
+            frame.columns = list(schema)
+            return frame.cast(schema)  # type: ignore[arg-type]
+        assert self._sa is not None
+        rows = self._sa.exec_driver_sql(sql).fetchall()
+        return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+def read_frame(engine: Engine, sql: str, schema: dict[str, Any]) -> pl.DataFrame:
+    """One SELECT on a connection of its own (see `Reader.frame`)."""
+    with Reader(engine) as reader:
+        return reader.frame(sql, schema)
+
+
+def _one(source: Engine | Reader, sql_of: Any, schema: dict[str, Any]) -> pl.DataFrame:
+    if isinstance(source, Reader):
+        return source.frame(sql_of(source), schema)
+    with Reader(source) as reader:
+        return reader.frame(sql_of(reader), schema)
 
 
 def events(engine: Engine, *, community_id: int, with_text: bool = True) -> pl.DataFrame:
-    """Every event of a community: ids, kind, time, the related member and reference."""
+    """Every event of a community, every column the analytics know, in one frame.
+
+    The whole log in memory, texts included: for tools and tests on small logs. The report
+    reads `event_chunks`, `references` and `messages_between` instead.
+    """
     text_col = text(engine, "text") if with_text else "''"
     sql = (
         f"SELECT id, group_id, member_id, kind, ts_ms, related_member_id, "
         f"{text(engine, 'ref_id')}, source_event_id, {text_col} "
         f"FROM events WHERE community_id = {int(community_id)}"
     )
-    return read_frame(engine, sql, {
-        "id": pl.Int64, "group_id": pl.Int32, "member_id": pl.Int32, "kind": pl.String,
-        "ts_ms": pl.Int64, "related_member_id": pl.Int32, "ref_id": pl.String,
-        "source_event_id": pl.String, "text": pl.String,
+    return read_frame(engine, sql, EVENT_SCHEMA)
+
+
+def _until(until_ms: int | None) -> str:
+    return f" AND ts_ms <= {int(until_ms)}" if until_ms is not None else ""
+
+
+def event_chunks(reader: Reader, *, community_id: int, until_ms: int | None = None,
+                 chunk_ids: int = 1_000_000) -> Iterator[pl.DataFrame]:
+    """The community's events without their texts or reply ids, in id order, one frame per
+    `chunk_ids` ids: group_id, member_id, kind, ts_ms, related_member_id, source_event_id.
+
+    Chunks are primary-key ranges (a range scan on both backends), so at most one chunk of
+    raw rows is in memory while the caller compacts the previous ones.
+    """
+    bounds = reader.frame("SELECT MIN(id), MAX(id) FROM events",
+                          {"low": pl.Int64, "high": pl.Int64})
+    if bounds.height == 0 or bounds["low"][0] is None:
+        return
+    low, high = int(bounds["low"][0]), int(bounds["high"][0])
+    schema = {name: EVENT_SCHEMA[name] for name in (
+        "group_id", "member_id", "kind", "ts_ms", "related_member_id", "source_event_id")}
+    for start in range(low, high + 1, chunk_ids):
+        sql = (
+            "SELECT group_id, member_id, kind, ts_ms, related_member_id, source_event_id "
+            f"FROM events WHERE id >= {int(start)} AND id < {int(start + chunk_ids)} "
+            f"AND community_id = {int(community_id)}{_until(until_ms)}"
+        )
+        chunk = reader.frame(sql, schema)
+        if chunk.height:
+            yield chunk
+
+
+def references(reader: Reader, *, community_id: int,
+               until_ms: int | None = None) -> pl.DataFrame:
+    """Events that refer to another (replies, reactions, recalls, red-packet grabs), in id
+    order: group_id, member_id, kind, ts_ms, ref_id. A fraction of the log."""
+    sql = (
+        f"SELECT group_id, member_id, kind, ts_ms, {reader.text('ref_id')} FROM events "
+        f"WHERE community_id = {int(community_id)} AND ref_id IS NOT NULL{_until(until_ms)}"
+    )
+    return reader.frame(sql, {
+        "group_id": pl.Int32, "member_id": pl.Int32, "kind": pl.String, "ts_ms": pl.Int64,
+        "ref_id": pl.String,
     })
 
 
-def members(engine: Engine, *, community_id: int) -> pl.DataFrame:
+def messages_between(reader: Reader, *, community_id: int, group_ids: Sequence[int],
+                     start_ms: int, end_ms: int, with_refs: bool = False) -> pl.DataFrame:
+    """Authored messages with start_ms <= ts_ms <= end_ms, with their texts:
+    id, group_id, member_id, ts_ms, text (and ref_id, source_event_id with `with_refs`).
+
+    Served by the (group_id, ts_ms) index, so reading a few days of a long log is cheap;
+    rows come in index order (sort by id where the order matters).
+    """
+    schema: dict[str, Any] = {"id": pl.Int64, "group_id": pl.Int32, "member_id": pl.Int32,
+                              "ts_ms": pl.Int64, "text": pl.String}
+    cols = f"id, group_id, member_id, ts_ms, {reader.text('text')}"
+    if with_refs:
+        schema |= {"ref_id": pl.String, "source_event_id": pl.String}
+        cols += f", {reader.text('ref_id')}, source_event_id"
+    if not group_ids:
+        return pl.DataFrame(schema=schema)
+    groups = ", ".join(str(int(g)) for g in group_ids)
     sql = (
-        f"SELECT id, {text(engine, 'display_name')}, first_seen_ms, last_seen_ms FROM members "
-        f"WHERE community_id = {int(community_id)}"
+        f"SELECT {cols} FROM events WHERE community_id = {int(community_id)} "
+        f"AND group_id IN ({groups}) AND ts_ms >= {int(start_ms)} AND ts_ms <= {int(end_ms)} "
+        "AND kind = 'message' AND member_id IS NOT NULL"
     )
-    return read_frame(engine, sql, {
+    return reader.frame(sql, schema)
+
+
+def members(source: Engine | Reader, *, community_id: int) -> pl.DataFrame:
+    return _one(source, lambda r: (
+        f"SELECT id, {r.text('display_name')}, first_seen_ms, last_seen_ms FROM members "
+        f"WHERE community_id = {int(community_id)}"
+    ), {
         "member_id": pl.Int32, "name": pl.String, "first_seen_ms": pl.Int64,
         "last_seen_ms": pl.Int64,
     })
 
 
-def memberships(engine: Engine, *, community_id: int) -> pl.DataFrame:
-    sql = (
+def memberships(source: Engine | Reader, *, community_id: int) -> pl.DataFrame:
+    return _one(source, lambda r: (
         "SELECT m.group_id, m.member_id, m.joined_ms, m.left_ms, "
         "CASE WHEN m.active THEN 1 ELSE 0 END FROM memberships m "
         f"JOIN groups g ON g.id = m.group_id WHERE g.community_id = {int(community_id)}"
-    )
-    return read_frame(engine, sql, {
+    ), {
         "group_id": pl.Int32, "member_id": pl.Int32, "joined_ms": pl.Int64,
         "left_ms": pl.Int64, "active": pl.Int8,
     })
 
 
-def groups(engine: Engine, *, community_id: int) -> pl.DataFrame:
-    sql = (
-        f"SELECT id, platform, external_id, {text(engine, 'name')} FROM groups "
+def groups(source: Engine | Reader, *, community_id: int) -> pl.DataFrame:
+    return _one(source, lambda r: (
+        f"SELECT id, platform, external_id, {r.text('name')} FROM groups "
         f"WHERE community_id = {int(community_id)} ORDER BY id"
-    )
-    return read_frame(engine, sql, {
+    ), {
         "group_id": pl.Int32, "platform": pl.String, "external_id": pl.String,
         "name": pl.String,
     })
 
 
-def identities(engine: Engine, *, community_id: int) -> pl.DataFrame:
-    sql = (
+def identities(source: Engine | Reader, *, community_id: int) -> pl.DataFrame:
+    return _one(source, lambda r: (
         "SELECT member_id, platform, external_id FROM identities "
         f"WHERE community_id = {int(community_id)}"
-    )
-    return read_frame(engine, sql, {
+    ), {
         "member_id": pl.Int32, "platform": pl.String, "external_id": pl.String,
     })

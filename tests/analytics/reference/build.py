@@ -1,0 +1,130 @@
+"""`build_report`: the whole community report as one JSON-ready dict (schema in
+docs/report-schema.md; bump SCHEMA_VERSION on any incompatible change).
+
+Read-only: it loads the event log once (`EventLog.load`) and every section is computed
+column-wise from those frames. The CLI (`qunyun report`), the HTML renderer and the
+console all use this one function, so they always show the same numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from sqlalchemy import Engine
+
+from qunyun.plan.model import Plan
+from tests.analytics.reference import activity, elimination, health, invites, suspects, tiers
+from tests.analytics.reference.log import EventLog
+
+SCHEMA_VERSION = 1
+
+
+def build_report(engine: Engine, *, community_id: int, plan: Plan | None,
+                 as_of: datetime | None = None, tz: str | None = None,
+                 community_name: str | None = None) -> dict[str, Any]:
+    zone = ZoneInfo(tz or (plan.bot.timezone if plan is not None else "Asia/Shanghai"))
+    log = EventLog.load(engine, community_id=community_id, tz=zone, as_of=as_of)
+    effective = plan if plan is not None else _defaults_plan(community_name)
+    cfg = tiers.tier_config(plan)
+
+    stats = tiers.assign(tiers.member_stats(log, cfg.window_days), cfg)
+    community_scope = activity.Scope.of(log, None)
+    current = community_scope.current_members
+    member_rows = _members(log, stats, cfg, current)
+    tier_of = {m["id"]: m["tier"] for m in member_rows}
+
+    groups = []
+    group_heads = [{"id": group_id, "platform": platform, "external_id": external_id,
+                    "name": name} for group_id, platform, external_id, name in
+                   log.groups.iter_rows()]
+    for head in group_heads:
+        groups.append(_scope_section(log, activity.Scope.of(log, head["id"]), effective, tier_of,
+                                     head))
+    community_head = {"id": community_id, "name": community_name}
+    if len(groups) == 1:
+        # One group holds every event and membership: its numbers are the community's.
+        community = {**community_head, **{k: v for k, v in groups[0].items()
+                                          if k not in group_heads[0]}}
+    else:
+        community = _scope_section(log, community_scope, effective, tier_of, community_head)
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generated_at": datetime.now(tz=UTC).isoformat(timespec="seconds"),
+        "as_of": log.as_of.astimezone(zone).isoformat(timespec="seconds"),
+        "timezone": str(zone),
+        "plan": plan.community.name if plan is not None else None,
+        "tier_thresholds": cfg.model_dump(),
+        "community": community,
+        "groups": groups,
+        "members": member_rows,
+        "todo": tiers.todo(member_rows),
+        "elimination": elimination.candidates(log, plan, stats, current),
+        "suspects": suspects.find(log, effective),
+        "invites": invites.invites(log),
+    }
+
+
+def _defaults_plan(name: str | None) -> Plan:
+    """Without a plan the report still runs, on the documented defaults."""
+    return Plan.model_validate({"community": {"name": name or "community", "slug": "community",
+                                              "platform": "telegram"}})
+
+
+def _scope_section(log: EventLog, scope: activity.Scope, plan: Plan, tier_of: dict[int, str],
+                   head: dict[str, Any]) -> dict[str, Any]:
+    totals = activity.totals(log, scope)
+    weekly = activity.weekly(log, scope)
+    history = [w["messages"] for w in weekly]
+    score = health.score(log, scope, totals, plan.health, history)
+    inside = scope.current_members.to_list()
+    tier_counts = {t: 0 for t in tiers.TIERS}
+    for mid in inside:
+        tier = tier_of.get(mid)
+        if tier:
+            tier_counts[tier] += 1
+    return {
+        **head,
+        **totals,
+        "health": {
+            **score,
+            **health.stage(log, scope, totals, plan.health),
+            "dying": health.dying(log, score, plan.health, history),
+        },
+        "daily": activity.daily(log, scope),
+        "weekly": weekly,
+        "heatmap": activity.heatmap(scope),
+        "cohorts": activity.cohorts(log, scope),
+        "time_to_first_message": activity.time_to_first_message(scope),
+        "tiers": tier_counts,
+    }
+
+
+def _members(log: EventLog, stats: pl.DataFrame, cfg: Any,
+             current: pl.Series) -> list[dict[str, Any]]:
+    inside = set(current.to_list())
+    rows = []
+    for r in stats.sort("member_id").iter_rows(named=True):
+        rows.append({
+            "id": r["member_id"],
+            "name": r["name"],
+            "in_community": r["member_id"] in inside,
+            "messages": r["messages"],
+            "window_messages": r["window_messages"],
+            "active_days": r["active_days"],
+            "first_seen": log.iso(r["first_seen_ms"]),
+            "last_seen": log.iso(r["last_seen_ms"]),
+            "last_message": log.iso(r["last_message_ms"]),
+            "tier": r["tier"],
+            "tier_name": tiers.TIER_NAMES[r["tier"]],
+            "tier_reason": tiers.reason(r, cfg),
+            # T5 core-user measures, kept apart from the tier.
+            "invited": r["invited"],
+            "replies_received": r["replies_received"],
+            "reactions_received": r["reactions_received"],
+            "red_packets": r["red_packets"],
+        })
+    return rows

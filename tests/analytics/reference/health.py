@@ -1,0 +1,170 @@
+"""H2 health: a 0-100 score, the seed 002 lifecycle stage the evidence supports, and the
+early "dying" (热寂) warning with its reason in words and a projected date.
+
+Seed 002's seven stages: gathered (聚集) → talking (强烈沟通) → common goal (共同目标) →
+innovating (不断创新) → roles and management (分工和管理) → profitable (盈利) →
+commercialized (商业化). A chat export shows evidence for the first five only; the last
+two need revenue data and are never claimed from messages.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+from typing import Any
+
+import polars as pl
+
+from qunyun.plan.model import Health
+from tests.analytics.reference.activity import Scope, weekly_messages
+from tests.analytics.reference.log import EventLog
+
+STAGES = {
+    "gathered": "聚集",
+    "talking": "强烈沟通",
+    "common_goal": "共同目标",
+    "innovating": "不断创新",
+    "roles": "分工和管理",
+}
+TREND_WEEKS = 8
+CHECKIN_WORDS = ("打卡", "签到", "check-in", "checkin")
+
+
+def _clamp(x: float) -> float:
+    return max(0.0, min(1.0, x))
+
+
+def score(log: EventLog, scope: Scope, totals: dict[str, Any], cfg: Health,
+          history: list[int] | None = None) -> dict[str, Any]:
+    """Weighted components, each 0..1, kept in the output so the score can be explained."""
+    weeks = weekly_messages(log, scope, TREND_WEEKS)
+    full = history or weeks
+    peak = max((sum(full[i:i + 4]) for i in range(max(1, len(full) - 3))), default=0)
+    recent, earlier = sum(weeks[4:]), sum(weeks[:4])
+    per_day_14 = sum(weeks[-2:]) / 14
+    floor = max(cfg.floor_messages_per_day, 0.1)
+    msgs30 = scope.messages.filter(pl.col("ts_ms") > log.since_ms(30))
+    top5 = int(msgs30.group_by("member_id").len().sort("len", descending=True).head(5)["len"].sum())
+    components = {
+        # Twice the plan's floor of messages per day counts as fully lively.
+        "activity": _clamp(per_day_14 / (2 * floor)),
+        # Three times the floor active ratio counts as full participation.
+        "participation": _clamp(totals["active_ratio"] / max(3 * cfg.floor_active_ratio, 0.01)),
+        # Last four weeks against the four before: equal → 0.5, +50% or more → 1.
+        "trend": _clamp(recent / earlier - 0.5) if earlier else (1.0 if recent else 0.0),
+        # The last four weeks against the best four weeks ever: heat death shows here first.
+        "momentum": _clamp(recent / peak) if peak else 0.0,
+        "newcomers": _newcomer_engagement(log, scope),
+        # A group where five people write everything is a broadcast, not a community.
+        "diversity": _clamp(1 - top5 / msgs30.height) if msgs30.height else 0.0,
+    }
+    weights = {"activity": 25, "participation": 20, "trend": 15, "momentum": 15, "newcomers": 15,
+               "diversity": 10}
+    value = sum(components[k] * w for k, w in weights.items()) / sum(weights.values())
+    return {
+        "score": round(100 * value),
+        "components": {k: round(v, 3) for k, v in components.items()},
+        "weights": weights,
+        "weekly_messages": weeks,
+        "messages_per_day_14d": round(per_day_14, 2),
+    }
+
+
+def _newcomer_engagement(log: EventLog, scope: Scope) -> float:
+    """Of those who joined 7-56 days ago, the share who have said anything since."""
+    lo, hi = log.since_ms(56), log.since_ms(7)
+    joined = scope.events.filter((pl.col("kind") == "join") & (pl.col("ts_ms") > lo)
+                                 & (pl.col("ts_ms") <= hi))["member_id"].unique()
+    if joined.len() == 0:
+        return 0.5  # no recent newcomers: neither good nor bad evidence
+    spoke = scope.messages.filter(pl.col("member_id").is_in(joined.implode()))["member_id"]
+    return spoke.n_unique() / joined.len()
+
+
+def stage(log: EventLog, scope: Scope, totals: dict[str, Any], cfg: Health) -> dict[str, str]:
+    """The highest seed 002 stage whose evidence is present, with the evidence in words."""
+    last8 = scope.messages.filter(pl.col("ts_ms") > log.since_ms(56))
+    per_day = last8.height / 56
+    daily_senders = last8.group_by("day").agg(n=pl.col("member_id").n_unique())["n"]
+    median_senders = float(daily_senders.median() or 0) if daily_senders.len() else 0.0  # type: ignore[arg-type]
+    weekly_regulars = last8.group_by("member_id").agg(w=pl.col("week").n_unique()) \
+        .filter(pl.col("w") >= 4).height
+    checkin_people = last8.filter(
+        pl.col("text").str.contains("|".join(CHECKIN_WORDS), literal=False).fill_null(False)
+    )["member_id"].n_unique()
+    replied = last8.filter(pl.col("ref_id").is_not_null())
+    targets = last8.select(pl.col("source_event_id").alias("ref_id"),
+                           pl.col("member_id").alias("author"))
+    answered_authors = replied.join(targets, on="ref_id").filter(
+        pl.col("author") != pl.col("member_id"))["author"].n_unique()
+    removals = scope.events.filter((pl.col("kind") == "leave") & pl.col("related_member_id")
+                                   .is_not_null() & (pl.col("ts_ms") > log.since_ms(90)))
+    moderators = removals["related_member_id"].n_unique()
+    inviters = scope.events.filter((pl.col("kind") == "join") & pl.col("related_member_id")
+                                   .is_not_null())["related_member_id"].n_unique()
+
+    reached, why = "gathered", f"{totals['member_count']} 人在群内"
+    if per_day >= cfg.floor_messages_per_day and median_senders >= 3:
+        reached, why = "talking", (f"近8周日均 {per_day:.1f} 条消息，每天中位 "
+                                   f"{median_senders:.0f} 人发言")
+        if weekly_regulars >= 5 or checkin_people >= 5:
+            reached, why = "common_goal", (f"{weekly_regulars} 人在近8周里至少4周发言，"
+                                           f"{checkin_people} 人参与打卡")
+            if answered_authors >= max(5, int(0.2 * max(totals["active_30d"], 1))):
+                reached, why = "innovating", f"{answered_authors} 位成员发的内容得到他人回复"
+                if moderators >= 1 and inviters >= 3:
+                    reached, why = "roles", (f"{moderators} 位管理者在处理违规，"
+                                             f"{inviters} 位成员在拉新")
+    return {"stage": reached, "stage_name": STAGES[reached], "stage_reason": why,
+            "note": "盈利、商业化两个阶段需要收入数据，聊天记录不足以判断"}
+
+
+def dying(log: EventLog, health: dict[str, Any], cfg: Health,
+          history: list[int] | None = None) -> dict[str, Any]:
+    """Early warning: decay of weekly messages, from the peak and projected to the floor.
+
+    `history` is every week's message count (oldest first). A group is flagged while it
+    still has time: when the last 8 weeks' trend crosses the plan's floor within 90 days,
+    or when it has lost half its peak activity and is still falling.
+    """
+    weeks: list[int] = health["weekly_messages"]
+    floor_week = cfg.floor_messages_per_day * 7
+    out: dict[str, Any] = {"warning": False, "reason": "活跃度平稳", "projected_below_floor": None,
+                           "weekly_change": None, "down_from_peak": None}
+    if weeks[-1] == 0 and sum(weeks) > 0:
+        out.update(warning=True, reason="最近7天没有任何消息：群已沉寂（热寂）")
+        return out
+    if sum(weeks[-2:]) < 2 * floor_week and sum(weeks) > 0:
+        out.update(warning=True, reason=(
+            f"近两周日均 {sum(weeks[-2:]) / 14:.1f} 条，已低于计划下限 "
+            f"{cfg.floor_messages_per_day:g} 条/天"))
+        return out
+    # Log-linear fit of the last 8 weeks: a steady percentage decline is how groups die.
+    points = [(i, math.log(c + 1)) for i, c in enumerate(weeks)]
+    n = len(points)
+    mx = sum(p[0] for p in points) / n
+    my = sum(p[1] for p in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    slope = sum((x - mx) * (y - my) for x, y in points) / sxx if sxx else 0.0
+    out["weekly_change"] = round(math.exp(slope) - 1, 4)
+    recent = sum(weeks[-4:])
+    full = history or []
+    peak = max((sum(full[i:i + 4]) for i in range(max(1, len(full) - 3))), default=0)
+    drop = 1 - recent / peak if peak else 0.0
+    out["down_from_peak"] = round(max(drop, 0.0), 4)
+    if slope >= 0:
+        return out
+    now_level = math.exp(my + slope * (n - 1 - mx))
+    weeks_left = math.log(max(floor_week, 1) / now_level) / slope if now_level > floor_week else 0
+    when = log.today + timedelta(days=round(7 * weeks_left))
+    out["projected_below_floor"] = when.isoformat()
+    soon = weeks_left * 7 <= 90
+    if soon or drop >= 0.5:
+        parts = []
+        if drop >= 0.5:
+            parts.append(f"近4周消息比高峰期少了 {drop:.0%}")
+        parts.append(f"近8周每周约 {math.exp(slope) - 1:+.0%}")
+        parts.append(f"按此趋势约在 {when.isoformat()} 跌破计划下限 "
+                     f"{cfg.floor_messages_per_day:g} 条/天")
+        out.update(warning=True, reason="，".join(parts))
+    return out
