@@ -34,6 +34,11 @@ class Send(Effect):
     text: str
     mentions: tuple[UserRef, ...] = ()
 
+    def target(self) -> UserRef | None:
+        # A post about one member (a level-up, a reminder) is audited as about that member,
+        # not about whoever's event set it off (an inviter's level-up on a newcomer's join).
+        return self.mentions[0] if len(self.mentions) == 1 else None
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Reply(Effect):
@@ -78,6 +83,14 @@ class Kick(Effect):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Invite(Effect):
+    """Invite the member (back) into the group, e.g. after an upheld appeal (R3)."""
+
+    kind: ClassVar[str] = "invite"
+    member: UserRef
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Mute(Effect):
     kind: ClassVar[str] = "mute"
     member: UserRef
@@ -115,7 +128,7 @@ class Flag(Effect):
 
 
 EFFECT_TYPES: tuple[type[Effect], ...] = (
-    Send, Reply, DirectMessage, Delete, Warn, Kick, Mute, AwardPoints, Alert, Flag,
+    Send, Reply, DirectMessage, Delete, Warn, Kick, Mute, AwardPoints, Alert, Flag, Invite,
 )
 
 EFFECT_KINDS: dict[str, type[Effect]] = {t.kind: t for t in EFFECT_TYPES}

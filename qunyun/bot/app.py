@@ -37,16 +37,22 @@ async def run_matrix_bot(engine: Engine, *, community_id: int, plan: Plan, homes
         if bot_user_id is None:
             return
         direct_rooms: set[str] = set()
+        moderators: dict[str, frozenset[str]] = {}  # the bot's, once it exists
 
         def is_direct(group: GroupRef) -> bool:
             return group.group_id in direct_rooms
 
+        def room_admins(group: GroupRef) -> frozenset[str]:
+            return moderators.get(group.group_id, frozenset())
+
         pipeline = Pipeline(engine, community_id=community_id,
-                            policies=build_policies(plan, is_direct=is_direct), plan=plan)
+                            policies=build_policies(plan, is_direct=is_direct,
+                                                    room_admins=room_admins), plan=plan)
         bot = MatrixBot(client, pipeline, bot_user_id=bot_user_id, homeserver=homeserver,
                         admin_room=plan.bot.admin_room,
                         scheduler=build_scheduler(engine, community_id=community_id, plan=plan))
         direct_rooms.update(bot.dm_rooms.values())
+        moderators = bot.room_moderators  # the same dict: power changes are seen at once
         log.info("bot %s on %s for community %d", bot_user_id, homeserver, community_id)
         await bot.run(stop, timeout_ms=timeout_ms)
     finally:

@@ -16,7 +16,7 @@ from qunyun.bot.scheduler import Scheduler as TimerSchedule
 from qunyun.events import GroupRef, TimerFired
 from qunyun.pipeline.policy import Policy
 from qunyun.plan.model import Plan
-from qunyun.policies.base import Setup
+from qunyun.policies.base import RoomAdmins, Setup
 from qunyun.policies.commands import Commands
 from qunyun.policies.escalation import Escalation
 from qunyun.policies.moderation import Moderation
@@ -28,10 +28,15 @@ DirectCheck = Callable[[GroupRef], bool]
 Scheduler = Callable[[datetime], Sequence[TimerFired]]
 
 
-def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None) -> list[Policy]:
+def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
+                   room_admins: RoomAdmins | None = None) -> list[Policy]:
     """The policies the bot runs, in order: moderation first (a deleted advert earns
-    nothing and gets no FAQ reply), then newcomers, commands and FAQ, points, escalation."""
+    nothing and gets no FAQ reply), then newcomers, commands and FAQ, points, escalation.
+    `room_admins` is the adapter's list of a room's moderators (admins unless the plan
+    sets `bot.moderators_are_admins: false`)."""
     setup = Setup(plan, is_direct) if is_direct is not None else Setup(plan)
+    if room_admins is not None:
+        setup.room_admins = room_admins
     return [
         Moderation(setup),  # R1, R2 (halts: nothing else sees a deleted message)
         Suspects(setup),  # R4

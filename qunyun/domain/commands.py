@@ -6,7 +6,8 @@ policies switch on one canonical (English) name. Pure: no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 # Canonical name → every spelling a member may type (case-insensitive for Latin names).
@@ -18,6 +19,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "help": ("help", "帮助", "菜单"),
     "poll": ("poll", "发起投票"),
     "vote": ("vote", "投票"),
+    "endpoll": ("endpoll", "结束投票", "关闭投票"),
+    "task": ("task", "homework", "作业", "交作业", "提交作业"),
     "form": ("form", "资料"),
     "appeal": ("appeal", "申诉"),
 }
@@ -57,3 +60,19 @@ def command_from(name: str, args: Sequence[str]) -> Command:
     canonical = _LOOKUP.get(name.strip().lstrip("!！").casefold())
     return Command(name=canonical or name, args=tuple(args), rest=" ".join(args),
                    known=canonical is not None)
+
+
+# A command named inside a plan's text: 「!作业 链接」, "发送 !打卡", "（!申诉 说明）".
+# Not after a letter (「加入！欢迎」 is an exclamation), and the word starts with one.
+_NAMED = re.compile(r"(?<!\w)[!！]"
+                    r"(\w[^\s!！「」『』【】（）()\[\]\"'“”‘’，,。.、；;：:？?]*)")
+
+
+def named_in(text: str) -> Iterator[str]:
+    """The command words `text` tells a member to type (without the prefix), in order."""
+    for match in _NAMED.finditer(text):
+        yield match.group(1)
+
+
+def is_known(word: str) -> bool:
+    return word.casefold() in _LOOKUP

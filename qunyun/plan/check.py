@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
+from qunyun.domain.commands import is_known, named_in
 from qunyun.domain.patterns import check_pattern, labels_from
 from qunyun.plan.findings import Finding
 from qunyun.plan.load import LoadedPlan
 from qunyun.plan.model import Plan
 from qunyun.plan.platforms import PLATFORM_CAPS, PLATFORM_NAMES, RECOMMENDED_ENGAGEMENT_CAP
+from qunyun.plan.texts import plan_texts
 
 DIMENSION_NAMES = "年龄、职业、城市、收入、家庭、兴趣、学历"
 RULES_REVISION_DAYS = 92  # P3: revise the rules every quarter
@@ -254,13 +256,22 @@ def _settings(plan: Plan) -> Iterator[Finding]:
                    "silent-days elimination is shorter than the onboarding deadline")
 
 
+def _commands(plan: Plan) -> Iterator[Finding]:
+    """A2: a text that tells members to type a command the bot does not have."""
+    for path, text in plan_texts(plan):
+        for word in dict.fromkeys(named_in(text)):
+            if not is_known(word):
+                yield _err("A2", path, f"提到了机器人没有的命令“!{word}”：成员照做会没有反应（可用的命令见 !帮助）",
+                           f"names the command !{word}, which the bot does not have (see !help)")
+
+
 def check_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
     today = today or date.today()
     found: list[Finding] = []
     for group in (
         _service(plan), _revenue(plan), _rules(plan, today), _welcome(plan), _elimination(plan),
         _volunteers(plan), _threshold(plan), _future(plan), _positioning(plan), _size(plan),
-        _patterns(plan), _settings(plan),
+        _patterns(plan), _settings(plan), _commands(plan),
     ):
         found.extend(group)
     return found

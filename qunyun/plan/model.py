@@ -90,7 +90,9 @@ class Rules(Strict):
     faq: list[FaqItem] = []
     admins: list[str] = []
     feedback: str | None = None
-    admins_exempt: bool = False  # R3: same rule for everyone unless the plan says otherwise
+    # R3: the same rules for everyone; true exempts admins from every moderation rule (one
+    # rule at a time: `admins_exempt` on that rule under `moderation`).
+    admins_exempt: bool = False
 
 
 class Welcome(Strict):
@@ -171,23 +173,29 @@ class Toggle(Strict):
     enabled: bool = True
 
 
-class LinkPolicy(Toggle):
+class Rule(Toggle):
+    """A moderation rule (R1). R3: it applies to admins too unless `admins_exempt`."""
+
+    admins_exempt: bool = False
+
+
+class LinkPolicy(Rule):
     allow: list[str] = []  # domains that may be posted (e.g. the course site)
 
 
-class KeywordPolicy(Toggle):
+class KeywordPolicy(Rule):
     keywords: list[str] = [
         "加微信", "加V", "私聊我", "代理", "招代理", "兼职日结", "刷单", "返利", "优惠券", "免费领取",
         "扫码", "二维码", "点击链接", "低价出售", "贷款", "博彩",
     ]
 
 
-class FloodPolicy(Toggle):
+class FloodPolicy(Rule):
     messages: int = Field(default=8, ge=2)
     seconds: int = Field(default=10, ge=1)
 
 
-class RepeatPolicy(Toggle):
+class RepeatPolicy(Rule):
     times: int = Field(default=3, ge=2)  # the same text by one member
     seconds: int = Field(default=300, ge=1)
     accounts: int = Field(default=3, ge=2)  # the same text by this many different accounts
@@ -195,7 +203,7 @@ class RepeatPolicy(Toggle):
     min_chars: int = Field(default=10, ge=1)
 
 
-class MentionPolicy(Toggle):
+class MentionPolicy(Rule):
     max_mentions: int = Field(default=5, ge=1)
 
 
@@ -203,6 +211,7 @@ class OperatorPattern(Strict):
     name: str = Field(min_length=1)
     pattern: str = Field(min_length=1)  # RE2 syntax: cannot backtrack catastrophically
     reason: str = Field(min_length=1)
+    admins_exempt: bool = False  # R3: admins too, unless the plan says otherwise
 
 
 def _default_insults() -> list[str]:
@@ -236,7 +245,7 @@ class Moderation(Strict):
     warn_limit: int = Field(default=3, ge=1)
     warning_expiry_days: float = Field(default=30, gt=0)
     links: LinkPolicy = LinkPolicy()
-    qr_codes: Toggle = Toggle()
+    qr_codes: Rule = Rule()
     ad_keywords: KeywordPolicy = KeywordPolicy()
     flood: FloodPolicy = FloodPolicy()
     repeat: RepeatPolicy = RepeatPolicy()
@@ -265,6 +274,7 @@ def _default_actions() -> dict[str, PointRule]:
         "reply_received": PointRule(points=2, ledger="contribution", daily_cap=50),
         "reaction_received": PointRule(points=1, ledger="contribution", daily_cap=50),
         "invite": PointRule(points=20, ledger="contribution"),
+        "task": PointRule(points=10, daily_cap=30),  # a homework/task handed in with !作业
     }
 
 
@@ -276,6 +286,9 @@ class Points(Strict):
         Level(name="骨干", min_points=200),
         Level(name="元老", min_points=800),
     ]
+    # Admins (see `bot.admins`) earn no points and are off the leaderboard and the level-up
+    # announcements: the people running the group are not competing in it (T3).
+    include_admins: bool = False
 
 
 class Tiers(Strict):
@@ -304,7 +317,11 @@ class Health(Strict):
 
 class Bot(Strict):
     admin_room: str | None = None  # R5 alerts go here
-    admins: list[str] = []  # platform ids of the admins the bot obeys
+    # Who the bot obeys as an admin (polls, `!结束投票`) and keeps off the points boards:
+    # the platform ids listed here, plus, with `moderators_are_admins`, everyone the
+    # platform makes a moderator of the room (Matrix: power level ≥ 50).
+    admins: list[str] = []
+    moderators_are_admins: bool = True
     command_prefixes: list[str] = ["!", "！"]
     # Local day for check-ins, daily point caps and daily sweeps (IANA name).
     timezone: str = "Asia/Shanghai"

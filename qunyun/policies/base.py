@@ -6,20 +6,27 @@ zone, keyword sets and FAQ matchers are computed here, not per event (the hot pa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from qunyun.domain.commands import Command, parse
+from qunyun.domain.commands import Command, named_in, parse
 from qunyun.events import GroupRef, MessagePosted, UserRef
 from qunyun.plan.model import FaqItem, Plan
+from qunyun.plan.texts import plan_texts
 from qunyun.policies.matching import KeywordSet, squeeze
 
 DirectCheck = Callable[[GroupRef], bool]
+# The user ids the platform makes moderators of a room (Matrix: power level ≥ 50).
+RoomAdmins = Callable[[GroupRef], Collection[str]]
 
 
 def _never_direct(_group: GroupRef) -> bool:
     return False
+
+
+def _no_room_admins(_group: GroupRef) -> Collection[str]:
+    return ()
 
 
 @dataclass
@@ -28,10 +35,14 @@ class Setup:
     # True for a one-to-one room with the bot (the adapter knows; the plan does not):
     # no welcome, no moderation, no points there, and plain messages answer the form.
     is_direct: DirectCheck = _never_direct
+    # The adapter's view of who moderates a room; with `bot.moderators_are_admins` (the
+    # default) they are admins to the bot as well as the plan's `bot.admins`.
+    room_admins: RoomAdmins = _no_room_admins
     admins: frozenset[str] = field(init=False)
     tz: str = field(init=False)
     faq: list[tuple[FaqItem, KeywordSet]] = field(init=False)
     prefixes: tuple[str, ...] = field(init=False)
+    named_commands: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.admins = frozenset(self.plan.bot.admins)
@@ -39,14 +50,40 @@ class Setup:
         items = self.plan.rules.faq if self.plan.rules else []
         self.faq = [(item, KeywordSet(item.keywords)) for item in items if item.keywords]
         self.prefixes = tuple(self.plan.bot.command_prefixes)
+        self.named_commands = frozenset(w.casefold() for _path, text in plan_texts(self.plan)
+                                        for w in named_in(text))
 
-    def is_admin(self, user: UserRef | None) -> bool:
-        return user is not None and user.user_id in self.admins
+    def is_admin(self, user: UserRef | None, group: GroupRef | None = None) -> bool:
+        """The plan's `bot.admins`, and the room's moderators unless the plan says not."""
+        if user is None:
+            return False
+        return self.is_admin_id(user.user_id, group)
 
-    def exempt(self, user: UserRef | None) -> bool:
-        """R3: admins are exempt from moderation only where the plan says so."""
+    def is_admin_id(self, user_id: str, group: GroupRef | None = None) -> bool:
+        if user_id in self.admins:
+            return True
+        return (group is not None and self.plan.bot.moderators_are_admins
+                and user_id in self.room_admins(group))
+
+    def admin_ids(self, group: GroupRef | None) -> frozenset[str]:
+        """Every admin's platform id as seen from `group` (the plan's and the room's)."""
+        if group is None or not self.plan.bot.moderators_are_admins:
+            return self.admins
+        return self.admins | frozenset(self.room_admins(group))
+
+    def exempt(self, user: UserRef | None, group: GroupRef | None = None) -> bool:
+        """R3: admins are exempt from every moderation rule only where the plan says so
+        (`rules.admins_exempt`); one rule's own `admins_exempt` is checked by moderation."""
         rules = self.plan.rules
-        return bool(rules and rules.admins_exempt) and self.is_admin(user)
+        return bool(rules and rules.admins_exempt) and self.is_admin(user, group)
+
+    def on_boards(self, user: UserRef | None, group: GroupRef | None) -> bool:
+        """T3: whether the member earns points and is ranked (admins are not, by default)."""
+        return self.plan.points.include_admins or not self.is_admin(user, group)
+
+    def plan_command(self, command: Command) -> bool:
+        """A command the bot knows or the plan tells members to type (never an advert)."""
+        return command.known or command.name.casefold() in self.named_commands
 
     def command(self, event: MessagePosted) -> Command | None:
         text = event.text

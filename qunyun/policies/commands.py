@@ -1,7 +1,10 @@
 """A2 commands and FAQ replies, A3 check-ins, A4 polls: what members ask the bot for.
 
 Commands (both prefixes `!`/`！`, Chinese and English names): !规则 !积分 !排行 !打卡
-!帮助 !发起投票 !投票 !申诉. A message containing a check-in keyword of a plan campaign
+!作业 !帮助 !发起投票 !投票 !结束投票 !申诉. Admins (the plan's `bot.admins` and the room's
+moderators) start and close polls; they are left off `!排行` unless the plan includes
+them (T3). An appeal records which warnings it is about, so approving it in the console
+withdraws exactly those (R3). A message containing a check-in keyword of a plan campaign
 (e.g. "打卡 今天读了 30 页") is a check-in too. FAQ keywords are matched after folding
 Traditional to Simplified, so 「群規」 finds the same answer as 「群规」.
 """
@@ -17,14 +20,18 @@ from qunyun.plan.render import render_rules
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.matching import KeywordSet
 from qunyun.services import checkins as checkin_service
+from qunyun.services import lookup, queues
 from qunyun.services import points as points_service
 from qunyun.services import polls as poll_service
-from qunyun.services import queues
+from qunyun.services import tasks as task_service
+from qunyun.services import warnings as warning_service
 
 HELP = (
     "我能做的：\n"
     "!规则 — 群规\n!积分 — 我的积分和等级\n!排行 — 积分排行榜\n!打卡 — 今日打卡\n"
+    "!作业 链接 — 提交作业\n"
     "!发起投票 问题 | 选项1 | 选项2 — 发起投票（管理员）\n!投票 2 — 投给第 2 项\n"
+    "!结束投票 — 结束投票并公布结果（管理员）\n"
     "!申诉 说明 — 对警告或移除提出申诉\n!帮助 — 本说明"
 )
 
@@ -75,24 +82,62 @@ class Commands:
                 f"@{name_of(event.actor)} 积分 {p.total}（参与 {p.participation} · 贡献 "
                 f"{p.contribution}），等级「{p.level}」{nxt}"), "A2 !points")]
         if command.name == "rank":
-            rows = points_service.leaderboard(ctx.conn, ctx.community_id, ctx.group_id)
-            lines = [f"{r.rank}. {r.display_name or r.member_id} — {r.total} 分" for r in rows]
-            return [self._reply(event, "积分排行榜\n" + ("\n".join(lines) or "还没有人得分"),
-                                "A2 !rank")]
+            return [self._rank(event, ctx)]
+        if command.name == "task":
+            return [self._task(command, event, ctx)]
         if command.name == "checkin":
             if not plan.checkins:
                 return [self._reply(event, "本群还没有打卡活动", "A3 !checkin")]
             return self._checkin(event, ctx, plan.checkins[0].name)
-        if command.name in ("poll", "vote"):
+        if command.name in ("poll", "vote", "endpoll"):
             return self._poll(command, event, ctx)
         if command.name == "appeal":
+            about = warning_service.appealable(ctx.conn, member_id=ctx.member_id,
+                                               now_ms=ms(event.at))
             queues.open_item(ctx.conn, community_id=ctx.community_id, queue="appeal",
                              item_key=f"appeal:{event.source_event_id}",
                              title=f"{name_of(event.actor)} 的申诉",
-                             detail={"text": command.rest[:1000]}, member_id=ctx.member_id,
+                             detail={"text": command.rest[:1000],
+                                     "warnings": [int(w["id"]) for w in about],
+                                     "reasons": [str(w["reason"]) for w in about]},
+                             member_id=ctx.member_id,
                              group_id=ctx.group_id, at_ms=ms(event.at))
             return [self._reply(event, "申诉已提交，管理员会尽快处理 ✓", "R3 appeal")]
         return []
+
+    def _rank(self, event: MessagePosted, ctx: Context) -> Effect:
+        # Asked in a DM, the board is the community's; in a group, that group's.
+        group_id = None if self.setup.is_direct(event.group) else ctx.group_id
+        exclude: set[int] = set()
+        admins = self.setup.admin_ids(event.group)
+        if admins and not self.setup.plan.points.include_admins and event.actor is not None:
+            exclude = lookup.member_ids_of(ctx.conn, community_id=ctx.community_id,
+                                           platform=event.actor.platform, user_ids=admins)
+        rows = points_service.leaderboard(ctx.conn, ctx.community_id, group_id,
+                                          exclude=exclude)
+        lines = [f"{r.rank}. {r.display_name or '群友'} — {r.total} 分" for r in rows]
+        return self._reply(event, "积分排行榜\n" + ("\n".join(lines) or "还没有人得分"),
+                           "A2 !rank")
+
+    def _task(self, command: Command, event: MessagePosted, ctx: Context) -> Effect:
+        assert ctx.member_id is not None
+        plan = self.setup.plan
+        try:
+            done = task_service.submit(
+                ctx.conn, community_id=ctx.community_id, member_id=ctx.member_id,
+                group_id=ctx.group_id, text=command.rest, at=event.at, tz=self.setup.tz,
+                rules=plan.points, ref=event.source_event_id, memory=ctx.memory,
+                award=self.setup.on_boards(event.actor, event.group))
+        except task_service.TaskError as exc:
+            return self._reply(event, str(exc), "T3 task")
+        got = done.award
+        earned = f"，+{got.points} 分" if got is not None else ""
+        what = "作业链接" if done.link else "作业"
+        return Reply(group=event.group, event_id=event.source_event_id, policy=self.name,
+                     text=(f"@{name_of(event.actor)} {what}已收到 ✓（这是你的第 "
+                           f"{done.number} 次提交{earned}）助教会尽快点评。"),
+                     reason="T3 task", evidence={"submission": done.submission_id,
+                                                 "link": done.link or ""})
 
     def _checkin(self, event: MessagePosted, ctx: Context, campaign_name: str) -> list[Effect]:
         assert ctx.member_id is not None
@@ -118,8 +163,15 @@ class Commands:
         assert ctx.member_id is not None and ctx.group_id is not None
         at = ms(event.at)
         try:
+            if command.name == "endpoll":
+                if not self.setup.is_admin(event.actor, event.group):
+                    return [self._reply(event, "只有管理员可以结束投票", "A4 poll")]
+                final = poll_service.close_poll(ctx.conn, group_id=ctx.group_id, at_ms=at)
+                return [Send(group=event.group, text=result_text(final),
+                             reason="A4 poll closed", policy=self.name,
+                             evidence={"poll": final.poll_id, "counts": list(final.counts)})]
             if command.name == "poll":
-                if not self.setup.is_admin(event.actor):
+                if not self.setup.is_admin(event.actor, event.group):
                     return [self._reply(event, "只有管理员可以发起投票", "A4 poll")]
                 question, *options = [p.strip() for p in command.rest.split("|")]
                 poll_service.start_poll(ctx.conn, community_id=ctx.community_id,
@@ -138,3 +190,19 @@ class Commands:
                             enumerate(zip(results.options, results.counts, strict=True), 1))
         verb = "已记录" if first else "已改票"
         return [self._reply(event, f"{verb} ✓ 当前：{counts}", "A4 vote")]
+
+
+def result_text(results: poll_service.PollResults) -> str:
+    """The result post when a poll is closed: votes and share per option, and the winner."""
+    total = results.voters
+    lines = [f"{i}. {o} — {n} 票" + (f"（{round(100 * n / total)}%）" if total else "")
+             for i, (o, n) in enumerate(zip(results.options, results.counts, strict=True), 1)]
+    if not total:
+        verdict = "没有人投票。"
+    else:
+        top = max(results.counts)
+        winners = [o for o, n in zip(results.options, results.counts, strict=True) if n == top]
+        verdict = (f"结果：「{winners[0]}」得票最多。" if len(winners) == 1
+                   else "结果：" + "、".join(f"「{w}」" for w in winners) + " 票数相同。")
+    return (f"📊 投票结束：{results.question}\n" + "\n".join(lines)
+            + f"\n共 {total} 人投票。{verdict}")

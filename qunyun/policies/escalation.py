@@ -32,13 +32,13 @@ class Escalation:
     def handle(self, event: Event, ctx: Context) -> Verdict | None:
         if not isinstance(event, MessagePosted) or self.setup.is_direct(event.group):
             return None
-        if self.setup.is_admin(event.actor) or self.setup.command(event) is not None:
+        if self.setup.is_admin(event.actor, event.group) or self.setup.command(event) is not None:
             return None
         text = event.text[:2000]
         who = name_of(event.actor)
         effects: list[Effect] = []
         bot = self.setup.plan.bot
-        mentioned = [m for m in event.mentions if m in self.setup.admins]
+        mentioned = [m for m in event.mentions if self.setup.is_admin_id(m, event.group)]
         if bot.escalate_admin_mentions and mentioned:
             effects.append(self._alert(event, f"{who} 在群里@了管理员：{text[:200]}",
                                        "您好，我看到了，马上为您处理。", "admin_mention"))

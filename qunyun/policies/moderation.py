@@ -5,7 +5,13 @@ Checks, cheapest first: operator patterns (RE2: linear time, a hostile pattern o
 cannot hang the bot), links and invite links (allow-list), ad keywords (Traditional and
 Simplified folded), mass mentions, flooding and repeated text (from the event log, so a
 restarted bot still sees the last minutes), QR codes in images (zxing-cpp, only when the
-adapter fetched the image). Admins are exempt only where the plan says so (R3).
+adapter fetched the image). Admins are exempt only where the plan says so (R3): from
+everything with `rules.admins_exempt`, from one rule with that rule's `admins_exempt`.
+
+A command is never a repeat (three `!发起投票 …` in a row are three polls), and a command
+the bot knows or the plan tells members to type (「!作业 链接」) is never an advert or a
+forbidden link: the plan's own instructions are not moderated. Operator patterns, mass
+mentions, flooding and QR codes still apply to commands.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from qunyun.effects import Delete, Effect, Kick, Send, Warn
 from qunyun.events import Event, MessagePosted, TimerFired
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
+from qunyun.plan.model import OperatorPattern, Rule
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.matching import KeywordSet, fold
 from qunyun.services import lookup
@@ -80,13 +87,18 @@ class Moderation:
         self.ads = KeywordSet(m.ad_keywords.keywords if m.ad_keywords.enabled else [])
         self.allow = [a.lower().lstrip(".") for a in m.links.allow]
         self._folded: dict[str, str] = {}  # message text -> fold(text.strip())
+        # Only look the sender up as an admin when some rule exempts admins (hot path).
+        rules: list[Rule | OperatorPattern] = [
+            m.links, m.ad_keywords, m.mass_mention, m.flood, m.repeat, m.qr_codes, *m.patterns]
+        self._some_exempt = any(r.admins_exempt for r in rules)
 
     def handle(self, event: Event, ctx: Context) -> Verdict | None:
         if isinstance(event, TimerFired) and event.timer == EXPIRY_TIMER:
             return self._expired(event, ctx)
         if not isinstance(event, MessagePosted) or self.setup.is_direct(event.group):
             return None
-        if self.setup.exempt(event.actor) or ctx.member_id is None or ctx.group_id is None:
+        if ctx.member_id is None or ctx.group_id is None \
+                or self.setup.exempt(event.actor, event.group):
             return None
         violation = self.check(event, ctx)
         if violation is None:
@@ -97,41 +109,48 @@ class Moderation:
     def check(self, event: MessagePosted, ctx: Context) -> Violation | None:
         text = event.text[:MAX_SCAN_CHARS]
         m = self.m
+        admin = self._some_exempt and self.setup.is_admin(event.actor, event.group)
+        command = self.setup.command(event)
+        instruction = command is not None and self.setup.plan_command(command)
         for p in m.patterns:
-            if search(p.pattern, text):
+            if not (admin and p.admins_exempt) and search(p.pattern, text):
                 return Violation("pattern", p.reason, {"pattern": p.pattern})
-        if m.links.enabled:
+        if m.links.enabled and not instruction and not (admin and m.links.admins_exempt):
             for url in URL.findall(text):
                 if INVITE.search(url):
                     return Violation("invite_link", "发送其他群的邀请链接", {"url": url[:200]})
                 if not _allowed(_host(url), self.allow):
                     return Violation("link", "发送未经允许的链接", {"url": url[:200]})
-        if self.ads:
+        if self.ads and not instruction and not (admin and m.ad_keywords.admins_exempt):
             hit = self.ads.find(text)
             if hit:
                 return Violation("ad", "发广告", {"keyword": hit})
-        if m.mass_mention.enabled:
+        if m.mass_mention.enabled and not (admin and m.mass_mention.admins_exempt):
             count = max(len(event.mentions), len(MENTION.findall(text)))
             if count > m.mass_mention.max_mentions:
                 return Violation("mass_mention", "一次@太多人", {"mentions": count})
-        found = self._flood_or_repeat(event, ctx)
+        found = self._flood_or_repeat(event, ctx, flood=not (admin and m.flood.admins_exempt),
+                                      repeat=command is None
+                                      and not (admin and m.repeat.admins_exempt))
         if found is not None:
             return found
-        if m.qr_codes.enabled and event.image:
+        if m.qr_codes.enabled and event.image and not (admin and m.qr_codes.admins_exempt):
             payload = _qr_payload(event.image)
             if payload is not None:
                 return Violation("qr_code", "发送二维码图片", {"qr": payload})
         return None
 
-    def _flood_or_repeat(self, event: MessagePosted, ctx: Context) -> Violation | None:
+    def _flood_or_repeat(self, event: MessagePosted, ctx: Context, *, flood: bool = True,
+                         repeat: bool = True) -> Violation | None:
         m = self.m
-        if not (m.flood.enabled or m.repeat.enabled):
+        flood, repeat = flood and m.flood.enabled, repeat and m.repeat.enabled
+        if not (flood or repeat):
             return None
         window = max(m.flood.seconds, m.repeat.seconds) * 1000
         now = ms(event.at)
         assert ctx.group_id is not None
         recent = ctx.recent_messages(group_id=ctx.group_id, since_ms=now - window)
-        if m.flood.enabled:
+        if flood:
             member, cutoff = ctx.member_id, now - m.flood.seconds * 1000
             lately = recent if m.flood.seconds >= m.repeat.seconds else \
                 ctx.recent_messages(group_id=ctx.group_id, since_ms=cutoff + 1)
@@ -140,7 +159,7 @@ class Moderation:
                 return Violation("flood", "刷屏", {"messages": len(mine),
                                                   "seconds": m.flood.seconds})
         text = fold(event.text.strip())
-        if m.repeat.enabled and len(text) >= m.repeat.min_chars:
+        if repeat and len(text) >= m.repeat.min_chars:
             held = (ctx.memory.recent.times_held(ctx.group_id, text)
                     if ctx.memory is not None else None)
             if held is not None and held < min(m.repeat.times, m.repeat.accounts):

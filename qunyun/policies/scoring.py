@@ -4,13 +4,17 @@ A message earns its author participation points (daily cap from the plan); a rep
 reaction earns the *author of the message answered* contribution points — content that
 others respond to is what the seeds call contribution. Inviting someone who joins earns
 the inviter contribution points. Crossing a level threshold is announced in the group.
+
+Admins (`bot.admins` and, by default, the room's moderators) earn nothing unless the plan
+sets `points.include_admins`: whoever sets a group up invites its first members, and
+should not top the leaderboard or be congratulated for it.
 """
 
 from __future__ import annotations
 
 from qunyun.domain.levels import level_name
 from qunyun.effects import Effect, Send
-from qunyun.events import Event, MemberJoined, MessagePosted, ReactionAdded
+from qunyun.events import Event, MemberJoined, MessagePosted, ReactionAdded, UserRef
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup, name_of
@@ -33,22 +37,34 @@ class Scoring:
         if isinstance(event, MessagePosted):
             if self.setup.command(event) is not None:
                 return None  # asking the bot is not participation
-            effects += self._award(event, ctx, ctx.member_id, "message")
+            if self._scores(event.actor, event):
+                effects += self._award(event, ctx, ctx.member_id, "message")
             if event.reply_to:
                 author = ctx.message_author(source=event.source,
                                             source_event_id=event.reply_to)
-                if author is not None and author != ctx.member_id:
+                if author is not None and author != ctx.member_id \
+                        and self._scores_member(author, event, ctx):
                     effects += self._award(event, ctx, author, "reply_received")
         elif isinstance(event, ReactionAdded):
             author = ctx.message_author(source=event.source,
                                         source_event_id=event.target_event_id)
-            if author is not None and author != ctx.member_id:
+            if author is not None and author != ctx.member_id \
+                    and self._scores_member(author, event, ctx):
                 effects += self._award(event, ctx, author, "reaction_received")
-        elif isinstance(event, MemberJoined) and event.inviter is not None:
+        elif isinstance(event, MemberJoined) and event.inviter is not None \
+                and self._scores(event.inviter, event):
             inviter = ctx.recorder.member_id(ctx.conn, event.inviter)
             if inviter != ctx.member_id:
                 effects += self._award(event, ctx, inviter, "invite")
         return Verdict.act(*effects) if effects else None
+
+    def _scores(self, user: UserRef | None, event: Event) -> bool:
+        return self.setup.on_boards(user, event.group)
+
+    def _scores_member(self, member_id: int, event: Event, ctx: Context) -> bool:
+        if self.setup.plan.points.include_admins or not self.setup.admin_ids(event.group):
+            return True
+        return self._scores(lookup.member_ref(ctx.conn, member_id=member_id), event)
 
     def _award(self, event: Event, ctx: Context, member_id: int, action: str) -> list[Effect]:
         got: Award | None = points_service.award(

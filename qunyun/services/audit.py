@@ -35,7 +35,10 @@ def record_effect(
     ctx: Context, effect: Effect, *, policy: str, event: Event | None, status: str
 ) -> int:
     target = effect.target()
-    member_id = ctx.recorder.member_id(ctx.conn, target) if target is not None else ctx.member_id
+    if target is not None:
+        member_id: int | None = ctx.recorder.member_id(ctx.conn, target)
+    else:  # a post that mentions several members is about none of them in particular
+        member_id = None if getattr(effect, "mentions", ()) else ctx.member_id
     group_id = ctx.recorder.group_id(ctx.conn, effect.group, _ms(ctx))
     return audit_repo.record(
         ctx.conn,
@@ -101,6 +104,29 @@ def record_operator_action(
             "reason": reason,
             "evidence": _jsonable(evidence or {}),
             "status": status,
+        },
+    )
+
+
+def record_operator_effect(
+    conn: Connection, effect: Effect, *, community_id: int, operator: str,
+    member_id: int | None, group_id: int | None, at_ms: int | None = None,
+) -> int:
+    """An effect an operator's decision calls for (a message, a re-invite), put in the
+    outbox (`pending`): the running bot delivers it and marks it, like its own effects."""
+    return audit_repo.record(
+        conn,
+        entry={
+            "at_ms": at_ms if at_ms is not None else int(time.time() * 1000),
+            "community_id": community_id,
+            "group_id": group_id,
+            "member_id": member_id,
+            "actor": f"operator:{operator}",
+            "action": effect.kind,
+            "reason": effect.reason,
+            "evidence": _jsonable(effect.evidence),
+            "status": "pending",
+            "effect": effect_to_dict(effect),
         },
     )
 

@@ -6,10 +6,13 @@ warm up from the event log after a restart; R4 needs recent joins and silent mem
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Connection
 
 from qunyun.events import GroupRef, UserRef
 from qunyun.storage.bot import lookup as bot_lookup
+from qunyun.storage.community import members as member_repo
 
 
 def member_ref(conn: Connection, *, member_id: int) -> UserRef | None:
@@ -53,3 +56,16 @@ def message_author(conn: Connection, *, source: str, source_event_id: str) -> in
 def silent_members(conn: Connection, *, group_id: int, joined_before_ms: int
                    ) -> list[tuple[int, int]]:
     return bot_lookup.silent_members(conn, group_id=group_id, joined_before_ms=joined_before_ms)
+
+
+def member_ids_of(conn: Connection, *, community_id: int, platform: str,
+                  user_ids: Iterable[str]) -> set[int]:
+    """The members behind platform ids (ids never seen are left out, never created)."""
+    found = member_repo.find_member_ids(conn, community_id=community_id,
+                                        keys=[(platform, u) for u in user_ids])
+    return set(found.values())
+
+
+def membership_active(conn: Connection, *, group_id: int, member_id: int) -> bool | None:
+    """Whether the member is in the group now (None: never was)."""
+    return bot_lookup.membership_active(conn, group_id=group_id, member_id=member_id)

@@ -7,7 +7,7 @@ community (`bot.timezone`). The ledger row keeps the event that earned it (`ref`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -114,9 +114,11 @@ class LeaderRow:
 
 
 def leaderboard(conn: Connection, community_id: int, group_id: int | None = None,
-                limit: int = 10) -> list[LeaderRow]:
-    """Top members by total points, in one group (its ledger rows) or the whole community."""
-    rows = repo.leaderboard(conn, community_id=community_id, group_id=group_id, limit=limit)
+                limit: int = 10, exclude: Collection[int] = ()) -> list[LeaderRow]:
+    """Top members by total points, in one group (its ledger rows) or the whole community,
+    without the members in `exclude` (admins are off the boards unless the plan says not)."""
+    rows = repo.leaderboard(conn, community_id=community_id, group_id=group_id, limit=limit,
+                            exclude=exclude)
     return [LeaderRow(i, int(r["member_id"]), r["display_name"], int(r["participation"]),
                       int(r["contribution"])) for i, r in enumerate(rows, 1)]
 

@@ -54,6 +54,13 @@ def live_warnings(conn: Connection, *, member_id: int, now_ms: int) -> list[dict
     return repo.live(conn, member_id=member_id, now_ms=now_ms)
 
 
+def appealable(conn: Connection, *, member_id: int, now_ms: int) -> list[dict[str, Any]]:
+    """What an appeal made now is about (R3): the member's live warnings, or, for a member
+    removed at the limit, the warnings that removal settled."""
+    return repo.live(conn, member_id=member_id, now_ms=now_ms) or \
+        repo.last_settled(conn, member_id=member_id)
+
+
 def warning_history(conn: Connection, *, member_id: int, limit: int = 50) -> list[dict[str, Any]]:
     return repo.history(conn, member_id=member_id, limit=limit)
 

@@ -141,6 +141,14 @@ class HttpMatrixApi:
         await self.request("POST", f"{API}/rooms/{_q(room_id)}/invite",
                            json_body={"user_id": user_id})
 
+    async def state_event(self, room_id: str, event_type: str, state_key: str = ""
+                          ) -> dict[str, Any]:
+        """The content of one current state event (e.g. the room's power levels)."""
+        path = f"{API}/rooms/{_q(room_id)}/state/{_q(event_type)}"
+        if state_key:
+            path += f"/{_q(state_key)}"
+        return dict(await self.request("GET", path))
+
     async def join(self, room_id: str) -> Any:
         return await self.request("POST", f"{API}/join/{_q(room_id)}", json_body={})
 

@@ -9,6 +9,11 @@ Restart safety, in three parts:
   restart (`flush_outbox`), and none is sent twice.
 A `limited` sync (more events than the timeline holds) is completed by paging
 `/messages` backwards until an event already in the log (or the page end) is reached.
+The outbox is also how the console acts through the bot (an appeal's answer, a
+re-invitation): it is flushed after every sync round, not only on start.
+
+Who moderates a room is read from its `m.room.power_levels` (power ≥ 50), from the sync's
+state and, after a restart, fetched once per room: `moderators` is what the policies ask.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from qunyun.effects import (
     Delete,
     DirectMessage,
     Effect,
+    Invite,
     Kick,
     Reply,
     Send,
@@ -44,6 +50,7 @@ from .translate import PLATFORM, image_url, source_for, translate
 log = logging.getLogger("qunyun.bot.matrix")
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MODERATOR_POWER = 50  # Matrix's "Moderator" role; the bot's admins by default
 SYNC_FILTER = {
     "presence": {"not_types": ["*"]},
     "account_data": {"not_types": ["*"]},
@@ -64,6 +71,9 @@ class MatrixApi(Protocol):
     async def join(self, room_id: str) -> Any: ...
     async def download(self, mxc: str) -> bytes: ...
     async def create_dm(self, user_id: str) -> str: ...
+    async def invite(self, room_id: str, user_id: str) -> None: ...
+    async def state_event(self, room_id: str, event_type: str, state_key: str = ...
+                          ) -> dict[str, Any]: ...
 
 
 Scheduler = Callable[[Any], Sequence[TimerFired]]
@@ -93,6 +103,7 @@ class MatrixBot:
         self.room_names: dict[str, str] = {}
         self.display_names: dict[str, str] = {}
         self.dm_rooms: dict[str, str] = {}
+        self.room_moderators: dict[str, frozenset[str]] = {}
         self.handled = 0
 
     # -- state ------------------------------------------------------------------------------
@@ -152,6 +163,8 @@ class MatrixBot:
                 await self.client.join(room_id)
         for room_id, room in (rooms.get("join") or {}).items():
             self._learn_state(room_id, (room.get("state") or {}).get("events") or [])
+            if room_id not in self.room_moderators:
+                await self._fetch_power_levels(room_id)
             timeline = room.get("timeline") or {}
             raw_events = list(timeline.get("events") or [])
             if since is None:
@@ -164,7 +177,22 @@ class MatrixBot:
             handled += await self.handle_many(batch)
         handled += await self.fire_timers()
         self.save_token(str(resp["next_batch"]))
+        await self.flush_outbox()  # what the console decided (appeals) since the last round
         return handled
+
+    def moderators(self, room_id: str) -> frozenset[str]:
+        """User ids with moderator power (≥ 50) in the room, as last seen."""
+        return self.room_moderators.get(room_id, frozenset())
+
+    async def _fetch_power_levels(self, room_id: str) -> None:
+        self.room_moderators[room_id] = frozenset()  # asked once; later changes come by sync
+        try:
+            content = await self.client.state_event(room_id, "m.room.power_levels")
+        except Exception as exc:
+            log.warning("could not read the power levels of %s: %s", room_id, exc)
+            return
+        self._learn_state(room_id, [{"type": "m.room.power_levels", "state_key": "",
+                                     "content": content}])
 
     async def _backfill(self, room_id: str, prev_batch: str) -> list[dict[str, Any]]:
         """Events a limited sync left out: page back until one is already in the log."""
@@ -195,6 +223,11 @@ class MatrixBot:
                 self.room_names[room_id] = str(content["name"])
             elif raw.get("type") == "m.room.member" and content.get("displayname"):
                 self.display_names[str(raw.get("state_key"))] = str(content["displayname"])
+            elif raw.get("type") == "m.room.power_levels" and raw.get("state_key") == "":
+                users = content.get("users") or {}
+                self.room_moderators[room_id] = frozenset(
+                    str(u) for u, level in users.items()
+                    if isinstance(level, int) and level >= MODERATOR_POWER)
 
     async def to_event(self, room_id: str, raw: Mapping[str, Any]) -> Event | None:
         """The normalized event for a raw one (None for the bot's own and for what qunyun
@@ -275,6 +308,9 @@ class MatrixBot:
             return await self.client.redact(room, effect.event_id, effect.reason)
         if isinstance(effect, Kick):
             await self.client.kick(room, effect.member.user_id, effect.reason)
+            return None
+        if isinstance(effect, Invite):
+            await self.client.invite(room, effect.member.user_id)
             return None
         if isinstance(effect, DirectMessage):
             dm = self.dm_rooms.get(effect.member.user_id)

@@ -100,3 +100,9 @@ def silent_members(conn: Connection, *, group_id: int, joined_before_ms: int
         .order_by(memberships.c.joined_ms)
     )
     return [(int(r[0]), int(r[1])) for r in rows]
+
+
+def membership_active(conn: Connection, *, group_id: int, member_id: int) -> bool | None:
+    row = conn.execute(select(memberships.c.active).where(
+        memberships.c.group_id == group_id, memberships.c.member_id == member_id)).first()
+    return None if row is None else bool(row[0])

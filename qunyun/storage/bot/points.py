@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
@@ -67,16 +67,19 @@ def totals(conn: Connection, *, member_id: int) -> tuple[int, int]:
 
 
 def leaderboard(
-    conn: Connection, *, community_id: int, group_id: int | None, limit: int
+    conn: Connection, *, community_id: int, group_id: int | None, limit: int,
+    exclude: Collection[int] = (),
 ) -> list[dict[str, Any]]:
-    """Members by total points: from the totals (community) or the ledger (one group)."""
+    """Members by total points: from the totals (community) or the ledger (one group);
+    `exclude` (admins, T3) are left off."""
     if group_id is None:
         total = bot_point_totals.c.participation + bot_point_totals.c.contribution
         query = (
             select(bot_point_totals.c.member_id, members.c.display_name,
                    bot_point_totals.c.participation, bot_point_totals.c.contribution)
             .join(members, members.c.id == bot_point_totals.c.member_id)
-            .where(bot_point_totals.c.community_id == community_id)
+            .where(bot_point_totals.c.community_id == community_id,
+                   bot_point_totals.c.member_id.not_in(list(exclude)))
             .order_by(total.desc(), bot_point_totals.c.member_id).limit(limit)
         )
         return [dict(r) for r in conn.execute(query).mappings()]
@@ -88,7 +91,8 @@ def leaderboard(
         select(bot_points.c.member_id, members.c.display_name,
                part.label("participation"), contrib.label("contribution"))
         .join(members, members.c.id == bot_points.c.member_id)
-        .where(bot_points.c.community_id == community_id, bot_points.c.group_id == group_id)
+        .where(bot_points.c.community_id == community_id, bot_points.c.group_id == group_id,
+               bot_points.c.member_id.not_in(list(exclude)))
         .group_by(bot_points.c.member_id, members.c.display_name)
         .order_by((part + contrib).desc(), bot_points.c.member_id).limit(limit)
     )

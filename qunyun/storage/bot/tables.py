@@ -160,3 +160,19 @@ bot_poll_votes = Table(
     Column("at_ms", BigInteger, nullable=False),
     UniqueConstraint("poll_id", "member_id", name="uq_bot_poll_votes_pair"),
 )
+
+# T3 tasks: homework and other tasks handed in with `!作业 链接`, one row per submission;
+# the points it earned are in the ledger with the same `event_source_id` as `ref`.
+bot_task_submissions = Table(
+    "bot_task_submissions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, nullable=False),
+    Column("group_id", Integer, nullable=True),
+    Column("link", Text, nullable=True),
+    Column("text", Text, nullable=False),
+    Column("event_source_id", String(255), nullable=True),
+    Column("at_ms", BigInteger, nullable=False),
+    Index("ix_bot_task_submissions_member", "member_id", "at_ms"),
+)

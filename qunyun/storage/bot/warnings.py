@@ -102,3 +102,17 @@ def mark_noticed(conn: Connection, *, warning_id: int, now_ms: int) -> bool:
         .values(expiry_noticed_ms=now_ms)
     )
     return bool(result.rowcount)
+
+
+def last_settled(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
+    """The warnings settled by the member's latest removal (not revoked since)."""
+    latest = conn.execute(select(func.max(bot_warnings.c.settled_ms)).where(
+        bot_warnings.c.member_id == member_id)).scalar()
+    if latest is None:
+        return []
+    rows = conn.execute(
+        select(bot_warnings).where(bot_warnings.c.member_id == member_id,
+                                   bot_warnings.c.settled_ms == latest,
+                                   bot_warnings.c.revoked_ms.is_(None))
+        .order_by(bot_warnings.c.id)).mappings()
+    return [dict(r) for r in rows]

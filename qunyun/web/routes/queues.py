@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from qunyun.services import appeals as appeal_service
 from qunyun.services import queues as queue_service
 from qunyun.storage.console import members as console_members
 from qunyun.storage.console import queues as console_queues
@@ -78,9 +79,18 @@ def resolve(
     cid = int(found["id"])
     with ctx.engine.begin() as conn:
         try:
-            item = queue_service.resolve_item(conn, community_id=cid, item_id=item_id,
-                                              operator=operator.username, status=resolution,
-                                              reason=reason.strip()[:500])
+            current = queue_repo.get_item(conn, item_id=item_id)
+            if current is not None and current["queue"] == "appeal" \
+                    and resolution in ("approved", "dismissed"):
+                # R3: a decision on an appeal acts (warnings, re-invite, the member told).
+                item = appeal_service.decide(conn, community_id=cid, item_id=item_id,
+                                             operator=operator.username,
+                                             approve=resolution == "approved",
+                                             reason=reason.strip()[:500]).item
+            else:
+                item = queue_service.resolve_item(conn, community_id=cid, item_id=item_id,
+                                                  operator=operator.username,
+                                                  status=resolution, reason=reason.strip()[:500])
         except queue_service.QueueError:
             raise NotFound from None
         names = console_members.names_of(

@@ -1,0 +1,60 @@
+"""Task submissions (T3): a member hands in homework with `!作业 链接`; it is recorded with
+its link and earns the points `points.actions.task` says (daily cap included).
+
+The submission row keeps the link for the person who reviews it; the ledger row that
+paid for it names the same event (`ref`), so the console shows both side by side.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from qunyun.plan.model import Points
+from qunyun.services import points as points_service
+from qunyun.services.points import Award, TodaysPoints
+from qunyun.storage.bot import tasks as repo
+
+ACTION = "task"
+_LINK = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'，。、；）」』]+")
+
+
+class TaskError(ValueError):
+    """Nothing to hand in; str() says what to send instead, in Chinese."""
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    submission_id: int
+    number: int  # the member's submissions so far, this one included
+    link: str | None
+    award: Award | None  # None: the action earns nothing, or today's cap is used up
+
+
+def submit(
+    conn: Connection, *, community_id: int, member_id: int, group_id: int | None, text: str,
+    at: datetime, tz: str, rules: Points, ref: str | None = None,
+    memory: TodaysPoints | None = None, award: bool = True,
+) -> Submission:
+    """Record a submission (`text` is what followed the command). `award=False` records it
+    without points (admins, who are off the points boards)."""
+    body = text.strip()
+    if not body:
+        raise TaskError("请在命令后附上作业链接或说明，例如：!作业 https://…")
+    found = _LINK.search(body)
+    link = found.group(0)[:1000] if found else None
+    at_ms = int(at.timestamp() * 1000)
+    submission_id = repo.add(conn, community_id=community_id, member_id=member_id,
+                             group_id=group_id, link=link, text=body[:2000],
+                             event_source_id=ref[:255] if ref else None, at_ms=at_ms)
+    got = points_service.award(conn, community_id=community_id, member_id=member_id,
+                               group_id=group_id, action=ACTION, rules=rules, at=at, tz=tz,
+                               ref=ref, memory=memory) if award else None
+    return Submission(submission_id, repo.count_of(conn, member_id=member_id), link, got)
+
+
+def submissions(conn: Connection, *, member_id: int, limit: int = 50) -> list[dict[str, object]]:
+    return list(repo.of_member(conn, member_id=member_id, limit=limit))
