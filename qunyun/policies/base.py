@@ -18,8 +18,8 @@ from qunyun.policies.matching import KeywordSet, squeeze
 DirectCheck = Callable[[GroupRef], bool]
 
 
-def _never_direct(_group: GroupRef) -> bool:
-    return False
+def _direct_by_kind(group: GroupRef) -> bool:
+    return group.kind == "direct"
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Setup:
     plan: Plan
     # True for a one-to-one room with the bot (the adapter knows; the plan does not):
     # no welcome, no moderation, no points there, and plain messages answer the form.
-    is_direct: DirectCheck = _never_direct
+    is_direct: DirectCheck = _direct_by_kind
     admins: frozenset[str] = field(init=False)
     tz: str = field(init=False)
     faq: list[tuple[FaqItem, KeywordSet]] = field(init=False)

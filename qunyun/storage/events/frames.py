@@ -86,7 +86,9 @@ def events(engine: Engine, *, community_id: int, with_text: bool = True) -> pl.D
     sql = (
         f"SELECT id, group_id, member_id, kind, ts_ms, related_member_id, "
         f"{text(engine, 'ref_id')}, source_event_id, {text_col} "
-        f"FROM events WHERE community_id = {int(community_id)}"
+        f"FROM events WHERE community_id = {int(community_id)} AND group_id NOT IN "
+        # DMs with the bot and the admins' room are not community activity.
+        f"(SELECT id FROM groups WHERE community_id = {int(community_id)} AND kind <> 'group')"
     )
     return read_frame(engine, sql, {
         "id": pl.Int64, "group_id": pl.Int32, "member_id": pl.Int32, "kind": pl.String,
@@ -110,7 +112,8 @@ def memberships(engine: Engine, *, community_id: int) -> pl.DataFrame:
     sql = (
         "SELECT m.group_id, m.member_id, m.joined_ms, m.left_ms, "
         "CASE WHEN m.active THEN 1 ELSE 0 END FROM memberships m "
-        f"JOIN groups g ON g.id = m.group_id WHERE g.community_id = {int(community_id)}"
+        f"JOIN groups g ON g.id = m.group_id WHERE g.community_id = {int(community_id)} "
+        "AND g.kind = 'group'"
     )
     return read_frame(engine, sql, {
         "group_id": pl.Int32, "member_id": pl.Int32, "joined_ms": pl.Int64,
@@ -121,7 +124,7 @@ def memberships(engine: Engine, *, community_id: int) -> pl.DataFrame:
 def groups(engine: Engine, *, community_id: int) -> pl.DataFrame:
     sql = (
         f"SELECT id, platform, external_id, {text(engine, 'name')} FROM groups "
-        f"WHERE community_id = {int(community_id)} ORDER BY id"
+        f"WHERE community_id = {int(community_id)} AND kind = 'group' ORDER BY id"
     )
     return read_frame(engine, sql, {
         "group_id": pl.Int32, "platform": pl.String, "external_id": pl.String,
