@@ -139,7 +139,7 @@ def _ref(value: UserRef | GroupRef | None) -> list[str | None] | None:
         return None
     if isinstance(value, UserRef):
         return [value.platform, value.user_id, value.display_name]
-    return [value.platform, value.group_id, value.name]
+    return [value.platform, value.group_id, value.name, value.kind]
 
 
 def effect_to_dict(effect: Effect) -> dict[str, Any]:

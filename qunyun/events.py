@@ -35,6 +35,9 @@ class GroupRef:
     platform: str
     group_id: str
     name: str | None = None
+    # "group" (a community group), "direct" (a one-to-one room with the bot: never a
+    # group, whenever it was opened) or "admin" (the admins' room). The adapter knows.
+    kind: str = "group"
 
     @property
     def key(self) -> tuple[str, str]:

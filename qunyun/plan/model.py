@@ -122,9 +122,18 @@ class Onboarding(Strict):
     # "room": it asks in the group with an @-mention (answers with `!资料 答案`).
     form_channel: Literal["dm", "room"] = "dm"
     remind_before_hours: list[float] = [12, 2]
-    # Joins within this many seconds of the last welcome are welcomed together in one
-    # message that @-mentions each of them (a burst of 30 joins is not 30 posts); 0 = never.
-    welcome_batch_seconds: int = Field(default=60, ge=0)
+    # The welcome waits this many seconds after a newcomer joins, and everyone who joined
+    # in that window is welcomed in one message that @-mentions each of them (a burst of
+    # 30 joins is not 30 posts); 0 = welcome each join at once.
+    welcome_batch_seconds: int = Field(default=10, ge=0)
+    # A message counts as the self-introduction (O2) when it is at least intro_min_chars
+    # long and uses one of these words, follows the intro template, or replies to the
+    # bot's welcome/reminder; a question to someone ("@老师 作业交不了") never does.
+    intro_keywords: list[str] = ["我是", "我叫", "自我介绍", "介绍一下", "来自", "坐标",
+                                 "从事", "职业", "目前在", "本人"]
+    # e.g. "我是___，在___做___，想用 Python 解决___": shown in the welcome, and a
+    # message with most of its fixed words is an introduction.
+    intro_template: str | None = None
 
 
 class Elimination(Strict):

@@ -6,6 +6,8 @@ headings follow the UI language, the content is the operator's own words.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from qunyun.plan.model import Plan
 
 _HEADINGS = {
@@ -95,8 +97,11 @@ def render_rules(plan: Plan, *, lang: str = "zh") -> str:
     return "\n".join(lines).strip()
 
 
-def render_welcome(plan: Plan, *, newcomer: str = "{newcomer}", lang: str = "zh") -> str:
-    """The welcome as posted on join; `newcomer` is the @-mention the adapter fills in."""
+def render_welcome(plan: Plan, *, newcomer: str = "{newcomer}", lang: str = "zh",
+                   rename: Sequence[str] | None = None) -> str:
+    """The welcome as posted on join; `newcomer` is the @-mention the adapter fills in.
+    `rename`: who must still fix their nickname (None: everyone; empty: nobody, so the
+    nickname step is left out for a newcomer whose name already has the format)."""
     w = plan.welcome
     if w is None:
         return f"@{newcomer}"
@@ -111,9 +116,15 @@ def render_welcome(plan: Plan, *, newcomer: str = "{newcomer}", lang: str = "zh"
             lines.append(f"{labels[key]}{sep}{value}")
     steps = list(w.next_steps)
     o = plan.onboarding
-    if o.nickname_example and not any("昵称" in s or "nickname" in s.lower() for s in steps):
-        steps.insert(0, (f"把群昵称改成“{o.nickname_example}”的格式" if lang != "en"
-                         else f"set your group nickname like “{o.nickname_example}”"))
+    if rename is not None and not rename:
+        steps = [s for s in steps if "昵称" not in s and "nickname" not in s.lower()]
+    elif o.nickname_example and not any("昵称" in s or "nickname" in s.lower() for s in steps):
+        who = "".join(f"@{n} " for n in rename or ())
+        steps.insert(0, (f"{who}把群昵称改成“{o.nickname_example}”的格式" if lang != "en"
+                         else f"{who}set your group nickname like “{o.nickname_example}”"))
+    if o.intro_template and o.self_intro:
+        steps.append(f"自我介绍可以照这个写：{o.intro_template}" if lang != "en"
+                     else f"introduce yourself like: {o.intro_template}")
     if steps:
         hours = _fmt_days(o.deadline_hours)
         head = (f"{labels['next']}（{hours} 小时内）{sep}" if lang != "en"

@@ -21,8 +21,8 @@ DirectCheck = Callable[[GroupRef], bool]
 RoomAdmins = Callable[[GroupRef], Collection[str]]
 
 
-def _never_direct(_group: GroupRef) -> bool:
-    return False
+def _direct_by_kind(group: GroupRef) -> bool:
+    return group.kind == "direct"
 
 
 def _no_room_admins(_group: GroupRef) -> Collection[str]:
@@ -34,7 +34,7 @@ class Setup:
     plan: Plan
     # True for a one-to-one room with the bot (the adapter knows; the plan does not):
     # no welcome, no moderation, no points there, and plain messages answer the form.
-    is_direct: DirectCheck = _never_direct
+    is_direct: DirectCheck = _direct_by_kind
     # The adapter's view of who moderates a room; with `bot.moderators_are_admins` (the
     # default) they are admins to the bot as well as the plan's `bot.admins`.
     room_admins: RoomAdmins = _no_room_admins

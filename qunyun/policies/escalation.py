@@ -2,7 +2,9 @@
 
 Three triggers, each switchable in the plan: a message that @-mentions an admin, a
 question the FAQ cannot answer, and a heated exchange (insults, or two members trading
-several negative messages within minutes). The alert goes to the plan's admin room.
+several negative messages within minutes). The alert goes to the plan's admin room (never
+the group), with a draft reply (`drafts`): the nearest FAQ answer, or a template that names
+what the admin has to fill in.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from qunyun.events import Event, MessagePosted
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup, ms, name_of
+from qunyun.policies.drafts import draft_answer, draft_for_mention
 from qunyun.policies.matching import KeywordSet
 from qunyun.services import queues
 
@@ -38,10 +41,11 @@ class Escalation:
         who = name_of(event.actor)
         effects: list[Effect] = []
         bot = self.setup.plan.bot
+        faq = self.setup.plan.rules.faq if self.setup.plan.rules else []
         mentioned = [m for m in event.mentions if self.setup.is_admin_id(m, event.group)]
         if bot.escalate_admin_mentions and mentioned:
             effects.append(self._alert(event, f"{who} 在群里@了管理员：{text[:200]}",
-                                       "您好，我看到了，马上为您处理。", "admin_mention"))
+                                       draft_for_mention(who, text, faq), "admin_mention"))
         elif self.insults and (word := self.insults.find(text)):
             effects.append(self._alert(event, f"{who} 的消息含辱骂（{word}）：{text[:200]}",
                                        "大家冷静一下，有分歧可以私聊管理员，群里请保持友善。",
@@ -53,7 +57,7 @@ class Escalation:
         elif bot.escalate_questions and self._question(text) \
                 and self.setup.faq_answer(text) is None:
             effects.append(self._alert(event, f"{who} 的问题机器人答不了：{text[:200]}",
-                                       "这个问题我来回答你：", "unanswered"))
+                                       draft_answer(who, text, faq), "unanswered"))
         for alert in effects:
             assert isinstance(alert, Alert)
             # The console's escalation queue (R5): the alert is also a to-do until handled.

@@ -1,15 +1,19 @@
 """O1 welcome and O2/O3 the newcomer's first 24 hours: checklist, reminders, deadline, form.
 
 On a join the checklist starts (nickname in the plan's format, a self-introduction, the
-member form) and the newcomer is welcomed with an @-mention; joins arriving in a burst are
-welcomed together in one message (`welcome_batch_seconds`). The scheduler's ticks send the
-reminders before the deadline and, at the deadline, tell the member and put them in the
-operator's review queue (E3: nobody is removed for it here). A nickname that matches the
-plan's pattern becomes member attributes (O3: city, job…).
+member form) and the newcomer is welcomed with an @-mention when the batch window closes
+(`welcome_batch_seconds` after the first join not yet welcomed): everyone who joined in the
+window is welcomed in one message, and a newcomer whose nickname already has the plan's
+format is not told to rename. The form is answered in order: in the DM every plain message
+is the answer to the pending question; in the room a reply to the question (or `!资料 …`).
+The scheduler's ticks send the reminders before the deadline and, at the deadline, tell
+the member and put them in the operator's review queue (E3: nobody is removed for it
+here). A nickname that matches the plan's pattern becomes member attributes (O3).
 """
 
 from __future__ import annotations
 
+from qunyun.domain.intro import looks_like_intro
 from qunyun.effects import DirectMessage, Effect, Reply, Send
 from qunyun.events import (
     Event,
@@ -25,11 +29,14 @@ from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.plan.render import render_welcome
 from qunyun.policies.base import Setup, ms, name_of
-from qunyun.services import lookup, queues
+from qunyun.services import audit, lookup, queues
 from qunyun.services import onboarding as service
 from qunyun.services import points as points_service
 
 STEP_NAMES = {"nickname": "改群昵称", "intro": "自我介绍", "form": "回答新人问卷"}
+# Bot messages a member's reply to counts as the answer to (the intro prompt, the form).
+INTRO_PROMPTS = ("O1 welcome", "O2 checklist", "O2 reminder", "O2 nickname format")
+FORM_PROMPT = "O2 form"
 WELCOME_TIMER = "welcome"
 ONBOARDING_TIMER = "onboarding"
 
@@ -73,7 +80,12 @@ class Welcome:
             return []
         service.mark_welcomed(ctx.conn, row_ids=[int(r["id"]) for r in rows], at_ms=at)
         names = " @".join(name_of(r) for r in refs)
-        return [Send(group=group, text=render_welcome(self.setup.plan, newcomer=names),
+        rename: list[str] | None = [name_of(r) for r in refs
+                                    if not service.nickname_matches(r.display_name, self.o)]
+        if rename is not None and len(rename) == len(refs):
+            rename = None  # everyone: the step needs no names
+        text = render_welcome(self.setup.plan, newcomer=names, rename=rename)
+        return [Send(group=group, text=text,
                      mentions=tuple(refs), reason="O1 welcome",
                      evidence={"newcomers": [r.user_id for r in refs]}, policy=self.name)]
 
@@ -127,7 +139,7 @@ class Onboarding:
             progress = service.form_start(ctx.conn, community_id=ctx.community_id,
                                           member_id=ctx.member_id, at_ms=ms(event.at),
                                           onboarding=self.o)
-            if progress.question is not None:
+            if progress.question is not None and not progress.done:
                 effects.append(self._ask(event.group, event.member, progress.question.question,
                                          progress.index, progress.total))
         return Verdict.act(*effects) if effects else None
@@ -140,8 +152,8 @@ class Onboarding:
                                  text=text + "\n（直接回复即可；可选题可回复“跳过”）",
                                  reason="O2 form", policy=self.name)
         return Send(group=group, mentions=(member,),
-                    text=f"@{name_of(member)} {text}\n（回复：!资料 你的答案）",
-                    reason="O2 form", policy=self.name)
+                    text=f"@{name_of(member)} {text}\n（回复这条消息，或发：!资料 你的答案）",
+                    reason=FORM_PROMPT, policy=self.name)
 
     def _nickname(self, group: GroupRef, member: UserRef, nickname: str, ctx: Context, *,
                   announce: bool) -> Verdict | None:
@@ -175,17 +187,36 @@ class Onboarding:
                     text=f"@{name_of(member)} {done_text} {tail}".strip(),
                     reason="O2 checklist", evidence=evidence)
 
+    def _replied_to(self, event: MessagePosted, ctx: Context) -> str | None:
+        """Why the bot sent the message this one replies to (None: not a reply to the bot)."""
+        if not event.reply_to:
+            return None
+        return audit.reason_of_bot_message(ctx.conn, community_id=ctx.community_id,
+                                           message_id=event.reply_to)
+
     def _message(self, event: MessagePosted, ctx: Context) -> Verdict | None:
         assert ctx.member_id is not None and ctx.group_id is not None
         command = self.setup.command(event)
-        if self.setup.is_direct(event.group) or (command is not None and command.name == "form"):
-            answer = command.rest if command is not None else event.text
-            return self._answer(event, ctx, answer)
-        if command is not None or not self.o.self_intro:
+        if command is not None and command.name == "form":
+            return self._answer(event, ctx, command.rest)
+        if self.setup.is_direct(event.group):
+            # Commands in the DM are the commands policy's; any other text answers the form.
+            return None if command is not None else self._answer(event, ctx, event.text,
+                                                                 direct=True)
+        if command is not None:
             return None
-        if len(event.text.strip()) < self.o.intro_min_chars:
+        if self.o.form and self.o.form_channel == "room" and event.reply_to \
+                and self._replied_to(event, ctx) == FORM_PROMPT:
+            return self._answer(event, ctx, event.text)
+        if not self.o.self_intro or len(event.text.strip()) < self.o.intro_min_chars:
             return None
         if not ctx.intro_pending(member_id=ctx.member_id, group_id=ctx.group_id):
+            return None
+        prompt = self._replied_to(event, ctx) in INTRO_PROMPTS if event.reply_to else False
+        if not looks_like_intro(event.text, min_chars=self.o.intro_min_chars,
+                                keywords=self.o.intro_keywords,
+                                template=self.o.intro_template, replies_to_prompt=prompt,
+                                addressed=bool(event.mentions)):
             return None
         step = service.complete_step(ctx.conn, member_id=ctx.member_id, group_id=ctx.group_id,
                                      step="intro", at_ms=ms(event.at), onboarding=self.o)
@@ -198,12 +229,19 @@ class Onboarding:
         return Verdict.act(self._progress(event.group, event.actor, step.missing,
                                           step.completed, "收到你的自我介绍 ✓", {}))
 
-    def _answer(self, event: MessagePosted, ctx: Context, answer: str) -> Verdict | None:
+    def _answer(self, event: MessagePosted, ctx: Context, answer: str, *,
+                direct: bool = False) -> Verdict | None:
         assert ctx.member_id is not None
         progress = service.form_answer(ctx.conn, member_id=ctx.member_id, answer=answer,
                                        at_ms=ms(event.at), onboarding=self.o)
         if progress is None:
-            return None
+            if not direct:
+                return None
+            # A DM with nothing pending still gets an answer, never silence.
+            text = ("你的新人问卷已经填完了 ✓ 想看我能做什么，发 !帮助" if self.o.form
+                    else "你好！想看我能做什么，发 !帮助")
+            return Verdict.act(Reply(group=event.group, event_id=event.source_event_id,
+                                     text=text, reason="O2 form", policy=self.name))
         if progress.question is not None:
             text = (f"新人问卷 {progress.index + 1}/{progress.total}："
                     f"{progress.question.question}")

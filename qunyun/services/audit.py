@@ -147,3 +147,8 @@ def pending_effects(conn: Connection, *, community_id: int) -> list[tuple[int, E
 
     return [(row_id, effect_from_dict(data))
             for row_id, data in repo.pending(conn, community_id=community_id)]
+
+
+def reason_of_bot_message(conn: Connection, *, community_id: int, message_id: str) -> str | None:
+    """Why the bot sent platform message `message_id` ("O1 welcome"…), None if it did not."""
+    return audit_repo.delivered_reason(conn, community_id=community_id, detail=message_id)

@@ -80,7 +80,7 @@ class EventRecorder:
         if cached is None:
             cached = community_repo.get_or_create_group(
                 conn, community_id=self.community_id, platform=group.platform,
-                external_id=group.group_id, name=group.name, now_ms=at_ms,
+                external_id=group.group_id, name=group.name, now_ms=at_ms, kind=group.kind,
             )
             self._groups[group.key] = cached
         return cached

@@ -137,12 +137,12 @@ def apply_nickname(conn: Connection, *, member_id: int, nickname: str, onboardin
 
 
 # -- welcomes (O1 batching) -----------------------------------------------------------------
+# A batch opens with the first newcomer not yet welcomed and closes `batch_seconds` later;
+# everyone who joined by then is welcomed in one message. The open batch is the onboarding
+# rows with `welcomed_ms` NULL, so a restarted bot closes it exactly as it would have.
 def welcome_now(conn: Connection, *, group_id: int, at_ms: int, batch_seconds: int) -> bool:
-    """Welcome at once unless another welcome went out in this group within the window."""
-    if batch_seconds <= 0:
-        return True
-    last = repo.last_welcome_ms(conn, group_id=group_id)
-    return last is None or at_ms - last >= batch_seconds * 1000
+    """Welcome this join at once (no batching), or leave it to the batch timer."""
+    return batch_seconds <= 0
 
 
 def mark_welcomed(conn: Connection, *, row_ids: list[int], at_ms: int) -> None:
@@ -156,13 +156,24 @@ def unwelcomed(conn: Connection, *, group_id: int) -> list[dict[str, Any]]:
 
 def welcome_batches_due(conn: Connection, *, community_id: int, now_ms: int,
                         batch_seconds: int) -> list[tuple[int, int]]:
-    """(group id, latest pending join) for groups whose batch window has passed."""
-    due = []
-    for group_id, latest in repo.groups_with_unwelcomed(conn, community_id=community_id):
-        last = repo.last_welcome_ms(conn, group_id=group_id)
-        if last is None or now_ms - last >= batch_seconds * 1000:
-            due.append((group_id, latest))
-    return due
+    """(group id, first join of the batch) for groups whose batch window has closed."""
+    return [(group_id, first) for group_id, first
+            in repo.groups_with_unwelcomed(conn, community_id=community_id)
+            if now_ms - first >= batch_seconds * 1000]
+
+
+def next_welcome_ms(conn: Connection, *, community_id: int, batch_seconds: int) -> int | None:
+    """When the next open batch closes (the bot's timer sleeps until then), None if none."""
+    firsts = [first for _g, first in repo.groups_with_unwelcomed(conn, community_id=community_id)]
+    return min(firsts) + batch_seconds * 1000 if firsts else None
+
+
+def nickname_matches(nickname: str | None, onboarding: Onboarding) -> bool:
+    """Does the nickname already follow the plan's format (O3)? True when there is none."""
+    if not onboarding.nickname_pattern:
+        return True
+    return bool(nickname) and labels_from(onboarding.nickname_pattern,
+                                          (nickname or "").strip()) is not None
 
 
 # -- reminders and the deadline -------------------------------------------------------------
@@ -247,11 +258,16 @@ class FormProgress:
 
 def form_start(conn: Connection, *, community_id: int, member_id: int, at_ms: int,
                onboarding: Onboarding) -> FormProgress:
+    """The member's form, started if new; the question still pending (a member who joins a
+    second group is not asked question 1 again)."""
     repo.start_form(conn, member_id=member_id, community_id=community_id, now_ms=at_ms)
     questions = onboarding.form
     if not questions:
         return FormProgress(None, 0, 0, True)
-    return FormProgress(questions[0], 0, len(questions), False)
+    pending = form_pending(conn, member_id=member_id, onboarding=onboarding)
+    if pending is None:
+        return FormProgress(None, len(questions), len(questions), True)
+    return pending
 
 
 def form_pending(conn: Connection, *, member_id: int, onboarding: Onboarding

@@ -55,6 +55,9 @@ groups = Table(
     Column("external_id", String(255), nullable=False),
     Column("name", String(255), nullable=True),
     Column("created_ms", BigInteger, nullable=False),
+    # "group" (a community group), "direct" (a one-to-one room with the bot) or "admin"
+    # (the admins' room): only "group" rows are the community's groups (listed, measured).
+    Column("kind", String(10), nullable=False, server_default="group"),
     UniqueConstraint("community_id", "platform", "external_id", name="uq_groups_identity"),
 )
 

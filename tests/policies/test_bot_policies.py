@@ -15,7 +15,14 @@ from sqlalchemy import Engine, text
 
 from qunyun.bot.wiring import build_policies, build_scheduler
 from qunyun.effects import Alert, Effect, Flag, Kick, Reply, Send, Warn
-from qunyun.events import Event, MemberJoined, MessagePosted, NicknameChanged, UserRef
+from qunyun.events import (
+    Event,
+    GroupRef,
+    MemberJoined,
+    MessagePosted,
+    NicknameChanged,
+    UserRef,
+)
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.load import load_plan
 from qunyun.plan.model import Plan
@@ -97,19 +104,68 @@ def bot(engine: Engine) -> Bot:
 def test_newcomer_is_welcomed_with_a_mention_and_asked_the_form(bot: Bot) -> None:
     newcomer = user(1, "新同学")
     effects = bot.join(newcomer, 0)
-    welcome = next(e for e in effects if isinstance(e, Send))
+    assert not any(isinstance(e, Send) for e in effects)  # the batch window is open
+    assert any(e.kind == "dm" and "1/3" in getattr(e, "text", "") for e in effects)
+    assert bot.tick(5) == []
+    welcome = next(e for e in bot.tick(10) if isinstance(e, Send))
     assert welcome.mentions == (newcomer,)
     assert welcome.text.startswith("@新同学") and "24 小时内" in welcome.text
-    assert any(e.kind == "dm" and "1/3" in getattr(e, "text", "") for e in effects)
+    assert "群昵称改成" in welcome.text
 
 
 def test_a_burst_of_joins_is_welcomed_in_one_message(bot: Bot) -> None:
-    first = bot.join(user(1, "甲"), 0)
-    assert any(isinstance(e, Send) for e in first)
-    for n in range(2, 6):
-        assert not any(isinstance(e, Send) for e in bot.join(user(n, f"人{n}"), n))
-    batch = [e for e in bot.tick(120) if isinstance(e, Send)]
-    assert len(batch) == 1 and len(batch[0].mentions) == 4
+    for n in range(1, 6):
+        assert not any(isinstance(e, Send) for e in bot.join(user(n, f"人{n}"), n * 0.034))
+    batch = [e for e in bot.tick(11) if isinstance(e, Send)]
+    assert len(batch) == 1 and len(batch[0].mentions) == 5
+    assert all(f"@人{n}" in batch[0].text for n in range(1, 6))
+    assert bot.tick(12) == []  # welcomed once
+    bot.join(user(9, "后来的"), 30)  # a later join opens a batch of its own
+    later = [e for e in bot.tick(40) if isinstance(e, Send)]
+    assert len(later) == 1 and [m.user_id for m in later[0].mentions] == [user(9).user_id]
+
+
+def test_welcome_without_batching_is_sent_at_once(engine: Engine) -> None:
+    bot = Bot(engine, camp_plan(onboarding__welcome_batch_seconds=0))
+    assert any(isinstance(e, Send) and "@新同学" in e.text for e in bot.join(user(1, "新同学"), 0))
+
+
+def test_a_nickname_already_in_format_is_not_told_to_rename(bot: Bot) -> None:
+    bot.join(user(1, "小王-杭州-财务"), 0)
+    alone = next(e for e in bot.tick(10) if isinstance(e, Send))
+    assert "昵称" not in alone.text and "自我介绍" in alone.text
+    bot.join(user(2, "小李-上海-产品"), 20)
+    bot.join(user(3, "随便起的名"), 21)
+    mixed = next(e for e in bot.tick(30) if isinstance(e, Send))
+    assert "@随便起的名 把群昵称改成" in mixed.text and "@小李-上海-产品 把群" not in mixed.text
+
+
+def test_form_answers_in_the_dm_are_read_in_order(bot: Bot) -> None:
+    newcomer = user(1, "新同学")
+    bot.join(newcomer, 0)
+    dm = GroupRef("matrix", "!dm:localhost", None, kind="direct")
+
+    def answer(body: str, seconds: float) -> list[Effect]:
+        bot.n += 1
+        return bot(MessagePosted(source="t", source_event_id=f"dm{bot.n}", group=dm,
+                                 at=bot.at(seconds), actor=newcomer, text=body))
+
+    first = answer("会一点", 5)
+    assert [e.kind for e in first] == ["reply"] and "2/3" in first[0].text
+    assert "3/3" in answer("每周 6 小时", 6)[0].text
+    assert "问卷完成" in answer("跳过", 7)[0].text
+    attrs = bot.scalar("SELECT attributes FROM members WHERE display_name = '新同学'")
+    attrs = json.loads(attrs) if isinstance(attrs, str) else attrs
+    assert attrs["level"] == "会一点" and attrs["hours"] == "每周 6 小时"
+    assert "已经填完" in answer("还有别的吗", 8)[0].text  # never silence in the DM
+    assert bot.scalar("SELECT count(*) FROM bot_onboarding") == 1  # the DM is no group
+    assert bot.scalar("SELECT kind FROM groups WHERE external_id = '!dm:localhost'") == "direct"
+    # A second group does not start the form from question 1 again.
+    bot.n += 1
+    other = GroupRef("matrix", "!other:localhost", "二群")
+    again = bot(MemberJoined(source="t", source_event_id="j-other", group=other,
+                             at=bot.at(9), member=newcomer))
+    assert not any(e.kind == "dm" for e in again)
 
 
 def test_nickname_in_the_plan_format_becomes_attributes(bot: Bot) -> None:
@@ -133,6 +189,28 @@ def test_a_reminder_before_the_deadline_then_the_review_queue(engine: Engine) ->
     late = [e for e in bot.tick(61 * 60) if isinstance(e, Send)]
     assert late and "超时" in late[0].text
     assert bot.scalar("SELECT count(*) FROM work_items WHERE queue = 'elimination'") == 1
+
+
+def test_only_an_introduction_counts_as_one(bot: Bot) -> None:
+    member = user(1, "小李-上海-产品经理")
+    bot.join(member, 0)
+    question = bot.say(member, "@运营者 老师，我的作业提交不了，页面一直转圈怎么办", 20,
+                       mentions=("@operator:localhost",))
+    assert not any("自我介绍" in getattr(e, "text", "") for e in question)
+    chatter = bot.say(member, "今天的直播课讲得真好，pandas 的 groupby 终于懂了", 25)
+    assert not any("自我介绍" in getattr(e, "text", "") for e in chatter)
+    intro = bot.say(member, "大家好，我叫小李，在上海做产品经理，想学数据分析", 30)
+    assert any("收到你的自我介绍" in getattr(e, "text", "") for e in intro)
+
+
+def test_the_plan_intro_template_is_recognised(engine: Engine) -> None:
+    bot = Bot(engine, camp_plan(onboarding__intro_template="姓名：___ 城市：___ 想学：___",
+                                onboarding__intro_keywords=[]))
+    member = user(1, "小李-上海-产品经理")
+    bot.join(member, 0)
+    assert "自我介绍可以照这个写" in next(e for e in bot.tick(10) if isinstance(e, Send)).text
+    effects = bot.say(member, "姓名：小李 城市：上海 想学：pandas 和可视化", 30)
+    assert any("收到你的自我介绍" in getattr(e, "text", "") for e in effects)
 
 
 def test_self_introduction_completes_a_step_and_earns_points(bot: Bot) -> None:

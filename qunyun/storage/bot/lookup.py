@@ -41,7 +41,9 @@ def group(conn: Connection, *, group_id: int) -> dict[str, Any] | None:
 
 
 def community_groups(conn: Connection, *, community_id: int) -> list[dict[str, Any]]:
-    rows = conn.execute(select(groups).where(groups.c.community_id == community_id)
+    """The community's groups (not DMs with the bot, not the admins' room)."""
+    rows = conn.execute(select(groups).where(groups.c.community_id == community_id,
+                                             groups.c.kind == "group")
                         .order_by(groups.c.id)).mappings()
     return [dict(r) for r in rows]
 

@@ -88,9 +88,9 @@ def unwelcomed(conn: Connection, *, group_id: int) -> list[dict[str, Any]]:
 
 
 def groups_with_unwelcomed(conn: Connection, *, community_id: int) -> list[tuple[int, int]]:
-    """(group id, latest pending join ms) for groups with newcomers not yet welcomed."""
+    """(group id, earliest pending join ms) for groups with newcomers not yet welcomed."""
     rows = conn.execute(
-        select(bot_onboarding.c.group_id, func.max(bot_onboarding.c.joined_ms)).where(
+        select(bot_onboarding.c.group_id, func.min(bot_onboarding.c.joined_ms)).where(
             bot_onboarding.c.community_id == community_id,
             bot_onboarding.c.welcomed_ms.is_(None), bot_onboarding.c.left_ms.is_(None),
         ).group_by(bot_onboarding.c.group_id)
@@ -119,12 +119,11 @@ def get_form(conn: Connection, *, member_id: int) -> dict[str, Any] | None:
 
 
 def start_form(conn: Connection, *, member_id: int, community_id: int, now_ms: int) -> None:
-    inserted = _START_FORM.execute(conn, {
+    # A form already started keeps its answers: the form is per member, and a member who
+    # joins a second group (or comes back) is not asked from question 1 again.
+    _START_FORM.execute(conn, {
         "member_id": member_id, "community_id": community_id, "step": 0, "answers": {},
-        "started_ms": now_ms, "done_ms": None}).rowcount
-    if not inserted:
-        conn.execute(bot_member_forms.update().where(bot_member_forms.c.member_id == member_id)
-                     .values(step=0, answers={}, started_ms=now_ms, done_ms=None))
+        "started_ms": now_ms, "done_ms": None})
 
 
 def save_form(conn: Connection, *, member_id: int, step: int, answers: Mapping[str, Any],

@@ -35,22 +35,35 @@ def save_plan_yaml(conn: Connection, *, community_id: int, plan_yaml: str) -> No
 
 def get_or_create_group(
     conn: Connection, *, community_id: int, platform: str, external_id: str, name: str | None,
-    now_ms: int,
+    now_ms: int, kind: str = "group",
 ) -> int:
     key = (groups.c.community_id == community_id) & (groups.c.platform == platform) & (
         groups.c.external_id == external_id
     )
-    found = conn.execute(select(groups.c.id, groups.c.name).where(key)).first()
+    found = conn.execute(select(groups.c.id, groups.c.name, groups.c.kind).where(key)).first()
     if found is not None:
+        changes: dict[str, str] = {}
         if name and found.name != name:
-            conn.execute(groups.update().where(groups.c.id == found.id).values(name=name))
+            changes["name"] = name
+        if kind != found.kind:  # e.g. a DM recorded as a group by an older version
+            changes["kind"] = kind
+        if changes:
+            conn.execute(groups.update().where(groups.c.id == found.id).values(**changes))
         return int(found.id)
     conn.execute(
         insert_ignore(conn, groups, "community_id", "platform", "external_id"),
         {"community_id": community_id, "platform": platform, "external_id": external_id,
-         "name": name, "created_ms": now_ms},
+         "name": name, "created_ms": now_ms, "kind": kind},
     )
     return int(conn.execute(select(groups.c.id).where(key)).scalar_one())
+
+
+def set_group_kind(conn: Connection, *, community_id: int, platform: str, external_id: str,
+                   kind: str) -> None:
+    """Mark an already recorded group as a DM or the admins' room (or back)."""
+    conn.execute(groups.update().where(
+        groups.c.community_id == community_id, groups.c.platform == platform,
+        groups.c.external_id == external_id, groups.c.kind != kind).values(kind=kind))
 
 
 def list_groups(conn: Connection, *, community_id: int) -> list[dict[str, object]]:

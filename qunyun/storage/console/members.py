@@ -54,7 +54,8 @@ def groups_of(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
         select(groups.c.id, groups.c.name, groups.c.platform, memberships.c.joined_ms,
                memberships.c.left_ms, memberships.c.active)
         .select_from(memberships.join(groups, groups.c.id == memberships.c.group_id))
-        .where(memberships.c.member_id == member_id).order_by(groups.c.id)
+        .where(memberships.c.member_id == member_id, groups.c.kind == "group")
+        .order_by(groups.c.id)
     ).mappings()
     return [dict(r) for r in rows]
 

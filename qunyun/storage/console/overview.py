@@ -30,7 +30,8 @@ def communities_with_counts(conn: Connection, *, ids: set[int] | None) -> list[d
         return rows
     wanted = [r["id"] for r in rows]
     n_groups = _counts(conn, select(groups.c.community_id, func.count())
-                       .where(groups.c.community_id.in_(wanted)).group_by(groups.c.community_id))
+                       .where(groups.c.community_id.in_(wanted), groups.c.kind == "group")
+                       .group_by(groups.c.community_id))
     n_members = _counts(conn, select(members.c.community_id, func.count())
                         .where(members.c.community_id.in_(wanted))
                         .group_by(members.c.community_id))
@@ -61,7 +62,8 @@ def groups_with_counts(conn: Connection, *, community_id: int) -> list[dict[str,
                func.coalesce(counts.c.current, 0).label("current"),
                func.coalesce(counts.c.ever, 0).label("ever"))
         .select_from(groups.outerjoin(counts, counts.c.group_id == groups.c.id))
-        .where(groups.c.community_id == community_id).order_by(groups.c.id)
+        .where(groups.c.community_id == community_id, groups.c.kind == "group")
+        .order_by(groups.c.id)
     )
     return [dict(r) for r in conn.execute(query).mappings()]
 

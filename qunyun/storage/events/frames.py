@@ -148,13 +148,20 @@ def events(engine: Engine, *, community_id: int, with_text: bool = True) -> pl.D
     sql = (
         f"SELECT id, group_id, member_id, kind, ts_ms, related_member_id, "
         f"{text(engine, 'ref_id')}, source_event_id, {text_col} "
-        f"FROM events WHERE community_id = {int(community_id)}"
+        f"FROM events WHERE community_id = {int(community_id)}{_in_groups(community_id)}"
     )
     return read_frame(engine, sql, EVENT_SCHEMA)
 
 
 def _until(until_ms: int | None) -> str:
     return f" AND ts_ms <= {int(until_ms)}" if until_ms is not None else ""
+
+
+def _in_groups(community_id: int) -> str:
+    """Only events of community groups: DMs with the bot and the admins' room are not
+    community activity (events without a group stay)."""
+    return (" AND (group_id IS NULL OR group_id NOT IN (SELECT id FROM groups "
+            f"WHERE community_id = {int(community_id)} AND kind <> 'group'))")
 
 
 def event_chunks(reader: Reader, *, community_id: int, until_ms: int | None = None,
@@ -177,6 +184,7 @@ def event_chunks(reader: Reader, *, community_id: int, until_ms: int | None = No
             "SELECT group_id, member_id, kind, ts_ms, related_member_id, source_event_id "
             f"FROM events WHERE id >= {int(start)} AND id < {int(start + chunk_ids)} "
             f"AND community_id = {int(community_id)}{_until(until_ms)}"
+            f"{_in_groups(community_id)}"
         )
         chunk = reader.frame(sql, schema)
         if chunk.height:
@@ -190,6 +198,7 @@ def references(reader: Reader, *, community_id: int,
     sql = (
         f"SELECT group_id, member_id, kind, ts_ms, {reader.text('ref_id')} FROM events "
         f"WHERE community_id = {int(community_id)} AND ref_id IS NOT NULL{_until(until_ms)}"
+        f"{_in_groups(community_id)}"
     )
     return reader.frame(sql, {
         "group_id": pl.Int32, "member_id": pl.Int32, "kind": pl.String, "ts_ms": pl.Int64,
@@ -236,7 +245,8 @@ def memberships(source: Engine | Reader, *, community_id: int) -> pl.DataFrame:
     return _one(source, lambda r: (
         "SELECT m.group_id, m.member_id, m.joined_ms, m.left_ms, "
         "CASE WHEN m.active THEN 1 ELSE 0 END FROM memberships m "
-        f"JOIN groups g ON g.id = m.group_id WHERE g.community_id = {int(community_id)}"
+        f"JOIN groups g ON g.id = m.group_id WHERE g.community_id = {int(community_id)} "
+        "AND g.kind = 'group'"
     ), {
         "group_id": pl.Int32, "member_id": pl.Int32, "joined_ms": pl.Int64,
         "left_ms": pl.Int64, "active": pl.Int8,
@@ -246,7 +256,7 @@ def memberships(source: Engine | Reader, *, community_id: int) -> pl.DataFrame:
 def groups(source: Engine | Reader, *, community_id: int) -> pl.DataFrame:
     return _one(source, lambda r: (
         f"SELECT id, platform, external_id, {r.text('name')} FROM groups "
-        f"WHERE community_id = {int(community_id)} ORDER BY id"
+        f"WHERE community_id = {int(community_id)} AND kind = 'group' ORDER BY id"
     ), {
         "group_id": pl.Int32, "platform": pl.String, "external_id": pl.String,
         "name": pl.String,

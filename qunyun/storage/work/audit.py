@@ -56,3 +56,15 @@ def pending(conn: Connection, *, community_id: int) -> list[tuple[int, dict[str,
         .order_by(audit_log.c.id)
     )
     return [(int(r.id), dict(r.effect)) for r in rows]
+
+
+def delivered_reason(conn: Connection, *, community_id: int, detail: str) -> str | None:
+    """The reason of the effect delivered as platform message `detail` (an event id), if the
+    bot sent it: lets a member's reply be read as an answer to that message."""
+    row = conn.execute(
+        select(audit_log.c.reason)
+        .where(audit_log.c.community_id == community_id, audit_log.c.detail == detail,
+               audit_log.c.status == "done")
+        .limit(1)
+    ).first()
+    return str(row[0]) if row else None
