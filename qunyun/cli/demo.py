@@ -103,11 +103,15 @@ def _import_and_report(engine: Engine, out: Path, plan_path: Path) -> None:
     out_console.rule("⑤ 社群报告 community report (H1 H2 T1 T2 E1 R4 G2)")
     with engine.connect() as conn:
         _text, plan = plan_service.stored_plan(conn, community_id=cid)
+    # The analytics read SQLite through ADBC, whose closing drops this process's locks
+    # under any pooled connection still open (see qunyun/web/reports.py): none stay open.
+    engine.dispose()
     report = build_report(engine, community_id=cid, plan=plan,
                           community_name=loaded.plan.community.name)
     paths = write_report(report, out / "report")
     with engine.begin() as conn:
         opened = open_from_report(conn, community_id=cid, report=report, operator="qunyun-demo")
+    engine.dispose()
     c = report["community"]
     health = c["health"]
     score = "—" if health.get("score") is None else health["score"]
