@@ -82,25 +82,27 @@ def _entities(text: str | list[Any]) -> list[dict[str, str]]:
 
 
 def telegram_messages(*, messages: int, senders: int, days: int, seed: int,
-                      decay: bool = True) -> Iterator[dict[str, Any]]:
-    """The export's `messages` list, oldest first, as dicts."""
+                      decay: bool = True, start: datetime | None = None
+                      ) -> Iterator[dict[str, Any]]:
+    """The export's `messages` list, oldest first, as dicts (from `start`, default START)."""
+    begin = start or START
     rng = random.Random(seed)
     w = _Writer()
     names = {i: _name(rng, i) for i in range(1, senders + 1)}
     names[senders // 3 + 1] = "<script>alert('x')</script>"  # a hostile nickname, kept inert
     admin = 1
     spreaders = [2, 3, 4]
-    end = START + timedelta(days=days)
+    end = begin + timedelta(days=days)
     # Join times: a launch wave on day 0, then arrivals spread over the first 60% of the period.
     join_at: dict[int, datetime] = {}
     for i in range(1, senders + 1):
         if i <= max(5, senders // 5):
-            join_at[i] = START + timedelta(minutes=i % 90)
+            join_at[i] = begin + timedelta(minutes=i % 90)
         else:
-            join_at[i] = START + timedelta(seconds=rng.uniform(0, 0.6) * days * 86400)
+            join_at[i] = begin + timedelta(seconds=rng.uniform(0, 0.6) * days * 86400)
     events: list[tuple[datetime, dict[str, Any]]] = []
     launch = [names[i] for i in range(2, max(5, senders // 5) + 1)]
-    events.append((START, {"type": "service", "actor": names[admin], "actor_id": f"user{admin}",
+    events.append((begin, {"type": "service", "actor": names[admin], "actor_id": f"user{admin}",
                            "action": "create_group", "title": "Python 数据分析进阶营",
                            "members": launch}))
     # Fans who bring friends now and then (seed 002's 传播者), besides the three hosts.
@@ -118,7 +120,7 @@ def telegram_messages(*, messages: int, senders: int, days: int, seed: int,
             body["inviter"] = names[inviter]
         events.append((join_at[i], body))
     # A burst of fake accounts: batch-joined within a minute, patterned names, never speak.
-    burst_at = START + timedelta(days=min(20, days // 3 or 1), hours=3)
+    burst_at = begin + timedelta(days=min(20, days // 3 or 1), hours=3)
     fakes = [f"A{rng.choice('BCDEFGH')}{n}-{rng.choice(FAKE_TITLES)}" for n in range(8)]
     events.append((burst_at, {"type": "service", "actor": names[admin], "actor_id": f"user{admin}",
                               "action": "invite_members", "members": fakes}))
@@ -128,12 +130,13 @@ def telegram_messages(*, messages: int, senders: int, days: int, seed: int,
         if left < end:
             events.append((left, {"type": "service", "actor": names[i], "actor_id": f"user{i}",
                                   "action": "remove_members", "members": [names[i]]}))
-    yield from _merge(w, events, rng, names, join_at, messages=messages, days=days, decay=decay)
+    yield from _merge(w, events, rng, names, join_at, messages=messages, days=days, decay=decay,
+                      start=begin)
 
 
 def _merge(w: _Writer, service: list[tuple[datetime, dict[str, Any]]], rng: random.Random,
            names: dict[int, str], join_at: dict[int, datetime], *, messages: int, days: int,
-           decay: bool) -> Iterator[dict[str, Any]]:
+           decay: bool, start: datetime = START) -> Iterator[dict[str, Any]]:
     service.sort(key=lambda e: e[0])
     senders = len(names)
     # Zipf: a few write most. Cumulative weights, so each draw is a bisect, not a sum.
@@ -148,7 +151,7 @@ def _merge(w: _Writer, service: list[tuple[datetime, dict[str, Any]]], rng: rand
     s = 0
     spam_at = int(messages * 0.3)
     for n, offset in enumerate(times):
-        at = START + timedelta(seconds=offset)
+        at = start + timedelta(seconds=offset)
         while s < len(service) and service[s][0] <= at:
             yield w.stamp(service[s][0], dict(service[s][1]))
             s += 1
@@ -206,14 +209,15 @@ def _draw_time(rng: random.Random, lam: float, total: int) -> float:
 
 
 def write_telegram_export(path: Path, *, messages: int = 5000, senders: int = 300,
-                          days: int = 120, seed: int = 7, decay: bool = True) -> Path:
+                          days: int = 120, seed: int = 7, decay: bool = True,
+                          start: datetime | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as f:
         head = {"name": "Python 数据分析进阶营", "type": "private_supergroup", "id": -1001987654321}
         f.write(orjson.dumps(head)[:-1] + b',\n "messages": [\n')
         first = True
         for msg in telegram_messages(messages=messages, senders=senders, days=days, seed=seed,
-                                     decay=decay):
+                                     decay=decay, start=start):
             if not first:
                 f.write(b",\n")
             f.write(b"  " + orjson.dumps(msg))

@@ -21,8 +21,10 @@ from sqlalchemy import Engine
 from qunyun.adapters.matrix.client import HttpMatrixApi, MatrixError
 from qunyun.adapters.matrix.homeserver import HomeserverError, LocalHomeserver
 from qunyun.adapters.matrix.runner import MatrixBot
+from qunyun.bot.plan_reload import PlanReload
 from qunyun.bot.wiring import build_policies, build_scheduler
 from qunyun.events import GroupRef
+from qunyun.pipeline.dispatcher import Dispatcher
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.model import Plan
 
@@ -30,7 +32,11 @@ log = logging.getLogger("qunyun.bot")
 
 
 async def run_matrix_bot(engine: Engine, *, community_id: int, plan: Plan, homeserver: str,
-                         token: str, stop: asyncio.Event, timeout_ms: int = 30_000) -> None:
+                         token: str, stop: asyncio.Event, timeout_ms: int = 30_000,
+                         plan_text: str | None = None, plan_interval: float = 2.0) -> None:
+    """Run until `stop`. With `plan_text` (the stored text `plan` was parsed from), the bot
+    follows the community's stored plan: a newly saved one is applied within
+    `plan_interval` seconds (`qunyun.bot.plan_reload`)."""
     client = HttpMatrixApi(homeserver, token)
     try:
         bot_user_id = await _whoami(client, stop)
@@ -53,8 +59,26 @@ async def run_matrix_bot(engine: Engine, *, community_id: int, plan: Plan, homes
                         scheduler=build_scheduler(engine, community_id=community_id, plan=plan))
         direct_rooms.update(bot.dm_rooms.values())
         moderators = bot.room_moderators  # the same dict: power changes are seen at once
+
+        def apply(new: Plan) -> None:
+            # Between two awaits of the bot loop: no event is half-way through a policy.
+            pipeline.dispatcher = Dispatcher(build_policies(new, is_direct=is_direct,
+                                                            room_admins=room_admins))
+            pipeline.plan = new
+            bot.admin_room = new.bot.admin_room
+            bot.scheduler = build_scheduler(engine, community_id=community_id, plan=new)
+
+        follow = PlanReload(engine, community_id=community_id, running_text=plan_text,
+                            apply=apply, interval=plan_interval)
+        follow.started()
+        watcher = asyncio.create_task(follow.run(stop))
         log.info("bot %s on %s for community %d", bot_user_id, homeserver, community_id)
-        await bot.run(stop, timeout_ms=timeout_ms)
+        try:
+            await bot.run(stop, timeout_ms=timeout_ms)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
     finally:
         await client.close()
 

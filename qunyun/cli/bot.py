@@ -40,6 +40,39 @@ def ready_plan(plan: Path) -> LoadedPlan:
     return loaded
 
 
+def running_plan(engine: Engine, community_id: int, path: Path, loaded: LoadedPlan
+                 ) -> tuple[Plan, str]:
+    """Import the file if it changed, then the stored plan (with its text) the bot runs.
+
+    A stored plan that is not ready (a draft saved in the console) is not run: the file's
+    plan is, until the stored one is fixed (the bot then picks it up by itself)."""
+    from qunyun.plan.check import check_loaded, is_ready
+    from qunyun.plan.load import parse_plan
+    from qunyun.services import plans as plan_service
+
+    assert loaded.plan is not None
+    with engine.begin() as conn:
+        imported = plan_service.import_file(conn, community_id=community_id,
+                                            path=str(path.resolve()), text=loaded.raw)
+        text = plan_service.stored_text(conn, community_id=community_id) or loaded.raw
+        source = plan_service.source_of(conn, community_id=community_id) or {}
+    if imported:
+        out_console.print(f"计划 plan: 已从 {path} 导入 imported", highlight=False)
+    else:
+        where = (f"控制台 console（{source.get('origin')}）" if source.get("source") == "console"
+                 else str(source.get("origin") or path))
+        out_console.print(f"计划 plan: 文件未改动，运行数据库中的计划 running the stored plan"
+                          f"（来自 from {where}）", highlight=False)
+    stored = parse_plan(text)
+    findings = check_loaded(stored)
+    if stored.plan is None or not is_ready(findings):
+        errors = sum(1 for f in findings if f.severity == "error")
+        out_console.print(f"[yellow]数据库中的计划还有 {errors} 个问题，机器人先按 {path} 运行；"
+                          "在控制台修正并保存后会自动载入[/]", highlight=False)
+        return loaded.plan, loaded.raw
+    return stored.plan, text
+
+
 def start_local(local_dir: Path, plan: Plan) -> LocalSetup:
     """The local homeserver with the bot, an operator and a demo room (exit 2 if it fails)."""
     from qunyun.adapters.matrix.homeserver import HomeserverError
@@ -72,6 +105,7 @@ def bot_cmd(
     engine = database(db)
     community_id, slug = resolve_community(engine, community or loaded.plan.community.slug,
                                            create=True)
+    running, running_text = running_plan(engine, community_id, plan, loaded)
     if (homeserver is None) != (token is None):
         fail("--homeserver 和 --token 需要同时给出 / give both --homeserver and --token")
     local = None
@@ -88,14 +122,15 @@ def bot_cmd(
     out_console.print(f"机器人运行中 bot running for [bold]{slug}[/]；Ctrl-C 停止 to stop",
                       highlight=False)
     try:
-        asyncio.run(_run(engine, community_id, loaded.plan, homeserver, token, timeout_ms))
+        asyncio.run(_run(engine, community_id, running, running_text, homeserver, token,
+                         timeout_ms))
     finally:
         if local is not None:
             local.homeserver.stop()
 
 
-async def _run(engine: Engine, community_id: int, plan: Plan, homeserver: str, token: str,
-               timeout_ms: int) -> None:
+async def _run(engine: Engine, community_id: int, plan: Plan, plan_text: str, homeserver: str,
+               token: str, timeout_ms: int) -> None:
     from qunyun.bot.app import run_matrix_bot
 
     stop = asyncio.Event()
@@ -103,4 +138,4 @@ async def _run(engine: Engine, community_id: int, plan: Plan, homeserver: str, t
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await run_matrix_bot(engine, community_id=community_id, plan=plan, homeserver=homeserver,
-                         token=token, stop=stop, timeout_ms=timeout_ms)
+                         token=token, stop=stop, timeout_ms=timeout_ms, plan_text=plan_text)

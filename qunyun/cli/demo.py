@@ -1,8 +1,11 @@
 """`qunyun demo`: the README's run command — show qunyun working on embedded defaults.
 
-It checks the bundled example plans, shows what the bot would post, imports a seeded
-synthetic Telegram export (never real people's chats) and writes the community report
-for it, so one command shows the product on a fresh machine.
+It checks the bundled example plans, stores the ready ones (a file is imported only when
+it changed since it was last imported, so plans edited in the console survive), shows what
+the bot would post, imports a seeded synthetic Telegram export (never real people's chats)
+as the history of the Python camp — the same community the live bot of `qunyun up` runs,
+so there is one community, one plan and one set of numbers — and writes its report with
+the plan stored for it. The report's work items open in the console's queues.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ def demo(
     from qunyun.plan.check import check_loaded, is_ready
     from qunyun.plan.load import load_plan
     from qunyun.plan.render import render_welcome
+    from qunyun.services import plans as plan_service
     from qunyun.storage.community import communities as community_repo
 
     check_lang(lang)
@@ -49,13 +53,16 @@ def demo(
             ready_plans.append((path, loaded))
     out_console.rule("② 保存计划到数据库 store plans")
     with engine.begin() as conn:
-        for _path, loaded in ready_plans:
+        for path, loaded in ready_plans:
             assert loaded.plan is not None
             cid = community_repo.get_or_create_community(
                 conn, slug=loaded.plan.community.slug, name=loaded.plan.community.name, now_ms=0
             )
-            community_repo.save_plan_yaml(conn, community_id=cid, plan_yaml=loaded.raw)
-            out_console.print(f"{loaded.plan.community.slug:16} → {engine.url.render_as_string()}")
+            stored = plan_service.import_file(conn, community_id=cid, path=str(path.resolve()),
+                                              text=loaded.raw)
+            what = "已导入 imported" if stored else "未改动，保留数据库中的计划 unchanged"
+            out_console.print(f"{loaded.plan.community.slug:16} {what} → "
+                              f"{engine.url.render_as_string()}", highlight=False)
     if ready_plans:
         out_console.rule("③ 机器人发的新人公告 welcome (O1)")
         plan = ready_plans[-1][1].plan
@@ -65,37 +72,57 @@ def demo(
 
 
 def _import_and_report(engine: Engine, out: Path, plan_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
     from qunyun.analytics import build_report
     from qunyun.importers.detect import open_export
     from qunyun.plan.load import load_plan
     from qunyun.report.write import write_report
     from qunyun.samples import write_telegram_export
+    from qunyun.services import plans as plan_service
     from qunyun.services.importing import import_batches
+    from qunyun.services.report_queues import open_from_report
     from qunyun.storage.community import communities as community_repo
 
     out_console.rule("④ 导入聊天记录 import a (synthetic) Telegram export (I2)")
     export = out / "telegram-sample.json"
     if not export.exists():
-        write_telegram_export(export, messages=20_000, senders=400, days=120)
+        # The history ends today, so the live group the bot adds continues it.
+        start = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0) \
+            - timedelta(days=120)
+        write_telegram_export(export, messages=20_000, senders=400, days=120, start=start)
+    loaded = load_plan(plan_path)
+    assert loaded.plan is not None
     with engine.begin() as conn:
-        cid = community_repo.get_or_create_community(conn, slug="demo-camp",
-                                                     name="Python 数据分析进阶营", now_ms=0)
+        cid = community_repo.get_or_create_community(
+            conn, slug=loaded.plan.community.slug, name=loaded.plan.community.name, now_ms=0)
     parsed = open_export(export)
     counts = import_batches(engine, community_id=cid, batches=parsed.batches)
-    out_console.print(f"{export}: {counts.seen:,} 条记录 events，新增 new {counts.inserted:,}",
-                      highlight=False)
+    out_console.print(f"{export} → {loaded.plan.community.slug}: {counts.seen:,} 条记录 events，"
+                      f"新增 new {counts.inserted:,}", highlight=False)
     out_console.rule("⑤ 社群报告 community report (H1 H2 T1 T2 E1 R4 G2)")
-    loaded = load_plan(plan_path)
-    report = build_report(engine, community_id=cid, plan=loaded.plan, community_name="demo-camp")
+    with engine.connect() as conn:
+        _text, plan = plan_service.stored_plan(conn, community_id=cid)
+    # The analytics read SQLite through ADBC, whose closing drops this process's locks
+    # under any pooled connection still open (see qunyun/web/reports.py): none stay open.
+    engine.dispose()
+    report = build_report(engine, community_id=cid, plan=plan,
+                          community_name=loaded.plan.community.name)
     paths = write_report(report, out / "report")
+    with engine.begin() as conn:
+        opened = open_from_report(conn, community_id=cid, report=report, operator="qunyun-demo")
+    engine.dispose()
     c = report["community"]
-    out_console.print(f"健康分 health {c['health']['score']}（{c['health']['stage_name']}）· "
+    health = c["health"]
+    score = "—" if health.get("score") is None else health["score"]
+    out_console.print(f"健康分 health {score}（{health.get('stage_name') or '—'}）· "
                       f"成员 {c['member_count']} · 30天活跃率 {c['active_ratio']:.0%}",
                       highlight=False)
-    if c["health"]["dying"]["warning"]:
-        out_console.print(f"[red]⚠ {c['health']['dying']['reason']}[/]", highlight=False)
+    if health["dying"]["warning"]:
+        out_console.print(f"[red]⚠ {health['dying']['reason']}[/]", highlight=False)
     for t in report["todo"][:3]:
         out_console.print(f"{t['tier_name']} {t['count']} 人 → {t['action']}", highlight=False)
     out_console.print(f"可疑账号 suspects: {len(report['suspects'])} · "
-                      f"淘汰候选 elimination: {len(report['elimination']['members'])}")
+                      f"淘汰候选 elimination: {len(report['elimination']['members'])} · "
+                      f"控制台工作队列新开 new queue items: {opened}", highlight=False)
     out_console.print(f"打开报告 open: {paths['html']}", highlight=False)

@@ -1,6 +1,11 @@
 """`qunyun up`: everything at once — the console and the bot (on a local homeserver unless
 one is given), for a plan — until Ctrl-C. It is the tail of `./dev.sh run`.
 
+The database holds the plan the bot runs: `--plan FILE` is imported only when its text
+changed since that file was last imported (a plan saved in the console survives a
+restart), and the bot then follows the stored plan, picking up a newly saved one within
+seconds (`qunyun.bot.plan_reload`).
+
 One process, one asyncio loop: uvicorn serves the console while the bot syncs. A stop
 signal ends both in order: the console stops taking requests, the bot finishes the events
 it holds, then the local homeserver is stopped.
@@ -18,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from qunyun.cli.bot import ready_plan, start_local
+from qunyun.cli.bot import ready_plan, running_plan, start_local
 from qunyun.cli.common import DbUrl, database, out_console, resolve_community
 
 if TYPE_CHECKING:
@@ -33,7 +38,8 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "python-camp.yaml"
 def up_cmd(
     plan: Annotated[Path, typer.Option(help="社群计划 YAML")] = EXAMPLE,
     db: DbUrl = None,
-    port: Annotated[int, typer.Option(help="控制台端口 / console port")] = 8080,
+    port: Annotated[int, typer.Option(envvar="QUNYUN_PORT",
+                                      help="控制台端口 / console port")] = 8080,
     homeserver: Annotated[str | None, typer.Option(envvar="QUNYUN_MATRIX_HOMESERVER")] = None,
     token: Annotated[str | None, typer.Option(envvar="QUNYUN_MATRIX_TOKEN")] = None,
     local_dir: Annotated[Path, typer.Option(help="本地 Matrix 服务器数据目录")] = Path(
@@ -44,11 +50,7 @@ def up_cmd(
     assert loaded.plan is not None
     engine = database(db)
     community_id, slug = resolve_community(engine, loaded.plan.community.slug, create=True)
-    if loaded.raw:
-        from qunyun.storage.community import communities as community_repo
-
-        with engine.begin() as conn:
-            community_repo.save_plan_yaml(conn, community_id=community_id, plan_yaml=loaded.raw)
+    running, running_text = running_plan(engine, community_id, plan, loaded)
     local = None
     if homeserver is None or token is None:
         local = start_local(local_dir, loaded.plan)
@@ -62,7 +64,8 @@ def up_cmd(
                 f"{local.room_id}", highlight=False)
         out_console.print(f"机器人 bot: 社群 {slug} · Ctrl-C 全部停止 / stops everything",
                           highlight=False)
-        asyncio.run(_both(engine, server, community_id, loaded.plan, homeserver, token))
+        asyncio.run(_both(engine, server, community_id, running, running_text, homeserver,
+                          token))
     finally:
         if local is not None:
             local.homeserver.stop()
@@ -102,7 +105,7 @@ def _quiet_server(config: uvicorn.Config) -> uvicorn.Server:
 
 
 async def _both(engine: Engine, server: uvicorn.Server, community_id: int, plan: Plan,
-                homeserver: str, token: str) -> None:
+                plan_text: str, homeserver: str, token: str) -> None:
     from qunyun.bot.app import run_matrix_bot
 
     stop = asyncio.Event()
@@ -115,7 +118,8 @@ async def _both(engine: Engine, server: uvicorn.Server, community_id: int, plan:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, shutdown)
     bot = asyncio.create_task(run_matrix_bot(engine, community_id=community_id, plan=plan,
-                                             homeserver=homeserver, token=token, stop=stop))
+                                             homeserver=homeserver, token=token, stop=stop,
+                                             plan_text=plan_text))
     await server.serve()
     shutdown()
     await bot

@@ -278,14 +278,64 @@ def check_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
 
 
 def check_loaded(loaded: LoadedPlan, *, today: date | None = None) -> list[Finding]:
-    """Schema findings if the file did not load, else the plan's findings with their lines."""
-    if loaded.plan is None:
+    """The plan's findings with their lines. When it did not load, the schema findings and,
+    where the rest of the plan loads without the offending keys, that rest's findings too:
+    an operator sees every problem at once, not one layer after another (issue 11)."""
+    plan = loaded.plan if loaded.plan is not None else _without_schema_errors(loaded)
+    if plan is None:
         return loaded.findings
+    bad = [f.path for f in loaded.findings if f.code == "schema"]
+
+    def related(path: str) -> bool:
+        return any(path == b or path.startswith(b + ".") or b.startswith(path + ".")
+                   for b in bad)
+
     located = [
         Finding(f.code, f.path, f.zh, f.en, f.severity, loaded.line_of(f.path))
-        for f in check_plan(loaded.plan, today=today)
+        for f in check_plan(plan, today=today) if not related(f.path)
     ]
     return loaded.findings + located
+
+
+def _without_schema_errors(loaded: LoadedPlan) -> Plan | None:
+    """The plan with the keys that failed validation removed, if that loads (else None)."""
+    import copy
+
+    import yaml
+    from pydantic import ValidationError
+
+    if not loaded.findings or any(f.code != "schema" for f in loaded.findings):
+        return None  # YAML syntax errors or duplicate keys: nothing sound to check
+    try:
+        data = yaml.safe_load(loaded.raw)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    data = copy.deepcopy(data)
+    for _attempt in range(3):
+        try:
+            return Plan.model_validate(data)
+        except ValidationError as exc:
+            for err in exc.errors(include_url=False):
+                if err["type"] == "missing" or not _drop(data, [str(p) for p in err["loc"]]):
+                    return None
+    return None
+
+
+def _drop(data: object, loc: list[str]) -> bool:
+    node = data
+    for key in loc[:-1]:
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            return False
+    if isinstance(node, dict) and loc and loc[-1] in node:
+        del node[loc[-1]]
+        return True
+    return False
 
 
 def is_ready(findings: list[Finding]) -> bool:

@@ -4,6 +4,7 @@ Feature modules that add tables are imported here so Alembic and the schema test
 """
 
 from qunyun.storage.bot import tables as _bot_tables  # noqa: F401  (registers tables)
+from qunyun.storage.community import tables as _community_tables  # noqa: F401  (plan versions)
 from qunyun.storage.console import operators as _operators  # noqa: F401  (console accounts)
 from qunyun.storage.console import sessions as _sessions  # noqa: F401  (sessions, sign-in limits)
 from qunyun.storage.tables import metadata

@@ -4,7 +4,9 @@
 events), so pages never call it while rendering: charts and health figures are an HTMX
 fragment that waits for the cache, and other pages only use a report already built.
 A cached report is reused until events or the plan changed *and* it is older than
-`min_age` seconds, so a busy live group does not rebuild on every page view.
+`min_age` seconds, so a busy live group does not rebuild on every page view. Each report
+built opens its work items (suspects, elimination candidates, tier to-dos) in the queues,
+so the queues and the report always agree without a "refresh" click.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from qunyun.services import plans as plan_service
+from qunyun.services.report_queues import open_from_report
 from qunyun.storage.console import overview as console_overview
 
 log = logging.getLogger(__name__)
@@ -156,8 +159,28 @@ class ReportCache:
                                       **extra)
             seconds = time.perf_counter() - started
             log.info("report for community %s built in %.2f s", community_id, seconds)
+            self._open_items(community_id, report)
             self._entries[community_id] = _Entry(key, time.monotonic(), report, seconds)
             return report
+
+    def _open_items(self, community_id: int, report: dict[str, Any]) -> None:
+        try:
+            with self.engine.begin() as conn:
+                open_from_report(conn, community_id=community_id, report=report,
+                                 operator=None)
+        except Exception:  # the report is still good to show; the queues catch up next build
+            log.exception("opening queue items for community %s failed", community_id)
+
+    def is_fresh(self, community_id: int) -> bool:
+        """A report is cached and no event or plan change came after it (never builds)."""
+        entry = self._entries.get(community_id)
+        if entry is None:
+            return False
+        with self.engine.connect() as conn:
+            text = plan_service.stored_text(conn, community_id=community_id)
+            key = (console_overview.latest_event_id(conn),
+                   hashlib.sha256((text or "").encode()).hexdigest())
+        return entry.key == key
 
     def invalidate(self, community_id: int) -> None:
         self._entries.pop(community_id, None)

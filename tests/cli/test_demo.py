@@ -18,4 +18,33 @@ def test_demo_checks_plans_imports_the_sample_and_writes_a_report(tmp_path: Path
     assert (out / "report" / "report.html").stat().st_size > 100_000
     again = CliRunner().invoke(app, ["demo", "--db", f"sqlite:///{tmp_path / 'q.db'}",
                                      "--out", str(out)])
-    assert again.exit_code == 0 and "新增 new 0" in again.output  # idempotent re-import
+    assert again.exit_code == 0, again.output
+    assert "新增 new 0" in again.output  # idempotent re-import
+
+
+def test_demo_makes_one_community_whose_queues_hold_the_reports_candidates(tmp_path: Path) -> None:
+    import json
+
+    from qunyun.storage.community import communities as community_repo
+    from qunyun.storage.engine import make_engine
+    from qunyun.storage.work import queues as queue_repo
+
+    out = tmp_path / "demo"
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    result = CliRunner().invoke(app, ["demo", "--db", db, "--out", str(out)],
+                                env={"QUNYUN_PROGRESS": "0"})
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report" / "report.json").read_text())
+    engine = make_engine(db)
+    with engine.connect() as conn:
+        rows = community_repo.list_communities(conn)
+        names = [str(r["name"]) for r in rows]
+        camp = next(r for r in rows if r["slug"] == "python-camp")
+        counts = queue_repo.count_open(conn, community_id=int(str(camp["id"])))
+    engine.dispose()
+    assert len(names) == len(set(names)), names  # no two communities with one name
+    assert "demo-camp" not in [r["slug"] for r in rows]
+    assert camp["plan_yaml"]  # the report's plan is the one the database holds
+    assert report["community"]["name"] == "Python 数据分析进阶营"
+    assert counts.get("elimination", 0) == len(report["elimination"]["members"]) > 0
+    assert counts.get("suspect", 0) == len(report["suspects"]) > 0

@@ -148,3 +148,21 @@ def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
     gbk = tmp_path / "gbk.yaml"
     gbk.write_bytes("community: {name: 测试}\n".encode("gbk"))
     assert "UTF-8" in load_plan(gbk).findings[0].zh
+
+
+def test_schema_errors_and_the_rest_of_the_plan_are_reported_together() -> None:
+    # Issue 11: a broken nickname pattern used to show only once the schema errors were gone.
+    text = (EXAMPLES / "python-camp.yaml").read_text().replace(
+        "  group_type: engagement\n", "  group_type: engagement\n  colour: blue\n").replace(
+        "nickname_pattern: '(?P<name>[^-]+)-(?P<city>[^-]+)-(?P<job>[^-]+)'",
+        "nickname_pattern: '(?P<name>[^-]+'")
+    loaded = parse_plan(text, path="p.yaml")
+    assert loaded.plan is None  # still refused: a plan with schema errors never loads
+    findings = {f.path: f for f in check_loaded(loaded, today=TODAY)}
+    assert "未知的键" in findings["community.colour"].zh
+    assert "无法编译" in findings["onboarding.nickname_pattern"].zh
+    assert findings["onboarding.nickname_pattern"].line is not None
+    # A finding about a key that failed validation is not repeated as "missing".
+    wrong_type = MINIMAL.replace("size_cap: 100", "size_cap: 很多")
+    paths = [f.path for f in check_loaded(parse_plan(wrong_type), today=TODAY)]
+    assert paths.count("community.size_cap") == 1 and "service" in " ".join(paths)

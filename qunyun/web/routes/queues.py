@@ -10,12 +10,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from qunyun.services import appeals as appeal_service
 from qunyun.services import queues as queue_service
+from qunyun.services.report_queues import open_from_report
 from qunyun.storage.console import members as console_members
 from qunyun.storage.console import queues as console_queues
 from qunyun.storage.work import queues as queue_repo
 from qunyun.web.deps import NotFound, community_for
 from qunyun.web.ids import Count, DbId, Offset
-from qunyun.web.queue_sync import open_from_report
 from qunyun.web.render import page
 from qunyun.web.texts import translate
 

@@ -1,0 +1,66 @@
+"""Opening work items from the analytics report (T2 to-dos, R4 suspects, E1/E3 candidates).
+
+The report finds them; the queues are where the operator decides. This runs whenever a
+report is built (the console's report cache, `qunyun demo`) and on the queue page's
+"refresh" button, so the queues hold what the report shows without anyone pressing it.
+Opening goes through `qunyun.services.queues.open_item`, which is idempotent per item key,
+so running it twice adds nothing and keeps decisions already taken (an exempted member
+stays exempted).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from qunyun.services import audit
+from qunyun.services import queues as queue_service
+from qunyun.storage.work import audit as audit_repo
+
+
+def open_from_report(
+    conn: Connection, *, community_id: int, report: dict[str, Any], operator: str | None,
+) -> int:
+    """Open the report's items; returns how many were new. With an operator (the refresh
+    button) it is audited as their action; without one (a report was built) only when it
+    opened something, as the report's."""
+    created = 0
+
+    def add(queue: str, key: str, title: str, detail: dict[str, Any],
+            member_id: int | None = None) -> None:
+        nonlocal created
+        _id, new = queue_service.open_item(conn, community_id=community_id, queue=queue,
+                                           item_key=key, title=title, detail=detail,
+                                           member_id=member_id)
+        created += int(new)
+
+    for s in report.get("suspects") or []:
+        mid = s.get("member_id")
+        signals = s.get("signals") or []
+        labels = "、".join(str(sig.get("label", sig.get("kind", ""))) for sig in signals)
+        add("suspect", f"suspect:{mid}", f"{s.get('name') or mid}：{labels}",
+            {"signals": s.get("signals") or [], "score": s.get("score")}, mid)
+    elimination = report.get("elimination") or {}
+    for m in elimination.get("members") or []:
+        mid = m.get("member_id")
+        add("elimination", f"elimination:{mid}", f"{m.get('name') or mid}：{m.get('reason', '')}",
+            {k: v for k, v in m.items() if k != "name"}, mid)
+    for tier in report.get("todo") or []:
+        if tier.get("count"):
+            name = tier.get("tier_name") or tier.get("tier")
+            add("todo", f"todo:{tier.get('tier')}",
+                f"{name}（{tier.get('count')}）：{tier.get('action')}",
+                {"tier": tier.get("tier"), "action": tier.get("action"),
+                 "count": tier.get("count"), "members": (tier.get("members") or [])[:50]})
+    reason = f"从报告（数据截至 {str(report.get('as_of') or '')[:16]}）新开 {created} 项"
+    if operator is not None:
+        audit.record_operator_action(conn, community_id=community_id, operator=operator,
+                                     action="queues:refresh", reason=reason,
+                                     evidence={"created": created})
+    elif created:
+        audit_repo.record(conn, entry={
+            "at_ms": queue_service.now_ms(), "community_id": community_id, "actor": "report",
+            "action": "queues:refresh", "reason": reason, "evidence": {"created": created},
+            "status": "done"})
+    return created
