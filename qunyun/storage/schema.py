@@ -5,6 +5,7 @@ Feature modules that add tables are imported here so Alembic and the schema test
 
 from qunyun.storage.bot import tables as _bot_tables  # noqa: F401  (registers tables)
 from qunyun.storage.console import operators as _operators  # noqa: F401  (console accounts)
+from qunyun.storage.schedule import tables as _schedule  # noqa: F401  (the durable schedule)
 from qunyun.storage.tables import metadata
 
 __all__ = ["metadata"]
