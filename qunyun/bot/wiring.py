@@ -8,36 +8,45 @@ daily sweeps). Policies are listed here by hand, in order: no registries.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
 from qunyun.bot.scheduler import Scheduler as TimerSchedule
+from qunyun.capabilities import FULL, Capabilities
 from qunyun.events import GroupRef, TimerFired
 from qunyun.pipeline.policy import Policy
 from qunyun.plan.model import Plan
 from qunyun.policies.base import RoomAdmins, Setup
+from qunyun.policies.calendar import CalendarPosts
 from qunyun.policies.commands import Commands
 from qunyun.policies.escalation import Escalation
 from qunyun.policies.moderation import Moderation
 from qunyun.policies.onboarding import Onboarding, Welcome
+from qunyun.policies.schedule import ScheduleLedger
 from qunyun.policies.scoring import Scoring
 from qunyun.policies.suspects import Suspects
+from qunyun.services import calendar as calendar_service
+from qunyun.services.schedule import JobKind
 
 DirectCheck = Callable[[GroupRef], bool]
 Scheduler = Callable[[datetime], Sequence[TimerFired]]
 
 
 def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
-                   room_admins: RoomAdmins | None = None) -> list[Policy]:
+                   room_admins: RoomAdmins | None = None,
+                   capabilities: Capabilities = FULL) -> list[Policy]:
     """The policies the bot runs, in order: moderation first (a deleted advert earns
     nothing and gets no FAQ reply), then newcomers, commands and FAQ, points, escalation.
     `room_admins` is the adapter's list of a room's moderators (admins unless the plan
     sets `bot.moderators_are_admins: false`)."""
-    setup = Setup(plan, is_direct) if is_direct is not None else Setup(plan)
+    setup = Setup(plan, capabilities=capabilities)
+    if is_direct is not None:
+        setup.is_direct = is_direct
     if room_admins is not None:
         setup.room_admins = room_admins
     return [
+        ScheduleLedger(),  # the schedule's slots and cursors (halts stale ticks)
         Moderation(setup),  # R1, R2 (halts: nothing else sees a deleted message)
         Suspects(setup),  # R4
         Welcome(setup),  # O1
@@ -45,11 +54,23 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
         Commands(setup),  # A2, A3, A4, R3 appeals (commands halt)
         Scoring(setup),  # T3, T5
         Escalation(setup),  # R5
+        CalendarPosts(setup),  # A1 (schedule ticks only)
+    ]
+
+
+def job_kinds() -> list[JobKind]:
+    """The schedule's job kinds, each with the entries the plan implies. A feature with a
+    timed job adds its kind here (see `qunyun.services.schedule`)."""
+    return [
+        JobKind(calendar_service.POST, from_plan=calendar_service.plan_entries),  # A1
     ]
 
 
 def build_scheduler(engine: Engine, *, community_id: int, plan: Plan,
-                    resolution_s: int = 60) -> Scheduler:
-    """A callable the bot loop calls every round with the current time; returns due ticks."""
-    return TimerSchedule(engine, community_id=community_id, plan=plan,
-                         resolution_s=resolution_s)
+                    resolution_s: int = 60, now: datetime | None = None) -> Scheduler:
+    """A callable the bot loop calls every round with the current time; returns due ticks.
+    The plan's schedule entries are stored (synced) first."""
+    schedule = TimerSchedule(engine, community_id=community_id, plan=plan,
+                             resolution_s=resolution_s, kinds=job_kinds())
+    schedule.sync(now or datetime.now(UTC))
+    return schedule

@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from qunyun.capabilities import FULL, Capabilities
 from qunyun.domain.commands import Command, named_in, parse
 from qunyun.events import GroupRef, MessagePosted, UserRef
 from qunyun.plan.model import FaqItem, Plan
@@ -38,6 +39,8 @@ class Setup:
     # The adapter's view of who moderates a room; with `bot.moderators_are_admins` (the
     # default) they are admins to the bot as well as the plan's `bot.admins`.
     room_admins: RoomAdmins = _no_room_admins
+    # What the adapter's platform can do (posting into a group, DMs …).
+    capabilities: Capabilities = FULL
     admins: frozenset[str] = field(init=False)
     tz: str = field(init=False)
     faq: list[tuple[FaqItem, KeywordSet]] = field(init=False)
