@@ -114,8 +114,17 @@ class Flag(Effect):
     queue: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Invite(Effect):
+    """Let the member (back) into the group (E2 revival: re-admit a removed member)."""
+
+    kind: ClassVar[str] = "invite"
+    member: UserRef
+
+
 EFFECT_TYPES: tuple[type[Effect], ...] = (
     Send, Reply, DirectMessage, Delete, Warn, Kick, Mute, AwardPoints, Alert, Flag,
+    Invite,
 )
 
 EFFECT_KINDS: dict[str, type[Effect]] = {t.kind: t for t in EFFECT_TYPES}

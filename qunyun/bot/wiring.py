@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from qunyun.bot.lifecycle_timers import LifecycleTimers
 from qunyun.bot.scheduler import Scheduler as TimerSchedule
 from qunyun.events import GroupRef, TimerFired
 from qunyun.pipeline.policy import Policy
@@ -19,6 +20,7 @@ from qunyun.plan.model import Plan
 from qunyun.policies.base import Setup
 from qunyun.policies.commands import Commands
 from qunyun.policies.escalation import Escalation
+from qunyun.policies.lifecycle import Elimination, Revival
 from qunyun.policies.moderation import Moderation
 from qunyun.policies.onboarding import Onboarding, Welcome
 from qunyun.policies.scoring import Scoring
@@ -38,6 +40,8 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None) -> list[
         Welcome(setup),  # O1
         Onboarding(setup),  # O2, O3
         Commands(setup),  # A2, A3, A4, R3 appeals (commands halt)
+        Elimination(setup),  # E1 sweep notices and removals (timer ticks)
+        Revival(setup),  # E2 !复活 and re-admission (halts on its command)
         Scoring(setup),  # T3, T5
         Escalation(setup),  # R5
     ]
@@ -46,5 +50,13 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None) -> list[
 def build_scheduler(engine: Engine, *, community_id: int, plan: Plan,
                     resolution_s: int = 60) -> Scheduler:
     """A callable the bot loop calls every round with the current time; returns due ticks."""
-    return TimerSchedule(engine, community_id=community_id, plan=plan,
-                         resolution_s=resolution_s)
+    timers: list[Scheduler] = [
+        TimerSchedule(engine, community_id=community_id, plan=plan, resolution_s=resolution_s),
+        LifecycleTimers(engine, community_id=community_id, plan=plan,
+                        resolution_s=resolution_s),  # E1, E2
+    ]
+
+    def due(now: datetime) -> Sequence[TimerFired]:
+        return [tick for timer in timers for tick in timer(now)]
+
+    return due

@@ -53,3 +53,10 @@ def message_author(conn: Connection, *, source: str, source_event_id: str) -> in
 def silent_members(conn: Connection, *, group_id: int, joined_before_ms: int
                    ) -> list[tuple[int, int]]:
     return bot_lookup.silent_members(conn, group_id=group_id, joined_before_ms=joined_before_ms)
+
+
+def logged(conn: Connection, *, source: str, source_event_id: str) -> bool:
+    """Is this event (a timer's slot) in the log already?"""
+    from qunyun.storage.events import log as eventlog
+
+    return eventlog.exists(conn, source=source, source_event_id=source_event_id)

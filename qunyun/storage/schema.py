@@ -5,6 +5,7 @@ Feature modules that add tables are imported here so Alembic and the schema test
 
 from qunyun.storage.bot import tables as _bot_tables  # noqa: F401  (registers tables)
 from qunyun.storage.console import operators as _operators  # noqa: F401  (console accounts)
+from qunyun.storage.lifecycle import tables as _lifecycle  # noqa: F401  (E1/E2 cases)
 from qunyun.storage.tables import metadata
 
 __all__ = ["metadata"]

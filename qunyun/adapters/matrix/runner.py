@@ -28,6 +28,7 @@ from qunyun.effects import (
     Delete,
     DirectMessage,
     Effect,
+    Invite,
     Kick,
     Reply,
     Send,
@@ -61,6 +62,7 @@ class MatrixApi(Protocol):
     async def send_text(self, room_id: str, body: str, mentions: Sequence[str] = ...) -> str: ...
     async def redact(self, room_id: str, event_id: str, reason: str | None = ...) -> str: ...
     async def kick(self, room_id: str, user_id: str, reason: str | None = ...) -> None: ...
+    async def invite(self, room_id: str, user_id: str) -> None: ...
     async def join(self, room_id: str) -> Any: ...
     async def download(self, mxc: str) -> bytes: ...
     async def create_dm(self, user_id: str) -> str: ...
@@ -275,6 +277,9 @@ class MatrixBot:
             return await self.client.redact(room, effect.event_id, effect.reason)
         if isinstance(effect, Kick):
             await self.client.kick(room, effect.member.user_id, effect.reason)
+            return None
+        if isinstance(effect, Invite):
+            await self.client.invite(room, effect.member.user_id)
             return None
         if isinstance(effect, DirectMessage):
             dm = self.dm_rooms.get(effect.member.user_id)
