@@ -84,7 +84,7 @@ class Kick(Effect):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Invite(Effect):
-    """Invite the member (back) into the group, e.g. after an upheld appeal (R3)."""
+    """Invite the member (back) into the group: an upheld appeal (R3), a revival (E2)."""
 
     kind: ClassVar[str] = "invite"
     member: UserRef

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
+from qunyun.bot.lifecycle_timers import LifecycleTimers
 from qunyun.bot.scheduler import Scheduler as TimerSchedule
 from qunyun.capabilities import FULL, Capabilities
 from qunyun.events import GroupRef, TimerFired
@@ -21,6 +22,7 @@ from qunyun.policies.base import RoomAdmins, Setup
 from qunyun.policies.calendar import CalendarPosts
 from qunyun.policies.commands import Commands
 from qunyun.policies.escalation import Escalation
+from qunyun.policies.lifecycle import Elimination, Revival
 from qunyun.policies.moderation import Moderation
 from qunyun.policies.onboarding import Onboarding, Welcome
 from qunyun.policies.schedule import ScheduleLedger
@@ -52,6 +54,8 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
         Welcome(setup),  # O1
         Onboarding(setup),  # O2, O3
         Commands(setup),  # A2, A3, A4, R3 appeals (commands halt)
+        Elimination(setup),  # E1 sweep notices and removals (timer ticks)
+        Revival(setup),  # E2 !复活 and re-admission (halts on its command)
         Scoring(setup),  # T3, T5
         Escalation(setup),  # R5
         CalendarPosts(setup),  # A1 (schedule ticks only)
@@ -73,4 +77,10 @@ def build_scheduler(engine: Engine, *, community_id: int, plan: Plan,
     schedule = TimerSchedule(engine, community_id=community_id, plan=plan,
                              resolution_s=resolution_s, kinds=job_kinds())
     schedule.sync(now or datetime.now(UTC))
-    return schedule
+    lifecycle = LifecycleTimers(engine, community_id=community_id, plan=plan,
+                                resolution_s=resolution_s)  # E1, E2
+
+    def due(at: datetime) -> Sequence[TimerFired]:
+        return [*schedule(at), *lifecycle(at)]
+
+    return due

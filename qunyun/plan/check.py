@@ -132,7 +132,8 @@ def _elimination(plan: Plan) -> Iterator[Finding]:
         yield _err("E1", "elimination", "⑤社群淘汰：没有淘汰机制（定期洗粉，规则提前告知用户）",
                    "(5) elimination: no rules (sweep regularly, announce the rules in advance)")
     elif e.enabled:
-        if e.silent_days is None and not e.onboarding_incomplete:
+        if e.silent_days is None and not e.onboarding_incomplete and e.below_tier is None \
+                and e.bottom_percent is None:
             yield _err("E1", "elimination", "淘汰机制没有任何标准（例如沉默 30 天、没完成新人任务）",
                        "elimination has no criteria (e.g. silent 30 days, onboarding not done)")
         if e.notice_days is None:

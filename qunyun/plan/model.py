@@ -146,11 +146,22 @@ class Elimination(Strict):
     announce_in_rules: bool = True
     auto_remove: bool = False  # E3: without this, the operator confirms every removal
     sweep_cron: str = "0 10 * * 1"  # Mondays 10:00
+    # E1 rules besides silence: below a tier at the end of a cycle, or the bottom N% by
+    # messages over the cycle (末位淘汰); the cycle is `service.cycle_days` or 30 days.
+    below_tier: Literal["active", "participant"] | None = None
+    bottom_percent: float | None = Field(default=None, gt=0, le=50)
+    announce_in_group: bool = False  # also name the noticed members in the group
+    # Removals per sweep round: the rest wait for the next round (platform rate limits).
+    max_removals_per_run: int = Field(default=10, ge=1)
 
 
 class Revival(Strict):
-    ways: list[Literal["task", "payment", "reapply"]] = []
+    ways: list[Literal["task", "payment", "reapply", "referrals"]] = []
     description: str | None = None
+    referrals: int = Field(default=3, ge=1)  # ways: referrals — members brought, in total
+    # Re-admit without review when a criterion the bot can check is met (referrals);
+    # a task, a payment or a re-application is always reviewed in the console (E2).
+    auto_readmit: bool = True
 
 
 class VolunteerRole(Strict):

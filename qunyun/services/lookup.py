@@ -69,3 +69,10 @@ def member_ids_of(conn: Connection, *, community_id: int, platform: str,
 def membership_active(conn: Connection, *, group_id: int, member_id: int) -> bool | None:
     """Whether the member is in the group now (None: never was)."""
     return bot_lookup.membership_active(conn, group_id=group_id, member_id=member_id)
+
+
+def logged(conn: Connection, *, source: str, source_event_id: str) -> bool:
+    """Is this event (a timer's slot) in the log already?"""
+    from qunyun.storage.events import log as eventlog
+
+    return eventlog.exists(conn, source=source, source_event_id=source_event_id)

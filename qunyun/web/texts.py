@@ -183,6 +183,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "change_role": ("修改角色", "Change role"),
     "remove_operator": ("删除账号", "Remove account"),
     "disabled": ("已停用", "disabled"),
+    # E1/E2 (issue 14): elimination cases and revivals
+    "queue.revival": ("复活申请 (E2)", "Revival applications (E2)"),
+    "lifecycle": ("淘汰与复活", "Removal and revival"),
+    "case.noticed": ("已提醒，等待处理", "noticed, pending"),
+    "case.removed": ("已移出", "removed"),
+    "case.cancelled": ("已取消（恢复活跃）", "cancelled (active again)"),
+    "case.exempted": ("已豁免", "exempted"),
+    "case.revived": ("已复活回群", "revived"),
+    "case.remove_after": ("最早移出", "removable from"),
+    "case.revived_at": ("回群", "back"),
 }
 
 

@@ -1,6 +1,6 @@
 """Repository: work queue items.
 
-Queues: T2 to-dos, R4 suspects, E1 candidates, R3 appeals, R5 escalations.
+Queues: T2 to-dos, R4 suspects, E1 candidates, R3 appeals, R5 escalations, E2 revivals.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from qunyun.storage.prepared import Prepared
 from qunyun.storage.sql import insert_ignore_for
 from qunyun.storage.tables import work_items
 
-QUEUES = ("todo", "suspect", "elimination", "appeal", "escalation")
+QUEUES = ("todo", "suspect", "elimination", "appeal", "escalation", "revival")
 
 
 _ITEM_COLUMNS = ("community_id", "queue", "item_key", "member_id", "group_id", "title",

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import Connection
 
+from qunyun.services import elimination as elimination_service
 from qunyun.services import plans as plan_service
 from qunyun.services import points as point_service
 from qunyun.services import warnings as warning_service
@@ -98,6 +99,7 @@ def member_page(request: Request, slug: str, member_id: DbId) -> Response:
             else console_members.inviters_of(conn, member_id=member_id),
             "invitees": console_members.names_of(conn, member_ids=invitee_ids),
             "events": console_members.recent_events(conn, member_id=member_id, limit=15),
+            "lifecycle": elimination_service.history(conn, member_id=member_id),  # E1/E2
         }
     view["report_member"] = _tier_index(report).get(member_id)
     return page(ctx, "member.html", community=found, **view)

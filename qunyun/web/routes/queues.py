@@ -28,6 +28,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "elimination": ("approved", "exempted"),
     "appeal": ("approved", "dismissed"),
     "escalation": ("done", "dismissed"),
+    "revival": ("approved", "dismissed"),  # E2: approved → the bot invites them back
 }
 STATUSES = ("open", "done", "dismissed", "exempted", "approved")
 PAGE = 100

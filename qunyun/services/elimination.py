@@ -1,0 +1,241 @@
+"""E1 elimination sweep and E2 revival, as use cases the bot's policies (and tests) call.
+
+A sweep notices the members the plan's rule names (admins never, E3 exemptions honoured,
+nobody twice while a case is under way), opens a case and an elimination queue item for
+each. When the notice period is over a case is decided: kept (exempted or dismissed in
+the queue), cancelled (no longer meets the rule — they spoke again), or removed — at
+once with `auto_remove`, otherwise only once an operator approved the queue item. At most
+`max_removals_per_run` removals per round: the rest wait for the next round.
+
+Revival: `!复活` files an application for the member's latest removal. Referrals the bot
+can count re-admit at once (when the plan allows); a task, a payment or a re-application
+waits in the revival queue until an operator approves it. The case keeps both dates, so
+the history shows removed → revived.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+
+from qunyun.domain.elimination import DAY_MS, Candidate, candidates
+from qunyun.plan.model import Plan
+from qunyun.services import queues
+from qunyun.storage.community import members as member_repo
+from qunyun.storage.lifecycle import activity as activity_repo
+from qunyun.storage.lifecycle import cases as case_repo
+from qunyun.storage.work import queues as queue_repo
+
+WAYS = {
+    "task": "完成任务{task}后发送「!复活 完成情况」，管理员确认后邀请你回群",
+    "payment": "付费后发送「!复活 付款说明」，管理员确认到账后邀请你回群",
+    "reapply": "发送「!复活 申请理由」重新申请，管理员审核通过后邀请你回群",
+    "referrals": "邀请 {n} 位新成员入群后发送「!复活」，{auto}",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    case_id: int
+    member_id: int
+    group_id: int
+    reason: str
+    remove_after_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    kind: Literal["remove", "kept", "cancelled"]
+    case_id: int
+    member_id: int
+    group_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    kind: Literal["none", "readmit", "queued"]
+    case: dict[str, Any] | None = None
+
+
+def cycle_days(plan: Plan) -> int:
+    return (plan.service.cycle_days if plan.service and plan.service.cycle_days else 30)
+
+
+def _offset_ms(plan: Plan, now_ms: int) -> int:
+    at = datetime.fromtimestamp(now_ms / 1000, tz=UTC).astimezone(ZoneInfo(plan.bot.timezone))
+    offset = at.utcoffset()
+    return int(offset.total_seconds() * 1000) if offset else 0
+
+
+def group_candidates(conn: Connection, *, community_id: int, group_id: int, plan: Plan,
+                     now_ms: int) -> list[Candidate]:
+    """The group's members the plan's rule names now (admins left out)."""
+    rule = plan.elimination
+    if rule is None or not rule.enabled:
+        return []
+    days = cycle_days(plan)
+    rows = activity_repo.group_members(conn, group_id=group_id, since_ms=now_ms - days * DAY_MS,
+                                       day_offset_ms=_offset_ms(plan, now_ms))
+    return candidates(rows, rule=rule, tiers=plan.tiers, now_ms=now_ms, cycle_days=days,
+                      admins=frozenset(plan.bot.admins),
+                      returned_ms=case_repo.last_return(conn, community_id=community_id))
+
+
+def sweep(conn: Connection, *, community_id: int, group_id: int, plan: Plan, now_ms: int,
+          sweep_key: str, title_of: dict[int, str] | None = None) -> list[Notice]:
+    """Notice the group's candidates (E1); each gets a case and an elimination queue item."""
+    rule = plan.elimination
+    if rule is None or not rule.enabled:
+        return []
+    exempt = queue_repo.exempted_members(conn, community_id=community_id, queue="elimination")
+    busy = case_repo.active_members(conn, community_id=community_id)
+    remove_after = now_ms + (rule.notice_days or 0) * DAY_MS
+    notices = []
+    for c in group_candidates(conn, community_id=community_id, group_id=group_id, plan=plan,
+                              now_ms=now_ms):
+        if c.member_id in exempt or c.member_id in busy:
+            continue
+        case_id = case_repo.open_case(conn, community_id=community_id, member_id=c.member_id,
+                                      group_id=group_id, sweep=sweep_key, rule=c.rule,
+                                      reason=c.reason, now_ms=now_ms,
+                                      remove_after_ms=remove_after)
+        if case_id is None:
+            continue
+        name = (title_of or {}).get(c.member_id) or str(c.member_id)
+        item_id, _new = queues.open_item(
+            conn, community_id=community_id, queue="elimination", item_key=f"sweep:{case_id}",
+            title=f"{name}：{c.reason}", member_id=c.member_id, group_id=group_id,
+            at_ms=now_ms, detail={"rule": c.rule, "reason": c.reason, "sweep": sweep_key,
+                                  "remove_after_ms": remove_after,
+                                  "auto_remove": rule.auto_remove})
+        case_repo.link_item(conn, case_id=case_id, item_id=item_id)
+        notices.append(Notice(case_id, c.member_id, group_id, c.reason, remove_after))
+    return notices
+
+
+def removals_due(conn: Connection, *, community_id: int, plan: Plan, now_ms: int) -> bool:
+    rule = plan.elimination
+    if rule is None or not rule.enabled:
+        return False
+    return bool(case_repo.due(conn, community_id=community_id, now_ms=now_ms,
+                              approval_needed=not rule.auto_remove, limit=1))
+
+
+def decide_due(conn: Connection, *, community_id: int, plan: Plan,
+               now_ms: int) -> list[Decision]:
+    """Decide the cases whose notice period is over (at most `max_removals_per_run`
+    removals; kept and cancelled cases do not count against it)."""
+    rule = plan.elimination
+    if rule is None or not rule.enabled:
+        return []
+    admins = frozenset(plan.bot.admins)
+    still: dict[int, set[int]] = {}
+    decisions: list[Decision] = []
+    removals = 0
+    for case in case_repo.due(conn, community_id=community_id, now_ms=now_ms,
+                              approval_needed=not rule.auto_remove,
+                              limit=rule.max_removals_per_run * 4):
+        cid, mid, gid = int(case["id"]), int(case["member_id"]), int(case["group_id"])
+        item = case["item_status"]
+        if gid not in still:
+            still[gid] = {c.member_id for c in group_candidates(
+                conn, community_id=community_id, group_id=gid, plan=plan, now_ms=now_ms)}
+        if item in ("exempted", "dismissed") or _is_admin(conn, mid, admins):
+            case_repo.close(conn, case_id=cid, status="exempted", now_ms=now_ms)
+            decisions.append(Decision("kept", cid, mid, gid, case["reason"]))
+            continue
+        if mid not in still[gid]:
+            case_repo.close(conn, case_id=cid, status="cancelled", now_ms=now_ms)
+            _close_item(conn, case, "dismissed", "不再符合淘汰条件", now_ms)
+            decisions.append(Decision("cancelled", cid, mid, gid, case["reason"]))
+            continue
+        if removals >= rule.max_removals_per_run:
+            continue  # the platform's rate limits: the next round takes the rest
+        removals += 1
+        case_repo.close(conn, case_id=cid, status="removed", now_ms=now_ms)
+        # The platform reports the removal as the bot's own act, which is not community
+        # activity; the membership ends here so the member is out of every count at once.
+        member_repo.apply_memberships(conn, changes={(gid, mid): (None, now_ms)})
+        _close_item(conn, case, "done", "已移出", now_ms)
+        decisions.append(Decision("remove", cid, mid, gid, case["reason"]))
+    return decisions
+
+
+def _is_admin(conn: Connection, member_id: int, admins: frozenset[str]) -> bool:
+    if not admins:
+        return False
+    from qunyun.storage.bot import lookup as bot_lookup
+
+    found = bot_lookup.member_identity(conn, member_id=member_id)
+    return found is not None and found[1] in admins
+
+
+def _close_item(conn: Connection, case: dict[str, Any], status: str, why: str,
+                now_ms: int) -> None:
+    if case["queue_item_id"] is not None and case["item_status"] in (None, "open", "approved"):
+        queue_repo.set_status(conn, item_id=int(case["queue_item_id"]), status=status,
+                              resolved_by="bot", resolution=why, now_ms=now_ms)
+
+
+def how_to_return(plan: Plan) -> str:
+    """How a removed member comes back, in the plan's terms (told at notice and removal)."""
+    revival = plan.revival
+    if revival is None or not revival.ways:
+        return "如需回群，请联系管理员。"
+    task = f"（{revival.description}）" if revival.description else ""
+    auto = "自动邀请你回群" if revival.auto_readmit else "管理员确认后邀请你回群"
+    lines = [WAYS[w].format(task=task, n=revival.referrals, auto=auto) for w in revival.ways]
+    return "回群方式：\n" + "\n".join(f"· {line}" for line in lines)
+
+
+def apply(conn: Connection, *, community_id: int, member_id: int, text: str, plan: Plan,
+          now_ms: int, name: str) -> Application:
+    """`!复活`: re-admit at once when a countable criterion is met, else queue for review."""
+    case = case_repo.latest_removed(conn, community_id=community_id, member_id=member_id)
+    if case is None:
+        return Application("none")
+    revival = plan.revival
+    if revival is not None and "referrals" in revival.ways and revival.auto_readmit and \
+            activity_repo.referrals(conn, member_id=member_id) >= revival.referrals:
+        case_repo.revive(conn, case_id=int(case["id"]), how="referrals", now_ms=now_ms)
+        return Application("readmit", case)
+    queues.open_item(conn, community_id=community_id, queue="revival",
+                     item_key=f"revival:{case['id']}", title=f"{name} 申请回群",
+                     detail={"text": text[:1000], "case": int(case["id"]),
+                             "removed_for": case["reason"]},
+                     member_id=member_id, group_id=int(case["group_id"]), at_ms=now_ms)
+    return Application("queued", case)
+
+
+def revivals_due(conn: Connection, *, community_id: int) -> list[dict[str, Any]]:
+    """Revival applications an operator approved whose member is not back yet."""
+    out = []
+    for item in queue_repo.list_items(conn, community_id=community_id, queue="revival",
+                                      status="approved", limit=50):
+        case = case_repo.get(conn, case_id=int((item["detail"] or {}).get("case", 0)))
+        if case is not None and case["status"] == "removed":
+            out.append({"item": item, "case": case})
+    return out
+
+
+def readmit_approved(conn: Connection, *, community_id: int,
+                     now_ms: int) -> list[dict[str, Any]]:
+    """Mark the approved applications revived (the policy invites them back)."""
+    done = []
+    for due in revivals_due(conn, community_id=community_id):
+        case, item = due["case"], due["item"]
+        if case_repo.revive(conn, case_id=int(case["id"]), how="approved", now_ms=now_ms):
+            queue_repo.set_status(conn, item_id=int(item["id"]), status="done",
+                                  resolved_by=item["resolved_by"], resolution="已邀请回群",
+                                  now_ms=now_ms)
+            done.append(case)
+    return done
+
+
+def history(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
+    return case_repo.history(conn, member_id=member_id)

@@ -1,0 +1,195 @@
+"""E1 elimination sweep and E2 revival through the real pipeline, database and schedule, on a
+simulated clock (SQLite and PostgreSQL): notice → review → removal → `!复活` → back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+
+from qunyun.effects import Alert, DirectMessage, Effect, Invite, Kick, Reply, Send
+from qunyun.events import GroupRef, MessagePosted, UserRef
+from qunyun.services import elimination as elimination_service
+from qunyun.services import queues as queue_service
+from qunyun.storage.work import queues as queue_repo
+from tests.factories import GROUP, user
+from tests.policies.test_bot_policies import ADMIN, Bot, camp_plan
+
+DAY = 86_400
+# T0 is Sunday 2026-03-01 17:00 in Shanghai; the camp plan sweeps on Mondays at 10:00.
+MONDAY_4 = 22 * DAY  # Monday 2026-03-23 17:00 local: that morning's sweep is due
+DM = GroupRef("matrix", "!dm-u1:localhost", None)
+
+
+def of(effects: list[Effect], kind: type[Effect]) -> list[Effect]:
+    return [e for e in effects if isinstance(e, kind)]
+
+
+def dm_to(effects: list[Effect], who: UserRef) -> list[str]:
+    return [e.text for e in effects if isinstance(e, DirectMessage) and e.member == who]
+
+
+def items(bot: Bot, queue: str, status: str | None = "open") -> list[dict]:  # type: ignore[type-arg]
+    # Only the sweep's and the revival's items (onboarding deadlines open their own).
+    with bot.engine.connect() as conn:
+        return [i for i in queue_repo.list_items(conn, community_id=bot.cid, queue=queue,
+                                                 status=status)
+                if not i["item_key"].startswith("onboarding:")]
+
+
+def resolve(bot: Bot, item_id: int, status: str) -> None:
+    with bot.engine.begin() as conn:
+        queue_service.resolve_item(conn, community_id=bot.cid, item_id=item_id,
+                                   operator="lin", status=status, reason="test")
+
+
+def community(bot: Bot) -> tuple[UserRef, UserRef]:
+    silent, talker = user(1, "潜水员"), user(2, "话痨")
+    bot.join(ADMIN, 0)
+    bot.join(silent, 10)
+    bot.join(talker, 20)
+    bot.say(silent, "大家好，我是潜水员，来自杭州做财务", 60)
+    for day in (5, 12, 19):
+        bot.say(talker, f"第 {day} 天的学习笔记分享给大家", day * DAY)
+    return silent, talker
+
+
+@pytest.fixture
+def bot(engine: Engine) -> Bot:
+    return Bot(engine, camp_plan(elimination__onboarding_incomplete=False))
+
+
+def test_sweep_notices_the_silent_member_once_and_never_an_admin(bot: Bot) -> None:
+    silent, talker = community(bot)
+    assert not of(bot.tick(MONDAY_4 - 7 * DAY), DirectMessage)  # day 15: nobody silent 21 days
+    effects = bot.tick(MONDAY_4)
+    notices = dm_to(effects, silent)
+    assert len(notices) == 1 and notices[0].startswith("【淘汰提醒】")
+    assert "已连续 21 天未发言" in notices[0] and "3 月 26 日" in notices[0]
+    assert "回群方式" in notices[0]
+    assert not dm_to(effects, ADMIN) and not dm_to(effects, talker)
+    alert = of(effects, Alert)
+    assert len(alert) == 1 and "1 人已收到提醒" in alert[0].text  # type: ignore[attr-defined]
+    [item] = items(bot, "elimination")
+    assert item["title"].startswith("潜水员：") and item["detail"]["rule"] == "silent"
+    # The same slot again (a restart, a second bot): nothing twice.
+    assert not of(bot.tick(MONDAY_4 + 60), DirectMessage)
+    assert len(items(bot, "elimination")) == 1
+
+
+def test_without_auto_remove_the_operator_confirms_then_revival_round_trip(bot: Bot) -> None:
+    silent, _ = community(bot)
+    bot.tick(MONDAY_4)
+    # Notice period over, nobody approved: the member stays (E3, auto_remove: false).
+    assert not of(bot.tick(MONDAY_4 + 3 * DAY + 60), Kick)
+    [item] = items(bot, "elimination")
+    resolve(bot, item["id"], "approved")
+    effects = bot.tick(MONDAY_4 + 3 * DAY + 120)
+    [kick] = of(effects, Kick)
+    assert kick.member == silent and "已连续" in kick.reason  # type: ignore[attr-defined]
+    [told] = dm_to(effects, silent)
+    assert "你已被移出「测试群」" in told and "回群方式" in told and "!复活" in told
+    assert not of(bot.tick(MONDAY_4 + 3 * DAY + 180), Kick)  # removed once
+
+    # E2: the removed member applies by DM; the operator approves; the bot invites them.
+    bot.n += 1
+    effects = bot(MessagePosted(source="t", source_event_id="revive1", group=DM,
+                                at=bot.at(MONDAY_4 + 4 * DAY), actor=silent,
+                                text="!复活 我补交了三次作业"))
+    [reply] = of(effects, Reply)
+    assert "回群申请已提交" in reply.text  # type: ignore[attr-defined]
+    assert "我补交了三次作业" in of(effects, Alert)[0].text  # type: ignore[attr-defined]
+    [application] = items(bot, "revival")
+    assert application["detail"]["text"] == "我补交了三次作业"
+    assert not of(bot.tick(MONDAY_4 + 4 * DAY + 60), Invite)  # not before approval
+    resolve(bot, application["id"], "approved")
+    effects = bot.tick(MONDAY_4 + 4 * DAY + 120)
+    [invite] = of(effects, Invite)
+    assert invite.member == silent and invite.group == GROUP  # type: ignore[attr-defined]
+    assert any("回群申请已通过" in t for t in dm_to(effects, silent))
+    assert not of(bot.tick(MONDAY_4 + 4 * DAY + 180), Invite)  # invited once
+
+    with bot.engine.connect() as conn:
+        [case] = elimination_service.history(
+            conn, member_id=int(bot.scalar("SELECT member_id FROM lifecycle_cases")))
+    assert case["status"] == "revived" and case["revived_how"] == "approved"
+    assert case["closed_ms"] is not None  # removed, then revived: both kept
+    # Back in the group: the next Monday's sweep counts their silence from the return.
+    bot.join(silent, MONDAY_4 + 5 * DAY)
+    assert not dm_to(bot.tick(MONDAY_4 + 7 * DAY), silent)
+
+
+def test_an_exempted_member_is_kept_and_speaking_again_cancels(engine: Engine) -> None:
+    bot = Bot(engine, camp_plan(elimination__onboarding_incomplete=False,
+                                elimination__auto_remove=True))
+    silent, talker = community(bot)
+    other = user(3, "旁观者")
+    bot.join(other, 30)
+    bot.tick(MONDAY_4)
+    assert len(items(bot, "elimination")) == 2
+    exempt = next(i for i in items(bot, "elimination") if i["title"].startswith("旁观者"))
+    resolve(bot, exempt["id"], "exempted")
+    bot.say(silent, "不好意思最近太忙了，我还在！", MONDAY_4 + DAY)
+    effects = bot.tick(MONDAY_4 + 3 * DAY + 60)
+    assert not of(effects, Kick)  # auto_remove, but one was exempted and one spoke again
+    assert any("淘汰提醒已取消" in t for t in dm_to(effects, silent))
+    # An exempted member is not noticed again by later sweeps (E3).
+    assert not dm_to(bot.tick(MONDAY_4 + 7 * DAY), other)
+    assert not dm_to(bot.tick(MONDAY_4 + 7 * DAY), talker)
+
+
+def test_auto_remove_respects_the_per_round_limit(engine: Engine) -> None:
+    bot = Bot(engine, camp_plan(elimination__onboarding_incomplete=False,
+                                elimination__auto_remove=True,
+                                elimination__max_removals_per_run=2))
+    bot.join(ADMIN, 0)
+    for n in range(1, 6):
+        bot.join(user(n, f"潜水{n}"), n)
+    notices = bot.tick(MONDAY_4)
+    assert len(of(notices, DirectMessage)) == 5 and not dm_to(notices, ADMIN)
+    rounds = [len(of(bot.tick(MONDAY_4 + 3 * DAY + 60 * k), Kick)) for k in range(1, 5)]
+    assert rounds == [2, 2, 1, 0]
+
+
+def test_referrals_readmit_at_once_and_a_stranger_is_told_there_is_nothing_to_revive(
+        engine: Engine) -> None:
+    bot = Bot(engine, camp_plan(elimination__onboarding_incomplete=False,
+                                elimination__auto_remove=True,
+                                revival__ways=["referrals", "reapply"], revival__referrals=2))
+    silent, talker = community(bot)
+    bot.join(user(7, "新人甲"), 40, inviter=silent)
+    bot.join(user(8, "新人乙"), 50, inviter=silent)
+    for n in (7, 8):
+        bot.say(user(n), "大家好，我是新来的，请多关照哦", 20 * DAY)
+    bot.tick(MONDAY_4)
+    assert of(bot.tick(MONDAY_4 + 3 * DAY + 60), Kick)
+    effects = bot(MessagePosted(source="t", source_event_id="r1", group=DM,
+                                at=bot.at(MONDAY_4 + 4 * DAY), actor=silent, text="!复活"))
+    [invite] = of(effects, Invite)
+    assert invite.group == GROUP and "已满足回群条件" in of(effects, Reply)[0].text  # type: ignore[attr-defined]
+    assert not items(bot, "revival")
+    effects = bot(MessagePosted(source="t", source_event_id="r2", group=DM,
+                                at=bot.at(MONDAY_4 + 4 * DAY), actor=talker, text="！复活"))
+    assert "没有找到你被移出的记录" in of(effects, Reply)[0].text  # type: ignore[attr-defined]
+
+
+def test_a_group_announcement_when_the_plan_asks(engine: Engine) -> None:
+    bot = Bot(engine, camp_plan(elimination__onboarding_incomplete=False,
+                                elimination__announce_in_group=True))
+    silent, _ = community(bot)
+    sends = [e for e in of(bot.tick(MONDAY_4), Send) if "淘汰提醒" in e.text]  # type: ignore[attr-defined]
+    assert len(sends) == 1 and sends[0].mentions == (silent,)  # type: ignore[attr-defined]
+
+
+def test_a_sweep_missed_for_more_than_a_day_is_not_run_late(bot: Bot) -> None:
+    community(bot)
+    assert not of(bot.tick(MONDAY_4 + DAY + 60), DirectMessage)  # Tuesday evening
+    assert of(bot.tick(MONDAY_4 + 7 * DAY), DirectMessage)  # the next Monday's slot runs
+
+
+def test_no_sweep_without_a_rule(engine: Engine) -> None:
+    bot = Bot(engine, camp_plan(elimination__enabled=False))
+    community(bot)
+    assert not of(bot.tick(MONDAY_4), DirectMessage)
+    assert timedelta(0) == timedelta(0)

@@ -1,0 +1,50 @@
+"""E1/E2 in the console: the member 360 page shows removed / revived, the revival queue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from qunyun.services import queues as queue_service
+from qunyun.storage.lifecycle import cases as case_repo
+from tests.web.conftest import csrf_of
+from tests.web.seed import Seeded
+from tests.web.test_pages import _ok
+
+Make = Callable[..., TestClient]
+DAY = 86_400_000
+
+
+def test_member_page_shows_removal_and_revival_and_the_queue_takes_applications(
+        make_client: Make, seeded: Seeded, engine: Engine) -> None:
+    mid = seeded.script_member_id
+    with engine.begin() as conn:
+        gid = int(conn.exec_driver_sql("SELECT id FROM groups ORDER BY id").scalar_one())
+        case = case_repo.open_case(conn, community_id=seeded.community_id, member_id=mid,
+                                   group_id=gid, sweep="2026-03-02T10:00", rule="silent",
+                                   reason="已连续 30 天未发言", now_ms=10 * DAY,
+                                   remove_after_ms=13 * DAY)
+        assert case is not None
+        case_repo.close(conn, case_id=case, status="removed", now_ms=13 * DAY)
+        item, _ = queue_service.open_item(
+            conn, community_id=seeded.community_id, queue="revival",
+            item_key=f"revival:{case}", title="坏人 申请回群",
+            detail={"text": "我补交了作业", "case": case}, member_id=mid, group_id=gid)
+    client = make_client("vol")
+    page = _ok(client, f"/c/python-camp/members/{mid}")
+    assert "淘汰与复活" in page and "已移出" in page and "已连续 30 天未发言" in page
+    queue = _ok(client, "/c/python-camp/queues?queue=revival")
+    assert "复活申请 (E2)" in queue and "坏人 申请回群" in queue
+    token = csrf_of(client, "/c/python-camp/queues")
+    response = client.post(f"/c/python-camp/queues/{item}",
+                           data={"csrf": token, "resolution": "approved", "reason": "已补交"},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 200 and 'data-status="approved"' in response.text
+    with engine.begin() as conn:
+        assert case_repo.revive(conn, case_id=case, how="approved", now_ms=20 * DAY)
+    page = _ok(client, f"/c/python-camp/members/{mid}")
+    assert "已复活回群" in page and "回群" in page
+    english = _ok(client, f"/c/python-camp/members/{mid}?lang=en")
+    assert "Removal and revival" in english or "淘汰与复活" in english
