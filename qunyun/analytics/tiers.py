@@ -17,6 +17,7 @@ cannot be explained in a sentence.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import polars as pl
@@ -139,6 +140,22 @@ def reason(row: dict[str, Any], cfg: Tiers) -> str:
     if tier == "participant":
         return f"{said}，未达活跃标准（{cfg.active_min_messages} 条 / {cfg.active_min_days} 天）"
     return f"{window}没有发言"
+
+
+def relaxed(cfg: Tiers, keep: float = 0.9) -> Tiers:
+    """The bar a member must miss to lose a tier (T1 hysteresis, `domain.tier_moves`): every
+    minimum count at `keep` of itself, and the onion's layers widened by the same factor."""
+    def at_least(n: int) -> int:
+        return max(1, math.ceil(n * keep))
+
+    return cfg.model_copy(update={
+        "opinion_leader_share": min(1.0, cfg.opinion_leader_share / keep),
+        "co_opinion_leader_share": min(1.0, cfg.co_opinion_leader_share / keep),
+        "spreader_min_invites": at_least(cfg.spreader_min_invites),
+        "active_min_messages": at_least(cfg.active_min_messages),
+        "active_min_days": at_least(cfg.active_min_days),
+        "participant_min_messages": at_least(cfg.participant_min_messages),
+    })
 
 
 def tier_config(plan: Plan | None) -> Tiers:

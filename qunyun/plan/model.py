@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from qunyun.plan.calendar import Calendar
 
@@ -300,6 +300,21 @@ def _default_actions() -> dict[str, PointRule]:
     }
 
 
+class LevelCurve(Strict):
+    """Levels on a curve instead of a list (T3), as the common bots do: level n needs
+    `base × n` points (linear) or `base × n²` (quadratic); names from `name` with `{n}`."""
+
+    kind: Literal["linear", "quadratic"] = "quadratic"
+    base: int = Field(default=50, ge=1, le=1_000_000)
+    count: int = Field(default=10, ge=2, le=200)
+    name: str = Field(default="Lv{n}", min_length=1, max_length=40)
+
+    def levels(self) -> list[Level]:
+        return [Level(name=self.name.replace("{n}", str(n)),
+                      min_points=self.base * (n if self.kind == "linear" else n * n))
+                for n in range(self.count)]
+
+
 class Points(Strict):
     actions: dict[str, PointRule] = Field(default_factory=_default_actions)
     levels: list[Level] = [
@@ -311,6 +326,20 @@ class Points(Strict):
     # Admins (see `bot.admins`) earn no points and are off the leaderboard and the level-up
     # announcements: the people running the group are not competing in it (T3).
     include_admins: bool = False
+    curve: LevelCurve | None = None  # when given, the levels come from it
+
+    @model_validator(mode="before")
+    @classmethod
+    def _levels_from_curve(cls, data: object) -> object:
+        if not isinstance(data, dict) or data.get("curve") is None:
+            return data
+        if "levels" in data:
+            raise ValueError("give points.levels or points.curve, not both")
+        try:
+            curve = LevelCurve.model_validate(data["curve"])
+        except ValueError:
+            return data  # the curve's own errors are reported on its fields
+        return {**data, "levels": curve.levels()}
 
 
 class Tiers(Strict):
