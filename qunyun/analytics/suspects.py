@@ -43,6 +43,20 @@ def _variants(keywords: list[str]) -> list[str]:
     return sorted(out)
 
 
+AD_WORDS_PER_PATTERN = 400  # keeps each regex far inside Polars' 10 MB compiled limit
+
+
+def ad_patterns(keywords: list[str]) -> list[str]:
+    """The advert regexes: links and QR talk with the first keywords, then the rest in
+    chunks, so no plan's keyword list can exceed the regex engine's size limit (plan
+    check bounds the list too; this keeps the report working whatever it is given)."""
+    words = [re.escape(w.lower()) for w in _variants(keywords)]
+    chunks = [words[i:i + AD_WORDS_PER_PATTERN]
+              for i in range(0, len(words), AD_WORDS_PER_PATTERN)] or [[]]
+    first = "|".join(p for p in (LINK, QR.lower(), "|".join(chunks[0])) if p)
+    return [first] + ["|".join(c) for c in chunks[1:]]
+
+
 def _short(text: str | None, limit: int = 80) -> str:
     text = (text or "").replace("\n", " ")
     return text if len(text) <= limit else text[:limit] + "…"
@@ -68,11 +82,12 @@ def find(log: EventLog, plan: Plan) -> list[dict[str, Any]]:
                 break
 
     ad_words = plan.moderation.ad_keywords.keywords if plan.moderation.ad_keywords.enabled else []
-    words = "|".join(re.escape(w.lower()) for w in _variants(ad_words))
-    ad_pattern = "|".join(p for p in (LINK, QR.lower(), words) if p)
     allowed = [d.lower() for d in plan.moderation.links.allow if d]
     lowered = pl.col("text").str.to_lowercase()
-    ads = log.messages.filter(lowered.str.contains(ad_pattern).fill_null(False))
+    is_ad = pl.lit(False)
+    for ad_pattern in ad_patterns(ad_words):
+        is_ad = is_ad | lowered.str.contains(ad_pattern).fill_null(False)
+    ads = log.messages.filter(is_ad)
     if allowed:
         ads = ads.filter(~lowered.str.contains("|".join(re.escape(d) for d in allowed))
                          .fill_null(False))

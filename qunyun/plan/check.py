@@ -13,6 +13,7 @@ from datetime import date
 
 from qunyun.domain.patterns import check_pattern, labels_from
 from qunyun.plan.findings import Finding
+from qunyun.plan.limits import check_limits
 from qunyun.plan.load import LoadedPlan
 from qunyun.plan.model import Plan
 from qunyun.plan.platforms import PLATFORM_CAPS, PLATFORM_NAMES, RECOMMENDED_ENGAGEMENT_CAP
@@ -260,7 +261,7 @@ def check_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
     for group in (
         _service(plan), _revenue(plan), _rules(plan, today), _welcome(plan), _elimination(plan),
         _volunteers(plan), _threshold(plan), _future(plan), _positioning(plan), _size(plan),
-        _patterns(plan), _settings(plan),
+        _patterns(plan), _settings(plan), check_limits(plan),
     ):
         found.extend(group)
     return found
