@@ -45,6 +45,20 @@ def _variants(keywords: list[str]) -> list[str]:
     return sorted(out)
 
 
+AD_WORDS_PER_PATTERN = 400  # keeps each regex far inside Polars' 10 MB compiled limit
+
+
+def ad_patterns(keywords: list[str]) -> list[str]:
+    """The advert regexes: links and QR talk with the first keywords, then the rest in
+    chunks, so no plan's keyword list can exceed the regex engine's size limit (plan
+    check bounds the list too; this keeps the report working whatever it is given)."""
+    words = [re.escape(w.lower()) for w in _variants(keywords)]
+    chunks = [words[i:i + AD_WORDS_PER_PATTERN]
+              for i in range(0, len(words), AD_WORDS_PER_PATTERN)] or [[]]
+    first = "|".join(p for p in (LINK, QR.lower(), "|".join(chunks[0])) if p)
+    return [first] + ["|".join(c) for c in chunks[1:]]
+
+
 def _short(text: str | None, limit: int = 80) -> str:
     text = (text or "").replace("\n", " ")
     return text if len(text) <= limit else text[:limit] + "…"
@@ -70,10 +84,8 @@ def find(log: EventLog, plan: Plan) -> list[dict[str, Any]]:
                 break
 
     ad_words = plan.moderation.ad_keywords.keywords if plan.moderation.ad_keywords.enabled else []
-    words = "|".join(re.escape(w.lower()) for w in _variants(ad_words))
-    ad_pattern = "|".join(p for p in (LINK, QR.lower(), words) if p)
     allowed = [d.lower() for d in plan.moderation.links.allow if d]
-    ads, copies = _scan_texts(log, ad_pattern, allowed, plan.moderation.repeat)
+    ads, copies = _scan_texts(log, ad_patterns(ad_words), allowed, plan.moderation.repeat)
     for member_id, n, examples in ads.iter_rows():
         add(member_id, "ads", "发广告/链接/加好友二维码",
             {"messages": n, "examples": [_short(t) for t in examples]})
@@ -139,7 +151,7 @@ def join_bursts(log: EventLog, count: int, seconds: int,
     return out
 
 
-def _scan_texts(log: EventLog, ad_pattern: str, allowed: list[str],
+def _scan_texts(log: EventLog, patterns: list[str], allowed: list[str],
                 repeat: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Adverts and spam waves over every text, one chunk of whole days at a time.
 
@@ -149,9 +161,12 @@ def _scan_texts(log: EventLog, ad_pattern: str, allowed: list[str],
     lies within one day, so each chunk finds its own; counts add up across chunks.
     """
     lowered = pl.col("text").str.to_lowercase()
+    is_ad = pl.lit(False)
+    for pattern in patterns:  # several, so no keyword list outgrows the regex size limit
+        is_ad = is_ad | lowered.str.contains(pattern).fill_null(False)
     counts, heads, copies = [], [], []
     for chunk in log.text_chunks():
-        ads = chunk.filter(lowered.str.contains(ad_pattern).fill_null(False))
+        ads = chunk.filter(is_ad)
         if allowed:
             ads = ads.filter(~lowered.str.contains("|".join(re.escape(d) for d in allowed))
                              .fill_null(False))

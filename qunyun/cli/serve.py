@@ -2,10 +2,17 @@
 
 There is no default password: while no operator exists, `serve` prints a one-time setup
 link for the first owner; `qunyun operator add` creates accounts from the shell.
+
+`serve` runs several uvicorn worker processes (`--workers`, default: one per CPU core, at
+most 4), each building the app in `qunyun.web.worker`. X-Forwarded-For / -Proto are
+believed only from the proxies given with `--forwarded-allow-ips`; by default no one's
+(uvicorn itself would trust 127.0.0.1, which lets anything on the machine pick its
+address for the sign-in limits).
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from typing import Annotated
@@ -27,23 +34,33 @@ def serve(
         typer.Option("--secure-cookies/--no-secure-cookies",
                      help="Cookie 仅经 HTTPS 发送；默认：非本机地址时开启"),
     ] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, max=64, help="工作进程数 / worker processes (default: CPU cores, at most 4)",
+    )] = None,
+    forwarded_allow_ips: Annotated[str | None, typer.Option(
+        "--forwarded-allow-ips",
+        help="信任其 X-Forwarded-For 的反向代理地址（逗号分隔）；默认不信任任何人 / proxies "
+             "whose X-Forwarded-For is believed (comma-separated); default: none",
+    )] = None,
 ) -> None:
     """运行网页控制台 / run the web console."""
     import uvicorn
 
     from qunyun.services import operators as operator_service
-    from qunyun.storage.community import communities as community_repo
-    from qunyun.web.app import create_app
+    from qunyun.web import worker
     from qunyun.web.security import is_local_host
 
     engine = database(db)
     with engine.connect() as conn:
         first_run = operator_service.needs_first_owner(conn)
-        community_ids = [int(str(c["id"])) for c in community_repo.list_communities(conn)]
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()
     token = secrets.token_urlsafe(24) if first_run else None
     secure = secure_cookies if secure_cookies is not None else not is_local_host(host)
-    app = create_app(engine, secure_cookies=secure, setup_token=token)
-    app.state.reports.warm(community_ids)
+    processes = workers if workers is not None else max(1, min(4, os.cpu_count() or 1))
+    os.environ[worker.ENV_DB] = url
+    os.environ[worker.ENV_SECURE] = "1" if secure else "0"
+    os.environ[worker.ENV_SETUP] = token or ""
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown}:{port}"
     out_console.print(f"群运控制台 qunyun console: {base}/", highlight=False)
@@ -57,7 +74,10 @@ def serve(
             "还没有操作员：用这个一次性链接创建第一个所有者账号 / no operator yet — create the "
             f"first owner with this one-time link:\n  {base}/setup?token={token}\n"
             "或 or: qunyun operator add NAME --role owner", highlight=False, markup=False)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    trusted = (forwarded_allow_ips or "").strip()
+    uvicorn.run("qunyun.web.worker:app", factory=True, host=host, port=port,
+                workers=processes, log_level="warning", proxy_headers=bool(trusted),
+                forwarded_allow_ips=trusted or None, server_header=False)
 
 
 @operator_app.command("add")

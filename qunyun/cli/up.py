@@ -89,7 +89,9 @@ def _console(engine: Engine, port: int) -> uvicorn.Server:
     if setup:
         out_console.print(f"  第一个所有者账号 first owner: {base}/setup?token={setup}",
                           highlight=False, markup=False)
-    return _quiet_server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # No proxy in front of `up`: X-Forwarded-For from anything on this machine is ignored.
+    return _quiet_server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                        proxy_headers=False))
 
 
 def _quiet_server(config: uvicorn.Config) -> uvicorn.Server:

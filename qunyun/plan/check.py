@@ -14,6 +14,7 @@ from datetime import date
 from qunyun.domain.commands import is_known, named_in
 from qunyun.domain.patterns import check_pattern, labels_from
 from qunyun.plan.findings import Finding
+from qunyun.plan.limits import check_limits
 from qunyun.plan.load import LoadedPlan
 from qunyun.plan.model import Plan
 from qunyun.plan.platforms import PLATFORM_CAPS, PLATFORM_NAMES, RECOMMENDED_ENGAGEMENT_CAP
@@ -272,7 +273,7 @@ def check_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
     for group in (
         _service(plan), _revenue(plan), _rules(plan, today), _welcome(plan), _elimination(plan),
         _volunteers(plan), _threshold(plan), _future(plan), _positioning(plan), _size(plan),
-        _patterns(plan), _settings(plan), _commands(plan),
+        _patterns(plan), _settings(plan), _commands(plan), check_limits(plan),
     ):
         found.extend(group)
     return found
