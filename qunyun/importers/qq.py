@@ -29,11 +29,13 @@ from qunyun.events import (
 )
 from qunyun.importers.base import (
     DEFAULT_TZ,
+    NAME_TOO_LONG,
     OUT_OF_RANGE,
     DateOutOfRange,
     ImportFormatError,
     ImportStats,
     Names,
+    NameTooLong,
     OccurrenceCounter,
     ParsedExport,
     local_to_utc,
@@ -125,7 +127,12 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
             event_id = ids.id_for(at.isoformat(), user_id, text)
             base: dict[str, Any] = {"source": source, "group": group, "at": at}
             if user_id == SYSTEM_ID:
-                yield from _system(text, base, event_id, by_name, stats, number)
+                try:
+                    produced = list(_system(text, base, event_id, by_name, stats, number))
+                except NameTooLong:
+                    stats.skip(number, NAME_TOO_LONG)
+                    continue
+                yield from produced
                 continue
             actor = UserRef(PLATFORM, user_id, name or None)
             stats.members.add(user_id)

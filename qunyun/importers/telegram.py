@@ -25,6 +25,7 @@ from qunyun.event_batch import BATCH, NAME_LIMIT, EventBatch, Refs, message_payl
 from qunyun.events import Event, GroupRef, MemberJoined, MemberLeft, ReactionAdded, UserRef
 from qunyun.importers.base import (
     FIRST_YEAR,
+    ID_LIMIT,
     LAST_YEAR,
     MAX_MS,
     MIN_MS,
@@ -223,6 +224,9 @@ class _Reader:
             return
         if type(from_id) is int:  # older Desktop exports: a bare number for a user
             from_id = f"user{from_id}"
+        elif type(from_id) is not str or len(from_id) > ID_LIMIT:
+            self.stats.skip(index, "发送者 id 无效 / bad sender id")
+            return
         actor, name = self.sender(from_id, msg.from_)
         text = msg.text
         if type(text) is not str:

@@ -34,11 +34,14 @@ from qunyun.events import (
 )
 from qunyun.importers.base import (
     DEFAULT_TZ,
+    ID_LIMIT,
+    NAME_TOO_LONG,
     OUT_OF_RANGE,
     DateOutOfRange,
     ImportFormatError,
     ImportStats,
     Names,
+    NameTooLong,
     OccurrenceCounter,
     ParsedExport,
     from_unix,
@@ -245,7 +248,16 @@ def open_wechat(path: Path, encoding: str, layout: str, *, tz: ZoneInfo = DEFAUL
             base: dict[str, Any] = {"source": source, "group": group, "at": at}
             event_id = msg_id or ids.id_for(at.isoformat(), sender, text)
             if system:
-                yield from _system(text, base, event_id, by_name, stats, number, last_packet)
+                try:
+                    produced = list(_system(text, base, event_id, by_name, stats, number,
+                                            last_packet))
+                except NameTooLong:
+                    stats.skip(number, NAME_TOO_LONG)
+                    continue
+                yield from produced
+                continue
+            if len(sender) > ID_LIMIT:
+                stats.skip(number, NAME_TOO_LONG)
                 continue
             if own:
                 # The exporting account's own message: the row's talker/TalkerId is the chat
@@ -283,11 +295,12 @@ def _system(text: str, base: dict[str, Any], event_id: str, by_name: Names,
                            inviter=by_name.ref(m["a"]), via="qr")
     elif m := _INVITE.match(text):
         inviter = by_name.ref(m["a"])
-        for n, name in enumerate(re.split(r"[、,，]", m["m"])):
-            if name.strip().strip("\"“”"):
-                stats.joins += 1
-                yield MemberJoined(**base, source_event_id=f"{event_id}:{n}",
-                                   member=by_name.ref(name), inviter=inviter, via="invite")
+        invited = [(n, by_name.ref(name)) for n, name in enumerate(re.split(r"[、,，]", m["m"]))
+                   if name.strip().strip("\"“”")]
+        for n, member in invited:
+            stats.joins += 1
+            yield MemberJoined(**base, source_event_id=f"{event_id}:{n}", member=member,
+                               inviter=inviter, via="invite")
     elif m := _RECALL.match(text):
         stats.recalls += 1
         yield MessageRecalled(**base, source_event_id=event_id, actor=by_name.ref(m["m"]))

@@ -44,12 +44,16 @@ from qunyun.events import (
 )
 from qunyun.importers.base import (
     DEFAULT_TZ,
+    ID_LIMIT,
+    NAME_TOO_LONG,
     OUT_OF_RANGE,
     DateOutOfRange,
     ImportFormatError,
     ImportStats,
+    NameTooLong,
     OccurrenceCounter,
     ParsedExport,
+    checked_name,
     local_to_utc,
     stable_id,
 )
@@ -108,7 +112,7 @@ def matches(line: str) -> bool:
 
 
 def _user(name: str) -> UserRef:
-    name = name.strip().lstrip("~").strip()
+    name = checked_name(name.strip().lstrip("~").strip())
     digits = re.sub(r"[\s\-()]", "", name)
     user_id = digits if re.fullmatch(r"\+?\d{6,}", digits) else f"name:{name}"
     return UserRef(PLATFORM, user_id, name)
@@ -250,11 +254,19 @@ def open_whatsapp(path: Path, encoding: str = "utf-8-sig", *, tz: ZoneInfo = DEF
                 rest = author[1]
                 author = None
             if author and not _SYSTEM_HEAD.match(author[0]):
+                if len(author[0]) > ID_LIMIT:
+                    stats.skip(number, NAME_TOO_LONG)
+                    continue
                 yield from _message(author[0], author[1], at, ids.id_for(
                     stamp, _user(author[0]).user_id, author[1]), source, group, stats)
                 continue
-            yield from _system(rest, at, ids.id_for(stamp, "system", rest), source, group, stats,
-                               number)
+            try:  # whole, or not at all: a long name may come after a first join
+                produced = list(_system(rest, at, ids.id_for(stamp, "system", rest), source,
+                                        group, stats, number))
+            except NameTooLong:
+                stats.skip(number, NAME_TOO_LONG)
+                continue
+            yield from produced
         if not found_any:
             raise ImportFormatError(str(path), "没有一行符合 WhatsApp 格式 / no WhatsApp lines")
 
@@ -307,10 +319,12 @@ def _system(rest: str, at: datetime, event_id: str, source: str, group: GroupRef
             stats.joins += 1
             yield MemberJoined(**base, source_event_id=event_id, member=_user(m["m"]), via="link")
         elif kind == "added":
-            for n, name in enumerate(re.split(r",\s*|\s+and\s+", m["m"])):
+            inviter = _user(m["a"])
+            added = [_user(name) for name in re.split(r",\s*|\s+and\s+", m["m"])]
+            for n, member in enumerate(added):
                 stats.joins += 1
-                yield MemberJoined(**base, source_event_id=f"{event_id}:{n}", member=_user(name),
-                                   inviter=_user(m["a"]), via="invite")
+                yield MemberJoined(**base, source_event_id=f"{event_id}:{n}", member=member,
+                                   inviter=inviter, via="invite")
         elif kind == "removed":
             stats.leaves += 1
             yield MemberLeft(**base, source_event_id=event_id, member=_user(m["m"]),
