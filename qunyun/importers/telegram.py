@@ -248,7 +248,8 @@ class _Reader:
         for reaction in reactions if isinstance(reactions, list) else ():
             if not isinstance(reaction, dict):
                 continue
-            key = str(reaction.get("emoji") or reaction.get("document_id") or "?")
+            emoji, document = reaction.get("emoji"), reaction.get("document_id")
+            key = str(emoji if emoji else document if document is not None else "?")
             recents = reaction.get("recent")
             for recent in recents if isinstance(recents, list) else ():
                 who = recent.get("from_id") if isinstance(recent, dict) else None
