@@ -1,5 +1,8 @@
-"""QQ message-manager .txt exports (I2): BOM, CRLF, UTF-8 or GBK, header lines, then
-`YYYY-MM-DD H:MM:SS 昵称(QQ号)` or `昵称<email>` headers followed by the message lines.
+"""QQ message-manager .txt exports (I2): BOM, CRLF or LF (mixed too), UTF-8 or GBK, header
+lines, then `YYYY-MM-DD H:MM:SS 昵称(QQ号)`, `昵称<email>` or `昵称<digits>` headers followed
+by the message lines. A line that starts like a header (date and time with seconds) but
+names no sender id is skipped with its number, with its message lines: never folded into
+the previous message. Dates outside 1990–2099 are skipped lines.
 
 `系统消息(10000)` lines carry joins (`X加入本群`, `X邀请Y加入了本群`) and recalls. The QQ
 number is the stable id; the same number with a new nickname is a nickname change.
@@ -52,7 +55,7 @@ HEADER = re.compile(
     r"(?P<name>.*?)(?:\((?P<qq>\d{5,12})\)|<(?P<mail>[^<>\s]{1,200})>)$"
 )
 # Starts like a header (a date and a time), whatever follows: never a message's text.
-_HEADERISH = re.compile(r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}(?::\d{2})?(?:\s|$)")
+_HEADERISH = re.compile(r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}:\d{2}(?:\s|$)")
 _OBJECT = re.compile(r"^消息对象[:：](?P<name>.+)$")
 # Run on member text (system lines quote nicknames), so linear whatever the input (RE2).
 _JOIN = compile_pattern(r"^(?P<m>.+?)加入本群")

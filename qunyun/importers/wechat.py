@@ -7,6 +7,12 @@ CreateTime. System lines carry joins and invites (`"X"邀请"Y"加入了群聊`,
 `"Y"通过扫描"X"分享的二维码加入群聊`), recalls, and red packets (`X领取了Y的红包`): the
 evidence for red-packet bots (R4). Names in system lines resolve to wxids where one
 account has that name.
+
+Times: Unix seconds (or ms), `2024-10-04 11:42:05`, and `2024/10/4 11:42` (a spreadsheet's
+re-save). A row with `IsSender`/`is_sender` = 1 is the exporting account's (`self`): its
+talker column names the chat or the partner, never the author. Records are split where
+their quotes balance and each is parsed once (linear; fields of any length); a quote that
+never closes skips its one line with the reason, and the lines after it are read.
 """
 
 from __future__ import annotations
@@ -274,6 +280,8 @@ def open_wechat(path: Path, encoding: str, layout: str, *, tz: ZoneInfo = DEFAUL
             yield MessagePosted(**base, source_event_id=event_id, actor=actor,
                                 text="" if media and media != "link" else text, media=media)
         if not found:
+            if first_bad is None and stats.skipped_examples:
+                first_bad = stats.skipped_examples[0]
             if first_bad is not None:
                 raise ImportFormatError(str(path), "没有一行能读取；第一处错误 / no row could be "
                                         f"read; the first: {first_bad[1]}", line=first_bad[0])

@@ -192,3 +192,11 @@ def test_every_parse_error_is_an_import_format_error(tmp_path: Path) -> None:
                 pass
         except ImportFormatError as exc:
             assert "\n" not in str(exc)
+
+
+def test_wechat_rows_all_of_the_wrong_width_name_the_first(engine: Engine,
+                                                          tmp_path: Path) -> None:
+    data = _wechat([]) + b"1,2,3\n4,5,6\n"
+    with pytest.raises(ImportFormatError) as err:
+        load(engine, _file(tmp_path, "c.csv", data))
+    assert ":2:" in str(err.value) and "column" in str(err.value)
