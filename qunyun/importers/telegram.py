@@ -257,6 +257,8 @@ class _Reader:
                     continue
                 if type(who) is int:
                     who = f"user{who}"
+                elif len(str(who)) > ID_LIMIT:
+                    continue
                 when = _when(recent) or at
                 self.stats.reactions += 1
                 batch.add(ReactionAdded(
@@ -271,6 +273,9 @@ class _Reader:
             actor_id = msg.actor_id
             if type(actor_id) is int:
                 actor_id = f"user{actor_id}"
+            if actor_id is not None and len(str(actor_id)) > ID_LIMIT:
+                self.stats.skip(index, "发送者 id 无效 / bad sender id")
+                continue
             actor = self.user(str(actor_id), msg.actor) if actor_id not in (None, "") else None
             base: dict[str, Any] = {"source": self.source, "group": self.group, "at": at}
             msg_id = str(msg.id)

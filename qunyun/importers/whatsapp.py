@@ -281,7 +281,7 @@ def _message(name: str, text: str, at: datetime, event_id: str, source: str, gro
     base: dict[str, Any] = {"source": source, "group": group, "at": at, "actor": actor}
     placeholder = text.strip().rstrip(".。")
     stats.messages += 1
-    if placeholder in _DELETED:
+    if placeholder in _DELETED or placeholder.startswith("This message was deleted by "):
         yield MessagePosted(**base, source_event_id=event_id, text="", media="deleted")
         stats.recalls += 1
         yield MessageRecalled(**base, source_event_id=f"{event_id}:deleted",
