@@ -15,6 +15,9 @@ DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 MAX_EXAMPLES = 50
 
 
+PART_OF_SKIPPED = "属于上面被跳过的那条消息 / a line of the skipped message above"
+
+
 class ImportFormatError(Exception):
     """The file cannot be read as an export. str() names the file and the line or offset."""
 

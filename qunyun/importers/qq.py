@@ -34,6 +34,7 @@ from qunyun.importers.base import (
     DEFAULT_TZ,
     NAME_TOO_LONG,
     OUT_OF_RANGE,
+    PART_OF_SKIPPED,
     DateOutOfRange,
     ImportFormatError,
     ImportStats,
@@ -97,7 +98,9 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
                            "in no known layout")
                 continue
             if skipping:
-                continue  # the skipped message's own lines
+                if line:
+                    stats.skip(number, PART_OF_SKIPPED)
+                continue
             if current is None:
                 if line and not _OBJECT.match(line) and not line.startswith(
                         ("消息记录", "====", "消息分组", "----")):

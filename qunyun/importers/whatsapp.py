@@ -47,6 +47,7 @@ from qunyun.importers.base import (
     ID_LIMIT,
     NAME_TOO_LONG,
     OUT_OF_RANGE,
+    PART_OF_SKIPPED,
     DateOutOfRange,
     ImportFormatError,
     ImportStats,
@@ -197,7 +198,8 @@ class _Lines:
             elif current is not None:
                 current[2].append(line)  # continuation of a multi-line message
             elif skipping:
-                continue  # the skipped message's own further lines
+                if line.strip():
+                    self.stats.skip(number, PART_OF_SKIPPED)
             elif line.strip():
                 self.stats.skip(number, "文件开头的行不是消息 / line before the first message")
         if current:

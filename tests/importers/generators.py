@@ -83,7 +83,7 @@ def qq(seed: int = 12, n: int = 60, broken: int = 3) -> tuple[bytes, Expected]:
         stamp = f"{at:%Y-%m-%d} {at.hour}:{at:%M:%S}"
         if i in broken_at:
             out += [f"{stamp} 没有号码的人", "这一条没有发送者 id", ""]
-            exp.skipped += 1
+            exp.skipped += 2  # the header-like line, and its message's line
             continue
         nick, ident, shown = QQ_SENDERS[i % len(QQ_SENDERS)]
         text = _body(rng, i)

@@ -43,8 +43,9 @@ def test_qq_every_sender_form_and_mixed_line_ends(engine: Engine, tmp_path: Path
     got = load(engine, path)
     _check(got, exp)
     reasons = got.parsed.stats.skipped_counts
-    assert list(reasons) == ["像消息开头但发送者格式不认识 / looks like a message header in no "
-                             "known layout"]
+    assert reasons == {"像消息开头但发送者格式不认识 / looks like a message header in no "
+                       "known layout": 3,
+                       "属于上面被跳过的那条消息 / a line of the skipped message above": 3}
     ids = {r[0] for r in got.rows("SELECT external_id FROM identities")}
     assert {"someone@example.com", "13800138000", "30003", "20002"} <= ids
 

@@ -163,7 +163,7 @@ def test_a_header_like_line_is_never_folded_into_the_previous_message(
             "12/03/2024, 14:27 - Alice: third\n")
     got = load(engine, _file(tmp_path, "WhatsApp Chat with X.txt", body.encode()))
     assert got.texts() == ["first", "third"]
-    assert [line for line, _ in got.parsed.stats.skipped_examples] == [2]
+    assert [line for line, _ in got.parsed.stats.skipped_examples] == [2, 3]
 
 
 def test_every_parse_error_is_an_import_format_error(tmp_path: Path) -> None:
