@@ -119,7 +119,12 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
         found = False
         for number, m, text in blocks():
             try:
-                naive = datetime.strptime(f"{m['date']} {m['time']}", "%Y-%m-%d %H:%M:%S")
+                # The regex fixed the shape; datetime() checks the values (strptime was a
+                # quarter of the import's time).
+                year, month, day = m["date"].split("-")
+                hour, minute, second = m["time"].split(":")
+                naive = datetime(int(year), int(month), int(day), int(hour), int(minute),
+                                 int(second))
                 at = local_to_utc(naive, tz)
             except DateOutOfRange:
                 stats.skip(number, OUT_OF_RANGE)
