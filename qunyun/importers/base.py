@@ -15,6 +15,9 @@ DEFAULT_TZ = ZoneInfo("Asia/Shanghai")
 MAX_EXAMPLES = 50
 
 
+PART_OF_SKIPPED = "属于上面被跳过的那条消息 / a line of the skipped message above"
+
+
 class ImportFormatError(Exception):
     """The file cannot be read as an export. str() names the file and the line or offset."""
 
@@ -134,6 +137,20 @@ def from_unix(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
+ID_LIMIT = 200  # identities.external_id is VARCHAR(255), and `name:…` ids hold a name
+NAME_TOO_LONG = f"名字过长（超过 {ID_LIMIT} 个字符）/ a name longer than {ID_LIMIT} characters"
+
+
+class NameTooLong(ValueError):
+    """A name (from a system line, or a sender) too long to be anyone's: skip the line."""
+
+
+def checked_name(name: str) -> str:
+    if len(name) > ID_LIMIT:
+        raise NameTooLong(name[:40])
+    return name
+
+
 class Names:
     """Resolves a name from a system line ("小明"邀请"阿花"…) to the one account that used
     it (`known`: name → account ids seen in the file); a name several accounts used is
@@ -143,7 +160,7 @@ class Names:
         self.platform, self.known, self.stats = platform, known, stats
 
     def ref(self, name: str) -> UserRef:
-        name = name.strip().strip("\"“”")
+        name = checked_name(name.strip().strip("\"“”"))
         ids = self.known.get(name, set())
         if len(ids) == 1:
             return UserRef(self.platform, next(iter(ids)), name)

@@ -59,7 +59,8 @@ def open_export(path: str | Path, *, chat: str | None = None,
         return whatsapp.open_whatsapp(file, encoding, tz=tz)
     if fmt == "qq":
         return qq.open_qq(file, encoding, tz=tz)
-    first = file.read_bytes()[:HEAD].decode(encoding, errors="ignore").splitlines()[0]
+    with file.open("rb") as f:
+        first = f.read(HEAD).decode(encoding, errors="ignore").splitlines()[0]
     layout = wechat.header_kind(first)
     assert layout is not None
     return wechat.open_wechat(file, encoding, layout, tz=tz)

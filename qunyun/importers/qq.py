@@ -1,5 +1,8 @@
-"""QQ message-manager .txt exports (I2): BOM, CRLF, UTF-8 or GBK, header lines, then
-`YYYY-MM-DD H:MM:SS 昵称(QQ号)` or `昵称<email>` headers followed by the message lines.
+"""QQ message-manager .txt exports (I2): BOM, CRLF or LF (mixed too), UTF-8 or GBK, header
+lines, then `YYYY-MM-DD H:MM:SS 昵称(QQ号)`, `昵称<email>` or `昵称<digits>` headers followed
+by the message lines. A line that starts like a header (date and time with seconds) but
+names no sender id is skipped with its number, with its message lines: never folded into
+the previous message. Dates outside 1990–2099 are skipped lines.
 
 `系统消息(10000)` lines carry joins (`X加入本群`, `X邀请Y加入了本群`) and recalls. The QQ
 number is the stable id; the same number with a new nickname is a nickname change.
@@ -29,11 +32,14 @@ from qunyun.events import (
 )
 from qunyun.importers.base import (
     DEFAULT_TZ,
+    NAME_TOO_LONG,
     OUT_OF_RANGE,
+    PART_OF_SKIPPED,
     DateOutOfRange,
     ImportFormatError,
     ImportStats,
     Names,
+    NameTooLong,
     OccurrenceCounter,
     ParsedExport,
     local_to_utc,
@@ -50,7 +56,7 @@ HEADER = re.compile(
     r"(?P<name>.*?)(?:\((?P<qq>\d{5,12})\)|<(?P<mail>[^<>\s]{1,200})>)$"
 )
 # Starts like a header (a date and a time), whatever follows: never a message's text.
-_HEADERISH = re.compile(r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}(?::\d{2})?(?:\s|$)")
+_HEADERISH = re.compile(r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}:\d{2}(?:\s|$)")
 _OBJECT = re.compile(r"^消息对象[:：](?P<name>.+)$")
 # Run on member text (system lines quote nicknames), so linear whatever the input (RE2).
 _JOIN = compile_pattern(r"^(?P<m>.+?)加入本群")
@@ -92,7 +98,9 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
                            "in no known layout")
                 continue
             if skipping:
-                continue  # the skipped message's own lines
+                if line:
+                    stats.skip(number, PART_OF_SKIPPED)
+                continue
             if current is None:
                 if line and not _OBJECT.match(line) and not line.startswith(
                         ("消息记录", "====", "消息分组", "----")):
@@ -111,7 +119,12 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
         found = False
         for number, m, text in blocks():
             try:
-                naive = datetime.strptime(f"{m['date']} {m['time']}", "%Y-%m-%d %H:%M:%S")
+                # The regex fixed the shape; datetime() checks the values (strptime was a
+                # quarter of the import's time).
+                year, month, day = m["date"].split("-")
+                hour, minute, second = m["time"].split(":")
+                naive = datetime(int(year), int(month), int(day), int(hour), int(minute),
+                                 int(second))
                 at = local_to_utc(naive, tz)
             except DateOutOfRange:
                 stats.skip(number, OUT_OF_RANGE)
@@ -125,7 +138,12 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
             event_id = ids.id_for(at.isoformat(), user_id, text)
             base: dict[str, Any] = {"source": source, "group": group, "at": at}
             if user_id == SYSTEM_ID:
-                yield from _system(text, base, event_id, by_name, stats, number)
+                try:
+                    produced = list(_system(text, base, event_id, by_name, stats, number))
+                except NameTooLong:
+                    stats.skip(number, NAME_TOO_LONG)
+                    continue
+                yield from produced
                 continue
             actor = UserRef(PLATFORM, user_id, name or None)
             stats.members.add(user_id)

@@ -25,6 +25,7 @@ from qunyun.event_batch import BATCH, NAME_LIMIT, EventBatch, Refs, message_payl
 from qunyun.events import Event, GroupRef, MemberJoined, MemberLeft, ReactionAdded, UserRef
 from qunyun.importers.base import (
     FIRST_YEAR,
+    ID_LIMIT,
     LAST_YEAR,
     MAX_MS,
     MIN_MS,
@@ -223,6 +224,9 @@ class _Reader:
             return
         if type(from_id) is int:  # older Desktop exports: a bare number for a user
             from_id = f"user{from_id}"
+        elif type(from_id) is not str or len(from_id) > ID_LIMIT:
+            self.stats.skip(index, "发送者 id 无效 / bad sender id")
+            return
         actor, name = self.sender(from_id, msg.from_)
         text = msg.text
         if type(text) is not str:
@@ -244,7 +248,8 @@ class _Reader:
         for reaction in reactions if isinstance(reactions, list) else ():
             if not isinstance(reaction, dict):
                 continue
-            key = str(reaction.get("emoji") or reaction.get("document_id") or "?")
+            emoji, document = reaction.get("emoji"), reaction.get("document_id")
+            key = str(emoji if emoji else document if document is not None else "?")
             recents = reaction.get("recent")
             for recent in recents if isinstance(recents, list) else ():
                 who = recent.get("from_id") if isinstance(recent, dict) else None
@@ -252,6 +257,8 @@ class _Reader:
                     continue
                 if type(who) is int:
                     who = f"user{who}"
+                elif len(str(who)) > ID_LIMIT:
+                    continue
                 when = _when(recent) or at
                 self.stats.reactions += 1
                 batch.add(ReactionAdded(
@@ -266,6 +273,9 @@ class _Reader:
             actor_id = msg.actor_id
             if type(actor_id) is int:
                 actor_id = f"user{actor_id}"
+            if actor_id is not None and len(str(actor_id)) > ID_LIMIT:
+                self.stats.skip(index, "发送者 id 无效 / bad sender id")
+                continue
             actor = self.user(str(actor_id), msg.actor) if actor_id not in (None, "") else None
             base: dict[str, Any] = {"source": self.source, "group": self.group, "at": at}
             msg_id = str(msg.id)

@@ -7,6 +7,12 @@ CreateTime. System lines carry joins and invites (`"X"邀请"Y"加入了群聊`,
 `"Y"通过扫描"X"分享的二维码加入群聊`), recalls, and red packets (`X领取了Y的红包`): the
 evidence for red-packet bots (R4). Names in system lines resolve to wxids where one
 account has that name.
+
+Times: Unix seconds (or ms), `2024-10-04 11:42:05`, and `2024/10/4 11:42` (a spreadsheet's
+re-save). A row with `IsSender`/`is_sender` = 1 is the exporting account's (`self`): its
+talker column names the chat or the partner, never the author. Records are split where
+their quotes balance and each is parsed once (linear; fields of any length); a quote that
+never closes skips its one line with the reason, and the lines after it are read.
 """
 
 from __future__ import annotations
@@ -34,11 +40,14 @@ from qunyun.events import (
 )
 from qunyun.importers.base import (
     DEFAULT_TZ,
+    ID_LIMIT,
+    NAME_TOO_LONG,
     OUT_OF_RANGE,
     DateOutOfRange,
     ImportFormatError,
     ImportStats,
     Names,
+    NameTooLong,
     OccurrenceCounter,
     ParsedExport,
     from_unix,
@@ -245,7 +254,16 @@ def open_wechat(path: Path, encoding: str, layout: str, *, tz: ZoneInfo = DEFAUL
             base: dict[str, Any] = {"source": source, "group": group, "at": at}
             event_id = msg_id or ids.id_for(at.isoformat(), sender, text)
             if system:
-                yield from _system(text, base, event_id, by_name, stats, number, last_packet)
+                try:
+                    produced = list(_system(text, base, event_id, by_name, stats, number,
+                                            last_packet))
+                except NameTooLong:
+                    stats.skip(number, NAME_TOO_LONG)
+                    continue
+                yield from produced
+                continue
+            if len(sender) > ID_LIMIT:
+                stats.skip(number, NAME_TOO_LONG)
                 continue
             if own:
                 # The exporting account's own message: the row's talker/TalkerId is the chat
@@ -262,6 +280,8 @@ def open_wechat(path: Path, encoding: str, layout: str, *, tz: ZoneInfo = DEFAUL
             yield MessagePosted(**base, source_event_id=event_id, actor=actor,
                                 text="" if media and media != "link" else text, media=media)
         if not found:
+            if first_bad is None and stats.skipped_examples:
+                first_bad = stats.skipped_examples[0]
             if first_bad is not None:
                 raise ImportFormatError(str(path), "没有一行能读取；第一处错误 / no row could be "
                                         f"read; the first: {first_bad[1]}", line=first_bad[0])
@@ -283,11 +303,12 @@ def _system(text: str, base: dict[str, Any], event_id: str, by_name: Names,
                            inviter=by_name.ref(m["a"]), via="qr")
     elif m := _INVITE.match(text):
         inviter = by_name.ref(m["a"])
-        for n, name in enumerate(re.split(r"[、,，]", m["m"])):
-            if name.strip().strip("\"“”"):
-                stats.joins += 1
-                yield MemberJoined(**base, source_event_id=f"{event_id}:{n}",
-                                   member=by_name.ref(name), inviter=inviter, via="invite")
+        invited = [(n, by_name.ref(name)) for n, name in enumerate(re.split(r"[、,，]", m["m"]))
+                   if name.strip().strip("\"“”")]
+        for n, member in invited:
+            stats.joins += 1
+            yield MemberJoined(**base, source_event_id=f"{event_id}:{n}", member=member,
+                               inviter=inviter, via="invite")
     elif m := _RECALL.match(text):
         stats.recalls += 1
         yield MessageRecalled(**base, source_event_id=event_id, actor=by_name.ref(m["m"]))

@@ -44,12 +44,17 @@ from qunyun.events import (
 )
 from qunyun.importers.base import (
     DEFAULT_TZ,
+    ID_LIMIT,
+    NAME_TOO_LONG,
     OUT_OF_RANGE,
+    PART_OF_SKIPPED,
     DateOutOfRange,
     ImportFormatError,
     ImportStats,
+    NameTooLong,
     OccurrenceCounter,
     ParsedExport,
+    checked_name,
     local_to_utc,
     stable_id,
 )
@@ -108,7 +113,7 @@ def matches(line: str) -> bool:
 
 
 def _user(name: str) -> UserRef:
-    name = name.strip().lstrip("~").strip()
+    name = checked_name(name.strip().lstrip("~").strip())
     digits = re.sub(r"[\s\-()]", "", name)
     user_id = digits if re.fullmatch(r"\+?\d{6,}", digits) else f"name:{name}"
     return UserRef(PLATFORM, user_id, name)
@@ -193,7 +198,8 @@ class _Lines:
             elif current is not None:
                 current[2].append(line)  # continuation of a multi-line message
             elif skipping:
-                continue  # the skipped message's own further lines
+                if line.strip():
+                    self.stats.skip(number, PART_OF_SKIPPED)
             elif line.strip():
                 self.stats.skip(number, "文件开头的行不是消息 / line before the first message")
         if current:
@@ -250,11 +256,19 @@ def open_whatsapp(path: Path, encoding: str = "utf-8-sig", *, tz: ZoneInfo = DEF
                 rest = author[1]
                 author = None
             if author and not _SYSTEM_HEAD.match(author[0]):
+                if len(author[0]) > ID_LIMIT:
+                    stats.skip(number, NAME_TOO_LONG)
+                    continue
                 yield from _message(author[0], author[1], at, ids.id_for(
                     stamp, _user(author[0]).user_id, author[1]), source, group, stats)
                 continue
-            yield from _system(rest, at, ids.id_for(stamp, "system", rest), source, group, stats,
-                               number)
+            try:  # whole, or not at all: a long name may come after a first join
+                produced = list(_system(rest, at, ids.id_for(stamp, "system", rest), source,
+                                        group, stats, number))
+            except NameTooLong:
+                stats.skip(number, NAME_TOO_LONG)
+                continue
+            yield from produced
         if not found_any:
             raise ImportFormatError(str(path), "没有一行符合 WhatsApp 格式 / no WhatsApp lines")
 
@@ -269,7 +283,7 @@ def _message(name: str, text: str, at: datetime, event_id: str, source: str, gro
     base: dict[str, Any] = {"source": source, "group": group, "at": at, "actor": actor}
     placeholder = text.strip().rstrip(".。")
     stats.messages += 1
-    if placeholder in _DELETED:
+    if placeholder in _DELETED or placeholder.startswith("This message was deleted by "):
         yield MessagePosted(**base, source_event_id=event_id, text="", media="deleted")
         stats.recalls += 1
         yield MessageRecalled(**base, source_event_id=f"{event_id}:deleted",
@@ -307,10 +321,12 @@ def _system(rest: str, at: datetime, event_id: str, source: str, group: GroupRef
             stats.joins += 1
             yield MemberJoined(**base, source_event_id=event_id, member=_user(m["m"]), via="link")
         elif kind == "added":
-            for n, name in enumerate(re.split(r",\s*|\s+and\s+", m["m"])):
+            inviter = _user(m["a"])
+            added = [_user(name) for name in re.split(r",\s*|\s+and\s+", m["m"])]
+            for n, member in enumerate(added):
                 stats.joins += 1
-                yield MemberJoined(**base, source_event_id=f"{event_id}:{n}", member=_user(name),
-                                   inviter=_user(m["a"]), via="invite")
+                yield MemberJoined(**base, source_event_id=f"{event_id}:{n}", member=member,
+                                   inviter=inviter, via="invite")
         elif kind == "removed":
             stats.leaves += 1
             yield MemberLeft(**base, source_event_id=event_id, member=_user(m["m"]),
