@@ -11,6 +11,8 @@ build time printed separately); pages only ever use the cached report.
     .venv/bin/python bench/bench_console.py                       # SQLite in a temp dir
     .venv/bin/python bench/bench_console.py --db postgresql://postgres@127.0.0.1:5432/bench
     .venv/bin/python bench/bench_console.py --members 2000 --events 100000   # quick run
+    .venv/bin/python bench/bench_console.py --events 10000000 \
+        --db sqlite:///bench/data/console-10m.db --reuse     # 10M events, seeded once
 """
 
 from __future__ import annotations
@@ -104,6 +106,23 @@ def seed(url: str, members: int, total: int, days: int) -> tuple[int, float]:
     return cid, seconds
 
 
+def seeded(url: str) -> int | None:
+    """The bench community of an earlier run, if the database has it with its events."""
+    from qunyun.app import open_database
+    from qunyun.storage.community import communities as community_repo
+    from qunyun.storage.events import log as event_log
+
+    engine = open_database(url)
+    try:
+        with engine.connect() as conn:
+            found = community_repo.find_community(conn, slug="bench")
+            if found is None or not event_log.count_events(conn, community_id=found):
+                return None
+            return found
+    finally:
+        engine.dispose()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -118,6 +137,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--audit", type=int, default=20_000, help="audit entries to add")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep a database already seeded by an earlier run (--db)")
     args = parser.parse_args()
 
     import uvicorn
@@ -128,7 +149,11 @@ def main() -> None:
 
     tmp = tempfile.TemporaryDirectory(prefix="qunyun-bench-")
     url = args.db or f"sqlite:///{Path(tmp.name) / 'bench.db'}"
-    cid, _seed_s = seed(url, args.members, args.events, args.days)
+    cid = seeded(url) if args.reuse else None
+    if cid is None:
+        cid, _seed_s = seed(url, args.members, args.events, args.days)
+    else:
+        print(f"reusing the seeded community in {url}", flush=True)
     engine = open_database(url)
     app = create_app(engine, secure_cookies=False)
     started = time.perf_counter()
@@ -137,10 +162,10 @@ def main() -> None:
           flush=True)
     with engine.begin() as conn:
         opened = open_from_report(conn, community_id=cid, report=report, operator="bench")
-        # An audit log with history: bot effects and operator decisions.
+        # An audit log with history: bot effects and operator decisions (once).
         from qunyun.services import audit
 
-        for n in range(args.audit):
+        for n in range(0 if args.reuse and opened == 0 else args.audit):
             audit.record_operator_action(
                 conn, community_id=cid, operator=f"op{n % 7}", action=("suspect:dismissed",
                 "elimination:exempted", "todo:done")[n % 3], reason=f"基准第 {n} 条",
@@ -169,7 +194,7 @@ def main() -> None:
         ("community panel (health table + trend)", "/c/bench/panel"),
         ("group", f"/c/bench/g/{biggest['id']}"),
         ("group panel (5 charts)", f"/c/bench/g/{biggest['id']}/panel"),
-        ("members (page 1 of 10,000)", "/c/bench/members"),
+        (f"members (page 1 of {args.members:,})", "/c/bench/members"),
         ("members search", "/c/bench/members?q=成员12"),
         ("member 360 (most active)", f"/c/bench/members/{top['id']}"),
         ("work queues (all open)", "/c/bench/queues?status=open"),
