@@ -121,14 +121,19 @@ def main() -> None:
     print(f"\nExport: {export.name} ({size_mb:.0f} MB, {args.messages:,} messages, "
           f"{args.senders:,} senders, {args.days} days)\nMachine: {machine()}\n"
           f"{args.repeat} alternating run(s), medians\n")
-    print("| step | wall (s) | peak RSS (MB) |\n|---|---:|---:|")
+    cpu_total = statistics.median(
+        float(i["cpu_s"]) + float(r["cpu_s"])
+        for i, r in zip(runs["qunyun import"], runs["qunyun report"], strict=True))
+    print("| step | wall (s) | CPU (s) | peak RSS (MB) |\n|---|---:|---:|---:|")
     for name in ("qunyun import", "qunyun report"):
-        print(f"| {name} | {median(name, 'wall_s'):.2f} | {median(name, 'peak_mb'):.0f} |")
-    print(f"| **qunyun import + report** | **{total_wall:.2f}** | **{total_peak:.0f}** |")
+        print(f"| {name} | {median(name, 'wall_s'):.2f} | {median(name, 'cpu_s'):.2f} | "
+              f"{median(name, 'peak_mb'):.0f} |")
+    print(f"| **qunyun import + report** | **{total_wall:.2f}** | **{cpu_total:.2f}** | "
+          f"**{total_peak:.0f}** |")
     if runs["peer"]:
         peer_wall = median("peer", "wall_s")
         print(f"| chat-analytics {PEER_VERSION} | {peer_wall:.2f} | "
-              f"{median('peer', 'peak_mb'):.0f} |")
+              f"{median('peer', 'cpu_s'):.2f} | {median('peer', 'peak_mb'):.0f} |")
         ratios = [t / float(p["wall_s"]) for t, p in zip(totals, runs["peer"], strict=True)]
         print(f"\nqunyun takes {total_wall / peer_wall:.2f}× chat-analytics' wall time "
               f"(per run: {', '.join(f'{r:.2f}' for r in ratios)}).")

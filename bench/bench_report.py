@@ -64,11 +64,12 @@ def main() -> None:
                 [sys.executable, "-c", REFERENCE.format(root=str(ROOT)), args.db, "1",
                  str(args.out)]))
     print(f"\n{args.db} · {args.repeat} run(s) each, medians\n")
-    print("| command | wall (s) | peak RSS (MB) |\n|---|---:|---:|")
+    print("| command | wall (s) | CPU (s) | peak RSS (MB) |\n|---|---:|---:|---:|")
     for name, rs in runs.items():
         wall = statistics.median(float(r["wall_s"]) for r in rs)
+        cpu = statistics.median(float(r["cpu_s"]) for r in rs)
         peak = statistics.median(float(r["peak_mb"]) for r in rs)
-        print(f"| {name} | {wall:.2f} | {peak:.0f} |")
+        print(f"| {name} | {wall:.2f} | {cpu:.2f} | {peak:.0f} |")
 
 
 if __name__ == "__main__":
