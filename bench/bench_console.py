@@ -11,6 +11,10 @@ build time printed separately); pages only ever use the cached report.
     .venv/bin/python bench/bench_console.py                       # SQLite in a temp dir
     .venv/bin/python bench/bench_console.py --db postgresql://postgres@127.0.0.1:5432/bench
     .venv/bin/python bench/bench_console.py --members 2000 --events 100000   # quick run
+    .venv/bin/python bench/bench_console.py --events 10000000 \
+        --db sqlite:///bench/data/console-10m.db --reuse     # 10M events, seeded once
+    .venv/bin/python bench/bench_console.py --reuse \
+        --db sqlite:///bench/data/curve-10000000.db          # a 10M-message Telegram import
 """
 
 from __future__ import annotations
@@ -81,8 +85,23 @@ def events(members: int, total: int, days: int, seed: int) -> Iterator[Event]:
 
 def seed(url: str, members: int, total: int, days: int) -> tuple[int, float]:
     from qunyun.app import open_database
-    from qunyun.services import operators as operator_service
     from qunyun.services.importing import import_events
+
+    cid = prepare(url)
+    engine = open_database(url)
+    started = time.perf_counter()
+    counts = import_events(engine, community_id=cid, events=events(members, total, days, 7))
+    seconds = time.perf_counter() - started
+    print(f"seeded {counts.seen:,} events ({counts.inserted:,} new) in {seconds:.1f} s",
+          flush=True)
+    engine.dispose()
+    return cid, seconds
+
+
+def prepare(url: str) -> int:
+    """The community "bench" with the example plan, and the owner the bench signs in as."""
+    from qunyun.app import open_database
+    from qunyun.services import operators as operator_service
     from qunyun.storage.community import communities as community_repo
 
     engine = open_database(url)
@@ -95,13 +114,26 @@ def seed(url: str, members: int, total: int, days: int) -> tuple[int, float]:
         if operator_service.needs_first_owner(conn):
             operator_service.create_operator(conn, username="bench", password=PASSWORD,
                                              role="owner")
-    started = time.perf_counter()
-    counts = import_events(engine, community_id=cid, events=events(members, total, days, 7))
-    seconds = time.perf_counter() - started
-    print(f"seeded {counts.seen:,} events ({counts.inserted:,} new) in {seconds:.1f} s",
-          flush=True)
     engine.dispose()
-    return cid, seconds
+    return cid
+
+
+def seeded(url: str) -> int | None:
+    """The community "bench" of an earlier run — or of `qunyun import … --community bench`
+    (bench/bench_import_report.py's databases) — if it has events; plan and owner added."""
+    from qunyun.app import open_database
+    from qunyun.storage.community import communities as community_repo
+    from qunyun.storage.events import log as event_log
+
+    engine = open_database(url)
+    try:
+        with engine.connect() as conn:
+            found = community_repo.find_community(conn, slug="bench")
+            if found is None or not event_log.count_events(conn, community_id=found):
+                return None
+    finally:
+        engine.dispose()
+    return prepare(url)
 
 
 def free_port() -> int:
@@ -118,6 +150,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--audit", type=int, default=20_000, help="audit entries to add")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep a database already seeded by an earlier run (--db)")
     args = parser.parse_args()
 
     import uvicorn
@@ -128,23 +162,32 @@ def main() -> None:
 
     tmp = tempfile.TemporaryDirectory(prefix="qunyun-bench-")
     url = args.db or f"sqlite:///{Path(tmp.name) / 'bench.db'}"
-    cid, _seed_s = seed(url, args.members, args.events, args.days)
+    cid = seeded(url) if args.reuse else None
+    if cid is None:
+        cid, _seed_s = seed(url, args.members, args.events, args.days)
+    else:
+        print(f"reusing the seeded community in {url}", flush=True)
     engine = open_database(url)
     app = create_app(engine, secure_cookies=False)
     started = time.perf_counter()
     report = app.state.reports.get(cid)
     print(f"report (build_report, cold) built in {time.perf_counter() - started:.2f} s",
           flush=True)
+    member_ids = [m["id"] for m in report["members"]]
+    with engine.connect() as conn:
+        from qunyun.storage.events import log as event_log
+
+        n_events = event_log.count_events(conn, community_id=cid)
     with engine.begin() as conn:
         opened = open_from_report(conn, community_id=cid, report=report, operator="bench")
-        # An audit log with history: bot effects and operator decisions.
+        # An audit log with history: bot effects and operator decisions (once).
         from qunyun.services import audit
 
-        for n in range(args.audit):
+        for n in range(0 if args.reuse and opened == 0 else args.audit):
             audit.record_operator_action(
                 conn, community_id=cid, operator=f"op{n % 7}", action=("suspect:dismissed",
                 "elimination:exempted", "todo:done")[n % 3], reason=f"基准第 {n} 条",
-                evidence={"n": n}, member_id=1 + n % args.members)
+                evidence={"n": n}, member_id=member_ids[n % len(member_ids)])
     print(f"queues: {opened} items opened from the report; {args.audit:,} audit entries",
           flush=True)
 
@@ -169,7 +212,7 @@ def main() -> None:
         ("community panel (health table + trend)", "/c/bench/panel"),
         ("group", f"/c/bench/g/{biggest['id']}"),
         ("group panel (5 charts)", f"/c/bench/g/{biggest['id']}/panel"),
-        ("members (page 1 of 10,000)", "/c/bench/members"),
+        (f"members (page 1 of {len(member_ids):,})", "/c/bench/members"),
         ("members search", "/c/bench/members?q=成员12"),
         ("member 360 (most active)", f"/c/bench/members/{top['id']}"),
         ("work queues (all open)", "/c/bench/queues?status=open"),
@@ -192,7 +235,7 @@ def main() -> None:
     thread.join(10)
 
     backend = engine.dialect.name
-    print(f"\n{args.members:,} members, {args.events:,} events, {backend}; "
+    print(f"\n{len(member_ids):,} members, {n_events:,} events, {backend}; "
           f"{args.runs} requests per page\n")
     print("| page | server ms (median) | server ms (worst) | client wall ms (median) | KB |")
     print("|---|---:|---:|---:|---:|")

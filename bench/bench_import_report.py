@@ -5,9 +5,12 @@ Generates a seeded Telegram Desktop export (bench/gen_telegram.py), then times
                    then `qunyun report … --out DIR`
   chat-analytics:  `chat-analytics -p telegram -i FILE -o report.html` (npm, installed on demand
                    into bench/.peer; skipped with a note if npm cannot install it)
-each in a fresh process with wall time and peak RSS. Prints a Markdown table for BENCHMARKS.md.
+each in a fresh process with wall time and peak RSS. With `--repeat N` the two run
+alternately N times (each qunyun run into a fresh database), so a slow phase of a shared
+machine hits both, and the table shows medians. Prints a Markdown table for BENCHMARKS.md.
 
     .venv/bin/python bench/bench_import_report.py --messages 200000 --senders 2000 --days 365
+    .venv/bin/python bench/bench_import_report.py --messages 200000 --repeat 5
     .venv/bin/python bench/bench_import_report.py --messages 1000000 --no-peer
 """
 
@@ -18,6 +21,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -73,6 +77,7 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--no-peer", action="store_true", help="skip chat-analytics")
+    ap.add_argument("--repeat", type=int, default=1, help="alternating runs (medians)")
     ap.add_argument("--work", type=Path, default=BENCH / "data")
     args = ap.parse_args()
 
@@ -86,36 +91,52 @@ def main() -> None:
         )
     size_mb = export.stat().st_size / 2**20
     db = args.work / "bench.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
     out_dir = args.work / "report"
     qunyun = [sys.executable, "-m", "qunyun"]
     url = f"sqlite:///{db}"
     env = {**os.environ, "QUNYUN_PROGRESS": "0"}
-    imp = measure([*qunyun, "import", str(export), "--db", url, "--community", "bench"], env)
-    rep = measure([*qunyun, "report", "--db", url, "--community", "bench", "--out", str(out_dir)],
-                  env)
-    rows = [("qunyun import", imp), ("qunyun report", rep)]
-    total_wall = float(imp["wall_s"]) + float(rep["wall_s"])
-    total_peak = max(float(imp["peak_mb"]), float(rep["peak_mb"]))
-    peer = None
-    if not args.no_peer:
-        cli = peer_cli()
-        if cli is None:
-            print("note: chat-analytics could not be installed from npm; peer skipped")
-        else:
-            peer = measure(["node", str(cli), "-p", "telegram", "-i", str(export), "-o",
-                            str(args.work / "peer-report.html")])
-    print(f"\nExport: {export.name} ({size_mb:.0f} MB, {args.messages:,} messages, "
-          f"{args.senders:,} senders, {args.days} days)\nMachine: {machine()}\n")
-    print("| step | wall (s) | peak RSS (MB) |\n|---|---:|---:|")
-    for name, r in rows:
-        print(f"| {name} | {r['wall_s']} | {r['peak_mb']} |")
-    print(f"| **qunyun import + report** | **{total_wall:.2f}** | **{total_peak:.0f}** |")
-    if peer is not None:
-        print(f"| chat-analytics {PEER_VERSION} | {peer['wall_s']} | {peer['peak_mb']} |")
-        print(f"\nqunyun is {float(peer['wall_s']) / total_wall:.1f}× faster in wall time.")
+    cli = None if args.no_peer else peer_cli()
+    if not args.no_peer and cli is None:
+        print("note: chat-analytics could not be installed from npm; peer skipped")
+    runs: dict[str, list[dict[str, float | int | str]]] = {
+        "qunyun import": [], "qunyun report": [], "peer": []}
+    for _ in range(args.repeat):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        runs["qunyun import"].append(
+            measure([*qunyun, "import", str(export), "--db", url, "--community", "bench"], env))
+        runs["qunyun report"].append(measure(
+            [*qunyun, "report", "--db", url, "--community", "bench", "--out", str(out_dir)], env))
+        if cli is not None:
+            runs["peer"].append(measure(["node", str(cli), "-p", "telegram", "-i", str(export),
+                                         "-o", str(args.work / "peer-report.html")]))
 
+    def median(name: str, key: str) -> float:
+        return statistics.median(float(r[key]) for r in runs[name])
+
+    totals = [float(i["wall_s"]) + float(r["wall_s"])
+              for i, r in zip(runs["qunyun import"], runs["qunyun report"], strict=True)]
+    total_wall = statistics.median(totals)
+    total_peak = max(median("qunyun import", "peak_mb"), median("qunyun report", "peak_mb"))
+    print(f"\nExport: {export.name} ({size_mb:.0f} MB, {args.messages:,} messages, "
+          f"{args.senders:,} senders, {args.days} days)\nMachine: {machine()}\n"
+          f"{args.repeat} alternating run(s), medians\n")
+    cpu_total = statistics.median(
+        float(i["cpu_s"]) + float(r["cpu_s"])
+        for i, r in zip(runs["qunyun import"], runs["qunyun report"], strict=True))
+    print("| step | wall (s) | CPU (s) | peak RSS (MB) |\n|---|---:|---:|---:|")
+    for name in ("qunyun import", "qunyun report"):
+        print(f"| {name} | {median(name, 'wall_s'):.2f} | {median(name, 'cpu_s'):.2f} | "
+              f"{median(name, 'peak_mb'):.0f} |")
+    print(f"| **qunyun import + report** | **{total_wall:.2f}** | **{cpu_total:.2f}** | "
+          f"**{total_peak:.0f}** |")
+    if runs["peer"]:
+        peer_wall = median("peer", "wall_s")
+        print(f"| chat-analytics {PEER_VERSION} | {peer_wall:.2f} | "
+              f"{median('peer', 'cpu_s'):.2f} | {median('peer', 'peak_mb'):.0f} |")
+        ratios = [t / float(p["wall_s"]) for t, p in zip(totals, runs["peer"], strict=True)]
+        print(f"\nqunyun takes {total_wall / peer_wall:.2f}× chat-analytics' wall time "
+              f"(per run: {', '.join(f'{r:.2f}' for r in ratios)}).")
 
 if __name__ == "__main__":
     main()

@@ -31,8 +31,8 @@ from qunyun.storage.events import frames
 
 DAY_MS = 86_400_000
 RECENT_DAYS = 56  # the longest look-back over texts and reply ids (health.stage: 8 weeks)
-CHUNK_IDS = 1_000_000  # event ids per read of the compact log
-TEXT_CHUNK_ROWS = 500_000  # messages per chunk of texts (whole days; one big day is one chunk)
+CHUNK_IDS = 500_000  # event ids per read of the compact log
+TEXT_CHUNK_ROWS = 200_000  # messages per chunk of texts (whole days; one big day is one chunk)
 
 
 @dataclass

@@ -4,9 +4,11 @@
 events), so pages never call it while rendering: charts and health figures are an HTMX
 fragment that waits for the cache, and other pages only use a report already built.
 A cached report is reused until events or the plan changed *and* it is older than
-`min_age` seconds, so a busy live group does not rebuild on every page view. Each report
-built opens its work items (suspects, elimination candidates, tier to-dos) in the queues,
-so the queues and the report always agree without a "refresh" click.
+`min_age` seconds — or `BUILD_SHARE_INVERSE` times as long as it took to build, if that is
+longer — so a busy live group does not rebuild on every page view, and the builder of a
+ten-million-event community (tens of seconds per report) is busy at most a tenth of the
+time. Each report built opens its work items (suspects, elimination candidates, tier
+to-dos) in the queues, so the queues and the report always agree without a "refresh" click.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from qunyun.storage.console import overview as console_overview
 log = logging.getLogger(__name__)
 
 Builder = Callable[..., dict[str, Any]]
+BUILD_SHARE_INVERSE = 10  # a report is kept at least 10x its build time
 
 
 def _analytics() -> Builder | None:
@@ -141,7 +144,8 @@ class ReportCache:
                 key = (console_overview.latest_event_id(conn),
                        hashlib.sha256((text or "").encode()).hexdigest())
             entry = self._entries.get(community_id)
-            if entry and (entry.key == key or time.monotonic() - entry.built_at < self.min_age):
+            if entry and (entry.key == key or time.monotonic() - entry.built_at < max(
+                    self.min_age, BUILD_SHARE_INVERSE * entry.seconds)):
                 return entry.report
             # Only now, when building: parsing the plan costs more than the checks above.
             with self.engine.connect() as conn:

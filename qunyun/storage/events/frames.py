@@ -119,7 +119,13 @@ class Reader:
             if frame.width == 0 or frame.height == 0:
                 return pl.DataFrame(schema=schema)
             frame.columns = list(schema)
-            return frame.cast(schema)  # type: ignore[arg-type]
+            # Polars adopts the driver's Arrow batch without copying, and any one column
+            # kept alive keeps the whole batch (texts included) alive. Columns the cast
+            # leaves as they are get a buffer of their own, so dropping a chunk frees it.
+            same = [name for name, kind in schema.items() if frame.schema[name] == kind
+                    and kind.is_numeric()]
+            return frame.cast(schema).with_columns(  # type: ignore[arg-type]
+                (pl.col(name) + 0).alias(name) for name in same)
         assert self._sa is not None
         rows = self._sa.exec_driver_sql(sql).fetchall()
         return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")

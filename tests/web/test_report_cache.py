@@ -1,0 +1,33 @@
+"""The console's report cache: a report that was slow to build is kept longer, so a big
+community's builder is not kept busy rebuilding it (issue 12: console at 10M events)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine
+
+from qunyun.services.importing import import_events
+from qunyun.storage.community import communities as community_repo
+from qunyun.web.reports import ReportCache
+from tests.factories import message
+
+
+def test_a_slow_report_is_kept_ten_times_its_build_time(engine: Engine) -> None:
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    import_events(engine, community_id=cid, events=[message(1)])
+    built: list[int] = []
+
+    def builder(_engine: Engine, *, community_id: int, plan: Any) -> dict[str, Any]:
+        built.append(community_id)
+        return {"n": len(built)}
+
+    cache = ReportCache(engine, min_age=0, builder=builder)
+    assert cache.get(cid) == {"n": 1}
+    entry = cache._entries[cid]
+    import_events(engine, community_id=cid, events=[message(2)])  # the log changed
+    entry.seconds = 30.0  # as if it took 30 s: kept for 300 s
+    assert cache.get(cid) == {"n": 1}
+    entry.seconds = 0.0  # a quick report is rebuilt as soon as the log changed
+    assert cache.get(cid) == {"n": 2}
