@@ -148,3 +148,18 @@ def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
     gbk = tmp_path / "gbk.yaml"
     gbk.write_bytes("community: {name: 测试}\n".encode("gbk"))
     assert "UTF-8" in load_plan(gbk).findings[0].zh
+
+
+def test_a_text_naming_a_command_the_bot_does_not_have_is_a_finding() -> None:
+    # A2 (issue 11): members who do exactly what the FAQ says must get an answer.
+    text = MINIMAL + """
+rules:
+  faq:
+    - q: 周报怎么交？
+      a: 在群里发「!交周报 链接」，或发 !作业 链接。
+  encouraged: [每天发 ！打卡 记录进度, 第一周加油！🎉]
+"""
+    loaded = parse_plan(text, path="t.yaml")
+    found = [f for f in check_loaded(loaded, today=TODAY) if f.code == "A2"]
+    assert [(f.path, f.line) for f in found] == [("rules.faq.0.a", 7)]
+    assert "!交周报" in found[0].zh and "!交周报" in found[0].en
