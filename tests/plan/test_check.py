@@ -166,3 +166,18 @@ def test_schema_errors_and_the_rest_of_the_plan_are_reported_together() -> None:
     wrong_type = MINIMAL.replace("size_cap: 100", "size_cap: 很多")
     paths = [f.path for f in check_loaded(parse_plan(wrong_type), today=TODAY)]
     assert paths.count("community.size_cap") == 1 and "service" in " ".join(paths)
+
+
+def test_a_text_naming_a_command_the_bot_does_not_have_is_a_finding() -> None:
+    # A2 (issue 11): members who do exactly what the FAQ says must get an answer.
+    text = MINIMAL + """
+rules:
+  faq:
+    - q: 周报怎么交？
+      a: 在群里发「!交周报 链接」，或发 !作业 链接。
+  encouraged: [每天发 ！打卡 记录进度, 第一周加油！🎉]
+"""
+    loaded = parse_plan(text, path="t.yaml")
+    found = [f for f in check_loaded(loaded, today=TODAY) if f.code == "A2"]
+    assert [(f.path, f.line) for f in found] == [("rules.faq.0.a", 7)]
+    assert "!交周报" in found[0].zh and "!交周报" in found[0].en

@@ -233,8 +233,11 @@ class MatrixBot:
         """The normalized event for a raw one (None for the bot's own and for what qunyun
         does not track); images are downloaded for the QR check."""
         self._learn_state(room_id, [raw])
-        if raw.get("sender") == self.bot_user_id:
-            return None  # the bot's own messages are not community activity
+        if raw.get("sender") == self.bot_user_id and not (
+                raw.get("type") == "m.room.member" and raw.get("state_key") != self.bot_user_id):
+            # The bot's own messages are not community activity; but a member it removed
+            # has left (memberships, the console, an appeal's re-invitation rely on it).
+            return None
         room = GroupRef(PLATFORM, room_id, self.room_names.get(room_id))
         event = translate(raw, room=room, source=self.source, names=self.display_names)
         if isinstance(event, MessagePosted) and (mxc := image_url(raw)):

@@ -1,0 +1,244 @@
+"""Who the rules apply to and what the plan's own instructions do (issue 11 items 4, 6, 9,
+11, 12), through the real pipeline and database (SQLite and PostgreSQL): room moderators
+are admins, commands are never repeats or adverts, `!作业` records a submission with
+points, polls close with a result, admins are off the points boards, a level-up is
+audited on the member it congratulates, and an appeal's decision acts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+from qunyun.bot.wiring import build_policies
+from qunyun.effects import DirectMessage, Invite, Reply, Send, effect_from_dict
+from qunyun.events import GroupRef, MemberLeft, MessagePosted, UserRef
+from qunyun.pipeline.runner import Pipeline
+from qunyun.plan.model import Plan
+from qunyun.services import appeals as appeal_service
+from qunyun.services import queues as queue_service
+from qunyun.services import warnings as warning_service
+from qunyun.storage.work import queues as queue_repo
+from tests.factories import GROUP, user
+from tests.policies.test_bot_policies import ADMIN, Bot, camp_plan, kinds
+
+MOD = UserRef("matrix", "@mod:localhost", "助教阿杰")  # power ≥ 50 in the room, not in bot.admins
+
+
+def make_bot(engine: Engine, plan: Plan, moderators: Collection[str] = (MOD.user_id,)) -> Bot:
+    bot = Bot(engine, plan)
+
+    def room_admins(group: GroupRef) -> Collection[str]:
+        return moderators if group == GROUP else ()
+
+    bot.pipeline = Pipeline(engine, community_id=bot.cid, plan=plan, clock=lambda: bot.now,
+                            policies=build_policies(plan, room_admins=room_admins))
+    return bot
+
+
+@pytest.fixture
+def bot(engine: Engine) -> Bot:
+    return make_bot(engine, camp_plan())
+
+
+def rows(bot: Bot, sql: str, **params: Any) -> list[Any]:
+    with bot.engine.connect() as conn:
+        return list(conn.execute(text(sql), params).mappings())
+
+
+# -- item 4: the plan's own instructions -------------------------------------------------------
+def test_handing_in_homework_as_the_faq_says_is_recorded_not_moderated(bot: Bot) -> None:
+    member = user(1, "小李-上海-产品经理")
+    effects = bot.say(member, "!作业 https://github.com/xiaoli/week1", 0)
+    assert "delete" not in kinds(effects) and "warn" not in kinds(effects)
+    ack = effects[0]
+    assert isinstance(ack, Reply) and "作业链接已收到" in ack.text and "第 1 次提交" in ack.text
+    assert "+10 分" in ack.text  # points.actions.task (default 10)
+    saved = rows(bot, "SELECT link, text FROM bot_task_submissions")
+    assert [r["link"] for r in saved] == ["https://github.com/xiaoli/week1"]
+    assert bot.scalar("SELECT sum(points) FROM bot_points WHERE action = 'task'") == 10
+    second = bot.say(member, "！作业　第二周 https://gitee.com/xiaoli/week2", 60)
+    assert "第 2 次提交" in second[0].text
+    # the ledger row names the event that earned it, shown on the member page
+    assert bot.scalar("SELECT count(*) FROM bot_points WHERE action = 'task' AND ref = 'm2'") == 1
+
+
+def test_a_task_without_anything_to_hand_in_gets_the_usage(bot: Bot) -> None:
+    effects = bot.say(user(1), "!作业", 0)
+    assert isinstance(effects[0], Reply) and "附上作业链接" in effects[0].text
+    assert bot.scalar("SELECT count(*) FROM bot_task_submissions") == 0
+
+
+def test_the_same_link_outside_a_command_is_still_a_forbidden_link(bot: Bot) -> None:
+    assert kinds(bot.say(user(1), "看我作业 https://github.com/xiaoli/week1", 0)) == [
+        "delete", "warn"]
+
+
+def test_an_unknown_command_with_an_advert_is_still_an_advert(bot: Bot) -> None:
+    assert "delete" in kinds(bot.say(user(1), "!福利 加微信 http://spam.example.com", 0))
+
+
+# -- item 6: commands are not repeats; per-rule exemptions -------------------------------------
+def test_an_admin_starting_the_same_poll_three_times_is_not_warned(bot: Bot) -> None:
+    for i in range(3):
+        effects = bot.say(ADMIN, "!发起投票 周末直播改到几点？ | 19:00 | 20:00", i * 10)
+        assert kinds(effects) == ["send"] and "📊 投票" in effects[0].text
+    assert bot.scalar("SELECT count(*) FROM bot_warnings") == 0
+    for i in range(3):
+        assert "warn" not in kinds(bot.say(user(2), "!申诉 我没有发广告，请管理员核实一下", 40 + i))
+
+
+def test_a_plain_text_repeated_three_times_is_still_a_repeat(bot: Bot) -> None:
+    said = [bot.say(user(2), "明晚八点直播，大家记得准时参加哦", i) for i in range(3)]
+    assert "warn" in kinds(said[2]) and "warn" not in kinds(said[1])
+
+
+def test_admins_are_exempt_from_one_rule_when_the_plan_says_so(engine: Engine) -> None:
+    bot = make_bot(engine, camp_plan(moderation__repeat={"admins_exempt": True}))
+    notice = "明晚八点直播，大家记得准时参加哦"
+    assert [kinds(bot.say(MOD, notice, i)) for i in range(3)] == [[], [], []]
+    assert "delete" in kinds(bot.say(MOD, "http://other.example.com", 10))  # links still apply
+    member = [bot.say(user(3), notice, 20 + i) for i in range(3)]
+    assert "warn" in kinds(member[2])  # the same rule for members
+
+
+# -- item 9: admins out of the box; polls close with a result ----------------------------------
+def test_room_moderators_are_admins_and_close_polls_with_a_result(bot: Bot) -> None:
+    started = bot.say(MOD, "!发起投票 下次直播讲什么？ | pandas | 可视化", 0)
+    assert "📊 投票" in started[0].text
+    bot.say(user(1), "!投票 1", 10)
+    bot.say(user(2), "!投票 1", 11)
+    bot.say(user(3), "!投票 2", 12)
+    refused = bot.say(user(1), "!结束投票", 20)
+    assert isinstance(refused[0], Reply) and "只有管理员" in refused[0].text
+    closed = bot.say(MOD, "!结束投票", 30)
+    post = closed[0]
+    assert isinstance(post, Send) and post.text.startswith("📊 投票结束：下次直播讲什么？")
+    assert "1. pandas — 2 票（67%）" in post.text and "2. 可视化 — 1 票（33%）" in post.text
+    assert "共 3 人投票" in post.text and "「pandas」得票最多" in post.text
+    late = bot.say(user(4), "!投票 2", 40)
+    assert "没有进行中的投票" in late[0].text
+    assert "我能做的" in bot.say(user(1), "!帮助", 50)[0].text
+    assert "!结束投票" in bot.say(user(1), "!帮助", 51)[0].text
+
+
+def test_the_plan_can_say_moderators_are_not_admins(engine: Engine) -> None:
+    bot = make_bot(engine, camp_plan(bot__moderators_are_admins=False))
+    refused = bot.say(MOD, "!发起投票 问题 | 甲 | 乙", 0)
+    assert "只有管理员可以发起投票" in refused[0].text
+    assert "📊 投票" in bot.say(ADMIN, "!发起投票 问题 | 甲 | 乙", 1)[0].text  # bot.admins still
+
+
+# -- item 11: admins off the boards; the level-up audited on the right member ------------------
+def test_admins_earn_no_points_and_are_off_the_leaderboard(bot: Bot) -> None:
+    for n in range(3):
+        bot.join(user(10 + n, f"新人{n}"), n, inviter=MOD)
+    bot.say(MOD, "欢迎大家，有问题随时问", 10)
+    assert bot.scalar("SELECT count(*) FROM bot_points WHERE action = 'invite'") == 0
+    assert not any("升级" in getattr(e, "text", "") for e in bot.say(MOD, "今晚直播见", 11))
+    bot.say(user(10, "新人0"), "老师好，我来报到了", 20)
+    board = bot.say(user(10, "新人0"), "!排行", 30)[0].text
+    assert "新人0" in board and "助教阿杰" not in board
+
+
+def test_the_plan_can_put_admins_on_the_boards(engine: Engine) -> None:
+    bot = make_bot(engine, camp_plan(points__include_admins=True))
+    for n in range(3):
+        bot.join(user(10 + n), n, inviter=MOD)
+    assert bot.scalar("SELECT sum(points) FROM bot_points WHERE action = 'invite'") == 60
+    assert "助教阿杰" in bot.say(user(10), "!排行", 30)[0].text
+
+
+def test_a_level_up_is_audited_on_the_member_congratulated(engine: Engine) -> None:
+    bot = make_bot(engine, camp_plan(points__levels=[{"name": "新人", "min_points": 0},
+                                                     {"name": "成员", "min_points": 20}]))
+    inviter, newcomer = user(1, "老成员"), user(2, "新人乙")
+    bot.say(inviter, "大家好", 0)  # the inviter is known before the join
+    effects = bot.join(newcomer, 10, inviter=inviter)
+    assert any(isinstance(e, Send) and "恭喜 @老成员" in e.text for e in effects)
+    audited = rows(bot, "SELECT a.member_id, m.display_name FROM audit_log a "
+                        "JOIN members m ON m.id = a.member_id WHERE a.reason = 'T3 level up'")
+    assert [r["display_name"] for r in audited] == ["老成员"]
+
+
+# -- item 12: an appeal's decision acts -------------------------------------------------------
+def _appeal_item(bot: Bot) -> dict[str, Any]:
+    with bot.engine.connect() as conn:
+        items = queue_repo.list_items(conn, community_id=bot.cid, queue="appeal")
+    assert len(items) == 1
+    return items[0]
+
+
+def _outbox(bot: Bot) -> list[Any]:
+    found = rows(bot, "SELECT effect FROM audit_log WHERE status = 'pending' "
+                      "AND actor = 'operator:lin' ORDER BY id")
+    return [effect_from_dict(r["effect"] if isinstance(r["effect"], dict)
+                             else json.loads(r["effect"])) for r in found]
+
+
+def test_an_approved_appeal_withdraws_its_warnings_and_tells_the_member(bot: Bot) -> None:
+    member = user(5, "小周")
+    bot.say(member, "资料 http://spam.example.com/a", 0)
+    bot.say(member, "资料 http://spam.example.com/b", 10)
+    assert "申诉已提交" in bot.say(member, "!申诉 那是课程资料的镜像站", 20)[0].text
+    item = _appeal_item(bot)
+    assert len(item["detail"]["warnings"]) == 2
+    with bot.engine.begin() as conn:
+        decision = appeal_service.decide(conn, community_id=bot.cid, item_id=item["id"],
+                                         operator="lin", approve=True, reason="核实是镜像站")
+    assert len(decision.revoked) == 2 and decision.reinvited == []
+    with bot.engine.connect() as conn:
+        assert warning_service.live_count(conn, member_id=item["member_id"],
+                                          now_ms=int(bot.now.timestamp() * 1000) + 1) == 0
+    (told,) = _outbox(bot)
+    assert isinstance(told, DirectMessage) and told.member.user_id == member.user_id
+    assert "申诉已通过" in told.text and "撤销 2 次警告" in told.text and "核实是镜像站" in told.text
+    assert bot.scalar("SELECT count(*) FROM audit_log WHERE action = 'warning:revoke'") == 2
+    # a third link now is the first live warning again, not a removal
+    assert kinds(bot.say(member, "http://spam.example.com/c", 30)) == ["delete", "warn"]
+    with bot.engine.begin() as conn, pytest.raises(queue_service.QueueError):
+        appeal_service.decide(conn, community_id=bot.cid, item_id=item["id"], operator="lin",
+                              approve=True, reason="")  # decided once
+
+
+def test_a_removed_member_appeals_by_dm_and_is_invited_back(bot: Bot) -> None:
+    member = user(6, "小吴")
+    for i in range(3):
+        effects = bot.say(member, f"福利 http://spam.example.com/{i}", i * 10)
+    assert "kick" in kinds(effects)
+    bot.n += 1
+    bot(MemberLeft(source="t", source_event_id=f"left{bot.n}", group=GROUP, at=bot.at(31),
+                   member=member, removed_by=UserRef("matrix", "@bot:localhost", "群运助手")))
+    dm = GroupRef("matrix", "!dm:localhost", None)
+    bot.n += 1
+    bot(MessagePosted(source="t", source_event_id=f"m{bot.n}", group=dm, at=bot.at(40),
+                      actor=member, text="!申诉 我是新同学，不知道不能发链接"))
+    item = _appeal_item(bot)
+    assert len(item["detail"]["warnings"]) == 3  # the warnings that got them removed
+    with bot.engine.begin() as conn:
+        decision = appeal_service.decide(conn, community_id=bot.cid, item_id=item["id"],
+                                         operator="lin", approve=True, reason="")
+    assert decision.reinvited == ["测试群"]
+    invite, told = _outbox(bot)
+    assert isinstance(invite, Invite) and invite.group == GROUP
+    assert invite.member.user_id == member.user_id
+    assert isinstance(told, DirectMessage) and told.group == dm
+    assert "重新邀请你回到「测试群」" in told.text
+
+
+def test_a_rejected_appeal_tells_the_member_why(bot: Bot) -> None:
+    member = user(7, "小郑")
+    bot.say(member, "http://spam.example.com", 0)
+    bot.say(member, "!申诉 我不是广告", 10)
+    item = _appeal_item(bot)
+    with bot.engine.begin() as conn:
+        appeal_service.decide(conn, community_id=bot.cid, item_id=item["id"], operator="lin",
+                              approve=False, reason="链接是外部推广页")
+    (told,) = _outbox(bot)
+    assert isinstance(told, DirectMessage)
+    assert "申诉未通过" in told.text and "链接是外部推广页" in told.text
+    assert bot.scalar("SELECT count(*) FROM bot_warnings WHERE revoked_ms IS NULL") == 1
+    assert bot.scalar("SELECT status FROM work_items WHERE queue = 'appeal'") == "dismissed"
