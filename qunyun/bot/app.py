@@ -22,7 +22,6 @@ from qunyun.adapters.matrix.client import HttpMatrixApi, MatrixError
 from qunyun.adapters.matrix.homeserver import HomeserverError, LocalHomeserver
 from qunyun.adapters.matrix.runner import MatrixBot
 from qunyun.bot.wiring import build_policies, build_scheduler
-from qunyun.events import GroupRef
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.model import Plan
 
@@ -36,17 +35,15 @@ async def run_matrix_bot(engine: Engine, *, community_id: int, plan: Plan, homes
         bot_user_id = await _whoami(client, stop)
         if bot_user_id is None:
             return
-        direct_rooms: set[str] = set()
-
-        def is_direct(group: GroupRef) -> bool:
-            return group.group_id in direct_rooms
-
+        # DMs reach the policies as `GroupRef(kind="direct")` (the adapter knows which
+        # rooms are DMs, and remembers them across restarts), so no callback is needed.
         pipeline = Pipeline(engine, community_id=community_id,
-                            policies=build_policies(plan, is_direct=is_direct), plan=plan)
+                            policies=build_policies(plan), plan=plan)
         bot = MatrixBot(client, pipeline, bot_user_id=bot_user_id, homeserver=homeserver,
                         admin_room=plan.bot.admin_room,
+                        admin_room_name=f"{plan.community.name} 管理组",
+                        admin_invites=plan.bot.admins,
                         scheduler=build_scheduler(engine, community_id=community_id, plan=plan))
-        direct_rooms.update(bot.dm_rooms.values())
         log.info("bot %s on %s for community %d", bot_user_id, homeserver, community_id)
         await bot.run(stop, timeout_ms=timeout_ms)
     finally:

@@ -2,6 +2,7 @@
 
 Timers carry member and group ids, effects need platform refs; the flood/repeat windows
 warm up from the event log after a restart; R4 needs recent joins and silent members.
+One write: `mark_group_kinds`, the adapter saying which recorded rooms are not groups.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from sqlalchemy import Connection
 
 from qunyun.events import GroupRef, UserRef
 from qunyun.storage.bot import lookup as bot_lookup
+from qunyun.storage.community import communities as community_repo
 
 
 def member_ref(conn: Connection, *, member_id: int) -> UserRef | None:
@@ -53,3 +55,11 @@ def message_author(conn: Connection, *, source: str, source_event_id: str) -> in
 def silent_members(conn: Connection, *, group_id: int, joined_before_ms: int
                    ) -> list[tuple[int, int]]:
     return bot_lookup.silent_members(conn, group_id=group_id, joined_before_ms=joined_before_ms)
+
+
+def mark_group_kinds(conn: Connection, *, community_id: int, platform: str,
+                     kinds: dict[str, str]) -> None:
+    """Rooms the adapter knows are DMs or the admins' room: mark them if already recorded."""
+    for external_id, kind in kinds.items():
+        community_repo.set_group_kind(conn, community_id=community_id, platform=platform,
+                                      external_id=external_id, kind=kind)

@@ -35,7 +35,9 @@ def source_for(homeserver: str) -> str:
 
 
 def _user(user_id: str, name: str | None = None) -> UserRef:
-    return UserRef(PLATFORM, user_id, name or user_id.split(":", 1)[0].lstrip("@"))
+    # An unknown name stays unknown (None): a localpart stand-in would be recorded as the
+    # member's new display name and nickname (what happened after a restart).
+    return UserRef(PLATFORM, user_id, name or None)
 
 
 def _mentions(content: Mapping[str, Any]) -> tuple[str, ...]:
