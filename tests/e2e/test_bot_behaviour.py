@@ -50,6 +50,7 @@ class Scene:
         data = self.plan.model_dump()
         data["bot"]["admins"] = [self.admin_user.user_id]
         data["bot"]["admin_room"] = self.admin_room
+        data["onboarding"]["welcome_batch_seconds"] = 1  # tests need not wait the window
         plan = Plan.model_validate(data)
         engine = open_database(f"sqlite:///{self.tmp / 'bot.db'}")
         with engine.begin() as conn:
@@ -61,6 +62,7 @@ class Scene:
             bot_user_id=self.bot_user.user_id, homeserver=self.hs.url,
             admin_room=self.admin_room,
             scheduler=build_scheduler(engine, community_id=cid, plan=plan, resolution_s=1))
+        await self.bot.start()  # read the rooms' state, as `run` does
         await self.bot.sync_once()  # first start: what came before is history
 
     async def close(self) -> None:
