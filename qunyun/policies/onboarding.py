@@ -260,8 +260,8 @@ class Onboarding:
                                         now_ms=now, onboarding=self.o)
             member = lookup.member_ref(ctx.conn, member_id=member_id)
             group = lookup.group_ref(ctx.conn, group_id=group_id)
-            if action is None or member is None or group is None:
-                continue
+            if action is None or member is None or group is None or group.kind != "group":
+                continue  # a checklist an older version started in a DM: nothing to say
             who = name_of(member)
             if action.kind == "remind":
                 effects.append(Send(

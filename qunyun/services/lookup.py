@@ -26,7 +26,8 @@ def group_ref(conn: Connection, *, group_id: int) -> GroupRef | None:
     row = bot_lookup.group(conn, group_id=group_id)
     if row is None:
         return None
-    return GroupRef(str(row["platform"]), str(row["external_id"]), row["name"])
+    return GroupRef(str(row["platform"]), str(row["external_id"]), row["name"],
+                    str(row.get("kind") or "group"))
 
 
 def community_groups(conn: Connection, *, community_id: int) -> list[tuple[int, GroupRef]]:

@@ -154,8 +154,8 @@ def test_the_first_hour(homeserver: LocalHomeserver, tmp_path: Path) -> None:
         await until(lambda: dm_says("新人问卷 1/3"), 15, "question 1 in the DM")
         first = await bob.send_text(dm, "会一点")
         await until(lambda: dm_says("新人问卷 2/3"), 15, "question 2 after a plain answer")
-        answer = [e for e in bot_messages(await timeline(bob, dm), bot_id)
-                  if "2/3" in e["content"]["body"]][0]
+        answer = next(e for e in bot_messages(await timeline(bob, dm), bot_id)
+                      if "2/3" in e["content"]["body"])
         assert answer["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == first
         await bob.send_text(dm, "每周 5 小时")
         await until(lambda: dm_says("新人问卷 3/3"), 15, "question 3")
