@@ -41,8 +41,11 @@ WELCOME_TIMER = "welcome"
 ONBOARDING_TIMER = "onboarding"
 
 
-def _steps(missing: tuple[str, ...]) -> str:
-    return "、".join(STEP_NAMES.get(s, s) for s in missing)
+def _steps(missing: tuple[str, ...], form_channel: str = "room") -> str:
+    names = dict(STEP_NAMES)
+    if form_channel == "dm":
+        names["form"] = "回答新人问卷（在和我的私聊里）"
+    return "、".join(names.get(s, s) for s in missing)
 
 
 class Welcome:
@@ -148,8 +151,11 @@ class Onboarding:
              total: int) -> Effect:
         text = f"新人问卷 {index + 1}/{total}：{question}"
         if self.o.form_channel == "dm":
+            # The first words in a DM say who is writing and why.
+            hello = (f"你好！我是「{self.setup.plan.community.name}」的群助手，"
+                     f"想通过 {total} 个小问题认识你。\n" if index == 0 else "")
             return DirectMessage(group=group, member=member,
-                                 text=text + "\n（直接回复即可；可选题可回复“跳过”）",
+                                 text=hello + text + "\n（直接回复即可；可选题可回复“跳过”）",
                                  reason="O2 form", policy=self.name)
         return Send(group=group, mentions=(member,),
                     text=f"@{name_of(member)} {text}\n（回复这条消息，或发：!资料 你的答案）",
@@ -182,7 +188,7 @@ class Onboarding:
     def _progress(self, group: GroupRef, member: UserRef, missing: tuple[str, ...],
                   completed: bool, done_text: str, evidence: dict[str, object]) -> Effect:
         tail = ("🎉 新人任务全部完成，欢迎正式加入！" if completed
-                else f"还差：{_steps(missing)}。" if missing else "")
+                else f"还差：{_steps(missing, self.o.form_channel)}。" if missing else "")
         return Send(group=group, mentions=(member,), policy=self.name,
                     text=f"@{name_of(member)} {done_text} {tail}".strip(),
                     reason="O2 checklist", evidence=evidence)
@@ -267,7 +273,8 @@ class Onboarding:
                 effects.append(Send(
                     group=group, mentions=(member,), policy=self.name,
                     reason="O2 reminder", evidence={"missing": list(action.missing)},
-                    text=(f"@{who} 提醒：新人任务还差 {_steps(action.missing)}，"
+                    text=(f"@{who} 提醒：新人任务还差 "
+                          f"{_steps(action.missing, self.o.form_channel)}，"
                           f"还剩约 {max(action.hours_left, 0):.0f} 小时。")))
             else:
                 queues.open_item(

@@ -26,6 +26,8 @@ class RoomDirectory:
         self.direct: dict[str, str] = {}  # DM room → the member it is with
         self.admin_room: str | None = None
         self.joined: dict[str, set[str]] = {}
+        self.present: dict[str, set[str]] = {}  # joined or invited
+
         self.moderators: dict[str, set[str]] = {}
         self.changed = False  # `direct` or `admin_room` differ from what was saved
 
@@ -62,9 +64,19 @@ class RoomDirectory:
         membership = content.get("membership")
         if content.get("displayname") and membership in ("join", "invite"):
             self.display_names[user] = str(content["displayname"])
+        present = self.present.setdefault(room_id, set())
+        if membership in ("join", "invite"):
+            present.add(user)
+        else:
+            present.discard(user)
         members = self.joined.setdefault(room_id, set())
         if membership == "join":
             members.add(user)
+            if room_id in self.direct and len(members - {self.bot_user_id}) > 1:
+                # A third person joined: it is a group after all (a nameless room the
+                # start-up guess took for a DM), from now on.
+                del self.direct[room_id]
+                self.changed = True
         else:
             members.discard(user)
         if content.get("is_direct") is True and membership == "invite":
@@ -100,7 +112,15 @@ class RoomDirectory:
         return "direct" if room_id in self.direct else "group"
 
     def dm_with(self, user_id: str) -> str | None:
-        return next((room for room, user in self.direct.items() if user == user_id), None)
+        """The DM with a member, unless they left it (then the bot opens a new one)."""
+        for room, user in self.direct.items():
+            if user == user_id and (room not in self.present or user_id in self.present[room]):
+                return room
+        return None
+
+    def opened_dm(self, room_id: str, user_id: str) -> None:
+        self.mark_direct(room_id, user_id)
+        self.present[room_id] = {self.bot_user_id, user_id}
 
     def find_by_name(self, name: str) -> str | None:
         return next((room for room, n in self.names.items()

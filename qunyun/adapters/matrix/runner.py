@@ -412,7 +412,7 @@ class MatrixBot:
             dm = self.rooms.dm_with(effect.member.user_id)
             if dm is None:
                 dm = await self.client.create_dm(effect.member.user_id)
-                self.rooms.mark_direct(dm, effect.member.user_id)
+                self.rooms.opened_dm(dm, effect.member.user_id)
                 self.save_rooms()  # before anything arrives from it
             return await self.client.send_text(dm, effect.text)
         if isinstance(effect, Alert):
@@ -421,7 +421,8 @@ class MatrixBot:
                 # Never the public group: the alert stays in the console's queue.
                 raise RuntimeError("no admin room to alert in")
             self.save_rooms()
-            body = effect.text + (f"\n建议回复：{effect.suggested_reply}"
-                                  if effect.suggested_reply else "")
+            where = self.room_names.get(room) or effect.group.name
+            body = (effect.text + (f"\n群：{where}" if where else "")
+                    + (f"\n建议回复：{effect.suggested_reply}" if effect.suggested_reply else ""))
             return await self.client.send_text(target, body)
         return None  # AwardPoints, Flag, Mute…: recorded state, nothing to send

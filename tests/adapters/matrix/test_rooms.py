@@ -127,3 +127,19 @@ def test_mentions_are_pills_and_replies_relate() -> None:
     assert content["m.relates_to"] == {"m.in_reply_to": {"event_id": "$m1"}}
     plain = message_content("没有提到谁")
     assert "formatted_body" not in plain and "m.relates_to" not in plain
+
+
+def test_a_dm_the_member_left_is_replaced_and_a_third_member_makes_a_group() -> None:
+    from qunyun.adapters.matrix.rooms import RoomDirectory
+
+    rooms = RoomDirectory(BOT)
+    rooms.opened_dm("!dm1:localhost", LISI)
+    assert rooms.dm_with(LISI) == "!dm1:localhost"
+    rooms.learn("!dm1:localhost", [{"type": "m.room.member", "state_key": LISI,
+                                    "sender": LISI, "content": {"membership": "leave"}}])
+    assert rooms.dm_with(LISI) is None  # a message there would reach nobody
+    rooms.learn("!nameless:localhost", state(None, {BOT: "群运助手", LISI: "李四"}))
+    rooms.guess_direct("!nameless:localhost")
+    assert rooms.kind("!nameless:localhost") == "direct"
+    rooms.learn("!nameless:localhost", state(None, {"@wang:localhost": "王五"}))
+    assert rooms.kind("!nameless:localhost") == "group"
