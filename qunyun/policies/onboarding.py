@@ -243,9 +243,15 @@ class Onboarding:
         if progress is None:
             if not direct:
                 return None
-            # A DM with nothing pending still gets an answer, never silence.
-            text = ("你的新人问卷已经填完了 ✓ 想看我能做什么，发 !帮助" if self.o.form
-                    else "你好！想看我能做什么，发 !帮助")
+            # A DM with nothing pending still gets an answer, never silence: the FAQ's if
+            # it knows one (members ask the bot privately too), else what the bot can do.
+            hit = self.setup.faq_answer(answer[:2000])
+            if hit is not None:
+                text = hit[0].a
+            elif self.o.form:
+                text = "你的新人问卷已经填完了 ✓ 想看我能做什么，发 !帮助"
+            else:
+                text = "你好！想看我能做什么，发 !帮助"
             return Verdict.act(Reply(group=event.group, event_id=event.source_event_id,
                                      text=text, reason="O2 form", policy=self.name))
         if progress.question is not None:

@@ -158,6 +158,7 @@ def test_form_answers_in_the_dm_are_read_in_order(bot: Bot) -> None:
     attrs = json.loads(attrs) if isinstance(attrs, str) else attrs
     assert attrs["level"] == "会一点" and attrs["hours"] == "每周 6 小时"
     assert "已经填完" in answer("还有别的吗", 8)[0].text  # never silence in the DM
+    assert "群公告置顶" in answer("直播回放在哪里看呀", 8.5)[0].text  # the FAQ answers here too
     assert bot.scalar("SELECT count(*) FROM bot_onboarding") == 1  # the DM is no group
     assert bot.scalar("SELECT kind FROM groups WHERE external_id = '!dm:localhost'") == "direct"
     # A second group does not start the form from question 1 again.
@@ -362,3 +363,12 @@ def test_in_the_room_a_reply_to_the_form_question_answers_it(engine: Engine) -> 
     effects = bot.say(member, "能写脚本", 5, reply_to="$q1")
     assert any(isinstance(e, Reply) and "2/3" in e.text for e in effects)
     assert not any("2/3" in getattr(e, "text", "") for e in bot.say(member, "今天天气不错", 6))
+
+
+def test_a_welcome_batch_survives_a_restart(engine: Engine) -> None:
+    bot = Bot(engine, camp_plan())
+    bot.join(user(1, "甲"), 0)
+    restarted = Bot(engine, camp_plan())  # the window was open when the bot stopped
+    welcomes = [e for e in restarted.tick(12) if isinstance(e, Send)]
+    assert len(welcomes) == 1 and "@甲" in welcomes[0].text
+    assert Bot(engine, camp_plan()).tick(13) == []  # and once

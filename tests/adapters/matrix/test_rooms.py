@@ -143,3 +143,14 @@ def test_a_dm_the_member_left_is_replaced_and_a_third_member_makes_a_group() -> 
     assert rooms.kind("!nameless:localhost") == "direct"
     rooms.learn("!nameless:localhost", state(None, {"@wang:localhost": "王五"}))
     assert rooms.kind("!nameless:localhost") == "group"
+
+
+def test_encoded_and_plain_pills_are_both_mentions() -> None:
+    from qunyun.adapters.matrix.translate import translate
+
+    raw = msg(7, "@运营者 请问") | {"content": {
+        "msgtype": "m.text", "body": "运营者 请问",
+        "formatted_body": '<a href="https://matrix.to/#/%40operator%3Alocalhost">运营者</a> '
+                          f'<a href="https://matrix.to/#/{LISI}">李四</a> 请问'}}
+    event = translate(raw, room=GroupRef("matrix", ROOM), source="matrix:localhost")
+    assert event is not None and getattr(event, "mentions", ()) == ("@operator:localhost", LISI)
