@@ -127,6 +127,15 @@ class MatrixBot:
     def display_names(self) -> dict[str, str]:
         return self.rooms.display_names
 
+    @property
+    def dm_rooms(self) -> dict[str, str]:
+        """Member → their DM room (a snapshot; `rooms` is the directory)."""
+        return {user: room for room, user in self.rooms.direct.items()}
+
+    def moderators(self, room_id: str) -> frozenset[str]:
+        """User ids with moderator power (≥ 50) in the room, as last seen."""
+        return frozenset(self.rooms.moderators.get(room_id, set()))
+
     # -- state ------------------------------------------------------------------------------
     def load_token(self) -> str | None:
         with self.engine.connect() as conn:
