@@ -170,6 +170,8 @@ def test_the_first_hour(homeserver: LocalHomeserver, tmp_path: Path) -> None:
         assert listed == [room]  # the console lists the group, not the DM or the admin room
         assert scalar(f"SELECT kind FROM groups WHERE external_id = '{dm}'") == "direct"
         assert scalar("SELECT count(DISTINCT group_id) FROM bot_onboarding") == 1
+        assert scalar("SELECT count(*) FROM memberships m JOIN groups g ON g.id = m.group_id "
+                      "WHERE g.kind <> 'group'") == 0  # nobody "invited by the bot" to a DM
         raw = scalar("SELECT attributes FROM members WHERE display_name = '随便起的名'")
         assert "会一点" in str(raw)
 
@@ -189,6 +191,10 @@ def test_the_first_hour(homeserver: LocalHomeserver, tmp_path: Path) -> None:
                  if "需要人工" in e["content"]["body"]][-1]["content"]["body"]
         draft = alert.split("建议回复：", 1)[1]
         assert draft.startswith("@随便起的名 ") and len(draft) > 20
+        in_admin_room = [e["content"].get("body", "")
+                         for e in bot_messages(await timeline(op, admin_room), bot_id)]
+        assert not any("欢迎加入" in b for b in in_admin_room)  # the operator joined it: no group
+        assert "群：进阶营" in alert
         public = [e["content"].get("body", "") for e in bot_messages(await timeline(op, room),
                                                                       bot_id)]
         assert not any("需要人工" in b for b in public)
