@@ -12,6 +12,7 @@ was opened.
 from __future__ import annotations
 
 import json
+from collections import ChainMap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,7 +23,10 @@ class RoomDirectory:
     def __init__(self, bot_user_id: str) -> None:
         self.bot_user_id = bot_user_id
         self.names: dict[str, str] = {}
-        self.display_names: dict[str, str] = {}
+        self.display_names: dict[str, str] = {}  # the latest name seen anywhere
+        # Matrix names are per room (a group nickname "李四-北京-老师" vs the global "Li"
+        # a DM shows): a room's own names come first, so a DM never renames a member.
+        self.room_display: dict[str, dict[str, str]] = {}
         self.direct: dict[str, str] = {}  # DM room → the member it is with
         self.admin_room: str | None = None
         self.joined: dict[str, set[str]] = {}
@@ -64,6 +68,7 @@ class RoomDirectory:
         membership = content.get("membership")
         if content.get("displayname") and membership in ("join", "invite"):
             self.display_names[user] = str(content["displayname"])
+            self.room_display.setdefault(room_id, {})[user] = str(content["displayname"])
         present = self.present.setdefault(room_id, set())
         if membership in ("join", "invite"):
             present.add(user)
@@ -110,6 +115,10 @@ class RoomDirectory:
         if room_id == self.admin_room:
             return "admin"
         return "direct" if room_id in self.direct else "group"
+
+    def names_in(self, room_id: str) -> Mapping[str, str]:
+        """Display names as this room shows them (others' latest as a fallback)."""
+        return ChainMap(self.room_display.get(room_id, {}), self.display_names)
 
     def dm_with(self, user_id: str) -> str | None:
         """The DM with a member, unless they left it (then the bot opens a new one)."""

@@ -325,7 +325,8 @@ class MatrixBot:
         if kind == "admin":
             return None
         room = GroupRef(PLATFORM, room_id, self.room_names.get(room_id), kind)
-        event = translate(raw, room=room, source=self.source, names=self.display_names)
+        event = translate(raw, room=room, source=self.source,
+                          names=self.rooms.names_in(room_id))
         if kind == "direct" and not isinstance(event, MessagePosted):
             return None  # joining a DM is not joining the community: no welcome, no checklist
         if isinstance(event, MessagePosted) and (mxc := image_url(raw)):
@@ -390,6 +391,7 @@ class MatrixBot:
         """How each mentioned member is named in the text (what policies wrote after "@")."""
         return {r.user_id: r.display_name or self.display_names.get(r.user_id) or r.user_id
                 for r in refs}
+
 
     def _author(self, event_id: str) -> UserRef | None:
         with self.engine.connect() as conn:

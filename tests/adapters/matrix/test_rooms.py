@@ -154,3 +154,19 @@ def test_encoded_and_plain_pills_are_both_mentions() -> None:
                           f'<a href="https://matrix.to/#/{LISI}">李四</a> 请问'}}
     event = translate(raw, room=GroupRef("matrix", ROOM), source="matrix:localhost")
     assert event is not None and getattr(event, "mentions", ()) == ("@operator:localhost", LISI)
+
+
+def test_a_dm_never_renames_a_member(engine: Engine) -> None:
+    api = FakeApi()
+    api.state[ROOM] = state("进阶营", {BOT: "群运助手", LISI: "李四-北京-老师"})
+    api.state["!dm:localhost"] = state(None, {BOT: "群运助手", LISI: "Li"})  # the global name
+    api.push([])
+    api.push([msg(1, "大家好", sender=LISI)])
+    bot = make_bot(engine, api)
+    asyncio.run(bot.start())
+    assert bot.rooms.kind("!dm:localhost") == "direct"
+    asyncio.run(bot.sync_once())
+    asyncio.run(bot.sync_once())
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT display_name FROM members")).scalar_one() \
+            == "李四-北京-老师"
