@@ -211,7 +211,10 @@ class Onboarding:
                                                                  direct=True)
         if command is not None:
             return None
+        # The audit look-up runs only for a reply from someone with a question pending.
         if self.o.form and self.o.form_channel == "room" and event.reply_to \
+                and service.form_pending(ctx.conn, member_id=ctx.member_id,
+                                         onboarding=self.o) is not None \
                 and self._replied_to(event, ctx) == FORM_PROMPT:
             return self._answer(event, ctx, event.text)
         if not self.o.self_intro or len(event.text.strip()) < self.o.intro_min_chars:
