@@ -42,28 +42,22 @@ async def run_matrix_bot(engine: Engine, *, community_id: int, plan: Plan, homes
         bot_user_id = await _whoami(client, stop)
         if bot_user_id is None:
             return
-        direct_rooms: set[str] = set()
-        moderators: dict[str, frozenset[str]] = {}  # the bot's, once it exists
-
-        def is_direct(group: GroupRef) -> bool:
-            return group.group_id in direct_rooms
-
         def room_admins(group: GroupRef) -> frozenset[str]:
-            return moderators.get(group.group_id, frozenset())
+            # The room's moderators (power ≥ 50), as the bot last saw them: admins to the
+            # policies unless the plan says otherwise. DMs arrive as `kind="direct"`.
+            return bot.moderators(group.group_id)
 
         pipeline = Pipeline(engine, community_id=community_id,
-                            policies=build_policies(plan, is_direct=is_direct,
-                                                    room_admins=room_admins), plan=plan)
+                            policies=build_policies(plan, room_admins=room_admins), plan=plan)
         bot = MatrixBot(client, pipeline, bot_user_id=bot_user_id, homeserver=homeserver,
                         admin_room=plan.bot.admin_room,
+                        admin_room_name=f"{plan.community.name} 管理组",
+                        admin_invites=plan.bot.admins,
                         scheduler=build_scheduler(engine, community_id=community_id, plan=plan))
-        direct_rooms.update(bot.dm_rooms.values())
-        moderators = bot.room_moderators  # the same dict: power changes are seen at once
 
         def apply(new: Plan) -> None:
             # Between two awaits of the bot loop: no event is half-way through a policy.
-            pipeline.dispatcher = Dispatcher(build_policies(new, is_direct=is_direct,
-                                                            room_admins=room_admins))
+            pipeline.dispatcher = Dispatcher(build_policies(new, room_admins=room_admins))
             pipeline.plan = new
             bot.admin_room = new.bot.admin_room
             bot.scheduler = build_scheduler(engine, community_id=community_id, plan=new)

@@ -48,6 +48,13 @@ class Setup:
     named_commands: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
+        custom = self.is_direct
+        if custom is not _direct_by_kind:
+            # The adapter's own check can add DMs; a room the event calls direct always is.
+            def either(group: GroupRef) -> bool:
+                return group.kind == "direct" or custom(group)
+
+            self.is_direct = either
         self.admins = frozenset(self.plan.bot.admins)
         self.tz = self.plan.bot.timezone
         items = self.plan.rules.faq if self.plan.rules else []

@@ -41,8 +41,11 @@ WELCOME_TIMER = "welcome"
 ONBOARDING_TIMER = "onboarding"
 
 
-def _steps(missing: tuple[str, ...]) -> str:
-    return "、".join(STEP_NAMES.get(s, s) for s in missing)
+def _steps(missing: tuple[str, ...], form_channel: str = "room") -> str:
+    names = dict(STEP_NAMES)
+    if form_channel == "dm":
+        names["form"] = "回答新人问卷（在和我的私聊里）"
+    return "、".join(names.get(s, s) for s in missing)
 
 
 class Welcome:
@@ -148,8 +151,11 @@ class Onboarding:
              total: int) -> Effect:
         text = f"新人问卷 {index + 1}/{total}：{question}"
         if self.o.form_channel == "dm":
+            # The first words in a DM say who is writing and why.
+            hello = (f"你好！我是「{self.setup.plan.community.name}」的群助手，"
+                     f"想通过 {total} 个小问题认识你。\n" if index == 0 else "")
             return DirectMessage(group=group, member=member,
-                                 text=text + "\n（直接回复即可；可选题可回复“跳过”）",
+                                 text=hello + text + "\n（直接回复即可；可选题可回复“跳过”）",
                                  reason="O2 form", policy=self.name)
         return Send(group=group, mentions=(member,),
                     text=f"@{name_of(member)} {text}\n（回复这条消息，或发：!资料 你的答案）",
@@ -182,7 +188,7 @@ class Onboarding:
     def _progress(self, group: GroupRef, member: UserRef, missing: tuple[str, ...],
                   completed: bool, done_text: str, evidence: dict[str, object]) -> Effect:
         tail = ("🎉 新人任务全部完成，欢迎正式加入！" if completed
-                else f"还差：{_steps(missing)}。" if missing else "")
+                else f"还差：{_steps(missing, self.o.form_channel)}。" if missing else "")
         return Send(group=group, mentions=(member,), policy=self.name,
                     text=f"@{name_of(member)} {done_text} {tail}".strip(),
                     reason="O2 checklist", evidence=evidence)
@@ -205,7 +211,10 @@ class Onboarding:
                                                                  direct=True)
         if command is not None:
             return None
+        # The audit look-up runs only for a reply from someone with a question pending.
         if self.o.form and self.o.form_channel == "room" and event.reply_to \
+                and service.form_pending(ctx.conn, member_id=ctx.member_id,
+                                         onboarding=self.o) is not None \
                 and self._replied_to(event, ctx) == FORM_PROMPT:
             return self._answer(event, ctx, event.text)
         if not self.o.self_intro or len(event.text.strip()) < self.o.intro_min_chars:
@@ -237,9 +246,15 @@ class Onboarding:
         if progress is None:
             if not direct:
                 return None
-            # A DM with nothing pending still gets an answer, never silence.
-            text = ("你的新人问卷已经填完了 ✓ 想看我能做什么，发 !帮助" if self.o.form
-                    else "你好！想看我能做什么，发 !帮助")
+            # A DM with nothing pending still gets an answer, never silence: the FAQ's if
+            # it knows one (members ask the bot privately too), else what the bot can do.
+            hit = self.setup.faq_answer(answer[:2000])
+            if hit is not None:
+                text = hit[0].a
+            elif self.o.form:
+                text = "你的新人问卷已经填完了 ✓ 想看我能做什么，发 !帮助"
+            else:
+                text = "你好！想看我能做什么，发 !帮助"
             return Verdict.act(Reply(group=event.group, event_id=event.source_event_id,
                                      text=text, reason="O2 form", policy=self.name))
         if progress.question is not None:
@@ -260,14 +275,15 @@ class Onboarding:
                                         now_ms=now, onboarding=self.o)
             member = lookup.member_ref(ctx.conn, member_id=member_id)
             group = lookup.group_ref(ctx.conn, group_id=group_id)
-            if action is None or member is None or group is None:
-                continue
+            if action is None or member is None or group is None or group.kind != "group":
+                continue  # a checklist an older version started in a DM: nothing to say
             who = name_of(member)
             if action.kind == "remind":
                 effects.append(Send(
                     group=group, mentions=(member,), policy=self.name,
                     reason="O2 reminder", evidence={"missing": list(action.missing)},
-                    text=(f"@{who} 提醒：新人任务还差 {_steps(action.missing)}，"
+                    text=(f"@{who} 提醒：新人任务还差 "
+                          f"{_steps(action.missing, self.o.form_channel)}，"
                           f"还剩约 {max(action.hours_left, 0):.0f} 小时。")))
             else:
                 queues.open_item(

@@ -2,6 +2,7 @@
 
 Timers carry member and group ids, effects need platform refs; the flood/repeat windows
 warm up from the event log after a restart; R4 needs recent joins and silent members.
+One write: `mark_group_kinds`, the adapter saying which recorded rooms are not groups.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlalchemy import Connection
 
 from qunyun.events import GroupRef, UserRef
 from qunyun.storage.bot import lookup as bot_lookup
+from qunyun.storage.community import communities as community_repo
 from qunyun.storage.community import members as member_repo
 
 
@@ -27,7 +29,8 @@ def group_ref(conn: Connection, *, group_id: int) -> GroupRef | None:
     row = bot_lookup.group(conn, group_id=group_id)
     if row is None:
         return None
-    return GroupRef(str(row["platform"]), str(row["external_id"]), row["name"])
+    return GroupRef(str(row["platform"]), str(row["external_id"]), row["name"],
+                    str(row.get("kind") or "group"))
 
 
 def community_groups(conn: Connection, *, community_id: int) -> list[tuple[int, GroupRef]]:
@@ -76,3 +79,11 @@ def logged(conn: Connection, *, source: str, source_event_id: str) -> bool:
     from qunyun.storage.events import log as eventlog
 
     return eventlog.exists(conn, source=source, source_event_id=source_event_id)
+
+
+def mark_group_kinds(conn: Connection, *, community_id: int, platform: str,
+                     kinds: dict[str, str]) -> None:
+    """Rooms the adapter knows are DMs or the admins' room: mark them if already recorded."""
+    for external_id, kind in kinds.items():
+        community_repo.set_group_kind(conn, community_id=community_id, platform=platform,
+                                      external_id=external_id, kind=kind)

@@ -50,6 +50,7 @@ class Scene:
         data = self.plan.model_dump()
         data["bot"]["admins"] = [self.admin_user.user_id]
         data["bot"]["admin_room"] = self.admin_room
+        data["onboarding"]["welcome_batch_seconds"] = 1  # tests need not wait the window
         plan = Plan.model_validate(data)
         engine = open_database(f"sqlite:///{self.tmp / 'bot.db'}")
         with engine.begin() as conn:
@@ -61,6 +62,7 @@ class Scene:
             bot_user_id=self.bot_user.user_id, homeserver=self.hs.url,
             admin_room=self.admin_room,
             scheduler=build_scheduler(engine, community_id=cid, plan=plan, resolution_s=1))
+        await self.bot.start()  # read the rooms' state, as `run` does
         await self.bot.sync_once()  # first start: what came before is history
 
     async def close(self) -> None:
@@ -176,12 +178,13 @@ def test_onboarding_reminder_before_a_short_deadline(homeserver: LocalHomeserver
     async def body(s: Scene) -> None:
         await s.alice.join(s.room)
         await s.until(lambda: s.bot_says(s.room, "欢迎加入"))
-        await asyncio.sleep(2)
+        # The bot's own rounds fire the reminder (3 s after the join) and the deadline (6 s);
+        # the welcome now waits its 1 s window, so the test no longer sleeps on top.
         await s.until(lambda: s.bot_says(s.room, "提醒：新人任务还差"))
         await s.until(lambda: s.bot_says(s.room, "新人任务已超时"), seconds=30)
 
-    run(homeserver, tmp_path, camp_plan(onboarding__deadline_hours=4 / 3600,
-                                        onboarding__remind_before_hours=[2 / 3600]), body)
+    run(homeserver, tmp_path, camp_plan(onboarding__deadline_hours=6 / 3600,
+                                        onboarding__remind_before_hours=[3 / 3600]), body)
 
 
 def test_checkin_faq_and_escalation(homeserver: LocalHomeserver, tmp_path: Path) -> None:

@@ -158,6 +158,7 @@ def test_form_answers_in_the_dm_are_read_in_order(bot: Bot) -> None:
     attrs = json.loads(attrs) if isinstance(attrs, str) else attrs
     assert attrs["level"] == "会一点" and attrs["hours"] == "每周 6 小时"
     assert "已经填完" in answer("还有别的吗", 8)[0].text  # never silence in the DM
+    assert "群公告置顶" in answer("直播回放在哪里看呀", 8.5)[0].text  # the FAQ answers here too
     assert bot.scalar("SELECT count(*) FROM bot_onboarding") == 1  # the DM is no group
     assert bot.scalar("SELECT kind FROM groups WHERE external_id = '!dm:localhost'") == "direct"
     # A second group does not start the form from question 1 again.
@@ -332,3 +333,42 @@ def test_invites_replies_and_level_ups(engine: Engine) -> None:
     effects = bot.say(user(2, "新人乙"), "谢谢", 20, reply_to=f"m{bot.n}")
     assert any(isinstance(e, Send) and "升级" in e.text for e in effects)
 
+
+
+def _delivered_as(bot: Bot, reason: str, message_id: str) -> None:
+    """As the adapter does after sending: the audit row of the effect names the message."""
+    with bot.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET status = 'done', detail = :d "
+                          "WHERE id = (SELECT max(id) FROM audit_log WHERE reason = :r)"),
+                     {"d": message_id, "r": reason})
+
+
+def test_a_reply_to_the_welcome_is_the_introduction(bot: Bot) -> None:
+    member = user(1, "小李-上海-产品经理")
+    bot.join(member, 0)
+    bot.tick(10)
+    _delivered_as(bot, "O1 welcome", "$welcome")
+    plain = "做了五年财务，想把每月的报表自动化"  # no intro words, but it answers the prompt
+    assert not any("自我介绍" in getattr(e, "text", "") for e in bot.say(member, plain, 20))
+    effects = bot.say(member, plain + "。", 30, reply_to="$welcome")
+    assert any("收到你的自我介绍" in getattr(e, "text", "") for e in effects)
+
+
+def test_in_the_room_a_reply_to_the_form_question_answers_it(engine: Engine) -> None:
+    bot = Bot(engine, camp_plan(onboarding__form_channel="room"))
+    member = user(1, "新同学")
+    asked = [e for e in bot.join(member, 0) if isinstance(e, Send) and "1/3" in e.text]
+    assert asked and "回复这条消息" in asked[0].text
+    _delivered_as(bot, "O2 form", "$q1")
+    effects = bot.say(member, "能写脚本", 5, reply_to="$q1")
+    assert any(isinstance(e, Reply) and "2/3" in e.text for e in effects)
+    assert not any("2/3" in getattr(e, "text", "") for e in bot.say(member, "今天天气不错", 6))
+
+
+def test_a_welcome_batch_survives_a_restart(engine: Engine) -> None:
+    bot = Bot(engine, camp_plan())
+    bot.join(user(1, "甲"), 0)
+    restarted = Bot(engine, camp_plan())  # the window was open when the bot stopped
+    welcomes = [e for e in restarted.tick(12) if isinstance(e, Send)]
+    assert len(welcomes) == 1 and "@甲" in welcomes[0].text
+    assert Bot(engine, camp_plan()).tick(13) == []  # and once

@@ -15,11 +15,13 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
 import httpx
+
+from .formatting import message_content
 
 log = logging.getLogger("qunyun.bot.matrix")
 
@@ -106,6 +108,15 @@ class HttpMatrixApi:
             "GET", f"{API}/rooms/{_q(room_id)}/messages", params=params)
         return result
 
+    async def joined_rooms(self) -> list[str]:
+        found = await self.request("GET", f"{API}/joined_rooms")
+        return [str(r) for r in found.get("joined_rooms") or []]
+
+    async def room_state(self, room_id: str) -> list[dict[str, Any]]:
+        """The room's current state events (names, members, power levels)."""
+        found = await self.request("GET", f"{API}/rooms/{_q(room_id)}/state")
+        return list(found) if isinstance(found, list) else []
+
     async def download(self, mxc: str) -> bytes:
         if not mxc.startswith("mxc://"):
             raise MatrixError(400, None, f"not an mxc URL: {mxc[:80]}")
@@ -121,9 +132,12 @@ class HttpMatrixApi:
         path = f"{API}/rooms/{_q(room_id)}/send/{_q(event_type)}/{_q(self._txn_id())}"
         return str((await self.request("PUT", path, json_body=content))["event_id"])
 
-    async def send_text(self, room_id: str, body: str, mentions: Sequence[str] = ()) -> str:
-        content: dict[str, Any] = {"msgtype": "m.text", "body": body,
-                                   "m.mentions": {"user_ids": list(mentions)}}
+    async def send_text(self, room_id: str, body: str, mentions: Sequence[str] = (), *,
+                        names: Mapping[str, str] | None = None,
+                        reply_to: str | None = None) -> str:
+        """A text message; `mentions` become real mentions (pills for `names`), and
+        `reply_to` makes it a reply to that event."""
+        content = message_content(body, mentions, names, reply_to)
         return await self.send_event(room_id, "m.room.message", content)
 
     async def redact(self, room_id: str, event_id: str, reason: str | None = None) -> str:

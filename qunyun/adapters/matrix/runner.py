@@ -9,11 +9,15 @@ Restart safety, in three parts:
   restart (`flush_outbox`), and none is sent twice.
 A `limited` sync (more events than the timeline holds) is completed by paging
 `/messages` backwards until an event already in the log (or the page end) is reached.
+
+On start (`start`) the bot reads every joined room's state again (names, display names,
+moderators; `rooms.RoomDirectory`), finds or creates the admins' room and invites the
+admins. Only community groups reach the pipeline as groups: a DM's messages arrive as
+`kind="direct"` (form answers, commands), its joins and leaves not at all; the admins'
+room is not community activity. Timers (batched welcomes, reminders) are fired by a loop
+of their own every `timer_interval_s`, not only when a sync returns.
 The outbox is also how the console acts through the bot (an appeal's answer, a
 re-invitation): it is flushed after every sync round, not only on start.
-
-Who moderates a room is read from its `m.room.power_levels` (power ≥ 50), from the sync's
-state and, after a restart, fetched once per room: `moderators` is what the policies ask.
 """
 
 from __future__ import annotations
@@ -39,12 +43,13 @@ from qunyun.effects import (
     Send,
     Warn,
 )
-from qunyun.events import Event, GroupRef, MessagePosted, TimerFired
+from qunyun.events import Event, GroupRef, MessagePosted, TimerFired, UserRef
 from qunyun.pipeline.runner import Pipeline
-from qunyun.services import audit
+from qunyun.services import audit, lookup
 from qunyun.storage.bot import adapter_state
 from qunyun.storage.events import log as eventlog
 
+from .rooms import RoomDirectory
 from .translate import PLATFORM, image_url, source_for, translate
 
 log = logging.getLogger("qunyun.bot.matrix")
@@ -65,15 +70,20 @@ class MatrixApi(Protocol):
                    filter: Any = ...) -> dict[str, Any]: ...
     async def messages(self, room_id: str, from_token: str | None = ..., direction: str = ...,
                        limit: int = ..., filter: Any = ...) -> dict[str, Any]: ...
-    async def send_text(self, room_id: str, body: str, mentions: Sequence[str] = ...) -> str: ...
+    async def send_text(self, room_id: str, body: str, mentions: Sequence[str] = ..., *,
+                        names: Mapping[str, str] | None = ...,
+                        reply_to: str | None = ...) -> str: ...
     async def redact(self, room_id: str, event_id: str, reason: str | None = ...) -> str: ...
     async def kick(self, room_id: str, user_id: str, reason: str | None = ...) -> None: ...
     async def invite(self, room_id: str, user_id: str) -> None: ...
     async def join(self, room_id: str) -> Any: ...
     async def download(self, mxc: str) -> bytes: ...
     async def create_dm(self, user_id: str) -> str: ...
-    async def state_event(self, room_id: str, event_type: str, state_key: str = ...
-                          ) -> dict[str, Any]: ...
+    async def joined_rooms(self) -> list[str]: ...
+    async def room_state(self, room_id: str) -> list[dict[str, Any]]: ...
+    async def create_room(self, *, name: str | None = ..., invite: Sequence[str] = ...,
+                          is_direct: bool = ..., preset: str = ...,
+                          power_users: dict[str, int] | None = ...) -> str: ...
 
 
 Scheduler = Callable[[Any], Sequence[TimerFired]]
@@ -90,6 +100,9 @@ class MatrixBot:
         admin_room: str | None = None,
         scheduler: Scheduler | None = None,
         auto_join: bool = True,
+        admin_room_name: str = "管理组",
+        admin_invites: Sequence[str] = (),
+        timer_interval_s: float = 1.0,
     ) -> None:
         self.client = client
         self.pipeline = pipeline
@@ -100,11 +113,33 @@ class MatrixBot:
         self.scheduler = scheduler
         self.auto_join = auto_join
         self.token_key = f"matrix:{homeserver}:{bot_user_id}:since"
-        self.room_names: dict[str, str] = {}
-        self.display_names: dict[str, str] = {}
-        self.dm_rooms: dict[str, str] = {}
-        self.room_moderators: dict[str, frozenset[str]] = {}
+        self.rooms_key = f"matrix:{homeserver}:{bot_user_id}:rooms"
+        self.admin_room_name = admin_room_name
+        self.admin_invites = tuple(admin_invites)
+        self.timer_interval_s = timer_interval_s
+        self.rooms = RoomDirectory(bot_user_id)
+        with self.engine.connect() as conn:
+            self.rooms.load(adapter_state.load(conn, key=self.rooms_key))
+        if admin_room and admin_room.startswith("!"):
+            self.rooms.set_admin_room(admin_room)
         self.handled = 0
+
+    @property
+    def room_names(self) -> dict[str, str]:
+        return self.rooms.names
+
+    @property
+    def display_names(self) -> dict[str, str]:
+        return self.rooms.display_names
+
+    @property
+    def dm_rooms(self) -> dict[str, str]:
+        """Member → their DM room (a snapshot; `rooms` is the directory)."""
+        return {user: room for room, user in self.rooms.direct.items()}
+
+    def moderators(self, room_id: str) -> frozenset[str]:
+        """User ids with moderator power (≥ 50) in the room, as last seen."""
+        return frozenset(self.rooms.moderators.get(room_id, set()))
 
     # -- state ------------------------------------------------------------------------------
     def load_token(self) -> str | None:
@@ -116,9 +151,88 @@ class MatrixBot:
             adapter_state.save(conn, key=self.token_key, value=token,
                                now_ms=int(time.time() * 1000))
 
+    def save_rooms(self) -> None:
+        """Remember the DMs and the admin room (and mark their rows if recorded as groups)."""
+        if not self.rooms.changed:
+            return
+        with self.engine.begin() as conn:
+            adapter_state.save(conn, key=self.rooms_key, value=self.rooms.dump(),
+                               now_ms=int(time.time() * 1000))
+            kinds = {room: "direct" for room in self.rooms.direct}
+            if self.rooms.admin_room:
+                kinds[self.rooms.admin_room] = "admin"
+            lookup.mark_group_kinds(conn, community_id=self.pipeline.community_id,
+                                    platform=PLATFORM, kinds=kinds)
+        self.rooms.changed = False
+
+    # -- start: read the rooms again, the admins' room -------------------------------------
+    async def start(self) -> None:
+        """Read every joined room's state (names and display names survive a restart) and
+        make sure the admins' room exists. Called by `run`; tests call it directly."""
+        for room_id in await self.client.joined_rooms():
+            try:
+                self.rooms.learn(room_id, await self.client.room_state(room_id))
+            except Exception as exc:
+                log.warning("could not read the state of %s: %s", room_id, exc)
+        for room_id in list(self.rooms.joined):
+            self.rooms.guess_direct(room_id)
+        await self.ensure_admin_room()
+        self.save_rooms()
+
+    async def ensure_admin_room(self) -> str | None:
+        """The admins' room: the plan's (by id or name), or one the bot creates and invites
+        the admins to (the plan's, and the moderators of the community's rooms). Alerts
+        go only there, never to a group."""
+        wanted = self.admin_room or self.admin_room_name
+        if wanted.startswith("!"):
+            self.rooms.set_admin_room(wanted)
+            return wanted
+        found = self.rooms.find_by_name(wanted)
+        if found is None and self.rooms.admin_room in self.rooms.joined:
+            found = self.rooms.admin_room
+        if found is None:
+            invite = sorted((set(self.admin_invites) | self.rooms.group_moderators())
+                            - {self.bot_user_id})
+            try:
+                found = await self.client.create_room(name=wanted, invite=invite)
+            except Exception as exc:
+                log.warning("could not create the admin room %r: %s", wanted, exc)
+                return None
+            self.rooms.names[found] = wanted
+            self.rooms.joined[found] = {self.bot_user_id}
+            log.info("created the admin room %r (%s), invited %s", wanted, found,
+                     ", ".join(invite) or "nobody")
+        self.rooms.set_admin_room(found)
+        return found
+
     # -- the loop ---------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event, *, timeout_ms: int = 30_000) -> None:
+        await self.start()
         await self.flush_outbox()
+        timers = asyncio.ensure_future(self._timer_loop(stop))
+        try:
+            await self._sync_loop(stop, timeout_ms)
+        finally:
+            timers.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await timers
+
+    async def _timer_loop(self, stop: asyncio.Event) -> None:
+        """Fire due timers whatever the sync is doing: a welcome batch is sent when its
+        window closes, not when a long-poll happens to return or someone speaks."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.timer_interval_s)
+            if stop.is_set():
+                return
+            try:
+                await self.fire_timers()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("timers failed (%s: %s); trying again", type(exc).__name__, exc)
+
+    async def _sync_loop(self, stop: asyncio.Event, timeout_ms: int) -> None:
         backoff = 1.0
         while not stop.is_set():
             try:
@@ -158,17 +272,18 @@ class MatrixBot:
         resp = await request
         handled = 0
         rooms = resp.get("rooms") or {}
-        if self.auto_join:
-            for room_id in (rooms.get("invite") or {}):
+        for room_id, invite in (rooms.get("invite") or {}).items():
+            # The invite's stripped state says whether it is a DM (`is_direct`).
+            self._learn_state(room_id, (invite.get("invite_state") or {}).get("events") or [])
+            if self.auto_join:
                 await self.client.join(room_id)
         for room_id, room in (rooms.get("join") or {}).items():
             self._learn_state(room_id, (room.get("state") or {}).get("events") or [])
-            if room_id not in self.room_moderators:
-                await self._fetch_power_levels(room_id)
             timeline = room.get("timeline") or {}
             raw_events = list(timeline.get("events") or [])
-            if since is None:
+            if since is None or self.rooms.kind(room_id) == "admin":
                 # First start: what happened before the bot existed is history, not work.
+                # The admins' room is not community activity at all.
                 self._learn_state(room_id, raw_events)
                 continue
             if timeline.get("limited") and timeline.get("prev_batch"):
@@ -176,23 +291,10 @@ class MatrixBot:
             batch = [e for raw in raw_events if (e := await self.to_event(room_id, raw))]
             handled += await self.handle_many(batch)
         handled += await self.fire_timers()
+        self.save_rooms()
         self.save_token(str(resp["next_batch"]))
         await self.flush_outbox()  # what the console decided (appeals) since the last round
         return handled
-
-    def moderators(self, room_id: str) -> frozenset[str]:
-        """User ids with moderator power (≥ 50) in the room, as last seen."""
-        return self.room_moderators.get(room_id, frozenset())
-
-    async def _fetch_power_levels(self, room_id: str) -> None:
-        self.room_moderators[room_id] = frozenset()  # asked once; later changes come by sync
-        try:
-            content = await self.client.state_event(room_id, "m.room.power_levels")
-        except Exception as exc:
-            log.warning("could not read the power levels of %s: %s", room_id, exc)
-            return
-        self._learn_state(room_id, [{"type": "m.room.power_levels", "state_key": "",
-                                     "content": content}])
 
     async def _backfill(self, room_id: str, prev_batch: str) -> list[dict[str, Any]]:
         """Events a limited sync left out: page back until one is already in the log."""
@@ -217,17 +319,7 @@ class MatrixBot:
         return collected
 
     def _learn_state(self, room_id: str, raw_events: Sequence[Mapping[str, Any]]) -> None:
-        for raw in raw_events:
-            content = raw.get("content") or {}
-            if raw.get("type") == "m.room.name" and content.get("name"):
-                self.room_names[room_id] = str(content["name"])
-            elif raw.get("type") == "m.room.member" and content.get("displayname"):
-                self.display_names[str(raw.get("state_key"))] = str(content["displayname"])
-            elif raw.get("type") == "m.room.power_levels" and raw.get("state_key") == "":
-                users = content.get("users") or {}
-                self.room_moderators[room_id] = frozenset(
-                    str(u) for u, level in users.items()
-                    if isinstance(level, int) and level >= MODERATOR_POWER)
+        self.rooms.learn(room_id, raw_events)
 
     async def to_event(self, room_id: str, raw: Mapping[str, Any]) -> Event | None:
         """The normalized event for a raw one (None for the bot's own and for what qunyun
@@ -238,8 +330,14 @@ class MatrixBot:
             # The bot's own messages are not community activity; but a member it removed
             # has left (memberships, the console, an appeal's re-invitation rely on it).
             return None
-        room = GroupRef(PLATFORM, room_id, self.room_names.get(room_id))
-        event = translate(raw, room=room, source=self.source, names=self.display_names)
+        kind = self.rooms.kind(room_id)
+        if kind == "admin":
+            return None
+        room = GroupRef(PLATFORM, room_id, self.room_names.get(room_id), kind)
+        event = translate(raw, room=room, source=self.source,
+                          names=self.rooms.names_in(room_id))
+        if kind == "direct" and not isinstance(event, MessagePosted):
+            return None  # joining a DM is not joining the community: no welcome, no checklist
         if isinstance(event, MessagePosted) and (mxc := image_url(raw)):
             event = await self._with_image(event, mxc)
         return event
@@ -298,15 +396,33 @@ class MatrixBot:
         with self.engine.begin() as conn:
             audit.mark_delivery(conn, audit_id=audit_id, ok=ok, detail=detail)
 
+    def _names(self, refs: Sequence[UserRef]) -> dict[str, str]:
+        """How each mentioned member is named in the text (what policies wrote after "@")."""
+        return {r.user_id: r.display_name or self.display_names.get(r.user_id) or r.user_id
+                for r in refs}
+
+
+    def _author(self, event_id: str) -> UserRef | None:
+        with self.engine.connect() as conn:
+            member_id = lookup.message_author(conn, source=self.source, source_event_id=event_id)
+            return lookup.member_ref(conn, member_id=member_id) if member_id else None
+
     async def _send(self, effect: Effect) -> str | None:
         room = effect.group.group_id
         if isinstance(effect, Send):
             return await self.client.send_text(room, effect.text,
-                                               [m.user_id for m in effect.mentions])
+                                               [m.user_id for m in effect.mentions],
+                                               names=self._names(effect.mentions))
         if isinstance(effect, Reply):
-            return await self.client.send_text(room, effect.text)
+            # A real reply, which mentions the member it answers (so they are notified).
+            author = self._author(effect.event_id)
+            refs = [author] if author is not None and author.platform == PLATFORM else []
+            return await self.client.send_text(room, effect.text, [r.user_id for r in refs],
+                                               names=self._names(refs),
+                                               reply_to=effect.event_id)
         if isinstance(effect, Warn):
-            return await self.client.send_text(room, effect.text, [effect.member.user_id])
+            return await self.client.send_text(room, effect.text, [effect.member.user_id],
+                                               names=self._names([effect.member]))
         if isinstance(effect, Delete):
             return await self.client.redact(room, effect.event_id, effect.reason)
         if isinstance(effect, Kick):
@@ -316,24 +432,20 @@ class MatrixBot:
             await self.client.invite(room, effect.member.user_id)
             return None
         if isinstance(effect, DirectMessage):
-            dm = self.dm_rooms.get(effect.member.user_id)
+            dm = self.rooms.dm_with(effect.member.user_id)
             if dm is None:
                 dm = await self.client.create_dm(effect.member.user_id)
-                self.dm_rooms[effect.member.user_id] = dm
+                self.rooms.opened_dm(dm, effect.member.user_id)
+                self.save_rooms()  # before anything arrives from it
             return await self.client.send_text(dm, effect.text)
         if isinstance(effect, Alert):
-            target = self._admin_room_id() or room
-            body = effect.text + (f"\n建议回复：{effect.suggested_reply}"
-                                  if effect.suggested_reply else "")
+            target = self.rooms.admin_room or await self.ensure_admin_room()
+            if target is None:
+                # Never the public group: the alert stays in the console's queue.
+                raise RuntimeError("no admin room to alert in")
+            self.save_rooms()
+            where = self.room_names.get(room) or effect.group.name
+            body = (effect.text + (f"\n群：{where}" if where else "")
+                    + (f"\n建议回复：{effect.suggested_reply}" if effect.suggested_reply else ""))
             return await self.client.send_text(target, body)
         return None  # AwardPoints, Flag, Mute…: recorded state, nothing to send
-
-    def _admin_room_id(self) -> str | None:
-        if not self.admin_room:
-            return None
-        if self.admin_room.startswith("!"):
-            return self.admin_room
-        for room_id, name in self.room_names.items():
-            if name == self.admin_room:
-                return room_id
-        return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from qunyun.events import (
     Event,
@@ -25,7 +26,8 @@ from qunyun.events import (
 )
 
 PLATFORM = "matrix"
-_PILL = re.compile(r'href="https://matrix\.to/#/(@[^"?]+)"')
+# Some clients percent-encode the user id in a pill (%40alice%3Aserver): both are mentions.
+_PILL = re.compile(r'href="https://matrix\.to/#/((?:@|%40)[^"?]+)"')
 _MEDIA = {"m.image": "photo", "m.video": "video", "m.file": "file", "m.audio": "audio"}
 
 
@@ -35,12 +37,14 @@ def source_for(homeserver: str) -> str:
 
 
 def _user(user_id: str, name: str | None = None) -> UserRef:
-    return UserRef(PLATFORM, user_id, name or user_id.split(":", 1)[0].lstrip("@"))
+    # An unknown name stays unknown (None): a localpart stand-in would be recorded as the
+    # member's new display name and nickname (what happened after a restart).
+    return UserRef(PLATFORM, user_id, name or None)
 
 
 def _mentions(content: Mapping[str, Any]) -> tuple[str, ...]:
     explicit = content.get("m.mentions", {}).get("user_ids") or []
-    pills = _PILL.findall(str(content.get("formatted_body", "")))
+    pills = [unquote(p) for p in _PILL.findall(str(content.get("formatted_body", "")))]
     return tuple(dict.fromkeys([*explicit, *pills]))
 
 

@@ -5,7 +5,7 @@ handling, the outbox re-sends what was committed but not sent, limited syncs bac
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Engine
@@ -37,6 +37,9 @@ class FakeApi:
         self.redacted: list[str] = []
         self.fail_sends = False
         self.fail_syncs = 0
+        self.replies: list[str | None] = []
+        self.state: dict[str, list[dict[str, Any]]] = {}
+        self.created: list[tuple[str | None, list[str]]] = []
 
     def push(self, events: list[dict[str, Any]], *, limited: bool = False) -> None:
         n = len(self.batches) + 1
@@ -57,10 +60,13 @@ class FakeApi:
                        limit: int = 100, filter: Any = None) -> dict[str, Any]:
         return {"chunk": list(reversed(self.history)), "end": None}
 
-    async def send_text(self, room_id: str, body: str, mentions: Sequence[str] = ()) -> str:
+    async def send_text(self, room_id: str, body: str, mentions: Sequence[str] = (), *,
+                        names: Mapping[str, str] | None = None,
+                        reply_to: str | None = None) -> str:
         if self.fail_sends:
             raise ConnectionError("send failed")
         self.sent.append((room_id, body))
+        self.replies.append(reply_to)
         return f"$sent{len(self.sent)}"
 
     async def redact(self, room_id: str, event_id: str, reason: str | None = None) -> str:
@@ -76,6 +82,20 @@ class FakeApi:
 
     async def create_dm(self, user_id: str) -> str:
         return "!dm:localhost"
+
+    async def joined_rooms(self) -> list[str]:
+        return list(self.state)
+
+    async def room_state(self, room_id: str) -> list[dict[str, Any]]:
+        return self.state[room_id]
+
+    async def create_room(self, *, name: str | None = None, invite: Sequence[str] = (),
+                          is_direct: bool = False, preset: str = "private_chat",
+                          power_users: dict[str, int] | None = None) -> str:
+        self.created.append((name, list(invite)))
+        room = f"!created{len(self.created)}:localhost"
+        self.state[room] = [{"type": "m.room.name", "state_key": "", "content": {"name": name}}]
+        return room
 
 
 class Counts:

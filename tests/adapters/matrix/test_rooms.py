@@ -1,0 +1,172 @@
+"""The bot's rooms (issue 11, items 2, 7, 8, 10), against the in-memory API: names read again
+on start, DMs never groups (remembered across restarts), the admins' room created and the
+only place alerts go, real mentions and replies in the content."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+from qunyun.adapters.matrix.formatting import message_content
+from qunyun.adapters.matrix.runner import MatrixBot
+from qunyun.effects import Alert, DirectMessage
+from qunyun.events import GroupRef, UserRef
+from qunyun.pipeline.runner import Pipeline
+from qunyun.storage.community import communities as community_repo
+from tests.adapters.matrix.test_runner import ROOM, Counts, FakeApi, msg
+
+BOT = "@bot:localhost"
+LISI = "@lisi:localhost"
+
+
+def state(name: str | None, members: dict[str, str], power: dict[str, int] | None = None
+          ) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = [
+        {"type": "m.room.member", "state_key": uid, "sender": uid,
+         "content": {"membership": "join", "displayname": dn}} for uid, dn in members.items()]
+    if name:
+        events.append({"type": "m.room.name", "state_key": "", "content": {"name": name}})
+    if power:
+        events.append({"type": "m.room.power_levels", "state_key": "",
+                       "content": {"users": power}})
+    return events
+
+
+def make_bot(engine: Engine, api: FakeApi, **kw: Any) -> MatrixBot:
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    pipe = Pipeline(engine, community_id=cid, policies=[Counts()])
+    return MatrixBot(api, pipe, bot_user_id=BOT, homeserver="localhost", **kw)
+
+
+def test_display_names_survive_a_restart(engine: Engine) -> None:
+    api = FakeApi()
+    api.state[ROOM] = state("进阶营", {BOT: "群运助手", LISI: "李四-北京-老师"})
+    api.push([])
+    api.push([msg(1, "大家好", sender=LISI)])
+    bot = make_bot(engine, api)
+    asyncio.run(bot.start())  # a restarted bot: no state in the next sync, only the timeline
+    asyncio.run(bot.sync_once())
+    asyncio.run(bot.sync_once())
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT display_name FROM members")).scalar_one() \
+            == "李四-北京-老师"
+        assert conn.execute(text("SELECT name FROM groups")).scalar_one() == "进阶营"
+        nicknames = conn.execute(text("SELECT nickname FROM nicknames")).scalars().all()
+    assert nicknames == ["李四-北京-老师"]  # never the localpart "lisi"
+
+
+def test_an_unknown_name_is_not_replaced_by_the_localpart(engine: Engine) -> None:
+    api = FakeApi()
+    api.push([])
+    api.push([msg(1, "你好", sender=LISI)])
+    bot = make_bot(engine, api)
+    asyncio.run(bot.sync_once())
+    asyncio.run(bot.sync_once())
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT display_name FROM members")).scalar_one() is None
+
+
+def test_a_dm_is_never_a_group_and_is_remembered(engine: Engine) -> None:
+    api = FakeApi()
+    api.state[ROOM] = state("进阶营", {BOT: "群运助手", LISI: "李四"})
+    bot = make_bot(engine, api, admin_room="!admins:localhost")
+    asyncio.run(bot.start())
+    member = UserRef("matrix", LISI, "李四")
+    asyncio.run(bot.deliver(0, DirectMessage(group=GroupRef("matrix", ROOM), member=member,
+                                             text="新人问卷 1/3", reason="O2 form")))
+    dm = "!dm:localhost"
+    restarted = make_bot(engine, api, admin_room="!admins:localhost")
+    assert restarted.rooms.kind(dm) == "direct" and restarted.rooms.kind(ROOM) == "group"
+    joined = {"type": "m.room.member", "state_key": LISI, "sender": LISI,
+              "event_id": "$j", "origin_server_ts": 1_770_000_000_000,
+              "content": {"membership": "join", "displayname": "李四"},
+              "unsigned": {"prev_content": {"membership": "invite"}}}
+    assert asyncio.run(restarted.to_event(dm, joined)) is None  # no welcome, no checklist
+    answer = asyncio.run(restarted.to_event(dm, msg(5, "会一点", sender=LISI)))
+    assert answer is not None and answer.group.kind == "direct"
+
+
+def test_a_member_opened_dm_is_known_from_the_invite(engine: Engine) -> None:
+    api = FakeApi()
+    api.batches.append({"next_batch": "t1", "rooms": {"invite": {"!theirs:localhost": {
+        "invite_state": {"events": [{"type": "m.room.member", "state_key": BOT,
+                                     "sender": LISI, "content": {"membership": "invite",
+                                                                 "is_direct": True}}]}}}}})
+    bot = make_bot(engine, api)
+    asyncio.run(bot.sync_once())
+    assert bot.rooms.kind("!theirs:localhost") == "direct"
+
+
+def test_the_admin_room_is_created_with_the_admins_and_alerts_go_only_there(
+        engine: Engine) -> None:
+    api = FakeApi()
+    api.state[ROOM] = state("进阶营", {BOT: "群运助手", "@operator:localhost": "运营者"},
+                            power={BOT: 100, "@operator:localhost": 100, LISI: 0})
+    bot = make_bot(engine, api, admin_room="进阶营管理组", admin_invites=["@lin:localhost"])
+    asyncio.run(bot.start())
+    assert api.created == [("进阶营管理组", ["@lin:localhost", "@operator:localhost"])]
+    alert = Alert(group=GroupRef("matrix", ROOM), text="【需要人工】…", suggested_reply="@李四 你好",
+                  reason="R5 unanswered")
+    asyncio.run(bot.deliver(0, alert))
+    assert [room for room, _ in api.sent] == ["!created1:localhost"]
+    assert "建议回复：@李四 你好" in api.sent[0][1]
+    again = make_bot(engine, api, admin_room="进阶营管理组")
+    asyncio.run(again.start())
+    assert len(api.created) == 1  # remembered, not created twice
+    assert again.rooms.kind("!created1:localhost") == "admin"
+
+
+def test_mentions_are_pills_and_replies_relate() -> None:
+    content = message_content("@李四 打卡成功 <3", [LISI], {LISI: "李四"}, reply_to="$m1")
+    assert content["m.mentions"] == {"user_ids": [LISI]}
+    assert content["formatted_body"] == (
+        f'<a href="https://matrix.to/#/{LISI}">李四</a> 打卡成功 &lt;3')
+    assert content["m.relates_to"] == {"m.in_reply_to": {"event_id": "$m1"}}
+    plain = message_content("没有提到谁")
+    assert "formatted_body" not in plain and "m.relates_to" not in plain
+
+
+def test_a_dm_the_member_left_is_replaced_and_a_third_member_makes_a_group() -> None:
+    from qunyun.adapters.matrix.rooms import RoomDirectory
+
+    rooms = RoomDirectory(BOT)
+    rooms.opened_dm("!dm1:localhost", LISI)
+    assert rooms.dm_with(LISI) == "!dm1:localhost"
+    rooms.learn("!dm1:localhost", [{"type": "m.room.member", "state_key": LISI,
+                                    "sender": LISI, "content": {"membership": "leave"}}])
+    assert rooms.dm_with(LISI) is None  # a message there would reach nobody
+    rooms.learn("!nameless:localhost", state(None, {BOT: "群运助手", LISI: "李四"}))
+    rooms.guess_direct("!nameless:localhost")
+    assert rooms.kind("!nameless:localhost") == "direct"
+    rooms.learn("!nameless:localhost", state(None, {"@wang:localhost": "王五"}))
+    assert rooms.kind("!nameless:localhost") == "group"
+
+
+def test_encoded_and_plain_pills_are_both_mentions() -> None:
+    from qunyun.adapters.matrix.translate import translate
+
+    raw = msg(7, "@运营者 请问") | {"content": {
+        "msgtype": "m.text", "body": "运营者 请问",
+        "formatted_body": '<a href="https://matrix.to/#/%40operator%3Alocalhost">运营者</a> '
+                          f'<a href="https://matrix.to/#/{LISI}">李四</a> 请问'}}
+    event = translate(raw, room=GroupRef("matrix", ROOM), source="matrix:localhost")
+    assert event is not None and getattr(event, "mentions", ()) == ("@operator:localhost", LISI)
+
+
+def test_a_dm_never_renames_a_member(engine: Engine) -> None:
+    api = FakeApi()
+    api.state[ROOM] = state("进阶营", {BOT: "群运助手", LISI: "李四-北京-老师"})
+    api.state["!dm:localhost"] = state(None, {BOT: "群运助手", LISI: "Li"})  # the global name
+    api.push([])
+    api.push([msg(1, "大家好", sender=LISI)])
+    bot = make_bot(engine, api)
+    asyncio.run(bot.start())
+    assert bot.rooms.kind("!dm:localhost") == "direct"
+    asyncio.run(bot.sync_once())
+    asyncio.run(bot.sync_once())
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT display_name FROM members")).scalar_one() \
+            == "李四-北京-老师"
