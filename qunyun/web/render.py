@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from qunyun.web import labels
 from qunyun.web.deps import Ctx
 from qunyun.web.texts import translate
 
@@ -36,6 +37,14 @@ def when(ms: int | None) -> str:
 
 
 env.filters["when"] = when
+# Internal codes as words in the page's language: `{{ r.action|action_label(lang) }}`.
+env.filters["action_label"] = labels.action_label
+env.filters["actor_label"] = labels.actor_label
+env.filters["reason_label"] = labels.reason_label
+env.filters["status_label"] = labels.status_label
+env.filters["points_label"] = labels.points_label
+env.filters["evidence_lines"] = labels.evidence_lines
+env.filters["rule_label"] = labels.rule_label
 # Chinese evidence stays readable; `tojson` still escapes <, >, & and ' for HTML.
 env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import math
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -22,11 +23,13 @@ def _address(request: Request) -> str:
 
 
 @router.get("/login")
-def login_form(request: Request) -> Response:
+def login_form(request: Request, created: str = "") -> Response:
     ctx = context(request)
     if ctx.operator is not None:
         return RedirectResponse("/", status_code=303)
-    return page(ctx, "login.html", error=None)
+    # Right after the one-time setup: say that the account exists and pre-fill its name.
+    notice = translate("account_created", ctx.lang, name=created[:80]) if created else None
+    return page(ctx, "login.html", error=None, notice=notice, username=created[:80])
 
 
 @router.post("/login")
@@ -38,12 +41,13 @@ def login(
     wait = limiter.blocked_for(username, _address(request))
     if wait > 0:
         message = translate("locked", ctx.lang, minutes=max(1, math.ceil(wait / 60)))
-        return page(ctx, "login.html", 429, error=message)
+        return page(ctx, "login.html", 429, error=message, notice=None, username=username)
     with ctx.engine.begin() as conn:
         operator = operator_service.authenticate(conn, username=username, password=password)
     if operator is None:
         limiter.failed(username, _address(request))
-        return page(ctx, "login.html", 401, error=translate("bad_login", ctx.lang))
+        return page(ctx, "login.html", 401, error=translate("bad_login", ctx.lang), notice=None,
+                    username=username)
     limiter.succeeded(username)
     request.state.session.sign_in(operator.id, operator.session_epoch)
     return RedirectResponse("/", status_code=303)
@@ -90,7 +94,7 @@ def setup(
         except operator_service.OperatorError as exc:
             return page(ctx, "setup.html", 400, token=token, error=str(exc))
     request.app.state.setup_token = None  # one time only
-    return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(f"/login?created={quote(username)}", status_code=303)
 
 
 @router.get("/lang/{code}")
