@@ -116,7 +116,7 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "pattern": ("规则（正则）", "pattern"), "name": ("昵称", "name"),
 }
 # Internal references a person does not read (kept in the raw record).
-HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id"}
+HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "score"}
 
 
 # R1 moderation rules (a warning's `rule`).
