@@ -201,9 +201,12 @@ def _value(value: Any, lang: str) -> str:
     return str(value)
 
 
-def evidence_lines(evidence: Mapping[str, Any] | None, lang: str) -> list[str]:
+def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
+                   title: str = "") -> list[str]:
     """Evidence as short lines a person reads: suspect signals as sentences, other keys
-    with their names in the chosen language, internal references left to the raw view."""
+    with their names in the chosen language, internal references left to the raw view.
+    Values the item's `title` already says (a queue item's tier, action, count, reason)
+    are not repeated."""
     if not evidence:
         return []
     lines = [signal_sentence(s, lang) for s in evidence.get("signals") or []
@@ -212,6 +215,11 @@ def evidence_lines(evidence: Mapping[str, Any] | None, lang: str) -> list[str]:
     for key, value in evidence.items():
         if key in HIDDEN_KEYS or value in (None, "", [], {}):
             continue
+        if title and isinstance(value, str | int) and not isinstance(value, bool) \
+                and str(value) in title:
+            continue
+        if key == "tier" and title:
+            continue  # the tier's code; its name is in the title
         if key == "trigger":
             value = _pick(REASONS.get(str(value)), lang, str(value))
         if key == "members" and isinstance(value, list):
