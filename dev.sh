@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # qunyun's two commands, and the set-up they share. From a fresh clone:
 #   ./dev.sh run    set everything up, then run qunyun on embedded defaults (SQLite, a local
-#                   Matrix homeserver): the tour, then the console and the bot until Ctrl-C
+#                   Matrix homeserver): the tour, then the console and the bot until Ctrl-C;
+#                   `./dev.sh run --port 8090` puts the console on another port
 #   ./dev.sh test   set everything up, then lint, type-check and run the whole test suite
 #   ./dev.sh setup  only the set-up (idempotent; fast when nothing changed)
 set -euo pipefail
@@ -19,9 +20,10 @@ as_root() {
 
 setup_system() {
   # Debian packages: Chromium for the console's browser tests and report checks, a CJK font so
-  # Chinese text in screenshots, reports and posters is not drawn as boxes.
+  # Chinese text in screenshots, reports and posters is not drawn as boxes, and an emoji font
+  # (the plans' welcomes say 🎉).
   local missing=()
-  for pkg in chromium fonts-wqy-microhei; do
+  for pkg in chromium fonts-wqy-microhei fonts-noto-color-emoji; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then
@@ -69,9 +71,19 @@ shift || true
 case "$cmd" in
   setup) setup ;;
   run)
+    # `--port N` is the console's (qunyun up's); every other argument goes to both commands.
+    args=()
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --port) export QUNYUN_PORT="${2:?--port needs a number}"; shift 2 ;;
+        --port=*) export QUNYUN_PORT="${1#--port=}"; shift ;;
+        *) args+=("$1"); shift ;;
+      esac
+    done
+    set -- "${args[@]+"${args[@]}"}"
     setup
     # The tour (plans, import, report), then everything live until Ctrl-C: the console on
-    # 127.0.0.1:8080 and the bot on a local Matrix homeserver. QUNYUN_DEMO_ONLY=1 stops
+    # 127.0.0.1:8080 (or --port / QUNYUN_PORT) and the bot on a local Matrix homeserver. QUNYUN_DEMO_ONLY=1 stops
     # after the tour.
     "$VENV/bin/qunyun" demo "$@"
     if [ -z "${QUNYUN_DEMO_ONLY:-}" ]; then exec "$VENV/bin/qunyun" up "$@"; fi

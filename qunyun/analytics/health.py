@@ -5,6 +5,10 @@ Seed 002's seven stages: gathered (聚集) → talking (强烈沟通) → common
 innovating (不断创新) → roles and management (分工和管理) → profitable (盈利) →
 commercialized (商业化). A chat export shows evidence for the first five only; the last
 two need revenue data and are never claimed from messages.
+
+The score and the stage describe the group as it is now (issue 11): the stage is judged on
+the last four weeks, not on evidence from a livelier past, and a scope with no events at
+all has no score and no stage (shown as "—"), not a score made of neutral defaults.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ STAGES = {
     "roles": "分工和管理",
 }
 TREND_WEEKS = 8
+STAGE_DAYS = 28  # the stage is what the last four weeks show
 CHECKIN_WORDS = ("打卡", "签到", "check-in", "checkin")
 
 
@@ -36,8 +41,12 @@ def _clamp(x: float) -> float:
 
 def score(log: EventLog, scope: Scope, totals: dict[str, Any], cfg: Health,
           history: list[int] | None = None) -> dict[str, Any]:
-    """Weighted components, each 0..1, kept in the output so the score can be explained."""
+    """Weighted components, each 0..1, kept in the output so the score can be explained.
+    None (no score) for a scope with no events: there is nothing to judge."""
     weeks = weekly_messages(log, scope, TREND_WEEKS)
+    if scope.events.height == 0:
+        return {"score": None, "components": {}, "weights": {}, "weekly_messages": weeks,
+                "messages_per_day_14d": 0.0}
     full = history or weeks
     peak = max((sum(full[i:i + 4]) for i in range(max(1, len(full) - 3))), default=0)
     recent, earlier = sum(weeks[4:]), sum(weeks[:4])
@@ -81,15 +90,19 @@ def _newcomer_engagement(log: EventLog, scope: Scope) -> float:
     return spoke.n_unique() / joined.len()
 
 
-def stage(log: EventLog, scope: Scope, totals: dict[str, Any], cfg: Health) -> dict[str, str]:
-    """The highest seed 002 stage whose evidence is present, with the evidence in words."""
-    # `recent` holds the texts and reply ids of the last RECENT_DAYS (= these 8 weeks).
-    last8 = scope.recent.filter(pl.col("ts_ms") > log.since_ms(56))
-    per_day = last8.height / 56
+def stage(log: EventLog, scope: Scope, totals: dict[str, Any], cfg: Health
+          ) -> dict[str, str | None]:
+    """The highest seed 002 stage whose evidence the last four weeks show, in words."""
+    if scope.events.height == 0:
+        return {"stage": None, "stage_name": None, "stage_reason": "还没有任何记录",
+                "note": "盈利、商业化两个阶段需要收入数据，聊天记录不足以判断"}
+    # `recent` holds the texts and reply ids of the last RECENT_DAYS (more than STAGE_DAYS).
+    last8 = scope.recent.filter(pl.col("ts_ms") > log.since_ms(STAGE_DAYS))
+    per_day = last8.height / STAGE_DAYS
     daily_senders = last8.group_by("day").agg(n=pl.col("member_id").n_unique())["n"]
     median_senders = float(daily_senders.median() or 0) if daily_senders.len() else 0.0  # type: ignore[arg-type]
     weekly_regulars = last8.group_by("member_id").agg(w=pl.col("week").n_unique()) \
-        .filter(pl.col("w") >= 4).height
+        .filter(pl.col("w") >= 3).height
     checkin_people = last8.filter(
         pl.col("text").str.contains("|".join(CHECKIN_WORDS), literal=False).fill_null(False)
     )["member_id"].n_unique()
@@ -106,13 +119,13 @@ def stage(log: EventLog, scope: Scope, totals: dict[str, Any], cfg: Health) -> d
 
     reached, why = "gathered", f"{totals['member_count']} 人在群内"
     if per_day >= cfg.floor_messages_per_day and median_senders >= 3:
-        reached, why = "talking", (f"近8周日均 {per_day:.1f} 条消息，每天中位 "
+        reached, why = "talking", (f"近4周日均 {per_day:.1f} 条消息，每天中位 "
                                    f"{median_senders:.0f} 人发言")
         if weekly_regulars >= 5 or checkin_people >= 5:
-            reached, why = "common_goal", (f"{weekly_regulars} 人在近8周里至少4周发言，"
+            reached, why = "common_goal", (f"{weekly_regulars} 人在近4周里至少3周发言，"
                                            f"{checkin_people} 人参与打卡")
             if answered_authors >= max(5, int(0.2 * max(totals["active_30d"], 1))):
-                reached, why = "innovating", f"{answered_authors} 位成员发的内容得到他人回复"
+                reached, why = "innovating", f"近4周 {answered_authors} 位成员发的内容得到他人回复"
                 if moderators >= 1 and inviters >= 3:
                     reached, why = "roles", (f"{moderators} 位管理者在处理违规，"
                                              f"{inviters} 位成员在拉新")

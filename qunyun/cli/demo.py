@@ -110,7 +110,7 @@ def _import_and_report(engine: Engine, out: Path, plan_path: Path) -> None:
                           community_name=loaded.plan.community.name)
     paths = write_report(report, out / "report")
     with engine.begin() as conn:
-        opened = open_from_report(conn, community_id=cid, report=report, operator="qunyun-demo")
+        opened = open_from_report(conn, community_id=cid, report=report, operator=None)
     engine.dispose()
     c = report["community"]
     health = c["health"]

@@ -17,6 +17,8 @@ import typer
 from qunyun.cli.common import DbUrl, database, err_console, fail, out_console, resolve_community
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from qunyun.plan.model import Plan
 
 
@@ -64,16 +66,29 @@ def report_cmd(
     started = time.perf_counter()
     with err_console.status("正在分析 / analysing…"):
         report = build_report(engine, community_id=community_id, plan=chosen_plan, as_of=moment,
-                              tz=tz, community_name=slug)
+                              tz=tz, community_name=chosen_plan.community.name if chosen_plan
+                              else _name_of(engine, community_id, slug))
         paths = write_report(report, out)
     elapsed = time.perf_counter() - started
     c = report["community"]
     out_console.print(
         f"[bold]{slug}[/]: {c['messages']:,} 条消息 messages · {c['senders']:,} 人发言 senders · "
-        f"{c['member_count']:,} 成员 members · 健康分 health {c['health']['score']} "
-        f"（{c['health']['stage_name']}）", highlight=False)
+        f"{c['member_count']:,} 成员 members · 健康分 health "
+        f"{'—' if c['health']['score'] is None else c['health']['score']} "
+        f"（{c['health']['stage_name'] or '—'}）", highlight=False)
     if c["health"]["dying"]["warning"]:
         out_console.print(f"[red]⚠ {c['health']['dying']['reason']}[/]", highlight=False)
     for kind, path in paths.items():
         out_console.print(f"  {kind:4} {path}", highlight=False)
     err_console.print(f"用时 took {elapsed:.2f} s", highlight=False)
+
+
+def _name_of(engine: Engine, community_id: int, slug: str) -> str:
+    """The community's name for the report's title (the slug only if it has none)."""
+    from qunyun.storage.community import communities as community_repo
+
+    with engine.connect() as conn:
+        for row in community_repo.list_communities(conn):
+            if row["id"] == community_id and row["name"] and row["name"] != slug:
+                return str(row["name"])
+    return slug

@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from qunyun.analytics.tiers import TIER_NAMES, TIERS
+from qunyun.report.words import component_help, component_label, signal_sentence
 
 MEMBER_ROWS = 300
 
@@ -56,6 +57,9 @@ def render_html(report: dict[str, Any]) -> str:
         members=members[:MEMBER_ROWS],
         member_total=len(members),
         tier_names=TIER_NAMES,
+        sentence=signal_sentence,
+        component_label=component_label,
+        component_help=component_help,
         chart_data=json_for_script(_chart_data(report)),
         echarts=Markup(_echarts().replace("</script", "<\\/script")),
     )

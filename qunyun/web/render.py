@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from qunyun.report.words import component_help, component_label
+from qunyun.web import labels
 from qunyun.web.deps import Ctx
 from qunyun.web.texts import translate
 
@@ -36,6 +38,18 @@ def when(ms: int | None) -> str:
 
 
 env.filters["when"] = when
+# The report's ISO times ("2026-12-01T11:12:10+08:00") as a person writes them.
+env.filters["iso_when"] = lambda text: str(text or "")[:16].replace("T", " ") or "—"
+# Internal codes as words in the page's language: `{{ r.action|action_label(lang) }}`.
+env.filters["action_label"] = labels.action_label
+env.filters["actor_label"] = labels.actor_label
+env.filters["reason_label"] = labels.reason_label
+env.filters["status_label"] = labels.status_label
+env.filters["points_label"] = labels.points_label
+env.filters["evidence_lines"] = labels.evidence_lines
+env.filters["rule_label"] = labels.rule_label
+env.filters["component_label"] = component_label
+env.filters["component_help"] = component_help
 # Chinese evidence stays readable; `tojson` still escapes <, >, & and ' for HTML.
 env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import math
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -36,11 +37,13 @@ def _wait_text(wait: float, lang: str) -> str:
 
 
 @router.get("/login")
-def login_form(request: Request) -> Response:
+def login_form(request: Request, created: str = "") -> Response:
     ctx = context(request)
     if ctx.operator is not None:
         return RedirectResponse("/", status_code=303)
-    return page(ctx, "login.html", error=None)
+    # Right after the one-time setup: say that the account exists and pre-fill its name.
+    notice = translate("account_created", ctx.lang, name=created[:80]) if created else None
+    return page(ctx, "login.html", error=None, notice=notice, username=created[:80])
 
 
 @router.post("/login")
@@ -55,7 +58,8 @@ def login(
     with ctx.engine.begin() as conn:
         wait = signin.wait_seconds(conn, attempt)
     if wait > 0:
-        return page(ctx, "login.html", 429, error=_wait_text(wait, ctx.lang))
+        return page(ctx, "login.html", 429, error=_wait_text(wait, ctx.lang),
+                    notice=None, username=username)
     with ctx.engine.begin() as conn:
         operator = operator_service.authenticate(conn, username=username, password=password)
         if operator is None:
@@ -66,7 +70,8 @@ def login(
                 conn, operator=operator, address=attempt.address,
                 user_agent=request.headers.get("user-agent", ""))
     if operator is None:
-        return page(ctx, "login.html", 401, error=translate("bad_login", ctx.lang))
+        return page(ctx, "login.html", 401, error=translate("bad_login", ctx.lang),
+                    notice=None, username=username)
     request.state.session.sign_in(token)
     response = RedirectResponse("/", status_code=303)
     if attempt.device is None:
@@ -121,7 +126,7 @@ def setup(
         except operator_service.OperatorError as exc:
             return page(ctx, "setup.html", 400, token=token, error=str(exc))
     request.app.state.setup_token = None  # one time only
-    return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(f"/login?created={quote(username)}", status_code=303)
 
 
 @router.get("/lang/{code}")

@@ -8,10 +8,11 @@ Page shells render from small indexed queries; the report part is an HTMX fragme
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 
 from qunyun.storage.console import overview as console_overview
 from qunyun.storage.work import queues as queue_repo
@@ -21,6 +22,14 @@ from qunyun.web.render import page
 
 router = APIRouter()
 log = logging.getLogger(__name__)
+FAVICON = Path(__file__).resolve().parents[1] / "static" / "favicon.svg"
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico on every page; answer with the console's icon."""
+    return FileResponse(FAVICON, media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/")

@@ -1,9 +1,15 @@
 """Work queues (T2, R4, E3, R3, R5): list items, and resolve them through
-`qunyun.services.queues` (audited with the operator's name). Viewers only read."""
+`qunyun.services.queues` (audited with the operator's name). Viewers only read.
+
+The report's items open by themselves whenever a report is built (`web/reports.py`); a
+queue page whose report is out of date starts a rebuild in the background. An empty queue
+says why it is empty; resolving an item also updates the counter cards (HTMX out-of-band).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -14,7 +20,7 @@ from qunyun.services.report_queues import open_from_report
 from qunyun.storage.console import members as console_members
 from qunyun.storage.console import queues as console_queues
 from qunyun.storage.work import queues as queue_repo
-from qunyun.web.deps import NotFound, community_for
+from qunyun.web.deps import Ctx, NotFound, community_for
 from qunyun.web.ids import Count, DbId, Offset
 from qunyun.web.render import page
 from qunyun.web.texts import translate
@@ -49,11 +55,38 @@ def queue_list(request: Request, slug: str, queue: str = "", status: str = "open
         counts = queue_repo.count_open(conn, community_id=cid)
         names = console_members.names_of(
             conn, member_ids=sorted({i["member_id"] for i in items if i["member_id"]}))
+    reports = request.app.state.reports
+    if reports.available and not reports.is_fresh(cid):
+        reports.warm([cid])  # new events or a new plan: the queues catch up in the background
+    empty = None if items else _empty_reason(ctx, request, found, queue, status)
     return page(ctx, "queues.html", community=found, items=items, counts=counts, queue=queue,
                 status=status, statuses=STATUSES, choices=CHOICES, names=names,
                 total=total, offset=offset, page_size=PAGE,
-                analytics=request.app.state.reports.available,
+                analytics=reports.available, empty_reason=empty,
                 notice=None if created is None else translate("refreshed", ctx.lang, n=created))
+
+
+def _empty_reason(ctx: Ctx, request: Request, found: dict[str, Any], queue: str,
+                  status: str) -> str:
+    """Why a queue shows nothing, in words: no report yet, nothing in it, no rule…"""
+    lang = ctx.lang
+    if status in STATUSES and status != "open":
+        return translate("queue_empty.status", lang, status=translate(f"status.{status}", lang))
+    if queue in ("appeal", "escalation"):
+        return translate(f"queue_empty.{queue}", lang)
+    reports = request.app.state.reports
+    if not reports.available:
+        return translate("queue_empty.no_analytics", lang)
+    report = reports.peek(int(found["id"]))
+    if report is None:
+        return translate("queue_empty.building", lang)
+    if queue == "elimination" and not (report.get("elimination") or {}).get("criteria"):
+        return translate("queue_empty.no_rule", lang)
+    if not queue:
+        return translate("queue_empty.open", lang) + " " + translate(
+            "queue_empty.report", lang, as_of=str(report.get("as_of") or "")[:16].replace("T", " "))
+    return translate("queue_empty.report", lang,
+                     as_of=str(report.get("as_of") or "")[:16].replace("T", " "))
 
 
 @router.post("/c/{slug}/queues/refresh")
@@ -96,7 +129,11 @@ def resolve(
             raise NotFound from None
         names = console_members.names_of(
             conn, member_ids=[item["member_id"]] if item["member_id"] else [])
+        counts = queue_repo.count_open(conn, community_id=cid)
     if request.headers.get("hx-request"):
-        return page(ctx, "queue_row.html", community=found, i=item, choices=CHOICES,
-                    names=names)
+        # The row, and the counter cards out of band, for the list the operator is on.
+        shown = parse_qs(urlsplit(request.headers.get("hx-current-url") or "").query)
+        return page(ctx, "queue_resolved.html", community=found, i=item, choices=CHOICES,
+                    names=names, counts=counts, queue=(shown.get("queue") or [""])[0],
+                    status=(shown.get("status") or ["open"])[0])
     return RedirectResponse(f"/c/{slug}/queues?queue={item['queue']}", status_code=303)

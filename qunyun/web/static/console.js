@@ -51,9 +51,10 @@
         tooltip: {position: "top"},
         xAxis: {type: "category", data: hours},
         yAxis: {type: "category", data: WEEKDAYS[L.lang] || WEEKDAYS.zh},
-        visualMap: {min: 0, max: max, calculable: true, orient: "horizontal", left: "center",
-                    bottom: 0, itemHeight: 120},
-        grid: {left: 48, right: 16, top: 16, bottom: 84},
+        // The colour scale stands right of the grid, clear of the axis labels.
+        visualMap: {min: 0, max: max, calculable: true, orient: "vertical", right: 0,
+                    top: "middle", itemHeight: 120},
+        grid: {left: 48, right: 80, top: 16, bottom: 32},
         series: [{type: "heatmap", data: d.map(function (c) { return [c[1], c[0], c[2]]; })}]
       });
     },
@@ -71,9 +72,9 @@
         tooltip: {position: "top"},
         xAxis: {type: "category", data: ks},
         yAxis: {type: "category", data: weeks, inverse: true},
-        visualMap: {min: 0, max: 100, calculable: true, orient: "horizontal", left: "center",
-                    bottom: 0, itemHeight: 120},
-        grid: {left: 140, right: 16, top: 16, bottom: 84},
+        visualMap: {min: 0, max: 100, calculable: true, orient: "vertical", right: 0,
+                    top: "middle", itemHeight: 120},
+        grid: {left: 140, right: 80, top: 16, bottom: 32},
         series: [{type: "heatmap", data: cells, label: {show: cells.length < 120}}]
       });
     },

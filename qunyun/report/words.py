@@ -1,0 +1,92 @@
+"""Evidence in sentences: what the report and the console show a person instead of the
+analytics' field names (`messages=1 examples=[…]`, `pattern=^A\\S*`), in Chinese or English.
+
+One function per kind of signal, shared by `report.html` and the console's queues, so
+both say the same thing. The raw evidence stays available (the console puts it one click
+away), these sentences are for reading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def _q(text: object, lang: str) -> str:
+    value = str(text or "")
+    return f"“{value}”" if lang != "en" else f'"{value}"'
+
+
+def _time(value: object) -> str:
+    text = str(value or "")
+    return text[:16].replace("T", " ")
+
+
+def signal_sentence(signal: Mapping[str, Any], lang: str = "zh") -> str:
+    """One suspect signal (report: {kind, label, evidence}; live bot: {kind, …fields})."""
+    kind = str(signal.get("kind") or "")
+    ev: Mapping[str, Any] = signal.get("evidence") or signal
+    en = lang == "en"
+    if kind == "join_burst":
+        if "joins_in_burst" in ev:
+            start, end = _time(ev.get("burst_start")), _time(ev.get("burst_end"))[11:]
+            n, silent = ev.get("joins_in_burst"), ev.get("silent_in_burst")
+            return (f"joined in a burst ({n} joins between {start} and {end}; {silent} of them "
+                    "never said anything), and never spoke" if en else
+                    f"{start}–{end} 有 {n} 人集中入群，其中 {silent} 人从未发言，此账号是其中之一")
+        n, seconds = ev.get("joins"), ev.get("seconds")
+        return (f"joined with {n} others within {seconds} seconds" if en else
+                f"与其他账号在 {seconds} 秒内集中入群（共 {n} 人）")
+    if kind == "nickname":
+        return (f"the nickname {_q(ev.get('name'), lang)} matches one of the plan's "
+                "suspect-nickname patterns" if en else
+                f"昵称{_q(ev.get('name'), lang)}符合计划里的可疑昵称规则")
+    if kind == "ads":
+        examples = [str(e) for e in ev.get("examples") or []][:2]
+        shown = "；".join(_q(e, lang) for e in examples) if not en else "; ".join(
+            _q(e, lang) for e in examples)
+        n = ev.get("messages")
+        return (f"{n} message(s) with links, QR codes or add-me talk, e.g. {shown}" if en else
+                f"发过 {n} 条带链接、二维码或加好友的消息，例如{shown}")
+    if kind == "same_text":
+        text = _q(ev.get("text"), lang)
+        return (f"sent {text} on the same day as {ev.get('accounts')} accounts; "
+                f"{ev.get('messages')} of their {ev.get('of_messages')} messages" if en
+                else f"与 {ev.get('accounts')} 个账号同一天发了相同的内容{text}，"
+                f"占其 {ev.get('of_messages')} 条发言中的 {ev.get('messages')} 条")
+    if kind == "red_packet_first":
+        return (f"grabbed {ev.get('first_grabs')} of {ev.get('red_packets')} red packets first"
+                if en else
+                f"{ev.get('red_packets')} 个红包里有 {ev.get('first_grabs')} 个是第一个抢到")
+    label = signal.get("label")
+    return str(label or kind)
+
+
+# The health score's components (analytics/health.py), named and explained for a person.
+COMPONENTS: dict[str, tuple[str, str, str, str]] = {
+    "activity": ("活跃度", "近14天日均消息对比计划下限的 2 倍", "activity",
+                 "messages a day over 14 days against twice the plan's floor"),
+    "participation": ("参与度", "近30天活跃率对比计划下限的 3 倍", "participation",
+                      "the 30-day active ratio against three times the plan's floor"),
+    "trend": ("走势", "近4周对比之前4周", "trend", "the last 4 weeks against the 4 before"),
+    "momentum": ("势头", "近4周对比最好的4周", "momentum",
+                 "the last 4 weeks against the best 4 weeks ever"),
+    "newcomers": ("新人参与", "1–8 周前入群的人里发过言的比例", "newcomers",
+                  "the share of those who joined 1–8 weeks ago who spoke"),
+    "diversity": ("发言分散度", "前 5 名之外的人写的消息占比", "diversity",
+                  "the share of messages not written by the top five"),
+}
+
+
+def component_label(key: str, lang: str = "zh") -> str:
+    names = COMPONENTS.get(key)
+    if names is None:
+        return key
+    return names[2] if lang == "en" else names[0]
+
+
+def component_help(key: str, lang: str = "zh") -> str:
+    names = COMPONENTS.get(key)
+    if names is None:
+        return ""
+    return names[3] if lang == "en" else names[1]

@@ -1,0 +1,229 @@
+"""What the console shows for the system's internal codes: audit actions and actors, the
+bot's reason codes, delivery statuses, points reasons and evidence, in the chosen
+language (issue 11: no `policy:moderation`, `A2 !rank`, `done $event` or JSON on a page).
+
+Every function falls back to the raw value when it does not know a code, so a new code
+shows up as itself instead of vanishing; the raw record stays one click away on the
+pages (a <details> with the JSON). Templates reach these through `render.env` filters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from qunyun.report.words import signal_sentence
+from qunyun.web.texts import translate
+
+Pair = tuple[str, str]
+
+ACTIONS: dict[str, Pair] = {
+    "send": ("发消息", "posted a message"),
+    "reply": ("回复", "replied"),
+    "dm": ("私信", "sent a direct message"),
+    "delete": ("删除消息", "deleted a message"),
+    "warn": ("警告", "warned"),
+    "kick": ("移出群", "removed from the group"),
+    "mute": ("禁言", "muted"),
+    "points": ("加积分", "awarded points"),
+    "alert": ("提醒管理员", "alerted the admins"),
+    "flag": ("标记待审核", "flagged for review"),
+    "policy_error": ("规则执行出错", "a policy failed"),
+    "plan:save": ("保存计划", "saved the plan"),
+    "plan:rejected": ("计划未保存", "plan not saved"),
+    "plan:import": ("从文件导入计划", "imported the plan file"),
+    "plan:running": ("机器人按此计划启动", "bot started with this plan"),
+    "plan:reloaded": ("机器人载入新计划", "bot loaded the new plan"),
+    "plan:refused": ("机器人未载入新计划", "bot kept its plan"),
+    "queues:refresh": ("从报告打开待办", "opened items from the report"),
+    "warning:revoke": ("撤销警告", "withdrew a warning"),
+    "import": ("导入聊天记录", "imported a chat export"),
+    "operator:create": ("添加操作员", "added an operator"),
+    "operator:password": ("修改密码", "changed a password"),
+}
+
+POLICIES: dict[str, Pair] = {
+    "moderation": ("群规执行", "moderation"),
+    "suspects": ("可疑账号识别", "suspect detection"),
+    "welcome": ("新人欢迎", "welcome"),
+    "onboarding": ("新人任务", "onboarding"),
+    "commands": ("命令与问答", "commands and FAQ"),
+    "scoring": ("积分", "points"),
+    "escalation": ("人工提醒", "escalation"),
+}
+
+# The bot's reason codes ("A2 FAQ", "O2 form", "R5 heated"): playbook ID + what.
+REASONS: dict[str, Pair] = {
+    "FAQ": ("自动回答常见问题", "answered a FAQ"),
+    "check-in": ("打卡", "check-in"),
+    "poll": ("投票", "poll"),
+    "welcome": ("欢迎新人", "welcomed newcomers"),
+    "form": ("新人问卷", "member form"),
+    "nickname format": ("提醒改昵称格式", "nickname format reminder"),
+    "checklist": ("新人任务进度", "onboarding progress"),
+    "reminder": ("新人任务提醒", "onboarding reminder"),
+    "deadline": ("新人任务到期", "onboarding deadline"),
+    "warning expired": ("警告到期", "warning expired"),
+    "suspect": ("疑似假号", "suspected fake account"),
+    "level up": ("升级", "level up"),
+    "admin_mention": ("有人@管理员", "an admin was mentioned"),
+    "heated": ("争吵升温", "a heated exchange"),
+    "unanswered": ("问题无人能答", "a question the FAQ cannot answer"),
+    "announce removal": ("公告移出", "announced a removal"),
+}
+_CODED = re.compile(r"^([A-Z]\d{1,2}) (.+)$")
+
+STATUSES: dict[str, Pair] = {
+    "pending": ("待发送", "pending"),
+    "done": ("已完成", "done"),
+    "failed": ("失败", "failed"),
+    "dry_run": ("演练（未执行）", "dry run (not carried out)"),
+}
+
+POINTS: dict[str, Pair] = {
+    "participation": ("参与分", "participation"),
+    "contribution": ("贡献分", "contribution"),
+    "message": ("发言", "a message"),
+    "self_intro": ("自我介绍", "self-introduction"),
+    "checkin": ("打卡", "check-in"),
+    "checkin_streak": ("连续打卡奖励", "check-in streak bonus"),
+    "reply_received": ("发言被回复", "a reply received"),
+    "reaction_received": ("发言被点赞", "a reaction received"),
+    "invite": ("邀请新人", "brought a member"),
+    "form": ("填写新人问卷", "member form"),
+}
+
+EVIDENCE_KEYS: dict[str, Pair] = {
+    "keyword": ("关键词", "keyword"), "question": ("问题", "question"),
+    "campaign": ("打卡活动", "campaign"), "streak": ("连续天数", "streak"),
+    "trigger": ("触发", "trigger"), "warning": ("警告编号", "warning"),
+    "warnings": ("累计警告", "warnings"), "newcomers": ("新人", "newcomers"),
+    "nickname": ("昵称", "nickname"), "answered": ("已答", "answered"),
+    "missing": ("未完成", "missing"), "from": ("原等级", "from"), "to": ("新等级", "to"),
+    "created": ("新开事项", "new items"), "file": ("文件", "file"),
+    "errors": ("问题", "errors"), "advice": ("建议", "advice"),
+    "title": ("事项", "item"), "item": ("事项编号", "item"), "score": ("信号数", "signals"),
+    "reason": ("理由", "reason"), "silent_days": ("未发言天数", "silent days"),
+    "remove_on": ("最早移除日期", "earliest removal"), "tier": ("分层", "tier"),
+    "action": ("建议动作", "action"), "count": ("人数", "members"),
+    "rule": ("规则", "rule"), "matched": ("命中", "matched"), "text": ("内容", "text"),
+    "messages": ("消息数", "messages"), "seconds": ("秒", "seconds"),
+    "limit": ("上限", "limit"), "option": ("选项", "option"),
+    "members": ("成员", "members"),
+    "url": ("链接", "link"), "mentions": ("@ 人数", "mentions"), "qr": ("二维码内容", "QR code"),
+    "times": ("次数", "times"), "accounts": ("账号数", "accounts"),
+    "pattern": ("规则（正则）", "pattern"), "name": ("昵称", "name"),
+}
+# Internal references a person does not read (kept in the raw record).
+HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "score"}
+
+
+# R1 moderation rules (a warning's `rule`).
+RULES: dict[str, Pair] = {
+    "pattern": ("自定义规则", "operator pattern"),
+    "invite_link": ("其他群的邀请链接", "invite link"),
+    "link": ("未经允许的链接", "link"), "ad": ("广告", "advert"),
+    "mass_mention": ("一次@太多人", "mass mention"), "qr_code": ("二维码", "QR code"),
+    "flood": ("刷屏", "flooding"), "repeat": ("重复发送", "repeats"),
+    "repeat_accounts": ("多个账号发相同内容", "same text from several accounts"),
+}
+
+
+def rule_label(rule: str | None, lang: str) -> str:
+    code = rule or ""
+    return _pick(RULES.get(code), lang, code)
+
+
+def _pick(pair: Pair | None, lang: str, fallback: str) -> str:
+    if pair is None:
+        return fallback
+    return pair[1] if lang == "en" else pair[0]
+
+
+def action_label(action: str | None, lang: str) -> str:
+    code = action or ""
+    if code in ACTIONS:
+        return _pick(ACTIONS[code], lang, code)
+    queue, _, status = code.partition(":")
+    if status and translate(f"queue.{queue}", lang) != f"queue.{queue}":
+        return f"{translate(f'queue.{queue}', lang)}：{translate(f'act.{status}', lang)}" \
+            if lang != "en" else f"{translate(f'queue.{queue}', lang)}: {status}"
+    return code
+
+
+def actor_label(actor: str | None, lang: str) -> str:
+    who = actor or ""
+    kind, _, name = who.partition(":")
+    bot = "机器人" if lang != "en" else "bot"
+    if kind == "policy":
+        return f"{bot} · {_pick(POLICIES.get(name), lang, name)}"
+    if kind == "operator":
+        return f"{'操作员' if lang != 'en' else 'operator'} {name}"
+    if who == "bot":
+        return bot
+    if who == "report":
+        return "报告" if lang != "en" else "report"
+    return who
+
+
+def reason_label(reason: str | None, lang: str) -> str:
+    text = (reason or "").strip()
+    coded = _CODED.match(text)
+    if coded is None:
+        return text
+    code, what = coded.groups()
+    if what.startswith("!"):
+        said = f"回答命令 {what}" if lang != "en" else f"answered {what}"
+    else:
+        said = _pick(REASONS.get(what), lang, what)
+    return f"{said}（{code}）" if lang != "en" else f"{said} ({code})"
+
+
+def status_label(status: str | None, lang: str) -> str:
+    code = status or ""
+    return _pick(STATUSES.get(code), lang, code)
+
+
+def points_label(code: str | None, lang: str) -> str:
+    value = code or ""
+    return _pick(POINTS.get(value), lang, value)
+
+
+def _value(value: Any, lang: str) -> str:
+    if isinstance(value, bool):
+        return ("是" if value else "否") if lang != "en" else ("yes" if value else "no")
+    if isinstance(value, list):
+        sep = "、" if lang != "en" else ", "
+        return sep.join(_value(v, lang) for v in value[:10]) + ("…" if len(value) > 10 else "")
+    if isinstance(value, dict):
+        return "; ".join(f"{k} {_value(v, lang)}" for k, v in list(value.items())[:6])
+    return str(value)
+
+
+def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
+                   title: str = "") -> list[str]:
+    """Evidence as short lines a person reads: suspect signals as sentences, other keys
+    with their names in the chosen language, internal references left to the raw view.
+    Values the item's `title` already says (a queue item's tier, action, count, reason)
+    are not repeated."""
+    if not evidence:
+        return []
+    lines = [signal_sentence(s, lang) for s in evidence.get("signals") or []
+             if isinstance(s, Mapping)]
+    sep = "：" if lang != "en" else ": "
+    for key, value in evidence.items():
+        if key in HIDDEN_KEYS or value in (None, "", [], {}):
+            continue
+        if title and isinstance(value, str | int) and not isinstance(value, bool) \
+                and str(value) in title:
+            continue
+        if key == "tier" and title:
+            continue  # the tier's code; its name is in the title
+        if key == "trigger":
+            value = _pick(REASONS.get(str(value)), lang, str(value))
+        if key == "members" and isinstance(value, list):
+            value = [str(m.get("name") or m.get("id")) if isinstance(m, Mapping) else str(m)
+                     for m in value]
+        lines.append(f"{_pick(EVIDENCE_KEYS.get(key), lang, key)}{sep}{_value(value, lang)}")
+    return lines
