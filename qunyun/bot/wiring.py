@@ -19,6 +19,7 @@ from qunyun.pipeline.policy import Policy
 from qunyun.plan.model import Plan
 from qunyun.policies.base import Setup
 from qunyun.policies.calendar import CalendarPosts
+from qunyun.policies.campaigns import Campaigns
 from qunyun.policies.commands import Commands
 from qunyun.policies.escalation import Escalation
 from qunyun.policies.moderation import Moderation
@@ -27,6 +28,7 @@ from qunyun.policies.schedule import ScheduleLedger
 from qunyun.policies.scoring import Scoring
 from qunyun.policies.suspects import Suspects
 from qunyun.services import calendar as calendar_service
+from qunyun.services import campaigns as campaign_service
 from qunyun.services.schedule import JobKind
 
 DirectCheck = Callable[[GroupRef], bool]
@@ -45,6 +47,7 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
         Suspects(setup),  # R4
         Welcome(setup),  # O1
         Onboarding(setup),  # O2, O3
+        Campaigns(setup),  # A1 campaign days, `!完成` tasks (T3; halts on `!完成`)
         Commands(setup),  # A2, A3, A4, R3 appeals (commands halt)
         Scoring(setup),  # T3, T5
         Escalation(setup),  # R5
@@ -57,6 +60,7 @@ def job_kinds() -> list[JobKind]:
     timed job adds its kind here (see `qunyun.services.schedule`)."""
     return [
         JobKind(calendar_service.POST, from_plan=calendar_service.plan_entries),  # A1
+        JobKind(campaign_service.KIND, from_plan=campaign_service.plan_entries),  # A1 SOPs
     ]
 
 

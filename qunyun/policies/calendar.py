@@ -17,7 +17,7 @@ from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup
 from qunyun.services import calendar as calendar_service
-from qunyun.services import lookup
+from qunyun.services import campaigns, lookup
 from qunyun.services import schedule as schedule_service
 
 
@@ -62,7 +62,7 @@ class CalendarPosts:
                 group_name=ref.name or plan.community.name, at_ms=tick.slot_ms, tz=tz,
                 checkin_campaigns=checkins)
             text = calendar_service.compose(post.text, image=post.image, link=post.link,
-                                            values=values)
+                                            values=values) + campaigns.task_line(post.task)
             evidence = {"entry": tick.entry_id, "slot_ms": tick.slot_ms, "post": post.id,
                         "late": tick.late, "key": tick.key}
             reason = f"日历帖「{title}」" + ("（补发）" if tick.late else "")

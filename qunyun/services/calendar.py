@@ -6,13 +6,12 @@ is the whole message (text, image, link) a handler posts or hands to the group o
 Variables: `{group}` the group's name, `{date}` the local date, `{newcomers}` who joined
 in the last day, `{top_checkins}` the longest check-in streaks of the day,
 `{next_event}` the next event (filled by the events feature through `NEXT_EVENT`; until
-then "暂无活动").
+then "暂无活动"), `{member}` the member a campaign day is for ("大家" in a group post).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import string
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,33 +19,20 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from qunyun.domain import recurrence
-from qunyun.plan.calendar import CalendarPost
+from qunyun.plan.calendar import VARIABLES, CalendarPost, post_rule, unknown_variables
 from qunyun.plan.model import Plan
 from qunyun.services import checkins as checkin_service
 from qunyun.services import lookup
 from qunyun.services.schedule import EntrySpec
 
 POST = "calendar"
-VARIABLES = ("group", "date", "newcomers", "top_checkins", "next_event")
-DEFAULT_START = dt.date(2026, 1, 1)
+__all__ = ["VARIABLES", "post_rule", "unknown_variables"]
 DAY_MS = 86_400_000
 
 # The events feature (A5) sets this to name the next event of a community; a hook rather
 # than an import so the calendar does not depend on a feature built beside it.
 NextEvent = Callable[[Connection, int, int], str | None]
 NEXT_EVENT: list[NextEvent] = []
-
-
-def post_rule(post: CalendarPost) -> str:
-    """The stored recurrence rule of a plan post (raises `recurrence.RuleError`)."""
-    if post.rrule:
-        return post.rrule.strip()
-    if post.every is None:
-        if post.date is None:
-            raise recurrence.RuleError("a one-off post needs date (or every for a recurring one)")
-        return recurrence.rule_text(at=post.at, start=post.date)
-    return recurrence.rule_text(at=post.at, start=post.start or DEFAULT_START,
-                                every=post.every, on=post.on, nth=post.nth, until=post.until)
 
 
 def plan_entries(plan: Plan) -> list[EntrySpec]:
@@ -73,15 +59,6 @@ def find_post(plan: Plan, post_id: str) -> CalendarPost | None:
 class _Blank(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return "{" + key + "}"
-
-
-def unknown_variables(text: str) -> list[str]:
-    """Variables in a text that `render` does not know (plan check reports them)."""
-    try:
-        names = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
-    except ValueError:
-        return ["{"]
-    return [n for n in names if n not in VARIABLES]
 
 
 def variables(conn: Connection, *, community_id: int, group_id: int | None, group_name: str,
@@ -111,7 +88,7 @@ def variables(conn: Connection, *, community_id: int, group_id: int | None, grou
         event = hook(conn, community_id, at_ms) or event
     return {"group": group_name, "date": f"{local.month}月{local.day}日",
             "newcomers": newcomers or "暂无新成员", "top_checkins": top or "暂无打卡",
-            "next_event": event or "暂无活动"}
+            "next_event": event or "暂无活动", "member": "大家"}
 
 
 def render(text: str, values: Mapping[str, str]) -> str:

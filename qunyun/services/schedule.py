@@ -139,7 +139,7 @@ def upsert(conn: Connection, *, community_id: int, spec: EntrySpec, now_ms: int,
     """
     problem = recurrence.check_rule(spec.rule)
     if problem:
-        raise recurrence.RuleError(problem)
+        raise problem
     tz = spec.tz or default_tz
     nxt = recurrence.next_after(spec.rule, tz, _at(now_ms - 1))
     values: dict[str, Any] = {

@@ -116,3 +116,11 @@ def slots_between(conn: Connection, *, community_id: int, start_ms: int, end_ms:
         & (schedule_slots.c.slot_ms >= start_ms) & (schedule_slots.c.slot_ms <= end_ms))
         .order_by(schedule_slots.c.slot_ms, schedule_slots.c.id)).mappings()
     return [dict(r) for r in rows]
+
+
+def has_fired(conn: Connection, *, entry_id: int) -> bool:
+    """Has any slot of the entry been sent (on time or late)?"""
+    row = conn.execute(select(schedule_slots.c.id).where(
+        (schedule_slots.c.entry_id == entry_id)
+        & schedule_slots.c.status.in_(["sent", "late"])).limit(1)).first()
+    return row is not None
