@@ -3,8 +3,9 @@
 A campaign is a sequence of days. `relative_to: start` campaigns are plan entries (one
 one-off entry per day, from the campaign's start date); `relative_to: join` campaigns
 are enrolled per member when they join (`enroll`: one `system` entry per day, keyed by
-member, so a re-join does not enrol twice): day 1 at the day's time on the join date —
-or a minute after joining if that time has passed — day N at the time N−1 days later.
+member, so a re-join does not enrol twice): day 1 at its time on the join date — or the
+next day if that time has passed (the welcome greets them meanwhile) — and day N at its
+time N−1 days after day 1.
 A day (or a calendar post) may set a task; a member who answers `!完成 <task>` after it
 was posted to them earns its points once (`complete_task`).
 """
@@ -62,23 +63,25 @@ def enroll(conn: Connection, *, community_id: int, plan: Plan, member_id: int, g
            joined_ms: int) -> int:
     """Schedule every join-relative campaign's days for a newcomer; returns entries added."""
     tz = ZoneInfo(plan.bot.timezone)
-    joined = dt.datetime.fromtimestamp(joined_ms / 1000, tz=tz)
+    joined = dt.datetime.fromtimestamp(joined_ms / 1000, tz=tz).replace(tzinfo=None)
     added = 0
     for campaign in plan.calendar.campaigns:
         if campaign.relative_to != "join" or campaign.paused:
             continue
+        try:
+            times = {day.day: recurrence.parse_at(day.at) for day in campaign.days}
+        except recurrence.RuleError:
+            continue  # plan check reports it
+        first = min(campaign.days, key=lambda d: d.day)
+        # Day 1 is the join date if its time is still ahead, else the next day.
+        start = joined.date() - dt.timedelta(days=first.day - 1)
+        if dt.datetime.combine(joined.date(), times[first.day]) <= joined:
+            start += dt.timedelta(days=1)
         for day in campaign.days:
             key = _day_key(campaign, day, member_id)
             if entry_repo.by_key(conn, community_id=community_id, kind=KIND, key=key):
                 continue
-            try:
-                at = recurrence.parse_at(day.at)
-            except recurrence.RuleError:
-                continue
-            local = dt.datetime.combine(joined.date() + dt.timedelta(days=day.day - 1), at)
-            if day.day == 1 and local <= joined.replace(tzinfo=None):
-                local = (joined + dt.timedelta(minutes=1)).replace(tzinfo=None, second=0,
-                                                                   microsecond=0)
+            local = dt.datetime.combine(start + dt.timedelta(days=day.day - 1), times[day.day])
             rule = f"DTSTART:{local:%Y%m%dT%H%M%S}\nRRULE:FREQ=DAILY;COUNT=1"
             schedule.upsert(conn, community_id=community_id, now_ms=joined_ms,
                             default_tz=plan.bot.timezone,

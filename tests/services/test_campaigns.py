@@ -39,21 +39,21 @@ def say(bot: Bot, n: int, who: int, body: str) -> list[Reply]:
 
 def test_the_newcomer_camp_runs_from_each_members_join_date(engine: Engine) -> None:
     bot = camp(engine)
-    bot.now = START + timedelta(hours=15)  # joins at 15:00: day 1 comes a minute later
+    bot.now = START + timedelta(hours=15)  # joins at 15:00: day 1 is tomorrow at 09:00
     bot.pipeline.process(MemberJoined(source="t", source_event_id="j1", group=GROUP,
                                       at=bot.now, member=user(1, "学员1")))
     assert "还没开始" in say(bot, 1, 1, "!完成 自我介绍")[0].text
-    bot.run_until(START + timedelta(hours=15, minutes=2))
+    bot.run_until(START + timedelta(days=1, hours=9, minutes=1))
     day1 = [s for _, s in bot.sent if s.policy == "campaigns"]
     assert len(day1) == 1 and day1[0].text.startswith("@学员1 欢迎加入 7 日营")
     assert day1[0].mentions == (user(1, "学员1"),)
     assert "!完成 自我介绍" in day1[0].text
     assert "+10 分" in say(bot, 2, 1, "!完成 自我介绍")[0].text
     assert "已经完成过了" in say(bot, 3, 1, "!完成 自我介绍")[0].text
-    bot.run_until(START + timedelta(days=8), step=timedelta(minutes=30))
+    bot.run_until(START + timedelta(days=9), step=timedelta(minutes=30))
     camp_days = [(slot_at(s), s) for _, s in bot.sent if s.policy == "campaigns"]
-    assert [at.day for at, _ in camp_days] == [1, 2, 3, 4, 5, 6, 7]
-    assert [at.strftime("%H:%M") for at, _ in camp_days][1:] == ["09:00"] * 5 + ["20:00"]
+    assert [at.day for at, _ in camp_days] == [2, 3, 4, 5, 6, 7, 8]
+    assert [at.strftime("%H:%M") for at, _ in camp_days] == ["09:00"] * 6 + ["20:00"]
     assert "结营" in camp_days[-1][1].text
     with engine.connect() as conn:
         points = conn.execute(text("SELECT sum(points) FROM bot_points "
