@@ -28,7 +28,6 @@ from qunyun.policies.schedule import ScheduleLedger
 from qunyun.policies.scoring import Scoring
 from qunyun.policies.suspects import Suspects
 from qunyun.services import calendar as calendar_service
-from qunyun.services import campaigns as campaign_service
 from qunyun.services.schedule import JobKind
 
 DirectCheck = Callable[[GroupRef], bool]
@@ -59,8 +58,7 @@ def job_kinds() -> list[JobKind]:
     """The schedule's job kinds, each with the entries the plan implies. A feature with a
     timed job adds its kind here (see `qunyun.services.schedule`)."""
     return [
-        JobKind(calendar_service.POST, from_plan=calendar_service.plan_entries),  # A1
-        JobKind(campaign_service.KIND, from_plan=campaign_service.plan_entries),  # A1 SOPs
+        *calendar_service.job_kinds(),  # A1 posts and start-dated campaign days
     ]
 
 

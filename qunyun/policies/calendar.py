@@ -35,7 +35,7 @@ class CalendarPosts:
         if tick is None:
             return None
         plan = self.setup.plan
-        post = calendar_service.find_post(plan, str(tick.payload.get("post", "")))
+        post = calendar_service.content_of(plan, tick.payload)
         if post is None:
             schedule_service.mark_slot(ctx.conn, tick=tick, status=schedule_service.STATUS_FAILED,
                                        detail="计划里已没有这条日历帖")
@@ -53,7 +53,7 @@ class CalendarPosts:
             schedule_service.mark_slot(ctx.conn, tick=tick, status=schedule_service.STATUS_FAILED,
                                        detail=f"没有可发的群（{post.group or '全部群'}）")
             return None
-        title = post.title or post.id
+        title = post.title
         checkins = [c.name for c in plan.checkins]
         effects: list[Effect] = []
         for gid, ref in groups:
@@ -63,7 +63,8 @@ class CalendarPosts:
                 checkin_campaigns=checkins)
             text = calendar_service.compose(post.text, image=post.image, link=post.link,
                                             values=values) + campaigns.task_line(post.task)
-            evidence = {"entry": tick.entry_id, "slot_ms": tick.slot_ms, "post": post.id,
+            evidence = {"entry": tick.entry_id, "slot_ms": tick.slot_ms,
+                        "post": str(tick.payload.get("post", "")),
                         "late": tick.late, "key": tick.key}
             reason = f"日历帖「{title}」" + ("（补发）" if tick.late else "")
             if self.setup.capabilities.post_in_group:

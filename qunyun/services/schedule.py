@@ -158,8 +158,8 @@ def upsert(conn: Connection, *, community_id: int, spec: EntrySpec, now_ms: int,
     if stored["rule"] != spec.rule or stored["tz"] != tz or stored["retired"]:
         values["next_ms"] = _ms(nxt) if nxt else None
     values["retired"] = False
-    if origin == "plan" and stored["origin"] == "plan":
-        values["paused"] = spec.paused
+    if spec.paused:
+        values["paused"] = True  # the plan pauses it; a console pause is not undone by a sync
     repo.update(conn, entry_id=int(stored["id"]), values=values)
     return int(stored["id"])
 
@@ -257,6 +257,12 @@ def occurrences(conn: Connection, *, community_id: int, start: datetime, end: da
     rows = repo.of_community(conn, community_id=community_id, kinds=kinds)
     recorded = {(s["entry_id"], s["slot_ms"]): s for s in repo.slots_between(
         conn, community_id=community_id, start_ms=_ms(start), end_ms=_ms(end))}
+    failed = repo.failed_ticks(conn, community_id=community_id, event_ids=[
+        str(s["detail"]) for s in recorded.values()
+        if s["status"] in (STATUS_SENT, STATUS_LATE) and s["detail"]])
+    for s in recorded.values():
+        if s["detail"] in failed and s["status"] in (STATUS_SENT, STATUS_LATE):
+            s["status"] = STATUS_FAILED  # recorded as fired, but the platform refused it
     out: list[Occurrence] = []
     for entry in rows:
         seen: set[int] = set()

@@ -6,6 +6,8 @@ page instead of breaking it (tests/web check the pages for raw keys).
 
 from __future__ import annotations
 
+from qunyun.web.texts_calendar import CALENDAR_TEXTS
+
 LANGS = ("zh", "en")
 
 TEXTS: dict[str, tuple[str, str]] = {
@@ -165,6 +167,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kind.command": ("命令", "command"),
     "kind.timer": ("定时", "timer"),
 }
+
+TEXTS.update(CALENDAR_TEXTS)  # A1 calendar page (texts_calendar.py)
 
 
 def translate(key: str, lang: str, **values: object) -> str:
