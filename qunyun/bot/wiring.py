@@ -63,7 +63,7 @@ def job_kinds() -> list[JobKind]:
 
 
 def build_scheduler(engine: Engine, *, community_id: int, plan: Plan,
-                    resolution_s: int = 60, now: datetime | None = None) -> Scheduler:
+                    resolution_s: int = 60, now: datetime | None = None) -> TimerSchedule:
     """A callable the bot loop calls every round with the current time; returns due ticks.
     The plan's schedule entries are stored (synced) first."""
     schedule = TimerSchedule(engine, community_id=community_id, plan=plan,

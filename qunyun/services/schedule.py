@@ -382,18 +382,26 @@ class Schedule:
     def __call__(self, now: datetime) -> Sequence[TimerFired]:
         return self.due(now)
 
-    def due(self, now: datetime) -> list[TimerFired]:
+    def due(self, now: datetime, *, probes: bool = True) -> list[TimerFired]:
+        """The ticks due at `now`; `probes=False` asks only the entries (a simulated clock
+        that knows when the probes' rows fall due asks them only then)."""
         now_ms = _ms(now)
         with self.engine.connect() as conn:
             groups = dict(lookup.community_groups(conn, community_id=self.community_id))
             if not groups:
                 return []
-            ticks = self._probe_ticks(conn, groups, now, now_ms)
+            ticks = self._probe_ticks(conn, groups, now, now_ms) if probes else []
             for entry in repo.due(conn, community_id=self.community_id, now_ms=now_ms):
                 tick = self._entry_tick(conn, entry, groups, now, now_ms)
                 if tick is not None:
                     ticks.append(tick)
         return ticks
+
+    def next_at(self) -> datetime | None:
+        """When the next entry slot is due (probes aside): a simulated clock jumps there."""
+        with self.engine.connect() as conn:
+            found = repo.next_due_ms(conn, community_id=self.community_id)
+        return _at(found) if found is not None else None
 
     def _probe_ticks(self, conn: Connection, groups: Mapping[int, GroupRef], now: datetime,
                      now_ms: int) -> list[TimerFired]:

@@ -136,3 +136,14 @@ def failed_ticks(conn: Connection, *, community_id: int, event_ids: Sequence[str
         (audit_log.c.community_id == community_id)
         & audit_log.c.event_source_id.in_(list(event_ids)) & (audit_log.c.status == "failed")))
     return {str(r[0]) for r in rows}
+
+
+def next_due_ms(conn: Connection, *, community_id: int) -> int | None:
+    """The earliest cursor of the community's active entries (a simulated clock jumps there)."""
+    from sqlalchemy import func
+
+    value = conn.execute(select(func.min(schedule_entries.c.next_ms)).where(
+        (schedule_entries.c.community_id == community_id)
+        & schedule_entries.c.paused.is_(False) & schedule_entries.c.retired.is_(False))
+    ).scalar()
+    return int(value) if value is not None else None
