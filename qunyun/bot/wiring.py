@@ -20,6 +20,7 @@ from qunyun.pipeline.policy import Policy
 from qunyun.plan.model import Plan
 from qunyun.policies.base import RoomAdmins, Setup
 from qunyun.policies.calendar import CalendarPosts
+from qunyun.policies.campaigns import Campaigns
 from qunyun.policies.commands import Commands
 from qunyun.policies.escalation import Escalation
 from qunyun.policies.lifecycle import Elimination, Revival
@@ -53,6 +54,7 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
         Suspects(setup),  # R4
         Welcome(setup),  # O1
         Onboarding(setup),  # O2, O3
+        Campaigns(setup),  # A1 campaign days, `!完成` tasks (T3; halts on `!完成`)
         Commands(setup),  # A2, A3, A4, R3 appeals (commands halt)
         Elimination(setup),  # E1 sweep notices and removals (timer ticks)
         Revival(setup),  # E2 !复活 and re-admission (halts on its command)
@@ -66,21 +68,17 @@ def job_kinds() -> list[JobKind]:
     """The schedule's job kinds, each with the entries the plan implies. A feature with a
     timed job adds its kind here (see `qunyun.services.schedule`)."""
     return [
-        JobKind(calendar_service.POST, from_plan=calendar_service.plan_entries),  # A1
+        *calendar_service.job_kinds(),  # A1 posts and start-dated campaign days
     ]
 
 
 def build_scheduler(engine: Engine, *, community_id: int, plan: Plan,
-                    resolution_s: int = 60, now: datetime | None = None) -> Scheduler:
+                    resolution_s: int = 60, now: datetime | None = None) -> TimerSchedule:
     """A callable the bot loop calls every round with the current time; returns due ticks.
     The plan's schedule entries are stored (synced) first."""
-    schedule = TimerSchedule(engine, community_id=community_id, plan=plan,
-                             resolution_s=resolution_s, kinds=job_kinds())
-    schedule.sync(now or datetime.now(UTC))
     lifecycle = LifecycleTimers(engine, community_id=community_id, plan=plan,
                                 resolution_s=resolution_s)  # E1, E2
-
-    def due(at: datetime) -> Sequence[TimerFired]:
-        return [*schedule(at), *lifecycle(at)]
-
-    return due
+    schedule = TimerSchedule(engine, community_id=community_id, plan=plan,
+                             resolution_s=resolution_s, kinds=job_kinds(), timers=[lifecycle])
+    schedule.sync(now or datetime.now(UTC))
+    return schedule

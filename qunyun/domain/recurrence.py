@@ -36,20 +36,26 @@ _AT = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 class RuleError(ValueError):
-    """A rule that cannot be read; the message is one line, in English (plan check words it)."""
+    """A rule that cannot be read: one line in English (`str`) and in Chinese (`zh`)."""
+
+    def __init__(self, en: str, zh: str) -> None:
+        super().__init__(en)
+        self.zh = zh
 
 
 def parse_at(value: str) -> time:
     m = _AT.match(value.strip())
     if not m:
-        raise RuleError(f"time of day {value!r} is not HH:MM")
+        raise RuleError(f"time of day {value!r} is not HH:MM",
+                        f"时间「{value}」要写成 时:分，例如 08:00")
     return time(int(m.group(1)), int(m.group(2)))
 
 
 def weekday_code(name: str) -> str:
     code = _DAY_NAMES.get(name.strip().lower())
     if code is None:
-        raise RuleError(f"unknown weekday {name!r} (mon…sun or 周一…周日)")
+        raise RuleError(f"unknown weekday {name!r} (mon…sun or 周一…周日)",
+                        f"不认识的星期「{name}」（写 mon…sun 或 周一…周日）")
     return code
 
 
@@ -75,19 +81,22 @@ def rule_text(*, at: str, start: date, every: str | None = None,
     elif word in ("month", "monthly", "每月"):
         if nth is not None:
             if len(days) != 1:
-                raise RuleError("a monthly rule with nth needs exactly one weekday in on")
+                raise RuleError("a monthly rule with nth needs exactly one weekday",
+                                "「每月第几个星期几」要在 weekdays 里正好写一个星期几")
             if nth == 0 or not -5 <= nth <= 5:
-                raise RuleError(f"nth {nth} must be 1…5 or -1…-5 (last)")
+                raise RuleError(f"nth {nth} must be 1…5 or -1…-5 (last)",
+                                f"nth {nth} 要在 1…5 之间（-1 表示最后一个）")
             body = f"FREQ=MONTHLY;BYDAY={nth:+d}{days[0]}"
         else:
             body = f"FREQ=MONTHLY;BYMONTHDAY={start.day}"
     elif m := _EVERY_N_DAYS.match(word):
         n = int(m.group(1))
         if n < 1:
-            raise RuleError("every N days needs N ≥ 1")
+            raise RuleError("every N days needs N ≥ 1", "「每 N 天」的 N 至少是 1")
         body = f"FREQ=DAILY;INTERVAL={n}"
     else:
-        raise RuleError(f"every {every!r}: use day, week, month or 'N days'")
+        raise RuleError(f"every {every!r}: use day, week, month or 'N days'",
+                        f"every「{every}」读不懂：写 day、week、month 或「3 days」")
     return head + "RRULE:" + body + tail
 
 
@@ -96,20 +105,23 @@ def _parsed(text: str) -> rrule:
     try:
         parsed = rrulestr(text)
     except (ValueError, TypeError) as exc:
-        raise RuleError(f"rule {text!r} cannot be read: {exc}") from None
+        raise RuleError(f"rule {text!r} cannot be read: {exc}",
+                        f"规则「{text}」读不懂（{exc}）") from None
     if not isinstance(parsed, rrule):
-        raise RuleError("a rule set is not supported; give one RRULE")
+        raise RuleError("a rule set is not supported; give one RRULE",
+                        "只支持一条 RRULE，不支持规则组")
     if parsed._dtstart is not None and parsed._dtstart.tzinfo is not None:  # type: ignore[attr-defined]
-        raise RuleError("DTSTART must be local wall-clock time without a zone")
+        raise RuleError("DTSTART must be local wall-clock time without a zone",
+                        "DTSTART 要写本地时间，不带时区")
     return parsed
 
 
-def check_rule(text: str) -> str | None:
-    """None when the rule reads, else why not (one line)."""
+def check_rule(text: str) -> RuleError | None:
+    """None when the rule reads, else why not."""
     try:
         _parsed(text)
     except RuleError as exc:
-        return str(exc)
+        return exc
     return None
 
 

@@ -8,11 +8,16 @@ by `qunyun.domain.recurrence` (plan check reports a rule that does not read).
 from __future__ import annotations
 
 import datetime as dt
+import string
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from qunyun.domain import recurrence
+
 _ID = r"^[A-Za-z0-9_-]{1,60}$"
+VARIABLES = ("group", "date", "newcomers", "top_checkins", "next_event", "member")
+DEFAULT_START = dt.date(2026, 1, 1)
 
 
 class Strict(BaseModel):  # the same as model.Strict (model.py imports this module)
@@ -34,7 +39,7 @@ class CalendarPost(Strict):
     link: str | None = None
     at: str = "08:00"
     every: str | None = None  # day · week · month · "N days"; None: one-off on `date`
-    on: list[str] = []  # weekdays (mon…sun, 周一…周日)
+    weekdays: list[str] = []  # mon…sun or 周一…周日 (not `on:`: YAML reads that as true)
     nth: int | None = None  # with every: month and one weekday: 1 = first, -1 = last
     start: dt.date | None = None  # first day of the rule (default: 2026-01-01)
     date: dt.date | None = None  # the day of a one-off post
@@ -71,3 +76,25 @@ class Calendar(Strict):
     catch_up_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
     posts: list[CalendarPost] = []
     campaigns: list[Campaign] = []
+
+
+def post_rule(post: CalendarPost) -> str:
+    """The stored recurrence rule of a plan post (raises `recurrence.RuleError`)."""
+    if post.rrule:
+        return post.rrule.strip()
+    if post.every is None:
+        if post.date is None:
+            raise recurrence.RuleError("a one-off post needs date (or every for a recurring one)",
+                                      "一次性的帖子要写 date（重复的写 every）")
+        return recurrence.rule_text(at=post.at, start=post.date)
+    return recurrence.rule_text(at=post.at, start=post.start or DEFAULT_START,
+                                every=post.every, on=post.weekdays, nth=post.nth, until=post.until)
+
+
+def unknown_variables(text: str) -> list[str]:
+    """Variables in a text that `render` does not know (plan check reports them)."""
+    try:
+        names = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+    except ValueError:
+        return ["{"]
+    return [n for n in names if n not in VARIABLES]

@@ -13,6 +13,7 @@ from datetime import date
 
 from qunyun.domain.commands import is_known, named_in
 from qunyun.domain.patterns import check_pattern, labels_from
+from qunyun.plan.check_calendar import check_calendar
 from qunyun.plan.findings import Finding
 from qunyun.plan.limits import check_limits
 from qunyun.plan.load import LoadedPlan
@@ -274,6 +275,7 @@ def check_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
         _service(plan), _revenue(plan), _rules(plan, today), _welcome(plan), _elimination(plan),
         _volunteers(plan), _threshold(plan), _future(plan), _positioning(plan), _size(plan),
         _patterns(plan), _settings(plan), _commands(plan), check_limits(plan),
+        check_calendar(plan, today),
     ):
         found.extend(group)
     return found

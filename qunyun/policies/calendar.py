@@ -17,7 +17,7 @@ from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup
 from qunyun.services import calendar as calendar_service
-from qunyun.services import lookup
+from qunyun.services import campaigns, lookup
 from qunyun.services import schedule as schedule_service
 
 
@@ -35,7 +35,7 @@ class CalendarPosts:
         if tick is None:
             return None
         plan = self.setup.plan
-        post = calendar_service.find_post(plan, str(tick.payload.get("post", "")))
+        post = calendar_service.content_of(plan, tick.payload)
         if post is None:
             schedule_service.mark_slot(ctx.conn, tick=tick, status=schedule_service.STATUS_FAILED,
                                        detail="计划里已没有这条日历帖")
@@ -53,7 +53,7 @@ class CalendarPosts:
             schedule_service.mark_slot(ctx.conn, tick=tick, status=schedule_service.STATUS_FAILED,
                                        detail=f"没有可发的群（{post.group or '全部群'}）")
             return None
-        title = post.title or post.id
+        title = post.title
         checkins = [c.name for c in plan.checkins]
         effects: list[Effect] = []
         for gid, ref in groups:
@@ -62,8 +62,9 @@ class CalendarPosts:
                 group_name=ref.name or plan.community.name, at_ms=tick.slot_ms, tz=tz,
                 checkin_campaigns=checkins)
             text = calendar_service.compose(post.text, image=post.image, link=post.link,
-                                            values=values)
-            evidence = {"entry": tick.entry_id, "slot_ms": tick.slot_ms, "post": post.id,
+                                            values=values) + campaigns.task_line(post.task)
+            evidence = {"entry": tick.entry_id, "slot_ms": tick.slot_ms,
+                        "post": str(tick.payload.get("post", "")),
                         "late": tick.late, "key": tick.key}
             reason = f"日历帖「{title}」" + ("（补发）" if tick.late else "")
             if self.setup.capabilities.post_in_group:

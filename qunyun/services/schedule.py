@@ -146,7 +146,7 @@ def upsert(conn: Connection, *, community_id: int, spec: EntrySpec, now_ms: int,
     """
     problem = recurrence.check_rule(spec.rule)
     if problem:
-        raise recurrence.RuleError(problem)
+        raise problem
     tz = spec.tz or default_tz
     nxt = recurrence.next_after(spec.rule, tz, _at(now_ms - 1))
     values: dict[str, Any] = {
@@ -165,8 +165,8 @@ def upsert(conn: Connection, *, community_id: int, spec: EntrySpec, now_ms: int,
     if stored["rule"] != spec.rule or stored["tz"] != tz or stored["retired"]:
         values["next_ms"] = _ms(nxt) if nxt else None
     values["retired"] = False
-    if origin == "plan" and stored["origin"] == "plan":
-        values["paused"] = spec.paused
+    if spec.paused:
+        values["paused"] = True  # the plan pauses it; a console pause is not undone by a sync
     repo.update(conn, entry_id=int(stored["id"]), values=values)
     return int(stored["id"])
 
@@ -264,6 +264,12 @@ def occurrences(conn: Connection, *, community_id: int, start: datetime, end: da
     rows = repo.of_community(conn, community_id=community_id, kinds=kinds)
     recorded = {(s["entry_id"], s["slot_ms"]): s for s in repo.slots_between(
         conn, community_id=community_id, start_ms=_ms(start), end_ms=_ms(end))}
+    failed = repo.failed_ticks(conn, community_id=community_id, event_ids=[
+        str(s["detail"]) for s in recorded.values()
+        if s["status"] in (STATUS_SENT, STATUS_LATE) and s["detail"]])
+    for s in recorded.values():
+        if s["detail"] in failed and s["status"] in (STATUS_SENT, STATUS_LATE):
+            s["status"] = STATUS_FAILED  # recorded as fired, but the platform refused it
     out: list[Occurrence] = []
     for entry in rows:
         seen: set[int] = set()
@@ -383,18 +389,26 @@ class Schedule:
     def __call__(self, now: datetime) -> Sequence[TimerFired]:
         return self.due(now)
 
-    def due(self, now: datetime) -> list[TimerFired]:
+    def due(self, now: datetime, *, probes: bool = True) -> list[TimerFired]:
+        """The ticks due at `now`; `probes=False` asks only the entries (a simulated clock
+        that knows when the probes' rows fall due asks them only then)."""
         now_ms = _ms(now)
         with self.engine.connect() as conn:
             groups = dict(lookup.community_groups(conn, community_id=self.community_id))
             if not groups:
                 return []
-            ticks = self._probe_ticks(conn, groups, now, now_ms)
+            ticks = self._probe_ticks(conn, groups, now, now_ms) if probes else []
             for entry in repo.due(conn, community_id=self.community_id, now_ms=now_ms):
                 tick = self._entry_tick(conn, entry, groups, now, now_ms)
                 if tick is not None:
                     ticks.append(tick)
         return ticks
+
+    def next_at(self) -> datetime | None:
+        """When the next entry slot is due (probes aside): a simulated clock jumps there."""
+        with self.engine.connect() as conn:
+            found = repo.next_due_ms(conn, community_id=self.community_id)
+        return _at(found) if found is not None else None
 
     def _probe_ticks(self, conn: Connection, groups: Mapping[int, GroupRef], now: datetime,
                      now_ms: int) -> list[TimerFired]:

@@ -6,6 +6,8 @@ page instead of breaking it (tests/web check the pages for raw keys).
 
 from __future__ import annotations
 
+from qunyun.web.texts_calendar import CALENDAR_TEXTS
+
 LANGS = ("zh", "en")
 
 TEXTS: dict[str, tuple[str, str]] = {
@@ -220,6 +222,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "stage_now": ("按近4周判断", "judged on the last 4 weeks"),
     "no_groups": ("这个社群还没有群、也没有任何记录：机器人加入群，或用 qunyun import 导入聊天记录后，这里会显示健康度和图表。", "This community has no group and no events yet: once the bot joins a group, or a chat export is imported with qunyun import, its health and charts show here."),
 }
+
+TEXTS.update(CALENDAR_TEXTS)  # A1 calendar page (texts_calendar.py)
 
 
 def translate(key: str, lang: str, **values: object) -> str:

@@ -69,7 +69,8 @@ class Bot:
         for tick in self.schedule(self.now):
             for planned in self.pipeline.process(tick).effects:
                 out.append(planned.effect)
-                if isinstance(planned.effect, Send) and planned.effect.policy == "calendar":
+                if isinstance(planned.effect, Send) and planned.effect.policy in ("calendar",
+                                                                                "campaigns"):
                     self.sent.append((self.now, planned.effect))
         return out
 

@@ -116,3 +116,34 @@ def slots_between(conn: Connection, *, community_id: int, start_ms: int, end_ms:
         & (schedule_slots.c.slot_ms >= start_ms) & (schedule_slots.c.slot_ms <= end_ms))
         .order_by(schedule_slots.c.slot_ms, schedule_slots.c.id)).mappings()
     return [dict(r) for r in rows]
+
+
+def has_fired(conn: Connection, *, entry_id: int) -> bool:
+    """Has any slot of the entry been sent (on time or late)?"""
+    row = conn.execute(select(schedule_slots.c.id).where(
+        (schedule_slots.c.entry_id == entry_id)
+        & schedule_slots.c.status.in_(["sent", "late"])).limit(1)).first()
+    return row is not None
+
+
+def failed_ticks(conn: Connection, *, community_id: int, event_ids: Sequence[str]) -> set[str]:
+    """Which of these ticks had an effect the platform refused (the audit log's outbox)."""
+    from qunyun.storage.tables import audit_log
+
+    if not event_ids:
+        return set()
+    rows = conn.execute(select(audit_log.c.event_source_id).where(
+        (audit_log.c.community_id == community_id)
+        & audit_log.c.event_source_id.in_(list(event_ids)) & (audit_log.c.status == "failed")))
+    return {str(r[0]) for r in rows}
+
+
+def next_due_ms(conn: Connection, *, community_id: int) -> int | None:
+    """The earliest cursor of the community's active entries (a simulated clock jumps there)."""
+    from sqlalchemy import func
+
+    value = conn.execute(select(func.min(schedule_entries.c.next_ms)).where(
+        (schedule_entries.c.community_id == community_id)
+        & schedule_entries.c.paused.is_(False) & schedule_entries.c.retired.is_(False))
+    ).scalar()
+    return int(value) if value is not None else None

@@ -71,3 +71,17 @@ schedule_slots = Table(
     UniqueConstraint("entry_id", "slot_ms", name="uq_schedule_slots_slot"),
     Index("ix_schedule_slots_community", "community_id", "slot_ms"),
 )
+
+# T3 tasks set by calendar posts and campaign days: done once per member and task name.
+schedule_tasks_done = Table(
+    "schedule_tasks_done",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, nullable=False),
+    Column("task", String(40), nullable=False),
+    Column("source", String(120), nullable=False),  # the post or campaign day that set it
+    Column("points", Integer, nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    UniqueConstraint("community_id", "member_id", "task", name="uq_schedule_tasks_done"),
+)
