@@ -122,9 +122,20 @@ class Invite(Effect):
     member: UserRef
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendFile(Effect):
+    """Post a file (H4: the weekly PDF) to the admin room, or the group if there is none."""
+
+    kind: ClassVar[str] = "file"
+    path: str
+    filename: str
+    content_type: str = "application/pdf"
+    text: str = ""
+
+
 EFFECT_TYPES: tuple[type[Effect], ...] = (
     Send, Reply, DirectMessage, Delete, Warn, Kick, Mute, AwardPoints, Alert, Flag,
-    Invite,
+    Invite, SendFile,
 )
 
 EFFECT_KINDS: dict[str, type[Effect]] = {t.kind: t for t in EFFECT_TYPES}

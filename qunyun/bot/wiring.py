@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
-from qunyun.bot.lifecycle_timers import LifecycleTimers
+from qunyun.bot.cron_timers import CronTimers
 from qunyun.bot.scheduler import Scheduler as TimerSchedule
 from qunyun.events import GroupRef, TimerFired
 from qunyun.pipeline.policy import Policy
@@ -23,6 +23,7 @@ from qunyun.policies.escalation import Escalation
 from qunyun.policies.lifecycle import Elimination, Revival
 from qunyun.policies.moderation import Moderation
 from qunyun.policies.onboarding import Onboarding, Welcome
+from qunyun.policies.reports import WeeklyReport
 from qunyun.policies.scoring import Scoring
 from qunyun.policies.suspects import Suspects
 
@@ -42,6 +43,7 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None) -> list[
         Commands(setup),  # A2, A3, A4, R3 appeals (commands halt)
         Elimination(setup),  # E1 sweep notices and removals (timer ticks)
         Revival(setup),  # E2 !复活 and re-admission (halts on its command)
+        WeeklyReport(setup),  # H4 Monday report to the admin room (timer ticks)
         Scoring(setup),  # T3, T5
         Escalation(setup),  # R5
     ]
@@ -52,8 +54,8 @@ def build_scheduler(engine: Engine, *, community_id: int, plan: Plan,
     """A callable the bot loop calls every round with the current time; returns due ticks."""
     timers: list[Scheduler] = [
         TimerSchedule(engine, community_id=community_id, plan=plan, resolution_s=resolution_s),
-        LifecycleTimers(engine, community_id=community_id, plan=plan,
-                        resolution_s=resolution_s),  # E1, E2
+        CronTimers(engine, community_id=community_id, plan=plan,
+                        resolution_s=resolution_s),  # E1, E2, H4
     ]
 
     def due(now: datetime) -> Sequence[TimerFired]:

@@ -333,6 +333,15 @@ class Bot(Strict):
         return value
 
 
+class Reports(Strict):
+    """H4: the weekly report the bot posts to the admin room (summary + PDF)."""
+
+    weekly: bool = True
+    weekly_cron: str = "0 9 * * 1"  # Mondays 09:00, community time zone
+    weekly_pdf: bool = True
+    out_dir: str = "qunyun-reports"  # where the bot keeps the weekly HTML/PDF files
+
+
 class Plan(Strict):
     version: Literal[1] = 1
     community: Community
@@ -352,3 +361,4 @@ class Plan(Strict):
     checkins: list[Checkin] = []
     health: Health = Health()
     bot: Bot = Bot()
+    reports: Reports = Reports()
