@@ -1,5 +1,6 @@
 """Ticks on the plan's cron expressions — the E1 sweep (`elimination.sweep_cron`), the H4
-weekly report (`reports.weekly_cron`) — and the E1/E2 follow-ups that fall due.
+weekly report (`reports.weekly_cron`) — and the E1/E2 follow-ups and A5 event steps
+(announce, reminders, feedback request, summary) that fall due.
 
 A cron tick fires once per slot (croniter, in the community's time zone): its idempotency
 key names the slot, so a restart or a second bot on the same database never runs the same
@@ -21,8 +22,10 @@ from sqlalchemy import Connection, Engine
 
 from qunyun.events import GroupRef, TimerFired
 from qunyun.plan.model import Plan
+from qunyun.policies.activities import DUE_TIMER as ACTIVITY_TIMER
 from qunyun.policies.lifecycle import DUE_TIMER, REVIVAL_TIMER, SWEEP_TIMER
 from qunyun.policies.reports import WEEKLY_TIMER
+from qunyun.services import activities as activity_service
 from qunyun.services import elimination as elimination_service
 from qunyun.services import lookup
 
@@ -85,6 +88,11 @@ class CronTimers:
                 ticks.append(TimerFired(
                     source=SOURCE, group=group, at=now, timer=REVIVAL_TIMER,
                     source_event_id=f"{REVIVAL_TIMER}:{self.community_id}:{minute}"))
+            if activity_service.any_due(conn, community_id=self.community_id, plan=self.plan,
+                                        now_ms=now_ms):
+                ticks.append(TimerFired(
+                    source=SOURCE, group=group, at=now, timer=ACTIVITY_TIMER,
+                    source_event_id=f"{ACTIVITY_TIMER}:{self.community_id}:{minute}"))
             if self.plan.reports.weekly:
                 ticks.append(self._slot_tick(conn, WEEKLY_TIMER, self.plan.reports.weekly_cron,
                                              now, group, REPORT_CATCH_UP))

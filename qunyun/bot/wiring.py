@@ -17,6 +17,7 @@ from qunyun.bot.scheduler import Scheduler as TimerSchedule
 from qunyun.events import GroupRef, TimerFired
 from qunyun.pipeline.policy import Policy
 from qunyun.plan.model import Plan
+from qunyun.policies.activities import Activities
 from qunyun.policies.base import Setup
 from qunyun.policies.commands import Commands
 from qunyun.policies.escalation import Escalation
@@ -40,6 +41,7 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None) -> list[
         Suspects(setup),  # R4
         Welcome(setup),  # O1
         Onboarding(setup),  # O2, O3
+        Activities(setup),  # A5 events: !报名 !取消报名 !签到 (on the day) !反馈, timeline
         Commands(setup),  # A2, A3, A4, R3 appeals (commands halt)
         Elimination(setup),  # E1 sweep notices and removals (timer ticks)
         Revival(setup),  # E2 !复活 and re-admission (halts on its command)
