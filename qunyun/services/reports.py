@@ -12,15 +12,31 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from qunyun.analytics import drivers
 from qunyun.analytics.weekly import build_weekly
 from qunyun.plan.model import Plan
+from qunyun.services import activities
 
 
 def weekly_numbers(engine: Engine, *, community_id: int, plan: Plan | None,
                    as_of: datetime | None = None, tz: str | None = None,
                    community_name: str | None = None) -> dict[str, Any]:
-    return build_weekly(engine, community_id=community_id, plan=plan, as_of=as_of, tz=tz,
-                        community_name=community_name or (plan.community.name if plan else None))
+    w = build_weekly(engine, community_id=community_id, plan=plan, as_of=as_of, tz=tz,
+                     community_name=community_name or (plan.community.name if plan else None))
+    zone = tz or (plan.bot.timezone if plan is not None else "Asia/Shanghai")
+    end = datetime.fromisoformat(w["as_of"])
+    until = int(end.timestamp() * 1000) + 1
+    since = until - 7 * 86_400_000
+    with engine.connect() as conn:
+        w["events"] = [{"name": e["name"], "starts": activities.local_text(e["starts_ms"], zone),
+                        "expected": e["expected"], "registered": e["registered"],
+                        "waitlisted": e["waitlisted"], "checked_in": e["checked_in"],
+                        "walk_ins": e["walk_ins"], "rating": e["rating"]}
+                       for e in activities.in_window(conn, community_id=community_id,
+                                                     since_ms=since, until_ms=until)]
+        w["top_content"] = drivers.top_content(conn, community_id=community_id,
+                                               since_ms=since, until_ms=until, tz=zone)
+    return w
 
 
 def weekly_report(engine: Engine, *, community_id: int, plan: Plan, week_end: datetime,

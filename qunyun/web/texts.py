@@ -174,6 +174,23 @@ TEXTS: dict[str, tuple[str, str]] = {
     "case.revived": ("已复活回群", "revived"),
     "case.remove_after": ("最早移出", "removable from"),
     "case.revived_at": ("回群", "back"),
+    # A5 events, H3 what drove activity (issue 14)
+    "activities": ("活动", "Events"),
+    "activity.name": ("活动", "Event"),
+    "activity.expected": ("预期", "Expected"),
+    "activity.registered": ("报名", "Registered"),
+    "activity.waitlisted": ("候补", "Waiting"),
+    "activity.checked_in": ("签到", "Checked in"),
+    "activity.walk_ins": ("未报名到场", "Walk-ins"),
+    "activity.rating": ("评分", "Rating"),
+    "activity.feedback": ("反馈", "Feedback"),
+    "activity.none": ("计划里还没有活动（events:）", "No events in the plan yet (events:)"),
+    "activity.top": ("近 7 天最带动活跃的内容 (H3)", "What drove activity, last 7 days (H3)"),
+    "activity.content": ("内容", "Content"),
+    "activity.after": ("之后 3 小时消息", "Messages in the 3 hours after"),
+    "activity.baseline": ("平时同时段", "Same hours, usual"),
+    "activity.reactions": ("表情回应", "Reactions"),
+    "activity.active": ("参与人数", "Members who wrote"),
 }
 
 
