@@ -20,10 +20,11 @@ as_root() {
 
 setup_system() {
   # Debian packages: Chromium for the console's browser tests and report checks, a CJK font so
-  # Chinese text in screenshots, reports and posters is not drawn as boxes, and an emoji font
-  # (the plans' welcomes say 🎉).
+  # Chinese text in screenshots, reports and posters is not drawn as boxes, an emoji font
+  # (the plans' welcomes say 🎉), and poppler-utils (pdftoppm, pdftotext) so the tests can
+  # look at the PDF reports.
   local missing=()
-  for pkg in chromium fonts-wqy-microhei fonts-noto-color-emoji; do
+  for pkg in chromium fonts-wqy-microhei fonts-noto-color-emoji poppler-utils; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then

@@ -127,8 +127,20 @@ class Flag(Effect):
     queue: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SendFile(Effect):
+    """Post a file (H4: the weekly PDF) to the admin room (never the public group)."""
+
+    kind: ClassVar[str] = "file"
+    path: str
+    filename: str
+    content_type: str = "application/pdf"
+    text: str = ""
+
+
 EFFECT_TYPES: tuple[type[Effect], ...] = (
     Send, Reply, DirectMessage, Delete, Warn, Kick, Mute, AwardPoints, Alert, Flag, Invite,
+    SendFile,
 )
 
 EFFECT_KINDS: dict[str, type[Effect]] = {t.kind: t for t in EFFECT_TYPES}

@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from qunyun.bot.lifecycle_timers import LifecycleTimers
+from qunyun.bot.cron_timers import CronTimers
 from qunyun.bot.scheduler import Scheduler as TimerSchedule
 from qunyun.capabilities import FULL, Capabilities
 from qunyun.events import GroupRef, TimerFired
 from qunyun.pipeline.policy import Policy
 from qunyun.plan.model import Plan
+from qunyun.policies.activities import Activities
 from qunyun.policies.base import RoomAdmins, Setup
 from qunyun.policies.calendar import CalendarPosts
 from qunyun.policies.campaigns import Campaigns
@@ -26,6 +27,7 @@ from qunyun.policies.escalation import Escalation
 from qunyun.policies.lifecycle import Elimination, Revival
 from qunyun.policies.moderation import Moderation
 from qunyun.policies.onboarding import Onboarding, Welcome
+from qunyun.policies.reports import WeeklyReport
 from qunyun.policies.schedule import ScheduleLedger
 from qunyun.policies.scoring import Scoring
 from qunyun.policies.suspects import Suspects
@@ -55,9 +57,11 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
         Welcome(setup),  # O1
         Onboarding(setup),  # O2, O3
         Campaigns(setup),  # A1 campaign days, `!完成` tasks (T3; halts on `!完成`)
+        Activities(setup),  # A5 events: !报名 !取消报名 !签到 (on the day) !反馈, timeline
         Commands(setup),  # A2, A3, A4, R3 appeals (commands halt)
         Elimination(setup),  # E1 sweep notices and removals (timer ticks)
         Revival(setup),  # E2 !复活 and re-admission (halts on its command)
+        WeeklyReport(setup),  # H4 Monday report to the admin room (timer ticks)
         Scoring(setup),  # T3, T5
         Escalation(setup),  # R5
         CalendarPosts(setup),  # A1 (schedule ticks only)
@@ -76,8 +80,8 @@ def build_scheduler(engine: Engine, *, community_id: int, plan: Plan,
                     resolution_s: int = 60, now: datetime | None = None) -> TimerSchedule:
     """A callable the bot loop calls every round with the current time; returns due ticks.
     The plan's schedule entries are stored (synced) first."""
-    lifecycle = LifecycleTimers(engine, community_id=community_id, plan=plan,
-                                resolution_s=resolution_s)  # E1, E2
+    lifecycle = CronTimers(engine, community_id=community_id, plan=plan,
+                           resolution_s=resolution_s)  # E1, E2, H4
     schedule = TimerSchedule(engine, community_id=community_id, plan=plan,
                              resolution_s=resolution_s, kinds=job_kinds(), timers=[lifecycle])
     schedule.sync(now or datetime.now(UTC))

@@ -30,8 +30,12 @@ def report_cmd(
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="报告日期（ISO，如 2026-01-31）；默认为最后一条记录的时间")] = None,
     tz: Annotated[str | None, typer.Option(help="按此时区划分日期；默认取计划的 bot.timezone")] = None,
+    weekly: Annotated[bool, typer.Option(
+        "--weekly", help="周报（最近 7 天对比前 7 天）：weekly.html / weekly.json")] = False,
+    pdf: Annotated[bool, typer.Option(
+        "--pdf", help="同时用 Chromium 打印 PDF（weekly.pdf 或 report.pdf）")] = False,
 ) -> None:
-    """生成社群报告：健康度、分层、待办、淘汰候选、可疑账号、邀请关系。"""
+    """生成社群报告：健康度、分层、待办、淘汰候选、可疑账号、邀请关系；--weekly 生成周报（H4）。"""
     from qunyun.analytics import build_report
     from qunyun.plan.load import load_plan
     from qunyun.report.write import write_report
@@ -64,6 +68,10 @@ def report_cmd(
     engine = database(db)
     community_id, slug = resolve_community(engine, community, create=False)
     started = time.perf_counter()
+    if weekly:
+        _weekly(engine, community_id, slug, chosen_plan, moment, tz, out, pdf)
+        err_console.print(f"用时 took {time.perf_counter() - started:.2f} s", highlight=False)
+        return
     with err_console.status("正在分析 / analysing…"):
         report = build_report(engine, community_id=community_id, plan=chosen_plan, as_of=moment,
                               tz=tz, community_name=chosen_plan.community.name if chosen_plan
@@ -78,6 +86,8 @@ def report_cmd(
         f"（{c['health']['stage_name'] or '—'}）", highlight=False)
     if c["health"]["dying"]["warning"]:
         out_console.print(f"[red]⚠ {c['health']['dying']['reason']}[/]", highlight=False)
+    if pdf:
+        paths["pdf"] = _print_pdf(paths["html"], out / "report.pdf", settle_ms=1500)
     for kind, path in paths.items():
         out_console.print(f"  {kind:4} {path}", highlight=False)
     err_console.print(f"用时 took {elapsed:.2f} s", highlight=False)
@@ -92,3 +102,28 @@ def _name_of(engine: Engine, community_id: int, slug: str) -> str:
             if row["id"] == community_id and row["name"] and row["name"] != slug:
                 return str(row["name"])
     return slug
+
+
+def _print_pdf(html: Path, pdf: Path, *, settle_ms: int = 0) -> Path:
+    from qunyun.report.pdf import PdfUnavailable, html_to_pdf
+
+    try:
+        return html_to_pdf(html, pdf, settle_ms=settle_ms)
+    except PdfUnavailable as exc:
+        fail(str(exc))
+
+
+def _weekly(engine: Engine, community_id: int, slug: str, plan: Plan | None,
+            moment: datetime | None, tz: str | None, out: Path, pdf: bool) -> None:
+    from qunyun.report.weekly import summary_text, write_weekly
+    from qunyun.services.reports import weekly_numbers
+
+    with err_console.status("正在生成周报 / building the weekly report…"):
+        w = weekly_numbers(engine, community_id=community_id, plan=plan, as_of=moment, tz=tz,
+                           community_name=slug)
+        paths = write_weekly(w, out, pdf=False)
+    if pdf:
+        paths["pdf"] = _print_pdf(paths["html"], out / "weekly.pdf")
+    out_console.print(summary_text(w), highlight=False)
+    for kind, path in paths.items():
+        out_console.print(f"  {kind:4} {path}", highlight=False)

@@ -13,7 +13,7 @@ setting. Content sections are optional so that a draft loads and `plan check`
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -390,6 +390,45 @@ class Bot(Strict):
         return value
 
 
+class EventRole(Strict):
+    role: str = Field(min_length=1)  # 主持人, 嘉宾, 签到 …
+    who: str | None = None
+
+
+class BudgetLine(Strict):
+    item: str = Field(min_length=1)
+    amount: Decimal = Field(ge=0)
+
+
+class Activity(Strict):
+    """A5: an online or offline event, with seed 003's template."""
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")  # `!报名 key` when several run
+    name: str = Field(min_length=1, max_length=200)
+    goal: str | None = None
+    audience: str | None = None
+    starts: datetime  # without an offset: the plan's time zone
+    duration_minutes: int = Field(default=90, ge=1)
+    place: str | None = None
+    online_link: str | None = None
+    agenda: list[str] = []
+    roles: list[EventRole] = []
+    budget: list[BudgetLine] = []
+    expected_attendance: int | None = Field(default=None, ge=1)
+    capacity: int | None = Field(default=None, ge=1)  # beyond it: the waiting list
+    checkin_opens_minutes: int = Field(default=60, ge=0)  # `!签到` from this long before
+    summary_after_hours: float = Field(default=24, ge=0)  # feedback window, then the summary
+
+
+class Reports(Strict):
+    """H4: the weekly report the bot posts to the admin room (summary + PDF)."""
+
+    weekly: bool = True
+    weekly_cron: str = "0 9 * * 1"  # Mondays 09:00, community time zone
+    weekly_pdf: bool = True
+    out_dir: str = "qunyun-reports"  # where the bot keeps the weekly HTML/PDF files
+
+
 class Plan(Strict):
     version: Literal[1] = 1
     community: Community
@@ -410,3 +449,5 @@ class Plan(Strict):
     health: Health = Health()
     bot: Bot = Bot()
     calendar: Calendar = Calendar()  # A1 timed posts and campaign SOPs (plan/calendar.py)
+    reports: Reports = Reports()
+    events: list[Activity] = []

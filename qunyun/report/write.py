@@ -24,7 +24,7 @@ MEMBER_COLUMNS = (
 )
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
@@ -73,8 +73,8 @@ def write_report(report: dict[str, Any], out: Path) -> dict[str, Path]:
         "xlsx": out / "members.xlsx",
         "html": out / "report.html",
     }
-    _atomic_write(paths["json"], orjson.dumps(report, option=orjson.OPT_INDENT_2))
-    _atomic_write(paths["csv"], members_csv(report))
-    _atomic_write(paths["xlsx"], members_xlsx(report))
-    _atomic_write(paths["html"], render_html(report).encode("utf-8"))
+    atomic_write(paths["json"], orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    atomic_write(paths["csv"], members_csv(report))
+    atomic_write(paths["xlsx"], members_xlsx(report))
+    atomic_write(paths["html"], render_html(report).encode("utf-8"))
     return paths

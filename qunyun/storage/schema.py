@@ -3,6 +3,7 @@
 Feature modules that add tables are imported here so Alembic and the schema test see them.
 """
 
+from qunyun.storage.activities import tables as _activities  # noqa: F401  (A5 events)
 from qunyun.storage.bot import tables as _bot_tables  # noqa: F401  (registers tables)
 from qunyun.storage.community import tables as _community_tables  # noqa: F401  (plan versions)
 from qunyun.storage.console import operators as _operators  # noqa: F401  (console accounts)

@@ -26,6 +26,7 @@ from qunyun.web.deps import CsrfFailed, Ctx, Forbidden, LoginRequired, NotFound,
 from qunyun.web.render import page
 from qunyun.web.reports import ReportCache
 from qunyun.web.routes import (
+    activities,
     audit,
     auth,
     calendar,
@@ -138,7 +139,8 @@ def create_app(
                     message_key="not_found")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, overview, members, queues, audit, plan, operators, calendar):
+    for module in (auth, overview, members, queues, audit, plan, operators, calendar,
+                   activities):
         app.include_router(module.router)
     return app
 

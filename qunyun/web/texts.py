@@ -221,6 +221,23 @@ TEXTS: dict[str, tuple[str, str]] = {
     "health_components": ("健康度构成", "What the health score is made of"),
     "stage_now": ("按近4周判断", "judged on the last 4 weeks"),
     "no_groups": ("这个社群还没有群、也没有任何记录：机器人加入群，或用 qunyun import 导入聊天记录后，这里会显示健康度和图表。", "This community has no group and no events yet: once the bot joins a group, or a chat export is imported with qunyun import, its health and charts show here."),
+    # A5 events, H3 what drove activity (issue 14)
+    "activities": ("活动", "Events"),
+    "activity.name": ("活动", "Event"),
+    "activity.expected": ("预期", "Expected"),
+    "activity.registered": ("报名", "Registered"),
+    "activity.waitlisted": ("候补", "Waiting"),
+    "activity.checked_in": ("签到", "Checked in"),
+    "activity.walk_ins": ("未报名到场", "Walk-ins"),
+    "activity.rating": ("评分", "Rating"),
+    "activity.feedback": ("反馈", "Feedback"),
+    "activity.none": ("计划里还没有活动（events:）", "No events in the plan yet (events:)"),
+    "activity.top": ("近 7 天最带动活跃的内容 (H3)", "What drove activity, last 7 days (H3)"),
+    "activity.content": ("内容", "Content"),
+    "activity.after": ("之后 3 小时消息", "Messages in the 3 hours after"),
+    "activity.baseline": ("平时同时段", "Same hours, usual"),
+    "activity.reactions": ("表情回应", "Reactions"),
+    "activity.active": ("参与人数", "Members who wrote"),
 }
 
 TEXTS.update(CALENDAR_TEXTS)  # A1 calendar page (texts_calendar.py)

@@ -139,3 +139,53 @@ async def _round_trip(hs: LocalHomeserver, tmp: Path) -> None:
     finally:
         for api in (bot_api, admin, alice):
             await api.close()
+
+
+def test_weekly_report_reaches_the_admin_room_with_its_pdf(homeserver: LocalHomeserver,
+                                                           tmp_path: Path) -> None:
+    asyncio.run(_weekly(homeserver, tmp_path))
+
+
+async def _weekly(hs: LocalHomeserver, tmp: Path) -> None:
+    bot_user = hs.register(unique("bot"), displayname="群运助手")
+    admin_user = hs.register(unique("admin"), displayname="班主任小林")
+    bot_api = HttpMatrixApi(hs.url, bot_user.access_token)
+    admin = HttpMatrixApi(hs.url, admin_user.access_token)
+    try:
+        admin_room = await bot_api.create_room(name="管理组", invite=[admin_user.user_id])
+        await admin.join(admin_room)
+        room = await bot_api.create_room(name="进阶营", invite=[admin_user.user_id])
+        await admin.join(room)
+        data = camp_plan(reports__weekly_cron="* * * * *",
+                         reports__out_dir=str(tmp / "reports")).model_dump()
+        data["bot"]["admins"] = [admin_user.user_id]
+        data["bot"]["admin_room"] = admin_room
+        plan = Plan.model_validate(data)
+        engine = open_database(f"sqlite:///{tmp / 'bot.db'}")
+        with engine.begin() as conn:
+            cid = community_repo.get_or_create_community(conn, slug="camp", name="camp",
+                                                         now_ms=0)
+        bot = MatrixBot(
+            bot_api, Pipeline(engine, community_id=cid, plan=plan,
+                              policies=build_policies(plan)),
+            bot_user_id=bot_user.user_id, homeserver=hs.url, admin_room=admin_room,
+            scheduler=build_scheduler(engine, community_id=cid, plan=plan, resolution_s=1))
+        await bot.sync_once()
+        await admin.send_text(room, "本周的直播安排已经发到群公告，大家留意")
+        deadline = time.monotonic() + 60
+        files: list[dict[str, object]] = []
+        while time.monotonic() < deadline and not files:
+            await bot.sync_once(timeout_ms=300)
+            files = [e for e in await timeline(admin, admin_room)
+                     if e.get("content", {}).get("msgtype") == "m.file"]
+        assert files, "no weekly PDF in the admin room"
+        content = files[0]["content"]
+        assert isinstance(content, dict) and str(content["body"]).endswith(".pdf")
+        assert content["info"]["mimetype"] == "application/pdf"
+        texts = [e["content"].get("body", "") for e in await timeline(admin, admin_room)]
+        assert any(t.startswith("【周报】") for t in texts)
+        pdf = await admin.download(str(content["url"]))
+        assert pdf.startswith(b"%PDF")
+    finally:
+        await bot_api.close()
+        await admin.close()

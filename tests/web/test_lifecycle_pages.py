@@ -48,3 +48,27 @@ def test_member_page_shows_removal_and_revival_and_the_queue_takes_applications(
     assert "已复活回群" in page and "回群" in page
     english = _ok(client, f"/c/python-camp/members/{mid}?lang=en")
     assert "Removal and revival" in english or "淘汰与复活" in english
+
+
+def test_events_page_shows_attendance_and_feedback(make_client: Make, seeded: Seeded,
+                                                   engine: Engine) -> None:
+    from qunyun.storage.activities import repo as activity_repo
+
+    mid = seeded.script_member_id
+    with engine.begin() as conn:
+        aid = activity_repo.upsert(conn, community_id=seeded.community_id, key="night",
+                                   name="<b>Pandas</b> 实战夜", starts_ms=10 * DAY,
+                                   ends_ms=10 * DAY + 5_400_000, capacity=20, expected=15,
+                                   detail={}, now_ms=0)
+        activity_repo.save_signup(conn, activity_id=aid, member_id=mid, status="registered",
+                                  now_ms=DAY)
+        activity_repo.check_in(conn, activity_id=aid, member_id=mid, now_ms=10 * DAY)
+        activity_repo.feedback(conn, activity_id=aid, member_id=mid, rating=4,
+                               text="很实用<script>", now_ms=11 * DAY)
+    client = make_client("viewer")
+    page = _ok(client, "/c/python-camp/activities")
+    assert "&lt;b&gt;Pandas&lt;/b&gt; 实战夜" in page and "很实用&lt;script&gt;" in page
+    row = page.split('id="activities"')[1].split("</tbody>")[0]
+    assert ">15<" in row and ">1<" in row and ">4.0<" in row
+    assert "近 7 天最带动活跃的内容" in page
+    _ok(client, "/c/python-camp/activities?lang=en")

@@ -28,6 +28,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import Engine
@@ -41,6 +42,7 @@ from qunyun.effects import (
     Kick,
     Reply,
     Send,
+    SendFile,
     Warn,
 )
 from qunyun.events import Event, GroupRef, MessagePosted, TimerFired, UserRef
@@ -76,6 +78,9 @@ class MatrixApi(Protocol):
     async def redact(self, room_id: str, event_id: str, reason: str | None = ...) -> str: ...
     async def kick(self, room_id: str, user_id: str, reason: str | None = ...) -> None: ...
     async def invite(self, room_id: str, user_id: str) -> None: ...
+    async def upload(self, data: bytes, content_type: str, filename: str) -> str: ...
+    async def send_event(self, room_id: str, event_type: str,
+                         content: dict[str, Any]) -> str: ...
     async def join(self, room_id: str) -> Any: ...
     async def download(self, mxc: str) -> bytes: ...
     async def create_dm(self, user_id: str) -> str: ...
@@ -428,6 +433,18 @@ class MatrixBot:
         if isinstance(effect, Kick):
             await self.client.kick(room, effect.member.user_id, effect.reason)
             return None
+        if isinstance(effect, SendFile):
+            target = self.rooms.admin_room or await self.ensure_admin_room()
+            if target is None:
+                # A report is for the admins: never the public group.
+                raise RuntimeError("no admin room to post the file in")
+            data = Path(effect.path).read_bytes()
+            mxc = await self.client.upload(data, effect.content_type, effect.filename)
+            if effect.text:
+                await self.client.send_text(target, effect.text)
+            return await self.client.send_event(target, "m.room.message", {
+                "msgtype": "m.file", "body": effect.filename, "url": mxc,
+                "info": {"mimetype": effect.content_type, "size": len(data)}})
         if isinstance(effect, Invite):
             await self.client.invite(room, effect.member.user_id)
             return None

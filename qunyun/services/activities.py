@@ -1,0 +1,231 @@
+"""A5 events as use cases: the plan's events as rows, what is due (announce, remind a day
+and an hour before, ask for feedback at the end, summarise), registration with capacity
+and a waiting list, check-in on the day, feedback 1–5, and the results.
+
+Registration: within capacity a member is registered, beyond it wait-listed; when a
+registered member cancels, the first on the waiting list moves up (and is told). A member
+who checks in without registering is counted as a walk-in: attendance against registered
+and against expected both stay honest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+
+from qunyun.plan.model import Activity, Plan
+from qunyun.storage.activities import repo
+
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+
+
+def _ms(at: datetime, tz: str) -> int:
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=ZoneInfo(tz))
+    return int(at.timestamp() * 1000)
+
+
+def local_text(ms: int, tz: str) -> str:
+    at = datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(ZoneInfo(tz))
+    return f"{at.month} 月 {at.day} 日 {at:%H:%M}"
+
+
+def _detail(a: Activity) -> dict[str, Any]:
+    return {"goal": a.goal, "audience": a.audience, "place": a.place,
+            "online_link": a.online_link, "agenda": list(a.agenda),
+            "roles": [r.model_dump() for r in a.roles],
+            "budget": [{"item": b.item, "amount": str(b.amount)} for b in a.budget],
+            "checkin_opens_minutes": a.checkin_opens_minutes,
+            "summary_after_hours": a.summary_after_hours}
+
+
+def sync(conn: Connection, *, community_id: int, plan: Plan, now_ms: int) -> list[dict[str, Any]]:
+    """Store the plan's events (idempotent); returns their rows, soonest first."""
+    tz = plan.bot.timezone
+    for a in plan.events:
+        starts = _ms(a.starts, tz)
+        repo.upsert(conn, community_id=community_id, key=a.key, name=a.name, starts_ms=starts,
+                    ends_ms=starts + a.duration_minutes * 60_000, capacity=a.capacity,
+                    expected=a.expected_attendance, detail=_detail(a), now_ms=now_ms)
+    return repo.of_community(conn, community_id=community_id,
+                             keys=[a.key for a in plan.events])
+
+
+Step = Literal["announced_ms", "reminded_day_ms", "reminded_hour_ms", "ended_ms", "summary_ms"]
+
+
+def due_steps(row: dict[str, Any], now_ms: int) -> list[Step]:
+    """What is due for one event now. A reminder whose moment passed unsent (the bot was
+    down, or the event was added late) is sent only while it still makes sense: the day
+    reminder not in the last hour, no reminder after the start."""
+    starts, ends = int(row["starts_ms"]), int(row["ends_ms"])
+    after = float((row["detail"] or {}).get("summary_after_hours", 24))
+    steps: list[Step] = []
+    if row["announced_ms"] is None and now_ms < ends:
+        steps.append("announced_ms")
+    if row["reminded_day_ms"] is None and starts - DAY_MS <= now_ms < starts - HOUR_MS \
+            and (row["announced_ms"] or now_ms) < starts - DAY_MS:
+        # Announced within the last day (or being announced now): that is the reminder.
+        steps.append("reminded_day_ms")
+    if row["reminded_hour_ms"] is None and starts - HOUR_MS <= now_ms < starts:
+        steps.append("reminded_hour_ms")
+    if row["ended_ms"] is None and ends <= now_ms < ends + DAY_MS:
+        steps.append("ended_ms")
+    if row["summary_ms"] is None and now_ms >= ends + int(after * HOUR_MS):
+        steps.append("summary_ms")
+    return steps
+
+
+def any_due(conn: Connection, *, community_id: int, plan: Plan, now_ms: int) -> bool:
+    if not plan.events:
+        return False
+    rows = {r["key"]: r for r in repo.of_community(conn, community_id=community_id,
+                                                   keys=[a.key for a in plan.events])}
+    if len(rows) < len(plan.events):
+        return True  # a new event in the plan: store it (and announce it)
+    return any(due_steps(r, now_ms) for r in rows.values())
+
+
+def mark(conn: Connection, *, activity_id: int, step: Step, now_ms: int) -> bool:
+    return repo.mark(conn, activity_id=activity_id, step=step, now_ms=now_ms)
+
+
+def choose(conn: Connection, *, community_id: int, plan: Plan, now_ms: int,
+           key: str | None) -> dict[str, Any] | None:
+    """The event a command means: by key, else the next one not yet over (or the one on
+    now)."""
+    rows = repo.of_community(conn, community_id=community_id, keys=[a.key for a in plan.events])
+    if key:
+        return next((r for r in rows if r["key"] == key.strip().lower()), None)
+    upcoming = [r for r in rows if int(r["ends_ms"]) > now_ms]
+    return upcoming[0] if upcoming else None
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    kind: Literal["registered", "waitlisted", "already", "over"]
+    position: int = 0  # on the waiting list
+
+
+def register(conn: Connection, *, activity: dict[str, Any], member_id: int,
+             now_ms: int) -> Registration:
+    aid = int(activity["id"])
+    if now_ms >= int(activity["ends_ms"]):
+        return Registration("over")
+    current = repo.signup(conn, activity_id=aid, member_id=member_id)
+    if current is not None and current["status"] in ("registered", "waitlisted", "walk_in"):
+        return Registration("already")
+    capacity = activity["capacity"]
+    if capacity is not None and repo.count(conn, activity_id=aid,
+                                           status="registered") >= capacity:
+        repo.save_signup(conn, activity_id=aid, member_id=member_id, status="waitlisted",
+                         now_ms=now_ms)
+        return Registration("waitlisted",
+                            repo.count(conn, activity_id=aid, status="waitlisted"))
+    repo.save_signup(conn, activity_id=aid, member_id=member_id, status="registered",
+                     now_ms=now_ms)
+    return Registration("registered")
+
+
+def cancel(conn: Connection, *, activity: dict[str, Any], member_id: int,
+           now_ms: int) -> tuple[bool, int | None]:
+    """(was registered or waiting, the member who moved up from the waiting list)."""
+    aid = int(activity["id"])
+    current = repo.signup(conn, activity_id=aid, member_id=member_id)
+    if current is None or current["status"] not in ("registered", "waitlisted"):
+        return False, None
+    repo.save_signup(conn, activity_id=aid, member_id=member_id, status="cancelled",
+                     now_ms=now_ms)
+    if current["status"] != "registered":
+        return True, None
+    promoted = repo.first_waiting(conn, activity_id=aid)
+    if promoted is not None:
+        repo.save_signup(conn, activity_id=aid, member_id=promoted, status="registered",
+                         now_ms=now_ms)
+    return True, promoted
+
+
+def checkin_open(activity: dict[str, Any], now_ms: int) -> bool:
+    opens = int((activity["detail"] or {}).get("checkin_opens_minutes", 60)) * 60_000
+    return int(activity["starts_ms"]) - opens <= now_ms < int(activity["ends_ms"])
+
+
+def check_in(conn: Connection, *, activity: dict[str, Any], member_id: int,
+             now_ms: int) -> Literal["ok", "walk_in", "already", "closed"]:
+    aid = int(activity["id"])
+    if not checkin_open(activity, now_ms):
+        return "closed"
+    current = repo.signup(conn, activity_id=aid, member_id=member_id)
+    if current is not None and current["checked_in_ms"] is not None:
+        return "already"
+    kind: Literal["ok", "walk_in"] = "ok"
+    if current is None or current["status"] != "registered":
+        repo.save_signup(conn, activity_id=aid, member_id=member_id, status="walk_in",
+                         now_ms=now_ms)
+        kind = "walk_in"
+    repo.check_in(conn, activity_id=aid, member_id=member_id, now_ms=now_ms)
+    return kind
+
+
+class FeedbackError(ValueError):
+    """Feedback that cannot be taken (said in Chinese to the member)."""
+
+
+def feedback(conn: Connection, *, activity: dict[str, Any], member_id: int, args: str,
+             now_ms: int) -> int:
+    """`!反馈 4 内容很实用`: a 1–5 rating and an optional text, from those who came."""
+    head, _, text = args.strip().partition(" ")
+    if not head.isdigit() or not 1 <= int(head) <= 5:
+        raise FeedbackError("请这样反馈：!反馈 1-5 的评分 你的建议，例如 !反馈 5 很有收获")
+    aid = int(activity["id"])
+    current = repo.signup(conn, activity_id=aid, member_id=member_id)
+    if current is None or current["checked_in_ms"] is None:
+        raise FeedbackError("签到参加过的成员才能反馈哦")
+    repo.feedback(conn, activity_id=aid, member_id=member_id, rating=int(head),
+                  text=text.strip()[:500], now_ms=now_ms)
+    return int(head)
+
+
+def results(conn: Connection, *, activity: dict[str, Any]) -> dict[str, Any]:
+    r = repo.results(conn, activity_id=int(activity["id"]))
+    expected = activity["expected"]
+    r["expected"] = expected
+    r["turnout"] = (round(r["checked_in"] * 100 / (r["registered"] + r["walk_ins"]), 1)
+                    if (r["registered"] + r["walk_ins"]) else None)
+    r["of_expected"] = round(r["checked_in"] * 100 / expected, 1) if expected else None
+    return r
+
+
+def registered_members(conn: Connection, *, activity_id: int) -> list[int]:
+    return repo.members(conn, activity_id=activity_id, status="registered")
+
+
+def in_window(conn: Connection, *, community_id: int, since_ms: int,
+              until_ms: int) -> list[dict[str, Any]]:
+    """Events that started in a window, with results (weekly report, console)."""
+    out = []
+    for row in repo.of_community(conn, community_id=community_id):
+        if since_ms <= int(row["starts_ms"]) < until_ms:
+            out.append({**row, **results(conn, activity=row)})
+    return out
+
+
+def all_with_results(conn: Connection, *, community_id: int) -> list[dict[str, Any]]:
+    return [{**row, **results(conn, activity=row)}
+            for row in repo.of_community(conn, community_id=community_id)]
+
+
+def latest_attended(conn: Connection, *, community_id: int, plan: Plan,
+                    member_id: int) -> dict[str, Any] | None:
+    """The latest of the plan's events the member checked in at (what `!反馈` is about)."""
+    rows = repo.of_community(conn, community_id=community_id, keys=[a.key for a in plan.events])
+    for row in sorted(rows, key=lambda r: -int(r["starts_ms"])):
+        mine = repo.signup(conn, activity_id=int(row["id"]), member_id=member_id)
+        if mine is not None and mine["checked_in_ms"] is not None:
+            return row
+    return None

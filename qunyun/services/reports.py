@@ -1,0 +1,84 @@
+"""H4 weekly reports as a use case: the week's numbers with every area's section (E1/E2
+removals and revivals, A5 events, H3 what drove activity), shared by the CLI
+(`qunyun report --weekly`) and the bot's Monday report."""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from qunyun.analytics import drivers
+from qunyun.analytics.weekly import build_weekly
+from qunyun.plan.model import Plan
+from qunyun.services import activities
+
+
+def weekly_numbers(engine: Engine, *, community_id: int, plan: Plan | None,
+                   as_of: datetime | None = None, tz: str | None = None,
+                   community_name: str | None = None) -> dict[str, Any]:
+    w = build_weekly(engine, community_id=community_id, plan=plan, as_of=as_of, tz=tz,
+                     community_name=community_name or (plan.community.name if plan else None))
+    zone = tz or (plan.bot.timezone if plan is not None else "Asia/Shanghai")
+    end = datetime.fromisoformat(w["as_of"])
+    until = int(end.timestamp() * 1000) + 1
+    since = until - 7 * 86_400_000
+    with engine.connect() as conn:
+        w["events"] = [{"name": e["name"], "starts": activities.local_text(e["starts_ms"], zone),
+                        "expected": e["expected"], "registered": e["registered"],
+                        "waitlisted": e["waitlisted"], "checked_in": e["checked_in"],
+                        "walk_ins": e["walk_ins"], "rating": e["rating"]}
+                       for e in activities.in_window(conn, community_id=community_id,
+                                                     since_ms=since, until_ms=until)]
+        w["top_content"] = drivers.top_content(conn, community_id=community_id,
+                                               since_ms=since, until_ms=until, tz=zone)
+    return w
+
+
+def weekly_report(engine: Engine, *, community_id: int, plan: Plan, week_end: datetime,
+                  out_dir: Path | None, pdf: bool
+                  ) -> tuple[dict[str, Any], dict[str, Path], str | None]:
+    """The Monday report: numbers for the week ending at `week_end`, written to `out_dir`
+    as weekly.json/.html (and .pdf; no files without `out_dir`: a dry run); returns
+    (numbers, paths, why the PDF is missing).
+
+    It runs in a child process: the analytics read SQLite through ADBC's own copy of
+    SQLite, and two copies of SQLite in one process that both have the database open
+    break each other's file locks ("disk I/O error") — the bot's pipeline has it open.
+    """
+    url = engine.url.render_as_string(hide_password=False)
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(_weekly_in_child, url, community_id, plan.model_dump(mode="json"),
+                           week_end, str(out_dir) if out_dir else None, pdf).result()
+
+
+def _weekly_in_child(url: str, community_id: int, plan_data: dict[str, Any],
+                     week_end: datetime, out_dir: str | None, pdf: bool
+                     ) -> tuple[dict[str, Any], dict[str, Path], str | None]:
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    from qunyun.report.pdf import PdfUnavailable, html_to_pdf
+    from qunyun.report.weekly import write_weekly
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        plan = Plan.model_validate(plan_data)
+        w = weekly_numbers(engine, community_id=community_id, plan=plan, as_of=week_end)
+    finally:
+        engine.dispose()
+    if out_dir is None:
+        return w, {}, None
+    out = Path(out_dir)
+    paths = write_weekly(w, out, pdf=False)
+    problem = None
+    if pdf:
+        try:
+            paths["pdf"] = html_to_pdf(paths["html"], out / "weekly.pdf")
+        except PdfUnavailable as exc:
+            problem = str(exc)
+    return w, paths, problem

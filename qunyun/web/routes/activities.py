@@ -1,0 +1,34 @@
+"""A5 events and H3 what drove activity in the console: each event with its attendance
+(registered, waiting, checked in, walk-ins, against expected), rating and feedback, and
+the last seven days' content ranked by how far it lifted the group. Read-only."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from qunyun.analytics import drivers
+from qunyun.services import activities as activity_service
+from qunyun.services import plans as plan_service
+from qunyun.web.deps import community_for
+from qunyun.web.render import page
+
+router = APIRouter()
+
+
+@router.get("/c/{slug}/activities")
+def activity_list(request: Request, slug: str) -> Response:
+    ctx, found = community_for(request, slug)
+    cid = int(found["id"])
+    now = int(time.time() * 1000)
+    with ctx.engine.connect() as conn:
+        _text, plan = plan_service.stored_plan(conn, community_id=cid)
+        tz = plan.bot.timezone if plan is not None else "Asia/Shanghai"
+        rows = activity_service.all_with_results(conn, community_id=cid)
+        top = drivers.top_content(conn, community_id=cid, since_ms=now - 7 * 86_400_000,
+                                  until_ms=now, tz=tz, limit=10)
+    for r in rows:
+        r["when"] = activity_service.local_text(int(r["starts_ms"]), tz)
+    return page(ctx, "activities.html", community=found, rows=rows, top=top)
