@@ -91,6 +91,9 @@ class Commands:
             return self._checkin(event, ctx, plan.checkins[0].name)
         if command.name in ("poll", "vote", "endpoll"):
             return self._poll(command, event, ctx)
+        if command.name == "appeal" and not command.rest.strip():
+            return [self._reply(event, "请在 !申诉 后写明理由，例如：!申诉 我发的是课程资料链接",
+                                "R3 appeal")]
         if command.name == "appeal":
             about = warning_service.appealable(ctx.conn, member_id=ctx.member_id,
                                                now_ms=ms(event.at))
@@ -174,11 +177,19 @@ class Commands:
                 if not self.setup.is_admin(event.actor, event.group):
                     return [self._reply(event, "只有管理员可以发起投票", "A4 poll")]
                 question, *options = [p.strip() for p in command.rest.split("|")]
-                poll_service.start_poll(ctx.conn, community_id=ctx.community_id,
-                                        group_id=ctx.group_id, created_by=ctx.member_id,
-                                        question=question, options=options, at_ms=at)
-                listing = "\n".join(f"{i}. {o}" for i, o in enumerate(options, 1) if o)
-                return [Send(group=event.group, text=(
+                _new, replaced = poll_service.start_replacing(
+                    ctx.conn, community_id=ctx.community_id, group_id=ctx.group_id,
+                    created_by=ctx.member_id, question=question, options=options, at_ms=at)
+                # numbered as the service stores them (empty options dropped), so that
+                # "!投票 2" is the second option shown
+                listing = "\n".join(f"{i}. {o}" for i, o in enumerate(
+                    [o for o in options if o], 1))
+                posts: list[Effect] = []
+                if replaced is not None:  # the poll it replaces is over: say how it ended
+                    posts.append(Send(group=event.group, text=result_text(replaced),
+                                      reason="A4 poll closed", policy=self.name,
+                                      evidence={"poll": replaced.poll_id}))
+                return [*posts, Send(group=event.group, text=(
                     f"📊 投票：{question}\n{listing}\n回复 !投票 数字 参与"),
                     reason="A4 poll", policy=self.name)]
             choice = int(command.args[0]) if command.args and command.args[0].isdigit() else 0

@@ -39,7 +39,7 @@ from qunyun.effects import (
     Send,
     Warn,
 )
-from qunyun.events import Event, GroupRef, MessagePosted, TimerFired
+from qunyun.events import Event, GroupRef, MemberJoined, MessagePosted, TimerFired
 from qunyun.pipeline.runner import Pipeline
 from qunyun.services import audit
 from qunyun.storage.bot import adapter_state
@@ -240,6 +240,10 @@ class MatrixBot:
             return None
         room = GroupRef(PLATFORM, room_id, self.room_names.get(room_id))
         event = translate(raw, room=room, source=self.source, names=self.display_names)
+        if isinstance(event, MemberJoined) and event.inviter is not None \
+                and event.inviter.user_id == self.bot_user_id:
+            # Invited by the bot (set-up, an upheld appeal): nobody brought them (T3, G2).
+            event = dataclasses.replace(event, inviter=None)
         if isinstance(event, MessagePosted) and (mxc := image_url(raw)):
             event = await self._with_image(event, mxc)
         return event
