@@ -149,14 +149,16 @@ class Commands:
         result = checkin_service.check_in(
             ctx.conn, community_id=ctx.community_id, member_id=ctx.member_id,
             group_id=ctx.group_id, campaign=campaign, at=event.at, tz=self.setup.tz,
-            rules=plan.points, ref=event.source_event_id)
+            rules=plan.points, ref=event.source_event_id,
+            award=self.setup.on_boards(event.actor, event.group))
         who = name_of(event.actor)
         if not result.new:
             text = f"@{who} 今天已经打过卡了（连续 {result.streak} 天）"
         else:
             bonus = f"，连续打卡奖励 +{result.bonus}" if result.bonus else ""
+            earned = f"，+{result.points} 分" if result.points else ""
             text = (f"@{who} 「{campaign.name}」打卡成功 ✓ 连续 {result.streak} 天，累计 "
-                    f"{result.total_days} 天，+{result.points} 分{bonus}")
+                    f"{result.total_days} 天{earned}{bonus}")
         return [Reply(group=event.group, event_id=event.source_event_id, text=text,
                       reason="A3 check-in", policy=self.name,
                       evidence={"campaign": campaign.name, "streak": result.streak,

@@ -153,6 +153,15 @@ def test_admins_earn_no_points_and_are_off_the_leaderboard(bot: Bot) -> None:
     assert "新人0" in board and "助教阿杰" not in board
 
 
+def test_an_admin_checks_in_and_hands_in_without_points(bot: Bot) -> None:
+    checked = bot.say(MOD, "打卡 今天备课两小时", 0)[0].text
+    assert "打卡成功" in checked and "分" not in checked
+    handed = bot.say(MOD, "!作业 https://github.com/mod/demo", 10)[0].text
+    assert "作业链接已收到" in handed and "分" not in handed
+    assert bot.scalar("SELECT count(*) FROM bot_points") == 0
+    assert "+5 分" in bot.say(user(1), "打卡 今天学了一小时", 20)[0].text
+
+
 def test_the_plan_can_put_admins_on_the_boards(engine: Engine) -> None:
     bot = make_bot(engine, camp_plan(points__include_admins=True))
     for n in range(3):
