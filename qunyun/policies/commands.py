@@ -135,12 +135,11 @@ class Commands:
             return self._reply(event, str(exc), "T3 task")
         got = done.award
         earned = f"，+{got.points} 分" if got is not None else ""
-        what = "作业链接" if done.link else "作业"
         return Reply(group=event.group, event_id=event.source_event_id, policy=self.name,
-                     text=(f"@{name_of(event.actor)} {what}已收到 ✓（这是你的第 "
+                     text=(f"@{name_of(event.actor)} 作业链接已收到 ✓（这是你的第 "
                            f"{done.number} 次提交{earned}）助教会尽快点评。"),
                      reason="T3 task", evidence={"submission": done.submission_id,
-                                                 "link": done.link or ""})
+                                                 "link": done.link})
 
     def _checkin(self, event: MessagePosted, ctx: Context, campaign_name: str) -> list[Effect]:
         assert ctx.member_id is not None

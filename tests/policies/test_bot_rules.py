@@ -69,6 +69,8 @@ def test_handing_in_homework_as_the_faq_says_is_recorded_not_moderated(bot: Bot)
 def test_a_task_without_anything_to_hand_in_gets_the_usage(bot: Bot) -> None:
     effects = bot.say(user(1), "!作业", 0)
     assert isinstance(effects[0], Reply) and "附上作业链接" in effects[0].text
+    asked = bot.say(user(1), "!作业 第三周的什么时候交？", 1)
+    assert "附上作业链接" in asked[0].text
     assert bot.scalar("SELECT count(*) FROM bot_task_submissions") == 0
 
 
