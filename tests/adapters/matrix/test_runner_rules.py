@@ -1,31 +1,17 @@
-"""What the Matrix loop tells the policies about people (issue 11): a room's moderators
-(power ≥ 50) from its power levels, and who was invited by the bot (nobody's invite)."""
+"""What the Matrix loop tells the policies about people (issue 11): a member the bot
+invited was brought by nobody (no invite points, no invite edge), and a member the bot
+removed has left."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from sqlalchemy import Engine, text
 
 from qunyun.adapters.matrix.runner import MatrixBot
 from qunyun.pipeline.runner import Pipeline
 from qunyun.storage.community import communities as community_repo
-from tests.adapters.matrix.test_runner import ROOM, Counts, FakeApi
-
-
-class PowerApi(FakeApi):
-    def __init__(self) -> None:
-        super().__init__()
-        self.asked: list[str] = []
-
-    async def state_event(self, room_id: str, event_type: str, state_key: str = ""
-                          ) -> dict[str, Any]:
-        self.asked.append(event_type)
-        return {"users": {"@bot:localhost": 100, "@op:localhost": 100, "@mod:localhost": 50,
-                          "@vip:localhost": 10}}
-
-    async def invite(self, room_id: str, user_id: str) -> None: ...
+from tests.adapters.matrix.test_runner import Counts, FakeApi
 
 
 def _bot(engine: Engine, api: FakeApi) -> MatrixBot:
@@ -35,22 +21,8 @@ def _bot(engine: Engine, api: FakeApi) -> MatrixBot:
                      bot_user_id="@bot:localhost", homeserver="localhost")
 
 
-def test_moderators_come_from_the_power_levels_read_once_after_a_restart(engine: Engine) -> None:
-    api = PowerApi()
-    api.push([])
-    api.push([{"type": "m.room.power_levels", "state_key": "", "sender": "@op:localhost",
-               "event_id": "$pl", "origin_server_ts": 1_770_000_000_000,
-               "content": {"users": {"@op:localhost": 100}}}])
-    bot = _bot(engine, api)
-    asyncio.run(bot.sync_once())  # a restart: no state in the sync, so it asks
-    assert bot.moderators(ROOM) == {"@bot:localhost", "@op:localhost", "@mod:localhost"}
-    asyncio.run(bot.sync_once())  # a change arrives in the timeline
-    assert bot.moderators(ROOM) == {"@op:localhost"}
-    assert api.asked == ["m.room.power_levels"]
-
-
 def test_a_member_the_bot_invited_was_brought_by_nobody(engine: Engine) -> None:
-    api = PowerApi()
+    api = FakeApi()
     api.push([])
     api.push([{"type": "m.room.member", "state_key": "@bob:localhost", "sender": "@bob:localhost",
                "event_id": "$j", "origin_server_ts": 1_770_000_000_000,
