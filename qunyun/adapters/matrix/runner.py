@@ -39,7 +39,7 @@ from qunyun.effects import (
     Send,
     Warn,
 )
-from qunyun.events import Event, GroupRef, MemberJoined, MessagePosted, TimerFired
+from qunyun.events import Event, GroupRef, MessagePosted, TimerFired
 from qunyun.pipeline.runner import Pipeline
 from qunyun.services import audit
 from qunyun.storage.bot import adapter_state
@@ -240,10 +240,6 @@ class MatrixBot:
             return None
         room = GroupRef(PLATFORM, room_id, self.room_names.get(room_id))
         event = translate(raw, room=room, source=self.source, names=self.display_names)
-        if isinstance(event, MemberJoined) and event.inviter is not None \
-                and event.inviter.user_id == self.bot_user_id:
-            # Invited by the bot (set-up, an upheld appeal): nobody brought them (T3, G2).
-            event = dataclasses.replace(event, inviter=None)
         if isinstance(event, MessagePosted) and (mxc := image_url(raw)):
             event = await self._with_image(event, mxc)
         return event
@@ -263,6 +259,7 @@ class MatrixBot:
 
     async def handle_many(self, events: Sequence[Event]) -> int:
         """A room's events of one sync in one transaction, then their effects in order."""
+        events = [self._unbrought(e) for e in events]
         handled = 0
         for outcome in self.pipeline.process_many(events):
             if outcome.duplicate:
@@ -272,6 +269,14 @@ class MatrixBot:
                 await self.deliver(planned.audit_id, planned.effect)
         self.handled += handled
         return handled
+
+    def _unbrought(self, event: Event) -> Event:
+        """A member the bot invited (set-up, an upheld appeal) was brought by nobody: no
+        invite points, no invite edge (T3, G2)."""
+        inviter = getattr(event, "inviter", None)
+        if inviter is not None and inviter.user_id == self.bot_user_id:
+            return dataclasses.replace(event, inviter=None)  # type: ignore[call-arg]  # a join
+        return event
 
     async def fire_timers(self) -> int:
         if self.scheduler is None:
