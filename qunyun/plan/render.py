@@ -22,6 +22,7 @@ _HEADINGS = {
         "revival": "复活方式：", "revised": "最后修订：{date}",
         "ways": {"task": "完成指定任务", "payment": "付费", "reapply": "重新申请"},
         "exempt": "管理员同样遵守本群规。",
+        "exempt_but": "管理员同样遵守本群规，只有这些对管理员放宽：{rules}。",
     },
     "en": {
         "title": "Rules of {name}", "intro": "1. About", "services": "2. What we offer",
@@ -35,8 +36,22 @@ _HEADINGS = {
         "revival": "Coming back: ", "revised": "Last revised: {date}",
         "ways": {"task": "complete a task", "payment": "pay", "reapply": "apply again"},
         "exempt": "Admins follow the same rules.",
+        "exempt_but": "Admins follow the same rules, except: {rules}.",
     },
 }
+
+
+_RULE_NAMES = {"links": ("发链接", "links"), "ad_keywords": ("广告关键词", "ad keywords"),
+               "mass_mention": ("一次@多人", "mass mentions"), "flood": ("刷屏", "flooding"),
+               "repeat": ("重复发送", "repeated messages"), "qr_codes": ("二维码", "QR codes")}
+
+
+def _waived(plan: Plan, lang: str) -> list[str]:
+    """The moderation rules the plan does not apply to admins (`admins_exempt` per rule)."""
+    m = plan.moderation
+    names = [_RULE_NAMES[key][lang == "en"] for key in _RULE_NAMES
+             if getattr(m, key).admins_exempt]
+    return names + [p.name for p in m.patterns if p.admins_exempt]
 
 
 def _fmt_days(value: float) -> str:
@@ -70,7 +85,10 @@ def render_rules(plan: Plan, *, lang: str = "zh") -> str:
     m = plan.moderation
     lines.append(str(h["penalty"]).format(limit=m.warn_limit, days=_fmt_days(m.warning_expiry_days)))
     if not r.admins_exempt:
-        lines.append(str(h["exempt"]))
+        # R3: the exceptions the plan makes for admins are part of the rules members read.
+        waived = _waived(plan, lang)
+        lines.append(str(h["exempt_but"]).format(rules=("、" if lang != "en" else ", ").join(
+            waived)) if waived else str(h["exempt"]))
     e = plan.elimination
     if e and e.enabled and e.announce_in_rules:
         criteria = []

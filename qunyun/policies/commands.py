@@ -92,6 +92,9 @@ class Commands:
             return self._checkin(event, ctx, plan.checkins[0].name)
         if command.name in ("poll", "vote", "endpoll"):
             return self._poll(command, event, ctx)
+        if command.name == "appeal" and not command.rest.strip():
+            return [self._reply(event, "请在 !申诉 后写明理由，例如：!申诉 我发的是课程资料链接",
+                                "R3 appeal")]
         if command.name == "appeal":
             about = warning_service.appealable(ctx.conn, member_id=ctx.member_id,
                                                now_ms=ms(event.at))
@@ -133,12 +136,11 @@ class Commands:
             return self._reply(event, str(exc), "T3 task")
         got = done.award
         earned = f"，+{got.points} 分" if got is not None else ""
-        what = "作业链接" if done.link else "作业"
         return Reply(group=event.group, event_id=event.source_event_id, policy=self.name,
-                     text=(f"@{name_of(event.actor)} {what}已收到 ✓（这是你的第 "
+                     text=(f"@{name_of(event.actor)} 作业链接已收到 ✓（这是你的第 "
                            f"{done.number} 次提交{earned}）助教会尽快点评。"),
                      reason="T3 task", evidence={"submission": done.submission_id,
-                                                 "link": done.link or ""})
+                                                 "link": done.link})
 
     def _checkin(self, event: MessagePosted, ctx: Context, campaign_name: str) -> list[Effect]:
         assert ctx.member_id is not None
@@ -147,14 +149,16 @@ class Commands:
         result = checkin_service.check_in(
             ctx.conn, community_id=ctx.community_id, member_id=ctx.member_id,
             group_id=ctx.group_id, campaign=campaign, at=event.at, tz=self.setup.tz,
-            rules=plan.points, ref=event.source_event_id)
+            rules=plan.points, ref=event.source_event_id,
+            award=self.setup.on_boards(event.actor, event.group))
         who = name_of(event.actor)
         if not result.new:
             text = f"@{who} 今天已经打过卡了（连续 {result.streak} 天）"
         else:
             bonus = f"，连续打卡奖励 +{result.bonus}" if result.bonus else ""
+            earned = f"，+{result.points} 分" if result.points else ""
             text = (f"@{who} 「{campaign.name}」打卡成功 ✓ 连续 {result.streak} 天，累计 "
-                    f"{result.total_days} 天，+{result.points} 分{bonus}")
+                    f"{result.total_days} 天{earned}{bonus}")
         return [Reply(group=event.group, event_id=event.source_event_id, text=text,
                       reason="A3 check-in", policy=self.name,
                       evidence={"campaign": campaign.name, "streak": result.streak,
@@ -175,11 +179,19 @@ class Commands:
                 if not self.setup.is_admin(event.actor, event.group):
                     return [self._reply(event, "只有管理员可以发起投票", "A4 poll")]
                 question, *options = [p.strip() for p in command.rest.split("|")]
-                poll_service.start_poll(ctx.conn, community_id=ctx.community_id,
-                                        group_id=ctx.group_id, created_by=ctx.member_id,
-                                        question=question, options=options, at_ms=at)
-                listing = "\n".join(f"{i}. {o}" for i, o in enumerate(options, 1) if o)
-                return [Send(group=event.group, text=(
+                _new, replaced = poll_service.start_replacing(
+                    ctx.conn, community_id=ctx.community_id, group_id=ctx.group_id,
+                    created_by=ctx.member_id, question=question, options=options, at_ms=at)
+                # numbered as the service stores them (empty options dropped), so that
+                # "!投票 2" is the second option shown
+                listing = "\n".join(f"{i}. {o}" for i, o in enumerate(
+                    [o for o in options if o], 1))
+                posts: list[Effect] = []
+                if replaced is not None:  # the poll it replaces is over: say how it ended
+                    posts.append(Send(group=event.group, text=result_text(replaced),
+                                      reason="A4 poll closed", policy=self.name,
+                                      evidence={"poll": replaced.poll_id}))
+                return [*posts, Send(group=event.group, text=(
                     f"📊 投票：{question}\n{listing}\n回复 !投票 数字 参与"),
                     reason="A4 poll", policy=self.name)]
             choice = int(command.args[0]) if command.args and command.args[0].isdigit() else 0

@@ -225,7 +225,8 @@ class Moderation:
                                 policy=self.name))
             effects.append(Send(group=event.group, text=(
                 f"{who} 因累计 {result.limit} 次违反群规（最近一次：{v.reason}）被移出本群 ✈️。"
-                "群规对每个人都一样，发送 !规则 查看。"), reason="announce removal",
+                "群规对每个人都一样，发送 !规则 查看。有异议可私信机器人发送 !申诉 说明。"),
+                reason="announce removal",
                 evidence={"warnings": result.count}, policy=self.name))
         else:
             effects.append(Warn(

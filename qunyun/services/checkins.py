@@ -34,7 +34,10 @@ class CheckinResult:
 def check_in(
     conn: Connection, *, community_id: int, member_id: int, group_id: int | None,
     campaign: Checkin, at: datetime, tz: str, rules: Points, ref: str | None = None,
+    award: bool = True,
 ) -> CheckinResult:
+    """Record today's check-in and its streak; `award=False` (admins, off the points boards)
+    records it without points."""
     day = local_day(at, tz)
     last = repo.latest(conn, member_id=member_id, campaign=campaign.name)
     if last is not None and last["day"] == day:
@@ -53,11 +56,12 @@ def check_in(
     common: dict[str, Any] = {"community_id": community_id, "member_id": member_id,
                               "group_id": group_id, "rules": rules, "at": at, "tz": tz,
                               "ref": ref, "ledger": "participation"}
-    first = points_service.award(conn, action="checkin", points=campaign.reward_points, **common)
+    first = points_service.award(conn, action="checkin", points=campaign.reward_points,
+                                 **common) if award else None
     if first:
         awarded, before, after = first.points, first.total_before, first.total_after
     extra = campaign.streak_rewards.get(streak, 0)
-    if extra > 0:
+    if extra > 0 and award:
         got = points_service.award(conn, action="checkin_streak", points=extra, **common)
         if got:
             bonus = got.points

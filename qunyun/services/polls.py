@@ -1,6 +1,7 @@
 """Polls (A4): an admin starts one per group, members vote by number, results on request.
 
-One open poll per group: starting a new one closes the previous (its results are final).
+One open poll per group: starting a new one closes the previous (its results are final,
+and `replaced` returns them so the group is told, not left wondering).
 A member's new vote replaces the old one.
 """
 
@@ -34,6 +35,15 @@ class PollResults:
 
 def start_poll(conn: Connection, *, community_id: int, group_id: int, created_by: int | None,
                question: str, options: Sequence[str], at_ms: int) -> int:
+    return start_replacing(conn, community_id=community_id, group_id=group_id,
+                           created_by=created_by, question=question, options=options,
+                           at_ms=at_ms)[0]
+
+
+def start_replacing(conn: Connection, *, community_id: int, group_id: int,
+                    created_by: int | None, question: str, options: Sequence[str], at_ms: int
+                    ) -> tuple[int, PollResults | None]:
+    """Start a poll; returns its id and the final results of the poll it closed, if any."""
     opts = [o.strip() for o in options if o.strip()]
     if not question.strip():
         raise PollError("投票需要一个问题")
@@ -42,11 +52,13 @@ def start_poll(conn: Connection, *, community_id: int, group_id: int, created_by
     if len(opts) > 20:
         raise PollError("投票最多 20 个选项")
     current = repo.open_poll(conn, group_id=group_id)
+    closed = None
     if current is not None:
         repo.close(conn, poll_id=int(current["id"]), now_ms=at_ms)
+        closed = results(conn, poll_id=int(current["id"]))
     return repo.create(conn, community_id=community_id, group_id=group_id,
                        question=question.strip()[:500], options=[o[:100] for o in opts],
-                       created_by=created_by, now_ms=at_ms)
+                       created_by=created_by, now_ms=at_ms), closed
 
 
 def current_poll(conn: Connection, *, group_id: int) -> dict[str, Any] | None:

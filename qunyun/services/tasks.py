@@ -23,14 +23,14 @@ _LINK = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'，。、；）」』]+")
 
 
 class TaskError(ValueError):
-    """Nothing to hand in; str() says what to send instead, in Chinese."""
+    """Nothing to hand in (no link); str() says what to send instead, in Chinese."""
 
 
 @dataclass(frozen=True, slots=True)
 class Submission:
     submission_id: int
     number: int  # the member's submissions so far, this one included
-    link: str | None
+    link: str
     award: Award | None  # None: the action earns nothing, or today's cap is used up
 
 
@@ -42,10 +42,10 @@ def submit(
     """Record a submission (`text` is what followed the command). `award=False` records it
     without points (admins, who are off the points boards)."""
     body = text.strip()
-    if not body:
-        raise TaskError("请在命令后附上作业链接或说明，例如：!作业 https://…")
     found = _LINK.search(body)
-    link = found.group(0)[:1000] if found else None
+    if found is None:  # a question about homework is not a submission (nor worth points)
+        raise TaskError("提交作业请附上作业链接，例如：!作业 https://…（有问题直接在群里问就好）")
+    link = found.group(0)[:1000]
     at_ms = int(at.timestamp() * 1000)
     submission_id = repo.add(conn, community_id=community_id, member_id=member_id,
                              group_id=group_id, link=link, text=body[:2000],

@@ -36,3 +36,14 @@ def test_welcome_mentions_newcomer_and_says_what_to_do() -> None:
     assert text.startswith("@小王 欢迎加入")
     for part in ("群里有什么", "谁在运营", "当前福利", "现在请你（24 小时内）", "小王-杭州-财务"):
         assert part in text
+
+
+def test_the_rules_say_which_rules_admins_are_exempt_from() -> None:
+    # R3: an exception made for admins is announced, not hidden (fruit-shop: links only).
+    loaded = load_plan(EXAMPLES / "fruit-shop.yaml")
+    assert loaded.plan is not None
+    zh = render_rules(loaded.plan)
+    assert "管理员同样遵守本群规，只有这些对管理员放宽：发链接。" in zh
+    assert "Admins follow the same rules, except: links." in render_rules(loaded.plan, lang="en")
+    camp = load_plan(EXAMPLES / "python-camp.yaml").plan
+    assert camp is not None and "管理员同样遵守本群规。" in render_rules(camp)

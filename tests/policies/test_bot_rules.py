@@ -69,6 +69,8 @@ def test_handing_in_homework_as_the_faq_says_is_recorded_not_moderated(bot: Bot)
 def test_a_task_without_anything_to_hand_in_gets_the_usage(bot: Bot) -> None:
     effects = bot.say(user(1), "!作业", 0)
     assert isinstance(effects[0], Reply) and "附上作业链接" in effects[0].text
+    asked = bot.say(user(1), "!作业 第三周的什么时候交？", 1)
+    assert "附上作业链接" in asked[0].text
     assert bot.scalar("SELECT count(*) FROM bot_task_submissions") == 0
 
 
@@ -85,7 +87,10 @@ def test_an_unknown_command_with_an_advert_is_still_an_advert(bot: Bot) -> None:
 def test_an_admin_starting_the_same_poll_three_times_is_not_warned(bot: Bot) -> None:
     for i in range(3):
         effects = bot.say(ADMIN, "!发起投票 周末直播改到几点？ | 19:00 | 20:00", i * 10)
-        assert kinds(effects) == ["send"] and "📊 投票" in effects[0].text
+        assert "warn" not in kinds(effects) and "📊 投票：" in effects[-1].text
+        # a poll replaced by a new one is over: its result is posted first
+        assert kinds(effects) == (["send"] if i == 0 else ["send", "send"])
+        assert i == 0 or effects[0].text.startswith("📊 投票结束：周末直播改到几点？")
     assert bot.scalar("SELECT count(*) FROM bot_warnings") == 0
     for i in range(3):
         assert "warn" not in kinds(bot.say(user(2), "!申诉 我没有发广告，请管理员核实一下", 40 + i))
@@ -125,6 +130,12 @@ def test_room_moderators_are_admins_and_close_polls_with_a_result(bot: Bot) -> N
     assert "!结束投票" in bot.say(user(1), "!帮助", 51)[0].text
 
 
+def test_poll_options_are_numbered_as_votes_count_them(bot: Bot) -> None:
+    started = bot.say(MOD, "!发起投票 去哪儿 | 杭州 | | 上海", 0)[0].text
+    assert "1. 杭州\n2. 上海" in started
+    assert "上海 1" in bot.say(user(1), "!投票 2", 1)[0].text
+
+
 def test_the_plan_can_say_moderators_are_not_admins(engine: Engine) -> None:
     bot = make_bot(engine, camp_plan(bot__moderators_are_admins=False))
     refused = bot.say(MOD, "!发起投票 问题 | 甲 | 乙", 0)
@@ -142,6 +153,15 @@ def test_admins_earn_no_points_and_are_off_the_leaderboard(bot: Bot) -> None:
     bot.say(user(10, "新人0"), "老师好，我来报到了", 20)
     board = bot.say(user(10, "新人0"), "!排行", 30)[0].text
     assert "新人0" in board and "助教阿杰" not in board
+
+
+def test_an_admin_checks_in_and_hands_in_without_points(bot: Bot) -> None:
+    checked = bot.say(MOD, "打卡 今天备课两小时", 0)[0].text
+    assert "打卡成功" in checked and "分" not in checked
+    handed = bot.say(MOD, "!作业 https://github.com/mod/demo", 10)[0].text
+    assert "作业链接已收到" in handed and "分" not in handed
+    assert bot.scalar("SELECT count(*) FROM bot_points") == 0
+    assert "+5 分" in bot.say(user(1), "打卡 今天学了一小时", 20)[0].text
 
 
 def test_the_plan_can_put_admins_on_the_boards(engine: Engine) -> None:
@@ -227,6 +247,15 @@ def test_a_removed_member_appeals_by_dm_and_is_invited_back(bot: Bot) -> None:
     assert invite.member.user_id == member.user_id
     assert isinstance(told, DirectMessage) and told.group == dm
     assert "重新邀请你回到「测试群」" in told.text
+
+
+def test_an_appeal_needs_a_reason_and_removal_says_how_to_appeal(bot: Bot) -> None:
+    assert "写明理由" in bot.say(user(8), "!申诉", 0)[0].text
+    assert bot.scalar("SELECT count(*) FROM work_items WHERE queue = 'appeal'") == 0
+    for i in range(3):
+        effects = bot.say(user(8), f"http://spam.example.com/{i}", 10 + i)
+    notice = next(e for e in effects if isinstance(e, Send))
+    assert "私信机器人发送 !申诉" in notice.text
 
 
 def test_a_rejected_appeal_tells_the_member_why(bot: Bot) -> None:

@@ -362,6 +362,7 @@ class MatrixBot:
 
     async def handle_many(self, events: Sequence[Event]) -> int:
         """A room's events of one sync in one transaction, then their effects in order."""
+        events = [self._unbrought(e) for e in events]
         handled = 0
         for outcome in self.pipeline.process_many(events):
             if outcome.duplicate:
@@ -371,6 +372,14 @@ class MatrixBot:
                 await self.deliver(planned.audit_id, planned.effect)
         self.handled += handled
         return handled
+
+    def _unbrought(self, event: Event) -> Event:
+        """A member the bot invited (set-up, an upheld appeal) was brought by nobody: no
+        invite points, no invite edge (T3, G2)."""
+        inviter = getattr(event, "inviter", None)
+        if inviter is not None and inviter.user_id == self.bot_user_id:
+            return dataclasses.replace(event, inviter=None)  # type: ignore[call-arg]  # a join
+        return event
 
     async def fire_timers(self) -> int:
         if self.scheduler is None:
