@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -100,8 +101,12 @@ _MEDIA = re.compile(
     r".{0,300} \(file attached\)|.{0,300} document omitted)$")
 
 
+_MARKED = re.compile("[" + "".join(map(chr, _CLEAN)) + "]")
+
+
 def _clean(line: str) -> str:
-    return line.translate(_CLEAN)
+    # translate() walks every character through a dict: only lines with a mark pay for it
+    return line.translate(_CLEAN) if _MARKED.search(line) else line
 
 
 def _header(line: str) -> re.Match[str] | None:
@@ -112,10 +117,15 @@ def matches(line: str) -> bool:
     return _header(_clean(line)) is not None
 
 
+_PHONE_PUNCTUATION = re.compile(r"[\s\-()]")
+_PHONE = re.compile(r"\+?\d{6,}")
+
+
+@lru_cache(maxsize=4096)  # a chat has a few hundred senders, each named on every message
 def _user(name: str) -> UserRef:
     name = checked_name(name.strip().lstrip("~").strip())
-    digits = re.sub(r"[\s\-()]", "", name)
-    user_id = digits if re.fullmatch(r"\+?\d{6,}", digits) else f"name:{name}"
+    digits = _PHONE_PUNCTUATION.sub("", name)
+    user_id = digits if _PHONE.fullmatch(digits) else f"name:{name}"
     return UserRef(PLATFORM, user_id, name)
 
 
