@@ -414,7 +414,7 @@ def open_telegram(path: Path, *, chat: str | None = None) -> ParsedExport:
     size = path.stat().st_size
     return ParsedExport(str(path), "telegram", reader.group,
                         _batches(reader, raws, position, size), stats, size=size,
-                        position=position)
+                        position=position, unit="message")
 
 
 def _pick_chat(path: Path, export: _Export, chat: str | None
