@@ -228,9 +228,10 @@ def _when(m: re.Match[str], day_first: bool, tz: ZoneInfo) -> datetime:
     if m["ampm"]:
         pm = m["ampm"].lower().startswith("p")
         hour = hour % 12 + (12 if pm else 0)
+    elif m["cn"] == "中午":  # around noon: 11:xx, 12:xx, then 1:xx is 13:xx
+        hour = hour if hour >= 11 else hour + 12
     elif m["cn"]:
-        hour = hour % 12 + (12 if m["cn"] in ("下午", "晚上") or (
-            m["cn"] == "中午" and hour < 11) else 0)
+        hour = hour % 12 + (12 if m["cn"] in ("下午", "晚上") else 0)
     naive = datetime(year, month, day, hour, int(m["mi"]), int(m["s"] or 0))
     return local_to_utc(naive, tz)
 
@@ -299,7 +300,7 @@ def _message(name: str, text: str, at: datetime, event_id: str, source: str, gro
         yield MessageRecalled(**base, source_event_id=f"{event_id}:deleted",
                               target_event_id=event_id)
         return
-    if placeholder.split(".")[0] in _WAITING:
+    if placeholder.startswith(_WAITING):
         yield MessagePosted(**base, source_event_id=event_id, text="", media="pending")
         return
     media = "media" if _MEDIA.match(text.strip()) else None
