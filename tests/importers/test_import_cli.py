@@ -139,6 +139,8 @@ def test_a_killed_imports_scratch_directory_is_removed_at_the_next_import(
 
 
 @pytest.mark.parametrize("url", ["mysql://root@127.0.0.1/qunyun",
+                                 "postgresql+psycopg2://postgres@127.0.0.1:5432/q",
+                                 "oracle://scott@127.0.0.1/q",
                                  "postgresql://postgres@127.0.0.1:5432",
                                  "postgresql://postgres@127.0.0.1:5432/"])
 def test_unsupported_or_incomplete_database_urls_are_one_line(url: str, tmp_path: Path,
