@@ -175,6 +175,9 @@ def _run(engine: Engine, target: int | str, parsed: ParsedExport, *, strict: boo
                            stop=stop)
 
 
+_UNIT = {"line": "行 lines", "message": "条消息 messages"}
+
+
 def _strict(parsed: ParsedExport) -> Iterator[EventBatch]:
     """The file's batches; after the last one, a file with skipped lines fails (and the
     transaction, so nothing of it is written)."""
@@ -183,10 +186,12 @@ def _strict(parsed: ParsedExport) -> Iterator[EventBatch]:
     yield from parsed.batches
     s = parsed.stats
     if s.skipped:
-        line = min(lines[0] for lines in s.skipped_by_reason.values() if lines)
+        first = min(lines[0] for lines in s.skipped_by_reason.values() if lines)
         groups = "；".join(f"{reason} × {n}" for reason, n in s.skipped_counts.items())
-        raise ImportFormatError(parsed.path, f"--strict：跳过了 {s.skipped} 行 / {s.skipped} "
-                                f"lines skipped ({groups})", line=line)
+        message = f"--strict：跳过了 {s.skipped:,} {_UNIT[parsed.unit]} ({groups})"
+        if parsed.unit == "line":
+            raise ImportFormatError(parsed.path, message, line=first)
+        raise ImportFormatError(parsed.path, f"{message}；第一条 first: message #{first}")
 
 
 def _summary(parsed: ParsedExport, counts: RecordCounts, slug: str, elapsed: float) -> None:
@@ -198,7 +203,7 @@ def _summary(parsed: ParsedExport, counts: RecordCounts, slug: str, elapsed: flo
         ("退群 leaves", s.leaves), ("改昵称 nickname changes", s.nickname_changes),
         ("撤回 recalls", s.recalls), ("表情回应 reactions", s.reactions),
         ("抢红包 red packets", s.red_packets), ("其他系统消息 other service lines", s.service),
-        ("跳过的行 skipped lines", s.skipped),
+        ("跳过 skipped", s.skipped),
         ("新记录 new events", counts.inserted), ("已存在 already imported", counts.duplicates),
     ):
         table.add_row(label, f"{value:,}")
@@ -207,8 +212,9 @@ def _summary(parsed: ParsedExport, counts: RecordCounts, slug: str, elapsed: flo
         lines = s.skipped_by_reason.get(reason, [])
         shown = ", ".join(str(line) for line in lines[:10])
         more = " …" if n > len(lines[:10]) else ""
-        out_console.print(f"  跳过 skipped {n:,} 行 lines — {reason}："
-                          f"{parsed.path} 第 line {shown}{more}", highlight=False)
+        where = "第 line" if parsed.unit == "line" else "第几条消息 message #"
+        out_console.print(f"  跳过 skipped {n:,} {_UNIT[parsed.unit]} — {reason}："
+                          f"{parsed.path} {where} {shown}{more}", highlight=False)
     for name, ids in list(s.ambiguous_names.items())[:5]:
         out_console.print(f"  名字有歧义 ambiguous name {name!r}: {', '.join(ids)}",
                           highlight=False)

@@ -91,6 +91,9 @@ class ParsedExport:
     stats: ImportStats
     size: int = 0  # bytes, for progress
     position: list[int] = field(default_factory=lambda: [0])  # bytes read so far
+    # What a skipped item's number counts: lines of a text file, or the messages of a
+    # JSON export (its `messages` list, from 1).
+    unit: str = "line"
 
 
 def stable_id(*parts: str) -> str:

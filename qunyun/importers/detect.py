@@ -54,7 +54,7 @@ def open_export(path: str | Path, *, chat: str | None = None,
     file = Path(path)
     fmt, encoding = detect(file)
     if fmt == "telegram":
-        return telegram.open_telegram(file, chat=chat)
+        return telegram.open_telegram(file, chat=chat, tz=tz)
     if fmt == "whatsapp":
         return whatsapp.open_whatsapp(file, encoding, tz=tz)
     if fmt == "qq":

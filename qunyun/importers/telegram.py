@@ -7,7 +7,8 @@ about a second to read. A truncated or broken file is refused with the byte offs
 before anything is written. Service messages name members by display name only; they
 are kept aside and emitted at the end, when every author's name → id is known, so a
 name that belongs to exactly one account resolves to it and an ambiguous one is recorded.
-`date` is local time with no offset, so `date_unixtime` is used whenever present.
+`date` is local time with no offset, so `date_unixtime` is used whenever present; older
+Desktop exports have only `date`, read in --tz like the other formats without offsets.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 
 from qunyun.event_batch import BATCH, NAME_LIMIT, EventBatch, Refs, message_payload
 from qunyun.events import Event, GroupRef, MemberJoined, MemberLeft, ReactionAdded, UserRef
 from qunyun.importers.base import (
+    DEFAULT_TZ,
     FIRST_YEAR,
     ID_LIMIT,
     LAST_YEAR,
@@ -106,17 +109,20 @@ def _text(value: Any) -> str:
     return ""
 
 
-def _parse_date(date: Any) -> datetime | None:
+def _parse_date(date: Any, tz: ZoneInfo) -> datetime | None:
+    """`date` has no offset: the exporting computer's local time, read in `tz` (--tz)."""
     if isinstance(date, str):
-        try:  # no offset in the file: the exporting computer's local time, taken as UTC
-            at = datetime.fromisoformat(date).replace(tzinfo=UTC)
+        try:
+            at = datetime.fromisoformat(date)
         except ValueError:
             return None
-        return at if FIRST_YEAR <= at.year <= LAST_YEAR else None
+        if not FIRST_YEAR <= at.year <= LAST_YEAR:
+            return None
+        return (at.replace(tzinfo=tz) if at.tzinfo is None else at).astimezone(UTC)
     return None
 
 
-def _ms(msg: _Message) -> int | None:
+def _ms(msg: _Message, tz: ZoneInfo) -> int | None:
     """The message's time in ms since the epoch, from `date_unixtime` when it is there
     (older Desktop exports have only `date`); None when missing, malformed or out of range."""
     unix = msg.date_unixtime
@@ -126,7 +132,7 @@ def _ms(msg: _Message) -> int | None:
         except (TypeError, ValueError, OverflowError):
             return None
         return ms if MIN_MS <= ms < MAX_MS else None
-    at = _parse_date(msg.date)
+    at = _parse_date(msg.date, tz)
     return int(at.timestamp() * 1000) if at is not None else None
 
 
@@ -134,14 +140,14 @@ def _utc(ts_ms: int) -> datetime:
     return datetime.fromtimestamp(ts_ms / 1000, UTC)
 
 
-def _when(recent: dict[str, Any]) -> datetime | None:
+def _when(recent: dict[str, Any], tz: ZoneInfo) -> datetime | None:
     unix = recent.get("date_unixtime")
     if unix is not None:
         try:
             return from_unix(int(unix))
         except (TypeError, ValueError, OverflowError):
             return None
-    return _parse_date(recent.get("date"))
+    return _parse_date(recent.get("date"), tz)
 
 
 def _media(msg: _Message) -> str | None:
@@ -161,10 +167,12 @@ def _media(msg: _Message) -> str | None:
 class _Reader:
     """State while reading one chat."""
 
-    def __init__(self, chat_id: str, name: str | None, stats: ImportStats) -> None:
+    def __init__(self, chat_id: str, name: str | None, stats: ImportStats,
+                 tz: ZoneInfo = DEFAULT_TZ) -> None:
         self.group = GroupRef(PLATFORM, chat_id, name)
         self.source = f"import:telegram:{chat_id}"
         self.stats = stats
+        self.tz = tz
         self.refs = Refs()
         self.group_index = self.refs.group(self.group)
         self.ids_by_name: dict[str, set[str]] = {}
@@ -210,7 +218,7 @@ class _Reader:
         msg_id = msg.id
         if msg_id is None:  # numbered by its place in the chat, the same in a re-import
             msg_id = msg.id = f"pos:{index}"
-        ts_ms = _ms(msg)
+        ts_ms = _ms(msg, self.tz)
         if ts_ms is None:
             self.stats.skip(index, "缺少时间、时间无效或超出范围 / no date, bad date or date "
                             "out of range")
@@ -259,7 +267,7 @@ class _Reader:
                     who = f"user{who}"
                 elif len(str(who)) > ID_LIMIT:
                     continue
-                when = _when(recent) or at
+                when = _when(recent, self.tz) or at
                 self.stats.reactions += 1
                 batch.add(ReactionAdded(
                     source=self.source, source_event_id=f"{msg_id}:r:{who}:{key}",
@@ -396,7 +404,8 @@ def _mapped(path: Path) -> mmap.mmap:
         raise ImportFormatError(str(path), f"无法读取 / cannot read: {exc}") from None
 
 
-def open_telegram(path: Path, *, chat: str | None = None) -> ParsedExport:
+def open_telegram(path: Path, *, chat: str | None = None, tz: ZoneInfo = DEFAULT_TZ
+                  ) -> ParsedExport:
     """A Telegram Desktop export of either shape; `chat` picks one from a full account."""
     data = _mapped(path)
     export: _Export = _decode(path, data, _Export)
@@ -409,12 +418,12 @@ def open_telegram(path: Path, *, chat: str | None = None) -> ParsedExport:
         raise ImportFormatError(str(path), "JSON 不是 Telegram Desktop 导出（没有 messages 或 "
                                 "chats）/ JSON is not a Telegram Desktop export", line=1)
     stats = ImportStats()
-    reader = _Reader(chat_id, name if isinstance(name, str) else None, stats)
+    reader = _Reader(chat_id, name if isinstance(name, str) else None, stats, tz)
     position = [0]
     size = path.stat().st_size
     return ParsedExport(str(path), "telegram", reader.group,
                         _batches(reader, raws, position, size), stats, size=size,
-                        position=position)
+                        position=position, unit="message")
 
 
 def _pick_chat(path: Path, export: _Export, chat: str | None

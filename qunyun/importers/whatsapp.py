@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -100,8 +101,12 @@ _MEDIA = re.compile(
     r".{0,300} \(file attached\)|.{0,300} document omitted)$")
 
 
+_MARKED = re.compile("[" + "".join(map(chr, _CLEAN)) + "]")
+
+
 def _clean(line: str) -> str:
-    return line.translate(_CLEAN)
+    # translate() walks every character through a dict: only lines with a mark pay for it
+    return line.translate(_CLEAN) if _MARKED.search(line) else line
 
 
 def _header(line: str) -> re.Match[str] | None:
@@ -112,10 +117,15 @@ def matches(line: str) -> bool:
     return _header(_clean(line)) is not None
 
 
+_PHONE_PUNCTUATION = re.compile(r"[\s\-()]")
+_PHONE = re.compile(r"\+?\d{6,}")
+
+
+@lru_cache(maxsize=4096)  # a chat has a few hundred senders, each named on every message
 def _user(name: str) -> UserRef:
     name = checked_name(name.strip().lstrip("~").strip())
-    digits = re.sub(r"[\s\-()]", "", name)
-    user_id = digits if re.fullmatch(r"\+?\d{6,}", digits) else f"name:{name}"
+    digits = _PHONE_PUNCTUATION.sub("", name)
+    user_id = digits if _PHONE.fullmatch(digits) else f"name:{name}"
     return UserRef(PLATFORM, user_id, name)
 
 
@@ -218,9 +228,10 @@ def _when(m: re.Match[str], day_first: bool, tz: ZoneInfo) -> datetime:
     if m["ampm"]:
         pm = m["ampm"].lower().startswith("p")
         hour = hour % 12 + (12 if pm else 0)
+    elif m["cn"] == "中午":  # around noon: 11:xx, 12:xx, then 1:xx is 13:xx
+        hour = hour if hour >= 11 else hour + 12
     elif m["cn"]:
-        hour = hour % 12 + (12 if m["cn"] in ("下午", "晚上") or (
-            m["cn"] == "中午" and hour < 11) else 0)
+        hour = hour % 12 + (12 if m["cn"] in ("下午", "晚上") else 0)
     naive = datetime(year, month, day, hour, int(m["mi"]), int(m["s"] or 0))
     return local_to_utc(naive, tz)
 
@@ -289,7 +300,7 @@ def _message(name: str, text: str, at: datetime, event_id: str, source: str, gro
         yield MessageRecalled(**base, source_event_id=f"{event_id}:deleted",
                               target_event_id=event_id)
         return
-    if placeholder.split(".")[0] in _WAITING:
+    if placeholder.startswith(_WAITING):
         yield MessagePosted(**base, source_event_id=event_id, text="", media="pending")
         return
     media = "media" if _MEDIA.match(text.strip()) else None

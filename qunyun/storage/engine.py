@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
 DEFAULT_URL = "sqlite:///qunyun.db"
 
@@ -73,7 +73,12 @@ def make_engine(url: str | None = None, *, check: bool = True) -> Engine:
     if backend == "postgresql":
         kwargs["connect_args"] = {"connect_timeout": 5}
         kwargs["pool_pre_ping"] = True
-    engine = create_engine(parsed, **kwargs)
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except (ImportError, NoSuchModuleError) as exc:  # e.g. postgresql+psycopg2:// (not installed)
+        raise DatabaseUnavailable(
+            f"不支持的数据库驱动 / unsupported database driver {parsed.drivername!r}: {exc}; "
+            "请用 use sqlite:/// 或 or postgresql://") from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _tune_sqlite)
         event.listen(engine, "begin", _begin_sqlite)

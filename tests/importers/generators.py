@@ -210,7 +210,8 @@ def wechat(layout: str, times: str, *, group: bool, seed: int = 12, n: int = 40,
 
 def telegram(variant: str, seed: int = 12, n: int = 40) -> tuple[bytes, Expected]:
     """`current` (date_unixtime, text_entities, "user…" ids), `old-desktop` (numeric
-    from_id, no date_unixtime, no text_entities), `odd-ids` (an id of 0, missing ids)."""
+    from_id, no date_unixtime, no text_entities), `odd-ids` (an id of 0, missing ids; its
+    `date_unixtime` is missing too, and its `date` has an explicit UTC offset)."""
     rng = random.Random(seed)
     exp = Expected()
     messages: list[dict[str, Any]] = []
@@ -218,7 +219,8 @@ def telegram(variant: str, seed: int = 12, n: int = 40) -> tuple[bytes, Expected
     for i, at in enumerate(_times(rng, n)):
         uid, name = senders[i % len(senders)]
         text = _body(rng, i)
-        msg: dict[str, Any] = {"id": i, "type": "message", "date": at.isoformat(),
+        date = (at.replace(tzinfo=UTC) if variant == "odd-ids" else at).isoformat()
+        msg: dict[str, Any] = {"id": i, "type": "message", "date": date,
                                "from": name, "text": text}
         if variant == "current":
             msg |= {"from_id": f"user{uid}", "date_unixtime": str(int(at.replace(tzinfo=UTC).timestamp())),
@@ -228,7 +230,9 @@ def telegram(variant: str, seed: int = 12, n: int = 40) -> tuple[bytes, Expected
         if variant == "odd-ids" and i % 4 == 1:
             del msg["id"]
         messages.append(msg)
-        exp.message(at.replace(tzinfo=UTC), name, text)
+        # Without date_unixtime, `date` is the exporter's local time, read in --tz.
+        local = _SHANGHAI if variant == "old-desktop" else UTC
+        exp.message(at.replace(tzinfo=local).astimezone(UTC), name, text)
     data = orjson.dumps({"name": "生成的群", "type": "private_supergroup", "id": 0,
                          "messages": messages})
     return data, exp

@@ -35,9 +35,13 @@ def _check(got: Imported, exp: Expected) -> None:
         assert text in texts
 
 
-def test_qq_every_sender_form_and_mixed_line_ends(engine: Engine, tmp_path: Path) -> None:
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_qq_every_sender_form_and_mixed_line_ends(engine: Engine, tmp_path: Path,
+                                                  encoding: str) -> None:
     data, exp = generators.qq()
     assert b"\r\n" in data and b"\n\n" in data.replace(b"\r\n", b"")  # really mixed
+    if encoding != "utf-8":  # Chinese Windows: GBK, no BOM
+        data = data.decode("utf-8").lstrip("\ufeff").encode(encoding)
     path = tmp_path / "qq.txt"
     path.write_bytes(data)
     got = load(engine, path)

@@ -50,7 +50,7 @@ def test_skipped_lines_are_grouped_by_reason(tmp_path: Path, files: dict[str, Pa
     db = f"sqlite:///{tmp_path / 'q.db'}"
     result = _import(db, str(files["qq"]))
     assert result.exit_code == 0, result.output
-    grouped = [line for line in result.output.splitlines() if "跳过 skipped" in line]
+    grouped = [line for line in result.output.splitlines() if line.startswith("  跳过 skipped")]
     assert len(grouped) == 2 and all("3 行" in line for line in grouped)
     assert "no known layout" in grouped[0] + grouped[1]
 
@@ -139,6 +139,8 @@ def test_a_killed_imports_scratch_directory_is_removed_at_the_next_import(
 
 
 @pytest.mark.parametrize("url", ["mysql://root@127.0.0.1/qunyun",
+                                 "postgresql+psycopg2://postgres@127.0.0.1:5432/q",
+                                 "oracle://scott@127.0.0.1/q",
                                  "postgresql://postgres@127.0.0.1:5432",
                                  "postgresql://postgres@127.0.0.1:5432/"])
 def test_unsupported_or_incomplete_database_urls_are_one_line(url: str, tmp_path: Path,
@@ -149,3 +151,19 @@ def test_unsupported_or_incomplete_database_urls_are_one_line(url: str, tmp_path
     result = _import(url, str(files["telegram"]))
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "错误" in result.output
+
+
+def test_skipped_telegram_messages_are_numbered_as_messages(tmp_path: Path) -> None:
+    import orjson
+
+    messages = [{"id": 1, "type": "message", "date_unixtime": "1e20", "from_id": "user1",
+                 "text": "x"},
+                {"id": 2, "type": "message", "date_unixtime": "1709280000", "from_id": "user1",
+                 "text": "ok"}]
+    path = tmp_path / "result.json"
+    path.write_bytes(orjson.dumps({"name": "g", "id": 1, "messages": messages}))
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    read = _import(db, str(path))
+    assert read.exit_code == 0 and "message # 1" in read.output and "1 条消息" in read.output
+    strict = _import(db, "--strict", str(path))
+    assert strict.exit_code == 1 and "message #1" in strict.output
