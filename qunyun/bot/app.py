@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from qunyun.adapters.matrix.client import HttpMatrixApi, MatrixError
 from qunyun.adapters.matrix.homeserver import HomeserverError, LocalHomeserver
-from qunyun.adapters.matrix.runner import MatrixBot
+from qunyun.adapters.matrix.runner import CAPABILITIES, MatrixBot
 from qunyun.bot.wiring import build_policies, build_scheduler
 from qunyun.events import GroupRef
 from qunyun.pipeline.runner import Pipeline
@@ -42,7 +42,8 @@ async def run_matrix_bot(engine: Engine, *, community_id: int, plan: Plan, homes
             return group.group_id in direct_rooms
 
         pipeline = Pipeline(engine, community_id=community_id,
-                            policies=build_policies(plan, is_direct=is_direct), plan=plan)
+                            policies=build_policies(plan, is_direct=is_direct,
+                                                    capabilities=CAPABILITIES), plan=plan)
         bot = MatrixBot(client, pipeline, bot_user_id=bot_user_id, homeserver=homeserver,
                         admin_room=plan.bot.admin_room,
                         scheduler=build_scheduler(engine, community_id=community_id, plan=plan))

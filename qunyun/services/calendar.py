@@ -110,11 +110,14 @@ def compose(text: str, *, image: str | None, link: str | None, values: Mapping[s
     return "\n".join(parts)
 
 
-def target_groups(groups: list[tuple[int, Any]], wanted: str | None) -> list[tuple[int, Any]]:
-    """The groups a post goes to: the named one (name or platform id), else all."""
-    if not wanted:
-        return groups
-    return [(gid, ref) for gid, ref in groups if wanted in (ref.name, ref.group_id)]
+def target_groups(groups: list[tuple[int, Any]], wanted: str | None,
+                  admin_room: str | None = None) -> list[tuple[int, Any]]:
+    """The groups a post goes to: the named one (name or platform id), else every group
+    but the admin room (the operators' room is not an audience)."""
+    if wanted:
+        return [(gid, ref) for gid, ref in groups if wanted in (ref.name, ref.group_id)]
+    return [(gid, ref) for gid, ref in groups
+            if not admin_room or admin_room not in (ref.name, ref.group_id)]
 
 
 TODO_QUEUE = "post_todo"
@@ -274,7 +277,8 @@ def preview(conn: Connection, *, community_id: int, plan: Plan | None, entry: Ma
         if maybe is None:
             return None
         content = maybe
-    targets = target_groups(groups, content.group) if groups else []
+    admin_room = plan.bot.admin_room if plan is not None else None
+    targets = target_groups(groups, content.group, admin_room) if groups else []
     gid, name = (targets[0][0], targets[0][1].name or "") if targets else (None, "")
     name = name or (plan.community.name if plan is not None else "")
     values = variables(conn, community_id=community_id, group_id=gid, group_name=name,

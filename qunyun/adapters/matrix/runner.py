@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
+from qunyun.capabilities import Capabilities
 from qunyun.effects import (
     Alert,
     Delete,
@@ -35,7 +36,7 @@ from qunyun.effects import (
 )
 from qunyun.events import Event, GroupRef, MessagePosted, TimerFired
 from qunyun.pipeline.runner import Pipeline
-from qunyun.services import audit
+from qunyun.services import audit, ingest
 from qunyun.storage.bot import adapter_state
 from qunyun.storage.events import log as eventlog
 
@@ -67,6 +68,8 @@ class MatrixApi(Protocol):
 
 
 Scheduler = Callable[[Any], Sequence[TimerFired]]
+# What the bot can do on Matrix: everything the policies and the schedule ask for.
+CAPABILITIES = Capabilities(post_in_group=True, direct_message=True, delete=True, remove=True)
 
 
 class MatrixBot:
@@ -93,6 +96,7 @@ class MatrixBot:
         self.room_names: dict[str, str] = {}
         self.display_names: dict[str, str] = {}
         self.dm_rooms: dict[str, str] = {}
+        self.known_rooms: set[str] = set()
         self.handled = 0
 
     # -- state ------------------------------------------------------------------------------
@@ -157,6 +161,8 @@ class MatrixBot:
             if since is None:
                 # First start: what happened before the bot existed is history, not work.
                 self._learn_state(room_id, raw_events)
+            self._register(room_id)
+            if since is None:
                 continue
             if timeline.get("limited") and timeline.get("prev_batch"):
                 raw_events = await self._backfill(room_id, timeline["prev_batch"]) + raw_events
@@ -187,6 +193,16 @@ class MatrixBot:
         collected.reverse()
         log.info("limited sync in %s: paged back %d events", room_id, len(collected))
         return collected
+
+    def _register(self, room_id: str) -> None:
+        """Make a joined room known as a group (scheduled posts go to the known groups)."""
+        if room_id in self.known_rooms:
+            return
+        with self.engine.begin() as conn:
+            ingest.ensure_group(conn, community_id=self.pipeline.community_id,
+                                group=GroupRef(PLATFORM, room_id, self.room_names.get(room_id)),
+                                at_ms=int(time.time() * 1000))
+        self.known_rooms.add(room_id)
 
     def _learn_state(self, room_id: str, raw_events: Sequence[Mapping[str, Any]]) -> None:
         for raw in raw_events:
