@@ -127,14 +127,16 @@ def has_fired(conn: Connection, *, entry_id: int) -> bool:
 
 
 def failed_ticks(conn: Connection, *, community_id: int, event_ids: Sequence[str]) -> set[str]:
-    """Which of these ticks had an effect the platform refused (the audit log's outbox)."""
+    """Which of these ticks had an effect the platform refused (the audit log's outbox), or
+    a handler that failed on them (its error is audited)."""
     from qunyun.storage.tables import audit_log
 
     if not event_ids:
         return set()
     rows = conn.execute(select(audit_log.c.event_source_id).where(
         (audit_log.c.community_id == community_id)
-        & audit_log.c.event_source_id.in_(list(event_ids)) & (audit_log.c.status == "failed")))
+        & audit_log.c.event_source_id.in_(list(event_ids))
+        & audit_log.c.status.in_(["failed", "policy_error"])))
     return {str(r[0]) for r in rows}
 
 

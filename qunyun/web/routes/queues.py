@@ -26,6 +26,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "elimination": ("approved", "exempted"),
     "appeal": ("approved", "dismissed"),
     "escalation": ("done", "dismissed"),
+    "post_todo": ("done", "dismissed"),  # A1: the owner posted it (or chose not to)
 }
 STATUSES = ("open", "done", "dismissed", "exempted", "approved")
 PAGE = 100
