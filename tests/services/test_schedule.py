@@ -258,3 +258,17 @@ def test_where_the_bot_cannot_post_the_owner_gets_the_text_to_post(engine: Engin
         todos[0][1])
     assert detail["text"] == "测试群 早安，今天是 3月1日"
     assert bot.statuses() == ["sent", "sent"]  # the slot is done: the owner has the text
+
+
+def test_a_daily_post_keeps_its_local_time_across_a_dst_change(engine: Engine) -> None:
+    data = plan_with([{**MORNING, "start": date(2026, 3, 25)}]).model_dump()
+    data["bot"]["timezone"] = "Europe/Berlin"
+    berlin = ZoneInfo("Europe/Berlin")
+    start = datetime(2026, 3, 26, tzinfo=berlin).astimezone(UTC)
+    bot = Bot(engine, Plan.model_validate(data), now=start)
+    bot.join_group()
+    bot.run_until(start + timedelta(days=6), step=timedelta(minutes=30))
+    local = [at.astimezone(berlin) for at, _ in bot.sent]  # DST began on 29 March
+    assert [(t.day, t.strftime("%H:%M")) for t in local] == [
+        (26, "08:00"), (27, "08:00"), (28, "08:00"), (29, "08:00"), (30, "08:00"),
+        (31, "08:00")]
