@@ -24,7 +24,7 @@ from qunyun.plan.calendar import VARIABLES, CalendarPost, post_rule, unknown_var
 from qunyun.plan.model import Plan
 from qunyun.services import checkins as checkin_service
 from qunyun.services import lookup
-from qunyun.services.schedule import EntrySpec
+from qunyun.services.schedule import EntrySpec, JobKind
 
 POST = "calendar"
 __all__ = ["VARIABLES", "post_rule", "unknown_variables"]
@@ -137,10 +137,9 @@ def owner_todo(conn: Connection, *, community_id: int, group_id: int, title: str
 
 
 # -- the console's calendar -------------------------------------------------------------
-def job_kinds() -> list[Any]:
+def job_kinds() -> list[JobKind]:
     """The calendar's job kinds (posts, start-dated campaigns) with their plan entries."""
-    from qunyun.services import campaigns
-    from qunyun.services.schedule import JobKind
+    from qunyun.services import campaigns  # campaigns imports this module
 
     return [JobKind(POST, from_plan=plan_entries),
             JobKind(campaigns.KIND, from_plan=campaigns.plan_entries)]
