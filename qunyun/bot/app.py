@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from qunyun.adapters.matrix.client import HttpMatrixApi, MatrixError
 from qunyun.adapters.matrix.homeserver import HomeserverError, LocalHomeserver
-from qunyun.adapters.matrix.runner import MatrixBot
+from qunyun.adapters.matrix.runner import CAPABILITIES, MatrixBot
 from qunyun.bot.plan_reload import PlanReload
 from qunyun.bot.wiring import build_policies, build_scheduler
 from qunyun.events import GroupRef
@@ -48,7 +48,8 @@ async def run_matrix_bot(engine: Engine, *, community_id: int, plan: Plan, homes
             return bot.moderators(group.group_id)
 
         pipeline = Pipeline(engine, community_id=community_id,
-                            policies=build_policies(plan, room_admins=room_admins), plan=plan)
+                            policies=build_policies(plan, room_admins=room_admins,
+                                                    capabilities=CAPABILITIES), plan=plan)
         bot = MatrixBot(client, pipeline, bot_user_id=bot_user_id, homeserver=homeserver,
                         admin_room=plan.bot.admin_room,
                         admin_room_name=f"{plan.community.name} 管理组",
@@ -57,7 +58,8 @@ async def run_matrix_bot(engine: Engine, *, community_id: int, plan: Plan, homes
 
         def apply(new: Plan) -> None:
             # Between two awaits of the bot loop: no event is half-way through a policy.
-            pipeline.dispatcher = Dispatcher(build_policies(new, room_admins=room_admins))
+            pipeline.dispatcher = Dispatcher(build_policies(new, room_admins=room_admins,
+                                                            capabilities=CAPABILITIES))
             pipeline.plan = new
             bot.admin_room = new.bot.admin_room
             bot.scheduler = build_scheduler(engine, community_id=community_id, plan=new)

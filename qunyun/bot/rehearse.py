@@ -143,9 +143,16 @@ class Rehearsal:
                    f"{summary or '（无事）'}")
             for item in items[:per_day]:
                 who = f" @{item.member}" if item.member else ""
-                yield f"    {item.at:%H:%M} {KIND_ZH.get(item.kind, item.kind)}{who}：{item.reason}"
+                # Policies' internal reasons ("O2 reminder") are for the JSON; a person
+                # reads the Chinese kind, and the reason only where it is in words.
+                why = f"：{item.reason}" if _has_cjk(item.reason) else ""
+                yield f"    {item.at:%H:%M} {KIND_ZH.get(item.kind, item.kind)}{who}{why}"
             if len(items) > per_day:
                 yield f"    …另有 {len(items) - per_day} 项"
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 # -- the synthetic community --------------------------------------------------------------

@@ -66,6 +66,8 @@ class Campaigns:
             return None
         campaign, day = found
         groups = lookup.community_groups(ctx.conn, community_id=ctx.community_id)
+        if "member" not in tick.payload:
+            groups = calendar_service.target_groups(groups, None, plan.bot.admin_room)
         member = None
         if "member" in tick.payload:
             member_id = int(tick.payload["member"])

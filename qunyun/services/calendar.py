@@ -24,7 +24,7 @@ from qunyun.plan.calendar import VARIABLES, CalendarPost, post_rule, unknown_var
 from qunyun.plan.model import Plan
 from qunyun.services import checkins as checkin_service
 from qunyun.services import lookup
-from qunyun.services.schedule import EntrySpec
+from qunyun.services.schedule import EntrySpec, JobKind
 
 POST = "calendar"
 __all__ = ["VARIABLES", "post_rule", "unknown_variables"]
@@ -110,11 +110,14 @@ def compose(text: str, *, image: str | None, link: str | None, values: Mapping[s
     return "\n".join(parts)
 
 
-def target_groups(groups: list[tuple[int, Any]], wanted: str | None) -> list[tuple[int, Any]]:
-    """The groups a post goes to: the named one (name or platform id), else all."""
-    if not wanted:
-        return groups
-    return [(gid, ref) for gid, ref in groups if wanted in (ref.name, ref.group_id)]
+def target_groups(groups: list[tuple[int, Any]], wanted: str | None,
+                  admin_room: str | None = None) -> list[tuple[int, Any]]:
+    """The groups a post goes to: the named one (name or platform id), else every group
+    but the admin room (the operators' room is not an audience)."""
+    if wanted:
+        return [(gid, ref) for gid, ref in groups if wanted in (ref.name, ref.group_id)]
+    return [(gid, ref) for gid, ref in groups
+            if not admin_room or admin_room not in (ref.name, ref.group_id)]
 
 
 TODO_QUEUE = "post_todo"
@@ -134,10 +137,9 @@ def owner_todo(conn: Connection, *, community_id: int, group_id: int, title: str
 
 
 # -- the console's calendar -------------------------------------------------------------
-def job_kinds() -> list[Any]:
+def job_kinds() -> list[JobKind]:
     """The calendar's job kinds (posts, start-dated campaigns) with their plan entries."""
-    from qunyun.services import campaigns
-    from qunyun.services.schedule import JobKind
+    from qunyun.services import campaigns  # campaigns imports this module
 
     return [JobKind(POST, from_plan=plan_entries),
             JobKind(campaigns.KIND, from_plan=campaigns.plan_entries)]
@@ -274,7 +276,8 @@ def preview(conn: Connection, *, community_id: int, plan: Plan | None, entry: Ma
         if maybe is None:
             return None
         content = maybe
-    targets = target_groups(groups, content.group) if groups else []
+    admin_room = plan.bot.admin_room if plan is not None else None
+    targets = target_groups(groups, content.group, admin_room) if groups else []
     gid, name = (targets[0][0], targets[0][1].name or "") if targets else (None, "")
     name = name or (plan.community.name if plan is not None else "")
     values = variables(conn, community_id=community_id, group_id=gid, group_name=name,

@@ -7,7 +7,8 @@ member, so a re-join does not enrol twice): day 1 at its time on the join date �
 next day if that time has passed (the welcome greets them meanwhile) — and day N at its
 time N−1 days after day 1.
 A day (or a calendar post) may set a task; a member who answers `!完成 <task>` after it
-was posted to them earns its points once (`complete_task`).
+was posted to them earns its points once (`complete_task`) — once per occurrence for a
+recurring post's task (this week's topic night, then next week's).
 """
 
 from __future__ import annotations
@@ -148,10 +149,14 @@ def complete_task(conn: Connection, *, community_id: int, plan: Plan, member_id:
     for kind, key, task in sources:
         entry = entry_repo.by_key(conn, community_id=community_id, kind=kind,
                                   key=key.replace("{member}", str(member_id)))
-        if entry is None or not entry_repo.has_fired(conn, entry_id=int(entry["id"])):
+        fired = entry_repo.last_fired(conn, entry_id=int(entry["id"])) if entry else None
+        if entry is None or fired is None:
             continue
+        # A recurring post's task can be done once per occurrence (the latest posted one);
+        # a campaign day's once.
+        done_key = f"{name}#{fired}" if kind == "calendar" else name
         if not task_repo.mark_done(conn, community_id=community_id, member_id=member_id,
-                                   task=name, source=f"{kind}:{entry['key']}",
+                                   task=done_key, source=f"{kind}:{entry['key']}",
                                    points=task.points, at_ms=at_ms):
             return TaskResult(False, f"任务「{name}」已经完成过了 ✓")
         points_service.award(conn, community_id=community_id, member_id=member_id,

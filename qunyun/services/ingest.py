@@ -281,3 +281,12 @@ class _Derived:
         member_repo.apply_memberships(conn, changes={
             pair: (joins.get(pair), leaves.get(pair)) for pair in joins.keys() | leaves.keys()})
         self.parts = []
+
+
+def ensure_group(conn: Connection, *, community_id: int, group: GroupRef, at_ms: int) -> int:
+    """A group the adapter is in before any event was seen there: the schedule posts into
+    the community's groups, so a fresh bot's rooms must be known before anyone speaks."""
+    return community_repo.get_or_create_group(
+        conn, community_id=community_id, platform=group.platform,
+        external_id=group.group_id, name=group.name, now_ms=at_ms)
+

@@ -57,4 +57,6 @@ CALENDAR_TEXTS: dict[str, tuple[str, str]] = {
     "calendar.bad_date": ("日期格式不对（YYYY-MM-DD）", "The date is not YYYY-MM-DD"),
     "calendar.past_slot": ("已经过去的时间不能跳过", "A past occurrence cannot be skipped"),
     "calendar.back": ("返回日历", "Back to the calendar"),
+    "queue.post_todo": ("待群主发布 (A1)", "Posts for the owner (A1)"),
+    "calendar.copy_text": ("请复制以下文案发到群里：", "Copy this text into the group:"),
 }

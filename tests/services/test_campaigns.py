@@ -95,3 +95,13 @@ def test_the_bundled_rhythm_over_a_quarter(engine: Engine) -> None:
     assert "链接：https://pycamp.example.cn/topics" in topic.text
     assert "!完成 话题夜发言" in topic.text and "{" not in topic.text
     assert isinstance(topic, Send)
+
+
+def test_a_recurring_posts_task_counts_once_per_occurrence(engine: Engine) -> None:
+    bot = camp(engine)
+    bot.join_group()
+    bot.run_until(START + timedelta(days=2, hours=20, minutes=1), step=timedelta(hours=1))
+    assert "+10 分" in say(bot, 1, 1, "!完成 话题夜发言")[0].text  # Tuesday 3 March
+    assert "已经完成过了" in say(bot, 2, 1, "!完成 话题夜发言")[0].text
+    bot.run_until(START + timedelta(days=4, hours=20, minutes=1), step=timedelta(hours=1))
+    assert "+10 分" in say(bot, 3, 1, "!完成 话题夜发言")[0].text  # Thursday's is new

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from qunyun.bot.wiring import build_policies, build_scheduler
+from qunyun.capabilities import FULL, Capabilities
 from qunyun.domain import recurrence
 from qunyun.effects import Effect, Send
 from qunyun.events import MemberJoined
@@ -43,14 +44,16 @@ MORNING = {"id": "morning", "title": "早安", "text": "{group} 早安，今天�
 class Bot:
     """The bot's pipeline and schedule on a clock the test moves (one 'process')."""
 
-    def __init__(self, engine: Engine, plan: Plan, now: datetime = START) -> None:
+    def __init__(self, engine: Engine, plan: Plan, now: datetime = START,
+                 capabilities: Capabilities = FULL) -> None:
         with engine.begin() as conn:
             self.cid = community_repo.get_or_create_community(conn, slug="camp", name="camp",
                                                               now_ms=0)
         self.engine = engine
         self.plan = plan
         self.now = now
-        self.pipeline = Pipeline(engine, community_id=self.cid, policies=build_policies(plan),
+        self.pipeline = Pipeline(engine, community_id=self.cid,
+                                 policies=build_policies(plan, capabilities=capabilities),
                                  plan=plan, clock=lambda: self.now)
         self.schedule = build_scheduler(engine, community_id=self.cid, plan=plan, now=now)
         self.sent: list[tuple[datetime, Send]] = []
@@ -240,3 +243,32 @@ def test_two_processes_on_one_postgresql_database_fire_each_slot_once(
     finally:
         for e in engines:
             e.dispose()
+
+
+def test_where_the_bot_cannot_post_the_owner_gets_the_text_to_post(engine: Engine) -> None:
+    bot = Bot(engine, plan_with([MORNING]), capabilities=Capabilities(post_in_group=False))
+    bot.join_group()
+    bot.run_until(START + timedelta(days=2), step=timedelta(hours=1))
+    assert bot.sent == []
+    with engine.connect() as conn:
+        todos = conn.execute(text("SELECT title, detail FROM work_items WHERE queue = "
+                                  "'post_todo' ORDER BY id")).all()
+    assert [t[0] for t in todos] == ["请群主发布：早安"] * 2
+    detail = todos[0][1] if isinstance(todos[0][1], dict) else __import__("json").loads(
+        todos[0][1])
+    assert detail["text"] == "测试群 早安，今天是 3月1日"
+    assert bot.statuses() == ["sent", "sent"]  # the slot is done: the owner has the text
+
+
+def test_a_daily_post_keeps_its_local_time_across_a_dst_change(engine: Engine) -> None:
+    data = plan_with([{**MORNING, "start": date(2026, 3, 25)}]).model_dump()
+    data["bot"]["timezone"] = "Europe/Berlin"
+    berlin = ZoneInfo("Europe/Berlin")
+    start = datetime(2026, 3, 26, tzinfo=berlin).astimezone(UTC)
+    bot = Bot(engine, Plan.model_validate(data), now=start)
+    bot.join_group()
+    bot.run_until(start + timedelta(days=6), step=timedelta(minutes=30))
+    local = [at.astimezone(berlin) for at, _ in bot.sent]  # DST began on 29 March
+    assert [(t.day, t.strftime("%H:%M")) for t in local] == [
+        (26, "08:00"), (27, "08:00"), (28, "08:00"), (29, "08:00"), (30, "08:00"),
+        (31, "08:00")]

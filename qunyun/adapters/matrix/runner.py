@@ -33,6 +33,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import Engine
 
+from qunyun.capabilities import Capabilities
 from qunyun.effects import (
     Alert,
     Delete,
@@ -47,7 +48,7 @@ from qunyun.effects import (
 )
 from qunyun.events import Event, GroupRef, MessagePosted, TimerFired, UserRef
 from qunyun.pipeline.runner import Pipeline
-from qunyun.services import audit, lookup
+from qunyun.services import audit, ingest, lookup
 from qunyun.storage.bot import adapter_state
 from qunyun.storage.events import log as eventlog
 
@@ -92,6 +93,8 @@ class MatrixApi(Protocol):
 
 
 Scheduler = Callable[[Any], Sequence[TimerFired]]
+# What the bot can do on Matrix: everything the policies and the schedule ask for.
+CAPABILITIES = Capabilities(post_in_group=True, direct_message=True, delete=True, remove=True)
 
 
 class MatrixBot:
@@ -127,6 +130,7 @@ class MatrixBot:
             self.rooms.load(adapter_state.load(conn, key=self.rooms_key))
         if admin_room and admin_room.startswith("!"):
             self.rooms.set_admin_room(admin_room)
+        self.known_rooms: set[str] = set()
         self.handled = 0
 
     @property
@@ -286,7 +290,10 @@ class MatrixBot:
             self._learn_state(room_id, (room.get("state") or {}).get("events") or [])
             timeline = room.get("timeline") or {}
             raw_events = list(timeline.get("events") or [])
-            if since is None or self.rooms.kind(room_id) == "admin":
+            kind = self.rooms.kind(room_id)
+            if kind == "group":
+                self._register(room_id)
+            if since is None or kind == "admin":
                 # First start: what happened before the bot existed is history, not work.
                 # The admins' room is not community activity at all.
                 self._learn_state(room_id, raw_events)
@@ -322,6 +329,16 @@ class MatrixBot:
         collected.reverse()
         log.info("limited sync in %s: paged back %d events", room_id, len(collected))
         return collected
+
+    def _register(self, room_id: str) -> None:
+        """Make a joined room known as a group (scheduled posts go to the known groups)."""
+        if room_id in self.known_rooms:
+            return
+        with self.engine.begin() as conn:
+            ingest.ensure_group(conn, community_id=self.pipeline.community_id,
+                                group=GroupRef(PLATFORM, room_id, self.room_names.get(room_id)),
+                                at_ms=int(time.time() * 1000))
+        self.known_rooms.add(room_id)
 
     def _learn_state(self, room_id: str, raw_events: Sequence[Mapping[str, Any]]) -> None:
         self.rooms.learn(room_id, raw_events)

@@ -79,10 +79,10 @@ def of_community(conn: Connection, *, community_id: int, kinds: Sequence[str] | 
 def add_slot(conn: Connection, *, entry_id: int, community_id: int, slot_ms: int, status: str,
              at_ms: int, detail: str | None = None) -> bool:
     """Record what a slot did; False when the slot already has a row (fired or skipped)."""
-    result = conn.execute(insert_ignore(conn, schedule_slots, "entry_id", "slot_ms").values(
+    inserted = conn.execute(insert_ignore(conn, schedule_slots, "entry_id", "slot_ms").values(
         entry_id=entry_id, community_id=community_id, slot_ms=slot_ms, status=status,
-        at_ms=at_ms, detail=detail))
-    return bool(result.rowcount)
+        at_ms=at_ms, detail=detail).returning(schedule_slots.c.id)).first()
+    return inserted is not None  # RETURNING: PostgreSQL reports no rowcount here
 
 
 def slot(conn: Connection, *, entry_id: int, slot_ms: int) -> dict[str, Any] | None:
@@ -118,23 +118,27 @@ def slots_between(conn: Connection, *, community_id: int, start_ms: int, end_ms:
     return [dict(r) for r in rows]
 
 
-def has_fired(conn: Connection, *, entry_id: int) -> bool:
-    """Has any slot of the entry been sent (on time or late)?"""
-    row = conn.execute(select(schedule_slots.c.id).where(
+def last_fired(conn: Connection, *, entry_id: int) -> int | None:
+    """The latest slot of the entry that was sent (on time or late), or None."""
+    from sqlalchemy import func
+
+    value = conn.execute(select(func.max(schedule_slots.c.slot_ms)).where(
         (schedule_slots.c.entry_id == entry_id)
-        & schedule_slots.c.status.in_(["sent", "late"])).limit(1)).first()
-    return row is not None
+        & schedule_slots.c.status.in_(["sent", "late"]))).scalar()
+    return int(value) if value is not None else None
 
 
 def failed_ticks(conn: Connection, *, community_id: int, event_ids: Sequence[str]) -> set[str]:
-    """Which of these ticks had an effect the platform refused (the audit log's outbox)."""
+    """Which of these ticks had an effect the platform refused (the audit log's outbox), or
+    a handler that failed on them (its error is audited)."""
     from qunyun.storage.tables import audit_log
 
     if not event_ids:
         return set()
     rows = conn.execute(select(audit_log.c.event_source_id).where(
         (audit_log.c.community_id == community_id)
-        & audit_log.c.event_source_id.in_(list(event_ids)) & (audit_log.c.status == "failed")))
+        & audit_log.c.event_source_id.in_(list(event_ids))
+        & audit_log.c.status.in_(["failed", "policy_error"])))
     return {str(r[0]) for r in rows}
 
 

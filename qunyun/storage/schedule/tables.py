@@ -79,7 +79,7 @@ schedule_tasks_done = Table(
     Column("id", Integer, primary_key=True),
     Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=False),
     Column("member_id", Integer, nullable=False),
-    Column("task", String(40), nullable=False),
+    Column("task", String(80), nullable=False),  # name, "#slot" for a recurring post
     Column("source", String(120), nullable=False),  # the post or campaign day that set it
     Column("points", Integer, nullable=False),
     Column("at_ms", BigInteger, nullable=False),

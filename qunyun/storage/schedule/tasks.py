@@ -15,11 +15,13 @@ from qunyun.storage.tables import memberships
 def mark_done(conn: Connection, *, community_id: int, member_id: int, task: str, source: str,
               points: int, at_ms: int) -> bool:
     """False when the member had done this task already."""
-    result = conn.execute(insert_ignore(conn, schedule_tasks_done, "community_id", "member_id",
-                                        "task").values(
-        community_id=community_id, member_id=member_id, task=task[:40], source=source[:120],
-        points=points, at_ms=at_ms))
-    return bool(result.rowcount)
+    # RETURNING, not rowcount: PostgreSQL's driver reports no count for an INSERT that
+    # SQLAlchemy gives an implicit RETURNING.
+    inserted = conn.execute(insert_ignore(conn, schedule_tasks_done, "community_id",
+                                          "member_id", "task").values(
+        community_id=community_id, member_id=member_id, task=task[:80], source=source[:120],
+        points=points, at_ms=at_ms).returning(schedule_tasks_done.c.id)).first()
+    return inserted is not None
 
 
 def done_of(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:

@@ -14,7 +14,8 @@ from qunyun.storage.prepared import Prepared
 from qunyun.storage.sql import insert_ignore_for
 from qunyun.storage.tables import work_items
 
-QUEUES = ("todo", "suspect", "elimination", "appeal", "escalation", "revival")
+QUEUES = ("todo", "suspect", "elimination", "appeal", "escalation", "revival",
+          "post_todo")  # A1: a post the platform cannot make, for the group owner
 
 
 _ITEM_COLUMNS = ("community_id", "queue", "item_key", "member_id", "group_id", "title",

@@ -35,6 +35,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "appeal": ("approved", "dismissed"),
     "escalation": ("done", "dismissed"),
     "revival": ("approved", "dismissed"),  # E2: approved → the bot invites them back
+    "post_todo": ("done", "dismissed"),  # A1: the owner posted it (or chose not to)
 }
 STATUSES = ("open", "done", "dismissed", "exempted", "approved")
 PAGE = 100

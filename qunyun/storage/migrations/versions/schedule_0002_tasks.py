@@ -22,7 +22,7 @@ def upgrade() -> None:
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('community_id', sa.Integer(), nullable=False),
         sa.Column('member_id', sa.Integer(), nullable=False),
-        sa.Column('task', sa.String(length=40), nullable=False),
+        sa.Column('task', sa.String(length=80), nullable=False),
         sa.Column('source', sa.String(length=120), nullable=False),
         sa.Column('points', sa.Integer(), nullable=False),
         sa.Column('at_ms', sa.BigInteger(), nullable=False),
