@@ -257,3 +257,20 @@ def item_title(item: Mapping[str, Any], lang: str) -> str:
         tier = TIERS_EN.get(str(detail["tier"]), str(detail["tier"]))
         return f"{tier} ({detail.get('count', '?')}): {detail.get('action') or ''}"
     return title
+
+
+def dying_reason(dying: Mapping[str, Any] | None, lang: str) -> str:
+    """The dying warning's reason (the report words it in Chinese); in English rebuilt from
+    its numbers where the report gives them."""
+    d = dying or {}
+    reason = str(d.get("reason") or "")
+    if lang != "en" or d.get("weekly_change") is None:
+        return reason
+    parts = []
+    drop = d.get("down_from_peak") or 0
+    if drop >= 0.5:
+        parts.append(f"the last 4 weeks had {drop:.0%} fewer messages than the peak")
+    parts.append(f"about {d['weekly_change']:+.0%} a week over 8 weeks")
+    if d.get("projected_below_floor"):
+        parts.append(f"at this rate below the plan's floor around {d['projected_below_floor']}")
+    return "; ".join(parts)

@@ -190,6 +190,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "health_components": ("健康度构成", "What the health score is made of"),
     "stage_now": ("按近4周判断", "judged on the last 4 weeks"),
     "disabled": ("已停用", "disabled"),
+    "lang_code": ("zh", "en"),
     "no_groups": ("这个社群还没有群、也没有任何记录：机器人加入群，或用 qunyun import 导入聊天记录后，这里会显示健康度和图表。", "This community has no group and no events yet: once the bot joins a group, or a chat export is imported with qunyun import, its health and charts show here."),
 }
 

@@ -133,3 +133,14 @@ def test_queue_titles_in_english() -> None:
     live = {"queue": "suspect", "title": "可疑账号：A123",
             "detail": {"signals": [{"kind": "nickname", "name": "A123"}]}}
     assert item_title(live, "en") == "A123: suspicious nickname"
+
+
+def test_dying_warning_in_english_from_its_numbers() -> None:
+    from qunyun.web.labels import dying_reason
+
+    d = {"warning": True, "reason": "近4周消息比高峰期少了 88%", "weekly_change": -0.14,
+         "down_from_peak": 0.88, "projected_below_floor": "2027-02-28"}
+    assert dying_reason(d, "zh") == "近4周消息比高峰期少了 88%"
+    english = dying_reason(d, "en")
+    assert "88% fewer messages than the peak" in english and "-14% a week" in english
+    assert "2027-02-28" in english
