@@ -191,6 +191,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "stage_now": ("按近4周判断", "judged on the last 4 weeks"),
     "disabled": ("已停用", "disabled"),
     "lang_code": ("zh", "en"),
+    "finding.schema": ("格式", "format"),
+    "finding.yaml": ("YAML", "YAML"),
+    "finding.file": ("文件", "file"),
     "no_groups": ("这个社群还没有群、也没有任何记录：机器人加入群，或用 qunyun import 导入聊天记录后，这里会显示健康度和图表。", "This community has no group and no events yet: once the bot joins a group, or a chat export is imported with qunyun import, its health and charts show here."),
 }
 
