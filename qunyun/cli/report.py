@@ -1,7 +1,9 @@
 """`qunyun report --out DIR`: the community report (report.html, report.json, members.csv).
 
-Read-only over the event log; the plan, when given, supplies the tier thresholds, the
-elimination rule, the health floors and the suspect patterns (defaults otherwise).
+Read-only over the event log; the plan supplies the tier thresholds, the elimination rule,
+the health floors and the suspect patterns: `--plan FILE` when given, else the plan the
+database holds for the community (the one the bot and the console use, so the numbers
+agree), else the documented defaults.
 """
 
 from __future__ import annotations
@@ -67,6 +69,14 @@ def report_cmd(
             moment = moment.replace(tzinfo=zone)
     engine = database(db)
     community_id, slug = resolve_community(engine, community, create=False)
+    if chosen_plan is None:
+        from qunyun.services import plans as plan_service
+
+        with engine.connect() as conn:
+            _text, chosen_plan = plan_service.stored_plan(conn, community_id=community_id)
+        if chosen_plan is not None:
+            out_console.print("计划 plan: 数据库中该社群的计划 the community's stored plan",
+                              highlight=False)
     started = time.perf_counter()
     if weekly:
         _weekly(engine, community_id, slug, chosen_plan, moment, tz, out, pdf)

@@ -227,3 +227,50 @@ def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
                      for m in value]
         lines.append(f"{_pick(EVIDENCE_KEYS.get(key), lang, key)}{sep}{_value(value, lang)}")
     return lines
+
+
+TIERS_EN = {"opinion_leader": "opinion leaders", "co_opinion_leader": "co-opinion leaders",
+            "spreader": "spreaders", "active": "active members", "participant": "participants",
+            "onlooker": "onlookers"}
+SIGNALS_EN = {"join_burst": "joined in a burst", "nickname": "suspicious nickname",
+              "ads": "adverts, links or QR codes", "same_text": "same text as other accounts",
+              "red_packet_first": "first to grab red packets"}
+
+
+def item_title(item: Mapping[str, Any], lang: str) -> str:
+    """A queue item's title: stored in Chinese when it was opened; rebuilt from its detail
+    for the English console where the detail allows it."""
+    title = str(item.get("title") or "")
+    if lang != "en":
+        return title
+    detail: Mapping[str, Any] = item.get("detail") or {}
+    head, _, rest = title.partition("：")
+    name = rest if head == "可疑账号" else head  # the live bot's titles name the kind first
+    queue = item.get("queue")
+    if queue == "elimination" and detail.get("silent_days") is not None:
+        return f"{name}: silent for {detail['silent_days']} days"
+    if queue == "suspect" and detail.get("signals"):
+        kinds = [SIGNALS_EN.get(str(s.get("kind")), str(s.get("kind")))
+                 for s in detail["signals"] if isinstance(s, Mapping)]
+        return f"{name}: {', '.join(kinds)}"
+    if queue == "todo" and detail.get("tier"):
+        tier = TIERS_EN.get(str(detail["tier"]), str(detail["tier"]))
+        return f"{tier} ({detail.get('count', '?')}): {detail.get('action') or ''}"
+    return title
+
+
+def dying_reason(dying: Mapping[str, Any] | None, lang: str) -> str:
+    """The dying warning's reason (the report words it in Chinese); in English rebuilt from
+    its numbers where the report gives them."""
+    d = dying or {}
+    reason = str(d.get("reason") or "")
+    if lang != "en" or d.get("weekly_change") is None:
+        return reason
+    parts = []
+    drop = d.get("down_from_peak") or 0
+    if drop >= 0.5:
+        parts.append(f"the last 4 weeks had {drop:.0%} fewer messages than the peak")
+    parts.append(f"about {d['weekly_change']:+.0%} a week over 8 weeks")
+    if d.get("projected_below_floor"):
+        parts.append(f"at this rate below the plan's floor around {d['projected_below_floor']}")
+    return "; ".join(parts)

@@ -48,6 +48,8 @@ env.filters["status_label"] = labels.status_label
 env.filters["points_label"] = labels.points_label
 env.filters["evidence_lines"] = labels.evidence_lines
 env.filters["rule_label"] = labels.rule_label
+env.filters["item_title"] = labels.item_title
+env.filters["dying_reason"] = labels.dying_reason
 env.filters["component_label"] = component_label
 env.filters["component_help"] = component_help
 # Chinese evidence stays readable; `tojson` still escapes <, >, & and ' for HTML.

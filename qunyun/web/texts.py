@@ -220,6 +220,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "account_created": ("账号 {name} 已创建，请用它登录。", "The account {name} was created; sign in with it."),
     "health_components": ("健康度构成", "What the health score is made of"),
     "stage_now": ("按近4周判断", "judged on the last 4 weeks"),
+    "lang_code": ("zh", "en"),
+    "finding.schema": ("格式", "format"),
+    "finding.yaml": ("YAML", "YAML"),
+    "finding.file": ("文件", "file"),
     "no_groups": ("这个社群还没有群、也没有任何记录：机器人加入群，或用 qunyun import 导入聊天记录后，这里会显示健康度和图表。", "This community has no group and no events yet: once the bot joins a group, or a chat export is imported with qunyun import, its health and charts show here."),
     # A5 events, H3 what drove activity (issue 14)
     "activities": ("活动", "Events"),

@@ -56,7 +56,11 @@ def seed(engine: Engine, *, at: datetime = T0) -> Seeded:
         other = community_repo.get_or_create_community(conn, slug="secret", name="别人的社群",
                                                         now_ms=0)
         plan_text = (EXAMPLES / "python-camp.yaml").read_text(encoding="utf-8")
-        community_repo.save_plan_yaml(conn, community_id=cid, plan_yaml=plan_text)
+        # As `qunyun up` stores it: imported from the file, so the editor names its source.
+        from qunyun.services import plans as plan_service
+
+        plan_service.import_file(conn, community_id=cid, path="examples/python-camp.yaml",
+                                 text=plan_text)
         recorder = EventRecorder(community_id=cid)
         recorder.record_many(conn, _events(at))
         script_id = recorder.member_id(conn, user(4, SCRIPT_NICK))

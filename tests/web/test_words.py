@@ -122,3 +122,25 @@ def test_login_says_the_first_owner_was_created(engine: Engine) -> None:
     assert done.status_code == 200 and str(done.url).endswith("/login?created=first")
     assert "账号 first 已创建，请用它登录" in done.text
     assert 'value="first"' in done.text
+
+
+def test_queue_titles_in_english() -> None:
+    from qunyun.web.labels import item_title
+
+    item = {"queue": "elimination", "title": "小王：已 21 天未发言", "detail": {"silent_days": 21}}
+    assert item_title(item, "en") == "小王: silent for 21 days"
+    assert item_title(item, "zh") == "小王：已 21 天未发言"
+    live = {"queue": "suspect", "title": "可疑账号：A123",
+            "detail": {"signals": [{"kind": "nickname", "name": "A123"}]}}
+    assert item_title(live, "en") == "A123: suspicious nickname"
+
+
+def test_dying_warning_in_english_from_its_numbers() -> None:
+    from qunyun.web.labels import dying_reason
+
+    d = {"warning": True, "reason": "近4周消息比高峰期少了 88%", "weekly_change": -0.14,
+         "down_from_peak": 0.88, "projected_below_floor": "2027-02-28"}
+    assert dying_reason(d, "zh") == "近4周消息比高峰期少了 88%"
+    english = dying_reason(d, "en")
+    assert "88% fewer messages than the peak" in english and "-14% a week" in english
+    assert "2027-02-28" in english
