@@ -4,10 +4,12 @@
 adds the local calendar columns every analysis needs (day, ISO week, hour, weekday in the
 report's time zone). Everything downstream is columnar: no Python loop runs over events.
 
-What is held in memory is chosen by what the sections need, so a log of ten million
-events fits in a few hundred megabytes:
+What is held in memory is chosen by what the sections need, so the frames of a log of
+ten million events take a few hundred megabytes (the report's peak is higher: see
+BENCHMARKS.md):
 - `events` / `messages`: every event, but only its small columns (no text, no reply ids);
-  `kind` as a categorical;
+  `kind` as a categorical; `events` is the messages followed by the other events, each
+  kind in log order, sharing the messages' buffers;
 - `refs` / `targets`: the events that refer to another (replies, reactions, red packets)
   and the authored messages they refer to, so reply and reaction counts need no id of
   any other message;
