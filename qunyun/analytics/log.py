@@ -4,10 +4,12 @@
 adds the local calendar columns every analysis needs (day, ISO week, hour, weekday in the
 report's time zone). Everything downstream is columnar: no Python loop runs over events.
 
-What is held in memory is chosen by what the sections need, so a log of ten million
-events fits in a few hundred megabytes:
+What is held in memory is chosen by what the sections need, so the frames of a log of
+ten million events take a few hundred megabytes (the report's peak is higher: see
+BENCHMARKS.md):
 - `events` / `messages`: every event, but only its small columns (no text, no reply ids);
-  `kind` as a categorical;
+  `kind` as a categorical; `events` is the messages followed by the other events, each
+  kind in log order, sharing the messages' buffers;
 - `refs` / `targets`: the events that refer to another (replies, reactions, red packets)
   and the authored messages they refer to, so reply and reaction counts need no id of
   any other message;
@@ -32,7 +34,7 @@ from qunyun.storage.events import frames
 DAY_MS = 86_400_000
 RECENT_DAYS = 56  # the longest look-back over texts and reply ids (health.stage: 8 weeks)
 CHUNK_IDS = 500_000  # event ids per read of the compact log
-TEXT_CHUNK_ROWS = 200_000  # messages per chunk of texts (whole days; one big day is one chunk)
+TEXT_CHUNK_ROWS = 100_000  # messages per chunk of texts (whole days; one big day is one chunk)
 
 
 @dataclass
@@ -81,32 +83,43 @@ class EventLog:
         refs = frames.references(reader, community_id=community_id, until_ms=until)
         wanted = refs["ref_id"].drop_nulls().unique().implode()
         parts: list[pl.DataFrame] = []
+        message_parts: list[pl.DataFrame] = []
         target_parts: list[pl.DataFrame] = []
+        authored = (pl.col("kind") == "message") & pl.col("member_id").is_not_null()
+        # Each chunk is compacted (and given its calendar) on its own: no step ever holds
+        # a second full-size copy of the log.
         for chunk in frames.event_chunks(reader, community_id=community_id, until_ms=until,
                                          chunk_ids=chunk_ids):
             target_parts.append(chunk.filter(
-                (pl.col("kind") == "message") & pl.col("member_id").is_not_null()
-                & pl.col("source_event_id").is_in(wanted)
+                authored & pl.col("source_event_id").is_in(wanted)
             ).select("group_id", pl.col("source_event_id").alias("ref_id"),
                      pl.col("member_id").alias("author"), "ts_ms"))
-            parts.append(chunk.select(
+            part = with_calendar(chunk.select(
                 "group_id", "member_id", pl.col("kind").cast(pl.Categorical), "ts_ms",
-                "related_member_id"))
-        raw = pl.concat(parts, rechunk=False) if parts else pl.DataFrame(schema={
-            "group_id": pl.Int32, "member_id": pl.Int32, "kind": pl.Categorical,
-            "ts_ms": pl.Int64, "related_member_id": pl.Int32})
-        del parts
+                "related_member_id"), tz)
+            del chunk
+            message_parts.append(part.filter(authored))
+            parts.append(part.filter(~authored))
+        # `events` is the authored messages followed by every other event, sharing the
+        # messages' buffers with `messages` (a concatenation without rechunking copies
+        # nothing). Each kind keeps its log order; no section reads order across kinds.
+        empty = with_calendar(pl.DataFrame(
+            schema={"group_id": pl.Int32, "member_id": pl.Int32, "kind": pl.Categorical,
+                    "ts_ms": pl.Int64, "related_member_id": pl.Int32}), tz)
+        messages = pl.concat(message_parts, rechunk=False) if message_parts else empty
+        events = pl.concat([*message_parts, *parts], rechunk=False) if parts else empty
+        del parts, message_parts
         if as_of is None:
             # An imported history is described as of its last event, not as of today:
             # otherwise every old export would look dead.
-            latest = raw["ts_ms"].max() if raw.height else None
+            latest = events["ts_ms"].max() if events.height else None
             as_of = (datetime.fromtimestamp(int(latest) / 1000, tz=UTC)  # type: ignore[arg-type]
                      if latest is not None else datetime.now(tz=UTC))
         cutoff = int(as_of.timestamp() * 1000)
         in_time = pl.col("ts_ms") <= cutoff
-        events = with_calendar(raw.filter(in_time), tz)
-        del raw
-        messages = events.filter((pl.col("kind") == "message") & pl.col("member_id").is_not_null())
+        if events.height and int(events["ts_ms"].max()) > cutoff:  # type: ignore[arg-type]
+            # Only when the float round trip of as_of fell a millisecond short.
+            events, messages = events.filter(in_time), messages.filter(in_time)
         targets = pl.concat(target_parts) if target_parts else pl.DataFrame(schema={
             "group_id": pl.Int32, "ref_id": pl.String, "author": pl.Int32, "ts_ms": pl.Int64})
         groups = frames.groups(reader, community_id=community_id)

@@ -164,33 +164,39 @@ def _scan_texts(log: EventLog, patterns: list[str], allowed: list[str],
     is_ad = pl.lit(False)
     for pattern in patterns:  # several, so no keyword list outgrows the regex size limit
         is_ad = is_ad | lowered.str.contains(pattern).fill_null(False)
-    counts, heads, copies = [], [], []
+    # Texts kept across chunks (a few examples, the texts of waves) are cast to a
+    # categorical: a string column taken from a chunk would keep the chunk's whole text
+    # buffer alive; the categorical holds each distinct text once. Running totals are
+    # merged after every chunk, so they hold one row per (member, text), not per chunk.
+    owned = pl.col("text").cast(pl.Categorical)
+    counts = pl.DataFrame(schema={"member_id": pl.Int32, "n": pl.UInt32})
+    heads = pl.DataFrame(schema={"id": pl.Int64, "member_id": pl.Int32,
+                                 "text": pl.Categorical})
+    copies = pl.DataFrame(schema={"member_id": pl.Int32, "text": pl.Categorical,
+                                  "n": pl.UInt32, "accounts": pl.UInt32})
     for chunk in log.text_chunks():
         ads = chunk.filter(is_ad)
         if allowed:
             ads = ads.filter(~lowered.str.contains("|".join(re.escape(d) for d in allowed))
                              .fill_null(False))
-        counts.append(ads.group_by("member_id").agg(n=pl.len()))
-        heads.append(ads.select("id", "member_id", "text").sort("id")
-                     .group_by("member_id", maintain_order=True).head(EXAMPLES))
+        counts = pl.concat([counts, ads.group_by("member_id").agg(n=pl.len())]) \
+            .group_by("member_id").agg(pl.col("n").sum())
+        heads = pl.concat([heads, ads.select("id", "member_id", owned)]).sort("id") \
+            .group_by("member_id", maintain_order=True).head(EXAMPLES) \
+            .select("id", "member_id", "text")
         long_texts = chunk.filter(pl.col("text").str.len_chars() >= repeat.min_chars) \
             .select("member_id", "text", "day")
         # A spam wave: the same text from several accounts on one day. A popular question
         # asked by many people over months is not one.
         waves = long_texts.group_by("text", "day").agg(accounts=pl.col("member_id").n_unique()) \
             .filter(pl.col("accounts") >= repeat.accounts)
-        copies.append(long_texts.join(waves, on=["text", "day"]).group_by("member_id", "text")
-                      .agg(n=pl.len(), accounts=pl.col("accounts").max()))
-    count_schema = {"member_id": pl.Int32, "n": pl.UInt32}
-    ad_counts = pl.concat(counts).group_by("member_id").agg(pl.col("n").sum()) if counts \
-        else pl.DataFrame(schema=count_schema)
-    examples = pl.concat(heads).sort("id").group_by("member_id", maintain_order=True) \
-        .agg(examples=pl.col("text").head(EXAMPLES)) if heads \
-        else pl.DataFrame(schema={"member_id": pl.Int32, "examples": pl.List(pl.String)})
-    ads = ad_counts.join(examples, on="member_id").select("member_id", "n", "examples") \
+        found = long_texts.join(waves, on=["text", "day"]).group_by("member_id", "text") \
+            .agg(n=pl.len(), accounts=pl.col("accounts").max()).with_columns(owned)
+        copies = pl.concat([copies, found]).group_by("member_id", "text") \
+            .agg(pl.col("n").sum(), pl.col("accounts").max())
+    examples = heads.sort("id").group_by("member_id", maintain_order=True) \
+        .agg(examples=pl.col("text").cast(pl.String).head(EXAMPLES))
+    ads = counts.join(examples, on="member_id").select("member_id", "n", "examples") \
         .sort("member_id")
-    copied = pl.concat(copies).group_by("member_id", "text") \
-        .agg(pl.col("n").sum(), pl.col("accounts").max()) if copies \
-        else pl.DataFrame(schema={"member_id": pl.Int32, "text": pl.String, "n": pl.UInt32,
-                                  "accounts": pl.UInt32})
+    copied = copies.with_columns(pl.col("text").cast(pl.String))
     return ads, copied
