@@ -54,6 +54,7 @@ def create_app(
     app.state.codec = codec
     app.state.secure_cookies = secure_cookies
     app.state.reports = reports if reports is not None else ReportCache(engine)
+    app.state.panel_html = {}  # rendered report panels, per report (routes/overview.py)
 
     app.add_middleware(ConsoleMiddleware, codec=codec, secure_cookies=secure_cookies)
 
