@@ -16,10 +16,12 @@ the findings come back for the editor to show next to their lines.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import time
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection
@@ -49,9 +51,25 @@ class PlanCheck:
         return is_ready(self.findings)
 
 
-def check_text(text: str, *, today: date | None = None) -> PlanCheck:
+# Loading and checking a plan costs ~15–45 ms (YAML with line numbers, pydantic, RE2);
+# the console's member and plan pages did it on every view. A stored plan changes
+# rarely, so the result is kept per text (and day: the quarterly reminder depends on it).
+@lru_cache(maxsize=64)
+def _checked(text: str, today: date) -> tuple[LoadedPlan, tuple[Finding, ...]]:
     loaded = parse_plan(text, path="plan.yaml")
-    return PlanCheck(loaded=loaded, findings=check_loaded(loaded, today=today))
+    return loaded, tuple(check_loaded(loaded, today=today))
+
+
+@lru_cache(maxsize=64)
+def _parsed(text: str) -> Plan | None:
+    return parse_plan(text).plan
+
+
+def check_text(text: str, *, today: date | None = None) -> PlanCheck:
+    loaded, findings = _checked(text, today or date.today())
+    # Callers may change the result (save_plan drops a plan for another community):
+    # they get their own shallow copy, never the cached one.
+    return PlanCheck(loaded=copy.copy(loaded), findings=list(findings))
 
 
 def save_plan(
@@ -145,9 +163,10 @@ def stored_text(conn: Connection, *, community_id: int) -> str | None:
 
 
 def stored_plan(conn: Connection, *, community_id: int) -> tuple[str | None, Plan | None]:
-    """The community's stored YAML and, when it loads, the plan."""
+    """The community's stored YAML and, when it loads, the plan (shared: read, never
+    change it)."""
     text = stored_text(conn, community_id=community_id)
-    return (text, parse_plan(text).plan) if text is not None else (None, None)
+    return (text, _parsed(text)) if text is not None else (None, None)
 
 
 def record_bot_plan(conn: Connection, *, community_id: int, action: str, sha256: str,

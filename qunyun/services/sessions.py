@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import Connection
 
 from qunyun.services import audit
-from qunyun.services import operators as operator_service
 from qunyun.services.operators import Operator
 from qunyun.storage.console import operators as operator_repo
 from qunyun.storage.console import sessions as repo
@@ -47,14 +46,18 @@ def start(conn: Connection, *, operator: Operator, address: str, user_agent: str
 def resolve(conn: Connection, *, token: str) -> Operator | None:
     """The operator signed in by session `token`, or None when it ended or expired."""
     now = _now_ms()
-    row = repo.by_hash(conn, token_hash=_hash(token), now_ms=now)
+    row = repo.signed_in(conn, token_hash=_hash(token), now_ms=now)
     if row is None:
         return None
-    operator = operator_service.load(conn, operator_id=int(row["operator_id"]))
-    if operator is None:
-        return None
+    all_communities = bool(row["all_communities"])
+    operator = Operator(
+        id=int(row["id"]), username=str(row["username"]), role=str(row["role"]),
+        all_communities=all_communities,
+        communities=frozenset() if all_communities else frozenset(
+            repo.scope_of(conn, operator_id=int(row["id"]))),
+        session_epoch=int(row["session_epoch"]))
     if now - int(row["seen_ms"]) > _TOUCH_MS:
-        repo.touch(conn, session_id=int(row["id"]), now_ms=now)
+        repo.touch(conn, session_id=int(row["session_id"]), now_ms=now)
     return operator
 
 

@@ -9,9 +9,6 @@ traceback in the log — all with the security headers.
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -19,10 +16,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from qunyun.services import operators as operator_service
-from qunyun.web.deps import CsrfFailed, Ctx, Forbidden, LoginRequired, NotFound, context, lang_of
+from qunyun.web.deps import CsrfFailed, Forbidden, LoginRequired, NotFound, context
+from qunyun.web.middleware import ConsoleMiddleware
 from qunyun.web.render import page
 from qunyun.web.reports import ReportCache
 from qunyun.web.routes import (
@@ -36,15 +33,9 @@ from qunyun.web.routes import (
     plan,
     queues,
 )
-from qunyun.web.security import COOKIE, SESSION_MAX_AGE, SessionCodec, csrf_ok
+from qunyun.web.security import SessionCodec, csrf_ok
 
 STATIC = Path(__file__).with_name("static")
-log = logging.getLogger(__name__)
-
-# Scripts only from our own origin: no inline script can run even if escaping failed.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
-       "base-uri 'none'; form-action 'self'")
 
 
 async def csrf_guard(request: Request) -> None:
@@ -73,38 +64,9 @@ def create_app(
     app.state.codec = codec
     app.state.secure_cookies = secure_cookies
     app.state.reports = reports if reports is not None else ReportCache(engine)
+    app.state.panel_html = {}  # rendered report panels, per report (routes/overview.py)
 
-    @app.middleware("http")
-    async def session_cookie(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        session = codec.load(request.cookies.get(COOKIE))
-        request.state.session = session
-        try:
-            response = await call_next(request)
-        except (OperationalError, InterfaceError) as exc:
-            # One line, no traceback: the cause is outside the console, and it recovers
-            # by itself (the pool reconnects on the next request).
-            log.warning("database unreachable: %s", _first_line(exc))
-            response = _bare_page(request, 503, "db_down", "db_down_help")
-            response.headers["Retry-After"] = "5"
-        except Exception:
-            log.exception("request failed: %s %s", request.method, request.url.path)
-            response = _bare_page(request, 500, "server_error", "server_error_help")
-        # Server time of the whole request (what bench/bench_console.py reports).
-        elapsed = (time.perf_counter() - started) * 1000
-        response.headers["Server-Timing"] = f"app;dur={elapsed:.1f}"
-        if session.changed:
-            response.set_cookie(COOKIE, codec.dump(session), max_age=SESSION_MAX_AGE,
-                                httponly=True, samesite="lax", secure=secure_cookies, path="/")
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(ConsoleMiddleware, codec=codec, secure_cookies=secure_cookies)
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, _exc: LoginRequired) -> Response:
@@ -144,15 +106,3 @@ def create_app(
         app.include_router(module.router)
     return app
 
-
-def _first_line(exc: BaseException) -> str:
-    cause = getattr(exc, "orig", None) or exc
-    text = str(cause).strip().splitlines()
-    return text[0][:300] if text else type(cause).__name__
-
-
-def _bare_page(request: Request, status: int, title_key: str, message_key: str) -> Response:
-    """An error page that needs nothing from the database (no operator is looked up)."""
-    ctx = Ctx(request=request, session=request.state.session, lang=lang_of(request),
-              operator=None)
-    return page(ctx, "message.html", status, title_key=title_key, message_key=message_key)

@@ -187,3 +187,21 @@ def test_an_unreachable_database_is_a_clear_503_and_recovers(
     finally:
         proxy.stop()
         engine.dispose()
+
+
+def test_a_failing_page_is_the_500_page_with_headers_and_a_logged_traceback(
+        make_client: Make, seeded: Seeded, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    from qunyun.web.routes import audit
+
+    def broken(*_a: object, **_k: object) -> None:
+        raise RuntimeError("boom")
+
+    client = make_client("owner")
+    monkeypatch.setattr(audit.console_audit, "entries", broken)
+    with caplog.at_level(logging.ERROR, logger="qunyun.web.app"):
+        response = client.get("/c/python-camp/audit")
+    assert response.status_code == 500 and "出错了" in response.text
+    assert "boom" not in response.text  # the traceback goes to the log, not the page
+    _headers_ok(response)
+    assert any(r.exc_info for r in caplog.records if r.name == "qunyun.web.app")

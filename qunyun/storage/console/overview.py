@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, bindparam, func, select
 
+from qunyun.storage.prepared import Prepared
 from qunyun.storage.tables import communities, groups, members, memberships, work_items
 
 
@@ -45,9 +46,12 @@ def communities_with_counts(conn: Connection, *, ids: set[int] | None) -> list[d
     return rows
 
 
+# Every community page starts here: prepared (see storage/prepared.py).
+_BY_SLUG = Prepared(select(communities).where(communities.c.slug == bindparam("slug")))
+
+
 def community_by_slug(conn: Connection, *, slug: str) -> dict[str, Any] | None:
-    row = conn.execute(select(communities).where(communities.c.slug == slug)).mappings().first()
-    return dict(row) if row else None
+    return _BY_SLUG.first(conn, {"slug": slug})
 
 
 def groups_with_counts(conn: Connection, *, community_id: int) -> list[dict[str, Any]]:

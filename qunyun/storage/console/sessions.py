@@ -24,10 +24,14 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
+    false,
     func,
     select,
 )
 
+from qunyun.storage.console.operators import operator_communities, operators
+from qunyun.storage.prepared import Prepared
 from qunyun.storage.tables import metadata
 
 console_sessions = Table(
@@ -53,6 +57,30 @@ console_login_failures = Table(
     Index("ix_console_login_failures_key_at", "key", "at_ms"),
     Index("ix_console_login_failures_at", "at_ms"),
 )
+
+
+# Every signed-in request runs these two: one prepared statement each (Core's per-call
+# bookkeeping was most of their cost), see `storage/prepared.py`.
+_SIGNED_IN = Prepared(
+    select(console_sessions.c.id.label("session_id"), console_sessions.c.seen_ms,
+           operators.c.id, operators.c.username, operators.c.role,
+           operators.c.all_communities, operators.c.session_epoch)
+    .select_from(console_sessions.join(operators,
+                                       operators.c.id == console_sessions.c.operator_id))
+    .where(console_sessions.c.token_hash == bindparam("token_hash"),
+           console_sessions.c.expires_ms > bindparam("now_ms"),
+           operators.c.disabled == false()))
+_SCOPE = Prepared(select(operator_communities.c.community_id)
+                  .where(operator_communities.c.operator_id == bindparam("operator_id")))
+
+
+def signed_in(conn: Connection, *, token_hash: str, now_ms: int) -> dict[str, Any] | None:
+    """The enabled operator of an unexpired session, with the session's id and seen_ms."""
+    return _SIGNED_IN.first(conn, {"token_hash": token_hash, "now_ms": now_ms})
+
+
+def scope_of(conn: Connection, *, operator_id: int) -> set[int]:
+    return {int(r[0]) for r in _SCOPE.rows(conn, {"operator_id": operator_id})}
 
 
 def create(conn: Connection, *, token_hash: str, operator_id: int, now_ms: int,

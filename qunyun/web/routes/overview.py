@@ -8,11 +8,12 @@ Page shells render from small indexed queries; the report part is an HTMX fragme
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from qunyun.storage.console import overview as console_overview
 from qunyun.storage.work import queues as queue_repo
@@ -92,6 +93,20 @@ def _trend(section: dict[str, Any]) -> dict[str, Any]:
             "leaves": [d.get("leaves", 0) for d in daily]}
 
 
+def _cached(request: Request, key: tuple[Any, ...], report: dict[str, Any],
+            render: Callable[[], Response]) -> Response:
+    """A report panel rendered once per report and language: panels hold only the report's
+    numbers (no operator, no CSRF token), and the report changes only when rebuilt."""
+    cache: dict[tuple[Any, ...], tuple[dict[str, Any], bytes, int]] = \
+        request.app.state.panel_html
+    hit = cache.get(key)
+    if hit is not None and hit[0] is report:
+        return HTMLResponse(hit[1], status_code=hit[2])
+    response = render()
+    cache[key] = (report, bytes(response.body), response.status_code)
+    return response
+
+
 @router.get("/c/{slug}/panel")
 def community_panel(request: Request, slug: str) -> Response:
     ctx, found = community_for(request, slug)
@@ -99,8 +114,9 @@ def community_panel(request: Request, slug: str) -> Response:
     if isinstance(report, Response):
         return report
     whole = report.get("community") or {}
-    return page(ctx, "community_panel.html", community=found, report=report, whole=whole,
-                groups=report.get("groups") or [], trend=_trend(whole) if whole else None)
+    return _cached(request, ("community", int(found["id"]), ctx.lang), report, lambda: page(
+        ctx, "community_panel.html", community=found, report=report, whole=whole,
+        groups=report.get("groups") or [], trend=_trend(whole) if whole else None))
 
 
 @router.get("/c/{slug}/summary")
@@ -142,5 +158,6 @@ def group_panel(request: Request, slug: str, group_id: DbId) -> Response:
         "cohorts": section.get("cohorts") or [],
         "tiers": section.get("tiers") or {},
     }
-    return page(ctx, "group_panel.html", community=found, report=report, g=section,
-                charts=charts)
+    return _cached(request, ("group", int(found["id"]), group_id, ctx.lang), report,
+                   lambda: page(ctx, "group_panel.html", community=found, report=report,
+                                g=section, charts=charts))
