@@ -1,58 +1,59 @@
-"""The bot's clock: which timer ticks are due now (onboarding reminders and deadlines,
-batched welcomes, warning expiry notices).
+"""The bot's clock on the durable schedule (`qunyun.services.schedule`).
 
-The scheduler only decides *that* something is due, from indexed queries on the bot's
-state tables; the policies do the work when the tick passes through the pipeline, so a
-tick is an ordinary, logged, idempotent event. Ticks are keyed by the minute: a bot that
-restarts within the minute does not fire the same tick twice.
+Two kinds of timed work reach the pipeline as `TimerFired` ticks:
+- schedule entries (calendar posts, campaign days, and the job kinds other features
+  register in `qunyun/bot/wiring.py`): rows in `schedule_entries`, keyed by their slot;
+- probes for work whose time already lives on its own rows — onboarding reminders and
+  deadlines (`next_due_ms`), batched welcomes, warning expiry notices (`expires_ms`).
+  A probe only says *that* something is due, from an indexed query; the policy does the
+  work when the tick passes through the pipeline. Probe ticks are keyed by the minute:
+  a bot that restarts within the minute does not fire the same tick twice, and the
+  rows they act on record what was done, so a later tick finds nothing left.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from qunyun.events import GroupRef, TimerFired
 from qunyun.plan.model import Plan
-from qunyun.services import lookup
 from qunyun.services import onboarding as onboarding_service
 from qunyun.services import warnings as warning_service
+from qunyun.services.schedule import JobKind, Probe, Schedule
 
 SOURCE = "qunyun:timer"
 
 
-class Scheduler:
-    def __init__(self, engine: Engine, *, community_id: int, plan: Plan,
-                 resolution_s: int = 60) -> None:
-        self.engine = engine
-        self.community_id = community_id
-        self.plan = plan
-        self.resolution_s = resolution_s
+def _onboarding_due(conn: Connection, community_id: int, now_ms: int) -> list[int | None]:
+    return [None] if onboarding_service.due_checks(conn, community_id=community_id,
+                                                   now_ms=now_ms) else []
 
-    def __call__(self, now: datetime) -> Sequence[TimerFired]:
-        now_ms = int(now.timestamp() * 1000)
-        slot = now_ms // (self.resolution_s * 1000)
-        due: list[tuple[str, int | None]] = []
-        with self.engine.connect() as conn:
-            groups = dict(lookup.community_groups(conn, community_id=self.community_id))
-            if onboarding_service.due_checks(conn, community_id=self.community_id,
-                                             now_ms=now_ms):
-                due.append(("onboarding", None))
-            for batch_group, _latest in onboarding_service.welcome_batches_due(
-                    conn, community_id=self.community_id, now_ms=now_ms,
-                    batch_seconds=self.plan.onboarding.welcome_batch_seconds):
-                due.append(("welcome", batch_group))
-            if warning_service.expired_unnoticed(conn, community_id=self.community_id,
-                                                 now_ms=now_ms):
-                due.append(("warnings.expired", None))
-        ticks = []
-        for timer, wanted in due:
-            gid = wanted if wanted in groups else next(iter(groups), None)
-            if gid is None:
-                continue
-            group: GroupRef = groups[gid]
-            ticks.append(TimerFired(source=SOURCE, source_event_id=f"{timer}:{gid}:{slot}",
-                                    group=group, at=now, timer=timer))
-        return ticks
+
+def _warnings_due(conn: Connection, community_id: int, now_ms: int) -> list[int | None]:
+    return [None] if warning_service.expired_unnoticed(conn, community_id=community_id,
+                                                       now_ms=now_ms) else []
+
+
+def _welcome_probe(plan: Plan) -> Probe:
+    def due(conn: Connection, community_id: int, now_ms: int) -> list[int | None]:
+        return [group for group, _latest in onboarding_service.welcome_batches_due(
+            conn, community_id=community_id, now_ms=now_ms,
+            batch_seconds=plan.onboarding.welcome_batch_seconds)]
+    return Probe("welcome", due)
+
+
+def probes(plan: Plan) -> list[Probe]:
+    """Today's timed work that keeps its time on its own rows (O1, O2, R2)."""
+    return [Probe("onboarding", _onboarding_due), _welcome_probe(plan),
+            Probe("warnings.expired", _warnings_due)]
+
+
+class Scheduler(Schedule):
+    """The schedule with the bot's probes: what `build_scheduler` hands the adapter."""
+
+    def __init__(self, engine: Engine, *, community_id: int, plan: Plan,
+                 resolution_s: int = 60, kinds: Sequence[JobKind] = (),
+                 more_probes: Sequence[Probe] = ()) -> None:
+        super().__init__(engine, community_id=community_id, plan=plan, kinds=kinds,
+                         probes=[*probes(plan), *more_probes], resolution_s=resolution_s)

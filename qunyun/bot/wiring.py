@@ -8,59 +8,85 @@ daily sweeps). Policies are listed here by hand, in order: no registries.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from qunyun.bot.cron_timers import CronTimers
 from qunyun.bot.scheduler import Scheduler as TimerSchedule
+from qunyun.capabilities import FULL, Capabilities
 from qunyun.events import GroupRef, TimerFired
 from qunyun.pipeline.policy import Policy
 from qunyun.plan.model import Plan
 from qunyun.policies.activities import Activities
 from qunyun.policies.base import Setup
+from qunyun.policies.calendar import CalendarPosts
+from qunyun.policies.campaigns import Campaigns
 from qunyun.policies.commands import Commands
 from qunyun.policies.escalation import Escalation
 from qunyun.policies.lifecycle import Elimination, Revival
 from qunyun.policies.moderation import Moderation
 from qunyun.policies.onboarding import Onboarding, Welcome
 from qunyun.policies.reports import WeeklyReport
+from qunyun.policies.schedule import ScheduleLedger
 from qunyun.policies.scoring import Scoring
 from qunyun.policies.suspects import Suspects
+from qunyun.services import activities as activity_service
+from qunyun.services import calendar as calendar_service
+from qunyun.services import elimination as elimination_service
+from qunyun.services import reports as report_service
+from qunyun.services.schedule import JobKind, Probe
 
 DirectCheck = Callable[[GroupRef], bool]
 Scheduler = Callable[[datetime], Sequence[TimerFired]]
 
 
-def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None) -> list[Policy]:
+def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
+                   capabilities: Capabilities = FULL) -> list[Policy]:
     """The policies the bot runs, in order: moderation first (a deleted advert earns
     nothing and gets no FAQ reply), then newcomers, commands and FAQ, points, escalation."""
-    setup = Setup(plan, is_direct) if is_direct is not None else Setup(plan)
+    setup = (Setup(plan, is_direct, capabilities) if is_direct is not None
+             else Setup(plan, capabilities=capabilities))
     return [
+        ScheduleLedger(),  # the schedule's slots and cursors (halts stale ticks)
         Moderation(setup),  # R1, R2 (halts: nothing else sees a deleted message)
         Suspects(setup),  # R4
         Welcome(setup),  # O1
         Onboarding(setup),  # O2, O3
-        Activities(setup),  # A5 events: !报名 !取消报名 !签到 (on the day) !反馈, timeline
+        Campaigns(setup),  # A1 campaign days, `!完成` tasks (T3; halts on `!完成`)
+        Activities(setup),  # A5 events: !报名 !取消报名 !签到 (on the day) !反馈, steps
         Commands(setup),  # A2, A3, A4, R3 appeals (commands halt)
         Elimination(setup),  # E1 sweep notices and removals (timer ticks)
         Revival(setup),  # E2 !复活 and re-admission (halts on its command)
         WeeklyReport(setup),  # H4 Monday report to the admin room (timer ticks)
         Scoring(setup),  # T3, T5
         Escalation(setup),  # R5
+        CalendarPosts(setup),  # A1 (schedule ticks only)
     ]
+
+
+def job_kinds() -> list[JobKind]:
+    """The schedule's job kinds, each with the entries the plan implies. A feature with a
+    timed job adds its kind here (see `qunyun.services.schedule`)."""
+    return [
+        *calendar_service.job_kinds(),  # A1 posts and start-dated campaign days
+        elimination_service.SWEEP_JOB,  # E1 sweep on elimination.sweep_cron
+        report_service.WEEKLY_JOB,  # H4 weekly report on reports.weekly_cron
+        activity_service.STEP_JOB,  # A5 reminders a day/an hour before, feedback, summary
+    ]
+
+
+def probes(plan: Plan) -> list[Probe]:
+    """Timed work of issue 14 whose time lives on its own rows (asked every round)."""
+    return [*elimination_service.probes(plan),  # E1 removals due, E2 approved revivals
+            activity_service.announce_probe(plan)]  # A5 a new event to announce
 
 
 def build_scheduler(engine: Engine, *, community_id: int, plan: Plan,
-                    resolution_s: int = 60) -> Scheduler:
-    """A callable the bot loop calls every round with the current time; returns due ticks."""
-    timers: list[Scheduler] = [
-        TimerSchedule(engine, community_id=community_id, plan=plan, resolution_s=resolution_s),
-        CronTimers(engine, community_id=community_id, plan=plan,
-                        resolution_s=resolution_s),  # E1, E2, H4
-    ]
-
-    def due(now: datetime) -> Sequence[TimerFired]:
-        return [tick for timer in timers for tick in timer(now)]
-
-    return due
+                    resolution_s: int = 60, now: datetime | None = None) -> TimerSchedule:
+    """A callable the bot loop calls every round with the current time; returns due ticks.
+    The plan's schedule entries are stored (synced) first."""
+    schedule = TimerSchedule(engine, community_id=community_id, plan=plan,
+                             resolution_s=resolution_s, kinds=job_kinds(),
+                             more_probes=probes(plan))
+    schedule.sync(now or datetime.now(UTC))
+    return schedule

@@ -11,6 +11,7 @@ from qunyun.cli import db as db_cmd
 from qunyun.cli import demo as demo_cmd
 from qunyun.cli import importing as import_cmd
 from qunyun.cli import plan as plan_cmd
+from qunyun.cli import rehearse as rehearse_cmd
 from qunyun.cli import report as report_cmd
 from qunyun.cli import serve as serve_cmd
 from qunyun.cli import up as up_cmd
@@ -29,6 +30,7 @@ app.command("import")(import_cmd.import_cmd)
 app.command("bot")(bot_cmd.bot_cmd)
 app.command("up")(up_cmd.up_cmd)
 app.command("report")(report_cmd.report_cmd)
+app.command("rehearse")(rehearse_cmd.rehearse_cmd)
 serve_cmd.register(app)
 
 

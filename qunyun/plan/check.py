@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from datetime import date
 
 from qunyun.domain.patterns import check_pattern, labels_from
+from qunyun.plan.check_calendar import check_calendar
+from qunyun.plan.check_lifecycle import check_lifecycle
 from qunyun.plan.findings import Finding
 from qunyun.plan.load import LoadedPlan
 from qunyun.plan.model import Plan
@@ -261,7 +263,8 @@ def check_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
     for group in (
         _service(plan), _revenue(plan), _rules(plan, today), _welcome(plan), _elimination(plan),
         _volunteers(plan), _threshold(plan), _future(plan), _positioning(plan), _size(plan),
-        _patterns(plan), _settings(plan),
+        _patterns(plan), _settings(plan), check_calendar(plan, today),
+        check_lifecycle(plan),  # E1/H4 cron, A5 events
     ):
         found.extend(group)
     return found

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from qunyun.plan.calendar import Calendar
+
 Platform = Literal["wechat", "wecom", "qq", "telegram", "whatsapp", "matrix"]
 RevenueModel = Literal["membership_fee", "own_products", "ads", "brokerage", "crowdfunding", "tips"]
 ThresholdType = Literal["free", "invite", "application", "task", "paid", "tier"]
@@ -393,3 +395,4 @@ class Plan(Strict):
     bot: Bot = Bot()
     reports: Reports = Reports()
     events: list[Activity] = []
+    calendar: Calendar = Calendar()  # A1 timed posts and campaign SOPs (plan/calendar.py)

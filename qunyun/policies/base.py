@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from qunyun.capabilities import FULL, Capabilities
 from qunyun.domain.commands import Command, parse
 from qunyun.events import GroupRef, MessagePosted, UserRef
 from qunyun.plan.model import FaqItem, Plan
@@ -28,6 +29,8 @@ class Setup:
     # True for a one-to-one room with the bot (the adapter knows; the plan does not):
     # no welcome, no moderation, no points there, and plain messages answer the form.
     is_direct: DirectCheck = _never_direct
+    # What the adapter's platform can do (posting into a group, DMs …).
+    capabilities: Capabilities = FULL
     admins: frozenset[str] = field(init=False)
     tz: str = field(init=False)
     faq: list[tuple[FaqItem, KeywordSet]] = field(init=False)

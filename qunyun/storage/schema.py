@@ -7,6 +7,7 @@ from qunyun.storage.activities import tables as _activities  # noqa: F401  (A5 e
 from qunyun.storage.bot import tables as _bot_tables  # noqa: F401  (registers tables)
 from qunyun.storage.console import operators as _operators  # noqa: F401  (console accounts)
 from qunyun.storage.lifecycle import tables as _lifecycle  # noqa: F401  (E1/E2 cases)
+from qunyun.storage.schedule import tables as _schedule  # noqa: F401  (the durable schedule)
 from qunyun.storage.tables import metadata
 
 __all__ = ["metadata"]

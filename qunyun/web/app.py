@@ -17,7 +17,17 @@ from qunyun.services import operators as operator_service
 from qunyun.web.deps import CsrfFailed, Forbidden, LoginRequired, NotFound, context
 from qunyun.web.render import page
 from qunyun.web.reports import ReportCache
-from qunyun.web.routes import activities, audit, auth, members, operators, overview, plan, queues
+from qunyun.web.routes import (
+    activities,
+    audit,
+    auth,
+    calendar,
+    members,
+    operators,
+    overview,
+    plan,
+    queues,
+)
 from qunyun.web.security import COOKIE, SESSION_MAX_AGE, LoginLimiter, SessionCodec, csrf_ok
 
 STATIC = Path(__file__).with_name("static")
@@ -98,6 +108,7 @@ def create_app(
                     message_key="not_found")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (auth, overview, members, queues, audit, plan, operators, activities):
+    for module in (auth, overview, members, queues, audit, plan, operators, calendar,
+                   activities):
         app.include_router(module.router)
     return app

@@ -6,6 +6,8 @@ page instead of breaking it (tests/web check the pages for raw keys).
 
 from __future__ import annotations
 
+from qunyun.web.texts_calendar import CALENDAR_TEXTS
+
 LANGS = ("zh", "en")
 
 TEXTS: dict[str, tuple[str, str]] = {
@@ -192,6 +194,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "activity.reactions": ("表情回应", "Reactions"),
     "activity.active": ("参与人数", "Members who wrote"),
 }
+
+TEXTS.update(CALENDAR_TEXTS)  # A1 calendar page (texts_calendar.py)
 
 
 def translate(key: str, lang: str, **values: object) -> str:

@@ -1,0 +1,467 @@
+"""Rehearse a plan before launch: a synthetic community through the real bot on a
+simulated clock (`qunyun rehearse`).
+
+The bot is the one `qunyun bot` runs — the plan's policies from `wiring.build_policies`,
+the pipeline, the services, the durable schedule from `wiring.build_scheduler` — over a
+throw-away database; only the clock and the members are made up. Members (seeded, so the
+same seed gives the same run) join over the first weeks, some fix their nickname and
+introduce themselves, post and check in at their own pace, answer campaign tasks, a few
+post adverts, some leave. The clock jumps from event to event, to each schedule slot,
+and to every hour (for the timers that live on their own rows), so 90 days take seconds.
+
+What the bot does is read from the effects the pipeline commits: each becomes a timeline
+item `{at, kind, group, member, key, reason}`; `totals` counts them. Features that add
+effects pass their own classifier to `rehearse` (see `classify`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import itertools
+import random
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from qunyun.bot.wiring import build_policies, build_scheduler
+from qunyun.effects import Alert, DirectMessage, Effect, Invite, Kick, Send, Warn
+from qunyun.events import (
+    Event,
+    GroupRef,
+    MemberJoined,
+    MemberLeft,
+    MessagePosted,
+    NicknameChanged,
+    UserRef,
+)
+from qunyun.pipeline.runner import Pipeline
+from qunyun.plan.model import Plan
+from qunyun.services import elimination as elimination_service
+from qunyun.storage.community import communities as community_repo
+
+PLATFORM = "rehearsal"
+SOURCE = "rehearsal"
+# Totals every rehearsal reports (zero where a feature is not built yet), and the kind of
+# timeline item each one counts.
+TOTALS: dict[str, tuple[str, ...]] = {
+    "posts": ("post",),
+    "reminders": ("reminder",),
+    "warnings": ("warning",),
+    "removals": ("removal",),
+    "revivals": ("revival",),
+    "event_checkins": ("event_checkin",),
+    "tier_changes": ("tier_change",),
+    "welcomes": ("welcome",),
+    "deadlines": ("deadline",),
+    "checkins": ("checkin",),
+    "tasks_done": ("task_done",),
+    "level_ups": ("level_up",),
+}
+KIND_ZH = {"post": "发帖", "reminder": "提醒", "warning": "警告", "removal": "移除",
+           "revival": "复活", "event_checkin": "活动签到", "tier_change": "分层变化",
+           "welcome": "欢迎", "deadline": "超时", "checkin": "打卡", "task_done": "完成任务",
+           "level_up": "升级", "warning_expired": "警告到期", "elimination_notice": "淘汰提醒",
+           "revival_application": "复活申请", "weekly_report": "周报", "event": "活动公告"}
+WEEKDAY_ZH = "一二三四五六日"
+
+Classifier = Callable[[Effect], "str | None"]
+
+
+def classify(effect: Effect) -> str | None:
+    """The timeline kind of an effect of the built features (None: not shown)."""
+    reason = effect.reason
+    if isinstance(effect, Send) and effect.policy in ("calendar", "campaigns"):
+        return "post"
+    if isinstance(effect, Warn):
+        return "warning"
+    if isinstance(effect, Kick):
+        return "removal"
+    if isinstance(effect, Invite) and reason.startswith("E2"):
+        return "revival"
+    if reason == "A5 check-in":
+        return "event_checkin"
+    if reason == "E1 notice" and isinstance(effect, DirectMessage):
+        return "elimination_notice"
+    if reason == "E2 application":
+        return "revival_application"
+    if reason == "H4 weekly" and isinstance(effect, Alert):
+        return "weekly_report"
+    if reason == "A5 announced":
+        return "event"
+    if reason == "O1 welcome":
+        return "welcome"
+    if reason == "O2 reminder":
+        return "reminder"
+    if reason == "O2 deadline":
+        return "deadline"
+    if reason == "A3 check-in":
+        return "checkin"
+    if reason == "T3 任务完成":
+        return "task_done"
+    if reason == "T3 level up":
+        return "level_up"
+    if reason == "R2 warning expired":
+        return "warning_expired"
+    return None
+
+
+@dataclass(frozen=True)
+class Item:
+    at: dt.datetime
+    kind: str
+    group: str
+    member: str | None
+    key: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"at": self.at.isoformat(), "kind": self.kind, "group": self.group,
+                "member": self.member, "key": self.key, "reason": self.reason}
+
+
+@dataclass
+class Rehearsal:
+    start: dt.date
+    days: int
+    members: int
+    seed: int
+    tz: str
+    timeline: list[Item] = field(default_factory=list)
+
+    @property
+    def totals(self) -> dict[str, int]:
+        seen = Counter(item.kind for item in self.timeline)
+        return {name: sum(seen[k] for k in kinds) for name, kinds in TOTALS.items()}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"plan_start": self.start.isoformat(), "days": self.days,
+                "members": self.members, "seed": self.seed, "timezone": self.tz,
+                "totals": self.totals, "timeline": [i.to_json() for i in self.timeline]}
+
+    def day_lines(self, *, per_day: int = 8) -> Iterator[str]:
+        """Per simulated day: what the bot did, counted, then the first items."""
+        by_day: dict[dt.date, list[Item]] = {}
+        for item in self.timeline:
+            by_day.setdefault(item.at.date(), []).append(item)
+        for n in range(self.days):
+            day = self.start + dt.timedelta(days=n)
+            items = by_day.get(day, [])
+            counts = Counter(i.kind for i in items)
+            summary = " · ".join(f"{KIND_ZH.get(k, k)} {c}" for k, c in sorted(counts.items()))
+            yield (f"{day.isoformat()} 周{WEEKDAY_ZH[day.weekday()]}  "
+                   f"{summary or '（无事）'}")
+            for item in items[:per_day]:
+                who = f" @{item.member}" if item.member else ""
+                yield f"    {item.at:%H:%M} {KIND_ZH.get(item.kind, item.kind)}{who}：{item.reason}"
+            if len(items) > per_day:
+                yield f"    …另有 {len(items) - per_day} 项"
+
+
+# -- the synthetic community --------------------------------------------------------------
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
+GIVEN = ("伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "霞")
+CITIES = ("北京", "上海", "杭州", "成都", "深圳", "武汉", "南京", "西安")
+JOBS = ("财务", "老师", "产品经理", "运营", "销售", "设计师", "学生", "工程师")
+CHATTER = ("有人用过这个方法吗？", "今天的内容很有用，谢谢分享", "我也遇到过同样的问题",
+           "周末一起练习吗", "这个思路不错，学到了", "请问资料在哪里下载", "哈哈确实是这样",
+           "我来分享一个小技巧：先把问题拆小", "昨天试了一下，成功了", "大家早上好")
+AD = "加微信 vx{n} 低价代购，扫码领红包 http://spam{n}.example.com"
+PERSONAS = (("active", 22, 3.0), ("casual", 45, 0.6), ("lurker", 30, 0.03), ("spammer", 3, 1.0))
+
+
+@dataclass
+class _Member:
+    n: int
+    ref: UserRef
+    persona: str
+    rate: float
+    group: GroupRef
+    gone: bool = False
+
+
+class _Queue:
+    """Events in time order; a rehearsal adds events as the bot acts (a kick → a leave)."""
+
+    def __init__(self) -> None:
+        self.heap: list[tuple[dt.datetime, int, Event]] = []
+        self.counter = itertools.count()
+
+    def push(self, event: Event) -> None:
+        heapq.heappush(self.heap, (event.at, next(self.counter), event))
+
+    def peek(self) -> dt.datetime | None:
+        return self.heap[0][0] if self.heap else None
+
+    def pop_batch(self, until: dt.datetime, *, limit: int = 500) -> list[Event]:
+        """Events up to `until`, ending after the first join (or at `limit`)."""
+        out: list[Event] = []
+        while self.heap and self.heap[0][0] <= until and len(out) < limit:
+            event = heapq.heappop(self.heap)[2]
+            out.append(event)
+            if isinstance(event, MemberJoined):
+                break
+        return out
+
+
+class _Community:
+    def __init__(self, plan: Plan, *, start: dt.datetime, days: int, members: int,
+                 rng: random.Random) -> None:
+        self.plan = plan
+        self.start = start
+        self.days = days
+        self.rng = rng
+        self.group = GroupRef(PLATFORM, "group-1", plan.community.name)
+        self.queue = _Queue()
+        self.ids = itertools.count(1)
+        self.members: dict[str, _Member] = {}
+        self.tasks = {t for t in self._task_names()}
+        owner = UserRef(PLATFORM, plan.bot.admins[0] if plan.bot.admins else "owner", "群主")
+        self.push(MessagePosted, at=start, actor=owner, text="群开了，欢迎大家！")
+        join_span = max(1.0, days * 0.6)
+        for n in range(1, members + 1):
+            self._member(n, start + dt.timedelta(days=rng.uniform(0, join_span)))
+
+    def _task_names(self) -> Iterator[str]:
+        cal = self.plan.calendar
+        for post in cal.posts:
+            if post.task:
+                yield post.task.name
+        for campaign in cal.campaigns:
+            for day in campaign.days:
+                if day.task:
+                    yield day.task.name
+
+    def push(self, cls: type[Event], *, at: dt.datetime, **fields: Any) -> None:
+        at = at.replace(microsecond=0)
+        self.queue.push(cls(source=SOURCE, source_event_id=f"e{next(self.ids)}",
+                            group=self.group, at=at, **fields))
+
+    def _member(self, n: int, joined: dt.datetime) -> None:
+        rng = self.rng
+        persona, _, rate = rng.choices(PERSONAS, weights=[p[1] for p in PERSONAS])[0]
+        name = f"{rng.choice(SURNAMES)}{rng.choice(GIVEN)}{n}"
+        ref = UserRef(PLATFORM, f"m{n}", name)
+        member = _Member(n, ref, persona, rate, self.group)
+        self.members[ref.user_id] = member
+        self.push(MemberJoined, at=joined, member=ref, via="link")
+        onboarding = self.plan.onboarding
+        if onboarding.nickname_pattern and persona != "spammer" and rng.random() < 0.65:
+            nick = f"{name}-{rng.choice(CITIES)}-{rng.choice(JOBS)}"
+            self.push(NicknameChanged, at=joined + dt.timedelta(minutes=rng.uniform(2, 300)),
+                      member=UserRef(PLATFORM, ref.user_id, nick), old=name, new=nick)
+        if onboarding.self_intro and persona in ("active", "casual") and rng.random() < 0.75:
+            self.push(MessagePosted, at=joined + dt.timedelta(minutes=rng.uniform(5, 600)),
+                      actor=ref, text=f"大家好，我是{name}，在{rng.choice(CITIES)}做"
+                                      f"{rng.choice(JOBS)}，希望在这里多学习、多交流")
+        leaves = persona in ("casual", "lurker") and rng.random() < 0.12
+        last = self.start + dt.timedelta(days=self.days)
+        gone_at = joined + dt.timedelta(days=rng.uniform(3, 40)) if leaves else last
+        at = joined + dt.timedelta(hours=rng.uniform(1, 12))
+        checkin = self.plan.checkins[0].keywords[0] if self.plan.checkins else None
+        for _ in range(2000):  # bounded: a member posts at most 2000 times in a rehearsal
+            at += dt.timedelta(days=rng.expovariate(rate))
+            if at >= gone_at:
+                break
+            if persona == "spammer":
+                text = AD.format(n=n)
+            elif checkin and persona == "active" and rng.random() < 0.35:
+                text = f"{checkin} 今天学了{rng.randint(1, 3)}小时"
+            else:
+                text = rng.choice(CHATTER)
+            self.push(MessagePosted, at=at, actor=ref, text=text)
+        if gone_at < last:
+            self.push(MemberLeft, at=gone_at, member=ref)
+
+    def react(self, effect: Effect, at: dt.datetime) -> None:
+        """Members answer the bot: the removed leave (and some ask to come back), some do
+        the task a post sets, register for an event, come, and rate it."""
+        if isinstance(effect, Kick):
+            member = self.members.get(effect.member.user_id)
+            if member is not None and not member.gone:
+                member.gone = True
+                self.push(MemberLeft, at=at + dt.timedelta(seconds=1), member=member.ref)
+                if self.rng.random() < {"active": 0.7, "casual": 0.5}.get(member.persona, 0.4):
+                    dm = GroupRef(PLATFORM, f"dm-{member.ref.user_id}", None)
+                    self.queue.push(MessagePosted(
+                        source=SOURCE, source_event_id=f"e{next(self.ids)}", group=dm,
+                        at=(at + dt.timedelta(hours=self.rng.uniform(2, 48))).replace(
+                            microsecond=0),
+                        actor=member.ref, text="!复活 我会重新积极参与，请让我回群"))
+            return
+        if isinstance(effect, Invite):  # E2: the invited accept within a few hours
+            back = self.members.get(effect.member.user_id)
+            if back is not None and back.gone:
+                back.gone = False
+                self.push(MemberJoined, at=at + dt.timedelta(hours=self.rng.uniform(0.1, 6)),
+                          member=back.ref, via="invite")
+            return
+        if isinstance(effect, Send) and effect.policy == "activities":
+            self._event(effect, at)
+            return
+        if not (isinstance(effect, Send) and effect.policy in ("calendar", "campaigns")):
+            return
+        task = next((t for t in self.tasks if f"!完成 {t}" in effect.text), None)
+        if task is None:
+            return
+        targets = ([self.members[m.user_id] for m in effect.mentions if m.user_id in
+                    self.members] or list(self.members.values()))
+        for member in targets:
+            willing = {"active": 0.7, "casual": 0.3}.get(member.persona, 0.0)
+            if not member.gone and self.rng.random() < willing:
+                self.push(MessagePosted, at=at + dt.timedelta(minutes=self.rng.uniform(5, 240)),
+                          actor=member.ref, text=f"!完成 {task}")
+
+
+    def _event(self, effect: Send, at: dt.datetime) -> None:
+        """A5: the announced get registered, the reminded come, the ones who came rate it."""
+        key = str(effect.evidence.get("activity", ""))
+        plan_event = next((e for e in self.plan.events if e.key == key), None)
+        if plan_event is None:
+            return
+        starts = plan_event.starts if plan_event.starts.tzinfo else plan_event.starts.replace(
+            tzinfo=ZoneInfo(self.plan.bot.timezone))
+        rng = self.rng
+        step = effect.reason
+        for member in self.members.values():
+            if member.gone or member.persona == "spammer":
+                continue
+            keen = {"active": 0.6, "casual": 0.25, "lurker": 0.05}.get(member.persona, 0.0)
+            if step == "A5 announced" and rng.random() < keen:
+                soon = at + dt.timedelta(hours=rng.uniform(0.2, 20))
+                self.push(MessagePosted, at=max(at + dt.timedelta(minutes=1),
+                                                min(soon, starts - dt.timedelta(minutes=90))),
+                          actor=member.ref, text="!报名")
+            elif step == "A5 reminded_hour" and rng.random() < keen * 1.2:
+                self.push(MessagePosted, at=starts + dt.timedelta(minutes=rng.uniform(-20, 15)),
+                          actor=member.ref, text="!签到")
+            elif step == "A5 ended" and rng.random() < keen:
+                self.push(MessagePosted, at=at + dt.timedelta(hours=rng.uniform(0.1, 12)),
+                          actor=member.ref, text=f"!反馈 {rng.choice((3, 4, 4, 5, 5))} 很有收获")
+
+
+# -- the run ------------------------------------------------------------------------------
+def rehearse(engine: Engine, plan: Plan, *, days: int, members: int, seed: int,
+             start: dt.date, classifiers: Sequence[Classifier] = (),
+             approve: bool = False) -> Rehearsal:
+    """Run the plan's bot over `days` simulated days from `start` (local midnight).
+
+    `approve`: a stand-in operator approves every open removal (E1, review queue) and
+    revival application (E2) each simulated midnight; without it they wait, as they would
+    for a real operator who never looks."""
+    tz = ZoneInfo(plan.bot.timezone)
+    begin = dt.datetime.combine(start, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
+    end = begin + dt.timedelta(days=days)
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(
+            conn, slug=plan.community.slug, name=plan.community.name,
+            now_ms=int(begin.timestamp() * 1000))
+    clock = {"now": begin}
+    # A dry run: effects are audited as `dry_run`, never delivered (nothing would take
+    # them), and what is costly to build for real (the weekly PDF) is only announced.
+    pipeline = Pipeline(engine, community_id=cid, policies=build_policies(plan), plan=plan,
+                        clock=lambda: clock["now"], dry_run=True)
+    schedule = build_scheduler(engine, community_id=cid, plan=plan, now=begin)
+    community = _Community(plan, start=begin, days=days, members=members,
+                           rng=random.Random(seed))
+    result = Rehearsal(start=start, days=days, members=members, seed=seed, tz=plan.bot.timezone)
+    kinds = [*classifiers, classify]
+    probes = _ProbeTimes(plan, begin)
+    next_slot = schedule.next_at()
+    for _ in range(days * 2000):  # bounded: each step is a batch of events or a due instant
+        instant = min(t for t in (next_slot, probes.next(), end) if t is not None)
+        batch = community.queue.pop_batch(instant)
+        if batch:
+            # Members' events up to the instant, in one transaction; a join ends a batch
+            # (it may schedule a camp day before the instant).
+            clock["now"] = batch[-1].at
+            for event, outcome in zip(batch, _process(pipeline, batch), strict=True):
+                for planned in outcome.effects:
+                    _note(result, planned.effect, event.at, tz, kinds)
+                    community.react(planned.effect, event.at)
+                    probes.after_effect(planned.effect, event.at)
+                if isinstance(event, MemberJoined):
+                    probes.after_join(event.at)
+            next_slot = schedule.next_at()
+            continue
+        if instant >= end:
+            break
+        clock["now"] = instant
+        wanted = probes.pop(instant)
+        if approve and wanted:
+            with engine.begin() as conn:
+                elimination_service.approve_open(conn, community_id=cid, operator="rehearsal")
+        for tick in schedule.due(instant, probes=wanted):
+            for planned in pipeline.process(tick).effects:
+                _note(result, planned.effect, instant, tz, kinds)
+                community.react(planned.effect, instant)
+                probes.after_effect(planned.effect, instant)
+        later = schedule.next_at()
+        # A slot that stays due (nothing to fire yet) must not stall the clock.
+        next_slot = later if later is None or later > instant else \
+            instant + dt.timedelta(seconds=1)
+    return result
+
+
+def _process(pipeline: Pipeline, events: list[Event]) -> list[Any]:
+    return pipeline.process_many(events) if len(events) > 1 else [pipeline.process(events[0])]
+
+
+class _ProbeTimes:
+    """When the probes' own rows fall due (welcome batches, onboarding reminders and
+    deadlines, warning expiry) — computed from the plan as the rehearsal sees joins and
+    warnings — plus every local midnight as a safety net."""
+
+    def __init__(self, plan: Plan, begin: dt.datetime) -> None:
+        self.plan = plan
+        self.heap: list[dt.datetime] = []
+        self.midnight = begin + dt.timedelta(days=1)
+
+    def next(self) -> dt.datetime:
+        return min(self.heap[0], self.midnight) if self.heap else self.midnight
+
+    def pop(self, instant: dt.datetime) -> bool:
+        hit = False
+        while self.heap and self.heap[0] <= instant:
+            heapq.heappop(self.heap)
+            hit = True
+        if self.midnight <= instant:
+            self.midnight += dt.timedelta(days=1)
+            hit = True
+        return hit
+
+    def _at(self, when: dt.datetime) -> None:
+        heapq.heappush(self.heap, when + dt.timedelta(seconds=61))  # past the minute's key
+
+    def after_join(self, at: dt.datetime) -> None:
+        o = self.plan.onboarding
+        self._at(at + dt.timedelta(seconds=o.welcome_batch_seconds))
+        deadline = at + dt.timedelta(hours=o.deadline_hours)
+        for hours in o.remind_before_hours:
+            self._at(max(at, deadline - dt.timedelta(hours=hours)))
+        self._at(deadline)
+
+    def after_effect(self, effect: Effect, at: dt.datetime) -> None:
+        if isinstance(effect, Warn):
+            self._at(at + dt.timedelta(days=self.plan.moderation.warning_expiry_days))
+
+
+def _note(result: Rehearsal, effect: Effect, now: dt.datetime, tz: ZoneInfo,
+          kinds: Sequence[Classifier]) -> None:
+    kind = next((k for c in kinds if (k := c(effect)) is not None), None)
+    if kind is None:
+        return
+    target = effect.target()
+    if target is None and isinstance(effect, Send) and effect.mentions:
+        target = effect.mentions[0]
+    if target is None and isinstance(effect, DirectMessage):
+        target = effect.member
+    key = str(effect.evidence.get("key") or
+              f"{kind}:{target.user_id if target else '-'}:{int(now.timestamp())}")
+    result.timeline.append(Item(
+        at=now.astimezone(tz), kind=kind, group=effect.group.name or effect.group.group_id,
+        member=target.display_name if target else None, key=key, reason=effect.reason))

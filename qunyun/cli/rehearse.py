@@ -1,0 +1,77 @@
+"""`qunyun rehearse PLAN --days N`: what the plan's bot would do over N simulated days
+with a synthetic community (`qunyun.bot.rehearse`), per day, and as JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qunyun.cli.common import err_console
+
+
+def rehearse_cmd(
+    plan: Annotated[Path, typer.Argument(help="社群计划 YAML 文件 / plan file")],
+    days: Annotated[int, typer.Option(min=1, max=3660, help="模拟天数 / simulated days")] = 30,
+    members: Annotated[int, typer.Option(min=0, max=5000, help="模拟成员数 / members")] = 50,
+    seed: Annotated[int, typer.Option(help="随机种子：同一种子，同一结果 / seed")] = 1,
+    start: Annotated[str, typer.Option(help="第一天 YYYY-MM-DD（默认明天）/ first day")] = "",
+    json_out: Annotated[Path | None, typer.Option("--json", help="JSON 输出文件 / JSON file")
+                        ] = None,
+    quiet: Annotated[bool, typer.Option(help="只打印汇总 / totals only")] = False,
+    approve: Annotated[bool, typer.Option(
+        "--approve", help="模拟运营者每天批准所有移除与复活申请 / a stand-in operator approves "
+                          "every removal and revival application")] = False,
+) -> None:
+    """预演计划：合成社群 + 模拟时钟，跑真实的机器人，逐日打印它会做什么。"""
+    from zoneinfo import ZoneInfo
+
+    from qunyun.app import open_database
+    from qunyun.bot.rehearse import KIND_ZH, TOTALS, rehearse
+    from qunyun.plan.check import check_loaded, is_ready
+    from qunyun.plan.load import load_plan
+
+    loaded = load_plan(plan)
+    findings = check_loaded(loaded)
+    if loaded.plan is None or not is_ready(findings):
+        for f in findings:
+            if f.severity == "error":
+                sys.stdout.write(f.format(str(plan), "zh") + "\n")
+        err_console.print(f"[red]✗[/] {plan}: 计划还不能上线，先用 qunyun plan check 修好",
+                          highlight=False)
+        raise typer.Exit(1)
+    the_plan = loaded.plan
+    try:
+        first = (dt.date.fromisoformat(start) if start else
+                 dt.datetime.now(ZoneInfo(the_plan.bot.timezone)).date() + dt.timedelta(days=1))
+    except ValueError:
+        err_console.print(f"[red]✗[/] --start {start!r}: 日期要写成 YYYY-MM-DD", highlight=False)
+        raise typer.Exit(2) from None
+    # A scratch database in memory-backed storage when there is one: nothing of it is kept.
+    shm = Path("/dev/shm")
+    with tempfile.TemporaryDirectory(prefix="qunyun-rehearse-",
+                                     dir=shm if shm.is_dir() else None) as scratch:
+        engine = open_database(f"sqlite:///{Path(scratch) / 'rehearsal.db'}")
+        try:
+            result = rehearse(engine, the_plan, days=days, members=members, seed=seed,
+                              start=first, approve=approve)
+        finally:
+            engine.dispose()
+    if not quiet:
+        for line in result.day_lines():
+            sys.stdout.write(line + "\n")
+    totals = result.totals
+    names = {"posts": "发帖", "reminders": "提醒", "warnings": "警告", "removals": "移除",
+             "revivals": "复活", "event_checkins": "活动签到", "tier_changes": "分层变化"}
+    shown = " · ".join(f"{names.get(k) or KIND_ZH.get(TOTALS[k][0], k)} {v}"
+                       for k, v in totals.items())
+    sys.stdout.write(f"合计（{days} 天，{members} 名成员，种子 {seed}）：{shown}\n")
+    if json_out is not None:
+        json_out.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=1),
+                            encoding="utf-8")
+        err_console.print(f"JSON → {json_out}", highlight=False)

@@ -1,0 +1,79 @@
+"""`qunyun rehearse`: a synthetic community through the real bot on a simulated clock.
+Months of the bundled plans in seconds: each calendar slot is posted once at its time,
+the camp runs per member, the JSON has the totals and timeline the README promises, and
+the same seed gives the same output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from pathlib import Path
+
+from qunyun.app import open_database
+from qunyun.bot.rehearse import Rehearsal, rehearse
+from qunyun.plan.load import load_plan
+from tests.cli.test_plan_cli import qunyun
+from tests.conftest import EXAMPLES
+
+TOTALS = {"posts", "reminders", "warnings", "removals", "revivals", "event_checkins",
+          "tier_changes"}
+
+
+def run(tmp: Path, name: str, *, days: int, members: int, seed: int = 7) -> Rehearsal:
+    loaded = load_plan(EXAMPLES / name)
+    assert loaded.plan is not None
+    engine = open_database(f"sqlite:///{tmp / f'{name}-{seed}.db'}")
+    try:
+        return rehearse(engine, loaded.plan, days=days, members=members, seed=seed,
+                        start=dt.date(2026, 3, 2))
+    finally:
+        engine.dispose()
+
+
+def test_a_quarter_of_the_course_plan(tmp_path: Path) -> None:
+    result = run(tmp_path, "python-camp.yaml", days=91, members=25)
+    posts = [i for i in result.timeline if i.kind == "post"]
+    keys = Counter(i.key for i in posts)
+    assert all(n == 1 for n in keys.values())  # no slot posted twice
+    morning = [i for i in posts if "早安打卡提醒" in i.reason]
+    assert len(morning) == 91 and {i.at.strftime("%H:%M") for i in morning} == {"08:00"}
+    topics = [i for i in posts if "话题夜" in i.reason]
+    assert len(topics) == 26 and {i.at.strftime("%a") for i in topics} == {"Tue", "Thu"}
+    monthly = [i.at.date().isoformat() for i in posts if "复盘" in i.reason]
+    assert monthly == ["2026-03-02", "2026-04-06", "2026-05-04"]
+    camp = Counter(i.member for i in posts if "7 日营" in i.reason)
+    assert len(camp) >= 20 and max(camp.values()) <= 7
+    totals = result.totals
+    assert set(totals) >= TOTALS and totals["posts"] == len(posts)
+    assert totals["reminders"] > 0 and totals["revivals"] == 0
+
+
+def test_same_seed_same_output_and_the_json(tmp_path: Path) -> None:
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+    first = run(tmp_path / "a", "fruit-shop.yaml", days=10, members=12)
+    second = run(tmp_path / "b", "fruit-shop.yaml", days=10, members=12)
+    assert first.to_json() == second.to_json()
+    other = run(tmp_path, "fruit-shop.yaml", days=10, members=12, seed=8)
+    assert other.to_json()["timeline"] != first.to_json()["timeline"]
+    data = first.to_json()
+    assert set(data["timeline"][0]) == {"at", "kind", "group", "member", "key", "reason"}
+    cutoffs = [i for i in data["timeline"] if "截单" in i["reason"]]
+    assert [c["at"][:16] for c in cutoffs] == ["2026-03-03T20:00", "2026-03-06T20:00",
+                                                "2026-03-10T20:00"]
+
+
+def test_the_command_prints_days_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    result = qunyun("rehearse", str(EXAMPLES / "fruit-shop.yaml"), "--days", "3",
+                    "--members", "5", "--seed", "3", "--start", "2026-03-02", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("2026-03-02 周一")
+    assert any("日历帖「今日到货」" in line for line in lines)
+    assert lines[-1].startswith("合计（3 天，5 名成员，种子 3）：发帖 ")
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert set(data["totals"]) >= TOTALS and data["timeline"]
+    bad = qunyun("rehearse", str(EXAMPLES / "draft-incomplete.yaml"), "--days", "3")
+    assert bad.returncode == 1 and "plan check" in bad.stderr

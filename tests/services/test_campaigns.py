@@ -1,0 +1,97 @@
+"""A1 campaigns on a simulated clock: the bundled python-camp plan's 7-day newcomer camp
+runs per member from their join date, its tasks award points once (T3), a member who
+left gets no more camp days; the daily, weekly and monthly posts keep their rhythm."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, text
+
+from qunyun.effects import Reply, Send
+from qunyun.events import MemberJoined, MemberLeft, MessagePosted
+from qunyun.plan.load import load_plan
+from tests.conftest import EXAMPLES
+from tests.factories import GROUP, user
+from tests.services.test_schedule import START, Bot
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def slot_at(post: Send) -> datetime:
+    """The local time of the slot a post was for (the bot may fire it up to a step later)."""
+    return datetime.fromtimestamp(int(post.evidence["slot_ms"]) / 1000, tz=SHANGHAI)
+
+
+def camp(engine: Engine) -> Bot:
+    loaded = load_plan(EXAMPLES / "python-camp.yaml")
+    assert loaded.plan is not None
+    return Bot(engine, loaded.plan)
+
+
+def say(bot: Bot, n: int, who: int, body: str) -> list[Reply]:
+    out = bot.pipeline.process(MessagePosted(source="t", source_event_id=f"say{n}", group=GROUP,
+                                             at=bot.now, actor=user(who, f"学员{who}"),
+                                             text=body)).effects
+    return [p.effect for p in out if isinstance(p.effect, Reply)]
+
+
+def test_the_newcomer_camp_runs_from_each_members_join_date(engine: Engine) -> None:
+    bot = camp(engine)
+    bot.now = START + timedelta(hours=15)  # joins at 15:00: day 1 is tomorrow at 09:00
+    bot.pipeline.process(MemberJoined(source="t", source_event_id="j1", group=GROUP,
+                                      at=bot.now, member=user(1, "学员1")))
+    assert "还没开始" in say(bot, 1, 1, "!完成 自我介绍")[0].text
+    bot.run_until(START + timedelta(days=1, hours=9, minutes=1))
+    day1 = [s for _, s in bot.sent if s.policy == "campaigns"]
+    assert len(day1) == 1 and day1[0].text.startswith("@学员1 欢迎加入 7 日营")
+    assert day1[0].mentions == (user(1, "学员1"),)
+    assert "!完成 自我介绍" in day1[0].text
+    assert "+10 分" in say(bot, 2, 1, "!完成 自我介绍")[0].text
+    assert "已经完成过了" in say(bot, 3, 1, "!完成 自我介绍")[0].text
+    bot.run_until(START + timedelta(days=9), step=timedelta(minutes=30))
+    camp_days = [(slot_at(s), s) for _, s in bot.sent if s.policy == "campaigns"]
+    assert [at.day for at, _ in camp_days] == [2, 3, 4, 5, 6, 7, 8]
+    assert [at.strftime("%H:%M") for at, _ in camp_days] == ["09:00"] * 6 + ["20:00"]
+    assert "结营" in camp_days[-1][1].text
+    with engine.connect() as conn:
+        points = conn.execute(text("SELECT sum(points) FROM bot_points "
+                                   "WHERE action LIKE 'task:%'")).scalar_one()
+    assert points == 10
+
+
+def test_a_member_who_left_gets_no_more_camp_days(engine: Engine) -> None:
+    bot = camp(engine)
+    bot.now = START + timedelta(hours=7)
+    bot.pipeline.process(MemberJoined(source="t", source_event_id="j1", group=GROUP,
+                                      at=bot.now, member=user(1, "学员1")))
+    bot.run_until(START + timedelta(days=1, hours=10), step=timedelta(minutes=30))
+    bot.pipeline.process(MemberLeft(source="t", source_event_id="l1", group=GROUP,
+                                    at=bot.now, member=user(1, "学员1")))
+    bot.run_until(START + timedelta(days=8), step=timedelta(hours=1))
+    camp_days = [s for _, s in bot.sent if s.policy == "campaigns"]
+    assert len(camp_days) == 2
+    with engine.connect() as conn:
+        skipped = conn.execute(text("SELECT count(*) FROM schedule_slots s JOIN "
+                                    "schedule_entries e ON e.id = s.entry_id WHERE "
+                                    "e.kind = 'campaign' AND s.status = 'skipped'")).scalar_one()
+    assert skipped == 5
+
+
+def test_the_bundled_rhythm_over_a_quarter(engine: Engine) -> None:
+    bot = camp(engine)
+    bot.join_group()
+    bot.run_until(START + timedelta(days=92), step=timedelta(hours=1))
+    posts = [(slot_at(s), s) for _, s in bot.sent if s.policy == "calendar"]
+    morning = [at for at, s in posts if s.evidence["post"] == "morning"]
+    topics = [at for at, s in posts if s.evidence["post"] == "weekly-topic"]
+    monthly = [at for at, s in posts if s.evidence["post"] == "monthly-review"]
+    assert len(morning) == 92
+    assert {at.strftime("%a %H:%M") for at in topics} == {"Tue 20:00", "Thu 20:00"}
+    assert len(topics) == 26
+    assert [at.strftime("%m-%d %a") for at in monthly] == ["03-02 Mon", "04-06 Mon", "05-04 Mon"]
+    topic = next(s for _, s in posts if s.evidence["post"] == "weekly-topic")
+    assert "链接：https://pycamp.example.cn/topics" in topic.text
+    assert "!完成 话题夜发言" in topic.text and "{" not in topic.text
+    assert isinstance(topic, Send)
