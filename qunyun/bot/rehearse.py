@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 
 from qunyun.bot.wiring import build_policies, build_scheduler
-from qunyun.effects import DirectMessage, Effect, Kick, Send, Warn
+from qunyun.effects import Alert, DirectMessage, Effect, Invite, Kick, Send, Warn
 from qunyun.events import (
     Event,
     GroupRef,
@@ -41,6 +41,7 @@ from qunyun.events import (
 )
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.model import Plan
+from qunyun.services import elimination as elimination_service
 from qunyun.storage.community import communities as community_repo
 
 PLATFORM = "rehearsal"
@@ -64,7 +65,8 @@ TOTALS: dict[str, tuple[str, ...]] = {
 KIND_ZH = {"post": "发帖", "reminder": "提醒", "warning": "警告", "removal": "移除",
            "revival": "复活", "event_checkin": "活动签到", "tier_change": "分层变化",
            "welcome": "欢迎", "deadline": "超时", "checkin": "打卡", "task_done": "完成任务",
-           "level_up": "升级", "warning_expired": "警告到期"}
+           "level_up": "升级", "warning_expired": "警告到期", "elimination_notice": "淘汰提醒",
+           "revival_application": "复活申请", "weekly_report": "周报", "event": "活动公告"}
 WEEKDAY_ZH = "一二三四五六日"
 
 Classifier = Callable[[Effect], "str | None"]
@@ -79,6 +81,18 @@ def classify(effect: Effect) -> str | None:
         return "warning"
     if isinstance(effect, Kick):
         return "removal"
+    if isinstance(effect, Invite) and reason.startswith("E2"):
+        return "revival"
+    if reason == "A5 check-in":
+        return "event_checkin"
+    if reason == "E1 notice" and isinstance(effect, DirectMessage):
+        return "elimination_notice"
+    if reason == "E2 application":
+        return "revival_application"
+    if reason == "H4 weekly" and isinstance(effect, Alert):
+        return "weekly_report"
+    if reason == "A5 announced":
+        return "event"
     if reason == "O1 welcome":
         return "welcome"
     if reason == "O2 reminder":
@@ -271,12 +285,30 @@ class _Community:
             self.push(MemberLeft, at=gone_at, member=ref)
 
     def react(self, effect: Effect, at: dt.datetime) -> None:
-        """Members answer the bot: the removed leave, some do the task a post sets."""
+        """Members answer the bot: the removed leave (and some ask to come back), some do
+        the task a post sets, register for an event, come, and rate it."""
         if isinstance(effect, Kick):
             member = self.members.get(effect.member.user_id)
             if member is not None and not member.gone:
                 member.gone = True
                 self.push(MemberLeft, at=at + dt.timedelta(seconds=1), member=member.ref)
+                if self.rng.random() < {"active": 0.7, "casual": 0.5}.get(member.persona, 0.4):
+                    dm = GroupRef(PLATFORM, f"dm-{member.ref.user_id}", None)
+                    self.queue.push(MessagePosted(
+                        source=SOURCE, source_event_id=f"e{next(self.ids)}", group=dm,
+                        at=(at + dt.timedelta(hours=self.rng.uniform(2, 48))).replace(
+                            microsecond=0),
+                        actor=member.ref, text="!复活 我会重新积极参与，请让我回群"))
+            return
+        if isinstance(effect, Invite):  # E2: the invited accept within a few hours
+            back = self.members.get(effect.member.user_id)
+            if back is not None and back.gone:
+                back.gone = False
+                self.push(MemberJoined, at=at + dt.timedelta(hours=self.rng.uniform(0.1, 6)),
+                          member=back.ref, via="invite")
+            return
+        if isinstance(effect, Send) and effect.policy == "activities":
+            self._event(effect, at)
             return
         if not (isinstance(effect, Send) and effect.policy in ("calendar", "campaigns")):
             return
@@ -292,10 +324,42 @@ class _Community:
                           actor=member.ref, text=f"!完成 {task}")
 
 
+    def _event(self, effect: Send, at: dt.datetime) -> None:
+        """A5: the announced get registered, the reminded come, the ones who came rate it."""
+        key = str(effect.evidence.get("activity", ""))
+        plan_event = next((e for e in self.plan.events if e.key == key), None)
+        if plan_event is None:
+            return
+        starts = plan_event.starts if plan_event.starts.tzinfo else plan_event.starts.replace(
+            tzinfo=ZoneInfo(self.plan.bot.timezone))
+        rng = self.rng
+        step = effect.reason
+        for member in self.members.values():
+            if member.gone or member.persona == "spammer":
+                continue
+            keen = {"active": 0.6, "casual": 0.25, "lurker": 0.05}.get(member.persona, 0.0)
+            if step == "A5 announced" and rng.random() < keen:
+                soon = at + dt.timedelta(hours=rng.uniform(0.2, 20))
+                self.push(MessagePosted, at=max(at + dt.timedelta(minutes=1),
+                                                min(soon, starts - dt.timedelta(minutes=90))),
+                          actor=member.ref, text="!报名")
+            elif step == "A5 reminded_hour" and rng.random() < keen * 1.2:
+                self.push(MessagePosted, at=starts + dt.timedelta(minutes=rng.uniform(-20, 15)),
+                          actor=member.ref, text="!签到")
+            elif step == "A5 ended" and rng.random() < keen:
+                self.push(MessagePosted, at=at + dt.timedelta(hours=rng.uniform(0.1, 12)),
+                          actor=member.ref, text=f"!反馈 {rng.choice((3, 4, 4, 5, 5))} 很有收获")
+
+
 # -- the run ------------------------------------------------------------------------------
 def rehearse(engine: Engine, plan: Plan, *, days: int, members: int, seed: int,
-             start: dt.date, classifiers: Sequence[Classifier] = ()) -> Rehearsal:
-    """Run the plan's bot over `days` simulated days from `start` (local midnight)."""
+             start: dt.date, classifiers: Sequence[Classifier] = (),
+             approve: bool = False) -> Rehearsal:
+    """Run the plan's bot over `days` simulated days from `start` (local midnight).
+
+    `approve`: a stand-in operator approves every open removal (E1, review queue) and
+    revival application (E2) each simulated midnight; without it they wait, as they would
+    for a real operator who never looks."""
     tz = ZoneInfo(plan.bot.timezone)
     begin = dt.datetime.combine(start, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
     end = begin + dt.timedelta(days=days)
@@ -304,8 +368,10 @@ def rehearse(engine: Engine, plan: Plan, *, days: int, members: int, seed: int,
             conn, slug=plan.community.slug, name=plan.community.name,
             now_ms=int(begin.timestamp() * 1000))
     clock = {"now": begin}
+    # A dry run: effects are audited as `dry_run`, never delivered (nothing would take
+    # them), and what is costly to build for real (the weekly PDF) is only announced.
     pipeline = Pipeline(engine, community_id=cid, policies=build_policies(plan), plan=plan,
-                        clock=lambda: clock["now"])
+                        clock=lambda: clock["now"], dry_run=True)
     schedule = build_scheduler(engine, community_id=cid, plan=plan, now=begin)
     community = _Community(plan, start=begin, days=days, members=members,
                            rng=random.Random(seed))
@@ -333,6 +399,9 @@ def rehearse(engine: Engine, plan: Plan, *, days: int, members: int, seed: int,
             break
         clock["now"] = instant
         wanted = probes.pop(instant)
+        if approve and wanted:
+            with engine.begin() as conn:
+                elimination_service.approve_open(conn, community_id=cid, operator="rehearsal")
         for tick in schedule.due(instant, probes=wanted):
             for planned in pipeline.process(tick).effects:
                 _note(result, planned.effect, instant, tz, kinds)

@@ -15,19 +15,16 @@ Two kinds of timed work reach the pipeline as `TimerFired` ticks:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 
 from sqlalchemy import Connection, Engine
 
-from qunyun.events import TimerFired
 from qunyun.plan.model import Plan
 from qunyun.services import onboarding as onboarding_service
 from qunyun.services import warnings as warning_service
 from qunyun.services.schedule import JobKind, Probe, Schedule
 
 SOURCE = "qunyun:timer"
-Timers = Callable[[datetime], Sequence[TimerFired]]
 
 
 def _onboarding_due(conn: Connection, community_id: int, now_ms: int) -> list[int | None]:
@@ -60,17 +57,9 @@ class Scheduler(Schedule):
 
     def __init__(self, engine: Engine, *, community_id: int, plan: Plan,
                  resolution_s: int = 60, kinds: Sequence[JobKind] = (),
-                 timers: Sequence[Timers] = ()) -> None:
+                 more_probes: Sequence[Probe] = ()) -> None:
         super().__init__(engine, community_id=community_id, plan=plan, kinds=kinds,
-                         probes=probes(plan), resolution_s=resolution_s)
-        # Tickers that keep their own clock (the lifecycle's cron slots, E1/E2/H4).
-        self.timers = tuple(timers)
-
-    def due(self, now: datetime, *, probes: bool = True) -> list[TimerFired]:
-        found = super().due(now, probes=probes)
-        if probes:  # the lifecycle tickers are probes too: asked when probes are
-            found += [tick for timer in self.timers for tick in timer(now)]
-        return found
+                         probes=[*probes(plan), *more_probes], resolution_s=resolution_s)
 
     def next_welcome(self) -> int | None:
         """When the next open welcome batch closes (ms), so the bot's timer can wake then."""

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 
-from qunyun.bot.cron_timers import CronTimers
 from qunyun.bot.scheduler import Scheduler as TimerSchedule
 from qunyun.capabilities import FULL, Capabilities
 from qunyun.events import GroupRef, TimerFired
@@ -31,8 +30,11 @@ from qunyun.policies.reports import WeeklyReport
 from qunyun.policies.schedule import ScheduleLedger
 from qunyun.policies.scoring import Scoring
 from qunyun.policies.suspects import Suspects
+from qunyun.services import activities as activity_service
 from qunyun.services import calendar as calendar_service
-from qunyun.services.schedule import JobKind
+from qunyun.services import elimination as elimination_service
+from qunyun.services import reports as report_service
+from qunyun.services.schedule import JobKind, Probe
 
 DirectCheck = Callable[[GroupRef], bool]
 Scheduler = Callable[[datetime], Sequence[TimerFired]]
@@ -57,7 +59,7 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
         Welcome(setup),  # O1
         Onboarding(setup),  # O2, O3
         Campaigns(setup),  # A1 campaign days, `!完成` tasks (T3; halts on `!完成`)
-        Activities(setup),  # A5 events: !报名 !取消报名 !签到 (on the day) !反馈, timeline
+        Activities(setup),  # A5 events: !报名 !取消报名 !签到 (on the day) !反馈, steps
         Commands(setup),  # A2, A3, A4, R3 appeals (commands halt)
         Elimination(setup),  # E1 sweep notices and removals (timer ticks)
         Revival(setup),  # E2 !复活 and re-admission (halts on its command)
@@ -73,16 +75,24 @@ def job_kinds() -> list[JobKind]:
     timed job adds its kind here (see `qunyun.services.schedule`)."""
     return [
         *calendar_service.job_kinds(),  # A1 posts and start-dated campaign days
+        elimination_service.SWEEP_JOB,  # E1 sweep on elimination.sweep_cron
+        report_service.WEEKLY_JOB,  # H4 weekly report on reports.weekly_cron
+        activity_service.STEP_JOB,  # A5 reminders a day/an hour before, feedback, summary
     ]
+
+
+def probes(plan: Plan) -> list[Probe]:
+    """Timed work of issue 14 whose time lives on its own rows (asked every round)."""
+    return [*elimination_service.probes(plan),  # E1 removals due, E2 approved revivals
+            activity_service.announce_probe(plan)]  # A5 a new event to announce
 
 
 def build_scheduler(engine: Engine, *, community_id: int, plan: Plan,
                     resolution_s: int = 60, now: datetime | None = None) -> TimerSchedule:
     """A callable the bot loop calls every round with the current time; returns due ticks.
     The plan's schedule entries are stored (synced) first."""
-    lifecycle = CronTimers(engine, community_id=community_id, plan=plan,
-                           resolution_s=resolution_s)  # E1, E2, H4
     schedule = TimerSchedule(engine, community_id=community_id, plan=plan,
-                             resolution_s=resolution_s, kinds=job_kinds(), timers=[lifecycle])
+                             resolution_s=resolution_s, kinds=job_kinds(),
+                             more_probes=probes(plan))
     schedule.sync(now or datetime.now(UTC))
     return schedule

@@ -24,6 +24,9 @@ def rehearse_cmd(
     json_out: Annotated[Path | None, typer.Option("--json", help="JSON 输出文件 / JSON file")
                         ] = None,
     quiet: Annotated[bool, typer.Option(help="只打印汇总 / totals only")] = False,
+    approve: Annotated[bool, typer.Option(
+        "--approve", help="模拟运营者每天批准所有移除与复活申请 / a stand-in operator approves "
+                          "every removal and revival application")] = False,
 ) -> None:
     """预演计划：合成社群 + 模拟时钟，跑真实的机器人，逐日打印它会做什么。"""
     from zoneinfo import ZoneInfo
@@ -56,7 +59,7 @@ def rehearse_cmd(
         engine = open_database(f"sqlite:///{Path(scratch) / 'rehearsal.db'}")
         try:
             result = rehearse(engine, the_plan, days=days, members=members, seed=seed,
-                              start=first)
+                              start=first, approve=approve)
         finally:
             engine.dispose()
     if not quiet:

@@ -14,6 +14,7 @@ from datetime import date
 from qunyun.domain.commands import is_known, named_in
 from qunyun.domain.patterns import check_pattern, labels_from
 from qunyun.plan.check_calendar import check_calendar
+from qunyun.plan.check_lifecycle import check_lifecycle
 from qunyun.plan.findings import Finding
 from qunyun.plan.limits import check_limits
 from qunyun.plan.load import LoadedPlan
@@ -276,6 +277,7 @@ def check_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
         _volunteers(plan), _threshold(plan), _future(plan), _positioning(plan), _size(plan),
         _patterns(plan), _settings(plan), _commands(plan), check_limits(plan),
         check_calendar(plan, today),
+        check_lifecycle(plan),  # E1/H4 cron, A5 events
     ):
         found.extend(group)
     return found

@@ -18,8 +18,8 @@ from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.services import activities as service
 from qunyun.services import lookup
+from qunyun.services.schedule import tick_of
 
-DUE_TIMER = "activity.due"
 REGISTER, CANCEL, FEEDBACK, CHECKIN = ("报名",), ("取消报名",), ("反馈",), "签到"
 MAX_MENTIONS = 50
 
@@ -38,9 +38,15 @@ class Activities:
     # -- members' commands -----------------------------------------------------------------
     def handle(self, event: Event, ctx: Context) -> Verdict | None:
         if isinstance(event, TimerFired):
-            if event.timer != DUE_TIMER or not self.setup.plan.events:
+            if not self.setup.plan.events:
                 return None
-            effects = self._due(ctx, ms(event.at))
+            if event.timer == service.ANNOUNCE:
+                effects = self._due(ctx, ms(event.at), None)
+            elif event.timer == service.STEP and (tick := tick_of(event)) is not None:
+                effects = self._due(ctx, ms(event.at), (str(tick.payload.get("event")),
+                                                        str(tick.payload.get("step"))))
+            else:
+                return None
             return Verdict.act(*effects) if effects else None
         if not isinstance(event, MessagePosted) or ctx.member_id is None \
                 or not self.setup.plan.events:
@@ -83,12 +89,16 @@ class Activities:
                                  "（未报名，已记为现场参加）"),
                      "already": f"@{who} 你已经签到过了",
                      "closed": "签到还没开始或已结束"}
-            return self._say(event, texts[result])
+            return self._say(event, texts[result],
+                             "A5 check-in" if result in ("ok", "walk_in") else "A5 event",
+                             {"activity": activity["key"], "result": result,
+                              "key": f"event_checkin:{activity['key']}:{event.actor.user_id}"})
         return None
 
-    def _say(self, event: MessagePosted, text: str) -> Verdict:
+    def _say(self, event: MessagePosted, text: str, reason: str = "A5 event",
+             evidence: dict[str, str] | None = None) -> Verdict:
         return Verdict.halt(Reply(group=event.group, event_id=event.source_event_id, text=text,
-                                  reason="A5 event", policy=self.name))
+                                  reason=reason, policy=self.name, evidence=evidence or {}))
 
     def _register(self, event: MessagePosted, ctx: Context, activity: dict[str, Any],
                   now: int) -> Verdict:
@@ -123,7 +133,8 @@ class Activities:
         return Verdict.halt(*effects)
 
     # -- the timeline of an event ------------------------------------------------------------
-    def _due(self, ctx: Context, now: int) -> list[Effect]:
+    def _due(self, ctx: Context, now: int, step: tuple[str, str] | None) -> list[Effect]:
+        """Announce what is new (step None), or one step of one event (a schedule tick)."""
         plan = self.setup.plan
         groups = [g for _gid, g in lookup.community_groups(ctx.conn,
                                                             community_id=ctx.community_id)
@@ -133,11 +144,14 @@ class Activities:
         effects: list[Effect] = []
         for row in service.sync(ctx.conn, community_id=ctx.community_id, plan=plan,
                                 now_ms=now):
-            for step in service.due_steps(row, now):
-                if not service.mark(ctx.conn, activity_id=int(row["id"]), step=step,
-                                    now_ms=now):
+            wanted: service.Step = "announced_ms"
+            if step is not None:
+                if row["key"] != step[0] or step[1] not in service.STEP_NAMES:
                     continue
-                effects += self._step(ctx, row, step, groups)
+                wanted = step[1]  # type: ignore[assignment]
+            if service.step_wanted(row, wanted, now) and service.mark(
+                    ctx.conn, activity_id=int(row["id"]), step=wanted, now_ms=now):
+                effects += self._step(ctx, row, wanted, groups)
         return effects
 
     def _registered(self, ctx: Context, row: dict[str, Any]) -> tuple[UserRef, ...]:

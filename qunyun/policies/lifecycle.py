@@ -1,6 +1,6 @@
 """E1 elimination sweep and E2 revival in the bot: notices, removals, `!复活`, re-admission.
 
-Ticks from the schedule (`qunyun.bot.lifecycle_timers`) drive it: `elimination.sweep`
+Ticks from the durable schedule drive it: `elimination.sweep`
 once per slot of the plan's `sweep_cron` notices the candidates (a DM each, a group
 announcement if the plan says so, a summary in the admin room); `elimination.due`
 decides the cases whose notice period is over (removal with the reason and how to come
@@ -10,6 +10,7 @@ back); `revival.due` invites back the members whose application an operator appr
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from qunyun.effects import Alert, DirectMessage, Effect, Invite, Kick, Reply, Send
 from qunyun.events import Event, GroupRef, MessagePosted, TimerFired
@@ -18,16 +19,15 @@ from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.services import elimination as service
 from qunyun.services import lookup
+from qunyun.services.schedule import tick_of
 
-SWEEP_TIMER = "elimination.sweep"
-DUE_TIMER = "elimination.due"
-REVIVAL_TIMER = "revival.due"
+SWEEP_TIMER = service.SWEEP
+DUE_TIMER = service.DUE
+REVIVAL_TIMER = service.REVIVAL_DUE
 REVIVE_WORDS = frozenset({"复活", "revive", "回群"})
 
 
 def _date(now_ms: int, tz: str) -> str:
-    from zoneinfo import ZoneInfo
-
     at = datetime.fromtimestamp(now_ms / 1000, tz=UTC).astimezone(ZoneInfo(tz))
     return f"{at.month} 月 {at.day} 日 {at:%H:%M}"
 
@@ -49,7 +49,11 @@ class Elimination:
         if not isinstance(event, TimerFired):
             return None
         if event.timer == SWEEP_TIMER:
-            slot = dict(event.payload).get("slot", event.source_event_id)
+            tick = tick_of(event)
+            if tick is None:
+                return None
+            slot = tick.slot_at.astimezone(ZoneInfo(self.setup.tz)).isoformat(
+                timespec="minutes")
             effects = self._sweep(ctx, slot, ms(event.at))
         elif event.timer == DUE_TIMER:
             effects = self._due(ctx, ms(event.at))

@@ -3,7 +3,7 @@ by default), a summary message to the admin room and the PDF of the week's repor
 
 The week is the seven local days before the slot's day (Monday to Sunday for a Monday
 slot). Files go to `reports.out_dir/<community>/<last day of the week>/`. In a dry run
-(`qunyun rehearse`) nothing is written: the summary alone says what would be sent.
+(`qunyun rehearse`) nothing is built or written: one line says when it would be sent.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup
 from qunyun.report.weekly import summary_text
 from qunyun.services import reports as report_service
+from qunyun.services.schedule import tick_of
 
-WEEKLY_TIMER = "report.weekly"
+WEEKLY_TIMER = report_service.WEEKLY
 
 
 def week_end(slot: datetime, tz: str) -> datetime:
@@ -40,12 +41,21 @@ class WeeklyReport:
         if not isinstance(event, TimerFired) or event.timer != WEEKLY_TIMER:
             return None
         plan = self.setup.plan
-        slot = datetime.fromisoformat(dict(event.payload).get("slot", event.at.isoformat()))
-        end = week_end(slot, self.setup.tz)
+        tick = tick_of(event)
+        if tick is None:
+            return None
+        end = week_end(tick.slot_at, self.setup.tz)
         out = Path(plan.reports.out_dir) / plan.community.slug / end.date().isoformat()
+        if ctx.dry_run:
+            # A rehearsal or dry run says when the report would go out; building it (a
+            # child process and a browser) every simulated Monday would cost seconds each.
+            return Verdict.act(Alert(
+                group=event.group, policy=self.name, reason="H4 weekly",
+                evidence={"week_end": end.isoformat(), "key": tick.key},
+                text=f"【周报】{plan.community.name}（截至 {end.date()}，预演中不生成）"))
         numbers, paths, problem = report_service.weekly_report(
             ctx.conn.engine, community_id=ctx.community_id, plan=plan, week_end=end,
-            out_dir=None if ctx.dry_run else out, pdf=plan.reports.weekly_pdf)
+            out_dir=out, pdf=plan.reports.weekly_pdf)
         text = summary_text(numbers)
         if problem:
             text += f"\n（PDF 未生成：{problem}）"

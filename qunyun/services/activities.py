@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from qunyun.domain import recurrence
 from qunyun.plan.model import Activity, Plan
+from qunyun.services.schedule import EntrySpec, JobKind, Probe
 from qunyun.storage.activities import repo
 
 HOUR_MS = 3_600_000
@@ -57,38 +59,77 @@ def sync(conn: Connection, *, community_id: int, plan: Plan, now_ms: int) -> lis
 
 
 Step = Literal["announced_ms", "reminded_day_ms", "reminded_hour_ms", "ended_ms", "summary_ms"]
+STEP = "activity.step"  # schedule kind: one one-off entry per event and step
+ANNOUNCE = "activity.announce"  # probe: an event of the plan not announced yet
 
 
-def due_steps(row: dict[str, Any], now_ms: int) -> list[Step]:
-    """What is due for one event now. A reminder whose moment passed unsent (the bot was
-    down, or the event was added late) is sent only while it still makes sense: the day
-    reminder not in the last hour, no reminder after the start."""
-    starts, ends = int(row["starts_ms"]), int(row["ends_ms"])
-    after = float((row["detail"] or {}).get("summary_after_hours", 24))
-    steps: list[Step] = []
-    if row["announced_ms"] is None and now_ms < ends:
-        steps.append("announced_ms")
-    if row["reminded_day_ms"] is None and starts - DAY_MS <= now_ms < starts - HOUR_MS \
-            and (row["announced_ms"] or now_ms) < starts - DAY_MS:
-        # Announced within the last day (or being announced now): that is the reminder.
-        steps.append("reminded_day_ms")
-    if row["reminded_hour_ms"] is None and starts - HOUR_MS <= now_ms < starts:
-        steps.append("reminded_hour_ms")
-    if row["ended_ms"] is None and ends <= now_ms < ends + DAY_MS:
-        steps.append("ended_ms")
-    if row["summary_ms"] is None and now_ms >= ends + int(after * HOUR_MS):
-        steps.append("summary_ms")
-    return steps
+def _step_times(a: Activity, tz: str) -> list[tuple[Step, int, int]]:
+    """(step, when in ms, catch-up minutes) of one event's timeline."""
+    starts = _ms(a.starts, tz)
+    ends = starts + a.duration_minutes * 60_000
+    return [("reminded_day_ms", starts - DAY_MS, 23 * 60),
+            ("reminded_hour_ms", starts - HOUR_MS, 60),
+            ("ended_ms", ends, 24 * 60),
+            ("summary_ms", ends + int(a.summary_after_hours * HOUR_MS), 7 * 24 * 60)]
 
 
-def any_due(conn: Connection, *, community_id: int, plan: Plan, now_ms: int) -> bool:
+def step_entries(plan: Plan) -> list[EntrySpec]:
+    """Each event's reminders, feedback request and summary as one-off schedule entries."""
+    tz = plan.bot.timezone
+    zone = ZoneInfo(tz)
+    out = []
+    for a in plan.events:
+        for step, at_ms, catch_up in _step_times(a, tz):
+            local = datetime.fromtimestamp(at_ms / 1000, tz=UTC).astimezone(zone)
+            out.append(EntrySpec(
+                kind=STEP, key=f"{a.key}:{step.removesuffix('_ms')}",
+                title=f"{a.name} · {STEP_NAMES[step]}", catch_up_minutes=catch_up,
+                rule=recurrence.rule_text(at=f"{local:%H:%M}", start=local.date()),
+                payload={"event": a.key, "step": step}))
+    return out
+
+
+STEP_NAMES = {"announced_ms": "公告", "reminded_day_ms": "提前一天提醒",
+              "reminded_hour_ms": "提前一小时提醒", "ended_ms": "邀请反馈",
+              "summary_ms": "活动总结"}
+STEP_JOB = JobKind(STEP, from_plan=step_entries)
+
+
+def announce_due(conn: Connection, *, community_id: int, plan: Plan, now_ms: int) -> bool:
+    """An event of the plan that is not over has not been announced (or stored) yet."""
     if not plan.events:
         return False
     rows = {r["key"]: r for r in repo.of_community(conn, community_id=community_id,
                                                    keys=[a.key for a in plan.events])}
-    if len(rows) < len(plan.events):
-        return True  # a new event in the plan: store it (and announce it)
-    return any(due_steps(r, now_ms) for r in rows.values())
+    tz = plan.bot.timezone
+    for a in plan.events:
+        row = rows.get(a.key)
+        ends = _ms(a.starts, tz) + a.duration_minutes * 60_000
+        if now_ms < ends and (row is None or row["announced_ms"] is None):
+            return True
+    return False
+
+
+def announce_probe(plan: Plan) -> Probe:
+    def due(conn: Connection, community_id: int, now_ms: int) -> list[int | None]:
+        return [None] if announce_due(conn, community_id=community_id, plan=plan,
+                                      now_ms=now_ms) else []
+    return Probe(ANNOUNCE, due)
+
+
+def step_wanted(row: dict[str, Any], step: Step, now_ms: int) -> bool:
+    """Whether a step still makes sense now: not done, the event not rescheduled past it,
+    and no day reminder when the announcement itself went out within that day."""
+    if row[step] is not None:
+        return False
+    starts = int(row["starts_ms"])
+    if step == "announced_ms":
+        return now_ms < int(row["ends_ms"])
+    if step == "reminded_day_ms":
+        return (row["announced_ms"] or now_ms) < starts - DAY_MS and now_ms < starts
+    if step == "reminded_hour_ms":
+        return now_ms < starts
+    return now_ms >= int(row["ends_ms"])
 
 
 def mark(conn: Connection, *, activity_id: int, step: Step, now_ms: int) -> bool:

@@ -22,9 +22,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from qunyun.domain import cron
 from qunyun.domain.elimination import DAY_MS, Candidate, candidates
 from qunyun.plan.model import Plan
 from qunyun.services import queues
+from qunyun.services.schedule import EntrySpec, JobKind, Probe
 from qunyun.storage.community import members as member_repo
 from qunyun.storage.lifecycle import activity as activity_repo
 from qunyun.storage.lifecycle import cases as case_repo
@@ -36,6 +38,38 @@ WAYS = {
     "reapply": "发送「!复活 申请理由」重新申请，管理员审核通过后邀请你回群",
     "referrals": "邀请 {n} 位新成员入群后发送「!复活」，{auto}",
 }
+
+
+SWEEP = "elimination.sweep"  # schedule kind: one entry, the plan's sweep_cron
+DUE = "elimination.due"  # probe: a notice period is over and the case can be decided
+REVIVAL_DUE = "revival.due"  # probe: an operator approved a revival application
+SWEEP_CATCH_UP_MINUTES = 24 * 60  # a sweep a few hours late is still this week's sweep
+
+
+def sweep_entries(plan: Plan) -> list[EntrySpec]:
+    e = plan.elimination
+    if e is None or not e.enabled:
+        return []
+    try:
+        rule = cron.to_rule(e.sweep_cron)
+    except cron.CronError:
+        return []  # `plan check` reports it; the bot does not sweep on a rule it cannot read
+    return [EntrySpec(kind=SWEEP, key="sweep", title="淘汰检查", rule=rule,
+                      catch_up_minutes=SWEEP_CATCH_UP_MINUTES)]
+
+
+SWEEP_JOB = JobKind(SWEEP, from_plan=sweep_entries)
+
+
+def probes(plan: Plan) -> list[Probe]:
+    def removals(conn: Connection, community_id: int, now_ms: int) -> list[int | None]:
+        return [None] if removals_due(conn, community_id=community_id, plan=plan,
+                                      now_ms=now_ms) else []
+
+    def revivals(conn: Connection, community_id: int, now_ms: int) -> list[int | None]:
+        return [None] if revivals_due(conn, community_id=community_id) else []
+
+    return [Probe(DUE, removals), Probe(REVIVAL_DUE, revivals)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,3 +273,17 @@ def readmit_approved(conn: Connection, *, community_id: int,
 
 def history(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
     return case_repo.history(conn, member_id=member_id)
+
+
+def approve_open(conn: Connection, *, community_id: int, operator: str) -> int:
+    """Approve every open sweep removal and revival application, as `operator` (audited):
+    what a rehearsal's stand-in operator does, so it shows removals and revivals too."""
+    n = 0
+    for queue in ("elimination", "revival"):
+        for item in queue_repo.list_items(conn, community_id=community_id, queue=queue):
+            if queue == "elimination" and not str(item["item_key"]).startswith("sweep:"):
+                continue
+            queues.resolve_item(conn, community_id=community_id, item_id=int(item["id"]),
+                                operator=operator, status="approved", reason="预演：自动批准")
+            n += 1
+    return n

@@ -14,8 +14,27 @@ from sqlalchemy import Engine
 
 from qunyun.analytics import drivers
 from qunyun.analytics.weekly import build_weekly
+from qunyun.domain import cron
 from qunyun.plan.model import Plan
 from qunyun.services import activities
+from qunyun.services.schedule import EntrySpec, JobKind
+
+WEEKLY = "report.weekly"  # schedule kind: one entry, the plan's reports.weekly_cron
+
+
+def weekly_entries(plan: Plan) -> list[EntrySpec]:
+    if not plan.reports.weekly:
+        return []
+    try:
+        rule = cron.to_rule(plan.reports.weekly_cron)
+    except cron.CronError:
+        return []  # `plan check` reports it
+    # An hour late at most, like a calendar post: a Monday report on Tuesday is noise.
+    return [EntrySpec(kind=WEEKLY, key="weekly", title="周报", rule=rule,
+                      catch_up_minutes=60)]
+
+
+WEEKLY_JOB = JobKind(WEEKLY, from_plan=weekly_entries)
 
 
 def weekly_numbers(engine: Engine, *, community_id: int, plan: Plan | None,

@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from qunyun.adapters.matrix.client import HttpMatrixApi
 from qunyun.adapters.matrix.homeserver import LocalHomeserver
@@ -27,6 +28,19 @@ from qunyun.storage.community import communities as community_repo
 from qunyun.storage.work import queues as queue_repo
 from tests.e2e.conftest import timeline, unique
 from tests.policies.test_bot_policies import camp_plan
+
+
+def _after_slot(at_least: timedelta, *, weekday: int, hour: int) -> timedelta:
+    """How far ahead the bot's clock must run to be two minutes past the first local
+    `weekday` `hour`:00 at least `at_least` from now (the plan's cron slot)."""
+    zone = ZoneInfo("Asia/Shanghai")
+    now = datetime.now(UTC)
+    local = (now + at_least).astimezone(zone)
+    slot = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    slot += timedelta(days=(weekday - slot.weekday()) % 7)
+    if slot < local:
+        slot += timedelta(days=7)
+    return slot + timedelta(minutes=2) - now
 
 
 def test_notice_removal_revival_round_trip(homeserver: LocalHomeserver, tmp_path: Path) -> None:
@@ -48,7 +62,7 @@ async def _round_trip(hs: LocalHomeserver, tmp: Path) -> None:
         await admin.join(room)
         base = camp_plan(elimination__onboarding_incomplete=False,
                          elimination__notice_days=0, elimination__auto_remove=True,
-                         elimination__sweep_cron="* * * * *", revival__ways=["reapply"])
+                         revival__ways=["reapply"])
         data = base.model_dump()
         data["bot"]["admins"] = [admin_user.user_id]
         data["bot"]["admin_room"] = admin_room
@@ -93,7 +107,8 @@ async def _round_trip(hs: LocalHomeserver, tmp: Path) -> None:
         await alice.join(room)
         await until(lambda: says(room, "欢迎加入", admin))
         await admin.send_text(room, "今天的作业已经发到群公告了，大家记得按时提交")
-        ahead["by"] = timedelta(days=22)  # three weeks later, alice never said a word
+        # Three weeks later, a few minutes after the Monday 10:00 sweep: alice never spoke.
+        ahead["by"] = _after_slot(timedelta(days=22), weekday=0, hour=10)
 
         async def dm_invite() -> bool:
             return bool(bot.dm_rooms.get(alice_user.user_id))
@@ -156,8 +171,7 @@ async def _weekly(hs: LocalHomeserver, tmp: Path) -> None:
         await admin.join(admin_room)
         room = await bot_api.create_room(name="进阶营", invite=[admin_user.user_id])
         await admin.join(room)
-        data = camp_plan(reports__weekly_cron="* * * * *",
-                         reports__out_dir=str(tmp / "reports")).model_dump()
+        data = camp_plan(reports__out_dir=str(tmp / "reports")).model_dump()
         data["bot"]["admins"] = [admin_user.user_id]
         data["bot"]["admin_room"] = admin_room
         plan = Plan.model_validate(data)
@@ -165,9 +179,11 @@ async def _weekly(hs: LocalHomeserver, tmp: Path) -> None:
         with engine.begin() as conn:
             cid = community_repo.get_or_create_community(conn, slug="camp", name="camp",
                                                          now_ms=0)
+        ahead = _after_slot(timedelta(0), weekday=0, hour=9)  # just after Monday 09:00
         bot = MatrixBot(
             bot_api, Pipeline(engine, community_id=cid, plan=plan,
-                              policies=build_policies(plan)),
+                              policies=build_policies(plan),
+                              clock=lambda: datetime.now(UTC) + ahead),
             bot_user_id=bot_user.user_id, homeserver=hs.url, admin_room=admin_room,
             scheduler=build_scheduler(engine, community_id=cid, plan=plan, resolution_s=1))
         await bot.sync_once()

@@ -38,6 +38,7 @@ def camp_plan(**changes: Any) -> Plan:
     assert loaded.plan is not None
     data = loaded.plan.model_dump()
     data["bot"]["admins"] = [ADMIN.user_id]
+    data["events"] = []  # the bundled A5 event would post into every test's group
     for path, value in changes.items():
         node = data
         *parents, leaf = path.split("__")
@@ -80,8 +81,10 @@ class Bot:
 
     def tick(self, seconds: float) -> list[Effect]:
         self.now = self.at(seconds)
+        # The plan's entries are stored as of the simulated clock (the first tick), not
+        # the wall clock: a sweep or a report slot after T0 is then due in simulated time.
         schedule = build_scheduler(self.engine, community_id=self.cid, plan=self.plan,
-                                   resolution_s=1)
+                                   resolution_s=1, now=self.now)
         out: list[Effect] = []
         for timer in schedule(self.now):
             out += self(timer)

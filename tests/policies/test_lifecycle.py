@@ -46,6 +46,7 @@ def resolve(bot: Bot, item_id: int, status: str) -> None:
 
 def community(bot: Bot) -> tuple[UserRef, UserRef]:
     silent, talker = user(1, "潜水员"), user(2, "话痨")
+    bot.tick(0)  # the bot starts: the plan's schedule entries are stored from T0
     bot.join(ADMIN, 0)
     bot.join(silent, 10)
     bot.join(talker, 20)
@@ -143,6 +144,7 @@ def test_auto_remove_respects_the_per_round_limit(engine: Engine) -> None:
     bot = Bot(engine, camp_plan(elimination__onboarding_incomplete=False,
                                 elimination__auto_remove=True,
                                 elimination__max_removals_per_run=2))
+    bot.tick(0)
     bot.join(ADMIN, 0)
     for n in range(1, 6):
         bot.join(user(n, f"潜水{n}"), n)
