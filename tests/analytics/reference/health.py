@@ -83,8 +83,10 @@ def _newcomer_engagement(log: EventLog, scope: Scope) -> float:
 
 def stage(log: EventLog, scope: Scope, totals: dict[str, Any], cfg: Health) -> dict[str, str]:
     """The highest seed 002 stage whose evidence is present, with the evidence in words."""
-    last8 = scope.messages.filter(pl.col("ts_ms") > log.since_ms(56))
-    per_day = last8.height / 56
+    # Issue 11: the stage is judged on the last four weeks (the group as it is now); the
+    # reference follows that change of meaning, not only the old code.
+    last8 = scope.messages.filter(pl.col("ts_ms") > log.since_ms(28))
+    per_day = last8.height / 28
     daily_senders = last8.group_by("day").agg(n=pl.col("member_id").n_unique())["n"]
     median_senders = float(daily_senders.median() or 0) if daily_senders.len() else 0.0  # type: ignore[arg-type]
     weekly_regulars = last8.group_by("member_id").agg(w=pl.col("week").n_unique()) \
