@@ -169,3 +169,19 @@ def test_workers_share_sessions_and_logout_ends_them_everywhere(tmp_path: Path) 
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_operator_role_and_remove_from_the_shell(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    run = [sys.executable, "-m", "qunyun", "operator"]
+    for name, role in (("alice", "owner"), ("bob", "admin")):
+        subprocess.run([*run, "add", name, "--role", role, "--password-stdin", "--db", db],
+                       input="a long password\n", check=True, capture_output=True, text=True)
+    assert subprocess.run([*run, "role", "bob", "viewer", "--db", db],
+                          capture_output=True, text=True).returncode == 0
+    last = subprocess.run([*run, "remove", "alice", "--db", db], capture_output=True, text=True)
+    assert last.returncode == 1 and "最后一个所有者" in last.stderr
+    assert subprocess.run([*run, "remove", "bob", "--db", db],
+                          capture_output=True, text=True).returncode == 0
+    listed = subprocess.run([*run, "list", "--db", db], capture_output=True, text=True).stdout
+    assert "viewer" in listed and "disabled" in listed
