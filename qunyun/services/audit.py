@@ -140,13 +140,19 @@ def mark_delivery(conn: Connection, *, audit_id: int, ok: bool, detail: str | No
     )
 
 
-def pending_effects(conn: Connection, *, community_id: int) -> list[tuple[int, Effect]]:
-    """Effects recorded but not yet delivered (a crash between commit and send), oldest first."""
+def pending_effects(conn: Connection, *, community_id: int,
+                    operators_only: bool = False) -> list[tuple[int, Effect]]:
+    """Effects recorded but not yet delivered, oldest first: after a crash, all of them;
+    between sync rounds, only what operators decided in the console (`operators_only`) —
+    a bot's own effects are delivered by the process that made them, and a second bot
+    process on the same database must not send them too."""
     from qunyun.effects import effect_from_dict
     from qunyun.storage.work import audit as repo
 
+    prefix = "operator:" if operators_only else None
     return [(row_id, effect_from_dict(data))
-            for row_id, data in repo.pending(conn, community_id=community_id)]
+            for row_id, data in repo.pending(conn, community_id=community_id,
+                                             actor_prefix=prefix)]
 
 
 def reason_of_bot_message(conn: Connection, *, community_id: int, message_id: str) -> str | None:

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any
@@ -93,6 +94,22 @@ def _child_pool() -> ProcessPoolExecutor:
         return _child
 
 
+def _in_child(url: str, community_id: int, plan_yaml: str | None,
+              name: str | None) -> dict[str, Any]:
+    """Build in the child; a child that died (killed, out of memory) is replaced once
+    instead of leaving the console without reports until it restarts."""
+    global _child
+    try:
+        return _child_pool().submit(_build_in_child, url, community_id, plan_yaml,
+                                    name).result()
+    except BrokenProcessPool:
+        log.warning("the report builder process died; starting a new one")
+        with _child_lock:
+            _child = None
+        return _child_pool().submit(_build_in_child, url, community_id, plan_yaml,
+                                    name).result()
+
+
 @dataclass
 class _Entry:
     key: tuple[int, str]
@@ -154,9 +171,8 @@ class ReportCache:
                     conn, ids={community_id})), None)
             started = time.perf_counter()
             if self._in_child:
-                report = _child_pool().submit(
-                    _build_in_child, self.engine.url.render_as_string(hide_password=False),
-                    community_id, text, name).result()
+                report = _in_child(self.engine.url.render_as_string(hide_password=False),
+                                   community_id, text, name)
             else:
                 extra = {"community_name": name} if self._takes_name else {}
                 report = self.builder(self.engine, community_id=community_id, plan=plan,

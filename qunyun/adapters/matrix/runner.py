@@ -305,7 +305,8 @@ class MatrixBot:
         handled += await self.fire_timers()
         self.save_rooms()
         self.save_token(str(resp["next_batch"]))
-        await self.flush_outbox()  # what the console decided (appeals) since the last round
+        # What the console decided (appeals) since the last round.
+        await self.flush_outbox(operators_only=True)
         return handled
 
     async def _backfill(self, room_id: str, prev_batch: str) -> list[dict[str, Any]]:
@@ -406,10 +407,12 @@ class MatrixBot:
             fired += await self.handle(tick)
         return fired
 
-    async def flush_outbox(self) -> int:
-        """Send effects committed before a crash but never delivered."""
+    async def flush_outbox(self, *, operators_only: bool = False) -> int:
+        """Send effects committed before a crash but never delivered (on start), or, between
+        rounds, what operators decided in the console (`operators_only`)."""
         with self.engine.connect() as conn:
-            pending = audit.pending_effects(conn, community_id=self.pipeline.community_id)
+            pending = audit.pending_effects(conn, community_id=self.pipeline.community_id,
+                                            operators_only=operators_only)
         for audit_id, effect in pending:
             await self.deliver(audit_id, effect)
         if pending:

@@ -48,13 +48,17 @@ def entries(
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def pending(conn: Connection, *, community_id: int) -> list[tuple[int, dict[str, Any]]]:
-    rows = conn.execute(
+def pending(conn: Connection, *, community_id: int,
+            actor_prefix: str | None = None) -> list[tuple[int, dict[str, Any]]]:
+    query = (
         select(audit_log.c.id, audit_log.c.effect)
         .where(audit_log.c.community_id == community_id, audit_log.c.status == "pending",
                audit_log.c.effect.is_not(None))
         .order_by(audit_log.c.id)
     )
+    if actor_prefix is not None:
+        query = query.where(audit_log.c.actor.startswith(actor_prefix, autoescape=True))
+    rows = conn.execute(query)
     return [(int(r.id), dict(r.effect)) for r in rows]
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """The first hour, as the README tells a newcomer to spend it (issue 11).
 
 `qunyun demo`, then `qunyun up` on a fresh directory: its local homeserver, bot, demo room
