@@ -91,6 +91,13 @@ class OneBotBot(AdapterCore):
                 continue
             for m in members or []:
                 self._learn(gid, m)
+        if self.admin_group and not self.admin_group.isdigit():
+            # The plan may name the admins' group instead of giving its number.
+            named = [g for g, name in self.group_names.items() if name == self.admin_group]
+            if named:
+                self.admin_group = named[0]
+            else:
+                log.warning("no group named %r: alerts stay in the console", self.admin_group)
         self.connected.set()
 
     def _learn(self, group_id: str, member: Mapping[str, Any]) -> None:

@@ -60,6 +60,9 @@ def test_effects_become_the_documented_actions(tmp_path: Path) -> None:
             assert bot.group_names["100200300"] == "进阶营"
             assert bot.moderators("100200300") == {"10001", "30001"}  # admin and owner
             assert bot.join_times[("100200300", "30001")] == 1763000000
+            bot.admin_group = "管理组"  # the plan may name the group: its number is found
+            await bot.start()
+            assert bot.admin_group == "900900900"
             await bot.perform(Kick(group=GROUP, reason="r", member=ALICE))
             await bot.perform(Mute(group=GROUP, reason="r", member=ALICE, seconds=600))
             await bot.perform(DirectMessage(group=GROUP, reason="r", member=ALICE, text="你好"))
