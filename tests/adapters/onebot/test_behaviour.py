@@ -131,19 +131,19 @@ class OneBotScene:
         for event in list(self.pushed):
             await self.server.push(event)
 
-    def bot_said(self, needle: str) -> int:
+    async def bot_said(self, needle: str) -> int:
         return sum(needle in t for t in self.server.texts())
 
-    def mentioned_alice(self, needle: str) -> bool:
+    async def mentioned_alice(self, needle: str) -> bool:
         return any(
             any(s["type"] == "text" and needle in s["data"]["text"] for s in p["message"])
             and {"type": "at", "data": {"qq": str(ALICE)}} in p["message"]
             for p in self.server.sent("send_group_msg"))
 
-    def deleted(self, message_id: str) -> bool:
+    async def deleted(self, message_id: str) -> bool:
         return any(p["message_id"] == int(message_id) for p in self.server.sent("delete_msg"))
 
-    def removed(self) -> bool:
+    async def removed(self) -> bool:
         return any(p["user_id"] == ALICE and p["group_id"] == GROUP
                    for p in self.server.sent("set_group_kick"))
 

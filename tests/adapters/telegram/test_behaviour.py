@@ -110,18 +110,18 @@ class TelegramScene:
     def _texts(self) -> list[str]:
         return [str(p.get("text", "")) for p in self.server.sent("sendMessage")]
 
-    def bot_said(self, needle: str) -> int:
+    async def bot_said(self, needle: str) -> int:
         return sum(needle in t for t in self._texts())
 
-    def mentioned_alice(self, needle: str) -> bool:
+    async def mentioned_alice(self, needle: str) -> bool:
         return any(needle in t and f"tg://user?id={ALICE}" in t for t in self._texts())
 
-    def deleted(self, message_id: str) -> bool:
+    async def deleted(self, message_id: str) -> bool:
         chat, _, mid = message_id.rpartition(":")
         return any(p["chat_id"] == int(chat) and p["message_id"] == int(mid)
                    for p in self.server.sent("deleteMessage"))
 
-    def removed(self) -> bool:
+    async def removed(self) -> bool:
         return any(p["user_id"] == ALICE for p in self.server.sent("banChatMember"))
 
 
