@@ -112,6 +112,8 @@ class AdapterCore:
         return len(pending)
 
     async def deliver(self, audit_id: int, effect: Effect) -> None:
+        if self.waiting(effect):
+            return  # stays in the outbox; the timer loop's flush sends it when allowed
         try:
             detail = await self.perform(effect)
             ok = True
@@ -119,6 +121,8 @@ class AdapterCore:
             detail, ok = f"需要运营者处理：{exc}", False
             log.info("effect %s is an operator to-do: %s", effect.kind, exc)
         except Exception as exc:
+            if self.hold(effect, exc):
+                return  # a rate limit: left pending in the outbox, not failed
             detail, ok = f"{type(exc).__name__}: {exc}", False
             log.warning("effect %s failed: %s", effect.kind, detail)
         with self.engine.begin() as conn:
@@ -126,6 +130,14 @@ class AdapterCore:
 
     async def perform(self, effect: Effect) -> str | None:
         raise NotImplementedError
+
+    def waiting(self, effect: Effect) -> bool:
+        """True while the platform asked to wait before this effect's chat gets more."""
+        return False
+
+    def hold(self, effect: Effect, exc: Exception) -> bool:
+        """True if `exc` is the platform's "wait, then retry" (the effect stays pending)."""
+        return False
 
     # -- loops -----------------------------------------------------------------------------
     async def timer_loop(self, stop: asyncio.Event) -> None:

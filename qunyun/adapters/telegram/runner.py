@@ -19,12 +19,14 @@ import html
 import json
 import logging
 import time
+import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from telegram import ChatPermissions, ReplyParameters, Update
+from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, ExtBot
 
 from qunyun.adapters.contract import AdapterCore, NotOnPlatform, Scheduler, with_backoff
@@ -61,8 +63,10 @@ def make_bot(token: str, *, base_url: str = "https://api.telegram.org/bot",
              rate_limited: bool = True) -> ExtBot[Any]:
     limiter: AIORateLimiter | None = None
     if rate_limited:
+        # max_retries=0: a `retry_after` is not slept on inside the call (that would stall
+        # every group); TelegramBot.hold parks that chat's effects in the outbox instead.
         limiter = AIORateLimiter(overall_max_rate=30, overall_time_period=1, group_max_rate=20,
-                                 group_time_period=60, max_retries=3)
+                                 group_time_period=60, max_retries=0)
     return ExtBot(token, base_url=base_url, base_file_url=base_file_url,
                   rate_limiter=limiter)
 
@@ -86,6 +90,7 @@ class TelegramBot(AdapterCore):
         self.admins: dict[str, set[str]] = {}
         self.names: dict[str, str] = {}
         self.connected = asyncio.Event()
+        self.paused: dict[str, float] = {}  # chat → monotonic time its retry_after ends
 
     def load_key(self, key: str) -> str | None:
         with self.engine.connect() as conn:
@@ -94,6 +99,28 @@ class TelegramBot(AdapterCore):
     def save_key(self, key: str, value: str) -> None:
         with self.engine.begin() as conn:
             adapter_state.save(conn, key=key, value=value, now_ms=int(time.time() * 1000))
+
+    def _chat_of(self, effect: Effect) -> str:
+        if isinstance(effect, Alert | SendFile) and self.admin_chat:
+            return self.admin_chat
+        if isinstance(effect, DirectMessage):
+            return effect.member.user_id
+        return effect.group.group_id
+
+    def waiting(self, effect: Effect) -> bool:
+        return self.paused.get(self._chat_of(effect), 0.0) > time.monotonic()
+
+    def hold(self, effect: Effect, exc: Exception) -> bool:
+        if not isinstance(exc, RetryAfter):
+            return False
+        with warnings.catch_warnings():  # PTB 22.2+ warns that it will become a timedelta
+            warnings.simplefilter("ignore")
+            after = exc.retry_after
+        wait = after.total_seconds() if isinstance(after, timedelta) else float(after)
+        chat = self._chat_of(effect)
+        self.paused[chat] = time.monotonic() + wait
+        log.info("Telegram asked to wait %.0f s before writing to %s again", wait, chat)
+        return True
 
     def moderators(self, chat_id: str) -> frozenset[str]:
         return frozenset(self.admins.get(chat_id, set()))

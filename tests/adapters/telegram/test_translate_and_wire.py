@@ -146,3 +146,50 @@ def test_the_started_members_survive_a_restart(tmp_path: Path) -> None:
     finally:
         server.stop()
         engine.dispose()
+
+
+def test_retry_after_holds_that_chat_only(tmp_path: Path) -> None:
+    """A 429 with `retry_after` for one group leaves its message in the outbox (sent when
+    the wait is over) while another group's message goes out at once."""
+    from qunyun.effects import Send
+    from qunyun.services import audit
+
+    server = BotApiServer().start()
+    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    other = GroupRef("telegram", "-1004004004", "另一个群")
+
+    async def go() -> None:
+        bot = TelegramBot(make_bot(TOKEN, base_url=server.base_url),
+                          Pipeline(engine, community_id=cid, policies=[]))
+        await bot.start()
+        server.fail_next["sendMessage"] = {
+            "ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+            "parameters": {"retry_after": 1}}
+        with engine.begin() as conn:
+            for group, text in ((GROUP, "先发的"), (other, "另一个群的")):
+                audit.record_operator_effect(conn, Send(group=group, reason="r", text=text),
+                                             community_id=cid, operator="t", member_id=None,
+                                             group_id=None)
+        try:
+            await bot.flush_outbox()
+            sent = [(p["chat_id"], p["text"]) for p in server.sent("sendMessage")]
+            assert sent == [(-1001002003, "先发的"), (-1004004004, "另一个群的")]  # 429, then ok
+            with engine.connect() as conn:
+                assert len(audit.pending_effects(conn, community_id=cid)) == 1
+            await bot.flush_outbox()  # still inside the wait: nothing is sent to that chat
+            assert len(server.sent("sendMessage")) == 2
+            await asyncio.sleep(1.1)
+            await bot.flush_outbox()
+            assert server.sent("sendMessage")[-1]["text"] == "先发的"
+            with engine.connect() as conn:
+                assert audit.pending_effects(conn, community_id=cid) == []
+        finally:
+            await bot.bot.shutdown()
+
+    try:
+        asyncio.run(go())
+    finally:
+        server.stop()
+        engine.dispose()
