@@ -15,6 +15,24 @@ class Capabilities:
     direct_message: bool = True
     delete: bool = True
     remove: bool = True
+    # A DM can reach a member who never wrote to the bot (Matrix, QQ friends aside).
+    # Telegram: only members who pressed "Start" in the bot's chat (else an operator to-do).
+    dm_without_start: bool = True
+    mute: bool = True
+    # The bot can invite a member back (an upheld appeal, a revival): Matrix yes;
+    # QQ and Telegram only by a link the member opens.
+    invite_member: bool = True
+    invite_links: bool = False  # per-member invite links (G2 attribution by link name)
+    join_requests: bool = False  # applications to join, approved or rejected with a reason
+    create_groups: bool = True
+    send_files: bool = True
 
 
 FULL = Capabilities()
+MATRIX = FULL
+# OneBot 11 (NapCat, Lagrange.OneBot, LLOneBot): a QQ account that is the group's admin.
+ONEBOT = Capabilities(invite_member=False, join_requests=True, create_groups=False,
+                      send_files=False)
+# Telegram Bot API: the bot is an admin with "delete", "ban" and "invite" rights.
+TELEGRAM = Capabilities(dm_without_start=False, invite_member=False, invite_links=True,
+                        join_requests=True, create_groups=False)

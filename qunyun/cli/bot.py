@@ -1,4 +1,5 @@
-"""`qunyun bot`: the live bot on a Matrix homeserver, driven by a community plan (I1).
+"""`qunyun bot`: the live bot on a Matrix homeserver (or, with `--platform onebot|telegram`,
+on QQ through OneBot 11 or on Telegram), driven by a community plan (I1).
 
 With `--homeserver URL --token TOKEN` (or QUNYUN_MATRIX_HOMESERVER / QUNYUN_MATRIX_TOKEN)
 it joins that homeserver as the token's user. Without them it starts a local Synapse in
@@ -97,15 +98,40 @@ def bot_cmd(
         ".qunyun-matrix"),
     timeout_ms: Annotated[int, typer.Option(help="长轮询时长（毫秒）")] = 30_000,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    platform: Annotated[str, typer.Option(
+        help="平台 platform: matrix（默认）、onebot（QQ，经 NapCat / Lagrange.OneBot / LLOneBot）"
+             "或 telegram")] = "matrix",
+    onebot_url: Annotated[str | None, typer.Option(
+        envvar="QUNYUN_ONEBOT_URL", help="OneBot 11 正向 WebSocket 地址，如 ws://127.0.0.1:3001")
+    ] = None,
+    onebot_token: Annotated[str | None, typer.Option(
+        envvar="QUNYUN_ONEBOT_TOKEN", help="OneBot 的 access token")] = None,
+    telegram_token: Annotated[str | None, typer.Option(
+        envvar="QUNYUN_TELEGRAM_TOKEN", help="BotFather 给的机器人 token")] = None,
+    telegram_api: Annotated[str | None, typer.Option(
+        envvar="QUNYUN_TELEGRAM_API", help="Bot API 服务器（默认 https://api.telegram.org）")
+    ] = None,
 ) -> None:
-    """运行群机器人（Matrix）：欢迎、新人任务、群规执行、打卡积分、预警。"""
+    """运行群机器人（Matrix、QQ 或 Telegram）：欢迎、新人任务、群规执行、打卡积分、预警。"""
     logging.getLogger("qunyun").setLevel(logging.DEBUG if verbose else logging.INFO)
+    if platform not in ("matrix", "onebot", "telegram"):
+        fail(f"未知平台 {platform!r}：可选 matrix、onebot、telegram / unknown platform")
+    if platform == "onebot" and not onebot_url:
+        fail("QQ 需要 --onebot-url（OneBot 11 正向 WebSocket 地址）/ give --onebot-url")
+    if platform == "telegram" and not telegram_token:
+        fail("Telegram 需要 --telegram-token（BotFather 给的 token）/ give --telegram-token")
     loaded = ready_plan(plan)
     assert loaded.plan is not None
     engine = database(db)
     community_id, slug = resolve_community(engine, community or loaded.plan.community.slug,
                                            create=True)
     running, running_text = running_plan(engine, community_id, plan, loaded)
+    if platform != "matrix":
+        out_console.print(f"机器人运行中 bot running for [bold]{slug}[/] on {platform}；"
+                          "Ctrl-C 停止 to stop", highlight=False)
+        asyncio.run(_run_adapter(engine, community_id, running, running_text, platform,
+                                 onebot_url, onebot_token, telegram_token, telegram_api))
+        return
     if (homeserver is None) != (token is None):
         fail("--homeserver 和 --token 需要同时给出 / give both --homeserver and --token")
     local = None
@@ -139,3 +165,18 @@ async def _run(engine: Engine, community_id: int, plan: Plan, plan_text: str, ho
         loop.add_signal_handler(sig, stop.set)
     await run_matrix_bot(engine, community_id=community_id, plan=plan, homeserver=homeserver,
                          token=token, stop=stop, timeout_ms=timeout_ms, plan_text=plan_text)
+
+
+async def _run_adapter(engine: Engine, community_id: int, plan: Plan, plan_text: str,
+                       platform: str, onebot_url: str | None, onebot_token: str | None,
+                       telegram_token: str | None, telegram_api: str | None) -> None:
+    from qunyun.bot.platforms import run_adapter_bot
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await run_adapter_bot(engine, community_id=community_id, plan=plan, platform=platform,
+                          stop=stop, onebot_url=onebot_url, onebot_token=onebot_token,
+                          telegram_token=telegram_token, telegram_api=telegram_api,
+                          plan_text=plan_text)

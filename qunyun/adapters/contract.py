@@ -1,0 +1,178 @@
+"""The adapter contract (I1): what every platform adapter does, and the part they share.
+
+An adapter
+- turns raw platform updates into normalized events (`qunyun.events`), and nothing else
+  leaves `adapters/` (platform types stay in the adapter's package);
+- hands the events to the pipeline and saves its cursor (update offset, sync token, last
+  event time) only after the pipeline handled them, so a killed bot re-reads the last
+  batch; the idempotent event log makes that re-read change nothing;
+- turns effects (`qunyun.effects`) into platform calls; every effect is committed to the
+  audit log (the outbox) before it is sent and marked delivered after, so one committed
+  but not sent when the bot died is sent on restart and none is sent twice;
+- declares its `Capabilities`; an effect the platform cannot carry out is not dropped: it
+  fails with a Chinese operator to-do (`NotOnPlatform`) that the console shows.
+
+`AdapterCore` is the shared part: the pipeline hand-off, the outbox, timers and the saved
+cursor. The OneBot and Telegram adapters build on it; the Matrix runner predates it and
+does the same steps in its own loop (sync token, limited-sync backfill, room state).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import Engine
+
+from qunyun.capabilities import Capabilities
+from qunyun.effects import Effect
+from qunyun.events import Event, TimerFired
+from qunyun.pipeline.runner import Pipeline
+from qunyun.services import audit
+from qunyun.storage.bot import adapter_state
+
+log = logging.getLogger("qunyun.bot.adapter")
+
+Scheduler = Callable[[datetime], Sequence[TimerFired]]
+
+
+class NotOnPlatform(Exception):
+    """The platform cannot do this effect: the message is the operator's to-do, in Chinese."""
+
+
+class Adapter(Protocol):
+    """What `qunyun bot` runs, whatever the platform."""
+
+    platform: str
+    capabilities: Capabilities
+
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
+class AdapterCore:
+    """Pipeline hand-off, outbox, timers and cursor, for an adapter that implements
+    `perform` (one effect → platform calls; returns a detail for the audit log)."""
+
+    platform = "?"
+    capabilities = Capabilities()
+
+    def __init__(self, pipeline: Pipeline, *, cursor_key: str,
+                 scheduler: Scheduler | None = None, timer_interval_s: float = 1.0) -> None:
+        self.pipeline = pipeline
+        self.engine: Engine = pipeline.engine
+        self.cursor_key = cursor_key
+        self.scheduler = scheduler
+        self.timer_interval_s = timer_interval_s
+        self.handled = 0
+
+    # -- cursor ----------------------------------------------------------------------------
+    def load_cursor(self) -> str | None:
+        with self.engine.connect() as conn:
+            return adapter_state.load(conn, key=self.cursor_key)
+
+    def save_cursor(self, value: str) -> None:
+        with self.engine.begin() as conn:
+            adapter_state.save(conn, key=self.cursor_key, value=value,
+                               now_ms=int(time.time() * 1000))
+
+    # -- pipeline --------------------------------------------------------------------------
+    async def handle_many(self, events: Sequence[Event]) -> int:
+        """Events of one update batch in one transaction, then their effects in order."""
+        handled = 0
+        for outcome in self.pipeline.process_many(events):
+            if outcome.duplicate:
+                continue
+            handled += 1
+            for planned in outcome.effects:
+                await self.deliver(planned.audit_id, planned.effect)
+        self.handled += handled
+        return handled
+
+    async def fire_timers(self) -> int:
+        if self.scheduler is None:
+            return 0
+        fired = 0
+        for tick in self.scheduler(self.pipeline.clock()):
+            fired += await self.handle_many([tick])
+        return fired
+
+    async def flush_outbox(self) -> int:
+        """Send effects committed before a crash (or by the console) but never delivered."""
+        with self.engine.connect() as conn:
+            pending = audit.pending_effects(conn, community_id=self.pipeline.community_id)
+        for audit_id, effect in pending:
+            await self.deliver(audit_id, effect)
+        if pending:
+            log.info("sent %d effect(s) waiting in the outbox", len(pending))
+        return len(pending)
+
+    async def deliver(self, audit_id: int, effect: Effect) -> None:
+        if self.waiting(effect):
+            return  # stays in the outbox; the timer loop's flush sends it when allowed
+        try:
+            detail = await self.perform(effect)
+            ok = True
+        except NotOnPlatform as exc:
+            detail, ok = f"需要运营者处理：{exc}", False
+            log.info("effect %s is an operator to-do: %s", effect.kind, exc)
+        except Exception as exc:
+            if self.hold(effect, exc):
+                return  # a rate limit: left pending in the outbox, not failed
+            detail, ok = f"{type(exc).__name__}: {exc}", False
+            log.warning("effect %s failed: %s", effect.kind, detail)
+        with self.engine.begin() as conn:
+            audit.mark_delivery(conn, audit_id=audit_id, ok=ok, detail=detail)
+
+    async def perform(self, effect: Effect) -> str | None:
+        raise NotImplementedError
+
+    def waiting(self, effect: Effect) -> bool:
+        """True while the platform asked to wait before this effect's chat gets more."""
+        return False
+
+    def hold(self, effect: Effect, exc: Exception) -> bool:
+        """True if `exc` is the platform's "wait, then retry" (the effect stays pending)."""
+        return False
+
+    # -- loops -----------------------------------------------------------------------------
+    async def timer_loop(self, stop: asyncio.Event) -> None:
+        """Due timers (welcome batches, reminders) and the outbox, every `timer_interval_s`,
+        whatever the platform connection is doing."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.timer_interval_s)
+            if stop.is_set():
+                return
+            try:
+                await self.fire_timers()
+                await self.flush_outbox()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("timers failed (%s: %s); trying again", type(exc).__name__, exc)
+
+
+async def with_backoff(stop: asyncio.Event, attempt: Callable[[], object], *,
+                       what: str, first_s: float = 1.0, max_s: float = 30.0) -> None:
+    """Run `attempt` (a coroutine function) until `stop`, waiting 1, 2, 4 … 30 s after
+    each failure: a dead server or network is said once per attempt, never spun on."""
+    backoff = first_s
+    while not stop.is_set():
+        try:
+            result = attempt()
+            if asyncio.iscoroutine(result):
+                await result
+            backoff = first_s
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("%s failed (%s: %s); retrying in %.0f s", what, type(exc).__name__,
+                        exc, backoff)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=backoff)
+            backoff = min(backoff * 2, max_s)

@@ -1,0 +1,261 @@
+"""The live QQ bot through OneBot 11 (I1): event frames → translate → pipeline → actions.
+
+On each (re)connection the bot asks who it is (`get_login_info`), reads its groups and
+their members (`get_group_list`, `get_group_member_list`: names, admins, join times) and
+sends what waits in the outbox; then it handles event frames one by one. After each
+handled event the cursor (the last event's time and id) is saved. OneBot keeps no
+history to page back through, so what the implementation sends again after a reconnect
+is recognised by the event log and changes nothing. A lost connection is retried with
+backoff (`contract.with_backoff`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from qunyun.adapters.contract import AdapterCore, NotOnPlatform, Scheduler, with_backoff
+from qunyun.capabilities import ONEBOT
+from qunyun.effects import (
+    Alert,
+    Delete,
+    DirectMessage,
+    Effect,
+    Invite,
+    Kick,
+    Mute,
+    Reply,
+    Send,
+    SendFile,
+    Warn,
+)
+from qunyun.events import MessagePosted, UserRef
+from qunyun.pipeline.runner import Pipeline
+from qunyun.services import lookup
+
+from .client import OneBotClient
+from .translate import PLATFORM, image_url, source_for, to_segments, translate
+
+log = logging.getLogger("qunyun.bot.onebot")
+
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+ADMIN_ROLES = ("owner", "admin")
+
+
+def _id(value: str) -> int | str:
+    """QQ numbers and message ids are integers on the wire; keep anything else as it is."""
+    return int(value) if value.lstrip("-").isdigit() else value
+
+
+class OneBotBot(AdapterCore):
+    platform = PLATFORM
+    capabilities = ONEBOT
+
+    def __init__(self, client: OneBotClient, pipeline: Pipeline, *,
+                 admin_group: str | None = None, scheduler: Scheduler | None = None,
+                 timer_interval_s: float = 1.0) -> None:
+        super().__init__(pipeline, cursor_key=f"onebot:{client.url}:cursor",
+                         scheduler=scheduler, timer_interval_s=timer_interval_s)
+        self.client = client
+        self.admin_group = admin_group
+        self.self_id = ""
+        self.source = "onebot:?"
+        self.group_names: dict[str, str] = {}
+        self.names: dict[str, str] = {}  # QQ number → group card or nickname
+        self.admins: dict[str, set[str]] = {}  # group → owner and admins
+        self.join_times: dict[tuple[str, str], int] = {}
+        self.connected = asyncio.Event()
+
+    def moderators(self, group_id: str) -> frozenset[str]:
+        return frozenset(self.admins.get(group_id, set()))
+
+    # -- start -----------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Who the bot is, its groups and their members (after every (re)connection)."""
+        me = await self.client.call("get_login_info") or {}
+        self.self_id = str(me.get("user_id", ""))
+        self.source = source_for(self.self_id)
+        for group in await self.client.call("get_group_list") or []:
+            gid = str(group.get("group_id"))
+            self.group_names[gid] = str(group.get("group_name") or gid)
+            try:
+                members = await self.client.call("get_group_member_list", group_id=_id(gid))
+            except Exception as exc:
+                log.warning("could not read the members of %s: %s", gid, exc)
+                continue
+            for m in members or []:
+                self._learn(gid, m)
+        if self.admin_group and not self.admin_group.isdigit():
+            # The plan may name the admins' group instead of giving its number.
+            named = [g for g, name in self.group_names.items() if name == self.admin_group]
+            if named:
+                self.admin_group = named[0]
+            else:
+                log.warning("no group named %r: alerts stay in the console", self.admin_group)
+        self.connected.set()
+
+    def _learn(self, group_id: str, member: Mapping[str, Any]) -> None:
+        uid = str(member.get("user_id"))
+        name = member.get("card") or member.get("nickname")
+        if name:
+            self.names[uid] = str(name)
+        if member.get("role") in ADMIN_ROLES:
+            self.admins.setdefault(group_id, set()).add(uid)
+        elif member.get("role"):
+            self.admins.get(group_id, set()).discard(uid)
+        if isinstance(member.get("join_time"), int):
+            self.join_times[(group_id, uid)] = int(member["join_time"])
+
+    # -- the loop --------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        timers = asyncio.ensure_future(self.timer_loop(stop))
+        try:
+            await with_backoff(stop, lambda: self.serve(stop), what="OneBot connection")
+        finally:
+            timers.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await timers
+
+    async def serve(self, stop: asyncio.Event) -> None:
+        """One connection: start, then events until it closes (raises) or `stop`."""
+        await self.client.connect()
+        try:
+            await self.start()
+            await self.flush_outbox()
+            while not stop.is_set():
+                stopping = asyncio.ensure_future(stop.wait())
+                frame = asyncio.ensure_future(self.client.next_event())
+                await asyncio.wait({stopping, frame}, return_when=asyncio.FIRST_COMPLETED)
+                stopping.cancel()
+                if not frame.done():
+                    frame.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await frame
+                    return
+                raw = frame.result()
+                if raw is None:
+                    raise ConnectionError("OneBot 连接断开 / the connection closed")
+                await self.handle_raw(raw)
+        finally:
+            self.connected.clear()
+            await self.client.close()
+
+    async def handle_raw(self, raw: Mapping[str, Any]) -> int:
+        """One event frame: translate, run the pipeline, then save the cursor."""
+        if raw.get("post_type") == "message" and raw.get("group_id") is not None:
+            self._learn(str(raw["group_id"]), {"user_id": raw.get("user_id"),
+                                               **(raw.get("sender") or {})})
+        if raw.get("post_type") == "notice" and raw.get("notice_type") == "group_increase":
+            await self._fetch_name(raw)
+        event = translate(raw, source=self.source, group_names=self.group_names,
+                          names=self.names, admin_group=self.admin_group)
+        handled = 0
+        if event is not None:
+            if isinstance(event, MessagePosted) and (url := image_url(raw)):
+                event = await self._with_image(event, url)
+            handled = await self.handle_many([event])
+        if raw.get("post_type") in ("message", "notice"):
+            self.save_cursor(f"{raw.get('time')}:{raw.get('message_id') or ''}")
+        await self.fire_timers()
+        return handled
+
+    async def _fetch_name(self, raw: Mapping[str, Any]) -> None:
+        """A newcomer's name for the welcome (the notice carries only the QQ number)."""
+        uid = str(raw.get("user_id"))
+        if uid in self.names:
+            return
+        with contextlib.suppress(Exception):
+            info = await self.client.call("get_group_member_info", group_id=raw.get("group_id"),
+                                          user_id=raw.get("user_id"), no_cache=True)
+            self._learn(str(raw.get("group_id")), info or {})
+
+    async def _with_image(self, event: MessagePosted, url: str) -> MessagePosted:
+        try:
+            async with httpx.AsyncClient(timeout=10) as http:
+                resp = await http.get(url)
+                resp.raise_for_status()
+                data = resp.content
+        except Exception as exc:
+            log.warning("could not download %s for the QR check: %s", url, exc)
+            return event
+        if len(data) > MAX_IMAGE_BYTES:
+            return event
+        return dataclasses.replace(event, image=data)
+
+    # -- effects → OneBot actions ----------------------------------------------------------
+    def _mentions(self, refs: list[UserRef]) -> list[tuple[str, str]]:
+        return [(r.user_id, r.display_name or self.names.get(r.user_id) or r.user_id)
+                for r in refs]
+
+    def _author(self, event_id: str) -> UserRef | None:
+        with self.engine.connect() as conn:
+            member_id = lookup.message_author(conn, source=self.source, source_event_id=event_id)
+            return lookup.member_ref(conn, member_id=member_id) if member_id else None
+
+    async def _post(self, group_id: str, segments: list[dict[str, Any]]) -> str:
+        if group_id.startswith("private:"):
+            data = await self.client.call("send_private_msg",
+                                          user_id=_id(group_id.split(":", 1)[1]),
+                                          message=segments)
+        else:
+            data = await self.client.call("send_group_msg", group_id=_id(group_id),
+                                          message=segments)
+        return str((data or {}).get("message_id", ""))
+
+    async def perform(self, effect: Effect) -> str | None:
+        group = effect.group.group_id
+        if isinstance(effect, Send):
+            return await self._post(group, to_segments(effect.text,
+                                                       self._mentions(list(effect.mentions))))
+        if isinstance(effect, Reply):
+            author = self._author(effect.event_id)
+            refs = [author] if author is not None and author.platform == PLATFORM else []
+            return await self._post(group, to_segments(effect.text, self._mentions(refs),
+                                                       reply_to=effect.event_id))
+        if isinstance(effect, Warn):
+            return await self._post(group, to_segments(effect.text,
+                                                       self._mentions([effect.member])))
+        if isinstance(effect, Delete):
+            await self.client.call("delete_msg", message_id=_id(effect.event_id))
+            return None
+        if isinstance(effect, Kick):
+            await self.client.call("set_group_kick", group_id=_id(group),
+                                   user_id=_id(effect.member.user_id),
+                                   reject_add_request=False)
+            return None
+        if isinstance(effect, Mute):
+            await self.client.call("set_group_ban", group_id=_id(group),
+                                   user_id=_id(effect.member.user_id), duration=effect.seconds)
+            return None
+        if isinstance(effect, DirectMessage):
+            data = await self.client.call("send_private_msg",
+                                          user_id=_id(effect.member.user_id),
+                                          message=to_segments(effect.text))
+            return str((data or {}).get("message_id", ""))
+        if isinstance(effect, Alert):
+            if not self.admin_group:
+                raise NotOnPlatform("计划里没有设置管理群（bot.admin_room 填管理群的群号），"
+                                    "预警只留在控制台")
+            where = self.group_names.get(group) or effect.group.name
+            body = (effect.text + (f"\n群：{where}" if where else "")
+                    + (f"\n建议回复：{effect.suggested_reply}" if effect.suggested_reply else ""))
+            return await self._post(self.admin_group, to_segments(body))
+        if isinstance(effect, SendFile):
+            raise NotOnPlatform(f"QQ 机器人不能发文件：请把 {effect.path} 发到管理群"
+                                f"（{effect.filename}）")
+        if isinstance(effect, Invite):
+            raise NotOnPlatform(f"QQ 机器人不能拉人进群：请把群号发给 "
+                                f"{effect.member.display_name or effect.member.user_id}"
+                                f"（QQ {effect.member.user_id}），请对方申请加群")
+        return None  # AwardPoints, Flag: recorded state, nothing to send
+
+    async def answer_join_request(self, flag: str, *, approve: bool, reason: str = "") -> None:
+        """G1: approve or reject a `request`/`group` add, with the reason the applicant sees."""
+        await self.client.call("set_group_add_request", flag=flag, sub_type="add",
+                               approve=approve, reason=reason)

@@ -1,0 +1,319 @@
+"""The live Telegram bot (I1): long polling → translate → pipeline → Bot API calls.
+
+python-telegram-bot 22's `ExtBot` makes the calls (its server URL can point anywhere: the
+tests' local Bot API). `getUpdates` is asked with `allowed_updates` naming `chat_member`
+(Telegram leaves it out otherwise; the bot must be an admin to get it). The offset —
+the next update id — is saved after each update was handled, so a killed bot is sent
+that update again and the event log recognises it. Outgoing calls pass through
+`AIORateLimiter` (about 30 messages/s overall, 20 a minute per group, `retry_after`
+honoured). A member can be written to only after they started the bot (pressed Start or
+wrote to it): the adapter remembers who did; for anyone else a DM is an operator to-do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import html
+import json
+import logging
+import time
+import warnings
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from telegram import ChatPermissions, ReplyParameters, Update
+from telegram.error import RetryAfter
+from telegram.ext import AIORateLimiter, ExtBot
+
+from qunyun.adapters.contract import AdapterCore, NotOnPlatform, Scheduler, with_backoff
+from qunyun.capabilities import TELEGRAM
+from qunyun.effects import (
+    Alert,
+    Delete,
+    DirectMessage,
+    Effect,
+    Invite,
+    Kick,
+    Mute,
+    Reply,
+    Send,
+    SendFile,
+    Warn,
+)
+from qunyun.events import GroupRef, MessagePosted, UserRef
+from qunyun.pipeline.runner import Pipeline
+from qunyun.services import lookup
+from qunyun.storage.bot import adapter_state
+
+from .translate import LINK_PREFIX, PLATFORM, largest_photo, source_for, split_id, translate
+
+log = logging.getLogger("qunyun.bot.telegram")
+
+ALLOWED_UPDATES = ["message", "edited_message", "chat_member", "my_chat_member",
+                   "chat_join_request", "message_reaction"]
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+
+
+def make_bot(token: str, *, base_url: str = "https://api.telegram.org/bot",
+             base_file_url: str = "https://api.telegram.org/file/bot",
+             rate_limited: bool = True) -> ExtBot[Any]:
+    limiter: AIORateLimiter | None = None
+    if rate_limited:
+        # max_retries=0: a `retry_after` is not slept on inside the call (that would stall
+        # every group); TelegramBot.hold parks that chat's effects in the outbox instead.
+        limiter = AIORateLimiter(overall_max_rate=30, overall_time_period=1, group_max_rate=20,
+                                 group_time_period=60, max_retries=0)
+    return ExtBot(token, base_url=base_url, base_file_url=base_file_url,
+                  rate_limiter=limiter)
+
+
+class TelegramBot(AdapterCore):
+    platform = PLATFORM
+    capabilities = TELEGRAM
+
+    def __init__(self, bot: ExtBot[Any], pipeline: Pipeline, *, admin_chat: str | None = None,
+                 scheduler: Scheduler | None = None, poll_timeout_s: int = 30,
+                 timer_interval_s: float = 1.0) -> None:
+        super().__init__(pipeline, cursor_key=f"telegram:{bot.token.split(':')[0]}:offset",
+                         scheduler=scheduler, timer_interval_s=timer_interval_s)
+        self.bot = bot
+        self.admin_chat = admin_chat
+        self.poll_timeout_s = poll_timeout_s
+        self.bot_id = 0
+        self.source = "telegram:?"
+        self.started_key = f"telegram:{bot.token.split(':')[0]}:started"
+        self.started: set[str] = set(json.loads(self.load_key(self.started_key) or "[]"))
+        self.admins: dict[str, set[str]] = {}
+        self.names: dict[str, str] = {}
+        self.connected = asyncio.Event()
+        self.paused: dict[str, float] = {}  # chat → monotonic time its retry_after ends
+
+    def load_key(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return adapter_state.load(conn, key=key)
+
+    def save_key(self, key: str, value: str) -> None:
+        with self.engine.begin() as conn:
+            adapter_state.save(conn, key=key, value=value, now_ms=int(time.time() * 1000))
+
+    def _chat_of(self, effect: Effect) -> str:
+        if isinstance(effect, Alert | SendFile) and self.admin_chat:
+            return self.admin_chat
+        if isinstance(effect, DirectMessage):
+            return effect.member.user_id
+        return effect.group.group_id
+
+    def waiting(self, effect: Effect) -> bool:
+        return self.paused.get(self._chat_of(effect), 0.0) > time.monotonic()
+
+    def hold(self, effect: Effect, exc: Exception) -> bool:
+        if not isinstance(exc, RetryAfter):
+            return False
+        with warnings.catch_warnings():  # PTB 22.2+ warns that it will become a timedelta
+            warnings.simplefilter("ignore")
+            after = exc.retry_after
+        wait = after.total_seconds() if isinstance(after, timedelta) else float(after)
+        chat = self._chat_of(effect)
+        self.paused[chat] = time.monotonic() + wait
+        log.info("Telegram asked to wait %.0f s before writing to %s again", wait, chat)
+        return True
+
+    def moderators(self, chat_id: str) -> frozenset[str]:
+        return frozenset(self.admins.get(chat_id, set()))
+
+    # -- the loop --------------------------------------------------------------------------
+    async def start(self) -> None:
+        if not self.bot_id:
+            await self.bot.initialize()  # getMe (and the rate limiter)
+            self.bot_id = self.bot.id
+            self.source = source_for(self.bot_id)
+        self.connected.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        timers = asyncio.ensure_future(self.timer_loop(stop))
+        try:
+            await with_backoff(stop, lambda: self._poll_forever(stop), what="Telegram polling")
+        finally:
+            timers.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await timers
+            self.connected.clear()
+            with contextlib.suppress(Exception):
+                await self.bot.shutdown()
+
+    async def _poll_forever(self, stop: asyncio.Event) -> None:
+        await self.start()
+        await self.flush_outbox()
+        while not stop.is_set():
+            await self.poll_once(stop)
+
+    async def poll_once(self, stop: asyncio.Event | None = None) -> int:
+        """One getUpdates: each update handled, then the offset after it saved."""
+        offset = self.load_cursor()
+        request = asyncio.ensure_future(self.bot.get_updates(
+            offset=int(offset) if offset else None, timeout=self.poll_timeout_s,
+            allowed_updates=ALLOWED_UPDATES))
+        if stop is not None:
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({request, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not request.done():
+                request.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await request
+                return 0
+        updates: Sequence[Update] = await request
+        handled = 0
+        for update in updates:
+            handled += await self.handle_update(update)
+            self.save_cursor(str(update.update_id + 1))
+        return handled
+
+    async def handle_update(self, update: Update) -> int:
+        self._learn(update)
+        if update.chat_join_request is not None:
+            # G1 (thresholds, the 5-minute DM) needs an event the pipeline knows; until then
+            # the application waits for an admin, as Telegram shows it in the group's list.
+            log.info("join request from %s in %s waits for an admin",
+                     update.chat_join_request.from_user.id, update.chat_join_request.chat.id)
+        event = translate(update, source=self.source, bot_id=self.bot_id,
+                          admin_chat=self.admin_chat)
+        if event is None:
+            return 0
+        if isinstance(event, MessagePosted) and (file_id := largest_photo(update)):
+            event = await self._with_image(event, file_id)
+        return await self.handle_many([event])
+
+    def _learn(self, update: Update) -> None:
+        m = update.message
+        if m is not None and m.from_user is not None:
+            self.names[str(m.from_user.id)] = m.from_user.full_name
+            if m.chat.type == "private" and str(m.from_user.id) not in self.started:
+                self.started.add(str(m.from_user.id))  # wrote to the bot: DMs may reach them
+                self.save_key(self.started_key, json.dumps(sorted(self.started)))
+        cm = update.chat_member
+        if cm is not None:
+            member, chat = str(cm.new_chat_member.user.id), str(cm.chat.id)
+            if cm.new_chat_member.status in ("administrator", "creator"):
+                self.admins.setdefault(chat, set()).add(member)
+            else:
+                self.admins.get(chat, set()).discard(member)
+
+    async def _with_image(self, event: MessagePosted, file_id: str) -> MessagePosted:
+        try:
+            file = await self.bot.get_file(file_id)
+            if file.file_size and file.file_size > MAX_IMAGE_BYTES:
+                return event
+            data = bytes(await file.download_as_bytearray())
+        except Exception as exc:
+            log.warning("could not download photo %s for the QR check: %s", file_id, exc)
+            return event
+        return dataclasses.replace(event, image=data) if len(data) <= MAX_IMAGE_BYTES else event
+
+    # -- effects → Bot API -----------------------------------------------------------------
+    def _html(self, text: str, refs: Sequence[UserRef]) -> str:
+        """The text as HTML, each "@name" of a mentioned member a mention by id (Telegram
+        notifies them even without a username); a mention the text omits goes first."""
+        out = html.escape(text)
+        missing = []
+        for ref in sorted(refs, key=lambda r: -len(r.display_name or r.user_id)):
+            name = ref.display_name or self.names.get(ref.user_id) or ref.user_id
+            link = f'<a href="tg://user?id={ref.user_id}">{html.escape(name)}</a>'
+            label = html.escape(f"@{name}")
+            if label in out:
+                out = out.replace(label, link, 1)
+            else:
+                missing.append(link)
+        return " ".join([*missing, out]) if missing else out
+
+    def _author(self, event_id: str) -> UserRef | None:
+        with self.engine.connect() as conn:
+            member_id = lookup.message_author(conn, source=self.source, source_event_id=event_id)
+            return lookup.member_ref(conn, member_id=member_id) if member_id else None
+
+    async def _say(self, chat: str | int, text: str, refs: Sequence[UserRef] = (),
+                   reply_to: int | None = None) -> str:
+        sent = await self.bot.send_message(
+            chat_id=int(chat), text=self._html(text, refs), parse_mode="HTML",
+            reply_parameters=ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+            if reply_to else None)
+        return str(sent.message_id)
+
+    def _admin_chat(self) -> str:
+        if not self.admin_chat:
+            raise NotOnPlatform("计划里没有设置管理群（bot.admin_room 填管理群的 chat id，"
+                                "如 -1001234567890），只留在控制台")
+        return self.admin_chat
+
+    async def perform(self, effect: Effect) -> str | None:
+        chat = effect.group.group_id
+        if isinstance(effect, Send):
+            return await self._say(chat, effect.text, effect.mentions)
+        if isinstance(effect, Reply):
+            author = self._author(effect.event_id)
+            refs = [author] if author is not None and author.platform == PLATFORM else []
+            return await self._say(chat, effect.text, refs, reply_to=split_id(effect.event_id)[1])
+        if isinstance(effect, Warn):
+            return await self._say(chat, effect.text, [effect.member])
+        if isinstance(effect, Delete):
+            chat_id, mid = split_id(effect.event_id)
+            await self.bot.delete_message(chat_id=chat_id, message_id=mid)
+            return None
+        if isinstance(effect, Kick):
+            # Ban then unban: removed, but free to come back by a link (送机票, not 拉黑).
+            await self.bot.ban_chat_member(chat_id=int(chat), user_id=int(effect.member.user_id))
+            await self.bot.unban_chat_member(chat_id=int(chat),
+                                             user_id=int(effect.member.user_id),
+                                             only_if_banned=True)
+            return None
+        if isinstance(effect, Mute):
+            until = datetime.now(UTC) + timedelta(seconds=max(effect.seconds, 30))
+            await self.bot.restrict_chat_member(chat_id=int(chat),
+                                                user_id=int(effect.member.user_id),
+                                                permissions=ChatPermissions.no_permissions(),
+                                                until_date=until)
+            return None
+        if isinstance(effect, DirectMessage):
+            return await self.direct(effect.member, effect.text)
+        if isinstance(effect, Alert):
+            where = effect.group.name or chat
+            body = (effect.text + f"\n群：{where}"
+                    + (f"\n建议回复：{effect.suggested_reply}" if effect.suggested_reply else ""))
+            return await self._say(self._admin_chat(), body)
+        if isinstance(effect, SendFile):
+            target = self._admin_chat()
+            sent = await self.bot.send_document(chat_id=int(target),
+                                                document=Path(effect.path).read_bytes(),
+                                                filename=effect.filename,
+                                                caption=effect.text or None)
+            return str(sent.message_id)
+        if isinstance(effect, Invite):
+            link = await self.invite_link(effect.group, effect.member, member_limit=1)
+            return await self.direct(effect.member, f"欢迎回来，点这个链接重新进群：{link}")
+        return None  # AwardPoints, Flag: recorded state, nothing to send
+
+    async def direct(self, member: UserRef, text: str) -> str:
+        if member.user_id not in self.started:
+            raise NotOnPlatform(
+                f"{member.display_name or member.user_id} 还没有私聊过机器人（没有点“开始”），"
+                f"Telegram 不允许机器人先发私信；请管理员私下联系，内容：{text}")
+        return await self._say(member.user_id, text)
+
+    async def invite_link(self, group: GroupRef, member: UserRef,
+                          member_limit: int | None = None) -> str:
+        """A per-member invite link (G2): its name is the member's code, so the joins it
+        brings are attributed to them (`translate`: LINK_PREFIX + user id)."""
+        link = await self.bot.create_chat_invite_link(
+            chat_id=int(group.group_id), name=f"{LINK_PREFIX}{member.user_id}",
+            member_limit=member_limit)
+        return link.invite_link
+
+    async def answer_join_request(self, chat_id: str, user_id: str, *, approve: bool) -> None:
+        if approve:
+            await self.bot.approve_chat_join_request(chat_id=int(chat_id), user_id=int(user_id))
+        else:
+            await self.bot.decline_chat_join_request(chat_id=int(chat_id), user_id=int(user_id))

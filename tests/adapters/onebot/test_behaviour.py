@@ -1,0 +1,164 @@
+"""The shared behaviour scenarios (tests/adapters/behaviour.py) through the OneBot 11
+adapter, against a local OneBot server on 127.0.0.1 that pushes the fixture events and
+records the action frames the bot sends."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import itertools
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qunyun.adapters.onebot.client import OneBotClient
+from qunyun.adapters.onebot.runner import OneBotBot
+from qunyun.app import open_database
+from qunyun.bot.wiring import build_policies, build_scheduler
+from qunyun.pipeline.runner import Pipeline
+from qunyun.storage.community import communities as community_repo
+from tests.adapters.behaviour import SCENARIOS
+from tests.adapters.onebot.server import TOKEN, OneBotServer, fixture
+from tests.policies.test_bot_policies import camp_plan
+
+GROUP, ADMIN_GROUP, ALICE, ADMIN = 100200300, 900900900, 20001, 30001
+
+
+@contextlib.contextmanager
+def file_server(root: Path) -> Iterator[str]:
+    """Image urls as OneBot gives them: plain HTTP, here from a folder on 127.0.0.1."""
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(root))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+class OneBotScene:
+    def __init__(self, tmp: Path, files_url: str) -> None:
+        self.tmp = tmp
+        self.files_url = files_url
+        self.server = OneBotServer()
+        self.pushed: list[dict[str, Any]] = []
+        self.ids = itertools.count(100)
+        self.task: asyncio.Task[None] | None = None
+        self.stop = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.server.start()
+        data = camp_plan().model_dump()
+        data["bot"]["admins"] = [str(ADMIN)]
+        data["bot"]["admin_room"] = str(ADMIN_GROUP)
+        data["onboarding"]["welcome_batch_seconds"] = 1
+        from qunyun.plan.model import Plan
+
+        self.plan = Plan.model_validate(data)
+        self.engine = open_database(f"sqlite:///{self.tmp / 'bot.db'}")
+        with self.engine.begin() as conn:
+            self.cid = community_repo.get_or_create_community(conn, slug="camp", name="camp",
+                                                              now_ms=0)
+        await self.start_bot()
+
+    async def start_bot(self) -> None:
+        client = OneBotClient(self.server.url, TOKEN, min_interval_s=0, timeout_s=5)
+        holder: dict[str, OneBotBot] = {}
+        pipeline = Pipeline(self.engine, community_id=self.cid, plan=self.plan,
+                            policies=build_policies(
+                                self.plan,
+                                room_admins=lambda g: holder["bot"].moderators(g.group_id)))
+        self.bot = OneBotBot(client, pipeline, admin_group=str(ADMIN_GROUP),
+                             scheduler=build_scheduler(self.engine, community_id=self.cid,
+                                                       plan=self.plan, resolution_s=1),
+                             timer_interval_s=0.2)
+        holder["bot"] = self.bot
+        self.stop = asyncio.Event()
+        before = len(self.server.actions)
+        self.task = asyncio.create_task(self.bot.run(self.stop))
+        for _ in range(200):
+            if any(a["action"] == "get_group_member_list"
+                   for a in self.server.actions[before:]):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.wait_for(self.bot.connected.wait(), 10)
+
+    async def stop_bot(self) -> None:
+        self.stop.set()
+        assert self.task is not None
+        await asyncio.wait_for(self.task, 10)
+
+    async def close(self) -> None:
+        if self.task is not None and not self.task.done():
+            await self.stop_bot()
+        await self.server.stop()
+        self.engine.dispose()
+
+    async def _push(self, event: dict[str, Any]) -> None:
+        self.pushed.append(event)
+        await self.server.push(event)
+
+    async def join(self) -> None:
+        await self._push(fixture("event-notice-group_increase", time=int(time.time()),
+                                 sub_type="approve", operator_id=ADMIN, user_id=ALICE))
+
+    async def _message(self, segments: list[dict[str, Any]]) -> str:
+        mid = next(self.ids)
+        await self._push(fixture("event-message-group", time=int(time.time()), message_id=mid,
+                                 user_id=ALICE, message=segments,
+                                 sender={"user_id": ALICE, "nickname": "小王", "card": "",
+                                         "role": "member"}))
+        return str(mid)
+
+    async def say(self, text: str) -> str:
+        return await self._message([{"type": "text", "data": {"text": text}}])
+
+    async def photo(self, png: bytes) -> str:
+        name = f"qr{next(self.ids)}.png"
+        (self.tmp / name).write_bytes(png)
+        return await self._message([{"type": "image", "data": {
+            "file": name, "url": f"{self.files_url}/{name}"}}])
+
+    async def redeliver(self) -> None:
+        for event in list(self.pushed):
+            await self.server.push(event)
+
+    async def bot_said(self, needle: str) -> int:
+        return sum(needle in t for t in self.server.texts())
+
+    async def mentioned_alice(self, needle: str) -> bool:
+        return any(
+            any(s["type"] == "text" and needle in s["data"]["text"] for s in p["message"])
+            and {"type": "at", "data": {"qq": str(ALICE)}} in p["message"]
+            for p in self.server.sent("send_group_msg"))
+
+    async def deleted(self, message_id: str) -> bool:
+        return any(p["message_id"] == int(message_id) for p in self.server.sent("delete_msg"))
+
+    async def removed(self) -> bool:
+        return any(p["user_id"] == ALICE and p["group_id"] == GROUP
+                   for p in self.server.sent("set_group_kick"))
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_behaviour_through_onebot(name: str, tmp_path: Path) -> None:
+    scenario: Callable[[OneBotScene], Awaitable[None]] = SCENARIOS[name]  # type: ignore[assignment]
+
+    async def go(files_url: str) -> None:
+        scene = OneBotScene(tmp_path, files_url)
+        try:
+            await scene.start()
+            await asyncio.wait_for(scenario(scene), 60)
+        finally:
+            await scene.close()
+
+    with file_server(tmp_path) as url:
+        asyncio.run(go(url))

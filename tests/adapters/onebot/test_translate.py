@@ -1,0 +1,94 @@
+"""OneBot 11 event payloads (fixture files after the standard's sections) → qunyun events,
+and bot text → message segments."""
+
+from __future__ import annotations
+
+from qunyun.adapters.onebot.translate import event_id, image_url, to_segments, translate
+from qunyun.events import MemberJoined, MemberLeft, MessagePosted, MessageRecalled
+from tests.adapters.onebot.server import fixture
+
+SOURCE = "onebot:10001"
+
+
+def tr(raw: dict[str, object], **kw: object) -> object:
+    return translate(raw, source=SOURCE, group_names={"100200300": "进阶营"},
+                     names={"30001": "班主任小林"}, **kw)  # type: ignore[arg-type]
+
+
+def test_group_message_with_card_as_name() -> None:
+    event = tr(fixture("event-message-group"))
+    assert isinstance(event, MessagePosted)
+    assert event.text == "大家好"
+    assert event.actor.user_id == "20001" and event.actor.display_name == "小王-杭州-财务"
+    assert event.group.group_id == "100200300" and event.group.name == "进阶营"
+    assert event.source_event_id == "1"
+
+
+def test_segments_text_at_reply_face_image() -> None:
+    raw = fixture("event-message-group-segments")
+    event = tr(raw)
+    assert isinstance(event, MessagePosted)
+    assert event.reply_to == "1"
+    assert event.mentions == ("30001",)
+    assert event.text == "@30001 看这个"
+    assert event.media == "sticker"  # the first non-text segment
+    assert image_url(raw) == "http://127.0.0.1:9/abc.png"
+
+
+def test_private_message_is_a_direct_chat() -> None:
+    event = tr(fixture("event-message-private"))
+    assert isinstance(event, MessagePosted)
+    assert event.group.kind == "direct" and event.group.group_id == "private:20001"
+
+
+def test_group_increase_by_invite_names_the_inviter() -> None:
+    event = tr(fixture("event-notice-group_increase"))
+    assert isinstance(event, MemberJoined)
+    assert event.member.user_id == "20001" and event.via == "invite"
+    assert event.inviter is not None and event.inviter.user_id == "30001"
+    approved = tr(fixture("event-notice-group_increase", sub_type="approve"))
+    assert isinstance(approved, MemberJoined)
+    assert approved.inviter is None and approved.via == "application"
+
+
+def test_group_decrease_kick_leave_and_kick_me() -> None:
+    kicked = tr(fixture("event-notice-group_decrease"))
+    assert isinstance(kicked, MemberLeft)
+    assert kicked.removed_by is not None and kicked.removed_by.user_id == "30001"
+    left = tr(fixture("event-notice-group_decrease", sub_type="leave", operator_id=20001))
+    assert isinstance(left, MemberLeft) and left.removed_by is None
+    assert tr(fixture("event-notice-group_decrease", sub_type="kick_me", user_id=10001)) is None
+
+
+def test_recall_names_the_message() -> None:
+    event = tr(fixture("event-notice-group_recall"))
+    assert isinstance(event, MessageRecalled)
+    assert event.target_event_id == "1"
+
+
+def test_ban_request_and_heartbeat_are_not_community_events() -> None:
+    for name in ("event-notice-group_ban", "event-request-group", "event-meta-heartbeat"):
+        assert tr(fixture(name)) is None
+
+
+def test_the_admin_group_and_the_bots_own_messages_are_left_out() -> None:
+    assert tr(fixture("event-message-group", group_id=900900900), admin_group="900900900") is None
+    assert tr(fixture("event-message-group", user_id=10001)) is None
+
+
+def test_notice_ids_are_stable_for_a_redelivery() -> None:
+    raw = fixture("event-notice-group_increase")
+    assert event_id(raw) == event_id(dict(raw))
+    assert event_id(raw) != event_id(fixture("event-notice-group_increase", time=1))
+
+
+def test_segments_put_at_where_the_text_names_the_member() -> None:
+    segs = to_segments("欢迎 @小王 加入！", [("20001", "小王")])
+    assert segs == [{"type": "text", "data": {"text": "欢迎 "}},
+                    {"type": "at", "data": {"qq": "20001"}},
+                    {"type": "text", "data": {"text": " 加入！"}}]
+    first = to_segments("请注意群规", [("20001", "小王")], reply_to="42")
+    assert first[0] == {"type": "reply", "data": {"id": "42"}}
+    assert first[1] == {"type": "at", "data": {"qq": "20001"}}
+    longest = to_segments("@李四五 和 @李四", [("1", "李四"), ("2", "李四五")])
+    assert [s["data"].get("qq") for s in longest if s["type"] == "at"] == ["2", "1"]

@@ -1,0 +1,118 @@
+"""The OneBot 11 wire as the standard specifies it: the access token, the action frames
+each effect becomes, what QQ cannot do (an operator to-do, not a silent drop), and a
+lost connection retried."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from qunyun.adapters.contract import NotOnPlatform
+from qunyun.adapters.onebot.client import OneBotClient, OneBotError
+from qunyun.adapters.onebot.runner import OneBotBot
+from qunyun.app import open_database
+from qunyun.effects import Alert, DirectMessage, Invite, Kick, Mute, SendFile
+from qunyun.events import GroupRef, UserRef
+from qunyun.pipeline.runner import Pipeline
+from qunyun.storage.community import communities as community_repo
+from tests.adapters.onebot.server import TOKEN, OneBotServer
+
+GROUP = GroupRef("qq", "100200300", "进阶营")
+ALICE = UserRef("qq", "20001", "小王")
+
+
+def make_bot(tmp: Path, server: OneBotServer, token: str | None = TOKEN) -> OneBotBot:
+    engine = open_database(f"sqlite:///{tmp / 'bot.db'}")
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    return OneBotBot(OneBotClient(server.url, token, min_interval_s=0, timeout_s=5),
+                     Pipeline(engine, community_id=cid, policies=[]), admin_group="900900900")
+
+
+def test_token_is_sent_and_a_wrong_one_is_refused(tmp_path: Path) -> None:
+    async def go() -> None:
+        server = await OneBotServer().start()
+        try:
+            bad = OneBotClient(server.url, "wrong")
+            with pytest.raises(Exception, match="403"):
+                await bad.connect()
+            good = OneBotClient(server.url, TOKEN, min_interval_s=0)
+            await good.connect()
+            me = await good.call("get_login_info")
+            assert me["user_id"] == 10001
+            await good.close()
+            assert server.rejected == 1
+        finally:
+            await server.stop()
+
+    asyncio.run(go())
+
+
+def test_effects_become_the_documented_actions(tmp_path: Path) -> None:
+    async def go() -> None:
+        server = await OneBotServer().start()
+        bot = make_bot(tmp_path, server)
+        try:
+            await bot.client.connect()
+            await bot.start()
+            assert bot.group_names["100200300"] == "进阶营"
+            assert bot.moderators("100200300") == {"10001", "30001"}  # admin and owner
+            assert bot.join_times[("100200300", "30001")] == 1763000000
+            bot.admin_group = "管理组"  # the plan may name the group: its number is found
+            await bot.start()
+            assert bot.admin_group == "900900900"
+            await bot.perform(Kick(group=GROUP, reason="r", member=ALICE))
+            await bot.perform(Mute(group=GROUP, reason="r", member=ALICE, seconds=600))
+            await bot.perform(DirectMessage(group=GROUP, reason="r", member=ALICE, text="你好"))
+            await bot.perform(Alert(group=GROUP, reason="r", text="有人答不了",
+                                    suggested_reply="稍等"))
+            assert server.sent("set_group_kick") == [
+                {"group_id": 100200300, "user_id": 20001, "reject_add_request": False}]
+            assert server.sent("set_group_ban") == [
+                {"group_id": 100200300, "user_id": 20001, "duration": 600}]
+            assert server.sent("send_private_msg") == [
+                {"user_id": 20001, "message": [{"type": "text", "data": {"text": "你好"}}]}]
+            alert = server.sent("send_group_msg")[-1]
+            assert alert["group_id"] == 900900900  # the admins' group, never the public one
+            assert "群：进阶营" in alert["message"][0]["data"]["text"]
+            await bot.answer_join_request("req-20002", approve=False, reason="请先填写问卷")
+            assert server.sent("set_group_add_request") == [
+                {"flag": "req-20002", "sub_type": "add", "approve": False,
+                 "reason": "请先填写问卷"}]
+            with pytest.raises(NotOnPlatform, match="不能拉人进群"):
+                await bot.perform(Invite(group=GROUP, reason="r", member=ALICE))
+            with pytest.raises(NotOnPlatform, match="不能发文件"):
+                await bot.perform(SendFile(group=GROUP, reason="r", path="/tmp/w.pdf",
+                                           filename="周报.pdf"))
+        finally:
+            await bot.client.close()
+            await server.stop()
+
+    asyncio.run(go())
+
+
+def test_a_lost_connection_is_retried_and_actions_fail_clearly(tmp_path: Path) -> None:
+    async def go() -> None:
+        server = await OneBotServer().start()
+        bot = make_bot(tmp_path, server)
+        stop = asyncio.Event()
+        task = asyncio.create_task(bot.run(stop))
+        try:
+            await asyncio.wait_for(bot.connected.wait(), 10)
+            await server.drop()
+            for _ in range(100):  # reconnects after a 1 s backoff
+                if not bot.connected.is_set():
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.wait_for(bot.connected.wait(), 10)
+            assert sum(a["action"] == "get_login_info" for a in server.actions) == 2
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)
+            await server.stop()
+        with pytest.raises(OneBotError, match="未连接"):
+            await bot.client.call("get_login_info")
+
+    asyncio.run(go())

@@ -1,0 +1,141 @@
+"""The shared behaviour scenarios (tests/adapters/behaviour.py) through the Telegram
+adapter: python-telegram-bot pointed at a local Bot API server on 127.0.0.1, updates built
+from the fixture files, and the calls the bot makes read back from the server."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from qunyun.adapters.telegram.runner import TelegramBot, make_bot
+from qunyun.app import open_database
+from qunyun.bot.wiring import build_policies, build_scheduler
+from qunyun.pipeline.runner import Pipeline
+from qunyun.plan.model import Plan
+from qunyun.storage.community import communities as community_repo
+from tests.adapters.behaviour import SCENARIOS
+from tests.adapters.telegram.server import TOKEN, BotApiServer, fixture
+from tests.policies.test_bot_policies import camp_plan
+
+GROUP, ADMIN_CHAT, ALICE, ADMIN = -1001002003, -1009009009, 20001, 30001
+
+
+class TelegramScene:
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.server = BotApiServer().start()
+        self.ids = itertools.count(100)
+        self.task: asyncio.Task[None] | None = None
+        self.stop = asyncio.Event()
+
+    async def start(self) -> None:
+        data = camp_plan().model_dump()
+        data["bot"]["admins"] = [str(ADMIN)]
+        data["bot"]["admin_room"] = str(ADMIN_CHAT)
+        data["onboarding"]["welcome_batch_seconds"] = 1
+        self.plan = Plan.model_validate(data)
+        self.engine = open_database(f"sqlite:///{self.tmp / 'bot.db'}")
+        with self.engine.begin() as conn:
+            self.cid = community_repo.get_or_create_community(conn, slug="camp", name="camp",
+                                                              now_ms=0)
+        await self.start_bot()
+
+    async def start_bot(self) -> None:
+        holder: dict[str, TelegramBot] = {}
+        pipeline = Pipeline(self.engine, community_id=self.cid, plan=self.plan,
+                            policies=build_policies(
+                                self.plan,
+                                room_admins=lambda g: holder["bot"].moderators(g.group_id)))
+        api = make_bot(TOKEN, base_url=self.server.base_url,
+                       base_file_url=self.server.base_file_url)
+        self.bot = TelegramBot(api, pipeline, admin_chat=str(ADMIN_CHAT),
+                               scheduler=build_scheduler(self.engine, community_id=self.cid,
+                                                         plan=self.plan, resolution_s=1),
+                               poll_timeout_s=1, timer_interval_s=0.2)
+        holder["bot"] = self.bot
+        self.stop = asyncio.Event()
+        self.task = asyncio.create_task(self.bot.run(self.stop))
+        await asyncio.wait_for(self.bot.connected.wait(), 10)
+
+    async def stop_bot(self) -> None:
+        self.stop.set()
+        assert self.task is not None
+        await asyncio.wait_for(self.task, 10)
+
+    async def close(self) -> None:
+        if self.task is not None and not self.task.done():
+            await self.stop_bot()
+        self.server.stop()
+        self.engine.dispose()
+
+    async def join(self) -> None:
+        update = fixture("Update-chat_member-join-invite_link")
+        update["chat_member"]["chat"]["id"] = GROUP
+        update["chat_member"]["date"] = int(time.time())
+        self.server.push(update)
+
+    def _message(self, **fields: Any) -> str:
+        mid = next(self.ids)
+        update = fixture("Update-message")
+        message = update["message"]
+        message.pop("entities")
+        message.pop("text")
+        message.update(message_id=mid, date=int(time.time()), **fields)
+        message["chat"]["id"] = GROUP
+        self.server.push(update)
+        return f"{GROUP}:{mid}"
+
+    async def say(self, text: str) -> str:
+        return self._message(text=text)
+
+    async def photo(self, png: bytes) -> str:
+        fid = f"qr{next(self.ids)}"
+        self.server.files[f"photos/{fid}"] = png
+        return self._message(photo=[{"file_id": fid, "file_unique_id": fid, "width": 300,
+                                     "height": 300, "file_size": len(png)}])
+
+    async def redeliver(self) -> None:
+        # The bot killed after handling but before saving its offset: Telegram sends every
+        # update from the old offset again.
+        await self.stop_bot()
+        self.bot.save_cursor("1")
+        await self.start_bot()
+
+    def _texts(self) -> list[str]:
+        return [str(p.get("text", "")) for p in self.server.sent("sendMessage")]
+
+    async def bot_said(self, needle: str) -> int:
+        return sum(needle in t for t in self._texts())
+
+    async def mentioned_alice(self, needle: str) -> bool:
+        return any(needle in t and f"tg://user?id={ALICE}" in t for t in self._texts())
+
+    async def deleted(self, message_id: str) -> bool:
+        chat, _, mid = message_id.rpartition(":")
+        return any(p["chat_id"] == int(chat) and p["message_id"] == int(mid)
+                   for p in self.server.sent("deleteMessage"))
+
+    async def removed(self) -> bool:
+        return any(p["user_id"] == ALICE for p in self.server.sent("banChatMember"))
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_behaviour_through_telegram(name: str, tmp_path: Path) -> None:
+    scenario: Callable[[TelegramScene], Awaitable[None]] = SCENARIOS[name]  # type: ignore[assignment]
+
+    async def go() -> None:
+        scene = TelegramScene(tmp_path)
+        try:
+            await scene.start()
+            await asyncio.wait_for(scenario(scene), 60)
+            assert all("chat_member" in allowed for allowed in scene.server.allowed)
+        finally:
+            await scene.close()
+
+    asyncio.run(go())

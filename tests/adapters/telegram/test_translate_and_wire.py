@@ -1,0 +1,195 @@
+"""Bot API update payloads (fixture files after the API's sections) → qunyun events, and
+the Bot API calls each effect becomes, through python-telegram-bot against the local
+server: kick = ban + unban, mute = restrict, DMs only to members who started the bot,
+per-member invite links, the admins' chat."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Bot, Update
+
+from qunyun.adapters.contract import NotOnPlatform
+from qunyun.adapters.telegram.runner import TelegramBot, make_bot
+from qunyun.adapters.telegram.translate import split_id, translate
+from qunyun.app import open_database
+from qunyun.effects import Alert, DirectMessage, Invite, Kick, Mute, Reply
+from qunyun.events import GroupRef, MemberJoined, MemberLeft, MessagePosted, ReactionAdded, UserRef
+from qunyun.pipeline.runner import Pipeline
+from qunyun.storage.community import communities as community_repo
+from tests.adapters.telegram.server import TOKEN, BotApiServer, fixture
+
+SOURCE = "telegram:10001"
+GROUP = GroupRef("telegram", "-1001002003", "进阶营")
+ALICE = UserRef("telegram", "20001", "小王")
+
+
+def tr(name: str, **kw: Any) -> object:
+    update = Update.de_json(fixture(name), Bot(TOKEN))
+    assert update is not None
+    return translate(update, source=SOURCE, bot_id=10001, **kw)
+
+
+def test_text_message_with_a_mention() -> None:
+    event = tr("Update-message")
+    assert isinstance(event, MessagePosted)
+    assert event.text == "大家好 @lin" and event.mentions == ("30001",)
+    assert event.actor == UserRef("telegram", "20001", "小王 杭州")
+    assert event.source_event_id == "-1001002003:1"
+    assert split_id(event.source_event_id) == (-1001002003, 1)
+
+
+def test_photo_reply_forward_and_edit() -> None:
+    photo = tr("Update-message-photo")
+    assert isinstance(photo, MessagePosted) and photo.media == "photo" and photo.text == "看图"
+    reply = tr("Update-message-reply-forward")
+    assert isinstance(reply, MessagePosted)
+    assert reply.reply_to == "-1001002003:1" and reply.forwarded
+    edit = tr("Update-edited_message")
+    assert isinstance(edit, MessagePosted) and edit.edited and edit.text == "大家好（改）"
+    assert edit.source_event_id != "-1001002003:1"  # an edit is not the message again
+
+
+def test_private_start_is_a_direct_chat() -> None:
+    event = tr("Update-message-private-start")
+    assert isinstance(event, MessagePosted) and event.group.kind == "direct"
+
+
+def test_join_by_a_members_link_is_attributed_to_them() -> None:
+    event = tr("Update-chat_member-join-invite_link")
+    assert isinstance(event, MemberJoined)
+    assert event.via == "link" and event.inviter is not None
+    assert event.inviter.user_id == "30001"  # the link's name, qy-30001
+
+
+def test_kick_names_the_admin_and_reaction_and_request() -> None:
+    left = tr("Update-chat_member-kicked")
+    assert isinstance(left, MemberLeft)
+    assert left.removed_by is not None and left.removed_by.user_id == "30001"
+    reaction = tr("Update-message_reaction")
+    assert isinstance(reaction, ReactionAdded) and reaction.key == "👍"
+    assert reaction.target_event_id == "-1001002003:1"
+    assert tr("Update-chat_join_request") is None  # answered by the adapter, not an event
+    assert tr("Update-message", admin_chat="-1001002003") is None  # the admins' chat
+
+
+def test_effects_become_bot_api_calls(tmp_path: Path) -> None:
+    server = BotApiServer().start()
+    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+
+    async def go() -> None:
+        bot = TelegramBot(make_bot(TOKEN, base_url=server.base_url, rate_limited=False),
+                          Pipeline(engine, community_id=cid, policies=[]),
+                          admin_chat="-1009009009")
+        await bot.start()
+        try:
+            await bot.perform(Kick(group=GROUP, reason="r", member=ALICE))
+            assert server.sent("banChatMember")[0]["user_id"] == 20001
+            assert server.sent("unbanChatMember")[0]["only_if_banned"] is True
+            await bot.perform(Mute(group=GROUP, reason="r", member=ALICE, seconds=600))
+            restrict = server.sent("restrictChatMember")[0]
+            assert restrict["permissions"]["can_send_messages"] is False
+            with pytest.raises(NotOnPlatform, match="没有私聊过机器人"):
+                await bot.perform(DirectMessage(group=GROUP, reason="r", member=ALICE,
+                                                text="你好"))
+            start = Update.de_json(fixture("Update-message-private-start"), bot.bot)
+            assert start is not None
+            await bot.handle_update(start)
+            await bot.perform(DirectMessage(group=GROUP, reason="r", member=ALICE, text="你好"))
+            assert server.sent("sendMessage")[-1]["chat_id"] == 20001
+            await bot.perform(Reply(group=GROUP, reason="r", event_id="-1001002003:5",
+                                    text="在群公告里"))
+            assert server.sent("sendMessage")[-1]["reply_parameters"]["message_id"] == 5
+            await bot.perform(Alert(group=GROUP, reason="r", text="答不了"))
+            alert = server.sent("sendMessage")[-1]
+            assert alert["chat_id"] == -1009009009 and "群：进阶营" in alert["text"]
+            await bot.perform(Invite(group=GROUP, reason="r", member=ALICE))
+            link = server.sent("createChatInviteLink")[0]
+            assert link["name"] == "qy-20001" and link["member_limit"] == 1
+            assert "https://t.me/+link" in server.sent("sendMessage")[-1]["text"]
+        finally:
+            await bot.bot.shutdown()
+
+    try:
+        asyncio.run(go())
+    finally:
+        server.stop()
+        engine.dispose()
+
+
+def test_the_started_members_survive_a_restart(tmp_path: Path) -> None:
+    server = BotApiServer().start()
+    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+
+    def new_bot() -> TelegramBot:
+        return TelegramBot(make_bot(TOKEN, base_url=server.base_url, rate_limited=False),
+                           Pipeline(engine, community_id=cid, policies=[]))
+
+    async def go() -> None:
+        first = new_bot()
+        await first.start()
+        start = Update.de_json(fixture("Update-message-private-start"), first.bot)
+        assert start is not None
+        await first.handle_update(start)
+        await first.bot.shutdown()
+        assert new_bot().started == {"20001"}
+
+    try:
+        asyncio.run(go())
+    finally:
+        server.stop()
+        engine.dispose()
+
+
+def test_retry_after_holds_that_chat_only(tmp_path: Path) -> None:
+    """A 429 with `retry_after` for one group leaves its message in the outbox (sent when
+    the wait is over) while another group's message goes out at once."""
+    from qunyun.effects import Send
+    from qunyun.services import audit
+
+    server = BotApiServer().start()
+    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    other = GroupRef("telegram", "-1004004004", "另一个群")
+
+    async def go() -> None:
+        bot = TelegramBot(make_bot(TOKEN, base_url=server.base_url),
+                          Pipeline(engine, community_id=cid, policies=[]))
+        await bot.start()
+        server.fail_next["sendMessage"] = {
+            "ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+            "parameters": {"retry_after": 1}}
+        with engine.begin() as conn:
+            for group, text in ((GROUP, "先发的"), (other, "另一个群的")):
+                audit.record_operator_effect(conn, Send(group=group, reason="r", text=text),
+                                             community_id=cid, operator="t", member_id=None,
+                                             group_id=None)
+        try:
+            await bot.flush_outbox()
+            sent = [(p["chat_id"], p["text"]) for p in server.sent("sendMessage")]
+            assert sent == [(-1001002003, "先发的"), (-1004004004, "另一个群的")]  # 429, then ok
+            with engine.connect() as conn:
+                assert len(audit.pending_effects(conn, community_id=cid)) == 1
+            await bot.flush_outbox()  # still inside the wait: nothing is sent to that chat
+            assert len(server.sent("sendMessage")) == 2
+            await asyncio.sleep(1.1)
+            await bot.flush_outbox()
+            assert server.sent("sendMessage")[-1]["text"] == "先发的"
+            with engine.connect() as conn:
+                assert audit.pending_effects(conn, community_id=cid) == []
+        finally:
+            await bot.bot.shutdown()
+
+    try:
+        asyncio.run(go())
+    finally:
+        server.stop()
+        engine.dispose()

@@ -1,0 +1,144 @@
+"""The shared behaviour scenarios (tests/adapters/behaviour.py) through the Matrix adapter
+on the real local Synapse: the same steps the OneBot and Telegram adapters pass, read back
+as a member's client sees the room."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from qunyun.adapters.matrix.client import HttpMatrixApi
+from qunyun.adapters.matrix.homeserver import LocalHomeserver
+from qunyun.adapters.matrix.runner import MatrixBot
+from qunyun.app import open_database
+from qunyun.bot.wiring import build_policies, build_scheduler
+from qunyun.pipeline.runner import Pipeline
+from qunyun.plan.model import Plan
+from qunyun.storage.community import communities as community_repo
+from tests.adapters.behaviour import SCENARIOS
+from tests.e2e.conftest import timeline, unique
+from tests.policies.test_bot_policies import camp_plan
+
+
+class MatrixScene:
+    def __init__(self, hs: LocalHomeserver, tmp: Path) -> None:
+        self.hs = hs
+        self.tmp = tmp
+        self.bot_user = hs.register(unique("bot"), displayname="群运助手")
+        self.admin_user = hs.register(unique("admin"), displayname="班主任小林")
+        self.alice_user = hs.register(unique("alice"), displayname="随便起的名")
+        self.bot_api = HttpMatrixApi(hs.url, self.bot_user.access_token)
+        self.admin = HttpMatrixApi(hs.url, self.admin_user.access_token)
+        self.alice = HttpMatrixApi(hs.url, self.alice_user.access_token)
+        self.task: asyncio.Task[None] | None = None
+        self.stop = asyncio.Event()
+        self.first_token: str | None = None
+
+    async def start(self) -> None:
+        self.admin_room = await self.bot_api.create_room(name="管理组",
+                                                         invite=[self.admin_user.user_id])
+        await self.admin.join(self.admin_room)
+        self.room = await self.bot_api.create_room(
+            name="进阶营", invite=[self.admin_user.user_id, self.alice_user.user_id])
+        await self.admin.join(self.room)
+        data = camp_plan().model_dump()
+        data["bot"]["admins"] = [self.admin_user.user_id]
+        data["bot"]["admin_room"] = self.admin_room
+        data["onboarding"]["welcome_batch_seconds"] = 1
+        self.plan = Plan.model_validate(data)
+        self.engine = open_database(f"sqlite:///{self.tmp / 'bot.db'}")
+        with self.engine.begin() as conn:
+            self.cid = community_repo.get_or_create_community(conn, slug="camp", name="camp",
+                                                              now_ms=0)
+        self.bot = self._bot()
+        await self.bot.start()
+        await self.bot.sync_once()  # first start: what came before is history
+        self.first_token = self.bot.load_token()
+        await self.start_bot()
+
+    def _bot(self) -> MatrixBot:
+        return MatrixBot(
+            self.bot_api, Pipeline(self.engine, community_id=self.cid,
+                                   policies=build_policies(self.plan), plan=self.plan),
+            bot_user_id=self.bot_user.user_id, homeserver=self.hs.url,
+            admin_room=self.admin_room,
+            scheduler=build_scheduler(self.engine, community_id=self.cid, plan=self.plan,
+                                      resolution_s=1))
+
+    async def start_bot(self) -> None:
+        self.bot = self._bot()
+        self.stop = asyncio.Event()
+        self.task = asyncio.create_task(self.bot.run(self.stop, timeout_ms=300))
+
+    async def stop_bot(self) -> None:
+        self.stop.set()
+        assert self.task is not None
+        await asyncio.wait_for(self.task, 20)
+
+    async def close(self) -> None:
+        if self.task is not None and not self.task.done():
+            await self.stop_bot()
+        for api in (self.bot_api, self.admin, self.alice):
+            await api.close()
+        self.engine.dispose()
+
+    async def join(self) -> None:
+        await self.alice.join(self.room)
+
+    async def say(self, text: str) -> str:
+        return await self.alice.send_text(self.room, text)
+
+    async def photo(self, png: bytes) -> str:
+        mxc = await self.alice.upload(png, "image/png", "qr.png")
+        return await self.alice.send_event(self.room, "m.room.message",
+                                           {"msgtype": "m.image", "body": "qr.png", "url": mxc})
+
+    async def redeliver(self) -> None:
+        # Killed after handling but before saving the sync token: the homeserver sends
+        # everything since the first token again.
+        await self.stop_bot()
+        assert self.first_token is not None
+        self.bot.save_token(self.first_token)
+        await self.start_bot()
+
+    async def _bot_messages(self) -> list[dict[str, object]]:
+        return [e for e in await timeline(self.admin, self.room)
+                if e["sender"] == self.bot_user.user_id and e["type"] == "m.room.message"]
+
+    async def bot_said(self, needle: str) -> int:
+        return sum(needle in str(e["content"].get("body", ""))  # type: ignore[attr-defined]
+                   for e in await self._bot_messages())
+
+    async def mentioned_alice(self, needle: str) -> bool:
+        return any(needle in str(e["content"].get("body", ""))  # type: ignore[attr-defined]
+                   and self.alice_user.user_id
+                   in e["content"].get("m.mentions", {}).get("user_ids", [])  # type: ignore[attr-defined]
+                   for e in await self._bot_messages())
+
+    async def deleted(self, message_id: str) -> bool:
+        return any(e["event_id"] == message_id and e["content"] == {}
+                   for e in await timeline(self.admin, self.room))
+
+    async def removed(self) -> bool:
+        states = [e for e in await timeline(self.admin, self.room)
+                  if e["type"] == "m.room.member" and e["state_key"] == self.alice_user.user_id]
+        return bool(states) and states[-1]["content"]["membership"] == "leave"
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_behaviour_through_matrix(name: str, homeserver: LocalHomeserver,
+                                  tmp_path: Path) -> None:
+    scenario: Callable[[MatrixScene], Awaitable[None]] = SCENARIOS[name]  # type: ignore[assignment]
+
+    async def go() -> None:
+        scene = MatrixScene(homeserver, tmp_path)
+        try:
+            await scene.start()
+            await asyncio.wait_for(scenario(scene), 90)
+        finally:
+            await scene.close()
+
+    asyncio.run(go())
