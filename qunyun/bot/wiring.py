@@ -24,6 +24,7 @@ from qunyun.policies.calendar import CalendarPosts
 from qunyun.policies.campaigns import Campaigns
 from qunyun.policies.commands import Commands
 from qunyun.policies.escalation import Escalation
+from qunyun.policies.growth import Growth
 from qunyun.policies.lifecycle import Elimination, Revival
 from qunyun.policies.moderation import Moderation
 from qunyun.policies.onboarding import Onboarding, Welcome
@@ -32,6 +33,7 @@ from qunyun.policies.schedule import ScheduleLedger
 from qunyun.policies.scoring import Scoring
 from qunyun.policies.suspects import Suspects
 from qunyun.services import calendar as calendar_service
+from qunyun.services import growth as growth_service
 from qunyun.services.schedule import JobKind
 
 DirectCheck = Callable[[GroupRef], bool]
@@ -63,6 +65,7 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
         Revival(setup),  # E2 !复活 and re-admission (halts on its command)
         WeeklyReport(setup),  # H4 Monday report to the admin room (timer ticks)
         Scoring(setup),  # T3, T5
+        Growth(setup),  # T1 daily tiers (schedule ticks only)
         Escalation(setup),  # R5
         CalendarPosts(setup),  # A1 (schedule ticks only)
     ]
@@ -73,6 +76,7 @@ def job_kinds() -> list[JobKind]:
     timed job adds its kind here (see `qunyun.services.schedule`)."""
     return [
         *calendar_service.job_kinds(),  # A1 posts and start-dated campaign days
+        *growth_service.job_kinds(),  # T1 the daily tier pass
     ]
 
 
