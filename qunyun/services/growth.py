@@ -32,6 +32,7 @@ from qunyun.storage.growth import tiers as repo
 
 KIND = "growth.tiers"  # the schedule's job kind and the TimerFired it emits
 PRAISED = ("spreader", "opinion_leader")  # T1: promotions to these may be praised
+TIER_CHOICES = {tier: TIER_NAMES[tier] for tier in TIERS}  # what an operator may lock
 DIRECTION_NAMES = {"first": "首次评定", "promotion": "升级", "demotion": "降级",
                    "lock": "运营锁定", "unlock": "解除锁定"}
 
