@@ -25,6 +25,7 @@ from qunyun.policies.campaigns import Campaigns
 from qunyun.policies.commands import Commands
 from qunyun.policies.escalation import Escalation
 from qunyun.policies.growth import Growth
+from qunyun.policies.growth_commands import GrowthCommands
 from qunyun.policies.lifecycle import Elimination, Revival
 from qunyun.policies.moderation import Moderation
 from qunyun.policies.onboarding import Onboarding, Welcome
@@ -60,6 +61,7 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
         Onboarding(setup),  # O2, O3
         Campaigns(setup),  # A1 campaign days, `!完成` tasks (T3; halts on `!完成`)
         Activities(setup),  # A5 events: !报名 !取消报名 !签到 (on the day) !反馈, timeline
+        GrowthCommands(setup),  # T1/T3 !等级 (halts on its command)
         Commands(setup),  # A2, A3, A4, R3 appeals (commands halt)
         Elimination(setup),  # E1 sweep notices and removals (timer ticks)
         Revival(setup),  # E2 !复活 and re-admission (halts on its command)

@@ -132,3 +132,16 @@ def test_praise_can_be_switched_off(engine: Engine) -> None:
     bot.join(friend, 2 * DAY + 60, inviter=inviter)
     assert sends(bot.tick(3 * DAY)) == []
     assert tiers_of(bot)["拉新王"] == "spreader"
+
+
+def test_level_command_shows_level_and_held_tier(bot: Bot) -> None:
+    star = user(1, "阿星")
+    bot.join(star, 10)
+    before = [e for e in bot.say(star, "!等级", 60) if e.kind == "reply"]
+    assert len(before) == 1 and "尚未评定" in before[0].text  # type: ignore[attr-defined]
+    bot.say(star, "大家好，我是阿星", 120)
+    bot.tick(1 * DAY)
+    bot.tick(2 * DAY)
+    after = [e for e in bot.say(star, "！等级", 2 * DAY + 60) if e.kind == "reply"]
+    assert len(after) == 1 and "成长层级：「参与者」" in after[0].text  # type: ignore[attr-defined]
+    assert "等级「" in after[0].text  # type: ignore[attr-defined]
