@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from tests.web.conftest import csrf_of
 from tests.web.seed import Seeded
@@ -38,6 +38,6 @@ def test_lock_unlock_and_recompute_from_the_member_page(make_client: Make, seede
     assert again.status_code == 303
     assert again.headers["location"].startswith(f"/c/python-camp/members/{mid}")
     with engine.connect() as conn:
-        audited = conn.exec_driver_sql(
-            "SELECT COUNT(*) FROM audit_log WHERE action LIKE 'growth.%'").scalar_one()
+        audited = conn.execute(text("SELECT COUNT(*) FROM audit_log WHERE action LIKE :a"),
+                               {"a": "growth.%"}).scalar_one()
     assert audited >= 2
