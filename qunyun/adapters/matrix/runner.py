@@ -27,6 +27,7 @@ import contextlib
 import dataclasses
 import logging
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -58,6 +59,8 @@ from .translate import PLATFORM, image_url, source_for, translate
 log = logging.getLogger("qunyun.bot.matrix")
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+# How long a starting bot waits for another process that is creating the admins' room.
+ADMIN_ROOM_WAIT_S = 30.0
 MODERATOR_POWER = 50  # Matrix's "Moderator" role; the bot's admins by default
 SYNC_FILTER = {
     "presence": {"not_types": ["*"]},
@@ -97,6 +100,10 @@ Scheduler = Callable[[Any], Sequence[TimerFired]]
 CAPABILITIES = Capabilities(post_in_group=True, direct_message=True, delete=True, remove=True)
 
 
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
 class MatrixBot:
     def __init__(
         self,
@@ -116,6 +123,7 @@ class MatrixBot:
         self.pipeline = pipeline
         self.engine: Engine = pipeline.engine
         self.bot_user_id = bot_user_id
+        self.homeserver = homeserver
         self.source = source_for(homeserver)
         self.admin_room = admin_room
         self.scheduler = scheduler
@@ -200,18 +208,49 @@ class MatrixBot:
         if found is None and self.rooms.admin_room in self.rooms.joined:
             found = self.rooms.admin_room
         if found is None:
-            invite = sorted((set(self.admin_invites) | self.rooms.group_moderators())
-                            - {self.bot_user_id})
-            try:
-                found = await self.client.create_room(name=wanted, invite=invite)
-            except Exception as exc:
-                log.warning("could not create the admin room %r: %s", wanted, exc)
+            found = await self._create_admin_room(wanted)
+            if found is None:
                 return None
-            self.rooms.names[found] = wanted
-            self.rooms.joined[found] = {self.bot_user_id}
-            log.info("created the admin room %r (%s), invited %s", wanted, found,
-                     ", ".join(invite) or "nobody")
         self.rooms.set_admin_room(found)
+        return found
+
+    async def _create_admin_room(self, wanted: str) -> str | None:
+        """Create the admins' room once, however many bot processes start at once: the
+        creator claims the key first (`adapter_state.claim`) and the others wait for the
+        room it stores, rather than each creating a room of its own — a second admin room
+        would look like a group to the first process and get the community's posts."""
+        key = f"matrix:{self.homeserver}:{self.bot_user_id}:{self.pipeline.community_id}:admin"
+        mine = f"creating:{uuid.uuid4().hex}"
+        deadline = time.monotonic() + ADMIN_ROOM_WAIT_S
+        while True:
+            with self.engine.begin() as conn:
+                held = adapter_state.claim(conn, key=key, value=mine, now_ms=_now_ms())
+            if held.startswith("!") and held in await self.client.joined_rooms():
+                self.rooms.joined.setdefault(held, {self.bot_user_id})
+                self.rooms.names.setdefault(held, wanted)
+                return held
+            if held != mine and held.startswith("creating:") and time.monotonic() < deadline:
+                await asyncio.sleep(0.5)  # another process is creating it
+                continue
+            if held != mine:  # a room the bot has left, or a creator that died
+                with self.engine.begin() as conn:
+                    adapter_state.save(conn, key=key, value=mine, now_ms=_now_ms())
+            break
+        invite = sorted((set(self.admin_invites) | self.rooms.group_moderators())
+                        - {self.bot_user_id})
+        try:
+            found = await self.client.create_room(name=wanted, invite=invite)
+        except Exception as exc:
+            with self.engine.begin() as conn:
+                adapter_state.forget(conn, key=key, value=mine)
+            log.warning("could not create the admin room %r: %s", wanted, exc)
+            return None
+        with self.engine.begin() as conn:
+            adapter_state.save(conn, key=key, value=found, now_ms=_now_ms())
+        self.rooms.names[found] = wanted
+        self.rooms.joined[found] = {self.bot_user_id}
+        log.info("created the admin room %r (%s), invited %s", wanted, found,
+                 ", ".join(invite) or "nobody")
         return found
 
     # -- the loop ---------------------------------------------------------------------------

@@ -22,3 +22,20 @@ def save(conn: Connection, *, key: str, value: str, now_ms: int) -> None:
         .where(adapter_state.c.key == key)
         .values(value=value, updated_ms=now_ms)
     )
+
+
+def claim(conn: Connection, *, key: str, value: str, now_ms: int) -> str:
+    """Store `value` under `key` unless a value is there already; the stored one either
+    way. Two processes claiming at once both get the first one's value."""
+    conn.execute(
+        insert_ignore(conn, adapter_state, "key"),
+        {"key": key, "value": value, "updated_ms": now_ms},
+    )
+    stored = load(conn, key=key)
+    return value if stored is None else stored
+
+
+def forget(conn: Connection, *, key: str, value: str) -> None:
+    """Drop `key` if it still holds `value` (a claim given up)."""
+    conn.execute(adapter_state.delete().where(adapter_state.c.key == key,
+                                              adapter_state.c.value == value))
