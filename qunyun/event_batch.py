@@ -29,6 +29,7 @@ from qunyun.events import (
     NicknameChanged,
     ReactionAdded,
     RedPacketGrabbed,
+    TierChanged,
     TimerFired,
     UserRef,
     actor_of,
@@ -73,6 +74,10 @@ def ref_and_payload(event: Event) -> tuple[str | None, dict[str, Any] | None]:
         return None, {"name": event.name, "args": list(event.args)}
     if isinstance(event, TimerFired):
         return None, {"timer": event.timer, **dict(event.payload)}
+    if isinstance(event, TierChanged):
+        return None, {"member_id": event.member_id, "before": event.before,
+                      "after": event.after, "direction": event.direction,
+                      "reason": event.reason, **dict(event.numbers)}
     return None, None
 
 

@@ -150,6 +150,21 @@ class TimerFired(Event):
     payload: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(slots=True, kw_only=True)
+class TierChanged(Event):
+    """The bot moved a member's held tier (T1), with the numbers behind it. The member is
+    named by id, not as the event's actor: the bot did this, and it must not count as the
+    member being seen (first/last seen, silence)."""
+
+    kind: ClassVar[str] = "tier"
+    member_id: int
+    before: str | None
+    after: str
+    direction: str  # first | promotion | demotion
+    reason: str
+    numbers: tuple[tuple[str, str], ...] = ()
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     MessagePosted,
     MemberJoined,
@@ -160,6 +175,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     RedPacketGrabbed,
     CommandIssued,
     TimerFired,
+    TierChanged,
 )
 EVENT_KINDS: dict[str, type[Event]] = {t.kind: t for t in EVENT_TYPES}
 

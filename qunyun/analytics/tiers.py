@@ -176,3 +176,28 @@ def todo(members: list[dict[str, Any]], limit: int = 200) -> list[dict[str, Any]
             "members": [{"id": m["id"], "name": m["name"]} for m in subset[:limit]],
         })
     return out
+
+
+def live(log: EventLog, cfg: Tiers, keep: float = 0.9) -> list[dict[str, Any]]:
+    """T1 in the bot: for every current member, the tier the report gives today (`strict`),
+    the tier the relaxed bar still grants (`relaxed`, for hysteresis) and the numbers
+    behind it. The same `member_stats` and `assign` as the report: one definition."""
+    stats = member_stats(log, cfg.window_days)
+    strict = assign(stats, cfg)
+    loose = assign(stats, relaxed(cfg, keep)).select("member_id", relaxed_tier=pl.col("tier"))
+    current = log.memberships.filter(pl.col("active").cast(pl.Boolean)).select("member_id").unique()
+    rows = strict.join(loose, on="member_id", how="left").join(current, on="member_id")
+    out = []
+    for row in rows.sort("member_id").iter_rows(named=True):
+        loose_tier = row["relaxed_tier"] or row["tier"]
+        # The relaxed bar is never below the strict one (a wider onion can only lift).
+        if TIERS.index(loose_tier) > TIERS.index(row["tier"]):
+            loose_tier = row["tier"]
+        out.append({
+            "member_id": int(row["member_id"]), "name": row["name"], "strict": row["tier"],
+            "relaxed": loose_tier, "reason": reason(row, cfg),
+            "window_messages": int(row["window_messages"]),
+            "active_days": int(row["active_days"]), "invited": int(row["invited"]),
+            "onion": round(float(row["onion"]), 4),
+        })
+    return out

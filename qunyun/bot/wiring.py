@@ -23,6 +23,8 @@ from qunyun.policies.calendar import CalendarPosts
 from qunyun.policies.campaigns import Campaigns
 from qunyun.policies.commands import Commands
 from qunyun.policies.escalation import Escalation
+from qunyun.policies.growth import Growth
+from qunyun.policies.growth_commands import GrowthCommands
 from qunyun.policies.lifecycle import Elimination, Revival
 from qunyun.policies.moderation import Moderation
 from qunyun.policies.onboarding import Onboarding, Welcome
@@ -33,6 +35,7 @@ from qunyun.policies.suspects import Suspects
 from qunyun.services import activities as activity_service
 from qunyun.services import calendar as calendar_service
 from qunyun.services import elimination as elimination_service
+from qunyun.services import growth as growth_service
 from qunyun.services import reports as report_service
 from qunyun.services.schedule import JobKind, Probe
 
@@ -60,11 +63,13 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
         Onboarding(setup),  # O2, O3
         Campaigns(setup),  # A1 campaign days, `!完成` tasks (T3; halts on `!完成`)
         Activities(setup),  # A5 events: !报名 !取消报名 !签到 (on the day) !反馈, steps
+        GrowthCommands(setup),  # T1/T3 !等级 (halts on its command)
         Commands(setup),  # A2, A3, A4, R3 appeals (commands halt)
         Elimination(setup),  # E1 sweep notices and removals (timer ticks)
         Revival(setup),  # E2 !复活 and re-admission (halts on its command)
         WeeklyReport(setup),  # H4 Monday report to the admin room (timer ticks)
         Scoring(setup),  # T3, T5
+        Growth(setup),  # T1 daily tiers (schedule ticks only)
         Escalation(setup),  # R5
         CalendarPosts(setup),  # A1 (schedule ticks only)
     ]
@@ -78,6 +83,7 @@ def job_kinds() -> list[JobKind]:
         elimination_service.SWEEP_JOB,  # E1 sweep on elimination.sweep_cron
         report_service.WEEKLY_JOB,  # H4 weekly report on reports.weekly_cron
         activity_service.STEP_JOB,  # A5 reminders a day/an hour before, feedback, summary
+        *growth_service.job_kinds(),  # T1 the daily tier pass
     ]
 
 

@@ -354,6 +354,15 @@ class Tiers(Strict):
     participant_min_messages: int = Field(default=1, ge=1)
 
 
+class Growth(Strict):
+    """T1 live tiers: the daily recompute in the bot (see `qunyun/services/growth.py`)."""
+
+    daily_at: str = Field(default="04:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    grace_days: int = Field(default=14, ge=0)  # no demotion this soon after a promotion
+    keep: float = Field(default=0.9, gt=0, le=1)  # a demotion needs the bar at 90% missed
+    praise_promotions: bool = True  # promotions to 传播者 / 意见领袖 praised in the group
+
+
 class Checkin(Strict):
     name: str = Field(min_length=1)
     keywords: list[str] = Field(min_length=1)
@@ -451,3 +460,4 @@ class Plan(Strict):
     calendar: Calendar = Calendar()  # A1 timed posts and campaign SOPs (plan/calendar.py)
     reports: Reports = Reports()
     events: list[Activity] = []
+    growth: Growth = Growth()  # T1 live tiers (issue 15)

@@ -7,6 +7,7 @@ page instead of breaking it (tests/web check the pages for raw keys).
 from __future__ import annotations
 
 from qunyun.web.texts_calendar import CALENDAR_TEXTS
+from qunyun.web.texts_growth import GROWTH_TEXTS
 
 LANGS = ("zh", "en")
 
@@ -245,6 +246,7 @@ TEXTS: dict[str, tuple[str, str]] = {
 }
 
 TEXTS.update(CALENDAR_TEXTS)  # A1 calendar page (texts_calendar.py)
+TEXTS.update(GROWTH_TEXTS)  # T1 held tiers on the member page (texts_growth.py)
 
 
 def translate(key: str, lang: str, **values: object) -> str:

@@ -3,13 +3,16 @@ attributes, tier and its reasons, points, warnings, actions taken, onboarding, i
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
 from qunyun.services import elimination as elimination_service
+from qunyun.services import growth as growth_service
 from qunyun.services import plans as plan_service
 from qunyun.services import points as point_service
 from qunyun.services import warnings as warning_service
@@ -100,6 +103,42 @@ def member_page(request: Request, slug: str, member_id: DbId) -> Response:
             "invitees": console_members.names_of(conn, member_ids=invitee_ids),
             "events": console_members.recent_events(conn, member_id=member_id, limit=15),
             "lifecycle": elimination_service.history(conn, member_id=member_id),  # E1/E2
+            "held_tier": growth_service.held(conn, community_id=cid, member_id=member_id),
+            "tier_history": growth_service.history(conn, member_id=member_id),  # T1
+            "tier_choices": growth_service.TIER_CHOICES,
         }
     view["report_member"] = _tier_index(report).get(member_id)
     return page(ctx, "member.html", community=found, **view)
+
+
+@router.post("/c/{slug}/members/{member_id}/tier")
+def lock_tier(request: Request, slug: str, member_id: DbId,
+              tier: Annotated[str, Form()] = "") -> Response:
+    """T1: an operator locks the member's tier (empty: unlock), audited."""
+    ctx, found = community_for(request, slug)
+    operator = ctx.require("act")
+    cid = int(found["id"])
+    with ctx.engine.begin() as conn:
+        if console_members.member_in(conn, community_id=cid, member_id=member_id) is None:
+            raise NotFound
+        if tier and tier not in growth_service.TIER_CHOICES:
+            raise NotFound
+        growth_service.lock(conn, community_id=cid, member_id=member_id, tier=tier or None,
+                            operator=operator.username, now_ms=int(time.time() * 1000))
+    return RedirectResponse(f"/c/{slug}/members/{member_id}", status_code=303)
+
+
+@router.post("/c/{slug}/tiers/recompute")
+def recompute_tiers(request: Request, slug: str, back: Annotated[str, Form()] = "") -> Response:
+    """T1 on demand: the daily pass now, for every member (nothing is praised from here)."""
+    ctx, found = community_for(request, slug)
+    operator = ctx.require("act")
+    cid = int(found["id"])
+    with ctx.engine.connect() as conn:
+        _text, plan = plan_service.stored_plan(conn, community_id=cid)
+    target = back if back.startswith(f"/c/{slug}/") else f"/c/{slug}/members"
+    if plan is None:  # no plan, no bot: held tiers follow the plan's grace and bar
+        return RedirectResponse(target, status_code=303)
+    changes = growth_service.recompute(ctx.engine, community_id=cid, plan=plan,
+                                       as_of=datetime.now(UTC), operator=operator.username)
+    return RedirectResponse(f"{target}?recomputed={len(changes)}", status_code=303)

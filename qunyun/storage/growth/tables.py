@@ -1,0 +1,52 @@
+"""Held tiers (T1) and their history.
+
+`growth_tiers` is one row per member: the tier the bot holds for them now (which, with
+hysteresis, is not always the tier the report computes today), when they were last
+promoted (the grace period counts from there) and whether an operator locked it.
+`growth_tier_changes` keeps every move with the numbers behind it, for the member page;
+the same move is also an event in the log (`TierChanged`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+
+from qunyun.storage.tables import metadata
+
+growth_tiers = Table(
+    "growth_tiers",
+    metadata,
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", Integer, primary_key=True),
+    Column("tier", String(40), nullable=False),
+    Column("since_ms", BigInteger, nullable=False),
+    Column("promoted_at_ms", BigInteger, nullable=True),
+    Column("locked", Boolean, nullable=False, default=False),
+    Column("locked_by", String(120), nullable=True),
+)
+
+growth_tier_changes = Table(
+    "growth_tier_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, nullable=False),
+    Column("before", String(40), nullable=True),
+    Column("after", String(40), nullable=False),
+    # first | promotion | demotion | lock | unlock (an operator's lock is history too)
+    Column("direction", String(20), nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),  # the numbers, in the operator's words
+    Column("by", String(120), nullable=True),  # the operator, for locks
+    Index("ix_growth_tier_changes_member", "member_id", "at_ms"),
+)

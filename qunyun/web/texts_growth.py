@@ -1,0 +1,16 @@
+"""The growth section's words (T1 held tiers on the member page), kept beside `texts.py`
+(which merges them) so they do not interleave with other pages' in one hot file."""
+
+from __future__ import annotations
+
+GROWTH_TEXTS: dict[str, tuple[str, str]] = {
+    "growth.held": ("机器人认定的等级（每日评定）", "Tier held by the bot (daily)"),
+    "growth.none": ("尚未评定：机器人每日评定一次，或点「立即重新评定」",
+                    "Not assessed yet: the bot assesses daily, or press Recompute now"),
+    "growth.locked": ("已锁定", "Locked"),
+    "growth.history": ("等级变化记录", "Tier history"),
+    "growth.lock": ("锁定为", "Lock at"),
+    "growth.unlock": ("解除锁定", "Unlock"),
+    "growth.recompute": ("立即重新评定全员等级", "Recompute every member's tier now"),
+    "growth.recomputed": ("已重新评定，{n} 人的等级有变化。", "Recomputed: {n} tier changes."),
+}

@@ -1,0 +1,43 @@
+"""T1 in the console: the member 360 page shows the held tier and its history; an operator
+locks and unlocks it (audited) and can recompute every member's tier now."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from tests.web.conftest import csrf_of
+from tests.web.seed import Seeded
+from tests.web.test_pages import _ok
+
+Make = Callable[..., TestClient]
+
+
+def test_lock_unlock_and_recompute_from_the_member_page(make_client: Make, seeded: Seeded,
+                                                        engine: Engine) -> None:
+    mid = seeded.script_member_id
+    client = make_client("vol")
+    page = _ok(client, f"/c/python-camp/members/{mid}")
+    assert "机器人认定的等级" in page and "尚未评定" in page
+    token = csrf_of(client, f"/c/python-camp/members/{mid}")
+    done = client.post(f"/c/python-camp/members/{mid}/tier",
+                       data={"csrf": token, "tier": "active"}, follow_redirects=False)
+    assert done.status_code == 303
+    page = _ok(client, f"/c/python-camp/members/{mid}")
+    assert "已锁定" in page and "运营锁定" in page and "将等级锁定为「活跃者」" in page
+    client.post(f"/c/python-camp/members/{mid}/tier", data={"csrf": token, "tier": ""})
+    page = _ok(client, f"/c/python-camp/members/{mid}")
+    assert "解除锁定" in page and "已锁定 ·" not in page
+    bad = client.post(f"/c/python-camp/members/{mid}/tier", data={"csrf": token, "tier": "boss"})
+    assert bad.status_code == 404
+    again = client.post("/c/python-camp/tiers/recompute",
+                        data={"csrf": token, "back": f"/c/python-camp/members/{mid}"},
+                        follow_redirects=False)
+    assert again.status_code == 303
+    assert again.headers["location"].startswith(f"/c/python-camp/members/{mid}")
+    with engine.connect() as conn:
+        audited = conn.execute(text("SELECT COUNT(*) FROM audit_log WHERE action LIKE :a"),
+                               {"a": "growth.%"}).scalar_one()
+    assert audited >= 2
