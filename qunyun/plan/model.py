@@ -357,6 +357,7 @@ class Tiers(Strict):
 class Growth(Strict):
     """T1 live tiers: the daily recompute in the bot (see `qunyun/services/growth.py`)."""
 
+    enabled: bool = True  # false: tiers stay as the operator sets them, no daily recompute
     daily_at: str = Field(default="04:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     grace_days: int = Field(default=14, ge=0)  # no demotion this soon after a promotion
     keep: float = Field(default=0.9, gt=0, le=1)  # a demotion needs the bar at 90% missed

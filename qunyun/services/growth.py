@@ -42,7 +42,9 @@ def job_kinds() -> list[JobKind]:
 
 
 def plan_entries(plan: Plan) -> list[EntrySpec]:
-    """One daily entry at `growth.daily_at` (local time)."""
+    """One daily entry at `growth.daily_at` (local time); none when growth is off."""
+    if not plan.growth.enabled:
+        return []
     rule = recurrence.rule_text(at=plan.growth.daily_at, every="day", start=date(2026, 1, 1))
     return [EntrySpec(kind=KIND, key="daily", rule=rule, title="每日成长等级评定",
                       catch_up_minutes=24 * 60)]

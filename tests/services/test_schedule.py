@@ -34,8 +34,9 @@ START = datetime(2026, 3, 1, 0, 0, tzinfo=SHANGHAI).astimezone(UTC)
 def plan_with(posts: list[dict[str, Any]], **calendar: Any) -> Plan:
     data = camp_plan().model_dump()
     data["calendar"] = {"posts": posts, **calendar}
-    # Only the calendar's entries: no E1 sweep or H4 weekly report entries beside them.
+    # Only the calendar's entries: no E1 sweep, H4 weekly report or T1 tier entries.
     data["elimination"]["enabled"] = False
+    data["growth"]["enabled"] = False
     data["reports"]["weekly"] = False
     return Plan.model_validate(data)
 
