@@ -24,8 +24,6 @@ from qunyun.services import onboarding as onboarding_service
 from qunyun.services import warnings as warning_service
 from qunyun.services.schedule import JobKind, Probe, Schedule
 
-SOURCE = "qunyun:timer"
-
 
 def _onboarding_due(conn: Connection, community_id: int, now_ms: int) -> list[int | None]:
     return [None] if onboarding_service.due_checks(conn, community_id=community_id,

@@ -90,7 +90,8 @@ class Welcome:
         text = render_welcome(self.setup.plan, newcomer=names, rename=rename)
         return [Send(group=group, text=text,
                      mentions=tuple(refs), reason="O1 welcome",
-                     evidence={"newcomers": [r.user_id for r in refs]}, policy=self.name)]
+                     evidence={"newcomers": [name_of(r) for r in refs],
+                               "user_ids": [r.user_id for r in refs]}, policy=self.name)]
 
     def _batch(self, ctx: Context, group: GroupRef, now: int) -> Verdict | None:
         if ctx.group_id is None:
@@ -264,7 +265,12 @@ class Onboarding:
             text = "问卷完成，谢谢！你的回答已记录 ✓"
         return Verdict.act(Reply(group=event.group, event_id=event.source_event_id, text=text,
                                  reason="O2 form", policy=self.name,
-                                 evidence={"answered": progress.answered}))
+                                 evidence={"answered": self._question_of(progress.answered),
+                                           "field": progress.answered}))
+
+    def _question_of(self, key: str | None) -> str | None:
+        """The question a form field asks (what the console shows), else its key."""
+        return next((f.question for f in self.o.form if f.key == key), key)
 
     def _due(self, event: TimerFired, ctx: Context) -> Verdict | None:
         now = ms(event.at)

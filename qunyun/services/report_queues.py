@@ -53,7 +53,8 @@ def open_from_report(
                 f"{name}（{tier.get('count')}）：{tier.get('action')}",
                 {"tier": tier.get("tier"), "action": tier.get("action"),
                  "count": tier.get("count"), "members": (tier.get("members") or [])[:50]})
-    reason = f"从报告（数据截至 {str(report.get('as_of') or '')[:16]}）新开 {created} 项"
+    as_of = str(report.get("as_of") or "")[:16].replace("T", " ")
+    reason = f"从报告（数据截至 {as_of}）新开 {created} 项"
     if operator is not None:
         audit.record_operator_action(conn, community_id=community_id, operator=operator,
                                      action="queues:refresh", reason=reason,

@@ -25,6 +25,8 @@ ACTIONS: dict[str, Pair] = {
     "delete": ("删除消息", "deleted a message"),
     "warn": ("警告", "warned"),
     "kick": ("移出群", "removed from the group"),
+    "invite": ("邀请入群", "invited to the group"),
+    "file": ("登记待办", "filed a to-do"),
     "mute": ("禁言", "muted"),
     "points": ("加积分", "awarded points"),
     "alert": ("提醒管理员", "alerted the admins"),
@@ -71,6 +73,39 @@ REASONS: dict[str, Pair] = {
     "heated": ("争吵升温", "a heated exchange"),
     "unanswered": ("问题无人能答", "a question the FAQ cannot answer"),
     "announce removal": ("公告移出", "announced a removal"),
+    "vote": ("投票", "vote"),
+    "poll closed": ("投票结束", "poll closed"),
+    "appeal": ("申诉", "appeal"),
+    "appeal approved": ("申诉通过", "appeal upheld"),
+    "appeal rejected": ("申诉驳回", "appeal rejected"),
+    "appeal approved: invite back": ("申诉通过，邀请回群", "appeal upheld: invited back"),
+    "task": ("提交任务", "task submitted"),
+    "任务": ("任务", "task"),
+    "任务完成": ("任务完成", "task done"),
+    "promotion": ("升级成长等级", "tier promotion"),
+    "weekly": ("周报", "weekly report"),
+    "sweep": ("淘汰巡检", "elimination sweep"),
+    "notice": ("淘汰提醒", "elimination notice"),
+    "removal": ("淘汰移出", "elimination removal"),
+    "cancelled": ("淘汰取消", "elimination cancelled"),
+    "revival": ("复活", "revival"),
+    "revival: approved": ("复活通过", "revival approved"),
+    "revival: referrals": ("邀请达标复活", "revived by referrals"),
+    "application": ("复活申请", "revival application"),
+    "event": ("活动", "event"),
+    "announced": ("活动公告", "event announced"),
+    "reminded_day": ("活动前一天提醒", "event reminder (a day before)"),
+    "reminded_hour": ("活动前一小时提醒", "event reminder (an hour before)"),
+    "ended": ("活动结束", "event ended"),
+    "summary": ("活动总结", "event summary"),
+    "waiting list": ("候补名单", "waiting list"),
+}
+# Commands by the name the code gives them (the member may have typed the Chinese alias).
+COMMANDS: dict[str, Pair] = {
+    "!rank": ("排行榜", "leaderboard"), "!rules": ("群规", "rules"),
+    "!help": ("帮助", "help"), "!points": ("积分查询", "points"),
+    "!checkin": ("打卡", "check-in"), "!等级": ("成长等级查询", "tier"),
+    "!徽章": ("徽章查询", "badges"),
 }
 _CODED = re.compile(r"^([A-Z]\d{1,2}) (.+)$")
 
@@ -114,9 +149,17 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "url": ("链接", "link"), "mentions": ("@ 人数", "mentions"), "qr": ("二维码内容", "QR code"),
     "times": ("次数", "times"), "accounts": ("账号数", "accounts"),
     "pattern": ("规则（正则）", "pattern"), "name": ("昵称", "name"),
+    "revoked": ("撤销的警告", "warnings withdrawn"), "day": ("日期", "day"),
+    "poll": ("投票编号", "poll"), "counts": ("各选项票数", "votes per option"),
+    "submission": ("提交编号", "submission"), "link": ("链接", "link"),
+    "post": ("日历帖", "post"), "late": ("补发", "sent late"),
+    "task": ("任务", "task"), "points": ("积分", "points"), "before": ("原等级", "before"),
+    "after": ("新等级", "after"), "direction": ("方向", "direction"),
+    "answer": ("回答", "answer"), "event_id": ("活动编号", "event"),
 }
 # Internal references a person does not read (kept in the raw record).
-HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "score"}
+HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "score",
+               "entry", "key", "slot_ms", "user_ids", "field"}
 
 
 # R1 moderation rules (a warning's `rule`).
@@ -171,9 +214,15 @@ def reason_label(reason: str | None, lang: str) -> str:
     text = (reason or "").strip()
     coded = _CODED.match(text)
     if coded is None:
-        return text
+        if text in REASONS:  # a reason written without its playbook ID
+            return _pick(REASONS[text], lang, text)
+        said = translate(f"act.{text}", lang)  # a queue item resolved without a note
+        return text if said == f"act.{text}" else said
     code, what = coded.groups()
-    if what.startswith("!"):
+    if what in COMMANDS:
+        said = (f"回答「{COMMANDS[what][0]}」命令" if lang != "en"
+                else f"answered the {COMMANDS[what][1]} command")
+    elif what.startswith("!"):
         said = f"回答命令 {what}" if lang != "en" else f"answered {what}"
     else:
         said = _pick(REASONS.get(what), lang, what)
@@ -222,6 +271,8 @@ def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
             continue  # the tier's code; its name is in the title
         if key == "trigger":
             value = _pick(REASONS.get(str(value)), lang, str(value))
+        if key == "rule" and isinstance(value, str):
+            value = rule_label(value, lang)
         if key == "members" and isinstance(value, list):
             value = [str(m.get("name") or m.get("id")) if isinstance(m, Mapping) else str(m)
                      for m in value]

@@ -10,6 +10,7 @@ GROWTH_TEXTS: dict[str, tuple[str, str]] = {
     "growth.locked": ("已锁定", "Locked"),
     "growth.history": ("等级变化记录", "Tier history"),
     "growth.lock": ("锁定为", "Lock at"),
+    "growth.choose": ("选择等级…", "Choose a tier…"),
     "growth.unlock": ("解除锁定", "Unlock"),
     "growth.recompute": ("立即重新评定全员等级", "Recompute every member's tier now"),
     "growth.recomputed": ("已重新评定，{n} 人的等级有变化。", "Recomputed: {n} tier changes."),

@@ -88,7 +88,7 @@ def seed_sample(engine: Engine, workdir: Path, *, messages: int = 3000, senders:
     from qunyun.plan.load import parse_plan
     from qunyun.samples import START, write_telegram_export
     from qunyun.services.importing import import_batches
-    from qunyun.web.queue_sync import open_from_report
+    from qunyun.services.report_queues import open_from_report
 
     seeded = seed(engine, at=START + timedelta(days=days - 3))
     export = write_telegram_export(workdir / "sample.json", messages=messages, senders=senders,

@@ -139,6 +139,7 @@ class MatrixBot:
         if admin_room and admin_room.startswith("!"):
             self.rooms.set_admin_room(admin_room)
         self.known_rooms: set[str] = set()
+        self._outbox_lock = asyncio.Lock()
         self.handled = 0
 
     @property
@@ -275,6 +276,9 @@ class MatrixBot:
                 return
             try:
                 await self.fire_timers()
+                # An operator's decision (an appeal upheld: the re-invite) goes out within
+                # a second, not when the sync long-poll next returns (up to 30 s later).
+                await self.flush_outbox(operators_only=True)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -449,12 +453,17 @@ class MatrixBot:
     async def flush_outbox(self, *, operators_only: bool = False) -> int:
         """Send effects committed before a crash but never delivered (on start), or, between
         rounds, what operators decided in the console (`operators_only`)."""
-        with self.engine.connect() as conn:
-            pending = audit.pending_effects(conn, community_id=self.pipeline.community_id,
-                                            operators_only=operators_only)
-        for audit_id, effect in pending:
-            await self.deliver(audit_id, effect)
-        if pending:
+        # The sync loop and the timer loop both flush: one at a time, so an effect read
+        # as pending by both is not delivered twice.
+        async with self._outbox_lock:
+            with self.engine.connect() as conn:
+                pending = audit.pending_effects(conn, community_id=self.pipeline.community_id,
+                                                operators_only=operators_only)
+            for audit_id, effect in pending:
+                await self.deliver(audit_id, effect)
+        if pending and operators_only:
+            log.info("sent %d effect(s) decided in the console", len(pending))
+        elif pending:
             log.info("re-sent %d effect(s) left undelivered by the last run", len(pending))
         return len(pending)
 

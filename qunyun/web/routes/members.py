@@ -72,6 +72,16 @@ def _named(conn: Connection, rows: list[dict[str, Any]] | None) -> list[dict[str
             for r in rows]  # the report gives the time as text (`at`)
 
 
+def _changes(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The nickname history as changes: the same name seen again (a restart reads the
+    room's member state anew) is not a new entry."""
+    out: list[dict[str, Any]] = []
+    for row in history:
+        if not out or out[-1]["nickname"] != row["nickname"]:
+            out.append(row)
+    return out
+
+
 @router.get("/c/{slug}/members/{member_id}")
 def member_page(request: Request, slug: str, member_id: DbId) -> Response:
     ctx, found = community_for(request, slug)
@@ -88,7 +98,10 @@ def member_page(request: Request, slug: str, member_id: DbId) -> Response:
         view: dict[str, Any] = {
             "member": member,
             "identities": console_members.identities_of(conn, member_id=member_id),
-            "nicknames": member_repo.nickname_history(conn, member_id=member_id),
+            "nicknames": _changes(member_repo.nickname_history(conn, member_id=member_id)),
+            # A form answer is shown under its question, not its key ("city").
+            "attribute_labels": {f.key: f.question for f in plan.onboarding.form}
+            if plan is not None else {},
             "groups": console_members.groups_of(conn, member_id=member_id),
             "points": point_service.member_points(conn, member_id, levels=levels),
             "ledger": point_service.ledger(conn, member_id=member_id, limit=20),
