@@ -232,10 +232,12 @@ class Onboarding:
                                      step="intro", at_ms=ms(event.at), onboarding=self.o)
         if not step.newly_done:
             return None
-        points_service.award(ctx.conn, community_id=ctx.community_id, member_id=ctx.member_id,
-                             group_id=ctx.group_id, action="self_intro",
-                             rules=self.setup.plan.points, at=event.at, tz=self.setup.tz,
-                             ref=event.source_event_id, memory=ctx.memory)
+        if self.setup.on_boards(event.actor, event.group):  # admins earn no points
+            points_service.award(ctx.conn, community_id=ctx.community_id,
+                                 member_id=ctx.member_id, group_id=ctx.group_id,
+                                 action="self_intro", rules=self.setup.plan.points,
+                                 at=event.at, tz=self.setup.tz, ref=event.source_event_id,
+                                 memory=ctx.memory)
         return Verdict.act(self._progress(event.group, event.actor, step.missing,
                                           step.completed, "收到你的自我介绍 ✓", {}))
 

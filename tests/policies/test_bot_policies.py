@@ -225,6 +225,14 @@ def test_self_introduction_completes_a_step_and_earns_points(bot: Bot) -> None:
     assert "积分" in points[0].text and isinstance(points[0], Reply)
 
 
+def test_an_admin_introducing_herself_earns_no_points(bot: Bot) -> None:
+    bot.join(ADMIN, 0)
+    bot.say(ADMIN, "大家好，我是班主任小林，在杭州做数据分析，负责大家的作业点评", 30)
+    assert bot.scalar("SELECT count(*) FROM bot_points WHERE action = 'self_intro' AND member_id = "
+                      "(SELECT member_id FROM identities WHERE external_id = '@admin:localhost')"
+                      ) == 0
+
+
 def test_a_link_is_deleted_and_warned_and_the_third_time_removed(bot: Bot) -> None:
     spammer = user(7, "推广号")
     first = bot.say(spammer, "看看这个 https://spam.example.com/x", 0)
