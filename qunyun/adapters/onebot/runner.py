@@ -24,6 +24,7 @@ from qunyun.adapters.contract import AdapterCore, NotOnPlatform, Scheduler, with
 from qunyun.capabilities import ONEBOT
 from qunyun.effects import (
     Alert,
+    AnswerJoinRequest,
     Delete,
     DirectMessage,
     Effect,
@@ -253,9 +254,10 @@ class OneBotBot(AdapterCore):
             raise NotOnPlatform(f"QQ 机器人不能拉人进群：请把群号发给 "
                                 f"{effect.member.display_name or effect.member.user_id}"
                                 f"（QQ {effect.member.user_id}），请对方申请加群")
+        if isinstance(effect, AnswerJoinRequest):
+            # G1: the reason is shown to the applicant by QQ (only on a rejection).
+            await self.client.call("set_group_add_request", flag=effect.handle, sub_type="add",
+                                   approve=effect.approve,
+                                   reason="" if effect.approve else effect.message)
+            return "approved" if effect.approve else "rejected"
         return None  # AwardPoints, Flag: recorded state, nothing to send
-
-    async def answer_join_request(self, flag: str, *, approve: bool, reason: str = "") -> None:
-        """G1: approve or reject a `request`/`group` add, with the reason the applicant sees."""
-        await self.client.call("set_group_add_request", flag=flag, sub_type="add",
-                               approve=approve, reason=reason)
