@@ -119,13 +119,25 @@ class OneBotBot(AdapterCore):
         try:
             await with_backoff(stop, lambda: self.serve(stop), what="OneBot connection")
         finally:
+            with contextlib.suppress(Exception):
+                await self.client.shutdown()
             timers.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await timers
 
     async def serve(self, stop: asyncio.Event) -> None:
         """One connection: start, then events until it closes (raises) or `stop`."""
-        await self.client.connect()
+        # A reverse connection waits for the implementation to dial in: `stop` ends the wait.
+        connecting = asyncio.ensure_future(self.client.connect())
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not connecting.done():
+            connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await connecting
+            return
+        connecting.result()
         try:
             await self.start()
             await self.flush_outbox()
