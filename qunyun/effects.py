@@ -138,9 +138,22 @@ class SendFile(Effect):
     text: str = ""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnswerJoinRequest(Effect):
+    """Approve or reject an application to join (G1). `message` is what the applicant is
+    told on a rejection (OneBot's `reason`; on Telegram a DM in the request's window);
+    `handle` is the request's own (`JoinRequested.handle`)."""
+
+    kind: ClassVar[str] = "join_answer"
+    member: UserRef
+    approve: bool
+    handle: str = ""
+    message: str = ""
+
+
 EFFECT_TYPES: tuple[type[Effect], ...] = (
     Send, Reply, DirectMessage, Delete, Warn, Kick, Mute, AwardPoints, Alert, Flag, Invite,
-    SendFile,
+    SendFile, AnswerJoinRequest,
 )
 
 EFFECT_KINDS: dict[str, type[Effect]] = {t.kind: t for t in EFFECT_TYPES}

@@ -22,6 +22,7 @@ from qunyun.events import (
     CommandIssued,
     Event,
     GroupRef,
+    JoinRequested,
     MemberJoined,
     MemberLeft,
     MessagePosted,
@@ -51,6 +52,8 @@ def related_of(event: Event) -> UserRef | None:
         return event.removed_by
     if isinstance(event, RedPacketGrabbed):
         return event.sender
+    if isinstance(event, JoinRequested):
+        return event.inviter
     return None
 
 
@@ -74,6 +77,8 @@ def ref_and_payload(event: Event) -> tuple[str | None, dict[str, Any] | None]:
         return None, {"name": event.name, "args": list(event.args)}
     if isinstance(event, TimerFired):
         return None, {"timer": event.timer, **dict(event.payload)}
+    if isinstance(event, JoinRequested):
+        return None, {"answer": event.answer[:500]} if event.answer else None
     if isinstance(event, TierChanged):
         return None, {"member_id": event.member_id, "before": event.before,
                       "after": event.after, "direction": event.direction,

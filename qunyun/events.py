@@ -165,6 +165,22 @@ class TierChanged(Event):
     numbers: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(slots=True, kw_only=True)
+class JoinRequested(Event):
+    """An application to join (G1): Telegram `chat_join_request`, OneBot `request` group add.
+
+    `answer` is what the applicant wrote (OneBot's `comment`: the answer to the group's
+    question; Telegram's `bio`); `handle` is what the platform needs to answer it (OneBot's
+    `flag`; Telegram's `user_chat_id`, where the bot may write within five minutes);
+    `inviter` is the member whose invite link it came through."""
+
+    kind: ClassVar[str] = "join_request"
+    member: UserRef
+    answer: str = ""
+    handle: str = ""
+    inviter: UserRef | None = None
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     MessagePosted,
     MemberJoined,
@@ -176,6 +192,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     CommandIssued,
     TimerFired,
     TierChanged,
+    JoinRequested,
 )
 EVENT_KINDS: dict[str, type[Event]] = {t.kind: t for t in EVENT_TYPES}
 

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from qunyun.adapters.contract import AdapterCore
 from qunyun.adapters.onebot.client import OneBotClient
+from qunyun.adapters.onebot.reverse import OneBotReverseClient
 from qunyun.adapters.onebot.runner import OneBotBot
 from qunyun.adapters.telegram.runner import TelegramBot, make_bot
 from qunyun.bot.plan_reload import PlanReload
@@ -32,7 +33,7 @@ async def run_adapter_bot(engine: Engine, *, community_id: int, plan: Plan, plat
                           stop: asyncio.Event, onebot_url: str | None = None,
                           onebot_token: str | None = None, telegram_token: str | None = None,
                           telegram_api: str | None = None, plan_text: str | None = None,
-                          plan_interval: float = 2.0) -> None:
+                          plan_interval: float = 2.0, onebot_listen: str | None = None) -> None:
     holder: dict[str, OneBotBot | TelegramBot] = {}
 
     def room_admins(group: GroupRef) -> frozenset[str]:
@@ -45,8 +46,14 @@ async def run_adapter_bot(engine: Engine, *, community_id: int, plan: Plan, plat
     scheduler = build_scheduler(engine, community_id=community_id, plan=plan)
     bot: OneBotBot | TelegramBot
     if platform == "onebot":
-        assert onebot_url is not None
-        bot = OneBotBot(OneBotClient(onebot_url, onebot_token), pipeline,
+        client: OneBotClient
+        if onebot_listen:  # reverse WebSocket: the implementation dials qunyun
+            host, _, port = onebot_listen.rpartition(":")
+            client = OneBotReverseClient(host or "0.0.0.0", int(port), onebot_token)
+        else:
+            assert onebot_url is not None
+            client = OneBotClient(onebot_url, onebot_token)
+        bot = OneBotBot(client, pipeline,
                         admin_group=plan.bot.admin_room, scheduler=scheduler)
     else:
         assert telegram_token is not None

@@ -18,6 +18,7 @@ from qunyun.events import GroupRef, TimerFired
 from qunyun.pipeline.policy import Policy
 from qunyun.plan.model import Plan
 from qunyun.policies.activities import Activities
+from qunyun.policies.admission import JoinRequests
 from qunyun.policies.base import RoomAdmins, Setup
 from qunyun.policies.calendar import CalendarPosts
 from qunyun.policies.campaigns import Campaigns
@@ -59,6 +60,7 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
         ScheduleLedger(),  # the schedule's slots and cursors (halts stale ticks)
         Moderation(setup),  # R1, R2 (halts: nothing else sees a deleted message)
         Suspects(setup),  # R4
+        JoinRequests(setup),  # G1 join requests (Telegram, QQ)
         Welcome(setup),  # O1
         Onboarding(setup),  # O2, O3
         Campaigns(setup),  # A1 campaign days, `!完成` tasks (T3; halts on `!完成`)

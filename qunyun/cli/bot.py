@@ -106,6 +106,11 @@ def bot_cmd(
     ] = None,
     onebot_token: Annotated[str | None, typer.Option(
         envvar="QUNYUN_ONEBOT_TOKEN", help="OneBot 的 access token")] = None,
+    onebot_listen: Annotated[str | None, typer.Option(
+        envvar="QUNYUN_ONEBOT_LISTEN",
+        help="反向 WebSocket：在 HOST:PORT 等 OneBot 实现连进来，如 0.0.0.0:8081 "
+             "(reverse WebSocket: the implementation dials ws://HOST:PORT/onebot/v11/ws)")
+    ] = None,
     telegram_token: Annotated[str | None, typer.Option(
         envvar="QUNYUN_TELEGRAM_TOKEN", help="BotFather 给的机器人 token")] = None,
     telegram_api: Annotated[str | None, typer.Option(
@@ -116,8 +121,11 @@ def bot_cmd(
     logging.getLogger("qunyun").setLevel(logging.DEBUG if verbose else logging.INFO)
     if platform not in ("matrix", "onebot", "telegram"):
         fail(f"未知平台 {platform!r}：可选 matrix、onebot、telegram / unknown platform")
-    if platform == "onebot" and not onebot_url:
-        fail("QQ 需要 --onebot-url（OneBot 11 正向 WebSocket 地址）/ give --onebot-url")
+    if platform == "onebot" and not (onebot_url or onebot_listen):
+        fail("QQ 需要 --onebot-url（正向 WebSocket 地址）或 --onebot-listen（反向 WebSocket 监听"
+             "地址）/ give --onebot-url or --onebot-listen")
+    if onebot_listen and not onebot_listen.rpartition(":")[2].isdigit():
+        fail("--onebot-listen 写成 HOST:PORT，如 0.0.0.0:8081 / HOST:PORT")
     if platform == "telegram" and not telegram_token:
         fail("Telegram 需要 --telegram-token（BotFather 给的 token）/ give --telegram-token")
     loaded = ready_plan(plan)
@@ -130,7 +138,8 @@ def bot_cmd(
         out_console.print(f"机器人运行中 bot running for [bold]{slug}[/] on {platform}；"
                           "Ctrl-C 停止 to stop", highlight=False)
         asyncio.run(_run_adapter(engine, community_id, running, running_text, platform,
-                                 onebot_url, onebot_token, telegram_token, telegram_api))
+                                 onebot_url, onebot_token, telegram_token, telegram_api,
+                                 onebot_listen))
         return
     if (homeserver is None) != (token is None):
         fail("--homeserver 和 --token 需要同时给出 / give both --homeserver and --token")
@@ -169,7 +178,8 @@ async def _run(engine: Engine, community_id: int, plan: Plan, plan_text: str, ho
 
 async def _run_adapter(engine: Engine, community_id: int, plan: Plan, plan_text: str,
                        platform: str, onebot_url: str | None, onebot_token: str | None,
-                       telegram_token: str | None, telegram_api: str | None) -> None:
+                       telegram_token: str | None, telegram_api: str | None,
+                       onebot_listen: str | None = None) -> None:
     from qunyun.bot.platforms import run_adapter_bot
 
     stop = asyncio.Event()
@@ -179,4 +189,4 @@ async def _run_adapter(engine: Engine, community_id: int, plan: Plan, plan_text:
     await run_adapter_bot(engine, community_id=community_id, plan=plan, platform=platform,
                           stop=stop, onebot_url=onebot_url, onebot_token=onebot_token,
                           telegram_token=telegram_token, telegram_api=telegram_api,
-                          plan_text=plan_text)
+                          plan_text=plan_text, onebot_listen=onebot_listen)

@@ -189,6 +189,11 @@ class Threshold(Strict):
     task: str | None = None
     min_tier: Tier | None = None
     application_questions: list[str] = []
+    # G1 live (issue 16): an application whose answer holds one of these words is approved
+    # by the bot; any other is rejected with `reject_reason`. Without words, applications
+    # wait in the console's join-request queue for an operator.
+    answer_keywords: list[str] = []
+    reject_reason: str | None = None
 
 
 class Toggle(Strict):

@@ -130,6 +130,8 @@ POINTS: dict[str, Pair] = {
 }
 
 EVIDENCE_KEYS: dict[str, Pair] = {
+    "answer": ("申请回答", "their answer"), "questions": ("入群问题", "entry questions"),
+    "inviter": ("邀请人", "invited by"),
     "keyword": ("关键词", "keyword"), "question": ("问题", "question"),
     "campaign": ("打卡活动", "campaign"), "streak": ("连续天数", "streak"),
     "trigger": ("触发", "trigger"), "warning": ("警告编号", "warning"),
@@ -159,7 +161,8 @@ EVIDENCE_KEYS: dict[str, Pair] = {
 }
 # Internal references a person does not read (kept in the raw record).
 HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "score",
-               "entry", "key", "slot_ms", "user_ids", "field"}
+               "entry", "key", "slot_ms", "user_ids", "field",
+               "request", "event_id", "threshold"}  # G1 join requests: for the bot
 
 
 # R1 moderation rules (a warning's `rule`).
@@ -304,6 +307,8 @@ def item_title(item: Mapping[str, Any], lang: str) -> str:
         kinds = [SIGNALS_EN.get(str(s.get("kind")), str(s.get("kind")))
                  for s in detail["signals"] if isinstance(s, Mapping)]
         return f"{name}: {', '.join(kinds)}"
+    if queue == "join_request":
+        return f"Join request: {rest or title}"
     if queue == "todo" and detail.get("tier"):
         tier = TIERS_EN.get(str(detail["tier"]), str(detail["tier"]))
         return f"{tier} ({detail.get('count', '?')}): {detail.get('action') or ''}"

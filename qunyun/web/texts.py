@@ -188,6 +188,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "disabled": ("已停用", "disabled"),
     # E1/E2 (issue 14): elimination cases and revivals
     "queue.revival": ("复活申请 (E2)", "Revival applications (E2)"),
+    "queue.join_request": ("入群申请 (G1)", "Join requests (G1)"),
+    "queue_empty.join_request": ("计划没有说怎样审核的入群申请（Telegram、QQ）会出现在这里；批准或拒绝后机器人替你回复，拒绝理由会告诉申请人。", "Join requests (Telegram, QQ) the plan does not say how to decide appear here; approve or reject and the bot answers, telling the applicant your reason."),
     "lifecycle": ("淘汰与复活", "Removal and revival"),
     "case.noticed": ("已提醒，等待处理", "noticed, pending"),
     "case.removed": ("已移出", "removed"),

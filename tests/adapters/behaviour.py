@@ -35,6 +35,17 @@ class Scene(Protocol):
     async def removed(self) -> bool: ...
 
 
+class JoinScene(Scene, Protocol):
+    """A platform with join requests (G1): Telegram, QQ. `threshold` is set before start."""
+
+    threshold: dict[str, object] | None
+
+    async def request_join(self, answer: str) -> None: ...
+    # The answers the platform was given for the applicant: (approved, reason shown).
+    async def answers(self) -> list[tuple[bool, str]]: ...
+    async def decide_in_console(self, approve: bool, reason: str) -> None: ...
+
+
 async def until(check: Callable[[], Awaitable[object]], seconds: float = 20) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -114,3 +125,59 @@ SCENARIOS: dict[str, Callable[[Scene], Awaitable[None]]] = {
     "faq": faq,
     "restart": restart_without_loss_or_repetition,
 }
+
+
+# G1: the plan's threshold answers join requests; where it cannot, the operator does.
+KEYWORDS = {"type": "application", "application_questions": ["谁介绍你来的？"],
+            "answer_keywords": ["朋友介绍"], "reject_reason": "请写明介绍人再申请"}
+REVIEW = {"type": "application", "application_questions": ["谁介绍你来的？"]}
+
+
+async def join_request_approved_by_keyword(s: JoinScene) -> None:
+    await s.request_join("我是朋友介绍来的")
+    await until(s.answers)
+    assert await s.answers() == [(True, "")]
+
+
+async def join_request_rejected_with_reason(s: JoinScene) -> None:
+    await s.request_join("路过看看")
+    await until(s.answers)
+    assert await s.answers() == [(False, "请写明介绍人再申请")]
+
+
+async def join_request_decided_in_console(s: JoinScene) -> None:
+    await s.request_join("想学 Python")
+    await asyncio.sleep(1.0)
+    assert await s.answers() == []  # the plan has no words: it waits for the operator
+    await s.decide_in_console(False, "本期名额已满，下期再来")
+    await until(s.answers)
+    assert await s.answers() == [(False, "本期名额已满，下期再来")]
+
+
+JOIN_SCENARIOS: dict[str, tuple[dict[str, object],
+                                Callable[[JoinScene], Awaitable[None]]]] = {
+    "join_request_approved_by_keyword": (KEYWORDS, join_request_approved_by_keyword),
+    "join_request_rejected_with_reason": (KEYWORDS, join_request_rejected_with_reason),
+    "join_request_decided_in_console": (REVIEW, join_request_decided_in_console),
+}
+
+
+async def decide_open_request(engine: object, community_id: int, approve: bool,
+                              reason: str) -> None:
+    """The console's decision on the one open join request (as the queue page makes it)."""
+    from sqlalchemy import Engine
+
+    from qunyun.services import admission
+    from qunyun.storage.work import queues as queue_repo
+
+    assert isinstance(engine, Engine)
+    for _ in range(100):
+        with engine.begin() as conn:
+            items = [i for i in queue_repo.list_items(conn, community_id=community_id,
+                                                      queue="join_request", status="open")]
+            if items:
+                admission.decide(conn, community_id=community_id, item_id=int(items[0]["id"]),
+                                 operator="lin", approve=approve, reason=reason)
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("no join request waited in the console")

@@ -18,7 +18,8 @@ import time
 from typing import Any
 
 import orjson
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
+from websockets.asyncio.connection import Connection
 
 log = logging.getLogger("qunyun.bot.onebot")
 
@@ -35,7 +36,7 @@ class OneBotClient:
         self.timeout_s = timeout_s
         self.min_interval_s = min_interval_s
         self.events: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        self._ws: ClientConnection | None = None
+        self._ws: Connection | None = None
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._echo = itertools.count(1)
         self._reader: asyncio.Task[None] | None = None
@@ -45,11 +46,15 @@ class OneBotClient:
 
     async def connect(self) -> None:
         headers = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
-        self._ws = await connect(self.url, additional_headers=headers, max_size=2**24)
-        self.closed.clear()
-        self._reader = asyncio.create_task(self._read(self._ws))
+        self._attach(await connect(self.url, additional_headers=headers, max_size=2**24))
 
-    async def _read(self, ws: ClientConnection) -> None:
+    def _attach(self, ws: Connection) -> None:
+        """Use `ws` (dialled here, or accepted by the reverse server) for events and calls."""
+        self._ws = ws
+        self.closed.clear()
+        self._reader = asyncio.create_task(self._read(ws))
+
+    async def _read(self, ws: Connection) -> None:
         try:
             async for frame in ws:
                 try:
@@ -113,6 +118,10 @@ class OneBotClient:
         with contextlib.suppress(asyncio.CancelledError):
             await getter
         return self.events.get_nowait() if not self.events.empty() else None
+
+    async def shutdown(self) -> None:
+        """The bot stops for good (a reverse client also stops listening)."""
+        await self.close()
 
     async def close(self) -> None:
         if self._ws is not None:

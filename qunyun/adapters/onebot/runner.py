@@ -24,6 +24,7 @@ from qunyun.adapters.contract import AdapterCore, NotOnPlatform, Scheduler, with
 from qunyun.capabilities import ONEBOT
 from qunyun.effects import (
     Alert,
+    AnswerJoinRequest,
     Delete,
     DirectMessage,
     Effect,
@@ -118,13 +119,25 @@ class OneBotBot(AdapterCore):
         try:
             await with_backoff(stop, lambda: self.serve(stop), what="OneBot connection")
         finally:
+            with contextlib.suppress(Exception):
+                await self.client.shutdown()
             timers.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await timers
 
     async def serve(self, stop: asyncio.Event) -> None:
         """One connection: start, then events until it closes (raises) or `stop`."""
-        await self.client.connect()
+        # A reverse connection waits for the implementation to dial in: `stop` ends the wait.
+        connecting = asyncio.ensure_future(self.client.connect())
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not connecting.done():
+            connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await connecting
+            return
+        connecting.result()
         try:
             await self.start()
             await self.flush_outbox()
@@ -253,9 +266,10 @@ class OneBotBot(AdapterCore):
             raise NotOnPlatform(f"QQ 机器人不能拉人进群：请把群号发给 "
                                 f"{effect.member.display_name or effect.member.user_id}"
                                 f"（QQ {effect.member.user_id}），请对方申请加群")
+        if isinstance(effect, AnswerJoinRequest):
+            # G1: the reason is shown to the applicant by QQ (only on a rejection).
+            await self.client.call("set_group_add_request", flag=effect.handle, sub_type="add",
+                                   approve=effect.approve,
+                                   reason="" if effect.approve else effect.message)
+            return "approved" if effect.approve else "rejected"
         return None  # AwardPoints, Flag: recorded state, nothing to send
-
-    async def answer_join_request(self, flag: str, *, approve: bool, reason: str = "") -> None:
-        """G1: approve or reject a `request`/`group` add, with the reason the applicant sees."""
-        await self.client.call("set_group_add_request", flag=flag, sub_type="add",
-                               approve=approve, reason=reason)

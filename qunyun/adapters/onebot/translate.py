@@ -15,6 +15,7 @@ from typing import Any
 from qunyun.events import (
     Event,
     GroupRef,
+    JoinRequested,
     MemberJoined,
     MemberLeft,
     MessagePosted,
@@ -91,6 +92,8 @@ def image_url(raw: Mapping[str, Any]) -> str | None:
 def event_id(raw: Mapping[str, Any]) -> str:
     if raw.get("post_type") == "message":
         return str(raw.get("message_id"))
+    if raw.get("post_type") == "request" and raw.get("flag"):
+        return f"r:{raw.get('request_type')}:{raw.get('flag')}"
     parts = [raw.get("notice_type") or raw.get("request_type"), raw.get("sub_type"),
              raw.get("group_id"), raw.get("user_id"), raw.get("message_id"), raw.get("time")]
     return "n:" + ":".join("" if p is None else str(p) for p in parts)
@@ -119,6 +122,13 @@ def translate(raw: Mapping[str, Any], *, source: str, group_names: Mapping[str, 
         if str(raw.get("user_id")) == self_id:
             return None
         return _message(raw, base, self_id)
+    if post == "request":
+        # 加群请求: `add` is someone applying (G1); `invite` is the bot asked into a group.
+        if raw.get("request_type") != "group" or raw.get("sub_type") != "add":
+            return None
+        uid = str(raw.get("user_id", ""))
+        return JoinRequested(**base, member=user(uid, names.get(uid)),
+                             answer=str(raw.get("comment") or ""), handle=str(raw.get("flag")))
     if post != "notice":
         return None
     notice = raw.get("notice_type")

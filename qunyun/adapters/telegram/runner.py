@@ -33,6 +33,7 @@ from qunyun.adapters.contract import AdapterCore, NotOnPlatform, Scheduler, with
 from qunyun.capabilities import TELEGRAM
 from qunyun.effects import (
     Alert,
+    AnswerJoinRequest,
     Delete,
     DirectMessage,
     Effect,
@@ -175,11 +176,6 @@ class TelegramBot(AdapterCore):
 
     async def handle_update(self, update: Update) -> int:
         self._learn(update)
-        if update.chat_join_request is not None:
-            # G1 (thresholds, the 5-minute DM) needs an event the pipeline knows; until then
-            # the application waits for an admin, as Telegram shows it in the group's list.
-            log.info("join request from %s in %s waits for an admin",
-                     update.chat_join_request.from_user.id, update.chat_join_request.chat.id)
         event = translate(update, source=self.source, bot_id=self.bot_id,
                           admin_chat=self.admin_chat)
         if event is None:
@@ -294,7 +290,26 @@ class TelegramBot(AdapterCore):
         if isinstance(effect, Invite):
             link = await self.invite_link(effect.group, effect.member, member_limit=1)
             return await self.direct(effect.member, f"欢迎回来，点这个链接重新进群：{link}")
+        if isinstance(effect, AnswerJoinRequest):
+            return await self.answer_join_request(effect)
         return None  # AwardPoints, Flag: recorded state, nothing to send
+
+    async def answer_join_request(self, effect: AnswerJoinRequest) -> str:
+        """G1: approveChatJoinRequest / declineChatJoinRequest. Telegram shows no reason
+        on a decline, so the reason goes as a DM to `user_chat_id`, which a join request
+        opens for five minutes (after that the DM is refused: the decline still stands)."""
+        chat, uid = int(effect.group.group_id), int(effect.member.user_id)
+        if effect.approve:
+            await self.bot.approve_chat_join_request(chat_id=chat, user_id=uid)
+            return "approved"
+        await self.bot.decline_chat_join_request(chat_id=chat, user_id=uid)
+        if effect.message and effect.handle:
+            try:
+                await self._say(effect.handle, effect.message)
+            except Exception as exc:
+                log.info("the reason could not be sent to %s: %s", effect.handle, exc)
+                return "rejected (the reason could not be sent: the five minutes had passed)"
+        return "rejected"
 
     async def direct(self, member: UserRef, text: str) -> str:
         if member.user_id not in self.started:
@@ -312,8 +327,3 @@ class TelegramBot(AdapterCore):
             member_limit=member_limit)
         return link.invite_link
 
-    async def answer_join_request(self, chat_id: str, user_id: str, *, approve: bool) -> None:
-        if approve:
-            await self.bot.approve_chat_join_request(chat_id=int(chat_id), user_id=int(user_id))
-        else:
-            await self.bot.decline_chat_join_request(chat_id=int(chat_id), user_id=int(user_id))

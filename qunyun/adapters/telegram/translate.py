@@ -6,19 +6,28 @@
   status), not from the `new_chat_members` service message, which misses joins in large
   groups and carries no invite link. The link's `name` is how G2 attributes a join: the
   bot's per-member links are named `LINK_PREFIX + user id`.
-- `chat_join_request` has no event of its own yet; the adapter answers it (G1).
+- `chat_join_request` is a `JoinRequested` (G1): its handle is `user_chat_id` (the bot may
+  write there for five minutes), its answer the applicant's bio, its inviter the link's.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from telegram import ChatMemberUpdated, Message, MessageReactionUpdated, ReactionTypeEmoji, Update
+from telegram import (
+    ChatInviteLink,
+    ChatMemberUpdated,
+    Message,
+    MessageReactionUpdated,
+    ReactionTypeEmoji,
+    Update,
+)
 from telegram import User as TgUser
 
 from qunyun.events import (
     Event,
     GroupRef,
+    JoinRequested,
     MemberJoined,
     MemberLeft,
     MessagePosted,
@@ -83,6 +92,17 @@ def _message(m: Message, base: dict[str, Any], edited: bool) -> MessagePosted | 
                          forwarded=m.forward_origin is not None, edited=edited)
 
 
+def _link_inviter(link: ChatInviteLink | None, bot_id: int) -> UserRef | None:
+    """G2: whose link it is — the member named in a bot-made link, or the admin who made it."""
+    if link is None:
+        return None
+    if link.name and link.name.startswith(LINK_PREFIX):
+        return UserRef(PLATFORM, link.name[len(LINK_PREFIX):])
+    if link.creator is not None and link.creator.id != bot_id:
+        return user(link.creator)
+    return None
+
+
 def translate(update: Update, *, source: str, bot_id: int,
               admin_chat: str | None = None) -> Event | None:
     """One update → a qunyun event, or None for what qunyun does not track."""
@@ -114,12 +134,8 @@ def translate(update: Update, *, source: str, bot_id: int,
         if now and not was:
             link = cm.invite_link
             if link is not None:
-                inviter = None
-                if link.name and link.name.startswith(LINK_PREFIX):
-                    inviter = UserRef(PLATFORM, link.name[len(LINK_PREFIX):])
-                elif link.creator is not None and link.creator.id != bot_id:
-                    inviter = user(link.creator)
-                return MemberJoined(**base, member=member, inviter=inviter, via="link")
+                return MemberJoined(**base, member=member, inviter=_link_inviter(link, bot_id),
+                                    via="link")
             if actor is not None and actor.user_id != member.user_id:
                 return MemberJoined(**base, member=member, inviter=actor, via="invite")
             via = "application" if cm.via_join_request else "link"
@@ -128,6 +144,17 @@ def translate(update: Update, *, source: str, bot_id: int,
             removed_by = actor if actor is not None and actor.user_id != member.user_id else None
             return MemberLeft(**base, member=member, removed_by=removed_by)
         return None
+    if update.chat_join_request:
+        jr = update.chat_join_request
+        group = _group(jr.chat, admin_chat)
+        applicant = user(jr.from_user)
+        if group is None or group.kind == "direct" or applicant is None:
+            return None
+        return JoinRequested(source=source, group=group, at=jr.date, member=applicant,
+                             source_event_id=f"jr:{jr.chat.id}:{applicant.user_id}:"
+                                             f"{int(jr.date.timestamp())}",
+                             answer=jr.bio or "", handle=str(jr.user_chat_id),
+                             inviter=_link_inviter(jr.invite_link, bot_id))
     if update.message_reaction:
         r: MessageReactionUpdated = update.message_reaction
         group = _group(r.chat, admin_chat)

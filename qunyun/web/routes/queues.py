@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from qunyun.services import admission as admission_service
 from qunyun.services import appeals as appeal_service
 from qunyun.services import queues as queue_service
 from qunyun.services.report_queues import open_from_report
@@ -36,6 +37,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "escalation": ("done", "dismissed"),
     "revival": ("approved", "dismissed"),  # E2: approved → the bot invites them back
     "post_todo": ("done", "dismissed"),  # A1: the owner posted it (or chose not to)
+    "join_request": ("approved", "dismissed"),  # G1: the bot approves / rejects with the reason
 }
 STATUSES = ("open", "done", "dismissed", "exempted", "approved")
 PAGE = 100
@@ -73,7 +75,7 @@ def _empty_reason(ctx: Ctx, request: Request, found: dict[str, Any], queue: str,
     lang = ctx.lang
     if status in STATUSES and status != "open":
         return translate("queue_empty.status", lang, status=translate(f"status.{status}", lang))
-    if queue in ("appeal", "escalation"):
+    if queue in ("appeal", "escalation", "join_request"):
         return translate(f"queue_empty.{queue}", lang)
     reports = request.app.state.reports
     if not reports.available:
@@ -122,6 +124,13 @@ def resolve(
                                              operator=operator.username,
                                              approve=resolution == "approved",
                                              reason=reason.strip()[:500]).item
+            elif current is not None and current["queue"] == "join_request" \
+                    and resolution in ("approved", "dismissed"):
+                # G1: the decision goes to the platform (the reason is what they are told).
+                item = admission_service.decide(conn, community_id=cid, item_id=item_id,
+                                                operator=operator.username,
+                                                approve=resolution == "approved",
+                                                reason=reason.strip()[:500])
             else:
                 item = queue_service.resolve_item(conn, community_id=cid, item_id=item_id,
                                                   operator=operator.username,

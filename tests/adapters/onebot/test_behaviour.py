@@ -21,13 +21,15 @@ from qunyun.adapters.onebot.client import OneBotClient
 from qunyun.adapters.onebot.runner import OneBotBot
 from qunyun.app import open_database
 from qunyun.bot.wiring import build_policies, build_scheduler
+from qunyun.capabilities import ONEBOT
 from qunyun.pipeline.runner import Pipeline
 from qunyun.storage.community import communities as community_repo
-from tests.adapters.behaviour import SCENARIOS
+from tests.adapters.behaviour import JOIN_SCENARIOS, SCENARIOS, decide_open_request
 from tests.adapters.onebot.server import TOKEN, OneBotServer, fixture
 from tests.policies.test_bot_policies import camp_plan
 
 GROUP, ADMIN_GROUP, ALICE, ADMIN = 100200300, 900900900, 20001, 30001
+APPLICANT = 20002
 
 
 @contextlib.contextmanager
@@ -53,6 +55,7 @@ class OneBotScene:
         self.ids = itertools.count(100)
         self.task: asyncio.Task[None] | None = None
         self.stop = asyncio.Event()
+        self.threshold: dict[str, object] | None = None
 
     async def start(self) -> None:
         await self.server.start()
@@ -60,6 +63,8 @@ class OneBotScene:
         data["bot"]["admins"] = [str(ADMIN)]
         data["bot"]["admin_room"] = str(ADMIN_GROUP)
         data["onboarding"]["welcome_batch_seconds"] = 1
+        if self.threshold is not None:
+            data["threshold"] = self.threshold
         from qunyun.plan.model import Plan
 
         self.plan = Plan.model_validate(data)
@@ -75,7 +80,8 @@ class OneBotScene:
         pipeline = Pipeline(self.engine, community_id=self.cid, plan=self.plan,
                             policies=build_policies(
                                 self.plan,
-                                room_admins=lambda g: holder["bot"].moderators(g.group_id)))
+                                room_admins=lambda g: holder["bot"].moderators(g.group_id),
+                                capabilities=ONEBOT))
         self.bot = OneBotBot(client, pipeline, admin_group=str(ADMIN_GROUP),
                              scheduler=build_scheduler(self.engine, community_id=self.cid,
                                                        plan=self.plan, resolution_s=1),
@@ -146,6 +152,34 @@ class OneBotScene:
     async def removed(self) -> bool:
         return any(p["user_id"] == ALICE and p["group_id"] == GROUP
                    for p in self.server.sent("set_group_kick"))
+
+    async def request_join(self, answer: str) -> None:
+        await self._push(fixture("event-request-group", time=int(time.time()), user_id=APPLICANT,
+                                 comment=answer, flag=f"req-{next(self.ids)}"))
+
+    async def answers(self) -> list[tuple[bool, str]]:
+        return [(p["approve"], p["reason"]) for p in self.server.sent("set_group_add_request")]
+
+    async def decide_in_console(self, approve: bool, reason: str) -> None:
+        await decide_open_request(self.engine, self.cid, approve, reason)
+
+
+@pytest.mark.parametrize("name", list(JOIN_SCENARIOS))
+def test_join_requests_through_onebot(name: str, tmp_path: Path) -> None:
+    threshold, scenario = JOIN_SCENARIOS[name]
+
+    async def go() -> None:
+        scene = OneBotScene(tmp_path, "http://127.0.0.1:9")
+        scene.threshold = threshold
+        try:
+            await scene.start()
+            await asyncio.wait_for(scenario(scene), 60)
+            flags = {p["flag"] for p in scene.server.sent("set_group_add_request")}
+            assert flags <= {e["flag"] for e in scene.pushed}  # the request's own flag
+        finally:
+            await scene.close()
+
+    asyncio.run(go())
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))

@@ -4,7 +4,7 @@ and bot text → message segments."""
 from __future__ import annotations
 
 from qunyun.adapters.onebot.translate import event_id, image_url, to_segments, translate
-from qunyun.events import MemberJoined, MemberLeft, MessagePosted, MessageRecalled
+from qunyun.events import JoinRequested, MemberJoined, MemberLeft, MessagePosted, MessageRecalled
 from tests.adapters.onebot.server import fixture
 
 SOURCE = "onebot:10001"
@@ -66,9 +66,17 @@ def test_recall_names_the_message() -> None:
     assert event.target_event_id == "1"
 
 
-def test_ban_request_and_heartbeat_are_not_community_events() -> None:
-    for name in ("event-notice-group_ban", "event-request-group", "event-meta-heartbeat"):
+def test_ban_invite_and_heartbeat_are_not_community_events() -> None:
+    for name in ("event-notice-group_ban", "event-request-group-invite", "event-meta-heartbeat"):
         assert tr(fixture(name)) is None
+
+
+def test_group_add_request_is_a_join_request() -> None:
+    event = tr(fixture("event-request-group"))
+    assert isinstance(event, JoinRequested)
+    assert event.member.user_id == "20002" and event.answer == "我是朋友介绍来的"
+    assert event.handle == "req-20002" and event.source_event_id == "r:group:req-20002"
+    assert event.group.group_id == "100200300"
 
 
 def test_the_admin_group_and_the_bots_own_messages_are_left_out() -> None:

@@ -13,7 +13,15 @@ from qunyun.adapters.contract import NotOnPlatform
 from qunyun.adapters.onebot.client import OneBotClient, OneBotError
 from qunyun.adapters.onebot.runner import OneBotBot
 from qunyun.app import open_database
-from qunyun.effects import Alert, DirectMessage, Invite, Kick, Mute, SendFile
+from qunyun.effects import (
+    Alert,
+    AnswerJoinRequest,
+    DirectMessage,
+    Invite,
+    Kick,
+    Mute,
+    SendFile,
+)
 from qunyun.events import GroupRef, UserRef
 from qunyun.pipeline.runner import Pipeline
 from qunyun.storage.community import communities as community_repo
@@ -77,7 +85,9 @@ def test_effects_become_the_documented_actions(tmp_path: Path) -> None:
             alert = server.sent("send_group_msg")[-1]
             assert alert["group_id"] == 900900900  # the admins' group, never the public one
             assert "群：进阶营" in alert["message"][0]["data"]["text"]
-            await bot.answer_join_request("req-20002", approve=False, reason="请先填写问卷")
+            await bot.perform(AnswerJoinRequest(group=GROUP, reason="r", member=ALICE,
+                                                approve=False, handle="req-20002",
+                                                message="请先填写问卷"))
             assert server.sent("set_group_add_request") == [
                 {"flag": "req-20002", "sub_type": "add", "approve": False,
                  "reason": "请先填写问卷"}]

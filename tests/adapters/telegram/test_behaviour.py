@@ -16,14 +16,16 @@ import pytest
 from qunyun.adapters.telegram.runner import TelegramBot, make_bot
 from qunyun.app import open_database
 from qunyun.bot.wiring import build_policies, build_scheduler
+from qunyun.capabilities import TELEGRAM
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.model import Plan
 from qunyun.storage.community import communities as community_repo
-from tests.adapters.behaviour import SCENARIOS
+from tests.adapters.behaviour import JOIN_SCENARIOS, SCENARIOS, decide_open_request
 from tests.adapters.telegram.server import TOKEN, BotApiServer, fixture
 from tests.policies.test_bot_policies import camp_plan
 
 GROUP, ADMIN_CHAT, ALICE, ADMIN = -1001002003, -1009009009, 20001, 30001
+APPLICANT = 20002
 
 
 class TelegramScene:
@@ -33,12 +35,15 @@ class TelegramScene:
         self.ids = itertools.count(100)
         self.task: asyncio.Task[None] | None = None
         self.stop = asyncio.Event()
+        self.threshold: dict[str, object] | None = None
 
     async def start(self) -> None:
         data = camp_plan().model_dump()
         data["bot"]["admins"] = [str(ADMIN)]
         data["bot"]["admin_room"] = str(ADMIN_CHAT)
         data["onboarding"]["welcome_batch_seconds"] = 1
+        if self.threshold is not None:
+            data["threshold"] = self.threshold
         self.plan = Plan.model_validate(data)
         self.engine = open_database(f"sqlite:///{self.tmp / 'bot.db'}")
         with self.engine.begin() as conn:
@@ -51,7 +56,8 @@ class TelegramScene:
         pipeline = Pipeline(self.engine, community_id=self.cid, plan=self.plan,
                             policies=build_policies(
                                 self.plan,
-                                room_admins=lambda g: holder["bot"].moderators(g.group_id)))
+                                room_admins=lambda g: holder["bot"].moderators(g.group_id),
+                                capabilities=TELEGRAM))
         api = make_bot(TOKEN, base_url=self.server.base_url,
                        base_file_url=self.server.base_file_url)
         self.bot = TelegramBot(api, pipeline, admin_chat=str(ADMIN_CHAT),
@@ -123,6 +129,44 @@ class TelegramScene:
 
     async def removed(self) -> bool:
         return any(p["user_id"] == ALICE for p in self.server.sent("banChatMember"))
+
+    async def request_join(self, answer: str) -> None:
+        update = fixture("Update-chat_join_request")
+        request = update["chat_join_request"]
+        request["chat"]["id"] = GROUP
+        request.update(date=int(time.time()), bio=answer)
+        self.server.push(update)
+
+    async def answers(self) -> list[tuple[bool, str]]:
+        # Telegram shows no reason on a decline: the bot DMs it to user_chat_id.
+        dms = [str(p.get("text")) for p in self.server.sent("sendMessage")
+               if p.get("chat_id") == APPLICANT]
+        out = [(True, "") for p in self.server.sent("approveChatJoinRequest")
+               if p["user_id"] == APPLICANT and p["chat_id"] == GROUP]
+        out += [(False, dms[0] if dms else "")
+                for p in self.server.sent("declineChatJoinRequest")
+                if p["user_id"] == APPLICANT and p["chat_id"] == GROUP]
+        return out
+
+    async def decide_in_console(self, approve: bool, reason: str) -> None:
+        await decide_open_request(self.engine, self.cid, approve, reason)
+
+
+@pytest.mark.parametrize("name", list(JOIN_SCENARIOS))
+def test_join_requests_through_telegram(name: str, tmp_path: Path) -> None:
+    threshold, scenario = JOIN_SCENARIOS[name]
+
+    async def go() -> None:
+        scene = TelegramScene(tmp_path)
+        scene.threshold = threshold
+        try:
+            await scene.start()
+            await asyncio.wait_for(scenario(scene), 60)
+            assert all("chat_join_request" in allowed for allowed in scene.server.allowed)
+        finally:
+            await scene.close()
+
+    asyncio.run(go())
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))

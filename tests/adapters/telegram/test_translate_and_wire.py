@@ -17,7 +17,15 @@ from qunyun.adapters.telegram.runner import TelegramBot, make_bot
 from qunyun.adapters.telegram.translate import split_id, translate
 from qunyun.app import open_database
 from qunyun.effects import Alert, DirectMessage, Invite, Kick, Mute, Reply
-from qunyun.events import GroupRef, MemberJoined, MemberLeft, MessagePosted, ReactionAdded, UserRef
+from qunyun.events import (
+    GroupRef,
+    JoinRequested,
+    MemberJoined,
+    MemberLeft,
+    MessagePosted,
+    ReactionAdded,
+    UserRef,
+)
 from qunyun.pipeline.runner import Pipeline
 from qunyun.storage.community import communities as community_repo
 from tests.adapters.telegram.server import TOKEN, BotApiServer, fixture
@@ -72,7 +80,10 @@ def test_kick_names_the_admin_and_reaction_and_request() -> None:
     reaction = tr("Update-message_reaction")
     assert isinstance(reaction, ReactionAdded) and reaction.key == "👍"
     assert reaction.target_event_id == "-1001002003:1"
-    assert tr("Update-chat_join_request") is None  # answered by the adapter, not an event
+    request = tr("Update-chat_join_request")
+    assert isinstance(request, JoinRequested)  # G1: answered by the admission policy
+    assert request.member.user_id == "20002" and request.handle == "20002"
+    assert request.answer == "朋友介绍" and request.inviter is None
     assert tr("Update-message", admin_chat="-1001002003") is None  # the admins' chat
 
 
