@@ -215,6 +215,13 @@ def _summary(parsed: ParsedExport, counts: RecordCounts, slug: str, elapsed: flo
         where = "第 line" if parsed.unit == "line" else "第几条消息 message #"
         out_console.print(f"  跳过 skipped {n:,} {_UNIT[parsed.unit]} — {reason}："
                           f"{parsed.path} {where} {shown}{more}", highlight=False)
+    if s.ambiguous_authors:
+        shown = ", ".join(f"{line}（{read!r}，也可能是 or {other!r}）"
+                          for line, read, other in s.ambiguous_author_examples[:5])
+        more = " …" if s.ambiguous_authors > 5 else ""
+        out_console.print(f"  发送者有歧义 ambiguous sender {s.ambiguous_authors:,} 行 lines, "
+                          f"按第一段读 read as the first segment：第 line {shown}{more}",
+                          highlight=False)
     for name, ids in list(s.ambiguous_names.items())[:5]:
         out_console.print(f"  名字有歧义 ambiguous name {name!r}: {', '.join(ids)}",
                           highlight=False)

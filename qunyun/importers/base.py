@@ -50,6 +50,10 @@ class ImportStats:
     skipped_by_reason: dict[str, list[int]] = field(default_factory=dict)
     skipped_counts: dict[str, int] = field(default_factory=dict)
     ambiguous_names: dict[str, list[str]] = field(default_factory=dict)
+    # Lines whose author could be read two ways (WhatsApp `A: B: text` from a sender seen
+    # once): how many, and the first MAX_EXAMPLES as (line, name read, other reading).
+    ambiguous_authors: int = 0
+    ambiguous_author_examples: list[tuple[int, str, str]] = field(default_factory=list)
     members: set[str] = field(default_factory=set)
 
     def skip(self, line: int, reason: str) -> None:
@@ -60,6 +64,11 @@ class ImportStats:
         lines = self.skipped_by_reason.setdefault(reason, [])
         if len(lines) < MAX_EXAMPLES:
             lines.append(line)
+
+    def ambiguous_author(self, line: int, read_as: str, other: str) -> None:
+        self.ambiguous_authors += 1
+        if len(self.ambiguous_author_examples) < MAX_EXAMPLES:
+            self.ambiguous_author_examples.append((line, read_as, other))
 
     def count(self, event: Event) -> None:
         kind = event.kind

@@ -10,7 +10,11 @@ folded into the previous message.
 
 Sender names may contain `:` (`Ann :)`) and even `: ` (`Team: Alpha`): a first pass
 collects, per first segment, the `: `-separated prefix all its lines share, and a name
-with `: ` is recognised once it has two or more messages.
+with `: ` is recognised once it has two or more messages. A sender with a single message
+(`Team: Alpha: hi`) cannot be told apart from `Team` saying `Alpha: hi` by the line alone;
+if a system line of the file names `Team: Alpha` (joined, added, left, removed…), that
+name is taken; otherwise the line is read as `Team` and counted in
+`stats.ambiguous_authors` with its line number, which `qunyun import` prints.
 
 Deleted-message placeholders ("This message was deleted", "… deleted by admin", "You
 deleted this message") are a message (no text, media `deleted`) followed by a recall of
@@ -145,6 +149,11 @@ class _Scan:
         self.day_first: bool | None = None
         self._prefix: dict[str, list[str]] = {}  # first segment → shared name segments
         self._count: dict[str, int] = {}
+        # Names that system lines give whole ("Team: Alpha joined…", "X added Team: Alpha"):
+        # what tells a one-message `Team: Alpha: hi` from `Team` saying `Alpha: hi`.
+        self.system_names: set[str] = set()
+        self.system_lines: set[int] = set()  # Android system lines that look authored
+        candidates: list[tuple[int, str, set[str]]] = []
         for _n, raw in read_lines(path, encoding, [0]):
             match = _header(_clean(raw))
             if match is None:
@@ -154,28 +163,58 @@ class _Scan:
                     self.day_first = True
                 elif int(match["b"]) > 12:
                     self.day_first = False
-            parts = _segments(match["rest"])
-            if len(parts) < 2:
-                continue
-            key, named = parts[0], parts[:-1]
-            shared = self._prefix.get(key)
-            if shared is None:
-                self._prefix[key] = named
+            rest = match["rest"]
+            if ": \u200e" in raw:  # iOS: "Group name: ‎Team: Alpha joined…", certain
+                if _system_names(rest.split(": ", 1)[1], self.system_names):
+                    continue
+            elif ": " in rest[: NAME_LIMIT + 2]:
+                names: set[str] = set()
+                if _system_names(rest, names) and any(": " in name for name in names):
+                    candidates.append((_n, rest, names))
+                    continue
+            self._add(_segments(rest))
+        for number, rest, names in candidates:
+            # Android "Team: Alpha joined…" (no author) or `Team` saying "Alpha joined…":
+            # a system line unless `Team` posts under a name that is not one of these.
+            shared = ": ".join(self._prefix.get(rest.split(": ", 1)[0], ()))
+            if not shared or any(shared == n or shared.startswith(n + ": ") for n in names):
+                self.system_names |= names
+                self.system_lines.add(number)
             else:
-                n = 0
-                while n < min(len(shared), len(named)) and shared[n] == named[n]:
-                    n += 1
-                del shared[n:]
-            self._count[key] = self._count.get(key, 0) + 1
+                self._add(_segments(rest))
+
+    def _add(self, parts: list[str]) -> None:
+        if len(parts) < 2:
+            return
+        key, named = parts[0], parts[:-1]
+        shared = self._prefix.get(key)
+        if shared is None:
+            self._prefix[key] = named
+        else:
+            n = 0
+            while n < min(len(shared), len(named)) and shared[n] == named[n]:
+                n += 1
+            del shared[n:]
+        self._count[key] = self._count.get(key, 0) + 1
 
     def author(self, rest: str) -> tuple[str, str] | None:
-        """(name, text) of `Name: text`, or None when the line has no `: ` author."""
+        """(name, text) of `Name: text`, or None when the line has no `: ` author;
+        `ambiguous` is then the other reading of the name, if the line has one."""
+        self.ambiguous: str | None = None
         parts = _segments(rest)
         if len(parts) < 2:
             return None
         shared = self._prefix.get(parts[0], parts[:1])
         if self._count.get(parts[0], 0) < 2 or len(shared) < 2:
             shared = parts[:1]
+            if len(parts) > 2:  # `A: B: text`: the name may be `A` or `A: B`
+                for n in range(len(parts) - 1, 1, -1):
+                    if ": ".join(parts[:n]) in self.system_names:
+                        shared = parts[:n]
+                        break
+                else:
+                    if self._count.get(parts[0], 0) < 2:
+                        self.ambiguous = ": ".join(parts[:2])
         name = ": ".join(shared)
         return name, rest[len(name) + 2:]
 
@@ -261,7 +300,7 @@ def open_whatsapp(path: Path, encoding: str = "utf-8-sig", *, tz: ZoneInfo = DEF
                 continue
             found_any = True
             stamp = at.isoformat()
-            author = scan.author(rest)
+            author = None if number in scan.system_lines else scan.author(rest)
             if author and marked and _is_system(author[1]):
                 # iOS: "Group name: ‎X joined using this group's invite link".
                 rest = author[1]
@@ -270,6 +309,8 @@ def open_whatsapp(path: Path, encoding: str = "utf-8-sig", *, tz: ZoneInfo = DEF
                 if len(author[0]) > ID_LIMIT:
                     stats.skip(number, NAME_TOO_LONG)
                     continue
+                if scan.ambiguous is not None:
+                    stats.ambiguous_author(number, author[0], scan.ambiguous)
                 yield from _message(author[0], author[1], at, ids.id_for(
                     stamp, _user(author[0]).user_id, author[1]), source, group, stats)
                 continue
@@ -318,6 +359,22 @@ def chat_title(path: Path) -> str:
 
 def _is_system(text: str) -> bool:
     return any(p.match(text) for p, _ in _SYSTEM)
+
+
+def _system_names(rest: str, into: set[str]) -> bool:
+    """Add the member names a system line gives (its whole first line read as one); False
+    when it is not a system sentence."""
+    first = rest.split("\n", 1)[0]
+    for pattern, kind in _SYSTEM:
+        m = pattern.match(first)
+        if not m:
+            continue
+        found = {k: v for k, v in m.groupdict().items() if v}
+        if kind == "added":
+            into.update(n.strip() for n in re.split(r",\s*|\s+and\s+", found.pop("m")))
+        into.update(v.strip() for v in found.values())
+        return True
+    return False
 
 
 def _system(rest: str, at: datetime, event_id: str, source: str, group: GroupRef,

@@ -81,3 +81,46 @@ def test_chinese_twelve_hour_markers(engine: Engine, tmp_path: Path) -> None:
     day = 1711324800000  # 2024-03-25T00:00Z
     minutes = sorted([10, 11 * 60 + 10, 12 * 60 + 30, 13 * 60 + 5, 12 * 60 + 40, 21 * 60 + 10])
     assert [(t - day) // 60000 for t in hours] == minutes
+
+
+# A sender whose name contains ": " and who posts once: "Team: Alpha: hi" reads either
+# as Team: Alpha saying "hi" or as Team saying "Alpha: hi".
+ONCE = """3/12/24, 2:22\u202fPM - Alice created group "Club"
+3/12/24, 2:26\u202fPM - Team: Alpha joined using this group's invite link
+3/12/24, 2:27\u202fPM - Alice added Ops: Night, Carol
+3/12/24, 2:30\u202fPM - Team: Alpha: hi all
+3/12/24, 2:31\u202fPM - Ops: Night: on duty: till 6
+3/12/24, 2:32\u202fPM - Alice: Note: meeting at 5
+3/12/24, 2:33\u202fPM - Alice: see you
+3/12/24, 2:34\u202fPM - Dana: Re: the meeting
+"""
+
+
+def test_single_message_sender_with_colon_named_by_a_system_line(
+        engine: Engine, tmp_path: Path) -> None:
+    got = load(engine, write(tmp_path / "chat.txt", ONCE), tz="UTC")
+    by_name = dict(got.rows("SELECT m.display_name, e.text FROM events e JOIN members m "
+                            "ON m.id = e.member_id WHERE e.kind = 'message'"))
+    # Named whole by the join and the "added" lines: one message each, read whole.
+    assert by_name["Team: Alpha"] == "hi all"
+    assert by_name["Ops: Night"] == "on duty: till 6"
+    assert "Team" not in by_name and "Ops" not in by_name
+    # Alice posts twice: her name is the shared prefix, the rest is text.
+    assert "Note: meeting at 5" in got.texts()
+    # Dana posts once and no system line names "Dana: Re": read as Dana, and counted.
+    assert by_name["Dana"] == "Re: the meeting"
+    stats = got.parsed.stats
+    assert stats.ambiguous_authors == 1
+    assert stats.ambiguous_author_examples == [(8, "Dana", "Dana: Re")]
+    assert stats.messages == 5 and stats.skipped == 0
+    # The join line is a join of "Team: Alpha", not a message from "Team".
+    assert ("Team: Alpha", None) in got.joins_with_inviter()
+
+
+def test_ios_system_line_names_a_colon_sender(engine: Engine, tmp_path: Path) -> None:
+    text = ("[12/03/2024, 14:27:00] Club: \u200eTeam: Alpha joined using this group's invite link\n"
+            "[12/03/2024, 14:29:00] Team: Alpha: 谢谢\n")
+    got = load(engine, write(tmp_path / "chat.txt", text), tz="UTC")
+    assert got.rows("SELECT m.display_name, e.text FROM events e JOIN members m "
+                    "ON m.id = e.member_id WHERE e.kind = 'message'") == [("Team: Alpha", "谢谢")]
+    assert got.parsed.stats.ambiguous_authors == 0
