@@ -69,6 +69,7 @@ class AdapterCore:
         self.scheduler = scheduler
         self.timer_interval_s = timer_interval_s
         self.handled = 0
+        self.owner = audit.process_owner()  # this process's name on outbox claims
 
     # -- cursor ----------------------------------------------------------------------------
     def load_cursor(self) -> str | None:
@@ -102,18 +103,33 @@ class AdapterCore:
         return fired
 
     async def flush_outbox(self) -> int:
-        """Send effects committed before a crash (or by the console) but never delivered."""
+        """Send what waits in the outbox (committed before a crash, decided in the console,
+        held by a rate limit, or claimed by a killed process whose lease ran out) that no
+        other process is sending; each is claimed first (`deliver`). Returns how many this
+        process delivered."""
         with self.engine.connect() as conn:
-            pending = audit.pending_effects(conn, community_id=self.pipeline.community_id)
+            pending = audit.pending_effects(conn, community_id=self.pipeline.community_id,
+                                            now_ms=self._now_ms())
+        sent = 0
         for audit_id, effect in pending:
-            await self.deliver(audit_id, effect)
-        if pending:
-            log.info("sent %d effect(s) waiting in the outbox", len(pending))
-        return len(pending)
+            sent += await self.deliver(audit_id, effect)
+        if sent:
+            log.info("sent %d effect(s) waiting in the outbox", sent)
+        return sent
 
-    async def deliver(self, audit_id: int, effect: Effect) -> None:
+    def _now_ms(self) -> int:
+        return int(self.pipeline.clock().timestamp() * 1000)
+
+    async def deliver(self, audit_id: int, effect: Effect) -> bool:
+        """Claim the effect, carry it out, mark it. False if it is not delivered now:
+        another process holds it (or sent it), or the platform said wait (then it goes
+        back to the outbox for any process's next flush)."""
         if self.waiting(effect):
-            return  # stays in the outbox; the timer loop's flush sends it when allowed
+            return False  # stays in the outbox; the timer loop's flush sends it when allowed
+        with self.engine.begin() as conn:
+            if not audit.claim_effect(conn, audit_id=audit_id, owner=self.owner,
+                                      now_ms=self._now_ms()):
+                return False
         try:
             detail = await self.perform(effect)
             ok = True
@@ -122,11 +138,15 @@ class AdapterCore:
             log.info("effect %s is an operator to-do: %s", effect.kind, exc)
         except Exception as exc:
             if self.hold(effect, exc):
-                return  # a rate limit: left pending in the outbox, not failed
+                # A rate limit: left pending in the outbox, not failed.
+                with self.engine.begin() as conn:
+                    audit.release_effect(conn, audit_id=audit_id, owner=self.owner)
+                return False
             detail, ok = f"{type(exc).__name__}: {exc}", False
             log.warning("effect %s failed: %s", effect.kind, detail)
         with self.engine.begin() as conn:
             audit.mark_delivery(conn, audit_id=audit_id, ok=ok, detail=detail)
+        return True
 
     async def perform(self, effect: Effect) -> str | None:
         raise NotImplementedError

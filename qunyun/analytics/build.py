@@ -3,8 +3,9 @@ docs/report-schema.md; bump SCHEMA_VERSION on any incompatible change).
 
 Read-only: it loads the event log once (`EventLog.load`, through one snapshot of the
 database held while the report is built) and every section is computed column-wise from
-those frames. The CLI (`qunyun report`), the HTML renderer and the
-console all use this one function, so they always show the same numbers.
+those frames (H3's `drivers`, a few window queries, after). The CLI (`qunyun report`), the
+HTML renderer and the console all use this one function, so they always show the same
+numbers.
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from sqlalchemy import Engine
 
-from qunyun.analytics import activity, elimination, health, invites, suspects, tiers
+from qunyun.analytics import (
+    activity,
+    drivers,
+    elimination,
+    health,
+    invites,
+    suspects,
+    tiers,
+)
 from qunyun.analytics.log import CHUNK_IDS, TEXT_CHUNK_ROWS, EventLog
 from qunyun.plan.model import Plan
 from qunyun.storage.events import frames
@@ -34,8 +43,15 @@ def build_report(engine: Engine, *, community_id: int, plan: Plan | None,
     with frames.Reader(engine) as reader:
         log = EventLog.load(reader, community_id=community_id, tz=zone, as_of=as_of,
                             chunk_ids=chunk_ids, text_chunk_rows=text_chunk_rows)
-        return _build(log, community_id=community_id, plan=plan, zone=zone,
-                      community_name=community_name)
+        report = _build(log, community_id=community_id, plan=plan, zone=zone,
+                        community_name=community_name)
+        as_of_ms = int(log.as_of.timestamp() * 1000)
+    # H3 is a handful of indexed window queries over the bot's own posts, polls and events,
+    # not the frames: run after the snapshot is released.
+    with engine.connect() as conn:
+        report["drivers"] = drivers.section(conn, community_id=community_id,
+                                            until_ms=as_of_ms + 1, tz=str(zone))
+    return report
 
 
 def _build(log: EventLog, *, community_id: int, plan: Plan | None, zone: ZoneInfo,

@@ -72,4 +72,26 @@ def top_content(conn: Connection, *, community_id: int, since_ms: int, until_ms:
     measured = [measure(conn, community_id=community_id, item=i, tz=tz)
                 for i in items(conn, community_id=community_id, since_ms=since_ms,
                                until_ms=until_ms)]
-    return sorted(measured, key=lambda m: (-m["lift"], -m["messages"], m["at"]))[:limit]
+    return _ranked(measured)[:limit]
+
+
+def section(conn: Connection, *, community_id: int, until_ms: int, tz: str,
+            days: int = 7, limit: int = 5) -> dict[str, Any]:
+    """report.json's `drivers`: every item of the `days` before `until_ms` measured, in
+    time order, and the `limit` that lifted activity most (`top`)."""
+    since_ms = until_ms - days * DAY_MS
+    measured = [measure(conn, community_id=community_id, item=i, tz=tz)
+                for i in items(conn, community_id=community_id, since_ms=since_ms,
+                               until_ms=until_ms)]
+    zone = ZoneInfo(tz)
+
+    def local(ms: int) -> str:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(zone).isoformat(
+            timespec="minutes")
+
+    return {"hours": HOURS, "baseline_days": BASELINE_DAYS, "since": local(since_ms),
+            "until": local(until_ms), "items": measured, "top": _ranked(measured)[:limit]}
+
+
+def _ranked(measured: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(measured, key=lambda m: (-m["lift"], -m["messages"], m["at"]))

@@ -140,19 +140,47 @@ def mark_delivery(conn: Connection, *, audit_id: int, ok: bool, detail: str | No
     )
 
 
-def pending_effects(conn: Connection, *, community_id: int,
-                    operators_only: bool = False) -> list[tuple[int, Effect]]:
-    """Effects recorded but not yet delivered, oldest first: after a crash, all of them;
-    between sync rounds, only what operators decided in the console (`operators_only`) —
-    a bot's own effects are delivered by the process that made them, and a second bot
-    process on the same database must not send them too."""
-    from qunyun.effects import effect_from_dict
-    from qunyun.storage.work import audit as repo
+# How long a process that claimed an effect has to deliver it before another may: far
+# longer than one platform call takes, short enough that a killed process's effects are
+# sent soon after by another one (or by itself, restarted).
+CLAIM_LEASE_MS = 120_000
 
-    prefix = "operator:" if operators_only else None
+
+def pending_effects(conn: Connection, *, community_id: int,
+                    now_ms: int | None = None) -> list[tuple[int, Effect]]:
+    """Effects recorded but not yet delivered, oldest first; with `now_ms`, only those no
+    bot process holds a claim on at that time. A listing, not a promise: deliver one only
+    after `claim_effect` won it."""
+    from qunyun.effects import effect_from_dict
+
     return [(row_id, effect_from_dict(data))
-            for row_id, data in repo.pending(conn, community_id=community_id,
-                                             actor_prefix=prefix)]
+            for row_id, data in audit_repo.pending(conn, community_id=community_id,
+                                                   free_at_ms=now_ms)]
+
+
+def claim_effect(conn: Connection, *, audit_id: int, owner: str, now_ms: int,
+                 lease_ms: int = CLAIM_LEASE_MS) -> bool:
+    """The outbox's claim step: True if `owner` (one bot process) now holds the lease on
+    pending effect `audit_id` and should deliver it; False if it was delivered already or
+    another process holds an unexpired lease. Commit before sending, so others see it."""
+    return audit_repo.claim(conn, audit_id=audit_id, owner=owner, now_ms=now_ms,
+                            lease_ms=lease_ms)
+
+
+def release_effect(conn: Connection, *, audit_id: int, owner: str) -> None:
+    """Put a claimed effect back undelivered (a rate limit's "retry later"): the next
+    flush of any process takes it."""
+    audit_repo.release(conn, audit_id=audit_id, owner=owner)
+
+
+def process_owner() -> str:
+    """A name for one bot process in `claimed_by`: host, pid and a random suffix (two
+    runners in one process, as in tests, are two owners)."""
+    import os
+    import socket
+    import uuid
+
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def reason_of_bot_message(conn: Connection, *, community_id: int, message_id: str) -> str | None:

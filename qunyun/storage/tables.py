@@ -154,6 +154,11 @@ audit_log = Table(
     # The effect itself (qunyun.effects.effect_to_dict) while it waits to be delivered:
     # the outbox a restarted bot re-sends from.
     Column("effect", JSON(none_as_null=True), nullable=True),
+    # The outbox claim: the bot process delivering this pending effect, and until when its
+    # lease holds (ms). Another process takes the effect only after the lease (a process
+    # killed while sending); after delivery `claimed_by` says which process sent it.
+    Column("claimed_by", String(120), nullable=True),
+    Column("claimed_until_ms", BigInteger, nullable=True),
     Index("ix_audit_community_at", "community_id", "at_ms"),
     Index("ix_audit_status", "status"),
 )

@@ -157,7 +157,7 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "post": ("日历帖", "post"), "late": ("补发", "sent late"),
     "task": ("任务", "task"), "points": ("积分", "points"), "before": ("原等级", "before"),
     "after": ("新等级", "after"), "direction": ("方向", "direction"),
-    "answer": ("回答", "answer"), "event_id": ("活动编号", "event"),
+    "event_id": ("活动编号", "event"),
 }
 # Internal references a person does not read (kept in the raw record).
 HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "score",

@@ -3,9 +3,13 @@ days before, ranked as the week's top content (and shown in the weekly report)."
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import orjson
 from sqlalchemy import Engine
 
-from qunyun.analytics import drivers
+from qunyun.analytics import build_report, drivers
+from qunyun.report.write import write_report
 from qunyun.services import reports
 from tests.factories import T0, user
 from tests.policies.test_activities import EVENT
@@ -46,3 +50,26 @@ def test_a_poll_that_sparked_talk_tops_the_week(engine: Engine) -> None:
                                as_of=T0.replace(day=15))
     assert w["top_content"][0]["label"] == "投票：下次直播讲什么"
     assert w["events"][0]["name"] == "Pandas 实战夜"
+
+
+def test_report_json_holds_what_drove_activity(engine: Engine, tmp_path: Path) -> None:
+    bot = Bot(engine, camp_plan(elimination__enabled=False, reports__weekly=False))
+    people = [user(n, f"学员{n}") for n in range(1, 5)]
+    bot.join(ADMIN, 0)
+    for n, who in enumerate(people, 1):
+        bot.join(who, n)
+    for day in range(1, 9):  # an ordinary evening: one message at 20:00 local
+        bot.say(people[0], f"第 {day} 天晚上打个招呼，今天大家学得怎么样", day * DAY + 12 * HOUR)
+    poll_at = 8 * DAY + 11 * HOUR
+    bot.say(ADMIN, "!发起投票 周末读哪本书 | 流畅的 Python | 利用 Python 进行数据分析", poll_at)
+    for n, who in enumerate(people):
+        bot.say(who, f"我投第二本，理由是第 {n} 个：正好在学 pandas", poll_at + 60 * (n + 1))
+    report = build_report(engine, community_id=bot.cid, plan=bot.plan)
+    paths = write_report(report, tmp_path / "out")
+    data = orjson.loads(paths["json"].read_bytes())["drivers"]
+    assert data["hours"] == 3 and data["baseline_days"] == 7
+    assert data["since"] < data["until"]
+    (poll,) = [i for i in data["items"] if i["kind"] == "poll"]
+    assert poll["label"] == "投票：周末读哪本书" and poll["kind_name"] == "投票"
+    assert poll["messages"] == 6 and poll["baseline"] == 1.0 and poll["lift"] == 5.0
+    assert data["top"][0] == poll

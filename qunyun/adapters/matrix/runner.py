@@ -6,7 +6,9 @@ Restart safety, in three parts:
 - the event log is idempotent, so those re-read events reach no policy twice;
 - every effect is committed to the audit log (the outbox) before it is sent and marked
   delivered after, so an effect committed but not sent when the bot died is sent on
-  restart (`flush_outbox`), and none is sent twice.
+  restart (`flush_outbox`), and none is sent twice. Each effect is claimed before it is
+  sent (`audit.claim_effect`), so a second bot process on the same database, flushing
+  the same outbox, never sends it too.
 A `limited` sync (more events than the timeline holds) is completed by paging
 `/messages` backwards until an event already in the log (or the page end) is reached.
 
@@ -141,6 +143,7 @@ class MatrixBot:
         self.known_rooms: set[str] = set()
         self._outbox_lock = asyncio.Lock()
         self.handled = 0
+        self.owner = audit.process_owner()  # this process's name on outbox claims
 
     @property
     def room_names(self) -> dict[str, str]:
@@ -278,7 +281,7 @@ class MatrixBot:
                 await self.fire_timers()
                 # An operator's decision (an appeal upheld: the re-invite) goes out within
                 # a second, not when the sync long-poll next returns (up to 30 s later).
-                await self.flush_outbox(operators_only=True)
+                await self.flush_outbox()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -348,8 +351,9 @@ class MatrixBot:
         handled += await self.fire_timers()
         self.save_rooms()
         self.save_token(str(resp["next_batch"]))
-        # What the console decided (appeals) since the last round.
-        await self.flush_outbox(operators_only=True)
+        # What the console decided (appeals) since the last round, and what a killed
+        # process left claimed once its lease ran out.
+        await self.flush_outbox()
         return handled
 
     async def _backfill(self, room_id: str, prev_batch: str) -> list[dict[str, Any]]:
@@ -425,12 +429,15 @@ class MatrixBot:
         """A room's events of one sync in one transaction, then their effects in order."""
         events = [self._unbrought(e) for e in events]
         handled = 0
-        for outcome in self.pipeline.process_many(events):
-            if outcome.duplicate:
-                continue
-            handled += 1
-            for planned in outcome.effects:
-                await self.deliver(planned.audit_id, planned.effect)
+        # Under the outbox lock: the timer loop's flush must not take one of these
+        # effects out of order (a warning before the delete it follows).
+        async with self._outbox_lock:
+            for outcome in self.pipeline.process_many(events):
+                if outcome.duplicate:
+                    continue
+                handled += 1
+                for planned in outcome.effects:
+                    await self.deliver(planned.audit_id, planned.effect)
         self.handled += handled
         return handled
 
@@ -450,25 +457,35 @@ class MatrixBot:
             fired += await self.handle(tick)
         return fired
 
-    async def flush_outbox(self, *, operators_only: bool = False) -> int:
-        """Send effects committed before a crash but never delivered (on start), or, between
-        rounds, what operators decided in the console (`operators_only`)."""
-        # The sync loop and the timer loop both flush: one at a time, so an effect read
-        # as pending by both is not delivered twice.
+    async def flush_outbox(self) -> int:
+        """Send what waits in the outbox and no other bot process is sending: effects
+        committed before a crash, what operators decided in the console (on start, after
+        every sync round and every timer round), and a killed process's claimed effects
+        once their lease has run out. Each is claimed before it is sent (`deliver`), so two
+        processes on one database never both send it. Returns how many this process
+        delivered."""
+        # The sync loop and the timer loop both flush: one at a time within the process.
         async with self._outbox_lock:
             with self.engine.connect() as conn:
                 pending = audit.pending_effects(conn, community_id=self.pipeline.community_id,
-                                                operators_only=operators_only)
+                                                now_ms=self._now_ms())
+            sent = 0
             for audit_id, effect in pending:
-                await self.deliver(audit_id, effect)
-        if pending and operators_only:
-            log.info("sent %d effect(s) decided in the console", len(pending))
-        elif pending:
-            log.info("re-sent %d effect(s) left undelivered by the last run", len(pending))
-        return len(pending)
+                sent += await self.deliver(audit_id, effect)
+        if sent:
+            log.info("sent %d effect(s) waiting in the outbox", sent)
+        return sent
+
+    def _now_ms(self) -> int:
+        return int(self.pipeline.clock().timestamp() * 1000)
 
     # -- effects → Matrix -------------------------------------------------------------------
-    async def deliver(self, audit_id: int, effect: Effect) -> None:
+    async def deliver(self, audit_id: int, effect: Effect) -> bool:
+        """Claim the effect, send it, mark it; False if another process has it (or sent it)."""
+        with self.engine.begin() as conn:
+            if not audit.claim_effect(conn, audit_id=audit_id, owner=self.owner,
+                                      now_ms=self._now_ms()):
+                return False
         try:
             detail = await self._send(effect)
             ok = True
@@ -477,6 +494,7 @@ class MatrixBot:
             log.warning("effect %s failed: %s", effect.kind, detail)
         with self.engine.begin() as conn:
             audit.mark_delivery(conn, audit_id=audit_id, ok=ok, detail=detail)
+        return True
 
     def _names(self, refs: Sequence[UserRef]) -> dict[str, str]:
         """How each mentioned member is named in the text (what policies wrote after "@")."""

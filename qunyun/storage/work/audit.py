@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, or_, select, update
 
 from qunyun.storage.prepared import Prepared
 from qunyun.storage.tables import audit_log
@@ -49,17 +49,47 @@ def entries(
 
 
 def pending(conn: Connection, *, community_id: int,
-            actor_prefix: str | None = None) -> list[tuple[int, dict[str, Any]]]:
+            free_at_ms: int | None = None) -> list[tuple[int, dict[str, Any]]]:
+    """Undelivered effects, oldest first; with `free_at_ms`, only those no process holds a
+    lease on at that time (never claimed, or the claim has run out)."""
     query = (
         select(audit_log.c.id, audit_log.c.effect)
         .where(audit_log.c.community_id == community_id, audit_log.c.status == "pending",
                audit_log.c.effect.is_not(None))
         .order_by(audit_log.c.id)
     )
-    if actor_prefix is not None:
-        query = query.where(audit_log.c.actor.startswith(actor_prefix, autoescape=True))
+    if free_at_ms is not None:
+        query = query.where(_free(free_at_ms))
     rows = conn.execute(query)
     return [(int(r.id), dict(r.effect)) for r in rows]
+
+
+def _free(now_ms: int) -> ColumnElement[bool]:
+    return or_(audit_log.c.claimed_until_ms.is_(None), audit_log.c.claimed_until_ms < now_ms)
+
+
+def claim(conn: Connection, *, audit_id: int, owner: str, now_ms: int, lease_ms: int) -> bool:
+    """Take the lease on pending effect `audit_id` for `owner`; True if this call won it.
+
+    One conditional UPDATE: on PostgreSQL a second process's UPDATE of the same row waits
+    for the first to commit and then re-checks the WHERE on the new row (no longer free);
+    on SQLite writers are serialised by the database lock. Either way one process wins."""
+    result = conn.execute(
+        update(audit_log)
+        .where(audit_log.c.id == audit_id, audit_log.c.status == "pending", _free(now_ms))
+        .values(claimed_by=owner, claimed_until_ms=now_ms + lease_ms)
+    )
+    return result.rowcount == 1
+
+
+def release(conn: Connection, *, audit_id: int, owner: str) -> None:
+    """Give a claimed effect back to the outbox undelivered (the platform said wait)."""
+    conn.execute(
+        update(audit_log)
+        .where(audit_log.c.id == audit_id, audit_log.c.status == "pending",
+               audit_log.c.claimed_by == owner)
+        .values(claimed_until_ms=None)
+    )
 
 
 def delivered_reason(conn: Connection, *, community_id: int, detail: str) -> str | None:
