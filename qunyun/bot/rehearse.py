@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from qunyun.analytics.tiers import TIER_NAMES
 from qunyun.bot.wiring import build_policies, build_scheduler
 from qunyun.effects import Alert, DirectMessage, Effect, Invite, Kick, Send, Warn
 from qunyun.events import (
@@ -37,12 +38,16 @@ from qunyun.events import (
     MemberLeft,
     MessagePosted,
     NicknameChanged,
+    TimerFired,
     UserRef,
 )
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.model import Plan
 from qunyun.services import elimination as elimination_service
+from qunyun.services import growth as growth_service
+from qunyun.services import lookup
 from qunyun.storage.community import communities as community_repo
+from qunyun.storage.growth import tiers as tier_repo
 
 PLATFORM = "rehearsal"
 SOURCE = "rehearsal"
@@ -379,6 +384,7 @@ def rehearse(engine: Engine, plan: Plan, *, days: int, members: int, seed: int,
     kinds = [*classifiers, classify]
     probes = _ProbeTimes(plan, begin)
     next_slot = schedule.next_at()
+    tiers_seen = 0  # the last tier move (growth_tier_changes id) put on the timeline
     for _ in range(days * 2000):  # bounded: each step is a batch of events or a due instant
         instant = min(t for t in (next_slot, probes.next(), end) if t is not None)
         batch = community.queue.pop_batch(instant)
@@ -407,6 +413,8 @@ def rehearse(engine: Engine, plan: Plan, *, days: int, members: int, seed: int,
                 _note(result, planned.effect, instant, tz, kinds)
                 community.react(planned.effect, instant)
                 probes.after_effect(planned.effect, instant)
+            if tick.timer == growth_service.KIND:
+                tiers_seen = _note_tier_changes(result, engine, cid, tick, tz, tiers_seen)
         later = schedule.next_at()
         # A slot that stays due (nothing to fire yet) must not stall the clock.
         next_slot = later if later is None or later > instant else \
@@ -472,3 +480,26 @@ def _note(result: Rehearsal, effect: Effect, now: dt.datetime, tz: ZoneInfo,
     result.timeline.append(Item(
         at=now.astimezone(tz), kind=kind, group=effect.group.name or effect.group.group_id,
         member=target.display_name if target else None, key=key, reason=effect.reason))
+
+
+def _note_tier_changes(result: Rehearsal, engine: Engine, community_id: int,
+                       tick: TimerFired, tz: ZoneInfo, seen: int) -> int:
+    """T1: the daily tier pass moves members without an effect (a `TierChanged` in the log
+    and a row of tier history; praise only for some promotions), so its moves are read
+    from the history. A member's first tier is not a change; promotions and demotions
+    are. Returns the last history id read."""
+    with engine.connect() as conn:
+        rows = tier_repo.changes_after(conn, community_id=community_id, after_id=seen)
+        for row in rows:
+            if row["direction"] not in ("promotion", "demotion"):
+                continue
+            member = lookup.member_ref(conn, member_id=int(row["member_id"]))
+            before = TIER_NAMES.get(row["before"] or "", row["before"] or "—")
+            result.timeline.append(Item(
+                at=tick.at.astimezone(tz), kind="tier_change", group=tick.group.name or
+                tick.group.group_id, member=member.display_name if member else None,
+                key=f"{tick.source_event_id}:{row['member_id']}",
+                reason=f"{before} → {TIER_NAMES.get(row['after'], row['after'])}"
+                       f"（{'升级' if row['direction'] == 'promotion' else '降级'}）"
+                       f"：{row['reason']}"))
+    return int(rows[-1]["id"]) if rows else seen

@@ -441,7 +441,9 @@ class Reports(Strict):
     weekly: bool = True
     weekly_cron: str = "0 9 * * 1"  # Mondays 09:00, community time zone
     weekly_pdf: bool = True
-    out_dir: str = "qunyun-reports"  # where the bot keeps the weekly HTML/PDF files
+    # Where the bot keeps the weekly HTML/PDF files; unset: $QUNYUN_REPORTS_DIR, else
+    # `qunyun-reports/` next to the SQLite database (the working directory on PostgreSQL).
+    out_dir: str | None = None
 
 
 class Plan(Strict):

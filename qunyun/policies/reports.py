@@ -2,14 +2,14 @@
 by default), a summary message to the admin room and the PDF of the week's report.
 
 The week is the seven local days before the slot's day (Monday to Sunday for a Monday
-slot). Files go to `reports.out_dir/<community>/<last day of the week>/`. In a dry run
+slot). Files go to `<reports dir>/<community>/<last day of the week>/` (`reports_dir`: the
+plan's `reports.out_dir`, $QUNYUN_REPORTS_DIR, or beside the SQLite database). In a dry run
 (`qunyun rehearse`) nothing is built or written: one line says when it would be sent.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from qunyun.effects import Alert, Effect, SendFile
@@ -45,7 +45,8 @@ class WeeklyReport:
         if tick is None:
             return None
         end = week_end(tick.slot_at, self.setup.tz)
-        out = Path(plan.reports.out_dir) / plan.community.slug / end.date().isoformat()
+        out = (report_service.reports_dir(plan, ctx.conn.engine) / plan.community.slug
+               / end.date().isoformat())
         if ctx.dry_run:
             # A rehearsal or dry run says when the report would go out; building it (a
             # child process and a browser) every simulated Monday would cost seconds each.

@@ -37,6 +37,25 @@ def weekly_entries(plan: Plan) -> list[EntrySpec]:
 WEEKLY_JOB = JobKind(WEEKLY, from_plan=weekly_entries)
 
 
+REPORTS_DIR_ENV = "QUNYUN_REPORTS_DIR"
+
+
+def reports_dir(plan: Plan, engine: Engine) -> Path:
+    """Where the bot writes weekly reports: the plan's `reports.out_dir`, else
+    $QUNYUN_REPORTS_DIR, else `qunyun-reports/` beside the SQLite database file (the data
+    directory the app already uses), or in the working directory on PostgreSQL."""
+    import os
+
+    if plan.reports.out_dir:
+        return Path(plan.reports.out_dir).expanduser()
+    if env := os.environ.get(REPORTS_DIR_ENV):
+        return Path(env).expanduser()
+    database = engine.url.database
+    if engine.url.get_backend_name() == "sqlite" and database and database != ":memory:":
+        return Path(database).expanduser().resolve().parent / "qunyun-reports"
+    return Path("qunyun-reports").resolve()
+
+
 def weekly_numbers(engine: Engine, *, community_id: int, plan: Plan | None,
                    as_of: datetime | None = None, tz: str | None = None,
                    community_name: str | None = None) -> dict[str, Any]:

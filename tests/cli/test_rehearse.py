@@ -77,3 +77,13 @@ def test_the_command_prints_days_and_writes_json(tmp_path: Path) -> None:
     assert set(data["totals"]) >= TOTALS and data["timeline"]
     bad = qunyun("rehearse", str(EXAMPLES / "draft-incomplete.yaml"), "--days", "3")
     assert bad.returncode == 1 and "plan check" in bad.stderr
+
+
+def test_tier_changes_are_on_the_timeline(tmp_path: Path) -> None:
+    result = run(tmp_path, "python-camp.yaml", days=45, members=25)
+    moves = [i for i in result.timeline if i.kind == "tier_change"]
+    assert result.totals["tier_changes"] == len(moves) > 0
+    assert len({i.key for i in moves}) == len(moves)  # one per member and daily pass
+    assert all(i.member and "→" in i.reason and ("升级" in i.reason or "降级" in i.reason)
+               for i in moves)
+    assert len({i.at.date() for i in moves}) > 1  # the daily pass, not one burst

@@ -45,3 +45,13 @@ def history(conn: Connection, *, member_id: int, limit: int = 50) -> list[dict[s
                         .order_by(changes.c.at_ms.desc(), changes.c.id.desc())
                         .limit(limit)).mappings()
     return [dict(r) for r in rows]
+
+
+def changes_after(conn: Connection, *, community_id: int,
+                  after_id: int = 0) -> list[dict[str, Any]]:
+    """The community's tier moves with an id above `after_id`, oldest first (what a
+    rehearsal reads after each tick)."""
+    rows = conn.execute(select(changes).where(changes.c.community_id == community_id,
+                                              changes.c.id > after_id)
+                        .order_by(changes.c.id)).mappings()
+    return [dict(r) for r in rows]
