@@ -113,6 +113,10 @@ def bot_cmd(
     ] = None,
     telegram_token: Annotated[str | None, typer.Option(
         envvar="QUNYUN_TELEGRAM_TOKEN", help="BotFather 给的机器人 token")] = None,
+    telegram_webhook: Annotated[str | None, typer.Option(
+        envvar="QUNYUN_TELEGRAM_WEBHOOK",
+        help="Webhook 模式：控制台的公网 HTTPS 地址，如 https://qy.example.com（不填则长轮询）"
+             " (webhook mode: the console's public base URL)")] = None,
     telegram_api: Annotated[str | None, typer.Option(
         envvar="QUNYUN_TELEGRAM_API", help="Bot API 服务器（默认 https://api.telegram.org）")
     ] = None,
@@ -139,7 +143,7 @@ def bot_cmd(
                           "Ctrl-C 停止 to stop", highlight=False)
         asyncio.run(_run_adapter(engine, community_id, running, running_text, platform,
                                  onebot_url, onebot_token, telegram_token, telegram_api,
-                                 onebot_listen))
+                                 onebot_listen, telegram_webhook))
         return
     if (homeserver is None) != (token is None):
         fail("--homeserver 和 --token 需要同时给出 / give both --homeserver and --token")
@@ -179,7 +183,8 @@ async def _run(engine: Engine, community_id: int, plan: Plan, plan_text: str, ho
 async def _run_adapter(engine: Engine, community_id: int, plan: Plan, plan_text: str,
                        platform: str, onebot_url: str | None, onebot_token: str | None,
                        telegram_token: str | None, telegram_api: str | None,
-                       onebot_listen: str | None = None) -> None:
+                       onebot_listen: str | None = None,
+                       telegram_webhook: str | None = None) -> None:
     from qunyun.bot.platforms import run_adapter_bot
 
     stop = asyncio.Event()
@@ -189,4 +194,5 @@ async def _run_adapter(engine: Engine, community_id: int, plan: Plan, plan_text:
     await run_adapter_bot(engine, community_id=community_id, plan=plan, platform=platform,
                           stop=stop, onebot_url=onebot_url, onebot_token=onebot_token,
                           telegram_token=telegram_token, telegram_api=telegram_api,
-                          plan_text=plan_text, onebot_listen=onebot_listen)
+                          plan_text=plan_text, onebot_listen=onebot_listen,
+                          telegram_webhook=telegram_webhook)
