@@ -34,7 +34,8 @@ async def run_adapter_bot(engine: Engine, *, community_id: int, plan: Plan, plat
                           onebot_token: str | None = None, telegram_token: str | None = None,
                           telegram_api: str | None = None, plan_text: str | None = None,
                           plan_interval: float = 2.0, onebot_listen: str | None = None,
-                          telegram_webhook: str | None = None) -> None:
+                          telegram_webhook: str | None = None,
+                          status_key: str | None = None) -> None:
     holder: dict[str, OneBotBot | TelegramBot] = {}
 
     def room_admins(group: GroupRef) -> frozenset[str]:
@@ -67,6 +68,7 @@ async def run_adapter_bot(engine: Engine, *, community_id: int, plan: Plan, plat
         bot = TelegramBot(api, pipeline, admin_chat=plan.bot.admin_room, scheduler=scheduler,
                           webhook_url=hook)
     holder["bot"] = bot
+    bot.status_key = status_key
 
     def apply(new: Plan) -> None:
         # Between two awaits of the bot loop: no event is half-way through a policy.

@@ -140,6 +140,7 @@ class TelegramBot(AdapterCore):
             self.bot_id = self.bot.id
             self.source = source_for(self.bot_id)
         self.connected.set()
+        self.report_status(connected=True)
 
     async def run(self, stop: asyncio.Event) -> None:
         timers = asyncio.ensure_future(self.timer_loop(stop))
@@ -150,10 +151,18 @@ class TelegramBot(AdapterCore):
             with contextlib.suppress(asyncio.CancelledError):
                 await timers
             self.connected.clear()
+            self.report_status(connected=False, synced=False)
             with contextlib.suppress(Exception):
                 await self.bot.shutdown()
 
     async def _poll_forever(self, stop: asyncio.Event) -> None:
+        try:
+            await self._serve(stop)
+        except Exception:
+            self.report_status(connected=False, synced=False)  # retried with backoff
+            raise
+
+    async def _serve(self, stop: asyncio.Event) -> None:
         await self.start()
         await self.flush_outbox()
         if self.webhook_url:
