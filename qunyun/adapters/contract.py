@@ -70,6 +70,23 @@ class AdapterCore:
         self.timer_interval_s = timer_interval_s
         self.handled = 0
         self.owner = audit.process_owner()  # this process's name on outbox claims
+        # Where this account reports whether it is connected and when it last synced (the
+        # console's accounts list); set by whoever knows the account's label.
+        self.status_key: str | None = None
+        self._status_at = 0.0
+
+    # -- status ----------------------------------------------------------------------------
+    def report_status(self, *, connected: bool, synced: bool = True) -> None:
+        if self.status_key is None:
+            return
+        from qunyun.bot import accounts  # the bot package owns the accounts' records
+
+        self._status_at = time.monotonic()
+        try:
+            with self.engine.begin() as conn:
+                accounts.report(conn, key=self.status_key, connected=connected, synced=synced)
+        except Exception as exc:  # a status row must never stop the bot
+            log.warning("could not record the connection status: %s", exc)
 
     # -- cursor ----------------------------------------------------------------------------
     def load_cursor(self) -> str | None:
@@ -80,6 +97,8 @@ class AdapterCore:
         with self.engine.begin() as conn:
             adapter_state.save(conn, key=self.cursor_key, value=value,
                                now_ms=int(time.time() * 1000))
+        if time.monotonic() - self._status_at > 5:  # the last sync, at most every 5 s
+            self.report_status(connected=True)
 
     # -- pipeline --------------------------------------------------------------------------
     async def handle_many(self, events: Sequence[Event]) -> int:

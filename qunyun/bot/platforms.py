@@ -33,7 +33,9 @@ async def run_adapter_bot(engine: Engine, *, community_id: int, plan: Plan, plat
                           stop: asyncio.Event, onebot_url: str | None = None,
                           onebot_token: str | None = None, telegram_token: str | None = None,
                           telegram_api: str | None = None, plan_text: str | None = None,
-                          plan_interval: float = 2.0, onebot_listen: str | None = None) -> None:
+                          plan_interval: float = 2.0, onebot_listen: str | None = None,
+                          telegram_webhook: str | None = None,
+                          status_key: str | None = None) -> None:
     holder: dict[str, OneBotBot | TelegramBot] = {}
 
     def room_admins(group: GroupRef) -> frozenset[str]:
@@ -60,8 +62,13 @@ async def run_adapter_bot(engine: Engine, *, community_id: int, plan: Plan, plat
         api = (make_bot(telegram_token, base_url=f"{telegram_api.rstrip('/')}/bot",
                         base_file_url=f"{telegram_api.rstrip('/')}/file/bot")
                if telegram_api else make_bot(telegram_token))
-        bot = TelegramBot(api, pipeline, admin_chat=plan.bot.admin_room, scheduler=scheduler)
+        # Webhook mode: the console's base URL; Telegram POSTs to its /telegram/<id>/webhook.
+        hook = (f"{telegram_webhook.rstrip('/')}/telegram/{telegram_token.split(':')[0]}/webhook"
+                if telegram_webhook else None)
+        bot = TelegramBot(api, pipeline, admin_chat=plan.bot.admin_room, scheduler=scheduler,
+                          webhook_url=hook)
     holder["bot"] = bot
+    bot.status_key = status_key
 
     def apply(new: Plan) -> None:
         # Between two awaits of the bot loop: no event is half-way through a policy.

@@ -86,7 +86,10 @@ def start_local(local_dir: Path, plan: Plan) -> LocalSetup:
 
 
 def bot_cmd(
-    plan: Annotated[Path, typer.Option(help="社群计划 YAML / community plan")],
+    plan: Annotated[Path | None, typer.Option(
+        help="社群计划 YAML；不填则运行数据库里每个社群已保存的账号和计划（qunyun account-add）"
+             " / community plan; without it every community's stored accounts and plan")
+    ] = None,
     db: DbUrl = None,
     community: Annotated[str | None, typer.Option(help="社群标识（默认取计划的 slug）")] = None,
     homeserver: Annotated[str | None, typer.Option(
@@ -113,12 +116,19 @@ def bot_cmd(
     ] = None,
     telegram_token: Annotated[str | None, typer.Option(
         envvar="QUNYUN_TELEGRAM_TOKEN", help="BotFather 给的机器人 token")] = None,
+    telegram_webhook: Annotated[str | None, typer.Option(
+        envvar="QUNYUN_TELEGRAM_WEBHOOK",
+        help="Webhook 模式：控制台的公网 HTTPS 地址，如 https://qy.example.com（不填则长轮询）"
+             " (webhook mode: the console's public base URL)")] = None,
     telegram_api: Annotated[str | None, typer.Option(
         envvar="QUNYUN_TELEGRAM_API", help="Bot API 服务器（默认 https://api.telegram.org）")
     ] = None,
 ) -> None:
     """运行群机器人（Matrix、QQ 或 Telegram）：欢迎、新人任务、群规执行、打卡积分、预警。"""
     logging.getLogger("qunyun").setLevel(logging.DEBUG if verbose else logging.INFO)
+    if plan is None:
+        _fleet(database(db))
+        return
     if platform not in ("matrix", "onebot", "telegram"):
         fail(f"未知平台 {platform!r}：可选 matrix、onebot、telegram / unknown platform")
     if platform == "onebot" and not (onebot_url or onebot_listen):
@@ -139,7 +149,7 @@ def bot_cmd(
                           "Ctrl-C 停止 to stop", highlight=False)
         asyncio.run(_run_adapter(engine, community_id, running, running_text, platform,
                                  onebot_url, onebot_token, telegram_token, telegram_api,
-                                 onebot_listen))
+                                 onebot_listen, telegram_webhook))
         return
     if (homeserver is None) != (token is None):
         fail("--homeserver 和 --token 需要同时给出 / give both --homeserver and --token")
@@ -179,7 +189,8 @@ async def _run(engine: Engine, community_id: int, plan: Plan, plan_text: str, ho
 async def _run_adapter(engine: Engine, community_id: int, plan: Plan, plan_text: str,
                        platform: str, onebot_url: str | None, onebot_token: str | None,
                        telegram_token: str | None, telegram_api: str | None,
-                       onebot_listen: str | None = None) -> None:
+                       onebot_listen: str | None = None,
+                       telegram_webhook: str | None = None) -> None:
     from qunyun.bot.platforms import run_adapter_bot
 
     stop = asyncio.Event()
@@ -189,4 +200,66 @@ async def _run_adapter(engine: Engine, community_id: int, plan: Plan, plan_text:
     await run_adapter_bot(engine, community_id=community_id, plan=plan, platform=platform,
                           stop=stop, onebot_url=onebot_url, onebot_token=onebot_token,
                           telegram_token=telegram_token, telegram_api=telegram_api,
-                          plan_text=plan_text, onebot_listen=onebot_listen)
+                          plan_text=plan_text, onebot_listen=onebot_listen,
+                          telegram_webhook=telegram_webhook)
+
+
+def _fleet(engine: Engine) -> None:
+    """Every community's stored accounts, each with its community's stored plan."""
+    from qunyun.bot.fleet import run_fleet, runnable
+
+    chosen = runnable(engine)
+    if not chosen:
+        fail("数据库里没有可运行的账号：先 qunyun account-add，并确保社群的计划已保存且可上线"
+             " / no stored accounts with a ready plan: qunyun account-add first", 1)
+    for account, _plan, _text in chosen:
+        out_console.print(f"  社群 community {account.community_id}: {account.platform} "
+                          f"{account.label}", highlight=False)
+    out_console.print(f"机器人运行中 bot running {len(chosen)} 个账号 accounts；Ctrl-C 停止 to stop",
+                      highlight=False)
+
+    async def go() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_fleet(engine, stop, chosen)
+
+    asyncio.run(go())
+
+
+def account_add(
+    community: Annotated[str, typer.Argument(help="社群标识 community slug")],
+    platform: Annotated[str, typer.Option(help="telegram、onebot 或 matrix")],
+    db: DbUrl = None,
+    telegram_token: Annotated[str | None, typer.Option(envvar="QUNYUN_TELEGRAM_TOKEN")] = None,
+    telegram_webhook: Annotated[str | None, typer.Option(
+        help="控制台的公网地址（webhook 模式） / console base URL for webhook mode")] = None,
+    telegram_api: Annotated[str | None, typer.Option()] = None,
+    onebot_url: Annotated[str | None, typer.Option(help="正向 WebSocket 地址")] = None,
+    onebot_listen: Annotated[str | None, typer.Option(help="反向 WebSocket 监听 HOST:PORT")] = None,
+    onebot_token: Annotated[str | None, typer.Option(envvar="QUNYUN_ONEBOT_TOKEN")] = None,
+    homeserver: Annotated[str | None, typer.Option()] = None,
+    token: Annotated[str | None, typer.Option(envvar="QUNYUN_MATRIX_TOKEN")] = None,
+) -> None:
+    """给社群添加一个平台账号（qunyun bot 不带 --plan 时运行） / store a platform account."""
+    from qunyun.bot import accounts
+
+    settings = {k: v for k, v in {
+        "telegram_token": telegram_token, "telegram_webhook": telegram_webhook,
+        "telegram_api": telegram_api, "onebot_url": onebot_url, "onebot_listen": onebot_listen,
+        "onebot_token": onebot_token, "homeserver": homeserver, "token": token}.items() if v}
+    needed = {"telegram": ("telegram_token",), "onebot": (), "matrix": ("homeserver", "token")}
+    if platform not in needed:
+        fail(f"未知平台 {platform!r}：可选 telegram、onebot、matrix / unknown platform")
+    missing = [n for n in needed[platform] if n not in settings]
+    if platform == "onebot" and not (onebot_url or onebot_listen):
+        missing.append("onebot_url / onebot_listen")
+    if missing:
+        fail("缺少 missing: " + ", ".join("--" + m.replace("_", "-") for m in missing))
+    engine = database(db)
+    community_id, slug = resolve_community(engine, community, create=False)
+    with engine.begin() as conn:
+        label = accounts.add(conn, community_id=community_id, platform=platform,
+                             settings=settings)
+    out_console.print(f"已保存 saved: {slug} → {platform} {label}", highlight=False)

@@ -12,13 +12,13 @@ import pytest
 
 from qunyun.adapters.matrix.client import HttpMatrixApi
 from qunyun.adapters.matrix.homeserver import LocalHomeserver
-from qunyun.adapters.matrix.runner import MatrixBot
+from qunyun.adapters.matrix.runner import CAPABILITIES, MatrixBot
 from qunyun.app import open_database
 from qunyun.bot.wiring import build_policies, build_scheduler
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.model import Plan
 from qunyun.storage.community import communities as community_repo
-from tests.adapters.behaviour import SCENARIOS
+from tests.adapters.behaviour import JOIN_SCENARIOS, SCENARIOS, decide_open_request
 from tests.e2e.conftest import timeline, unique
 from tests.policies.test_bot_policies import camp_plan
 
@@ -36,6 +36,9 @@ class MatrixScene:
         self.task: asyncio.Task[None] | None = None
         self.stop = asyncio.Event()
         self.first_token: str | None = None
+        self.threshold: dict[str, object] | None = None
+        self.applicant_user = hs.register(unique("applicant"), displayname="小赵")
+        self.applicant = HttpMatrixApi(hs.url, self.applicant_user.access_token)
 
     async def start(self) -> None:
         self.admin_room = await self.bot_api.create_room(name="管理组",
@@ -48,6 +51,12 @@ class MatrixScene:
         data["bot"]["admins"] = [self.admin_user.user_id]
         data["bot"]["admin_room"] = self.admin_room
         data["onboarding"]["welcome_batch_seconds"] = 1
+        if self.threshold is not None:
+            data["threshold"] = self.threshold
+            # G1 on Matrix: knocking is allowed in the group (room versions 7+).
+            await self.bot_api.request(
+                "PUT", f"/_matrix/client/v3/rooms/{self.room}/state/m.room.join_rules/",
+                json_body={"join_rule": "knock"})
         self.plan = Plan.model_validate(data)
         self.engine = open_database(f"sqlite:///{self.tmp / 'bot.db'}")
         with self.engine.begin() as conn:
@@ -62,7 +71,9 @@ class MatrixScene:
     def _bot(self) -> MatrixBot:
         return MatrixBot(
             self.bot_api, Pipeline(self.engine, community_id=self.cid,
-                                   policies=build_policies(self.plan), plan=self.plan),
+                                   policies=build_policies(self.plan,
+                                                           capabilities=CAPABILITIES),
+                                   plan=self.plan),
             bot_user_id=self.bot_user.user_id, homeserver=self.hs.url,
             admin_room=self.admin_room,
             scheduler=build_scheduler(self.engine, community_id=self.cid, plan=self.plan,
@@ -81,7 +92,7 @@ class MatrixScene:
     async def close(self) -> None:
         if self.task is not None and not self.task.done():
             await self.stop_bot()
-        for api in (self.bot_api, self.admin, self.alice):
+        for api in (self.bot_api, self.admin, self.alice, self.applicant):
             await api.close()
         self.engine.dispose()
 
@@ -126,6 +137,43 @@ class MatrixScene:
         states = [e for e in await timeline(self.admin, self.room)
                   if e["type"] == "m.room.member" and e["state_key"] == self.alice_user.user_id]
         return bool(states) and states[-1]["content"]["membership"] == "leave"
+
+    async def request_join(self, answer: str) -> None:
+        await self.applicant.request("POST", f"/_matrix/client/v3/knock/{self.room}",
+                                     json_body={"reason": answer})
+
+    async def answers(self) -> list[tuple[bool, str]]:
+        out = []
+        for e in await timeline(self.admin, self.room):
+            if e["type"] != "m.room.member" or e["state_key"] != self.applicant_user.user_id \
+                    or e["sender"] != self.bot_user.user_id:
+                continue
+            content = e["content"]
+            if content["membership"] == "invite":
+                out.append((True, ""))
+            elif content["membership"] == "leave":
+                out.append((False, str(content.get("reason") or "")))
+        return out
+
+    async def decide_in_console(self, approve: bool, reason: str) -> None:
+        await decide_open_request(self.engine, self.cid, approve, reason)
+
+
+@pytest.mark.parametrize("name", list(JOIN_SCENARIOS))
+def test_join_requests_through_matrix(name: str, homeserver: LocalHomeserver,
+                                      tmp_path: Path) -> None:
+    threshold, scenario = JOIN_SCENARIOS[name]
+
+    async def go() -> None:
+        scene = MatrixScene(homeserver, tmp_path)
+        scene.threshold = threshold
+        try:
+            await scene.start()
+            await asyncio.wait_for(scenario(scene), 90)
+        finally:
+            await scene.close()
+
+    asyncio.run(go())
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))

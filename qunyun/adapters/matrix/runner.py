@@ -39,6 +39,7 @@ from sqlalchemy import Engine
 from qunyun.capabilities import Capabilities
 from qunyun.effects import (
     Alert,
+    AnswerJoinRequest,
     Delete,
     DirectMessage,
     Effect,
@@ -99,7 +100,8 @@ class MatrixApi(Protocol):
 
 Scheduler = Callable[[Any], Sequence[TimerFired]]
 # What the bot can do on Matrix: everything the policies and the schedule ask for.
-CAPABILITIES = Capabilities(post_in_group=True, direct_message=True, delete=True, remove=True)
+CAPABILITIES = Capabilities(post_in_group=True, direct_message=True, delete=True, remove=True,
+                            join_requests=True)  # knocks (rooms whose join rule is `knock`)
 
 
 def _now_ms() -> int:
@@ -543,6 +545,13 @@ class MatrixBot:
         if isinstance(effect, Invite):
             await self.client.invite(room, effect.member.user_id)
             return None
+        if isinstance(effect, AnswerJoinRequest):
+            # G1 on Matrix: an invite accepts a knock; a kick rejects it, with the reason.
+            if effect.approve:
+                await self.client.invite(room, effect.member.user_id)
+                return "approved"
+            await self.client.kick(room, effect.member.user_id, effect.message or None)
+            return "rejected"
         if isinstance(effect, DirectMessage):
             dm = self.rooms.dm_with(effect.member.user_id)
             if dm is None:

@@ -15,6 +15,7 @@ from urllib.parse import unquote
 from qunyun.events import (
     Event,
     GroupRef,
+    JoinRequested,
     MemberJoined,
     MemberLeft,
     MessagePosted,
@@ -95,6 +96,9 @@ def translate(
                 inviter = _user(prev_sender, names.get(prev_sender)) if prev_sender else None
             return MemberJoined(**base, member=who, inviter=inviter,
                                 via="invite" if before == "invite" else "link")
+        if now == "knock" and before != "knock":
+            # G1: a knock (join rule `knock`) is an application; its reason is the answer.
+            return JoinRequested(**base, member=who, answer=str(content.get("reason") or ""))
         if now == "join" and before == "join":
             old, new = prev_content.get("displayname"), content.get("displayname")
             if new and new != old:

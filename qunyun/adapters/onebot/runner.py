@@ -100,6 +100,7 @@ class OneBotBot(AdapterCore):
             else:
                 log.warning("no group named %r: alerts stay in the console", self.admin_group)
         self.connected.set()
+        self.report_status(connected=True)
 
     def _learn(self, group_id: str, member: Mapping[str, Any]) -> None:
         uid = str(member.get("user_id"))
@@ -157,6 +158,7 @@ class OneBotBot(AdapterCore):
                 await self.handle_raw(raw)
         finally:
             self.connected.clear()
+            self.report_status(connected=False, synced=False)
             await self.client.close()
 
     async def handle_raw(self, raw: Mapping[str, Any]) -> int:

@@ -18,6 +18,7 @@ import dataclasses
 import html
 import json
 import logging
+import secrets
 import time
 import warnings
 from collections.abc import Sequence
@@ -50,6 +51,7 @@ from qunyun.pipeline.runner import Pipeline
 from qunyun.services import lookup
 from qunyun.storage.bot import adapter_state
 
+from . import webhook
 from .translate import LINK_PREFIX, PLATFORM, largest_photo, source_for, split_id, translate
 
 log = logging.getLogger("qunyun.bot.telegram")
@@ -78,7 +80,8 @@ class TelegramBot(AdapterCore):
 
     def __init__(self, bot: ExtBot[Any], pipeline: Pipeline, *, admin_chat: str | None = None,
                  scheduler: Scheduler | None = None, poll_timeout_s: int = 30,
-                 timer_interval_s: float = 1.0) -> None:
+                 timer_interval_s: float = 1.0, webhook_url: str | None = None,
+                 webhook_secret: str | None = None) -> None:
         super().__init__(pipeline, cursor_key=f"telegram:{bot.token.split(':')[0]}:offset",
                          scheduler=scheduler, timer_interval_s=timer_interval_s)
         self.bot = bot
@@ -92,6 +95,10 @@ class TelegramBot(AdapterCore):
         self.names: dict[str, str] = {}
         self.connected = asyncio.Event()
         self.paused: dict[str, float] = {}  # chat → monotonic time its retry_after ends
+        # Webhook mode (`webhook.py`): Telegram POSTs to the console, the bot drains the inbox.
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret or secrets.token_urlsafe(32)
+        self.bot_key = webhook.bot_key(bot.token)
 
     def load_key(self, key: str) -> str | None:
         with self.engine.connect() as conn:
@@ -133,6 +140,7 @@ class TelegramBot(AdapterCore):
             self.bot_id = self.bot.id
             self.source = source_for(self.bot_id)
         self.connected.set()
+        self.report_status(connected=True)
 
     async def run(self, stop: asyncio.Event) -> None:
         timers = asyncio.ensure_future(self.timer_loop(stop))
@@ -143,14 +151,56 @@ class TelegramBot(AdapterCore):
             with contextlib.suppress(asyncio.CancelledError):
                 await timers
             self.connected.clear()
+            self.report_status(connected=False, synced=False)
             with contextlib.suppress(Exception):
                 await self.bot.shutdown()
 
     async def _poll_forever(self, stop: asyncio.Event) -> None:
+        try:
+            await self._serve(stop)
+        except Exception:
+            self.report_status(connected=False, synced=False)  # retried with backoff
+            raise
+
+    async def _serve(self, stop: asyncio.Event) -> None:
         await self.start()
         await self.flush_outbox()
+        if self.webhook_url:
+            await self.set_webhook()
+            while not stop.is_set():
+                if not await self.drain_inbox():
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), timeout=0.2)
+            return
         while not stop.is_set():
             await self.poll_once(stop)
+
+    async def set_webhook(self) -> None:
+        """Point Telegram at the console's route, with the secret it must send back (only
+        its hash is kept, for the route to check)."""
+        with self.engine.begin() as conn:
+            adapter_state.save(conn, key=webhook.secret_key(self.bot_key),
+                               value=webhook.digest(self.webhook_secret),
+                               now_ms=int(time.time() * 1000))
+        assert self.webhook_url is not None
+        await self.bot.set_webhook(url=self.webhook_url, secret_token=self.webhook_secret,
+                                   allowed_updates=ALLOWED_UPDATES)
+
+    async def drain_inbox(self) -> int:
+        """Updates the webhook stored, in update_id order: each handled, then the offset
+        after it saved, then it is removed (a crash in between re-reads it harmlessly)."""
+        with self.engine.connect() as conn:
+            waiting = adapter_state.entries(conn, prefix=webhook.inbox_prefix(self.bot_key))
+        offset = int(self.load_cursor() or 0)
+        for key, body in waiting:
+            update = Update.de_json(json.loads(body), self.bot)
+            if update is not None and update.update_id >= offset:
+                await self.handle_update(update)
+                offset = update.update_id + 1
+                self.save_cursor(str(offset))
+            with self.engine.begin() as conn:
+                adapter_state.delete(conn, key=key)
+        return len(waiting)
 
     async def poll_once(self, stop: asyncio.Event | None = None) -> int:
         """One getUpdates: each update handled, then the offset after it saved."""

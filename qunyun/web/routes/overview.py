@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from qunyun.bot import accounts as account_service
 from qunyun.storage.console import overview as console_overview
 from qunyun.storage.work import queues as queue_repo
 from qunyun.web.deps import Ctx, NotFound, community_for, signed_in
@@ -40,11 +41,15 @@ def index(request: Request) -> Response:
     scope = None if ctx.operator.all_communities else set(ctx.operator.communities)
     with ctx.engine.connect() as conn:
         rows = console_overview.communities_with_counts(conn, ids=scope)
+        # I1: which bot accounts are connected and when each last synced.
+        names = {int(r["id"]): r for r in rows}
+        bots = [dict(a, community=names[a["community_id"]]) for a in account_service.statuses(conn)
+                if a["community_id"] in names]
     # Health from reports already built (never built here: the index must stay fast).
     for row in rows:
         report = request.app.state.reports.peek(int(row["id"])) or {}
         row["scope"] = report.get("community")
-    return page(ctx, "index.html", communities=rows)
+    return page(ctx, "index.html", communities=rows, accounts=bots)
 
 
 @router.get("/c/{slug}")

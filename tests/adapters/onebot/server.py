@@ -29,6 +29,8 @@ def fixture(name: str, **changes: Any) -> dict[str, Any]:
 
 
 class OneBotServer:
+    self_id = 10001  # the account the implementation is logged in as (api-get_login_info)
+
     def __init__(self) -> None:
         self.actions: list[dict[str, Any]] = []
         self.connections: list[ServerConnection] = []
