@@ -165,6 +165,18 @@ class TierChanged(Event):
     numbers: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(slots=True, kw_only=True)
+class BadgeAwarded(Event):
+    """The bot awarded a member a badge of the plan (T3), with the rule it met. The member is
+    named by id, as in `TierChanged`: the bot did this, not the member."""
+
+    kind: ClassVar[str] = "badge"
+    member_id: int
+    badge: str  # the plan's badge key
+    name: str
+    rule: str
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     MessagePosted,
     MemberJoined,
@@ -176,6 +188,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     CommandIssued,
     TimerFired,
     TierChanged,
+    BadgeAwarded,
 )
 EVENT_KINDS: dict[str, type[Event]] = {t.kind: t for t in EVENT_TYPES}
 
