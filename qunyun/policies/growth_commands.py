@@ -6,10 +6,13 @@ command table; the policy halts on its command, so nothing else answers it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from qunyun.effects import Reply
 from qunyun.events import Event, MessagePosted
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
+from qunyun.plan.model import Level
 from qunyun.policies.base import Setup, name_of
 from qunyun.services import badges as badge_service
 from qunyun.services import growth as growth_service
@@ -17,6 +20,20 @@ from qunyun.services import points as points_service
 
 LEVEL_WORDS = frozenset({"等级", "我的等级", "level"})
 BADGE_WORDS = frozenset({"徽章", "我的徽章", "badges"})
+BAR = 10  # cells in the progress bar
+
+
+def progress(levels: Sequence[Level], total: int) -> str:
+    """T3: how far into the current level, on the plan's curve, as a bar and a percent
+    (empty at the top level)."""
+    mins = sorted(level.min_points for level in levels)
+    above = [m for m in mins if m > total]
+    if not above:
+        return ""
+    floor = max([m for m in mins if m <= total], default=0)
+    share = (total - floor) / (above[0] - floor)
+    filled = int(share * BAR)
+    return f"\n升级进度 {'▓' * filled}{'░' * (BAR - filled)} {share:.0%}"
 
 
 class GrowthCommands:
@@ -39,6 +56,7 @@ class GrowthCommands:
         p = points_service.member_points(ctx.conn, ctx.member_id,
                                          levels=self.setup.plan.points.levels)
         nxt = f"，距「{p.next_level}」还差 {p.to_next} 分" if p.next_level else "（已是最高等级）"
+        nxt += progress(self.setup.plan.points.levels, p.total)
         held = growth_service.held(ctx.conn, community_id=ctx.community_id,
                                    member_id=ctx.member_id)
         tier = (f"\n成长层级：「{held['tier_name']}」" if held is not None

@@ -98,3 +98,15 @@ def test_a_rule_that_does_not_parse_is_a_plan_finding() -> None:
     assert {f.path for f in found} == {f"badges.{len(plan.badges) - 2}.rule",
                                        f"badges.{len(plan.badges) - 1}.rule"}
     assert any("karma" in f.zh for f in found)
+
+
+def test_level_shows_progress_on_the_plans_curve(engine: Engine) -> None:
+    data = camp_plan(elimination__onboarding_incomplete=False).model_dump()
+    data["points"].pop("levels")
+    data["points"]["curve"] = {"kind": "linear", "base": 10, "count": 5}
+    bot = Camp(engine, Plan.model_validate(data))
+    star = user(1, "阿星")
+    bot.join(star, 10)
+    bot.say(star, "大家好，我是阿星，分享一篇学习笔记", 60)
+    (reply,) = [e for e in bot.say(star, "!等级", 120) if isinstance(e, Reply)]
+    assert "还差" in reply.text and "升级进度" in reply.text and "%" in reply.text
