@@ -19,6 +19,7 @@ import orjson
 import polars as pl
 
 from qunyun.events import (
+    BadgeAwarded,
     CommandIssued,
     Event,
     GroupRef,
@@ -83,6 +84,9 @@ def ref_and_payload(event: Event) -> tuple[str | None, dict[str, Any] | None]:
         return None, {"member_id": event.member_id, "before": event.before,
                       "after": event.after, "direction": event.direction,
                       "reason": event.reason, **dict(event.numbers)}
+    if isinstance(event, BadgeAwarded):
+        return None, {"member_id": event.member_id, "badge": event.badge, "name": event.name,
+                      "rule": event.rule}
     return None, None
 
 

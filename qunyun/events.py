@@ -181,6 +181,18 @@ class JoinRequested(Event):
     inviter: UserRef | None = None
 
 
+@dataclass(slots=True, kw_only=True)
+class BadgeAwarded(Event):
+    """The bot awarded a member a badge of the plan (T3), with the rule it met. The member is
+    named by id, as in `TierChanged`: the bot did this, not the member."""
+
+    kind: ClassVar[str] = "badge"
+    member_id: int
+    badge: str  # the plan's badge key
+    name: str
+    rule: str
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     MessagePosted,
     MemberJoined,
@@ -193,6 +205,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     TimerFired,
     TierChanged,
     JoinRequested,
+    BadgeAwarded,
 )
 EVENT_KINDS: dict[str, type[Event]] = {t.kind: t for t in EVENT_TYPES}
 

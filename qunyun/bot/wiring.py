@@ -19,6 +19,7 @@ from qunyun.pipeline.policy import Policy
 from qunyun.plan.model import Plan
 from qunyun.policies.activities import Activities
 from qunyun.policies.admission import JoinRequests
+from qunyun.policies.badges import Badges
 from qunyun.policies.base import RoomAdmins, Setup
 from qunyun.policies.calendar import CalendarPosts
 from qunyun.policies.campaigns import Campaigns
@@ -72,6 +73,7 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
         WeeklyReport(setup),  # H4 Monday report to the admin room (timer ticks)
         Scoring(setup),  # T3, T5
         Growth(setup),  # T1 daily tiers (schedule ticks only)
+        Badges(setup),  # T3 badges as events arrive and in the daily growth pass
         Escalation(setup),  # R5
         CalendarPosts(setup),  # A1 (schedule ticks only)
     ]

@@ -13,6 +13,7 @@ from datetime import date
 
 from qunyun.domain.commands import is_known, named_in
 from qunyun.domain.patterns import check_pattern, labels_from
+from qunyun.plan.check_badges import check_badges
 from qunyun.plan.check_calendar import check_calendar
 from qunyun.plan.check_lifecycle import check_lifecycle
 from qunyun.plan.findings import Finding
@@ -278,6 +279,7 @@ def check_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
         _patterns(plan), _settings(plan), _commands(plan), check_limits(plan),
         check_calendar(plan, today),
         check_lifecycle(plan),  # E1/H4 cron, A5 events
+        check_badges(plan),  # T3 badge rules
     ):
         found.extend(group)
     return found

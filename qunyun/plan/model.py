@@ -369,6 +369,17 @@ class Growth(Strict):
     praise_promotions: bool = True  # promotions to 传播者 / 意见领袖 praised in the group
 
 
+class Badge(Strict):
+    """T3: a badge the bot awards when a member meets its rule (`qunyun/domain/badges.py`),
+    e.g. `checkin_streak >= 7`. A rule that does not parse is a `plan check` finding."""
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
+    name: str = Field(min_length=1, max_length=40)
+    rule: str = Field(min_length=1, max_length=500)
+    description: str | None = None
+    announce: bool = True  # congratulate in the group when awarded
+
+
 class Checkin(Strict):
     name: str = Field(min_length=1)
     keywords: list[str] = Field(min_length=1)
@@ -469,3 +480,4 @@ class Plan(Strict):
     reports: Reports = Reports()
     events: list[Activity] = []
     growth: Growth = Growth()  # T1 live tiers (issue 15)
+    badges: list[Badge] = []  # T3 badges by rule (issue 15)

@@ -13,5 +13,6 @@ GROWTH_TEXTS: dict[str, tuple[str, str]] = {
     "growth.choose": ("选择等级…", "Choose a tier…"),
     "growth.unlock": ("解除锁定", "Unlock"),
     "growth.recompute": ("立即重新评定全员等级", "Recompute every member's tier now"),
+    "growth.badges": ("徽章", "Badges"),
     "growth.recomputed": ("已重新评定，{n} 人的等级有变化。", "Recomputed: {n} tier changes."),
 }

@@ -41,3 +41,17 @@ def test_lock_unlock_and_recompute_from_the_member_page(make_client: Make, seede
         audited = conn.execute(text("SELECT COUNT(*) FROM audit_log WHERE action LIKE :a"),
                                {"a": "growth.%"}).scalar_one()
     assert audited >= 2
+
+
+def test_the_member_page_shows_badges(make_client: Make, seeded: Seeded, engine: Engine) -> None:
+    client = make_client("vol")
+    mid = seeded.script_member_id
+    assert "member-badges" in _ok(client, f"/c/python-camp/members/{mid}")
+    with engine.begin() as conn:
+        cid = conn.execute(text("SELECT community_id FROM members WHERE id = :m"),
+                           {"m": mid}).scalar_one()
+        conn.execute(text("INSERT INTO growth_badges (community_id, member_id, badge, name, "
+                          "rule, awarded_ms) VALUES (:c, :m, 'streak-7', '七日打卡', "
+                          "'checkin_streak >= 7', 1700000000000)"), {"c": cid, "m": mid})
+    page = _ok(client, f"/c/python-camp/members/{mid}")
+    assert "七日打卡" in page and "徽章" in page

@@ -50,3 +50,16 @@ growth_tier_changes = Table(
     Column("by", String(120), nullable=True),  # the operator, for locks
     Index("ix_growth_tier_changes_member", "member_id", "at_ms"),
 )
+
+# T3: badges awarded, one row per (member, badge); a badge is never taken back, so a
+# plan change that drops a badge leaves what was earned.
+growth_badges = Table(
+    "growth_badges",
+    metadata,
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", Integer, primary_key=True),
+    Column("badge", String(40), primary_key=True),
+    Column("name", String(40), nullable=False),
+    Column("rule", Text, nullable=False),
+    Column("awarded_ms", BigInteger, nullable=False),
+)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
+from qunyun.services import badges as badge_service
 from qunyun.services import elimination as elimination_service
 from qunyun.services import growth as growth_service
 from qunyun.services import plans as plan_service
@@ -119,6 +120,7 @@ def member_page(request: Request, slug: str, member_id: DbId) -> Response:
             "held_tier": growth_service.held(conn, community_id=cid, member_id=member_id),
             "tier_history": growth_service.history(conn, member_id=member_id),  # T1
             "tier_choices": growth_service.TIER_CHOICES,
+            "badges": badge_service.held(conn, community_id=cid, member_id=member_id),  # T3
         }
     view["report_member"] = _tier_index(report).get(member_id)
     return page(ctx, "member.html", community=found, **view)
