@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, func, literal_column, or_, select
 
 from qunyun.storage.console.audit import like_escaped
 from qunyun.storage.tables import events, groups, identities, members, memberships
@@ -75,11 +75,13 @@ def recent_events(conn: Connection, *, member_id: int, limit: int = 20) -> list[
 
 
 def inviters_of(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
-    """Who brought this member in (join events naming an inviter): the upward invite branch."""
+    """Who brought this member in (join events naming an inviter): the upward invite branch.
+    `kind = 'join'` is a literal so that SQLite can use the partial index of joins
+    (`ix_events_member_joins`; a bound parameter would not match its WHERE)."""
     rows = conn.execute(
         select(events.c.related_member_id, events.c.ts_ms, members.c.display_name)
         .select_from(events.join(members, members.c.id == events.c.related_member_id))
-        .where(events.c.member_id == member_id, events.c.kind == "join",
+        .where(events.c.member_id == member_id, events.c.kind == literal_column("'join'"),
                events.c.related_member_id.is_not(None),
                events.c.related_member_id != member_id)
         .order_by(events.c.ts_ms)
