@@ -40,6 +40,20 @@ ACTIONS: dict[str, Pair] = {
     "plan:refused": ("机器人未载入新计划", "bot kept its plan"),
     "queues:refresh": ("从报告打开待办", "opened items from the report"),
     "warning:revoke": ("撤销警告", "withdrew a warning"),
+    "calendar:add": ("添加日历帖", "added a calendar post"),
+    "calendar:edit": ("修改日历帖", "edited a calendar post"),
+    "schedule:pause": ("暂停或恢复日程", "paused or resumed a schedule entry"),
+    "schedule:skip": ("跳过一次日程", "skipped one occurrence"),
+    "schedule:unskip": ("恢复跳过的一次", "restored a skipped occurrence"),
+    "schedule:missed": ("错过的日程（超出补发时限）", "missed slot (outside the catch-up window)"),
+    "operator:end_session": ("结束一个登录会话", "ended a session"),
+    "operator:end_sessions": ("结束全部登录会话", "ended every session"),
+    "operator:remove": ("移除操作员", "removed an operator"),
+    "operator:role": ("修改操作员角色", "changed an operator's role"),
+    "growth.promotion": ("成长等级升级", "tier promotion"),
+    "growth.demotion": ("成长等级下调", "tier demotion"),
+    "growth.first": ("首次评定成长等级", "first tier assessment"),
+    "task": ("完成任务", "task done"),
     "import": ("导入聊天记录", "imported a chat export"),
     "operator:create": ("添加操作员", "added an operator"),
     "operator:password": ("修改密码", "changed a password"),
@@ -192,6 +206,8 @@ def action_label(action: str | None, lang: str) -> str:
     if code in ACTIONS:
         return _pick(ACTIONS[code], lang, code)
     queue, _, status = code.partition(":")
+    if queue == "task" and status:  # T3 a campaign task done: `task:<name>`
+        return f"完成任务：{status}" if lang != "en" else f"task done: {status}"
     if status and translate(f"queue.{queue}", lang) != f"queue.{queue}":
         return f"{translate(f'queue.{queue}', lang)}：{translate(f'act.{status}', lang)}" \
             if lang != "en" else f"{translate(f'queue.{queue}', lang)}: {status}"
@@ -204,6 +220,8 @@ def actor_label(actor: str | None, lang: str) -> str:
     bot = "机器人" if lang != "en" else "bot"
     if kind == "policy":
         return f"{bot} · {_pick(POLICIES.get(name), lang, name)}"
+    if kind == "operator" and name == "qunyun":  # the CLI (`qunyun demo`, `qunyun plan …`)
+        return "命令行 qunyun" if lang != "en" else "the qunyun command"
     if kind == "operator":
         return f"{'操作员' if lang != 'en' else 'operator'} {name}"
     if who == "bot":
