@@ -13,6 +13,14 @@ PY="${PYTHON:-python3}"
 
 log() { printf '\033[1;34m[dev]\033[0m %s\n' "$*" >&2; }
 
+# pip, without the warning it prints for every package a machine's configured local index
+# (a file:// extra-index-url) does not carry: the install itself is unaffected, and a page
+# of those lines hides the messages that matter.
+pip_quiet() {
+  local pip="$1"; shift
+  "$pip" "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+}
+
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
     log "need root for: $*"; return 1; fi
@@ -43,8 +51,10 @@ setup_python() {
   fi
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "installing qunyun and its dependencies into .venv"
-    "$VENV/bin/pip" install -q --upgrade pip >/dev/null
-    "$VENV/bin/pip" install -q -e ".[dev]"
+    pip_quiet "$VENV/bin/pip" install -q --upgrade pip >/dev/null
+    # (setuptools warns on every editable install that a same-named folder may shadow the
+    # package: that folder is the package.)
+    PYTHONWARNINGS="ignore::UserWarning" pip_quiet "$VENV/bin/pip" install -q -e ".[dev]"
     echo "$want" >"$stamp"
   fi
 }

@@ -157,8 +157,8 @@ def main() -> None:
     import uvicorn
 
     from qunyun.app import open_database
+    from qunyun.services.report_queues import open_from_report
     from qunyun.web.app import create_app
-    from qunyun.web.queue_sync import open_from_report
 
     tmp = tempfile.TemporaryDirectory(prefix="qunyun-bench-")
     url = args.db or f"sqlite:///{Path(tmp.name) / 'bench.db'}"

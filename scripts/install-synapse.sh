@@ -12,7 +12,8 @@ PY="${PYTHON:-python3}"
 if [ -f "$STAMP" ]; then exit 0; fi
 printf '\033[1;34m[dev]\033[0m %s\n' "installing Synapse $VERSION into .venv-synapse" >&2
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-"$VENV/bin/pip" install -q --upgrade pip >/dev/null
-"$VENV/bin/pip" install -q "matrix-synapse==$VERSION"
+# The warnings a machine's file:// extra index prints for each package it lacks are noise.
+"$VENV/bin/pip" install -q --upgrade pip 2>&1 >/dev/null | grep -v "is ignored: it is neither" >&2 || true
+"$VENV/bin/pip" install -q "matrix-synapse==$VERSION" 2> >(grep -v "is ignored: it is neither" >&2)
 "$VENV/bin/python" -c "import synapse" >/dev/null
 touch "$STAMP"
