@@ -130,7 +130,7 @@ events = Table(
     # Kind-specific fields (inviter, reply_to, media…); small, often null.
     Column("payload", JSON, nullable=True),
     # Per community (events_0002): one bot or one export can feed several communities.
-    UniqueConstraint("community_id", "source", "source_event_id",
+    UniqueConstraint("source", "source_event_id", "community_id",
                      name="uq_events_community_source_key"),
     Index("ix_events_group_ts", "group_id", "ts_ms"),
     Index("ix_events_member", "member_id"),

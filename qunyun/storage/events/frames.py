@@ -154,7 +154,8 @@ def events(engine: Engine, *, community_id: int, with_text: bool = True) -> pl.D
     sql = (
         f"SELECT id, group_id, member_id, kind, ts_ms, related_member_id, "
         f"{text(engine, 'ref_id')}, source_event_id, {text_col} "
-        f"FROM events WHERE community_id = {int(community_id)}{_in_groups(community_id)}"
+        f"FROM events WHERE community_id = {int(community_id)}{_in_groups(community_id)} "
+        "ORDER BY id"
     )
     return read_frame(engine, sql, EVENT_SCHEMA)
 
@@ -204,7 +205,7 @@ def references(reader: Reader, *, community_id: int,
     sql = (
         f"SELECT group_id, member_id, kind, ts_ms, {reader.text('ref_id')} FROM events "
         f"WHERE community_id = {int(community_id)} AND ref_id IS NOT NULL{_until(until_ms)}"
-        f"{_in_groups(community_id)}"
+        f"{_in_groups(community_id)} ORDER BY id"
     )
     return reader.frame(sql, {
         "group_id": pl.Int32, "member_id": pl.Int32, "kind": pl.String, "ts_ms": pl.Int64,

@@ -1,5 +1,5 @@
-"""Repository: the append-only event log, idempotent on (community_id, source,
-source_event_id): the same platform message in two communities is two events."""
+"""Repository: the append-only event log, idempotent on (source, source_event_id,
+community_id): the same platform message in two communities is two events."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from qunyun.storage.prepared import Prepared
 from qunyun.storage.tables import events
 
-DEDUPE_KEY = ("community_id", "source", "source_event_id")  # uq_events_community_source_key
+DEDUPE_KEY = ("source", "source_event_id", "community_id")  # uq_events_community_source_key
 
 
 def _append_one(dialect: str) -> Any:

@@ -1,5 +1,5 @@
 """Bulk loading of event-log rows: an import's frames into `events`, inside the import's
-transaction, idempotent on (community_id, source, source_event_id).
+transaction, idempotent on (source, source_event_id, community_id).
 
 Rows go first into a staging table the database fills at its own speed, then into the
 event log with one `INSERT … SELECT` that skips what is already there:
