@@ -90,7 +90,8 @@ def find(log: EventLog, plan: Plan) -> list[dict[str, Any]]:
         add(member_id, "ads", "发广告/链接/加好友二维码",
             {"messages": n, "examples": [_short(t) for t in examples]})
 
-    totals = log.messages.group_by("member_id").agg(total=pl.len())
+    totals = log.messages.lazy().select("member_id").group_by("member_id") \
+        .agg(total=pl.len()).collect(engine="streaming")
     copied = copies.join(totals, on="member_id") \
         .filter(pl.col("n") >= COPY_SHARE * pl.col("total")).sort("member_id", "text")
     for member_id, text, n, accounts, total in copied.select(
@@ -98,7 +99,7 @@ def find(log: EventLog, plan: Plan) -> list[dict[str, Any]]:
         add(member_id, "same_text", "与多个账号同日发送相同内容，且占其发言的大部分",
             {"text": _short(text), "accounts": accounts, "messages": n, "of_messages": total})
 
-    packets = log.refs.filter(pl.col("kind") == "redpacket")
+    packets = log.packets
     if packets.height:
         total = packets["ref_id"].n_unique()
         firsts = packets.sort("ts_ms").group_by("ref_id", maintain_order=True).first() \
