@@ -38,6 +38,9 @@ def import_cmd(
     tz: Annotated[str, typer.Option(help="没有时区的导出按此时区理解")] = "Asia/Shanghai",
     strict: Annotated[bool, typer.Option(
         "--strict", help="有任何一行被跳过，这个文件就不导入（什么都不写）")] = False,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="导入后接着生成社群报告到此目录（同 qunyun report --out，省去再启动一次）")
+    ] = None,
 ) -> None:
     """导入聊天记录（格式按内容识别）；同一文件重复导入不会重复记录。"""
     try:
@@ -56,6 +59,12 @@ def import_cmd(
                 failures += 1
             else:
                 target = outcome
+    if report is not None and isinstance(target, int):
+        # The report of everything the community now holds, as `qunyun report` writes it;
+        # in this process, so the interpreter, libraries and database are opened once.
+        from qunyun.cli.report import full_report
+
+        full_report(engine, target, slug, report)
     if failures:
         raise typer.Exit(1)
 
