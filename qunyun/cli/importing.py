@@ -6,6 +6,7 @@ that fails is reported with its line or byte offset and the others still import.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import threading
@@ -84,7 +85,9 @@ def _import_one(engine: Engine, file: Path, target: int | str, slug: str, *, cha
     try:
         parsed = open_export(file, chat=chat, tz=tz)
         started = time.perf_counter()
-        community_id, counts = _run(engine, target, parsed, strict=strict, stop=interrupt.hit)
+        with _collector_paused():
+            community_id, counts = _run(engine, target, parsed, strict=strict,
+                                        stop=interrupt.hit)
         elapsed = time.perf_counter() - started
     except KeyboardInterrupt:
         _interrupted(file)
@@ -109,6 +112,22 @@ def _import_one(engine: Engine, file: Path, target: int | str, slug: str, *, cha
                       counts=counts, skipped=parsed.stats.skipped)
     _summary(parsed, counts, slug, elapsed)
     return community_id
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while one file is read and written: the import makes
+    millions of short-lived objects and no reference cycles (decoded messages are structs
+    the collector does not track), so its passes over the growing column lists are pure
+    cost (~0.2 s of a 200k-message import). Back on, and run, after the file."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+            gc.collect()
 
 
 def _interrupted(file: Path) -> NoReturn:
