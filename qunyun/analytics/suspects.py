@@ -79,6 +79,27 @@ def ad_patterns(keywords: list[str]) -> list[str]:
     return [first] + ["|".join(c) for c in chunks[1:]]
 
 
+# Literals every advert match contains (each LINK alternative has one of them), for the
+# prefilter in `_scan_texts`.
+LINK_LITERALS = ["://", "www.", "t.me/", ".com", ".cn", ".net", ".top", ".xyz", ".vip"]
+# A character outside ASCII that lower-casing changes ("Ä", "İ", the Kelvin sign …): in a
+# text with one, the lower-cased text can hold a literal the text itself does not.
+CASED_BEYOND_ASCII = r"[\p{Changes_When_Lowercased}--\x00-\x7F]"
+
+
+def ad_literals(keywords: list[str]) -> list[str]:
+    """What at least one of which every match of `ad_patterns(keywords)` contains, lower
+    case: the links' literals, the QR phrases and every keyword variant."""
+    qr = QR.lower().removeprefix("(?:").removesuffix(")").split("|")
+    return sorted({*LINK_LITERALS, *qr, *(w.lower() for w in _variants(keywords))})
+
+
+def may_match(literals: list[str], column: str = "text") -> pl.Expr:
+    """True for every text an advert pattern can match (see `_scan_texts`)."""
+    return (pl.col(column).str.contains_any(literals, ascii_case_insensitive=True)
+            | pl.col(column).str.contains(CASED_BEYOND_ASCII)).fill_null(False)
+
+
 def _short(text: str | None, limit: int = 80) -> str:
     text = (text or "").replace("\n", " ")
     return text if len(text) <= limit else text[:limit] + "…"
@@ -105,7 +126,8 @@ def find(log: EventLog, plan: Plan) -> list[dict[str, Any]]:
 
     ad_words = plan.moderation.ad_keywords.keywords if plan.moderation.ad_keywords.enabled else []
     allowed = [d.lower() for d in plan.moderation.links.allow if d]
-    ads, copies = _scan_texts(log, ad_patterns(ad_words), allowed, plan.moderation.repeat)
+    ads, copies = _scan_texts(log, ad_patterns(ad_words), allowed, plan.moderation.repeat,
+                              literals=ad_literals(ad_words))
     for member_id, n, examples in ads.iter_rows():
         add(member_id, "ads", "发广告/链接/加好友二维码",
             {"messages": n, "examples": [_short(t) for t in examples]})
@@ -173,7 +195,8 @@ def join_bursts(log: EventLog, count: int, seconds: int,
 
 
 def _scan_texts(log: EventLog, patterns: list[str], allowed: list[str],
-                repeat: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
+                repeat: Any, literals: list[str] | None = None,
+                ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Adverts and spam waves over every text, one chunk of whole days at a time.
 
     Returns (member_id, n, examples) for adverts — examples are the member's first ones
@@ -185,6 +208,11 @@ def _scan_texts(log: EventLog, patterns: list[str], allowed: list[str],
     is_ad = pl.lit(False)
     for pattern in patterns:  # several, so no keyword list outgrows the regex size limit
         is_ad = is_ad | lowered.str.contains(pattern).fill_null(False)
+    # Lower-casing every text and running the regexes is most of the scan; a text holding
+    # none of the literals every match contains (ASCII letters in any case) and no
+    # character beyond ASCII that lower-casing changes cannot match, so only the texts
+    # that pass this one multi-literal search (Aho-Corasick) are lower-cased and matched.
+    candidate = pl.lit(True) if literals is None else may_match(literals)
     # Texts kept across chunks (a few examples, the texts of waves) are cast to a
     # categorical: a string column taken from a chunk would keep the chunk's whole text
     # buffer alive; the categorical holds each distinct text once. Running totals are
@@ -196,7 +224,7 @@ def _scan_texts(log: EventLog, patterns: list[str], allowed: list[str],
     copies = pl.DataFrame(schema={"member_id": pl.Int32, "text": pl.Categorical,
                                   "n": pl.UInt32, "accounts": pl.UInt32})
     for chunk in log.text_chunks():
-        ads = chunk.filter(is_ad)
+        ads = chunk.filter(candidate).filter(is_ad)
         if allowed:
             ads = ads.filter(~lowered.str.contains("|".join(re.escape(d) for d in allowed))
                              .fill_null(False))
