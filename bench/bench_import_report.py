@@ -5,7 +5,9 @@ Generates a seeded Telegram Desktop export (bench/gen_telegram.py), then times
                    then `qunyun report … --out DIR`
   chat-analytics:  `chat-analytics -p telegram -i FILE -o report.html` (npm, installed on demand
                    into bench/.peer; skipped with a note if npm cannot install it)
-each in a fresh process with wall time and peak RSS. With `--repeat N` the two run
+each in a fresh process with wall time and peak RSS, and qunyun once more as one command,
+`qunyun import FILE … --report DIR` (the same import and report in one process: the
+interpreter, libraries and database are opened once). With `--repeat N` the two run
 alternately N times (each qunyun run into a fresh database), so a slow phase of a shared
 machine hits both, and the table shows medians. Prints a Markdown table for BENCHMARKS.md.
 
@@ -99,7 +101,7 @@ def main() -> None:
     if not args.no_peer and cli is None:
         print("note: chat-analytics could not be installed from npm; peer skipped")
     runs: dict[str, list[dict[str, float | int | str]]] = {
-        "qunyun import": [], "qunyun report": [], "peer": []}
+        "qunyun import": [], "qunyun report": [], "one": [], "peer": []}
     for _ in range(args.repeat):
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
@@ -107,6 +109,10 @@ def main() -> None:
             measure([*qunyun, "import", str(export), "--db", url, "--community", "bench"], env))
         runs["qunyun report"].append(measure(
             [*qunyun, "report", "--db", url, "--community", "bench", "--out", str(out_dir)], env))
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        runs["one"].append(measure([*qunyun, "import", str(export), "--db", url, "--community",
+                                    "bench", "--report", str(out_dir)], env))
         if cli is not None:
             runs["peer"].append(measure(["node", str(cli), "-p", "telegram", "-i", str(export),
                                          "-o", str(args.work / "peer-report.html")]))
@@ -130,13 +136,19 @@ def main() -> None:
               f"{median(name, 'peak_mb'):.0f} |")
     print(f"| **qunyun import + report** | **{total_wall:.2f}** | **{cpu_total:.2f}** | "
           f"**{total_peak:.0f}** |")
+    print(f"| **qunyun import --report** (one process) | **{median('one', 'wall_s'):.2f}** | "
+          f"**{median('one', 'cpu_s'):.2f}** | **{median('one', 'peak_mb'):.0f}** |")
     if runs["peer"]:
         peer_wall = median("peer", "wall_s")
         print(f"| chat-analytics {PEER_VERSION} | {peer_wall:.2f} | "
               f"{median('peer', 'cpu_s'):.2f} | {median('peer', 'peak_mb'):.0f} |")
         ratios = [t / float(p["wall_s"]) for t, p in zip(totals, runs["peer"], strict=True)]
-        print(f"\nqunyun takes {total_wall / peer_wall:.2f}× chat-analytics' wall time "
-              f"(per run: {', '.join(f'{r:.2f}' for r in ratios)}).")
+        print(f"\nqunyun import + report takes {total_wall / peer_wall:.2f}× chat-analytics' "
+              f"wall time (per run: {', '.join(f'{r:.2f}' for r in ratios)}).")
+        ones = [float(o["wall_s"]) / float(p["wall_s"])
+                for o, p in zip(runs["one"], runs["peer"], strict=True)]
+        print(f"qunyun import --report takes {median('one', 'wall_s') / peer_wall:.2f}× "
+              f"(per run: {', '.join(f'{r:.2f}' for r in ones)}).")
 
 if __name__ == "__main__":
     main()

@@ -49,8 +49,11 @@ def current_members(log: EventLog, group_id: int | None) -> pl.Series:
     ms = log.memberships if group_id is None else log.memberships.filter(
         pl.col("group_id") == group_id)
     left = ms.filter(pl.col("active") == 0).select("group_id", "member_id")
-    seen = (log.events if group_id is None else log.events.filter(pl.col("group_id") == group_id)) \
-        .filter(pl.col("member_id").is_not_null()).select("group_id", "member_id").unique()
+    # Lazy: only the two columns are read (an eager filter copies every column first).
+    seen = log.events.lazy().select("group_id", "member_id").filter(
+        pl.col("member_id").is_not_null() if group_id is None
+        else pl.col("member_id").is_not_null() & (pl.col("group_id") == group_id),
+    ).unique().collect(engine="streaming")
     inside = pl.concat([ms.filter(pl.col("active") == 1).select("group_id", "member_id"),
                         seen.join(left, on=["group_id", "member_id"], how="anti")])
     return inside.get_column("member_id").unique()
@@ -58,7 +61,7 @@ def current_members(log: EventLog, group_id: int | None) -> pl.Series:
 
 def totals(log: EventLog, scope: Scope) -> dict[str, Any]:
     ev = scope.events
-    kinds = ev.group_by("kind").len()
+    kinds = ev.lazy().select("kind").group_by("kind").len().collect(engine="streaming")
     by_kind = dict(zip(kinds["kind"].to_list(), kinds["len"].to_list(), strict=True))
     member_count = scope.current_members.len()
     active_30 = scope.messages.filter(pl.col("ts_ms") > log.since_ms(30))["member_id"].n_unique()
@@ -86,11 +89,7 @@ def daily(log: EventLog, scope: Scope) -> list[dict[str, Any]]:
         return []
     start = scope.events["day"].min()
     days = pl.DataFrame({"day": pl.date_range(start, log.today, "1d", eager=True)})  # type: ignore[arg-type]
-    msg = scope.messages.group_by("day").agg(
-        messages=pl.len(), active=pl.col("member_id").n_unique())
-    moves = scope.events.filter(pl.col("kind").is_in(["join", "leave"])) \
-        .group_by("day").agg(joins=(pl.col("kind") == "join").sum(),
-                             leaves=(pl.col("kind") == "leave").sum())
+    msg, moves = _per(scope, "day")
     out = days.join(msg, on="day", how="left").join(moves, on="day", how="left").fill_null(0)
     return [
         {"date": d.isoformat(), "messages": m, "active": a, "joins": j, "leaves": lv}
@@ -98,16 +97,26 @@ def daily(log: EventLog, scope: Scope) -> list[dict[str, Any]]:
     ]
 
 
+def _per(scope: Scope, period: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Messages and active members, joins and leaves per `period` ("day" or "week").
+
+    Lazy and streamed, so only the columns read are touched and the group-by runs in
+    bounded memory (an eager group-by over ten million rows holds several copies)."""
+    msg = scope.messages.lazy().select(period, "member_id").group_by(period).agg(
+        messages=pl.len(), active=pl.col("member_id").n_unique()).collect(engine="streaming")
+    moves = scope.events.lazy().select(period, "kind") \
+        .filter(pl.col("kind").is_in(["join", "leave"])) \
+        .group_by(period).agg(joins=(pl.col("kind") == "join").sum(),
+                              leaves=(pl.col("kind") == "leave").sum()).collect(engine="streaming")
+    return msg, moves
+
+
 def weekly(log: EventLog, scope: Scope) -> list[dict[str, Any]]:
     if scope.events.height == 0:
         return []
     start = scope.events["week"].min()
     weeks = pl.DataFrame({"week": pl.date_range(start, monday(log.today), "1w", eager=True)})  # type: ignore[arg-type]
-    msg = scope.messages.group_by("week").agg(
-        messages=pl.len(), active=pl.col("member_id").n_unique())
-    moves = scope.events.filter(pl.col("kind").is_in(["join", "leave"])) \
-        .group_by("week").agg(joins=(pl.col("kind") == "join").sum(),
-                              leaves=(pl.col("kind") == "leave").sum())
+    msg, moves = _per(scope, "week")
     out = weeks.join(msg, on="week", how="left").join(moves, on="week", how="left").fill_null(0)
     return [
         {"week": w.isoformat(), "messages": m, "active": a, "joins": j, "leaves": lv}
@@ -118,7 +127,8 @@ def weekly(log: EventLog, scope: Scope) -> list[dict[str, Any]]:
 
 def heatmap(scope: Scope) -> list[list[int]]:
     """[weekday 0=Mon..6, hour 0..23, messages] for every non-empty cell (ECharts heatmap)."""
-    cells = scope.messages.group_by("weekday", "hour").len().sort("weekday", "hour")
+    cells = scope.messages.lazy().select("weekday", "hour").group_by("weekday", "hour").len() \
+        .sort("weekday", "hour").collect(engine="streaming")
     return [[int(w) - 1, int(h), int(n)] for w, h, n in cells.iter_rows()]
 
 
@@ -129,7 +139,8 @@ def cohorts(log: EventLog, scope: Scope) -> list[dict[str, Any]]:
         .agg(cohort=pl.col("week").min())
     if joins.height == 0:
         return []
-    posted = scope.messages.select("member_id", "week").unique()
+    posted = scope.messages.lazy().select("member_id", "week").unique() \
+        .collect(engine="streaming")
     weeks = posted.join(joins, on="member_id").with_columns(
         k=((pl.col("week") - pl.col("cohort")).dt.total_days() // 7)
     ).filter((pl.col("k") >= 0) & (pl.col("k") < COHORT_WEEKS))
@@ -152,7 +163,8 @@ def time_to_first_message(scope: Scope) -> dict[str, Any]:
     """Hours from a member's first recorded join to their first message after it."""
     joins = scope.events.filter(pl.col("kind") == "join").group_by("member_id") \
         .agg(joined=pl.col("ts_ms").min())
-    first = scope.messages.group_by("member_id").agg(first=pl.col("ts_ms").min())
+    first = scope.messages.lazy().select("member_id", "ts_ms").group_by("member_id") \
+        .agg(first=pl.col("ts_ms").min()).collect(engine="streaming")
     both = joins.join(first, on="member_id", how="left")
     spoke = both.filter(pl.col("first") >= pl.col("joined")) \
         .with_columns(hours=(pl.col("first") - pl.col("joined")) / 3_600_000)

@@ -25,7 +25,8 @@ def invites(log: EventLog) -> dict[str, Any]:
         .sort("ts_ms").unique(subset=["related_member_id", "member_id"], keep="first",
                               maintain_order=True)
     names = dict(log.members.select("member_id", "name").iter_rows())
-    seen = log.events["member_id"].drop_nulls().n_unique()
+    seen = log.events.lazy().select(pl.col("member_id").drop_nulls().n_unique()) \
+        .collect(engine="streaming").item()
     top = edges.group_by("related_member_id").agg(
         invited=pl.len(), invitees=pl.col("member_id").head(20)) \
         .sort(["invited", "related_member_id"], descending=[True, False]).head(TOP_INVITERS)

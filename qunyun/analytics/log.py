@@ -10,9 +10,10 @@ BENCHMARKS.md):
 - `events` / `messages`: every event, but only its small columns (no text, no reply ids);
   `kind` as a categorical; `events` is the messages followed by the other events, each
   kind in log order, sharing the messages' buffers;
-- `refs` / `targets`: the events that refer to another (replies, reactions, red packets)
-  and the authored messages they refer to, so reply and reaction counts need no id of
-  any other message;
+- `responses`: one row per event that refers to an authored message (a reply, a
+  reaction…) and that message's author, resolved while the log is read, so no message id
+  (a string) of the whole history is held after the load; `packets`: the red-packet
+  grabs with the packet's id;
 - `recent`: the last `RECENT_DAYS` of messages with their texts and ids (the lifecycle
   stage reads check-ins and answered posts over eight weeks);
 - the texts of the whole history are read only in chunks of whole local days
@@ -42,8 +43,9 @@ class EventLog:
     events: pl.DataFrame  # group_id, member_id, kind, ts_ms, related_member_id + calendar:
     #                       day (Date), week (Date, Monday), hour, weekday (1=Mon)
     messages: pl.DataFrame  # events of kind "message" with an author
-    refs: pl.DataFrame  # group_id, member_id, kind, ts_ms, ref_id: events referring to another
-    targets: pl.DataFrame  # group_id, ref_id, author: authored messages some event refers to
+    responses: pl.DataFrame  # kind, member_id, author: an event referring to an authored
+    #                          message (one row per message it matches) and its author
+    packets: pl.DataFrame  # member_id, ts_ms, ref_id: red-packet grabs (ref_id: the packet)
     recent: pl.DataFrame  # messages of the last RECENT_DAYS, calendar, text, ref_id,
     #                       source_event_id
     members: pl.DataFrame  # member_id, name, first_seen_ms, last_seen_ms
@@ -81,7 +83,13 @@ class EventLog:
              text_chunk_rows: int = TEXT_CHUNK_ROWS) -> EventLog:
         until = int(as_of.timestamp() * 1000) if as_of is not None else None
         refs = frames.references(reader, community_id=community_id, until_ms=until)
-        wanted = refs["ref_id"].drop_nulls().unique().implode()
+        # Each distinct (group, referred id) gets an integer code; a chunk's authored
+        # messages are matched against the codes as the chunk is read, and only (code,
+        # author) pairs are kept. Keeping the matched message ids instead (strings) would
+        # keep every chunk's whole Arrow batch alive: at ten million events, ~1 GB.
+        codes = refs.select("group_id", "ref_id").drop_nulls().unique() \
+            .with_row_index("code")
+        refs = refs.join(codes, on=["group_id", "ref_id"], how="left", maintain_order="left")
         parts: list[pl.DataFrame] = []
         message_parts: list[pl.DataFrame] = []
         target_parts: list[pl.DataFrame] = []
@@ -90,10 +98,10 @@ class EventLog:
         # a second full-size copy of the log.
         for chunk in frames.event_chunks(reader, community_id=community_id, until_ms=until,
                                          chunk_ids=chunk_ids):
-            target_parts.append(chunk.filter(
-                authored & pl.col("source_event_id").is_in(wanted)
-            ).select("group_id", pl.col("source_event_id").alias("ref_id"),
-                     pl.col("member_id").alias("author"), "ts_ms"))
+            target_parts.append(chunk.filter(authored).select(
+                "group_id", pl.col("source_event_id").alias("ref_id"),
+                pl.col("member_id").alias("author"), "ts_ms",
+            ).join(codes, on=["group_id", "ref_id"]).select("code", "author", "ts_ms"))
             part = with_calendar(chunk.select(
                 "group_id", "member_id", pl.col("kind").cast(pl.Categorical), "ts_ms",
                 "related_member_id"), tz)
@@ -120,8 +128,17 @@ class EventLog:
         if events.height and int(events["ts_ms"].max()) > cutoff:  # type: ignore[arg-type]
             # Only when the float round trip of as_of fell a millisecond short.
             events, messages = events.filter(in_time), messages.filter(in_time)
+        del codes
         targets = pl.concat(target_parts) if target_parts else pl.DataFrame(schema={
-            "group_id": pl.Int32, "ref_id": pl.String, "author": pl.Int32, "ts_ms": pl.Int64})
+            "code": pl.UInt32, "author": pl.Int32, "ts_ms": pl.Int64})
+        del target_parts
+        refs = refs.filter(in_time)
+        responses = refs.filter(pl.col("code").is_not_null()).select(
+            pl.col("kind").cast(pl.Categorical), "member_id", "code",
+        ).join(targets.filter(in_time).drop("ts_ms"), on="code").drop("code")
+        packets = refs.filter(pl.col("kind") == "redpacket").select("member_id", "ts_ms",
+                                                                    "ref_id")
+        del refs, targets
         groups = frames.groups(reader, community_id=community_id)
         since = int(as_of.timestamp() * 1000) - RECENT_DAYS * DAY_MS
         recent = with_calendar(frames.messages_between(
@@ -130,8 +147,8 @@ class EventLog:
         return cls(
             events=events,
             messages=messages,
-            refs=refs.filter(in_time).with_columns(pl.col("kind").cast(pl.Categorical)),
-            targets=targets.filter(in_time).drop("ts_ms"),
+            responses=responses,
+            packets=packets,
             recent=recent,
             members=frames.members(reader, community_id=community_id),
             memberships=frames.memberships(reader, community_id=community_id),
@@ -150,8 +167,9 @@ class EventLog:
         id, group_id, member_id, ts_ms, text, day."""
         if self.reader is None or self.messages.height == 0:
             return
-        days = self.messages.group_by("day").agg(
-            n=pl.len(), lo=pl.col("ts_ms").min(), hi=pl.col("ts_ms").max()).sort("day")
+        days = self.messages.lazy().select("day", "ts_ms").group_by("day").agg(
+            n=pl.len(), lo=pl.col("ts_ms").min(), hi=pl.col("ts_ms").max()).sort("day") \
+            .collect(engine="streaming")
         group_ids = self.groups["group_id"].to_list()
         start: int | None = None
         rows = 0

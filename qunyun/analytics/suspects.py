@@ -36,12 +36,32 @@ MAX_SUSPECTS = 500
 COPY_SHARE = 0.5  # share of a member's messages that is one shared text
 
 
+# OpenCC's Traditional (s2t) and Simplified (t2s) forms of the default ad keywords
+# (`plan.model.KeywordPolicy`), so a report on the defaults does not load OpenCC's
+# dictionaries (0.1-0.3 s of a report's start); tests/analytics/test_suspects_variants.py
+# holds the table equal to OpenCC's output.
+KNOWN_VARIANTS: dict[str, tuple[str, str]] = {
+    "加微信": ("加微信", "加微信"), "加V": ("加V", "加V"), "私聊我": ("私聊我", "私聊我"),
+    "代理": ("代理", "代理"), "招代理": ("招代理", "招代理"), "兼职日结": ("兼職日結", "兼职日结"),
+    "刷单": ("刷單", "刷单"), "返利": ("返利", "返利"), "优惠券": ("優惠券", "优惠券"),
+    "免费领取": ("免費領取", "免费领取"), "扫码": ("掃碼", "扫码"), "二维码": ("二維碼", "二维码"),
+    "点击链接": ("點擊鏈接", "点击链接"), "低价出售": ("低價出售", "低价出售"),
+    "贷款": ("貸款", "贷款"), "博彩": ("博彩", "博彩"),
+}
+
+
 def _variants(keywords: list[str]) -> list[str]:
-    s2t, t2s = opencc.OpenCC("s2t"), opencc.OpenCC("t2s")
     out = set()
+    converters: tuple[opencc.OpenCC, opencc.OpenCC] | None = None
     for word in keywords:
-        if word.strip():
-            out.update({word, s2t.convert(word), t2s.convert(word)})
+        if not word.strip():
+            continue
+        known = KNOWN_VARIANTS.get(word)
+        if known is None:
+            if converters is None:
+                converters = opencc.OpenCC("s2t"), opencc.OpenCC("t2s")
+            known = converters[0].convert(word), converters[1].convert(word)
+        out.update({word, *known})
     return sorted(out)
 
 
@@ -57,6 +77,27 @@ def ad_patterns(keywords: list[str]) -> list[str]:
               for i in range(0, len(words), AD_WORDS_PER_PATTERN)] or [[]]
     first = "|".join(p for p in (LINK, QR.lower(), "|".join(chunks[0])) if p)
     return [first] + ["|".join(c) for c in chunks[1:]]
+
+
+# Literals every advert match contains (each LINK alternative has one of them), for the
+# prefilter in `_scan_texts`.
+LINK_LITERALS = ["://", "www.", "t.me/", ".com", ".cn", ".net", ".top", ".xyz", ".vip"]
+# A character outside ASCII that lower-casing changes ("Ä", "İ", the Kelvin sign …): in a
+# text with one, the lower-cased text can hold a literal the text itself does not.
+CASED_BEYOND_ASCII = r"[\p{Changes_When_Lowercased}--\x00-\x7F]"
+
+
+def ad_literals(keywords: list[str]) -> list[str]:
+    """What at least one of which every match of `ad_patterns(keywords)` contains, lower
+    case: the links' literals, the QR phrases and every keyword variant."""
+    qr = QR.lower().removeprefix("(?:").removesuffix(")").split("|")
+    return sorted({*LINK_LITERALS, *qr, *(w.lower() for w in _variants(keywords))})
+
+
+def may_match(literals: list[str], column: str = "text") -> pl.Expr:
+    """True for every text an advert pattern can match (see `_scan_texts`)."""
+    return (pl.col(column).str.contains_any(literals, ascii_case_insensitive=True)
+            | pl.col(column).str.contains(CASED_BEYOND_ASCII)).fill_null(False)
 
 
 def _short(text: str | None, limit: int = 80) -> str:
@@ -85,12 +126,14 @@ def find(log: EventLog, plan: Plan) -> list[dict[str, Any]]:
 
     ad_words = plan.moderation.ad_keywords.keywords if plan.moderation.ad_keywords.enabled else []
     allowed = [d.lower() for d in plan.moderation.links.allow if d]
-    ads, copies = _scan_texts(log, ad_patterns(ad_words), allowed, plan.moderation.repeat)
+    ads, copies = _scan_texts(log, ad_patterns(ad_words), allowed, plan.moderation.repeat,
+                              literals=ad_literals(ad_words))
     for member_id, n, examples in ads.iter_rows():
         add(member_id, "ads", "发广告/链接/加好友二维码",
             {"messages": n, "examples": [_short(t) for t in examples]})
 
-    totals = log.messages.group_by("member_id").agg(total=pl.len())
+    totals = log.messages.lazy().select("member_id").group_by("member_id") \
+        .agg(total=pl.len()).collect(engine="streaming")
     copied = copies.join(totals, on="member_id") \
         .filter(pl.col("n") >= COPY_SHARE * pl.col("total")).sort("member_id", "text")
     for member_id, text, n, accounts, total in copied.select(
@@ -98,7 +141,7 @@ def find(log: EventLog, plan: Plan) -> list[dict[str, Any]]:
         add(member_id, "same_text", "与多个账号同日发送相同内容，且占其发言的大部分",
             {"text": _short(text), "accounts": accounts, "messages": n, "of_messages": total})
 
-    packets = log.refs.filter(pl.col("kind") == "redpacket")
+    packets = log.packets
     if packets.height:
         total = packets["ref_id"].n_unique()
         firsts = packets.sort("ts_ms").group_by("ref_id", maintain_order=True).first() \
@@ -152,7 +195,8 @@ def join_bursts(log: EventLog, count: int, seconds: int,
 
 
 def _scan_texts(log: EventLog, patterns: list[str], allowed: list[str],
-                repeat: Any) -> tuple[pl.DataFrame, pl.DataFrame]:
+                repeat: Any, literals: list[str] | None = None,
+                ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Adverts and spam waves over every text, one chunk of whole days at a time.
 
     Returns (member_id, n, examples) for adverts — examples are the member's first ones
@@ -164,6 +208,11 @@ def _scan_texts(log: EventLog, patterns: list[str], allowed: list[str],
     is_ad = pl.lit(False)
     for pattern in patterns:  # several, so no keyword list outgrows the regex size limit
         is_ad = is_ad | lowered.str.contains(pattern).fill_null(False)
+    # Lower-casing every text and running the regexes is most of the scan; a text holding
+    # none of the literals every match contains (ASCII letters in any case) and no
+    # character beyond ASCII that lower-casing changes cannot match, so only the texts
+    # that pass this one multi-literal search (Aho-Corasick) are lower-cased and matched.
+    candidate = pl.lit(True) if literals is None else may_match(literals)
     # Texts kept across chunks (a few examples, the texts of waves) are cast to a
     # categorical: a string column taken from a chunk would keep the chunk's whole text
     # buffer alive; the categorical holds each distinct text once. Running totals are
@@ -175,7 +224,7 @@ def _scan_texts(log: EventLog, patterns: list[str], allowed: list[str],
     copies = pl.DataFrame(schema={"member_id": pl.Int32, "text": pl.Categorical,
                                   "n": pl.UInt32, "accounts": pl.UInt32})
     for chunk in log.text_chunks():
-        ads = chunk.filter(is_ad)
+        ads = chunk.filter(candidate).filter(is_ad)
         if allowed:
             ads = ads.filter(~lowered.str.contains("|".join(re.escape(d) for d in allowed))
                              .fill_null(False))

@@ -38,9 +38,7 @@ def report_cmd(
         "--pdf", help="同时用 Chromium 打印 PDF（weekly.pdf 或 report.pdf）")] = False,
 ) -> None:
     """生成社群报告：健康度、分层、待办、淘汰候选、可疑账号、邀请关系；--weekly 生成周报（H4）。"""
-    from qunyun.analytics import build_report
     from qunyun.plan.load import load_plan
-    from qunyun.report.write import write_report
 
     chosen_plan: Plan | None = None
     if plan is not None:
@@ -69,19 +67,38 @@ def report_cmd(
             moment = moment.replace(tzinfo=zone)
     engine = database(db)
     community_id, slug = resolve_community(engine, community, create=False)
-    if chosen_plan is None:
-        from qunyun.services import plans as plan_service
-
-        with engine.connect() as conn:
-            _text, chosen_plan = plan_service.stored_plan(conn, community_id=community_id)
-        if chosen_plan is not None:
-            out_console.print("计划 plan: 数据库中该社群的计划 the community's stored plan",
-                              highlight=False)
-    started = time.perf_counter()
     if weekly:
+        chosen_plan = chosen_plan or _stored_plan(engine, community_id)
+        started = time.perf_counter()
         _weekly(engine, community_id, slug, chosen_plan, moment, tz, out, pdf)
         err_console.print(f"用时 took {time.perf_counter() - started:.2f} s", highlight=False)
         return
+    full_report(engine, community_id, slug, out, plan=chosen_plan, as_of=moment, tz=tz, pdf=pdf)
+
+
+def _stored_plan(engine: Engine, community_id: int) -> Plan | None:
+    from qunyun.services import plans as plan_service
+
+    with engine.connect() as conn:
+        _text, stored = plan_service.stored_plan(conn, community_id=community_id)
+    if stored is not None:
+        out_console.print("计划 plan: 数据库中该社群的计划 the community's stored plan",
+                          highlight=False)
+    return stored
+
+
+def full_report(engine: Engine, community_id: int, slug: str, out: Path, *,
+                plan: Plan | None = None, as_of: datetime | None = None, tz: str | None = None,
+                pdf: bool = False) -> None:
+    """Build the community report and write its files into `out` (report.json, .html,
+    members.csv, .xlsx), printing the headline; `plan` None means the community's stored
+    plan, else the defaults. Also run by `qunyun import --report`, in the same process."""
+    from qunyun.analytics import build_report
+    from qunyun.report.write import write_report
+
+    chosen_plan = plan if plan is not None else _stored_plan(engine, community_id)
+    moment = as_of
+    started = time.perf_counter()
     with err_console.status("正在分析 / analysing…"):
         report = build_report(engine, community_id=community_id, plan=chosen_plan, as_of=moment,
                               tz=tz, community_name=chosen_plan.community.name if chosen_plan

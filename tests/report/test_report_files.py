@@ -122,3 +122,45 @@ def test_cli_import_then_report(tmp_path: Path) -> None:
                                                "members.xlsx"}
     missing = runner.invoke(app, ["report", "--db", db, "--out", str(out), "--community", "nope"])
     assert missing.exit_code != 0 and "nope" in missing.output
+
+
+def test_import_with_report_writes_the_same_report_as_the_two_commands(tmp_path: Path) -> None:
+    """`qunyun import FILE --report DIR` (one process) gives the report `qunyun report`
+    writes after a plain import of the same seeded export, file for file."""
+    from qunyun.samples import write_telegram_export
+
+    export = write_telegram_export(tmp_path / "result.json", messages=3000, senders=120, days=60,
+                                   seed=7)
+    runner = CliRunner()
+    env = {"QUNYUN_PROGRESS": "0"}
+    one_db, two_db = f"sqlite:///{tmp_path / 'one.db'}", f"sqlite:///{tmp_path / 'two.db'}"
+    one = runner.invoke(app, ["import", str(export), "--db", one_db, "--community", "camp",
+                              "--report", str(tmp_path / "one")], env=env)
+    assert one.exit_code == 0, one.output
+    assert "3,000 条消息 messages" in one.output
+    imported = runner.invoke(app, ["import", str(export), "--db", two_db, "--community", "camp"],
+                             env=env)
+    assert imported.exit_code == 0, imported.output
+    two = runner.invoke(app, ["report", "--db", two_db, "--community", "camp", "--out",
+                              str(tmp_path / "two")], env=env)
+    assert two.exit_code == 0, two.output
+    a, b = (orjson.loads((tmp_path / d / "report.json").read_bytes()) for d in ("one", "two"))
+    a.pop("generated_at")
+    b.pop("generated_at")
+    assert a == b and a["community"]["messages"] == 3000
+    assert (tmp_path / "one" / "members.csv").read_bytes() == \
+        (tmp_path / "two" / "members.csv").read_bytes()
+
+
+def test_import_with_report_after_a_failed_file_reports_what_was_imported(tmp_path: Path) -> None:
+    from qunyun.samples import write_telegram_export
+
+    good = write_telegram_export(tmp_path / "good.json", messages=500, senders=40, days=20)
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(good.read_bytes()[:2000])  # cut mid-file: refused, nothing written
+    result = CliRunner().invoke(app, [
+        "import", str(bad), str(good), "--db", f"sqlite:///{tmp_path / 'q.db'}",
+        "--community", "camp", "--report", str(tmp_path / "out")], env={"QUNYUN_PROGRESS": "0"})
+    assert result.exit_code == 1, result.output
+    data = orjson.loads((tmp_path / "out" / "report.json").read_bytes())
+    assert data["community"]["messages"] == 500
