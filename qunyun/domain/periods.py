@@ -94,7 +94,13 @@ def season_on(cfg: Seasons | None, day: date) -> Season | None:
     else:
         assert cfg.every_months
         months = relativedelta(day, first)
-        n = (months.years * 12 + months.months) // cfg.every_months + 1
+        n = max(1, (months.years * 12 + months.months) // cfg.every_months + 1)
+        # Month ends (Jan 31 + 1 month = Feb 28) can put the estimate one off: settle it
+        # against the starts themselves, so a day is always in the season that holds it.
+        while (nxt := _nth_start(cfg, n + 1)) is not None and nxt <= day:
+            n += 1
+        while n > 1 and (own := _nth_start(cfg, n)) is not None and own > day:
+            n -= 1
     return season(cfg, n)
 
 
