@@ -31,6 +31,10 @@ class Season:
     start: date
     end: date | None  # first day after the season; None: open (the last explicit start)
 
+    @property
+    def last_day(self) -> date | None:
+        return self.end - timedelta(days=1) if self.end else None
+
 
 @dataclass(frozen=True, slots=True)
 class Period:

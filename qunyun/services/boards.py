@@ -231,7 +231,8 @@ def grant(conn: Connection, *, community_id: int, member_id: int, points: int, r
           ledger: str | None = None, ref: str | None = None, admin: bool = False) -> Granted:
     """Add (positive `points`) or take away (negative) points with a reason, audited as
     `points.grant` / `points.deduct` by `by` (an operator's name, or with `admin` a group
-    admin's). A deduction cannot take more than the member has on that ledger."""
+    admin's; `ref` the command's event). The ledger row keeps the reason (`note`) and who
+    (`ref` = "by <name>"). A deduction cannot take more than the member has there."""
     rules = plan.points.manual
     book = ledger or rules.ledger
     if book not in ("participation", "contribution"):
@@ -253,13 +254,14 @@ def grant(conn: Connection, *, community_id: int, member_id: int, points: int, r
         "community_id": community_id, "member_id": member_id, "group_id": group_id,
         "ledger": book, "action": GRANT if points > 0 else DEDUCT, "points": points,
         "day": local_day(at, plan.bot.timezone), "at_ms": int(at.timestamp() * 1000),
-        "ref": (ref or f"by {by}")[:255], "note": reason})
+        "ref": f"by {by}"[:255], "note": reason})
     audit_repo.record(conn, entry={
         "at_ms": int(at.timestamp() * 1000), "community_id": community_id,
         "group_id": group_id, "member_id": member_id,
         "actor": f"{'admin' if admin else 'operator'}:{by}"[:120],
         "action": "points.grant" if points > 0 else "points.deduct", "reason": reason,
-        "evidence": {"points": points, "ledger": book, "total_after": sum(after)},
+        "evidence": {"points": points, "ledger": book, "total_after": sum(after),
+                     **({"event": ref} if ref else {})},
         "status": "done"})
     return Granted(member_id, points, book, reason, sum(after))
 
