@@ -184,11 +184,14 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "task": ("任务", "task"), "points": ("积分", "points"), "before": ("原等级", "before"),
     "after": ("新等级", "after"), "direction": ("方向", "direction"),
     "event_id": ("活动编号", "event"),
+    "ledger": ("积分类别", "ledger"), "total_after": ("之后总积分", "total after"),
+    "season": ("第几季", "season"),
 }
 # Internal references a person does not read (kept in the raw record).
 HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "score",
                "entry", "key", "slot_ms", "user_ids", "field",
-               "request", "event_id", "threshold"}  # G1 join requests: for the bot
+               "request", "event_id", "threshold",  # G1 join requests: for the bot
+               "top"}  # T3 a season's top members (ids; the post names them)
 
 
 # R1 moderation rules (a warning's `rule`).
@@ -308,6 +311,8 @@ def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
             value = _pick(REASONS.get(str(value)), lang, str(value))
         if key == "rule" and isinstance(value, str):
             value = rule_label(value, lang)
+        if key == "ledger" and isinstance(value, str):
+            value = points_label(value, lang)  # T3 grants: 贡献分, not "contribution"
         if key == "members" and isinstance(value, list):
             value = [str(m.get("name") or m.get("id")) if isinstance(m, Mapping) else str(m)
                      for m in value]

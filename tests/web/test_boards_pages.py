@@ -38,6 +38,9 @@ def test_grant_form_and_the_leaderboards_page(make_client: Make, seeded: Seeded,
         assert done.status_code == 303
     page = _ok(client, member_page + "?granted=1")
     assert "已记录" in page and "管理员加分" in page and "分享了很好的学习笔记 · vol" in page
+    actions = page.split('id="member-actions"')[1].split("</table>")[0]
+    assert "操作员 vol" in actions and "加分" in actions and "积分类别：贡献分" in actions
+    assert "points.grant" not in actions and "contribution" not in actions
 
     # Refused: more than the member has. The page says why and keeps the reason typed.
     refused = client.post(f"/c/python-camp/members/{star}/points",
