@@ -97,6 +97,9 @@ def grant_points(request: Request, slug: str, member_id: DbId,
                 raise board_service.GrantError("社群还没有计划，无法加减分")
             if amount <= 0:
                 raise board_service.GrantError("请填写大于 0 的整数分数")
+            if not plan.points.include_admins and member_id in board_repo.members_with_ids(
+                    conn, community_id=cid, external_ids=plan.bot.admins):
+                raise board_service.GrantError("管理员不参与积分排行，不能给管理员加减分")
             board_service.grant(conn, community_id=cid, member_id=member_id,
                                 points=amount if direction == "grant" else -amount,
                                 reason=reason, by=operator.username, plan=plan,
