@@ -37,7 +37,7 @@ BOARD_TEXTS: dict[str, tuple[str, str]] = {
     "grant.grant": ("加分", "Grant"),
     "grant.deduct": ("减分", "Deduct"),
     "grant.points": ("分数", "Points"),
-    "grant.reason": ("原因（成员可在积分记录里看到）", "Reason (shown in the points history)"),
+    "grant.reason": ("原因（记入积分流水和操作日志）", "Reason (kept in the points history and audit log)"),
     "grant.ledger": ("计入", "Ledger"),
     "grant.submit": ("确定", "Apply"),
     "grant.done": ("已记录，并写入操作日志。", "Done, and recorded in the audit log."),

@@ -242,6 +242,7 @@ def test_volunteer_grants_points_and_finds_the_member_on_the_leaderboard(
     page.click("#grant-form button[type=submit]")
     page.wait_for_selector("#member-ledger")
     assert "整理了本周的答疑汇总 · vol" in page.inner_text("#member-ledger")
+    _shot(page, "member-grant", full=True)
     page.click("nav.tabs a:has-text('排行榜')")
     page.wait_for_selector("#board")
     page.click("#board-boards a:has-text('贡献榜')")
