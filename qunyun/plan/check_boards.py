@@ -44,7 +44,16 @@ def check_boards(plan: Plan) -> Iterator[Finding]:
             yield Finding("T3", "seasons.start", "按周划分的赛季建议从周一开始（周榜也从周一算起）",
                           "seasons.start: weekly seasons read best starting on a Monday",
                           severity="advice")
+        if s.announce_top and not plan.growth.enabled:
+            yield Finding("T3", "seasons.announce_top", "赛季结束的公布由每日成长评定完成，但 "
+                          "growth.enabled 是 false：不会公布", "seasons.announce_top: the "
+                          "announcement is made by the daily growth pass, which is off",
+                          severity="advice")
     d = plan.points.decay
+    if d.enabled and not plan.growth.enabled:
+        yield Finding("T3", "points.decay", "积分衰减由每日成长评定执行，但 growth.enabled 是 "
+                      "false：不会衰减", "points.decay: decay runs in the daily growth pass, "
+                      "which is off", severity="advice")
     if d.enabled and d.after_days < 7:
         yield Finding("T3", "points.decay.after_days",
                       f"{d.after_days} 天没有积分就开始衰减太快了，成员请几天假就会掉分；建议至少 14 天",

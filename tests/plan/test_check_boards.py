@@ -47,3 +47,10 @@ def test_quick_decay_is_advice() -> None:
     found = _t3("points: {decay: {enabled: true, after_days: 3}}\n")
     assert [(p, s) for p, _zh, s in found] == [("points.decay.after_days", "advice")]
     assert _t3("points: {decay: {enabled: false, after_days: 3}}\n") == []
+
+
+def test_seasons_and_decay_need_the_daily_pass() -> None:
+    found = _t3("growth: {enabled: false}\nseasons: {start: 2026-01-05, every_weeks: 4}\n"
+                "points: {decay: {enabled: true}}\n")
+    assert [(p, s) for p, _zh, s in found] == [("seasons.announce_top", "advice"),
+                                               ("points.decay", "advice")]

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 from qunyun.effects import Effect, Send
 from qunyun.plan.model import Plan
 from qunyun.policies.commands import HELP
+from qunyun.services import boards as board_service
 from tests.factories import user
 from tests.policies.test_bot_policies import ADMIN, camp_plan
 from tests.policies.test_growth_tiers import Camp
@@ -103,10 +104,18 @@ def test_admins_grant_and_deduct_with_a_reason_members_are_refused(engine: Engin
 
     board = said(bot.say(a, "!排行 周 贡献", 40))
     assert "1. 阿甲 — 7 分" in board and "2. 小乙 — 5 分" in board
+    # A grant from the console (no group) counts on the group's boards too.
+    with bot.engine.begin() as conn:
+        b_id = conn.execute(text("SELECT id FROM members WHERE display_name = '小乙'")).scalar()
+        board_service.grant(conn, community_id=bot.cid, member_id=int(b_id), points=4,
+                            reason="整理了答疑汇总", by="运营小张", plan=bot.plan,
+                            at=bot.at(41))
+    board = said(bot.say(a, "!排行 周 贡献", 42))
+    assert "1. 小乙 — 9 分" in board and "2. 阿甲 — 7 分" in board
     with bot.engine.connect() as conn:
         rows = conn.execute(text(
             "SELECT action, points, note FROM bot_points WHERE action LIKE 'manual%' "
-            "ORDER BY id")).all()
+            "AND group_id IS NOT NULL ORDER BY id")).all()
         audited = conn.execute(text(
             "SELECT actor, action, reason FROM audit_log WHERE action LIKE 'points.%' "
             "ORDER BY id")).all()
@@ -115,7 +124,8 @@ def test_admins_grant_and_deduct_with_a_reason_members_are_refused(engine: Engin
                                         ("manual_deduct", -3, "刷屏")]
     assert next(tuple(r) for r in audited) == ("admin:班主任小林", "points.grant",
                                               "分享了很好的学习笔记")
-    assert len(audited) == 3  # the refusals changed nothing
+    assert len(audited) == 4  # the refusals changed nothing
+    assert tuple(audited[3])[0] == "operator:运营小张"
 
 
 def test_seasons_over_a_replayed_month(engine: Engine) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
 from qunyun.storage.bot.tables import bot_point_totals, bot_points
 from qunyun.storage.growth.tables import growth_season_closings
@@ -21,7 +21,8 @@ def sums(conn: Connection, *, community_id: int, group_id: int | None, since_ms:
          until_ms: int | None, exclude: Collection[int] = (),
          skip_actions: Collection[str] = ()) -> list[dict[str, Any]]:
     """Per member: participation and contribution points earned in [since, until), in one
-    group or the whole community; `exclude` members and `skip_actions` left out."""
+    group (with the rows of no group: console grants, decay) or the whole community;
+    `exclude` members and `skip_actions` left out."""
     if group_id is None and since_ms is None and until_ms is None and not skip_actions:
         query = (
             select(bot_point_totals.c.member_id, members.c.display_name,
@@ -38,7 +39,8 @@ def sums(conn: Connection, *, community_id: int, group_id: int | None, since_ms:
     where = [bot_points.c.community_id == community_id,
              bot_points.c.member_id.not_in(list(exclude))]
     if group_id is not None:
-        where.append(bot_points.c.group_id == group_id)
+        # Rows of no group (console grants, decay) are the member's wherever they rank.
+        where.append(or_(bot_points.c.group_id == group_id, bot_points.c.group_id.is_(None)))
     if since_ms is not None:
         where.append(bot_points.c.at_ms >= since_ms)
     if until_ms is not None:
