@@ -125,7 +125,7 @@ def test_admins_grant_and_deduct_with_a_reason_members_are_refused(engine: Engin
     assert next(tuple(r) for r in audited) == ("admin:班主任小林", "points.grant",
                                               "分享了很好的学习笔记")
     assert len(audited) == 4  # the refusals changed nothing
-    assert tuple(audited[3])[0] == "operator:运营小张"
+    assert audited[3].actor == "operator:运营小张"
 
 
 def test_seasons_over_a_replayed_month(engine: Engine) -> None:
