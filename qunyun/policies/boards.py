@@ -116,9 +116,13 @@ class Boards:
         platform = event.actor.platform
         mentioned = [m for m in event.mentions if m != event.actor.user_id]
         ids: set[int] = set()
-        if mentioned:
+        # The first mention that is a member (a reply also mentions whom it answers, and
+        # that may be the bot, which is no member).
+        for user_id in mentioned[:5]:
             ids = lookup.member_ids_of(ctx.conn, community_id=ctx.community_id,
-                                       platform=platform, user_ids=mentioned[:1])
+                                       platform=platform, user_ids=[user_id])
+            if ids:
+                break
         name = text.strip().rstrip(":：").strip()
         if not ids and name:
             ids = lookup.member_ids_of(ctx.conn, community_id=ctx.community_id,
