@@ -66,12 +66,14 @@ TOTALS: dict[str, tuple[str, ...]] = {
     "checkins": ("checkin",),
     "tasks_done": ("task_done",),
     "level_ups": ("level_up",),
+    "season_ends": ("season_end",),  # T3 a season's top members announced
 }
 KIND_ZH = {"post": "发帖", "reminder": "提醒", "warning": "警告", "removal": "移除",
            "revival": "复活", "event_checkin": "活动签到", "tier_change": "分层变化",
            "welcome": "欢迎", "deadline": "超时", "checkin": "打卡", "task_done": "完成任务",
            "level_up": "升级", "warning_expired": "警告到期", "elimination_notice": "淘汰提醒",
-           "revival_application": "复活申请", "weekly_report": "周报", "event": "活动公告"}
+           "revival_application": "复活申请", "weekly_report": "周报", "event": "活动公告",
+           "season_end": "赛季结束"}
 WEEKDAY_ZH = "一二三四五六日"
 
 Classifier = Callable[[Effect], "str | None"]
@@ -110,6 +112,8 @@ def classify(effect: Effect) -> str | None:
         return "task_done"
     if reason == "T3 level up":
         return "level_up"
+    if reason == "T3 season end":
+        return "season_end"
     if reason == "R2 warning expired":
         return "warning_expired"
     return None

@@ -21,6 +21,7 @@ from qunyun.policies.activities import Activities
 from qunyun.policies.admission import JoinRequests
 from qunyun.policies.badges import Badges
 from qunyun.policies.base import RoomAdmins, Setup
+from qunyun.policies.boards import Boards
 from qunyun.policies.calendar import CalendarPosts
 from qunyun.policies.campaigns import Campaigns
 from qunyun.policies.commands import Commands
@@ -67,6 +68,7 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
         Campaigns(setup),  # A1 campaign days, `!完成` tasks (T3; halts on `!完成`)
         Activities(setup),  # A5 events: !报名 !取消报名 !签到 (on the day) !反馈, steps
         GrowthCommands(setup),  # T1/T3 !等级 (halts on its command)
+        Boards(setup),  # T3 !排行 boards, !加分/!减分, season ends and decay (daily tick)
         Commands(setup),  # A2, A3, A4, R3 appeals (commands halt)
         Elimination(setup),  # E1 sweep notices and removals (timer ticks)
         Revival(setup),  # E2 !复活 and re-admission (halts on its command)

@@ -23,6 +23,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "task": ("task", "homework", "作业", "交作业", "提交作业"),
     "form": ("form", "资料"),
     "appeal": ("appeal", "申诉"),
+    "grant": ("grant", "加分"),  # T3 admins: !加分 @某人 10 原因
+    "deduct": ("deduct", "减分"),
 }
 _LOOKUP: dict[str, str] = {alias.casefold(): name for name, names in ALIASES.items()
                            for alias in names}

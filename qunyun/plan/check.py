@@ -14,6 +14,7 @@ from datetime import date
 from qunyun.domain.commands import is_known, named_in
 from qunyun.domain.patterns import check_pattern, labels_from
 from qunyun.plan.check_badges import check_badges
+from qunyun.plan.check_boards import check_boards
 from qunyun.plan.check_calendar import check_calendar
 from qunyun.plan.check_lifecycle import check_lifecycle
 from qunyun.plan.findings import Finding
@@ -280,6 +281,7 @@ def check_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
         check_calendar(plan, today),
         check_lifecycle(plan),  # E1/H4 cron, A5 events
         check_badges(plan),  # T3 badge rules
+        check_boards(plan),  # T3 seasons and decay
     ):
         found.extend(group)
     return found

@@ -320,7 +320,28 @@ class LevelCurve(Strict):
                 for n in range(self.count)]
 
 
+class Decay(Strict):
+    """T3 optional decay for long inactivity (off by default): a member who has earned
+    nothing for `after_days` loses `percent` of each ledger's points every `every_days`,
+    written to the ledger as its own action (`decay`), never silently."""
+
+    enabled: bool = False
+    after_days: int = Field(default=30, ge=1, le=3650)
+    percent: float = Field(default=10, gt=0, le=100)
+    every_days: int = Field(default=7, ge=1, le=365)
+
+
+class ManualPoints(Strict):
+    """T3 grants and deductions by admins (`!加分` / `!减分`, console): which ledger they
+    go to and the most one grant may move."""
+
+    ledger: Literal["participation", "contribution"] = "contribution"
+    max_points: int = Field(default=1000, ge=1, le=1_000_000)
+
+
 class Points(Strict):
+    decay: Decay = Decay()
+    manual: ManualPoints = ManualPoints()
     actions: dict[str, PointRule] = Field(default_factory=_default_actions)
     levels: list[Level] = [
         Level(name="新人", min_points=0),
@@ -378,6 +399,22 @@ class Badge(Strict):
     rule: str = Field(min_length=1, max_length=500)
     description: str | None = None
     announce: bool = True  # congratulate in the group when awarded
+
+
+class Seasons(Strict):
+    """T3 seasons: the season board resets on each season's first day (all-time totals are
+    kept). Either `start` with a length (`every_weeks` or `every_months`), or explicit
+    first days in `starts` (the last one opens a season that runs until another is added).
+    `name` fills in `{n}` (and `{year}`); `announce_top` members are announced in the group
+    by the daily pass after a season ends (0: no announcement). `plan check` says what is
+    missing or contradictory."""
+
+    start: date | None = None
+    every_weeks: int | None = Field(default=None, ge=1, le=520)
+    every_months: int | None = Field(default=None, ge=1, le=120)
+    starts: list[date] = []
+    name: str = Field(default="第{n}季", min_length=1, max_length=40)
+    announce_top: int = Field(default=3, ge=0, le=20)
 
 
 class Checkin(Strict):
@@ -481,3 +518,4 @@ class Plan(Strict):
     events: list[Activity] = []
     growth: Growth = Growth()  # T1 live tiers (issue 15)
     badges: list[Badge] = []  # T3 badges by rule (issue 15)
+    seasons: Seasons | None = None  # T3 season boards (issue 15)

@@ -1,10 +1,10 @@
 """A2 commands and FAQ replies, A3 check-ins, A4 polls: what members ask the bot for.
 
-Commands (both prefixes `!`/`！`, Chinese and English names): !规则 !积分 !排行 !打卡
-!作业 !帮助 !发起投票 !投票 !结束投票 !申诉. Admins (the plan's `bot.admins` and the room's
-moderators) start and close polls; they are left off `!排行` unless the plan includes
-them (T3). An appeal records which warnings it is about, so approving it in the console
-withdraws exactly those (R3). A message containing a check-in keyword of a plan campaign
+Commands (both prefixes `!`/`！`, Chinese and English names): !规则 !积分 !打卡 !作业
+!帮助 !发起投票 !投票 !结束投票 !申诉 (`!排行` and `!加分`/`!减分` are answered by
+`policies/boards.py`). Admins (the plan's `bot.admins` and the room's moderators) start
+and close polls. An appeal records which warnings it is about, so approving it in the
+console withdraws exactly those (R3). A message containing a check-in keyword of a plan campaign
 (e.g. "打卡 今天读了 30 页") is a check-in too. FAQ keywords are matched after folding
 Traditional to Simplified, so 「群規」 finds the same answer as 「群规」.
 """
@@ -16,25 +16,29 @@ from qunyun.effects import Effect, Reply, Send
 from qunyun.events import Event, MessagePosted
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
+from qunyun.plan.model import Plan
 from qunyun.plan.render import render_rules
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.matching import KeywordSet
+from qunyun.services import boards as board_service
 from qunyun.services import checkins as checkin_service
-from qunyun.services import lookup, queues
 from qunyun.services import points as points_service
 from qunyun.services import polls as poll_service
+from qunyun.services import queues
 from qunyun.services import tasks as task_service
 from qunyun.services import warnings as warning_service
 
 HELP = (
     "我能做的：\n"
     "!规则 — 群规\n!积分 — 我的积分和等级\n"
-    "!等级 — 我的等级和成长层级\n!排行 — 积分排行榜\n!打卡 — 今日打卡\n"
+    "!等级 — 我的等级和成长层级\n!排行 — 积分总榜（!排行 周 / 月 / 赛季 / 总，"
+    "加「参与」或「贡献」看分榜）\n!打卡 — 今日打卡\n"
     "!作业 链接 — 提交作业\n!完成 任务名 — 完成训练营当天的任务\n"
     "!徽章 — 我的徽章\n"
     "!报名 / !取消报名 — 报名参加活动；!签到 — 活动当天签到；!反馈 1-5 建议 — 活动反馈\n"
     "!发起投票 问题 | 选项1 | 选项2 — 发起投票（管理员）\n!投票 2 — 投给第 2 项\n"
     "!结束投票 — 结束投票并公布结果（管理员）\n"
+    "!加分 @某人 10 原因 / !减分 @某人 5 原因 — 加减积分（管理员）\n"
     "!申诉 说明 — 对警告或移除提出申诉\n!复活 说明 — 被移出后申请回群（私聊我）\n"
     "!资料 答案 — 回答新人问卷（私聊里直接回复即可）\n"
     "!帮助 — 本说明"
@@ -85,9 +89,8 @@ class Commands:
             nxt = (f"，距「{p.next_level}」还差 {p.to_next} 分" if p.next_level else "")
             return [self._reply(event, (
                 f"@{name_of(event.actor)} 积分 {p.total}（参与 {p.participation} · 贡献 "
-                f"{p.contribution}），等级「{p.level}」{nxt}"), "A2 !points")]
-        if command.name == "rank":
-            return [self._rank(event, ctx)]
+                f"{p.contribution}），等级「{p.level}」{nxt}{decay_note(ctx, plan)}"),
+                "A2 !points")]
         if command.name == "task":
             return [self._task(command, event, ctx)]
         if command.name == "checkin":
@@ -112,20 +115,6 @@ class Commands:
                              group_id=ctx.group_id, at_ms=ms(event.at))
             return [self._reply(event, "申诉已提交，管理员会尽快处理 ✓", "R3 appeal")]
         return []
-
-    def _rank(self, event: MessagePosted, ctx: Context) -> Effect:
-        # Asked in a DM, the board is the community's; in a group, that group's.
-        group_id = None if self.setup.is_direct(event.group) else ctx.group_id
-        exclude: set[int] = set()
-        admins = self.setup.admin_ids(event.group)
-        if admins and not self.setup.plan.points.include_admins and event.actor is not None:
-            exclude = lookup.member_ids_of(ctx.conn, community_id=ctx.community_id,
-                                           platform=event.actor.platform, user_ids=admins)
-        rows = points_service.leaderboard(ctx.conn, ctx.community_id, group_id,
-                                          exclude=exclude)
-        lines = [f"{r.rank}. {r.display_name or '群友'} — {r.total} 分" for r in rows]
-        return self._reply(event, "积分排行榜\n" + ("\n".join(lines) or "还没有人得分"),
-                           "A2 !rank")
 
     def _task(self, command: Command, event: MessagePosted, ctx: Context) -> Effect:
         assert ctx.member_id is not None
@@ -207,6 +196,18 @@ class Commands:
                             enumerate(zip(results.options, results.counts, strict=True), 1))
         verb = "已记录" if first else "已改票"
         return [self._reply(event, f"{verb} ✓ 当前：{counts}", "A4 vote")]
+
+
+def decay_note(ctx: Context, plan: Plan) -> str:
+    """T3: when the plan decays idle members' points, say how, and the member's last decay."""
+    rule = board_service.decay_rule_text(plan)
+    if rule is None or ctx.member_id is None:
+        return ""
+    text = f"\n积分衰减：{rule}，发言、打卡就不会衰减"
+    last = board_service.last_decay(ctx.conn, member_id=ctx.member_id)
+    if last is not None:
+        text += f"\n最近一次衰减：{last['day']} {last['points']} 分（{last['note']}）"
+    return text
 
 
 def result_text(results: poll_service.PollResults) -> str:

@@ -26,6 +26,7 @@ from qunyun.web.routes import (
     activities,
     audit,
     auth,
+    boards,
     calendar,
     members,
     operators,
@@ -105,7 +106,7 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, overview, members, queues, audit, plan, operators, calendar,
-                   activities, telegram):
+                   activities, boards, telegram):
         app.include_router(module.router)
     return app
 

@@ -53,6 +53,8 @@ ACTIONS: dict[str, Pair] = {
     "growth.promotion": ("成长等级升级", "tier promotion"),
     "growth.demotion": ("成长等级下调", "tier demotion"),
     "growth.first": ("首次评定成长等级", "first tier assessment"),
+    "points.grant": ("加分", "granted points"),
+    "points.deduct": ("减分", "deducted points"),
     "task": ("完成任务", "task done"),
     "import": ("导入聊天记录", "imported a chat export"),
     "operator:create": ("添加操作员", "added an operator"),
@@ -66,6 +68,7 @@ POLICIES: dict[str, Pair] = {
     "onboarding": ("新人任务", "onboarding"),
     "commands": ("命令与问答", "commands and FAQ"),
     "scoring": ("积分", "points"),
+    "boards": ("排行榜与加减分", "leaderboards and grants"),
     "escalation": ("人工提醒", "escalation"),
 }
 
@@ -94,6 +97,10 @@ REASONS: dict[str, Pair] = {
     "appeal rejected": ("申诉驳回", "appeal rejected"),
     "appeal approved: invite back": ("申诉通过，邀请回群", "appeal upheld: invited back"),
     "task": ("提交任务", "task submitted"),
+    "grant": ("管理员加分", "an admin granted points"),
+    "deduct": ("管理员减分", "an admin deducted points"),
+    "grant refused": ("拒绝非管理员加减分", "refused a grant by a non-admin"),
+    "season end": ("赛季结束公布排名", "announced the season's top members"),
     "任务": ("任务", "task"),
     "任务完成": ("任务完成", "task done"),
     "promotion": ("升级成长等级", "tier promotion"),
@@ -120,6 +127,7 @@ COMMANDS: dict[str, Pair] = {
     "!help": ("帮助", "help"), "!points": ("积分查询", "points"),
     "!checkin": ("打卡", "check-in"), "!等级": ("成长等级查询", "tier"),
     "!徽章": ("徽章查询", "badges"),
+    "!grant": ("加分", "grant points"), "!deduct": ("减分", "deduct points"),
 }
 _CODED = re.compile(r"^([A-Z]\d{1,2}) (.+)$")
 
@@ -141,6 +149,10 @@ POINTS: dict[str, Pair] = {
     "reaction_received": ("发言被点赞", "a reaction received"),
     "invite": ("邀请新人", "brought a member"),
     "form": ("填写新人问卷", "member form"),
+    "decay": ("长期不活跃衰减", "inactivity decay"),
+    "manual_grant": ("管理员加分", "granted by an admin"),
+    "manual_deduct": ("管理员减分", "deducted by an admin"),
+    "task": ("提交作业", "task handed in"),
 }
 
 EVIDENCE_KEYS: dict[str, Pair] = {
@@ -172,11 +184,14 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "task": ("任务", "task"), "points": ("积分", "points"), "before": ("原等级", "before"),
     "after": ("新等级", "after"), "direction": ("方向", "direction"),
     "event_id": ("活动编号", "event"),
+    "ledger": ("积分类别", "ledger"), "total_after": ("之后总积分", "total after"),
+    "season": ("第几季", "season"),
 }
 # Internal references a person does not read (kept in the raw record).
 HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "score",
                "entry", "key", "slot_ms", "user_ids", "field",
-               "request", "event_id", "threshold"}  # G1 join requests: for the bot
+               "request", "event_id", "threshold",  # G1 join requests: for the bot
+               "top"}  # T3 a season's top members (ids; the post names them)
 
 
 # R1 moderation rules (a warning's `rule`).
@@ -224,6 +239,8 @@ def actor_label(actor: str | None, lang: str) -> str:
         return "命令行 qunyun" if lang != "en" else "the qunyun command"
     if kind == "operator":
         return f"{'操作员' if lang != 'en' else 'operator'} {name}"
+    if kind == "admin":  # a group admin's command (T3 !加分)
+        return f"{'群管理员' if lang != 'en' else 'group admin'} {name}"
     if who == "bot":
         return bot
     if who == "report":
@@ -294,6 +311,8 @@ def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
             value = _pick(REASONS.get(str(value)), lang, str(value))
         if key == "rule" and isinstance(value, str):
             value = rule_label(value, lang)
+        if key == "ledger" and isinstance(value, str):
+            value = points_label(value, lang)  # T3 grants: 贡献分, not "contribution"
         if key == "members" and isinstance(value, list):
             value = [str(m.get("name") or m.get("id")) if isinstance(m, Mapping) else str(m)
                      for m in value]

@@ -7,6 +7,7 @@ page instead of breaking it (tests/web check the pages for raw keys).
 from __future__ import annotations
 
 from qunyun.web.texts_accounts import ACCOUNT_TEXTS
+from qunyun.web.texts_boards import BOARD_TEXTS
 from qunyun.web.texts_calendar import CALENDAR_TEXTS
 from qunyun.web.texts_growth import GROWTH_TEXTS
 
@@ -250,6 +251,7 @@ TEXTS: dict[str, tuple[str, str]] = {
 
 TEXTS.update(CALENDAR_TEXTS)  # A1 calendar page (texts_calendar.py)
 TEXTS.update(GROWTH_TEXTS)  # T1 held tiers on the member page (texts_growth.py)
+TEXTS.update(BOARD_TEXTS)  # T3 leaderboards page and grant form (texts_boards.py)
 TEXTS.update(ACCOUNT_TEXTS)  # I1 bot accounts on the home page (texts_accounts.py)
 
 

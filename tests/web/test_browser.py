@@ -227,3 +227,30 @@ def test_viewer_cannot_act(browser: object, console: Console) -> None:
                                        limit=100_000))
     assert after == before
     page.context.close()
+
+
+def test_volunteer_grants_points_and_finds_the_member_on_the_leaderboard(
+        browser: object, console: Console) -> None:
+    """T3: the grant form on member 360, then 排行榜 from the navigation."""
+    page = _page(browser, console, "vol")
+    page.goto(console.url + "/c/python-camp/members")
+    page.locator("#member-table a").nth(2).click()
+    page.wait_for_selector("#grant-form")
+    name = page.inner_text("#member-name").split(" #")[0]
+    page.fill("#grant-form input[name=points]", "30")
+    page.fill("#grant-form input[name=reason]", "整理了本周的答疑汇总")
+    page.click("#grant-form button[type=submit]")
+    page.wait_for_selector("#member-ledger")
+    assert "整理了本周的答疑汇总 · vol" in page.inner_text("#member-ledger")
+    _shot(page, "member-grant", full=True)
+    page.click("nav.tabs a:has-text('排行榜')")
+    page.wait_for_selector("#board")
+    page.click("#board-boards a:has-text('贡献榜')")
+    page.wait_for_selector("#board")
+    top = page.locator("#board tbody tr").first.inner_text()
+    assert name in top and "30" in top, top
+    _shot(page, "boards")
+    page.locator("#board tbody tr").first.locator("a").click()
+    page.wait_for_selector("#member-name")
+    assert name in page.inner_text("#member-name")
+    page.context.close()

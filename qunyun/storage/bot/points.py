@@ -38,7 +38,7 @@ def _add_to_totals(ledger: str) -> Prepared:
 
 
 _LEDGER_COLUMNS = ("community_id", "member_id", "group_id", "ledger", "action", "points", "day",
-                   "at_ms", "ref")
+                   "at_ms", "ref", "note")
 # Both run for every point the bot grants: compiled once, run on the driver.
 _INSERT = Prepared(bot_points.insert(), keys=_LEDGER_COLUMNS)
 _ADD_TO_TOTALS = {ledger: _add_to_totals(ledger) for ledger in LEDGERS}

@@ -64,8 +64,11 @@ bot_points = Table(
     Column("day", String(10), nullable=False),
     Column("at_ms", BigInteger, nullable=False),
     Column("ref", String(255), nullable=True),  # the event that earned it
+    # why: an admin's reason for a grant or deduction, how a decay was computed (T3)
+    Column("note", String(200), nullable=True),
     Index("ix_bot_points_member", "member_id", "action", "day"),
     Index("ix_bot_points_group", "community_id", "group_id"),
+    Index("ix_bot_points_period", "community_id", "at_ms"),  # week/month/season boards
 )
 
 # Running totals per member and ledger: `!积分`, level-up checks and the community

@@ -63,3 +63,13 @@ growth_badges = Table(
     Column("rule", Text, nullable=False),
     Column("awarded_ms", BigInteger, nullable=False),
 )
+
+# T3: seasons whose end the daily pass has announced (top N posted once per season).
+growth_season_closings = Table(
+    "growth_season_closings",
+    metadata,
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True),
+    Column("season_n", Integer, primary_key=True),
+    Column("name", String(60), nullable=False),
+    Column("closed_ms", BigInteger, nullable=False),
+)

@@ -85,6 +85,12 @@ def _changes(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @router.get("/c/{slug}/members/{member_id}")
 def member_page(request: Request, slug: str, member_id: DbId) -> Response:
+    return member_view(request, slug, member_id)
+
+
+def member_view(request: Request, slug: str, member_id: int, *, status_code: int = 200,
+                **extra: Any) -> Response:
+    """The 360 page; `extra` is what a refused form shows again (T3 grant form)."""
     ctx, found = community_for(request, slug)
     cid = int(found["id"])
     report = request.app.state.reports.peek(cid)
@@ -123,7 +129,10 @@ def member_page(request: Request, slug: str, member_id: DbId) -> Response:
             "badges": badge_service.held(conn, community_id=cid, member_id=member_id),  # T3
         }
     view["report_member"] = _tier_index(report).get(member_id)
-    return page(ctx, "member.html", community=found, **view)
+    view["grant_ledger"] = plan.points.manual.ledger if plan is not None else "contribution"
+    view["request_granted"] = request.query_params.get("granted") == "1"
+    view["grant_error"], view["grant_form"] = None, None
+    return page(ctx, "member.html", status_code, community=found, **{**view, **extra})
 
 
 @router.post("/c/{slug}/members/{member_id}/tier")

@@ -1,0 +1,115 @@
+"""T3 in the console: the leaderboards page (排行榜) and the member page's grant form.
+
+The page switches period (week, month, season — this one or an earlier one — all time) and
+board (total, participation, contribution) with plain links; ranks are dense, names link
+to member 360, and a season shows its name and dates. Admins (the plan's `bot.admins`)
+are off the boards as in the group. The grant form posts here: the grant is audited with
+the operator's name; a refused grant shows the member page again with the reason and the
+operator's input kept.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from qunyun.domain.periods import PERIODS, Period, period, season, season_period
+from qunyun.plan.model import Plan
+from qunyun.services import boards as board_service
+from qunyun.services import plans as plan_service
+from qunyun.storage.bot import boards as board_repo
+from qunyun.storage.console import members as console_members
+from qunyun.web.deps import NotFound, community_for
+from qunyun.web.ids import DbId
+from qunyun.web.render import page
+from qunyun.web.routes.members import member_view
+
+router = APIRouter()
+DEFAULT_TZ = "Asia/Shanghai"
+SHOWN = 100
+
+
+def _span(plan: Plan | None, kind: str, season_n: int | None, now: datetime
+          ) -> Period | None:
+    """The period to show; None when a season is asked for and there is none."""
+    tz = plan.bot.timezone if plan is not None else DEFAULT_TZ
+    seasons = plan.seasons if plan is not None else None
+    if kind == "season" and season_n is not None and seasons is not None:
+        picked = season(seasons, season_n)
+        return season_period(picked, tz) if picked is not None else None
+    try:
+        return period(kind, now, tz, seasons)
+    except board_service.NoSeason:
+        return None
+
+
+@router.get("/c/{slug}/boards")
+def boards_page(request: Request, slug: str,
+                period_kind: Annotated[str, Query(alias="period")] = "week",
+                board: str = "total",
+                season_n: Annotated[int | None, Query(alias="season", ge=1, le=10_000)] = None,
+                ) -> Response:
+    ctx, found = community_for(request, slug)
+    if period_kind not in PERIODS or board not in board_service.BOARDS:
+        raise NotFound
+    cid = int(found["id"])
+    now = datetime.now(UTC)
+    with ctx.engine.connect() as conn:
+        _text, plan = plan_service.stored_plan(conn, community_id=cid)
+        span = _span(plan, period_kind, season_n, now)
+        exclude = set() if plan is None or plan.points.include_admins else \
+            board_repo.members_with_ids(conn, community_id=cid, external_ids=plan.bot.admins)
+        shown = board_service.board_for(conn, community_id=cid, span=span, which=board,
+                                        exclude=exclude) if span is not None else None
+    current = board_service.current_season(plan, now) if plan is not None else None
+    seasons = [s for s in (season(plan.seasons, n) for n in range(1, current.n + 1))
+               if s is not None] if plan is not None and plan.seasons and current else []
+    return page(ctx, "boards.html", community=found, period_kind=period_kind, board=board,
+                span=span, shown=shown, entries=shown.entries[:SHOWN] if shown else [],
+                periods=PERIODS, boards=board_service.BOARDS, seasons=seasons,
+                current_season=current, season_n=season_n,
+                has_seasons=plan is not None and plan.seasons is not None)
+
+
+@router.post("/c/{slug}/members/{member_id}/points")
+def grant_points(request: Request, slug: str, member_id: DbId,
+                 direction: Annotated[str, Form()] = "grant",
+                 points: Annotated[str, Form()] = "",
+                 reason: Annotated[str, Form()] = "",
+                 ledger: Annotated[str, Form()] = "") -> Response:
+    """T3: an operator grants (or deducts) points with a reason, audited with their name."""
+    ctx, found = community_for(request, slug)
+    operator = ctx.require("act")
+    cid = int(found["id"])
+    error = None
+    with ctx.engine.begin() as conn:
+        if console_members.member_in(conn, community_id=cid, member_id=member_id) is None:
+            raise NotFound
+        _text, plan = plan_service.stored_plan(conn, community_id=cid)
+        amount = int(points) if points.strip().isdigit() else 0
+        if direction not in ("grant", "deduct"):
+            raise NotFound
+        try:
+            if plan is None:
+                raise board_service.GrantError("社群还没有计划，无法加减分")
+            if amount <= 0:
+                raise board_service.GrantError("请填写大于 0 的整数分数")
+            if not plan.points.include_admins and member_id in board_repo.members_with_ids(
+                    conn, community_id=cid, external_ids=plan.bot.admins):
+                raise board_service.GrantError("管理员不参与积分排行，不能给管理员加减分")
+            board_service.grant(conn, community_id=cid, member_id=member_id,
+                                points=amount if direction == "grant" else -amount,
+                                reason=reason, by=operator.username, plan=plan,
+                                at=datetime.now(UTC), ledger=ledger or None)
+        except board_service.GrantError as exc:
+            error = str(exc)
+    if error is None:
+        return RedirectResponse(f"/c/{slug}/members/{member_id}?granted=1#member-points",
+                                status_code=303)
+    # Shown again with the reason and what was typed, nothing lost.
+    return member_view(request, slug, member_id, status_code=422, grant_error=error,
+                       grant_form={"direction": direction, "points": points,
+                                   "reason": reason, "ledger": ledger})
