@@ -23,6 +23,11 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "task": ("task", "homework", "作业", "交作业", "提交作业"),
     "form": ("form", "资料"),
     "appeal": ("appeal", "申诉"),
+    # T4 volunteers (`policies/volunteers.py`): answers to the invitation, and privileges.
+    "accept": ("accept", "接受"),
+    "decline": ("decline", "拒绝"),
+    "warn": ("warn", "警告"),
+    "delete": ("delete", "删除"),
 }
 _LOOKUP: dict[str, str] = {alias.casefold(): name for name, names in ALIASES.items()
                            for alias in names}
