@@ -27,12 +27,14 @@ from qunyun.web.routes import (
     audit,
     auth,
     calendar,
+    core_users,
     members,
     operators,
     overview,
     plan,
     queues,
     telegram,
+    volunteers,
 )
 from qunyun.web.security import SessionCodec, csrf_ok
 
@@ -105,7 +107,7 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, overview, members, queues, audit, plan, operators, calendar,
-                   activities, telegram):
+                   activities, telegram, volunteers, core_users):
         app.include_router(module.router)
     return app
 

@@ -60,6 +60,7 @@ ACTIONS: dict[str, Pair] = {
     "volunteer.retire": ("志愿者卸任", "volunteer retired"),
     "volunteer.warn": ("志愿者警告成员", "a volunteer warned a member"),
     "volunteer.delete": ("志愿者删除消息", "a volunteer deleted a message"),
+    "core.ask": ("先问问核心用户", "asked a core user first"),
     "volunteer.escalation": ("志愿者值班响应", "a volunteer answered an escalation"),
     "import": ("导入聊天记录", "imported a chat export"),
     "operator:create": ("添加操作员", "added an operator"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from qunyun.web.texts_accounts import ACCOUNT_TEXTS
 from qunyun.web.texts_calendar import CALENDAR_TEXTS
 from qunyun.web.texts_growth import GROWTH_TEXTS
+from qunyun.web.texts_volunteers import VOLUNTEER_TEXTS
 
 LANGS = ("zh", "en")
 
@@ -251,6 +252,7 @@ TEXTS: dict[str, tuple[str, str]] = {
 TEXTS.update(CALENDAR_TEXTS)  # A1 calendar page (texts_calendar.py)
 TEXTS.update(GROWTH_TEXTS)  # T1 held tiers on the member page (texts_growth.py)
 TEXTS.update(ACCOUNT_TEXTS)  # I1 bot accounts on the home page (texts_accounts.py)
+TEXTS.update(VOLUNTEER_TEXTS)  # T4 volunteers and T5 core users (texts_volunteers.py)
 
 
 def translate(key: str, lang: str, **values: object) -> str:
