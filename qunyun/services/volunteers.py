@@ -24,8 +24,9 @@ from sqlalchemy import Connection
 from qunyun.analytics.tiers import TIER_NAMES, TIERS
 from qunyun.domain import recurrence
 from qunyun.domain.volunteers import BOT_PRIVILEGES, PRIVILEGE_NAMES, STATE_NAMES, WEEKDAYS
+from qunyun.effects import DirectMessage
 from qunyun.plan.model import Plan, VolunteerRole
-from qunyun.services import lookup
+from qunyun.services import audit, lookup, outreach
 from qunyun.services.schedule import EntrySpec, JobKind
 from qunyun.storage.growth import volunteers as repo
 from qunyun.storage.work import audit as audit_repo
@@ -337,3 +338,51 @@ def _audit(conn: Connection, *, community_id: int, actor: str, action: str, reas
 def open_ping_members(conn: Connection, *, community_id: int) -> set[int]:
     """The volunteers with an escalation ping not yet answered."""
     return repo.open_ping_members(conn, community_id=community_id)
+
+
+def invite_by_operator(conn: Connection, *, community_id: int, member_id: int, plan: Plan,
+                       operator: str, now_ms: int, role: str | None = None) -> bool:
+    """The console's invitation: stored and audited as the operator's, the DM queued in the
+    bot's outbox when the weekly limit allows (False: not sent, the operator is told)."""
+    text = invite(conn, community_id=community_id, member_id=member_id, plan=plan,
+                  by=operator, why=f"运营 {operator} 手动邀请", now_ms=now_ms, role=role)
+    return _outbox_dm(conn, community_id=community_id, member_id=member_id, plan=plan,
+                      text=text, reason="T4 volunteer invitation", kind="volunteer_invite",
+                      operator=operator, now_ms=now_ms)
+
+
+def retire_by_operator(conn: Connection, *, community_id: int, member_id: int,
+                       plan: Plan | None, operator: str, now_ms: int) -> None:
+    """The console's retirement, audited; an accepted volunteer is thanked by DM."""
+    row = repo.one(conn, community_id=community_id, member_id=member_id)
+    retire(conn, community_id=community_id, member_id=member_id, by=operator,
+           reason=f"运营 {operator} 手动卸任", now_ms=now_ms)
+    if plan is not None and row is not None and row["state"] == "accepted":
+        name = lookup.display_names(conn, member_ids=[member_id]).get(member_id)
+        _outbox_dm(conn, community_id=community_id, member_id=member_id, plan=plan,
+                   text=thanks_text(plan, name=name, role=row["role"]),
+                   reason="T4 volunteer retired", kind="thanks", operator=operator,
+                   now_ms=now_ms)
+
+
+def _outbox_dm(conn: Connection, *, community_id: int, member_id: int, plan: Plan, text: str,
+               reason: str, kind: str, operator: str, now_ms: int) -> bool:
+    member = lookup.member_ref(conn, member_id=member_id)
+    groups = lookup.community_groups(conn, community_id=community_id)
+    if member is None or not groups:
+        return False
+    if not outreach.take_dm(conn, community_id=community_id, member_id=member_id, plan=plan,
+                            kind=kind, now_ms=now_ms):
+        return False
+    group_id, group = groups[0]
+    audit.record_operator_effect(
+        conn, DirectMessage(group=group, member=member, text=text, reason=reason,
+                            policy="volunteers"),
+        community_id=community_id, operator=operator, member_id=member_id, group_id=group_id,
+        at_ms=now_ms)
+    return True
+
+
+def state_of(conn: Connection, *, community_id: int, member_id: int) -> str | None:
+    row = repo.one(conn, community_id=community_id, member_id=member_id)
+    return str(row["state"]) if row else None

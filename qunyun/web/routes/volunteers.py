@@ -13,9 +13,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
-from qunyun.effects import DirectMessage
 from qunyun.plan.model import Plan
-from qunyun.services import audit, lookup, outreach
+from qunyun.services import lookup
 from qunyun.services import plans as plan_service
 from qunyun.services import volunteers as service
 from qunyun.storage.console import members as console_members
@@ -88,13 +87,11 @@ def invite(request: Request, slug: str, member_id: Annotated[int, Form()],
         if plan is None:
             return _back(slug, error="没有计划")
         try:
-            text = service.invite(conn, community_id=cid, member_id=member_id, plan=plan,
-                                  by=operator.username, why=f"运营 {operator.username} 手动邀请",
-                                  now_ms=now, role=role or None)
+            sent = service.invite_by_operator(conn, community_id=cid, member_id=member_id,
+                                              plan=plan, operator=operator.username,
+                                              now_ms=now, role=role or None)
         except service.VolunteerError as exc:
             return _back(slug, error=str(exc))
-        sent = _dm(conn, cid, member_id, plan, text, "T4 volunteer invitation",
-                   "volunteer_invite", operator.username, now)
     return _back(slug, ok="invite" if sent else "invite_no_dm")
 
 
@@ -106,35 +103,11 @@ def retire(request: Request, slug: str, member_id: DbId) -> Response:
     now = int(time.time() * 1000)
     with ctx.engine.begin() as conn:
         _text, plan = plan_service.stored_plan(conn, community_id=cid)
-        row = next((r for r in service.roster(conn, community_id=cid)
-                    if int(r["member_id"]) == member_id), None)
-        if row is None:
+        if service.state_of(conn, community_id=cid, member_id=member_id) is None:
             raise NotFound
         try:
-            service.retire(conn, community_id=cid, member_id=member_id, by=operator.username,
-                           reason=f"运营 {operator.username} 手动卸任", now_ms=now)
+            service.retire_by_operator(conn, community_id=cid, member_id=member_id, plan=plan,
+                                       operator=operator.username, now_ms=now)
         except service.VolunteerError as exc:
             return _back(slug, error=str(exc))
-        if plan is not None and row["state"] == "accepted":
-            _dm(conn, cid, member_id, plan,
-                service.thanks_text(plan, name=row["name"], role=row["role"]),
-                "T4 volunteer retired", "thanks", operator.username, now)
     return _back(slug, ok="retire")
-
-
-def _dm(conn: Connection, cid: int, member_id: int, plan: Plan, text: str, reason: str,
-        kind: str, operator: str, now: int) -> bool:
-    """Queue the DM in the outbox if the weekly limit allows and a group carries it."""
-    member = lookup.member_ref(conn, member_id=member_id)
-    groups = lookup.community_groups(conn, community_id=cid)
-    if member is None or not groups:
-        return False
-    if not outreach.take_dm(conn, community_id=cid, member_id=member_id, plan=plan, kind=kind,
-                            now_ms=now):
-        return False
-    group_id, group = groups[0]
-    audit.record_operator_effect(
-        conn, DirectMessage(group=group, member=member, text=text, reason=reason,
-                            policy="volunteers"),
-        community_id=cid, operator=operator, member_id=member_id, group_id=group_id)
-    return True
