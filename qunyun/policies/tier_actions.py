@@ -9,7 +9,9 @@ Actions follow promotions and first assessments of members who joined in the las
 (the bot's first pass over an old group is not news); a demotion gets only a `todo` for
 the operator, never a post or a bot DM. With `tier_actions.buddy`, a newcomer still an onlooker is
 introduced by DM to a member of the active tiers (accepted volunteers first, the least
-asked first), and the buddy is told. Every DM goes through the shared weekly limit
+asked first), and the buddy is told. Where the platform cannot DM a member first
+(Telegram), a `dm` or `volunteer` action becomes a `todo` with the text ready and there
+are no buddy DMs. Every DM goes through the shared weekly limit
 (`services.outreach`); every action is audited (the dispatcher records each effect; a
 to-do is a queue item).
 """
@@ -25,6 +27,7 @@ from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.plan.model import TierAction
 from qunyun.policies.base import Setup, ms, name_of
+from qunyun.policies.volunteers import can_dm
 from qunyun.services import growth as growth_service
 from qunyun.services import lookup, outreach, queues
 from qunyun.services import volunteers as volunteer_service
@@ -72,7 +75,7 @@ class TierActions:
             if action is not None:
                 effects += self._act(action, change, event, ctx, admins)
             if plan.tier_actions.buddy and change["after"] == "onlooker" and new \
-                    and change["direction"] == "first":
+                    and change["direction"] == "first" and can_dm(self.setup):
                 effects += self._buddy(member_id, event, ctx, admins)
         return Verdict.act(*effects) if effects else None
 
@@ -98,6 +101,8 @@ class TierActions:
             return []  # a demotion is never announced, nor a reason for a bot DM
         now = ms(event.at)
         evidence = {"tier": tier, "direction": direction, "why": change["reason"]}
+        if action.do in ("dm", "volunteer") and not can_dm(self.setup):
+            action = TierAction(do="todo", text=action.text)  # the operator sends it (Telegram)
         if action.do == "todo":
             draft = self._text(action, tier, member)
             title = f"{name_of(member)} 成为「{TIER_NAMES[tier]}」：{TIER_ACTIONS[tier]}"

@@ -4,7 +4,8 @@ DM, the volunteers' `!警告` and `!删除`, and the on-duty volunteer's R5 ping
 - The `volunteers.daily` tick retires volunteers silent for `volunteers.inactive_days`
   (thanked by DM) and, while the plan's target has open seats, invites the most active
   members by DM (`services.volunteers.candidates`). Every DM the bot starts here counts
-  against the shared weekly limit (`services.outreach`).
+  against the shared weekly limit (`services.outreach`). Where the platform cannot DM a
+  member first (Telegram), the invitation is an operator to-do with the text ready.
 - `!接受 [分工]` / `!拒绝` answer the invitation, in the DM only (a group is public).
 - `!警告 @某人 原因` and `!删除` (as a reply to the message) are for volunteers whose role
   has the privilege, and for admins. Never against an admin: the volunteer is told why,
@@ -26,7 +27,7 @@ from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.services import growth as growth_service
-from qunyun.services import lookup, outreach
+from qunyun.services import lookup, outreach, queues
 from qunyun.services import volunteers as service
 from qunyun.services import warnings as warning_service
 
@@ -105,9 +106,21 @@ class Volunteers:
             if len(effects) >= seats:
                 break
             member = lookup.member_ref(ctx.conn, member_id=c.member_id)
-            if member is None or not outreach.take_dm(ctx.conn, community_id=cid,
-                                                      member_id=c.member_id, plan=plan,
-                                                      kind="volunteer_invite", now_ms=now):
+            if member is None:
+                continue
+            if not can_dm(self.setup):
+                # The platform cannot DM a member first (Telegram): the operator sends it.
+                text = service.invite(ctx.conn, community_id=cid, member_id=c.member_id,
+                                      plan=plan, by="bot", why=c.why, now_ms=now)
+                queues.open_item(ctx.conn, community_id=cid, queue="todo",
+                                 item_key=f"volunteer:{c.member_id}",
+                                 title=f"{name_of(member)}：请私信邀请 ta 做志愿者",
+                                 detail={"draft": text, "why": c.why}, member_id=c.member_id,
+                                 at_ms=now)
+                seats -= 1
+                continue
+            if not outreach.take_dm(ctx.conn, community_id=cid, member_id=c.member_id,
+                                    plan=plan, kind="volunteer_invite", now_ms=now):
                 continue  # over the weekly DM limit: perhaps another day
             text = service.invite(ctx.conn, community_id=cid, member_id=c.member_id, plan=plan,
                                   by="bot", why=c.why, now_ms=now)
@@ -246,12 +259,17 @@ class Volunteers:
             self._pinged = (-1, set())
 
 
+def can_dm(setup: Setup) -> bool:
+    """Whether the bot may start a DM with a member who never wrote to it."""
+    return setup.capabilities.direct_message and setup.capabilities.dm_without_start
+
+
 def duty_ping(setup: Setup, event: MessagePosted, ctx: Context, alert: Alert,
               item_key: str) -> Effect | None:
     """R5: a DM to today's on-duty volunteer about `alert` (None: nobody on duty, or they
     are the one asking). Duty pings are not counted against the weekly DM limit."""
     plan = setup.plan
-    if plan.volunteers is None:
+    if plan.volunteers is None or not setup.capabilities.direct_message:
         return None
     day = event.at.astimezone(ZoneInfo(setup.tz)).date()
     on = service.on_duty(ctx.conn, community_id=ctx.community_id, plan=plan, day=day)

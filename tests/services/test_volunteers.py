@@ -160,3 +160,25 @@ def test_operator_invites_and_retires_by_hand(engine: Engine) -> None:
             "SELECT actor FROM audit_log WHERE action LIKE 'volunteer.%' ORDER BY id"))]
     assert actors == ["operator:lin", "operator:lin"]
     assert roster(bot)["小静"]["state"] == "retired"
+
+
+def test_where_the_bot_cannot_dm_first_the_invitation_is_an_operator_todo(
+        engine: Engine) -> None:
+    from qunyun.bot.wiring import build_policies
+    from qunyun.capabilities import TELEGRAM
+    from qunyun.pipeline.runner import Pipeline
+
+    bot = Camp(engine, plan())
+    bot.pipeline = Pipeline(engine, community_id=bot.cid, plan=bot.plan,
+                            policies=build_policies(bot.plan, capabilities=TELEGRAM),
+                            clock=lambda: bot.now)
+    star = user(1, "阿星")
+    bot.join(star, 10)
+    busy_week(bot, [star], 60)
+    bot.tick(2 * DAY + 7200)
+    assert dms(bot.tick(3 * DAY + 7200)) == {}
+    assert roster(bot)["阿星"]["state"] == "invited"
+    with bot.engine.connect() as conn:
+        title, detail = conn.execute(text(
+            "SELECT title, detail FROM work_items WHERE item_key LIKE 'volunteer:%'")).one()
+    assert "阿星" in title and "!接受" in str(detail)
