@@ -26,7 +26,6 @@ from qunyun.events import Event, MessagePosted, TimerFired, UserRef
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup, ms, name_of
-from qunyun.services import growth as growth_service
 from qunyun.services import lookup, outreach, queues
 from qunyun.services import volunteers as service
 from qunyun.services import warnings as warning_service
@@ -95,8 +94,7 @@ class Volunteers:
         """Invite up to `seats` of the most active members (of `only`, when given)."""
         plan = self.setup.plan
         cid = ctx.community_id
-        rows = growth_service.figures(ctx.conn.engine, community_id=cid, plan=plan,
-                                      as_of=event.at)
+        rows = service.figures(ctx.conn, community_id=cid, plan=plan, now_ms=ms(event.at))
         if only is not None:
             rows = [r for r in rows if int(r["member_id"]) in only]
         exclude = service.taken(ctx.conn, community_id=cid) | self._admin_members(event, ctx)

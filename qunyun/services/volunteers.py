@@ -1,8 +1,9 @@
 """T4 volunteers: candidates, invitations by DM, answers, privileges, duty rota, retirement.
 
-The bot's daily `volunteers.daily` pass (`job_kinds`) computes every member's numbers with
-the report's own definitions (`services.growth.figures`: messages and active days in the
-window, members brought, the T1 tier), picks up to the plan's `volunteers.target` from the
+The bot's daily `volunteers.daily` pass (`job_kinds`) takes every member's tier as T1's
+daily pass holds it (the report's definitions) and the report's numbers over the window
+(`figures`: messages and active days, members brought; a few indexed queries, no child
+process), picks up to the plan's `volunteers.target` from the
 most active (`candidates`: the plan's `min_tier` and above, admins and anyone invited
 before left out) and invites them by DM; a member answers `!接受` or `!拒绝` in the DM.
 An accepted volunteer holds the privileges the plan gives their role (`privileges`), never
@@ -16,8 +17,9 @@ retired with thanks. Operators invite and retire by hand from the console (audit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
@@ -28,6 +30,7 @@ from qunyun.effects import DirectMessage
 from qunyun.plan.model import Plan, VolunteerRole
 from qunyun.services import audit, lookup, outreach
 from qunyun.services.schedule import EntrySpec, JobKind
+from qunyun.storage.growth import tiers as tier_repo
 from qunyun.storage.growth import volunteers as repo
 from qunyun.storage.work import audit as audit_repo
 
@@ -75,6 +78,26 @@ def candidates(rows: list[dict[str, Any]], *, plan: Plan, exclude: set[int],
                       f"「{TIER_NAMES[str(r['strict'])]}」：近 {plan.tiers.window_days} 天发言 "
                       f"{r['window_messages']} 条、活跃 {r['active_days']} 天、邀请 "
                       f"{r['invited']} 人") for r in fit[:max(limit, 0)]]
+
+
+def figures(conn: Connection, *, community_id: int, plan: Plan,
+            now_ms: int) -> list[dict[str, Any]]:
+    """The rows `candidates` ranks, cheaply, for the daily pass: each member's tier as the
+    bot holds it (T1's daily pass, the report's definitions) and the report's numbers over
+    the window (messages, active days, members brought), for the tiers that can qualify."""
+    assert plan.volunteers is not None
+    bar = TIERS.index(plan.volunteers.min_tier)
+    held = {m: h for m, h in tier_repo.held_of(conn, community_id=community_id).items()
+            if TIERS.index(str(h["tier"])) <= bar}
+    local = datetime.fromtimestamp(now_ms / 1000, ZoneInfo(plan.bot.timezone))
+    offset = int((local.utcoffset() or timedelta(0)).total_seconds() * 1000)
+    numbers = repo.activity_of(conn, member_ids=sorted(held),
+                               since_ms=now_ms - plan.tiers.window_days * DAY_MS,
+                               day_offset_ms=offset)
+    names = lookup.display_names(conn, member_ids=sorted(held))
+    return [{"member_id": m, "name": names.get(m), "strict": str(h["tier"]),
+             "window_messages": numbers[m][0], "active_days": numbers[m][1],
+             "invited": numbers[m][2]} for m, h in held.items()]
 
 
 def open_seats(conn: Connection, *, community_id: int, plan: Plan) -> int:

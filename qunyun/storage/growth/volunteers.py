@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    cast,
     func,
     select,
 )
@@ -180,3 +181,22 @@ def last_messages(conn: Connection, *, member_ids: list[int]) -> dict[int, int]:
 def open_ping_members(conn: Connection, *, community_id: int) -> set[int]:
     return {int(m) for (m,) in conn.execute(select(duty_pings.c.member_id).distinct().where(
         duty_pings.c.community_id == community_id, duty_pings.c.answered_ms.is_(None)))}
+
+
+def activity_of(conn: Connection, *, member_ids: list[int], since_ms: int,
+                day_offset_ms: int) -> dict[int, tuple[int, int, int]]:
+    """Per member: messages and distinct local days with a message since `since_ms`, and
+    members brought (all time), as the report counts them (`analytics.tiers.member_stats`)."""
+    if not member_ids:
+        return {}
+    day = cast((events.c.ts_ms + day_offset_ms) / 86_400_000, BigInteger)
+    said = {int(m): (int(n), int(d)) for m, n, d in conn.execute(
+        select(events.c.member_id, func.count(), func.count(func.distinct(day)))
+        .where(events.c.member_id.in_(member_ids), events.c.kind == "message",
+               events.c.ts_ms > since_ms).group_by(events.c.member_id))}
+    brought = {int(m): int(n) for m, n in conn.execute(
+        select(events.c.related_member_id, func.count(func.distinct(events.c.member_id)))
+        .where(events.c.related_member_id.in_(member_ids), events.c.kind == "join",
+               events.c.member_id != events.c.related_member_id)
+        .group_by(events.c.related_member_id))}
+    return {m: (*said.get(m, (0, 0)), brought.get(m, 0)) for m in member_ids}
