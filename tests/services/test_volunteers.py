@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from qunyun.effects import Alert, DirectMessage, Effect, Reply, Warn
+from qunyun.effects import Alert, Delete, DirectMessage, Effect, Reply, Warn
 from qunyun.events import GroupRef, MessagePosted, UserRef
 from qunyun.plan.model import Plan
 from qunyun.services import outreach
@@ -101,6 +101,17 @@ def test_candidates_invited_accept_warn_refused_duty_and_retirement(engine: Engi
                       mentions=(ADMIN.user_id,))
     assert not [e for e in refused if isinstance(e, Warn)]
     assert "不能对管理员使用" in replies(refused)[0]
+    # `!删除` as a reply: the member's message is deleted, an admin's is not.
+    bot.say(quiet, "广告广告", 3 * DAY + 8110)
+    spam = f"m{bot.n}"
+    deleted = [e for e in bot.say(star, "!删除", 3 * DAY + 8120, reply_to=spam)
+               if isinstance(e, Delete)]
+    assert [d.event_id for d in deleted] == [spam]
+    bot.say(ADMIN, "今晚八点直播", 3 * DAY + 8130)
+    notice = f"m{bot.n}"
+    kept = bot.say(star, "!删除", 3 * DAY + 8140, reply_to=notice)
+    assert not [e for e in kept if isinstance(e, Delete)]
+    assert "不能对管理员使用" in replies(kept)[0]
     # A member who declined has no privilege.
     assert "权限" in replies(bot.say(helper, "!警告 @小静 刷屏", 3 * DAY + 8200,
                                      mentions=(quiet.user_id,)))[0]
@@ -114,6 +125,7 @@ def test_candidates_invited_accept_warn_refused_duty_and_retirement(engine: Engi
     bot.say(star, "聚会地点在群公告第二条里哦", 3 * DAY + 9000 + 120)
     r = roster(bot)["阿星"]
     assert r["escalations"] == 1 and r["response_minutes"] == 2.0 and r["warns"] == 1
+    assert r["deletes"] == 1
 
     # Silent for more than inactive_days: retired with a thank-you DM.
     later = dms(bot.tick(14 * DAY + 7200))  # (the days between are missed slots)
