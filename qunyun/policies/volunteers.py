@@ -57,8 +57,8 @@ class Volunteers:
             return Verdict.halt(self._answer(command, event, ctx))
         if command is not None and command.name in ACTIONS:
             return Verdict.halt(*self._act(command, event, ctx))
-        if command is None and not self.setup.is_direct(event.group):
-            self._maybe_answered(event, ctx)
+        if command is None and not ctx.dry_run and not self.setup.is_direct(event.group):
+            self._maybe_answered(event, ctx)  # (an import has no pings to answer)
         return None
 
     # -- the daily pass ------------------------------------------------------------------
