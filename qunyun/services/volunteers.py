@@ -289,6 +289,7 @@ def rota(conn: Connection, *, community_id: int, plan: Plan, start: date,
         day = start + timedelta(days=n)
         who = on_duty(conn, community_id=community_id, plan=plan, day=day)
         out.append({"date": day.isoformat(), "weekday": WEEKDAYS[day.weekday()],
+                    "weekday_en": day.strftime("%A"),
                     "member_id": who, "name": names.get(who) if who is not None else None})
     return out
 
