@@ -182,6 +182,8 @@ class Volunteers(Strict):
     min_tier: Tier = "active"  # candidates come from this tier and above (T1)
     # Retired, with a thank-you DM, after this many days without a message.
     inactive_days: int = Field(default=21, ge=1)
+    # An invitation unanswered this long is closed as declined (the seat is free again).
+    answer_days: int = Field(default=14, ge=1)
     # Who is on duty (pinged first for R5 escalations): each weekday one volunteer in
     # turn ("weekday"), or a new one every day ("daily"), or nobody ("off").
     rota: Literal["weekday", "daily", "off"] = "weekday"

@@ -2,9 +2,10 @@
 DM, the volunteers' `!警告` and `!删除`, and the on-duty volunteer's R5 pings.
 
 - The `volunteers.daily` tick retires volunteers silent for `volunteers.inactive_days`
-  (thanked by DM) and, while the plan's target has open seats, invites the most active
-  members by DM (`services.volunteers.candidates`). Every DM the bot starts here counts
-  against the shared weekly limit (`services.outreach`). Where the platform cannot DM a
+  (thanked by DM), closes invitations unanswered for `answer_days` as declined, and,
+  while the plan's target has open seats, invites the most active members by DM
+  (`services.volunteers.candidates`). Every DM the bot starts here counts against the
+  shared weekly limit (`services.outreach`). Where the platform cannot DM a
   member first (Telegram), the invitation is an operator to-do with the text ready.
 - `!接受 [分工]` / `!拒绝` answer the invitation, in the DM only (a group is public).
 - `!警告 @某人 原因` and `!删除` (as a reply to the message) are for volunteers whose role
@@ -84,6 +85,7 @@ class Volunteers:
                     reason="T4 volunteer retired (inactive)",
                     evidence={"inactive_days": v.inactive_days},
                     text=service.thanks_text(plan, name=row["name"], role=row["role"])))
+        service.expire_unanswered(ctx.conn, community_id=cid, plan=plan, now_ms=now)
         seats = service.open_seats(ctx.conn, community_id=cid, plan=plan)
         if v.auto_invite and seats > 0:
             effects += self.invite_best(event, ctx, seats=seats)

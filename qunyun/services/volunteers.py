@@ -225,6 +225,25 @@ def retire(conn: Connection, *, community_id: int, member_id: int, by: str, reas
            action="volunteer.retire", reason=reason, member_id=member_id, at_ms=now_ms)
 
 
+def expire_unanswered(conn: Connection, *, community_id: int, plan: Plan,
+                      now_ms: int) -> list[int]:
+    """Invitations older than `volunteers.answer_days` without an answer are closed as
+    declined (audited), so they stop holding a seat; returns the members."""
+    if plan.volunteers is None:
+        return []
+    cutoff = now_ms - plan.volunteers.answer_days * DAY_MS
+    stale = [int(v["member_id"]) for v in repo.all_of(conn, community_id=community_id)
+             if v["state"] == "invited" and int(v["invited_ms"]) < cutoff]
+    for member_id in stale:
+        repo.set_state(conn, community_id=community_id, member_id=member_id, state="declined",
+                       at_ms=now_ms)
+        _audit(conn, community_id=community_id, actor="policy:volunteers",
+               action="volunteer.decline",
+               reason=f"{plan.volunteers.answer_days} 天未回复志愿者邀请，视为婉拒",
+               member_id=member_id, at_ms=now_ms)
+    return stale
+
+
 def thanks_text(plan: Plan, *, name: str | None, role: str | None) -> str:
     as_role = f"作为「{role}」" if role else ""
     return (f"{name or '你好'}，感谢你这段时间{as_role}为「{plan.community.name}」付出的时间和"

@@ -172,6 +172,15 @@ def test_operator_invites_and_retires_by_hand(engine: Engine) -> None:
             "SELECT actor FROM audit_log WHERE action LIKE 'volunteer.%' ORDER BY id"))]
     assert actors == ["operator:lin", "operator:lin"]
     assert roster(bot)["小静"]["state"] == "retired"
+    # An invitation nobody answers is closed as declined after answer_days (14).
+    with bot.engine.begin() as conn:
+        service.invite(conn, community_id=bot.cid, member_id=mid, plan=bot.plan, by="lin",
+                       why="再次邀请", now_ms=3000)
+        assert service.expire_unanswered(conn, community_id=bot.cid, plan=bot.plan,
+                                         now_ms=3000 + 13 * DAY * 1000) == []
+        assert service.expire_unanswered(conn, community_id=bot.cid, plan=bot.plan,
+                                         now_ms=3000 + 15 * DAY * 1000) == [mid]
+    assert roster(bot)["小静"]["state"] == "declined"
 
 
 def test_where_the_bot_cannot_dm_first_the_invitation_is_an_operator_todo(
