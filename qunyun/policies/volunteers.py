@@ -28,6 +28,7 @@ from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.services import lookup, outreach, queues
+from qunyun.services import volunteer_duty as duty
 from qunyun.services import volunteers as service
 from qunyun.services import warnings as warning_service
 
@@ -250,11 +251,11 @@ class Volunteers:
         if ctx.memory is not None:  # the live bot: a cached list, not a query per message
             until, members = self._pinged
             if now > until:
-                members = service.open_ping_members(ctx.conn, community_id=ctx.community_id)
+                members = duty.open_ping_members(ctx.conn, community_id=ctx.community_id)
                 self._pinged = (now + CACHE_MS, members)
             if ctx.member_id not in members:
                 return
-        if service.answered(ctx.conn, community_id=ctx.community_id, member_id=ctx.member_id,
+        if duty.answered(ctx.conn, community_id=ctx.community_id, member_id=ctx.member_id,
                             name=name_of(event.actor), group_id=ctx.group_id, at_ms=now):
             self._pinged = (-1, set())
 
@@ -272,13 +273,13 @@ def duty_ping(setup: Setup, event: MessagePosted, ctx: Context, alert: Alert,
     if plan.volunteers is None or not setup.capabilities.direct_message:
         return None
     day = event.at.astimezone(ZoneInfo(setup.tz)).date()
-    on = service.on_duty(ctx.conn, community_id=ctx.community_id, plan=plan, day=day)
+    on = duty.on_duty(ctx.conn, community_id=ctx.community_id, plan=plan, day=day)
     if on is None or on == ctx.member_id:
         return None
     member = lookup.member_ref(ctx.conn, member_id=on)
     if member is None:
         return None
-    service.ping(ctx.conn, community_id=ctx.community_id, member_id=on, item_key=item_key,
+    duty.ping(ctx.conn, community_id=ctx.community_id, member_id=on, item_key=item_key,
                  group_id=ctx.group_id, at_ms=ms(event.at))
     where = f"（群：{event.group.name}）" if event.group.name else ""
     reply = f"\n建议回复：{alert.suggested_reply}" if alert.suggested_reply else ""

@@ -8,9 +8,9 @@ most active (`candidates`: the plan's `min_tier` and above, admins and anyone in
 before left out) and invites them by DM; a member answers `!接受` or `!拒绝` in the DM.
 An accepted volunteer holds the privileges the plan gives their role (`privileges`), never
 against an admin (checked by the policy). Each privileged action is stored for their
-figures and audited with `volunteer:<name>` as the actor. The on-duty volunteer
-(`on_duty`, the plan's `rota`) is pinged first for R5 escalations; their answer time is
-the time to their next message in that group. A volunteer silent for `inactive_days` is
+figures and audited with `volunteer:<name>` as the actor. The on-duty volunteer (the
+plan's `rota`, `services.volunteer_duty`) is pinged first for R5 escalations; their answer
+time is the time to their next message in that group. A volunteer silent for `inactive_days` is
 retired with thanks. Operators invite and retire by hand from the console (audited).
 """
 
@@ -25,7 +25,7 @@ from sqlalchemy import Connection
 
 from qunyun.analytics.tiers import TIER_NAMES, TIERS
 from qunyun.domain import recurrence
-from qunyun.domain.volunteers import BOT_PRIVILEGES, PRIVILEGE_NAMES, STATE_NAMES, WEEKDAYS
+from qunyun.domain.volunteers import BOT_PRIVILEGES, PRIVILEGE_NAMES, STATE_NAMES
 from qunyun.effects import DirectMessage
 from qunyun.plan.model import Plan, VolunteerRole
 from qunyun.services import audit, lookup, outreach
@@ -278,63 +278,6 @@ def record_action(conn: Connection, *, community_id: int, volunteer_id: int,
                                                      **(evidence or {})})
 
 
-def duty_list(conn: Connection, *, community_id: int, plan: Plan) -> list[int]:
-    """Who takes turns on duty: accepted volunteers whose role answers escalations, or
-    every accepted volunteer when no role does; in the order they accepted."""
-    if plan.volunteers is None or plan.volunteers.rota == "off":
-        return []
-    rows = [v for v in repo.all_of(conn, community_id=community_id) if v["state"] == "accepted"]
-    rows.sort(key=lambda v: (v["answered_ms"] or 0, v["member_id"]))
-    answering = [v for v in rows if (r := role_named(plan, v["role"])) is not None
-                 and "answer_escalations" in r.privileges]
-    return [int(v["member_id"]) for v in (answering or rows)]
-
-
-def on_duty(conn: Connection, *, community_id: int, plan: Plan, day: date) -> int | None:
-    people = duty_list(conn, community_id=community_id, plan=plan)
-    if not people or plan.volunteers is None:
-        return None
-    turn = day.weekday() if plan.volunteers.rota == "weekday" else day.toordinal()
-    return people[turn % len(people)]
-
-
-def rota(conn: Connection, *, community_id: int, plan: Plan, start: date,
-         days: int = 7) -> list[dict[str, Any]]:
-    """The next `days` days and who is on duty each (the console's rota)."""
-    people = duty_list(conn, community_id=community_id, plan=plan)
-    names = lookup.display_names(conn, member_ids=people)
-    out = []
-    for n in range(days):
-        day = start + timedelta(days=n)
-        who = on_duty(conn, community_id=community_id, plan=plan, day=day)
-        out.append({"date": day.isoformat(), "weekday": WEEKDAYS[day.weekday()],
-                    "weekday_en": day.strftime("%A"),
-                    "member_id": who, "name": names.get(who) if who is not None else None})
-    return out
-
-
-def ping(conn: Connection, *, community_id: int, member_id: int, item_key: str,
-         group_id: int | None, at_ms: int) -> None:
-    repo.add_ping(conn, community_id=community_id, member_id=member_id, item_key=item_key,
-                  group_id=group_id, at_ms=at_ms)
-
-
-def answered(conn: Connection, *, community_id: int, member_id: int, name: str,
-             group_id: int | None, at_ms: int) -> int:
-    """The on-duty volunteer spoke in the group of their open pings: those are answered
-    (response time recorded); returns how many."""
-    pings = repo.open_pings(conn, community_id=community_id, member_id=member_id,
-                            group_id=group_id)
-    for p in pings:
-        repo.answer_ping(conn, ping_id=int(p["id"]), at_ms=at_ms)
-        seconds = (at_ms - int(p["pinged_ms"])) // 1000
-        record_action(conn, community_id=community_id, volunteer_id=member_id,
-                      volunteer_name=name, action="escalation", target_member_id=None,
-                      group_id=group_id, reason=f"值班响应了升级的问题（{seconds} 秒）",
-                      at_ms=at_ms, evidence={"item": p["item_key"], "seconds": seconds})
-    return len(pings)
-
-
 def inactive(conn: Connection, *, community_id: int, plan: Plan, now_ms: int) -> list[int]:
     """Accepted volunteers with no message for `inactive_days` (counted from acceptance
     for one who never spoke since)."""
@@ -376,11 +319,6 @@ def _audit(conn: Connection, *, community_id: int, actor: str, action: str, reas
         "at_ms": at_ms, "community_id": community_id, "group_id": group_id,
         "member_id": member_id, "actor": actor, "action": action, "reason": reason,
         "evidence": evidence or {}, "status": "done"})
-
-
-def open_ping_members(conn: Connection, *, community_id: int) -> set[int]:
-    """The volunteers with an escalation ping not yet answered."""
-    return repo.open_ping_members(conn, community_id=community_id)
 
 
 def invite_by_operator(conn: Connection, *, community_id: int, member_id: int, plan: Plan,

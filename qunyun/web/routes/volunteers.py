@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from qunyun.plan.model import Plan
 from qunyun.services import lookup
 from qunyun.services import plans as plan_service
+from qunyun.services import volunteer_duty as duty
 from qunyun.services import volunteers as service
 from qunyun.storage.console import members as console_members
 from qunyun.web.deps import NotFound, community_for
@@ -40,7 +41,7 @@ def volunteer_page(request: Request, slug: str, ok: str = "", error: str = "") -
             view |= {
                 "plan_volunteers": plan.volunteers,
                 "roles": [r.name for r in plan.volunteers.roles],
-                "rota": service.rota(conn, community_id=cid, plan=plan, start=today),
+                "rota": duty.rota(conn, community_id=cid, plan=plan, start=today),
                 "candidates": _candidates(conn, cid, plan, report),
             }
     counts = {s: sum(1 for r in rows if r["state"] == s) for s in ("accepted", "invited")}
