@@ -35,11 +35,14 @@ from qunyun.policies.reports import WeeklyReport
 from qunyun.policies.schedule import ScheduleLedger
 from qunyun.policies.scoring import Scoring
 from qunyun.policies.suspects import Suspects
+from qunyun.policies.tier_actions import TierActions
+from qunyun.policies.volunteers import Volunteers
 from qunyun.services import activities as activity_service
 from qunyun.services import calendar as calendar_service
 from qunyun.services import elimination as elimination_service
 from qunyun.services import growth as growth_service
 from qunyun.services import reports as report_service
+from qunyun.services import volunteers as volunteer_service
 from qunyun.services.schedule import JobKind, Probe
 
 DirectCheck = Callable[[GroupRef], bool]
@@ -69,6 +72,7 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
         Activities(setup),  # A5 events: !报名 !取消报名 !签到 (on the day) !反馈, steps
         GrowthCommands(setup),  # T1/T3 !等级 (halts on its command)
         Boards(setup),  # T3 !排行 boards, !加分/!减分, season ends and decay (daily tick)
+        Volunteers(setup),  # T4 !接受 !拒绝 !警告 !删除, daily invitations (halts on them)
         Commands(setup),  # A2, A3, A4, R3 appeals (commands halt)
         Elimination(setup),  # E1 sweep notices and removals (timer ticks)
         Revival(setup),  # E2 !复活 and re-admission (halts on its command)
@@ -76,6 +80,7 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
         Scoring(setup),  # T3, T5
         Growth(setup),  # T1 daily tiers (schedule ticks only)
         Badges(setup),  # T3 badges as events arrive and in the daily growth pass
+        TierActions(setup),  # T2 the tier playbook after the daily tier pass, buddies
         Escalation(setup),  # R5
         CalendarPosts(setup),  # A1 (schedule ticks only)
     ]
@@ -90,6 +95,7 @@ def job_kinds() -> list[JobKind]:
         report_service.WEEKLY_JOB,  # H4 weekly report on reports.weekly_cron
         activity_service.STEP_JOB,  # A5 reminders a day/an hour before, feedback, summary
         *growth_service.job_kinds(),  # T1 the daily tier pass
+        *volunteer_service.job_kinds(),  # T4 daily invitations and retirements
     ]
 
 

@@ -25,6 +25,11 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "appeal": ("appeal", "申诉"),
     "grant": ("grant", "加分"),  # T3 admins: !加分 @某人 10 原因
     "deduct": ("deduct", "减分"),
+    # T4 volunteers (`policies/volunteers.py`): answers to the invitation, and privileges.
+    "accept": ("accept", "接受"),
+    "decline": ("decline", "拒绝"),
+    "warn": ("warn", "警告"),
+    "delete": ("delete", "删除"),
 }
 _LOOKUP: dict[str, str] = {alias.casefold(): name for name, names in ALIASES.items()
                            for alias in names}

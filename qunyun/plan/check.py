@@ -17,6 +17,7 @@ from qunyun.plan.check_badges import check_badges
 from qunyun.plan.check_boards import check_boards
 from qunyun.plan.check_calendar import check_calendar
 from qunyun.plan.check_lifecycle import check_lifecycle
+from qunyun.plan.check_volunteers import check_tier_actions, check_volunteers
 from qunyun.plan.findings import Finding
 from qunyun.plan.limits import check_limits
 from qunyun.plan.load import LoadedPlan
@@ -282,6 +283,8 @@ def check_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
         check_lifecycle(plan),  # E1/H4 cron, A5 events
         check_badges(plan),  # T3 badge rules
         check_boards(plan),  # T3 seasons and decay
+        check_volunteers(plan),  # T4 roles, privileges, rota
+        check_tier_actions(plan),  # T2 tier actions
     ):
         found.extend(group)
     return found

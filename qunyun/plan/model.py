@@ -28,7 +28,7 @@ ThresholdType = Literal["free", "invite", "application", "task", "paid", "tier"]
 Tier = Literal["opinion_leader", "co_opinion_leader", "spreader", "active", "participant", "onlooker"]
 Privilege = Literal[
     "delete_messages", "warn", "mute", "kick", "pin", "approve_members", "post_announcements",
-    "review_queue",
+    "review_queue", "answer_escalations",
 ]
 
 
@@ -171,8 +171,43 @@ class VolunteerRole(Strict):
 
 
 class Volunteers(Strict):
+    """T4: about `target` volunteers, picked by the bot from the most active members and
+    invited by DM (`!接受` / `!拒绝`); see `qunyun/services/volunteers.py`."""
+
     target: int = Field(default=10, ge=1)
     roles: list[VolunteerRole] = []
+    # The daily pass (local time): pick and invite candidates, retire the inactive.
+    auto_invite: bool = True  # false: candidates are only shown in the console
+    daily_at: str = Field(default="05:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    min_tier: Tier = "active"  # candidates come from this tier and above (T1)
+    # Retired, with a thank-you DM, after this many days without a message.
+    inactive_days: int = Field(default=21, ge=1)
+    # An invitation unanswered this long is closed as declined (the seat is free again).
+    answer_days: int = Field(default=14, ge=1)
+    # Who is on duty (pinged first for R5 escalations): each weekday one volunteer in
+    # turn ("weekday"), or a new one every day ("daily"), or nobody ("off").
+    rota: Literal["weekday", "daily", "off"] = "weekday"
+    invite_text: str | None = None  # the invitation's opening words (else a default)
+
+
+TierActionKind = Literal["dm", "praise", "volunteer", "todo", "none"]
+
+
+class TierAction(Strict):
+    """T2: what happens when a member enters a tier: a DM from the bot, public praise, an
+    invitation to the volunteer programme, or an operator to-do with `text` as the draft."""
+
+    do: TierActionKind
+    text: str | None = None  # {name} is the member's name
+
+
+class TierActions(Strict):
+    """T2 the tier playbook as automation (`qunyun/policies/tier_actions.py`)."""
+
+    # No member gets more than this many bot-initiated DMs a week (all of T2/T4's DMs).
+    dm_per_week: int = Field(default=2, ge=0)
+    buddy: bool = True  # introduce a member of the active tiers to each new onlooker
+    actions: dict[Tier, TierAction] = {}
 
 
 class PriceStep(Strict):
@@ -519,3 +554,4 @@ class Plan(Strict):
     growth: Growth = Growth()  # T1 live tiers (issue 15)
     badges: list[Badge] = []  # T3 badges by rule (issue 15)
     seasons: Seasons | None = None  # T3 season boards (issue 15)
+    tier_actions: TierActions | None = None  # T2 tier playbook as automation (issue 15)

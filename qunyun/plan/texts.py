@@ -40,3 +40,14 @@ def plan_texts(plan: Plan) -> Iterator[tuple[str, str]]:
         yield "revival.description", plan.revival.description
     if plan.threshold is not None and plan.threshold.task:
         yield "threshold.task", plan.threshold.task
+    v = plan.volunteers
+    if v is not None:
+        if v.invite_text:
+            yield "volunteers.invite_text", v.invite_text
+        for i, role in enumerate(v.roles):
+            if role.duties:
+                yield f"volunteers.roles.{i}.duties", role.duties
+    if plan.tier_actions is not None:
+        for tier, action in plan.tier_actions.actions.items():
+            if action.text:
+                yield f"tier_actions.actions.{tier}.text", action.text

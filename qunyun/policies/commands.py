@@ -43,6 +43,11 @@ HELP = (
     "!资料 答案 — 回答新人问卷（私聊里直接回复即可）\n"
     "!帮助 — 本说明"
 )
+# T4, listed when the plan has volunteers (`policies/volunteers.py`).
+VOLUNTEER_HELP = (
+    "!接受 / !拒绝 — 回复志愿者邀请（私聊我）\n"
+    "!警告 @某人 原因 — 警告成员；回复一条消息发 !删除 — 删除它（志愿者、管理员）\n"
+)
 
 
 class Commands:
@@ -83,7 +88,9 @@ class Commands:
         if command.name == "rules":
             return [self._reply(event, render_rules(plan), "A2 !rules")]
         if command.name == "help":
-            return [self._reply(event, HELP, "A2 !help")]
+            text = HELP if plan.volunteers is None else HELP.replace(
+                "!帮助 — 本说明", VOLUNTEER_HELP + "!帮助 — 本说明")
+            return [self._reply(event, text, "A2 !help")]
         if command.name == "points":
             p = points_service.member_points(ctx.conn, ctx.member_id, levels=plan.points.levels)
             nxt = (f"，距「{p.next_level}」还差 {p.to_next} 分" if p.next_level else "")

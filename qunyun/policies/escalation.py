@@ -4,7 +4,8 @@ Three triggers, each switchable in the plan: a message that @-mentions an admin,
 question the FAQ cannot answer, and a heated exchange (insults, or two members trading
 several negative messages within minutes). The alert goes to the plan's admin room (never
 the group), with a draft reply (`drafts`): the nearest FAQ answer, or a template that names
-what the admin has to fill in.
+what the admin has to fill in. When the plan has volunteers, today's on-duty volunteer
+is pinged by DM first (T4, `policies.volunteers.duty_ping`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.drafts import draft_answer, draft_for_mention
 from qunyun.policies.matching import KeywordSet
+from qunyun.policies.volunteers import duty_ping
 from qunyun.services import queues
 
 QUESTION_MARKS = ("?", "？", "吗", "怎么", "如何", "为什么", "请问")
@@ -58,14 +60,20 @@ class Escalation:
                 and self.setup.faq_answer(text) is None:
             effects.append(self._alert(event, f"{who} 的问题机器人答不了：{text[:200]}",
                                        draft_answer(who, text, faq), "unanswered"))
+        pings: list[Effect] = []
         for alert in effects:
             assert isinstance(alert, Alert)
             # The console's escalation queue (R5): the alert is also a to-do until handled.
+            key = f"escalation:{event.source_event_id}"
             queues.open_item(ctx.conn, community_id=ctx.community_id, queue="escalation",
-                             item_key=f"escalation:{event.source_event_id}", title=alert.text[:200],
+                             item_key=key, title=alert.text[:200],
                              detail={"suggested_reply": alert.suggested_reply,
                                      "trigger": alert.evidence.get("trigger")},
                              member_id=ctx.member_id, group_id=ctx.group_id, at_ms=ms(event.at))
+            # T4: today's on-duty volunteer is pinged first (by DM), then the admins' room.
+            if (ping := duty_ping(self.setup, event, ctx, alert, key)) is not None:
+                pings.append(ping)
+        effects = pings + effects
         return Verdict.act(*effects) if effects else None
 
     def _question(self, text: str) -> bool:

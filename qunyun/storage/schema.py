@@ -8,7 +8,9 @@ from qunyun.storage.bot import tables as _bot_tables  # noqa: F401  (registers t
 from qunyun.storage.community import tables as _community_tables  # noqa: F401  (plan versions)
 from qunyun.storage.console import operators as _operators  # noqa: F401  (console accounts)
 from qunyun.storage.console import sessions as _sessions  # noqa: F401  (sessions, sign-in limits)
+from qunyun.storage.growth import outreach as _outreach  # noqa: F401  (T2 bot DMs, buddies)
 from qunyun.storage.growth import tables as _growth  # noqa: F401  (T1 held tiers)
+from qunyun.storage.growth import volunteers as _volunteers  # noqa: F401  (T4)
 from qunyun.storage.lifecycle import tables as _lifecycle  # noqa: F401  (E1/E2 cases)
 from qunyun.storage.schedule import tables as _schedule  # noqa: F401  (the durable schedule)
 from qunyun.storage.tables import metadata

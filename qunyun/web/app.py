@@ -28,12 +28,14 @@ from qunyun.web.routes import (
     auth,
     boards,
     calendar,
+    core_users,
     members,
     operators,
     overview,
     plan,
     queues,
     telegram,
+    volunteers,
 )
 from qunyun.web.security import SessionCodec, csrf_ok
 
@@ -106,7 +108,7 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (auth, overview, members, queues, audit, plan, operators, calendar,
-                   activities, boards, telegram):
+                   activities, boards, telegram, volunteers, core_users):
         app.include_router(module.router)
     return app
 

@@ -56,6 +56,14 @@ ACTIONS: dict[str, Pair] = {
     "points.grant": ("加分", "granted points"),
     "points.deduct": ("减分", "deducted points"),
     "task": ("完成任务", "task done"),
+    "volunteer.invite": ("邀请做志愿者", "invited to volunteer"),
+    "volunteer.accept": ("接受志愿者邀请", "accepted the volunteer invitation"),
+    "volunteer.decline": ("婉拒志愿者邀请", "declined the volunteer invitation"),
+    "volunteer.retire": ("志愿者卸任", "volunteer retired"),
+    "volunteer.warn": ("志愿者警告成员", "a volunteer warned a member"),
+    "volunteer.delete": ("志愿者删除消息", "a volunteer deleted a message"),
+    "core.ask": ("先问问核心用户", "asked a core user first"),
+    "volunteer.escalation": ("志愿者值班响应", "a volunteer answered an escalation"),
     "import": ("导入聊天记录", "imported a chat export"),
     "operator:create": ("添加操作员", "added an operator"),
     "operator:password": ("修改密码", "changed a password"),
@@ -70,6 +78,8 @@ POLICIES: dict[str, Pair] = {
     "scoring": ("积分", "points"),
     "boards": ("排行榜与加减分", "leaderboards and grants"),
     "escalation": ("人工提醒", "escalation"),
+    "volunteers": ("志愿者", "volunteers"),
+    "tier_actions": ("分层动作", "tier playbook"),
 }
 
 # The bot's reason codes ("A2 FAQ", "O2 form", "R5 heated"): playbook ID + what.
@@ -120,6 +130,26 @@ REASONS: dict[str, Pair] = {
     "ended": ("活动结束", "event ended"),
     "summary": ("活动总结", "event summary"),
     "waiting list": ("候补名单", "waiting list"),
+    "volunteer invitation": ("邀请做志愿者", "volunteer invitation"),
+    "volunteer retired (inactive)": ("志愿者长期未活跃，卸任并致谢",
+                                     "volunteer retired (inactive)"),
+    "volunteer warning": ("志愿者发出警告", "a volunteer's warning"),
+    "volunteer delete": ("志愿者删除消息", "a volunteer deleted a message"),
+    "refused: the target is an admin": ("拒绝：不能对管理员使用",
+                                        "refused: the target is an admin"),
+    "refused: no privilege": ("拒绝：没有这项权限", "refused: no such privilege"),
+    "command in a DM": ("私聊里不能用的命令", "a group command sent in a DM"),
+    "!accept": ("接受志愿者邀请", "accepted the volunteer invitation"),
+    "!decline": ("婉拒志愿者邀请", "declined the volunteer invitation"),
+    "!warn usage": ("警告命令用法", "usage of the warn command"),
+    "!warn unknown member": ("警告：找不到成员", "warn: unknown member"),
+    "!warn self": ("警告：不能警告自己", "warn: not oneself"),
+    "!delete usage": ("删除命令用法", "usage of the delete command"),
+    "on-duty volunteer pinged": ("私信当天值班的志愿者", "pinged the volunteer on duty"),
+    "tier DM": ("分层私信", "a tier DM"),
+    "public praise": ("公开表扬", "public praise"),
+    "buddy introduced": ("给新人介绍伙伴", "introduced a buddy"),
+    "buddy asked": ("请伙伴带新人", "asked a buddy"),
 }
 # Commands by the name the code gives them (the member may have typed the Chinese alias).
 COMMANDS: dict[str, Pair] = {
@@ -186,11 +216,16 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "event_id": ("活动编号", "event"),
     "ledger": ("积分类别", "ledger"), "total_after": ("之后总积分", "total after"),
     "season": ("第几季", "season"),
+    "by": ("操作人", "by"), "volunteer": ("志愿者操作", "by a volunteer"),
+    "why": ("入选理由", "why chosen"), "role": ("分工", "role"),
+    "inactive_days": ("未活跃天数", "days inactive"), "draft": ("草稿", "draft"),
+    "newcomer": ("新人", "newcomer"), "buddy": ("伙伴", "buddy"),
+    "command": ("命令", "command"), "actor": ("发起人", "by"),
 }
 # Internal references a person does not read (kept in the raw record).
 HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "score",
-               "entry", "key", "slot_ms", "user_ids", "field",
-               "request", "event_id", "threshold",  # G1 join requests: for the bot
+               "volunteer_member_id", "message_ref", "entry", "key", "slot_ms", "user_ids",
+               "field", "request", "event_id", "threshold",  # G1 join requests: for the bot
                "top"}  # T3 a season's top members (ids; the post names them)
 
 
@@ -241,6 +276,10 @@ def actor_label(actor: str | None, lang: str) -> str:
         return f"{'操作员' if lang != 'en' else 'operator'} {name}"
     if kind == "admin":  # a group admin's command (T3 !加分)
         return f"{'群管理员' if lang != 'en' else 'group admin'} {name}"
+    if kind == "volunteer":  # T4: a volunteer's privileged action
+        return f"{'志愿者' if lang != 'en' else 'volunteer'} {name}"
+    if who == "member":  # a member's own answer (a volunteer invitation)
+        return "成员本人" if lang != "en" else "the member"
     if who == "bot":
         return bot
     if who == "report":

@@ -10,6 +10,7 @@ from qunyun.web.texts_accounts import ACCOUNT_TEXTS
 from qunyun.web.texts_boards import BOARD_TEXTS
 from qunyun.web.texts_calendar import CALENDAR_TEXTS
 from qunyun.web.texts_growth import GROWTH_TEXTS
+from qunyun.web.texts_volunteers import VOLUNTEER_TEXTS
 
 LANGS = ("zh", "en")
 
@@ -253,6 +254,7 @@ TEXTS.update(CALENDAR_TEXTS)  # A1 calendar page (texts_calendar.py)
 TEXTS.update(GROWTH_TEXTS)  # T1 held tiers on the member page (texts_growth.py)
 TEXTS.update(BOARD_TEXTS)  # T3 leaderboards page and grant form (texts_boards.py)
 TEXTS.update(ACCOUNT_TEXTS)  # I1 bot accounts on the home page (texts_accounts.py)
+TEXTS.update(VOLUNTEER_TEXTS)  # T4 volunteers and T5 core users (texts_volunteers.py)
 
 
 def translate(key: str, lang: str, **values: object) -> str:

@@ -1,0 +1,58 @@
+"""`plan check` findings for T4 volunteers and T2 tier actions.
+
+Privileges the bot does not carry out itself (pin, post_announcements …) are not findings:
+the invitation names them and the operator grants them on the platform (README, T4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from qunyun.domain.volunteers import TIER_WORDS as TIER_NAMES
+from qunyun.plan.findings import Finding
+from qunyun.plan.model import Plan
+
+PRAISABLE = ("opinion_leader", "co_opinion_leader", "spreader", "active")
+
+
+def check_volunteers(plan: Plan) -> Iterator[Finding]:
+    v = plan.volunteers
+    if v is None:
+        return
+    if v.min_tier in ("participant", "onlooker"):
+        yield Finding("T4", "volunteers.min_tier",
+                      f"志愿者候选从「{TIER_NAMES[v.min_tier]}」起选：应从最活跃的成员中选"
+                      "（活跃者及以上）",
+                      "volunteer candidates should come from the most active members "
+                      "(active and above)")
+    names: set[str] = set()
+    for i, role in enumerate(v.roles):
+        if role.name in names:
+            yield Finding("T4", f"volunteers.roles.{i}.name", f"志愿者分工「{role.name}」重复",
+                          f"volunteer role {role.name!r} is named twice")
+        names.add(role.name)
+
+
+def check_tier_actions(plan: Plan) -> Iterator[Finding]:
+    t = plan.tier_actions
+    if t is None:
+        return
+    for tier, action in t.actions.items():
+        path = f"tier_actions.actions.{tier}"
+        if action.do == "volunteer" and plan.volunteers is None:
+            yield Finding("T2", path, f"「{TIER_NAMES[tier]}」的动作是邀请做志愿者，但计划里没有"
+                          "志愿者部分（volunteers）",
+                          f"{tier}: invites to the volunteer programme, but the plan has no "
+                          "volunteers section")
+        if action.do == "praise" and tier not in PRAISABLE:
+            yield Finding("T2", path, f"「{TIER_NAMES[tier]}」不适合公开表扬：公开表扬只用于活跃者"
+                          "及以上，参与者和旁观者请用私信（dm）或运营待办（todo）",
+                          f"{tier}: public praise is for active tiers and above; use dm or todo")
+        if action.do in ("dm", "volunteer") and t.dm_per_week == 0:
+            yield Finding("T2", "tier_actions.dm_per_week",
+                          "每周私信上限是 0：机器人的私信动作都不会发出",
+                          "dm_per_week is 0: no bot DM will be sent", severity="advice")
+        if action.text and "{" in action.text.replace("{name}", "").replace(
+                "{community}", "").replace("{tier}", ""):
+            yield Finding("T2", f"{path}.text", "文案里只能用 {name}、{community}、{tier} 占位",
+                          "the text may only use {name}, {community} and {tier}")

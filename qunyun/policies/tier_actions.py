@@ -1,0 +1,187 @@
+"""T2 the tier playbook as automation: after the daily tier pass, each member who entered a
+tier gets the plan's action for it, and each new onlooker is introduced to a buddy.
+
+`tier_actions.actions` names, per tier, one of: `dm` (a private word from the bot),
+`praise` (a public thank-you in the group; promotions only, and not where T1's own praise
+already speaks), `volunteer` (an invitation to the volunteer programme, T4), `todo` (an
+operator to-do in the console's queue, with `text` as the drafted message) or `none`.
+Actions follow promotions and first assessments of members who joined in the last week
+(the bot's first pass over an old group is not news); a demotion gets only a `todo` for
+the operator, never a post or a bot DM. With `tier_actions.buddy`, a newcomer still an onlooker is
+introduced by DM to a member of the active tiers (accepted volunteers first, the least
+asked first), and the buddy is told. Where the platform cannot DM a member first
+(Telegram), a `dm` or `volunteer` action becomes a `todo` with the text ready and there
+are no buddy DMs. Every DM goes through the shared weekly limit
+(`services.outreach`); every action is audited (the dispatcher records each effect; a
+to-do is a queue item).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qunyun.analytics.tiers import TIER_ACTIONS, TIER_NAMES, TIERS
+from qunyun.effects import DirectMessage, Effect, Send
+from qunyun.events import Event, TimerFired, UserRef
+from qunyun.pipeline.context import Context
+from qunyun.pipeline.policy import Verdict
+from qunyun.plan.model import TierAction
+from qunyun.policies.base import Setup, ms, name_of
+from qunyun.policies.volunteers import can_dm
+from qunyun.services import growth as growth_service
+from qunyun.services import lookup, outreach, queues
+from qunyun.services import volunteers as volunteer_service
+from qunyun.storage.growth import tiers as held_repo
+
+NEW_MS = 7 * 86_400_000  # a first assessment counts as news for members this new
+BUDDY_TIERS = ("opinion_leader", "co_opinion_leader", "spreader", "active")
+DEFAULT_DM = {
+    "onlooker": ("你好 {name}，欢迎来到「{community}」！不用急着发言，先看看大家在聊什么；"
+                 "想认识大家时发一段自我介绍就好，有问题随时私信我。"),
+    "participant": ("你好 {name}！最近常看到你在群里发言，谢谢你的参与。想聊什么话题、"
+                    "需要什么资料，都可以告诉我或管理员。"),
+}
+GENERIC_DM = "你好 {name}！谢谢你在「{community}」的参与，有什么想法随时告诉我们。"
+
+
+class TierActions:
+    name = "tier_actions"
+    handles = (TimerFired,)
+
+    def __init__(self, setup: Setup) -> None:
+        self.setup = setup
+
+    def handle(self, event: Event, ctx: Context) -> Verdict | None:
+        plan = self.setup.plan
+        if plan.tier_actions is None or not isinstance(event, TimerFired) \
+                or event.timer != growth_service.KIND:
+            return None
+        now = ms(event.at)
+        changes = outreach.tier_changes_at(ctx.conn, community_id=ctx.community_id, at_ms=now)
+        if not changes:
+            return None
+        joined = outreach.first_joined(ctx.conn, member_ids=[int(c["member_id"])
+                                                              for c in changes])
+        admins = self._admins(event, ctx)
+        effects: list[Effect] = []
+        for change in changes:
+            member_id = int(change["member_id"])
+            if member_id in admins:
+                continue
+            new = joined.get(member_id, 0) >= now - NEW_MS
+            if change["direction"] == "first" and not new:
+                continue
+            action = plan.tier_actions.actions.get(change["after"])
+            if action is not None:
+                effects += self._act(action, change, event, ctx, admins)
+            if plan.tier_actions.buddy and change["after"] == "onlooker" and new \
+                    and change["direction"] == "first" and can_dm(self.setup):
+                effects += self._buddy(member_id, event, ctx, admins)
+        return Verdict.act(*effects) if effects else None
+
+    def _admins(self, event: Event, ctx: Context) -> set[int]:
+        ids = self.setup.admin_ids(event.group)
+        return lookup.member_ids_of(ctx.conn, community_id=ctx.community_id,
+                                    platform=event.group.platform, user_ids=ids) if ids else set()
+
+    def _text(self, action: TierAction, tier: str, member: UserRef) -> str:
+        template = action.text or DEFAULT_DM.get(tier, GENERIC_DM)
+        return template.replace("{name}", name_of(member)).replace(
+            "{community}", self.setup.plan.community.name).replace("{tier}", TIER_NAMES[tier])
+
+    def _act(self, action: TierAction, change: dict[str, Any], event: TimerFired,
+             ctx: Context, admins: set[int]) -> list[Effect]:
+        plan = self.setup.plan
+        member_id, tier, direction = int(change["member_id"]), str(change["after"]), \
+            str(change["direction"])
+        member = lookup.member_ref(ctx.conn, member_id=member_id)
+        if member is None or action.do == "none":
+            return []
+        if direction == "demotion" and action.do != "todo":
+            return []  # a demotion is never announced, nor a reason for a bot DM
+        now = ms(event.at)
+        evidence = {"tier": tier, "direction": direction, "why": change["reason"]}
+        if action.do in ("dm", "volunteer") and not can_dm(self.setup):
+            action = TierAction(do="todo", text=action.text)  # the operator sends it (Telegram)
+        if action.do == "todo":
+            draft = self._text(action, tier, member)
+            title = f"{name_of(member)} 成为「{TIER_NAMES[tier]}」：{TIER_ACTIONS[tier]}"
+            queues.open_item(ctx.conn, community_id=ctx.community_id, queue="todo",
+                             item_key=f"tier:{member_id}:{tier}:{now}", title=title,
+                             detail={"tier": tier, "action": TIER_ACTIONS[tier], "draft": draft,
+                                     "count": 1, "members": [{"member_id": member_id,
+                                                              "name": name_of(member)}]},
+                             member_id=member_id, at_ms=now)
+            return []
+        if action.do == "praise":
+            praised_by_t1 = plan.growth.praise_promotions and tier in growth_service.PRAISED
+            if direction != "promotion" or praised_by_t1 \
+                    or TIERS.index(tier) > TIERS.index("participant"):
+                return []
+            text = (action.text and self._text(action, tier, member)) or (
+                f"👏 感谢 @{name_of(member)} 最近的积极参与，成为本群的「{TIER_NAMES[tier]}」！")
+            return [Send(group=event.group, mentions=(member,), text=text, policy=self.name,
+                         reason="T2 public praise", evidence=evidence)]
+        if action.do == "volunteer":
+            if direction == "demotion" or plan.volunteers is None:
+                return []
+            cid = ctx.community_id
+            if member_id in volunteer_service.taken(ctx.conn, community_id=cid) \
+                    or volunteer_service.open_seats(ctx.conn, community_id=cid, plan=plan) <= 0:
+                return []
+            if not outreach.take_dm(ctx.conn, community_id=cid, member_id=member_id, plan=plan,
+                                    kind="volunteer_invite", now_ms=now):
+                return []
+            text = volunteer_service.invite(ctx.conn, community_id=cid, member_id=member_id,
+                                            plan=plan, by="bot", why=str(change["reason"]),
+                                            now_ms=now)
+            return [DirectMessage(group=event.group, member=member, text=text, policy=self.name,
+                                  reason="T2 volunteer invitation", evidence=evidence)]
+        # dm
+        if not outreach.take_dm(ctx.conn, community_id=ctx.community_id, member_id=member_id,
+                                plan=plan, kind="tier_dm", now_ms=now):
+            return []
+        return [DirectMessage(group=event.group, member=member, policy=self.name,
+                              text=self._text(action, tier, member), reason="T2 tier DM",
+                              evidence=evidence)]
+
+    def _buddy(self, member_id: int, event: TimerFired, ctx: Context,
+               admins: set[int]) -> list[Effect]:
+        plan = self.setup.plan
+        cid = ctx.community_id
+        if outreach.buddy_of(ctx.conn, community_id=cid, member_id=member_id) is not None:
+            return []
+        held = held_repo.held_of(ctx.conn, community_id=cid)
+        volunteers = volunteer_service.accepted(ctx.conn, community_id=cid)
+        pool = [m for m, h in held.items() if h["tier"] in BUDDY_TIERS
+                and m not in admins and m != member_id]
+        pool.sort(key=lambda m: (m not in volunteers, TIERS.index(held[m]["tier"]), m))
+        now = ms(event.at)
+        allowed = [m for m in pool if outreach.may_dm(ctx.conn, community_id=cid, member_id=m,
+                                                      plan=plan, now_ms=now)]
+        buddy_id = outreach.pick_buddy(ctx.conn, community_id=cid, candidates=allowed)
+        newcomer = lookup.member_ref(ctx.conn, member_id=member_id)
+        buddy = lookup.member_ref(ctx.conn, member_id=buddy_id) if buddy_id is not None else None
+        if buddy is None or newcomer is None or buddy_id is None \
+                or not outreach.may_dm(ctx.conn, community_id=cid, member_id=member_id,
+                                       plan=plan, now_ms=now):
+            return []
+        for who, kind in ((member_id, "buddy"), (buddy_id, "buddy")):
+            outreach.take_dm(ctx.conn, community_id=cid, member_id=who, plan=plan, kind=kind,
+                             now_ms=now)
+        outreach.pair(ctx.conn, community_id=cid, member_id=member_id, buddy_member_id=buddy_id,
+                      now_ms=now)
+        community = plan.community.name
+        evidence = {"newcomer": member_id, "buddy": buddy_id}
+        return [
+            DirectMessage(group=event.group, member=newcomer, policy=self.name,
+                          reason="T2 buddy introduced", evidence=evidence,
+                          text=(f"你好 {name_of(newcomer)}！欢迎来到「{community}」。给你介绍一位"
+                                f"热心的群友：{name_of(buddy)}，有不懂的可以先问 ta，"
+                                "也欢迎在群里发一段自我介绍 😊")),
+            DirectMessage(group=event.group, member=buddy, policy=self.name,
+                          reason="T2 buddy asked", evidence=evidence,
+                          text=(f"你好 {name_of(buddy)}！新同学 {name_of(newcomer)} 刚加入「"
+                                f"{community}」，还没怎么说话。方便的话在群里 @ta 打个招呼、"
+                                "带 ta 熟悉一下吗？谢谢你！")),
+        ]

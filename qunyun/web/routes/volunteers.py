@@ -1,0 +1,114 @@
+"""T4 volunteers in the console: the roster (state, role, timestamps, figures), the duty
+rota, candidates by the report's measures, and an operator's invite and retire (CSRF forms,
+audited; the DM goes out through the bot's outbox under the shared weekly DM limit)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Connection
+
+from qunyun.plan.model import Plan
+from qunyun.services import lookup
+from qunyun.services import plans as plan_service
+from qunyun.services import volunteer_duty as duty
+from qunyun.services import volunteers as service
+from qunyun.storage.console import members as console_members
+from qunyun.web.deps import NotFound, community_for
+from qunyun.web.ids import DbId
+from qunyun.web.render import page
+
+router = APIRouter()
+
+
+@router.get("/c/{slug}/volunteers")
+def volunteer_page(request: Request, slug: str, ok: str = "", error: str = "") -> Response:
+    ctx, found = community_for(request, slug)
+    cid = int(found["id"])
+    report = request.app.state.reports.peek(cid)
+    with ctx.engine.connect() as conn:
+        _text, plan = plan_service.stored_plan(conn, community_id=cid)
+        rows = service.roster(conn, community_id=cid)
+        view: dict[str, Any] = {"rows": rows, "plan_volunteers": None, "rota": [],
+                                "candidates": None, "roles": []}
+        if plan is not None and plan.volunteers is not None:
+            today = datetime.now(ZoneInfo(plan.bot.timezone)).date()
+            view |= {
+                "plan_volunteers": plan.volunteers,
+                "roles": [r.name for r in plan.volunteers.roles],
+                "rota": duty.rota(conn, community_id=cid, plan=plan, start=today),
+                "candidates": _candidates(conn, cid, plan, report),
+            }
+    counts = {s: sum(1 for r in rows if r["state"] == s) for s in ("accepted", "invited")}
+    return page(ctx, "volunteers.html", community=found, counts=counts, ok=ok, error=error,
+                **view)
+
+
+def _candidates(conn: Connection, cid: int, plan: Plan,
+                report: dict[str, Any] | None) -> list[Any] | None:
+    """The report's members as the daily pass would rank them (None: no report yet)."""
+    if not report:
+        return None
+    rows = [{"member_id": int(m["id"]), "name": m.get("name"), "strict": m["tier"],
+             "window_messages": m["window_messages"], "active_days": m["active_days"],
+             "invited": m["invited"]}
+            for m in report.get("members") or [] if m.get("in_community")]
+    admins = set()
+    platform = plan.community.platform
+    if plan.bot.admins:
+        admins = lookup.member_ids_of(conn, community_id=cid, platform=platform,
+                                      user_ids=plan.bot.admins)
+    exclude = service.taken(conn, community_id=cid) | admins
+    return service.candidates(rows, plan=plan, exclude=exclude, limit=20)
+
+
+def _back(slug: str, **query: str) -> Response:
+    from urllib.parse import urlencode
+
+    return RedirectResponse(f"/c/{slug}/volunteers?{urlencode(query)}", status_code=303)
+
+
+@router.post("/c/{slug}/volunteers/invite")
+def invite(request: Request, slug: str, member_id: Annotated[int, Form()],
+           role: Annotated[str, Form()] = "") -> Response:
+    """An operator invites a member by hand; the DM goes through the bot (outbox)."""
+    ctx, found = community_for(request, slug)
+    operator = ctx.require("act")
+    cid = int(found["id"])
+    now = int(time.time() * 1000)
+    with ctx.engine.begin() as conn:
+        if console_members.member_in(conn, community_id=cid, member_id=member_id) is None:
+            raise NotFound
+        _text, plan = plan_service.stored_plan(conn, community_id=cid)
+        if plan is None:
+            return _back(slug, error="没有计划")
+        try:
+            sent = service.invite_by_operator(conn, community_id=cid, member_id=member_id,
+                                              plan=plan, operator=operator.username,
+                                              now_ms=now, role=role or None)
+        except service.VolunteerError as exc:
+            return _back(slug, error=str(exc))
+    return _back(slug, ok="invite" if sent else "invite_no_dm")
+
+
+@router.post("/c/{slug}/volunteers/{member_id}/retire")
+def retire(request: Request, slug: str, member_id: DbId) -> Response:
+    ctx, found = community_for(request, slug)
+    operator = ctx.require("act")
+    cid = int(found["id"])
+    now = int(time.time() * 1000)
+    with ctx.engine.begin() as conn:
+        _text, plan = plan_service.stored_plan(conn, community_id=cid)
+        if service.state_of(conn, community_id=cid, member_id=member_id) is None:
+            raise NotFound
+        try:
+            service.retire_by_operator(conn, community_id=cid, member_id=member_id, plan=plan,
+                                       operator=operator.username, now_ms=now)
+        except service.VolunteerError as exc:
+            return _back(slug, error=str(exc))
+    return _back(slug, ok="retire")

@@ -1,0 +1,60 @@
+"""The volunteers (T4) and core users (T5) pages' words, merged into `texts.TEXTS`."""
+
+from __future__ import annotations
+
+VOLUNTEER_TEXTS: dict[str, tuple[str, str]] = {
+    "volunteers": ("志愿者", "Volunteers"),
+    "core": ("核心用户", "Core users"),
+    "vol.none_plan": ("计划里还没有志愿者部分（volunteers）：在「计划」页加上目标人数和分工后，"
+                      "机器人每天会从最活跃的成员里邀请。",
+                      "The plan has no volunteers section yet: add a target and roles on the "
+                      "Plan page and the bot invites the most active members every day."),
+    "vol.target": ("目标 {target} 人，已接受 {accepted} 人，邀请中 {invited} 人",
+                   "Target {target}, accepted {accepted}, invited {invited}"),
+    "vol.roster": ("志愿者与邀请", "Volunteers and invitations"),
+    "vol.name": ("成员", "Member"), "vol.state": ("状态", "State"), "vol.role": ("分工", "Role"),
+    "vol.invited": ("邀请于", "Invited"), "vol.answered": ("回复于", "Answered"),
+    "vol.retired": ("卸任于", "Retired"), "vol.why": ("入选理由", "Why chosen"),
+    "vol.warns": ("警告", "Warnings"), "vol.deletes": ("删除", "Deletions"),
+    "vol.escalations": ("值班响应", "Escalations answered"),
+    "vol.response": ("平均响应（分钟）", "Mean response (minutes)"),
+    "vol.by": ("邀请人", "Invited by"), "vol.bot": ("机器人", "the bot"),
+    "vol.retire": ("卸任", "Retire"),
+    "vol.rota": ("值班表（未来 7 天）", "Duty rota (next 7 days)"),
+    "vol.rota_off": ("计划里关闭了值班（rota: off）", "The plan has no duty rota (rota: off)"),
+    "vol.nobody": ("无人值班", "nobody on duty"),
+    "vol.candidates": ("候选人（按报告的活跃度）", "Candidates (by the report's measures)"),
+    "vol.no_report": ("报告还没生成，暂时列不出候选人。", "No report yet: no candidates to list."),
+    "vol.invite": ("邀请", "Invite"),
+    "vol.choose_role": ("分工…", "Role…"),
+    "vol.messages": ("近期发言", "Messages (window)"),
+    "vol.days": ("活跃天数", "Active days"),
+    "vol.brought": ("邀请入群", "Members brought"),
+    "vol.tier": ("分层", "Tier"),
+    "vol.done": ("已完成：{what}", "Done: {what}"),
+    "vol.error": ("没有完成：{what}", "Not done: {what}"),
+    "vol.ok.invite": ("已邀请，私信由机器人发出", "invited; the bot sends the DM"),
+    "vol.ok.invite_no_dm": ("已记录邀请，但 ta 本周已收到足够多的机器人私信（或没有可用的群），私信未发出："
+                            "请亲自联系", "invitation stored, but the weekly DM limit (or no "
+                            "group) kept the bot's DM back: contact them yourself"),
+    "vol.ok.retire": ("已卸任", "retired"),
+    "state.invited": ("已邀请", "invited"), "state.accepted": ("已接受", "accepted"),
+    "state.declined": ("已婉拒", "declined"), "state.retired": ("已卸任", "retired"),
+    "core.intro": ("带来成员、创作被回应的内容、带来收入的人：三项分开看，不合成一个分数。",
+                   "Members who bring members, create content others respond to, and bring "
+                   "revenue: three separate measures, not one score."),
+    "core.no_revenue": ("收入：qunyun 还没有记录成员带来的收入（尚未接入支付或订单），所以这里不显示"
+                        "收入一栏，而不是显示 0。",
+                        "Revenue: qunyun does not record revenue per member yet (no payments "
+                        "or orders connected), so the column is left out rather than shown as 0."),
+    "core.brought": ("带来成员", "Members brought"),
+    "core.replies": ("内容被回复", "Replies received"),
+    "core.reactions": ("内容被点赞", "Reactions received"),
+    "core.why": ("核心原因", "Why"),
+    "core.bringer": ("带人", "brings members"), "core.creator": ("内容受欢迎", "content"),
+    "core.ask": ("先问问 ta（生成待办和私信草稿）", "Ask them first (a to-do with a draft DM)"),
+    "core.asked": ("已生成待办", "To-do opened"),
+    "core.none": ("还没有核心用户：没有人邀请过成员，也没有人的发言被别人回复或点赞。",
+                  "No core users yet: nobody brought members or got replies or reactions."),
+    "core.draft": ("私信草稿", "Draft DM"),
+}
