@@ -20,7 +20,6 @@ from qunyun.adapters.onebot.runner import OneBotBot
 from qunyun.adapters.telegram.runner import TelegramBot, make_bot
 from qunyun.bot.plan_reload import PlanReload
 from qunyun.bot.wiring import build_policies, build_scheduler
-from qunyun.capabilities import ONEBOT, TELEGRAM
 from qunyun.events import GroupRef
 from qunyun.pipeline.dispatcher import Dispatcher
 from qunyun.pipeline.runner import Pipeline
@@ -41,7 +40,8 @@ async def run_adapter_bot(engine: Engine, *, community_id: int, plan: Plan, plat
     def room_admins(group: GroupRef) -> frozenset[str]:
         return holder["bot"].moderators(group.group_id)
 
-    capabilities = ONEBOT if platform == "onebot" else TELEGRAM
+    # What the policies may ask for is what the adapter declares (never the platform name).
+    capabilities = (OneBotBot if platform == "onebot" else TelegramBot).capabilities
     pipeline = Pipeline(engine, community_id=community_id, plan=plan,
                         policies=build_policies(plan, room_admins=room_admins,
                                                 capabilities=capabilities))

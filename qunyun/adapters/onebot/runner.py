@@ -36,12 +36,12 @@ from qunyun.effects import (
     SendFile,
     Warn,
 )
-from qunyun.events import MessagePosted, UserRef
+from qunyun.events import Event, MessagePosted, UserRef
 from qunyun.pipeline.runner import Pipeline
 from qunyun.services import lookup
 
 from .client import OneBotClient
-from .translate import PLATFORM, image_url, source_for, to_segments, translate
+from .translate import PLATFORM, image_url, renamed, source_for, to_segments, translate
 
 log = logging.getLogger("qunyun.bot.onebot")
 
@@ -69,6 +69,9 @@ class OneBotBot(AdapterCore):
         self.source = "onebot:?"
         self.group_names: dict[str, str] = {}
         self.names: dict[str, str] = {}  # QQ number → group card or nickname
+        # (group, QQ number) → the name last seen there: a message under another name is a
+        # rename (OneBot 11 has no rename notice of its own).
+        self.cards: dict[tuple[str, str], str] = {}
         self.admins: dict[str, set[str]] = {}  # group → owner and admins
         self.join_times: dict[tuple[str, str], int] = {}
         self.connected = asyncio.Event()
@@ -107,6 +110,7 @@ class OneBotBot(AdapterCore):
         name = member.get("card") or member.get("nickname")
         if name:
             self.names[uid] = str(name)
+            self.cards[(group_id, uid)] = str(name)
         if member.get("role") in ADMIN_ROLES:
             self.admins.setdefault(group_id, set()).add(uid)
         elif member.get("role"):
@@ -171,9 +175,14 @@ class OneBotBot(AdapterCore):
 
     async def handle_raw(self, raw: Mapping[str, Any]) -> int:
         """One event frame: translate, run the pipeline, then save the cursor."""
+        seen_as: str | None = None
         if raw.get("post_type") == "message" and raw.get("group_id") is not None:
+            seen_as = self.cards.get((str(raw["group_id"]), str(raw.get("user_id"))))
             self._learn(str(raw["group_id"]), {"user_id": raw.get("user_id"),
                                                **(raw.get("sender") or {})})
+        if raw.get("notice_type") == "group_card" and raw.get("card_new"):
+            self._learn(str(raw.get("group_id")), {"user_id": raw.get("user_id"),
+                                                   "card": raw["card_new"]})
         if raw.get("post_type") == "notice" and raw.get("notice_type") == "group_increase":
             await self._fetch_name(raw)
         event = translate(raw, source=self.source, group_names=self.group_names,
@@ -182,7 +191,12 @@ class OneBotBot(AdapterCore):
         if event is not None:
             if isinstance(event, MessagePosted) and (url := image_url(raw)):
                 event = await self._with_image(event, url)
-            handled = await self.handle_many([event])
+            batch: list[Event] = [event]
+            if isinstance(event, MessagePosted) and (
+                    rename := renamed(raw, source=self.source, old=seen_as,
+                                      group_name=event.group.name)):
+                batch.insert(0, rename)  # the new name first: the message is under it
+            handled = await self.handle_many(batch)
         if raw.get("post_type") in ("message", "notice"):
             self.save_cursor(f"{raw.get('time')}:{raw.get('message_id') or ''}")
         await self.fire_timers()

@@ -20,6 +20,7 @@ from qunyun.events import (
     MemberLeft,
     MessagePosted,
     MessageRecalled,
+    NicknameChanged,
     UserRef,
     utc,
 )
@@ -150,7 +151,38 @@ def translate(raw: Mapping[str, Any], *, source: str, group_names: Mapping[str, 
     if notice == "group_recall":
         return MessageRecalled(**base, actor=op or user(uid),
                                target_event_id=str(raw.get("message_id")))
+    if notice == "group_card" and raw.get("card_new"):
+        # 群名片变更: not in the OneBot 11 standard, but NapCat, LLOneBot, Lagrange.OneBot
+        # and go-cqhttp send it (go-cqhttp's "群成员名片更新" section). An emptied card
+        # falls back to the QQ nickname, which the notice does not carry: left out.
+        new = str(raw["card_new"])
+        return NicknameChanged(**base, member=user(uid, new),
+                               old=str(raw.get("card_old") or "") or None, new=new)
     return None  # group_ban, group_admin, poke…: recorded by the platform, not by qunyun
+
+
+def sender_name(raw: Mapping[str, Any]) -> str | None:
+    """The name a group message shows for its sender: the group card, else the nickname."""
+    sender = raw.get("sender") or {}
+    name = sender.get("card") or sender.get("nickname")
+    return str(name) if name else None
+
+
+def renamed(raw: Mapping[str, Any], *, source: str, old: str | None,
+            group_name: str | None = None) -> NicknameChanged | None:
+    """The standard has no rename notice: a group message whose sender's name differs from
+    the one last seen in that group (the member list read on start, or an earlier message)
+    says the member renamed themselves. Its id follows the message's, so a re-delivered
+    message does not rename them twice."""
+    new = sender_name(raw)
+    ts = raw.get("time")
+    if (raw.get("post_type") != "message" or raw.get("message_type") != "group" or not old
+            or not new or new == old or not isinstance(ts, int | float)):
+        return None
+    uid = str(raw.get("user_id"))
+    group = GroupRef(PLATFORM, str(raw.get("group_id")), group_name)
+    return NicknameChanged(source=source, source_event_id=f"{raw.get('message_id')}:nick",
+                           group=group, at=utc(ts), member=user(uid, new), old=old, new=new)
 
 
 def to_segments(text: str, mentions: Sequence[tuple[str, str]] = (),

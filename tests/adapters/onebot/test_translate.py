@@ -3,8 +3,21 @@ and bot text → message segments."""
 
 from __future__ import annotations
 
-from qunyun.adapters.onebot.translate import event_id, image_url, to_segments, translate
-from qunyun.events import JoinRequested, MemberJoined, MemberLeft, MessagePosted, MessageRecalled
+from qunyun.adapters.onebot.translate import (
+    event_id,
+    image_url,
+    renamed,
+    to_segments,
+    translate,
+)
+from qunyun.events import (
+    JoinRequested,
+    MemberJoined,
+    MemberLeft,
+    MessagePosted,
+    MessageRecalled,
+    NicknameChanged,
+)
 from tests.adapters.onebot.server import fixture
 
 SOURCE = "onebot:10001"
@@ -100,3 +113,18 @@ def test_segments_put_at_where_the_text_names_the_member() -> None:
     assert first[1] == {"type": "at", "data": {"qq": "20001"}}
     longest = to_segments("@李四五 和 @李四", [("1", "李四"), ("2", "李四五")])
     assert [s["data"].get("qq") for s in longest if s["type"] == "at"] == ["2", "1"]
+
+
+def test_a_card_change_is_a_nickname_change() -> None:
+    """The `group_card` notice (NapCat, LLOneBot, Lagrange.OneBot), and, where none is sent,
+    a message under another name than the one last seen in that group."""
+    notice = tr(fixture("event-notice-group_card"))
+    assert isinstance(notice, NicknameChanged)
+    assert (notice.member.user_id, notice.old, notice.new) == ("20001", "小王", "小王-杭州-财务")
+    assert tr(fixture("event-notice-group_card", card_new="")) is None  # back to the nickname
+    raw = fixture("event-message-group")  # sent as 小王-杭州-财务
+    by_message = renamed(raw, source=SOURCE, old="小王")
+    assert by_message is not None and (by_message.old, by_message.new) == ("小王", "小王-杭州-财务")
+    assert by_message.source_event_id == "1:nick"  # a re-delivered message: the same rename
+    assert renamed(raw, source=SOURCE, old="小王-杭州-财务") is None
+    assert renamed(raw, source=SOURCE, old=None) is None  # first seen: nothing to compare

@@ -25,7 +25,7 @@ from qunyun.effects import (
 from qunyun.events import GroupRef, UserRef
 from qunyun.pipeline.runner import Pipeline
 from qunyun.storage.community import communities as community_repo
-from tests.adapters.onebot.server import TOKEN, OneBotServer
+from tests.adapters.onebot.server import TOKEN, OneBotServer, fixture
 
 GROUP = GroupRef("qq", "100200300", "进阶营")
 ALICE = UserRef("qq", "20001", "小王")
@@ -124,5 +124,38 @@ def test_a_lost_connection_is_retried_and_actions_fail_clearly(tmp_path: Path) -
             await server.stop()
         with pytest.raises(OneBotError, match="未连接"):
             await bot.client.call("get_login_info")
+
+    asyncio.run(go())
+
+
+def test_a_member_renamed_between_two_reads_is_a_nickname_change(tmp_path: Path) -> None:
+    """The member list read on start names 30001 班主任小林; their next message comes as
+    班主任小林-助教: the log gets the rename (once, even if the message comes again) before
+    the message."""
+    from sqlalchemy import select
+
+    from qunyun.storage.tables import events
+
+    async def go() -> None:
+        server = await OneBotServer().start()
+        bot = make_bot(tmp_path, server)
+        try:
+            await bot.client.connect()
+            await bot.start()
+            raw = fixture("event-message-group", user_id=30001, message_id=7,
+                          sender={"user_id": 30001, "nickname": "班主任",
+                                  "card": "班主任小林-助教", "role": "owner"})
+            assert await bot.handle_raw(raw) == 2
+            assert await bot.handle_raw(raw) == 0  # re-delivered after a reconnect
+            with bot.engine.connect() as conn:
+                rows = conn.execute(select(events.c.kind, events.c.payload, events.c.id)
+                                    .where(events.c.source_event_id.in_(["7", "7:nick"]))
+                                    .order_by(events.c.id)).all()
+            assert [r.kind for r in rows] == ["nickname", "message"]
+            assert rows[0].payload["new"] == "班主任小林-助教"
+            assert rows[0].payload["old"] == "班主任小林"
+        finally:
+            await bot.client.close()
+            await server.stop()
 
     asyncio.run(go())
