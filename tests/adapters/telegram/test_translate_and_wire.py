@@ -204,3 +204,46 @@ def test_retry_after_holds_that_chat_only(tmp_path: Path) -> None:
     finally:
         server.stop()
         engine.dispose()
+
+
+def test_twenty_a_minute_per_group_without_holding_the_others(tmp_path: Path) -> None:
+    """Telegram's per-group limit (20 messages a minute): the 21st message to one group
+    waits (about 3 s, the limiter's leak rate), while a message to another group goes out
+    at once."""
+    import time
+
+    from qunyun.effects import Send
+
+    server = BotApiServer().start()
+    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    other = GroupRef("telegram", "-1004004004", "另一个群")
+
+    async def go() -> None:
+        bot = TelegramBot(make_bot(TOKEN, base_url=server.base_url),
+                          Pipeline(engine, community_id=cid, policies=[]))
+        await bot.start()
+        try:
+            started = time.monotonic()
+            for i in range(20):
+                await bot.perform(Send(group=GROUP, reason="r", text=f"第{i}条"))
+            assert time.monotonic() - started < 2.5  # the first 20 are not held
+            late = asyncio.ensure_future(bot.perform(Send(group=GROUP, reason="r",
+                                                          text="第21条")))
+            await asyncio.sleep(0.3)
+            await asyncio.wait_for(bot.perform(Send(group=other, reason="r", text="别的群")),
+                                   2)
+            texts = [p["text"] for p in server.sent("sendMessage")]
+            assert texts[-1] == "别的群" and "第21条" not in texts
+            await asyncio.wait_for(late, 10)
+            assert time.monotonic() - started >= 2.5
+            assert server.sent("sendMessage")[-1]["text"] == "第21条"
+        finally:
+            await bot.bot.shutdown()
+
+    try:
+        asyncio.run(go())
+    finally:
+        server.stop()
+        engine.dispose()
