@@ -91,6 +91,16 @@ class Invite(Effect):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class InviteLink(Effect):
+    """G2: create the member's own invite link to the group (named after them, so the joins
+    it brings are attributed to them) and give it to them. Only where the platform has
+    per-member links (`capabilities.invite_links`)."""
+
+    kind: ClassVar[str] = "invite_link"
+    member: UserRef
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Mute(Effect):
     kind: ClassVar[str] = "mute"
     member: UserRef
@@ -153,7 +163,7 @@ class AnswerJoinRequest(Effect):
 
 EFFECT_TYPES: tuple[type[Effect], ...] = (
     Send, Reply, DirectMessage, Delete, Warn, Kick, Mute, AwardPoints, Alert, Flag, Invite,
-    SendFile, AnswerJoinRequest,
+    SendFile, AnswerJoinRequest, InviteLink,
 )
 
 EFFECT_KINDS: dict[str, type[Effect]] = {t.kind: t for t in EFFECT_TYPES}

@@ -30,6 +30,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "decline": ("decline", "拒绝"),
     "warn": ("warn", "警告"),
     "delete": ("delete", "删除"),
+    # G2: the member's own invite link (where the platform has them).
+    "invite": ("invite", "邀请", "邀请链接", "我的邀请链接"),
 }
 _LOOKUP: dict[str, str] = {alias.casefold(): name for name, names in ALIASES.items()
                            for alias in names}

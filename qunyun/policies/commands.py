@@ -12,7 +12,7 @@ Traditional to Simplified, so 「群規」 finds the same answer as 「群规」
 from __future__ import annotations
 
 from qunyun.domain.commands import Command
-from qunyun.effects import Effect, Reply, Send
+from qunyun.effects import Effect, InviteLink, Reply, Send
 from qunyun.events import Event, MessagePosted
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
@@ -39,6 +39,7 @@ HELP = (
     "!发起投票 问题 | 选项1 | 选项2 — 发起投票（管理员）\n!投票 2 — 投给第 2 项\n"
     "!结束投票 — 结束投票并公布结果（管理员）\n"
     "!加分 @某人 10 原因 / !减分 @某人 5 原因 — 加减积分（管理员）\n"
+    "!邀请 — 我的专属邀请链接（朋友通过它进群，记在你名下）\n"
     "!申诉 说明 — 对警告或移除提出申诉\n!复活 说明 — 被移出后申请回群（私聊我）\n"
     "!资料 答案 — 回答新人问卷（私聊里直接回复即可）\n"
     "!帮助 — 本说明"
@@ -106,6 +107,8 @@ class Commands:
             return self._checkin(event, ctx, plan.checkins[0].name)
         if command.name in ("poll", "vote", "endpoll"):
             return self._poll(command, event, ctx)
+        if command.name == "invite":
+            return [self._invite_link(event)]
         if command.name == "appeal" and not command.rest.strip():
             return [self._reply(event, "请在 !申诉 后写明理由，例如：!申诉 我发的是课程资料链接",
                                 "R3 appeal")]
@@ -122,6 +125,18 @@ class Commands:
                              group_id=ctx.group_id, at_ms=ms(event.at))
             return [self._reply(event, "申诉已提交，管理员会尽快处理 ✓", "R3 appeal")]
         return []
+
+    def _invite_link(self, event: MessagePosted) -> Effect:
+        """G2 !邀请: the member's own link where the platform has per-member links; where
+        it has none, a direct invitation is what names the inviter (QQ's `operator_id`, the
+        sender of a Matrix invite), so that is what the member is told to do."""
+        if self.setup.is_direct(event.group):
+            return self._reply(event, "请在群里发 !邀请：邀请链接是那个群的", "G2 !invite")
+        if self.setup.capabilities.invite_links:
+            return InviteLink(group=event.group, member=event.actor, reason="G2 !invite",
+                              policy=self.name)
+        return self._reply(event, f"@{name_of(event.actor)} 直接在群里邀请朋友就行："
+                                  "谁邀请进群的，会记在谁名下", "G2 !invite")
 
     def _task(self, command: Command, event: MessagePosted, ctx: Context) -> Effect:
         assert ctx.member_id is not None

@@ -26,6 +26,7 @@ ACTIONS: dict[str, Pair] = {
     "warn": ("警告", "warned"),
     "kick": ("移出群", "removed from the group"),
     "invite": ("邀请入群", "invited to the group"),
+    "invite_link": ("发专属邀请链接", "sent a personal invite link"),
     "file": ("登记待办", "filed a to-do"),
     "mute": ("禁言", "muted"),
     "points": ("加积分", "awarded points"),

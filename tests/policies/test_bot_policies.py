@@ -383,3 +383,27 @@ def test_a_welcome_batch_survives_a_restart(engine: Engine) -> None:
     welcomes = [e for e in restarted.tick(12) if isinstance(e, Send)]
     assert len(welcomes) == 1 and "@甲" in welcomes[0].text
     assert Bot(engine, camp_plan()).tick(13) == []  # and once
+
+
+def test_invite_command_asks_the_platform_for_links_not_its_name(engine: Engine) -> None:
+    """G2 !邀请: where the adapter declares per-member invite links, an `InviteLink` for
+    the member; where it does not, how to invite so the platform names them; in a DM, where
+    to ask."""
+    from qunyun.capabilities import ONEBOT, TELEGRAM
+    from qunyun.effects import InviteLink
+    from qunyun.pipeline.dispatcher import Dispatcher
+
+    bot = Bot(engine, camp_plan())
+    bot.join(user(1, "小王"), 0)
+    bot.pipeline.dispatcher = Dispatcher(build_policies(bot.plan, capabilities=TELEGRAM))
+    (link,) = [e for e in bot.say(user(1, "小王"), "!邀请", 10) if e.kind != "points"]
+    assert isinstance(link, InviteLink) and link.member.user_id == user(1).user_id
+    assert link.group == GROUP
+    bot.pipeline.dispatcher = Dispatcher(build_policies(bot.plan, capabilities=ONEBOT))
+    (told,) = [e for e in bot.say(user(1, "小王"), "！邀请链接", 20) if e.kind != "points"]
+    assert isinstance(told, Reply) and "直接在群里邀请朋友" in told.text
+    dm = GroupRef(GROUP.platform, "!dm:localhost", None, "direct")
+    bot.n += 1
+    (where,) = bot(MessagePosted(source="t", source_event_id=f"m{bot.n}", group=dm,
+                                 at=bot.at(30), actor=user(1, "小王"), text="!邀请"))
+    assert isinstance(where, Reply) and "请在群里发 !邀请" in where.text

@@ -40,7 +40,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from qunyun.adapters.contract import AdapterCore
+from qunyun.adapters.contract import AdapterCore, NotOnPlatform
 from qunyun.capabilities import Capabilities
 from qunyun.effects import (
     Alert,
@@ -49,6 +49,7 @@ from qunyun.effects import (
     DirectMessage,
     Effect,
     Invite,
+    InviteLink,
     Kick,
     Reply,
     Send,
@@ -480,6 +481,10 @@ class MatrixBot(AdapterCore):
         if isinstance(effect, Invite):
             await self.client.invite(room, effect.member.user_id)
             return None
+        if isinstance(effect, InviteLink):
+            # The Commands policy asks `invite_links` first; a stored effect can still come.
+            raise NotOnPlatform("Matrix 没有个人邀请链接：请成员直接邀请对方的账号"
+                                "（邀请人会被记下）")
         if isinstance(effect, AnswerJoinRequest):
             # G1 on Matrix: an invite accepts a knock; a kick rejects it, with the reason.
             if effect.approve:

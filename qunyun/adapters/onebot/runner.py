@@ -29,6 +29,7 @@ from qunyun.effects import (
     DirectMessage,
     Effect,
     Invite,
+    InviteLink,
     Kick,
     Mute,
     Reply,
@@ -291,6 +292,10 @@ class OneBotBot(AdapterCore):
             raise NotOnPlatform(f"QQ 机器人不能拉人进群：请把群号发给 "
                                 f"{effect.member.display_name or effect.member.user_id}"
                                 f"（QQ {effect.member.user_id}），请对方申请加群")
+        if isinstance(effect, InviteLink):
+            # The Commands policy asks `invite_links` first; a stored effect can still come.
+            raise NotOnPlatform("QQ 群没有个人邀请链接：请成员在 QQ 里直接邀请好友"
+                                "（进群通知会记下邀请人）")
         if isinstance(effect, AnswerJoinRequest):
             # G1: the reason is shown to the applicant by QQ (only on a rejection).
             await self.client.call("set_group_add_request", flag=effect.handle, sub_type="add",

@@ -39,6 +39,7 @@ from qunyun.effects import (
     DirectMessage,
     Effect,
     Invite,
+    InviteLink,
     Kick,
     Mute,
     Reply,
@@ -341,9 +342,23 @@ class TelegramBot(AdapterCore):
         if isinstance(effect, Invite):
             link = await self.invite_link(effect.group, effect.member, member_limit=1)
             return await self.direct(effect.member, f"欢迎回来，点这个链接重新进群：{link}")
+        if isinstance(effect, InviteLink):
+            return await self.give_invite_link(effect.group, effect.member)
         if isinstance(effect, AnswerJoinRequest):
             return await self.answer_join_request(effect)
         return None  # AwardPoints, Flag: recorded state, nothing to send
+
+    async def give_invite_link(self, group: GroupRef, member: UserRef) -> str:
+        """G2 !邀请: the member's own link, by DM if they started the bot, else in the group
+        (it is theirs to share: whoever joins by it is attributed to them)."""
+        link = await self.invite_link(group, member)
+        text = f"你的专属邀请链接：{link}\n朋友通过它进群，会记在你名下。"
+        if member.user_id in self.started:
+            await self._say(member.user_id, text)
+            return f"link {link} sent by DM"
+        name = member.display_name or self.names.get(member.user_id) or member.user_id
+        await self._say(group.group_id, f"@{name} {text}", [member])
+        return f"link {link} posted in the group"
 
     async def answer_join_request(self, effect: AnswerJoinRequest) -> str:
         """G1: approveChatJoinRequest / declineChatJoinRequest. Telegram shows no reason

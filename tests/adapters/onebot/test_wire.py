@@ -18,6 +18,7 @@ from qunyun.effects import (
     AnswerJoinRequest,
     DirectMessage,
     Invite,
+    InviteLink,
     Kick,
     Mute,
     SendFile,
@@ -93,6 +94,8 @@ def test_effects_become_the_documented_actions(tmp_path: Path) -> None:
                  "reason": "请先填写问卷"}]
             with pytest.raises(NotOnPlatform, match="不能拉人进群"):
                 await bot.perform(Invite(group=GROUP, reason="r", member=ALICE))
+            with pytest.raises(NotOnPlatform, match="没有个人邀请链接"):
+                await bot.perform(InviteLink(group=GROUP, reason="r", member=ALICE))
             with pytest.raises(NotOnPlatform, match="不能发文件"):
                 await bot.perform(SendFile(group=GROUP, reason="r", path="/tmp/w.pdf",
                                            filename="周报.pdf"))

@@ -20,7 +20,7 @@ from qunyun.capabilities import TELEGRAM
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.model import Plan
 from qunyun.storage.community import communities as community_repo
-from tests.adapters.behaviour import JOIN_SCENARIOS, SCENARIOS, decide_open_request
+from tests.adapters.behaviour import JOIN_SCENARIOS, SCENARIOS, decide_open_request, until
 from tests.adapters.telegram.server import TOKEN, BotApiServer, fixture
 from tests.policies.test_bot_policies import camp_plan
 
@@ -179,6 +179,61 @@ def test_behaviour_through_telegram(name: str, tmp_path: Path) -> None:
             await scene.start()
             await asyncio.wait_for(scenario(scene), 60)
             assert all("chat_member" in allowed for allowed in scene.server.allowed)
+        finally:
+            await scene.close()
+
+    asyncio.run(go())
+
+
+def test_a_members_own_invite_link_brings_joins_attributed_to_them(tmp_path: Path) -> None:
+    """G2 on Telegram: alice sends !邀请, the bot creates her link (named qy-<her id>) and
+    posts it to her in the group (she never started the bot); a friend who joins by it is
+    in the event log as brought by alice."""
+    from sqlalchemy import select
+
+    from qunyun.storage.tables import events
+
+    friend = 20003
+
+    async def go() -> None:
+        scene = TelegramScene(tmp_path)
+        try:
+            await scene.start()
+            await scene.join()
+            await scene.say("!邀请")
+
+            async def link_posted() -> bool:
+                return await scene.bot_said("你的专属邀请链接") > 0
+
+            await until(link_posted)
+            made = scene.server.sent("createChatInviteLink")
+            assert [(p["chat_id"], p["name"]) for p in made] == [(GROUP, f"qy-{ALICE}")]
+            assert await scene.mentioned_alice("你的专属邀请链接")
+            said = next(t for t in scene._texts() if "你的专属邀请链接" in t)
+            link = said.split("你的专属邀请链接：", 1)[1].split()[0]
+            update = fixture("Update-chat_member-join-invite_link")
+            cm = update["chat_member"]
+            cm["chat"]["id"] = GROUP
+            cm["date"] = int(time.time())
+            user = {"id": friend, "is_bot": False, "first_name": "小张"}
+            cm["from"] = cm["old_chat_member"]["user"] = cm["new_chat_member"]["user"] = user
+            cm["invite_link"].update(invite_link=link, name=f"qy-{ALICE}")
+            scene.server.push(update)
+
+            def brought_by() -> list[Any]:
+                with scene.engine.connect() as conn:
+                    return list(conn.execute(
+                        select(events.c.related_member_id, events.c.member_id)
+                        .where(events.c.kind == "join",
+                               events.c.source_event_id.like(f"cm:{GROUP}:%"))
+                        .order_by(events.c.id)).all())
+
+            async def friend_logged() -> bool:
+                return len(brought_by()) == 2
+
+            await until(friend_logged)
+            alice_join, friend_join = brought_by()
+            assert friend_join.related_member_id == alice_join.member_id
         finally:
             await scene.close()
 

@@ -16,7 +16,7 @@ from qunyun.adapters.contract import NotOnPlatform
 from qunyun.adapters.telegram.runner import TelegramBot, make_bot
 from qunyun.adapters.telegram.translate import split_id, translate
 from qunyun.app import open_database
-from qunyun.effects import Alert, DirectMessage, Invite, Kick, Mute, Reply
+from qunyun.effects import Alert, DirectMessage, Invite, InviteLink, Kick, Mute, Reply
 from qunyun.events import (
     GroupRef,
     JoinRequested,
@@ -123,6 +123,12 @@ def test_effects_become_bot_api_calls(tmp_path: Path) -> None:
             link = server.sent("createChatInviteLink")[0]
             assert link["name"] == "qy-20001" and link["member_limit"] == 1
             assert "https://t.me/+link" in server.sent("sendMessage")[-1]["text"]
+            # G2 !邀请: her own link, no use limit, by DM (she started the bot above).
+            await bot.perform(InviteLink(group=GROUP, reason="r", member=ALICE))
+            own = server.sent("createChatInviteLink")[-1]
+            assert own["name"] == "qy-20001" and "member_limit" not in own
+            dm = server.sent("sendMessage")[-1]
+            assert dm["chat_id"] == 20001 and "你的专属邀请链接：https://t.me/+link" in dm["text"]
         finally:
             await bot.bot.shutdown()
 
