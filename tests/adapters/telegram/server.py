@@ -64,8 +64,10 @@ class BotApiServer:
                 params = outer.parse(self.headers.get("Content-Type", ""),
                                      self.rfile.read(int(self.headers.get("Content-Length", 0))))
                 outer.calls.append((method, params))
-                if method in outer.fail_next:
-                    self._json(400, outer.fail_next.pop(method))
+                if method in outer.fail_next:  # the HTTP status is the error_code (400 if none)
+                    failure = outer.fail_next.pop(method)
+                    status = int(failure.get("error_code", 400))
+                    self._json(status if status >= 400 else 400, failure)
                     return
                 self._json(200, {"ok": True, "result": outer.answer(method, params)})
 

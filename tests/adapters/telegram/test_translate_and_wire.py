@@ -253,3 +253,56 @@ def test_twenty_a_minute_per_group_without_holding_the_others(tmp_path: Path) ->
     finally:
         server.stop()
         engine.dispose()
+
+
+def test_a_failing_bot_api_is_retried_with_backoff_and_nothing_is_lost(tmp_path: Path) -> None:
+    """getUpdates answered 502 (Telegram's Bad Gateway): the bot says why on the console's
+    status, waits (1 s, doubling) and polls again from the saved offset; the update that
+    waited is handled then."""
+    import json
+    import time
+
+    from qunyun.bot import accounts
+    from qunyun.storage.bot import adapter_state
+    from qunyun.storage.events import log as eventlog
+
+    server = BotApiServer().start()
+    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    key = accounts.status_key(cid, "telegram", "bot 10001")
+
+    def status() -> dict[str, Any]:
+        with engine.connect() as conn:
+            return json.loads(adapter_state.load(conn, key=key) or "{}")  # type: ignore[no-any-return]
+
+    async def go() -> None:
+        bot = TelegramBot(make_bot(TOKEN, base_url=server.base_url, rate_limited=False),
+                          Pipeline(engine, community_id=cid, policies=[]), poll_timeout_s=1)
+        bot.status_key = key
+        server.fail_next["getUpdates"] = {"ok": False, "error_code": 502,
+                                          "description": "Bad Gateway"}
+        server.push(fixture("Update-message"))
+        stop = asyncio.Event()
+        task = asyncio.create_task(bot.run(stop))
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and "NetworkError" not in str(status().get("error")):
+                await asyncio.sleep(0.05)
+            assert status()["connected"] is False and "Bad Gateway" in status()["error"]
+            while time.monotonic() < deadline and bot.load_cursor() is None:
+                await asyncio.sleep(0.05)
+            assert len(server.sent("getUpdates")) >= 2  # polled again after the wait
+            with engine.connect() as conn:
+                assert eventlog.exists(conn, source=SOURCE, source_event_id="-1001002003:1",
+                                       community_id=cid)
+            assert status()["connected"] is True and status()["error"] is None
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 10)
+
+    try:
+        asyncio.run(go())
+    finally:
+        server.stop()
+        engine.dispose()
