@@ -21,6 +21,7 @@ from qunyun.events import (
     MessagePosted,
     MessageRecalled,
     NicknameChanged,
+    ReactionAdded,
     UserRef,
     utc,
 )
@@ -158,7 +159,31 @@ def translate(raw: Mapping[str, Any], *, source: str, group_names: Mapping[str, 
         new = str(raw["card_new"])
         return NicknameChanged(**base, member=user(uid, new),
                                old=str(raw.get("card_old") or "") or None, new=new)
+    if (reaction := _reaction(raw)) is not None:
+        who, key = reaction
+        return ReactionAdded(**{**base, "source_event_id":
+                                f"re:{group_id}:{raw.get('message_id')}:{who}:{key}"},
+                             actor=user(who, names.get(who)), key=key,
+                             target_event_id=str(raw.get("message_id")))
     return None  # group_ban, group_admin, poke…: recorded by the platform, not by qunyun
+
+
+def _reaction(raw: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(who, emoji code) of a reaction added to a group message. Not in the OneBot 11
+    standard: NapCat and LLOneBot send `group_msg_emoji_like` (`user_id`, `likes`
+    [{emoji_id, count}], `is_add`), Lagrange.OneBot `reaction` (`sub_type` add/remove,
+    `operator_id`, `code`). A removed reaction is left out (a reaction is counted once)."""
+    notice = raw.get("notice_type")
+    if notice == "group_msg_emoji_like" and raw.get("is_add", True) is not False:
+        likes = [x for x in raw.get("likes") or [] if isinstance(x, Mapping)]
+        who = raw.get("user_id")
+        if likes and who not in (None, 0, "0") and likes[0].get("emoji_id") is not None:
+            return str(who), str(likes[0]["emoji_id"])
+    if notice == "reaction" and raw.get("sub_type") == "add" and raw.get("code") is not None:
+        who = raw.get("operator_id")
+        if who not in (None, 0, "0"):
+            return str(who), str(raw["code"])
+    return None
 
 
 def sender_name(raw: Mapping[str, Any]) -> str | None:

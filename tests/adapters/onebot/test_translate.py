@@ -17,6 +17,7 @@ from qunyun.events import (
     MessagePosted,
     MessageRecalled,
     NicknameChanged,
+    ReactionAdded,
 )
 from tests.adapters.onebot.server import fixture
 
@@ -128,3 +129,20 @@ def test_a_card_change_is_a_nickname_change() -> None:
     assert by_message.source_event_id == "1:nick"  # a re-delivered message: the same rename
     assert renamed(raw, source=SOURCE, old="小王-杭州-财务") is None
     assert renamed(raw, source=SOURCE, old=None) is None  # first seen: nothing to compare
+
+
+def test_reactions_from_napcat_and_lagrange() -> None:
+    napcat = tr(fixture("event-notice-group_msg_emoji_like"))
+    assert isinstance(napcat, ReactionAdded)
+    assert (napcat.actor.user_id, napcat.key, napcat.target_event_id) == ("30001", "76", "1")
+    assert napcat.actor.display_name == "班主任小林"
+    lagrange = tr(fixture("event-notice-reaction"))
+    assert isinstance(lagrange, ReactionAdded)
+    assert (lagrange.actor.user_id, lagrange.key, lagrange.target_event_id) == ("30001", "424",
+                                                                               "1")
+    assert lagrange.source_event_id != napcat.source_event_id
+    assert tr(fixture("event-notice-reaction", sub_type="remove")) is None
+    assert tr(fixture("event-notice-group_msg_emoji_like", is_add=False)) is None
+    again = tr(fixture("event-notice-group_msg_emoji_like", time=1764633700))
+    assert isinstance(again, ReactionAdded)
+    assert again.source_event_id == napcat.source_event_id  # sent again: the same reaction
