@@ -1,0 +1,71 @@
+"""Matrix client-server events (fixture files after the spec's sections) → qunyun events:
+the same normalized events the Telegram and OneBot translators are held to (messages with
+media, replies, mentions and edits; joins with the inviter; removals; nickname changes;
+reactions; recalls; join requests)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from qunyun.adapters.matrix.translate import image_url, translate
+from qunyun.events import (
+    GroupRef,
+    JoinRequested,
+    MemberJoined,
+    MemberLeft,
+    MessagePosted,
+    MessageRecalled,
+    NicknameChanged,
+    ReactionAdded,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOM = GroupRef("matrix", "!room:localhost", "进阶营")
+NAMES = {"@lin:localhost": "班主任小林"}
+
+
+def tr(name: str) -> Any:
+    raw = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))["payload"]
+    return translate(raw, room=ROOM, source="matrix:localhost", names=NAMES)
+
+
+def raw(name: str) -> dict[str, Any]:
+    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))["payload"]  # type: ignore[no-any-return]
+
+
+def test_messages_with_replies_mentions_media_and_edits() -> None:
+    reply = tr("m.room.message-m.text-reply-mentions")
+    assert isinstance(reply, MessagePosted)
+    assert reply.reply_to == "$m1" and reply.mentions == ("@lin:localhost",)
+    assert reply.actor.user_id == "@alice:localhost" and reply.source_event_id == "$m2"
+    image = tr("m.room.message-m.image")
+    assert isinstance(image, MessagePosted) and image.media == "photo"
+    assert image_url(raw("m.room.message-m.image")) == "mxc://localhost/abc"
+    edit = tr("m.room.message-m.replace")
+    assert isinstance(edit, MessagePosted) and edit.edited and edit.text == "大家好（改）"
+
+
+def test_joins_removals_and_renames() -> None:
+    joined = tr("m.room.member-invite-join")
+    assert isinstance(joined, MemberJoined) and joined.via == "invite"
+    assert joined.inviter is not None and joined.inviter.user_id == "@lin:localhost"
+    assert joined.inviter.display_name == "班主任小林"
+    kicked = tr("m.room.member-kick")
+    assert isinstance(kicked, MemberLeft)
+    assert kicked.removed_by is not None and kicked.removed_by.user_id == "@lin:localhost"
+    renamed = tr("m.room.member-displayname")
+    assert isinstance(renamed, NicknameChanged)
+    assert (renamed.old, renamed.new) == ("小王", "小王-杭州-财务")
+
+
+def test_reactions_recalls_and_knocks() -> None:
+    reaction = tr("m.reaction")
+    assert isinstance(reaction, ReactionAdded)
+    assert (reaction.key, reaction.target_event_id) == ("👍", "$m2")
+    recall = tr("m.room.redaction")
+    assert isinstance(recall, MessageRecalled) and recall.target_event_id == "$m2"
+    knock = tr("m.room.member-knock")
+    assert isinstance(knock, JoinRequested)
+    assert knock.member.user_id == "@bob:localhost" and knock.answer == "朋友介绍"
