@@ -16,11 +16,14 @@ from qunyun.app import open_database
 from qunyun.effects import (
     Alert,
     AnswerJoinRequest,
+    Delete,
     DirectMessage,
     Invite,
     InviteLink,
     Kick,
     Mute,
+    Reply,
+    Send,
     SendFile,
 )
 from qunyun.events import GroupRef, UserRef
@@ -72,6 +75,16 @@ def test_effects_become_the_documented_actions(tmp_path: Path) -> None:
             bot.admin_group = "管理组"  # the plan may name the group: its number is found
             await bot.start()
             assert bot.admin_group == "900900900"
+            await bot.perform(Send(group=GROUP, reason="r", text="欢迎 @小王 加入",
+                                   mentions=(ALICE,)))
+            assert server.sent("send_group_msg")[-1] == {"group_id": 100200300, "message": [
+                {"type": "text", "data": {"text": "欢迎 "}}, {"type": "at", "data": {"qq": "20001"}},
+                {"type": "text", "data": {"text": " 加入"}}]}
+            await bot.perform(Reply(group=GROUP, reason="r", event_id="42", text="在群公告里"))
+            assert server.sent("send_group_msg")[-1]["message"][0] == {
+                "type": "reply", "data": {"id": "42"}}
+            await bot.perform(Delete(group=GROUP, reason="r", event_id="42"))
+            assert server.sent("delete_msg") == [{"message_id": 42}]
             await bot.perform(Kick(group=GROUP, reason="r", member=ALICE))
             await bot.perform(Mute(group=GROUP, reason="r", member=ALICE, seconds=600))
             await bot.perform(DirectMessage(group=GROUP, reason="r", member=ALICE, text="你好"))
@@ -159,6 +172,30 @@ def test_a_member_renamed_between_two_reads_is_a_nickname_change(tmp_path: Path)
             assert rows[0].payload["old"] == "班主任小林"
         finally:
             await bot.client.close()
+            await server.stop()
+
+    asyncio.run(go())
+
+
+def test_actions_are_spaced_so_qq_sees_no_burst(tmp_path: Path) -> None:
+    """Actions leave at most one per `min_interval_s` (QQ's risk control punishes bursts),
+    however many effects are due at once."""
+    import time
+
+    async def go() -> None:
+        server = await OneBotServer().start()
+        client = OneBotClient(server.url, TOKEN, min_interval_s=0.2, timeout_s=5)
+        try:
+            await client.connect()
+            started = time.monotonic()
+            await asyncio.gather(*(client.call("send_group_msg", group_id=100200300,
+                                               message=[{"type": "text",
+                                                         "data": {"text": str(i)}}])
+                                   for i in range(4)))
+            assert time.monotonic() - started >= 0.55  # three gaps of 0.2 s
+            assert len(server.sent("send_group_msg")) == 4
+        finally:
+            await client.close()
             await server.stop()
 
     asyncio.run(go())

@@ -16,7 +16,17 @@ from qunyun.adapters.contract import NotOnPlatform
 from qunyun.adapters.telegram.runner import TelegramBot, make_bot
 from qunyun.adapters.telegram.translate import split_id, translate
 from qunyun.app import open_database
-from qunyun.effects import Alert, DirectMessage, Invite, InviteLink, Kick, Mute, Reply
+from qunyun.effects import (
+    Alert,
+    Delete,
+    DirectMessage,
+    Invite,
+    InviteLink,
+    Kick,
+    Mute,
+    Reply,
+    Send,
+)
 from qunyun.events import (
     GroupRef,
     JoinRequested,
@@ -99,6 +109,13 @@ def test_effects_become_bot_api_calls(tmp_path: Path) -> None:
                           admin_chat="-1009009009")
         await bot.start()
         try:
+            await bot.perform(Send(group=GROUP, reason="r", text="欢迎 @小王 加入",
+                                   mentions=(ALICE,)))
+            welcome = server.sent("sendMessage")[-1]
+            assert welcome["chat_id"] == -1001002003 and welcome["parse_mode"] == "HTML"
+            assert welcome["text"] == '欢迎 <a href="tg://user?id=20001">小王</a> 加入'
+            await bot.perform(Delete(group=GROUP, reason="r", event_id="-1001002003:5"))
+            assert server.sent("deleteMessage") == [{"chat_id": -1001002003, "message_id": 5}]
             await bot.perform(Kick(group=GROUP, reason="r", member=ALICE))
             assert server.sent("banChatMember")[0]["user_id"] == 20001
             assert server.sent("unbanChatMember")[0]["only_if_banned"] is True
@@ -168,7 +185,6 @@ def test_the_started_members_survive_a_restart(tmp_path: Path) -> None:
 def test_retry_after_holds_that_chat_only(tmp_path: Path) -> None:
     """A 429 with `retry_after` for one group leaves its message in the outbox (sent when
     the wait is over) while another group's message goes out at once."""
-    from qunyun.effects import Send
     from qunyun.services import audit
 
     server = BotApiServer().start()
@@ -218,7 +234,6 @@ def test_twenty_a_minute_per_group_without_holding_the_others(tmp_path: Path) ->
     at once."""
     import time
 
-    from qunyun.effects import Send
 
     server = BotApiServer().start()
     engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
