@@ -151,12 +151,16 @@ async def join_request_rejected_with_reason(s: JoinScene) -> None:
     assert await s.answers() == [(False, "请写明介绍人再申请")]
 
 
+async def _with_a_reason(s: JoinScene) -> bool:
+    return any(reason for _, reason in await s.answers())
+
+
 async def join_request_decided_in_console(s: JoinScene) -> None:
     await s.request_join("想学 Python")
     await asyncio.sleep(1.0)
     assert await s.answers() == []  # the plan has no words: it waits for the operator
     await s.decide_in_console(False, "本期名额已满，下期再来")
-    await until(s.answers)
+    await until(lambda: _with_a_reason(s))  # Telegram: the reason's DM follows the decline
     assert await s.answers() == [(False, "本期名额已满，下期再来")]
 
 

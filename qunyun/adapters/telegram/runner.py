@@ -47,7 +47,7 @@ from qunyun.effects import (
     SendFile,
     Warn,
 )
-from qunyun.events import GroupRef, MessagePosted, UserRef
+from qunyun.events import Event, GroupRef, MessagePosted, NicknameChanged, UserRef
 from qunyun.pipeline.runner import Pipeline
 from qunyun.services import lookup
 from qunyun.storage.bot import adapter_state
@@ -94,6 +94,9 @@ class TelegramBot(AdapterCore):
         self.started: set[str] = set(json.loads(self.load_key(self.started_key) or "[]"))
         self.admins: dict[str, set[str]] = {}
         self.names: dict[str, str] = {}
+        # (chat, user) → the name their last message there showed: the Bot API sends no
+        # rename, so a message under another name is one (O2's nickname step needs it).
+        self.seen_names: dict[tuple[str, str], str] = {}
         self.connected = asyncio.Event()
         self.paused: dict[str, float] = {}  # chat → monotonic time its retry_after ends
         # Webhook mode (`webhook.py`): Telegram POSTs to the console, the bot drains the inbox.
@@ -233,7 +236,24 @@ class TelegramBot(AdapterCore):
             return 0
         if isinstance(event, MessagePosted) and (file_id := largest_photo(update)):
             event = await self._with_image(event, file_id)
-        return await self.handle_many([event])
+        batch: list[Event] = [event]
+        if isinstance(event, MessagePosted) and (rename := self._renamed(event)):
+            batch.insert(0, rename)  # the new name first: the message is under it
+        return await self.handle_many(batch)
+
+    def _renamed(self, event: MessagePosted) -> NicknameChanged | None:
+        """A group message under another name than the member's last one in that chat
+        (within this process). Its id follows the message's: a re-delivery renames once."""
+        new = event.actor.display_name
+        if event.group.kind == "direct" or event.edited or not new:
+            return None
+        key = (event.group.group_id, event.actor.user_id)
+        old, self.seen_names[key] = self.seen_names.get(key), new
+        if old is None or old == new:
+            return None
+        return NicknameChanged(source=event.source, source_event_id=f"{event.source_event_id}:nick",
+                               group=event.group, at=event.at, member=event.actor, old=old,
+                               new=new)
 
     def _learn(self, update: Update) -> None:
         m = update.message

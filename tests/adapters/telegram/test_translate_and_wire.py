@@ -321,3 +321,47 @@ def test_a_failing_bot_api_is_retried_with_backoff_and_nothing_is_lost(tmp_path:
     finally:
         server.stop()
         engine.dispose()
+
+
+def test_a_message_under_a_new_name_is_a_nickname_change(tmp_path: Path) -> None:
+    """The Bot API sends no rename: alice's next message under another name is one, in the
+    log before the message, once even if the update comes again."""
+    from sqlalchemy import select
+
+    from qunyun.storage.tables import events
+
+    server = BotApiServer().start()
+    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+
+    async def go() -> None:
+        bot = TelegramBot(make_bot(TOKEN, base_url=server.base_url, rate_limited=False),
+                          Pipeline(engine, community_id=cid, policies=[]))
+        await bot.start()
+        try:
+            first = Update.de_json(fixture("Update-message"), bot.bot)
+            payload = fixture("Update-message")
+            payload["update_id"] += 1
+            payload["message"].update(message_id=2, text="改好了")
+            payload["message"].pop("entities")
+            payload["message"]["from"]["last_name"] = "杭州-财务"
+            renamed = Update.de_json(payload, bot.bot)
+            assert first is not None and renamed is not None
+            assert await bot.handle_update(first) == 1
+            assert await bot.handle_update(renamed) == 2
+            assert await bot.handle_update(renamed) == 0  # the same update again
+            with engine.connect() as conn:
+                rows = conn.execute(select(events.c.kind, events.c.payload)
+                                    .where(events.c.source_event_id.like("-1001002003:2%"))
+                                    .order_by(events.c.id)).all()
+            assert [r.kind for r in rows] == ["nickname", "message"]
+            assert rows[0].payload == {"old": "小王 杭州", "new": "小王 杭州-财务"}
+        finally:
+            await bot.bot.shutdown()
+
+    try:
+        asyncio.run(go())
+    finally:
+        server.stop()
+        engine.dispose()
