@@ -29,7 +29,9 @@ class Capabilities:
 
 
 FULL = Capabilities()
-MATRIX = FULL
+# Matrix: everything but a timed mute (a power level stays until changed back); join
+# requests are knocks (rooms whose join rule is `knock`).
+MATRIX = Capabilities(mute=False, join_requests=True)
 # OneBot 11 (NapCat, Lagrange.OneBot, LLOneBot): a QQ account that is the group's admin.
 ONEBOT = Capabilities(invite_member=False, join_requests=True, create_groups=False,
                       send_files=False)

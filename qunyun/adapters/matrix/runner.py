@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from qunyun.adapters.contract import AdapterCore, NotOnPlatform
-from qunyun.capabilities import Capabilities
+from qunyun.capabilities import MATRIX
 from qunyun.effects import (
     Alert,
     AnswerJoinRequest,
@@ -51,6 +51,7 @@ from qunyun.effects import (
     Invite,
     InviteLink,
     Kick,
+    Mute,
     Reply,
     Send,
     SendFile,
@@ -105,9 +106,8 @@ class MatrixApi(Protocol):
 
 
 Scheduler = Callable[[Any], Sequence[TimerFired]]
-# What the bot can do on Matrix: everything the policies and the schedule ask for.
-CAPABILITIES = Capabilities(post_in_group=True, direct_message=True, delete=True, remove=True,
-                            join_requests=True)  # knocks (rooms whose join rule is `knock`)
+# What the bot can do on Matrix (`capabilities.MATRIX`: all but a timed mute; knocks).
+CAPABILITIES = MATRIX
 
 
 def _now_ms() -> int:
@@ -509,4 +509,10 @@ class MatrixBot(AdapterCore):
             body = (effect.text + (f"\n群：{where}" if where else "")
                     + (f"\n建议回复：{effect.suggested_reply}" if effect.suggested_reply else ""))
             return await self.client.send_text(target, body)
-        return None  # AwardPoints, Flag, Mute…: recorded state, nothing to send
+        if isinstance(effect, Mute):
+            # Not dropped: the operator can lower the power level and restore it after.
+            minutes = max(1, effect.seconds // 60)
+            raise NotOnPlatform(f"Matrix 没有定时禁言：请管理员把 "
+                                f"{effect.member.display_name or effect.member.user_id} 的权限等级"
+                                f"调到发言所需以下，{minutes} 分钟后再调回")
+        return None  # AwardPoints, Flag: recorded state, nothing to send

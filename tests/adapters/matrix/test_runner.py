@@ -248,3 +248,22 @@ def test_status_for_the_console_connected_last_sync_and_error(engine: Engine) ->
     assert failed and failed[0]["error"] == "ConnectionError: homeserver down"
     assert seen[-1]["connected"] and seen[-1]["last_sync_ms"] and seen[-1]["error"] is None
     assert status()["connected"] is False  # stopped
+
+
+def test_what_matrix_cannot_do_is_an_operator_to_do_not_a_silent_drop(engine: Engine) -> None:
+    """A timed mute and a per-member invite link have no Matrix call: the capabilities say
+    so (policies ask them), and an effect that still comes fails with the to-do's text."""
+    import pytest
+
+    from qunyun.adapters.contract import NotOnPlatform
+    from qunyun.effects import InviteLink, Mute
+    from qunyun.events import GroupRef, UserRef
+
+    bot = _bot(engine, FakeApi(), Counts())
+    assert not bot.capabilities.mute and not bot.capabilities.invite_links
+    assert bot.capabilities.join_requests  # knocks
+    room, alice = GroupRef("matrix", ROOM, "进阶营"), UserRef("matrix", "@alice:localhost", "小王")
+    with pytest.raises(NotOnPlatform, match=r"小王 的权限等级.*10 分钟后再调回"):
+        asyncio.run(bot.perform(Mute(group=room, reason="r", member=alice, seconds=600)))
+    with pytest.raises(NotOnPlatform, match="没有个人邀请链接"):
+        asyncio.run(bot.perform(InviteLink(group=room, reason="r", member=alice)))
