@@ -60,6 +60,7 @@ log = logging.getLogger("qunyun.bot.telegram")
 ALLOWED_UPDATES = ["message", "edited_message", "chat_member", "my_chat_member",
                    "chat_join_request", "message_reaction"]
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+ADMINS_TTL_S = 600.0
 
 
 def make_bot(token: str, *, base_url: str = "https://api.telegram.org/bot",
@@ -93,6 +94,10 @@ class TelegramBot(AdapterCore):
         self.started_key = f"telegram:{bot.token.split(':')[0]}:started"
         self.started: set[str] = set(json.loads(self.load_key(self.started_key) or "[]"))
         self.admins: dict[str, set[str]] = {}
+        # chat → monotonic time its admins were last read (getChatAdministrators): read on
+        # the chat's first update after a start, again after ADMINS_TTL_S; chat_member
+        # updates keep them current in between.
+        self.admins_read: dict[str, float] = {}
         self.names: dict[str, str] = {}
         # (chat, user) → the name their last message there showed: the Bot API sends no
         # rename, so a message under another name is one (O2's nickname step needs it).
@@ -229,6 +234,7 @@ class TelegramBot(AdapterCore):
         return handled
 
     async def handle_update(self, update: Update) -> int:
+        await self._read_admins(update)
         self._learn(update)
         event = translate(update, source=self.source, bot_id=self.bot_id,
                           admin_chat=self.admin_chat)
@@ -254,6 +260,23 @@ class TelegramBot(AdapterCore):
         return NicknameChanged(source=event.source, source_event_id=f"{event.source_event_id}:nick",
                                group=event.group, at=event.at, member=event.actor, old=old,
                                new=new)
+
+    async def _read_admins(self, update: Update) -> None:
+        """The chat's admins, before the policies ask (`moderators`): a restarted bot knows
+        them without waiting for a chat_member update about each."""
+        chat = update.effective_chat
+        if chat is None or chat.type not in ("group", "supergroup"):
+            return
+        key = str(chat.id)
+        if time.monotonic() - self.admins_read.get(key, -ADMINS_TTL_S) < ADMINS_TTL_S:
+            return
+        self.admins_read[key] = time.monotonic()  # a failure is not retried at every update
+        try:
+            found = await self.bot.get_chat_administrators(chat_id=chat.id)
+        except Exception as exc:
+            log.warning("could not read the admins of %s: %s", key, exc)
+            return
+        self.admins[key] = {str(m.user.id) for m in found if m.user.id != self.bot_id}
 
     def _learn(self, update: Update) -> None:
         m = update.message

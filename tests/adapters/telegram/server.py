@@ -145,6 +145,8 @@ class BotApiServer:
         if method in ("sendMessage", "sendDocument"):
             return {"message_id": next(self.ids), "date": int(time.time()), "chat": chat,
                     "from": bot, "text": params.get("text", "")}
+        if method == "getChatAdministrators":
+            return fixture("getChatAdministrators")
         if method == "getFile":
             fid = str(params["file_id"])
             return {"file_id": fid, "file_unique_id": fid, "file_path": f"photos/{fid}",

@@ -365,3 +365,33 @@ def test_a_message_under_a_new_name_is_a_nickname_change(tmp_path: Path) -> None
     finally:
         server.stop()
         engine.dispose()
+
+
+def test_a_chats_admins_are_read_on_its_first_update(tmp_path: Path) -> None:
+    """getChatAdministrators on the first update from a group after a start: the policies'
+    moderators are known at once, and it is not asked again at every message."""
+    server = BotApiServer().start()
+    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+
+    async def go() -> None:
+        bot = TelegramBot(make_bot(TOKEN, base_url=server.base_url, rate_limited=False),
+                          Pipeline(engine, community_id=cid, policies=[]))
+        await bot.start()
+        try:
+            assert bot.moderators("-1001002003") == frozenset()
+            for name in ("Update-message", "Update-message-reply-forward"):
+                update = Update.de_json(fixture(name), bot.bot)
+                assert update is not None
+                await bot.handle_update(update)
+            assert bot.moderators("-1001002003") == {"30001"}  # the owner; not the bot
+            assert server.sent("getChatAdministrators") == [{"chat_id": -1001002003}]
+        finally:
+            await bot.bot.shutdown()
+
+    try:
+        asyncio.run(go())
+    finally:
+        server.stop()
+        engine.dispose()
