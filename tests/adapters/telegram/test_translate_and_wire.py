@@ -395,3 +395,34 @@ def test_a_chats_admins_are_read_on_its_first_update(tmp_path: Path) -> None:
     finally:
         server.stop()
         engine.dispose()
+
+
+def test_about_thirty_messages_a_second_overall(tmp_path: Path) -> None:
+    """Telegram's overall limit: 60 messages to 60 different chats (DMs, no group limit)
+    take about a second: 30 at once, then about 30 a second."""
+    import time
+
+    server = BotApiServer().start()
+    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+
+    async def go() -> None:
+        bot = TelegramBot(make_bot(TOKEN, base_url=server.base_url),
+                          Pipeline(engine, community_id=cid, policies=[]))
+        await bot.start()
+        try:
+            started = time.monotonic()
+            for i in range(60):  # one after another, as the outbox delivers them
+                await bot.perform(Send(group=GroupRef("telegram", str(50000 + i), None,
+                                                      "direct"), reason="r", text="你好"))
+            assert time.monotonic() - started >= 0.9
+            assert len({p["chat_id"] for p in server.sent("sendMessage")}) == 60
+        finally:
+            await bot.bot.shutdown()
+
+    try:
+        asyncio.run(go())
+    finally:
+        server.stop()
+        engine.dispose()
