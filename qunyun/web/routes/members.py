@@ -105,6 +105,9 @@ def member_page(request: Request, slug: str, member_id: DbId) -> Response:
             if plan is not None else {},
             "groups": console_members.groups_of(conn, member_id=member_id),
             "points": point_service.member_points(conn, member_id, levels=levels),
+            # T3: points come from the live bot only; say so where history was imported.
+            "imported_messages": point_service.imported_messages(conn, member_id=member_id),
+            "plan_levels": plan is not None and "levels" in plan.points.model_fields_set,
             "ledger": point_service.ledger(conn, member_id=member_id, limit=20),
             "warnings": warning_service.warning_history(conn, member_id=member_id, limit=20),
             "actions": console_audit.entries(conn, community_id=cid, member_id=member_id,
