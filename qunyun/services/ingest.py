@@ -107,6 +107,17 @@ class EventRecorder:
         cached = self._members.get(ref.key)
         return cached if cached is not None else self.member_ids(conn, [ref])[ref.key]
 
+    def members_present(self, conn: Connection, *, group: GroupRef, people: Iterable[UserRef],
+                        at_ms: int) -> None:
+        """The people an adapter reads as in a group (a Matrix room's member state on
+        start): in the group's memberships, though no join of theirs was seen (they were
+        there before the bot). A membership on record, open or left, is left as it is."""
+        group_id = self.group_id(conn, group, at_ms)
+        ids = self.member_ids(conn, list(people))
+        pairs = [(group_id, m) for m in ids.values() if (group_id, m) not in self._in_group]
+        member_repo.add_memberships_seen(conn, pairs=pairs)
+        self._in_group.update(pairs)
+
     # -- recording --------------------------------------------------------------------------
     def _row(self, conn: Connection, event: Event) -> dict[str, Any]:
         at_ms = to_ms(event)
