@@ -107,3 +107,20 @@ def _words(start: datetime | None, f: dict[str, str], en: bool) -> str | None:
     if not limits:
         return said + at
     return said + at + (" " + ", ".join(limits) if en else "（" + "，".join(limits) + "）")
+
+
+def form_fields(text: str | None) -> dict[str, str]:
+    """The console form's fields for a stored rule (what editing a post starts from):
+    `at`, `every` ("" once, day, week, month), `weekdays` ("mon,thu") and `day`."""
+    try:
+        start, f = _fields(text or "")
+    except ValueError:
+        return {}
+    if start is None:
+        return {}
+    once = f.get("COUNT") == "1" and f.get("FREQ") == "DAILY"
+    every = "" if once else {"DAILY": "day", "WEEKLY": "week", "MONTHLY": "month"}.get(
+        f.get("FREQ", ""), "")
+    days = [EN_DAYS[d[-2:]][:3].lower() for d in f.get("BYDAY", "").split(",") if d]
+    return {"at": f"{start:%H:%M}", "every": every, "weekdays": ",".join(days),
+            "day": f"{start:%Y-%m-%d}"}

@@ -109,14 +109,19 @@ def test_calendar_entries_and_audit_say_the_rule_in_words(make_client: Make,
     admin = make_client("admin")
     token = csrf_of(admin, "/c/python-camp/calendar")
     admin.post("/c/python-camp/calendar/sync", data={"csrf": token})
-    monday = dt.datetime.now(TZ).date() + dt.timedelta(days=7)
+    first_day = dt.datetime.now(TZ).date() + dt.timedelta(days=7)
     admin.post("/c/python-camp/calendar/add", data={
         "csrf": token, "title": "周一读书会", "text": "{group} 今晚读书会", "at": "20:00",
-        "every": "week", "weekdays": "mon", "day": monday.isoformat()})
+        "every": "week", "weekdays": "mon", "day": first_day.isoformat()})
     page = admin.get("/c/python-camp/calendar").text
     entries = _visible(page.split('id="calendar-entries"')[1].split("</table>")[0])
     assert "每周二、周四 20:00" in entries and "每周一 20:00" in entries
     assert "FREQ=" not in page and "RRULE" not in page
+    # Editing the post starts from its own time, repeat, weekdays and first day.
+    row = page[page.index("周一读书会"):]
+    row = row[:row.index("</tr>")]
+    assert 'name="at" value="20:00"' in row and '<option value="week" selected>' in row
+    assert 'name="weekdays" value="mon"' in row and f'value="{first_day.isoformat()}"' in row
     english = _english(make_client, "admin").get("/c/python-camp/calendar").text
     assert "every Tuesday and Thursday at 20:00" in english
     audit = _visible(admin.get("/c/python-camp/audit").text)
