@@ -417,6 +417,8 @@ def level_label(name: str | None, lang: str, plan_levels: bool = False) -> str:
 # Free-text reasons the code writes into the audit log (Chinese, stored as written): the
 # English console reads them back through these patterns; anything else (what an operator
 # typed, a plan's own words) is shown as written.
+_SAID = r"^近(\d+)天发言 (\d+) 条、(\d+) 天有发言"
+_SAID_EN = "{1} messages on {2} days in the last {0} days"
 GENERATED_REASONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^从报告（数据截至 (.+)）新开 (\d+) 项$"),
      "opened {1} items from the report (data as of {0})"),
@@ -442,6 +444,21 @@ GENERATED_REASONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^申诉通过：(.+)$"), "appeal upheld: {0}"),
     (re.compile(r"^申诉通过$"), "appeal upheld"),
     (re.compile(r"^已 (\d+) 天未发言（最后发言 (.+)）$"), "silent for {0} days (last message {1})"),
+    # T1 tier reasons the daily pass stores with each move (`tiers.reason`).
+    (re.compile(_SAID + r"；与其他头部成员合计贡献前 (\d+%) 的消息（其之前累计 (\d+%)）$"),
+     _SAID_EN + "; with the other top writers, wrote the first {3} of the messages "
+     "({4} before them)"),
+    (re.compile(_SAID + r"；位于消息贡献的 (\d+%)–(\d+%) 层$"),
+     _SAID_EN + "; in the {3}–{4} layer of the messages"),
+    (re.compile(r"^邀请了 (\d+) 人入群（≥(\d+)）；近(\d+)天发言 (\d+) 条、(\d+) 天有发言$"),
+     "brought {0} members (≥{1}); {3} messages on {4} days in the last {2} days"),
+    (re.compile(_SAID + r"（≥(\d+) 条且 ≥(\d+) 天）$"),
+     _SAID_EN + " (≥{3} messages on ≥{4} days)"),
+    (re.compile(_SAID + r"，未达活跃标准（(\d+) 条 / (\d+) 天）$"),
+     _SAID_EN + ", below the active bar ({3} messages on {4} days)"),
+    (re.compile(r"^近(\d+)天没有发言$"), "no messages in the last {0} days"),
+    (re.compile(r"^(.+) 解除了等级锁定$"), "{0} unlocked the tier"),
+    (re.compile(r"^(.+) 将等级锁定为「(.+)」$"), "{0} locked the tier at “{1}”"),
     (re.compile(r"^入群 (\d+) 天从未发言$"), "no message in {0} days since joining"),
 ]
 
@@ -452,7 +469,10 @@ def generated_reason(text: str, lang: str) -> str | None:
     for pattern, english in GENERATED_REASONS:
         found = pattern.match(text)
         if found is not None:
-            return english.format(*found.groups())
+            said = english.format(*found.groups())
+            for code, name in TIER_NAMES.items():  # a tier named inside the reason
+                said = said.replace(f"“{name}”", f"“{TIER_NAMES_EN[code]}”")
+            return said
     return None
 
 

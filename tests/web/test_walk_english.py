@@ -79,6 +79,22 @@ def test_generated_words_in_english() -> None:
                                "en") == "no messages in the last 7 days: the group has gone quiet"
 
 
+def test_every_stored_tier_reason_reads_in_english() -> None:
+    """The daily pass stores each move's reason in Chinese (`tiers.reason`); the English
+    console reads every form of it back as the English `tiers.reason` would say it."""
+    from qunyun.analytics import tiers
+    from qunyun.plan.model import Tiers
+
+    cfg = Tiers()
+    for tier in tiers.TIERS:
+        row = {"tier": tier, "window_messages": 25, "active_days": 6, "onion": 0.42,
+               "invited": 4}
+        assert labels.reason_label(tiers.reason(row, cfg), "en") == \
+            tiers.reason(row, cfg, "en"), tier
+    assert labels.reason_label("lin 将等级锁定为「意见领袖」", "en") == \
+        "lin locked the tier at “opinion leader”"
+
+
 def test_member_page_in_english_has_no_generated_chinese(make_client: Make,
                                                          seeded: Seeded) -> None:
     client = _english(make_client)
