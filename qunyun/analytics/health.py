@@ -37,6 +37,8 @@ NOTE = "盈利、商业化两个阶段需要收入数据，聊天记录不足以
 NOTE_EN = "the profitable and commercialized stages need revenue data; chats cannot show them"
 TREND_WEEKS = 8
 STAGE_DAYS = 28  # the stage is what the last four weeks show
+YOUNG_DAYS = 14  # less history than this: no dying warning (nothing to judge a trend on)
+DAY_MS = 86_400_000
 CHECKIN_WORDS = ("打卡", "签到", "check-in", "checkin")
 
 
@@ -188,6 +190,12 @@ def dying(log: EventLog, health: dict[str, Any], cfg: Health,
     out: dict[str, Any] = {"warning": False, "reason": "活跃度平稳", "projected_below_floor": None,
                            "weekly_change": None, "down_from_peak": None,
                            "trend_weeks": TREND_WEEKS, "silent_days": None}
+    if scope is not None and scope.events.height and \
+            log.as_of_ms - int(scope.events["ts_ms"].min()) < YOUNG_DAYS * DAY_MS:  # type: ignore[arg-type]
+        # A group days old has no trend yet: two weeks of messages divided over a day of
+        # life read as "below the floor" and called a new group dying (issue 11).
+        out.update(young=True, reason=f"记录不足 {YOUNG_DAYS} 天，还不能判断活跃趋势")
+        return out
     if (silent_days >= 7 or weeks[-1] == 0) and sum(weeks) > 0:
         out.update(warning=True, silent_days=max(silent_days, 7),
                    reason="最近7天没有任何消息：群已沉寂（热寂）")

@@ -347,6 +347,8 @@ def dying_reason(dying: Mapping[str, Any] | None, lang: str) -> str:
     reason = str(d.get("reason") or "")
     if lang != "en":
         return reason
+    if d.get("young"):
+        return "less than 14 days of history: too early to judge the trend"
     if d.get("silent_days"):
         return "no messages in the last 7 days: the group has gone quiet"
     if d.get("below_floor_per_day") is not None:

@@ -282,3 +282,16 @@ def test_a_one_group_community_has_that_groups_numbers(report: dict[str, Any],
                               {"id": 1, "name": "c"})
     assert len(report["groups"]) == 1
     assert report["community"] == full
+
+
+def test_a_group_days_old_is_not_called_dying(engine: Engine) -> None:
+    """Issue 11: the live demo room, a day old with a dozen messages, was flagged "below the
+    plan's floor" (two weeks' messages over one day of life) and its stage "declining"."""
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="y", name="y", now_ms=0)
+    import_events(engine, community_id=cid, events=[
+        _msg(i, 1 + i % 3, f"你好{i}", 0.5 + i / 100) for i in range(12)])
+    report = build_report(engine, community_id=cid, plan=_plan(), tz="UTC")
+    health = report["community"]["health"]
+    assert health["dying"]["warning"] is False and health["dying"]["young"] is True
+    assert health["stage"] != "declining"

@@ -144,6 +144,10 @@ def dying(log: EventLog, health: dict[str, Any], cfg: Health,
     out: dict[str, Any] = {"warning": False, "reason": "", "projected_below_floor": None,
                            "weekly_change": None, "down_from_peak": None,
                            "trend_weeks": 8, "silent_days": None}
+    if scope is not None and scope.events.height and \
+            log.as_of_ms - int(scope.events["ts_ms"].min()) < 14 * 86_400_000:  # type: ignore[arg-type]
+        out.update(young=True)  # issue 11: too new to judge a trend
+        return out
     if (silent_days >= 7 or weeks[-1] == 0) and sum(weeks) > 0:
         out.update(warning=True, silent_days=max(silent_days, 7))
         return out
