@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from qunyun.analytics.tiers import TIER_ACTIONS, TIER_ACTIONS_EN, TIER_NAMES, TIER_NAMES_EN
+from qunyun.domain import badges as badge_domain
 from qunyun.domain import rule_words
 from qunyun.report.words import signal_sentence
 from qunyun.web.texts import translate
@@ -476,6 +477,33 @@ def generated_reason(text: str, lang: str) -> str | None:
                 said = said.replace(f"“{name}”", f"“{TIER_NAMES_EN[code]}”")
             return said
     return None
+
+
+MEASURES_EN = {
+    "messages": "messages", "active_days": "days with a message", "checkins": "check-ins",
+    "checkin_streak": "check-in streak (days)", "invited": "members brought",
+    "events_attended": "events attended", "answered_questions": "answers liked",
+    "replies_received": "replies received", "reactions_received": "reactions received",
+    "points": "points (participation + contribution)",
+    "contribution_points": "contribution points", "first_message": "sent a first message",
+}
+_MEASURE = re.compile(r"\b(" + "|".join(sorted(MEASURES_EN, key=len, reverse=True)) + r")\b")
+_DAYS = re.compile(r"\(days=(\d+)\)")
+
+
+def badge_rule(rule: str | None, lang: str) -> str:
+    """A badge rule (`checkin_streak >= 7`, `messages(days=30) >= 100`) in words:
+    「当前连续打卡天数 ≥ 7」 / "check-in streak (days) ≥ 7"; not `first_message`."""
+    text = rule or ""
+    names = MEASURES_EN if lang == "en" else badge_domain.MEASURES
+    said = _MEASURE.sub(lambda m: names.get(m.group(1), m.group(1)), text)
+    said = _DAYS.sub(lambda m: f" in {m.group(1)} days" if lang == "en"
+                     else f"（近 {m.group(1)} 天）", said)
+    for op, sign in ((">=", "≥"), ("<=", "≤"), ("!=", "≠"), ("==", "=")):
+        said = said.replace(op, sign)
+    if lang != "en":
+        said = said.replace(" and ", " 且 ").replace(" or ", " 或 ")
+    return said
 
 
 def group_names(groups: Sequence[Mapping[str, Any]]) -> dict[int, str]:

@@ -59,6 +59,7 @@ env.filters["direction_label"] = labels.direction_label
 # A schedule rule as words: "每周一 20:00" / "every Monday at 20:00", never FREQ=….
 env.filters["rule_words"] = rule_words.describe
 env.filters["rule_fields"] = rule_words.form_fields  # a stored rule back into the form
+env.filters["badge_rule"] = labels.badge_rule
 env.filters["component_label"] = component_label
 env.filters["component_help"] = component_help
 # Chinese evidence stays readable; `tojson` still escapes <, >, & and ' for HTML.

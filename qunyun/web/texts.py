@@ -60,7 +60,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "heatmap": ("星期 × 小时 热力图", "Weekday × hour heatmap"),
     "cohorts": ("入群周留存", "Retention by join week"),
     "tiers": ("分层", "Tiers"),
-    "points.imported_note": ("导入的聊天记录（{n} 条消息）不计积分：积分只由在线的机器人按计划的 points 规则累积，从机器人接入这个群开始计算。成长分层和活跃度仍按全部记录计算。",
+    "points.imported_note": ("导入的聊天记录（{n} 条消息）不计积分：积分只由在线的机器人按计划里的积分规则累积，从机器人接入这个群开始计算。成长分层和活跃度仍按全部记录计算。",
                              "Imported history ({n} messages) earns no points: points are awarded only by the live bot, under the plan's points rules, from when it joined the group. Tiers and activity still count the whole history."),
     "tiers_note": ("现有成员 {members} 人：近 {days} 天发过言的 {spoke} 人（参与者及以上），旁观者 {silent} 人。活跃率 {ratio} 是近 30 天发过言的现有成员占现有成员的比例。",
                    "{members} current members: {spoke} wrote in the last {days} days (participants and up), {silent} onlookers. The active ratio {ratio} is the share of current members who wrote in the last 30 days."),
