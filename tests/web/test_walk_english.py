@@ -190,3 +190,18 @@ def test_lang_in_the_address_holds_for_the_pages_panels(make_client: Make,
     page = client.get("/c/python-camp?lang=en")
     assert "Overview" in page.text and client.cookies.get("qunyun_lang") == "en"
     assert "Overview" in client.get("/c/python-camp").text
+
+
+def test_the_audit_actor_filter_takes_words(make_client: Make, engine: Engine,
+                                            seeded: Seeded) -> None:
+    from qunyun.services import audit
+
+    with engine.begin() as conn:
+        audit.record_operator_action(conn, community_id=seeded.community_id, operator="lin",
+                                     action="suspect:exempted", reason="老学员")
+    client = make_client("owner")
+    mine = _visible(client.get("/c/python-camp/audit?actor=lin").text)
+    assert "老学员" in mine
+    bots = _visible(client.get("/c/python-camp/audit?actor=机器人").text)
+    assert "老学员" not in bots
+    assert "operator:lin" not in _visible(client.get("/c/python-camp/audit").text)
