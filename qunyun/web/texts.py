@@ -59,6 +59,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "trend": ("趋势（每日）", "Trend (daily)"),
     "heatmap": ("星期 × 小时 热力图", "Weekday × hour heatmap"),
     "cohorts": ("入群周留存", "Retention by join week"),
+    "colon": ("：", ": "),  # between a label and its value
     "tiers": ("分层", "Tiers"),
     "points.imported_note": ("导入的聊天记录（{n} 条消息）不计积分：积分只由在线的机器人按计划里的积分规则累积，从机器人接入这个群开始计算。成长分层和活跃度仍按全部记录计算。",
                              "Imported history ({n} messages) earns no points: points are awarded only by the live bot, under the plan's points rules, from when it joined the group. Tiers and activity still count the whole history."),
