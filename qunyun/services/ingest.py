@@ -190,8 +190,9 @@ class EventRecorder:
             member_repo.apply_memberships(conn, changes={
                 (group_id, member_id): (joined, None if joined is not None else ts)})
             self._in_group.add((group_id, member_id))
-        elif (group_id, member_id) not in self._in_group:
-            # Someone acting in a group is in it, join on record or not (issue 11).
+        elif (group_id, member_id) not in self._in_group and event.group.kind == "group":
+            # Someone acting in a group is in it, join on record or not (issue 11); a DM or
+            # the admins' room has no members.
             member_repo.add_memberships_seen(conn, pairs=[(group_id, member_id)])
             self._in_group.add((group_id, member_id))
 
