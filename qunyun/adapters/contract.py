@@ -12,9 +12,14 @@ An adapter
 - declares its `Capabilities`; an effect the platform cannot carry out is not dropped: it
   fails with a Chinese operator to-do (`NotOnPlatform`) that the console shows.
 
-`AdapterCore` is the shared part: the pipeline hand-off, the outbox, timers and the saved
-cursor. The OneBot and Telegram adapters build on it; the Matrix runner predates it and
-does the same steps in its own loop (sync token, limited-sync backfill, room state).
+`AdapterCore` is the shared part: the pipeline hand-off, the outbox, timers, the saved
+cursor and the account's status for the console. All three adapters (Matrix, Telegram,
+QQ/OneBot) build on it and add only their own connection loop and `perform`.
+
+Ordering: an event's effects are delivered in the order the policies decided them (a
+warning after the delete it follows), and the timer loop's outbox flush runs beside the
+connection loop; one lock per adapter (`_outbox_lock`) keeps the two from interleaving, so
+a flush never takes an effect of a batch that is still being delivered out of its turn.
 """
 
 from __future__ import annotations
@@ -74,17 +79,24 @@ class AdapterCore:
         # console's accounts list); set by whoever knows the account's label.
         self.status_key: str | None = None
         self._status_at = 0.0
+        # Deliveries one at a time within the process: the connection loop's batch and the
+        # timer loop's flush never interleave (effects keep their order).
+        self._outbox_lock = asyncio.Lock()
 
     # -- status ----------------------------------------------------------------------------
-    def report_status(self, *, connected: bool, synced: bool = True) -> None:
+    def report_status(self, *, connected: bool, synced: bool = True,
+                      error: BaseException | None = None) -> None:
+        """Connected or not, the last sync, and why the connection failed (`error`)."""
         if self.status_key is None:
             return
         from qunyun.bot import accounts  # the bot package owns the accounts' records
 
         self._status_at = time.monotonic()
+        why = f"{type(error).__name__}: {error}" if error is not None else None
         try:
             with self.engine.begin() as conn:
-                accounts.report(conn, key=self.status_key, connected=connected, synced=synced)
+                accounts.report(conn, key=self.status_key, connected=connected, synced=synced,
+                                error=why)
         except Exception as exc:  # a status row must never stop the bot
             log.warning("could not record the connection status: %s", exc)
 
@@ -104,14 +116,20 @@ class AdapterCore:
     async def handle_many(self, events: Sequence[Event]) -> int:
         """Events of one update batch in one transaction, then their effects in order."""
         handled = 0
-        for outcome in self.pipeline.process_many(events):
-            if outcome.duplicate:
-                continue
-            handled += 1
-            for planned in outcome.effects:
-                await self.deliver(planned.audit_id, planned.effect)
+        # Under the outbox lock: the timer loop's flush must not take one of these
+        # effects out of order (a warning before the delete it follows).
+        async with self._outbox_lock:
+            for outcome in self.pipeline.process_many(events):
+                if outcome.duplicate:
+                    continue
+                handled += 1
+                for planned in outcome.effects:
+                    await self.deliver(planned.audit_id, planned.effect)
         self.handled += handled
         return handled
+
+    async def handle(self, event: Event) -> int:
+        return await self.handle_many([event])
 
     async def fire_timers(self) -> int:
         if self.scheduler is None:
@@ -126,12 +144,14 @@ class AdapterCore:
         held by a rate limit, or claimed by a killed process whose lease ran out) that no
         other process is sending; each is claimed first (`deliver`). Returns how many this
         process delivered."""
-        with self.engine.connect() as conn:
-            pending = audit.pending_effects(conn, community_id=self.pipeline.community_id,
-                                            now_ms=self._now_ms())
-        sent = 0
-        for audit_id, effect in pending:
-            sent += await self.deliver(audit_id, effect)
+        # The connection loop and the timer loop both flush: one at a time in the process.
+        async with self._outbox_lock:
+            with self.engine.connect() as conn:
+                pending = audit.pending_effects(conn, community_id=self.pipeline.community_id,
+                                                now_ms=self._now_ms())
+            sent = 0
+            for audit_id, effect in pending:
+                sent += await self.deliver(audit_id, effect)
         if sent:
             log.info("sent %d effect(s) waiting in the outbox", sent)
         return sent

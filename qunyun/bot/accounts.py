@@ -67,14 +67,16 @@ def status_key(community_id: int, platform: str, label: str) -> str:
     return f"{STATUS_PREFIX}{community_id}:{platform}:{label}"
 
 
-def report(conn: Connection, *, key: str, connected: bool, synced: bool) -> None:
-    """The adapter's state: connected or not, and (when it just saved its cursor or
-    connected) the time of its last sync."""
+def report(conn: Connection, *, key: str, connected: bool, synced: bool,
+           error: str | None = None) -> None:
+    """The adapter's state: connected or not, (when it just saved its cursor or connected)
+    the time of its last sync, and the last connection error (kept until it connects)."""
     now = int(time.time() * 1000)
     old = json.loads(adapter_state.load(conn, key=key) or "{}")
     value = {"connected": connected, "since_ms": now if connected != old.get("connected")
              else old.get("since_ms", now),
-             "last_sync_ms": now if synced else old.get("last_sync_ms")}
+             "last_sync_ms": now if synced else old.get("last_sync_ms"),
+             "error": None if connected else (error[:300] if error else old.get("error"))}
     adapter_state.save(conn, key=key, value=json.dumps(value), now_ms=now)
 
 

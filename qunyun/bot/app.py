@@ -33,13 +33,15 @@ log = logging.getLogger("qunyun.bot")
 
 async def run_matrix_bot(engine: Engine, *, community_id: int, plan: Plan, homeserver: str,
                          token: str, stop: asyncio.Event, timeout_ms: int = 30_000,
-                         plan_text: str | None = None, plan_interval: float = 2.0) -> None:
+                         plan_text: str | None = None, plan_interval: float = 2.0,
+                         status_key: str | None = None) -> None:
     """Run until `stop`. With `plan_text` (the stored text `plan` was parsed from), the bot
     follows the community's stored plan: a newly saved one is applied within
-    `plan_interval` seconds (`qunyun.bot.plan_reload`)."""
+    `plan_interval` seconds (`qunyun.bot.plan_reload`). With `status_key`, the account
+    reports whether it is connected and when it last synced (the console's accounts)."""
     client = HttpMatrixApi(homeserver, token)
     try:
-        bot_user_id = await _whoami(client, stop)
+        bot_user_id = await _whoami(client, stop, engine, status_key)
         if bot_user_id is None:
             return
         def room_admins(group: GroupRef) -> frozenset[str]:
@@ -55,6 +57,7 @@ async def run_matrix_bot(engine: Engine, *, community_id: int, plan: Plan, homes
                         admin_room_name=f"{plan.community.name} 管理组",
                         admin_invites=plan.bot.admins,
                         scheduler=build_scheduler(engine, community_id=community_id, plan=plan))
+        bot.status_key = status_key
 
         def apply(new: Plan) -> None:
             # Between two awaits of the bot loop: no event is half-way through a policy.
@@ -79,8 +82,12 @@ async def run_matrix_bot(engine: Engine, *, community_id: int, plan: Plan, homes
         await client.close()
 
 
-async def _whoami(client: HttpMatrixApi, stop: asyncio.Event) -> str | None:
-    """Who the token belongs to; a homeserver that is down is waited for, not a crash."""
+async def _whoami(client: HttpMatrixApi, stop: asyncio.Event, engine: Engine,
+                  status_key: str | None) -> str | None:
+    """Who the token belongs to; a homeserver that is down is waited for, not a crash
+    (and the console's accounts list says why it is not connected)."""
+    from qunyun.bot import accounts
+
     delay = 1.0
     while not stop.is_set():
         try:
@@ -88,6 +95,10 @@ async def _whoami(client: HttpMatrixApi, stop: asyncio.Event) -> str | None:
         except Exception as exc:
             log.warning("homeserver %s unreachable (%s: %s); retrying in %.0f s",
                         client.homeserver, type(exc).__name__, exc, delay)
+            if status_key is not None:
+                with contextlib.suppress(Exception), engine.begin() as conn:
+                    accounts.report(conn, key=status_key, connected=False, synced=False,
+                                    error=f"{type(exc).__name__}: {exc}")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=delay)
             delay = min(delay * 2, 30.0)

@@ -57,7 +57,7 @@ async def run_fleet(engine: Engine, stop: asyncio.Event,
         if account.platform == "matrix":
             tasks.append(run_matrix_bot(engine, community_id=account.community_id, plan=plan,
                                         homeserver=s["homeserver"], token=s["token"],
-                                        stop=stop, plan_text=text))
+                                        stop=stop, plan_text=text, status_key=key))
         else:
             tasks.append(run_adapter_bot(
                 engine, community_id=account.community_id, plan=plan,

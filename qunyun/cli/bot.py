@@ -176,14 +176,18 @@ def bot_cmd(
 
 async def _run(engine: Engine, community_id: int, plan: Plan, plan_text: str, homeserver: str,
                token: str, timeout_ms: int) -> None:
+    from qunyun.bot import accounts
     from qunyun.bot.app import run_matrix_bot
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    # Listed on the console's home page like a stored account (connected, last sync).
+    key = accounts.status_key(community_id, "matrix", homeserver)
     await run_matrix_bot(engine, community_id=community_id, plan=plan, homeserver=homeserver,
-                         token=token, stop=stop, timeout_ms=timeout_ms, plan_text=plan_text)
+                         token=token, stop=stop, timeout_ms=timeout_ms, plan_text=plan_text,
+                         status_key=key)
 
 
 async def _run_adapter(engine: Engine, community_id: int, plan: Plan, plan_text: str,
@@ -191,17 +195,22 @@ async def _run_adapter(engine: Engine, community_id: int, plan: Plan, plan_text:
                        telegram_token: str | None, telegram_api: str | None,
                        onebot_listen: str | None = None,
                        telegram_webhook: str | None = None) -> None:
+    from qunyun.bot import accounts
     from qunyun.bot.platforms import run_adapter_bot
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    label = accounts.label_of(platform, {"telegram_token": telegram_token,
+                                         "onebot_url": onebot_url,
+                                         "onebot_listen": onebot_listen})
     await run_adapter_bot(engine, community_id=community_id, plan=plan, platform=platform,
                           stop=stop, onebot_url=onebot_url, onebot_token=onebot_token,
                           telegram_token=telegram_token, telegram_api=telegram_api,
                           plan_text=plan_text, onebot_listen=onebot_listen,
-                          telegram_webhook=telegram_webhook)
+                          telegram_webhook=telegram_webhook,
+                          status_key=accounts.status_key(community_id, platform, label))
 
 
 def _fleet(engine: Engine) -> None:

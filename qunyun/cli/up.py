@@ -1,6 +1,11 @@
 """`qunyun up`: everything at once — the console and the bot (on a local homeserver unless
 one is given), for a plan — until Ctrl-C. It is the tail of `./dev.sh run`.
 
+Many communities (I1): beside the plan's community on Matrix, `up` runs every account
+stored with `qunyun account-add` (Telegram, QQ/OneBot, Matrix; any community), each with
+its community's stored plan, in the same process, as `qunyun bot` without `--plan` does
+(`qunyun.bot.fleet`). `--accounts-only` runs just those (no plan file, no homeserver).
+
 The database holds the plan the bot runs: `--plan FILE` is imported only when its text
 changed since that file was last imported (a plan saved in the console survives a
 restart), and the bot then follows the stored plan, picking up a newly saved one within
@@ -18,18 +23,20 @@ import contextlib
 import secrets
 import signal
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from qunyun.cli.bot import ready_plan, running_plan, start_local
-from qunyun.cli.common import DbUrl, database, out_console, resolve_community
+from qunyun.cli.common import DbUrl, database, fail, out_console, resolve_community
 
 if TYPE_CHECKING:
     import uvicorn
     from sqlalchemy import Engine
 
+    from qunyun.bot.accounts import Account
     from qunyun.plan.model import Plan
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "python-camp.yaml"
@@ -44,31 +51,80 @@ def up_cmd(
     token: Annotated[str | None, typer.Option(envvar="QUNYUN_MATRIX_TOKEN")] = None,
     local_dir: Annotated[Path, typer.Option(help="本地 Matrix 服务器数据目录")] = Path(
         ".qunyun-matrix"),
+    accounts_only: Annotated[bool, typer.Option(
+        "--accounts-only",
+        help="只运行数据库里保存的账号（qunyun account-add），不用计划文件、不启动 Matrix"
+             " / run only the stored accounts: no plan file, no homeserver")] = False,
 ) -> None:
-    """同时运行控制台与群机器人（默认在本机 Matrix 服务器上）。"""
-    loaded = ready_plan(plan)
-    assert loaded.plan is not None
+    """同时运行控制台与群机器人：计划的社群（默认在本机 Matrix 服务器上），以及数据库里
+    每个社群保存的账号（Telegram、QQ、Matrix）。"""
+    from qunyun.bot.fleet import runnable
+
     engine = database(db)
-    community_id, slug = resolve_community(engine, loaded.plan.community.slug, create=True)
-    running, running_text = running_plan(engine, community_id, plan, loaded)
+    main: _MatrixRun | None = None
     local = None
-    if homeserver is None or token is None:
-        local = start_local(local_dir, loaded.plan)
-        homeserver, token = local.homeserver.url, local.bot_token
+    if not accounts_only:
+        loaded = ready_plan(plan)
+        assert loaded.plan is not None
+        community_id, slug = resolve_community(engine, loaded.plan.community.slug, create=True)
+        running, running_text = running_plan(engine, community_id, plan, loaded)
+        if homeserver is None or token is None:
+            local = start_local(local_dir, loaded.plan)
+            homeserver, token = local.homeserver.url, local.bot_token
+        main = _MatrixRun(community_id, slug, running, running_text, homeserver, token)
     try:
+        stored = _stored_accounts(runnable(engine), main)
+        if main is None and not stored:
+            fail("数据库里没有可运行的账号：先 qunyun account-add，并确保社群的计划已保存且可上线"
+                 " / no stored accounts with a ready plan: qunyun account-add first", 1)
         server = _console(engine, port)
         if local is not None:
             out_console.print(
                 f"Matrix（本机 local）: [bold]{homeserver}[/] · 用户 user [bold]{local.operator}[/]"
                 f" · 密码 password [bold]{local.operator_password}[/] · 演示群 room "
                 f"{local.room_id}", highlight=False)
-        out_console.print(f"机器人 bot: 社群 {slug} · Ctrl-C 全部停止 / stops everything",
-                          highlight=False)
-        asyncio.run(_both(engine, server, community_id, running, running_text, homeserver,
-                          token))
+        for account, _plan, _text in stored:
+            out_console.print(f"账号 account: 社群 community {account.community_id} · "
+                              f"{account.platform} {account.label}", highlight=False)
+        if main is not None:
+            out_console.print(f"机器人 bot: 社群 {main.slug} · Ctrl-C 全部停止 / stops "
+                              "everything", highlight=False)
+        else:
+            out_console.print(f"机器人 bot: {len(stored)} 个账号 accounts · Ctrl-C 全部停止 / "
+                              "stops everything", highlight=False)
+        asyncio.run(_both(engine, server, main, stored))
     finally:
         if local is not None:
             local.homeserver.stop()
+
+
+@dataclass(frozen=True)
+class _MatrixRun:
+    """The plan's community on the given (or the local) homeserver."""
+
+    community_id: int
+    slug: str
+    plan: Plan
+    plan_text: str
+    homeserver: str
+    token: str
+
+
+def _stored_accounts(chosen: list[tuple[Account, Plan, str]], main: _MatrixRun | None
+                     ) -> list[tuple[Account, Plan, str]]:
+    """The stored accounts `up` runs beside `main`: not `main`'s own homeserver account
+    again, and the plan's community on the plan `main` runs (the file's, while the stored
+    one is a draft that is not ready)."""
+    if main is None:
+        return chosen
+    out = []
+    for account, plan, text in chosen:
+        if account.community_id == main.community_id:
+            if account.platform == "matrix" and account.label == main.homeserver:
+                continue  # the same bot as `main`: run once
+            plan, text = main.plan, main.plan_text
+        out.append((account, plan, text))
+    return out
 
 
 def _console(engine: Engine, port: int) -> uvicorn.Server:
@@ -106,9 +162,11 @@ def _quiet_server(config: uvicorn.Config) -> uvicorn.Server:
     return QuietServer(config)
 
 
-async def _both(engine: Engine, server: uvicorn.Server, community_id: int, plan: Plan,
-                plan_text: str, homeserver: str, token: str) -> None:
+async def _both(engine: Engine, server: uvicorn.Server, main: _MatrixRun | None,
+                stored: list[tuple[Account, Plan, str]]) -> None:
+    from qunyun.bot import accounts
     from qunyun.bot.app import run_matrix_bot
+    from qunyun.bot.fleet import run_fleet
 
     stop = asyncio.Event()
 
@@ -119,9 +177,14 @@ async def _both(engine: Engine, server: uvicorn.Server, community_id: int, plan:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, shutdown)
-    bot = asyncio.create_task(run_matrix_bot(engine, community_id=community_id, plan=plan,
-                                             homeserver=homeserver, token=token, stop=stop,
-                                             plan_text=plan_text))
+    bots: list[asyncio.Task[object]] = []
+    if main is not None:
+        key = accounts.status_key(main.community_id, "matrix", main.homeserver)
+        bots.append(asyncio.create_task(run_matrix_bot(
+            engine, community_id=main.community_id, plan=main.plan, homeserver=main.homeserver,
+            token=main.token, stop=stop, plan_text=main.plan_text, status_key=key)))
+    if stored:
+        bots.append(asyncio.create_task(run_fleet(engine, stop, stored)))
     await server.serve()
     shutdown()
-    await bot
+    await asyncio.gather(*bots)

@@ -49,7 +49,9 @@ class Context:
 
     def message_author(self, *, source: str, source_event_id: str) -> int | None:
         if self.memory is not None:
-            return self.memory.author(self.conn, source=source, source_event_id=source_event_id)
+            return self.memory.author(self.conn, source=source, source_event_id=source_event_id,
+                                      community_id=self.community_id)
         from qunyun.services import lookup
 
-        return lookup.message_author(self.conn, source=source, source_event_id=source_event_id)
+        return lookup.message_author(self.conn, source=source, source_event_id=source_event_id,
+                                     community_id=self.community_id)

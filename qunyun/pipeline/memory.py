@@ -104,10 +104,12 @@ class Memory:
                 self.authors.clear()
             self.authors[(source, source_event_id)] = member_id
 
-    def author(self, conn: Connection, *, source: str, source_event_id: str) -> int | None:
-        found = self.authors.get((source, source_event_id))
+    def author(self, conn: Connection, *, source: str, source_event_id: str,
+               community_id: int | None = None) -> int | None:
+        found = self.authors.get((source, source_event_id))  # a pipeline's: one community
         if found is None:
-            found = lookup.message_author(conn, source=source, source_event_id=source_event_id)
+            found = lookup.message_author(conn, source=source, source_event_id=source_event_id,
+                                          community_id=community_id)
         return found
 
     def used_today(self, conn: Connection, *, member_id: int, action: str, day: str) -> int:

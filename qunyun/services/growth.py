@@ -8,9 +8,8 @@ demotions only below the relaxed bar and after the grace period, locked tiers ne
 Held tiers and their history live in `storage/growth`; the policy also writes each move
 to the event log as `TierChanged`.
 
-The figures are computed in a child process, as the weekly report is: the analytics read
-SQLite through ADBC's own copy of SQLite, and two copies in one process that both have the
-database open break each other's file locks (the bot's pipeline and the console have it
+The figures are computed in an analytics child process, as the weekly report is
+(`services.analytics_child` says why: the bot's pipeline and the console have the database
 open). The child sees committed data only, which is what a daily pass should see.
 """
 
@@ -18,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from multiprocessing import get_context
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -26,7 +24,7 @@ from sqlalchemy import Connection, Engine
 from qunyun.analytics.tiers import TIER_NAMES, TIERS, tier_config
 from qunyun.domain import recurrence, tier_moves
 from qunyun.plan.model import Plan
-from qunyun.services import audit
+from qunyun.services import analytics_child, audit
 from qunyun.services.schedule import EntrySpec, JobKind
 from qunyun.storage.growth import tiers as repo
 
@@ -69,11 +67,8 @@ def figures(engine: Engine, *, community_id: int, plan: Plan, as_of: datetime
             ) -> list[dict[str, Any]]:
     """Every current member's strict and relaxed tier and the numbers behind them."""
     url = engine.url.render_as_string(hide_password=False)
-    ctx = get_context("spawn")
-    with ctx.Pool(1) as pool:
-        result: list[dict[str, Any]] = pool.apply(
-            _figures_in_child, (url, community_id, plan.model_dump(mode="json"), as_of))
-    return result
+    return analytics_child.run(_figures_in_child, url, community_id,
+                               plan.model_dump(mode="json"), as_of)
 
 
 def _figures_in_child(url: str, community_id: int, plan_data: dict[str, Any],

@@ -52,8 +52,10 @@ def recent_joins(conn: Connection, *, group_id: int, since_ms: int, until_ms: in
     return bot_lookup.recent_joins(conn, group_id=group_id, since_ms=since_ms, until_ms=until_ms)
 
 
-def message_author(conn: Connection, *, source: str, source_event_id: str) -> int | None:
-    return bot_lookup.message_author(conn, source=source, source_event_id=source_event_id)
+def message_author(conn: Connection, *, source: str, source_event_id: str,
+                   community_id: int | None = None) -> int | None:
+    return bot_lookup.message_author(conn, source=source, source_event_id=source_event_id,
+                                     community_id=community_id)
 
 
 def silent_members(conn: Connection, *, group_id: int, joined_before_ms: int
@@ -74,11 +76,13 @@ def membership_active(conn: Connection, *, group_id: int, member_id: int) -> boo
     return bot_lookup.membership_active(conn, group_id=group_id, member_id=member_id)
 
 
-def logged(conn: Connection, *, source: str, source_event_id: str) -> bool:
-    """Is this event (a timer's slot) in the log already?"""
+def logged(conn: Connection, *, source: str, source_event_id: str,
+           community_id: int | None = None) -> bool:
+    """Is this event (a timer's slot) in the log already (in that community's log)?"""
     from qunyun.storage.events import log as eventlog
 
-    return eventlog.exists(conn, source=source, source_event_id=source_event_id)
+    return eventlog.exists(conn, source=source, source_event_id=source_event_id,
+                           community_id=community_id)
 
 
 def mark_group_kinds(conn: Connection, *, community_id: int, platform: str,

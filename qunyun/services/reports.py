@@ -4,9 +4,7 @@ removals and revivals, A5 events, H3 what drove activity), shared by the CLI
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +14,7 @@ from qunyun.analytics import drivers
 from qunyun.analytics.weekly import build_weekly
 from qunyun.domain import cron
 from qunyun.plan.model import Plan
-from qunyun.services import activities
+from qunyun.services import activities, analytics_child
 from qunyun.services.schedule import EntrySpec, JobKind
 
 WEEKLY = "report.weekly"  # schedule kind: one entry, the plan's reports.weekly_cron
@@ -84,14 +82,13 @@ def weekly_report(engine: Engine, *, community_id: int, plan: Plan, week_end: da
     as weekly.json/.html (and .pdf; no files without `out_dir`: a dry run); returns
     (numbers, paths, why the PDF is missing).
 
-    It runs in a child process: the analytics read SQLite through ADBC's own copy of
-    SQLite, and two copies of SQLite in one process that both have the database open
-    break each other's file locks ("disk I/O error") — the bot's pipeline has it open.
+    It runs in an analytics child process (`services.analytics_child` says why): the
+    bot's pipeline has the database open.
     """
     url = engine.url.render_as_string(hide_password=False)
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        return pool.submit(_weekly_in_child, url, community_id, plan.model_dump(mode="json"),
-                           week_end, str(out_dir) if out_dir else None, pdf).result()
+    return analytics_child.run(_weekly_in_child, url, community_id,
+                               plan.model_dump(mode="json"), week_end,
+                               str(out_dir) if out_dir else None, pdf)
 
 
 def _weekly_in_child(url: str, community_id: int, plan_data: dict[str, Any],

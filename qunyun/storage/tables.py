@@ -129,7 +129,9 @@ events = Table(
     Column("ref_id", String(255), nullable=True),
     # Kind-specific fields (inviter, reply_to, media…); small, often null.
     Column("payload", JSON, nullable=True),
-    UniqueConstraint("source", "source_event_id", name="uq_events_source_key"),
+    # Per community (events_0002): one bot or one export can feed several communities.
+    UniqueConstraint("community_id", "source", "source_event_id",
+                     name="uq_events_community_source_key"),
     Index("ix_events_group_ts", "group_id", "ts_ms"),
     Index("ix_events_member", "member_id"),
     # A member's joins (the member page's inviters) without reading all their events:

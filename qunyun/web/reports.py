@@ -16,19 +16,15 @@ from __future__ import annotations
 import hashlib
 import inspect
 import logging
-import os
-import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from multiprocessing import get_context
 from typing import Any
 
 from sqlalchemy import Engine
 
+from qunyun.services import analytics_child
 from qunyun.services import plans as plan_service
 from qunyun.services.report_queues import open_from_report
 from qunyun.storage.console import overview as console_overview
@@ -67,47 +63,9 @@ def _build_in_child(url: str, community_id: int, plan_yaml: str | None,
         engine.dispose()
 
 
-_child: ProcessPoolExecutor | None = None
-_child_lock = threading.Lock()
-
-
-def _quiet_child() -> None:
-    # Ctrl-C reaches the whole process group; the console stops its builder itself.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
-
-    def watch() -> None:
-        # However the console ends (even SIGKILL), its builder does not outlive it.
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="qunyun-parent-watch", daemon=True).start()
-
-
-def _child_pool() -> ProcessPoolExecutor:
-    global _child
-    with _child_lock:
-        if _child is None:
-            _child = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"),
-                                         initializer=_quiet_child)
-        return _child
-
-
 def _in_child(url: str, community_id: int, plan_yaml: str | None,
               name: str | None) -> dict[str, Any]:
-    """Build in the child; a child that died (killed, out of memory) is replaced once
-    instead of leaving the console without reports until it restarts."""
-    global _child
-    try:
-        return _child_pool().submit(_build_in_child, url, community_id, plan_yaml,
-                                    name).result()
-    except BrokenProcessPool:
-        log.warning("the report builder process died; starting a new one")
-        with _child_lock:
-            _child = None
-        return _child_pool().submit(_build_in_child, url, community_id, plan_yaml,
-                                    name).result()
+    return analytics_child.run(_build_in_child, url, community_id, plan_yaml, name)
 
 
 @dataclass
@@ -127,11 +85,8 @@ class ReportCache:
         # `community_name` is an optional extra of build_report (titles a plan-less report).
         self._takes_name = self.builder is not None and \
             "community_name" in inspect.signature(self.builder).parameters
-        # The analytics read SQLite through ADBC, a second SQLite library in the process:
-        # when its connection closes it drops this process's file locks and deletes the WAL
-        # under the console's own open connections ("disk I/O error", "database disk image
-        # is malformed"). Across processes SQLite's locking is sound, so on SQLite the
-        # report is built in a child process.
+        # On SQLite the report is built in a child process (`services.analytics_child`
+        # says why).
         self._in_child = builder is None and self.builder is not None and \
             engine.dialect.name == "sqlite"
         self._entries: dict[int, _Entry] = {}

@@ -9,6 +9,8 @@ ACCOUNT_TEXTS: dict[str, tuple[str, str]] = {
     "account.state": ("连接", "Connection"),
     "account.connected": ("已连接", "connected"),
     "account.disconnected": ("未连接", "not connected"),
+    # The technical reason is the cell's hover text (for whoever fixes the connection).
+    "account.error": ("上次连接出错", "last connection attempt failed"),
     "account.since": ("状态起始", "Since"),
     "account.last_sync": ("最后同步", "Last synced"),
     "platform.telegram": ("Telegram", "Telegram"),

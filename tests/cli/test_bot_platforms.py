@@ -86,13 +86,28 @@ def test_onebot_bot_answers_from_the_faq(tmp_path: Path) -> None:
                 await asyncio.sleep(0.1)
             else:
                 raise AssertionError((tmp_path / "bot.log").read_text())
+            # One account run with --plan is on the console's accounts list too (I1).
+            assert _statuses(tmp_path) == [("onebot", server.url, True)]
             await asyncio.to_thread(_stop, proc, tmp_path)
+            assert _statuses(tmp_path) == [("onebot", server.url, False)]
         finally:
             if proc.poll() is None:
                 proc.kill()
             await server.stop()
 
     asyncio.run(go())
+
+
+def _statuses(tmp: Path) -> list[tuple[str, str, bool]]:
+    from qunyun.bot import accounts
+    from qunyun.storage.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp / 'bot.db'}")
+    try:
+        with engine.connect() as conn:
+            return [(s["platform"], s["label"], s["connected"]) for s in accounts.statuses(conn)]
+    finally:
+        engine.dispose()
 
 
 def test_missing_connection_settings_are_one_line_errors(tmp_path: Path) -> None:

@@ -65,3 +65,91 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return True
+
+
+class _ThreadedOneBot:
+    """The local OneBot 11 server on its own event loop in a thread: `qunyun up` runs in a
+    subprocess and dials it as a stored account's forward WebSocket."""
+
+    def __init__(self) -> None:
+        import asyncio
+        import threading
+
+        from tests.adapters.onebot.server import OneBotServer
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.server = self.call(OneBotServer().start())
+
+    def call(self, coro):  # type: ignore[no-untyped-def]
+        import asyncio
+
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=20)
+
+    def close(self) -> None:
+        self.call(self.server.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+
+
+def test_up_also_runs_every_stored_account(homeserver: LocalHomeserver, tmp_path: Path) -> None:
+    # I1: one `qunyun up` serves the plan's community on Matrix and another community's
+    # stored QQ account (its own plan) — each welcomes by its plan, each reports its status.
+    from qunyun.app import open_database
+    from qunyun.bot import accounts
+    from qunyun.services import plans as plan_service
+    from qunyun.storage.community import communities as community_repo
+    from tests.adapters.onebot.server import TOKEN, fixture
+    from tests.conftest import EXAMPLES
+
+    qq = _ThreadedOneBot()
+    port = _free_port()
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    engine = open_database(db)
+    with engine.begin() as conn:
+        club = community_repo.get_or_create_community(conn, slug="photo-club", name="摄影社",
+                                                      now_ms=0)
+        plan_service.import_file(conn, community_id=club, path="photo-club.yaml",
+                                 text=(EXAMPLES / "photo-club.yaml").read_text(encoding="utf-8"))
+        accounts.add(conn, community_id=club, platform="onebot",
+                     settings={"onebot_url": qq.server.url, "onebot_token": TOKEN})
+    log = tmp_path / "up.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qunyun", "up", "--db", db, "--port", str(port),
+         "--local-dir", str(tmp_path / "matrix")],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=tmp_path,
+        env={**os.environ, "QUNYUN_PROGRESS": "0"},
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            if any(a["action"] == "get_group_list" for a in qq.server.actions):
+                break
+            time.sleep(0.3)
+        else:
+            raise AssertionError("the stored QQ account was not run:\n" + log.read_text())
+        qq.call(qq.server.push(fixture("event-notice-group_increase", time=int(time.time()),
+                                       sub_type="approve", user_id=20001)))
+        states: dict[str, dict[str, object]] = {}
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                states = {s["platform"]: s for s in accounts.statuses(conn)}
+            if (qq.server.sent("send_group_msg") and states.get("matrix", {}).get("connected")
+                    and states.get("onebot", {}).get("connected")):
+                break
+            time.sleep(0.3)
+        assert qq.server.texts(), log.read_text()  # the club's welcome, on QQ
+        assert states["onebot"]["community_id"] == club
+        assert states["matrix"]["connected"] and states["matrix"]["last_sync_ms"], states
+        assert states["matrix"]["community_id"] != club  # the plan's community
+        assert "onebot" in log.read_text()  # said which accounts it runs
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        qq.close()
+    assert proc.returncode == 0, log.read_text()
+    with engine.connect() as conn:
+        assert not any(s["connected"] for s in accounts.statuses(conn))
+    engine.dispose()

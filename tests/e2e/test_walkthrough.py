@@ -339,9 +339,12 @@ def _console_as_owner(up: Up, s: State) -> None:
         shots = Path(os.environ.get("QUNYUN_WALK_SHOTS", up.log.parent / "shots"))
         shots.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shots / "home.png"), full_page=True)
-        home = page.inner_text("main")
+        home = page.inner_text("#community-table")
         # One community, not the live one and an imported copy with the same name.
         assert home.count("Python 数据分析进阶营") == 1, home
+        # The live bot's Matrix account is listed, connected (I1: accounts' status).
+        bots = page.inner_text("#account-table")
+        assert "Python 数据分析进阶营" in bots and "已连接" in bots, bots
         page.goto(f"{up.console}/c/python-camp")
         page.wait_for_selector("#health-table")
         page.screenshot(path=str(shots / "community.png"), full_page=True)

@@ -26,10 +26,14 @@ def test_home_page_shows_the_accounts(make_client: Make, seeded: Seeded, engine:
         accounts.report(conn, key=accounts.status_key(seeded.community_id, "onebot",
                                                       "ws://127.0.0.1:3001/"),
                         connected=False, synced=False)
+        accounts.report(conn, key=accounts.status_key(seeded.community_id, "matrix",
+                                                      "http://127.0.0.1:1"),
+                        connected=False, synced=False, error="ConnectError: refused")
     client = make_client("viewer")
     page = client.get("/").text
     assert "机器人账号" in page and "bot 123456" in page
     assert "已连接" in page and "未连接" in page and "QQ（OneBot 11）" in page
+    assert "上次连接出错" in page and 'title="ConnectError: refused"' in page
     client.cookies.set("qunyun_lang", "en")
     english = client.get("/").text
     assert "Bot accounts" in english and "connected" in english and "Last synced" in english

@@ -20,6 +20,12 @@ room is not community activity. Timers (batched welcomes, reminders) are fired b
 of their own every `timer_interval_s`, not only when a sync returns.
 The outbox is also how the console acts through the bot (an appeal's answer, a
 re-invitation): it is flushed after every sync round, not only on start.
+
+The pipeline hand-off, the outbox (claim, send, mark; ordered by the core's lock), the
+timer loop and the saved cursor (the sync token) are `AdapterCore`'s, shared with the
+Telegram and QQ adapters; this module adds what is Matrix's own: the sync loop, the
+limited-sync backfill, the room directory and the admins' room. Each sync round reports
+the account's status (connected, last sync) for the console, as the other adapters do.
 """
 
 from __future__ import annotations
@@ -34,8 +40,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Engine
-
+from qunyun.adapters.contract import AdapterCore
 from qunyun.capabilities import Capabilities
 from qunyun.effects import (
     Alert,
@@ -52,7 +57,7 @@ from qunyun.effects import (
 )
 from qunyun.events import Event, GroupRef, MessagePosted, TimerFired, UserRef
 from qunyun.pipeline.runner import Pipeline
-from qunyun.services import audit, ingest, lookup
+from qunyun.services import ingest, lookup
 from qunyun.storage.bot import adapter_state
 from qunyun.storage.events import log as eventlog
 
@@ -108,7 +113,10 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class MatrixBot:
+class MatrixBot(AdapterCore):
+    platform = PLATFORM
+    capabilities = CAPABILITIES
+
     def __init__(
         self,
         client: MatrixApi,
@@ -123,29 +131,24 @@ class MatrixBot:
         admin_invites: Sequence[str] = (),
         timer_interval_s: float = 1.0,
     ) -> None:
+        super().__init__(pipeline, cursor_key=f"matrix:{homeserver}:{bot_user_id}:since",
+                         scheduler=scheduler, timer_interval_s=timer_interval_s)
         self.client = client
-        self.pipeline = pipeline
-        self.engine: Engine = pipeline.engine
         self.bot_user_id = bot_user_id
         self.homeserver = homeserver
         self.source = source_for(homeserver)
         self.admin_room = admin_room
-        self.scheduler = scheduler
         self.auto_join = auto_join
-        self.token_key = f"matrix:{homeserver}:{bot_user_id}:since"
+        self.token_key = self.cursor_key
         self.rooms_key = f"matrix:{homeserver}:{bot_user_id}:rooms"
         self.admin_room_name = admin_room_name
         self.admin_invites = tuple(admin_invites)
-        self.timer_interval_s = timer_interval_s
         self.rooms = RoomDirectory(bot_user_id)
         with self.engine.connect() as conn:
             self.rooms.load(adapter_state.load(conn, key=self.rooms_key))
         if admin_room and admin_room.startswith("!"):
             self.rooms.set_admin_room(admin_room)
         self.known_rooms: set[str] = set()
-        self._outbox_lock = asyncio.Lock()
-        self.handled = 0
-        self.owner = audit.process_owner()  # this process's name on outbox claims
 
     @property
     def room_names(self) -> dict[str, str]:
@@ -166,13 +169,11 @@ class MatrixBot:
 
     # -- state ------------------------------------------------------------------------------
     def load_token(self) -> str | None:
-        with self.engine.connect() as conn:
-            return adapter_state.load(conn, key=self.token_key)
+        """The sync token: the core's cursor."""
+        return self.load_cursor()
 
     def save_token(self, token: str) -> None:
-        with self.engine.begin() as conn:
-            adapter_state.save(conn, key=self.token_key, value=token,
-                               now_ms=int(time.time() * 1000))
+        self.save_cursor(token)
 
     def save_rooms(self) -> None:
         """Remember the DMs and the admin room (and mark their rows if recorded as groups)."""
@@ -278,39 +279,30 @@ class MatrixBot:
 
     # -- the loop ---------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event, *, timeout_ms: int = 30_000) -> None:
-        await self.start()
-        await self.flush_outbox()
-        timers = asyncio.ensure_future(self._timer_loop(stop))
+        timers: asyncio.Future[None] | None = None
         try:
+            await self.start()
+            self.report_status(connected=True)
+            await self.flush_outbox()
+            timers = asyncio.ensure_future(self.timer_loop(stop))
             await self._sync_loop(stop, timeout_ms)
+        except Exception as exc:
+            self.report_status(connected=False, synced=False, error=exc)
+            raise
         finally:
-            timers.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await timers
-
-    async def _timer_loop(self, stop: asyncio.Event) -> None:
-        """Fire due timers whatever the sync is doing: a welcome batch is sent when its
-        window closes, not when a long-poll happens to return or someone speaks."""
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self.timer_interval_s)
-            if stop.is_set():
-                return
-            try:
-                await self.fire_timers()
-                # An operator's decision (an appeal upheld: the re-invite) goes out within
-                # a second, not when the sync long-poll next returns (up to 30 s later).
-                await self.flush_outbox()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("timers failed (%s: %s); trying again", type(exc).__name__, exc)
+            if timers is not None:
+                timers.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await timers
+        self.report_status(connected=False, synced=False)
 
     async def _sync_loop(self, stop: asyncio.Event, timeout_ms: int) -> None:
         backoff = 1.0
         while not stop.is_set():
             try:
                 await self.sync_once(timeout_ms=timeout_ms, stop=stop)
+                if backoff > 1.0:  # back after failures: connected again
+                    self.report_status(connected=True)
                 backoff = 1.0
                 # Yield even if the client answered without waiting (timeout 0, a fast
                 # server), so stop requests and other tasks always get a turn.
@@ -321,6 +313,7 @@ class MatrixBot:
                 # A dead homeserver or network: say so once per attempt, wait, try again.
                 log.warning("sync failed (%s: %s); retrying in %.0f s",
                             type(exc).__name__, exc, backoff)
+                self.report_status(connected=False, synced=False, error=exc)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=backoff)
                 backoff = min(backoff * 2, 30.0)
@@ -386,6 +379,7 @@ class MatrixBot:
             for raw in chunk:
                 with self.engine.connect() as conn:
                     if eventlog.exists(conn, source=self.source,
+                                       community_id=self.pipeline.community_id,
                                        source_event_id=str(raw.get("event_id"))):
                         reached = True
                         break
@@ -441,24 +435,10 @@ class MatrixBot:
             return event
         return dataclasses.replace(event, image=data)
 
-    async def handle(self, event: Event) -> int:
-        return await self.handle_many([event])
-
     async def handle_many(self, events: Sequence[Event]) -> int:
-        """A room's events of one sync in one transaction, then their effects in order."""
-        events = [self._unbrought(e) for e in events]
-        handled = 0
-        # Under the outbox lock: the timer loop's flush must not take one of these
-        # effects out of order (a warning before the delete it follows).
-        async with self._outbox_lock:
-            for outcome in self.pipeline.process_many(events):
-                if outcome.duplicate:
-                    continue
-                handled += 1
-                for planned in outcome.effects:
-                    await self.deliver(planned.audit_id, planned.effect)
-        self.handled += handled
-        return handled
+        """A room's events of one sync in one transaction, then their effects in order
+        (the core's, under its outbox lock), members the bot invited brought by nobody."""
+        return await super().handle_many([self._unbrought(e) for e in events])
 
     def _unbrought(self, event: Event) -> Event:
         """A member the bot invited (set-up, an upheld appeal) was brought by nobody: no
@@ -468,53 +448,7 @@ class MatrixBot:
             return dataclasses.replace(event, inviter=None)  # type: ignore[call-arg]  # a join
         return event
 
-    async def fire_timers(self) -> int:
-        if self.scheduler is None:
-            return 0
-        fired = 0
-        for tick in self.scheduler(self.pipeline.clock()):
-            fired += await self.handle(tick)
-        return fired
-
-    async def flush_outbox(self) -> int:
-        """Send what waits in the outbox and no other bot process is sending: effects
-        committed before a crash, what operators decided in the console (on start, after
-        every sync round and every timer round), and a killed process's claimed effects
-        once their lease has run out. Each is claimed before it is sent (`deliver`), so two
-        processes on one database never both send it. Returns how many this process
-        delivered."""
-        # The sync loop and the timer loop both flush: one at a time within the process.
-        async with self._outbox_lock:
-            with self.engine.connect() as conn:
-                pending = audit.pending_effects(conn, community_id=self.pipeline.community_id,
-                                                now_ms=self._now_ms())
-            sent = 0
-            for audit_id, effect in pending:
-                sent += await self.deliver(audit_id, effect)
-        if sent:
-            log.info("sent %d effect(s) waiting in the outbox", sent)
-        return sent
-
-    def _now_ms(self) -> int:
-        return int(self.pipeline.clock().timestamp() * 1000)
-
     # -- effects → Matrix -------------------------------------------------------------------
-    async def deliver(self, audit_id: int, effect: Effect) -> bool:
-        """Claim the effect, send it, mark it; False if another process has it (or sent it)."""
-        with self.engine.begin() as conn:
-            if not audit.claim_effect(conn, audit_id=audit_id, owner=self.owner,
-                                      now_ms=self._now_ms()):
-                return False
-        try:
-            detail = await self._send(effect)
-            ok = True
-        except Exception as exc:
-            detail, ok = f"{type(exc).__name__}: {exc}", False
-            log.warning("effect %s failed: %s", effect.kind, detail)
-        with self.engine.begin() as conn:
-            audit.mark_delivery(conn, audit_id=audit_id, ok=ok, detail=detail)
-        return True
-
     def _names(self, refs: Sequence[UserRef]) -> dict[str, str]:
         """How each mentioned member is named in the text (what policies wrote after "@")."""
         return {r.user_id: r.display_name or self.display_names.get(r.user_id) or r.user_id
@@ -523,10 +457,11 @@ class MatrixBot:
 
     def _author(self, event_id: str) -> UserRef | None:
         with self.engine.connect() as conn:
-            member_id = lookup.message_author(conn, source=self.source, source_event_id=event_id)
+            member_id = lookup.message_author(conn, source=self.source, source_event_id=event_id,
+                                              community_id=self.pipeline.community_id)
             return lookup.member_ref(conn, member_id=member_id) if member_id else None
 
-    async def _send(self, effect: Effect) -> str | None:
+    async def perform(self, effect: Effect) -> str | None:
         room = effect.group.group_id
         if isinstance(effect, Send):
             return await self.client.send_text(room, effect.text,

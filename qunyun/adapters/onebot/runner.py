@@ -138,7 +138,11 @@ class OneBotBot(AdapterCore):
             with contextlib.suppress(asyncio.CancelledError):
                 await connecting
             return
-        connecting.result()
+        try:
+            connecting.result()
+        except Exception as exc:
+            self.report_status(connected=False, synced=False, error=exc)
+            raise
         try:
             await self.start()
             await self.flush_outbox()
@@ -156,6 +160,10 @@ class OneBotBot(AdapterCore):
                 if raw is None:
                     raise ConnectionError("OneBot 连接断开 / the connection closed")
                 await self.handle_raw(raw)
+        except Exception as exc:
+            self.connected.clear()
+            self.report_status(connected=False, synced=False, error=exc)
+            raise
         finally:
             self.connected.clear()
             self.report_status(connected=False, synced=False)
@@ -210,7 +218,8 @@ class OneBotBot(AdapterCore):
 
     def _author(self, event_id: str) -> UserRef | None:
         with self.engine.connect() as conn:
-            member_id = lookup.message_author(conn, source=self.source, source_event_id=event_id)
+            member_id = lookup.message_author(conn, source=self.source, source_event_id=event_id,
+                                              community_id=self.pipeline.community_id)
             return lookup.member_ref(conn, member_id=member_id) if member_id else None
 
     async def _post(self, group_id: str, segments: list[dict[str, Any]]) -> str:

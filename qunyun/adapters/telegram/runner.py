@@ -158,8 +158,8 @@ class TelegramBot(AdapterCore):
     async def _poll_forever(self, stop: asyncio.Event) -> None:
         try:
             await self._serve(stop)
-        except Exception:
-            self.report_status(connected=False, synced=False)  # retried with backoff
+        except Exception as exc:
+            self.report_status(connected=False, synced=False, error=exc)  # retried, backoff
             raise
 
     async def _serve(self, stop: asyncio.Event) -> None:
@@ -278,7 +278,8 @@ class TelegramBot(AdapterCore):
 
     def _author(self, event_id: str) -> UserRef | None:
         with self.engine.connect() as conn:
-            member_id = lookup.message_author(conn, source=self.source, source_event_id=event_id)
+            member_id = lookup.message_author(conn, source=self.source, source_event_id=event_id,
+                                              community_id=self.pipeline.community_id)
             return lookup.member_ref(conn, member_id=member_id) if member_id else None
 
     async def _say(self, chat: str | int, text: str, refs: Sequence[UserRef] = (),

@@ -78,11 +78,20 @@ def recent_joins(conn: Connection, *, group_id: int, since_ms: int, until_ms: in
 
 _AUTHOR = Prepared(select(events.c.member_id).where(
     events.c.source == bindparam("source"), events.c.source_event_id == bindparam("sid")))
+_AUTHOR_IN = Prepared(select(events.c.member_id).where(
+    events.c.community_id == bindparam("cid"), events.c.source == bindparam("source"),
+    events.c.source_event_id == bindparam("sid")))
 
 
-def message_author(conn: Connection, *, source: str, source_event_id: str) -> int | None:
-    """Author of a message in the log (reply and reaction targets)."""
-    value = _AUTHOR.scalar(conn, {"source": source, "sid": source_event_id})
+def message_author(conn: Connection, *, source: str, source_event_id: str,
+                   community_id: int | None = None) -> int | None:
+    """Author of a message in the log (reply and reaction targets). With `community_id`,
+    that community's copy: one bot serving two communities logs the message in each."""
+    if community_id is None:
+        value = _AUTHOR.scalar(conn, {"source": source, "sid": source_event_id})
+    else:
+        value = _AUTHOR_IN.scalar(conn, {"cid": community_id, "source": source,
+                                         "sid": source_event_id})
     return int(value) if value is not None else None
 
 

@@ -1,4 +1,5 @@
-"""Repository: the append-only event log, idempotent on (source, source_event_id)."""
+"""Repository: the append-only event log, idempotent on (community_id, source,
+source_event_id): the same platform message in two communities is two events."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from qunyun.storage.prepared import Prepared
 from qunyun.storage.tables import events
 
+DEDUPE_KEY = ("community_id", "source", "source_event_id")  # uq_events_community_source_key
+
 
 def _append_one(dialect: str) -> Any:
     module = postgresql if dialect == "postgresql" else sqlite
     return (module.insert(events)
-            .on_conflict_do_nothing(index_elements=["source", "source_event_id"])
+            .on_conflict_do_nothing(index_elements=list(DEDUPE_KEY))
             .returning(events.c.id))
 
 
@@ -46,7 +49,7 @@ def append_many(conn: Connection, *, rows: Sequence[Sequence[Any]]) -> None:
     if conn.dialect.name == "postgresql":
         marks = ", ".join(["%s"] * (len(BULK_COLUMNS) - 1) + ["%s::json"])
         sql = (f"INSERT INTO events ({cols}) VALUES ({marks}) "
-               "ON CONFLICT (source, source_event_id) DO NOTHING")
+               f"ON CONFLICT ({', '.join(DEDUPE_KEY)}) DO NOTHING")
     else:
         marks = ", ".join(["?"] * len(BULK_COLUMNS))
         sql = f"INSERT OR IGNORE INTO events ({cols}) VALUES ({marks})"
@@ -70,15 +73,14 @@ def count_events(conn: Connection, *, community_id: int | None = None) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def exists(conn: Connection, *, source: str, source_event_id: str) -> bool:
-    return (
-        conn.execute(
-            select(events.c.id).where(
-                events.c.source == source, events.c.source_event_id == source_event_id
-            )
-        ).first()
-        is not None
-    )
+def exists(conn: Connection, *, source: str, source_event_id: str,
+           community_id: int | None = None) -> bool:
+    """Is the event in the log (with `community_id`: in that community's log)?"""
+    query = select(events.c.id).where(events.c.source == source,
+                                      events.c.source_event_id == source_event_id)
+    if community_id is not None:
+        query = query.where(events.c.community_id == community_id)
+    return conn.execute(query).first() is not None
 
 
 def events_of_member(conn: Connection, *, member_id: int, limit: int = 200) -> list[dict[str, Any]]:

@@ -1,5 +1,5 @@
 """Bulk loading of event-log rows: an import's frames into `events`, inside the import's
-transaction, idempotent on (source, source_event_id).
+transaction, idempotent on (community_id, source, source_event_id).
 
 Rows go first into a staging table the database fills at its own speed, then into the
 event log with one `INSERT … SELECT` that skips what is already there:
@@ -158,7 +158,7 @@ class _PostgresCopy(Staging):
         picked = _NAMES.replace("payload", "payload::json")
         with driver.cursor() as cur:
             cur.execute(f"INSERT INTO events ({_NAMES}) SELECT {picked} FROM {self.TABLE} "
-                        "ORDER BY seq ON CONFLICT (source, source_event_id) DO NOTHING")
+                        f"ORDER BY seq ON CONFLICT ({', '.join(eventlog.DEDUPE_KEY)}) DO NOTHING")
             inserted = int(cur.rowcount)
             cur.execute(f"DROP TABLE {self.TABLE}")
         self.created = False

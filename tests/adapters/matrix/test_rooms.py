@@ -75,7 +75,7 @@ def test_a_dm_is_never_a_group_and_is_remembered(engine: Engine) -> None:
     bot = make_bot(engine, api, admin_room="!admins:localhost")
     asyncio.run(bot.start())
     member = UserRef("matrix", LISI, "李四")
-    asyncio.run(bot._send(DirectMessage(group=GroupRef("matrix", ROOM), member=member,
+    asyncio.run(bot.perform(DirectMessage(group=GroupRef("matrix", ROOM), member=member,
                                              text="新人问卷 1/3", reason="O2 form")))
     dm = "!dm:localhost"
     restarted = make_bot(engine, api, admin_room="!admins:localhost")
@@ -110,7 +110,7 @@ def test_the_admin_room_is_created_with_the_admins_and_alerts_go_only_there(
     assert api.created == [("进阶营管理组", ["@lin:localhost", "@operator:localhost"])]
     alert = Alert(group=GroupRef("matrix", ROOM), text="【需要人工】…", suggested_reply="@李四 你好",
                   reason="R5 unanswered")
-    asyncio.run(bot._send(alert))
+    asyncio.run(bot.perform(alert))
     assert [room for room, _ in api.sent] == ["!created1:localhost"]
     assert "建议回复：@李四 你好" in api.sent[0][1]
     again = make_bot(engine, api, admin_room="进阶营管理组")

@@ -237,3 +237,37 @@ def test_members_already_in_a_room_are_counted_on_start(engine: Engine) -> None:
                                                      community_id=bot.pipeline.community_id)
     [room] = [g for g in groups if g["external_id"] == ROOM]
     assert room["current"] == 3 and room["name"] == "演示群"
+
+
+def test_status_for_the_console_connected_last_sync_and_error(engine: Engine) -> None:
+    # I1: the Matrix account reports on the console's accounts list as the Telegram and QQ
+    # ones do — the failure and why, then connected with its last sync, then stopped.
+    from qunyun.bot import accounts
+
+    api, counts = FakeApi(), Counts()
+    api.push([])
+    api.fail_syncs = 1
+    bot = _bot(engine, api, counts)
+    bot.status_key = accounts.status_key(bot.pipeline.community_id, "matrix", "localhost")
+    seen: list[dict[str, Any]] = []
+
+    def status() -> dict[str, Any]:
+        with engine.connect() as conn:
+            return next(s for s in accounts.statuses(conn) if s["platform"] == "matrix")
+
+    async def run_briefly() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(bot.run(stop, timeout_ms=0))
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            seen.append(status())
+            if bot.load_token() == "t1" and seen[-1]["connected"]:
+                break
+        stop.set()
+        await asyncio.wait_for(task, timeout=5)
+
+    asyncio.run(run_briefly())
+    failed = [s for s in seen if not s["connected"]]
+    assert failed and failed[0]["error"] == "ConnectionError: homeserver down"
+    assert seen[-1]["connected"] and seen[-1]["last_sync_ms"] and seen[-1]["error"] is None
+    assert status()["connected"] is False  # stopped
