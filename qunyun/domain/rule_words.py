@@ -16,6 +16,8 @@ ZH_DAYS = {"MO": "周一", "TU": "周二", "WE": "周三", "TH": "周四", "FR":
            "SU": "周日"}
 EN_DAYS = {"MO": "Monday", "TU": "Tuesday", "WE": "Wednesday", "TH": "Thursday",
            "FR": "Friday", "SA": "Saturday", "SU": "Sunday"}
+ZH_NTH = {1: "第一个", 2: "第二个", 3: "第三个", 4: "第四个", 5: "第五个", -1: "最后一个",
+          -2: "倒数第二个"}
 EN_NTH = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last",
           -2: "second to last"}
 
@@ -90,7 +92,7 @@ def _words(start: datetime | None, f: dict[str, str], en: bool) -> str | None:
             nth = int(code[:-2] or "1")
             if len(days) != 1 or nth not in EN_NTH:
                 return None
-            which = "最后一个" if nth == -1 else f"倒数第 {-nth} 个" if nth < 0 else f"第 {nth} 个"
+            which = ZH_NTH[nth]
             said = (f"every month on the {EN_NTH[nth]} {EN_DAYS[code[-2:]]}" if en else
                     f"每月{which}{ZH_DAYS[code[-2:]]}")
         else:

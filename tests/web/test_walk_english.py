@@ -53,7 +53,7 @@ def test_rules_read_as_words_in_both_languages() -> None:
     assert describe(twice, "en").startswith("every Tuesday and Thursday at 20:00")
     first_monday = recurrence.rule_text(at="09:00", start=dt.date(2026, 1, 1), every="month",
                                         on=["mon"], nth=1)
-    assert describe(first_monday, "zh").startswith("每月第 1 个周一 09:00")
+    assert describe(first_monday, "zh").startswith("每月第一个周一 09:00")
     assert describe(first_monday, "en").startswith("every month on the first Monday at 09:00")
     once = recurrence.rule_text(at="10:30", start=dt.date(2026, 12, 24))
     assert describe(once, "zh") == "一次：2026-12-24 10:30"
