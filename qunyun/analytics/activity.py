@@ -8,7 +8,7 @@ of other kinds and never count as messages. "Active" means sent at least one mes
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
@@ -64,8 +64,12 @@ def totals(log: EventLog, scope: Scope) -> dict[str, Any]:
     kinds = ev.lazy().select("kind").group_by("kind").len().collect(engine="streaming")
     by_kind = dict(zip(kinds["kind"].to_list(), kinds["len"].to_list(), strict=True))
     member_count = scope.current_members.len()
-    active_30 = scope.messages.filter(pl.col("ts_ms") > log.since_ms(30))["member_id"].n_unique()
-    active_7 = scope.messages.filter(pl.col("ts_ms") > log.since_ms(7))["member_id"].n_unique()
+    # Active = current members who wrote (issue 11): the ratio's numerator and denominator
+    # are the same people, so it agrees with the tiers (everyone not an onlooker wrote in
+    # the tier window) instead of counting members who have since left.
+    inside = scope.messages.filter(pl.col("member_id").is_in(scope.current_members.implode()))
+    active_30 = inside.filter(pl.col("ts_ms") > log.since_ms(30))["member_id"].n_unique()
+    active_7 = inside.filter(pl.col("ts_ms") > log.since_ms(7))["member_id"].n_unique()
     return {
         "messages": scope.messages.height,
         "senders": scope.messages["member_id"].n_unique(),
@@ -189,6 +193,21 @@ def weekly_messages(log: EventLog, scope: Scope, weeks: int) -> list[int]:
     counts = recent.group_by("slot").len()
     by_slot = dict(counts.iter_rows())
     return [int(by_slot.get(i, 0)) for i in range(weeks)]
+
+
+def own_weekly_messages(log: EventLog, scope: Scope, weeks: int) -> tuple[list[int], date]:
+    """Messages in each of the last `weeks` 7-day windows of the scope's own series: windows
+    of whole local days ending with the day of the scope's last message (oldest first), and
+    that day. Unlike `weekly_messages`, nothing outside the scope moves them: another
+    group's later messages (which move as_of) do not shift this group's trend (issue 11)."""
+    if scope.messages.height == 0:
+        return [0] * weeks, log.today
+    last_day: date = scope.messages["day"].max()  # type: ignore[assignment]
+    first_day = last_day - timedelta(days=7 * weeks - 1)
+    slots = scope.messages.filter(pl.col("day") >= first_day).select(
+        ((pl.col("day") - pl.lit(first_day)).dt.total_days() // 7).alias("slot"))
+    by_slot = dict(slots.group_by("slot").len().iter_rows())
+    return [int(by_slot.get(i, 0)) for i in range(weeks)], last_day
 
 
 def span_days(scope: Scope) -> int:

@@ -109,6 +109,7 @@ def _scope_section(log: EventLog, scope: activity.Scope, plan: Plan, tier_of: di
     weekly = activity.weekly(log, scope)
     history = [w["messages"] for w in weekly]
     score = health.score(log, scope, totals, plan.health, history)
+    dying = health.dying(log, score, plan.health, history, scope)
     inside = scope.current_members.to_list()
     tier_counts = {t: 0 for t in tiers.TIERS}
     for mid in inside:
@@ -120,8 +121,8 @@ def _scope_section(log: EventLog, scope: activity.Scope, plan: Plan, tier_of: di
         **totals,
         "health": {
             **score,
-            **health.stage(log, scope, totals, plan.health),
-            "dying": health.dying(log, score, plan.health, history),
+            **health.agree(health.stage(log, scope, totals, plan.health), dying),
+            "dying": dying,
         },
         "daily": activity.daily(log, scope),
         "weekly": weekly,
@@ -150,6 +151,7 @@ def _members(log: EventLog, stats: pl.DataFrame, cfg: Any,
             "tier": r["tier"],
             "tier_name": tiers.TIER_NAMES[r["tier"]],
             "tier_reason": tiers.reason(r, cfg),
+            "tier_reason_en": tiers.reason(r, cfg, "en"),  # the English console's
             # T5 core-user measures, kept apart from the tier.
             "invited": r["invited"],
             "replies_received": r["replies_received"],

@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from qunyun.analytics.activity import Scope, weekly_messages
+from qunyun.analytics.activity import Scope, own_weekly_messages, weekly_messages
 from qunyun.analytics.log import EventLog
 from qunyun.plan.model import Health
 
@@ -29,9 +29,16 @@ STAGES = {
     "common_goal": "共同目标",
     "innovating": "不断创新",
     "roles": "分工和管理",
+    # Not one of seed 002's stages: a group whose activity is falling away (the dying
+    # warning is on) is in decline whatever stage it once reached (issue 11).
+    "declining": "衰退",
 }
+NOTE = "盈利、商业化两个阶段需要收入数据，聊天记录不足以判断"
+NOTE_EN = "the profitable and commercialized stages need revenue data; chats cannot show them"
 TREND_WEEKS = 8
 STAGE_DAYS = 28  # the stage is what the last four weeks show
+YOUNG_DAYS = 14  # less history than this: no dying warning (nothing to judge a trend on)
+DAY_MS = 86_400_000
 CHECKIN_WORDS = ("打卡", "签到", "check-in", "checkin")
 
 
@@ -95,7 +102,7 @@ def stage(log: EventLog, scope: Scope, totals: dict[str, Any], cfg: Health
     """The highest seed 002 stage whose evidence the last four weeks show, in words."""
     if scope.events.height == 0:
         return {"stage": None, "stage_name": None, "stage_reason": "还没有任何记录",
-                "note": "盈利、商业化两个阶段需要收入数据，聊天记录不足以判断"}
+                "stage_reason_en": "nothing recorded yet", "note": NOTE, "note_en": NOTE_EN}
     # `recent` holds the texts and reply ids of the last RECENT_DAYS (more than STAGE_DAYS).
     last8 = scope.recent.filter(pl.col("ts_ms") > log.since_ms(STAGE_DAYS))
     per_day = last8.height / STAGE_DAYS
@@ -117,41 +124,87 @@ def stage(log: EventLog, scope: Scope, totals: dict[str, Any], cfg: Health
     inviters = scope.events.filter((pl.col("kind") == "join") & pl.col("related_member_id")
                                    .is_not_null())["related_member_id"].n_unique()
 
-    reached, why = "gathered", f"{totals['member_count']} 人在群内"
+    reached = "gathered"
+    why = f"{totals['member_count']} 人在群内"
+    why_en = f"{totals['member_count']} members in the group"
     if per_day >= cfg.floor_messages_per_day and median_senders >= 3:
-        reached, why = "talking", (f"近4周日均 {per_day:.1f} 条消息，每天中位 "
-                                   f"{median_senders:.0f} 人发言")
+        reached = "talking"
+        why = f"近4周日均 {per_day:.1f} 条消息，每天中位 {median_senders:.0f} 人发言"
+        why_en = (f"{per_day:.1f} messages a day over the last 4 weeks, a median of "
+                  f"{median_senders:.0f} people writing each day")
         if weekly_regulars >= 5 or checkin_people >= 5:
-            reached, why = "common_goal", (f"{weekly_regulars} 人在近4周里至少3周发言，"
-                                           f"{checkin_people} 人参与打卡")
+            reached = "common_goal"
+            why = f"{weekly_regulars} 人在近4周里至少3周发言，{checkin_people} 人参与打卡"
+            why_en = (f"{weekly_regulars} people wrote in at least 3 of the last 4 weeks, "
+                      f"{checkin_people} took part in check-ins")
             if answered_authors >= max(5, int(0.2 * max(totals["active_30d"], 1))):
-                reached, why = "innovating", f"近4周 {answered_authors} 位成员发的内容得到他人回复"
+                reached = "innovating"
+                why = f"近4周 {answered_authors} 位成员发的内容得到他人回复"
+                why_en = (f"{answered_authors} members got replies from others to what they "
+                          "wrote in the last 4 weeks")
                 if moderators >= 1 and inviters >= 3:
-                    reached, why = "roles", (f"{moderators} 位管理者在处理违规，"
-                                             f"{inviters} 位成员在拉新")
+                    reached = "roles"
+                    why = f"{moderators} 位管理者在处理违规，{inviters} 位成员在拉新"
+                    why_en = (f"{moderators} moderators handle violations, {inviters} members "
+                              "bring in new people")
     return {"stage": reached, "stage_name": STAGES[reached], "stage_reason": why,
-            "note": "盈利、商业化两个阶段需要收入数据，聊天记录不足以判断"}
+            "stage_reason_en": why_en, "note": NOTE, "note_en": NOTE_EN}
+
+
+def agree(stage_out: dict[str, Any], dying_out: dict[str, Any]) -> dict[str, Any]:
+    """The stage and the dying warning describe the same group (issue 11): while the warning
+    is on, the group is in decline (衰退), and the stage its last four weeks still show is
+    kept as `stage_reached` and named in the reason, so neither contradicts the other."""
+    if not dying_out.get("warning") or stage_out.get("stage") is None:
+        return stage_out
+    reached = str(stage_out["stage"])
+    return {**stage_out, "stage": "declining", "stage_name": STAGES["declining"],
+            "stage_reached": reached,
+            "stage_reason": (f"活跃度在下降（见热寂预警）；近4周仍有的表现："
+                             f"{STAGES[reached]}——{stage_out['stage_reason']}"),
+            "stage_reason_en": (f"activity is falling away (see the dying warning); the last 4 "
+                                f"weeks still show {reached.replace('_', ' ')}: "
+                                f"{stage_out['stage_reason_en']}")}
 
 
 def dying(log: EventLog, health: dict[str, Any], cfg: Health,
-          history: list[int] | None = None) -> dict[str, Any]:
+          history: list[int] | None = None, scope: Scope | None = None) -> dict[str, Any]:
     """Early warning: decay of weekly messages, from the peak and projected to the floor.
 
     `history` is every week's message count (oldest first). A group is flagged while it
     still has time: when the last 8 weeks' trend crosses the plan's floor within 90 days,
     or when it has lost half its peak activity and is still falling.
+
+    With `scope`, the trend is the scope's own series (`own_weekly_messages`: whole days
+    ending with its last message) and the projection starts from that day, so another
+    group's activity never moves this group's date (issue 11); silence is judged apart,
+    from the time since its last message.
     """
     weeks: list[int] = health["weekly_messages"]
+    anchor = log.today
+    silent_days = 0
+    if scope is not None and scope.messages.height:
+        weeks, anchor = own_weekly_messages(log, scope, TREND_WEEKS)
+        silent_days = (log.today - anchor).days
     floor_week = cfg.floor_messages_per_day * 7
     out: dict[str, Any] = {"warning": False, "reason": "活跃度平稳", "projected_below_floor": None,
-                           "weekly_change": None, "down_from_peak": None}
-    if weeks[-1] == 0 and sum(weeks) > 0:
-        out.update(warning=True, reason="最近7天没有任何消息：群已沉寂（热寂）")
+                           "weekly_change": None, "down_from_peak": None,
+                           "trend_weeks": TREND_WEEKS, "silent_days": None}
+    if scope is not None and scope.events.height and \
+            log.as_of_ms - int(scope.events["ts_ms"].min()) < YOUNG_DAYS * DAY_MS:  # type: ignore[arg-type]
+        # A group days old has no trend yet: two weeks of messages divided over a day of
+        # life read as "below the floor" and called a new group dying (issue 11).
+        out.update(young=True, reason=f"记录不足 {YOUNG_DAYS} 天，还不能判断活跃趋势")
+        return out
+    if (silent_days >= 7 or weeks[-1] == 0) and sum(weeks) > 0:
+        out.update(warning=True, silent_days=max(silent_days, 7),
+                   reason="最近7天没有任何消息：群已沉寂（热寂）")
         return out
     if sum(weeks[-2:]) < 2 * floor_week and sum(weeks) > 0:
         out.update(warning=True, reason=(
             f"近两周日均 {sum(weeks[-2:]) / 14:.1f} 条，已低于计划下限 "
-            f"{cfg.floor_messages_per_day:g} 条/天"))
+            f"{cfg.floor_messages_per_day:g} 条/天"), below_floor_per_day=round(
+                sum(weeks[-2:]) / 14, 1))
         return out
     # Log-linear fit of the last 8 weeks: a steady percentage decline is how groups die.
     points = [(i, math.log(c + 1)) for i, c in enumerate(weeks)]
@@ -170,15 +223,15 @@ def dying(log: EventLog, health: dict[str, Any], cfg: Health,
         return out
     now_level = math.exp(my + slope * (n - 1 - mx))
     weeks_left = math.log(max(floor_week, 1) / now_level) / slope if now_level > floor_week else 0
-    when = log.today + timedelta(days=round(7 * weeks_left))
+    when = anchor + timedelta(days=round(7 * weeks_left))
     out["projected_below_floor"] = when.isoformat()
     soon = weeks_left * 7 <= 90
     if soon or drop >= 0.5:
         parts = []
         if drop >= 0.5:
             parts.append(f"近4周消息比高峰期少了 {drop:.0%}")
-        parts.append(f"近8周每周约 {math.exp(slope) - 1:+.0%}")
-        parts.append(f"按此趋势约在 {when.isoformat()} 跌破计划下限 "
+        parts.append(f"按本群近 {TREND_WEEKS} 周的消息趋势（每周约 {math.exp(slope) - 1:+.0%}）"
+                     f"推算，约在 {when.isoformat()} 跌破计划下限 "
                      f"{cfg.floor_messages_per_day:g} 条/天")
         out.update(warning=True, reason="，".join(parts))
     return out

@@ -34,6 +34,15 @@ TIER_NAMES = {
     "participant": "参与者",
     "onlooker": "旁观者",
 }
+# The English console's names and actions (the report itself is Chinese).
+TIER_NAMES_EN = {
+    "opinion_leader": "opinion leader",
+    "co_opinion_leader": "co-opinion leader",
+    "spreader": "spreader",
+    "active": "active member",
+    "participant": "participant",
+    "onlooker": "onlooker",
+}
 # T2: what the seeds prescribe for each tier (seed 002/003), as the operator's next step.
 TIER_ACTIONS = {
     "opinion_leader": "私下维护关系，邀请共同策划话题与活动，给予管理或嘉宾身份",
@@ -42,6 +51,17 @@ TIER_ACTIONS = {
     "active": "邀请成为社群大使，组织或主持线下活动",
     "participant": "一对一私聊，了解需求，引导参与话题和打卡",
     "onlooker": "安抚与关怀：私信欢迎、推送有价值内容、邀请自我介绍",
+}
+TIER_ACTIONS_EN = {
+    "opinion_leader": ("keep in touch privately, invite them to co-plan topics and events, "
+                       "give them a moderator or guest role"),
+    "co_opinion_leader": ("thank them publicly for what they share, invite them to write "
+                          "guides, volunteer or lead a small group"),
+    "spreader": "praise them publicly, give privileges and invite rewards, encourage more invites",
+    "active": "invite them to be community ambassadors, to organise or host offline events",
+    "participant": "talk one to one, learn what they need, draw them into topics and check-ins",
+    "onlooker": ("reassure and care: a welcome DM, send useful content, invite them to "
+                 "introduce themselves"),
 }
 
 
@@ -122,8 +142,10 @@ def assign(stats: pl.DataFrame, cfg: Tiers) -> pl.DataFrame:
     return _onion(stats).with_columns(tier=tier)
 
 
-def reason(row: dict[str, Any], cfg: Tiers) -> str:
+def reason(row: dict[str, Any], cfg: Tiers, lang: str = "zh") -> str:
     """The numbers that put a member in their tier, in the operator's words."""
+    if lang == "en":
+        return _reason_en(row, cfg)
     window = f"近{cfg.window_days}天"
     said = f"{window}发言 {row['window_messages']} 条、{row['active_days']} 天有发言"
     tier = row["tier"]
@@ -140,6 +162,26 @@ def reason(row: dict[str, Any], cfg: Tiers) -> str:
     if tier == "participant":
         return f"{said}，未达活跃标准（{cfg.active_min_messages} 条 / {cfg.active_min_days} 天）"
     return f"{window}没有发言"
+
+
+def _reason_en(row: dict[str, Any], cfg: Tiers) -> str:
+    window = f"in the last {cfg.window_days} days"
+    said = f"{row['window_messages']} messages on {row['active_days']} days {window}"
+    tier = row["tier"]
+    if tier == "opinion_leader":
+        return (f"{said}; with the other top writers, wrote the first "
+                f"{cfg.opinion_leader_share:.0%} of the messages ({row['onion']:.0%} before them)")
+    if tier == "co_opinion_leader":
+        return (f"{said}; in the {cfg.opinion_leader_share:.0%}–"
+                f"{cfg.co_opinion_leader_share:.0%} layer of the messages")
+    if tier == "spreader":
+        return f"brought {row['invited']} members (≥{cfg.spreader_min_invites}); {said}"
+    if tier == "active":
+        return f"{said} (≥{cfg.active_min_messages} messages on ≥{cfg.active_min_days} days)"
+    if tier == "participant":
+        return (f"{said}, below the active bar ({cfg.active_min_messages} messages on "
+                f"{cfg.active_min_days} days)")
+    return f"no messages {window}"
 
 
 def relaxed(cfg: Tiers, keep: float = 0.9) -> Tiers:
@@ -172,6 +214,7 @@ def todo(members: list[dict[str, Any]], limit: int = 200) -> list[dict[str, Any]
             "tier": tier,
             "tier_name": TIER_NAMES[tier],
             "action": TIER_ACTIONS[tier],
+            "action_en": TIER_ACTIONS_EN[tier],
             "count": len(subset),
             "members": [{"id": m["id"], "name": m["name"]} for m in subset[:limit]],
         })

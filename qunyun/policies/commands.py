@@ -95,9 +95,13 @@ class Commands:
         if command.name == "points":
             p = points_service.member_points(ctx.conn, ctx.member_id, levels=plan.points.levels)
             nxt = (f"，距「{p.next_level}」还差 {p.to_next} 分" if p.next_level else "")
+            # T3: points start when the bot does; a member with imported history is told why
+            # the chat they remember earned nothing (issue 11).
+            why = ("\n（导入的历史聊天记录不计积分，积分从机器人进群后开始累积）"
+                   if points_service.imported_messages(ctx.conn, member_id=ctx.member_id) else "")
             return [self._reply(event, (
                 f"@{name_of(event.actor)} 积分 {p.total}（参与 {p.participation} · 贡献 "
-                f"{p.contribution}），等级「{p.level}」{nxt}{decay_note(ctx, plan)}"),
+                f"{p.contribution}），等级「{p.level}」{nxt}{why}{decay_note(ctx, plan)}"),
                 "A2 !points")]
         if command.name == "task":
             return [self._task(command, event, ctx)]

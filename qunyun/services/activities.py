@@ -37,6 +37,14 @@ def local_text(ms: int, tz: str) -> str:
     return f"{at.month} 月 {at.day} 日 {at:%H:%M}"
 
 
+def when_text(ms: int, tz: str, lang: str) -> str:
+    """The console's date of an event, with the year (past events go back months)."""
+    at = datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(ZoneInfo(tz))
+    if lang == "en":
+        return f"{at:%Y-%m-%d %H:%M}"
+    return f"{at.year} 年 {at.month} 月 {at.day} 日 {at:%H:%M}"
+
+
 def _detail(a: Activity) -> dict[str, Any]:
     return {"goal": a.goal, "audience": a.audience, "place": a.place,
             "online_link": a.online_link, "agenda": list(a.agenda),
@@ -254,6 +262,28 @@ def in_window(conn: Connection, *, community_id: int, since_ms: int,
         if since_ms <= int(row["starts_ms"]) < until_ms:
             out.append({**row, **results(conn, activity=row)})
     return out
+
+
+def for_console(conn: Connection, *, community_id: int, plan: Plan | None
+                ) -> list[dict[str, Any]]:
+    """Every event of the community with its results, soonest first: the stored ones (the
+    bot stores the plan's events when it starts) and the plan's events not stored yet, with
+    nothing recorded (issue 11: the page listed no events while the plan had one, because
+    only a running bot had stored it). Read-only."""
+    rows = all_with_results(conn, community_id=community_id)
+    if plan is not None:
+        stored = {str(r["key"]) for r in rows}
+        tz = plan.bot.timezone
+        for a in plan.events:
+            if a.key in stored:
+                continue
+            starts = _ms(a.starts, tz)
+            rows.append({"key": a.key, "name": a.name, "starts_ms": starts,
+                         "ends_ms": starts + a.duration_minutes * 60_000,
+                         "capacity": a.capacity, "expected": a.expected_attendance,
+                         "registered": 0, "waitlisted": 0, "checked_in": 0, "walk_ins": 0,
+                         "rating": None, "feedback": [], "turnout": None, "of_expected": None})
+    return sorted(rows, key=lambda r: int(r["starts_ms"]))
 
 
 def all_with_results(conn: Connection, *, community_id: int) -> list[dict[str, Any]]:

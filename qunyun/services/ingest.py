@@ -69,6 +69,7 @@ class EventRecorder:
         # Live path: what the database holds for members seen in this process, so an event
         # inside a member's known span, under a known name, writes nothing extra.
         self._profiles: dict[int, list[Any]] = {}  # member -> [first seen, last seen, name]
+        self._in_group: set[tuple[int, int]] = set()  # (group, member) with a membership
         self._nicknames: dict[int, set[tuple[int | None, str]]] = {}
         # First/last seen and names to write at the end of the transaction (`flush`): a
         # sync batch touches each active member once instead of once per message.
@@ -105,6 +106,17 @@ class EventRecorder:
     def member_id(self, conn: Connection, ref: UserRef) -> int:
         cached = self._members.get(ref.key)
         return cached if cached is not None else self.member_ids(conn, [ref])[ref.key]
+
+    def members_present(self, conn: Connection, *, group: GroupRef, people: Iterable[UserRef],
+                        at_ms: int) -> None:
+        """The people an adapter reads as in a group (a Matrix room's member state on
+        start): in the group's memberships, though no join of theirs was seen (they were
+        there before the bot). A membership on record, open or left, is left as it is."""
+        group_id = self.group_id(conn, group, at_ms)
+        ids = self.member_ids(conn, list(people))
+        pairs = [(group_id, m) for m in ids.values() if (group_id, m) not in self._in_group]
+        member_repo.add_memberships_seen(conn, pairs=pairs)
+        self._in_group.update(pairs)
 
     # -- recording --------------------------------------------------------------------------
     def _row(self, conn: Connection, event: Event) -> dict[str, Any]:
@@ -177,6 +189,12 @@ class EventRecorder:
             joined = ts if isinstance(event, MemberJoined) else None
             member_repo.apply_memberships(conn, changes={
                 (group_id, member_id): (joined, None if joined is not None else ts)})
+            self._in_group.add((group_id, member_id))
+        elif (group_id, member_id) not in self._in_group and event.group.kind == "group":
+            # Someone acting in a group is in it, join on record or not (issue 11); a DM or
+            # the admins' room has no members.
+            member_repo.add_memberships_seen(conn, pairs=[(group_id, member_id)])
+            self._in_group.add((group_id, member_id))
 
 
     def record_batches(
@@ -252,6 +270,7 @@ class _Derived:
                 "group_id", "member_id").agg(pl.col("ts_ms").max()),
             "leaves": acted.filter(pl.col("kind") == "leave").group_by(
                 "group_id", "member_id").agg(pl.col("ts_ms").max()),
+            "present": acted.select("group_id", "member_id").unique(),
         })
 
     def _all(self, part: str) -> pl.DataFrame:
@@ -280,6 +299,10 @@ class _Derived:
             "group_id", "member_id").agg(pl.col("ts_ms").max()).iter_rows()}
         member_repo.apply_memberships(conn, changes={
             pair: (joins.get(pair), leaves.get(pair)) for pair in joins.keys() | leaves.keys()})
+        moved = joins.keys() | leaves.keys()
+        member_repo.add_memberships_seen(conn, pairs=[
+            (g, m) for g, m in self._all("present").select("group_id", "member_id").unique()
+            .iter_rows() if (g, m) not in moved])
         self.parts = []
 
 

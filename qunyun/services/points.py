@@ -18,6 +18,7 @@ from qunyun.domain.levels import standing
 from qunyun.domain.streaks import local_day
 from qunyun.plan.model import Level, Points
 from qunyun.storage.bot import points as repo
+from qunyun.storage.events import log as event_log
 
 
 class TodaysPoints(Protocol):
@@ -125,3 +126,9 @@ def leaderboard(conn: Connection, community_id: int, group_id: int | None = None
 
 def ledger(conn: Connection, *, member_id: int, limit: int = 100) -> list[dict[str, object]]:
     return repo.ledger_of(conn, member_id=member_id, limit=limit)
+
+
+def imported_messages(conn: Connection, *, member_id: int) -> int:
+    """The member's messages from an imported history: they earned no points (only the live
+    bot awards them, as events arrive), which `!积分` and member 360 say (issue 11)."""
+    return event_log.imported_messages(conn, member_id=member_id)

@@ -57,6 +57,12 @@ class Ctx:
 
 
 def lang_of(request: Request) -> str:
+    """`?lang=en` in an address (a link someone shared), else the language switch's cookie.
+    The middleware keeps a `?lang=` choice in the cookie, so the page's HTMX panels, which
+    ask without it, answer in the same language (issue 11)."""
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        return asked
     chosen = request.cookies.get("qunyun_lang", "zh")
     return chosen if chosen in LANGS else "zh"
 

@@ -10,9 +10,12 @@ pages (a <details> with the JSON). Templates reach these through `render.env` fi
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from qunyun.analytics.tiers import TIER_ACTIONS, TIER_ACTIONS_EN, TIER_NAMES, TIER_NAMES_EN
+from qunyun.domain import badges as badge_domain
+from qunyun.domain import rule_words
 from qunyun.report.words import signal_sentence
 from qunyun.web.texts import translate
 
@@ -290,6 +293,9 @@ def actor_label(actor: str | None, lang: str) -> str:
 
 def reason_label(reason: str | None, lang: str) -> str:
     text = (reason or "").strip()
+    generated = generated_reason(text, lang)
+    if generated is not None:
+        return generated
     coded = _CODED.match(text)
     if coded is None:
         if text in REASONS:  # a reason written without its playbook ID
@@ -350,7 +356,8 @@ def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
         if key == "trigger":
             value = _pick(REASONS.get(str(value)), lang, str(value))
         if key == "rule" and isinstance(value, str):
-            value = rule_label(value, lang)
+            value = (rule_words.describe(value, lang) if "RRULE:" in value
+                     else rule_label(value, lang))
         if key == "ledger" and isinstance(value, str):
             value = points_label(value, lang)  # T3 grants: 贡献分, not "contribution"
         if key == "members" and isinstance(value, list):
@@ -388,7 +395,8 @@ def item_title(item: Mapping[str, Any], lang: str) -> str:
         return f"Join request: {rest or title}"
     if queue == "todo" and detail.get("tier"):
         tier = TIERS_EN.get(str(detail["tier"]), str(detail["tier"]))
-        return f"{tier} ({detail.get('count', '?')}): {detail.get('action') or ''}"
+        action = tier_action(str(detail["tier"]), "en", str(detail.get("action") or ""))
+        return f"{tier} ({detail.get('count', '?')}): {action}"
     return title
 
 
@@ -397,13 +405,175 @@ def dying_reason(dying: Mapping[str, Any] | None, lang: str) -> str:
     its numbers where the report gives them."""
     d = dying or {}
     reason = str(d.get("reason") or "")
-    if lang != "en" or d.get("weekly_change") is None:
+    if lang != "en":
         return reason
+    if d.get("young"):
+        return "less than 14 days of history: too early to judge the trend"
+    if d.get("silent_days"):
+        return "no messages in the last 7 days: the group has gone quiet"
+    if d.get("below_floor_per_day") is not None:
+        return (f"{d['below_floor_per_day']:g} messages a day over the last two weeks, below "
+                "the plan's floor")
+    if d.get("weekly_change") is None:
+        return "activity is steady" if not d.get("warning") else reason
     parts = []
     drop = d.get("down_from_peak") or 0
     if drop >= 0.5:
         parts.append(f"the last 4 weeks had {drop:.0%} fewer messages than the peak")
-    parts.append(f"about {d['weekly_change']:+.0%} a week over 8 weeks")
+    weeks = d.get("trend_weeks") or 8
     if d.get("projected_below_floor"):
-        parts.append(f"at this rate below the plan's floor around {d['projected_below_floor']}")
+        parts.append(f"at this group's trend over the last {weeks} weeks "
+                     f"({d['weekly_change']:+.0%} a week), below the plan's floor around "
+                     f"{d['projected_below_floor']}")
+    else:
+        parts.append(f"about {d['weekly_change']:+.0%} a week over {weeks} weeks")
     return "; ".join(parts)
+
+
+DIRECTIONS: dict[str, Pair] = {"first": ("首次评定", "first assessment"),
+                               "promotion": ("升级", "promotion"),
+                               "demotion": ("降级", "demotion"),
+                               "lock": ("运营锁定", "locked by an operator"),
+                               "unlock": ("解除锁定", "unlocked")}
+
+
+def direction_label(code: str | None, lang: str) -> str:
+    value = code or ""
+    return _pick(DIRECTIONS.get(value), lang, value)
+
+
+def tier_label(code: str | None, lang: str) -> str:
+    """A tier's name (the code's own, so always in both languages)."""
+    value = code or ""
+    names = TIER_NAMES_EN if lang == "en" else TIER_NAMES
+    return names.get(value, value)
+
+
+def tier_action(code: str | None, lang: str, fallback: str = "") -> str:
+    value = code or ""
+    actions = TIER_ACTIONS_EN if lang == "en" else TIER_ACTIONS
+    return actions.get(value, fallback)
+
+
+def report_text(section: Mapping[str, Any] | None, key: str, lang: str) -> str:
+    """A sentence the report writes in both languages (`stage_reason` / `stage_reason_en`,
+    `tier_reason` / `tier_reason_en`): the chosen language's, else the Chinese one."""
+    d = section or {}
+    if lang == "en" and d.get(f"{key}_en"):
+        return str(d[f"{key}_en"])
+    return str(d.get(key) or "")
+
+
+# The plan model's default level names (`Points.levels`): code-generated, so translated;
+# levels a plan names itself are shown as the plan wrote them.
+LEVELS_EN = {"新人": "Newcomer", "成员": "Member", "骨干": "Core member", "元老": "Veteran"}
+
+
+def level_label(name: str | None, lang: str, plan_levels: bool = False) -> str:
+    value = name or ""
+    if lang != "en" or plan_levels:
+        return value
+    return LEVELS_EN.get(value, value)
+
+
+# Free-text reasons the code writes into the audit log (Chinese, stored as written): the
+# English console reads them back through these patterns; anything else (what an operator
+# typed, a plan's own words) is shown as written.
+_SAID = r"^近(\d+)天发言 (\d+) 条、(\d+) 天有发言"
+_SAID_EN = "{1} messages on {2} days in the last {0} days"
+GENERATED_REASONS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^从报告（数据截至 (.+)）新开 (\d+) 项$"),
+     "opened {1} items from the report (data as of {0})"),
+    (re.compile(r"^从文件 (.+) 导入计划$"), "imported the plan from {0}"),
+    (re.compile(r"^日历帖「(.+)」$"), "calendar post “{0}”"),
+    (re.compile(r"^活动「(.+)」（补发）$"), "campaign post “{0}” (sent late)"),
+    (re.compile(r"^活动「(.+)」$"), "campaign post “{0}”"),
+    (re.compile(r"^预演：自动批准$"), "rehearsal: approved automatically"),
+    (re.compile(r"^手动重新评定成长等级$"), "every member's tier recomputed by hand"),
+    (re.compile(r"^疑似批量注册的营销账号（计划允许自动移除）$"),
+     "suspected bulk-registered marketing account (the plan allows automatic removal)"),
+    (re.compile(r"^累计 (\d+) 次警告：(.+)（送机票）$"), "{0} warnings, the last: {1} (removed)"),
+    (re.compile(r"^E1 淘汰：已 (\d+) 天未发言（最后发言 (.+)）$"),
+     "E1 removal: silent for {0} days (last message {1})"),
+    (re.compile(r"^E1 淘汰：入群 (\d+) 天从未发言$"),
+     "E1 removal: no message in {0} days since joining"),
+    (re.compile(r"^E1 淘汰：(.+)$"), "E1 removal: {0}"),
+    (re.compile(r"^机器人启动，按此版本计划运行$"),
+     "the bot started with this version of the plan"),
+    (re.compile(r"^新保存的计划还有 (\d+) 个问题，机器人继续使用之前的计划$"),
+     "the newly saved plan still has {0} problems; the bot keeps the previous plan"),
+    (re.compile(r"^机器人已载入新保存的计划$"), "the bot loaded the newly saved plan"),
+    (re.compile(r"^申诉通过：(.+)$"), "appeal upheld: {0}"),
+    (re.compile(r"^申诉通过$"), "appeal upheld"),
+    (re.compile(r"^已 (\d+) 天未发言（最后发言 (.+)）$"), "silent for {0} days (last message {1})"),
+    # T1 tier reasons the daily pass stores with each move (`tiers.reason`).
+    (re.compile(_SAID + r"；与其他头部成员合计贡献前 (\d+%) 的消息（其之前累计 (\d+%)）$"),
+     _SAID_EN + "; with the other top writers, wrote the first {3} of the messages "
+     "({4} before them)"),
+    (re.compile(_SAID + r"；位于消息贡献的 (\d+%)–(\d+%) 层$"),
+     _SAID_EN + "; in the {3}–{4} layer of the messages"),
+    (re.compile(r"^邀请了 (\d+) 人入群（≥(\d+)）；近(\d+)天发言 (\d+) 条、(\d+) 天有发言$"),
+     "brought {0} members (≥{1}); {3} messages on {4} days in the last {2} days"),
+    (re.compile(_SAID + r"（≥(\d+) 条且 ≥(\d+) 天）$"),
+     _SAID_EN + " (≥{3} messages on ≥{4} days)"),
+    (re.compile(_SAID + r"，未达活跃标准（(\d+) 条 / (\d+) 天）$"),
+     _SAID_EN + ", below the active bar ({3} messages on {4} days)"),
+    (re.compile(r"^近(\d+)天没有发言$"), "no messages in the last {0} days"),
+    (re.compile(r"^(.+) 解除了等级锁定$"), "{0} unlocked the tier"),
+    (re.compile(r"^(.+) 将等级锁定为「(.+)」$"), "{0} locked the tier at “{1}”"),
+    (re.compile(r"^入群 (\d+) 天从未发言$"), "no message in {0} days since joining"),
+]
+
+
+def generated_reason(text: str, lang: str) -> str | None:
+    if lang != "en":
+        return None
+    for pattern, english in GENERATED_REASONS:
+        found = pattern.match(text)
+        if found is not None:
+            said = english.format(*found.groups())
+            for code, name in TIER_NAMES.items():  # a tier named inside the reason
+                said = said.replace(f"“{name}”", f"“{TIER_NAMES_EN[code]}”")
+            return said
+    return None
+
+
+MEASURES_EN = {
+    "messages": "messages", "active_days": "days with a message", "checkins": "check-ins",
+    "checkin_streak": "check-in streak (days)", "invited": "members brought",
+    "events_attended": "events attended", "answered_questions": "answers liked",
+    "replies_received": "replies received", "reactions_received": "reactions received",
+    "points": "points (participation + contribution)",
+    "contribution_points": "contribution points", "first_message": "sent a first message",
+}
+_MEASURE = re.compile(r"\b(" + "|".join(sorted(MEASURES_EN, key=len, reverse=True)) + r")\b")
+_DAYS = re.compile(r"\(days=(\d+)\)")
+
+
+def badge_rule(rule: str | None, lang: str) -> str:
+    """A badge rule (`checkin_streak >= 7`, `messages(days=30) >= 100`) in words:
+    「当前连续打卡天数 ≥ 7」 / "check-in streak (days) ≥ 7"; not `first_message`."""
+    text = rule or ""
+    names = MEASURES_EN if lang == "en" else badge_domain.MEASURES
+    said = _MEASURE.sub(lambda m: names.get(m.group(1), m.group(1)), text)
+    said = _DAYS.sub(lambda m: f" in {m.group(1)} days" if lang == "en"
+                     else f"（近 {m.group(1)} 天）", said)
+    for op, sign in ((">=", "≥"), ("<=", "≤"), ("!=", "≠"), ("==", "=")):
+        said = said.replace(op, sign)
+    if lang != "en":
+        said = said.replace(" and ", " 且 ").replace(" or ", " 或 ")
+    return said
+
+
+def group_names(groups: Sequence[Mapping[str, Any]]) -> dict[int, str]:
+    """What the console calls each of a community's groups (issue 11): its name, and where
+    two groups share a name, the name with its platform and console number —
+    "Python 营（matrix #3）" — so the overview, the group page and the calendar's target
+    list tell them apart the same way."""
+    def base(g: Mapping[str, Any]) -> str:
+        return str(g.get("name") or g.get("external_id") or g.get("id"))
+    counts: dict[str, int] = {}
+    for g in groups:
+        counts[base(g)] = counts.get(base(g), 0) + 1
+    return {int(g["id"]): (f"{base(g)}（{g.get('platform') or ''} #{g['id']}）"
+                           if counts[base(g)] > 1 else base(g)) for g in groups}

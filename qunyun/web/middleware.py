@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from qunyun.web.deps import Ctx, lang_of
 from qunyun.web.render import page
 from qunyun.web.security import COOKIE, SESSION_MAX_AGE, SessionCodec
+from qunyun.web.texts import LANGS
 
 log = logging.getLogger("qunyun.web.app")
 
@@ -31,6 +32,15 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "base-uri 'none'; form-action 'self'")
 _SECURITY = (("content-security-policy", CSP), ("x-content-type-options", "nosniff"),
              ("referrer-policy", "same-origin"), ("x-frame-options", "DENY"))
+
+
+LANG_COOKIE = "qunyun_lang"  # what the language switch (/lang/{code}) sets
+
+
+def _lang_cookie(code: str) -> str:
+    holder = Response()
+    holder.set_cookie(LANG_COOKIE, code, max_age=365 * 86400, samesite="lax", path="/")
+    return holder.headers["set-cookie"]
 
 
 class ConsoleMiddleware:
@@ -65,6 +75,9 @@ class ConsoleMiddleware:
                 headers["server-timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
                 if session.changed:
                     headers.append("set-cookie", self._cookie(self.codec.dump(session)))
+                asked = request.query_params.get("lang")
+                if asked in LANGS and request.cookies.get(LANG_COOKIE) != asked:
+                    headers.append("set-cookie", _lang_cookie(asked))
                 for name, value in _SECURITY:
                     if name not in headers:
                         headers[name] = value

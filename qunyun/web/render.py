@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from qunyun.domain import rule_words
 from qunyun.report.words import component_help, component_label
 from qunyun.web import labels
 from qunyun.web.deps import Ctx
@@ -50,6 +51,15 @@ env.filters["evidence_lines"] = labels.evidence_lines
 env.filters["rule_label"] = labels.rule_label
 env.filters["item_title"] = labels.item_title
 env.filters["dying_reason"] = labels.dying_reason
+env.filters["tier_label"] = labels.tier_label
+env.filters["tier_action"] = labels.tier_action
+env.filters["report_text"] = labels.report_text
+env.filters["level_label"] = labels.level_label
+env.filters["direction_label"] = labels.direction_label
+# A schedule rule as words: "每周一 20:00" / "every Monday at 20:00", never FREQ=….
+env.filters["rule_words"] = rule_words.describe
+env.filters["rule_fields"] = rule_words.form_fields  # a stored rule back into the form
+env.filters["badge_rule"] = labels.badge_rule
 env.filters["component_label"] = component_label
 env.filters["component_help"] = component_help
 # Chinese evidence stays readable; `tojson` still escapes <, >, & and ' for HTML.

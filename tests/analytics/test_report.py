@@ -11,7 +11,15 @@ import pytest
 from sqlalchemy import Engine
 
 from qunyun.analytics import SCHEMA_VERSION, build_report
-from qunyun.events import Event, MemberJoined, MessagePosted, ReactionAdded, RedPacketGrabbed
+from qunyun.events import (
+    Event,
+    GroupRef,
+    MemberJoined,
+    MemberLeft,
+    MessagePosted,
+    ReactionAdded,
+    RedPacketGrabbed,
+)
 from qunyun.plan.model import Plan
 from qunyun.services.importing import import_events
 from qunyun.storage.community import communities as community_repo
@@ -169,7 +177,75 @@ def test_a_decaying_group_gets_a_projected_date(engine: Engine) -> None:
     dying = report["community"]["health"]["dying"]
     assert dying["warning"] is True and dying["projected_below_floor"]
     assert dying["down_from_peak"] > 0.5
-    assert report["community"]["health"]["stage"] in {"talking", "common_goal", "gathered"}
+    # The stage agrees with the warning (issue 11): a group losing its activity is in
+    # decline, and the stage its last four weeks still show is kept and named.
+    health = report["community"]["health"]
+    assert health["stage"] == "declining" and health["stage_name"] == "衰退"
+    assert health["stage_reached"] in {"talking", "common_goal", "gathered"}
+    assert "下降" in health["stage_reason"] and "falling" in health["stage_reason_en"]
+    # The projection is explained in the group's own terms.
+    assert "按本群近 8 周的消息趋势" in dying["reason"]
+
+
+def test_a_groups_projected_date_ignores_another_groups_messages(engine: Engine) -> None:
+    """Issue 11: the dying date is the group's own series, projected from its own last day;
+    messages in another group of the community (which move the report's as_of) leave it."""
+    other = GroupRef("matrix", "!other:localhost", "另一个群")
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="o", name="o", now_ms=0)
+    events: list[Event] = []
+    n = 0
+    for week in range(12):
+        per_day = max(3, int(80 * 0.8 ** week))
+        for day in range(7):
+            for k in range(per_day):
+                n += 1
+                events.append(_msg(n, 1 + k % 12, f"消息{n}", week * 7 + day + k / 200))
+    import_events(engine, community_id=cid, events=events)
+    plan = _plan(health={"floor_messages_per_day": 1})
+
+    def decaying_group() -> dict[str, Any]:
+        report = build_report(engine, community_id=cid, plan=plan, tz="UTC")
+        return next(g for g in report["groups"] if g["external_id"] == GROUP.group_id)
+
+    before = decaying_group()["health"]["dying"]
+    assert before["projected_below_floor"]
+    chatter = [MessagePosted(source="t", source_event_id=f"x{i}", group=other,
+                             at=T0 + timedelta(days=84 + i / 4), actor=user(90 + i % 3),
+                             text=f"别的群{i}") for i in range(20)]
+    import_events(engine, community_id=cid, events=chatter)
+    after = decaying_group()["health"]["dying"]
+    assert after["projected_below_floor"] == before["projected_below_floor"]
+    assert after["weekly_change"] == before["weekly_change"]
+
+
+def test_the_active_ratio_agrees_with_the_tiers_and_members_are_counted_once(
+        engine: Engine) -> None:
+    """Issue 11: members now = an open membership or seen in the group and never left, in
+    the report and in the memberships table alike; the 30-day active ratio counts current
+    members only, so it equals the share of current members not onlookers."""
+    from qunyun.storage.console import overview as console_overview
+
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="m", name="m", now_ms=0)
+    events: list[Event] = [_msg(1, 1, "我是群主，没有入群记录", 1.0)]  # no join on record
+    events += [_join(10 + i, 10 + i, 1.0 + i / 100) for i in range(6)]
+    events += [_msg(20 + i, 10 + i, f"大家好{i}", 2.0 + i / 100) for i in range(3)]
+    # A member who wrote, then left: not in the ratio's numerator any more.
+    events += [_join(30, 30, 1.5), _msg(31, 30, "再见", 2.5),
+               MemberLeft(source="t", source_event_id="l30", group=GROUP,
+                          at=T0 + timedelta(days=2.6), member=user(30))]
+    import_events(engine, community_id=cid, events=events)
+    report = build_report(engine, community_id=cid, plan=_plan(), tz="UTC")
+    whole = report["community"]
+    assert whole["member_count"] == 7  # the owner (no join) and the six who joined
+    with engine.connect() as conn:
+        [group] = console_overview.groups_with_counts(conn, community_id=cid)
+    assert group["current"] == whole["member_count"]
+    spoke = sum(n for tier, n in whole["tiers"].items() if tier != "onlooker")
+    assert sum(whole["tiers"].values()) == whole["member_count"]
+    assert whole["active_30d"] == spoke == 4
+    assert whole["active_ratio"] == round(spoke / whole["member_count"], 4)
 
 
 def test_a_log_that_starts_with_a_thousand_textless_events_reads(engine: Engine) -> None:
@@ -206,3 +282,16 @@ def test_a_one_group_community_has_that_groups_numbers(report: dict[str, Any],
                               {"id": 1, "name": "c"})
     assert len(report["groups"]) == 1
     assert report["community"] == full
+
+
+def test_a_group_days_old_is_not_called_dying(engine: Engine) -> None:
+    """Issue 11: the live demo room, a day old with a dozen messages, was flagged "below the
+    plan's floor" (two weeks' messages over one day of life) and its stage "declining"."""
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="y", name="y", now_ms=0)
+    import_events(engine, community_id=cid, events=[
+        _msg(i, 1 + i % 3, f"你好{i}", 0.5 + i / 100) for i in range(12)])
+    report = build_report(engine, community_id=cid, plan=_plan(), tz="UTC")
+    health = report["community"]["health"]
+    assert health["dying"]["warning"] is False and health["dying"]["young"] is True
+    assert health["stage"] != "declining"

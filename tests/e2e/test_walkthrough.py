@@ -345,6 +345,15 @@ def _console_as_owner(up: Up, s: State) -> None:
         # The live bot's Matrix account is listed, connected (I1: accounts' status).
         bots = page.inner_text("#account-table")
         assert "Python 数据分析进阶营" in bots and "已连接" in bots, bots
+        page.goto(f"{up.console}/c/python-camp")
+        page.wait_for_selector("#health-table")
+        page.screenshot(path=str(shots / "community.png"), full_page=True)
+        _groups_counted_and_told_apart(page)
+        page.goto(f"{up.console}/c/python-camp?lang=en")
+        page.wait_for_selector("#health-table")
+        page.screenshot(path=str(shots / "community-en.png"), full_page=True)
+        _english_only(page.inner_text("main"))
+        page.goto(f"{up.console}/lang/zh")
         page.goto(f"{up.console}/c/python-camp/members?q=%E5%BC%A0%E4%B8%89")
         page.click("text=张三")
         page.wait_for_load_state("networkidle")
@@ -379,6 +388,29 @@ async def _reinvited(up: Up, s: State) -> None:
     await until(back_in, "王五 re-invited to the group after the approved appeal", 10)
     await until(lambda: _bot_said(wang, s.dm["wang"], s.bot, "通过"),
                 "王五 told the appeal was upheld")
+
+
+def _groups_counted_and_told_apart(page: Any) -> None:
+    """The live Matrix group counts the people in it (issue 11: it showed 0), with the same
+    number as the report's row for it; groups sharing a name are told apart."""
+    rows = page.locator("#groups-table tbody tr")
+    names = [rows.nth(i).locator("td").nth(0).inner_text() for i in range(rows.count())]
+    assert len(names) == len(set(names)), names
+    live = page.locator("#groups-table tbody tr", has_text="matrix")
+    assert live.count() == 1, names
+    current = int(live.locator("td").nth(2).inner_text())
+    assert current >= 3, live.inner_text()  # 张三, 李四 and the operator at least
+    name = live.locator("td").nth(0).inner_text()
+    report_row = page.locator("#health-table tbody tr", has_text=name)
+    assert report_row.count() == 1, page.inner_text("#health-table")
+    assert str(current) in report_row.locator("td").nth(4).inner_text()
+
+
+def _english_only(text: str) -> None:
+    """The English console's own words are English: tier, stage and dying explanations
+    included (what members typed and the plan's names stay as written)."""
+    for chinese in ("近4周", "按此趋势", "分层", "衰退", "活跃度", "成员发的内容"):
+        assert chinese not in text, (chinese, text[:3000])
 
 
 def _chinese_only(text: str) -> None:

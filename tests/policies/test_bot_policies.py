@@ -225,6 +225,22 @@ def test_self_introduction_completes_a_step_and_earns_points(bot: Bot) -> None:
     assert "积分" in points[0].text and isinstance(points[0], Reply)
 
 
+def test_points_say_that_imported_history_earned_none(bot: Bot, engine: Engine) -> None:
+    """Issue 11: a member whose chat was imported asks !积分 and is told why the messages
+    they remember earned nothing; a member the bot saw from the start is not."""
+    from qunyun.services.importing import import_events
+
+    old_hand = user(3, "老学员")
+    import_events(engine, community_id=bot.cid, events=[
+        MessagePosted(source="import:telegram:-1001", source_event_id=f"h{i}", group=GROUP,
+                      at=bot.at(-86_400 + i), actor=old_hand, text="以前的讨论")
+        for i in range(3)])
+    answer = bot.say(old_hand, "!积分", 40)[0]
+    assert isinstance(answer, Reply) and "导入的历史聊天记录不计积分" in answer.text
+    fresh = bot.say(user(4, "新同学"), "!积分", 50)[0]
+    assert "导入" not in fresh.text
+
+
 def test_an_admin_introducing_herself_earns_no_points(bot: Bot) -> None:
     bot.join(ADMIN, 0)
     bot.say(ADMIN, "大家好，我是班主任小林，在杭州做数据分析，负责大家的作业点评", 30)

@@ -26,8 +26,8 @@ def slot_at(post: Send) -> datetime:
 
 
 def camp(engine: Engine) -> Bot:
-    """The bundled plan's calendar and campaigns; its daily tier pass, weekly report and
-    elimination sweeps are off (each builds figures in a child process: a quarter of them
+    """The bundled plan's calendar and campaigns; its daily tier pass, weekly report,
+    volunteer pass and elimination sweeps are off (each builds figures in a child process: a quarter of them
     took minutes, and other tests cover them)."""
     loaded = load_plan(EXAMPLES / "python-camp.yaml")
     assert loaded.plan is not None
@@ -35,6 +35,7 @@ def camp(engine: Engine) -> Bot:
     data["growth"]["enabled"] = False
     data["reports"]["weekly"] = False
     data["elimination"]["enabled"] = False
+    data["volunteers"] = None
     return Bot(engine, Plan.model_validate(data))
 
 

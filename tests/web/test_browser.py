@@ -253,4 +253,41 @@ def test_volunteer_grants_points_and_finds_the_member_on_the_leaderboard(
     page.locator("#board tbody tr").first.locator("a").click()
     page.wait_for_selector("#member-name")
     assert name in page.inner_text("#member-name")
+
+
+def test_operator_adds_a_recurring_post_and_sees_it_in_the_month_as_words(
+        browser: object, console: Console) -> None:
+    """Issue 14/11: the operator opens the calendar, adds a weekly post, finds it on every
+    Monday of the month view, and the entry says when it repeats in words, in both
+    languages (never FREQ=WEEKLY;BYDAY=MO)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    monday = today + dt.timedelta(days=(7 - today.weekday()) % 7 or 7)
+    page = _page(browser, console, "admin")
+    page.goto(console.url + f"/c/python-camp/calendar?view=month&day={monday.isoformat()}")
+    form = page.locator("form.cal-form").last
+    form.locator("input[name=title]").fill("周一读书会")
+    form.locator("textarea[name=text]").fill("{group} 今晚 20:00 读书会")
+    form.locator("input[name=at]").fill("20:00")
+    form.locator("select[name=every]").select_option("week")
+    form.locator("input[name=weekdays]").fill("mon")
+    form.locator("input[name=day]").fill(monday.isoformat())
+    form.locator("button[type=submit]").click()
+    page.wait_for_selector("#calendar-entries")
+    page.goto(console.url + f"/c/python-camp/calendar?view=month&day={monday.isoformat()}")
+    cells = page.locator("#calendar-grid .cal-item", has_text="周一读书会")
+    mondays_left = sum(1 for i in range(0, 35, 7)
+                       if (monday + dt.timedelta(days=i)).month == monday.month)
+    assert cells.count() >= mondays_left, page.inner_text("#calendar-grid")
+    entry = page.locator("#calendar-entries tr", has_text="周一读书会")
+    assert "每周一 20:00" in entry.inner_text()
+    assert "FREQ" not in page.inner_text("main")
+    _shot(page, "calendar-month", full=True)
+    page.click("a.lang")
+    page.wait_for_selector("#calendar-entries")
+    entry = page.locator("#calendar-entries tr", has_text="周一读书会")
+    assert "every Monday at 20:00" in entry.inner_text()
+    page.click("a.lang")  # back to Chinese for the tests that follow
     page.context.close()

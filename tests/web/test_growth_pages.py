@@ -55,3 +55,12 @@ def test_the_member_page_shows_badges(make_client: Make, seeded: Seeded, engine:
                           "'checkin_streak >= 7', 1700000000000)"), {"c": cid, "m": mid})
     page = _ok(client, f"/c/python-camp/members/{mid}")
     assert "七日打卡" in page and "徽章" in page
+    # Explained by the plan's description, not the rule's code (issue 11).
+    badges = page.split('id="member-badges"')[1].split("</ul>")[0]
+    assert "连续打卡 7 天" in badges and "checkin_streak" not in badges
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO growth_badges (community_id, member_id, badge, name, "
+                          "rule, awarded_ms) VALUES (:c, :m, 'old-one', '老徽章', "
+                          "'messages(days=30) >= 100', 1700000000001)"), {"c": cid, "m": mid})
+    badges = _ok(client, f"/c/python-camp/members/{mid}").split('id="member-badges"')[1]
+    assert "发言条数（近 30 天） ≥ 100" in badges.split("</ul>")[0]

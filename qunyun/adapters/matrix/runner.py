@@ -203,6 +203,23 @@ class MatrixBot(AdapterCore):
             self.rooms.guess_direct(room_id)
         await self.ensure_admin_room()
         self.save_rooms()
+        self._record_members_present()
+
+    def _record_members_present(self) -> None:
+        """Who is in each group room now, as its member state says: in the console's member
+        counts from the start, also those who joined before the bot (issue 11: the live
+        group showed 0 members while people were in it)."""
+        now = int(time.time() * 1000)
+        with self.engine.begin() as conn:
+            for room_id, users in self.rooms.joined.items():
+                if self.rooms.kind(room_id) != "group":
+                    continue
+                room = GroupRef(PLATFORM, room_id, self.room_names.get(room_id), "group")
+                names = self.rooms.names_in(room_id)
+                people = [UserRef(PLATFORM, u, names.get(u) or None)
+                          for u in sorted(users) if u != self.bot_user_id]
+                self.pipeline.recorder.members_present(conn, group=room, people=people,
+                                                       at_ms=now)
 
     async def ensure_admin_room(self) -> str | None:
         """The admins' room: the plan's (by id or name), or one the bot creates and invites

@@ -208,6 +208,17 @@ def _apply_one_membership(
                                        "left_ms": left_ms, "active": active})
 
 
+def add_memberships_seen(conn: Connection, *, pairs: list[tuple[int, int]]) -> None:
+    """(group, member) pairs seen acting in a group without a join on record (the group's
+    creator in an export, members already in a room when the bot arrived): they are in the
+    group. An existing membership, open or left, is never touched (insert-ignore). This is
+    what makes the memberships table and the report's "members now" one definition."""
+    if pairs:
+        conn.execute(insert_ignore(conn, memberships, "group_id", "member_id"), [
+            {"group_id": g, "member_id": m, "joined_ms": None, "left_ms": None, "active": True}
+            for g, m in pairs])
+
+
 def apply_memberships(
     conn: Connection, *, changes: dict[tuple[int, int], tuple[int | None, int | None]],
 ) -> None:

@@ -89,3 +89,14 @@ def events_of_member(conn: Connection, *, member_id: int, limit: int = 200) -> l
         .limit(limit)
     ).mappings()
     return [dict(r) for r in rows]
+
+
+IMPORT_PREFIX = "import:"  # the source of every imported event (`import:telegram:…`)
+
+
+def imported_messages(conn: Connection, *, member_id: int) -> int:
+    """How many of the member's messages came from an imported history (T3: those earned
+    no points, which only the live bot awards)."""
+    return int(conn.execute(select(func.count()).select_from(events).where(
+        events.c.member_id == member_id, events.c.kind == "message",
+        events.c.source.like(IMPORT_PREFIX + "%"))).scalar_one())

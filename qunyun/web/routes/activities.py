@@ -26,9 +26,12 @@ def activity_list(request: Request, slug: str) -> Response:
     with ctx.engine.connect() as conn:
         _text, plan = plan_service.stored_plan(conn, community_id=cid)
         tz = plan.bot.timezone if plan is not None else "Asia/Shanghai"
-        rows = activity_service.all_with_results(conn, community_id=cid)
+        rows = activity_service.for_console(conn, community_id=cid, plan=plan)
         top = drivers.top_content(conn, community_id=cid, since_ms=now - 7 * 86_400_000,
                                   until_ms=now, tz=tz, limit=10)
     for r in rows:
-        r["when"] = activity_service.local_text(int(r["starts_ms"]), tz)
-    return page(ctx, "activities.html", community=found, rows=rows, top=top)
+        r["when"] = activity_service.when_text(int(r["starts_ms"]), tz, ctx.lang)
+    # Upcoming (and under way) soonest first, then the past ones latest first.
+    upcoming = [r for r in rows if int(r.get("ends_ms") or r["starts_ms"]) >= now]
+    past = [r for r in reversed(rows) if int(r.get("ends_ms") or r["starts_ms"]) < now]
+    return page(ctx, "activities.html", community=found, upcoming=upcoming, past=past, top=top)

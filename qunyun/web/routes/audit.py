@@ -15,6 +15,20 @@ router = APIRouter()
 PAGE = 100
 
 
+# What a person types in the actor filter, as the log's actor codes (issue 11: the filter
+# asked for `operator:lin` or `policy:`).
+_ACTOR_WORDS = {"机器人": "policy:", "bot": "policy:", "报告": "report", "report": "report",
+                "命令行": "operator:qunyun", "qunyun": "operator:qunyun"}
+
+
+def actor_code(typed: str) -> str:
+    """"lin" → operator:lin, "机器人"/"bot" → every bot policy; a code stays as typed."""
+    word = typed.strip()
+    if not word or ":" in word:
+        return word
+    return _ACTOR_WORDS.get(word.lower(), f"operator:{word}")
+
+
 @router.get("/c/{slug}/audit")
 def audit_page(
     request: Request, slug: str, action: str = "", actor: str = "", status: str = "",
@@ -25,7 +39,7 @@ def audit_page(
     member_id = id_or_none(member)
     with ctx.engine.connect() as conn:
         rows = console_audit.entries(conn, community_id=cid, action=action.strip(),
-                                     actor=actor.strip(), status=status.strip(),
+                                     actor=actor_code(actor), status=status.strip(),
                                      member_id=member_id, before_id=before, limit=PAGE)
         actions = console_audit.actions(conn, community_id=cid)
         names = console_members.names_of(

@@ -22,7 +22,9 @@ from qunyun.services import calendar as calendar_service
 from qunyun.services import campaigns
 from qunyun.services import plans as plan_service
 from qunyun.services import schedule as schedule_service
+from qunyun.storage.console import overview as console_overview
 from qunyun.storage.schedule import entries as entry_repo
+from qunyun.web import labels
 from qunyun.web.deps import Ctx, NotFound, community_for
 from qunyun.web.render import page
 from qunyun.web.texts import translate
@@ -85,6 +87,11 @@ def _render(ctx: Ctx, found: dict[str, Any], view: str, day: str, *, error: str 
                                                    end=end, kinds=KINDS)
         entries = [e for e in entry_repo.of_community(conn, community_id=cid, kinds=KINDS)
                    if not e["retired"] and not (e["origin"] == "system" and e["next_ms"] is None)]
+        groups = console_overview.groups_with_counts(conn, community_id=cid)
+    # The target list names groups the way the overview does (two of one name told apart).
+    names = labels.group_names(groups)
+    target_groups = [{"external_id": g["external_id"], "name": g["name"],
+                      "label": names[int(g["id"])]} for g in groups]
     days: dict[dt.date, list[dict[str, Any]]] = {
         first + dt.timedelta(days=i): [] for i in range((last - first).days + 1)}
     now_ms = _now_ms()
@@ -100,6 +107,7 @@ def _render(ctx: Ctx, found: dict[str, Any], view: str, day: str, *, error: str 
     month_anchor = shown.replace(day=15)
     return page(ctx, "calendar.html", status_code, community=found, view=view, days=days,
                 entries=entries, shown=shown, today=today, statuses=STATUSES,
+                target_groups=target_groups,
                 prev=(month_anchor - step if view == "month" else shown - step).isoformat(),
                 next=(month_anchor + step if view == "month" else shown + step).isoformat(),
                 needs_sync=plan is not None and (plan_posts or plan.calendar.campaigns)

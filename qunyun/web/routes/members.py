@@ -111,6 +111,12 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
             if plan is not None else {},
             "groups": console_members.groups_of(conn, member_id=member_id),
             "points": point_service.member_points(conn, member_id, levels=levels),
+            # T3: points come from the live bot only; say so where history was imported.
+            "imported_messages": point_service.imported_messages(conn, member_id=member_id),
+            "plan_levels": plan is not None and "levels" in plan.points.model_fields_set,
+            # T3: a badge is explained by the plan's own description, else its rule in words.
+            "badge_descriptions": {b.key: b.description for b in plan.badges
+                                   if b.description} if plan is not None else {},
             "ledger": point_service.ledger(conn, member_id=member_id, limit=20),
             "warnings": warning_service.warning_history(conn, member_id=member_id, limit=20),
             "actions": console_audit.entries(conn, community_id=cid, member_id=member_id,

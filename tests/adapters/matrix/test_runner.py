@@ -216,6 +216,29 @@ def test_dead_homeserver_is_retried_until_it_answers(engine: Engine) -> None:
     assert bot.load_token() == "t1"
 
 
+def test_members_already_in_a_room_are_counted_on_start(engine: Engine) -> None:
+    """Issue 11: people in a group room before the bot came (no join seen) are the group's
+    members in the console from the start; the bot is not one of them."""
+    from qunyun.storage.console import overview as console_overview
+
+    def member(user: str, name: str) -> dict[str, Any]:
+        return {"type": "m.room.member", "state_key": user, "sender": user,
+                "content": {"membership": "join", "displayname": name}}
+
+    api, counts = FakeApi(), Counts()
+    api.state[ROOM] = [{"type": "m.room.name", "state_key": "", "content": {"name": "演示群"}},
+                       member("@bot:localhost", "机器人"), member("@alice:localhost", "爱丽丝"),
+                       member("@bob:localhost", "鲍勃"), member("@carol:localhost", "卡罗")]
+    bot = _bot(engine, api, counts)
+    asyncio.run(bot.start())
+    asyncio.run(bot.start())  # a restart counts nobody twice
+    with engine.connect() as conn:
+        groups = console_overview.groups_with_counts(conn,
+                                                     community_id=bot.pipeline.community_id)
+    [room] = [g for g in groups if g["external_id"] == ROOM]
+    assert room["current"] == 3 and room["name"] == "演示群"
+
+
 def test_status_for_the_console_connected_last_sync_and_error(engine: Engine) -> None:
     # I1: the Matrix account reports on the console's accounts list as the Telegram and QQ
     # ones do — the failure and why, then connected with its last sync, then stopped.

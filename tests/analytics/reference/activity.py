@@ -8,7 +8,7 @@ of other kinds and never count as messages. "Active" means sent at least one mes
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
@@ -53,8 +53,10 @@ def totals(log: EventLog, scope: Scope) -> dict[str, Any]:
     kinds = ev.group_by("kind").len()
     by_kind = dict(zip(kinds["kind"].to_list(), kinds["len"].to_list(), strict=True))
     member_count = scope.current_members.len()
-    active_30 = scope.messages.filter(pl.col("ts_ms") > log.since_ms(30))["member_id"].n_unique()
-    active_7 = scope.messages.filter(pl.col("ts_ms") > log.since_ms(7))["member_id"].n_unique()
+    # Issue 11: active = current members who wrote (the reference follows the meaning).
+    inside = scope.messages.filter(pl.col("member_id").is_in(scope.current_members.implode()))
+    active_30 = inside.filter(pl.col("ts_ms") > log.since_ms(30))["member_id"].n_unique()
+    active_7 = inside.filter(pl.col("ts_ms") > log.since_ms(7))["member_id"].n_unique()
     return {
         "messages": scope.messages.height,
         "senders": scope.messages["member_id"].n_unique(),
@@ -169,6 +171,19 @@ def weekly_messages(log: EventLog, scope: Scope, weeks: int) -> list[int]:
     counts = recent.group_by("slot").len()
     by_slot = dict(counts.iter_rows())
     return [int(by_slot.get(i, 0)) for i in range(weeks)]
+
+
+def own_weekly_messages(log: EventLog, scope: Scope, weeks: int) -> tuple[list[int], date]:
+    """Issue 11: the scope's own weekly series, whole local days ending with its last
+    message's day (the reference follows the meaning)."""
+    if scope.messages.height == 0:
+        return [0] * weeks, log.today
+    last_day: date = scope.messages["day"].max()  # type: ignore[assignment]
+    first_day = last_day - timedelta(days=7 * weeks - 1)
+    counts = [0] * weeks
+    for day in scope.messages.filter(pl.col("day") >= first_day)["day"].to_list():
+        counts[(day - first_day).days // 7] += 1
+    return counts, last_day
 
 
 def span_days(scope: Scope) -> int:

@@ -80,6 +80,7 @@ def _scope_section(log: EventLog, scope: activity.Scope, plan: Plan, tier_of: di
     weekly = activity.weekly(log, scope)
     history = [w["messages"] for w in weekly]
     score = health.score(log, scope, totals, plan.health, history)
+    dying = health.dying(log, score, plan.health, history, scope)
     inside = scope.current_members.to_list()
     tier_counts = {t: 0 for t in tiers.TIERS}
     for mid in inside:
@@ -91,8 +92,8 @@ def _scope_section(log: EventLog, scope: activity.Scope, plan: Plan, tier_of: di
         **totals,
         "health": {
             **score,
-            **health.stage(log, scope, totals, plan.health),
-            "dying": health.dying(log, score, plan.health, history),
+            **health.agree(health.stage(log, scope, totals, plan.health), dying),
+            "dying": dying,
         },
         "daily": activity.daily(log, scope),
         "weekly": weekly,

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from qunyun.plan.model import Health
-from tests.analytics.reference.activity import Scope, weekly_messages
+from tests.analytics.reference.activity import Scope, own_weekly_messages, weekly_messages
 from tests.analytics.reference.log import EventLog
 
 STAGES = {
@@ -121,27 +121,39 @@ def stage(log: EventLog, scope: Scope, totals: dict[str, Any], cfg: Health) -> d
             "note": "盈利、商业化两个阶段需要收入数据，聊天记录不足以判断"}
 
 
-def dying(log: EventLog, health: dict[str, Any], cfg: Health,
-          history: list[int] | None = None) -> dict[str, Any]:
-    """Early warning: decay of weekly messages, from the peak and projected to the floor.
+def agree(stage_out: dict[str, Any], dying_out: dict[str, Any]) -> dict[str, Any]:
+    """Issue 11: while the dying warning is on, the stage is "declining" (the stage reached
+    kept as `stage_reached`)."""
+    if not dying_out.get("warning") or stage_out.get("stage") is None:
+        return stage_out
+    return {**stage_out, "stage": "declining", "stage_name": "衰退",
+            "stage_reached": stage_out["stage"]}
 
-    `history` is every week's message count (oldest first). A group is flagged while it
-    still has time: when the last 8 weeks' trend crosses the plan's floor within 90 days,
-    or when it has lost half its peak activity and is still falling.
-    """
+
+def dying(log: EventLog, health: dict[str, Any], cfg: Health,
+          history: list[int] | None = None, scope: Scope | None = None) -> dict[str, Any]:
+    """Early warning: decay of weekly messages, from the peak and projected to the floor;
+    issue 11: on the scope's own series, projected from its own last day."""
     weeks: list[int] = health["weekly_messages"]
+    anchor = log.today
+    silent_days = 0
+    if scope is not None and scope.messages.height:
+        weeks, anchor = own_weekly_messages(log, scope, 8)
+        silent_days = (log.today - anchor).days
     floor_week = cfg.floor_messages_per_day * 7
-    out: dict[str, Any] = {"warning": False, "reason": "活跃度平稳", "projected_below_floor": None,
-                           "weekly_change": None, "down_from_peak": None}
-    if weeks[-1] == 0 and sum(weeks) > 0:
-        out.update(warning=True, reason="最近7天没有任何消息：群已沉寂（热寂）")
+    out: dict[str, Any] = {"warning": False, "reason": "", "projected_below_floor": None,
+                           "weekly_change": None, "down_from_peak": None,
+                           "trend_weeks": 8, "silent_days": None}
+    if scope is not None and scope.events.height and \
+            log.as_of_ms - int(scope.events["ts_ms"].min()) < 14 * 86_400_000:  # type: ignore[arg-type]
+        out.update(young=True)  # issue 11: too new to judge a trend
+        return out
+    if (silent_days >= 7 or weeks[-1] == 0) and sum(weeks) > 0:
+        out.update(warning=True, silent_days=max(silent_days, 7))
         return out
     if sum(weeks[-2:]) < 2 * floor_week and sum(weeks) > 0:
-        out.update(warning=True, reason=(
-            f"近两周日均 {sum(weeks[-2:]) / 14:.1f} 条，已低于计划下限 "
-            f"{cfg.floor_messages_per_day:g} 条/天"))
+        out.update(warning=True, below_floor_per_day=round(sum(weeks[-2:]) / 14, 1))
         return out
-    # Log-linear fit of the last 8 weeks: a steady percentage decline is how groups die.
     points = [(i, math.log(c + 1)) for i, c in enumerate(weeks)]
     n = len(points)
     mx = sum(p[0] for p in points) / n
@@ -158,15 +170,8 @@ def dying(log: EventLog, health: dict[str, Any], cfg: Health,
         return out
     now_level = math.exp(my + slope * (n - 1 - mx))
     weeks_left = math.log(max(floor_week, 1) / now_level) / slope if now_level > floor_week else 0
-    when = log.today + timedelta(days=round(7 * weeks_left))
+    when = anchor + timedelta(days=round(7 * weeks_left))
     out["projected_below_floor"] = when.isoformat()
-    soon = weeks_left * 7 <= 90
-    if soon or drop >= 0.5:
-        parts = []
-        if drop >= 0.5:
-            parts.append(f"近4周消息比高峰期少了 {drop:.0%}")
-        parts.append(f"近8周每周约 {math.exp(slope) - 1:+.0%}")
-        parts.append(f"按此趋势约在 {when.isoformat()} 跌破计划下限 "
-                     f"{cfg.floor_messages_per_day:g} 条/天")
-        out.update(warning=True, reason="，".join(parts))
+    if weeks_left * 7 <= 90 or drop >= 0.5:
+        out.update(warning=True)
     return out
