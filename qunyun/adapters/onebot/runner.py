@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,7 +38,7 @@ from qunyun.effects import (
     SendFile,
     Warn,
 )
-from qunyun.events import Event, MessagePosted, UserRef
+from qunyun.events import Event, GroupRef, MessagePosted, UserRef
 from qunyun.pipeline.runner import Pipeline
 from qunyun.services import lookup
 
@@ -86,6 +87,7 @@ class OneBotBot(AdapterCore):
         me = await self.client.call("get_login_info") or {}
         self.self_id = str(me.get("user_id", ""))
         self.source = source_for(self.self_id)
+        present: dict[str, list[UserRef]] = {}
         for group in await self.client.call("get_group_list") or []:
             gid = str(group.get("group_id"))
             self.group_names[gid] = str(group.get("group_name") or gid)
@@ -96,6 +98,9 @@ class OneBotBot(AdapterCore):
                 continue
             for m in members or []:
                 self._learn(gid, m)
+            present[gid] = [UserRef(PLATFORM, str(m.get("user_id")),
+                                    self.names.get(str(m.get("user_id"))))
+                            for m in members or [] if str(m.get("user_id")) != self.self_id]
         if self.admin_group and not self.admin_group.isdigit():
             # The plan may name the admins' group instead of giving its number.
             named = [g for g, name in self.group_names.items() if name == self.admin_group]
@@ -103,8 +108,21 @@ class OneBotBot(AdapterCore):
                 self.admin_group = named[0]
             else:
                 log.warning("no group named %r: alerts stay in the console", self.admin_group)
+        self._record_members_present(present)
         self.connected.set()
         self.report_status(connected=True)
+
+    def _record_members_present(self, present: Mapping[str, list[UserRef]]) -> None:
+        """Who is in each group now (the member lists): in its memberships from the start,
+        also those who joined before the bot, as the Matrix adapter does from room state."""
+        now = int(time.time() * 1000)
+        with self.engine.begin() as conn:
+            for gid, people in present.items():
+                if gid == self.admin_group:
+                    continue  # the admins' group is not community activity
+                group = GroupRef(PLATFORM, gid, self.group_names.get(gid))
+                self.pipeline.recorder.members_present(conn, group=group, people=people,
+                                                       at_ms=now)
 
     def _learn(self, group_id: str, member: Mapping[str, Any]) -> None:
         uid = str(member.get("user_id"))

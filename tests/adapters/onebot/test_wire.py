@@ -199,3 +199,34 @@ def test_actions_are_spaced_so_qq_sees_no_burst(tmp_path: Path) -> None:
             await server.stop()
 
     asyncio.run(go())
+
+
+def test_members_already_in_the_group_are_its_members_from_the_start(tmp_path: Path) -> None:
+    """get_group_member_list on start: 30001, in the group before the bot, is one of its
+    members (the console's counts) without a join on record; the bot itself is not, and
+    the admins' group is not a community group."""
+    from qunyun.services import lookup
+
+    async def go() -> None:
+        server = await OneBotServer().start()
+        bot = make_bot(tmp_path, server)
+        try:
+            await bot.client.connect()
+            await bot.start()
+            await bot.start()  # a reconnection reads them again: nothing changes
+            cid = bot.pipeline.community_id
+            with bot.engine.connect() as conn:
+                groups = {ref.group_id: gid for gid, ref in
+                          lookup.community_groups(conn, community_id=cid)}
+                assert set(groups) == {"100200300"}
+                (owner,) = lookup.member_ids_of(conn, community_id=cid, platform="qq",
+                                                user_ids=["30001"])
+                assert lookup.membership_active(conn, group_id=groups["100200300"],
+                                                member_id=owner) is True
+                assert lookup.member_ids_of(conn, community_id=cid, platform="qq",
+                                            user_ids=["10001"]) == set()
+        finally:
+            await bot.client.close()
+            await server.stop()
+
+    asyncio.run(go())
