@@ -87,7 +87,8 @@ class Campaigns:
             values = calendar_service.variables(
                 ctx.conn, community_id=ctx.community_id, group_id=gid,
                 group_name=ref.name or plan.community.name, at_ms=tick.slot_ms,
-                tz=plan.bot.timezone, checkin_campaigns=[c.name for c in plan.checkins])
+                tz=plan.bot.timezone, checkin_campaigns=[c.name for c in plan.checkins],
+                events=plan.events)
             if member is not None:
                 values["member"] = name_of(member)
             text = calendar_service.compose(day.text, image=day.image, link=day.link,

@@ -113,3 +113,18 @@ def test_a_recurring_posts_task_counts_once_per_occurrence(engine: Engine) -> No
     assert "已经完成过了" in say(bot, 2, 1, "!完成 话题夜发言")[0].text
     bot.run_until(START + timedelta(days=4, hours=20, minutes=1), step=timedelta(hours=1))
     assert "+10 分" in say(bot, 3, 1, "!完成 话题夜发言")[0].text  # Thursday's is new
+
+
+def test_the_topic_night_names_the_plans_next_event_until_it_has_run(engine: Engine) -> None:
+    """`{next_event}` is filled from the plan's events (A5): the topic nights before the
+    Pandas night on 21 March name it with its local time; the ones after say there is none."""
+    bot = camp(engine)
+    bot.join_group()
+    bot.run_until(START + timedelta(days=28), step=timedelta(hours=1))
+    topics = [(slot_at(s), s.text) for _, s in bot.sent
+              if s.policy == "calendar" and s.evidence["post"] == "weekly-topic"]
+    before = [t for at, t in topics if at.date().isoformat() < "2026-03-21"]
+    after = [t for at, t in topics if at.date().isoformat() > "2026-03-21"]
+    assert before and after
+    assert all("下一场活动：「Pandas 实战夜（线上）」3 月 21 日 19:30" in t for t in before)
+    assert all("下一场活动：暂无活动" in t for t in after)
