@@ -198,7 +198,13 @@ class _Member:
     persona: str
     rate: float
     group: GroupRef
+    joined: dt.datetime
     gone: bool = False
+
+    def present(self, at: dt.datetime) -> bool:
+        """In the group at `at`: joined by then (every member is drawn up front, with a
+        join date ahead) and not gone."""
+        return not self.gone and self.joined <= at
 
 
 class _Queue:
@@ -263,7 +269,7 @@ class _Community:
         persona, _, rate = rng.choices(PERSONAS, weights=[p[1] for p in PERSONAS])[0]
         name = f"{rng.choice(SURNAMES)}{rng.choice(GIVEN)}{n}"
         ref = UserRef(PLATFORM, f"m{n}", name)
-        member = _Member(n, ref, persona, rate, self.group)
+        member = _Member(n, ref, persona, rate, self.group, joined.replace(microsecond=0))
         self.members[ref.user_id] = member
         self.push(MemberJoined, at=joined, member=ref, via="link")
         onboarding = self.plan.onboarding
@@ -329,7 +335,7 @@ class _Community:
                     self.members] or list(self.members.values()))
         for member in targets:
             willing = {"active": 0.7, "casual": 0.3}.get(member.persona, 0.0)
-            if not member.gone and self.rng.random() < willing:
+            if member.present(at) and self.rng.random() < willing:
                 self.push(MessagePosted, at=at + dt.timedelta(minutes=self.rng.uniform(5, 240)),
                           actor=member.ref, text=f"!完成 {task}")
 
@@ -345,7 +351,7 @@ class _Community:
         rng = self.rng
         step = effect.reason
         for member in self.members.values():
-            if member.gone or member.persona == "spammer":
+            if not member.present(at) or member.persona == "spammer":
                 continue
             keen = {"active": 0.6, "casual": 0.25, "lurker": 0.05}.get(member.persona, 0.0)
             if step == "A5 announced" and rng.random() < keen:

@@ -37,6 +37,13 @@ def test_the_timeline_is_in_words_and_names_who_and_the_clock_reports_progress(
         assert CJK.search(item.reason), item
     tasks = [i for i in result.timeline if i.kind == "task_done"]
     assert tasks and all(i.member and re.fullmatch(r"完成任务「.+」", i.reason) for i in tasks)
+    # Only members already in the group do a task: each was welcomed, at most one welcome
+    # batch after they joined, before their first task.
+    batch = dt.timedelta(seconds=loaded.plan.onboarding.welcome_batch_seconds)
+    welcomed = {i.member: i.at for i in result.timeline if i.kind == "welcome" and i.member}
+    for item in tasks:
+        base = str(item.member).split("-")[0]
+        assert base in welcomed and welcomed[base] - batch <= item.at, item
     checkins = [i for i in result.timeline if i.kind == "checkin"]
     assert checkins and all(i.member for i in checkins)
     lines = list(result.day_lines())
