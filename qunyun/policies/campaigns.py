@@ -101,7 +101,7 @@ class Campaigns:
             if self.setup.capabilities.post_in_group:
                 effects.append(Send(group=ref, text=text, policy=self.name, evidence=evidence,
                                     mentions=(member,) if member else (),
-                                    reason=f"活动「{title}」" + ("（补发）" if tick.late else "")))
+                                    reason=f"营期「{title}」" + ("（补发）" if tick.late else "")))
             else:
                 calendar_service.owner_todo(ctx.conn, community_id=ctx.community_id,
                                             group_id=gid, title=title, text=text,

@@ -46,6 +46,9 @@ def test_the_timeline_is_in_words_and_names_who_and_the_clock_reports_progress(
         assert base in welcomed and welcomed[base] - batch <= item.at, item
     checkins = [i for i in result.timeline if i.kind == "checkin"]
     assert checkins and all(i.member for i in checkins)
+    # A campaign day is not an event (活动公告, 活动签到): it reads as the camp's day.
+    camp = [i for i in result.timeline if i.kind == "post" and "7 日营" in i.reason]
+    assert camp and all(i.reason.startswith("营期「新人 7 日营 第") for i in camp)
     lines = list(result.day_lines())
     assert not any(CODE.search(line) for line in lines)
     assert all(word in KIND_ZH.values() for word in ("入群超时", "完成任务"))
