@@ -128,3 +128,20 @@ def test_the_topic_night_names_the_plans_next_event_until_it_has_run(engine: Eng
     assert before and after
     assert all("下一场活动：「Pandas 实战夜（线上）」3 月 21 日 19:30" in t for t in before)
     assert all("下一场活动：暂无活动" in t for t in after)
+
+
+def test_the_morning_post_names_yesterdays_newcomers_and_check_in_stars(engine: Engine) -> None:
+    """`{newcomers}` (joined in the last day) and `{top_checkins}` (yesterday's streaks)
+    filled from what members did; the day after, with nothing new, the words for none."""
+    bot = camp(engine)
+    bot.join_group()  # 甲 joins at midnight, 1 March (and writes as 学员1 at noon)
+    bot.run_until(START + timedelta(hours=12), step=timedelta(hours=1))
+    say(bot, 1, 1, "打卡 今天学了两小时")
+    bot.run_until(START + timedelta(days=2, hours=12), step=timedelta(hours=1))
+    mornings = [s.text for _, s in bot.sent if s.policy == "calendar"
+                and s.evidence["post"] == "morning"]
+    assert len(mornings) == 3
+    assert "欢迎新同学：甲" in mornings[0] and "昨天的打卡之星：暂无打卡" in mornings[0]
+    assert "昨天的打卡之星：学员1（连续1天）" in mornings[1]  # its name when it checked in
+    assert "欢迎新同学：暂无新成员" in mornings[1]
+    assert "昨天的打卡之星：暂无打卡" in mornings[2]
