@@ -20,6 +20,7 @@ import datetime as dt
 import heapq
 import itertools
 import random
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from sqlalchemy import Engine
 
 from qunyun.analytics.tiers import TIER_NAMES
 from qunyun.bot.wiring import build_policies, build_scheduler
-from qunyun.effects import Alert, DirectMessage, Effect, Invite, Kick, Send, Warn
+from qunyun.effects import Alert, DirectMessage, Effect, Invite, Kick, Reply, Send, Warn
 from qunyun.events import (
     Event,
     GroupRef,
@@ -70,7 +71,7 @@ TOTALS: dict[str, tuple[str, ...]] = {
 }
 KIND_ZH = {"post": "发帖", "reminder": "提醒", "warning": "警告", "removal": "移除",
            "revival": "复活", "event_checkin": "活动签到", "tier_change": "分层变化",
-           "welcome": "欢迎", "deadline": "超时", "checkin": "打卡", "task_done": "完成任务",
+           "welcome": "欢迎", "deadline": "入群超时", "checkin": "打卡", "task_done": "完成任务",
            "level_up": "升级", "warning_expired": "警告到期", "elimination_notice": "淘汰提醒",
            "revival_application": "复活申请", "weekly_report": "周报", "event": "活动公告",
            "season_end": "赛季结束"}
@@ -166,9 +167,9 @@ class Rehearsal:
                    f"{summary or '（无事）'}")
             for item in items[:per_day]:
                 who = f" @{item.member}" if item.member else ""
-                # Policies' internal reasons ("O2 reminder") are for the JSON; a person
-                # reads the Chinese kind, and the reason only where it is in words.
-                why = f"：{item.reason}" if _has_cjk(item.reason) else ""
+                # The kind says what; the reason is added where it says more than that.
+                why = "" if item.reason in (REASON_ZH.get(item.kind), KIND_ZH.get(item.kind)) \
+                    else f"：{item.reason}"
                 yield f"    {item.at:%H:%M} {KIND_ZH.get(item.kind, item.kind)}{who}{why}"
             if len(items) > per_day:
                 yield f"    …另有 {len(items) - per_day} 项"
@@ -197,7 +198,13 @@ class _Member:
     persona: str
     rate: float
     group: GroupRef
+    joined: dt.datetime
     gone: bool = False
+
+    def present(self, at: dt.datetime) -> bool:
+        """In the group at `at`: joined by then (every member is drawn up front, with a
+        join date ahead) and not gone."""
+        return not self.gone and self.joined <= at
 
 
 class _Queue:
@@ -262,7 +269,7 @@ class _Community:
         persona, _, rate = rng.choices(PERSONAS, weights=[p[1] for p in PERSONAS])[0]
         name = f"{rng.choice(SURNAMES)}{rng.choice(GIVEN)}{n}"
         ref = UserRef(PLATFORM, f"m{n}", name)
-        member = _Member(n, ref, persona, rate, self.group)
+        member = _Member(n, ref, persona, rate, self.group, joined.replace(microsecond=0))
         self.members[ref.user_id] = member
         self.push(MemberJoined, at=joined, member=ref, via="link")
         onboarding = self.plan.onboarding
@@ -328,7 +335,7 @@ class _Community:
                     self.members] or list(self.members.values()))
         for member in targets:
             willing = {"active": 0.7, "casual": 0.3}.get(member.persona, 0.0)
-            if not member.gone and self.rng.random() < willing:
+            if member.present(at) and self.rng.random() < willing:
                 self.push(MessagePosted, at=at + dt.timedelta(minutes=self.rng.uniform(5, 240)),
                           actor=member.ref, text=f"!完成 {task}")
 
@@ -344,7 +351,7 @@ class _Community:
         rng = self.rng
         step = effect.reason
         for member in self.members.values():
-            if member.gone or member.persona == "spammer":
+            if not member.present(at) or member.persona == "spammer":
                 continue
             keen = {"active": 0.6, "casual": 0.25, "lurker": 0.05}.get(member.persona, 0.0)
             if step == "A5 announced" and rng.random() < keen:
@@ -363,12 +370,16 @@ class _Community:
 # -- the run ------------------------------------------------------------------------------
 def rehearse(engine: Engine, plan: Plan, *, days: int, members: int, seed: int,
              start: dt.date, classifiers: Sequence[Classifier] = (),
-             approve: bool = False) -> Rehearsal:
+             approve: bool = False,
+             progress: Callable[[int], None] | None = None) -> Rehearsal:
     """Run the plan's bot over `days` simulated days from `start` (local midnight).
 
     `approve`: a stand-in operator approves every open removal (E1, review queue) and
     revival application (E2) each simulated midnight; without it they wait, as they would
-    for a real operator who never looks."""
+    for a real operator who never looks.
+
+    `progress(days_done)` is called each time the simulated clock enters a new day (the
+    CLI draws a progress bar with it: 90 days take a while of real time)."""
     tz = ZoneInfo(plan.bot.timezone)
     begin = dt.datetime.combine(start, dt.time(0), tzinfo=tz).astimezone(dt.UTC)
     end = begin + dt.timedelta(days=days)
@@ -389,16 +400,22 @@ def rehearse(engine: Engine, plan: Plan, *, days: int, members: int, seed: int,
     probes = _ProbeTimes(plan, begin)
     next_slot = schedule.next_at()
     tiers_seen = 0  # the last tier move (growth_tier_changes id) put on the timeline
+    days_done = 0
     for _ in range(days * 2000):  # bounded: each step is a batch of events or a due instant
         instant = min(t for t in (next_slot, probes.next(), end) if t is not None)
+        if progress is not None and (now_day := (instant - begin) // dt.timedelta(days=1)) \
+                > days_done:
+            days_done = min(now_day, days)
+            progress(days_done)
         batch = community.queue.pop_batch(instant)
         if batch:
             # Members' events up to the instant, in one transaction; a join ends a batch
             # (it may schedule a camp day before the instant).
             clock["now"] = batch[-1].at
             for event, outcome in zip(batch, _process(pipeline, batch), strict=True):
+                actor = event.actor if isinstance(event, MessagePosted) else None
                 for planned in outcome.effects:
-                    _note(result, planned.effect, event.at, tz, kinds)
+                    _note(result, planned.effect, event.at, tz, kinds, actor=actor)
                     community.react(planned.effect, event.at)
                     probes.after_effect(planned.effect, event.at)
                 if isinstance(event, MemberJoined):
@@ -470,7 +487,7 @@ class _ProbeTimes:
 
 
 def _note(result: Rehearsal, effect: Effect, now: dt.datetime, tz: ZoneInfo,
-          kinds: Sequence[Classifier]) -> None:
+          kinds: Sequence[Classifier], *, actor: UserRef | None = None) -> None:
     kind = next((k for c in kinds if (k := c(effect)) is not None), None)
     if kind is None:
         return
@@ -479,11 +496,40 @@ def _note(result: Rehearsal, effect: Effect, now: dt.datetime, tz: ZoneInfo,
         target = effect.mentions[0]
     if target is None and isinstance(effect, DirectMessage):
         target = effect.member
+    if target is None and isinstance(effect, Reply):
+        target = actor  # a reply (a check-in, a task done) is about the member who wrote
     key = str(effect.evidence.get("key") or
               f"{kind}:{target.user_id if target else '-'}:{int(now.timestamp())}")
     result.timeline.append(Item(
         at=now.astimezone(tz), kind=kind, group=effect.group.name or effect.group.group_id,
-        member=target.display_name if target else None, key=key, reason=effect.reason))
+        member=target.display_name if target else None, key=key,
+        reason=reason_words(kind, effect)))
+
+
+CODE = re.compile(r"^[A-Z]\d+ ")  # the playbook ID policies put before their audit reason
+# What each kind means, in words, where the effect's own reason is only an audit code.
+REASON_ZH = {"welcome": "新人欢迎", "reminder": "入群任务提醒（改昵称、自我介绍）",
+             "deadline": "入群任务到期未完成，进入淘汰审核", "checkin": "群内打卡",
+             "task_done": "完成任务", "level_up": "积分升级", "season_end": "赛季结束，公布前几名",
+             "weekly_report": "周报发到管理群", "elimination_notice": "私信淘汰提醒",
+             "revival_application": "复活申请，等待运营审核", "revival": "复活，邀请回群",
+             "event": "活动公告", "event_checkin": "活动签到", "warning": "违规警告",
+             "warning_expired": "警告到期", "removal": "移出群"}
+
+
+def reason_words(kind: str, effect: Effect) -> str:
+    """The timeline's reason as an operator reads it: the policy's own words without
+    the playbook code ("E1 淘汰：沉默 30 天" → "淘汰：沉默 30 天"), else what the kind
+    means, with the detail the effect carries (the task's name, the level reached)."""
+    words = CODE.sub("", effect.reason)
+    evidence = effect.evidence
+    if kind == "task_done" and evidence.get("task"):
+        return f"完成任务「{evidence['task']}」"
+    if kind == "level_up" and evidence.get("to"):
+        return f"升级：{evidence.get('from') or '—'} → {evidence['to']}"
+    if _has_cjk(words):
+        return words
+    return REASON_ZH.get(kind) or words
 
 
 def _note_tier_changes(result: Rehearsal, engine: Engine, community_id: int,

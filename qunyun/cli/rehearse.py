@@ -8,11 +8,15 @@ import json
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from qunyun.cli.common import err_console
+
+if TYPE_CHECKING:
+    from qunyun.bot.rehearse import Rehearsal
+    from qunyun.plan.model import Plan
 
 
 def rehearse_cmd(
@@ -30,6 +34,8 @@ def rehearse_cmd(
 ) -> None:
     """预演计划：合成社群 + 模拟时钟，跑真实的机器人，逐日打印它会做什么。"""
     from zoneinfo import ZoneInfo
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from qunyun.app import open_database
     from qunyun.bot.rehearse import KIND_ZH, TOTALS, rehearse
@@ -57,9 +63,22 @@ def rehearse_cmd(
     with tempfile.TemporaryDirectory(prefix="qunyun-rehearse-",
                                      dir=shm if shm.is_dir() else None) as scratch:
         engine = open_database(f"sqlite:///{Path(scratch) / 'rehearsal.db'}")
+        # 90 days take a while of real time: a bar on stderr (gone when done) says how far
+        # the simulated clock is; Ctrl-C stops cleanly, with nothing written.
+        bar = Progress(TextColumn("预演中 rehearsing"), BarColumn(),
+                       TextColumn("第 {task.completed:.0f}/{task.total:.0f} 天"),
+                       TimeElapsedColumn(), console=err_console, transient=True,
+                       disable=quiet)
         try:
-            result = rehearse(engine, the_plan, days=days, members=members, seed=seed,
-                              start=first, approve=approve)
+            with bar:
+                task = bar.add_task("days", total=days)
+                result = rehearse(engine, the_plan, days=days, members=members, seed=seed,
+                                  start=first, approve=approve,
+                                  progress=lambda done: bar.update(task, completed=done))
+        except KeyboardInterrupt:
+            err_console.print("[yellow]已中断预演[/]：没有写任何文件 / interrupted, "
+                              "nothing written", highlight=False)
+            raise typer.Exit(130) from None
         finally:
             engine.dispose()
     if not quiet:
@@ -71,7 +90,30 @@ def rehearse_cmd(
     shown = " · ".join(f"{names.get(k) or KIND_ZH.get(TOTALS[k][0], k)} {v}"
                        for k, v in totals.items())
     sys.stdout.write(f"合计（{days} 天，{members} 名成员，种子 {seed}）：{shown}\n")
+    for line in notes(the_plan, result, first=first, days=days, approve=approve):
+        sys.stdout.write(f"注意：{line}\n")
     if json_out is not None:
         json_out.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=1),
                             encoding="utf-8")
         err_console.print(f"JSON → {json_out}", highlight=False)
+
+
+def notes(plan: Plan, result: Rehearsal, *, first: dt.date, days: int,
+          approve: bool) -> list[str]:
+    """What an operator would otherwise misread in the totals: the plan's events that fall
+    outside the rehearsed days (none rehearsed, not none working), and removals that
+    waited for an operator who never came (without `--approve`)."""
+    out = []
+    last = first + dt.timedelta(days=days)
+    for event in plan.events:
+        day = event.starts.date()
+        if not first <= day < last:
+            out.append(f"活动「{event.name}」在 {event.starts:%Y-%m-%d %H:%M}，不在预演的 "
+                       f"{first} 至 {last - dt.timedelta(days=1)} 里（加 --start "
+                       f"{day - dt.timedelta(days=7)} 可以预演它）")
+    noticed = sum(1 for i in result.timeline if i.kind == "elimination_notice")
+    auto = plan.elimination is not None and plan.elimination.auto_remove
+    if not approve and not auto and noticed and not result.totals["removals"]:
+        out.append(f"{noticed} 次淘汰提醒后没有人被移出：计划要求运营在控制台确认"
+                   f"（elimination.auto_remove: false）；加 --approve 模拟运营每天批准")
+    return out

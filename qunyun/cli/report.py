@@ -146,8 +146,11 @@ def _weekly(engine: Engine, community_id: int, slug: str, plan: Plan | None,
     from qunyun.services.reports import weekly_numbers
 
     with err_console.status("正在生成周报 / building the weekly report…"):
+        # The title names the community as people know it: the plan's name, else the
+        # stored name; the slug only when there is neither.
+        name = plan.community.name if plan else _name_of(engine, community_id, slug)
         w = weekly_numbers(engine, community_id=community_id, plan=plan, as_of=moment, tz=tz,
-                           community_name=slug)
+                           community_name=name)
         paths = write_weekly(w, out, pdf=False)
     if pdf:
         paths["pdf"] = _print_pdf(paths["html"], out / "weekly.pdf")

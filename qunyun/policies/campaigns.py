@@ -87,7 +87,8 @@ class Campaigns:
             values = calendar_service.variables(
                 ctx.conn, community_id=ctx.community_id, group_id=gid,
                 group_name=ref.name or plan.community.name, at_ms=tick.slot_ms,
-                tz=plan.bot.timezone, checkin_campaigns=[c.name for c in plan.checkins])
+                tz=plan.bot.timezone, checkin_campaigns=[c.name for c in plan.checkins],
+                events=plan.events)
             if member is not None:
                 values["member"] = name_of(member)
             text = calendar_service.compose(day.text, image=day.image, link=day.link,
@@ -100,7 +101,7 @@ class Campaigns:
             if self.setup.capabilities.post_in_group:
                 effects.append(Send(group=ref, text=text, policy=self.name, evidence=evidence,
                                     mentions=(member,) if member else (),
-                                    reason=f"活动「{title}」" + ("（补发）" if tick.late else "")))
+                                    reason=f"营期「{title}」" + ("（补发）" if tick.late else "")))
             else:
                 calendar_service.owner_todo(ctx.conn, community_id=ctx.community_id,
                                             group_id=gid, title=title, text=text,

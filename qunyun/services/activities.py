@@ -10,6 +10,7 @@ and against expected both stay honest.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -64,6 +65,14 @@ def sync(conn: Connection, *, community_id: int, plan: Plan, now_ms: int) -> lis
                     expected=a.expected_attendance, detail=_detail(a), now_ms=now_ms)
     return repo.of_community(conn, community_id=community_id,
                              keys=[a.key for a in plan.events])
+
+
+def next_event(events: Sequence[Activity], *, at_ms: int, tz: str) -> str | None:
+    """A1's `{next_event}`: the soonest of the plan's events starting after `at_ms`, as
+    members read it (「Pandas 实战夜」3 月 21 日 19:30). From the plan itself, so a post
+    names an event before the bot has stored or announced it."""
+    ahead = sorted((starts, a.name) for a in events if (starts := _ms(a.starts, tz)) > at_ms)
+    return f"「{ahead[0][1]}」{local_text(ahead[0][0], tz)}" if ahead else None
 
 
 Step = Literal["announced_ms", "reminded_day_ms", "reminded_hour_ms", "ended_ms", "summary_ms"]

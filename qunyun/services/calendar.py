@@ -5,8 +5,9 @@
 is the whole message (text, image, link) a handler posts or hands to the group owner.
 Variables: `{group}` the group's name, `{date}` the local date, `{newcomers}` who joined
 in the last day, `{top_checkins}` the longest check-in streaks of the day,
-`{next_event}` the next event (filled by the events feature through `NEXT_EVENT`; until
-then "暂无活动"), `{member}` the member a campaign day is for ("大家" in a group post).
+`{next_event}` the next of the plan's events (A5, "暂无活动" when none is ahead; features
+may add more through `NEXT_EVENT`), `{member}` the member a campaign day is for ("大家" in
+a group post).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from sqlalchemy import Connection
 
 from qunyun.domain import recurrence
 from qunyun.plan.calendar import VARIABLES, CalendarPost, post_rule, unknown_variables
-from qunyun.plan.model import Plan
+from qunyun.plan.model import Activity, Plan
+from qunyun.services import activities as activity_service
 from qunyun.services import checkins as checkin_service
 from qunyun.services import lookup
 from qunyun.services.schedule import EntrySpec, JobKind
@@ -30,8 +32,7 @@ POST = "calendar"
 __all__ = ["VARIABLES", "post_rule", "unknown_variables"]
 DAY_MS = 86_400_000
 
-# The events feature (A5) sets this to name the next event of a community; a hook rather
-# than an import so the calendar does not depend on a feature built beside it.
+# More sources of `{next_event}` than the plan's A5 events (a later hook wins).
 NextEvent = Callable[[Connection, int, int], str | None]
 NEXT_EVENT: list[NextEvent] = []
 
@@ -63,8 +64,10 @@ class _Blank(dict[str, str]):
 
 
 def variables(conn: Connection, *, community_id: int, group_id: int | None, group_name: str,
-              at_ms: int, tz: str, checkin_campaigns: Sequence[str] = ()) -> dict[str, str]:
-    """The values a post's variables take at `at_ms` for one group."""
+              at_ms: int, tz: str, checkin_campaigns: Sequence[str] = (),
+              events: Sequence[Activity] = ()) -> dict[str, str]:
+    """The values a post's variables take at `at_ms` for one group; `events`: the plan's
+    (`{next_event}` names the soonest ahead)."""
     local = dt.datetime.fromtimestamp(at_ms / 1000, tz=ZoneInfo(tz))
     newcomers = ""
     top = ""
@@ -84,7 +87,7 @@ def variables(conn: Connection, *, community_id: int, group_id: int | None, grou
                     best[mid] = (int(row["streak"]), str(row["display_name"] or "群友"))
         ranked = sorted(best.values(), key=lambda v: -v[0])[:3]
         top = "、".join(f"{name}（连续{streak}天）" for streak, name in ranked)
-    event = None
+    event = activity_service.next_event(events, at_ms=at_ms, tz=tz)
     for hook in NEXT_EVENT:
         event = hook(conn, community_id, at_ms) or event
     return {"group": group_name, "date": f"{local.month}月{local.day}日",
@@ -282,7 +285,8 @@ def preview(conn: Connection, *, community_id: int, plan: Plan | None, entry: Ma
     name = name or (plan.community.name if plan is not None else "")
     values = variables(conn, community_id=community_id, group_id=gid, group_name=name,
                        at_ms=slot_ms, tz=tz,
-                       checkin_campaigns=[c.name for c in plan.checkins] if plan else ())
+                       checkin_campaigns=[c.name for c in plan.checkins] if plan else (),
+                       events=plan.events if plan else ())
     if "member" in payload:
         values["member"] = "（成员）"
     text = compose(content.text, image=content.image, link=content.link, values=values)

@@ -246,6 +246,31 @@ def apply(conn: Connection, *, community_id: int, member_id: int, text: str, pla
     return Application("queued", case)
 
 
+def file_for_member(conn: Connection, *, community_id: int, member_id: int, text: str,
+                    operator: str, now_ms: int, name: str) -> bool:
+    """E2 "or the form": an operator files a removed member's application from the console
+    (they asked outside the bot, paid, did the task), audited; it waits in the 复活申请
+    queue like one sent with `!复活`, and approving it has the bot invite them back.
+    Never re-admits at once: the console cannot invite, the bot does on approval.
+    False when the member has no removal to come back from."""
+    from qunyun.services import audit
+
+    case = case_repo.latest_removed(conn, community_id=community_id, member_id=member_id)
+    if case is None:
+        return False
+    words = text.strip()[:1000]
+    queues.open_item(conn, community_id=community_id, queue="revival",
+                     item_key=f"revival:{case['id']}", title=f"{name} 申请回群",
+                     detail={"text": words, "case": int(case["id"]),
+                             "removed_for": case["reason"], "filed_by": operator},
+                     member_id=member_id, group_id=int(case["group_id"]), at_ms=now_ms)
+    audit.record_operator_action(conn, community_id=community_id, operator=operator,
+                                 action="revival:file", reason=words or "代为提交复活申请",
+                                 evidence={"case": int(case["id"])}, member_id=member_id,
+                                 group_id=int(case["group_id"]))
+    return True
+
+
 def revivals_due(conn: Connection, *, community_id: int) -> list[dict[str, Any]]:
     """Revival applications an operator approved whose member is not back yet."""
     out = []

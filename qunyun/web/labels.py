@@ -44,6 +44,7 @@ ACTIONS: dict[str, Pair] = {
     "plan:refused": ("机器人未载入新计划", "bot kept its plan"),
     "queues:refresh": ("从报告打开待办", "opened items from the report"),
     "warning:revoke": ("撤销警告", "withdrew a warning"),
+    "revival:file": ("代为提交复活申请", "filed a revival application"),
     "calendar:add": ("添加日历帖", "added a calendar post"),
     "calendar:edit": ("修改日历帖", "edited a calendar post"),
     "schedule:pause": ("暂停或恢复日程", "paused or resumed a schedule entry"),
@@ -191,6 +192,7 @@ POINTS: dict[str, Pair] = {
 
 EVIDENCE_KEYS: dict[str, Pair] = {
     "answer": ("申请回答", "their answer"), "questions": ("入群问题", "entry questions"),
+    "removed_for": ("移出原因", "removed for"), "filed_by": ("代为提交", "filed by"),
     "inviter": ("邀请人", "invited by"),
     "keyword": ("关键词", "keyword"), "question": ("问题", "question"),
     "campaign": ("打卡活动", "campaign"), "streak": ("连续天数", "streak"),
@@ -230,7 +232,8 @@ EVIDENCE_KEYS: dict[str, Pair] = {
 HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "score",
                "volunteer_member_id", "message_ref", "entry", "key", "slot_ms", "user_ids",
                "field", "request", "event_id", "threshold",  # G1 join requests: for the bot
-               "top"}  # T3 a season's top members (ids; the post names them)
+               "top",  # T3 a season's top members (ids; the post names them)
+               "case"}  # E2 the elimination case a revival application reopens
 
 
 # R1 moderation rules (a warning's `rule`).

@@ -209,6 +209,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "case.revived": ("已复活回群", "revived"),
     "case.remove_after": ("最早移出", "removable from"),
     "case.revived_at": ("回群", "back"),
+    "revival.file": ("代为提交复活申请", "File a revival application"),
+    "revival.file_text": ("申请说明（如：已补交学费、已完成任务）",
+                          "What they did (paid, did the task…)"),
+    "revival.filed": ("已提交，见工作队列「复活申请」；批准后机器人邀请其回群。",
+                      "Filed: see the revival queue; once approved, the bot invites them back."),
+    "revival.none": ("该成员没有被移出，不需要复活申请。", "This member was not removed."),
     # issue 11 (console-ux): raw records one click away, plan source, empty queues.
     "raw_data": ("原始记录", "Raw record"),
     "actor_hint": ("操作员用户名，或“机器人”", "an operator's username, or “bot”"),

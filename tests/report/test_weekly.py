@@ -90,3 +90,24 @@ def test_the_bot_posts_the_monday_report_once_with_its_pdf(
     later = bot.tick(16 * 3600 + 600)  # the same slot again: nothing twice
     assert not [e for e in later if isinstance(e, SendFile)]
     assert T0 + timedelta(hours=16) > T0
+
+
+def test_the_weekly_report_is_titled_with_the_plans_community_name(
+        engine: Engine, db_url: str, tmp_path: Path) -> None:
+    """An operator reads 「Python 数据分析进阶营」 in the title, not the slug."""
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="python-camp",
+                                                     name="python-camp", now_ms=0)
+    import_events(engine, community_id=cid, events=history())
+    out = tmp_path / "weekly"
+    plan = Path(__file__).resolve().parents[2] / "examples" / "python-camp.yaml"
+    result = CliRunner().invoke(app, ["report", "--weekly", "--out", str(out), "--db", db_url,
+                                      "--community", "python-camp", "--plan", str(plan),
+                                      "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "【周报】Python 数据分析进阶营" in result.output
+    assert orjson.loads((out / "weekly.json").read_bytes())["community"] == "Python 数据分析进阶营"
+    html = (out / "weekly.html").read_text(encoding="utf-8")
+    assert "Python 数据分析进阶营" in html
+    # An imported history has no bot posts to compare: H3's section says so, not nothing.
+    assert "本周最带动活跃的内容" in html and 'id="no-top-content"' in html

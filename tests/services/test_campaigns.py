@@ -114,3 +114,35 @@ def test_a_recurring_posts_task_counts_once_per_occurrence(engine: Engine) -> No
     assert "已经完成过了" in say(bot, 2, 1, "!完成 话题夜发言")[0].text
     bot.run_until(START + timedelta(days=4, hours=20, minutes=1), step=timedelta(hours=1))
     assert "+10 分" in say(bot, 3, 1, "!完成 话题夜发言")[0].text  # Thursday's is new
+
+
+def test_the_topic_night_names_the_plans_next_event_until_it_has_run(engine: Engine) -> None:
+    """`{next_event}` is filled from the plan's events (A5): the topic nights before the
+    Pandas night on 21 March name it with its local time; the ones after say there is none."""
+    bot = camp(engine)
+    bot.join_group()
+    bot.run_until(START + timedelta(days=28), step=timedelta(hours=1))
+    topics = [(slot_at(s), s.text) for _, s in bot.sent
+              if s.policy == "calendar" and s.evidence["post"] == "weekly-topic"]
+    before = [t for at, t in topics if at.date().isoformat() < "2026-03-21"]
+    after = [t for at, t in topics if at.date().isoformat() > "2026-03-21"]
+    assert before and after
+    assert all("下一场活动：「Pandas 实战夜（线上）」3 月 21 日 19:30" in t for t in before)
+    assert all("下一场活动：暂无活动" in t for t in after)
+
+
+def test_the_morning_post_names_yesterdays_newcomers_and_check_in_stars(engine: Engine) -> None:
+    """`{newcomers}` (joined in the last day) and `{top_checkins}` (yesterday's streaks)
+    filled from what members did; the day after, with nothing new, the words for none."""
+    bot = camp(engine)
+    bot.join_group()  # 甲 joins at midnight, 1 March (and writes as 学员1 at noon)
+    bot.run_until(START + timedelta(hours=12), step=timedelta(hours=1))
+    say(bot, 1, 1, "打卡 今天学了两小时")
+    bot.run_until(START + timedelta(days=2, hours=12), step=timedelta(hours=1))
+    mornings = [s.text for _, s in bot.sent if s.policy == "calendar"
+                and s.evidence["post"] == "morning"]
+    assert len(mornings) == 3
+    assert "欢迎新同学：甲" in mornings[0] and "昨天的打卡之星：暂无打卡" in mornings[0]
+    assert "昨天的打卡之星：学员1（连续1天）" in mornings[1]  # its name when it checked in
+    assert "欢迎新同学：暂无新成员" in mornings[1]
+    assert "昨天的打卡之星：暂无打卡" in mornings[2]

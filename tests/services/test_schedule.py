@@ -278,3 +278,26 @@ def test_a_daily_post_keeps_its_local_time_across_a_dst_change(engine: Engine) -
     assert [(t.day, t.strftime("%H:%M")) for t in local] == [
         (26, "08:00"), (27, "08:00"), (28, "08:00"), (29, "08:00"), (30, "08:00"),
         (31, "08:00")]
+
+
+def test_a_post_the_platform_refused_shows_failed_on_the_calendar(engine: Engine) -> None:
+    """A1 statuses: the slot fired, but the adapter's delivery failed (the outbox marks the
+    audit row failed): the console calendar shows 失败 for that day, 已发送 for the next."""
+    from qunyun.services import audit as audit_service
+    from qunyun.storage.tables import audit_log
+
+    bot = Bot(engine, plan_with([MORNING]))
+    bot.join_group()
+    bot.run_until(START + timedelta(days=2), step=timedelta(hours=1))
+    assert len(bot.sent) == 2
+    first_tick = str(bot.sent[0][1].evidence["key"])
+    with engine.begin() as conn:
+        audit_id = conn.execute(audit_log.select().with_only_columns(audit_log.c.id).where(
+            audit_log.c.event_source_id == first_tick,
+            audit_log.c.action == "send")).scalar_one()
+        audit_service.mark_delivery(conn, audit_id=audit_id, ok=False, detail="M_FORBIDDEN")
+        got = schedule_service.occurrences(conn, community_id=bot.cid, start=START,
+                                           end=START + timedelta(days=2), kinds=["calendar"])
+    days = [(datetime.fromtimestamp(o.slot_ms / 1000, tz=SHANGHAI).day, o.status)
+            for o in got if o.status]
+    assert days == [(1, "failed"), (2, "sent")]

@@ -105,3 +105,27 @@ def test_a_viewer_sees_but_cannot_change(make_client: Make, seeded: Seeded) -> N
     for path, data in ((f"{BASE}/sync", {}), (f"{BASE}/add", {"text": "x"}),
                        (f"{BASE}/1/pause", {"paused": 1}), (f"{BASE}/1/skip", {"slot": 1})):
         assert viewer.post(path, data={"csrf": token, **data}).status_code == 403, path
+
+
+def test_edit_a_console_post_keeps_its_entry_and_moves_its_slot(make_client: Make,
+                                                                seeded: Seeded,
+                                                                engine: Engine) -> None:
+    admin = make_client("admin")
+    token = csrf_of(admin, BASE)
+    tomorrow = (dt.datetime.now(TZ) + dt.timedelta(days=1)).date()
+    form = {"csrf": token, "title": "团购预告", "text": "明天开团", "at": "10:30",
+            "every": "day", "day": tomorrow.isoformat()}
+    assert admin.post(f"{BASE}/add", data=form, follow_redirects=False).status_code == 303
+    with engine.connect() as conn:
+        entry = conn.execute(text("SELECT id FROM schedule_entries "
+                                  "WHERE origin = 'console'")).scalar_one()
+    edited = {**form, "entry": entry, "text": "明天 {date} 十一点开团", "at": "11:00"}
+    assert admin.post(f"{BASE}/add", data=edited, follow_redirects=False).status_code == 303
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, next_ms FROM schedule_entries "
+                                 "WHERE origin = 'console'")).all()
+    slot = dt.datetime.combine(tomorrow, dt.time(11, 0), tzinfo=TZ)
+    assert [(r.id, r.next_ms) for r in rows] == [(entry, int(slot.timestamp() * 1000))]
+    preview = _get(admin, f"{BASE}/{entry}/preview?slot={rows[0].next_ms}")
+    assert f"明天 {tomorrow.month}月{tomorrow.day}日 十一点开团" in preview
+    assert _audit(engine) == ["calendar:add", "calendar:edit"]

@@ -72,3 +72,57 @@ def test_events_page_shows_attendance_and_feedback(make_client: Make, seeded: Se
     assert ">15<" in row and ">1<" in row and ">4.0<" in row
     assert "近 7 天最带动活跃的内容" in page
     _ok(client, "/c/python-camp/activities?lang=en")
+
+
+def test_an_operator_files_a_removed_members_revival_from_the_member_page(
+        make_client: Make, seeded: Seeded, engine: Engine) -> None:
+    """E2 "or the form": the member paid or asked outside the bot; the operator files the
+    application on member 360, it waits in 复活申请 like a `!复活`, and once approved it is
+    what the bot's revival probe invites back."""
+    from qunyun.services import elimination as elimination_service
+    from qunyun.storage.work import queues as queue_repo
+
+    mid = seeded.script_member_id
+    with engine.begin() as conn:
+        gid = int(conn.exec_driver_sql("SELECT id FROM groups ORDER BY id").scalar_one())
+        case = case_repo.open_case(conn, community_id=seeded.community_id, member_id=mid,
+                                   group_id=gid, sweep="2026-03-02T10:00", rule="silent",
+                                   reason="已连续 30 天未发言", now_ms=10 * DAY,
+                                   remove_after_ms=13 * DAY)
+        assert case is not None
+        case_repo.close(conn, case_id=case, status="removed", now_ms=13 * DAY)
+    client = make_client("admin")
+    page = _ok(client, f"/c/python-camp/members/{mid}")
+    assert 'id="revival-form"' in page and "代为提交复活申请" in page
+    token = csrf_of(client, f"/c/python-camp/members/{mid}")
+    response = client.post(f"/c/python-camp/members/{mid}/revival",
+                           data={"csrf": token, "text": "已补交学费"}, follow_redirects=False)
+    assert response.status_code == 303
+    assert "已提交" in _ok(client, response.headers["location"])
+    with engine.begin() as conn:
+        items = queue_repo.list_items(conn, community_id=seeded.community_id, queue="revival",
+                                      member_id=mid)
+        assert [(i["item_key"], i["detail"]["text"]) for i in items] == [
+            (f"revival:{case}", "已补交学费")]
+    queue = _ok(client, "/c/python-camp/queues?queue=revival")
+    assert "申请回群" in queue and "移出原因：已连续 30 天未发言" in queue
+    assert "代为提交：admin" in queue and "内容：已补交学费" in queue
+    shown = queue.split("<details", 1)[0] + queue.split("</details>")[-1]
+    assert "removed_for" not in shown and "case：" not in shown
+    audit = _ok(client, "/c/python-camp/audit")
+    assert "代为提交复活申请" in audit
+    response = client.post(f"/c/python-camp/queues/{items[0]['id']}",
+                           data={"csrf": token, "resolution": "approved", "reason": "已到账"},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    with engine.begin() as conn:
+        due = elimination_service.revivals_due(conn, community_id=seeded.community_id)
+        assert [int(d["case"]["id"]) for d in due] == [case]
+    with engine.connect() as conn:
+        other = int(conn.exec_driver_sql(
+            f"SELECT id FROM members WHERE community_id = {seeded.community_id} "
+            f"AND id <> {mid} ORDER BY id LIMIT 1").scalar_one())
+    refused = client.post(f"/c/python-camp/members/{other}/revival",
+                          data={"csrf": token, "text": "想回来"})
+    assert refused.status_code == 422 and "该成员没有被移出" in refused.text
+    assert 'value="想回来"' in refused.text  # what was typed is kept

@@ -138,6 +138,8 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
     view["grant_ledger"] = plan.points.manual.ledger if plan is not None else "contribution"
     view["request_granted"] = request.query_params.get("granted") == "1"
     view["grant_error"], view["grant_form"] = None, None
+    view["revival_filed"] = request.query_params.get("revival") == "1"
+    view["revival_error"], view["revival_text"] = None, ""
     return page(ctx, "member.html", status_code, community=found, **{**view, **extra})
 
 
@@ -156,6 +158,28 @@ def lock_tier(request: Request, slug: str, member_id: DbId,
         growth_service.lock(conn, community_id=cid, member_id=member_id, tier=tier or None,
                             operator=operator.username, now_ms=int(time.time() * 1000))
     return RedirectResponse(f"/c/{slug}/members/{member_id}", status_code=303)
+
+
+@router.post("/c/{slug}/members/{member_id}/revival")
+def file_revival(request: Request, slug: str, member_id: DbId,
+                 text: Annotated[str, Form()] = "") -> Response:
+    """E2: an operator files a removed member's revival application (audited); it waits in
+    the 复活申请 queue, and approving it has the bot invite them back."""
+    ctx, found = community_for(request, slug)
+    operator = ctx.require("act")
+    cid = int(found["id"])
+    with ctx.engine.begin() as conn:
+        member = console_members.member_in(conn, community_id=cid, member_id=member_id)
+        if member is None:
+            raise NotFound
+        filed = elimination_service.file_for_member(
+            conn, community_id=cid, member_id=member_id, text=text, operator=operator.username,
+            now_ms=int(time.time() * 1000), name=str(member["display_name"] or member_id))
+    if not filed:  # nothing to come back from: say so, keep what was typed
+        return member_view(request, slug, member_id, status_code=422,
+                           revival_error="revival.none", revival_text=text)
+    return RedirectResponse(f"/c/{slug}/members/{member_id}?revival=1#member-lifecycle",
+                            status_code=303)
 
 
 @router.post("/c/{slug}/tiers/recompute")
