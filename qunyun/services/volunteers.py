@@ -364,6 +364,13 @@ def _outbox_dm(conn: Connection, *, community_id: int, member_id: int, plan: Pla
     return True
 
 
+def of_member(conn: Connection, *, community_id: int, member_id: int) -> dict[str, Any] | None:
+    """One member's volunteer row with its figures (the roster's), for the member 360 page;
+    None when they were never invited."""
+    return next((r for r in roster(conn, community_id=community_id)
+                 if int(r["member_id"]) == member_id), None)
+
+
 def state_of(conn: Connection, *, community_id: int, member_id: int) -> str | None:
     row = repo.one(conn, community_id=community_id, member_id=member_id)
     return str(row["state"]) if row else None

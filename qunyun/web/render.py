@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from qunyun.report.words import component_help, component_label
-from qunyun.web import labels
+from qunyun.web import growth_labels, labels
 from qunyun.web.deps import Ctx
 from qunyun.web.texts import translate
 
@@ -50,6 +50,9 @@ env.filters["evidence_lines"] = labels.evidence_lines
 env.filters["rule_label"] = labels.rule_label
 env.filters["item_title"] = labels.item_title
 env.filters["dying_reason"] = labels.dying_reason
+env.filters["tier_label"] = growth_labels.tier_label
+env.filters["direction_label"] = growth_labels.direction_label
+env.filters["growth_reason"] = growth_labels.reason
 env.filters["component_label"] = component_label
 env.filters["component_help"] = component_help
 # Chinese evidence stays readable; `tojson` still escapes <, >, & and ' for HTML.

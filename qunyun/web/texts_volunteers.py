@@ -20,6 +20,8 @@ VOLUNTEER_TEXTS: dict[str, tuple[str, str]] = {
     "vol.response": ("平均响应（分钟）", "Mean response (minutes)"),
     "vol.by": ("邀请人", "Invited by"), "vol.bot": ("机器人", "the bot"),
     "vol.retire": ("卸任", "Retire"),
+    "vol.no_role": ("未分工", "no role"),
+    "vol.never": ("未被邀请过做志愿者。", "Never invited to volunteer."),
     "vol.rota": ("值班表（未来 7 天）", "Duty rota (next 7 days)"),
     "vol.rota_off": ("计划里关闭了值班（rota: off）", "The plan has no duty rota (rota: off)"),
     "vol.nobody": ("无人值班", "nobody on duty"),

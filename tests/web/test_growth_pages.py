@@ -55,3 +55,41 @@ def test_the_member_page_shows_badges(make_client: Make, seeded: Seeded, engine:
                           "'checkin_streak >= 7', 1700000000000)"), {"c": cid, "m": mid})
     page = _ok(client, f"/c/python-camp/members/{mid}")
     assert "七日打卡" in page and "徽章" in page
+
+
+def test_the_member_page_shows_volunteer_status_and_english_reasons(
+        make_client: Make, seeded: Seeded, engine: Engine) -> None:
+    from qunyun.services import growth as growth_service
+    from qunyun.services import volunteers as volunteer_service
+    from tests.policies.test_bot_policies import camp_plan
+
+    mid = seeded.script_member_id
+    client = make_client("vol")
+    assert "未被邀请过做志愿者" in _ok(client, f"/c/python-camp/members/{mid}")
+    plan = camp_plan(volunteers={"target": 10, "roles": [{"name": "答疑志愿者"}]})
+    with engine.begin() as conn:
+        cid = conn.execute(text("SELECT community_id FROM members WHERE id = :m"),
+                           {"m": mid}).scalar_one()
+        (cand,) = volunteer_service.candidates(
+            [{"member_id": mid, "name": "x", "strict": "active", "window_messages": 30,
+              "active_days": 5, "invited": 1}], plan=plan, exclude=set(), limit=1)
+        volunteer_service.invite(conn, community_id=cid, member_id=mid, plan=plan, by="bot",
+                                 why=cand.why, now_ms=1_700_000_000_000, role="答疑志愿者")
+        volunteer_service.answer(conn, community_id=cid, member_id=mid, accept=True,
+                                 plan=plan, now_ms=1_700_000_100_000)
+        growth_service.lock(conn, community_id=cid, member_id=mid, tier="active",
+                            operator="lin", now_ms=1_700_000_200_000)
+    page = _ok(client, f"/c/python-camp/members/{mid}")
+    box = page[page.index('id="member-volunteer"'):][:1500]
+    assert "已接受" in box and "答疑志愿者" in box and "平均响应" in box
+    assert "近 30 天发言 30 条" in box  # why they were picked, as stored
+
+    client.cookies.set("qunyun_lang", "en")
+    page = _ok(client, f"/c/python-camp/members/{mid}")
+    box = page[page.index('id="member-volunteer"'):][:1500]
+    assert "accepted" in box and "Mean response" in box
+    assert "Active member: 30 messages on 5 active days in the last 30 days" in box
+    history = page[page.index('id="member-tier-history"'):][:800]
+    assert "Locked by operator" in history and "lin locked the tier at Active member" in history
+    held = page[page.index('id="member-held-tier"'):][:400]
+    assert "Active member" in held and "活跃者" not in held

@@ -16,6 +16,7 @@ from qunyun.services import elimination as elimination_service
 from qunyun.services import growth as growth_service
 from qunyun.services import plans as plan_service
 from qunyun.services import points as point_service
+from qunyun.services import volunteers as volunteer_service
 from qunyun.services import warnings as warning_service
 from qunyun.storage.bot import onboarding as bot_onboarding
 from qunyun.storage.community import members as member_repo
@@ -127,6 +128,8 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
             "tier_history": growth_service.history(conn, member_id=member_id),  # T1
             "tier_choices": growth_service.TIER_CHOICES,
             "badges": badge_service.held(conn, community_id=cid, member_id=member_id),  # T3
+            "volunteer": volunteer_service.of_member(conn, community_id=cid,  # T4
+                                                     member_id=member_id),
         }
     view["report_member"] = _tier_index(report).get(member_id)
     view["grant_ledger"] = plan.points.manual.ledger if plan is not None else "contribution"
