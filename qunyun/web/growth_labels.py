@@ -50,7 +50,8 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
                 r"邀请 (?P<i>\d+) 人"),
      lambda m: (f"{_tier(m)}: {m['m']} messages on {m['d']} active days in the last "
                 f"{m['w']} days, {m['i']} members invited")),
-    (re.compile(r"^运营 (?P<op>.+) 手动邀请$"), lambda m: f"invited by hand by {m['op']}"),
+    (re.compile(r"^运营 (?P<op>\S+) 手动邀请(?P<more>；)?"),
+     lambda m: f"invited by hand by {m['op']}" + ("; " if m["more"] else "")),
     # analytics.tiers.reason
     (re.compile(r"近(?P<w>\d+)天发言 (?P<m>\d+) 条、(?P<d>\d+) 天有发言"),
      lambda m: f"{m['m']} messages on {m['d']} days in the last {m['w']} days"),

@@ -7,6 +7,8 @@ GROWTH_TEXTS: dict[str, tuple[str, str]] = {
     "growth.held": ("机器人认定的等级（每日评定）", "Tier held by the bot (daily)"),
     "growth.none": ("尚未评定：机器人每日评定一次，或点「立即重新评定」",
                     "Not assessed yet: the bot assesses daily, or press Recompute now"),
+    "growth.not_current": ("不评定：ta 现在不在任何群里（没有入群记录，或已经退群）。",
+                           "Not assessed: not in any group now (no join on record, or left)."),
     "growth.locked": ("已锁定", "Locked"),
     "growth.history": ("等级变化记录", "Tier history"),
     "growth.lock": ("锁定为", "Lock at"),

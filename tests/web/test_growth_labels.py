@@ -46,6 +46,7 @@ def test_a_volunteer_candidates_reason_reads_in_english() -> None:
     assert not CJK.search(en), en
     assert "Active member" in en and "30 messages" in en and "1 members invited" in en
     assert growth_reason("运营 lin 手动邀请", "en") == "invited by hand by lin"
+    assert growth_reason("运营 lin 手动邀请；" + found.why, "en") == f"invited by hand by lin; {en}"
 
 
 def test_tier_and_move_names_per_language() -> None:

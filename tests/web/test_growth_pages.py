@@ -93,3 +93,27 @@ def test_the_member_page_shows_volunteer_status_and_english_reasons(
     assert "Locked by operator" in history and "lin locked the tier at Active member" in history
     held = page[page.index('id="member-held-tier"'):][:400]
     assert "Active member" in held and "活跃者" not in held
+
+
+def test_recompute_says_how_many_moved_and_a_former_member_says_why_no_tier(
+        make_client: Make, seeded: Seeded, engine: Engine) -> None:
+    mid = seeded.script_member_id
+    client = make_client("vol")
+    token = csrf_of(client, f"/c/python-camp/members/{mid}")
+    done = client.post("/c/python-camp/tiers/recompute",
+                       data={"csrf": token, "back": f"/c/python-camp/members/{mid}"})
+    assert "人的等级有变化" in done.text and 'id="growth-recomputed"' in done.text
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM growth_tiers WHERE member_id = :m"), {"m": mid})
+        conn.execute(text("UPDATE memberships SET active = :f, left_ms = 1 WHERE member_id = :m"),
+                     {"m": mid, "f": False})
+    page = _ok(client, f"/c/python-camp/members/{mid}")
+    assert "不评定：ta 现在不在任何群里" in page and "尚未评定" not in page
+
+
+def test_an_empty_board_and_roster_say_why(make_client: Make, seeded: Seeded) -> None:
+    client = make_client("vol")
+    board = _ok(client, "/c/python-camp/boards?board=participation")  # nobody scored there
+    assert "这个时段的榜上还没有人得分" in board and "导入的历史聊天记录不计分" in board
+    roster = _ok(client, "/c/python-camp/volunteers")
+    assert "还没有人被邀请：机器人每天" in roster

@@ -134,6 +134,9 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
     view["report_member"] = _tier_index(report).get(member_id)
     view["grant_ledger"] = plan.points.manual.ledger if plan is not None else "contribution"
     view["request_granted"] = request.query_params.get("granted") == "1"
+    recomputed = request.query_params.get("recomputed", "")
+    view["recomputed"] = int(recomputed) if recomputed.isdigit() else None
+    view["current_member"] = any(g["active"] for g in view["groups"])
     view["grant_error"], view["grant_form"] = None, None
     return page(ctx, "member.html", status_code, community=found, **{**view, **extra})
 
