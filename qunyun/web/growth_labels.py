@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 
 from qunyun.analytics.tiers import TIER_NAMES
+from qunyun.domain import badges
 
 TIER_EN = {"opinion_leader": "Opinion leader", "co_opinion_leader": "Co-opinion leader",
            "spreader": "Spreader", "active": "Active member", "participant": "Participant",
@@ -25,6 +26,11 @@ _EN_OF_ZH = {zh: TIER_EN[code] for code, zh in TIER_NAMES.items()}
 DIRECTIONS = {"first": ("首次评定", "First assessment"), "promotion": ("升级", "Promotion"),
               "demotion": ("降级", "Demotion"), "lock": ("运营锁定", "Locked by operator"),
               "unlock": ("解除锁定", "Unlocked")}
+
+
+def badge_rule(rule: str | None, lang: str) -> str:
+    """A badge's rule in words (`domain.badges.words`), not as the plan writes it."""
+    return badges.words(rule or "", lang)
 
 
 def tier_label(code: str | None, lang: str) -> str:

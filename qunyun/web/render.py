@@ -53,6 +53,7 @@ env.filters["dying_reason"] = labels.dying_reason
 env.filters["tier_label"] = growth_labels.tier_label
 env.filters["direction_label"] = growth_labels.direction_label
 env.filters["growth_reason"] = growth_labels.reason
+env.filters["badge_rule"] = growth_labels.badge_rule
 env.filters["component_label"] = component_label
 env.filters["component_help"] = component_help
 # Chinese evidence stays readable; `tojson` still escapes <, >, & and ' for HTML.

@@ -55,6 +55,7 @@ def test_the_member_page_shows_badges(make_client: Make, seeded: Seeded, engine:
                           "'checkin_streak >= 7', 1700000000000)"), {"c": cid, "m": mid})
     page = _ok(client, f"/c/python-camp/members/{mid}")
     assert "七日打卡" in page and "徽章" in page
+    assert "当前连续打卡天数 ≥ 7" in page and "checkin_streak" not in page  # words, not code
 
 
 def test_the_member_page_shows_volunteer_status_and_english_reasons(
