@@ -46,6 +46,10 @@ def direction_label(code: str | None, lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
 
 
+def _role(role: str) -> str:
+    return "no role" if role in ("", "未分工") else role
+
+
 def _tier(m: re.Match[str], group: str = "tier") -> str:
     return _EN_OF_ZH.get(m[group], m[group])
 
@@ -58,6 +62,18 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
                 f"{m['w']} days, {m['i']} members invited")),
     (re.compile(r"^运营 (?P<op>\S+) 手动邀请(?P<more>；)?"),
      lambda m: f"invited by hand by {m['op']}" + ("; " if m["more"] else "")),
+    # services.volunteers (audit reasons)
+    (re.compile(r"^邀请成为志愿者（(?P<role>[^）]*)）$"),
+     lambda m: f"invited to volunteer ({_role(m['role'])})"),
+    (re.compile(r"^接受了志愿者邀请（(?P<role>[^）]*)）$"),
+     lambda m: f"accepted the volunteer invitation ({_role(m['role'])})"),
+    (re.compile(r"^婉拒了志愿者邀请$"), lambda m: "declined the volunteer invitation"),
+    (re.compile(r"^(?P<n>\d+) 天未回复志愿者邀请，视为婉拒$"),
+     lambda m: f"no answer to the volunteer invitation in {m['n']} days: taken as declined"),
+    (re.compile(r"^运营 (?P<op>\S+) 手动卸任$"), lambda m: f"retired by hand by {m['op']}"),
+    (re.compile(r"^(?P<n>\d+) 天没有发言，自动卸任$"),
+     lambda m: f"retired after {m['n']} days without a message"),
+    (re.compile(r"^手动重新评定成长等级$"), lambda m: "recomputed every member's tier by hand"),
     # analytics.tiers.reason
     (re.compile(r"近(?P<w>\d+)天发言 (?P<m>\d+) 条、(?P<d>\d+) 天有发言"),
      lambda m: f"{m['m']} messages on {m['d']} days in the last {m['w']} days"),

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from qunyun.report.words import signal_sentence
+from qunyun.web import growth_labels
 from qunyun.web.texts import translate
 
 Pair = tuple[str, str]
@@ -53,6 +54,9 @@ ACTIONS: dict[str, Pair] = {
     "growth.promotion": ("成长等级升级", "tier promotion"),
     "growth.demotion": ("成长等级下调", "tier demotion"),
     "growth.first": ("首次评定成长等级", "first tier assessment"),
+    "growth.recompute": ("立即重新评定全员等级", "recomputed every member's tier"),
+    "growth.lock": ("锁定成长等级", "locked a tier"),
+    "growth.unlock": ("解除等级锁定", "unlocked a tier"),
     "points.grant": ("加分", "granted points"),
     "points.deduct": ("减分", "deducted points"),
     "task": ("完成任务", "task done"),
@@ -213,6 +217,7 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "post": ("日历帖", "post"), "late": ("补发", "sent late"),
     "task": ("任务", "task"), "points": ("积分", "points"), "before": ("原等级", "before"),
     "after": ("新等级", "after"), "direction": ("方向", "direction"),
+    "changes": ("等级有变化的人数", "tier changes"),
     "event_id": ("活动编号", "event"),
     "ledger": ("积分类别", "ledger"), "total_after": ("之后总积分", "total after"),
     "season": ("第几季", "season"),
@@ -293,6 +298,10 @@ def reason_label(reason: str | None, lang: str) -> str:
     if coded is None:
         if text in REASONS:  # a reason written without its playbook ID
             return _pick(REASONS[text], lang, text)
+        if lang == "en":  # T1/T4 sentences the bot and the console write (tiers, volunteers)
+            said = growth_labels.reason(text, lang)
+            if said != text:
+                return said
         said = translate(f"act.{text}", lang)  # a queue item resolved without a note
         return text if said == f"act.{text}" else said
     code, what = coded.groups()

@@ -54,3 +54,18 @@ def test_tier_and_move_names_per_language() -> None:
     assert tier_label("spreader", "en") == "Spreader"
     assert direction_label("demotion", "en") == "Demotion"
     assert direction_label("lock", "zh") == "运营锁定"
+
+
+def test_growth_and_volunteer_audit_rows_read_in_english() -> None:
+    from qunyun.web.labels import action_label, evidence_lines, reason_label
+
+    assert action_label("growth.recompute", "en") == "recomputed every member's tier"
+    assert action_label("growth.lock", "zh") == "锁定成长等级"
+    assert reason_label("手动重新评定成长等级", "en") == "recomputed every member's tier by hand"
+    assert reason_label("邀请成为志愿者（打卡督导）", "en") == "invited to volunteer (打卡督导)"
+    assert reason_label("接受了志愿者邀请（未分工）", "en") == (
+        "accepted the volunteer invitation (no role)")
+    assert reason_label("21 天没有发言，自动卸任", "en") == "retired after 21 days without a message"
+    assert reason_label("lin 将等级锁定为「活跃者」", "en") == "lin locked the tier at Active member"
+    assert reason_label("手动重新评定成长等级", "zh") == "手动重新评定成长等级"
+    assert evidence_lines({"changes": 3}, "en") == ["tier changes: 3"]
