@@ -15,6 +15,9 @@ GROWTH_TEXTS: dict[str, tuple[str, str]] = {
     "growth.choose": ("选择等级…", "Choose a tier…"),
     "growth.unlock": ("解除锁定", "Unlock"),
     "growth.recompute": ("立即重新评定全员等级", "Recompute every member's tier now"),
+    "growth.level_progress": ("升级进度", "Progress to the next level"),
+    "growth.to_next": ("距「{level}」还差 {n} 分", "{n} points to {level}"),
+    "growth.top_level": ("（已是最高等级）", "(top level)"),
     "growth.badges": ("徽章", "Badges"),
     "growth.recomputed": ("已重新评定，{n} 人的等级有变化。", "Recomputed: {n} tier changes."),
 }

@@ -118,3 +118,35 @@ def test_an_empty_board_and_roster_say_why(make_client: Make, seeded: Seeded) ->
     assert "这个时段的榜上还没有人得分" in board and "导入的历史聊天记录不计分" in board
     roster = _ok(client, "/c/python-camp/volunteers")
     assert "还没有人被邀请：机器人每天" in roster
+
+
+def test_the_member_page_shows_level_progress(make_client: Make, seeded: Seeded) -> None:
+    """T3 member 360: the level, a bar to the next one and the points still to go (the
+    default levels 新人 0 → 成员 50: 10 points is 20% of the way)."""
+    mid = seeded.script_member_id
+    client = make_client("vol")
+    page = f"/c/python-camp/members/{mid}"
+    before = _ok(client, page)
+    level = before[before.index('id="member-level"'):][:600]
+    assert "<progress" in level and "距「" in level
+    token = csrf_of(client, page)
+    client.post(f"{page}/points", data={"csrf": token, "direction": "grant", "points": "10",
+                                        "reason": "分享笔记", "ledger": "contribution"})
+    after = _ok(client, page)
+    level = after[after.index('id="member-level"'):][:600]
+    assert "新人" in level and "20%" in level and "距「成员」还差 40 分" in level
+    client.cookies.set("qunyun_lang", "en")
+    english = _ok(client, page)
+    assert "points to" in english[english.index('id="member-level"'):][:600]
+
+
+def test_level_share_on_a_list_and_at_the_top() -> None:
+    from qunyun.plan.model import Points
+    from qunyun.services.points import level_share
+
+    levels = Points().levels
+    assert level_share(levels, 0) == 0 and level_share(levels, 25) == 0.5
+    assert level_share(levels, 125) == 0.5  # 成员 50 → 骨干 200
+    assert level_share(levels, 900) is None
+    curve = Points.model_validate({"curve": {"kind": "linear", "base": 10, "count": 5}}).levels
+    assert level_share(curve, 15) == 0.5

@@ -133,6 +133,7 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
         }
     view["report_member"] = _tier_index(report).get(member_id)
     view["grant_ledger"] = plan.points.manual.ledger if plan is not None else "contribution"
+    view["level_share"] = point_service.level_share(levels, view["points"].total)  # T3
     view["request_granted"] = request.query_params.get("granted") == "1"
     recomputed = request.query_params.get("recomputed", "")
     view["recomputed"] = int(recomputed) if recomputed.isdigit() else None
