@@ -97,9 +97,11 @@ def test_a_promotion_to_spreader_is_praised_in_the_group(homeserver: LocalHomese
             await alice.invite(main, carol_user.user_id)
             await carol.join(main)
 
-            async def carol_joined() -> bool:  # her join, with Alice as the inviter
-                return scalar(engine, "SELECT count(*) FROM events WHERE kind = 'join' "
-                                      "AND related_member_id IS NOT NULL") >= 1
+            async def carol_joined() -> bool:  # her join, with Alice as the inviter (the
+                # operator invited Alice and Bob: their joins name the operator)
+                return scalar(engine, "SELECT count(*) FROM events e JOIN members m ON "
+                                      "m.id = e.related_member_id WHERE e.kind = 'join' "
+                                      "AND m.display_name = '小王-杭州-财务'") >= 1
 
             await until(carol_joined)
             with engine.begin() as conn:
