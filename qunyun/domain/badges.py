@@ -159,3 +159,51 @@ def _count(node: ast.expr, measures: Measures) -> int:
     value = node.keywords[0].value
     assert isinstance(value, ast.Constant) and isinstance(value.value, int)
     return measures(node.func.id, value.value)
+
+
+# What each measure counts, in English (the Chinese is `MEASURES`), for `words`.
+MEASURES_EN: dict[str, str] = {
+    "messages": "messages", "active_days": "days with a message", "checkins": "check-ins",
+    "checkin_streak": "check-in streak (days)", "invited": "members invited",
+    "events_attended": "events attended",
+    "answered_questions": "answers to questions that got a reaction",
+    "replies_received": "replies received", "reactions_received": "reactions received",
+    "points": "points (participation + contribution)",
+    "contribution_points": "contribution points", "first_message": "sent a first message",
+}
+_SIGNS = {ast.GtE: "≥", ast.Gt: ">", ast.LtE: "≤", ast.Lt: "<", ast.Eq: "=", ast.NotEq: "≠"}
+
+
+def words(text: str, lang: str = "zh") -> str:
+    """A rule as a person reads it: `checkin_streak >= 7` → 「当前连续打卡天数 ≥ 7」 /
+    "check-in streak (days) ≥ 7". A rule that does not parse comes back as written."""
+    try:
+        tree = parse_rule(text).tree
+    except RuleError:
+        return text
+    en = lang == "en"
+
+    def measure(node: ast.expr) -> str:
+        if isinstance(node, ast.Name):
+            return (MEASURES_EN if en else MEASURES).get(node.id, node.id)
+        assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        value = node.keywords[0].value
+        assert isinstance(value, ast.Constant) and isinstance(value.value, int)
+        name = (MEASURES_EN if en else MEASURES).get(node.func.id, node.func.id)
+        return f"{name} in the last {value.value} days" if en else f"近 {value.value} 天{name}"
+
+    def say(node: ast.expr, top: bool = False) -> str:
+        if isinstance(node, ast.BoolOp):
+            joiner = (" and " if en else " 且 ") if isinstance(node.op, ast.And) \
+                else (" or " if en else " 或 ")
+            inner = joiner.join(say(v) for v in node.values)
+            return inner if top else f"({inner})" if en else f"（{inner}）"
+        if isinstance(node, ast.UnaryOp):
+            return ("not " if en else "非") + say(node.operand)
+        if isinstance(node, ast.Compare):
+            right = node.comparators[0]
+            assert isinstance(right, ast.Constant) and isinstance(right.value, int)
+            return f"{measure(node.left)} {_SIGNS[type(node.ops[0])]} {right.value}"
+        return measure(node)
+
+    return say(tree, top=True)

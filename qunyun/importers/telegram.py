@@ -288,6 +288,11 @@ class _Reader:
             base: dict[str, Any] = {"source": self.source, "group": self.group, "at": at}
             msg_id = str(msg.id)
             members = msg.members if isinstance(msg.members, list) else []
+            if action == "create_group" and actor is not None:
+                # The creator is a member too (without this, the group's owner — often its
+                # most active member — has no membership and drops out of live tiers, T1).
+                self.stats.joins += 1
+                yield MemberJoined(**base, source_event_id=f"{msg_id}:creator", member=actor)
             if action in ("invite_members", "create_group"):
                 for n, name in enumerate(members):
                     if not name:

@@ -93,6 +93,17 @@ class MemberPoints:
         return self.participation + self.contribution
 
 
+def level_share(levels: Sequence[Level], total: int) -> float | None:
+    """T3: how far into the current level `total` is, 0–1, on the plan's levels (a list or
+    its curve); None at the top level. The same measure as `!等级`'s progress bar."""
+    mins = sorted(level.min_points for level in (levels or Points().levels))
+    above = [m for m in mins if m > total]
+    if not above:
+        return None
+    floor = max([m for m in mins if m <= total], default=0)
+    return (total - floor) / (above[0] - floor)
+
+
 def member_points(conn: Connection, member_id: int, *, levels: Sequence[Level] = ()
                   ) -> MemberPoints:
     """Both ledgers and the level (`levels` from `plan.points.levels`)."""

@@ -322,11 +322,14 @@ def _audit(conn: Connection, *, community_id: int, actor: str, action: str, reas
 
 
 def invite_by_operator(conn: Connection, *, community_id: int, member_id: int, plan: Plan,
-                       operator: str, now_ms: int, role: str | None = None) -> bool:
+                       operator: str, now_ms: int, role: str | None = None,
+                       why: str | None = None) -> bool:
     """The console's invitation: stored and audited as the operator's, the DM queued in the
-    bot's outbox when the weekly limit allows (False: not sent, the operator is told)."""
+    bot's outbox when the weekly limit allows (False: not sent, the operator is told).
+    `why` is the candidate's numbers when the operator picked them from the list."""
     text = invite(conn, community_id=community_id, member_id=member_id, plan=plan,
-                  by=operator, why=f"运营 {operator} 手动邀请", now_ms=now_ms, role=role)
+                  by=operator, why=f"运营 {operator} 手动邀请" + (f"；{why}" if why else ""),
+                  now_ms=now_ms, role=role)
     return _outbox_dm(conn, community_id=community_id, member_id=member_id, plan=plan,
                       text=text, reason="T4 volunteer invitation", kind="volunteer_invite",
                       operator=operator, now_ms=now_ms)
@@ -362,6 +365,13 @@ def _outbox_dm(conn: Connection, *, community_id: int, member_id: int, plan: Pla
         community_id=community_id, operator=operator, member_id=member_id, group_id=group_id,
         at_ms=now_ms)
     return True
+
+
+def of_member(conn: Connection, *, community_id: int, member_id: int) -> dict[str, Any] | None:
+    """One member's volunteer row with its figures (the roster's), for the member 360 page;
+    None when they were never invited."""
+    return next((r for r in roster(conn, community_id=community_id)
+                 if int(r["member_id"]) == member_id), None)
 
 
 def state_of(conn: Connection, *, community_id: int, member_id: int) -> str | None:

@@ -17,6 +17,7 @@ from qunyun.analytics.tiers import TIER_ACTIONS, TIER_ACTIONS_EN, TIER_NAMES, TI
 from qunyun.domain import badges as badge_domain
 from qunyun.domain import rule_words
 from qunyun.report.words import signal_sentence
+from qunyun.web import growth_labels
 from qunyun.web.texts import translate
 
 Pair = tuple[str, str]
@@ -58,6 +59,9 @@ ACTIONS: dict[str, Pair] = {
     "growth.promotion": ("成长等级升级", "tier promotion"),
     "growth.demotion": ("成长等级下调", "tier demotion"),
     "growth.first": ("首次评定成长等级", "first tier assessment"),
+    "growth.recompute": ("立即重新评定全员等级", "recomputed every member's tier"),
+    "growth.lock": ("锁定成长等级", "locked a tier"),
+    "growth.unlock": ("解除等级锁定", "unlocked a tier"),
     "points.grant": ("加分", "granted points"),
     "points.deduct": ("减分", "deducted points"),
     "task": ("完成任务", "task done"),
@@ -219,6 +223,7 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "post": ("日历帖", "post"), "late": ("补发", "sent late"),
     "task": ("任务", "task"), "points": ("积分", "points"), "before": ("原等级", "before"),
     "after": ("新等级", "after"), "direction": ("方向", "direction"),
+    "changes": ("等级有变化的人数", "tier changes"),
     "event_id": ("活动编号", "event"),
     "ledger": ("积分类别", "ledger"), "total_after": ("之后总积分", "total after"),
     "season": ("第几季", "season"),
@@ -303,6 +308,10 @@ def reason_label(reason: str | None, lang: str) -> str:
     if coded is None:
         if text in REASONS:  # a reason written without its playbook ID
             return _pick(REASONS[text], lang, text)
+        if lang == "en":  # T1/T4 sentences the bot and the console write (tiers, volunteers)
+            said = growth_labels.reason(text, lang)
+            if said != text:
+                return said
         said = translate(f"act.{text}", lang)  # a queue item resolved without a note
         return text if said == f"act.{text}" else said
     code, what = coded.groups()
@@ -541,31 +550,10 @@ def generated_reason(text: str, lang: str) -> str | None:
     return None
 
 
-MEASURES_EN = {
-    "messages": "messages", "active_days": "days with a message", "checkins": "check-ins",
-    "checkin_streak": "check-in streak (days)", "invited": "members brought",
-    "events_attended": "events attended", "answered_questions": "answers liked",
-    "replies_received": "replies received", "reactions_received": "reactions received",
-    "points": "points (participation + contribution)",
-    "contribution_points": "contribution points", "first_message": "sent a first message",
-}
-_MEASURE = re.compile(r"\b(" + "|".join(sorted(MEASURES_EN, key=len, reverse=True)) + r")\b")
-_DAYS = re.compile(r"\(days=(\d+)\)")
-
-
 def badge_rule(rule: str | None, lang: str) -> str:
     """A badge rule (`checkin_streak >= 7`, `messages(days=30) >= 100`) in words:
-    「当前连续打卡天数 ≥ 7」 / "check-in streak (days) ≥ 7"; not `first_message`."""
-    text = rule or ""
-    names = MEASURES_EN if lang == "en" else badge_domain.MEASURES
-    said = _MEASURE.sub(lambda m: names.get(m.group(1), m.group(1)), text)
-    said = _DAYS.sub(lambda m: f" in {m.group(1)} days" if lang == "en"
-                     else f"（近 {m.group(1)} 天）", said)
-    for op, sign in ((">=", "≥"), ("<=", "≤"), ("!=", "≠"), ("==", "=")):
-        said = said.replace(op, sign)
-    if lang != "en":
-        said = said.replace(" and ", " 且 ").replace(" or ", " 或 ")
-    return said
+    「当前连续打卡天数 ≥ 7」 / "check-in streak (days) ≥ 7" (`domain.badges.words`)."""
+    return badge_domain.words(rule or "", lang)
 
 
 def group_names(groups: Sequence[Mapping[str, Any]]) -> dict[int, str]:

@@ -16,7 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from qunyun.domain import rule_words
 from qunyun.report.words import component_help, component_label
-from qunyun.web import labels
+from qunyun.web import growth_labels, labels
 from qunyun.web.deps import Ctx
 from qunyun.web.texts import translate
 
@@ -51,15 +51,16 @@ env.filters["evidence_lines"] = labels.evidence_lines
 env.filters["rule_label"] = labels.rule_label
 env.filters["item_title"] = labels.item_title
 env.filters["dying_reason"] = labels.dying_reason
-env.filters["tier_label"] = labels.tier_label
+env.filters["tier_label"] = growth_labels.tier_label
+env.filters["direction_label"] = growth_labels.direction_label
+env.filters["growth_reason"] = growth_labels.reason
+env.filters["badge_rule"] = growth_labels.badge_rule
 env.filters["tier_action"] = labels.tier_action
 env.filters["report_text"] = labels.report_text
 env.filters["level_label"] = labels.level_label
-env.filters["direction_label"] = labels.direction_label
 # A schedule rule as words: "每周一 20:00" / "every Monday at 20:00", never FREQ=….
 env.filters["rule_words"] = rule_words.describe
 env.filters["rule_fields"] = rule_words.form_fields  # a stored rule back into the form
-env.filters["badge_rule"] = labels.badge_rule
 env.filters["component_label"] = component_label
 env.filters["component_help"] = component_help
 # Chinese evidence stays readable; `tojson` still escapes <, >, & and ' for HTML.

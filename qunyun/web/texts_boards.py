@@ -21,7 +21,11 @@ BOARD_TEXTS: dict[str, tuple[str, str]] = {
     "boards.span_open": ("统计时段：{start} 起", "Period: from {start}"),
     "boards.all_time": ("统计时段：全部时间（含长期不活跃衰减）",
                         "Period: all time (after inactivity decay)"),
-    "boards.empty": ("这个榜上还没有人得分", "Nobody has points on this board yet"),
+    "boards.empty": ("这个时段的榜上还没有人得分。积分由运行中的机器人实时记下（发言、打卡、交作业、"
+                     "管理员 !加分）；导入的历史聊天记录不计分，所以机器人接入之前榜是空的。",
+                     "Nobody has points on this board for this period yet. Points are recorded "
+                     "by the running bot (messages, check-ins, homework, admins' !加分); an "
+                     "imported chat history earns none, so boards stay empty until the bot runs."),
     "boards.no_season": ("没有进行中的赛季：在计划里加上 seasons（例如每 4 周一季），或第一季还没开始。",
                          "No season is running: add seasons to the plan (e.g. every 4 weeks), "
                          "or the first season has not started yet."),

@@ -20,6 +20,17 @@ VOLUNTEER_TEXTS: dict[str, tuple[str, str]] = {
     "vol.response": ("平均响应（分钟）", "Mean response (minutes)"),
     "vol.by": ("邀请人", "Invited by"), "vol.bot": ("机器人", "the bot"),
     "vol.retire": ("卸任", "Retire"),
+    "vol.roster_empty_auto": ("还没有人被邀请：机器人每天 {at} 从最活跃的成员里发出邀请（计划的 "
+                              "volunteers 部分），也可以在下面的候选人里手动邀请。",
+                              "Nobody invited yet: the bot invites the most active members "
+                              "every day at {at} (the plan's volunteers section), or invite a "
+                              "candidate below by hand."),
+    "vol.roster_empty_manual": ("还没有人被邀请：计划关闭了自动邀请（auto_invite: false），"
+                                "请在下面的候选人里手动邀请。",
+                                "Nobody invited yet: the plan turns automatic invitations off "
+                                "(auto_invite: false); invite a candidate below by hand."),
+    "vol.no_role": ("未分工", "no role"),
+    "vol.never": ("未被邀请过做志愿者。", "Never invited to volunteer."),
     "vol.rota": ("值班表（未来 7 天）", "Duty rota (next 7 days)"),
     "vol.rota_off": ("计划里关闭了值班（rota: off）", "The plan has no duty rota (rota: off)"),
     "vol.nobody": ("无人值班", "nobody on duty"),

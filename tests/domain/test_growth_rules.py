@@ -99,3 +99,14 @@ def test_levels_on_a_curve() -> None:
                                            "name": "{n}级"}})
     assert [(lv.name, lv.min_points) for lv in lin.levels] == [
         ("0级", 0), ("1级", 100), ("2级", 200)]
+
+
+def test_a_rule_reads_as_words_in_both_languages() -> None:
+    from qunyun.domain.badges import MEASURES, MEASURES_EN, words
+
+    assert set(MEASURES_EN) == set(MEASURES)  # every measure has its English words
+    assert words("checkin_streak >= 7") == "当前连续打卡天数 ≥ 7"
+    assert words("messages(days=30) >= 100", "en") == "messages in the last 30 days ≥ 100"
+    assert words("invited >= 3 and events_attended >= 2") == "邀请入群的人数 ≥ 3 且 参加活动的次数 ≥ 2"
+    assert words("first_message", "en") == "sent a first message"
+    assert words("not a rule (") == "not a rule ("  # as written, never an error page

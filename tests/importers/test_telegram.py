@@ -63,13 +63,15 @@ def test_single_chat_export(engine: Engine, tmp_path: Path) -> None:
     assert got.parsed.format == "telegram" and got.parsed.group.name == "摄影俱乐部"
     kinds = got.kinds()
     assert kinds["message"] == 6 and kinds["reaction"] == 2 and kinds["leave"] == 2
-    assert kinds["join"] == 3  # Alice (create_group), Bob (invited), Carol (link)
+    # Admin (created the group), Alice (listed at creation), Bob (invited), Carol (link)
+    assert kinds["join"] == 4
     assert got.parsed.stats.skipped == 1  # the invited member with no name, with a reason
     texts = got.texts()
     assert "看这个 https://example.com 不错" in texts
     assert "<img src=x onerror=alert(1)>" in texts
     joins = got.joins_with_inviter()
     assert ("Bob", "Alice") in joins and ("Carol", "Alice") in joins
+    assert ("Admin", None) in joins and ("Alice", "Admin") in joins
     leaves = dict(got.rows("SELECT m.display_name, r.display_name FROM events e JOIN members m "
                            "ON m.id = e.member_id LEFT JOIN members r "
                            "ON r.id = e.related_member_id WHERE e.kind = 'leave'"))

@@ -146,3 +146,26 @@ def test_the_morning_post_names_yesterdays_newcomers_and_check_in_stars(engine: 
     assert "昨天的打卡之星：学员1（连续1天）" in mornings[1]  # its name when it checked in
     assert "欢迎新同学：暂无新成员" in mornings[1]
     assert "昨天的打卡之星：暂无打卡" in mornings[2]
+
+
+def test_a_one_off_posts_task_awards_points_once(engine: Engine) -> None:
+    """T3 tasks, one-off: "post this week's homework" on one date, `!完成` pays once."""
+    loaded = load_plan(EXAMPLES / "python-camp.yaml")
+    assert loaded.plan is not None
+    data = loaded.plan.model_dump()
+    data["growth"]["enabled"] = False
+    data["reports"]["weekly"] = False
+    data["elimination"]["enabled"] = False
+    data["calendar"]["posts"] = [{
+        "id": "homework-w1", "text": "本周作业：把第一周的练习贴出来", "at": "09:00",
+        "date": "2026-03-02", "task": {"name": "第一周作业", "points": 15}}]
+    bot = Bot(engine, Plan.model_validate(data))
+    bot.join_group()
+    bot.run_until(START + timedelta(days=1, hours=9, minutes=1), step=timedelta(hours=1))
+    posts = [s for _, s in bot.sent if s.evidence.get("post") == "homework-w1"]
+    assert len(posts) == 1 and "!完成 第一周作业" in posts[0].text
+    assert "+15 分" in say(bot, 11, 1, "!完成 第一周作业")[0].text
+    assert "已经完成过了" in say(bot, 12, 1, "!完成 第一周作业")[0].text
+    assert "+15 分" in say(bot, 13, 2, "!完成 第一周作业")[0].text  # another member
+    bot.run_until(START + timedelta(days=9, hours=9, minutes=1), step=timedelta(hours=6))
+    assert len([s for _, s in bot.sent if s.evidence.get("post") == "homework-w1"]) == 1

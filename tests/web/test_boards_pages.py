@@ -63,7 +63,7 @@ def test_grant_form_and_the_leaderboards_page(make_client: Make, seeded: Seeded,
     assert rows.count('<td class="num">1</td>') == 2  # a tie shares rank 1 (dense)
     assert f'href="/c/python-camp/members/{star}"' in rows
     assert "<script>window" not in board  # the seeded nickname is escaped
-    assert "这个榜上还没有人得分" in _ok(client, "/c/python-camp/boards?board=participation")
+    assert "这个时段的榜上还没有人得分" in _ok(client, "/c/python-camp/boards?board=participation")
 
     season = _ok(client, "/c/python-camp/boards?period=season")
     assert "第" in season and "季</b>" in season and "统计时段：" in season

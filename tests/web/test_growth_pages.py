@@ -63,4 +63,99 @@ def test_the_member_page_shows_badges(make_client: Make, seeded: Seeded, engine:
                           "rule, awarded_ms) VALUES (:c, :m, 'old-one', '老徽章', "
                           "'messages(days=30) >= 100', 1700000000001)"), {"c": cid, "m": mid})
     badges = _ok(client, f"/c/python-camp/members/{mid}").split('id="member-badges"')[1]
-    assert "发言条数（近 30 天） ≥ 100" in badges.split("</ul>")[0]
+    assert "近 30 天发言条数 ≥ 100" in badges.split("</ul>")[0]
+    assert "当前连续打卡天数 ≥ 7" in page and "checkin_streak" not in page  # words, not code
+
+
+def test_the_member_page_shows_volunteer_status_and_english_reasons(
+        make_client: Make, seeded: Seeded, engine: Engine) -> None:
+    from qunyun.services import growth as growth_service
+    from qunyun.services import volunteers as volunteer_service
+    from tests.policies.test_bot_policies import camp_plan
+
+    mid = seeded.script_member_id
+    client = make_client("vol")
+    assert "未被邀请过做志愿者" in _ok(client, f"/c/python-camp/members/{mid}")
+    plan = camp_plan(volunteers={"target": 10, "roles": [{"name": "答疑志愿者"}]})
+    with engine.begin() as conn:
+        cid = conn.execute(text("SELECT community_id FROM members WHERE id = :m"),
+                           {"m": mid}).scalar_one()
+        (cand,) = volunteer_service.candidates(
+            [{"member_id": mid, "name": "x", "strict": "active", "window_messages": 30,
+              "active_days": 5, "invited": 1}], plan=plan, exclude=set(), limit=1)
+        volunteer_service.invite(conn, community_id=cid, member_id=mid, plan=plan, by="bot",
+                                 why=cand.why, now_ms=1_700_000_000_000, role="答疑志愿者")
+        volunteer_service.answer(conn, community_id=cid, member_id=mid, accept=True,
+                                 plan=plan, now_ms=1_700_000_100_000)
+        growth_service.lock(conn, community_id=cid, member_id=mid, tier="active",
+                            operator="lin", now_ms=1_700_000_200_000)
+    page = _ok(client, f"/c/python-camp/members/{mid}")
+    box = page[page.index('id="member-volunteer"'):][:1500]
+    assert "已接受" in box and "答疑志愿者" in box and "平均响应" in box
+    assert "近 30 天发言 30 条" in box  # why they were picked, as stored
+
+    client.cookies.set("qunyun_lang", "en")
+    page = _ok(client, f"/c/python-camp/members/{mid}")
+    box = page[page.index('id="member-volunteer"'):][:1500]
+    assert "accepted" in box and "Mean response" in box
+    assert "Active member: 30 messages on 5 active days in the last 30 days" in box
+    history = page[page.index('id="member-tier-history"'):][:800]
+    assert "Locked by operator" in history and "lin locked the tier at Active member" in history
+    held = page[page.index('id="member-held-tier"'):][:400]
+    assert "Active member" in held and "活跃者" not in held
+
+
+def test_recompute_says_how_many_moved_and_a_former_member_says_why_no_tier(
+        make_client: Make, seeded: Seeded, engine: Engine) -> None:
+    mid = seeded.script_member_id
+    client = make_client("vol")
+    token = csrf_of(client, f"/c/python-camp/members/{mid}")
+    done = client.post("/c/python-camp/tiers/recompute",
+                       data={"csrf": token, "back": f"/c/python-camp/members/{mid}"})
+    assert "人的等级有变化" in done.text and 'id="growth-recomputed"' in done.text
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM growth_tiers WHERE member_id = :m"), {"m": mid})
+        conn.execute(text("UPDATE memberships SET active = :f, left_ms = 1 WHERE member_id = :m"),
+                     {"m": mid, "f": False})
+    page = _ok(client, f"/c/python-camp/members/{mid}")
+    assert "不评定：ta 现在不在任何群里" in page and "尚未评定" not in page
+
+
+def test_an_empty_board_and_roster_say_why(make_client: Make, seeded: Seeded) -> None:
+    client = make_client("vol")
+    board = _ok(client, "/c/python-camp/boards?board=participation")  # nobody scored there
+    assert "这个时段的榜上还没有人得分" in board and "导入的历史聊天记录不计分" in board
+    roster = _ok(client, "/c/python-camp/volunteers")
+    assert "还没有人被邀请：机器人每天" in roster
+
+
+def test_the_member_page_shows_level_progress(make_client: Make, seeded: Seeded) -> None:
+    """T3 member 360: the level, a bar to the next one and the points still to go (the
+    default levels 新人 0 → 成员 50: 10 points is 20% of the way)."""
+    mid = seeded.script_member_id
+    client = make_client("vol")
+    page = f"/c/python-camp/members/{mid}"
+    before = _ok(client, page)
+    level = before[before.index('id="member-level"'):][:600]
+    assert "<progress" in level and "距「" in level
+    token = csrf_of(client, page)
+    client.post(f"{page}/points", data={"csrf": token, "direction": "grant", "points": "10",
+                                        "reason": "分享笔记", "ledger": "contribution"})
+    after = _ok(client, page)
+    level = after[after.index('id="member-level"'):][:600]
+    assert "新人" in level and "20%" in level and "距「成员」还差 40 分" in level
+    client.cookies.set("qunyun_lang", "en")
+    english = _ok(client, page)
+    assert "points to" in english[english.index('id="member-level"'):][:600]
+
+
+def test_level_share_on_a_list_and_at_the_top() -> None:
+    from qunyun.plan.model import Points
+    from qunyun.services.points import level_share
+
+    levels = Points().levels
+    assert level_share(levels, 0) == 0 and level_share(levels, 25) == 0.5
+    assert level_share(levels, 125) == 0.5  # 成员 50 → 骨干 200
+    assert level_share(levels, 900) is None
+    curve = Points.model_validate({"curve": {"kind": "linear", "base": 10, "count": 5}}).levels
+    assert level_share(curve, 15) == 0.5

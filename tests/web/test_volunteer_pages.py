@@ -101,3 +101,6 @@ def test_core_users_separate_measures_no_revenue_and_ask_first(make_client: Make
     client.cookies.set("qunyun_lang", "en")
     english = _ok(client, "/c/python-camp/core")
     assert "does not record revenue" in english and "Members brought" in english
+    table = english[english.index("<tbody>"):]
+    assert not re.search(r"<td>(opinion_leader|co_opinion_leader|spreader|active|participant|"
+                         r"onlooker)</td>", table), "a tier code in the English table"

@@ -16,6 +16,7 @@ from qunyun.services import elimination as elimination_service
 from qunyun.services import growth as growth_service
 from qunyun.services import plans as plan_service
 from qunyun.services import points as point_service
+from qunyun.services import volunteers as volunteer_service
 from qunyun.services import warnings as warning_service
 from qunyun.storage.bot import onboarding as bot_onboarding
 from qunyun.storage.community import members as member_repo
@@ -133,10 +134,16 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
             "tier_history": growth_service.history(conn, member_id=member_id),  # T1
             "tier_choices": growth_service.TIER_CHOICES,
             "badges": badge_service.held(conn, community_id=cid, member_id=member_id),  # T3
+            "volunteer": volunteer_service.of_member(conn, community_id=cid,  # T4
+                                                     member_id=member_id),
         }
     view["report_member"] = _tier_index(report).get(member_id)
     view["grant_ledger"] = plan.points.manual.ledger if plan is not None else "contribution"
+    view["level_share"] = point_service.level_share(levels, view["points"].total)  # T3
     view["request_granted"] = request.query_params.get("granted") == "1"
+    recomputed = request.query_params.get("recomputed", "")
+    view["recomputed"] = int(recomputed) if recomputed.isdigit() else None
+    view["current_member"] = any(g["active"] for g in view["groups"])
     view["grant_error"], view["grant_form"] = None, None
     view["revival_filed"] = request.query_params.get("revival") == "1"
     view["revival_error"], view["revival_text"] = None, ""

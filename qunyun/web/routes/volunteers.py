@@ -87,10 +87,14 @@ def invite(request: Request, slug: str, member_id: Annotated[int, Form()],
         _text, plan = plan_service.stored_plan(conn, community_id=cid)
         if plan is None:
             return _back(slug, error="没有计划")
+        # Keep why they stood out (the candidate's numbers) beside the operator's name.
+        listed = _candidates(conn, cid, plan, request.app.state.reports.peek(cid)) \
+            if plan.volunteers is not None else None
+        why = next((c.why for c in listed or () if c.member_id == member_id), None)
         try:
             sent = service.invite_by_operator(conn, community_id=cid, member_id=member_id,
                                               plan=plan, operator=operator.username,
-                                              now_ms=now, role=role or None)
+                                              now_ms=now, role=role or None, why=why)
         except service.VolunteerError as exc:
             return _back(slug, error=str(exc))
     return _back(slug, ok="invite" if sent else "invite_no_dm")

@@ -1,0 +1,108 @@
+"""Growth words in the page's language: tier names, tier-move kinds, and the reasons the
+bot stored for a tier move (T1) or a volunteer candidate (T4).
+
+The reasons are stored as the Chinese sentence the bot wrote (`analytics.tiers.reason`,
+`services.growth.apply`/`lock`, `services.volunteers.candidates`), in rows going back to
+the first pass. Rather than a second stored form, the English console reads those
+sentences back: each is built from a fixed set of fragments with numbers in them, and
+`reason(text, "en")` rewrites the fragments it knows. A fragment it does not know (a
+sentence an operator typed) is left as written, so nothing stored is ever hidden.
+Keep the patterns here in step with the generators named above (tests/web/
+test_growth_labels.py feeds it their real output).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from qunyun.analytics.tiers import TIER_NAMES
+from qunyun.domain import badges
+
+TIER_EN = {"opinion_leader": "Opinion leader", "co_opinion_leader": "Co-opinion leader",
+           "spreader": "Spreader", "active": "Active member", "participant": "Participant",
+           "onlooker": "Onlooker"}
+_EN_OF_ZH = {zh: TIER_EN[code] for code, zh in TIER_NAMES.items()}
+DIRECTIONS = {"first": ("首次评定", "First assessment"), "promotion": ("升级", "Promotion"),
+              "demotion": ("降级", "Demotion"), "lock": ("运营锁定", "Locked by operator"),
+              "unlock": ("解除锁定", "Unlocked")}
+
+
+def badge_rule(rule: str | None, lang: str) -> str:
+    """A badge's rule in words (`domain.badges.words`), not as the plan writes it."""
+    return badges.words(rule or "", lang)
+
+
+def tier_label(code: str | None, lang: str) -> str:
+    if not code:
+        return ""
+    return TIER_EN.get(code, code) if lang == "en" else TIER_NAMES.get(code, code)
+
+
+def direction_label(code: str | None, lang: str) -> str:
+    pair = DIRECTIONS.get(code or "")
+    if pair is None:
+        return code or ""
+    return pair[1] if lang == "en" else pair[0]
+
+
+def _role(role: str) -> str:
+    return "no role" if role in ("", "未分工") else role
+
+
+def _tier(m: re.Match[str], group: str = "tier") -> str:
+    return _EN_OF_ZH.get(m[group], m[group])
+
+
+_RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    # services.volunteers.candidates
+    (re.compile(r"「(?P<tier>[^」]+)」：近 ?(?P<w>\d+) ?天发言 (?P<m>\d+) 条、活跃 (?P<d>\d+) 天、"
+                r"邀请 (?P<i>\d+) 人"),
+     lambda m: (f"{_tier(m)}: {m['m']} messages on {m['d']} active days in the last "
+                f"{m['w']} days, {m['i']} members invited")),
+    (re.compile(r"^运营 (?P<op>\S+) 手动邀请(?P<more>；)?"),
+     lambda m: f"invited by hand by {m['op']}" + ("; " if m["more"] else "")),
+    # services.volunteers (audit reasons)
+    (re.compile(r"^邀请成为志愿者（(?P<role>[^）]*)）$"),
+     lambda m: f"invited to volunteer ({_role(m['role'])})"),
+    (re.compile(r"^接受了志愿者邀请（(?P<role>[^）]*)）$"),
+     lambda m: f"accepted the volunteer invitation ({_role(m['role'])})"),
+    (re.compile(r"^婉拒了志愿者邀请$"), lambda m: "declined the volunteer invitation"),
+    (re.compile(r"^(?P<n>\d+) 天未回复志愿者邀请，视为婉拒$"),
+     lambda m: f"no answer to the volunteer invitation in {m['n']} days: taken as declined"),
+    (re.compile(r"^运营 (?P<op>\S+) 手动卸任$"), lambda m: f"retired by hand by {m['op']}"),
+    (re.compile(r"^(?P<n>\d+) 天没有发言，自动卸任$"),
+     lambda m: f"retired after {m['n']} days without a message"),
+    (re.compile(r"^手动重新评定成长等级$"), lambda m: "recomputed every member's tier by hand"),
+    # analytics.tiers.reason
+    (re.compile(r"近(?P<w>\d+)天发言 (?P<m>\d+) 条、(?P<d>\d+) 天有发言"),
+     lambda m: f"{m['m']} messages on {m['d']} days in the last {m['w']} days"),
+    (re.compile(r"近(?P<w>\d+)天没有发言"), lambda m: f"no messages in the last {m['w']} days"),
+    (re.compile(r"；与其他头部成员合计贡献前 (?P<p>[\d.]+%) 的消息（其之前累计 (?P<q>[\d.]+%)）"),
+     lambda m: (f"; with the other top members, writes the first {m['p']} of messages "
+                f"({m['q']} before them)")),
+    (re.compile(r"；位于消息贡献的 (?P<a>[\d.]+%)–(?P<b>[\d.]+%) 层"),
+     lambda m: f"; in the {m['a']}–{m['b']} band of messages"),
+    (re.compile(r"^邀请了 (?P<n>\d+) 人入群（≥(?P<k>\d+)）；"),
+     lambda m: f"invited {m['n']} members (≥{m['k']}); "),
+    (re.compile(r"（≥(?P<a>\d+) 条且 ≥(?P<b>\d+) 天）"),
+     lambda m: f" (≥{m['a']} messages and ≥{m['b']} days)"),
+    (re.compile(r"，未达活跃标准（(?P<a>\d+) 条 / (?P<b>\d+) 天）"),
+     lambda m: f", below the active bar ({m['a']} messages / {m['b']} days)"),
+    # services.growth.apply / lock
+    (re.compile(r"；低于「(?P<tier>[^」]+)」标准的 (?P<p>[\d.]+%)"),
+     lambda m: f"; below {m['p']} of the {_tier(m)} bar"),
+    (re.compile(r"^(?P<op>.+) 解除了等级锁定$"), lambda m: f"{m['op']} unlocked the tier"),
+    (re.compile(r"^(?P<op>.+) 将等级锁定为「(?P<tier>[^」]+)」$"),
+     lambda m: f"{m['op']} locked the tier at {_tier(m)}"),
+]
+
+
+def reason(text: str | None, lang: str) -> str:
+    """A stored growth reason in the page's language (Chinese: as stored)."""
+    if not text or lang != "en":
+        return text or ""
+    out = text
+    for pattern, english in _RULES:
+        out = pattern.sub(english, out)
+    return out

@@ -1,0 +1,71 @@
+"""T1/T4 reasons in the English console: the sentences the bot stores (tier reasons, a
+demotion's bar, an operator's lock, a volunteer candidate's numbers) read in English, from
+the generators' real output; Chinese is shown as stored; text nobody generated is kept."""
+
+from __future__ import annotations
+
+import re
+
+from qunyun.analytics.tiers import TIERS, reason
+from qunyun.plan.model import Tiers
+from qunyun.services import volunteers
+from qunyun.web.growth_labels import direction_label, tier_label
+from qunyun.web.growth_labels import reason as growth_reason
+from tests.policies.test_bot_policies import camp_plan
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def row(tier: str) -> dict[str, object]:
+    return {"tier": tier, "window_messages": 42, "active_days": 6, "invited": 3, "onion": 0.5}
+
+
+def test_every_tier_reason_reads_in_english_and_stays_chinese_in_chinese() -> None:
+    cfg = Tiers()
+    for tier in TIERS:
+        zh = reason(row(tier), cfg)
+        en = growth_reason(zh, "en")
+        assert not CJK.search(en), (tier, en)
+        assert growth_reason(zh, "zh") == zh
+    assert growth_reason(reason(row("spreader"), cfg), "en") == (
+        "invited 3 members (≥2); 42 messages on 6 days in the last 30 days")
+    demoted = reason(row("onlooker"), cfg) + "；低于「意见领袖」标准的 90%"
+    assert growth_reason(demoted, "en") == (
+        "no messages in the last 30 days; below 90% of the Opinion leader bar")
+    assert growth_reason("lin 将等级锁定为「活跃者」", "en") == "lin locked the tier at Active member"
+    assert growth_reason("lin 解除了等级锁定", "en") == "lin unlocked the tier"
+    assert growth_reason("他帮了很多人", "en") == "他帮了很多人"  # not generated: kept
+
+
+def test_a_volunteer_candidates_reason_reads_in_english() -> None:
+    plan = camp_plan(volunteers={"target": 10})
+    rows = [{"member_id": 7, "name": "阿星", "strict": "active", "window_messages": 30,
+             "active_days": 5, "invited": 1}]
+    (found,) = volunteers.candidates(rows, plan=plan, exclude=set(), limit=10)
+    en = growth_reason(found.why, "en")
+    assert not CJK.search(en), en
+    assert "Active member" in en and "30 messages" in en and "1 members invited" in en
+    assert growth_reason("运营 lin 手动邀请", "en") == "invited by hand by lin"
+    assert growth_reason("运营 lin 手动邀请；" + found.why, "en") == f"invited by hand by lin; {en}"
+
+
+def test_tier_and_move_names_per_language() -> None:
+    assert tier_label("spreader", "zh") == "传播者"
+    assert tier_label("spreader", "en") == "Spreader"
+    assert direction_label("demotion", "en") == "Demotion"
+    assert direction_label("lock", "zh") == "运营锁定"
+
+
+def test_growth_and_volunteer_audit_rows_read_in_english() -> None:
+    from qunyun.web.labels import action_label, evidence_lines, reason_label
+
+    assert action_label("growth.recompute", "en") == "recomputed every member's tier"
+    assert action_label("growth.lock", "zh") == "锁定成长等级"
+    assert reason_label("手动重新评定成长等级", "en") == "recomputed every member's tier by hand"
+    assert reason_label("邀请成为志愿者（打卡督导）", "en") == "invited to volunteer (打卡督导)"
+    assert reason_label("接受了志愿者邀请（未分工）", "en") == (
+        "accepted the volunteer invitation (no role)")
+    assert reason_label("21 天没有发言，自动卸任", "en") == "retired after 21 days without a message"
+    assert reason_label("lin 将等级锁定为「活跃者」", "en") == "lin locked the tier at Active member"
+    assert reason_label("手动重新评定成长等级", "zh") == "手动重新评定成长等级"
+    assert evidence_lines({"changes": 3}, "en") == ["tier changes: 3"]
