@@ -501,7 +501,6 @@ GENERATED_REASONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^活动「(.+)」（补发）$"), "campaign post “{0}” (sent late)"),
     (re.compile(r"^活动「(.+)」$"), "campaign post “{0}”"),
     (re.compile(r"^预演：自动批准$"), "rehearsal: approved automatically"),
-    (re.compile(r"^手动重新评定成长等级$"), "every member's tier recomputed by hand"),
     (re.compile(r"^疑似批量注册的营销账号（计划允许自动移除）$"),
      "suspected bulk-registered marketing account (the plan allows automatic removal)"),
     (re.compile(r"^累计 (\d+) 次警告：(.+)（送机票）$"), "{0} warnings, the last: {1} (removed)"),

@@ -66,6 +66,6 @@ def test_growth_and_volunteer_audit_rows_read_in_english() -> None:
     assert reason_label("接受了志愿者邀请（未分工）", "en") == (
         "accepted the volunteer invitation (no role)")
     assert reason_label("21 天没有发言，自动卸任", "en") == "retired after 21 days without a message"
-    assert reason_label("lin 将等级锁定为「活跃者」", "en") == "lin locked the tier at Active member"
+    assert reason_label("lin 将等级锁定为「活跃者」", "en") == "lin locked the tier at “active member”"
     assert reason_label("手动重新评定成长等级", "zh") == "手动重新评定成长等级"
     assert evidence_lines({"changes": 3}, "en") == ["tier changes: 3"]

@@ -64,7 +64,6 @@ def test_the_member_page_shows_badges(make_client: Make, seeded: Seeded, engine:
                           "'messages(days=30) >= 100', 1700000000001)"), {"c": cid, "m": mid})
     badges = _ok(client, f"/c/python-camp/members/{mid}").split('id="member-badges"')[1]
     assert "近 30 天发言条数 ≥ 100" in badges.split("</ul>")[0]
-    assert "当前连续打卡天数 ≥ 7" in page and "checkin_streak" not in page  # words, not code
 
 
 def test_the_member_page_shows_volunteer_status_and_english_reasons(
