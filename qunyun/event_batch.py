@@ -26,6 +26,7 @@ from qunyun.events import (
     JoinRequested,
     MemberJoined,
     MemberLeft,
+    MemberMuted,
     MessagePosted,
     MessageRecalled,
     NicknameChanged,
@@ -55,6 +56,8 @@ def related_of(event: Event) -> UserRef | None:
         return event.sender
     if isinstance(event, JoinRequested):
         return event.inviter
+    if isinstance(event, MemberMuted):
+        return event.by
     return None
 
 
@@ -68,6 +71,8 @@ def ref_and_payload(event: Event) -> tuple[str | None, dict[str, Any] | None]:
         return None, {"via": event.via, **({"inviter_name": inviter} if inviter else {})}
     if isinstance(event, NicknameChanged):
         return None, {"old": event.old, "new": event.new}
+    if isinstance(event, MemberMuted):
+        return None, {"seconds": event.seconds}
     if isinstance(event, ReactionAdded):
         return event.target_event_id, {"key": event.key}
     if isinstance(event, MessageRecalled):

@@ -95,6 +95,17 @@ class MemberLeft(Event):
 
 
 @dataclass(slots=True, kw_only=True)
+class MemberMuted(Event):
+    """An admin muted (禁言) a member on the platform for `seconds`, or lifted it (0): QQ's
+    `group_ban` notice. Kept so the member's record shows moderation done by hand."""
+
+    kind: ClassVar[str] = "mute"
+    member: UserRef
+    by: UserRef | None = None
+    seconds: int = 0
+
+
+@dataclass(slots=True, kw_only=True)
 class NicknameChanged(Event):
     """The member's display name in this group changed (群昵称)."""
 
@@ -197,6 +208,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     MessagePosted,
     MemberJoined,
     MemberLeft,
+    MemberMuted,
     NicknameChanged,
     ReactionAdded,
     MessageRecalled,

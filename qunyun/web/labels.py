@@ -9,6 +9,7 @@ pages (a <details> with the JSON). Templates reach these through `render.env` fi
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -567,3 +568,18 @@ def group_names(groups: Sequence[Mapping[str, Any]]) -> dict[int, str]:
         counts[base(g)] = counts.get(base(g), 0) + 1
     return {int(g["id"]): (f"{base(g)}（{g.get('platform') or ''} #{g['id']}）"
                            if counts[base(g)] > 1 else base(g)) for g in groups}
+
+
+def mute_words(payload: Mapping[str, Any] | str | None, lang: str) -> str:
+    """A platform mute (QQ `group_ban`) on the member's record: 「禁言 10 分钟」, 「解除禁言」."""
+    # (a driver may hand the JSON column back as text)
+    fields: Mapping[str, Any] = json.loads(payload) if isinstance(payload, str) else payload or {}
+    seconds = int(fields.get("seconds") or 0)
+    en = lang == "en"
+    if seconds <= 0:
+        return "mute lifted" if en else "解除禁言"
+    for size, zh, unit in ((86_400, "天", "day"), (3_600, "小时", "hour"), (60, "分钟", "minute")):
+        if seconds >= size:
+            n = seconds // size
+            return f"muted for {n} {unit}{'s' if n != 1 else ''}" if en else f"禁言 {n} {zh}"
+    return f"muted for {seconds} seconds" if en else f"禁言 {seconds} 秒"

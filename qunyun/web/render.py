@@ -56,6 +56,7 @@ env.filters["direction_label"] = growth_labels.direction_label
 env.filters["growth_reason"] = growth_labels.reason
 env.filters["badge_rule"] = growth_labels.badge_rule
 env.filters["tier_action"] = labels.tier_action
+env.filters["mute_words"] = labels.mute_words
 env.filters["report_text"] = labels.report_text
 env.filters["level_label"] = labels.level_label
 # A schedule rule as words: "每周一 20:00" / "every Monday at 20:00", never FREQ=….

@@ -175,6 +175,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kind.nickname": ("改昵称", "nickname"),
     "kind.reaction": ("表情回应", "reaction"),
     "kind.recall": ("撤回", "recall"),
+    "kind.mute": ("禁言", "muted"),
     "kind.redpacket": ("抢红包", "red packet"),
     "kind.command": ("命令", "command"),
     "kind.timer": ("定时", "timer"),

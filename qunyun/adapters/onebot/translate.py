@@ -18,6 +18,7 @@ from qunyun.events import (
     JoinRequested,
     MemberJoined,
     MemberLeft,
+    MemberMuted,
     MessagePosted,
     MessageRecalled,
     NicknameChanged,
@@ -159,13 +160,20 @@ def translate(raw: Mapping[str, Any], *, source: str, group_names: Mapping[str, 
         new = str(raw["card_new"])
         return NicknameChanged(**base, member=user(uid, new),
                                old=str(raw.get("card_old") or "") or None, new=new)
+    if notice == "group_ban" and raw.get("sub_type") in ("ban", "lift_ban"):
+        # 群禁言 (onebot-11 event/notice.md): an admin's mute; `user_id` 0 is the whole group
+        # muted at once, which is not one member's record.
+        if uid in ("", "0"):
+            return None
+        seconds = int(raw.get("duration") or 0) if raw.get("sub_type") == "ban" else 0
+        return MemberMuted(**base, member=user(uid, names.get(uid)), by=op, seconds=seconds)
     if (reaction := _reaction(raw)) is not None:
         who, key = reaction
         return ReactionAdded(**{**base, "source_event_id":
                                 f"re:{group_id}:{raw.get('message_id')}:{who}:{key}"},
                              actor=user(who, names.get(who)), key=key,
                              target_event_id=str(raw.get("message_id")))
-    return None  # group_ban, group_admin, poke…: recorded by the platform, not by qunyun
+    return None  # group_admin, poke…: recorded by the platform, not by qunyun
 
 
 def _reaction(raw: Mapping[str, Any]) -> tuple[str, str] | None:

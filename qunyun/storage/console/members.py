@@ -66,7 +66,8 @@ def recent_events(conn: Connection, *, member_id: int, limit: int = 20) -> list[
     member's events by time would sort tens of thousands of rows on every view, and
     recording order alone puts an import's service lines after its messages."""
     latest = (
-        select(events.c.kind, events.c.ts_ms, events.c.text, events.c.group_id)
+        select(events.c.kind, events.c.ts_ms, events.c.text, events.c.group_id,
+               events.c.payload)
         .where(events.c.member_id == member_id)
         .order_by(events.c.id.desc()).limit(200).subquery()
     )

@@ -14,6 +14,7 @@ from qunyun.events import (
     JoinRequested,
     MemberJoined,
     MemberLeft,
+    MemberMuted,
     MessagePosted,
     MessageRecalled,
     NicknameChanged,
@@ -80,9 +81,23 @@ def test_recall_names_the_message() -> None:
     assert event.target_event_id == "1"
 
 
-def test_ban_invite_and_heartbeat_are_not_community_events() -> None:
-    for name in ("event-notice-group_ban", "event-request-group-invite", "event-meta-heartbeat"):
+def test_invite_and_heartbeat_are_not_community_events() -> None:
+    for name in ("event-request-group-invite", "event-meta-heartbeat"):
         assert tr(fixture(name)) is None
+
+
+def test_an_admins_mute_and_its_lift_go_on_the_members_record() -> None:
+    """群禁言 (event/notice.md): `ban` with its duration, `lift_ban` as 0 seconds; the
+    whole group muted at once (user_id 0) is nobody's record."""
+    raw = fixture("event-notice-group_ban")
+    muted = tr(raw)
+    assert isinstance(muted, MemberMuted)
+    assert muted.member.user_id == "20001" and muted.seconds == 600
+    assert muted.by is not None and muted.by.display_name == "班主任小林"
+    lifted = tr({**raw, "sub_type": "lift_ban", "duration": 0, "time": raw["time"] + 60})
+    assert isinstance(lifted, MemberMuted) and lifted.seconds == 0
+    assert lifted.source_event_id != muted.source_event_id
+    assert tr({**raw, "user_id": 0}) is None
 
 
 def test_group_add_request_is_a_join_request() -> None:
