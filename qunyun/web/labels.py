@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from qunyun.analytics.tiers import TIER_ACTIONS, TIER_ACTIONS_EN, TIER_NAMES, TIER_NAMES_EN
-from qunyun.domain import badges as badge_domain
 from qunyun.domain import rule_words
 from qunyun.report.words import signal_sentence
 from qunyun.web import growth_labels
@@ -548,12 +547,6 @@ def generated_reason(text: str, lang: str) -> str | None:
                 said = said.replace(f"“{name}”", f"“{TIER_NAMES_EN[code]}”")
             return said
     return None
-
-
-def badge_rule(rule: str | None, lang: str) -> str:
-    """A badge rule (`checkin_streak >= 7`, `messages(days=30) >= 100`) in words:
-    「当前连续打卡天数 ≥ 7」 / "check-in streak (days) ≥ 7" (`domain.badges.words`)."""
-    return badge_domain.words(rule or "", lang)
 
 
 def group_names(groups: Sequence[Mapping[str, Any]]) -> dict[int, str]:
