@@ -6,10 +6,12 @@ directory. SQLite runs in WAL mode so the console can read while the bot writes.
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
@@ -46,7 +48,26 @@ def _tune_sqlite(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _begin_sqlite(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A deferred transaction that reads and then writes fails at once ("database is
+    # locked", the busy timeout is not consulted) if another connection committed in
+    # between; a write transaction therefore takes the write lock first (`writing`).
+    immediate = conn.get_execution_options().get(_WRITES, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_WRITES = "qunyun_writes"
+
+
+@contextlib.contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A transaction that will write, committed on success: `engine.begin()`, except that
+    on SQLite it takes the write lock when it begins (waiting up to the busy timeout for
+    another writer) instead of failing halfway when a read turns into a write. Reads stay
+    on `engine.connect()` so they never wait for writers."""
+    with engine.connect() as conn:
+        conn.execution_options(**{_WRITES: True})
+        with conn.begin():
+            yield conn
 
 
 def make_engine(url: str | None = None, *, check: bool = True) -> Engine:
