@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Connection
 
 from qunyun.services import audit
+from qunyun.storage.community import communities as community_repo
 from qunyun.storage.console import operators as repo
 from qunyun.storage.console import sessions as session_repo
 
@@ -79,6 +80,10 @@ def create_operator(
     _validate(username, password, role)
     if repo.by_username(conn, username=username) is not None:
         raise OperatorError(f"用户名已存在 / username taken: {username}")
+    known = {int(str(c["id"])) for c in community_repo.list_communities(conn)}
+    if unknown := sorted(set(communities) - known):
+        # A form posted by hand, or a community deleted meanwhile: say so, create nothing.
+        raise OperatorError(f"没有这个社群 / no such community: {unknown[0]}")
     op_id = repo.create(conn, username=username, password_hash=_hasher.hash(password),
                         role=role, all_communities=all_communities, now_ms=_now_ms())
     for cid in communities:
