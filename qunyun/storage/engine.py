@@ -2,14 +2,23 @@
 
 The URL comes from the caller, else `QUNYUN_DB`, else a SQLite file in the working
 directory. SQLite runs in WAL mode so the console can read while the bot writes.
+
+`writing(engine)` is a transaction that will write: on SQLite it starts with
+`BEGIN IMMEDIATE`, taking the one write lock first (waiting up to the busy timeout for
+it). A plain `BEGIN` that reads, then writes, fails at once with "database is locked"
+whenever another connection (the bot, another console worker) committed in between —
+SQLite cannot move a reader's snapshot forward — so the console's writes use `writing`.
+On PostgreSQL it is an ordinary transaction.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 
@@ -45,8 +54,21 @@ def _tune_sqlite(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+_IMMEDIATE = "qunyun_begin_immediate"
+
+
 def _begin_sqlite(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """`engine.begin()` for a transaction that writes (see the module docstring)."""
+    with engine.connect() as conn:
+        conn.execution_options(**{_IMMEDIATE: True})
+        with conn.begin():
+            yield conn
 
 
 def make_engine(url: str | None = None, *, check: bool = True) -> Engine:

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from qunyun.services import operators as operator_service
+from qunyun.storage.engine import writing
 from qunyun.web.deps import CsrfFailed, Forbidden, LoginRequired, NotFound, context
 from qunyun.web.middleware import ConsoleMiddleware
 from qunyun.web.render import page
@@ -63,7 +64,7 @@ def create_app(
 ) -> FastAPI:
     app = FastAPI(title="qunyun console", docs_url=None, redoc_url=None, openapi_url=None,
                   dependencies=[Depends(csrf_guard)])
-    with engine.begin() as conn:
+    with writing(engine) as conn:  # two workers starting at once: one makes the secret
         codec = SessionCodec(operator_service.session_secret(conn))
     app.state.engine = engine
     app.state.setup_token = setup_token

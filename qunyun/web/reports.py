@@ -28,6 +28,7 @@ from qunyun.services import analytics_child
 from qunyun.services import plans as plan_service
 from qunyun.services.report_queues import open_from_report
 from qunyun.storage.console import overview as console_overview
+from qunyun.storage.engine import writing
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ class ReportCache:
 
     def _open_items(self, community_id: int, report: dict[str, Any]) -> None:
         try:
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 open_from_report(conn, community_id=community_id, report=report,
                                  operator=None)
         except Exception:  # the report is still good to show; the queues catch up next build

@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from qunyun.services import operators as operator_service
 from qunyun.services import sessions as session_service
 from qunyun.services import signin
+from qunyun.storage.engine import writing
 from qunyun.web.deps import NotFound, context
 from qunyun.web.render import page
 from qunyun.web.security import DEVICE_COOKIE, DEVICE_MAX_AGE
@@ -55,13 +56,18 @@ def login(
     device_cookie = request.cookies.get(DEVICE_COOKIE)
     attempt = signin.Attempt(username=username[:200], address=_address(request),
                              device=codec.device_for(device_cookie, username))
-    with ctx.engine.begin() as conn:
+    with ctx.engine.connect() as conn:
         wait = signin.wait_seconds(conn, attempt)
     if wait > 0:
         return page(ctx, "login.html", 429, error=_wait_text(wait, ctx.lang),
                     notice=None, username=username)
-    with ctx.engine.begin() as conn:
-        operator = operator_service.authenticate(conn, username=username, password=password)
+    with ctx.engine.connect() as conn:
+        checked = operator_service.check_password(conn, username=username, password=password)
+    # The writes after the slow hash, in a transaction that takes the write lock first
+    # (other workers and the bot write the same database: `storage.engine.writing`).
+    with writing(ctx.engine) as conn:
+        operator = None if checked is None else operator_service.record_sign_in(
+            conn, checked=checked, password=password)
         if operator is None:
             signin.failed(conn, attempt)
         else:
@@ -85,7 +91,7 @@ def login(
 def logout(request: Request) -> Response:
     session = request.state.session
     if session.token is not None:
-        with request.app.state.engine.begin() as conn:
+        with writing(request.app.state.engine) as conn:
             session_service.end(conn, token=session.token)
     session.sign_out()
     return RedirectResponse("/login", status_code=303)
@@ -117,7 +123,7 @@ def setup(
     if password != password2:
         return page(ctx, "setup.html", 400, token=token,
                     error=translate("passwords_differ", ctx.lang))
-    with ctx.engine.begin() as conn:
+    with writing(ctx.engine) as conn:
         if not operator_service.needs_first_owner(conn):
             raise NotFound
         try:

@@ -22,6 +22,7 @@ from qunyun.services import boards as board_service
 from qunyun.services import plans as plan_service
 from qunyun.storage.bot import boards as board_repo
 from qunyun.storage.console import members as console_members
+from qunyun.storage.engine import writing
 from qunyun.web.deps import NotFound, community_for
 from qunyun.web.ids import DbId
 from qunyun.web.render import page
@@ -85,7 +86,7 @@ def grant_points(request: Request, slug: str, member_id: DbId,
     operator = ctx.require("act")
     cid = int(found["id"])
     error = None
-    with ctx.engine.begin() as conn:
+    with writing(ctx.engine) as conn:
         if console_members.member_in(conn, community_id=cid, member_id=member_id) is None:
             raise NotFound
         _text, plan = plan_service.stored_plan(conn, community_id=cid)

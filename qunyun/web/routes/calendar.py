@@ -23,6 +23,7 @@ from qunyun.services import campaigns
 from qunyun.services import plans as plan_service
 from qunyun.services import schedule as schedule_service
 from qunyun.storage.console import overview as console_overview
+from qunyun.storage.engine import writing
 from qunyun.storage.schedule import entries as entry_repo
 from qunyun.web import labels
 from qunyun.web.deps import Ctx, NotFound, community_for
@@ -130,7 +131,7 @@ def sync(request: Request, slug: str) -> Response:
     cid = int(found["id"])
     plan = _plan(ctx, cid)
     if plan is not None:
-        with ctx.engine.begin() as conn:
+        with writing(ctx.engine) as conn:
             calendar_service.sync_from_plan(conn, community_id=cid, plan=plan, now_ms=_now_ms())
     return _back(slug, "week", "")
 
@@ -155,7 +156,7 @@ def add(request: Request, slug: str, text: Annotated[str, Form()],
         weekdays=tuple(w for w in weekdays.replace("，", ",").replace(" ", ",").split(",") if w),
         day=first, group=group, image=image, link=link)
     try:
-        with ctx.engine.begin() as conn:
+        with writing(ctx.engine) as conn:
             calendar_service.save_console_post(
                 conn, community_id=cid, form=form, tz=plan.bot.timezone if plan else DEFAULT_TZ,
                 catch_up=plan.calendar.catch_up_minutes if plan else 60,
@@ -172,7 +173,7 @@ def pause(request: Request, slug: str, entry_id: DbId, paused: FormFlag,
     ctx, found = community_for(request, slug)
     operator = ctx.require("act")
     try:
-        with ctx.engine.begin() as conn:
+        with writing(ctx.engine) as conn:
             schedule_service.set_paused(conn, community_id=int(found["id"]), entry_id=entry_id,
                                         paused=bool(paused), operator=operator.username,
                                         now_ms=_now_ms())
@@ -191,7 +192,7 @@ def skip(request: Request, slug: str, entry_id: DbId, slot: SlotForm,
     if slot <= now_ms:
         return _back(slug, view, day, error="past_slot")
     try:
-        with ctx.engine.begin() as conn:
+        with writing(ctx.engine) as conn:
             schedule_service.skip_slot(conn, community_id=int(found["id"]), entry_id=entry_id,
                                        slot_ms=slot, operator=operator.username, now_ms=now_ms,
                                        undo=bool(undo))

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from qunyun.services import audit, queues
 from qunyun.storage.console import members as console_members
+from qunyun.storage.engine import writing
 from qunyun.web.deps import NotFound, community_for
 from qunyun.web.ids import DbId
 from qunyun.web.render import page
@@ -64,7 +65,7 @@ def ask_first(request: Request, slug: str, member_id: DbId,
     ctx, found = community_for(request, slug)
     operator = ctx.require("act")
     cid = int(found["id"])
-    with ctx.engine.begin() as conn:
+    with writing(ctx.engine) as conn:
         member = console_members.member_in(conn, community_id=cid, member_id=member_id)
         if member is None:
             raise NotFound

@@ -22,6 +22,7 @@ from qunyun.storage.bot import onboarding as bot_onboarding
 from qunyun.storage.community import members as member_repo
 from qunyun.storage.console import audit as console_audit
 from qunyun.storage.console import members as console_members
+from qunyun.storage.engine import writing
 from qunyun.storage.work import queues as queue_repo
 from qunyun.web.deps import NotFound, community_for
 from qunyun.web.ids import DbId, Offset
@@ -157,7 +158,7 @@ def lock_tier(request: Request, slug: str, member_id: DbId,
     ctx, found = community_for(request, slug)
     operator = ctx.require("act")
     cid = int(found["id"])
-    with ctx.engine.begin() as conn:
+    with writing(ctx.engine) as conn:
         if console_members.member_in(conn, community_id=cid, member_id=member_id) is None:
             raise NotFound
         if tier and tier not in growth_service.TIER_CHOICES:
@@ -175,7 +176,7 @@ def file_revival(request: Request, slug: str, member_id: DbId,
     ctx, found = community_for(request, slug)
     operator = ctx.require("act")
     cid = int(found["id"])
-    with ctx.engine.begin() as conn:
+    with writing(ctx.engine) as conn:
         member = console_members.member_in(conn, community_id=cid, member_id=member_id)
         if member is None:
             raise NotFound

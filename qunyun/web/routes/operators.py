@@ -17,6 +17,7 @@ from qunyun.services import operators as operator_service
 from qunyun.services import sessions as session_service
 from qunyun.storage.console import operators as operator_repo
 from qunyun.storage.console import overview as console_overview
+from qunyun.storage.engine import writing
 from qunyun.web.deps import Ctx, NotFound, context
 from qunyun.web.ids import DbId, FormIds
 from qunyun.web.render import page
@@ -52,7 +53,7 @@ def add_operator(
     ctx = context(request)
     owner = ctx.require("manage_operators")
     try:
-        with ctx.engine.begin() as conn:
+        with writing(ctx.engine) as conn:
             operator_service.create_operator(conn, username=username.strip(), password=password,
                                              role=role, communities=set(community or []),
                                              by=owner.username)
@@ -66,7 +67,7 @@ def change_role(request: Request, operator_id: DbId, role: Annotated[str, Form()
     ctx = context(request)
     owner = ctx.require("manage_operators")
     try:
-        with ctx.engine.begin() as conn:
+        with writing(ctx.engine) as conn:
             operator_service.set_role(conn, username=_username(conn, operator_id), role=role,
                                       by=owner.username)
     except operator_service.OperatorError as exc:
@@ -79,7 +80,7 @@ def remove(request: Request, operator_id: DbId) -> Response:
     ctx = context(request)
     owner = ctx.require("manage_operators")
     try:
-        with ctx.engine.begin() as conn:
+        with writing(ctx.engine) as conn:
             operator_service.remove_operator(conn, username=_username(conn, operator_id),
                                              by=owner.username)
     except operator_service.OperatorError as exc:
@@ -91,7 +92,7 @@ def remove(request: Request, operator_id: DbId) -> Response:
 def end_session(request: Request, operator_id: DbId, session_id: DbId) -> Response:
     ctx = context(request)
     owner = ctx.require("manage_operators")
-    with ctx.engine.begin() as conn:
+    with writing(ctx.engine) as conn:
         if not session_service.end_one(conn, operator_id=operator_id, session_id=session_id,
                                        by=owner.username):
             raise NotFound
@@ -102,7 +103,7 @@ def end_session(request: Request, operator_id: DbId, session_id: DbId) -> Respon
 def end_all_sessions(request: Request, operator_id: DbId) -> Response:
     ctx = context(request)
     owner = ctx.require("manage_operators")
-    with ctx.engine.begin() as conn:
+    with writing(ctx.engine) as conn:
         session_service.end_every(conn, operator_id=operator_id, by=owner.username)
     return RedirectResponse("/operators", status_code=303)
 

@@ -19,6 +19,7 @@ from qunyun.plan.render import render_rules, render_welcome
 from qunyun.plan.template import starting_plan
 from qunyun.services import plans as plan_service
 from qunyun.storage.console import overview as console_overview
+from qunyun.storage.engine import writing
 from qunyun.web.deps import Ctx, community_for
 from qunyun.web.render import page, when
 from qunyun.web.texts import translate
@@ -96,7 +97,7 @@ def plan_submit(
     if intent != "save":
         return _view(ctx, found, text, plan_service.check_text(text))
     operator = ctx.require("edit_plan")
-    with ctx.engine.begin() as conn:
+    with writing(ctx.engine) as conn:
         result = plan_service.save_plan(conn, community_id=int(found["id"]), text=text,
                                         operator=operator.username,
                                         expected_slug=str(found["slug"]))

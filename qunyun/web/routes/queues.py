@@ -20,6 +20,7 @@ from qunyun.services import queues as queue_service
 from qunyun.services.report_queues import open_from_report
 from qunyun.storage.console import members as console_members
 from qunyun.storage.console import queues as console_queues
+from qunyun.storage.engine import writing
 from qunyun.storage.work import queues as queue_repo
 from qunyun.web.deps import Ctx, NotFound, community_for
 from qunyun.web.ids import Count, DbId, Offset
@@ -100,7 +101,7 @@ def refresh(request: Request, slug: str) -> Response:
     report = request.app.state.reports.get(cid)
     created = 0
     if report is not None:
-        with ctx.engine.begin() as conn:
+        with writing(ctx.engine) as conn:
             created = open_from_report(conn, community_id=cid, report=report,
                                        operator=operator.username)
     return RedirectResponse(f"/c/{slug}/queues?created={created}", status_code=303)
@@ -114,7 +115,7 @@ def resolve(
     ctx, found = community_for(request, slug)
     operator = ctx.require("act")
     cid = int(found["id"])
-    with ctx.engine.begin() as conn:
+    with writing(ctx.engine) as conn:
         try:
             current = queue_repo.get_item(conn, item_id=item_id)
             if current is not None and current["queue"] == "appeal" \

@@ -19,6 +19,7 @@ from qunyun.services import plans as plan_service
 from qunyun.services import volunteer_duty as duty
 from qunyun.services import volunteers as service
 from qunyun.storage.console import members as console_members
+from qunyun.storage.engine import writing
 from qunyun.web.deps import NotFound, community_for
 from qunyun.web.ids import DbId, FormId
 from qunyun.web.render import page
@@ -81,7 +82,7 @@ def invite(request: Request, slug: str, member_id: FormId,
     operator = ctx.require("act")
     cid = int(found["id"])
     now = int(time.time() * 1000)
-    with ctx.engine.begin() as conn:
+    with writing(ctx.engine) as conn:
         if console_members.member_in(conn, community_id=cid, member_id=member_id) is None:
             raise NotFound
         _text, plan = plan_service.stored_plan(conn, community_id=cid)
@@ -106,7 +107,7 @@ def retire(request: Request, slug: str, member_id: DbId) -> Response:
     operator = ctx.require("act")
     cid = int(found["id"])
     now = int(time.time() * 1000)
-    with ctx.engine.begin() as conn:
+    with writing(ctx.engine) as conn:
         _text, plan = plan_service.stored_plan(conn, community_id=cid)
         if service.state_of(conn, community_id=cid, member_id=member_id) is None:
             raise NotFound
