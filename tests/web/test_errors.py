@@ -296,3 +296,46 @@ def test_a_failing_page_is_the_500_page_with_headers_and_a_logged_traceback(
     assert "boom" not in response.text  # the traceback goes to the log, not the page
     _headers_ok(response)
     assert any(r.exc_info for r in caplog.records if r.name == "qunyun.web.app")
+
+
+def test_unknown_pages_wrong_methods_and_oversized_forms_are_console_pages(
+        make_client: Make, seeded: Seeded) -> None:
+    client = make_client("owner")
+    token = csrf_of(client, "/")
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404 and "找不到" in missing.text
+    wrong = client.delete("/login")
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "GET"
+    huge = client.post("/c/python-camp/members/1/revival",
+                       data={"csrf": token, "text": "长" * 400_000})  # 3.6 MB urlencoded
+    assert huge.status_code == 400 and "太大" in huge.text
+    for response in (missing, wrong, huge):
+        _headers_ok(response)
+        assert '"detail"' not in response.text
+
+
+def test_the_largest_plan_that_passes_saves_in_the_editor_and_the_pages_hold(
+        make_client: Make, seeded: Seeded) -> None:
+    import json
+
+    import yaml
+
+    from tests.plan.test_limits import largest_plan
+
+    data = json.loads(largest_plan().model_dump_json(exclude_none=True))
+    text = yaml.safe_dump(data, allow_unicode=True)
+    assert len(text) > 150_000  # over 1 MB once urlencoded: Starlette's default refused it
+    client = make_client("owner")
+    token = csrf_of(client, "/c/python-camp/plan")
+    saved = client.post("/c/python-camp/plan", data={"csrf": token, "plan_yaml": text,
+                                                     "intent": "save"}, follow_redirects=False)
+    assert saved.status_code in (200, 303), saved.text[:300]
+    assert "规则49" in client.get("/c/python-camp/plan").text  # stored as sent
+    for path in ("/c/python-camp", "/c/python-camp/panel", "/c/python-camp/queues",
+                 f"/c/python-camp/members/{seeded.script_member_id}"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "报告计算失败" not in response.text
+    refresh = client.post("/c/python-camp/queues/refresh", data={"csrf": token},
+                          follow_redirects=False)
+    assert refresh.status_code == 303
