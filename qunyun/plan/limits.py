@@ -84,6 +84,13 @@ def _lists(plan: Plan) -> list[tuple[str, str, str, str, list[str]]]:
               for i, item in enumerate(faq)]
     lists += [("A3", f"checkins.{i}.keywords", "打卡关键词", "check-in keywords", c.keywords)
               for i, c in enumerate(plan.checkins)]
+    # Tested against every message a newcomer sends while the intro is pending, and
+    # against every join application's answer.
+    lists.append(("O2", "onboarding.intro_keywords", "自我介绍关键词", "intro keywords",
+                  plan.onboarding.intro_keywords))
+    if plan.threshold is not None:
+        lists.append(("G1", "threshold.answer_keywords", "入群申请关键词",
+                      "application answer keywords", plan.threshold.answer_keywords))
     return lists
 
 

@@ -17,6 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Connection
 
 from qunyun.services import audit
+from qunyun.storage.community import communities as community_repo
 from qunyun.storage.console import operators as repo
 from qunyun.storage.console import sessions as session_repo
 
@@ -79,6 +80,10 @@ def create_operator(
     _validate(username, password, role)
     if repo.by_username(conn, username=username) is not None:
         raise OperatorError(f"用户名已存在 / username taken: {username}")
+    known = {int(str(c["id"])) for c in community_repo.list_communities(conn)}
+    if unknown := sorted(set(communities) - known):
+        # A form posted by hand, or a community deleted meanwhile: say so, create nothing.
+        raise OperatorError(f"没有这个社群 / no such community: {unknown[0]}")
     op_id = repo.create(conn, username=username, password_hash=_hasher.hash(password),
                         role=role, all_communities=all_communities, now_ms=_now_ms())
     for cid in communities:
@@ -106,7 +111,17 @@ def load(conn: Connection, *, operator_id: int) -> Operator | None:
     )
 
 
-def authenticate(conn: Connection, *, username: str, password: str) -> Operator | None:
+@dataclass(frozen=True)
+class CheckedPassword:
+    """A password that matched an enabled account, before the sign-in is recorded."""
+
+    operator_id: int
+    stored_hash: str
+
+
+def check_password(conn: Connection, *, username: str, password: str) -> CheckedPassword | None:
+    """Only reads: the slow hash check runs outside any write transaction, so a sign-in
+    never holds SQLite's write lock while the password is hashed."""
     row = repo.by_username(conn, username=username)
     stored = str(row["password_hash"]) if row is not None else _DUMMY_HASH
     try:
@@ -115,11 +130,27 @@ def authenticate(conn: Connection, *, username: str, password: str) -> Operator 
         return None
     if row is None or row["disabled"]:
         return None
+    return CheckedPassword(int(row["id"]), stored)
+
+
+def record_sign_in(conn: Connection, *, checked: CheckedPassword,
+                   password: str) -> Operator | None:
+    """The checked account, signed in now (last login, a rehash if the parameters
+    changed); None if its password changed or it was disabled since the check."""
+    row = repo.by_id(conn, operator_id=checked.operator_id)
+    if row is None or row["disabled"] or str(row["password_hash"]) != checked.stored_hash:
+        return None
     values: dict[str, object] = {"last_login_ms": _now_ms()}
-    if _hasher.check_needs_rehash(stored):
+    if _hasher.check_needs_rehash(checked.stored_hash):
         values["password_hash"] = _hasher.hash(password)
-    repo.update(conn, operator_id=int(row["id"]), values=values)
-    return load(conn, operator_id=int(row["id"]))
+    repo.update(conn, operator_id=checked.operator_id, values=values)
+    return load(conn, operator_id=checked.operator_id)
+
+
+def authenticate(conn: Connection, *, username: str, password: str) -> Operator | None:
+    checked = check_password(conn, username=username, password=password)
+    return None if checked is None else record_sign_in(conn, checked=checked,
+                                                       password=password)
 
 
 def set_password(conn: Connection, *, username: str, password: str, by: str = "cli") -> None:

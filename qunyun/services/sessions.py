@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
@@ -43,9 +44,19 @@ def start(conn: Connection, *, operator: Operator, address: str, user_agent: str
     return token
 
 
-def resolve(conn: Connection, *, token: str) -> Operator | None:
-    """The operator signed in by session `token`, or None when it ended or expired."""
-    now = _now_ms()
+@dataclass(frozen=True)
+class Found:
+    """The operator behind a session, and whether its `seen_ms` is due a refresh."""
+
+    operator: Operator
+    session_id: int
+    touch_due: bool
+
+
+def find(conn: Connection, *, token: str, now_ms: int | None = None) -> Found | None:
+    """Only reads: the operator signed in by session `token`, or None when it ended or
+    expired (the console reads on every request and writes `touch` once a minute)."""
+    now = now_ms if now_ms is not None else _now_ms()
     row = repo.signed_in(conn, token_hash=_hash(token), now_ms=now)
     if row is None:
         return None
@@ -56,9 +67,21 @@ def resolve(conn: Connection, *, token: str) -> Operator | None:
         communities=frozenset() if all_communities else frozenset(
             repo.scope_of(conn, operator_id=int(row["id"]))),
         session_epoch=int(row["session_epoch"]))
-    if now - int(row["seen_ms"]) > _TOUCH_MS:
-        repo.touch(conn, session_id=int(row["session_id"]), now_ms=now)
-    return operator
+    return Found(operator, int(row["session_id"]), now - int(row["seen_ms"]) > _TOUCH_MS)
+
+
+def touch(conn: Connection, *, session_id: int) -> None:
+    repo.touch(conn, session_id=session_id, now_ms=_now_ms())
+
+
+def resolve(conn: Connection, *, token: str) -> Operator | None:
+    """`find` and `touch` in one transaction (for callers that write anyway)."""
+    found = find(conn, token=token)
+    if found is None:
+        return None
+    if found.touch_due:
+        touch(conn, session_id=found.session_id)
+    return found.operator
 
 
 def end(conn: Connection, *, token: str) -> None:

@@ -2,13 +2,20 @@
 
 The URL comes from the caller, else `QUNYUN_DB`, else a SQLite file in the working
 directory. SQLite runs in WAL mode so the console can read while the bot writes.
+
+`writing(engine)` is a transaction that will write: on SQLite it starts with
+`BEGIN IMMEDIATE`, taking the one write lock first (waiting up to the busy timeout for
+it). A plain `BEGIN` that reads, then writes, fails at once with "database is locked"
+whenever another connection (the bot, another console worker) committed in between —
+SQLite cannot move a reader's snapshot forward — so the console's writes use `writing`.
+On PostgreSQL it is an ordinary transaction.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -47,25 +54,19 @@ def _tune_sqlite(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+_IMMEDIATE = "qunyun_begin_immediate"
+
+
 def _begin_sqlite(conn: Any) -> None:
-    # A deferred transaction that reads and then writes fails at once ("database is
-    # locked", the busy timeout is not consulted) if another connection committed in
-    # between; a write transaction therefore takes the write lock first (`writing`).
-    immediate = conn.get_execution_options().get(_WRITES, False)
+    immediate = conn.get_execution_options().get(_IMMEDIATE, False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-_WRITES = "qunyun_writes"
-
-
-@contextlib.contextmanager
+@contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
-    """A transaction that will write, committed on success: `engine.begin()`, except that
-    on SQLite it takes the write lock when it begins (waiting up to the busy timeout for
-    another writer) instead of failing halfway when a read turns into a write. Reads stay
-    on `engine.connect()` so they never wait for writers."""
+    """`engine.begin()` for a transaction that writes (see the module docstring)."""
     with engine.connect() as conn:
-        conn.execution_options(**{_WRITES: True})
+        conn.execution_options(**{_IMMEDIATE: True})
         with conn.begin():
             yield conn
 

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qunyun.services import operators as operator_service
 from qunyun.storage.engine import writing
@@ -64,7 +65,7 @@ def create_app(
 ) -> FastAPI:
     app = FastAPI(title="qunyun console", docs_url=None, redoc_url=None, openapi_url=None,
                   dependencies=[Depends(csrf_guard)])
-    with writing(engine) as conn:
+    with writing(engine) as conn:  # two workers starting at once: one makes the secret
         codec = SessionCodec(operator_service.session_secret(conn))
     app.state.engine = engine
     app.state.setup_token = setup_token
@@ -101,6 +102,20 @@ def create_app(
                         message_key="not_found")
         return page(context(request), "message.html", 422, title_key="bad_request",
                     message_key="bad_request_help")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # Starlette's own refusals (no such route, wrong method, a form too large to
+        # parse) are the console's pages too, not {"detail": ...} JSON.
+        if exc.status_code == 404:
+            response = page(context(request), "message.html", 404, title_key="not_found",
+                            message_key="not_found")
+        else:
+            response = page(context(request), "message.html", exc.status_code,
+                            title_key="bad_request", message_key="request_rejected")
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value  # e.g. Allow on a 405
+        return response
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, _exc: NotFound) -> Response:

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from qunyun.services import sessions as session_service
 from qunyun.services.operators import Operator
 from qunyun.storage.console import overview as console_overview
+from qunyun.storage.engine import writing
 from qunyun.web.security import Session
 from qunyun.web.texts import LANGS
 
@@ -71,8 +72,14 @@ def context(request: Request) -> Ctx:
     session: Session = request.state.session
     operator = None
     if session.token is not None:
-        with request.app.state.engine.begin() as conn:
-            operator = session_service.resolve(conn, token=session.token)
+        engine = request.app.state.engine
+        with engine.connect() as conn:
+            found = session_service.find(conn, token=session.token)
+        if found is not None:
+            operator = found.operator
+            if found.touch_due:
+                with writing(engine) as conn:
+                    session_service.touch(conn, session_id=found.session_id)
         if operator is None:
             # Signed out, ended by an owner, expired, or the account changed or went.
             session.sign_out()

@@ -182,7 +182,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     # issue 13: sign-in delays, sessions, error pages
     "slow_down": ("尝试次数过多，请 {seconds} 秒后再试", "Too many attempts; try again in {seconds} seconds"),
     "bad_request": ("请求有误", "Bad request"),
-    "bad_request_help": ("地址里的参数不对（例如数字超出范围）。", "A value in the address is not valid (a number out of range, for example)."),
+    "bad_request_help": ("地址或表单里的参数不对（例如数字超出范围），没有做任何更改。", "A value in the address or the form is not valid (a number out of range, for example); nothing was changed."),
+    "request_rejected": ("提交的内容太大或格式不对，没有做任何更改。", "What was sent is too large or malformed; nothing was changed."),
     "db_down": ("数据库暂时无法连接", "The database cannot be reached"),
     "db_down_help": ("请稍后刷新；数据库恢复后页面会自动恢复。", "Reload in a moment; the console works again as soon as the database is back."),
     "server_error": ("出错了", "Something went wrong"),

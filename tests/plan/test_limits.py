@@ -50,7 +50,11 @@ def largest_plan() -> Plan:
     m["ad_keywords"]["keywords"] = ["加微信"] + [_word(size) for _ in range(limits.MAX_KEYWORDS - 1)]
     m["heated"]["insults"] = [_word(size) for _ in range(limits.MAX_KEYWORDS)]
     m["heated"]["negative_words"] = [_word(size) for _ in range(limits.MAX_KEYWORDS)]
-    used = 3 * limits.MAX_KEYWORDS + sum(len(c["keywords"]) for c in data["checkins"])
+    # A newcomer's every message is tested against these while the intro is pending.
+    data["onboarding"]["intro_keywords"] = [_word(size) for _ in range(limits.MAX_KEYWORDS)]
+    if data.get("threshold"):
+        data["threshold"]["answer_keywords"] = []
+    used = 4 * limits.MAX_KEYWORDS + sum(len(c["keywords"]) for c in data["checkins"])
     left = limits.MAX_TOTAL_KEYWORDS - used
     faq = data["rules"]["faq"]
     for item in faq:
@@ -70,6 +74,8 @@ def test_oversized_patterns_and_keyword_lists_get_findings() -> None:
     m["ad_keywords"]["keywords"] = [f"词{i}" for i in range(50_000)]
     m["heated"]["insults"] = ["这是一整句话而不是一个关键词" * 3]
     m["fake_accounts"]["nickname_patterns"] = ["x"] * (limits.MAX_PATTERNS + 1)
+    data["onboarding"]["intro_keywords"] = [f"我是{i}" for i in range(limits.MAX_KEYWORDS + 1)]
+    data["threshold"] = {"type": "application", "answer_keywords": ["同意" * 20]}
     findings = check_plan(Plan.model_validate(data))
     assert not is_ready(findings)
     by_path = {f.path: f for f in findings}
@@ -83,6 +89,10 @@ def test_oversized_patterns_and_keyword_lists_get_findings() -> None:
     assert any("报告无法检索" in f.zh for f in ads)  # … and the report's regex size
     assert "太长" in by_path["moderation.heated.insults.0"].zh
     assert by_path["moderation.fake_accounts.nickname_patterns"].code == "R4"
+    assert by_path["onboarding.intro_keywords"].code == "O2"
+    assert "自我介绍关键词太多" in by_path["onboarding.intro_keywords"].zh
+    assert "太长" in by_path["threshold.answer_keywords.0"].zh
+    assert by_path["threshold.answer_keywords.0"].code == "G1"
     assert any(f.path == "" and "关键词总数" in f.zh for f in findings)
     for f in findings:
         assert "\n" not in f.format("plan.yaml") and f.zh and f.en

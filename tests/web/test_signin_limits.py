@@ -79,3 +79,46 @@ def test_the_account_delay_grows_but_is_capped(engine: Engine) -> None:
     with engine.begin() as conn:
         later = signin.wait_seconds(conn, attempt, now_ms=now + signin.WINDOW_S * 1000 + 200)
     assert later == 0  # the window passes and the account is as before
+
+
+def test_signing_in_while_the_bot_writes_never_fails(engine: Engine, seeded: Seeded) -> None:
+    """Several console workers and the bot write one SQLite file: a sign-in (which checks
+    the password, then records the failure or the session) must wait its turn, not answer
+    "数据库暂时无法连接" because someone else wrote while the password was being checked."""
+    import threading
+    import time
+    from datetime import timedelta
+
+    from qunyun.events import GroupRef, MessagePosted
+    from qunyun.services.ingest import EventRecorder
+    from tests.factories import T0, user
+
+    group = GroupRef("matrix", "!qa:localhost", "Python 训练营 · 答疑群")
+    stop = threading.Event()
+    written = [0]
+
+    def bot() -> None:  # a message recorded every few milliseconds, each its own commit
+        recorder = EventRecorder(community_id=seeded.community_id)
+        deadline = time.monotonic() + 60
+        while not stop.is_set() and time.monotonic() < deadline:
+            n = written[0]
+            with engine.begin() as conn:
+                recorder.record_many(conn, [MessagePosted(
+                    source="busy-bot", source_event_id=f"b{n}", group=group,
+                    at=T0 + timedelta(seconds=n), actor=user(1 + n % 3), text="在写")])
+            written[0] += 1
+            time.sleep(0.002)
+
+    writer = threading.Thread(target=bot, daemon=True)
+    writer.start()
+    try:
+        browser = _browser(engine, "192.0.2.30")
+        codes = [_try(browser, "admin", "guess-123456") for _ in range(3)]
+        codes.append(_try(browser, "admin", PASSWORD))
+        pages = [browser.get("/").status_code for _ in range(5)]
+    finally:
+        stop.set()
+        writer.join(timeout=30)
+    assert written[0] > 10  # the bot really was writing meanwhile
+    assert codes == [401, 401, 401, 303]
+    assert pages == [200] * 5

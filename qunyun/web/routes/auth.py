@@ -56,13 +56,18 @@ def login(
     device_cookie = request.cookies.get(DEVICE_COOKIE)
     attempt = signin.Attempt(username=username[:200], address=_address(request),
                              device=codec.device_for(device_cookie, username))
-    with writing(ctx.engine) as conn:
+    with ctx.engine.connect() as conn:
         wait = signin.wait_seconds(conn, attempt)
     if wait > 0:
         return page(ctx, "login.html", 429, error=_wait_text(wait, ctx.lang),
                     notice=None, username=username)
+    with ctx.engine.connect() as conn:
+        checked = operator_service.check_password(conn, username=username, password=password)
+    # The writes after the slow hash, in a transaction that takes the write lock first
+    # (other workers and the bot write the same database: `storage.engine.writing`).
     with writing(ctx.engine) as conn:
-        operator = operator_service.authenticate(conn, username=username, password=password)
+        operator = None if checked is None else operator_service.record_sign_in(
+            conn, checked=checked, password=password)
         if operator is None:
             signin.failed(conn, attempt)
         else:

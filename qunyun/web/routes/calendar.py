@@ -27,6 +27,7 @@ from qunyun.storage.engine import writing
 from qunyun.storage.schedule import entries as entry_repo
 from qunyun.web import labels
 from qunyun.web.deps import Ctx, NotFound, community_for
+from qunyun.web.ids import DbId, FormFlag, OptionalFormId, SlotForm, SlotQuery
 from qunyun.web.render import page
 from qunyun.web.texts import translate
 
@@ -141,7 +142,7 @@ def add(request: Request, slug: str, text: Annotated[str, Form()],
         every: Annotated[str, Form()] = "", weekdays: Annotated[str, Form()] = "",
         day: Annotated[str, Form()] = "", group: Annotated[str, Form()] = "",
         image: Annotated[str, Form()] = "", link: Annotated[str, Form()] = "",
-        entry: Annotated[int | None, Form()] = None) -> Response:
+        entry: OptionalFormId = None) -> Response:
     ctx, found = community_for(request, slug)
     operator = ctx.require("edit_plan")
     cid = int(found["id"])
@@ -167,7 +168,7 @@ def add(request: Request, slug: str, text: Annotated[str, Form()],
 
 
 @router.post("/c/{slug}/calendar/{entry_id}/pause")
-def pause(request: Request, slug: str, entry_id: int, paused: Annotated[int, Form()],
+def pause(request: Request, slug: str, entry_id: DbId, paused: FormFlag,
           view: Annotated[str, Form()] = "week", day: Annotated[str, Form()] = "") -> Response:
     ctx, found = community_for(request, slug)
     operator = ctx.require("act")
@@ -182,8 +183,8 @@ def pause(request: Request, slug: str, entry_id: int, paused: Annotated[int, For
 
 
 @router.post("/c/{slug}/calendar/{entry_id}/skip")
-def skip(request: Request, slug: str, entry_id: int, slot: Annotated[int, Form()],
-         undo: Annotated[int, Form()] = 0, view: Annotated[str, Form()] = "week",
+def skip(request: Request, slug: str, entry_id: DbId, slot: SlotForm,
+         undo: FormFlag = 0, view: Annotated[str, Form()] = "week",
          day: Annotated[str, Form()] = "") -> Response:
     ctx, found = community_for(request, slug)
     operator = ctx.require("act")
@@ -201,7 +202,7 @@ def skip(request: Request, slug: str, entry_id: int, slot: Annotated[int, Form()
 
 
 @router.get("/c/{slug}/calendar/{entry_id}/preview")
-def preview(request: Request, slug: str, entry_id: int, slot: int = 0) -> Response:
+def preview(request: Request, slug: str, entry_id: DbId, slot: SlotQuery = 0) -> Response:
     ctx, found = community_for(request, slug)
     cid = int(found["id"])
     plan = _plan(ctx, cid)

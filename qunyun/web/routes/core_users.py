@@ -13,6 +13,7 @@ from qunyun.services import audit, queues
 from qunyun.storage.console import members as console_members
 from qunyun.storage.engine import writing
 from qunyun.web.deps import NotFound, community_for
+from qunyun.web.ids import DbId
 from qunyun.web.render import page
 
 router = APIRouter()
@@ -58,7 +59,7 @@ def core_page(request: Request, slug: str, asked: str = "") -> Response:
 
 
 @router.post("/c/{slug}/core/{member_id}/ask")
-def ask_first(request: Request, slug: str, member_id: int,
+def ask_first(request: Request, slug: str, member_id: DbId,
               text: Annotated[str, Form()] = "") -> Response:
     """Open a to-do to ask this core user first, with the drafted DM (audited as an item)."""
     ctx, found = community_for(request, slug)

@@ -19,7 +19,7 @@ from qunyun.storage.console import operators as operator_repo
 from qunyun.storage.console import overview as console_overview
 from qunyun.storage.engine import writing
 from qunyun.web.deps import Ctx, NotFound, context
-from qunyun.web.ids import DbId, in_range
+from qunyun.web.ids import DbId, FormIds
 from qunyun.web.render import page
 
 router = APIRouter()
@@ -48,12 +48,10 @@ def operators_page(request: Request) -> Response:
 @router.post("/operators")
 def add_operator(
     request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()],
-    role: Annotated[str, Form()], community: Annotated[list[int] | None, Form()] = None,
+    role: Annotated[str, Form()], community: FormIds = None,
 ) -> Response:
     ctx = context(request)
     owner = ctx.require("manage_operators")
-    if not all(in_range(c) for c in community or []):
-        raise NotFound
     try:
         with writing(ctx.engine) as conn:
             operator_service.create_operator(conn, username=username.strip(), password=password,

@@ -21,7 +21,7 @@ from qunyun.services import volunteers as service
 from qunyun.storage.console import members as console_members
 from qunyun.storage.engine import writing
 from qunyun.web.deps import NotFound, community_for
-from qunyun.web.ids import DbId
+from qunyun.web.ids import DbId, FormId
 from qunyun.web.render import page
 
 router = APIRouter()
@@ -75,7 +75,7 @@ def _back(slug: str, **query: str) -> Response:
 
 
 @router.post("/c/{slug}/volunteers/invite")
-def invite(request: Request, slug: str, member_id: Annotated[int, Form()],
+def invite(request: Request, slug: str, member_id: FormId,
            role: Annotated[str, Form()] = "") -> Response:
     """An operator invites a member by hand; the DM goes through the bot (outbox)."""
     ctx, found = community_for(request, slug)
