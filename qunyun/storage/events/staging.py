@@ -3,16 +3,15 @@ transaction, idempotent on (source, source_event_id, community_id).
 
 Rows go first into a staging table the database fills at its own speed, then into the
 event log with one `INSERT … SELECT` that skips what is already there:
-- SQLite: an ADBC connection writes the frames (Arrow, no Python per row) into scratch
-  database files beside nothing else; the import's connection ATTACHes each when it is
-  complete and merges it (the first after one batch, so the merging overlaps the reading
-  of the rest). A scratch file is not the event log: if the import dies, only scratch
-  files are left (in the temp directory), and the event log saw nothing.
+- SQLite: an ADBC connection writes the frames (Arrow, no Python per row) into a scratch
+  database file beside nothing else; the import's connection ATTACHes it and merges.
+  The scratch file is not the event log: if the import dies, only the scratch file is
+  left (in the temp directory), and the event log saw nothing.
 - PostgreSQL: a TEMP table on the import's own connection, filled with COPY from the
   frame's CSV (Polars writes it natively); it is dropped at the end of the transaction.
 - Otherwise (an in-memory SQLite, or a caller who already holds a transaction the
   scratch file could not be detached after): the driver's executemany, row by row.
-Either way every write to `events` (by `append` or `merge`) is in the caller's
+Either way nothing reaches `events` before `merge`, and `merge` runs in the caller's
 transaction, so a failed or interrupted import leaves the event log as it was.
 """
 
@@ -66,69 +65,48 @@ class _DirectRows(Staging):
 
 
 class _SqliteScratch(Staging):
-    """Scratch files written by ADBC, each merged as soon as it is complete: the first after
-    one batch, then after 2, 4, 8… batches, so the merges of the early rows run (inside
-    SQLite, without Python's lock) while the reader decodes the later ones, and a long
-    import never needs more scratch files at once than SQLite can attach."""
-
     ALIAS = "qunyun_staging"
-    MAX_FILES = 8  # SQLite attaches at most 10 databases by default
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         _remove_leftovers()
         self.dir = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
+        self.path = self.dir / "staging.db"
         self.adbc: Any = None
-        self.attached: list[str] = []  # aliases of merged scratch files, detached in close
-        self.batches = 0  # in the file being written
-        self.per_file = 1  # batches the file being written takes before its merge
-        self.inserted = 0
+        self.attached = False
 
     def append(self, frame: pl.DataFrame) -> None:
         if self.adbc is None:
             import adbc_driver_sqlite.dbapi as sqlite_adbc
 
-            path = self.dir / f"staging{len(self.attached)}.db"
-            self.adbc = sqlite_adbc.connect(str(path), autocommit=True)
+            self.adbc = sqlite_adbc.connect(str(self.path), autocommit=True)
             with self.adbc.cursor() as cur:  # scratch: nothing to recover if we die
                 cur.execute("PRAGMA journal_mode=OFF")
                 cur.execute("PRAGMA synchronous=OFF")
         with self.adbc.cursor() as cur:
             cur.adbc_ingest("staging", frame.select(COLUMNS), mode="create_append")
-        self.batches += 1
-        if self.batches >= self.per_file and len(self.attached) < self.MAX_FILES - 1:
-            self._merge_file()
-            self.per_file *= 2
-
-    def _merge_file(self) -> None:
-        """Close the file being written and move its rows into `events` (the caller's
-        transaction; earlier files' rows are already there, so the order is kept)."""
-        self.adbc.close()
-        self.adbc = None
-        self.batches = 0
-        alias = f"{self.ALIAS}{len(self.attached)}"
-        driver = self.conn.connection.driver_connection
-        assert driver is not None
-        driver.execute(f"ATTACH DATABASE ? AS {alias}",
-                       (str(self.dir / f"staging{len(self.attached)}.db"),))
-        self.attached.append(alias)
-        cur = driver.execute(f"INSERT OR IGNORE INTO events ({_NAMES}) "
-                             f"SELECT {_NAMES} FROM {alias}.staging ORDER BY rowid")
-        self.inserted += int(cur.rowcount)
 
     def merge(self) -> int:
-        if self.adbc is not None:
-            self._merge_file()
-        return self.inserted
+        if self.adbc is None:
+            return 0
+        self.adbc.close()
+        self.adbc = None
+        driver = self.conn.connection.driver_connection
+        assert driver is not None
+        driver.execute(f"ATTACH DATABASE ? AS {self.ALIAS}", (str(self.path),))
+        self.attached = True
+        cur = driver.execute(f"INSERT OR IGNORE INTO events ({_NAMES}) "
+                             f"SELECT {_NAMES} FROM {self.ALIAS}.staging ORDER BY rowid")
+        return int(cur.rowcount)
 
     def close(self) -> None:
         try:
             if self.adbc is not None:
                 self.adbc.close()
-            driver = self.conn.connection.driver_connection if self.attached else None
-            for alias in self.attached:
+            if self.attached:
+                driver = self.conn.connection.driver_connection
                 assert driver is not None
-                driver.execute(f"DETACH DATABASE {alias}")
+                driver.execute(f"DETACH DATABASE {self.ALIAS}")
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
 
