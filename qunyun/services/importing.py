@@ -5,20 +5,13 @@ error or Ctrl-C rolls everything back, so the database is never half-written; si
 recording is idempotent, re-running the same import (or a later, overlapping export)
 adds only what is new — that is how an interrupted import resumes.
 
-The export is read in a thread of its own, a batch ahead of the writer (`read_ahead`):
-while the writer's connection is inside SQLite, ADBC or Polars (which let go of Python's
-lock), the reader decodes the next batch, so an import uses both cores of a small machine.
-The database is only ever touched by the caller's thread. (A writer thread, back when rows
-were bound one by one in Python, made a million-event import slower, 34 s against 26 s:
-then both threads needed Python's lock all the time.)
+(A writer thread overlapping parsing and inserting was measured and dropped: the GIL
+hand-offs made a million-event import slower, 34 s against 26 s single-threaded.)
 """
 
 from __future__ import annotations
 
-import queue
-import threading
-from collections.abc import Callable, Generator, Iterable, Iterator
-from typing import TypeVar, cast
+from collections.abc import Callable, Iterable, Iterator
 
 from sqlalchemy import Engine
 
@@ -44,7 +37,7 @@ def import_batches(
         try:
             with conn.begin():
                 return EventRecorder(community_id=community_id).record_batches(
-                    conn, read_ahead(batches), staging=staging, on_batch=on_progress)
+                    conn, batches, staging=staging, on_batch=on_progress)
         finally:
             staging.close()
 
@@ -72,8 +65,7 @@ def import_into(
                 else:
                     community_id = community
                 counts = EventRecorder(community_id=community_id).record_batches(
-                    conn, _checked(read_ahead(batches), stop), staging=staging,
-                    on_batch=on_progress)
+                    conn, _checked(batches, stop), staging=staging, on_batch=on_progress)
                 if stop is not None and stop():
                     raise KeyboardInterrupt
                 return community_id, counts
@@ -87,57 +79,6 @@ def _checked(batches: Iterable[EventBatch], stop: Callable[[], bool] | None
         if stop is not None and stop():
             raise KeyboardInterrupt
         yield batch
-
-
-_Item = TypeVar("_Item")
-_END = object()
-
-
-class _Failed:
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-def read_ahead(items: Iterable[_Item]) -> Generator[_Item, None, None]:
-    """`items`, made by a thread of their own at most one ahead of the caller. What the
-    reader raises is raised here, in the caller's thread (so a parse error still rolls the
-    file's transaction back); when the caller stops early (an error, Ctrl-C) the reader
-    stops after the item it is making."""
-    ready: queue.Queue[object] = queue.Queue(maxsize=1)
-    gone = threading.Event()
-
-    def hand_over(item: object) -> bool:
-        while not gone.is_set():
-            try:
-                ready.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def read() -> None:
-        try:
-            for item in items:
-                if not hand_over(item):
-                    return
-        except BaseException as exc:  # handed to the caller, raised there
-            hand_over(_Failed(exc))
-            return
-        hand_over(_END)
-
-    reader = threading.Thread(target=read, name="qunyun-import-reader", daemon=True)
-    reader.start()
-    try:
-        while True:
-            item = ready.get()
-            if item is _END:
-                return
-            if isinstance(item, _Failed):
-                raise item.error
-            yield cast(_Item, item)
-    finally:
-        gone.set()
-        reader.join()
 
 
 def import_events(
