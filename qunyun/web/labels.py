@@ -31,6 +31,7 @@ ACTIONS: dict[str, Pair] = {
     "kick": ("移出群", "removed from the group"),
     "invite": ("邀请入群", "invited to the group"),
     "invite_link": ("发专属邀请链接", "sent a personal invite link"),
+    "role": ("授予或收回等级头衔", "gave or took back a tier title"),
     "file": ("登记待办", "filed a to-do"),
     "mute": ("禁言", "muted"),
     "points": ("加积分", "awarded points"),
@@ -232,6 +233,7 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "inactive_days": ("未活跃天数", "days inactive"), "draft": ("草稿", "draft"),
     "newcomer": ("新人", "newcomer"), "buddy": ("伙伴", "buddy"),
     "command": ("命令", "command"), "actor": ("发起人", "by"),
+    "granted_role": ("头衔", "title"), "level": ("权限等级", "power level"),
 }
 # Internal references a person does not read (kept in the raw record).
 HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "score",

@@ -191,3 +191,50 @@ async def decide_open_request(engine: object, community_id: int, approve: bool,
                 return
         await asyncio.sleep(0.05)
     raise AssertionError("no join request waited in the console")
+
+
+# T2 roles: a tier title the bot gives through the adapter, or leaves as an operator to-do.
+def give_role(engine: object, community_id: int, group: object, member: object,
+              role: str = "意见领袖", give: bool = True) -> int:
+    """Put the policy's SetRole for `member` in the outbox (as the daily tier pass does);
+    the running bot's timer loop delivers it. Its audit id."""
+    from sqlalchemy import Engine
+
+    from qunyun.effects import SetRole
+    from qunyun.events import GroupRef, UserRef
+    from qunyun.services import audit
+
+    assert isinstance(engine, Engine) and isinstance(group, GroupRef)
+    assert isinstance(member, UserRef)
+    effect = SetRole(group=group, member=member, role=role, tier="opinion_leader", level=20,
+                     give=give,
+                     policy="tier_actions", reason="T2 role given" if give else
+                     "T2 role taken back")
+    with engine.begin() as conn:
+        return audit.record_operator_effect(conn, effect, community_id=community_id,
+                                            operator="test", member_id=None, group_id=None)
+
+
+async def delivered(engine: object, audit_id: int) -> tuple[str, str]:
+    """(status, detail) of the outbox entry once the bot has delivered or failed it."""
+    from sqlalchemy import Engine, text
+
+    assert isinstance(engine, Engine)
+    for _ in range(400):
+        with engine.connect() as conn:
+            status, detail = conn.execute(text(
+                "SELECT status, detail FROM audit_log WHERE id = :i"), {"i": audit_id}).one()
+        if status in ("done", "failed"):
+            return str(status), str(detail or "")
+        await asyncio.sleep(0.05)
+    raise AssertionError("the bot did not deliver the effect in time")
+
+
+def role_todos(engine: object) -> list[tuple[str, str]]:
+    """The operator's to-dos about titles: (title, detail as text)."""
+    from sqlalchemy import Engine, text
+
+    assert isinstance(engine, Engine)
+    with engine.connect() as conn:
+        return [(str(t), str(d)) for t, d in conn.execute(text(
+            "SELECT title, detail FROM work_items WHERE item_key LIKE 'role:%' ORDER BY id"))]

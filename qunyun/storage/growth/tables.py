@@ -73,3 +73,18 @@ growth_season_closings = Table(
     Column("name", String(60), nullable=False),
     Column("closed_ms", BigInteger, nullable=False),
 )
+
+# T2: the role or title the bot gave a member for their tier (one per member): what to take
+# back on a demotion, and what member 360 shows. `pending` while an operator still has to
+# set it by hand on the platform (where the bot cannot).
+growth_roles = Table(
+    "growth_roles",
+    metadata,
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", Integer, primary_key=True),
+    Column("tier", String(40), nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("given_ms", BigInteger, nullable=False),
+    Column("by_operator", Boolean, nullable=False, default=False),
+)

@@ -16,6 +16,7 @@ from qunyun.services import elimination as elimination_service
 from qunyun.services import growth as growth_service
 from qunyun.services import plans as plan_service
 from qunyun.services import points as point_service
+from qunyun.services import tier_roles
 from qunyun.services import volunteers as volunteer_service
 from qunyun.services import warnings as warning_service
 from qunyun.storage.bot import onboarding as bot_onboarding
@@ -136,6 +137,8 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
             "badges": badge_service.held(conn, community_id=cid, member_id=member_id),  # T3
             "volunteer": volunteer_service.of_member(conn, community_id=cid,  # T4
                                                      member_id=member_id),
+            "tier_role": tier_roles.of_member(conn, community_id=cid,  # T2
+                                              member_id=member_id),
         }
     view["report_member"] = _tier_index(report).get(member_id)
     view["grant_ledger"] = plan.points.manual.ledger if plan is not None else "contribution"
