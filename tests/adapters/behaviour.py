@@ -13,7 +13,7 @@ import asyncio
 import io
 import time
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import qrcode
 
@@ -238,3 +238,83 @@ def role_todos(engine: object) -> list[tuple[str, str]]:
     with engine.connect() as conn:
         return [(str(t), str(d)) for t, d in conn.execute(text(
             "SELECT title, detail FROM work_items WHERE item_key LIKE 'role:%' ORDER BY id"))]
+
+
+# T4 volunteers: invited by DM, `!接受` in the DM, `!警告` a member (done) and an admin
+# (refused). Matrix runs the same steps on Synapse in tests/e2e/test_volunteers.py.
+class VolunteerScene(Scene, Protocol):
+    """The group with alice (to become a volunteer), bob (a member) and the admin."""
+
+    platform: str
+    alice_id: str
+    engine: Any
+    cid: int
+    plan_edit: Callable[[dict[str, Any]], None] | None  # applied to the plan before start
+    async def open_dm(self) -> None: ...  # what the platform needs before a bot DM
+    async def dm(self, text: str) -> None: ...  # alice writes to the bot in private
+    async def bot_dmed_alice(self, needle: str) -> int: ...
+    async def member_speaks(self, text: str) -> None: ...  # bob, in the group
+    # Alice in the group: `before` @who `after`, with who "member" (bob) or "admin".
+    async def say_mentioning(self, before: str, who: str, after: str) -> str: ...
+
+
+def volunteer_plan(data: dict[str, Any]) -> None:
+    """The course plan with no onboarding form (the only DM is the invitation) and no tier
+    actions."""
+    data["onboarding"]["form"] = []
+    data["tier_actions"] = None
+
+
+def _scalar(engine: Any, sql: str) -> Any:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return conn.execute(text(sql)).scalar()
+
+
+async def volunteer_accepts_warns_a_member_and_not_an_admin(s: VolunteerScene) -> None:
+    from qunyun.services import lookup
+    from qunyun.services import volunteers as volunteer_service
+
+    await s.join()
+    await until(lambda: s.bot_said("欢迎加入"))
+    await s.open_dm()
+    await s.say("大家好，我是小王")
+    await s.member_speaks("大家好，我是小周")
+
+    async def both_known() -> bool:
+        with s.engine.connect() as conn:
+            return len(lookup.member_ids_of(conn, community_id=s.cid, platform=s.platform,
+                                            user_ids=[s.alice_id, BOB_ID])) == 2
+
+    await until(both_known)
+    # The operator invites alice from the console: the bot sends the invitation by DM.
+    with s.engine.begin() as conn:
+        (mid,) = lookup.member_ids_of(conn, community_id=s.cid, platform=s.platform,
+                                      user_ids=[s.alice_id])
+        plan = _stored_plan(s)
+        assert volunteer_service.invite_by_operator(
+            conn, community_id=s.cid, member_id=mid, plan=plan, operator="lin",
+            now_ms=int(time.time() * 1000), role="答疑志愿者")
+    await until(lambda: s.bot_dmed_alice("!接受"))
+    await s.dm("!接受 答疑志愿者")
+    await until(lambda: s.bot_dmed_alice("欢迎加入志愿者团队"))
+
+    await s.say_mentioning("!警告 ", "member", " 请不要刷屏")
+    await until(lambda: s.bot_said("提醒你：请不要刷屏"))
+    assert _scalar(s.engine, "SELECT count(*) FROM bot_warnings WHERE rule = 'volunteer'") == 1
+    assert str(_scalar(s.engine, "SELECT actor FROM audit_log WHERE action = "
+                                 "'volunteer.warn'")).startswith("volunteer:")
+
+    await s.say_mentioning("!警告 ", "admin", " 你也刷屏")
+    await until(lambda: s.bot_said("不能对管理员使用"))
+    assert _scalar(s.engine, "SELECT count(*) FROM bot_warnings WHERE rule = 'volunteer'") == 1
+
+
+def _stored_plan(s: VolunteerScene) -> Any:
+    plan = getattr(s, "plan", None)
+    assert plan is not None and plan.volunteers is not None
+    return plan
+
+
+BOB_ID = "20004"  # the member a volunteer warns, on every platform's local server
