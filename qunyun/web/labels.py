@@ -32,6 +32,7 @@ ACTIONS: dict[str, Pair] = {
     "invite": ("邀请入群", "invited to the group"),
     "invite_link": ("发专属邀请链接", "sent a personal invite link"),
     "role": ("授予或收回等级头衔", "gave or took back a tier title"),
+    "sale.record": ("记录成交", "recorded a sale"),
     "file": ("登记待办", "filed a to-do"),
     "mute": ("禁言", "muted"),
     "points": ("加积分", "awarded points"),
@@ -234,6 +235,7 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "newcomer": ("新人", "newcomer"), "buddy": ("伙伴", "buddy"),
     "command": ("命令", "command"), "actor": ("发起人", "by"),
     "granted_role": ("头衔", "title"), "level": ("权限等级", "power level"),
+    "amount": ("金额", "amount"), "currency": ("币种", "currency"), "note": ("备注", "note"),
 }
 # Internal references a person does not read (kept in the raw record).
 HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "score",

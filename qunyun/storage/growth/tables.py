@@ -88,3 +88,19 @@ growth_roles = Table(
     Column("given_ms", BigInteger, nullable=False),
     Column("by_operator", Boolean, nullable=False, default=False),
 )
+
+# T5: sales an operator attributed to a member (the same fact is a `sale` event in the
+# log); read per member for the core users page, without scanning the log.
+growth_sales = Table(
+    "growth_sales",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("operator", String(120), nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Index("ix_growth_sales_member", "community_id", "member_id"),
+)
