@@ -91,11 +91,11 @@ def todo(conn: Connection, *, community_id: int, member_id: int, name: str, plan
         title = (f"{name} 成为「{TIER_NAMES[role.tier]}」：请在群里给 ta 加上头衔"
                  f"「{role.role}」（{why}）")
         detail: dict[str, Any] = {"tier": role.tier, "granted_role": role.role,
-                                  "draft": draft(plan, role, name)}
+                                  "give": True, "draft": draft(plan, role, name)}
     else:
         title = (f"{name} 已不是「{TIER_NAMES[role.tier]}」：请悄悄收回 ta 的头衔"
                  f"「{role.role}」，不必告知（{why}）")
-        detail = {"tier": role.tier, "granted_role": role.role}
+        detail = {"tier": role.tier, "granted_role": role.role, "give": False}
     detail["members"] = [{"member_id": member_id, "name": name}]
     queues.open_item(conn, community_id=community_id, queue="todo",
                      item_key=f"role:{member_id}:{role.role}:{'give' if give else 'take'}"
@@ -122,7 +122,7 @@ def platform_refused(conn: Connection, *, community_id: int, effect: SetRole,
     tier = effect.tier
     name = effect.member.display_name or effect.member.user_id
     role = Role(tier, effect.role, effect.level)
-    detail: dict[str, Any] = {"tier": tier, "granted_role": effect.role,
+    detail: dict[str, Any] = {"tier": tier, "granted_role": effect.role, "give": effect.give,
                               "members": [{"member_id": member_id, "name": name}]}
     if effect.give and plan is not None and tier in TIER_NAMES:
         detail["draft"] = draft(plan, role, name)
