@@ -26,6 +26,10 @@ class Capabilities:
     join_requests: bool = False  # applications to join, approved or rejected with a reason
     create_groups: bool = True
     send_files: bool = True
+    # T2: the bot can give a member the role or title the plan names for their tier (and
+    # take it back): Matrix a power level, QQ a group special title (the bot must be the
+    # group's owner; where it is not, the adapter leaves the operator a to-do).
+    member_roles: bool = True
 
 
 FULL = Capabilities()
@@ -35,6 +39,9 @@ MATRIX = Capabilities(mute=False, join_requests=True)
 # OneBot 11 (NapCat, Lagrange.OneBot, LLOneBot): a QQ account that is the group's admin.
 ONEBOT = Capabilities(invite_member=False, join_requests=True, create_groups=False,
                       send_files=False)
-# Telegram Bot API: the bot is an admin with "delete", "ban" and "invite" rights.
+# Telegram Bot API: the bot is an admin with "delete", "ban" and "invite" rights. A custom
+# title exists only for admins the bot promoted (setChatAdministratorCustomTitle): making a
+# member an admin for a title would also make them one of the group's admins, whom the
+# rules and volunteers leave alone, so roles are the operator's to-do here.
 TELEGRAM = Capabilities(dm_without_start=False, invite_member=False, invite_links=True,
-                        join_requests=True, create_groups=False)
+                        join_requests=True, create_groups=False, member_roles=False)

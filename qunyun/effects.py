@@ -161,9 +161,24 @@ class AnswerJoinRequest(Effect):
     message: str = ""
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SetRole(Effect):
+    """T2: give the member the plan's role for their tier in the group (`give`), or take
+    back the one the bot gave. `role` is the title members see (QQ special title); on
+    Matrix the role is power level `level`. Only where `capabilities.member_roles`; an
+    adapter that cannot (QQ when the bot is not the group's owner) leaves a to-do."""
+
+    kind: ClassVar[str] = "role"
+    member: UserRef
+    role: str
+    tier: str  # the tier the role belongs to (evidence is not kept in the outbox)
+    level: int = 10
+    give: bool = True
+
+
 EFFECT_TYPES: tuple[type[Effect], ...] = (
     Send, Reply, DirectMessage, Delete, Warn, Kick, Mute, AwardPoints, Alert, Flag, Invite,
-    SendFile, AnswerJoinRequest, InviteLink,
+    SendFile, AnswerJoinRequest, InviteLink, SetRole,
 )
 
 EFFECT_KINDS: dict[str, type[Effect]] = {t.kind: t for t in EFFECT_TYPES}

@@ -32,6 +32,7 @@ from qunyun.events import (
     NicknameChanged,
     ReactionAdded,
     RedPacketGrabbed,
+    SaleRecorded,
     TierChanged,
     TimerFired,
     UserRef,
@@ -92,6 +93,10 @@ def ref_and_payload(event: Event) -> tuple[str | None, dict[str, Any] | None]:
     if isinstance(event, BadgeAwarded):
         return None, {"member_id": event.member_id, "badge": event.badge, "name": event.name,
                       "rule": event.rule}
+    if isinstance(event, SaleRecorded):
+        return None, {"member_id": event.member_id, "amount_cents": event.amount_cents,
+                      "currency": event.currency, "note": event.note,
+                      "operator": event.operator}
     return None, None
 
 

@@ -204,6 +204,20 @@ class BadgeAwarded(Event):
     rule: str
 
 
+@dataclass(slots=True, kw_only=True)
+class SaleRecorded(Event):
+    """An operator recorded a sale attributed to a member (T5 "brings revenue"), from the
+    console. The member is named by id, as in `TierChanged`: the operator did this, and it
+    must not count as the member being seen. Amounts are in cents of `currency`."""
+
+    kind: ClassVar[str] = "sale"
+    member_id: int
+    amount_cents: int
+    currency: str
+    note: str
+    operator: str
+
+
 EVENT_TYPES: tuple[type[Event], ...] = (
     MessagePosted,
     MemberJoined,
@@ -218,6 +232,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     TierChanged,
     JoinRequested,
     BadgeAwarded,
+    SaleRecorded,
 )
 EVENT_KINDS: dict[str, type[Event]] = {t.kind: t for t in EVENT_TYPES}
 

@@ -35,10 +35,10 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from qunyun.capabilities import Capabilities
-from qunyun.effects import Effect
+from qunyun.effects import Effect, SetRole
 from qunyun.events import Event, TimerFired
 from qunyun.pipeline.runner import Pipeline
-from qunyun.services import audit
+from qunyun.services import audit, tier_roles
 from qunyun.storage.bot import adapter_state
 
 log = logging.getLogger("qunyun.bot.adapter")
@@ -175,6 +175,12 @@ class AdapterCore:
         except NotOnPlatform as exc:
             detail, ok = f"需要运营者处理：{exc}", False
             log.info("effect %s is an operator to-do: %s", effect.kind, exc)
+            if isinstance(effect, SetRole):
+                # T2: a title the platform would not set is a to-do in the console's queue.
+                with self.engine.begin() as conn:
+                    tier_roles.platform_refused(conn, community_id=self.pipeline.community_id,
+                                                effect=effect, message=str(exc),
+                                                plan=self.pipeline.plan)
         except Exception as exc:
             if self.hold(effect, exc):
                 # A rate limit: left pending in the outbox, not failed.

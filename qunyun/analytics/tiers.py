@@ -12,7 +12,9 @@ Thresholds come from the plan's `tiers` section (defaults documented in the READ
 - onlooker: in the group, silent in the window.
 The window is a trailing one (default 30 days) rather than Orbit's monthly decay: an
 operator can check "20 messages on 4 days in the last 30 days" by hand; a decayed score
-cannot be explained in a sentence.
+cannot be explained in a sentence. "The last 30 days" is the last 30 calendar days in the
+community's time zone, today included (`domain.periods.trailing_days`): a member who spoke
+every day has 30 active days, never 31 (a 30×24 h span touches 31 local days).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 import polars as pl
 
 from qunyun.analytics.log import EventLog
+from qunyun.domain.periods import trailing_days
 from qunyun.plan.model import Plan, Tiers
 
 TIERS = ("opinion_leader", "co_opinion_leader", "spreader", "active", "participant", "onlooker")
@@ -68,13 +71,14 @@ TIER_ACTIONS_EN = {
 def member_stats(log: EventLog, window_days: int) -> pl.DataFrame:
     """One row per member with every number a tier or a core measure is based on."""
     msgs = log.messages
-    since = log.since_ms(window_days)
+    # The last `window_days` local calendar days, today included (the log ends at as_of).
+    first_day = trailing_days(log.today, window_days)[0]
     # Lazy, so only the columns each aggregation reads are touched: an eager filter of
     # the log copies every column of ten million rows first.
     authored = msgs.lazy().select("member_id", "ts_ms", "day").group_by("member_id").agg(
         messages=pl.len(),
-        window_messages=(pl.col("ts_ms") > since).sum(),
-        active_days=pl.col("day").filter(pl.col("ts_ms") > since).n_unique(),
+        window_messages=(pl.col("day") >= first_day).sum(),
+        active_days=pl.col("day").filter(pl.col("day") >= first_day).n_unique(),
         last_message_ms=pl.col("ts_ms").max(),
         first_message_ms=pl.col("ts_ms").min(),
     ).collect(engine="streaming")

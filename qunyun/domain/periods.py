@@ -50,6 +50,12 @@ class Period:
         return self.end - timedelta(days=1) if self.end else None
 
 
+def trailing_days(today: date, days: int) -> list[date]:
+    """The last `days` local calendar days, today included, oldest first: the tier window
+    (T1) is "the last 30 days" in this sense, so nobody has more active days than that."""
+    return [today - timedelta(days=back) for back in range(max(days, 1) - 1, -1, -1)]
+
+
 def local_midnight_ms(day: date, tz: str) -> int:
     return int(datetime.combine(day, time(), tzinfo=ZoneInfo(tz)).timestamp() * 1000)
 

@@ -56,3 +56,31 @@ def check_tier_actions(plan: Plan) -> Iterator[Finding]:
                 "{community}", "").replace("{tier}", ""):
             yield Finding("T2", f"{path}.text", "文案里只能用 {name}、{community}、{tier} 占位",
                           "the text may only use {name}, {community} and {tier}")
+        if action.role:
+            yield from _role(plan, f"{path}.role", tier, action.role, action.role_level)
+
+
+def _role(plan: Plan, path: str, tier: str, role: str, level: int) -> Iterator[Finding]:
+    """How the platform gives the tier's role (T2), said before the bot runs."""
+    platform, name = plan.community.platform, TIER_NAMES[tier]
+    if platform == "telegram":
+        yield Finding("T2", path, f"「{name}」的头衔「{role}」：Telegram 机器人不能只给头衔"
+                      "（要先把成员设为管理员），每次升降级都会变成运营待办，附草稿",
+                      f"{tier}: Telegram bots cannot give a title alone (it needs making the "
+                      "member an admin): each change becomes an operator to-do with a draft",
+                      severity="advice")
+    elif platform == "qq":
+        yield Finding("T2", path, f"「{name}」的头衔「{role}」：QQ 只有群主能设置专属头衔，"
+                      "机器人账号不是群主时每次会变成运营待办",
+                      f"{tier}: on QQ only the group's owner can set a special title; unless "
+                      "the bot's account owns the group, each change is an operator to-do",
+                      severity="advice")
+        if len(role) > 6:
+            yield Finding("T2", path, f"头衔「{role}」超过 6 个字：QQ 专属头衔最多 6 个汉字",
+                          f"title {role!r} is longer than 6 characters: QQ special titles "
+                          "hold at most 6 Chinese characters", severity="advice")
+    elif platform == "matrix" and level >= 50:
+        yield Finding("T2", path, f"「{name}」的权限等级 {level} ≥ 50：在 Matrix 上就是"
+                      "管理员了，规则不再管 ta，志愿者也不能警告 ta",
+                      f"{tier}: power level {level} is 50 or more, a moderator on Matrix: "
+                      "the rules and volunteers leave moderators alone", severity="advice")

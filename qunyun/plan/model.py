@@ -195,10 +195,16 @@ TierActionKind = Literal["dm", "praise", "volunteer", "todo", "none"]
 
 class TierAction(Strict):
     """T2: what happens when a member enters a tier: a DM from the bot, public praise, an
-    invitation to the volunteer programme, or an operator to-do with `text` as the draft."""
+    invitation to the volunteer programme, or an operator to-do with `text` as the draft;
+    and, beside any of these, a role or title the bot gives on promotion and takes back
+    silently on demotion (`role`; `policies/tier_actions.py`)."""
 
-    do: TierActionKind
+    do: TierActionKind = "none"
     text: str | None = None  # {name} is the member's name
+    # The title members see (QQ 专属头衔, Telegram custom title: at most 16 characters).
+    role: str | None = Field(default=None, min_length=1, max_length=16)
+    # Matrix has no titles: the role is this power level in the room (moderators are 50).
+    role_level: int = Field(default=10, ge=1, le=100)
 
 
 class TierActions(Strict):

@@ -13,7 +13,9 @@ asked first), and the buddy is told. Where the platform cannot DM a member first
 (Telegram), a `dm` or `volunteer` action becomes a `todo` with the text ready and there
 are no buddy DMs. Every DM goes through the shared weekly limit
 (`services.outreach`); every action is audited (the dispatcher records each effect; a
-to-do is a queue item).
+to-do is a queue item). A tier's `role` (a title, on Matrix a power level) is given on
+promotion and taken back silently on demotion (`services.tier_roles`); where the platform
+cannot (Telegram), it is an operator to-do with a drafted message.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from qunyun.analytics.tiers import TIER_ACTIONS, TIER_NAMES, TIERS
-from qunyun.effects import DirectMessage, Effect, Send
+from qunyun.effects import DirectMessage, Effect, Send, SetRole
 from qunyun.events import Event, TimerFired, UserRef
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
@@ -29,7 +31,7 @@ from qunyun.plan.model import TierAction
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.volunteers import can_dm
 from qunyun.services import growth as growth_service
-from qunyun.services import lookup, outreach, queues
+from qunyun.services import lookup, outreach, queues, tier_roles
 from qunyun.services import volunteers as volunteer_service
 from qunyun.storage.growth import tiers as held_repo
 
@@ -74,6 +76,7 @@ class TierActions:
             action = plan.tier_actions.actions.get(change["after"])
             if action is not None:
                 effects += self._act(action, change, event, ctx, admins)
+            effects += self._roles(change, event, ctx)
             if plan.tier_actions.buddy and change["after"] == "onlooker" and new \
                     and change["direction"] == "first" and can_dm(self.setup):
                 effects += self._buddy(member_id, event, ctx, admins)
@@ -144,6 +147,49 @@ class TierActions:
         return [DirectMessage(group=event.group, member=member, policy=self.name,
                               text=self._text(action, tier, member), reason="T2 tier DM",
                               evidence=evidence)]
+
+    def _roles(self, change: dict[str, Any], event: TimerFired, ctx: Context) -> list[Effect]:
+        """The tier's role or title: given on promotion, taken back silently on demotion
+        (`services.tier_roles`), in every group of the community the member is in; where
+        the platform cannot, an operator to-do."""
+        plan, cid = self.setup.plan, ctx.community_id
+        member_id = int(change["member_id"])
+        had = tier_roles.given(ctx.conn, community_id=cid, member_id=member_id)
+        take, give = tier_roles.moves(had, plan=plan, after=str(change["after"]),
+                                      direction=str(change["direction"]))
+        member = lookup.member_ref(ctx.conn, member_id=member_id)
+        if member is None or (take is None and give is None):
+            return []
+        now = ms(event.at)
+        if give is not None:
+            tier_roles.record_given(ctx.conn, community_id=cid, member_id=member_id, role=give,
+                                    at_ms=now, by_operator=not self.setup.capabilities.member_roles)
+        else:
+            tier_roles.record_taken(ctx.conn, community_id=cid, member_id=member_id)
+        why = str(change["reason"])
+        if not self.setup.capabilities.member_roles:
+            for role, giving in ((take, False), (give, True)):
+                if role is not None:
+                    tier_roles.todo(ctx.conn, community_id=cid, member_id=member_id,
+                                    name=name_of(member), plan=plan, role=role, give=giving,
+                                    why=why, at_ms=now)
+            return []
+        groups = [g for gid, g in lookup.community_groups(ctx.conn, community_id=cid)
+                  if g.platform == member.platform
+                  and lookup.membership_active(ctx.conn, group_id=gid, member_id=member_id)]
+        effects: list[Effect] = []
+        for group in groups:
+            for role, giving in ((take, False), (give, True)):
+                if role is None:
+                    continue
+                effects.append(SetRole(
+                    group=group, member=member, role=role.role, tier=role.tier,
+                    level=role.level,
+                    give=giving, policy=self.name,
+                    reason="T2 role given" if giving else "T2 role taken back",
+                    evidence={"tier": role.tier, "granted_role": role.role,
+                              "level": role.level, "reason": why}))
+        return effects
 
     def _buddy(self, member_id: int, event: TimerFired, ctx: Context,
                admins: set[int]) -> list[Effect]:

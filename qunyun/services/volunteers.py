@@ -17,14 +17,14 @@ retired with thanks. Operators invite and retire by hand from the console (audit
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
 from qunyun.analytics.tiers import TIER_NAMES, TIERS
-from qunyun.domain import recurrence
+from qunyun.domain import periods, recurrence
 from qunyun.domain.volunteers import BOT_PRIVILEGES, PRIVILEGE_NAMES, STATE_NAMES
 from qunyun.effects import DirectMessage
 from qunyun.plan.model import Plan, VolunteerRole
@@ -89,11 +89,14 @@ def figures(conn: Connection, *, community_id: int, plan: Plan,
     bar = TIERS.index(plan.volunteers.min_tier)
     held = {m: h for m, h in tier_repo.held_of(conn, community_id=community_id).items()
             if TIERS.index(str(h["tier"])) <= bar}
-    local = datetime.fromtimestamp(now_ms / 1000, ZoneInfo(plan.bot.timezone))
-    offset = int((local.utcoffset() or timedelta(0)).total_seconds() * 1000)
-    numbers = repo.activity_of(conn, member_ids=sorted(held),
-                               since_ms=now_ms - plan.tiers.window_days * DAY_MS,
-                               day_offset_ms=offset)
+    # The tier window as the report counts it: the last N local calendar days, today
+    # included, each day from its own local midnight (a DST change moves the boundaries).
+    zone = plan.bot.timezone
+    today = datetime.fromtimestamp(now_ms / 1000, ZoneInfo(zone)).date()
+    starts = [periods.local_midnight_ms(d, zone)
+              for d in periods.trailing_days(today, plan.tiers.window_days)]
+    numbers = repo.activity_of(conn, member_ids=sorted(held), day_starts_ms=starts,
+                               until_ms=now_ms)
     names = lookup.display_names(conn, member_ids=sorted(held))
     return [{"member_id": m, "name": names.get(m), "strict": str(h["tier"]),
              "window_messages": numbers[m][0], "active_days": numbers[m][1],

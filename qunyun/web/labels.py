@@ -31,6 +31,8 @@ ACTIONS: dict[str, Pair] = {
     "kick": ("移出群", "removed from the group"),
     "invite": ("邀请入群", "invited to the group"),
     "invite_link": ("发专属邀请链接", "sent a personal invite link"),
+    "role": ("授予或收回等级头衔", "gave or took back a tier title"),
+    "sale.record": ("记录成交", "recorded a sale"),
     "file": ("登记待办", "filed a to-do"),
     "mute": ("禁言", "muted"),
     "points": ("加积分", "awarded points"),
@@ -232,13 +234,16 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "inactive_days": ("未活跃天数", "days inactive"), "draft": ("草稿", "draft"),
     "newcomer": ("新人", "newcomer"), "buddy": ("伙伴", "buddy"),
     "command": ("命令", "command"), "actor": ("发起人", "by"),
+    "granted_role": ("头衔", "title"), "level": ("权限等级", "power level"),
+    "amount": ("金额", "amount"), "currency": ("币种", "currency"), "note": ("备注", "note"),
 }
 # Internal references a person does not read (kept in the raw record).
 HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "score",
                "volunteer_member_id", "message_ref", "entry", "key", "slot_ms", "user_ids",
                "field", "request", "event_id", "threshold",  # G1 join requests: for the bot
                "top",  # T3 a season's top members (ids; the post names them)
-               "case"}  # E2 the elimination case a revival application reopens
+               "case",  # E2 the elimination case a revival application reopens
+               "give"}  # T2 a title to give or take back: the title says which
 
 
 # R1 moderation rules (a warning's `rule`).
@@ -405,6 +410,14 @@ def item_title(item: Mapping[str, Any], lang: str) -> str:
         return f"{name}: {', '.join(kinds)}"
     if queue == "join_request":
         return f"Join request: {rest or title}"
+    if queue == "todo" and detail.get("granted_role"):  # T2 a tier title to set by hand
+        who = next((str(m.get("name")) for m in detail.get("members") or []
+                    if isinstance(m, Mapping) and m.get("name")), "")
+        tier = TIER_NAMES_EN.get(str(detail.get("tier")), str(detail.get("tier") or ""))
+        role = detail["granted_role"]
+        if detail.get("give") is False:
+            return f"{who}: no longer {tier}: quietly take back the title \u201c{role}\u201d"
+        return f"{who}: give the title \u201c{role}\u201d ({tier})"
     if queue == "todo" and detail.get("tier"):
         tier = TIERS_EN.get(str(detail["tier"]), str(detail["tier"]))
         action = tier_action(str(detail["tier"]), "en", str(detail.get("action") or ""))

@@ -20,4 +20,13 @@ GROWTH_TEXTS: dict[str, tuple[str, str]] = {
     "growth.top_level": ("（已是最高等级）", "(top level)"),
     "growth.badges": ("徽章", "Badges"),
     "growth.recomputed": ("已重新评定，{n} 人的等级有变化。", "Recomputed: {n} tier changes."),
+    # T2: the role or title the bot gave for the tier (Matrix: a power level).
+    "growth.role": ("等级头衔", "Tier title"),
+    "growth.role_given": ("「{role}」，因成为「{tier}」而授予", "\u201c{role}\u201d, given on reaching the tier {tier}"),
+    "growth.role_level": ("在 Matrix 上是权限等级 {level}", "on Matrix, power level {level}"),
+    "growth.role_by_operator": ("机器人在这个平台上不能设置头衔：已请运营者在群里设置",
+                                "The bot cannot set titles on this platform: the operator "
+                                "was asked to set it"),
+    "growth.role_none": ("没有：计划的 tier_actions 里 ta 的等级没有头衔（role）",
+                         "None: the plan gives no title (role) for this tier"),
 }

@@ -54,10 +54,29 @@ VOLUNTEER_TEXTS: dict[str, tuple[str, str]] = {
     "core.intro": ("带来成员、创作被回应的内容、带来收入的人：三项分开看，不合成一个分数。",
                    "Members who bring members, create content others respond to, and bring "
                    "revenue: three separate measures, not one score."),
-    "core.no_revenue": ("收入：qunyun 还没有记录成员带来的收入（尚未接入支付或订单），所以这里不显示"
-                        "收入一栏，而不是显示 0。",
-                        "Revenue: qunyun does not record revenue per member yet (no payments "
-                        "or orders connected), so the column is left out rather than shown as 0."),
+    "core.no_revenue": ("收入：还没有记录任何成交。收入来自运营者在成员页「记录成交」里手动登记"
+                        "（还没有接入支付或订单），所以这里不显示 0。",
+                        "Revenue: no sale recorded yet. Revenue is what operators record by hand "
+                        "on a member's page (Record a sale; no payments or orders connected), "
+                        "so nobody is shown as 0."),
+    "core.revenue_note": ("收入是运营者在成员页手动登记的成交（还没有接入支付或订单）。",
+                          "Revenue is the sales operators recorded on members' pages (no "
+                          "payments or orders connected)."),
+    "core.revenue": ("带来收入（{currency}）", "Revenue brought ({currency})"),
+    "core.sales_n": ("{n} 笔", "{n} sales"),
+    "core.earner": ("带来收入", "brings revenue"),
+    "core.sort": ("排序：", "Rank by: "),
+    "core.sort.brought": ("带来成员", "members brought"),
+    "core.sort.responses": ("内容被回应", "responses"),
+    "core.sort.revenue": ("带来收入", "revenue"),
+    "sale.title": ("记录成交（T5：这位成员带来的收入）", "Record a sale (T5: revenue this member brought)"),
+    "sale.amount": ("金额", "Amount"),
+    "sale.note": ("备注（买了什么、从哪来）", "Note (what was bought, how)"),
+    "sale.submit": ("记录", "Record"),
+    "sale.done": ("已记录成交", "Sale recorded"),
+    "sale.list": ("成交记录", "Sales"),
+    "sale.none": ("还没有记录过这位成员带来的成交。", "No sale recorded for this member."),
+    "sale.by": ("登记人", "recorded by"),
     "core.brought": ("带来成员", "Members brought"),
     "core.replies": ("内容被回复", "Replies received"),
     "core.reactions": ("内容被点赞", "Reactions received"),

@@ -13,7 +13,7 @@ import asyncio
 import io
 import time
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import qrcode
 
@@ -191,3 +191,130 @@ async def decide_open_request(engine: object, community_id: int, approve: bool,
                 return
         await asyncio.sleep(0.05)
     raise AssertionError("no join request waited in the console")
+
+
+# T2 roles: a tier title the bot gives through the adapter, or leaves as an operator to-do.
+def give_role(engine: object, community_id: int, group: object, member: object,
+              role: str = "意见领袖", give: bool = True) -> int:
+    """Put the policy's SetRole for `member` in the outbox (as the daily tier pass does);
+    the running bot's timer loop delivers it. Its audit id."""
+    from sqlalchemy import Engine
+
+    from qunyun.effects import SetRole
+    from qunyun.events import GroupRef, UserRef
+    from qunyun.services import audit
+
+    assert isinstance(engine, Engine) and isinstance(group, GroupRef)
+    assert isinstance(member, UserRef)
+    effect = SetRole(group=group, member=member, role=role, tier="opinion_leader", level=20,
+                     give=give,
+                     policy="tier_actions", reason="T2 role given" if give else
+                     "T2 role taken back")
+    with engine.begin() as conn:
+        return audit.record_operator_effect(conn, effect, community_id=community_id,
+                                            operator="test", member_id=None, group_id=None)
+
+
+async def delivered(engine: object, audit_id: int) -> tuple[str, str]:
+    """(status, detail) of the outbox entry once the bot has delivered or failed it."""
+    from sqlalchemy import Engine, text
+
+    assert isinstance(engine, Engine)
+    for _ in range(400):
+        with engine.connect() as conn:
+            status, detail = conn.execute(text(
+                "SELECT status, detail FROM audit_log WHERE id = :i"), {"i": audit_id}).one()
+        if status in ("done", "failed"):
+            return str(status), str(detail or "")
+        await asyncio.sleep(0.05)
+    raise AssertionError("the bot did not deliver the effect in time")
+
+
+def role_todos(engine: object) -> list[tuple[str, str]]:
+    """The operator's to-dos about titles: (title, detail as text)."""
+    from sqlalchemy import Engine, text
+
+    assert isinstance(engine, Engine)
+    with engine.connect() as conn:
+        return [(str(t), str(d)) for t, d in conn.execute(text(
+            "SELECT title, detail FROM work_items WHERE item_key LIKE 'role:%' ORDER BY id"))]
+
+
+# T4 volunteers: invited by DM, `!接受` in the DM, `!警告` a member (done) and an admin
+# (refused). Matrix runs the same steps on Synapse in tests/e2e/test_volunteers.py.
+class VolunteerScene(Scene, Protocol):
+    """The group with alice (to become a volunteer), bob (a member) and the admin."""
+
+    platform: str
+    alice_id: str
+    engine: Any
+    cid: int
+    plan_edit: Callable[[dict[str, Any]], None] | None  # applied to the plan before start
+    async def open_dm(self) -> None: ...  # what the platform needs before a bot DM
+    async def dm(self, text: str) -> None: ...  # alice writes to the bot in private
+    async def bot_dmed_alice(self, needle: str) -> int: ...
+    async def member_speaks(self, text: str) -> None: ...  # bob, in the group
+    # Alice in the group: `before` @who `after`, with who "member" (bob) or "admin".
+    async def say_mentioning(self, before: str, who: str, after: str) -> str: ...
+
+
+def volunteer_plan(data: dict[str, Any]) -> None:
+    """The course plan with no onboarding form (the only DM is the invitation) and no tier
+    actions."""
+    data["onboarding"]["form"] = []
+    data["tier_actions"] = None
+
+
+def _scalar(engine: Any, sql: str) -> Any:
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return conn.execute(text(sql)).scalar()
+
+
+async def volunteer_accepts_warns_a_member_and_not_an_admin(s: VolunteerScene) -> None:
+    from qunyun.services import lookup
+    from qunyun.services import volunteers as volunteer_service
+
+    await s.join()
+    await until(lambda: s.bot_said("欢迎加入"))
+    await s.open_dm()
+    await s.say("大家好，我是小王")
+    await s.member_speaks("大家好，我是小周")
+
+    async def both_known() -> bool:
+        with s.engine.connect() as conn:
+            return len(lookup.member_ids_of(conn, community_id=s.cid, platform=s.platform,
+                                            user_ids=[s.alice_id, BOB_ID])) == 2
+
+    await until(both_known)
+    # The operator invites alice from the console: the bot sends the invitation by DM.
+    with s.engine.begin() as conn:
+        (mid,) = lookup.member_ids_of(conn, community_id=s.cid, platform=s.platform,
+                                      user_ids=[s.alice_id])
+        plan = _stored_plan(s)
+        assert volunteer_service.invite_by_operator(
+            conn, community_id=s.cid, member_id=mid, plan=plan, operator="lin",
+            now_ms=int(time.time() * 1000), role="答疑志愿者")
+    await until(lambda: s.bot_dmed_alice("!接受"))
+    await s.dm("!接受 答疑志愿者")
+    await until(lambda: s.bot_dmed_alice("欢迎加入志愿者团队"))
+
+    await s.say_mentioning("!警告 ", "member", " 请不要刷屏")
+    await until(lambda: s.bot_said("提醒你：请不要刷屏"))
+    assert _scalar(s.engine, "SELECT count(*) FROM bot_warnings WHERE rule = 'volunteer'") == 1
+    assert str(_scalar(s.engine, "SELECT actor FROM audit_log WHERE action = "
+                                 "'volunteer.warn'")).startswith("volunteer:")
+
+    await s.say_mentioning("!警告 ", "admin", " 你也刷屏")
+    await until(lambda: s.bot_said("不能对管理员使用"))
+    assert _scalar(s.engine, "SELECT count(*) FROM bot_warnings WHERE rule = 'volunteer'") == 1
+
+
+def _stored_plan(s: VolunteerScene) -> Any:
+    plan = getattr(s, "plan", None)
+    assert plan is not None and plan.volunteers is not None
+    return plan
+
+
+BOB_ID = "20004"  # the member a volunteer warns, on every platform's local server

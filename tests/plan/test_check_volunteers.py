@@ -55,3 +55,23 @@ def test_the_volunteers_commands_in_a_faq_are_not_flagged() -> None:
 
 def test_tier_words_match_the_reports() -> None:
     assert TIER_WORDS == TIER_NAMES
+
+
+def test_a_tier_role_says_how_each_platform_gives_it() -> None:
+    def role_findings(platform: str, role: str, level: int = 10) -> str:
+        data = camp_plan().model_dump()
+        data["community"]["platform"] = platform
+        data["tier_actions"]["actions"]["opinion_leader"] = {"do": "none", "role": role,
+                                                             "role_level": level}
+        plan = Plan.model_validate(data)
+        return " ".join(f.zh for f in check_plan(plan)
+                        if f.path == "tier_actions.actions.opinion_leader.role")
+
+    assert "运营待办" in role_findings("telegram", "意见领袖")
+    assert "群主" in role_findings("qq", "意见领袖")
+    assert "超过 6 个字" in role_findings("qq", "本群最靠谱意见领袖")
+    assert role_findings("matrix", "意见领袖") == ""
+    assert "管理员" in role_findings("matrix", "意见领袖", level=50)
+    # A role alone, with no other action, is a valid tier action.
+    assert camp_plan(tier_actions__actions={"spreader": {"role": "拉新达人"}}) \
+        .tier_actions.actions["spreader"].do == "none"  # type: ignore[union-attr]

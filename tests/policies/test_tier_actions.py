@@ -5,9 +5,12 @@ from the active tiers (who is told), and the shared limit stops a third bot DM t
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Engine, text
 
-from qunyun.effects import DirectMessage, Effect, Send
+from qunyun.effects import DirectMessage, Effect, Send, SetRole
+from qunyun.plan.model import Plan
 from tests.factories import user
 from tests.policies.test_bot_policies import ADMIN, camp_plan
 from tests.policies.test_growth_tiers import Camp
@@ -64,3 +67,79 @@ def test_todo_for_leaders_dm_and_buddy_for_a_new_onlooker_within_the_dm_limit(
         assert conn.execute(text(
             "SELECT tier FROM growth_tiers t JOIN members m ON m.id = t.member_id "
             "WHERE m.display_name = '新人'")).scalar_one() == "participant"
+
+
+def role_plan() -> Plan:
+    """The bundled plan, with 意见领袖 given the title 意见领袖 (power level 20 on Matrix)."""
+    settings: dict[str, Any] = {
+        "tiers__window_days": 7, "tiers__active_min_messages": 3, "tiers__active_min_days": 2,
+        "growth__grace_days": 14, "elimination__onboarding_incomplete": False,
+        "volunteers": None}
+    base = camp_plan(**settings)
+    assert base.tier_actions is not None
+    actions = {**base.tier_actions.model_dump()["actions"],
+               "opinion_leader": {"do": "todo", "role": "意见领袖", "role_level": 20}}
+    return camp_plan(**settings, tier_actions__actions=actions)
+
+
+def lead_then_fall_silent(bot: Camp) -> tuple[list[Effect], list[Effect]]:
+    """阿星 becomes 意见领袖 on day 3 and is demoted on day 18 (grace over, silent)."""
+    star = user(1, "阿星")
+    bot.join(ADMIN, 0)
+    bot.join(star, 10)
+    bot.say(star, "大家好，我是阿星", 60)
+    bot.tick(1 * DAY)
+    bot.tick(2 * DAY)
+    for n in range(4):
+        bot.say(star, f"今天的学习笔记第 {n} 篇，分享给大家", 2 * DAY + 3600 + n * 60)
+    bot.say(star, "第二天继续打卡分享", 3 * DAY - 3600 * 12)
+    promoted = bot.tick(3 * DAY)
+    bot.tick(11 * DAY)
+    demoted = bot.tick(18 * DAY)
+    return promoted, demoted
+
+
+def roles(effects: list[Effect]) -> list[tuple[str, str, int, bool]]:
+    return [(e.member.display_name or "", e.role, e.level, e.give) for e in effects
+            if isinstance(e, SetRole)]
+
+
+def test_a_tier_role_is_given_on_promotion_and_taken_back_silently(engine: Engine) -> None:
+    bot = Camp(engine, role_plan())
+    promoted, demoted = lead_then_fall_silent(bot)
+    assert roles(promoted) == [("阿星", "意见领袖", 20, True)]
+    given = next(e for e in promoted if isinstance(e, SetRole))
+    assert given.group.group_id == "!room:localhost"  # in the member's group
+    assert roles(demoted) == [("阿星", "意见领袖", 20, False)]
+    # Taken back silently: nothing posted nor DMed about the demotion.
+    assert not [e for e in demoted if isinstance(e, Send | DirectMessage)]
+    # Audited: each change is an effect in the audit log with its reason.
+    assert bot.scalar("SELECT count(*) FROM audit_log WHERE action = 'role'") == 2
+    assert bot.scalar("SELECT count(*) FROM growth_roles") == 0
+
+
+def test_where_the_platform_cannot_set_a_role_the_operator_gets_a_todo(
+        engine: Engine) -> None:
+    from qunyun.bot.wiring import build_policies
+    from qunyun.capabilities import TELEGRAM
+    from qunyun.pipeline.runner import Pipeline
+
+    bot = Camp(engine, role_plan())
+    bot.pipeline = Pipeline(engine, community_id=bot.cid, plan=bot.plan,
+                            policies=build_policies(bot.plan, capabilities=TELEGRAM),
+                            clock=lambda: bot.now)
+    promoted, demoted = lead_then_fall_silent(bot)
+    assert roles(promoted) == roles(demoted) == []
+    with bot.engine.connect() as conn:
+        todos = conn.execute(text(
+            "SELECT title, detail FROM work_items WHERE item_key LIKE 'role:%' ORDER BY id")
+        ).all()
+        audited = conn.execute(text(
+            "SELECT reason, detail FROM audit_log WHERE action = 'role' ORDER BY id")).all()
+    assert len(todos) == 2
+    give, take = (str(t[0]) for t in todos)
+    assert "阿星" in give and "「意见领袖」" in give and "加上头衔" in give
+    assert "恭喜 阿星" in str(todos[0][1])  # the drafted message for the member
+    assert "收回" in take and "不必告知" in take and "恭喜" not in str(todos[1][1])
+    assert [r for r, _ in audited] == ["T2 role given", "T2 role taken back"]
+    assert all("需要运营者处理" in str(d) for _, d in audited)

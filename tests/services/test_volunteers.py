@@ -25,10 +25,11 @@ DM = GroupRef("matrix", "!dm-star:localhost", None, kind="direct")
 
 
 def plan(**changes: Any) -> Plan:
-    return camp_plan(tiers__window_days=7, tiers__active_min_messages=3,
-                     tiers__active_min_days=2, elimination__onboarding_incomplete=False,
-                     volunteers__target=2, volunteers__inactive_days=10,
-                     **({"tier_actions": None} | changes))
+    defaults: dict[str, Any] = {
+        "tiers__window_days": 7, "tiers__active_min_messages": 3, "tiers__active_min_days": 2,
+        "elimination__onboarding_incomplete": False, "volunteers__target": 2,
+        "volunteers__inactive_days": 10, "tier_actions": None}
+    return camp_plan(**(defaults | changes))
 
 
 def dms(effects: list[Effect], policy: str = "volunteers") -> dict[str, str]:
@@ -203,3 +204,26 @@ def test_where_the_bot_cannot_dm_first_the_invitation_is_an_operator_todo(
         title, detail = conn.execute(text(
             "SELECT title, detail FROM work_items WHERE item_key LIKE 'volunteer:%'")).one()
     assert "阿星" in title and "!接受" in str(detail)
+
+
+def test_a_member_active_every_day_has_at_most_30_active_days_in_the_figures(
+        engine: Engine) -> None:
+    """The candidates' numbers use the report's window: the last 30 local calendar days,
+    today included (`bot.timezone`, Asia/Shanghai here; T0 is 17:00 local)."""
+    bot = Camp(engine, plan(tiers__window_days=30))
+    daily = user(1, "天天来")
+    bot.join(daily, 10)
+    morning, evening = -8 * 3600, 6 * 3600  # 09:00 and 23:00 local, from T0's 17:00
+    for day in range(1, 41):
+        bot.say(daily, f"第 {day} 天早上打卡", day * DAY + morning)
+        if day < 40:
+            bot.say(daily, f"第 {day} 天晚上打卡", day * DAY + evening)
+    bot.tick(1 * DAY)  # stores the daily entries
+    noon = 40 * DAY - 5 * 3600  # 12:00 local on the 40th day: a 30×24 h span reaches day 10's evening
+    bot.tick(noon)
+    with bot.engine.connect() as conn:
+        rows = service.figures(conn, community_id=bot.cid, plan=bot.plan,
+                               now_ms=int(bot.at(noon).timestamp() * 1000))
+    numbers = next(r for r in rows if r["name"] == "天天来")
+    assert numbers["active_days"] == 30
+    assert numbers["window_messages"] == 1 + 29 * 2

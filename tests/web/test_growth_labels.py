@@ -69,3 +69,17 @@ def test_growth_and_volunteer_audit_rows_read_in_english() -> None:
     assert reason_label("lin 将等级锁定为「活跃者」", "en") == "lin locked the tier at “active member”"
     assert reason_label("手动重新评定成长等级", "zh") == "手动重新评定成长等级"
     assert evidence_lines({"changes": 3}, "en") == ["tier changes: 3"]
+
+
+def test_a_tier_title_todo_reads_in_english() -> None:
+    from qunyun.web.labels import evidence_lines, item_title
+
+    give = {"queue": "todo", "title": "阿星 成为「意见领袖」：请在群里给 ta 加上头衔「领袖」",
+            "detail": {"tier": "opinion_leader", "granted_role": "领袖", "give": True,
+                       "draft": "恭喜", "members": [{"member_id": 1, "name": "阿星"}]}}
+    assert item_title(give, "en") == "阿星: give the title \u201c领袖\u201d (opinion leader)"
+    take = {**give, "detail": {**give["detail"], "give": False}}  # type: ignore[dict-item]
+    assert "quietly take back" in item_title(take, "en")
+    assert item_title(give, "zh") == give["title"]
+    assert not [line for line in evidence_lines(give["detail"], "zh")  # type: ignore[arg-type]
+                if "True" in line or "give" in line]

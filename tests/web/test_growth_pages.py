@@ -158,3 +158,28 @@ def test_level_share_on_a_list_and_at_the_top() -> None:
     assert level_share(levels, 900) is None
     curve = Points.model_validate({"curve": {"kind": "linear", "base": 10, "count": 5}}).levels
     assert level_share(curve, 15) == 0.5
+
+
+def test_the_member_page_shows_the_tier_title_the_bot_gave(
+        make_client: Make, seeded: Seeded, engine: Engine) -> None:
+    from qunyun.services import tier_roles
+
+    mid = seeded.script_member_id
+    client = make_client("vol")
+
+    def box() -> str:
+        page = _ok(client, f"/c/python-camp/members/{mid}")
+        return page[page.index('id="member-tier-role"'):][:600]
+
+    assert "没有" in box()
+    with engine.begin() as conn:
+        cid = conn.execute(text("SELECT community_id FROM members WHERE id = :m"),
+                           {"m": mid}).scalar_one()
+        tier_roles.record_given(conn, community_id=cid, member_id=mid,
+                                role=tier_roles.Role("opinion_leader", "领袖", 20),
+                                at_ms=1_700_000_000_000, by_operator=True)
+    shown = box()
+    assert "「领袖」，因成为「意见领袖」而授予" in shown and "已请运营者在群里设置" in shown
+    assert "opinion_leader" not in shown
+    client.cookies.set("qunyun_lang", "en")
+    assert "given on reaching the tier Opinion leader" in box()

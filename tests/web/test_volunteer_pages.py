@@ -85,7 +85,7 @@ def test_core_users_separate_measures_no_revenue_and_ask_first(make_client: Make
     client.app.state.reports.get(seeded.community_id)  # type: ignore[attr-defined]
     page = _ok(client, "/c/python-camp/core")
     assert "核心用户" in page and "带来成员" in page and "内容被回复" in page
-    assert "还没有记录成员带来的收入" in page  # said, not shown as 0
+    assert "还没有记录任何成交" in page  # said, not shown as 0
     inviter = member_id(engine, "@u1:localhost")
     row = page[page.index(f'/members/{inviter}"'):]
     assert "带人" in row[:2000]
@@ -100,7 +100,45 @@ def test_core_users_separate_measures_no_revenue_and_ask_first(make_client: Make
     assert "先问问" in item[0] and "想先听听你的想法" in str(item[1])
     client.cookies.set("qunyun_lang", "en")
     english = _ok(client, "/c/python-camp/core")
-    assert "does not record revenue" in english and "Members brought" in english
+    assert "no sale recorded yet" in english and "Members brought" in english
     table = english[english.index("<tbody>"):]
     assert not re.search(r"<td>(opinion_leader|co_opinion_leader|spreader|active|participant|"
                          r"onlooker)</td>", table), "a tier code in the English table"
+
+
+def test_a_sale_recorded_on_member_360_ranks_the_core_users_by_revenue(
+        make_client: Make, seeded: Seeded, engine: Engine) -> None:
+    """T5: an operator records a sale attributed to a member (an event in the log,
+    audited); bad input is refused whole; the core users page shows and ranks by it."""
+    client = make_client("vol")
+    client.app.state.reports.get(seeded.community_id)  # type: ignore[attr-defined]
+    buyer = member_id(engine, "@u2:localhost")
+    page_url = f"/c/python-camp/members/{buyer}"
+    token = csrf_of(client, page_url)
+    bad = client.post(f"{page_url}/sale", data={"csrf": token, "amount": "十块",
+                                                "note": "训练营"})
+    assert bad.status_code == 422
+    assert "不是数字" in bad.text and 'value="训练营"' in bad.text  # what was typed, kept
+    done = client.post(f"{page_url}/sale", data={"csrf": token, "amount": "1,299.5",
+                                                 "note": "带朋友报名进阶营"},
+                       follow_redirects=False)
+    assert done.status_code == 303
+    sales = _ok(client, page_url)
+    box = sales[sales.index('id="member-sale-list"'):][:600]
+    assert "1,299.50 CNY" in box and "带朋友报名进阶营" in box
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM events WHERE kind = 'sale'")
+                            ).scalar_one() == 1
+        reason = conn.execute(text("SELECT reason FROM audit_log WHERE action = "
+                                   "'sale.record'")).scalar_one()
+    assert "1,299.50" in reason
+
+    page = _ok(client, "/c/python-camp/core?sort=revenue")
+    assert "带来收入（CNY）" in page and "还没有记录任何成交" not in page
+    table = page[page.index("<tbody>"):]
+    first_row = table[:table.index("</tr>")]
+    assert f"/members/{buyer}\"" in first_row and "1,299.50" in first_row
+    viewer = make_client("viewer")
+    refused = viewer.post(f"{page_url}/sale", data={"csrf": csrf_of(viewer, page_url),
+                                                    "amount": "10"})
+    assert refused.status_code == 403

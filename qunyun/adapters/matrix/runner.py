@@ -55,6 +55,7 @@ from qunyun.effects import (
     Reply,
     Send,
     SendFile,
+    SetRole,
     Warn,
 )
 from qunyun.events import Event, GroupRef, MessagePosted, TimerFired, UserRef
@@ -63,6 +64,7 @@ from qunyun.services import ingest, lookup
 from qunyun.storage.bot import adapter_state
 from qunyun.storage.events import log as eventlog
 
+from .client import MatrixError
 from .rooms import RoomDirectory
 from .translate import PLATFORM, image_url, source_for, translate
 
@@ -96,6 +98,10 @@ class MatrixApi(Protocol):
     async def send_event(self, room_id: str, event_type: str,
                          content: dict[str, Any]) -> str: ...
     async def join(self, room_id: str) -> Any: ...
+    async def state_event(self, room_id: str, event_type: str,
+                          state_key: str = ...) -> dict[str, Any]: ...
+    async def set_state(self, room_id: str, event_type: str, content: dict[str, Any],
+                        state_key: str = ...) -> str: ...
     async def download(self, mxc: str) -> bytes: ...
     async def create_dm(self, user_id: str) -> str: ...
     async def joined_rooms(self) -> list[str]: ...
@@ -532,4 +538,35 @@ class MatrixBot(AdapterCore):
             raise NotOnPlatform(f"Matrix 没有定时禁言：请管理员把 "
                                 f"{effect.member.display_name or effect.member.user_id} 的权限等级"
                                 f"调到发言所需以下，{minutes} 分钟后再调回")
+        if isinstance(effect, SetRole):
+            return await self.set_power_level(room, effect)
         return None  # AwardPoints, Flag: recorded state, nothing to send
+
+    async def set_power_level(self, room: str, effect: SetRole) -> str:
+        """T2 on Matrix: a role is a power level in `m.room.power_levels`. Given only where
+        it raises the member's level, taken back only where the level is still the role's:
+        the bot never lowers a moderator, nor undoes a level an admin set by hand."""
+        uid, name = effect.member.user_id, effect.member.display_name or effect.member.user_id
+        levels = await self.client.state_event(room, "m.room.power_levels")
+        users = dict(levels.get("users") or {})
+        default = int(levels.get("users_default", 0))
+        current = int(users.get(uid, default))
+        if effect.give and current >= effect.level:
+            return f"power level {current} already ≥ {effect.level}: left as it is"
+        if not effect.give and current != effect.level:
+            return f"power level {current} is not the role's {effect.level}: left as it is"
+        if effect.give:
+            users[uid] = effect.level
+        else:
+            users.pop(uid, None)
+        try:
+            await self.client.set_state(room, "m.room.power_levels", {**levels, "users": users})
+        except MatrixError as exc:
+            if exc.status != 403:
+                raise
+            wanted = (f"设为 {effect.level}（身份「{effect.role}」）" if effect.give
+                      else f"调回 {default}（收回身份「{effect.role}」，不必告知）")
+            raise NotOnPlatform(f"机器人的权限等级不够，不能调整 {name} 的权限等级："
+                                f"请管理员把 ta 的权限等级{wanted}") from exc
+        after = effect.level if effect.give else default
+        return f"power level {current} → {after} ({effect.role})"

@@ -36,6 +36,7 @@ from qunyun.effects import (
     Reply,
     Send,
     SendFile,
+    SetRole,
     Warn,
 )
 from qunyun.events import Event, GroupRef, MessagePosted, UserRef
@@ -75,6 +76,7 @@ class OneBotBot(AdapterCore):
         # rename (OneBot 11 has no rename notice of its own).
         self.cards: dict[tuple[str, str], str] = {}
         self.admins: dict[str, set[str]] = {}  # group → owner and admins
+        self.owners: dict[str, str] = {}  # group → its owner (群主)
         self.join_times: dict[tuple[str, str], int] = {}
         self.connected = asyncio.Event()
 
@@ -130,6 +132,8 @@ class OneBotBot(AdapterCore):
         if name:
             self.names[uid] = str(name)
             self.cards[(group_id, uid)] = str(name)
+        if member.get("role") == "owner":
+            self.owners[group_id] = uid
         if member.get("role") in ADMIN_ROLES:
             self.admins.setdefault(group_id, set()).add(uid)
         elif member.get("role"):
@@ -320,4 +324,23 @@ class OneBotBot(AdapterCore):
                                    approve=effect.approve,
                                    reason="" if effect.approve else effect.message)
             return "approved" if effect.approve else "rejected"
+        if isinstance(effect, SetRole):
+            return await self.set_title(group, effect)
         return None  # AwardPoints, Flag: recorded state, nothing to send
+
+    async def set_title(self, group: str, effect: SetRole) -> str:
+        """T2 on QQ: the role is the member's group special title (专属头衔), which QQ lets
+        only the group's owner set; where the bot is an admin only, the operator's to-do."""
+        name = effect.member.display_name or self.names.get(effect.member.user_id) \
+            or effect.member.user_id
+        if self.owners.get(group) != self.self_id:
+            if effect.give:
+                raise NotOnPlatform(f"QQ 只有群主能设置专属头衔，机器人不是这个群的群主："
+                                    f"请群主给 {name}（QQ {effect.member.user_id}）设置头衔"
+                                    f"「{effect.role}」")
+            raise NotOnPlatform(f"请群主悄悄收回 {name}（QQ {effect.member.user_id}）的"
+                                f"专属头衔「{effect.role}」，不必告知")
+        await self.client.call("set_group_special_title", group_id=_id(group),
+                               user_id=_id(effect.member.user_id),
+                               special_title=effect.role if effect.give else "", duration=-1)
+        return f"special title {effect.role!r} {'given' if effect.give else 'taken back'}"

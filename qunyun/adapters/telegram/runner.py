@@ -45,6 +45,7 @@ from qunyun.effects import (
     Reply,
     Send,
     SendFile,
+    SetRole,
     Warn,
 )
 from qunyun.events import Event, GroupRef, MessagePosted, NicknameChanged, UserRef
@@ -389,6 +390,15 @@ class TelegramBot(AdapterCore):
             return await self.give_invite_link(effect.group, effect.member)
         if isinstance(effect, AnswerJoinRequest):
             return await self.answer_join_request(effect)
+        if isinstance(effect, SetRole):
+            # `capabilities.member_roles` is off (a custom title needs making the member an
+            # admin); a stored effect can still come: the operator's to-do.
+            name = effect.member.display_name or self.names.get(effect.member.user_id) \
+                or effect.member.user_id
+            if effect.give:
+                raise NotOnPlatform(f"Telegram 机器人不能只给头衔：请管理员在群里给 {name} "
+                                    f"加上头衔「{effect.role}」（如需设为管理员请自行判断）")
+            raise NotOnPlatform(f"请管理员悄悄收回 {name} 的头衔「{effect.role}」，不必告知")
         return None  # AwardPoints, Flag: recorded state, nothing to send
 
     async def give_invite_link(self, group: GroupRef, member: UserRef) -> str:

@@ -73,3 +73,34 @@ growth_season_closings = Table(
     Column("name", String(60), nullable=False),
     Column("closed_ms", BigInteger, nullable=False),
 )
+
+# T2: the role or title the bot gave a member for their tier (one per member): what to take
+# back on a demotion, and what member 360 shows. `pending` while an operator still has to
+# set it by hand on the platform (where the bot cannot).
+growth_roles = Table(
+    "growth_roles",
+    metadata,
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", Integer, primary_key=True),
+    Column("tier", String(40), nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("given_ms", BigInteger, nullable=False),
+    Column("by_operator", Boolean, nullable=False, default=False),
+)
+
+# T5: sales an operator attributed to a member (the same fact is a `sale` event in the
+# log); read per member for the core users page, without scanning the log.
+growth_sales = Table(
+    "growth_sales",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("operator", String(120), nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Index("ix_growth_sales_member", "community_id", "member_id"),
+)

@@ -24,7 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    cast,
+    case,
     func,
     select,
 )
@@ -183,17 +183,23 @@ def open_ping_members(conn: Connection, *, community_id: int) -> set[int]:
         duty_pings.c.community_id == community_id, duty_pings.c.answered_ms.is_(None)))}
 
 
-def activity_of(conn: Connection, *, member_ids: list[int], since_ms: int,
-                day_offset_ms: int) -> dict[int, tuple[int, int, int]]:
-    """Per member: messages and distinct local days with a message since `since_ms`, and
-    members brought (all time), as the report counts them (`analytics.tiers.member_stats`)."""
-    if not member_ids:
+def activity_of(conn: Connection, *, member_ids: list[int], day_starts_ms: list[int],
+                until_ms: int) -> dict[int, tuple[int, int, int]]:
+    """Per member: messages and distinct local days with a message in the window whose
+    days start at `day_starts_ms` (oldest first, each a local midnight) up to `until_ms`,
+    and members brought (all time), as the report counts them
+    (`analytics.tiers.member_stats`)."""
+    if not member_ids or not day_starts_ms:
         return {}
-    day = cast((events.c.ts_ms + day_offset_ms) / 86_400_000, BigInteger)
+    # Each message's day is the last day start at or before it: exact across a DST change,
+    # where a fixed offset would put a message near midnight into a 31st day.
+    day = case(*[(events.c.ts_ms >= start, n)
+                 for n, start in reversed(list(enumerate(day_starts_ms)))], else_=-1)
     said = {int(m): (int(n), int(d)) for m, n, d in conn.execute(
         select(events.c.member_id, func.count(), func.count(func.distinct(day)))
         .where(events.c.member_id.in_(member_ids), events.c.kind == "message",
-               events.c.ts_ms > since_ms).group_by(events.c.member_id))}
+               events.c.ts_ms >= day_starts_ms[0], events.c.ts_ms <= until_ms)
+        .group_by(events.c.member_id))}
     brought = {int(m): int(n) for m, n in conn.execute(
         select(events.c.related_member_id, func.count(func.distinct(events.c.member_id)))
         .where(events.c.related_member_id.in_(member_ids), events.c.kind == "join",

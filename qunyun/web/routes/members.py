@@ -16,6 +16,8 @@ from qunyun.services import elimination as elimination_service
 from qunyun.services import growth as growth_service
 from qunyun.services import plans as plan_service
 from qunyun.services import points as point_service
+from qunyun.services import sales as sale_service
+from qunyun.services import tier_roles
 from qunyun.services import volunteers as volunteer_service
 from qunyun.services import warnings as warning_service
 from qunyun.storage.bot import onboarding as bot_onboarding
@@ -137,6 +139,9 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
             "badges": badge_service.held(conn, community_id=cid, member_id=member_id),  # T3
             "volunteer": volunteer_service.of_member(conn, community_id=cid,  # T4
                                                      member_id=member_id),
+            "tier_role": tier_roles.of_member(conn, community_id=cid,  # T2
+                                              member_id=member_id),
+            "sales": sale_service.of_member(conn, community_id=cid, member_id=member_id),
         }
     view["report_member"] = _tier_index(report).get(member_id)
     view["grant_ledger"] = plan.points.manual.ledger if plan is not None else "contribution"
@@ -146,6 +151,8 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
     view["recomputed"] = int(recomputed) if recomputed.isdigit() else None
     view["current_member"] = any(g["active"] for g in view["groups"])
     view["grant_error"], view["grant_form"] = None, None
+    view["sale_error"], view["sale_form"] = None, None  # T5
+    view["sale_done"] = request.query_params.get("sold") == "1"
     view["revival_filed"] = request.query_params.get("revival") == "1"
     view["revival_error"], view["revival_text"] = None, ""
     return page(ctx, "member.html", status_code, community=found, **{**view, **extra})

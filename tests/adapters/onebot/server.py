@@ -39,6 +39,8 @@ class OneBotServer:
         self._server: Server | None = None
         self.port = 0
         self.changed = asyncio.Event()
+        # Answers that replace a fixture's (e.g. the bot as the group's owner).
+        self.answers: dict[str, Any] = {}
 
     @property
     def url(self) -> str:
@@ -82,6 +84,8 @@ class OneBotServer:
 
     def _answer(self, call: dict[str, Any]) -> Any:
         action = call["action"]
+        if action in self.answers:
+            return copy.deepcopy(self.answers[action])
         if action in ("send_group_msg", "send_private_msg", "send_msg"):
             return {"message_id": next(self.message_ids)}
         if (FIXTURES / f"api-{action}.json").exists():

@@ -24,7 +24,14 @@ from qunyun.bot.wiring import build_policies, build_scheduler
 from qunyun.capabilities import ONEBOT
 from qunyun.pipeline.runner import Pipeline
 from qunyun.storage.community import communities as community_repo
-from tests.adapters.behaviour import JOIN_SCENARIOS, SCENARIOS, decide_open_request
+from tests.adapters.behaviour import (
+    BOB_ID,
+    JOIN_SCENARIOS,
+    SCENARIOS,
+    decide_open_request,
+    volunteer_accepts_warns_a_member_and_not_an_admin,
+    volunteer_plan,
+)
 from tests.adapters.onebot.server import TOKEN, OneBotServer, fixture
 from tests.policies.test_bot_policies import camp_plan
 
@@ -56,6 +63,8 @@ class OneBotScene:
         self.task: asyncio.Task[None] | None = None
         self.stop = asyncio.Event()
         self.threshold: dict[str, object] | None = None
+        self.plan_edit: Callable[[dict[str, Any]], None] | None = None
+        self.platform, self.alice_id = "qq", str(ALICE)
 
     async def start(self) -> None:
         await self.server.start()
@@ -65,6 +74,8 @@ class OneBotScene:
         data["onboarding"]["welcome_batch_seconds"] = 1
         if self.threshold is not None:
             data["threshold"] = self.threshold
+        if self.plan_edit is not None:
+            self.plan_edit(data)
         from qunyun.plan.model import Plan
 
         self.plan = Plan.model_validate(data)
@@ -126,6 +137,34 @@ class OneBotScene:
 
     async def say(self, text: str) -> str:
         return await self._message([{"type": "text", "data": {"text": text}}])
+
+    # -- T4 volunteers (VolunteerScene) --------------------------------------------------
+    async def open_dm(self) -> None:
+        pass  # a QQ bot may write to a group member first
+
+    async def dm(self, text: str) -> None:
+        await self._push(fixture("event-message-private", time=int(time.time()),
+                                 message_id=next(self.ids), user_id=ALICE,
+                                 message=[{"type": "text", "data": {"text": text}}],
+                                 raw_message=text))
+
+    async def bot_dmed_alice(self, needle: str) -> int:
+        return sum(needle in "".join(s["data"].get("text", "") for s in p["message"]
+                                     if s["type"] == "text")
+                   for p in self.server.sent("send_private_msg") if p["user_id"] == ALICE)
+
+    async def member_speaks(self, text: str) -> None:
+        await self._push(fixture("event-message-group", time=int(time.time()),
+                                 message_id=next(self.ids), user_id=int(BOB_ID),
+                                 message=[{"type": "text", "data": {"text": text}}],
+                                 sender={"user_id": int(BOB_ID), "nickname": "小周",
+                                         "card": "", "role": "member"}))
+
+    async def say_mentioning(self, before: str, who: str, after: str) -> str:
+        qq = BOB_ID if who == "member" else str(ADMIN)
+        return await self._message([{"type": "text", "data": {"text": before}},
+                                    {"type": "at", "data": {"qq": qq}},
+                                    {"type": "text", "data": {"text": after}}])
 
     async def photo(self, png: bytes) -> str:
         name = f"qr{next(self.ids)}.png"
@@ -196,3 +235,19 @@ def test_behaviour_through_onebot(name: str, tmp_path: Path) -> None:
 
     with file_server(tmp_path) as url:
         asyncio.run(go(url))
+
+
+def test_a_volunteer_accepts_by_dm_and_warns_a_member_not_an_admin_on_qq(
+        tmp_path: Path) -> None:
+    """T4 on QQ: the console's invitation as a private message, `!接受` in it, `!警告`."""
+
+    async def go() -> None:
+        scene = OneBotScene(tmp_path, "http://127.0.0.1:9")
+        scene.plan_edit = volunteer_plan
+        try:
+            await scene.start()
+            await asyncio.wait_for(volunteer_accepts_warns_a_member_and_not_an_admin(scene), 60)
+        finally:
+            await scene.close()
+
+    asyncio.run(go())

@@ -20,7 +20,15 @@ from qunyun.capabilities import TELEGRAM
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.model import Plan
 from qunyun.storage.community import communities as community_repo
-from tests.adapters.behaviour import JOIN_SCENARIOS, SCENARIOS, decide_open_request, until
+from tests.adapters.behaviour import (
+    BOB_ID,
+    JOIN_SCENARIOS,
+    SCENARIOS,
+    decide_open_request,
+    until,
+    volunteer_accepts_warns_a_member_and_not_an_admin,
+    volunteer_plan,
+)
 from tests.adapters.telegram.server import TOKEN, BotApiServer, fixture
 from tests.policies.test_bot_policies import camp_plan
 
@@ -36,6 +44,8 @@ class TelegramScene:
         self.task: asyncio.Task[None] | None = None
         self.stop = asyncio.Event()
         self.threshold: dict[str, object] | None = None
+        self.plan_edit: Callable[[dict[str, Any]], None] | None = None
+        self.platform, self.alice_id = "telegram", str(ALICE)
 
     async def start(self) -> None:
         data = camp_plan().model_dump()
@@ -44,6 +54,8 @@ class TelegramScene:
         data["onboarding"]["welcome_batch_seconds"] = 1
         if self.threshold is not None:
             data["threshold"] = self.threshold
+        if self.plan_edit is not None:
+            self.plan_edit(data)
         self.plan = Plan.model_validate(data)
         self.engine = open_database(f"sqlite:///{self.tmp / 'bot.db'}")
         with self.engine.begin() as conn:
@@ -99,6 +111,41 @@ class TelegramScene:
 
     async def say(self, text: str) -> str:
         return self._message(text=text)
+
+    # -- T4 volunteers (VolunteerScene) --------------------------------------------------
+    async def open_dm(self) -> None:
+        """Alice presses Start: Telegram lets a bot write only to members who did."""
+        update = fixture("Update-message-private-start")
+        update["message"].update(message_id=next(self.ids), date=int(time.time()))
+        self.server.push(update)
+
+        async def started() -> bool:
+            return str(ALICE) in self.bot.started
+
+        await until(started)
+
+    async def dm(self, text: str) -> None:
+        update = fixture("Update-message-private-start")
+        message = update["message"]
+        message.pop("entities")
+        message.update(message_id=next(self.ids), date=int(time.time()), text=text)
+        self.server.push(update)
+
+    async def bot_dmed_alice(self, needle: str) -> int:
+        return sum(needle in str(p.get("text", "")) for p in self.server.sent("sendMessage")
+                   if p.get("chat_id") == ALICE)
+
+    async def member_speaks(self, text: str) -> None:
+        self._message(text=text, **{"from": {"id": int(BOB_ID), "is_bot": False,
+                                             "first_name": "小周"}})
+
+    async def say_mentioning(self, before: str, who: str, after: str) -> str:
+        user = ({"id": int(BOB_ID), "is_bot": False, "first_name": "小周"} if who == "member"
+                else {"id": ADMIN, "is_bot": False, "first_name": "班主任小林"})
+        name = str(user["first_name"])
+        return self._message(text=before + name + after, entities=[
+            {"type": "text_mention", "offset": len(before), "length": len(name),
+             "user": user}])
 
     async def photo(self, png: bytes) -> str:
         fid = f"qr{next(self.ids)}"
@@ -234,6 +281,72 @@ def test_a_members_own_invite_link_brings_joins_attributed_to_them(tmp_path: Pat
             await until(friend_logged)
             alice_join, friend_join = brought_by()
             assert friend_join.related_member_id == alice_join.member_id
+        finally:
+            await scene.close()
+
+    asyncio.run(go())
+
+
+def test_a_volunteer_accepts_by_dm_and_warns_a_member_not_an_admin_on_telegram(
+        tmp_path: Path) -> None:
+    """T4 on Telegram: alice has started the bot, so the console's invitation reaches her
+    in the private chat; `!接受` there, then `!警告` in the group."""
+
+    async def go() -> None:
+        scene = TelegramScene(tmp_path)
+        scene.plan_edit = volunteer_plan
+        try:
+            await scene.start()
+            await asyncio.wait_for(volunteer_accepts_warns_a_member_and_not_an_admin(scene), 60)
+        finally:
+            await scene.close()
+
+    asyncio.run(go())
+
+
+def test_an_invitation_to_a_member_who_never_started_the_bot_is_an_operator_todo(
+        tmp_path: Path) -> None:
+    """Telegram does not let a bot write first: the invitation stays in the outbox as failed
+    with the operator's words and the text to send by hand."""
+    from sqlalchemy import text
+
+    from qunyun.services import lookup
+    from qunyun.services import volunteers as volunteer_service
+
+    async def go() -> None:
+        scene = TelegramScene(tmp_path)
+        scene.plan_edit = volunteer_plan
+        try:
+            await scene.start()
+            await scene.join()
+            await scene.say("大家好，我是小王")
+
+            def alice_ids() -> set[int]:
+                with scene.engine.connect() as conn:
+                    return lookup.member_ids_of(conn, community_id=scene.cid,
+                                                platform="telegram", user_ids=[str(ALICE)])
+
+            async def known() -> bool:
+                return bool(alice_ids())
+
+            await until(known)
+            with scene.engine.begin() as conn:
+                volunteer_service.invite_by_operator(
+                    conn, community_id=scene.cid, member_id=min(alice_ids()), plan=scene.plan,
+                    operator="lin", now_ms=int(time.time() * 1000), role="答疑志愿者")
+
+            async def failed() -> bool:
+                with scene.engine.connect() as conn:
+                    return bool(conn.execute(text(
+                        "SELECT count(*) FROM audit_log WHERE action = 'dm' AND status = "
+                        "'failed'")).scalar())
+
+            await until(failed)
+            with scene.engine.connect() as conn:
+                detail = str(conn.execute(text(
+                    "SELECT detail FROM audit_log WHERE action = 'dm'")).scalar())
+            assert "需要运营者处理" in detail and "!接受" in detail
+            assert await scene.bot_dmed_alice("!接受") == 0
         finally:
             await scene.close()
 

@@ -17,6 +17,7 @@ cannot be explained in a sentence.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import polars as pl
@@ -47,11 +48,11 @@ TIER_ACTIONS = {
 def member_stats(log: EventLog, window_days: int) -> pl.DataFrame:
     """One row per member with every number a tier or a core measure is based on."""
     msgs = log.messages
-    since = log.since_ms(window_days)
+    first_day = log.today - timedelta(days=window_days - 1)  # 30 local days, today included
     authored = msgs.group_by("member_id").agg(
         messages=pl.len(),
-        window_messages=(pl.col("ts_ms") > since).sum(),
-        active_days=pl.col("day").filter(pl.col("ts_ms") > since).n_unique(),
+        window_messages=(pl.col("day") >= first_day).sum(),
+        active_days=pl.col("day").filter(pl.col("day") >= first_day).n_unique(),
         last_message_ms=pl.col("ts_ms").max(),
         first_message_ms=pl.col("ts_ms").min(),
     )
