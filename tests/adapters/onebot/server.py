@@ -39,6 +39,8 @@ class OneBotServer:
         self._server: Server | None = None
         self.port = 0
         self.changed = asyncio.Event()
+        # action → its data instead of the api fixture's (a test's own member list)
+        self.answers: dict[str, Any] = {}
 
     @property
     def url(self) -> str:
@@ -84,6 +86,8 @@ class OneBotServer:
         action = call["action"]
         if action in ("send_group_msg", "send_private_msg", "send_msg"):
             return {"message_id": next(self.message_ids)}
+        if action in self.answers:
+            return copy.deepcopy(self.answers[action])
         if (FIXTURES / f"api-{action}.json").exists():
             data = fixture(f"api-{action}")
             if action == "get_group_member_info":
