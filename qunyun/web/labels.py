@@ -31,6 +31,7 @@ ACTIONS: dict[str, Pair] = {
     "kick": ("移出群", "removed from the group"),
     "invite": ("邀请入群", "invited to the group"),
     "invite_link": ("发专属邀请链接", "sent a personal invite link"),
+    "open_group": ("新开下一个群", "opened the next group"),
     "file": ("登记待办", "filed a to-do"),
     "mute": ("禁言", "muted"),
     "points": ("加积分", "awarded points"),
@@ -94,6 +95,7 @@ POLICIES: dict[str, Pair] = {
 # The bot's reason codes ("A2 FAQ", "O2 form", "R5 heated"): playbook ID + what.
 REASONS: dict[str, Pair] = {
     "FAQ": ("自动回答常见问题", "answered a FAQ"),
+    "group full": ("群已满，开下一个群", "group full: open the next group"),
     "check-in": ("打卡", "check-in"),
     "poll": ("投票", "poll"),
     "welcome": ("欢迎新人", "welcomed newcomers"),
@@ -214,6 +216,8 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "messages": ("消息数", "messages"), "seconds": ("秒", "seconds"),
     "limit": ("上限", "limit"), "option": ("选项", "option"),
     "members": ("成员", "members"),
+    "new_group": ("新群名称", "new group"), "full_group": ("已满的群", "full group"),
+    "in_group": ("群内人数", "members in the group"), "size_cap": ("人数上限", "size cap"),
     "url": ("链接", "link"), "mentions": ("@ 人数", "mentions"), "qr": ("二维码内容", "QR code"),
     "times": ("次数", "times"), "accounts": ("账号数", "accounts"),
     "pattern": ("规则（正则）", "pattern"), "name": ("昵称", "name"),
@@ -405,6 +409,9 @@ def item_title(item: Mapping[str, Any], lang: str) -> str:
         return f"{name}: {', '.join(kinds)}"
     if queue == "join_request":
         return f"Join request: {rest or title}"
+    if queue == "group_todo" and detail.get("new_group"):
+        return (f"Open the group {detail['new_group']}: {detail.get('full_group')} is full "
+                f"({detail.get('in_group')}/{detail.get('size_cap')})")
     if queue == "todo" and detail.get("tier"):
         tier = TIERS_EN.get(str(detail["tier"]), str(detail["tier"]))
         action = tier_action(str(detail["tier"]), "en", str(detail.get("action") or ""))

@@ -163,6 +163,14 @@ class HttpMatrixApi:
             path += f"/{_q(state_key)}"
         return dict(await self.request("GET", path))
 
+    async def set_state(self, room_id: str, event_type: str, content: dict[str, Any],
+                        state_key: str = "") -> str:
+        """Replace one state event's content (e.g. the room's power levels)."""
+        path = f"{API}/rooms/{_q(room_id)}/state/{_q(event_type)}"
+        if state_key:
+            path += f"/{_q(state_key)}"
+        return str((await self.request("PUT", path, json_body=content))["event_id"])
+
     async def join(self, room_id: str) -> Any:
         return await self.request("POST", f"{API}/join/{_q(room_id)}", json_body={})
 

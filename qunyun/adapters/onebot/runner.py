@@ -33,6 +33,7 @@ from qunyun.effects import (
     InviteLink,
     Kick,
     Mute,
+    OpenGroup,
     Reply,
     Send,
     SendFile,
@@ -329,4 +330,9 @@ class OneBotBot(AdapterCore):
                                    approve=effect.approve,
                                    reason="" if effect.approve else effect.message)
             return "approved" if effect.approve else "rejected"
+        if isinstance(effect, OpenGroup):
+            # The policy asks `create_groups` first and files a to-do; a stored one can come.
+            raise NotOnPlatform(f"QQ 机器人不能建群：请新建「{effect.name}」，"
+                                f"再在「{effect.group.name or effect.group.group_id}」"
+                                f"发：{effect.text}")
         return None  # AwardPoints, Flag: recorded state, nothing to send

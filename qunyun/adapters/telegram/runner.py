@@ -42,6 +42,7 @@ from qunyun.effects import (
     InviteLink,
     Kick,
     Mute,
+    OpenGroup,
     Reply,
     Send,
     SendFile,
@@ -396,6 +397,11 @@ class TelegramBot(AdapterCore):
             return await self.give_invite_link(effect.group, effect.member)
         if isinstance(effect, AnswerJoinRequest):
             return await self.answer_join_request(effect)
+        if isinstance(effect, OpenGroup):
+            # The policy asks `create_groups` first and files a to-do; a stored one can come.
+            raise NotOnPlatform(f"Telegram 机器人不能建群：请新建「{effect.name}」，"
+                                f"再在「{effect.group.name or effect.group.group_id}」"
+                                f"发：{effect.text}")
         return None  # AwardPoints, Flag: recorded state, nothing to send
 
     async def give_invite_link(self, group: GroupRef, member: UserRef) -> str:

@@ -137,3 +137,16 @@ def name_last_seen(conn: Connection, *, community_id: int, platform: str, user_i
                groups.c.platform == platform, groups.c.external_id == group_external_id)
         .order_by(nicknames.c.at_ms.desc(), nicknames.c.id.desc()).limit(1)).scalar()
     return str(latest) if latest else (str(member[1]) if member[1] else None)
+
+
+def active_member_count(conn: Connection, *, group_id: int) -> int:
+    """How many are in the group now (its open memberships)."""
+    return int(conn.execute(select(func.count()).select_from(memberships).where(
+        memberships.c.group_id == group_id, memberships.c.active.is_(True))).scalar_one())
+
+
+def group_names(conn: Connection, *, community_id: int) -> set[str]:
+    """Every recorded group name of the community."""
+    rows = conn.execute(select(groups.c.name).where(groups.c.community_id == community_id,
+                                                    groups.c.name.is_not(None)))
+    return {str(r[0]) for r in rows}
