@@ -176,9 +176,20 @@ class SetRole(Effect):
     give: bool = True
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenGroup(Effect):
+    """G4: `group` is full; open the next group, `name`, and post `text` in the full group
+    with the new group's link in place of `{link}`. Only where the platform lets the bot
+    create groups (`capabilities.create_groups`); elsewhere the policy files a to-do."""
+
+    kind: ClassVar[str] = "open_group"
+    name: str
+    text: str
+
+
 EFFECT_TYPES: tuple[type[Effect], ...] = (
     Send, Reply, DirectMessage, Delete, Warn, Kick, Mute, AwardPoints, Alert, Flag, Invite,
-    SendFile, AnswerJoinRequest, InviteLink, SetRole,
+    SendFile, AnswerJoinRequest, InviteLink, SetRole, OpenGroup,
 )
 
 EFFECT_KINDS: dict[str, type[Effect]] = {t.kind: t for t in EFFECT_TYPES}

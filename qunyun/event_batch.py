@@ -22,6 +22,7 @@ from qunyun.events import (
     BadgeAwarded,
     CommandIssued,
     Event,
+    GroupMuted,
     GroupRef,
     JoinRequested,
     MemberJoined,
@@ -74,6 +75,8 @@ def ref_and_payload(event: Event) -> tuple[str | None, dict[str, Any] | None]:
         return None, {"old": event.old, "new": event.new}
     if isinstance(event, MemberMuted):
         return None, {"seconds": event.seconds}
+    if isinstance(event, GroupMuted):
+        return None, {"on": event.on}
     if isinstance(event, ReactionAdded):
         return event.target_event_id, {"key": event.key}
     if isinstance(event, MessageRecalled):

@@ -106,6 +106,17 @@ class MemberMuted(Event):
 
 
 @dataclass(slots=True, kw_only=True)
+class GroupMuted(Event):
+    """An admin muted the whole group (全员禁言: only admins may post) or lifted it (`on`
+    False): QQ's `group_ban` notice for user 0. A group's record, not a member's: `actor`
+    is the admin who did it (None when the platform does not say)."""
+
+    kind: ClassVar[str] = "group_mute"
+    actor: UserRef | None = None
+    on: bool = True
+
+
+@dataclass(slots=True, kw_only=True)
 class NicknameChanged(Event):
     """The member's display name in this group changed (群昵称)."""
 
@@ -223,6 +234,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     MemberJoined,
     MemberLeft,
     MemberMuted,
+    GroupMuted,
     NicknameChanged,
     ReactionAdded,
     MessageRecalled,

@@ -39,6 +39,7 @@ from qunyun.events import (
     MessagePosted,
     UserRef,
     actor_of,
+    utc,
 )
 from qunyun.storage.community import communities as community_repo
 from qunyun.storage.community import members as member_repo
@@ -117,6 +118,37 @@ class EventRecorder:
         pairs = [(group_id, m) for m in ids.values() if (group_id, m) not in self._in_group]
         member_repo.add_memberships_seen(conn, pairs=pairs)
         self._in_group.update(pairs)
+
+    def joins_listed(self, conn: Connection, *, group: GroupRef, source: str,
+                     joins: Iterable[tuple[UserRef, int]]) -> int:
+        """Join times a platform's member list gives (QQ `get_group_member_list`'s
+        `join_time`, ms here) for people whose present stay has no join on record: each
+        becomes a join in the log, so their join date, the report's joins and elimination's
+        "silent since" are right though they joined before the bot (or while it was down).
+        Its id is the group, member and time: read again after a restart, it is the same
+        join. A stay that already begins with a recorded join (a notice the bot saw, an
+        import) is left as it is, and so is a join time not after the last recorded leave:
+        the list never invents a second join. Returns how many joins it recorded."""
+        listed = [(ref, at_ms) for ref, at_ms in joins if at_ms > 0]
+        if not listed:
+            return 0
+        group_id = self.group_id(conn, group, listed[0][1])
+        ids = self.member_ids(conn, [ref for ref, _ in listed])
+        stays = member_repo.stays_in_group(conn, group_id=group_id, member_ids=list(ids.values()))
+        recorded = 0
+        for ref, at_ms in listed:
+            joined_ms, left_ms = stays.get(ids[ref.key], (None, None))
+            if joined_ms is not None and (left_ms is None or joined_ms > left_ms):
+                continue  # this stay's join is on record
+            if left_ms is not None and at_ms <= left_ms:
+                continue  # the list's join is the one before a recorded leave
+            event = MemberJoined(source=source, group=group, at=utc(at_ms / 1000),
+                                 source_event_id=f"list:{group.group_id}:{ref.user_id}:{at_ms}",
+                                 member=ref)
+            if self.record(conn, event, defer=True) is not None:
+                recorded += 1
+        self.flush(conn)
+        return recorded
 
     # -- recording --------------------------------------------------------------------------
     def _row(self, conn: Connection, event: Event) -> dict[str, Any]:

@@ -71,6 +71,13 @@ def member_ids_of(conn: Connection, *, community_id: int, platform: str,
     return set(found.values())
 
 
+def name_last_seen(conn: Connection, *, community_id: int, member: UserRef,
+                   group: GroupRef) -> str | None:
+    """The name the member last showed in the group, as recorded (None: never recorded)."""
+    return bot_lookup.name_last_seen(conn, community_id=community_id, platform=member.platform,
+                                     user_id=member.user_id, group_external_id=group.group_id)
+
+
 def membership_active(conn: Connection, *, group_id: int, member_id: int) -> bool | None:
     """Whether the member is in the group now (None: never was)."""
     return bot_lookup.membership_active(conn, group_id=group_id, member_id=member_id)

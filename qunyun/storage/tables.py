@@ -139,6 +139,9 @@ events = Table(
     # prefers it to ix_events_member; the query spells `kind = 'join'` as a literal.
     Index("ix_events_member_joins", "member_id", "ts_ms", "related_member_id",
           sqlite_where=text("kind = 'join'"), postgresql_where=text("kind = 'join'")),
+    # The group page's whole-group mutes (rare): found without walking a group's events.
+    Index("ix_events_group_mutes", "group_id", "ts_ms",
+          sqlite_where=text("kind = 'group_mute'"), postgresql_where=text("kind = 'group_mute'")),
 )
 
 audit_log = Table(

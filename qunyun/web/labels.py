@@ -33,6 +33,7 @@ ACTIONS: dict[str, Pair] = {
     "invite_link": ("发专属邀请链接", "sent a personal invite link"),
     "role": ("授予或收回等级头衔", "gave or took back a tier title"),
     "sale.record": ("记录成交", "recorded a sale"),
+    "open_group": ("新开下一个群", "opened the next group"),
     "file": ("登记待办", "filed a to-do"),
     "mute": ("禁言", "muted"),
     "points": ("加积分", "awarded points"),
@@ -96,6 +97,7 @@ POLICIES: dict[str, Pair] = {
 # The bot's reason codes ("A2 FAQ", "O2 form", "R5 heated"): playbook ID + what.
 REASONS: dict[str, Pair] = {
     "FAQ": ("自动回答常见问题", "answered a FAQ"),
+    "group full": ("群已满，开下一个群", "group full: open the next group"),
     "check-in": ("打卡", "check-in"),
     "poll": ("投票", "poll"),
     "welcome": ("欢迎新人", "welcomed newcomers"),
@@ -216,6 +218,8 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "messages": ("消息数", "messages"), "seconds": ("秒", "seconds"),
     "limit": ("上限", "limit"), "option": ("选项", "option"),
     "members": ("成员", "members"),
+    "new_group": ("新群名称", "new group"), "full_group": ("已满的群", "full group"),
+    "in_group": ("群内人数", "members in the group"), "size_cap": ("人数上限", "size cap"),
     "url": ("链接", "link"), "mentions": ("@ 人数", "mentions"), "qr": ("二维码内容", "QR code"),
     "times": ("次数", "times"), "accounts": ("账号数", "accounts"),
     "pattern": ("规则（正则）", "pattern"), "name": ("昵称", "name"),
@@ -418,6 +422,9 @@ def item_title(item: Mapping[str, Any], lang: str) -> str:
         if detail.get("give") is False:
             return f"{who}: no longer {tier}: quietly take back the title \u201c{role}\u201d"
         return f"{who}: give the title \u201c{role}\u201d ({tier})"
+    if queue == "group_todo" and detail.get("new_group"):
+        return (f"Open the group {detail['new_group']}: {detail.get('full_group')} is full "
+                f"({detail.get('in_group')}/{detail.get('size_cap')})")
     if queue == "todo" and detail.get("tier"):
         tier = TIERS_EN.get(str(detail["tier"]), str(detail["tier"]))
         action = tier_action(str(detail["tier"]), "en", str(detail.get("action") or ""))

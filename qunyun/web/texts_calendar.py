@@ -60,5 +60,8 @@ CALENDAR_TEXTS: dict[str, tuple[str, str]] = {
     "calendar.past_slot": ("已经过去的时间不能跳过", "A past occurrence cannot be skipped"),
     "calendar.back": ("返回日历", "Back to the calendar"),
     "queue.post_todo": ("待群主发布 (A1)", "Posts for the owner (A1)"),
+    "queue.group_todo": ("待新开的群 (G4)", "Groups to open (G4)"),
+    "group_todo.copy_text": ("建好新群后，请把以下文案发到已满的群（换上新群的群号或邀请链接）：",
+                             "Once the new group exists, post this in the full group (with the new group's number or invite link):"),
     "calendar.copy_text": ("请复制以下文案发到群里：", "Copy this text into the group:"),
 }

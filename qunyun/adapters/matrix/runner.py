@@ -42,6 +42,7 @@ from typing import Any, Protocol
 
 from qunyun.adapters.contract import AdapterCore, NotOnPlatform
 from qunyun.capabilities import MATRIX
+from qunyun.domain.group_matrix import LINK_SLOT
 from qunyun.effects import (
     Alert,
     AnswerJoinRequest,
@@ -52,6 +53,7 @@ from qunyun.effects import (
     InviteLink,
     Kick,
     Mute,
+    OpenGroup,
     Reply,
     Send,
     SendFile,
@@ -65,7 +67,7 @@ from qunyun.storage.bot import adapter_state
 from qunyun.storage.events import log as eventlog
 
 from .client import MatrixError
-from .rooms import RoomDirectory
+from .rooms import MODERATOR_LEVEL, RoomDirectory
 from .translate import PLATFORM, image_url, source_for, translate
 
 log = logging.getLogger("qunyun.bot.matrix")
@@ -532,6 +534,8 @@ class MatrixBot(AdapterCore):
             body = (effect.text + (f"\n群：{where}" if where else "")
                     + (f"\n建议回复：{effect.suggested_reply}" if effect.suggested_reply else ""))
             return await self.client.send_text(target, body)
+        if isinstance(effect, OpenGroup):
+            return await self.open_group(effect)
         if isinstance(effect, Mute):
             # Not dropped: the operator can lower the power level and restore it after.
             minutes = max(1, effect.seconds // 60)
@@ -570,3 +574,30 @@ class MatrixBot(AdapterCore):
                                 f"请管理员把 ta 的权限等级{wanted}") from exc
         after = effect.level if effect.give else default
         return f"power level {current} → {after} ({effect.role})"
+
+    async def open_group(self, effect: OpenGroup) -> str:
+        """G4: the full room's next room — anyone with the link may join (it is for
+        newcomers), the full room's moderators invited as its moderators — recorded as a
+        group of the community, then the notice with its link posted in the full room."""
+        full = effect.group.group_id
+        moderators = sorted(self.moderators(full) - {self.bot_user_id})
+        new_room = await self.client.create_room(name=effect.name, invite=moderators,
+                                                 preset="public_chat")
+        if moderators:
+            # Added to the levels the room was created with, not overridden: the creator's
+            # own level is in them (or implicit, in room versions that refuse naming it).
+            levels = await self.client.state_event(new_room, "m.room.power_levels")
+            users = dict(levels.get("users") or {})
+            users.update({m: max(int(users.get(m, 0)), MODERATOR_LEVEL) for m in moderators})
+            await self.client.set_state(new_room, "m.room.power_levels",
+                                        {**levels, "users": users})
+        self.rooms.names[new_room] = effect.name
+        self.rooms.joined[new_room] = {self.bot_user_id}
+        self.rooms.changed = True
+        self.save_rooms()
+        with self.engine.begin() as conn:
+            self.pipeline.recorder.group_id(conn, GroupRef(PLATFORM, new_room, effect.name),
+                                            _now_ms())
+        link = f"https://matrix.to/#/{new_room}"
+        await self.client.send_text(full, effect.text.replace(LINK_SLOT, link))
+        return f"opened {new_room}"

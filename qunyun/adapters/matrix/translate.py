@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 from qunyun.events import (
     Event,
+    GroupMuted,
     GroupRef,
     JoinRequested,
     MemberJoined,
@@ -114,11 +115,31 @@ def translate(
             return ReactionAdded(**base, actor=_user(sender, names.get(sender)),
                                  target_event_id=str(rel["event_id"]), key=str(rel.get("key", "")))
         return None
+    if kind == "m.room.power_levels":
+        # The whole room muted (like QQ's 全员禁言): `events_default` raised above what
+        # members hold (`users_default`), or lowered back. The room's first levels (no
+        # `prev_content`) are its creation, not an admin's act.
+        prev = (raw.get("unsigned") or {}).get("prev_content")
+        if not isinstance(prev, Mapping) or raw.get("state_key") != "":
+            return None
+        closed_before, closed_now = _closed(prev), _closed(content)
+        if closed_before == closed_now:
+            return None
+        return GroupMuted(**base, actor=_user(sender, names.get(sender)), on=closed_now)
     if kind == "m.room.redaction":
         target = raw.get("redacts") or content.get("redacts")
         return MessageRecalled(**base, actor=_user(sender, names.get(sender)),
                                target_event_id=str(target) if target else None)
     return None
+
+
+def _closed(levels: Mapping[str, Any]) -> bool:
+    """Members cannot post: the level for sending events is above members' level."""
+    def level(key: str) -> int:
+        value = levels.get(key, 0)
+        return int(value) if isinstance(value, int | str) and str(value).lstrip("-").isdigit() \
+            else 0
+    return level("events_default") > level("users_default")
 
 
 def image_url(raw: Mapping[str, Any]) -> str | None:

@@ -33,6 +33,7 @@ from qunyun.effects import (
     InviteLink,
     Kick,
     Mute,
+    OpenGroup,
     Reply,
     Send,
     SendFile,
@@ -116,13 +117,22 @@ class OneBotBot(AdapterCore):
 
     def _record_members_present(self, present: Mapping[str, list[UserRef]]) -> None:
         """Who is in each group now (the member lists): in its memberships from the start,
-        also those who joined before the bot, as the Matrix adapter does from room state."""
+        also those who joined before the bot, as the Matrix adapter does from room state;
+        and when each joined (`join_time`), as a join in the log where the log has none
+        for their present stay (`EventRecorder.joins_listed`: once, whatever the restarts).
+        These joins reach no policy: nobody is welcomed for joining last year."""
         now = int(time.time() * 1000)
         with self.engine.begin() as conn:
             for gid, people in present.items():
                 if gid == self.admin_group:
                     continue  # the admins' group is not community activity
                 group = GroupRef(PLATFORM, gid, self.group_names.get(gid))
+                joins = [(p, self.join_times[(gid, p.user_id)] * 1000) for p in people
+                         if (gid, p.user_id) in self.join_times]
+                added = self.pipeline.recorder.joins_listed(conn, group=group,
+                                                            source=self.source, joins=joins)
+                if added:
+                    log.info("%d join time(s) of %s read from its member list", added, gid)
                 self.pipeline.recorder.members_present(conn, group=group, people=people,
                                                        at_ms=now)
 
@@ -326,6 +336,11 @@ class OneBotBot(AdapterCore):
             return "approved" if effect.approve else "rejected"
         if isinstance(effect, SetRole):
             return await self.set_title(group, effect)
+        if isinstance(effect, OpenGroup):
+            # The policy asks `create_groups` first and files a to-do; a stored one can come.
+            raise NotOnPlatform(f"QQ 机器人不能建群：请新建「{effect.name}」，"
+                                f"再在「{effect.group.name or effect.group.group_id}」"
+                                f"发：{effect.text}")
         return None  # AwardPoints, Flag: recorded state, nothing to send
 
     async def set_title(self, group: str, effect: SetRole) -> str:

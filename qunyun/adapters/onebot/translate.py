@@ -14,6 +14,7 @@ from typing import Any
 
 from qunyun.events import (
     Event,
+    GroupMuted,
     GroupRef,
     JoinRequested,
     MemberJoined,
@@ -162,9 +163,9 @@ def translate(raw: Mapping[str, Any], *, source: str, group_names: Mapping[str, 
                                old=str(raw.get("card_old") or "") or None, new=new)
     if notice == "group_ban" and raw.get("sub_type") in ("ban", "lift_ban"):
         # 群禁言 (onebot-11 event/notice.md): an admin's mute; `user_id` 0 is the whole group
-        # muted at once, which is not one member's record.
+        # muted at once (全员禁言), the group's record rather than one member's.
         if uid in ("", "0"):
-            return None
+            return GroupMuted(**base, actor=op, on=raw.get("sub_type") == "ban")
         seconds = int(raw.get("duration") or 0) if raw.get("sub_type") == "ban" else 0
         return MemberMuted(**base, member=user(uid, names.get(uid)), by=op, seconds=seconds)
     if (reaction := _reaction(raw)) is not None:

@@ -42,6 +42,7 @@ from qunyun.effects import (
     InviteLink,
     Kick,
     Mute,
+    OpenGroup,
     Reply,
     Send,
     SendFile,
@@ -249,13 +250,20 @@ class TelegramBot(AdapterCore):
         return await self.handle_many(batch)
 
     def _renamed(self, event: MessagePosted) -> NicknameChanged | None:
-        """A group message under another name than the member's last one in that chat
-        (within this process). Its id follows the message's: a re-delivery renames once."""
+        """A group message under another name than the member's last one in that chat: the
+        one seen in this process, or for their first message since a start the one the log
+        recorded (a member renamed while the bot was down). Its id follows the message's:
+        a re-delivery renames once."""
         new = event.actor.display_name
         if event.group.kind == "direct" or event.edited or not new:
             return None
         key = (event.group.group_id, event.actor.user_id)
-        old, self.seen_names[key] = self.seen_names.get(key), new
+        old = self.seen_names.get(key)
+        if old is None:
+            with self.engine.connect() as conn:
+                old = lookup.name_last_seen(conn, community_id=self.pipeline.community_id,
+                                            member=event.actor, group=event.group)
+        self.seen_names[key] = new
         if old is None or old == new:
             return None
         return NicknameChanged(source=event.source, source_event_id=f"{event.source_event_id}:nick",
@@ -399,6 +407,11 @@ class TelegramBot(AdapterCore):
                 raise NotOnPlatform(f"Telegram 机器人不能只给头衔：请管理员在群里给 {name} "
                                     f"加上头衔「{effect.role}」（如需设为管理员请自行判断）")
             raise NotOnPlatform(f"请管理员悄悄收回 {name} 的头衔「{effect.role}」，不必告知")
+        if isinstance(effect, OpenGroup):
+            # The policy asks `create_groups` first and files a to-do; a stored one can come.
+            raise NotOnPlatform(f"Telegram 机器人不能建群：请新建「{effect.name}」，"
+                                f"再在「{effect.group.name or effect.group.group_id}」"
+                                f"发：{effect.text}")
         return None  # AwardPoints, Flag: recorded state, nothing to send
 
     async def give_invite_link(self, group: GroupRef, member: UserRef) -> str:

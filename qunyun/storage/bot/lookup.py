@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Connection, and_, bindparam, exists, func, select
 
 from qunyun.storage.prepared import Prepared
-from qunyun.storage.tables import events, groups, identities, members, memberships
+from qunyun.storage.tables import events, groups, identities, members, memberships, nicknames
 
 # The look-ups below run for events on the bot's path: compiled once, run on the driver.
 _IDENTITY = Prepared(
@@ -117,3 +117,36 @@ def membership_active(conn: Connection, *, group_id: int, member_id: int) -> boo
     row = conn.execute(select(memberships.c.active).where(
         memberships.c.group_id == group_id, memberships.c.member_id == member_id)).first()
     return None if row is None else bool(row[0])
+
+
+def name_last_seen(conn: Connection, *, community_id: int, platform: str, user_id: str,
+                   group_external_id: str) -> str | None:
+    """The name a member last showed in a group (its nickname history), else their display
+    name; None for someone never recorded."""
+    member = conn.execute(select(identities.c.member_id, members.c.display_name)
+                          .join(members, members.c.id == identities.c.member_id)
+                          .where(identities.c.community_id == community_id,
+                                 identities.c.platform == platform,
+                                 identities.c.external_id == user_id)).first()
+    if member is None:
+        return None
+    latest = conn.execute(
+        select(nicknames.c.nickname)
+        .join(groups, groups.c.id == nicknames.c.group_id)
+        .where(nicknames.c.member_id == member[0], groups.c.community_id == community_id,
+               groups.c.platform == platform, groups.c.external_id == group_external_id)
+        .order_by(nicknames.c.at_ms.desc(), nicknames.c.id.desc()).limit(1)).scalar()
+    return str(latest) if latest else (str(member[1]) if member[1] else None)
+
+
+def active_member_count(conn: Connection, *, group_id: int) -> int:
+    """How many are in the group now (its open memberships)."""
+    return int(conn.execute(select(func.count()).select_from(memberships).where(
+        memberships.c.group_id == group_id, memberships.c.active.is_(True))).scalar_one())
+
+
+def group_names(conn: Connection, *, community_id: int) -> set[str]:
+    """Every recorded group name of the community."""
+    rows = conn.execute(select(groups.c.name).where(groups.c.community_id == community_id,
+                                                    groups.c.name.is_not(None)))
+    return {str(r[0]) for r in rows}

@@ -219,6 +219,21 @@ def add_memberships_seen(conn: Connection, *, pairs: list[tuple[int, int]]) -> N
             for g, m in pairs])
 
 
+def stays_in_group(conn: Connection, *, group_id: int, member_ids: Sequence[int]
+                   ) -> dict[int, tuple[int | None, int | None]]:
+    """(joined ms, left ms) on record per member of one group, for those who have a
+    membership row (500 members per read)."""
+    ids = sorted(set(member_ids))
+    out: dict[int, tuple[int | None, int | None]] = {}
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(select(memberships.c.member_id, memberships.c.joined_ms,
+                                   memberships.c.left_ms).where(
+            memberships.c.group_id == group_id,
+            memberships.c.member_id.in_(ids[start:start + 500])))
+        out.update({int(r[0]): (r[1], r[2]) for r in rows})
+    return out
+
+
 def apply_memberships(
     conn: Connection, *, changes: dict[tuple[int, int], tuple[int | None, int | None]],
 ) -> None:

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, func, select
+from sqlalchemy import Connection, Select, bindparam, func, select, text
 
 from qunyun.storage.prepared import Prepared
-from qunyun.storage.tables import communities, groups, members, memberships, work_items
+from qunyun.storage.tables import (
+    communities,
+    events,
+    groups,
+    members,
+    memberships,
+    work_items,
+)
 
 
 def _counts(conn: Connection, query: Select[Any]) -> dict[int, int]:
@@ -78,8 +85,18 @@ def group_of(conn: Connection, *, community_id: int, group_id: int) -> dict[str,
     return dict(row) if row else None
 
 
+def group_mutes(conn: Connection, *, group_id: int, limit: int = 10) -> list[dict[str, Any]]:
+    """The group's latest whole-group mutes and lifts (`group_mute` events, through their
+    partial index), newest first, with who did it: ts_ms, on, by (a name or None)."""
+    rows = conn.execute(
+        select(events.c.ts_ms, events.c.payload, members.c.display_name)
+        .join(members, members.c.id == events.c.member_id, isouter=True)
+        .where(events.c.group_id == group_id, text("events.kind = 'group_mute'"))
+        .order_by(events.c.ts_ms.desc()).limit(limit)).all()
+    return [{"ts_ms": int(r[0]), "on": bool((r[1] or {}).get("on", True)), "by": r[2]}
+            for r in rows]
+
+
 def latest_event_id(conn: Connection) -> int:
     """Highest event id (primary-key lookup): changes whenever anything is recorded."""
-    from qunyun.storage.tables import events
-
     return int(conn.execute(select(func.max(events.c.id))).scalar() or 0)

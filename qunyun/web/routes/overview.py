@@ -150,7 +150,8 @@ def group(request: Request, slug: str, group_id: DbId) -> Response:
             raise NotFound
         names = labels.group_names(console_overview.groups_with_counts(
             conn, community_id=int(found["id"])))
-    return page(ctx, "group.html", community=found, group=row,
+        mutes = console_overview.group_mutes(conn, group_id=int(row["id"]))
+    return page(ctx, "group.html", community=found, group=row, mutes=mutes,
                 group_name=names.get(int(row["id"]), str(row["name"] or row["external_id"])))
 
 

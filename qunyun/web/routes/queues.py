@@ -39,6 +39,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "revival": ("approved", "dismissed"),  # E2: approved → the bot invites them back
     "post_todo": ("done", "dismissed"),  # A1: the owner posted it (or chose not to)
     "join_request": ("approved", "dismissed"),  # G1: the bot approves / rejects with the reason
+    "group_todo": ("done", "dismissed"),  # G4: the operator opened the next group (or not)
 }
 STATUSES = ("open", "done", "dismissed", "exempted", "approved")
 PAGE = 100

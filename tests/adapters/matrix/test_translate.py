@@ -11,6 +11,7 @@ from typing import Any
 
 from qunyun.adapters.matrix.translate import image_url, translate
 from qunyun.events import (
+    GroupMuted,
     GroupRef,
     JoinRequested,
     MemberJoined,
@@ -69,3 +70,23 @@ def test_reactions_recalls_and_knocks() -> None:
     knock = tr("m.room.member-knock")
     assert isinstance(knock, JoinRequested)
     assert knock.member.user_id == "@bob:localhost" and knock.answer == "朋友介绍"
+
+
+def test_the_room_muted_and_reopened_by_power_levels_is_the_groups_record() -> None:
+    """m.room.power_levels: `events_default` raised above `users_default` is the whole
+    room muted (QQ's 全员禁言), lowered back it is lifted; a change to one member's level,
+    or the room's first levels, is neither."""
+    muted = tr("m.room.power_levels-events_default")
+    assert isinstance(muted, GroupMuted) and muted.on
+    assert muted.actor is not None and muted.actor.display_name == "班主任小林"
+    event = raw("m.room.power_levels-events_default")
+    prev = event["unsigned"]["prev_content"]
+    reopened = translate({**event, "event_id": "$pl2", "content": prev,
+                          "unsigned": {"prev_content": event["content"]}},
+                         room=ROOM, source="matrix:localhost", names=NAMES)
+    assert isinstance(reopened, GroupMuted) and not reopened.on
+    one_member = {**prev, "users": {**prev["users"], "@alice:localhost": 50}}
+    assert translate({**event, "content": one_member}, room=ROOM, source="matrix:localhost",
+                     names=NAMES) is None
+    assert translate({**event, "unsigned": {}}, room=ROOM, source="matrix:localhost",
+                     names=NAMES) is None

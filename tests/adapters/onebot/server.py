@@ -88,6 +88,8 @@ class OneBotServer:
             return copy.deepcopy(self.answers[action])
         if action in ("send_group_msg", "send_private_msg", "send_msg"):
             return {"message_id": next(self.message_ids)}
+        if action in self.answers:
+            return copy.deepcopy(self.answers[action])
         if (FIXTURES / f"api-{action}.json").exists():
             data = fixture(f"api-{action}")
             if action == "get_group_member_info":

@@ -11,6 +11,7 @@ from qunyun.adapters.onebot.translate import (
     translate,
 )
 from qunyun.events import (
+    GroupMuted,
     JoinRequested,
     MemberJoined,
     MemberLeft,
@@ -88,7 +89,7 @@ def test_invite_and_heartbeat_are_not_community_events() -> None:
 
 def test_an_admins_mute_and_its_lift_go_on_the_members_record() -> None:
     """群禁言 (event/notice.md): `ban` with its duration, `lift_ban` as 0 seconds; the
-    whole group muted at once (user_id 0) is nobody's record."""
+    whole group muted at once (user_id 0) is nobody's record (it is the group's)."""
     raw = fixture("event-notice-group_ban")
     muted = tr(raw)
     assert isinstance(muted, MemberMuted)
@@ -97,7 +98,19 @@ def test_an_admins_mute_and_its_lift_go_on_the_members_record() -> None:
     lifted = tr({**raw, "sub_type": "lift_ban", "duration": 0, "time": raw["time"] + 60})
     assert isinstance(lifted, MemberMuted) and lifted.seconds == 0
     assert lifted.source_event_id != muted.source_event_id
-    assert tr({**raw, "user_id": 0}) is None
+    assert not isinstance(tr({**raw, "user_id": 0}), MemberMuted)
+
+
+def test_the_whole_group_muted_and_lifted_is_the_groups_record() -> None:
+    """群禁言 with user_id 0 (全员禁言): a group event, who did it, on then off."""
+    raw = fixture("event-notice-group_ban-whole")
+    muted = tr(raw)
+    assert isinstance(muted, GroupMuted) and muted.on
+    assert muted.actor is not None and muted.actor.user_id == "30001"
+    assert muted.group.group_id == "100200300"
+    lifted = tr({**raw, "sub_type": "lift_ban", "duration": 0, "time": raw["time"] + 600})
+    assert isinstance(lifted, GroupMuted) and not lifted.on
+    assert lifted.source_event_id != muted.source_event_id
 
 
 def test_group_add_request_is_a_join_request() -> None:

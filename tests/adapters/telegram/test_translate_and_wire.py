@@ -367,6 +367,66 @@ def test_a_message_under_a_new_name_is_a_nickname_change(tmp_path: Path) -> None
         engine.dispose()
 
 
+def test_a_member_renamed_while_the_bot_was_down_is_a_nickname_change(tmp_path: Path) -> None:
+    """alice wrote as 小王 杭州; the bot stopped; she renamed herself; her first message to
+    a new bot process (nothing in memory) comes under the new name: the rename is recorded
+    against the name the log holds, once. Someone never recorded is no rename."""
+    from sqlalchemy import select
+
+    from qunyun.storage.tables import events
+
+    server = BotApiServer().start()
+    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+
+    def new_bot() -> TelegramBot:
+        return TelegramBot(make_bot(TOKEN, base_url=server.base_url, rate_limited=False),
+                           Pipeline(engine, community_id=cid, policies=[]))
+
+    async def go() -> None:
+        bot = new_bot()
+        await bot.start()
+        try:
+            first = Update.de_json(fixture("Update-message"), bot.bot)
+            assert first is not None and await bot.handle_update(first) == 1
+        finally:
+            await bot.bot.shutdown()
+        payload = fixture("Update-message")
+        payload["update_id"] += 1
+        payload["message"].update(message_id=2, text="我改名了", date=payload["message"]["date"]
+                                  + 3600)
+        payload["message"].pop("entities")
+        payload["message"]["from"]["last_name"] = "杭州-财务"
+        newcomer = fixture("Update-message")
+        newcomer["update_id"] += 2
+        newcomer["message"].update(message_id=3, text="大家好")
+        newcomer["message"].pop("entities")
+        newcomer["message"]["from"].update(id=20009, first_name="新人", last_name="甲")
+        bot = new_bot()  # restarted
+        await bot.start()
+        try:
+            renamed = Update.de_json(payload, bot.bot)
+            other = Update.de_json(newcomer, bot.bot)
+            assert renamed is not None and other is not None
+            assert await bot.handle_update(renamed) == 2
+            assert await bot.handle_update(renamed) == 0
+            assert await bot.handle_update(other) == 1  # a first message: no rename
+        finally:
+            await bot.bot.shutdown()
+        with engine.connect() as conn:
+            rows = conn.execute(select(events.c.source_event_id, events.c.payload)
+                                .where(events.c.kind == "nickname")).all()
+        assert [(r[0], r[1]) for r in rows] == [
+            ("-1001002003:2:nick", {"old": "小王 杭州", "new": "小王 杭州-财务"})]
+
+    try:
+        asyncio.run(go())
+    finally:
+        server.stop()
+        engine.dispose()
+
+
 def test_a_chats_admins_are_read_on_its_first_update(tmp_path: Path) -> None:
     """getChatAdministrators on the first update from a group after a start: the policies'
     moderators are known at once, and it is not asked again at every message."""
