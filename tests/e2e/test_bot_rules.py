@@ -8,12 +8,7 @@ not deleted; a member removed at the warning limit appeals by DM, the appeal is 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Engine, text
 
 from qunyun.adapters.matrix.client import HttpMatrixApi
 from qunyun.adapters.matrix.homeserver import LocalHomeserver
@@ -23,22 +18,8 @@ from qunyun.plan.model import Plan
 from qunyun.services import appeals as appeal_service
 from qunyun.storage.community import communities as community_repo
 from qunyun.storage.work import queues as queue_repo
-from tests.e2e.conftest import timeline, unique
+from tests.e2e.conftest import scalar, timeline, unique, until
 from tests.policies.test_bot_policies import camp_plan
-
-
-async def until(check: Callable[[], Awaitable[bool]], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.3)
-    raise AssertionError("the bot did not get there in time")
-
-
-def scalar(engine: Engine, sql: str) -> Any:
-    with engine.connect() as conn:
-        return conn.execute(text(sql)).scalar()
 
 
 def test_admins_commands_tasks_points_and_an_approved_appeal(homeserver: LocalHomeserver,
