@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine, make_url, text
 
 from qunyun.storage.engine import database_url, make_engine
 from qunyun.storage.migrate import upgrade
+from qunyun.web.reports import ReportCache
 
 PG_URL = os.environ.get("QUNYUN_TEST_PG_URL")
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,3 +119,24 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng = make_engine(db_url)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(autouse=True)
+def background_reports_end_first(request: pytest.FixtureRequest,
+                                 monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every console report cache a test makes is closed — its background builds waited
+    for — before the test's database is dropped: a build cut off by the drop logged
+    "terminating connection" errors. (Taking `db_url` here orders this teardown first.)"""
+    caches: list[ReportCache] = []
+    made = ReportCache.__init__
+
+    def recording(self: ReportCache, *args: object, **kwargs: object) -> None:
+        made(self, *args, **kwargs)  # type: ignore[arg-type]
+        caches.append(self)
+
+    monkeypatch.setattr(ReportCache, "__init__", recording)
+    if "db_url" in request.fixturenames:
+        request.getfixturevalue("db_url")
+    yield
+    for cache in caches:
+        cache.close()

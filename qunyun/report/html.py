@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from qunyun.analytics.tiers import TIER_NAMES, TIERS
-from qunyun.report.words import component_help, component_label, signal_sentence
+from qunyun.report.words import component_help, component_label, group_names, signal_sentence
 
 MEMBER_ROWS = 300
 
@@ -40,26 +40,28 @@ def json_for_script(data: Any) -> Markup:
     return Markup(text)
 
 
-def _chart_data(report: dict[str, Any]) -> dict[str, Any]:
+def _chart_data(report: dict[str, Any], names: dict[int, str]) -> dict[str, Any]:
     keys = ("id", "name", "daily", "weekly", "heatmap", "cohorts", "tiers", "health")
     scopes = [{k: report["community"].get(k) for k in keys} | {"label": "全社群"}]
     for g in report["groups"]:
-        scopes.append({k: g.get(k) for k in keys} | {"label": g.get("name") or g["external_id"]})
+        scopes.append({k: g.get(k) for k in keys} | {"label": names[int(g["id"])]})
     return {"scopes": scopes, "tier_names": TIER_NAMES, "tiers": TIERS,
             "top_inviters": report["invites"]["top_inviters"][:15]}
 
 
 def render_html(report: dict[str, Any]) -> str:
     members = sorted(report["members"], key=lambda m: (-m["messages"], m["id"]))
+    names = group_names(report["groups"])  # as the console names them
     return _environment().get_template("report.html.j2").render(
         r=report,
         c=report["community"],
         members=members[:MEMBER_ROWS],
         member_total=len(members),
         tier_names=TIER_NAMES,
+        group_names=names,
         sentence=signal_sentence,
         component_label=component_label,
         component_help=component_help,
-        chart_data=json_for_script(_chart_data(report)),
+        chart_data=json_for_script(_chart_data(report, names)),
         echarts=Markup(_echarts().replace("</script", "<\\/script")),
     )

@@ -1,14 +1,15 @@
-"""Evidence in sentences: what the report and the console show a person instead of the
-analytics' field names (`messages=1 examples=[…]`, `pattern=^A\\S*`), in Chinese or English.
+"""Evidence in sentences, and groups by name: what the report and the console show a person
+instead of the analytics' field names (`messages=1 examples=[…]`, `pattern=^A\\S*`) or a
+bare group id, in Chinese or English.
 
-One function per kind of signal, shared by `report.html` and the console's queues, so
-both say the same thing. The raw evidence stays available (the console puts it one click
-away), these sentences are for reading.
+One function per kind of signal (and one for group names), shared by `report.html` and
+the console, so both say the same thing. The raw evidence stays available (the console
+puts it one click away), these sentences are for reading.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 
@@ -90,3 +91,18 @@ def component_help(key: str, lang: str = "zh") -> str:
     if names is None:
         return ""
     return names[3] if lang == "en" else names[1]
+
+
+def group_names(groups: Sequence[Mapping[str, Any]]) -> dict[int, str]:
+    """What the console and the report call each of a community's groups (issue 11): its
+    name, and where two groups share a name, the name with its platform and number (the
+    console's group id, `/c/…/g/3`) — "Python 营（matrix #3）" — so the report's group
+    table and scope list, the console's overview, group page and calendar targets tell
+    them apart the same way."""
+    def base(g: Mapping[str, Any]) -> str:
+        return str(g.get("name") or g.get("external_id") or g.get("id"))
+    counts: dict[str, int] = {}
+    for g in groups:
+        counts[base(g)] = counts.get(base(g), 0) + 1
+    return {int(g["id"]): (f"{base(g)}（{g.get('platform') or ''} #{g['id']}）"
+                           if counts[base(g)] > 1 else base(g)) for g in groups}

@@ -9,6 +9,9 @@ traceback in the log — all with the security headers.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -63,8 +66,15 @@ def create_app(
     engine: Engine, *, secure_cookies: bool = True, setup_token: str | None = None,
     reports: ReportCache | None = None,
 ) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        # A report still building in the background is let finish (briefly) rather than
+        # cut off mid-query by the process ending.
+        await asyncio.to_thread(app.state.reports.close, 5.0)
+
     app = FastAPI(title="qunyun console", docs_url=None, redoc_url=None, openapi_url=None,
-                  dependencies=[Depends(csrf_guard)])
+                  dependencies=[Depends(csrf_guard)], lifespan=lifespan)
     with writing(engine) as conn:  # two workers starting at once: one makes the secret
         codec = SessionCodec(operator_service.session_secret(conn))
     app.state.engine = engine

@@ -5,8 +5,10 @@ The reasons are stored as the Chinese sentence the bot wrote (`analytics.tiers.r
 `services.growth.apply`/`lock`, `services.volunteers.candidates`), in rows going back to
 the first pass. Rather than a second stored form, the English console reads those
 sentences back: each is built from a fixed set of fragments with numbers in them, and
-`reason(text, "en")` rewrites the fragments it knows. A fragment it does not know (a
-sentence an operator typed) is left as written, so nothing stored is ever hidden.
+`reason(text, "en")` rewrites the fragments it knows, in the words the English report
+uses for the same reason (`analytics.tiers.reason(…, "en")`). A fragment it does not know
+(a sentence an operator typed) is left as written, so nothing stored is ever hidden.
+It is the console's one reader of these sentences (`labels.reason_label` hands them here).
 Keep the patterns here in step with the generators named above (tests/web/
 test_growth_labels.py feeds it their real output).
 """
@@ -79,16 +81,16 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
      lambda m: f"{m['m']} messages on {m['d']} days in the last {m['w']} days"),
     (re.compile(r"近(?P<w>\d+)天没有发言"), lambda m: f"no messages in the last {m['w']} days"),
     (re.compile(r"；与其他头部成员合计贡献前 (?P<p>[\d.]+%) 的消息（其之前累计 (?P<q>[\d.]+%)）"),
-     lambda m: (f"; with the other top members, writes the first {m['p']} of messages "
+     lambda m: (f"; with the other top writers, wrote the first {m['p']} of the messages "
                 f"({m['q']} before them)")),
     (re.compile(r"；位于消息贡献的 (?P<a>[\d.]+%)–(?P<b>[\d.]+%) 层"),
-     lambda m: f"; in the {m['a']}–{m['b']} band of messages"),
+     lambda m: f"; in the {m['a']}–{m['b']} layer of the messages"),
     (re.compile(r"^邀请了 (?P<n>\d+) 人入群（≥(?P<k>\d+)）；"),
-     lambda m: f"invited {m['n']} members (≥{m['k']}); "),
+     lambda m: f"brought {m['n']} members (≥{m['k']}); "),
     (re.compile(r"（≥(?P<a>\d+) 条且 ≥(?P<b>\d+) 天）"),
-     lambda m: f" (≥{m['a']} messages and ≥{m['b']} days)"),
+     lambda m: f" (≥{m['a']} messages on ≥{m['b']} days)"),
     (re.compile(r"，未达活跃标准（(?P<a>\d+) 条 / (?P<b>\d+) 天）"),
-     lambda m: f", below the active bar ({m['a']} messages / {m['b']} days)"),
+     lambda m: f", below the active bar ({m['a']} messages on {m['b']} days)"),
     # services.growth.apply / lock
     (re.compile(r"；低于「(?P<tier>[^」]+)」标准的 (?P<p>[\d.]+%)"),
      lambda m: f"; below {m['p']} of the {_tier(m)} bar"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from qunyun.analytics.tiers import TIER_ACTIONS, TIER_ACTIONS_EN, TIER_NAMES, TIER_NAMES_EN
@@ -355,14 +355,24 @@ def _value(value: Any, lang: str) -> str:
     return str(value)
 
 
+def _says(reason: str, value: str) -> bool:
+    """The reason already says `value` as one of its clauses: the whole of it, after a
+    colon ("E1 淘汰：<value>"), or before a bracket ("累计 3 次警告：<value>（送机票）") —
+    not merely a word inside another ("排行" in 回答「排行榜」命令)."""
+    return re.search(r"(?:^|[：:]\s*)" + re.escape(value) + r"(?:$|\s*[（(])", reason) is not None
+
+
 def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
-                   title: str = "") -> list[str]:
+                   title: str = "", reason: str | None = None) -> list[str]:
     """Evidence as short lines a person reads: suspect signals as sentences, other keys
     with their names in the chosen language, internal references left to the raw view.
     Values the item's `title` already says (a queue item's tier, action, count, reason)
-    are not repeated."""
+    are not repeated, nor a sentence the entry's `reason` already says (an audit row: a
+    removal's "E1 淘汰：已 30 天未发言…" beside its rule, a deletion's 「刷屏」 beside the
+    rule 刷屏): each is read once, in the reason column."""
     if not evidence:
         return []
+    said = [s for s in {reason or "", reason_label(reason, lang) if reason else ""} if s]
     lines = [signal_sentence(s, lang) for s in evidence.get("signals") or []
              if isinstance(s, Mapping)]
     sep = "：" if lang != "en" else ": "
@@ -384,6 +394,8 @@ def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
         if key == "members" and isinstance(value, list):
             value = [str(m.get("name") or m.get("id")) if isinstance(m, Mapping) else str(m)
                      for m in value]
+        if isinstance(value, str) and value and any(_says(r, value) for r in said):
+            continue
         lines.append(f"{_pick(EVIDENCE_KEYS.get(key), lang, key)}{sep}{_value(value, lang)}")
     return lines
 
@@ -510,9 +522,8 @@ def level_label(name: str | None, lang: str, plan_levels: bool = False) -> str:
 
 # Free-text reasons the code writes into the audit log (Chinese, stored as written): the
 # English console reads them back through these patterns; anything else (what an operator
-# typed, a plan's own words) is shown as written.
-_SAID = r"^近(\d+)天发言 (\d+) 条、(\d+) 天有发言"
-_SAID_EN = "{1} messages on {2} days in the last {0} days"
+# typed, a plan's own words) is shown as written. T1 tier and T4 volunteer sentences
+# (a tier move's reason, a lock) have one reader, `growth_labels.reason`.
 GENERATED_REASONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^从报告（数据截至 (.+)）新开 (\d+) 项$"),
      "opened {1} items from the report (data as of {0})"),
@@ -537,21 +548,6 @@ GENERATED_REASONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^申诉通过：(.+)$"), "appeal upheld: {0}"),
     (re.compile(r"^申诉通过$"), "appeal upheld"),
     (re.compile(r"^已 (\d+) 天未发言（最后发言 (.+)）$"), "silent for {0} days (last message {1})"),
-    # T1 tier reasons the daily pass stores with each move (`tiers.reason`).
-    (re.compile(_SAID + r"；与其他头部成员合计贡献前 (\d+%) 的消息（其之前累计 (\d+%)）$"),
-     _SAID_EN + "; with the other top writers, wrote the first {3} of the messages "
-     "({4} before them)"),
-    (re.compile(_SAID + r"；位于消息贡献的 (\d+%)–(\d+%) 层$"),
-     _SAID_EN + "; in the {3}–{4} layer of the messages"),
-    (re.compile(r"^邀请了 (\d+) 人入群（≥(\d+)）；近(\d+)天发言 (\d+) 条、(\d+) 天有发言$"),
-     "brought {0} members (≥{1}); {3} messages on {4} days in the last {2} days"),
-    (re.compile(_SAID + r"（≥(\d+) 条且 ≥(\d+) 天）$"),
-     _SAID_EN + " (≥{3} messages on ≥{4} days)"),
-    (re.compile(_SAID + r"，未达活跃标准（(\d+) 条 / (\d+) 天）$"),
-     _SAID_EN + ", below the active bar ({3} messages on {4} days)"),
-    (re.compile(r"^近(\d+)天没有发言$"), "no messages in the last {0} days"),
-    (re.compile(r"^(.+) 解除了等级锁定$"), "{0} unlocked the tier"),
-    (re.compile(r"^(.+) 将等级锁定为「(.+)」$"), "{0} locked the tier at “{1}”"),
     (re.compile(r"^入群 (\d+) 天从未发言$"), "no message in {0} days since joining"),
 ]
 
@@ -562,25 +558,8 @@ def generated_reason(text: str, lang: str) -> str | None:
     for pattern, english in GENERATED_REASONS:
         found = pattern.match(text)
         if found is not None:
-            said = english.format(*found.groups())
-            for code, name in TIER_NAMES.items():  # a tier named inside the reason
-                said = said.replace(f"“{name}”", f"“{TIER_NAMES_EN[code]}”")
-            return said
+            return english.format(*found.groups())
     return None
-
-
-def group_names(groups: Sequence[Mapping[str, Any]]) -> dict[int, str]:
-    """What the console calls each of a community's groups (issue 11): its name, and where
-    two groups share a name, the name with its platform and console number —
-    "Python 营（matrix #3）" — so the overview, the group page and the calendar's target
-    list tell them apart the same way."""
-    def base(g: Mapping[str, Any]) -> str:
-        return str(g.get("name") or g.get("external_id") or g.get("id"))
-    counts: dict[str, int] = {}
-    for g in groups:
-        counts[base(g)] = counts.get(base(g), 0) + 1
-    return {int(g["id"]): (f"{base(g)}（{g.get('platform') or ''} #{g['id']}）"
-                           if counts[base(g)] > 1 else base(g)) for g in groups}
 
 
 def mute_words(payload: Mapping[str, Any] | str | None, lang: str) -> str:

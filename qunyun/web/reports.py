@@ -93,6 +93,8 @@ class ReportCache:
         self._entries: dict[int, _Entry] = {}
         self._locks: dict[int, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._background: list[threading.Thread] = []
+        self._closed = threading.Event()
 
     @property
     def available(self) -> bool:
@@ -162,13 +164,32 @@ class ReportCache:
         self._entries.pop(community_id, None)
 
     def warm(self, community_ids: list[int]) -> threading.Thread:
-        """Build the reports in the background (at start-up), so first views are fast."""
+        """Build the reports in the background (at start-up, or when a page finds its
+        report out of date), so views are fast. Nothing starts once the cache is closed."""
         def run() -> None:
             for cid in community_ids:
+                if self._closed.is_set():
+                    return
                 try:
                     self.get(cid)
                 except Exception:  # a broken report must not take the console down
+                    if self._closed.is_set():  # the console stopped mid-build: nothing to say
+                        return
                     log.exception("building the report for community %s failed", cid)
         thread = threading.Thread(target=run, name="qunyun-report-warm", daemon=True)
-        thread.start()
+        with self._guard:
+            self._background = [t for t in self._background if t.is_alive()]
+            self._background.append(thread)
+            thread.start()  # (once closed, it ends at once)
         return thread
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Stop starting background builds and wait (up to `timeout` seconds) for the ones
+        running: the console's shutdown, and a test's teardown before its database is
+        dropped (a build cut off by the drop logged "terminating connection")."""
+        self._closed.set()
+        with self._guard:
+            running = [t for t in self._background if t.is_alive()]
+        deadline = time.monotonic() + timeout
+        for thread in running:
+            thread.join(max(0.0, deadline - time.monotonic()))

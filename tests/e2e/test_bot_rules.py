@@ -8,89 +8,38 @@ not deleted; a member removed at the warning limit appeals by DM, the appeal is 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, text
-
-from qunyun.adapters.matrix.client import HttpMatrixApi
 from qunyun.adapters.matrix.homeserver import LocalHomeserver
-from qunyun.app import open_database
-from qunyun.bot.app import run_matrix_bot
 from qunyun.plan.model import Plan
 from qunyun.services import appeals as appeal_service
-from qunyun.storage.community import communities as community_repo
 from qunyun.storage.work import queues as queue_repo
-from tests.e2e.conftest import timeline, unique
-from tests.policies.test_bot_policies import camp_plan
-
-
-async def until(check: Callable[[], Awaitable[bool]], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.3)
-    raise AssertionError("the bot did not get there in time")
-
-
-def scalar(engine: Engine, sql: str) -> Any:
-    with engine.connect() as conn:
-        return conn.execute(text(sql)).scalar()
+from tests.e2e.conftest import camp_data, camp_scene, scalar, timeline, until
 
 
 def test_admins_commands_tasks_points_and_an_approved_appeal(homeserver: LocalHomeserver,
                                                              tmp_path: Path) -> None:
-    hs = homeserver
-    bot_user = hs.register(unique("bot"), displayname="群运助手")
-    operator = hs.register(unique("operator"), displayname="运营者")
-    alice_user = hs.register(unique("alice"), displayname="小王-杭州-财务")
-    bob_user = hs.register(unique("bob"), displayname="小周-上海-运营")
-    data = camp_plan().model_dump()
+    data = camp_data()
     data["bot"]["admins"] = []  # out of the box: nobody listed, the room's moderators count
-    data["bot"]["admin_room"] = None
-    plan = Plan.model_validate(data)
-    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
-    with engine.begin() as conn:
-        cid = community_repo.get_or_create_community(conn, slug="camp", name="camp", now_ms=0)
 
     async def go() -> None:
-        bot = HttpMatrixApi(hs.url, bot_user.access_token)
-        op = HttpMatrixApi(hs.url, operator.access_token)
-        alice = HttpMatrixApi(hs.url, alice_user.access_token)
-        bob = HttpMatrixApi(hs.url, bob_user.access_token)
-        stop = asyncio.Event()
-        runner: asyncio.Task[None] | None = None
+        async with camp_scene(homeserver, tmp_path, Plan.model_validate(data),
+                              # the sync token saved
+                              started="SELECT count(*) FROM adapter_state "
+                                      "WHERE key LIKE '%since'") as scene:
+            engine, cid, main = scene.engine, scene.community_id, scene.main
+            op, alice, bob = scene.operator.api, scene.alice.api, scene.bob.api
+            bot_user, bob_user = scene.bot.user, scene.bob.user
 
-        async def bot_says(needle: str, room: str | None = None) -> bool:
-            return any(e["sender"] == bot_user.user_id and e["type"] == "m.room.message"
-                       and needle in e["content"].get("body", "")
-                       for e in await timeline(op if room is None else bob, room or main))
+            async def bot_says(needle: str, room: str | None = None) -> bool:
+                return await scene.bot_says(needle, room,
+                                            viewer=None if room is None else scene.bob)
 
-        async def count_says(needle: str) -> int:
-            return sum(1 for e in await timeline(op, main)
-                       if e["sender"] == bot_user.user_id
-                       and needle in e["content"].get("body", ""))
+            async def count_says(needle: str) -> int:
+                return sum(needle in body for body in await scene.bot_messages())
 
-        try:
-            main = await bot.create_room(name="进阶营", invite=[operator.user_id],
-                                         power_users={operator.user_id: 100})
-            await op.join(main)
-            runner = asyncio.create_task(run_matrix_bot(
-                engine, community_id=cid, plan=plan, homeserver=hs.url,
-                token=bot_user.access_token, stop=stop, timeout_ms=300))
-
-            async def started() -> bool:
-                return scalar(engine, "SELECT count(*) FROM adapter_state WHERE key LIKE '%since'") >= 1  # sync token saved
-
-            await until(started)
-            # item 11: the operator invites the first members; she is an admin, no points
-            for member, api in ((alice_user, alice), (bob_user, bob)):
-                await op.invite(main, member.user_id)
-                await api.join(main)
-            await until(lambda: bot_says("欢迎"))
+            # item 11: the operator invited alice and bob (the scene); she is an admin, so
+            # those invites earn her no points (asserted below)
             # item 6 + 9: the moderator's three identical polls are three polls, no warning
             for _ in range(3):
                 await op.send_text(main, "!发起投票 下次直播讲什么？ | pandas | 可视化")
@@ -165,12 +114,5 @@ def test_admins_commands_tasks_points_and_an_approved_appeal(homeserver: LocalHo
             await until(told)
             assert scalar(engine, "SELECT count(*) FROM audit_log WHERE actor = 'operator:lin' "
                                   "AND action IN ('invite', 'dm') AND status = 'done'") == 2
-        finally:
-            stop.set()
-            if runner is not None:
-                await asyncio.wait_for(runner, timeout=30)
-            for api in (bot, op, alice, bob):
-                await api.close()
 
     asyncio.run(go())
-    engine.dispose()

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from qunyun.analytics.tiers import TIER_NAMES, TIERS
 from qunyun.cli import app
 from qunyun.report.write import write_report
 from tests.analytics.test_report import HOSTILE, _plan, _report
@@ -76,6 +77,55 @@ def test_html_opens_offline_with_charts_drawn_and_names_inert(
         c.width = 80; c.height = 30; const x = c.getContext('2d'); x.font = '20px sans-serif';
         x.fillText(t, 0, 22); return c.toDataURL(); }; return draw('社群') === draw('\\ue000\\ue001'); })()""")
     assert boxes is False
+    page.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_groups_are_named_as_the_console_names_them_and_empty_tiers_are_noted(
+        engine: Engine, tmp_path: Path, browser: Any) -> None:
+    """Two groups with one name are told apart the console's way — 「测试群（telegram #2）」 —
+    in the report's group table and scope list; the tier chart draws the tiers that have
+    members and names the empty ones once, instead of a column of "0" labels."""
+    from datetime import timedelta
+
+    from qunyun.analytics import build_report
+    from qunyun.events import GroupRef, MessagePosted
+    from qunyun.report.words import group_names
+    from qunyun.services.importing import import_events
+    from qunyun.storage.community import communities as community_repo
+    from qunyun.storage.console import overview as console_overview
+    from tests.analytics.test_report import AS_OF, history
+    from tests.factories import GROUP, T0, user
+
+    twin = GroupRef("telegram", "-1001", GROUP.name)  # the same group, bridged
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    import_events(engine, community_id=cid, events=[*history(), MessagePosted(
+        source="t", source_event_id="tw1", group=twin, at=T0 + timedelta(days=29),
+        actor=user(2), text="这边也有人")])
+    report = build_report(engine, community_id=cid, plan=_plan(), as_of=AS_OF,
+                          tz="Asia/Shanghai", community_name="c")
+    with engine.connect() as conn:
+        console = group_names(console_overview.groups_with_counts(conn, community_id=cid))
+    assert sorted(console.values()) == ["测试群（matrix #1）", "测试群（telegram #2）"]
+    paths = write_report(report, tmp_path / "out")
+    page = browser.new_page(viewport={"width": 1280, "height": 2000})
+    page.goto(paths["html"].as_uri())
+    page.wait_for_function("window.qunyunReportReady === true", timeout=10_000)
+    shown = page.eval_on_selector_all("#groups tr td:first-child",
+                                      "cells => cells.map(c => c.textContent)")
+    assert shown == [console[int(g["id"])] for g in report["groups"]]
+    scopes = page.eval_on_selector_all("#scope option", "os => os.map(o => o.textContent)")
+    assert scopes == ["全社群", *shown]
+    counts = report["community"]["tiers"]
+    empty = [TIER_NAMES[t] for t in TIERS if not counts.get(t)]
+    assert empty and len(empty) < len(TIERS)  # the case this test is about
+    option = page.evaluate("""(() => { const o = echarts.getInstanceByDom(
+        document.getElementById('chart-tiers')).getOption();
+        return {axis: o.yAxis[0].data, bars: o.series[0].data, note: o.title[0].subtext}; })()""")
+    assert option["axis"] == [TIER_NAMES[t] for t in TIERS if counts.get(t)]
+    assert 0 not in option["bars"]
+    assert option["note"] == "无成员的层级：" + "、".join(empty)
     page.close()
 
 

@@ -26,9 +26,10 @@ def test_every_tier_reason_reads_in_english_and_stays_chinese_in_chinese() -> No
         zh = reason(row(tier), cfg)
         en = growth_reason(zh, "en")
         assert not CJK.search(en), (tier, en)
+        assert en == reason(row(tier), cfg, "en"), tier  # the English report's words
         assert growth_reason(zh, "zh") == zh
     assert growth_reason(reason(row("spreader"), cfg), "en") == (
-        "invited 3 members (≥2); 42 messages on 6 days in the last 30 days")
+        "brought 3 members (≥2); 42 messages on 6 days in the last 30 days")
     demoted = reason(row("onlooker"), cfg) + "；低于「意见领袖」标准的 90%"
     assert growth_reason(demoted, "en") == (
         "no messages in the last 30 days; below 90% of the Opinion leader bar")
@@ -66,7 +67,7 @@ def test_growth_and_volunteer_audit_rows_read_in_english() -> None:
     assert reason_label("接受了志愿者邀请（未分工）", "en") == (
         "accepted the volunteer invitation (no role)")
     assert reason_label("21 天没有发言，自动卸任", "en") == "retired after 21 days without a message"
-    assert reason_label("lin 将等级锁定为「活跃者」", "en") == "lin locked the tier at “active member”"
+    assert reason_label("lin 将等级锁定为「活跃者」", "en") == "lin locked the tier at Active member"
     assert reason_label("手动重新评定成长等级", "zh") == "手动重新评定成长等级"
     assert evidence_lines({"changes": 3}, "en") == ["tier changes: 3"]
 

@@ -31,3 +31,31 @@ def test_a_slow_report_is_kept_ten_times_its_build_time(engine: Engine) -> None:
     assert cache.get(cid) == {"n": 1}
     entry.seconds = 0.0  # a quick report is rebuilt as soon as the log changed
     assert cache.get(cid) == {"n": 2}
+
+
+def test_closing_waits_for_a_background_build_and_starts_no_more(engine: Engine) -> None:
+    """A test's teardown (and the console's shutdown) closes the cache before the database
+    goes: the build under way finishes first, and no background build starts after."""
+    import threading
+
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    building, release = threading.Event(), threading.Event()
+    finished: list[int] = []
+
+    def builder(_engine: Engine, *, community_id: int, plan: Any) -> dict[str, Any]:
+        building.set()
+        release.wait(10)
+        with _engine.connect():  # still has its database
+            finished.append(community_id)
+        return {}
+
+    cache = ReportCache(engine, min_age=0, builder=builder)
+    cache.warm([cid])
+    assert building.wait(10)
+    threading.Timer(0.3, release.set).start()
+    cache.close()
+    assert finished == [cid]  # close returned only once the build was done
+    cache.invalidate(cid)
+    cache.warm([cid]).join(5)
+    assert finished == [cid]  # nothing built after close

@@ -92,7 +92,7 @@ def test_every_stored_tier_reason_reads_in_english() -> None:
         assert labels.reason_label(tiers.reason(row, cfg), "en") == \
             tiers.reason(row, cfg, "en"), tier
     assert labels.reason_label("lin 将等级锁定为「意见领袖」", "en") == \
-        "lin locked the tier at “opinion leader”"
+        "lin locked the tier at Opinion leader"
 
 
 def test_member_page_in_english_has_no_generated_chinese(make_client: Make,

@@ -70,6 +70,33 @@ def test_audit_log_and_member_page_read_as_words(make_client: Make, engine: Engi
     assert "answered the leaderboard command (A2)" in _visible(english.get("/c/python-camp/audit").text)
 
 
+def test_an_audit_entry_says_its_reason_once(make_client: Make, engine: Engine,
+                                             seeded: Seeded) -> None:
+    """The evidence column leaves out what the reason column already says: an E1 removal's
+    rule (the same sentence as its reason) and a deletion's rule (「一次@太多人」 twice),
+    as the lifecycle and moderation policies record them; other evidence stays."""
+    why = "已 30 天未发言（最后发言 2026-03-01）"
+    with engine.begin() as conn:
+        audit_repo.record(conn, entry={
+            "at_ms": 1, "community_id": seeded.community_id, "actor": "policy:lifecycle",
+            "action": "kick", "reason": f"E1 淘汰：{why}",
+            "evidence": {"case": 4, "rule": why}, "status": "done"})
+        audit_repo.record(conn, entry={
+            "at_ms": 2, "community_id": seeded.community_id, "actor": "policy:moderation",
+            "action": "delete", "reason": "一次@太多人",
+            "evidence": {"mentions": 12, "rule": "mass_mention", "text": "@全体 看这里"},
+            "status": "done"})
+    client = make_client("owner")
+    shown = _visible(client.get("/c/python-camp/audit").text)
+    assert shown.count(why) == 1 and shown.count("一次@太多人") == 1
+    assert "@全体 看这里" in shown and "12" in shown  # the rest of the evidence is kept
+    english = make_client("owner")
+    english.cookies.set("qunyun_lang", "en")
+    shown = _visible(english.get("/c/python-camp/audit").text)
+    assert shown.count("E1 removal: silent for 30 days (last message 2026-03-01)") == 1
+    assert why not in shown  # nor the stored Chinese beside the English reason
+
+
 def test_empty_queue_says_why_and_favicon_is_served(make_client: Make) -> None:
     client = make_client("owner")
     appeals = client.get("/c/python-camp/queues?queue=appeal")

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from qunyun.plan.model import Plan
+from qunyun.report.words import group_names
 from qunyun.services import calendar as calendar_service
 from qunyun.services import campaigns
 from qunyun.services import plans as plan_service
@@ -25,7 +26,6 @@ from qunyun.services import schedule as schedule_service
 from qunyun.storage.console import overview as console_overview
 from qunyun.storage.engine import writing
 from qunyun.storage.schedule import entries as entry_repo
-from qunyun.web import labels
 from qunyun.web.deps import Ctx, NotFound, community_for
 from qunyun.web.ids import DbId, FormFlag, OptionalFormId, SlotForm, SlotQuery
 from qunyun.web.render import page
@@ -91,7 +91,7 @@ def _render(ctx: Ctx, found: dict[str, Any], view: str, day: str, *, error: str 
                    if not e["retired"] and not (e["origin"] == "system" and e["next_ms"] is None)]
         groups = console_overview.groups_with_counts(conn, community_id=cid)
     # The target list names groups the way the overview does (two of one name told apart).
-    names = labels.group_names(groups)
+    names = group_names(groups)
     target_groups = [{"external_id": g["external_id"], "name": g["name"],
                       "label": names[int(g["id"])]} for g in groups]
     days: dict[dt.date, list[dict[str, Any]]] = {

@@ -16,9 +16,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from qunyun.bot import accounts as account_service
+from qunyun.report.words import group_names
 from qunyun.storage.console import overview as console_overview
 from qunyun.storage.work import queues as queue_repo
-from qunyun.web import labels
 from qunyun.web.deps import Ctx, NotFound, community_for, signed_in
 from qunyun.web.ids import DbId
 from qunyun.web.render import page
@@ -61,7 +61,7 @@ def community(request: Request, slug: str) -> Response:
         groups = console_overview.groups_with_counts(conn, community_id=cid)
         open_counts = queue_repo.count_open(conn, community_id=cid)
     return page(ctx, "community.html", community=found, groups=groups, open_counts=open_counts,
-                group_names=labels.group_names(groups),
+                group_names=group_names(groups),
                 analytics=request.app.state.reports.available)
 
 
@@ -124,7 +124,7 @@ def community_panel(request: Request, slug: str) -> Response:
     return _cached(request, ("community", int(found["id"]), ctx.lang), report, lambda: page(
         ctx, "community_panel.html", community=found, report=report, whole=whole,
         groups=report.get("groups") or [], trend=_trend(whole) if whole else None,
-        group_names=labels.group_names(report.get("groups") or [])))
+        group_names=group_names(report.get("groups") or [])))
 
 
 @router.get("/c/{slug}/summary")
@@ -148,7 +148,7 @@ def group(request: Request, slug: str, group_id: DbId) -> Response:
         row = console_overview.group_of(conn, community_id=int(found["id"]), group_id=group_id)
         if row is None:
             raise NotFound
-        names = labels.group_names(console_overview.groups_with_counts(
+        names = group_names(console_overview.groups_with_counts(
             conn, community_id=int(found["id"])))
         mutes = console_overview.group_mutes(conn, group_id=int(row["id"]))
     return page(ctx, "group.html", community=found, group=row, mutes=mutes,

@@ -6,10 +6,14 @@ per-member invite links, the admins' chat."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 from telegram import Bot, Update
 
 from qunyun.adapters.contract import NotOnPlatform
@@ -43,6 +47,45 @@ from tests.adapters.telegram.server import TOKEN, BotApiServer, fixture
 SOURCE = "telegram:10001"
 GROUP = GroupRef("telegram", "-1001002003", "进阶营")
 ALICE = UserRef("telegram", "20001", "小王")
+
+
+@dataclass
+class Wire:
+    """The local Bot API server and a bot database with one community, for the tests
+    that drive a real `TelegramBot` (no policies) against the server."""
+
+    server: BotApiServer
+    engine: Engine
+    community_id: int
+
+    def new_bot(self, *, rate_limited: bool = True, **options: Any) -> TelegramBot:
+        return TelegramBot(make_bot(TOKEN, base_url=self.server.base_url,
+                                    rate_limited=rate_limited),
+                           Pipeline(self.engine, community_id=self.community_id, policies=[]),
+                           **options)
+
+
+@pytest.fixture
+def wire(tmp_path: Path) -> Iterator[Wire]:
+    server = BotApiServer().start()
+    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    try:
+        yield Wire(server, engine, cid)
+    finally:
+        server.stop()
+        engine.dispose()
+
+
+@asynccontextmanager
+async def started(bot: TelegramBot) -> AsyncIterator[TelegramBot]:
+    """The bot started (its getMe and admins' chat read), shut down on the way out."""
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.bot.shutdown()
 
 
 def tr(name: str, **kw: Any) -> object:
@@ -97,18 +140,11 @@ def test_kick_names_the_admin_and_reaction_and_request() -> None:
     assert tr("Update-message", admin_chat="-1001002003") is None  # the admins' chat
 
 
-def test_effects_become_bot_api_calls(tmp_path: Path) -> None:
-    server = BotApiServer().start()
-    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
-    with engine.begin() as conn:
-        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+def test_effects_become_bot_api_calls(wire: Wire) -> None:
+    server = wire.server
 
     async def go() -> None:
-        bot = TelegramBot(make_bot(TOKEN, base_url=server.base_url, rate_limited=False),
-                          Pipeline(engine, community_id=cid, policies=[]),
-                          admin_chat="-1009009009")
-        await bot.start()
-        try:
+        async with started(wire.new_bot(rate_limited=False, admin_chat="-1009009009")) as bot:
             await bot.perform(Send(group=GROUP, reason="r", text="欢迎 @小王 加入",
                                    mentions=(ALICE,)))
             welcome = server.sent("sendMessage")[-1]
@@ -146,66 +182,40 @@ def test_effects_become_bot_api_calls(tmp_path: Path) -> None:
             assert own["name"] == "qy-20001" and "member_limit" not in own
             dm = server.sent("sendMessage")[-1]
             assert dm["chat_id"] == 20001 and "你的专属邀请链接：https://t.me/+link" in dm["text"]
-        finally:
-            await bot.bot.shutdown()
 
-    try:
-        asyncio.run(go())
-    finally:
-        server.stop()
-        engine.dispose()
+    asyncio.run(go())
 
 
-def test_the_started_members_survive_a_restart(tmp_path: Path) -> None:
-    server = BotApiServer().start()
-    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
-    with engine.begin() as conn:
-        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
-
-    def new_bot() -> TelegramBot:
-        return TelegramBot(make_bot(TOKEN, base_url=server.base_url, rate_limited=False),
-                           Pipeline(engine, community_id=cid, policies=[]))
-
+def test_the_started_members_survive_a_restart(wire: Wire) -> None:
     async def go() -> None:
-        first = new_bot()
-        await first.start()
-        start = Update.de_json(fixture("Update-message-private-start"), first.bot)
-        assert start is not None
-        await first.handle_update(start)
-        await first.bot.shutdown()
-        assert new_bot().started == {"20001"}
+        async with started(wire.new_bot(rate_limited=False)) as first:
+            start = Update.de_json(fixture("Update-message-private-start"), first.bot)
+            assert start is not None
+            await first.handle_update(start)
+        assert wire.new_bot(rate_limited=False).started == {"20001"}
 
-    try:
-        asyncio.run(go())
-    finally:
-        server.stop()
-        engine.dispose()
+    asyncio.run(go())
 
 
-def test_retry_after_holds_that_chat_only(tmp_path: Path) -> None:
+def test_retry_after_holds_that_chat_only(wire: Wire) -> None:
     """A 429 with `retry_after` for one group leaves its message in the outbox (sent when
     the wait is over) while another group's message goes out at once."""
     from qunyun.services import audit
 
-    server = BotApiServer().start()
-    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
-    with engine.begin() as conn:
-        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    server, engine, cid = wire.server, wire.engine, wire.community_id
     other = GroupRef("telegram", "-1004004004", "另一个群")
 
     async def go() -> None:
-        bot = TelegramBot(make_bot(TOKEN, base_url=server.base_url),
-                          Pipeline(engine, community_id=cid, policies=[]))
-        await bot.start()
-        server.fail_next["sendMessage"] = {
-            "ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
-            "parameters": {"retry_after": 1}}
-        with engine.begin() as conn:
-            for group, text in ((GROUP, "先发的"), (other, "另一个群的")):
-                audit.record_operator_effect(conn, Send(group=group, reason="r", text=text),
-                                             community_id=cid, operator="t", member_id=None,
-                                             group_id=None)
-        try:
+        async with started(wire.new_bot()) as bot:
+            server.fail_next["sendMessage"] = {
+                "ok": False, "error_code": 429,
+                "description": "Too Many Requests: retry after 1",
+                "parameters": {"retry_after": 1}}
+            with engine.begin() as conn:
+                for group, text in ((GROUP, "先发的"), (other, "另一个群的")):
+                    audit.record_operator_effect(conn, Send(group=group, reason="r", text=text),
+                                                 community_id=cid, operator="t", member_id=None,
+                                                 group_id=None)
             await bot.flush_outbox()
             sent = [(p["chat_id"], p["text"]) for p in server.sent("sendMessage")]
             assert sent == [(-1001002003, "先发的"), (-1004004004, "另一个群的")]  # 429, then ok
@@ -218,38 +228,25 @@ def test_retry_after_holds_that_chat_only(tmp_path: Path) -> None:
             assert server.sent("sendMessage")[-1]["text"] == "先发的"
             with engine.connect() as conn:
                 assert audit.pending_effects(conn, community_id=cid) == []
-        finally:
-            await bot.bot.shutdown()
 
-    try:
-        asyncio.run(go())
-    finally:
-        server.stop()
-        engine.dispose()
+    asyncio.run(go())
 
 
-def test_twenty_a_minute_per_group_without_holding_the_others(tmp_path: Path) -> None:
+def test_twenty_a_minute_per_group_without_holding_the_others(wire: Wire) -> None:
     """Telegram's per-group limit (20 messages a minute): the 21st message to one group
     waits (about 3 s, the limiter's leak rate), while a message to another group goes out
     at once."""
     import time
 
-
-    server = BotApiServer().start()
-    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
-    with engine.begin() as conn:
-        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    server = wire.server
     other = GroupRef("telegram", "-1004004004", "另一个群")
 
     async def go() -> None:
-        bot = TelegramBot(make_bot(TOKEN, base_url=server.base_url),
-                          Pipeline(engine, community_id=cid, policies=[]))
-        await bot.start()
-        try:
-            started = time.monotonic()
+        async with started(wire.new_bot()) as bot:
+            begun = time.monotonic()
             for i in range(20):
                 await bot.perform(Send(group=GROUP, reason="r", text=f"第{i}条"))
-            assert time.monotonic() - started < 2.5  # the first 20 are not held
+            assert time.monotonic() - begun < 2.5  # the first 20 are not held
             late = asyncio.ensure_future(bot.perform(Send(group=GROUP, reason="r",
                                                           text="第21条")))
             await asyncio.sleep(0.3)
@@ -258,19 +255,13 @@ def test_twenty_a_minute_per_group_without_holding_the_others(tmp_path: Path) ->
             texts = [p["text"] for p in server.sent("sendMessage")]
             assert texts[-1] == "别的群" and "第21条" not in texts
             await asyncio.wait_for(late, 10)
-            assert time.monotonic() - started >= 2.5
+            assert time.monotonic() - begun >= 2.5
             assert server.sent("sendMessage")[-1]["text"] == "第21条"
-        finally:
-            await bot.bot.shutdown()
 
-    try:
-        asyncio.run(go())
-    finally:
-        server.stop()
-        engine.dispose()
+    asyncio.run(go())
 
 
-def test_a_failing_bot_api_is_retried_with_backoff_and_nothing_is_lost(tmp_path: Path) -> None:
+def test_a_failing_bot_api_is_retried_with_backoff_and_nothing_is_lost(wire: Wire) -> None:
     """getUpdates answered 502 (Telegram's Bad Gateway): the bot says why on the console's
     status, waits (1 s, doubling) and polls again from the saved offset; the update that
     waited is handled then."""
@@ -281,10 +272,7 @@ def test_a_failing_bot_api_is_retried_with_backoff_and_nothing_is_lost(tmp_path:
     from qunyun.storage.bot import adapter_state
     from qunyun.storage.events import log as eventlog
 
-    server = BotApiServer().start()
-    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
-    with engine.begin() as conn:
-        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    server, engine, cid = wire.server, wire.engine, wire.community_id
     key = accounts.status_key(cid, "telegram", "bot 10001")
 
     def status() -> dict[str, Any]:
@@ -292,8 +280,7 @@ def test_a_failing_bot_api_is_retried_with_backoff_and_nothing_is_lost(tmp_path:
             return json.loads(adapter_state.load(conn, key=key) or "{}")  # type: ignore[no-any-return]
 
     async def go() -> None:
-        bot = TelegramBot(make_bot(TOKEN, base_url=server.base_url, rate_limited=False),
-                          Pipeline(engine, community_id=cid, policies=[]), poll_timeout_s=1)
+        bot = wire.new_bot(rate_limited=False, poll_timeout_s=1)
         bot.status_key = key
         server.fail_next["getUpdates"] = {"ok": False, "error_code": 502,
                                           "description": "Bad Gateway"}
@@ -316,30 +303,18 @@ def test_a_failing_bot_api_is_retried_with_backoff_and_nothing_is_lost(tmp_path:
             stop.set()
             await asyncio.wait_for(task, 10)
 
-    try:
-        asyncio.run(go())
-    finally:
-        server.stop()
-        engine.dispose()
+    asyncio.run(go())
 
 
-def test_a_message_under_a_new_name_is_a_nickname_change(tmp_path: Path) -> None:
+def test_a_message_under_a_new_name_is_a_nickname_change(wire: Wire) -> None:
     """The Bot API sends no rename: alice's next message under another name is one, in the
     log before the message, once even if the update comes again."""
     from sqlalchemy import select
 
     from qunyun.storage.tables import events
 
-    server = BotApiServer().start()
-    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
-    with engine.begin() as conn:
-        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
-
     async def go() -> None:
-        bot = TelegramBot(make_bot(TOKEN, base_url=server.base_url, rate_limited=False),
-                          Pipeline(engine, community_id=cid, policies=[]))
-        await bot.start()
-        try:
+        async with started(wire.new_bot(rate_limited=False)) as bot:
             first = Update.de_json(fixture("Update-message"), bot.bot)
             payload = fixture("Update-message")
             payload["update_id"] += 1
@@ -351,20 +326,14 @@ def test_a_message_under_a_new_name_is_a_nickname_change(tmp_path: Path) -> None
             assert await bot.handle_update(first) == 1
             assert await bot.handle_update(renamed) == 2
             assert await bot.handle_update(renamed) == 0  # the same update again
-            with engine.connect() as conn:
+            with wire.engine.connect() as conn:
                 rows = conn.execute(select(events.c.kind, events.c.payload)
                                     .where(events.c.source_event_id.like("-1001002003:2%"))
                                     .order_by(events.c.id)).all()
             assert [r.kind for r in rows] == ["nickname", "message"]
             assert rows[0].payload == {"old": "小王 杭州", "new": "小王 杭州-财务"}
-        finally:
-            await bot.bot.shutdown()
 
-    try:
-        asyncio.run(go())
-    finally:
-        server.stop()
-        engine.dispose()
+    asyncio.run(go())
 
 
 def test_a_member_renamed_while_the_bot_was_down_is_a_nickname_change(tmp_path: Path) -> None:
@@ -427,62 +396,34 @@ def test_a_member_renamed_while_the_bot_was_down_is_a_nickname_change(tmp_path: 
         engine.dispose()
 
 
-def test_a_chats_admins_are_read_on_its_first_update(tmp_path: Path) -> None:
+def test_a_chats_admins_are_read_on_its_first_update(wire: Wire) -> None:
     """getChatAdministrators on the first update from a group after a start: the policies'
     moderators are known at once, and it is not asked again at every message."""
-    server = BotApiServer().start()
-    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
-    with engine.begin() as conn:
-        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
-
     async def go() -> None:
-        bot = TelegramBot(make_bot(TOKEN, base_url=server.base_url, rate_limited=False),
-                          Pipeline(engine, community_id=cid, policies=[]))
-        await bot.start()
-        try:
+        async with started(wire.new_bot(rate_limited=False)) as bot:
             assert bot.moderators("-1001002003") == frozenset()
             for name in ("Update-message", "Update-message-reply-forward"):
                 update = Update.de_json(fixture(name), bot.bot)
                 assert update is not None
                 await bot.handle_update(update)
             assert bot.moderators("-1001002003") == {"30001"}  # the owner; not the bot
-            assert server.sent("getChatAdministrators") == [{"chat_id": -1001002003}]
-        finally:
-            await bot.bot.shutdown()
+            assert wire.server.sent("getChatAdministrators") == [{"chat_id": -1001002003}]
 
-    try:
-        asyncio.run(go())
-    finally:
-        server.stop()
-        engine.dispose()
+    asyncio.run(go())
 
 
-def test_about_thirty_messages_a_second_overall(tmp_path: Path) -> None:
+def test_about_thirty_messages_a_second_overall(wire: Wire) -> None:
     """Telegram's overall limit: 60 messages to 60 different chats (DMs, no group limit)
     take about a second: 30 at once, then about 30 a second."""
     import time
 
-    server = BotApiServer().start()
-    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
-    with engine.begin() as conn:
-        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
-
     async def go() -> None:
-        bot = TelegramBot(make_bot(TOKEN, base_url=server.base_url),
-                          Pipeline(engine, community_id=cid, policies=[]))
-        await bot.start()
-        try:
-            started = time.monotonic()
+        async with started(wire.new_bot()) as bot:
+            begun = time.monotonic()
             for i in range(60):  # one after another, as the outbox delivers them
                 await bot.perform(Send(group=GroupRef("telegram", str(50000 + i), None,
                                                       "direct"), reason="r", text="你好"))
-            assert time.monotonic() - started >= 0.9
-            assert len({p["chat_id"] for p in server.sent("sendMessage")}) == 60
-        finally:
-            await bot.bot.shutdown()
+            assert time.monotonic() - begun >= 0.9
+            assert len({p["chat_id"] for p in wire.server.sent("sendMessage")}) == 60
 
-    try:
-        asyncio.run(go())
-    finally:
-        server.stop()
-        engine.dispose()
+    asyncio.run(go())
