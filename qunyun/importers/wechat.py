@@ -12,7 +12,8 @@ Times: Unix seconds (or ms), `2024-10-04 11:42:05`, and `2024/10/4 11:42` (a spr
 re-save). A row with `IsSender`/`is_sender` = 1 is the exporting account's (`self`): its
 talker column names the chat or the partner, never the author. Records are split where
 their quotes balance and each is parsed once (linear; fields of any length); a quote that
-never closes skips its one line with the reason, and the lines after it are read.
+never closes — the file ends, or a row-shaped line comes first — skips its one line with
+the reason, and the lines after it are read.
 """
 
 from __future__ import annotations
@@ -130,25 +131,36 @@ def _records(lines: Iterator[tuple[int, str]], width: list[int]
              ) -> Iterator[tuple[int, list[str] | None]]:
     """(first line number, fields) per CSV record; fields None for a line whose stray `"`
     opens a record that never closes. A record ends where its quotes balance; each is
-    parsed once, so a file is read in linear time. A line with an unbalanced quote is
-    reported and the lines after it are read again as records of their own: a quote that
-    never closes leaves every later line balanced, so that second reading is linear too.
-    `width[0]`: the header's column count once known (a multi-line record of another
-    width is taken as a stray quote too)."""
+    parsed once, so a file is read in linear time. A quote that opened a record is a stray
+    when the file ends, or a line shaped like a whole row comes, before it closes (a quoted
+    field never holds a row: two strays would otherwise fold the rows between them into one
+    message), or when the lines it spans are no one record of the header's width: that
+    first line is reported, and the lines after it are read again as records of their own
+    (each at most once more, so still linear). A line with an odd number of quotes that is
+    a whole row by itself (a literal `"` inside an unquoted field) is read as one.
+    `width[0]`: the header's column count once known."""
     again: deque[tuple[int, str]] = deque()
     pending: list[tuple[int, str]] = []
     odd = False
     while True:
         item = again.popleft() if again else next(lines, None)
-        if item is None:
-            if not pending:
-                return
+        if pending and (item is None or _row_shaped(item[1], width[0])):
             yield pending[0][0], None
+            if item is not None:
+                again.appendleft(item)
             again.extendleft(reversed(pending[1:]))
             pending, odd = [], False
             continue
+        if item is None:
+            return
+        odd_line = item[1].count('"') & 1 == 1
+        if odd_line and not pending and width[0]:
+            alone = _parse(item[1])
+            if alone is not None and len(alone) == width[0]:
+                yield item[0], alone
+                continue
         pending.append(item)
-        odd ^= item[1].count('"') & 1 == 1
+        odd ^= odd_line
         if odd:
             continue
         fields = _parse("\n".join(line for _, line in pending))
@@ -158,6 +170,14 @@ def _records(lines: Iterator[tuple[int, str]], width: list[int]
         else:
             yield pending[0][0], fields if fields is not None else []
         pending = []
+
+
+_ROW_START = re.compile(r"\d+,")
+
+
+def _row_shaped(line: str, width: int) -> bool:
+    """Starts like a row (its id, a comma) and has a row's commas: not a message's text."""
+    return width > 0 and _ROW_START.match(line) is not None and line.count(",") >= width - 1
 
 
 def _parse(text: str) -> list[str] | None:

@@ -174,10 +174,16 @@ WECHAT_TIMES: dict[str, Callable[[datetime], str]] = {
 
 
 def wechat(layout: str, times: str, *, group: bool, seed: int = 12, n: int = 40,
-           long_field: bool = False) -> tuple[bytes, Expected]:
+           long_field: bool = False, stray: int = 0) -> tuple[bytes, Expected]:
     """A WeChatMsg or PyWxDump CSV: own messages (is_sender = 1) among the partner's or
-    members', multi-line and quoted texts, optionally a field longer than csv's limit."""
+    members', multi-line and quoted texts, optionally a field longer than csv's limit, and
+    `stray` rows with an unescaped `"` (a broken tool, a hand edit): every other one opens
+    a quoted field that never closes (that row alone must be skipped, never the rows after
+    it folded into it), the rest hold a literal `"` inside an unquoted field (read)."""
     rng = random.Random(seed)
+    picked = random.Random(seed + 1).sample(range(1, n), stray)
+    raw = {i: f'"没有闭合的引号 {i}' if k % 2 == 0 else f'他说"你好 {i}'
+           for k, i in enumerate(picked)}
     exp = Expected()
     buf = io.StringIO()
     out = csv.writer(buf)
@@ -192,7 +198,14 @@ def wechat(layout: str, times: str, *, group: bool, seed: int = 12, n: int = 40,
         if long_field and i == 7:
             text = "长" * 140_000
         shown = "我" if own else nick if layout == "wechatmsg" else wxid  # PyWxDump: no nicknames
-        exp.message(at.replace(tzinfo=_SHANGHAI).astimezone(UTC), shown, text)
+        if i in raw:
+            text = f"@@stray{i}@@"  # written as is, after the csv module's quoting
+            if raw[i].startswith('"'):
+                exp.skipped += 1
+            else:
+                exp.message(at.replace(tzinfo=_SHANGHAI).astimezone(UTC), shown, raw[i])
+        else:
+            exp.message(at.replace(tzinfo=_SHANGHAI).astimezone(UTC), shown, text)
         if layout == "wechatmsg":
             out.writerow([i + 1, chat, 1, 0, int(own), stamp(at), 2, text,
                           f"{at:%Y-%m-%d %H:%M:%S}", "", nick, "" if own or not group else wxid])
@@ -202,7 +215,10 @@ def wechat(layout: str, times: str, *, group: bool, seed: int = 12, n: int = 40,
             talker = chat if own and not group else (wxid or "wxid_me")
             out.writerow([i + 1, 900000 + i, "文本", int(own), talker, chat if group else "",
                           text, "", stamp(at)])
-    return buf.getvalue().encode("utf-8-sig"), exp
+    data = buf.getvalue()
+    for i, text in raw.items():
+        data = data.replace(f"@@stray{i}@@", text)
+    return data.encode("utf-8-sig"), exp
 
 
 # --- Telegram -----------------------------------------------------------------------------

@@ -78,6 +78,22 @@ def test_wechat_every_layout_time_format_and_chat_kind(
     assert own == exp.senders["我"]
 
 
+@pytest.mark.parametrize("layout", ["wechatmsg", "pywxdump"])
+def test_wechat_stray_quotes_skip_only_their_own_rows(engine: Engine, tmp_path: Path,
+                                                      layout: str) -> None:
+    """A quote that opens and never closes skips its row, with its line; two of them never
+    fold the rows between into one message (they did: 20,000 rows read as 10,004, 0
+    skipped); a literal quote inside an unquoted field is read."""
+    data, exp = generators.wechat(layout, "iso-seconds", group=True, n=400, stray=40)
+    path = tmp_path / "chat.csv"
+    path.write_bytes(data)
+    got = load(engine, path)
+    _check(got, exp)
+    assert exp.skipped == 20
+    assert set(got.parsed.stats.skipped_counts) == {
+        "引号不成对，这一行不是完整的 CSV 记录 / unbalanced quote: not a whole CSV record"}
+
+
 def test_wechat_a_field_longer_than_the_csv_limit_is_read(engine: Engine,
                                                           tmp_path: Path) -> None:
     data, exp = generators.wechat("wechatmsg", "unix", group=True, long_field=True)

@@ -134,7 +134,8 @@ def test_wechat_an_unbalanced_quote_skips_only_its_line(engine: Engine, tmp_path
     assert "quote" in got.parsed.stats.skipped_examples[0][1]
 
 
-@pytest.mark.parametrize("fmt", ["qq-invite", "whatsapp-added", "wechat-invite"])
+@pytest.mark.parametrize("fmt", ["qq-invite", "whatsapp-added", "whatsapp-added-spaces",
+                                 "wechat-invite"])
 def test_system_patterns_are_linear_on_a_megabyte_line(engine: Engine, tmp_path: Path,
                                                        fmt: str) -> None:
     if fmt == "qq-invite":
@@ -143,6 +144,10 @@ def test_system_patterns_are_linear_on_a_megabyte_line(engine: Engine, tmp_path:
     elif fmt == "whatsapp-added":
         body = (f"12/03/2024, 14:25 - Alice: hi\n12/03/2024, 14:26 - {'a added ' * 125_000}x\n"
                 "next line\n")
+        path = _file(tmp_path, "WhatsApp Chat with X.txt", body.encode())
+    elif fmt == "whatsapp-added-spaces":  # splitting the added names: `\s+and` backtracked
+        body = (f"12/03/2024, 14:25 - Alice: hi\n12/03/2024, 14:26 - a added {' ' * 200_000}x\n"
+                f"12/03/2024, 14:27 - a added b{chr(9) * 200_000}c\n")
         path = _file(tmp_path, "WhatsApp Chat with X.txt", body.encode())
     else:
         path = _file(tmp_path, "c.csv", _wechat([
@@ -153,6 +158,8 @@ def test_system_patterns_are_linear_on_a_megabyte_line(engine: Engine, tmp_path:
     assert time.monotonic() - started < 10  # was > 60 s
     if fmt == "whatsapp-added":  # no one's name is a megabyte long: skipped, and said so
         assert "name longer than" in got.parsed.stats.skipped_examples[0][1]
+    if fmt == "whatsapp-added-spaces":  # `x` joined; `b…c` is no one's name: skipped
+        assert got.kinds()["join"] == 1 and got.parsed.stats.skipped == 1
 
 
 def test_a_header_like_line_is_never_folded_into_the_previous_message(

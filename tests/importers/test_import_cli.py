@@ -167,3 +167,34 @@ def test_skipped_telegram_messages_are_numbered_as_messages(tmp_path: Path) -> N
     assert read.exit_code == 0 and "message # 1" in read.output and "1 条消息" in read.output
     strict = _import(db, "--strict", str(path))
     assert strict.exit_code == 1 and "message #1" in strict.output
+
+
+def test_ctrl_c_inside_the_sqlite_bulk_load_is_reported_as_interrupted(
+        tmp_path: Path, files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """ADBC swaps in its own SIGINT handler while it loads rows and answers Ctrl-C by
+    cancelling, which its SQLite driver cannot: NotSupportedError("NOT_IMPLEMENTED"), and
+    the import's own handler never hears of it (1 Ctrl-C in 4 was reported as a database
+    failure). Here the Ctrl-C arrives inside the real ADBC blocking call."""
+    import time
+
+    from adbc_driver_manager import _lib
+
+    from qunyun.storage.events import staging
+
+    real = staging._SqliteScratch.append
+
+    def append_then_ctrl_c(self: Any, frame: Any) -> None:
+        real(self, frame)
+
+        def work() -> None:  # what a long adbc_ingest is, when the terminal sends Ctrl-C
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.5)  # ADBC's own thread runs the cancel meanwhile
+
+        _lib._blocking_call(work, (), {}, self.adbc.adbc_connection.cancel)
+
+    monkeypatch.setattr(staging._SqliteScratch, "append", append_then_ctrl_c)
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    result = _import(db, str(files["telegram"]))
+    assert result.exit_code == 130, result.output
+    assert "interrupted" in result.output and "NOT_IMPLEMENTED" not in result.output
+    assert _count(db, "SELECT count(*) FROM events") == 0
