@@ -527,6 +527,9 @@ GENERATED_REASONS: list[tuple[re.Pattern[str], str]] = [
      "brought {0} members (≥{1}); {3} messages on {4} days in the last {2} days"),
     (re.compile(_SAID + r"（≥(\d+) 条且 ≥(\d+) 天）$"),
      _SAID_EN + " (≥{3} messages on ≥{4} days)"),
+    (re.compile(_SAID + r"，达到参与者标准（≥(\d+) 条），未达活跃标准（(\d+) 条 / (\d+) 天）$"),
+     _SAID_EN + ", reached the participant bar (≥{3} messages), below the active bar "
+     "({4} messages on {5} days)"),
     (re.compile(_SAID + r"，未达活跃标准（(\d+) 条 / (\d+) 天）$"),
      _SAID_EN + ", below the active bar ({3} messages on {4} days)"),
     (re.compile(r"^近(\d+)天没有发言$"), "no messages in the last {0} days"),

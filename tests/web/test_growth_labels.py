@@ -69,3 +69,14 @@ def test_growth_and_volunteer_audit_rows_read_in_english() -> None:
     assert reason_label("lin 将等级锁定为「活跃者」", "en") == "lin locked the tier at “active member”"
     assert reason_label("手动重新评定成长等级", "zh") == "手动重新评定成长等级"
     assert evidence_lines({"changes": 3}, "en") == ["tier changes: 3"]
+
+
+def test_a_participants_reason_says_what_was_reached_before_the_next_bar() -> None:
+    """A promotion from onlooker to participant reads as reached, not as only "below the
+    active bar" (issue 11: the rehearsal said 「…（升级）：…未达活跃标准」)."""
+    cfg = Tiers()
+    zh = reason(row("participant"), cfg)
+    assert zh.startswith("近30天发言 42 条、6 天有发言，达到参与者标准（≥1 条），未达活跃标准")
+    assert growth_reason(zh, "en").startswith(
+        "42 messages on 6 days in the last 30 days, reached the participant bar (≥1 messages), "
+        "below the active bar")
