@@ -164,7 +164,9 @@ def reason(row: dict[str, Any], cfg: Tiers, lang: str = "zh") -> str:
     if tier == "active":
         return (f"{said}（≥{cfg.active_min_messages} 条且 ≥{cfg.active_min_days} 天）")
     if tier == "participant":
-        return f"{said}，未达活跃标准（{cfg.active_min_messages} 条 / {cfg.active_min_days} 天）"
+        # What was reached first (a promotion from onlooker reads right), then the next bar.
+        return (f"{said}，达到参与者标准（≥{cfg.participant_min_messages} 条），"
+                f"未达活跃标准（{cfg.active_min_messages} 条 / {cfg.active_min_days} 天）")
     return f"{window}没有发言"
 
 
@@ -183,7 +185,8 @@ def _reason_en(row: dict[str, Any], cfg: Tiers) -> str:
     if tier == "active":
         return f"{said} (≥{cfg.active_min_messages} messages on ≥{cfg.active_min_days} days)"
     if tier == "participant":
-        return (f"{said}, below the active bar ({cfg.active_min_messages} messages on "
+        return (f"{said}, reached the participant bar (≥{cfg.participant_min_messages} "
+                f"messages), below the active bar ({cfg.active_min_messages} messages on "
                 f"{cfg.active_min_days} days)")
     return f"no messages {window}"
 

@@ -492,8 +492,8 @@ def _note(result: Rehearsal, effect: Effect, now: dt.datetime, tz: ZoneInfo,
     if kind is None:
         return
     target = effect.target()
-    if target is None and isinstance(effect, Send) and effect.mentions:
-        target = effect.mentions[0]
+    if target is None and isinstance(effect, Send) and effect.mentions and kind != "season_end":
+        target = effect.mentions[0]  # a season's end names its top members in the reason
     if target is None and isinstance(effect, DirectMessage):
         target = effect.member
     if target is None and isinstance(effect, Reply):
@@ -525,6 +525,10 @@ def reason_words(kind: str, effect: Effect) -> str:
     evidence = effect.evidence
     if kind == "task_done" and evidence.get("task"):
         return f"完成任务「{evidence['task']}」"
+    if kind == "season_end" and isinstance(effect, Send):
+        top = "、".join(m.display_name or m.user_id for m in effect.mentions)
+        name = evidence.get("name") or "赛季"
+        return f"「{name}」结束，公布前几名：{top}" if top else f"「{name}」结束，无人上榜"
     if kind == "level_up" and evidence.get("to"):
         return f"升级：{evidence.get('from') or '—'} → {evidence['to']}"
     if _has_cjk(words):

@@ -117,7 +117,8 @@ def _tell(member: UserRef, group: GroupRef, decision: Decision, *, approve: bool
             parts.append(f"已重新邀请你回到{rooms}，接受邀请即可回群。")
         if reason:
             parts.append(f"管理员说明：{reason}")
-        text = " ".join(parts)
+        # Chinese sentences end in 。 and need no space between them (issue 11).
+        text = parts[0] + (" " + "".join(parts[1:]) if parts[1:] else "")
     else:
         text = (f"你的申诉未通过。原因：{reason or '管理员没有写明原因'}。"
                 "如有新的情况，可以再次发送 !申诉 说明。")

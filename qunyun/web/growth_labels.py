@@ -89,6 +89,8 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
      lambda m: f"brought {m['n']} members (≥{m['k']}); "),
     (re.compile(r"（≥(?P<a>\d+) 条且 ≥(?P<b>\d+) 天）"),
      lambda m: f" (≥{m['a']} messages on ≥{m['b']} days)"),
+    (re.compile(r"，达到参与者标准（≥(?P<p>\d+) 条）"),
+     lambda m: f", reached the participant bar (≥{m['p']} messages)"),
     (re.compile(r"，未达活跃标准（(?P<a>\d+) 条 / (?P<b>\d+) 天）"),
      lambda m: f", below the active bar ({m['a']} messages on {m['b']} days)"),
     # services.growth.apply / lock

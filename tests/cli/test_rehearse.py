@@ -9,9 +9,12 @@ import datetime as dt
 import json
 from collections import Counter
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from qunyun.app import open_database
-from qunyun.bot.rehearse import Rehearsal, rehearse
+from qunyun.bot.rehearse import Rehearsal, _note, classify, rehearse
+from qunyun.effects import Send
+from qunyun.events import GroupRef, UserRef
 from qunyun.plan.load import load_plan
 from tests.cli.test_plan_cli import qunyun
 from tests.conftest import EXAMPLES
@@ -87,3 +90,18 @@ def test_tier_changes_are_on_the_timeline(tmp_path: Path) -> None:
     assert all(i.member and "→" in i.reason and ("升级" in i.reason or "降级" in i.reason)
                for i in moves)
     assert len({i.at.date() for i in moves}) > 1  # the daily pass, not one burst
+
+
+def test_a_season_end_line_names_the_top_members_not_one_mention() -> None:
+    """Issue 11: the day said 「赛季结束 @群主」, as if the announcement were about the first
+    member it mentions; it names the season and its top members instead."""
+    group = GroupRef(platform="matrix", group_id="!g", name="训练营")
+    top = (UserRef("matrix", "@owner", "群主"), UserRef("matrix", "@a", "Alice"))
+    season_end = Send(group=group, mentions=top, policy="boards", reason="T3 season end",
+                      evidence={"season": 1, "name": "第 1 赛季"}, text="🏁 …")
+    result = Rehearsal(start=dt.date(2026, 3, 2), days=1, members=2, seed=1, tz="Asia/Shanghai")
+    at = dt.datetime(2026, 3, 2, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    _note(result, season_end, at, ZoneInfo("Asia/Shanghai"), [classify])
+    lines = list(result.day_lines())
+    assert "    12:00 赛季结束：「第 1 赛季」结束，公布前几名：群主、Alice" in lines
+    assert not any("@群主" in line for line in lines)

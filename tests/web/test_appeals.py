@@ -60,6 +60,8 @@ def test_approving_an_appeal_in_the_console_withdraws_the_warning_and_tells_the_
     (dm,) = _pending(engine)
     assert dm["actor"] == "operator:vol" and dm["action"] == "dm"
     assert "申诉已通过" in str(dm["effect"]) and "误判" in str(dm["effect"])
+    # The member reads Chinese sentences with no stray space between them (issue 11).
+    assert "不再计入。管理员说明：误判" in str(dm["effect"])
 
 
 def test_rejecting_an_appeal_in_the_console_tells_the_member_why(

@@ -84,3 +84,14 @@ def test_a_tier_title_todo_reads_in_english() -> None:
     assert item_title(give, "zh") == give["title"]
     assert not [line for line in evidence_lines(give["detail"], "zh")  # type: ignore[arg-type]
                 if "True" in line or "give" in line]
+
+
+def test_a_participants_reason_says_what_was_reached_before_the_next_bar() -> None:
+    """A promotion from onlooker to participant reads as reached, not as only "below the
+    active bar" (issue 11: the rehearsal said 「…（升级）：…未达活跃标准」)."""
+    cfg = Tiers()
+    zh = reason(row("participant"), cfg)
+    assert zh.startswith("近30天发言 42 条、6 天有发言，达到参与者标准（≥1 条），未达活跃标准")
+    assert growth_reason(zh, "en").startswith(
+        "42 messages on 6 days in the last 30 days, reached the participant bar (≥1 messages), "
+        "below the active bar")

@@ -138,7 +138,8 @@ def reason(row: dict[str, Any], cfg: Tiers) -> str:
     if tier == "active":
         return (f"{said}（≥{cfg.active_min_messages} 条且 ≥{cfg.active_min_days} 天）")
     if tier == "participant":
-        return f"{said}，未达活跃标准（{cfg.active_min_messages} 条 / {cfg.active_min_days} 天）"
+        return (f"{said}，达到参与者标准（≥{cfg.participant_min_messages} 条），"
+                f"未达活跃标准（{cfg.active_min_messages} 条 / {cfg.active_min_days} 天）")
     return f"{window}没有发言"
 
 
