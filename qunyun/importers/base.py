@@ -150,6 +150,7 @@ def from_unix(seconds: float) -> datetime:
 
 
 ID_LIMIT = 200  # identities.external_id is VARCHAR(255), and `name:…` ids hold a name
+EVENT_ID_LIMIT = 255  # events.source_event_id is VARCHAR(255) (PostgreSQL enforces it)
 NAME_TOO_LONG = f"名字过长（超过 {ID_LIMIT} 个字符）/ a name longer than {ID_LIMIT} characters"
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from qunyun.domain.patterns import compile_pattern
-from qunyun.event_batch import batched
+from qunyun.event_batch import NAME_LIMIT, batched
 from qunyun.events import (
     Event,
     GroupRef,
@@ -76,7 +76,7 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
     position = [0]
     title = _title(path, encoding) or path.stem
     chat_id = stable_id("qq", title)
-    group = GroupRef(PLATFORM, chat_id, title)
+    group = GroupRef(PLATFORM, chat_id, title[:NAME_LIMIT])  # groups.name is VARCHAR(255)
     source = f"import:qq:{chat_id}"
 
     def blocks() -> Iterator[tuple[int, re.Match[str], str]]:

@@ -27,6 +27,7 @@ from qunyun.event_batch import BATCH, NAME_LIMIT, EventBatch, Refs, message_payl
 from qunyun.events import Event, GroupRef, MemberJoined, MemberLeft, ReactionAdded, UserRef
 from qunyun.importers.base import (
     DEFAULT_TZ,
+    EVENT_ID_LIMIT,
     FIRST_YEAR,
     ID_LIMIT,
     LAST_YEAR,
@@ -218,6 +219,9 @@ class _Reader:
         msg_id = msg.id
         if msg_id is None:  # numbered by its place in the chat, the same in a re-import
             msg_id = msg.id = f"pos:{index}"
+        elif type(msg_id) is not int and (type(msg_id) is not str or len(msg_id) > ID_LIMIT):
+            self.stats.skip(index, "消息 id 无效 / bad message id")
+            return
         ts_ms = _ms(msg, self.tz)
         if ts_ms is None:
             self.stats.skip(index, "缺少时间、时间无效或超出范围 / no date, bad date or date "
@@ -235,7 +239,8 @@ class _Reader:
         elif type(from_id) is not str or len(from_id) > ID_LIMIT:
             self.stats.skip(index, "发送者 id 无效 / bad sender id")
             return
-        actor, name = self.sender(from_id, msg.from_)
+        shown_as = msg.from_
+        actor, name = self.sender(from_id, shown_as if type(shown_as) is str else None)
         text = msg.text
         if type(text) is not str:
             text = _text(text)
@@ -245,14 +250,16 @@ class _Reader:
         edited = bool(msg.edited or msg.edited_unixtime)
         batch.add_message(
             self.source, str(msg_id), ts_ms, self.group_index, actor, name, text,
-            str(reply) if reply is not None else None,
+            str(reply) if type(reply) is int or (type(reply) is str and len(reply) <= ID_LIMIT)
+            else None,
             message_payload(media=media, forwarded=forwarded, edited=edited)
             if media or forwarded or edited else None)
         self.stats.messages += 1
         if msg.reactions is not None:
-            self._reactions(batch, msg_id, msg.reactions, _utc(ts_ms))
+            self._reactions(batch, msg_id, msg.reactions, _utc(ts_ms), index)
 
-    def _reactions(self, batch: EventBatch, msg_id: Any, reactions: Any, at: datetime) -> None:
+    def _reactions(self, batch: EventBatch, msg_id: Any, reactions: Any, at: datetime,
+                   index: int) -> None:
         for reaction in reactions if isinstance(reactions, list) else ():
             if not isinstance(reaction, dict):
                 continue
@@ -267,10 +274,14 @@ class _Reader:
                     who = f"user{who}"
                 elif len(str(who)) > ID_LIMIT:
                     continue
+                event_id = f"{msg_id}:r:{who}:{key}"
+                if len(event_id) > EVENT_ID_LIMIT:
+                    self.stats.skip(index, "表情回应的 id 过长 / reaction id too long")
+                    continue
                 when = _when(recent, self.tz) or at
                 self.stats.reactions += 1
                 batch.add(ReactionAdded(
-                    source=self.source, source_event_id=f"{msg_id}:r:{who}:{key}",
+                    source=self.source, source_event_id=event_id,
                     group=self.group, at=when, actor=self.user(str(who), recent.get("from")),
                     target_event_id=str(msg_id), key=key,
                 ))
@@ -281,7 +292,7 @@ class _Reader:
             actor_id = msg.actor_id
             if type(actor_id) is int:
                 actor_id = f"user{actor_id}"
-            if actor_id is not None and len(str(actor_id)) > ID_LIMIT:
+            if actor_id is not None and (type(actor_id) is not str or len(actor_id) > ID_LIMIT):
                 self.stats.skip(index, "发送者 id 无效 / bad sender id")
                 continue
             actor = self.user(str(actor_id), msg.actor) if actor_id not in (None, "") else None
@@ -422,8 +433,11 @@ def open_telegram(path: Path, *, chat: str | None = None, tz: ZoneInfo = DEFAULT
     else:
         raise ImportFormatError(str(path), "JSON 不是 Telegram Desktop 导出（没有 messages 或 "
                                 "chats）/ JSON is not a Telegram Desktop export", line=1)
+    if len(chat_id) > ID_LIMIT:
+        raise ImportFormatError(str(path), f"聊天 id 过长（超过 {ID_LIMIT} 个字符）/ chat id "
+                                f"longer than {ID_LIMIT} characters", line=1)
     stats = ImportStats()
-    reader = _Reader(chat_id, name if isinstance(name, str) else None, stats, tz)
+    reader = _Reader(chat_id, name[:NAME_LIMIT] if isinstance(name, str) else None, stats, tz)
     position = [0]
     size = path.stat().st_size
     return ParsedExport(str(path), "telegram", reader.group,

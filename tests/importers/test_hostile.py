@@ -207,3 +207,37 @@ def test_wechat_rows_all_of_the_wrong_width_name_the_first(engine: Engine,
     with pytest.raises(ImportFormatError) as err:
         load(engine, _file(tmp_path, "c.csv", data))
     assert ":2:" in str(err.value) and "column" in str(err.value)
+
+
+def test_telegram_ids_of_the_wrong_type_or_too_long_are_skipped_lines(
+        engine: Engine, tmp_path: Path) -> None:
+    """Read, or skipped with a reason, on both backends: PostgreSQL refused the whole file
+    over one 300-character id ("value too long"), and a `from` that is an object ended
+    in a TypeError."""
+    def msg(i: object, **kw: object) -> dict[str, object]:
+        return {"id": i, "type": "message", "date_unixtime": "1709280000", "from": "A",
+                "from_id": "user1", "text": f"m{i}", **kw}
+    messages = [msg("x" * 300), msg(True), msg(1.5), msg({"a": 1}),
+                msg(5, **{"from": {"x": 1}}), msg(6, reply_to_message_id="y" * 300),
+                msg(7, reactions=[{"emoji": "e" * 300, "recent": [{"from_id": "user2"}]}]),
+                {"id": 8, "type": "service", "date_unixtime": "1709280000", "actor": "A",
+                 "actor_id": {"a": 1}, "action": "invite_members", "members": ["B"]},
+                msg(9)]
+    got = load(engine, _file(tmp_path, "odd.json", orjson.dumps(
+        {"name": "群" * 300, "id": 1, "messages": messages})))
+    assert got.kinds() == {"message": 4}
+    stats = got.parsed.stats
+    assert [line for line, _ in stats.skipped_examples] == [1, 2, 3, 4, 7, 8]
+    assert {r[0] for r in got.rows("SELECT length(name) FROM groups")} == {255}
+    with pytest.raises(ImportFormatError) as err:
+        load(engine, _file(tmp_path, "long.json", orjson.dumps(
+            {"name": "g", "id": "z" * 300, "messages": [msg(1)]})))
+    assert "chat id longer than" in str(err.value)
+
+
+def test_a_qq_chat_name_longer_than_a_column_is_cut_not_refused(engine: Engine,
+                                                              tmp_path: Path) -> None:
+    body = "消息对象:" + "群" * 300 + "\n\n2024-03-01 9:00:00 小明(20002)\n你好\n"
+    got = load(engine, _file(tmp_path, "qq.txt", body.encode()))
+    assert got.texts() == ["你好"]
+    assert {r[0] for r in got.rows("SELECT length(name) FROM groups")} == {255}
