@@ -35,7 +35,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from qunyun.capabilities import Capabilities
-from qunyun.effects import Effect, SetRole
+from qunyun.effects import Effect, OpenGroup, SetRole
 from qunyun.events import Event, TimerFired
 from qunyun.pipeline.runner import Pipeline
 from qunyun.services import audit, tier_roles
@@ -48,6 +48,13 @@ Scheduler = Callable[[datetime], Sequence[TimerFired]]
 
 class NotOnPlatform(Exception):
     """The platform cannot do this effect: the message is the operator's to-do, in Chinese."""
+
+
+def open_group_by_hand(platform_name: str, effect: OpenGroup) -> NotOnPlatform:
+    """G4 where the bot cannot create groups: the policy asks `create_groups` first and
+    files a to-do, but a stored `OpenGroup` can still come; the operator gets the steps."""
+    return NotOnPlatform(f"{platform_name} 机器人不能建群：请新建「{effect.name}」，"
+                         f"再在「{effect.group.name or effect.group.group_id}」发：{effect.text}")
 
 
 class Adapter(Protocol):

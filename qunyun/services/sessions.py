@@ -74,16 +74,6 @@ def touch(conn: Connection, *, session_id: int) -> None:
     repo.touch(conn, session_id=session_id, now_ms=_now_ms())
 
 
-def resolve(conn: Connection, *, token: str) -> Operator | None:
-    """`find` and `touch` in one transaction (for callers that write anyway)."""
-    found = find(conn, token=token)
-    if found is None:
-        return None
-    if found.touch_due:
-        touch(conn, session_id=found.session_id)
-    return found.operator
-
-
 def end(conn: Connection, *, token: str) -> None:
     repo.delete_by_hash(conn, token_hash=_hash(token))
 

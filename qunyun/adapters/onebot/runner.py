@@ -21,7 +21,13 @@ from typing import Any
 
 import httpx
 
-from qunyun.adapters.contract import AdapterCore, NotOnPlatform, Scheduler, with_backoff
+from qunyun.adapters.contract import (
+    AdapterCore,
+    NotOnPlatform,
+    Scheduler,
+    open_group_by_hand,
+    with_backoff,
+)
 from qunyun.capabilities import ONEBOT
 from qunyun.effects import (
     Alert,
@@ -337,10 +343,7 @@ class OneBotBot(AdapterCore):
         if isinstance(effect, SetRole):
             return await self.set_title(group, effect)
         if isinstance(effect, OpenGroup):
-            # The policy asks `create_groups` first and files a to-do; a stored one can come.
-            raise NotOnPlatform(f"QQ 机器人不能建群：请新建「{effect.name}」，"
-                                f"再在「{effect.group.name or effect.group.group_id}」"
-                                f"发：{effect.text}")
+            raise open_group_by_hand("QQ", effect)
         return None  # AwardPoints, Flag: recorded state, nothing to send
 
     async def set_title(self, group: str, effect: SetRole) -> str:

@@ -30,7 +30,13 @@ from telegram import ChatPermissions, ReplyParameters, Update
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, ExtBot
 
-from qunyun.adapters.contract import AdapterCore, NotOnPlatform, Scheduler, with_backoff
+from qunyun.adapters.contract import (
+    AdapterCore,
+    NotOnPlatform,
+    Scheduler,
+    open_group_by_hand,
+    with_backoff,
+)
 from qunyun.capabilities import TELEGRAM
 from qunyun.effects import (
     Alert,
@@ -408,10 +414,7 @@ class TelegramBot(AdapterCore):
                                     f"加上头衔「{effect.role}」（如需设为管理员请自行判断）")
             raise NotOnPlatform(f"请管理员悄悄收回 {name} 的头衔「{effect.role}」，不必告知")
         if isinstance(effect, OpenGroup):
-            # The policy asks `create_groups` first and files a to-do; a stored one can come.
-            raise NotOnPlatform(f"Telegram 机器人不能建群：请新建「{effect.name}」，"
-                                f"再在「{effect.group.name or effect.group.group_id}」"
-                                f"发：{effect.text}")
+            raise open_group_by_hand("Telegram", effect)
         return None  # AwardPoints, Flag: recorded state, nothing to send
 
     async def give_invite_link(self, group: GroupRef, member: UserRef) -> str:
