@@ -21,6 +21,7 @@ from qunyun.pipeline.dispatcher import Dispatcher, Outcome
 from qunyun.pipeline.memory import Memory
 from qunyun.pipeline.policy import Policy
 from qunyun.services.ingest import EventRecorder
+from qunyun.storage.engine import writing
 
 if TYPE_CHECKING:
     from qunyun.plan.model import Plan
@@ -59,7 +60,7 @@ class Pipeline:
     def process(self, event: Event) -> Outcome:
         """Record one event and run the policies on it, in its own transaction."""
         try:
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 outcome = self._process_in(conn, event)
                 self.recorder.flush(conn)
                 return outcome
@@ -75,7 +76,7 @@ class Pipeline:
         if len(events) <= 1:
             return [self.process(e) for e in events]
         try:
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 outcomes = [self._process_in(conn, e) for e in events]
                 self.recorder.flush(conn)
                 return outcomes

@@ -90,22 +90,21 @@ def test_signing_in_while_the_bot_writes_never_fails(engine: Engine, seeded: See
     from datetime import timedelta
 
     from qunyun.events import GroupRef, MessagePosted
-    from qunyun.services.ingest import EventRecorder
+    from qunyun.pipeline.runner import Pipeline
     from tests.factories import T0, user
 
     group = GroupRef("matrix", "!qa:localhost", "Python 训练营 · 答疑群")
     stop = threading.Event()
     written = [0]
 
-    def bot() -> None:  # a message recorded every few milliseconds, each its own commit
-        recorder = EventRecorder(community_id=seeded.community_id)
+    def bot() -> None:  # the bot's pipeline: a message every few milliseconds, each committed
+        pipeline = Pipeline(engine, community_id=seeded.community_id, policies=[])
         deadline = time.monotonic() + 60
         while not stop.is_set() and time.monotonic() < deadline:
             n = written[0]
-            with engine.begin() as conn:
-                recorder.record_many(conn, [MessagePosted(
-                    source="busy-bot", source_event_id=f"b{n}", group=group,
-                    at=T0 + timedelta(seconds=n), actor=user(1 + n % 3), text="在写")])
+            pipeline.process(MessagePosted(
+                source="busy-bot", source_event_id=f"b{n}", group=group,
+                at=T0 + timedelta(seconds=n), actor=user(1 + n % 3), text="在写"))
             written[0] += 1
             time.sleep(0.002)
 
