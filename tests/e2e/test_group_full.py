@@ -6,14 +6,23 @@ with its link in the full room — once: a fourth join opens no third room."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from qunyun.adapters.matrix.client import HttpMatrixApi
 from qunyun.adapters.matrix.homeserver import LocalHomeserver
+from qunyun.adapters.matrix.runner import MatrixBot
 from qunyun.app import open_database
 from qunyun.bot.app import run_matrix_bot
+from qunyun.domain.group_matrix import LINK_SLOT
+from qunyun.effects import OpenGroup
+from qunyun.events import GroupRef
+from qunyun.pipeline.runner import Pipeline, utc_now
+from qunyun.services import audit
 from qunyun.storage.community import communities as community_repo
 from tests.e2e.conftest import timeline, unique
 from tests.e2e.test_bot_rules import scalar, until
@@ -98,3 +107,99 @@ def test_a_full_room_gets_its_next_room(homeserver: LocalHomeserver, tmp_path: P
 
 async def _async(value: bool) -> bool:
     return value
+
+
+class Killed(BaseException):
+    """The bot process dying mid-effect: not an error the outbox catches and marks."""
+
+
+class DyingApi(HttpMatrixApi):
+    """The bot's real client, killed right after one call (`after`) has reached Synapse."""
+
+    def __init__(self, url: str, token: str, after: str) -> None:
+        super().__init__(url, token)
+        self.after = after
+
+    async def create_room(self, **kw: Any) -> str:
+        room = await super().create_room(**kw)
+        if self.after == "create_room" and kw.get("name") == "进阶营 2群":
+            raise Killed
+        return room
+
+    async def send_text(self, room_id: str, body: str, *args: Any, **kw: Any) -> str:
+        sent = await super().send_text(room_id, body, *args, **kw)
+        if self.after == "notice" and "本群已满" in body:
+            raise Killed
+        return sent
+
+
+@pytest.mark.parametrize("killed_after", ["create_room", "notice"])
+def test_a_bot_killed_while_opening_the_next_room_opens_it_once_on_restart(
+        homeserver: LocalHomeserver, tmp_path: Path, killed_after: str) -> None:
+    """G4 crash safety: the bot dies after Synapse created 「进阶营 2群」 (or after its notice
+    went out) and before the outbox marked the effect done. The restarted bot (another
+    process, once the lease ran out) finishes it: still one next room, one notice."""
+    hs = homeserver
+    bot_user = hs.register(unique("bot"), displayname="群运助手")
+    operator = hs.register(unique("operator"), displayname="运营者")
+    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="camp", name="camp", now_ms=0)
+
+    def process(api: HttpMatrixApi, *, later_ms: int = 0) -> MatrixBot:
+        def clock() -> datetime:  # the lease of the killed process has run out
+            return utc_now() + timedelta(milliseconds=later_ms)
+
+        return MatrixBot(api, Pipeline(engine, community_id=cid, policies=[], clock=clock),
+                         bot_user_id=bot_user.user_id, homeserver=hs.url,
+                         admin_room_name="进阶营管理组")
+
+    async def go() -> None:
+        bot = HttpMatrixApi(hs.url, bot_user.access_token)
+        op = HttpMatrixApi(hs.url, operator.access_token)
+        dying = DyingApi(hs.url, bot_user.access_token, killed_after)
+        again = HttpMatrixApi(hs.url, bot_user.access_token)
+        try:
+            main = await bot.create_room(name="进阶营 1群", invite=[operator.user_id],
+                                         power_users={operator.user_id: 100})
+            await op.join(main)
+            effect = OpenGroup(group=GroupRef("matrix", main, "进阶营 1群"), name="进阶营 2群",
+                               text=f"本群已满 3 人，新朋友请加「进阶营 2群」：{LINK_SLOT}",
+                               policy="group_matrix", reason="G4 size cap")
+            with engine.begin() as conn:
+                audit_id = audit.record_operator_effect(conn, effect, community_id=cid,
+                                                        operator="test", member_id=None,
+                                                        group_id=None)
+            first = process(dying)
+            await first.start()
+            with pytest.raises(Killed):
+                await first.flush_outbox()
+            assert scalar(engine, f"SELECT status FROM audit_log WHERE id = {audit_id}") \
+                == "pending"  # died before marking it
+
+            second = process(again, later_ms=audit.CLAIM_LEASE_MS + 1000)
+            await second.start()
+            assert await second.flush_outbox() == 1
+            assert scalar(engine, f"SELECT status FROM audit_log WHERE id = {audit_id}") \
+                == "done"
+
+            named = []
+            for room in await bot.joined_rooms():
+                state = await bot.room_state(room)
+                named += [room for e in state if e["type"] == "m.room.name"
+                          and e["content"].get("name") == "进阶营 2群"]
+            assert len(named) == 1  # one next room, not a second on restart
+            notices = [e["content"]["body"] for e in await timeline(op, main)
+                       if e["sender"] == bot_user.user_id and "本群已满" in
+                       e["content"].get("body", "")]
+            assert len(notices) == 1 and named[0] in notices[0]
+            (levels,) = [e["content"] for e in await bot.room_state(named[0])
+                         if e["type"] == "m.room.power_levels"]
+            assert levels["users"][operator.user_id] >= 50
+            assert scalar(engine, f"SELECT count(*) FROM groups WHERE external_id = "
+                                  f"'{named[0]}'") == 1
+        finally:
+            for api in (bot, op, dying, again):
+                await api.close()
+
+    asyncio.run(go())

@@ -128,17 +128,22 @@ class HttpMatrixApi:
         return resp.content
 
     # -- acting ------------------------------------------------------------------------------
-    async def send_event(self, room_id: str, event_type: str, content: dict[str, Any]) -> str:
-        path = f"{API}/rooms/{_q(room_id)}/send/{_q(event_type)}/{_q(self._txn_id())}"
+    async def send_event(self, room_id: str, event_type: str, content: dict[str, Any], *,
+                         txn_id: str | None = None) -> str:
+        """One event; a `txn_id` the caller fixes makes a repeat of the send (after a crash)
+        the same event: the homeserver answers it without posting again (the spec's
+        transaction ids, kept per access token)."""
+        path = (f"{API}/rooms/{_q(room_id)}/send/{_q(event_type)}/"
+                f"{_q(txn_id or self._txn_id())}")
         return str((await self.request("PUT", path, json_body=content))["event_id"])
 
     async def send_text(self, room_id: str, body: str, mentions: Sequence[str] = (), *,
                         names: Mapping[str, str] | None = None,
-                        reply_to: str | None = None) -> str:
+                        reply_to: str | None = None, txn_id: str | None = None) -> str:
         """A text message; `mentions` become real mentions (pills for `names`), and
-        `reply_to` makes it a reply to that event."""
+        `reply_to` makes it a reply to that event; `txn_id` as in `send_event`."""
         content = message_content(body, mentions, names, reply_to)
-        return await self.send_event(room_id, "m.room.message", content)
+        return await self.send_event(room_id, "m.room.message", content, txn_id=txn_id)
 
     async def redact(self, room_id: str, event_id: str, reason: str | None = None) -> str:
         path = f"{API}/rooms/{_q(room_id)}/redact/{_q(event_id)}/{_q(self._txn_id())}"

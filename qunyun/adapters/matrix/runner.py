@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import logging
 import time
 import uuid
@@ -92,7 +93,7 @@ class MatrixApi(Protocol):
                        limit: int = ..., filter: Any = ...) -> dict[str, Any]: ...
     async def send_text(self, room_id: str, body: str, mentions: Sequence[str] = ..., *,
                         names: Mapping[str, str] | None = ...,
-                        reply_to: str | None = ...) -> str: ...
+                        reply_to: str | None = ..., txn_id: str | None = ...) -> str: ...
     async def redact(self, room_id: str, event_id: str, reason: str | None = ...) -> str: ...
     async def kick(self, room_id: str, user_id: str, reason: str | None = ...) -> None: ...
     async def invite(self, room_id: str, user_id: str) -> None: ...
@@ -578,26 +579,62 @@ class MatrixBot(AdapterCore):
     async def open_group(self, effect: OpenGroup) -> str:
         """G4: the full room's next room — anyone with the link may join (it is for
         newcomers), the full room's moderators invited as its moderators — recorded as a
-        group of the community, then the notice with its link posted in the full room."""
+        group of the community, then the notice with its link posted in the full room.
+
+        Once, whatever the crashes: the outbox re-sends an effect whose process died before
+        marking it, so each step is claimed in `adapter_state` (as the admin room is) —
+        `creating:…` before asking the homeserver, the room id once it exists, `posted:…`
+        once the notice is out. A restarted bot finishes what the killed one began instead
+        of opening a second room."""
         full = effect.group.group_id
+        key = (f"matrix:{self.homeserver}:{self.bot_user_id}:{self.pipeline.community_id}"
+               f":open:{full}:{effect.name}")
+        mine = f"creating:{uuid.uuid4().hex}"
+        with self.engine.begin() as conn:
+            held = adapter_state.claim(conn, key=key, value=mine, now_ms=_now_ms())
+        if held.startswith("posted:"):
+            return f"opened {held.removeprefix('posted:')} (before a restart)"
+        new_room: str | None = held if held.startswith("!") else None
+        if new_room is None and held != mine:
+            # The process that claimed it died while the homeserver created the room: if the
+            # room came to be, the bot is in it under that name (read back on start).
+            new_room = next((r for r, n in self.rooms.names.items()
+                             if n == effect.name and r != full
+                             and self.rooms.kind(r) == "group"), None)
         moderators = sorted(self.moderators(full) - {self.bot_user_id})
-        new_room = await self.client.create_room(name=effect.name, invite=moderators,
-                                                 preset="public_chat")
+        if new_room is None:
+            try:
+                new_room = await self.client.create_room(name=effect.name, invite=moderators,
+                                                         preset="public_chat")
+            except Exception:
+                with self.engine.begin() as conn:
+                    adapter_state.forget(conn, key=key, value=mine)
+                raise
+        with self.engine.begin() as conn:
+            adapter_state.save(conn, key=key, value=new_room, now_ms=_now_ms())
         if moderators:
             # Added to the levels the room was created with, not overridden: the creator's
             # own level is in them (or implicit, in room versions that refuse naming it).
+            # Raised to at least the moderator level, so doing it again changes nothing.
             levels = await self.client.state_event(new_room, "m.room.power_levels")
             users = dict(levels.get("users") or {})
-            users.update({m: max(int(users.get(m, 0)), MODERATOR_LEVEL) for m in moderators})
-            await self.client.set_state(new_room, "m.room.power_levels",
-                                        {**levels, "users": users})
+            if any(int(users.get(m, 0)) < MODERATOR_LEVEL for m in moderators):
+                users.update({m: max(int(users.get(m, 0)), MODERATOR_LEVEL)
+                              for m in moderators})
+                await self.client.set_state(new_room, "m.room.power_levels",
+                                            {**levels, "users": users})
         self.rooms.names[new_room] = effect.name
-        self.rooms.joined[new_room] = {self.bot_user_id}
+        self.rooms.joined.setdefault(new_room, {self.bot_user_id})
         self.rooms.changed = True
         self.save_rooms()
         with self.engine.begin() as conn:
             self.pipeline.recorder.group_id(conn, GroupRef(PLATFORM, new_room, effect.name),
                                             _now_ms())
         link = f"https://matrix.to/#/{new_room}"
-        await self.client.send_text(full, effect.text.replace(LINK_SLOT, link))
+        # A fixed transaction id: killed after this and before `posted:` is stored, the
+        # restarted bot's send is the same message, which Synapse does not post twice.
+        txn = "qy-open-" + hashlib.sha256(f"{key}:{new_room}".encode()).hexdigest()[:24]
+        await self.client.send_text(full, effect.text.replace(LINK_SLOT, link), txn_id=txn)
+        with self.engine.begin() as conn:
+            adapter_state.save(conn, key=key, value=f"posted:{new_room}", now_ms=_now_ms())
         return f"opened {new_room}"

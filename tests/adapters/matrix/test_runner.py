@@ -62,7 +62,7 @@ class FakeApi:
 
     async def send_text(self, room_id: str, body: str, mentions: Sequence[str] = (), *,
                         names: Mapping[str, str] | None = None,
-                        reply_to: str | None = None) -> str:
+                        reply_to: str | None = None, txn_id: str | None = None) -> str:
         if self.fail_sends:
             raise ConnectionError("send failed")
         self.sent.append((room_id, body))
