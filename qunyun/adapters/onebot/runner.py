@@ -51,7 +51,15 @@ from qunyun.pipeline.runner import Pipeline
 from qunyun.services import lookup
 
 from .client import OneBotClient
-from .translate import PLATFORM, image_url, renamed, source_for, to_segments, translate
+from .translate import (
+    PLATFORM,
+    image_url,
+    listed_rename,
+    renamed,
+    source_for,
+    to_segments,
+    translate,
+)
 
 log = logging.getLogger("qunyun.bot.onebot")
 
@@ -118,6 +126,7 @@ class OneBotBot(AdapterCore):
             else:
                 log.warning("no group named %r: alerts stay in the console", self.admin_group)
         self._record_members_present(present)
+        await self._renamed_while_down(present)
         self.connected.set()
         self.report_status(connected=True)
 
@@ -141,6 +150,35 @@ class OneBotBot(AdapterCore):
                     log.info("%d join time(s) of %s read from its member list", added, gid)
                 self.pipeline.recorder.members_present(conn, group=group, people=people,
                                                        at_ms=now)
+
+    async def _renamed_while_down(self, present: Mapping[str, list[UserRef]]) -> int:
+        """A member whose group card changed while the bot was down sends no notice: the
+        member list's name (card, else nickname) differing from the one the log last holds
+        for them in that group is their rename, through the policies as a `group_card`
+        notice would be (O2's nickname check). Once: the log then holds the new name, so a
+        reconnection or a restart reads no change. Members the log never named (new to the
+        bot; their join from the list carries the name) are not renames."""
+        now = time.time()
+        renames: list[Event] = []
+        with self.engine.connect() as conn:
+            for gid, people in present.items():
+                if gid == self.admin_group:
+                    continue
+                group = GroupRef(PLATFORM, gid, self.group_names.get(gid))
+                for person in people:
+                    new = self.cards.get((gid, person.user_id))
+                    if not new:
+                        continue
+                    old = lookup.name_last_seen(conn, community_id=self.pipeline.community_id,
+                                                member=person, group=group)
+                    if old and old != new:
+                        renames.append(listed_rename(source=self.source, group=group,
+                                                     user_id=person.user_id, old=old, new=new,
+                                                     at_s=now))
+        if renames:
+            log.info("%d member(s) renamed while the bot was down", len(renames))
+            return await self.handle_many(renames)
+        return 0
 
     def _learn(self, group_id: str, member: Mapping[str, Any]) -> None:
         uid = str(member.get("user_id"))

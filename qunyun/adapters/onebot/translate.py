@@ -219,6 +219,17 @@ def renamed(raw: Mapping[str, Any], *, source: str, old: str | None,
                            group=group, at=utc(ts), member=user(uid, new), old=old, new=new)
 
 
+def listed_rename(*, source: str, group: GroupRef, user_id: str, old: str, new: str,
+                  at_s: float) -> NicknameChanged:
+    """A rename read from `get_group_member_list` on start (the card there is not the name
+    the log holds). Its id is the group, the member and the time it was read: the
+    same read handled twice is one rename."""
+    return NicknameChanged(source=source, source_event_id=f"list:{group.group_id}:{user_id}:"
+                                                          f"nick:{int(at_s)}",
+                           group=group, at=utc(at_s), member=user(user_id, new), old=old,
+                           new=new)
+
+
 def to_segments(text: str, mentions: Sequence[tuple[str, str]] = (),
                 reply_to: str | None = None) -> list[dict[str, Any]]:
     """A bot message as segments: each "@name" the text writes for a mentioned member

@@ -177,6 +177,53 @@ def test_a_member_renamed_between_two_reads_is_a_nickname_change(tmp_path: Path)
     asyncio.run(go())
 
 
+def test_a_member_renamed_while_the_bot_was_down_is_a_nickname_change(tmp_path: Path) -> None:
+    """OneBot sends no notice for a card changed while the bot was down: a new process reads
+    the member list (班主任小林-助教) against the name the log holds (班主任小林, from the
+    previous process's list) and records the rename, once: a reconnection and a further
+    restart read no change."""
+    from sqlalchemy import select
+
+    from qunyun.services import lookup
+    from qunyun.storage.tables import events
+
+    def renames(bot: OneBotBot) -> list[dict[str, str]]:
+        with bot.engine.connect() as conn:
+            return [r.payload for r in conn.execute(
+                select(events.c.payload).where(events.c.kind == "nickname")
+                .order_by(events.c.id))]
+
+    async def run_once(server: OneBotServer, starts: int = 1) -> OneBotBot:
+        bot = make_bot(tmp_path, server)  # a new process: nothing in memory
+        try:
+            await bot.client.connect()
+            for _ in range(starts):
+                await bot.start()
+        finally:
+            await bot.client.close()
+        return bot
+
+    async def go() -> None:
+        server = await OneBotServer().start()
+        try:
+            first = await run_once(server)
+            assert renames(first) == []  # a name first read is not a rename
+            server.answers["get_group_member_list"] = fixture(
+                "api-get_group_member_list-card_changed")
+            second = await run_once(server, starts=2)
+            assert renames(second) == [{"old": "班主任小林", "new": "班主任小林-助教"}]
+            with second.engine.connect() as conn:
+                assert lookup.name_last_seen(conn, community_id=second.pipeline.community_id,
+                                             member=UserRef("qq", "30001"),
+                                             group=GROUP) == "班主任小林-助教"
+            third = await run_once(server)
+            assert len(renames(third)) == 1
+        finally:
+            await server.stop()
+
+    asyncio.run(go())
+
+
 def test_actions_are_spaced_so_qq_sees_no_burst(tmp_path: Path) -> None:
     """Actions leave at most one per `min_interval_s` (QQ's risk control punishes bursts),
     however many effects are due at once."""
