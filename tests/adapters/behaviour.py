@@ -13,7 +13,7 @@ import asyncio
 import io
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import qrcode
 
@@ -44,6 +44,42 @@ class JoinScene(Scene, Protocol):
     # The answers the platform was given for the applicant: (approved, reason shown).
     async def answers(self) -> list[tuple[bool, str]]: ...
     async def decide_in_console(self, approve: bool, reason: str) -> None: ...
+
+
+def scene_plan(*, admin: int, admin_room: int, threshold: dict[str, object] | None = None,
+               plan_edit: Callable[[dict[str, Any]], None] | None = None) -> Any:
+    """The course plan a platform scene runs: its admin and admins' group, a one-second
+    welcome batch (the scenarios wait for it), the join threshold and any test's edit."""
+    from qunyun.plan.model import Plan
+    from tests.policies.test_bot_policies import camp_plan
+
+    data = camp_plan().model_dump()
+    data["bot"]["admins"] = [str(admin)]
+    data["bot"]["admin_room"] = str(admin_room)
+    data["onboarding"]["welcome_batch_seconds"] = 1
+    if threshold is not None:
+        data["threshold"] = threshold
+    if plan_edit is not None:
+        plan_edit(data)
+    return Plan.model_validate(data)
+
+
+class Closing(Protocol):
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+S = TypeVar("S", bound=Closing)
+
+
+async def play(scene: S, scenario: Callable[[S], Awaitable[None]],
+               seconds: float = 60) -> None:
+    """Start the scene, run one scenario through it, and close it whatever happened."""
+    try:
+        await scene.start()
+        await asyncio.wait_for(scenario(scene), seconds)
+    finally:
+        await scene.close()
 
 
 async def until(check: Callable[[], Awaitable[object]], seconds: float = 20) -> None:
@@ -272,30 +308,42 @@ def _scalar(engine: Any, sql: str) -> Any:
         return conn.execute(text(sql)).scalar()
 
 
-async def volunteer_accepts_warns_a_member_and_not_an_admin(s: VolunteerScene) -> None:
+async def known(s: VolunteerScene, *user_ids: str) -> None:
+    """Wait until the bot has these people in the community's members."""
+    from qunyun.services import lookup
+
+    async def all_known() -> bool:
+        with s.engine.connect() as conn:
+            return len(lookup.member_ids_of(conn, community_id=s.cid, platform=s.platform,
+                                            user_ids=list(user_ids))) == len(user_ids)
+
+    await until(all_known)
+
+
+async def alice_speaks_and_is_invited(s: VolunteerScene) -> None:
+    """The shared T4 step: alice (in the group) introduces herself; once the bot knows her
+    the operator invites her from the console (the bot's DM of it is left to the platform:
+    sent, or an operator to-do)."""
     from qunyun.services import lookup
     from qunyun.services import volunteers as volunteer_service
 
-    await s.join()
-    await until(lambda: s.bot_said("欢迎加入"))
-    await s.open_dm()
     await s.say("大家好，我是小王")
-    await s.member_speaks("大家好，我是小周")
-
-    async def both_known() -> bool:
-        with s.engine.connect() as conn:
-            return len(lookup.member_ids_of(conn, community_id=s.cid, platform=s.platform,
-                                            user_ids=[s.alice_id, BOB_ID])) == 2
-
-    await until(both_known)
-    # The operator invites alice from the console: the bot sends the invitation by DM.
+    await known(s, s.alice_id)
     with s.engine.begin() as conn:
         (mid,) = lookup.member_ids_of(conn, community_id=s.cid, platform=s.platform,
                                       user_ids=[s.alice_id])
-        plan = _stored_plan(s)
         assert volunteer_service.invite_by_operator(
-            conn, community_id=s.cid, member_id=mid, plan=plan, operator="lin",
+            conn, community_id=s.cid, member_id=mid, plan=_stored_plan(s), operator="lin",
             now_ms=int(time.time() * 1000), role="答疑志愿者")
+
+
+async def volunteer_accepts_warns_a_member_and_not_an_admin(s: VolunteerScene) -> None:
+    await s.join()
+    await until(lambda: s.bot_said("欢迎加入"))
+    await s.open_dm()
+    await s.member_speaks("大家好，我是小周")
+    await known(s, BOB_ID)
+    await alice_speaks_and_is_invited(s)
     await until(lambda: s.bot_dmed_alice("!接受"))
     await s.dm("!接受 答疑志愿者")
     await until(lambda: s.bot_dmed_alice("欢迎加入志愿者团队"))

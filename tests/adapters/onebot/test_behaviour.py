@@ -29,11 +29,12 @@ from tests.adapters.behaviour import (
     JOIN_SCENARIOS,
     SCENARIOS,
     decide_open_request,
+    play,
+    scene_plan,
     volunteer_accepts_warns_a_member_and_not_an_admin,
     volunteer_plan,
 )
 from tests.adapters.onebot.server import TOKEN, OneBotServer, fixture
-from tests.policies.test_bot_policies import camp_plan
 
 GROUP, ADMIN_GROUP, ALICE, ADMIN = 100200300, 900900900, 20001, 30001
 APPLICANT = 20002
@@ -68,17 +69,8 @@ class OneBotScene:
 
     async def start(self) -> None:
         await self.server.start()
-        data = camp_plan().model_dump()
-        data["bot"]["admins"] = [str(ADMIN)]
-        data["bot"]["admin_room"] = str(ADMIN_GROUP)
-        data["onboarding"]["welcome_batch_seconds"] = 1
-        if self.threshold is not None:
-            data["threshold"] = self.threshold
-        if self.plan_edit is not None:
-            self.plan_edit(data)
-        from qunyun.plan.model import Plan
-
-        self.plan = Plan.model_validate(data)
+        self.plan = scene_plan(admin=ADMIN, admin_room=ADMIN_GROUP, threshold=self.threshold,
+                               plan_edit=self.plan_edit)
         self.engine = open_database(f"sqlite:///{self.tmp / 'bot.db'}")
         with self.engine.begin() as conn:
             self.cid = community_repo.get_or_create_community(conn, slug="camp", name="camp",
@@ -241,13 +233,6 @@ def test_a_volunteer_accepts_by_dm_and_warns_a_member_not_an_admin_on_qq(
         tmp_path: Path) -> None:
     """T4 on QQ: the console's invitation as a private message, `!接受` in it, `!警告`."""
 
-    async def go() -> None:
-        scene = OneBotScene(tmp_path, "http://127.0.0.1:9")
-        scene.plan_edit = volunteer_plan
-        try:
-            await scene.start()
-            await asyncio.wait_for(volunteer_accepts_warns_a_member_and_not_an_admin(scene), 60)
-        finally:
-            await scene.close()
-
-    asyncio.run(go())
+    scene = OneBotScene(tmp_path, "http://127.0.0.1:9")
+    scene.plan_edit = volunteer_plan
+    asyncio.run(play(scene, volunteer_accepts_warns_a_member_and_not_an_admin))

@@ -18,19 +18,20 @@ from qunyun.app import open_database
 from qunyun.bot.wiring import build_policies, build_scheduler
 from qunyun.capabilities import TELEGRAM
 from qunyun.pipeline.runner import Pipeline
-from qunyun.plan.model import Plan
 from qunyun.storage.community import communities as community_repo
 from tests.adapters.behaviour import (
     BOB_ID,
     JOIN_SCENARIOS,
     SCENARIOS,
+    alice_speaks_and_is_invited,
     decide_open_request,
+    play,
+    scene_plan,
     until,
     volunteer_accepts_warns_a_member_and_not_an_admin,
     volunteer_plan,
 )
 from tests.adapters.telegram.server import TOKEN, BotApiServer, fixture
-from tests.policies.test_bot_policies import camp_plan
 
 GROUP, ADMIN_CHAT, ALICE, ADMIN = -1001002003, -1009009009, 20001, 30001
 APPLICANT = 20002
@@ -48,15 +49,8 @@ class TelegramScene:
         self.platform, self.alice_id = "telegram", str(ALICE)
 
     async def start(self) -> None:
-        data = camp_plan().model_dump()
-        data["bot"]["admins"] = [str(ADMIN)]
-        data["bot"]["admin_room"] = str(ADMIN_CHAT)
-        data["onboarding"]["welcome_batch_seconds"] = 1
-        if self.threshold is not None:
-            data["threshold"] = self.threshold
-        if self.plan_edit is not None:
-            self.plan_edit(data)
-        self.plan = Plan.model_validate(data)
+        self.plan = scene_plan(admin=ADMIN, admin_room=ADMIN_CHAT, threshold=self.threshold,
+                               plan_edit=self.plan_edit)
         self.engine = open_database(f"sqlite:///{self.tmp / 'bot.db'}")
         with self.engine.begin() as conn:
             self.cid = community_repo.get_or_create_community(conn, slug="camp", name="camp",
@@ -292,16 +286,9 @@ def test_a_volunteer_accepts_by_dm_and_warns_a_member_not_an_admin_on_telegram(
     """T4 on Telegram: alice has started the bot, so the console's invitation reaches her
     in the private chat; `!接受` there, then `!警告` in the group."""
 
-    async def go() -> None:
-        scene = TelegramScene(tmp_path)
-        scene.plan_edit = volunteer_plan
-        try:
-            await scene.start()
-            await asyncio.wait_for(volunteer_accepts_warns_a_member_and_not_an_admin(scene), 60)
-        finally:
-            await scene.close()
-
-    asyncio.run(go())
+    scene = TelegramScene(tmp_path)
+    scene.plan_edit = volunteer_plan
+    asyncio.run(play(scene, volunteer_accepts_warns_a_member_and_not_an_admin))
 
 
 def test_an_invitation_to_a_member_who_never_started_the_bot_is_an_operator_todo(
@@ -310,44 +297,23 @@ def test_an_invitation_to_a_member_who_never_started_the_bot_is_an_operator_todo
     with the operator's words and the text to send by hand."""
     from sqlalchemy import text
 
-    from qunyun.services import lookup
-    from qunyun.services import volunteers as volunteer_service
+    async def never_started(scene: TelegramScene) -> None:
+        await scene.join()
+        await alice_speaks_and_is_invited(scene)  # no open_dm: she never pressed Start
 
-    async def go() -> None:
-        scene = TelegramScene(tmp_path)
-        scene.plan_edit = volunteer_plan
-        try:
-            await scene.start()
-            await scene.join()
-            await scene.say("大家好，我是小王")
-
-            def alice_ids() -> set[int]:
-                with scene.engine.connect() as conn:
-                    return lookup.member_ids_of(conn, community_id=scene.cid,
-                                                platform="telegram", user_ids=[str(ALICE)])
-
-            async def known() -> bool:
-                return bool(alice_ids())
-
-            await until(known)
-            with scene.engine.begin() as conn:
-                volunteer_service.invite_by_operator(
-                    conn, community_id=scene.cid, member_id=min(alice_ids()), plan=scene.plan,
-                    operator="lin", now_ms=int(time.time() * 1000), role="答疑志愿者")
-
-            async def failed() -> bool:
-                with scene.engine.connect() as conn:
-                    return bool(conn.execute(text(
-                        "SELECT count(*) FROM audit_log WHERE action = 'dm' AND status = "
-                        "'failed'")).scalar())
-
-            await until(failed)
+        async def failed() -> bool:
             with scene.engine.connect() as conn:
-                detail = str(conn.execute(text(
-                    "SELECT detail FROM audit_log WHERE action = 'dm'")).scalar())
-            assert "需要运营者处理" in detail and "!接受" in detail
-            assert await scene.bot_dmed_alice("!接受") == 0
-        finally:
-            await scene.close()
+                return bool(conn.execute(text(
+                    "SELECT count(*) FROM audit_log WHERE action = 'dm' AND status = "
+                    "'failed'")).scalar())
 
-    asyncio.run(go())
+        await until(failed)
+        with scene.engine.connect() as conn:
+            detail = str(conn.execute(text(
+                "SELECT detail FROM audit_log WHERE action = 'dm'")).scalar())
+        assert "需要运营者处理" in detail and "!接受" in detail
+        assert await scene.bot_dmed_alice("!接受") == 0
+
+    scene = TelegramScene(tmp_path)
+    scene.plan_edit = volunteer_plan
+    asyncio.run(play(scene, never_started))
