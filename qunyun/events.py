@@ -94,10 +94,15 @@ class MemberLeft(Event):
     removed_by: UserRef | None = None
 
 
+MUTED_UNTIL_LIFTED = 366 * 86_400  # Telegram: a restriction over 366 days is for ever
+
+
 @dataclass(slots=True, kw_only=True)
 class MemberMuted(Event):
     """An admin muted (禁言) a member on the platform for `seconds`, or lifted it (0): QQ's
-    `group_ban` notice. Kept so the member's record shows moderation done by hand."""
+    `group_ban` notice, Telegram's restriction from sending, Matrix's power level below
+    what posting needs. Kept so the member's record shows moderation done by hand.
+    `MUTED_UNTIL_LIFTED` or more: no end set (Telegram's "forever", a Matrix mute)."""
 
     kind: ClassVar[str] = "mute"
     member: UserRef

@@ -16,6 +16,7 @@ from typing import Any
 
 from qunyun.analytics.tiers import TIER_ACTIONS, TIER_ACTIONS_EN, TIER_NAMES, TIER_NAMES_EN
 from qunyun.domain import rule_words
+from qunyun.events import MUTED_UNTIL_LIFTED
 from qunyun.report.words import signal_sentence
 from qunyun.web import growth_labels
 from qunyun.web.texts import translate
@@ -570,6 +571,8 @@ def mute_words(payload: Mapping[str, Any] | str | None, lang: str) -> str:
     en = lang == "en"
     if seconds <= 0:
         return "mute lifted" if en else "解除禁言"
+    if seconds >= MUTED_UNTIL_LIFTED:
+        return "muted until lifted" if en else "禁言（未设结束时间）"
     for size, zh, unit in ((86_400, "天", "day"), (3_600, "小时", "hour"), (60, "分钟", "minute")):
         if seconds >= size:
             n = seconds // size

@@ -13,12 +13,14 @@ from typing import Any
 from urllib.parse import unquote
 
 from qunyun.events import (
+    MUTED_UNTIL_LIFTED,
     Event,
     GroupMuted,
     GroupRef,
     JoinRequested,
     MemberJoined,
     MemberLeft,
+    MemberMuted,
     MessagePosted,
     MessageRecalled,
     NicknameChanged,
@@ -123,9 +125,20 @@ def translate(
         if not isinstance(prev, Mapping) or raw.get("state_key") != "":
             return None
         closed_before, closed_now = _closed(prev), _closed(content)
-        if closed_before == closed_now:
+        if closed_before != closed_now:
+            return GroupMuted(**base, actor=_user(sender, names.get(sender)), on=closed_now)
+        # One member muted (Element's "mute": their level set below `events_default`) or
+        # let speak again. Element changes one member per event; an event that changes
+        # several at once is left to the room's state (the log keeps one member per event).
+        changed = [str(u) for u in sorted(set(_users(prev)) | set(_users(content)))
+                   if _silent(prev, u) != _silent(content, u)]
+        if len(changed) != 1:
             return None
-        return GroupMuted(**base, actor=_user(sender, names.get(sender)), on=closed_now)
+        silenced = changed[0]
+        muted = _silent(content, silenced)
+        return MemberMuted(**base, member=_user(silenced, names.get(silenced)),
+                           by=_user(sender, names.get(sender)),
+                           seconds=MUTED_UNTIL_LIFTED if muted else 0)
     if kind == "m.room.redaction":
         target = raw.get("redacts") or content.get("redacts")
         return MessageRecalled(**base, actor=_user(sender, names.get(sender)),
@@ -133,13 +146,25 @@ def translate(
     return None
 
 
+def _level(value: Any) -> int:
+    return int(value) if isinstance(value, int | str) and str(value).lstrip("-").isdigit() \
+        else 0
+
+
 def _closed(levels: Mapping[str, Any]) -> bool:
     """Members cannot post: the level for sending events is above members' level."""
-    def level(key: str) -> int:
-        value = levels.get(key, 0)
-        return int(value) if isinstance(value, int | str) and str(value).lstrip("-").isdigit() \
-            else 0
-    return level("events_default") > level("users_default")
+    return _level(levels.get("events_default", 0)) > _level(levels.get("users_default", 0))
+
+
+def _users(levels: Mapping[str, Any]) -> Mapping[str, Any]:
+    users = levels.get("users")
+    return users if isinstance(users, Mapping) else {}
+
+
+def _silent(levels: Mapping[str, Any], user_id: str) -> bool:
+    """This member's level is below what sending a message needs."""
+    own = _users(levels).get(user_id, levels.get("users_default", 0))
+    return _level(own) < _level(levels.get("events_default", 0))
 
 
 def image_url(raw: Mapping[str, Any]) -> str | None:

@@ -6,6 +6,8 @@
   status), not from the `new_chat_members` service message, which misses joins in large
   groups and carries no invite link. The link's `name` is how G2 attributes a join: the
   bot's per-member links are named `LINK_PREFIX + user id`.
+- A member's restriction from sending (ChatMemberRestricted, `can_send_messages` false)
+  set or lifted by an admin is a `MemberMuted`, with its `until_date` as the seconds.
 - `chat_join_request` is a `JoinRequested` (G1): its handle is `user_chat_id` (the bot may
   write there for five minutes), its answer the applicant's bio, its inviter the link's.
 """
@@ -25,11 +27,13 @@ from telegram import (
 from telegram import User as TgUser
 
 from qunyun.events import (
+    MUTED_UNTIL_LIFTED,
     Event,
     GroupRef,
     JoinRequested,
     MemberJoined,
     MemberLeft,
+    MemberMuted,
     MessagePosted,
     ReactionAdded,
     UserRef,
@@ -64,6 +68,20 @@ def _is_member(update: ChatMemberUpdated, which: str) -> bool:
     if member.status == "restricted":
         return bool(getattr(member, "is_member", True))
     return member.status in MEMBER_STATUSES
+
+
+def _silenced(update: ChatMemberUpdated, which: str) -> bool:
+    """Restricted from sending messages (restrictChatMember, the admins' 禁言)."""
+    member = getattr(update, which)
+    return member.status == "restricted" and not getattr(member, "can_send_messages", True)
+
+
+def _mute_seconds(update: ChatMemberUpdated) -> int:
+    """How long the restriction lasts. The Bot API: `until_date` 0, or more than 366 days
+    or less than 30 seconds away, is for ever."""
+    until = getattr(update.new_chat_member, "until_date", None)
+    left = int(until.timestamp() - update.date.timestamp()) if until is not None else 0
+    return left if 30 <= left <= MUTED_UNTIL_LIFTED else MUTED_UNTIL_LIFTED
 
 
 def _group(chat: Any, admin_chat: str | None) -> GroupRef | None:
@@ -140,9 +158,12 @@ def translate(update: Update, *, source: str, bot_id: int,
                 return MemberJoined(**base, member=member, inviter=actor, via="invite")
             via = "application" if cm.via_join_request else "link"
             return MemberJoined(**base, member=member, via=via)
+        by = actor if actor is not None and actor.user_id != member.user_id else None
         if was and not now:
-            removed_by = actor if actor is not None and actor.user_id != member.user_id else None
-            return MemberLeft(**base, member=member, removed_by=removed_by)
+            return MemberLeft(**base, member=member, removed_by=by)
+        if was and now and _silenced(cm, "new_chat_member") != _silenced(cm, "old_chat_member"):
+            seconds = _mute_seconds(cm) if _silenced(cm, "new_chat_member") else 0
+            return MemberMuted(**base, member=member, by=by, seconds=seconds)
         return None
     if update.chat_join_request:
         jr = update.chat_join_request

@@ -1,7 +1,6 @@
-"""Matrix client-server events (fixture files after the spec's sections) → qunyun events:
-the same normalized events the Telegram and OneBot translators are held to (messages with
-media, replies, mentions and edits; joins with the inviter; removals; nickname changes;
-reactions; recalls; join requests)."""
+"""Matrix client-server events (fixture files after the spec's sections) → qunyun events,
+in Matrix's own details (media, edits, the inviter, knocks, power levels). What every
+adapter must give alike is the shared suite's: tests/adapters/test_conformance.py."""
 
 from __future__ import annotations
 
@@ -11,11 +10,13 @@ from typing import Any
 
 from qunyun.adapters.matrix.translate import image_url, translate
 from qunyun.events import (
+    MUTED_UNTIL_LIFTED,
     GroupMuted,
     GroupRef,
     JoinRequested,
     MemberJoined,
     MemberLeft,
+    MemberMuted,
     MessagePosted,
     MessageRecalled,
     NicknameChanged,
@@ -90,3 +91,20 @@ def test_the_room_muted_and_reopened_by_power_levels_is_the_groups_record() -> N
                      names=NAMES) is None
     assert translate({**event, "unsigned": {}}, room=ROOM, source="matrix:localhost",
                      names=NAMES) is None
+
+
+def test_a_member_muted_by_their_power_level_and_let_speak_again() -> None:
+    """Element's mute: one member's level set below `events_default` is a mute with no
+    end, set back a lift; a member raised to moderator is no mute at all."""
+    muted = tr("m.room.power_levels-users-mute")
+    assert isinstance(muted, MemberMuted) and muted.seconds == MUTED_UNTIL_LIFTED
+    assert muted.member.user_id == "@alice:localhost"
+    assert muted.by is not None and muted.by.user_id == "@lin:localhost"
+    event = raw("m.room.power_levels-users-mute")
+    event["content"], event["unsigned"]["prev_content"] = (event["unsigned"]["prev_content"],
+                                                           event["content"])
+    lifted = translate(event, room=ROOM, source="matrix:localhost", names=NAMES)
+    assert isinstance(lifted, MemberMuted) and lifted.seconds == 0
+    event = raw("m.room.power_levels-users-mute")
+    event["content"]["users"]["@alice:localhost"] = 50
+    assert translate(event, room=ROOM, source="matrix:localhost", names=NAMES) is None

@@ -32,10 +32,12 @@ from qunyun.effects import (
     Send,
 )
 from qunyun.events import (
+    MUTED_UNTIL_LIFTED,
     GroupRef,
     JoinRequested,
     MemberJoined,
     MemberLeft,
+    MemberMuted,
     MessagePosted,
     ReactionAdded,
     UserRef,
@@ -112,6 +114,27 @@ def test_photo_reply_forward_and_edit() -> None:
     edit = tr("Update-edited_message")
     assert isinstance(edit, MessagePosted) and edit.edited and edit.text == "大家好（改）"
     assert edit.source_event_id != "-1001002003:1"  # an edit is not the message again
+
+
+def test_a_restriction_from_sending_is_a_mute_and_its_end_a_lift() -> None:
+    """ChatMemberRestricted with can_send_messages false (an admin's restrictChatMember):
+    the seconds until `until_date`; 0 or more than 366 days away is for ever; back to a
+    plain member is the lift; a restriction that still lets them write is no mute."""
+    muted = tr("Update-chat_member-restricted")
+    assert isinstance(muted, MemberMuted) and muted.seconds == 600
+    assert muted.by is not None and muted.by.user_id == "30001"
+    payload = fixture("Update-chat_member-restricted")
+    payload["chat_member"]["new_chat_member"]["until_date"] = 0
+    forever = translate(Update.de_json(payload, Bot(TOKEN)), source=SOURCE, bot_id=10001)
+    assert isinstance(forever, MemberMuted) and forever.seconds == MUTED_UNTIL_LIFTED
+    cm = payload["chat_member"]
+    cm["old_chat_member"], cm["new_chat_member"] = (
+        cm["new_chat_member"], {"status": "member", "user": cm["new_chat_member"]["user"]})
+    lifted = translate(Update.de_json(payload, Bot(TOKEN)), source=SOURCE, bot_id=10001)
+    assert isinstance(lifted, MemberMuted) and lifted.seconds == 0
+    payload = fixture("Update-chat_member-restricted")
+    payload["chat_member"]["new_chat_member"]["can_send_messages"] = True  # no photos only
+    assert translate(Update.de_json(payload, Bot(TOKEN)), source=SOURCE, bot_id=10001) is None
 
 
 def test_private_start_is_a_direct_chat() -> None:
