@@ -26,7 +26,7 @@ from qunyun.policies.calendar import CalendarPosts
 from qunyun.policies.campaigns import Campaigns
 from qunyun.policies.commands import Commands
 from qunyun.policies.escalation import Escalation
-from qunyun.policies.group_matrix import GroupCapacity
+from qunyun.policies.group_matrix import GroupCapacity, GroupRouting
 from qunyun.policies.growth import Growth
 from qunyun.policies.growth_commands import GrowthCommands
 from qunyun.policies.lifecycle import Elimination, Revival
@@ -70,6 +70,7 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
         Welcome(setup),  # O1
         Onboarding(setup),  # O2, O3
         GroupCapacity(setup),  # G4 a full group gets its next group (after the welcome)
+        GroupRouting(setup),  # G4 newcomers to their group by an attribute (after O2/O3)
         Campaigns(setup),  # A1 campaign days, `!完成` tasks (T3; halts on `!完成`)
         Activities(setup),  # A5 events: !报名 !取消报名 !签到 (on the day) !反馈, steps
         GrowthCommands(setup),  # T1/T3 !等级 (halts on its command)

@@ -16,6 +16,7 @@ from qunyun.domain.patterns import check_pattern, labels_from
 from qunyun.plan.check_badges import check_badges
 from qunyun.plan.check_boards import check_boards
 from qunyun.plan.check_calendar import check_calendar
+from qunyun.plan.check_groups import check_groups
 from qunyun.plan.check_lifecycle import check_lifecycle
 from qunyun.plan.check_volunteers import check_tier_actions, check_volunteers
 from qunyun.plan.findings import Finding
@@ -285,6 +286,7 @@ def check_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
         check_boards(plan),  # T3 seasons and decay
         check_volunteers(plan),  # T4 roles, privileges, rota
         check_tier_actions(plan),  # T2 tier actions
+        check_groups(plan),  # G4 routing by an attribute
     ):
         found.extend(group)
     return found

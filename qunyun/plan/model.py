@@ -535,6 +535,22 @@ class Reports(Strict):
     out_dir: str | None = None
 
 
+class GroupRoute(Strict):
+    """G4: members whose attribute says one of `match` belong in `group` (its name)."""
+
+    match: list[str] = Field(min_length=1)  # words the attribute's value is or contains
+    group: str = Field(min_length=1, max_length=255)
+
+
+class GroupRouting(Strict):
+    """G4: newcomers routed to their group by one member attribute (a named group of
+    `onboarding.nickname_pattern` or a form question's key): don't mix beginners and
+    experts, or cities. The first route whose words match wins."""
+
+    route_by: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
+    routes: list[GroupRoute] = Field(min_length=1)
+
+
 class Plan(Strict):
     version: Literal[1] = 1
     community: Community
@@ -561,3 +577,4 @@ class Plan(Strict):
     badges: list[Badge] = []  # T3 badges by rule (issue 15)
     seasons: Seasons | None = None  # T3 season boards (issue 15)
     tier_actions: TierActions | None = None  # T2 tier playbook as automation (issue 15)
+    groups: GroupRouting | None = None  # G4 newcomers routed by an attribute (issue 16)

@@ -99,6 +99,7 @@ POLICIES: dict[str, Pair] = {
 REASONS: dict[str, Pair] = {
     "FAQ": ("自动回答常见问题", "answered a FAQ"),
     "group full": ("群已满，开下一个群", "group full: open the next group"),
+    "routed by attribute": ("按成员资料分群", "routed to their group by an attribute"),
     "check-in": ("打卡", "check-in"),
     "poll": ("投票", "poll"),
     "welcome": ("欢迎新人", "welcomed newcomers"),
@@ -221,6 +222,10 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "members": ("成员", "members"),
     "new_group": ("新群名称", "new group"), "full_group": ("已满的群", "full group"),
     "in_group": ("群内人数", "members in the group"), "size_cap": ("人数上限", "size cap"),
+    # G4 routing by an attribute (the bot's notice, the operator's to-do)
+    "route_by": ("按哪项资料分群", "routed by"), "routed_member": ("成员", "member"),
+    "route_group": ("应进的群", "group to join"), "route_value": ("成员的资料", "their answer"),
+    "route_group_exists": ("机器人已在群内", "bot in it"),
     "url": ("链接", "link"), "mentions": ("@ 人数", "mentions"), "qr": ("二维码内容", "QR code"),
     "times": ("次数", "times"), "accounts": ("账号数", "accounts"),
     "pattern": ("规则（正则）", "pattern"), "name": ("昵称", "name"),
@@ -435,6 +440,12 @@ def item_title(item: Mapping[str, Any], lang: str) -> str:
         if detail.get("give") is False:
             return f"{who}: no longer {tier}: quietly take back the title \u201c{role}\u201d"
         return f"{who}: give the title \u201c{role}\u201d ({tier})"
+    if queue == "group_todo" and detail.get("route_group"):  # G4 routing by an attribute
+        if detail.get("route_group_exists") is False:
+            return (f"Create the group {detail['route_group']}, add the bot, then bring "
+                    f"{detail.get('routed_member')} in ({detail.get('route_value')})")
+        return (f"Bring {detail.get('routed_member')} into {detail['route_group']} "
+                f"({detail.get('route_value')})")
     if queue == "group_todo" and detail.get("new_group"):
         return (f"Open the group {detail['new_group']}: {detail.get('full_group')} is full "
                 f"({detail.get('in_group')}/{detail.get('size_cap')})")

@@ -106,6 +106,11 @@ _ATTRIBUTES = Prepared(select(members.c.attributes).where(members.c.id == bindpa
 _SET_ATTRIBUTES = update_by_id(members, ("attributes",))
 
 
+def attributes_of(conn: Connection, *, member_id: int) -> dict[str, Any]:
+    """The member's attributes (O3 nickname labels, O2 form answers)."""
+    return dict(_ATTRIBUTES.scalar(conn, {"mid": member_id}) or {})
+
+
 def update_attributes(conn: Connection, *, member_id: int, attributes: Mapping[str, Any]) -> None:
     """Merge labels into the member's attributes (O3 nickname labels, O2 form answers)."""
     current = _ATTRIBUTES.scalar(conn, {"mid": member_id})
