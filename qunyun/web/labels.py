@@ -93,6 +93,8 @@ POLICIES: dict[str, Pair] = {
     "escalation": ("人工提醒", "escalation"),
     "volunteers": ("志愿者", "volunteers"),
     "tier_actions": ("分层动作", "tier playbook"),
+    "group_matrix": ("满群开新群", "next group when full"),
+    "group_routing": ("按资料分群", "routing to groups"),
 }
 
 # The bot's reason codes ("A2 FAQ", "O2 form", "R5 heated"): playbook ID + what.
