@@ -185,6 +185,9 @@ class OpenGroup(Effect):
     kind: ClassVar[str] = "open_group"
     name: str
     text: str
+    # The group whose settings the new one copies (its id on the same platform): the plan's
+    # `groups.template`, else the full group itself.
+    template_id: str | None = None
 
 
 EFFECT_TYPES: tuple[type[Effect], ...] = (

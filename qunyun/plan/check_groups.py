@@ -26,7 +26,7 @@ def check_groups(plan: Plan) -> Iterator[Finding]:
     if g is None:
         return
     known = known_attributes(plan)
-    if g.route_by not in known:
+    if g.route_by is not None and g.route_by not in known:
         listed = "、".join(sorted(known)) or "（没有：计划里既没有群昵称格式的命名分组，也没有新人问卷）"
         yield Finding("G4", "groups.route_by",
                       f"按「{g.route_by}」分群，但机器人不会知道成员的这一项：只能按群昵称格式里"

@@ -542,13 +542,24 @@ class GroupRoute(Strict):
     group: str = Field(min_length=1, max_length=255)
 
 
-class GroupRouting(Strict):
-    """G4: newcomers routed to their group by one member attribute (a named group of
-    `onboarding.nickname_pattern` or a form question's key): don't mix beginners and
-    experts, or cities. The first route whose words match wins."""
+class GroupMatrix(Strict):
+    """G4 (plan `groups`): newcomers routed to their group by one member attribute (a named
+    group of `onboarding.nickname_pattern` or a form question's key; the first route whose
+    words match wins): don't mix beginners and experts, or cities. And the group a new
+    group copies (`template`, by name: its topic, avatar, moderators and power levels on
+    Matrix; the settings to copy by hand elsewhere); without one, the full group itself."""
 
-    route_by: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
-    routes: list[GroupRoute] = Field(min_length=1)
+    route_by: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
+    routes: list[GroupRoute] = []
+    template: str | None = Field(default=None, min_length=1, max_length=255)
+
+    @model_validator(mode="after")
+    def _routes_with_their_attribute(self) -> GroupMatrix:
+        if self.routes and self.route_by is None:
+            raise ValueError("groups.routes 需要 route_by（按成员的哪一项资料分群）")
+        if self.route_by is not None and not self.routes:
+            raise ValueError("groups.route_by 需要 routes（哪些资料分到哪个群）")
+        return self
 
 
 class Plan(Strict):
@@ -577,4 +588,4 @@ class Plan(Strict):
     badges: list[Badge] = []  # T3 badges by rule (issue 15)
     seasons: Seasons | None = None  # T3 season boards (issue 15)
     tier_actions: TierActions | None = None  # T2 tier playbook as automation (issue 15)
-    groups: GroupRouting | None = None  # G4 newcomers routed by an attribute (issue 16)
+    groups: GroupMatrix | None = None  # G4 routing by an attribute, template group (16)

@@ -39,17 +39,33 @@ class GroupCapacity:
         full_name = event.group.name or self.setup.plan.community.name
         next_name = next_group_name(full_name, group_matrix.names_taken(
             ctx.conn, community_id=ctx.community_id))
-        evidence = {"in_group": members, "size_cap": cap, "new_group": next_name}
+        evidence: dict[str, object] = {"in_group": members, "size_cap": cap,
+                                       "new_group": next_name}
+        template = self._template(event.group, ctx)
+        if template is not None:
+            evidence["template"] = template.name or template.group_id
         if self.setup.capabilities.create_groups:
             return Verdict.act(OpenGroup(group=event.group, name=next_name,
                                          text=full_notice(cap=cap, next_name=next_name),
+                                         template_id=template.group_id if template else None,
                                          reason="G4 group full", evidence=evidence,
                                          policy=self.name))
         group_matrix.open_todo(ctx.conn, community_id=ctx.community_id, group_id=ctx.group_id,
                                full_name=full_name, next_name=next_name,
                                text=full_notice(cap=cap, next_name=next_name, where=NO_LINK),
-                               members=members, cap=cap, at_ms=ms(event.at))
+                               members=members, cap=cap, at_ms=ms(event.at),
+                               template=template.name if template else None)
         return None
+
+    def _template(self, full: GroupRef, ctx: Context) -> GroupRef | None:
+        """The plan's template group, where the bot is in it on this platform (else the
+        full group is the model, as it is without a template)."""
+        groups = self.setup.plan.groups
+        if groups is None or groups.template is None or groups.template == full.name:
+            return None
+        found = group_matrix.group_named(ctx.conn, community_id=ctx.community_id,
+                                         platform=full.platform, name=groups.template)
+        return found[1] if found else None
 
 
 class GroupRouting:
@@ -69,7 +85,7 @@ class GroupRouting:
 
     def handle(self, event: Event, ctx: Context) -> Verdict | None:
         routing = self.setup.plan.groups
-        if routing is None or ctx.dry_run or ctx.member_id is None:
+        if routing is None or routing.route_by is None or ctx.dry_run or ctx.member_id is None:
             return None
         if isinstance(event, MessagePosted) and not self._may_answer(event):
             return None  # the hot path: a plain group message carries no new attribute
@@ -103,7 +119,7 @@ class GroupRouting:
         assert ctx.member_id is not None
         invited = group is not None and self.setup.capabilities.invite_member
         routing = self.setup.plan.groups
-        evidence = {"route_by": routing.route_by if routing else "",
+        evidence = {"route_by": routing.route_by if routing and routing.route_by else "",
                     "route_value": value[:100], "route_group": target}
         name = member.display_name or member.user_id
         effects: list[Effect] = [Send(

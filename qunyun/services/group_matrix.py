@@ -35,14 +35,17 @@ def claim_full(conn: Connection, *, community_id: int, group_id: int, at_ms: int
 
 
 def open_todo(conn: Connection, *, community_id: int, group_id: int, full_name: str,
-              next_name: str, text: str, members: int, cap: int, at_ms: int) -> int:
-    """The operator creates the group by hand: the name to give it and the text to post in
-    the full group (with the new group's number or link where it says so)."""
+              next_name: str, text: str, members: int, cap: int, at_ms: int,
+              template: str | None = None) -> int:
+    """The operator creates the group by hand: the name to give it, the group whose
+    settings to copy (the plan's template), and the text to post in the full group (with
+    the new group's number or link where it says so)."""
+    copy = (f"，照「{template}」设置群公告、管理员和入群方式" if template else "")
     item_id, _created = queues.open_item(
         conn, community_id=community_id, queue=QUEUE, item_key=f"g4:{group_id}",
-        title=f"新开群「{next_name}」：「{full_name}」已满 {members}/{cap} 人",
+        title=f"新开群「{next_name}」：「{full_name}」已满 {members}/{cap} 人{copy}",
         detail={"new_group": next_name, "full_group": full_name, "in_group": members,
-                "size_cap": cap, "text": text},
+                "size_cap": cap, "text": text, **({"template": template} if template else {})},
         group_id=group_id, at_ms=at_ms)
     return item_id
 

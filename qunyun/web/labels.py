@@ -228,6 +228,7 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "route_by": ("按哪项资料分群", "routed by"), "routed_member": ("成员", "member"),
     "route_group": ("应进的群", "group to join"), "route_value": ("成员的资料", "their answer"),
     "route_group_exists": ("机器人已在群内", "bot in it"),
+    "template": ("照着设置的群", "copy the settings of"),
     "url": ("链接", "link"), "mentions": ("@ 人数", "mentions"), "qr": ("二维码内容", "QR code"),
     "times": ("次数", "times"), "accounts": ("账号数", "accounts"),
     "pattern": ("规则（正则）", "pattern"), "name": ("昵称", "name"),
@@ -449,8 +450,10 @@ def item_title(item: Mapping[str, Any], lang: str) -> str:
         return (f"Bring {detail.get('routed_member')} into {detail['route_group']} "
                 f"({detail.get('route_value')})")
     if queue == "group_todo" and detail.get("new_group"):
+        copy = (f"; copy the notice, admins and join settings of {detail['template']}"
+                if detail.get("template") else "")
         return (f"Open the group {detail['new_group']}: {detail.get('full_group')} is full "
-                f"({detail.get('in_group')}/{detail.get('size_cap')})")
+                f"({detail.get('in_group')}/{detail.get('size_cap')}){copy}")
     if queue == "todo" and detail.get("tier"):
         tier = TIERS_EN.get(str(detail["tier"]), str(detail["tier"]))
         action = tier_action(str(detail["tier"]), "en", str(detail.get("action") or ""))

@@ -203,3 +203,59 @@ def test_a_bot_killed_while_opening_the_next_room_opens_it_once_on_restart(
                 await api.close()
 
     asyncio.run(go())
+
+
+def test_the_next_room_copies_the_template_room(homeserver: LocalHomeserver,
+                                               tmp_path: Path) -> None:
+    """G4 template on Synapse: the plan's template room 「进阶营 模板」 has a topic, a
+    moderator of its own and stricter power rules; the next room of the full room gets
+    them (and the full room's moderator), not the template's closed posting."""
+    hs = homeserver
+    bot_user = hs.register(unique("bot"), displayname="群运助手")
+    operator = hs.register(unique("operator"), displayname="运营者")
+    coach = hs.register(unique("coach"), displayname="助教")
+    engine = open_database(f"sqlite:///{tmp_path / 'bot.db'}")
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="camp", name="camp", now_ms=0)
+
+    async def go() -> None:
+        bot = HttpMatrixApi(hs.url, bot_user.access_token)
+        try:
+            main = await bot.create_room(name="进阶营 1群", invite=[operator.user_id],
+                                         power_users={operator.user_id: 100})
+            template = await bot.create_room(name="进阶营 模板", invite=[coach.user_id],
+                                             power_users={coach.user_id: 75})
+            await bot.set_state(template, "m.room.topic", {"topic": "每周三晚八点直播答疑"})
+            levels = await bot.state_event(template, "m.room.power_levels")
+            await bot.set_state(template, "m.room.power_levels", {
+                **levels, "kick": 75, "events_default": 50,  # the template is closed now
+                "events": {**(levels.get("events") or {}), "m.room.topic": 75}})
+            effect = OpenGroup(group=GroupRef("matrix", main, "进阶营 1群"), name="进阶营 2群",
+                               text=f"本群已满，新朋友请加「进阶营 2群」：{LINK_SLOT}",
+                               template_id=template, policy="group_matrix",
+                               reason="G4 group full")
+            with engine.begin() as conn:
+                audit.record_operator_effect(conn, effect, community_id=cid, operator="test",
+                                             member_id=None, group_id=None)
+            runner = MatrixBot(bot, Pipeline(engine, community_id=cid, policies=[]),
+                               bot_user_id=bot_user.user_id, homeserver=hs.url,
+                               admin_room_name="进阶营管理组")
+            await runner.start()
+            assert await runner.flush_outbox() == 1
+            (new_room,) = [r for r, n in runner.rooms.names.items() if n == "进阶营 2群"]
+            state = {e["type"]: e for e in await bot.room_state(new_room)
+                     if e.get("state_key", "") == ""}
+            assert state["m.room.topic"]["content"]["topic"] == "每周三晚八点直播答疑"
+            copied = state["m.room.power_levels"]["content"]
+            assert copied["kick"] == 75 and copied["events"]["m.room.topic"] == 75
+            assert copied["users"][coach.user_id] == 75  # the template's moderator
+            assert copied["users"][operator.user_id] >= 50  # the full room's
+            assert copied.get("events_default", 0) == 0  # newcomers may talk
+            invited = {e["state_key"] for e in await bot.room_state(new_room)
+                       if e["type"] == "m.room.member"
+                       and e["content"].get("membership") == "invite"}
+            assert {coach.user_id, operator.user_id} <= invited
+        finally:
+            await bot.close()
+
+    asyncio.run(go())

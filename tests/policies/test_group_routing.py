@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
 from sqlalchemy import Engine, text
 
 from qunyun.bot.wiring import build_policies
 from qunyun.capabilities import ONEBOT
-from qunyun.effects import Effect, Invite, Send
+from qunyun.effects import Effect, Invite, OpenGroup, Send
 from qunyun.events import GroupRef, MemberJoined, MessagePosted, NicknameChanged, UserRef
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.check import check_plan
@@ -133,3 +135,38 @@ def test_plan_check_names_an_attribute_the_bot_never_learns() -> None:
     assert "按「province」分群" in found[0].zh and "city" in found[0].zh
     assert "同时分到「A」和「B」" in found[1].zh
     assert not [f for f in check_plan(routed_plan()) if f.code == "G4"]
+
+
+def test_a_full_groups_next_group_copies_the_plans_template(engine: Engine) -> None:
+    """`groups.template`: the next group copies that group (where the bot is in it); on
+    QQ the operator's to-do says which group's settings to copy."""
+    template = GroupRef("matrix", "!tpl:localhost", "进阶营 模板")
+    data = camp_plan().model_dump()
+    data["community"]["size_cap"] = 2
+    data["groups"] = {"template": "进阶营 模板"}
+    plan = Plan.model_validate(data)
+    bot = routing_bot(engine, plan)
+    with engine.begin() as conn:
+        bot.pipeline.recorder.group_id(conn, template, 0)
+    effects = joins(bot, 1, "小王") + joins(bot, 2, "小周")
+    (opened,) = [e for e in effects if isinstance(e, OpenGroup)]
+    assert opened.template_id == "!tpl:localhost"
+
+    qq = GroupRef("qq", "100200300", "进阶营")
+    on_qq = routing_bot(engine, plan, capabilities=ONEBOT)
+    with engine.begin() as conn:
+        on_qq.pipeline.recorder.group_id(conn, GroupRef("qq", "100200999", "进阶营 模板"), 0)
+    joins(on_qq, 3, "小李", qq)
+    joins(on_qq, 4, "小赵", qq)
+    assert todos(on_qq)[-1] == ("新开群「进阶营 2群」：「进阶营」已满 2/2 人，照「进阶营 模板」"
+                                "设置群公告、管理员和入群方式")
+
+
+def test_routes_without_their_attribute_do_not_load() -> None:
+    data = camp_plan().model_dump()
+    data["groups"] = {"routes": ROUTES}
+    with pytest.raises(ValidationError, match=r"groups\.routes 需要 route_by"):
+        Plan.model_validate(data)
+    data["groups"] = {"route_by": "city"}
+    with pytest.raises(ValidationError, match=r"groups\.route_by 需要 routes"):
+        Plan.model_validate(data)

@@ -71,6 +71,10 @@ from .client import MatrixError
 from .rooms import MODERATOR_LEVEL, RoomDirectory
 from .translate import PLATFORM, image_url, source_for, translate
 
+# G4: what a new room copies from its model room (besides its power rules).
+COPIED_STATE = ("m.room.topic", "m.room.avatar", "m.room.history_visibility")
+COPIED_LEVELS = ("ban", "kick", "redact", "invite", "state_default", "events", "notifications")
+
 log = logging.getLogger("qunyun.bot.matrix")
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -576,9 +580,49 @@ class MatrixBot(AdapterCore):
         after = effect.level if effect.give else default
         return f"power level {current} → {after} ({effect.role})"
 
+    async def _model_state(self, room_id: str) -> dict[str, dict[str, Any]]:
+        """The room-wide state a new room copies from its model (topic, avatar, history
+        visibility, power levels), by type; empty where it cannot be read."""
+        try:
+            events = await self.client.room_state(room_id)
+        except Exception as exc:
+            log.warning("could not read the model room %s: %s", room_id, exc)
+            return {}
+        return {str(e["type"]): dict(e.get("content") or {}) for e in events
+                if e.get("type") in (*COPIED_STATE, "m.room.power_levels")
+                and e.get("state_key", "") == ""}
+
+    async def _copy_settings(self, new_room: str, model: Mapping[str, dict[str, Any]],
+                             moderators: Sequence[str]) -> None:
+        """G4 template: the model's topic, avatar and history visibility, and its power
+        rules (who may kick, ban, redact, invite, change what) with its moderators at their
+        level (the full room's at least moderator). Not what members may do by default —
+        a muted model must not give newcomers a muted room — nor members' own levels
+        (tier roles, mutes). Only what differs is set, so doing it again changes nothing."""
+        current = await self._model_state(new_room)
+        for kind in COPIED_STATE:
+            if model.get(kind) and model[kind] != current.get(kind):
+                await self.client.set_state(new_room, kind, dict(model[kind]))
+        levels = current.get("m.room.power_levels") or await self.client.state_event(
+            new_room, "m.room.power_levels")
+        source = model.get("m.room.power_levels") or {}
+        merged = {**levels, **{k: v for k, v in source.items() if k in COPIED_LEVELS}}
+        users = dict(levels.get("users") or {})
+        for user, level in (source.get("users") or {}).items():
+            if isinstance(level, int) and level >= MODERATOR_LEVEL and user != self.bot_user_id:
+                users[user] = max(int(users.get(user, 0)), level)
+        for user in moderators:
+            # Added to the levels the room was created with, not overridden: the creator's
+            # own level is in them (or implicit, in room versions that refuse naming it).
+            users[user] = max(int(users.get(user, 0)), MODERATOR_LEVEL)
+        merged["users"] = users
+        if merged != levels:
+            await self.client.set_state(new_room, "m.room.power_levels", merged)
+
     async def open_group(self, effect: OpenGroup) -> str:
         """G4: the full room's next room — anyone with the link may join (it is for
-        newcomers), the full room's moderators invited as its moderators — recorded as a
+        newcomers), a copy of its model's settings (the plan's template room, else the full
+        room: `_copy_settings`), the moderators invited as its moderators — recorded as a
         group of the community, then the notice with its link posted in the full room.
 
         Once, whatever the crashes: the outbox re-sends an effect whose process died before
@@ -601,7 +645,12 @@ class MatrixBot(AdapterCore):
             new_room = next((r for r, n in self.rooms.names.items()
                              if n == effect.name and r != full
                              and self.rooms.kind(r) == "group"), None)
-        moderators = sorted(self.moderators(full) - {self.bot_user_id})
+        # The model the new room copies: the plan's template room, else the full room.
+        model = await self._model_state(effect.template_id or full)
+        model_levels = model.get("m.room.power_levels") or {}
+        moderators = sorted((self.moderators(full) | {
+            u for u, level in (model_levels.get("users") or {}).items()
+            if isinstance(level, int) and level >= MODERATOR_LEVEL}) - {self.bot_user_id})
         if new_room is None:
             try:
                 new_room = await self.client.create_room(name=effect.name, invite=moderators,
@@ -612,17 +661,7 @@ class MatrixBot(AdapterCore):
                 raise
         with self.engine.begin() as conn:
             adapter_state.save(conn, key=key, value=new_room, now_ms=_now_ms())
-        if moderators:
-            # Added to the levels the room was created with, not overridden: the creator's
-            # own level is in them (or implicit, in room versions that refuse naming it).
-            # Raised to at least the moderator level, so doing it again changes nothing.
-            levels = await self.client.state_event(new_room, "m.room.power_levels")
-            users = dict(levels.get("users") or {})
-            if any(int(users.get(m, 0)) < MODERATOR_LEVEL for m in moderators):
-                users.update({m: max(int(users.get(m, 0)), MODERATOR_LEVEL)
-                              for m in moderators})
-                await self.client.set_state(new_room, "m.room.power_levels",
-                                            {**levels, "users": users})
+        await self._copy_settings(new_room, model, moderators)
         self.rooms.names[new_room] = effect.name
         self.rooms.joined.setdefault(new_room, {self.bot_user_id})
         self.rooms.changed = True
