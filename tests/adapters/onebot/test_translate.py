@@ -1,5 +1,7 @@
-"""OneBot 11 event payloads (fixture files after the standard's sections) → qunyun events,
-and bot text → message segments."""
+"""OneBot 11 event payloads (fixture files after the standard's sections) → qunyun events
+in QQ's own details (segments, sub_types, the implementations' extensions), and bot text →
+message segments. What every adapter must give alike is the shared suite's:
+tests/adapters/test_conformance.py."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Bot API update payloads (fixture files after the API's sections) → qunyun events, and
-the Bot API calls each effect becomes, through python-telegram-bot against the local
+"""Bot API update payloads (fixture files after the API's sections) → qunyun events in
+Telegram's own details (what every adapter must give alike is the shared suite's:
+tests/adapters/test_conformance.py), and the Bot API calls each effect becomes, through python-telegram-bot against the local
 server: kick = ban + unban, mute = restrict, DMs only to members who started the bot,
 per-member invite links, the admins' chat."""
 
