@@ -97,21 +97,24 @@ def _day_of(entry: Mapping[str, Any]) -> int:
 
 
 def target_label(entry: Mapping[str, Any], group_names: Mapping[int, str],
-                 posts_to: str | None, admin_room: str | None, all_groups: str) -> str:
+                 posts_to: str | None, admin_room: str | None, all_groups: str,
+                 sep: str = "、") -> str:
     """Which group(s) an entry posts to, by name: its own group (a member's campaign
-    day), the named one, or every group but the admin room."""
+    day), the named one, or every group but the admin room (`all_groups`: the words
+    with a `{names}` slot, 「全部群（{names}）」)."""
     if entry.get("group_id") is not None and _member_of(entry) is not None:
         return group_names.get(int(entry["group_id"]), "")
     if posts_to:
         return posts_to
     names = [n for n in group_names.values() if not admin_room or n != admin_room]
-    return f"{all_groups}（{'、'.join(names)}）" if names else all_groups
+    return all_groups.format(names=sep.join(names)) if names else \
+        all_groups.partition("{")[0].rstrip(" （(")
 
 
 def entry_rows(entries: Sequence[Mapping[str, Any]], *, plan: Plan | None,
                member_names: Mapping[int, str | None], group_names: Mapping[int, str],
                posts_to: Mapping[int, str | None], all_groups: str,
-               unknown_member: str) -> list[EntryRow]:
+               unknown_member: str, sep: str = "、") -> list[EntryRow]:
     """The entry list: each entry as a row, a join-relative campaign folded into one row
     whose members each show their next day (a paused member's too)."""
     admin_room = plan.bot.admin_room if plan is not None else None
@@ -124,7 +127,7 @@ def entry_rows(entries: Sequence[Mapping[str, Any]], *, plan: Plan | None,
             rows.append(EntryRow(
                 title=str(e["title"]), kind=str(e["kind"]), origin=str(e["origin"]),
                 group=target_label(e, group_names, posts_to.get(int(e["id"])), admin_room,
-                                   all_groups),
+                                   all_groups, sep),
                 entry=e, rule=str(e["rule"]), next_ms=None if e["paused"] else e["next_ms"],
                 paused=bool(e["paused"])))
             continue
@@ -151,7 +154,7 @@ def entry_rows(entries: Sequence[Mapping[str, Any]], *, plan: Plan | None,
             paused=not active, entry_ids=[int(d["id"]) for d in ahead]))
     for row in camps.values():
         row.members.sort(key=lambda m: (m.paused, m.next_ms or 0, m.name))
-        row.group = "、".join(dict.fromkeys(m.group for m in row.members if m.group))
+        row.group = sep.join(dict.fromkeys(m.group for m in row.members if m.group))
         times = [m.next_ms for m in row.members if m.next_ms is not None]
         row.next_ms = min(times) if times else None
         row.paused = bool(row.members) and not times

@@ -104,6 +104,12 @@ def test_a_newcomer_camp_is_one_entry_with_a_count_and_one_item_a_day(
     assert "淘汰检查" in jobs and "周报" in jobs and "每周一 09:00" in jobs
     assert "每日成长等级评定" in jobs and ("已运行" in jobs or "补运行" in jobs)
     assert not re.search(r"elimination\.sweep|report\.weekly|FREQ=", jobs)
+    english = make_client("viewer")
+    english.cookies.set("qunyun_lang", "en")
+    page = english.get(BASE).text
+    assert "every group (Python 训练营 · 答疑群, 进阶营 1 群)" in page
+    assert "Each member (5)" in page and "5 members in it" in page
+    assert "Times are Asia/Shanghai (UTC+8)" in page and "Elimination sweep" in page
 
 
 def test_paused_entries_say_so_and_every_entry_names_its_groups(

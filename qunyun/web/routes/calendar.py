@@ -123,7 +123,8 @@ def _render(ctx: Ctx, found: dict[str, Any], view: str, day: str, *, error: str 
     rows = calendar_rows.entry_rows(
         entries, plan=plan, member_names=member_names, group_names=names,
         posts_to={int(e["id"]): _posts_to(plan, e, groups, names, en) for e in entries},
-        all_groups="every group" if en else "全部群", unknown_member=unknown_member)
+        all_groups=translate("calendar.all_groups_named", ctx.lang),
+        unknown_member=unknown_member, sep=", " if en else "、")
     plan_posts = len(plan.calendar.posts) if plan else 0
     synced = sum(1 for e in entries if e["origin"] == "plan")
     step = dt.timedelta(days=7) if view == "week" else dt.timedelta(days=31)
