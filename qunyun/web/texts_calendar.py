@@ -55,7 +55,7 @@ CALENDAR_TEXTS: dict[str, tuple[str, str]] = {
     "calendar.status.skipped": ("已跳过", "skipped"),
     "calendar.status.failed": ("失败", "failed"),
     "calendar.status.planned": ("待发", "planned"),
-    "calendar.status.due": ("待发（即将）", "due"),
+    "calendar.status.due": ("已到时间，还没发出", "due, not sent yet"),
     "calendar.status.paused": ("已暂停", "paused"),
     "calendar.camp_count": ("{n} 人", "{n} members"),
     "calendar.bad_date": ("日期格式不对（YYYY-MM-DD）", "The date is not YYYY-MM-DD"),
