@@ -91,7 +91,7 @@ CALENDAR_TEXTS: dict[str, tuple[str, str]] = {
     "calendar.preview_sent": ("这次已经发出，以下是机器人发出的原文。", "This one went out: below is what the bot posted."),
     "calendar.preview_ahead": ("以下是机器人到时会发的文案（变量按发帖时填写）。", "What the bot will post then (the variables filled as they will be at that time)."),
     "calendar.preview_samples": ("{words}要到发帖时才知道，这里先用示例代替（标有【示例】）。", "{words} are only known when the post goes out: shown with samples (marked 【示例】)."),
-    "calendar.preview_no_group": ("还没有可发的群：机器人进群后才会发。", "No group to post to yet: the bot posts once it is in a group."),
+    "calendar.preview_no_group": ("没有可发的群（机器人还没进群，或指定的群不存在）：到时会记为失败。", "No group to post to (the bot is in none yet, or the chosen group does not exist): it will be recorded as failed."),
     "calendar.preview_paused": ("这条已暂停：恢复前不会发出。", "Paused: nothing goes out until it is resumed."),
     "calendar.delivery.pending": ("排队待发送", "queued"),
     "calendar.delivery.done": ("已发出", "delivered"),

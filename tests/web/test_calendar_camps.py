@@ -223,3 +223,19 @@ def test_next_event_in_a_preview_is_the_next_one_at_the_slot(engine: Engine,
     assert "下一场活动：「Pandas 实战夜（线上）」" in before.posts[0].text
     assert "下一场活动：暂无活动" in after.posts[0].text
     assert "{next_event}" not in before.posts[0].text and not before.samples
+
+
+def test_a_post_to_a_group_that_does_not_exist_says_so_before_it_fails(
+        make_client: Make, seeded: Seeded, engine: Engine) -> None:
+    admin = make_client("admin")
+    token = csrf_of(admin, BASE)
+    day = (dt.datetime.now(TZ) + dt.timedelta(days=2)).date().isoformat()
+    assert admin.post(f"{BASE}/add", data={
+        "csrf": token, "title": "旧群通知", "text": "{group} 今晚答疑", "at": "21:00",
+        "day": day, "group": "已解散的群"}, follow_redirects=False).status_code == 303
+    page = admin.get(BASE).text
+    assert '<td class="posts-to">已解散的群（没有这个群）</td>' in page
+    entry = next(e for e in _entries(engine) if str(e["key"]).startswith("console-"))
+    preview = admin.get(f"{BASE}/{entry['id']}/preview").text
+    assert "没有可发的群" in preview and "到时会记为失败" in preview
+    assert "【示例】群名 今晚答疑" in preview and "{group}（群名）" in preview
