@@ -8,6 +8,9 @@ Signals (a suspect has one or more; nothing here removes anyone, the list is for
 - `same_text`: the same text (≥ min_chars) sent by several accounts on one day, making up
   most of the member's messages (a spam wave);
 - `red_packet_first`: first to grab most red packets (a grabbing bot).
+A message that is one of the plan's own instructions (`plan.instructions`: a command the
+bot knows or the plan tells members to type, 「!作业 链接」) is neither an advert nor part
+of a spam wave — the same rule the bot moderates by.
 Ad keywords are matched in both scripts: each keyword is expanded to its Simplified and
 Traditional forms (OpenCC) and the text is matched column-wise, case-insensitively —
 folding a million messages one by one would cost more than the rest of the report.
@@ -25,6 +28,7 @@ import polars as pl
 
 from qunyun.analytics.log import EventLog
 from qunyun.domain.patterns import search
+from qunyun.plan.instructions import Instructions
 from qunyun.plan.model import Plan
 
 # Matched against lower-cased text. ASCII word boundaries (`(?-u:\b)`): the Unicode-aware
@@ -127,7 +131,8 @@ def find(log: EventLog, plan: Plan) -> list[dict[str, Any]]:
     ad_words = plan.moderation.ad_keywords.keywords if plan.moderation.ad_keywords.enabled else []
     allowed = [d.lower() for d in plan.moderation.links.allow if d]
     ads, copies = _scan_texts(log, ad_patterns(ad_words), allowed, plan.moderation.repeat,
-                              literals=ad_literals(ad_words))
+                              literals=ad_literals(ad_words),
+                              instructions=Instructions.of(plan))
     for member_id, n, examples in ads.iter_rows():
         add(member_id, "ads", "发广告/链接/加好友二维码",
             {"messages": n, "examples": [_short(t) for t in examples]})
@@ -194,8 +199,25 @@ def join_bursts(log: EventLog, count: int, seconds: int,
     return out
 
 
+def _without_instructions(chunk: pl.DataFrame, instructions: Instructions) -> pl.DataFrame:
+    """The chunk without the messages that are the plan's own instructions. Only texts
+    that start with a command prefix (one vectorised test) are parsed, one by one, with
+    the bot's own parser: few messages are commands."""
+    if not instructions.prefixes:
+        return chunk
+    head = pl.col("text").str.strip_chars_start()
+    led = chunk.filter(pl.any_horizontal(head.str.starts_with(p).fill_null(False)
+                                         for p in instructions.prefixes))
+    if not led.height:
+        return chunk
+    told = [row_id for row_id, text in led.select("id", "text").iter_rows()
+            if instructions.is_instruction(text)]
+    return chunk.filter(~pl.col("id").is_in(told)) if told else chunk
+
+
 def _scan_texts(log: EventLog, patterns: list[str], allowed: list[str],
                 repeat: Any, literals: list[str] | None = None,
+                instructions: Instructions | None = None,
                 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Adverts and spam waves over every text, one chunk of whole days at a time.
 
@@ -203,6 +225,7 @@ def _scan_texts(log: EventLog, patterns: list[str], allowed: list[str],
     in log order — and (member_id, text, n, accounts) for texts a member sent inside a
     wave: the same text (≥ min_chars) from ≥ `repeat.accounts` accounts on one day. A wave
     lies within one day, so each chunk finds its own; counts add up across chunks.
+    The plan's `instructions` are left out of both before anything is counted.
     """
     lowered = pl.col("text").str.to_lowercase()
     is_ad = pl.lit(False)
@@ -224,6 +247,8 @@ def _scan_texts(log: EventLog, patterns: list[str], allowed: list[str],
     copies = pl.DataFrame(schema={"member_id": pl.Int32, "text": pl.Categorical,
                                   "n": pl.UInt32, "accounts": pl.UInt32})
     for chunk in log.text_chunks():
+        if instructions is not None:
+            chunk = _without_instructions(chunk, instructions)
         ads = chunk.filter(candidate).filter(is_ad)
         if allowed:
             ads = ads.filter(~lowered.str.contains("|".join(re.escape(d) for d in allowed))

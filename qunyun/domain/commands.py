@@ -35,6 +35,17 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 _LOOKUP: dict[str, str] = {alias.casefold(): name for name, names in ALIASES.items()
                            for alias in names}
+# Commands their own policies read by the word as typed (no canonical name): A5 events
+# (`policies/activities.py`), A1 camp tasks (`campaigns.py`), E2 revival (`lifecycle.py`),
+# T3 level and badges (`growth_commands.py`). The bot knows them all the same: a member
+# typing one is never moderated as an advert, and `plan check` accepts a text naming one.
+# tests/domain/test_commands.py holds each policy's words inside this set.
+OWN_WORDS: frozenset[str] = frozenset({
+    "报名", "取消报名", "反馈",
+    "完成", "done", "交作业",
+    "复活", "revive", "回群",
+    "等级", "我的等级", "level", "徽章", "我的徽章", "badges",
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,14 +72,15 @@ def parse(text: str, prefixes: Sequence[str] = ("!", "！")) -> Command | None:
         rest = f"{more} {rest}".strip()
     rest = rest.replace("\u3000", " ").strip()
     name = _LOOKUP.get(word.casefold())
-    return Command(name=name or word, args=tuple(rest.split()), rest=rest, known=name is not None)
+    return Command(name=name or word, args=tuple(rest.split()), rest=rest,
+                   known=name is not None or word.casefold() in OWN_WORDS)
 
 
 def command_from(name: str, args: Sequence[str]) -> Command:
     """A `CommandIssued` event's name and args as a `Command` (same aliases)."""
     canonical = _LOOKUP.get(name.strip().lstrip("!！").casefold())
     return Command(name=canonical or name, args=tuple(args), rest=" ".join(args),
-                   known=canonical is not None)
+                   known=canonical is not None or is_known(name.strip().lstrip("!！")))
 
 
 # A command named inside a plan's text: 「!作业 链接」, "发送 !打卡", "（!申诉 说明）".
@@ -84,4 +96,5 @@ def named_in(text: str) -> Iterator[str]:
 
 
 def is_known(word: str) -> bool:
-    return word.casefold() in _LOOKUP
+    folded = word.casefold()
+    return folded in _LOOKUP or folded in OWN_WORDS

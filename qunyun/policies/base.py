@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from qunyun.capabilities import FULL, Capabilities
-from qunyun.domain.commands import Command, named_in, parse
+from qunyun.domain.commands import Command
 from qunyun.events import GroupRef, MessagePosted, UserRef
+from qunyun.plan.instructions import Instructions
 from qunyun.plan.model import FaqItem, Plan
-from qunyun.plan.texts import plan_texts
 from qunyun.policies.matching import KeywordSet, squeeze
 
 DirectCheck = Callable[[GroupRef], bool]
@@ -45,7 +45,8 @@ class Setup:
     tz: str = field(init=False)
     faq: list[tuple[FaqItem, KeywordSet]] = field(init=False)
     prefixes: tuple[str, ...] = field(init=False)
-    named_commands: frozenset[str] = field(init=False)
+    # The plan's own instructions (shared with the report's suspects, R4).
+    instructions: Instructions = field(init=False)
 
     def __post_init__(self) -> None:
         custom = self.is_direct
@@ -60,8 +61,7 @@ class Setup:
         items = self.plan.rules.faq if self.plan.rules else []
         self.faq = [(item, KeywordSet(item.keywords)) for item in items if item.keywords]
         self.prefixes = tuple(self.plan.bot.command_prefixes)
-        self.named_commands = frozenset(w.casefold() for _path, text in plan_texts(self.plan)
-                                        for w in named_in(text))
+        self.instructions = Instructions.of(self.plan)
 
     def is_admin(self, user: UserRef | None, group: GroupRef | None = None) -> bool:
         """The plan's `bot.admins`, and the room's moderators unless the plan says not."""
@@ -93,13 +93,10 @@ class Setup:
 
     def plan_command(self, command: Command) -> bool:
         """A command the bot knows or the plan tells members to type (never an advert)."""
-        return command.known or command.name.casefold() in self.named_commands
+        return self.instructions.allows(command)
 
     def command(self, event: MessagePosted) -> Command | None:
-        text = event.text
-        if not text or text.lstrip()[:1] not in self.prefixes:
-            return None
-        return parse(text, self.prefixes)
+        return self.instructions.command(event.text)
 
     def faq_answer(self, text: str) -> tuple[FaqItem, str] | None:
         if not self.faq or not text:

@@ -258,36 +258,102 @@ def content_of(plan: Plan | None, payload: Mapping[str, Any]) -> PostContent | N
                        link=post.link, group=post.group, skip=tuple(post.skip), task=post.task)
 
 
-def preview(conn: Connection, *, community_id: int, plan: Plan | None, entry: Mapping[str, Any],
-            slot_ms: int) -> tuple[str, str] | None:
-    """(group name, text) a calendar post or campaign day would post at `slot_ms`, with
-    the variables as they would be filled now; None when the text is gone from the plan."""
+# What a preview shows for a variable whose value only exists when the post goes out
+# (who joined, who checked in by then): a sample, named as one.
+SAMPLES: dict[str, str] = {
+    "newcomers": "【示例】小王、小李",
+    "top_checkins": "【示例】小林（连续5天）、小周（连续3天）",
+}
+SAMPLE_MEMBER = "【示例】成员昵称"
+SAMPLE_GROUP = "【示例】群名"
+
+
+@dataclass(frozen=True)
+class PreviewPost:
+    group_id: int | None  # None: no group to post to yet
+    text: str
+    delivery: str | None = None  # the outbox status of a text that went out; None: a rendering
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A calendar post or campaign day at one slot, as the members read it in each group."""
+
+    slot_ms: int
+    posts: list[PreviewPost]
+    samples: tuple[str, ...] = ()  # variables shown with sample values
+    member: str | None = None  # whose campaign day it is
+    posted: bool = False  # the texts the bot posted, not a rendering
+
+
+def _content(plan: Plan | None, entry: Mapping[str, Any]) -> PostContent | None:
     from qunyun.services import campaigns
 
     payload = dict(entry["payload"] or {})
+    if entry["kind"] != campaigns.KIND:
+        return content_of(plan, payload)
+    found = campaigns.find_day(plan, payload) if plan is not None else None
+    if found is None:
+        return None
+    _campaign, day = found
+    return PostContent(title=str(entry["title"]), text=day.text, image=day.image,
+                       link=day.link, group=None, task=day.task)
+
+
+def preview(conn: Connection, *, community_id: int, plan: Plan | None, entry: Mapping[str, Any],
+            slot_ms: int, now_ms: int) -> Preview | None:
+    """What an entry posts at `slot_ms`, as the bot would: into the groups it would post
+    to (a member's campaign day: their group, with the @-mention and `{member}` their
+    name), with the variables as of the slot (`{date}`, `{next_event}` from the plan).
+    A slot that went out shows the texts the bot posted. Ahead of time, `{newcomers}` and
+    `{top_checkins}` are not known yet: they show `SAMPLES`, listed in `samples`. None
+    when the text is gone from the plan."""
+    from qunyun.services import campaigns
+    from qunyun.storage.schedule import entries as entry_repo
+
+    payload = dict(entry["payload"] or {})
+    member = (lookup.member_ref(conn, member_id=int(payload["member"]))
+              if "member" in payload else None)
+    member_name = (member.display_name or member.user_id) if member else None
+    if "member" in payload and member_name is None:
+        member_name = SAMPLE_MEMBER
+    key = f"{entry['kind']}:{entry['id']}:{slot_ms}"  # the tick's key (`schedule.Tick.key`)
+    sent = entry_repo.posted_texts(conn, community_id=community_id, tick_key=key)
+    if sent:
+        return Preview(slot_ms=slot_ms, member=member_name, posted=True, posts=[
+            PreviewPost(group_id=s["group_id"], text=s["text"], delivery=s["status"])
+            for s in sent])
+    content = _content(plan, entry)
+    if content is None:
+        return None
     groups = lookup.community_groups(conn, community_id=community_id)
-    tz = plan.bot.timezone if plan is not None else str(entry["tz"])
-    if entry["kind"] == campaigns.KIND:
-        found = campaigns.find_day(plan, payload) if plan is not None else None
-        if found is None:
-            return None
-        _campaign, day = found
-        content = PostContent(title=str(entry["title"]), text=day.text, image=day.image,
-                              link=day.link, group=None, task=day.task)
-    else:
-        maybe = content_of(plan, payload)
-        if maybe is None:
-            return None
-        content = maybe
     admin_room = plan.bot.admin_room if plan is not None else None
-    targets = target_groups(groups, content.group, admin_room) if groups else []
-    gid, name = (targets[0][0], targets[0][1].name or "") if targets else (None, "")
-    name = name or (plan.community.name if plan is not None else "")
-    values = variables(conn, community_id=community_id, group_id=gid, group_name=name,
-                       at_ms=slot_ms, tz=tz,
-                       checkin_campaigns=[c.name for c in plan.checkins] if plan else (),
-                       events=plan.events if plan else ())
     if "member" in payload:
-        values["member"] = "（成员）"
-    text = compose(content.text, image=content.image, link=content.link, values=values)
-    return name, text + campaigns.task_line(content.task)
+        targets = [(gid, ref) for gid, ref in groups if gid == entry["group_id"]]
+    else:
+        targets = target_groups(groups, content.group, admin_room)
+    tz = plan.bot.timezone if plan is not None else str(entry["tz"])
+    ahead = [v for v in SAMPLES if slot_ms > now_ms and "{" + v + "}" in content.text]
+    samples = list(ahead)
+    posts = []
+    fallback = plan.community.name if plan is not None else ""
+    # No group to post to yet (the bot has not joined one): the text with a sample group.
+    named: list[tuple[int | None, str]] = [(gid, ref.name or fallback) for gid, ref in targets]
+    named = named or [(None, SAMPLE_GROUP)]
+    if not targets and "{group}" in content.text:
+        samples.append("group")
+    for gid, name in named:
+        values = variables(conn, community_id=community_id, group_id=gid, group_name=name,
+                           at_ms=slot_ms, tz=tz,
+                           checkin_campaigns=[c.name for c in plan.checkins] if plan else (),
+                           events=plan.events if plan else ())
+        values.update({v: SAMPLES[v] for v in ahead})
+        if member_name is not None:
+            values["member"] = member_name
+        text = compose(content.text, image=content.image, link=content.link,
+                       values=values) + campaigns.task_line(content.task)
+        posts.append(PreviewPost(group_id=gid, text=f"@{member_name} {text}"
+                                 if member_name is not None else text))
+    if member_name == SAMPLE_MEMBER:
+        samples.append("member")
+    return Preview(slot_ms=slot_ms, posts=posts, samples=tuple(samples), member=member_name)

@@ -260,7 +260,8 @@ class Occurrence:
 def occurrences(conn: Connection, *, community_id: int, start: datetime, end: datetime,
                 kinds: Sequence[str] | None = None) -> list[Occurrence]:
     """Every slot of every entry in [start, end] — past ones with their status, future
-    ones as planned (paused entries show nothing ahead). For the console's calendar."""
+    ones as planned (status None; a paused entry's too, which its `paused` flag tells
+    apart: the calendar shows them 已暂停). For the console's calendar."""
     rows = repo.of_community(conn, community_id=community_id, kinds=kinds)
     recorded = {(s["entry_id"], s["slot_ms"]): s for s in repo.slots_between(
         conn, community_id=community_id, start_ms=_ms(start), end_ms=_ms(end))}
@@ -278,9 +279,8 @@ def occurrences(conn: Connection, *, community_id: int, start: datetime, end: da
                 slot_ms = _ms(at)
                 seen.add(slot_ms)
                 done = recorded.get((entry["id"], slot_ms))
-                if done is None and (entry["paused"] or entry["next_ms"] is None
-                                     or slot_ms < entry["next_ms"]):
-                    continue  # paused ahead, or passed before the entry existed
+                if done is None and (entry["next_ms"] is None or slot_ms < entry["next_ms"]):
+                    continue  # passed before the entry existed, or the entry has ended
                 out.append(Occurrence(entry, slot_ms, done["status"] if done else None))
         for (entry_id, slot_ms), done in recorded.items():
             if entry_id == entry["id"] and slot_ms not in seen:

@@ -151,3 +151,35 @@ def next_due_ms(conn: Connection, *, community_id: int) -> int | None:
         & schedule_entries.c.paused.is_(False) & schedule_entries.c.retired.is_(False))
     ).scalar()
     return int(value) if value is not None else None
+
+
+def posted_texts(conn: Connection, *, community_id: int, tick_key: str
+                 ) -> list[dict[str, Any]]:
+    """What a tick posted (the audit log's outbox rows of its event, in order): the text,
+    the group and the delivery status — the calendar's preview of a slot that already
+    went out shows these, not a new rendering."""
+    from qunyun.storage.tables import audit_log
+
+    rows = conn.execute(select(audit_log.c.effect, audit_log.c.status, audit_log.c.group_id)
+                        .where((audit_log.c.community_id == community_id)
+                               & (audit_log.c.event_source_id == tick_key)
+                               & (audit_log.c.action == "send"))
+                        .order_by(audit_log.c.id)).mappings()
+    return [{"text": str((row["effect"] or {}).get("text") or ""), "status": str(row["status"]),
+             "group_id": row["group_id"]} for row in rows]
+
+
+def last_slots(conn: Connection, *, entry_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Each entry's latest recorded slot (slot time and status), for "last ran"."""
+    if not entry_ids:
+        return {}
+    from sqlalchemy import func
+
+    latest = select(schedule_slots.c.entry_id, func.max(schedule_slots.c.slot_ms).label("m")) \
+        .where(schedule_slots.c.entry_id.in_(list(entry_ids))) \
+        .group_by(schedule_slots.c.entry_id).subquery()
+    rows = conn.execute(select(schedule_slots.c.entry_id, schedule_slots.c.slot_ms,
+                               schedule_slots.c.status).join(
+        latest, (latest.c.entry_id == schedule_slots.c.entry_id)
+        & (latest.c.m == schedule_slots.c.slot_ms))).mappings()
+    return {int(r["entry_id"]): dict(r) for r in rows}

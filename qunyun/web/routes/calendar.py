@@ -11,25 +11,28 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Mapping
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import Connection
 
 from qunyun.plan.model import Plan
 from qunyun.report.words import group_names
 from qunyun.services import calendar as calendar_service
-from qunyun.services import campaigns
+from qunyun.services import campaigns, lookup
 from qunyun.services import plans as plan_service
 from qunyun.services import schedule as schedule_service
 from qunyun.storage.console import overview as console_overview
 from qunyun.storage.engine import writing
 from qunyun.storage.schedule import entries as entry_repo
+from qunyun.web import calendar_rows
 from qunyun.web.deps import Ctx, NotFound, community_for
 from qunyun.web.ids import DbId, FormFlag, OptionalFormId, SlotForm, SlotQuery
 from qunyun.web.render import page
-from qunyun.web.texts import translate
+from qunyun.web.texts import TEXTS, translate
 
 router = APIRouter()
 KINDS = (calendar_service.POST, campaigns.KIND)
@@ -90,10 +93,20 @@ def _render(ctx: Ctx, found: dict[str, Any], view: str, day: str, *, error: str 
         entries = [e for e in entry_repo.of_community(conn, community_id=cid, kinds=KINDS)
                    if not e["retired"] and not (e["origin"] == "system" and e["next_ms"] is None)]
         groups = console_overview.groups_with_counts(conn, community_id=cid)
+        # The schedule's other timed jobs (sweep, weekly report, event steps …), read-only
+        # here: when each runs next and how its last run went.
+        jobs = [e for e in entry_repo.of_community(conn, community_id=cid)
+                if e["kind"] not in KINDS and not e["retired"] and e["next_ms"] is not None]
+        last_runs = entry_repo.last_slots(conn, entry_ids=[int(e["id"]) for e in jobs])
+        member_ids = sorted({int(m) for e in [*entries, *(o.entry for o in occurrences)]
+                             if str(m := (e["payload"] or {}).get("member", "")).isdigit()})
+        member_names = lookup.display_names(conn, member_ids=member_ids)
     # The target list names groups the way the overview does (two of one name told apart).
     names = group_names(groups)
     target_groups = [{"external_id": g["external_id"], "name": g["name"],
                       "label": names[int(g["id"])]} for g in groups]
+    en = ctx.lang == "en"
+    unknown_member = "a member" if en else "一位成员"
     days: dict[dt.date, list[dict[str, Any]]] = {
         first + dt.timedelta(days=i): [] for i in range((last - first).days + 1)}
     now_ms = _now_ms()
@@ -101,14 +114,30 @@ def _render(ctx: Ctx, found: dict[str, Any], view: str, day: str, *, error: str 
         local = dt.datetime.fromtimestamp(o.slot_ms / 1000, tz=tz)
         days.setdefault(local.date(), []).append({
             "entry": o.entry, "slot_ms": o.slot_ms, "time": local.strftime("%H:%M"),
-            "status": o.status or ("due" if o.slot_ms <= now_ms else "planned"),
+            "status": o.status or ("paused" if o.entry["paused"] else
+                                   "due" if o.slot_ms <= now_ms else "planned"),
             "future": o.slot_ms > now_ms})
+    grid = {d: calendar_rows.grid_items(items, plan=plan, member_names=member_names,
+                                        unknown_member=unknown_member)
+            for d, items in days.items()}
+    rows = calendar_rows.entry_rows(
+        entries, plan=plan, member_names=member_names, group_names=names,
+        posts_to={int(e["id"]): _posts_to(plan, e, groups, names, en) for e in entries},
+        all_groups=translate("calendar.all_groups_named", ctx.lang),
+        unknown_member=unknown_member, sep=", " if en else "、")
     plan_posts = len(plan.calendar.posts) if plan else 0
     synced = sum(1 for e in entries if e["origin"] == "plan")
     step = dt.timedelta(days=7) if view == "week" else dt.timedelta(days=31)
     month_anchor = shown.replace(day=15)
-    return page(ctx, "calendar.html", status_code, community=found, view=view, days=days,
-                entries=entries, shown=shown, today=today, statuses=STATUSES,
+    zone = str(tz)
+    job_rows = [{"title": translate(f"calendar.job.{e['kind']}", ctx.lang)
+                 if f"calendar.job.{e['kind']}" in TEXTS else str(e["title"]),
+                 "rule": e["rule"], "paused": bool(e["paused"]), "next_ms": e["next_ms"],
+                 "last": last_runs.get(int(e["id"]))} for e in jobs]
+    return page(ctx, "calendar.html", status_code, community=found, view=view, days=grid,
+                rows=rows, jobs=job_rows, shown=shown, today=today, statuses=STATUSES,
+                zone=calendar_rows.zone_label(zone, ctx.lang),
+                local=lambda ms: calendar_rows.local_text(ms, zone),
                 target_groups=target_groups,
                 prev=(month_anchor - step if view == "month" else shown - step).isoformat(),
                 next=(month_anchor + step if view == "month" else shown + step).isoformat(),
@@ -116,6 +145,21 @@ def _render(ctx: Ctx, found: dict[str, Any], view: str, day: str, *, error: str 
                 and synced == 0, month=shown.month, error=error,
                 weekdays=("一", "二", "三", "四", "五", "六", "日") if ctx.lang != "en"
                 else ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+
+
+def _posts_to(plan: Plan | None, entry: Mapping[str, Any], groups: list[dict[str, Any]],
+              names: Mapping[int, str], en: bool) -> str | None:
+    """The group a post names (plan `group:` or the console's choice), by its name as the
+    overview shows it; None for every group."""
+    content = calendar_service.content_of(plan, entry["payload"] or {}) \
+        if entry["kind"] == calendar_service.POST else None
+    wanted = content.group if content is not None else None
+    if not wanted:
+        return None
+    found = next((names[int(g["id"])] for g in groups
+                  if wanted in (g["name"], g["external_id"])), None)
+    # The bot finds no such group and records the post as failed: say so here already.
+    return found or (f"{wanted} (no such group)" if en else f"{wanted}（没有这个群）")
 
 
 def _back(slug: str, view: str, day: str, error: str = "") -> Response:
@@ -169,17 +213,38 @@ def add(request: Request, slug: str, text: Annotated[str, Form()],
 
 @router.post("/c/{slug}/calendar/{entry_id}/pause")
 def pause(request: Request, slug: str, entry_id: DbId, paused: FormFlag,
-          view: Annotated[str, Form()] = "week", day: Annotated[str, Form()] = "") -> Response:
+          view: Annotated[str, Form()] = "week", day: Annotated[str, Form()] = "",
+          member_days: FormFlag = 0) -> Response:
+    """Pause or resume an entry; with `member_days`, every remaining day of the member's
+    campaign the entry is one of (the folded row of a join-relative camp)."""
     ctx, found = community_for(request, slug)
     operator = ctx.require("act")
+    cid = int(found["id"])
     try:
         with writing(ctx.engine) as conn:
-            schedule_service.set_paused(conn, community_id=int(found["id"]), entry_id=entry_id,
-                                        paused=bool(paused), operator=operator.username,
-                                        now_ms=_now_ms())
+            ids = [entry_id]
+            if member_days:
+                ids = _member_days(conn, cid, entry_id) or ids
+            for one in ids:
+                schedule_service.set_paused(conn, community_id=cid, entry_id=one,
+                                            paused=bool(paused), operator=operator.username,
+                                            now_ms=_now_ms())
     except LookupError:
         raise NotFound from None
     return _back(slug, view, day)
+
+
+def _member_days(conn: Connection, cid: int, entry_id: int) -> list[int]:
+    """The entry's member's remaining days of the same campaign (itself included)."""
+    entry = entry_repo.get(conn, entry_id=entry_id)
+    payload = (entry or {}).get("payload") or {}
+    if entry is None or entry["community_id"] != cid or "member" not in payload:
+        return []
+    return [int(e["id"]) for e in entry_repo.of_community(conn, community_id=cid,
+                                                         kinds=[campaigns.KIND])
+            if not e["retired"] and e["next_ms"] is not None
+            and (e["payload"] or {}).get("member") == payload["member"]
+            and (e["payload"] or {}).get("campaign") == payload.get("campaign")]
 
 
 @router.post("/c/{slug}/calendar/{entry_id}/skip")
@@ -206,12 +271,26 @@ def preview(request: Request, slug: str, entry_id: DbId, slot: SlotQuery = 0) ->
     ctx, found = community_for(request, slug)
     cid = int(found["id"])
     plan = _plan(ctx, cid)
+    now_ms = _now_ms()
     with ctx.engine.connect() as conn:
         entry = entry_repo.get(conn, entry_id=entry_id)
-        if entry is None or entry["community_id"] != cid:
+        if entry is None or entry["community_id"] != cid or entry["kind"] not in KINDS:
             raise NotFound
+        # Without a slot: the next one, or for an entry that has run its course the last
+        # one that went out (a member's camp day 1 yesterday), not an invented "now".
+        slot_ms = slot or entry["next_ms"] or entry_repo.last_fired(
+            conn, entry_id=entry_id) or now_ms
         shown = calendar_service.preview(conn, community_id=cid, plan=plan, entry=entry,
-                                         slot_ms=slot or entry["next_ms"] or _now_ms())
-    template = "calendar_preview.html"
-    return page(ctx, template, community=found, entry=entry, shown=shown,
+                                         slot_ms=slot_ms, now_ms=now_ms)
+        names = group_names(console_overview.groups_with_counts(conn, community_id=cid))
+    zone = plan.bot.timezone if plan else str(entry["tz"] or DEFAULT_TZ)
+    day = (entry["payload"] or {}).get("day")
+    title = (f"{calendar_rows.campaign_name(plan, entry)} · "
+             + translate("calendar.camp_member_day", ctx.lang, day=day)
+             if entry["kind"] == campaigns.KIND and day is not None else str(entry["title"]))
+    return page(ctx, "calendar_preview.html", community=found, entry=entry, shown=shown,
+                title=title, slot_text=calendar_rows.local_text(slot_ms, zone),
+                zone=calendar_rows.zone_label(zone, ctx.lang), group_names=names,
+                sample_words=[translate(f"calendar.var.{v}", ctx.lang)
+                              for v in (shown.samples if shown else ())],
                 fragment=bool(request.headers.get("hx-request")))

@@ -1,0 +1,45 @@
+"""The plan's own instructions are not adverts — live or in the report (issue 11 item 4,
+R1/R4): the same messages, through the bot's real pipeline and then the report built from
+what the bot stored, get the same verdict, because both read `plan.instructions`
+(SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from qunyun.analytics import build_report
+from tests.factories import T0, user
+from tests.policies.test_bot_policies import Bot, camp_plan, kinds
+
+# (member, text, an advert?) — the FAQ of python-camp.yaml says 「!作业 链接」.
+SAID = [
+    (1, "!作业 https://github.com/xiaoli/week1", False),
+    (2, "！作业　第二周 https://gitee.com/xiaowang/week2", False),
+    (3, "!完成 结营总结 https://github.com/xiaozhang/summary", False),  # the camp's day 7
+    (4, "!福利 加微信 http://spam.example.com", True),  # a command the bot does not have
+    (5, "看我作业 https://github.com/xiaozhao/w1", True),  # the same kind of link, no command
+]
+# Three members sign up with the same words on one day: commands are never repeats, and
+# in the report never a spam wave.
+SIGN_UP = "!报名 周六 Python 直播分享会"
+
+
+def test_the_bot_and_the_report_judge_the_plans_commands_alike(engine: Engine) -> None:
+    bot = Bot(engine, camp_plan())
+    live: dict[str, bool] = {}
+    for i, (who, text, _advert) in enumerate(SAID):
+        effects = bot.say(user(who), text, 600 * i)
+        live[user(who).display_name or ""] = "delete" in kinds(effects)
+    for who in (6, 7, 8):
+        assert "warn" not in kinds(bot.say(user(who), SIGN_UP, 4000 + who))
+    assert live == {user(who).display_name: advert for who, _t, advert in SAID}
+
+    report = build_report(engine, community_id=bot.cid, plan=bot.plan,
+                          as_of=T0 + timedelta(days=1), tz="Asia/Shanghai",
+                          community_name="Python 进阶营")
+    signals = {s["name"]: {sig["kind"] for sig in s["signals"]} for s in report["suspects"]}
+    in_report = {name: "ads" in signals.get(name or "", set()) for name in live}
+    assert in_report == live
+    assert not any("same_text" in kinds_ for kinds_ in signals.values())
