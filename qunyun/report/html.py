@@ -17,7 +17,13 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from qunyun.analytics.tiers import TIER_NAMES, TIERS
-from qunyun.report.words import component_help, component_label, group_names, signal_sentence
+from qunyun.report.words import (
+    component_help,
+    component_label,
+    group_names,
+    platform_name,
+    signal_sentence,
+)
 
 MEMBER_ROWS = 300
 
@@ -60,6 +66,7 @@ def render_html(report: dict[str, Any]) -> str:
         tier_names=TIER_NAMES,
         group_names=names,
         sentence=signal_sentence,
+        platform_name=platform_name,
         component_label=component_label,
         component_help=component_help,
         chart_data=json_for_script(_chart_data(report, names)),

@@ -16,6 +16,7 @@ from typing import Any
 
 from qunyun.analytics.tiers import TIER_ACTIONS, TIER_ACTIONS_EN, TIER_NAMES, TIER_NAMES_EN
 from qunyun.domain import rule_words
+from qunyun.report import words
 from qunyun.report.words import signal_sentence
 from qunyun.web import growth_labels
 from qunyun.web.texts import translate
@@ -92,7 +93,26 @@ POLICIES: dict[str, Pair] = {
     "escalation": ("人工提醒", "escalation"),
     "volunteers": ("志愿者", "volunteers"),
     "tier_actions": ("分层动作", "tier playbook"),
+    "activities": ("活动", "events"),
+    "admission": ("入群审核", "admission"),
+    "badges": ("徽章", "badges"),
+    "calendar": ("内容日历", "content calendar"),
+    "campaigns": ("打卡活动", "campaigns"),
+    "elimination": ("淘汰", "elimination"),
+    "revival": ("复活", "revival"),
+    "group_matrix": ("群矩阵", "group matrix"),
+    "growth": ("成长等级", "growth tiers"),
+    "growth_commands": ("等级与徽章查询", "tier and badge commands"),
+    "schedule": ("日程", "schedule"),
+    "weekly_report": ("周报", "weekly report"),
 }
+
+def platform_label(platform: str | None, lang: str) -> str:
+    """Matrix / Telegram / QQ, never the stored code (`onebot`)."""
+    return words.platform_name(platform, lang)
+
+
+group_title = words.group_title
 
 # The bot's reason codes ("A2 FAQ", "O2 form", "R5 heated"): playbook ID + what.
 REASONS: dict[str, Pair] = {
@@ -240,6 +260,17 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "command": ("命令", "command"), "actor": ("发起人", "by"),
     "granted_role": ("头衔", "title"), "level": ("权限等级", "power level"),
     "amount": ("金额", "amount"), "currency": ("币种", "currency"), "note": ("备注", "note"),
+    "suggested_reply": ("建议回复", "suggested reply"), "reasons": ("被申诉的警告", "warned for"),
+    "badge": ("徽章", "badge"), "activity": ("活动", "event"), "step": ("环节", "step"),
+    "week_end": ("周报截至", "week ending"), "auto_remove": ("自动移除", "removed automatically"),
+    "operator": ("操作员", "operator"), "communities": ("可管理的社群", "communities"),
+    "all_communities": ("可管理全部社群", "every community"),
+    "ended": ("结束的会话数", "sessions ended"),
+    "format": ("文件格式", "format"), "read": ("读到的记录", "records read"),
+    "new": ("新导入", "new"), "already_known": ("已导入过", "already imported"),
+    "by_kind": ("按类型", "by kind"), "skipped_lines": ("跳过的行", "lines skipped"),
+    "kind": ("类型", "kind"), "slots": ("错过的时间", "missed times"),
+    "days": ("天数", "days"), "examples": ("例子", "examples"), "label": ("说明", "label"),
 }
 # Internal references a person does not read (kept in the raw record).
 HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "score",
@@ -247,7 +278,8 @@ HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "sco
                "field", "request", "event_id", "threshold",  # G1 join requests: for the bot
                "top",  # T3 a season's top members (ids; the post names them)
                "case",  # E2 the elimination case a revival application reopens
-               "give"}  # T2 a title to give or take back: the title says which
+               "give",  # T2 a title to give or take back: the title says which
+               "session", "sweep", "remove_after_ms"}  # a session id, a sweep's slot key
 
 
 # R1 moderation rules (a warning's `rule`).
@@ -350,9 +382,17 @@ def _value(value: Any, lang: str) -> str:
     if isinstance(value, list):
         sep = "、" if lang != "en" else ", "
         return sep.join(_value(v, lang) for v in value[:10]) + ("…" if len(value) > 10 else "")
-    if isinstance(value, dict):
-        return "; ".join(f"{k} {_value(v, lang)}" for k, v in list(value.items())[:6])
+    if isinstance(value, dict):  # keys are labelled too: no `messages 3` on a page
+        sep = "，" if lang != "en" else "; "
+        return sep.join(f"{_pick(EVIDENCE_KEYS.get(str(k)), lang, str(k))} {_value(v, lang)}"
+                        for k, v in list(value.items())[:6])
     return str(value)
+
+
+def _said(key: str, lang: str, fallback: str) -> str:
+    """The console's word for `key` (texts.py), else `fallback`."""
+    said = translate(key, lang)
+    return fallback if said == key else said
 
 
 def _says(reason: str, value: str) -> bool:
@@ -384,8 +424,12 @@ def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
             continue
         if key == "tier" and title:
             continue  # the tier's code; its name is in the title
-        if key == "trigger":
+        if key in ("trigger", "step"):  # R5 what set an alert off; A5 an event's step
             value = _pick(REASONS.get(str(value)), lang, str(value))
+        if key == "format" and isinstance(value, str):
+            value = platform_label(value, lang)
+        if key == "by_kind" and isinstance(value, Mapping):
+            value = {_said(f"kind.{k}", lang, str(k)): v for k, v in value.items()}
         if key == "rule" and isinstance(value, str):
             value = (rule_words.describe(value, lang) if "RRULE:" in value
                      else rule_label(value, lang))
@@ -528,6 +572,7 @@ GENERATED_REASONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^从报告（数据截至 (.+)）新开 (\d+) 项$"),
      "opened {1} items from the report (data as of {0})"),
     (re.compile(r"^从文件 (.+) 导入计划$"), "imported the plan from {0}"),
+    (re.compile(r"^导入聊天记录 (.+)$"), "imported the chat export {0}"),
     (re.compile(r"^日历帖「(.+)」$"), "calendar post “{0}”"),
     (re.compile(r"^活动「(.+)」（补发）$"), "campaign post “{0}” (sent late)"),
     (re.compile(r"^活动「(.+)」$"), "campaign post “{0}”"),

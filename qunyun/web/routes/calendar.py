@@ -139,7 +139,7 @@ def sync(request: Request, slug: str) -> Response:
 @router.post("/c/{slug}/calendar/add")
 def add(request: Request, slug: str, text: Annotated[str, Form()],
         title: Annotated[str, Form()] = "", at: Annotated[str, Form()] = "08:00",
-        every: Annotated[str, Form()] = "", weekdays: Annotated[str, Form()] = "",
+        every: Annotated[str, Form()] = "", weekdays: Annotated[list[str] | None, Form()] = None,
         day: Annotated[str, Form()] = "", group: Annotated[str, Form()] = "",
         image: Annotated[str, Form()] = "", link: Annotated[str, Form()] = "",
         entry: OptionalFormId = None) -> Response:
@@ -153,7 +153,9 @@ def add(request: Request, slug: str, text: Annotated[str, Form()],
         return _back(slug, "week", "", error="bad_date")
     form = calendar_service.PostForm(
         title=title, text=text.replace("\r\n", "\n"), at=at.strip(), every=every.strip(),
-        weekdays=tuple(w for w in weekdays.replace("，", ",").replace(" ", ",").split(",") if w),
+        # The form's 周一…周日 boxes (one value each); a script may send "tue,thu".
+        weekdays=tuple(w for ticked in weekdays or () for w in
+                       ticked.replace("，", ",").replace(" ", ",").split(",") if w),
         day=first, group=group, image=image, link=link)
     try:
         with writing(ctx.engine) as conn:
