@@ -14,3 +14,8 @@ def offset_words(at: datetime) -> str:
     sign, hours, minutes = sign_hours_minutes[0], int(sign_hours_minutes[1:3]), \
         sign_hours_minutes[3:5]
     return f"UTC{sign}{hours}" + (f":{minutes}" if minutes != "00" else "")
+
+
+def stamp(at: datetime) -> str:
+    """An aware time as the console and the audit log write it: "2026-12-02 14:05 UTC+8"."""
+    return f"{at:%Y-%m-%d %H:%M} {offset_words(at)}"

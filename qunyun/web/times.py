@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from qunyun.domain.zones import offset_words
+from qunyun.domain.zones import offset_words, stamp
 
 DEFAULT_ZONE = "Asia/Shanghai"
 
@@ -28,8 +28,7 @@ def when(ms: int | None, zone_name: str | None = None) -> str:
     """Milliseconds since the epoch as "2026-12-02 14:05 UTC+8" in the zone; "—" for none."""
     if ms is None:
         return "—"
-    at = datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(zone(zone_name))
-    return f"{at:%Y-%m-%d %H:%M} {offset_words(at)}"
+    return stamp(datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(zone(zone_name)))
 
 
 def iso_when(text: str | None, zone_name: str | None = None) -> str:
@@ -42,8 +41,7 @@ def iso_when(text: str | None, zone_name: str | None = None) -> str:
         return str(text)
     if at.tzinfo is None:
         at = at.replace(tzinfo=zone(zone_name))
-    at = at.astimezone(zone(zone_name))
-    return f"{at:%Y-%m-%d %H:%M} {offset_words(at)}"
+    return stamp(at.astimezone(zone(zone_name)))
 
 
 def zone_note(zone_name: str | None, lang: str) -> str:
