@@ -279,7 +279,8 @@ HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "sco
                "top",  # T3 a season's top members (ids; the post names them)
                "case",  # E2 the elimination case a revival application reopens
                "give",  # T2 a title to give or take back: the title says which
-               "session", "sweep", "remove_after_ms"}  # a session id, a sweep's slot key
+               "session", "sweep", "remove_after_ms",  # a session id, a sweep's slot key
+               "slots", "communities"}  # missed slots (ms; the count says it), community ids
 
 
 # R1 moderation rules (a warning's `rule`).
@@ -323,6 +324,8 @@ def actor_label(actor: str | None, lang: str) -> str:
     bot = "机器人" if lang != "en" else "bot"
     if kind == "policy":
         return f"{bot} · {_pick(POLICIES.get(name), lang, name)}"
+    if kind == "operator" and name == "schedule":  # the schedule runner (a missed slot)
+        return f"{bot} · {_pick(POLICIES['schedule'], lang, name)}"
     if kind == "operator" and name == "qunyun":  # the CLI (`qunyun demo`, `qunyun plan …`)
         return "命令行 qunyun" if lang != "en" else "the qunyun command"
     if kind == "operator":
@@ -426,6 +429,13 @@ def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
             continue  # the tier's code; its name is in the title
         if key in ("trigger", "step"):  # R5 what set an alert off; A5 an event's step
             value = _pick(REASONS.get(str(value)), lang, str(value))
+        if key == "role" and value in ("owner", "admin", "volunteer", "viewer"):
+            value = _said(f"role.{value}", lang, str(value))  # an operator's role
+        if key == "kind" and isinstance(value, str):  # a schedule entry's kind
+            value = _said(f"calendar.kind.{value}", lang, value)
+        if key == "count" and "slots" in evidence:  # missed schedule slots, not people
+            lines.append(f"{'次数' if lang != 'en' else 'times'}{sep}{value}")
+            continue
         if key == "format" and isinstance(value, str):
             value = platform_label(value, lang)
         if key == "by_kind" and isinstance(value, Mapping):

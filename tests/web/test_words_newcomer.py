@@ -57,9 +57,9 @@ def _seed_live_traces(engine: Engine, seeded: Seeded) -> int:
             "SELECT id FROM groups WHERE external_id = ?" if engine.dialect.name == "sqlite"
             else "SELECT id FROM groups WHERE external_id = %s", (ROOM,)).scalar_one())
         rows = [
-            ("policy:moderation", "delete", "R1 flood",
+            ("policy:moderation", "delete", "刷屏",
              {"rule": "flood", "messages": 6, "seconds": 10, "text": "刷屏刷屏"}),
-            ("policy:moderation", "warn", "R2 warning",
+            ("policy:moderation", "warn", "自定义规则",
              {"rule": "pattern", "pattern": "^A\\S*", "warnings": 2, "matched": "A0-CEO"}),
             ("policy:suspects", "flag", "R4 suspect",
              {"signals": [{"kind": "ads", "label": "发广告", "messages": 1,
@@ -71,7 +71,7 @@ def _seed_live_traces(engine: Engine, seeded: Seeded) -> int:
             ("operator:lin", "import", "导入聊天记录 export.json",
              {"file": "export.json", "format": "telegram", "read": 10, "new": 8,
               "already_known": 2, "by_kind": {"message": 7, "join": 1}, "skipped_lines": 0}),
-            ("schedule", "schedule:missed", "「早安」停机期间错过 2 次",
+            ("operator:schedule", "schedule:missed", "「早安」停机期间错过 2 次",
              {"entry": 1, "kind": "calendar", "slots": [1, 2], "count": 2}),
             ("operator:lin", "operator:create", "lin", {"operator": "lin", "role": "admin",
                                                        "communities": [cid],
@@ -127,8 +127,8 @@ def test_no_english_evidence_keys_on_any_page(pages: dict[str, str]) -> None:
 def test_the_evidence_reads_as_chinese_labels(pages: dict[str, str]) -> None:
     audit = _visible(pages["/c/python-camp/audit"])
     for words in ("消息数：6", "规则（正则）：^A\\S*", "建议回复：作业在群公告里", "周报截至：2026-11-30",
-                  "文件格式：Telegram", "按类型：发言 7，入群 1", "已导入过：2", "错过的时间",
-                  "机器人 · 周报", "可管理全部社群：否"):
+                  "文件格式：Telegram", "按类型：发言 7，入群 1", "已导入过：2", "类型：日历帖",
+                  "次数：2", "机器人 · 周报", "机器人 · 日程", "分工：管理员", "可管理全部社群：否"):
         assert words in audit, words
     assert "作业在群公告里" in _visible(pages["/c/python-camp/queues"])
     overview = _visible(pages["/c/python-camp"])

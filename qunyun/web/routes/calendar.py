@@ -34,6 +34,8 @@ from qunyun.web.texts import translate
 router = APIRouter()
 KINDS = (calendar_service.POST, campaigns.KIND)
 DEFAULT_TZ = "Asia/Shanghai"
+WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 STATUSES = ("sent", "late", "missed", "skipped", "failed")
 
 
@@ -114,8 +116,7 @@ def _render(ctx: Ctx, found: dict[str, Any], view: str, day: str, *, error: str 
                 next=(month_anchor + step if view == "month" else shown + step).isoformat(),
                 needs_sync=plan is not None and (plan_posts or plan.calendar.campaigns)
                 and synced == 0, month=shown.month, error=error,
-                weekdays=("一", "二", "三", "四", "五", "六", "日") if ctx.lang != "en"
-                else ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+                weekdays=WEEKDAYS_ZH if ctx.lang != "en" else WEEKDAYS_EN)
 
 
 def _back(slug: str, view: str, day: str, error: str = "") -> Response:
