@@ -283,6 +283,22 @@ HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "sco
                "slots", "communities"}  # missed slots (ms; the count says it), community ids
 
 
+# O3 member attributes the plan's `nickname_pattern` names (`(?P<city>…)`) and common
+# form keys; a form question the plan asks is shown as the plan words it (members route).
+ATTRIBUTES: dict[str, Pair] = {
+    "name": ("称呼", "name"), "city": ("城市", "city"), "job": ("职业", "job"),
+    "role": ("职位", "role"), "company": ("公司", "company"), "industry": ("行业", "industry"),
+    "community": ("小区", "neighbourhood"), "building": ("楼栋", "building"),
+    "school": ("学校", "school"), "grade": ("年级", "grade"), "level": ("水平", "level"),
+    "goal": ("目标", "goal"), "phone": ("电话", "phone"), "wechat": ("微信", "WeChat"),
+    "age": ("年龄", "age"), "gender": ("性别", "gender"), "interest": ("兴趣", "interest"),
+}
+
+
+def attribute_label(key: str, lang: str) -> str:
+    return _pick(ATTRIBUTES.get(key), lang, key)
+
+
 # R1 moderation rules (a warning's `rule`).
 RULES: dict[str, Pair] = {
     "pattern": ("自定义规则", "operator pattern"),

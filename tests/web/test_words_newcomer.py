@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from qunyun.events import GroupRef, MemberJoined, MessagePosted
 from qunyun.services import queues as queue_service
 from qunyun.services.ingest import EventRecorder
+from qunyun.storage.community import members as member_repo
 from qunyun.storage.work import audit as audit_repo
 from qunyun.web import labels
 from tests.factories import T0, user
@@ -82,6 +83,9 @@ def _seed_live_traces(engine: Engine, seeded: Seeded) -> int:
                 "at_ms": 1_764_650_000_000 + n * 60_000, "community_id": cid, "actor": actor,
                 "action": action, "reason": reason, "evidence": evidence, "status": "done",
                 "member_id": seeded.script_member_id if actor.startswith("policy") else None})
+        # O3: the plan's nickname_pattern `(?P<name>…)-(?P<city>…)-(?P<job>…)` stored these.
+        member_repo.update_attributes(conn, member_id=seeded.script_member_id,
+                                      attributes={"name": "老王", "city": "杭州", "job": "财务"})
         queue_service.open_item(
             conn, community_id=cid, queue="escalation", item_key="esc:1",
             title="有人问：作业在哪交", detail={"suggested_reply": "作业在群公告里",
@@ -174,3 +178,14 @@ def test_calendar_weekdays_are_chinese(pages: dict[str, str]) -> None:
         assert day in shown, day
     for english in ("Mon", "Tue", "tue,thu", "mon"):
         assert english not in shown, english
+
+
+def test_member_attributes_have_chinese_names(pages: dict[str, str], seeded: Seeded) -> None:
+    html = pages[f"/c/python-camp/members/{seeded.script_member_id}"]
+    kv = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", html)
+    shown = dict(kv)
+    # city is also a question of the plan's form: shown under the plan's own words
+    assert [k for k, v in shown.items() if v == "杭州"] == ["你在哪个城市？（线下活动按城市组织）"]
+    assert shown.get("职业") == "财务" and shown.get("称呼") == "老王"
+    assert not {"city", "job", "name"} & set(shown)
+    assert shown.get("Matrix", "").startswith("@")  # the platform by its name, not `matrix`
