@@ -74,6 +74,8 @@ def _seed_live_traces(engine: Engine, seeded: Seeded) -> int:
               "already_known": 2, "by_kind": {"message": 7, "join": 1}, "skipped_lines": 0}),
             ("operator:schedule", "schedule:missed", "「早安」停机期间错过 2 次",
              {"entry": 1, "kind": "calendar", "slots": [1, 2], "count": 2}),
+            ("operator:lin", "schedule:resume", "恢复「早安」",
+             {"entry": 1, "kind": "campaign", "key": "c1"}),
             ("operator:lin", "operator:create", "lin", {"operator": "lin", "role": "admin",
                                                        "communities": [cid],
                                                        "all_communities": False}),
@@ -116,6 +118,12 @@ def pages(make_client: Make, engine: Engine, seeded: Seeded) -> dict[str, str]:
 
 
 def test_no_english_evidence_keys_on_any_page(pages: dict[str, str]) -> None:
+    # Every audit row's action is a word, not its code (`schedule:resume`).
+    audit = pages["/c/python-camp/audit"]
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", audit.split("<tbody>", 1)[1], re.S):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        if len(cells) > 2:
+            assert re.search(r"[\u4e00-\u9fff]", cells[2]), cells[2]
     known = set(labels.EVIDENCE_KEYS) | labels.HIDDEN_KEYS
     for path, html in pages.items():
         if path == "room":
@@ -132,7 +140,7 @@ def test_the_evidence_reads_as_chinese_labels(pages: dict[str, str]) -> None:
     audit = _visible(pages["/c/python-camp/audit"])
     for words in ("消息数：6", "规则（正则）：^A\\S*", "建议回复：作业在群公告里", "周报截至：2026-11-30",
                   "文件格式：Telegram", "按类型：发言 7，入群 1", "已导入过：2", "类型：日历帖",
-                  "次数：2", "机器人 · 周报", "机器人 · 日程", "分工：管理员", "可管理全部社群：否"):
+                  "次数：2", "恢复日程", "类型：活动日", "机器人 · 周报", "机器人 · 日程", "分工：管理员", "可管理全部社群：否"):
         assert words in audit, words
     assert "作业在群公告里" in _visible(pages["/c/python-camp/queues"])
     overview = _visible(pages["/c/python-camp"])
