@@ -360,8 +360,31 @@ def actor_label(actor: str | None, lang: str) -> str:
     return who
 
 
+_ROLE_CODES = "owner|admin|volunteer|viewer"
+# `services.operators` writes an operator's role by its code: "lin (admin)",
+# "lin: viewer → admin"; the console reads the roles as words.
+_OPERATOR_CREATED = re.compile(rf"^(.+) \(({_ROLE_CODES})\)$")
+_OPERATOR_ROLE = re.compile(rf"^(.+): ({_ROLE_CODES}) → ({_ROLE_CODES})$")
+
+
+def _operator_reason(text: str, lang: str) -> str | None:
+    def role(code: str) -> str:
+        return _said(f"role.{code}", lang, code)
+    if (found := _OPERATOR_CREATED.match(text)) is not None:
+        name, code = found.groups()
+        return f"{name} ({role(code)})" if lang == "en" else f"{name}（{role(code)}）"
+    if (found := _OPERATOR_ROLE.match(text)) is not None:
+        name, before, after = found.groups()
+        sep = ": " if lang == "en" else "："
+        return f"{name}{sep}{role(before)} → {role(after)}"
+    return None
+
+
 def reason_label(reason: str | None, lang: str) -> str:
     text = (reason or "").strip()
+    operator_words = _operator_reason(text, lang)
+    if operator_words is not None:
+        return operator_words
     generated = generated_reason(text, lang)
     if generated is not None:
         return generated
@@ -446,6 +469,8 @@ def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
             continue  # the tier's code; its name is in the title
         if key in ("trigger", "step"):  # R5 what set an alert off; A5 an event's step
             value = _pick(REASONS.get(str(value)), lang, str(value))
+        if key in ("from", "to") and "operator" in evidence:
+            continue  # an operator's role change: the reason says "只读 → 管理员"
         if key == "role" and value in ("owner", "admin", "volunteer", "viewer"):
             value = _said(f"role.{value}", lang, str(value))  # an operator's role
         if key == "kind" and isinstance(value, str):  # a schedule entry's kind
