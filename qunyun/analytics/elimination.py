@@ -1,7 +1,8 @@
 """E1 elimination candidates under the plan's criteria, as of the report date (E3: for review).
 
 Today's criterion from history is silence: a member still in the community whose last
-message (or, if they never spoke, whose join) is older than `elimination.silent_days`.
+message (or, if they never spoke, whose join) is older than `elimination.silent_days`
+(calendar days on the community clock, as E1's sweep counts them: `days_silent`).
 Admins listed in the plan are never candidates. With a notice period the member is warned
 first; the date they could be removed is given so the operator can exempt them in time.
 """
@@ -14,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from qunyun.analytics.log import EventLog
+from qunyun.domain.elimination import days_silent
 from qunyun.plan.model import Plan
 
 
@@ -23,7 +25,9 @@ def candidates(log: EventLog, plan: Plan | None, stats: pl.DataFrame,
     if rule is None or not rule.enabled or not rule.silent_days:
         return {"criteria": None, "members": [],
                 "note": "计划未设置淘汰规则（elimination.silent_days）"}
-    cutoff = log.since_ms(rule.silent_days)
+    # A day wider than the rule: `days_silent` counts calendar days, which can be one more
+    # than the whole 24-hour spans; the loop below keeps exactly those it names.
+    cutoff = log.since_ms(rule.silent_days - 1)
     admins = set(plan.bot.admins) if plan is not None else set()
     admin_ids = log.identities.filter(pl.col("external_id").is_in(sorted(admins)))["member_id"]
     joined = log.memberships.group_by("member_id").agg(joined_ms=pl.col("joined_ms").min())
@@ -38,7 +42,9 @@ def candidates(log: EventLog, plan: Plan | None, stats: pl.DataFrame,
     for r in rows.iter_rows(named=True):
         last = r["last_message_ms"]
         since = last or r["joined_ms"] or r["first_seen_ms"]
-        days = (log.as_of_ms - since) // 86_400_000
+        days = days_silent(since, log.as_of_ms, log.tz)
+        if days < rule.silent_days:
+            continue
         why = (f"已 {days} 天未发言（最后发言 {log.iso(last)[:10]}）" if last  # type: ignore[index]
                else f"入群 {days} 天从未发言")
         members.append({"member_id": r["member_id"], "name": r["name"], "reason": why,

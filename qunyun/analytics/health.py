@@ -31,7 +31,7 @@ STAGES = {
     "roles": "分工和管理",
     # Not one of seed 002's stages: a group whose activity is falling away (the dying
     # warning is on) is in decline whatever stage it once reached (issue 11).
-    "declining": "衰退",
+    "declining": "热寂",  # the playbook's word (H2 "heat death"), as the warning
 }
 NOTE = "盈利、商业化两个阶段需要收入数据，聊天记录不足以判断"
 NOTE_EN = "the profitable and commercialized stages need revenue data; chats cannot show them"
@@ -153,8 +153,9 @@ def stage(log: EventLog, scope: Scope, totals: dict[str, Any], cfg: Health
 
 def agree(stage_out: dict[str, Any], dying_out: dict[str, Any]) -> dict[str, Any]:
     """The stage and the dying warning describe the same group (issue 11): while the warning
-    is on, the group is in decline (衰退), and the stage its last four weeks still show is
-    kept as `stage_reached` and named in the reason, so neither contradicts the other."""
+    is on, the group is in decline (热寂, the playbook's "heat death"), and the stage its
+    last four weeks still show is kept as `stage_reached` and named in the reason, so
+    neither contradicts the other."""
     if not dying_out.get("warning") or stage_out.get("stage") is None:
         return stage_out
     reached = str(stage_out["stage"])

@@ -2,7 +2,8 @@
 
 Three rules, any of which the plan may set (a member named by several gets the first):
 - silence: no message for `silent_days` (counted from the later of the last message,
-  the join and the last return after a revival or an exemption);
+  the join and the last return after a revival or an exemption), in calendar days on
+  the community's clock (`days_silent`: the report and the sweep count the same way);
 - below a tier at the end of the cycle: fewer messages or message days in the cycle than
   the tier asks (`tiers.active_min_*` / `participant_min_messages`);
 - bottom N% (末位淘汰): the lowest N% by messages in the cycle, among members who were
@@ -16,11 +17,22 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 
 from qunyun.plan.model import Elimination, Tiers
 
 DAY_MS = 86_400_000
 TIER_NAMES = {"active": "活跃者", "participant": "参与者"}
+
+
+def days_silent(since_ms: int, now_ms: int, tz: tzinfo) -> int:
+    """Days since `since_ms` as a person counts them from the dates shown: today's date
+    minus the last message's date, both on the community's clock. (Counting whole 24-hour
+    spans said "21 天" beside a last message dated 22 days ago when it was sent late in
+    the evening; E3's list and E1's sweep now agree with the date they print.)"""
+    def local(ms: int) -> datetime:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(tz)
+    return max(0, (local(now_ms).date() - local(since_ms).date()).days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +56,8 @@ class Candidate:
 
 def candidates(rows: Iterable[MemberActivity], *, rule: Elimination, tiers: Tiers,
                now_ms: int, cycle_days: int, admins: frozenset[str],
-               returned_ms: Mapping[int, int] | None = None) -> list[Candidate]:
+               returned_ms: Mapping[int, int] | None = None,
+               tz: tzinfo = UTC) -> list[Candidate]:
     returned = returned_ms or {}
     people = [r for r in rows if not admins.intersection(r.external_ids)]
     found: dict[int, Candidate] = {}
@@ -54,7 +67,7 @@ def candidates(rows: Iterable[MemberActivity], *, rule: Elimination, tiers: Tier
                                       returned.get(r.member_id))), default=None)
             if since is None:
                 continue
-            days = (now_ms - since) // DAY_MS
+            days = days_silent(since, now_ms, tz)
             if days >= rule.silent_days:
                 why = (f"已连续 {days} 天未发言" if r.last_message_ms
                        else f"入群 {days} 天从未发言")

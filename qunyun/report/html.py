@@ -8,16 +8,24 @@ read it with JSON.parse and ECharts draws text on a canvas, never as HTML.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from qunyun.analytics.tiers import TIER_NAMES, TIERS
-from qunyun.report.words import component_help, component_label, group_names, signal_sentence
+from qunyun.report.words import (
+    component_help,
+    component_label,
+    group_names,
+    platform_name,
+    signal_sentence,
+)
 
 MEMBER_ROWS = 300
 
@@ -49,6 +57,19 @@ def _chart_data(report: dict[str, Any], names: dict[int, str]) -> dict[str, Any]
             "top_inviters": report["invites"]["top_inviters"][:15]}
 
 
+def _local(iso: str | None, zone: str | None) -> str:
+    """The report's generation time (stored in UTC) on the community's clock, as its data
+    time is shown: one zone on the page."""
+    if not iso:
+        return "—"
+    at = datetime.fromisoformat(iso)
+    try:
+        tz = ZoneInfo(zone or "Asia/Shanghai")
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("Asia/Shanghai")
+    return f"{at.astimezone(tz):%Y-%m-%d %H:%M}"
+
+
 def render_html(report: dict[str, Any]) -> str:
     members = sorted(report["members"], key=lambda m: (-m["messages"], m["id"]))
     names = group_names(report["groups"])  # as the console names them
@@ -60,6 +81,8 @@ def render_html(report: dict[str, Any]) -> str:
         tier_names=TIER_NAMES,
         group_names=names,
         sentence=signal_sentence,
+        platform_name=platform_name,
+        generated_local=_local(report.get("generated_at"), report.get("timezone")),
         component_label=component_label,
         component_help=component_help,
         chart_data=json_for_script(_chart_data(report, names)),

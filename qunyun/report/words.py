@@ -9,6 +9,7 @@ puts it one click away), these sentences are for reading.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -93,16 +94,46 @@ def component_help(key: str, lang: str = "zh") -> str:
     return names[3] if lang == "en" else names[1]
 
 
-def group_names(groups: Sequence[Mapping[str, Any]]) -> dict[int, str]:
+# The platforms' own names (stored codes are lower case; QQ runs through OneBot 11).
+PLATFORM_NAMES: dict[str, tuple[str, str]] = {
+    "matrix": ("Matrix", "Matrix"), "telegram": ("Telegram", "Telegram"),
+    "onebot": ("QQ", "QQ"), "qq": ("QQ", "QQ"), "wechat": ("微信", "WeChat"),
+}
+
+
+def platform_name(platform: str | None, lang: str = "zh") -> str:
+    code = platform or ""
+    names = PLATFORM_NAMES.get(code.lower())
+    return code if names is None else names[1 if lang == "en" else 0]
+
+
+def looks_like_room_id(name: str) -> bool:
+    """A Matrix room id (`!abc:localhost`) or alias standing in for a room's name."""
+    return re.fullmatch(r"[!#][^\s:]+:\S+", name) is not None
+
+
+def group_title(group: Mapping[str, Any], lang: str = "zh") -> str:
+    """A group's name; one the platform gave no name (or only its room id) is
+    "未命名的 Matrix 群 #3" (its id belongs in the small print, not the title)."""
+    name = str(group.get("name") or "").strip()
+    if name and name != group.get("external_id") and not looks_like_room_id(name):
+        return name
+    where = platform_name(str(group.get("platform") or ""), lang)
+    if lang == "en":
+        return " ".join(w for w in ("Unnamed", where, f"group #{group.get('id')}") if w)
+    return f"未命名的{' ' + where + ' ' if where else ''}群 #{group.get('id')}"
+
+
+def group_names(groups: Sequence[Mapping[str, Any]], lang: str = "zh") -> dict[int, str]:
     """What the console and the report call each of a community's groups (issue 11): its
     name, and where two groups share a name, the name with its platform and number (the
-    console's group id, `/c/…/g/3`) — "Python 营（matrix #3）" — so the report's group
+    console's group id, `/c/…/g/3`) — "Python 营（Matrix #3）" — so the report's group
     table and scope list, the console's overview, group page and calendar targets tell
-    them apart the same way."""
-    def base(g: Mapping[str, Any]) -> str:
-        return str(g.get("name") or g.get("external_id") or g.get("id"))
+    them apart the same way. Never a raw room id (`group_title`)."""
+    titles = {int(g["id"]): group_title(g, lang) for g in groups}
     counts: dict[str, int] = {}
-    for g in groups:
-        counts[base(g)] = counts.get(base(g), 0) + 1
-    return {int(g["id"]): (f"{base(g)}（{g.get('platform') or ''} #{g['id']}）"
-                           if counts[base(g)] > 1 else base(g)) for g in groups}
+    for title in titles.values():
+        counts[title] = counts.get(title, 0) + 1
+    return {int(g["id"]): (f"{titles[int(g['id'])]}（{platform_name(g.get('platform'), lang)} "
+                           f"#{g['id']}）" if counts[titles[int(g["id"])]] > 1
+                           else titles[int(g["id"])]) for g in groups}

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection
 
 from qunyun.domain import recurrence
+from qunyun.domain.zones import offset_words
 from qunyun.plan.model import Activity, Plan
 from qunyun.services.schedule import EntrySpec, JobKind, Probe
 from qunyun.storage.activities import repo
@@ -39,11 +40,13 @@ def local_text(ms: int, tz: str) -> str:
 
 
 def when_text(ms: int, tz: str, lang: str) -> str:
-    """The console's date of an event, with the year (past events go back months)."""
+    """The console's date of an event, with the year (past events go back months) and the
+    zone's offset at that instant ("… 19:30 UTC+8"), as every console time carries."""
     at = datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(ZoneInfo(tz))
+    offset = offset_words(at)
     if lang == "en":
-        return f"{at:%Y-%m-%d %H:%M}"
-    return f"{at.year} 年 {at.month} 月 {at.day} 日 {at:%H:%M}"
+        return f"{at:%Y-%m-%d %H:%M} {offset}"
+    return f"{at.year} 年 {at.month} 月 {at.day} 日 {at:%H:%M} {offset}"
 
 
 def _detail(a: Activity) -> dict[str, Any]:

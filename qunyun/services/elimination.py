@@ -117,7 +117,8 @@ def group_candidates(conn: Connection, *, community_id: int, group_id: int, plan
                                        day_offset_ms=_offset_ms(plan, now_ms))
     return candidates(rows, rule=rule, tiers=plan.tiers, now_ms=now_ms, cycle_days=days,
                       admins=frozenset(plan.bot.admins),
-                      returned_ms=case_repo.last_return(conn, community_id=community_id))
+                      returned_ms=case_repo.last_return(conn, community_id=community_id),
+                      tz=ZoneInfo(plan.bot.timezone))
 
 
 def sweep(conn: Connection, *, community_id: int, group_id: int, plan: Plan, now_ms: int,

@@ -102,7 +102,7 @@ def record_import_run(
     with engine.begin() as conn:
         audit.record_operator_action(
             conn, community_id=community_id, operator=operator, action="import",
-            reason=f"imported {file}",
+            reason=f"导入聊天记录 {file}",  # the console reads it back in English
             evidence={"file": file, "format": fmt, "read": counts.seen,
                       "new": counts.inserted, "already_known": counts.duplicates,
                       "by_kind": counts.by_kind, "skipped_lines": skipped},

@@ -27,7 +27,8 @@ def open_item(
     detail: Mapping[str, Any], member_id: int | None = None, group_id: int | None = None,
     at_ms: int | None = None,
 ) -> tuple[int, bool]:
-    """Idempotent: an item with the same key is refreshed (new evidence), not duplicated."""
+    """Idempotent: an item with the same key is refreshed (new evidence and the title
+    written from it), not duplicated; a decided item keeps what it was decided on."""
     ts = at_ms if at_ms is not None else now_ms()
     item_id, created = queue_repo.open_item(
         conn, community_id=community_id, queue=queue, item_key=item_key, title=title,
@@ -36,7 +37,8 @@ def open_item(
     if not created:
         existing = queue_repo.get_item(conn, item_id=item_id)
         if existing and existing["status"] == "open":
-            queue_repo.refresh_detail(conn, item_id=item_id, detail=detail, now_ms=ts)
+            queue_repo.refresh_detail(conn, item_id=item_id, title=title, detail=detail,
+                                      now_ms=ts)
     return item_id, created
 
 

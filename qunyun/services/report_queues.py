@@ -10,13 +10,24 @@ stays exempted).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
+from qunyun.domain.zones import stamp
 from qunyun.services import audit
 from qunyun.services import queues as queue_service
 from qunyun.storage.work import audit as audit_repo
+
+
+def _as_of_words(iso: str) -> str:
+    """The report's data time with its zone ("2026-12-02 14:05 UTC+8"), as every time in
+    the console reads."""
+    try:
+        return stamp(datetime.fromisoformat(iso))
+    except ValueError:
+        return iso[:16].replace("T", " ")
 
 
 def open_from_report(
@@ -53,7 +64,7 @@ def open_from_report(
                 f"{name}（{tier.get('count')}）：{tier.get('action')}",
                 {"tier": tier.get("tier"), "action": tier.get("action"),
                  "count": tier.get("count"), "members": (tier.get("members") or [])[:50]})
-    as_of = str(report.get("as_of") or "")[:16].replace("T", " ")
+    as_of = _as_of_words(str(report.get("as_of") or ""))
     reason = f"从报告（数据截至 {as_of}）新开 {created} 项"
     if operator is not None:
         audit.record_operator_action(conn, community_id=community_id, operator=operator,

@@ -17,6 +17,7 @@ from typing import Any
 from qunyun.analytics.tiers import TIER_ACTIONS, TIER_ACTIONS_EN, TIER_NAMES, TIER_NAMES_EN
 from qunyun.domain import rule_words
 from qunyun.events import MUTED_UNTIL_LIFTED
+from qunyun.report import words
 from qunyun.report.words import signal_sentence
 from qunyun.web import growth_labels
 from qunyun.web.texts import translate
@@ -52,7 +53,8 @@ ACTIONS: dict[str, Pair] = {
     "revival:file": ("代为提交复活申请", "filed a revival application"),
     "calendar:add": ("添加日历帖", "added a calendar post"),
     "calendar:edit": ("修改日历帖", "edited a calendar post"),
-    "schedule:pause": ("暂停或恢复日程", "paused or resumed a schedule entry"),
+    "schedule:pause": ("暂停日程", "paused a schedule entry"),
+    "schedule:resume": ("恢复日程", "resumed a schedule entry"),
     "schedule:skip": ("跳过一次日程", "skipped one occurrence"),
     "schedule:unskip": ("恢复跳过的一次", "restored a skipped occurrence"),
     "schedule:missed": ("错过的日程（超出补发时限）", "missed slot (outside the catch-up window)"),
@@ -95,7 +97,25 @@ POLICIES: dict[str, Pair] = {
     "tier_actions": ("分层动作", "tier playbook"),
     "group_matrix": ("满群开新群", "next group when full"),
     "group_routing": ("按资料分群", "routing to groups"),
+    "activities": ("活动", "events"),
+    "admission": ("入群审核", "admission"),
+    "badges": ("徽章", "badges"),
+    "calendar": ("内容日历", "content calendar"),
+    "campaigns": ("打卡活动", "campaigns"),
+    "elimination": ("淘汰", "elimination"),
+    "revival": ("复活", "revival"),
+    "growth": ("成长等级", "growth tiers"),
+    "growth_commands": ("等级与徽章查询", "tier and badge commands"),
+    "schedule": ("日程", "schedule"),
+    "weekly_report": ("周报", "weekly report"),
 }
+
+def platform_label(platform: str | None, lang: str) -> str:
+    """Matrix / Telegram / QQ, never the stored code (`onebot`)."""
+    return words.platform_name(platform, lang)
+
+
+group_title = words.group_title
 
 # The bot's reason codes ("A2 FAQ", "O2 form", "R5 heated"): playbook ID + what.
 REASONS: dict[str, Pair] = {
@@ -249,6 +269,17 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "command": ("命令", "command"), "actor": ("发起人", "by"),
     "granted_role": ("头衔", "title"), "level": ("权限等级", "power level"),
     "amount": ("金额", "amount"), "currency": ("币种", "currency"), "note": ("备注", "note"),
+    "suggested_reply": ("建议回复", "suggested reply"), "reasons": ("被申诉的警告", "warned for"),
+    "badge": ("徽章", "badge"), "activity": ("活动", "event"), "step": ("环节", "step"),
+    "week_end": ("周报截至", "week ending"), "auto_remove": ("自动移除", "removed automatically"),
+    "operator": ("操作员", "operator"), "communities": ("可管理的社群", "communities"),
+    "all_communities": ("可管理全部社群", "every community"),
+    "ended": ("结束的会话数", "sessions ended"),
+    "format": ("文件格式", "format"), "read": ("读到的记录", "records read"),
+    "new": ("新导入", "new"), "already_known": ("已导入过", "already imported"),
+    "by_kind": ("按类型", "by kind"), "skipped_lines": ("跳过的行", "lines skipped"),
+    "kind": ("类型", "kind"), "slots": ("错过的时间", "missed times"),
+    "days": ("天数", "days"), "examples": ("例子", "examples"), "label": ("说明", "label"),
 }
 # Internal references a person does not read (kept in the raw record).
 HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "score",
@@ -256,7 +287,25 @@ HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "sco
                "field", "request", "event_id", "threshold",  # G1 join requests: for the bot
                "top",  # T3 a season's top members (ids; the post names them)
                "case",  # E2 the elimination case a revival application reopens
-               "give"}  # T2 a title to give or take back: the title says which
+               "give",  # T2 a title to give or take back: the title says which
+               "session", "sweep", "remove_after_ms",  # a session id, a sweep's slot key
+               "slots", "communities"}  # missed slots (ms; the count says it), community ids
+
+
+# O3 member attributes the plan's `nickname_pattern` names (`(?P<city>…)`) and common
+# form keys; a form question the plan asks is shown as the plan words it (members route).
+ATTRIBUTES: dict[str, Pair] = {
+    "name": ("称呼", "name"), "city": ("城市", "city"), "job": ("职业", "job"),
+    "role": ("职位", "role"), "company": ("公司", "company"), "industry": ("行业", "industry"),
+    "community": ("小区", "neighbourhood"), "building": ("楼栋", "building"),
+    "school": ("学校", "school"), "grade": ("年级", "grade"), "level": ("水平", "level"),
+    "goal": ("目标", "goal"), "phone": ("电话", "phone"), "wechat": ("微信", "WeChat"),
+    "age": ("年龄", "age"), "gender": ("性别", "gender"), "interest": ("兴趣", "interest"),
+}
+
+
+def attribute_label(key: str, lang: str) -> str:
+    return _pick(ATTRIBUTES.get(key), lang, key)
 
 
 # R1 moderation rules (a warning's `rule`).
@@ -300,6 +349,8 @@ def actor_label(actor: str | None, lang: str) -> str:
     bot = "机器人" if lang != "en" else "bot"
     if kind == "policy":
         return f"{bot} · {_pick(POLICIES.get(name), lang, name)}"
+    if kind == "operator" and name == "schedule":  # the schedule runner (a missed slot)
+        return f"{bot} · {_pick(POLICIES['schedule'], lang, name)}"
     if kind == "operator" and name == "qunyun":  # the CLI (`qunyun demo`, `qunyun plan …`)
         return "命令行 qunyun" if lang != "en" else "the qunyun command"
     if kind == "operator":
@@ -317,8 +368,31 @@ def actor_label(actor: str | None, lang: str) -> str:
     return who
 
 
+_ROLE_CODES = "owner|admin|volunteer|viewer"
+# `services.operators` writes an operator's role by its code: "lin (admin)",
+# "lin: viewer → admin"; the console reads the roles as words.
+_OPERATOR_CREATED = re.compile(rf"^(.+) \(({_ROLE_CODES})\)$")
+_OPERATOR_ROLE = re.compile(rf"^(.+): ({_ROLE_CODES}) → ({_ROLE_CODES})$")
+
+
+def _operator_reason(text: str, lang: str) -> str | None:
+    def role(code: str) -> str:
+        return _said(f"role.{code}", lang, code)
+    if (found := _OPERATOR_CREATED.match(text)) is not None:
+        name, code = found.groups()
+        return f"{name} ({role(code)})" if lang == "en" else f"{name}（{role(code)}）"
+    if (found := _OPERATOR_ROLE.match(text)) is not None:
+        name, before, after = found.groups()
+        sep = ": " if lang == "en" else "："
+        return f"{name}{sep}{role(before)} → {role(after)}"
+    return None
+
+
 def reason_label(reason: str | None, lang: str) -> str:
     text = (reason or "").strip()
+    operator_words = _operator_reason(text, lang)
+    if operator_words is not None:
+        return operator_words
     generated = generated_reason(text, lang)
     if generated is not None:
         return generated
@@ -359,9 +433,17 @@ def _value(value: Any, lang: str) -> str:
     if isinstance(value, list):
         sep = "、" if lang != "en" else ", "
         return sep.join(_value(v, lang) for v in value[:10]) + ("…" if len(value) > 10 else "")
-    if isinstance(value, dict):
-        return "; ".join(f"{k} {_value(v, lang)}" for k, v in list(value.items())[:6])
+    if isinstance(value, dict):  # keys are labelled too: no `messages 3` on a page
+        sep = "，" if lang != "en" else "; "
+        return sep.join(f"{_pick(EVIDENCE_KEYS.get(str(k)), lang, str(k))} {_value(v, lang)}"
+                        for k, v in list(value.items())[:6])
     return str(value)
+
+
+def _said(key: str, lang: str, fallback: str) -> str:
+    """The console's word for `key` (texts.py), else `fallback`."""
+    said = translate(key, lang)
+    return fallback if said == key else said
 
 
 def _says(reason: str, value: str) -> bool:
@@ -393,8 +475,21 @@ def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
             continue
         if key == "tier" and title:
             continue  # the tier's code; its name is in the title
-        if key == "trigger":
+        if key in ("trigger", "step"):  # R5 what set an alert off; A5 an event's step
             value = _pick(REASONS.get(str(value)), lang, str(value))
+        if key in ("from", "to") and "operator" in evidence:
+            continue  # an operator's role change: the reason says "只读 → 管理员"
+        if key == "role" and value in ("owner", "admin", "volunteer", "viewer"):
+            value = _said(f"role.{value}", lang, str(value))  # an operator's role
+        if key == "kind" and isinstance(value, str):  # a schedule entry's kind
+            value = _said(f"calendar.kind.{value}", lang, value)
+        if key == "count" and "slots" in evidence:  # missed schedule slots, not people
+            lines.append(f"{'次数' if lang != 'en' else 'times'}{sep}{value}")
+            continue
+        if key == "format" and isinstance(value, str):
+            value = platform_label(value, lang)
+        if key == "by_kind" and isinstance(value, Mapping):
+            value = {_said(f"kind.{k}", lang, str(k)): v for k, v in value.items()}
         if key == "rule" and isinstance(value, str):
             value = (rule_words.describe(value, lang) if "RRULE:" in value
                      else rule_label(value, lang))
@@ -545,6 +640,7 @@ GENERATED_REASONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^从报告（数据截至 (.+)）新开 (\d+) 项$"),
      "opened {1} items from the report (data as of {0})"),
     (re.compile(r"^从文件 (.+) 导入计划$"), "imported the plan from {0}"),
+    (re.compile(r"^导入聊天记录 (.+)$"), "imported the chat export {0}"),
     (re.compile(r"^日历帖「(.+)」$"), "calendar post “{0}”"),
     (re.compile(r"^活动「(.+)」（补发）$"), "campaign post “{0}” (sent late)"),
     (re.compile(r"^活动「(.+)」$"), "campaign post “{0}”"),

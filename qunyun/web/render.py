@@ -7,16 +7,17 @@ nothing in the templates uses `|safe`. Chart data goes to the page as JSON insid
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 
 from qunyun.domain import rule_words
 from qunyun.report.words import component_help, component_label
-from qunyun.web import growth_labels, labels
+from qunyun.services import plans as plan_service
+from qunyun.web import growth_labels, labels, times
 from qunyun.web.deps import Ctx
 from qunyun.web.texts import translate
 
@@ -28,19 +29,24 @@ env = Environment(
     lstrip_blocks=True,
 )
 
-_TZ = ZoneInfo("Asia/Shanghai")
+def when(ms: int | None, zone_name: str | None = None) -> str:
+    """Milliseconds since the epoch in the zone, the zone named ("… 14:05 UTC+8")."""
+    return times.when(ms, zone_name)
 
 
-def when(ms: int | None) -> str:
-    """Milliseconds since the epoch as local time (the console's default zone)."""
-    if ms is None:
-        return "—"
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(_TZ).strftime("%Y-%m-%d %H:%M")
+@pass_context
+def _when(context: Context, ms: int | None) -> str:
+    return times.when(ms, context.get("tz"))  # the page's community's zone (`page`)
 
 
-env.filters["when"] = when
+@pass_context
+def _iso_when(context: Context, text: str | None) -> str:
+    return times.iso_when(text, context.get("tz"))
+
+
+env.filters["when"] = _when
 # The report's ISO times ("2026-12-01T11:12:10+08:00") as a person writes them.
-env.filters["iso_when"] = lambda text: str(text or "")[:16].replace("T", " ") or "—"
+env.filters["iso_when"] = _iso_when
 # Internal codes as words in the page's language: `{{ r.action|action_label(lang) }}`.
 env.filters["action_label"] = labels.action_label
 env.filters["actor_label"] = labels.actor_label
@@ -49,6 +55,7 @@ env.filters["status_label"] = labels.status_label
 env.filters["points_label"] = labels.points_label
 env.filters["evidence_lines"] = labels.evidence_lines
 env.filters["rule_label"] = labels.rule_label
+env.filters["platform_label"] = labels.platform_label
 env.filters["item_title"] = labels.item_title
 env.filters["dying_reason"] = labels.dying_reason
 env.filters["tier_label"] = growth_labels.tier_label
@@ -68,12 +75,23 @@ env.filters["component_help"] = component_help
 env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
 
 
+def community_zone(ctx: Ctx, community: Mapping[str, Any] | None) -> str:
+    """The zone a community's times are shown in: its plan's `bot.timezone` (the clock the
+    bot keeps check-in days and sweeps by), else the default."""
+    if not community or community.get("id") is None:
+        return times.DEFAULT_ZONE
+    with ctx.engine.connect() as conn:
+        _text, plan = plan_service.stored_plan(conn, community_id=int(community["id"]))
+    return plan.bot.timezone if plan is not None else times.DEFAULT_ZONE
+
+
 def page(ctx: Ctx, template: str, status_code: int = 200, **values: Any) -> HTMLResponse:
     def t(key: str, **kw: object) -> str:
         return translate(key, ctx.lang, **kw)
 
+    values.setdefault("tz", community_zone(ctx, values.get("community")))
     body = env.get_template(template).render(
         t=t, lang=ctx.lang, op=ctx.operator, csrf=ctx.session.csrf,
-        path=ctx.request.url.path, **values,
+        path=ctx.request.url.path, zone_note=times.zone_note(values["tz"], ctx.lang), **values,
     )
     return HTMLResponse(body, status_code=status_code)

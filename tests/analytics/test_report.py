@@ -180,7 +180,7 @@ def test_a_decaying_group_gets_a_projected_date(engine: Engine) -> None:
     # The stage agrees with the warning (issue 11): a group losing its activity is in
     # decline, and the stage its last four weeks still show is kept and named.
     health = report["community"]["health"]
-    assert health["stage"] == "declining" and health["stage_name"] == "衰退"
+    assert health["stage"] == "declining" and health["stage_name"] == "热寂"
     assert health["stage_reached"] in {"talking", "common_goal", "gathered"}
     assert "下降" in health["stage_reason"] and "falling" in health["stage_reason_en"]
     # The projection is explained in the group's own terms.

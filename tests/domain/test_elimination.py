@@ -50,3 +50,26 @@ def test_bottom_percent_names_the_last_of_the_settled_members() -> None:
     rows.append(member(11, messages=0, joined_days_ago=3))  # a newcomer is not "last"
     found = run(Elimination(bottom_percent=20), rows)
     assert set(found) == {1, 2} and "末位淘汰" in found[1]
+
+
+def test_silent_days_count_the_dates_a_person_reads() -> None:
+    """E3 (issue 11): a last message late on 2026-11-10 (Shanghai) is 22 days before
+    2026-12-02 morning, as the dates printed beside it say, not the 21 whole 24-hour spans;
+    the sweep and the report count it the same way, on the community's clock."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from qunyun.domain.elimination import days_silent
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    last = int(datetime(2026, 11, 10, 22, 30, tzinfo=shanghai).timestamp() * 1000)
+    now = int(datetime(2026, 12, 2, 9, 0, tzinfo=shanghai).timestamp() * 1000)
+    assert (now - last) // DAY_MS == 21  # what the console used to print
+    assert days_silent(last, now, shanghai) == 22
+    # 22:30 in Shanghai is 14:30 UTC the same day; in New York it is still the 10th at 09:30
+    assert days_silent(last, now, ZoneInfo("America/New_York")) == 21
+    row = MemberActivity(member_id=1, external_ids=("@u1",), joined_ms=last - 90 * DAY_MS,
+                         last_message_ms=last, cycle_messages=0, cycle_days=0)
+    found = candidates([row], rule=Elimination(silent_days=22), tiers=Tiers(), now_ms=now,
+                       cycle_days=30, admins=frozenset(), tz=shanghai)
+    assert [c.reason for c in found] == ["已连续 22 天未发言"]

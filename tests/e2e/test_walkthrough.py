@@ -409,7 +409,7 @@ def _groups_counted_and_told_apart(page: Any) -> None:
 def _english_only(text: str) -> None:
     """The English console's own words are English: tier, stage and dying explanations
     included (what members typed and the plan's names stay as written)."""
-    for chinese in ("近4周", "按此趋势", "分层", "衰退", "活跃度", "成员发的内容"):
+    for chinese in ("近4周", "按此趋势", "分层", "热寂", "活跃度", "成员发的内容"):
         assert chinese not in text, (chinese, text[:3000])
 
 

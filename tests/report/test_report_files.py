@@ -83,7 +83,7 @@ def test_html_opens_offline_with_charts_drawn_and_names_inert(
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_groups_are_named_as_the_console_names_them_and_empty_tiers_are_noted(
         engine: Engine, tmp_path: Path, browser: Any) -> None:
-    """Two groups with one name are told apart the console's way — 「测试群（telegram #2）」 —
+    """Two groups with one name are told apart the console's way — 「测试群（Telegram #2）」 —
     in the report's group table and scope list; the tier chart draws the tiers that have
     members and names the empty ones once, instead of a column of "0" labels."""
     from datetime import timedelta
@@ -107,7 +107,7 @@ def test_groups_are_named_as_the_console_names_them_and_empty_tiers_are_noted(
                           tz="Asia/Shanghai", community_name="c")
     with engine.connect() as conn:
         console = group_names(console_overview.groups_with_counts(conn, community_id=cid))
-    assert sorted(console.values()) == ["测试群（matrix #1）", "测试群（telegram #2）"]
+    assert sorted(console.values()) == ["测试群（Matrix #1）", "测试群（Telegram #2）"]
     paths = write_report(report, tmp_path / "out")
     page = browser.new_page(viewport={"width": 1280, "height": 2000})
     page.goto(paths["html"].as_uri())

@@ -43,3 +43,29 @@ def test_resolving_another_communitys_item_is_refused(engine: Engine) -> None:
         with pytest.raises(queues.QueueError):
             queues.resolve_item(conn, community_id=b, item_id=item, operator="x", status="done",
                                 reason="")
+
+
+def test_a_refreshed_todo_title_counts_the_members_its_evidence_lists(engine: Engine) -> None:
+    """T2: the report's tier to-do reopened with more members says the new count in its
+    title, as its evidence (人数) does; a decided item keeps what it was decided on."""
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+
+        def todo(count: int, key: str = "todo:active") -> int:
+            item, _ = queues.open_item(
+                conn, community_id=cid, queue="todo", item_key=key,
+                title=f"活跃者（{count}）：邀请分享",
+                detail={"tier": "active", "count": count, "members": list(range(count))})
+            return item
+
+        item = todo(3)
+        assert todo(12) == item
+        stored = queue_repo.get_item(conn, item_id=item)
+        assert stored is not None
+        assert stored["title"] == "活跃者（12）：邀请分享" and stored["detail"]["count"] == 12
+        decided = todo(5, key="todo:spreader")
+        queues.resolve_item(conn, community_id=cid, item_id=decided, operator="alice",
+                            status="done", reason="")
+        todo(9, key="todo:spreader")
+        kept = queue_repo.get_item(conn, item_id=decided)
+        assert kept is not None and kept["title"] == "活跃者（5）：邀请分享"

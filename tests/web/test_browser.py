@@ -272,7 +272,7 @@ def test_operator_adds_a_recurring_post_and_sees_it_in_the_month_as_words(
     form.locator("textarea[name=text]").fill("{group} 今晚 20:00 读书会")
     form.locator("input[name=at]").fill("20:00")
     form.locator("select[name=every]").select_option("week")
-    form.locator("input[name=weekdays]").fill("mon")
+    form.get_by_label("周一").check()  # the weekdays are 周一…周日 boxes, not "mon"
     form.locator("input[name=day]").fill(monday.isoformat())
     form.locator("button[type=submit]").click()
     page.wait_for_selector("#calendar-entries")

@@ -113,7 +113,7 @@ def test_past_and_upcoming_events(make_client: Make, seeded: Seeded) -> None:
     page = make_client("viewer").get("/c/python-camp/activities").text
     # The plan's event (March 2026) is listed although no bot has stored it yet, as past.
     past = page.split('id="activities-past"')[1].split("</table>")[0]
-    assert "Pandas 实战夜（线上）" in past and "2026 年 3 月 21 日 19:30" in past
+    assert "Pandas 实战夜（线上）" in past and "2026 年 3 月 21 日 19:30 UTC+8" in past
     upcoming = page.split('id="activities"')[1].split("</table>")[0]
     assert "没有即将开始的活动" in upcoming
     english = _english(make_client, "viewer").get("/c/python-camp/activities").text
@@ -137,7 +137,9 @@ def test_calendar_entries_and_audit_say_the_rule_in_words(make_client: Make,
     row = page[page.index("周一读书会"):]
     row = row[:row.index("</tr>")]
     assert 'name="at" value="20:00"' in row and '<option value="week" selected>' in row
-    assert 'name="weekdays" value="mon"' in row and f'value="{first_day.isoformat()}"' in row
+    assert 'name="weekdays" value="mon" checked' in row
+    assert 'name="weekdays" value="tue" checked' not in row
+    assert f'value="{first_day.isoformat()}"' in row
     english = _english(make_client, "admin").get("/c/python-camp/calendar").text
     assert "every Tuesday and Thursday at 20:00" in english
     audit = _visible(admin.get("/c/python-camp/audit").text)
@@ -155,10 +157,10 @@ def test_groups_with_one_name_are_told_apart(make_client: Make, engine: Engine,
             external_id="-100777", name="Python 训练营 · 答疑群", now_ms=0)
     client = make_client("owner")
     page = _visible(client.get("/c/python-camp").text)
-    assert f"Python 训练营 · 答疑群（telegram #{twin}）" in page
-    assert re.search(r"Python 训练营 · 答疑群（matrix #\d+）", page)
+    assert f"Python 训练营 · 答疑群（Telegram #{twin}）" in page
+    assert re.search(r"Python 训练营 · 答疑群（Matrix #\d+）", page)
     calendar = client.get("/c/python-camp/calendar").text
-    assert f">Python 训练营 · 答疑群（telegram #{twin}）</option>" in calendar
+    assert f">Python 训练营 · 答疑群（Telegram #{twin}）</option>" in calendar
     assert 'value="-100777"' in calendar
 
 

@@ -51,10 +51,12 @@ def open_item(
 
 
 def refresh_detail(
-    conn: Connection, *, item_id: int, detail: Mapping[str, Any], now_ms: int
+    conn: Connection, *, item_id: int, title: str, detail: Mapping[str, Any], now_ms: int
 ) -> None:
+    """New evidence for an open item, with the title that describes it (a T2 to-do's
+    "活跃者（12）" counts the members its evidence lists)."""
     conn.execute(work_items.update().where(work_items.c.id == item_id)
-                 .values(detail=dict(detail), updated_ms=now_ms))
+                 .values(title=title[:500], detail=dict(detail), updated_ms=now_ms))
 
 
 def set_status(

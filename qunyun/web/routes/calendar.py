@@ -37,6 +37,8 @@ from qunyun.web.texts import TEXTS, translate
 router = APIRouter()
 KINDS = (calendar_service.POST, campaigns.KIND)
 DEFAULT_TZ = "Asia/Shanghai"
+WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 STATUSES = ("sent", "late", "missed", "skipped", "failed")
 
 
@@ -143,8 +145,7 @@ def _render(ctx: Ctx, found: dict[str, Any], view: str, day: str, *, error: str 
                 next=(month_anchor + step if view == "month" else shown + step).isoformat(),
                 needs_sync=plan is not None and (plan_posts or plan.calendar.campaigns)
                 and synced == 0, month=shown.month, error=error,
-                weekdays=("一", "二", "三", "四", "五", "六", "日") if ctx.lang != "en"
-                else ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+                weekdays=WEEKDAYS_ZH if ctx.lang != "en" else WEEKDAYS_EN)
 
 
 def _posts_to(plan: Plan | None, entry: Mapping[str, Any], groups: list[dict[str, Any]],
@@ -183,7 +184,7 @@ def sync(request: Request, slug: str) -> Response:
 @router.post("/c/{slug}/calendar/add")
 def add(request: Request, slug: str, text: Annotated[str, Form()],
         title: Annotated[str, Form()] = "", at: Annotated[str, Form()] = "08:00",
-        every: Annotated[str, Form()] = "", weekdays: Annotated[str, Form()] = "",
+        every: Annotated[str, Form()] = "", weekdays: Annotated[list[str] | None, Form()] = None,
         day: Annotated[str, Form()] = "", group: Annotated[str, Form()] = "",
         image: Annotated[str, Form()] = "", link: Annotated[str, Form()] = "",
         entry: OptionalFormId = None) -> Response:
@@ -197,7 +198,9 @@ def add(request: Request, slug: str, text: Annotated[str, Form()],
         return _back(slug, "week", "", error="bad_date")
     form = calendar_service.PostForm(
         title=title, text=text.replace("\r\n", "\n"), at=at.strip(), every=every.strip(),
-        weekdays=tuple(w for w in weekdays.replace("，", ",").replace(" ", ",").split(",") if w),
+        # The form's 周一…周日 boxes (one value each); a script may send "tue,thu".
+        weekdays=tuple(w for ticked in weekdays or () for w in
+                       ticked.replace("，", ",").replace(" ", ",").split(",") if w),
         day=first, group=group, image=image, link=link)
     try:
         with writing(ctx.engine) as conn:

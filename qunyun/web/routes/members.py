@@ -26,6 +26,7 @@ from qunyun.storage.console import audit as console_audit
 from qunyun.storage.console import members as console_members
 from qunyun.storage.engine import writing
 from qunyun.storage.work import queues as queue_repo
+from qunyun.web import labels
 from qunyun.web.deps import NotFound, community_for
 from qunyun.web.ids import DbId, Offset
 from qunyun.web.render import page
@@ -110,9 +111,13 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
             "member": member,
             "identities": console_members.identities_of(conn, member_id=member_id),
             "nicknames": _changes(member_repo.nickname_history(conn, member_id=member_id)),
-            # A form answer is shown under its question, not its key ("city").
-            "attribute_labels": {f.key: f.question for f in plan.onboarding.form}
-            if plan is not None else {},
+            # A form answer is shown under its question, a nickname part (O3) under its
+            # name: never its key ("city").
+            "attribute_labels": {
+                **{k: labels.attribute_label(k, ctx.lang)
+                   for k in (member.get("attributes") or {})},
+                **({f.key: f.question for f in plan.onboarding.form} if plan is not None
+                   else {})},
             "groups": console_members.groups_of(conn, member_id=member_id),
             "points": point_service.member_points(conn, member_id, levels=levels),
             # T3: points come from the live bot only; say so where history was imported.

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from qunyun.bot import accounts as account_service
-from qunyun.report.words import group_names
+from qunyun.report.words import group_names, group_title
 from qunyun.storage.console import overview as console_overview
 from qunyun.storage.work import queues as queue_repo
 from qunyun.web.deps import Ctx, NotFound, community_for, signed_in
@@ -152,7 +152,7 @@ def group(request: Request, slug: str, group_id: DbId) -> Response:
             conn, community_id=int(found["id"])))
         mutes = console_overview.group_mutes(conn, group_id=int(row["id"]))
     return page(ctx, "group.html", community=found, group=row, mutes=mutes,
-                group_name=names.get(int(row["id"]), str(row["name"] or row["external_id"])))
+                group_name=names.get(int(row["id"])) or group_title(row, ctx.lang))
 
 
 @router.get("/c/{slug}/g/{group_id}/panel")

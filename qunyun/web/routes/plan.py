@@ -21,7 +21,7 @@ from qunyun.services import plans as plan_service
 from qunyun.storage.console import overview as console_overview
 from qunyun.storage.engine import writing
 from qunyun.web.deps import Ctx, community_for
-from qunyun.web.render import page, when
+from qunyun.web.render import community_zone, page, when
 from qunyun.web.texts import translate
 
 router = APIRouter()
@@ -54,9 +54,10 @@ def _source(ctx: Ctx, community_id: int) -> dict[str, str] | None:
         text = plan_service.stored_text(conn, community_id=community_id)
     if source is None:
         return None
+    zone = community_zone(ctx, {"id": community_id})
     kind = str(source.get("source") or "unknown")
     origin = translate(f"plan_source.{kind}", ctx.lang, origin=source.get("origin") or "",
-                       when=when(source.get("saved_ms")))  # type: ignore[arg-type]
+                       when=when(source.get("saved_ms"), zone))  # type: ignore[arg-type]
     if bot is None:
         state = translate("plan_bot.none", ctx.lang)
     else:
@@ -65,7 +66,7 @@ def _source(ctx: Ctx, community_id: int) -> dict[str, str] | None:
         if (bot.get("evidence") or {}).get("sha256") != current:
             state = translate("plan_bot.stale", ctx.lang)
         else:
-            state = translate(f"plan_bot.{action}", ctx.lang, when=when(bot["at_ms"]),
+            state = translate(f"plan_bot.{action}", ctx.lang, when=when(bot["at_ms"], zone),
                               reason=bot.get("reason") or "")
     return {"origin": origin, "bot": state}
 

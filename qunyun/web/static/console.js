@@ -26,7 +26,7 @@
       return merge(base, {
         legend: {data: [L.messages, L.active]},
         xAxis: {type: "category", data: d.dates},
-        yAxis: [{type: "value"}, {type: "value"}],
+        yAxis: [{type: "value", min: 0}, {type: "value", min: 0, minInterval: 1}],
         dataZoom: [{type: "inside"}, {type: "slider", height: 18, bottom: 8}],
         series: [{name: L.messages, type: "line", showSymbol: false, data: d.messages},
                  {name: L.active, type: "line", showSymbol: false, yAxisIndex: 1, data: d.active}]
@@ -36,11 +36,11 @@
       return merge(base, {
         legend: {data: [L.joins, L.leaves]},
         xAxis: {type: "category", data: d.dates},
-        yAxis: {type: "value"},
+        // Counts of people start at 0: joins and leaves side by side, never a leave as -3.
+        yAxis: {type: "value", min: 0, minInterval: 1},
         dataZoom: [{type: "inside"}, {type: "slider", height: 18, bottom: 8}],
-        series: [{name: L.joins, type: "bar", stack: "m", data: d.joins},
-                 {name: L.leaves, type: "bar", stack: "m",
-                  data: d.leaves.map(function (v) { return -v; })}]
+        series: [{name: L.joins, type: "bar", data: d.joins},
+                 {name: L.leaves, type: "bar", data: d.leaves}]
       });
     },
     heatmap: function (d, L) {

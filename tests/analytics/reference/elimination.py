@@ -13,6 +13,7 @@ from typing import Any
 
 import polars as pl
 
+from qunyun.domain.elimination import days_silent
 from qunyun.plan.model import Plan
 from tests.analytics.reference.log import EventLog
 
@@ -23,7 +24,7 @@ def candidates(log: EventLog, plan: Plan | None, stats: pl.DataFrame,
     if rule is None or not rule.enabled or not rule.silent_days:
         return {"criteria": None, "members": [],
                 "note": "计划未设置淘汰规则（elimination.silent_days）"}
-    cutoff = log.since_ms(rule.silent_days)
+    cutoff = log.since_ms(rule.silent_days - 1)  # calendar days (issue 11): see below
     admins = set(plan.bot.admins) if plan is not None else set()
     admin_ids = log.identities.filter(pl.col("external_id").is_in(sorted(admins)))["member_id"]
     joined = log.memberships.group_by("member_id").agg(joined_ms=pl.col("joined_ms").min())
@@ -38,7 +39,9 @@ def candidates(log: EventLog, plan: Plan | None, stats: pl.DataFrame,
     for r in rows.iter_rows(named=True):
         last = r["last_message_ms"]
         since = last or r["joined_ms"] or r["first_seen_ms"]
-        days = (log.as_of_ms - since) // 86_400_000
+        days = days_silent(since, log.as_of_ms, log.tz)
+        if days < rule.silent_days:
+            continue
         why = (f"已 {days} 天未发言（最后发言 {log.iso(last)[:10]}）" if last  # type: ignore[index]
                else f"入群 {days} 天从未发言")
         members.append({"member_id": r["member_id"], "name": r["name"], "reason": why,

@@ -126,7 +126,7 @@ def agree(stage_out: dict[str, Any], dying_out: dict[str, Any]) -> dict[str, Any
     kept as `stage_reached`)."""
     if not dying_out.get("warning") or stage_out.get("stage") is None:
         return stage_out
-    return {**stage_out, "stage": "declining", "stage_name": "衰退",
+    return {**stage_out, "stage": "declining", "stage_name": "热寂",
             "stage_reached": stage_out["stage"]}
 
 

@@ -1,0 +1,53 @@
+"""Times as the console shows them: in the community's time zone (the plan's
+`bot.timezone`, Asia/Shanghai when it has no plan), each with its zone named, so an
+operator in another zone reads "2026-12-02 14:05 UTC+8" and knows whose clock it is
+(issue 11). The offset comes from zoneinfo for that instant (daylight saving included),
+never from arithmetic of our own.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from qunyun.domain.zones import offset_words, stamp
+
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
+@lru_cache(maxsize=32)
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or DEFAULT_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_ZONE)
+
+
+def when(ms: int | None, zone_name: str | None = None) -> str:
+    """Milliseconds since the epoch as "2026-12-02 14:05 UTC+8" in the zone; "—" for none."""
+    if ms is None:
+        return "—"
+    return stamp(datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(zone(zone_name)))
+
+
+def iso_when(text: str | None, zone_name: str | None = None) -> str:
+    """The report's ISO times ("2026-12-01T11:12:10+08:00") the same way."""
+    if not text:
+        return "—"
+    try:
+        at = datetime.fromisoformat(str(text))
+    except ValueError:
+        return str(text)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=zone(zone_name))
+    return stamp(at.astimezone(zone(zone_name)))
+
+
+def zone_note(zone_name: str | None, lang: str) -> str:
+    """The page's line naming its clock: 「时间均为 Asia/Shanghai 时区（UTC+8）」."""
+    name = zone(zone_name).key
+    now = datetime.now(tz=zone(zone_name))
+    if lang == "en":
+        return f"Times are in {name} ({offset_words(now)})"
+    return f"时间均为 {name} 时区（{offset_words(now)}）"
