@@ -59,7 +59,13 @@ def test_whatsapp_every_date_layout(engine: Engine, tmp_path: Path, layout: str)
     data, exp = generators.whatsapp(layout)
     path = tmp_path / "WhatsApp Chat with 生成的群.txt"
     path.write_bytes(data)
-    _check(load(engine, path), exp)
+    got = load(engine, path)
+    _check(got, exp)
+    # The broken headers are named and counted, each with the line that came with it.
+    assert got.parsed.stats.skipped_counts == {
+        "像消息开头但日期/时间格式不认识 / looks like a message header in no known layout": 4,
+        "属于上面被跳过的那条消息 / a line of the skipped message above": 2}
+    assert not any("坏" in t for t in got.texts())  # nothing of them folded into a message
 
 
 @pytest.mark.parametrize("layout", ["wechatmsg", "pywxdump"])
