@@ -71,14 +71,18 @@ QQ_SENDERS = (  # (nickname, id as written, expected display name)
 )
 
 
-def qq(seed: int = 12, n: int = 60, broken: int = 3) -> tuple[bytes, Expected]:
-    """A QQ message-manager export with every sender form, mixed CRLF/LF line ends, and
-    `broken` header-like lines in no known layout (each must be skipped, not folded)."""
+def qq(seed: int = 12, n: int = 60, broken: int = 3, bad_dates: int = 0
+       ) -> tuple[bytes, Expected]:
+    """A QQ message-manager export with every sender form, mixed CRLF/LF line ends,
+    `broken` header-like lines in no known layout and `bad_dates` headers with a good
+    sender but a bad date (half impossible values, half another layout): each must be
+    skipped with its message's lines, under its own reason, never folded."""
     rng = random.Random(seed)
     exp = Expected()
     out = ["\ufeff消息记录（此消息记录为文本格式，不支持重新导入）", "", "=" * 64,
            "消息对象:生成的群", "=" * 64, ""]
-    broken_at = set(rng.sample(range(5, n), broken))
+    picked = rng.sample(range(5, n), broken + bad_dates)
+    broken_at, dated_at = set(picked[:broken]), picked[broken:]
     for i, at in enumerate(_times(rng, n)):
         stamp = f"{at:%Y-%m-%d} {at.hour}:{at:%M:%S}"
         if i in broken_at:
@@ -86,6 +90,12 @@ def qq(seed: int = 12, n: int = 60, broken: int = 3) -> tuple[bytes, Expected]:
             exp.skipped += 2  # the header-like line, and its message's line
             continue
         nick, ident, shown = QQ_SENDERS[i % len(QQ_SENDERS)]
+        if i in dated_at:
+            bad = (f"{at.year}-02-30 {at.hour}:{at:%M:%S}" if dated_at.index(i) % 2 == 0
+                   else f"{at:%Y/%m/%d} {at.hour}:{at:%M}")
+            out += [f"{bad} {nick}{ident}", "日期坏了的这一条", ""]
+            exp.skipped += 2
+            continue
         text = _body(rng, i)
         out += [f"{stamp} {nick}{ident}", *text.split("\n"), ""]
         exp.message(at.replace(tzinfo=_SHANGHAI).astimezone(UTC), shown or "", text)
