@@ -141,6 +141,8 @@ def _members(log: EventLog, stats: pl.DataFrame, cfg: Any,
         rows.append({
             "id": r["member_id"],
             "name": r["name"],
+            # No name in the export: a deleted account, or a sender it leaves unnamed.
+            "placeholder_author": not (r["name"] or "").strip(),
             "in_community": r["member_id"] in inside,
             "messages": r["messages"],
             "window_messages": r["window_messages"],

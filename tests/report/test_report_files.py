@@ -214,3 +214,49 @@ def test_import_with_report_after_a_failed_file_reports_what_was_imported(tmp_pa
     assert result.exit_code == 1, result.output
     data = orjson.loads((tmp_path / "out" / "report.json").read_bytes())
     assert data["community"]["messages"] == 500
+
+
+def test_the_report_says_when_placeholder_authors_spoke(tmp_path: Path) -> None:
+    """Two kinds of placeholder, one import each into one community, then the report:
+    a WhatsApp "This message was deleted" (a message and a recall: its author spoke) and
+    a Telegram deleted account (`from: null`, no name in the export: a placeholder author,
+    whose messages count and whom the report names as such, never by an internal id)."""
+    chat = tmp_path / "WhatsApp Chat with Club.txt"
+    chat.write_text("[12/03/2024, 14:25:13] Ann: hello\n"
+                    "[12/03/2024, 14:26:00] Bob: \u200eThis message was deleted.\n"
+                    "[13/03/2024, 09:00:00] Ann: bye\n", encoding="utf-8")
+    telegram = tmp_path / "result.json"
+    telegram.write_bytes(orjson.dumps({"name": "G", "type": "private_supergroup", "id": 5,
+                                       "messages": [
+        {"id": 1, "type": "message", "date": "2024-03-13T10:00:00",
+         "date_unixtime": "1710295200", "from": "Alice", "from_id": "user1", "text": "hi"},
+        {"id": 2, "type": "message", "date": "2024-03-13T10:01:00",
+         "date_unixtime": "1710295260", "from": None, "from_id": "user99", "text": "我已注销"},
+        {"id": 3, "type": "message", "date": "2024-03-13T10:02:00",
+         "date_unixtime": "1710295320", "from": None, "from_id": "user99", "text": "再说一句"},
+    ]}))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, [
+        "import", str(chat), str(telegram), "--db", f"sqlite:///{tmp_path / 'q.db'}",
+        "--community", "club", "--report", str(out)], env={"QUNYUN_PROGRESS": "0"})
+    assert result.exit_code == 0, result.output
+    data = orjson.loads((out / "report.json").read_bytes())
+    members = {m["name"]: m for m in data["members"]}
+    # Bob posted only a deleted-message placeholder: he spoke.
+    assert members["Bob"]["messages"] == 1 and members["Bob"]["tier"] != "onlooker"
+    assert members["Bob"]["placeholder_author"] is False
+    # The deleted Telegram account spoke twice, under no name.
+    nameless = members[None]
+    assert nameless["messages"] == 2 and nameless["placeholder_author"] is True
+    community = data["community"]
+    assert community["messages"] == 6 and community["senders"] == 4
+    assert community["recalls"] == 1
+    assert (community["placeholder_messages"], community["placeholder_senders"]) == (2, 1)
+    whatsapp, tg = sorted(data["groups"], key=lambda g: g["platform"])[::-1]
+    assert tg["placeholder_messages"] == 2 and whatsapp["placeholder_messages"] == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "其中 2 条消息来自 1 个无名账号" in html
+    listed = html.split('<section id="members">', 1)[1].split("</section>", 1)[0]
+    assert "<td>（无名账号）" in listed and f"<td>{nameless['id']}</td>" not in listed
+    rows = list(csv.DictReader(io.StringIO((out / "members.csv").read_text("utf-8-sig"))))
+    assert [r["placeholder_author"] for r in rows if not r["name"]] == ["True"]
