@@ -77,6 +77,15 @@ def report_cmd(
 
 
 def _stored_plan(engine: Engine, community_id: int) -> Plan | None:
+    from qunyun.storage.community import communities as community_repo
+
+    with engine.connect() as conn:
+        rows = community_repo.list_communities(conn)
+    yaml = next((row["plan_yaml"] for row in rows if row["id"] == community_id), None)
+    if not (isinstance(yaml, str) and yaml.strip()):
+        # No stored plan (a community an import just made): the plan service and its
+        # checks are not loaded at all (~50 ms of `import --report`'s start).
+        return None
     from qunyun.services import plans as plan_service
 
     with engine.connect() as conn:

@@ -260,3 +260,39 @@ def test_the_report_says_when_placeholder_authors_spoke(tmp_path: Path) -> None:
     assert "<td>（无名账号）" in listed and f"<td>{nameless['id']}</td>" not in listed
     rows = list(csv.DictReader(io.StringIO((out / "members.csv").read_text("utf-8-sig"))))
     assert [r["placeholder_author"] for r in rows if not r["name"]] == ["True"]
+
+
+def test_report_uses_the_communitys_stored_plan(tmp_path: Path) -> None:
+    """`qunyun report` without --plan takes the plan stored for the community (and only
+    then loads the plan service); without one, the defaults."""
+    from qunyun.samples import write_telegram_export
+    from qunyun.services import plans as plan_service
+    from qunyun.storage.community import communities as community_repo
+    from qunyun.storage.engine import make_engine
+
+    export = write_telegram_export(tmp_path / "result.json", messages=300, senders=20, days=10)
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    runner = CliRunner()
+    env = {"QUNYUN_PROGRESS": "0"}
+    plain = runner.invoke(app, ["import", str(export), "--db", db, "--community", "python-camp",
+                                "--report", str(tmp_path / "plain")], env=env)
+    assert plain.exit_code == 0, plain.output
+    assert "stored plan" not in plain.output
+    engine = make_engine(db)
+    try:
+        with engine.begin() as conn:
+            cid = community_repo.find_community(conn, slug="python-camp")
+            assert cid is not None
+            saved = plan_service.save_plan(
+                conn, community_id=cid, operator="test",
+                text=(EXAMPLES / "python-camp.yaml").read_text(encoding="utf-8"))
+            assert saved.saved
+    finally:
+        engine.dispose()
+    result = runner.invoke(app, ["report", "--db", db, "--community", "python-camp", "--out",
+                                 str(tmp_path / "stored")], env=env)
+    assert result.exit_code == 0, result.output
+    assert "the community's stored plan" in result.output
+    stored = orjson.loads((tmp_path / "stored" / "report.json").read_bytes())
+    assert stored["plan"] is not None
+    assert orjson.loads((tmp_path / "plain" / "report.json").read_bytes())["plan"] is None
