@@ -69,10 +69,13 @@ class Reader:
     the transaction is REPEATABLE READ, so each statement sees the same data.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, held: pl.DataFrame | None = None) -> None:
         self.engine = engine
         self._adbc: Any | None = None
         self._sa: Connection | None = None
+        # The community's whole log, as an import in this process just wrote it: the
+        # event reads below answer from it instead of the database (see `HeldLog`).
+        self.held = held
 
     def __enter__(self) -> Reader:
         self._adbc = _adbc_connect(self.engine)
@@ -139,6 +142,63 @@ class Reader:
         return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
 
+HELD_COLUMNS = ("group_id", "member_id", "kind", "ts_ms", "related_member_id", "ref_id",
+                "source_event_id", "text")
+HOLD_AT_MOST = 2_000_000  # events: past this the import keeps nothing (texts are held)
+
+
+class HeldLog:
+    """The frames one import wrote, kept in this process so `qunyun import --report` need
+    not read them back (issue 12: ~10% of the command). `log` answers only when the
+    community's log is exactly those rows: the import inserted every one (no duplicate
+    ignored) into a community that had no events, so the ids are a contiguous run in
+    frame order. Otherwise (None) the report reads the database as usual."""
+
+    def __init__(self) -> None:
+        self.parts: list[pl.DataFrame] = []
+        self.rows = 0
+        self.complete = True  # False once past HOLD_AT_MOST: nothing is kept
+
+    def add(self, frame: pl.DataFrame) -> None:
+        if not self.complete:
+            return
+        self.rows += frame.height
+        if self.rows > HOLD_AT_MOST:
+            self.parts, self.complete = [], False
+            return
+        self.parts.append(frame.select(HELD_COLUMNS))
+
+    def log(self, engine: Engine, *, community_id: int, inserted: int) -> pl.DataFrame | None:
+        """The rows with their ids, as the database now holds them, or None."""
+        if not self.complete or inserted != self.rows or not self.rows:
+            return None
+        bounds = read_frame(engine, "SELECT COUNT(*), MIN(id), MAX(id) FROM events "
+                            f"WHERE community_id = {int(community_id)}",
+                            {"n": pl.Int64, "low": pl.Int64, "high": pl.Int64})
+        n, low, high = bounds.row(0)
+        if n != self.rows or low is None or high - low + 1 != self.rows:
+            return None
+        strings = [name for name in HELD_COLUMNS if EVENT_SCHEMA[name] == pl.String]
+        return pl.concat(self.parts).with_columns(
+            # What a read gives: empty strings as null (see `Reader.frame`).
+            pl.when(pl.col(name) == "").then(None).otherwise(pl.col(name)).alias(name)
+            for name in strings
+        ).with_row_index("id", offset=low).with_columns(pl.col("id").cast(pl.Int64))
+
+
+def _held(reader: Reader, community_id: int, until_ms: int | None) -> pl.DataFrame | None:
+    """The held log restricted as the SQL reads restrict it (community groups, as_of)."""
+    if reader.held is None:
+        return None
+    other = reader.frame(f"SELECT id FROM groups WHERE community_id = {int(community_id)} "
+                         "AND kind <> 'group'", {"id": pl.Int32})["id"]
+    log = reader.held
+    keep = pl.col("group_id").is_null() | ~pl.col("group_id").is_in(other.implode())
+    if until_ms is not None:
+        keep &= pl.col("ts_ms") <= until_ms
+    return log.filter(keep)
+
+
 def read_frame(engine: Engine, sql: str, schema: dict[str, Any]) -> pl.DataFrame:
     """One SELECT on a connection of its own (see `Reader.frame`)."""
     with Reader(engine) as reader:
@@ -187,6 +247,12 @@ def event_chunks(reader: Reader, *, community_id: int, until_ms: int | None = No
     Chunks are primary-key ranges (a range scan on both backends), so at most one chunk of
     raw rows is in memory while the caller compacts the previous ones.
     """
+    held = _held(reader, community_id, until_ms)
+    if held is not None:
+        if held.height:
+            yield held.select("group_id", "member_id", "kind", "ts_ms", "related_member_id",
+                              "source_event_id")
+        return
     bounds = reader.frame("SELECT MIN(id), MAX(id) FROM events",
                           {"low": pl.Int64, "high": pl.Int64})
     if bounds.height == 0 or bounds["low"][0] is None:
@@ -210,6 +276,10 @@ def references(reader: Reader, *, community_id: int,
                until_ms: int | None = None) -> pl.DataFrame:
     """Events that refer to another (replies, reactions, recalls, red-packet grabs), in id
     order: group_id, member_id, kind, ts_ms, ref_id. A fraction of the log."""
+    held = _held(reader, community_id, until_ms)
+    if held is not None:
+        return held.filter(pl.col("ref_id").is_not_null()).select(
+            "group_id", "member_id", "kind", "ts_ms", "ref_id")
     sql = (
         f"SELECT group_id, member_id, kind, ts_ms, {reader.text('ref_id')} FROM events "
         f"WHERE community_id = {int(community_id)} AND ref_id IS NOT NULL{_until(until_ms)}"
@@ -237,6 +307,13 @@ def messages_between(reader: Reader, *, community_id: int, group_ids: Sequence[i
         cols += f", {reader.text('ref_id')}, source_event_id"
     if not group_ids:
         return pl.DataFrame(schema=schema)
+    if reader.held is not None:
+        # In the order SQLite's (group_id, ts_ms) index gives them.
+        return reader.held.filter(
+            pl.col("group_id").is_in(list(group_ids)), pl.col("ts_ms") >= start_ms,
+            pl.col("ts_ms") <= end_ms, pl.col("kind") == "message",
+            pl.col("member_id").is_not_null(),
+        ).sort("group_id", "ts_ms", "id").select(list(schema))
     groups = ", ".join(str(int(g)) for g in group_ids)
     sql = (
         f"SELECT {cols} FROM events WHERE community_id = {int(community_id)} "
