@@ -324,25 +324,11 @@ def test_import_with_report_reuses_the_imported_frames_only_when_they_are_the_wh
         real(self, *args, **kwargs)
 
     monkeypatch.setattr(frames.Reader, "__init__", spy)
-    # Each command here runs in this one process; its engine is closed after it, as the
-    # end of a real command's process closes it (SQLite's Python driver and ADBC's SQLite
-    # sharing one file across commands in one process: see the report of issue 12).
-    from qunyun.cli import importing as import_cli
-    from qunyun.cli import report as report_cli
-
-    engines: list[Any] = []
-    for module in (import_cli, report_cli):
-        def opened(url: str | None, real: Any = module.database) -> Any:
-            engines.append(real(url))
-            return engines[-1]
-        monkeypatch.setattr(module, "database", opened)
     runner = CliRunner()
     env = {"QUNYUN_PROGRESS": "0"}
 
     def run(*args: str) -> None:
         result = runner.invoke(app, [*args, "--db", db_url, "--community", "camp"], env=env)
-        while engines:
-            engines.pop().dispose()
         assert result.exit_code == 0, result.output
 
     run("import", str(first), "--report", str(tmp_path / "held"))

@@ -13,6 +13,9 @@ the log's texts are never all in memory at once (see `qunyun.analytics.log`).
 
 from __future__ import annotations
 
+import atexit
+import os
+import threading
 from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import Any
@@ -34,12 +37,52 @@ EVENT_SCHEMA: dict[str, Any] = {
 SQLITE_BATCH_ROWS = "adbc.sqlite.query.batch_rows"
 
 
+# ADBC's SQLite connections are handed back here after a read, never closed. ADBC links
+# its own copy of SQLite, which does not know about the Python driver's connections to
+# the same file in this process (POSIX locks are per process): when the last of *its*
+# connections closed, it checkpointed and deleted the -wal and -shm files under the
+# Python driver's open connections, whose later commits went to an unlinked file (one
+# process running several commands on one file ended in "database disk image is
+# malformed"; a console building reports beside its writes is such a process).
+_IDLE_SQLITE: dict[tuple[str, int, int], list[Any]] = {}
+_IDLE_LOCK = threading.Lock()
+IDLE_FILES = 8
+
+
+def _close_idle() -> None:
+    """At exit, while the driver can still close them (after, their finalizers ran with
+    the modules half torn down and printed errors)."""
+    with _IDLE_LOCK:
+        kept = [c for connections in _IDLE_SQLITE.values() for c in connections]
+        _IDLE_SQLITE.clear()
+    for connection in kept:
+        connection.close()
+
+
+atexit.register(_close_idle)
+
+
+def _file_key(database: str) -> tuple[str, int, int]:
+    """The file, by path and inode: a database deleted and made anew at the same path is
+    another file, and connections to the old one must not be handed out for it."""
+    path = os.path.realpath(database)
+    try:
+        info = os.stat(path)
+    except OSError:
+        return path, 0, 0
+    return path, info.st_dev, info.st_ino
+
+
 def _adbc_connect(engine: Engine) -> Any | None:
     url = engine.url
     backend = url.get_backend_name()
     if backend == "sqlite" and url.database and url.database != ":memory:":
         import adbc_driver_sqlite.dbapi as sqlite_adbc
 
+        with _IDLE_LOCK:
+            idle = _IDLE_SQLITE.get(_file_key(url.database))
+            if idle:
+                return idle.pop()
         return sqlite_adbc.connect(url.database)
     if backend == "postgresql":
         import adbc_driver_postgresql.dbapi as pg_adbc
@@ -89,11 +132,24 @@ class Reader:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         if self._adbc is not None:
+            connection, self._adbc = self._adbc, None
+            sqlite = self.engine.url.get_backend_name() == "sqlite"
             try:
-                self._adbc.rollback()
-            finally:
-                self._adbc.close()
-                self._adbc = None
+                connection.rollback()
+            except BaseException:
+                connection.close()  # not known to be clean: never handed out again
+                raise
+            if sqlite:  # kept for the next read (see _IDLE_SQLITE)
+                with _IDLE_LOCK:
+                    key = _file_key(str(self.engine.url.database))
+                    _IDLE_SQLITE.setdefault(key, []).append(connection)
+                    _IDLE_SQLITE[key] = _IDLE_SQLITE.pop(key)  # the most recent last
+                    while len(_IDLE_SQLITE) > IDLE_FILES:  # a process that read many
+                        # files (a test run): the one read longest ago is let go
+                        for stale in _IDLE_SQLITE.pop(next(iter(_IDLE_SQLITE))):
+                            stale.close()
+            else:
+                connection.close()
         if self._sa is not None:
             self._sa.close()
             self._sa = None
