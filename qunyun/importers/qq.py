@@ -53,7 +53,7 @@ PLATFORM = "qq"
 # brackets (an e-mail address, or digits for accounts shown by phone-number-like ids).
 # The nickname may be empty, equal to the number, or hold brackets, parentheses, colons.
 HEADER = re.compile(
-    r"^(?P<date>\d{4}-\d{1,2}-\d{1,2}) (?P<time>\d{1,2}:\d{2}:\d{2}) ?"
+    r"^(?P<date>\d{4}-\d{1,2}-\d{1,2}) (?P<time>\d{1,2}:\d{2}:\d{2})(?![.:\d]) ?"
     r"(?P<name>.*?)(?:\((?P<qq>\d{5,12})\)|<(?P<mail>[^<>\s]{1,200})>)$"
 )
 # Starts like a header (a date and a time), whatever follows: never a message's text.
