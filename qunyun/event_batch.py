@@ -129,6 +129,11 @@ def message_payload(*, media: str | None = None, forwarded: bool = False,
     return orjson.dumps(payload).decode() if payload else None
 
 
+def reaction_payload(key: str) -> str:
+    """A reaction's payload as stored: what `ref_and_payload` gives a `ReactionAdded`."""
+    return orjson.dumps({"key": key}).decode()
+
+
 class Refs:
     """The members and groups one export names, each once, in first-seen order.
 
@@ -215,6 +220,22 @@ class EventBatch:
         self.related.append(None)
         self.text.append(text)
         self.ref_id.append(reply_to)
+        self.payload.append(payload)
+
+    def add_reaction(self, source: str, source_event_id: str, ts_ms: int, group: int,
+                     actor: int, name: str | None, target_event_id: str, payload: str) -> None:
+        """A `ReactionAdded` without building one (a big export has one for every tenth
+        message); `name` cut to `NAME_LIMIT`, `payload` from `reaction_payload`."""
+        self.source.append(source)
+        self.source_event_id.append(source_event_id)
+        self.kind.append("reaction")
+        self.ts_ms.append(ts_ms)
+        self.group.append(group)
+        self.actor.append(actor)
+        self.name.append(name)
+        self.related.append(None)
+        self.text.append(None)
+        self.ref_id.append(target_event_id)
         self.payload.append(payload)
 
     def count_kinds(self, into: dict[str, int]) -> None:

@@ -59,6 +59,11 @@ def current_members(log: EventLog, group_id: int | None) -> pl.Series:
     return inside.get_column("member_id").unique()
 
 
+def placeholder_name(name: pl.Expr) -> pl.Expr:
+    """True where the export gave the account no name."""
+    return name.is_null() | (name.str.strip_chars() == "")
+
+
 def totals(log: EventLog, scope: Scope) -> dict[str, Any]:
     ev = scope.events
     kinds = ev.lazy().select("kind").group_by("kind").len().collect(engine="streaming")
@@ -70,9 +75,16 @@ def totals(log: EventLog, scope: Scope) -> dict[str, Any]:
     inside = scope.messages.filter(pl.col("member_id").is_in(scope.current_members.implode()))
     active_30 = inside.filter(pl.col("ts_ms") > log.since_ms(30))["member_id"].n_unique()
     active_7 = inside.filter(pl.col("ts_ms") > log.since_ms(7))["member_id"].n_unique()
+    # Placeholder authors: accounts the export names no one (a deleted Telegram account's
+    # `from: null`, QQ's empty nickname). They spoke, so they count above; the report says
+    # how much of the talk is theirs, since no one can be thanked or asked by that name.
+    placeholder = scope.messages.filter(pl.col("member_id").is_in(
+        log.members.filter(placeholder_name(pl.col("name")))["member_id"].implode()))
     return {
         "messages": scope.messages.height,
         "senders": scope.messages["member_id"].n_unique(),
+        "placeholder_messages": placeholder.height,
+        "placeholder_senders": placeholder["member_id"].n_unique(),
         "joins": int(by_kind.get("join", 0)),
         "leaves": int(by_kind.get("leave", 0)),
         "reactions": int(by_kind.get("reaction", 0)),

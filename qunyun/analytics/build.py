@@ -36,11 +36,14 @@ SCHEMA_VERSION = 1
 def build_report(engine: Engine, *, community_id: int, plan: Plan | None,
                  as_of: datetime | None = None, tz: str | None = None,
                  community_name: str | None = None, chunk_ids: int = CHUNK_IDS,
-                 text_chunk_rows: int = TEXT_CHUNK_ROWS) -> dict[str, Any]:
+                 text_chunk_rows: int = TEXT_CHUNK_ROWS,
+                 held: pl.DataFrame | None = None) -> dict[str, Any]:
     """`chunk_ids` and `text_chunk_rows` only change how the log is read (memory against
-    round trips), never a number: tests pass tiny chunks to prove it."""
+    round trips), never a number: tests pass tiny chunks to prove it. `held` is the
+    community's whole log as an import in this process wrote it (`frames.HeldLog`): its
+    events are then not read back from the database."""
     zone = ZoneInfo(tz or (plan.bot.timezone if plan is not None else "Asia/Shanghai"))
-    with frames.Reader(engine) as reader:
+    with frames.Reader(engine, held=held) as reader:
         log = EventLog.load(reader, community_id=community_id, tz=zone, as_of=as_of,
                             chunk_ids=chunk_ids, text_chunk_rows=text_chunk_rows)
         report = _build(log, community_id=community_id, plan=plan, zone=zone,
@@ -141,6 +144,8 @@ def _members(log: EventLog, stats: pl.DataFrame, cfg: Any,
         rows.append({
             "id": r["member_id"],
             "name": r["name"],
+            # No name in the export: a deleted account, or a sender it leaves unnamed.
+            "placeholder_author": not (r["name"] or "").strip(),
             "in_community": r["member_id"] in inside,
             "messages": r["messages"],
             "window_messages": r["window_messages"],

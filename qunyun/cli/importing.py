@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from qunyun.event_batch import EventBatch
     from qunyun.importers.base import ParsedExport
     from qunyun.services.ingest import RecordCounts
+    from qunyun.storage.events.frames import HeldLog
 
 
 def import_cmd(
@@ -52,20 +53,27 @@ def import_cmd(
     target, slug = _target(engine, community)
     failures = 0
     interrupt = _Interrupt()
+    held: tuple[HeldLog, int] | None = None  # the last imported file's frames, for --report
     with interrupt.installed():
         for file in files:
+            hold = _new_hold() if report is not None else None
+            held = None  # a file's frames are dropped when the next one starts
             outcome = _import_one(engine, file, target, slug, chat=chat, tz=zone, strict=strict,
-                                  interrupt=interrupt)
+                                  interrupt=interrupt, hold=hold)
             if outcome is None:
                 failures += 1
             else:
-                target = outcome
+                target, inserted = outcome
+                held = (hold, inserted) if hold is not None else None
     if report is not None and isinstance(target, int):
         # The report of everything the community now holds, as `qunyun report` writes it;
-        # in this process, so the interpreter, libraries and database are opened once.
+        # in this process, so the interpreter, libraries and database are opened once, and
+        # when the community holds just what the last file wrote, from its frames.
         from qunyun.cli.report import full_report
 
-        full_report(engine, target, slug, report)
+        log = held[0].log(engine, community_id=target, inserted=held[1]) if held else None
+        held = None
+        full_report(engine, target, slug, report, held=log)
     if failures:
         raise typer.Exit(1)
 
@@ -73,10 +81,17 @@ def import_cmd(
 _NOTHING = "\n  本文件没有写入任何数据 / nothing from this file was written"
 
 
+def _new_hold() -> HeldLog:
+    from qunyun.storage.events.frames import HeldLog
+
+    return HeldLog()
+
+
 def _import_one(engine: Engine, file: Path, target: int | str, slug: str, *, chat: str | None,
-                tz: ZoneInfo, strict: bool, interrupt: _Interrupt) -> int | None:
-    """Import one file, its own all-or-nothing unit: the community id, or None when the
-    file failed (reported in one line). Ctrl-C ends the command."""
+                tz: ZoneInfo, strict: bool, interrupt: _Interrupt, hold: HeldLog | None = None
+                ) -> tuple[int, int] | None:
+    """Import one file, its own all-or-nothing unit: (community id, events inserted), or
+    None when the file failed (reported in one line). Ctrl-C ends the command."""
     from qunyun.importers.base import ImportFormatError
     from qunyun.importers.detect import open_export
     from qunyun.services.importing import record_import_run
@@ -87,7 +102,7 @@ def _import_one(engine: Engine, file: Path, target: int | str, slug: str, *, cha
         started = time.perf_counter()
         with _collector_paused():
             community_id, counts = _run(engine, target, parsed, strict=strict,
-                                        stop=interrupt.hit)
+                                        stop=interrupt.hit, hold=hold)
         elapsed = time.perf_counter() - started
     except KeyboardInterrupt:
         _interrupted(file)
@@ -111,7 +126,7 @@ def _import_one(engine: Engine, file: Path, target: int | str, slug: str, *, cha
     record_import_run(engine, community_id=community_id, file=str(file), fmt=parsed.format,
                       counts=counts, skipped=parsed.stats.skipped)
     _summary(parsed, counts, slug, elapsed)
-    return community_id
+    return community_id, counts.inserted
 
 
 @contextmanager
@@ -204,7 +219,7 @@ def _target(engine: Engine, slug: str | None) -> tuple[int | str, str]:
 
 
 def _run(engine: Engine, target: int | str, parsed: ParsedExport, *, strict: bool,
-         stop: Callable[[], bool]) -> tuple[int, RecordCounts]:
+         stop: Callable[[], bool], hold: HeldLog | None = None) -> tuple[int, RecordCounts]:
     from qunyun.services.importing import import_into
 
     show = os.environ.get("QUNYUN_PROGRESS", "1") != "0"
@@ -218,7 +233,7 @@ def _run(engine: Engine, target: int | str, parsed: ParsedExport, *, strict: boo
 
         batches = _strict(parsed) if strict else parsed.batches
         return import_into(engine, community=target, batches=batches, on_progress=advance,
-                           stop=stop)
+                           stop=stop, hold=hold)
 
 
 _UNIT = {"line": "行 lines", "message": "条消息 messages"}

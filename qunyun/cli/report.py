@@ -19,6 +19,7 @@ import typer
 from qunyun.cli.common import DbUrl, database, err_console, fail, out_console, resolve_community
 
 if TYPE_CHECKING:
+    import polars as pl
     from sqlalchemy import Engine
 
     from qunyun.plan.model import Plan
@@ -77,6 +78,15 @@ def report_cmd(
 
 
 def _stored_plan(engine: Engine, community_id: int) -> Plan | None:
+    from qunyun.storage.community import communities as community_repo
+
+    with engine.connect() as conn:
+        rows = community_repo.list_communities(conn)
+    yaml = next((row["plan_yaml"] for row in rows if row["id"] == community_id), None)
+    if not (isinstance(yaml, str) and yaml.strip()):
+        # No stored plan (a community an import just made): the plan service and its
+        # checks are not loaded at all (~50 ms of `import --report`'s start).
+        return None
     from qunyun.services import plans as plan_service
 
     with engine.connect() as conn:
@@ -89,7 +99,7 @@ def _stored_plan(engine: Engine, community_id: int) -> Plan | None:
 
 def full_report(engine: Engine, community_id: int, slug: str, out: Path, *,
                 plan: Plan | None = None, as_of: datetime | None = None, tz: str | None = None,
-                pdf: bool = False) -> None:
+                pdf: bool = False, held: pl.DataFrame | None = None) -> None:
     """Build the community report and write its files into `out` (report.json, .html,
     members.csv, .xlsx), printing the headline; `plan` None means the community's stored
     plan, else the defaults. Also run by `qunyun import --report`, in the same process."""
@@ -102,7 +112,7 @@ def full_report(engine: Engine, community_id: int, slug: str, out: Path, *,
     with err_console.status("正在分析 / analysing…"):
         report = build_report(engine, community_id=community_id, plan=chosen_plan, as_of=moment,
                               tz=tz, community_name=chosen_plan.community.name if chosen_plan
-                              else _name_of(engine, community_id, slug))
+                              else _name_of(engine, community_id, slug), held=held)
         paths = write_report(report, out)
     elapsed = time.perf_counter() - started
     c = report["community"]

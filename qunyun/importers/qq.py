@@ -1,8 +1,9 @@
 """QQ message-manager .txt exports (I2): BOM, CRLF or LF (mixed too), UTF-8 or GBK, header
 lines, then `YYYY-MM-DD H:MM:SS 昵称(QQ号)`, `昵称<email>` or `昵称<digits>` headers followed
-by the message lines. A line that starts like a header (date and time with seconds) but
-names no sender id is skipped with its number, with its message lines: never folded into
-the previous message. Dates outside 1990–2099 are skipped lines.
+by the message lines. A header-like line is skipped with its number and its message
+lines, never folded into the previous message, under the reason that is its cause: a date
+that does not exist (`2024-02-30`) or is outside 1990–2099, a date or time in a layout the
+QQ client never writes (`2024/03/01 9:00 小明(20002)`), or a sender in no known form.
 
 `系统消息(10000)` lines carry joins (`X加入本群`, `X邀请Y加入了本群`) and recalls. The QQ
 number is the stable id; the same number with a new nickname is a nickname change.
@@ -52,11 +53,21 @@ PLATFORM = "qq"
 # brackets (an e-mail address, or digits for accounts shown by phone-number-like ids).
 # The nickname may be empty, equal to the number, or hold brackets, parentheses, colons.
 HEADER = re.compile(
-    r"^(?P<date>\d{4}-\d{1,2}-\d{1,2}) (?P<time>\d{1,2}:\d{2}:\d{2}) ?"
+    r"^(?P<date>\d{4}-\d{1,2}-\d{1,2}) (?P<time>\d{1,2}:\d{2}:\d{2})(?![.:\d]) ?"
     r"(?P<name>.*?)(?:\((?P<qq>\d{5,12})\)|<(?P<mail>[^<>\s]{1,200})>)$"
 )
 # Starts like a header (a date and a time), whatever follows: never a message's text.
-_HEADERISH = re.compile(r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{2}:\d{2}(?:\s|$)")
+_HEADERISH = re.compile(
+    r"^(?P<date>\d{4}-\d{1,2}-\d{1,2}) (?P<time>\d{1,2}:\d{2}:\d{2})(?:\s|$)")
+# Ends like a header (a sender id) and starts with a date and time in another layout
+# (`2024/03/01 9:00 小明(20002)`): a header whose date the QQ client never writes.
+_OTHER_DATE = re.compile(
+    r"^\d[\d\-/.年月日]{4,11}[\sT]?\d{1,2}[:.]\d{1,2}\S*\s.{0,200}?"
+    r"(?:\(\d{5,12}\)|<[^<>\s]{1,200}>)$")
+SENDER_FORMAT = "像消息开头但发送者格式不认识 / looks like a message header in no known layout"
+BAD_DATE = "日期或时间无效 / invalid date or time"
+OTHER_DATE = ("日期或时间不是 QQ 消息记录的格式（应为 2024-03-01 9:00:01）/ date or time not in "
+              "the QQ layout")
 _OBJECT = re.compile(r"^消息对象[:：](?P<name>.+)$")
 # Run on member text (system lines quote nicknames), so linear whatever the input (RE2).
 _JOIN = compile_pattern(r"^(?P<m>.+?)加入本群")
@@ -79,23 +90,32 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
     group = GroupRef(PLATFORM, chat_id, title[:NAME_LIMIT])  # groups.name is VARCHAR(255)
     source = f"import:qq:{chat_id}"
 
-    def blocks() -> Iterator[tuple[int, re.Match[str], str]]:
-        current: tuple[int, re.Match[str], list[str]] | None = None
+    def blocks() -> Iterator[tuple[int, re.Match[str], datetime, str]]:
+        current: tuple[int, re.Match[str], datetime, list[str]] | None = None
         skipping = False  # inside a header-like line that was skipped
         for number, raw in read_lines(path, encoding, position):
             line = raw.lstrip("\ufeff").rstrip()
             match = HEADER.match(line)
+            reason = None
             if match:
+                at = _time(match, tz)
+                if isinstance(at, datetime):
+                    if current:
+                        yield current[0], current[1], current[2], "\n".join(current[3]).strip()
+                    current, skipping = (number, match, at, []), False
+                    continue
+                reason = at
+            elif dated := _HEADERISH.match(line):
+                # The sender is in no known form; a bad date is said first, as the cause.
+                at = _time(dated, tz)
+                reason = at if isinstance(at, str) else SENDER_FORMAT
+            elif _OTHER_DATE.match(line):
+                reason = OTHER_DATE
+            if reason is not None:
                 if current:
-                    yield current[0], current[1], "\n".join(current[2]).strip()
-                current, skipping = (number, match, []), False
-                continue
-            if _HEADERISH.match(line):
-                if current:
-                    yield current[0], current[1], "\n".join(current[2]).strip()
+                    yield current[0], current[1], current[2], "\n".join(current[3]).strip()
                 current, skipping = None, True
-                stats.skip(number, "像消息开头但发送者格式不认识 / looks like a message header "
-                           "in no known layout")
+                stats.skip(number, reason)
                 continue
             if skipping:
                 if line:
@@ -106,9 +126,9 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
                         ("消息记录", "====", "消息分组", "----")):
                     stats.skip(number, "表头之后、第一条消息之前的未知行 / unknown header line")
                 continue
-            current[2].append(line)
+            current[3].append(line)
         if current:
-            yield current[0], current[1], "\n".join(current[2]).strip()
+            yield current[0], current[1], current[2], "\n".join(current[3]).strip()
 
     def events() -> Iterator[Event]:
         ids = OccurrenceCounter()
@@ -117,21 +137,7 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
         # names against every header of the file, not just the ones read so far.
         by_name = Names(PLATFORM, _known_names(path, encoding), stats)
         found = False
-        for number, m, text in blocks():
-            try:
-                # The regex fixed the shape; datetime() checks the values (strptime was a
-                # quarter of the import's time).
-                year, month, day = m["date"].split("-")
-                hour, minute, second = m["time"].split(":")
-                naive = datetime(int(year), int(month), int(day), int(hour), int(minute),
-                                 int(second))
-                at = local_to_utc(naive, tz)
-            except DateOutOfRange:
-                stats.skip(number, OUT_OF_RANGE)
-                continue
-            except ValueError:
-                stats.skip(number, "日期无效 / invalid date")
-                continue
+        for number, m, at, text in blocks():
             found = True
             user_id = _sender(m)
             name = m["name"].strip()
@@ -163,6 +169,21 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
     parsed = ParsedExport(str(path), "qq", group, batched(events()), stats,
                           size=path.stat().st_size, position=position)
     return parsed
+
+
+def _time(m: re.Match[str], tz: ZoneInfo) -> datetime | str:
+    """The header's time in UTC, or the reason it cannot be read."""
+    try:
+        # The regex fixed the shape; datetime() checks the values (strptime was a quarter
+        # of the import's time).
+        year, month, day = m["date"].split("-")
+        hour, minute, second = m["time"].split(":")
+        naive = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
+        return local_to_utc(naive, tz)
+    except DateOutOfRange:
+        return OUT_OF_RANGE
+    except ValueError:
+        return BAD_DATE
 
 
 def _title(path: Path, encoding: str) -> str | None:

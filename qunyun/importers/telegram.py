@@ -23,8 +23,15 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from qunyun.event_batch import BATCH, NAME_LIMIT, EventBatch, Refs, message_payload
-from qunyun.events import Event, GroupRef, MemberJoined, MemberLeft, ReactionAdded, UserRef
+from qunyun.event_batch import (
+    BATCH,
+    NAME_LIMIT,
+    EventBatch,
+    Refs,
+    message_payload,
+    reaction_payload,
+)
+from qunyun.events import Event, GroupRef, MemberJoined, MemberLeft, UserRef
 from qunyun.importers.base import (
     DEFAULT_TZ,
     EVENT_ID_LIMIT,
@@ -182,6 +189,7 @@ class _Reader:
         # thousand senders write most of a million messages.
         self._refs: dict[tuple[str, str | None], UserRef] = {}
         self._senders: dict[tuple[Any, Any], tuple[int, str | None]] = {}
+        self._payloads: dict[str, str] = {}  # reaction key → its payload as stored
 
     def user(self, user_id: str, name: Any) -> UserRef:
         name = name if isinstance(name, str) else None
@@ -280,11 +288,14 @@ class _Reader:
                     continue
                 when = _when(recent, self.tz) or at
                 self.stats.reactions += 1
-                batch.add(ReactionAdded(
-                    source=self.source, source_event_id=event_id,
-                    group=self.group, at=when, actor=self.user(str(who), recent.get("from")),
-                    target_event_id=str(msg_id), key=key,
-                ))
+                # As batch.add(ReactionAdded(…)) would add it, without the object.
+                shown_as = recent.get("from")
+                actor, name = self.sender(who, shown_as if type(shown_as) is str else None)
+                payload = self._payloads.get(key)
+                if payload is None:
+                    payload = self._payloads[key] = reaction_payload(key)
+                batch.add_reaction(self.source, event_id, int(when.timestamp() * 1000),
+                                   self.group_index, actor, name, str(msg_id), payload)
 
     def service_events(self) -> Iterator[Event]:
         for index, msg, at in self.service:

@@ -2,8 +2,10 @@
 `dd/mm/yyyy, HH:MM - Name: text`, multi-line messages, system lines.
 
 Date layouts of the phone's locale: d/m/y and m/d/y (the order is decided per file from
-the data), y-m-d, with `/`, `.` or `-`, two- or four-digit years, with or without the comma,
-12 h (`PM`, `p. m.`, 上午/下午) or 24 h, with or without seconds. U+200E/U+200F/U+202A…
+the data), y-m-d, with `/`, `.` or `-` (and `2024. 03. 25.` with spaces, Hungarian or
+Korean), two- or four-digit years, with or without the comma, `klo` (Finnish) or `à`
+(French) before the time, `:` or `.` in the time, 12 h (`PM`, `pm`, `p. m.`, `a.m.`,
+上午/下午/中午/晚上/凌晨, 오전/오후) or 24 h, with or without seconds. U+200E/U+200F/U+202A…
 marks are dropped wherever they are; U+202F and U+00A0 are spaces. A line that starts like
 a header (a date and a time) but fits none of these is skipped with its number, never
 folded into the previous message.
@@ -68,14 +70,23 @@ from qunyun.importers.textfile import read_lines
 PLATFORM = "whatsapp"
 _CLEAN = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068"
                                "\u2069\ufeff"), None) | {0x202F: " ", 0x00A0: " "}
-_DATE = r"(?P<a>\d{1,4})(?P<sep>[/.\-])(?P<b>\d{1,2})(?P=sep)(?P<c>\d{1,4})\.?,?\s"
-_TIME = (r"(?P<cn>上午|下午|中午|晚上|凌晨)?\s?(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?:[:.](?P<s>\d{2}))?"
+# The date in the phone's order (d/m/y, m/d/y or y-m-d) with `/`, `.` or `-`; Hungarian,
+# Czech, Croatian and Korean phones put a space after each dot and one at the end
+# (`2024. 03. 25.`); then a comma or not.
+_DATE = r"(?P<a>\d{1,4})(?P<sep>[/.\-]) ?(?P<b>\d{1,2})(?P=sep) ?(?P<c>\d{1,4})\.?,?\s"
+# What some locales write between the date and the time: Finnish `klo`, French `à`.
+_AT = r"(?:(?:klo|à)\s)?"
+# A 12-hour clock's half of the day, written before the time (Chinese, Korean).
+_MARKER = r"上午|下午|中午|晚上|凌晨|오전|오후"
+_TIME = (r"(?P<cn>" + _MARKER + r")?\s?(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?:[:.](?P<s>\d{2}))?"
          r"(?:\s?(?P<ampm>[aApP]\.?\s?[mM]\.?))?")
-IOS = re.compile(r"^\[" + _DATE + _TIME + r"\]\s(?P<rest>.*)$", re.S)
-ANDROID = re.compile(r"^" + _DATE + _TIME + r"\s[-–]\s(?P<rest>.*)$", re.S)
-# Starts like a header (a date, then a time), whatever follows.
+IOS = re.compile(r"^\[" + _DATE + _AT + _TIME + r"\]\s(?P<rest>.*)$", re.S)
+ANDROID = re.compile(r"^" + _DATE + _AT + _TIME + r"\s[-–]\s(?P<rest>.*)$", re.S)
+# Starts like a header (a date, then a time, in any of the layouts above), whatever follows:
+# never a continuation of the message before it.
 _HEADERISH = re.compile(
-    r"^\[?\d{1,4}[/.\-]\d{1,2}[/.\-]\d{1,4}\.?,?\s+(?:上午|下午)?\d{1,2}[:.]\d{2}")
+    r"^\[?\d{1,4}[/.\-] ?\d{1,2}[/.\-] ?\d{1,4}\.?,?\s+" + _AT + r"(?:" + _MARKER
+    + r")?\s?\d{1,2}[:.]\d{2}")
 NAME_LIMIT = 100
 # "A added B, C and D": the names. RE2: `\s+and` on a long run of spaces backtracks in `re`
 # (a 200 KB line of spaces took 80 s).
@@ -273,7 +284,7 @@ def _when(m: re.Match[str], day_first: bool, tz: ZoneInfo) -> datetime:
     elif m["cn"] == "中午":  # around noon: 11:xx, 12:xx, then 1:xx is 13:xx
         hour = hour if hour >= 11 else hour + 12
     elif m["cn"]:
-        hour = hour % 12 + (12 if m["cn"] in ("下午", "晚上") else 0)
+        hour = hour % 12 + (12 if m["cn"] in ("下午", "晚上", "오후") else 0)
     naive = datetime(year, month, day, hour, int(m["mi"]), int(m["s"] or 0))
     return local_to_utc(naive, tz)
 

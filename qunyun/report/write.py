@@ -20,7 +20,7 @@ from qunyun.report.xlsx import workbook
 MEMBER_COLUMNS = (
     "id", "name", "in_community", "tier", "tier_name", "tier_reason", "messages",
     "window_messages", "active_days", "first_seen", "last_seen", "last_message", "invited",
-    "replies_received", "reactions_received", "red_packets",
+    "replies_received", "reactions_received", "red_packets", "placeholder_author",
 )
 
 
@@ -58,7 +58,8 @@ def members_xlsx(report: dict[str, Any]) -> bytes:
     text (inline strings), so a nickname starting with `=` is shown, never evaluated."""
     members = ([m.get(c) for c in MEMBER_COLUMNS] for m in report["members"])
     todo = ([t["tier"], t["tier_name"], t["action"], t["count"],
-             "、".join(str(m["name"] or m["id"]) for m in t["members"])] for t in report["todo"])
+             "、".join(str(m["name"] or "（无名账号）") for m in t["members"])]
+            for t in report["todo"])
     return workbook([
         ("成员 members", MEMBER_COLUMNS, members),
         ("分层待办 todo", ("tier", "tier_name", "action", "count", "members"), todo),

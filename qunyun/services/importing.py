@@ -20,6 +20,7 @@ from qunyun.events import Event
 from qunyun.services import audit
 from qunyun.services.ingest import EventRecorder, RecordCounts
 from qunyun.storage.community import communities as community_repo
+from qunyun.storage.events.frames import HeldLog
 from qunyun.storage.events.staging import open_staging
 
 
@@ -49,6 +50,7 @@ def import_into(
     batches: Iterable[EventBatch],
     on_progress: Callable[[int], None] | None = None,
     stop: Callable[[], bool] | None = None,
+    hold: HeldLog | None = None,
 ) -> tuple[int, RecordCounts]:
     """`import_batches` into a community given by id, or by the slug of one to create: then
     it is created in the import's own transaction, so a failed import into an empty
@@ -65,7 +67,8 @@ def import_into(
                 else:
                     community_id = community
                 counts = EventRecorder(community_id=community_id).record_batches(
-                    conn, _checked(batches, stop), staging=staging, on_batch=on_progress)
+                    conn, _checked(batches, stop), staging=staging, on_batch=on_progress,
+                    hold=hold)
                 if stop is not None and stop():
                     raise KeyboardInterrupt
                 return community_id, counts

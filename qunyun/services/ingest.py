@@ -44,6 +44,7 @@ from qunyun.events import (
 from qunyun.storage.community import communities as community_repo
 from qunyun.storage.community import members as member_repo
 from qunyun.storage.events import log as eventlog
+from qunyun.storage.events.frames import HeldLog
 from qunyun.storage.events.staging import Staging, open_staging
 
 
@@ -231,7 +232,7 @@ class EventRecorder:
 
     def record_batches(
         self, conn: Connection, batches: Iterable[EventBatch], *, staging: Staging,
-        on_batch: Callable[[int], None] | None = None,
+        on_batch: Callable[[int], None] | None = None, hold: HeldLog | None = None,
     ) -> RecordCounts:
         """Append column batches (import path) through `staging`. The caller owns the
         transaction, so a file is recorded whole or not at all; derived state is written
@@ -247,6 +248,8 @@ class EventRecorder:
                                 group_ids=pl.Series(group_ids, dtype=pl.Int32))
             staging.append(frame)
             derived.add(frame)
+            if hold is not None:
+                hold.add(frame)
             counts.seen += len(batch)
             batch.count_kinds(counts.by_kind)
             if on_batch is not None:

@@ -38,6 +38,8 @@ T0 = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
 GROUPS = [GroupRef("matrix", f"!g{g}:localhost", f"群{g}") for g in range(3)]
 WORDING = {"reason", "stage_reason", "note", "label", "tier_reason", "action", "stage_name",
            "tier_name", "stage_reason_en", "note_en", "tier_reason_en", "action_en"}
+# Fields added after the reference code was frozen.
+NEWER = {"placeholder_messages", "placeholder_senders", "placeholder_author"}
 CHAT = ["大家好", "今天学到了很多", "有人知道这个怎么配置吗？", "谢谢分享", "哈哈哈", "同意",
         "明天几点开始", "我也遇到过这个问题，重启就好了", "收到", ""]
 ADS = ["兼职日结 加微信 abc123", "点击 https://spam.example.cn 领取", "優惠 WWW.DEAL.TOP",
@@ -130,7 +132,7 @@ def _normal(report: dict[str, Any]) -> Any:
     to chance (a member's spam-wave signals) sorted."""
     def walk(value: Any) -> Any:
         if isinstance(value, dict):
-            return {k: walk(v) for k, v in value.items() if k not in WORDING}
+            return {k: walk(v) for k, v in value.items() if k not in WORDING | NEWER}
         if isinstance(value, list):
             return [walk(v) for v in value]
         return value

@@ -71,14 +71,18 @@ QQ_SENDERS = (  # (nickname, id as written, expected display name)
 )
 
 
-def qq(seed: int = 12, n: int = 60, broken: int = 3) -> tuple[bytes, Expected]:
-    """A QQ message-manager export with every sender form, mixed CRLF/LF line ends, and
-    `broken` header-like lines in no known layout (each must be skipped, not folded)."""
+def qq(seed: int = 12, n: int = 60, broken: int = 3, bad_dates: int = 0
+       ) -> tuple[bytes, Expected]:
+    """A QQ message-manager export with every sender form, mixed CRLF/LF line ends,
+    `broken` header-like lines in no known layout and `bad_dates` headers with a good
+    sender but a bad date (half impossible values, half another layout): each must be
+    skipped with its message's lines, under its own reason, never folded."""
     rng = random.Random(seed)
     exp = Expected()
     out = ["\ufeff消息记录（此消息记录为文本格式，不支持重新导入）", "", "=" * 64,
            "消息对象:生成的群", "=" * 64, ""]
-    broken_at = set(rng.sample(range(5, n), broken))
+    picked = rng.sample(range(5, n), broken + bad_dates)
+    broken_at, dated_at = set(picked[:broken]), picked[broken:]
     for i, at in enumerate(_times(rng, n)):
         stamp = f"{at:%Y-%m-%d} {at.hour}:{at:%M:%S}"
         if i in broken_at:
@@ -86,6 +90,12 @@ def qq(seed: int = 12, n: int = 60, broken: int = 3) -> tuple[bytes, Expected]:
             exp.skipped += 2  # the header-like line, and its message's line
             continue
         nick, ident, shown = QQ_SENDERS[i % len(QQ_SENDERS)]
+        if i in dated_at:
+            bad = (f"{at.year}-02-30 {at.hour}:{at:%M:%S}" if dated_at.index(i) % 2 == 0
+                   else f"{at:%Y/%m/%d} {at.hour}:{at:%M}")
+            out += [f"{bad} {nick}{ident}", "日期坏了的这一条", ""]
+            exp.skipped += 2
+            continue
         text = _body(rng, i)
         out += [f"{stamp} {nick}{ident}", *text.split("\n"), ""]
         exp.message(at.replace(tzinfo=_SHANGHAI).astimezone(UTC), shown or "", text)
@@ -105,19 +115,48 @@ def _ap(t: datetime, am: str = "AM", pm: str = "PM") -> str:
     return am if t.hour < 12 else pm
 
 
+# What WhatsApp writes before `Name: text`, per platform and phone locale: iOS brackets the
+# date and time, Android ends them with ` - `. Each one seen in real exports (other parsers'
+# bug reports and fixtures; no real chat is kept here).
 WA_LAYOUTS: dict[str, Callable[[datetime], str]] = {
     "ios-dmy-24h-seconds": lambda t: f"[{t:%d/%m/%Y}, {t:%H:%M:%S}] ",
+    "ios-dmy-24h-no-seconds": lambda t: f"[{t:%d/%m/%Y}, {t:%H:%M}] ",
     "ios-mdy-12h-seconds": lambda t: f"[{t.month}/{t.day}/{t:%y}, {_hm(t)}:{t:%S} {_ap(t)}] ",
-    "ios-dotted-no-comma": lambda t: f"[{t:%d.%m.%y} {t:%H:%M:%S}] ",
+    "ios-mdy-12h-nnbsp-seconds": lambda t: f"[{t.month}/{t.day}/{t:%y}, {_hm(t)}:{t:%S}"
+                                           f"\u202f{_ap(t)}] ",  # iOS 17 and later
+    "ios-dmy-12h-lowercase-seconds": lambda t: f"[{t.day}/{t.month}/{t:%Y}, {_hm(t)}:{t:%S}"
+                                               f"\u202f{_ap(t, 'am', 'pm')}] ",  # en-AU
+    "ios-dotted-no-comma-seconds": lambda t: f"[{t:%d.%m.%y} {t:%H:%M:%S}] ",  # de
+    "ios-finnish-dotted-time-seconds": lambda t: f"[{t.day}.{t.month}.{t:%Y}, "
+                                                 f"{t:%H.%M.%S}] ",  # fi
+    "ios-ymd-slashes-seconds": lambda t: f"[{t:%Y/%m/%d} {t:%H:%M:%S}] ",  # ja
     "android-dmy-24h": lambda t: f"{t:%d/%m/%Y}, {t:%H:%M} - ",
+    "android-dmy-24h-seconds": lambda t: f"{t:%d/%m/%Y}, {t:%H:%M:%S} - ",
     "android-mdy-12h-nnbsp": lambda t: f"{t.month}/{t.day}/{t:%y}, {_hm(t)}\u202f{_ap(t)} - ",
-    "android-ymd-no-comma": lambda t: f"{t:%Y-%m-%d} {t:%H:%M} - ",
-    "android-dashed-dmy": lambda t: f"{t:%d-%m-%Y} {t:%H:%M} - ",
-    "android-dotted-dmy": lambda t: f"{t:%d.%m.%y}, {t:%H:%M} - ",
+    "android-dmy-12h-lowercase": lambda t: f"{t:%d/%m/%y}, {_hm(t)} {_ap(t, 'am', 'pm')} - ",
+    "android-ymd-no-comma": lambda t: f"{t:%Y-%m-%d} {t:%H:%M} - ",  # sv
+    "android-ymd-comma-a.m.": lambda t: f"{t:%Y-%m-%d}, {_hm(t)} "
+                                        f"{_ap(t, 'a.m.', 'p.m.')} - ",  # en-CA
+    "android-ymd-slashes-lowercase": lambda t: f"{t:%Y/%m/%d}, {_hm(t)} "
+                                               f"{_ap(t, 'am', 'pm')} - ",  # en-ZA
+    "android-dashed-dmy": lambda t: f"{t:%d-%m-%Y} {t:%H:%M} - ",  # nl
+    "android-dotted-dmy": lambda t: f"{t:%d.%m.%y}, {t:%H:%M} - ",  # de, ru
     "android-spanish-p.m.": lambda t: f"{t.day}/{t.month}/{t:%y}, {_hm(t)} "
                                       f"{_ap(t, 'a. m.', 'p. m.')} - ",
+    "android-french-a": lambda t: f"{t:%d/%m/%Y} à {t:%H:%M} - ",
+    "android-finnish-klo": lambda t: f"{t.day}.{t.month}.{t:%Y} klo {t:%H.%M} - ",
+    "android-indonesian-dotted-time": lambda t: f"{t:%d/%m/%y} {t:%H.%M} - ",
+    "android-hungarian-spaced-dots": lambda t: f"{t:%Y. %m. %d.} {t:%H:%M} - ",
+    "android-korean": lambda t: f"{t.year}. {t.month}. {t.day}. {_ap(t, '오전', '오후')} "
+                                f"{_hm(t)} - ",
     "android-chinese": lambda t: f"{t:%Y/%m/%d} {_ap(t, '上午', '下午')}{_hm(t)} - ",
 }
+
+
+def _broken(head: str) -> str:
+    """The layout's own header, broken so that it fits no variant: iOS without its `]`,
+    Android with `~` for its `-`. It still starts like a header."""
+    return head.replace("] ", " ", 1) if head.startswith("[") else head[:-3] + " ~ "
 
 
 WA_SENDERS = (  # (as written, expected display name)
@@ -133,21 +172,27 @@ WA_PLACEHOLDERS = ("\u200eimage omitted", "<Media omitted>", "\u200eThis message
                    "Waiting for this message. This may take a while.")
 
 
-def whatsapp(layout: str, seed: int = 12, n: int = 60, broken: int = 2) -> tuple[bytes, Expected]:
+def whatsapp(layout: str, seed: int = 12, n: int = 60, broken: int = 4) -> tuple[bytes, Expected]:
     """A WhatsApp export in one date layout, every awkward sender name, U+200E marks,
-    media and deleted placeholders, and `broken` header-like lines in no known layout."""
+    media and deleted placeholders, and `broken` header-like lines in no known layout
+    (half of them in the file's own layout, each of those with a second line): each is a
+    skipped line, with its lines, never folded into the message before it."""
     rng = random.Random(seed)
     exp = Expected()
     head = WA_LAYOUTS[layout]
-    seconds = "seconds" in layout
+    seconds = "seconds" in layout and "no-seconds" not in layout
     out = []
-    broken_at = set(rng.sample(range(5, n), broken))
+    broken_at = sorted(rng.sample(range(5, n), broken))
     for i, at in enumerate(_times(rng, n, seconds=seconds)):
-        if i in broken_at:
-            out.append(f"{at:%d/%m/%Y}, {at:%H:%M} ~ malformed: header")  # no " - "
-            exp.skipped += 1
-            continue
         written, shown = WA_SENDERS[i % len(WA_SENDERS)]
+        if i in broken_at:
+            if broken_at.index(i) % 2:
+                out.append(f"{at:%d/%m/%Y}, {at:%H:%M} ~ malformed: header")  # no " - "
+                exp.skipped += 1
+            else:
+                out += [f"{_broken(head(at))}{written}: 坏了的开头 {i}", f"坏行的第二行 {i}"]
+                exp.skipped += 2
+            continue
         if i % 7 == 3:
             text = WA_PLACEHOLDERS[(i // 7) % len(WA_PLACEHOLDERS)]
             exp.message(at.replace(tzinfo=_SHANGHAI).astimezone(UTC), shown, None)

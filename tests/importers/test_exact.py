@@ -38,7 +38,7 @@ def _check(got: Imported, exp: Expected) -> None:
 @pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
 def test_qq_every_sender_form_and_mixed_line_ends(engine: Engine, tmp_path: Path,
                                                   encoding: str) -> None:
-    data, exp = generators.qq()
+    data, exp = generators.qq(bad_dates=4)
     assert b"\r\n" in data and b"\n\n" in data.replace(b"\r\n", b"")  # really mixed
     if encoding != "utf-8":  # Chinese Windows: GBK, no BOM
         data = data.decode("utf-8").lstrip("\ufeff").encode(encoding)
@@ -49,7 +49,10 @@ def test_qq_every_sender_form_and_mixed_line_ends(engine: Engine, tmp_path: Path
     reasons = got.parsed.stats.skipped_counts
     assert reasons == {"像消息开头但发送者格式不认识 / looks like a message header in no "
                        "known layout": 3,
-                       "属于上面被跳过的那条消息 / a line of the skipped message above": 3}
+                       "日期或时间无效 / invalid date or time": 2,
+                       "日期或时间不是 QQ 消息记录的格式（应为 2024-03-01 9:00:01）/ date or time "
+                       "not in the QQ layout": 2,
+                       "属于上面被跳过的那条消息 / a line of the skipped message above": 7}
     ids = {r[0] for r in got.rows("SELECT external_id FROM identities")}
     assert {"someone@example.com", "13800138000", "30003", "20002"} <= ids
 
@@ -59,7 +62,13 @@ def test_whatsapp_every_date_layout(engine: Engine, tmp_path: Path, layout: str)
     data, exp = generators.whatsapp(layout)
     path = tmp_path / "WhatsApp Chat with 生成的群.txt"
     path.write_bytes(data)
-    _check(load(engine, path), exp)
+    got = load(engine, path)
+    _check(got, exp)
+    # The broken headers are named and counted, each with the line that came with it.
+    assert got.parsed.stats.skipped_counts == {
+        "像消息开头但日期/时间格式不认识 / looks like a message header in no known layout": 4,
+        "属于上面被跳过的那条消息 / a line of the skipped message above": 2}
+    assert not any("坏" in t for t in got.texts())  # nothing of them folded into a message
 
 
 @pytest.mark.parametrize("layout", ["wechatmsg", "pywxdump"])

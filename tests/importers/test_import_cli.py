@@ -55,6 +55,22 @@ def test_skipped_lines_are_grouped_by_reason(tmp_path: Path, files: dict[str, Pa
     assert "no known layout" in grouped[0] + grouped[1]
 
 
+def test_a_qq_header_with_a_bad_date_is_reported_as_a_bad_date_with_file_and_line(
+        tmp_path: Path) -> None:
+    body = ("消息对象:群\n\n2024-03-01 9:00:01 老张(10001)\n你好\n\n"
+            "2024-02-30 9:05:00 小明(20002)\n日期坏了\n\n"
+            "2024-03-01 9:06:00 老张(10001)\n再见\n")
+    path = tmp_path / "qq.txt"
+    path.write_text(body, encoding="utf-8")
+    result = _import(f"sqlite:///{tmp_path / 'q.db'}", str(path))
+    assert result.exit_code == 0, result.output
+    grouped = [line for line in result.output.splitlines() if line.startswith("  跳过 skipped")]
+    assert any("日期或时间无效" in line and f"{path} 第 line 6" in line for line in grouped), grouped
+    assert not any("发送者格式" in line for line in grouped)
+    assert _count(f"sqlite:///{tmp_path / 'q.db'}",
+                  "SELECT count(*) FROM events WHERE kind = 'message'") == 2
+
+
 def test_strict_fails_a_file_with_skipped_lines_and_writes_nothing(
         tmp_path: Path, files: dict[str, Path]) -> None:
     db = f"sqlite:///{tmp_path / 'q.db'}"

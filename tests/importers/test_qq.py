@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 
 from tests.importers.helpers import load, write
@@ -81,3 +82,21 @@ def test_reimport_adds_nothing(engine: Engine, tmp_path: Path) -> None:
     path = write(tmp_path / "qq.txt", QQ)
     load(engine, path)
     assert load(engine, path).counts.inserted == 0
+
+
+@pytest.mark.parametrize(("header", "reason"), [
+    ("2024-02-30 9:05:00 小明(20002)", "日期或时间无效"),
+    ("2024-03-01 25:05:00 小明(20002)", "日期或时间无效"),
+    ("2024/03/01 9:05 小明(20002)", "不是 QQ 消息记录的格式"),
+    ("2024-03-01T9:05:00 小明(20002)", "不是 QQ 消息记录的格式"),
+    ("2024-03-01 9:05:00.5 小明(20002)", "不是 QQ 消息记录的格式"),  # never `.5 小明`
+    ("2024-03-01 9:05:00 没有号码的人", "发送者格式不认识"),
+])
+def test_a_bad_header_is_skipped_under_its_own_reason(engine: Engine, tmp_path: Path,
+                                                      header: str, reason: str) -> None:
+    body = (f"消息对象:群\n\n2024-03-01 9:00:01 老张(10001)\n你好\n\n{header}\n这一条的正文\n\n"
+            "2024-03-01 9:06:00 老张(10001)\n再见\n")
+    got = load(engine, write(tmp_path / "qq.txt", body))
+    skipped = got.parsed.stats.skipped_examples
+    assert [line for line, _ in skipped] == [6, 7] and reason in skipped[0][1]
+    assert got.texts() == ["你好", "再见"]  # nothing of it folded into a message

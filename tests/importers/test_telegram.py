@@ -144,3 +144,24 @@ def test_odd_shapes_are_skipped_with_reasons_not_fatal(engine: Engine, tmp_path:
     assert "not a message object" in reasons[2] and "no date" in reasons[5]
     texts = got.texts()
     assert "" in texts and "已注销账号" in texts and len(max(texts, key=len)) == 200_000
+
+
+def test_the_reaction_fast_path_adds_what_the_event_would() -> None:
+    """The Telegram reader adds reactions as columns (`EventBatch.add_reaction`): the same
+    row as `EventBatch.add(ReactionAdded(…))`, the live recorder's translation."""
+    from datetime import UTC, datetime
+
+    from qunyun.event_batch import EventBatch, Refs, reaction_payload
+    from qunyun.events import GroupRef, ReactionAdded, UserRef
+
+    refs = Refs()
+    group, who = GroupRef("telegram", "-100", "群"), UserRef("telegram", "user0", "零号")
+    at = datetime(2024, 3, 25, 9, 0, 5, 123000, tzinfo=UTC)
+    by_event, by_columns = EventBatch(refs), EventBatch(refs)
+    by_event.add(ReactionAdded(source="s", source_event_id="7:r:user0:👍", group=group, at=at,
+                               actor=who, target_event_id="7", key="👍"))
+    by_columns.add_reaction("s", "7:r:user0:👍", int(at.timestamp() * 1000), refs.group(group),
+                            refs.user(who), "零号", "7", reaction_payload("👍"))
+    columns = ("source", "source_event_id", "kind", "ts_ms", "group", "actor", "name",
+               "related", "text", "ref_id", "payload")
+    assert [getattr(by_columns, c) for c in columns] == [getattr(by_event, c) for c in columns]

@@ -75,8 +75,12 @@ def test_reimport_and_overlapping_later_export(engine: Engine, tmp_path: Path) -
 def test_chinese_twelve_hour_markers(engine: Engine, tmp_path: Path) -> None:
     body = ("2024/03/25 凌晨12:10 - 甲: 半夜\n2024/03/25 上午11:10 - 甲: 上午\n"
             "2024/03/25 中午12:30 - 甲: 中午\n2024/03/25 中午1:05 - 甲: 午后\n"
-            "2024/03/25 下午12:40 - 甲: 下午\n2024/03/25 晚上9:10 - 甲: 晚上\n")
+            "2024/03/25 下午12:40 - 甲: 下午\n2024/03/25 晚上9:10 - 甲: 晚上\n"
+            "2024/03/25 凌晨1:15 ~ 甲: 坏了的开头\n")  # header-like: skipped, never folded
     got = load(engine, write(tmp_path / "chat.txt", body), tz="UTC")
+    assert got.parsed.stats.skipped_examples == [(7, "像消息开头但日期/时间格式不认识 / "
+                                                     "looks like a message header in no known layout")]
+    assert got.texts()[-1] == "晚上"
     hours = [r[0] for r in got.rows("SELECT ts_ms FROM events ORDER BY ts_ms")]
     day = 1711324800000  # 2024-03-25T00:00Z
     minutes = sorted([10, 11 * 60 + 10, 12 * 60 + 30, 13 * 60 + 5, 12 * 60 + 40, 21 * 60 + 10])

@@ -214,3 +214,136 @@ def test_import_with_report_after_a_failed_file_reports_what_was_imported(tmp_pa
     assert result.exit_code == 1, result.output
     data = orjson.loads((tmp_path / "out" / "report.json").read_bytes())
     assert data["community"]["messages"] == 500
+
+
+def test_the_report_says_when_placeholder_authors_spoke(tmp_path: Path) -> None:
+    """Two kinds of placeholder, one import each into one community, then the report:
+    a WhatsApp "This message was deleted" (a message and a recall: its author spoke) and
+    a Telegram deleted account (`from: null`, no name in the export: a placeholder author,
+    whose messages count and whom the report names as such, never by an internal id)."""
+    chat = tmp_path / "WhatsApp Chat with Club.txt"
+    chat.write_text("[12/03/2024, 14:25:13] Ann: hello\n"
+                    "[12/03/2024, 14:26:00] Bob: \u200eThis message was deleted.\n"
+                    "[13/03/2024, 09:00:00] Ann: bye\n", encoding="utf-8")
+    telegram = tmp_path / "result.json"
+    telegram.write_bytes(orjson.dumps({"name": "G", "type": "private_supergroup", "id": 5,
+                                       "messages": [
+        {"id": 1, "type": "message", "date": "2024-03-13T10:00:00",
+         "date_unixtime": "1710295200", "from": "Alice", "from_id": "user1", "text": "hi"},
+        {"id": 2, "type": "message", "date": "2024-03-13T10:01:00",
+         "date_unixtime": "1710295260", "from": None, "from_id": "user99", "text": "我已注销"},
+        {"id": 3, "type": "message", "date": "2024-03-13T10:02:00",
+         "date_unixtime": "1710295320", "from": None, "from_id": "user99", "text": "再说一句"},
+    ]}))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, [
+        "import", str(chat), str(telegram), "--db", f"sqlite:///{tmp_path / 'q.db'}",
+        "--community", "club", "--report", str(out)], env={"QUNYUN_PROGRESS": "0"})
+    assert result.exit_code == 0, result.output
+    data = orjson.loads((out / "report.json").read_bytes())
+    members = {m["name"]: m for m in data["members"]}
+    # Bob posted only a deleted-message placeholder: he spoke.
+    assert members["Bob"]["messages"] == 1 and members["Bob"]["tier"] != "onlooker"
+    assert members["Bob"]["placeholder_author"] is False
+    # The deleted Telegram account spoke twice, under no name.
+    nameless = members[None]
+    assert nameless["messages"] == 2 and nameless["placeholder_author"] is True
+    community = data["community"]
+    assert community["messages"] == 6 and community["senders"] == 4
+    assert community["recalls"] == 1
+    assert (community["placeholder_messages"], community["placeholder_senders"]) == (2, 1)
+    whatsapp, tg = sorted(data["groups"], key=lambda g: g["platform"])[::-1]
+    assert tg["placeholder_messages"] == 2 and whatsapp["placeholder_messages"] == 0
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "其中 2 条消息来自 1 个无名账号" in html
+    listed = html.split('<section id="members">', 1)[1].split("</section>", 1)[0]
+    assert "<td>（无名账号）" in listed and f"<td>{nameless['id']}</td>" not in listed
+    rows = list(csv.DictReader(io.StringIO((out / "members.csv").read_text("utf-8-sig"))))
+    assert [r["placeholder_author"] for r in rows if not r["name"]] == ["True"]
+
+
+def test_report_uses_the_communitys_stored_plan(tmp_path: Path) -> None:
+    """`qunyun report` without --plan takes the plan stored for the community (and only
+    then loads the plan service); without one, the defaults."""
+    from qunyun.samples import write_telegram_export
+    from qunyun.services import plans as plan_service
+    from qunyun.storage.community import communities as community_repo
+    from qunyun.storage.engine import make_engine
+
+    export = write_telegram_export(tmp_path / "result.json", messages=300, senders=20, days=10)
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    runner = CliRunner()
+    env = {"QUNYUN_PROGRESS": "0"}
+    plain = runner.invoke(app, ["import", str(export), "--db", db, "--community", "python-camp",
+                                "--report", str(tmp_path / "plain")], env=env)
+    assert plain.exit_code == 0, plain.output
+    assert "stored plan" not in plain.output
+    engine = make_engine(db)
+    try:
+        with engine.begin() as conn:
+            cid = community_repo.find_community(conn, slug="python-camp")
+            assert cid is not None
+            saved = plan_service.save_plan(
+                conn, community_id=cid, operator="test",
+                text=(EXAMPLES / "python-camp.yaml").read_text(encoding="utf-8"))
+            assert saved.saved
+    finally:
+        engine.dispose()
+    result = runner.invoke(app, ["report", "--db", db, "--community", "python-camp", "--out",
+                                 str(tmp_path / "stored")], env=env)
+    assert result.exit_code == 0, result.output
+    assert "the community's stored plan" in result.output
+    stored = orjson.loads((tmp_path / "stored" / "report.json").read_bytes())
+    assert stored["plan"] is not None
+    assert orjson.loads((tmp_path / "plain" / "report.json").read_bytes())["plan"] is None
+
+
+def _report_json(out: Path) -> dict[str, Any]:
+    data: dict[str, Any] = orjson.loads((out / "report.json").read_bytes())
+    data.pop("generated_at")
+    return data
+
+
+def test_import_with_report_reuses_the_imported_frames_only_when_they_are_the_whole_log(
+        db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`import FILE --report` builds the report from the frames it just wrote when the
+    community's log is exactly them, and the report is the one read from the database
+    (SQLite and PostgreSQL); a second file or a re-import falls back to reading it."""
+    from qunyun.samples import write_telegram_export
+    from qunyun.storage.events import frames
+
+    first = write_telegram_export(tmp_path / "a.json", messages=2000, senders=80, days=40,
+                                  seed=3)
+    second = write_telegram_export(tmp_path / "b.json", messages=500, senders=30, days=10,
+                                   seed=4)
+    used: list[bool] = []
+    real = frames.Reader.__init__
+
+    def spy(self: frames.Reader, *args: Any, **kwargs: Any) -> None:
+        used.append(kwargs.get("held") is not None)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(frames.Reader, "__init__", spy)
+    runner = CliRunner()
+    env = {"QUNYUN_PROGRESS": "0"}
+
+    def run(*args: str) -> None:
+        result = runner.invoke(app, [*args, "--db", db_url, "--community", "camp"], env=env)
+        assert result.exit_code == 0, result.output
+
+    run("import", str(first), "--report", str(tmp_path / "held"))
+    assert True in used  # the report's reader was given the frames
+    used.clear()
+    run("report", "--out", str(tmp_path / "read"))
+    assert used and True not in used
+    assert _report_json(tmp_path / "held") == _report_json(tmp_path / "read")
+    assert (tmp_path / "held" / "members.csv").read_bytes() == \
+        (tmp_path / "read" / "members.csv").read_bytes()
+    # Again (every event already there), and a second file: the log is more than the
+    # last file wrote, so it is read from the database.
+    for args in ((str(first),), (str(second),)):
+        used.clear()
+        run("import", *args, "--report", str(tmp_path / "again"))
+        assert True not in used
+        run("report", "--out", str(tmp_path / "read"))
+        assert _report_json(tmp_path / "again") == _report_json(tmp_path / "read")

@@ -13,6 +13,9 @@ the log's texts are never all in memory at once (see `qunyun.analytics.log`).
 
 from __future__ import annotations
 
+import atexit
+import os
+import threading
 from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import Any
@@ -34,12 +37,52 @@ EVENT_SCHEMA: dict[str, Any] = {
 SQLITE_BATCH_ROWS = "adbc.sqlite.query.batch_rows"
 
 
+# ADBC's SQLite connections are handed back here after a read, never closed. ADBC links
+# its own copy of SQLite, which does not know about the Python driver's connections to
+# the same file in this process (POSIX locks are per process): when the last of *its*
+# connections closed, it checkpointed and deleted the -wal and -shm files under the
+# Python driver's open connections, whose later commits went to an unlinked file (one
+# process running several commands on one file ended in "database disk image is
+# malformed"; a console building reports beside its writes is such a process).
+_IDLE_SQLITE: dict[tuple[str, int, int], list[Any]] = {}
+_IDLE_LOCK = threading.Lock()
+IDLE_FILES = 8
+
+
+def _close_idle() -> None:
+    """At exit, while the driver can still close them (after, their finalizers ran with
+    the modules half torn down and printed errors)."""
+    with _IDLE_LOCK:
+        kept = [c for connections in _IDLE_SQLITE.values() for c in connections]
+        _IDLE_SQLITE.clear()
+    for connection in kept:
+        connection.close()
+
+
+atexit.register(_close_idle)
+
+
+def _file_key(database: str) -> tuple[str, int, int]:
+    """The file, by path and inode: a database deleted and made anew at the same path is
+    another file, and connections to the old one must not be handed out for it."""
+    path = os.path.realpath(database)
+    try:
+        info = os.stat(path)
+    except OSError:
+        return path, 0, 0
+    return path, info.st_dev, info.st_ino
+
+
 def _adbc_connect(engine: Engine) -> Any | None:
     url = engine.url
     backend = url.get_backend_name()
     if backend == "sqlite" and url.database and url.database != ":memory:":
         import adbc_driver_sqlite.dbapi as sqlite_adbc
 
+        with _IDLE_LOCK:
+            idle = _IDLE_SQLITE.get(_file_key(url.database))
+            if idle:
+                return idle.pop()
         return sqlite_adbc.connect(url.database)
     if backend == "postgresql":
         import adbc_driver_postgresql.dbapi as pg_adbc
@@ -69,10 +112,13 @@ class Reader:
     the transaction is REPEATABLE READ, so each statement sees the same data.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, held: pl.DataFrame | None = None) -> None:
         self.engine = engine
         self._adbc: Any | None = None
         self._sa: Connection | None = None
+        # The community's whole log, as an import in this process just wrote it: the
+        # event reads below answer from it instead of the database (see `HeldLog`).
+        self.held = held
 
     def __enter__(self) -> Reader:
         self._adbc = _adbc_connect(self.engine)
@@ -86,11 +132,24 @@ class Reader:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         if self._adbc is not None:
+            connection, self._adbc = self._adbc, None
+            sqlite = self.engine.url.get_backend_name() == "sqlite"
             try:
-                self._adbc.rollback()
-            finally:
-                self._adbc.close()
-                self._adbc = None
+                connection.rollback()
+            except BaseException:
+                connection.close()  # not known to be clean: never handed out again
+                raise
+            if sqlite:  # kept for the next read (see _IDLE_SQLITE)
+                with _IDLE_LOCK:
+                    key = _file_key(str(self.engine.url.database))
+                    _IDLE_SQLITE.setdefault(key, []).append(connection)
+                    _IDLE_SQLITE[key] = _IDLE_SQLITE.pop(key)  # the most recent last
+                    while len(_IDLE_SQLITE) > IDLE_FILES:  # a process that read many
+                        # files (a test run): the one read longest ago is let go
+                        for stale in _IDLE_SQLITE.pop(next(iter(_IDLE_SQLITE))):
+                            stale.close()
+            else:
+                connection.close()
         if self._sa is not None:
             self._sa.close()
             self._sa = None
@@ -137,6 +196,63 @@ class Reader:
         assert self._sa is not None
         rows = self._sa.exec_driver_sql(sql).fetchall()
         return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+
+
+HELD_COLUMNS = ("group_id", "member_id", "kind", "ts_ms", "related_member_id", "ref_id",
+                "source_event_id", "text")
+HOLD_AT_MOST = 2_000_000  # events: past this the import keeps nothing (texts are held)
+
+
+class HeldLog:
+    """The frames one import wrote, kept in this process so `qunyun import --report` need
+    not read them back (issue 12: ~10% of the command). `log` answers only when the
+    community's log is exactly those rows: the import inserted every one (no duplicate
+    ignored) into a community that had no events, so the ids are a contiguous run in
+    frame order. Otherwise (None) the report reads the database as usual."""
+
+    def __init__(self) -> None:
+        self.parts: list[pl.DataFrame] = []
+        self.rows = 0
+        self.complete = True  # False once past HOLD_AT_MOST: nothing is kept
+
+    def add(self, frame: pl.DataFrame) -> None:
+        if not self.complete:
+            return
+        self.rows += frame.height
+        if self.rows > HOLD_AT_MOST:
+            self.parts, self.complete = [], False
+            return
+        self.parts.append(frame.select(HELD_COLUMNS))
+
+    def log(self, engine: Engine, *, community_id: int, inserted: int) -> pl.DataFrame | None:
+        """The rows with their ids, as the database now holds them, or None."""
+        if not self.complete or inserted != self.rows or not self.rows:
+            return None
+        bounds = read_frame(engine, "SELECT COUNT(*), MIN(id), MAX(id) FROM events "
+                            f"WHERE community_id = {int(community_id)}",
+                            {"n": pl.Int64, "low": pl.Int64, "high": pl.Int64})
+        n, low, high = bounds.row(0)
+        if n != self.rows or low is None or high - low + 1 != self.rows:
+            return None
+        strings = [name for name in HELD_COLUMNS if EVENT_SCHEMA[name] == pl.String]
+        return pl.concat(self.parts).with_columns(
+            # What a read gives: empty strings as null (see `Reader.frame`).
+            pl.when(pl.col(name) == "").then(None).otherwise(pl.col(name)).alias(name)
+            for name in strings
+        ).with_row_index("id", offset=low).with_columns(pl.col("id").cast(pl.Int64))
+
+
+def _held(reader: Reader, community_id: int, until_ms: int | None) -> pl.DataFrame | None:
+    """The held log restricted as the SQL reads restrict it (community groups, as_of)."""
+    if reader.held is None:
+        return None
+    other = reader.frame(f"SELECT id FROM groups WHERE community_id = {int(community_id)} "
+                         "AND kind <> 'group'", {"id": pl.Int32})["id"]
+    log = reader.held
+    keep = pl.col("group_id").is_null() | ~pl.col("group_id").is_in(other.implode())
+    if until_ms is not None:
+        keep &= pl.col("ts_ms") <= until_ms
+    return log.filter(keep)
 
 
 def read_frame(engine: Engine, sql: str, schema: dict[str, Any]) -> pl.DataFrame:
@@ -187,6 +303,12 @@ def event_chunks(reader: Reader, *, community_id: int, until_ms: int | None = No
     Chunks are primary-key ranges (a range scan on both backends), so at most one chunk of
     raw rows is in memory while the caller compacts the previous ones.
     """
+    held = _held(reader, community_id, until_ms)
+    if held is not None:
+        if held.height:
+            yield held.select("group_id", "member_id", "kind", "ts_ms", "related_member_id",
+                              "source_event_id")
+        return
     bounds = reader.frame("SELECT MIN(id), MAX(id) FROM events",
                           {"low": pl.Int64, "high": pl.Int64})
     if bounds.height == 0 or bounds["low"][0] is None:
@@ -210,6 +332,10 @@ def references(reader: Reader, *, community_id: int,
                until_ms: int | None = None) -> pl.DataFrame:
     """Events that refer to another (replies, reactions, recalls, red-packet grabs), in id
     order: group_id, member_id, kind, ts_ms, ref_id. A fraction of the log."""
+    held = _held(reader, community_id, until_ms)
+    if held is not None:
+        return held.filter(pl.col("ref_id").is_not_null()).select(
+            "group_id", "member_id", "kind", "ts_ms", "ref_id")
     sql = (
         f"SELECT group_id, member_id, kind, ts_ms, {reader.text('ref_id')} FROM events "
         f"WHERE community_id = {int(community_id)} AND ref_id IS NOT NULL{_until(until_ms)}"
@@ -237,6 +363,13 @@ def messages_between(reader: Reader, *, community_id: int, group_ids: Sequence[i
         cols += f", {reader.text('ref_id')}, source_event_id"
     if not group_ids:
         return pl.DataFrame(schema=schema)
+    if reader.held is not None:
+        # In the order SQLite's (group_id, ts_ms) index gives them.
+        return reader.held.filter(
+            pl.col("group_id").is_in(list(group_ids)), pl.col("ts_ms") >= start_ms,
+            pl.col("ts_ms") <= end_ms, pl.col("kind") == "message",
+            pl.col("member_id").is_not_null(),
+        ).sort("group_id", "ts_ms", "id").select(list(schema))
     groups = ", ".join(str(int(g)) for g in group_ids)
     sql = (
         f"SELECT {cols} FROM events WHERE community_id = {int(community_id)} "
