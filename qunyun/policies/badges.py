@@ -2,7 +2,8 @@
 
 A member's own message, check-in or event sign-in is a chance to meet a rule, so each
 `MessagePosted`, `ReactionAdded` and `MemberJoined` checks the member the event is about
-(the author; the inviter of a joiner). The daily growth tick (`growth.tiers`) checks every
+(the author; the inviter of a joiner); admins earn none (`services.staff.off_growth`,
+unless `points.include_admins`). The daily growth tick (`growth.tiers`) checks every
 member, which backfills a badge added to the plan after members already met it. Each award
 is stored (`services.badges`), written to the log as `BadgeAwarded`, and — when the badge
 says `announce` and the member is on the boards — congratulated in the group.
@@ -25,6 +26,7 @@ from qunyun.policies.base import Setup, name_of
 from qunyun.services import badges as badge_service
 from qunyun.services import growth as growth_service
 from qunyun.services import lookup
+from qunyun.services import staff as staff_service
 
 
 class Badges:
@@ -38,14 +40,20 @@ class Badges:
         if isinstance(event, TimerFired):
             if event.timer != growth_service.KIND:
                 return None
-            return badge_service.all_members(ctx.conn, community_id=ctx.community_id)
+            staff = staff_service.off_growth(ctx.conn, community_id=ctx.community_id,
+                                             plan=self.setup.plan)
+            return [m for m in badge_service.all_members(ctx.conn, community_id=ctx.community_id)
+                    if m not in staff]
         if isinstance(event, MemberJoined):
-            if event.inviter is None:
+            if event.inviter is None or not self.setup.on_boards(event.inviter, event.group):
                 return None
             found = lookup.member_ids_of(ctx.conn, community_id=ctx.community_id,
                                          platform=event.inviter.platform,
                                          user_ids=[event.inviter.user_id])
             return sorted(found) or None
+        if isinstance(event, MessagePosted | ReactionAdded) \
+                and not self.setup.on_boards(event.actor, event.group):
+            return None  # admins earn no badges (`services.staff`), unless the plan says
         return [ctx.member_id] if ctx.member_id is not None else None
 
     def handle(self, event: Event, ctx: Context) -> Verdict | None:

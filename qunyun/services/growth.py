@@ -32,7 +32,9 @@ KIND = "growth.tiers"  # the schedule's job kind and the TimerFired it emits
 PRAISED = ("spreader", "opinion_leader")  # T1: promotions to these may be praised
 TIER_CHOICES = {tier: TIER_NAMES[tier] for tier in TIERS}  # what an operator may lock
 DIRECTION_NAMES = {"first": "首次评定", "promotion": "升级", "demotion": "降级",
-                   "lock": "运营锁定", "unlock": "解除锁定"}
+                   "lock": "运营锁定", "unlock": "解除锁定", "staff": "管理员不参与分层"}
+# Why an admin's held tier was dropped (`services.staff`: admins are staff).
+STAFF_REASON = "管理员不参与成长分层（计划 points.include_admins 未开启）"
 
 
 def job_kinds() -> list[JobKind]:
@@ -80,15 +82,20 @@ def _figures_in_child(url: str, community_id: int, plan_data: dict[str, Any],
 
     from qunyun.analytics import tiers
     from qunyun.analytics.log import EventLog
+    from qunyun.services import staff as staff_service
     from qunyun.storage.events import frames
 
     plan = Plan.model_validate(plan_data)
     engine = create_engine(url, poolclass=NullPool)
     try:
+        with engine.connect() as conn:
+            staff = staff_service.off_growth(conn, community_id=community_id, plan=plan)
         with frames.Reader(engine) as reader:
             log = EventLog.load(reader, community_id=community_id,
                                 tz=ZoneInfo(plan.bot.timezone), as_of=as_of)
-            return tiers.live(log, tier_config(plan), keep=plan.growth.keep)
+            rows = tiers.live(log, tier_config(plan), keep=plan.growth.keep, staff=staff)
+        # Staff hold no tier: `apply` drops one they held (an admin made after it).
+        return rows + [{"member_id": m, "staff": True} for m in sorted(staff)]
     finally:
         engine.dispose()
 
@@ -101,6 +108,13 @@ def apply(conn: Connection, *, community_id: int, plan: Plan, rows: list[dict[st
     for row in rows:
         member_id = int(row["member_id"])
         h = held.get(member_id)
+        if row.get("staff"):
+            if h is not None:
+                repo.drop(conn, community_id=community_id, member_id=member_id)
+                repo.add_change(conn, community_id=community_id, member_id=member_id,
+                                before=h["tier"], after=h["tier"], direction="staff",
+                                at_ms=now_ms, reason=STAFF_REASON)
+            continue
         current = (tier_moves.Held(h["tier"], h["promoted_at_ms"], bool(h["locked"]))
                    if h else None)
         move = tier_moves.decide(current, strict=row["strict"], relaxed=row["relaxed"],
