@@ -154,8 +154,9 @@ def recompute(engine: Engine, *, community_id: int, plan: Plan, as_of: datetime,
 
 
 def lock(conn: Connection, *, community_id: int, member_id: int, tier: str | None,
-         operator: str, now_ms: int) -> None:
-    """An operator locks a member at `tier` (None: unlock; the next pass decides again)."""
+         operator: str, now_ms: int, plan: Plan | None = None) -> None:
+    """An operator locks a member at `tier` (None: unlock; the next pass decides again).
+    With the plan, the tier's role moves as a daily pass's move would (`_lock_roles`)."""
     if tier is not None and tier not in TIERS:
         raise ValueError(f"不认识的等级「{tier}」")
     h = repo.held_one(conn, community_id=community_id, member_id=member_id)
@@ -178,6 +179,33 @@ def lock(conn: Connection, *, community_id: int, member_id: int, tier: str | Non
     audit.record_operator_action(conn, community_id=community_id, operator=operator,
                                  action=f"growth.{direction}", reason=why, member_id=member_id,
                                  evidence={"before": before, "after": after})
+    if plan is not None and direction == "lock" and before != after:
+        _lock_roles(conn, community_id=community_id, plan=plan, member_id=member_id,
+                    before=before, after=after, why=why, operator=operator, now_ms=now_ms)
+
+
+def _lock_roles(conn: Connection, *, community_id: int, plan: Plan, member_id: int,
+                before: str | None, after: str, why: str, operator: str, now_ms: int) -> None:
+    """T2 roles follow a lock like a move of the daily pass: up gives the tier's role, down
+    takes the old one back silently (and gives the new tier's). The effects go to the
+    bot's outbox as the operator's; where the platform cannot set roles, to-dos."""
+    from qunyun.capabilities import of_platform
+    from qunyun.services import lookup, staff, tier_roles
+
+    if member_id in staff.off_growth(conn, community_id=community_id, plan=plan):
+        return  # staff hold no tier role (`services.staff`)
+    member = lookup.member_ref(conn, member_id=member_id)
+    if member is None:
+        return
+    direction = "first" if before is None else (
+        "promotion" if TIERS.index(after) < TIERS.index(before) else "demotion")
+    for group_id, effect in tier_roles.effects_for(
+            conn, community_id=community_id, plan=plan, member_id=member_id, after=after,
+            direction=direction, why=why, at_ms=now_ms,
+            member_roles=of_platform(member.platform).member_roles):
+        audit.record_operator_effect(conn, effect, community_id=community_id,
+                                     operator=operator, member_id=member_id,
+                                     group_id=group_id, at_ms=now_ms)
 
 
 def held(conn: Connection, *, community_id: int, member_id: int) -> dict[str, Any] | None:
