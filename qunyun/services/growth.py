@@ -141,11 +141,18 @@ def apply(conn: Connection, *, community_id: int, plan: Plan, rows: list[dict[st
 def recompute(engine: Engine, *, community_id: int, plan: Plan, as_of: datetime,
               operator: str | None = None) -> list[Change]:
     """The console's "recompute now": figures, then moves, in one transaction (audited).
-    The console never posts in the group, so nothing is praised from here."""
+    The console never posts in the group, so nothing is praised from here; tier titles
+    follow the moves (through the bot's outbox), as they do a lock."""
     rows = figures(engine, community_id=community_id, plan=plan, as_of=as_of)
     now_ms = int(as_of.timestamp() * 1000)
     with engine.begin() as conn:
         changes = apply(conn, community_id=community_id, plan=plan, rows=rows, now_ms=now_ms)
+        for change in changes:
+            # Titles follow these moves now (the daily pass's tier actions never see them).
+            _operator_roles(conn, community_id=community_id, plan=plan,
+                            member_id=change.member_id, after=change.after,
+                            direction=change.direction, why=change.reason,
+                            operator=operator or "console", now_ms=now_ms)
         if operator is not None:
             audit.record_operator_action(
                 conn, community_id=community_id, operator=operator, action="growth.recompute",
@@ -180,15 +187,20 @@ def lock(conn: Connection, *, community_id: int, member_id: int, tier: str | Non
                                  action=f"growth.{direction}", reason=why, member_id=member_id,
                                  evidence={"before": before, "after": after})
     if plan is not None and direction == "lock" and before != after:
-        _lock_roles(conn, community_id=community_id, plan=plan, member_id=member_id,
-                    before=before, after=after, why=why, operator=operator, now_ms=now_ms)
+        _operator_roles(conn, community_id=community_id, plan=plan, member_id=member_id,
+                        after=after, why=why, operator=operator, now_ms=now_ms,
+                        direction="first" if before is None else (
+                            "promotion" if TIERS.index(after) < TIERS.index(before)
+                            else "demotion"))
 
 
-def _lock_roles(conn: Connection, *, community_id: int, plan: Plan, member_id: int,
-                before: str | None, after: str, why: str, operator: str, now_ms: int) -> None:
-    """T2 roles follow a lock like a move of the daily pass: up gives the tier's role, down
-    takes the old one back silently (and gives the new tier's). The effects go to the
-    bot's outbox as the operator's; where the platform cannot set roles, to-dos."""
+def _operator_roles(conn: Connection, *, community_id: int, plan: Plan, member_id: int,
+                    after: str, direction: str, why: str, operator: str,
+                    now_ms: int) -> None:
+    """T2 roles follow a move an operator made (a lock, a recompute from the console) as
+    they follow the daily pass's: up gives the tier's role, down takes the old one back
+    silently (and gives the new tier's). The effects go to the bot's outbox as the
+    operator's; where the platform cannot set roles, to-dos."""
     from qunyun.capabilities import of_platform
     from qunyun.services import lookup, staff, tier_roles
 
@@ -197,8 +209,6 @@ def _lock_roles(conn: Connection, *, community_id: int, plan: Plan, member_id: i
     member = lookup.member_ref(conn, member_id=member_id)
     if member is None:
         return
-    direction = "first" if before is None else (
-        "promotion" if TIERS.index(after) < TIERS.index(before) else "demotion")
     for group_id, effect in tier_roles.effects_for(
             conn, community_id=community_id, plan=plan, member_id=member_id, after=after,
             direction=direction, why=why, at_ms=now_ms,

@@ -51,6 +51,11 @@ def test_a_quarter_of_the_course_plan(tmp_path: Path) -> None:
     totals = result.totals
     assert set(totals) >= TOTALS and totals["posts"] == len(posts)
     assert totals["reminders"] > 0 and totals["revivals"] == 0
+    # Issue 15: tier changes over the 90 days, both ways, from more than one month.
+    moves = [i for i in result.timeline if i.kind == "tier_change"]
+    assert totals["tier_changes"] == len(moves) > 0
+    assert any("升级" in i.reason for i in moves) and any("降级" in i.reason for i in moves)
+    assert len({i.at.month for i in moves}) >= 2
 
 
 def test_same_seed_same_output_and_the_json(tmp_path: Path) -> None:

@@ -225,3 +225,25 @@ def test_members_in_a_tier_get_a_role_added_to_the_plan_at_the_next_pass(
                         "AND reason = 'T2 role backfilled'") == 1
     assert later.scalar("SELECT role FROM growth_roles") == "意见领袖"
     assert roles(later.tick(5 * DAY)) == []  # once
+
+
+def test_a_recompute_from_the_console_moves_the_title_too(engine: Engine) -> None:
+    """The console's 「立即重新评定」 promotes 阿星 between daily passes: the title follows
+    through the outbox, and the next daily pass does not give it twice."""
+    from qunyun.services import growth as growth_service
+
+    bot = Camp(engine, role_plan())
+    star = user(1, "阿星")
+    bot.join(ADMIN, 0)
+    bot.join(star, 10)
+    bot.say(star, "大家好，我是阿星", 60)
+    bot.tick(1 * DAY)
+    bot.tick(2 * DAY)
+    for n in range(4):
+        bot.say(star, f"今天的学习笔记第 {n} 篇，分享给大家", 2 * DAY + 3600 + n * 60)
+    bot.say(star, "第二天继续打卡分享", 3 * DAY - 3600 * 12)
+    moved = growth_service.recompute(engine, community_id=bot.cid, plan=bot.plan,
+                                     as_of=bot.at(3 * DAY - 3600 * 6), operator="lin")
+    assert [(c.after, c.direction) for c in moved] == [("opinion_leader", "promotion")]
+    assert outbox_roles(bot) == [("operator:lin", "pending", "意见领袖", True)]
+    assert roles(bot.tick(3 * DAY)) == [] and len(outbox_roles(bot)) == 1
