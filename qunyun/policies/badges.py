@@ -5,8 +5,9 @@ A member's own message, check-in or event sign-in is a chance to meet a rule, so
 (the author; the reacted message's author and the reactor; the inviter of a joiner);
 admins earn none (`services.staff.off_growth`, unless `points.include_admins`). The daily
 growth tick (`growth.tiers`) checks every member, which backfills a badge added to the
-plan after members already met it. Each award is stored (`services.badges`), written to the log as `BadgeAwarded`, and — when the badge
-says `announce` and the member is on the boards — congratulated in the group.
+plan after members already met it. Each award is stored (`services.badges`), written to
+the log as `BadgeAwarded`, and — when the badge says `announce` and the member is on the
+boards — congratulated in the group.
 """
 
 from __future__ import annotations
