@@ -63,8 +63,8 @@ class TierActions:
         changes = outreach.tier_changes_at(ctx.conn, community_id=ctx.community_id, at_ms=now)
         joined = outreach.first_joined(ctx.conn, member_ids=[int(c["member_id"])
                                                               for c in changes])
-        admins = self._admins(event, ctx) | staff_service.off_growth(
-            ctx.conn, community_id=ctx.community_id, plan=plan)
+        staff = staff_service.off_growth(ctx.conn, community_id=ctx.community_id, plan=plan)
+        admins = self._admins(event, ctx) | staff
         effects: list[Effect] = []
         moved: set[int] = set()
         for change in changes:
@@ -88,7 +88,7 @@ class TierActions:
         # Members who already held a tier when its role entered the plan get it now.
         effects += [e for _gid, e in tier_roles.backfill(
             ctx.conn, community_id=ctx.community_id, plan=plan, skip=moved | admins,
-            member_roles=self.setup.capabilities.member_roles, at_ms=now)]
+            member_roles=self.setup.capabilities.member_roles, at_ms=now, staff=staff)]
         return Verdict.act(*effects) if effects else None
 
     def _admins(self, event: Event, ctx: Context) -> set[int]:

@@ -110,17 +110,19 @@ def todo(conn: Connection, *, community_id: int, member_id: int, name: str, plan
 
 
 def effects_for(conn: Connection, *, community_id: int, plan: Plan, member_id: int,
-                after: str, direction: str, why: str, member_roles: bool, at_ms: int,
+                after: str | None, direction: str, why: str, member_roles: bool, at_ms: int,
                 reason: str | None = None) -> list[tuple[int, SetRole]]:
     """What a tier move (a daily pass's, an operator's lock, a backfill) does to the
     member's role: the record kept, and a `SetRole` per group of the community the member
     is in, with the group's id; where the platform cannot (`member_roles` off), operator
     to-dos instead (audited here) and no effect. `reason` overrides the effects' audit
-    reason (the backfill's)."""
+    reason (the backfill's). `after` None: the member holds no tier any more (made an
+    admin), so a role the bot gave is taken back."""
     from qunyun.services import lookup
 
     had = given(conn, community_id=community_id, member_id=member_id)
-    take, give = moves(had, plan=plan, after=after, direction=direction)
+    take, give = (had, None) if after is None else moves(had, plan=plan, after=after,
+                                                         direction=direction)
     member = lookup.member_ref(conn, member_id=member_id)
     if member is None or (take is None and give is None):
         return []
@@ -154,14 +156,17 @@ def effects_for(conn: Connection, *, community_id: int, plan: Plan, member_id: i
 
 
 BACKFILL_WHY = "计划为该等级新增或修改了头衔，按当前等级补发"
+STAFF_WHY = "已是管理员，不再保留成长等级头衔"
 
 
 def backfill(conn: Connection, *, community_id: int, plan: Plan, skip: set[int],
-             member_roles: bool, at_ms: int) -> list[tuple[int, SetRole]]:
+             member_roles: bool, at_ms: int,
+             staff: set[int] | None = None) -> list[tuple[int, SetRole]]:
     """The daily pass's catch-up (a role added to the plan, or renamed, after members
     reached the tier): every member holding a tier whose plan role they do not hold gets
-    it, and a role the plan no longer names for the tier they hold is taken back.
-    Silent like every role change; audited (the effects, or the to-dos)."""
+    it, and a role the plan no longer names for the tier they hold is taken back; `staff`
+    (made admins since, `services.staff`) lose a role the bot gave them. Silent like
+    every role change; audited (the effects, or the to-dos)."""
     from qunyun.storage.growth import tiers as held_repo
 
     all_given = repo.given_of(conn, community_id=community_id)
@@ -169,6 +174,10 @@ def backfill(conn: Connection, *, community_id: int, plan: Plan, skip: set[int],
             plan.tier_actions.actions.values() if plan.tier_actions else ())):
         return []  # no roles in the plan and none given: nothing to look at
     out: list[tuple[int, SetRole]] = []
+    for member_id in sorted((staff or set()) & set(all_given)):
+        out += effects_for(conn, community_id=community_id, plan=plan, member_id=member_id,
+                           after=None, direction="staff", why=STAFF_WHY,
+                           member_roles=member_roles, at_ms=at_ms)
     for member_id, h in sorted(held_repo.held_of(conn, community_id=community_id).items()):
         if member_id in skip:
             continue

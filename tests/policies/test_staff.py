@@ -136,3 +136,25 @@ def test_include_admins_puts_them_back_in_the_report_and_the_pass(engine: Engine
         # Volunteers are never asked among admins, whatever the switch says.
         candidates = _candidates(conn, bot.cid, bot.plan, report) or []
         assert me["id"] not in {c.member_id for c in candidates}
+
+
+def test_a_member_made_moderator_has_the_bots_title_taken_back(engine: Engine) -> None:
+    from qunyun.effects import SetRole
+    from tests.policies.test_tier_actions import role_plan
+
+    base = role_plan()
+    moderators: set[str] = set()
+    bot = camp(engine, base.model_copy(update={"bot": base.bot.model_copy(
+        update={"admins": []})}), moderators)
+    operator_sets_up_the_group(bot)
+    bot.tick(3 * DAY + 7200)
+    bot.tick(4 * DAY + 7200)
+    assert held(bot)["运营者"] == "opinion_leader"
+    mine = f"SELECT count(*) FROM growth_roles WHERE member_id = {operator_id(bot)}"
+    assert bot.scalar(mine) == 1
+    moderators.add(OPERATOR.user_id)
+    bot.say(OPERATOR, "我现在是管理员了", 4 * DAY + 9000)
+    taken = [e for e in bot.tick(5 * DAY + 7200) if isinstance(e, SetRole)]
+    assert [(e.member.user_id, e.role, e.give) for e in taken] == [
+        (OPERATOR.user_id, "意见领袖", False)]
+    assert bot.scalar(mine) == 0
