@@ -44,3 +44,9 @@ def record_moderators(conn: Connection, *, group_id: int, external_ids: Collecti
                       now_ms: int) -> None:
     """The platform's moderators of one group as the bot sees them now."""
     repo.replace_moderators(conn, group_id=group_id, external_ids=external_ids, now_ms=now_ms)
+
+
+def moderators_stamp(conn: Connection, *, community_id: int) -> str:
+    """Changes when any group's recorded moderators change (the console's report cache)."""
+    return ";".join(f"{g}:{x}" for g, x in repo.community_moderators(
+        conn, community_id=community_id))

@@ -15,6 +15,15 @@ def moderators_of(conn: Connection, *, group_id: int) -> set[str]:
     return {str(r[0]) for r in rows}
 
 
+def community_moderators(conn: Connection, *, community_id: int) -> list[tuple[int, str]]:
+    """Every recorded (group id, moderator id) of the community, in order."""
+    rows = conn.execute(select(mods.c.group_id, mods.c.external_id)
+                        .select_from(mods.join(groups, groups.c.id == mods.c.group_id))
+                        .where(groups.c.community_id == community_id)
+                        .order_by(mods.c.group_id, mods.c.external_id))
+    return [(int(g), str(x)) for g, x in rows]
+
+
 def replace_moderators(conn: Connection, *, group_id: int, external_ids: Collection[str],
                        now_ms: int) -> None:
     """The group's moderators are now `external_ids` (those gone are dropped)."""
