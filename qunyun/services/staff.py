@@ -46,6 +46,10 @@ def record_moderators(conn: Connection, *, group_id: int, external_ids: Collecti
     repo.replace_moderators(conn, group_id=group_id, external_ids=external_ids, now_ms=now_ms)
 
 
+def recorded_moderators(conn: Connection, *, group_id: int) -> frozenset[str]:
+    return frozenset(repo.moderators_of(conn, group_id=group_id))
+
+
 def moderators_stamp(conn: Connection, *, community_id: int) -> str:
     """Changes when any group's recorded moderators change (the console's report cache)."""
     return ";".join(f"{g}:{x}" for g, x in repo.community_moderators(

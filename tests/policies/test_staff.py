@@ -158,3 +158,14 @@ def test_a_member_made_moderator_has_the_bots_title_taken_back(engine: Engine) -
     assert [(e.member.user_id, e.role, e.give) for e in taken] == [
         (OPERATOR.user_id, "意见领袖", False)]
     assert bot.scalar(mine) == 0
+
+
+def test_a_lost_moderator_row_is_written_again_within_ten_minutes(engine: Engine) -> None:
+    bot = camp(engine, plan(), {OPERATOR.user_id})
+    bot.join(OPERATOR, 0)
+    with engine.begin() as conn:  # as if the transaction that wrote it had rolled back
+        conn.execute(text("DELETE FROM group_moderators"))
+    bot.say(user(1, "学员1"), "大家好", 60)
+    assert bot.scalar("SELECT count(*) FROM group_moderators") == 0  # cached: no query
+    bot.say(user(1, "学员1"), "还在吗", 60 + 11 * 60)
+    assert bot.scalar("SELECT external_id FROM group_moderators") == OPERATOR.user_id
