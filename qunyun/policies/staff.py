@@ -9,7 +9,7 @@ transaction is made good soon, without a query on every event.
 
 from __future__ import annotations
 
-from qunyun.events import Event
+from qunyun.events import Event, TimerFired
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup, ms
@@ -28,7 +28,11 @@ class StaffRoster:
 
     def handle(self, event: Event, ctx: Context) -> Verdict | None:
         group = event.group
-        if ctx.group_id is None or group.kind != "group" or self.setup.is_direct(group):
+        if isinstance(event, TimerFired) or ctx.group_id is None or group.kind != "group" \
+                or self.setup.is_direct(group):
+            # A timer is not news from the room: after a restart it may fire before the
+            # adapter has read the room's moderators (Telegram reads them on a chat's
+            # first update), and recording that empty view would put admins back in.
             return None
         now = frozenset(self.setup.room_admins(group))
         at = ms(event.at)

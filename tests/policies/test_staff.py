@@ -169,3 +169,16 @@ def test_a_lost_moderator_row_is_written_again_within_ten_minutes(engine: Engine
     assert bot.scalar("SELECT count(*) FROM group_moderators") == 0  # cached: no query
     bot.say(user(1, "学员1"), "还在吗", 60 + 11 * 60)
     assert bot.scalar("SELECT external_id FROM group_moderators") == OPERATOR.user_id
+
+
+def test_a_timer_before_the_room_is_read_does_not_wipe_the_moderators(engine: Engine) -> None:
+    """After a restart, a tick can come before the adapter has read the room's admins (an
+    empty view): the recorded moderators stay, so the daily pass still leaves them out."""
+    bot = camp(engine, plan(), {OPERATOR.user_id})
+    operator_sets_up_the_group(bot)
+    restarted = camp(engine, plan(), set())  # the adapter has not read the room yet
+    restarted.n, restarted.now = bot.n, bot.now
+    restarted.tick(3 * DAY + 7200)
+    restarted.tick(4 * DAY + 7200)
+    assert bot.scalar("SELECT external_id FROM group_moderators") == OPERATOR.user_id
+    assert "运营者" not in held(bot)
