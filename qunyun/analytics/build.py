@@ -192,6 +192,7 @@ def _member_numbers(log: EventLog, r: dict[str, Any], inside: set[int]) -> dict[
         "first_seen": log.iso(r["first_seen_ms"]),
         "last_seen": log.iso(r["last_seen_ms"]),
         "last_message": log.iso(r["last_message_ms"]),
+        # T5 core-user measures, kept apart from the tier.
         "invited": r["invited"],
         "replies_received": r["replies_received"],
         "reactions_received": r["reactions_received"],
@@ -205,24 +206,11 @@ def _members(log: EventLog, stats: pl.DataFrame, cfg: Any,
     rows = []
     for r in stats.sort("member_id").iter_rows(named=True):
         rows.append({
-            "id": r["member_id"],
-            "name": r["name"],
+            **_member_numbers(log, r, inside),
             "staff": False,
-            "in_community": r["member_id"] in inside,
-            "messages": r["messages"],
-            "window_messages": r["window_messages"],
-            "active_days": r["active_days"],
-            "first_seen": log.iso(r["first_seen_ms"]),
-            "last_seen": log.iso(r["last_seen_ms"]),
-            "last_message": log.iso(r["last_message_ms"]),
             "tier": r["tier"],
             "tier_name": tiers.TIER_NAMES[r["tier"]],
             "tier_reason": tiers.reason(r, cfg),
             "tier_reason_en": tiers.reason(r, cfg, "en"),  # the English console's
-            # T5 core-user measures, kept apart from the tier.
-            "invited": r["invited"],
-            "replies_received": r["replies_received"],
-            "reactions_received": r["reactions_received"],
-            "red_packets": r["red_packets"],
         })
     return rows
