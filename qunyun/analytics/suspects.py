@@ -4,7 +4,9 @@ Signals (a suspect has one or more; nothing here removes anyone, the list is for
 - `join_burst`: joined in a burst (≥ N joins within T seconds in one group) and never spoke;
 - `nickname`: the display name matches one of the plan's patterns (RE2, so an operator's
   pattern cannot hang the report);
-- `ads`: messages with links, QR-code/add-me phrases or the plan's ad keywords;
+- `ads`: messages with a link the plan does not allow (`plan.links`, the bot's rule: each
+  link's host and path against `moderation.links.allow`, not the text around it), QR-code/
+  add-me phrases or the plan's ad keywords;
 - `same_text`: the same text (≥ min_chars) sent by several accounts on one day, making up
   most of the member's messages (a spam wave);
 - `red_packet_first`: first to grab most red packets (a grabbing bot).
@@ -29,11 +31,11 @@ import polars as pl
 from qunyun.analytics.log import EventLog
 from qunyun.domain.patterns import search
 from qunyun.plan.instructions import Instructions
+from qunyun.plan.links import LINK_LITERALS, AllowedLinks
 from qunyun.plan.model import Plan
 
-# Matched against lower-cased text. ASCII word boundaries (`(?-u:\b)`): the Unicode-aware
-# kind, case-insensitive, made this one pattern 20x slower over a million messages.
-LINK = r"(?:https?://|www\.|t\.me/|(?-u:\b)[a-z0-9-]+\.(?:com|cn|net|top|xyz|vip)(?-u:\b))"
+# Matched against lower-cased text. Links are not here: whether a link is an advert is the
+# plan's allow-list rule (`plan.links`), the one the bot moderates by.
 QR = r"(?:二维码|二維碼|扫码|掃碼|扫一扫|掃一掃|加微信|加v|加vx|vx|薇信|威信)"
 EXAMPLES = 3  # example texts kept per signal
 MAX_SUSPECTS = 500
@@ -73,19 +75,16 @@ AD_WORDS_PER_PATTERN = 400  # keeps each regex far inside Polars' 10 MB compiled
 
 
 def ad_patterns(keywords: list[str]) -> list[str]:
-    """The advert regexes: links and QR talk with the first keywords, then the rest in
+    """The advert regexes besides links: QR talk with the first keywords, then the rest in
     chunks, so no plan's keyword list can exceed the regex engine's size limit (plan
     check bounds the list too; this keeps the report working whatever it is given)."""
     words = [re.escape(w.lower()) for w in _variants(keywords)]
     chunks = [words[i:i + AD_WORDS_PER_PATTERN]
               for i in range(0, len(words), AD_WORDS_PER_PATTERN)] or [[]]
-    first = "|".join(p for p in (LINK, QR.lower(), "|".join(chunks[0])) if p)
+    first = "|".join(p for p in (QR.lower(), "|".join(chunks[0])) if p)
     return [first] + ["|".join(c) for c in chunks[1:]]
 
 
-# Literals every advert match contains (each LINK alternative has one of them), for the
-# prefilter in `_scan_texts`.
-LINK_LITERALS = ["://", "www.", "t.me/", ".com", ".cn", ".net", ".top", ".xyz", ".vip"]
 # A character outside ASCII that lower-casing changes ("Ä", "İ", the Kelvin sign …): in a
 # text with one, the lower-cased text can hold a literal the text itself does not.
 CASED_BEYOND_ASCII = r"[\p{Changes_When_Lowercased}--\x00-\x7F]"
@@ -102,6 +101,15 @@ def may_match(literals: list[str], column: str = "text") -> pl.Expr:
     """True for every text an advert pattern can match (see `_scan_texts`)."""
     return (pl.col(column).str.contains_any(literals, ascii_case_insensitive=True)
             | pl.col(column).str.contains(CASED_BEYOND_ASCII)).fill_null(False)
+
+
+def advert(patterns: list[str], links: AllowedLinks | None) -> pl.Expr:
+    """True for a text an advert pattern matches or holding a link `links` forbids."""
+    lowered = pl.col("text").str.to_lowercase()
+    is_ad = pl.lit(False)
+    for pattern in patterns:  # several, so no keyword list outgrows the regex size limit
+        is_ad = is_ad | lowered.str.contains(pattern).fill_null(False)
+    return is_ad if links is None else is_ad | links.forbidden_expr()
 
 
 def _short(text: str | None, limit: int = 80) -> str:
@@ -129,8 +137,8 @@ def find(log: EventLog, plan: Plan) -> list[dict[str, Any]]:
                 break
 
     ad_words = plan.moderation.ad_keywords.keywords if plan.moderation.ad_keywords.enabled else []
-    allowed = [d.lower() for d in plan.moderation.links.allow if d]
-    ads, copies = _scan_texts(log, ad_patterns(ad_words), allowed, plan.moderation.repeat,
+    links = AllowedLinks.of(plan) if plan.moderation.links.enabled else None
+    ads, copies = _scan_texts(log, ad_patterns(ad_words), links, plan.moderation.repeat,
                               literals=ad_literals(ad_words),
                               instructions=Instructions.of(plan))
     for member_id, n, examples in ads.iter_rows():
@@ -215,7 +223,7 @@ def _without_instructions(chunk: pl.DataFrame, instructions: Instructions) -> pl
     return chunk.filter(~pl.col("id").is_in(told)) if told else chunk
 
 
-def _scan_texts(log: EventLog, patterns: list[str], allowed: list[str],
+def _scan_texts(log: EventLog, patterns: list[str], links: AllowedLinks | None,
                 repeat: Any, literals: list[str] | None = None,
                 instructions: Instructions | None = None,
                 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -225,12 +233,10 @@ def _scan_texts(log: EventLog, patterns: list[str], allowed: list[str],
     in log order — and (member_id, text, n, accounts) for texts a member sent inside a
     wave: the same text (≥ min_chars) from ≥ `repeat.accounts` accounts on one day. A wave
     lies within one day, so each chunk finds its own; counts add up across chunks.
+    A text with a link `links` forbids is an advert too (None: links are not judged).
     The plan's `instructions` are left out of both before anything is counted.
     """
-    lowered = pl.col("text").str.to_lowercase()
-    is_ad = pl.lit(False)
-    for pattern in patterns:  # several, so no keyword list outgrows the regex size limit
-        is_ad = is_ad | lowered.str.contains(pattern).fill_null(False)
+    is_ad = advert(patterns, links)
     # Lower-casing every text and running the regexes is most of the scan; a text holding
     # none of the literals every match contains (ASCII letters in any case) and no
     # character beyond ASCII that lower-casing changes cannot match, so only the texts
@@ -250,9 +256,6 @@ def _scan_texts(log: EventLog, patterns: list[str], allowed: list[str],
         if instructions is not None:
             chunk = _without_instructions(chunk, instructions)
         ads = chunk.filter(candidate).filter(is_ad)
-        if allowed:
-            ads = ads.filter(~lowered.str.contains("|".join(re.escape(d) for d in allowed))
-                             .fill_null(False))
         counts = pl.concat([counts, ads.group_by("member_id").agg(n=pl.len())]) \
             .group_by("member_id").agg(pl.col("n").sum())
         heads = pl.concat([heads, ads.select("id", "member_id", owned)]).sort("id") \

@@ -2,7 +2,8 @@
 with the reason, and remove at the warning limit ("送机票").
 
 Checks, cheapest first: operator patterns (RE2: linear time, a hostile pattern or text
-cannot hang the bot), links and invite links (allow-list), ad keywords (Traditional and
+cannot hang the bot), links and invite links (`plan.links`: the allow-list rule the
+report's suspects use too), ad keywords (Traditional and
 Simplified folded), mass mentions, flooding and repeated text (from the event log, so a
 restarted bot still sees the last minutes), QR codes in images (zxing-cpp, only when the
 adapter fetched the image). Admins are exempt only where the plan says so (R3): from
@@ -26,16 +27,13 @@ from qunyun.effects import Delete, Effect, Kick, Send, Warn
 from qunyun.events import Event, MessagePosted, TimerFired
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
+from qunyun.plan.links import AllowedLinks
 from qunyun.plan.model import OperatorPattern, Rule
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.matching import KeywordSet, fold
 from qunyun.services import lookup
 from qunyun.services import warnings as warning_service
 
-URL = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"']+|\b(?:t\.me|matrix\.to|qm\.qq\.com|"
-                 r"u\.wechat\.com|weixin\.qq\.com)/[^\s<>\"']*")
-INVITE = re.compile(r"(?i)(?:t\.me/(?:joinchat/|\+)|matrix\.to/#/[#!]|qm\.qq\.com/|"
-                    r"weixin\.qq\.com/g/|chat\.whatsapp\.com/)")
 MENTION = re.compile(r"@\S+")
 EXPIRY_TIMER = "warnings.expired"
 MAX_SCAN_CHARS = 20_000  # a 1 MB message is judged on its first 20,000 characters
@@ -46,15 +44,6 @@ class Violation:
     rule: str
     reason: str
     evidence: dict[str, Any]
-
-
-def _host(url: str) -> str:
-    bare = re.sub(r"(?i)^(?:https?://)?(?:www\.)?", "", url)
-    return bare.split("/", 1)[0].split(":", 1)[0].lower()
-
-
-def _allowed(host: str, allow: list[str]) -> bool:
-    return any(host == a or host.endswith("." + a) for a in allow)
 
 
 def _qr_payload(image: bytes) -> str | None:
@@ -85,7 +74,7 @@ class Moderation:
         m = setup.plan.moderation
         self.m = m
         self.ads = KeywordSet(m.ad_keywords.keywords if m.ad_keywords.enabled else [])
-        self.allow = [a.lower().lstrip(".") for a in m.links.allow]
+        self.links = AllowedLinks.of(setup.plan)
         self._folded: dict[str, str] = {}  # message text -> fold(text.strip())
         # Only look the sender up as an admin when some rule exempts admins (hot path).
         rules: list[Rule | OperatorPattern] = [
@@ -116,11 +105,11 @@ class Moderation:
             if not (admin and p.admins_exempt) and search(p.pattern, text):
                 return Violation("pattern", p.reason, {"pattern": p.pattern})
         if m.links.enabled and not instruction and not (admin and m.links.admins_exempt):
-            for url in URL.findall(text):
-                if INVITE.search(url):
-                    return Violation("invite_link", "发送其他群的邀请链接", {"url": url[:200]})
-                if not _allowed(_host(url), self.allow):
-                    return Violation("link", "发送未经允许的链接", {"url": url[:200]})
+            found_link = self.links.forbidden(text)
+            if found_link is not None:
+                rule, url = found_link
+                reason = "发送其他群的邀请链接" if rule == "invite_link" else "发送未经允许的链接"
+                return Violation(rule, reason, {"url": url[:200]})
         if self.ads and not instruction and not (admin and m.ad_keywords.admins_exempt):
             hit = self.ads.find(text)
             if hit:
