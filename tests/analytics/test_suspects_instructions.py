@@ -5,12 +5,10 @@ what the bot stored, get the same verdict, because both read `plan.instructions`
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import Engine
 
-from qunyun.analytics import build_report
-from tests.factories import T0, user
+from tests.analytics.verdicts import adverts_in_report, expected, report_signals, said_live
+from tests.factories import user
 from tests.policies.test_bot_policies import Bot, camp_plan, kinds
 
 # (member, text, an advert?) — the FAQ of python-camp.yaml says 「!作业 链接」.
@@ -28,18 +26,11 @@ SIGN_UP = "!报名 周六 Python 直播分享会"
 
 def test_the_bot_and_the_report_judge_the_plans_commands_alike(engine: Engine) -> None:
     bot = Bot(engine, camp_plan())
-    live: dict[str, bool] = {}
-    for i, (who, text, _advert) in enumerate(SAID):
-        effects = bot.say(user(who), text, 600 * i)
-        live[user(who).display_name or ""] = "delete" in kinds(effects)
+    live = said_live(bot, SAID)
     for who in (6, 7, 8):
         assert "warn" not in kinds(bot.say(user(who), SIGN_UP, 4000 + who))
-    assert live == {user(who).display_name: advert for who, _t, advert in SAID}
+    assert live == expected(SAID)
 
-    report = build_report(engine, community_id=bot.cid, plan=bot.plan,
-                          as_of=T0 + timedelta(days=1), tz="Asia/Shanghai",
-                          community_name="Python 进阶营")
-    signals = {s["name"]: {sig["kind"] for sig in s["signals"]} for s in report["suspects"]}
-    in_report = {name: "ads" in signals.get(name or "", set()) for name in live}
-    assert in_report == live
+    signals = report_signals(engine, bot)
+    assert adverts_in_report(signals, live) == live
     assert not any("same_text" in kinds_ for kinds_ in signals.values())

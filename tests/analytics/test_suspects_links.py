@@ -5,13 +5,10 @@ path against `moderation.links.allow`, not the text around it (SQLite and Postgr
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import Engine
 
-from qunyun.analytics import build_report
-from tests.factories import T0, user
-from tests.policies.test_bot_policies import Bot, camp_plan, kinds
+from tests.analytics.verdicts import adverts_in_report, expected, report_signals, said_live
+from tests.policies.test_bot_policies import Bot, camp_plan
 
 ALLOW = ["docs.python.org", "pycamp.example.cn", "t.me/spam"]
 # (member, text, an advert?)
@@ -33,15 +30,8 @@ SAID = [
 
 def test_the_bot_and_the_report_judge_links_alike(engine: Engine) -> None:
     bot = Bot(engine, camp_plan(moderation__links__allow=ALLOW))
-    live: dict[str, bool] = {}
-    for i, (who, text, _advert) in enumerate(SAID):
-        effects = bot.say(user(who), text, 600 * i)
-        live[user(who).display_name or ""] = "delete" in kinds(effects)
-    assert live == {user(who).display_name: advert for who, _t, advert in SAID}
+    live = said_live(bot, SAID)
+    assert live == expected(SAID)
 
-    report = build_report(engine, community_id=bot.cid, plan=bot.plan,
-                          as_of=T0 + timedelta(days=1), tz="Asia/Shanghai",
-                          community_name="Python 进阶营")
-    signals = {s["name"]: {sig["kind"] for sig in s["signals"]} for s in report["suspects"]}
-    in_report = {name: "ads" in signals.get(name or "", set()) for name in live}
-    assert in_report == live
+    signals = report_signals(engine, bot)
+    assert adverts_in_report(signals, live) == live
