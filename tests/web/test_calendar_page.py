@@ -76,6 +76,8 @@ def test_add_preview_skip_pause(make_client: Make, seeded: Seeded, engine: Engin
                       follow_redirects=False).status_code == 303
     week = _get(admin, f"{BASE}?day={tomorrow.isoformat()}")
     assert re.search(rf'data-status="skipped" data-entry="{entry}"', week)
+    # The skipped slot offers its undo (the operator can take the skip back).
+    assert re.search(rf'action="{BASE}/{entry}/skip".*?name="undo" value="1"', week, re.S)
     assert admin.post(f"{BASE}/{entry}/pause", data={"csrf": token, "paused": 1},
                       follow_redirects=False).status_code == 303
     assert "已暂停" in _get(admin, BASE)
