@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from qunyun.domain.zones import offset_words
 from qunyun.plan.model import Plan
 
 # Chinese names of the zones a Chinese-speaking community is likely to run in; any other
@@ -32,12 +33,7 @@ _DAY_SUFFIX = re.compile(r"\s*第\s*\d+\s*天$")
 
 def zone_label(tz: str, lang: str, at: dt.datetime | None = None) -> str:
     """「北京时间（UTC+8）」/ "Asia/Shanghai (UTC+8)": the zone the page's times are in."""
-    local = (at or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(tz))
-    offset = local.utcoffset() or dt.timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    hours, rest = divmod(abs(minutes), 60)
-    utc = f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+    utc = offset_words((at or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(tz)))
     if lang == "en":
         return f"{tz} ({utc})"
     return f"{ZONE_NAMES_ZH.get(tz, tz)}（{utc}）"
