@@ -45,3 +45,11 @@ ONEBOT = Capabilities(invite_member=False, join_requests=True, create_groups=Fal
 # rules and volunteers leave alone, so roles are the operator's to-do here.
 TELEGRAM = Capabilities(dm_without_start=False, invite_member=False, invite_links=True,
                         join_requests=True, create_groups=False, member_roles=False)
+
+# What each platform's adapter declares, for the console, which acts with no adapter at
+# hand (an operator's tier lock gives a role as the bot would, or leaves the to-do).
+BY_PLATFORM = {"matrix": MATRIX, "qq": ONEBOT, "telegram": TELEGRAM}
+
+
+def of_platform(platform: str) -> Capabilities:
+    return BY_PLATFORM.get(platform, FULL)

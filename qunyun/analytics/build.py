@@ -10,6 +10,7 @@ numbers.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,11 +44,12 @@ def build_report(engine: Engine, *, community_id: int, plan: Plan | None,
     community's whole log as an import in this process wrote it (`frames.HeldLog`): its
     events are then not read back from the database."""
     zone = ZoneInfo(tz or (plan.bot.timezone if plan is not None else "Asia/Shanghai"))
+    staff = _staff(engine, community_id, plan)
     with frames.Reader(engine, held=held) as reader:
         log = EventLog.load(reader, community_id=community_id, tz=zone, as_of=as_of,
                             chunk_ids=chunk_ids, text_chunk_rows=text_chunk_rows)
         report = _build(log, community_id=community_id, plan=plan, zone=zone,
-                        community_name=community_name)
+                        community_name=community_name, staff=staff)
         as_of_ms = int(log.as_of.timestamp() * 1000)
     # H3 is a handful of indexed window queries over the bot's own posts, polls and events,
     # not the frames: run after the snapshot is released.
@@ -57,16 +59,44 @@ def build_report(engine: Engine, *, community_id: int, plan: Plan | None,
     return report
 
 
+@dataclass(frozen=True)
+class Staff:
+    """`services.staff`'s answer for this report: who is kept off the growth measures
+    (`off_growth`) and who are admins at all (never elimination candidates)."""
+
+    off_growth: frozenset[int] = frozenset()
+    admins: frozenset[int] = frozenset()
+
+
+def _staff(engine: Engine, community_id: int, plan: Plan | None) -> Staff:
+    from qunyun.services import staff as staff_service
+
+    with engine.connect() as conn:
+        found = Staff(
+            frozenset(staff_service.off_growth(conn, community_id=community_id, plan=plan)),
+            frozenset(staff_service.admins(conn, community_id=community_id, plan=plan)))
+        # Closed for real, not kept in the pool: on SQLite the analytics reader's close
+        # would drop this process's file locks under an idle pooled connection.
+        conn.invalidate()
+    return found
+
+
 def _build(log: EventLog, *, community_id: int, plan: Plan | None, zone: ZoneInfo,
-           community_name: str | None) -> dict[str, Any]:
+           community_name: str | None, staff: Staff | None = None) -> dict[str, Any]:
     effective = plan if plan is not None else _defaults_plan(community_name)
     cfg = tiers.tier_config(plan)
+    staff = staff or Staff()
 
-    stats = tiers.assign(tiers.member_stats(log, cfg.window_days), cfg)
+    everyone = tiers.member_stats(log, cfg.window_days)
+    # Staff run the group: off the tiers, the tier chart and the to-do list (T1/T2),
+    # core users (T5) and volunteer candidates (T4), unless `points.include_admins`.
+    stats = tiers.assign(tiers.without_staff(everyone, staff.off_growth), cfg)
     community_scope = activity.Scope.of(log, None)
     current = community_scope.current_members
-    member_rows = _members(log, stats, cfg, current)
-    tier_of = {m["id"]: m["tier"] for m in member_rows}
+    member_rows = _members(log, stats, cfg, current) + _staff_rows(
+        log, everyone.filter(pl.col("member_id").is_in(sorted(staff.off_growth))), current)
+    member_rows.sort(key=lambda m: m["id"])
+    tier_of = {m["id"]: m["tier"] for m in member_rows if m["tier"]}
 
     groups = []
     group_heads = [{"id": group_id, "platform": platform, "external_id": external_id,
@@ -94,7 +124,8 @@ def _build(log: EventLog, *, community_id: int, plan: Plan | None, zone: ZoneInf
         "groups": groups,
         "members": member_rows,
         "todo": tiers.todo(member_rows),
-        "elimination": elimination.candidates(log, plan, stats, current),
+        "elimination": elimination.candidates(log, plan, everyone, current,
+                                              admins=staff.admins),
         "suspects": suspects.find(log, effective),
         "invites": invites.invites(log),
     }
@@ -136,31 +167,55 @@ def _scope_section(log: EventLog, scope: activity.Scope, plan: Plan, tier_of: di
     }
 
 
+STAFF_REASON = ("管理员（计划的 bot.admins 或群管理员）不参与分层、徽章和排行"
+                "（计划 points.include_admins）")
+STAFF_REASON_EN = ("an admin (the plan's bot.admins or a group moderator): not tiered, "
+                   "badged or ranked (plan points.include_admins)")
+
+
+def _staff_rows(log: EventLog, stats: pl.DataFrame, current: pl.Series) -> list[dict[str, Any]]:
+    """Staff in the member list, with their numbers and no tier (`staff: true`)."""
+    inside = set(current.to_list())
+    rows = []
+    for r in stats.iter_rows(named=True):
+        rows.append({**_member_numbers(log, r, inside), "staff": True, "tier": None,
+                     "tier_name": "管理员", "tier_reason": STAFF_REASON,
+                     "tier_reason_en": STAFF_REASON_EN})
+    return rows
+
+
+def _member_numbers(log: EventLog, r: dict[str, Any], inside: set[int]) -> dict[str, Any]:
+    return {
+        "id": r["member_id"],
+        "name": r["name"],
+        # No name in the export: a deleted account, or a sender it leaves unnamed.
+        "placeholder_author": not (r["name"] or "").strip(),
+        "in_community": r["member_id"] in inside,
+        "messages": r["messages"],
+        "window_messages": r["window_messages"],
+        "active_days": r["active_days"],
+        "first_seen": log.iso(r["first_seen_ms"]),
+        "last_seen": log.iso(r["last_seen_ms"]),
+        "last_message": log.iso(r["last_message_ms"]),
+        # T5 core-user measures, kept apart from the tier.
+        "invited": r["invited"],
+        "replies_received": r["replies_received"],
+        "reactions_received": r["reactions_received"],
+        "red_packets": r["red_packets"],
+    }
+
+
 def _members(log: EventLog, stats: pl.DataFrame, cfg: Any,
              current: pl.Series) -> list[dict[str, Any]]:
     inside = set(current.to_list())
     rows = []
     for r in stats.sort("member_id").iter_rows(named=True):
         rows.append({
-            "id": r["member_id"],
-            "name": r["name"],
-            # No name in the export: a deleted account, or a sender it leaves unnamed.
-            "placeholder_author": not (r["name"] or "").strip(),
-            "in_community": r["member_id"] in inside,
-            "messages": r["messages"],
-            "window_messages": r["window_messages"],
-            "active_days": r["active_days"],
-            "first_seen": log.iso(r["first_seen_ms"]),
-            "last_seen": log.iso(r["last_seen_ms"]),
-            "last_message": log.iso(r["last_message_ms"]),
+            **_member_numbers(log, r, inside),
+            "staff": False,
             "tier": r["tier"],
             "tier_name": tiers.TIER_NAMES[r["tier"]],
             "tier_reason": tiers.reason(r, cfg),
             "tier_reason_en": tiers.reason(r, cfg, "en"),  # the English console's
-            # T5 core-user measures, kept apart from the tier.
-            "invited": r["invited"],
-            "replies_received": r["replies_received"],
-            "reactions_received": r["reactions_received"],
-            "red_packets": r["red_packets"],
         })
     return rows

@@ -3,12 +3,14 @@
 Today's criterion from history is silence: a member still in the community whose last
 message (or, if they never spoke, whose join) is older than `elimination.silent_days`
 (calendar days on the community clock, as E1's sweep counts them: `days_silent`).
-Admins listed in the plan are never candidates. With a notice period the member is warned
-first; the date they could be removed is given so the operator can exempt them in time.
+Admins (the plan's and the groups' moderators) are never candidates. With a notice period
+the member is warned first; the date they could be removed is given so the operator can
+exempt them in time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +22,9 @@ from qunyun.plan.model import Plan
 
 
 def candidates(log: EventLog, plan: Plan | None, stats: pl.DataFrame,
-               current: pl.Series) -> dict[str, Any]:
+               current: pl.Series, admins: Collection[int] = ()) -> dict[str, Any]:
+    """`admins`: every admin's member id (`services.staff.admins`: the plan's
+    `bot.admins` and the groups' recorded moderators), never a candidate."""
     rule = plan.elimination if plan is not None else None
     if rule is None or not rule.enabled or not rule.silent_days:
         return {"criteria": None, "members": [],
@@ -28,8 +32,10 @@ def candidates(log: EventLog, plan: Plan | None, stats: pl.DataFrame,
     # A day wider than the rule: `days_silent` counts calendar days, which can be one more
     # than the whole 24-hour spans; the loop below keeps exactly those it names.
     cutoff = log.since_ms(rule.silent_days - 1)
-    admins = set(plan.bot.admins) if plan is not None else set()
-    admin_ids = log.identities.filter(pl.col("external_id").is_in(sorted(admins)))["member_id"]
+    listed = set(plan.bot.admins) if plan is not None else set()
+    admin_ids = pl.concat([
+        log.identities.filter(pl.col("external_id").is_in(sorted(listed)))["member_id"],
+        pl.Series("member_id", sorted(admins), dtype=log.identities["member_id"].dtype)])
     joined = log.memberships.group_by("member_id").agg(joined_ms=pl.col("joined_ms").min())
     rows = stats.join(joined, on="member_id", how="left").filter(
         pl.col("member_id").is_in(current.implode())

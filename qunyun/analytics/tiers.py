@@ -20,6 +20,7 @@ every day has 30 active days, never 31 (a 30×24 h span touches 31 local days).
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from typing import Any
 
 import polars as pl
@@ -228,11 +229,21 @@ def todo(members: list[dict[str, Any]], limit: int = 200) -> list[dict[str, Any]
     return out
 
 
-def live(log: EventLog, cfg: Tiers, keep: float = 0.9) -> list[dict[str, Any]]:
-    """T1 in the bot: for every current member, the tier the report gives today (`strict`),
-    the tier the relaxed bar still grants (`relaxed`, for hysteresis) and the numbers
-    behind it. The same `member_stats` and `assign` as the report: one definition."""
-    stats = member_stats(log, cfg.window_days)
+def without_staff(stats: pl.DataFrame, staff: Collection[int]) -> pl.DataFrame:
+    """The members who are tiered: staff (`services.staff.off_growth`) run the group and
+    are neither counted nor ranked, so their messages do not shift the onion either."""
+    if not staff:
+        return stats
+    return stats.filter(~pl.col("member_id").is_in(sorted(staff)))
+
+
+def live(log: EventLog, cfg: Tiers, keep: float = 0.9,
+         staff: Collection[int] = ()) -> list[dict[str, Any]]:
+    """T1 in the bot: for every current member but staff, the tier the report gives today
+    (`strict`), the tier the relaxed bar still grants (`relaxed`, for hysteresis) and the
+    numbers behind it. The same `member_stats`, `without_staff` and `assign` as the
+    report: one definition."""
+    stats = without_staff(member_stats(log, cfg.window_days), staff)
     strict = assign(stats, cfg)
     loose = assign(stats, relaxed(cfg, keep)).select("member_id", relaxed_tier=pl.col("tier"))
     current = log.memberships.filter(pl.col("active").cast(pl.Boolean)).select("member_id").unique()

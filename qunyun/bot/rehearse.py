@@ -31,7 +31,17 @@ from sqlalchemy import Engine
 
 from qunyun.analytics.tiers import TIER_NAMES
 from qunyun.bot.wiring import build_policies, build_scheduler
-from qunyun.effects import Alert, DirectMessage, Effect, Invite, Kick, Reply, Send, Warn
+from qunyun.effects import (
+    Alert,
+    DirectMessage,
+    Effect,
+    Invite,
+    Kick,
+    Reply,
+    Send,
+    SetRole,
+    Warn,
+)
 from qunyun.events import (
     Event,
     GroupRef,
@@ -68,13 +78,14 @@ TOTALS: dict[str, tuple[str, ...]] = {
     "tasks_done": ("task_done",),
     "level_ups": ("level_up",),
     "season_ends": ("season_end",),  # T3 a season's top members announced
+    "role_changes": ("role_change",),  # T2 a tier's title given or taken back
 }
 KIND_ZH = {"post": "发帖", "reminder": "提醒", "warning": "警告", "removal": "移除",
            "revival": "复活", "event_checkin": "活动签到", "tier_change": "分层变化",
            "welcome": "欢迎", "deadline": "入群超时", "checkin": "打卡", "task_done": "完成任务",
            "level_up": "升级", "warning_expired": "警告到期", "elimination_notice": "淘汰提醒",
            "revival_application": "复活申请", "weekly_report": "周报", "event": "活动公告",
-           "season_end": "赛季结束"}
+           "season_end": "赛季结束", "role_change": "头衔变化"}
 WEEKDAY_ZH = "一二三四五六日"
 
 Classifier = Callable[[Effect], "str | None"]
@@ -87,6 +98,8 @@ def classify(effect: Effect) -> str | None:
         return "post"
     if isinstance(effect, Warn):
         return "warning"
+    if isinstance(effect, SetRole):
+        return "role_change"
     if isinstance(effect, Kick):
         return "removal"
     if isinstance(effect, Invite) and reason.startswith("E2"):
@@ -430,12 +443,14 @@ def rehearse(engine: Engine, plan: Plan, *, days: int, members: int, seed: int,
             with engine.begin() as conn:
                 elimination_service.approve_open(conn, community_id=cid, operator="rehearsal")
         for tick in schedule.due(instant, probes=wanted):
-            for planned in pipeline.process(tick).effects:
+            done = pipeline.process(tick).effects
+            if tick.timer == growth_service.KIND:
+                # The moves first, then what followed from them (praise, titles, DMs).
+                tiers_seen = _note_tier_changes(result, engine, cid, tick, tz, tiers_seen)
+            for planned in done:
                 _note(result, planned.effect, instant, tz, kinds)
                 community.react(planned.effect, instant)
                 probes.after_effect(planned.effect, instant)
-            if tick.timer == growth_service.KIND:
-                tiers_seen = _note_tier_changes(result, engine, cid, tick, tz, tiers_seen)
         later = schedule.next_at()
         # A slot that stays due (nothing to fire yet) must not stall the clock.
         next_slot = later if later is None or later > instant else \
@@ -500,6 +515,8 @@ def _note(result: Rehearsal, effect: Effect, now: dt.datetime, tz: ZoneInfo,
         target = actor  # a reply (a check-in, a task done) is about the member who wrote
     key = str(effect.evidence.get("key") or
               f"{kind}:{target.user_id if target else '-'}:{int(now.timestamp())}")
+    if isinstance(effect, SetRole):  # a take and a give of one move, per group
+        key = f"{key}:{effect.group.group_id}:{'give' if effect.give else 'take'}"
     result.timeline.append(Item(
         at=now.astimezone(tz), kind=kind, group=effect.group.name or effect.group.group_id,
         member=target.display_name if target else None, key=key,
@@ -529,6 +546,12 @@ def reason_words(kind: str, effect: Effect) -> str:
         top = "、".join(m.display_name or m.user_id for m in effect.mentions)
         name = evidence.get("name") or "赛季"
         return f"「{name}」结束，公布前几名：{top}" if top else f"「{name}」结束，无人上榜"
+    if kind == "role_change" and isinstance(effect, SetRole):
+        tier = TIER_NAMES.get(effect.tier, effect.tier)
+        of_tier = "" if effect.role == tier else f"（{tier}）"
+        again = "，补发：计划新增了这个头衔" if effect.reason == "T2 role backfilled" else ""
+        return (f"授予头衔「{effect.role}」{of_tier}{again}" if effect.give
+                else f"悄悄收回头衔「{effect.role}」（不再是{tier}）")
     if kind == "level_up" and evidence.get("to"):
         return f"升级：{evidence.get('from') or '—'} → {evidence['to']}"
     if _has_cjk(words):

@@ -35,6 +35,7 @@ from qunyun.policies.onboarding import Onboarding, Welcome
 from qunyun.policies.reports import WeeklyReport
 from qunyun.policies.schedule import ScheduleLedger
 from qunyun.policies.scoring import Scoring
+from qunyun.policies.staff import StaffRoster
 from qunyun.policies.suspects import Suspects
 from qunyun.policies.tier_actions import TierActions
 from qunyun.policies.volunteers import Volunteers
@@ -63,6 +64,7 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
     if room_admins is not None:
         setup.room_admins = room_admins
     return [
+        StaffRoster(setup),  # who moderates each group, for the report and console
         ScheduleLedger(),  # the schedule's slots and cursors (halts stale ticks)
         Moderation(setup),  # R1, R2 (halts: nothing else sees a deleted message)
         Suspects(setup),  # R4

@@ -49,6 +49,16 @@ def check_boards(plan: Plan) -> Iterator[Finding]:
                           "growth.enabled 是 false：不会公布", "seasons.announce_top: the "
                           "announcement is made by the daily growth pass, which is off",
                           severity="advice")
+    if plan.points.include_admins:
+        # The one switch for staff (`services.staff`): said aloud, it reaches further than
+        # its name suggests.
+        yield Finding("T3", "points.include_admins",
+                      "管理员也参与成长体系：积分、排行榜、成长分层（报告的分层图和待办）、徽章和"
+                      "核心用户都会算上管理员（bot.admins 和群管理员）；志愿者候选和淘汰始终不含管理员",
+                      "points.include_admins: admins take part in the growth system — points, "
+                      "boards, tiers (the report's chart and to-do list), badges and core users; "
+                      "volunteer candidates and elimination still leave them out",
+                      severity="advice")
     d = plan.points.decay
     if d.enabled and not plan.growth.enabled:
         yield Finding("T3", "points.decay", "积分衰减由每日成长评定执行，但 growth.enabled 是 "

@@ -390,8 +390,12 @@ class Points(Strict):
         Level(name="骨干", min_points=200),
         Level(name="元老", min_points=800),
     ]
-    # Admins (see `bot.admins`) earn no points and are off the leaderboard and the level-up
-    # announcements: the people running the group are not competing in it (T3).
+    # Admins (`bot.admins` and, with `bot.moderators_are_admins`, the groups' moderators)
+    # are staff: they earn no points and are off the leaderboards and level-up posts (T3),
+    # the tiers and the report's tier chart and to-do list (T1/T2), badges (T3) and core
+    # users (T5) — the people running the group are not competing in it. True puts them
+    # in all of these (`services.staff.off_growth`); volunteer candidates and elimination
+    # leave admins out either way.
     include_admins: bool = False
     curve: LevelCurve | None = None  # when given, the levels come from it
 

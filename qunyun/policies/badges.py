@@ -2,10 +2,12 @@
 
 A member's own message, check-in or event sign-in is a chance to meet a rule, so each
 `MessagePosted`, `ReactionAdded` and `MemberJoined` checks the member the event is about
-(the author; the inviter of a joiner). The daily growth tick (`growth.tiers`) checks every
-member, which backfills a badge added to the plan after members already met it. Each award
-is stored (`services.badges`), written to the log as `BadgeAwarded`, and — when the badge
-says `announce` and the member is on the boards — congratulated in the group.
+(the author; the reacted message's author and the reactor; the inviter of a joiner);
+admins earn none (`services.staff.off_growth`, unless `points.include_admins`). The daily
+growth tick (`growth.tiers`) checks every member, which backfills a badge added to the
+plan after members already met it. Each award is stored (`services.badges`), written to
+the log as `BadgeAwarded`, and — when the badge says `announce` and the member is on the
+boards — congratulated in the group.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from qunyun.policies.base import Setup, name_of
 from qunyun.services import badges as badge_service
 from qunyun.services import growth as growth_service
 from qunyun.services import lookup
+from qunyun.services import staff as staff_service
 
 
 class Badges:
@@ -38,15 +41,31 @@ class Badges:
         if isinstance(event, TimerFired):
             if event.timer != growth_service.KIND:
                 return None
-            return badge_service.all_members(ctx.conn, community_id=ctx.community_id)
+            staff = staff_service.off_growth(ctx.conn, community_id=ctx.community_id,
+                                             plan=self.setup.plan)
+            return [m for m in badge_service.all_members(ctx.conn, community_id=ctx.community_id)
+                    if m not in staff]
         if isinstance(event, MemberJoined):
-            if event.inviter is None:
+            if event.inviter is None or not self.setup.on_boards(event.inviter, event.group):
                 return None
             found = lookup.member_ids_of(ctx.conn, community_id=ctx.community_id,
                                          platform=event.inviter.platform,
                                          user_ids=[event.inviter.user_id])
             return sorted(found) or None
-        return [ctx.member_id] if ctx.member_id is not None else None
+        who = [ctx.member_id] if ctx.member_id is not None and (
+            not isinstance(event, MessagePosted | ReactionAdded)
+            or self.setup.on_boards(event.actor, event.group)) else []
+        if isinstance(event, ReactionAdded):
+            # A reaction is news for the reacted message's author too (`answered_questions`,
+            # `reactions_received`), whoever reacted.
+            author = lookup.message_author(ctx.conn, source=event.source,
+                                           source_event_id=event.target_event_id,
+                                           community_id=ctx.community_id)
+            if author is not None and author not in who and author not in \
+                    staff_service.off_growth(ctx.conn, community_id=ctx.community_id,
+                                             plan=self.setup.plan):
+                who.append(author)
+        return who or None  # admins earn no badges (`services.staff`), unless the plan says
 
     def handle(self, event: Event, ctx: Context) -> Verdict | None:
         plan = self.setup.plan

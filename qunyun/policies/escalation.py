@@ -10,6 +10,7 @@ is pinged by DM first (T4, `policies.volunteers.duty_ping`).
 
 from __future__ import annotations
 
+from qunyun.domain import questions
 from qunyun.effects import Alert, Effect
 from qunyun.events import Event, MessagePosted
 from qunyun.pipeline.context import Context
@@ -20,7 +21,7 @@ from qunyun.policies.matching import KeywordSet
 from qunyun.policies.volunteers import duty_ping
 from qunyun.services import queues
 
-QUESTION_MARKS = ("?", "？", "吗", "怎么", "如何", "为什么", "请问")
+QUESTION_MARKS = questions.QUESTION_MARKS  # kept for importers of the old name
 
 
 class Escalation:
@@ -77,8 +78,7 @@ class Escalation:
         return Verdict.act(*effects) if effects else None
 
     def _question(self, text: str) -> bool:
-        stripped = text.strip()
-        return len(stripped) >= 4 and any(mark in stripped for mark in QUESTION_MARKS)
+        return questions.looks_like_question(text)
 
     def _heated(self, event: MessagePosted, ctx: Context) -> bool:
         if not self.negative or ctx.group_id is None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from qunyun.analytics.tiers import TIER_ACTIONS, TIER_NAMES, TIERS
-from qunyun.effects import DirectMessage, Effect, Send, SetRole
+from qunyun.effects import DirectMessage, Effect, Send
 from qunyun.events import Event, TimerFired, UserRef
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
@@ -32,6 +32,7 @@ from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.volunteers import can_dm
 from qunyun.services import growth as growth_service
 from qunyun.services import lookup, outreach, queues, tier_roles
+from qunyun.services import staff as staff_service
 from qunyun.services import volunteers as volunteer_service
 from qunyun.storage.growth import tiers as held_repo
 
@@ -60,18 +61,22 @@ class TierActions:
             return None
         now = ms(event.at)
         changes = outreach.tier_changes_at(ctx.conn, community_id=ctx.community_id, at_ms=now)
-        if not changes:
-            return None
         joined = outreach.first_joined(ctx.conn, member_ids=[int(c["member_id"])
                                                               for c in changes])
-        admins = self._admins(event, ctx)
+        staff = staff_service.off_growth(ctx.conn, community_id=ctx.community_id, plan=plan)
+        admins = self._admins(event, ctx) | staff
         effects: list[Effect] = []
+        moved: set[int] = set()
         for change in changes:
             member_id = int(change["member_id"])
-            if member_id in admins:
+            moved.add(member_id)
+            if member_id in admins or change["direction"] not in (
+                    "first", "promotion", "demotion"):
                 continue
             new = joined.get(member_id, 0) >= now - NEW_MS
             if change["direction"] == "first" and not new:
+                # The bot's first pass over an old group is not news; a role is silent.
+                effects += self._roles(change, event, ctx)
                 continue
             action = plan.tier_actions.actions.get(change["after"])
             if action is not None:
@@ -80,6 +85,10 @@ class TierActions:
             if plan.tier_actions.buddy and change["after"] == "onlooker" and new \
                     and change["direction"] == "first" and can_dm(self.setup):
                 effects += self._buddy(member_id, event, ctx, admins)
+        # Members who already held a tier when its role entered the plan get it now.
+        effects += [e for _gid, e in tier_roles.backfill(
+            ctx.conn, community_id=ctx.community_id, plan=plan, skip=moved | admins,
+            member_roles=self.setup.capabilities.member_roles, at_ms=now, staff=staff)]
         return Verdict.act(*effects) if effects else None
 
     def _admins(self, event: Event, ctx: Context) -> set[int]:
@@ -152,44 +161,11 @@ class TierActions:
         """The tier's role or title: given on promotion, taken back silently on demotion
         (`services.tier_roles`), in every group of the community the member is in; where
         the platform cannot, an operator to-do."""
-        plan, cid = self.setup.plan, ctx.community_id
-        member_id = int(change["member_id"])
-        had = tier_roles.given(ctx.conn, community_id=cid, member_id=member_id)
-        take, give = tier_roles.moves(had, plan=plan, after=str(change["after"]),
-                                      direction=str(change["direction"]))
-        member = lookup.member_ref(ctx.conn, member_id=member_id)
-        if member is None or (take is None and give is None):
-            return []
-        now = ms(event.at)
-        if give is not None:
-            tier_roles.record_given(ctx.conn, community_id=cid, member_id=member_id, role=give,
-                                    at_ms=now, by_operator=not self.setup.capabilities.member_roles)
-        else:
-            tier_roles.record_taken(ctx.conn, community_id=cid, member_id=member_id)
-        why = str(change["reason"])
-        if not self.setup.capabilities.member_roles:
-            for role, giving in ((take, False), (give, True)):
-                if role is not None:
-                    tier_roles.todo(ctx.conn, community_id=cid, member_id=member_id,
-                                    name=name_of(member), plan=plan, role=role, give=giving,
-                                    why=why, at_ms=now)
-            return []
-        groups = [g for gid, g in lookup.community_groups(ctx.conn, community_id=cid)
-                  if g.platform == member.platform
-                  and lookup.membership_active(ctx.conn, group_id=gid, member_id=member_id)]
-        effects: list[Effect] = []
-        for group in groups:
-            for role, giving in ((take, False), (give, True)):
-                if role is None:
-                    continue
-                effects.append(SetRole(
-                    group=group, member=member, role=role.role, tier=role.tier,
-                    level=role.level,
-                    give=giving, policy=self.name,
-                    reason="T2 role given" if giving else "T2 role taken back",
-                    evidence={"tier": role.tier, "granted_role": role.role,
-                              "level": role.level, "reason": why}))
-        return effects
+        return [e for _gid, e in tier_roles.effects_for(
+            ctx.conn, community_id=ctx.community_id, plan=self.setup.plan,
+            member_id=int(change["member_id"]), after=str(change["after"]),
+            direction=str(change["direction"]), why=str(change["reason"]),
+            member_roles=self.setup.capabilities.member_roles, at_ms=ms(event.at))]
 
     def _buddy(self, member_id: int, event: TimerFired, ctx: Context,
                admins: set[int]) -> list[Effect]:

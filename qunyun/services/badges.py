@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, distinct, func, select
+from sqlalchemy import Connection, and_, distinct, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from qunyun.domain import questions
 from qunyun.domain.badges import Measures, Rule, RuleError, parse_rule
 from qunyun.plan.model import Badge, Plan
 from qunyun.storage.activities.tables import activity_signups
@@ -91,12 +92,22 @@ def measures(conn: Connection, *, community_id: int, member_id: int, now_ms: int
             q = select(func.count()).where(e.c.community_id == community_id, e.c.kind == kind,
                                            e.c.ref_id.in_(mine), since(days, e.c.ts_ms))
         elif name == "answered_questions":
-            # my replies (to someone's message) that got at least one reaction
+            # My replies to someone else's question (`domain.questions`: a mark or a
+            # question word) that someone else reacted to: a thank-you for an answer,
+            # not a reaction to my own reply or to a reply to small talk.
+            asked = events.alias("asked")
             reacted = select(e.c.ref_id).where(e.c.community_id == community_id,
-                                               e.c.kind == "reaction")
-            q = select(func.count()).where(
+                                               e.c.kind == "reaction",
+                                               e.c.member_id != member_id)
+            q = select(func.count()).select_from(e.join(asked, and_(
+                asked.c.community_id == e.c.community_id,
+                asked.c.source_event_id == e.c.ref_id))).where(
                 e.c.community_id == community_id, e.c.member_id == member_id,
-                e.c.kind == "message", e.c.ref_id.is_not(None),
+                e.c.kind == "message", asked.c.kind == "message",
+                asked.c.member_id != member_id,
+                func.length(asked.c.text) >= questions.MIN_LENGTH,
+                or_(*[asked.c.text.contains(mark, autoescape=True)
+                      for mark in questions.QUESTION_MARKS]),
                 e.c.source_event_id.in_(reacted), since(days, e.c.ts_ms))
         elif name in ("points", "contribution_points"):
             t = bot_point_totals

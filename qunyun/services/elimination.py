@@ -25,7 +25,7 @@ from sqlalchemy import Connection
 from qunyun.domain import cron
 from qunyun.domain.elimination import DAY_MS, Candidate, candidates
 from qunyun.plan.model import Plan
-from qunyun.services import queues
+from qunyun.services import queues, staff
 from qunyun.services.schedule import EntrySpec, JobKind, Probe
 from qunyun.storage.community import members as member_repo
 from qunyun.storage.lifecycle import activity as activity_repo
@@ -115,10 +115,13 @@ def group_candidates(conn: Connection, *, community_id: int, group_id: int, plan
     days = cycle_days(plan)
     rows = activity_repo.group_members(conn, group_id=group_id, since_ms=now_ms - days * DAY_MS,
                                        day_offset_ms=_offset_ms(plan, now_ms))
-    return candidates(rows, rule=rule, tiers=plan.tiers, now_ms=now_ms, cycle_days=days,
-                      admins=frozenset(plan.bot.admins),
-                      returned_ms=case_repo.last_return(conn, community_id=community_id),
-                      tz=ZoneInfo(plan.bot.timezone))
+    found = candidates(rows, rule=rule, tiers=plan.tiers, now_ms=now_ms, cycle_days=days,
+                       admins=frozenset(plan.bot.admins),
+                       returned_ms=case_repo.last_return(conn, community_id=community_id),
+                       tz=ZoneInfo(plan.bot.timezone))
+    # The rooms' moderators are admins too (`services.staff`), as the report leaves out.
+    staff_ids = staff.admins(conn, community_id=community_id, plan=plan) if found else set()
+    return [c for c in found if c.member_id not in staff_ids]
 
 
 def sweep(conn: Connection, *, community_id: int, group_id: int, plan: Plan, now_ms: int,
@@ -168,7 +171,7 @@ def decide_due(conn: Connection, *, community_id: int, plan: Plan,
     rule = plan.elimination
     if rule is None or not rule.enabled:
         return []
-    admins = frozenset(plan.bot.admins)
+    staff_ids = staff.admins(conn, community_id=community_id, plan=plan)
     still: dict[int, set[int]] = {}
     decisions: list[Decision] = []
     removals = 0
@@ -180,7 +183,7 @@ def decide_due(conn: Connection, *, community_id: int, plan: Plan,
         if gid not in still:
             still[gid] = {c.member_id for c in group_candidates(
                 conn, community_id=community_id, group_id=gid, plan=plan, now_ms=now_ms)}
-        if item in ("exempted", "dismissed") or _is_admin(conn, mid, admins):
+        if item in ("exempted", "dismissed") or mid in staff_ids:
             case_repo.close(conn, case_id=cid, status="exempted", now_ms=now_ms)
             decisions.append(Decision("kept", cid, mid, gid, case["reason"]))
             continue
@@ -199,15 +202,6 @@ def decide_due(conn: Connection, *, community_id: int, plan: Plan,
         _close_item(conn, case, "done", "已移出", now_ms)
         decisions.append(Decision("remove", cid, mid, gid, case["reason"]))
     return decisions
-
-
-def _is_admin(conn: Connection, member_id: int, admins: frozenset[str]) -> bool:
-    if not admins:
-        return False
-    from qunyun.storage.bot import lookup as bot_lookup
-
-    found = bot_lookup.member_identity(conn, member_id=member_id)
-    return found is not None and found[1] in admins
 
 
 def _close_item(conn: Connection, case: dict[str, Any], status: str, why: str,

@@ -32,7 +32,9 @@ KIND = "growth.tiers"  # the schedule's job kind and the TimerFired it emits
 PRAISED = ("spreader", "opinion_leader")  # T1: promotions to these may be praised
 TIER_CHOICES = {tier: TIER_NAMES[tier] for tier in TIERS}  # what an operator may lock
 DIRECTION_NAMES = {"first": "首次评定", "promotion": "升级", "demotion": "降级",
-                   "lock": "运营锁定", "unlock": "解除锁定"}
+                   "lock": "运营锁定", "unlock": "解除锁定", "staff": "管理员不参与分层"}
+# Why an admin's held tier was dropped (`services.staff`: admins are staff).
+STAFF_REASON = "管理员不参与成长分层（计划 points.include_admins 未开启）"
 
 
 def job_kinds() -> list[JobKind]:
@@ -80,15 +82,20 @@ def _figures_in_child(url: str, community_id: int, plan_data: dict[str, Any],
 
     from qunyun.analytics import tiers
     from qunyun.analytics.log import EventLog
+    from qunyun.services import staff as staff_service
     from qunyun.storage.events import frames
 
     plan = Plan.model_validate(plan_data)
     engine = create_engine(url, poolclass=NullPool)
     try:
+        with engine.connect() as conn:
+            staff = staff_service.off_growth(conn, community_id=community_id, plan=plan)
         with frames.Reader(engine) as reader:
             log = EventLog.load(reader, community_id=community_id,
                                 tz=ZoneInfo(plan.bot.timezone), as_of=as_of)
-            return tiers.live(log, tier_config(plan), keep=plan.growth.keep)
+            rows = tiers.live(log, tier_config(plan), keep=plan.growth.keep, staff=staff)
+        # Staff hold no tier: `apply` drops one they held (an admin made after it).
+        return rows + [{"member_id": m, "staff": True} for m in sorted(staff)]
     finally:
         engine.dispose()
 
@@ -101,6 +108,13 @@ def apply(conn: Connection, *, community_id: int, plan: Plan, rows: list[dict[st
     for row in rows:
         member_id = int(row["member_id"])
         h = held.get(member_id)
+        if row.get("staff"):
+            if h is not None:
+                repo.drop(conn, community_id=community_id, member_id=member_id)
+                repo.add_change(conn, community_id=community_id, member_id=member_id,
+                                before=h["tier"], after=h["tier"], direction="staff",
+                                at_ms=now_ms, reason=STAFF_REASON)
+            continue
         current = (tier_moves.Held(h["tier"], h["promoted_at_ms"], bool(h["locked"]))
                    if h else None)
         move = tier_moves.decide(current, strict=row["strict"], relaxed=row["relaxed"],
@@ -127,11 +141,18 @@ def apply(conn: Connection, *, community_id: int, plan: Plan, rows: list[dict[st
 def recompute(engine: Engine, *, community_id: int, plan: Plan, as_of: datetime,
               operator: str | None = None) -> list[Change]:
     """The console's "recompute now": figures, then moves, in one transaction (audited).
-    The console never posts in the group, so nothing is praised from here."""
+    The console never posts in the group, so nothing is praised from here; tier titles
+    follow the moves (through the bot's outbox), as they do a lock."""
     rows = figures(engine, community_id=community_id, plan=plan, as_of=as_of)
     now_ms = int(as_of.timestamp() * 1000)
     with engine.begin() as conn:
         changes = apply(conn, community_id=community_id, plan=plan, rows=rows, now_ms=now_ms)
+        for change in changes:
+            # Titles follow these moves now (the daily pass's tier actions never see them).
+            _operator_roles(conn, community_id=community_id, plan=plan,
+                            member_id=change.member_id, after=change.after,
+                            direction=change.direction, why=change.reason,
+                            operator=operator or "console", now_ms=now_ms)
         if operator is not None:
             audit.record_operator_action(
                 conn, community_id=community_id, operator=operator, action="growth.recompute",
@@ -140,8 +161,9 @@ def recompute(engine: Engine, *, community_id: int, plan: Plan, as_of: datetime,
 
 
 def lock(conn: Connection, *, community_id: int, member_id: int, tier: str | None,
-         operator: str, now_ms: int) -> None:
-    """An operator locks a member at `tier` (None: unlock; the next pass decides again)."""
+         operator: str, now_ms: int, plan: Plan | None = None) -> None:
+    """An operator locks a member at `tier` (None: unlock; the next pass decides again).
+    With the plan, the tier's role moves as a daily pass's move would (`_lock_roles`)."""
     if tier is not None and tier not in TIERS:
         raise ValueError(f"不认识的等级「{tier}」")
     h = repo.held_one(conn, community_id=community_id, member_id=member_id)
@@ -164,6 +186,36 @@ def lock(conn: Connection, *, community_id: int, member_id: int, tier: str | Non
     audit.record_operator_action(conn, community_id=community_id, operator=operator,
                                  action=f"growth.{direction}", reason=why, member_id=member_id,
                                  evidence={"before": before, "after": after})
+    if plan is not None and direction == "lock" and before != after:
+        _operator_roles(conn, community_id=community_id, plan=plan, member_id=member_id,
+                        after=after, why=why, operator=operator, now_ms=now_ms,
+                        direction="first" if before is None else (
+                            "promotion" if TIERS.index(after) < TIERS.index(before)
+                            else "demotion"))
+
+
+def _operator_roles(conn: Connection, *, community_id: int, plan: Plan, member_id: int,
+                    after: str, direction: str, why: str, operator: str,
+                    now_ms: int) -> None:
+    """T2 roles follow a move an operator made (a lock, a recompute from the console) as
+    they follow the daily pass's: up gives the tier's role, down takes the old one back
+    silently (and gives the new tier's). The effects go to the bot's outbox as the
+    operator's; where the platform cannot set roles, to-dos."""
+    from qunyun.capabilities import of_platform
+    from qunyun.services import lookup, staff, tier_roles
+
+    if member_id in staff.off_growth(conn, community_id=community_id, plan=plan):
+        return  # staff hold no tier role (`services.staff`)
+    member = lookup.member_ref(conn, member_id=member_id)
+    if member is None:
+        return
+    for group_id, effect in tier_roles.effects_for(
+            conn, community_id=community_id, plan=plan, member_id=member_id, after=after,
+            direction=direction, why=why, at_ms=now_ms,
+            member_roles=of_platform(member.platform).member_roles):
+        audit.record_operator_effect(conn, effect, community_id=community_id,
+                                     operator=operator, member_id=member_id,
+                                     group_id=group_id, at_ms=now_ms)
 
 
 def held(conn: Connection, *, community_id: int, member_id: int) -> dict[str, Any] | None:

@@ -109,6 +109,96 @@ def todo(conn: Connection, *, community_id: int, member_id: int, name: str, plan
         "status": "failed", "detail": f"需要运营者处理：{title}"})
 
 
+def effects_for(conn: Connection, *, community_id: int, plan: Plan, member_id: int,
+                after: str | None, direction: str, why: str, member_roles: bool, at_ms: int,
+                reason: str | None = None) -> list[tuple[int, SetRole]]:
+    """What a tier move (a daily pass's, an operator's lock, a backfill) does to the
+    member's role: the record kept, and a `SetRole` per group of the community the member
+    is in, with the group's id; where the platform cannot (`member_roles` off), operator
+    to-dos instead (audited here) and no effect. `reason` overrides the effects' audit
+    reason (the backfill's). `after` None: the member holds no tier any more (made an
+    admin), so a role the bot gave is taken back."""
+    from qunyun.services import lookup
+
+    had = given(conn, community_id=community_id, member_id=member_id)
+    take, give = (had, None) if after is None else moves(had, plan=plan, after=after,
+                                                         direction=direction)
+    member = lookup.member_ref(conn, member_id=member_id)
+    if member is None or (take is None and give is None):
+        return []
+    if give is not None:
+        record_given(conn, community_id=community_id, member_id=member_id, role=give,
+                     at_ms=at_ms, by_operator=not member_roles)
+    else:
+        record_taken(conn, community_id=community_id, member_id=member_id)
+    name = member.display_name or member.user_id
+    if not member_roles:
+        for role, giving in ((take, False), (give, True)):
+            if role is not None:
+                todo(conn, community_id=community_id, member_id=member_id, name=name,
+                     plan=plan, role=role, give=giving, why=why, at_ms=at_ms)
+        return []
+    groups = [(gid, g) for gid, g in lookup.community_groups(conn, community_id=community_id)
+              if g.platform == member.platform
+              and lookup.membership_active(conn, group_id=gid, member_id=member_id)]
+    out: list[tuple[int, SetRole]] = []
+    for gid, group in groups:
+        for role, giving in ((take, False), (give, True)):
+            if role is None:
+                continue
+            out.append((gid, SetRole(
+                group=group, member=member, role=role.role, tier=role.tier, level=role.level,
+                give=giving, policy="tier_actions",
+                reason=reason or ("T2 role given" if giving else "T2 role taken back"),
+                evidence={"tier": role.tier, "granted_role": role.role, "level": role.level,
+                          "reason": why})))
+    return out
+
+
+BACKFILL_WHY = "计划为该等级新增或修改了头衔，按当前等级补发"
+STAFF_WHY = "已是管理员，不再保留成长等级头衔"
+
+
+def backfill(conn: Connection, *, community_id: int, plan: Plan, skip: set[int],
+             member_roles: bool, at_ms: int,
+             staff: set[int] | None = None) -> list[tuple[int, SetRole]]:
+    """The daily pass's catch-up (a role added to the plan, or renamed, after members
+    reached the tier): every member holding a tier whose plan role they do not hold gets
+    it, and a role the plan no longer names for the tier they hold is taken back; `staff`
+    (made admins since, `services.staff`) lose a role the bot gave them. Silent like
+    every role change; audited (the effects, or the to-dos)."""
+    from qunyun.storage.growth import tiers as held_repo
+
+    all_given = repo.given_of(conn, community_id=community_id)
+    if not all_given and not any(a.role for a in (
+            plan.tier_actions.actions.values() if plan.tier_actions else ())):
+        return []  # no roles in the plan and none given: nothing to look at
+    out: list[tuple[int, SetRole]] = []
+    for member_id in sorted((staff or set()) & set(all_given)):
+        out += effects_for(conn, community_id=community_id, plan=plan, member_id=member_id,
+                           after=None, direction="staff", why=STAFF_WHY,
+                           member_roles=member_roles, at_ms=at_ms)
+    for member_id, h in sorted(held_repo.held_of(conn, community_id=community_id).items()):
+        if member_id in skip:
+            continue
+        tier = str(h["tier"])
+        wanted = of_tier(plan, tier)
+        row = all_given.get(member_id)
+        had = Role(str(row["tier"]), str(row["role"]), int(row["level"])) if row else None
+        if had is None and wanted is not None:
+            direction = "promotion"  # give the tier's role
+        elif had is not None and had.tier == tier and (
+                wanted is None or (had.role, had.level) != (wanted.role, wanted.level)):
+            direction = "demotion"  # take back (and give the renamed one, if any)
+        else:
+            continue
+        out += effects_for(conn, community_id=community_id, plan=plan, member_id=member_id,
+                           after=tier, direction=direction, why=BACKFILL_WHY,
+                           member_roles=member_roles, at_ms=at_ms,
+                           reason="T2 role backfilled")
+    return out
+
+
 def platform_refused(conn: Connection, *, community_id: int, effect: SetRole,
                      message: str, plan: Plan | None) -> None:
     """The adapter could not set the role (QQ: the bot is not the group's owner): the

@@ -27,7 +27,8 @@ TIER_EN = {"opinion_leader": "Opinion leader", "co_opinion_leader": "Co-opinion 
 _EN_OF_ZH = {zh: TIER_EN[code] for code, zh in TIER_NAMES.items()}
 DIRECTIONS = {"first": ("首次评定", "First assessment"), "promotion": ("升级", "Promotion"),
               "demotion": ("降级", "Demotion"), "lock": ("运营锁定", "Locked by operator"),
-              "unlock": ("解除锁定", "Unlocked")}
+              "unlock": ("解除锁定", "Unlocked"),
+              "staff": ("管理员不参与分层", "Admin: not tiered")}
 
 
 def badge_rule(rule: str | None, lang: str) -> str:
@@ -96,6 +97,8 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     # services.growth.apply / lock
     (re.compile(r"；低于「(?P<tier>[^」]+)」标准的 (?P<p>[\d.]+%)"),
      lambda m: f"; below {m['p']} of the {_tier(m)} bar"),
+    (re.compile(r"^管理员不参与成长分层（计划 points\.include_admins 未开启）$"),
+     lambda m: "admins are not tiered (the plan's points.include_admins is off)"),
     (re.compile(r"^(?P<op>.+) 解除了等级锁定$"), lambda m: f"{m['op']} unlocked the tier"),
     (re.compile(r"^(?P<op>.+) 将等级锁定为「(?P<tier>[^」]+)」$"),
      lambda m: f"{m['op']} locked the tier at {_tier(m)}"),

@@ -187,6 +187,10 @@ REASONS: dict[str, Pair] = {
     "public praise": ("公开表扬", "public praise"),
     "buddy introduced": ("给新人介绍伙伴", "introduced a buddy"),
     "buddy asked": ("请伙伴带新人", "asked a buddy"),
+    "role given": ("授予等级头衔", "gave a tier title"),
+    "role taken back": ("悄悄收回等级头衔", "took back a tier title"),
+    "role backfilled": ("补发等级头衔（计划新增头衔前已在该等级）",
+                        "gave a tier title to a member already in the tier"),
 }
 # Commands by the name the code gives them (the member may have typed the Chinese alias).
 COMMANDS: dict[str, Pair] = {

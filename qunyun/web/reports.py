@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from qunyun.services import analytics_child
 from qunyun.services import plans as plan_service
@@ -67,6 +67,16 @@ def _build_in_child(url: str, community_id: int, plan_yaml: str | None,
 def _in_child(url: str, community_id: int, plan_yaml: str | None,
               name: str | None) -> dict[str, Any]:
     return analytics_child.run(_build_in_child, url, community_id, plan_yaml, name)
+
+
+def _key(conn: Connection, community_id: int, plan_text: str | None) -> tuple[int, str]:
+    """What a cached report depends on: the log's last event, the plan, and the groups'
+    moderators the bot recorded (staff are off the tiers, `services.staff`)."""
+    from qunyun.services import staff
+
+    stamp = staff.moderators_stamp(conn, community_id=community_id)
+    return (console_overview.latest_event_id(conn),
+            hashlib.sha256(f"{plan_text or ''}\n{stamp}".encode()).hexdigest())
 
 
 @dataclass
@@ -116,8 +126,7 @@ class ReportCache:
         with self._lock(community_id):
             with self.engine.connect() as conn:
                 text = plan_service.stored_text(conn, community_id=community_id)
-                key = (console_overview.latest_event_id(conn),
-                       hashlib.sha256((text or "").encode()).hexdigest())
+                key = _key(conn, community_id, text)
             entry = self._entries.get(community_id)
             if entry and (entry.key == key or time.monotonic() - entry.built_at < max(
                     self.min_age, BUILD_SHARE_INVERSE * entry.seconds)):
@@ -156,8 +165,7 @@ class ReportCache:
             return False
         with self.engine.connect() as conn:
             text = plan_service.stored_text(conn, community_id=community_id)
-            key = (console_overview.latest_event_id(conn),
-                   hashlib.sha256((text or "").encode()).hexdigest())
+            key = _key(conn, community_id, text)
         return entry.key == key
 
     def invalidate(self, community_id: int) -> None:

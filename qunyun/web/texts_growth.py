@@ -10,6 +10,7 @@ GROWTH_TEXTS: dict[str, tuple[str, str]] = {
     "growth.not_current": ("不评定：ta 现在不在任何群里（没有入群记录，或已经退群）。",
                            "Not assessed: not in any group now (no join on record, or left)."),
     "growth.locked": ("已锁定", "Locked"),
+    "growth.staff": ("管理员（不参与分层）", "Admin (not tiered)"),
     "growth.history": ("等级变化记录", "Tier history"),
     "growth.lock": ("锁定为", "Lock at"),
     "growth.choose": ("选择等级…", "Choose a tier…"),

@@ -107,9 +107,12 @@ def test_group_counts_exclude_service_lines(report: dict[str, Any]) -> None:
     assert sum(cell[2] for cell in group["heatmap"]) == group["messages"]
 
 
-def test_tiers_come_with_the_numbers_behind_them(report: dict[str, Any]) -> None:
+def test_tiers_come_with_the_numbers_behind_them(engine: Engine) -> None:
+    # With `points.include_admins` the plan's admin is tiered like everyone (as before).
+    report = _report(engine, _plan(bot={"admins": ["@u1:localhost"]},
+                                   points={"include_admins": True}))
     admin, spreader, newcomer, silent = (_member(report, n) for n in (1, 4, 5, 6))
-    assert admin["tier"] == "opinion_leader"
+    assert admin["tier"] == "opinion_leader" and admin["staff"] is False
     assert "发言 30 条、11 天有发言" in admin["tier_reason"]
     assert spreader["tier"] == "spreader" and spreader["invited"] == 2
     assert newcomer["tier"] == "participant"
@@ -119,6 +122,22 @@ def test_tiers_come_with_the_numbers_behind_them(report: dict[str, Any]) -> None
     todo = {t["tier"]: t for t in report["todo"]}
     assert [m["name"] for m in todo["spreader"]["members"]] == ["用户4"]
     assert "表扬" in todo["spreader"]["action"]
+
+
+def test_admins_are_staff_off_the_tiers_chart_todo_and_core_measures(
+        report: dict[str, Any]) -> None:
+    """Issue 15: the plan's admin (who invited two members and wrote most messages) is
+    not an opinion leader, not in the tier chart nor the to-do list: staff, with numbers."""
+    admin = _member(report, 1)
+    assert admin["staff"] is True and admin["tier"] is None
+    assert admin["tier_name"] == "管理员" and "不参与分层" in admin["tier_reason"]
+    assert admin["messages"] == 30 and admin["invited"] == 2  # the numbers stay
+    [group] = report["groups"]
+    current_others = sum(1 for m in report["members"] if m["in_community"] and not m["staff"])
+    assert sum(group["tiers"].values()) == current_others
+    listed = {m["id"] for t in report["todo"] for m in t["members"]}
+    assert admin["id"] not in listed
+    assert not [m for m in report["members"] if m["staff"] and m["id"] != admin["id"]]
 
 
 def test_elimination_lists_the_silent_but_never_an_admin(report: dict[str, Any]) -> None:

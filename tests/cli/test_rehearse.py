@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import Counter
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -50,6 +51,11 @@ def test_a_quarter_of_the_course_plan(tmp_path: Path) -> None:
     totals = result.totals
     assert set(totals) >= TOTALS and totals["posts"] == len(posts)
     assert totals["reminders"] > 0 and totals["revivals"] == 0
+    # Issue 15: tier changes over the 90 days, both ways, from more than one month.
+    moves = [i for i in result.timeline if i.kind == "tier_change"]
+    assert totals["tier_changes"] == len(moves) > 0
+    assert any("升级" in i.reason for i in moves) and any("降级" in i.reason for i in moves)
+    assert len({i.at.month for i in moves}) >= 2
 
 
 def test_same_seed_same_output_and_the_json(tmp_path: Path) -> None:
@@ -105,3 +111,35 @@ def test_a_season_end_line_names_the_top_members_not_one_mention() -> None:
     lines = list(result.day_lines())
     assert "    12:00 赛季结束：「第 1 赛季」结束，公布前几名：群主、Alice" in lines
     assert not any("@群主" in line for line in lines)
+
+
+def test_title_changes_are_on_the_timeline(tmp_path: Path) -> None:
+    """Issue 15 (T2 roles): with a title for 活跃者 and 意见领袖, the rehearsal's days say
+    when each title is given and taken back, beside the tier moves that caused them."""
+    loaded = load_plan(EXAMPLES / "python-camp.yaml")
+    assert loaded.plan is not None and loaded.plan.tier_actions is not None
+    actions = loaded.plan.tier_actions.model_dump()["actions"]
+    actions["opinion_leader"] |= {"role": "意见领袖", "role_level": 20}
+    actions["active"] |= {"role": "活跃之星", "role_level": 10}
+    plan = loaded.plan.model_copy(update={"tier_actions": loaded.plan.tier_actions.model_copy(
+        update={"actions": type(loaded.plan.tier_actions).model_validate(
+            {"actions": actions}).actions})})
+    engine = open_database(f"sqlite:///{tmp_path / 'roles.db'}")
+    try:
+        result = rehearse(engine, plan, days=45, members=25, seed=7, start=dt.date(2026, 3, 2))
+    finally:
+        engine.dispose()
+    titles = [i for i in result.timeline if i.kind == "role_change"]
+    assert result.totals["role_changes"] == len(titles) > 0
+    assert len({i.key for i in titles}) == len(titles)
+    assert all(i.member and "头衔「" in i.reason for i in titles)
+    assert any(i.reason.startswith("授予头衔「") for i in titles)
+    lines = "\n".join(result.day_lines(per_day=100))
+    assert re.search(r"\d\d:\d\d 头衔变化 @\S+：授予头衔「(意见领袖|活跃之星)」", lines)
+    # A title given after the first pass follows a tier move of that member that pass;
+    # on the timeline the move comes first.
+    moves = [i for i in result.timeline if i.kind == "tier_change"]
+    first_pass = min(i.at for i in titles)
+    for title in (i for i in titles if i.at > first_pass):
+        move = next(m for m in moves if m.member == title.member and m.at == title.at)
+        assert result.timeline.index(move) < result.timeline.index(title)

@@ -52,6 +52,14 @@ def test_a_promotion_to_spreader_is_praised_in_the_group(homeserver: LocalHomese
                                              as_of=datetime.now(UTC), operator="运营者")
             assert first and all(c.direction == "first" for c in first)
             assert not await scene.bot_says("恭喜")
+            # The operator (power 100, who invited alice and bob) is staff: the bot
+            # recorded the room's moderators, and the pass gave them no tier (issue 15).
+            op = scene.operator.user.user_id
+            assert scalar(engine, "SELECT count(*) FROM group_moderators "
+                                  f"WHERE external_id = '{op}'") == 1
+            assert scalar(engine, "SELECT count(*) FROM growth_tiers t JOIN identities i "
+                                  "ON i.member_id = t.member_id "
+                                  f"WHERE i.external_id = '{op}'") == 0
 
             # Alice brings Carol in (a member's invite: Synapse records Alice as inviter).
             await alice.invite(main, carol.user.user_id)

@@ -365,6 +365,11 @@ def _console_as_owner(up: Up, s: State) -> None:
         assert re.search(r"消息\s*4\b", member), member
         assert "杭州" in member and "哪个城市" in member, member
         _chinese_only(member)
+        # The operator (power 100 in the room) is staff: no tier anywhere (issue 15).
+        page.goto(f"{up.console}/c/python-camp/members?q=operator")
+        staff_row = page.locator("tbody tr", has_text="运营者")
+        assert staff_row.count() >= 1, page.inner_text("main")
+        assert "管理员（不参与分层）" in staff_row.first.inner_text(), page.inner_text("main")
         page.goto(f"{up.console}/c/python-camp/queues?queue=appeal")
         row = page.locator("tr[data-status=open]", has_text="王五")
         assert row.count() == 1, page.inner_text("main")

@@ -54,3 +54,12 @@ def test_seasons_and_decay_need_the_daily_pass() -> None:
                 "points: {decay: {enabled: true}}\n")
     assert [(p, s) for p, _zh, s in found] == [("seasons.announce_top", "advice"),
                                                ("points.decay", "advice")]
+
+
+def test_include_admins_says_everything_it_puts_admins_back_into() -> None:
+    """Issue 15: admins are staff; the one switch reaches tiers, badges and core users too."""
+    [(path, zh, severity)] = _t3("points: {include_admins: true}\n")
+    assert path == "points.include_admins" and severity == "advice"
+    for word in ("排行榜", "成长分层", "徽章", "核心用户", "志愿者候选和淘汰始终不含管理员"):
+        assert word in zh
+    assert _t3("points: {include_admins: false}\n") == []

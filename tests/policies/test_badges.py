@@ -110,3 +110,43 @@ def test_level_shows_progress_on_the_plans_curve(engine: Engine) -> None:
     bot.say(star, "大家好，我是阿星，分享一篇学习笔记", 60)
     (reply,) = [e for e in bot.say(star, "!等级", 120) if isinstance(e, Reply)]
     assert "还差" in reply.text and "升级进度" in reply.text and "%" in reply.text
+
+
+def test_answered_questions_counts_answers_to_questions_someone_thanked(
+        engine: Engine) -> None:
+    """`answered_questions` (热心解答, ≥ 5): replies to another member's question that
+    someone else reacted to. Replies to small talk, and a reaction to one's own answer,
+    do not count."""
+    from qunyun.events import ReactionAdded
+    from tests.factories import GROUP
+
+    bot = Camp(engine, plan_with())
+    helper, asker = user(1, "热心"), user(2, "提问")
+    bot.join(ADMIN, 0)
+    bot.join(helper, 10)
+    bot.join(asker, 10)
+
+    def react(who: Any, target: str, seconds: float) -> None:
+        bot.n += 1
+        bot(ReactionAdded(source="t", source_event_id=f"r{bot.n}", group=GROUP,
+                          at=bot.at(seconds), actor=who, target_event_id=target, key="👍"))
+
+    at = 100.0
+    for k in range(4):  # four answers thanked by the asker
+        bot.say(asker, f"请问第 {k} 题怎么做？", at)
+        question = f"m{bot.n}"
+        bot.say(helper, f"第 {k} 题先读文件再循环", at + 10, reply_to=question)
+        react(asker, f"m{bot.n}", at + 20)
+        at += 100
+    bot.say(asker, "今天天气不错", at)  # small talk, not a question
+    bot.say(helper, "是啊", at + 10, reply_to=f"m{bot.n}")
+    react(asker, f"m{bot.n}", at + 20)
+    bot.say(asker, "这个报错是什么意思？", at + 100)
+    bot.say(helper, "缩进不对", at + 110, reply_to=f"m{bot.n}")
+    react(helper, f"m{bot.n}", at + 120)  # the helper's own reaction
+    assert "热心解答" not in badges_of(bot).get("热心", set())
+
+    bot.say(asker, "最后一题如何提交", at + 200)
+    bot.say(helper, "用 !作业 加链接", at + 210, reply_to=f"m{bot.n}")
+    react(asker, f"m{bot.n}", at + 220)  # the fifth thanked answer
+    assert "热心解答" in badges_of(bot)["热心"]

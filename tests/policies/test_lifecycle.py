@@ -197,3 +197,24 @@ def test_no_sweep_without_a_rule(engine: Engine) -> None:
     community(bot)
     assert not of(bot.tick(MONDAY_4), DirectMessage)
     assert timedelta(0) == timedelta(0)
+
+
+def test_a_silent_room_moderator_is_never_noticed(engine: Engine) -> None:
+    """Issue 15: a moderator the plan does not list (the demo's `operator`) is an admin to
+    the sweep as to the report (`services.staff`), however silent."""
+    from qunyun.bot.wiring import build_policies
+    from qunyun.pipeline.runner import Pipeline
+
+    plan = camp_plan(elimination__onboarding_incomplete=False, bot__admins=[])
+    bot = Bot(engine, plan)
+    moderator = UserRef("matrix", "@operator:localhost", "运营者")
+    bot.pipeline = Pipeline(engine, community_id=bot.cid, plan=plan, clock=lambda: bot.now,
+                            policies=build_policies(plan,
+                                                    room_admins=lambda _g: {moderator.user_id}))
+    silent, _talker = community(bot)
+    bot.join(moderator, 30)
+    effects = bot.tick(MONDAY_4)
+    assert len(dm_to(effects, silent)) == 1 and not dm_to(effects, moderator)
+    titles = [i["title"].split("：")[0] for i in items(bot, "elimination")]
+    # 班主任小林 is not in this plan's bot.admins nor a moderator here: a member like others.
+    assert "潜水员" in titles and "运营者" not in titles

@@ -143,3 +143,107 @@ def test_where_the_platform_cannot_set_a_role_the_operator_gets_a_todo(
     assert "收回" in take and "不必告知" in take and "恭喜" not in str(todos[1][1])
     assert [r for r, _ in audited] == ["T2 role given", "T2 role taken back"]
     assert all("需要运营者处理" in str(d) for _, d in audited)
+
+
+def outbox_roles(bot: Camp) -> list[tuple[str, str, str, bool]]:
+    """Role effects an operator put in the bot's outbox: (actor, status, role, give)."""
+    from sqlalchemy import select
+
+    from qunyun.storage.tables import audit_log
+
+    with bot.engine.connect() as conn:
+        rows = conn.execute(select(audit_log.c.actor, audit_log.c.status, audit_log.c.effect)
+                            .where(audit_log.c.action == "role").order_by(audit_log.c.id)).all()
+    return [(str(a), str(st), str((e or {}).get("role")), bool((e or {}).get("give")))
+            for a, st, e in rows]
+
+
+def test_an_operators_lock_gives_and_takes_the_role_as_a_move_would(engine: Engine) -> None:
+    from qunyun.services import growth as growth_service
+
+    bot = Camp(engine, role_plan())
+    star = user(1, "阿星")
+    bot.join(ADMIN, 0)
+    bot.join(star, 10)
+    bot.say(star, "大家好，我是阿星", 60)
+    bot.tick(1 * DAY)
+    bot.tick(2 * DAY)
+    star_id = int(bot.scalar("SELECT member_id FROM identities WHERE external_id = '@u1:localhost'"))
+    assert bot.scalar(f"SELECT tier FROM growth_tiers WHERE member_id = {star_id}") == "participant"
+
+    def lock(tier: str | None) -> None:
+        with bot.engine.begin() as conn:
+            growth_service.lock(conn, community_id=bot.cid, member_id=star_id, tier=tier,
+                                operator="lin", now_ms=int(bot.now.timestamp() * 1000) + 1,
+                                plan=bot.plan)
+
+    lock("opinion_leader")  # up: the role is given, through the bot's outbox
+    assert outbox_roles(bot) == [("operator:lin", "pending", "意见领袖", True)]
+    assert bot.scalar("SELECT role FROM growth_roles") == "意见领袖"
+    # The next daily pass neither moves a locked tier nor gives the role twice.
+    assert roles(bot.tick(3 * DAY)) == []
+    assert len(outbox_roles(bot)) == 1
+
+    lock("onlooker")  # down: taken back silently, nothing posted nor DMed
+    assert outbox_roles(bot)[1:] == [("operator:lin", "pending", "意见领袖", False)]
+    assert bot.scalar("SELECT count(*) FROM growth_roles") == 0
+    assert bot.scalar("SELECT count(*) FROM audit_log WHERE action IN ('send', 'dm') "
+                      "AND actor = 'operator:lin'") == 0
+
+
+def test_members_in_a_tier_get_a_role_added_to_the_plan_at_the_next_pass(
+        engine: Engine) -> None:
+    """Backfill: 阿星 became 意见领袖 before the plan gave that tier a title; the next daily
+    pass gives it, silently and audited, once."""
+    plain = role_plan().model_copy(deep=True)
+    assert plain.tier_actions is not None
+    del plain.tier_actions.actions["opinion_leader"]
+    bot = Camp(engine, plain)
+    star = user(1, "阿星")
+    bot.join(ADMIN, 0)
+    bot.join(star, 10)
+    bot.say(star, "大家好，我是阿星", 60)
+    bot.tick(1 * DAY)
+    bot.tick(2 * DAY)
+    for n in range(4):
+        bot.say(star, f"今天的学习笔记第 {n} 篇，分享给大家", 2 * DAY + 3600 + n * 60)
+    bot.say(star, "第二天继续打卡分享", 3 * DAY - 3600 * 12)
+    assert roles(bot.tick(3 * DAY)) == []  # promoted, but the tier has no role yet
+    assert bot.scalar("SELECT tier FROM growth_tiers t JOIN members m ON m.id = t.member_id "
+                      "WHERE m.display_name = '阿星'") == "opinion_leader"
+
+    # The operator adds the title to the plan (the bot reloads it): the next pass gives it.
+    later = Camp(engine, role_plan())
+    later.n, later.now = bot.n, bot.now
+    backfilled = later.tick(4 * DAY)
+    assert roles(backfilled) == [("阿星", "意见领袖", 20, True)]
+    given = next(e for e in backfilled if isinstance(e, SetRole))
+    assert given.reason == "T2 role backfilled" and given.group.group_id == "!room:localhost"
+    assert not [e for e in backfilled if isinstance(e, Send | DirectMessage)
+                and "阿星" in getattr(e, "text", "")]
+    assert later.scalar("SELECT count(*) FROM audit_log WHERE action = 'role' "
+                        "AND reason = 'T2 role backfilled'") == 1
+    assert later.scalar("SELECT role FROM growth_roles") == "意见领袖"
+    assert roles(later.tick(5 * DAY)) == []  # once
+
+
+def test_a_recompute_from_the_console_moves_the_title_too(engine: Engine) -> None:
+    """The console's 「立即重新评定」 promotes 阿星 between daily passes: the title follows
+    through the outbox, and the next daily pass does not give it twice."""
+    from qunyun.services import growth as growth_service
+
+    bot = Camp(engine, role_plan())
+    star = user(1, "阿星")
+    bot.join(ADMIN, 0)
+    bot.join(star, 10)
+    bot.say(star, "大家好，我是阿星", 60)
+    bot.tick(1 * DAY)
+    bot.tick(2 * DAY)
+    for n in range(4):
+        bot.say(star, f"今天的学习笔记第 {n} 篇，分享给大家", 2 * DAY + 3600 + n * 60)
+    bot.say(star, "第二天继续打卡分享", 3 * DAY - 3600 * 12)
+    moved = growth_service.recompute(engine, community_id=bot.cid, plan=bot.plan,
+                                     as_of=bot.at(3 * DAY - 3600 * 6), operator="lin")
+    assert [(c.after, c.direction) for c in moved] == [("opinion_leader", "promotion")]
+    assert outbox_roles(bot) == [("operator:lin", "pending", "意见领袖", True)]
+    assert roles(bot.tick(3 * DAY)) == [] and len(outbox_roles(bot)) == 1

@@ -59,3 +59,29 @@ def test_closing_waits_for_a_background_build_and_starts_no_more(engine: Engine)
     cache.invalidate(cid)
     cache.warm([cid]).join(5)
     assert finished == [cid]  # nothing built after close
+
+
+def test_a_moderator_change_makes_the_report_stale(engine: Engine) -> None:
+    """Staff are off the report's tiers (issue 15): a moderator the bot records after the
+    report was built makes it stale, with no new event."""
+    from sqlalchemy import text
+
+    from qunyun.services import staff
+
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    import_events(engine, community_id=cid, events=[message(1)])
+    built: list[int] = []
+
+    def builder(_engine: Engine, *, community_id: int, plan: Any) -> dict[str, Any]:
+        built.append(community_id)
+        return {"n": len(built)}
+
+    cache = ReportCache(engine, min_age=0, builder=builder)
+    assert cache.get(cid) == {"n": 1} and cache.is_fresh(cid)
+    with engine.begin() as conn:
+        group_id = int(conn.execute(text("SELECT id FROM groups")).scalar_one())
+        staff.record_moderators(conn, group_id=group_id, external_ids=["@u1:localhost"],
+                                now_ms=1)
+    assert not cache.is_fresh(cid)
+    assert cache.get(cid) == {"n": 2}

@@ -142,3 +142,37 @@ def test_a_sale_recorded_on_member_360_ranks_the_core_users_by_revenue(
     refused = viewer.post(f"{page_url}/sale", data={"csrf": csrf_of(viewer, page_url),
                                                     "amount": "10"})
     assert refused.status_code == 403
+
+
+def test_a_moderator_the_bot_saw_is_staff_on_every_growth_page(make_client: Make,
+                                                                seeded: Seeded,
+                                                                engine: Engine) -> None:
+    """Issue 15: the seed's inviter (u1) is a moderator of the group as the bot recorded it:
+    the report the console shows has no tier for them (member list and 360 say 管理员), the
+    core users page and the volunteer candidates leave them out, the tier chart counts the
+    others only."""
+    from qunyun.services import staff
+
+    inviter = member_id(engine, "@u1:localhost")
+    with engine.begin() as conn:
+        group_id = int(conn.execute(text("SELECT id FROM groups WHERE external_id = "
+                                         "'!qa:localhost'")).scalar_one())
+        staff.record_moderators(conn, group_id=group_id, external_ids=["@u1:localhost"],
+                                now_ms=0)
+    client = make_client("vol")
+    report = client.app.state.reports.get(seeded.community_id)  # type: ignore[attr-defined]
+    me = next(m for m in report["members"] if m["id"] == inviter)
+    assert me["staff"] is True and me["tier"] is None
+    assert sum(report["community"]["tiers"].values()) == sum(
+        1 for m in report["members"] if m["in_community"] and not m["staff"])
+    core = _ok(client, "/c/python-camp/core")
+    assert f'/members/{inviter}"' not in core
+    members = _ok(client, "/c/python-camp/members")
+    row = members[members.index(f'/members/{inviter}"'):]
+    assert "管理员（不参与分层）" in row[:600]
+    assert "管理员（不参与分层）" in _ok(client, f"/c/python-camp/members/{inviter}")
+    volunteers = _ok(client, VOL)
+    candidates = volunteers[volunteers.index('id="vol-candidates"'):]
+    assert f'/members/{inviter}"' not in candidates
+    client.cookies.set("qunyun_lang", "en")
+    assert "Admin (not tiered)" in _ok(client, f"/c/python-camp/members/{inviter}")

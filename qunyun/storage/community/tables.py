@@ -27,3 +27,15 @@ plan_versions = Table(
     Column("saved_ms", BigInteger, nullable=False),
 )
 Index("ix_plan_versions_community", plan_versions.c.community_id, plan_versions.c.id)
+
+# Who the platform makes a moderator of each community group (Matrix power ≥ 50, Telegram
+# chat administrators, QQ group admins), as the bot last saw them: the report and the
+# console have no room to ask, and a moderator is an admin to the bot unless the plan sets
+# `bot.moderators_are_admins: false` (`services.staff`).
+group_moderators = Table(
+    "group_moderators",
+    metadata,
+    Column("group_id", ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("external_id", String(255), primary_key=True),
+    Column("seen_ms", BigInteger, nullable=False),
+)

@@ -15,6 +15,12 @@ def given(conn: Connection, *, community_id: int, member_id: int) -> dict[str, A
     return dict(row) if row else None
 
 
+def given_of(conn: Connection, *, community_id: int) -> dict[int, dict[str, Any]]:
+    """Every role the bot gave in the community, by member (the daily backfill)."""
+    rows = conn.execute(select(roles).where(roles.c.community_id == community_id)).mappings()
+    return {int(r["member_id"]): dict(r) for r in rows}
+
+
 def put(conn: Connection, *, community_id: int, member_id: int, tier: str, role: str,
         level: int, at_ms: int, by_operator: bool) -> None:
     values = {"tier": tier, "role": role, "level": level, "given_ms": at_ms,

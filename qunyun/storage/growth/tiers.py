@@ -32,6 +32,11 @@ def put(conn: Connection, *, community_id: int, member_id: int, tier: str, since
                                           **values))
 
 
+def drop(conn: Connection, *, community_id: int, member_id: int) -> None:
+    conn.execute(held.delete().where(held.c.community_id == community_id,
+                                     held.c.member_id == member_id))
+
+
 def add_change(conn: Connection, *, community_id: int, member_id: int, before: str | None,
                after: str, direction: str, at_ms: int, reason: str,
                by: str | None = None) -> None:

@@ -20,7 +20,7 @@ from qunyun.domain.periods import PERIODS, Period, period, season, season_period
 from qunyun.plan.model import Plan
 from qunyun.services import boards as board_service
 from qunyun.services import plans as plan_service
-from qunyun.storage.bot import boards as board_repo
+from qunyun.services import staff
 from qunyun.storage.console import members as console_members
 from qunyun.storage.engine import writing
 from qunyun.web.deps import NotFound, community_for
@@ -61,8 +61,8 @@ def boards_page(request: Request, slug: str,
     with ctx.engine.connect() as conn:
         _text, plan = plan_service.stored_plan(conn, community_id=cid)
         span = _span(plan, period_kind, season_n, now)
-        exclude = set() if plan is None or plan.points.include_admins else \
-            board_repo.members_with_ids(conn, community_id=cid, external_ids=plan.bot.admins)
+        exclude = staff.off_growth(conn, community_id=cid, plan=plan) if plan is not None \
+            else set()
         shown = board_service.board_for(conn, community_id=cid, span=span, which=board,
                                         exclude=exclude) if span is not None else None
     current = board_service.current_season(plan, now) if plan is not None else None
@@ -98,8 +98,7 @@ def grant_points(request: Request, slug: str, member_id: DbId,
                 raise board_service.GrantError("社群还没有计划，无法加减分")
             if amount <= 0:
                 raise board_service.GrantError("请填写大于 0 的整数分数")
-            if not plan.points.include_admins and member_id in board_repo.members_with_ids(
-                    conn, community_id=cid, external_ids=plan.bot.admins):
+            if member_id in staff.off_growth(conn, community_id=cid, plan=plan):
                 raise board_service.GrantError("管理员不参与积分排行，不能给管理员加减分")
             board_service.grant(conn, community_id=cid, member_id=member_id,
                                 points=amount if direction == "grant" else -amount,

@@ -33,8 +33,8 @@ def core_users(report: dict[str, Any] | None, revenue: dict[int, sales.Revenue] 
     revenue = revenue or {}
     out = []
     for m in (report or {}).get("members") or []:
-        if not m.get("in_community"):
-            continue
+        if not m.get("in_community") or m.get("staff"):
+            continue  # staff (`services.staff.off_growth`) run the group: not core users
         brought = int(m.get("invited") or 0)
         responses = int(m.get("replies_received") or 0) + int(m.get("reactions_received") or 0)
         earned = revenue.get(int(m["id"]))

@@ -175,8 +175,10 @@ def lock_tier(request: Request, slug: str, member_id: DbId,
             raise NotFound
         if tier and tier not in growth_service.TIER_CHOICES:
             raise NotFound
+        _text, plan = plan_service.stored_plan(conn, community_id=cid)
         growth_service.lock(conn, community_id=cid, member_id=member_id, tier=tier or None,
-                            operator=operator.username, now_ms=int(time.time() * 1000))
+                            operator=operator.username, now_ms=int(time.time() * 1000),
+                            plan=plan)
     return RedirectResponse(f"/c/{slug}/members/{member_id}", status_code=303)
 
 

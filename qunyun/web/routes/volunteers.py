@@ -14,8 +14,8 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
 from qunyun.plan.model import Plan
-from qunyun.services import lookup
 from qunyun.services import plans as plan_service
+from qunyun.services import staff
 from qunyun.services import volunteer_duty as duty
 from qunyun.services import volunteers as service
 from qunyun.storage.console import members as console_members
@@ -58,13 +58,10 @@ def _candidates(conn: Connection, cid: int, plan: Plan,
     rows = [{"member_id": int(m["id"]), "name": m.get("name"), "strict": m["tier"],
              "window_messages": m["window_messages"], "active_days": m["active_days"],
              "invited": m["invited"]}
-            for m in report.get("members") or [] if m.get("in_community")]
-    admins = set()
-    platform = plan.community.platform
-    if plan.bot.admins:
-        admins = lookup.member_ids_of(conn, community_id=cid, platform=platform,
-                                      user_ids=plan.bot.admins)
-    exclude = service.taken(conn, community_id=cid) | admins
+            for m in report.get("members") or [] if m.get("in_community") and m.get("tier")]
+    # Admins (the plan's and the groups' moderators, `services.staff`) are never asked.
+    exclude = service.taken(conn, community_id=cid) | staff.admins(
+        conn, community_id=cid, plan=plan)
     return service.candidates(rows, plan=plan, exclude=exclude, limit=20)
 
 
