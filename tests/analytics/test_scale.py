@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from qunyun.analytics import build_report
 from qunyun.events import (
@@ -29,9 +29,11 @@ from qunyun.events import (
     UserRef,
 )
 from qunyun.plan.model import Plan
+from qunyun.services import staff
 from qunyun.services.importing import import_events
 from qunyun.storage.community import communities as community_repo
 from qunyun.storage.events import frames
+from qunyun.storage.tables import groups
 from tests.analytics import reference
 
 T0 = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)
@@ -149,6 +151,12 @@ def community(engine: Engine) -> int:
     with engine.begin() as conn:
         cid = community_repo.get_or_create_community(conn, slug="scale", name="规模", now_ms=0)
     import_events(engine, community_id=cid, events=history())
+    # A room moderator the bot recorded (issue 15: staff are off the tiers, report and
+    # reference alike), besides the plan's admin @u1.
+    with engine.begin() as conn:
+        gid = conn.execute(select(groups.c.id).where(
+            groups.c.community_id == cid, groups.c.external_id == "!g2:localhost")).scalar_one()
+        staff.record_moderators(conn, group_id=gid, external_ids=["@u2:localhost"], now_ms=0)
     return cid
 
 
@@ -176,6 +184,7 @@ def test_chunked_report_equals_the_full_computation(engine: Engine, community: i
     assert {"ads", "same_text", "join_burst", "nickname"} <= kinds
     assert sum(m["replies_received"] for m in old["members"]) > 100
     assert sum(m["reactions_received"] for m in old["members"]) > 20
+    assert {m["id"] for m in old["members"] if m["staff"]} == {1, 2}
 
 
 def test_default_chunks_equal_tiny_chunks(engine: Engine, community: int) -> None:

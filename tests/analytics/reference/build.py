@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from qunyun.plan.model import Plan
 from tests.analytics.reference import activity, elimination, health, invites, suspects, tiers
@@ -30,11 +30,20 @@ def build_report(engine: Engine, *, community_id: int, plan: Plan | None,
     effective = plan if plan is not None else _defaults_plan(community_name)
     cfg = tiers.tier_config(plan)
 
-    stats = tiers.assign(tiers.member_stats(log, cfg.window_days), cfg)
+    # Issue 15: staff (the plan's admins and the groups' recorded moderators) are off the
+    # tiers; they stay in the member list with their numbers and no tier.
+    admins = _admins(engine, log, community_id, plan)
+    off = set() if plan is not None and plan.points.include_admins else admins
+    everyone = tiers.member_stats(log, cfg.window_days)
+    stats = tiers.assign(everyone.filter(~pl.col("member_id").is_in(sorted(off))), cfg)
     community_scope = activity.Scope.of(log, None)
     current = community_scope.current_members
     member_rows = _members(log, stats, cfg, current)
-    tier_of = {m["id"]: m["tier"] for m in member_rows}
+    inside = set(current.to_list())
+    for r in everyone.filter(pl.col("member_id").is_in(sorted(off))).iter_rows(named=True):
+        member_rows.append({**_numbers(log, r, inside), "staff": True, "tier": None})
+    member_rows.sort(key=lambda m: m["id"])
+    tier_of = {m["id"]: m["tier"] for m in member_rows if m["tier"]}
 
     groups = []
     group_heads = [{"id": group_id, "platform": platform, "external_id": external_id,
@@ -62,10 +71,27 @@ def build_report(engine: Engine, *, community_id: int, plan: Plan | None,
         "groups": groups,
         "members": member_rows,
         "todo": tiers.todo(member_rows),
-        "elimination": elimination.candidates(log, plan, stats, current),
+        "elimination": elimination.candidates(log, plan, everyone, current, admins),
         "suspects": suspects.find(log, effective),
         "invites": invites.invites(log),
     }
+
+
+def _admins(engine: Engine, log: EventLog, community_id: int, plan: Plan | None) -> set[int]:
+    """The plan's `bot.admins` (any platform) and every recorded moderator of a community
+    group (on that group's platform), read straight from the tables."""
+    listed = set(plan.bot.admins) if plan is not None else set()
+    found = set(log.identities.filter(pl.col("external_id").is_in(sorted(listed)))["member_id"])
+    if plan is None or plan.bot.moderators_are_admins:
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT i.member_id FROM group_moderators m JOIN groups g ON g.id = m.group_id "
+                "JOIN identities i ON i.community_id = g.community_id "
+                "AND i.platform = g.platform AND i.external_id = m.external_id "
+                "WHERE g.community_id = :c AND g.kind = 'group'"), {"c": community_id})
+            found |= {int(r[0]) for r in rows}
+            conn.invalidate()  # SQLite: keep no idle pooled connection holding locks
+    return found
 
 
 def _defaults_plan(name: str | None) -> Plan:
@@ -104,6 +130,15 @@ def _scope_section(log: EventLog, scope: activity.Scope, plan: Plan, tier_of: di
     }
 
 
+def _numbers(log: EventLog, r: dict[str, Any], inside: set[int]) -> dict[str, Any]:
+    return {"id": r["member_id"], "name": r["name"], "in_community": r["member_id"] in inside,
+            "messages": r["messages"], "window_messages": r["window_messages"],
+            "active_days": r["active_days"], "first_seen": log.iso(r["first_seen_ms"]),
+            "last_seen": log.iso(r["last_seen_ms"]), "last_message": log.iso(r["last_message_ms"]),
+            "invited": r["invited"], "replies_received": r["replies_received"],
+            "reactions_received": r["reactions_received"], "red_packets": r["red_packets"]}
+
+
 def _members(log: EventLog, stats: pl.DataFrame, cfg: Any,
              current: pl.Series) -> list[dict[str, Any]]:
     inside = set(current.to_list())
@@ -119,6 +154,7 @@ def _members(log: EventLog, stats: pl.DataFrame, cfg: Any,
             "first_seen": log.iso(r["first_seen_ms"]),
             "last_seen": log.iso(r["last_seen_ms"]),
             "last_message": log.iso(r["last_message_ms"]),
+            "staff": False,
             "tier": r["tier"],
             "tier_name": tiers.TIER_NAMES[r["tier"]],
             "tier_reason": tiers.reason(r, cfg),

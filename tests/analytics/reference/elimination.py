@@ -19,14 +19,16 @@ from tests.analytics.reference.log import EventLog
 
 
 def candidates(log: EventLog, plan: Plan | None, stats: pl.DataFrame,
-               current: pl.Series) -> dict[str, Any]:
+               current: pl.Series, staff: set[int]) -> dict[str, Any]:
     rule = plan.elimination if plan is not None else None
     if rule is None or not rule.enabled or not rule.silent_days:
         return {"criteria": None, "members": [],
                 "note": "计划未设置淘汰规则（elimination.silent_days）"}
     cutoff = log.since_ms(rule.silent_days - 1)  # calendar days (issue 11): see below
     admins = set(plan.bot.admins) if plan is not None else set()
-    admin_ids = log.identities.filter(pl.col("external_id").is_in(sorted(admins)))["member_id"]
+    admin_ids = pl.Series(sorted(staff | set(
+        log.identities.filter(pl.col("external_id").is_in(sorted(admins)))["member_id"])),
+        dtype=log.identities["member_id"].dtype)
     joined = log.memberships.group_by("member_id").agg(joined_ms=pl.col("joined_ms").min())
     rows = stats.join(joined, on="member_id", how="left").filter(
         pl.col("member_id").is_in(current.implode())
