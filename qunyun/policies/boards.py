@@ -22,7 +22,7 @@ from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup, name_of
 from qunyun.services import boards as board_service
 from qunyun.services import growth as growth_service
-from qunyun.services import lookup
+from qunyun.services import lookup, staff
 from qunyun.storage.bot import boards as board_repo
 
 PERIOD_WORDS = {
@@ -71,8 +71,12 @@ class Boards:
         if self.setup.plan.points.include_admins:
             return set()
         admins = self.setup.admin_ids(group)
-        return lookup.member_ids_of(ctx.conn, community_id=ctx.community_id,
+        live = lookup.member_ids_of(ctx.conn, community_id=ctx.community_id,
                                     platform=platform, user_ids=admins) if admins else set()
+        # The room asked live, and every group's recorded moderators: a moderator of one
+        # group is staff in the board asked from another group (or from a DM) too.
+        return live | staff.off_growth(ctx.conn, community_id=ctx.community_id,
+                                       plan=self.setup.plan)
 
     def _rank(self, command: Command, event: MessagePosted, ctx: Context) -> Reply:
         assert ctx.member_id is not None
@@ -185,6 +189,7 @@ class Boards:
         plan = self.setup.plan
         exclude = board_repo.members_with_ids(ctx.conn, community_id=ctx.community_id,
                                               external_ids=self.setup.admin_ids(event.group)) \
+            | staff.off_growth(ctx.conn, community_id=ctx.community_id, plan=plan) \
             if not plan.points.include_admins else set()
         board_service.decay(ctx.conn, community_id=ctx.community_id, plan=plan, now=event.at,
                             exclude=exclude)

@@ -13,10 +13,11 @@ from sqlalchemy import Engine, text
 
 from qunyun.analytics import build_report
 from qunyun.bot.wiring import build_policies
-from qunyun.events import UserRef
+from qunyun.events import GroupRef, UserRef
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.model import Plan
 from qunyun.services import staff
+from qunyun.services.ingest import ensure_group
 from qunyun.web.routes.core_users import core_users
 from qunyun.web.routes.volunteers import _candidates
 from tests.factories import user
@@ -182,3 +183,18 @@ def test_a_timer_before_the_room_is_read_does_not_wipe_the_moderators(engine: En
     restarted.tick(4 * DAY + 7200)
     assert bot.scalar("SELECT external_id FROM group_moderators") == OPERATOR.user_id
     assert "运营者" not in held(bot)
+
+
+def test_a_moderator_of_another_group_is_off_the_board_asked_here(engine: Engine) -> None:
+    """`!排行` in one group leaves out the moderators of the community's other groups too."""
+    bot = camp(engine, plan(), set())  # nobody moderates this room
+    operator_sets_up_the_group(bot)
+    other = GroupRef("matrix", "!other:localhost", "二群")
+    with engine.begin() as conn:
+        other_id = ensure_group(conn, community_id=bot.cid, group=other, at_ms=0)
+        staff.record_moderators(conn, group_id=other_id, external_ids=[OPERATOR.user_id],
+                                now_ms=0)
+    effects = bot.say(user(1, "学员1"), "!排行", 3 * DAY)
+    board = "\n".join(getattr(e, "text", "") for e in effects)
+    assert "积分排行" in board and "学员1" in board
+    assert "运营者" not in board
