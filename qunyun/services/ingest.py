@@ -120,6 +120,28 @@ class EventRecorder:
         member_repo.add_memberships_seen(conn, pairs=pairs)
         self._in_group.update(pairs)
 
+    def names_listed(self, conn: Connection, *, group: GroupRef, people: Iterable[UserRef],
+                     at_ms: int) -> int:
+        """The names a platform's member list shows (a QQ group card) for people the group's
+        nickname history names not at all yet: their first name there, so a later read
+        compares with what this group showed, never with a name from another group (a
+        member is 「小林」 in one group and 「班主任小林」 in the next). Returns how many."""
+        group_id = self.group_id(conn, group, at_ms)
+        named = [p for p in people if p.display_name]
+        ids = self.member_ids(conn, named)
+        known = member_repo.known_nicknames(conn, pairs={(ids[p.key], group_id) for p in named})
+        in_group = {m for m, g, _ in known if g == group_id}
+        first_names = {ids[p.key]: str(p.display_name)[:255] for p in named
+                       if ids[p.key] not in in_group}
+        member_repo.add_nicknames(conn, entries=[
+            {"member_id": member_id, "group_id": group_id, "nickname": name, "at_ms": at_ms}
+            for member_id, name in first_names.items()])
+        for member_id, name in first_names.items():  # a loaded cached history stays whole
+            cached = self._nicknames.get(member_id)
+            if cached is not None:
+                cached.add((group_id, name))
+        return len(first_names)
+
     def joins_listed(self, conn: Connection, *, group: GroupRef, source: str,
                      joins: Iterable[tuple[UserRef, int]]) -> int:
         """Join times a platform's member list gives (QQ `get_group_member_list`'s

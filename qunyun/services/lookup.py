@@ -72,10 +72,13 @@ def member_ids_of(conn: Connection, *, community_id: int, platform: str,
 
 
 def name_last_seen(conn: Connection, *, community_id: int, member: UserRef,
-                   group: GroupRef) -> str | None:
-    """The name the member last showed in the group, as recorded (None: never recorded)."""
+                   group: GroupRef, in_group_only: bool = False) -> str | None:
+    """The name the member last showed in the group, as recorded (None: never recorded).
+    Without a name recorded in that group it is their display name, which may come from
+    another group, unless `in_group_only`."""
     return bot_lookup.name_last_seen(conn, community_id=community_id, platform=member.platform,
-                                     user_id=member.user_id, group_external_id=group.group_id)
+                                     user_id=member.user_id, group_external_id=group.group_id,
+                                     in_group_only=in_group_only)
 
 
 def membership_active(conn: Connection, *, group_id: int, member_id: int) -> bool | None:

@@ -150,6 +150,11 @@ class OneBotBot(AdapterCore):
                     log.info("%d join time(s) of %s read from its member list", added, gid)
                 self.pipeline.recorder.members_present(conn, group=group, people=people,
                                                        at_ms=now)
+                # Each member's card here as their first name in this group, where the
+                # group names them not yet: the rename check below compares like with like.
+                self.pipeline.recorder.names_listed(conn, group=group, at_ms=now, people=[
+                    UserRef(PLATFORM, p.user_id, self.cards.get((gid, p.user_id)))
+                    for p in people])
 
     async def _renamed_while_down(self, present: Mapping[str, list[UserRef]]) -> int:
         """A member whose group card changed while the bot was down sends no notice: the
@@ -157,7 +162,9 @@ class OneBotBot(AdapterCore):
         for them in that group is their rename, through the policies as a `group_card`
         notice would be (O2's nickname check). Once: the log then holds the new name, so a
         reconnection or a restart reads no change. Members the log never named (new to the
-        bot; their join from the list carries the name) are not renames."""
+        bot; their join from the list carries the name) are not renames, nor is a card
+        different from a name shown only in another group (no join time, never spoke here:
+        the first read records this group's card, `names_listed`)."""
         now = time.time()
         renames: list[Event] = []
         with self.engine.connect() as conn:
@@ -170,7 +177,7 @@ class OneBotBot(AdapterCore):
                     if not new:
                         continue
                     old = lookup.name_last_seen(conn, community_id=self.pipeline.community_id,
-                                                member=person, group=group)
+                                                member=person, group=group, in_group_only=True)
                     if old and old != new:
                         renames.append(listed_rename(source=self.source, group=group,
                                                      user_id=person.user_id, old=old, new=new,

@@ -120,9 +120,9 @@ def membership_active(conn: Connection, *, group_id: int, member_id: int) -> boo
 
 
 def name_last_seen(conn: Connection, *, community_id: int, platform: str, user_id: str,
-                   group_external_id: str) -> str | None:
-    """The name a member last showed in a group (its nickname history), else their display
-    name; None for someone never recorded."""
+                   group_external_id: str, in_group_only: bool = False) -> str | None:
+    """The name a member last showed in a group (its nickname history), else (unless
+    `in_group_only`) their display name; None for someone never recorded."""
     member = conn.execute(select(identities.c.member_id, members.c.display_name)
                           .join(members, members.c.id == identities.c.member_id)
                           .where(identities.c.community_id == community_id,
@@ -136,7 +136,9 @@ def name_last_seen(conn: Connection, *, community_id: int, platform: str, user_i
         .where(nicknames.c.member_id == member[0], groups.c.community_id == community_id,
                groups.c.platform == platform, groups.c.external_id == group_external_id)
         .order_by(nicknames.c.at_ms.desc(), nicknames.c.id.desc()).limit(1)).scalar()
-    return str(latest) if latest else (str(member[1]) if member[1] else None)
+    if latest or in_group_only:
+        return str(latest) if latest else None
+    return str(member[1]) if member[1] else None
 
 
 def active_member_count(conn: Connection, *, group_id: int) -> int:

@@ -84,6 +84,10 @@ class OneBotServer:
 
     def _answer(self, call: dict[str, Any]) -> Any:
         action = call["action"]
+        # An answer for one group ("get_group_member_list:100200300") before the action's own.
+        per_group = f"{action}:{(call.get('params') or {}).get('group_id')}"
+        if per_group in self.answers:
+            return copy.deepcopy(self.answers[per_group])
         if action in self.answers:
             return copy.deepcopy(self.answers[action])
         if action in ("send_group_msg", "send_private_msg", "send_msg"):

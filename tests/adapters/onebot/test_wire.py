@@ -224,6 +224,47 @@ def test_a_member_renamed_while_the_bot_was_down_is_a_nickname_change(tmp_path: 
     asyncio.run(go())
 
 
+def test_different_cards_in_two_groups_are_not_a_rename(tmp_path: Path) -> None:
+    """A member is 「小林」 in one group and 「班主任小林」 in the other, the member list gives
+    no join time and they never spoke: the bot's first start and its restart record no
+    rename in either group (each group's card is compared with what that group showed)."""
+    from sqlalchemy import func, select
+
+    from qunyun.storage.tables import events
+
+    def members(group_id: int, card: str) -> list[dict[str, object]]:
+        # get_group_member_list 获取群成员列表 (api/public.md), no join time given
+        return [{"group_id": group_id, "user_id": 30002, "nickname": "lin", "card": card,
+                 "role": "member", "join_time": 0}]
+
+    async def start_once(server: OneBotServer) -> OneBotBot:
+        bot = make_bot(tmp_path, server)  # a new process each time
+        try:
+            await bot.client.connect()
+            await bot.start()
+        finally:
+            await bot.client.close()
+        return bot
+
+    async def go() -> None:
+        server = await OneBotServer().start()
+        server.answers["get_group_list"] = [{"group_id": 100200300, "group_name": "进阶营"},
+                                            {"group_id": 100200301, "group_name": "进阶营二期"}]
+        server.answers["get_group_member_list:100200300"] = members(100200300, "小林")
+        server.answers["get_group_member_list:100200301"] = members(100200301, "班主任小林")
+        try:
+            for _ in range(2):
+                bot = await start_once(server)
+                with bot.engine.connect() as conn:
+                    renames = conn.execute(select(func.count()).select_from(events).where(
+                        events.c.kind == "nickname")).scalar_one()
+                assert renames == 0
+        finally:
+            await server.stop()
+
+    asyncio.run(go())
+
+
 def test_actions_are_spaced_so_qq_sees_no_burst(tmp_path: Path) -> None:
     """Actions leave at most one per `min_interval_s` (QQ's risk control punishes bursts),
     however many effects are due at once."""
