@@ -1,7 +1,9 @@
 """Telegram's side of the shared translation cases (tests/adapters/conformance.py): each
 case's Bot API update, a fixture named after the API's section, through `translate`. The
 Bot API sends no rename: the rename case is the runner's (a message under another name
-than the one the log holds for that member), run on a real bot database."""
+than the one the log holds for that member), the two updates handed to two bot processes
+in turn through `TelegramBot.handle_update` on a real bot database, and the events read as
+the pipeline's policies see them."""
 
 from __future__ import annotations
 
@@ -15,7 +17,9 @@ from telegram import Bot, Update
 from qunyun.adapters.telegram.runner import TelegramBot, make_bot
 from qunyun.adapters.telegram.translate import translate
 from qunyun.app import open_database
-from qunyun.events import Event, MessagePosted
+from qunyun.events import Event
+from qunyun.pipeline.context import Context
+from qunyun.pipeline.policy import Verdict
 from qunyun.pipeline.runner import Pipeline
 from qunyun.storage.community import communities as community_repo
 from tests.adapters.conformance import NEW_NAME, OLD_NAME, Roles
@@ -68,20 +72,31 @@ class TelegramTranslator:
         engine = open_database(f"sqlite:///{self.tmp / 'telegram.db'}")
         with engine.begin() as conn:
             cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+        seen = SeenEvents()
 
         def new_bot() -> TelegramBot:  # a bot process: nothing in memory but the log
             bot = TelegramBot(make_bot(TOKEN, base_url="http://127.0.0.1:9/bot"),
-                              Pipeline(engine, community_id=cid, policies=[]))
-            bot.source = SOURCE
+                              Pipeline(engine, community_id=cid, policies=[seen]))
+            bot.source, bot.bot_id = SOURCE, BOT_ID
             return bot
 
         try:
-            first = translate(message_as(OLD_NAME, 1), source=SOURCE, bot_id=BOT_ID)
-            assert isinstance(first, MessagePosted)
-            asyncio.run(new_bot().handle_many([first]))
-            later = translate(message_as(NEW_NAME, 2), source=SOURCE, bot_id=BOT_ID)
-            assert isinstance(later, MessagePosted)
-            rename = new_bot()._renamed(later)
-            return [later] + ([rename] if rename is not None else [])
+            asyncio.run(new_bot().handle_update(message_as(OLD_NAME, 1)))
+            seen.events.clear()
+            asyncio.run(new_bot().handle_update(message_as(NEW_NAME, 2)))
+            return list(seen.events)
         finally:
             engine.dispose()
+
+
+class SeenEvents:
+    """A policy that only keeps what the pipeline hands the policies."""
+
+    name = "seen"
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def handle(self, event: Event, ctx: Context) -> Verdict | None:
+        self.events.append(event)
+        return None
