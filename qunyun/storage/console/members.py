@@ -71,7 +71,12 @@ def recent_events(conn: Connection, *, member_id: int, limit: int = 20) -> list[
         .where(events.c.member_id == member_id)
         .order_by(events.c.id.desc()).limit(200).subquery()
     )
-    rows = conn.execute(select(latest).order_by(latest.c.ts_ms.desc()).limit(limit)).mappings()
+    # `group_kind`: "direct" marks what the member wrote to the bot (form answers,
+    # commands), which is not speaking in the group.
+    rows = conn.execute(
+        select(latest, groups.c.kind.label("group_kind"), groups.c.name.label("group_name"))
+        .select_from(latest.outerjoin(groups, groups.c.id == latest.c.group_id))
+        .order_by(latest.c.ts_ms.desc()).limit(limit)).mappings()
     return [dict(r) for r in rows]
 
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
+from qunyun.plan.model import Plan
 from qunyun.services import badges as badge_service
 from qunyun.services import elimination as elimination_service
 from qunyun.services import growth as growth_service
@@ -78,14 +79,37 @@ def _named(conn: Connection, rows: list[dict[str, Any]] | None) -> list[dict[str
             for r in rows]  # the report gives the time as text (`at`)
 
 
-def _changes(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The nickname history as changes: the same name seen again (a restart reads the
-    room's member state anew) is not a new entry."""
+def _changes(history: list[dict[str, Any]],
+             group_names: dict[int, str | None]) -> list[dict[str, Any]]:
+    """The nickname history as changes, per group, oldest first: `old` → `nickname` (no
+    `old`: the first name seen there). The same name seen again (a restart reads the room's
+    member state anew) is not a change."""
+    last: dict[int | None, str] = {}
     out: list[dict[str, Any]] = []
     for row in history:
-        if not out or out[-1]["nickname"] != row["nickname"]:
-            out.append(row)
+        group_id = row.get("group_id")
+        before = last.get(group_id)
+        if before == row["nickname"]:
+            continue
+        last[group_id] = row["nickname"]
+        out.append({**row, "old": before,
+                    "group_name": group_names.get(group_id) if group_id is not None else None})
     return out
+
+
+def _attribute_rows(attributes: dict[str, Any], form: dict[str, Any] | None, plan: Plan | None,
+                    lang: str) -> list[dict[str, Any]]:
+    """The member's attributes with where each came from: a questionnaire answer under its
+    question (O2), a part of the nickname under its name (O3). A key both give (the
+    python-camp plan reads the city from the nickname and also asks for it) shows the
+    answer as answered, and the nickname's value on its own line only where it differs."""
+    questions = {q.key: q.question for q in plan.onboarding.form} if plan is not None else {}
+    answers = {str(k): v for k, v in ((form or {}).get("answers") or {}).items()}
+    rows = [{"label": questions.get(k, labels.attribute_label(k, lang)), "value": v,
+             "source": "form"} for k, v in answers.items()]
+    rows += [{"label": labels.attribute_label(k, lang), "value": v, "source": "nickname"}
+             for k, v in attributes.items() if k not in answers or answers[k] != v]
+    return rows
 
 
 @router.get("/c/{slug}/members/{member_id}")
@@ -110,14 +134,11 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
         view: dict[str, Any] = {
             "member": member,
             "identities": console_members.identities_of(conn, member_id=member_id),
-            "nicknames": _changes(member_repo.nickname_history(conn, member_id=member_id)),
             # A form answer is shown under its question, a nickname part (O3) under its
-            # name: never its key ("city").
-            "attribute_labels": {
-                **{k: labels.attribute_label(k, ctx.lang)
-                   for k in (member.get("attributes") or {})},
-                **({f.key: f.question for f in plan.onboarding.form} if plan is not None
-                   else {})},
+            # name: never its key ("city"); each says where it came from.
+            "attribute_rows": _attribute_rows(member.get("attributes") or {},
+                                              bot_onboarding.get_form(conn, member_id=member_id),
+                                              plan, ctx.lang),
             "groups": console_members.groups_of(conn, member_id=member_id),
             "points": point_service.member_points(conn, member_id, levels=levels),
             # T3: points come from the live bot only; say so where history was imported.
@@ -148,6 +169,8 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
                                               member_id=member_id),
             "sales": sale_service.of_member(conn, community_id=cid, member_id=member_id),
         }
+        view["nicknames"] = _changes(member_repo.nickname_history(conn, member_id=member_id),
+                                     {int(g["id"]): g["name"] for g in view["groups"]})
     view["report_member"] = _tier_index(report).get(member_id)
     view["grant_ledger"] = plan.points.manual.ledger if plan is not None else "contribution"
     view["level_share"] = point_service.level_share(levels, view["points"].total)  # T3
