@@ -94,6 +94,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "invited": ("邀请的人", "Invited"),
     "recent_events": ("最近动态", "Recent activity"),
     "none": ("无", "none"),
+    # A community's slug, shown for the command line (`qunyun report --community …`).
+    "slug": ("命令行标识", "slug"),
+    "slug.help": ("在命令行（qunyun report、rehearse 等）里用这个标识指代本社群",
+                  "Names this community on the command line (qunyun report, rehearse …)"),
     "queue.todo": ("分层待办 (T2)", "Tier to-dos (T2)"),
     "queue.suspect": ("疑似假号 (R4)", "Fake-account suspects (R4)"),
     "queue.elimination": ("淘汰候选 (E3)", "Elimination candidates (E3)"),

@@ -33,6 +33,9 @@ CALENDAR_TEXTS: dict[str, tuple[str, str]] = {
     "weekday.thu": ("周四", "Thu"), "weekday.fri": ("周五", "Fri"), "weekday.sat": ("周六", "Sat"),
     "weekday.sun": ("周日", "Sun"),
     "calendar.day": ("日期（一次性）/ 开始日期", "Date (once) / first day"),
+    # A text field, not <input type="date">: a browser draws a date field in its own UI
+    # language (月/日/年 in an English Chromium), whatever language the console speaks.
+    "calendar.day_format": ("年-月-日，如 2026-01-31", "year-month-day, e.g. 2026-01-31"),
     "calendar.group": ("发到哪个群", "Post to"),
     "calendar.all_groups": ("全部群", "every group"),
     "calendar.image": ("图片地址", "Image address"),

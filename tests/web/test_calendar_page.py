@@ -55,6 +55,25 @@ def test_the_plans_calendar_in_week_and_month_views(make_client: Make, seeded: S
     assert "Calendar" in _get(english, f"{BASE}?view=month")
 
 
+def test_the_day_is_typed_year_month_day_whatever_the_browsers_language(
+        make_client: Make, seeded: Seeded, engine: Engine) -> None:
+    """A browser draws <input type="date"> in its own language (月/日/年 in an English
+    Chromium): the form asks for 年-月-日 in words and takes the ways people type it."""
+    admin = make_client("admin")
+    form = _get(admin, BASE)
+    assert 'type="date"' not in form and "年-月-日" in form
+    token = csrf_of(admin, BASE)
+    day = (dt.datetime.now(TZ) + dt.timedelta(days=3)).date()
+    typed = f"{day.year}/{day.month}/{day.day}"
+    assert admin.post(f"{BASE}/add", data={"csrf": token, "text": "周末读书会", "at": "20:00",
+                                           "day": typed}, follow_redirects=False).status_code == 303
+    with engine.connect() as conn:
+        next_ms = conn.execute(text("SELECT next_ms FROM schedule_entries "
+                                    "WHERE origin = 'console'")).scalar_one()
+    slot = dt.datetime.combine(day, dt.time(20, 0), tzinfo=TZ)
+    assert next_ms == int(slot.timestamp() * 1000)
+
+
 def test_add_preview_skip_pause(make_client: Make, seeded: Seeded, engine: Engine) -> None:
     admin = make_client("admin")
     token = csrf_of(admin, BASE)

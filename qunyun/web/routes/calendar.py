@@ -181,6 +181,12 @@ def sync(request: Request, slug: str) -> Response:
     return _back(slug, "week", "")
 
 
+def _typed_day(day: str) -> dt.date | None:
+    """The day typed in the form: 2026-01-31, 2026-1-31, 2026/1/31 or 2026.1.31."""
+    typed = day.strip().replace("/", "-").replace(".", "-")
+    return dt.datetime.strptime(typed, "%Y-%m-%d").date() if typed else None
+
+
 @router.post("/c/{slug}/calendar/add")
 def add(request: Request, slug: str, text: Annotated[str, Form()],
         title: Annotated[str, Form()] = "", at: Annotated[str, Form()] = "08:00",
@@ -193,7 +199,7 @@ def add(request: Request, slug: str, text: Annotated[str, Form()],
     cid = int(found["id"])
     plan = _plan(ctx, cid)
     try:
-        first = dt.date.fromisoformat(day) if day else None
+        first = _typed_day(day)
     except ValueError:
         return _back(slug, "week", "", error="bad_date")
     form = calendar_service.PostForm(

@@ -82,8 +82,11 @@
       var names = TIER_NAMES[L.lang] || TIER_NAMES.zh;
       return {
         animation: false, tooltip: {trigger: "item"},
-        series: [{type: "pie", radius: ["35%", "65%"],
-                  data: Object.keys(d).map(function (k) { return {name: names[k] || k, value: d[k]}; })}]
+        // Empty tiers are left out: six labels for slices of zero piled up on one spot.
+        series: [{type: "pie", radius: ["35%", "65%"], avoidLabelOverlap: true,
+                  label: {formatter: "{b} {c}"}, minShowLabelAngle: 3,
+                  data: Object.keys(d).filter(function (k) { return d[k] > 0; })
+                    .map(function (k) { return {name: names[k] || k, value: d[k]}; })}]
       };
     }
   };
