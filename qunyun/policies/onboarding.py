@@ -13,6 +13,8 @@ here). A nickname that matches the plan's pattern becomes member attributes (O3)
 
 from __future__ import annotations
 
+import re
+
 from qunyun.domain.intro import looks_like_intro
 from qunyun.effects import DirectMessage, Effect, Reply, Send
 from qunyun.events import (
@@ -37,6 +39,9 @@ STEP_NAMES = {"nickname": "改群昵称", "intro": "自我介绍", "form": "回�
 # Bot messages a member's reply to counts as the answer to (the intro prompt, the form).
 INTRO_PROMPTS = ("O1 welcome", "O2 checklist", "O2 reminder", "O2 nickname format")
 FORM_PROMPT = "O2 form"
+# A chat app's own bot command (`/start`, `/start qy-12`, `/help@qunyun_bot`): the
+# member opened the chat or asked the app, not an answer to a question.
+SLASH_COMMAND = re.compile(r"/[A-Za-z][A-Za-z0-9_]{0,31}(?:@\w+)?(?:\s+\S{1,64})?")
 WELCOME_TIMER = "welcome"
 ONBOARDING_TIMER = "onboarding"
 
@@ -208,8 +213,11 @@ class Onboarding:
             return self._answer(event, ctx, command.rest)
         if self.setup.is_direct(event.group):
             # Commands in the DM are the commands policy's; any other text answers the form.
-            return None if command is not None else self._answer(event, ctx, event.text,
-                                                                 direct=True)
+            if command is not None:
+                return None
+            if SLASH_COMMAND.fullmatch(event.text.strip()):
+                return self._chat_opened(event, ctx)
+            return self._answer(event, ctx, event.text, direct=True)
         if command is not None:
             return None
         # The audit look-up runs only for a reply from someone with a question pending.
@@ -240,6 +248,23 @@ class Onboarding:
                                  memory=ctx.memory)
         return Verdict.act(self._progress(event.group, event.actor, step.missing,
                                           step.completed, "收到你的自我介绍 ✓", {}))
+
+    def _chat_opened(self, event: MessagePosted, ctx: Context) -> Verdict:
+        """A chat app's own command in the DM (`/start`, which Telegram sends when a member
+        presses Start, often with a payload): never a form answer. The member has just
+        opened the chat, so the question the bot could not send before comes now."""
+        assert ctx.member_id is not None
+        pending = service.form_pending(ctx.conn, member_id=ctx.member_id, onboarding=self.o)
+        if pending is not None and pending.question is not None:
+            ask = self._ask(event.group, event.actor, pending.question.question,
+                            pending.index, pending.total)
+            text = ask.text if isinstance(ask, DirectMessage) else \
+                f"新人问卷 {pending.index + 1}/{pending.total}：{pending.question.question}"
+        else:
+            text = (f"你好！我是「{self.setup.plan.community.name}」的群助手。"
+                    "想看我能做什么，发 !帮助")
+        return Verdict.act(Reply(group=event.group, event_id=event.source_event_id,
+                                 text=text, reason="O2 form", policy=self.name))
 
     def _answer(self, event: MessagePosted, ctx: Context, answer: str, *,
                 direct: bool = False) -> Verdict | None:

@@ -172,6 +172,29 @@ def test_form_answers_in_the_dm_are_read_in_order(bot: Bot) -> None:
     assert not any(e.kind == "dm" for e in again)
 
 
+def test_pressing_start_in_the_dm_asks_the_question_and_is_no_answer(bot: Bot) -> None:
+    """Telegram sends `/start` (with a payload from a deep link) when a member opens the
+    bot's chat: the question the bot could not send before comes now, and `/start` is not
+    recorded as the answer to question 1."""
+    newcomer = user(1, "新同学")
+    bot.join(newcomer, 0)
+    dm = GroupRef("matrix", "!dm-start:localhost", None, kind="direct")
+
+    def write(body: str, seconds: float) -> list[Effect]:
+        bot.n += 1
+        return bot(MessagePosted(source="t", source_event_id=f"dm{bot.n}", group=dm,
+                                 at=bot.at(seconds), actor=newcomer, text=body))
+
+    opened = write("/start", 5)
+    assert [e.kind for e in opened] == ["reply"]
+    assert "新人问卷 1/3" in opened[0].text and "你好！我是" in opened[0].text
+    assert "1/3" in write("/start form", 6)[0].text  # pressed again: asked again
+    assert "2/3" in write("会一点", 7)[0].text
+    attrs = bot.scalar("SELECT attributes FROM members WHERE display_name = '新同学'")
+    attrs = json.loads(attrs) if isinstance(attrs, str) else attrs
+    assert attrs["level"] == "会一点"
+
+
 def test_nickname_in_the_plan_format_becomes_attributes(bot: Bot) -> None:
     bot.join(user(1, "随便起的"), 0)
     bot.n += 1
