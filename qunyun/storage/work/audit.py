@@ -102,3 +102,9 @@ def delivered_reason(conn: Connection, *, community_id: int, detail: str) -> str
         .limit(1)
     ).first()
     return str(row[0]) if row else None
+
+
+def get(conn: Connection, *, audit_id: int) -> dict[str, Any] | None:
+    """One audit entry by id (its member, group, reason), None if there is none."""
+    row = conn.execute(select(audit_log).where(audit_log.c.id == audit_id)).mappings().first()
+    return dict(row) if row is not None else None
