@@ -290,6 +290,13 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "undelivered": ("没送达的原因", "why it was not delivered"),
     "purpose": ("这条私信是", "what the DM was"), "platform": ("平台", "platform"),
     "account": ("账号", "account"),
+    "returning": ("不是新人", "not a newcomer"),  # O1 welcome back: why
+}
+# O1 why a join is a return (`services.onboarding.returning`).
+RETURNING: dict[str, Pair] = {
+    "reinstated": ("申诉通过或复活后回群", "back after an upheld appeal or a revival"),
+    "completed": ("以前在本群完成过新人任务", "finished the newcomer steps here before"),
+    "before_bot": ("机器人进群前就在群里", "in the group before the bot"),
 }
 # Internal references a person does not read (kept in the raw record).
 HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "score",
@@ -499,6 +506,8 @@ def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
             continue
         if key in ("format", "platform") and isinstance(value, str):
             value = platform_label(value, lang)
+        if key == "returning" and isinstance(value, str):
+            value = _pick(RETURNING.get(value), lang, value)
         if key == "purpose" and isinstance(value, str):  # an undelivered DM's reason code
             value = reason_label(value, lang)
         if key == "by_kind" and isinstance(value, Mapping):
