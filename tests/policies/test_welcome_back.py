@@ -130,3 +130,15 @@ def test_a_newcomer_who_left_before_finishing_is_still_a_newcomer(bot: Bot) -> N
     assert not [t for t in posts_to(again, newcomer) if t.startswith("欢迎回来")]
     welcome = [t for t in posts_to(bot.tick(75), newcomer)]
     assert welcome and "24 小时内" in welcome[0]
+
+
+def test_a_member_who_finished_the_steps_here_before_is_welcomed_back(engine: Engine) -> None:
+    bot = Bot(engine, camp_plan(onboarding__form=[]))
+    member = user(6, "小李-上海-产品")
+    bot.join(member, 0)
+    done = bot.say(member, "大家好，我是小李，在上海做产品，想学 Python 做数据分析", 30)
+    assert any("新人任务全部完成" in t for t in posts_to(done, member))
+    left(bot, member, 60)
+    back = bot.join(member, 120)
+    assert [t for t in posts_to(back, member) if t.startswith("欢迎回来")]
+    assert not [t for t in posts_to(bot.tick(140), member) if "欢迎加入" in t]
