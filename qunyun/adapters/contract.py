@@ -10,7 +10,10 @@ An adapter
   audit log (the outbox) before it is sent and marked delivered after, so one committed
   but not sent when the bot died is sent on restart and none is sent twice;
 - declares its `Capabilities`; an effect the platform cannot carry out is not dropped: it
-  fails with a Chinese operator to-do (`NotOnPlatform`) that the console shows.
+  fails with a Chinese operator to-do (`NotOnPlatform`) that the console shows. A direct
+  message the platform refuses (or fails to send) becomes an item in the console's
+  待发私信 queue with the text ready (`services.direct`); the adapter only words the
+  refusal (`dm_refusal`).
 
 `AdapterCore` is the shared part: the pipeline hand-off, the outbox, timers, the saved
 cursor and the account's status for the console. All three adapters (Matrix, Telegram,
@@ -38,7 +41,7 @@ from qunyun.capabilities import Capabilities
 from qunyun.effects import Effect, OpenGroup, SetRole
 from qunyun.events import Event, TimerFired
 from qunyun.pipeline.runner import Pipeline
-from qunyun.services import audit, tier_roles
+from qunyun.services import audit, direct, tier_roles
 from qunyun.storage.bot import adapter_state
 
 log = logging.getLogger("qunyun.bot.adapter")
@@ -188,6 +191,8 @@ class AdapterCore:
                     tier_roles.platform_refused(conn, community_id=self.pipeline.community_id,
                                                 effect=effect, message=str(exc),
                                                 plan=self.pipeline.plan)
+            if direct.private_text(effect) is not None:
+                detail = self._dm_todo(audit_id, effect, str(exc), "")
         except Exception as exc:
             if self.hold(effect, exc):
                 # A rate limit: left pending in the outbox, not failed.
@@ -196,12 +201,29 @@ class AdapterCore:
                 return False
             detail, ok = f"{type(exc).__name__}: {exc}", False
             log.warning("effect %s failed: %s", effect.kind, detail)
+            if direct.private_text(effect) is not None:
+                # Refused (or lost on the way): the text must not go with it.
+                detail = self._dm_todo(audit_id, effect, self.dm_refusal(exc), detail)
         with self.engine.begin() as conn:
             audit.mark_delivery(conn, audit_id=audit_id, ok=ok, detail=detail)
         return True
 
+    def _dm_todo(self, audit_id: int, effect: Effect, why: str,
+                 platform_said: str) -> str:
+        """The operator's to-do for an undelivered DM; the detail its audit entry keeps."""
+        with self.engine.begin() as conn:
+            direct.undeliverable(conn, community_id=self.pipeline.community_id,
+                                 effect=effect, why=why, audit_id=audit_id,
+                                 at_ms=self._now_ms(), platform_said=platform_said)
+        return f"需要运营者处理：{direct.todo_detail(why)}"
+
     async def perform(self, effect: Effect) -> str | None:
         raise NotImplementedError
+
+    def dm_refusal(self, exc: Exception) -> str:
+        """Why the platform did not deliver a DM, in the operator's words (Chinese, no
+        codes); each adapter words its platform's refusals."""
+        return "发送私信时平台出错，没有送达"
 
     def waiting(self, effect: Effect) -> bool:
         """True while the platform asked to wait before this effect's chat gets more."""

@@ -9,6 +9,10 @@ restarted bot still sees the last minutes), QR codes in images (zxing-cpp, only 
 adapter fetched the image). Admins are exempt only where the plan says so (R3): from
 everything with `rules.admins_exempt`, from one rule with that rule's `admins_exempt`.
 
+At the warning limit the member is told by DM why they are removed and how to appeal
+(`removal_notice`) before the removal: once out of the group, several platforms no
+longer let the bot reach them. A DM the platform refuses is the operator's to-do.
+
 A command is never a repeat (three `!发起投票 …` in a row are three polls), and a command
 the bot knows or the plan tells members to type (「!作业 链接」) is never an advert or a
 forbidden link: the plan's own instructions are not moderated. Operator patterns, mass
@@ -23,8 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from qunyun.domain.patterns import search
-from qunyun.effects import Delete, Effect, Kick, Send, Warn
-from qunyun.events import Event, MessagePosted, TimerFired
+from qunyun.effects import Delete, DirectMessage, Effect, Kick, Send, Warn
+from qunyun.events import Event, GroupRef, MessagePosted, TimerFired, UserRef
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.plan.links import AllowedLinks
@@ -208,6 +212,9 @@ class Moderation:
                    reason=v.reason, evidence=evidence, policy=self.name),
         ]
         if result.remove:
+            effects.append(removal_notice(event.group, event.actor, limit=result.limit,
+                                          reason=v.reason, policy=self.name,
+                                          evidence={"warnings": result.count}))
             effects.append(Kick(group=event.group, member=event.actor,
                                 reason=f"累计 {result.limit} 次警告：{v.reason}（送机票）",
                                 evidence={**evidence, "warnings": result.count},
@@ -226,3 +233,17 @@ class Moderation:
                       "有异议可发送 !申诉 说明。"),
                 reason=v.reason, evidence=evidence, policy=self.name))
         return effects
+
+
+def removal_notice(group: GroupRef, member: UserRef, *, limit: int, reason: str, policy: str,
+                   evidence: dict[str, Any]) -> DirectMessage:
+    """R2/R3: the DM a member gets just before the removal at the warning limit: why, and
+    how to appeal and come back (sent first: after the removal the bot may not reach them)."""
+    where = group.name or "本群"
+    return DirectMessage(
+        group=group, member=member, policy=policy, reason="R2 removal notice",
+        evidence=evidence,
+        text=(f"你因累计 {limit} 次违反群规（最近一次：{reason}）被移出「{where}」。"
+              "群规对每个人都一样。如有异议，直接在这里发送 !申诉 加上你的理由"
+              "（例如：!申诉 我发的是课程资料链接），管理员会复核；申诉通过后警告撤销，"
+              "机器人会重新邀请你回群。你的积分和记录都会保留。"))

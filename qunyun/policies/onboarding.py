@@ -6,6 +6,9 @@ member form) and the newcomer is welcomed with an @-mention when the batch windo
 window is welcomed in one message, and a newcomer whose nickname already has the plan's
 format is not told to rename. The form is answered in order: in the DM every plain message
 is the answer to the pending question; in the room a reply to the question (or `!资料 …`).
+A member who comes back (an upheld appeal or an approved revival let them in again, they
+finished the steps here before, or they were in the group before the bot) is not a
+newcomer: a short 「欢迎回来」, no checklist and no questionnaire.
 The scheduler's ticks send the reminders before the deadline and, at the deadline, tell
 the member and put them in the operator's review queue (E3: nobody is removed for it
 here). A nickname that matches the plan's pattern becomes member attributes (O3).
@@ -71,6 +74,9 @@ class Welcome:
         if ctx.member_id is None or ctx.group_id is None:
             return None
         at = ms(event.at)
+        back = service.returning(ctx.conn, member_id=ctx.member_id, group_id=ctx.group_id)
+        if back is not None:
+            return Verdict.act(self._welcome_back(ctx, event, back, at))
         service.start(ctx.conn, community_id=ctx.community_id, member_id=ctx.member_id,
                       group_id=ctx.group_id, at_ms=at, onboarding=self.o)
         effects: list[Effect] = []
@@ -78,6 +84,17 @@ class Welcome:
                                batch_seconds=self.o.welcome_batch_seconds):
             effects += self._welcome(ctx, event.group, at)
         return Verdict.act(*effects) if effects else None
+
+    def _welcome_back(self, ctx: Context, event: MemberJoined, why: str, at: int) -> Effect:
+        """Not a newcomer (back after an appeal or a revival, or here before): a short
+        「欢迎回来」 at once, no checklist, their history and points as they were."""
+        assert ctx.member_id is not None and ctx.group_id is not None
+        service.welcome_back(ctx.conn, community_id=ctx.community_id, member_id=ctx.member_id,
+                             group_id=ctx.group_id, at_ms=at, onboarding=self.o)
+        who = name_of(event.member)
+        return Send(group=event.group, mentions=(event.member,), policy=self.name,
+                    reason="O1 welcome back", evidence={"returning": why},
+                    text=f"欢迎回来，@{who}！你的积分和记录都还在，直接参与就好。")
 
     def _welcome(self, ctx: Context, group: GroupRef, at: int) -> list[Effect]:
         assert ctx.group_id is not None
@@ -138,7 +155,14 @@ class Onboarding:
         return None
 
     def _joined(self, event: MemberJoined, ctx: Context) -> Verdict | None:
-        assert ctx.member_id is not None
+        assert ctx.member_id is not None and ctx.group_id is not None
+        if service.returning(ctx.conn, member_id=ctx.member_id,
+                             group_id=ctx.group_id) is not None:
+            # Welcomed back (`Welcome`): no checklist, no questionnaire; a nickname in the
+            # plan's format still gives its attributes, silently.
+            self._nickname(event.group, event.member, event.member.display_name or "", ctx,
+                           announce=False)
+            return None
         effects: list[Effect] = []
         verdict = self._nickname(event.group, event.member, event.member.display_name or "",
                                  ctx, announce=False)

@@ -5,6 +5,11 @@ format, `intro` (a first substantial message), `form` (the member form's require
 questions). Each row keeps `next_due_ms` — when the scheduler must look at it again
 (next reminder, then the deadline) — so due work is one indexed query and a restarted
 bot picks up exactly where the database says it was.
+
+A join is not always a newcomer's (`returning`): a member let back in by an upheld appeal
+(R3) or an approved revival (E2), one who finished the steps here before, or one who was
+in the group before the bot arrived and comes back is welcomed back (`welcome_back`): no
+checklist, no questionnaire, their history and points kept as they are.
 """
 
 from __future__ import annotations
@@ -78,6 +83,50 @@ def start(conn: Connection, *, community_id: int, member_id: int, group_id: int,
     stored = repo.get(conn, member_id=member_id, group_id=group_id)
     assert stored is not None
     return stored
+
+
+# Why a join is a return; the console words each (`web.labels`).
+REINSTATED = "reinstated"  # an upheld appeal or approved revival invited them back
+COMPLETED = "completed"  # they finished the newcomer steps in this group before
+BEFORE_BOT = "before_bot"  # they were in this group before the bot (no checklist of theirs)
+
+
+def returning(conn: Connection, *, member_id: int, group_id: int) -> str | None:
+    """Why this (recorded) join is a member coming back rather than a newcomer's first,
+    or None for a newcomer. Asked by the welcome and by the checklist alike: the answer
+    only ever moves from a reason to `COMPLETED` once `welcome_back` ran."""
+    from qunyun.storage.work import audit as audit_repo
+
+    row = repo.get(conn, member_id=member_id, group_id=group_id)
+    if row is not None and row["completed_ms"] is not None:
+        return COMPLETED
+    _joined, left_ms = member_repo.stays_in_group(
+        conn, group_id=group_id, member_ids=[member_id]).get(member_id, (None, None))
+    if left_ms is None:
+        return None  # no earlier stay on record: their first join here
+    if audit_repo.invited_since(conn, member_id=member_id, group_id=group_id,
+                                since_ms=int(left_ms)):
+        return REINSTATED
+    return BEFORE_BOT if row is None else None
+
+
+def welcome_back(conn: Connection, *, community_id: int, member_id: int, group_id: int,
+                 at_ms: int, onboarding: Onboarding) -> None:
+    """A returning member: their checklist (if any) counts as done and welcomed, so no
+    reminder, deadline or questionnaire follows; a new one is written done."""
+    existing = repo.get(conn, member_id=member_id, group_id=group_id)
+    if existing is not None:
+        repo.update(conn, row_id=existing["id"], values={
+            "left_ms": None, "welcomed_ms": at_ms, "next_due_ms": None,
+            "completed_ms": existing["completed_ms"] or at_ms})
+        return
+    repo.upsert(conn, row={
+        "community_id": community_id, "member_id": member_id, "group_id": group_id,
+        "joined_ms": at_ms, "deadline_ms": at_ms + int(onboarding.deadline_hours * HOUR_MS),
+        "welcomed_ms": at_ms, "nickname_ms": None, "intro_ms": None, "form_ms": None,
+        "completed_ms": at_ms, "reminders_sent": 0, "overdue_ms": None, "left_ms": None,
+        "next_due_ms": None,
+    })
 
 
 def state(conn: Connection, *, member_id: int, group_id: int) -> dict[str, Any] | None:

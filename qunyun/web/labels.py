@@ -137,6 +137,8 @@ REASONS: dict[str, Pair] = {
     "heated": ("争吵升温", "a heated exchange"),
     "unanswered": ("问题无人能答", "a question the FAQ cannot answer"),
     "announce removal": ("公告移出", "announced a removal"),
+    "removal notice": ("移出前私信告知原因和申诉方式", "told why and how to appeal first"),
+    "welcome back": ("欢迎回来（不再走新人流程）", "welcomed back (no newcomer steps)"),
     "vote": ("投票", "vote"),
     "poll closed": ("投票结束", "poll closed"),
     "appeal": ("申诉", "appeal"),
@@ -284,6 +286,17 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "by_kind": ("按类型", "by kind"), "skipped_lines": ("跳过的行", "lines skipped"),
     "kind": ("类型", "kind"), "slots": ("错过的时间", "missed times"),
     "days": ("天数", "days"), "examples": ("例子", "examples"), "label": ("说明", "label"),
+    # R2/R3/O2 a DM the platform would not deliver (the operator's 待发私信)
+    "undelivered": ("没送达的原因", "why it was not delivered"),
+    "purpose": ("这条私信是", "what the DM was"), "platform": ("平台", "platform"),
+    "account": ("账号", "account"),
+    "returning": ("不是新人", "not a newcomer"),  # O1 welcome back: why
+}
+# O1 why a join is a return (`services.onboarding.returning`).
+RETURNING: dict[str, Pair] = {
+    "reinstated": ("申诉通过或复活后回群", "back after an upheld appeal or a revival"),
+    "completed": ("以前在本群完成过新人任务", "finished the newcomer steps here before"),
+    "before_bot": ("机器人进群前就在群里", "in the group before the bot"),
 }
 # Internal references a person does not read (kept in the raw record).
 HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "score",
@@ -293,7 +306,8 @@ HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "sco
                "case",  # E2 the elimination case a revival application reopens
                "give",  # T2 a title to give or take back: the title says which
                "session", "sweep", "remove_after_ms",  # a session id, a sweep's slot key
-               "slots", "communities"}  # missed slots (ms; the count says it), community ids
+               "slots", "communities",  # missed slots (ms; the count says it), community ids
+               "dm_text", "platform_error"}  # an undelivered DM: its text (to copy), the raw error
 
 
 # O3 member attributes the plan's `nickname_pattern` names (`(?P<city>…)`) and common
@@ -490,8 +504,12 @@ def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
         if key == "count" and "slots" in evidence:  # missed schedule slots, not people
             lines.append(f"{'次数' if lang != 'en' else 'times'}{sep}{value}")
             continue
-        if key == "format" and isinstance(value, str):
+        if key in ("format", "platform") and isinstance(value, str):
             value = platform_label(value, lang)
+        if key == "returning" and isinstance(value, str):
+            value = _pick(RETURNING.get(value), lang, value)
+        if key == "purpose" and isinstance(value, str):  # an undelivered DM's reason code
+            value = reason_label(value, lang)
         if key == "by_kind" and isinstance(value, Mapping):
             value = {_said(f"kind.{k}", lang, str(k)): v for k, v in value.items()}
         if key == "rule" and isinstance(value, str):
@@ -534,6 +552,9 @@ def item_title(item: Mapping[str, Any], lang: str) -> str:
         return f"{name}: {', '.join(kinds)}"
     if queue == "join_request":
         return f"Join request: {rest or title}"
+    if queue == "dm_todo":  # R2/R3/O2 a DM the platform would not deliver
+        return (f"DM not delivered to {detail.get('name') or detail.get('account')}: reach "
+                "them yourself and send the text below")
     if queue == "todo" and detail.get("granted_role"):  # T2 a tier title to set by hand
         who = next((str(m.get("name")) for m in detail.get("members") or []
                     if isinstance(m, Mapping) and m.get("name")), "")

@@ -103,6 +103,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "queue.elimination": ("淘汰候选 (E3)", "Elimination candidates (E3)"),
     "queue.appeal": ("申诉 (R3)", "Appeals (R3)"),
     "queue.escalation": ("升级处理 (R5)", "Escalations (R5)"),
+    # R2/R3/O2 (issue 11): DMs the platform would not deliver
+    "queue.dm_todo": ("待发私信", "DMs to send by hand"),
+    "queue_empty.dm_todo": ("机器人的私信被平台拒绝（对方没有点“开始”、屏蔽了机器人、不是好友等）时，会在这里留下待办：写明发给谁、为什么没送达，附上可直接复制的内容。", "When a platform refuses one of the bot's DMs (the member never started the bot, blocked it, is not a friend…), a to-do appears here naming the member, saying why, with the text ready to copy."),
+    "dm_todo.copy_text": ("请私下联系 ta，把以下内容发给 ta：", "Reach them yourself and send them this:"),
     "status": ("状态", "Status"),
     "status.open": ("待处理", "open"),
     "status.done": ("已完成", "done"),

@@ -111,14 +111,20 @@ async def advert_deleted_and_warned(s: Scene) -> None:
     assert await s.mentioned_alice("第 1 次警告")
 
 
-async def removed_at_the_limit(s: Scene) -> None:
-    await s.join()
+async def _three_strikes(s: Scene) -> None:
+    """Alice breaks the rules three times (the camp plan's warning limit): a link, a QR
+    code, an advert; each is deleted."""
     link = await s.say("福利 https://spam.example.com/x")
     await until(lambda: s.deleted(link))
     photo = await s.photo(qr_png())
     await until(lambda: s.deleted(photo))
     ad = await s.say("代購正品，價格優惠，私聊我")
     await until(lambda: s.deleted(ad))
+
+
+async def removed_at_the_limit(s: Scene) -> None:
+    await s.join()
+    await _three_strikes(s)
     await until(s.removed)
     await until(lambda: s.bot_said("被移出本群"))
 
@@ -160,6 +166,82 @@ SCENARIOS: dict[str, Callable[[Scene], Awaitable[None]]] = {
     "checkin": checkin,
     "faq": faq,
     "restart": restart_without_loss_or_repetition,
+}
+
+
+# R2/R3 DMs (issue 11): the removal is explained by DM before it happens, and a DM the
+# platform refuses is the operator's to-do with the text ready, never lost.
+class DmScene(Scene, Protocol):
+    engine: Any
+    cid: int
+    platform: str
+    alice_id: str
+
+    async def open_dm(self) -> None: ...  # what the platform needs before a bot DM
+    async def refuse_dms(self) -> None: ...  # from now on the platform refuses DMs to alice
+    # The calls on the wire about alice, in order: ("dm", text) for every DM the bot sent
+    # her (or tried to), ("kick", "") for a removal.
+    async def wire(self) -> list[tuple[str, str]]: ...
+
+
+def dm_todos(engine: Any) -> list[dict[str, Any]]:
+    """The console's 待发私信 items: title, member and detail."""
+    from qunyun.storage.work import queues as queue_repo
+
+    with engine.connect() as conn:
+        cids = [r[0] for r in conn.exec_driver_sql("SELECT id FROM communities")]
+        return [dict(i) for cid in cids for i in queue_repo.list_items(
+            conn, community_id=cid, queue="dm_todo", status="open")]
+
+
+async def told_why_before_the_removal(s: DmScene) -> None:
+    await s.open_dm()
+    await s.join()
+    await _three_strikes(s)
+    await until(s.removed)
+    calls = await s.wire()
+    told = [i for i, (what, text) in enumerate(calls)
+            if what == "dm" and "被移出" in text and "!申诉" in text]
+    kicked = [i for i, (what, _) in enumerate(calls) if what == "kick"]
+    assert told and kicked, calls
+    assert told[0] < kicked[0], calls  # the DM first: after the removal she may be unreachable
+    assert dm_todos(s.engine) == []
+
+
+async def refused_dm_is_an_operator_todo(s: DmScene) -> None:
+    from qunyun.services import lookup
+
+    await s.open_dm()
+    await s.join()
+    await s.refuse_dms()
+    await _three_strikes(s)
+    await until(s.removed)  # the removal goes ahead; the explanation is not lost
+
+    def removal_todos() -> list[dict[str, Any]]:
+        # (the newcomer form's DM, refused too, is a to-do of its own)
+        return [i for i in dm_todos(s.engine) if i["detail"]["purpose"] == "R2 removal notice"]
+
+    async def todo_opened() -> bool:
+        return bool(removal_todos())
+
+    await until(todo_opened)
+    (item,) = removal_todos()
+    with s.engine.connect() as conn:
+        (alice,) = lookup.member_ids_of(conn, community_id=s.cid, platform=s.platform,
+                                        user_ids=[s.alice_id])
+    assert item["member_id"] == alice
+    detail = item["detail"]
+    assert "被移出" in detail["dm_text"] and "!申诉" in detail["dm_text"]  # ready to copy
+    assert detail["undelivered"] and "retcode" not in detail["undelivered"]  # words, no codes
+    assert detail["name"] in item["title"] and "私信没能送达" in item["title"]
+    audited = _scalar(s.engine, "SELECT detail FROM audit_log WHERE action = 'dm' AND "
+                                "reason = 'R2 removal notice'")
+    assert "待发私信" in str(audited)
+
+
+DM_SCENARIOS: dict[str, Callable[[DmScene], Awaitable[None]]] = {
+    "told_why_before_the_removal": told_why_before_the_removal,
+    "refused_dm_is_an_operator_todo": refused_dm_is_an_operator_todo,
 }
 
 

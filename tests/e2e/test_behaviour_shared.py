@@ -18,7 +18,12 @@ from qunyun.bot.wiring import build_policies, build_scheduler
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.model import Plan
 from qunyun.storage.community import communities as community_repo
-from tests.adapters.behaviour import JOIN_SCENARIOS, SCENARIOS, decide_open_request
+from tests.adapters.behaviour import (
+    JOIN_SCENARIOS,
+    SCENARIOS,
+    decide_open_request,
+    told_why_before_the_removal,
+)
 from tests.e2e.conftest import timeline, unique
 from tests.policies.test_bot_policies import camp_plan
 
@@ -138,6 +143,27 @@ class MatrixScene:
                   if e["type"] == "m.room.member" and e["state_key"] == self.alice_user.user_id]
         return bool(states) and states[-1]["content"]["membership"] == "leave"
 
+    # -- R2/R3 DMs (DmScene) ----------------------------------------------------------------
+    async def open_dm(self) -> None:
+        pass  # a Matrix bot may write to a member first
+
+    async def wire(self) -> list[tuple[str, str]]:
+        """The bot's DM messages to alice and her removal from the group, in the
+        homeserver's time order (read as the bot and the admin see the rooms)."""
+        found: list[tuple[int, str, str]] = []
+        dm = self.bot.dm_rooms.get(self.alice_user.user_id)
+        if dm is not None:
+            found += [(int(e["origin_server_ts"]), "dm", str(e["content"].get("body", "")))
+                      for e in await timeline(self.bot_api, dm)
+                      if e["sender"] == self.bot_user.user_id
+                      and e["type"] == "m.room.message"]
+        found += [(int(e["origin_server_ts"]), "kick", "")
+                  for e in await timeline(self.admin, self.room)
+                  if e["type"] == "m.room.member" and e["state_key"] == self.alice_user.user_id
+                  and e["content"].get("membership") == "leave"
+                  and e["sender"] == self.bot_user.user_id]
+        return [(what, text) for _, what, text in sorted(found, key=lambda f: f[0])]
+
     async def request_join(self, answer: str) -> None:
         await self.applicant.request("POST", f"/_matrix/client/v3/knock/{self.room}",
                                      json_body={"reason": answer})
@@ -186,6 +212,23 @@ def test_behaviour_through_matrix(name: str, homeserver: LocalHomeserver,
         try:
             await scene.start()
             await asyncio.wait_for(scenario(scene), 90)
+        finally:
+            await scene.close()
+
+    asyncio.run(go())
+
+
+def test_the_removal_is_explained_by_dm_before_the_kick_on_matrix(
+        homeserver: LocalHomeserver, tmp_path: Path) -> None:
+    """R2/R3 on Synapse: the DM telling alice why and how to appeal is in her DM room
+    before her removal from the group (`DM_SCENARIOS`' first; a refused DM on Matrix is
+    `tests/adapters/matrix/test_dms.py`)."""
+
+    async def go() -> None:
+        scene = MatrixScene(homeserver, tmp_path)
+        try:
+            await scene.start()
+            await asyncio.wait_for(told_why_before_the_removal(scene), 90)  # type: ignore[arg-type]
         finally:
             await scene.close()
 

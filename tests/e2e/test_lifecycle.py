@@ -148,6 +148,10 @@ async def _round_trip(hs: LocalHomeserver, tmp: Path) -> None:
             return await membership() == "join"
 
         await until(back)
+        # Back after an approved revival: welcomed back, not onboarded again (issue 11).
+        await until(lambda: says(room, "欢迎回来", admin))
+        assert len([e for e in await timeline(admin, room) if e["sender"] == bot_user.user_id
+                    and "欢迎加入" in e.get("content", {}).get("body", "")]) == 1
         for _ in range(3):  # later sweeps (every minute here) leave the returned member be
             await bot.sync_once(timeout_ms=300)
         assert await membership() == "join"

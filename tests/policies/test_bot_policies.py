@@ -14,7 +14,7 @@ import qrcode
 from sqlalchemy import Engine, text
 
 from qunyun.bot.wiring import build_policies, build_scheduler
-from qunyun.effects import Alert, Effect, Flag, Kick, Reply, Send, Warn
+from qunyun.effects import Alert, DirectMessage, Effect, Flag, Kick, Reply, Send, Warn
 from qunyun.events import (
     Event,
     GroupRef,
@@ -281,8 +281,11 @@ def test_a_link_is_deleted_and_warned_and_the_third_time_removed(bot: Bot) -> No
     assert bot.say(spammer, "docs.python.org/3/ 官方文档", 5) == []  # allow-listed
     bot.say(spammer, "加群 https://t.me/joinchat/abc", 10)
     third = bot.say(spammer, "再来 http://spam.example.com", 20)
-    assert kinds(third) == ["delete", "kick", "send"]
-    kick = third[1]
+    # Told why and how to appeal by DM first: once removed, the bot may not reach them.
+    assert kinds(third) == ["delete", "dm", "kick", "send"]
+    told, kick = third[1], third[2]
+    assert isinstance(told, DirectMessage) and told.member == spammer
+    assert "被移出" in told.text and "!申诉" in told.text and "发送未经允许的链接" in told.text
     assert isinstance(kick, Kick) and "送机票" in kick.reason
     audited = bot.scalar("SELECT count(*) FROM audit_log WHERE action = 'kick'")
     assert audited == 1

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from qunyun.effects import Alert, DirectMessage, Effect, Invite, Kick, Reply, Send
-from qunyun.events import GroupRef, MessagePosted, UserRef
+from qunyun.events import GroupRef, MemberLeft, MessagePosted, UserRef
 from qunyun.services import elimination as elimination_service
 from qunyun.services import queues as queue_service
 from qunyun.storage.work import queues as queue_repo
@@ -93,7 +93,13 @@ def test_without_auto_remove_the_operator_confirms_then_revival_round_trip(bot: 
     assert kick.member == silent and "已连续" in kick.reason  # type: ignore[attr-defined]
     [told] = dm_to(effects, silent)
     assert "你已被移出「测试群」" in told and "回群方式" in told and "!复活" in told
+    # Told first: once removed, several platforms no longer let the bot reach them.
+    assert effects.index(next(e for e in effects if isinstance(e, DirectMessage)
+                              and e.member == silent)) < effects.index(kick)
     assert not of(bot.tick(MONDAY_4 + 3 * DAY + 180), Kick)  # removed once
+    bot.n += 1  # the platform's notice of the removal
+    bot(MemberLeft(source="t", source_event_id="left1", group=GROUP,
+                   at=bot.at(MONDAY_4 + 3 * DAY + 200), member=silent))
 
     # E2: the removed member applies by DM; the operator approves; the bot invites them.
     bot.n += 1
@@ -118,8 +124,12 @@ def test_without_auto_remove_the_operator_confirms_then_revival_round_trip(bot: 
             conn, member_id=int(bot.scalar("SELECT member_id FROM lifecycle_cases")))
     assert case["status"] == "revived" and case["revived_how"] == "approved"
     assert case["closed_ms"] is not None  # removed, then revived: both kept
-    # Back in the group: the next Monday's sweep counts their silence from the return.
-    bot.join(silent, MONDAY_4 + 5 * DAY)
+    # Back in the group, welcomed back (not a newcomer: no welcome batch, no form); the
+    # next Monday's sweep counts their silence from the return.
+    back = bot.join(silent, MONDAY_4 + 5 * DAY)
+    assert [e.text for e in of(back, Send)] == [  # type: ignore[attr-defined]
+        "欢迎回来，@潜水员！你的积分和记录都还在，直接参与就好。"]
+    assert not dm_to(back, silent)
     assert not dm_to(bot.tick(MONDAY_4 + 7 * DAY), silent)
 
 

@@ -97,6 +97,13 @@ def test_candidates_invited_accept_warn_refused_duty_and_retirement(engine: Engi
     assert bot.scalar("SELECT count(*) FROM bot_warnings WHERE reason = '刷屏'") == 1
     assert bot.scalar("SELECT actor FROM audit_log WHERE action = 'volunteer.warn'") \
         == "volunteer:阿星"
+    # At the limit the member is told why and how to appeal by DM, before the removal.
+    for at in (8010, 8020):
+        last = bot.say(star, "!警告 @小静 刷屏", 3 * DAY + at, mentions=(quiet.user_id,))
+    order = [e.kind for e in last]
+    assert "kick" in order and order.index("dm") < order.index("kick")
+    told = next(e for e in last if isinstance(e, DirectMessage))
+    assert told.member.user_id == quiet.user_id and "!申诉" in told.text and "刷屏" in told.text
     # Never against an admin: a clear reply, no warning.
     refused = bot.say(star, "!警告 @班主任小林 不听话", 3 * DAY + 8100,
                       mentions=(ADMIN.user_id,))
@@ -125,7 +132,7 @@ def test_candidates_invited_accept_warn_refused_duty_and_retirement(engine: Engi
     assert ping.member.user_id == star.user_id and "线下聚会" in ping.text
     bot.say(star, "聚会地点在群公告第二条里哦", 3 * DAY + 9000 + 120)
     r = roster(bot)["阿星"]
-    assert r["escalations"] == 1 and r["response_minutes"] == 2.0 and r["warns"] == 1
+    assert r["escalations"] == 1 and r["response_minutes"] == 2.0 and r["warns"] == 3
     assert r["deletes"] == 1
 
     # Silent for more than inactive_days: retired with a thank-you DM.

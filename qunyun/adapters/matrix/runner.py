@@ -551,6 +551,13 @@ class MatrixBot(AdapterCore):
             return await self.set_power_level(room, effect)
         return None  # AwardPoints, Flag: recorded state, nothing to send
 
+    def dm_refusal(self, exc: Exception) -> str:
+        if isinstance(exc, MatrixError) and exc.status in (400, 403, 404):
+            # The DM room could not be opened with them, or they cannot be invited to it.
+            return ("Matrix 没能和 ta 建立私聊：ta 的账号可能不存在、ta 的服务器拒绝了邀请，"
+                    "或 ta 不接受机器人的私聊")
+        return "发送私信时和 Matrix 服务器的连接出错，没有送达"
+
     async def set_power_level(self, room: str, effect: SetRole) -> str:
         """T2 on Matrix: a role is a power level in `m.room.power_levels`. Given only where
         it raises the member's level, taken back only where the level is still the role's:

@@ -50,7 +50,7 @@ from qunyun.events import Event, GroupRef, MessagePosted, UserRef
 from qunyun.pipeline.runner import Pipeline
 from qunyun.services import lookup
 
-from .client import OneBotClient
+from .client import OneBotClient, OneBotError
 from .translate import (
     PLATFORM,
     image_url,
@@ -329,6 +329,14 @@ class OneBotBot(AdapterCore):
             data = await self.client.call("send_group_msg", group_id=_id(group_id),
                                           message=segments)
         return str((data or {}).get("message_id", ""))
+
+    def dm_refusal(self, exc: Exception) -> str:
+        if isinstance(exc, OneBotError) and "retcode" in str(exc):
+            # `send_private_msg` refused: QQ lets a bot write to friends, and to group
+            # members only where temporary chats are allowed.
+            return ("QQ 拒绝了这条私信：ta 可能不是机器人的 QQ 好友，"
+                    "或不接受群临时会话")
+        return "发送私信时和 QQ 的连接中断，没有送达"
 
     async def perform(self, effect: Effect) -> str | None:
         group = effect.group.group_id

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from telegram import ChatPermissions, ReplyParameters, Update
-from telegram.error import RetryAfter
+from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import AIORateLimiter, ExtBot
 
 from qunyun.adapters.contract import (
@@ -68,6 +68,7 @@ log = logging.getLogger("qunyun.bot.telegram")
 ALLOWED_UPDATES = ["message", "edited_message", "chat_member", "my_chat_member",
                    "chat_join_request", "message_reaction"]
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+NOT_STARTED = "ta 还没有私聊过机器人（没有点“开始”），Telegram 不允许机器人先发私信"
 ADMINS_TTL_S = 600.0
 
 
@@ -447,11 +448,30 @@ class TelegramBot(AdapterCore):
         return "rejected"
 
     async def direct(self, member: UserRef, text: str) -> str:
+        """A DM, only to a member who started the bot; else (and when Telegram refuses)
+        the core makes it the operator's to-do with the text (`services.direct`)."""
         if member.user_id not in self.started:
-            raise NotOnPlatform(
-                f"{member.display_name or member.user_id} 还没有私聊过机器人（没有点“开始”），"
-                f"Telegram 不允许机器人先发私信；请管理员私下联系，内容：{text}")
-        return await self._say(member.user_id, text)
+            raise NotOnPlatform(NOT_STARTED)
+        try:
+            return await self._say(member.user_id, text)
+        except Forbidden:
+            # Blocked (or gone): the next DM goes straight to the operator.
+            self.started.discard(member.user_id)
+            self.save_key(self.started_key, json.dumps(sorted(self.started)))
+            raise
+
+    def dm_refusal(self, exc: Exception) -> str:
+        words = str(exc).casefold()
+        if isinstance(exc, Forbidden) and "blocked" in words:
+            return "ta 屏蔽了机器人，Telegram 不再让机器人给 ta 发私信"
+        if isinstance(exc, Forbidden) and "deactivated" in words:
+            return "ta 的 Telegram 账号已注销"
+        if isinstance(exc, Forbidden | BadRequest) and (
+                "initiate" in words or "chat not found" in words):
+            return NOT_STARTED
+        if isinstance(exc, Forbidden):
+            return "Telegram 不让机器人给 ta 发私信"
+        return "发送私信时 Telegram 出错，没有送达"
 
     async def invite_link(self, group: GroupRef, member: UserRef,
                           member_limit: int | None = None) -> str:

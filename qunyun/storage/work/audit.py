@@ -102,3 +102,22 @@ def delivered_reason(conn: Connection, *, community_id: int, detail: str) -> str
         .limit(1)
     ).first()
     return str(row[0]) if row else None
+
+
+def get(conn: Connection, *, audit_id: int) -> dict[str, Any] | None:
+    """One audit entry by id (its member, group, reason), None if there is none."""
+    row = conn.execute(select(audit_log).where(audit_log.c.id == audit_id)).mappings().first()
+    return dict(row) if row is not None else None
+
+
+def invited_since(conn: Connection, *, member_id: int, group_id: int, since_ms: int) -> bool:
+    """Was the member invited (back) into the group at or after `since_ms` — an upheld
+    appeal's or an approved revival's `invite`, by the bot or an operator's decision,
+    delivered or left to the operator (a platform that cannot invite)?"""
+    row = conn.execute(
+        select(audit_log.c.id)
+        .where(audit_log.c.member_id == member_id, audit_log.c.group_id == group_id,
+               audit_log.c.action == "invite", audit_log.c.at_ms >= since_ms)
+        .limit(1)
+    ).first()
+    return row is not None

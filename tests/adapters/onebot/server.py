@@ -41,6 +41,9 @@ class OneBotServer:
         self.changed = asyncio.Event()
         # Answers that replace a fixture's (e.g. the bot as the group's owner).
         self.answers: dict[str, Any] = {}
+        # Actions the implementation refuses (`status: failed`), with its retcode and words:
+        # e.g. send_private_msg to someone who is not the account's friend.
+        self.refused: dict[str, tuple[int, str]] = {}
 
     @property
     def url(self) -> str:
@@ -75,6 +78,13 @@ class OneBotServer:
                 call = json.loads(frame)
                 self.actions.append(call)
                 self.changed.set()
+                if call["action"] in self.refused:
+                    retcode, words = self.refused[call["action"]]
+                    await conn.send(json.dumps({"status": "failed", "retcode": retcode,
+                                                "data": None, "message": words,
+                                                "wording": words, "echo": call["echo"]},
+                                               ensure_ascii=False))
+                    continue
                 await conn.send(json.dumps({"status": "ok", "retcode": 0,
                                             "data": self._answer(call), "echo": call["echo"]}))
         except Exception:

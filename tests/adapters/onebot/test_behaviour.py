@@ -26,6 +26,7 @@ from qunyun.pipeline.runner import Pipeline
 from qunyun.storage.community import communities as community_repo
 from tests.adapters.behaviour import (
     BOB_ID,
+    DM_SCENARIOS,
     JOIN_SCENARIOS,
     SCENARIOS,
     decide_open_request,
@@ -140,6 +141,23 @@ class OneBotScene:
                                  message=[{"type": "text", "data": {"text": text}}],
                                  raw_message=text))
 
+    # -- R2/R3 DMs (DmScene) ----------------------------------------------------------------
+    async def refuse_dms(self) -> None:
+        # What NapCat answers for someone who is not the account's friend and takes no
+        # temporary chats.
+        self.server.refused["send_private_msg"] = (100, "请先添加对方为好友")
+
+    async def wire(self) -> list[tuple[str, str]]:
+        out = []
+        for call in list(self.server.actions):
+            params = call["params"]
+            if call["action"] == "send_private_msg" and params["user_id"] == ALICE:
+                out.append(("dm", "".join(s["data"].get("text", "") for s in params["message"]
+                                          if s["type"] == "text")))
+            elif call["action"] == "set_group_kick" and params["user_id"] == ALICE:
+                out.append(("kick", ""))
+        return out
+
     async def bot_dmed_alice(self, needle: str) -> int:
         return sum(needle in "".join(s["data"].get("text", "") for s in p["message"]
                                      if s["type"] == "text")
@@ -236,3 +254,16 @@ def test_a_volunteer_accepts_by_dm_and_warns_a_member_not_an_admin_on_qq(
     scene = OneBotScene(tmp_path, "http://127.0.0.1:9")
     scene.plan_edit = volunteer_plan
     asyncio.run(play(scene, volunteer_accepts_warns_a_member_and_not_an_admin))
+
+
+@pytest.mark.parametrize("name", list(DM_SCENARIOS))
+def test_dms_through_onebot(name: str, tmp_path: Path) -> None:
+    """R2/R3 on QQ: the removal explained by private message before the kick; a private
+    message QQ refuses is the operator's 待发私信 to-do with the text."""
+    scenario: Callable[[OneBotScene], Awaitable[None]] = DM_SCENARIOS[name]  # type: ignore[assignment]
+
+    async def go(files_url: str) -> None:
+        await play(OneBotScene(tmp_path, files_url), scenario)
+
+    with file_server(tmp_path) as url:
+        asyncio.run(go(url))

@@ -37,6 +37,9 @@ class BotApiServer:
         self.update_ids = itertools.count(1)
         self.cond = threading.Condition()
         self.fail_next: dict[str, dict[str, Any]] = {}
+        # Private chats that refuse the bot (the member blocked it): sendMessage there is
+        # answered 403 as Telegram does.
+        self.blocked: set[int] = set()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -64,6 +67,10 @@ class BotApiServer:
                 params = outer.parse(self.headers.get("Content-Type", ""),
                                      self.rfile.read(int(self.headers.get("Content-Length", 0))))
                 outer.calls.append((method, params))
+                if method == "sendMessage" and params.get("chat_id") in outer.blocked:
+                    self._json(403, {"ok": False, "error_code": 403,
+                                     "description": "Forbidden: bot was blocked by the user"})
+                    return
                 if method in outer.fail_next:  # the HTTP status is the error_code (400 if none)
                     failure = outer.fail_next.pop(method)
                     status = int(failure.get("error_code", 400))

@@ -21,10 +21,12 @@ from qunyun.pipeline.runner import Pipeline
 from qunyun.storage.community import communities as community_repo
 from tests.adapters.behaviour import (
     BOB_ID,
+    DM_SCENARIOS,
     JOIN_SCENARIOS,
     SCENARIOS,
     alice_speaks_and_is_invited,
     decide_open_request,
+    dm_todos,
     play,
     scene_plan,
     until,
@@ -124,6 +126,19 @@ class TelegramScene:
         message.pop("entities")
         message.update(message_id=next(self.ids), date=int(time.time()), text=text)
         self.server.push(update)
+
+    # -- R2/R3 DMs (DmScene) ----------------------------------------------------------------
+    async def refuse_dms(self) -> None:
+        self.server.blocked.add(ALICE)  # she blocked the bot after pressing Start
+
+    async def wire(self) -> list[tuple[str, str]]:
+        out = []
+        for method, params in list(self.server.calls):
+            if method == "sendMessage" and params.get("chat_id") == ALICE:
+                out.append(("dm", str(params.get("text", ""))))
+            elif method == "banChatMember" and params.get("user_id") == ALICE:
+                out.append(("kick", ""))
+        return out
 
     async def bot_dmed_alice(self, needle: str) -> int:
         return sum(needle in str(p.get("text", "")) for p in self.server.sent("sendMessage")
@@ -226,6 +241,14 @@ def test_behaviour_through_telegram(name: str, tmp_path: Path) -> None:
     asyncio.run(go())
 
 
+@pytest.mark.parametrize("name", list(DM_SCENARIOS))
+def test_dms_through_telegram(name: str, tmp_path: Path) -> None:
+    """R2/R3 on Telegram: the removal explained by DM before the ban; a DM Telegram refuses
+    (she blocked the bot) is the operator's 待发私信 to-do with the text."""
+    scenario: Callable[[TelegramScene], Awaitable[None]] = DM_SCENARIOS[name]  # type: ignore[assignment]
+    asyncio.run(play(TelegramScene(tmp_path), scenario))
+
+
 def test_a_members_own_invite_link_brings_joins_attributed_to_them(tmp_path: Path) -> None:
     """G2 on Telegram: alice sends !邀请, the bot creates her link (named qy-<her id>) and
     posts it to her in the group (she never started the bot); a friend who joins by it is
@@ -311,8 +334,12 @@ def test_an_invitation_to_a_member_who_never_started_the_bot_is_an_operator_todo
         with scene.engine.connect() as conn:
             detail = str(conn.execute(text(
                 "SELECT detail FROM audit_log WHERE action = 'dm'")).scalar())
-        assert "需要运营者处理" in detail and "!接受" in detail
+        assert "需要运营者处理" in detail and "待发私信" in detail
         assert await scene.bot_dmed_alice("!接受") == 0
+        # The text is not lost: the operator's to-do names her and holds it to copy.
+        (item,) = dm_todos(scene.engine)
+        assert "!接受" in item["detail"]["dm_text"]
+        assert "没有点“开始”" in item["detail"]["undelivered"]
 
     scene = TelegramScene(tmp_path)
     scene.plan_edit = volunteer_plan
