@@ -356,7 +356,7 @@ class _Community:
     def _event(self, effect: Send, at: dt.datetime) -> None:
         """A5: the announced get registered, the reminded come, the ones who came rate it."""
         key = str(effect.evidence.get("activity", ""))
-        plan_event = next((e for e in self.plan.events if e.key == key), None)
+        plan_event = next((e for e in self.plan.event_occurrences() if e.key == key), None)
         if plan_event is None:
             return
         starts = plan_event.starts if plan_event.starts.tzinfo else plan_event.starts.replace(

@@ -38,7 +38,7 @@ class Activities:
     # -- members' commands -----------------------------------------------------------------
     def handle(self, event: Event, ctx: Context) -> Verdict | None:
         if isinstance(event, TimerFired):
-            if not self.setup.plan.events:
+            if not self.setup.plan.event_occurrences():
                 return None
             if event.timer == service.ANNOUNCE:
                 effects = self._due(ctx, ms(event.at), None)
@@ -49,7 +49,7 @@ class Activities:
                 return None
             return Verdict.act(*effects) if effects else None
         if not isinstance(event, MessagePosted) or ctx.member_id is None \
-                or not self.setup.plan.events:
+                or not self.setup.plan.event_occurrences():
             return None
         command = self.setup.command(event)
         if command is None:

@@ -61,8 +61,9 @@ def test_the_command_notes_an_event_outside_the_days_and_waiting_removals(
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("合计（7 天，8 名成员，种子 3）")
-    assert lines[1] == ("注意：活动「Pandas 实战夜（线上）」在 2026-03-21 19:30，不在预演的 "
-                        "2026-03-02 至 2026-03-08 里（加 --start 2026-03-14 可以预演它）")
+    assert lines[1] == ("注意：重复活动「Pandas 实战夜（线上）」（每月第 3 个周六，到 2026-12-31）"
+                        "在预演的 2026-03-02 至 2026-03-08 里没有一场：最近一场在 2026-03-21 "
+                        "19:30（加 --start 2026-03-14 可以预演它）")
 
 
 def test_noticed_members_who_wait_for_review_are_explained() -> None:
