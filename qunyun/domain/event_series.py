@@ -9,7 +9,7 @@ calendar's (`domain.recurrence`): a 19:30 topic night stays at 19:30 across a DS
 a wall-clock time that does not exist (spring forward) reads as zoneinfo's fold=0.
 
 A series with neither `until` nor `count` is bounded: one year from its start
-(`DEFAULT_HORIZON_DAYS`, `plan check` says so), and no series has more than
+(`HORIZON`, the anniversary left out; `plan check` says so), and no series has more than
 `MAX_OCCURRENCES`. Each occurrence is its own event for the services, keyed
 `<series key>-YYYYMMDD` (`occurrence_key`): the series key is at most `MAX_SERIES_KEY`
 characters so that the occurrence key fits the 40 characters an event key has everywhere
@@ -24,12 +24,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from dateutil.relativedelta import relativedelta
 from dateutil.rrule import DAILY, MONTHLY, WEEKLY, rrule, weekday
 from dateutil.rrule import weekdays as rrule_weekdays
 
 from qunyun.domain.recurrence import WEEKDAYS, RuleError, weekday_code
 
-DEFAULT_HORIZON_DAYS = 366  # a series without until/count: one year from its start
+HORIZON = relativedelta(years=1)  # a series without until/count: one year from its start
 MAX_OCCURRENCES = 400  # a daily series for a year, with room; more is a plan mistake
 KEY_LIMIT = 40  # the event key's length in the plan and in the activities table
 MAX_SERIES_KEY = KEY_LIMIT - len("-YYYYMMDD")
@@ -111,7 +112,7 @@ def _rule(series: Series, starts: datetime) -> rrule:
     days = _weekdays(series)
     end = series.until
     if end is None and series.count is None:
-        end = starts.date() + timedelta(days=DEFAULT_HORIZON_DAYS - 1)
+        end = starts.date() + HORIZON - timedelta(days=1)
     return rrule(
         _FREQ[series.every],
         dtstart=starts,
@@ -147,7 +148,7 @@ def occurrences(series: Series, starts: datetime, tz: str) -> list[datetime]:
 
 
 def unbounded(series: Series) -> bool:
-    """The series has no end of its own (bounded at DEFAULT_HORIZON_DAYS)."""
+    """The series has no end of its own (bounded at HORIZON)."""
     return series.until is None and series.count is None
 
 

@@ -166,7 +166,9 @@ class Activities:
         d = row["detail"] or {}
         where = "；".join(x for x in (d.get("place") and f"地点：{d['place']}",
                                       d.get("online_link") and f"线上：{d['online_link']}") if x)
-        evidence = {"activity": row["key"], "step": step}
+        # `key` names the occurrence and the step (the rehearsal's timeline key).
+        evidence = {"activity": row["key"], "step": step,
+                    "key": f"event:{row['key']}:{step.removesuffix('_ms')}"}
         if step == "summary_ms":
             return [Alert(group=groups[0], policy=self.name, reason="A5 summary",
                           evidence=evidence, text=self._summary(ctx, row))]
@@ -204,7 +206,8 @@ class Activities:
         r = service.results(ctx.conn, activity=row)
         d = row["detail"] or {}
         budget = _money(d.get("budget") or [])
-        lines = [f"活动总结「{row['name']}」",
+        when = service.local_text(int(row["starts_ms"]), self.setup.tz)
+        lines = [f"活动总结「{row['name']}」（{when}）",  # the date tells a series' apart
                  f"报名 {r['registered']} 人（候补 {r['waitlisted']}，取消 {r['cancelled']}），"
                  f"签到 {r['checked_in']} 人（其中未报名 {r['walk_ins']}），"
                  f"缺席 {r['no_shows']} 人"]
