@@ -530,7 +530,7 @@ class Repeat(Strict):
     nth: int | None = None  # with every: month and one weekday: 1…5, -1 the last
     until: date | None = None
     count: int | None = Field(default=None, ge=1, le=event_series.MAX_OCCURRENCES)
-    announce_days_before: int = Field(default=6, ge=0, le=90)
+    announce_days_before: int = Field(default=6, ge=1, le=90)
 
     def series(self) -> event_series.Series:
         return event_series.Series(every=self.every, interval=self.interval,

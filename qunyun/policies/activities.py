@@ -142,9 +142,13 @@ class Activities:
         if not groups:
             return []
         effects: list[Effect] = []
+        # An occurrence stored early (`!报名 <key>-YYYYMMDD`) waits for its own date.
+        opened = service.announcement_opened(plan, now) if step is None else set()
         for row in service.sync(ctx.conn, community_id=ctx.community_id, plan=plan,
                                 now_ms=now):
             wanted: service.Step = "announced_ms"
+            if step is None and row["key"] not in opened:
+                continue
             if step is not None:
                 if row["key"] != step[0] or step[1] not in service.STEP_NAMES:
                     continue
@@ -175,6 +179,7 @@ class Activities:
         mentions: tuple[UserRef, ...] = ()
         if step == "announced_ms":
             lines = [f"【活动】{name}", f"时间：{when}"]
+            lines += [f"系列活动：{d['series']}（报名只报这一场）"] if d.get("series") else []
             lines += [f"目标：{d['goal']}"] if d.get("goal") else []
             lines += [f"适合：{d['audience']}"] if d.get("audience") else []
             lines += [where] if where else []

@@ -60,7 +60,10 @@ def _detail(a: Activity) -> dict[str, Any]:
             "roles": [r.model_dump() for r in a.roles],
             "budget": [{"item": b.item, "amount": str(b.amount)} for b in a.budget],
             "checkin_opens_minutes": a.checkin_opens_minutes,
-            "summary_after_hours": a.summary_after_hours}
+            "summary_after_hours": a.summary_after_hours,
+            # An occurrence of a series: its rule in words, for the announcement.
+            "series": (event_series.describe(a.repeat.series())
+                       if a.repeat is not None and a.series_key is not None else None)}
 
 
 def starts_ms(a: Activity, tz: str) -> int:
@@ -166,15 +169,20 @@ def announce_due(conn: Connection, *, community_id: int, plan: Plan, now_ms: int
     """An event of the plan that is not over and is due to be announced (a one-off event
     at once, an occurrence of a series from its announcement time) has not been announced
     (or stored) yet."""
-    tz = plan.bot.timezone
-    candidates = [a for a in plan.event_occurrences()
-                  if now_ms < ends_ms(a, tz) and (announce_ms(a, tz) or 0) <= now_ms]
+    candidates = announcement_opened(plan, now_ms)
     if not candidates:
         return False
     rows = {r["key"]: r for r in repo.of_community(conn, community_id=community_id,
-                                                   keys=[a.key for a in candidates])}
-    return any(rows.get(a.key) is None or rows[a.key]["announced_ms"] is None
-               for a in candidates)
+                                                   keys=sorted(candidates))}
+    return any(rows.get(k) is None or rows[k]["announced_ms"] is None for k in candidates)
+
+
+def announcement_opened(plan: Plan, now_ms: int) -> set[str]:
+    """The keys of the plan's events whose announcement time has come (a one-off event's
+    always; an occurrence's `announce_days_before` ahead of it) and that are not over."""
+    tz = plan.bot.timezone
+    return {a.key for a in plan.event_occurrences()
+            if (announce_ms(a, tz) or 0) <= now_ms < ends_ms(a, tz)}
 
 
 def announce_probe(plan: Plan) -> Probe:

@@ -112,6 +112,7 @@ def test_two_occurrences_of_a_series_each_get_their_own_run(engine: Engine) -> N
         bot.join(who, n)
     announced = [t for t in texts(bot.tick(60)) if t.startswith("【活动】")]
     assert len(announced) == 1 and "3 月 3 日 19:30" in announced[0]  # not 10 March yet
+    assert "系列活动：每周，共 2 场（报名只报这一场）" in announced[0]
 
     assert "3 月 3 日" in texts(bot.say(a, "!报名", 600), Reply)[0]
     assert "3 月 3 日" in texts(bot.say(b, "!报名 pandas-night", 610), Reply)[0]
@@ -147,3 +148,22 @@ def test_two_occurrences_of_a_series_each_get_their_own_run(engine: Engine) -> N
         rows = service.all_with_results(conn, community_id=bot.cid)
     assert [(r["key"], r["registered"], r["checked_in"]) for r in rows] == [
         ("pandas-night-20260303", 2, 1), ("pandas-night-20260310", 2, 1)]
+
+
+def test_an_occurrence_registered_for_early_is_announced_on_its_own_date(
+        engine: Engine) -> None:
+    """`!报名 <key>-YYYYMMDD` before an occurrence's announcement stores it; another
+    event's announcement does not take it along: it is announced six days ahead of it."""
+    weekly = {**EVENT, "capacity": None, "repeat": {"every": "week", "count": 2}}
+    qa = {**EVENT, "key": "qa", "name": "答疑会", "starts": "2026-03-08T20:00:00",
+          "repeat": {"every": "week", "count": 1}}  # announced 2 March 20:00
+    bot = Bot(engine, camp_plan(events=[weekly, qa], elimination__enabled=False))
+    a = user(1, "甲")
+    bot.join(ADMIN, 0)
+    bot.join(a, 1)
+    bot.tick(60)
+    assert "3 月 10 日" in texts(bot.say(a, "!报名 pandas-night-20260310", 600), Reply)[0]
+    announced = [t for t in texts(bot.tick(27 * 3600 + 60)) if t.startswith("【活动】")]
+    assert len(announced) == 1 and "答疑会" in announced[0]
+    later = [t for t in texts(bot.tick(START + 86_400 + 60)) if t.startswith("【活动】")]
+    assert len(later) == 1 and "3 月 10 日" in later[0]
