@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from qunyun.domain import event_series
 from qunyun.domain.cron import CronError, to_rule
@@ -55,23 +56,25 @@ def _series(plan: Plan) -> Iterator[Finding]:
         r, path = a.repeat, f"events.{i}.repeat"
         rule = event_series.describe(r.series())
         mine = [o for o in occurrences if o.series_key == a.key]
-        starts = mine[0].starts if mine else a.starts
-        if r.until is not None and r.until < a.starts.date():
+        local = a.starts if a.starts.tzinfo is None else \
+            a.starts.astimezone(ZoneInfo(plan.bot.timezone)).replace(tzinfo=None)
+        starts = mine[0].starts if mine else local
+        if r.until is not None and r.until < local.date():
             yield Finding("A5", f"{path}.until",
                           f"重复活动「{a.name}」的 until {r.until} 早于开始 "
-                          f"{a.starts:%Y-%m-%d}：一场也不会办",
+                          f"{local:%Y-%m-%d}：一场也不会办",
                           f"repeat.until {r.until} is before the event starts "
-                          f"({a.starts:%Y-%m-%d}): no occurrence at all")
+                          f"({local:%Y-%m-%d}): no occurrence at all")
             continue
         if not mine:
             yield Finding("A5", path, f"重复活动「{a.name}」（{rule}）一场也排不出",
                           "the repeat rule gives no occurrence")
             continue
-        if mine[0].starts.replace(tzinfo=None) != a.starts.replace(tzinfo=None):
+        if starts != local:
             yield Finding("A5", f"events.{i}.starts",
-                          f"重复活动「{a.name}」的开始时间 {a.starts:%Y-%m-%d} 不是「{rule}」"
+                          f"重复活动「{a.name}」的开始时间 {local:%Y-%m-%d} 不是「{rule}」"
                           f"中的一天：第一场是 {starts:%Y-%m-%d %H:%M}",
-                          f"starts {a.starts:%Y-%m-%d} is not a day of the rule; the first "
+                          f"starts {local:%Y-%m-%d} is not a day of the rule; the first "
                           f"occurrence is {starts:%Y-%m-%d %H:%M}", severity="advice")
         if event_series.unbounded(r.series()):
             yield Finding("A5", path,
@@ -96,8 +99,10 @@ def _series(plan: Plan) -> Iterator[Finding]:
                               f"series {a.key!r}")
 
 
-def _span(a: Activity) -> tuple[datetime, datetime]:
-    at = a.starts.replace(tzinfo=None)
+def _span(a: Activity, tz: str) -> tuple[datetime, datetime]:
+    """An event's local start and end (a start with an offset read in the plan's zone)."""
+    at = a.starts if a.starts.tzinfo is None else \
+        a.starts.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
     return at, at + timedelta(minutes=a.duration_minutes)
 
 
@@ -105,12 +110,13 @@ def _clashes(plan: Plan) -> Iterator[Finding]:
     """Occurrences of two different events that overlap in time (members cannot be at
     both; the reminders of both go out together)."""
     index = {a.key: i for i, a in enumerate(plan.events)}
-    events = sorted(plan.event_occurrences(), key=lambda o: _span(o)[0])
+    tz = plan.bot.timezone
+    events = sorted(plan.event_occurrences(), key=lambda o: _span(o, tz)[0])
     said: dict[tuple[str, str], int] = {}
     for n, a in enumerate(events):
-        a_start, a_end = _span(a)
+        a_start, a_end = _span(a, tz)
         for b in events[n + 1:]:
-            b_start, _b_end = _span(b)
+            b_start, _b_end = _span(b, tz)
             if b_start >= a_end:
                 break
             pair = (a.series_key or a.key, b.series_key or b.key)

@@ -84,3 +84,8 @@ def test_a_rule_that_does_not_read_is_a_plan_error_saying_why() -> None:
     found = _a5(NIGHT % "every: month, weekdays: [sat]")
     assert found and all(severity == "error" for _p, severity, _z in found)
     assert any("nth" in zh for _p, _s, zh in found)
+
+
+def test_a_start_with_an_offset_is_read_in_the_plans_zone() -> None:
+    utc = NIGHT.replace('"2026-03-21T19:30:00"', '"2026-03-21T11:30:00+00:00"')
+    assert _a5(utc % "every: month, weekdays: [sat], nth: 3, count: 3") == []
