@@ -13,6 +13,7 @@ setting. Content sections are optional so that a draft loads and `plan check`
 
 from __future__ import annotations
 
+import weakref
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -620,6 +621,11 @@ class GroupMatrix(Strict):
         return self
 
 
+# Plan.event_occurrences, computed once per plan object (a plan is frozen). Kept outside
+# the model so that two equal plans stay equal; an entry goes with its plan.
+_OCCURRENCES: dict[int, tuple[Activity, ...]] = {}
+
+
 class Plan(Strict):
     version: Literal[1] = 1
     community: Community
@@ -647,15 +653,13 @@ class Plan(Strict):
     seasons: Seasons | None = None  # T3 season boards (issue 15)
     tier_actions: TierActions | None = None  # T2 tier playbook as automation (issue 15)
     groups: GroupMatrix | None = None  # G4 routing by an attribute, template group (16)
-    # The expanded events, computed once per plan (a plan is frozen).
-    _occurrences: tuple[Activity, ...] | None = PrivateAttr(default=None)
-
     def event_occurrences(self) -> tuple[Activity, ...]:
         """Every event the bot runs, soonest first: each one-off event as it is, and each
         occurrence of a series as an event of its own — key `<series key>-YYYYMMDD`,
         `starts` its local start, `series_key` the series' (and its `repeat`). The services
         read events through this, never `events` directly."""
-        if self._occurrences is None:
+        cached = _OCCURRENCES.get(id(self))
+        if cached is None:
             out: list[Activity] = []
             tz = self.bot.timezone
             for a in self.events:
@@ -671,8 +675,9 @@ class Plan(Strict):
                     out.append(occurrence)
             out.sort(key=lambda e: e.starts if e.starts.tzinfo is not None
                      else e.starts.replace(tzinfo=ZoneInfo(tz)))
-            self._occurrences = tuple(out)
-        return self._occurrences
+            cached = _OCCURRENCES[id(self)] = tuple(out)
+            weakref.finalize(self, _OCCURRENCES.pop, id(self), None)
+        return cached
 
     def event_series(self, key: str) -> Activity | None:
         """The plan's series with this key (None: no such series, or a one-off event)."""

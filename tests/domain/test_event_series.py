@@ -200,3 +200,11 @@ def test_a_series_key_leaves_room_for_the_date() -> None:
     with pytest.raises(ValidationError, match="最多 31 个字符"):
         plan({**EVENT, "key": long_key, "repeat": {"every": "week"}})
     assert Activity.model_validate({**EVENT, "key": long_key}).key == long_key  # one-off
+
+
+def test_expanding_a_plan_leaves_it_equal_to_the_same_plan() -> None:
+    monthly = {**EVENT, "repeat": {"every": "month", "weekdays": ["sat"], "nth": 3}}
+    first, second = plan(monthly), plan(monthly)
+    assert len(first.event_occurrences()) == 13
+    assert first.event_occurrences() is first.event_occurrences()  # computed once
+    assert first == second
