@@ -322,7 +322,8 @@ class _Community:
                 member.gone = True
                 self.push(MemberLeft, at=at + dt.timedelta(seconds=1), member=member.ref)
                 if self.rng.random() < {"active": 0.7, "casual": 0.5}.get(member.persona, 0.4):
-                    dm = GroupRef(PLATFORM, f"dm-{member.ref.user_id}", None)
+                    dm = GroupRef(PLATFORM, f"{DM_PREFIX}{member.ref.user_id}", None,
+                                  kind="direct")
                     self.queue.push(MessagePosted(
                         source=SOURCE, source_event_id=f"e{next(self.ids)}", group=dm,
                         at=(at + dt.timedelta(hours=self.rng.uniform(2, 48))).replace(
@@ -356,7 +357,7 @@ class _Community:
     def _event(self, effect: Send, at: dt.datetime) -> None:
         """A5: the announced get registered, the reminded come, the ones who came rate it."""
         key = str(effect.evidence.get("activity", ""))
-        plan_event = next((e for e in self.plan.events if e.key == key), None)
+        plan_event = next((e for e in self.plan.event_occurrences() if e.key == key), None)
         if plan_event is None:
             return
         starts = plan_event.starts if plan_event.starts.tzinfo else plan_event.starts.replace(
@@ -378,6 +379,16 @@ class _Community:
             elif step == "A5 ended" and rng.random() < keen:
                 self.push(MessagePosted, at=at + dt.timedelta(hours=rng.uniform(0.1, 12)),
                           actor=member.ref, text=f"!反馈 {rng.choice((3, 4, 4, 5, 5))} 很有收获")
+
+
+DM_PREFIX = "dm-"  # a removed member's one-to-one room with the bot (`!复活`)
+
+
+def _simulated_direct(group: GroupRef) -> bool:
+    """The rehearsal's adapter check: its DM rooms are direct, as a platform's are (the
+    stored group forgets the kind, so without this the bot posted events and calendar
+    posts into a member's DM room once they had written `!复活` there)."""
+    return group.kind == "direct" or group.group_id.startswith(DM_PREFIX)
 
 
 # -- the run ------------------------------------------------------------------------------
@@ -403,7 +414,8 @@ def rehearse(engine: Engine, plan: Plan, *, days: int, members: int, seed: int,
     clock = {"now": begin}
     # A dry run: effects are audited as `dry_run`, never delivered (nothing would take
     # them), and what is costly to build for real (the weekly PDF) is only announced.
-    pipeline = Pipeline(engine, community_id=cid, policies=build_policies(plan), plan=plan,
+    pipeline = Pipeline(engine, community_id=cid, policies=build_policies(
+        plan, is_direct=_simulated_direct), plan=plan,
                         clock=lambda: clock["now"], dry_run=True)
     schedule = build_scheduler(engine, community_id=cid, plan=plan, now=begin)
     community = _Community(plan, start=begin, days=days, members=members,
@@ -552,6 +564,11 @@ def reason_words(kind: str, effect: Effect) -> str:
         again = "，补发：计划新增了这个头衔" if effect.reason == "T2 role backfilled" else ""
         return (f"授予头衔「{effect.role}」{of_tier}{again}" if effect.give
                 else f"悄悄收回头衔「{effect.role}」（不再是{tier}）")
+    if kind == "event" and isinstance(effect, Send):  # which occurrence: name and date
+        lines = effect.text.splitlines()
+        name = lines[0].removeprefix("【活动】") if lines else ""
+        when = next((x.removeprefix("时间：") for x in lines if x.startswith("时间：")), "")
+        return f"活动公告「{name}」{when}"
     if kind == "level_up" and evidence.get("to"):
         return f"升级：{evidence.get('from') or '—'} → {evidence['to']}"
     if _has_cjk(words):

@@ -103,14 +103,27 @@ def notes(plan: Plan, result: Rehearsal, *, first: dt.date, days: int,
     """What an operator would otherwise misread in the totals: the plan's events that fall
     outside the rehearsed days (none rehearsed, not none working), and removals that
     waited for an operator who never came (without `--approve`)."""
+    from qunyun.domain import event_series
+
     out = []
     last = first + dt.timedelta(days=days)
+    span = f"{first} 至 {last - dt.timedelta(days=1)}"
+    occurrences = plan.event_occurrences()
     for event in plan.events:
-        day = event.starts.date()
-        if not first <= day < last:
-            out.append(f"活动「{event.name}」在 {event.starts:%Y-%m-%d %H:%M}，不在预演的 "
-                       f"{first} 至 {last - dt.timedelta(days=1)} 里（加 --start "
-                       f"{day - dt.timedelta(days=7)} 可以预演它）")
+        if event.repeat is None:
+            day = event.starts.date()
+            if not first <= day < last:
+                out.append(f"活动「{event.name}」在 {event.starts:%Y-%m-%d %H:%M}，不在预演的 "
+                           f"{span} 里（加 --start {day - dt.timedelta(days=7)} 可以预演它）")
+            continue
+        mine = [o for o in occurrences if o.series_key == event.key]
+        if any(first <= o.starts.date() < last for o in mine):
+            continue
+        rule = event_series.describe(event.repeat.series())
+        near = next((o for o in mine if o.starts.date() >= last), mine[-1] if mine else None)
+        where = (f"：最近一场在 {near.starts:%Y-%m-%d %H:%M}（加 --start "
+                 f"{near.starts.date() - dt.timedelta(days=7)} 可以预演它）") if near else ""
+        out.append(f"重复活动「{event.name}」（{rule}）在预演的 {span} 里没有一场{where}")
     noticed = sum(1 for i in result.timeline if i.kind == "elimination_notice")
     auto = plan.elimination is not None and plan.elimination.auto_remove
     if not approve and not auto and noticed and not result.totals["removals"]:

@@ -13,13 +13,22 @@ setting. Content sections are optional so that a draft loads and `plan check`
 
 from __future__ import annotations
 
+import weakref
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
+from qunyun.domain import event_series
 from qunyun.plan.calendar import Calendar
 
 Platform = Literal["wechat", "wecom", "qq", "telegram", "whatsapp", "matrix"]
@@ -508,8 +517,38 @@ class BudgetLine(Strict):
     amount: Decimal = Field(ge=0)
 
 
+class Repeat(Strict):
+    """A5 (plan `events[].repeat`): the event recurs — a topic night every third Saturday
+    (`every: month, weekdays: [sat], nth: 3`), a weekly Q&A (`every: week, weekdays:
+    [tue]`), every other day (`every: day, interval: 2`) — from its `starts`, up to
+    `until` (a local date, inclusive) or `count` occurrences; with neither, for one year.
+    Each occurrence is announced `announce_days_before` days ahead and is an event of its
+    own: registered, reminded, checked in and summarised on its own."""
+
+    every: Literal["day", "week", "month"]
+    interval: int = Field(default=1, ge=1, le=365)  # every 2 weeks: 2
+    weekdays: list[str] = []  # mon…sun or 周一…周日; a week's default: the start's weekday
+    nth: int | None = None  # with every: month and one weekday: 1…5, -1 the last
+    until: date | None = None
+    count: int | None = Field(default=None, ge=1, le=event_series.MAX_OCCURRENCES)
+    announce_days_before: int = Field(default=6, ge=1, le=90)
+
+    def series(self) -> event_series.Series:
+        return event_series.Series(every=self.every, interval=self.interval,
+                                   weekdays=tuple(self.weekdays), nth=self.nth,
+                                   until=self.until, count=self.count)
+
+    @model_validator(mode="after")
+    def _a_rule_that_reads(self) -> Repeat:
+        problem = event_series.check(self.series())
+        if problem is not None:
+            raise ValueError(problem.zh)
+        return self
+
+
 class Activity(Strict):
-    """A5: an online or offline event, with seed 003's template."""
+    """A5: an online or offline event, with seed 003's template; one-off (`starts`) or a
+    series (`repeat:`, expanded by `Plan.event_occurrences`)."""
 
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")  # `!报名 key` when several run
     name: str = Field(min_length=1, max_length=200)
@@ -526,6 +565,22 @@ class Activity(Strict):
     capacity: int | None = Field(default=None, ge=1)  # beyond it: the waiting list
     checkin_opens_minutes: int = Field(default=60, ge=0)  # `!签到` from this long before
     summary_after_hours: float = Field(default=24, ge=0)  # feedback window, then the summary
+    repeat: Repeat | None = None
+    # An occurrence of a series (from Plan.event_occurrences): the series' key; None for a
+    # one-off event and for the series itself.
+    _series: str | None = PrivateAttr(default=None)
+
+    @property
+    def series_key(self) -> str | None:
+        return self._series
+
+    @model_validator(mode="after")
+    def _series_key_fits(self) -> Activity:
+        if self.repeat is not None and len(self.key) > event_series.MAX_SERIES_KEY:
+            raise ValueError(
+                f"重复活动的标识「{self.key}」最多 {event_series.MAX_SERIES_KEY} 个字符"
+                "（每一场的标识是它加上日期，例如 pandas-night-20260321）")
+        return self
 
 
 class Reports(Strict):
@@ -566,6 +621,11 @@ class GroupMatrix(Strict):
         return self
 
 
+# Plan.event_occurrences, computed once per plan object (a plan is frozen). Kept outside
+# the model so that two equal plans stay equal; an entry goes with its plan.
+_OCCURRENCES: dict[int, tuple[Activity, ...]] = {}
+
+
 class Plan(Strict):
     version: Literal[1] = 1
     community: Community
@@ -587,9 +647,38 @@ class Plan(Strict):
     bot: Bot = Bot()
     calendar: Calendar = Calendar()  # A1 timed posts and campaign SOPs (plan/calendar.py)
     reports: Reports = Reports()
-    events: list[Activity] = []
+    events: list[Activity] = []  # one-off and recurring; read through event_occurrences()
     growth: Growth = Growth()  # T1 live tiers (issue 15)
     badges: list[Badge] = []  # T3 badges by rule (issue 15)
     seasons: Seasons | None = None  # T3 season boards (issue 15)
     tier_actions: TierActions | None = None  # T2 tier playbook as automation (issue 15)
     groups: GroupMatrix | None = None  # G4 routing by an attribute, template group (16)
+    def event_occurrences(self) -> tuple[Activity, ...]:
+        """Every event the bot runs, soonest first: each one-off event as it is, and each
+        occurrence of a series as an event of its own — key `<series key>-YYYYMMDD`,
+        `starts` its local start, `series_key` the series' (and its `repeat`). The services
+        read events through this, never `events` directly."""
+        cached = _OCCURRENCES.get(id(self))
+        if cached is None:
+            out: list[Activity] = []
+            tz = self.bot.timezone
+            for a in self.events:
+                if a.repeat is None:
+                    out.append(a)
+                    continue
+                starts = a.starts if a.starts.tzinfo is None else \
+                    a.starts.astimezone(ZoneInfo(tz)).replace(tzinfo=None)
+                for at in event_series.local_starts(a.repeat.series(), starts):
+                    occurrence = a.model_copy(update={
+                        "key": event_series.occurrence_key(a.key, at.date()), "starts": at})
+                    occurrence._series = a.key
+                    out.append(occurrence)
+            out.sort(key=lambda e: e.starts if e.starts.tzinfo is not None
+                     else e.starts.replace(tzinfo=ZoneInfo(tz)))
+            cached = _OCCURRENCES[id(self)] = tuple(out)
+            weakref.finalize(self, _OCCURRENCES.pop, id(self), None)
+        return cached
+
+    def event_series(self, key: str) -> Activity | None:
+        """The plan's series with this key (None: no such series, or a one-off event)."""
+        return next((a for a in self.events if a.key == key and a.repeat is not None), None)

@@ -38,7 +38,7 @@ class Activities:
     # -- members' commands -----------------------------------------------------------------
     def handle(self, event: Event, ctx: Context) -> Verdict | None:
         if isinstance(event, TimerFired):
-            if not self.setup.plan.events:
+            if not self.setup.plan.event_occurrences():
                 return None
             if event.timer == service.ANNOUNCE:
                 effects = self._due(ctx, ms(event.at), None)
@@ -49,7 +49,7 @@ class Activities:
                 return None
             return Verdict.act(*effects) if effects else None
         if not isinstance(event, MessagePosted) or ctx.member_id is None \
-                or not self.setup.plan.events:
+                or not self.setup.plan.event_occurrences():
             return None
         command = self.setup.command(event)
         if command is None:
@@ -142,9 +142,13 @@ class Activities:
         if not groups:
             return []
         effects: list[Effect] = []
+        # An occurrence stored early (`!报名 <key>-YYYYMMDD`) waits for its own date.
+        opened = service.announcement_opened(plan, now) if step is None else set()
         for row in service.sync(ctx.conn, community_id=ctx.community_id, plan=plan,
                                 now_ms=now):
             wanted: service.Step = "announced_ms"
+            if step is None and row["key"] not in opened:
+                continue
             if step is not None:
                 if row["key"] != step[0] or step[1] not in service.STEP_NAMES:
                     continue
@@ -166,13 +170,16 @@ class Activities:
         d = row["detail"] or {}
         where = "；".join(x for x in (d.get("place") and f"地点：{d['place']}",
                                       d.get("online_link") and f"线上：{d['online_link']}") if x)
-        evidence = {"activity": row["key"], "step": step}
+        # `key` names the occurrence and the step (the rehearsal's timeline key).
+        evidence = {"activity": row["key"], "step": step,
+                    "key": f"event:{row['key']}:{step.removesuffix('_ms')}"}
         if step == "summary_ms":
             return [Alert(group=groups[0], policy=self.name, reason="A5 summary",
                           evidence=evidence, text=self._summary(ctx, row))]
         mentions: tuple[UserRef, ...] = ()
         if step == "announced_ms":
             lines = [f"【活动】{name}", f"时间：{when}"]
+            lines += [f"系列活动：{d['series']}（报名只报这一场）"] if d.get("series") else []
             lines += [f"目标：{d['goal']}"] if d.get("goal") else []
             lines += [f"适合：{d['audience']}"] if d.get("audience") else []
             lines += [where] if where else []
@@ -204,7 +211,8 @@ class Activities:
         r = service.results(ctx.conn, activity=row)
         d = row["detail"] or {}
         budget = _money(d.get("budget") or [])
-        lines = [f"活动总结「{row['name']}」",
+        when = service.local_text(int(row["starts_ms"]), self.setup.tz)
+        lines = [f"活动总结「{row['name']}」（{when}）",  # the date tells a series' apart
                  f"报名 {r['registered']} 人（候补 {r['waitlisted']}，取消 {r['cancelled']}），"
                  f"签到 {r['checked_in']} 人（其中未报名 {r['walk_ins']}），"
                  f"缺席 {r['no_shows']} 人"]

@@ -61,7 +61,7 @@ class CalendarPosts:
             values = calendar_service.variables(
                 ctx.conn, community_id=ctx.community_id, group_id=gid,
                 group_name=ref.name or plan.community.name, at_ms=tick.slot_ms, tz=tz,
-                checkin_campaigns=checkins, events=plan.events)
+                checkin_campaigns=checkins, events=plan.event_occurrences())
             text = calendar_service.compose(post.text, image=post.image, link=post.link,
                                             values=values) + campaigns.task_line(post.task)
             evidence = {"entry": tick.entry_id, "slot_ms": tick.slot_ms,

@@ -88,7 +88,7 @@ class Campaigns:
                 ctx.conn, community_id=ctx.community_id, group_id=gid,
                 group_name=ref.name or plan.community.name, at_ms=tick.slot_ms,
                 tz=plan.bot.timezone, checkin_campaigns=[c.name for c in plan.checkins],
-                events=plan.events)
+                events=plan.event_occurrences())
             if member is not None:
                 values["member"] = name_of(member)
             text = calendar_service.compose(day.text, image=day.image, link=day.link,

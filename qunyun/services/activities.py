@@ -2,6 +2,11 @@
 and an hour before, ask for feedback at the end, summarise), registration with capacity
 and a waiting list, check-in on the day, feedback 1–5, and the results.
 
+Recurring events (plan `repeat:`) run occurrence by occurrence: `Plan.event_occurrences`
+gives each occurrence as an event of its own (key `<series>-YYYYMMDD`), stored, announced
+(`announce_days_before` ahead, not a year of dates at once), reminded, registered for,
+checked in and summarised on its own. `!报名 <series>` means the series' next occurrence.
+
 Registration: within capacity a member is registered, beyond it wait-listed; when a
 registered member cancels, the first on the waiting list moves up (and is told). A member
 who checks in without registering is counted as a walk-in: attendance against registered
@@ -18,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
-from qunyun.domain import recurrence
+from qunyun.domain import event_series, recurrence
 from qunyun.domain.zones import offset_words
 from qunyun.plan.model import Activity, Plan
 from qunyun.services.schedule import EntrySpec, JobKind, Probe
@@ -55,25 +60,64 @@ def _detail(a: Activity) -> dict[str, Any]:
             "roles": [r.model_dump() for r in a.roles],
             "budget": [{"item": b.item, "amount": str(b.amount)} for b in a.budget],
             "checkin_opens_minutes": a.checkin_opens_minutes,
-            "summary_after_hours": a.summary_after_hours}
+            "summary_after_hours": a.summary_after_hours,
+            # An occurrence of a series: its rule in words, for the announcement.
+            "series": (event_series.describe(a.repeat.series())
+                       if a.repeat is not None and a.series_key is not None else None)}
+
+
+def starts_ms(a: Activity, tz: str) -> int:
+    return _ms(a.starts, tz)
+
+
+def ends_ms(a: Activity, tz: str) -> int:
+    return _ms(a.starts, tz) + a.duration_minutes * 60_000
+
+
+def announce_ms(a: Activity, tz: str) -> int | None:
+    """When an occurrence of a series is announced (its series' `announce_days_before`
+    ahead); None for a one-off event, announced as soon as the bot has it."""
+    if a.repeat is None or a.series_key is None:
+        return None
+    return _ms(a.starts, tz) - a.repeat.announce_days_before * DAY_MS
+
+
+def _live(a: Activity, tz: str, now_ms: int) -> bool:
+    """An event the bot keeps a row for now: a one-off event always; an occurrence from its
+    announcement until its summary is past catching up (a week after it is due)."""
+    opens = announce_ms(a, tz)
+    if opens is None:
+        return True
+    summary = ends_ms(a, tz) + int(a.summary_after_hours * HOUR_MS)
+    return opens <= now_ms < summary + 7 * DAY_MS
+
+
+def _store(conn: Connection, *, community_id: int, a: Activity, tz: str, now_ms: int) -> None:
+    repo.upsert(conn, community_id=community_id, key=a.key, name=a.name,
+                starts_ms=starts_ms(a, tz), ends_ms=ends_ms(a, tz), capacity=a.capacity,
+                expected=a.expected_attendance, detail=_detail(a), now_ms=now_ms)
+
+
+def occurrence_keys(plan: Plan) -> list[str]:
+    return [a.key for a in plan.event_occurrences()]
 
 
 def sync(conn: Connection, *, community_id: int, plan: Plan, now_ms: int) -> list[dict[str, Any]]:
-    """Store the plan's events (idempotent); returns their rows, soonest first."""
+    """Store the plan's events that are live now (idempotent): every one-off event, and the
+    occurrences of a series from their announcement on. Returns the stored rows of the
+    plan's events, soonest first."""
     tz = plan.bot.timezone
-    for a in plan.events:
-        starts = _ms(a.starts, tz)
-        repo.upsert(conn, community_id=community_id, key=a.key, name=a.name, starts_ms=starts,
-                    ends_ms=starts + a.duration_minutes * 60_000, capacity=a.capacity,
-                    expected=a.expected_attendance, detail=_detail(a), now_ms=now_ms)
-    return repo.of_community(conn, community_id=community_id,
-                             keys=[a.key for a in plan.events])
+    for a in plan.event_occurrences():
+        if _live(a, tz, now_ms):
+            _store(conn, community_id=community_id, a=a, tz=tz, now_ms=now_ms)
+    return repo.of_community(conn, community_id=community_id, keys=occurrence_keys(plan))
 
 
 def next_event(events: Sequence[Activity], *, at_ms: int, tz: str) -> str | None:
     """A1's `{next_event}`: the soonest of the plan's events starting after `at_ms`, as
     members read it (「Pandas 实战夜」3 月 21 日 19:30). From the plan itself, so a post
-    names an event before the bot has stored or announced it."""
+    names an event before the bot has stored or announced it. `events`: the plan's
+    `event_occurrences()` (each occurrence of a series on its own date)."""
     ahead = sorted((starts, a.name) for a in events if (starts := _ms(a.starts, tz)) > at_ms)
     return f"「{ahead[0][1]}」{local_text(ahead[0][0], tz)}" if ahead else None
 
@@ -94,16 +138,22 @@ def _step_times(a: Activity, tz: str) -> list[tuple[Step, int, int]]:
 
 
 def step_entries(plan: Plan) -> list[EntrySpec]:
-    """Each event's reminders, feedback request and summary as one-off schedule entries."""
+    """Each event's reminders, feedback request and summary as one-off schedule entries;
+    an occurrence of a series also gets its announcement (a one-off event is announced by
+    the ANNOUNCE probe as soon as the bot has it)."""
     tz = plan.bot.timezone
     zone = ZoneInfo(tz)
     out = []
-    for a in plan.events:
-        for step, at_ms, catch_up in _step_times(a, tz):
+    for a in plan.event_occurrences():
+        times = _step_times(a, tz)
+        if (opens := announce_ms(a, tz)) is not None:
+            times.insert(0, ("announced_ms", opens, 24 * 60))
+        day = f" {a.starts:%m-%d}" if a.series_key is not None else ""
+        for step, at_ms, catch_up in times:
             local = datetime.fromtimestamp(at_ms / 1000, tz=UTC).astimezone(zone)
             out.append(EntrySpec(
                 kind=STEP, key=f"{a.key}:{step.removesuffix('_ms')}",
-                title=f"{a.name} · {STEP_NAMES[step]}", catch_up_minutes=catch_up,
+                title=f"{a.name}{day} · {STEP_NAMES[step]}", catch_up_minutes=catch_up,
                 rule=recurrence.rule_text(at=f"{local:%H:%M}", start=local.date()),
                 payload={"event": a.key, "step": step}))
     return out
@@ -116,18 +166,23 @@ STEP_JOB = JobKind(STEP, from_plan=step_entries)
 
 
 def announce_due(conn: Connection, *, community_id: int, plan: Plan, now_ms: int) -> bool:
-    """An event of the plan that is not over has not been announced (or stored) yet."""
-    if not plan.events:
+    """An event of the plan that is not over and is due to be announced (a one-off event
+    at once, an occurrence of a series from its announcement time) has not been announced
+    (or stored) yet."""
+    candidates = announcement_opened(plan, now_ms)
+    if not candidates:
         return False
     rows = {r["key"]: r for r in repo.of_community(conn, community_id=community_id,
-                                                   keys=[a.key for a in plan.events])}
+                                                   keys=sorted(candidates))}
+    return any(rows.get(k) is None or rows[k]["announced_ms"] is None for k in candidates)
+
+
+def announcement_opened(plan: Plan, now_ms: int) -> set[str]:
+    """The keys of the plan's events whose announcement time has come (a one-off event's
+    always; an occurrence's `announce_days_before` ahead of it) and that are not over."""
     tz = plan.bot.timezone
-    for a in plan.events:
-        row = rows.get(a.key)
-        ends = _ms(a.starts, tz) + a.duration_minutes * 60_000
-        if now_ms < ends and (row is None or row["announced_ms"] is None):
-            return True
-    return False
+    return {a.key for a in plan.event_occurrences()
+            if (announce_ms(a, tz) or 0) <= now_ms < ends_ms(a, tz)}
 
 
 def announce_probe(plan: Plan) -> Probe:
@@ -158,11 +213,24 @@ def mark(conn: Connection, *, activity_id: int, step: Step, now_ms: int) -> bool
 
 def choose(conn: Connection, *, community_id: int, plan: Plan, now_ms: int,
            key: str | None) -> dict[str, Any] | None:
-    """The event a command means: by key, else the next one not yet over (or the one on
-    now)."""
-    rows = repo.of_community(conn, community_id=community_id, keys=[a.key for a in plan.events])
+    """The event a command means: by key — an event's or an occurrence's
+    (`pandas-night-20260418`), or a series' for its next occurrence not yet over — else
+    the next stored one not yet over (or the one on now). An occurrence named by key is
+    stored on the spot: one can register before its announcement."""
+    tz = plan.bot.timezone
     if key:
-        return next((r for r in rows if r["key"] == key.strip().lower()), None)
+        wanted = key.strip().lower()
+        occurrences = plan.event_occurrences()
+        chosen = next((a for a in occurrences if a.key == wanted), None)
+        if chosen is None and plan.event_series(wanted) is not None:
+            chosen = next((a for a in occurrences if a.series_key == wanted
+                           and ends_ms(a, tz) > now_ms), None)
+        if chosen is None:
+            return None
+        _store(conn, community_id=community_id, a=chosen, tz=tz, now_ms=now_ms)
+        return next(iter(repo.of_community(conn, community_id=community_id,
+                                           keys=[chosen.key])), None)
+    rows = repo.of_community(conn, community_id=community_id, keys=occurrence_keys(plan))
     upcoming = [r for r in rows if int(r["ends_ms"]) > now_ms]
     return upcoming[0] if upcoming else None
 
@@ -276,25 +344,32 @@ def in_window(conn: Connection, *, community_id: int, since_ms: int,
     return out
 
 
-def for_console(conn: Connection, *, community_id: int, plan: Plan | None
-                ) -> list[dict[str, Any]]:
+def for_console(conn: Connection, *, community_id: int, plan: Plan | None,
+                lang: str = "zh") -> list[dict[str, Any]]:
     """Every event of the community with its results, soonest first: the stored ones (the
     bot stores the plan's events when it starts) and the plan's events not stored yet, with
     nothing recorded (issue 11: the page listed no events while the plan had one, because
-    only a running bot had stored it). Read-only."""
+    only a running bot had stored it). Each occurrence of a series is a row of its own,
+    `series` saying its rule (None for a one-off event). Read-only."""
     rows = all_with_results(conn, community_id=community_id)
     if plan is not None:
         stored = {str(r["key"]) for r in rows}
         tz = plan.bot.timezone
-        for a in plan.events:
+        for a in plan.event_occurrences():
             if a.key in stored:
                 continue
-            starts = _ms(a.starts, tz)
-            rows.append({"key": a.key, "name": a.name, "starts_ms": starts,
-                         "ends_ms": starts + a.duration_minutes * 60_000,
+            rows.append({"key": a.key, "name": a.name, "starts_ms": starts_ms(a, tz),
+                         "ends_ms": ends_ms(a, tz),
                          "capacity": a.capacity, "expected": a.expected_attendance,
                          "registered": 0, "waitlisted": 0, "checked_in": 0, "walk_ins": 0,
                          "rating": None, "feedback": [], "turnout": None, "of_expected": None})
+        series = {a.key: a.repeat for a in plan.events if a.repeat is not None}
+        for r in rows:
+            key = str(r["key"])
+            dated = len(key) > 9 and key[-9] == "-" and key[-8:].isdigit()
+            rule = series.get(key[:-9]) if dated else None
+            r["series"] = (event_series.describe(rule.series(), lang) if rule is not None
+                           else None)
     return sorted(rows, key=lambda r: int(r["starts_ms"]))
 
 
@@ -306,7 +381,7 @@ def all_with_results(conn: Connection, *, community_id: int) -> list[dict[str, A
 def latest_attended(conn: Connection, *, community_id: int, plan: Plan,
                     member_id: int) -> dict[str, Any] | None:
     """The latest of the plan's events the member checked in at (what `!反馈` is about)."""
-    rows = repo.of_community(conn, community_id=community_id, keys=[a.key for a in plan.events])
+    rows = repo.of_community(conn, community_id=community_id, keys=occurrence_keys(plan))
     for row in sorted(rows, key=lambda r: -int(r["starts_ms"])):
         mine = repo.signup(conn, activity_id=int(row["id"]), member_id=member_id)
         if mine is not None and mine["checked_in_ms"] is not None:

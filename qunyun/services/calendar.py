@@ -346,7 +346,7 @@ def preview(conn: Connection, *, community_id: int, plan: Plan | None, entry: Ma
         values = variables(conn, community_id=community_id, group_id=gid, group_name=name,
                            at_ms=slot_ms, tz=tz,
                            checkin_campaigns=[c.name for c in plan.checkins] if plan else (),
-                           events=plan.events if plan else ())
+                           events=plan.event_occurrences() if plan else ())
         values.update({v: SAMPLES[v] for v in ahead})
         if member_name is not None:
             values["member"] = member_name

@@ -64,6 +64,7 @@ CALENDAR_TEXTS: dict[str, tuple[str, str]] = {
     "calendar.status.due": ("已到时间，还没发出", "due, not sent yet"),
     "calendar.status.paused": ("已暂停", "paused"),
     "calendar.camp_count": ("{n} 人", "{n} members"),
+    "calendar.event_counts": ("活动 · 报名 {registered} · 签到 {checked_in}", "event · {registered} registered · {checked_in} checked in"),
     "calendar.bad_date": ("日期格式不对（YYYY-MM-DD）", "The date is not YYYY-MM-DD"),
     "calendar.past_slot": ("已经过去的时间不能跳过", "A past occurrence cannot be skipped"),
     "calendar.back": ("返回日历", "Back to the calendar"),

@@ -34,7 +34,12 @@ def test_weeks_of_the_course_plan_remove_revive_and_run_its_event(
     kinds = Counter(i.kind for i in result.timeline)
     assert kinds["elimination_notice"] >= totals["removals"]
     assert kinds["revival_application"] >= totals["revivals"]
-    assert kinds["event"] == 1  # one group, one announcement
+    # One group; the monthly Pandas night's 21 March and 18 April occurrences, each
+    # announced once, on its own (18 April's six days ahead, within the 45 days).
+    events = [i for i in result.timeline if i.kind == "event"]
+    assert [(i.key, i.at.date().isoformat()) for i in events] == [
+        ("event:pandas-night-20260321:announced", "2026-03-15"),
+        ("event:pandas-night-20260418:announced", "2026-04-12")]
     weekly = [i for i in result.timeline if i.kind == "weekly_report"]
     assert len(weekly) == 7 and {i.at.strftime("%a %H:%M") for i in weekly} == {"Mon 09:00"}
     removed = Counter(i.member for i in result.timeline if i.kind == "removal")

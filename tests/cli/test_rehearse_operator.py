@@ -6,6 +6,7 @@ outside the rehearsed days, removals waiting for an operator)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -61,8 +62,9 @@ def test_the_command_notes_an_event_outside_the_days_and_waiting_removals(
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("合计（7 天，8 名成员，种子 3）")
-    assert lines[1] == ("注意：活动「Pandas 实战夜（线上）」在 2026-03-21 19:30，不在预演的 "
-                        "2026-03-02 至 2026-03-08 里（加 --start 2026-03-14 可以预演它）")
+    assert lines[1] == ("注意：重复活动「Pandas 实战夜（线上）」（每月第 3 个周六，到 2026-12-31）"
+                        "在预演的 2026-03-02 至 2026-03-08 里没有一场：最近一场在 2026-03-21 "
+                        "19:30（加 --start 2026-03-14 可以预演它）")
 
 
 def test_noticed_members_who_wait_for_review_are_explained() -> None:
@@ -80,3 +82,28 @@ def test_noticed_members_who_wait_for_review_are_explained() -> None:
     assert said == ["1 次淘汰提醒后没有人被移出：计划要求运营在控制台确认"
                     "（elimination.auto_remove: false）；加 --approve 模拟运营每天批准"]
     assert notes(loaded.plan, result, first=dt.date(2026, 3, 2), days=30, approve=True) == []
+
+
+def test_sixty_days_run_each_occurrence_of_the_monthly_night_once(tmp_path: Path) -> None:
+    """The bundled Pandas night is monthly (third Saturday): 60 days from 2 March rehearse
+    its 21 March and 18 April occurrences, each announced, checked in and summed up on its
+    own — and 16 May's, six days ahead of it, not yet."""
+    out = tmp_path / "r.json"
+    result = qunyun("rehearse", str(EXAMPLES / "python-camp.yaml"), "--days", "60",
+                    "--members", "12", "--seed", "5", "--start", "2026-03-02", "--quiet",
+                    "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    timeline = json.loads(out.read_text(encoding="utf-8"))["timeline"]
+    announced = [(i["key"], i["at"][:10], i["reason"]) for i in timeline if i["kind"] == "event"]
+    assert announced == [
+        ("event:pandas-night-20260321:announced", "2026-03-15",
+         "活动公告「Pandas 实战夜（线上）」3 月 21 日 19:30"),
+        ("event:pandas-night-20260418:announced", "2026-04-12",
+         "活动公告「Pandas 实战夜（线上）」4 月 18 日 19:30")]
+    checkins = [i["key"] for i in timeline if i["kind"] == "event_checkin"]
+    assert len(checkins) == len(set(checkins))  # each member once per occurrence
+    nights = {k.split(":")[1] for k in checkins}
+    assert nights == {"pandas-night-20260321", "pandas-night-20260418"}
+    assert all(i["at"][:10] in ("2026-03-21", "2026-04-18") for i in timeline
+               if i["kind"] == "event_checkin")
+    assert "不在预演" not in result.stdout and "没有一场" not in result.stdout

@@ -96,3 +96,74 @@ def test_an_event_added_late_gets_no_day_reminder_and_no_event_means_no_ticks(
     assert any("1 小时后开始" in t for t in sent)
     quiet = Bot(engine, camp_plan(elimination__enabled=False))
     assert not texts(quiet.tick(60))
+
+
+def test_two_occurrences_of_a_series_each_get_their_own_run(engine: Engine) -> None:
+    """A weekly series: each occurrence is announced on its own (six days ahead, not both
+    at once), reminded to its own registrants, checked in and summarised on its own;
+    registering for one is not registering for the other, and `!报名 <series>` means the
+    next occurrence."""
+    weekly = {**EVENT, "capacity": None,
+              "repeat": {"every": "week", "count": 2, "announce_days_before": 6}}
+    bot = Bot(engine, camp_plan(events=[weekly], elimination__enabled=False))
+    a, b, c = (user(n, name) for n, name in ((1, "甲"), (2, "乙"), (3, "丙")))
+    bot.join(ADMIN, 0)
+    for n, who in enumerate((a, b, c), 1):
+        bot.join(who, n)
+    announced = [t for t in texts(bot.tick(60)) if t.startswith("【活动】")]
+    assert len(announced) == 1 and "3 月 3 日 19:30" in announced[0]  # not 10 March yet
+    assert "系列活动：每周，共 2 场（报名只报这一场）" in announced[0]
+
+    assert "3 月 3 日" in texts(bot.say(a, "!报名", 600), Reply)[0]
+    assert "3 月 3 日" in texts(bot.say(b, "!报名 pandas-night", 610), Reply)[0]
+    # The later occurrence by its own key, before it is announced.
+    assert "3 月 10 日" in texts(bot.say(c, "!报名 pandas-night-20260310", 620), Reply)[0]
+
+    [day] = [e for e in bot.tick(START - 23 * 3600) if isinstance(e, Send) and "明天" in e.text]
+    assert set(day.mentions) == {a, b} and "3 月 3 日" in day.text  # type: ignore[attr-defined]
+    [hour] = [e for e in bot.tick(START - 1800) if isinstance(e, Send) and "1 小时后" in e.text]
+    assert set(hour.mentions) == {a, b}  # type: ignore[attr-defined]
+    assert "签到成功 ✓ 欢迎" in texts(bot.say(a, "!签到", START - 600), Reply)[0]
+    # Six days before 10 March (4 March 19:30), its announcement; then the first's summary.
+    assert not [t for t in texts(bot.tick(START + 86_400 - 600)) if t.startswith("【活动】")]
+    [second] = [t for t in texts(bot.tick(START + 86_400 + 60)) if t.startswith("【活动】")]
+    assert "3 月 10 日 19:30" in second
+    [summary] = texts(bot.tick(START + 90 * 60 + 86_400 + 60), Alert)
+    assert "（3 月 3 日 19:30）" in summary and "报名 2 人" in summary
+    assert "签到 1 人" in summary
+
+    week = 7 * 86_400
+    assert not [t for t in texts(bot.tick(START + 2 * 86_400)) if t.startswith("【活动】")]
+    # `!报名` alone: the first one is over, so the next one; a's first registration stays.
+    assert "3 月 10 日" in texts(bot.say(a, "!报名", START + 2 * 86_400), Reply)[0]
+    assert "已经报过名" in texts(bot.say(c, "!报名 pandas-night", START + 2 * 86_400), Reply)[0]
+    [day2] = [e for e in bot.tick(START + week - 23 * 3600)
+              if isinstance(e, Send) and "明天" in e.text]
+    assert set(day2.mentions) == {a, c} and "3 月 10 日" in day2.text  # type: ignore[attr-defined]
+    assert "签到成功" in texts(bot.say(c, "!签到", START + week - 300), Reply)[0]
+    [summary2] = texts(bot.tick(START + week + 90 * 60 + 86_400 + 60), Alert)
+    assert "（3 月 10 日 19:30）" in summary2 and "报名 2 人" in summary2
+
+    with bot.engine.connect() as conn:
+        rows = service.all_with_results(conn, community_id=bot.cid)
+    assert [(r["key"], r["registered"], r["checked_in"]) for r in rows] == [
+        ("pandas-night-20260303", 2, 1), ("pandas-night-20260310", 2, 1)]
+
+
+def test_an_occurrence_registered_for_early_is_announced_on_its_own_date(
+        engine: Engine) -> None:
+    """`!报名 <key>-YYYYMMDD` before an occurrence's announcement stores it; another
+    event's announcement does not take it along: it is announced six days ahead of it."""
+    weekly = {**EVENT, "capacity": None, "repeat": {"every": "week", "count": 2}}
+    qa = {**EVENT, "key": "qa", "name": "答疑会", "starts": "2026-03-08T20:00:00",
+          "repeat": {"every": "week", "count": 1}}  # announced 2 March 20:00
+    bot = Bot(engine, camp_plan(events=[weekly, qa], elimination__enabled=False))
+    a = user(1, "甲")
+    bot.join(ADMIN, 0)
+    bot.join(a, 1)
+    bot.tick(60)
+    assert "3 月 10 日" in texts(bot.say(a, "!报名 pandas-night-20260310", 600), Reply)[0]
+    announced = [t for t in texts(bot.tick(27 * 3600 + 60)) if t.startswith("【活动】")]
+    assert len(announced) == 1 and "答疑会" in announced[0]
+    later = [t for t in texts(bot.tick(START + 86_400 + 60)) if t.startswith("【活动】")]
+    assert len(later) == 1 and "3 月 10 日" in later[0]

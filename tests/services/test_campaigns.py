@@ -118,7 +118,8 @@ def test_a_recurring_posts_task_counts_once_per_occurrence(engine: Engine) -> No
 
 def test_the_topic_night_names_the_plans_next_event_until_it_has_run(engine: Engine) -> None:
     """`{next_event}` is filled from the plan's events (A5): the topic nights before the
-    Pandas night on 21 March name it with its local time; the ones after say there is none."""
+    Pandas night on 21 March name it with its local time; the ones after name the series'
+    next occurrence, 18 April (the third Saturday of the month)."""
     bot = camp(engine)
     bot.join_group()
     bot.run_until(START + timedelta(days=28), step=timedelta(hours=1))
@@ -128,7 +129,7 @@ def test_the_topic_night_names_the_plans_next_event_until_it_has_run(engine: Eng
     after = [t for at, t in topics if at.date().isoformat() > "2026-03-21"]
     assert before and after
     assert all("下一场活动：「Pandas 实战夜（线上）」3 月 21 日 19:30" in t for t in before)
-    assert all("下一场活动：暂无活动" in t for t in after)
+    assert all("下一场活动：「Pandas 实战夜（线上）」4 月 18 日 19:30" in t for t in after)
 
 
 def test_the_morning_post_names_yesterdays_newcomers_and_check_in_stars(engine: Engine) -> None:

@@ -26,7 +26,7 @@ def activity_list(request: Request, slug: str) -> Response:
     with ctx.engine.connect() as conn:
         _text, plan = plan_service.stored_plan(conn, community_id=cid)
         tz = plan.bot.timezone if plan is not None else "Asia/Shanghai"
-        rows = activity_service.for_console(conn, community_id=cid, plan=plan)
+        rows = activity_service.for_console(conn, community_id=cid, plan=plan, lang=ctx.lang)
         top = drivers.top_content(conn, community_id=cid, since_ms=now - 7 * 86_400_000,
                                   until_ms=now, tz=tz, limit=10)
     for r in rows:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 
 from qunyun.plan.model import Plan
 from qunyun.report.words import group_names
+from qunyun.services import activities as activity_service
 from qunyun.services import calendar as calendar_service
 from qunyun.services import campaigns, lookup
 from qunyun.services import plans as plan_service
@@ -97,8 +98,14 @@ def _render(ctx: Ctx, found: dict[str, Any], view: str, day: str, *, error: str 
         groups = console_overview.groups_with_counts(conn, community_id=cid)
         # The schedule's other timed jobs (sweep, weekly report, event steps …), read-only
         # here: when each runs next and how its last run went.
+        # Event steps are left out: each event occurrence is in the grid on its day instead
+        # (a monthly series would otherwise list five reminders per month here).
         jobs = [e for e in entry_repo.of_community(conn, community_id=cid)
-                if e["kind"] not in KINDS and not e["retired"] and e["next_ms"] is not None]
+                if e["kind"] not in (*KINDS, activity_service.STEP) and not e["retired"]
+                and e["next_ms"] is not None]
+        events = [r for r in activity_service.for_console(conn, community_id=cid, plan=plan,
+                                                          lang=ctx.lang)
+                  if start.timestamp() * 1000 <= int(r["starts_ms"]) <= end.timestamp() * 1000]
         last_runs = entry_repo.last_slots(conn, entry_ids=[int(e["id"]) for e in jobs])
         member_ids = sorted({int(m) for e in [*entries, *(o.entry for o in occurrences)]
                              if str(m := (e["payload"] or {}).get("member", "")).isdigit()})
@@ -119,6 +126,11 @@ def _render(ctx: Ctx, found: dict[str, Any], view: str, day: str, *, error: str 
             "status": o.status or ("paused" if o.entry["paused"] else
                                    "due" if o.slot_ms <= now_ms else "planned"),
             "future": o.slot_ms > now_ms})
+    # A5: each event occurrence on its day, with who registered and who came.
+    day_events: dict[dt.date, list[dict[str, Any]]] = {}
+    for r in events:
+        local = dt.datetime.fromtimestamp(int(r["starts_ms"]) / 1000, tz=tz)
+        day_events.setdefault(local.date(), []).append({**r, "time": local.strftime("%H:%M")})
     grid = {d: calendar_rows.grid_items(items, plan=plan, member_names=member_names,
                                         unknown_member=unknown_member)
             for d, items in days.items()}
@@ -137,7 +149,8 @@ def _render(ctx: Ctx, found: dict[str, Any], view: str, day: str, *, error: str 
                  "rule": e["rule"], "paused": bool(e["paused"]), "next_ms": e["next_ms"],
                  "last": last_runs.get(int(e["id"]))} for e in jobs]
     return page(ctx, "calendar.html", status_code, community=found, view=view, days=grid,
-                rows=rows, jobs=job_rows, shown=shown, today=today, statuses=STATUSES,
+                rows=rows, jobs=job_rows, day_events=day_events, shown=shown, today=today,
+                statuses=STATUSES,
                 zone=calendar_rows.zone_label(zone, ctx.lang),
                 local=lambda ms: calendar_rows.local_text(ms, zone),
                 target_groups=target_groups,
