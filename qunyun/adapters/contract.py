@@ -16,6 +16,13 @@ An adapter
 cursor and the account's status for the console. All three adapters (Matrix, Telegram,
 QQ/OneBot) build on it and add only their own connection loop and `perform`.
 
+Several adapters in one process (issue 16: Matrix, Telegram and QQ accounts of one
+community under one plan) share the database and the outbox. Each acts only in its own
+platform's groups (`serves`): a policy run by one adapter may decide an effect for
+another platform's group (a calendar post for every group); that effect waits in the
+outbox, unclaimed, and the flush of the adapter whose platform it is sends it. An
+adapter never claims, sends or fails another platform's effect.
+
 Ordering: an event's effects are delivered in the order the policies decided them (a
 warning after the delete it follows), and the timer loop's outbox flush runs beside the
 connection loop; one lock per adapter (`_outbox_lock`) keeps the two from interleaving, so
@@ -36,7 +43,7 @@ from sqlalchemy import Engine
 
 from qunyun.capabilities import Capabilities
 from qunyun.effects import Effect, OpenGroup, SetRole
-from qunyun.events import Event, TimerFired
+from qunyun.events import Event, GroupRef, TimerFired
 from qunyun.pipeline.runner import Pipeline
 from qunyun.services import audit, tier_roles
 from qunyun.storage.bot import adapter_state
@@ -90,6 +97,11 @@ class AdapterCore:
         # timer loop's flush never interleave (effects keep their order).
         self._outbox_lock = asyncio.Lock()
 
+    def serves(self, group: GroupRef) -> bool:
+        """The groups this adapter's bot acts in: its own platform's (the policies'
+        `Setup.serves` and the schedule get the same answer, `serving(platform)`)."""
+        return group.platform == self.platform
+
     # -- status ----------------------------------------------------------------------------
     def report_status(self, *, connected: bool, synced: bool = True,
                       error: BaseException | None = None) -> None:
@@ -131,7 +143,9 @@ class AdapterCore:
                     continue
                 handled += 1
                 for planned in outcome.effects:
-                    await self.deliver(planned.audit_id, planned.effect)
+                    if self.serves(planned.effect.group):
+                        await self.deliver(planned.audit_id, planned.effect)
+                    # else: another platform's group; it waits for that adapter's flush
         self.handled += handled
         return handled
 
@@ -155,7 +169,8 @@ class AdapterCore:
         async with self._outbox_lock:
             with self.engine.connect() as conn:
                 pending = audit.pending_effects(conn, community_id=self.pipeline.community_id,
-                                                now_ms=self._now_ms())
+                                                now_ms=self._now_ms(),
+                                                platform=self.platform)
             sent = 0
             for audit_id, effect in pending:
                 sent += await self.deliver(audit_id, effect)
@@ -170,6 +185,8 @@ class AdapterCore:
         """Claim the effect, carry it out, mark it. False if it is not delivered now:
         another process holds it (or sent it), or the platform said wait (then it goes
         back to the outbox for any process's next flush)."""
+        if not self.serves(effect.group):
+            return False  # another platform's: never claimed here, its adapter sends it
         if self.waiting(effect):
             return False  # stays in the outbox; the timer loop's flush sends it when allowed
         with self.engine.begin() as conn:

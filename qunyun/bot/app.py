@@ -27,6 +27,7 @@ from qunyun.events import GroupRef
 from qunyun.pipeline.dispatcher import Dispatcher
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.model import Plan
+from qunyun.policies.base import serving
 
 log = logging.getLogger("qunyun.bot")
 
@@ -49,23 +50,30 @@ async def run_matrix_bot(engine: Engine, *, community_id: int, plan: Plan, homes
             # policies unless the plan says otherwise. DMs arrive as `kind="direct"`.
             return bot.moderators(group.group_id)
 
+        # Its own rooms only: a Telegram or QQ account of the community beside it in the
+        # process sends to its groups (issue 16).
+        serves = serving(MatrixBot.platform)
         pipeline = Pipeline(engine, community_id=community_id,
                             policies=build_policies(plan, room_admins=room_admins,
-                                                    capabilities=CAPABILITIES), plan=plan)
+                                                    capabilities=CAPABILITIES, serves=serves),
+                            plan=plan)
         bot = MatrixBot(client, pipeline, bot_user_id=bot_user_id, homeserver=homeserver,
                         admin_room=plan.bot.admin_room,
                         admin_room_name=f"{plan.community.name} 管理组",
                         admin_invites=plan.bot.admins,
-                        scheduler=build_scheduler(engine, community_id=community_id, plan=plan))
+                        scheduler=build_scheduler(engine, community_id=community_id, plan=plan,
+                                                  serves=serves))
         bot.status_key = status_key
 
         def apply(new: Plan) -> None:
             # Between two awaits of the bot loop: no event is half-way through a policy.
             pipeline.dispatcher = Dispatcher(build_policies(new, room_admins=room_admins,
-                                                            capabilities=CAPABILITIES))
+                                                            capabilities=CAPABILITIES,
+                                                            serves=serves))
             pipeline.plan = new
             bot.admin_room = new.bot.admin_room
-            bot.scheduler = build_scheduler(engine, community_id=community_id, plan=new)
+            bot.scheduler = build_scheduler(engine, community_id=community_id, plan=new,
+                                            serves=serves)
 
         follow = PlanReload(engine, community_id=community_id, running_text=plan_text,
                             apply=apply, interval=plan_interval)
