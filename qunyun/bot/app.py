@@ -2,8 +2,9 @@
 
 `run_matrix_bot` is what `qunyun bot` calls; tests call it too (in a subprocess when they
 kill it). `prepare_local` sets up the local homeserver a new user can try the bot on:
-a bot account, an operator account and a demo room, remembered in the data directory so
-a second start finds the same ones.
+a bot account, an operator account, a demo room and three member accounts invited to it
+(`qunyun.bot.demo_members`), remembered in the data directory so a second start finds the
+same ones.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import Engine
 from qunyun.adapters.matrix.client import HttpMatrixApi, MatrixError
 from qunyun.adapters.matrix.homeserver import HomeserverError, LocalHomeserver
 from qunyun.adapters.matrix.runner import CAPABILITIES, MatrixBot
+from qunyun.bot.demo_members import STATE_FILE, DemoMember, add_demo_members, members_of
 from qunyun.bot.plan_reload import PlanReload
 from qunyun.bot.wiring import build_policies, build_scheduler
 from qunyun.events import GroupRef
@@ -120,11 +122,16 @@ class LocalSetup:
     operator: str
     operator_password: str
     room_id: str
+    # The demo's member accounts (invited to the room), and what went wrong making them.
+    members: tuple[DemoMember, ...] = ()
+    problems: tuple[str, ...] = ()
+    room_name: str = ""
 
 
 def prepare_local(data_dir: Path, *, room_name: str) -> LocalSetup:
-    """Start (or restart) the local homeserver with a bot, an operator and a demo room."""
-    state_file = data_dir / "qunyun-local.json"
+    """Start (or restart) the local homeserver with a bot, an operator, a demo room and
+    the demo's members (张三, 李四, 王五, invited to the room)."""
+    state_file = data_dir / STATE_FILE
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
     hs = LocalHomeserver(data_dir, port=state.get("port")).start()
     try:
@@ -136,6 +143,8 @@ def prepare_local(data_dir: Path, *, room_name: str) -> LocalSetup:
                          operator_password=password, operator_token=operator.access_token)
         if "room_id" not in state:
             state["room_id"] = asyncio.run(_demo_room(hs, state, room_name))
+            state["room_name"] = room_name
+        problems = add_demo_members(hs, state)
     except MatrixError as exc:
         hs.stop()
         raise HomeserverError(f"local homeserver set-up failed: {exc}") from None
@@ -145,7 +154,8 @@ def prepare_local(data_dir: Path, *, room_name: str) -> LocalSetup:
     state_file.write_text(json.dumps(state, indent=1))
     state_file.chmod(0o600)
     return LocalSetup(hs, state["bot_token"], state["operator"], state["operator_password"],
-                      state["room_id"])
+                      state["room_id"], tuple(members_of(state)), tuple(problems),
+                      state.get("room_name") or room_name)
 
 
 async def _demo_room(hs: LocalHomeserver, state: dict[str, str], name: str) -> str:
