@@ -21,7 +21,9 @@ community under one plan) share the database and the outbox. Each acts only in i
 platform's groups (`serves`): a policy run by one adapter may decide an effect for
 another platform's group (a calendar post for every group); that effect waits in the
 outbox, unclaimed, and the flush of the adapter whose platform it is sends it. An
-adapter never claims, sends or fails another platform's effect.
+adapter never claims, sends or fails another platform's effect — unless the community
+has no bot on that platform at all (a group only imported from an export): then the
+effect is not left waiting forever but fails at once with an operator to-do that says so.
 
 Ordering: an event's effects are delivered in the order the policies decided them (a
 warning after the delete it follows), and the timer loop's outbox flush runs beside the
@@ -39,7 +41,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from qunyun.capabilities import Capabilities
 from qunyun.effects import Effect, OpenGroup, SetRole
@@ -169,14 +171,42 @@ class AdapterCore:
         async with self._outbox_lock:
             with self.engine.connect() as conn:
                 pending = audit.pending_effects(conn, community_id=self.pipeline.community_id,
-                                                now_ms=self._now_ms(),
-                                                platform=self.platform)
+                                                now_ms=self._now_ms())
+                others = {e.group.platform for _i, e in pending if not self.serves(e.group)}
+                botless = others - self._bot_platforms(conn) if others else set()
             sent = 0
             for audit_id, effect in pending:
-                sent += await self.deliver(audit_id, effect)
+                if self.serves(effect.group):
+                    sent += await self.deliver(audit_id, effect)
+                elif effect.group.platform in botless:
+                    self._no_bot_for(audit_id, effect)
+                # else: another platform's bot sends it (its own flush)
         if sent:
             log.info("sent %d effect(s) waiting in the outbox", sent)
         return sent
+
+    def _bot_platforms(self, conn: Connection) -> set[str]:
+        from qunyun.bot import accounts  # the bot package owns the accounts' records
+
+        return accounts.bot_platforms(conn, community_id=self.pipeline.community_id)
+
+    def _no_bot_for(self, audit_id: int, effect: Effect) -> None:
+        """No bot of the community is on the platform of this effect's group (a group only
+        imported from an export): an operator to-do, not an effect left waiting forever."""
+        from qunyun.plan.platforms import PLATFORM_NAMES
+
+        platform = PLATFORM_NAMES.get(effect.group.platform, (effect.group.platform,))[0]
+        where = effect.group.name or effect.group.group_id
+        with self.engine.begin() as conn:
+            if not audit.claim_effect(conn, audit_id=audit_id, owner=self.owner,
+                                      now_ms=self._now_ms()):
+                return
+            audit.mark_delivery(conn, audit_id=audit_id, ok=False, detail=(
+                f"需要运营者处理：「{where}」在{platform}上，这个社群没有连接{platform}的"
+                f"机器人账号，机器人做不了这一步；请在{platform}里手动处理，"
+                f"或用 qunyun account-add 连接账号"))
+        log.info("effect %s for a %s group with no bot: an operator to-do", effect.kind,
+                 effect.group.platform)
 
     def _now_ms(self) -> int:
         return int(self.pipeline.clock().timestamp() * 1000)

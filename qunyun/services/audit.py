@@ -146,20 +146,16 @@ def mark_delivery(conn: Connection, *, audit_id: int, ok: bool, detail: str | No
 CLAIM_LEASE_MS = 120_000
 
 
-def pending_effects(conn: Connection, *, community_id: int, now_ms: int | None = None,
-                    platform: str | None = None) -> list[tuple[int, Effect]]:
+def pending_effects(conn: Connection, *, community_id: int,
+                    now_ms: int | None = None) -> list[tuple[int, Effect]]:
     """Effects recorded but not yet delivered, oldest first; with `now_ms`, only those no
-    bot process holds a claim on at that time; with `platform`, only those for that
-    platform's groups (each adapter sends its own). A listing, not a promise: deliver one
-    only after `claim_effect` won it."""
+    bot process holds a claim on at that time. A listing, not a promise: deliver one only
+    after `claim_effect` won it."""
     from qunyun.effects import effect_from_dict
 
-    found = [(row_id, effect_from_dict(data))
-             for row_id, data in audit_repo.pending(conn, community_id=community_id,
-                                                    free_at_ms=now_ms)]
-    if platform is None:
-        return found
-    return [(row_id, effect) for row_id, effect in found if effect.group.platform == platform]
+    return [(row_id, effect_from_dict(data))
+            for row_id, data in audit_repo.pending(conn, community_id=community_id,
+                                                   free_at_ms=now_ms)]
 
 
 def claim_effect(conn: Connection, *, audit_id: int, owner: str, now_ms: int,

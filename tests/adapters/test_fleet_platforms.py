@@ -2,7 +2,9 @@
 and a Telegram account run side by side under one plan, and each bot acts only in its own
 platform's groups. Whichever adapter's clock fires a calendar slot, the post for the
 Telegram group is sent once, by the Telegram adapter, and the Matrix adapter never claims,
-sends or fails it (and the reverse)."""
+sends or fails it (and the reverse). A group on a platform the community has no bot on
+(imported from a WeChat export) gets no post waiting forever: it fails at once, as an
+operator to-do."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from sqlalchemy import Engine, select
 from qunyun.adapters.matrix.runner import MatrixBot
 from qunyun.adapters.telegram.runner import TelegramBot, make_bot
 from qunyun.app import open_database
+from qunyun.bot import accounts
 from qunyun.bot.wiring import build_policies, build_scheduler
 from qunyun.capabilities import MATRIX, TELEGRAM
 from qunyun.events import GroupRef
@@ -30,9 +33,11 @@ from tests.services.test_schedule import MORNING, START, plan_with
 
 ROOM = GroupRef("matrix", "!camp:localhost", "矩阵群")
 CHAT = GroupRef("telegram", "-1001002003", "电报群")
+IMPORTED = GroupRef("wechat", "wx-camp", "微信群")  # history only: no bot on WeChat
 POSTS = [
     {**MORNING, "id": "mx", "title": "矩阵早安", "group": ROOM.name},
     {**MORNING, "id": "tg", "title": "电报早安", "group": CHAT.name},
+    {**MORNING, "id": "wx", "title": "微信早安", "group": IMPORTED.name},
 ]
 
 
@@ -49,7 +54,7 @@ def _sends(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(
             select(
-                audit_log.c.reason, audit_log.c.status, audit_log.c.claimed_by, audit_log.c.group_id
+                audit_log.c.status, audit_log.c.claimed_by, audit_log.c.group_id, audit_log.c.detail
             )
             .where(audit_log.c.action == "send")
             .order_by(audit_log.c.id)
@@ -67,8 +72,18 @@ def test_each_adapter_sends_only_its_own_platforms_calendar_posts(tmp_path: Path
             cid = community_repo.get_or_create_community(conn, slug="camp", name="camp", now_ms=0)
             gids = {
                 g.platform: ingest.ensure_group(conn, community_id=cid, group=g, at_ms=0)
-                for g in (ROOM, CHAT)
+                for g in (ROOM, CHAT, IMPORTED)
             }
+            # The community's bots, as `qunyun account-add` stores them.
+            accounts.add(
+                conn,
+                community_id=cid,
+                platform="matrix",
+                settings={"homeserver": "localhost", "token": "t"},
+            )
+            accounts.add(
+                conn, community_id=cid, platform="telegram", settings={"telegram_token": TOKEN}
+            )
 
         def pipeline(platform: str, capabilities: Any) -> Pipeline:
             return Pipeline(
@@ -113,10 +128,13 @@ def test_each_adapter_sends_only_its_own_platforms_calendar_posts(tmp_path: Path
             assert [room for room, _ in api.sent] == [ROOM.group_id]
             assert server.sent("sendMessage") == []
             waiting = [r for r in _sends(engine) if r["status"] == "pending"]
-            assert [r["group_id"] for r in waiting] == [gids["telegram"]]
-            assert waiting[0]["claimed_by"] is None  # not claimed by the Matrix adapter
+            assert [r["group_id"] for r in waiting] == [gids["telegram"], gids["wechat"]]
+            assert all(r["claimed_by"] is None for r in waiting)  # not claimed by Matrix
             await matrix.flush_outbox()
             assert len(api.sent) == 1 and server.sent("sendMessage") == []
+            (todo,) = [r for r in _sends(engine) if r["group_id"] == gids["wechat"]]
+            assert todo["status"] == "failed"  # no bot on WeChat: said, not left waiting
+            assert "没有连接微信的机器人账号" in todo["detail"]
             await round_of(telegram, matrix)
             assert [int(m["chat_id"]) for m in server.sent("sendMessage")] == [int(CHAT.group_id)]
             assert len(api.sent) == 1
@@ -133,10 +151,12 @@ def test_each_adapter_sends_only_its_own_platforms_calendar_posts(tmp_path: Path
                 int(CHAT.group_id)
             ] * 2
 
-            rows = _sends(engine)
+            rows = [r for r in _sends(engine) if r["group_id"] != gids["wechat"]]
             assert [r["status"] for r in rows] == ["done"] * 4  # none failed, none waiting
             owner = {gids["matrix"]: matrix.owner, gids["telegram"]: telegram.owner}
             assert all(r["claimed_by"] == owner[r["group_id"]] for r in rows)
+            todos = [r for r in _sends(engine) if r["group_id"] == gids["wechat"]]
+            assert [r["status"] for r in todos] == ["failed"] * 2  # one a day, once each
         finally:
             await telegram.bot.shutdown()
             server.stop()
