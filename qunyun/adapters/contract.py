@@ -19,6 +19,15 @@ An adapter
 cursor and the account's status for the console. All three adapters (Matrix, Telegram,
 QQ/OneBot) build on it and add only their own connection loop and `perform`.
 
+Several adapters in one process (issue 16: Matrix, Telegram and QQ accounts of one
+community under one plan) share the database and the outbox. Each acts only in its own
+platform's groups (`serves`): a policy run by one adapter may decide an effect for
+another platform's group (a calendar post for every group); that effect waits in the
+outbox, unclaimed, and the flush of the adapter whose platform it is sends it. An
+adapter never claims, sends or fails another platform's effect — unless the community
+has no bot on that platform at all (a group only imported from an export): then the
+effect is not left waiting forever but fails at once with an operator to-do that says so.
+
 Ordering: an event's effects are delivered in the order the policies decided them (a
 warning after the delete it follows), and the timer loop's outbox flush runs beside the
 connection loop; one lock per adapter (`_outbox_lock`) keeps the two from interleaving, so
@@ -35,11 +44,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from qunyun.capabilities import Capabilities
 from qunyun.effects import Effect, OpenGroup, SetRole
-from qunyun.events import Event, TimerFired
+from qunyun.events import Event, GroupRef, TimerFired
 from qunyun.pipeline.runner import Pipeline
 from qunyun.services import audit, direct, tier_roles
 from qunyun.storage.bot import adapter_state
@@ -93,6 +102,11 @@ class AdapterCore:
         # timer loop's flush never interleave (effects keep their order).
         self._outbox_lock = asyncio.Lock()
 
+    def serves(self, group: GroupRef) -> bool:
+        """The groups this adapter's bot acts in: its own platform's (the policies'
+        `Setup.serves` and the schedule get the same answer, `serving(platform)`)."""
+        return group.platform == self.platform
+
     # -- status ----------------------------------------------------------------------------
     def report_status(self, *, connected: bool, synced: bool = True,
                       error: BaseException | None = None) -> None:
@@ -134,7 +148,9 @@ class AdapterCore:
                     continue
                 handled += 1
                 for planned in outcome.effects:
-                    await self.deliver(planned.audit_id, planned.effect)
+                    if self.serves(planned.effect.group):
+                        await self.deliver(planned.audit_id, planned.effect)
+                    # else: another platform's group; it waits for that adapter's flush
         self.handled += handled
         return handled
 
@@ -159,12 +175,41 @@ class AdapterCore:
             with self.engine.connect() as conn:
                 pending = audit.pending_effects(conn, community_id=self.pipeline.community_id,
                                                 now_ms=self._now_ms())
+                others = {e.group.platform for _i, e in pending if not self.serves(e.group)}
+                botless = others - self._bot_platforms(conn) if others else set()
             sent = 0
             for audit_id, effect in pending:
-                sent += await self.deliver(audit_id, effect)
+                if self.serves(effect.group):
+                    sent += await self.deliver(audit_id, effect)
+                elif effect.group.platform in botless:
+                    self._no_bot_for(audit_id, effect)
+                # else: another platform's bot sends it (its own flush)
         if sent:
             log.info("sent %d effect(s) waiting in the outbox", sent)
         return sent
+
+    def _bot_platforms(self, conn: Connection) -> set[str]:
+        from qunyun.bot import accounts  # the bot package owns the accounts' records
+
+        return accounts.bot_platforms(conn, community_id=self.pipeline.community_id)
+
+    def _no_bot_for(self, audit_id: int, effect: Effect) -> None:
+        """No bot of the community is on the platform of this effect's group (a group only
+        imported from an export): an operator to-do, not an effect left waiting forever."""
+        from qunyun.plan.platforms import PLATFORM_NAMES
+
+        platform = PLATFORM_NAMES.get(effect.group.platform, (effect.group.platform,))[0]
+        where = effect.group.name or effect.group.group_id
+        with self.engine.begin() as conn:
+            if not audit.claim_effect(conn, audit_id=audit_id, owner=self.owner,
+                                      now_ms=self._now_ms()):
+                return
+            audit.mark_delivery(conn, audit_id=audit_id, ok=False, detail=(
+                f"需要运营者处理：「{where}」在{platform}上，这个社群没有连接{platform}的"
+                f"机器人账号，机器人做不了这一步；请在{platform}里手动处理，"
+                f"或用 qunyun account-add 连接账号"))
+        log.info("effect %s for a %s group with no bot: an operator to-do", effect.kind,
+                 effect.group.platform)
 
     def _now_ms(self) -> int:
         return int(self.pipeline.clock().timestamp() * 1000)
@@ -173,6 +218,8 @@ class AdapterCore:
         """Claim the effect, carry it out, mark it. False if it is not delivered now:
         another process holds it (or sent it), or the platform said wait (then it goes
         back to the outbox for any process's next flush)."""
+        if not self.serves(effect.group):
+            return False  # another platform's: never claimed here, its adapter sends it
         if self.waiting(effect):
             return False  # stays in the outbox; the timer loop's flush sends it when allowed
         with self.engine.begin() as conn:

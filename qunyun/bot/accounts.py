@@ -63,6 +63,21 @@ def list_accounts(conn: Connection, *, community_id: int | None = None) -> list[
     return out
 
 
+# An account's platform → the platform its groups carry (`GroupRef.platform`).
+GROUP_PLATFORM = {"telegram": "telegram", "onebot": "qq", "matrix": "matrix"}
+
+
+def bot_platforms(conn: Connection, *, community_id: int) -> set[str]:
+    """The platforms (as groups name them) on which the community has a bot: a stored
+    account, or one that ran (`qunyun up`'s Matrix bot is not stored). An effect for a
+    group on any other platform has no bot to send it (`AdapterCore.flush_outbox`)."""
+    stored = {a.platform for a in list_accounts(conn, community_id=community_id)}
+    prefix = f"{STATUS_PREFIX}{community_id}:"
+    ran = {key[len(prefix):].split(":", 1)[0]
+           for key, _value in adapter_state.entries(conn, prefix=prefix, limit=10_000)}
+    return {GROUP_PLATFORM.get(p, p) for p in stored | ran}
+
+
 def status_key(community_id: int, platform: str, label: str) -> str:
     return f"{STATUS_PREFIX}{community_id}:{platform}:{label}"
 

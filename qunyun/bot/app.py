@@ -2,8 +2,9 @@
 
 `run_matrix_bot` is what `qunyun bot` calls; tests call it too (in a subprocess when they
 kill it). `prepare_local` sets up the local homeserver a new user can try the bot on:
-a bot account, an operator account and a demo room, remembered in the data directory so
-a second start finds the same ones.
+a bot account, an operator account, a demo room and three member accounts invited to it
+(`qunyun.bot.demo_members`), remembered in the data directory so a second start finds the
+same ones.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from sqlalchemy import Engine
 from qunyun.adapters.matrix.client import HttpMatrixApi, MatrixError
 from qunyun.adapters.matrix.homeserver import HomeserverError, LocalHomeserver
 from qunyun.adapters.matrix.runner import CAPABILITIES, MatrixBot
+from qunyun.bot.demo_members import STATE_FILE, DemoMember, add_demo_members, members_of
 from qunyun.bot.plan_reload import PlanReload
 from qunyun.bot.wiring import build_policies, build_scheduler
 from qunyun.events import GroupRef
 from qunyun.pipeline.dispatcher import Dispatcher
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.model import Plan
+from qunyun.policies.base import serving
 
 log = logging.getLogger("qunyun.bot")
 
@@ -49,23 +52,30 @@ async def run_matrix_bot(engine: Engine, *, community_id: int, plan: Plan, homes
             # policies unless the plan says otherwise. DMs arrive as `kind="direct"`.
             return bot.moderators(group.group_id)
 
+        # Its own rooms only: a Telegram or QQ account of the community beside it in the
+        # process sends to its groups (issue 16).
+        serves = serving(MatrixBot.platform)
         pipeline = Pipeline(engine, community_id=community_id,
                             policies=build_policies(plan, room_admins=room_admins,
-                                                    capabilities=CAPABILITIES), plan=plan)
+                                                    capabilities=CAPABILITIES, serves=serves),
+                            plan=plan)
         bot = MatrixBot(client, pipeline, bot_user_id=bot_user_id, homeserver=homeserver,
                         admin_room=plan.bot.admin_room,
                         admin_room_name=f"{plan.community.name} 管理组",
                         admin_invites=plan.bot.admins,
-                        scheduler=build_scheduler(engine, community_id=community_id, plan=plan))
+                        scheduler=build_scheduler(engine, community_id=community_id, plan=plan,
+                                                  serves=serves))
         bot.status_key = status_key
 
         def apply(new: Plan) -> None:
             # Between two awaits of the bot loop: no event is half-way through a policy.
             pipeline.dispatcher = Dispatcher(build_policies(new, room_admins=room_admins,
-                                                            capabilities=CAPABILITIES))
+                                                            capabilities=CAPABILITIES,
+                                                            serves=serves))
             pipeline.plan = new
             bot.admin_room = new.bot.admin_room
-            bot.scheduler = build_scheduler(engine, community_id=community_id, plan=new)
+            bot.scheduler = build_scheduler(engine, community_id=community_id, plan=new,
+                                            serves=serves)
 
         follow = PlanReload(engine, community_id=community_id, running_text=plan_text,
                             apply=apply, interval=plan_interval)
@@ -112,11 +122,16 @@ class LocalSetup:
     operator: str
     operator_password: str
     room_id: str
+    # The demo's member accounts (invited to the room), and what went wrong making them.
+    members: tuple[DemoMember, ...] = ()
+    problems: tuple[str, ...] = ()
+    room_name: str = ""
 
 
 def prepare_local(data_dir: Path, *, room_name: str) -> LocalSetup:
-    """Start (or restart) the local homeserver with a bot, an operator and a demo room."""
-    state_file = data_dir / "qunyun-local.json"
+    """Start (or restart) the local homeserver with a bot, an operator, a demo room and
+    the demo's members (张三, 李四, 王五, invited to the room)."""
+    state_file = data_dir / STATE_FILE
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
     hs = LocalHomeserver(data_dir, port=state.get("port")).start()
     try:
@@ -128,6 +143,8 @@ def prepare_local(data_dir: Path, *, room_name: str) -> LocalSetup:
                          operator_password=password, operator_token=operator.access_token)
         if "room_id" not in state:
             state["room_id"] = asyncio.run(_demo_room(hs, state, room_name))
+            state["room_name"] = room_name
+        problems = add_demo_members(hs, state)
     except MatrixError as exc:
         hs.stop()
         raise HomeserverError(f"local homeserver set-up failed: {exc}") from None
@@ -137,7 +154,8 @@ def prepare_local(data_dir: Path, *, room_name: str) -> LocalSetup:
     state_file.write_text(json.dumps(state, indent=1))
     state_file.chmod(0o600)
     return LocalSetup(hs, state["bot_token"], state["operator"], state["operator_password"],
-                      state["room_id"])
+                      state["room_id"], tuple(members_of(state)), tuple(problems),
+                      state.get("room_name") or room_name)
 
 
 async def _demo_room(hs: LocalHomeserver, state: dict[str, str], name: str) -> str:

@@ -24,6 +24,7 @@ from qunyun.events import GroupRef
 from qunyun.pipeline.dispatcher import Dispatcher
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.model import Plan
+from qunyun.policies.base import serving
 
 log = logging.getLogger("qunyun.bot")
 
@@ -41,11 +42,15 @@ async def run_adapter_bot(engine: Engine, *, community_id: int, plan: Plan, plat
         return holder["bot"].moderators(group.group_id)
 
     # What the policies may ask for is what the adapter declares (never the platform name).
-    capabilities = (OneBotBot if platform == "onebot" else TelegramBot).capabilities
+    kind = OneBotBot if platform == "onebot" else TelegramBot
+    capabilities = kind.capabilities
+    # Its own platform's groups only: the community's other accounts in this process (a
+    # Matrix room, another platform's group) are served by their own adapters (issue 16).
+    serves = serving(kind.platform)
     pipeline = Pipeline(engine, community_id=community_id, plan=plan,
                         policies=build_policies(plan, room_admins=room_admins,
-                                                capabilities=capabilities))
-    scheduler = build_scheduler(engine, community_id=community_id, plan=plan)
+                                                capabilities=capabilities, serves=serves))
+    scheduler = build_scheduler(engine, community_id=community_id, plan=plan, serves=serves)
     bot: OneBotBot | TelegramBot
     if platform == "onebot":
         client: OneBotClient
@@ -73,10 +78,12 @@ async def run_adapter_bot(engine: Engine, *, community_id: int, plan: Plan, plat
     def apply(new: Plan) -> None:
         # Between two awaits of the bot loop: no event is half-way through a policy.
         pipeline.dispatcher = Dispatcher(build_policies(new, room_admins=room_admins,
-                                                        capabilities=capabilities))
+                                                        capabilities=capabilities,
+                                                        serves=serves))
         pipeline.plan = new
         _set_admin_chat(bot, new.bot.admin_room)
-        bot.scheduler = build_scheduler(engine, community_id=community_id, plan=new)
+        bot.scheduler = build_scheduler(engine, community_id=community_id, plan=new,
+                                        serves=serves)
 
     follow = PlanReload(engine, community_id=community_id, running_text=plan_text,
                         apply=apply, interval=plan_interval)

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, Engine
 
 from qunyun.plan.model import Plan
+from qunyun.policies.base import Serves, serves_all
 from qunyun.services import onboarding as onboarding_service
 from qunyun.services import warnings as warning_service
 from qunyun.services.schedule import JobKind, Probe, Schedule
@@ -55,9 +56,10 @@ class Scheduler(Schedule):
 
     def __init__(self, engine: Engine, *, community_id: int, plan: Plan,
                  resolution_s: int = 60, kinds: Sequence[JobKind] = (),
-                 more_probes: Sequence[Probe] = ()) -> None:
+                 more_probes: Sequence[Probe] = (), serves: Serves = serves_all) -> None:
         super().__init__(engine, community_id=community_id, plan=plan, kinds=kinds,
-                         probes=[*probes(plan), *more_probes], resolution_s=resolution_s)
+                         probes=[*probes(plan), *more_probes], resolution_s=resolution_s,
+                         serves=serves)
 
     def next_welcome(self) -> int | None:
         """When the next open welcome batch closes (ms), so the bot's timer can wake then."""

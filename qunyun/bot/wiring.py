@@ -20,7 +20,7 @@ from qunyun.plan.model import Plan
 from qunyun.policies.activities import Activities
 from qunyun.policies.admission import JoinRequests
 from qunyun.policies.badges import Badges
-from qunyun.policies.base import RoomAdmins, Setup
+from qunyun.policies.base import RoomAdmins, Serves, Setup, serves_all
 from qunyun.policies.boards import Boards
 from qunyun.policies.calendar import CalendarPosts
 from qunyun.policies.campaigns import Campaigns
@@ -53,12 +53,14 @@ Scheduler = Callable[[datetime], Sequence[TimerFired]]
 
 def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
                    room_admins: RoomAdmins | None = None,
-                   capabilities: Capabilities = FULL) -> list[Policy]:
+                   capabilities: Capabilities = FULL,
+                   serves: Serves = serves_all) -> list[Policy]:
     """The policies the bot runs, in order: moderation first (a deleted advert earns
     nothing and gets no FAQ reply), then newcomers, commands and FAQ, points, escalation.
     `room_admins` is the adapter's list of a room's moderators (admins unless the plan
-    sets `bot.moderators_are_admins: false`)."""
-    setup = Setup(plan, capabilities=capabilities)
+    sets `bot.moderators_are_admins: false`); `serves`, the groups the adapter acts in
+    (`qunyun.policies.base.serving(platform)` for a live adapter beside others)."""
+    setup = Setup(plan, capabilities=capabilities, serves=serves)
     if is_direct is not None:
         setup.is_direct = is_direct
     if room_admins is not None:
@@ -111,11 +113,13 @@ def probes(plan: Plan) -> list[Probe]:
 
 
 def build_scheduler(engine: Engine, *, community_id: int, plan: Plan,
-                    resolution_s: int = 60, now: datetime | None = None) -> TimerSchedule:
-    """A callable the bot loop calls every round with the current time; returns due ticks.
+                    resolution_s: int = 60, now: datetime | None = None,
+                    serves: Serves = serves_all) -> TimerSchedule:
+    """A callable the bot loop calls every round with the current time; returns due ticks
+    for the groups the adapter `serves` (another platform's adapter fires its own).
     The plan's schedule entries are stored (synced) first."""
     schedule = TimerSchedule(engine, community_id=community_id, plan=plan,
                              resolution_s=resolution_s, kinds=job_kinds(),
-                             more_probes=probes(plan))
+                             more_probes=probes(plan), serves=serves)
     schedule.sync(now or datetime.now(UTC))
     return schedule

@@ -26,6 +26,7 @@ app = typer.Typer(
 app.add_typer(plan_cmd.app, name="plan")
 app.add_typer(db_cmd.app, name="db")
 app.command("demo")(demo_cmd.demo)
+app.command("demo-member")(demo_cmd.demo_member)
 app.command("import")(import_cmd.import_cmd)
 app.command("bot")(bot_cmd.bot_cmd)
 app.command("account-add")(bot_cmd.account_add)

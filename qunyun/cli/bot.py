@@ -85,6 +85,21 @@ def start_local(local_dir: Path, plan: Plan) -> LocalSetup:
         fail(str(exc))
 
 
+def print_demo_members(local: LocalSetup) -> None:
+    """The demo's member accounts and how to sign in as one (README: "Try it as a member")."""
+    from qunyun.bot.demo_members import sign_in_lines
+
+    if local.members:
+        out_console.print("以成员身份试试 try it as a member（Element 等任意 Matrix 客户端；"
+                          "qunyun demo-member 名字 再建一个）:", highlight=False)
+    for member in local.members:
+        line = " · ".join(part.strip() for part in sign_in_lines(
+            local.homeserver.url, member, local.room_name)[2:4])
+        out_console.print(f"  {member.name}: {line}", highlight=False, markup=False)
+    for problem in local.problems:
+        out_console.print(f"  [yellow]{problem}[/]", highlight=False)
+
+
 def bot_cmd(
     plan: Annotated[Path | None, typer.Option(
         help="社群计划 YAML；不填则运行数据库里每个社群已保存的账号和计划（qunyun account-add）"
@@ -164,6 +179,7 @@ def bot_cmd(
             f"{local.operator_password}[/]\n"
             f"  演示群 demo room: {local.room_id}（已邀请你 / you are in it）",
             highlight=False)
+        print_demo_members(local)
     out_console.print(f"机器人运行中 bot running for [bold]{slug}[/]；Ctrl-C 停止 to stop",
                       highlight=False)
     try:

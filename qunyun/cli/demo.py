@@ -6,6 +6,9 @@ the bot would post, imports a seeded synthetic Telegram export (never real peopl
 as the history of the Python camp — the same community the live bot of `qunyun up` runs,
 so there is one community, one plan and one set of numbers — and writes its report with
 the plan stored for it. The report's work items open in the console's queues.
+
+`qunyun demo-member NAME` adds a member account to the local demo's Matrix homeserver
+(the one `qunyun up` starts; `qunyun.bot.demo_members`) and says how to sign in as them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from qunyun.cli.common import DbUrl, Lang, check_lang, database, out_console
+from qunyun.cli.common import DbUrl, Lang, check_lang, database, fail, out_console
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -126,3 +129,38 @@ def _import_and_report(engine: Engine, out: Path, plan_path: Path) -> None:
                       f"淘汰候选 elimination: {len(report['elimination']['members'])} · "
                       f"控制台工作队列新开 new queue items: {opened}", highlight=False)
     out_console.print(f"打开报告 open: {paths['html']}", highlight=False)
+
+
+def demo_member(
+    name: Annotated[str, typer.Argument(help="成员显示名，如 赵六 / display name")],
+    user: Annotated[str | None, typer.Option(
+        "--user", help="登录用户名（小写字母数字），默认取 NAME 或 memberN / login name")] = None,
+    local_dir: Annotated[Path, typer.Option(help="本地 Matrix 服务器数据目录")] = Path(
+        ".qunyun-matrix"),
+    plan: Annotated[Path, typer.Option(help="演示群所属的社群计划（取群名）")] = (
+        EXAMPLES / "python-camp.yaml"),
+) -> None:
+    """在本机演示用的 Matrix 服务器上再建一个成员账号，并打印怎样以成员身份登录、加入演示群。"""
+    from qunyun.bot.demo_members import DemoMemberError, sign_in_lines
+    from qunyun.bot.demo_members import demo_member as add_demo_member
+    from qunyun.plan.load import load_plan
+
+    loaded = load_plan(plan)
+    room_name = loaded.plan.community.name if loaded.plan is not None else "演示群"
+    try:
+        signed = add_demo_member(local_dir.resolve(), name, localpart=user, room_name=room_name)
+    except DemoMemberError as exc:
+        fail(str(exc), 1)
+    member = signed.member
+    if signed.created:
+        out_console.print(f"已建好演示成员 created「{member.name}」，机器人已邀请 ta 进演示群。",
+                          highlight=False)
+    else:
+        out_console.print(f"「{member.name}」已经有了 exists already：登录信息如下。",
+                          highlight=False)
+    for line in sign_in_lines(signed.homeserver, member, signed.room_name):
+        out_console.print(line, highlight=False, markup=False)
+    out_console.print(
+        "用 Element（网页版或桌面版）登录：「登录」→ 主服务器选「其他」并填上面的服务器地址，"
+        "再填用户名和密码；接受邀请后机器人会欢迎你，试试 !帮助、!打卡、!积分。"
+        f"（演示群 ID {signed.room_id}）", highlight=False, markup=False)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from qunyun.cli.bot import ready_plan, running_plan, start_local
+from qunyun.cli.bot import print_demo_members, ready_plan, running_plan, start_local
 from qunyun.cli.common import DbUrl, database, fail, out_console, resolve_community
 
 if TYPE_CHECKING:
@@ -83,6 +83,7 @@ def up_cmd(
                 f"Matrix（本机 local）: [bold]{homeserver}[/] · 用户 user [bold]{local.operator}[/]"
                 f" · 密码 password [bold]{local.operator_password}[/] · 演示群 room "
                 f"{local.room_id}", highlight=False)
+            print_demo_members(local)
         for account, _plan, _text in stored:
             out_console.print(f"账号 account: 社群 community {account.community_id} · "
                               f"{account.platform} {account.label}", highlight=False)

@@ -2,6 +2,13 @@
 
 `Setup` is built once per plan (`qunyun.bot.wiring.build_policies`): admin ids, the time
 zone, keyword sets and FAQ matchers are computed here, not per event (the hot path).
+
+One process may run several adapters for one community (a Matrix room, a Telegram group
+and a QQ group under one plan, issue 16): each live adapter's `Setup` says which groups
+it serves (`serves`: its own platform's, `serving(platform)`; every group where one
+pipeline stands for the whole community, as in tests and rehearsals). A policy deciding for another
+platform's group — a calendar post for every group — still decides it, but asks that
+platform's capabilities (`capabilities_for`), and that platform's adapter sends it.
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from qunyun.capabilities import FULL, Capabilities
+from qunyun.capabilities import FULL, Capabilities, of_platform
 from qunyun.domain.commands import Command
 from qunyun.events import GroupRef, MessagePosted, UserRef
 from qunyun.plan.instructions import Instructions
@@ -20,6 +27,22 @@ from qunyun.policies.matching import KeywordSet, squeeze
 DirectCheck = Callable[[GroupRef], bool]
 # The user ids the platform makes moderators of a room (Matrix: power level ≥ 50).
 RoomAdmins = Callable[[GroupRef], Collection[str]]
+# Whether a group is one this adapter's bot acts in (its own platform's groups).
+Serves = Callable[[GroupRef], bool]
+
+
+def serves_all(_group: GroupRef) -> bool:
+    """One adapter for everything (tests, rehearsals, imports): every group is its own."""
+    return True
+
+
+def serving(platform: str) -> Serves:
+    """The groups of one platform: what a live adapter for `platform` serves."""
+
+    def serves(group: GroupRef) -> bool:
+        return group.platform == platform
+
+    return serves
 
 
 def _direct_by_kind(group: GroupRef) -> bool:
@@ -41,6 +64,8 @@ class Setup:
     room_admins: RoomAdmins = _no_room_admins
     # What the adapter's platform can do (posting into a group, DMs …).
     capabilities: Capabilities = FULL
+    # The groups this adapter's bot acts in; the rest belong to another adapter.
+    serves: Serves = serves_all
     admins: frozenset[str] = field(init=False)
     tz: str = field(init=False)
     faq: list[tuple[FaqItem, KeywordSet]] = field(init=False)
@@ -62,6 +87,11 @@ class Setup:
         self.faq = [(item, KeywordSet(item.keywords)) for item in items if item.keywords]
         self.prefixes = tuple(self.plan.bot.command_prefixes)
         self.instructions = Instructions.of(self.plan)
+
+    def capabilities_for(self, group: GroupRef) -> Capabilities:
+        """What the platform of `group` can do: this adapter's capabilities for its own
+        groups, the declared ones of the platform that carries another platform's group."""
+        return self.capabilities if self.serves(group) else of_platform(group.platform)
 
     def is_admin(self, user: UserRef | None, group: GroupRef | None = None) -> bool:
         """The plan's `bot.admins`, and the room's moderators unless the plan says not."""

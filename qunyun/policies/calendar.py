@@ -68,7 +68,7 @@ class CalendarPosts:
                         "post": str(tick.payload.get("post", "")),
                         "late": tick.late, "key": tick.key}
             reason = f"日历帖「{title}」" + ("（补发）" if tick.late else "")
-            if self.setup.capabilities.post_in_group:
+            if self.setup.capabilities_for(ref).post_in_group:
                 effects.append(Send(group=ref, text=text, policy=self.name, evidence=evidence,
                                     reason=reason))
             else:

@@ -98,7 +98,7 @@ class Campaigns:
             title = f"{campaign.name} 第{day.day}天"
             evidence = {"entry": tick.entry_id, "slot_ms": tick.slot_ms, "key": tick.key,
                         "campaign": campaign.id, "day": day.day, "late": tick.late}
-            if self.setup.capabilities.post_in_group:
+            if self.setup.capabilities_for(ref).post_in_group:
                 effects.append(Send(group=ref, text=text, policy=self.name, evidence=evidence,
                                     mentions=(member,) if member else (),
                                     reason=f"营期「{title}」" + ("（补发）" if tick.late else "")))

@@ -363,22 +363,33 @@ def mark_slot(conn: Connection, *, tick: Tick, status: str, detail: str) -> None
                          status=status, detail=detail[:500])
 
 
+def _every_group(_group: GroupRef) -> bool:
+    return True
+
+
 class Schedule:
     """Which ticks are due now, for one community: the bot loop calls it every round.
 
     Read-only: it computes ticks; the ledger (in the pipeline transaction) writes. So two
     processes computing the same tick is harmless — the event log keeps one.
+
+    `serves` names the groups of the adapter that asks (issue 16: one process may run a
+    Matrix, a Telegram and a QQ adapter for one community): a tick for another
+    platform's group (its welcome batch, an entry tied to it) is left to that platform's
+    adapter, and a community-wide tick is carried by one of the asker's own groups.
     """
 
     def __init__(self, engine: Engine, *, community_id: int, plan: Plan,
                  kinds: Sequence[JobKind] = (), probes: Sequence[Probe] = (),
-                 resolution_s: int = 60) -> None:
+                 resolution_s: int = 60,
+                 serves: Callable[[GroupRef], bool] = _every_group) -> None:
         self.engine = engine
         self.community_id = community_id
         self.plan = plan
         self.kinds = tuple(kinds)
         self.probes = tuple(probes)
         self.resolution_s = resolution_s
+        self.serves = serves
 
     def sync(self, now: datetime) -> None:
         """Store the plan's entries (at start, and when the plan changes)."""
@@ -394,11 +405,14 @@ class Schedule:
         that knows when the probes' rows fall due asks them only then)."""
         now_ms = _ms(now)
         with self.engine.connect() as conn:
-            groups = dict(lookup.community_groups(conn, community_id=self.community_id))
+            every = dict(lookup.community_groups(conn, community_id=self.community_id))
+            groups = {gid: ref for gid, ref in every.items() if self.serves(ref)}
             if not groups:
-                return []
+                return []  # none of the community's groups is this adapter's
             ticks = self._probe_ticks(conn, groups, now, now_ms) if probes else []
             for entry in repo.due(conn, community_id=self.community_id, now_ms=now_ms):
+                if entry["group_id"] in every and entry["group_id"] not in groups:
+                    continue  # tied to another platform's group: its adapter fires it
                 tick = self._entry_tick(conn, entry, groups, now, now_ms)
                 if tick is not None:
                     ticks.append(tick)
@@ -422,7 +436,7 @@ class Schedule:
                 found = [(g, str(slot)) for g in probe.due(conn, self.community_id, now_ms)]
             for wanted, key in found:
                 if wanted is not None and wanted not in groups:
-                    continue  # not a community group (a DM, the admins' room)
+                    continue  # not a community group (a DM, the admins' room), or not ours
                 gid = wanted if wanted is not None else next(iter(groups))
                 ticks.append(TimerFired(source=PROBE_SOURCE,
                                         source_event_id=f"{probe.timer}:{gid}:{key}",

@@ -16,14 +16,14 @@ from qunyun.adapters.telegram.runner import TelegramBot
 from qunyun.effects import Effect
 from qunyun.pipeline.runner import Pipeline
 from qunyun.storage.community import communities as community_repo
-from tests.factories import message
+from tests.factories import GROUP, message
 from tests.pipeline.test_dispatcher import DeleteAdverts
 
 
 class SlowPlatform(AdapterCore):
     """A platform whose every call takes a while, so a flush could overtake."""
 
-    platform = "test"
+    platform = GROUP.platform  # the factory's messages are in its group
 
     def __init__(self, pipeline: Pipeline) -> None:
         super().__init__(pipeline, cursor_key="test:cursor")

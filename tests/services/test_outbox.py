@@ -36,7 +36,7 @@ class Clock:
 class Bot(AdapterCore):
     """A bot process whose platform call only records what it was asked to do."""
 
-    platform = "test"
+    platform = GROUP.platform  # it serves the group the effects are for
 
     def __init__(self, pipeline: Pipeline, *, pause: float = 0.0) -> None:
         super().__init__(pipeline, cursor_key="test:cursor")

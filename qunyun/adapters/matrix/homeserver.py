@@ -141,6 +141,22 @@ class LocalHomeserver:
             if done.returncode != 0:
                 raise HomeserverError(f"synapse --generate-keys failed: {done.stderr[-300:]}")
 
+    def answering(self) -> bool:
+        """True if a homeserver answers on this port (e.g. the one `qunyun up` started)."""
+        try:
+            return httpx.get(f"{self.url}/_matrix/client/versions", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def attach(self) -> LocalHomeserver:
+        """Use the homeserver another process started on this data directory: read its
+        shared secret so `register` works (the data directory must exist already)."""
+        secret_file = self.data / "shared-secret"
+        if not secret_file.exists():
+            raise HomeserverError(f"no local homeserver in {self.data} (shared-secret missing)")
+        self.secret = secret_file.read_text().strip()
+        return self
+
     def start(self) -> LocalHomeserver:
         if not installed():
             raise HomeserverError(
