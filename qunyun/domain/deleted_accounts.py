@@ -15,10 +15,26 @@ from __future__ import annotations
 # that names it, never merged with another deleted account by that name; stored and shown
 # as DELETED_NAME.
 DELETED_NAME = "已注销账号"
-_DELETED_NAMES = frozenset(n.casefold() for n in (
-    "Deleted Account", "Deleted User", DELETED_NAME, "已注销", "已注销账户",
-    "已注销用户", "账号已注销", "帐号已注销", "该账号已注销", "该帐号已注销", "该用户已注销",
-    "已删除的账号", "已删除账号", "已刪除的帳號", "已註銷帳號"))
+_DELETED_NAMES = frozenset(
+    n.casefold()
+    for n in (
+        "Deleted Account",
+        "Deleted User",
+        DELETED_NAME,
+        "已注销",
+        "已注销账户",
+        "已注销用户",
+        "账号已注销",
+        "帐号已注销",
+        "该账号已注销",
+        "该帐号已注销",
+        "该用户已注销",
+        "已删除的账号",
+        "已删除账号",
+        "已刪除的帳號",
+        "已註銷帳號",
+    )
+)
 
 
 def is_deleted_name(name: str | None) -> bool:

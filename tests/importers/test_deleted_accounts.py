@@ -20,14 +20,16 @@ SUFFIX = {"telegram": "result.json", "qq": "qq.txt", "whatsapp": "WhatsApp Chat.
 
 
 @pytest.mark.parametrize("fmt", ["telegram", "qq", "whatsapp"])
-def test_deleted_accounts_stay_apart_and_are_named_in_the_summary(
-        tmp_path: Path, fmt: str) -> None:
+def test_deleted_accounts_stay_apart_and_are_named_in_the_summary(tmp_path: Path, fmt: str) -> None:
     data, deleted = generators.deleted_accounts(fmt)
     export = tmp_path / SUFFIX[fmt]
     export.write_bytes(data)
     db, out = f"sqlite:///{tmp_path / 'q.db'}", tmp_path / "out"
-    result = CliRunner().invoke(app, ["import", str(export), "--db", db, "--community", "c",
-                                      "--report", str(out)], env={"QUNYUN_PROGRESS": "0"})
+    result = CliRunner().invoke(
+        app,
+        ["import", str(export), "--db", db, "--community", "c", "--report", str(out)],
+        env={"QUNYUN_PROGRESS": "0"},
+    )
     assert result.exit_code == 0, result.output
     written = generators.DELETED_WRITTEN[fmt]
     assert f"已注销账号 deleted accounts {deleted} 个" in result.output
