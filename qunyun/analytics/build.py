@@ -127,7 +127,7 @@ def _build(log: EventLog, *, community_id: int, plan: Plan | None, zone: ZoneInf
         "todo": tiers.todo(member_rows),
         "elimination": elimination.candidates(log, plan, everyone, current,
                                               admins=staff.admins),
-        "suspects": suspects.find(log, effective),
+        "suspects": suspects.find(log, effective, admins=staff.admins),
         "invites": invites.invites(log),
     }
 
