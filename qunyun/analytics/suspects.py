@@ -34,9 +34,10 @@ import opencc
 import polars as pl
 
 from qunyun.analytics.log import EventLog
+from qunyun.domain.links import LINK_LITERALS
 from qunyun.domain.patterns import search
 from qunyun.plan.instructions import Instructions
-from qunyun.plan.links import LINK_LITERALS, AllowedLinks
+from qunyun.plan.links import AllowedLinks
 from qunyun.plan.model import Plan
 
 EXAMPLES = 3  # example texts kept per signal

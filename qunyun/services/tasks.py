@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from qunyun.plan.links import first_link
+from qunyun.domain.links import first_link
 from qunyun.plan.model import Points
 from qunyun.services import points as points_service
 from qunyun.services.points import Award, TodaysPoints

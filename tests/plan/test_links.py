@@ -7,7 +7,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from qunyun.plan.links import LINK_POLARS, AllowedLinks, entry, first_link
+from qunyun.domain.links import LINK_POLARS, first_link
+from qunyun.plan.links import AllowedLinks, entry
 
 ALLOW = ["docs.python.org", "https://www.PyCamp.example.cn/", "t.me/spam", "", "  "]
 

@@ -70,6 +70,7 @@ def test_handing_in_homework_as_the_faq_says_is_recorded_not_moderated(bot: Bot)
     ("!作业 作业在这https://github.com/x/y谢谢", "https://github.com/x/y"),
     ("!作业 链接：github.com/a/b，请看", "github.com/a/b"),
     ("！作业　第三周（https://gitee.com/u/w3）。", "https://gitee.com/u/w3"),
+    ("!作业https://github.com/u/w4", "https://github.com/u/w4"),  # glued to the command
 ])
 def test_a_task_link_glued_to_chinese_text_is_recorded_as_the_address(
         bot: Bot, said: str, link: str) -> None:
