@@ -110,7 +110,7 @@ def _gapped(words: list[str]) -> list[str]:
     """Regexes for two neighbouring characters of a keyword with noise between them
     (「加 微」, 「V-X」): a text the bot reads a keyword in, but that does not hold it as
     written, holds one of these (or a character folding changes). Grouped by the first
-    character, so each regex holds the (large, Unicode) noise class once per group."""
+    character, and with `_GAP` for the noise, so a plan's whole list fits one regex."""
     after: dict[str, set[str]] = {}
     for w in words:
         for k in range(len(w) - 1):
