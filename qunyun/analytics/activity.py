@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from qunyun.analytics.log import EventLog, monday
+from qunyun.domain.deleted_accounts import DELETED_NAME
 
 COHORT_WEEKS = 8
 
@@ -60,8 +61,9 @@ def current_members(log: EventLog, group_id: int | None) -> pl.Series:
 
 
 def placeholder_name(name: pl.Expr) -> pl.Expr:
-    """True where the export gave the account no name."""
-    return name.is_null() | (name.str.strip_chars() == "")
+    """True where the export gave the account no name, or named it a deleted account
+    (the importers store those as `DELETED_NAME`, each its own member)."""
+    return name.is_null() | (name.str.strip_chars() == "") | (name == DELETED_NAME)
 
 
 def totals(log: EventLog, scope: Scope) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from qunyun.analytics import (
     tiers,
 )
 from qunyun.analytics.log import CHUNK_IDS, TEXT_CHUNK_ROWS, EventLog
+from qunyun.domain.deleted_accounts import DELETED_NAME
 from qunyun.plan.model import Plan
 from qunyun.storage.events import frames
 
@@ -126,7 +127,7 @@ def _build(log: EventLog, *, community_id: int, plan: Plan | None, zone: ZoneInf
         "todo": tiers.todo(member_rows),
         "elimination": elimination.candidates(log, plan, everyone, current,
                                               admins=staff.admins),
-        "suspects": suspects.find(log, effective),
+        "suspects": suspects.find(log, effective, admins=staff.admins),
         "invites": invites.invites(log),
     }
 
@@ -189,7 +190,7 @@ def _member_numbers(log: EventLog, r: dict[str, Any], inside: set[int]) -> dict[
         "id": r["member_id"],
         "name": r["name"],
         # No name in the export: a deleted account, or a sender it leaves unnamed.
-        "placeholder_author": not (r["name"] or "").strip(),
+        "placeholder_author": not (r["name"] or "").strip() or r["name"] == DELETED_NAME,
         "in_community": r["member_id"] in inside,
         "messages": r["messages"],
         "window_messages": r["window_messages"],

@@ -5,17 +5,22 @@ Signals (a suspect has one or more; nothing here removes anyone, the list is for
 - `nickname`: the display name matches one of the plan's patterns (RE2, so an operator's
   pattern cannot hang the report);
 - `ads`: messages with a link the plan does not allow (`plan.links`, the bot's rule: each
-  link's host and path against `moderation.links.allow`, not the text around it), QR-code/
-  add-me phrases or the plan's ad keywords;
+  link's host and path against `moderation.links.allow`, not the text around it) or one of
+  the plan's ad keywords (`moderation.ad_keywords`, the bot's list — its defaults hold the
+  add-me and QR-code phrases, 二维码 / 扫码 / VX / 薇信 …; the report has none of its own);
 - `same_text`: the same text (≥ min_chars) sent by several accounts on one day, making up
   most of the member's messages (a spam wave);
 - `red_packet_first`: first to grab most red packets (a grabbing bot).
 A message that is one of the plan's own instructions (`plan.instructions`: a command the
 bot knows or the plan tells members to type, 「!作业 链接」) is neither an advert nor part
 of a spam wave — the same rule the bot moderates by.
-Ad keywords are matched in both scripts: each keyword is expanded to its Simplified and
-Traditional forms (OpenCC) and the text is matched column-wise, case-insensitively —
-folding a million messages one by one would cost more than the rest of the report.
+Ad keywords are matched as the bot matches them (`policies.matching.squeeze`): in the text
+without white space and punctuation (「加 微-信」), NFKC-folded (ＶＸ), lower case, in both
+scripts (each keyword also in its Traditional form, OpenCC) — column-wise: folding a
+million messages one by one would cost more than the rest of the report. Admins are judged
+as the bot judges them: `rules.admins_exempt` leaves their messages out, a rule's own
+`admins_exempt` (links, ad keywords, repeats) leaves them out of that rule (tests/
+analytics/test_suspects_keywords.py holds the bot's and the report's verdicts equal).
 The texts are scanned in chunks of whole local days (`EventLog.text_chunks`), so the
 report's memory does not grow with the size of the history's texts.
 """
@@ -29,87 +34,126 @@ import opencc
 import polars as pl
 
 from qunyun.analytics.log import EventLog
+from qunyun.domain.links import LINK_LITERALS
 from qunyun.domain.patterns import search
 from qunyun.plan.instructions import Instructions
-from qunyun.plan.links import LINK_LITERALS, AllowedLinks
+from qunyun.plan.links import AllowedLinks
 from qunyun.plan.model import Plan
 
-# Matched against lower-cased text. Links are not here: whether a link is an advert is the
-# plan's allow-list rule (`plan.links`), the one the bot moderates by.
-QR = r"(?:二维码|二維碼|扫码|掃碼|扫一扫|掃一掃|加微信|加v|加vx|vx|薇信|威信)"
 EXAMPLES = 3  # example texts kept per signal
 MAX_SUSPECTS = 500
 COPY_SHARE = 0.5  # share of a member's messages that is one shared text
 
+# What `policies.matching.squeeze` removes before the bot looks for a keyword (「加 微-信」
+# reads 加微信): white space, punctuation, symbols, underscores.
+NOISE = r"[\W_]+"
+# Characters NFKC or lower-casing fold in chat: letters beyond ASCII that lower-casing
+# changes ("Ä", the Kelvin sign), full-width letters and digits (ＶＸ, ｖｘ８), letter-like
+# and enclosed alphanumerics, CJK compatibility forms (full-width punctuation, which every
+# Chinese text holds, is noise and left out).
+FOLDED_BEYOND_ASCII = (r"[\p{Changes_When_Lowercased}--\x00-\x7F]"
+                       r"|[\x{2100}-\x{214F}\x{2460}-\x{24FF}\x{3250}-\x{33FF}"
+                       r"\x{F900}-\x{FAFF}\x{FF10}-\x{FF19}\x{FF21}-\x{FF3A}\x{FF41}-\x{FF5A}"
+                       r"\x{1D400}-\x{1D7FF}]")
+# Every character `NOISE` matches is outside Han and ASCII letters and digits: this class
+# holds at least every gap the bot reads past, in a far smaller regex than `NOISE`'s.
+_GAP = r"[^\p{Han}A-Za-z0-9]+"
+GROUPS_PER_PATTERN = 2_000  # keeps each regex far inside Polars' compiled-size limit
 
-# OpenCC's Traditional (s2t) and Simplified (t2s) forms of the default ad keywords
-# (`plan.model.KeywordPolicy`), so a report on the defaults does not load OpenCC's
-# dictionaries (0.1-0.3 s of a report's start); tests/analytics/test_suspects_variants.py
-# holds the table equal to OpenCC's output.
+
+# The bot's form (`squeeze`: Simplified, NFKC, case-folded, no noise) and OpenCC's
+# Traditional form of it, for the default ad keywords (`plan.model.KeywordPolicy`), so a
+# report on the defaults does not load OpenCC's dictionaries (0.1-0.3 s of a report's
+# start); tests/analytics/test_suspects_variants.py holds the table equal to OpenCC's.
 KNOWN_VARIANTS: dict[str, tuple[str, str]] = {
-    "加微信": ("加微信", "加微信"), "加V": ("加V", "加V"), "私聊我": ("私聊我", "私聊我"),
-    "代理": ("代理", "代理"), "招代理": ("招代理", "招代理"), "兼职日结": ("兼職日結", "兼职日结"),
-    "刷单": ("刷單", "刷单"), "返利": ("返利", "返利"), "优惠券": ("優惠券", "优惠券"),
-    "免费领取": ("免費領取", "免费领取"), "扫码": ("掃碼", "扫码"), "二维码": ("二維碼", "二维码"),
-    "点击链接": ("點擊鏈接", "点击链接"), "低价出售": ("低價出售", "低价出售"),
-    "贷款": ("貸款", "贷款"), "博彩": ("博彩", "博彩"),
+    "加微信": ("加微信", "加微信"), "加V": ("加v", "加v"), "加VX": ("加vx", "加vx"),
+    "VX": ("vx", "vx"), "薇信": ("薇信", "薇信"), "威信": ("威信", "威信"),
+    "私聊我": ("私聊我", "私聊我"), "代理": ("代理", "代理"), "招代理": ("招代理", "招代理"),
+    "兼职日结": ("兼职日结", "兼職日結"), "刷单": ("刷单", "刷單"), "返利": ("返利", "返利"),
+    "优惠券": ("优惠券", "優惠券"), "免费领取": ("免费领取", "免費領取"), "扫码": ("扫码", "掃碼"),
+    "扫一扫": ("扫一扫", "掃一掃"), "二维码": ("二维码", "二維碼"),
+    "点击链接": ("点击链接", "點擊鏈接"), "低价出售": ("低价出售", "低價出售"),
+    "贷款": ("贷款", "貸款"), "博彩": ("博彩", "博彩"),
 }
 
 
-def _variants(keywords: list[str]) -> list[str]:
-    out = set()
-    converters: tuple[opencc.OpenCC, opencc.OpenCC] | None = None
+def ad_words(keywords: list[str]) -> list[str]:
+    """What the report looks for in a squeezed, folded text: each keyword as the bot
+    matches it (`policies.matching.squeeze`) and its Traditional form, lower case. The
+    plan's ad keywords are the one list; the report has no advert phrases of its own."""
+    out: set[str] = set()
+    s2t = None
     for word in keywords:
-        if not word.strip():
-            continue
         known = KNOWN_VARIANTS.get(word)
         if known is None:
-            if converters is None:
-                converters = opencc.OpenCC("s2t"), opencc.OpenCC("t2s")
-            known = converters[0].convert(word), converters[1].convert(word)
-        out.update({word, *known})
+            from qunyun.policies.matching import squeeze
+
+            if s2t is None:
+                s2t = opencc.OpenCC("s2t")
+            folded = squeeze(word)
+            known = (folded, s2t.convert(folded))
+        out.update(w.lower() for w in known if w)
     return sorted(out)
 
 
-AD_WORDS_PER_PATTERN = 400  # keeps each regex far inside Polars' 10 MB compiled limit
+def _squeezed(column: str = "text") -> pl.Expr:
+    return pl.col(column).str.replace_all(NOISE, "")
 
 
-def ad_patterns(keywords: list[str]) -> list[str]:
-    """The advert regexes besides links: QR talk with the first keywords, then the rest in
-    chunks, so no plan's keyword list can exceed the regex engine's size limit (plan
-    check bounds the list too; this keeps the report working whatever it is given)."""
-    words = [re.escape(w.lower()) for w in _variants(keywords)]
-    chunks = [words[i:i + AD_WORDS_PER_PATTERN]
-              for i in range(0, len(words), AD_WORDS_PER_PATTERN)] or [[]]
-    first = "|".join(p for p in (QR.lower(), "|".join(chunks[0])) if p)
-    return [first] + ["|".join(c) for c in chunks[1:]]
+def _chars(chars: set[str]) -> str:
+    """A regex class of `chars`, each ASCII letter in both cases."""
+    both = {c for ch in chars for c in ({ch.lower(), ch.upper()} if ch.isascii() else {ch})}
+    return "[" + "".join(re.escape(c) for c in sorted(both)) + "]"
 
 
-# A character outside ASCII that lower-casing changes ("Ä", "İ", the Kelvin sign …): in a
-# text with one, the lower-cased text can hold a literal the text itself does not.
-CASED_BEYOND_ASCII = r"[\p{Changes_When_Lowercased}--\x00-\x7F]"
+def _gapped(words: list[str]) -> list[str]:
+    """Regexes for two neighbouring characters of a keyword with noise between them
+    (「加 微」, 「V-X」): a text the bot reads a keyword in, but that does not hold it as
+    written, holds one of these (or a character folding changes). Grouped by the first
+    character, and with `_GAP` for the noise, so a plan's whole list fits one regex."""
+    after: dict[str, set[str]] = {}
+    for w in words:
+        for k in range(len(w) - 1):
+            after.setdefault(w[k], set()).add(w[k + 1])
+    groups = [f"{_chars({first})}{_GAP}{_chars(nexts)}"
+              for first, nexts in sorted(after.items())]
+    return ["|".join(groups[k:k + GROUPS_PER_PATTERN])
+            for k in range(0, len(groups), GROUPS_PER_PATTERN)]
 
 
-def ad_literals(keywords: list[str]) -> list[str]:
-    """What at least one of which every match of `ad_patterns(keywords)` contains, lower
-    case: the links' literals, the QR phrases and every keyword variant."""
-    qr = QR.lower().removeprefix("(?:").removesuffix(")").split("|")
-    return sorted({*LINK_LITERALS, *qr, *(w.lower() for w in _variants(keywords))})
+def may_match(words: list[str], column: str = "text") -> pl.Expr:
+    """True for every text `advert` can find an advert in — a cheap pass over the raw text
+    (no text is copied), so only these few are squeezed and folded: the text holds a
+    link's literal, a keyword as written (ASCII case aside), two neighbouring characters of
+    one with noise between (`_gapped`) or a character folding changes."""
+    raw = pl.col(column)
+    # One multi-literal search (Aho-Corasick), then as few regex passes as there are.
+    maybe = raw.str.contains_any(sorted({*LINK_LITERALS, *words}), ascii_case_insensitive=True)
+    if words:
+        gapped = _gapped(words)
+        for pattern in [f"{FOLDED_BEYOND_ASCII}|{p}" for p in gapped[:1]] + gapped[1:] \
+                or [FOLDED_BEYOND_ASCII]:
+            maybe = maybe | raw.str.contains(pattern)
+    return maybe.fill_null(False)
 
 
-def may_match(literals: list[str], column: str = "text") -> pl.Expr:
-    """True for every text an advert pattern can match (see `_scan_texts`)."""
-    return (pl.col(column).str.contains_any(literals, ascii_case_insensitive=True)
-            | pl.col(column).str.contains(CASED_BEYOND_ASCII)).fill_null(False)
+def _exempt(expr: pl.Expr, members: frozenset[int]) -> pl.Expr:
+    return expr & ~pl.col("member_id").is_in(sorted(members)) if members else expr
 
 
-def advert(patterns: list[str], links: AllowedLinks | None) -> pl.Expr:
-    """True for a text an advert pattern matches or holding a link `links` forbids."""
-    lowered = pl.col("text").str.to_lowercase()
+def advert(words: list[str], links: AllowedLinks | None, *,
+           keywords_exempt: frozenset[int] = frozenset(),
+           links_exempt: frozenset[int] = frozenset()) -> pl.Expr:
+    """True for a text holding an ad keyword (matched as the bot does: the text squeezed,
+    NFKC-folded, lower case) or a link `links` forbids — except where the sender is one
+    the plan exempts from that rule (`*_exempt`: admins under `admins_exempt`)."""
     is_ad = pl.lit(False)
-    for pattern in patterns:  # several, so no keyword list outgrows the regex size limit
-        is_ad = is_ad | lowered.str.contains(pattern).fill_null(False)
-    return is_ad if links is None else is_ad | links.forbidden_expr()
+    if words:
+        folded = _squeezed().str.normalize("NFKC").str.to_lowercase()
+        is_ad = _exempt(folded.str.contains_any(words).fill_null(False), keywords_exempt)
+    if links is None:
+        return is_ad
+    return is_ad | _exempt(links.forbidden_expr(), links_exempt)
 
 
 def _short(text: str | None, limit: int = 80) -> str:
@@ -117,7 +161,10 @@ def _short(text: str | None, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def find(log: EventLog, plan: Plan) -> list[dict[str, Any]]:
+def find(log: EventLog, plan: Plan, admins: frozenset[int] = frozenset()
+         ) -> list[dict[str, Any]]:
+    """The suspects; `admins` (member ids, `services.staff.admins`) are judged as the bot
+    judges them under the plan's `admins_exempt` switches."""
     signals: dict[int, list[dict[str, Any]]] = {}
 
     def add(member_id: int, kind: str, label: str, evidence: dict[str, Any]) -> None:
@@ -136,11 +183,20 @@ def find(log: EventLog, plan: Plan) -> list[dict[str, Any]]:
                 add(member_id, "nickname", "昵称符合可疑模式", {"name": name, "pattern": pattern})
                 break
 
-    ad_words = plan.moderation.ad_keywords.keywords if plan.moderation.ad_keywords.enabled else []
-    links = AllowedLinks.of(plan) if plan.moderation.links.enabled else None
-    ads, copies = _scan_texts(log, ad_patterns(ad_words), links, plan.moderation.repeat,
-                              literals=ad_literals(ad_words),
-                              instructions=Instructions.of(plan))
+    m = plan.moderation
+    words = ad_words(m.ad_keywords.keywords) if m.ad_keywords.enabled else []
+    links = AllowedLinks.of(plan) if m.links.enabled else None
+    # R3 as the bot applies it: `rules.admins_exempt` spares admins every rule; a rule's
+    # own `admins_exempt` spares them that rule.
+    everything = admins if plan.rules and plan.rules.admins_exempt else frozenset()
+    is_ad = advert(words, links,
+                   keywords_exempt=admins if m.ad_keywords.admins_exempt else frozenset(),
+                   links_exempt=admins if m.links.admins_exempt else frozenset())
+    ads, copies = _scan_texts(log, is_ad, m.repeat, candidate=may_match(words),
+                              instructions=Instructions.of(plan),
+                              exempt=everything | (admins if m.repeat.admins_exempt
+                                                   else frozenset()),
+                              exempt_all=everything)
     for member_id, n, examples in ads.iter_rows():
         add(member_id, "ads", "发广告/链接/加好友二维码",
             {"messages": n, "examples": [_short(t) for t in examples]})
@@ -223,9 +279,9 @@ def _without_instructions(chunk: pl.DataFrame, instructions: Instructions) -> pl
     return chunk.filter(~pl.col("id").is_in(told)) if told else chunk
 
 
-def _scan_texts(log: EventLog, patterns: list[str], links: AllowedLinks | None,
-                repeat: Any, literals: list[str] | None = None,
-                instructions: Instructions | None = None,
+def _scan_texts(log: EventLog, is_ad: pl.Expr, repeat: Any, *,
+                candidate: pl.Expr | None = None, instructions: Instructions | None = None,
+                exempt: frozenset[int] = frozenset(), exempt_all: frozenset[int] = frozenset(),
                 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Adverts and spam waves over every text, one chunk of whole days at a time.
 
@@ -233,15 +289,15 @@ def _scan_texts(log: EventLog, patterns: list[str], links: AllowedLinks | None,
     in log order — and (member_id, text, n, accounts) for texts a member sent inside a
     wave: the same text (≥ min_chars) from ≥ `repeat.accounts` accounts on one day. A wave
     lies within one day, so each chunk finds its own; counts add up across chunks.
-    A text with a link `links` forbids is an advert too (None: links are not judged).
-    The plan's `instructions` are left out of both before anything is counted.
+    `is_ad` is `advert(…)`; `candidate` (`may_match(…)`) passes at least every text it
+    is true for. The plan's `instructions` are left out of both before anything is
+    counted; `exempt_all` members' texts are left out of both, `exempt` ones' of waves.
     """
-    is_ad = advert(patterns, links)
     # Lower-casing every text and running the regexes is most of the scan; a text holding
     # none of the literals every match contains (ASCII letters in any case) and no
     # character beyond ASCII that lower-casing changes cannot match, so only the texts
     # that pass this one multi-literal search (Aho-Corasick) are lower-cased and matched.
-    candidate = pl.lit(True) if literals is None else may_match(literals)
+    candidate = pl.lit(True) if candidate is None else candidate
     # Texts kept across chunks (a few examples, the texts of waves) are cast to a
     # categorical: a string column taken from a chunk would keep the chunk's whole text
     # buffer alive; the categorical holds each distinct text once. Running totals are
@@ -255,13 +311,16 @@ def _scan_texts(log: EventLog, patterns: list[str], links: AllowedLinks | None,
     for chunk in log.text_chunks():
         if instructions is not None:
             chunk = _without_instructions(chunk, instructions)
+        if exempt_all:
+            chunk = chunk.filter(~pl.col("member_id").is_in(sorted(exempt_all)))
         ads = chunk.filter(candidate).filter(is_ad)
         counts = pl.concat([counts, ads.group_by("member_id").agg(n=pl.len())]) \
             .group_by("member_id").agg(pl.col("n").sum())
         heads = pl.concat([heads, ads.select("id", "member_id", owned)]).sort("id") \
             .group_by("member_id", maintain_order=True).head(EXAMPLES) \
             .select("id", "member_id", "text")
-        long_texts = chunk.filter(pl.col("text").str.len_chars() >= repeat.min_chars) \
+        waved = chunk.filter(~pl.col("member_id").is_in(sorted(exempt))) if exempt else chunk
+        long_texts = waved.filter(pl.col("text").str.len_chars() >= repeat.min_chars) \
             .select("member_id", "text", "day")
         # A spam wave: the same text from several accounts on one day. A popular question
         # asked by many people over months is not one.

@@ -276,6 +276,11 @@ def _summary(parsed: ParsedExport, counts: RecordCounts, slug: str, elapsed: flo
         where = "第 line" if parsed.unit == "line" else "第几条消息 message #"
         out_console.print(f"  跳过 skipped {n:,} {_UNIT[parsed.unit]} — {reason}："
                           f"{parsed.path} {where} {shown}{more}", highlight=False)
+    if s.deleted_accounts:
+        written = "、".join(f"“{n}”" for n in sorted(s.deleted_names)[:5])
+        out_console.print(f"  已注销账号 deleted accounts {len(s.deleted_accounts):,} 个：导出里写作"
+                          f" written as {written}，各算一位成员、不合并为一人，报告里显示为"
+                          "“已注销账号” / each its own member, never merged", highlight=False)
     if s.ambiguous_authors:
         shown = ", ".join(f"{line}（{read!r}，也可能是 or {other!r}）"
                           for line, read, other in s.ambiguous_author_examples[:5])

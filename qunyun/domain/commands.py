@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from qunyun.domain.links import LINK
+
 # Canonical name → every spelling a member may type (case-insensitive for Latin names).
 ALIASES: dict[str, tuple[str, ...]] = {
     "rules": ("rules", "规则", "群规"),
@@ -70,6 +72,10 @@ def parse(text: str, prefixes: Sequence[str] = ("!", "！")) -> Command | None:
     if "\u3000" in word:
         word, _, more = word.partition("\u3000")
         rest = f"{more} {rest}".strip()
+    # A link glued to the command word (「!作业https://github.com/x」) is its argument.
+    glued = LINK.search(word)
+    if glued is not None and glued.start() > 0:
+        word, rest = word[:glued.start()], f"{word[glued.start():]} {rest}"
     rest = rest.replace("\u3000", " ").strip()
     name = _LOOKUP.get(word.casefold())
     return Command(name=name or word, args=tuple(rest.split()), rest=rest,

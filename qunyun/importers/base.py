@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from qunyun.domain.deleted_accounts import DELETED_NAME, is_deleted_name
 from qunyun.event_batch import EventBatch
 from qunyun.events import Event, GroupRef, UserRef
 
@@ -55,6 +56,13 @@ class ImportStats:
     ambiguous_authors: int = 0
     ambiguous_author_examples: list[tuple[int, str, str]] = field(default_factory=list)
     members: set[str] = field(default_factory=set)
+    # Deleted accounts (`is_deleted_name`): their keys, and the placeholders as written.
+    deleted_accounts: set[str] = field(default_factory=set)
+    deleted_names: set[str] = field(default_factory=set)
+
+    def deleted(self, key: str, written: str) -> None:
+        self.deleted_accounts.add(key)
+        self.deleted_names.add(written)
 
     def skip(self, line: int, reason: str) -> None:
         self.skipped += 1
@@ -164,6 +172,13 @@ def checked_name(name: str) -> str:
     return name
 
 
+def deleted_account(platform: str, key: str, written: str, stats: ImportStats) -> UserRef:
+    """The unknown author of a deleted account keyed `key` (counted in `stats`)."""
+    stats.deleted(key, written.strip())
+    stats.members.add(key)
+    return UserRef(platform, key, DELETED_NAME)
+
+
 class Names:
     """Resolves a name from a system line ("小明"邀请"阿花"…) to the one account that used
     it (`known`: name → account ids seen in the file); a name several accounts used is
@@ -172,8 +187,12 @@ class Names:
     def __init__(self, platform: str, known: dict[str, set[str]], stats: ImportStats) -> None:
         self.platform, self.known, self.stats = platform, known, stats
 
-    def ref(self, name: str) -> UserRef:
+    def ref(self, name: str, where: str = "") -> UserRef:
+        """The account `name` names; a deleted account's placeholder is an unknown author
+        of its own, keyed by `where` (the event naming it), not by the placeholder."""
         name = checked_name(name.strip().strip("\"“”"))
+        if is_deleted_name(name):
+            return deleted_account(self.platform, f"deleted:{where}:{name}", name, self.stats)
         ids = self.known.get(name, set())
         if len(ids) == 1:
             return UserRef(self.platform, next(iter(ids)), name)

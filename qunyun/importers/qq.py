@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from qunyun.domain.deleted_accounts import DELETED_NAME, is_deleted_name
 from qunyun.domain.patterns import compile_pattern
 from qunyun.event_batch import NAME_LIMIT, batched
 from qunyun.events import (
@@ -43,6 +44,7 @@ from qunyun.importers.base import (
     NameTooLong,
     OccurrenceCounter,
     ParsedExport,
+    deleted_account,
     local_to_utc,
     stable_id,
 )
@@ -151,10 +153,14 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
                     continue
                 yield from produced
                 continue
-            actor = UserRef(PLATFORM, user_id, name or None)
+            if is_deleted_name(name):  # an unknown author, keyed by its number
+                actor = deleted_account(PLATFORM, user_id, name, stats)
+                name = DELETED_NAME
+            else:
+                actor = UserRef(PLATFORM, user_id, name or None)
             stats.members.add(user_id)
             previous = names.get(user_id)
-            if previous is not None and previous != name:
+            if previous is not None and previous != name and name != DELETED_NAME:
                 stats.nickname_changes += 1
                 yield NicknameChanged(**base, source_event_id=f"{event_id}:nick",
                                       member=actor, old=previous, new=name)
@@ -215,24 +221,28 @@ def _sender(m: re.Match[str]) -> str:
 def _system(text: str, base: dict[str, Any], event_id: str, names: Names,
             stats: ImportStats, number: int) -> Iterator[Event]:
     text = text.split("\n", 1)[0]  # a system sentence is one line
+
+    def ref(name: str, role: str) -> UserRef:
+        return names.ref(name, f"{event_id}:{role}")
+
     if m := _INVITE.match(text):
         stats.joins += 1
-        yield MemberJoined(**base, source_event_id=event_id, member=names.ref(m["m"]),
-                           inviter=names.ref(m["a"]), via="invite")
+        yield MemberJoined(**base, source_event_id=event_id, member=ref(m["m"], "m"),
+                           inviter=ref(m["a"], "a"), via="invite")
     elif m := _JOIN.match(text):
         stats.joins += 1
-        yield MemberJoined(**base, source_event_id=event_id, member=names.ref(m["m"]))
+        yield MemberJoined(**base, source_event_id=event_id, member=ref(m["m"], "m"))
     elif m := _KICK.match(text):
         stats.leaves += 1
-        remover = names.ref(m["a"]) if m["a"] else None
-        yield MemberLeft(**base, source_event_id=event_id, member=names.ref(m["m"]),
+        remover = ref(m["a"], "a") if m["a"] else None
+        yield MemberLeft(**base, source_event_id=event_id, member=ref(m["m"], "m"),
                          removed_by=remover)
     elif m := _LEAVE.match(text):
         stats.leaves += 1
-        yield MemberLeft(**base, source_event_id=event_id, member=names.ref(m["m"]))
+        yield MemberLeft(**base, source_event_id=event_id, member=ref(m["m"], "m"))
     elif m := _RECALL.match(text):
         stats.recalls += 1
-        yield MessageRecalled(**base, source_event_id=event_id, actor=names.ref(m["m"]))
+        yield MessageRecalled(**base, source_event_id=event_id, actor=ref(m["m"], "m"))
     else:
         stats.service += 1
         stats.skip(number, "无法识别的系统消息 / unknown system message")

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from qunyun.domain.deleted_accounts import is_deleted_name
 from qunyun.event_batch import (
     BATCH,
     NAME_LIMIT,
@@ -43,6 +44,7 @@ from qunyun.importers.base import (
     ImportFormatError,
     ImportStats,
     ParsedExport,
+    deleted_account,
     from_unix,
 )
 
@@ -194,6 +196,10 @@ class _Reader:
     def user(self, user_id: str, name: Any) -> UserRef:
         name = name if isinstance(name, str) else None
         ref = self._refs.get((user_id, name))
+        if ref is None and is_deleted_name(name):  # keyed by its own id, never by the name
+            assert name is not None
+            ref = self._refs[(user_id, name)] = deleted_account(PLATFORM, user_id, name,
+                                                                self.stats)
         if ref is None:
             if name:
                 self.ids_by_name.setdefault(name, set()).add(user_id)
@@ -210,7 +216,11 @@ class _Reader:
             found = self._senders[(from_id, name)] = (self.refs.user(ref), shown)
         return found
 
-    def by_name(self, name: str) -> UserRef:
+    def by_name(self, name: str, where: str) -> UserRef:
+        """The account a service message names; a deleted account's placeholder is an
+        unknown author of its own, keyed by `where` (the message and its place in it)."""
+        if is_deleted_name(name):
+            return deleted_account(PLATFORM, f"deleted:{where}", name, self.stats)
         ids = self.ids_by_name.get(name, set())
         if len(ids) == 1:
             return UserRef(PLATFORM, next(iter(ids)), name)
@@ -320,7 +330,7 @@ class _Reader:
                     if not name:
                         self.stats.skip(index, "被邀请成员名为空 / invited member has no name")
                         continue
-                    member = self.by_name(str(name))
+                    member = self.by_name(str(name), f"{msg_id}:{n}")
                     if actor and member.user_id == actor.user_id:
                         continue  # the creator listed among the members
                     self.stats.joins += 1
@@ -330,7 +340,8 @@ class _Reader:
                 if actor is None:
                     self.stats.skip(index, "加入者未知 / joiner unknown")
                     continue
-                inviter = self.by_name(str(msg.inviter)) if msg.inviter else None
+                inviter = (self.by_name(str(msg.inviter), f"{msg_id}:inviter")
+                           if msg.inviter else None)
                 self.stats.joins += 1
                 yield MemberJoined(**base, source_event_id=msg_id, member=actor,
                                    inviter=inviter, via="link")
@@ -344,7 +355,7 @@ class _Reader:
                     if not name:
                         self.stats.skip(index, "被移除成员名为空 / removed member has no name")
                         continue
-                    member = self.by_name(str(name))
+                    member = self.by_name(str(name), f"{msg_id}:{n}")
                     voluntary = actor is not None and (
                         member.user_id == actor.user_id or name == msg.actor)
                     self.stats.leaves += 1

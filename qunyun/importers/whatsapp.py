@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from qunyun.domain.deleted_accounts import is_deleted_name
 from qunyun.domain.patterns import compile_pattern
 from qunyun.event_batch import batched
 from qunyun.events import (
@@ -62,6 +63,7 @@ from qunyun.importers.base import (
     OccurrenceCounter,
     ParsedExport,
     checked_name,
+    deleted_account,
     local_to_utc,
     stable_id,
 )
@@ -344,7 +346,10 @@ def open_whatsapp(path: Path, encoding: str = "utf-8-sig", *, tz: ZoneInfo = DEF
 
 def _message(name: str, text: str, at: datetime, event_id: str, source: str, group: GroupRef,
              stats: ImportStats) -> Iterator[Event]:
-    actor = _user(name)
+    # A deleted account's placeholder names no one: an unknown author per message (the
+    # export has no id to tell two deleted accounts apart, and no reason to merge them).
+    actor = (deleted_account(PLATFORM, f"deleted:{event_id}", name, stats)
+             if is_deleted_name(name.strip().lstrip("~")) else _user(name))
     stats.members.add(actor.user_id)
     base: dict[str, Any] = {"source": source, "group": group, "at": at, "actor": actor}
     placeholder = text.strip().rstrip(".。")

@@ -1,10 +1,7 @@
 """Which links a plan allows: one rule for the bot (R1 moderation) and the report (R4 ads).
 
-A link is what `LINK` finds: `http(s)://…`, `www.…`, or a bare `t.me/`, `matrix.to/`,
-`qm.qq.com/`, `u.wechat.com/`, `weixin.qq.com/` address. It ends at white space, quotes,
-angle brackets or Chinese punctuation (「文档 https://docs.python.org，大家看看」 is a link
-to docs.python.org), and it may follow Chinese text directly (「加我https://x.cn」): word
-boundaries are ASCII ones, so a CJK character is no word to stick to.
+A link is what `domain.links.LINK` finds (the one rule: 「作业在这https://github.com/x/y谢谢」
+is a link to github.com/x/y; a bare `github.com/a/b` is a link; see that module).
 
 A link is forbidden when it is an invite to another group (`INVITE`, whatever the allow
 list says) or no entry of `moderation.links.allow` allows it. An entry is a host, with or
@@ -25,30 +22,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import polars as pl
 
+from qunyun.domain.links import LINK, LINK_POLARS
 from qunyun.plan.model import Plan
 
-_STOP = "\\s<>\"'，。！？、；：（）【】「」《》"
-_HOSTS = r"(?:t\.me|matrix\.to|qm\.qq\.com|u\.wechat\.com|weixin\.qq\.com)"
-
-
-def _link_pattern(boundary: str) -> str:
-    return (rf"(?:https?://|{boundary}www\.)[^{_STOP}]+"
-            rf"|{boundary}{_HOSTS}/[^{_STOP}]*")
-
-
-# Python's `re` and Polars' Rust regex spell an ASCII-only word boundary differently.
-LINK = re.compile(_link_pattern(r"(?a:\b)"), re.IGNORECASE)
-LINK_POLARS = "(?i)" + _link_pattern(r"(?-u:\b)")
 INVITE_PATTERN = (r"(?i)(?:t\.me/(?:joinchat/|\+)|matrix\.to/#/[#!]|qm\.qq\.com/|"
                   r"weixin\.qq\.com/g/|chat\.whatsapp\.com/)")
 INVITE = re.compile(INVITE_PATTERN)
-# Every link contains one of these (lower case), for a report's literal prefilter.
-LINK_LITERALS = ["://", "www.", "t.me/", "matrix.to/", "qm.qq.com/", "u.wechat.com/",
-                 "weixin.qq.com/"]
 ENTRIES_PER_PATTERN = 400
+_ASCII = "".join(map(chr, range(0x21, 0x7F)))
 _LEAD = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\.)?")
 
 
@@ -63,6 +48,8 @@ def entry(raw: str) -> Entry | None:
     bare = _LEAD.sub("", raw.strip().lower()).lstrip(".").rstrip("/")
     host, _slash, path = bare.partition("/")
     host = host.split(":", 1)[0]
+    # A link's path is ASCII (see `LINK`): an entry's `/课程` is the `/%e8%af%be…` it reads.
+    path = quote(path, safe=_ASCII).lower()
     return Entry(host, "/" + path if path else "") if host else None
 
 

@@ -7,19 +7,18 @@ paid for it names the same event (`ref`), so the console shows both side by side
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection
 
+from qunyun.domain.links import first_link
 from qunyun.plan.model import Points
 from qunyun.services import points as points_service
 from qunyun.services.points import Award, TodaysPoints
 from qunyun.storage.bot import tasks as repo
 
 ACTION = "task"
-_LINK = re.compile(r"(?i)\b(?:https?://|www\.)[^\s<>\"'，。、；）」』]+")
 
 
 class TaskError(ValueError):
@@ -42,10 +41,10 @@ def submit(
     """Record a submission (`text` is what followed the command). `award=False` records it
     without points (admins, who are off the points boards)."""
     body = text.strip()
-    found = _LINK.search(body)
+    found = first_link(body)  # the moderation rule's links: 「作业在这https://…谢谢」 too
     if found is None:  # a question about homework is not a submission (nor worth points)
         raise TaskError("提交作业请附上作业链接，例如：!作业 https://…（有问题直接在群里问就好）")
-    link = found.group(0)[:1000]
+    link = found[:1000]
     at_ms = int(at.timestamp() * 1000)
     submission_id = repo.add(conn, community_id=community_id, member_id=member_id,
                              group_id=group_id, link=link, text=body[:2000],

@@ -45,7 +45,7 @@ NEWER = {"placeholder_messages", "placeholder_senders", "placeholder_author"}
 CHAT = ["大家好", "今天学到了很多", "有人知道这个怎么配置吗？", "谢谢分享", "哈哈哈", "同意",
         "明天几点开始", "我也遇到过这个问题，重启就好了", "收到", ""]
 ADS = ["兼职日结 加微信 abc123", "点击 https://spam.example.cn 领取", "優惠 WWW.DEAL.TOP",
-       "扫码进群", "看这里 t.me/spam", "正规广告词 推广"]
+       "扫码进群", "看这里 t.me/spam", "正规广告词 推广", "加 微-信 领资料", "掃碼進群"]
 WAVE = "限时福利，点击链接领取免费课程名额"
 
 
@@ -123,7 +123,7 @@ def _plan() -> Plan:
         "community": {"name": "规模", "slug": "scale", "platform": "matrix"},
         "bot": {"admins": ["@u1:localhost"], "timezone": "Asia/Shanghai"},
         "elimination": {"silent_days": 30, "notice_days": 3},
-        "moderation": {"ad_keywords": {"keywords": ["广告", "推广"]},
+        "moderation": {"ad_keywords": {"keywords": ["广告", "推广", "加微信", "扫码"]},
                        "links": {"allow": ["t.me/spam"]},
                        "repeat": {"min_chars": 8, "accounts": 3}},
     })

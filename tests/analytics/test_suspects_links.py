@@ -25,6 +25,8 @@ SAID = [
     (10, "进群 t.me/joinchat/abcdef", True),
     (11, "作业在https://gitee.com/xiaowang/week2", True),  # glued to Chinese text
     (12, "讲义 https://pycamp.example.cn/week1", False),
+    (13, "链接：github.com/a/b，请看", True),  # a bare address with a path is a link
+    (14, "文档在这docs.python.org/3/谢谢", False),  # the Chinese after it is not its path
 ]
 
 

@@ -34,3 +34,13 @@ def test_plan_check_accepts_a_faq_naming_the_event_and_camp_commands() -> None:
     })
     a2 = [f for f in check_plan(plan) if f.code == "A2"]
     assert [f.path for f in a2] == ["rules.faq.2.a"]
+
+
+def test_a_link_glued_to_the_command_word_is_its_argument() -> None:
+    glued = parse("!作业https://github.com/x/y谢谢")
+    assert glued is not None and glued.name == "task" and glued.known
+    assert glued.rest == "https://github.com/x/y谢谢"
+    spaced = parse("！作业 github.com/a/b")
+    assert spaced is not None and spaced.name == "task" and spaced.rest == "github.com/a/b"
+    unknown = parse("!福利https://spam.cn")
+    assert unknown is not None and unknown.name == "福利" and not unknown.known

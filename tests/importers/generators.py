@@ -298,3 +298,42 @@ def telegram(variant: str, seed: int = 12, n: int = 40) -> tuple[bytes, Expected
                          "messages": messages})
     return data, exp
 
+
+
+# Deleted accounts (issue 12): three accounts the exporter names by its placeholder, beside
+# two members with names. Telegram and QQ give each deleted account its own id; WhatsApp
+# gives none, so each of its placeholder messages is an author of its own.
+DELETED_WRITTEN = {"telegram": "Deleted Account", "qq": "已注销", "whatsapp": "Deleted user"}
+
+
+def deleted_accounts(fmt: str, seed: int = 12) -> tuple[bytes, int]:
+    """(file bytes, how many distinct deleted accounts it holds) for `fmt`."""
+    rng = random.Random(seed)
+    placeholder = DELETED_WRITTEN[fmt]
+    # (sender key, name): the deleted ones speak twice each (once in WhatsApp).
+    people = [("1", "Alice"), ("2", "Bob")]
+    gone = [(str(k), placeholder) for k in (91, 92, 93)]
+    said = people + gone + (gone if fmt != "whatsapp" else []) + people
+    times = _times(rng, len(said))
+    if fmt == "telegram":
+        messages: list[dict[str, Any]] = [
+            {"id": i, "type": "message", "date": at.isoformat(),
+             "date_unixtime": str(int(at.replace(tzinfo=UTC).timestamp())),
+             "from": name, "from_id": f"user{key}", "text": _body(rng, i)}
+            for i, ((key, name), at) in enumerate(zip(said, times, strict=True), start=1)]
+        # Alice adds two deleted accounts (named by the placeholder only): two people.
+        messages.append({"id": 100, "type": "service", "date": times[-1].isoformat(),
+                         "date_unixtime": str(int(times[-1].replace(tzinfo=UTC).timestamp())),
+                         "actor": "Alice", "actor_id": "user1", "action": "invite_members",
+                         "members": [placeholder, placeholder]})
+        return orjson.dumps({"name": "生成的群", "type": "private_supergroup", "id": 7,
+                             "messages": messages}), 3 + 2
+    if fmt == "qq":
+        lines = ["消息对象:生成的群", ""]
+        for i, ((key, name), at) in enumerate(zip(said, times, strict=True)):
+            lines += [f"{at:%Y-%m-%d} {at.hour}:{at:%M:%S} {name}({int(key) + 10000})",
+                      _body(rng, i), ""]
+        return "\n".join(lines).encode(), 3
+    lines = [f"[{at:%d/%m/%Y, %H:%M:%S}] {name}: {_body(rng, i)}"
+             for i, ((_key, name), at) in enumerate(zip(said, times, strict=True))]
+    return ("\n".join(lines) + "\n").encode(), 3

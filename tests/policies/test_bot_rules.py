@@ -66,6 +66,19 @@ def test_handing_in_homework_as_the_faq_says_is_recorded_not_moderated(bot: Bot)
     assert bot.scalar("SELECT count(*) FROM bot_points WHERE action = 'task' AND ref = 'm2'") == 1
 
 
+@pytest.mark.parametrize(("said", "link"), [
+    ("!作业 作业在这https://github.com/x/y谢谢", "https://github.com/x/y"),
+    ("!作业 链接：github.com/a/b，请看", "github.com/a/b"),
+    ("！作业　第三周（https://gitee.com/u/w3）。", "https://gitee.com/u/w3"),
+    ("!作业https://github.com/u/w4", "https://github.com/u/w4"),  # glued to the command
+])
+def test_a_task_link_glued_to_chinese_text_is_recorded_as_the_address(
+        bot: Bot, said: str, link: str) -> None:
+    effects = bot.say(user(1, "小李-上海-产品经理"), said, 0)
+    assert "delete" not in kinds(effects) and "作业链接已收到" in effects[0].text
+    assert [r["link"] for r in rows(bot, "SELECT link FROM bot_task_submissions")] == [link]
+
+
 def test_a_task_without_anything_to_hand_in_gets_the_usage(bot: Bot) -> None:
     effects = bot.say(user(1), "!作业", 0)
     assert isinstance(effects[0], Reply) and "附上作业链接" in effects[0].text

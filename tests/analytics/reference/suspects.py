@@ -5,7 +5,7 @@ Signals (a suspect has one or more; nothing here removes anyone, the list is for
 - `nickname`: the display name matches one of the plan's patterns (RE2, so an operator's
   pattern cannot hang the report);
 - `ads`: messages with a link the plan does not allow (`AllowedLinks.forbidden`, the bot's
-  rule, asked per message), QR-code/add-me phrases or the plan's ad keywords;
+  rule, asked per message) or the plan's ad keywords (`KeywordSet`, the bot's rule);
 - `same_text`: the same text (≥ min_chars) sent by several accounts on one day, making up
   most of the member's messages (a spam wave);
 - `red_packet_first`: first to grab most red packets (a grabbing bot).
@@ -16,7 +16,6 @@ folding a million messages one by one would cost more than the rest of the repor
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import opencc
@@ -25,9 +24,9 @@ import polars as pl
 from qunyun.domain.patterns import search
 from qunyun.plan.links import AllowedLinks
 from qunyun.plan.model import Plan
+from qunyun.policies.matching import KeywordSet
 from tests.analytics.reference.log import EventLog
 
-QR = r"(?:二维码|二維碼|扫码|掃碼|扫一扫|掃一掃|加微信|加v|加vx|vx|薇信|威信)"
 EXAMPLES = 3  # example texts kept per signal
 MAX_SUSPECTS = 500
 COPY_SHARE = 0.5  # share of a member's messages that is one shared text
@@ -67,10 +66,12 @@ def find(log: EventLog, plan: Plan) -> list[dict[str, Any]]:
                 break
 
     ad_words = plan.moderation.ad_keywords.keywords if plan.moderation.ad_keywords.enabled else []
-    words = "|".join(re.escape(w.lower()) for w in _variants(ad_words))
-    ad_pattern = "|".join(p for p in (QR.lower(), words) if p)
-    lowered = pl.col("text").str.to_lowercase()
-    is_ad = lowered.str.contains(ad_pattern).fill_null(False)
+    # The bot's own per-message keyword rule (issue 11: one list, matched one way; the
+    # report vectorises it).
+    keywords = KeywordSet(ad_words)
+    is_ad = pl.col("text").map_elements(
+        lambda text: keywords.find(text) is not None, return_dtype=pl.Boolean,
+        skip_nulls=True).fill_null(False) if keywords else pl.lit(False)
     if plan.moderation.links.enabled:
         # The bot's own per-message rule, one text at a time (the report vectorises it).
         links = AllowedLinks.of(plan)
