@@ -78,9 +78,11 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
         GrowthCommands(setup),  # T1/T3 !等级 (halts on its command)
         Boards(setup),  # T3 !排行 boards, !加分/!减分, season ends and decay (daily tick)
         Volunteers(setup),  # T4 !接受 !拒绝 !警告 !删除, daily invitations (halts on them)
+        # E2 !复活 and re-admission (halts on its command); before Commands, so that a
+        # removed member's `!作业 链接` by DM hands in the revival task.
+        Revival(setup),
         Commands(setup),  # A2, A3, A4, R3 appeals (commands halt)
         Elimination(setup),  # E1 sweep notices and removals (timer ticks)
-        Revival(setup),  # E2 !复活 and re-admission (halts on its command)
         WeeklyReport(setup),  # H4 Monday report to the admin room (timer ticks)
         Scoring(setup),  # T3, T5
         Growth(setup),  # T1 daily tiers (schedule ticks only)

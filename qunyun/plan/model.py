@@ -159,8 +159,13 @@ class Revival(Strict):
     ways: list[Literal["task", "payment", "reapply", "referrals"]] = []
     description: str | None = None
     referrals: int = Field(default=3, ge=1)  # ways: referrals — members brought, in total
-    # Re-admit without review when a criterion the bot can check is met (referrals);
-    # a task, a payment or a re-application is always reviewed in the console (E2).
+    # ways: task — the name of a plan task (a calendar post's or campaign day's `task.name`)
+    # a removed member hands in by DM (`!复活 链接` or `!作业 链接`). Without it a task is
+    # free text an operator reviews, like a payment or a re-application.
+    task: str | None = Field(default=None, min_length=1, max_length=40)
+    # Re-admit without review when a criterion the bot can check is met (referrals, or the
+    # named task handed in with its link); a payment or a re-application is always
+    # reviewed in the console (E2). False: a handed-in task waits in the revival queue.
     auto_readmit: bool = True
 
 
