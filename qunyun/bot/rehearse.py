@@ -85,6 +85,7 @@ TOTALS: dict[str, tuple[str, ...]] = {
     "tasks_done": ("task_done",),
     "level_ups": ("level_up",),
     "season_ends": ("season_end",),  # T3 a season's top members announced
+    "season_starts": ("season_start",),  # T3 a season's first day announced (no results)
     "role_changes": ("role_change",),  # T2 a tier's title given or taken back
     "onboarded": ("onboarded",),  # O2 a newcomer's checklist completed
 }
@@ -93,7 +94,8 @@ KIND_ZH = {"post": "发帖", "reminder": "提醒", "warning": "警告", "removal
            "welcome": "欢迎", "deadline": "入群超时", "checkin": "打卡", "task_done": "完成任务",
            "level_up": "升级", "warning_expired": "警告到期", "elimination_notice": "淘汰提醒",
            "revival_application": "复活申请", "weekly_report": "周报", "event": "活动公告",
-           "season_end": "赛季结束", "role_change": "头衔变化", "onboarded": "完成入群"}
+           "season_end": "赛季结束", "role_change": "头衔变化", "onboarded": "完成入群",
+           "season_start": "赛季开始"}
 WEEKDAY_ZH = "一二三四五六日"
 
 Classifier = Callable[[Effect], "str | None"]
@@ -136,6 +138,8 @@ def classify(effect: Effect) -> str | None:
         return "level_up"
     if reason == "T3 season end":
         return "season_end"
+    if reason == "T3 season start":
+        return "season_start"
     if reason == "R2 warning expired":
         return "warning_expired"
     return None
@@ -687,7 +691,12 @@ def reason_words(kind: str, effect: Effect) -> str:
     if kind == "season_end" and isinstance(effect, Send):
         top = "、".join(m.display_name or m.user_id for m in effect.mentions)
         name = evidence.get("name") or "赛季"
-        return f"「{name}」结束，公布前几名：{top}" if top else f"「{name}」结束，无人上榜"
+        then = (f"；「{evidence['starting_name']}」开始" if evidence.get("starting_name")
+                else "")
+        return (f"「{name}」结束，公布前几名：{top}{then}" if top
+                else f"「{name}」结束，无人上榜{then}")
+    if kind == "season_start":
+        return f"「{evidence.get('starting_name') or '新赛季'}」今天开始"
     if kind == "role_change" and isinstance(effect, SetRole):
         tier = TIER_NAMES.get(effect.tier, effect.tier)
         of_tier = "" if effect.role == tier else f"（{tier}）"

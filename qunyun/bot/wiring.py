@@ -40,6 +40,7 @@ from qunyun.policies.suspects import Suspects
 from qunyun.policies.tier_actions import TierActions
 from qunyun.policies.volunteers import Volunteers
 from qunyun.services import activities as activity_service
+from qunyun.services import boards as board_service
 from qunyun.services import calendar as calendar_service
 from qunyun.services import elimination as elimination_service
 from qunyun.services import growth as growth_service
@@ -102,6 +103,7 @@ def job_kinds() -> list[JobKind]:
         report_service.WEEKLY_JOB,  # H4 weekly report on reports.weekly_cron
         activity_service.STEP_JOB,  # A5 reminders a day/an hour before, feedback, summary
         *growth_service.job_kinds(),  # T1 the daily tier pass
+        board_service.SEASON_JOB,  # T3 a season's end and start at seasons.announce_at
         *volunteer_service.job_kinds(),  # T4 daily invitations and retirements
     ]
 
