@@ -247,9 +247,19 @@ class Boards:
         groups = calendar_service.target_groups(
             lookup.community_groups(ctx.conn, community_id=ctx.community_id), None,
             plan.bot.admin_room)
-        effects = [Send(group=ref, mentions=tuple(refs), policy=self.name, reason=reason,
-                        evidence=evidence, text="\n".join(lines))
-                   for _gid, ref in groups if not self.setup.is_direct(ref)]
+        text = "\n".join(lines)
+        effects: list[Effect] = []
+        for gid, ref in groups:
+            if self.setup.is_direct(ref):
+                continue
+            if self.setup.capabilities.post_in_group:
+                effects.append(Send(group=ref, mentions=tuple(refs), policy=self.name,
+                                    reason=reason, evidence=evidence, text=text))
+            else:  # WeCom customer groups: the owner posts it, from a to-do with the text
+                calendar_service.owner_todo(
+                    ctx.conn, community_id=ctx.community_id, group_id=gid, title="赛季公告",
+                    text=text, key=event.source_event_id,
+                    at_ms=int(event.at.timestamp() * 1000))
         return Verdict.act(*effects) if effects else None
 
 

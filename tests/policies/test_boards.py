@@ -196,6 +196,25 @@ def test_a_season_end_missed_on_its_day_is_announced_the_next_day_once(engine: E
     assert not boards(bot.tick(MONDAY + 15 * DAY + 9 * HOUR + 31 * 60))  # the same slot
 
 
+def test_where_the_bot_cannot_post_the_owner_gets_the_season_announcement(
+        engine: Engine) -> None:
+    from qunyun.bot.wiring import build_policies
+    from qunyun.capabilities import Capabilities
+    from qunyun.pipeline.dispatcher import Dispatcher
+    from qunyun.storage.work import queues as queue_repo
+
+    bot = Camp(engine, plan_with(seasons={"start": "2026-03-02", "every_weeks": 2}))
+    bot.pipeline.dispatcher = Dispatcher(build_policies(
+        bot.plan, capabilities=Capabilities(post_in_group=False)))
+    bot.join(ADMIN, 0)
+    bot.tick(2 * HOUR)
+    assert not boards(bot.tick(MONDAY + 10 * HOUR + 60))
+    with bot.engine.connect() as conn:
+        [todo] = queue_repo.list_items(conn, community_id=bot.cid, queue="post_todo")
+    assert todo["title"] == "请群主发布：赛季公告"
+    assert todo["detail"]["text"].startswith("🚀 「第1季」今天开始")
+
+
 def test_decay_after_long_inactivity_is_in_the_ledger_and_explained(engine: Engine) -> None:
     bot = Camp(engine, plan_with(decay={"enabled": True, "after_days": 10, "percent": 50,
                                         "every_days": 7}))
