@@ -4,10 +4,16 @@ simulated clock (`qunyun rehearse`).
 The bot is the one `qunyun bot` runs — the plan's policies from `wiring.build_policies`,
 the pipeline, the services, the durable schedule from `wiring.build_scheduler` — over a
 throw-away database; only the clock and the members are made up. Members (seeded, so the
-same seed gives the same run) join over the first weeks, some fix their nickname and
-introduce themselves, post and check in at their own pace, answer campaign tasks, a few
-post adverts, some leave. The clock jumps from event to event, to each schedule slot,
-and to every hour (for the timers that live on their own rows), so 90 days take seconds.
+same seed gives the same run) join over the first weeks and act like people, in a mix of
+personas (`PERSONAS`, dealt by quota so every rehearsal of ten or more has each): most do
+the newcomer tasks — rename to the plan's `nickname_pattern`, introduce themselves, answer
+the questionnaire the bot asks (by DM or in the room) — then post and check in at their
+own pace and answer campaign tasks; lurkers do part of it and read; ghosts do the tasks
+and then go silent, so they meet the elimination sweep; a few post adverts, are warned
+and, at the warning limit, removed; some leave; the removed ask to come back (with the
+plan's revival task, if it names one). The clock jumps from event to event, to each
+schedule slot, and to every hour (for the timers that live on their own rows), so 90
+days take seconds.
 
 What the bot does is read from the effects the pipeline commits: each becomes a timeline
 item `{at, kind, group, member, key, reason}`; `totals` counts them. Features that add
@@ -57,6 +63,7 @@ from qunyun.plan.model import Plan
 from qunyun.services import elimination as elimination_service
 from qunyun.services import growth as growth_service
 from qunyun.services import lookup
+from qunyun.storage.bot import onboarding as onboarding_repo
 from qunyun.storage.community import communities as community_repo
 from qunyun.storage.growth import tiers as tier_repo
 
@@ -78,14 +85,17 @@ TOTALS: dict[str, tuple[str, ...]] = {
     "tasks_done": ("task_done",),
     "level_ups": ("level_up",),
     "season_ends": ("season_end",),  # T3 a season's top members announced
+    "season_starts": ("season_start",),  # T3 a season's first day announced (no results)
     "role_changes": ("role_change",),  # T2 a tier's title given or taken back
+    "onboarded": ("onboarded",),  # O2 a newcomer's checklist completed
 }
 KIND_ZH = {"post": "发帖", "reminder": "提醒", "warning": "警告", "removal": "移除",
            "revival": "复活", "event_checkin": "活动签到", "tier_change": "分层变化",
            "welcome": "欢迎", "deadline": "入群超时", "checkin": "打卡", "task_done": "完成任务",
            "level_up": "升级", "warning_expired": "警告到期", "elimination_notice": "淘汰提醒",
            "revival_application": "复活申请", "weekly_report": "周报", "event": "活动公告",
-           "season_end": "赛季结束", "role_change": "头衔变化"}
+           "season_end": "赛季结束", "role_change": "头衔变化", "onboarded": "完成入群",
+           "season_start": "赛季开始"}
 WEEKDAY_ZH = "一二三四五六日"
 
 Classifier = Callable[[Effect], "str | None"]
@@ -128,6 +138,8 @@ def classify(effect: Effect) -> str | None:
         return "level_up"
     if reason == "T3 season end":
         return "season_end"
+    if reason == "T3 season start":
+        return "season_start"
     if reason == "R2 warning expired":
         return "warning_expired"
     return None
@@ -201,7 +213,58 @@ CHATTER = ("有人用过这个方法吗？", "今天的内容很有用，谢谢�
            "周末一起练习吗", "这个思路不错，学到了", "请问资料在哪里下载", "哈哈确实是这样",
            "我来分享一个小技巧：先把问题拆小", "昨天试了一下，成功了", "大家早上好")
 AD = "加微信 vx{n} 低价代购，扫码领红包 http://spam{n}.example.com"
-PERSONAS = (("active", 22, 3.0), ("casual", 45, 0.6), ("lurker", 30, 0.03), ("spammer", 3, 1.0))
+HOMEWORK = "https://gist.example.cn/{user}/homework"  # a synthetic task hand-in's link
+
+
+@dataclass(frozen=True)
+class Persona:
+    """How one kind of synthetic member behaves."""
+
+    name: str
+    share: float  # of the members (dealt by quota, at least one of each from ten members)
+    rate: float  # messages a day after onboarding (0: silent)
+    diligent: float  # chance of doing all the newcomer tasks (rename, intro, questionnaire)
+    leaves: float = 0.0  # chance of leaving within a few weeks
+
+
+PERSONAS = (
+    Persona("active", 0.20, 3.0, 0.95),
+    Persona("casual", 0.38, 0.6, 0.85, leaves=0.12),
+    Persona("lurker", 0.20, 0.03, 0.35, leaves=0.12),  # reads; some do only part of it
+    Persona("ghost", 0.14, 0.0, 0.8),  # does the newcomer tasks, then never speaks again
+    Persona("spammer", 0.08, 1.0, 0.0),  # posts adverts until warned out
+)
+
+
+def deal_personas(members: int, rng: random.Random) -> list[Persona]:
+    """`members` personas in the plan's shares (largest remainder), shuffled by the seed;
+    from ten members on, at least one of each, so a rehearsal shows each behaviour."""
+    quotas = [p.share * members for p in PERSONAS]
+    counts = [int(q) for q in quotas]
+    if members >= 10:
+        counts = [max(1, c) for c in counts]
+    by_remainder = sorted(range(len(PERSONAS)), key=lambda i: quotas[i] - int(quotas[i]),
+                          reverse=True)
+    for i in itertools.islice(itertools.cycle(by_remainder), max(0, members - sum(counts))):
+        counts[i] += 1
+    while sum(counts) > members:  # the minimum of one each took seats: from the largest
+        counts[counts.index(max(counts))] -= 1
+    dealt = [p for p, c in zip(PERSONAS, counts, strict=True) for _ in range(c)]
+    rng.shuffle(dealt)
+    return dealt
+
+
+def form_answer(question: str, rng: random.Random) -> str:
+    """A plausible answer to a questionnaire question: one of the options it lists
+    (「（零基础 / 会一点 / 能写脚本）」), a city, a number of hours, else a few words."""
+    listed = re.search(r"[（(]([^）)]*/[^）)]*)[）)]", question)
+    if listed:
+        return rng.choice([o.strip() for o in listed.group(1).split("/") if o.strip()])
+    if "城市" in question or "哪里" in question:
+        return rng.choice(CITIES)
+    if "小时" in question:
+        return f"{rng.randint(2, 10)} 小时"
+    return rng.choice(("还在摸索", "想系统地学一学", "朋友推荐来的"))
 
 
 @dataclass
@@ -213,12 +276,13 @@ class _Member:
     group: GroupRef
     joined: dt.datetime
     gone: bool = False
+    diligent: bool = True  # answers the bot's questionnaire
+    dm: GroupRef | None = None
 
     def present(self, at: dt.datetime) -> bool:
         """In the group at `at`: joined by then (every member is drawn up front, with a
         join date ahead) and not gone."""
         return not self.gone and self.joined <= at
-
 
 class _Queue:
     """Events in time order; a rehearsal adds events as the bot acts (a kick → a leave)."""
@@ -244,6 +308,12 @@ class _Queue:
         return out
 
 
+def owner_id(plan: Plan) -> str:
+    """The synthetic group's owner: the plan's first admin, else an account of its own —
+    the room's moderator either way (an admin to the bot: never eliminated, off boards)."""
+    return plan.bot.admins[0] if plan.bot.admins else "owner"
+
+
 class _Community:
     def __init__(self, plan: Plan, *, start: dt.datetime, days: int, members: int,
                  rng: random.Random) -> None:
@@ -256,11 +326,11 @@ class _Community:
         self.ids = itertools.count(1)
         self.members: dict[str, _Member] = {}
         self.tasks = {t for t in self._task_names()}
-        owner = UserRef(PLATFORM, plan.bot.admins[0] if plan.bot.admins else "owner", "群主")
+        owner = UserRef(PLATFORM, owner_id(plan), "群主")
         self.push(MessagePosted, at=start, actor=owner, text="群开了，欢迎大家！")
         join_span = max(1.0, days * 0.6)
-        for n in range(1, members + 1):
-            self._member(n, start + dt.timedelta(days=rng.uniform(0, join_span)))
+        for n, persona in enumerate(deal_personas(members, rng), start=1):
+            self._member(n, start + dt.timedelta(days=rng.uniform(0, join_span)), persona)
 
     def _task_names(self) -> Iterator[str]:
         cal = self.plan.calendar
@@ -277,35 +347,40 @@ class _Community:
         self.queue.push(cls(source=SOURCE, source_event_id=f"e{next(self.ids)}",
                             group=self.group, at=at, **fields))
 
-    def _member(self, n: int, joined: dt.datetime) -> None:
+    def _member(self, n: int, joined: dt.datetime, persona: Persona) -> None:
         rng = self.rng
-        persona, _, rate = rng.choices(PERSONAS, weights=[p[1] for p in PERSONAS])[0]
         name = f"{rng.choice(SURNAMES)}{rng.choice(GIVEN)}{n}"
         ref = UserRef(PLATFORM, f"m{n}", name)
-        member = _Member(n, ref, persona, rate, self.group, joined.replace(microsecond=0))
+        diligent = rng.random() < persona.diligent
+        member = _Member(n, ref, persona.name, persona.rate, self.group,
+                         joined.replace(microsecond=0), diligent=diligent,
+                         dm=GroupRef(PLATFORM, f"{DM_PREFIX}{ref.user_id}", None, kind="direct"))
         self.members[ref.user_id] = member
         self.push(MemberJoined, at=joined, member=ref, via="link")
         onboarding = self.plan.onboarding
-        if onboarding.nickname_pattern and persona != "spammer" and rng.random() < 0.65:
+        # The newcomer tasks, well inside the deadline; a lurker who is not diligent may
+        # still rename (and then reads on without introducing themselves).
+        renames = diligent or (persona.name == "lurker" and rng.random() < 0.5)
+        if onboarding.nickname_pattern and persona.name != "spammer" and renames:
             nick = f"{name}-{rng.choice(CITIES)}-{rng.choice(JOBS)}"
             self.push(NicknameChanged, at=joined + dt.timedelta(minutes=rng.uniform(2, 300)),
                       member=UserRef(PLATFORM, ref.user_id, nick), old=name, new=nick)
-        if onboarding.self_intro and persona in ("active", "casual") and rng.random() < 0.75:
+        if onboarding.self_intro and diligent:
             self.push(MessagePosted, at=joined + dt.timedelta(minutes=rng.uniform(5, 600)),
                       actor=ref, text=f"大家好，我是{name}，在{rng.choice(CITIES)}做"
                                       f"{rng.choice(JOBS)}，希望在这里多学习、多交流")
-        leaves = persona in ("casual", "lurker") and rng.random() < 0.12
+        leaves = rng.random() < persona.leaves
         last = self.start + dt.timedelta(days=self.days)
         gone_at = joined + dt.timedelta(days=rng.uniform(3, 40)) if leaves else last
         at = joined + dt.timedelta(hours=rng.uniform(1, 12))
         checkin = self.plan.checkins[0].keywords[0] if self.plan.checkins else None
-        for _ in range(2000):  # bounded: a member posts at most 2000 times in a rehearsal
-            at += dt.timedelta(days=rng.expovariate(rate))
+        for _ in range(2000 if persona.rate > 0 else 0):  # bounded: at most 2000 messages
+            at += dt.timedelta(days=rng.expovariate(persona.rate))
             if at >= gone_at:
                 break
-            if persona == "spammer":
+            if persona.name == "spammer":
                 text = AD.format(n=n)
-            elif checkin and persona == "active" and rng.random() < 0.35:
+            elif checkin and persona.name == "active" and rng.random() < 0.35:
                 text = f"{checkin} 今天学了{rng.randint(1, 3)}小时"
             else:
                 text = rng.choice(CHATTER)
@@ -313,22 +388,66 @@ class _Community:
         if gone_at < last:
             self.push(MemberLeft, at=gone_at, member=ref)
 
-    def react(self, effect: Effect, at: dt.datetime) -> None:
-        """Members answer the bot: the removed leave (and some ask to come back), some do
-        the task a post sets, register for an event, come, and rate it."""
+    def still_acts(self, event: Event) -> bool:
+        """False for what a member drawn up front would have said in the group after they
+        were removed or left (a removed spammer posts no more adverts); their DMs to the
+        bot (`!复活`) still go. A leave marks the member gone."""
+        if isinstance(event, MemberLeft):
+            left = self.members.get(event.member.user_id)
+            if left is not None:
+                left.gone = True
+            return True
+        who = (event.actor if isinstance(event, MessagePosted)
+               else event.member if isinstance(event, NicknameChanged) else None)
+        member = self.members.get(who.user_id) if who is not None else None
+        return member is None or not member.gone or event.group.kind == "direct"
+
+    def _answer_form(self, effect: Effect, at: dt.datetime, actor: UserRef | None) -> bool:
+        """O2: a diligent newcomer answers each questionnaire question the bot asks — in
+        the DM (the question, then each reply's next one) or in the room (`!资料`)."""
+        if effect.reason != "O2 form" or not self.plan.onboarding.form:
+            return False
+        text = getattr(effect, "text", "")
+        question = re.search(r"新人问卷 \d+/\d+：([^\n]+)", text)
+        who = (effect.member if isinstance(effect, DirectMessage)
+               else effect.mentions[0] if isinstance(effect, Send) and effect.mentions
+               else actor if isinstance(effect, Reply) else None)
+        member = self.members.get(who.user_id) if who is not None else None
+        if question is None or member is None or not member.diligent or member.gone:
+            return True
+        answer = form_answer(question.group(1), self.rng)
+        later = (at + dt.timedelta(minutes=self.rng.uniform(1, 90))).replace(microsecond=0)
+        if self.plan.onboarding.form_channel == "dm" and member.dm is not None:
+            self.queue.push(MessagePosted(source=SOURCE, source_event_id=f"e{next(self.ids)}",
+                                          group=member.dm, at=later, actor=member.ref,
+                                          text=answer))
+        else:
+            self.push(MessagePosted, at=later, actor=member.ref, text=f"!资料 {answer}")
+        return True
+
+    def react(self, effect: Effect, at: dt.datetime, actor: UserRef | None = None) -> None:
+        """Members answer the bot: newcomers answer the questionnaire, the removed leave
+        (and some ask to come back — handing in the plan's revival task where it names
+        one), some do the task a post sets, register for an event, come, and rate it.
+        `actor`: who wrote the message the effect answers (a reply's member)."""
+        if self._answer_form(effect, at, actor):
+            return
         if isinstance(effect, Kick):
             member = self.members.get(effect.member.user_id)
             if member is not None and not member.gone:
                 member.gone = True
                 self.push(MemberLeft, at=at + dt.timedelta(seconds=1), member=member.ref)
-                if self.rng.random() < {"active": 0.7, "casual": 0.5}.get(member.persona, 0.4):
-                    dm = GroupRef(PLATFORM, f"{DM_PREFIX}{member.ref.user_id}", None,
-                                  kind="direct")
+                # Who did the newcomer tasks cares more about coming back; advertisers never.
+                keen = 0.0 if member.persona == "spammer" else 0.7 if member.diligent else 0.3
+                if self.rng.random() < keen and member.dm is not None:
+                    task = elimination_service.revival_task(self.plan)
+                    text = (f"!复活 {HOMEWORK.format(user=member.ref.user_id)} 补交了「{task}」"
+                            if task else "!复活 我会重新积极参与，请让我回群")
                     self.queue.push(MessagePosted(
-                        source=SOURCE, source_event_id=f"e{next(self.ids)}", group=dm,
+                        source=SOURCE, source_event_id=f"e{next(self.ids)}", group=member.dm,
                         at=(at + dt.timedelta(hours=self.rng.uniform(2, 48))).replace(
                             microsecond=0),
-                        actor=member.ref, text="!复活 我会重新积极参与，请让我回群"))
+                        actor=member.ref, text=text))
             return
         if isinstance(effect, Invite):  # E2: the invited accept within a few hours
             back = self.members.get(effect.member.user_id)
@@ -414,9 +533,11 @@ def rehearse(engine: Engine, plan: Plan, *, days: int, members: int, seed: int,
     clock = {"now": begin}
     # A dry run: effects are audited as `dry_run`, never delivered (nothing would take
     # them), and what is costly to build for real (the weekly PDF) is only announced.
-    pipeline = Pipeline(engine, community_id=cid, policies=build_policies(
-        plan, is_direct=_simulated_direct), plan=plan,
-                        clock=lambda: clock["now"], dry_run=True)
+    owner = frozenset({owner_id(plan)})
+    pipeline = Pipeline(engine, community_id=cid, plan=plan, clock=lambda: clock["now"],
+                        policies=build_policies(plan, is_direct=_simulated_direct,
+                                                room_admins=lambda _group: owner),
+                        dry_run=True)
     schedule = build_scheduler(engine, community_id=cid, plan=plan, now=begin)
     community = _Community(plan, start=begin, days=days, members=members,
                            rng=random.Random(seed))
@@ -432,7 +553,10 @@ def rehearse(engine: Engine, plan: Plan, *, days: int, members: int, seed: int,
                 > days_done:
             days_done = min(now_day, days)
             progress(days_done)
-        batch = community.queue.pop_batch(instant)
+        popped = community.queue.pop_batch(instant)
+        batch = [e for e in popped if community.still_acts(e)]
+        if popped and not batch:
+            continue  # only words of the removed: nothing reached the bot
         if batch:
             # Members' events up to the instant, in one transaction; a join ends a batch
             # (it may schedule a camp day before the instant).
@@ -441,7 +565,7 @@ def rehearse(engine: Engine, plan: Plan, *, days: int, members: int, seed: int,
                 actor = event.actor if isinstance(event, MessagePosted) else None
                 for planned in outcome.effects:
                     _note(result, planned.effect, event.at, tz, kinds, actor=actor)
-                    community.react(planned.effect, event.at)
+                    community.react(planned.effect, event.at, actor)
                     probes.after_effect(planned.effect, event.at)
                 if isinstance(event, MemberJoined):
                     probes.after_join(event.at)
@@ -467,7 +591,25 @@ def rehearse(engine: Engine, plan: Plan, *, days: int, members: int, seed: int,
         # A slot that stays due (nothing to fire yet) must not stall the clock.
         next_slot = later if later is None or later > instant else \
             instant + dt.timedelta(seconds=1)
+    _note_onboarded(result, engine, cid, community.group, tz)
     return result
+
+
+def _note_onboarded(result: Rehearsal, engine: Engine, community_id: int, group: GroupRef,
+                    tz: ZoneInfo) -> None:
+    """O2: a checklist completes without an effect of its own when its last step is the
+    questionnaire in the DM, so completions are read from the checklists and put on the
+    timeline in time order (a stable sort: same seed, same timeline)."""
+    with engine.connect() as conn:
+        for row in onboarding_repo.completions(conn, community_id=community_id):
+            member = lookup.member_ref(conn, member_id=int(row["member_id"]))
+            at = dt.datetime.fromtimestamp(int(row["completed_ms"]) / 1000, tz=dt.UTC)
+            result.timeline.append(Item(
+                at=at.astimezone(tz), kind="onboarded", group=group.name or group.group_id,
+                member=member.display_name if member else None,
+                key=f"onboarded:{row['member_id']}:{row['group_id']}",
+                reason=REASON_ZH["onboarded"]))
+    result.timeline.sort(key=lambda item: item.at)
 
 
 def _process(pipeline: Pipeline, events: list[Event]) -> list[Any]:
@@ -543,7 +685,8 @@ REASON_ZH = {"welcome": "新人欢迎", "reminder": "入群任务提醒（改昵
              "weekly_report": "周报发到管理群", "elimination_notice": "私信淘汰提醒",
              "revival_application": "复活申请，等待运营审核", "revival": "复活，邀请回群",
              "event": "活动公告", "event_checkin": "活动签到", "warning": "违规警告",
-             "warning_expired": "警告到期", "removal": "移出群"}
+             "warning_expired": "警告到期", "removal": "移出群",
+             "onboarded": "新人任务全部完成"}
 
 
 def reason_words(kind: str, effect: Effect) -> str:
@@ -552,12 +695,19 @@ def reason_words(kind: str, effect: Effect) -> str:
     means, with the detail the effect carries (the task's name, the level reached)."""
     words = CODE.sub("", effect.reason)
     evidence = effect.evidence
+    if kind == "revival" and evidence.get("task"):
+        return f"交了复活任务「{evidence['task']}」，自动邀请回群"
     if kind == "task_done" and evidence.get("task"):
         return f"完成任务「{evidence['task']}」"
     if kind == "season_end" and isinstance(effect, Send):
         top = "、".join(m.display_name or m.user_id for m in effect.mentions)
         name = evidence.get("name") or "赛季"
-        return f"「{name}」结束，公布前几名：{top}" if top else f"「{name}」结束，无人上榜"
+        then = (f"；「{evidence['starting_name']}」开始" if evidence.get("starting_name")
+                else "")
+        return (f"「{name}」结束，公布前几名：{top}{then}" if top
+                else f"「{name}」结束，无人上榜{then}")
+    if kind == "season_start":
+        return f"「{evidence.get('starting_name') or '新赛季'}」今天开始"
     if kind == "role_change" and isinstance(effect, SetRole):
         tier = TIER_NAMES.get(effect.tier, effect.tier)
         of_tier = "" if effect.role == tier else f"（{tier}）"

@@ -40,6 +40,7 @@ from qunyun.policies.suspects import Suspects
 from qunyun.policies.tier_actions import TierActions
 from qunyun.policies.volunteers import Volunteers
 from qunyun.services import activities as activity_service
+from qunyun.services import boards as board_service
 from qunyun.services import calendar as calendar_service
 from qunyun.services import elimination as elimination_service
 from qunyun.services import growth as growth_service
@@ -80,9 +81,11 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
         GrowthCommands(setup),  # T1/T3 !等级 (halts on its command)
         Boards(setup),  # T3 !排行 boards, !加分/!减分, season ends and decay (daily tick)
         Volunteers(setup),  # T4 !接受 !拒绝 !警告 !删除, daily invitations (halts on them)
+        # E2 !复活 and re-admission (halts on its command); before Commands, so that a
+        # removed member's `!作业 链接` by DM hands in the revival task.
+        Revival(setup),
         Commands(setup),  # A2, A3, A4, R3 appeals (commands halt)
         Elimination(setup),  # E1 sweep notices and removals (timer ticks)
-        Revival(setup),  # E2 !复活 and re-admission (halts on its command)
         WeeklyReport(setup),  # H4 Monday report to the admin room (timer ticks)
         Scoring(setup),  # T3, T5
         Growth(setup),  # T1 daily tiers (schedule ticks only)
@@ -102,6 +105,7 @@ def job_kinds() -> list[JobKind]:
         report_service.WEEKLY_JOB,  # H4 weekly report on reports.weekly_cron
         activity_service.STEP_JOB,  # A5 reminders a day/an hour before, feedback, summary
         *growth_service.job_kinds(),  # T1 the daily tier pass
+        board_service.SEASON_JOB,  # T3 a season's end and start at seasons.announce_at
         *volunteer_service.job_kinds(),  # T4 daily invitations and retirements
     ]
 

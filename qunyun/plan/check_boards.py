@@ -44,10 +44,12 @@ def check_boards(plan: Plan) -> Iterator[Finding]:
             yield Finding("T3", "seasons.start", "按周划分的赛季建议从周一开始（周榜也从周一算起）",
                           "seasons.start: weekly seasons read best starting on a Monday",
                           severity="advice")
-        if s.announce_top and not plan.growth.enabled:
-            yield Finding("T3", "seasons.announce_top", "赛季结束的公布由每日成长评定完成，但 "
-                          "growth.enabled 是 false：不会公布", "seasons.announce_top: the "
-                          "announcement is made by the daily growth pass, which is off",
+        # Season announcements have their own daily entry (seasons.announce_at), so they
+        # no longer need the growth pass; announcing nothing at all is worth saying.
+        if not s.announce_top and not s.announce_start:
+            yield Finding("T3", "seasons", "赛季的开始和结束都不在群里公布（announce_top 为 0，"
+                          "announce_start 为 false）：群友只能自己发 !排行 赛季 查看",
+                          "seasons: neither a season's start nor its results are announced",
                           severity="advice")
     if plan.points.include_admins:
         # The one switch for staff (`services.staff`): said aloud, it reaches further than

@@ -168,8 +168,13 @@ class Revival(Strict):
     ways: list[Literal["task", "payment", "reapply", "referrals"]] = []
     description: str | None = None
     referrals: int = Field(default=3, ge=1)  # ways: referrals — members brought, in total
-    # Re-admit without review when a criterion the bot can check is met (referrals);
-    # a task, a payment or a re-application is always reviewed in the console (E2).
+    # ways: task — the name of a plan task (a calendar post's or campaign day's `task.name`)
+    # a removed member hands in by DM (`!复活 链接` or `!作业 链接`). Without it a task is
+    # free text an operator reviews, like a payment or a re-application.
+    task: str | None = Field(default=None, min_length=1, max_length=40)
+    # Re-admit without review when a criterion the bot can check is met (referrals, or the
+    # named task handed in with its link); a payment or a re-application is always
+    # reviewed in the console (E2). False: a handed-in task waits in the revival queue.
     auto_readmit: bool = True
 
 
@@ -459,9 +464,10 @@ class Seasons(Strict):
     """T3 seasons: the season board resets on each season's first day (all-time totals are
     kept). Either `start` with a length (`every_weeks` or `every_months`), or explicit
     first days in `starts` (the last one opens a season that runs until another is added).
-    `name` fills in `{n}` (and `{year}`); `announce_top` members are announced in the group
-    by the daily pass after a season ends (0: no announcement). `plan check` says what is
-    missing or contradictory."""
+    `name` fills in `{n}` (and `{year}`). On a season's first day at `announce_at` (local
+    time, on the durable schedule: exactly once) the bot announces in the groups the
+    season that ended, with its `announce_top` members (0: no results), and the one that
+    starts (`announce_start`). `plan check` says what is missing or contradictory."""
 
     start: date | None = None
     every_weeks: int | None = Field(default=None, ge=1, le=520)
@@ -469,6 +475,8 @@ class Seasons(Strict):
     starts: list[date] = []
     name: str = Field(default="第{n}季", min_length=1, max_length=40)
     announce_top: int = Field(default=3, ge=0, le=20)
+    announce_start: bool = True
+    announce_at: str = Field(default="10:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 class Checkin(Strict):

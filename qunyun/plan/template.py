@@ -57,6 +57,7 @@ elimination:                       # ⑤ 淘汰
 
 revival:                           # ⑤ 复活
   ways: [task]
+  task:                            # 复活任务：日历或营期里某个任务的名字（task.name）
   description:                     # 被移出的人怎样回来
 
 volunteers:                        # ⑥ 志愿者

@@ -7,7 +7,9 @@
 - `!加分 @某人 10 原因` / `!减分 @某人 5 原因` (admins only; a plain "@name", a Matrix
   pill or a platform id names the member) write the ledger with the reason, audited.
 - On the daily growth tick (`growth.tiers`): decay for long inactivity (when the plan
-  turns it on) and, the first pass after a season ends, its top members announced.
+  turns it on).
+- On the season tick (`season.announce`, daily at `seasons.announce_at`): a season's end
+  with its top members and the next season's start, announced in every group once.
 
 Admins are off the boards (and cannot be granted points) unless `points.include_admins`.
 """
@@ -15,12 +17,14 @@ Admins are off the boards (and cannot be granted points) unless `points.include_
 from __future__ import annotations
 
 from qunyun.domain.commands import Command
+from qunyun.domain.periods import Season
 from qunyun.effects import Effect, Reply, Send
 from qunyun.events import Event, GroupRef, MessagePosted, TimerFired, UserRef
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup, name_of
 from qunyun.services import boards as board_service
+from qunyun.services import calendar as calendar_service
 from qunyun.services import growth as growth_service
 from qunyun.services import lookup, staff
 from qunyun.storage.bot import boards as board_repo
@@ -51,6 +55,8 @@ class Boards:
 
     def handle(self, event: Event, ctx: Context) -> Verdict | None:
         if isinstance(event, TimerFired):
+            if event.timer == board_service.SEASON_KIND:
+                return self._season(event, ctx)
             return self._daily(event, ctx) if event.timer == growth_service.KIND else None
         if not isinstance(event, MessagePosted) or ctx.member_id is None:
             return None
@@ -185,33 +191,80 @@ class Boards:
                           f"（{board_service.BOARD_NAMES[done.ledger]}，{name_of(event.actor)}）"
                           f"：{done.reason}。现在共 {done.total_after} 分"))
 
-    def _daily(self, event: TimerFired, ctx: Context) -> Verdict | None:
+    def _off_boards(self, event: TimerFired, ctx: Context) -> set[int]:
         plan = self.setup.plan
-        exclude = board_repo.members_with_ids(ctx.conn, community_id=ctx.community_id,
-                                              external_ids=self.setup.admin_ids(event.group)) \
-            | staff.off_growth(ctx.conn, community_id=ctx.community_id, plan=plan) \
-            if not plan.points.include_admins else set()
-        board_service.decay(ctx.conn, community_id=ctx.community_id, plan=plan, now=event.at,
-                            exclude=exclude)
+        if plan.points.include_admins:
+            return set()
+        return board_repo.members_with_ids(ctx.conn, community_id=ctx.community_id,
+                                           external_ids=self.setup.admin_ids(event.group)) \
+            | staff.off_growth(ctx.conn, community_id=ctx.community_id, plan=plan)
+
+    def _daily(self, event: TimerFired, ctx: Context) -> Verdict | None:
+        """The daily growth pass: decay for long inactivity."""
+        board_service.decay(ctx.conn, community_id=ctx.community_id, plan=self.setup.plan,
+                            now=event.at, exclude=self._off_boards(event, ctx))
+        return None
+
+    def _season(self, event: TimerFired, ctx: Context) -> Verdict | None:
+        """`seasons.announce_at`: the season that ended, with its top members, and the one
+        that starts today, in one message to each group (the admins' room is no audience)."""
+        plan = self.setup.plan
+        cfg = plan.seasons
+        if cfg is None:
+            return None
         ended = board_service.season_to_close(ctx.conn, community_id=ctx.community_id,
                                               plan=plan, now=event.at)
-        if ended is None or plan.seasons is None:
+        starting = board_service.season_starting(plan, event.at)
+        if ended is None and starting is None:
             return None
-        final = board_service.close_season(ctx.conn, community_id=ctx.community_id, plan=plan,
-                                           ended=ended, now=event.at, exclude=exclude)
-        # Dense ranks: "top 3" is ranks 1–3, everyone tied on them included.
-        top = [e for e in final.entries if e.rank <= plan.seasons.announce_top]
-        refs = [r for r in (lookup.member_ref(ctx.conn, member_id=e.member_id) for e in top)
-                if r is not None]
-        if top:
-            lines = [f"🏁 「{ended.name}」结束了！感谢大家，本季积分前 "
-                     f"{plan.seasons.announce_top} 名："]
-            lines += [f"{e.rank}. @{e.display_name or '群友'} — {e.points} 分" for e in top]
-            lines.append("新赛季已经开始，赛季榜从零算起（总积分保留）。发送 !排行 赛季 查看")
+        lines: list[str] = []
+        refs: list[UserRef] = []
+        evidence: dict[str, object] = {}
+        if ended is not None:
+            final = board_service.close_season(ctx.conn, community_id=ctx.community_id,
+                                               plan=plan, ended=ended, now=event.at,
+                                               exclude=self._off_boards(event, ctx))
+            # Dense ranks: "top 3" is ranks 1–3, everyone tied on them included.
+            top = [e for e in final.entries if e.rank <= cfg.announce_top]
+            refs = [r for r in (lookup.member_ref(ctx.conn, member_id=e.member_id)
+                                for e in top) if r is not None]
+            evidence = {"season": ended.n, "name": ended.name,
+                        "top": [e.member_id for e in top]}
+            if top:
+                lines = [f"🏁 「{ended.name}」结束了！感谢大家，本季积分前 "
+                         f"{cfg.announce_top} 名："]
+                lines += [f"{e.rank}. @{e.display_name or '群友'} — {e.points} 分" for e in top]
+            else:
+                lines = [f"🏁 「{ended.name}」结束了。"]
+        if starting is not None:
+            span = _days(starting)
+            lines.append(f"🚀 「{starting.name}」今天开始{span}，赛季榜从零算起（总积分保留），"
+                         "发送 !排行 赛季 查看")
+            evidence |= {"starting": starting.n, "starting_name": starting.name}
         else:
-            lines = [f"🏁 「{ended.name}」结束了，新赛季已经开始，发送 !排行 赛季 查看"]
-        return Verdict.act(Send(group=event.group, mentions=tuple(refs), policy=self.name,
-                                reason="T3 season end",
-                                evidence={"season": ended.n, "name": ended.name,
-                                          "top": [e.member_id for e in top]},
-                                text="\n".join(lines)))
+            lines.append("新赛季已经开始，赛季榜从零算起（总积分保留）。发送 !排行 赛季 查看")
+        reason = "T3 season end" if ended is not None else "T3 season start"
+        groups = calendar_service.target_groups(
+            lookup.community_groups(ctx.conn, community_id=ctx.community_id), None,
+            plan.bot.admin_room)
+        text = "\n".join(lines)
+        effects: list[Effect] = []
+        for gid, ref in groups:
+            if self.setup.is_direct(ref):
+                continue
+            if self.setup.capabilities.post_in_group:
+                effects.append(Send(group=ref, mentions=tuple(refs), policy=self.name,
+                                    reason=reason, evidence=evidence, text=text))
+            else:  # WeCom customer groups: the owner posts it, from a to-do with the text
+                calendar_service.owner_todo(
+                    ctx.conn, community_id=ctx.community_id, group_id=gid, title="赛季公告",
+                    text=text, key=event.source_event_id,
+                    at_ms=int(event.at.timestamp() * 1000))
+        return Verdict.act(*effects) if effects else None
+
+
+def _days(s: Season) -> str:
+    """「（3月16日—3月29日）」, or 「（3月16日起）」 for an open season."""
+    first = f"{s.start.month}月{s.start.day}日"
+    last = s.last_day
+    return f"（{first}—{last.month}月{last.day}日）" if last else f"（{first}起）"

@@ -5,6 +5,9 @@ once per slot of the plan's `sweep_cron` notices the candidates (a DM each, a gr
 announcement if the plan says so, a summary in the admin room); `elimination.due`
 decides the cases whose notice period is over (removal with the reason and how to come
 back); `revival.due` invites back the members whose application an operator approved.
+A removed member hands in the plan's revival task by DM (`!复活 链接`, or `!作业 链接`,
+which this policy takes before `Commands` when the sender has a removal to come back
+from) and, with `auto_readmit`, is invited back at once.
 """
 
 from __future__ import annotations
@@ -167,32 +170,71 @@ class Revival:
         if not isinstance(event, MessagePosted) or ctx.member_id is None:
             return None
         command = self.setup.command(event)
-        if command is None or command.name.casefold() not in REVIVE_WORDS:
+        if command is None:
+            return None
+        task = service.revival_task(self.setup.plan)
+        handed_in = (command.name == "task" and task is not None
+                     and self.setup.is_direct(event.group)
+                     and service.removed_case(ctx.conn, community_id=ctx.community_id,
+                                              member_id=ctx.member_id) is not None)
+        if not handed_in and command.name.casefold() not in REVIVE_WORDS:
             return None
         who = name_of(event.actor)
         outcome = service.apply(ctx.conn, community_id=ctx.community_id,
                                 member_id=ctx.member_id, text=command.rest,
-                                plan=self.setup.plan, now_ms=ms(event.at), name=who)
+                                plan=self.setup.plan, now_ms=ms(event.at), name=who,
+                                handed_in=handed_in, ref=event.source_event_id)
         reply = Reply(group=event.group, event_id=event.source_event_id, policy=self.name,
                       reason="E2 revival", text="")
         if outcome.kind == "none" or outcome.case is None:
             return Verdict.halt(_with(reply, "没有找到你被移出的记录，不需要复活 ✓"))
+        if outcome.kind == "needs_link":
+            return Verdict.halt(_with(reply, f"请附上任务「{task}」的作业链接，"
+                                             "例如：!复活 https://…"))
         group = lookup.group_ref(ctx.conn, group_id=int(outcome.case["group_id"]))
         if group is None:
             return Verdict.halt(_with(reply, "原来的群已不存在，请联系管理员"))
+        case_id = outcome.case["id"]
+        if outcome.kind == "readmit" and outcome.how == "task":
+            evidence = {"case": case_id, "task": task, "link": outcome.link}
+            return Verdict.halt(
+                Invite(group=group, member=event.actor, policy=self.name,
+                       reason="E2 revival: task", evidence=evidence),
+                _with(reply, f"任务「{task}」已收到 ✓ {self._back(group)}"),
+                Alert(group=group, policy=self.name, reason="E2 revival", evidence=evidence,
+                      text=(f"{who} 交了复活任务「{task}」：{outcome.link}，"
+                            "已自动邀请回群。")))
         if outcome.kind == "readmit":
             return Verdict.halt(
                 Invite(group=group, member=event.actor, policy=self.name,
-                       reason="E2 revival: referrals", evidence={"case": outcome.case["id"]}),
-                _with(reply, f"已满足回群条件，已邀请你回到「{_group_name(group)}」，欢迎回来！"),
+                       reason="E2 revival: referrals", evidence={"case": case_id}),
+                _with(reply, f"已满足回群条件，{self._back(group)}"),
                 Alert(group=group, policy=self.name, reason="E2 revival",
                       text=f"{who} 已满足复活条件（邀请人数），已自动邀请回群。"))
+        if outcome.link is not None:
+            return Verdict.halt(
+                _with(reply, f"任务「{task}」已收到 ✓ 管理员确认后会邀请你回群。"),
+                Alert(group=group, policy=self.name, reason="E2 application",
+                      evidence={"case": case_id, "task": task, "link": outcome.link},
+                      text=(f"{who} 交了复活任务「{task}」：{outcome.link}"
+                            f"（曾因“{outcome.case['reason']}”被移出）。"
+                            "请在工作队列「复活申请」确认。")))
         return Verdict.halt(
             _with(reply, "回群申请已提交 ✓ 管理员审核通过后会邀请你回群。"),
             Alert(group=group, policy=self.name, reason="E2 application",
                   text=(f"{who} 申请回群（曾因“{outcome.case['reason']}”被移出）："
                         f"{command.rest[:200] or '（未填写说明）'}。"
                         "请在工作队列「复活申请」处理。")))
+
+    def _back(self, group: GroupRef) -> str:
+        """How the member gets back in, by what the platform can do (`Invite` is a direct
+        invitation, a one-use link by DM, or the operator's to-do)."""
+        caps = self.setup.capabilities
+        if caps.invite_member:
+            return f"已邀请你回到「{_group_name(group)}」，欢迎回来！"
+        if caps.invite_links:
+            return f"回到「{_group_name(group)}」的进群链接马上私信给你，欢迎回来！"
+        return f"管理员会尽快把「{_group_name(group)}」的进群方式发给你，欢迎回来！"
 
     def _approved(self, ctx: Context, now: int) -> list[Effect]:
         effects: list[Effect] = []
@@ -207,7 +249,7 @@ class Revival:
             effects.append(DirectMessage(
                 group=group, member=member, policy=self.name, reason="E2 revival",
                 evidence={"case": case["id"]},
-                text=f"你的回群申请已通过 ✓ 已邀请你回到「{_group_name(group)}」，欢迎回来！"))
+                text=f"你的回群申请已通过 ✓ {self._back(group)}"))
         return effects
 
 

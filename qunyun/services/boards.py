@@ -4,8 +4,11 @@
   contribution (kept apart, T5) and their total — with dense ranks (ties share a rank).
   Period boards sum the ledger in the period (decay is left out: it is about all-time
   standing, not about this week); the all-time board is the running totals `!积分` shows.
-- Seasons (`plan.seasons`): the season board is the season's period; after a season ends
-  the daily growth pass announces its top members once (`season_to_close`).
+- Seasons (`plan.seasons`): the season board is the season's period. A daily schedule
+  entry at `seasons.announce_at` (`SEASON_JOB`) announces, on a season's first day, the
+  season that ended with its top members (`season_to_close`, once: the closed season is
+  recorded; a missed day is caught up within a week) and the season that starts
+  (`season_starting`; the schedule's slot makes it once).
 - Decay (`points.decay`, off by default): a member with no ledger row for `after_days`
   loses `percent` of each ledger every `every_days`, as ledger rows of action `decay` with
   the reason in `note`; `!积分` explains it.
@@ -18,10 +21,11 @@ from __future__ import annotations
 import math
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Connection
 
+from qunyun.domain import recurrence
 from qunyun.domain.periods import (
     PERIOD_NAMES,
     NoSeason,
@@ -36,6 +40,7 @@ from qunyun.domain.periods import (
 )
 from qunyun.domain.streaks import local_day
 from qunyun.plan.model import Plan
+from qunyun.services.schedule import EntrySpec, JobKind
 from qunyun.storage.bot import boards as repo
 from qunyun.storage.bot import points as points_repo
 from qunyun.storage.work import audit as audit_repo
@@ -48,6 +53,8 @@ DECAY = "decay"
 GRANT, DEDUCT = "manual_grant", "manual_deduct"
 ACTION_NAMES = {DECAY: "长期不活跃衰减", GRANT: "管理员加分", DEDUCT: "管理员减分"}
 ANNOUNCE_WITHIN_DAYS = 7  # a season that ended longer ago than this is not announced late
+SEASON_KIND = "season.announce"  # schedule kind: one daily entry at seasons.announce_at
+SEASON_CATCH_UP_MINUTES = 6 * 60  # a start announced by the afternoon is still that day's
 
 __all__ = ["NoSeason", "Period", "Season"]
 
@@ -117,6 +124,29 @@ def board_for(conn: Connection, *, community_id: int, span: Period, which: str =
                                      contrib, points)
                                for rank, (points, r, part, contrib) in zip(ranks, scored,
                                                                            strict=True)])
+
+
+def season_entries(plan: Plan) -> list[EntrySpec]:
+    """One daily entry at `seasons.announce_at` (local) when the plan announces seasons."""
+    cfg = plan.seasons
+    if cfg is None or (cfg.announce_top <= 0 and not cfg.announce_start):
+        return []
+    rule = recurrence.rule_text(at=cfg.announce_at, every="day", start=date(2026, 1, 1))
+    return [EntrySpec(kind=SEASON_KIND, key="announce", rule=rule, title="赛季公告",
+                      catch_up_minutes=SEASON_CATCH_UP_MINUTES)]
+
+
+SEASON_JOB = JobKind(SEASON_KIND, from_plan=season_entries)
+
+
+def season_starting(plan: Plan, now: datetime) -> Season | None:
+    """The season whose first day is today (local), when the plan announces starts."""
+    cfg = plan.seasons
+    if cfg is None or not cfg.announce_start:
+        return None
+    today = local_date(now, plan.bot.timezone)
+    current = season_on(cfg, today)
+    return current if current is not None and current.start == today else None
 
 
 def current_season(plan: Plan, now: datetime) -> Season | None:

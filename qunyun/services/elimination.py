@@ -8,9 +8,12 @@ once with `auto_remove`, otherwise only once an operator approved the queue item
 `max_removals_per_run` removals per round: the rest wait for the next round.
 
 Revival: `!复活` files an application for the member's latest removal. Referrals the bot
-can count re-admit at once (when the plan allows); a task, a payment or a re-application
-waits in the revival queue until an operator approves it. The case keeps both dates, so
-the history shows removed → revived.
+can count re-admit at once (when the plan allows); so does the plan's revival task
+(`revival.task`) handed in by DM with its link (`!复活 链接` or `!作业 链接`) — recorded as
+a task submission, and with `auto_readmit: false` filed in the revival queue with the
+submission attached. A payment or a re-application waits in the revival queue until an
+operator approves it. The case keeps both dates and how the member came back, so the
+history shows removed → revived (by referrals, by the task, or approved).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from qunyun.domain import cron
 from qunyun.domain.elimination import DAY_MS, Candidate, candidates
 from qunyun.plan.model import Plan
 from qunyun.services import queues, staff
+from qunyun.services import tasks as task_service
 from qunyun.services.schedule import EntrySpec, JobKind, Probe
 from qunyun.storage.community import members as member_repo
 from qunyun.storage.lifecycle import activity as activity_repo
@@ -34,6 +38,9 @@ from qunyun.storage.work import queues as queue_repo
 
 WAYS = {
     "task": "完成任务{task}后发送「!复活 完成情况」，管理员确认后邀请你回群",
+    # `revival.task` names a plan task the bot can take in (a link is the criterion).
+    "named_task": ("完成任务「{name}」{task}后私信机器人「!复活 作业链接」"
+                   "（或「!作业 作业链接」），{auto}"),
     "payment": "付费后发送「!复活 付款说明」，管理员确认到账后邀请你回群",
     "reapply": "发送「!复活 申请理由」重新申请，管理员审核通过后邀请你回群",
     "referrals": "邀请 {n} 位新成员入群后发送「!复活」，{auto}",
@@ -92,8 +99,14 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class Application:
-    kind: Literal["none", "readmit", "queued"]
+    """What `!复活` (or a removed member's `!作业`) came to: nothing to revive, back at once
+    (`how`: referrals | task), filed in the revival queue, or a task hand-in without its
+    link (`needs_link`: nothing was filed)."""
+
+    kind: Literal["none", "readmit", "queued", "needs_link"]
     case: dict[str, Any] | None = None
+    how: str | None = None
+    link: str | None = None  # the handed-in task's link
 
 
 def cycle_days(plan: Plan) -> int:
@@ -218,13 +231,34 @@ def how_to_return(plan: Plan) -> str:
         return "如需回群，请联系管理员。"
     task = f"（{revival.description}）" if revival.description else ""
     auto = "自动邀请你回群" if revival.auto_readmit else "管理员确认后邀请你回群"
-    lines = [WAYS[w].format(task=task, n=revival.referrals, auto=auto) for w in revival.ways]
+    lines = [WAYS["named_task" if w == "task" and revival.task else w].format(
+        task=task, n=revival.referrals, auto=auto, name=revival.task) for w in revival.ways]
     return "回群方式：\n" + "\n".join(f"· {line}" for line in lines)
 
 
+def revival_task(plan: Plan) -> str | None:
+    """The plan task a removed member hands in to come back (`revival.task` with `task`
+    among the ways), or None."""
+    revival = plan.revival
+    if revival is None or "task" not in revival.ways or not revival.task:
+        return None
+    return revival.task
+
+
+def removed_case(conn: Connection, *, community_id: int,
+                 member_id: int) -> dict[str, Any] | None:
+    """The member's latest removal not yet revived (what `!复活` is about), or None."""
+    return case_repo.latest_removed(conn, community_id=community_id, member_id=member_id)
+
+
 def apply(conn: Connection, *, community_id: int, member_id: int, text: str, plan: Plan,
-          now_ms: int, name: str) -> Application:
-    """`!复活`: re-admit at once when a countable criterion is met, else queue for review."""
+          now_ms: int, name: str, handed_in: bool = False,
+          ref: str | None = None) -> Application:
+    """`!复活` (or, `handed_in`, a removed member's `!作业`): re-admit at once when a
+    criterion the bot can check is met — enough referrals, or the plan's revival task
+    handed in with its link — else file the application in the revival queue.
+    `handed_in` with no link files nothing (`needs_link`): a homework question is not a
+    hand-in."""
     case = case_repo.latest_removed(conn, community_id=community_id, member_id=member_id)
     if case is None:
         return Application("none")
@@ -232,13 +266,29 @@ def apply(conn: Connection, *, community_id: int, member_id: int, text: str, pla
     if revival is not None and "referrals" in revival.ways and revival.auto_readmit and \
             activity_repo.referrals(conn, member_id=member_id) >= revival.referrals:
         case_repo.revive(conn, case_id=int(case["id"]), how="referrals", now_ms=now_ms)
-        return Application("readmit", case)
+        return Application("readmit", case, how="referrals")
+    detail: dict[str, Any] = {"text": text[:1000], "case": int(case["id"]),
+                              "removed_for": case["reason"]}
+    task = revival_task(plan)
+    link = task_service.link_in(text) if task else None
+    if task and link is None and (handed_in or set(revival.ways if revival else ()) <= {
+            "task", "referrals"}):
+        return Application("needs_link", case)  # the task is the only way: ask for it
+    if task and link is not None:
+        submission = task_service.record(
+            conn, community_id=community_id, member_id=member_id,
+            group_id=int(case["group_id"]), text=text, link=link, now_ms=now_ms, ref=ref)
+        detail |= {"task": task, "link": link, "submission": submission}
+        if revival is not None and revival.auto_readmit:
+            case_repo.revive(conn, case_id=int(case["id"]), how="task", now_ms=now_ms)
+            return Application("readmit", case, how="task", link=link)
     queues.open_item(conn, community_id=community_id, queue="revival",
-                     item_key=f"revival:{case['id']}", title=f"{name} 申请回群",
-                     detail={"text": text[:1000], "case": int(case["id"]),
-                             "removed_for": case["reason"]},
-                     member_id=member_id, group_id=int(case["group_id"]), at_ms=now_ms)
-    return Application("queued", case)
+                     item_key=f"revival:{case['id']}",
+                     title=f"{name} 申请回群" + (f"（已交任务「{task}」）" if "link" in detail
+                                            else ""),
+                     detail=detail, member_id=member_id, group_id=int(case["group_id"]),
+                     at_ms=now_ms)
+    return Application("queued", case, link=link)
 
 
 def file_for_member(conn: Connection, *, community_id: int, member_id: int, text: str,

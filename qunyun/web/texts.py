@@ -231,6 +231,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "case.revived": ("已复活回群", "revived"),
     "case.remove_after": ("最早移出", "removable from"),
     "case.revived_at": ("回群", "back"),
+    # How a revived member came back (lifecycle_cases.revived_how, E2).
+    "case.how.task": ("完成复活任务", "handed in the revival task"),
+    "case.how.referrals": ("邀请人数达标", "brought enough members"),
+    "case.how.approved": ("申请获批", "application approved"),
     "revival.file": ("代为提交复活申请", "File a revival application"),
     "revival.file_text": ("申请说明（如：已补交学费、已完成任务）",
                           "What they did (paid, did the task…)"),

@@ -58,6 +58,59 @@ def test_a_quarter_of_the_course_plan(tmp_path: Path) -> None:
     assert len({i.at.month for i in moves}) >= 2
 
 
+def test_a_month_of_the_course_plan_shows_onboarding_and_moderation(tmp_path: Path) -> None:
+    """The members act like people: most newcomers rename to the plan's pattern, introduce
+    themselves and answer the questionnaire by DM (their checklist completes); lurkers
+    miss the deadline; the few who post adverts are warned and, at the limit, removed;
+    ghosts fall silent and the sweep notices them — never the group's owner."""
+    result = run(tmp_path, "python-camp.yaml", days=30, members=30)
+    totals = result.totals
+    assert totals["welcomes"] > 0
+    assert totals["onboarded"] > totals["welcomes"] / 2  # most complete onboarding
+    assert 0 < totals["deadlines"] < totals["onboarded"]  # some do not
+    onboarded = [i for i in result.timeline if i.kind == "onboarded"]
+    # Once each; a completed checklist includes the nickname in the plan's format and the
+    # questionnaire answered in the DM (neither has a timeline item of its own).
+    assert len({i.member for i in onboarded}) == len(onboarded)
+    warned = Counter(i.member for i in result.timeline if i.kind == "warning")
+    assert totals["warnings"] > 0
+    removals = [i for i in result.timeline if i.kind == "removal"]
+    spam = [i for i in removals if "警告" in i.reason]
+    assert spam and {i.member for i in spam} <= set(warned)
+    for out in spam:  # a removed advertiser posts no more adverts
+        assert not [i for i in result.timeline if i.kind == "warning" and
+                    i.member == out.member and i.at > out.at]
+    noticed = [i.member for i in result.timeline if i.kind == "elimination_notice"]
+    assert noticed and "群主" not in noticed
+    # T3: the plan's four-week seasons turn on 3-02 and 3-30, announced at 10:00 (the
+    # plan's default seasons.announce_at), the ended one's results with the new one's start.
+    seasons = [i for i in result.timeline if i.kind == "season_end"]
+    assert [i.at.strftime("%m-%d %H:%M") for i in seasons] == ["03-02 10:00", "03-30 10:00"]
+    assert seasons[0].reason.startswith("「第2季」结束") and "「第3季」开始" in seasons[0].reason
+    assert "公布前几名：" in seasons[1].reason and "「第4季」开始" in seasons[1].reason
+
+
+def test_the_bundled_revival_task_brings_the_removed_back(tmp_path: Path) -> None:
+    """E2 by task: with a stand-in operator approving removals, the removed hand in the
+    plan's revival task by DM and are invited back at once (no application to review)."""
+    loaded = load_plan(EXAMPLES / "python-camp.yaml")
+    assert loaded.plan is not None and loaded.plan.revival is not None
+    assert loaded.plan.revival.task == "批量重命名"
+    engine = open_database(f"sqlite:///{tmp_path / 'task.db'}")
+    try:
+        result = rehearse(engine, loaded.plan, days=45, members=30, seed=7,
+                          start=dt.date(2026, 3, 2), approve=True)
+    finally:
+        engine.dispose()
+    revived = [i for i in result.timeline if i.kind == "revival"]
+    assert result.totals["revivals"] == len(revived) > 0
+    assert all(i.reason == "交了复活任务「批量重命名」，自动邀请回群" for i in revived)
+    swept = {i.member for i in result.timeline
+             if i.kind == "removal" and i.reason.startswith("淘汰")}
+    assert {i.member for i in revived} <= swept
+    assert not [i for i in result.timeline if i.kind == "revival_application"]
+
+
 def test_same_seed_same_output_and_the_json(tmp_path: Path) -> None:
     for sub in ("a", "b"):
         (tmp_path / sub).mkdir()

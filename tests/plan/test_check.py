@@ -181,3 +181,28 @@ rules:
     found = [f for f in check_loaded(loaded, today=TODAY) if f.code == "A2"]
     assert [(f.path, f.line) for f in found] == [("rules.faq.0.a", 7)]
     assert "!交周报" in found[0].zh and "!交周报" in found[0].en
+
+
+def _revival_findings(revival: dict[str, object]) -> dict[str, tuple[str, str]]:
+    """E2 findings of the camp plan with its `revival:` replaced."""
+    from qunyun.plan.check_lifecycle import check_lifecycle
+    from qunyun.plan.model import Plan
+
+    loaded = load_plan(EXAMPLES / "python-camp.yaml")
+    assert loaded.plan is not None
+    data = loaded.plan.model_dump()
+    data["revival"] = revival
+    return {f.path: (f.severity, f.zh) for f in check_lifecycle(Plan.model_validate(data))
+            if f.code == "E2"}
+
+
+def test_a_revival_task_must_be_a_task_of_the_plan() -> None:
+    assert _revival_findings({"ways": ["task"], "task": "批量重命名"}) == {}
+    severity, words = _revival_findings({"ways": ["task"], "task": "补交作业"})["revival.task"]
+    assert severity == "error" and "「补交作业」不是计划里的任务" in words
+    assert "「批量重命名」" in words  # the tasks it could name
+    severity, words = _revival_findings({"ways": ["payment"], "task": "批量重命名"})[
+        "revival.task"]
+    assert severity == "error" and "ways 里没有 task" in words
+    severity, words = _revival_findings({"ways": ["task"]})["revival.task"]
+    assert severity == "advice" and "只能等管理员审核" in words

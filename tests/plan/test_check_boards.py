@@ -52,8 +52,15 @@ def test_quick_decay_is_advice() -> None:
 def test_seasons_and_decay_need_the_daily_pass() -> None:
     found = _t3("growth: {enabled: false}\nseasons: {start: 2026-01-05, every_weeks: 4}\n"
                 "points: {decay: {enabled: true}}\n")
-    assert [(p, s) for p, _zh, s in found] == [("seasons.announce_top", "advice"),
-                                               ("points.decay", "advice")]
+    # Seasons are announced on their own schedule entry (seasons.announce_at), not by the
+    # growth pass; decay still needs it.
+    assert [(p, s) for p, _zh, s in found] == [("points.decay", "advice")]
+    silent = _t3("seasons: {start: 2026-01-05, every_weeks: 4, announce_top: 0, "
+                 "announce_start: false}\n")
+    assert [(p, s) for p, _zh, s in silent] == [("seasons", "advice")]
+    bad = parse_plan(MINIMAL + "seasons: {start: 2026-01-05, announce_at: '25:00'}\n",
+                     path="t.yaml")
+    assert any(f.path == "seasons.announce_at" for f in bad.findings)
 
 
 def test_include_admins_says_everything_it_puts_admins_back_into() -> None:

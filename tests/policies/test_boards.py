@@ -32,6 +32,11 @@ def plan_with(**sections: Any) -> Plan:
     return Plan.model_validate(data)
 
 
+def boards(effects: list[Effect]) -> list[Effect]:
+    """What the boards policy sent into the groups (season announcements)."""
+    return [e for e in effects if isinstance(e, Send) and e.policy == "boards"]
+
+
 def said(effects: list[Effect]) -> str:
     texts = [getattr(e, "text", "") for e in effects if e.policy == "boards"]
     assert texts, effects
@@ -139,22 +144,29 @@ def test_seasons_over_a_replayed_month(engine: Engine) -> None:
     bot.tick(2 * HOUR)  # the schedule stores the daily growth entry
     chat(bot, a, 5, MONDAY + 3 * HOUR)
     chat(bot, b, 3, MONDAY + 4 * HOUR)
+    # T3 (issue 15): the first day's announcement at seasons.announce_at (10:00 local).
+    [opened] = boards(bot.tick(MONDAY + 10 * HOUR + 60))
+    assert opened.text.startswith("🚀 「第1季」今天开始（3月2日—3月15日）")  # type: ignore[attr-defined]
+    assert opened.reason == "T3 season start" and not opened.mentions  # type: ignore[attr-defined]
     chat(bot, c, 3, 5 * DAY)
     first = said(bot.say(b, "!排行 赛季", 6 * DAY))
     assert "第1季 · 总积分（3月2日—3月15日）" in first and "你：第 2 名，3 分" in first
 
     quiet = [t for t in (getattr(e, "text", "") for e in bot.tick(10 * DAY)) if "结束" in t]
     assert quiet == []  # mid-season: nothing to announce
-    # Season 2 starts on Monday 16 March local; the daily pass (04:30 local) announces.
-    end = [e for e in bot.tick(14 * DAY + 12 * HOUR)
-           if isinstance(e, Send) and e.policy == "boards"]
+    # Season 2 starts on Monday 16 March local: the daily growth pass (04:30) says nothing;
+    # at 10:00 one message ends season 1 with its top two and opens season 2.
+    assert not boards(bot.tick(MONDAY + 14 * DAY + 5 * HOUR))
+    end = boards(bot.tick(MONDAY + 14 * DAY + 10 * HOUR + 60))
     assert len(end) == 1
-    assert "「第1季」结束了" in end[0].text
-    assert "1. @阿甲 — 5 分" in end[0].text
-    assert "2. @小乙 — 3 分" in end[0].text and "2. @小丙 — 3 分" in end[0].text  # tied
-    assert {m.user_id for m in end[0].mentions} == {a.user_id, b.user_id, c.user_id}
-    again = bot.tick(15 * DAY + 12 * HOUR)
-    assert not [e for e in again if e.policy == "boards"]  # announced once
+    text_ = end[0].text  # type: ignore[attr-defined]
+    assert "「第1季」结束了" in text_
+    assert "1. @阿甲 — 5 分" in text_
+    assert "2. @小乙 — 3 分" in text_ and "2. @小丙 — 3 分" in text_  # tied
+    assert "🚀 「第2季」今天开始（3月16日—3月29日）" in text_
+    assert {m.user_id for m in end[0].mentions} == {a.user_id, b.user_id, c.user_id}  # type: ignore[attr-defined]
+    again = bot.tick(MONDAY + 15 * DAY + 10 * HOUR + 60)  # the next day's slot
+    assert not boards(again)  # announced once
 
     bot.say(c, "新赛季第一条", 16 * DAY)
     second = said(bot.say(a, "!排行 赛季", 16 * DAY + 60))
@@ -162,6 +174,45 @@ def test_seasons_over_a_replayed_month(engine: Engine) -> None:
     assert "1. 小丙 — 1 分" in second and "阿甲" not in second.split("\n你")[0]
     assert "你在这个榜上还没有积分" in second
     assert "1. 阿甲 — 5 分" in said(bot.say(a, "!排行", 16 * DAY + 61))  # all-time kept
+
+
+def test_a_season_end_missed_on_its_day_is_announced_the_next_day_once(engine: Engine) -> None:
+    """The bot was down all of season 2's first day: the next day's 10:00 slot announces
+    season 1's results (without claiming season 2 starts today); a restart that computes
+    the same slot again sends nothing."""
+    bot = Camp(engine, plan_with(seasons={"start": "2026-03-02", "every_weeks": 2,
+                                          "announce_top": 1, "announce_at": "09:30"}))
+    a = user(1, "阿甲")
+    bot.join(ADMIN, 0)
+    bot.join(a, 1)
+    bot.tick(2 * HOUR)
+    chat(bot, a, 2, MONDAY + 3 * HOUR)
+    bot.tick(MONDAY + 13 * DAY)  # Sunday 15 March, mid-season 1
+    late = boards(bot.tick(MONDAY + 15 * DAY + 9 * HOUR + 31 * 60))  # Tuesday 09:31
+    assert len(late) == 1
+    words = late[0].text  # type: ignore[attr-defined]
+    assert "「第1季」结束了" in words and "1. @阿甲 — 2 分" in words
+    assert "今天开始" not in words and "新赛季已经开始" in words
+    assert not boards(bot.tick(MONDAY + 15 * DAY + 9 * HOUR + 31 * 60))  # the same slot
+
+
+def test_where_the_bot_cannot_post_the_owner_gets_the_season_announcement(
+        engine: Engine) -> None:
+    from qunyun.bot.wiring import build_policies
+    from qunyun.capabilities import Capabilities
+    from qunyun.pipeline.dispatcher import Dispatcher
+    from qunyun.storage.work import queues as queue_repo
+
+    bot = Camp(engine, plan_with(seasons={"start": "2026-03-02", "every_weeks": 2}))
+    bot.pipeline.dispatcher = Dispatcher(build_policies(
+        bot.plan, capabilities=Capabilities(post_in_group=False)))
+    bot.join(ADMIN, 0)
+    bot.tick(2 * HOUR)
+    assert not boards(bot.tick(MONDAY + 10 * HOUR + 60))
+    with bot.engine.connect() as conn:
+        [todo] = queue_repo.list_items(conn, community_id=bot.cid, queue="post_todo")
+    assert todo["title"] == "请群主发布：赛季公告"
+    assert todo["detail"]["text"].startswith("🚀 「第1季」今天开始")
 
 
 def test_decay_after_long_inactivity_is_in_the_ledger_and_explained(engine: Engine) -> None:

@@ -228,3 +228,112 @@ def test_a_silent_room_moderator_is_never_noticed(engine: Engine) -> None:
     titles = [i["title"].split("：")[0] for i in items(bot, "elimination")]
     # 班主任小林 is not in this plan's bot.admins nor a moderator here: a member like others.
     assert "潜水员" in titles and "运营者" not in titles
+
+
+DIRECT = GroupRef("matrix", "!dm-u1:localhost", None, kind="direct")
+HOMEWORK = "https://gist.example.cn/rename.py"
+
+
+def removed(bot: Bot) -> UserRef:
+    """The silent member, noticed on the fourth Monday and removed when the notice ends."""
+    silent, _ = community(bot)
+    bot.tick(MONDAY_4)
+    assert of(bot.tick(MONDAY_4 + 3 * DAY + 60), Kick)
+    return silent
+
+
+def dm(bot: Bot, who: UserRef, text: str, seconds: float) -> list[Effect]:
+    bot.n += 1
+    return bot(MessagePosted(source="t", source_event_id=f"dm{bot.n}", group=DIRECT,
+                             at=bot.at(seconds), actor=who, text=text))
+
+
+def case_of(bot: Bot) -> dict:  # type: ignore[type-arg]
+    with bot.engine.connect() as conn:
+        [case] = elimination_service.history(
+            conn, member_id=int(bot.scalar("SELECT member_id FROM lifecycle_cases")))
+    return case
+
+
+def task_plan(**changes: object) -> object:
+    return camp_plan(elimination__onboarding_incomplete=False, elimination__auto_remove=True,
+                     revival__ways=["task"], revival__task="批量重命名", **changes)
+
+
+def test_the_revival_task_handed_in_by_dm_readmits_at_once(engine: Engine) -> None:
+    """E2: the plan names its task; the removed member's `!作业 链接` by DM is the task
+    handed in — recorded with the link, and the member is invited back at once."""
+    from qunyun.services import tasks as task_service
+
+    bot = Bot(engine, task_plan())  # type: ignore[arg-type]
+    silent = removed(bot)
+    # Without a link nothing is filed: the member is asked for it.
+    [ask] = of(dm(bot, silent, "!复活 我想回来", MONDAY_4 + 4 * DAY), Reply)
+    assert "请附上任务「批量重命名」的作业链接" in ask.text  # type: ignore[attr-defined]
+    assert not items(bot, "revival") and case_of(bot)["status"] == "removed"
+
+    effects = dm(bot, silent, f"!作业 {HOMEWORK} 补交的重命名脚本", MONDAY_4 + 4 * DAY + 60)
+    [invite] = of(effects, Invite)
+    assert invite.member == silent and invite.group == GROUP  # type: ignore[attr-defined]
+    assert invite.reason == "E2 revival: task"  # the audit names how
+    [reply] = of(effects, Reply)
+    assert "任务「批量重命名」已收到" in reply.text and "已邀请你回到「测试群」" in reply.text  # type: ignore[attr-defined]
+    assert HOMEWORK in of(effects, Alert)[0].text  # type: ignore[attr-defined]
+    assert not items(bot, "revival")
+    case = case_of(bot)
+    assert case["status"] == "revived" and case["revived_how"] == "task"
+    with bot.engine.connect() as conn:
+        [handed] = task_service.submissions(conn, member_id=int(case["member_id"]))
+    assert handed["link"] == HOMEWORK
+    # Back once: the same hand-in again finds nothing to revive.
+    again = dm(bot, silent, f"!复活 {HOMEWORK}", MONDAY_4 + 4 * DAY + 120)
+    assert not of(again, Invite)
+
+
+def test_a_member_who_was_never_removed_hands_in_homework_as_usual(engine: Engine) -> None:
+    bot = Bot(engine, task_plan())  # type: ignore[arg-type]
+    _silent, talker = community(bot)
+    [reply] = of(dm(bot, talker, f"!作业 {HOMEWORK}", 20 * DAY), Reply)
+    assert "作业链接已收到" in reply.text  # type: ignore[attr-defined]
+
+
+def test_without_auto_readmit_the_handed_in_task_waits_in_the_queue(engine: Engine) -> None:
+    bot = Bot(engine, task_plan(revival__auto_readmit=False))  # type: ignore[arg-type]
+    silent = removed(bot)
+    effects = dm(bot, silent, f"!复活 {HOMEWORK}", MONDAY_4 + 4 * DAY)
+    assert not of(effects, Invite)
+    assert "管理员确认后会邀请你回群" in of(effects, Reply)[0].text  # type: ignore[attr-defined]
+    [application] = items(bot, "revival")
+    assert application["detail"]["link"] == HOMEWORK
+    assert application["detail"]["task"] == "批量重命名" and application["detail"]["submission"]
+    assert "已交任务「批量重命名」" in application["title"]
+    resolve(bot, application["id"], "approved")
+    [invite] = of(bot.tick(MONDAY_4 + 4 * DAY + 60), Invite)
+    assert invite.member == silent  # type: ignore[attr-defined]
+    assert case_of(bot)["revived_how"] == "approved"
+
+
+@pytest.mark.parametrize(("platform", "words"), [
+    ("telegram", "回到「测试群」的进群链接马上私信给你"),  # the adapter DMs a one-use link
+    ("qq", "管理员会尽快把「测试群」的进群方式发给你"),  # the adapter leaves the to-do
+])
+def test_where_the_bot_cannot_invite_the_member_is_told_how_they_get_back(
+        engine: Engine, platform: str, words: str) -> None:
+    from qunyun.bot.wiring import build_policies
+    from qunyun.capabilities import of_platform
+    from qunyun.pipeline.dispatcher import Dispatcher
+
+    bot = Bot(engine, task_plan())  # type: ignore[arg-type]
+    silent = removed(bot)
+    bot.pipeline.dispatcher = Dispatcher(build_policies(
+        bot.plan, capabilities=of_platform(platform)))
+    effects = dm(bot, silent, f"!复活 {HOMEWORK}", MONDAY_4 + 4 * DAY)
+    assert of(effects, Invite) and words in of(effects, Reply)[0].text  # type: ignore[attr-defined]
+
+
+def test_the_notice_tells_how_to_hand_in_the_named_task(engine: Engine) -> None:
+    bot = Bot(engine, task_plan())  # type: ignore[arg-type]
+    silent, _ = community(bot)
+    [notice] = dm_to(bot.tick(MONDAY_4), silent)
+    assert "完成任务「批量重命名」" in notice and "!复活 作业链接" in notice
+    assert "自动邀请你回群" in notice

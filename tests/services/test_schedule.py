@@ -34,12 +34,13 @@ START = datetime(2026, 3, 1, 0, 0, tzinfo=SHANGHAI).astimezone(UTC)
 def plan_with(posts: list[dict[str, Any]], **calendar: Any) -> Plan:
     data = camp_plan().model_dump()
     data["calendar"] = {"posts": posts, **calendar}
-    # Only the calendar's entries: no E1 sweep, H4 weekly report, T1 tier or T4 volunteer
-    # entries.
+    # Only the calendar's entries: no E1 sweep, H4 weekly report, T1 tier, T3 season or T4
+    # volunteer entries.
     data["elimination"]["enabled"] = False
     data["growth"]["enabled"] = False
     data["reports"]["weekly"] = False
     data["volunteers"] = None
+    data["seasons"] = None
     return Plan.model_validate(data)
 
 

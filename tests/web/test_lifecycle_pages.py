@@ -43,9 +43,10 @@ def test_member_page_shows_removal_and_revival_and_the_queue_takes_applications(
                            headers={"HX-Request": "true"})
     assert response.status_code == 200 and 'data-status="approved"' in response.text
     with engine.begin() as conn:
-        assert case_repo.revive(conn, case_id=case, how="approved", now_ms=20 * DAY)
+        assert case_repo.revive(conn, case_id=case, how="task", now_ms=20 * DAY)
     page = _ok(client, f"/c/python-camp/members/{mid}")
     assert "已复活回群" in page and "回群" in page
+    assert "完成复活任务" in page  # E2: how they came back (here: the plan's revival task)
     english = _ok(client, f"/c/python-camp/members/{mid}?lang=en")
     assert "Removal and revival" in english or "淘汰与复活" in english
 

@@ -130,3 +130,14 @@ def save_form(conn: Connection, *, member_id: int, step: int, answers: Mapping[s
               done_ms: int | None) -> None:
     conn.execute(bot_member_forms.update().where(bot_member_forms.c.member_id == member_id)
                  .values(step=step, answers=dict(answers), done_ms=done_ms))
+
+
+def completions(conn: Connection, *, community_id: int) -> list[dict[str, Any]]:
+    """Every completed checklist (member, group, when), in the order they completed."""
+    rows = conn.execute(
+        select(bot_onboarding.c.member_id, bot_onboarding.c.group_id,
+               bot_onboarding.c.completed_ms)
+        .where(bot_onboarding.c.community_id == community_id,
+               bot_onboarding.c.completed_ms.is_not(None))
+        .order_by(bot_onboarding.c.completed_ms, bot_onboarding.c.id)).mappings()
+    return [dict(r) for r in rows]

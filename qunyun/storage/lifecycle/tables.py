@@ -42,7 +42,7 @@ lifecycle_cases = Table(
     Column("queue_item_id", Integer, nullable=True),
     Column("closed_ms", BigInteger, nullable=True),  # removed, cancelled or exempted
     Column("revived_ms", BigInteger, nullable=True),
-    Column("revived_how", String(40), nullable=True),  # referrals | approved
+    Column("revived_how", String(40), nullable=True),  # referrals | task | approved
     UniqueConstraint("community_id", "member_id", "group_id", "sweep",
                      name="uq_lifecycle_cases_sweep"),
     Index("ix_lifecycle_cases_status", "community_id", "status", "remove_after_ms"),
