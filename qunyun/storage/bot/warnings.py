@@ -116,3 +116,12 @@ def last_settled(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
                                    bot_warnings.c.revoked_ms.is_(None))
         .order_by(bot_warnings.c.id)).mappings()
     return [dict(r) for r in rows]
+
+
+def removals_since(conn: Connection, *, community_id: int, since_ms: int) -> int:
+    """Members removed for reaching the warning limit since a time (weekly report): one
+    removal settles all of the member's live warnings at the same moment."""
+    removals = select(bot_warnings.c.member_id, bot_warnings.c.settled_ms).where(
+        bot_warnings.c.community_id == community_id,
+        bot_warnings.c.settled_ms >= since_ms).distinct().subquery()
+    return int(conn.execute(select(func.count()).select_from(removals)).scalar_one())
