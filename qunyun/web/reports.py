@@ -128,8 +128,7 @@ class ReportCache:
                 text = plan_service.stored_text(conn, community_id=community_id)
                 key = _key(conn, community_id, text)
             entry = self._entries.get(community_id)
-            if entry and (entry.key == key or time.monotonic() - entry.built_at < max(
-                    self.min_age, BUILD_SHARE_INVERSE * entry.seconds)):
+            if entry and self._usable(entry, key):
                 return entry.report
             # Only now, when building: parsing the plan costs more than the checks above.
             with self.engine.connect() as conn:
@@ -157,6 +156,24 @@ class ReportCache:
                                  operator=None)
         except Exception:  # the report is still good to show; the queues catch up next build
             log.exception("opening queue items for community %s failed", community_id)
+
+    def _usable(self, entry: _Entry, key: tuple[int, str]) -> bool:
+        """The cached report is the current one: nothing changed since, or it is too young
+        to rebuild (`min_age`, the build share)."""
+        return entry.key == key or time.monotonic() - entry.built_at < max(
+            self.min_age, BUILD_SHARE_INVERSE * entry.seconds)
+
+    def current(self, community_id: int) -> dict[str, Any] | None:
+        """The report `get` would answer with right now, if that needs no build; never
+        builds. The index shows this one, so it and the community's page (which use
+        `get`) show the same numbers in the same minute (issue 11 #25)."""
+        entry = self._entries.get(community_id)
+        if entry is None:
+            return None
+        with self.engine.connect() as conn:
+            text = plan_service.stored_text(conn, community_id=community_id)
+            key = _key(conn, community_id, text)
+        return entry.report if self._usable(entry, key) else None
 
     def is_fresh(self, community_id: int) -> bool:
         """A report is cached and no event or plan change came after it (never builds)."""

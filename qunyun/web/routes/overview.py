@@ -46,10 +46,13 @@ def index(request: Request) -> Response:
         names = {int(r["id"]): r for r in rows}
         bots = [dict(a, community=names[a["community_id"]]) for a in account_service.statuses(conn)
                 if a["community_id"] in names]
-    # Health from reports already built (never built here: the index must stay fast).
+    # Health from the current report when one is built (never built here: the index must
+    # stay fast); an older one would show other numbers than the community's page, so
+    # then the row waits for the current one (HTMX), as that page does.
     for row in rows:
-        report = request.app.state.reports.peek(int(row["id"])) or {}
+        report = request.app.state.reports.current(int(row["id"])) or {}
         row["scope"] = report.get("community")
+        row["as_of"] = report.get("as_of")
     return page(ctx, "index.html", communities=rows, accounts=bots)
 
 
@@ -138,7 +141,7 @@ def community_summary(request: Request, slug: str) -> Response:
     except ReportFailed as exc:
         failed = str(exc)
     return page(ctx, "summary_cells.html", scope=(report or {}).get("community"),
-                failed=failed)
+                as_of=(report or {}).get("as_of"), failed=failed)
 
 
 @router.get("/c/{slug}/g/{group_id}")

@@ -1,0 +1,75 @@
+"""One set of numbers (issue 11, walk findings 25 and 65): the home page and the community's
+page show the same report in the same minute, and where a page puts live counts beside the
+cached report, each says which it is."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from qunyun.events import GroupRef, MessagePosted
+from qunyun.services.ingest import EventRecorder
+from qunyun.web.reports import ReportCache
+from tests.factories import T0, user
+from tests.web.seed import Seeded
+
+Make = Callable[..., TestClient]
+GROUP = GroupRef("matrix", "!qa:localhost", "Python 训练营 · 答疑群")
+
+
+def _live_message(engine: Engine, seeded: Seeded, n: int) -> None:
+    with engine.begin() as conn:
+        EventRecorder(community_id=seeded.community_id).record_many(conn, [MessagePosted(
+            source="seed", source_event_id=f"live{n}", group=GROUP,
+            at=T0 + timedelta(days=1, minutes=n), actor=user(2), text=f"刚刚又说了一句 {n}")])
+
+
+def test_the_index_and_the_community_page_show_the_same_report(
+        make_client: Make, engine: Engine, seeded: Seeded) -> None:
+    client = make_client("viewer", reports=ReportCache(engine, min_age=0))
+    client.get("/c/python-camp/panel")  # the report as the community page built it
+    cache = client.app.state.reports  # type: ignore[attr-defined]
+    old = cache.peek(seeded.community_id)
+    cache._entries[seeded.community_id].seconds = 0.0  # a quick build: rebuilt on change
+    _live_message(engine, seeded, 1)  # a member writes: that report is out of date
+    index = client.get("/").text
+    # The out-of-date report is not shown on the index: the row waits for the current
+    # one, which the community's page would build too.
+    assert "报告截至" not in index and 'hx-get="/c/python-camp/summary"' in index
+    summary = client.get("/c/python-camp/summary").text
+    current = cache.peek(seeded.community_id)
+    assert current is not old and current["community"]["messages"] == \
+        old["community"]["messages"] + 1
+    panel = client.get("/c/python-camp/panel").text
+    assert cache.peek(seeded.community_id) is current  # the same report on both pages
+    whole = current["community"]
+    group = current["groups"][0]
+    assert f'<td class="num">{whole["messages"]}</td>' in summary
+    assert f'<td class="num">{group["messages"]}</td>' in panel
+    # Both say when the report's data ends.
+    assert "报告截至" in summary and "报告（截至" in panel
+
+
+def test_a_current_report_is_shown_on_the_index_at_once(
+        make_client: Make, engine: Engine, seeded: Seeded) -> None:
+    client = make_client("viewer")
+    client.get("/c/python-camp/panel")
+    report = client.app.state.reports.peek(seeded.community_id)  # type: ignore[attr-defined]
+    index = client.get("/").text
+    assert f'<span class="score">{report["community"]["health"]["score"]}</span>' in index
+    assert 'hx-get="/c/python-camp/summary"' not in index and "报告截至" in index
+
+
+def test_the_community_page_says_which_counts_are_live_and_which_the_report(
+        make_client: Make, seeded: Seeded) -> None:
+    client = make_client("viewer")
+    page = client.get("/c/python-camp").text
+    assert "当前成员（实时）" in page
+    panel = client.get("/c/python-camp/panel").text
+    assert re.search(r'<h2 id="report-title">报告（截至 \d{4}-\d\d-\d\d \d\d:\d\d', panel)
+    english = client.get("/c/python-camp/panel?lang=en").text
+    assert "Report (as of" in english
