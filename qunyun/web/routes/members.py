@@ -172,11 +172,16 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
         view["nicknames"] = _changes(member_repo.nickname_history(conn, member_id=member_id),
                                      {int(g["id"]): g["name"] for g in view["groups"]})
     view["report_member"] = _tier_index(report).get(member_id)
+    # The tier line above comes from the cached report, the held tier and its history below
+    # from the bot's own assessment: the page says which is which (issue 11 #69).
+    view["report_as_of"] = (report or {}).get("as_of")
     view["grant_ledger"] = plan.points.manual.ledger if plan is not None else "contribution"
     view["level_share"] = point_service.level_share(levels, view["points"].total)  # T3
     view["request_granted"] = request.query_params.get("granted") == "1"
     recomputed = request.query_params.get("recomputed", "")
     view["recomputed"] = int(recomputed) if recomputed.isdigit() else None
+    first = request.query_params.get("first", "")
+    view["recomputed_first"] = int(first) if first.isdigit() else 0
     view["current_member"] = any(g["active"] for g in view["groups"])
     view["grant_error"], view["grant_form"] = None, None
     view["sale_error"], view["sale_form"] = None, None  # T5
@@ -240,4 +245,7 @@ def recompute_tiers(request: Request, slug: str, back: Annotated[str, Form()] = 
         return RedirectResponse(target, status_code=303)
     changes = growth_service.recompute(ctx.engine, community_id=cid, plan=plan,
                                        as_of=datetime.now(UTC), operator=operator.username)
-    return RedirectResponse(f"{target}?recomputed={len(changes)}", status_code=303)
+    # A member's first tier is not a change (README T1): the two are counted apart.
+    first = sum(1 for c in changes if c.direction == "first")
+    return RedirectResponse(f"{target}?recomputed={len(changes) - first}&first={first}",
+                            status_code=303)
