@@ -78,6 +78,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "search_members": ("按昵称或平台 ID 搜索", "Search by nickname or platform id"),
     "first_seen": ("首次出现", "First seen"),
     "last_seen": ("最近出现", "Last seen"),
+    # Tiers go by messages: beside 「近30天没有发言」 the last message is the date that
+    # explains it, the last sign of any kind (a reaction) is not (issue 11 #45).
+    "last_seen_help": ("任何动静：发言、回应、进群等", "any activity: a message, a reaction, a join"),
+    "last_message": ("最后发言", "Last message"),
     "identities": ("平台身份", "Identities"),
     "nicknames": ("昵称历史", "Nickname history"),
     "attributes": ("属性（昵称/问卷）", "Attributes (nickname/form)"),

@@ -62,3 +62,20 @@ def test_the_week_counts_a_member_removed_for_adverts(engine: Engine) -> None:
     assert w["lifecycle"]["removed_for_rules"] == 1
     assert w["lifecycle"]["removed"] == 0  # nobody was removed for being silent
     assert "违规移出 1 人" in summary_text(w)
+
+
+def test_the_report_member_table_shows_the_last_message(engine: Engine, db_url: str,
+                                                       tmp_path: Path) -> None:
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    import_events(engine, community_id=cid, events=history())
+    out = tmp_path / "r"
+    result = CliRunner().invoke(app, ["report", "--out", str(out), "--db", db_url,
+                                      "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 0, result.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    members = html.split('<section id="members">')[1].split("</section>")[0]
+    assert "<th>最后发言</th><th>分层依据</th>" in members
+    report = orjson.loads((out / "report.json").read_bytes())
+    spoke = next(m for m in report["members"] if m.get("last_message"))
+    assert spoke["last_message"][:10] in members

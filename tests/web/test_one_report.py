@@ -73,3 +73,21 @@ def test_the_community_page_says_which_counts_are_live_and_which_the_report(
     assert re.search(r'<h2 id="report-title">报告（截至 \d{4}-\d\d-\d\d \d\d:\d\d', panel)
     english = client.get("/c/python-camp/panel?lang=en").text
     assert "Report (as of" in english
+
+
+def test_the_member_list_shows_the_last_message_beside_the_tier(
+        make_client: Make, seeded: Seeded) -> None:
+    """Issue 11 #45: tiers go by messages; 最近出现 (any sign, e.g. a reaction) alone beside
+    旁观者 read as a contradiction, so the last message is shown too."""
+    client = make_client("viewer")
+    client.get("/c/python-camp/panel")
+    report = client.app.state.reports.peek(seeded.community_id)  # type: ignore[attr-defined]
+    listing = client.get("/c/python-camp/members").text
+    assert "<th>最后发言</th>" in listing
+    spoke = next(m for m in report["members"] if m.get("last_message"))
+    row = listing.split(f'/members/{spoke["id"]}"')[1].split("</tr>")[0]
+    assert spoke["last_message"][:10] in row.split("<td>")[-1]
+    silent = listing.split(f'/members/{seeded.script_member_id}"')[1].split("</tr>")[0]
+    assert silent.split("<td>")[-1].startswith("—")
+    page = client.get(f"/c/python-camp/members/{spoke['id']}").text
+    assert spoke["last_message"][:10] in page.split('id="member-last-message">')[1][:30]
