@@ -79,3 +79,31 @@ def test_the_report_member_table_shows_the_last_message(engine: Engine, db_url: 
     report = orjson.loads((out / "report.json").read_bytes())
     spoke = next(m for m in report["members"] if m.get("last_message"))
     assert spoke["last_message"][:10] in members
+
+
+def test_the_reports_candidates_follow_the_plans_onboarding_rule(engine: Engine) -> None:
+    """Issue 11 #50: the rules say 「入群 24 小时内未完成新人任务」 is an elimination rule;
+    the report's candidates list such a member too, as the same queue item the bot opened."""
+    from qunyun.analytics import build_report
+    from qunyun.report.html import render_html
+    from qunyun.services.report_queues import open_from_report
+
+    bot = Bot(engine, camp_plan())
+    quiet, done = user(31, "新来的"), user(32, "张三-杭州-财务")
+    bot.join(quiet, 0)
+    bot.join(done, 0)
+    bot.say(done, "大家好，我是张三，在杭州做财务，想学 Python 做报表", 60)
+    bot.tick(25 * 3600)  # past the 24-hour deadline: the bot opens the item
+    report = build_report(engine, community_id=bot.cid, plan=bot.plan, as_of=bot.at(26 * 3600))
+    section = report["elimination"]
+    assert section["criteria"]["onboarding_incomplete"] is True
+    [listed] = [m for m in section["members"] if m["name"] == "新来的"]
+    assert "入群 24 小时内未完成新人任务" in listed["reason"] and "自我介绍" in listed["reason"]
+    html = render_html(report)
+    assert "入群 24 小时内未完成新人任务" in html.split('id="elimination"')[1][:600]
+    with engine.begin() as conn:
+        open_from_report(conn, community_id=bot.cid, report=report, operator=None)
+    items = bot.scalar("SELECT COUNT(*) FROM work_items WHERE queue = 'elimination' AND "
+                       "member_id = (SELECT member_id FROM identities WHERE external_id = "
+                       f"'{quiet.user_id}')")
+    assert items == 1  # the bot's own item, not a second one
