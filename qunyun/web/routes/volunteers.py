@@ -1,6 +1,8 @@
 """T4 volunteers in the console: the roster (state, role, timestamps, figures), the duty
 rota, candidates by the report's measures, and an operator's invite and retire (CSRF forms,
-audited; the DM goes out through the bot's outbox under the shared weekly DM limit)."""
+audited; the DM goes out through the bot's outbox under the shared weekly DM limit). The
+same page lists the T2 ambassador programme (推广大使): ambassadors and pending
+invitations with their codes and the members each brought this month and in total."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
-from qunyun.plan.model import Plan
+from qunyun.plan.model import Bot, Plan
+from qunyun.services import ambassadors as ambassador_service
 from qunyun.services import plans as plan_service
 from qunyun.services import staff
 from qunyun.services import volunteer_duty as duty
@@ -45,7 +48,13 @@ def volunteer_page(request: Request, slug: str, ok: str = "", error: str = "") -
                 "rota": duty.rota(conn, community_id=cid, plan=plan, start=today),
                 "candidates": _candidates(conn, cid, plan, report),
             }
+        tz = (plan.bot if plan is not None else Bot()).timezone
+        view["ambassadors"] = ambassador_service.roster(conn, community_id=cid, tz=tz,
+                                                        now_ms=int(time.time() * 1000))
+    view["plan_ambassadors"] = plan.ambassadors if plan is not None else None
     counts = {s: sum(1 for r in rows if r["state"] == s) for s in ("accepted", "invited")}
+    view["ambassador_counts"] = {s: sum(1 for r in view["ambassadors"] if r["state"] == s)
+                                 for s in ("accepted", "invited")}
     return page(ctx, "volunteers.html", community=found, counts=counts, ok=ok, error=error,
                 **view)
 
