@@ -189,7 +189,6 @@ REASONS: dict[str, Pair] = {
     "ambassador !decline": ("婉拒推广大使邀请", "declined the ambassador invitation"),
     "ambassador link": ("发推广大使专属邀请链接", "sent an ambassador's invite link"),
     "ambassador title": ("请运营给推广大使加头衔", "asked the operator for an ambassador title"),
-    "!code": ("邀请码", "invite code"),
     "invitation to answer": ("有两份邀请，请选择回复哪一份", "two invitations: which one"),
     "!warn usage": ("警告命令用法", "usage of the warn command"),
     "!warn unknown member": ("警告：找不到成员", "warn: unknown member"),
@@ -212,6 +211,10 @@ COMMANDS: dict[str, Pair] = {
     "!checkin": ("打卡", "check-in"), "!等级": ("成长等级查询", "tier"),
     "!徽章": ("徽章查询", "badges"),
     "!grant": ("加分", "grant points"), "!deduct": ("减分", "deduct points"),
+    # T2/T4 answers to an invitation, T2 推广大使's code (read before "回答命令 !…")
+    "!accept": ("接受邀请", "!accept"),
+    "!decline": ("拒绝邀请", "!decline"),
+    "!code": ("邀请码", "invite code"),
 }
 _CODED = re.compile(r"^([A-Z]\d{1,2}) (.+)$")
 
