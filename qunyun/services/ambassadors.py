@@ -96,6 +96,30 @@ def invite(conn: Connection, *, community_id: int, member_id: int, plan: Plan, b
     return invitation_text(plan, name=name)
 
 
+def invite_by_operator(conn: Connection, *, community_id: int, member_id: int, plan: Plan,
+                       operator: str, now_ms: int, why: str | None = None) -> bool:
+    """The console's invitation: stored and audited as the operator's, the DM queued in the
+    bot's outbox when the weekly limit allows (False: not sent, the operator is told)."""
+    text = invite(conn, community_id=community_id, member_id=member_id, plan=plan,
+                  by=operator, why=f"运营 {operator} 手动邀请" + (f"；{why}" if why else ""),
+                  now_ms=now_ms)
+    return outreach.operator_dm(conn, community_id=community_id, member_id=member_id,
+                                plan=plan, text=text, reason="T2 ambassador invitation",
+                                kind="ambassador_invite", operator=operator,
+                                policy="ambassadors", now_ms=now_ms)
+
+
+def candidates(rows: list[dict[str, Any]], *, plan: Plan, exclude: set[int],
+               limit: int = 20) -> list[dict[str, Any]]:
+    """The report's members in a tier whose action is `do: ambassador`, most members
+    brought first, for the console (the bot invites them as they enter the tier)."""
+    actions = plan.tier_actions.actions if plan.tier_actions else {}
+    tiers = {tier for tier, action in actions.items() if action.do == "ambassador"}
+    fit = [r for r in rows if r.get("tier") in tiers and int(r["member_id"]) not in exclude]
+    fit.sort(key=lambda r: (-int(r.get("invited") or 0), int(r["member_id"])))
+    return fit[:limit]
+
+
 def pending(conn: Connection, *, community_id: int, member_id: int) -> bool:
     row = repo.one(conn, community_id=community_id, member_id=member_id)
     return row is not None and row["state"] == "invited"

@@ -13,7 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from qunyun.effects import DirectMessage
 from qunyun.plan.model import Plan
+from qunyun.services import audit, lookup
 from qunyun.storage.growth import outreach as repo
 
 WEEK_MS = 7 * 86_400_000
@@ -39,6 +41,28 @@ def take_dm(conn: Connection, *, community_id: int, member_id: int, plan: Plan, 
                   now_ms=now_ms):
         return False
     repo.note_dm(conn, community_id=community_id, member_id=member_id, kind=kind, at_ms=now_ms)
+    return True
+
+
+def operator_dm(conn: Connection, *, community_id: int, member_id: int, plan: Plan, text: str,
+                reason: str, kind: str, operator: str, policy: str, now_ms: int) -> bool:
+    """A DM an operator starts from the console (an invitation, a thank-you): counted
+    against the weekly limit and queued in the bot's outbox as the operator's effect, in
+    the community's first group (False: over the limit, or no group or member to send to:
+    not sent, the operator is told)."""
+    member = lookup.member_ref(conn, member_id=member_id)
+    groups = lookup.community_groups(conn, community_id=community_id)
+    if member is None or not groups:
+        return False
+    if not take_dm(conn, community_id=community_id, member_id=member_id, plan=plan, kind=kind,
+                   now_ms=now_ms):
+        return False
+    group_id, group = groups[0]
+    audit.record_operator_effect(
+        conn, DirectMessage(group=group, member=member, text=text, reason=reason,
+                            policy=policy),
+        community_id=community_id, operator=operator, member_id=member_id, group_id=group_id,
+        at_ms=now_ms)
     return True
 
 

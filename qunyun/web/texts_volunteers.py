@@ -70,6 +70,11 @@ VOLUNTEER_TEXTS: dict[str, tuple[str, str]] = {
                   "tier whose action is do: ambassador."),
     "amb.state.invited": ("邀请中", "invited"), "amb.state.accepted": ("推广大使", "ambassador"),
     "amb.state.declined": ("已婉拒", "declined"),
+    "amb.candidates": ("推广大使候选人（计划里 do: ambassador 那一层的成员）",
+                       "Ambassador candidates (members of the tier whose action is do: "
+                       "ambassador)"),
+    "vol.ok.amb_invite": ("已邀请做推广大使，私信由机器人发出",
+                          "invited to be an ambassador; the bot sends the DM"),
     "amb.never": ("未被邀请过做推广大使。", "Never invited to be an ambassador."),
     "core.intro": ("带来成员、创作被回应的内容、带来收入的人：三项分开看，不合成一个分数。",
                    "Members who bring members, create content others respond to, and bring "

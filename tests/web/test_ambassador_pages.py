@@ -1,6 +1,7 @@
 """T2 推广大使 in the console: the volunteers page lists ambassadors and pending invitations
 with their codes and the members each brought this month and in total, in Chinese words
-(no state codes); member 360 says 推广大使 with the code; the English page has the same."""
+(no state codes); member 360 says 推广大使 with the code; the English page has the same;
+an operator invites a candidate (the report's 传播者) by hand, the DM through the outbox."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from qunyun.plan.load import load_plan
 from qunyun.services import ambassadors as service
+from tests.web.conftest import csrf_of
 from tests.web.seed import EXAMPLES, Seeded
 from tests.web.test_pages import _ok
 from tests.web.test_volunteer_pages import member_id
@@ -72,3 +74,36 @@ def test_the_page_lists_ambassadors_invitations_and_members_brought(
     assert "entered Spreader: brought 3 members" in part  # why, in English
     assert not re.search(r"[\u4e00-\u9fff]{2,}", part.split('id="amb-roster"')[0]), \
         "Chinese words in the English ambassadors header"
+
+
+def test_an_operator_invites_a_spreader_by_hand(make_client: Make, seeded: Seeded,
+                                                engine: Engine) -> None:
+    client = make_client("vol")
+    client.app.state.reports.get(seeded.community_id)  # type: ignore[attr-defined]
+    page = _ok(client, VOL)
+    candidates = page[page.index('id="amb-candidates"'):].split("</table>")[0]
+    star = member_id(engine, "@u1:localhost")  # brought 3 members: a 传播者
+    assert f'/members/{star}"' in candidates and "传播者" in candidates
+    token = csrf_of(client, VOL)
+    assert client.post(f"{VOL}/ambassadors/invite",
+                       data={"member_id": star}).status_code == 403  # no CSRF token
+    done = client.post(f"{VOL}/ambassadors/invite", data={"csrf": token, "member_id": star},
+                       follow_redirects=False)
+    assert done.status_code == 303
+    page = _ok(client, done.headers["location"])
+    assert "已邀请做推广大使，私信由机器人发出" in page
+    rows = page[page.index('id="amb-roster"'):].split("</table>")[0]
+    assert f'/members/{star}"' in rows and "邀请中" in rows and "vol" in rows
+    assert f'/members/{star}"' not in page[page.index('id="amb-candidates"'):]
+    with engine.connect() as conn:
+        dm = conn.execute(text("SELECT actor, status, reason FROM audit_log WHERE action = 'dm' "
+                               "AND member_id = :m"), {"m": star}).one()
+    assert dm == ("operator:vol", "pending", "T2 ambassador invitation")  # via the outbox
+    again = client.post(f"{VOL}/ambassadors/invite", data={"csrf": token, "member_id": star})
+    assert "已经是推广大使或已在邀请中" in again.text
+
+    viewer = make_client("viewer")
+    refused = viewer.post(f"{VOL}/ambassadors/invite",
+                          data={"csrf": csrf_of(viewer, VOL),
+                                "member_id": member_id(engine, "@u2:localhost")})
+    assert refused.status_code == 403

@@ -51,6 +51,7 @@ def volunteer_page(request: Request, slug: str, ok: str = "", error: str = "") -
         tz = (plan.bot if plan is not None else Bot()).timezone
         view["ambassadors"] = ambassador_service.roster(conn, community_id=cid, tz=tz,
                                                         now_ms=int(time.time() * 1000))
+        view["ambassador_candidates"] = _ambassador_candidates(conn, cid, plan, report)
     view["plan_ambassadors"] = plan.ambassadors if plan is not None else None
     counts = {s: sum(1 for r in rows if r["state"] == s) for s in ("accepted", "invited")}
     view["ambassador_counts"] = {s: sum(1 for r in view["ambassadors"] if r["state"] == s)
@@ -72,6 +73,20 @@ def _candidates(conn: Connection, cid: int, plan: Plan,
     exclude = service.taken(conn, community_id=cid) | staff.admins(
         conn, community_id=cid, plan=plan)
     return service.candidates(rows, plan=plan, exclude=exclude, limit=20)
+
+
+def _ambassador_candidates(conn: Connection, cid: int, plan: Plan | None,
+                           report: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+    """The report's members in the tier the plan invites to 推广大使 (None: no report or
+    no programme), admins and anyone invited before left out."""
+    if not report or plan is None or ambassador_service.programme(plan) is None:
+        return None
+    rows = [{"member_id": int(m["id"]), "name": m.get("name"), "tier": m["tier"],
+             "invited": m["invited"]}
+            for m in report.get("members") or [] if m.get("in_community") and m.get("tier")]
+    exclude = ambassador_service.taken(conn, community_id=cid) | staff.admins(
+        conn, community_id=cid, plan=plan)
+    return ambassador_service.candidates(rows, plan=plan, exclude=exclude)
 
 
 def _back(slug: str, **query: str) -> Response:
@@ -123,3 +138,26 @@ def retire(request: Request, slug: str, member_id: DbId) -> Response:
         except service.VolunteerError as exc:
             return _back(slug, error=str(exc))
     return _back(slug, ok="retire")
+
+
+@router.post("/c/{slug}/volunteers/ambassadors/invite")
+def invite_ambassador(request: Request, slug: str, member_id: FormId) -> Response:
+    """An operator invites a member to 推广大使 by hand; the DM goes through the bot."""
+    ctx, found = community_for(request, slug)
+    operator = ctx.require("act")
+    cid = int(found["id"])
+    now = int(time.time() * 1000)
+    with writing(ctx.engine) as conn:
+        if console_members.member_in(conn, community_id=cid, member_id=member_id) is None:
+            raise NotFound
+        _text, plan = plan_service.stored_plan(conn, community_id=cid)
+        if plan is None:
+            return _back(slug, error="没有计划")
+        try:
+            sent = ambassador_service.invite_by_operator(conn, community_id=cid,
+                                                         member_id=member_id, plan=plan,
+                                                         operator=operator.username,
+                                                         now_ms=now)
+        except ambassador_service.AmbassadorError as exc:
+            return _back(slug, error=str(exc))
+    return _back(slug, ok="amb_invite" if sent else "invite_no_dm")
