@@ -1,9 +1,10 @@
 """The bot's own DMs to members (T2, T4): one weekly limit for all of them, and buddies.
 
-Every DM the bot starts on its own — a volunteer invitation, a tier nudge, a buddy
-introduction, a thank-you on retirement — asks `may_dm` first and is noted with `note_dm`,
-so no member gets more than the plan's `tier_actions.dm_per_week` (default 2) in any seven
-days, whichever feature sends them. Replies to a member's own message are not counted, nor
+Every DM the bot starts on its own — a volunteer or ambassador invitation, a tier nudge, a
+buddy introduction, a thank-you on retirement — asks `may_dm` first and is noted with
+`note_dm`, so no member gets more than the plan's `tier_actions.dm_per_week` (default 2) in
+any seven days, whichever feature sends them; an operator's from the console too
+(`operator_dm`). Replies to a member's own message are not counted, nor
 are duty pings to a volunteer on duty (they asked for those by accepting).
 """
 
