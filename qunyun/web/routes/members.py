@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
 from qunyun.plan.model import Plan
+from qunyun.services import ambassadors as ambassador_service
 from qunyun.services import badges as badge_service
 from qunyun.services import elimination as elimination_service
 from qunyun.services import growth as growth_service
@@ -165,6 +166,8 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
             "badges": badge_service.held(conn, community_id=cid, member_id=member_id),  # T3
             "volunteer": volunteer_service.of_member(conn, community_id=cid,  # T4
                                                      member_id=member_id),
+            "ambassador": ambassador_service.of_member(conn, community_id=cid,  # T2 推广大使
+                                                       member_id=member_id),
             "tier_role": tier_roles.of_member(conn, community_id=cid,  # T2
                                               member_id=member_id),
             "sales": sale_service.of_member(conn, community_id=cid, member_id=member_id),
