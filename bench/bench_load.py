@@ -102,6 +102,30 @@ async def client_loop(port: int, cookie: str, paths: list[tuple[str, str]], weig
         writer.close()
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of process `root` and its live descendants (Linux /proc):
+    the server's cost per request, which a loaded machine does not change as it changes
+    latency."""
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += cpu.get(pid, 0.0)
+        todo.extend(child for child, parent in parents.items() if parent == pid)
+    return total
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else 0.0
@@ -163,7 +187,11 @@ def main() -> None:
                                    for i, cookie in enumerate(cookies)))
             return time.perf_counter() - t0
 
+        server_cpu = tree_cpu_seconds(server.pid)
+        client_cpu = time.process_time()
         elapsed = asyncio.run(run())
+        server_cpu = tree_cpu_seconds(server.pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
     finally:
         server.terminate()
         server.wait(30)
@@ -179,6 +207,9 @@ def main() -> None:
     print(f"requests: {len(results):,}  errors: {errors}  rate: {rate:.0f}/s  "
           f"p50 {pct(lat, 50):.0f} ms  p90 {pct(lat, 90):.0f} ms  p99 {pct(lat, 99):.0f} ms  "
           f"max {max(lat, default=0):.0f} ms\n")
+    print(f"CPU: server {server_cpu:.1f} s ({server_cpu * 1000 / max(1, len(results)):.2f} ms "
+          f"a request), load generator {client_cpu:.1f} s, in {elapsed:.1f} s on "
+          f"{os.cpu_count()} cores\n")
     print("| page | requests | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|")
     for _w, name, _p in MIX:
