@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 
 Builder = Callable[..., dict[str, Any]]
 BUILD_SHARE_INVERSE = 10  # a report is kept at least 10x its build time
+# A panel asks whether its old report is still current at most this often (seconds): the
+# three queries of the check, on every panel view of a busy console, cost more than the
+# panel itself (issue 13).
+CHECK_EVERY = 2.0
 
 
 def _analytics() -> Builder | None:
@@ -85,6 +89,7 @@ class _Entry:
     built_at: float
     report: dict[str, Any]
     seconds: float
+    checked_at: float = 0.0  # when `latest` last found the key unchanged
 
 
 class ReportCache:
@@ -172,13 +177,17 @@ class ReportCache:
         entry = self._entries.get(community_id)
         if entry is None:
             return self.get(community_id)
-        if self._young(entry) or self._lock(community_id).locked():
-            return entry.report  # kept, or being rebuilt right now
+        now = time.monotonic()
+        if self._young(entry) or now - entry.checked_at < CHECK_EVERY or \
+                self._lock(community_id).locked():
+            return entry.report  # kept, checked just now, or being rebuilt right now
         with self.engine.connect() as conn:
             text = plan_service.stored_text(conn, community_id=community_id)
             key = _key(conn, community_id, text)
         if key != entry.key:
             self.warm([community_id])
+        else:
+            entry.checked_at = now
         return entry.report
 
     def _open_items(self, community_id: int, report: dict[str, Any]) -> None:

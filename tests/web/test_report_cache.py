@@ -133,3 +133,27 @@ def test_a_panel_gets_the_kept_report_at_once_while_the_new_one_builds(engine: E
     cache.close()
     assert cache.latest(cid) == {"n": 2}
     assert built == [cid, cid]
+
+
+def test_an_old_report_is_checked_at_most_every_two_seconds(engine: Engine) -> None:
+    """Past `min_age` a panel asks whether its report is still current (three queries):
+    on a busy console at most once every `CHECK_EVERY` seconds, not on every view."""
+    from sqlalchemy import event
+
+    from qunyun.web import reports
+
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    cache = ReportCache(engine, min_age=0, builder=lambda _e, **_kw: {"n": 1})
+    assert cache.latest(cid) == {"n": 1}
+    cache._entries[cid].seconds = 0.0  # old at once
+    queries: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: queries.append(a[2]))
+    assert cache.latest(cid) == {"n": 1}  # checked: nothing changed
+    checked = len(queries)
+    assert checked > 0
+    assert cache.latest(cid) == {"n": 1}
+    assert len(queries) == checked  # checked just now: no query
+    cache._entries[cid].checked_at -= reports.CHECK_EVERY
+    assert cache.latest(cid) == {"n": 1}
+    assert len(queries) > checked  # checked again
