@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import re
@@ -73,7 +74,7 @@ def sign_in(base: str) -> str:
 
 async def client_loop(port: int, cookie: str, paths: list[tuple[str, str]], weights: list[int],
                       until: float, seed_n: int,
-                      results: list[tuple[str, int, float, int]]) -> None:
+                      results: list[tuple[str, int, float, int, float]]) -> None:
     rng = random.Random(seed_n)
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
@@ -98,7 +99,7 @@ async def client_loop(port: int, cookie: str, paths: list[tuple[str, str]], weig
             except (OSError, asyncio.IncompleteReadError):
                 status = 0  # a dropped connection counts as an error; open a new one
                 writer.close()
-            results.append((name, status, time.perf_counter() - started, seed_n))
+            results.append((name, status, time.perf_counter() - started, seed_n, started))
     finally:
         writer.close()
 
@@ -141,6 +142,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, help="`qunyun serve --threads` (default: its own)")
+    parser.add_argument("--save", type=Path, help="write every request (page, status, start, "
+                        "latency, client) as JSON lines, to look at the tail over time")
     args = parser.parse_args()
 
     tmp = tempfile.TemporaryDirectory(prefix="qunyun-load-")
@@ -183,7 +186,7 @@ def main() -> None:
                  for _w, name, path in MIX]
         weights = [w for w, _n, _p in MIX]
         load = os.getloadavg()
-        results: list[tuple[str, int, float, int]] = []
+        results: list[tuple[str, int, float, int, float]] = []
 
         async def run() -> float:
             t0 = time.perf_counter()
@@ -202,6 +205,11 @@ def main() -> None:
         server.wait(30)
         tmp.cleanup()
 
+    if args.save:
+        with args.save.open("w", encoding="utf-8") as out:
+            for name, status, seconds, client, at in results:
+                out.write(json.dumps({"page": name, "status": status, "at": at,
+                                      "ms": seconds * 1000, "client": client}) + "\n")
     lat = [r[2] * 1000 for r in results]
     errors = sum(1 for r in results if r[1] != 200)
     rate = len(results) / elapsed
