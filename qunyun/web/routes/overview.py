@@ -71,7 +71,7 @@ class ReportFailed(Exception):
 
 def _report(request: Request, community_id: int) -> dict[str, Any] | None:
     try:
-        report: dict[str, Any] | None = request.app.state.reports.get(community_id)
+        report: dict[str, Any] | None = request.app.state.reports.latest(community_id)
     except Exception as exc:  # the analytics failing must not take the page down with it
         log.exception("report for community %s failed", community_id)
         raise ReportFailed(str(exc)[:300]) from exc
