@@ -326,6 +326,11 @@ class FakeAccounts(Strict):
 class Moderation(Strict):
     warn_limit: int = Field(default=3, ge=1)
     warning_expiry_days: float = Field(default=30, gt=0)
+    # R2: one burst is one warning. Within this many seconds of a flood or repeat warning,
+    # further breaches of that rule by the same member (the rest of a pasted block, the
+    # same text sent again) are deleted without another warning; a flood's own window
+    # always counts as one burst. Each advert or forbidden link is still its own warning.
+    warning_cooldown_seconds: int = Field(default=60, ge=0)
     links: LinkPolicy = LinkPolicy()
     qr_codes: Rule = Rule()
     ad_keywords: KeywordPolicy = KeywordPolicy()

@@ -116,3 +116,12 @@ def last_settled(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
                                    bot_warnings.c.revoked_ms.is_(None))
         .order_by(bot_warnings.c.id)).mappings()
     return [dict(r) for r in rows]
+
+
+def last_of_rule(conn: Connection, *, member_id: int, rule: str) -> int | None:
+    """When the member was last warned under `rule` (ms), withdrawn warnings aside: the
+    cooldown that makes one burst one warning (R2)."""
+    found = conn.execute(select(func.max(bot_warnings.c.created_ms)).where(
+        bot_warnings.c.member_id == member_id, bot_warnings.c.rule == rule,
+        bot_warnings.c.revoked_ms.is_(None))).scalar()
+    return int(found) if found is not None else None
