@@ -507,6 +507,10 @@ class Bot(Strict):
     # Local day for check-ins, daily point caps and daily sweeps (IANA name).
     timezone: str = "Asia/Shanghai"
     escalate_questions: bool = True  # R5: questions the FAQ cannot answer
+    # R5: a question asked of the other members (「有人一起组队学习吗」), not of the bot or an
+    # admin, goes to the admins only when nobody answered it within this many minutes
+    # (0: at once). A question to the bot or the admins (老师/助教/管理员…) goes at once.
+    question_wait_minutes: float = Field(default=30, ge=0)
     escalate_admin_mentions: bool = True  # R5: messages that @-mention an admin
     announce_level_up: bool = True  # T3: congratulate in the group on a new level
 

@@ -249,6 +249,7 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "messages": ("消息数", "messages"), "seconds": ("秒", "seconds"),
     "limit": ("上限", "limit"), "option": ("选项", "option"),
     "same_burst": ("同一轮，不再警告", "same burst, no new warning"),
+    "lines": ("争执经过", "the exchange"),
     "members": ("成员", "members"),
     "new_group": ("新群名称", "new group"), "full_group": ("已满的群", "full group"),
     "in_group": ("群内人数", "members in the group"), "size_cap": ("人数上限", "size cap"),

@@ -4,9 +4,11 @@ is not an admin alert, and a repeated question or a quarrel is one item, not one
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import Engine
 
-from qunyun.effects import Delete, Warn
+from qunyun.effects import Alert, Delete, Effect, Warn
 from qunyun.web.labels import evidence_lines
 from tests.factories import user
 from tests.policies.test_bot_policies import Bot, camp_plan, kinds
@@ -41,3 +43,53 @@ def test_flood_evidence_reads_as_one_fact() -> None:
     assert "10 秒内 9 条" in evidence_lines(evidence, "zh")
     assert "9 messages within 10 seconds" in evidence_lines(evidence, "en")
     assert not any("秒：" in line for line in evidence_lines(evidence, "zh"))
+
+
+def _alerts(effects: list[Effect]) -> list[Alert]:
+    return [e for e in effects if isinstance(e, Alert)]
+
+
+def test_a_question_to_the_members_waits_and_a_repeat_is_one_item(engine: Engine) -> None:
+    bot = Bot(engine, camp_plan(bot__question_wait_minutes=10))
+    li = user(2, "李四")
+    asked = [bot.say(li, "有人一起组队学习吗", i * 30) for i in range(3)]
+    assert not any(_alerts(e) for e in asked)  # for the group, not (yet) for the admins
+    later = bot.tick(11 * 60)
+    alerts = _alerts(later)
+    assert len(alerts) == 1 and "有人一起组队学习吗" in alerts[0].text  # three asks, one alert
+    assert bot.scalar("SELECT count(*) FROM work_items WHERE queue = 'escalation'") == 1
+    assert not _alerts(bot.tick(12 * 60))
+
+
+def test_a_question_a_member_answered_is_not_escalated(engine: Engine) -> None:
+    bot = Bot(engine, camp_plan(bot__question_wait_minutes=10))
+    bot.say(user(2, "李四"), "有人一起组队学习吗", 0)
+    question = f"m{bot.n}"
+    bot.say(user(3, "张三"), "我！周末一起", 60, reply_to=question)
+    assert not _alerts(bot.tick(11 * 60))
+    assert bot.scalar("SELECT count(*) FROM work_items WHERE queue = 'escalation'") == 0
+
+
+def test_a_question_to_the_staff_goes_at_once_once_a_day(engine: Engine) -> None:
+    bot = Bot(engine, camp_plan())
+    first = bot.say(user(3, "张三"), "老师，结业证书怎么领取？", 0)
+    assert len(_alerts(first)) == 1
+    assert not _alerts(bot.say(user(3, "张三"), "老师，结业证书怎么领取？", 120))
+    assert bot.scalar("SELECT count(*) FROM work_items WHERE queue = 'escalation'") == 1
+
+
+def test_a_quarrel_between_two_members_is_one_alert(engine: Engine) -> None:
+    bot = Bot(engine, camp_plan())
+    li, zhang = user(2, "李四"), user(3, "张三")
+    bot.say(zhang, "我写了个读取 csv 的脚本", 0)
+    lines = [bot.say(li, "你这代码写得跟屎一样，脑子有病吧", 10),
+             bot.say(zhang, "你才有病，滚", 20, reply_to=f"m{bot.n}"),
+             bot.say(li, "傻逼，闭嘴", 30)]
+    assert [len(_alerts(e)) for e in lines] == [1, 0, 0]
+    assert bot.scalar("SELECT count(*) FROM work_items WHERE queue = 'escalation'") == 1
+    detail = bot.scalar("SELECT detail FROM work_items WHERE queue = 'escalation'")
+    lines_kept = json.loads(detail)["lines"] if isinstance(detail, str) else detail["lines"]
+    assert [line.split("：")[0] for line in lines_kept] == ["李四", "张三", "李四"]
+    # Someone else insulting on another day is another item.
+    other = bot.say(user(4, "王五"), "你是不是傻逼", 2 * 86400)
+    assert len(_alerts(other)) == 1
