@@ -134,7 +134,7 @@ REASONS: dict[str, Pair] = {
     "suspect": ("疑似假号", "suspected fake account"),
     "level up": ("升级", "level up"),
     "admin_mention": ("有人@管理员", "an admin was mentioned"),
-    "heated": ("争吵升温", "a heated exchange"),
+    "heated": ("争吵升温", "a heated exchange"), "insult": ("辱骂", "insults"),
     "unanswered": ("问题无人能答", "a question the FAQ cannot answer"),
     "announce removal": ("公告移出", "announced a removal"),
     "removal notice": ("移出前私信告知原因和申诉方式", "told why and how to appeal first"),

@@ -93,3 +93,12 @@ def test_a_quarrel_between_two_members_is_one_alert(engine: Engine) -> None:
     # Someone else insulting on another day is another item.
     other = bot.say(user(4, "王五"), "你是不是傻逼", 2 * 86400)
     assert len(_alerts(other)) == 1
+
+
+def test_a_quarrel_item_reads_as_its_exchange() -> None:
+    detail = {"trigger": "insult", "lines": ["李四：傻逼，闭嘴", "张三：你才有病，滚"],
+              "suggested_reply": "大家冷静一下"}
+    zh = evidence_lines(detail, "zh")
+    assert any(line.startswith("争执经过：") and "张三：你才有病" in line for line in zh)
+    assert not any("lines" in line or "insult" in line for line in zh)
+    assert any(line.startswith("the exchange: ") for line in evidence_lines(detail, "en"))
