@@ -93,7 +93,8 @@ class Escalation:
                 question_wait.wait_for_answer(
                     ctx.conn, community_id=ctx.community_id, plan=self.setup.plan,
                     group_id=ctx.group_id, member_id=ctx.member_id,
-                    event_id=event.source_event_id, text=text, asked=event.at)
+                    event_id=event.source_event_id, text=text, asked=event.at,
+                    same_question=self._same_question(event, ctx.member_id, text))
                 return None
             raised = self._question_item(event, ctx, ctx.member_id, text)
         return self._verdict(event, ctx, raised)
@@ -118,10 +119,14 @@ class Escalation:
         """One item per member, question and local day: asking again adds no alert."""
         who = name_of(event.actor)
         faq = self.setup.plan.rules.faq if self.setup.plan.rules else []
-        digest = hashlib.sha1(fold(text.strip()).encode()).hexdigest()[:16]
-        key = f"escalation:question:{member_id}:{local_day(event.at, self.setup.tz)}:{digest}"
+        key = f"escalation:question:{self._same_question(event, member_id, text)}"
         return self._open(event, ctx, member_id, key, f"{who} 的问题机器人答不了：{text[:200]}",
                           draft_answer(who, text, faq), "unanswered")
+
+    def _same_question(self, event: MessagePosted, member_id: int | None, text: str) -> str:
+        """The member's question of the local day (the folded text: 「嗎」 and 「吗」 alike)."""
+        digest = hashlib.sha1(fold(text.strip()).encode()).hexdigest()[:16]
+        return f"{member_id}:{local_day(event.at, self.setup.tz)}:{digest}"
 
     def _waited(self, event: TimerFired, ctx: Context) -> Verdict | None:
         """The wait on a question to the members is over: escalate it if nobody answered."""

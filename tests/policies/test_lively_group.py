@@ -54,6 +54,7 @@ def test_a_question_to_the_members_waits_and_a_repeat_is_one_item(engine: Engine
     li = user(2, "李四")
     asked = [bot.say(li, "有人一起组队学习吗", i * 30) for i in range(3)]
     assert not any(_alerts(e) for e in asked)  # for the group, not (yet) for the admins
+    assert bot.scalar("SELECT count(*) FROM schedule_entries WHERE kind = 'escalation.wait'") == 1
     later = bot.tick(11 * 60)
     alerts = _alerts(later)
     assert len(alerts) == 1 and "有人一起组队学习吗" in alerts[0].text  # three asks, one alert
@@ -64,8 +65,10 @@ def test_a_question_to_the_members_waits_and_a_repeat_is_one_item(engine: Engine
 def test_a_question_a_member_answered_is_not_escalated(engine: Engine) -> None:
     bot = Bot(engine, camp_plan(bot__question_wait_minutes=10))
     bot.say(user(2, "李四"), "有人一起组队学习吗", 0)
-    question = f"m{bot.n}"
-    bot.say(user(3, "张三"), "我！周末一起", 60, reply_to=question)
+    bot.say(user(2, "李四"), "有人一起组队学习吗", 30)  # asked again: the reply is to this one
+    bot.say(user(3, "张三"), "我！周末一起", 60, reply_to=f"m{bot.n}")
+    bot.say(user(5, "赵六"), "有人知道 pandas 怎么合并两张表吗", 70)
+    bot.say(user(3, "张三"), "@赵六 用 merge", 80)  # answered by @-naming the asker
     assert not _alerts(bot.tick(11 * 60))
     assert bot.scalar("SELECT count(*) FROM work_items WHERE queue = 'escalation'") == 0
 
