@@ -9,6 +9,7 @@ import json
 from sqlalchemy import Engine
 
 from qunyun.effects import Alert, Delete, Effect, Warn
+from qunyun.plan.model import Plan
 from qunyun.web.labels import evidence_lines
 from tests.factories import user
 from tests.policies.test_bot_policies import Bot, camp_plan, kinds
@@ -105,3 +106,15 @@ def test_a_quarrel_item_reads_as_its_exchange() -> None:
     assert any(line.startswith("争执经过：") and "张三：你才有病" in line for line in zh)
     assert not any("lines" in line or "insult" in line for line in zh)
     assert any(line.startswith("the exchange: ") for line in evidence_lines(detail, "en"))
+
+
+def test_plan_check_says_when_the_written_flood_rule_is_not_the_enforced_one() -> None:
+    from qunyun.plan.check import check_plan
+
+    def flood_findings(plan: Plan) -> list[str]:
+        return [f.zh for f in check_plan(plan) if f.path.startswith("rules.forbidden")]
+
+    assert flood_findings(camp_plan()) == []  # the camp's words match moderation.flood
+    forbidden = ["刷屏（10 秒内连发 5 条以上）", "人身攻击"]
+    said = flood_findings(camp_plan(rules__forbidden=forbidden))
+    assert len(said) == 1 and "10 秒内连发 5 条" in said[0] and "10 秒内 8 条" in said[0]
