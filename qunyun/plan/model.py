@@ -306,7 +306,8 @@ def _default_negative() -> list[str]:
 
 
 class HeatedPolicy(Toggle):
-    """R5: insults, or two members trading negative messages quickly, alert an admin."""
+    """R5: insults, or two members trading negative messages quickly, alert an admin: one
+    alert and one item per pair of members and day (later lines of the two join it)."""
 
     insults: list[str] = Field(default_factory=_default_insults)
     negative_words: list[str] = Field(default_factory=_default_negative)
