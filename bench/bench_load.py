@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import re
@@ -28,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -72,7 +74,7 @@ def sign_in(base: str) -> str:
 
 async def client_loop(port: int, cookie: str, paths: list[tuple[str, str]], weights: list[int],
                       until: float, seed_n: int,
-                      results: list[tuple[str, int, float]]) -> None:
+                      results: list[tuple[str, int, float, int, float]]) -> None:
     rng = random.Random(seed_n)
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
@@ -97,9 +99,33 @@ async def client_loop(port: int, cookie: str, paths: list[tuple[str, str]], weig
             except (OSError, asyncio.IncompleteReadError):
                 status = 0  # a dropped connection counts as an error; open a new one
                 writer.close()
-            results.append((name, status, time.perf_counter() - started))
+            results.append((name, status, time.perf_counter() - started, seed_n, started))
     finally:
         writer.close()
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of process `root` and its live descendants (Linux /proc):
+    the server's cost per request, which a loaded machine does not change as it changes
+    latency."""
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        total += cpu.get(pid, 0.0)
+        todo.extend(child for child, parent in parents.items() if parent == pid)
+    return total
 
 
 def pct(values: list[float], p: float) -> float:
@@ -115,6 +141,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, help="`qunyun serve --threads` (default: its own)")
+    parser.add_argument("--save", type=Path, help="write every request (page, status, start, "
+                        "latency, client) as JSON lines, to look at the tail over time")
     args = parser.parse_args()
 
     tmp = tempfile.TemporaryDirectory(prefix="qunyun-load-")
@@ -125,7 +154,9 @@ def main() -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     server = subprocess.Popen(
         [sys.executable, "-m", "qunyun", "serve", "--db", url, "--port", str(port),
-         "--workers", str(args.workers)], stdout=subprocess.DEVNULL, env=env)
+         "--workers", str(args.workers),
+         *(["--threads", str(args.threads)] if args.threads else [])],
+        stdout=subprocess.DEVNULL, env=env)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -134,7 +165,8 @@ def main() -> None:
                 break
             except httpx.TransportError:
                 time.sleep(0.3)
-        cookies = [sign_in(base) for _ in range(args.clients)]
+        with ThreadPoolExecutor(4) as pool:  # password hashing: both workers at once
+            cookies = list(pool.map(sign_in, [base] * args.clients))
         # Every worker builds its own report cache: wait until all of them answer panels
         # from it (a panel still building says so instead of showing the table).
         started = time.perf_counter()
@@ -154,7 +186,7 @@ def main() -> None:
                  for _w, name, path in MIX]
         weights = [w for w, _n, _p in MIX]
         load = os.getloadavg()
-        results: list[tuple[str, int, float]] = []
+        results: list[tuple[str, int, float, int, float]] = []
 
         async def run() -> float:
             t0 = time.perf_counter()
@@ -163,12 +195,21 @@ def main() -> None:
                                    for i, cookie in enumerate(cookies)))
             return time.perf_counter() - t0
 
+        server_cpu = tree_cpu_seconds(server.pid)
+        client_cpu = time.process_time()
         elapsed = asyncio.run(run())
+        server_cpu = tree_cpu_seconds(server.pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
     finally:
         server.terminate()
         server.wait(30)
         tmp.cleanup()
 
+    if args.save:
+        with args.save.open("w", encoding="utf-8") as out:
+            for name, status, seconds, client, at in results:
+                out.write(json.dumps({"page": name, "status": status, "at": at,
+                                      "ms": seconds * 1000, "client": client}) + "\n")
     lat = [r[2] * 1000 for r in results]
     errors = sum(1 for r in results if r[1] != 200)
     rate = len(results) / elapsed
@@ -179,6 +220,15 @@ def main() -> None:
     print(f"requests: {len(results):,}  errors: {errors}  rate: {rate:.0f}/s  "
           f"p50 {pct(lat, 50):.0f} ms  p90 {pct(lat, 90):.0f} ms  p99 {pct(lat, 99):.0f} ms  "
           f"max {max(lat, default=0):.0f} ms\n")
+    print(f"CPU: server {server_cpu:.1f} s ({server_cpu * 1000 / max(1, len(results)):.2f} ms "
+          f"a request), load generator {client_cpu:.1f} s, in {elapsed:.1f} s on "
+          f"{os.cpu_count()} cores\n")
+    # Clients whose connection landed on the busier worker wait longer throughout: the
+    # spread of the per-client medians shows how evenly the workers share the clients.
+    per_client = sorted(statistics.median([r[2] * 1000 for r in results if r[3] == n])
+                        for n in {r[3] for r in results})
+    print(f"per-client median latency: lowest {per_client[0]:.0f} ms, median "
+          f"{statistics.median(per_client):.0f} ms, highest {per_client[-1]:.0f} ms\n")
     print("| page | requests | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|")
     for _w, name, _p in MIX:

@@ -10,6 +10,7 @@ numbers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -52,6 +53,11 @@ def build_report(engine: Engine, *, community_id: int, plan: Plan | None,
         report = _build(log, community_id=community_id, plan=plan, zone=zone,
                         community_name=community_name, staff=staff)
         as_of_ms = int(log.as_of.timestamp() * 1000)
+        iso = log.iso
+    if plan is not None and (report["elimination"].get("criteria") or {}).get(
+            "onboarding_incomplete"):
+        _onboarding_candidates(engine, report, community_id=community_id, plan=plan,
+                               as_of_ms=as_of_ms, admins=staff.admins, iso=iso)
     # H3 is a handful of indexed window queries over the bot's own posts, polls and events,
     # not the frames: run after the snapshot is released.
     with engine.connect() as conn:
@@ -67,6 +73,25 @@ class Staff:
 
     off_growth: frozenset[int] = frozenset()
     admins: frozenset[int] = frozenset()
+
+
+def _onboarding_candidates(engine: Engine, report: dict[str, Any], *, community_id: int,
+                           plan: Plan, as_of_ms: int, admins: frozenset[int],
+                           iso: Callable[[int], str | None]) -> None:
+    """E1's second rule: the bot's onboarding rows past their deadline with steps missing
+    (a handful of indexed rows, read after the log's snapshot is released)."""
+    from qunyun.services.onboarding import missing_steps
+    from qunyun.storage.bot import onboarding as onboarding_repo
+
+    with engine.connect() as conn:
+        rows = onboarding_repo.overdue(conn, community_id=community_id, now_ms=as_of_ms)
+    overdue = [{**r, "missing": missing_steps(r, plan.onboarding)} for r in rows]
+    overdue = [r for r in overdue if r["missing"]]
+    members = report.get("members") or []
+    elimination.with_onboarding(
+        report["elimination"], overdue,
+        current={int(m["id"]) for m in members if m.get("in_community")},
+        admins=admins, names={int(m["id"]): m.get("name") for m in members}, iso=iso)
 
 
 def _staff(engine: Engine, community_id: int, plan: Plan | None) -> Staff:

@@ -14,7 +14,7 @@ all has no score and no stage (shown as "—"), not a score made of neutral defa
 from __future__ import annotations
 
 import math
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
@@ -177,16 +177,21 @@ def dying(log: EventLog, health: dict[str, Any], cfg: Health,
     or when it has lost half its peak activity and is still falling.
 
     With `scope`, the trend is the scope's own series (`own_weekly_messages`: whole days
-    ending with its last message) and the projection starts from that day, so another
-    group's activity never moves this group's date (issue 11); silence is judged apart,
-    from the time since its last message.
+    ending with its last message, today left out while it is going) and the projection
+    starts from that day, so another group's activity, or this morning's, never moves this
+    group's date (issue 11); silence is judged apart, from the day of its last message.
     """
     weeks: list[int] = health["weekly_messages"]
     anchor = log.today
     silent_days = 0
+    quiet = weeks[-1] == 0
+    spoke_today = False  # messages only in today's partial day still count as activity
     if scope is not None and scope.messages.height:
+        last_day: date = scope.messages["day"].max()  # type: ignore[assignment]
+        silent_days = (log.today - last_day).days
+        quiet = silent_days >= 7
+        spoke_today = silent_days == 0
         weeks, anchor = own_weekly_messages(log, scope, TREND_WEEKS)
-        silent_days = (log.today - anchor).days
     floor_week = cfg.floor_messages_per_day * 7
     out: dict[str, Any] = {"warning": False, "reason": "活跃度平稳", "projected_below_floor": None,
                            "weekly_change": None, "down_from_peak": None,
@@ -197,11 +202,11 @@ def dying(log: EventLog, health: dict[str, Any], cfg: Health,
         # life read as "below the floor" and called a new group dying (issue 11).
         out.update(young=True, reason=f"记录不足 {YOUNG_DAYS} 天，还不能判断活跃趋势")
         return out
-    if (silent_days >= 7 or weeks[-1] == 0) and sum(weeks) > 0:
+    if quiet and sum(weeks) > 0:
         out.update(warning=True, silent_days=max(silent_days, 7),
                    reason="最近7天没有任何消息：群已沉寂（热寂）")
         return out
-    if sum(weeks[-2:]) < 2 * floor_week and sum(weeks) > 0:
+    if sum(weeks[-2:]) < 2 * floor_week and (sum(weeks) > 0 or spoke_today):
         out.update(warning=True, reason=(
             f"近两周日均 {sum(weeks[-2:]) / 14:.1f} 条，已低于计划下限 "
             f"{cfg.floor_messages_per_day:g} 条/天"), below_floor_per_day=round(

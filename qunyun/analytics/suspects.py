@@ -9,7 +9,7 @@ Signals (a suspect has one or more; nothing here removes anyone, the list is for
   the plan's ad keywords (`moderation.ad_keywords`, the bot's list — its defaults hold the
   add-me and QR-code phrases, 二维码 / 扫码 / VX / 薇信 …; the report has none of its own);
 - `same_text`: the same text (≥ min_chars) sent by several accounts on one day, making up
-  most of the member's messages (a spam wave);
+  at least half of the member's messages (a spam wave; `COPY_SHARE`);
 - `red_packet_first`: first to grab most red packets (a grabbing bot).
 A message that is one of the plan's own instructions (`plan.instructions`: a command the
 bot knows or the plan tells members to type, 「!作业 链接」) is neither an advert nor part
@@ -207,7 +207,7 @@ def find(log: EventLog, plan: Plan, admins: frozenset[int] = frozenset()
         .filter(pl.col("n") >= COPY_SHARE * pl.col("total")).sort("member_id", "text")
     for member_id, text, n, accounts, total in copied.select(
             "member_id", "text", "n", "accounts", "total").iter_rows():
-        add(member_id, "same_text", "与多个账号同日发送相同内容，且占其发言的大部分",
+        add(member_id, "same_text", "与多个账号同日发送相同内容，且至少占其发言的一半",
             {"text": _short(text), "accounts": accounts, "messages": n, "of_messages": total})
 
     packets = log.packets

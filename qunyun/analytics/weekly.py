@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from qunyun.analytics.build import build_report
 from qunyun.plan.model import Plan
+from qunyun.storage.bot import warnings as warning_repo
 from qunyun.storage.lifecycle import cases as case_repo
 
 
@@ -72,5 +73,9 @@ def build_weekly(engine: Engine, *, community_id: int, plan: Plan | None,
     since = int((end - timedelta(days=7)).timestamp() * 1000)
     with engine.connect() as conn:
         weekly["lifecycle"] = case_repo.counts(conn, community_id=community_id, since_ms=since)
+        # `removed` counts E1 removals (long silence); members the bot removed at the
+        # warning limit (R2, 送机票) are counted apart, so the week shows both.
+        weekly["lifecycle"]["removed_for_rules"] = warning_repo.removals_since(
+            conn, community_id=community_id, since_ms=since)
     weekly.update(extra or {})
     return weekly

@@ -19,6 +19,7 @@ from qunyun.pipeline.policy import Policy
 from qunyun.plan.model import Plan
 from qunyun.policies.activities import Activities
 from qunyun.policies.admission import JoinRequests
+from qunyun.policies.ambassadors import Ambassadors
 from qunyun.policies.badges import Badges
 from qunyun.policies.base import RoomAdmins, Serves, Setup, serves_all
 from qunyun.policies.boards import Boards
@@ -29,6 +30,7 @@ from qunyun.policies.escalation import Escalation
 from qunyun.policies.group_matrix import GroupCapacity, GroupRouting
 from qunyun.policies.growth import Growth
 from qunyun.policies.growth_commands import GrowthCommands
+from qunyun.policies.invitations import Invitations
 from qunyun.policies.lifecycle import Elimination, Revival
 from qunyun.policies.moderation import Moderation
 from qunyun.policies.onboarding import Onboarding, Welcome
@@ -81,6 +83,8 @@ def build_policies(plan: Plan, *, is_direct: DirectCheck | None = None,
         Activities(setup),  # A5 events: !报名 !取消报名 !签到 (on the day) !反馈, steps
         GrowthCommands(setup),  # T1/T3 !等级 (halts on its command)
         Boards(setup),  # T3 !排行 boards, !加分/!减分, season ends and decay (daily tick)
+        Invitations(setup),  # T2/T4 !接受 !拒绝 to a volunteer or ambassador invitation
+        Ambassadors(setup),  # T2 推广大使: joins they bring, !邀请码 (halts on it)
         Volunteers(setup),  # T4 !接受 !拒绝 !警告 !删除, daily invitations (halts on them)
         # E2 !复活 and re-admission (halts on its command); before Commands, so that a
         # removed member's `!作业 链接` by DM hands in the revival task.

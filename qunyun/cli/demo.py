@@ -52,6 +52,10 @@ def demo(
         out_console.print(f"{path.name:28} {verdict}")
         for f in errors[:3]:
             out_console.print(f"    {f.format(path.name, lang)}", highlight=False, markup=False)
+        if len(errors) > 3:
+            # The rest exist and one command shows them all (issue 11 #2).
+            out_console.print(f"    …还有 {len(errors) - 3} 条 more: qunyun plan check "
+                              f"{_shown_path(path)}", highlight=False, markup=False)
         if loaded.plan is not None and is_ready(findings):
             ready_plans.append((path, loaded))
     out_console.rule("② 保存计划到数据库 store plans")
@@ -74,12 +78,21 @@ def demo(
     _import_and_report(engine, out, examples / "python-camp.yaml")
 
 
+def _shown_path(path: Path) -> str:
+    """The plan's path as the reader would type it: relative to here when it is below."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _import_and_report(engine: Engine, out: Path, plan_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
     from qunyun.analytics import build_report
     from qunyun.importers.detect import open_export
     from qunyun.plan.load import load_plan
+    from qunyun.report import tour
     from qunyun.report.write import write_report
     from qunyun.samples import write_telegram_export
     from qunyun.services import plans as plan_service
@@ -123,11 +136,19 @@ def _import_and_report(engine: Engine, out: Path, plan_path: Path) -> None:
                       highlight=False)
     if health["dying"]["warning"]:
         out_console.print(f"[red]⚠ {health['dying']['reason']}[/]", highlight=False)
+    # Each headline number with its reason in one line (issue 11 #3, #4).
+    why_health = tour.health_line(report)
+    if why_health:
+        out_console.print(why_health, highlight=False, markup=False)
     for t in report["todo"][:3]:
         out_console.print(f"{t['tier_name']} {t['count']} 人 → {t['action']}", highlight=False)
+    out_console.print(tour.tier_line(report), highlight=False, markup=False)
     out_console.print(f"可疑账号 suspects: {len(report['suspects'])} · "
                       f"淘汰候选 elimination: {len(report['elimination']['members'])} · "
                       f"控制台工作队列新开 new queue items: {opened}", highlight=False)
+    why_elimination = tour.elimination_line(report)
+    if why_elimination:
+        out_console.print(why_elimination, highlight=False, markup=False)
     out_console.print(f"打开报告 open: {paths['html']}", highlight=False)
 
 

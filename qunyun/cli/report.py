@@ -67,7 +67,8 @@ def report_cmd(
                 moment = moment.replace(hour=23, minute=59, second=59)
             moment = moment.replace(tzinfo=zone)
     engine = database(db)
-    community_id, slug = resolve_community(engine, community, create=False)
+    community_id, slug = resolve_community(engine, _community_of(engine, community, chosen_plan),
+                                           create=False)
     if weekly:
         chosen_plan = chosen_plan or _stored_plan(engine, community_id)
         started = time.perf_counter()
@@ -75,6 +76,18 @@ def report_cmd(
         err_console.print(f"用时 took {time.perf_counter() - started:.2f} s", highlight=False)
         return
     full_report(engine, community_id, slug, out, plan=chosen_plan, as_of=moment, tz=tz, pdf=pdf)
+
+
+def _community_of(engine: Engine, community: str | None, plan: Plan | None) -> str | None:
+    """`--community`, else the community the `--plan` file names (`community.slug`) when the
+    database has it: with several communities a plan given on its own still says which."""
+    if community or plan is None:
+        return community
+    from qunyun.storage.community import communities as community_repo
+
+    with engine.connect() as conn:
+        known = community_repo.find_community(conn, slug=plan.community.slug) is not None
+    return plan.community.slug if known else None
 
 
 def _stored_plan(engine: Engine, community_id: int) -> Plan | None:

@@ -32,6 +32,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "decline": ("decline", "拒绝"),
     "warn": ("warn", "警告"),
     "delete": ("delete", "删除"),
+    # T2 推广大使 (`policies/ambassadors.py`): a newcomer's `!邀请码 CODE`; alone, an
+    # ambassador's own code.
+    "code": ("code", "邀请码", "我的邀请码"),
     # G2: the member's own invite link (where the platform has them).
     "invite": ("invite", "邀请", "邀请链接", "我的邀请链接"),
 }

@@ -19,7 +19,11 @@ from qunyun.plan.check_boards import check_boards
 from qunyun.plan.check_calendar import check_calendar
 from qunyun.plan.check_groups import check_groups
 from qunyun.plan.check_lifecycle import check_lifecycle
-from qunyun.plan.check_volunteers import check_tier_actions, check_volunteers
+from qunyun.plan.check_volunteers import (
+    check_ambassadors,
+    check_tier_actions,
+    check_volunteers,
+)
 from qunyun.plan.findings import Finding
 from qunyun.plan.limits import check_limits
 from qunyun.plan.load import LoadedPlan
@@ -313,6 +317,7 @@ def check_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
         check_boards(plan),  # T3 seasons and decay
         check_volunteers(plan),  # T4 roles, privileges, rota
         check_tier_actions(plan),  # T2 tier actions
+        check_ambassadors(plan),  # T2 the ambassador programme
         check_groups(plan),  # G4 routing by an attribute
     ):
         found.extend(group)

@@ -1,4 +1,4 @@
-"""`plan check` findings for T4 volunteers and T2 tier actions.
+"""`plan check` findings for T4 volunteers, T2 tier actions and the ambassador programme.
 
 Privileges the bot does not carry out itself (pin, post_announcements …) are not findings:
 the invitation names them and the operator grants them on the platform (README, T4).
@@ -48,7 +48,18 @@ def check_tier_actions(plan: Plan) -> Iterator[Finding]:
             yield Finding("T2", path, f"「{TIER_NAMES[tier]}」不适合公开表扬：公开表扬只用于活跃者"
                           "及以上，参与者和旁观者请用私信（dm）或运营待办（todo）",
                           f"{tier}: public praise is for active tiers and above; use dm or todo")
-        if action.do in ("dm", "volunteer") and t.dm_per_week == 0:
+        if action.do == "ambassador" and plan.ambassadors is None:
+            yield Finding("T2", path, f"「{TIER_NAMES[tier]}」的动作是邀请做推广大使，但计划里"
+                          "没有推广大使部分（ambassadors）",
+                          f"{tier}: invites to the ambassador programme, but the plan has no "
+                          "ambassadors section")
+        if action.do == "ambassador" and plan.ambassadors is not None \
+                and not plan.ambassadors.enabled:
+            yield Finding("T2", path, f"「{TIER_NAMES[tier]}」的动作是邀请做推广大使，但推广大使"
+                          "没有启用（ambassadors.enabled: false）：不会有人被邀请",
+                          f"{tier}: invites to the ambassador programme, which is switched "
+                          "off (ambassadors.enabled: false)", severity="advice")
+        if action.do in ("dm", "volunteer", "ambassador") and t.dm_per_week == 0:
             yield Finding("T2", "tier_actions.dm_per_week",
                           "每周私信上限是 0：机器人的私信动作都不会发出",
                           "dm_per_week is 0: no bot DM will be sent", severity="advice")
@@ -84,3 +95,19 @@ def _role(plan: Plan, path: str, tier: str, role: str, level: int) -> Iterator[F
                       "管理员了，规则不再管 ta，志愿者也不能警告 ta",
                       f"{tier}: power level {level} is 50 or more, a moderator on Matrix: "
                       "the rules and volunteers leave moderators alone", severity="advice")
+
+
+def check_ambassadors(plan: Plan) -> Iterator[Finding]:
+    a = plan.ambassadors
+    if a is None or not a.enabled:
+        return
+    actions = plan.tier_actions.actions if plan.tier_actions else {}
+    if not any(action.do == "ambassador" for action in actions.values()):
+        yield Finding("T2", "ambassadors",
+                      "有推广大使部分，但没有哪个层级的动作是 do: ambassador：机器人不会邀请任何人"
+                      "（例如 tier_actions.actions.spreader: {do: ambassador}）",
+                      "an ambassadors section, but no tier action is `do: ambassador`: the bot "
+                      "invites nobody", severity="advice")
+    if a.invite_text and "{" in a.invite_text.replace("{name}", "").replace("{community}", ""):
+        yield Finding("T2", "ambassadors.invite_text", "邀请文案里只能用 {name}、{community} 占位",
+                      "the invitation may only use {name} and {community}")

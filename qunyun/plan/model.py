@@ -204,12 +204,33 @@ class Volunteers(Strict):
     invite_text: str | None = None  # the invitation's opening words (else a default)
 
 
-TierActionKind = Literal["dm", "praise", "volunteer", "todo", "none"]
+class Ambassadors(Strict):
+    """T2 the ambassador programme (推广大使): a tier action `do: ambassador` invites the
+    member by DM (`!接受` / `!拒绝`); an accepted ambassador gets their own invite link
+    (where the platform has them) or code, and each member they bring earns them
+    `points_per_member` contribution points. See `qunyun/services/ambassadors.py`."""
+
+    enabled: bool = True  # false: `do: ambassador` invites nobody (the section is kept)
+    invite_text: str | None = None  # the invitation's opening words; {name}, {community}
+    perks: str | None = None  # what an ambassador gets, told in the invitation
+    max: int = Field(default=20, ge=1)  # accepted and pending invitations together
+    points_per_member: int = Field(default=30, ge=0)  # on top of `points.actions.invite`
+    # A title the operator gives an accepted ambassador on the platform (a to-do: the
+    # bot's own titles follow the tiers, `tier_actions.actions.<tier>.role`).
+    role: str | None = Field(default=None, min_length=1, max_length=16)
+    # An invitation unanswered this long is closed as declined (the seat is free again).
+    answer_days: int = Field(default=14, ge=1)
+    # A newcomer may give an ambassador's code with `!邀请码 CODE` this many days after
+    # joining (where the join itself named nobody).
+    code_days: int = Field(default=7, ge=1, le=90)
+
+
+TierActionKind = Literal["dm", "praise", "volunteer", "ambassador", "todo", "none"]
 
 
 class TierAction(Strict):
     """T2: what happens when a member enters a tier: a DM from the bot, public praise, an
-    invitation to the volunteer programme, or an operator to-do with `text` as the draft;
+    invitation to the volunteer or the ambassador programme, or an operator to-do with `text` as the draft;
     and, beside any of these, a role or title the bot gives on promotion and takes back
     silently on demotion (`role`; `policies/tier_actions.py`)."""
 
@@ -654,6 +675,7 @@ class Plan(Strict):
     elimination: Elimination | None = None
     revival: Revival | None = None
     volunteers: Volunteers | None = None
+    ambassadors: Ambassadors | None = None  # T2 the ambassador programme (issue 15)
     threshold: Threshold | None = None
     future: str | None = None  # what the community looks like in a year
     onboarding: Onboarding = Onboarding()

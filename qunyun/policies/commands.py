@@ -20,6 +20,7 @@ from qunyun.plan.model import Plan
 from qunyun.plan.render import render_rules
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.matching import KeywordSet
+from qunyun.services import ambassadors as ambassador_service
 from qunyun.services import boards as board_service
 from qunyun.services import checkins as checkin_service
 from qunyun.services import points as points_service
@@ -48,6 +49,11 @@ HELP = (
 VOLUNTEER_HELP = (
     "!接受 / !拒绝 — 回复志愿者邀请（私聊我）\n"
     "!警告 @某人 原因 — 警告成员；回复一条消息发 !删除 — 删除它（志愿者、管理员）\n"
+)
+# T2 推广大使, listed when the plan runs the programme (`policies/ambassadors.py`).
+AMBASSADOR_HELP = (
+    "!接受 / !拒绝 — 回复推广大使邀请（私聊我）\n"
+    "!邀请码 XXXXXX — 填写邀请你进群的推广大使的邀请码；推广大使发 !邀请码 查看自己的\n"
 )
 
 
@@ -89,8 +95,12 @@ class Commands:
         if command.name == "rules":
             return [self._reply(event, render_rules(plan), "A2 !rules")]
         if command.name == "help":
-            text = HELP if plan.volunteers is None else HELP.replace(
-                "!帮助 — 本说明", VOLUNTEER_HELP + "!帮助 — 本说明")
+            extra = (VOLUNTEER_HELP if plan.volunteers is not None else "") + (
+                AMBASSADOR_HELP if ambassador_service.programme(plan) is not None else "")
+            if plan.volunteers is not None and ambassador_service.programme(plan) is not None:
+                extra = extra.replace("!接受 / !拒绝 — 回复推广大使邀请（私聊我）\n", "").replace(
+                    "回复志愿者邀请", "回复志愿者或推广大使邀请")
+            text = HELP.replace("!帮助 — 本说明", extra + "!帮助 — 本说明")
             return [self._reply(event, text, "A2 !help")]
         if command.name == "points":
             p = points_service.member_points(ctx.conn, ctx.member_id, levels=plan.points.levels)

@@ -3,7 +3,8 @@ tier gets the plan's action for it, and each new onlooker is introduced to a bud
 
 `tier_actions.actions` names, per tier, one of: `dm` (a private word from the bot),
 `praise` (a public thank-you in the group; promotions only, and not where T1's own praise
-already speaks), `volunteer` (an invitation to the volunteer programme, T4), `todo` (an
+already speaks), `volunteer` (an invitation to the volunteer programme, T4), `ambassador`
+(an invitation to the ambassador programme, 推广大使: `services.ambassadors`), `todo` (an
 operator to-do in the console's queue, with `text` as the drafted message) or `none`.
 Actions follow promotions and first assessments of members who joined in the last week
 (the bot's first pass over an old group is not news); a demotion gets only a `todo` for
@@ -11,11 +12,13 @@ the operator, never a post or a bot DM. With `tier_actions.buddy`, a newcomer st
 introduced by DM to a member of the active tiers (accepted volunteers first, the least
 asked first), and the buddy is told. Where the platform cannot DM a member first
 (Telegram), a `dm` or `volunteer` action becomes a `todo` with the text ready and there
-are no buddy DMs. Every DM goes through the shared weekly limit
-(`services.outreach`); every action is audited (the dispatcher records each effect; a
-to-do is a queue item). A tier's `role` (a title, on Matrix a power level) is given on
-promotion and taken back silently on demotion (`services.tier_roles`); where the platform
-cannot (Telegram), it is an operator to-do with a drafted message.
+are no buddy DMs; an `ambassador` invitation is stored all the same (the member's
+`!接受` to the operator's message then works) and its text is the to-do's draft. Every
+DM goes through the shared weekly limit (`services.outreach`); every action is audited
+(the dispatcher records each effect; a to-do is a queue item). A tier's `role` (a title,
+on Matrix a power level) is given on promotion and taken back silently on demotion
+(`services.tier_roles`); where the platform cannot (Telegram), it is an operator to-do
+with a drafted message.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from qunyun.pipeline.policy import Verdict
 from qunyun.plan.model import TierAction
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.volunteers import can_dm
+from qunyun.services import ambassadors as ambassador_service
 from qunyun.services import growth as growth_service
 from qunyun.services import lookup, outreach, queues, tier_roles
 from qunyun.services import staff as staff_service
@@ -65,6 +69,8 @@ class TierActions:
                                                               for c in changes])
         staff = staff_service.off_growth(ctx.conn, community_id=ctx.community_id, plan=plan)
         admins = self._admins(event, ctx) | staff
+        ambassador_service.expire_unanswered(ctx.conn, community_id=ctx.community_id,
+                                             plan=plan, now_ms=now)
         effects: list[Effect] = []
         moved: set[int] = set()
         for change in changes:
@@ -113,6 +119,8 @@ class TierActions:
             return []  # a demotion is never announced, nor a reason for a bot DM
         now = ms(event.at)
         evidence = {"tier": tier, "direction": direction, "why": change["reason"]}
+        if action.do == "ambassador":
+            return self._ambassador(member_id, member, change, event, ctx, evidence)
         if action.do in ("dm", "volunteer") and not can_dm(self.setup):
             action = TierAction(do="todo", text=action.text)  # the operator sends it (Telegram)
         if action.do == "todo":
@@ -156,6 +164,35 @@ class TierActions:
         return [DirectMessage(group=event.group, member=member, policy=self.name,
                               text=self._text(action, tier, member), reason="T2 tier DM",
                               evidence=evidence)]
+
+    def _ambassador(self, member_id: int, member: UserRef, change: dict[str, Any],
+                    event: TimerFired, ctx: Context, evidence: dict[str, Any]) -> list[Effect]:
+        """The ambassador programme's invitation (推广大使), while it has seats; by DM within
+        the weekly limit, or, where the bot cannot DM first, an operator to-do."""
+        plan, cid, now = self.setup.plan, ctx.community_id, ms(event.at)
+        if ambassador_service.programme(plan) is None \
+                or member_id in ambassador_service.taken(ctx.conn, community_id=cid) \
+                or ambassador_service.open_seats(ctx.conn, community_id=cid, plan=plan) <= 0:
+            return []
+        why = f"成为「{TIER_NAMES[str(change['after'])]}」：{change['reason']}"
+        if not can_dm(self.setup):
+            text = ambassador_service.invite(ctx.conn, community_id=cid, member_id=member_id,
+                                             plan=plan, by="bot", why=why, now_ms=now)
+            queues.open_item(ctx.conn, community_id=cid, queue="todo",
+                             item_key=f"ambassador:{member_id}",
+                             title=f"{name_of(member)}：请私信邀请 ta 做推广大使",
+                             detail={"draft": text, "why": why, "count": 1,
+                                     "members": [{"member_id": member_id,
+                                                  "name": name_of(member)}]},
+                             member_id=member_id, at_ms=now)
+            return []
+        if not outreach.take_dm(ctx.conn, community_id=cid, member_id=member_id, plan=plan,
+                                kind="ambassador_invite", now_ms=now):
+            return []  # over the weekly DM limit: not invited (perhaps at the next move)
+        text = ambassador_service.invite(ctx.conn, community_id=cid, member_id=member_id,
+                                         plan=plan, by="bot", why=why, now_ms=now)
+        return [DirectMessage(group=event.group, member=member, text=text, policy=self.name,
+                              reason="T2 ambassador invitation", evidence=evidence)]
 
     def _roles(self, change: dict[str, Any], event: TimerFired, ctx: Context) -> list[Effect]:
         """The tier's role or title: given on promotion, taken back silently on demotion

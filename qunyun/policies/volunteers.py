@@ -7,7 +7,8 @@ DM, the volunteers' `!警告` and `!删除`, and the on-duty volunteer's R5 ping
   (`services.volunteers.candidates`). Every DM the bot starts here counts against the
   shared weekly limit (`services.outreach`). Where the platform cannot DM a
   member first (Telegram), the invitation is an operator to-do with the text ready.
-- `!接受 [分工]` / `!拒绝` answer the invitation, in the DM only (a group is public).
+- `!接受 [分工]` / `!拒绝` answer the invitation, in the DM only: `policies.invitations`,
+  the flow the ambassador programme shares.
 - `!警告 @某人 原因` and `!删除` (as a reply to the message) are for volunteers whose role
   has the privilege, and for admins. Never against an admin: the volunteer is told why,
   in Chinese. A warning follows the same rule as moderation's (`warnings.do_warn`: the
@@ -33,7 +34,6 @@ from qunyun.services import volunteer_duty as duty
 from qunyun.services import volunteers as service
 from qunyun.services import warnings as warning_service
 
-ANSWER = ("accept", "decline")
 ACTIONS = ("warn", "delete")
 CACHE_MS = 30_000  # how long the live bot trusts its list of volunteers with open pings
 ReplyFn = Callable[[str, str], list[Effect]]
@@ -56,8 +56,6 @@ class Volunteers:
         if not isinstance(event, MessagePosted) or ctx.member_id is None:
             return None
         command = self.setup.command(event)
-        if command is not None and command.name in ANSWER:
-            return Verdict.halt(self._answer(command, event, ctx))
         if command is not None and command.name in ACTIONS:
             return Verdict.halt(*self._act(command, event, ctx))
         if command is None and not ctx.dry_run and not self.setup.is_direct(event.group):
@@ -138,20 +136,6 @@ class Volunteers:
             return set()
         return lookup.member_ids_of(ctx.conn, community_id=ctx.community_id,
                                     platform=group.platform, user_ids=ids)
-
-    # -- the member's answer -------------------------------------------------------------
-
-    def _answer(self, command: Command, event: MessagePosted, ctx: Context) -> Effect:
-        assert ctx.member_id is not None
-        if not self.setup.is_direct(event.group):
-            text = "志愿者邀请请在和我的私聊里回复 !接受 或 !拒绝 哦"
-        else:
-            text = service.answer(ctx.conn, community_id=ctx.community_id,
-                                  member_id=ctx.member_id, accept=command.name == "accept",
-                                  plan=self.setup.plan, now_ms=ms(event.at),
-                                  role=command.rest.strip() or None)
-        return Reply(group=event.group, event_id=event.source_event_id, text=text,
-                     policy=self.name, reason=f"T4 !{command.name}")
 
     # -- privileged actions --------------------------------------------------------------
 

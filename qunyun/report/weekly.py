@@ -44,7 +44,8 @@ def summary_text(w: dict[str, Any]) -> str:
     ]
     if w.get("dying"):
         lines.append(f"⚠ {w.get('dying_reason')}")
-    lines.append(f"淘汰提醒 {life.get('noticed', 0)} 人，移出 {life.get('removed', 0)} 人，"
+    lines.append(f"淘汰提醒 {life.get('noticed', 0)} 人，淘汰移出 {life.get('removed', 0)} 人，"
+                 f"违规移出 {life.get('removed_for_rules', 0)} 人，"
                  f"复活 {life.get('revived', 0)} 人；待审淘汰候选 {w.get('candidates', 0)} 人")
     for e in (w.get("events") or [])[:3]:
         lines.append(f"活动「{e['name']}」：报名 {e['registered']}，签到 {e['checked_in']}"

@@ -25,8 +25,13 @@ from qunyun.effects import DirectMessage, Effect, Reply
 from qunyun.events import UserRef
 from qunyun.services import lookup, queues
 from qunyun.storage.work import audit as audit_repo
+from qunyun.storage.work import queues as queue_repo
 
 QUEUE = "dm_todo"
+# The questionnaire's DMs: the onboarding policy asks the pending question itself when the
+# member opens the chat, so their to-dos close without a second copy.
+FORM_PURPOSE = "O2 form"
+SENT_LATER = "ta 打开了和机器人的私聊，机器人已自己补发"
 # What the DM's audit entry says once it is a to-do (the console shows the detail).
 TODO_DETAIL = "私信未送达，已转为运营者待办（待发私信）：{why}"
 
@@ -106,3 +111,21 @@ def undeliverable(
 def todo_detail(why: str) -> str:
     """The DM's audit detail once it became a to-do."""
     return TODO_DETAIL.format(why=why)
+
+
+def waiting(conn: Connection, *, community_id: int, member: UserRef) -> list[dict[str, Any]]:
+    """The member's DMs still open as to-dos, oldest first: what the bot can send itself
+    once the member opens its chat (Telegram's Start)."""
+    found = lookup.member_ids_of(conn, community_id=community_id, platform=member.platform,
+                                 user_ids=[member.user_id])
+    if not found:
+        return []
+    items = queue_repo.list_items(conn, community_id=community_id, queue=QUEUE,
+                                  member_id=next(iter(found)))
+    return sorted(items, key=lambda item: int(item["id"]))
+
+
+def sent_later(conn: Connection, *, community_id: int, item_id: int) -> None:
+    """The bot sent a waiting DM itself: the operator's to-do is done (audited)."""
+    queues.resolve_item(conn, community_id=community_id, item_id=item_id, operator="机器人",
+                        status="done", reason=SENT_LATER)

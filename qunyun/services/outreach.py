@@ -1,9 +1,10 @@
 """The bot's own DMs to members (T2, T4): one weekly limit for all of them, and buddies.
 
-Every DM the bot starts on its own — a volunteer invitation, a tier nudge, a buddy
-introduction, a thank-you on retirement — asks `may_dm` first and is noted with `note_dm`,
-so no member gets more than the plan's `tier_actions.dm_per_week` (default 2) in any seven
-days, whichever feature sends them. Replies to a member's own message are not counted, nor
+Every DM the bot starts on its own — a volunteer or ambassador invitation, a tier nudge, a
+buddy introduction, a thank-you on retirement — asks `may_dm` first and is noted with
+`note_dm`, so no member gets more than the plan's `tier_actions.dm_per_week` (default 2) in
+any seven days, whichever feature sends them; an operator's from the console too
+(`operator_dm`). Replies to a member's own message are not counted, nor
 are duty pings to a volunteer on duty (they asked for those by accepting).
 """
 
@@ -13,7 +14,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from qunyun.effects import DirectMessage
 from qunyun.plan.model import Plan
+from qunyun.services import audit, lookup
 from qunyun.storage.growth import outreach as repo
 
 WEEK_MS = 7 * 86_400_000
@@ -39,6 +42,28 @@ def take_dm(conn: Connection, *, community_id: int, member_id: int, plan: Plan, 
                   now_ms=now_ms):
         return False
     repo.note_dm(conn, community_id=community_id, member_id=member_id, kind=kind, at_ms=now_ms)
+    return True
+
+
+def operator_dm(conn: Connection, *, community_id: int, member_id: int, plan: Plan, text: str,
+                reason: str, kind: str, operator: str, policy: str, now_ms: int) -> bool:
+    """A DM an operator starts from the console (an invitation, a thank-you): counted
+    against the weekly limit and queued in the bot's outbox as the operator's effect, in
+    the community's first group (False: over the limit, or no group or member to send to:
+    not sent, the operator is told)."""
+    member = lookup.member_ref(conn, member_id=member_id)
+    groups = lookup.community_groups(conn, community_id=community_id)
+    if member is None or not groups:
+        return False
+    if not take_dm(conn, community_id=community_id, member_id=member_id, plan=plan, kind=kind,
+                   now_ms=now_ms):
+        return False
+    group_id, group = groups[0]
+    audit.record_operator_effect(
+        conn, DirectMessage(group=group, member=member, text=text, reason=reason,
+                            policy=policy),
+        community_id=community_id, operator=operator, member_id=member_id, group_id=group_id,
+        at_ms=now_ms)
     return True
 
 

@@ -55,8 +55,12 @@ def open_from_report(
     elimination = report.get("elimination") or {}
     for m in elimination.get("members") or []:
         mid = m.get("member_id")
-        add("elimination", f"elimination:{mid}", f"{m.get('name') or mid}：{m.get('reason', '')}",
-            {k: v for k, v in m.items() if k != "name"}, mid)
+        # An unfinished newcomer is the item the bot opened at the deadline (policies/
+        # onboarding.py: the same key), not a second one.
+        key = (f"onboarding:{mid}:{m.get('group_id')}" if m.get("rule") == "onboarding"
+               else f"elimination:{mid}")
+        add("elimination", key, f"{m.get('name') or mid}：{m.get('reason', '')}",
+            {k: v for k, v in m.items() if k not in ("name", "rule", "group_id")}, mid)
     for tier in report.get("todo") or []:
         if tier.get("count"):
             name = tier.get("tier_name") or tier.get("tier")

@@ -26,9 +26,8 @@ from sqlalchemy import Connection
 from qunyun.analytics.tiers import TIER_NAMES, TIERS
 from qunyun.domain import periods, recurrence
 from qunyun.domain.volunteers import BOT_PRIVILEGES, PRIVILEGE_NAMES, STATE_NAMES
-from qunyun.effects import DirectMessage
 from qunyun.plan.model import Plan, VolunteerRole
-from qunyun.services import audit, lookup, outreach
+from qunyun.services import lookup, outreach
 from qunyun.services.schedule import EntrySpec, JobKind
 from qunyun.storage.growth import tiers as tier_repo
 from qunyun.storage.growth import volunteers as repo
@@ -333,9 +332,10 @@ def invite_by_operator(conn: Connection, *, community_id: int, member_id: int, p
     text = invite(conn, community_id=community_id, member_id=member_id, plan=plan,
                   by=operator, why=f"运营 {operator} 手动邀请" + (f"；{why}" if why else ""),
                   now_ms=now_ms, role=role)
-    return _outbox_dm(conn, community_id=community_id, member_id=member_id, plan=plan,
-                      text=text, reason="T4 volunteer invitation", kind="volunteer_invite",
-                      operator=operator, now_ms=now_ms)
+    return outreach.operator_dm(conn, community_id=community_id, member_id=member_id,
+                                plan=plan, text=text, reason="T4 volunteer invitation",
+                                kind="volunteer_invite", operator=operator, policy="volunteers",
+                                now_ms=now_ms)
 
 
 def retire_by_operator(conn: Connection, *, community_id: int, member_id: int,
@@ -346,28 +346,10 @@ def retire_by_operator(conn: Connection, *, community_id: int, member_id: int,
            reason=f"运营 {operator} 手动卸任", now_ms=now_ms)
     if plan is not None and row is not None and row["state"] == "accepted":
         name = lookup.display_names(conn, member_ids=[member_id]).get(member_id)
-        _outbox_dm(conn, community_id=community_id, member_id=member_id, plan=plan,
-                   text=thanks_text(plan, name=name, role=row["role"]),
-                   reason="T4 volunteer retired", kind="thanks", operator=operator,
-                   now_ms=now_ms)
-
-
-def _outbox_dm(conn: Connection, *, community_id: int, member_id: int, plan: Plan, text: str,
-               reason: str, kind: str, operator: str, now_ms: int) -> bool:
-    member = lookup.member_ref(conn, member_id=member_id)
-    groups = lookup.community_groups(conn, community_id=community_id)
-    if member is None or not groups:
-        return False
-    if not outreach.take_dm(conn, community_id=community_id, member_id=member_id, plan=plan,
-                            kind=kind, now_ms=now_ms):
-        return False
-    group_id, group = groups[0]
-    audit.record_operator_effect(
-        conn, DirectMessage(group=group, member=member, text=text, reason=reason,
-                            policy="volunteers"),
-        community_id=community_id, operator=operator, member_id=member_id, group_id=group_id,
-        at_ms=now_ms)
-    return True
+        outreach.operator_dm(conn, community_id=community_id, member_id=member_id, plan=plan,
+                             text=thanks_text(plan, name=name, role=row["role"]),
+                             reason="T4 volunteer retired", kind="thanks", operator=operator,
+                             policy="volunteers", now_ms=now_ms)
 
 
 def of_member(conn: Connection, *, community_id: int, member_id: int) -> dict[str, Any] | None:

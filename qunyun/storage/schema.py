@@ -8,6 +8,7 @@ from qunyun.storage.bot import tables as _bot_tables  # noqa: F401  (registers t
 from qunyun.storage.community import tables as _community_tables  # noqa: F401  (plan versions)
 from qunyun.storage.console import operators as _operators  # noqa: F401  (console accounts)
 from qunyun.storage.console import sessions as _sessions  # noqa: F401  (sessions, sign-in limits)
+from qunyun.storage.growth import ambassadors as _ambassadors  # noqa: F401  (T2 推广大使)
 from qunyun.storage.growth import outreach as _outreach  # noqa: F401  (T2 bot DMs, buddies)
 from qunyun.storage.growth import tables as _growth  # noqa: F401  (T1 held tiers)
 from qunyun.storage.growth import volunteers as _volunteers  # noqa: F401  (T4)

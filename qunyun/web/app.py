@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
@@ -26,6 +27,7 @@ from qunyun.storage.engine import writing
 from qunyun.web.deps import CsrfFailed, Forbidden, LoginRequired, NotFound, context
 from qunyun.web.middleware import ConsoleMiddleware
 from qunyun.web.render import page
+from qunyun.web.report_index import ReportIndexes
 from qunyun.web.reports import ReportCache
 from qunyun.web.routes import (
     activities,
@@ -64,10 +66,17 @@ async def csrf_guard(request: Request) -> None:
 
 def create_app(
     engine: Engine, *, secure_cookies: bool = True, setup_token: str | None = None,
-    reports: ReportCache | None = None,
+    reports: ReportCache | None = None, threads: int | None = None,
 ) -> FastAPI:
+    """`threads`: how many requests the worker runs at once (its thread pool; anyio's
+    default is 40). Pages are CPU work under one GIL, so more threads than a few do not
+    serve more, they interleave every page with the others and make each one late;
+    the rest wait their turn in arrival order (issue 13)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if threads is not None:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
         # A report still building in the background is let finish (briefly) rather than
         # cut off mid-query by the process ending.
@@ -83,6 +92,7 @@ def create_app(
     app.state.secure_cookies = secure_cookies
     app.state.reports = reports if reports is not None else ReportCache(engine)
     app.state.panel_html = {}  # rendered report panels, per report (routes/overview.py)
+    app.state.report_indexes = ReportIndexes()  # report lookups, per report (members pages)
 
     app.add_middleware(ConsoleMiddleware, codec=codec, secure_cookies=secure_cookies)
 

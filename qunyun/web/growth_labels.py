@@ -73,6 +73,12 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"^婉拒了志愿者邀请$"), lambda m: "declined the volunteer invitation"),
     (re.compile(r"^(?P<n>\d+) 天未回复志愿者邀请，视为婉拒$"),
      lambda m: f"no answer to the volunteer invitation in {m['n']} days: taken as declined"),
+    # services.ambassadors (audit reasons)
+    (re.compile(r"^接受了推广大使邀请（邀请码 (?P<code>\w+)）$"),
+     lambda m: f"accepted the ambassador invitation (code {m['code']})"),
+    (re.compile(r"^婉拒了推广大使邀请$"), lambda m: "declined the ambassador invitation"),
+    (re.compile(r"^(?P<n>\d+) 天未回复推广大使邀请，视为婉拒$"),
+     lambda m: f"no answer to the ambassador invitation in {m['n']} days: taken as declined"),
     (re.compile(r"^运营 (?P<op>\S+) 手动卸任$"), lambda m: f"retired by hand by {m['op']}"),
     (re.compile(r"^(?P<n>\d+) 天没有发言，自动卸任$"),
      lambda m: f"retired after {m['n']} days without a message"),
@@ -86,7 +92,8 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
                 f"({m['q']} before them)")),
     (re.compile(r"；位于消息贡献的 (?P<a>[\d.]+%)–(?P<b>[\d.]+%) 层"),
      lambda m: f"; in the {m['a']}–{m['b']} layer of the messages"),
-    (re.compile(r"^邀请了 (?P<n>\d+) 人入群（≥(?P<k>\d+)）；"),
+    # (also after 「成为「传播者」：」, an ambassador invitation's why)
+    (re.compile(r"(?:^|(?<=：))邀请了 (?P<n>\d+) 人入群（≥(?P<k>\d+)）；"),
      lambda m: f"brought {m['n']} members (≥{m['k']}); "),
     (re.compile(r"（≥(?P<a>\d+) 条且 ≥(?P<b>\d+) 天）"),
      lambda m: f" (≥{m['a']} messages on ≥{m['b']} days)"),
@@ -102,6 +109,9 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"^(?P<op>.+) 解除了等级锁定$"), lambda m: f"{m['op']} unlocked the tier"),
     (re.compile(r"^(?P<op>.+) 将等级锁定为「(?P<tier>[^」]+)」$"),
      lambda m: f"{m['op']} locked the tier at {_tier(m)}"),
+    # services.ambassadors: why a member was invited (after the tier reason inside it)
+    (re.compile(r"^邀请成为推广大使："), lambda m: "invited to be an ambassador: "),
+    (re.compile(r"成为「(?P<tier>[^」]+)」："), lambda m: f"entered {_tier(m)}: "),
 ]
 
 

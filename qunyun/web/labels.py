@@ -75,6 +75,10 @@ ACTIONS: dict[str, Pair] = {
     "volunteer.accept": ("接受志愿者邀请", "accepted the volunteer invitation"),
     "volunteer.decline": ("婉拒志愿者邀请", "declined the volunteer invitation"),
     "volunteer.retire": ("志愿者卸任", "volunteer retired"),
+    "ambassador.invite": ("邀请做推广大使", "invited to be an ambassador"),
+    "ambassador.accept": ("接受推广大使邀请", "accepted the ambassador invitation"),
+    "ambassador.decline": ("婉拒推广大使邀请", "declined the ambassador invitation"),
+    "ambassador.referral": ("推广大使带来新成员", "an ambassador brought a member"),
     "volunteer.warn": ("志愿者警告成员", "a volunteer warned a member"),
     "volunteer.delete": ("志愿者删除消息", "a volunteer deleted a message"),
     "core.ask": ("先问问核心用户", "asked a core user first"),
@@ -95,6 +99,8 @@ POLICIES: dict[str, Pair] = {
     "escalation": ("人工提醒", "escalation"),
     "volunteers": ("志愿者", "volunteers"),
     "tier_actions": ("分层动作", "tier playbook"),
+    "ambassadors": ("推广大使", "ambassadors"),
+    "invitations": ("邀请回复", "invitation answers"),
     "group_matrix": ("满群开新群", "next group when full"),
     "group_routing": ("按资料分群", "routing to groups"),
     "activities": ("活动", "events"),
@@ -180,6 +186,12 @@ REASONS: dict[str, Pair] = {
     "command in a DM": ("私聊里不能用的命令", "a group command sent in a DM"),
     "!accept": ("接受志愿者邀请", "accepted the volunteer invitation"),
     "!decline": ("婉拒志愿者邀请", "declined the volunteer invitation"),
+    "ambassador invitation": ("邀请做推广大使", "ambassador invitation"),
+    "ambassador !accept": ("接受推广大使邀请", "accepted the ambassador invitation"),
+    "ambassador !decline": ("婉拒推广大使邀请", "declined the ambassador invitation"),
+    "ambassador link": ("发推广大使专属邀请链接", "sent an ambassador's invite link"),
+    "ambassador title": ("请运营给推广大使加头衔", "asked the operator for an ambassador title"),
+    "invitation to answer": ("有两份邀请，请选择回复哪一份", "two invitations: which one"),
     "!warn usage": ("警告命令用法", "usage of the warn command"),
     "!warn unknown member": ("警告：找不到成员", "warn: unknown member"),
     "!warn self": ("警告：不能警告自己", "warn: not oneself"),
@@ -201,6 +213,10 @@ COMMANDS: dict[str, Pair] = {
     "!checkin": ("打卡", "check-in"), "!等级": ("成长等级查询", "tier"),
     "!徽章": ("徽章查询", "badges"),
     "!grant": ("加分", "grant points"), "!deduct": ("减分", "deduct points"),
+    # T2/T4 answers to an invitation, T2 推广大使's code (read before "回答命令 !…")
+    "!accept": ("接受邀请", "!accept"),
+    "!decline": ("拒绝邀请", "!decline"),
+    "!code": ("邀请码", "invite code"),
 }
 _CODED = re.compile(r"^([A-Z]\d{1,2}) (.+)$")
 
@@ -221,6 +237,7 @@ POINTS: dict[str, Pair] = {
     "reply_received": ("发言被回复", "a reply received"),
     "reaction_received": ("发言被点赞", "a reaction received"),
     "invite": ("邀请新人", "brought a member"),
+    "ambassador": ("推广大使带来新成员", "an ambassador brought a member"),
     "form": ("填写新人问卷", "member form"),
     "decay": ("长期不活跃衰减", "inactivity decay"),
     "flood": ("刷屏，收回发言分", "flooding: message points taken back"),
@@ -233,6 +250,7 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "answer": ("申请回答", "their answer"), "questions": ("入群问题", "entry questions"),
     "removed_for": ("移出原因", "removed for"), "filed_by": ("代为提交", "filed by"),
     "inviter": ("邀请人", "invited by"),
+    "code": ("邀请码", "code"),
     "keyword": ("关键词", "keyword"), "question": ("问题", "question"),
     "campaign": ("打卡活动", "campaign"), "streak": ("连续天数", "streak"),
     "trigger": ("触发", "trigger"), "warning": ("警告编号", "warning"),
@@ -308,6 +326,7 @@ HIDDEN_KEYS = {"sha256", "event", "member_id", "signals", "group_id", "id", "sco
                "top",  # T3 a season's top members (ids; the post names them)
                "case",  # E2 the elimination case a revival application reopens
                "give",  # T2 a title to give or take back: the title says which
+               "newcomer_member_id", "via",  # T2 推广大使 referral: the reason says both
                "session", "sweep", "remove_after_ms",  # a session id, a sweep's slot key
                "slots", "communities",  # missed slots (ms; the count says it), community ids
                "dm_text", "platform_error"}  # an undelivered DM: its text (to copy), the raw error

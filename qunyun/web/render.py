@@ -27,6 +27,9 @@ env = Environment(
     undefined=StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    # Templates are package files that change only with a new install: compiled once,
+    # never stat()ed again on every render (issue 13).
+    auto_reload=False,
 )
 
 def when(ms: int | None, zone_name: str | None = None) -> str:

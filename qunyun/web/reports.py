@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 
 Builder = Callable[..., dict[str, Any]]
 BUILD_SHARE_INVERSE = 10  # a report is kept at least 10x its build time
+# A panel asks whether its old report is still current at most this often (seconds): the
+# three queries of the check, on every panel view of a busy console, cost more than the
+# panel itself (issue 13).
+CHECK_EVERY = 2.0
 
 
 def _analytics() -> Builder | None:
@@ -85,6 +89,7 @@ class _Entry:
     built_at: float
     report: dict[str, Any]
     seconds: float
+    checked_at: float = 0.0  # when `latest` last found the key unchanged
 
 
 class ReportCache:
@@ -114,6 +119,11 @@ class ReportCache:
         with self._guard:
             return self._locks.setdefault(community_id, threading.Lock())
 
+    def _young(self, entry: _Entry) -> bool:
+        """Built less than `min_age` ago, or than ten times its build time if longer."""
+        return time.monotonic() - entry.built_at < max(
+            self.min_age, BUILD_SHARE_INVERSE * entry.seconds)
+
     def peek(self, community_id: int) -> dict[str, Any] | None:
         """The report built last, whatever its age; never builds."""
         entry = self._entries.get(community_id)
@@ -123,13 +133,17 @@ class ReportCache:
         """A current report, built now if there is none or it is stale."""
         if self.builder is None:
             return None
+        entry = self._entries.get(community_id)
+        if entry is not None and self._young(entry):
+            # Kept whatever changed since: no query and no lock, so the panels of a busy
+            # console do not queue behind one another on the community's lock (issue 13).
+            return entry.report
         with self._lock(community_id):
             with self.engine.connect() as conn:
                 text = plan_service.stored_text(conn, community_id=community_id)
                 key = _key(conn, community_id, text)
             entry = self._entries.get(community_id)
-            if entry and (entry.key == key or time.monotonic() - entry.built_at < max(
-                    self.min_age, BUILD_SHARE_INVERSE * entry.seconds)):
+            if entry and (entry.key == key or self._young(entry)):
                 return entry.report
             # Only now, when building: parsing the plan costs more than the checks above.
             with self.engine.connect() as conn:
@@ -149,6 +163,32 @@ class ReportCache:
             self._open_items(community_id, report)
             self._entries[community_id] = _Entry(key, time.monotonic(), report, seconds)
             return report
+
+    def latest(self, community_id: int) -> dict[str, Any] | None:
+        """The report for a panel, which must not wait for a rebuild: the cached one, with
+        a rebuild started in the background when events or the plan changed after it
+        (the next view shows the new one); built now only when there is none yet.
+
+        Under load a blocking rebuild held every panel request on the community's lock,
+        each holding one of the worker's threads, until the whole worker stalled for the
+        build's seconds (issue 13)."""
+        if self.builder is None:
+            return None
+        entry = self._entries.get(community_id)
+        if entry is None:
+            return self.get(community_id)
+        now = time.monotonic()
+        if self._young(entry) or now - entry.checked_at < CHECK_EVERY or \
+                self._lock(community_id).locked():
+            return entry.report  # kept, checked just now, or being rebuilt right now
+        with self.engine.connect() as conn:
+            text = plan_service.stored_text(conn, community_id=community_id)
+            key = _key(conn, community_id, text)
+        if key != entry.key:
+            self.warm([community_id])
+        else:
+            entry.checked_at = now
+        return entry.report
 
     def _open_items(self, community_id: int, report: dict[str, Any]) -> None:
         try:

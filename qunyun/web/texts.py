@@ -58,6 +58,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "report_missing": ("分析模块尚未安装，图表暂不可用。", "Analytics are not available yet; charts are off."),
     "report_failed": ("报告计算失败，已记入日志；其他页面照常可用。", "Building the report failed (logged); the other pages still work."),
     "report_as_of": ("数据截至", "Data as of"),
+    # Where a page shows the cached report beside live counts, each says which it is.
+    "report_as_of_title": ("报告（截至 {as_of}）", "Report (as of {as_of})"),
+    "report_as_of_short": ("报告截至 {as_of}", "report as of {as_of}"),
+    "current_members_live": ("当前成员（实时）", "Current members (live)"),
     "trend": ("趋势（每日）", "Trend (daily)"),
     "heatmap": ("星期 × 小时 热力图", "Weekday × hour heatmap"),
     "cohorts": ("入群周留存", "Retention by join week"),
@@ -74,6 +78,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "search_members": ("按昵称或平台 ID 搜索", "Search by nickname or platform id"),
     "first_seen": ("首次出现", "First seen"),
     "last_seen": ("最近出现", "Last seen"),
+    # Tiers go by messages: beside 「近30天没有发言」 the last message is the date that
+    # explains it, the last sign of any kind (a reaction) is not (issue 11 #45).
+    "last_seen_help": ("任何动静：发言、回应、进群等", "any activity: a message, a reaction, a join"),
+    "last_message": ("最后发言", "Last message"),
     "identities": ("平台身份", "Identities"),
     "nicknames": ("昵称历史", "Nickname history"),
     "attributes": ("属性（昵称/问卷）", "Attributes (nickname/form)"),

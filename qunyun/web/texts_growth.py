@@ -21,6 +21,9 @@ GROWTH_TEXTS: dict[str, tuple[str, str]] = {
     "growth.top_level": ("（已是最高等级）", "(top level)"),
     "growth.badges": ("徽章", "Badges"),
     "growth.recomputed": ("已重新评定，{n} 人的等级有变化。", "Recomputed: {n} tier changes."),
+    "growth.recomputed_first": ("已重新评定：{first} 人首次评定，{n} 人的等级有变化。",
+                                "Recomputed: {first} first assessments, {n} tier changes."),
+    "growth.report_tier": ("报告（截至 {as_of}）", "report (as of {as_of})"),
     # T2: the role or title the bot gave for the tier (Matrix: a power level).
     "growth.role": ("等级头衔", "Tier title"),
     "growth.role_given": ("「{role}」，因成为「{tier}」而授予", "\u201c{role}\u201d, given on reaching the tier {tier}"),

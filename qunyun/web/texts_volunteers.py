@@ -51,6 +51,31 @@ VOLUNTEER_TEXTS: dict[str, tuple[str, str]] = {
     "vol.ok.retire": ("已卸任", "retired"),
     "state.invited": ("已邀请", "invited"), "state.accepted": ("已接受", "accepted"),
     "state.declined": ("已婉拒", "declined"), "state.retired": ("已卸任", "retired"),
+    # T2 the ambassador programme (推广大使), on the volunteers page and member 360.
+    "amb.title": ("推广大使", "Ambassadors"),
+    "amb.none_plan": ("计划里还没有推广大使部分（ambassadors）：加上后，进入某一层（如「传播者」，"
+                      "tier_actions 里写 do: ambassador）的成员会收到机器人的私信邀请。",
+                      "The plan has no ambassadors section yet: add it, and members entering a "
+                      "tier whose action is do: ambassador (spreaders, say) get the bot's "
+                      "invitation by DM."),
+    "amb.max": ("名额 {max} 人，已接受 {accepted} 人，邀请中 {invited} 人；每带来一位新成员 +{points} 分",
+                "{max} seats, accepted {accepted}, invited {invited}; +{points} points per "
+                "member brought"),
+    "amb.off": ("未启用", "switched off"),
+    "amb.code": ("邀请码", "Code"),
+    "amb.month": ("本月带来", "Brought this month"),
+    "amb.total": ("累计带来", "Brought in total"),
+    "amb.empty": ("还没有人被邀请：成员进入计划里 do: ambassador 的那一层后，机器人会私信邀请。",
+                  "Nobody invited yet: the bot invites members by DM when they enter the "
+                  "tier whose action is do: ambassador."),
+    "amb.state.invited": ("邀请中", "invited"), "amb.state.accepted": ("推广大使", "ambassador"),
+    "amb.state.declined": ("已婉拒", "declined"),
+    "amb.candidates": ("推广大使候选人（计划里 do: ambassador 那一层的成员）",
+                       "Ambassador candidates (members of the tier whose action is do: "
+                       "ambassador)"),
+    "vol.ok.amb_invite": ("已邀请做推广大使，私信由机器人发出",
+                          "invited to be an ambassador; the bot sends the DM"),
+    "amb.never": ("未被邀请过做推广大使。", "Never invited to be an ambassador."),
     "core.intro": ("带来成员、创作被回应的内容、带来收入的人：三项分开看，不合成一个分数。",
                    "Members who bring members, create content others respond to, and bring "
                    "revenue: three separate measures, not one score."),

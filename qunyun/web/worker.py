@@ -2,8 +2,9 @@
 
 `qunyun serve` runs uvicorn with several worker processes; each imports this module and
 calls `app()`, which reads what the parent decided from the environment (the database
-URL, whether cookies are Secure, the one-time setup token). Everything the workers must
-agree on lives in the database: the cookie-signing secret, sessions, sign-in failures.
+URL, whether cookies are Secure, the one-time setup token, how many requests it runs at
+once). Everything the workers must agree on lives in the database: the cookie-signing
+secret, sessions, sign-in failures.
 Each worker keeps its own report cache and warms it at start.
 """
 
@@ -16,6 +17,7 @@ from fastapi import FastAPI
 ENV_DB = "QUNYUN_SERVE_DB"
 ENV_SECURE = "QUNYUN_SERVE_SECURE"
 ENV_SETUP = "QUNYUN_SERVE_SETUP_TOKEN"
+ENV_THREADS = "QUNYUN_SERVE_THREADS"
 
 
 def app() -> FastAPI:
@@ -27,6 +29,7 @@ def app() -> FastAPI:
     with engine.connect() as conn:
         community_ids = [int(str(c["id"])) for c in community_repo.list_communities(conn)]
     console = create_app(engine, secure_cookies=os.environ.get(ENV_SECURE) == "1",
-                         setup_token=os.environ.get(ENV_SETUP) or None)
+                         setup_token=os.environ.get(ENV_SETUP) or None,
+                         threads=int(os.environ.get(ENV_THREADS) or 0) or None)
     console.state.reports.warm(community_ids)
     return console

@@ -4,7 +4,7 @@ suspects with evidence (R4), the invite tree (G2) and the dying warning (H2)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -230,10 +230,40 @@ def test_a_groups_projected_date_ignores_another_groups_messages(engine: Engine)
     before = decaying_group()["health"]["dying"]
     assert before["projected_below_floor"]
     chatter = [MessagePosted(source="t", source_event_id=f"x{i}", group=other,
-                             at=T0 + timedelta(days=84 + i / 4), actor=user(90 + i % 3),
+                             at=T0 + timedelta(days=83.1 + i / 200), actor=user(90 + i % 3),
                              text=f"别的群{i}") for i in range(20)]
     import_events(engine, community_id=cid, events=chatter)
     after = decaying_group()["health"]["dying"]
+    assert after["projected_below_floor"] == before["projected_below_floor"]
+    assert after["weekly_change"] == before["weekly_change"]
+
+
+def test_todays_messages_do_not_move_the_projected_date(engine: Engine) -> None:
+    """Issue 11 #60: the date is projected from whole past days; a dozen live messages this
+    morning on a long history left it alone (they moved it by two weeks within an hour)."""
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="d", name="d", now_ms=0)
+    events: list[Event] = []
+    n = 0
+    for week in range(12):
+        per_day = max(3, int(80 * 0.8 ** week))
+        for day in range(7):
+            for k in range(per_day):
+                n += 1
+                events.append(_msg(n, 1 + k % 12, f"消息{n}", week * 7 + day + k / 200))
+    import_events(engine, community_id=cid, events=events)
+    plan = _plan(health={"floor_messages_per_day": 1})
+    morning = T0 + timedelta(days=84, hours=1)
+
+    def dying_now(at: datetime) -> dict[str, Any]:
+        report = build_report(engine, community_id=cid, plan=plan, tz="UTC", as_of=at)
+        return dict(report["community"]["health"]["dying"])
+
+    before = dying_now(morning)
+    assert before["projected_below_floor"]
+    live = [_msg(10_000 + i, 1 + i % 5, f"今天{i}", 84 + 1 / 24 + i / 1440) for i in range(30)]
+    import_events(engine, community_id=cid, events=live)
+    after = dying_now(morning + timedelta(hours=1))
     assert after["projected_below_floor"] == before["projected_below_floor"]
     assert after["weekly_change"] == before["weekly_change"]
 

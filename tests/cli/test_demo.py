@@ -15,6 +15,12 @@ def test_demo_checks_plans_imports_the_sample_and_writes_a_report(tmp_path: Path
                                       "--out", str(out)], env={"QUNYUN_PROGRESS": "0"})
     assert result.exit_code == 0, result.output
     assert "可以上线" in result.output and "健康分" in result.output
+    # Issue 11 #2-#4: the rest of a plan's findings are pointed at, and each headline
+    # number carries its reason.
+    assert "条 more: qunyun plan check" in result.output and "draft-incomplete.yaml" in result.output
+    assert "健康分是六项的加权" in result.output
+    assert "副意见领袖是其后到 95% 的那一层" in result.output
+    assert "移除前都要运营者在工作队列逐个确认" in result.output
     assert (out / "report" / "report.html").stat().st_size > 100_000
     again = CliRunner().invoke(app, ["demo", "--db", f"sqlite:///{tmp_path / 'q.db'}",
                                      "--out", str(out)])

@@ -45,6 +45,8 @@ def _plan(tmp: Path, first: dt.datetime) -> Path:
         "id": "tick", "title": "定时帖", "text": TEXT,
         "rrule": f"DTSTART:{local:%Y%m%dT%H%M%S}\nRRULE:FREQ=SECONDLY;INTERVAL={EVERY_S};"
                  f"COUNT={SLOTS}"}], "campaigns": []}
+    # The plan's revival task is a camp day's task, gone with the campaigns.
+    (data.get("revival") or {}).pop("task", None)
     path = tmp / "plan.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path

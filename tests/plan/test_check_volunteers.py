@@ -75,3 +75,17 @@ def test_a_tier_role_says_how_each_platform_gives_it() -> None:
     # A role alone, with no other action, is a valid tier action.
     assert camp_plan(tier_actions__actions={"spreader": {"role": "拉新达人"}}) \
         .tier_actions.actions["spreader"].do == "none"  # type: ignore[union-attr]
+
+
+def test_ambassador_programme_mistakes_are_findings() -> None:
+    base = camp_plan().model_dump()
+    assert base["tier_actions"]["actions"]["spreader"]["do"] == "ambassador"
+    found = codes(with_(ambassadors=None), "T2")
+    assert "推广大使部分" in found["tier_actions.actions.spreader"]
+    plan = with_(ambassadors={**base["ambassadors"], "enabled": False})
+    assert "没有启用" in codes(plan, "T2")["tier_actions.actions.spreader"]
+    unused = {**base["tier_actions"], "actions": {
+        k: v for k, v in base["tier_actions"]["actions"].items() if k != "spreader"}}
+    assert "do: ambassador" in codes(with_(tier_actions=unused), "T2")["ambassadors"]
+    wrong = with_(ambassadors={**base["ambassadors"], "invite_text": "你好 {nmae}"})
+    assert "占位" in codes(wrong, "T2")["ambassadors.invite_text"]

@@ -59,7 +59,7 @@ def test_cli_weekly_pdf_has_the_weeks_numbers_in_chinese(engine: Engine, db_url:
     w = orjson.loads((out / "weekly.json").read_bytes())
     assert len(w["daily"]) == 7 and w["to"] == w["daily"][-1]["date"]
     assert w["messages"] == sum(d["messages"] for d in w["daily"])
-    assert set(w["lifecycle"]) == {"noticed", "removed", "revived"}
+    assert set(w["lifecycle"]) == {"noticed", "removed", "removed_for_rules", "revived"}
     text = _look_at(out / "weekly.pdf", tmp_path)
     for words in ("社群周报", "每日消息", "成员分层", "淘汰与复活", "本周摘要"):
         assert words in text

@@ -183,3 +183,22 @@ def test_the_member_page_shows_the_tier_title_the_bot_gave(
     assert "opinion_leader" not in shown
     client.cookies.set("qunyun_lang", "en")
     assert "given on reaching the tier Opinion leader" in box()
+
+
+def test_a_first_recompute_counts_first_assessments_not_changes(
+        make_client: Make, seeded: Seeded) -> None:
+    """Issue 11 #69: the first assessment of everyone is not "394 人的等级有变化"; and the
+    member page says which tier line is the cached report's."""
+    mid = seeded.script_member_id
+    client = make_client("vol")
+    client.get("/c/python-camp/panel")  # the report the member page shows beside the bot's
+    token = csrf_of(client, f"/c/python-camp/members/{mid}")
+    done = client.post("/c/python-camp/tiers/recompute",
+                       data={"csrf": token, "back": f"/c/python-camp/members/{mid}"})
+    notice = done.text.split('id="growth-recomputed">')[1].split("</p>")[0]
+    assert "人首次评定，0 人的等级有变化" in notice
+    again = client.post("/c/python-camp/tiers/recompute",
+                        data={"csrf": token, "back": f"/c/python-camp/members/{mid}"})
+    notice = again.text.split('id="growth-recomputed">')[1].split("</p>")[0]
+    assert notice == "已重新评定，0 人的等级有变化。"
+    assert "报告（截至 " in done.text.split('id="member-report-as-of">')[1][:40]

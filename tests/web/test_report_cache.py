@@ -85,3 +85,75 @@ def test_a_moderator_change_makes_the_report_stale(engine: Engine) -> None:
                                 now_ms=1)
     assert not cache.is_fresh(cid)
     assert cache.get(cid) == {"n": 2}
+
+
+def test_a_young_report_is_answered_without_asking_the_database(engine: Engine) -> None:
+    """Under load every panel asks for the report (issue 13): while it is younger than
+    `min_age` the cache answers from memory, with no query (and no wait on the lock that
+    a build holds)."""
+    from sqlalchemy import event
+
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    cache = ReportCache(engine, min_age=60, builder=lambda _e, **_kw: {"n": 1})
+    assert cache.get(cid) == {"n": 1}
+    queries: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: queries.append(a[2]))
+    import_events(engine, community_id=cid, events=[message(1)])  # the log changed
+    queries.clear()
+    assert cache.get(cid) == {"n": 1}  # still young: kept
+    assert queries == []
+
+
+def test_a_panel_gets_the_kept_report_at_once_while_the_new_one_builds(engine: Engine) -> None:
+    """Events after the report was built: a panel is not held while it is rebuilt (under
+    load that held every thread of the worker, issue 13); it shows the kept report, the
+    rebuild runs in the background, and the next view shows the new report."""
+    import threading
+
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    import_events(engine, community_id=cid, events=[message(1)])
+    release = threading.Event()
+    built: list[int] = []
+
+    def builder(_engine: Engine, *, community_id: int, plan: Any) -> dict[str, Any]:
+        if built:
+            assert release.wait(10)  # the rebuild takes its time
+        built.append(community_id)
+        return {"n": len(built)}
+
+    cache = ReportCache(engine, min_age=0, builder=builder)
+    assert cache.latest(cid) == {"n": 1}  # none yet: built now
+    cache._entries[cid].seconds = 0.0
+    import_events(engine, community_id=cid, events=[message(2)])
+    assert cache.latest(cid) == {"n": 1}  # at once, the rebuild started
+    assert cache.latest(cid) == {"n": 1}  # still building: no second build
+    release.set()
+    cache.close()
+    assert cache.latest(cid) == {"n": 2}
+    assert built == [cid, cid]
+
+
+def test_an_old_report_is_checked_at_most_every_two_seconds(engine: Engine) -> None:
+    """Past `min_age` a panel asks whether its report is still current (three queries):
+    on a busy console at most once every `CHECK_EVERY` seconds, not on every view."""
+    from sqlalchemy import event
+
+    from qunyun.web import reports
+
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    cache = ReportCache(engine, min_age=0, builder=lambda _e, **_kw: {"n": 1})
+    assert cache.latest(cid) == {"n": 1}
+    cache._entries[cid].seconds = 0.0  # old at once
+    queries: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: queries.append(a[2]))
+    assert cache.latest(cid) == {"n": 1}  # checked: nothing changed
+    checked = len(queries)
+    assert checked > 0
+    assert cache.latest(cid) == {"n": 1}
+    assert len(queries) == checked  # checked just now: no query
+    cache._entries[cid].checked_at -= reports.CHECK_EVERY
+    assert cache.latest(cid) == {"n": 1}
+    assert len(queries) > checked  # checked again

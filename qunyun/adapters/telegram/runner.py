@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from telegram import ChatPermissions, ReplyParameters, Update
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 
 from qunyun.adapters.contract import (
@@ -57,7 +57,7 @@ from qunyun.effects import (
 )
 from qunyun.events import Event, GroupRef, MessagePosted, NicknameChanged, UserRef
 from qunyun.pipeline.runner import Pipeline
-from qunyun.services import lookup
+from qunyun.services import direct, lookup
 from qunyun.storage.bot import adapter_state
 
 from . import webhook
@@ -70,6 +70,10 @@ ALLOWED_UPDATES = ["message", "edited_message", "chat_member", "my_chat_member",
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 NOT_STARTED = "ta 还没有私聊过机器人（没有点“开始”），Telegram 不允许机器人先发私信"
 ADMINS_TTL_S = 600.0
+
+
+def _is_chat_id(value: str) -> bool:
+    return value.strip().lstrip("-").isdigit()
 
 
 def make_bot(token: str, *, base_url: str = "https://api.telegram.org/bot",
@@ -96,7 +100,17 @@ class TelegramBot(AdapterCore):
         super().__init__(pipeline, cursor_key=f"telegram:{bot.token.split(':')[0]}:offset",
                          scheduler=scheduler, timer_interval_s=timer_interval_s)
         self.bot = bot
-        self.admin_chat = admin_chat
+        # `bot.admin_room`: the admins' chat's id, or (as on QQ and Matrix) its title, whose
+        # id the first update from that chat gives (kept, so a restart knows it at once).
+        self.admin_title = None if admin_chat is None or _is_chat_id(admin_chat) else admin_chat
+        self.admin_title_key = f"telegram:{bot.token.split(':')[0]}:admin_chat:{admin_chat}"
+        self.admin_chat = admin_chat if self.admin_title is None else \
+            self.load_key(self.admin_title_key)
+        # Members told in the group to open the bot's chat (Telegram lets a bot write only to
+        # those who did): told once, not at every DM the bot could not send.
+        self.asked_to_start_key = f"telegram:{bot.token.split(':')[0]}:asked_to_start"
+        self.asked_to_start: set[str] = set(json.loads(
+            self.load_key(self.asked_to_start_key) or "[]"))
         self.poll_timeout_s = poll_timeout_s
         self.bot_id = 0
         self.source = "telegram:?"
@@ -243,8 +257,10 @@ class TelegramBot(AdapterCore):
         return handled
 
     async def handle_update(self, update: Update) -> int:
+        self._find_admin_chat(update)
         await self._read_admins(update)
-        self._learn(update)
+        if (opened := self._learn(update)) is not None:
+            await self._send_waiting(opened)
         event = translate(update, source=self.source, bot_id=self.bot_id,
                           admin_chat=self.admin_chat)
         if event is None:
@@ -294,13 +310,17 @@ class TelegramBot(AdapterCore):
             return
         self.admins[key] = {str(m.user.id) for m in found if m.user.id != self.bot_id}
 
-    def _learn(self, update: Update) -> None:
+    def _learn(self, update: Update) -> UserRef | None:
+        """What an update tells about members (names, admins, who opened the bot's chat);
+        the member who just opened it, if one did."""
         m = update.message
+        opened = None
         if m is not None and m.from_user is not None:
             self.names[str(m.from_user.id)] = m.from_user.full_name
             if m.chat.type == "private" and str(m.from_user.id) not in self.started:
                 self.started.add(str(m.from_user.id))  # wrote to the bot: DMs may reach them
                 self.save_key(self.started_key, json.dumps(sorted(self.started)))
+                opened = UserRef(PLATFORM, str(m.from_user.id), m.from_user.full_name)
         cm = update.chat_member
         if cm is not None:
             member, chat = str(cm.new_chat_member.user.id), str(cm.chat.id)
@@ -308,6 +328,27 @@ class TelegramBot(AdapterCore):
                 self.admins.setdefault(chat, set()).add(member)
             else:
                 self.admins.get(chat, set()).discard(member)
+        return opened
+
+    async def _send_waiting(self, member: UserRef) -> None:
+        """The DMs that waited as the operator's to-dos because the member had not opened
+        the bot's chat: sent now, in order, each to-do closed (the questionnaire's are
+        closed unsent: its pending question is asked again by the onboarding policy)."""
+        with self.engine.connect() as conn:
+            waiting = direct.waiting(conn, community_id=self.pipeline.community_id,
+                                     member=member)
+        for item in waiting:
+            detail = item.get("detail") or {}
+            text = str(detail.get("dm_text") or "")
+            if text and detail.get("purpose") != direct.FORM_PURPOSE:
+                try:
+                    await self._say(member.user_id, text)
+                except TelegramError as exc:
+                    log.warning("could not send %s a waiting DM: %s", member.user_id, exc)
+                    return  # the rest stay the operator's
+            with self.engine.begin() as conn:
+                direct.sent_later(conn, community_id=self.pipeline.community_id,
+                                  item_id=int(item["id"]))
 
     async def _with_image(self, event: MessagePosted, file_id: str) -> MessagePosted:
         try:
@@ -350,11 +391,43 @@ class TelegramBot(AdapterCore):
             if reply_to else None)
         return str(sent.message_id)
 
+    def _find_admin_chat(self, update: Update) -> None:
+        chat = update.effective_chat
+        if self.admin_title is None or self.admin_chat is not None or chat is None \
+                or chat.type == "private" or (chat.title or "").strip() != self.admin_title:
+            return
+        self.admin_chat = str(chat.id)
+        self.save_key(self.admin_title_key, self.admin_chat)
+        log.info("admins' chat 「%s」 is %s", self.admin_title, self.admin_chat)
+
     def _admin_chat(self) -> str:
+        if self.admin_title is not None and not self.admin_chat:
+            raise NotOnPlatform(
+                f"还没找到管理群「{self.admin_title}」：把机器人拉进这个群（群名与计划的管理群"
+                "一致）并在群里发一条消息，或在计划里填它的 chat id（如 -1001234567890）；"
+                "在那之前提醒只留在控制台")
         if not self.admin_chat:
             raise NotOnPlatform("计划里没有设置管理群（bot.admin_room 填管理群的 chat id，"
                                 "如 -1001234567890），只留在控制台")
         return self.admin_chat
+
+    async def _ask_to_start(self, group: GroupRef, member: UserRef) -> None:
+        """Telegram lets a bot write only to members who opened its chat: the first DM the
+        bot cannot send a member of a group comes with a word in that group and a link
+        that opens the chat (the DM itself stays the operator's to-do; the questionnaire's
+        question is asked again when they press Start)."""
+        username = getattr(self.bot, "username", None)
+        if member.user_id in self.asked_to_start or group.kind != "group" or not username:
+            return
+        self.asked_to_start.add(member.user_id)
+        self.save_key(self.asked_to_start_key, json.dumps(sorted(self.asked_to_start)))
+        name = member.display_name or self.names.get(member.user_id) or member.user_id
+        try:
+            await self._say(group.group_id,
+                            f"@{name} 我想私信你，但 Telegram 要你先打开和我的私聊："
+                            f"https://t.me/{username}?start=hi （点开后按“开始”）", [member])
+        except TelegramError as exc:  # the DM's to-do still reaches the operator
+            log.warning("could not ask %s to open the bot's chat: %s", member.user_id, exc)
 
     async def perform(self, effect: Effect) -> str | None:
         chat = effect.group.group_id
@@ -385,6 +458,8 @@ class TelegramBot(AdapterCore):
                                                 until_date=until)
             return None
         if isinstance(effect, DirectMessage):
+            if effect.member.user_id not in self.started:
+                await self._ask_to_start(effect.group, effect.member)
             return await self.direct(effect.member, effect.text)
         if isinstance(effect, Alert):
             where = effect.group.name or chat

@@ -125,3 +125,12 @@ def last_of_rule(conn: Connection, *, member_id: int, rule: str) -> int | None:
         bot_warnings.c.member_id == member_id, bot_warnings.c.rule == rule,
         bot_warnings.c.revoked_ms.is_(None))).scalar()
     return int(found) if found is not None else None
+
+
+def removals_since(conn: Connection, *, community_id: int, since_ms: int) -> int:
+    """Members removed for reaching the warning limit since a time (weekly report): one
+    removal settles all of the member's live warnings at the same moment."""
+    removals = select(bot_warnings.c.member_id, bot_warnings.c.settled_ms).where(
+        bot_warnings.c.community_id == community_id,
+        bot_warnings.c.settled_ms >= since_ms).distinct().subquery()
+    return int(conn.execute(select(func.count()).select_from(removals)).scalar_one())

@@ -85,14 +85,19 @@ def group_of(conn: Connection, *, community_id: int, group_id: int) -> dict[str,
     return dict(row) if row else None
 
 
+def group_mutes_query(group_id: int, limit: int = 10) -> Select[Any]:
+    """The group's latest `group_mute` events: `kind` spelled as a literal, so the planner
+    can match the partial index `ix_events_group_mutes` (group_id, kind, ts_ms)."""
+    return (select(events.c.ts_ms, events.c.payload, members.c.display_name)
+            .join(members, members.c.id == events.c.member_id, isouter=True)
+            .where(events.c.group_id == group_id, text("events.kind = 'group_mute'"))
+            .order_by(events.c.ts_ms.desc()).limit(limit))
+
+
 def group_mutes(conn: Connection, *, group_id: int, limit: int = 10) -> list[dict[str, Any]]:
     """The group's latest whole-group mutes and lifts (`group_mute` events, through their
     partial index), newest first, with who did it: ts_ms, on, by (a name or None)."""
-    rows = conn.execute(
-        select(events.c.ts_ms, events.c.payload, members.c.display_name)
-        .join(members, members.c.id == events.c.member_id, isouter=True)
-        .where(events.c.group_id == group_id, text("events.kind = 'group_mute'"))
-        .order_by(events.c.ts_ms.desc()).limit(limit)).all()
+    rows = conn.execute(group_mutes_query(group_id, limit)).all()
     return [{"ts_ms": int(r[0]), "on": bool((r[1] or {}).get("on", True)), "by": r[2]}
             for r in rows]
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Select, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from qunyun.storage.prepared import Prepared
-from qunyun.storage.tables import events
+from qunyun.storage.tables import IMPORTED_MESSAGE, events
 
 DEDUPE_KEY = ("source", "source_event_id", "community_id")  # uq_events_community_source_key
 
@@ -91,12 +91,17 @@ def events_of_member(conn: Connection, *, member_id: int, limit: int = 200) -> l
     return [dict(r) for r in rows]
 
 
-IMPORT_PREFIX = "import:"  # the source of every imported event (`import:telegram:…`)
+IMPORT_PREFIX = "import:"  # every imported event's source (`import:telegram:…`; IMPORTED_MESSAGE)
+
+
+def imported_messages_query(member_id: int) -> Select[Any]:
+    """The count behind `imported_messages`: the partial index's predicate as a literal
+    (a bound 'message' or LIKE pattern would not match it), so it reads only that index."""
+    return select(func.count()).select_from(events).where(
+        events.c.member_id == member_id, text(IMPORTED_MESSAGE))
 
 
 def imported_messages(conn: Connection, *, member_id: int) -> int:
     """How many of the member's messages came from an imported history (T3: those earned
     no points, which only the live bot awards)."""
-    return int(conn.execute(select(func.count()).select_from(events).where(
-        events.c.member_id == member_id, events.c.kind == "message",
-        events.c.source.like(IMPORT_PREFIX + "%"))).scalar_one())
+    return int(conn.execute(imported_messages_query(member_id)).scalar_one())

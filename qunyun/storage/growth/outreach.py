@@ -31,7 +31,8 @@ bot_dms = Table(
     Column("id", Integer, primary_key=True),
     Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=False),
     Column("member_id", Integer, nullable=False),
-    Column("kind", String(40), nullable=False),  # volunteer_invite | tier_dm | buddy | thanks
+    # volunteer_invite | ambassador_invite | tier_dm | buddy | thanks
+    Column("kind", String(40), nullable=False),
     Column("at_ms", BigInteger, nullable=False),
     Index("ix_growth_bot_dms_member", "community_id", "member_id", "at_ms"),
 )

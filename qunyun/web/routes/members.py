@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
 from qunyun.plan.model import Plan
+from qunyun.services import ambassadors as ambassador_service
 from qunyun.services import badges as badge_service
 from qunyun.services import elimination as elimination_service
 from qunyun.services import growth as growth_service
@@ -44,32 +45,9 @@ def member_list(request: Request, slug: str, q: str = "", offset: Offset = 0) ->
         rows, total = console_members.search(conn, community_id=int(found["id"]), text=q.strip(),
                                              offset=offset, limit=PAGE)
     report = request.app.state.reports.peek(int(found["id"]))
-    tiers = _tier_index(report)
+    tiers = request.app.state.report_indexes.of(int(found["id"]), report).members
     return page(ctx, "members.html", community=found, rows=rows, total=total, q=q,
                 offset=offset, page_size=PAGE, tiers=tiers)
-
-
-def _tier_index(report: dict[str, Any] | None) -> dict[int, dict[str, Any]]:
-    if not report:
-        return {}
-    return {int(m["id"]): m for m in report.get("members") or [] if "id" in m}
-
-
-def _invitees(report: dict[str, Any] | None, member_id: int) -> list[int]:
-    if not report:
-        return []
-    edges = (report.get("invites") or {}).get("edges") or []
-    return [int(e["invitee"]) for e in edges if e.get("inviter") == member_id][:100]
-
-
-def _inviters(report: dict[str, Any] | None, member_id: int) -> list[dict[str, Any]] | None:
-    """Who invited the member, from the report's invite edges when they are complete
-    (None: ask the event log)."""
-    invites = (report or {}).get("invites") or {}
-    if not invites or invites.get("edges_truncated") or "edges" not in invites:
-        return None
-    return [{"related_member_id": int(e["inviter"]), "at": e.get("at")}
-            for e in invites["edges"] if e.get("invitee") == member_id]
 
 
 def _named(conn: Connection, rows: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -123,14 +101,15 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
     ctx, found = community_for(request, slug)
     cid = int(found["id"])
     report = request.app.state.reports.peek(cid)
+    indexed = request.app.state.report_indexes.of(cid, report)
     with ctx.engine.connect() as conn:
         member = console_members.member_in(conn, community_id=cid, member_id=member_id)
         if member is None:
             raise NotFound
         _text, plan = plan_service.stored_plan(conn, community_id=cid)
         levels = plan.points.levels if plan is not None else ()
-        invitee_ids = _invitees(report, member_id)
-        from_report = _inviters(report, member_id)
+        invitee_ids = indexed.invitees.get(member_id, [])
+        from_report = indexed.inviters_of(member_id)
         view: dict[str, Any] = {
             "member": member,
             "identities": console_members.identities_of(conn, member_id=member_id),
@@ -165,18 +144,25 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
             "badges": badge_service.held(conn, community_id=cid, member_id=member_id),  # T3
             "volunteer": volunteer_service.of_member(conn, community_id=cid,  # T4
                                                      member_id=member_id),
+            "ambassador": ambassador_service.of_member(conn, community_id=cid,  # T2 推广大使
+                                                       member_id=member_id),
             "tier_role": tier_roles.of_member(conn, community_id=cid,  # T2
                                               member_id=member_id),
             "sales": sale_service.of_member(conn, community_id=cid, member_id=member_id),
         }
         view["nicknames"] = _changes(member_repo.nickname_history(conn, member_id=member_id),
                                      {int(g["id"]): g["name"] for g in view["groups"]})
-    view["report_member"] = _tier_index(report).get(member_id)
+    view["report_member"] = indexed.members.get(member_id)
+    # The tier line above comes from the cached report, the held tier and its history below
+    # from the bot's own assessment: the page says which is which (issue 11 #69).
+    view["report_as_of"] = (report or {}).get("as_of")
     view["grant_ledger"] = plan.points.manual.ledger if plan is not None else "contribution"
     view["level_share"] = point_service.level_share(levels, view["points"].total)  # T3
     view["request_granted"] = request.query_params.get("granted") == "1"
     recomputed = request.query_params.get("recomputed", "")
     view["recomputed"] = int(recomputed) if recomputed.isdigit() else None
+    first = request.query_params.get("first", "")
+    view["recomputed_first"] = int(first) if first.isdigit() else 0
     view["current_member"] = any(g["active"] for g in view["groups"])
     view["grant_error"], view["grant_form"] = None, None
     view["sale_error"], view["sale_form"] = None, None  # T5
@@ -240,4 +226,7 @@ def recompute_tiers(request: Request, slug: str, back: Annotated[str, Form()] = 
         return RedirectResponse(target, status_code=303)
     changes = growth_service.recompute(ctx.engine, community_id=cid, plan=plan,
                                        as_of=datetime.now(UTC), operator=operator.username)
-    return RedirectResponse(f"{target}?recomputed={len(changes)}", status_code=303)
+    # A member's first tier is not a change (README T1): the two are counted apart.
+    first = sum(1 for c in changes if c.direction == "first")
+    return RedirectResponse(f"{target}?recomputed={len(changes) - first}&first={first}",
+                            status_code=303)

@@ -46,10 +46,14 @@ def index(request: Request) -> Response:
         names = {int(r["id"]): r for r in rows}
         bots = [dict(a, community=names[a["community_id"]]) for a in account_service.statuses(conn)
                 if a["community_id"] in names]
-    # Health from reports already built (never built here: the index must stay fast).
+    # Health from the report already built (never built here: the index must stay fast):
+    # the same one the community's panels show (`ReportCache.latest` serves the cached
+    # report and rebuilds in the background), so both pages agree (issue 11 #25); each
+    # row says when its data ends.
     for row in rows:
         report = request.app.state.reports.peek(int(row["id"])) or {}
         row["scope"] = report.get("community")
+        row["as_of"] = report.get("as_of")
     return page(ctx, "index.html", communities=rows, accounts=bots)
 
 
@@ -71,7 +75,7 @@ class ReportFailed(Exception):
 
 def _report(request: Request, community_id: int) -> dict[str, Any] | None:
     try:
-        report: dict[str, Any] | None = request.app.state.reports.get(community_id)
+        report: dict[str, Any] | None = request.app.state.reports.latest(community_id)
     except Exception as exc:  # the analytics failing must not take the page down with it
         log.exception("report for community %s failed", community_id)
         raise ReportFailed(str(exc)[:300]) from exc
@@ -138,7 +142,7 @@ def community_summary(request: Request, slug: str) -> Response:
     except ReportFailed as exc:
         failed = str(exc)
     return page(ctx, "summary_cells.html", scope=(report or {}).get("community"),
-                failed=failed)
+                as_of=(report or {}).get("as_of"), failed=failed)
 
 
 @router.get("/c/{slug}/g/{group_id}")

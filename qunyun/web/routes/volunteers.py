@@ -1,6 +1,8 @@
 """T4 volunteers in the console: the roster (state, role, timestamps, figures), the duty
 rota, candidates by the report's measures, and an operator's invite and retire (CSRF forms,
-audited; the DM goes out through the bot's outbox under the shared weekly DM limit)."""
+audited; the DM goes out through the bot's outbox under the shared weekly DM limit). The
+same page lists the T2 ambassador programme (推广大使): ambassadors and pending
+invitations with their codes and the members each brought this month and in total."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
-from qunyun.plan.model import Plan
+from qunyun.plan.model import Bot, Plan
+from qunyun.services import ambassadors as ambassador_service
 from qunyun.services import plans as plan_service
 from qunyun.services import staff
 from qunyun.services import volunteer_duty as duty
@@ -45,7 +48,14 @@ def volunteer_page(request: Request, slug: str, ok: str = "", error: str = "") -
                 "rota": duty.rota(conn, community_id=cid, plan=plan, start=today),
                 "candidates": _candidates(conn, cid, plan, report),
             }
+        tz = (plan.bot if plan is not None else Bot()).timezone
+        view["ambassadors"] = ambassador_service.roster(conn, community_id=cid, tz=tz,
+                                                        now_ms=int(time.time() * 1000))
+        view["ambassador_candidates"] = _ambassador_candidates(conn, cid, plan, report)
+    view["plan_ambassadors"] = plan.ambassadors if plan is not None else None
     counts = {s: sum(1 for r in rows if r["state"] == s) for s in ("accepted", "invited")}
+    view["ambassador_counts"] = {s: sum(1 for r in view["ambassadors"] if r["state"] == s)
+                                 for s in ("accepted", "invited")}
     return page(ctx, "volunteers.html", community=found, counts=counts, ok=ok, error=error,
                 **view)
 
@@ -63,6 +73,20 @@ def _candidates(conn: Connection, cid: int, plan: Plan,
     exclude = service.taken(conn, community_id=cid) | staff.admins(
         conn, community_id=cid, plan=plan)
     return service.candidates(rows, plan=plan, exclude=exclude, limit=20)
+
+
+def _ambassador_candidates(conn: Connection, cid: int, plan: Plan | None,
+                           report: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+    """The report's members in the tier the plan invites to 推广大使 (None: no report or
+    no programme), admins and anyone invited before left out."""
+    if not report or plan is None or ambassador_service.programme(plan) is None:
+        return None
+    rows = [{"member_id": int(m["id"]), "name": m.get("name"), "tier": m["tier"],
+             "invited": m["invited"]}
+            for m in report.get("members") or [] if m.get("in_community") and m.get("tier")]
+    exclude = ambassador_service.taken(conn, community_id=cid) | staff.admins(
+        conn, community_id=cid, plan=plan)
+    return ambassador_service.candidates(rows, plan=plan, exclude=exclude)
 
 
 def _back(slug: str, **query: str) -> Response:
@@ -114,3 +138,26 @@ def retire(request: Request, slug: str, member_id: DbId) -> Response:
         except service.VolunteerError as exc:
             return _back(slug, error=str(exc))
     return _back(slug, ok="retire")
+
+
+@router.post("/c/{slug}/volunteers/ambassadors/invite")
+def invite_ambassador(request: Request, slug: str, member_id: FormId) -> Response:
+    """An operator invites a member to 推广大使 by hand; the DM goes through the bot."""
+    ctx, found = community_for(request, slug)
+    operator = ctx.require("act")
+    cid = int(found["id"])
+    now = int(time.time() * 1000)
+    with writing(ctx.engine) as conn:
+        if console_members.member_in(conn, community_id=cid, member_id=member_id) is None:
+            raise NotFound
+        _text, plan = plan_service.stored_plan(conn, community_id=cid)
+        if plan is None:
+            return _back(slug, error="没有计划")
+        try:
+            sent = ambassador_service.invite_by_operator(conn, community_id=cid,
+                                                         member_id=member_id, plan=plan,
+                                                         operator=operator.username,
+                                                         now_ms=now)
+        except ambassador_service.AmbassadorError as exc:
+            return _back(slug, error=str(exc))
+    return _back(slug, ok="amb_invite" if sent else "invite_no_dm")

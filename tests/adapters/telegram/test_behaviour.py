@@ -344,3 +344,65 @@ def test_an_invitation_to_a_member_who_never_started_the_bot_is_an_operator_todo
     scene = TelegramScene(tmp_path)
     scene.plan_edit = volunteer_plan
     asyncio.run(play(scene, never_started))
+
+
+def test_an_ambassador_accepts_by_dm_gets_a_named_link_and_a_join_by_it_credits_them(
+        tmp_path: Path) -> None:
+    """T2 推广大使 on Telegram: alice (who started the bot) is invited from the console,
+    answers `!接受` in the private chat, gets her code and her own link (named qy-<her id>)
+    by DM; a friend who joins by the link is credited to her with the plan's points."""
+    from sqlalchemy import text
+
+    from qunyun.services import ambassadors as ambassador_service
+    from qunyun.services import lookup
+    from tests.adapters.behaviour import known
+
+    friend = 20003
+
+    async def scenario(scene: TelegramScene) -> None:
+        await scene.join()
+        await scene.open_dm()
+        await scene.say("大家好，我是小王")
+        await known(scene, str(ALICE))
+        with scene.engine.begin() as conn:
+            (mid,) = lookup.member_ids_of(conn, community_id=scene.cid, platform="telegram",
+                                          user_ids=[str(ALICE)])
+            assert ambassador_service.invite_by_operator(
+                conn, community_id=scene.cid, member_id=mid, plan=scene.plan,
+                operator="lin", now_ms=int(time.time() * 1000))
+        await until(lambda: scene.bot_dmed_alice("推广大使"))
+        await scene.dm("!接受")
+        await until(lambda: scene.bot_dmed_alice("欢迎成为推广大使"))
+        await until(lambda: scene.bot_dmed_alice("你的专属邀请链接："))
+        made = scene.server.sent("createChatInviteLink")
+        assert [(p["chat_id"], p["name"]) for p in made] == [(GROUP, f"qy-{ALICE}")]
+        said = next(str(p["text"]) for p in scene.server.sent("sendMessage")
+                    if p.get("chat_id") == ALICE and "你的专属邀请链接：" in str(p.get("text")))
+        link = said.split("你的专属邀请链接：", 1)[1].split()[0]
+        update = fixture("Update-chat_member-join-invite_link")
+        cm = update["chat_member"]
+        cm["chat"]["id"] = GROUP
+        cm["date"] = int(time.time())
+        user = {"id": friend, "is_bot": False, "first_name": "小张"}
+        cm["from"] = cm["old_chat_member"]["user"] = cm["new_chat_member"]["user"] = user
+        cm["invite_link"].update(invite_link=link, name=f"qy-{ALICE}")
+        scene.server.push(update)
+
+        def credited() -> list[Any]:
+            with scene.engine.connect() as conn:
+                return list(conn.execute(text(
+                    "SELECT ambassador_member_id, via FROM growth_ambassador_referrals")))
+
+        async def friend_credited() -> bool:
+            return len(credited()) == 1
+
+        await until(friend_credited)
+        assert [tuple(r) for r in credited()] == [(mid, "link")]
+        with scene.engine.connect() as conn:
+            assert conn.execute(text(
+                "SELECT sum(points) FROM bot_points WHERE action = 'ambassador' "
+                "AND member_id = :m"), {"m": mid}).scalar() == 30
+
+    scene = TelegramScene(tmp_path)
+    scene.plan_edit = volunteer_plan
+    asyncio.run(play(scene, scenario))

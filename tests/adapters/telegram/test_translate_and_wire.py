@@ -451,3 +451,86 @@ def test_about_thirty_messages_a_second_overall(wire: Wire) -> None:
             assert len({p["chat_id"] for p in wire.server.sent("sendMessage")}) == 60
 
     asyncio.run(go())
+
+
+def test_a_member_who_never_opened_the_bots_chat_is_asked_to_once(wire: Wire) -> None:
+    """Telegram lets a bot write only to members who pressed Start: the first DM the bot
+    cannot send comes with one word in the group and the link that opens its chat (the
+    DM itself stays the operator's to-do); later ones, and a restart, do not repeat it."""
+    async def go() -> None:
+        async with started(wire.new_bot(rate_limited=False)) as bot:
+            for text in ("新人问卷 1/3：…", "第二条私信"):
+                with pytest.raises(NotOnPlatform):
+                    await bot.perform(DirectMessage(group=GROUP, reason="r", member=ALICE,
+                                                    text=text))
+        async with started(wire.new_bot(rate_limited=False)) as again:
+            with pytest.raises(NotOnPlatform):
+                await again.perform(DirectMessage(group=GROUP, reason="r", member=ALICE,
+                                                  text="重启后"))
+
+    asyncio.run(go())
+    asked = [p for p in wire.server.sent("sendMessage") if p.get("chat_id") == int(GROUP.group_id)]
+    assert len(asked) == 1
+    assert "https://t.me/qunyun_test_bot?start=hi" in asked[0]["text"]
+    assert 'href="tg://user?id=20001"' in asked[0]["text"]  # a real mention
+    assert not [p for p in wire.server.sent("sendMessage") if p.get("chat_id") == 20001]
+
+
+def test_the_admins_chat_may_be_named_by_its_title(wire: Wire) -> None:
+    """`bot.admin_room: 进阶营管理组` (a title, as on QQ and Matrix): alerts wait as to-dos
+    saying what to do until a message from that chat gives its id; from then on (and after
+    a restart) alerts go there, and the chat is never treated as a community group."""
+    admins_chat = fixture("Update-message")
+    admins_chat["message"]["chat"].update(id=-1009009009, title="进阶营管理组")
+
+    async def go() -> None:
+        async with started(wire.new_bot(rate_limited=False, admin_chat="进阶营管理组")) as bot:
+            with pytest.raises(NotOnPlatform, match="还没找到管理群「进阶营管理组」"):
+                await bot.perform(Alert(group=GROUP, reason="r", text="答不了"))
+            update = Update.de_json(admins_chat, bot.bot)
+            assert update is not None
+            assert await bot.handle_update(update) == 0  # not a community group's message
+            await bot.perform(Alert(group=GROUP, reason="r", text="答不了"))
+        async with started(wire.new_bot(rate_limited=False, admin_chat="进阶营管理组")) as again:
+            await again.perform(Alert(group=GROUP, reason="r", text="重启后也答不了"))
+
+    asyncio.run(go())
+    alerts = [p for p in wire.server.sent("sendMessage") if p.get("chat_id") == -1009009009]
+    assert [a["text"].split("\n")[0] for a in alerts] == ["答不了", "重启后也答不了"]
+
+
+def test_dms_that_waited_are_sent_when_the_member_presses_start(wire: Wire) -> None:
+    """A DM refused because the member had not opened the bot's chat waits as the
+    operator's 待发私信 to-do; when they press Start the bot sends it itself and closes
+    the to-do (the questionnaire's to-do closes unsent: its question is asked again)."""
+    from datetime import UTC, datetime
+
+    from qunyun.services import direct
+    from qunyun.services.ingest import EventRecorder
+    from qunyun.storage.work import queues as queue_repo
+
+    with wire.engine.begin() as conn:
+        EventRecorder(community_id=wire.community_id).record_many(conn, [MessagePosted(
+            source=SOURCE, source_event_id="-1001002003:1", group=GROUP,
+            at=datetime.now(UTC), actor=ALICE, text="大家好")])
+        for reason, text in (("O2 form", "新人问卷 1/3：你的 Python 基础？"),
+                             ("T4 volunteer invite", "想请你做答疑志愿者，回复 !接受 或 !拒绝")):
+            direct.undeliverable(conn, community_id=wire.community_id, why="没点开始",
+                                 effect=DirectMessage(group=GROUP, reason=reason,
+                                                      member=ALICE, text=text))
+
+    async def go() -> None:
+        async with started(wire.new_bot(rate_limited=False)) as bot:
+            start = Update.de_json(fixture("Update-message-private-start"), bot.bot)
+            assert start is not None
+            await bot.handle_update(start)
+
+    asyncio.run(go())
+    to_alice = [p["text"] for p in wire.server.sent("sendMessage") if p.get("chat_id") == 20001]
+    assert to_alice == ["想请你做答疑志愿者，回复 !接受 或 !拒绝"]
+    with wire.engine.connect() as conn:
+        assert not queue_repo.list_items(conn, community_id=wire.community_id,
+                                         queue=direct.QUEUE)  # none open
+        done = queue_repo.list_items(conn, community_id=wire.community_id,
+                                     queue=direct.QUEUE, status="done")
+    assert len(done) == 2 and {d["resolution"] for d in done} == {direct.SENT_LATER}

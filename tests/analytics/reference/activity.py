@@ -175,14 +175,16 @@ def weekly_messages(log: EventLog, scope: Scope, weeks: int) -> list[int]:
 
 def own_weekly_messages(log: EventLog, scope: Scope, weeks: int) -> tuple[list[int], date]:
     """Issue 11: the scope's own weekly series, whole local days ending with its last
-    message's day (the reference follows the meaning)."""
+    message's day, never today while it is going (the reference follows the meaning)."""
     if scope.messages.height == 0:
         return [0] * weeks, log.today
     last_day: date = scope.messages["day"].max()  # type: ignore[assignment]
+    last_day = min(last_day, log.today - timedelta(days=1))
     first_day = last_day - timedelta(days=7 * weeks - 1)
     counts = [0] * weeks
     for day in scope.messages.filter(pl.col("day") >= first_day)["day"].to_list():
-        counts[(day - first_day).days // 7] += 1
+        if day <= last_day:
+            counts[(day - first_day).days // 7] += 1
     return counts, last_day
 
 

@@ -21,9 +21,19 @@ from tests.analytics.reference.log import EventLog
 def candidates(log: EventLog, plan: Plan | None, stats: pl.DataFrame,
                current: pl.Series, staff: set[int]) -> dict[str, Any]:
     rule = plan.elimination if plan is not None else None
-    if rule is None or not rule.enabled or not rule.silent_days:
+    if rule is None or not rule.enabled or not (rule.silent_days or rule.onboarding_incomplete):
         return {"criteria": None, "members": [],
-                "note": "计划未设置淘汰规则（elimination.silent_days）"}
+                "note": "计划未设置淘汰规则（长期未发言或新人任务未完成）"}
+    criteria = {"silent_days": rule.silent_days, "notice_days": rule.notice_days or 0,
+                "auto_remove": rule.auto_remove,
+                "onboarding_incomplete": rule.onboarding_incomplete,
+                "onboarding_hours": plan.onboarding.deadline_hours if plan else None}
+    note = ("计划允许自动移除" if rule.auto_remove
+            else "需要运营者确认后才会移除（E3）：可在名单中豁免")
+    if not rule.silent_days:
+        # The onboarding rule's candidates come from the bot's state, not the log: the
+        # reference (a log-only computation) lists none.
+        return {"criteria": criteria, "members": [], "note": note}
     cutoff = log.since_ms(rule.silent_days - 1)  # calendar days (issue 11): see below
     admins = set(plan.bot.admins) if plan is not None else set()
     admin_ids = pl.Series(sorted(staff | set(
@@ -48,10 +58,4 @@ def candidates(log: EventLog, plan: Plan | None, stats: pl.DataFrame,
                else f"入群 {days} 天从未发言")
         members.append({"member_id": r["member_id"], "name": r["name"], "reason": why,
                         "silent_days": days, "remove_on": remove_on})
-    return {
-        "criteria": {"silent_days": rule.silent_days, "notice_days": notice,
-                     "auto_remove": rule.auto_remove},
-        "members": members,
-        "note": ("计划允许自动移除" if rule.auto_remove
-                 else "需要运营者确认后才会移除（E3）：可在名单中豁免"),
-    }
+    return {"criteria": criteria, "members": members, "note": note}

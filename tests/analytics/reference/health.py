@@ -137,9 +137,12 @@ def dying(log: EventLog, health: dict[str, Any], cfg: Health,
     weeks: list[int] = health["weekly_messages"]
     anchor = log.today
     silent_days = 0
+    quiet = weeks[-1] == 0
+    spoke_today = False
     if scope is not None and scope.messages.height:
+        silent_days = (log.today - scope.messages["day"].max()).days  # type: ignore[operator]
+        quiet, spoke_today = silent_days >= 7, silent_days == 0
         weeks, anchor = own_weekly_messages(log, scope, 8)
-        silent_days = (log.today - anchor).days
     floor_week = cfg.floor_messages_per_day * 7
     out: dict[str, Any] = {"warning": False, "reason": "", "projected_below_floor": None,
                            "weekly_change": None, "down_from_peak": None,
@@ -148,10 +151,10 @@ def dying(log: EventLog, health: dict[str, Any], cfg: Health,
             log.as_of_ms - int(scope.events["ts_ms"].min()) < 14 * 86_400_000:  # type: ignore[arg-type]
         out.update(young=True)  # issue 11: too new to judge a trend
         return out
-    if (silent_days >= 7 or weeks[-1] == 0) and sum(weeks) > 0:
+    if quiet and sum(weeks) > 0:
         out.update(warning=True, silent_days=max(silent_days, 7))
         return out
-    if sum(weeks[-2:]) < 2 * floor_week and sum(weeks) > 0:
+    if sum(weeks[-2:]) < 2 * floor_week and (sum(weeks) > 0 or spoke_today):
         out.update(warning=True, below_floor_per_day=round(sum(weeks[-2:]) / 14, 1))
         return out
     points = [(i, math.log(c + 1)) for i, c in enumerate(weeks)]

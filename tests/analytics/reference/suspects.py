@@ -7,7 +7,7 @@ Signals (a suspect has one or more; nothing here removes anyone, the list is for
 - `ads`: messages with a link the plan does not allow (`AllowedLinks.forbidden`, the bot's
   rule, asked per message) or the plan's ad keywords (`KeywordSet`, the bot's rule);
 - `same_text`: the same text (≥ min_chars) sent by several accounts on one day, making up
-  most of the member's messages (a spam wave);
+  at least half of the member's messages (a spam wave; `COPY_SHARE`);
 - `red_packet_first`: first to grab most red packets (a grabbing bot).
 Ad keywords are matched in both scripts: each keyword is expanded to its Simplified and
 Traditional forms (OpenCC) and the text is matched column-wise, case-insensitively —
@@ -97,7 +97,7 @@ def find(log: EventLog, plan: Plan) -> list[dict[str, Any]]:
         .join(totals, on="member_id").filter(pl.col("n") >= COPY_SHARE * pl.col("total"))
     for member_id, text, n, accounts, total in copied.select(
             "member_id", "text", "n", "accounts", "total").iter_rows():
-        add(member_id, "same_text", "与多个账号同日发送相同内容，且占其发言的大部分",
+        add(member_id, "same_text", "与多个账号同日发送相同内容，且至少占其发言的一半",
             {"text": _short(text), "accounts": accounts, "messages": n, "of_messages": total})
 
     packets = log.events.filter((pl.col("kind") == "redpacket") & pl.col("ref_id").is_not_null())
