@@ -46,6 +46,7 @@ from qunyun.services import boards as board_service
 from qunyun.services import calendar as calendar_service
 from qunyun.services import elimination as elimination_service
 from qunyun.services import growth as growth_service
+from qunyun.services import question_wait
 from qunyun.services import reports as report_service
 from qunyun.services import volunteers as volunteer_service
 from qunyun.services.schedule import JobKind, Probe
@@ -111,6 +112,7 @@ def job_kinds() -> list[JobKind]:
         *growth_service.job_kinds(),  # T1 the daily tier pass
         board_service.SEASON_JOB,  # T3 a season's end and start at seasons.announce_at
         *volunteer_service.job_kinds(),  # T4 daily invitations and retirements
+        question_wait.JOB,  # R5 a question to the members, checked back on after the wait
     ]
 
 

@@ -8,6 +8,7 @@ whose values contradict each other. A plan with no `error` finding is ready to l
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 
@@ -117,6 +118,31 @@ def _rules(plan: Plan, today: date) -> Iterator[Finding]:
                       f"rules not revised for {(today - r.revised_on).days} days: quarterly review due")
     elif r.revised_on > today:
         yield _err("P3", "rules.revised_on", "群规修订日期在未来", "rules revision date is in the future")
+
+
+# 「刷屏（10 秒内连发 8 条以上）」: the window and the count a member reads in the rules.
+FLOOD_WORDS = re.compile(r"(\d+)\s*秒内[^\d]{0,6}?(\d+)\s*条")
+
+
+def _flood_words(plan: Plan) -> Iterator[Finding]:
+    """R1: the flood rule members read must be the one the bot enforces."""
+    flood = plan.moderation.flood
+    for i, item in enumerate(plan.rules.forbidden if plan.rules else []):
+        found = FLOOD_WORDS.search(item) if "刷屏" in item else None
+        if found is None:
+            continue
+        seconds, messages = int(found.group(1)), int(found.group(2))
+        if not flood.enabled:
+            yield _advice("R1", f"rules.forbidden.{i}",
+                          f"群规写了「{found.group(0)}」，但刷屏规则已关闭（moderation.flood）",
+                          f"the rules forbid flooding ({found.group(0)}) but the flood rule is off")
+        elif (seconds, messages) != (flood.seconds, flood.messages):
+            yield _advice(
+                "R1", f"rules.forbidden.{i}",
+                f"群规写的是「{found.group(0)}」，机器人按 {flood.seconds} 秒内 {flood.messages} 条"
+                f"（第 {flood.messages} 条起）撤回：请让两处一致",
+                f"the rules say {seconds} s / {messages} messages, the bot deletes from the "
+                f"{flood.messages}th message within {flood.seconds} s: make them agree")
 
 
 def _welcome(plan: Plan) -> Iterator[Finding]:
@@ -281,7 +307,8 @@ def check_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
     today = today or date.today()
     found: list[Finding] = []
     for group in (
-        _service(plan), _revenue(plan), _rules(plan, today), _welcome(plan), _elimination(plan),
+        _service(plan), _revenue(plan), _rules(plan, today), _flood_words(plan), _welcome(plan),
+        _elimination(plan),
         _volunteers(plan), _threshold(plan), _future(plan), _positioning(plan), _size(plan),
         _patterns(plan), _settings(plan), _commands(plan), check_limits(plan),
         check_calendar(plan, today),

@@ -327,7 +327,8 @@ def _default_negative() -> list[str]:
 
 
 class HeatedPolicy(Toggle):
-    """R5: insults, or two members trading negative messages quickly, alert an admin."""
+    """R5: insults, or two members trading negative messages quickly, alert an admin: one
+    alert and one item per pair of members and day (later lines of the two join it)."""
 
     insults: list[str] = Field(default_factory=_default_insults)
     negative_words: list[str] = Field(default_factory=_default_negative)
@@ -347,6 +348,11 @@ class FakeAccounts(Strict):
 class Moderation(Strict):
     warn_limit: int = Field(default=3, ge=1)
     warning_expiry_days: float = Field(default=30, gt=0)
+    # R2: one burst is one warning. Within this many seconds of a flood or repeat warning,
+    # further breaches of that rule by the same member (the rest of a pasted block, the
+    # same text sent again) are deleted without another warning; a flood's own window
+    # always counts as one burst. Each advert or forbidden link is still its own warning.
+    warning_cooldown_seconds: int = Field(default=60, ge=0)
     links: LinkPolicy = LinkPolicy()
     qr_codes: Rule = Rule()
     ad_keywords: KeywordPolicy = KeywordPolicy()
@@ -523,6 +529,10 @@ class Bot(Strict):
     # Local day for check-ins, daily point caps and daily sweeps (IANA name).
     timezone: str = "Asia/Shanghai"
     escalate_questions: bool = True  # R5: questions the FAQ cannot answer
+    # R5: a question asked of the other members (「有人一起组队学习吗」), not of the bot or an
+    # admin, goes to the admins only when nobody answered it within this many minutes
+    # (0: at once). A question to the bot or the admins (老师/助教/管理员…) goes at once.
+    question_wait_minutes: float = Field(default=30, ge=0)
     escalate_admin_mentions: bool = True  # R5: messages that @-mention an admin
     announce_level_up: bool = True  # T3: congratulate in the group on a new level
 

@@ -6,27 +6,54 @@ several negative messages within minutes). The alert goes to the plan's admin ro
 the group), with a draft reply (`drafts`): the nearest FAQ answer, or a template that names
 what the admin has to fill in. When the plan has volunteers, today's on-duty volunteer
 is pinged by DM first (T4, `policies.volunteers.duty_ping`).
+
+A lively group must not flood the admins' room:
+- a question asked of the other members (「有人一起组队学习吗」) waits
+  `bot.question_wait_minutes` and is escalated only when nobody answered it (a reply to
+  it, or a message @-naming the asker); a question to the bot or the admins goes at once;
+- the same question from the same member on the same day is one item and one alert;
+- a quarrel is one item per pair of members and day: the first insult or heated run
+  raises the alert, every later insult or negative line between the two joins that item
+  (its evidence grows) without another alert.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass, replace
+
 from qunyun.domain import questions
+from qunyun.domain.streaks import local_day
 from qunyun.effects import Alert, Effect
-from qunyun.events import Event, MessagePosted
+from qunyun.events import Event, MessagePosted, TimerFired
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.drafts import draft_answer, draft_for_mention
-from qunyun.policies.matching import KeywordSet
+from qunyun.policies.matching import KeywordSet, fold
 from qunyun.policies.volunteers import duty_ping
-from qunyun.services import queues
+from qunyun.services import lookup, question_wait, queues
+from qunyun.services import schedule as schedule_service
 
 QUESTION_MARKS = questions.QUESTION_MARKS  # kept for importers of the old name
+# Words that show a question is asked of the staff, not of the other members.
+STAFF_WORDS = ("老师", "助教", "管理员", "管理", "班主任", "群主", "机器人", "客服", "运营")
+CALM_DOWN = "大家冷静一下，有分歧可以私聊管理员，群里请保持友善。"
+HEATED_REPLY = "两位的观点都收到了，我们私聊细说，群里先聊别的话题好吗？"
+QUARREL_LINES = 20  # the lines of one quarrel kept on its item
+
+
+@dataclass(frozen=True, slots=True)
+class _Raised:
+    alert: Alert
+    key: str
+    member_id: int | None
 
 
 class Escalation:
     name = "escalation"
-    handles = (MessagePosted,)
+    handles = (MessagePosted, TimerFired)
 
     def __init__(self, setup: Setup) -> None:
         self.setup = setup
@@ -34,51 +61,158 @@ class Escalation:
         self.heated = heated
         self.insults = KeywordSet(heated.insults if heated.enabled else [])
         self.negative = KeywordSet(heated.negative_words if heated.enabled else [])
+        rules = setup.plan.rules
+        self.staff_words = KeywordSet([*STAFF_WORDS, *(rules.admins if rules else [])])
 
     def handle(self, event: Event, ctx: Context) -> Verdict | None:
+        if isinstance(event, TimerFired):
+            return self._waited(event, ctx) if event.timer == question_wait.KIND else None
         if not isinstance(event, MessagePosted) or self.setup.is_direct(event.group):
             return None
         if self.setup.is_admin(event.actor, event.group) or self.setup.command(event) is not None:
             return None
         text = event.text[:2000]
         who = name_of(event.actor)
-        effects: list[Effect] = []
+        raised: _Raised | None = None
         bot = self.setup.plan.bot
         faq = self.setup.plan.rules.faq if self.setup.plan.rules else []
         mentioned = [m for m in event.mentions if self.setup.is_admin_id(m, event.group)]
-        if bot.escalate_admin_mentions and mentioned:
-            effects.append(self._alert(event, f"{who} 在群里@了管理员：{text[:200]}",
-                                       draft_for_mention(who, text, faq), "admin_mention"))
-        elif self.insults and (word := self.insults.find(text)):
-            effects.append(self._alert(event, f"{who} 的消息含辱骂（{word}）：{text[:200]}",
-                                       "大家冷静一下，有分歧可以私聊管理员，群里请保持友善。",
-                                       "insult"))
-        elif self._heated(event, ctx):
-            effects.append(self._alert(
-                event, f"{who} 与他人正在激烈争执：{text[:200]}",
-                "两位的观点都收到了，我们私聊细说，群里先聊别的话题好吗？", "heated"))
-        elif bot.escalate_questions and self._question(text) \
-                and self.setup.faq_answer(text) is None:
-            effects.append(self._alert(event, f"{who} 的问题机器人答不了：{text[:200]}",
-                                       draft_answer(who, text, faq), "unanswered"))
-        pings: list[Effect] = []
-        for alert in effects:
-            assert isinstance(alert, Alert)
-            # The console's escalation queue (R5): the alert is also a to-do until handled.
-            key = f"escalation:{event.source_event_id}"
-            queues.open_item(ctx.conn, community_id=ctx.community_id, queue="escalation",
-                             item_key=key, title=alert.text[:200],
-                             detail={"suggested_reply": alert.suggested_reply,
-                                     "trigger": alert.evidence.get("trigger")},
-                             member_id=ctx.member_id, group_id=ctx.group_id, at_ms=ms(event.at))
-            # T4: today's on-duty volunteer is pinged first (by DM), then the admins' room.
-            if (ping := duty_ping(self.setup, event, ctx, alert, key)) is not None:
-                pings.append(ping)
-        effects = pings + effects
-        return Verdict.act(*effects) if effects else None
+        to_admin = bot.escalate_admin_mentions and bool(mentioned)
+        if to_admin:
+            raised = self._open(event, ctx, ctx.member_id, f"escalation:{event.source_event_id}",
+                                f"{who} 在群里@了管理员：{text[:200]}",
+                                draft_for_mention(who, text, faq), "admin_mention")
+        elif self.insults or self.negative:
+            found = self._quarrel(event, ctx, text)
+            if found is not None:
+                return Verdict.act(*found) if found else None
+        if not to_admin and bot.escalate_questions \
+                and self._question(text) and self.setup.faq_answer(text) is None:
+            if bot.question_wait_minutes > 0 and not self._asked_of_staff(event, ctx, text) \
+                    and ctx.group_id is not None and ctx.member_id is not None:
+                question_wait.wait_for_answer(
+                    ctx.conn, community_id=ctx.community_id, plan=self.setup.plan,
+                    group_id=ctx.group_id, member_id=ctx.member_id,
+                    event_id=event.source_event_id, text=text, asked=event.at,
+                    same_question=self._same_question(event, ctx.member_id, text))
+                return None
+            raised = self._question_item(event, ctx, ctx.member_id, text)
+        return self._verdict(event, ctx, raised)
 
+    # -- questions -------------------------------------------------------------------------
     def _question(self, text: str) -> bool:
         return questions.looks_like_question(text)
+
+    def _asked_of_staff(self, event: MessagePosted, ctx: Context, text: str) -> bool:
+        """Is the question put to the bot or the admins (a staff word or an admin's name,
+        or a reply to an admin's message), rather than to the other members?"""
+        if self.staff_words.find(text):
+            return True
+        if event.reply_to:
+            author = ctx.message_author(source=event.source, source_event_id=event.reply_to)
+            ref = lookup.member_ref(ctx.conn, member_id=author) if author is not None else None
+            return ref is not None and self.setup.is_admin(ref, event.group)
+        return False
+
+    def _question_item(self, event: MessagePosted, ctx: Context, member_id: int | None,
+                       text: str) -> _Raised | None:
+        """One item per member, question and local day: asking again adds no alert."""
+        who = name_of(event.actor)
+        faq = self.setup.plan.rules.faq if self.setup.plan.rules else []
+        key = f"escalation:question:{self._same_question(event, member_id, text)}"
+        return self._open(event, ctx, member_id, key, f"{who} 的问题机器人答不了：{text[:200]}",
+                          draft_answer(who, text, faq), "unanswered")
+
+    def _same_question(self, event: MessagePosted, member_id: int | None, text: str) -> str:
+        """The member's question of the local day (the folded text: 「嗎」 and 「吗」 alike)."""
+        digest = hashlib.sha1(fold(text.strip()).encode()).hexdigest()[:16]
+        return f"{member_id}:{local_day(event.at, self.setup.tz)}:{digest}"
+
+    def _waited(self, event: TimerFired, ctx: Context) -> Verdict | None:
+        """The wait on a question to the members is over: escalate it if nobody answered."""
+        tick = schedule_service.tick_of(event)
+        if tick is None or not self.setup.plan.bot.escalate_questions:
+            return None
+        try:
+            member_id, asked = int(tick.payload["member"]), int(tick.payload["asked"])
+            question, text = str(tick.payload["event"]), str(tick.payload["text"])
+        except (KeyError, ValueError):
+            return None
+        member = lookup.member_ref(ctx.conn, member_id=member_id)
+        groups = dict((ref, gid) for gid, ref in
+                      lookup.community_groups(ctx.conn, community_id=ctx.community_id))
+        group_id = groups.get(event.group)
+        if member is None or group_id is None:
+            return None
+        if lookup.answered(ctx.conn, group_id=group_id, asker_id=member_id,
+                           question_event_id=question, since_ms=asked, until_ms=ms(event.at),
+                           asker_name=name_of(member)):
+            schedule_service.mark_slot(ctx.conn, tick=tick, status=schedule_service.STATUS_SKIPPED,
+                                       detail="群友已回答")
+            return None
+        asked_as = MessagePosted(source=member.platform, source_event_id=question,
+                                 group=event.group, at=event.at, actor=member, text=text)
+        as_asker = replace(ctx, member_id=member_id, group_id=group_id)
+        return self._verdict(asked_as, as_asker,
+                             self._question_item(asked_as, as_asker, member_id, text))
+
+    # -- quarrels --------------------------------------------------------------------------
+    def _quarrel(self, event: MessagePosted, ctx: Context, text: str) -> list[Effect] | None:
+        """An insult or a heated run opens the pair's item for the day (one alert); a later
+        insult or negative line between the same two joins it without another alert."""
+        if ctx.group_id is None or ctx.member_id is None:
+            return None
+        insult = self.insults.find(text) if self.insults else None
+        negative = self.negative.find(text[:500]) if self.negative else None
+        if not insult and not negative:
+            return None
+        other = self._counterpart(event, ctx)
+        pair = sorted(m for m in {ctx.member_id, other} if m is not None)
+        key = (f"escalation:quarrel:{ctx.group_id}:{'-'.join(map(str, pair))}:"
+               f"{local_day(event.at, self.setup.tz)}")
+        existing = queues.item_by_key(ctx.conn, community_id=ctx.community_id,
+                                      queue="escalation", item_key=key)
+        who = name_of(event.actor)
+        line = f"{who}：{text[:200]}"
+        if existing is not None and existing["status"] != "open":
+            key = f"{key}:{event.source_event_id}"  # closed by an admin: this is a new round
+        elif existing is not None:
+            stored = existing.get("detail") or {}
+            detail = dict(json.loads(stored) if isinstance(stored, str) else stored)
+            lines = [*list(detail.get("lines") or []), line][-QUARREL_LINES:]
+            queues.open_item(ctx.conn, community_id=ctx.community_id, queue="escalation",
+                             item_key=key, title=str(existing["title"]),
+                             detail={**detail, "lines": lines},
+                             member_id=existing.get("member_id"), group_id=ctx.group_id,
+                             at_ms=ms(event.at))
+            return []  # the same quarrel: on its item, no second alert
+        if insult:
+            title, reply, trigger = f"{who} 的消息含辱骂（{insult}）：{text[:200]}", CALM_DOWN, \
+                "insult"
+        elif self._heated(event, ctx):
+            title, reply, trigger = f"{who} 与他人正在激烈争执：{text[:200]}", HEATED_REPLY, \
+                "heated"
+        else:
+            return None
+        raised = self._open(event, ctx, ctx.member_id, key, title, reply, trigger,
+                            extra={"lines": [line]})
+        verdict = self._verdict(event, ctx, raised)
+        return list(verdict.effects) if verdict is not None else []
+
+    def _counterpart(self, event: MessagePosted, ctx: Context) -> int | None:
+        """Whom the message answers: the author replied to, else the last other speaker
+        within the exchange window."""
+        if event.reply_to:
+            author = ctx.message_author(source=event.source, source_event_id=event.reply_to)
+            if author is not None and author != ctx.member_id:
+                return author
+        assert ctx.group_id is not None
+        recent = ctx.recent_messages(
+            group_id=ctx.group_id, since_ms=ms(event.at) - self.heated.exchange_seconds * 1000)
+        for row in reversed(recent):
+            if row[0] is not None and row[0] != ctx.member_id:
+                return row[0]
+        return None
 
     def _heated(self, event: MessagePosted, ctx: Context) -> bool:
         if not self.negative or ctx.group_id is None:
@@ -92,7 +226,29 @@ class Escalation:
             return False
         return sum(1 for r in tail if self.negative.find(r[3][:500])) >= h.negative_messages
 
-    def _alert(self, event: MessagePosted, text: str, reply: str, trigger: str) -> Alert:
-        return Alert(group=event.group, member=event.actor, text=f"【需要人工】{text}",
-                     suggested_reply=reply, reason=f"R5 {trigger}", policy=self.name,
-                     evidence={"trigger": trigger, "event": event.source_event_id})
+    # -- the item and the alert ------------------------------------------------------------
+    def _open(self, event: MessagePosted, ctx: Context, member_id: int | None, key: str,
+              text: str, reply: str, trigger: str,
+              extra: dict[str, object] | None = None) -> _Raised | None:
+        """The console's escalation item (R5); None when it was already there (the same
+        question again, the same quarrel): it is refreshed, no second alert."""
+        alert = Alert(group=event.group, member=event.actor, text=f"【需要人工】{text}",
+                      suggested_reply=reply, reason=f"R5 {trigger}", policy=self.name,
+                      evidence={"trigger": trigger, "event": event.source_event_id})
+        _, created = queues.open_item(
+            ctx.conn, community_id=ctx.community_id, queue="escalation", item_key=key,
+            title=alert.text[:200],
+            detail={"suggested_reply": reply, "trigger": trigger, **(extra or {})},
+            member_id=member_id, group_id=ctx.group_id, at_ms=ms(event.at))
+        return _Raised(alert, key, member_id) if created else None
+
+    def _verdict(self, event: MessagePosted, ctx: Context, raised: _Raised | None
+                 ) -> Verdict | None:
+        if raised is None:
+            return None
+        effects: list[Effect] = []
+        # T4: today's on-duty volunteer is pinged first (by DM), then the admins' room.
+        if (ping := duty_ping(self.setup, event, ctx, raised.alert, raised.key)) is not None:
+            effects.append(ping)
+        effects.append(raised.alert)
+        return Verdict.act(*effects)

@@ -9,6 +9,11 @@ restarted bot still sees the last minutes), QR codes in images (zxing-cpp, only 
 adapter fetched the image). Admins are exempt only where the plan says so (R3): from
 everything with `rules.admins_exempt`, from one rule with that rule's `admins_exempt`.
 
+One burst is one warning: within `warning_cooldown_seconds` of a flood or repeat warning
+(and always within a flood's window) further breaches of that rule by the member are
+deleted without another warning (each advert or link stays a warning of its own), and
+a flood takes back the points its earlier messages earned.
+
 At the warning limit the member is told by DM why they are removed and how to appeal
 (`removal_notice`) before the removal: once out of the group, several platforms no
 longer let the bot reach them. A DM the platform refuses is the operator's to-do.
@@ -36,10 +41,14 @@ from qunyun.plan.model import OperatorPattern, Rule
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.matching import KeywordSet, fold
 from qunyun.services import lookup
+from qunyun.services import points as points_service
 from qunyun.services import warnings as warning_service
 
 MENTION = re.compile(r"@\S+")
 EXPIRY_TIMER = "warnings.expired"
+# The rules one burst breaks many times over (a pasted block, one text sent again): one
+# warning per burst; the rest of it is deleted without another (R2 cooldown).
+BURST_RULES = frozenset({"flood", "repeat"})
 MAX_SCAN_CHARS = 20_000  # a 1 MB message is judged on its first 20,000 characters
 
 
@@ -96,7 +105,27 @@ class Moderation:
         violation = self.check(event, ctx)
         if violation is None:
             return None
+        if self._cooling_down(ctx, violation, ms(event.at)):
+            # The rest of the burst that was just warned about: deleted, no second warning.
+            evidence = {**violation.evidence, "rule": violation.rule,
+                        "text": event.text[:200], "same_burst": True}
+            return Verdict.halt(Delete(group=event.group, event_id=event.source_event_id,
+                                       member=event.actor, reason=violation.reason,
+                                       evidence=evidence, policy=self.name))
         return Verdict.halt(*self.penalize(event, ctx, violation))
+
+    def _cooling_down(self, ctx: Context, v: Violation, now_ms: int) -> bool:
+        """R2: was the member warned under this rule moments ago (one burst, one warning)?"""
+        assert ctx.member_id is not None
+        if v.rule not in BURST_RULES:
+            return False  # each advert or link is a deliberate act of its own
+        cooldown = self.m.warning_cooldown_seconds
+        if v.rule == "flood":
+            cooldown = max(cooldown, self.m.flood.seconds)
+        if cooldown <= 0:
+            return False
+        last = warning_service.last_of_rule(ctx.conn, member_id=ctx.member_id, rule=v.rule)
+        return last is not None and now_ms - last < cooldown * 1000
 
     # -- R1 --------------------------------------------------------------------------------
     def check(self, event: MessagePosted, ctx: Context) -> Violation | None:
@@ -206,6 +235,14 @@ class Moderation:
             at_ms=ms(event.at), expiry_days=self.m.warning_expiry_days,
             limit=self.m.warn_limit, event_id=event.source_event_id,
         )
+        if v.rule == "flood":
+            # The burst's earlier messages were posted before it was caught: what they
+            # earned is taken back (a flood earns no participation points, T3).
+            points_service.take_back(
+                ctx.conn, community_id=ctx.community_id, member_id=ctx.member_id,
+                group_id=ctx.group_id, action="message",
+                since_ms=ms(event.at) - self.m.flood.seconds * 1000, at=event.at,
+                tz=self.setup.tz, reason="flood", ref=event.source_event_id)
         who = name_of(event.actor)
         effects: list[Effect] = [
             Delete(group=event.group, event_id=event.source_event_id, member=event.actor,

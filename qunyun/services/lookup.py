@@ -101,3 +101,11 @@ def mark_group_kinds(conn: Connection, *, community_id: int, platform: str,
     for external_id, kind in kinds.items():
         community_repo.set_group_kind(conn, community_id=community_id, platform=platform,
                                       external_id=external_id, kind=kind)
+
+
+def answered(conn: Connection, *, group_id: int, asker_id: int, question_event_id: str,
+             since_ms: int, until_ms: int, asker_name: str | None = None) -> bool:
+    """Did another member answer the question (a reply to it, or @-naming the asker)?"""
+    return bot_lookup.answered(conn, group_id=group_id, asker_id=asker_id,
+                               question_event_id=question_event_id, since_ms=since_ms,
+                               until_ms=until_ms, asker_name=asker_name)

@@ -74,6 +74,25 @@ def award(
                  total_before=after - amount, total_after=after)
 
 
+def take_back(conn: Connection, *, community_id: int, member_id: int, group_id: int | None,
+              action: str, since_ms: int, at: datetime, tz: str, reason: str,
+              ref: str | None = None) -> int:
+    """Undo what `action` earned the member in one group since `since_ms` (the messages of
+    a flood burst posted before it was caught): one negative participation row named
+    `reason`. Returns the points taken back (0: nothing to undo)."""
+    earned = repo.earned_since(conn, member_id=member_id, group_id=group_id, action=action,
+                               since_ms=since_ms)
+    if earned <= 0:
+        return 0
+    repo.add(conn, row={
+        "community_id": community_id, "member_id": member_id, "group_id": group_id,
+        "ledger": "participation", "action": reason[:40], "points": -earned,
+        "day": local_day(at, tz), "at_ms": int(at.timestamp() * 1000),
+        "ref": ref[:255] if ref else None,
+    })
+    return earned
+
+
 def used_today(conn: Connection, *, member_id: int, action: str, day: str) -> int:
     """Points `action` has already earned the member on local day `day` (daily caps)."""
     return repo.day_sum(conn, member_id=member_id, action=action, day=day)

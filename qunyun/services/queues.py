@@ -42,6 +42,12 @@ def open_item(
     return item_id, created
 
 
+def item_by_key(conn: Connection, *, community_id: int, queue: str, item_key: str
+                ) -> dict[str, Any] | None:
+    """The item with this key (any status), or None."""
+    return queue_repo.by_key(conn, community_id=community_id, queue=queue, item_key=item_key)
+
+
 class QueueError(ValueError):
     """The requested resolution is not possible (unknown item, wrong community, bad status)."""
 

@@ -46,6 +46,11 @@ def do_warn(
     return WarnResult(warning_id=warning_id, count=count, limit=limit, remove=remove)
 
 
+def last_of_rule(conn: Connection, *, member_id: int, rule: str) -> int | None:
+    """When the member was last warned under `rule` (ms), or None (R2 cooldown)."""
+    return repo.last_of_rule(conn, member_id=member_id, rule=rule)
+
+
 def live_count(conn: Connection, *, member_id: int, now_ms: int) -> int:
     return repo.count_live(conn, member_id=member_id, now_ms=now_ms)
 

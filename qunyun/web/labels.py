@@ -140,7 +140,7 @@ REASONS: dict[str, Pair] = {
     "suspect": ("疑似假号", "suspected fake account"),
     "level up": ("升级", "level up"),
     "admin_mention": ("有人@管理员", "an admin was mentioned"),
-    "heated": ("争吵升温", "a heated exchange"),
+    "heated": ("争吵升温", "a heated exchange"), "insult": ("辱骂", "insults"),
     "unanswered": ("问题无人能答", "a question the FAQ cannot answer"),
     "announce removal": ("公告移出", "announced a removal"),
     "removal notice": ("移出前私信告知原因和申诉方式", "told why and how to appeal first"),
@@ -240,6 +240,7 @@ POINTS: dict[str, Pair] = {
     "ambassador": ("推广大使带来新成员", "an ambassador brought a member"),
     "form": ("填写新人问卷", "member form"),
     "decay": ("长期不活跃衰减", "inactivity decay"),
+    "flood": ("刷屏，收回发言分", "flooding: message points taken back"),
     "manual_grant": ("管理员加分", "granted by an admin"),
     "manual_deduct": ("管理员减分", "deducted by an admin"),
     "task": ("提交作业", "task handed in"),
@@ -265,6 +266,8 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "rule": ("规则", "rule"), "matched": ("命中", "matched"), "text": ("内容", "text"),
     "messages": ("消息数", "messages"), "seconds": ("秒", "seconds"),
     "limit": ("上限", "limit"), "option": ("选项", "option"),
+    "same_burst": ("同一轮，不再警告", "same burst, no new warning"),
+    "lines": ("争执经过", "the exchange"),
     "members": ("成员", "members"),
     "new_group": ("新群名称", "new group"), "full_group": ("已满的群", "full group"),
     "in_group": ("群内人数", "members in the group"), "size_cap": ("人数上限", "size cap"),
@@ -504,8 +507,16 @@ def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
     lines = [signal_sentence(s, lang) for s in evidence.get("signals") or []
              if isinstance(s, Mapping)]
     sep = "：" if lang != "en" else ": "
+    burst = evidence.get("messages"), evidence.get("seconds")
+    joined = all(isinstance(n, int) and not isinstance(n, bool) for n in burst)
+    if joined:
+        # A flood's count and window read as one fact: 「10 秒内 9 条」, not 「秒：10」.
+        lines.append(f"{burst[1]} 秒内 {burst[0]} 条" if lang != "en"
+                     else f"{burst[0]} messages within {burst[1]} seconds")
     for key, value in evidence.items():
         if key in HIDDEN_KEYS or value in (None, "", [], {}):
+            continue
+        if joined and key in ("messages", "seconds"):
             continue
         if title and isinstance(value, str | int) and not isinstance(value, bool) \
                 and str(value) in title:

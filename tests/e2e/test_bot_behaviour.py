@@ -195,7 +195,7 @@ def test_checkin_faq_and_escalation(homeserver: LocalHomeserver, tmp_path: Path)
         await s.until(lambda: s.bot_says(s.room, "连续 1 天"))
         await s.alice.send_text(s.room, "直播回放在哪里看呀")
         await s.until(lambda: s.bot_says(s.room, "群公告置顶的链接"))
-        await s.alice.send_text(s.room, "请问结业证书怎么领取？")
+        await s.alice.send_text(s.room, "老师，请问结业证书怎么领取？")
         await s.until(lambda: s.bot_says(s.admin_room, "答不了"))
         assert await s.bot_says(s.admin_room, "建议回复")
 

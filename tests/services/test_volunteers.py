@@ -125,7 +125,7 @@ def test_candidates_invited_accept_warn_refused_duty_and_retirement(engine: Engi
                                      mentions=(quiet.user_id,)))[0]
 
     # An escalation: the on-duty volunteer is pinged by DM first, then the admins' room.
-    asked = bot.say(quiet, "请问周末的线下聚会在哪里办？", 3 * DAY + 9000)
+    asked = bot.say(quiet, "老师，请问周末的线下聚会在哪里办？", 3 * DAY + 9000)
     kinds = [type(e).__name__ for e in asked if isinstance(e, DirectMessage | Alert)]
     assert kinds == ["DirectMessage", "Alert"]
     ping = next(e for e in asked if isinstance(e, DirectMessage))

@@ -140,7 +140,7 @@ def test_no_english_evidence_keys_on_any_page(pages: dict[str, str]) -> None:
 
 def test_the_evidence_reads_as_chinese_labels(pages: dict[str, str]) -> None:
     audit = _visible(pages["/c/python-camp/audit"])
-    for words in ("消息数：6", "规则（正则）：^A\\S*", "建议回复：作业在群公告里", "周报截至：2026-11-30",
+    for words in ("10 秒内 6 条", "规则（正则）：^A\\S*", "建议回复：作业在群公告里", "周报截至：2026-11-30",
                   "文件格式：Telegram", "按类型：发言 7，入群 1", "已导入过：2", "类型：日历帖",
                   "次数：2", "恢复日程", "类型：营期", "机器人 · 周报", "机器人 · 日程", "分工：管理员", "可管理全部社群：否",
                   "lin（管理员）", "wang：只读 → 管理员"):

@@ -152,3 +152,21 @@ def group_names(conn: Connection, *, community_id: int) -> set[str]:
     rows = conn.execute(select(groups.c.name).where(groups.c.community_id == community_id,
                                                     groups.c.name.is_not(None)))
     return {str(r[0]) for r in rows}
+
+
+def answered(conn: Connection, *, group_id: int, asker_id: int, question_event_id: str,
+             since_ms: int, until_ms: int, asker_name: str | None = None) -> bool:
+    """Did another member answer a question in the group between `since_ms` and
+    `until_ms`: a reply to it (or to the asker's later messages: the question asked
+    again), or a message that @-names the asker (R5 wait)?"""
+    asked = select(events.c.source_event_id).where(
+        events.c.group_id == group_id, events.c.member_id == asker_id,
+        events.c.kind == "message", events.c.ts_ms >= since_ms, events.c.ts_ms <= until_ms)
+    answer = (events.c.ref_id == question_event_id) | events.c.ref_id.in_(asked)
+    if asker_name:
+        answer = answer | events.c.text.contains(f"@{asker_name}", autoescape=True)
+    found = conn.execute(select(events.c.id).where(
+        events.c.group_id == group_id, events.c.kind == "message",
+        events.c.ts_ms > since_ms, events.c.ts_ms <= until_ms,
+        events.c.member_id.is_not(None), events.c.member_id != asker_id, answer).limit(1))
+    return found.first() is not None

@@ -105,3 +105,11 @@ def ledger_of(conn: Connection, *, member_id: int, limit: int = 100) -> list[dic
         .order_by(bot_points.c.id.desc()).limit(limit)
     ).mappings()
     return [dict(r) for r in rows]
+
+
+def earned_since(conn: Connection, *, member_id: int, group_id: int | None, action: str,
+                 since_ms: int) -> int:
+    """Points `action` earned the member in one group since `since_ms` (a flood's burst)."""
+    return int(conn.execute(select(func.coalesce(func.sum(bot_points.c.points), 0)).where(
+        bot_points.c.member_id == member_id, bot_points.c.group_id == group_id,
+        bot_points.c.action == action, bot_points.c.at_ms >= since_ms)).scalar_one())

@@ -118,6 +118,15 @@ def last_settled(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def last_of_rule(conn: Connection, *, member_id: int, rule: str) -> int | None:
+    """When the member was last warned under `rule` (ms), withdrawn warnings aside: the
+    cooldown that makes one burst one warning (R2)."""
+    found = conn.execute(select(func.max(bot_warnings.c.created_ms)).where(
+        bot_warnings.c.member_id == member_id, bot_warnings.c.rule == rule,
+        bot_warnings.c.revoked_ms.is_(None))).scalar()
+    return int(found) if found is not None else None
+
+
 def removals_since(conn: Connection, *, community_id: int, since_ms: int) -> int:
     """Members removed for reaching the warning limit since a time (weekly report): one
     removal settles all of the member's live warnings at the same moment."""

@@ -109,3 +109,10 @@ def exempted_members(conn: Connection, *, community_id: int, queue: str) -> set[
         )
     )
     return {int(r[0]) for r in rows if r[0] is not None}
+
+
+def by_key(conn: Connection, *, community_id: int, queue: str, item_key: str
+           ) -> dict[str, Any] | None:
+    found = _FIND.scalar(conn, {"community_id": community_id, "queue": queue,
+                                "item_key": item_key})
+    return get_item(conn, item_id=int(found)) if found is not None else None

@@ -23,7 +23,7 @@ from qunyun.plan.model import Plan
 from qunyun.report.words import group_names
 from qunyun.services import activities as activity_service
 from qunyun.services import calendar as calendar_service
-from qunyun.services import campaigns, lookup
+from qunyun.services import campaigns, lookup, question_wait
 from qunyun.services import plans as plan_service
 from qunyun.services import schedule as schedule_service
 from qunyun.storage.console import overview as console_overview
@@ -99,9 +99,11 @@ def _render(ctx: Ctx, found: dict[str, Any], view: str, day: str, *, error: str 
         # The schedule's other timed jobs (sweep, weekly report, event steps …), read-only
         # here: when each runs next and how its last run went.
         # Event steps are left out: each event occurrence is in the grid on its day instead
-        # (a monthly series would otherwise list five reminders per month here).
+        # (a monthly series would otherwise list five reminders per month here); so are
+        # the R5 waits on questions to the members (each lives a few minutes).
         jobs = [e for e in entry_repo.of_community(conn, community_id=cid)
-                if e["kind"] not in (*KINDS, activity_service.STEP) and not e["retired"]
+                if e["kind"] not in (*KINDS, activity_service.STEP, question_wait.KIND)
+                and not e["retired"]
                 and e["next_ms"] is not None]
         events = [r for r in activity_service.for_console(conn, community_id=cid, plan=plan,
                                                           lang=ctx.lang)
