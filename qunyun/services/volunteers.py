@@ -28,7 +28,8 @@ from qunyun.domain import periods, recurrence
 from qunyun.domain.volunteers import BOT_PRIVILEGES, PRIVILEGE_NAMES, STATE_NAMES
 from qunyun.effects import DirectMessage
 from qunyun.plan.model import Plan, VolunteerRole
-from qunyun.services import audit, lookup, outreach
+from qunyun.services import audit, lookup, outreach, reach
+from qunyun.services import queues as queue_service
 from qunyun.services.schedule import EntrySpec, JobKind
 from qunyun.storage.growth import tiers as tier_repo
 from qunyun.storage.growth import volunteers as repo
@@ -324,18 +325,24 @@ def _audit(conn: Connection, *, community_id: int, actor: str, action: str, reas
         "evidence": evidence or {}, "status": "done"})
 
 
+QUEUED, OVER_LIMIT = "queued", "limit"
+
+
 def invite_by_operator(conn: Connection, *, community_id: int, member_id: int, plan: Plan,
                        operator: str, now_ms: int, role: str | None = None,
-                       why: str | None = None) -> bool:
+                       why: str | None = None) -> str:
     """The console's invitation: stored and audited as the operator's, the DM queued in the
-    bot's outbox when the weekly limit allows (False: not sent, the operator is told).
-    `why` is the candidate's numbers when the operator picked them from the list."""
+    bot's outbox when the weekly limit allows. Returns `QUEUED`, `OVER_LIMIT` (not sent,
+    the operator is told), or, for a member no bot of the community can reach (issue 11
+    #68: an imported Telegram member under a Matrix bot), the words of the operator to-do
+    opened with the invitation's text. `why` is the candidate's numbers when the operator
+    picked them from the list."""
     text = invite(conn, community_id=community_id, member_id=member_id, plan=plan,
                   by=operator, why=f"运营 {operator} 手动邀请" + (f"；{why}" if why else ""),
                   now_ms=now_ms, role=role)
     return _outbox_dm(conn, community_id=community_id, member_id=member_id, plan=plan,
                       text=text, reason="T4 volunteer invitation", kind="volunteer_invite",
-                      operator=operator, now_ms=now_ms)
+                      operator=operator, now_ms=now_ms, todo="请亲自私信邀请 ta 做志愿者")
 
 
 def retire_by_operator(conn: Connection, *, community_id: int, member_id: int,
@@ -349,25 +356,51 @@ def retire_by_operator(conn: Connection, *, community_id: int, member_id: int,
         _outbox_dm(conn, community_id=community_id, member_id=member_id, plan=plan,
                    text=thanks_text(plan, name=name, role=row["role"]),
                    reason="T4 volunteer retired", kind="thanks", operator=operator,
-                   now_ms=now_ms)
+                   now_ms=now_ms, todo="卸任了志愿者，请亲自致谢")
 
 
 def _outbox_dm(conn: Connection, *, community_id: int, member_id: int, plan: Plan, text: str,
-               reason: str, kind: str, operator: str, now_ms: int) -> bool:
-    member = lookup.member_ref(conn, member_id=member_id)
-    groups = lookup.community_groups(conn, community_id=community_id)
-    if member is None or not groups:
-        return False
+               reason: str, kind: str, operator: str, now_ms: int, todo: str) -> str:
+    route = reach.dm_route(conn, community_id=community_id, member_id=member_id)
+    if route is None:
+        return OVER_LIMIT
+    if isinstance(route, str):
+        # No bot of the community is on the member's platform: the operator sends it.
+        why = reach.unreachable_text(route)
+        name = lookup.display_names(conn, member_ids=[member_id]).get(member_id)
+        queue_service.open_item(conn, community_id=community_id, queue="todo",
+                                item_key=f"volunteer-dm:{kind}:{member_id}:{now_ms}",
+                                title=f"{name or '成员'}：{todo}（{why}）",
+                                detail={"draft": text, "why": why}, member_id=member_id,
+                                at_ms=now_ms)
+        return why
     if not outreach.take_dm(conn, community_id=community_id, member_id=member_id, plan=plan,
                             kind=kind, now_ms=now_ms):
-        return False
-    group_id, group = groups[0]
+        return OVER_LIMIT
+    group_id = route.group_id
+    if group_id is None:
+        group_id = next((gid for gid, g in lookup.community_groups(
+            conn, community_id=community_id) if g == route.group), None)
     audit.record_operator_effect(
-        conn, DirectMessage(group=group, member=member, text=text, reason=reason,
+        conn, DirectMessage(group=route.group, member=route.member, text=text, reason=reason,
                             policy="volunteers"),
         community_id=community_id, operator=operator, member_id=member_id, group_id=group_id,
         at_ms=now_ms)
-    return True
+    return QUEUED
+
+
+def invitation_delivery(conn: Connection, *, community_id: int,
+                        member_ids: list[int]) -> dict[int, tuple[str, str | None]]:
+    """The latest invitation DM of each member as the outbox holds it: (status, detail),
+    status `pending` (queued, not sent yet), `done` (sent) or `failed` (with the reason)."""
+    out: dict[int, tuple[str, str | None]] = {}
+    for member_id in member_ids:
+        for row in audit_repo.entries(conn, community_id=community_id, action="dm",
+                                      member_id=member_id, limit=20):
+            if "volunteer invitation" in str(row.get("reason") or ""):
+                out[member_id] = (str(row["status"]), row.get("detail"))
+                break
+    return out
 
 
 def of_member(conn: Connection, *, community_id: int, member_id: int) -> dict[str, Any] | None:

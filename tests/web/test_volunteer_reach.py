@@ -1,0 +1,95 @@
+"""Issue 11 #68 in the console: volunteer candidates are members a bot of the community can
+reach; an imported Telegram member under a Matrix bot is left out of the candidates (the
+page says how many and why), inviting one by hand is an operator to-do 「这位成员在
+Telegram，机器人联系不到」 and no DM, and a queued DM is never shown as sent: the roster
+shows the outbox's result (queued, delivered, not sent and why)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+
+from qunyun.bot import accounts
+from qunyun.events import GroupRef, MessagePosted, UserRef
+from qunyun.services import audit
+from qunyun.services.ingest import EventRecorder
+from tests.factories import T0
+from tests.web.conftest import csrf_of
+from tests.web.seed import Seeded
+from tests.web.test_pages import _ok
+from tests.web.test_volunteer_pages import VOL, member_id
+
+Make = Callable[..., TestClient]
+TG_GROUP = GroupRef("telegram", "-100777", "进阶营（Telegram 导入）")
+
+
+def _telegram_history_and_a_matrix_bot(engine: Engine, cid: int) -> None:
+    """A very active member known only from an imported Telegram export, and the
+    community's Matrix bot has run (as `qunyun up` records it)."""
+    talker = UserRef("telegram", "user1", "许敏洋")
+    events = [MessagePosted(source="tg-export", source_event_id=f"t{i}", group=TG_GROUP,
+                            at=T0 + timedelta(hours=i), actor=talker, text="今天的作业我做完了")
+              for i in range(60)]
+    with engine.begin() as conn:
+        EventRecorder(community_id=cid).record_many(conn, events)
+        accounts.report(conn, key=accounts.status_key(cid, "matrix", "demo"), connected=True,
+                        synced=True)
+
+
+def test_candidates_are_members_the_bot_can_reach(make_client: Make, seeded: Seeded,
+                                                  engine: Engine) -> None:
+    _telegram_history_and_a_matrix_bot(engine, seeded.community_id)
+    client = make_client("vol")
+    client.app.state.reports.get(seeded.community_id)  # type: ignore[attr-defined]
+    page = _ok(client, VOL)
+    candidates = page[page.index('id="vol-candidates"'):]
+    tg = member_id(engine, "user1")
+    assert f'/members/{tg}"' not in candidates
+    assert "在Telegram，那里没有连接机器人账号，机器人联系不到" in candidates
+    listed = candidates.split("</table>")[0]
+    assert "/members/" in listed  # the seed's Matrix members are still there
+
+
+def test_inviting_an_unreachable_member_is_an_operator_todo_not_a_dm(
+        make_client: Make, seeded: Seeded, engine: Engine) -> None:
+    _telegram_history_and_a_matrix_bot(engine, seeded.community_id)
+    client = make_client("vol")
+    tg = member_id(engine, "user1")
+    done = client.post(f"{VOL}/invite", data={"csrf": csrf_of(client, VOL), "member_id": tg,
+                                              "role": "答疑志愿者"}, follow_redirects=False)
+    page = _ok(client, done.headers["location"])
+    assert "机器人联系不到这位成员" in page and "私信由机器人发出" not in page
+    with engine.connect() as conn:
+        dms = conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'dm' "
+                                "AND member_id = :m"), {"m": tg}).scalar_one()
+        assert dms == 0  # nothing the Matrix bot would try to send to a Telegram id
+    queue = _ok(client, "/c/python-camp/queues?queue=todo")
+    assert "许敏洋：请亲自私信邀请 ta 做志愿者（这位成员在 Telegram，机器人联系不到）" in queue
+    assert "你好，许敏洋" in queue  # the draft is ready
+
+
+def test_a_queued_invitation_shows_its_delivery_result(make_client: Make, seeded: Seeded,
+                                                       engine: Engine) -> None:
+    _telegram_history_and_a_matrix_bot(engine, seeded.community_id)
+    client = make_client("vol")
+    mid = member_id(engine, "@u2:localhost")
+    done = client.post(f"{VOL}/invite", data={"csrf": csrf_of(client, VOL), "member_id": mid},
+                       follow_redirects=False)
+    page = _ok(client, done.headers["location"])
+    assert "私信已排队，由机器人发出" in page
+    roster = page[page.index('id="vol-roster"'):page.index("</table>")]
+    assert "已排队，等机器人发出" in roster and "已送达" not in roster
+    with engine.begin() as conn:
+        (dm_id,) = conn.execute(text("SELECT id FROM audit_log WHERE action = 'dm' "
+                                     "AND member_id = :m"), {"m": mid}).one()
+        audit.mark_delivery(conn, audit_id=int(dm_id), ok=False,
+                            detail="需要运营者处理：对方没有和机器人开过私聊，私信没有送达")
+    roster = _ok(client, VOL).split('id="vol-roster"')[1].split("</table>")[0]
+    assert "没有发出：对方没有和机器人开过私聊，私信没有送达" in roster
+    with engine.begin() as conn:
+        audit.mark_delivery(conn, audit_id=int(dm_id), ok=True)
+    roster = _ok(client, VOL).split('id="vol-roster"')[1].split("</table>")[0]
+    assert "已送达" in roster
