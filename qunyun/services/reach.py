@@ -100,3 +100,32 @@ def dm_route(conn: Connection, *, community_id: int, member_id: int,
         return member.platform
     gid, group = groups[0]
     return Route(member, gid, group)
+
+
+def unreachable_members(conn: Connection, *, community_id: int,
+                        member_ids: Iterable[int]) -> dict[int, str]:
+    """Of `member_ids`, those no bot of the community can reach, with their platform (the
+    console's view: no adapter of its own)."""
+    platforms = member_platforms(conn, member_ids=member_ids)
+    bots = bot_platforms(conn, community_id=community_id)
+    return {m: p for m, p in platforms.items() if not _reachable(p, bots, None)}
+
+
+def removal_by_hand(conn: Connection, *, community_id: int, item: dict[str, object],
+                    platform: str, operator: str, now_ms: int) -> int:
+    """E3 approved for a member no bot can remove (issue 11 #54): the operator's to-do to
+    remove them on their platform, with why (the candidate's own title). Returns its id."""
+    from qunyun.services import queues  # queues imports audit; kept out of the hot path
+
+    where = platform_name(platform)
+    title = str(item.get("title") or "")
+    name = title.split("：", 1)[0] or "成员"
+    member_id = item.get("member_id")
+    item_id, _new = queues.open_item(
+        conn, community_id=community_id, queue="todo",
+        item_key=f"removal-by-hand:{item.get('id')}",
+        title=f"{name}：已批准淘汰，请在 {where} 里亲自移出（{unreachable_text(platform)}）",
+        detail={"why": unreachable_text(platform), "candidate": title,
+                "approved_by": operator},
+        member_id=int(member_id) if isinstance(member_id, int) else None, at_ms=now_ms)
+    return item_id

@@ -123,6 +123,36 @@ TEXTS: dict[str, tuple[str, str]] = {
     "act.exempted": ("豁免", "Exempt"),
     "act.approved": ("批准", "Approve"),
     "act.open": ("重新打开", "Reopen"),
+    "act_help.elimination": ("「批准」只记下你同意移出：报告列出的候选不会被机器人移出（由机器人"
+                             "淘汰巡检开出的事项才会）；「豁免」：保留 ta，事项关闭。",
+                             "Approve only records that you agree to the removal: the bot "
+                             "does not remove a candidate the report listed (only items its "
+                             "own elimination sweep opened); Exempt keeps them and closes it."),
+    "act_help.elimination_sweep": ("「批准」：通知期满后机器人先私信告诉 ta 原因和回群办法，再移出群；"
+                                   "「豁免」：保留 ta，不再移出。",
+                                   "Approve: when the notice period is over the bot tells "
+                                   "them by DM why and how to come back, then removes them; "
+                                   "Exempt: they stay."),
+    "act_help.suspect": ("三个按钮都只记下你的判断，不会移出或改动这个账号：「完成」你已处理"
+                         "（例如核实后亲自移出）；「豁免」确认没问题、保留 ta；「驳回」判断有误。",
+                         "All three only record your judgement; none removes or changes the "
+                         "account: Done — you dealt with it (e.g. removed them yourself); "
+                         "Exempt — they are fine, keep them; Dismiss — a false alarm."),
+    "act_help.escalation": ("「完成」：你已回复或处理（这个按钮不会替你发消息）；「驳回」：不需要处理。",
+                            "Done: you replied or dealt with it (this button sends nothing); "
+                            "Dismiss: nothing to do."),
+    "reach.removal_before": ("这位成员在 {platform}，那里没有连接机器人账号：机器人联系不到 ta，"
+                             "也不能把 ta 移出群。批准后会生成一条待办，请在 {platform} 里亲自处理。",
+                             "This member is on {platform}, where no bot account is "
+                             "connected: the bot can neither reach nor remove them. "
+                             "Approving opens a to-do for you to do it on {platform} "
+                             "yourself."),
+    "reach.removal_after": ("已批准，但机器人联系不到这位成员（在 {platform}）：已转为待办，"
+                            "请在 {platform} 里亲自移出。",
+                            "Approved, but no bot can reach this member (on {platform}): it "
+                            "is now a to-do; remove them on {platform} yourself."),
+    "reach.removal_kept": ("这位成员在 {platform}，机器人联系不到 ta。",
+                           "This member is on {platform}, where no bot can reach them."),
     "resolved_by": ("处理人", "Resolved by"),
     "queue_empty": ("这个队列是空的", "This queue is empty"),
     "refresh_queues": ("从报告刷新队列", "Refresh queues from the report"),

@@ -93,3 +93,41 @@ def test_a_queued_invitation_shows_its_delivery_result(make_client: Make, seeded
         audit.mark_delivery(conn, audit_id=int(dm_id), ok=True)
     roster = _ok(client, VOL).split('id="vol-roster"')[1].split("</table>")[0]
     assert "已送达" in roster
+
+
+def test_approving_the_removal_of_a_member_no_bot_can_reach_is_an_operator_todo(
+        make_client: Make, seeded: Seeded, engine: Engine) -> None:
+    """Issue 11 #54: the 淘汰候选 row says before the click that no bot can reach or remove
+    the imported Telegram member, and approving it opens the operator's to-do; a Matrix
+    member's row has no such note; each queue's buttons say what they do."""
+    from qunyun.services import queues
+
+    _telegram_history_and_a_matrix_bot(engine, seeded.community_id)
+    tg, local = member_id(engine, "user1"), member_id(engine, "@u2:localhost")
+    with engine.begin() as conn:
+        far, _ = queues.open_item(conn, community_id=seeded.community_id, queue="elimination",
+                                  item_key=f"elimination:{tg}",
+                                  title="许敏洋：已 21 天未发言", detail={}, member_id=tg)
+        near, _ = queues.open_item(conn, community_id=seeded.community_id, queue="elimination",
+                                   item_key=f"elimination:{local}",
+                                   title="用户2：已 21 天未发言", detail={}, member_id=local)
+    client = make_client("admin")
+    page = _ok(client, "/c/python-camp/queues?queue=elimination")
+    far_row = page.split(f'id="item-{far}"')[1].split("</tr>")[0]
+    near_row = page.split(f'id="item-{near}"')[1].split("</tr>")[0]
+    assert "这位成员在 Telegram，那里没有连接机器人账号" in far_row and "批准后会生成一条待办" in far_row
+    assert "机器人联系不到" not in near_row
+    assert "报告列出的候选不会被机器人移出" in near_row  # what 批准 does
+    suspects = _ok(client, "/c/python-camp/queues?queue=suspect")
+    assert "不会移出或改动这个账号" in suspects
+
+    done = client.post(f"/c/python-camp/queues/{far}",
+                       data={"csrf": csrf_of(client, "/c/python-camp/queues"),
+                             "resolution": "approved", "reason": ""},
+                       headers={"hx-request": "true"})
+    assert "已批准，但机器人联系不到这位成员（在 Telegram）：已转为待办" in done.text
+    todo = _ok(client, "/c/python-camp/queues?queue=todo")
+    assert "许敏洋：已批准淘汰，请在 Telegram 里亲自移出（这位成员在 Telegram，机器人联系不到）" in todo
+    client.cookies.set("qunyun_lang", "en")
+    english = _ok(client, "/c/python-camp/queues?queue=elimination&status=approved")
+    assert "Approved, but no bot can reach this member (on Telegram)" in english

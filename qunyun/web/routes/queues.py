@@ -8,6 +8,7 @@ says why it is empty; resolving an item also updates the counter cards (HTMX out
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from qunyun.services import admission as admission_service
 from qunyun.services import appeals as appeal_service
 from qunyun.services import queues as queue_service
+from qunyun.services import reach
 from qunyun.services.report_queues import open_from_report
 from qunyun.storage.console import members as console_members
 from qunyun.storage.console import queues as console_queues
@@ -61,15 +63,28 @@ def queue_list(request: Request, slug: str, queue: str = "", status: str = "open
         counts = queue_repo.count_open(conn, community_id=cid)
         names = console_members.names_of(
             conn, member_ids=sorted({i["member_id"] for i in items if i["member_id"]}))
+        unreachable = _unreachable(conn, cid, items)
     reports = request.app.state.reports
     if reports.available and not reports.is_fresh(cid):
         reports.warm([cid])  # new events or a new plan: the queues catch up in the background
     empty = None if items else _empty_reason(ctx, request, found, queue, status)
     return page(ctx, "queues.html", community=found, items=items, counts=counts, queue=queue,
                 status=status, statuses=STATUSES, choices=CHOICES, names=names,
-                total=total, offset=offset, page_size=PAGE,
+                unreachable=unreachable, total=total, offset=offset, page_size=PAGE,
                 analytics=reports.available, empty_reason=empty,
                 notice=None if created is None else translate("refreshed", ctx.lang, n=created))
+
+
+def _unreachable(conn: Any, cid: int, items: list[dict[str, Any]]) -> dict[int, str]:
+    """Elimination items whose member no bot of the community can reach or remove (an
+    imported Telegram member under a Matrix bot), by item id → the member's platform."""
+    ids = {int(i["member_id"]) for i in items if i["queue"] == "elimination"
+           and i["member_id"]}
+    if not ids:
+        return {}
+    far = reach.unreachable_members(conn, community_id=cid, member_ids=ids)
+    return {int(i["id"]): far[int(i["member_id"])] for i in items
+            if i["queue"] == "elimination" and i["member_id"] and int(i["member_id"]) in far}
 
 
 def _empty_reason(ctx: Ctx, request: Request, found: dict[str, Any], queue: str,
@@ -140,6 +155,13 @@ def resolve(
                                                   status=resolution, reason=reason.strip()[:500])
         except queue_service.QueueError:
             raise NotFound from None
+        unreachable = _unreachable(conn, cid, [item])
+        if item["queue"] == "elimination" and item["status"] == "approved" \
+                and item["id"] in unreachable:
+            # Issue 11 #54: no bot can remove them; the removal is the operator's to-do.
+            reach.removal_by_hand(conn, community_id=cid, item=item,
+                                  platform=unreachable[item["id"]],
+                                  operator=operator.username, now_ms=int(time.time() * 1000))
         names = console_members.names_of(
             conn, member_ids=[item["member_id"]] if item["member_id"] else [])
         counts = queue_repo.count_open(conn, community_id=cid)
@@ -147,6 +169,7 @@ def resolve(
         # The row, and the counter cards out of band, for the list the operator is on.
         shown = parse_qs(urlsplit(request.headers.get("hx-current-url") or "").query)
         return page(ctx, "queue_resolved.html", community=found, i=item, choices=CHOICES,
-                    names=names, counts=counts, queue=(shown.get("queue") or [""])[0],
+                    names=names, counts=counts, unreachable=unreachable,
+                    queue=(shown.get("queue") or [""])[0],
                     status=(shown.get("status") or ["open"])[0])
     return RedirectResponse(f"/c/{slug}/queues?queue={item['queue']}", status_code=303)
