@@ -129,3 +129,12 @@ def removal_by_hand(conn: Connection, *, community_id: int, item: dict[str, obje
                 "approved_by": operator},
         member_id=int(member_id) if isinstance(member_id, int) else None, at_ms=now_ms)
     return item_id
+
+
+def botless_platforms(conn: Connection, *, community_id: int, platforms: Iterable[str],
+                      serves: Serves | None = None) -> set[str]:
+    """Of `platforms` (of the community's groups), those no bot of the community is on:
+    a post for a group there has nobody to send it (issue 11 #35: an imported Telegram
+    history beside the Matrix room)."""
+    bots = bot_platforms(conn, community_id=community_id)
+    return {p for p in set(platforms) if not _reachable(p, bots, serves)}

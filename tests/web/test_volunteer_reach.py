@@ -131,3 +131,19 @@ def test_approving_the_removal_of_a_member_no_bot_can_reach_is_an_operator_todo(
     client.cookies.set("qunyun_lang", "en")
     english = _ok(client, "/c/python-camp/queues?queue=elimination&status=approved")
     assert "Approved, but no bot can reach this member (on Telegram)" in english
+
+
+def test_the_calendar_says_which_groups_get_its_posts(make_client: Make, seeded: Seeded,
+                                                      engine: Engine) -> None:
+    """Issue 11 #35: 「全部群」 includes the imported Telegram group; the calendar page says
+    the bot posts to the Matrix room and that the Telegram group (no bot) gets nothing."""
+    client = make_client("admin")
+    assert 'id="calendar-reach"' not in _ok(client, "/c/python-camp/calendar")  # one bot
+    _telegram_history_and_a_matrix_bot(engine, seeded.community_id)
+    page = _ok(client, "/c/python-camp/calendar")
+    line = page.split('id="calendar-reach"')[1].split("</p>")[0]
+    assert "机器人会把日历帖发到：Python 训练营 · 答疑群" in line
+    assert "没有连接机器人账号的群：进阶营（Telegram 导入）——那里只有导入的聊天记录，日历帖发不到这些群" in line
+    client.cookies.set("qunyun_lang", "en")
+    english = _ok(client, "/c/python-camp/calendar").split('id="calendar-reach"')[1]
+    assert "Groups with no bot account connected" in english.split("</p>")[0]
