@@ -141,6 +141,21 @@ TEXTS: dict[str, tuple[str, str]] = {
     "act_help.escalation": ("「完成」：你已回复或处理（这个按钮不会替你发消息）；「驳回」：不需要处理。",
                             "Done: you replied or dealt with it (this button sends nothing); "
                             "Dismiss: nothing to do."),
+    "queue.group_invite": ("新群待确认", "New groups to confirm"),
+    "queue_empty.group_invite": ("不是管理员的人把机器人拉进自己的群时，邀请会在这里等你确认：批准后机器人加入，"
+                                 "那个群成为社群的群；驳回则拒绝邀请。管理员（计划里的管理员或社群群里的版主）"
+                                 "邀请的群，机器人直接加入。",
+                                 "When someone who is not an admin invites the bot into their "
+                                 "own room, the invitation waits here: approve and the bot "
+                                 "joins, the room becomes one of the community's groups; "
+                                 "dismiss and the invitation is declined. Rooms an admin (the "
+                                 "plan's admins or a community room's moderators) invites it "
+                                 "to are joined at once."),
+    "act_help.group_invite": ("「批准」：机器人加入这个群，它成为社群的群（欢迎新人、群规、日历帖、统计都会算上它）；"
+                              "「驳回」：机器人拒绝邀请，不加入。",
+                              "Approve: the bot joins and the room becomes one of the "
+                              "community's groups (welcome, rules, calendar posts, figures); "
+                              "Dismiss: the bot declines the invitation."),
     "reach.removal_before": ("这位成员在 {platform}，那里没有连接机器人账号：机器人联系不到 ta，"
                              "也不能把 ta 移出群。批准后会生成一条待办，请在 {platform} 里亲自处理。",
                              "This member is on {platform}, where no bot account is "
