@@ -69,7 +69,10 @@ class Escalation:
             queues.open_item(ctx.conn, community_id=ctx.community_id, queue="escalation",
                              item_key=key, title=alert.text[:200],
                              detail={"suggested_reply": alert.suggested_reply,
-                                     "trigger": alert.evidence.get("trigger")},
+                                     "trigger": alert.evidence.get("trigger"),
+                                     # The console can send the reply as the bot's answer
+                                     # to this very message (issue 11 #55).
+                                     "event_id": event.source_event_id},
                              member_id=ctx.member_id, group_id=ctx.group_id, at_ms=ms(event.at))
             # T4: today's on-duty volunteer is pinged first (by DM), then the admins' room.
             if (ping := duty_ping(self.setup, event, ctx, alert, key)) is not None:

@@ -138,9 +138,27 @@ TEXTS: dict[str, tuple[str, str]] = {
                          "All three only record your judgement; none removes or changes the "
                          "account: Done — you dealt with it (e.g. removed them yourself); "
                          "Exempt — they are fine, keep them; Dismiss — a false alarm."),
-    "act_help.escalation": ("「完成」：你已回复或处理（这个按钮不会替你发消息）；「驳回」：不需要处理。",
-                            "Done: you replied or dealt with it (this button sends nothing); "
-                            "Dismiss: nothing to do."),
+    "act_help.escalation": ("「以机器人身份回复」：把上面的回复发给成员并完成事项；「完成」：你已在别处回复或处理"
+                            "（这个按钮不会替你发消息）；「驳回」：不需要处理。",
+                            "Reply as the bot: sends the reply above and closes the item; "
+                            "Done: you replied or dealt with it elsewhere (this button sends "
+                            "nothing); Dismiss: nothing to do."),
+    "reply.label": ("回复成员（可修改；会作为机器人对 ta 那条消息的回复发出，并记入审计日志）：",
+                    "Reply to the member (edit freely; sent as the bot's reply to their "
+                    "message, and kept in the audit log):"),
+    "reply.send": ("以机器人身份回复", "Reply as the bot"),
+    "reply.queued": ("回复已排队，由机器人发出；事项已标为完成。", "The reply is queued; the bot sends it. "
+                     "The item is marked done."),
+    "reply.error": ("没有发出：{why}", "Not sent: {why}"),
+    "reply.error.decided": ("这条事项已经处理过了", "this item was already decided"),
+    "reply.error.empty": ("回复内容是空的，请写好要发给成员的话", "the reply is empty"),
+    "reply.error.long": ("回复太长了，最多 2000 字", "the reply is too long (2,000 characters at most)"),
+    "reply.error.no_message": ("这条事项没有记下成员的原消息，机器人无法回复它：请在群里亲自回复",
+                               "this item has no record of the member's message, so the bot "
+                               "cannot reply to it: reply in the group yourself"),
+    "reply.error.no_bot": ("这个群所在的平台没有连接机器人账号，机器人发不了：请在群里亲自回复",
+                           "no bot account is connected on this group's platform: reply in "
+                           "the group yourself"),
     "queue.group_invite": ("新群待确认", "New groups to confirm"),
     "queue_empty.group_invite": ("不是管理员的人把机器人拉进自己的群时，邀请会在这里等你确认：批准后机器人加入，"
                                  "那个群成为社群的群；驳回则拒绝邀请。管理员（计划里的管理员或社群群里的版主）"

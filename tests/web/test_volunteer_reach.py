@@ -147,3 +147,48 @@ def test_the_calendar_says_which_groups_get_its_posts(make_client: Make, seeded:
     client.cookies.set("qunyun_lang", "en")
     english = _ok(client, "/c/python-camp/calendar").split('id="calendar-reach"')[1]
     assert "Groups with no bot account connected" in english.split("</p>")[0]
+
+
+def test_an_escalations_reply_is_sent_from_the_console_as_the_bots_reply(
+        make_client: Make, seeded: Seeded, engine: Engine) -> None:
+    """Issue 11 #55: a question the FAQ cannot answer, through the real pipeline, becomes a
+    升级处理 item whose draft the operator edits and sends as the bot's reply to the
+    member's message: queued in the outbox as the operator's, the item closed as done."""
+    from qunyun.bot.wiring import build_policies
+    from qunyun.pipeline.runner import Pipeline
+    from qunyun.services import plans as plan_service
+
+    with engine.connect() as conn:
+        _text, plan = plan_service.stored_plan(conn, community_id=seeded.community_id)
+    assert plan is not None
+    group = GroupRef("matrix", "!qa:localhost", "Python 训练营 · 答疑群")
+    question = MessagePosted(source="live", source_event_id="$q1", group=group,
+                             at=T0 + timedelta(days=1), actor=UserRef(
+                                 "matrix", "@u2:localhost", "用户2"),
+                             text="请问结业证书怎么领取？")
+    Pipeline(engine, community_id=seeded.community_id, plan=plan,
+             policies=build_policies(plan)).process(question)
+    client = make_client("admin")
+    page = _ok(client, "/c/python-camp/queues?queue=escalation")
+    assert "以机器人身份回复" in page and "结业证书" in page
+    with engine.connect() as conn:
+        (item_id,) = conn.execute(text("SELECT id FROM work_items WHERE queue = 'escalation' "
+                                       "AND status = 'open'")).one()
+    token = csrf_of(client, "/c/python-camp/queues")
+    empty = client.post(f"/c/python-camp/queues/{item_id}/reply",
+                        data={"csrf": token, "text": "  "})
+    assert "没有发出：回复内容是空的" in empty.text
+    sent = client.post(f"/c/python-camp/queues/{item_id}/reply",
+                       data={"csrf": token, "text": "结业证书在结营后一周内发到邮箱。"})
+    assert "回复已排队，由机器人发出" in sent.text
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT actor, status, effect FROM audit_log WHERE "
+                                "action = 'reply' ORDER BY id DESC")).first()
+        status = conn.execute(text("SELECT status, resolution FROM work_items WHERE id = :i"),
+                              {"i": item_id}).one()
+    assert row is not None and row.actor == "operator:admin" and row.status == "pending"
+    assert "$q1" in str(row.effect) and "结业证书在结营后一周内" in str(row.effect)
+    assert status.status == "done" and "已以机器人身份回复" in status.resolution
+    again = client.post(f"/c/python-camp/queues/{item_id}/reply",
+                        data={"csrf": token, "text": "再发一次"})
+    assert "这条事项已经处理过了" in again.text

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import time
 from typing import Annotated, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from qunyun.services import admission as admission_service
 from qunyun.services import appeals as appeal_service
+from qunyun.services import escalation_reply, reach
 from qunyun.services import queues as queue_service
-from qunyun.services import reach
 from qunyun.services.report_queues import open_from_report
 from qunyun.storage.console import members as console_members
 from qunyun.storage.console import queues as console_queues
@@ -45,13 +45,15 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "dm_todo": ("done", "dismissed"),  # R2/R3/O2: the operator sent the DM by hand (or not)
     "group_invite": ("approved", "dismissed"),  # issue 11 #58: the bot joins the room or not
 }
+REPLY_ERRORS = ("decided", "empty", "long", "no_message", "no_bot")
 STATUSES = ("open", "done", "dismissed", "exempted", "approved")
 PAGE = 100
 
 
 @router.get("/c/{slug}/queues")
 def queue_list(request: Request, slug: str, queue: str = "", status: str = "open",
-               offset: Offset = 0, created: Count = None) -> Response:
+               offset: Offset = 0, created: Count = None, replied: str = "",
+               reply_error: str = "") -> Response:
     ctx, found = community_for(request, slug)
     cid = int(found["id"])
     if queue and queue not in CHOICES:
@@ -73,7 +75,10 @@ def queue_list(request: Request, slug: str, queue: str = "", status: str = "open
                 status=status, statuses=STATUSES, choices=CHOICES, names=names,
                 unreachable=unreachable, total=total, offset=offset, page_size=PAGE,
                 analytics=reports.available, empty_reason=empty,
-                notice=None if created is None else translate("refreshed", ctx.lang, n=created))
+                notice=translate("reply.queued", ctx.lang) if replied else
+                None if created is None else translate("refreshed", ctx.lang, n=created),
+                reply_error=translate(f"reply.error.{reply_error}", ctx.lang)
+                if reply_error in REPLY_ERRORS else "")
 
 
 def _unreachable(conn: Any, cid: int, items: list[dict[str, Any]]) -> dict[int, str]:
@@ -123,6 +128,26 @@ def refresh(request: Request, slug: str) -> Response:
             created = open_from_report(conn, community_id=cid, report=report,
                                        operator=operator.username)
     return RedirectResponse(f"/c/{slug}/queues?created={created}", status_code=303)
+
+
+@router.post("/c/{slug}/queues/{item_id}/reply")
+def reply(request: Request, slug: str, item_id: DbId,
+          text: Annotated[str, Form()] = "") -> Response:
+    """R5: the operator's (edited) draft sent as the bot's reply to the member's message,
+    through the outbox (issue 11 #55); the item is closed as done with what was sent."""
+    ctx, found = community_for(request, slug)
+    operator = ctx.require("act")
+    cid = int(found["id"])
+    with writing(ctx.engine) as conn:
+        try:
+            escalation_reply.send(conn, community_id=cid, item_id=item_id,
+                                  operator=operator.username, text=text)
+        except queue_service.QueueError:
+            raise NotFound from None
+        except escalation_reply.ReplyError as exc:
+            query = urlencode({"queue": "escalation", "reply_error": exc.code})
+            return RedirectResponse(f"/c/{slug}/queues?{query}", status_code=303)
+    return RedirectResponse(f"/c/{slug}/queues?queue=escalation&replied=1", status_code=303)
 
 
 @router.post("/c/{slug}/queues/{item_id}")
