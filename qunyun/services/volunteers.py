@@ -392,7 +392,8 @@ def _outbox_dm(conn: Connection, *, community_id: int, member_id: int, plan: Pla
 def invitation_delivery(conn: Connection, *, community_id: int,
                         member_ids: list[int]) -> dict[int, tuple[str, str | None]]:
     """The latest invitation DM of each member as the outbox holds it: (status, detail),
-    status `pending` (queued, not sent yet), `done` (sent) or `failed` (with the reason)."""
+    status `pending` (queued, not sent yet), `done` (sent) or `failed` (with the reason);
+    `todo` (with why) for a member no bot can reach, whose invitation is the operator's."""
     out: dict[int, tuple[str, str | None]] = {}
     for member_id in member_ids:
         for row in audit_repo.entries(conn, community_id=community_id, action="dm",
@@ -400,14 +401,37 @@ def invitation_delivery(conn: Connection, *, community_id: int,
             if "volunteer invitation" in str(row.get("reason") or ""):
                 out[member_id] = (str(row["status"]), row.get("detail"))
                 break
+    # No DM at all for a member no bot can reach: the invitation is the operator's to-do.
+    far = reach.unreachable_members(conn, community_id=community_id,
+                                    member_ids=[m for m in member_ids if m not in out])
+    out |= {m: ("todo", reach.unreachable_text(p)) for m, p in far.items()}
     return out
 
 
+def delivery_words(found: tuple[str, str | None] | None) -> tuple[str, str] | None:
+    """(state, why) of an invitation DM for the console (`pending`, `done`, `failed`
+    with the adapter's worded reason; never a platform's raw error); None: no DM queued."""
+    if found is None:
+        return None
+    status, detail = found
+    if status == "failed":
+        why = (detail or "").removeprefix("需要运营者处理：")
+        return ("failed", why if why and why != detail else "")
+    if status == "todo":
+        return ("todo", detail or "")
+    return (status if status in ("pending", "done") else "pending", "")
+
+
 def of_member(conn: Connection, *, community_id: int, member_id: int) -> dict[str, Any] | None:
-    """One member's volunteer row with its figures (the roster's), for the member 360 page;
-    None when they were never invited."""
-    return next((r for r in roster(conn, community_id=community_id)
-                 if int(r["member_id"]) == member_id), None)
+    """One member's volunteer row with its figures (the roster's) and, while invited, what
+    became of the invitation DM (`dm`), for the member 360 page; None when never invited."""
+    row = next((r for r in roster(conn, community_id=community_id)
+                if int(r["member_id"]) == member_id), None)
+    if row is None:
+        return None
+    found = invitation_delivery(conn, community_id=community_id, member_ids=[member_id])
+    return {**row, "dm": delivery_words(found.get(member_id))
+            if row["state"] == "invited" else None}
 
 
 def state_of(conn: Connection, *, community_id: int, member_id: int) -> str | None:

@@ -69,6 +69,8 @@ def test_inviting_an_unreachable_member_is_an_operator_todo_not_a_dm(
     queue = _ok(client, "/c/python-camp/queues?queue=todo")
     assert "许敏洋：请亲自私信邀请 ta 做志愿者（这位成员在 Telegram，机器人联系不到）" in queue
     assert "你好，许敏洋" in queue  # the draft is ready
+    roster = _ok(client, VOL).split('id="vol-roster"')[1].split("</table>")[0]
+    assert "机器人联系不到，已转为待办：这位成员在 Telegram，机器人联系不到" in roster
 
 
 def test_a_queued_invitation_shows_its_delivery_result(make_client: Make, seeded: Seeded,
@@ -93,6 +95,8 @@ def test_a_queued_invitation_shows_its_delivery_result(make_client: Make, seeded
         audit.mark_delivery(conn, audit_id=int(dm_id), ok=True)
     roster = _ok(client, VOL).split('id="vol-roster"')[1].split("</table>")[0]
     assert "已送达" in roster
+    member_page = _ok(client, f"/c/python-camp/members/{mid}")
+    assert "邀请私信：已送达" in member_page  # member 360 shows it too
 
 
 def test_approving_the_removal_of_a_member_no_bot_can_reach_is_an_operator_todo(

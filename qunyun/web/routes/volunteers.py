@@ -39,7 +39,7 @@ def volunteer_page(request: Request, slug: str, ok: str = "", error: str = "") -
         delivery = service.invitation_delivery(
             conn, community_id=cid, member_ids=[int(r["member_id"]) for r in rows
                                                 if r["state"] == "invited"])
-        rows = [{**r, "dm": _delivery_words(delivery.get(int(r["member_id"])))}
+        rows = [{**r, "dm": service.delivery_words(delivery.get(int(r["member_id"])))}
                 for r in rows]
         view: dict[str, Any] = {"rows": rows, "plan_volunteers": None, "rota": [],
                                 "candidates": None, "roles": [], "unreachable": []}
@@ -56,18 +56,6 @@ def volunteer_page(request: Request, slug: str, ok: str = "", error: str = "") -
     counts = {s: sum(1 for r in rows if r["state"] == s) for s in ("accepted", "invited")}
     return page(ctx, "volunteers.html", community=found, counts=counts, ok=ok, error=error,
                 **view)
-
-
-def _delivery_words(found: tuple[str, str | None] | None) -> tuple[str, str] | None:
-    """(key, why) for the roster's invitation DM column; None when no DM was queued."""
-    if found is None:
-        return None
-    status, detail = found
-    if status == "failed":
-        why = (detail or "").removeprefix("需要运营者处理：")
-        # Never a platform's raw error text in the console: the adapters word theirs.
-        return ("failed", why if why and why != detail else "")
-    return (status if status in ("pending", "done") else "pending", "")
 
 
 def _candidates(conn: Connection, cid: int, plan: Plan,
