@@ -60,6 +60,8 @@ CALENDAR_TEXTS: dict[str, tuple[str, str]] = {
     "calendar.preview": ("预览", "Preview"),
     "calendar.preview_gone": ("这条帖子的文案已不在计划里。", "This post's text is no longer in the plan."),
     "calendar.preview_in": ("将发到", "Posts to"),
+    "calendar.preview_no_bot": ("这个群没有连接机器人账号：不会发出", "no bot account in this group: "
+                                "not sent"),
     "calendar.origin.plan": ("计划", "plan"),
     "calendar.origin.console": ("控制台", "console"),
     "calendar.origin.system": ("自动", "automatic"),

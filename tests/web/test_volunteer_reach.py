@@ -148,6 +148,16 @@ def test_the_calendar_says_which_groups_get_its_posts(make_client: Make, seeded:
     line = page.split('id="calendar-reach"')[1].split("</p>")[0]
     assert "机器人会把日历帖发到：Python 训练营 · 答疑群" in line
     assert "没有连接机器人账号的群：进阶营（Telegram 导入）——那里只有导入的聊天记录，日历帖发不到这些群" in line
+    added = client.post("/c/python-camp/calendar/add", data={
+        "csrf": csrf_of(client, "/c/python-camp/calendar"), "text": "周末读书会",
+        "at": "20:00", "every": "day", "day": "2030-01-01"}, follow_redirects=False)
+    assert added.status_code == 303
+    with engine.connect() as conn:
+        entry = conn.execute(text("SELECT id FROM schedule_entries WHERE origin = 'console'")
+                             ).scalar_one()
+    preview = _ok(client, f"/c/python-camp/calendar/{entry}/preview")  # marks the group
+    tg_part = preview.split("进阶营（Telegram 导入）")[1][:400]
+    assert "这个群没有连接机器人账号：不会发出" in tg_part
     client.cookies.set("qunyun_lang", "en")
     english = _ok(client, "/c/python-camp/calendar").split('id="calendar-reach"')[1]
     assert "Groups with no bot account connected" in english.split("</p>")[0]

@@ -331,7 +331,12 @@ def preview(request: Request, slug: str, entry_id: DbId, slot: SlotQuery = 0) ->
             conn, entry_id=entry_id) or now_ms
         shown = calendar_service.preview(conn, community_id=cid, plan=plan, entry=entry,
                                          slot_ms=slot_ms, now_ms=now_ms)
-        names = group_names(console_overview.groups_with_counts(conn, community_id=cid))
+        every = console_overview.groups_with_counts(conn, community_id=cid)
+        names = group_names(every)
+        # Issue 11 #35: a group on a platform with no bot of the community gets nothing.
+        botless = reach.botless_platforms(conn, community_id=cid,
+                                          platforms=[str(g["platform"]) for g in every])
+        unposted = {int(g["id"]) for g in every if g["platform"] in botless}
     zone = plan.bot.timezone if plan else str(entry["tz"] or DEFAULT_TZ)
     day = (entry["payload"] or {}).get("day")
     title = (f"{calendar_rows.campaign_name(plan, entry)} · "
@@ -340,6 +345,6 @@ def preview(request: Request, slug: str, entry_id: DbId, slot: SlotQuery = 0) ->
     return page(ctx, "calendar_preview.html", community=found, entry=entry, shown=shown,
                 title=title, slot_text=calendar_rows.local_text(slot_ms, zone),
                 zone=calendar_rows.zone_label(zone, ctx.lang), group_names=names,
-                sample_words=[translate(f"calendar.var.{v}", ctx.lang)
+                unposted=unposted, sample_words=[translate(f"calendar.var.{v}", ctx.lang)
                               for v in (shown.samples if shown else ())],
                 fragment=bool(request.headers.get("hx-request")))
