@@ -57,7 +57,7 @@ VOLUNTEER_TEXTS: dict[str, tuple[str, str]] = {
     "vol.dm.done": ("已送达", "delivered"),
     "vol.dm.failed": ("没有发出：{why}", "not sent: {why}"),
     "vol.dm.todo": ("机器人联系不到，已转为待办：{why}", "no bot can reach them, a to-do: {why}"),
-    "vol.unreachable": ("另有 {n} 位活跃成员在{where}，那里没有连接机器人账号，机器人联系不到，"
+    "vol.unreachable": ("另有 {n} 位活跃成员在 {where}，那里没有连接机器人账号，机器人联系不到，"
                         "所以不在候选人里（可在成员页亲自联系）。",
                         "{n} more active members are on {where}, where no bot account is "
                         "connected: the bot cannot reach them, so they are not listed (contact "

@@ -48,7 +48,7 @@ def test_candidates_are_members_the_bot_can_reach(make_client: Make, seeded: See
     candidates = page[page.index('id="vol-candidates"'):]
     tg = member_id(engine, "user1")
     assert f'/members/{tg}"' not in candidates
-    assert "在Telegram，那里没有连接机器人账号，机器人联系不到" in candidates
+    assert "位活跃成员在 Telegram，那里没有连接机器人账号，机器人联系不到" in candidates
     listed = candidates.split("</table>")[0]
     assert "/members/" in listed  # the seed's Matrix members are still there
 
