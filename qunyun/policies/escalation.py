@@ -238,7 +238,10 @@ class Escalation:
         _, created = queues.open_item(
             ctx.conn, community_id=ctx.community_id, queue="escalation", item_key=key,
             title=alert.text[:200],
-            detail={"suggested_reply": reply, "trigger": trigger, **(extra or {})},
+            # `event_id`: the console can send the reply as the bot's answer to this very
+            # message (issue 11 #55).
+            detail={"suggested_reply": reply, "trigger": trigger,
+                    "event_id": event.source_event_id, **(extra or {})},
             member_id=member_id, group_id=ctx.group_id, at_ms=ms(event.at))
         return _Raised(alert, key, member_id) if created else None
 

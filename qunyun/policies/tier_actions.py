@@ -35,7 +35,7 @@ from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.volunteers import can_dm
 from qunyun.services import ambassadors as ambassador_service
 from qunyun.services import growth as growth_service
-from qunyun.services import lookup, outreach, queues, tier_roles
+from qunyun.services import lookup, outreach, queues, reach, tier_roles
 from qunyun.services import staff as staff_service
 from qunyun.services import volunteers as volunteer_service
 from qunyun.storage.growth import tiers as held_repo
@@ -121,17 +121,32 @@ class TierActions:
         evidence = {"tier": tier, "direction": direction, "why": change["reason"]}
         if action.do == "ambassador":
             return self._ambassador(member_id, member, change, event, ctx, evidence)
-        if action.do in ("dm", "volunteer") and not can_dm(self.setup):
-            action = TierAction(do="todo", text=action.text)  # the operator sends it (Telegram)
+        group, unreachable = event.group, None
+        if action.do in ("dm", "volunteer"):
+            # Issue 11 #68: the DM goes through the member's own platform; a member no bot
+            # of the community can reach (an imported Telegram history) is the operator's.
+            route = reach.dm_route(ctx.conn, community_id=ctx.community_id,
+                                   member_id=member_id, prefer=event.group,
+                                   serves=self.setup.serves)
+            if isinstance(route, reach.Route):
+                group = route.group
+            elif isinstance(route, str):
+                unreachable = reach.unreachable_text(route)
+            if unreachable is not None or not can_dm(self.setup, group):
+                action = TierAction(do="todo", text=action.text)  # the operator sends it
         if action.do == "todo":
             draft = self._text(action, tier, member)
             title = f"{name_of(member)} 成为「{TIER_NAMES[tier]}」：{TIER_ACTIONS[tier]}"
+            if unreachable is not None:
+                title += f"（{unreachable}，请亲自联系）"
+            detail: dict[str, Any] = {
+                "tier": tier, "action": TIER_ACTIONS[tier], "draft": draft, "count": 1,
+                "members": [{"member_id": member_id, "name": name_of(member)}]}
+            if unreachable is not None:
+                detail["why"] = unreachable
             queues.open_item(ctx.conn, community_id=ctx.community_id, queue="todo",
                              item_key=f"tier:{member_id}:{tier}:{now}", title=title,
-                             detail={"tier": tier, "action": TIER_ACTIONS[tier], "draft": draft,
-                                     "count": 1, "members": [{"member_id": member_id,
-                                                              "name": name_of(member)}]},
-                             member_id=member_id, at_ms=now)
+                             detail=detail, member_id=member_id, at_ms=now)
             return []
         if action.do == "praise":
             praised_by_t1 = plan.growth.praise_promotions and tier in growth_service.PRAISED
@@ -155,13 +170,13 @@ class TierActions:
             text = volunteer_service.invite(ctx.conn, community_id=cid, member_id=member_id,
                                             plan=plan, by="bot", why=str(change["reason"]),
                                             now_ms=now)
-            return [DirectMessage(group=event.group, member=member, text=text, policy=self.name,
+            return [DirectMessage(group=group, member=member, text=text, policy=self.name,
                                   reason="T2 volunteer invitation", evidence=evidence)]
         # dm
         if not outreach.take_dm(ctx.conn, community_id=ctx.community_id, member_id=member_id,
                                 plan=plan, kind="tier_dm", now_ms=now):
             return []
-        return [DirectMessage(group=event.group, member=member, policy=self.name,
+        return [DirectMessage(group=group, member=member, policy=self.name,
                               text=self._text(action, tier, member), reason="T2 tier DM",
                               evidence=evidence)]
 
@@ -214,6 +229,13 @@ class TierActions:
         volunteers = volunteer_service.accepted(ctx.conn, community_id=cid)
         pool = [m for m, h in held.items() if h["tier"] in BUDDY_TIERS
                 and m not in admins and m != member_id]
+        # Only members the bot that writes to the newcomer can DM (issue 11 #68).
+        here = reach.reachable_ids(ctx.conn, community_id=cid, member_ids=[*pool, member_id],
+                                   serves=self.setup.serves)
+        if member_id not in here:
+            return []
+        platforms = reach.member_platforms(ctx.conn, member_ids=[*pool, member_id])
+        pool = [m for m in pool if m in here and platforms.get(m) == platforms.get(member_id)]
         pool.sort(key=lambda m: (m not in volunteers, TIERS.index(held[m]["tier"]), m))
         now = ms(event.at)
         allowed = [m for m in pool if outreach.may_dm(ctx.conn, community_id=cid, member_id=m,
@@ -225,6 +247,11 @@ class TierActions:
                 or not outreach.may_dm(ctx.conn, community_id=cid, member_id=member_id,
                                        plan=plan, now_ms=now):
             return []
+        route = reach.dm_route(ctx.conn, community_id=cid, member_id=member_id,
+                               prefer=event.group, serves=self.setup.serves)
+        if not isinstance(route, reach.Route):
+            return []
+        group = route.group
         for who, kind in ((member_id, "buddy"), (buddy_id, "buddy")):
             outreach.take_dm(ctx.conn, community_id=cid, member_id=who, plan=plan, kind=kind,
                              now_ms=now)
@@ -233,12 +260,12 @@ class TierActions:
         community = plan.community.name
         evidence = {"newcomer": member_id, "buddy": buddy_id}
         return [
-            DirectMessage(group=event.group, member=newcomer, policy=self.name,
+            DirectMessage(group=group, member=newcomer, policy=self.name,
                           reason="T2 buddy introduced", evidence=evidence,
                           text=(f"你好 {name_of(newcomer)}！欢迎来到「{community}」。给你介绍一位"
                                 f"热心的群友：{name_of(buddy)}，有不懂的可以先问 ta，"
                                 "也欢迎在群里发一段自我介绍 😊")),
-            DirectMessage(group=event.group, member=buddy, policy=self.name,
+            DirectMessage(group=group, member=buddy, policy=self.name,
                           reason="T2 buddy asked", evidence=evidence,
                           text=(f"你好 {name_of(buddy)}！新同学 {name_of(newcomer)} 刚加入「"
                                 f"{community}」，还没怎么说话。方便的话在群里 @ta 打个招呼、"

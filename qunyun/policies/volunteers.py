@@ -24,12 +24,12 @@ from zoneinfo import ZoneInfo
 
 from qunyun.domain.commands import Command
 from qunyun.effects import Alert, Delete, DirectMessage, Effect, Kick, Reply, Warn
-from qunyun.events import Event, MessagePosted, TimerFired, UserRef
+from qunyun.events import Event, GroupRef, MessagePosted, TimerFired, UserRef
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.moderation import removal_notice
-from qunyun.services import lookup, outreach, queues
+from qunyun.services import lookup, outreach, queues, reach
 from qunyun.services import volunteer_duty as duty
 from qunyun.services import volunteers as service
 from qunyun.services import warnings as warning_service
@@ -76,12 +76,23 @@ class Volunteers:
                        if int(r["member_id"]) == member_id)
             service.retire(ctx.conn, community_id=cid, member_id=member_id, by="bot",
                            reason=f"{v.inactive_days} 天没有发言，自动卸任", now_ms=now)
-            member = lookup.member_ref(ctx.conn, member_id=member_id)
-            if member is not None and outreach.take_dm(ctx.conn, community_id=cid,
-                                                       member_id=member_id, plan=plan,
-                                                       kind="thanks", now_ms=now):
+            route = reach.dm_route(ctx.conn, community_id=cid, member_id=member_id,
+                                   prefer=event.group, serves=self.setup.serves)
+            if isinstance(route, str):
+                queues.open_item(ctx.conn, community_id=cid, queue="todo",
+                                 item_key=f"volunteer-thanks:{member_id}:{now}",
+                                 title=f"{row['name'] or '志愿者'}：自动卸任，请亲自致谢（"
+                                       f"{reach.unreachable_text(route)}）",
+                                 detail={"draft": service.thanks_text(
+                                     plan, name=row["name"], role=row["role"]),
+                                     "why": reach.unreachable_text(route)},
+                                 member_id=member_id, at_ms=now)
+                continue
+            if route is not None and outreach.take_dm(ctx.conn, community_id=cid,
+                                                      member_id=member_id, plan=plan,
+                                                      kind="thanks", now_ms=now):
                 effects.append(DirectMessage(
-                    group=event.group, member=member, policy=self.name,
+                    group=route.group, member=route.member, policy=self.name,
                     reason="T4 volunteer retired (inactive)",
                     evidence={"inactive_days": v.inactive_days},
                     text=service.thanks_text(plan, name=row["name"], role=row["role"])))
@@ -99,16 +110,24 @@ class Volunteers:
         rows = service.figures(ctx.conn, community_id=cid, plan=plan, now_ms=ms(event.at))
         if only is not None:
             rows = [r for r in rows if int(r["member_id"]) in only]
+        # Issue 11 #68: only members a bot of the community can reach are asked (never an
+        # imported Telegram history under a Matrix bot).
+        reachable = reach.reachable_ids(ctx.conn, community_id=cid,
+                                        member_ids=[int(r["member_id"]) for r in rows],
+                                        serves=self.setup.serves)
+        rows = [r for r in rows if int(r["member_id"]) in reachable]
         exclude = service.taken(ctx.conn, community_id=cid) | self._admin_members(event, ctx)
         now = ms(event.at)
         effects: list[Effect] = []
         for c in service.candidates(rows, plan=plan, exclude=exclude, limit=len(rows)):
             if len(effects) >= seats:
                 break
-            member = lookup.member_ref(ctx.conn, member_id=c.member_id)
-            if member is None:
+            route = reach.dm_route(ctx.conn, community_id=cid, member_id=c.member_id,
+                                   prefer=event.group, serves=self.setup.serves)
+            if not isinstance(route, reach.Route):
                 continue
-            if not can_dm(self.setup):
+            member = route.member
+            if not can_dm(self.setup, route.group):
                 # The platform cannot DM a member first (Telegram): the operator sends it.
                 text = service.invite(ctx.conn, community_id=cid, member_id=c.member_id,
                                       plan=plan, by="bot", why=c.why, now_ms=now)
@@ -124,7 +143,7 @@ class Volunteers:
                 continue  # over the weekly DM limit: perhaps another day
             text = service.invite(ctx.conn, community_id=cid, member_id=c.member_id, plan=plan,
                                   by="bot", why=c.why, now_ms=now)
-            effects.append(DirectMessage(group=event.group, member=member, policy=self.name,
+            effects.append(DirectMessage(group=route.group, member=member, policy=self.name,
                                          reason="T4 volunteer invitation",
                                          evidence={"why": c.why, "tier": c.tier}, text=text))
         return effects
@@ -248,9 +267,11 @@ class Volunteers:
             self._pinged = (-1, set())
 
 
-def can_dm(setup: Setup) -> bool:
-    """Whether the bot may start a DM with a member who never wrote to it."""
-    return setup.capabilities.direct_message and setup.capabilities.dm_without_start
+def can_dm(setup: Setup, group: GroupRef | None = None) -> bool:
+    """Whether the bot may start a DM with a member who never wrote to it (through
+    `group`'s platform, when given: another platform's bot may send it)."""
+    caps = setup.capabilities_for(group) if group is not None else setup.capabilities
+    return caps.direct_message and caps.dm_without_start
 
 
 def duty_ping(setup: Setup, event: MessagePosted, ctx: Context, alert: Alert,

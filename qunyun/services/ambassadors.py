@@ -97,16 +97,17 @@ def invite(conn: Connection, *, community_id: int, member_id: int, plan: Plan, b
 
 
 def invite_by_operator(conn: Connection, *, community_id: int, member_id: int, plan: Plan,
-                       operator: str, now_ms: int, why: str | None = None) -> bool:
+                       operator: str, now_ms: int, why: str | None = None) -> str:
     """The console's invitation: stored and audited as the operator's, the DM queued in the
-    bot's outbox when the weekly limit allows (False: not sent, the operator is told)."""
+    bot's outbox when the weekly limit allows: `outreach.operator_dm`'s outcome."""
     text = invite(conn, community_id=community_id, member_id=member_id, plan=plan,
                   by=operator, why=f"运营 {operator} 手动邀请" + (f"；{why}" if why else ""),
                   now_ms=now_ms)
     return outreach.operator_dm(conn, community_id=community_id, member_id=member_id,
                                 plan=plan, text=text, reason="T2 ambassador invitation",
                                 kind="ambassador_invite", operator=operator,
-                                policy="ambassadors", now_ms=now_ms)
+                                policy="ambassadors", now_ms=now_ms,
+                                todo="请亲自私信邀请 ta 做推广大使")
 
 
 def candidates(rows: list[dict[str, Any]], *, plan: Plan, exclude: set[int],

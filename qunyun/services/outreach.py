@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 
 from qunyun.effects import DirectMessage
 from qunyun.plan.model import Plan
-from qunyun.services import audit, lookup
+from qunyun.services import audit, lookup, queues, reach
 from qunyun.storage.growth import outreach as repo
 
 WEEK_MS = 7 * 86_400_000
@@ -45,26 +45,43 @@ def take_dm(conn: Connection, *, community_id: int, member_id: int, plan: Plan, 
     return True
 
 
+QUEUED, OVER_LIMIT = "queued", "limit"
+
+
 def operator_dm(conn: Connection, *, community_id: int, member_id: int, plan: Plan, text: str,
-                reason: str, kind: str, operator: str, policy: str, now_ms: int) -> bool:
+                reason: str, kind: str, operator: str, policy: str, now_ms: int,
+                todo: str) -> str:
     """A DM an operator starts from the console (an invitation, a thank-you): counted
-    against the weekly limit and queued in the bot's outbox as the operator's effect, in
-    the community's first group (False: over the limit, or no group or member to send to:
-    not sent, the operator is told)."""
-    member = lookup.member_ref(conn, member_id=member_id)
-    groups = lookup.community_groups(conn, community_id=community_id)
-    if member is None or not groups:
-        return False
+    against the weekly limit and queued in the bot's outbox as the operator's effect,
+    through a group on the member's own platform. Returns `QUEUED`, `OVER_LIMIT` (not sent,
+    the operator is told), or — for a member no bot of the community can reach (issue 11
+    #68: an imported Telegram member under a Matrix bot) — the words of the operator to-do
+    opened instead (`todo` says what the operator should do, the draft is the text)."""
+    route = reach.dm_route(conn, community_id=community_id, member_id=member_id)
+    if route is None:
+        return OVER_LIMIT
+    if isinstance(route, str):
+        why = reach.unreachable_text(route)
+        name = lookup.display_names(conn, member_ids=[member_id]).get(member_id)
+        queues.open_item(conn, community_id=community_id, queue="todo",
+                         item_key=f"{policy}-dm:{kind}:{member_id}:{now_ms}",
+                         title=f"{name or '成员'}：{todo}（{why}）",
+                         detail={"draft": text, "why": why}, member_id=member_id,
+                         at_ms=now_ms)
+        return why
     if not take_dm(conn, community_id=community_id, member_id=member_id, plan=plan, kind=kind,
                    now_ms=now_ms):
-        return False
-    group_id, group = groups[0]
+        return OVER_LIMIT
+    group_id = route.group_id
+    if group_id is None:
+        group_id = next((gid for gid, g in lookup.community_groups(
+            conn, community_id=community_id) if g == route.group), None)
     audit.record_operator_effect(
-        conn, DirectMessage(group=group, member=member, text=text, reason=reason,
+        conn, DirectMessage(group=route.group, member=route.member, text=text, reason=reason,
                             policy=policy),
         community_id=community_id, operator=operator, member_id=member_id, group_id=group_id,
         at_ms=now_ms)
-    return True
+    return QUEUED
 
 
 def buddy_of(conn: Connection, *, community_id: int, member_id: int) -> int | None:

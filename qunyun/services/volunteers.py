@@ -27,7 +27,7 @@ from qunyun.analytics.tiers import TIER_NAMES, TIERS
 from qunyun.domain import periods, recurrence
 from qunyun.domain.volunteers import BOT_PRIVILEGES, PRIVILEGE_NAMES, STATE_NAMES
 from qunyun.plan.model import Plan, VolunteerRole
-from qunyun.services import lookup, outreach
+from qunyun.services import lookup, outreach, reach
 from qunyun.services.schedule import EntrySpec, JobKind
 from qunyun.storage.growth import tiers as tier_repo
 from qunyun.storage.growth import volunteers as repo
@@ -323,19 +323,25 @@ def _audit(conn: Connection, *, community_id: int, actor: str, action: str, reas
         "evidence": evidence or {}, "status": "done"})
 
 
+QUEUED, OVER_LIMIT = outreach.QUEUED, outreach.OVER_LIMIT
+
+
 def invite_by_operator(conn: Connection, *, community_id: int, member_id: int, plan: Plan,
                        operator: str, now_ms: int, role: str | None = None,
-                       why: str | None = None) -> bool:
+                       why: str | None = None) -> str:
     """The console's invitation: stored and audited as the operator's, the DM queued in the
-    bot's outbox when the weekly limit allows (False: not sent, the operator is told).
-    `why` is the candidate's numbers when the operator picked them from the list."""
+    bot's outbox when the weekly limit allows. Returns `QUEUED`, `OVER_LIMIT` (not sent,
+    the operator is told), or, for a member no bot of the community can reach (issue 11
+    #68: an imported Telegram member under a Matrix bot), the words of the operator to-do
+    opened with the invitation's text. `why` is the candidate's numbers when the operator
+    picked them from the list."""
     text = invite(conn, community_id=community_id, member_id=member_id, plan=plan,
                   by=operator, why=f"运营 {operator} 手动邀请" + (f"；{why}" if why else ""),
                   now_ms=now_ms, role=role)
     return outreach.operator_dm(conn, community_id=community_id, member_id=member_id,
                                 plan=plan, text=text, reason="T4 volunteer invitation",
                                 kind="volunteer_invite", operator=operator, policy="volunteers",
-                                now_ms=now_ms)
+                                now_ms=now_ms, todo="请亲自私信邀请 ta 做志愿者")
 
 
 def retire_by_operator(conn: Connection, *, community_id: int, member_id: int,
@@ -349,14 +355,52 @@ def retire_by_operator(conn: Connection, *, community_id: int, member_id: int,
         outreach.operator_dm(conn, community_id=community_id, member_id=member_id, plan=plan,
                              text=thanks_text(plan, name=name, role=row["role"]),
                              reason="T4 volunteer retired", kind="thanks", operator=operator,
-                             policy="volunteers", now_ms=now_ms)
+                             policy="volunteers", now_ms=now_ms, todo="卸任了志愿者，请亲自致谢")
+
+
+def invitation_delivery(conn: Connection, *, community_id: int,
+                        member_ids: list[int]) -> dict[int, tuple[str, str | None]]:
+    """The latest invitation DM of each member as the outbox holds it: (status, detail),
+    status `pending` (queued, not sent yet), `done` (sent) or `failed` (with the reason);
+    `todo` (with why) for a member no bot can reach, whose invitation is the operator's."""
+    out: dict[int, tuple[str, str | None]] = {}
+    for member_id in member_ids:
+        for row in audit_repo.entries(conn, community_id=community_id, action="dm",
+                                      member_id=member_id, limit=20):
+            if "volunteer invitation" in str(row.get("reason") or ""):
+                out[member_id] = (str(row["status"]), row.get("detail"))
+                break
+    # No DM at all for a member no bot can reach: the invitation is the operator's to-do.
+    far = reach.unreachable_members(conn, community_id=community_id,
+                                    member_ids=[m for m in member_ids if m not in out])
+    out |= {m: ("todo", reach.unreachable_text(p)) for m, p in far.items()}
+    return out
+
+
+def delivery_words(found: tuple[str, str | None] | None) -> tuple[str, str] | None:
+    """(state, why) of an invitation DM for the console (`pending`, `done`, `failed`
+    with the adapter's worded reason; never a platform's raw error); None: no DM queued."""
+    if found is None:
+        return None
+    status, detail = found
+    if status == "failed":
+        why = (detail or "").removeprefix("需要运营者处理：")
+        return ("failed", why if why and why != detail else "")
+    if status == "todo":
+        return ("todo", detail or "")
+    return (status if status in ("pending", "done") else "pending", "")
 
 
 def of_member(conn: Connection, *, community_id: int, member_id: int) -> dict[str, Any] | None:
-    """One member's volunteer row with its figures (the roster's), for the member 360 page;
-    None when they were never invited."""
-    return next((r for r in roster(conn, community_id=community_id)
-                 if int(r["member_id"]) == member_id), None)
+    """One member's volunteer row with its figures (the roster's) and, while invited, what
+    became of the invitation DM (`dm`), for the member 360 page; None when never invited."""
+    row = next((r for r in roster(conn, community_id=community_id)
+                if int(r["member_id"]) == member_id), None)
+    if row is None:
+        return None
+    found = invitation_delivery(conn, community_id=community_id, member_ids=[member_id])
+    return {**row, "dm": delivery_words(found.get(member_id))
+            if row["state"] == "invited" else None}
 
 
 def state_of(conn: Connection, *, community_id: int, member_id: int) -> str | None:

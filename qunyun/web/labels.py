@@ -582,6 +582,9 @@ def item_title(item: Mapping[str, Any], lang: str) -> str:
         return f"{name}: {', '.join(kinds)}"
     if queue == "join_request":
         return f"Join request: {rest or title}"
+    if queue == "group_invite":  # issue 11 #58: a non-admin invited the bot into a room
+        who = detail.get("inviter_name") or detail.get("inviter") or "someone"
+        return f"{who} invited the bot into 「{detail.get('name') or detail.get('room')}」"
     if queue == "dm_todo":  # R2/R3/O2 a DM the platform would not deliver
         return (f"DM not delivered to {detail.get('name') or detail.get('account')}: reach "
                 "them yourself and send the text below")

@@ -131,6 +131,69 @@ TEXTS: dict[str, tuple[str, str]] = {
     "act.exempted": ("豁免", "Exempt"),
     "act.approved": ("批准", "Approve"),
     "act.open": ("重新打开", "Reopen"),
+    "act_help.elimination": ("「批准」只记下你同意移出：报告列出的候选不会被机器人移出（由机器人"
+                             "淘汰巡检开出的事项才会）；「豁免」：保留 ta，事项关闭。",
+                             "Approve only records that you agree to the removal: the bot "
+                             "does not remove a candidate the report listed (only items its "
+                             "own elimination sweep opened); Exempt keeps them and closes it."),
+    "act_help.elimination_sweep": ("「批准」：通知期满后机器人先私信告诉 ta 原因和回群办法，再移出群；"
+                                   "「豁免」：保留 ta，不再移出。",
+                                   "Approve: when the notice period is over the bot tells "
+                                   "them by DM why and how to come back, then removes them; "
+                                   "Exempt: they stay."),
+    "act_help.suspect": ("三个按钮都只记下你的判断，不会移出或改动这个账号：「完成」你已处理"
+                         "（例如核实后亲自移出）；「豁免」确认没问题、保留 ta；「驳回」判断有误。",
+                         "All three only record your judgement; none removes or changes the "
+                         "account: Done — you dealt with it (e.g. removed them yourself); "
+                         "Exempt — they are fine, keep them; Dismiss — a false alarm."),
+    "act_help.escalation": ("「以机器人身份回复」：把上面的回复发给成员并完成事项；「完成」：你已在别处回复或处理"
+                            "（这个按钮不会替你发消息）；「驳回」：不需要处理。",
+                            "Reply as the bot: sends the reply above and closes the item; "
+                            "Done: you replied or dealt with it elsewhere (this button sends "
+                            "nothing); Dismiss: nothing to do."),
+    "reply.label": ("回复成员（可修改；会作为机器人对 ta 那条消息的回复发出，并记入审计日志）：",
+                    "Reply to the member (edit freely; sent as the bot's reply to their "
+                    "message, and kept in the audit log):"),
+    "reply.send": ("以机器人身份回复", "Reply as the bot"),
+    "reply.queued": ("回复已排队，由机器人发出；事项已标为完成。", "The reply is queued; the bot sends it. "
+                     "The item is marked done."),
+    "reply.error": ("没有发出：{why}", "Not sent: {why}"),
+    "reply.error.decided": ("这条事项已经处理过了", "this item was already decided"),
+    "reply.error.empty": ("回复内容是空的，请写好要发给成员的话", "the reply is empty"),
+    "reply.error.long": ("回复太长了，最多 2000 字", "the reply is too long (2,000 characters at most)"),
+    "reply.error.no_message": ("这条事项没有记下成员的原消息，机器人无法回复它：请在群里亲自回复",
+                               "this item has no record of the member's message, so the bot "
+                               "cannot reply to it: reply in the group yourself"),
+    "reply.error.no_bot": ("这个群所在的平台没有连接机器人账号，机器人发不了：请在群里亲自回复",
+                           "no bot account is connected on this group's platform: reply in "
+                           "the group yourself"),
+    "queue.group_invite": ("新群待确认", "New groups to confirm"),
+    "queue_empty.group_invite": ("不是管理员的人把机器人拉进自己的群时，邀请会在这里等你确认：批准后机器人加入，"
+                                 "那个群成为社群的群；驳回则拒绝邀请。管理员（计划里的管理员或社群群里的版主）"
+                                 "邀请的群，机器人直接加入。",
+                                 "When someone who is not an admin invites the bot into their "
+                                 "own room, the invitation waits here: approve and the bot "
+                                 "joins, the room becomes one of the community's groups; "
+                                 "dismiss and the invitation is declined. Rooms an admin (the "
+                                 "plan's admins or a community room's moderators) invites it "
+                                 "to are joined at once."),
+    "act_help.group_invite": ("「批准」：机器人加入这个群，它成为社群的群（欢迎新人、群规、日历帖、统计都会算上它）；"
+                              "「驳回」：机器人拒绝邀请，不加入。",
+                              "Approve: the bot joins and the room becomes one of the "
+                              "community's groups (welcome, rules, calendar posts, figures); "
+                              "Dismiss: the bot declines the invitation."),
+    "reach.removal_before": ("这位成员在 {platform}，那里没有连接机器人账号：机器人联系不到 ta，"
+                             "也不能把 ta 移出群。批准后会生成一条待办，请在 {platform} 里亲自处理。",
+                             "This member is on {platform}, where no bot account is "
+                             "connected: the bot can neither reach nor remove them. "
+                             "Approving opens a to-do for you to do it on {platform} "
+                             "yourself."),
+    "reach.removal_after": ("已批准，但机器人联系不到这位成员（在 {platform}）：已转为待办，"
+                            "请在 {platform} 里亲自移出。",
+                            "Approved, but no bot can reach this member (on {platform}): it "
+                            "is now a to-do; remove them on {platform} yourself."),
+    "reach.removal_kept": ("这位成员在 {platform}，机器人联系不到 ta。",
+                           "This member is on {platform}, where no bot can reach them."),
     "resolved_by": ("处理人", "Resolved by"),
     "queue_empty": ("这个队列是空的", "This queue is empty"),
     "refresh_queues": ("从报告刷新队列", "Refresh queues from the report"),

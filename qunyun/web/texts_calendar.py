@@ -38,6 +38,18 @@ CALENDAR_TEXTS: dict[str, tuple[str, str]] = {
     "calendar.day_format": ("年-月-日，如 2026-01-31", "year-month-day, e.g. 2026-01-31"),
     "calendar.group": ("发到哪个群", "Post to"),
     "calendar.all_groups": ("全部群", "every group"),
+    "calendar.reach_ok": ("机器人会把日历帖发到：{names}。", "The bot posts calendar posts to: {names}."),
+    "calendar.reach_todo": ("机器人不能直接发帖的群：{names}——到时群主会收到一条待办，帖子文字已备好。",
+                            "Groups the bot cannot post in: {names} — the owner gets a to-do "
+                            "with the text ready at that time."),
+    "calendar.reach_none": ("没有连接机器人账号的群：{names}——那里只有导入的聊天记录，日历帖发不到这些群："
+                            "每次到点只在审计日志里留一条「失败」和原因；要在那里发，请先用 qunyun "
+                            "account-add 连接该平台的账号，或到点亲自去发。",
+                            "Groups with no bot account connected: {names} — only an imported "
+                            "history is there, so calendar posts cannot be sent there: each "
+                            "time one falls due the audit log keeps a \"failed\" entry saying why; to "
+                            "post there, connect that platform's account with qunyun "
+                            "account-add first, or post it yourself."),
     "calendar.image": ("图片地址", "Image address"),
     "calendar.link": ("链接", "Link"),
     "calendar.pause": ("暂停", "Pause"),
@@ -48,6 +60,8 @@ CALENDAR_TEXTS: dict[str, tuple[str, str]] = {
     "calendar.preview": ("预览", "Preview"),
     "calendar.preview_gone": ("这条帖子的文案已不在计划里。", "This post's text is no longer in the plan."),
     "calendar.preview_in": ("将发到", "Posts to"),
+    "calendar.preview_no_bot": ("这个群没有连接机器人账号：不会发出", "no bot account in this group: "
+                                "not sent"),
     "calendar.origin.plan": ("计划", "plan"),
     "calendar.origin.console": ("控制台", "console"),
     "calendar.origin.system": ("自动", "automatic"),

@@ -44,7 +44,24 @@ VOLUNTEER_TEXTS: dict[str, tuple[str, str]] = {
     "vol.tier": ("分层", "Tier"),
     "vol.done": ("已完成：{what}", "Done: {what}"),
     "vol.error": ("没有完成：{what}", "Not done: {what}"),
-    "vol.ok.invite": ("已邀请，私信由机器人发出", "invited; the bot sends the DM"),
+    "vol.ok.invite": ("已邀请：私信已排队，由机器人发出（送达结果见上表的「邀请私信」）",
+                      "invited: the DM is queued and the bot sends it (the roster's "
+                      "\"Invitation DM\" shows whether it arrived)"),
+    "vol.ok.invite_todo": ("已记录邀请，但机器人联系不到这位成员（ta 所在的平台没有连接机器人账号）："
+                           "私信草稿已放进工作队列的「待办」，请亲自联系 ta",
+                           "invitation stored, but no bot can reach this member (their "
+                           "platform has no bot account connected): the draft DM is in the "
+                           "work queue's to-dos; contact them yourself"),
+    "vol.dm": ("邀请私信", "Invitation DM"),
+    "vol.dm.pending": ("已排队，等机器人发出", "queued, the bot has not sent it yet"),
+    "vol.dm.done": ("已送达", "delivered"),
+    "vol.dm.failed": ("没有发出：{why}", "not sent: {why}"),
+    "vol.dm.todo": ("机器人联系不到，已转为待办：{why}", "no bot can reach them, a to-do: {why}"),
+    "vol.unreachable": ("另有 {n} 位活跃成员在 {where}，那里没有连接机器人账号，机器人联系不到，"
+                        "所以不在候选人里（可在成员页亲自联系）。",
+                        "{n} more active members are on {where}, where no bot account is "
+                        "connected: the bot cannot reach them, so they are not listed (contact "
+                        "them yourself from their member page)."),
     "vol.ok.invite_no_dm": ("已记录邀请，但 ta 本周已收到足够多的机器人私信（或没有可用的群），私信未发出："
                             "请亲自联系", "invitation stored, but the weekly DM limit (or no "
                             "group) kept the bot's DM back: contact them yourself"),

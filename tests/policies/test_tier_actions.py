@@ -247,3 +247,48 @@ def test_a_recompute_from_the_console_moves_the_title_too(engine: Engine) -> Non
     assert [(c.after, c.direction) for c in moved] == [("opinion_leader", "promotion")]
     assert outbox_roles(bot) == [("operator:lin", "pending", "意见领袖", True)]
     assert roles(bot.tick(3 * DAY)) == [] and len(outbox_roles(bot)) == 1
+
+
+def test_a_member_no_bot_can_reach_gets_an_operator_todo_not_a_dm(engine: Engine) -> None:
+    """Issue 11 #68: under a Matrix bot, a newcomer of the community's Telegram group (no
+    Telegram bot) is not sent the onlooker's DM — the Matrix bot cannot reach a Telegram
+    id — but is the operator's to-do with the draft, saying why; no buddy is asked."""
+    from qunyun.bot.wiring import build_policies
+    from qunyun.capabilities import MATRIX
+    from qunyun.events import GroupRef, MemberJoined, UserRef
+    from qunyun.pipeline.runner import Pipeline
+    from qunyun.policies.base import serving
+
+    plan = camp_plan(tiers__window_days=7, tiers__active_min_messages=3,
+                     tiers__active_min_days=2, elimination__onboarding_incomplete=False,
+                     volunteers=None)
+    bot = Camp(engine, plan)
+    bot.pipeline = Pipeline(engine, community_id=bot.cid, plan=plan,
+                            policies=build_policies(plan, capabilities=MATRIX,
+                                                    serves=serving("matrix")),
+                            clock=lambda: bot.now)
+    star, friend = user(1, "阿星"), user(2, "老友")
+    for who in (ADMIN, star, friend):
+        bot.join(who, 10)
+    for day in range(2):
+        for n in range(4):
+            bot.say(star, f"今天的学习笔记第 {n} 篇", day * DAY + 600 + n * 60)
+        for n in range(3):
+            bot.say(friend, f"我也来分享 {n}", day * DAY + 900 + n * 60)
+    bot.tick(1 * DAY + 7200)
+    bot.tick(2 * DAY + 7200)
+    imported = UserRef("telegram", "user7", "许敏洋")
+    bot(MemberJoined(source="tg", source_event_id="tj1",
+                     group=GroupRef("telegram", "-100777", "进阶营（Telegram）"),
+                     at=bot.at(3 * DAY), member=imported))
+    effects = bot.tick(4 * DAY + 7200)
+    assert not [e for e in effects if isinstance(e, DirectMessage)
+                and e.member.platform == "telegram"]
+    assert all(e.group.platform == e.member.platform for e in effects
+               if isinstance(e, DirectMessage))
+    with bot.engine.connect() as conn:
+        (title, detail), = conn.execute(text(
+            "SELECT title, detail FROM work_items WHERE queue = 'todo' "
+            "AND title LIKE '许敏洋%'")).all()
+    assert "这位成员在 Telegram，机器人联系不到，请亲自联系" in title
+    assert "欢迎来到" in str(detail)

@@ -234,3 +234,37 @@ def test_a_member_active_every_day_has_at_most_30_active_days_in_the_figures(
     numbers = next(r for r in rows if r["name"] == "天天来")
     assert numbers["active_days"] == 30
     assert numbers["window_messages"] == 1 + 29 * 2
+
+
+def test_the_daily_pass_asks_only_members_a_bot_can_reach(engine: Engine) -> None:
+    """Issue 11 #68: under a Matrix bot, a member known only from the community's Telegram
+    group (an imported history, no Telegram bot) is never invited, however active: the
+    daily pass picks the Matrix members, and every DM goes to a Matrix id."""
+    from qunyun.bot.wiring import build_policies
+    from qunyun.capabilities import MATRIX
+    from qunyun.pipeline.runner import Pipeline
+    from qunyun.policies.base import serving
+
+    bot = Camp(engine, plan())
+    bot.pipeline = Pipeline(engine, community_id=bot.cid, plan=bot.plan,
+                            policies=build_policies(bot.plan, capabilities=MATRIX,
+                                                    serves=serving("matrix")),
+                            clock=lambda: bot.now)
+    star, helper = user(1, "阿星"), user(2, "小帮")
+    imported = UserRef("telegram", "user1", "许敏洋")
+    telegram = GroupRef("telegram", "-100777", "进阶营（Telegram）")
+    for who in (star, helper):
+        bot.join(who, 10)
+    busy_week(bot, [star, helper], 60)
+    for n in range(12):  # the most active of all, but only in the Telegram history
+        bot.n += 1
+        bot(MessagePosted(source="tg", source_event_id=f"tg{n}", group=telegram,
+                          at=bot.at(90 + n * 3600 * 4), actor=imported,
+                          text=f"今天的学习笔记第 {n} 篇"))
+    bot.tick(2 * DAY + 7200)
+    effects = bot.tick(3 * DAY + 7200)
+    invited = dms(effects)
+    assert set(invited) == {"阿星", "小帮"}
+    assert all(e.member.platform == "matrix" and e.group.platform == "matrix"
+               for e in effects if isinstance(e, DirectMessage))
+    assert "许敏洋" not in roster(bot)

@@ -37,7 +37,7 @@ def test_invite_and_retire_by_hand(make_client: Make, seeded: Seeded, engine: En
                                               "role": "答疑志愿者"}, follow_redirects=False)
     assert done.status_code == 303
     page = _ok(client, done.headers["location"])
-    assert "已邀请，私信由机器人发出" in page
+    assert "已邀请：私信已排队，由机器人发出" in page
     roster = page[page.index('id="vol-roster"'):]
     assert "已邀请" in roster and "答疑志愿者" in roster and "vol" in roster
     with engine.connect() as conn:

@@ -63,7 +63,7 @@ from qunyun.effects import (
 )
 from qunyun.events import Event, GroupRef, MessagePosted, TimerFired, UserRef
 from qunyun.pipeline.runner import Pipeline
-from qunyun.services import ingest, lookup
+from qunyun.services import group_invites, ingest, lookup
 from qunyun.storage.bot import adapter_state
 from qunyun.storage.events import log as eventlog
 
@@ -101,6 +101,7 @@ class MatrixApi(Protocol):
     async def redact(self, room_id: str, event_id: str, reason: str | None = ...) -> str: ...
     async def kick(self, room_id: str, user_id: str, reason: str | None = ...) -> None: ...
     async def invite(self, room_id: str, user_id: str) -> None: ...
+    async def leave(self, room_id: str) -> None: ...
     async def upload(self, data: bytes, content_type: str, filename: str) -> str: ...
     async def send_event(self, room_id: str, event_type: str,
                          content: dict[str, Any]) -> str: ...
@@ -355,9 +356,11 @@ class MatrixBot(AdapterCore):
         rooms = resp.get("rooms") or {}
         for room_id, invite in (rooms.get("invite") or {}).items():
             # The invite's stripped state says whether it is a DM (`is_direct`).
-            self._learn_state(room_id, (invite.get("invite_state") or {}).get("events") or [])
+            stripped = (invite.get("invite_state") or {}).get("events") or []
+            self._learn_state(room_id, stripped)
             if self.auto_join:
-                await self.client.join(room_id)
+                await self._answer_invite(room_id, stripped)
+        await self._carry_out_invite_decisions()
         for room_id, room in (rooms.get("join") or {}).items():
             self._learn_state(room_id, (room.get("state") or {}).get("events") or [])
             timeline = room.get("timeline") or {}
@@ -381,6 +384,70 @@ class MatrixBot(AdapterCore):
         # process left claimed once its lease ran out.
         await self.flush_outbox()
         return handled
+
+    def _inviter(self, stripped: Sequence[Mapping[str, Any]]) -> str | None:
+        for raw in stripped:
+            if raw.get("type") == "m.room.member" and raw.get("state_key") == self.bot_user_id \
+                    and (raw.get("content") or {}).get("membership") == "invite":
+                return str(raw.get("sender") or "") or None
+        return None
+
+    def _may_add_groups(self, user_id: str | None) -> bool:
+        """An admin to the bot: the plan's `bot.admins`, or (unless the plan says not) a
+        moderator of one of the community's rooms."""
+        if user_id is None:
+            return False
+        plan = self.pipeline.plan
+        if plan is None:
+            return False
+        return user_id in plan.bot.admins or (plan.bot.moderators_are_admins
+                                              and user_id in self.rooms.group_moderators())
+
+    async def _answer_invite(self, room_id: str, stripped: Sequence[Mapping[str, Any]]) -> None:
+        """Issue 11 #58: join a DM, a known room, or an admin's invitation; any other
+        room waits in the console's 「新群待确认」 queue (`services.group_invites`)."""
+        inviter = self._inviter(stripped)
+        plan = self.pipeline.plan
+        listed = room_id in (self.admin_room, plan.bot.admin_room if plan else None)
+        with self.engine.connect() as conn:
+            decided = adapter_state.load(conn, key=self._invite_key(room_id))
+        if self.rooms.kind(room_id) in ("direct", "admin") or listed or decided == "joined" \
+                or room_id in self.known_rooms or self._may_add_groups(inviter):
+            await self.client.join(room_id)
+            return
+        if decided is not None:
+            return  # an operator declined this room: the invitation was turned down
+        with self.engine.begin() as conn:
+            group_invites.wait(conn, community_id=self.pipeline.community_id,
+                               platform=PLATFORM, room_id=room_id,
+                               name=self.room_names.get(room_id), inviter=inviter,
+                               inviter_name=self.display_names.get(inviter or ""),
+                               at_ms=int(time.time() * 1000))
+        log.info("invited to %s by %s, not an admin: waiting for an operator", room_id,
+                 inviter)
+
+    def _invite_key(self, room_id: str) -> str:
+        return f"matrix:{self.homeserver}:{self.bot_user_id}:invite:{room_id}"
+
+    async def _carry_out_invite_decisions(self) -> None:
+        """What operators decided on waiting invitations, each carried out once."""
+        with self.engine.connect() as conn:
+            decided = group_invites.decisions(conn, community_id=self.pipeline.community_id,
+                                              platform=PLATFORM)
+            todo = [(item, room, ok) for item, room, ok in decided
+                    if adapter_state.load(conn, key=self._invite_key(room)) is None]
+        for _item, room_id, approved in todo:
+            try:
+                if approved:
+                    await self.client.join(room_id)
+                else:
+                    await self.client.leave(room_id)  # turns the invitation down
+            except Exception as exc:  # the room is gone, the invite withdrawn …
+                log.warning("could not answer the invitation to %s: %s", room_id, exc)
+            with self.engine.begin() as conn:
+                adapter_state.save(conn, key=self._invite_key(room_id),
+                                   value="joined" if approved else "declined",
+                                   now_ms=int(time.time() * 1000))
 
     async def _backfill(self, room_id: str, prev_batch: str) -> list[dict[str, Any]]:
         """Events a limited sync left out: page back until one is already in the log."""

@@ -27,6 +27,17 @@ def member_identity(conn: Connection, *, member_id: int) -> tuple[str, str, str 
     return (str(rows[0][0]), str(rows[0][1]), rows[0][2]) if rows else None
 
 
+def member_platforms(conn: Connection, *, member_ids: list[int]) -> dict[int, str]:
+    """The platform of each member's first identity (the one `member_identity` gives)."""
+    if not member_ids:
+        return {}
+    rows = conn.execute(select(identities.c.member_id, identities.c.platform)
+                        .where(identities.c.member_id.in_(member_ids))
+                        .order_by(identities.c.id.desc()))
+    # Newest first, so the first identity (lowest id) is the one left in the dict.
+    return {int(r[0]): str(r[1]) for r in rows}
+
+
 def display_names(conn: Connection, *, member_ids: list[int]) -> dict[int, str | None]:
     if not member_ids:
         return {}

@@ -18,7 +18,8 @@ QUEUES = ("todo", "suspect", "elimination", "appeal", "escalation", "revival",
           "post_todo",  # A1: a post the platform cannot make, for the group owner
           "join_request",  # G1: an application the plan cannot decide
           "group_todo",  # G4: a full group's next group, to open by hand
-          "dm_todo")  # R2/R3/O2: a DM the platform would not deliver, to send by hand
+          "dm_todo",  # R2/R3/O2: a DM the platform would not deliver, to send by hand
+          "group_invite")  # a room the bot was invited to by a non-admin, to confirm
 
 
 _ITEM_COLUMNS = ("community_id", "queue", "item_key", "member_id", "group_id", "title",

@@ -19,11 +19,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
+from qunyun.capabilities import of_platform
 from qunyun.plan.model import Plan
 from qunyun.report.words import group_names
 from qunyun.services import activities as activity_service
 from qunyun.services import calendar as calendar_service
-from qunyun.services import campaigns, lookup, question_wait
+from qunyun.services import campaigns, lookup, question_wait, reach
 from qunyun.services import plans as plan_service
 from qunyun.services import schedule as schedule_service
 from qunyun.storage.console import overview as console_overview
@@ -76,6 +77,28 @@ def calendar_page(request: Request, slug: str, view: str = "week", day: str = ""
                    if error in ERRORS else "")
 
 
+def _reach_line(plan: Plan | None, groups: list[dict[str, Any]], names: dict[int, str],
+                botless: set[str], lang: str) -> str:
+    """Which groups the calendar's posts reach (issue 11 #35): those the bot posts to, those
+    whose owner gets a to-do (the platform cannot post), and those on a platform with no
+    bot of the community, which get nothing. Empty when every group has a bot."""
+    if not botless:
+        return ""
+    admin = plan.bot.admin_room if plan else None
+    audience = [g for g in groups if not admin or admin not in (g["name"], g["external_id"])]
+    sep = ", " if lang == "en" else "、"
+    far = [names[int(g["id"])] for g in audience if g["platform"] in botless]
+    todo = [names[int(g["id"])] for g in audience if g["platform"] not in botless
+            and not of_platform(str(g["platform"])).post_in_group]
+    near = [names[int(g["id"])] for g in audience if g["platform"] not in botless
+            and of_platform(str(g["platform"])).post_in_group]
+    parts = [translate("calendar.reach_ok", lang, names=sep.join(near))] if near else []
+    if todo:
+        parts.append(translate("calendar.reach_todo", lang, names=sep.join(todo)))
+    parts.append(translate("calendar.reach_none", lang, names=sep.join(far)))
+    return " ".join(parts)
+
+
 def _render(ctx: Ctx, found: dict[str, Any], view: str, day: str, *, error: str = "",
             status_code: int = 200) -> Response:
     cid = int(found["id"])
@@ -96,6 +119,8 @@ def _render(ctx: Ctx, found: dict[str, Any], view: str, day: str, *, error: str 
         entries = [e for e in entry_repo.of_community(conn, community_id=cid, kinds=KINDS)
                    if not e["retired"] and not (e["origin"] == "system" and e["next_ms"] is None)]
         groups = console_overview.groups_with_counts(conn, community_id=cid)
+        botless = reach.botless_platforms(conn, community_id=cid,
+                                          platforms=[str(g["platform"]) for g in groups])
         # The schedule's other timed jobs (sweep, weekly report, event steps …), read-only
         # here: when each runs next and how its last run went.
         # Event steps are left out: each event occurrence is in the grid on its day instead
@@ -116,6 +141,7 @@ def _render(ctx: Ctx, found: dict[str, Any], view: str, day: str, *, error: str 
     names = group_names(groups)
     target_groups = [{"external_id": g["external_id"], "name": g["name"],
                       "label": names[int(g["id"])]} for g in groups]
+    reach_line = _reach_line(plan, groups, names, botless, ctx.lang)
     en = ctx.lang == "en"
     unknown_member = "a member" if en else "一位成员"
     days: dict[dt.date, list[dict[str, Any]]] = {
@@ -151,7 +177,8 @@ def _render(ctx: Ctx, found: dict[str, Any], view: str, day: str, *, error: str 
                  "rule": e["rule"], "paused": bool(e["paused"]), "next_ms": e["next_ms"],
                  "last": last_runs.get(int(e["id"]))} for e in jobs]
     return page(ctx, "calendar.html", status_code, community=found, view=view, days=grid,
-                rows=rows, jobs=job_rows, day_events=day_events, shown=shown, today=today,
+                reach_line=reach_line, rows=rows, jobs=job_rows, day_events=day_events,
+                shown=shown, today=today,
                 statuses=STATUSES,
                 zone=calendar_rows.zone_label(zone, ctx.lang),
                 local=lambda ms: calendar_rows.local_text(ms, zone),
@@ -306,7 +333,12 @@ def preview(request: Request, slug: str, entry_id: DbId, slot: SlotQuery = 0) ->
             conn, entry_id=entry_id) or now_ms
         shown = calendar_service.preview(conn, community_id=cid, plan=plan, entry=entry,
                                          slot_ms=slot_ms, now_ms=now_ms)
-        names = group_names(console_overview.groups_with_counts(conn, community_id=cid))
+        every = console_overview.groups_with_counts(conn, community_id=cid)
+        names = group_names(every)
+        # Issue 11 #35: a group on a platform with no bot of the community gets nothing.
+        botless = reach.botless_platforms(conn, community_id=cid,
+                                          platforms=[str(g["platform"]) for g in every])
+        unposted = {int(g["id"]) for g in every if g["platform"] in botless}
     zone = plan.bot.timezone if plan else str(entry["tz"] or DEFAULT_TZ)
     day = (entry["payload"] or {}).get("day")
     title = (f"{calendar_rows.campaign_name(plan, entry)} · "
@@ -315,6 +347,6 @@ def preview(request: Request, slug: str, entry_id: DbId, slot: SlotQuery = 0) ->
     return page(ctx, "calendar_preview.html", community=found, entry=entry, shown=shown,
                 title=title, slot_text=calendar_rows.local_text(slot_ms, zone),
                 zone=calendar_rows.zone_label(zone, ctx.lang), group_names=names,
-                sample_words=[translate(f"calendar.var.{v}", ctx.lang)
+                unposted=unposted, sample_words=[translate(f"calendar.var.{v}", ctx.lang)
                               for v in (shown.samples if shown else ())],
                 fragment=bool(request.headers.get("hx-request")))

@@ -7,6 +7,7 @@ invitations with their codes and the members each brought this month and in tota
 from __future__ import annotations
 
 import time
+from collections import Counter
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -18,7 +19,7 @@ from sqlalchemy import Connection
 from qunyun.plan.model import Bot, Plan
 from qunyun.services import ambassadors as ambassador_service
 from qunyun.services import plans as plan_service
-from qunyun.services import staff
+from qunyun.services import reach, staff
 from qunyun.services import volunteer_duty as duty
 from qunyun.services import volunteers as service
 from qunyun.storage.console import members as console_members
@@ -38,15 +39,22 @@ def volunteer_page(request: Request, slug: str, ok: str = "", error: str = "") -
     with ctx.engine.connect() as conn:
         _text, plan = plan_service.stored_plan(conn, community_id=cid)
         rows = service.roster(conn, community_id=cid)
+        delivery = service.invitation_delivery(
+            conn, community_id=cid, member_ids=[int(r["member_id"]) for r in rows
+                                                if r["state"] == "invited"])
+        rows = [{**r, "dm": service.delivery_words(delivery.get(int(r["member_id"])))}
+                for r in rows]
         view: dict[str, Any] = {"rows": rows, "plan_volunteers": None, "rota": [],
-                                "candidates": None, "roles": []}
+                                "candidates": None, "roles": [], "unreachable": []}
         if plan is not None and plan.volunteers is not None:
             today = datetime.now(ZoneInfo(plan.bot.timezone)).date()
+            listed, left_out = _candidates_and_unreachable(conn, cid, plan, report)
             view |= {
                 "plan_volunteers": plan.volunteers,
                 "roles": [r.name for r in plan.volunteers.roles],
                 "rota": duty.rota(conn, community_id=cid, plan=plan, start=today),
-                "candidates": _candidates(conn, cid, plan, report),
+                "candidates": listed,
+                "unreachable": left_out,
             }
         tz = (plan.bot if plan is not None else Bot()).timezone
         view["ambassadors"] = ambassador_service.roster(conn, community_id=cid, tz=tz,
@@ -62,9 +70,17 @@ def volunteer_page(request: Request, slug: str, ok: str = "", error: str = "") -
 
 def _candidates(conn: Connection, cid: int, plan: Plan,
                 report: dict[str, Any] | None) -> list[Any] | None:
-    """The report's members as the daily pass would rank them (None: no report yet)."""
+    return _candidates_and_unreachable(conn, cid, plan, report)[0]
+
+
+def _candidates_and_unreachable(conn: Connection, cid: int, plan: Plan,
+                                report: dict[str, Any] | None
+                                ) -> tuple[list[Any] | None, list[tuple[str, int]]]:
+    """The report's members as the daily pass would rank them (None: no report yet), only
+    those a bot of the community can reach (issue 11 #68); and, per platform, how many
+    more would qualify but are on a platform with no bot."""
     if not report:
-        return None
+        return None, []
     rows = [{"member_id": int(m["id"]), "name": m.get("name"), "strict": m["tier"],
              "window_messages": m["window_messages"], "active_days": m["active_days"],
              "invited": m["invited"]}
@@ -72,7 +88,14 @@ def _candidates(conn: Connection, cid: int, plan: Plan,
     # Admins (the plan's and the groups' moderators, `services.staff`) are never asked.
     exclude = service.taken(conn, community_id=cid) | staff.admins(
         conn, community_id=cid, plan=plan)
-    return service.candidates(rows, plan=plan, exclude=exclude, limit=20)
+    every = service.candidates(rows, plan=plan, exclude=exclude, limit=len(rows))
+    ids = [c.member_id for c in every]
+    reachable = reach.reachable_ids(conn, community_id=cid, member_ids=ids)
+    platforms = reach.member_platforms(conn, member_ids=ids)
+    left_out = Counter(platforms.get(c.member_id, "?") for c in every
+                       if c.member_id not in reachable)
+    return ([c for c in every if c.member_id in reachable][:20],
+            sorted(left_out.items()))
 
 
 def _ambassador_candidates(conn: Connection, cid: int, plan: Plan | None,
@@ -119,7 +142,8 @@ def invite(request: Request, slug: str, member_id: FormId,
                                               now_ms=now, role=role or None, why=why)
         except service.VolunteerError as exc:
             return _back(slug, error=str(exc))
-    return _back(slug, ok="invite" if sent else "invite_no_dm")
+    outcome = {service.QUEUED: "invite", service.OVER_LIMIT: "invite_no_dm"}
+    return _back(slug, ok=outcome.get(sent, "invite_todo"))
 
 
 @router.post("/c/{slug}/volunteers/{member_id}/retire")
@@ -160,4 +184,5 @@ def invite_ambassador(request: Request, slug: str, member_id: FormId) -> Respons
                                                          now_ms=now)
         except ambassador_service.AmbassadorError as exc:
             return _back(slug, error=str(exc))
-    return _back(slug, ok="amb_invite" if sent else "invite_no_dm")
+    outcome = {service.QUEUED: "amb_invite", service.OVER_LIMIT: "invite_no_dm"}
+    return _back(slug, ok=outcome.get(sent, "invite_todo"))

@@ -40,6 +40,8 @@ class FakeApi:
         self.replies: list[str | None] = []
         self.state: dict[str, list[dict[str, Any]]] = {}
         self.created: list[tuple[str | None, list[str]]] = []
+        self.joins: list[str] = []  # rooms the bot joined (accepting an invitation)
+        self.left: list[str] = []  # rooms the bot left (declining an invitation)
 
     def push(self, events: list[dict[str, Any]], *, limited: bool = False) -> None:
         n = len(self.batches) + 1
@@ -76,7 +78,12 @@ class FakeApi:
         return "$r"
 
     async def kick(self, room_id: str, user_id: str, reason: str | None = None) -> None: ...
-    async def join(self, room_id: str) -> Any: ...
+    async def join(self, room_id: str) -> Any:
+        self.joins.append(room_id)
+
+    async def leave(self, room_id: str) -> None:
+        self.left.append(room_id)
+
     async def download(self, mxc: str) -> bytes:
         return b""
 
