@@ -179,7 +179,7 @@ def test_an_escalations_reply_is_sent_from_the_console_as_the_bots_reply(
     question = MessagePosted(source="live", source_event_id="$q1", group=group,
                              at=T0 + timedelta(days=1), actor=UserRef(
                                  "matrix", "@u2:localhost", "用户2"),
-                             text="请问结业证书怎么领取？")
+                             text="老师，请问结业证书怎么领取？")
     Pipeline(engine, community_id=seeded.community_id, plan=plan,
              policies=build_policies(plan)).process(question)
     client = make_client("admin")
