@@ -1,0 +1,104 @@
+"""What the bot does with a member's DM, and with a removal at the warning limit (issue 11,
+walk-through findings 13, 16/64, 49, 70, 75).
+
+A removal by moderation ("送机票") is a removal on record: `!复活` finds it and member 360
+shows it; an upheld appeal ends it. `!申诉` with nothing to appeal files nothing. A member
+no longer in any of the community's groups gets no newcomer questions, and their DM is not
+an answer; a DM that is no answer, command or FAQ hit goes to the admins (R5), and so does
+the member's unanswered question in the group, with one short note to them."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+
+from qunyun.effects import DirectMessage, Effect, Reply
+from qunyun.events import GroupRef, MemberLeft, MessagePosted, UserRef
+from qunyun.services import appeals
+from qunyun.services import elimination as elimination_service
+from qunyun.storage.work import queues as queue_repo
+from tests.factories import GROUP, user
+from tests.policies.test_bot_policies import Bot, camp_plan
+
+DM = GroupRef("matrix", "!dm-u7:localhost", None, "direct")
+ADVERTS = ("福利 https://spam.example.com/x", "加微信领资料 vx123", "代購正品，價格優惠，私聊我")
+
+
+@pytest.fixture
+def bot(engine: Engine) -> Bot:
+    return Bot(engine, camp_plan())
+
+
+def dm(bot: Bot, who: UserRef, text: str, seconds: float) -> list[Effect]:
+    bot.n += 1
+    return bot(MessagePosted(source="t", source_event_id=f"dm{bot.n}", group=DM,
+                             at=bot.at(seconds), actor=who, text=text))
+
+
+def left(bot: Bot, who: UserRef, seconds: float) -> list[Effect]:
+    bot.n += 1
+    return bot(MemberLeft(source="t", source_event_id=f"l{bot.n}", group=GROUP,
+                          at=bot.at(seconds), member=who))
+
+
+def replies(effects: list[Effect]) -> list[str]:
+    return [e.text for e in effects if isinstance(e, Reply)]
+
+
+def items(bot: Bot, queue: str) -> list[dict]:  # type: ignore[type-arg]
+    with bot.engine.begin() as conn:
+        return queue_repo.list_items(conn, community_id=bot.cid, queue=queue)
+
+
+def member_id(bot: Bot, who: UserRef) -> int:
+    return int(bot.scalar(f"SELECT member_id FROM identities WHERE external_id = '{who.user_id}'"))
+
+
+def removed_at_limit(bot: Bot, who: UserRef) -> list[Effect]:
+    bot.join(who, 0)
+    effects: list[Effect] = []
+    for n, advert in enumerate(ADVERTS):
+        effects = bot.say(who, advert, 60 + n)
+    assert any(e.kind == "kick" for e in effects)
+    return effects
+
+
+def test_a_removal_at_the_warning_limit_is_on_record_for_revival(bot: Bot) -> None:
+    """Finding 70: `!复活` after 送机票 is an application, not 「没有找到你被移出的记录」."""
+    member = user(7, "王五-北京-运营")
+    effects = removed_at_limit(bot, member)
+    (notice,) = [e for e in effects if isinstance(e, DirectMessage) and e.member == member]
+    assert "!申诉" in notice.text and "回群方式" in notice.text  # how to come back, too
+    left(bot, member, 70)
+    with bot.engine.begin() as conn:
+        (case,) = elimination_service.history(conn, member_id=member_id(bot, member))
+    assert case["status"] == "removed" and "累计 3 次警告" in case["reason"]  # member 360
+
+    (text,) = replies(dm(bot, member, "!复活 我会遵守群规，请让我回去", 120))
+    assert "没有找到" not in text and "回群申请已提交" in text
+    assert len(items(bot, "revival")) == 1
+
+
+def test_an_upheld_appeal_ends_the_removal(bot: Bot) -> None:
+    member = user(7, "王五-北京-运营")
+    removed_at_limit(bot, member)
+    left(bot, member, 70)
+    (text,) = replies(dm(bot, member, "!申诉 第一条是课程资料的链接", 100))
+    assert "申诉已提交" in text
+    with bot.engine.begin() as conn:
+        (item,) = queue_repo.list_items(conn, community_id=bot.cid, queue="appeal")
+        decision = appeals.decide(conn, community_id=bot.cid, item_id=int(item["id"]),
+                                  operator="lin", approve=True, reason="确是课程资料")
+        (case,) = elimination_service.history(conn, member_id=member_id(bot, member))
+    assert decision.reinvited and case["status"] == "revived" and case["revived_how"] == "appeal"
+    (text,) = replies(dm(bot, member, "!复活 让我回去", 200))
+    assert "没有找到你被移出的记录" in text
+
+
+def test_an_appeal_with_nothing_to_appeal_files_nothing(bot: Bot) -> None:
+    """Finding 49."""
+    member = user(8, "李四-上海-教师")
+    bot.join(member, 0)
+    (text,) = replies(bot.say(member, "!申诉 我没有被警告，只是想试试", 30))
+    assert text.startswith("你目前没有警告或移除记录，无需申诉")
+    assert items(bot, "appeal") == []
