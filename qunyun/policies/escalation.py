@@ -5,13 +5,19 @@ question the FAQ cannot answer, and a heated exchange (insults, or two members t
 several negative messages within minutes). The alert goes to the plan's admin room (never
 the group), with a draft reply (`drafts`): the nearest FAQ answer, or a template that names
 what the admin has to fill in. When the plan has volunteers, today's on-duty volunteer
-is pinged by DM first (T4, `policies.volunteers.duty_ping`).
+is pinged by DM first (T4, `policies.volunteers.duty_ping`). A member whose question in
+the group the FAQ cannot answer is told once, in the room, that it went to a teacher.
+A DM that is no form answer, no command and no FAQ hit is escalated the same way
+(`Escalation.direct`, asked by the onboarding policy, which owns what a DM means).
 """
 
 from __future__ import annotations
 
+import re
+
 from qunyun.domain import questions
-from qunyun.effects import Alert, Effect
+from qunyun.domain.links import first_link
+from qunyun.effects import Alert, Effect, Reply
 from qunyun.events import Event, MessagePosted
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
@@ -22,6 +28,8 @@ from qunyun.policies.volunteers import duty_ping
 from qunyun.services import queues
 
 QUESTION_MARKS = questions.QUESTION_MARKS  # kept for importers of the old name
+FORWARDED = "已转给老师，稍后回复你。"
+WORDLESS = re.compile(r"[\W_]+")  # spaces, punctuation, emoji: what a pleasantry adds
 
 
 class Escalation:
@@ -61,21 +69,38 @@ class Escalation:
                 and self.setup.faq_answer(text) is None:
             effects.append(self._alert(event, f"{who} 的问题机器人答不了：{text[:200]}",
                                        draft_answer(who, text, faq), "unanswered"))
-        pings: list[Effect] = []
+        out: list[Effect] = []
         for alert in effects:
             assert isinstance(alert, Alert)
-            # The console's escalation queue (R5): the alert is also a to-do until handled.
-            key = f"escalation:{event.source_event_id}"
-            queues.open_item(ctx.conn, community_id=ctx.community_id, queue="escalation",
-                             item_key=key, title=alert.text[:200],
-                             detail={"suggested_reply": alert.suggested_reply,
-                                     "trigger": alert.evidence.get("trigger")},
-                             member_id=ctx.member_id, group_id=ctx.group_id, at_ms=ms(event.at))
-            # T4: today's on-duty volunteer is pinged first (by DM), then the admins' room.
-            if (ping := duty_ping(self.setup, event, ctx, alert, key)) is not None:
-                pings.append(ping)
-        effects = pings + effects
-        return Verdict.act(*effects) if effects else None
+            new = open_escalation(self.setup, event, ctx, alert, out)
+            if new and alert.evidence.get("trigger") == "unanswered":
+                # The member sees their question taken, not ignored (issue 11): one short
+                # note in the room, when the question first becomes an escalation.
+                out.append(Reply(group=event.group, event_id=event.source_event_id,
+                                 text=f"@{who} {FORWARDED}", reason="R5 forwarded",
+                                 policy=self.name))
+        return Verdict.act(*out) if out else None
+
+    def direct(self, event: MessagePosted, ctx: Context, *, removed: bool) -> list[Effect]:
+        """A DM that is no form answer, no command and no FAQ hit (a member reporting a
+        scam, asking a question, a removed member asking why): escalated like a question
+        in the group, and the member told it went to a human. A pleasantry (「好的」,
+        「谢谢」) gets nothing here: the caller answers it. `removed`: the member is in none
+        of the community's groups, so the reply also says how to appeal or come back."""
+        text = event.text[:2000]
+        if self.setup.is_admin(event.actor, event.group) or small_talk(text):
+            return []
+        who = name_of(event.actor)
+        faq = self.setup.plan.rules.faq if self.setup.plan.rules else []
+        alert = self._alert(event, f"{who} 私信机器人：{text[:200]}",
+                            draft_answer(who, text, faq), "direct")
+        out: list[Effect] = []
+        open_escalation(self.setup, event, ctx, alert, out)
+        tail = ("\n如对移出有异议，发送 !申诉 加上理由；想回群，发送 !复活 说明。"
+                if removed else "")
+        out.append(Reply(group=event.group, event_id=event.source_event_id,
+                         text=FORWARDED + tail, reason="R5 forwarded", policy=self.name))
+        return out
 
     def _question(self, text: str) -> bool:
         return questions.looks_like_question(text)
@@ -96,3 +121,28 @@ class Escalation:
         return Alert(group=event.group, member=event.actor, text=f"【需要人工】{text}",
                      suggested_reply=reply, reason=f"R5 {trigger}", policy=self.name,
                      evidence={"trigger": trigger, "event": event.source_event_id})
+
+
+def open_escalation(setup: Setup, event: MessagePosted, ctx: Context, alert: Alert,
+                    out: list[Effect]) -> bool:
+    """The alert as a to-do in the console's escalation queue (R5) until handled, and the
+    effects that tell people (today's on-duty volunteer first, by DM; then the admins'
+    room) appended to `out`. True when the escalation is new."""
+    key = f"escalation:{event.source_event_id}"
+    _item, new = queues.open_item(
+        ctx.conn, community_id=ctx.community_id, queue="escalation", item_key=key,
+        title=alert.text[:200], detail={"suggested_reply": alert.suggested_reply,
+                                        "trigger": alert.evidence.get("trigger")},
+        member_id=ctx.member_id, group_id=ctx.group_id, at_ms=ms(event.at))
+    if (ping := duty_ping(setup, event, ctx, alert, key)) is not None:
+        out.append(ping)
+    out.append(alert)
+    return new
+
+
+def small_talk(text: str) -> bool:
+    """A short pleasantry (「好的」「谢谢老师」「👍」): no question, no link, at most four
+    letters or characters. Not worth an admin's time."""
+    bare = WORDLESS.sub("", text)
+    return len(bare) <= 4 and not questions.looks_like_question(text) \
+        and first_link(text) is None

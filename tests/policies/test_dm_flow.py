@@ -12,10 +12,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from qunyun.effects import DirectMessage, Effect, Reply
+from qunyun.effects import Alert, DirectMessage, Effect, Reply
 from qunyun.events import GroupRef, MemberLeft, MessagePosted, UserRef
 from qunyun.services import appeals
 from qunyun.services import elimination as elimination_service
+from qunyun.services import onboarding as onboarding_service
 from qunyun.storage.work import queues as queue_repo
 from tests.factories import GROUP, user
 from tests.policies.test_bot_policies import Bot, camp_plan
@@ -102,3 +103,77 @@ def test_an_appeal_with_nothing_to_appeal_files_nothing(bot: Bot) -> None:
     (text,) = replies(bot.say(member, "!申诉 我没有被警告，只是想试试", 30))
     assert text.startswith("你目前没有警告或移除记录，无需申诉")
     assert items(bot, "appeal") == []
+
+
+def asked(effects: list[Effect]) -> list[str]:
+    """The questionnaire's questions in the effects (by DM, or as the reply to a DM)."""
+    return [e.text for e in effects if isinstance(e, DirectMessage | Reply) and "新人问卷" in e.text]
+
+
+def form_step(bot: Bot, who: UserRef) -> int:
+    """The question the member's questionnaire waits on (0: the first)."""
+    with bot.engine.begin() as conn:
+        pending = onboarding_service.form_pending(conn, member_id=member_id(bot, who),
+                                                  onboarding=bot.plan.onboarding)
+    assert pending is not None
+    return pending.index
+
+
+def test_a_removed_member_is_asked_nothing_and_their_question_goes_to_the_admins(
+        bot: Bot) -> None:
+    """Finding 16: 「为什么把我踢了？」 is not the answer to question 1."""
+    member = user(7, "王五-北京-运营")
+    assert asked(bot.join(member, 0))  # question 1 by DM
+    for n, advert in enumerate(ADVERTS):
+        bot.say(member, advert, 60 + n)
+    left(bot, member, 70)
+    effects = dm(bot, member, "为什么把我踢了？", 100)
+    assert asked(effects) == [] and form_step(bot, member) == 0
+    (text,) = replies(effects)
+    assert text.startswith("已转给老师，稍后回复你") and "!申诉" in text and "!复活" in text
+    (alert,) = [e for e in effects if isinstance(e, Alert)]
+    assert "为什么把我踢了？" in alert.text
+    assert len(items(bot, "escalation")) == 1
+
+
+def test_a_member_who_left_mid_questionnaire_resumes_when_back(bot: Bot) -> None:
+    """Finding 64: 赵六 left with the questionnaire half done."""
+    member = user(9, "赵六-广州-会计")
+    bot.join(member, 0)
+    assert asked(dm(bot, member, "会一点 Python", 30))[0].startswith("新人问卷 2/3")
+    left(bot, member, 60)
+    effects = dm(bot, member, "能学习", 90)
+    assert asked(effects) == [] and form_step(bot, member) == 1
+    back = asked(bot.join(member, 3600))
+    assert len(back) == 1 and "新人问卷 2/3" in back[0]
+    assert asked(dm(bot, member, "每周 5 小时", 3700))[0].startswith("新人问卷 3/3")
+
+
+def test_a_dm_that_is_no_answer_goes_to_the_admins(bot: Bot) -> None:
+    """Finding 75: a scam report in the DM is not answered 「你的新人问卷已经填完了」."""
+    member = user(8, "张三-杭州-财务")
+    bot.join(member, 0)
+    for n, answer in enumerate(("会一点", "每周 5 小时", "做报表")):
+        effects = dm(bot, member, answer, 30 + n)
+    assert "问卷完成" in replies(effects)[0]
+    effects = dm(bot, member, "老师，这个链接是不是骗子？加微信 http://x.cn", 100)
+    assert replies(effects) == ["已转给老师，稍后回复你。"]
+    (alert,) = [e for e in effects if isinstance(e, Alert)]
+    assert "私信" in alert.text and "http://x.cn" in alert.text and alert.suggested_reply
+    (item,) = items(bot, "escalation")
+    assert item["status"] == "open"
+    # A pleasantry is not an admin's to-do.
+    effects = dm(bot, member, "谢谢！", 130)
+    assert not [e for e in effects if isinstance(e, Alert)]
+    assert "填完了" in replies(effects)[0] and len(items(bot, "escalation")) == 1
+
+
+def test_an_escalated_question_in_the_group_is_acknowledged_once(bot: Bot) -> None:
+    """Finding 13: the member sees their question taken, not ignored."""
+    member = user(8, "张三-杭州-财务")
+    bot.join(member, 0)
+    effects = bot.say(member, "请问结业证书怎么领取？", 60)
+    assert [e for e in effects if isinstance(e, Alert)]
+    assert replies(effects) == ["@张三-杭州-财务 已转给老师，稍后回复你。"]
+    # Nothing to a message that is not escalated.
+    assert replies(bot.say(member, "今天的作业写完了", 90)) == []
