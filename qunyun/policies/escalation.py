@@ -6,7 +6,8 @@ several negative messages within minutes). The alert goes to the plan's admin ro
 the group), with a draft reply (`drafts`): the nearest FAQ answer, or a template that names
 what the admin has to fill in. When the plan has volunteers, today's on-duty volunteer
 is pinged by DM first (T4, `policies.volunteers.duty_ping`). A member whose question in
-the group the FAQ cannot answer is told once, in the room, that it went to a teacher.
+the group the FAQ cannot answer is told once, in the room, that it went to a teacher (not
+again for more questions while one is open from the last half hour).
 A DM that is no form answer, no command and no FAQ hit is escalated the same way
 (`Escalation.direct`, asked by the onboarding policy, which owns what a DM means).
 """
@@ -29,6 +30,7 @@ from qunyun.services import queues
 
 QUESTION_MARKS = questions.QUESTION_MARKS  # kept for importers of the old name
 FORWARDED = "已转给老师，稍后回复你。"
+FORWARDED_QUIET_MS = 30 * 60_000
 WORDLESS = re.compile(r"[\W_]+")  # spaces, punctuation, emoji: what a pleasantry adds
 
 
@@ -70,10 +72,13 @@ class Escalation:
             effects.append(self._alert(event, f"{who} 的问题机器人答不了：{text[:200]}",
                                        draft_answer(who, text, faq), "unanswered"))
         out: list[Effect] = []
+        # Told once: a member whose earlier question is still with a teacher (opened in
+        # the last half hour) is not told again for each follow-up.
+        told = bool(effects) and self._told(event, ctx)
         for alert in effects:
             assert isinstance(alert, Alert)
             new = open_escalation(self.setup, event, ctx, alert, out)
-            if new and alert.evidence.get("trigger") == "unanswered":
+            if new and not told and alert.evidence.get("trigger") == "unanswered":
                 # The member sees their question taken, not ignored (issue 11): one short
                 # note in the room, when the question first becomes an escalation.
                 out.append(Reply(group=event.group, event_id=event.source_event_id,
@@ -95,12 +100,23 @@ class Escalation:
         alert = self._alert(event, f"{who} 私信机器人：{text[:200]}",
                             draft_answer(who, text, faq), "direct")
         out: list[Effect] = []
+        told = self._told(event, ctx)
         open_escalation(self.setup, event, ctx, alert, out)
+        if told:
+            return out  # the DM already says it went to a teacher (half an hour ago at most)
         tail = ("\n如对移出有异议，发送 !申诉 加上理由；想回群，发送 !复活 说明。"
                 if removed else "")
         out.append(Reply(group=event.group, event_id=event.source_event_id,
                          text=FORWARDED + tail, reason="R5 forwarded", policy=self.name))
         return out
+
+    def _told(self, event: MessagePosted, ctx: Context) -> bool:
+        """The member has an escalation from this room opened in the last half hour (and
+        so was told it went to a teacher)."""
+        return ctx.member_id is not None and queues.opened_since(
+            ctx.conn, community_id=ctx.community_id, queue="escalation",
+            member_id=ctx.member_id, group_id=ctx.group_id,
+            since_ms=ms(event.at) - FORWARDED_QUIET_MS) > 0
 
     def _question(self, text: str) -> bool:
         return questions.looks_like_question(text)

@@ -162,10 +162,13 @@ def test_a_dm_that_is_no_answer_goes_to_the_admins(bot: Bot) -> None:
     assert "私信" in alert.text and "http://x.cn" in alert.text and alert.suggested_reply
     (item,) = items(bot, "escalation")
     assert item["status"] == "open"
+    # What she adds right after goes to the admins too; she was told already.
+    effects = dm(bot, member, "他还让我先转 200 元押金", 110)
+    assert [e for e in effects if isinstance(e, Alert)] and replies(effects) == []
     # A pleasantry is not an admin's to-do.
     effects = dm(bot, member, "谢谢！", 130)
     assert not [e for e in effects if isinstance(e, Alert)]
-    assert "填完了" in replies(effects)[0] and len(items(bot, "escalation")) == 1
+    assert "填完了" in replies(effects)[0] and len(items(bot, "escalation")) == 2
 
 
 def test_an_escalated_question_in_the_group_is_acknowledged_once(bot: Bot) -> None:
@@ -177,3 +180,10 @@ def test_an_escalated_question_in_the_group_is_acknowledged_once(bot: Bot) -> No
     assert replies(effects) == ["@张三-杭州-财务 已转给老师，稍后回复你。"]
     # Nothing to a message that is not escalated.
     assert replies(bot.say(member, "今天的作业写完了", 90)) == []
+    # A follow-up question soon after: escalated too, the member not told again.
+    effects = bot.say(member, "请问证书上的名字能改吗？", 120)
+    assert [e for e in effects if isinstance(e, Alert)] and replies(effects) == []
+    assert len(items(bot, "escalation")) == 2
+    # Another question once the half hour is over: told again.
+    effects = bot.say(member, "请问下一期什么时候开课？", 120 + 31 * 60)
+    assert replies(effects) == ["@张三-杭州-财务 已转给老师，稍后回复你。"]
