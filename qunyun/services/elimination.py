@@ -252,7 +252,7 @@ def record_removal(conn: Connection, *, community_id: int, member_id: int, group
     The membership ends when the platform reports the kick (a kick it refused leaves the
     member in the group)."""
     return case_repo.record_removed(conn, community_id=community_id, member_id=member_id,
-                                    group_id=group_id, key=key, rule="warnings",
+                                    group_id=group_id, key=key, rule=case_repo.WARNINGS_RULE,
                                     reason=reason, now_ms=now_ms)
 
 

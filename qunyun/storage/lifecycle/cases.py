@@ -11,6 +11,7 @@ from qunyun.storage.sql import insert_ignore
 from qunyun.storage.tables import work_items
 
 ACTIVE = ("noticed", "removed")
+WARNINGS_RULE = "warnings"  # R2's removal at the warning limit (`record_removed`)
 
 
 def open_case(conn: Connection, *, community_id: int, member_id: int, group_id: int,
@@ -117,12 +118,15 @@ def history(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
 
 
 def counts(conn: Connection, *, community_id: int, since_ms: int) -> dict[str, int]:
-    """Removals and revivals since a time (weekly report)."""
+    """Removals (the sweep's and at the warning limit) and revivals since a time, and the
+    sweep's notices (weekly report)."""
     removed = conn.execute(select(func.count()).where(
         cases.c.community_id == community_id, cases.c.closed_ms >= since_ms,
         cases.c.status.in_(("removed", "revived")))).scalar_one()
     revived = conn.execute(select(func.count()).where(
         cases.c.community_id == community_id, cases.c.revived_ms >= since_ms)).scalar_one()
+    # A removal at the warning limit (rule `warnings`) had no notice period.
     noticed = conn.execute(select(func.count()).where(
-        cases.c.community_id == community_id, cases.c.noticed_ms >= since_ms)).scalar_one()
+        cases.c.community_id == community_id, cases.c.noticed_ms >= since_ms,
+        cases.c.rule != WARNINGS_RULE)).scalar_one()
     return {"noticed": int(noticed), "removed": int(removed), "revived": int(revived)}
