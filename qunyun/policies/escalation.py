@@ -101,7 +101,8 @@ class Escalation:
                             draft_answer(who, text, faq), "direct")
         out: list[Effect] = []
         told = self._told(event, ctx)
-        open_escalation(self.setup, event, ctx, alert, out)
+        # No duty ping: a volunteer answers in the group, and cannot see or answer a DM.
+        open_escalation(self.setup, event, ctx, alert, out, duty=False)
         if told:
             return out  # the DM already says it went to a teacher (half an hour ago at most)
         tail = ("\n如对移出有异议，发送 !申诉 加上理由；想回群，发送 !复活 说明。"
@@ -140,17 +141,17 @@ class Escalation:
 
 
 def open_escalation(setup: Setup, event: MessagePosted, ctx: Context, alert: Alert,
-                    out: list[Effect]) -> bool:
+                    out: list[Effect], *, duty: bool = True) -> bool:
     """The alert as a to-do in the console's escalation queue (R5) until handled, and the
-    effects that tell people (today's on-duty volunteer first, by DM; then the admins'
-    room) appended to `out`. True when the escalation is new."""
+    effects that tell people (today's on-duty volunteer first, by DM, unless not `duty`;
+    then the admins' room) appended to `out`. True when the escalation is new."""
     key = f"escalation:{event.source_event_id}"
     _item, new = queues.open_item(
         ctx.conn, community_id=ctx.community_id, queue="escalation", item_key=key,
         title=alert.text[:200], detail={"suggested_reply": alert.suggested_reply,
                                         "trigger": alert.evidence.get("trigger")},
         member_id=ctx.member_id, group_id=ctx.group_id, at_ms=ms(event.at))
-    if (ping := duty_ping(setup, event, ctx, alert, key)) is not None:
+    if duty and (ping := duty_ping(setup, event, ctx, alert, key)) is not None:
         out.append(ping)
     out.append(alert)
     return new
