@@ -4,9 +4,10 @@ Commands (both prefixes `!`/`！`, Chinese and English names): !规则 !积分 !
 !帮助 !发起投票 !投票 !结束投票 !申诉 (`!排行` and `!加分`/`!减分` are answered by
 `policies/boards.py`). Admins (the plan's `bot.admins` and the room's moderators) start
 and close polls. An appeal records which warnings it is about, so approving it in the
-console withdraws exactly those (R3). A message containing a check-in keyword of a plan campaign
-(e.g. "打卡 今天读了 30 页") is a check-in too. FAQ keywords are matched after folding
-Traditional to Simplified, so 「群規」 finds the same answer as 「群规」.
+console withdraws exactly those (R3); a member with neither a warning nor a removal is told
+there is nothing to appeal, and nothing is filed. A message containing a check-in keyword
+of a plan campaign (e.g. "打卡 今天读了 30 页") is a check-in too. FAQ keywords are matched
+after folding Traditional to Simplified, so 「群規」 finds the same answer as 「群规」.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from qunyun.policies.matching import KeywordSet
 from qunyun.services import ambassadors as ambassador_service
 from qunyun.services import boards as board_service
 from qunyun.services import checkins as checkin_service
+from qunyun.services import elimination as elimination_service
 from qunyun.services import points as points_service
 from qunyun.services import polls as poll_service
 from qunyun.services import queues
@@ -129,12 +131,19 @@ class Commands:
         if command.name == "appeal":
             about = warning_service.appealable(ctx.conn, member_id=ctx.member_id,
                                                now_ms=ms(event.at))
+            removal = elimination_service.removed_case(ctx.conn, community_id=ctx.community_id,
+                                                       member_id=ctx.member_id)
+            if not about and removal is None:
+                # Nothing to appeal: no queue item about nothing (issue 11).
+                return [self._reply(event, "你目前没有警告或移除记录，无需申诉。"
+                                           "有问题可以直接问我，或在群里@管理员。", "R3 appeal")]
             queues.open_item(ctx.conn, community_id=ctx.community_id, queue="appeal",
                              item_key=f"appeal:{event.source_event_id}",
                              title=f"{name_of(event.actor)} 的申诉",
                              detail={"text": command.rest[:1000],
                                      "warnings": [int(w["id"]) for w in about],
-                                     "reasons": [str(w["reason"]) for w in about]},
+                                     "reasons": [str(w["reason"]) for w in about],
+                                     **({"case": int(removal["id"])} if removal else {})},
                              member_id=ctx.member_id,
                              group_id=ctx.group_id, at_ms=ms(event.at))
             return [self._reply(event, "申诉已提交，管理员会尽快处理 ✓", "R3 appeal")]

@@ -5,7 +5,11 @@ question the FAQ cannot answer, and a heated exchange (insults, or two members t
 several negative messages within minutes). The alert goes to the plan's admin room (never
 the group), with a draft reply (`drafts`): the nearest FAQ answer, or a template that names
 what the admin has to fill in. When the plan has volunteers, today's on-duty volunteer
-is pinged by DM first (T4, `policies.volunteers.duty_ping`).
+is pinged by DM first (T4, `policies.volunteers.duty_ping`). A member whose question the
+FAQ cannot answer is told once, in the room, that it went to a teacher (not again for more
+questions while one is open from the last half hour). A DM that is no form answer, no
+command and no FAQ hit is escalated the same way (`Escalation.direct`, asked by the
+onboarding policy, which owns what a DM means).
 
 A lively group must not flood the admins' room:
 - a question asked of the other members (「有人一起组队学习吗」) waits
@@ -21,11 +25,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, replace
 
 from qunyun.domain import questions
+from qunyun.domain.links import first_link
 from qunyun.domain.streaks import local_day
-from qunyun.effects import Alert, Effect
+from qunyun.effects import Alert, Effect, Reply
 from qunyun.events import Event, MessagePosted, TimerFired
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
@@ -42,6 +48,9 @@ STAFF_WORDS = ("老师", "助教", "管理员", "管理", "班主任", "群主",
 CALM_DOWN = "大家冷静一下，有分歧可以私聊管理员，群里请保持友善。"
 HEATED_REPLY = "两位的观点都收到了，我们私聊细说，群里先聊别的话题好吗？"
 QUARREL_LINES = 20  # the lines of one quarrel kept on its item
+FORWARDED = "已转给老师，稍后回复你。"
+FORWARDED_QUIET_MS = 30 * 60_000
+WORDLESS = re.compile(r"[\W_]+")  # spaces, punctuation, emoji: what a pleasantry adds
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +105,43 @@ class Escalation:
                     event_id=event.source_event_id, text=text, asked=event.at,
                     same_question=self._same_question(event, ctx.member_id, text))
                 return None
+            told = self._told(event, ctx)
             raised = self._question_item(event, ctx, ctx.member_id, text)
+            return self._verdict(event, ctx, raised, forwarded=not told)
         return self._verdict(event, ctx, raised)
+
+    def direct(self, event: MessagePosted, ctx: Context, *, removed: bool) -> list[Effect]:
+        """A DM that is no form answer, no command and no FAQ hit (a member reporting a
+        scam, asking a question, a removed member asking why): escalated like a question
+        in the group, and the member told it went to a human. A pleasantry (「好的」,
+        「谢谢」) gets nothing here: the caller answers it. `removed`: the member is in none
+        of the community's groups, so the reply also says how to appeal or come back."""
+        text = event.text[:2000]
+        if self.setup.is_admin(event.actor, event.group) or small_talk(text):
+            return []
+        who = name_of(event.actor)
+        faq = self.setup.plan.rules.faq if self.setup.plan.rules else []
+        told = self._told(event, ctx)
+        raised = self._open(event, ctx, ctx.member_id, f"escalation:{event.source_event_id}",
+                            f"{who} 私信机器人：{text[:200]}", draft_answer(who, text, faq),
+                            "direct")
+        # No duty ping: a volunteer answers in the group, and cannot see or answer a DM.
+        out: list[Effect] = [raised.alert] if raised is not None else []
+        if told:
+            return out  # the DM already says it went to a teacher (half an hour ago at most)
+        tail = ("\n如对移出有异议，发送 !申诉 加上理由；想回群，发送 !复活 说明。"
+                if removed else "")
+        out.append(Reply(group=event.group, event_id=event.source_event_id,
+                         text=FORWARDED + tail, reason="R5 forwarded", policy=self.name))
+        return out
+
+    def _told(self, event: MessagePosted, ctx: Context) -> bool:
+        """The member has an escalation from this room opened in the last half hour (and
+        so was told it went to a teacher)."""
+        return ctx.member_id is not None and queues.opened_since(
+            ctx.conn, community_id=ctx.community_id, queue="escalation",
+            member_id=ctx.member_id, group_id=ctx.group_id,
+            since_ms=ms(event.at) - FORWARDED_QUIET_MS) > 0
 
     # -- questions -------------------------------------------------------------------------
     def _question(self, text: str) -> bool:
@@ -153,8 +197,10 @@ class Escalation:
         asked_as = MessagePosted(source=member.platform, source_event_id=question,
                                  group=event.group, at=event.at, actor=member, text=text)
         as_asker = replace(ctx, member_id=member_id, group_id=group_id)
+        told = self._told(asked_as, as_asker)
         return self._verdict(asked_as, as_asker,
-                             self._question_item(asked_as, as_asker, member_id, text))
+                             self._question_item(asked_as, as_asker, member_id, text),
+                             forwarded=not told)
 
     # -- quarrels --------------------------------------------------------------------------
     def _quarrel(self, event: MessagePosted, ctx: Context, text: str) -> list[Effect] | None:
@@ -245,8 +291,11 @@ class Escalation:
             member_id=member_id, group_id=ctx.group_id, at_ms=ms(event.at))
         return _Raised(alert, key, member_id) if created else None
 
-    def _verdict(self, event: MessagePosted, ctx: Context, raised: _Raised | None
-                 ) -> Verdict | None:
+    def _verdict(self, event: MessagePosted, ctx: Context, raised: _Raised | None, *,
+                 forwarded: bool = False) -> Verdict | None:
+        """The alert of a new item (today's on-duty volunteer pinged first), and with
+        `forwarded` — a question, its member not told in the last half hour — one short
+        note in the room: the member sees their question taken, not ignored (issue 11)."""
         if raised is None:
             return None
         effects: list[Effect] = []
@@ -254,4 +303,16 @@ class Escalation:
         if (ping := duty_ping(self.setup, event, ctx, raised.alert, raised.key)) is not None:
             effects.append(ping)
         effects.append(raised.alert)
+        if forwarded and raised.alert.evidence.get("trigger") == "unanswered":
+            effects.append(Reply(group=event.group, event_id=event.source_event_id,
+                                 text=f"@{name_of(event.actor)} {FORWARDED}",
+                                 reason="R5 forwarded", policy=self.name))
         return Verdict.act(*effects)
+
+
+def small_talk(text: str) -> bool:
+    """A short pleasantry (「好的」「谢谢老师」「👍」): no question, no link, at most four
+    letters or characters. Not worth an admin's time."""
+    bare = WORDLESS.sub("", text)
+    return len(bare) <= 4 and not questions.looks_like_question(text) \
+        and first_link(text) is None

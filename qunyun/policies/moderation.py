@@ -15,8 +15,10 @@ deleted without another warning (each advert or link stays a warning of its own)
 a flood takes back the points its earlier messages earned.
 
 At the warning limit the member is told by DM why they are removed and how to appeal
-(`removal_notice`) before the removal: once out of the group, several platforms no
-longer let the bot reach them. A DM the platform refuses is the operator's to-do.
+(`removal_notice`, with the plan's ways back) before the removal: once out of the group,
+several platforms no longer let the bot reach them. The removal is on record as a removed
+case (`services.elimination.record_removal`), so `!复活` and member 360 know it.
+A DM the platform refuses is the operator's to-do.
 
 A command is never a repeat (three `!发起投票 …` in a row are three polls), and a command
 the bot knows or the plan tells members to type (「!作业 链接」) is never an advert or a
@@ -40,6 +42,7 @@ from qunyun.plan.links import AllowedLinks
 from qunyun.plan.model import OperatorPattern, Rule
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.matching import KeywordSet, fold
+from qunyun.services import elimination as elimination_service
 from qunyun.services import lookup
 from qunyun.services import points as points_service
 from qunyun.services import warnings as warning_service
@@ -249,13 +252,10 @@ class Moderation:
                    reason=v.reason, evidence=evidence, policy=self.name),
         ]
         if result.remove:
-            effects.append(removal_notice(event.group, event.actor, limit=result.limit,
-                                          reason=v.reason, policy=self.name,
-                                          evidence={"warnings": result.count}))
-            effects.append(Kick(group=event.group, member=event.actor,
-                                reason=f"累计 {result.limit} 次警告：{v.reason}（送机票）",
-                                evidence={**evidence, "warnings": result.count},
-                                policy=self.name))
+            effects += remove_at_limit(self.setup, ctx, event, event.actor, ctx.member_id,
+                                       limit=result.limit, reason=v.reason,
+                                       evidence={**evidence, "warnings": result.count},
+                                       policy=self.name)
             effects.append(Send(group=event.group, text=(
                 f"{who} 因累计 {result.limit} 次违反群规（最近一次：{v.reason}）被移出本群 ✈️。"
                 "群规对每个人都一样，发送 !规则 查看。有异议可私信机器人发送 !申诉 说明。"),
@@ -272,8 +272,26 @@ class Moderation:
         return effects
 
 
+def remove_at_limit(setup: Setup, ctx: Context, event: MessagePosted, member: UserRef,
+                    member_id: int, *, limit: int, reason: str, evidence: dict[str, Any],
+                    policy: str) -> list[Effect]:
+    """R2 "送机票": the removal on record (a removed case `!复活` and member 360 know, as
+    the sweep's), the DM first, then the kick."""
+    assert ctx.group_id is not None
+    kick_reason = f"累计 {limit} 次警告：{reason}（送机票）"
+    elimination_service.record_removal(
+        ctx.conn, community_id=ctx.community_id, member_id=member_id, group_id=ctx.group_id,
+        key=f"warnings:{event.source_event_id}", reason=kick_reason, now_ms=ms(event.at))
+    return [removal_notice(event.group, member, limit=limit, reason=reason, policy=policy,
+                           evidence={"warnings": evidence.get("warnings")},
+                           how=elimination_service.how_to_return(setup.plan)
+                           if setup.plan.revival is not None else ""),
+            Kick(group=event.group, member=member, reason=kick_reason, evidence=evidence,
+                 policy=policy)]
+
+
 def removal_notice(group: GroupRef, member: UserRef, *, limit: int, reason: str, policy: str,
-                   evidence: dict[str, Any]) -> DirectMessage:
+                   evidence: dict[str, Any], how: str = "") -> DirectMessage:
     """R2/R3: the DM a member gets just before the removal at the warning limit: why, and
     how to appeal and come back (sent first: after the removal the bot may not reach them)."""
     where = group.name or "本群"
@@ -283,4 +301,4 @@ def removal_notice(group: GroupRef, member: UserRef, *, limit: int, reason: str,
         text=(f"你因累计 {limit} 次违反群规（最近一次：{reason}）被移出「{where}」。"
               "群规对每个人都一样。如有异议，直接在这里发送 !申诉 加上你的理由"
               "（例如：!申诉 我发的是课程资料链接），管理员会复核；申诉通过后警告撤销，"
-              "机器人会重新邀请你回群。你的积分和记录都会保留。"))
+              "机器人会重新邀请你回群。你的积分和记录都会保留。" + (f"\n{how}" if how else "")))

@@ -6,6 +6,9 @@ member form) and the newcomer is welcomed with an @-mention when the batch windo
 window is welcomed in one message, and a newcomer whose nickname already has the plan's
 format is not told to rename. The form is answered in order: in the DM every plain message
 is the answer to the pending question; in the room a reply to the question (or `!资料 …`).
+Only while the member is in one of the community's groups: a removed member, or one who
+left, is asked nothing and their DM is no answer (it comes back when they rejoin). A DM
+that answers nothing and is no FAQ hit goes to the admins (R5, `Escalation.direct`).
 A member who comes back (an upheld appeal or an approved revival let them in again, they
 finished the steps here before, or they were in the group before the bot) is not a
 newcomer: a short 「欢迎回来」, no checklist and no questionnaire.
@@ -34,6 +37,7 @@ from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.plan.render import render_welcome
 from qunyun.policies.base import Setup, ms, name_of
+from qunyun.policies.escalation import Escalation
 from qunyun.services import audit, lookup, queues
 from qunyun.services import onboarding as service
 from qunyun.services import points as points_service
@@ -136,6 +140,7 @@ class Onboarding:
     def __init__(self, setup: Setup) -> None:
         self.setup = setup
         self.o = setup.plan.onboarding
+        self.escalation = Escalation(setup)  # R5 for a DM that is no answer
 
     def handle(self, event: Event, ctx: Context) -> Verdict | None:
         if isinstance(event, TimerFired):
@@ -239,8 +244,14 @@ class Onboarding:
             # Commands in the DM are the commands policy's; any other text answers the form.
             if command is not None:
                 return None
+            where = lookup.in_community(ctx.conn, community_id=ctx.community_id,
+                                        member_id=ctx.member_id)
             if SLASH_COMMAND.fullmatch(event.text.strip()):
-                return self._chat_opened(event, ctx)
+                return self._chat_opened(event, ctx, asking=where is True)
+            if where is not True:
+                # Removed or left (or never in a group): no newcomer questions, and what
+                # they write is no answer — 「为什么把我踢了？」 goes to a human (issue 11).
+                return self._not_an_answer(event, ctx, removed=where is False)
             return self._answer(event, ctx, event.text, direct=True)
         if command is not None:
             return None
@@ -273,12 +284,14 @@ class Onboarding:
         return Verdict.act(self._progress(event.group, event.actor, step.missing,
                                           step.completed, "收到你的自我介绍 ✓", {}))
 
-    def _chat_opened(self, event: MessagePosted, ctx: Context) -> Verdict:
+    def _chat_opened(self, event: MessagePosted, ctx: Context, *, asking: bool) -> Verdict:
         """A chat app's own command in the DM (`/start`, which Telegram sends when a member
         presses Start, often with a payload): never a form answer. The member has just
-        opened the chat, so the question the bot could not send before comes now."""
+        opened the chat, so the question the bot could not send before comes now (`asking`:
+        they are in one of the community's groups; a removed member is asked nothing)."""
         assert ctx.member_id is not None
-        pending = service.form_pending(ctx.conn, member_id=ctx.member_id, onboarding=self.o)
+        pending = (service.form_pending(ctx.conn, member_id=ctx.member_id, onboarding=self.o)
+                   if asking else None)
         if pending is not None and pending.question is not None:
             ask = self._ask(event.group, event.actor, pending.question.question,
                             pending.index, pending.total)
@@ -296,19 +309,8 @@ class Onboarding:
         progress = service.form_answer(ctx.conn, member_id=ctx.member_id, answer=answer,
                                        at_ms=ms(event.at), onboarding=self.o)
         if progress is None:
-            if not direct:
-                return None
-            # A DM with nothing pending still gets an answer, never silence: the FAQ's if
-            # it knows one (members ask the bot privately too), else what the bot can do.
-            hit = self.setup.faq_answer(answer[:2000])
-            if hit is not None:
-                text = hit[0].a
-            elif self.o.form:
-                text = "你的新人问卷已经填完了 ✓ 想看我能做什么，发 !帮助"
-            else:
-                text = "你好！想看我能做什么，发 !帮助"
-            return Verdict.act(Reply(group=event.group, event_id=event.source_event_id,
-                                     text=text, reason="O2 form", policy=self.name))
+            return (self._not_an_answer(event, ctx, removed=False, form_done=True)
+                    if direct else None)
         if progress.question is not None:
             text = (f"新人问卷 {progress.index + 1}/{progress.total}："
                     f"{progress.question.question}")
@@ -318,6 +320,24 @@ class Onboarding:
                                  reason="O2 form", policy=self.name,
                                  evidence={"answered": self._question_of(progress.answered),
                                            "field": progress.answered}))
+
+    def _not_an_answer(self, event: MessagePosted, ctx: Context, *, removed: bool,
+                       form_done: bool = False) -> Verdict:
+        """A DM that answers no pending question still gets an answer, never silence: the
+        FAQ's if it knows one (members ask the bot privately too); else it goes to the
+        admins like an unanswered question (R5), and a pleasantry is told what the bot
+        can do."""
+        hit = self.setup.faq_answer(event.text[:2000])
+        if hit is None and (escalated := self.escalation.direct(event, ctx, removed=removed)):
+            return Verdict.act(*escalated)
+        if hit is not None:
+            text = hit[0].a
+        elif self.o.form and form_done:
+            text = "你的新人问卷已经填完了 ✓ 想看我能做什么，发 !帮助"
+        else:
+            text = "你好！想看我能做什么，发 !帮助"
+        return Verdict.act(Reply(group=event.group, event_id=event.source_event_id,
+                                 text=text, reason="O2 form", policy=self.name))
 
     def _question_of(self, key: str | None) -> str | None:
         """The question a form field asks (what the console shows), else its key."""

@@ -23,12 +23,12 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from qunyun.domain.commands import Command
-from qunyun.effects import Alert, Delete, DirectMessage, Effect, Kick, Reply, Warn
+from qunyun.effects import Alert, Delete, DirectMessage, Effect, Reply, Warn
 from qunyun.events import Event, GroupRef, MessagePosted, TimerFired, UserRef
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup, ms, name_of
-from qunyun.policies.moderation import removal_notice
+from qunyun.policies.moderation import remove_at_limit
 from qunyun.services import lookup, outreach, queues, reach
 from qunyun.services import volunteer_duty as duty
 from qunyun.services import volunteers as service
@@ -221,12 +221,9 @@ class Volunteers:
                   f"{result.limit} 次将被移出群）。发送 !规则 查看群规，"
                   "有异议可发送 !申诉 说明。"))]
         if result.remove:
-            effects.append(removal_notice(event.group, target, limit=result.limit, reason=why,
-                                          policy=self.name,
-                                          evidence={"warnings": result.count}))
-            effects.append(Kick(group=event.group, member=target, policy=self.name,
-                                reason=f"累计 {result.limit} 次警告：{why}（送机票）",
-                                evidence={**evidence, "warnings": result.count}))
+            effects += remove_at_limit(self.setup, ctx, event, target, member_id,
+                                       limit=result.limit, reason=why, policy=self.name,
+                                       evidence={**evidence, "warnings": result.count})
         return effects
 
     def _delete(self, event: MessagePosted, ctx: Context, *, admin: bool,

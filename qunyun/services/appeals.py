@@ -2,7 +2,8 @@
 
 Approving withdraws the warnings the appeal is about (recorded on the item when the member
 appealed: the live warnings, or those that got them removed), re-invites a member who was
-removed from a group for them, and tells the member. Rejecting tells the member why, in
+removed from a group for them (or by the sweep, when the appeal is about that removal),
+marks that removal revived, and tells the member. Rejecting tells the member why, in
 the operator's words. The messages and the invitation are effects put in the outbox
 (`audit.record_operator_effect`): the running bot delivers them, as it does its own.
 """
@@ -17,9 +18,10 @@ from sqlalchemy import Connection
 
 from qunyun.effects import DirectMessage, Effect, Invite
 from qunyun.events import GroupRef, UserRef
-from qunyun.services import audit, lookup, queues
+from qunyun.services import audit, elimination, lookup, queues
 from qunyun.services import warnings as warning_service
 from qunyun.storage.bot import warnings as warning_repo
+from qunyun.storage.lifecycle import cases as case_repo
 from qunyun.storage.work import queues as queue_repo
 
 
@@ -69,13 +71,20 @@ def decide(
             except warning_service.WarningError:
                 continue  # withdrawn already (by hand in the console): nothing to undo
             decision.revoked.append(int(row["id"]))
+        removal = (item.get("detail") or {}).get("case")
+        removed_from = [int(c["group_id"]) for c in [case_repo.get(conn, case_id=int(removal))]
+                        if c is not None and c["member_id"] == member_id] if removal else []
         if member is not None:
-            for group_id in dict.fromkeys(int(r["group_id"]) for r in rows
-                                          if r["group_id"] is not None):
+            for group_id in dict.fromkeys([*(int(r["group_id"]) for r in rows
+                                             if r["group_id"] is not None), *removed_from]):
                 group = lookup.group_ref(conn, group_id=group_id)
                 if group is None or lookup.membership_active(
                         conn, group_id=group_id, member_id=int(member_id)) is not False:
                     continue  # still in the group (or never was): no invitation needed
+                # The removal is over: `!复活` no longer offers a way back (issue 11).
+                elimination.revive_after_appeal(conn, community_id=community_id,
+                                                member_id=int(member_id), group_id=group_id,
+                                                now_ms=now)
                 decision.add(Invite(group=group, member=member, policy="appeal",
                                     reason="R3 appeal approved: invite back",
                                     evidence={"item": item_id}), group_id)

@@ -245,6 +245,26 @@ def revival_task(plan: Plan) -> str | None:
     return revival.task
 
 
+def record_removal(conn: Connection, *, community_id: int, member_id: int, group_id: int,
+                   key: str, reason: str, now_ms: int) -> int | None:
+    """R2's removal at the warning limit ("送机票") on record as a removal, as the sweep's
+    are: `!复活` finds it, revival brings the member back, member 360 shows it (issue 11).
+    The membership ends when the platform reports the kick (a kick it refused leaves the
+    member in the group)."""
+    return case_repo.record_removed(conn, community_id=community_id, member_id=member_id,
+                                    group_id=group_id, key=key, rule=case_repo.WARNINGS_RULE,
+                                    reason=reason, now_ms=now_ms)
+
+
+def revive_after_appeal(conn: Connection, *, community_id: int, member_id: int,
+                        group_id: int, now_ms: int) -> int:
+    """An upheld appeal brings the member back to a group: its removals are revived
+    (`how` appeal), so `!复活` does not offer a way back they already have."""
+    return sum(case_repo.revive(conn, case_id=cid, how="appeal", now_ms=now_ms)
+               for cid in case_repo.removed_in_group(conn, community_id=community_id,
+                                                     member_id=member_id, group_id=group_id))
+
+
 def removed_case(conn: Connection, *, community_id: int,
                  member_id: int) -> dict[str, Any] | None:
     """The member's latest removal not yet revived (what `!复活` is about), or None."""

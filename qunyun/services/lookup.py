@@ -86,6 +86,11 @@ def membership_active(conn: Connection, *, group_id: int, member_id: int) -> boo
     return bot_lookup.membership_active(conn, group_id=group_id, member_id=member_id)
 
 
+def in_community(conn: Connection, *, community_id: int, member_id: int) -> bool | None:
+    """Whether the member is in one of the community's groups now (None: never was)."""
+    return bot_lookup.in_community(conn, community_id=community_id, member_id=member_id)
+
+
 def logged(conn: Connection, *, source: str, source_event_id: str,
            community_id: int | None = None) -> bool:
     """Is this event (a timer's slot) in the log already (in that community's log)?"""

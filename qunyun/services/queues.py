@@ -72,3 +72,12 @@ def resolve_item(
     updated = queue_repo.get_item(conn, item_id=item_id)
     assert updated is not None
     return updated
+
+
+def opened_since(conn: Connection, *, community_id: int, queue: str, member_id: int,
+                 group_id: int | None, since_ms: int) -> int:
+    """How many open items of `queue` about the member in that group were opened since
+    `since_ms` (R5: a member already told their question went to a teacher)."""
+    return sum(1 for item in queue_repo.list_items(conn, community_id=community_id, queue=queue,
+                                                   member_id=member_id, limit=20)
+               if item["group_id"] == group_id and int(item["created_ms"]) >= since_ms)

@@ -142,6 +142,8 @@ REASONS: dict[str, Pair] = {
     "admin_mention": ("有人@管理员", "an admin was mentioned"),
     "heated": ("争吵升温", "a heated exchange"), "insult": ("辱骂", "insults"),
     "unanswered": ("问题无人能答", "a question the FAQ cannot answer"),
+    "direct": ("私信机器人的问题或反映", "a direct message the bot cannot answer"),
+    "forwarded": ("告知已转给老师", "told it went to a teacher"),
     "announce removal": ("公告移出", "announced a removal"),
     "removal notice": ("移出前私信告知原因和申诉方式", "told why and how to appeal first"),
     "welcome back": ("欢迎回来（不再走新人流程）", "welcomed back (no newcomer steps)"),

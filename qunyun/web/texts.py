@@ -306,6 +306,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "case.how.task": ("完成复活任务", "handed in the revival task"),
     "case.how.referrals": ("邀请人数达标", "brought enough members"),
     "case.how.approved": ("申请获批", "application approved"),
+    "case.how.appeal": ("申诉通过", "appeal upheld"),
     "revival.file": ("代为提交复活申请", "File a revival application"),
     "revival.file_text": ("申请说明（如：已补交学费、已完成任务）",
                           "What they did (paid, did the task…)"),

@@ -198,6 +198,7 @@ def test_checkin_faq_and_escalation(homeserver: LocalHomeserver, tmp_path: Path)
         await s.alice.send_text(s.room, "老师，请问结业证书怎么领取？")
         await s.until(lambda: s.bot_says(s.admin_room, "答不了"))
         assert await s.bot_says(s.admin_room, "建议回复")
+        await s.until(lambda: s.bot_says(s.room, "已转给老师，稍后回复你"))  # issue 11
 
     run(homeserver, tmp_path, camp_plan(), body)
 

@@ -160,7 +160,10 @@ def test_form_answers_in_the_dm_are_read_in_order(bot: Bot) -> None:
     attrs = bot.scalar("SELECT attributes FROM members WHERE display_name = '新同学'")
     attrs = json.loads(attrs) if isinstance(attrs, str) else attrs
     assert attrs["level"] == "会一点" and attrs["hours"] == "每周 6 小时"
-    assert "已经填完" in answer("还有别的吗", 8)[0].text  # never silence in the DM
+    assert "已经填完" in answer("好的", 8)[0].text  # never silence in the DM
+    # A question the FAQ cannot answer goes to the admins, and the member is told so.
+    assert [e.text for e in answer("还有别的吗", 8.2) if isinstance(e, Reply)] \
+        == ["已转给老师，稍后回复你。"]
     assert "群公告置顶" in answer("直播回放在哪里看呀", 8.5)[0].text  # the FAQ answers here too
     assert bot.scalar("SELECT count(*) FROM bot_onboarding") == 1  # the DM is no group
     assert bot.scalar("SELECT kind FROM groups WHERE external_id = '!dm:localhost'") == "direct"

@@ -127,3 +127,26 @@ def test_an_operator_files_a_removed_members_revival_from_the_member_page(
                           data={"csrf": token, "text": "想回来"})
     assert refused.status_code == 422 and "该成员没有被移出" in refused.text
     assert 'value="想回来"' in refused.text  # what was typed is kept
+
+
+def test_member_page_shows_a_removal_at_the_warning_limit_and_the_upheld_appeal(
+        make_client: Make, seeded: Seeded, engine: Engine) -> None:
+    """R2 送机票 is a removal on record (issue 11, finding 70): member 360 shows it, and an
+    upheld appeal shows as how the member came back (申诉通过 / appeal upheld)."""
+    from qunyun.services import elimination as elimination_service
+
+    mid = seeded.script_member_id
+    with engine.begin() as conn:
+        gid = int(conn.exec_driver_sql("SELECT id FROM groups ORDER BY id").scalar_one())
+        case = elimination_service.record_removal(
+            conn, community_id=seeded.community_id, member_id=mid, group_id=gid,
+            key="warnings:m9", reason="累计 3 次警告：发广告（送机票）", now_ms=13 * DAY)
+        assert case is not None
+    client = make_client("vol")
+    page = _ok(client, f"/c/python-camp/members/{mid}")
+    assert "已移出" in page and "累计 3 次警告：发广告（送机票）" in page
+    with engine.begin() as conn:
+        assert case_repo.revive(conn, case_id=case, how="appeal", now_ms=20 * DAY)
+    assert "申诉通过" in _ok(client, f"/c/python-camp/members/{mid}")
+    english = _ok(client, f"/c/python-camp/members/{mid}?lang=en")
+    assert "appeal upheld" in english and "3 warnings, the last: 发广告 (removed)" in english

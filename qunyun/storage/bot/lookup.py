@@ -130,6 +130,16 @@ def membership_active(conn: Connection, *, group_id: int, member_id: int) -> boo
     return None if row is None else bool(row[0])
 
 
+def in_community(conn: Connection, *, community_id: int, member_id: int) -> bool | None:
+    """Whether the member is in one of the community's groups now (not a DM, not the
+    admins' room); None: never in any of them on record."""
+    rows = conn.execute(select(memberships.c.active)
+                        .join(groups, groups.c.id == memberships.c.group_id)
+                        .where(groups.c.community_id == community_id, groups.c.kind == "group",
+                               memberships.c.member_id == member_id)).all()
+    return None if not rows else any(bool(r[0]) for r in rows)
+
+
 def name_last_seen(conn: Connection, *, community_id: int, platform: str, user_id: str,
                    group_external_id: str, in_group_only: bool = False) -> str | None:
     """The name a member last showed in a group (its nickname history), else (unless

@@ -11,6 +11,7 @@ from qunyun.storage.sql import insert_ignore
 from qunyun.storage.tables import work_items
 
 ACTIVE = ("noticed", "removed")
+WARNINGS_RULE = "warnings"  # R2's removal at the warning limit (`record_removed`)
 
 
 def open_case(conn: Connection, *, community_id: int, member_id: int, group_id: int,
@@ -66,6 +67,27 @@ def close(conn: Connection, *, case_id: int, status: str, now_ms: int) -> None:
                  .values(status=status, closed_ms=now_ms))
 
 
+def record_removed(conn: Connection, *, community_id: int, member_id: int, group_id: int,
+                   key: str, rule: str, reason: str, now_ms: int) -> int | None:
+    """A removal decided at once (no notice period): a case already `removed`; None when
+    this key (the message that reached the warning limit) was recorded already."""
+    row = conn.execute(insert_ignore(conn, cases, "community_id", "member_id", "group_id",
+                                     "sweep").values(
+        community_id=community_id, member_id=member_id, group_id=group_id, sweep=key[:40],
+        rule=rule[:40], reason=reason, status="removed", noticed_ms=now_ms,
+        remove_after_ms=now_ms, closed_ms=now_ms).returning(cases.c.id)).first()
+    return int(row[0]) if row else None
+
+
+def removed_in_group(conn: Connection, *, community_id: int, member_id: int,
+                     group_id: int) -> list[int]:
+    """The member's removals from one group not yet revived (ids)."""
+    rows = conn.execute(select(cases.c.id).where(
+        cases.c.community_id == community_id, cases.c.member_id == member_id,
+        cases.c.group_id == group_id, cases.c.status == "removed"))
+    return [int(r[0]) for r in rows]
+
+
 def latest_removed(conn: Connection, *, community_id: int,
                    member_id: int) -> dict[str, Any] | None:
     row = conn.execute(select(cases).where(
@@ -96,12 +118,15 @@ def history(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
 
 
 def counts(conn: Connection, *, community_id: int, since_ms: int) -> dict[str, int]:
-    """Removals and revivals since a time (weekly report)."""
+    """Removals (the sweep's and at the warning limit) and revivals since a time, and the
+    sweep's notices (weekly report)."""
     removed = conn.execute(select(func.count()).where(
         cases.c.community_id == community_id, cases.c.closed_ms >= since_ms,
         cases.c.status.in_(("removed", "revived")))).scalar_one()
     revived = conn.execute(select(func.count()).where(
         cases.c.community_id == community_id, cases.c.revived_ms >= since_ms)).scalar_one()
+    # A removal at the warning limit (rule `warnings`) had no notice period.
     noticed = conn.execute(select(func.count()).where(
-        cases.c.community_id == community_id, cases.c.noticed_ms >= since_ms)).scalar_one()
+        cases.c.community_id == community_id, cases.c.noticed_ms >= since_ms,
+        cases.c.rule != WARNINGS_RULE)).scalar_one()
     return {"noticed": int(noticed), "removed": int(removed), "revived": int(revived)}

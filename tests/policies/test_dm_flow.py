@@ -1,0 +1,193 @@
+"""What the bot does with a member's DM, and with a removal at the warning limit (issue 11,
+walk-through findings 13, 16/64, 49, 70, 75).
+
+A removal by moderation ("送机票") is a removal on record: `!复活` finds it and member 360
+shows it; an upheld appeal ends it. `!申诉` with nothing to appeal files nothing. A member
+no longer in any of the community's groups gets no newcomer questions, and their DM is not
+an answer; a DM that is no answer, command or FAQ hit goes to the admins (R5), and so does
+the member's unanswered question in the group, with one short note to them."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+
+from qunyun.effects import Alert, DirectMessage, Effect, Reply
+from qunyun.events import GroupRef, MemberLeft, MessagePosted, UserRef
+from qunyun.services import appeals
+from qunyun.services import elimination as elimination_service
+from qunyun.services import onboarding as onboarding_service
+from qunyun.storage.lifecycle import cases as case_repo
+from qunyun.storage.work import queues as queue_repo
+from tests.factories import GROUP, user
+from tests.policies.test_bot_policies import Bot, camp_plan
+
+DM = GroupRef("matrix", "!dm-u7:localhost", None, "direct")
+ADVERTS = ("福利 https://spam.example.com/x", "加微信领资料 vx123", "代購正品，價格優惠，私聊我")
+
+
+@pytest.fixture
+def bot(engine: Engine) -> Bot:
+    return Bot(engine, camp_plan())
+
+
+def dm(bot: Bot, who: UserRef, text: str, seconds: float) -> list[Effect]:
+    bot.n += 1
+    return bot(MessagePosted(source="t", source_event_id=f"dm{bot.n}", group=DM,
+                             at=bot.at(seconds), actor=who, text=text))
+
+
+def left(bot: Bot, who: UserRef, seconds: float) -> list[Effect]:
+    bot.n += 1
+    return bot(MemberLeft(source="t", source_event_id=f"l{bot.n}", group=GROUP,
+                          at=bot.at(seconds), member=who))
+
+
+def replies(effects: list[Effect]) -> list[str]:
+    return [e.text for e in effects if isinstance(e, Reply)]
+
+
+def items(bot: Bot, queue: str) -> list[dict]:  # type: ignore[type-arg]
+    with bot.engine.begin() as conn:
+        return queue_repo.list_items(conn, community_id=bot.cid, queue=queue)
+
+
+def member_id(bot: Bot, who: UserRef) -> int:
+    return int(bot.scalar(f"SELECT member_id FROM identities WHERE external_id = '{who.user_id}'"))
+
+
+def removed_at_limit(bot: Bot, who: UserRef) -> list[Effect]:
+    bot.join(who, 0)
+    effects: list[Effect] = []
+    for n, advert in enumerate(ADVERTS):
+        effects = bot.say(who, advert, 60 + n)
+    assert any(e.kind == "kick" for e in effects)
+    return effects
+
+
+def test_a_removal_at_the_warning_limit_is_on_record_for_revival(bot: Bot) -> None:
+    """Finding 70: `!复活` after 送机票 is an application, not 「没有找到你被移出的记录」."""
+    member = user(7, "王五-北京-运营")
+    effects = removed_at_limit(bot, member)
+    (notice,) = [e for e in effects if isinstance(e, DirectMessage) and e.member == member]
+    assert "!申诉" in notice.text and "回群方式" in notice.text  # how to come back, too
+    left(bot, member, 70)
+    with bot.engine.begin() as conn:
+        (case,) = elimination_service.history(conn, member_id=member_id(bot, member))
+    assert case["status"] == "removed" and "累计 3 次警告" in case["reason"]  # member 360
+    with bot.engine.begin() as conn:  # the weekly report: a removal, not a sweep's notice
+        assert case_repo.counts(conn, community_id=bot.cid, since_ms=0) == {
+            "noticed": 0, "removed": 1, "revived": 0}
+
+    (text,) = replies(dm(bot, member, "!复活 我会遵守群规，请让我回去", 120))
+    assert "没有找到" not in text and "回群申请已提交" in text
+    assert len(items(bot, "revival")) == 1
+
+
+def test_an_upheld_appeal_ends_the_removal(bot: Bot) -> None:
+    member = user(7, "王五-北京-运营")
+    removed_at_limit(bot, member)
+    left(bot, member, 70)
+    (text,) = replies(dm(bot, member, "!申诉 第一条是课程资料的链接", 100))
+    assert "申诉已提交" in text
+    with bot.engine.begin() as conn:
+        (item,) = queue_repo.list_items(conn, community_id=bot.cid, queue="appeal")
+        decision = appeals.decide(conn, community_id=bot.cid, item_id=int(item["id"]),
+                                  operator="lin", approve=True, reason="确是课程资料")
+        (case,) = elimination_service.history(conn, member_id=member_id(bot, member))
+    assert decision.reinvited and case["status"] == "revived" and case["revived_how"] == "appeal"
+    (text,) = replies(dm(bot, member, "!复活 让我回去", 200))
+    assert "没有找到你被移出的记录" in text
+
+
+def test_an_appeal_with_nothing_to_appeal_files_nothing(bot: Bot) -> None:
+    """Finding 49."""
+    member = user(8, "李四-上海-教师")
+    bot.join(member, 0)
+    (text,) = replies(bot.say(member, "!申诉 我没有被警告，只是想试试", 30))
+    assert text.startswith("你目前没有警告或移除记录，无需申诉")
+    assert items(bot, "appeal") == []
+
+
+def asked(effects: list[Effect]) -> list[str]:
+    """The questionnaire's questions in the effects (by DM, or as the reply to a DM)."""
+    return [e.text for e in effects if isinstance(e, DirectMessage | Reply) and "新人问卷" in e.text]
+
+
+def form_step(bot: Bot, who: UserRef) -> int:
+    """The question the member's questionnaire waits on (0: the first)."""
+    with bot.engine.begin() as conn:
+        pending = onboarding_service.form_pending(conn, member_id=member_id(bot, who),
+                                                  onboarding=bot.plan.onboarding)
+    assert pending is not None
+    return pending.index
+
+
+def test_a_removed_member_is_asked_nothing_and_their_question_goes_to_the_admins(
+        bot: Bot) -> None:
+    """Finding 16: 「为什么把我踢了？」 is not the answer to question 1."""
+    member = user(7, "王五-北京-运营")
+    assert asked(bot.join(member, 0))  # question 1 by DM
+    for n, advert in enumerate(ADVERTS):
+        bot.say(member, advert, 60 + n)
+    left(bot, member, 70)
+    effects = dm(bot, member, "为什么把我踢了？", 100)
+    assert asked(effects) == [] and form_step(bot, member) == 0
+    (text,) = replies(effects)
+    assert text.startswith("已转给老师，稍后回复你") and "!申诉" in text and "!复活" in text
+    (alert,) = [e for e in effects if isinstance(e, Alert)]
+    assert "为什么把我踢了？" in alert.text
+    assert len(items(bot, "escalation")) == 1
+
+
+def test_a_member_who_left_mid_questionnaire_resumes_when_back(bot: Bot) -> None:
+    """Finding 64: 赵六 left with the questionnaire half done."""
+    member = user(9, "赵六-广州-会计")
+    bot.join(member, 0)
+    assert asked(dm(bot, member, "会一点 Python", 30))[0].startswith("新人问卷 2/3")
+    left(bot, member, 60)
+    effects = dm(bot, member, "能学习", 90)
+    assert asked(effects) == [] and form_step(bot, member) == 1
+    back = asked(bot.join(member, 3600))
+    assert len(back) == 1 and "新人问卷 2/3" in back[0]
+    assert asked(dm(bot, member, "每周 5 小时", 3700))[0].startswith("新人问卷 3/3")
+
+
+def test_a_dm_that_is_no_answer_goes_to_the_admins(bot: Bot) -> None:
+    """Finding 75: a scam report in the DM is not answered 「你的新人问卷已经填完了」."""
+    member = user(8, "张三-杭州-财务")
+    bot.join(member, 0)
+    for n, answer in enumerate(("会一点", "每周 5 小时", "做报表")):
+        effects = dm(bot, member, answer, 30 + n)
+    assert "问卷完成" in replies(effects)[0]
+    effects = dm(bot, member, "老师，这个链接是不是骗子？加微信 http://x.cn", 100)
+    assert replies(effects) == ["已转给老师，稍后回复你。"]
+    (alert,) = [e for e in effects if isinstance(e, Alert)]
+    assert "私信" in alert.text and "http://x.cn" in alert.text and alert.suggested_reply
+    (item,) = items(bot, "escalation")
+    assert item["status"] == "open"
+    # What she adds right after goes to the admins too; she was told already.
+    effects = dm(bot, member, "他还让我先转 200 元押金", 110)
+    assert [e for e in effects if isinstance(e, Alert)] and replies(effects) == []
+    # A pleasantry is not an admin's to-do.
+    effects = dm(bot, member, "谢谢！", 130)
+    assert not [e for e in effects if isinstance(e, Alert)]
+    assert "填完了" in replies(effects)[0] and len(items(bot, "escalation")) == 2
+
+
+def test_an_escalated_question_in_the_group_is_acknowledged_once(bot: Bot) -> None:
+    """Finding 13: the member sees their question taken, not ignored."""
+    member = user(8, "张三-杭州-财务")
+    bot.join(member, 0)
+    effects = bot.say(member, "请问结业证书怎么领取？", 60)
+    assert [e for e in effects if isinstance(e, Alert)]
+    assert replies(effects) == ["@张三-杭州-财务 已转给老师，稍后回复你。"]
+    # Nothing to a message that is not escalated.
+    assert replies(bot.say(member, "今天的作业写完了", 90)) == []
+    # A follow-up question soon after: escalated too, the member not told again.
+    effects = bot.say(member, "请问证书上的名字能改吗？", 120)
+    assert [e for e in effects if isinstance(e, Alert)] and replies(effects) == []
+    assert len(items(bot, "escalation")) == 2
+    # Another question once the half hour is over: told again.
+    effects = bot.say(member, "请问下一期什么时候开课？", 120 + 31 * 60)
+    assert replies(effects) == ["@张三-杭州-财务 已转给老师，稍后回复你。"]
