@@ -179,15 +179,15 @@ def test_an_escalated_question_in_the_group_is_acknowledged_once(bot: Bot) -> No
     """Finding 13: the member sees their question taken, not ignored."""
     member = user(8, "张三-杭州-财务")
     bot.join(member, 0)
-    effects = bot.say(member, "请问结业证书怎么领取？", 60)
+    effects = bot.say(member, "老师，请问结业证书怎么领取？", 60)
     assert [e for e in effects if isinstance(e, Alert)]
     assert replies(effects) == ["@张三-杭州-财务 已转给老师，稍后回复你。"]
     # Nothing to a message that is not escalated.
     assert replies(bot.say(member, "今天的作业写完了", 90)) == []
     # A follow-up question soon after: escalated too, the member not told again.
-    effects = bot.say(member, "请问证书上的名字能改吗？", 120)
+    effects = bot.say(member, "老师，证书上的名字能改吗？", 120)
     assert [e for e in effects if isinstance(e, Alert)] and replies(effects) == []
     assert len(items(bot, "escalation")) == 2
     # Another question once the half hour is over: told again.
-    effects = bot.say(member, "请问下一期什么时候开课？", 120 + 31 * 60)
+    effects = bot.say(member, "老师，下一期什么时候开课？", 120 + 31 * 60)
     assert replies(effects) == ["@张三-杭州-财务 已转给老师，稍后回复你。"]
