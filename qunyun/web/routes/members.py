@@ -140,6 +140,8 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
                                               bot_onboarding.get_form(conn, member_id=member_id),
                                               plan, ctx.lang),
             "groups": console_members.groups_of(conn, member_id=member_id),
+            # 入群 → 被移出（原因）→ 回群, in order (issue 11 #67).
+            "stays": console_members.stays_of(conn, member_id=member_id),
             "points": point_service.member_points(conn, member_id, levels=levels),
             # T3: points come from the live bot only; say so where history was imported.
             "imported_messages": point_service.imported_messages(conn, member_id=member_id),
@@ -171,6 +173,7 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
         }
         view["nicknames"] = _changes(member_repo.nickname_history(conn, member_id=member_id),
                                      {int(g["id"]): g["name"] for g in view["groups"]})
+    view["now_ms"] = int(time.time() * 1000)  # a warning past its expiry reads 已失效
     view["report_member"] = _tier_index(report).get(member_id)
     view["grant_ledger"] = plan.points.manual.ledger if plan is not None else "contribution"
     view["level_share"] = point_service.level_share(levels, view["points"].total)  # T3

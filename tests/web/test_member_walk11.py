@@ -1,0 +1,96 @@
+"""Member 360 as an operator reads it after a removal and an upheld appeal (issue 11
+walk-through #67): withdrawn warnings say 已撤销 with when and by whom, and the group line
+tells the stays in order — 入群, 被移出（原因）, 回群."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from qunyun.events import GroupRef, MemberJoined, MemberLeft
+from qunyun.services import queues as queue_service
+from qunyun.services import warnings as warning_service
+from qunyun.services.ingest import EventRecorder
+from qunyun.storage.tables import groups
+from qunyun.storage.work import audit as audit_repo
+from tests.factories import T0, user
+from tests.web.conftest import csrf_of
+from tests.web.seed import SCRIPT_NICK, Seeded
+
+Make = Callable[..., TestClient]
+GROUP = GroupRef("matrix", "!qa:localhost", "Python 训练营 · 答疑群")
+
+
+def _ms(minutes: int) -> int:
+    return int((T0 + timedelta(minutes=minutes)).timestamp() * 1000)
+
+
+def _removed_then_appealed(engine: Engine, seeded: Seeded) -> int:
+    """Three link warnings remove the member (the bot's kick, then the leave), the member
+    appeals; returns the appeal's queue item."""
+    member = seeded.script_member_id
+    with engine.begin() as conn:
+        group_id = int(conn.execute(select(groups.c.id).where(
+            groups.c.community_id == seeded.community_id)).scalar_one())
+        warned = [warning_service.do_warn(
+            conn, community_id=seeded.community_id, member_id=member, group_id=group_id,
+            rule="link", reason="发送未经允许的链接", evidence={}, at_ms=_ms(100 + n),
+            expiry_days=30, limit=3) for n in range(3)]
+        assert warned[-1].remove
+        audit_repo.record(conn, entry={
+            "at_ms": _ms(103), "community_id": seeded.community_id, "group_id": group_id,
+            "member_id": member, "actor": "policy:moderation", "action": "kick",
+            "reason": "累计 3 次警告：发送未经允许的链接（送机票）", "status": "done"})
+        EventRecorder(community_id=seeded.community_id).record_many(conn, [
+            MemberLeft(source="matrix", source_event_id="left", group=GROUP,
+                       at=T0 + timedelta(minutes=103, seconds=2), member=user(4, SCRIPT_NICK),
+                       removed_by=user(99, "机器人"))])
+        item, _ = queue_service.open_item(
+            conn, community_id=seeded.community_id, queue="appeal", item_key="appeal:$x",
+            title="坏人 的申诉", detail={"text": "是学习资料",
+                                        "warnings": [w.warning_id for w in warned]},
+            member_id=member, group_id=group_id, at_ms=_ms(110))
+    return item
+
+
+def _back(engine: Engine, seeded: Seeded) -> None:
+    with engine.begin() as conn:
+        EventRecorder(community_id=seeded.community_id).record_many(conn, [
+            MemberJoined(source="matrix", source_event_id="back", group=GROUP,
+                         at=T0 + timedelta(minutes=130), member=user(4, SCRIPT_NICK))])
+
+
+def _text(html: str, element_class: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", m).strip() for m in
+            re.findall(rf'<[^>]+class="{element_class}"[^>]*>(.*?)</(?:dd|td)>', html, re.S)]
+
+
+def test_withdrawn_warnings_and_the_removal_read_as_what_happened(
+        make_client: Make, seeded: Seeded, engine: Engine) -> None:
+    item = _removed_then_appealed(engine, seeded)
+    client = make_client("vol")
+    page = f"/c/python-camp/members/{seeded.script_member_id}"
+    before = client.get(page).text
+    # Removed at the limit: each warning was counted in the removal, none is "live".
+    assert _text(before, "warning-state") and all(
+        s.startswith("已计入移出") for s in _text(before, "warning-state"))
+    token = csrf_of(client, "/c/python-camp/queues")
+    client.post(f"/c/python-camp/queues/{item}",
+                data={"csrf": token, "resolution": "approved", "reason": "核实过，是学习资料"})
+    _back(engine, seeded)
+    html = client.get(page).text
+    states = _text(html, "warning-state")
+    assert len(states) == 3 and all(s.startswith("已撤销") and "vol" in s for s in states)
+    assert "失效" not in "".join(states)
+    (stays,) = _text(html, "member-stays")
+    steps = re.findall(r"(入群|被移出|回群|退群)", stays)
+    assert steps == ["入群", "被移出", "回群"]
+    assert "发送未经允许的链接" in stays and "送机票" in stays
+    english = client.get(page + "?lang=en").text
+    assert all(s.startswith("withdrawn") for s in _text(english, "warning-state"))
+    stays_en = re.findall(r'class="stay-\w+">(joined|removed|came back)', english)
+    assert stays_en == ["joined", "removed", "came back"]
