@@ -94,3 +94,53 @@ def test_withdrawn_warnings_and_the_removal_read_as_what_happened(
     assert all(s.startswith("withdrawn") for s in _text(english, "warning-state"))
     stays_en = re.findall(r'class="stay-\w+">(joined|removed|came back)', english)
     assert stays_en == ["joined", "removed", "came back"]
+
+
+def test_an_admins_page_says_admins_take_no_part_and_offers_nothing_that_does_not_apply(
+        make_client: Make, seeded: Seeded, engine: Engine) -> None:
+    """Issue 11 #33: a staff member's page offered a tier lock, a level bar and 加分 while
+    saying, in the plan's keys, that admins are not tiered."""
+    from qunyun.services import staff as staff_service
+    from qunyun.storage.tables import identities
+
+    with engine.begin() as conn:
+        group_id = int(conn.execute(select(groups.c.id).where(
+            groups.c.community_id == seeded.community_id)).scalar_one())
+        staff_service.record_moderators(conn, group_id=group_id, external_ids=["@u1:localhost"],
+                                        now_ms=_ms(5))
+        admin = int(conn.execute(select(identities.c.member_id).where(
+            identities.c.external_id == "@u1:localhost")).scalar_one())
+    client = make_client("admin")
+    html = client.get(f"/c/python-camp/members/{admin}").text
+    assert "管理员不参与分层和积分" in html
+    for gone in ('id="grant-form"', "/tier\"", "<progress", 'id="member-points"'):
+        assert gone not in html, gone
+    for code in ("include_admins", "bot.admins", "tier_actions", "（role）"):
+        assert code not in html, code
+    # Anyone else keeps them.
+    other = client.get(f"/c/python-camp/members/{seeded.script_member_id}").text
+    assert 'id="grant-form"' in other and "管理员不参与分层和积分" not in other
+
+
+def test_the_console_speaks_in_words_not_playbook_ids(
+        make_client: Make, seeded: Seeded, engine: Engine) -> None:
+    """Issue 11 #29: queue names, cards and the reasons of actions taken read 申诉（R3）,
+    疑似假号 (R4), 分层待办 (T2) … — playbook IDs mean nothing to an operator."""
+    _removed_then_appealed(engine, seeded)
+    with engine.begin() as conn:
+        for reason in ("R3 appeal", "O2 form", "O1 welcome"):
+            audit_repo.record(conn, entry={
+                "at_ms": _ms(120), "community_id": seeded.community_id,
+                "member_id": seeded.script_member_id, "actor": "policy:onboarding",
+                "action": "dm", "reason": reason, "status": "done"})
+    client = make_client("admin")
+    playbook_id = re.compile(r"[（(][A-Z]\d{1,2}[)）]")
+    for lang in ("", "?lang=en"):
+        for path in ("/c/python-camp", "/c/python-camp/queues",
+                     f"/c/python-camp/members/{seeded.script_member_id}",
+                     "/c/python-camp/audit", "/c/python-camp/activities"):
+            html = client.get(path + lang).text
+            visible = re.sub(r"<script.*?</script>|<[^>]+>", " ", html, flags=re.S)
+            assert not playbook_id.search(visible), (path, lang, playbook_id.findall(visible))
+    html = client.get(f"/c/python-camp/members/{seeded.script_member_id}?lang=zh").text
+    assert "新人问卷" in html and "申诉" in html

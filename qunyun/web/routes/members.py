@@ -18,6 +18,7 @@ from qunyun.services import growth as growth_service
 from qunyun.services import plans as plan_service
 from qunyun.services import points as point_service
 from qunyun.services import sales as sale_service
+from qunyun.services import staff as staff_service
 from qunyun.services import tier_roles
 from qunyun.services import volunteers as volunteer_service
 from qunyun.services import warnings as warning_service
@@ -171,6 +172,9 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
                                               member_id=member_id),
             "sales": sale_service.of_member(conn, community_id=cid, member_id=member_id),
         }
+        # An admin takes no part in tiers or points (unless the plan says so): the page says
+        # that once and offers no tier lock, level bar or grant (issue 11 #33).
+        view["staff"] = member_id in staff_service.off_growth(conn, community_id=cid, plan=plan)
         view["nicknames"] = _changes(member_repo.nickname_history(conn, member_id=member_id),
                                      {int(g["id"]): g["name"] for g in view["groups"]})
     view["now_ms"] = int(time.time() * 1000)  # a warning past its expiry reads 已失效
