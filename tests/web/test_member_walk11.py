@@ -144,3 +144,25 @@ def test_the_console_speaks_in_words_not_playbook_ids(
             assert not playbook_id.search(visible), (path, lang, playbook_id.findall(visible))
     html = client.get(f"/c/python-camp/members/{seeded.script_member_id}?lang=zh").text
     assert "新人问卷" in html and "申诉" in html
+
+
+def test_each_empty_queue_says_where_its_items_come_from(
+        make_client: Make, seeded: Seeded) -> None:
+    """Issue 11 #56: the empty 复活申请 queue said 「报告…里没有这类事项」 — revival
+    applications come from members' !复活 and the member page, never from the report."""
+    client = make_client("admin")
+    client.app.state.reports.get(seeded.community_id)  # type: ignore[attr-defined]
+
+    def empty_text(queue: str, lang: str = "zh") -> str:
+        html = client.get(f"/c/python-camp/queues?queue={queue}&lang={lang}").text
+        (text,) = re.findall(r'id="queue-empty">(.*?)</p>', html, re.S)
+        return text
+
+    said = {queue: empty_text(queue) for queue in ("revival", "appeal", "escalation",
+                                                    "post_todo", "group_todo")}
+    assert "!复活" in said["revival"] and "成员页" in said["revival"]
+    assert "报告" not in said["revival"]
+    assert len(set(said.values())) == len(said)  # each queue its own sentence
+    assert "私信机器人发 !申诉" in said["appeal"]
+    assert "群主" in said["post_todo"] and "新开群" in said["group_todo"]
+    assert "!复活" in empty_text("revival", "en") and "report" not in empty_text("revival", "en")
