@@ -16,6 +16,7 @@ LANGS = ("zh", "en")
 
 TEXTS: dict[str, tuple[str, str]] = {
     "app": ("群运控制台", "qunyun console"),
+    "password_rule": ("密码至少 {n} 个字符", "At least {n} characters"),
     "login": ("登录", "Sign in"),
     "logout": ("退出", "Sign out"),
     "username": ("用户名", "Username"),

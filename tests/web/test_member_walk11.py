@@ -166,3 +166,46 @@ def test_each_empty_queue_says_where_its_items_come_from(
     assert "私信机器人发 !申诉" in said["appeal"]
     assert "群主" in said["post_todo"] and "新开群" in said["group_todo"]
     assert "!复活" in empty_text("revival", "en") and "report" not in empty_text("revival", "en")
+
+
+def test_the_setup_page_states_the_password_rule_and_refuses_in_the_pages_language(
+        engine: Engine) -> None:
+    """Issue 11 #23: no rule under the field, the browser's own English tooltip stopped a
+    short password, and the header read 「群运 · 群运控制台」."""
+    from qunyun.web.app import create_app
+
+    client = TestClient(create_app(engine, secure_cookies=False, setup_token="tok"),
+                        base_url="http://127.0.0.1")
+    html = client.get("/setup?token=tok").text
+    assert "密码至少 10 个字符" in html and "minlength" not in html
+    assert "群运 · 群运控制台" not in html
+    token = csrf_of(client, "/setup?token=tok")
+    short = client.post("/setup", data={"csrf": token, "token": "tok", "username": "lin",
+                                        "password": "abc", "password2": "abc"})
+    assert short.status_code == 400
+    (error,) = re.findall(r'role="alert">(.*?)</p>', short.text)
+    assert error == "密码至少 10 个字符"
+
+
+def test_home_page_numbers_have_thousands_separators_and_the_bot_is_named_by_its_account(
+        make_client: Make, seeded: Seeded, engine: Engine) -> None:
+    """Issue 11 #24: 消息 20026 without a separator (the tour printed 21,461); the bot's row
+    showed the homeserver URL instead of the bot's account."""
+    from qunyun.bot import accounts
+    from qunyun.web.render import env
+    from qunyun.web.texts import translate
+
+    cells = env.from_string('{% from "_health.html" import health_cells %}'
+                            '{{ health_cells(s, t) }}').render(
+        s={"health": {}, "member_count": 1394, "messages": 20026, "senders": 384,
+           "joins": 1411, "leaves": 18, "active_ratio": 0.5},
+        t=lambda key, **kw: translate(key, "zh", **kw))
+    assert "20,026" in cells and "1,394" in cells and "1,411 / 18" in cells
+    with engine.begin() as conn:
+        key = accounts.status_key(seeded.community_id, "matrix", "http://127.0.0.1:46879")
+        accounts.report(conn, key=key, connected=True, synced=True,
+                        account="@qunyun-bot:localhost")
+        accounts.report(conn, key=key, connected=True, synced=True)  # kept on later reports
+    html = make_client("owner").get("/").text
+    (cell,) = re.findall(r'class="muted account-name"[^>]*>(.*?)</td>', html)
+    assert cell == "@qunyun-bot:localhost"
