@@ -133,13 +133,18 @@ def test_the_console_speaks_in_words_not_playbook_ids(
                 "at_ms": _ms(120), "community_id": seeded.community_id,
                 "member_id": seeded.script_member_id, "actor": "policy:onboarding",
                 "action": "dm", "reason": reason, "status": "done"})
-    client = make_client("admin")
+    client = make_client("owner")
     playbook_id = re.compile(r"[（(][A-Z]\d{1,2}[)）]")
     for lang in ("", "?lang=en"):
-        for path in ("/c/python-camp", "/c/python-camp/queues",
+        for path in ("/", "/c/python-camp", "/c/python-camp/queues",
                      f"/c/python-camp/members/{seeded.script_member_id}",
-                     "/c/python-camp/audit", "/c/python-camp/activities"):
-            html = client.get(path + lang).text
+                     "/c/python-camp/members", "/c/python-camp/audit",
+                     "/c/python-camp/activities", "/c/python-camp/boards",
+                     "/c/python-camp/volunteers", "/c/python-camp/calendar",
+                     "/c/python-camp/core", "/operators"):
+            response = client.get(path + lang)
+            assert response.status_code == 200, path
+            html = response.text
             visible = re.sub(r"<script.*?</script>|<[^>]+>", " ", html, flags=re.S)
             assert not playbook_id.search(visible), (path, lang, playbook_id.findall(visible))
     html = client.get(f"/c/python-camp/members/{seeded.script_member_id}?lang=zh").text
