@@ -134,6 +134,9 @@ def test_the_console_speaks_in_words_not_playbook_ids(
                 "member_id": seeded.script_member_id, "actor": "policy:onboarding",
                 "action": "dm", "reason": reason, "status": "done"})
     client = make_client("owner")
+    with engine.connect() as conn:
+        group_id = int(conn.execute(select(groups.c.id).where(
+            groups.c.community_id == seeded.community_id)).scalar_one())
     playbook_id = re.compile(r"[（(][A-Z]\d{1,2}[)）]")
     for lang in ("", "?lang=en"):
         for path in ("/", "/c/python-camp", "/c/python-camp/queues",
@@ -141,7 +144,7 @@ def test_the_console_speaks_in_words_not_playbook_ids(
                      "/c/python-camp/members", "/c/python-camp/audit",
                      "/c/python-camp/activities", "/c/python-camp/boards",
                      "/c/python-camp/volunteers", "/c/python-camp/calendar",
-                     "/c/python-camp/core", "/operators"):
+                     "/c/python-camp/core", "/operators", f"/c/python-camp/g/{group_id}"):
             response = client.get(path + lang)
             assert response.status_code == 200, path
             html = response.text
