@@ -97,6 +97,9 @@ class AdapterCore:
         # Where this account reports whether it is connected and when it last synced (the
         # console's accounts list); set by whoever knows the account's label.
         self.status_key: str | None = None
+        # The bot's own account as people know it (Matrix `@qunyun-bot:localhost`), shown in
+        # the accounts list instead of the label where the label is a server address.
+        self.account: str | None = None
         self._status_at = 0.0
         # Deliveries one at a time within the process: the connection loop's batch and the
         # timer loop's flush never interleave (effects keep their order).
@@ -120,7 +123,7 @@ class AdapterCore:
         try:
             with self.engine.begin() as conn:
                 accounts.report(conn, key=self.status_key, connected=connected, synced=synced,
-                                error=why)
+                                error=why, account=self.account)
         except Exception as exc:  # a status row must never stop the bot
             log.warning("could not record the connection status: %s", exc)
 

@@ -193,10 +193,10 @@ def _scope_section(log: EventLog, scope: activity.Scope, plan: Plan, tier_of: di
     }
 
 
-STAFF_REASON = ("管理员（计划的 bot.admins 或群管理员）不参与分层、徽章和排行"
-                "（计划 points.include_admins）")
-STAFF_REASON_EN = ("an admin (the plan's bot.admins or a group moderator): not tiered, "
-                   "badged or ranked (plan points.include_admins)")
+# Words, not the plan's keys (issue 11 #33): who counts as an admin and why they are left out.
+STAFF_REASON = "管理员（计划里列出的管理员或群管理员）不参与分层、积分、徽章和排行"
+STAFF_REASON_EN = ("an admin (listed in the plan or a group moderator): not tiered, scored, "
+                   "badged or ranked")
 
 
 def _staff_rows(log: EventLog, stats: pl.DataFrame, current: pl.Series) -> list[dict[str, Any]]:

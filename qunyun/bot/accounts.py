@@ -83,7 +83,7 @@ def status_key(community_id: int, platform: str, label: str) -> str:
 
 
 def report(conn: Connection, *, key: str, connected: bool, synced: bool,
-           error: str | None = None) -> None:
+           error: str | None = None, account: str | None = None) -> None:
     """The adapter's state: connected or not, (when it just saved its cursor or connected)
     the time of its last sync, and the last connection error (kept until it connects)."""
     now = int(time.time() * 1000)
@@ -91,7 +91,9 @@ def report(conn: Connection, *, key: str, connected: bool, synced: bool,
     value = {"connected": connected, "since_ms": now if connected != old.get("connected")
              else old.get("since_ms", now),
              "last_sync_ms": now if synced else old.get("last_sync_ms"),
-             "error": None if connected else (error[:300] if error else old.get("error"))}
+             "error": None if connected else (error[:300] if error else old.get("error")),
+             # The bot's own account (the label may be the homeserver's address).
+             "account": account or old.get("account")}
     adapter_state.save(conn, key=key, value=json.dumps(value), now_ms=now)
 
 

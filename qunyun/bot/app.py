@@ -66,6 +66,7 @@ async def run_matrix_bot(engine: Engine, *, community_id: int, plan: Plan, homes
                         scheduler=build_scheduler(engine, community_id=community_id, plan=plan,
                                                   serves=serves))
         bot.status_key = status_key
+        bot.account = bot_user_id
 
         def apply(new: Plan) -> None:
             # Between two awaits of the bot loop: no event is half-way through a policy.

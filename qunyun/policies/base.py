@@ -49,6 +49,10 @@ def _direct_by_kind(group: GroupRef) -> bool:
     return group.kind == "direct"
 
 
+# What an admin asking for points or a level is told (issue 11 #72).
+STAFF_NO_POINTS = "你是管理员，不参与积分和分层"
+
+
 def _no_room_admins(_group: GroupRef) -> Collection[str]:
     return ()
 
@@ -104,6 +108,15 @@ class Setup:
             return True
         return (group is not None and self.plan.bot.moderators_are_admins
                 and user_id in self.room_admins(group))
+
+    def off_points(self, user: UserRef | None, group: GroupRef | None) -> bool:
+        """An admin kept off points and tiers (`points.include_admins` off, the default).
+        A DM counts only the plan's admins: the member may hold the DM room's top power
+        level without being anyone's moderator."""
+        if self.plan.points.include_admins:
+            return False
+        room = group if group is not None and group.kind == "group" else None
+        return self.is_admin(user, room)
 
     def admin_ids(self, group: GroupRef | None) -> frozenset[str]:
         """Every admin's platform id as seen from `group` (the plan's and the room's)."""

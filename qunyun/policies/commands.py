@@ -19,7 +19,7 @@ from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.plan.model import Plan
 from qunyun.plan.render import render_rules
-from qunyun.policies.base import Setup, ms, name_of
+from qunyun.policies.base import STAFF_NO_POINTS, Setup, ms, name_of
 from qunyun.policies.matching import KeywordSet
 from qunyun.services import ambassadors as ambassador_service
 from qunyun.services import boards as board_service
@@ -105,6 +105,9 @@ class Commands:
             text = HELP.replace("!帮助 — 本说明", extra + "!帮助 — 本说明")
             return [self._reply(event, text, "A2 !help")]
         if command.name == "points":
+            if self.setup.off_points(event.actor, event.group):  # issue 11 #72
+                return [self._reply(event, f"@{name_of(event.actor)} {STAFF_NO_POINTS}",
+                                    "A2 !points")]
             p = points_service.member_points(ctx.conn, ctx.member_id, levels=plan.points.levels)
             nxt = (f"，距「{p.next_level}」还差 {p.to_next} 分" if p.next_level else "")
             # T3: points start when the bot does; a member with imported history is told why

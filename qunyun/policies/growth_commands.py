@@ -13,7 +13,7 @@ from qunyun.events import Event, MessagePosted
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.plan.model import Level
-from qunyun.policies.base import Setup, name_of
+from qunyun.policies.base import STAFF_NO_POINTS, Setup, name_of
 from qunyun.services import badges as badge_service
 from qunyun.services import growth as growth_service
 from qunyun.services import points as points_service
@@ -53,6 +53,10 @@ class GrowthCommands:
             return self._badges(event, ctx.community_id, ctx)
         if command.name.casefold() not in LEVEL_WORDS:
             return None
+        if self.setup.off_points(event.actor, event.group):  # issue 11 #72
+            return Verdict.halt(Reply(group=event.group, event_id=event.source_event_id,
+                                      policy=self.name, reason="T3 !等级",
+                                      text=f"@{name_of(event.actor)} {STAFF_NO_POINTS}"))
         p = points_service.member_points(ctx.conn, ctx.member_id,
                                          levels=self.setup.plan.points.levels)
         nxt = f"，距「{p.next_level}」还差 {p.to_next} 分" if p.next_level else "（已是最高等级）"

@@ -34,7 +34,7 @@ TIER_CHOICES = {tier: TIER_NAMES[tier] for tier in TIERS}  # what an operator ma
 DIRECTION_NAMES = {"first": "首次评定", "promotion": "升级", "demotion": "降级",
                    "lock": "运营锁定", "unlock": "解除锁定", "staff": "管理员不参与分层"}
 # Why an admin's held tier was dropped (`services.staff`: admins are staff).
-STAFF_REASON = "管理员不参与成长分层（计划 points.include_admins 未开启）"
+STAFF_REASON = "管理员不参与分层和积分"
 
 
 def job_kinds() -> list[JobKind]:

@@ -104,8 +104,8 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     # services.growth.apply / lock
     (re.compile(r"；低于「(?P<tier>[^」]+)」标准的 (?P<p>[\d.]+%)"),
      lambda m: f"; below {m['p']} of the {_tier(m)} bar"),
-    (re.compile(r"^管理员不参与成长分层（计划 points\.include_admins 未开启）$"),
-     lambda m: "admins are not tiered (the plan's points.include_admins is off)"),
+    (re.compile(r"^管理员不参与(?:分层和积分|成长分层（计划 points\.include_admins 未开启）)$"),
+     lambda m: "admins take no part in tiers or points"),
     (re.compile(r"^(?P<op>.+) 解除了等级锁定$"), lambda m: f"{m['op']} unlocked the tier"),
     (re.compile(r"^(?P<op>.+) 将等级锁定为「(?P<tier>[^」]+)」$"),
      lambda m: f"{m['op']} locked the tier at {_tier(m)}"),
@@ -116,7 +116,10 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
 
 
 def reason(text: str | None, lang: str) -> str:
-    """A stored growth reason in the page's language (Chinese: as stored)."""
+    """A stored growth reason in the page's language (Chinese: as stored, but for the
+    staff reason written with the plan's keys before issue 11 #33)."""
+    if text == "管理员不参与成长分层（计划 points.include_admins 未开启）" and lang != "en":
+        return "管理员不参与分层和积分"
     if not text or lang != "en":
         return text or ""
     out = text

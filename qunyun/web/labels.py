@@ -456,7 +456,8 @@ def reason_label(reason: str | None, lang: str) -> str:
         said = f"回答命令 {what}" if lang != "en" else f"answered {what}"
     else:
         said = _pick(REASONS.get(what), lang, what)
-    return f"{said}（{code}）" if lang != "en" else f"{said} ({code})"
+    del code  # the playbook ID means nothing to an operator (issue 11 #29): words only
+    return said
 
 
 def status_label(status: str | None, lang: str) -> str:

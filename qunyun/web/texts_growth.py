@@ -31,6 +31,7 @@ GROWTH_TEXTS: dict[str, tuple[str, str]] = {
     "growth.role_by_operator": ("机器人在这个平台上不能设置头衔：已请运营者在群里设置",
                                 "The bot cannot set titles on this platform: the operator "
                                 "was asked to set it"),
-    "growth.role_none": ("没有：计划的 tier_actions 里 ta 的等级没有头衔（role）",
-                         "None: the plan gives no title (role) for this tier"),
+    "growth.role_none": ("没有：计划没有给 ta 这一层设头衔",
+                         "None: the plan gives no title for this tier"),
+    "growth.staff_page": ("管理员不参与分层和积分", "Admins take no part in tiers or points"),
 }

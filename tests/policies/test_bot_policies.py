@@ -452,3 +452,14 @@ def test_invite_command_asks_the_platform_for_links_not_its_name(engine: Engine)
     (where,) = bot(MessagePosted(source="t", source_event_id=f"m{bot.n}", group=dm,
                                  at=bot.at(30), actor=user(1, "小王"), text="!邀请"))
     assert isinstance(where, Reply) and "请在群里发 !邀请" in where.text
+
+
+def test_an_admin_asking_for_points_or_a_level_is_told_admins_take_no_part(bot: Bot) -> None:
+    """Issue 11 #72: the operator's !积分 / !等级 said 「新人 … 尚未评定」; an admin is off
+    points and tiers, and is told so. A member still gets their numbers."""
+    bot.join(ADMIN, 0)
+    for command, at in (("!积分", 30), ("!等级", 40)):
+        (answer,) = [e for e in bot.say(ADMIN, command, at) if isinstance(e, Reply)]
+        assert answer.text == "@班主任小林 你是管理员，不参与积分和分层"
+    member = bot.say(user(1), "!积分", 50)[0]
+    assert isinstance(member, Reply) and "积分 " in member.text and "管理员" not in member.text

@@ -116,7 +116,7 @@ def test_a_member_made_moderator_loses_the_held_tier_quietly(engine: Engine) -> 
         direction, reason = conn.execute(text(
             "SELECT direction, reason FROM growth_tier_changes WHERE member_id = :m "
             "ORDER BY id DESC"), {"m": operator_id(bot)}).first() or ("", "")
-    assert direction == "staff" and "管理员不参与成长分层" in reason
+    assert direction == "staff" and "管理员不参与分层和积分" in reason
     # No longer a moderator: recorded as such at the next event in the group.
     moderators.clear()
     bot.say(user(1, "学员1"), "老师辛苦了", 5 * DAY + 9000)

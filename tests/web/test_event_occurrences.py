@@ -58,11 +58,12 @@ def test_the_events_page_lists_each_occurrence_with_its_own_numbers(
     assert page.count('data-key="pandas-night-2026') == 10  # March to December, once each
     april = _row(page, APRIL)
     assert "Pandas 实战夜（线上）" in april[0] and "每月第 3 个周六" in april[0]
-    assert "2026 年 4 月 18 日 19:30" in april[1]
+    # The console's date format, as on every other page (issue 11 #36).
+    assert "2026-04-18 19:30" in april[1] and "年" not in april[1]
     # expected, registered, waiting, checked in, walk-ins
     assert april[2:7] == ["30", "1", "0", "1", "0"]
     may = _row(page, "pandas-night-20260516")
-    assert "2026 年 5 月 16 日 19:30" in may[1] and may[3:6] == ["1", "0", "0"]
+    assert "2026-05-16 19:30" in may[1] and may[3:6] == ["1", "0", "0"]
     june = _row(page, "pandas-night-20260620")
     assert june[3:6] == ["0", "0", "0"]  # not stored yet: nothing recorded
     assert "pandas-night" not in re.sub(r'data-key="[^"]+"', "", page)  # no key shown

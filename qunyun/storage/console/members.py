@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, func, literal_column, or_, select
 
 from qunyun.storage.console.audit import like_escaped
-from qunyun.storage.tables import events, groups, identities, members, memberships
+from qunyun.storage.tables import audit_log, events, groups, identities, members, memberships
 
 
 def search(
@@ -58,6 +58,45 @@ def groups_of(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
         .order_by(groups.c.id)
     ).mappings()
     return [dict(r) for r in rows]
+
+
+def stays_of(conn: Connection, *, member_id: int, limit: int = 40) -> list[dict[str, Any]]:
+    """The member's joins and leaves in the community's groups, oldest first, each leave
+    saying whether the bot (or another account) removed them and why: what an operator
+    reads as 入群 → 被移出（原因）→ 回群. The reason is the bot's own removal entry in the
+    audit log nearest before the leave (the kick is recorded before the homeserver reports
+    the leave); an import's removal by another account has none."""
+    rows = [dict(r) for r in conn.execute(
+        select(events.c.kind, events.c.ts_ms, events.c.group_id, events.c.related_member_id,
+               groups.c.name.label("group_name"))
+        .select_from(events.join(groups, groups.c.id == events.c.group_id))
+        .where(events.c.member_id == member_id, events.c.kind.in_(("join", "leave")),
+               groups.c.kind == "group")
+        .order_by(events.c.id.desc()).limit(limit)).mappings()]
+    kicks = [dict(r) for r in conn.execute(
+        select(audit_log.c.at_ms, audit_log.c.group_id, audit_log.c.reason)
+        .where(audit_log.c.member_id == member_id, audit_log.c.action == "kick",
+               audit_log.c.status.in_(("done", "pending")))
+        .order_by(audit_log.c.at_ms)).mappings()]
+    rows.sort(key=lambda r: (r["ts_ms"] or 0, r["kind"] == "leave"))
+    seen: set[int] = set()
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        group_id = row["group_id"]
+        stay = {**row, "step": row["kind"], "reason": None}
+        if row["kind"] == "join":
+            stay["step"] = "rejoin" if group_id in seen else "join"
+            seen.add(group_id)
+        else:
+            seen.add(group_id)
+            kick = next((k for k in reversed(kicks) if k["group_id"] == group_id
+                         and k["at_ms"] <= (row["ts_ms"] or 0) + 60_000), None)
+            if kick is not None and (row["ts_ms"] or 0) - kick["at_ms"] < 3_600_000:
+                stay["step"], stay["reason"] = "removed", kick["reason"]
+            elif row["related_member_id"] not in (None, member_id):
+                stay["step"] = "removed"
+        out.append(stay)
+    return out
 
 
 def recent_events(conn: Connection, *, member_id: int, limit: int = 20) -> list[dict[str, Any]]:

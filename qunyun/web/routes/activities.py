@@ -29,8 +29,8 @@ def activity_list(request: Request, slug: str) -> Response:
         rows = activity_service.for_console(conn, community_id=cid, plan=plan, lang=ctx.lang)
         top = drivers.top_content(conn, community_id=cid, since_ms=now - 7 * 86_400_000,
                                   until_ms=now, tz=tz, limit=10)
-    for r in rows:
-        r["when"] = activity_service.when_text(int(r["starts_ms"]), tz, ctx.lang)
+    # The console's one date format (`when`: 2026-12-03 15:12 UTC+8) like every other page;
+    # the bot's sentence form (2026 年 3 月 21 日) is for its messages (issue 11 #36).
     # Upcoming (and under way) soonest first, then the past ones latest first.
     upcoming = [r for r in rows if int(r.get("ends_ms") or r["starts_ms"]) >= now]
     past = [r for r in reversed(rows) if int(r.get("ends_ms") or r["starts_ms"]) < now]

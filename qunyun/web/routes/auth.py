@@ -109,7 +109,8 @@ def setup_form(request: Request, token: str = "") -> Response:
         needed = operator_service.needs_first_owner(conn)
     if not needed or not _setup_token_ok(request, token):
         raise NotFound
-    return page(ctx, "setup.html", token=token, error=None)
+    return page(ctx, "setup.html", token=token, error=None,
+                min_password=operator_service.MIN_PASSWORD)
 
 
 @router.post("/setup")
@@ -121,7 +122,7 @@ def setup(
     if not _setup_token_ok(request, token):
         raise NotFound
     if password != password2:
-        return page(ctx, "setup.html", 400, token=token,
+        return page(ctx, "setup.html", 400, token=token, min_password=operator_service.MIN_PASSWORD,
                     error=translate("passwords_differ", ctx.lang))
     with writing(ctx.engine) as conn:
         if not operator_service.needs_first_owner(conn):
@@ -130,9 +131,19 @@ def setup(
             operator_service.create_operator(conn, username=username, password=password,
                                              role="owner", by="setup-token")
         except operator_service.OperatorError as exc:
-            return page(ctx, "setup.html", 400, token=token, error=str(exc))
+            return page(ctx, "setup.html", 400, token=token,
+                        min_password=operator_service.MIN_PASSWORD,
+                        error=in_page_language(str(exc), ctx.lang))
     request.app.state.setup_token = None  # one time only
     return RedirectResponse(f"/login?created={quote(username)}", status_code=303)
+
+
+def in_page_language(bilingual: str, lang: str) -> str:
+    """The service's 「中文 / English」 message, the half in the page's language."""
+    chinese, sep, english = bilingual.partition(" / ")
+    if not sep:
+        return bilingual
+    return english if lang == "en" else chinese
 
 
 @router.get("/lang/{code}")

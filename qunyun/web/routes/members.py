@@ -19,6 +19,7 @@ from qunyun.services import growth as growth_service
 from qunyun.services import plans as plan_service
 from qunyun.services import points as point_service
 from qunyun.services import sales as sale_service
+from qunyun.services import staff as staff_service
 from qunyun.services import tier_roles
 from qunyun.services import volunteers as volunteer_service
 from qunyun.services import warnings as warning_service
@@ -119,6 +120,8 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
                                               bot_onboarding.get_form(conn, member_id=member_id),
                                               plan, ctx.lang),
             "groups": console_members.groups_of(conn, member_id=member_id),
+            # 入群 → 被移出（原因）→ 回群, in order (issue 11 #67).
+            "stays": console_members.stays_of(conn, member_id=member_id),
             "points": point_service.member_points(conn, member_id, levels=levels),
             # T3: points come from the live bot only; say so where history was imported.
             "imported_messages": point_service.imported_messages(conn, member_id=member_id),
@@ -150,8 +153,12 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
                                               member_id=member_id),
             "sales": sale_service.of_member(conn, community_id=cid, member_id=member_id),
         }
+        # An admin takes no part in tiers or points (unless the plan says so): the page says
+        # that once and offers no tier lock, level bar or grant (issue 11 #33).
+        view["staff"] = member_id in staff_service.off_growth(conn, community_id=cid, plan=plan)
         view["nicknames"] = _changes(member_repo.nickname_history(conn, member_id=member_id),
                                      {int(g["id"]): g["name"] for g in view["groups"]})
+    view["now_ms"] = int(time.time() * 1000)  # a warning past its expiry reads 已失效
     view["report_member"] = indexed.members.get(member_id)
     # The tier line above comes from the cached report, the held tier and its history below
     # from the bot's own assessment: the page says which is which (issue 11 #69).

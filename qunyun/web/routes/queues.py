@@ -99,7 +99,8 @@ def _empty_reason(ctx: Ctx, request: Request, found: dict[str, Any], queue: str,
     lang = ctx.lang
     if status in STATUSES and status != "open":
         return translate("queue_empty.status", lang, status=translate(f"status.{status}", lang))
-    if queue in ("appeal", "escalation", "join_request", "dm_todo", "group_invite"):
+    if queue in ("appeal", "escalation", "join_request", "dm_todo", "group_invite", "revival",
+                 "post_todo", "group_todo"):  # the bot's queues: where their items come from
         return translate(f"queue_empty.{queue}", lang)
     reports = request.app.state.reports
     if not reports.available:
@@ -112,8 +113,10 @@ def _empty_reason(ctx: Ctx, request: Request, found: dict[str, Any], queue: str,
     if not queue:
         return translate("queue_empty.open", lang) + " " + translate(
             "queue_empty.report", lang, as_of=str(report.get("as_of") or "")[:16].replace("T", " "))
-    return translate("queue_empty.report", lang,
-                     as_of=str(report.get("as_of") or "")[:16].replace("T", " "))
+    source = translate(f"queue_from.{queue}", lang)
+    prefix = "" if source == f"queue_from.{queue}" else source + " "
+    return prefix + translate("queue_empty.report", lang,
+                              as_of=str(report.get("as_of") or "")[:16].replace("T", " "))
 
 
 @router.post("/c/{slug}/queues/refresh")
