@@ -31,6 +31,8 @@ from qunyun.services import queues
 from qunyun.services import tasks as task_service
 from qunyun.services import warnings as warning_service
 
+INVITE_LINK_HELP = "!邀请 — 我的专属邀请链接（朋友通过它进群，记在你名下）\n"
+INVITE_DIRECT_HELP = "!邀请 — 怎样邀请朋友进群（谁邀请进群的，记在谁名下）\n"
 HELP = (
     "我能做的：\n"
     "!规则 — 群规\n!积分 — 我的积分和等级\n"
@@ -42,7 +44,7 @@ HELP = (
     "!发起投票 问题 | 选项1 | 选项2 — 发起投票（管理员）\n!投票 2 — 投给第 2 项\n"
     "!结束投票 — 结束投票并公布结果（管理员）\n"
     "!加分 @某人 10 原因 / !减分 @某人 5 原因 — 加减积分（管理员）\n"
-    "!邀请 — 我的专属邀请链接（朋友通过它进群，记在你名下）\n"
+    + INVITE_LINK_HELP +
     "!申诉 说明 — 对警告或移除提出申诉\n!复活 说明 — 被移出后申请回群（私聊我）\n"
     "!资料 答案 — 回答新人问卷（私聊里直接回复即可）\n"
     "!帮助 — 本说明"
@@ -82,8 +84,11 @@ class Commands:
         hit = self.setup.faq_answer(event.text[:2000])
         if hit is not None:
             item, keyword = hit
+            # The asker named, as in every other reply: a person reading the room sees whom
+            # it answers without opening the reply preview.
             return Verdict.act(Reply(group=event.group, event_id=event.source_event_id,
-                                     text=item.a, reason="A2 FAQ", policy=self.name,
+                                     text=f"@{name_of(event.actor)} {item.a}", reason="A2 FAQ",
+                                     policy=self.name,
                                      evidence={"keyword": keyword, "question": item.q}))
         return None
 
@@ -103,6 +108,9 @@ class Commands:
                 extra = extra.replace("!接受 / !拒绝 — 回复推广大使邀请（私聊我）\n", "").replace(
                     "回复志愿者邀请", "回复志愿者或推广大使邀请")
             text = HELP.replace("!帮助 — 本说明", extra + "!帮助 — 本说明")
+            if not self.setup.capabilities_for(event.group).invite_links:
+                # No personal links here (Matrix, QQ): `!邀请` says to invite directly.
+                text = text.replace(INVITE_LINK_HELP, INVITE_DIRECT_HELP)
             return [self._reply(event, text, "A2 !help")]
         if command.name == "points":
             if self.setup.off_points(event.actor, event.group):  # issue 11 #72

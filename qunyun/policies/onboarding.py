@@ -35,6 +35,7 @@ from qunyun.events import (
 )
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
+from qunyun.plan.model import FormQuestion
 from qunyun.plan.render import render_welcome
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.escalation import Escalation
@@ -59,6 +60,13 @@ def _steps(missing: tuple[str, ...], form_channel: str = "room") -> str:
         names["form"] = "回答新人问卷（在和我的私聊里）"
     return "、".join(names.get(s, s) for s in missing)
 
+
+
+def question_line(question: FormQuestion, index: int, total: int) -> str:
+    """A questionnaire question as the member reads it, saying so when it may be skipped
+    (the hint was only in the first DM: a member at question 3 did not know)."""
+    optional = "" if question.required else "（可选，不想答可回复“跳过”）"
+    return f"新人问卷 {index + 1}/{total}：{question.question}{optional}"
 
 class Welcome:
     """O1: greet newcomers with the plan's welcome, batching bursts."""
@@ -178,13 +186,13 @@ class Onboarding:
                                           member_id=ctx.member_id, at_ms=ms(event.at),
                                           onboarding=self.o)
             if progress.question is not None and not progress.done:
-                effects.append(self._ask(event.group, event.member, progress.question.question,
+                effects.append(self._ask(event.group, event.member, progress.question,
                                          progress.index, progress.total))
         return Verdict.act(*effects) if effects else None
 
-    def _ask(self, group: GroupRef, member: UserRef, question: str, index: int,
+    def _ask(self, group: GroupRef, member: UserRef, question: FormQuestion, index: int,
              total: int) -> Effect:
-        text = f"新人问卷 {index + 1}/{total}：{question}"
+        text = question_line(question, index, total)
         if self.o.form_channel == "dm":
             # The first words in a DM say who is writing and why.
             hello = (f"你好！我是「{self.setup.plan.community.name}」的群助手，"
@@ -293,10 +301,10 @@ class Onboarding:
         pending = (service.form_pending(ctx.conn, member_id=ctx.member_id, onboarding=self.o)
                    if asking else None)
         if pending is not None and pending.question is not None:
-            ask = self._ask(event.group, event.actor, pending.question.question,
-                            pending.index, pending.total)
+            ask = self._ask(event.group, event.actor, pending.question, pending.index,
+                            pending.total)
             text = ask.text if isinstance(ask, DirectMessage) else \
-                f"新人问卷 {pending.index + 1}/{pending.total}：{pending.question.question}"
+                question_line(pending.question, pending.index, pending.total)
         else:
             text = (f"你好！我是「{self.setup.plan.community.name}」的群助手。"
                     "想看我能做什么，发 !帮助")
@@ -312,8 +320,7 @@ class Onboarding:
             return (self._not_an_answer(event, ctx, removed=False, form_done=True)
                     if direct else None)
         if progress.question is not None:
-            text = (f"新人问卷 {progress.index + 1}/{progress.total}："
-                    f"{progress.question.question}")
+            text = question_line(progress.question, progress.index, progress.total)
         else:
             text = "问卷完成，谢谢！你的回答已记录 ✓"
         return Verdict.act(Reply(group=event.group, event_id=event.source_event_id, text=text,

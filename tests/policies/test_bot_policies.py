@@ -463,3 +463,48 @@ def test_an_admin_asking_for_points_or_a_level_is_told_admins_take_no_part(bot: 
         assert answer.text == "@班主任小林 你是管理员，不参与积分和分层"
     member = bot.say(user(1), "!积分", 50)[0]
     assert isinstance(member, Reply) and "积分 " in member.text and "管理员" not in member.text
+
+
+def test_the_faq_reply_names_the_asker(bot: Bot) -> None:
+    """A person reading the room sees whom the answer is for (walk finding 11)."""
+    reply = bot.say(user(2, "李四"), "直播回放在哪里看呀", 0)
+    assert [e.kind for e in reply] == ["reply"]
+    assert reply[0].text.startswith("@李四 ") and "群公告置顶" in reply[0].text
+
+
+def test_an_optional_question_says_it_may_be_skipped(bot: Bot) -> None:
+    """The 「跳过」 hint was only in the first DM (walk finding 8): each optional question
+    says it, a required one does not."""
+    newcomer = user(1, "新同学")
+    bot.join(newcomer, 0)
+    dm = GroupRef("matrix", "!dm-skip:localhost", None, kind="direct")
+
+    def answer(body: str, seconds: float) -> str:
+        bot.n += 1
+        return bot(MessagePosted(source="t", source_event_id=f"dm{bot.n}", group=dm,
+                                 at=bot.at(seconds), actor=newcomer, text=body))[0].text
+
+    second = answer("会一点", 5)
+    assert "2/3" in second and "可选" not in second  # hours: required
+    third = answer("每周 6 小时", 6)
+    assert "3/3" in third and "可回复“跳过”" in third  # city: optional
+
+
+@pytest.mark.parametrize("platform, says", [("matrix", "怎样邀请朋友进群"),
+                                            ("telegram", "我的专属邀请链接")])
+def test_help_promises_an_invite_link_only_where_the_platform_has_them(
+        engine: Engine, platform: str, says: str) -> None:
+    """`!帮助` on Matrix (no personal links: `!邀请` says to invite directly) no longer
+    promises a link (walk finding 19)."""
+    from qunyun.capabilities import MATRIX, TELEGRAM
+
+    plan = camp_plan()
+    bot = Bot(engine, plan)
+    caps = {"matrix": MATRIX, "telegram": TELEGRAM}[platform]
+    bot.pipeline = Pipeline(engine, community_id=bot.cid, plan=plan, clock=lambda: bot.now,
+                            policies=build_policies(plan, capabilities=caps,
+                                                    serves=lambda g: g.platform == platform))
+    group = GroupRef(platform, "g-help", "答疑群")
+    text = bot(MessagePosted(source="t", source_event_id="help", group=group, at=bot.at(0),
+                             actor=UserRef(platform, "u9", "小周"), text="!帮助"))[0].text
+    assert f"!邀请 — {says}" in text
