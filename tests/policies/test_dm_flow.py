@@ -17,6 +17,7 @@ from qunyun.events import GroupRef, MemberLeft, MessagePosted, UserRef
 from qunyun.services import appeals
 from qunyun.services import elimination as elimination_service
 from qunyun.services import onboarding as onboarding_service
+from qunyun.services.reports import weekly_numbers
 from qunyun.storage.lifecycle import cases as case_repo
 from qunyun.storage.work import queues as queue_repo
 from tests.factories import GROUP, user
@@ -75,9 +76,11 @@ def test_a_removal_at_the_warning_limit_is_on_record_for_revival(bot: Bot) -> No
     with bot.engine.begin() as conn:
         (case,) = elimination_service.history(conn, member_id=member_id(bot, member))
     assert case["status"] == "removed" and "累计 3 次警告" in case["reason"]  # member 360
-    with bot.engine.begin() as conn:  # the weekly report: a removal, not a sweep's notice
+    with bot.engine.begin() as conn:  # the weekly report: not the sweep's notice or removal
         assert case_repo.counts(conn, community_id=bot.cid, since_ms=0) == {
-            "noticed": 0, "removed": 1, "revived": 0}
+            "noticed": 0, "removed": 0, "revived": 0}
+    weekly = weekly_numbers(bot.engine, community_id=bot.cid, plan=bot.plan, as_of=bot.at(3600))
+    assert weekly["lifecycle"]["removed_for_rules"] == 1  # 违规移出, once
 
     (text,) = replies(dm(bot, member, "!复活 我会遵守群规，请让我回去", 120))
     assert "没有找到" not in text and "回群申请已提交" in text

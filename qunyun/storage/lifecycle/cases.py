@@ -118,11 +118,12 @@ def history(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
 
 
 def counts(conn: Connection, *, community_id: int, since_ms: int) -> dict[str, int]:
-    """Removals (the sweep's and at the warning limit) and revivals since a time, and the
-    sweep's notices (weekly report)."""
+    """The sweep's removals and notices, and revivals, since a time (weekly report; the
+    removals at the warning limit, rule `warnings`, are counted apart as 违规移出)."""
     removed = conn.execute(select(func.count()).where(
         cases.c.community_id == community_id, cases.c.closed_ms >= since_ms,
-        cases.c.status.in_(("removed", "revived")))).scalar_one()
+        cases.c.status.in_(("removed", "revived")),
+        cases.c.rule != WARNINGS_RULE)).scalar_one()
     revived = conn.execute(select(func.count()).where(
         cases.c.community_id == community_id, cases.c.revived_ms >= since_ms)).scalar_one()
     # A removal at the warning limit (rule `warnings`) had no notice period.
