@@ -345,7 +345,9 @@ class OneBotBot(AdapterCore):
                                                        self._mentions(list(effect.mentions))))
         if isinstance(effect, Reply):
             author = self._author(effect.event_id)
-            refs = [author] if author is not None and author.platform == PLATFORM else []
+            # A private chat has one reader: no @ (QQ has no mentions there).
+            refs = [author] if author is not None and author.platform == PLATFORM \
+                and effect.group.kind != "direct" else []
             return await self._post(group, to_segments(effect.text, self._mentions(refs),
                                                        reply_to=effect.event_id))
         if isinstance(effect, Warn):
@@ -372,6 +374,11 @@ class OneBotBot(AdapterCore):
             if not self.admin_group:
                 raise NotOnPlatform("计划里没有设置管理群（bot.admin_room 填管理群的群号），"
                                     "预警只留在控制台")
+            if not self.admin_group.isdigit():
+                # A name no group of the account has (read on connecting): never a group id.
+                raise NotOnPlatform(f"机器人的 QQ 号不在名为「{self.admin_group}」的群里：把它拉进"
+                                    "管理群（群名与计划的管理群一致）或在计划里填群号；"
+                                    "在那之前预警只留在控制台")
             where = self.group_names.get(group) or effect.group.name
             body = (effect.text + (f"\n群：{where}" if where else "")
                     + (f"\n建议回复：{effect.suggested_reply}" if effect.suggested_reply else ""))

@@ -5,6 +5,7 @@ lost connection retried."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,8 +27,9 @@ from qunyun.effects import (
     Send,
     SendFile,
 )
-from qunyun.events import GroupRef, UserRef
+from qunyun.events import GroupRef, MessagePosted, UserRef
 from qunyun.pipeline.runner import Pipeline
+from qunyun.services.ingest import EventRecorder
 from qunyun.storage.community import communities as community_repo
 from tests.adapters.onebot.server import TOKEN, OneBotServer, fixture
 
@@ -313,6 +315,51 @@ def test_members_already_in_the_group_are_its_members_from_the_start(tmp_path: P
                                                 member_id=owner) is True
                 assert lookup.member_ids_of(conn, community_id=cid, platform="qq",
                                             user_ids=["10001"]) == set()
+        finally:
+            await bot.client.close()
+            await server.stop()
+
+    asyncio.run(go())
+
+
+def test_an_admins_group_named_but_not_found_keeps_alerts_in_the_console(
+        tmp_path: Path) -> None:
+    """`bot.admin_room: 进阶营管理组` when the account is in no group of that name: the
+    alert is the operator's to-do saying what to do, never a `send_group_msg` to the name
+    (the bundled plan's name; found by walking the README's QQ section)."""
+    async def go() -> None:
+        server = await OneBotServer().start()
+        bot = make_bot(tmp_path, server)
+        try:
+            await bot.client.connect()
+            bot.admin_group = "进阶营管理组"
+            await bot.start()
+            with pytest.raises(NotOnPlatform, match="不在名为「进阶营管理组」的群里"):
+                await bot.perform(Alert(group=GROUP, reason="r", text="有人答不了"))
+            assert server.sent("send_group_msg") == []
+        finally:
+            await bot.client.close()
+            await server.stop()
+
+    asyncio.run(go())
+
+
+def test_a_reply_in_a_private_chat_mentions_nobody(tmp_path: Path) -> None:
+    """QQ has no @ in a private chat: the bot's reply there is the reply and the text."""
+    async def go() -> None:
+        server = await OneBotServer().start()
+        bot = make_bot(tmp_path, server)
+        dm = GroupRef("qq", "private:20001", None, "direct")
+        try:
+            await bot.client.connect()
+            await bot.start()
+            with bot.engine.begin() as conn:
+                EventRecorder(community_id=bot.pipeline.community_id).record_many(conn, [
+                    MessagePosted(source=bot.source, source_event_id="21", group=dm,
+                                  at=datetime.now(UTC), actor=ALICE, text="会一点")])
+            await bot.perform(Reply(group=dm, reason="r", event_id="21", text="新人问卷 2/3"))
+            (sent,) = server.sent("send_private_msg")
+            assert [s["type"] for s in sent["message"]] == ["reply", "text"]
         finally:
             await bot.client.close()
             await server.stop()
