@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -37,6 +37,15 @@ def _ms(at: datetime, tz: str) -> int:
     if at.tzinfo is None:
         at = at.replace(tzinfo=ZoneInfo(tz))
     return int(at.timestamp() * 1000)
+
+
+def _days_before_ms(at: datetime, tz: str, days: int) -> int:
+    """The same clock time `days` local days before `at`: a day-before reminder for a
+    19:30 event is at 19:30 the evening before, across a daylight-saving change too (not
+    24 hours before, which is 18:30 or 20:30 then)."""
+    zone = ZoneInfo(tz)
+    wall = at.astimezone(zone).replace(tzinfo=None) if at.tzinfo is not None else at
+    return int((wall - timedelta(days=days)).replace(tzinfo=zone).timestamp() * 1000)
 
 
 def local_text(ms: int, tz: str) -> str:
@@ -79,7 +88,7 @@ def announce_ms(a: Activity, tz: str) -> int | None:
     ahead); None for a one-off event, announced as soon as the bot has it."""
     if a.repeat is None or a.series_key is None:
         return None
-    return _ms(a.starts, tz) - a.repeat.announce_days_before * DAY_MS
+    return _days_before_ms(a.starts, tz, a.repeat.announce_days_before)
 
 
 def _live(a: Activity, tz: str, now_ms: int) -> bool:
@@ -131,7 +140,7 @@ def _step_times(a: Activity, tz: str) -> list[tuple[Step, int, int]]:
     """(step, when in ms, catch-up minutes) of one event's timeline."""
     starts = _ms(a.starts, tz)
     ends = starts + a.duration_minutes * 60_000
-    return [("reminded_day_ms", starts - DAY_MS, 23 * 60),
+    return [("reminded_day_ms", _days_before_ms(a.starts, tz, 1), 23 * 60),
             ("reminded_hour_ms", starts - HOUR_MS, 60),
             ("ended_ms", ends, 24 * 60),
             ("summary_ms", ends + int(a.summary_after_hours * HOUR_MS), 7 * 24 * 60)]
@@ -201,7 +210,8 @@ def step_wanted(row: dict[str, Any], step: Step, now_ms: int) -> bool:
     if step == "announced_ms":
         return now_ms < int(row["ends_ms"])
     if step == "reminded_day_ms":
-        return (row["announced_ms"] or now_ms) < starts - DAY_MS and now_ms < starts
+        # (23 hours: the evening before is 23 or 25 hours ahead across a DST change)
+        return (row["announced_ms"] or now_ms) < starts - 23 * HOUR_MS and now_ms < starts
     if step == "reminded_hour_ms":
         return now_ms < starts
     return now_ms >= int(row["ends_ms"])

@@ -208,3 +208,16 @@ def test_expanding_a_plan_leaves_it_equal_to_the_same_plan() -> None:
     assert len(first.event_occurrences()) == 13
     assert first.event_occurrences() is first.event_occurrences()  # computed once
     assert first == second
+
+
+def test_the_day_before_reminder_keeps_the_clock_time_across_a_dst_change() -> None:
+    """An event at 19:30 on the Sunday clocks go forward (Berlin, 2026-03-29): the day
+    reminder is at 19:30 on Saturday — 23 hours ahead, not 24 (then 18:30)."""
+    from qunyun.services import activities
+
+    event = Activity(key="night", name="读书夜", starts=dt.datetime(2026, 3, 29, 19, 30))
+    steps = dict((step, at) for step, at, _ in activities._step_times(event, "Europe/Berlin"))
+    day = dt.datetime.fromtimestamp(steps["reminded_day_ms"] / 1000, tz=ZoneInfo("Europe/Berlin"))
+    assert (day.date().isoformat(), day.strftime("%H:%M")) == ("2026-03-28", "19:30")
+    starts = activities.starts_ms(event, "Europe/Berlin")
+    assert starts - steps["reminded_day_ms"] == 23 * 3600 * 1000
