@@ -47,6 +47,34 @@ def check_pattern(pattern: str) -> str | None:
     return None
 
 
+# RE2's reasons (`missing ): (?P<name>…`) in the operator's words; the part after the
+# colon is where it went wrong and is kept as it is.
+_REASONS_ZH = (
+    ("missing )", "少了右括号 )"),
+    ("unexpected )", "多了一个右括号 )"),
+    ("missing ]", "少了右方括号 ]"),
+    ("bad repetition operator", "重复符号连用了（如 ** 或 ++）"),
+    ("no argument for repetition operator", "重复符号（* + ? {…}）前面没有内容"),
+    ("invalid repetition size", "重复次数写错了（如 {2,1}）"),
+    ("trailing \\", "结尾多了一个反斜杠 \\"),
+    ("invalid perl operator", "用了 RE2 不支持的写法（如前后查找 (?= (?<=）"),
+    ("invalid escape sequence", "不认识的转义（反斜杠后面的字符）"),
+    ("invalid named capture group", "命名分组写错了，应为 (?P<名字>…)"),
+    ("invalid character class range", "方括号里的范围写反了或写错了（如 [z-a]）"),
+    ("invalid character class", "方括号里的写法有误"),
+    ("invalid UTF-8", "含有无效的字符"),
+)
+
+
+def reason_zh(reason: str) -> str:
+    """An RE2 compile error for the Chinese plan check: what is wrong, then where."""
+    for english, words in _REASONS_ZH:
+        if reason.startswith(english):
+            where = reason[len(english):].lstrip(": ").strip()
+            return f"{words}（出错处：{where}）" if where else words
+    return f"写法有误（{reason}）"
+
+
 def labels_from(pattern: str, text: str) -> dict[str, str] | None:
     """Named groups of a full match (nickname `张三-上海-产品` → {name, city, job}), else None."""
     match = compile_pattern(pattern).fullmatch(text)

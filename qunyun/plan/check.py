@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import date
 
 from qunyun.domain.commands import is_known, named_in
-from qunyun.domain.patterns import check_pattern, labels_from
+from qunyun.domain.patterns import check_pattern, labels_from, reason_zh
 from qunyun.plan.check_badges import check_badges
 from qunyun.plan.check_boards import check_boards
 from qunyun.plan.check_calendar import check_calendar
@@ -252,7 +252,7 @@ def _patterns(plan: Plan) -> Iterator[Finding]:
     if o.nickname_pattern is not None:
         reason = check_pattern(o.nickname_pattern)
         if reason:
-            yield _err("O3", "onboarding.nickname_pattern", f"昵称格式的正则无法编译：{reason}",
+            yield _err("O3", "onboarding.nickname_pattern", f"昵称格式的正则无法编译：{reason_zh(reason)}",
                        f"nickname pattern does not compile: {reason}")
         elif o.nickname_example and labels_from(o.nickname_pattern, o.nickname_example) is None:
             yield _err("O3", "onboarding.nickname_example",
@@ -263,13 +263,13 @@ def _patterns(plan: Plan) -> Iterator[Finding]:
     for i, p in enumerate(plan.moderation.patterns):
         reason = check_pattern(p.pattern)
         if reason:
-            yield _err("R1", f"moderation.patterns.{i}.pattern", f"规则“{p.name}”的正则无法编译：{reason}",
+            yield _err("R1", f"moderation.patterns.{i}.pattern", f"规则“{p.name}”的正则无法编译：{reason_zh(reason)}",
                        f"pattern {p.name!r} does not compile: {reason}")
     for i, suspect in enumerate(plan.moderation.fake_accounts.nickname_patterns):
         reason = check_pattern(suspect)
         if reason:
             yield _err("R4", f"moderation.fake_accounts.nickname_patterns.{i}",
-                       f"可疑昵称正则无法编译：{reason}", f"suspect-nickname pattern does not compile: {reason}")
+                       f"可疑昵称正则无法编译：{reason_zh(reason)}", f"suspect-nickname pattern does not compile: {reason}")
     if o.deadline_hours > 24:
         yield _advice("O2", "onboarding.deadline_hours", "新人任务期限超过 24 小时：第一天最容易留住人",
                       "onboarding deadline over 24 h: the first day matters most")

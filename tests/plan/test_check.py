@@ -39,6 +39,10 @@ def test_incomplete_example_names_what_is_missing() -> None:
     assert errors["community.size_cap"].line == 7
     assert "付费门槛没有价格" in errors["threshold.price"].zh
     assert "无法编译" in errors["onboarding.nickname_pattern"].zh
+    # RE2's reason in the operator's words, the faulty part kept (walk finding 39)
+    reason = errors["onboarding.nickname_pattern"].zh
+    assert "少了右括号" in reason and "missing" not in reason, reason
+    assert "missing )" in errors["onboarding.nickname_pattern"].en
     assert "提醒期" in errors["elimination.notice_days"].zh
     assert "禁止行为" in errors["rules.forbidden"].zh
     assert {"revenue", "volunteers", "future", "community.positioning"} <= set(errors)
