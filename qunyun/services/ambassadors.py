@@ -15,12 +15,12 @@ after `answer_days`. Every step is audited.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
+from qunyun.domain import periods
 from qunyun.plan.model import Ambassadors, Plan
 from qunyun.services import lookup, outreach
 from qunyun.services import points as points_service
@@ -250,11 +250,12 @@ def expire_unanswered(conn: Connection, *, community_id: int, plan: Plan,
     return stale
 
 
-def month_start_ms(now_ms: int, tz: str) -> int:
-    """The start of the community's local calendar month holding `now_ms`."""
-    local = datetime.fromtimestamp(now_ms / 1000, ZoneInfo(tz))
-    first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return int(first.timestamp() * 1000)
+def _this_month_ms(now_ms: int, tz: str) -> int:
+    """The start of the community's local calendar month holding `now_ms` (the boards'
+    month, `domain.periods`)."""
+    month = periods.period("month", datetime.fromtimestamp(now_ms / 1000, UTC), tz)
+    assert month.since_ms is not None
+    return month.since_ms
 
 
 def roster(conn: Connection, *, community_id: int, tz: str,
@@ -264,7 +265,7 @@ def roster(conn: Connection, *, community_id: int, tz: str,
     rows = repo.all_of(conn, community_id=community_id)
     names = lookup.display_names(conn, member_ids=[int(r["member_id"]) for r in rows])
     total = repo.brought(conn, community_id=community_id)
-    month = repo.brought(conn, community_id=community_id, since_ms=month_start_ms(now_ms, tz))
+    month = repo.brought(conn, community_id=community_id, since_ms=_this_month_ms(now_ms, tz))
     return [{**r, "name": names.get(int(r["member_id"])),
              "state_name": STATE_NAMES.get(str(r["state"]), ""),
              "brought_month": month.get(int(r["member_id"]), 0),
