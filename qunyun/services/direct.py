@@ -4,13 +4,16 @@ to-do instead.
 Whatever the platform says no with — Telegram: the member never pressed Start, blocked the
 bot or deleted the account; QQ (OneBot): `send_private_msg` refused for someone who is not
 the bot's friend or takes no temporary chats; Matrix: the DM room could not be created or
-the member could not be invited to it — the text is kept: `undeliverable` opens an item in
+the member could not be invited to it, or the member turned the bot's DM down, left it or
+has not accepted it yet (the bot invites once, never again for every DM) — the text is kept: `undeliverable` opens an item in
 the console's 待发私信 queue (`dm_todo`) that names the member, says why the bot could not
 reach them and holds the text ready to copy, and the DM's own audit entry says it became a
 to-do. A reply in the member's DM room is a DM too (`private_text`). Every adapter's DM
 failure path comes here (`AdapterCore.deliver`), so the rule is
 one for all platforms; an adapter only puts the platform's refusal into words
-(`dm_refusal`).
+(`dm_refusal`). When the member opens the chat after all (Telegram's Start; on Matrix,
+accepting the bot's DM or opening one with it) the adapter sends what waited (`waiting`)
+and closes the to-dos (`sent_later`).
 """
 
 from __future__ import annotations
@@ -123,6 +126,15 @@ def waiting(conn: Connection, *, community_id: int, member: UserRef) -> list[dic
     items = queue_repo.list_items(conn, community_id=community_id, queue=QUEUE,
                                   member_id=next(iter(found)))
     return sorted(items, key=lambda item: int(item["id"]))
+
+
+def waiting_accounts(conn: Connection, *, community_id: int, platform: str) -> set[str]:
+    """The accounts on `platform` with a DM still open as a to-do (an adapter checks these
+    when members open its chat, rather than asking for each of them)."""
+    items = queue_repo.list_items(conn, community_id=community_id, queue=QUEUE, limit=100_000)
+    return {str(detail["account"]) for item in items
+            if (detail := item.get("detail") or {}).get("platform") == platform
+            and detail.get("account")}
 
 
 def sent_later(conn: Connection, *, community_id: int, item_id: int) -> None:

@@ -143,6 +143,10 @@ class CampScene:
         return next(body for body in reversed(await self.bot_messages()) if needle in body)
 
 
+# The bot has finished its first sync (what came before it is history, not work).
+SYNCED = "SELECT count(*) FROM adapter_state WHERE key LIKE '%since'"
+
+
 @asynccontextmanager
 async def camp_scene(hs: LocalHomeserver, tmp_path: Path, plan: Plan, *,
                      started: str = "SELECT count(*) FROM adapter_state",

@@ -121,15 +121,42 @@ class RoomDirectory:
         return ChainMap(self.room_display.get(room_id, {}), self.display_names)
 
     def dm_with(self, user_id: str) -> str | None:
-        """The DM with a member, unless they left it (then the bot opens a new one)."""
+        """The member's DM they are in (joined, or invited and not yet answered)."""
+        room, state = self.dm_state(user_id)
+        return room if state in ("open", "invited") else None
+
+    def dm_state(self, user_id: str) -> tuple[str | None, str | None]:
+        """The member's DM with the bot and where it stands: "open" (both in it, or not
+        known otherwise), "invited" (the member has not accepted the bot's invitation),
+        "left" (the member turned it down or left); (None, None): there is none. A DM
+        the member opened again wins over one they left."""
+        best: tuple[str | None, str | None] = (None, None)
+        rank = {"open": 3, "invited": 2, "left": 1}
         for room, user in self.direct.items():
-            if user == user_id and (room not in self.present or user_id in self.present[room]):
-                return room
-        return None
+            if user != user_id:
+                continue
+            state = self._dm_state(room, user_id)
+            if best[1] is None or rank[state] > rank[best[1]]:
+                best = (room, state)
+        return best
+
+    def _dm_state(self, room: str, user_id: str) -> str:
+        if room not in self.present:
+            return "open"  # nothing learned about it: the homeserver decides
+        if user_id in self.joined.get(room, set()):
+            return "open"
+        return "invited" if user_id in self.present[room] else "left"
+
+    def open_dms(self) -> dict[str, str]:
+        """DM room → member, for the DMs both the bot and the member have joined."""
+        return {room: user for room, user in self.direct.items()
+                if {user, self.bot_user_id} <= self.joined.get(room, set())}
 
     def opened_dm(self, room_id: str, user_id: str) -> None:
+        """The bot created a DM and invited the member to it."""
         self.mark_direct(room_id, user_id)
         self.present[room_id] = {self.bot_user_id, user_id}
+        self.joined[room_id] = {self.bot_user_id}
 
     def find_by_name(self, name: str) -> str | None:
         return next((room for room, n in self.names.items()

@@ -63,7 +63,7 @@ from qunyun.effects import (
 )
 from qunyun.events import Event, GroupRef, MessagePosted, TimerFired, UserRef
 from qunyun.pipeline.runner import Pipeline
-from qunyun.services import group_invites, ingest, lookup
+from qunyun.services import direct, group_invites, ingest, lookup
 from qunyun.storage.bot import adapter_state
 from qunyun.storage.events import log as eventlog
 
@@ -128,6 +128,13 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+# Why a DM waits as the operator's 待发私信 to-do on Matrix (issue 11: a DM nobody reads).
+DM_NOT_ACCEPTED = ("ta 还没有接受机器人的私聊邀请（已经邀请过一次，不再重复邀请）；"
+                   "ta 接受后机器人会自己补发")
+DM_TURNED_DOWN = ("ta 拒绝了或退出了和机器人的私聊，机器人不再打扰 ta；"
+                  "ta 自己再私聊机器人时，机器人会自己补发")
+
+
 class MatrixBot(AdapterCore):
     platform = PLATFORM
     capabilities = CAPABILITIES
@@ -164,6 +171,7 @@ class MatrixBot(AdapterCore):
         if admin_room and admin_room.startswith("!"):
             self.rooms.set_admin_room(admin_room)
         self.known_rooms: set[str] = set()
+        self.open_dm_rooms: set[str] | None = None  # as of the last look (None: not yet)
 
     @property
     def room_names(self) -> dict[str, str]:
@@ -219,14 +227,15 @@ class MatrixBot(AdapterCore):
         self.save_rooms()
         self._record_members_present()
 
-    def _record_members_present(self) -> None:
-        """Who is in each group room now, as its member state says: in the console's member
-        counts from the start, also those who joined before the bot (issue 11: the live
-        group showed 0 members while people were in it)."""
+    def _record_members_present(self, rooms: Sequence[str] | None = None) -> None:
+        """Who is in each group room (or in `rooms`) now, as its member state says: in the
+        console's member counts from the start, also those who joined before the bot
+        (issue 11: the live group showed 0 members while people were in it)."""
         now = int(time.time() * 1000)
         with self.engine.begin() as conn:
             for room_id, users in self.rooms.joined.items():
-                if self.rooms.kind(room_id) != "group":
+                if self.rooms.kind(room_id) != "group" or (rooms is not None
+                                                           and room_id not in rooms):
                     continue
                 room = GroupRef(PLATFORM, room_id, self.room_names.get(room_id), "group")
                 names = self.rooms.names_in(room_id)
@@ -373,10 +382,20 @@ class MatrixBot(AdapterCore):
                 # The admins' room is not community activity at all.
                 self._learn_state(room_id, raw_events)
                 continue
-            if timeline.get("limited") and timeline.get("prev_batch"):
+            joined_at = self._own_join(raw_events)
+            if joined_at is not None:
+                # The bot has just joined (an approved invitation, a room it opened): what
+                # happened there before is history, as on a first start — the members
+                # already in it are present, not newcomers to welcome (issue 11 #58).
+                self._learn_state(room_id, raw_events[:joined_at + 1])
+                raw_events = raw_events[joined_at + 1:]
+                if kind == "group":
+                    self._record_members_present([room_id])
+            elif timeline.get("limited") and timeline.get("prev_batch"):
                 raw_events = await self._backfill(room_id, timeline["prev_batch"]) + raw_events
             batch = [e for raw in raw_events if (e := await self.to_event(room_id, raw))]
             handled += await self.handle_many(batch)
+        await self._dms_opened()
         handled += await self.fire_timers()
         self.save_rooms()
         self.save_token(str(resp["next_batch"]))
@@ -384,6 +403,52 @@ class MatrixBot(AdapterCore):
         # process left claimed once its lease ran out.
         await self.flush_outbox()
         return handled
+
+    def _own_join(self, raw_events: Sequence[Mapping[str, Any]]) -> int | None:
+        """The index of the bot's own joining in a room's timeline (not a renaming), if
+        it is there."""
+        found = None
+        for i, raw in enumerate(raw_events):
+            if raw.get("type") == "m.room.member" and raw.get("state_key") == self.bot_user_id \
+                    and (raw.get("content") or {}).get("membership") == "join":
+                before = ((raw.get("unsigned") or {}).get("prev_content") or {})
+                if before.get("membership") != "join":
+                    found = i
+        return found
+
+    async def _dms_opened(self) -> None:
+        """DMs the member and the bot are both in now and were not at the last look (the
+        member accepted the bot's invitation, or opened a DM of their own; on start: every
+        open DM): what waited for them as the operator's to-dos is sent there, in order,
+        and the to-dos close (R2/R3/O2: a DM is never lost, nor sent twice)."""
+        now_open = self.rooms.open_dms()
+        before, self.open_dm_rooms = self.open_dm_rooms, set(now_open)
+        fresh = {room: user for room, user in now_open.items()
+                 if before is None or room not in before}
+        if not fresh:
+            return
+        with self.engine.connect() as conn:
+            waiting = direct.waiting_accounts(conn, community_id=self.pipeline.community_id,
+                                              platform=PLATFORM)
+        for room, user in fresh.items():
+            if user in waiting:
+                await self._send_waiting(room, user)
+
+    async def _send_waiting(self, room: str, user_id: str) -> None:
+        with self.engine.connect() as conn:
+            items = direct.waiting(conn, community_id=self.pipeline.community_id,
+                                   member=UserRef(PLATFORM, user_id))
+        for item in items:
+            text = str((item.get("detail") or {}).get("dm_text") or "")
+            if text:
+                try:
+                    await self.client.send_text(room, text)
+                except Exception as exc:
+                    log.warning("could not send %s a waiting DM: %s", user_id, exc)
+                    return  # the rest stay the operator's
+            with self.engine.begin() as conn:
+                direct.sent_later(conn, community_id=self.pipeline.community_id,
+                                  item_id=int(item["id"]))
 
     def _inviter(self, stripped: Sequence[Mapping[str, Any]]) -> str | None:
         for raw in stripped:
@@ -590,7 +655,15 @@ class MatrixBot(AdapterCore):
             await self.client.kick(room, effect.member.user_id, effect.message or None)
             return "rejected"
         if isinstance(effect, DirectMessage):
-            dm = self.rooms.dm_with(effect.member.user_id)
+            dm, state = self.rooms.dm_state(effect.member.user_id)
+            if state == "invited":
+                # Invited once already: no second invitation, nothing piled up unread; the
+                # operator's to-do until the member accepts (then it is sent: `_dms_opened`).
+                raise NotOnPlatform(DM_NOT_ACCEPTED)
+            if state == "left":
+                # The member turned the DM down or left it: never a new room and invitation
+                # for every DM (spam); they reach the bot when they open a DM themselves.
+                raise NotOnPlatform(DM_TURNED_DOWN)
             if dm is None:
                 dm = await self.client.create_dm(effect.member.user_id)
                 self.rooms.opened_dm(dm, effect.member.user_id)
