@@ -5,15 +5,15 @@ Whatever the platform says no with — Telegram: the member never pressed Start,
 bot or deleted the account; QQ (OneBot): `send_private_msg` refused for someone who is not
 the bot's friend or takes no temporary chats; Matrix: the DM room could not be created or
 the member could not be invited to it, or the member turned the bot's DM down, left it or
-has not accepted it yet (the bot invites once, never again for every DM) — the text is kept: `undeliverable` opens an item in
-the console's 待发私信 queue (`dm_todo`) that names the member, says why the bot could not
-reach them and holds the text ready to copy, and the DM's own audit entry says it became a
-to-do. A reply in the member's DM room is a DM too (`private_text`). Every adapter's DM
-failure path comes here (`AdapterCore.deliver`), so the rule is
-one for all platforms; an adapter only puts the platform's refusal into words
-(`dm_refusal`). When the member opens the chat after all (Telegram's Start; on Matrix,
-accepting the bot's DM or opening one with it) the adapter sends what waited (`waiting`)
-and closes the to-dos (`sent_later`).
+has not accepted it yet (the bot invites once, never again for every DM) — the text is
+kept: `undeliverable` opens an item in the console's 待发私信 queue (`dm_todo`) that
+names the member, says why the bot could not reach them and holds the text ready to copy,
+and the DM's own audit entry says it became a to-do. A reply in the member's DM room is a
+DM too (`private_text`). Every adapter's DM failure path comes here
+(`AdapterCore.deliver`), so the rule is one for all platforms; an adapter only puts the
+platform's refusal into words (`dm_refusal`). When the member opens the chat after all
+(Telegram's Start; on Matrix, accepting the bot's DM or opening one with it) the adapter
+sends what waited (`waiting`) and closes the to-dos (`sent_later`).
 """
 
 from __future__ import annotations

@@ -170,3 +170,37 @@ def test_a_dm_never_renames_a_member(engine: Engine) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("SELECT display_name FROM members")).scalar_one() \
             == "李四-北京-老师"
+
+
+def _member(user: str, membership: str, sender: str | None = None,
+            is_direct: bool = False) -> dict[str, Any]:
+    content: dict[str, Any] = {"membership": membership}
+    if is_direct:
+        content["is_direct"] = True
+    return {"type": "m.room.member", "state_key": user, "sender": sender or user,
+            "content": content}
+
+
+def test_a_dm_the_member_has_not_accepted_or_left_is_no_dm_to_send_in() -> None:
+    """Where the member stands in the bot's DM (the Matrix runner holds DMs as to-dos
+    unless it is "open"; `tests/e2e/test_dm_todos.py` on Synapse)."""
+    from qunyun.adapters.matrix.rooms import RoomDirectory
+
+    rooms = RoomDirectory(BOT)
+    assert rooms.dm_state(LISI) == (None, None)
+    rooms.opened_dm("!dm1:localhost", LISI)
+    assert rooms.dm_state(LISI) == ("!dm1:localhost", "invited")
+    assert rooms.open_dms() == {}
+    rooms.learn("!dm1:localhost", [_member(LISI, "join")])
+    assert rooms.dm_state(LISI) == ("!dm1:localhost", "open")
+    assert rooms.open_dms() == {"!dm1:localhost": LISI}
+    rooms.learn("!dm1:localhost", [_member(LISI, "leave")])
+    assert rooms.dm_state(LISI) == ("!dm1:localhost", "left")
+    assert rooms.dm_with(LISI) is None
+    # She opens one herself: it wins over the one she left.
+    rooms.learn("!dm2:localhost", [_member(LISI, "join"),
+                                   _member(BOT, "invite", LISI, is_direct=True)])
+    assert rooms.open_dms() == {}  # the bot is not in it yet (it joins a DM at once)
+    rooms.learn("!dm2:localhost", [_member(BOT, "join")])
+    assert rooms.dm_state(LISI) == ("!dm2:localhost", "open")
+    assert rooms.open_dms() == {"!dm2:localhost": LISI}
