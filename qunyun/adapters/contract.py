@@ -18,7 +18,7 @@ An adapter
 `AdapterCore` is the shared part: the pipeline hand-off, the outbox, timers, the saved
 cursor, the account's status for the console, and how an alert reads in the admins' room
 (`alert_body`, `alert_admins`: it @-mentions the admins who can act — the plan's
-`bot.admins` on this platform, else the group's moderators — each at most once every
+`bot.admins` on this platform and the group's moderators — each at most once every
 `ALERT_PING_QUIET_S`, so a burst of alerts pings once, not once per item). All three
 adapters (Matrix, Telegram, QQ/OneBot) build on it and add only their own connection loop
 and `perform`.
@@ -128,15 +128,17 @@ class AdapterCore:
     def alert_admins(self, effect: Alert, *, bot_id: str,
                      names: Mapping[str, str]) -> list[UserRef]:
         """Whom the alert @-mentions in the admins' room: the plan's `bot.admins` on this
-        platform, else (with `bot.moderators_are_admins`) the moderators of the group it is
+        platform, then (with `bot.moderators_are_admins`) the moderators of the group it is
         about; at most `ALERT_MAX_MENTIONS`, and none @-ed in the last `ALERT_PING_QUIET_S`
         (they were pinged for the alert before, which is still on their screen)."""
         plan = self.pipeline.plan
         if not effect.ping or plan is None:
             return []
         ids = [a for a in plan.bot.admins if a and self.is_user_id(a)]
-        if not ids and plan.bot.moderators_are_admins:
-            ids = sorted(self.moderators(effect.group.group_id))
+        if plan.bot.moderators_are_admins:
+            # Also the group's moderators: a plan's admin may not be on this server or in
+            # the admins' room, and the local demo's operator is a moderator, not listed.
+            ids += sorted(self.moderators(effect.group.group_id))
         now = time.monotonic()
         chosen = [u for u in dict.fromkeys(ids) if u != bot_id
                   and now - self._alert_pinged.get(u, -ALERT_PING_QUIET_S) >= ALERT_PING_QUIET_S
