@@ -120,6 +120,10 @@ class AdapterCore:
         """The group's moderators as the platform last showed them (each adapter's own)."""
         return frozenset()
 
+    def every_moderator(self) -> frozenset[str]:
+        """The moderators of every group the adapter knows (whom a DM's alert concerns)."""
+        return frozenset()
+
     def is_user_id(self, user_id: str) -> bool:
         """Whether a `bot.admins` entry is an account on this platform (a Matrix id, a QQ
         number …): a community on several platforms lists them all in one plan."""
@@ -138,7 +142,9 @@ class AdapterCore:
         if plan.bot.moderators_are_admins:
             # Also the group's moderators: a plan's admin may not be on this server or in
             # the admins' room, and the local demo's operator is a moderator, not listed.
-            ids += sorted(self.moderators(effect.group.group_id))
+            # A DM's own "moderators" are the member and the bot: the groups' count instead.
+            ids += sorted(self.every_moderator() if effect.group.kind == "direct"
+                          else self.moderators(effect.group.group_id))
         now = time.monotonic()
         chosen = [u for u in dict.fromkeys(ids) if u != bot_id
                   and now - self._alert_pinged.get(u, -ALERT_PING_QUIET_S) >= ALERT_PING_QUIET_S

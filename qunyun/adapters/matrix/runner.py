@@ -182,6 +182,9 @@ class MatrixBot(AdapterCore):
         """User ids with moderator power (≥ 50) in the room, as last seen."""
         return frozenset(self.rooms.moderators.get(room_id, set()))
 
+    def every_moderator(self) -> frozenset[str]:
+        return frozenset(self.rooms.group_moderators())
+
     def is_user_id(self, user_id: str) -> bool:
         return user_id.startswith("@") and ":" in user_id
 

@@ -98,6 +98,9 @@ class OneBotBot(AdapterCore):
     def moderators(self, group_id: str) -> frozenset[str]:
         return frozenset(self.admins.get(group_id, set()))
 
+    def every_moderator(self) -> frozenset[str]:
+        return frozenset().union(*self.admins.values())
+
     def is_user_id(self, user_id: str) -> bool:
         return user_id.isdigit()
 

@@ -165,6 +165,9 @@ class TelegramBot(AdapterCore):
     def moderators(self, chat_id: str) -> frozenset[str]:
         return frozenset(self.admins.get(chat_id, set()))
 
+    def every_moderator(self) -> frozenset[str]:
+        return frozenset().union(*self.admins.values())
+
     def is_user_id(self, user_id: str) -> bool:
         return user_id.isdigit()
 
