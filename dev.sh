@@ -80,7 +80,12 @@ setup() {
 cmd="${1:-run}"
 shift || true
 case "$cmd" in
-  setup) setup ;;
+  setup)
+    setup
+    # Said at the end, so the last line of a long set-up is what to do next (issue 11 #1).
+    log "准备就绪 set-up done (.venv, Chromium and fonts, the local Matrix homeserver)."
+    log "下一步 next: ./dev.sh run — the tour, then the console on http://127.0.0.1:8080 and the bot until Ctrl-C (./dev.sh test runs the tests)"
+    ;;
   run)
     # `--port N` is the console's (qunyun up's); every other argument goes to both commands.
     args=()

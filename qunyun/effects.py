@@ -120,12 +120,15 @@ class AwardPoints(Effect):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Alert(Effect):
-    """Ask a human admin to step in (R5), with a prepared reply script."""
+    """Ask a human admin to step in (R5), with a prepared reply script. Posted in the admins'
+    room, @-mentioning the admins who can act (`ping`; off for a notice nobody has to act
+    on at once, such as a removal the bot already made)."""
 
     kind: ClassVar[str] = "alert"
     text: str
     suggested_reply: str = ""
     member: UserRef | None = None
+    ping: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,8 +16,12 @@ An adapter
   refusal (`dm_refusal`).
 
 `AdapterCore` is the shared part: the pipeline hand-off, the outbox, timers, the saved
-cursor and the account's status for the console. All three adapters (Matrix, Telegram,
-QQ/OneBot) build on it and add only their own connection loop and `perform`.
+cursor, the account's status for the console, and how an alert reads in the admins' room
+(`alert_body`, `alert_admins`: it @-mentions the admins who can act — the plan's
+`bot.admins` on this platform and the group's moderators — each at most once every
+`ALERT_PING_QUIET_S`, so a burst of alerts pings once, not once per item). All three
+adapters (Matrix, Telegram, QQ/OneBot) build on it and add only their own connection loop
+and `perform`.
 
 Several adapters in one process (issue 16: Matrix, Telegram and QQ accounts of one
 community under one plan) share the database and the outbox. Each acts only in its own
@@ -40,15 +44,15 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import Connection, Engine
 
 from qunyun.capabilities import Capabilities
-from qunyun.effects import Effect, OpenGroup, SetRole
-from qunyun.events import Event, GroupRef, TimerFired
+from qunyun.effects import Alert, Effect, OpenGroup, SetRole
+from qunyun.events import Event, GroupRef, TimerFired, UserRef
 from qunyun.pipeline.runner import Pipeline
 from qunyun.services import audit, direct, tier_roles
 from qunyun.storage.bot import adapter_state
@@ -56,6 +60,11 @@ from qunyun.storage.bot import adapter_state
 log = logging.getLogger("qunyun.bot.adapter")
 
 Scheduler = Callable[[datetime], Sequence[TimerFired]]
+
+# An admin @-mentioned by an alert is not @-mentioned again by the next ones for this long:
+# several alerts arriving together ping once (issue 11 walk finding 12).
+ALERT_PING_QUIET_S = 600.0
+ALERT_MAX_MENTIONS = 5  # the admins who can act, not everyone with a badge
 
 
 class NotOnPlatform(Exception):
@@ -104,6 +113,54 @@ class AdapterCore:
         # Deliveries one at a time within the process: the connection loop's batch and the
         # timer loop's flush never interleave (effects keep their order).
         self._outbox_lock = asyncio.Lock()
+        self._alert_pinged: dict[str, float] = {}  # admin → monotonic time of their last @
+
+    # -- alerts in the admins' room --------------------------------------------------------
+    def moderators(self, group_id: str) -> frozenset[str]:
+        """The group's moderators as the platform last showed them (each adapter's own)."""
+        return frozenset()
+
+    def every_moderator(self) -> frozenset[str]:
+        """The moderators of every group the adapter knows (whom a DM's alert concerns)."""
+        return frozenset()
+
+    def is_user_id(self, user_id: str) -> bool:
+        """Whether a `bot.admins` entry is an account on this platform (a Matrix id, a QQ
+        number …): a community on several platforms lists them all in one plan."""
+        return True
+
+    def alert_admins(self, effect: Alert, *, bot_id: str,
+                     names: Mapping[str, str]) -> list[UserRef]:
+        """Whom the alert @-mentions in the admins' room: the plan's `bot.admins` on this
+        platform, then (with `bot.moderators_are_admins`) the moderators of the group it is
+        about; at most `ALERT_MAX_MENTIONS`, and none @-ed in the last `ALERT_PING_QUIET_S`
+        (they were pinged for the alert before, which is still on their screen)."""
+        plan = self.pipeline.plan
+        if not effect.ping or plan is None:
+            return []
+        ids = [a for a in plan.bot.admins if a and self.is_user_id(a)]
+        if plan.bot.moderators_are_admins:
+            # Also the group's moderators: a plan's admin may not be on this server or in
+            # the admins' room, and the local demo's operator is a moderator, not listed.
+            # A DM's own "moderators" are the member and the bot: the groups' count instead.
+            ids += sorted(self.every_moderator() if effect.group.kind == "direct"
+                          else self.moderators(effect.group.group_id))
+        now = time.monotonic()
+        chosen = [u for u in dict.fromkeys(ids) if u != bot_id
+                  and now - self._alert_pinged.get(u, -ALERT_PING_QUIET_S) >= ALERT_PING_QUIET_S
+                  ][:ALERT_MAX_MENTIONS]
+        for user_id in chosen:
+            self._alert_pinged[user_id] = now
+        return [UserRef(self.platform, u, names.get(u) or None) for u in chosen]
+
+    @staticmethod
+    def alert_body(effect: Alert, where: str | None, admins: Sequence[UserRef]) -> str:
+        """The alert as the admins' room reads it: what happened, in which group, the draft
+        reply, and the admins it @-mentions (the adapter makes each "@name" a mention)."""
+        return (effect.text + (f"\n群：{where}" if where else "")
+                + (f"\n建议回复：{effect.suggested_reply}" if effect.suggested_reply else "")
+                + ("\n请处理：" + " ".join(f"@{a.display_name or a.user_id}" for a in admins)
+                   if admins else ""))
 
     def serves(self, group: GroupRef) -> bool:
         """The groups this adapter's bot acts in: its own platform's (the policies'

@@ -13,7 +13,9 @@ seconds (`qunyun.bot.plan_reload`).
 
 One process, one asyncio loop: uvicorn serves the console while the bot syncs. A stop
 signal ends both in order: the console stops taking requests, the bot finishes the events
-it holds, then the local homeserver is stopped.
+it holds, then the local homeserver is stopped. The terminal is told each step: that it is
+stopping (a second Ctrl-C cancels what is still running), then what stopped, where the
+data stays and how to start again.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ def up_cmd(
     from qunyun.bot.fleet import runnable
 
     engine = database(db)
+    stopping = _Stopping()
     main: _MatrixRun | None = None
     local = None
     if not accounts_only:
@@ -93,10 +96,17 @@ def up_cmd(
         else:
             out_console.print(f"机器人 bot: {len(stored)} 个账号 accounts · Ctrl-C 全部停止 / "
                               "stops everything", highlight=False)
-        asyncio.run(_both(engine, server, main, stored))
+        try:
+            asyncio.run(_both(engine, server, main, stored, stopping))
+        except asyncio.CancelledError:
+            if not stopping.forced:
+                raise
     finally:
         if local is not None:
             local.homeserver.stop()
+    if stopping.asked:
+        _say_stopped(engine, main, stored, local_dir if local is not None else None,
+                     forced=stopping.forced)
 
 
 @dataclass(frozen=True)
@@ -163,15 +173,67 @@ def _quiet_server(config: uvicorn.Config) -> uvicorn.Server:
     return QuietServer(config)
 
 
+@dataclass
+class _Stopping:
+    """Whether a stop was asked for (Ctrl-C or SIGTERM), and whether a second Ctrl-C forced
+    it (the bots' tasks cancelled instead of finishing the events they hold)."""
+
+    asked: bool = False
+    forced: bool = False
+
+
+def _say_stopped(engine: Engine, main: _MatrixRun | None,
+                 stored: list[tuple[Account, Plan, str]], local_dir: Path | None, *,
+                 forced: bool) -> None:
+    """What Ctrl-C stopped, where the data stays and how to start again (issue 11 #21: the
+    terminal said nothing, and a newcomer could not tell whether anything was lost)."""
+    stopped = ["控制台 console"]
+    if main is not None:
+        stopped.append(f"机器人 bot（社群 {main.slug}）")
+    if stored:
+        stopped.append(f"{len(stored)} 个已保存的账号 stored accounts")
+    if local_dir is not None:
+        stopped.append("本机 Matrix 服务器 local homeserver")
+    how = "强制停止 forced" if forced else "已停止 stopped"
+    out_console.print(f"{how}: {'、'.join(stopped)}", highlight=False, markup=False)
+    url = engine.url
+    where = (str(Path(url.database).resolve()) if url.get_backend_name() == "sqlite"
+             and url.database and url.database != ":memory:"
+             else url.render_as_string(hide_password=True))
+    out_console.print(f"数据都在 data stays in: 数据库 database {where}", highlight=False,
+                      markup=False)
+    if local_dir is not None:
+        out_console.print(f"  本机 Matrix 的账号、房间和聊天记录 local Matrix accounts, rooms and "
+                          f"messages: {local_dir.resolve()}", highlight=False, markup=False)
+    out_console.print("再次启动 start again: ./dev.sh run（或 or qunyun up）；什么都不会丢，"
+                      "机器人从停下的地方接着处理 nothing is lost, the bot resumes where it stopped",
+                      highlight=False, markup=False)
+
+
 async def _both(engine: Engine, server: uvicorn.Server, main: _MatrixRun | None,
-                stored: list[tuple[Account, Plan, str]]) -> None:
+                stored: list[tuple[Account, Plan, str]], stopping: _Stopping) -> None:
     from qunyun.bot import accounts
     from qunyun.bot.app import run_matrix_bot
     from qunyun.bot.fleet import run_fleet
 
     stop = asyncio.Event()
+    this = asyncio.current_task()
 
     def shutdown() -> None:
+        if stopping.asked:
+            # A second Ctrl-C: do not wait for the bots to finish what they hold.
+            stopping.forced = True
+            out_console.print("再次收到 Ctrl-C：强制停止 / Ctrl-C again: forcing the stop",
+                              highlight=False, markup=False)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)  # a third one is Python's own interrupt
+            if this is not None:
+                this.cancel()
+            return
+        stopping.asked = True
+        out_console.print("正在停止 stopping: 控制台不再接受请求，机器人处理完手头的消息后退出"
+                          "（再按一次 Ctrl-C 强制停止 / Ctrl-C again forces it）…",
+                          highlight=False, markup=False)
         stop.set()
         server.should_exit = True
 
@@ -187,5 +249,5 @@ async def _both(engine: Engine, server: uvicorn.Server, main: _MatrixRun | None,
     if stored:
         bots.append(asyncio.create_task(run_fleet(engine, stop, stored)))
     await server.serve()
-    shutdown()
+    stop.set()  # the console is down (asked to stop, or it could not serve): the bots too
     await asyncio.gather(*bots)

@@ -19,6 +19,7 @@ from qunyun.plan.check_boards import check_boards
 from qunyun.plan.check_calendar import check_calendar
 from qunyun.plan.check_groups import check_groups
 from qunyun.plan.check_lifecycle import check_lifecycle
+from qunyun.plan.check_people import check_people
 from qunyun.plan.check_volunteers import (
     check_ambassadors,
     check_tier_actions,
@@ -319,6 +320,7 @@ def check_plan(plan: Plan, *, today: date | None = None) -> list[Finding]:
         check_tier_actions(plan),  # T2 tier actions
         check_ambassadors(plan),  # T2 the ambassador programme
         check_groups(plan),  # G4 routing by an attribute
+        check_people(plan),  # P3/O1 "@someone" in a text: someone the members can find
     ):
         found.extend(group)
     return found

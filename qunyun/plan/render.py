@@ -21,6 +21,8 @@ _HEADINGS = {
         "onboarding": "入群 {hours} 小时内未完成新人任务", "notice": "符合条件者先收到提醒，{days} 天后移出。",
         "revival": "复活方式：", "revised": "最后修订：{date}",
         "ways": {"task": "完成指定任务", "payment": "付费", "reapply": "重新申请"},
+        "repeat": "重复发送：同一句话（至少 {chars} 个字）{window}内发 {times} 次会被撤回并警告；"
+                  "「收到」「谢谢老师」这类短句不算。",
         "exempt": "管理员同样遵守本群规。",
         "exempt_but": "管理员同样遵守本群规，只有这些对管理员放宽：{rules}。",
     },
@@ -35,6 +37,9 @@ _HEADINGS = {
         "notice": "You are warned first and removed {days} days later.",
         "revival": "Coming back: ", "revised": "Last revised: {date}",
         "ways": {"task": "complete a task", "payment": "pay", "reapply": "apply again"},
+        "repeat": "Repeats: the same message (at least {chars} characters) sent {times} times "
+                  "within {window} is deleted with a warning; short replies such as “ok” never "
+                  "count.",
         "exempt": "Admins follow the same rules.",
         "exempt_but": "Admins follow the same rules, except: {rules}.",
     },
@@ -56,6 +61,15 @@ def _waived(plan: Plan, lang: str) -> list[str]:
 
 def _fmt_days(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def window(seconds: int, lang: str) -> str:
+    """A rule's time window in words: 「5 分钟」 / "5 minutes"."""
+    for size, zh, en in ((3600, "小时", "hour"), (60, "分钟", "minute"), (1, "秒", "second")):
+        if seconds % size == 0:
+            n = seconds // size
+            return f"{n} {zh}" if lang != "en" else f"{n} {en}{'s' if n != 1 else ''}"
+    raise AssertionError("unreachable: every whole number of seconds divides by 1")
 
 
 def render_rules(plan: Plan, *, lang: str = "zh") -> str:
@@ -84,6 +98,10 @@ def render_rules(plan: Plan, *, lang: str = "zh") -> str:
         lines += [str(h["feedback"]), r.feedback, ""]
     m = plan.moderation
     lines.append(str(h["penalty"]).format(limit=m.warn_limit, days=_fmt_days(m.warning_expiry_days)))
+    if m.repeat.enabled:
+        # What the repeat rule counts (issue 11 walk finding 52): short replies never do.
+        lines.append(str(h["repeat"]).format(chars=m.repeat.min_chars, times=m.repeat.times,
+                                             window=window(m.repeat.seconds, lang)))
     if not r.admins_exempt:
         # R3: the exceptions the plan makes for admins are part of the rules members read.
         waived = _waived(plan, lang)

@@ -12,8 +12,10 @@ after folding Traditional to Simplified, so 「群規」 finds the same answer a
 
 from __future__ import annotations
 
+from typing import Any
+
 from qunyun.domain.commands import Command
-from qunyun.effects import Effect, InviteLink, Reply, Send
+from qunyun.effects import Alert, Effect, InviteLink, Reply, Send
 from qunyun.events import Event, MessagePosted
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
@@ -25,9 +27,9 @@ from qunyun.services import ambassadors as ambassador_service
 from qunyun.services import boards as board_service
 from qunyun.services import checkins as checkin_service
 from qunyun.services import elimination as elimination_service
+from qunyun.services import lookup, queues
 from qunyun.services import points as points_service
 from qunyun.services import polls as poll_service
-from qunyun.services import queues
 from qunyun.services import tasks as task_service
 from qunyun.services import warnings as warning_service
 
@@ -157,8 +159,28 @@ class Commands:
                                      **({"case": int(removal["id"])} if removal else {})},
                              member_id=ctx.member_id,
                              group_id=ctx.group_id, at_ms=ms(event.at))
-            return [self._reply(event, "申诉已提交，管理员会尽快处理 ✓", "R3 appeal")]
+            return [self._reply(event, "申诉已提交，管理员会尽快处理 ✓", "R3 appeal"),
+                    self._appeal_alert(event, ctx, command.rest, about, removal)]
         return []
+
+    def _appeal_alert(self, event: MessagePosted, ctx: Context, words: str,
+                      about: list[dict[str, Any]], removal: dict[str, Any] | None) -> Alert:
+        """R3: the admins' room hears of the appeal at once (issue 11 walk finding 17: it
+        waited in the console unseen): who, about what, what they said, where to decide.
+        About the group of the removal or the warnings when it came by DM."""
+        group = event.group
+        if self.setup.is_direct(group):
+            group_id = (removal or {}).get("group_id") or next(
+                (w["group_id"] for w in about if w.get("group_id") is not None), None)
+            found = lookup.group_ref(ctx.conn, group_id=int(group_id)) if group_id else None
+            group = found or group
+        what = "被移出" if removal is not None else "、".join(
+            dict.fromkeys(str(w["reason"]) for w in about)) + f"（{len(about)} 次警告）"
+        then = "撤销这些警告并邀请 ta 回群" if removal is not None else "撤销这些警告"
+        return Alert(group=group, member=event.actor, policy=self.name, reason="R3 appeal alert",
+                     text=(f"【申诉】{name_of(event.actor)} 对「{what}」提出申诉：{words[:200]}。"
+                           f"请在控制台工作队列「申诉」处理：通过会{then}，驳回会把你写的理由"
+                           "告诉 ta。"))
 
     def _invite_link(self, event: MessagePosted) -> Effect:
         """G2 !邀请: the member's own link where the platform has per-member links; where

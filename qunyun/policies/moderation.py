@@ -34,12 +34,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from qunyun.domain.patterns import search
-from qunyun.effects import Delete, DirectMessage, Effect, Kick, Send, Warn
+from qunyun.effects import Alert, Delete, DirectMessage, Effect, Kick, Send, Warn
 from qunyun.events import Event, GroupRef, MessagePosted, TimerFired, UserRef
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.plan.links import AllowedLinks
 from qunyun.plan.model import OperatorPattern, Rule
+from qunyun.plan.render import window
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.matching import KeywordSet, fold
 from qunyun.services import elimination as elimination_service
@@ -264,12 +265,27 @@ class Moderation:
         else:
             effects.append(Warn(
                 group=event.group, member=event.actor, count=result.count, limit=result.limit,
-                text=(f"@{who} 你的消息因「{v.reason}」已被撤回。这是第 {result.count} 次警告"
+                text=(f"@{who} 你的消息因「{v.reason}」已被撤回{self._what_counts(v.rule)}。"
+                      f"这是第 {result.count} 次警告"
                       f"（共 {result.limit} 次将被移出群，警告 "
                       f"{self.m.warning_expiry_days:g} 天后失效）。发送 !规则 查看群规，"
                       "有异议可发送 !申诉 说明。"),
                 reason=v.reason, evidence=evidence, policy=self.name))
         return effects
+
+
+    def _what_counts(self, rule: str) -> str:
+        """What the repeat rule counts, in the warning (issue 11 walk finding 52: a member
+        warned for repeating did not learn that short replies never count)."""
+        r = self.m.repeat
+        within = window(r.seconds, "zh")
+        if rule == "repeat":
+            return (f"（同一句话至少 {r.min_chars} 个字、{within}内发 {r.times} 次算重复；"
+                    "「收到」这类短句不算）")
+        if rule == "repeat_accounts":
+            return (f"（{r.accounts} 个账号在 {within}内发同一句至少 {r.min_chars} 个字的话"
+                    "算刷屏）")
+        return ""
 
 
 def remove_at_limit(setup: Setup, ctx: Context, event: MessagePosted, member: UserRef,
@@ -287,7 +303,25 @@ def remove_at_limit(setup: Setup, ctx: Context, event: MessagePosted, member: Us
                            how=elimination_service.how_to_return(setup.plan)
                            if setup.plan.revival is not None else ""),
             Kick(group=event.group, member=member, reason=kick_reason, evidence=evidence,
-                 policy=policy)]
+                 policy=policy),
+            removal_alert(event.group, member, policy=policy,
+                          why=f"累计 {limit} 次警告（最近一次：{reason}）")]
+
+
+def removal_alert(group: GroupRef, member: UserRef, *, policy: str, why: str,
+                  told: bool = True) -> Alert:
+    """One line in the admins' room after the bot removed a member (issue 11 walk finding
+    17: they learnt of it only from the group): who, why, and what an admin can do if it
+    was a mistake. A notice of what is done, so it pings nobody."""
+    who = name_of(member)
+    where = f"「{group.name}」" if group.name else "群"
+    return Alert(group=group, member=member, policy=policy, reason="R2 removal alert",
+                 ping=False,
+                 text=(f"【已移出】{who} 被移出{where}：{why}。"
+                       + ("机器人已私信 ta 怎样申诉（没送达的在工作队列「待发私信」）；"
+                          if told else "")
+                       + f"如是误判，在控制台 {who} 的成员页点「代为提交复活申请」再批准，机器人会"
+                       "邀请 ta 回群（ta 的申诉会出现在工作队列「申诉」）。"))
 
 
 def removal_notice(group: GroupRef, member: UserRef, *, limit: int, reason: str, policy: str,

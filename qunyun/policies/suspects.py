@@ -10,6 +10,7 @@ from qunyun.events import Event, MemberJoined
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup, ms, name_of
+from qunyun.policies.moderation import removal_alert
 from qunyun.services import lookup, queues
 
 
@@ -51,4 +52,7 @@ class Suspects:
             effects.append(Kick(group=event.group, member=event.member, policy=self.name,
                                 reason="疑似批量注册的营销账号（计划允许自动移除）",
                                 evidence={"signals": signals}))
+            effects.append(removal_alert(event.group, event.member, policy=self.name,
+                                         why="疑似批量注册的营销账号（计划允许自动移除）",
+                                         told=False))
         return Verdict.act(*effects)

@@ -146,6 +146,8 @@ REASONS: dict[str, Pair] = {
     "forwarded": ("告知已转给老师", "told it went to a teacher"),
     "announce removal": ("公告移出", "announced a removal"),
     "removal notice": ("移出前私信告知原因和申诉方式", "told why and how to appeal first"),
+    "removal alert": ("告知管理群：已移出成员", "told the admins' room of a removal"),
+    "appeal alert": ("告知管理群：有新申诉", "told the admins' room of an appeal"),
     "welcome back": ("欢迎回来（不再走新人流程）", "welcomed back (no newcomer steps)"),
     "vote": ("投票", "vote"),
     "poll closed": ("投票结束", "poll closed"),

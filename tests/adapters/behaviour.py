@@ -245,6 +245,52 @@ DM_SCENARIOS: dict[str, Callable[[DmScene], Awaitable[None]]] = {
 }
 
 
+# The admins' room (issue 11 walk findings 12 and 17): an alert @-mentions the plan's
+# admin (a real mention), a burst of alerts pings once; a removal and an appeal are told
+# there in one message each, saying who, why and what an admin can do.
+class AdminRoomScene(DmScene, Protocol):
+    async def dm(self, text: str) -> None: ...  # alice writes to the bot in private
+    # The bot's messages in the admins' room, oldest first: (text, whether it mentions the
+    # plan's admin as the platform's real mention).
+    async def admins_room(self) -> list[tuple[str, bool]]: ...
+
+
+async def _in_admins_room(s: AdminRoomScene, needle: str, count: int = 1) -> None:
+    async def there() -> bool:
+        return sum(needle in t for t, _ in await s.admins_room()) >= count
+
+    await until(there)
+
+
+async def admins_hear_of_alerts_removals_and_appeals(s: AdminRoomScene) -> None:
+    await s.open_dm()
+    await s.join()
+    await s.say("老师，请问结业证书怎么领取？")
+    await _in_admins_room(s, "【需要人工】")
+    ((first, pinged),) = [m for m in await s.admins_room() if "【需要人工】" in m[0]]
+    assert pinged and "请处理：" in first, first  # the admin who can act is notified
+    await s.say("老师，请问发票怎么开？")  # a second alert right after: no second ping
+    await _in_admins_room(s, "【需要人工】", 2)
+    await _three_strikes(s)
+    await until(s.removed)
+    await _in_admins_room(s, "【已移出】")
+    ((removal, pinged),) = [m for m in await s.admins_room() if "【已移出】" in m[0]]
+    assert not pinged, removal  # done already: a notice, nobody's phone buzzes
+    assert "累计 3 次警告" in removal and "代为提交复活申请" in removal, removal
+    await s.dm("!申诉 我发的是课程资料链接")
+    await _in_admins_room(s, "【申诉】")
+    ((appeal, _),) = [m for m in await s.admins_room() if "【申诉】" in m[0]]
+    assert "我发的是课程资料链接" in appeal and "工作队列「申诉」" in appeal, appeal
+    assert "被移出" in appeal and "邀请 ta 回群" in appeal, appeal
+    said = await s.admins_room()
+    assert sum(pinged for _, pinged in said) == 1, said  # one ping for the burst
+
+
+ADMIN_SCENARIOS: dict[str, Callable[[AdminRoomScene], Awaitable[None]]] = {
+    "admins_hear_of_alerts_removals_and_appeals": admins_hear_of_alerts_removals_and_appeals,
+}
+
+
 # G1: the plan's threshold answers join requests; where it cannot, the operator does.
 KEYWORDS = {"type": "application", "application_questions": ["谁介绍你来的？"],
             "answer_keywords": ["朋友介绍"], "reject_reason": "请写明介绍人再申请"}

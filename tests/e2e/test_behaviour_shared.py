@@ -19,10 +19,12 @@ from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.model import Plan
 from qunyun.storage.community import communities as community_repo
 from tests.adapters.behaviour import (
+    ADMIN_SCENARIOS,
     JOIN_SCENARIOS,
     SCENARIOS,
     decide_open_request,
     told_why_before_the_removal,
+    until,
 )
 from tests.e2e.conftest import timeline, unique, until
 from tests.policies.test_bot_policies import camp_plan
@@ -160,6 +162,23 @@ class MatrixScene:
         # once she has not accepted waits as the operator's to-do (tests/e2e/test_dm_todos).
         self.accepts_dms = True
 
+    async def dm(self, text: str) -> None:
+        """Alice writes in her DM room with the bot (opened by the bot's first DM to her)."""
+        async def opened() -> bool:
+            return self.alice_user.user_id in self.bot.dm_rooms
+
+        await until(opened)
+        room = self.bot.dm_rooms[self.alice_user.user_id]
+        await self.alice.join(room)
+        await self.alice.send_text(room, text)
+
+    async def admins_room(self) -> list[tuple[str, bool]]:
+        return [(str(e["content"].get("body", "")),  # type: ignore[attr-defined]
+                 self.admin_user.user_id in e["content"].get(  # type: ignore[attr-defined]
+                     "m.mentions", {}).get("user_ids", []))
+                for e in await timeline(self.admin, self.admin_room)
+                if e["sender"] == self.bot_user.user_id and e["type"] == "m.room.message"]
+
     async def wire(self) -> list[tuple[str, str]]:
         """The bot's DM messages to alice and her removal from the group, in the
         homeserver's time order (read as the bot and the admin see the rooms)."""
@@ -242,6 +261,25 @@ def test_the_removal_is_explained_by_dm_before_the_kick_on_matrix(
         try:
             await scene.start()
             await asyncio.wait_for(told_why_before_the_removal(scene), 90)  # type: ignore[arg-type]
+        finally:
+            await scene.close()
+
+    asyncio.run(go())
+
+
+@pytest.mark.parametrize("name", list(ADMIN_SCENARIOS))
+def test_the_admins_room_through_matrix(name: str, homeserver: LocalHomeserver,
+                                        tmp_path: Path) -> None:
+    """The admins' room on Synapse: an alert @-mentions the plan's admin (m.mentions and a
+    pill), a burst pings once; a removal and an appeal are told there (issue 11 walk
+    findings 12 and 17)."""
+    scenario: Callable[[MatrixScene], Awaitable[None]] = ADMIN_SCENARIOS[name]  # type: ignore[assignment]
+
+    async def go() -> None:
+        scene = MatrixScene(homeserver, tmp_path)
+        try:
+            await scene.start()
+            await asyncio.wait_for(scenario(scene), 120)
         finally:
             await scene.close()
 

@@ -187,8 +187,13 @@ def test_the_first_hour(homeserver: LocalHomeserver, tmp_path: Path) -> None:
                        for e in bot_messages(await timeline(op, admin_room), bot_id))
 
         await until(alerted, 15, "the alert in the admin room")
-        alert = [e for e in bot_messages(await timeline(op, admin_room), bot_id)
-                 if "需要人工" in e["content"]["body"]][-1]["content"]["body"]
+        alert_event = [e for e in bot_messages(await timeline(op, admin_room), bot_id)
+                       if "需要人工" in e["content"]["body"]][-1]
+        alert = alert_event["content"]["body"]
+        # The operator (a moderator of the room, not in the plan's list) is notified: a real
+        # mention with a pill (issue 11 walk finding 12).
+        assert users["operator"].user_id in alert_event["content"]["m.mentions"]["user_ids"]
+        assert "请处理：" in alert and "matrix.to" in alert_event["content"]["formatted_body"]
         draft = alert.split("建议回复：", 1)[1]
         assert draft.startswith("@随便起的名 ") and len(draft) > 20
         in_admin_room = [e["content"].get("body", "")

@@ -47,3 +47,15 @@ def test_the_rules_say_which_rules_admins_are_exempt_from() -> None:
     assert "Admins follow the same rules, except: links." in render_rules(loaded.plan, lang="en")
     camp = load_plan(EXAMPLES / "python-camp.yaml").plan
     assert camp is not None and "管理员同样遵守本群规。" in render_rules(camp)
+
+
+def test_the_rules_say_what_counts_as_a_repeat() -> None:
+    # Issue 11 walk finding 52: the repeat rule's minimum length is in the rules members read.
+    plan = _plan("python-camp.yaml")
+    assert "重复发送：同一句话（至少 10 个字）5 分钟内发 3 次会被撤回并警告；「收到」「谢谢老师」这类短句" \
+        "不算。" in render_rules(plan)
+    assert "the same message (at least 10 characters) sent 3 times within 5 minutes" in \
+        render_rules(plan, lang="en")
+    off = plan.model_copy(update={"moderation": plan.moderation.model_copy(update={
+        "repeat": plan.moderation.repeat.model_copy(update={"enabled": False})})})
+    assert "重复发送：" not in render_rules(off)

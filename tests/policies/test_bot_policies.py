@@ -285,11 +285,15 @@ def test_a_link_is_deleted_and_warned_and_the_third_time_removed(bot: Bot) -> No
     bot.say(spammer, "加群 https://t.me/joinchat/abc", 10)
     third = bot.say(spammer, "再来 http://spam.example.com", 20)
     # Told why and how to appeal by DM first: once removed, the bot may not reach them.
-    assert kinds(third) == ["delete", "dm", "kick", "send"]
-    told, kick = third[1], third[2]
+    # ... and the admins' room is told, without a ping: it is done (issue 11 walk finding 17).
+    assert kinds(third) == ["delete", "dm", "kick", "alert", "send"]
+    told, kick, alert = third[1], third[2], third[3]
     assert isinstance(told, DirectMessage) and told.member == spammer
     assert "被移出" in told.text and "!申诉" in told.text and "发送未经允许的链接" in told.text
     assert isinstance(kick, Kick) and "送机票" in kick.reason
+    assert isinstance(alert, Alert) and not alert.ping and alert.member == spammer
+    assert alert.text.startswith("【已移出】推广号 被移出") and "累计 3 次警告" in alert.text
+    assert "发送未经允许的链接" in alert.text and "代为提交复活申请" in alert.text
     audited = bot.scalar("SELECT count(*) FROM audit_log WHERE action = 'kick'")
     assert audited == 1
 

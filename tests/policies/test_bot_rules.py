@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from qunyun.bot.wiring import build_policies
-from qunyun.effects import DirectMessage, Invite, Reply, Send, effect_from_dict
+from qunyun.effects import Alert, DirectMessage, Invite, Reply, Send, effect_from_dict
 from qunyun.events import GroupRef, MemberLeft, MessagePosted, UserRef
 from qunyun.pipeline.runner import Pipeline
 from qunyun.plan.model import Plan
@@ -112,6 +112,15 @@ def test_an_admin_starting_the_same_poll_three_times_is_not_warned(bot: Bot) -> 
 def test_a_plain_text_repeated_three_times_is_still_a_repeat(bot: Bot) -> None:
     said = [bot.say(user(2), "明晚八点直播，大家记得准时参加哦", i) for i in range(3)]
     assert "warn" in kinds(said[2]) and "warn" not in kinds(said[1])
+
+
+def test_the_repeat_warning_says_what_counts_as_a_repeat(bot: Bot) -> None:
+    # Issue 11 walk finding 52: the member learns the rule, not only that they broke it.
+    said = [bot.say(user(2), "明晚八点直播，大家记得准时参加哦", i) for i in range(3)]
+    (warning,) = [e for e in said[2] if e.kind == "warn"]
+    assert "同一句话至少 10 个字、5 分钟内发 3 次算重复" in warning.text  # type: ignore[attr-defined]
+    assert "「收到」这类短句不算" in warning.text  # type: ignore[attr-defined]
+    assert [kinds(bot.say(user(3), "收到", 10 + i)) for i in range(4)] == [[]] * 4
 
 
 def test_admins_are_exempt_from_one_rule_when_the_plan_says_so(engine: Engine) -> None:
@@ -260,6 +269,27 @@ def test_a_removed_member_appeals_by_dm_and_is_invited_back(bot: Bot) -> None:
     assert invite.member.user_id == member.user_id
     assert isinstance(told, DirectMessage) and told.group == dm
     assert "重新邀请你回到「测试群」" in told.text
+
+
+def test_the_admins_room_hears_of_an_appeal_and_what_deciding_it_does(bot: Bot) -> None:
+    # Issue 11 walk finding 17: an appeal is one alert in the admins' room (it @-mentions
+    # the admins who can act), about the group, saying where to decide and what follows.
+    member = user(9, "小郑")
+    for i in range(2):
+        bot.say(member, f"福利 http://spam.example.com/{i}", i * 10)
+    alert = next(e for e in bot.say(member, "!申诉 那是课程资料的镜像站", 20)
+                 if isinstance(e, Alert))
+    assert alert.ping and alert.group == GROUP and alert.member == member
+    assert alert.text.startswith("【申诉】小郑 对「发送未经允许的链接（2 次警告）」提出申诉：那是课程资料的镜像站")
+    assert "工作队列「申诉」" in alert.text and "通过会撤销这些警告，" in alert.text
+    bot.say(member, "福利 http://spam.example.com/3", 30)  # the third: removed
+    dm = GroupRef("matrix", "!dm9:localhost", None, "direct")
+    bot.n += 1
+    by_dm = bot(MessagePosted(source="t", source_event_id=f"m{bot.n}", group=dm, at=bot.at(40),
+                              actor=member, text="!申诉 我是新同学，不知道不能发链接"))
+    alert = next(e for e in by_dm if isinstance(e, Alert))
+    assert alert.group == GROUP  # the group the removal was from, not the DM
+    assert "对「被移出」提出申诉：我是新同学" in alert.text and "邀请 ta 回群" in alert.text
 
 
 def test_an_appeal_needs_a_reason_and_removal_says_how_to_appeal(bot: Bot) -> None:

@@ -190,6 +190,12 @@ class MatrixBot(AdapterCore):
         """User ids with moderator power (≥ 50) in the room, as last seen."""
         return frozenset(self.rooms.moderators.get(room_id, set()))
 
+    def every_moderator(self) -> frozenset[str]:
+        return frozenset(self.rooms.group_moderators())
+
+    def is_user_id(self, user_id: str) -> bool:
+        return user_id.startswith("@") and ":" in user_id
+
     # -- state ------------------------------------------------------------------------------
     def load_token(self) -> str | None:
         """The sync token: the core's cursor."""
@@ -676,9 +682,12 @@ class MatrixBot(AdapterCore):
                 raise RuntimeError("no admin room to alert in")
             self.save_rooms()
             where = self.room_names.get(room) or effect.group.name
-            body = (effect.text + (f"\n群：{where}" if where else "")
-                    + (f"\n建议回复：{effect.suggested_reply}" if effect.suggested_reply else ""))
-            return await self.client.send_text(target, body)
+            # The admins who can act, @-mentioned as a real mention (m.mentions + pill).
+            admins = self.alert_admins(effect, bot_id=self.bot_user_id,
+                                       names=self.rooms.names_in(target))
+            return await self.client.send_text(
+                target, self.alert_body(effect, where, admins), [a.user_id for a in admins],
+                names=self._names(admins))
         if isinstance(effect, OpenGroup):
             return await self.open_group(effect)
         if isinstance(effect, Mute):

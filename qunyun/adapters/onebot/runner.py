@@ -98,6 +98,12 @@ class OneBotBot(AdapterCore):
     def moderators(self, group_id: str) -> frozenset[str]:
         return frozenset(self.admins.get(group_id, set()))
 
+    def every_moderator(self) -> frozenset[str]:
+        return frozenset().union(*self.admins.values())
+
+    def is_user_id(self, user_id: str) -> bool:
+        return user_id.isdigit()
+
     # -- start -----------------------------------------------------------------------------
     async def start(self) -> None:
         """Who the bot is, its groups and their members (after every (re)connection)."""
@@ -380,9 +386,10 @@ class OneBotBot(AdapterCore):
                                     "管理群（群名与计划的管理群一致）或在计划里填群号；"
                                     "在那之前预警只留在控制台")
             where = self.group_names.get(group) or effect.group.name
-            body = (effect.text + (f"\n群：{where}" if where else "")
-                    + (f"\n建议回复：{effect.suggested_reply}" if effect.suggested_reply else ""))
-            return await self._post(self.admin_group, to_segments(body))
+            # The admins who can act, each "@name" an `at` segment (QQ notifies them).
+            admins = self.alert_admins(effect, bot_id=self.self_id, names=self.names)
+            return await self._post(self.admin_group, to_segments(
+                self.alert_body(effect, where, admins), self._mentions(admins)))
         if isinstance(effect, SendFile):
             raise NotOnPlatform(f"QQ 机器人不能发文件：请把 {effect.path} 发到管理群"
                                 f"（{effect.filename}）")

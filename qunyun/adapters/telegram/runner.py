@@ -165,6 +165,12 @@ class TelegramBot(AdapterCore):
     def moderators(self, chat_id: str) -> frozenset[str]:
         return frozenset(self.admins.get(chat_id, set()))
 
+    def every_moderator(self) -> frozenset[str]:
+        return frozenset().union(*self.admins.values())
+
+    def is_user_id(self, user_id: str) -> bool:
+        return user_id.isdigit()
+
     # -- the loop --------------------------------------------------------------------------
     async def start(self) -> None:
         if not self.bot_id:
@@ -462,10 +468,13 @@ class TelegramBot(AdapterCore):
                 await self._ask_to_start(effect.group, effect.member)
             return await self.direct(effect.member, effect.text)
         if isinstance(effect, Alert):
-            where = effect.group.name or chat
-            body = (effect.text + f"\n群：{where}"
-                    + (f"\n建议回复：{effect.suggested_reply}" if effect.suggested_reply else ""))
-            return await self._say(self._admin_chat(), body)
+            target = self._admin_chat()
+            # The admins who can act, each "@name" a mention by id (tg://user?id=…).
+            # (An admin the bot has not seen write yet is linked as 「管理员」, not a bare id.)
+            admins = [UserRef(a.platform, a.user_id, a.display_name or "管理员") for a in
+                      self.alert_admins(effect, bot_id=str(self.bot_id), names=self.names)]
+            return await self._say(target, self.alert_body(effect, effect.group.name or chat,
+                                                           admins), admins)
         if isinstance(effect, SendFile):
             target = self._admin_chat()
             sent = await self.bot.send_document(chat_id=int(target),

@@ -25,6 +25,7 @@ from qunyun.capabilities import ONEBOT
 from qunyun.pipeline.runner import Pipeline
 from qunyun.storage.community import communities as community_repo
 from tests.adapters.behaviour import (
+    ADMIN_SCENARIOS,
     BOB_ID,
     DM_SCENARIOS,
     JOIN_SCENARIOS,
@@ -158,6 +159,12 @@ class OneBotScene:
                 out.append(("kick", ""))
         return out
 
+    async def admins_room(self) -> list[tuple[str, bool]]:
+        at_admin = {"type": "at", "data": {"qq": str(ADMIN)}}
+        return [("".join(s["data"].get("text", "") for s in p["message"] if s["type"] == "text"),
+                 at_admin in p["message"])
+                for p in self.server.sent("send_group_msg") if p["group_id"] == ADMIN_GROUP]
+
     async def bot_dmed_alice(self, needle: str) -> int:
         return sum(needle in "".join(s["data"].get("text", "") for s in p["message"]
                                      if s["type"] == "text")
@@ -264,6 +271,19 @@ def test_dms_through_onebot(name: str, tmp_path: Path) -> None:
 
     async def go(files_url: str) -> None:
         await play(OneBotScene(tmp_path, files_url), scenario)
+
+    with file_server(tmp_path) as url:
+        asyncio.run(go(url))
+
+
+@pytest.mark.parametrize("name", list(ADMIN_SCENARIOS))
+def test_the_admins_group_through_onebot(name: str, tmp_path: Path) -> None:
+    """The admins' QQ group: an alert @-s the plan's admin (an `at` segment), a burst pings
+    once; a removal and an appeal are told there (issue 11 walk findings 12 and 17)."""
+    scenario: Callable[[OneBotScene], Awaitable[None]] = ADMIN_SCENARIOS[name]  # type: ignore[assignment]
+
+    async def go(files_url: str) -> None:
+        await play(OneBotScene(tmp_path, files_url), scenario, 90)
 
     with file_server(tmp_path) as url:
         asyncio.run(go(url))

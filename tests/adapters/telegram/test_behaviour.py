@@ -20,6 +20,7 @@ from qunyun.capabilities import TELEGRAM
 from qunyun.pipeline.runner import Pipeline
 from qunyun.storage.community import communities as community_repo
 from tests.adapters.behaviour import (
+    ADMIN_SCENARIOS,
     BOB_ID,
     DM_SCENARIOS,
     JOIN_SCENARIOS,
@@ -140,6 +141,10 @@ class TelegramScene:
                 out.append(("kick", ""))
         return out
 
+    async def admins_room(self) -> list[tuple[str, bool]]:
+        return [(str(p.get("text", "")), f"tg://user?id={ADMIN}" in str(p.get("text", "")))
+                for p in self.server.sent("sendMessage") if p.get("chat_id") == ADMIN_CHAT]
+
     async def bot_dmed_alice(self, needle: str) -> int:
         return sum(needle in str(p.get("text", "")) for p in self.server.sent("sendMessage")
                    if p.get("chat_id") == ALICE)
@@ -247,6 +252,14 @@ def test_dms_through_telegram(name: str, tmp_path: Path) -> None:
     (she blocked the bot) is the operator's 待发私信 to-do with the text."""
     scenario: Callable[[TelegramScene], Awaitable[None]] = DM_SCENARIOS[name]  # type: ignore[assignment]
     asyncio.run(play(TelegramScene(tmp_path), scenario))
+
+
+@pytest.mark.parametrize("name", list(ADMIN_SCENARIOS))
+def test_the_admins_chat_through_telegram(name: str, tmp_path: Path) -> None:
+    """The admins' chat: an alert mentions the plan's admin by id (tg://user), a burst
+    pings once; a removal and an appeal are told there (issue 11 walk findings 12, 17)."""
+    scenario: Callable[[TelegramScene], Awaitable[None]] = ADMIN_SCENARIOS[name]  # type: ignore[assignment]
+    asyncio.run(play(TelegramScene(tmp_path), scenario, 90))
 
 
 def test_a_members_own_invite_link_brings_joins_attributed_to_them(tmp_path: Path) -> None:

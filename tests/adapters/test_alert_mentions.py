@@ -1,0 +1,74 @@
+"""Whom an alert @-mentions in the admins' room (`AdapterCore.alert_admins`, shared by the
+three adapters; issue 11 walk finding 12): the admins who can act, not everyone, and not
+again for every alert of a burst. The behaviour on each platform's wire is
+`tests/adapters/behaviour.py::admins_hear_of_alerts_removals_and_appeals`."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from qunyun.adapters import contract
+from qunyun.adapters.contract import AdapterCore
+from qunyun.effects import Alert
+from qunyun.events import GroupRef
+from tests.policies.test_bot_policies import camp_plan
+
+GROUP = GroupRef("qq", "100", "进阶营")
+DM = GroupRef("qq", "private:7", None, "direct")
+
+
+class Core(AdapterCore):
+    platform = "qq"
+
+    def __init__(self, plan: Any, mods: dict[str, set[str]]) -> None:
+        super().__init__(SimpleNamespace(engine=None, plan=plan),  # type: ignore[arg-type]
+                         cursor_key="k")
+        self.mods = mods
+
+    def moderators(self, group_id: str) -> frozenset[str]:
+        return frozenset(self.mods.get(group_id, set()))
+
+    def every_moderator(self) -> frozenset[str]:
+        return frozenset().union(*self.mods.values())
+
+    def is_user_id(self, user_id: str) -> bool:
+        return user_id.isdigit()
+
+
+def alert(group: GroupRef = GROUP, *, ping: bool = True) -> Alert:
+    return Alert(group=group, text="【需要人工】…", reason="R5 unanswered", ping=ping)
+
+
+def ids(core: Core, effect: Alert) -> list[str]:
+    return [a.user_id for a in core.alert_admins(effect, bot_id="1", names={"30": "小林"})]
+
+
+def test_the_plans_admins_on_this_platform_then_the_groups_moderators() -> None:
+    core = Core(camp_plan(bot__admins=["@lin:matrix.org", "30"]), {"100": {"1", "40"},
+                                                                   "200": {"50"}})
+    mentioned = core.alert_admins(alert(), bot_id="1", names={"30": "小林"})
+    # not the Matrix id, not the bot itself, not another group's moderator
+    assert [(a.user_id, a.display_name) for a in mentioned] == [("30", "小林"), ("40", None)]
+    assert "\n请处理：@小林 @40" in core.alert_body(alert(), "进阶营", mentioned)
+
+
+def test_a_burst_pings_once_and_a_notice_pings_nobody(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(contract.time, "monotonic", lambda: now[0])
+    core = Core(camp_plan(bot__admins=["30"]), {})
+    assert ids(core, alert(ping=False)) == []
+    assert ids(core, alert()) == ["30"]
+    now[0] += 60
+    assert ids(core, alert()) == []  # the first alert's ping is still on their screen
+    now[0] += contract.ALERT_PING_QUIET_S
+    assert ids(core, alert()) == ["30"]
+
+
+def test_a_dm_alert_names_the_groups_moderators_at_most_five() -> None:
+    core = Core(camp_plan(bot__admins=[]), {"100": {str(n) for n in range(10, 18)}})
+    assert ids(core, alert(DM)) == [str(n) for n in range(10, 15)]
+    off = Core(camp_plan(bot__admins=[], bot__moderators_are_admins=False), {"100": {"10"}})
+    assert ids(off, alert()) == []

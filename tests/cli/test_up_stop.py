@@ -1,0 +1,107 @@
+"""Ctrl-C on `qunyun up` (the tail of `./dev.sh run`) as a person at the terminal meets it:
+it says it is stopping and that a second Ctrl-C forces it, then what it stopped, where the
+data stays and how to start again (issue 11 walk finding 21: it printed nothing).
+
+Run with `--accounts-only` and a stored QQ account whose OneBot server is not there (the
+bot keeps retrying), so no homeserver is needed: the lines are the same with one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import EXAMPLES
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_ctrl_c_says_what_stopped_where_the_data_stays_and_how_to_start_again(
+        tmp_path: Path) -> None:
+    from qunyun.app import open_database
+    from qunyun.bot import accounts
+    from qunyun.services import plans as plan_service
+    from qunyun.storage.community import communities as community_repo
+
+    db_file = tmp_path / "q.db"
+    db = f"sqlite:///{db_file}"
+    engine = open_database(db)
+    with engine.begin() as conn:
+        club = community_repo.get_or_create_community(conn, slug="photo-club", name="摄影社",
+                                                      now_ms=0)
+        plan_service.import_file(conn, community_id=club, path="photo-club.yaml",
+                                 text=(EXAMPLES / "photo-club.yaml").read_text(encoding="utf-8"))
+        accounts.add(conn, community_id=club, platform="onebot",
+                     settings={"onebot_url": f"ws://127.0.0.1:{_free_port()}/",
+                               "onebot_token": "t"})
+    engine.dispose()
+    port = _free_port()
+    log = tmp_path / "up.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qunyun", "up", "--accounts-only", "--db", db,
+         "--port", str(port)],
+        stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=tmp_path,
+        env={**os.environ, "QUNYUN_PROGRESS": "0"})
+    try:
+        deadline = time.monotonic() + 60
+        up = False
+        while time.monotonic() < deadline and not up:
+            assert proc.poll() is None, log.read_text()
+            with contextlib.suppress(httpx.HTTPError):
+                up = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code == 200
+            time.sleep(0.2)
+        assert up, log.read_text()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    said = log.read_text()
+    assert proc.returncode == 0, said
+    assert "Traceback" not in said, said
+    assert "正在停止" in said and "再按一次 Ctrl-C 强制停止" in said, said
+    stopped = next(line for line in said.splitlines() if line.startswith("已停止"))
+    assert "控制台" in stopped and "1 个已保存的账号" in stopped, said
+    assert f"数据库 database {db_file.resolve()}" in said, said
+    assert "再次启动 start again: ./dev.sh run" in said, said
+    assert said.index("正在停止") < said.index("已停止") < said.index("再次启动")
+
+
+def test_a_second_ctrl_c_forces_the_stop(capsys: pytest.CaptureFixture[str]) -> None:
+    """The first Ctrl-C asks everything to finish; when something does not (here a console
+    that never returns), the second one cancels it instead of leaving the terminal hung."""
+    import asyncio
+
+    from qunyun.cli import up
+
+    class StuckServer:
+        should_exit = False
+
+        async def serve(self) -> None:
+            await asyncio.Event().wait()  # never ends, whatever should_exit says
+
+    async def go(stopping: up._Stopping) -> None:
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.1, os.kill, os.getpid(), signal.SIGINT)
+        loop.call_later(0.4, os.kill, os.getpid(), signal.SIGINT)
+        await up._both(None, StuckServer(), None, [], stopping)  # type: ignore[arg-type]
+
+    stopping = up._Stopping()
+    with contextlib.suppress(asyncio.CancelledError):
+        asyncio.run(asyncio.wait_for(go(stopping), 10))
+    assert stopping.asked and stopping.forced
+    said = capsys.readouterr().out
+    assert "正在停止" in said and "强制停止" in said, said
