@@ -24,7 +24,6 @@ from tests.adapters.behaviour import (
     SCENARIOS,
     decide_open_request,
     told_why_before_the_removal,
-    until,
 )
 from tests.e2e.conftest import timeline, unique, until
 from tests.policies.test_bot_policies import camp_plan
