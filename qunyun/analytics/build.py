@@ -190,6 +190,9 @@ def _scope_section(log: EventLog, scope: activity.Scope, plan: Plan, tier_of: di
         "cohorts": activity.cohorts(log, scope),
         "time_to_first_message": activity.time_to_first_message(scope),
         "tiers": tier_counts,
+        # Current members the tiers leave out (admins, unless the plan tiers them): the
+        # tier chart's people plus these are `member_count` (issue 11 walk finding 34).
+        "untiered_members": len(inside) - sum(tier_counts.values()),
     }
 
 
