@@ -151,6 +151,9 @@ def test_console_numbers_are_the_reports(make_client: Make, engine: Engine, seed
                 "moves": f'{scope["joins"]:,} / {scope["leaves"]:,}'}
 
     assert c["member_count"] + c["members_left"] == c["members_ever"]
+    # The report's member list is those people: not the bot that removed some of them.
+    names = [m["name"] for m in report["members"]]  # type: ignore[attr-defined]
+    assert len(names) == c["members_ever"] and "群运机器人" not in names
     assert _cells(_row(index, 'href="/c/python-camp"')) == expected(c)
     assert _cells(_row(panel, '<tr class="total">')) == expected(c)
     live = client.get("/c/python-camp").text.split('id="groups-table"')[1]
