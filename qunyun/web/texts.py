@@ -90,8 +90,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "trend": ("趋势（每日）", "Trend (daily)"),
     "heatmap": ("星期 × 小时 热力图", "Weekday × hour heatmap"),
     # A young community's trend is one point: said in words instead (issue 11 walk finding 34).
-    "trend_short": ("数据还不够画趋势：已有 {n} 天（{date}：消息 {messages} 条，活跃 {active} 人，入群 {joins} 次，退群 {leaves} 次）。有两天以上的记录后，这里画出每日走势。",
-                    "Not enough data for a trend yet: {n} day so far ({date}: {messages} messages, {active} active, {joins} joins, {leaves} leaves). The daily trend is drawn once there are two days or more."),
+    "trend_short": ("数据还不够画趋势：已有 {n} 天（{date}：消息 {messages} 条，发言 {active} 人，入群 {joins} 次，退群 {leaves} 次）。有两天以上的记录后，这里画出每日走势。",
+                    "Not enough data for a trend yet: {n} day so far ({date}: {messages} messages, {active} senders, {joins} joins, {leaves} leaves). The daily trend is drawn once there are two days or more."),
+    # The trend's second line is that day's senders (departed members included), not the
+    # 活跃率's current members: its name says so.
+    "trend_active": ("当天发言人数", "Senders that day"),
     "trend_none": ("还没有记录，画不出趋势。", "Nothing on record yet: no trend to draw."),
     "cohorts": ("入群周留存", "Retention by join week"),
     "colon": ("：", ": "),  # between a label and its value

@@ -254,7 +254,7 @@ def test_a_young_communitys_trend_is_said_in_words(make_client: Make, engine: En
     group_panel = client.get(f"/c/young/g/{gid}/panel").text
     for html in (panel, group_panel):
         assert "数据还不够画趋势：已有 1 天" in html
-        assert "消息 1 条，活跃 1 人，入群 2 次，退群 0 次" in html
+        assert "消息 1 条，发言 1 人，入群 2 次，退群 0 次" in html
         assert 'data-chart="trend"' not in html  # no line through one point
     english = client.get(f"/c/young/g/{gid}/panel?lang=en").text
     assert "Not enough data for a trend yet: 1 day so far" in english
