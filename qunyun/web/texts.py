@@ -113,6 +113,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "first_seen": ("首次出现", "First seen"),
     # The member list (issue 11 walk finding 27): current members by default, the departed
     # on their own filter, and every number says its window.
+    "ml.whole_community": ("← 全社群的成员", "← the whole community's members"),
+    "ml.group_numbers": ("这里列出这个群的人；分层和消息数是这个人在全社群的。", " Listed: this group's people; tiers and message counts are each person's in the whole community."),
+    "ml.group_list": ("查看这个群的成员名单", "This group's member list"),
     "ml.tab.current": ("当前成员", "Current members"),
     "ml.tab.departed": ("已离开", "Left"),
     "ml.tab.all": ("全部", "All"),

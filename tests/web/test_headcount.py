@@ -164,6 +164,14 @@ def test_console_numbers_are_the_reports(make_client: Make, engine: Engine, seed
         # The live table between two reports: the same people, counted the same way.
         assert _people(_cells(_row(live, link))) == (
             g["member_count"], g["members_left"], g["members_ever"])
+        # The group page's member list: the same people again.
+        assert f'/c/python-camp/members?group={g["id"]}"' in client.get(
+            f'/c/python-camp/g/{g["id"]}').text
+        own = client.get(f'/c/python-camp/members?group={g["id"]}').text
+        tabs = dict(re.findall(r'data-standing="(\w+)">[^<]*<b>(\d+)</b>', own))
+        assert (int(tabs["current"]), int(tabs["departed"]), int(tabs["all"])) == (
+            g["member_count"], g["members_left"], g["members_ever"])
+        assert f'当前成员 {g["member_count"]} 人' in own
         group_panel = client.get(f"/c/python-camp/g/{g['id']}/panel").text
         assert _cells(group_panel.split("<tbody>")[1]) == expected(g)
         # The tier chart's people plus the admins it leaves out are the group's members.
@@ -173,6 +181,7 @@ def test_console_numbers_are_the_reports(make_client: Make, engine: Engine, seed
         if g["untiered_members"]:
             assert f'另有管理员 {g["untiered_members"]} 人不参与分层' in note
     assert any(g["untiered_members"] for g in report["groups"])  # type: ignore[attr-defined]
+    assert client.get(f"/c/python-camp/members?group={2**31 - 1}").status_code == 404
     # The member list's filters are the same three numbers.
     listing = client.get("/c/python-camp/members").text
     tabs = dict(re.findall(r'data-standing="(\w+)">[^<]*<b>(\d+)</b>', listing))

@@ -16,25 +16,29 @@ from qunyun.storage.tables import audit_log, events, groups, identities, members
 STANDINGS = ("current", "departed", "all")
 
 
-def _stays(community_id: int) -> Any:
+def _stays(community_id: int, group_id: int | None = None) -> Any:
     """Per member of the community who was ever in one of its groups: `inside` (1 while any
     membership is open) and `left_ms` (their latest leave). The same people as the report's
     `analytics.activity.people`: a membership is a person in a group, open or closed; the
-    bot's own account and accounts seen only in a DM have none."""
+    bot's own account and accounts seen only in a DM have none. `group_id`: one group's."""
+    where = [groups.c.community_id == community_id, groups.c.kind == "group"]
+    if group_id is not None:
+        where.append(groups.c.id == group_id)
     return (
         select(memberships.c.member_id,
                func.max(cast(memberships.c.active, Integer)).label("inside"),
                func.max(memberships.c.left_ms).label("left_ms"))
         .select_from(memberships.join(groups, groups.c.id == memberships.c.group_id))
-        .where(groups.c.community_id == community_id, groups.c.kind == "group")
+        .where(*where)
         .group_by(memberships.c.member_id).subquery()
     )
 
 
-def standing_counts(conn: Connection, *, community_id: int) -> dict[str, int]:
-    """How many people are in the community now (`current`), were and are not
-    (`departed`), and ever were (`all` = current + departed)."""
-    stays = _stays(community_id)
+def standing_counts(conn: Connection, *, community_id: int,
+                    group_id: int | None = None) -> dict[str, int]:
+    """How many people are in the community (or one group) now (`current`), were and are
+    not (`departed`), and ever were (`all` = current + departed)."""
+    stays = _stays(community_id, group_id)
     row = conn.execute(select(func.count(), func.coalesce(func.sum(stays.c.inside), 0))
                        .select_from(stays)).one()
     ever, current = int(row[0]), int(row[1])
@@ -43,12 +47,13 @@ def standing_counts(conn: Connection, *, community_id: int) -> dict[str, int]:
 
 def search(
     conn: Connection, *, community_id: int, text: str = "", offset: int = 0, limit: int = 50,
-    standing: str = "current",
+    standing: str = "current", group_id: int | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Members whose display name or platform id contains `text`, most recently seen first:
     those in the community now (`standing` "current"), those who left ("departed", each
-    with `left_ms`), or both ("all"). `inside` says which a row is."""
-    stays = _stays(community_id)
+    with `left_ms`), or both ("all"); of one group with `group_id`. `inside` says which a
+    row is."""
+    stays = _stays(community_id, group_id)
     where = [members.c.community_id == community_id]
     if standing == "current":
         where.append(stays.c.inside == 1)
