@@ -27,17 +27,19 @@ class Scope:
     messages: pl.DataFrame
     current_members: pl.Series  # member ids in the scope at as_of
     recent: pl.DataFrame  # the scope's part of `EventLog.recent` (texts and reply ids)
+    ever_members: pl.Series | None = None  # member ids ever in the scope (see `headcount`)
 
     @classmethod
     def of(cls, log: EventLog, group_id: int | None) -> Scope:
         if group_id is None or _only_group(log, group_id):
             # The whole log (or a community of one group): no copy of ten million rows.
+            current, ever = people(log, None)
             return cls(events=log.events, messages=log.messages, recent=log.recent,
-                       current_members=current_members(log, None))
+                       current_members=current, ever_members=ever)
         mine = pl.col("group_id") == group_id
+        current, ever = people(log, group_id)
         return cls(events=log.events.filter(mine), messages=log.messages.filter(mine),
-                   recent=log.recent.filter(mine),
-                   current_members=current_members(log, group_id))
+                   recent=log.recent.filter(mine), current_members=current, ever_members=ever)
 
 
 def _only_group(log: EventLog, group_id: int) -> bool:
@@ -47,6 +49,16 @@ def _only_group(log: EventLog, group_id: int) -> bool:
 
 def current_members(log: EventLog, group_id: int | None) -> pl.Series:
     """Who is in the scope at as_of: an open membership, or anyone seen there who never left."""
+    return people(log, group_id)[0]
+
+
+def people(log: EventLog, group_id: int | None) -> tuple[pl.Series, pl.Series]:
+    """(current, ever): who is in the scope at as_of (an open membership, or anyone seen
+    there who never left) and who was ever in it (a membership, open or closed, or seen
+    there). The one definition of 成员 (issue 11 walk findings 24 and 34): people, not
+    join events; the bot's own account is never one (its membership is not recorded, and
+    removing someone is not being seen); admins are members like anyone in the room.
+    Someone is a member of the community while they are in any of its groups."""
     ms = log.memberships if group_id is None else log.memberships.filter(
         pl.col("group_id") == group_id)
     left = ms.filter(pl.col("active") == 0).select("group_id", "member_id")
@@ -57,7 +69,19 @@ def current_members(log: EventLog, group_id: int | None) -> pl.Series:
     ).unique().collect(engine="streaming")
     inside = pl.concat([ms.filter(pl.col("active") == 1).select("group_id", "member_id"),
                         seen.join(left, on=["group_id", "member_id"], how="anti")])
-    return inside.get_column("member_id").unique()
+    current = inside.get_column("member_id").unique()
+    ever = pl.concat([ms.get_column("member_id"), seen.get_column("member_id")]).unique()
+    return current, ever
+
+
+def headcount(scope: Scope) -> dict[str, int]:
+    """The scope's people: `member_count` (in it now), `members_ever` (ever in it) and
+    `members_left` (were in it, are not now), so 累计 = 当前 + 已离开 always. The console's
+    cards and the report read these; `joins` / `leaves` count events (a re-join is a second
+    join, a removal is a leave), never people."""
+    current = scope.current_members.len()
+    ever = scope.ever_members.len() if scope.ever_members is not None else current
+    return {"member_count": current, "members_ever": ever, "members_left": ever - current}
 
 
 def placeholder_name(name: pl.Expr) -> pl.Expr:
@@ -70,7 +94,8 @@ def totals(log: EventLog, scope: Scope) -> dict[str, Any]:
     ev = scope.events
     kinds = ev.lazy().select("kind").group_by("kind").len().collect(engine="streaming")
     by_kind = dict(zip(kinds["kind"].to_list(), kinds["len"].to_list(), strict=True))
-    member_count = scope.current_members.len()
+    heads = headcount(scope)
+    member_count = heads["member_count"]
     # Active = current members who wrote (issue 11): the ratio's numerator and denominator
     # are the same people, so it agrees with the tiers (everyone not an onlooker wrote in
     # the tier window) instead of counting members who have since left.
@@ -94,7 +119,7 @@ def totals(log: EventLog, scope: Scope) -> dict[str, Any]:
         "red_packets": int(by_kind.get("redpacket", 0)),
         "first_event": log.iso(ev["ts_ms"].min()) if ev.height else None,  # type: ignore[arg-type]
         "last_event": log.iso(ev["ts_ms"].max()) if ev.height else None,  # type: ignore[arg-type]
-        "member_count": member_count,
+        **heads,
         "active_7d": active_7,
         "active_30d": active_30,
         "active_ratio": round(active_30 / member_count, 4) if member_count else 0.0,

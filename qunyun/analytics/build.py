@@ -121,6 +121,12 @@ def _build(log: EventLog, *, community_id: int, plan: Plan | None, zone: ZoneInf
     current = community_scope.current_members
     member_rows = _members(log, stats, cfg, current) + _staff_rows(
         log, everyone.filter(pl.col("member_id").is_in(sorted(staff.off_growth))), current)
+    # The member list is people who were in a group: the bot's own account (recorded
+    # because it removed someone) and accounts seen only in a DM are nobody's members, so
+    # the list's length is `members_ever` (issue 11 walk finding 24).
+    if community_scope.ever_members is not None:
+        ever = set(community_scope.ever_members.to_list())
+        member_rows = [m for m in member_rows if m["id"] in ever]
     member_rows.sort(key=lambda m: m["id"])
     tier_of = {m["id"]: m["tier"] for m in member_rows if m["tier"]}
 
@@ -190,6 +196,9 @@ def _scope_section(log: EventLog, scope: activity.Scope, plan: Plan, tier_of: di
         "cohorts": activity.cohorts(log, scope),
         "time_to_first_message": activity.time_to_first_message(scope),
         "tiers": tier_counts,
+        # Current members the tiers leave out (admins, unless the plan tiers them): the
+        # tier chart's people plus these are `member_count` (issue 11 walk finding 34).
+        "untiered_members": len(inside) - sum(tier_counts.values()),
     }
 
 

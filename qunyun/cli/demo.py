@@ -132,7 +132,8 @@ def _import_and_report(engine: Engine, out: Path, plan_path: Path) -> None:
     health = c["health"]
     score = "—" if health.get("score") is None else health["score"]
     out_console.print(f"健康分 health {score}（{health.get('stage_name') or '—'}）· "
-                      f"成员 {c['member_count']} · 30天活跃率 {c['active_ratio']:.0%}",
+                      f"当前成员 {c['member_count']}（已离开 {c['members_left']}，累计 {c['members_ever']}）"
+                      f" · 30天活跃率 {c['active_ratio']:.0%}",
                       highlight=False)
     if health["dying"]["warning"]:
         out_console.print(f"[red]⚠ {health['dying']['reason']}[/]", highlight=False)

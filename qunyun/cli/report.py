@@ -131,7 +131,8 @@ def full_report(engine: Engine, community_id: int, slug: str, out: Path, *,
     c = report["community"]
     out_console.print(
         f"[bold]{slug}[/]: {c['messages']:,} 条消息 messages · {c['senders']:,} 人发言 senders · "
-        f"{c['member_count']:,} 成员 members · 健康分 health "
+        f"当前成员 members {c['member_count']:,}（已离开 left {c['members_left']:,}，累计 ever "
+        f"{c['members_ever']:,}）· 健康分 health "
         f"{'—' if c['health']['score'] is None else c['health']['score']} "
         f"（{c['health']['stage_name'] or '—'}）", highlight=False)
     if c["health"]["dying"]["warning"]:

@@ -38,8 +38,8 @@ def summary_text(w: dict[str, Any]) -> str:
     life = w.get("lifecycle") or {}
     lines = [
         f"【周报】{w.get('community') or '社群'}（{w.get('from')} 至 {w.get('to')}）",
-        f"消息 {w['messages']:,} 条{_change(w)}，活跃成员 {w['active_members']:,} 人 / "
-        f"共 {w['member_count']:,} 人，入群 {w['joins']} 人，退群 {w['leaves']} 人",
+        f"消息 {w['messages']:,} 条{_change(w)}，近7天活跃成员 {w['active_members']:,} 人 / "
+        f"当前成员 {w['member_count']:,} 人，入群 {w['joins']} 次，退群 {w['leaves']} 次",
         f"健康分 {w.get('health_score')}（{w.get('stage_name') or '—'}）",
     ]
     if w.get("dying"):

@@ -28,6 +28,7 @@ DbId = Annotated[int, Path(ge=0, le=MAX_ID)]
 Offset = Annotated[int, Query(le=MAX_OFFSET)]  # negative offsets are read as 0
 Count = Annotated[int | None, Query(ge=0, le=MAX_OFFSET)]
 AuditCursor = Annotated[int | None, Query(ge=0, le=MAX_BIG_ID)]
+QueryId = Annotated[int | None, Query(ge=0, le=MAX_ID)]  # a row id as a filter (?group=)
 FormId = Annotated[int, Form(ge=0, le=MAX_ID)]  # a row id posted in a form
 OptionalFormId = Annotated[int | None, Form(ge=0, le=MAX_ID)]
 FormIds = Annotated[list[Annotated[int, Field(ge=0, le=MAX_ID)]] | None, Form()]  # checkboxes

@@ -57,6 +57,10 @@ def test_cli_weekly_pdf_has_the_weeks_numbers_in_chinese(engine: Engine, db_url:
     assert result.exit_code == 0, result.output
     assert "【周报】" in result.output and "活跃成员" in result.output
     w = orjson.loads((out / "weekly.json").read_bytes())
+    # Joins and leaves are times, the members people, each with its window (issue 11 #24).
+    said = (f"近7天活跃成员 {w['active_members']:,} 人 / 当前成员 {w['member_count']:,} 人，"
+            f"入群 {w['joins']} 次，退群 {w['leaves']} 次")
+    assert "".join(said.split()) in "".join(result.output.split())  # the terminal may wrap
     assert len(w["daily"]) == 7 and w["to"] == w["daily"][-1]["date"]
     assert w["messages"] == sum(d["messages"] for d in w["daily"])
     assert set(w["lifecycle"]) == {"noticed", "removed", "removed_for_rules", "revived"}

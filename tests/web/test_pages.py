@@ -38,7 +38,7 @@ def test_overview_and_report_panel_show_the_report_numbers(make_client: Make,
     assert report is not None
     group = report["groups"][0]
     assert f"/c/python-camp/g/{group['id']}" in panel
-    assert f'<td class="num">{group["messages"]}</td>' in panel
+    assert f'<td class="num" data-k="messages">{group["messages"]}</td>' in panel
     summary = _ok(client, "/c/python-camp/summary")
     assert f'<span class="score">{report["community"]["health"]["score"]}</span>' in summary
     group_panel = _ok(client, f"/c/python-camp/g/{group['id']}/panel")

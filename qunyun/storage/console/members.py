@@ -8,17 +8,57 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, literal_column, or_, select
+from sqlalchemy import Connection, Integer, cast, func, literal_column, or_, select
 
 from qunyun.storage.console.audit import like_escaped
 from qunyun.storage.tables import audit_log, events, groups, identities, members, memberships
 
+STANDINGS = ("current", "departed", "all")
+
+
+def _stays(community_id: int, group_id: int | None = None) -> Any:
+    """Per member of the community who was ever in one of its groups: `inside` (1 while any
+    membership is open) and `left_ms` (their latest leave). The same people as the report's
+    `analytics.activity.people`: a membership is a person in a group, open or closed; the
+    bot's own account and accounts seen only in a DM have none. `group_id`: one group's."""
+    where = [groups.c.community_id == community_id, groups.c.kind == "group"]
+    if group_id is not None:
+        where.append(groups.c.id == group_id)
+    return (
+        select(memberships.c.member_id,
+               func.max(cast(memberships.c.active, Integer)).label("inside"),
+               func.max(memberships.c.left_ms).label("left_ms"))
+        .select_from(memberships.join(groups, groups.c.id == memberships.c.group_id))
+        .where(*where)
+        .group_by(memberships.c.member_id).subquery()
+    )
+
+
+def standing_counts(conn: Connection, *, community_id: int,
+                    group_id: int | None = None) -> dict[str, int]:
+    """How many people are in the community (or one group) now (`current`), were and are
+    not (`departed`), and ever were (`all` = current + departed)."""
+    stays = _stays(community_id, group_id)
+    row = conn.execute(select(func.count(), func.coalesce(func.sum(stays.c.inside), 0))
+                       .select_from(stays)).one()
+    ever, current = int(row[0]), int(row[1])
+    return {"current": current, "departed": ever - current, "all": ever}
+
 
 def search(
     conn: Connection, *, community_id: int, text: str = "", offset: int = 0, limit: int = 50,
+    standing: str = "current", group_id: int | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Members whose display name or platform id contains `text`, most recently seen first."""
+    """Members whose display name or platform id contains `text`, most recently seen first:
+    those in the community now (`standing` "current"), those who left ("departed", each
+    with `left_ms`), or both ("all"); of one group with `group_id`. `inside` says which a
+    row is."""
+    stays = _stays(community_id, group_id)
     where = [members.c.community_id == community_id]
+    if standing == "current":
+        where.append(stays.c.inside == 1)
+    elif standing == "departed":
+        where.append(stays.c.inside == 0)
     if text:
         pattern = "%" + like_escaped(text) + "%"
         by_identity = select(identities.c.member_id).where(
@@ -26,15 +66,18 @@ def search(
             identities.c.external_id.like(pattern, escape="\\"))
         where.append(or_(members.c.display_name.like(pattern, escape="\\"),
                          members.c.id.in_(by_identity)))
-    total = int(conn.execute(select(func.count()).select_from(members).where(*where)).scalar_one())
+    joined = members.join(stays, stays.c.member_id == members.c.id)
+    total = int(conn.execute(select(func.count()).select_from(joined).where(*where))
+                .scalar_one())
     rows = conn.execute(
         select(members.c.id, members.c.display_name, members.c.first_seen_ms,
-               members.c.last_seen_ms)
+               members.c.last_seen_ms, stays.c.inside, stays.c.left_ms)
+        .select_from(joined)
         .where(*where)
         .order_by(members.c.last_seen_ms.desc().nulls_last(), members.c.id)
         .offset(offset).limit(limit)
     ).mappings()
-    return [dict(r) for r in rows], total
+    return [dict(r, inside=bool(r["inside"])) for r in rows], total
 
 
 def member_in(conn: Connection, *, community_id: int, member_id: int) -> dict[str, Any] | None:

@@ -27,7 +27,9 @@ def _counts(conn: Connection, query: Select[Any]) -> dict[int, int]:
 
 
 def communities_with_counts(conn: Connection, *, ids: set[int] | None) -> list[dict[str, Any]]:
-    """Communities (all, or those in `ids`) with their group, member and open-item counts."""
+    """Communities (all, or those in `ids`) with their group and open-item counts. Their
+    people are the report's (`analytics.activity.headcount`): the members table also holds
+    accounts that were never in a group (the bot that removed someone, a DM's sender)."""
     query = select(communities.c.id, communities.c.slug, communities.c.name,
                    communities.c.plan_yaml.is_not(None).label("has_plan")) \
         .order_by(communities.c.id)
@@ -40,15 +42,11 @@ def communities_with_counts(conn: Connection, *, ids: set[int] | None) -> list[d
     n_groups = _counts(conn, select(groups.c.community_id, func.count())
                        .where(groups.c.community_id.in_(wanted), groups.c.kind == "group")
                        .group_by(groups.c.community_id))
-    n_members = _counts(conn, select(members.c.community_id, func.count())
-                        .where(members.c.community_id.in_(wanted))
-                        .group_by(members.c.community_id))
     n_open = _counts(conn, select(work_items.c.community_id, func.count())
                      .where(work_items.c.community_id.in_(wanted), work_items.c.status == "open")
                      .group_by(work_items.c.community_id))
     for r in rows:
         r["groups"] = int(n_groups.get(r["id"], 0))
-        r["members"] = int(n_members.get(r["id"], 0))
         r["open_items"] = int(n_open.get(r["id"], 0))
     return rows
 
@@ -62,7 +60,9 @@ def community_by_slug(conn: Connection, *, slug: str) -> dict[str, Any] | None:
 
 
 def groups_with_counts(conn: Connection, *, community_id: int) -> list[dict[str, Any]]:
-    """The community's groups with current (active) and all-time membership counts."""
+    """The community's groups with their people now, live: `current` (open memberships),
+    `ever` (every membership) and `left` (ever − current) — the report's
+    `analytics.activity.headcount` over the same memberships, between two reports."""
     in_now = func.sum(func.cast(memberships.c.active, type_=members.c.id.type))
     counts = (
         select(memberships.c.group_id, func.count().label("ever"), in_now.label("current"))
@@ -76,7 +76,11 @@ def groups_with_counts(conn: Connection, *, community_id: int) -> list[dict[str,
         .where(groups.c.community_id == community_id, groups.c.kind == "group")
         .order_by(groups.c.id)
     )
-    return [dict(r) for r in conn.execute(query).mappings()]
+    rows = [dict(r) for r in conn.execute(query).mappings()]
+    for r in rows:
+        r["current"], r["ever"] = int(r["current"]), int(r["ever"])
+        r["left"] = r["ever"] - r["current"]
+    return rows
 
 
 def group_of(conn: Connection, *, community_id: int, group_id: int) -> dict[str, Any] | None:

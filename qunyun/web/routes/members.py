@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Connection
 
 from qunyun.plan.model import Plan
+from qunyun.report.words import group_names, group_title
 from qunyun.services import ambassadors as ambassador_service
 from qunyun.services import badges as badge_service
 from qunyun.services import elimination as elimination_service
@@ -27,11 +28,12 @@ from qunyun.storage.bot import onboarding as bot_onboarding
 from qunyun.storage.community import members as member_repo
 from qunyun.storage.console import audit as console_audit
 from qunyun.storage.console import members as console_members
+from qunyun.storage.console import overview as console_overview
 from qunyun.storage.engine import writing
 from qunyun.storage.work import queues as queue_repo
 from qunyun.web import labels
 from qunyun.web.deps import NotFound, community_for
-from qunyun.web.ids import DbId, Offset
+from qunyun.web.ids import DbId, Offset, QueryId
 from qunyun.web.render import page
 
 router = APIRouter()
@@ -39,16 +41,38 @@ PAGE = 50
 
 
 @router.get("/c/{slug}/members")
-def member_list(request: Request, slug: str, q: str = "", offset: Offset = 0) -> Response:
+def member_list(request: Request, slug: str, q: str = "", offset: Offset = 0,
+                standing: str = "current", group: QueryId = None) -> Response:
+    """The people of the community: those in it now by default, those who left on their
+    own filter (each row says 已退群 and when), both under 全部 (issue 11 walk finding 27).
+    The counts are the home page's 当前成员 / 已离开 / 累计成员, live."""
     ctx, found = community_for(request, slug)
     offset = max(0, offset)
+    if standing not in console_members.STANDINGS:
+        standing = "current"
     with ctx.engine.connect() as conn:
+        in_group = None
+        if group is not None:  # one group's people (the group page links here)
+            in_group = console_overview.group_of(conn, community_id=int(found["id"]),
+                                                 group_id=group)
+            if in_group is None or in_group.get("kind") != "group":
+                raise NotFound
+            names = group_names(console_overview.groups_with_counts(
+                conn, community_id=int(found["id"])))
+            in_group = {**in_group, "title": names.get(group) or group_title(in_group,
+                                                                             ctx.lang)}
         rows, total = console_members.search(conn, community_id=int(found["id"]), text=q.strip(),
-                                             offset=offset, limit=PAGE)
+                                             offset=offset, limit=PAGE, standing=standing,
+                                             group_id=group)
+        counts = console_members.standing_counts(conn, community_id=int(found["id"]),
+                                                 group_id=group)
     report = request.app.state.reports.peek(int(found["id"]))
     tiers = request.app.state.report_indexes.of(int(found["id"]), report).members
+    days = ((report or {}).get("tier_thresholds") or {}).get("window_days", 30)
     return page(ctx, "members.html", community=found, rows=rows, total=total, q=q,
-                offset=offset, page_size=PAGE, tiers=tiers)
+                offset=offset, page_size=PAGE, tiers=tiers, standing=standing,
+                counts=counts, tier_days=days, report_as_of=(report or {}).get("as_of"),
+                in_group=in_group)
 
 
 def _named(conn: Connection, rows: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -163,6 +187,8 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
     # The tier line above comes from the cached report, the held tier and its history below
     # from the bot's own assessment: the page says which is which (issue 11 #69).
     view["report_as_of"] = (report or {}).get("as_of")
+    # The tier's window beside the all-time count, as on the member list (walk finding 27).
+    view["tier_days"] = ((report or {}).get("tier_thresholds") or {}).get("window_days", 30)
     view["grant_ledger"] = plan.points.manual.ledger if plan is not None else "contribution"
     view["level_share"] = point_service.level_share(levels, view["points"].total)  # T3
     view["request_granted"] = request.query_params.get("granted") == "1"
