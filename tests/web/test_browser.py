@@ -319,3 +319,34 @@ def test_the_queue_fits_a_phone_sized_window(browser: object, console: Console) 
         box = first.locator(part).bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, (part, box)
     context.close()
+
+
+def test_the_plan_editors_buttons_are_in_view_and_long_lines_scroll(
+        browser: object, console: Console) -> None:
+    """Issue 11 walk finding 62: the 检查 / 保存 buttons sat below a text area as tall as the
+    whole plan, and long lines ran off its edge. The buttons are above the text, the text
+    scrolls in its own box (sideways too, the line numbers following), at 1280 and 390 px."""
+    for width, height in ((1280, 800), (390, 844)):
+        page = _page(browser, console, "admin")
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(console.url + "/c/python-camp/plan")
+        page.wait_for_selector("#rules-preview")
+        for button in ("button[value=check]", "button[value=save]"):
+            box = page.locator(button).bounding_box()
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, \
+                (width, button, box)
+            assert box["x"] + box["width"] <= width, (width, button, box)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        area = page.locator("textarea[name=plan_yaml]")
+        text = area.input_value()
+        long_line = "# " + "很长的一行注释，" * 30
+        area.fill(long_line + "\n" + text)
+        box = area.bounding_box()
+        assert box is not None and box["height"] <= height, (width, box)  # its own box
+        sizes = area.evaluate("a => [a.scrollWidth, a.clientWidth, a.scrollHeight, "
+                              "a.clientHeight, getComputedStyle(a).overflowX]")
+        assert sizes[0] > sizes[1] and sizes[2] > sizes[3] and sizes[4] == "auto", sizes
+        area.evaluate("a => { a.scrollTop = 400; a.dispatchEvent(new Event('scroll')); }")
+        assert page.evaluate("document.querySelector('.editor .gutter').scrollTop") == \
+            area.evaluate("a => a.scrollTop")
+        page.context.close()
