@@ -19,6 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from qunyun.domain.periods import (
     PERIODS,
     Period,
+    Season,
     local_date,
     period,
     season,
@@ -31,6 +32,7 @@ from qunyun.services import plans as plan_service
 from qunyun.services import staff
 from qunyun.storage.console import members as console_members
 from qunyun.storage.engine import writing
+from qunyun.web import reason_words
 from qunyun.web.deps import NotFound, community_for
 from qunyun.web.ids import DbId
 from qunyun.web.render import page
@@ -78,7 +80,16 @@ def boards_page(request: Request, slug: str,
         if plan is not None else None
     seasons = [s for s in (season(seasons_cfg, n) for n in range(1, current.n + 1))
                if s is not None] if seasons_cfg is not None and current else []
+    default_name = Seasons.model_fields["name"].default
+
+    def season_label(s: Season) -> str:
+        """The plan's name for a season; the default pattern (第{n}季) in English reads
+        "Season 3" (a name the plan chose stays as written)."""
+        named = seasons_cfg is not None and seasons_cfg.name != default_name
+        return s.name if ctx.lang != "en" or named else f"Season {s.n}"
+
     return page(ctx, "boards.html", community=found, period_kind=period_kind, board=board,
+                season_label=season_label,
                 span=span, shown=shown, entries=shown.entries[:SHOWN] if shown else [],
                 periods=PERIODS, boards=board_service.BOARDS, seasons=seasons,
                 current_season=current, season_n=season_n,
@@ -115,7 +126,7 @@ def grant_points(request: Request, slug: str, member_id: DbId,
                                 reason=reason, by=operator.username, plan=plan,
                                 at=datetime.now(UTC), ledger=ledger or None)
         except board_service.GrantError as exc:
-            error = str(exc)
+            error = reason_words.message(str(exc), ctx.lang)
     if error is None:
         return RedirectResponse(f"/c/{slug}/members/{member_id}?granted=1#member-points",
                                 status_code=303)
