@@ -128,5 +128,5 @@ VOLUNTEER_TEXTS: dict[str, tuple[str, str]] = {
     "core.asked": ("已生成待办", "To-do opened"),
     "core.none": ("还没有核心用户：没有人邀请过成员，也没有人的发言被别人回复或点赞。",
                   "No core users yet: nobody brought members or got replies or reactions."),
-    "core.draft": ("私信草稿", "Draft DM"),
+    "core.draft": ("私信草稿", "Draft DM (in the members' language, as the bot writes to them)"),
 }
