@@ -233,7 +233,7 @@ def _run(engine: Engine, target: int | str, parsed: ParsedExport, *, strict: boo
 
         batches = _strict(parsed) if strict else parsed.batches
         return import_into(engine, community=target, batches=batches, on_progress=advance,
-                           stop=stop, hold=hold)
+                           stop=stop, hold=hold, name=parsed.group.name)
 
 
 _UNIT = {"line": "行 lines", "message": "条消息 messages"}

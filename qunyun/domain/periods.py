@@ -114,6 +114,22 @@ def season_on(cfg: Seasons | None, day: date) -> Season | None:
     return season(cfg, n)
 
 
+def from_first_day(cfg: Seasons | None, first_day: date | None) -> Seasons | None:
+    """The plan's seasons numbered from the community's own first season: the one its
+    first day of history falls in is 第1季 (issue 11 walk finding 37: a plan whose
+    `start` lies months before the group existed listed 第1季…第12季, most of them from
+    before anyone was there). A history that begins before the plan's first season, or
+    none yet, keeps the plan's numbering."""
+    if cfg is None or first_day is None:
+        return cfg
+    first = season_on(cfg, first_day)
+    if first is None or first.n == 1:
+        return cfg
+    if cfg.starts:
+        return cfg.model_copy(update={"starts": sorted(cfg.starts)[first.n - 1:]})
+    return cfg.model_copy(update={"start": first.start})
+
+
 def period(kind: str, now: datetime, tz: str, seasons: Seasons | None = None) -> Period:
     """The period of `kind` that `now` falls in (local days of `tz`)."""
     today = local_date(now, tz)

@@ -214,7 +214,8 @@ class Boards:
             return None
         ended = board_service.season_to_close(ctx.conn, community_id=ctx.community_id,
                                               plan=plan, now=event.at)
-        starting = board_service.season_starting(plan, event.at)
+        starting = board_service.season_starting(ctx.conn, community_id=ctx.community_id,
+                                                  plan=plan, now=event.at)
         if ended is None and starting is None:
             return None
         lines: list[str] = []

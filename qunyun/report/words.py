@@ -134,6 +134,8 @@ def group_names(groups: Sequence[Mapping[str, Any]], lang: str = "zh") -> dict[i
     counts: dict[str, int] = {}
     for title in titles.values():
         counts[title] = counts.get(title, 0) + 1
-    return {int(g["id"]): (f"{titles[int(g['id'])]}（{platform_name(g.get('platform'), lang)} "
-                           f"#{g['id']}）" if counts[titles[int(g["id"])]] > 1
+    opening, closing = (" (", ")") if lang == "en" else ("（", "）")
+    return {int(g["id"]): (f"{titles[int(g['id'])]}{opening}"
+                           f"{platform_name(g.get('platform'), lang)} #{g['id']}{closing}"
+                           if counts[titles[int(g["id"])]] > 1
                            else titles[int(g["id"])]) for g in groups}

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection
 
@@ -32,6 +32,7 @@ from qunyun.domain.periods import (
     Period,
     Season,
     dense_ranks,
+    from_first_day,
     local_date,
     period,
     season,
@@ -39,10 +40,11 @@ from qunyun.domain.periods import (
     season_period,
 )
 from qunyun.domain.streaks import local_day
-from qunyun.plan.model import Plan
+from qunyun.plan.model import Plan, Seasons
 from qunyun.services.schedule import EntrySpec, JobKind
 from qunyun.storage.bot import boards as repo
 from qunyun.storage.bot import points as points_repo
+from qunyun.storage.events import log as event_log
 from qunyun.storage.work import audit as audit_repo
 
 BOARDS = ("total", "participation", "contribution")
@@ -94,13 +96,26 @@ class Board:
         return f"{name} · {BOARD_NAMES[self.board]}{span}"
 
 
+def seasons_of(conn: Connection, *, community_id: int, plan: Plan) -> Seasons | None:
+    """The plan's seasons as this community numbers them: from the season its history
+    begins in (the bot's `!排行 赛季`, its announcements and the console agree)."""
+    if plan.seasons is None:
+        return None
+    first_ms = event_log.first_event_ms(conn, community_id=community_id)
+    first_day = (local_date(datetime.fromtimestamp(first_ms / 1000, UTC), plan.bot.timezone)
+                 if first_ms is not None else None)
+    return from_first_day(plan.seasons, first_day)
+
+
 def board(conn: Connection, *, community_id: int, plan: Plan, now: datetime, kind: str,
           which: str = "total", group_id: int | None = None,
           exclude: Collection[int] = ()) -> Board:
     """The `which` board of the `kind` period `now` falls in. Raises `NoSeason` for a
     season board when the plan has none running."""
+    seasons = seasons_of(conn, community_id=community_id, plan=plan) if kind == "season" \
+        else plan.seasons
     return board_for(conn, community_id=community_id,
-                     span=period(kind, now, plan.bot.timezone, plan.seasons), which=which,
+                     span=period(kind, now, plan.bot.timezone, seasons), which=which,
                      group_id=group_id, exclude=exclude)
 
 
@@ -139,9 +154,10 @@ def season_entries(plan: Plan) -> list[EntrySpec]:
 SEASON_JOB = JobKind(SEASON_KIND, from_plan=season_entries)
 
 
-def season_starting(plan: Plan, now: datetime) -> Season | None:
+def season_starting(conn: Connection, *, community_id: int, plan: Plan, now: datetime
+                    ) -> Season | None:
     """The season whose first day is today (local), when the plan announces starts."""
-    cfg = plan.seasons
+    cfg = seasons_of(conn, community_id=community_id, plan=plan)
     if cfg is None or not cfg.announce_start:
         return None
     today = local_date(now, plan.bot.timezone)
@@ -149,15 +165,17 @@ def season_starting(plan: Plan, now: datetime) -> Season | None:
     return current if current is not None and current.start == today else None
 
 
-def current_season(plan: Plan, now: datetime) -> Season | None:
-    return season_on(plan.seasons, local_date(now, plan.bot.timezone))
+def current_season(conn: Connection, *, community_id: int, plan: Plan, now: datetime
+                   ) -> Season | None:
+    return season_on(seasons_of(conn, community_id=community_id, plan=plan),
+                     local_date(now, plan.bot.timezone))
 
 
 def season_to_close(conn: Connection, *, community_id: int, plan: Plan, now: datetime
                     ) -> Season | None:
     """The season that ended within the last week and whose end is not announced yet
     (only when the plan announces: `seasons.announce_top` > 0)."""
-    cfg = plan.seasons
+    cfg = seasons_of(conn, community_id=community_id, plan=plan)
     if cfg is None or cfg.announce_top <= 0:
         return None
     today = local_date(now, plan.bot.timezone)

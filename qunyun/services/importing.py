@@ -51,19 +51,22 @@ def import_into(
     on_progress: Callable[[int], None] | None = None,
     stop: Callable[[], bool] | None = None,
     hold: HeldLog | None = None,
+    name: str | None = None,
 ) -> tuple[int, RecordCounts]:
     """`import_batches` into a community given by id, or by the slug of one to create: then
     it is created in the import's own transaction, so a failed import into an empty
-    database leaves no community behind. `stop` is asked between batches and before the
-    commit (a Ctrl-C the caller noted): when it says so, KeyboardInterrupt is raised there,
-    in Python, and the transaction rolls back cleanly. Returns (community id, counts)."""
+    database leaves no community behind. A created community is called `name` (the chat's
+    name in the export) where there is one; the slug stays its command-line id. `stop` is
+    asked between batches and before the commit (a Ctrl-C the caller noted): when it says
+    so, KeyboardInterrupt is raised there, in Python, and the transaction rolls back
+    cleanly. Returns (community id, counts)."""
     with engine.connect() as conn:
         staging = open_staging(conn, owns_transaction=True)
         try:
             with conn.begin():
                 if isinstance(community, str):
                     community_id = community_repo.get_or_create_community(
-                        conn, slug=community, name=community, now_ms=0)
+                        conn, slug=community, name=_name(name) or community, now_ms=0)
                 else:
                     community_id = community
                 counts = EventRecorder(community_id=community_id).record_batches(
@@ -74,6 +77,14 @@ def import_into(
                 return community_id, counts
         finally:
             staging.close()
+
+
+def _name(name: str | None) -> str | None:
+    """The export's chat name as a community's name: trimmed, None when it says nothing."""
+    if name is None:
+        return None
+    name = " ".join(name.split())[:255]
+    return name or None
 
 
 def _checked(batches: Iterable[EventBatch], stop: Callable[[], bool] | None

@@ -53,6 +53,11 @@ def _role(role: str) -> str:
     return "no role" if role in ("", "未分工") else role
 
 
+def _n(count: str, word: str) -> str:
+    """「1 messages」 read wrong: the count with its word, singular for one."""
+    return f"{count} {word}" if count == "1" else f"{count} {word}s"
+
+
 def _tier(m: re.Match[str], group: str = "tier") -> str:
     return _EN_OF_ZH.get(m[group], m[group])
 
@@ -61,8 +66,8 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     # services.volunteers.candidates
     (re.compile(r"「(?P<tier>[^」]+)」：近 ?(?P<w>\d+) ?天发言 (?P<m>\d+) 条、活跃 (?P<d>\d+) 天、"
                 r"邀请 (?P<i>\d+) 人"),
-     lambda m: (f"{_tier(m)}: {m['m']} messages on {m['d']} active days in the last "
-                f"{m['w']} days, {m['i']} members invited")),
+     lambda m: (f"{_tier(m)}: {_n(m['m'], 'message')} on {_n(m['d'], 'active day')} in the "
+                f"last {m['w']} days, {_n(m['i'], 'member')} invited")),
     (re.compile(r"^运营 (?P<op>\S+) 手动邀请(?P<more>；)?"),
      lambda m: f"invited by hand by {m['op']}" + ("; " if m["more"] else "")),
     # services.volunteers (audit reasons)

@@ -19,7 +19,7 @@ from qunyun.domain import rule_words
 from qunyun.events import MUTED_UNTIL_LIFTED
 from qunyun.report import words
 from qunyun.report.words import signal_sentence
-from qunyun.web import growth_labels
+from qunyun.web import growth_labels, reason_words
 from qunyun.web.texts import translate
 
 Pair = tuple[str, str]
@@ -566,7 +566,7 @@ TIERS_EN = {"opinion_leader": "opinion leaders", "co_opinion_leader": "co-opinio
             "onlooker": "onlookers"}
 SIGNALS_EN = {"join_burst": "joined in a burst", "nickname": "suspicious nickname",
               "ads": "adverts, links or QR codes", "same_text": "same text as other accounts",
-              "red_packet_first": "first to grab red packets"}
+              "red_packet_first": "first to grab red packets", "never_spoke": "never spoke"}
 
 
 def item_title(item: Mapping[str, Any], lang: str) -> str:
@@ -582,8 +582,8 @@ def item_title(item: Mapping[str, Any], lang: str) -> str:
     if queue == "elimination" and detail.get("silent_days") is not None:
         return f"{name}: silent for {detail['silent_days']} days"
     if queue == "suspect" and detail.get("signals"):
-        kinds = [SIGNALS_EN.get(str(s.get("kind")), str(s.get("kind")))
-                 for s in detail["signals"] if isinstance(s, Mapping)]
+        kinds = [SIGNALS_EN.get(kind, kind) for kind in (
+            str(s.get("kind")) if isinstance(s, Mapping) else str(s) for s in detail["signals"])]
         return f"{name}: {', '.join(kinds)}"
     if queue == "join_request":
         return f"Join request: {rest or title}"
@@ -612,6 +612,8 @@ def item_title(item: Mapping[str, Any], lang: str) -> str:
                 if detail.get("template") else "")
         return (f"Open the group {detail['new_group']}: {detail.get('full_group')} is full "
                 f"({detail.get('in_group')}/{detail.get('size_cap')}){copy}")
+    if queue == "todo" and str(item.get("item_key") or "").startswith("core:"):  # T5 ask first
+        return reason_words.english(title) or title
     if queue == "todo" and detail.get("tier"):
         tier = TIERS_EN.get(str(detail["tier"]), str(detail["tier"]))
         action = tier_action(str(detail["tier"]), "en", str(detail.get("action") or ""))
@@ -733,9 +735,9 @@ def generated_reason(text: str, lang: str) -> str | None:
         return None
     for pattern, english in GENERATED_REASONS:
         found = pattern.match(text)
-        if found is not None:
-            return english.format(*found.groups())
-    return None
+        if found is not None:  # a violation inside (「累计 3 次警告：刷屏」) in English too
+            return english.format(*(reason_words.FIXED.get(g, g) for g in found.groups()))
+    return reason_words.english(text)
 
 
 def mute_words(payload: Mapping[str, Any] | str | None, lang: str) -> str:

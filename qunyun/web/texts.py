@@ -165,7 +165,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "recent_events": ("最近动态", "Recent activity"),
     "none": ("无", "none"),
     # A community's slug, shown for the command line (`qunyun report --community …`).
-    "slug": ("命令行标识", "slug"),
+    "slug": ("命令行标识", "command-line id"),
     "slug.help": ("在命令行（qunyun report、rehearse 等）里用这个标识指代本社群",
                   "Names this community on the command line (qunyun report, rehearse …)"),
     "queue.todo": ("分层待办", "Tier to-dos"),

@@ -82,14 +82,14 @@ VOLUNTEER_TEXTS: dict[str, tuple[str, str]] = {
     "amb.code": ("邀请码", "Code"),
     "amb.month": ("本月带来", "Brought this month"),
     "amb.total": ("累计带来", "Brought in total"),
-    "amb.empty": ("还没有人被邀请：成员进入计划里 do: ambassador 的那一层后，机器人会私信邀请。",
+    "amb.empty": ("还没有人被邀请：成员进入计划邀请做推广大使的那一层后，机器人会私信邀请。",
                   "Nobody invited yet: the bot invites members by DM when they enter the "
-                  "tier whose action is do: ambassador."),
+                  "tier the plan invites to be ambassadors."),
     "amb.state.invited": ("邀请中", "invited"), "amb.state.accepted": ("推广大使", "ambassador"),
     "amb.state.declined": ("已婉拒", "declined"),
-    "amb.candidates": ("推广大使候选人（计划里 do: ambassador 那一层的成员）",
-                       "Ambassador candidates (members of the tier whose action is do: "
-                       "ambassador)"),
+    "amb.candidates": ("推广大使候选人（计划邀请做推广大使的那一层的成员）",
+                       "Ambassador candidates (members of the tier the plan invites to be "
+                       "ambassadors)"),
     "vol.ok.amb_invite": ("已邀请做推广大使，私信由机器人发出",
                           "invited to be an ambassador; the bot sends the DM"),
     "amb.never": ("未被邀请过做推广大使。", "Never invited to be an ambassador."),
@@ -128,5 +128,5 @@ VOLUNTEER_TEXTS: dict[str, tuple[str, str]] = {
     "core.asked": ("已生成待办", "To-do opened"),
     "core.none": ("还没有核心用户：没有人邀请过成员，也没有人的发言被别人回复或点赞。",
                   "No core users yet: nobody brought members or got replies or reactions."),
-    "core.draft": ("私信草稿", "Draft DM"),
+    "core.draft": ("私信草稿", "Draft DM (in the members' language, as the bot writes to them)"),
 }

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from qunyun.domain.periods import NoSeason, dense_ranks, period, season_on
+from qunyun.domain.periods import NoSeason, dense_ranks, from_first_day, period, season_on
 from qunyun.plan.model import Seasons
 
 SHANGHAI = "Asia/Shanghai"
@@ -84,3 +84,24 @@ def test_every_day_is_in_the_season_that_starts_before_it() -> None:
         assert found is not None and found.start <= day and (found.end is None
                                                               or day < found.end), day
         day = date.fromordinal(day.toordinal() + 1)
+
+
+def test_seasons_are_numbered_from_the_communitys_own_first_season() -> None:
+    """Issue 11 walk finding 37: the plan's `start` is months before the group's history;
+    the season the first day of history falls in is 第1季, not 第9季."""
+    cfg = Seasons(start=date(2026, 1, 5), every_weeks=4)
+    assert season_on(cfg, date(2026, 9, 1)).n == 9  # type: ignore[union-attr]
+    own = from_first_day(cfg, date(2026, 9, 1))
+    assert own is not None
+    first = season_on(own, date(2026, 9, 1))
+    assert first is not None and (first.n, first.name) == (1, "第1季")
+    assert first.start == date(2026, 8, 17)  # the same dates, numbered from the group's
+    assert season_on(own, date(2026, 12, 3)).n == 4  # type: ignore[union-attr]
+    assert season_on(own, date(2026, 8, 16)) is None
+    # History before the plan's first season, or none yet: the plan's own numbering.
+    assert from_first_day(cfg, date(2025, 12, 1)) == cfg
+    assert from_first_day(cfg, None) == cfg
+    listed = Seasons(starts=[date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1)])
+    moved = from_first_day(listed, date(2026, 5, 9))
+    assert moved is not None and moved.starts == [date(2026, 4, 1), date(2026, 7, 1)]
+    assert season_on(moved, date(2026, 8, 1)).n == 2  # type: ignore[union-attr]

@@ -214,3 +214,27 @@ def test_ctrl_c_inside_the_sqlite_bulk_load_is_reported_as_interrupted(
     assert result.exit_code == 130, result.output
     assert "interrupted" in result.output and "NOT_IMPLEMENTED" not in result.output
     assert _count(db, "SELECT count(*) FROM events") == 0
+
+
+def test_a_community_made_by_an_import_is_named_after_the_chat(tmp_path: Path,
+                                                                files: dict[str, Path]) -> None:
+    """Issue 11 walk finding 66: the console called it `camp` (its slug); it is called
+    what the export calls the chat (Telegram's `name`), and the slug stays its id."""
+    import json
+
+    export = json.loads(files["telegram"].read_bytes())
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    result = _import(db, str(files["telegram"]), "--community", "camp")
+    assert result.exit_code == 0, result.output
+    engine = make_engine(db)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT slug, name FROM communities")).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [("camp", export["name"])]
+    assert export["name"] != "camp"
+    # A second export into the same community keeps its name (the first chat's).
+    again = _import(db, str(files["qq"]), "--community", "camp")
+    assert again.exit_code == 0, again.output
+    assert _count(db, "SELECT count(*) FROM communities") == 1

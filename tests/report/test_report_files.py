@@ -257,7 +257,7 @@ def test_the_report_says_when_placeholder_authors_spoke(tmp_path: Path) -> None:
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "其中 2 条消息来自 1 个无名账号" in html
     listed = html.split('<section id="members">', 1)[1].split("</section>", 1)[0]
-    assert "<td>（无名账号）" in listed and f"<td>{nameless['id']}</td>" not in listed
+    assert '<td class="nowrap">（无名账号）' in listed and f">{nameless['id']}</td>" not in listed
     rows = list(csv.DictReader(io.StringIO((out / "members.csv").read_text("utf-8-sig"))))
     assert [r["placeholder_author"] for r in rows if not r["name"]] == ["True"]
 

@@ -319,3 +319,84 @@ def test_the_queue_fits_a_phone_sized_window(browser: object, console: Console) 
         box = first.locator(part).bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, (part, box)
     context.close()
+
+
+def test_the_plan_editors_buttons_are_in_view_and_long_lines_scroll(
+        browser: object, console: Console) -> None:
+    """Issue 11 walk finding 62: the 检查 / 保存 buttons sat below a text area as tall as the
+    whole plan, and long lines ran off its edge. The buttons are above the text, the text
+    scrolls in its own box (sideways too, the line numbers following), at 1280 and 390 px."""
+    for width, height in ((1280, 800), (390, 844)):
+        page = _page(browser, console, "admin")
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(console.url + "/c/python-camp/plan")
+        page.wait_for_selector("#rules-preview")
+        for button in ("button[value=check]", "button[value=save]"):
+            box = page.locator(button).bounding_box()
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height, \
+                (width, button, box)
+            assert box["x"] + box["width"] <= width, (width, button, box)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        area = page.locator("textarea[name=plan_yaml]")
+        text = area.input_value()
+        long_line = "# " + "很长的一行注释，" * 30
+        area.fill(long_line + "\n" + text)
+        box = area.bounding_box()
+        assert box is not None and box["height"] <= height, (width, box)  # its own box
+        sizes = area.evaluate("a => [a.scrollWidth, a.clientWidth, a.scrollHeight, "
+                              "a.clientHeight, getComputedStyle(a).overflowX]")
+        assert sizes[0] > sizes[1] and sizes[2] > sizes[3] and sizes[4] == "auto", sizes
+        area.evaluate("a => { a.scrollTop = 400; a.dispatchEvent(new Event('scroll')); }")
+        assert page.evaluate("document.querySelector('.editor .gutter').scrollTop") == \
+            area.evaluate("a => a.scrollTop")
+        page.context.close()
+
+
+# Each run of Chinese text in a table cell: how many lines it takes as drawn, and how many
+# characters that is a line (one text node at a time: a cell holds titles, links, buttons).
+SQUEEZED = """() => { const out = [];
+  for (const cell of document.querySelectorAll('main td, main th')) {
+    const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+      const text = node.textContent.trim();
+      if ([...text].length < 4 || !/[\u4e00-\u9fff]/.test(text)) continue;
+      if (!node.parentElement.checkVisibility()) continue;  // in a closed <details>
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      const rects = [...range.getClientRects()].filter(r => r.width > 0);
+      if (!rects.length) continue;  // not drawn (a closed <details>)
+      const lines = new Set(rects.map(r => Math.round(r.top))).size;
+      if (lines > 1 && [...text].length / lines < 4) out.push([text.slice(0, 30), lines]);
+    }
+  }
+  return out; }"""
+
+
+def test_every_page_fits_the_window_without_squeezing_words(
+        browser: object, console: Console) -> None:
+    """Issue 11 walk: at 390 px tables pushed pages sideways (the home page to 847 px, the
+    audit log to 930 px), and at 1280 px the queue's help text widened its column until the
+    item titles read three characters a line. Every page fits its window in both languages;
+    a wide table scrolls in its own box; no cell of Chinese reads under 4 characters a line."""
+    page = _page(browser, console, "owner")
+    page.goto(console.url + "/c/python-camp/members")
+    member = page.eval_on_selector("#members-table a[href*='/members/']",
+                                   "a => a.getAttribute('href')") \
+        if page.locator("#members-table").count() else \
+        page.eval_on_selector("main a[href*='/members/']", "a => a.getAttribute('href')")
+    c = "/c/python-camp"
+    paths = ["/", c, f"{c}/members", member, f"{c}/queues", f"{c}/queues?queue=elimination",
+             f"{c}/audit", f"{c}/boards", f"{c}/volunteers", f"{c}/core", f"{c}/activities",
+             f"{c}/plan", f"{c}/calendar", "/operators"]
+    for lang in ("zh", "en"):
+        page.context.add_cookies([{"name": "qunyun_lang", "value": lang, "url": console.url}])
+        for width in (1280, 390):
+            page.set_viewport_size({"width": width, "height": 900})
+            for path in paths:
+                page.goto(console.url + path)
+                page.wait_for_load_state("networkidle")
+                wide = page.evaluate("document.documentElement.scrollWidth")
+                assert wide <= width, (lang, width, path, wide)
+                squeezed = page.evaluate(SQUEEZED)
+                assert not squeezed, (lang, width, path, squeezed[:4])
+    page.context.close()

@@ -45,7 +45,7 @@ def test_a_volunteer_candidates_reason_reads_in_english() -> None:
     (found,) = volunteers.candidates(rows, plan=plan, exclude=set(), limit=10)
     en = growth_reason(found.why, "en")
     assert not CJK.search(en), en
-    assert "Active member" in en and "30 messages" in en and "1 members invited" in en
+    assert "Active member" in en and "30 messages" in en and "1 member invited" in en
     assert growth_reason("运营 lin 手动邀请", "en") == "invited by hand by lin"
     assert growth_reason("运营 lin 手动邀请；" + found.why, "en") == f"invited by hand by lin; {en}"
 

@@ -149,4 +149,4 @@ def test_member_page_shows_a_removal_at_the_warning_limit_and_the_upheld_appeal(
         assert case_repo.revive(conn, case_id=case, how="appeal", now_ms=20 * DAY)
     assert "申诉通过" in _ok(client, f"/c/python-camp/members/{mid}")
     english = _ok(client, f"/c/python-camp/members/{mid}?lang=en")
-    assert "appeal upheld" in english and "3 warnings, the last: 发广告 (removed)" in english
+    assert "appeal upheld" in english and "3 warnings, the last: advertising (removed)" in english

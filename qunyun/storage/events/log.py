@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Select, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from qunyun.storage.prepared import Prepared
-from qunyun.storage.tables import IMPORTED_MESSAGE, events
+from qunyun.storage.tables import IMPORTED_MESSAGE, events, groups
 
 DEDUPE_KEY = ("source", "source_event_id", "community_id")  # uq_events_community_source_key
 
@@ -64,6 +64,17 @@ def count_by_source(conn: Connection, *, sources: Sequence[str]) -> int:
             select(func.count()).select_from(events).where(events.c.source.in_(list(sources)))
         ).scalar_one()
     )
+
+
+def first_event_ms(conn: Connection, *, community_id: int) -> int | None:
+    """When the community's history begins: its earliest event in any group. One
+    index lookup per group (`ix_events_group_ts`), never a scan of the log."""
+    per_group = (select(func.min(events.c.ts_ms)).where(events.c.group_id == groups.c.id)
+                 .scalar_subquery())
+    firsts = conn.execute(select(per_group).where(groups.c.community_id == community_id)
+                          ).scalars().all()
+    known = [int(v) for v in firsts if v is not None]
+    return min(known) if known else None
 
 
 def count_events(conn: Connection, *, community_id: int | None = None) -> int:

@@ -16,13 +16,23 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from qunyun.domain.periods import PERIODS, Period, period, season, season_period
-from qunyun.plan.model import Plan
+from qunyun.domain.periods import (
+    PERIODS,
+    Period,
+    Season,
+    local_date,
+    period,
+    season,
+    season_on,
+    season_period,
+)
+from qunyun.plan.model import Plan, Seasons
 from qunyun.services import boards as board_service
 from qunyun.services import plans as plan_service
 from qunyun.services import staff
 from qunyun.storage.console import members as console_members
 from qunyun.storage.engine import writing
+from qunyun.web import reason_words
 from qunyun.web.deps import NotFound, community_for
 from qunyun.web.ids import DbId
 from qunyun.web.render import page
@@ -33,11 +43,10 @@ DEFAULT_TZ = "Asia/Shanghai"
 SHOWN = 100
 
 
-def _span(plan: Plan | None, kind: str, season_n: int | None, now: datetime
-          ) -> Period | None:
+def _span(plan: Plan | None, seasons: Seasons | None, kind: str, season_n: int | None,
+          now: datetime) -> Period | None:
     """The period to show; None when a season is asked for and there is none."""
     tz = plan.bot.timezone if plan is not None else DEFAULT_TZ
-    seasons = plan.seasons if plan is not None else None
     if kind == "season" and season_n is not None and seasons is not None:
         picked = season(seasons, season_n)
         return season_period(picked, tz) if picked is not None else None
@@ -60,15 +69,27 @@ def boards_page(request: Request, slug: str,
     now = datetime.now(UTC)
     with ctx.engine.connect() as conn:
         _text, plan = plan_service.stored_plan(conn, community_id=cid)
-        span = _span(plan, period_kind, season_n, now)
+        seasons_cfg = board_service.seasons_of(conn, community_id=cid, plan=plan) \
+            if plan is not None else None
+        span = _span(plan, seasons_cfg, period_kind, season_n, now)
         exclude = staff.off_growth(conn, community_id=cid, plan=plan) if plan is not None \
             else set()
         shown = board_service.board_for(conn, community_id=cid, span=span, which=board,
                                         exclude=exclude) if span is not None else None
-    current = board_service.current_season(plan, now) if plan is not None else None
-    seasons = [s for s in (season(plan.seasons, n) for n in range(1, current.n + 1))
-               if s is not None] if plan is not None and plan.seasons and current else []
+    current = season_on(seasons_cfg, local_date(now, plan.bot.timezone)) \
+        if plan is not None else None
+    seasons = [s for s in (season(seasons_cfg, n) for n in range(1, current.n + 1))
+               if s is not None] if seasons_cfg is not None and current else []
+    default_name = Seasons.model_fields["name"].default
+
+    def season_label(s: Season) -> str:
+        """The plan's name for a season; the default pattern (第{n}季) in English reads
+        "Season 3" (a name the plan chose stays as written)."""
+        named = seasons_cfg is not None and seasons_cfg.name != default_name
+        return s.name if ctx.lang != "en" or named else f"Season {s.n}"
+
     return page(ctx, "boards.html", community=found, period_kind=period_kind, board=board,
+                season_label=season_label,
                 span=span, shown=shown, entries=shown.entries[:SHOWN] if shown else [],
                 periods=PERIODS, boards=board_service.BOARDS, seasons=seasons,
                 current_season=current, season_n=season_n,
@@ -105,7 +126,7 @@ def grant_points(request: Request, slug: str, member_id: DbId,
                                 reason=reason, by=operator.username, plan=plan,
                                 at=datetime.now(UTC), ledger=ledger or None)
         except board_service.GrantError as exc:
-            error = str(exc)
+            error = reason_words.message(str(exc), ctx.lang)
     if error is None:
         return RedirectResponse(f"/c/{slug}/members/{member_id}?granted=1#member-points",
                                 status_code=303)

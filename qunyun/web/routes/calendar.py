@@ -138,7 +138,7 @@ def _render(ctx: Ctx, found: dict[str, Any], view: str, day: str, *, error: str 
                              if str(m := (e["payload"] or {}).get("member", "")).isdigit()})
         member_names = lookup.display_names(conn, member_ids=member_ids)
     # The target list names groups the way the overview does (two of one name told apart).
-    names = group_names(groups)
+    names = group_names(groups, ctx.lang)
     target_groups = [{"external_id": g["external_id"], "name": g["name"],
                       "label": names[int(g["id"])]} for g in groups]
     reach_line = _reach_line(plan, groups, names, botless, ctx.lang)
@@ -334,7 +334,7 @@ def preview(request: Request, slug: str, entry_id: DbId, slot: SlotQuery = 0) ->
         shown = calendar_service.preview(conn, community_id=cid, plan=plan, entry=entry,
                                          slot_ms=slot_ms, now_ms=now_ms)
         every = console_overview.groups_with_counts(conn, community_id=cid)
-        names = group_names(every)
+        names = group_names(every, ctx.lang)
         # Issue 11 #35: a group on a platform with no bot of the community gets nothing.
         botless = reach.botless_platforms(conn, community_id=cid,
                                           platforms=[str(g["platform"]) for g in every])

@@ -65,7 +65,7 @@ def community(request: Request, slug: str) -> Response:
         groups = console_overview.groups_with_counts(conn, community_id=cid)
         open_counts = queue_repo.count_open(conn, community_id=cid)
     return page(ctx, "community.html", community=found, groups=groups, open_counts=open_counts,
-                group_names=group_names(groups),
+                group_names=group_names(groups, ctx.lang),
                 analytics=request.app.state.reports.available)
 
 
@@ -128,7 +128,7 @@ def community_panel(request: Request, slug: str) -> Response:
     return _cached(request, ("community", int(found["id"]), ctx.lang), report, lambda: page(
         ctx, "community_panel.html", community=found, report=report, whole=whole,
         groups=report.get("groups") or [], trend=_trend(whole) if whole else None,
-        group_names=group_names(report.get("groups") or [])))
+        group_names=group_names(report.get("groups") or [], ctx.lang)))
 
 
 @router.get("/c/{slug}/summary")
@@ -153,7 +153,7 @@ def group(request: Request, slug: str, group_id: DbId) -> Response:
         if row is None:
             raise NotFound
         names = group_names(console_overview.groups_with_counts(
-            conn, community_id=int(found["id"])))
+            conn, community_id=int(found["id"])), ctx.lang)
         mutes = console_overview.group_mutes(conn, group_id=int(row["id"]))
     return page(ctx, "group.html", community=found, group=row, mutes=mutes,
                 group_name=names.get(int(row["id"])) or group_title(row, ctx.lang))

@@ -24,6 +24,7 @@ from qunyun.services import volunteer_duty as duty
 from qunyun.services import volunteers as service
 from qunyun.storage.console import members as console_members
 from qunyun.storage.engine import writing
+from qunyun.web import reason_words
 from qunyun.web.deps import NotFound, community_for
 from qunyun.web.ids import DbId, FormId
 from qunyun.web.render import page
@@ -64,6 +65,7 @@ def volunteer_page(request: Request, slug: str, ok: str = "", error: str = "") -
     counts = {s: sum(1 for r in rows if r["state"] == s) for s in ("accepted", "invited")}
     view["ambassador_counts"] = {s: sum(1 for r in view["ambassadors"] if r["state"] == s)
                                  for s in ("accepted", "invited")}
+    error = reason_words.message(error, ctx.lang) if error else error
     return page(ctx, "volunteers.html", community=found, counts=counts, ok=ok, error=error,
                 **view)
 
