@@ -5,6 +5,7 @@ summary; shown as 「已注销账号」 in the report, each its own member."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import orjson
@@ -53,4 +54,5 @@ def test_deleted_accounts_stay_apart_and_are_named_in_the_summary(tmp_path: Path
     assert sorted(m["messages"] for m in spoke) == [each] * 3
     assert report["community"]["placeholder_senders"] == 3
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "<td>已注销账号" in html and f"<td>{written}<" not in html
+    cells = re.findall(r"<td[^>]*>([^<]*)", html)
+    assert "已注销账号" in cells and written not in cells
