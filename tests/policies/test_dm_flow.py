@@ -243,3 +243,22 @@ def test_a_question_mid_questionnaire_is_not_taken_as_the_answer(bot: Bot) -> No
     assert "新人问卷 1/3" in replies(effects)[-1]
     # A plain answer is still the answer.
     assert asked(dm(bot, member, "会一点", 90))[0].startswith("新人问卷 2/3")
+
+
+def test_an_admin_mention_the_faq_answers_is_not_escalated(bot: Bot) -> None:
+    """Walk finding 63: 钱七 @-mentioned an admin with a question the FAQ answers; the bot
+    answered in the group, and asked the admins to send that same answer again."""
+    from tests.policies.test_bot_policies import ADMIN
+
+    member = user(8, "钱七-广州-学生")
+    bot.join(member, 0)
+    effects = bot.say(member, "@班主任小林 老师，请问直播回放在哪里可以找到呢？", 60,
+                      mentions=(ADMIN.user_id,))
+    (answer,) = replies(effects)
+    assert answer.startswith("@钱七-广州-学生 ") and "群公告置顶" in answer
+    assert not [e for e in effects if isinstance(e, Alert)]
+    assert items(bot, "escalation") == []
+    # A mention the FAQ cannot answer still goes to the admins, and the member is told.
+    effects = bot.say(member, "@班主任小林 老师，我的作业链接一直打不开", 90,
+                      mentions=(ADMIN.user_id,))
+    assert [e for e in effects if isinstance(e, Alert)] and len(items(bot, "escalation")) == 1
