@@ -262,3 +262,34 @@ def test_an_admin_mention_the_faq_answers_is_not_escalated(bot: Bot) -> None:
     effects = bot.say(member, "@班主任小林 老师，我的作业链接一直打不开", 90,
                       mentions=(ADMIN.user_id,))
     assert [e for e in effects if isinstance(e, Alert)] and len(items(bot, "escalation")) == 1
+
+
+def test_an_appeal_made_in_the_group_is_answered_there_in_one_line(bot: Bot) -> None:
+    """Walk finding 66: 赵六 appealed in the group; the answer went only to a DM he had not
+    accepted. The group is told where the answer is; a removed member's appeal (from the
+    DM) gets no group line."""
+    member = user(9, "赵六")
+    bot.join(member, 0)
+    bot.say(member, "兼职刷单日赚300，加微信 vx123456", 30)
+    (text,) = replies(bot.say(member, "!申诉 我只是转发朋友的话，不是广告", 60))
+    assert "申诉已提交" in text
+    with bot.engine.begin() as conn:
+        (item,) = queue_repo.list_items(conn, community_id=bot.cid, queue="appeal")
+        decision = appeals.decide(conn, community_id=bot.cid, item_id=int(item["id"]),
+                                  operator="lin", approve=False, reason="消息里有加微信")
+    (told,) = [e for e in decision.effects if isinstance(e, Send)]
+    assert told.group == GROUP and told.mentions == (member,)
+    assert told.text == "@赵六 你的申诉已处理，结果已私信你（在和我的私聊里；收到私聊邀请请先接受）。"
+    (private,) = [e for e in decision.effects if isinstance(e, DirectMessage)]
+    assert "消息里有加微信" in private.text and "消息里有加微信" not in told.text
+
+    removed = user(7, "王五-北京-运营")
+    removed_at_limit(bot, removed)
+    left(bot, removed, 70)
+    dm(bot, removed, "!申诉 第一条是课程资料的链接", 100)
+    with bot.engine.begin() as conn:
+        (item,) = [i for i in queue_repo.list_items(conn, community_id=bot.cid, queue="appeal")
+                   if i["status"] == "open"]
+        decision = appeals.decide(conn, community_id=bot.cid, item_id=int(item["id"]),
+                                  operator="lin", approve=True, reason="确是课程资料")
+    assert not [e for e in decision.effects if isinstance(e, Send)]
