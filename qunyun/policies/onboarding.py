@@ -43,7 +43,7 @@ from qunyun.plan.model import FormQuestion
 from qunyun.plan.render import render_welcome
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.escalation import Escalation
-from qunyun.services import audit, lookup, queues
+from qunyun.services import audit, direct, lookup, queues
 from qunyun.services import onboarding as service
 from qunyun.services import points as points_service
 
@@ -166,6 +166,7 @@ class Onboarding:
         if isinstance(event, MemberLeft):
             service.member_left(ctx.conn, member_id=ctx.member_id, group_id=ctx.group_id,
                                 at_ms=ms(event.at), onboarding=self.o)
+            self._withdraw_form(ctx)
             return None
         if isinstance(event, MessagePosted):
             return self._message(event, ctx)
@@ -179,6 +180,7 @@ class Onboarding:
             # plan's format still gives its attributes, silently.
             self._nickname(event.group, event.member, event.member.display_name or "", ctx,
                            announce=False)
+            self._withdraw_form(ctx)
             return None
         effects: list[Effect] = []
         verdict = self._nickname(event.group, event.member, event.member.display_name or "",
@@ -193,6 +195,14 @@ class Onboarding:
                 effects.append(self._ask(event.group, event.member, progress.question,
                                          progress.index, progress.total))
         return Verdict.act(*effects) if effects else None
+
+    def _withdraw_form(self, ctx: Context) -> None:
+        """Removed, left or welcomed back: a questionnaire DM still waiting to be delivered
+        (the member never opened the bot's DM) is not sent when they open it later."""
+        assert ctx.member_id is not None
+        if not service.form_open(ctx.conn, member_id=ctx.member_id, onboarding=self.o):
+            direct.withdraw(ctx.conn, community_id=ctx.community_id, member_id=ctx.member_id,
+                            purpose="O2 form")
 
     def _ask(self, group: GroupRef, member: UserRef, question: FormQuestion, index: int,
              total: int) -> Effect:

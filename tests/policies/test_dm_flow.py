@@ -293,3 +293,21 @@ def test_an_appeal_made_in_the_group_is_answered_there_in_one_line(bot: Bot) -> 
         decision = appeals.decide(conn, community_id=bot.cid, item_id=int(item["id"]),
                                   operator="lin", approve=True, reason="确是课程资料")
     assert not [e for e in decision.effects if isinstance(e, Send)]
+
+
+def test_a_questionnaire_dm_still_waiting_is_withdrawn_at_the_removal(bot: Bot) -> None:
+    """Walk finding 16: the questionnaire's DM the member never received (a DM invitation
+    not accepted: the operator's 待发私信 to-do, sent by the bot once they open the DM) is
+    not sent after the removal — opening the DM to appeal, he is not asked question 1."""
+    from qunyun.services import direct
+
+    member = user(7, "王五-北京-运营")
+    (question,) = [e for e in bot.join(member, 0) if isinstance(e, DirectMessage)]
+    with bot.engine.begin() as conn:
+        direct.undeliverable(conn, community_id=bot.cid, effect=question,
+                             why="ta 还没有接受机器人的私聊邀请", at_ms=1)
+    assert len(items(bot, "dm_todo")) == 1
+    for n, advert in enumerate(ADVERTS):
+        bot.say(member, advert, 60 + n)
+    left(bot, member, 70)
+    assert items(bot, "dm_todo") == []  # the removal notice is delivered by the fake
