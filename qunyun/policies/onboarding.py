@@ -8,10 +8,10 @@ format is not told to rename. The form is answered in order: in the DM every pla
 is the answer to the pending question; in the room a reply to the question (or `!资料 …`).
 Only while the member's newcomer checklist is open in one of the community's groups: a
 removed member, or one who left, is asked nothing and their DM is no answer (a newcomer who
-rejoins gets it back; a member welcomed back has none). A DM that asks something (opens
-with 「老师」「请问」…, or ends with ？) is never an answer: it is answered like any DM and
-the pending question asked again. A DM that answers nothing and is no FAQ hit goes to the
-admins (R5, `Escalation.direct`).
+rejoins gets it back; a member welcomed back has none). A DM that asks something (ends
+with ？, opens with 「请问」, or 「老师，…」 with a question word) is never an answer: it is
+answered like any DM and the pending question asked again. A DM that answers nothing and
+is no FAQ hit goes to the admins (R5, `Escalation.direct`).
 A member who comes back (an upheld appeal or an approved revival let them in again, they
 finished the steps here before, or they were in the group before the bot) is not a
 newcomer: a short 「欢迎回来」, no checklist and no questionnaire.
