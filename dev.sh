@@ -93,6 +93,7 @@ case "$cmd" in
       case "$1" in
         --port) export QUNYUN_PORT="${2:?--port needs a number}"; shift 2 ;;
         --port=*) export QUNYUN_PORT="${1#--port=}"; shift ;;
+        --quiet) export QUNYUN_QUIET=1; shift ;;  # qunyun up's: no line per bot action
         *) args+=("$1"); shift ;;
       esac
     done

@@ -50,6 +50,7 @@ from typing import Protocol
 
 from sqlalchemy import Connection, Engine
 
+from qunyun import activity
 from qunyun.capabilities import Capabilities
 from qunyun.effects import Alert, Effect, OpenGroup, SetRole
 from qunyun.events import Event, GroupRef, TimerFired, UserRef
@@ -313,11 +314,15 @@ class AdapterCore:
                 detail = self._dm_todo(audit_id, effect, self.dm_refusal(exc), detail)
         with self.engine.begin() as conn:
             audit.mark_delivery(conn, audit_id=audit_id, ok=ok, detail=detail)
+        if ok:
+            activity.effect_done(effect)  # the line `qunyun up` prints
         return True
 
     def _dm_todo(self, audit_id: int, effect: Effect, why: str,
                  platform_said: str) -> str:
         """The operator's to-do for an undelivered DM; the detail its audit entry keeps."""
+        private = direct.private_text(effect)
+        activity.dm_undelivered(private[1] if private else None, why)
         with self.engine.begin() as conn:
             direct.undeliverable(conn, community_id=self.pipeline.community_id,
                                  effect=effect, why=why, audit_id=audit_id,

@@ -182,6 +182,11 @@ def demo_member(
     )
 
 
+# Element's sign-in screen as the README's step 2 words it (walk finding 60: the CLI said
+# 「主服务器选「其他」」, the README 「编辑」 — one instruction, Element's current button).
+ELEMENT_SIGN_IN = "「登录」→ 主服务器（默认 matrix.org）旁点「编辑」，填上面的服务器地址"
+
+
 def sign_in_lines(homeserver: str, member: DemoMember, room_name: str) -> list[str]:
     """How to sign in as `member`, in the words the README uses (for `up` and the CLI)."""
     return [

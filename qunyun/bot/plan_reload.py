@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
+from qunyun import activity
 from qunyun.plan.check import check_loaded, is_ready
 from qunyun.plan.load import parse_plan
 from qunyun.plan.model import Plan
@@ -65,6 +66,7 @@ class PlanReload:
                     reason=f"新保存的计划还有 {errors} 个问题，机器人继续使用之前的计划")
             log.warning("stored plan %s not ready (%d errors); keeping the running plan",
                         digest[:12], errors)
+            activity.note(f"新保存的计划还有 {errors} 个问题，机器人继续用之前的计划")
             return False
         started = time.perf_counter()
         self.apply(loaded.plan)
@@ -72,6 +74,7 @@ class PlanReload:
             plan_service.record_bot_plan(conn, community_id=self.community_id,
                                          action="plan:reloaded", sha256=digest,
                                          reason="机器人已载入新保存的计划")
+        activity.note("已载入新保存的计划")
         log.info("plan %s applied in %.0f ms", digest[:12],
                  (time.perf_counter() - started) * 1000)
         return True

@@ -163,7 +163,7 @@ def demo_member(
         EXAMPLES / "python-camp.yaml"),
 ) -> None:
     """在本机演示用的 Matrix 服务器上再建一个成员账号，并打印怎样以成员身份登录、加入演示群。"""
-    from qunyun.bot.demo_members import DemoMemberError, sign_in_lines
+    from qunyun.bot.demo_members import ELEMENT_SIGN_IN, DemoMemberError, sign_in_lines
     from qunyun.bot.demo_members import demo_member as add_demo_member
     from qunyun.plan.load import load_plan
 
@@ -183,6 +183,6 @@ def demo_member(
     for line in sign_in_lines(signed.homeserver, member, signed.room_name):
         out_console.print(line, highlight=False, markup=False)
     out_console.print(
-        "用 Element（网页版或桌面版）登录：「登录」→ 主服务器选「其他」并填上面的服务器地址，"
+        f"用 Element（网页版或桌面版）登录：{ELEMENT_SIGN_IN}，"
         "再填用户名和密码；接受邀请后机器人会欢迎你，试试 !帮助、!打卡、!积分。"
         f"（演示群 ID {signed.room_id}）", highlight=False, markup=False)

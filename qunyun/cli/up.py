@@ -57,6 +57,10 @@ def up_cmd(
         "--accounts-only",
         help="只运行数据库里保存的账号（qunyun account-add），不用计划文件、不启动 Matrix"
              " / run only the stored accounts: no plan file, no homeserver")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", envvar="QUNYUN_QUIET",
+        help="运行时不在终端逐条显示机器人做了什么（新人入群、移出、申诉…）"
+             " / do not print a line per thing the bot does")] = False,
 ) -> None:
     """同时运行控制台与群机器人：计划的社群（默认在本机 Matrix 服务器上），以及数据库里
     每个社群保存的账号（Telegram、QQ、Matrix）。"""
@@ -96,6 +100,8 @@ def up_cmd(
         else:
             out_console.print(f"机器人 bot: {len(stored)} 个账号 accounts · Ctrl-C 全部停止 / "
                               "stops everything", highlight=False)
+        if not quiet:
+            _print_activity()
         try:
             asyncio.run(_both(engine, server, main, stored, stopping))
         except asyncio.CancelledError:
@@ -107,6 +113,16 @@ def up_cmd(
     if stopping.asked:
         _say_stopped(engine, main, stored, local_dir if local is not None else None,
                      forced=stopping.forced)
+
+
+def _print_activity() -> None:
+    """One line per notable thing the bot does while it runs (issue 11 walk finding 71)."""
+    from qunyun import activity
+
+    out_console.print("运行中：机器人做的事会逐条显示在下面（每分钟最多 "
+                      f"{activity.BURST} 条；--quiet 不显示） / what the bot does shows below",
+                      highlight=False)
+    activity.print_lines(lambda line: out_console.print(line, highlight=False, markup=False))
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,10 @@ class Escalation:
         bot = self.setup.plan.bot
         faq = self.setup.plan.rules.faq if self.setup.plan.rules else []
         mentioned = [m for m in event.mentions if self.setup.is_admin_id(m, event.group)]
-        to_admin = bot.escalate_admin_mentions and bool(mentioned)
+        # A question the FAQ answers is answered in the group at once (A2): asking the
+        # admins to send the same answer again is needless work (walk finding 63).
+        to_admin = bot.escalate_admin_mentions and bool(mentioned) \
+            and self.setup.faq_answer(text) is None
         if to_admin:
             raised = self._open(event, ctx, ctx.member_id, f"escalation:{event.source_event_id}",
                                 f"{who} 在群里@了管理员：{text[:200]}",

@@ -6,9 +6,12 @@ member form) and the newcomer is welcomed with an @-mention when the batch windo
 window is welcomed in one message, and a newcomer whose nickname already has the plan's
 format is not told to rename. The form is answered in order: in the DM every plain message
 is the answer to the pending question; in the room a reply to the question (or `!资料 …`).
-Only while the member is in one of the community's groups: a removed member, or one who
-left, is asked nothing and their DM is no answer (it comes back when they rejoin). A DM
-that answers nothing and is no FAQ hit goes to the admins (R5, `Escalation.direct`).
+Only while the member's newcomer checklist is open in one of the community's groups: a
+removed member, or one who left, is asked nothing and their DM is no answer (a newcomer who
+rejoins gets it back; a member welcomed back has none). A DM that asks something (ends
+with ？, opens with 「请问」, or 「老师，…」 with a question word) is never an answer: it is
+answered like any DM and the pending question asked again. A DM that answers nothing and
+is no FAQ hit goes to the admins (R5, `Escalation.direct`).
 A member who comes back (an upheld appeal or an approved revival let them in again, they
 finished the steps here before, or they were in the group before the bot) is not a
 newcomer: a short 「欢迎回来」, no checklist and no questionnaire.
@@ -22,6 +25,7 @@ from __future__ import annotations
 import re
 
 from qunyun.domain.intro import looks_like_intro
+from qunyun.domain.questions import asks_something
 from qunyun.effects import DirectMessage, Effect, Reply, Send
 from qunyun.events import (
     Event,
@@ -39,7 +43,7 @@ from qunyun.plan.model import FormQuestion
 from qunyun.plan.render import render_welcome
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.escalation import Escalation
-from qunyun.services import audit, lookup, queues
+from qunyun.services import audit, direct, lookup, queues
 from qunyun.services import onboarding as service
 from qunyun.services import points as points_service
 
@@ -162,6 +166,7 @@ class Onboarding:
         if isinstance(event, MemberLeft):
             service.member_left(ctx.conn, member_id=ctx.member_id, group_id=ctx.group_id,
                                 at_ms=ms(event.at), onboarding=self.o)
+            self._withdraw_form(ctx)
             return None
         if isinstance(event, MessagePosted):
             return self._message(event, ctx)
@@ -175,6 +180,7 @@ class Onboarding:
             # plan's format still gives its attributes, silently.
             self._nickname(event.group, event.member, event.member.display_name or "", ctx,
                            announce=False)
+            self._withdraw_form(ctx)
             return None
         effects: list[Effect] = []
         verdict = self._nickname(event.group, event.member, event.member.display_name or "",
@@ -189,6 +195,14 @@ class Onboarding:
                 effects.append(self._ask(event.group, event.member, progress.question,
                                          progress.index, progress.total))
         return Verdict.act(*effects) if effects else None
+
+    def _withdraw_form(self, ctx: Context) -> None:
+        """Removed, left or welcomed back: a questionnaire DM still waiting to be delivered
+        (the member never opened the bot's DM) is not sent when they open it later."""
+        assert ctx.member_id is not None
+        if not service.form_open(ctx.conn, member_id=ctx.member_id, onboarding=self.o):
+            direct.withdraw(ctx.conn, community_id=ctx.community_id, member_id=ctx.member_id,
+                            purpose="O2 form")
 
     def _ask(self, group: GroupRef, member: UserRef, question: FormQuestion, index: int,
              total: int) -> Effect:
@@ -254,12 +268,21 @@ class Onboarding:
                 return None
             where = lookup.in_community(ctx.conn, community_id=ctx.community_id,
                                         member_id=ctx.member_id)
+            open_form = where is True and service.form_open(
+                ctx.conn, member_id=ctx.member_id, onboarding=self.o)
             if SLASH_COMMAND.fullmatch(event.text.strip()):
-                return self._chat_opened(event, ctx, asking=where is True)
+                return self._chat_opened(event, ctx, asking=open_form)
             if where is not True:
                 # Removed or left (or never in a group): no newcomer questions, and what
                 # they write is no answer — 「为什么把我踢了？」 goes to a human (issue 11).
                 return self._not_an_answer(event, ctx, removed=where is False)
+            if not open_form:
+                # Welcomed back, or the checklist is over: the questionnaire is closed, and
+                # 「老师，结营证书什么时候发？」 is a question for a human (walk finding 55).
+                return self._not_an_answer(event, ctx, removed=False, form_done=service.form_done(
+                    ctx.conn, member_id=ctx.member_id))
+            if asks_something(event.text):
+                return self._asked_mid_form(event, ctx)
             return self._answer(event, ctx, event.text, direct=True)
         if command is not None:
             return None
@@ -310,6 +333,20 @@ class Onboarding:
                     "想看我能做什么，发 !帮助")
         return Verdict.act(Reply(group=event.group, event_id=event.source_event_id,
                                  text=text, reason="O2 form", policy=self.name))
+
+    def _asked_mid_form(self, event: MessagePosted, ctx: Context) -> Verdict:
+        """A question in the DM while the questionnaire waits (「老师，…？」): answered from
+        the FAQ or sent to the admins like any DM question, and the pending question
+        stays pending — the member is reminded of it after the answer."""
+        assert ctx.member_id is not None
+        verdict = self._not_an_answer(event, ctx, removed=False)
+        pending = service.form_pending(ctx.conn, member_id=ctx.member_id, onboarding=self.o)
+        if pending is None or pending.question is None:
+            return verdict
+        again = question_line(pending.question, pending.index, pending.total)
+        return Verdict.act(*verdict.effects, Reply(
+            group=event.group, event_id=event.source_event_id, policy=self.name,
+            reason="O2 form", text=f"（新人问卷还在等你，方便时直接回复即可）\n{again}"))
 
     def _answer(self, event: MessagePosted, ctx: Context, answer: str, *,
                 direct: bool = False) -> Verdict | None:

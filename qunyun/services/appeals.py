@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from qunyun.effects import DirectMessage, Effect, Invite
+from qunyun.effects import DirectMessage, Effect, Invite, Send
 from qunyun.events import GroupRef, UserRef
 from qunyun.services import audit, elimination, lookup, queues
 from qunyun.services import warnings as warning_service
@@ -36,6 +36,10 @@ class Decision:
     def add(self, effect: Effect, group_id: int | None) -> None:
         self.effects.append(effect)
         self.group_ids.append(group_id)
+
+
+# The group line for an appeal made in the group: where to find the answer.
+TOLD_BY_DM = "你的申诉已处理，结果已私信你（在和我的私聊里；收到私聊邀请请先接受）。"
 
 
 def decide(
@@ -97,6 +101,16 @@ def decide(
         if where is not None:
             decision.add(_tell(member, where, decision, approve=approve, reason=reason,
                                item_id=item_id), where_id)
+        if appeal_group is not None and appeal_group.kind == "group" \
+                and lookup.membership_active(conn, group_id=int(item["group_id"]),
+                                             member_id=int(member_id)) is not False:
+            # Appealed in the group: a DM they never opened (or a DM invitation not yet
+            # accepted) would leave them waiting with no word. One line where they asked,
+            # the result itself staying private (walk finding 66).
+            decision.add(Send(group=appeal_group, mentions=(member,), policy="appeal",
+                              reason="R3 appeal answered", evidence={"item": item_id},
+                              text=f"@{member.display_name or member.user_id} {TOLD_BY_DM}"),
+                         int(item["group_id"]))
     for effect, effect_group in zip(decision.effects, decision.group_ids, strict=True):
         audit.record_operator_effect(conn, effect, community_id=community_id,
                                      operator=operator, member_id=int(member_id),

@@ -141,3 +141,21 @@ def sent_later(conn: Connection, *, community_id: int, item_id: int) -> None:
     """The bot sent a waiting DM itself: the operator's to-do is done (audited)."""
     queues.resolve_item(conn, community_id=community_id, item_id=item_id, operator="机器人",
                         status="done", reason=SENT_LATER)
+
+
+WITHDRAWN = "不用再发：ta 已不在新人流程里（被移出、退群或回群成员），新人问卷已撤回"
+
+
+def withdraw(conn: Connection, *, community_id: int, member_id: int, purpose: str,
+             reason: str = WITHDRAWN) -> int:
+    """Close the member's waiting DMs of one purpose ("O2 form": the questionnaire) that
+    must no longer go out — a removed member who opens the bot's DM later is not asked a
+    newcomer's question (walk findings 16/55). Returns how many closed."""
+    closed = 0
+    for item in queue_repo.list_items(conn, community_id=community_id, queue=QUEUE,
+                                      member_id=member_id):
+        if (item.get("detail") or {}).get("purpose") == purpose:
+            queues.resolve_item(conn, community_id=community_id, item_id=int(item["id"]),
+                                operator="机器人", status="dismissed", reason=reason)
+            closed += 1
+    return closed

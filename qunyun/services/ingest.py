@@ -215,7 +215,10 @@ class EventRecorder:
         """`_Derived` for one event, skipping writes the cached profile shows are no-ops."""
         if member_id is None:
             return
-        name = name_in(event)
+        # A member's name is the community's groups' (a DM or the admins' room shows a
+        # per-room or global name): an event elsewhere neither renames them nor adds to
+        # their nickname history (issue 11 walk findings 45/62).
+        name = name_in(event) if event.group.kind == "group" else None
         known = self._profiles.get(member_id)
         if known is None:
             known = self._profiles[member_id] = list(member_repo.profile(conn, member_id=member_id))

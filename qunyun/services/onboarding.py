@@ -330,6 +330,33 @@ def form_pending(conn: Connection, *, member_id: int, onboarding: Onboarding
     return FormProgress(onboarding.form[step], step, len(onboarding.form), False)
 
 
+def form_open(conn: Connection, *, member_id: int, onboarding: Onboarding) -> bool:
+    """Is the member's questionnaire open, so that a plain DM is the answer to its pending
+    question? Only as part of a newcomer's checklist in one of the community's groups:
+    open while that checklist is (welcomed as a newcomer, not removed, not left, not
+    finished). A removal or leaving closes it; a member welcomed back (`welcome_back`) has
+    no open checklist, so nothing they write is taken as an answer (issue 11 walk finding
+    55). A newcomer who left and rejoins gets a fresh checklist: the questionnaire resumes.
+    A form with no required question is not a checklist step: it stays open after the
+    checklist was finished by its steps (a welcome-back row has none of them)."""
+    if form_pending(conn, member_id=member_id, onboarding=onboarding) is None:
+        return False
+    optional_only = not any(q.required for q in onboarding.form)
+    for row in repo.of_member(conn, member_id=member_id):
+        if row["left_ms"] is not None:
+            continue
+        if row["completed_ms"] is None:
+            return True
+        if optional_only and (row["nickname_ms"] is not None or row["intro_ms"] is not None):
+            return True
+    return False
+
+
+def form_done(conn: Connection, *, member_id: int) -> bool:
+    form = repo.get_form(conn, member_id=member_id)
+    return form is not None and form["done_ms"] is not None
+
+
 SKIP_WORDS = {"跳过", "skip", "略", "不填"}
 
 

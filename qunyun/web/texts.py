@@ -387,6 +387,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     # issue 11 (console-ux): raw records one click away, plan source, empty queues.
     "raw_data": ("原始记录", "Raw record"),
     "actor_hint": ("操作员用户名，或“机器人”", "an operator's username, or “bot”"),
+    "member_hint": ("成员名字（部分即可）", "a member's name (part of it will do)"),
+    "member_none": ("没有名字里含“{name}”的成员", "no member's name contains “{name}”"),
     "plan_source": ("运行中的计划来自", "The running plan came from"),
     "plan_source.file": ("文件 {origin}（{when} 导入）", "the file {origin} (imported {when})"),
     "plan_source.console": ("控制台，由 {origin} 于 {when} 保存", "the console, saved by {origin} at {when}"),

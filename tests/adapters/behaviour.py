@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
@@ -159,6 +160,35 @@ async def restart_without_loss_or_repetition(s: Scene) -> None:
     assert await s.bot_said("打卡成功") == 1
 
 
+async def terminal_lines(s: Scene) -> None:
+    """Walk finding 71: while `qunyun up` runs, the terminal shows what the bot does, one
+    Chinese line each — the welcome, each warning, the removal."""
+    from qunyun import activity
+
+    lines: list[str] = []
+    printer = activity.LinePrinter(lines.append)
+    activity.LOG.addHandler(printer)
+    level = activity.LOG.level
+    activity.LOG.setLevel(logging.INFO)
+
+    async def said(needle: str) -> bool:
+        return any(needle in line for line in lines)
+
+    try:
+        await s.join()
+        await until(lambda: said("欢迎新人："))
+        await _three_strikes(s)
+        await until(s.removed)
+        await until(lambda: said("移出："))
+    finally:
+        activity.LOG.removeHandler(printer)
+        activity.LOG.setLevel(level)
+    assert [line for line in lines if "警告：" in line][:2] and all(
+        line[:8].count(":") == 2 for line in lines)  # each line starts with the time
+    (removal,) = [line for line in lines if "移出：" in line]
+    assert "累计 3 次警告" in removal
+
+
 SCENARIOS: dict[str, Callable[[Scene], Awaitable[None]]] = {
     "welcome": welcome,
     "advert_deleted_and_warned": advert_deleted_and_warned,
@@ -166,6 +196,7 @@ SCENARIOS: dict[str, Callable[[Scene], Awaitable[None]]] = {
     "checkin": checkin,
     "faq": faq,
     "restart": restart_without_loss_or_repetition,
+    "terminal_lines": terminal_lines,
 }
 
 

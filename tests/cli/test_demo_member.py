@@ -55,6 +55,11 @@ def test_a_member_made_before_is_shown_again_with_how_to_sign_in(tmp_path: Path)
     assert "http://127.0.0.1:1" in out  # the homeserver URL to point the client at
     assert "zhangsan" in out and "pw-zhang" in out
     assert "Python 数据分析进阶营" in out and "Element" in out
+    # The README's step 2, word for word: Element's 「编辑」 next to the homeserver (walk
+    # finding 60: it said 「其他」 here).
+    assert "「编辑」" in out and "「其他」" not in out
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert "Edit (「编辑」)" in readme and "「其他」" not in readme
     assert len(json.loads((data / "qunyun-local.json").read_text())["members"]) == 1
 
 

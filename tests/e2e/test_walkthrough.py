@@ -252,8 +252,10 @@ async def _members_first_hour(tmp: Path, up: Up) -> State:
     assert zhang.user_id in reply["content"].get("m.mentions", {}).get("user_ids", [])
     assert "张三" in reply["content"]["body"]
 
-    # An admin mentioned: the alert goes to the admins' room, never the group.
-    await people["li"].api.send_text(room, f"{up.operator} 老师，直播回放在哪里？",
+    # An admin mentioned with a question the FAQ cannot answer (one it answers is answered
+    # in the group and not escalated: walk finding 63): the alert goes to the admins'
+    # room, never the group.
+    await people["li"].api.send_text(room, f"{up.operator} 老师，我的作业链接一直打不开，怎么办？",
                                      mentions=[operator.user_id])
 
     async def admin_room() -> str | None:

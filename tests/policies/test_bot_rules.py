@@ -235,9 +235,11 @@ def test_an_approved_appeal_withdraws_its_warnings_and_tells_the_member(bot: Bot
     with bot.engine.connect() as conn:
         assert warning_service.live_count(conn, member_id=item["member_id"],
                                           now_ms=int(bot.now.timestamp() * 1000) + 1) == 0
-    (told,) = _outbox(bot)
+    told, in_group = _outbox(bot)
     assert isinstance(told, DirectMessage) and told.member.user_id == member.user_id
     assert "申诉已通过" in told.text and "撤销 2 次警告" in told.text and "核实是镜像站" in told.text
+    # Appealed in the group: one line there says the answer is in the DM (walk finding 66).
+    assert in_group.kind == "send" and "结果已私信你" in in_group.text
     assert bot.scalar("SELECT count(*) FROM audit_log WHERE action = 'warning:revoke'") == 2
     # a third link now is the first live warning again, not a removal
     assert kinds(bot.say(member, "http://spam.example.com/c", 30)) == ["delete", "warn"]
@@ -254,7 +256,7 @@ def test_a_removed_member_appeals_by_dm_and_is_invited_back(bot: Bot) -> None:
     bot.n += 1
     bot(MemberLeft(source="t", source_event_id=f"left{bot.n}", group=GROUP, at=bot.at(31),
                    member=member, removed_by=UserRef("matrix", "@bot:localhost", "群运助手")))
-    dm = GroupRef("matrix", "!dm:localhost", None)
+    dm = GroupRef("matrix", "!dm:localhost", None, "direct")
     bot.n += 1
     bot(MessagePosted(source="t", source_event_id=f"m{bot.n}", group=dm, at=bot.at(40),
                       actor=member, text="!申诉 我是新同学，不知道不能发链接"))
@@ -309,8 +311,9 @@ def test_a_rejected_appeal_tells_the_member_why(bot: Bot) -> None:
     with bot.engine.begin() as conn:
         appeal_service.decide(conn, community_id=bot.cid, item_id=item["id"], operator="lin",
                               approve=False, reason="链接是外部推广页")
-    (told,) = _outbox(bot)
+    told, in_group = _outbox(bot)
     assert isinstance(told, DirectMessage)
     assert "申诉未通过" in told.text and "链接是外部推广页" in told.text
+    assert "结果已私信你" in in_group.text and "外部推广页" not in in_group.text
     assert bot.scalar("SELECT count(*) FROM bot_warnings WHERE revoked_ms IS NULL") == 1
     assert bot.scalar("SELECT status FROM work_items WHERE queue = 'appeal'") == "dismissed"

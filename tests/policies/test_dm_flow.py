@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from qunyun.effects import Alert, DirectMessage, Effect, Reply
+from qunyun.effects import Alert, DirectMessage, Effect, Reply, Send
 from qunyun.events import GroupRef, MemberLeft, MessagePosted, UserRef
 from qunyun.services import appeals
 from qunyun.services import elimination as elimination_service
@@ -194,3 +194,120 @@ def test_an_escalated_question_in_the_group_is_acknowledged_once(bot: Bot) -> No
     # Another question once the half hour is over: told again.
     effects = bot.say(member, "老师，下一期什么时候开课？", 120 + 31 * 60)
     assert replies(effects) == ["@张三-杭州-财务 已转给老师，稍后回复你。"]
+
+
+def test_a_member_back_after_an_upheld_appeal_asks_and_is_not_answering_the_form(
+        bot: Bot) -> None:
+    """Walk finding 55/56: removed with question 1 pending, appeal upheld, back in the group
+    (「欢迎回来」): 「老师，结营证书什么时候发？」 in the DM is a question for a human, not his
+    Python level, and no question 2 follows."""
+    member = user(7, "王五-北京-运营")
+    assert asked(bot.join(member, 0)) and form_step(bot, member) == 0
+    for n, advert in enumerate(ADVERTS):
+        bot.say(member, advert, 60 + n)
+    left(bot, member, 70)
+    dm(bot, member, "!申诉 第一条是课程资料的链接", 100)
+    with bot.engine.begin() as conn:
+        (item,) = queue_repo.list_items(conn, community_id=bot.cid, queue="appeal")
+        assert appeals.decide(conn, community_id=bot.cid, item_id=int(item["id"]),
+                              operator="lin", approve=True, reason="确是课程资料").reinvited
+    back = bot.join(member, 300)
+    assert any(isinstance(e, Send) and e.text.startswith("欢迎回来") for e in back)
+    assert asked(back) == []
+    effects = dm(bot, member, "老师，结营证书什么时候发？", 400)
+    assert asked(effects) == []
+    assert replies(effects) == ["已转给老师，稍后回复你。"]
+    (alert,) = [e for e in effects if isinstance(e, Alert)]
+    assert "结营证书" in alert.text
+    with bot.engine.begin() as conn:
+        attributes = bot.scalar(
+            f"SELECT attributes FROM members WHERE id = {member_id(bot, member)}")
+    assert "结营证书" not in str(attributes)  # not recorded as an answer
+    # A plain line is no answer either, and the bot does not claim the form was finished.
+    effects = dm(bot, member, "好的", 500)
+    assert asked(effects) == [] and "填完了" not in "".join(replies(effects))
+
+
+def test_a_question_mid_questionnaire_is_not_taken_as_the_answer(bot: Bot) -> None:
+    """A newcomer with question 1 pending asks the bot something: it is answered (or goes to
+    a human) and question 1 is still the one pending, asked again after."""
+    member = user(8, "张三-杭州-财务")
+    bot.join(member, 0)
+    effects = dm(bot, member, "请问直播回放在哪里看", 30)  # an FAQ hit, no question mark
+    texts = replies(effects)
+    assert "群公告置顶" in texts[0]
+    assert texts[1].startswith("（新人问卷还在等你") and "新人问卷 1/3" in texts[1]
+    assert form_step(bot, member) == 0
+    effects = dm(bot, member, "结营证书什么时候发？", 60)
+    assert [e for e in effects if isinstance(e, Alert)] and form_step(bot, member) == 0
+    assert "新人问卷 1/3" in replies(effects)[-1]
+    # A plain answer is still the answer.
+    assert asked(dm(bot, member, "会一点", 90))[0].startswith("新人问卷 2/3")
+
+
+def test_an_admin_mention_the_faq_answers_is_not_escalated(bot: Bot) -> None:
+    """Walk finding 63: 钱七 @-mentioned an admin with a question the FAQ answers; the bot
+    answered in the group, and asked the admins to send that same answer again."""
+    from tests.policies.test_bot_policies import ADMIN
+
+    member = user(8, "钱七-广州-学生")
+    bot.join(member, 0)
+    effects = bot.say(member, "@班主任小林 老师，请问直播回放在哪里可以找到呢？", 60,
+                      mentions=(ADMIN.user_id,))
+    (answer,) = replies(effects)
+    assert answer.startswith("@钱七-广州-学生 ") and "群公告置顶" in answer
+    assert not [e for e in effects if isinstance(e, Alert)]
+    assert items(bot, "escalation") == []
+    # A mention the FAQ cannot answer still goes to the admins, and the member is told.
+    effects = bot.say(member, "@班主任小林 老师，我的作业链接一直打不开", 90,
+                      mentions=(ADMIN.user_id,))
+    assert [e for e in effects if isinstance(e, Alert)] and len(items(bot, "escalation")) == 1
+
+
+def test_an_appeal_made_in_the_group_is_answered_there_in_one_line(bot: Bot) -> None:
+    """Walk finding 66: 赵六 appealed in the group; the answer went only to a DM he had not
+    accepted. The group is told where the answer is; a removed member's appeal (from the
+    DM) gets no group line."""
+    member = user(9, "赵六")
+    bot.join(member, 0)
+    bot.say(member, "兼职刷单日赚300，加微信 vx123456", 30)
+    (text,) = replies(bot.say(member, "!申诉 我只是转发朋友的话，不是广告", 60))
+    assert "申诉已提交" in text
+    with bot.engine.begin() as conn:
+        (item,) = queue_repo.list_items(conn, community_id=bot.cid, queue="appeal")
+        decision = appeals.decide(conn, community_id=bot.cid, item_id=int(item["id"]),
+                                  operator="lin", approve=False, reason="消息里有加微信")
+    (told,) = [e for e in decision.effects if isinstance(e, Send)]
+    assert told.group == GROUP and told.mentions == (member,)
+    assert told.text == "@赵六 你的申诉已处理，结果已私信你（在和我的私聊里；收到私聊邀请请先接受）。"
+    (private,) = [e for e in decision.effects if isinstance(e, DirectMessage)]
+    assert "消息里有加微信" in private.text and "消息里有加微信" not in told.text
+
+    removed = user(7, "王五-北京-运营")
+    removed_at_limit(bot, removed)
+    left(bot, removed, 70)
+    dm(bot, removed, "!申诉 第一条是课程资料的链接", 100)
+    with bot.engine.begin() as conn:
+        (item,) = [i for i in queue_repo.list_items(conn, community_id=bot.cid, queue="appeal")
+                   if i["status"] == "open"]
+        decision = appeals.decide(conn, community_id=bot.cid, item_id=int(item["id"]),
+                                  operator="lin", approve=True, reason="确是课程资料")
+    assert not [e for e in decision.effects if isinstance(e, Send)]
+
+
+def test_a_questionnaire_dm_still_waiting_is_withdrawn_at_the_removal(bot: Bot) -> None:
+    """Walk finding 16: the questionnaire's DM the member never received (a DM invitation
+    not accepted: the operator's 待发私信 to-do, sent by the bot once they open the DM) is
+    not sent after the removal — opening the DM to appeal, he is not asked question 1."""
+    from qunyun.services import direct
+
+    member = user(7, "王五-北京-运营")
+    (question,) = [e for e in bot.join(member, 0) if isinstance(e, DirectMessage)]
+    with bot.engine.begin() as conn:
+        direct.undeliverable(conn, community_id=bot.cid, effect=question,
+                             why="ta 还没有接受机器人的私聊邀请", at_ms=1)
+    assert len(items(bot, "dm_todo")) == 1
+    for n, advert in enumerate(ADVERTS):
+        bot.say(member, advert, 60 + n)
+    left(bot, member, 70)
+    assert items(bot, "dm_todo") == []  # the removal notice is delivered by the fake

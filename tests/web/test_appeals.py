@@ -57,8 +57,11 @@ def test_approving_an_appeal_in_the_console_withdraws_the_warning_and_tells_the_
         assert queue_repo.get_item(conn, item_id=item)["status"] == "approved"  # type: ignore[index]
         history = warning_service.warning_history(conn, member_id=seeded.script_member_id)
     assert [w["revoked_by"] for w in history if w["id"] == warning] == ["vol"]
-    (dm,) = _pending(engine)
+    dm, told = _pending(engine)
     assert dm["actor"] == "operator:vol" and dm["action"] == "dm"
+    # Appealed in the group: one line there says where the answer is (walk finding 66),
+    # the result itself stays in the DM.
+    assert "结果已私信你" in str(told["effect"]) and "误判" not in str(told["effect"])
     assert "申诉已通过" in str(dm["effect"]) and "误判" in str(dm["effect"])
     # The member reads Chinese sentences with no stray space between them (issue 11).
     assert "不再计入。管理员说明：误判" in str(dm["effect"])
@@ -74,5 +77,6 @@ def test_rejecting_an_appeal_in_the_console_tells_the_member_why(
     with engine.connect() as conn:
         assert warning_service.live_count(conn, member_id=seeded.script_member_id,
                                           now_ms=NOW + 1) == 1
-    (dm,) = _pending(engine)
+    dm, told = _pending(engine)
+    assert "结果已私信你" in str(told["effect"])
     assert "申诉未通过" in str(dm["effect"]) and "确实是推广链接" in str(dm["effect"])

@@ -117,8 +117,19 @@ class RoomDirectory:
         return "direct" if room_id in self.direct else "group"
 
     def names_in(self, room_id: str) -> Mapping[str, str]:
-        """Display names as this room shows them (others' latest as a fallback)."""
-        return ChainMap(self.room_display.get(room_id, {}), self.display_names)
+        """The member's current name for an event in this room: one name per member,
+        whatever room the event or the reply is in. A Matrix name is per room (「李四-上海-
+        财务」 in the group, the global 「李四」 her DM shows), and the community knows her by
+        her group name: a group's own names come first, then the other groups', and only
+        then what a DM or the admins' room shows — so the DM and the group call her the
+        same, however the names were learned (state read on start, or events; issue 11
+        walk findings 52/62)."""
+        groups = [self.room_display[r] for r in self.room_display
+                  if r != room_id and self.kind(r) == "group"]
+        own = self.room_display.get(room_id, {})
+        if self.kind(room_id) == "group":
+            return ChainMap(own, *groups, self.display_names)
+        return ChainMap(*groups, own, self.display_names)
 
     def dm_with(self, user_id: str) -> str | None:
         """The member's DM they are in (joined, or invited and not yet answered)."""

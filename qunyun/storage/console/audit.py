@@ -17,9 +17,10 @@ def like_escaped(text: str) -> str:
 def entries(
     conn: Connection, *, community_id: int, action: str = "", actor: str = "",
     status: str = "", member_id: int | None = None, before_id: int | None = None,
-    limit: int = 100,
+    limit: int = 100, member_ids: list[int] | None = None,
 ) -> list[dict[str, Any]]:
-    """`action` and `actor` match as prefixes ("suspect:" finds every suspect decision)."""
+    """`action` and `actor` match as prefixes ("suspect:" finds every suspect decision);
+    `member_ids`: entries about any of these members (a name search's matches)."""
     query = select(audit_log).where(audit_log.c.community_id == community_id)
     if action:
         query = query.where(audit_log.c.action.like(like_escaped(action) + "%", escape="\\"))
@@ -29,6 +30,8 @@ def entries(
         query = query.where(audit_log.c.status == status)
     if member_id is not None:
         query = query.where(audit_log.c.member_id == member_id)
+    if member_ids is not None:
+        query = query.where(audit_log.c.member_id.in_(member_ids))
     if before_id is not None:
         query = query.where(audit_log.c.id < before_id)
     query = query.order_by(audit_log.c.id.desc()).limit(limit)

@@ -13,6 +13,7 @@ from qunyun.web.render import page
 
 router = APIRouter()
 PAGE = 100
+MEMBERS = 200  # members a name search filters by at most
 
 
 # What a person types in the actor filter, as the log's actor codes (issue 11: the filter
@@ -36,14 +37,23 @@ def audit_page(
 ) -> Response:
     ctx, found = community_for(request, slug)
     cid = int(found["id"])
-    member_id = id_or_none(member)
+    typed = member.strip()
+    member_id = id_or_none(typed[1:]) if typed.startswith("#") else None
     with ctx.engine.connect() as conn:
-        rows = console_audit.entries(conn, community_id=cid, action=action.strip(),
-                                     actor=actor_code(actor), status=status.strip(),
-                                     member_id=member_id, before_id=before, limit=PAGE)
+        # An operator knows names, not ids (walk finding 69): a name (or part of one, or a
+        # platform id such as a QQ number) finds the entries of every member it matches;
+        # 「#12」 is still member 12.
+        member_ids = ([int(r["id"]) for r in console_members.search(
+            conn, community_id=cid, text=typed, limit=MEMBERS)[0]]
+            if typed and member_id is None else None)
+        rows = ([] if member_ids == [] else console_audit.entries(
+            conn, community_id=cid, action=action.strip(), actor=actor_code(actor),
+            status=status.strip(), member_id=member_id, member_ids=member_ids,
+            before_id=before, limit=PAGE))
         actions = console_audit.actions(conn, community_id=cid)
         names = console_members.names_of(
             conn, member_ids=sorted({r["member_id"] for r in rows if r["member_id"]}))
     return page(ctx, "audit.html", community=found, rows=rows, actions=actions, names=names,
                 f={"action": action, "actor": actor, "status": status, "member": member},
+                no_member=member_ids == [],
                 older=rows[-1]["id"] if len(rows) == PAGE else None)

@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, text
 
 from qunyun.adapters.matrix.formatting import message_content
 from qunyun.adapters.matrix.runner import MatrixBot
 from qunyun.effects import Alert, DirectMessage
-from qunyun.events import GroupRef, UserRef
+from qunyun.events import GroupRef, MessagePosted, UserRef
 from qunyun.pipeline.runner import Pipeline
 from qunyun.storage.community import communities as community_repo
 from tests.adapters.matrix.test_runner import ROOM, Counts, FakeApi, msg
@@ -204,3 +205,37 @@ def test_a_dm_the_member_has_not_accepted_or_left_is_no_dm_to_send_in() -> None:
     rooms.learn("!dm2:localhost", [_member(BOT, "join")])
     assert rooms.dm_state(LISI) == ("!dm2:localhost", "open")
     assert rooms.open_dms() == {"!dm2:localhost": LISI}
+
+
+@pytest.mark.parametrize("dm_first", [True, False])
+def test_one_member_one_name_in_the_group_and_the_dm(engine: Engine, dm_first: bool) -> None:
+    """Walk findings 52/62: after a restart 李四's name flipped between replies (「李四」 /
+    「李四-上海-财务」) and the DM called her by another name than the group. Her group name
+    is her name, whatever room the event is in and in whatever order the rooms' state was
+    read on start; a DM message neither renames her nor adds to her nickname history."""
+    api = FakeApi()
+    dm_state = state(None, {BOT: "群运助手", LISI: "李四"})  # her global name
+    group_state = state("进阶营", {BOT: "群运助手", LISI: "李四-上海-财务"})
+    api.state = ({"!dm:localhost": dm_state, ROOM: group_state} if dm_first
+                 else {ROOM: group_state, "!dm:localhost": dm_state})
+    api.push([])
+    api.push([msg(1, "大家好", sender=LISI)])
+    bot = make_bot(engine, api)
+    asyncio.run(bot.start())
+    assert bot.rooms.kind("!dm:localhost") == "direct"
+    for room in (ROOM, "!dm:localhost"):
+        assert bot.rooms.names_in(room)[LISI] == "李四-上海-财务"
+    asyncio.run(bot.sync_once())
+    asyncio.run(bot.sync_once())
+    dm_event = asyncio.run(bot.to_event("!dm:localhost", msg(2, "!排行 周", sender=LISI)))
+    assert isinstance(dm_event, MessagePosted)
+    assert dm_event.actor.display_name == "李四-上海-财务"
+    # Even an event that shows the DM's own name (another adapter, an older bot) does not
+    # rename her.
+    dm_event.actor = UserRef("matrix", LISI, "李四")
+    asyncio.run(bot.handle_many([dm_event]))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT display_name FROM members")).scalar_one() \
+            == "李四-上海-财务"
+        assert conn.execute(text("SELECT nickname FROM nicknames")).scalars().all() \
+            == ["李四-上海-财务"]
