@@ -91,3 +91,21 @@ def test_advert_examples_are_distinct(engine: Engine) -> None:
     examples = ads["evidence"]["examples"]
     assert ads["evidence"]["messages"] == 4
     assert len(examples) == len(set(examples)) == 2, examples
+
+
+def test_a_time_zone_reads_as_its_name() -> None:
+    """Walk 23: the console's footer and the report name the zone in words."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from qunyun.domain.zones import zone_name, zone_words
+    from qunyun.web.times import zone_note
+
+    winter = datetime(2026, 1, 15, 12, tzinfo=ZoneInfo("America/New_York"))
+    assert zone_words("Asia/Shanghai", winter.astimezone(ZoneInfo("Asia/Shanghai"))) == \
+        "北京时间（UTC+8）"
+    assert zone_words("America/New_York", winter) == "纽约时间（UTC-5）"
+    assert zone_words("America/New_York", winter, "en") == "New York time (UTC-5)"
+    assert zone_name("Africa/Nairobi") == "Nairobi 时间"
+    assert zone_note("Asia/Shanghai", "zh") == "时间均为北京时间（UTC+8）"
+    assert zone_note("Asia/Shanghai", "en") == "Times are in Beijing time (UTC+8)"

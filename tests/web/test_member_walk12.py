@@ -170,3 +170,21 @@ def test_a_polls_post_and_result_name_no_member_in_the_audit_log(
                  for r in rows}
     assert by_reason.get("发起投票") == "" and by_reason.get("投票结束") == "", by_reason
     assert by_reason.get("投票"), by_reason  # the voter
+
+
+def test_a_community_with_no_events_says_there_is_no_data_yet() -> None:
+    """Walk 22: 「报告截至 …」 under "—" for a community with nothing recorded."""
+    from qunyun.web.render import env
+    from qunyun.web.texts import translate
+
+    def t(key: str, **kw: object) -> str:
+        return translate(key, "zh", **kw)
+
+    cells = env.get_template("_health.html").module.health_cells  # type: ignore[attr-defined]
+    empty = {"health": {"score": None}, "first_event": None, "member_count": 0}
+    shown = _visible(str(cells(empty, t, "2026-12-03T18:57:00+08:00")))
+    assert "还没有数据" in shown and "报告截至" not in shown
+    lived = {"health": {"score": 40}, "first_event": "2026-11-01T10:00:00+08:00",
+             "member_count": 3}
+    assert "报告截至 2026-12-03 18:57 UTC+8" in _visible(
+        str(cells(lived, t, "2026-12-03T18:57:00+08:00")))
