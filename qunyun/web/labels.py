@@ -496,7 +496,7 @@ def _says(reason: str, value: str) -> bool:
     return re.search(r"(?:^|[：:]\s*)" + re.escape(value) + r"(?:$|\s*[（(])", reason) is not None
 
 
-def _warning_line(key: str, value: Any, lang: str, words: Mapping[int, str]) -> str | None:
+def _warning_line(key: str, value: Any, lang: str, words: Mapping[Any, str]) -> str | None:
     """`warning` / `warnings` / `revoked` as a count and each warning in words (when, why:
     `words`, from `web.warning_words`), never the warnings' numbers (issue 11 walk 25/47)."""
     en = lang == "en"
@@ -521,7 +521,7 @@ def _warning_line(key: str, value: Any, lang: str, words: Mapping[int, str]) -> 
 
 def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
                    title: str = "", reason: str | None = None,
-                   warnings: Mapping[int, str] | None = None) -> list[str]:
+                   warnings: Mapping[Any, str] | None = None) -> list[str]:
     """Evidence as short lines a person reads: suspect signals as sentences, other keys
     with their names in the chosen language, internal references left to the raw view.
     Values the item's `title` already says (a queue item's tier, action, count, reason)
@@ -555,6 +555,12 @@ def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
             continue
         if key == "reasons" and described:
             continue  # each appealed warning's reason is in the warnings' line
+        if key == "item" and isinstance(value, int) and not isinstance(value, bool):
+            # The work item by its title, never its number (-1: web.warning_words.ITEM).
+            named = words.get((-1, value))
+            if named and named != evidence.get("title") and named not in title:
+                lines.append(f"{_pick(EVIDENCE_KEYS.get('title'), lang, 'title')}{sep}{named}")
+            continue
         if title and isinstance(value, str | int) and not isinstance(value, bool) \
                 and str(value) in title:
             continue

@@ -203,9 +203,11 @@ TEXTS: dict[str, tuple[str, str]] = {
                                   "{platform} yourself."),
     "reach.row": ("在 {platform}：机器人联系不到、不能移出", "on {platform}: the bot cannot reach or remove them"),
     "queue.help": ("按钮的作用", "What the buttons do"),
-    "suspect.more_than_report": ("报告（数据截至 {as_of}）列出 {n} 个；多出来的是机器人在那之后从群里的消息发现的。",
+    "suspect.more_than_report": ("报告（数据截至 {as_of}）列出 {n} 个；多出来的是机器人在那之后从群里的消息发现的，"
+                                 "或更早的报告列出、还没处理的。",
                                  "The report (data as of {as_of}) lists {n}; the others the "
-                                 "bot found in the groups' messages since."),
+                                 "bot found in the groups' messages since, or an earlier "
+                                 "report listed and nobody has decided yet."),
     "already.removed": ("已移出（{when}，{why}）", "already removed ({when}, {why})"),
     "already.back_appeal": ("申诉已通过（{when}），{n} 次警告已撤销，已邀请回群",
                             "appeal upheld ({when}), {n} warnings withdrawn, invited back"),

@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from qunyun.storage.bot.tables import bot_warnings
+from qunyun.storage.tables import work_items
 from qunyun.web import labels, times
 
 KEYS = ("warning", "warnings", "revoked")
+ITEM = -1  # the `item` a decision was about: its title under key (ITEM, id)
 
 
 def _ids(evidence: Mapping[str, Any] | None) -> set[int]:
@@ -27,16 +29,29 @@ def _ids(evidence: Mapping[str, Any] | None) -> set[int]:
 
 
 def described(conn: Connection, docs: Iterable[Mapping[str, Any] | None], *, community_id: int,
-              zone: str | None, lang: str) -> dict[int, str]:
-    """Warning id → 「2026-12-03 19:08 UTC+8 发送未经允许的链接」 for the warnings `docs` name."""
+              zone: str | None, lang: str) -> dict[Any, str]:
+    """Warning id → 「2026-12-03 19:08 UTC+8 发送未经允许的链接」 for the warnings `docs` name,
+    and (ITEM, id) → the title of the work item an entry's `item` names (an operator reads
+    「事项：王五 的申诉」, not 「事项编号：3」)."""
     ids: set[int] = set()
+    items: set[int] = set()
     for doc in docs:
         ids |= _ids(doc)
+        item = (doc or {}).get("item")
+        if isinstance(item, int) and not isinstance(item, bool):
+            items.add(item)
+    out: dict[Any, str] = {}
+    if items:
+        found = conn.execute(select(work_items.c.id, work_items.c.title).where(
+            work_items.c.id.in_(sorted(items)), work_items.c.community_id == community_id))
+        out.update({(ITEM, int(i)): str(t) for i, t in found if t})
     if not ids:
-        return {}
+        return out
     rows = conn.execute(select(bot_warnings.c.id, bot_warnings.c.created_ms,
                                bot_warnings.c.reason, bot_warnings.c.rule)
                         .where(bot_warnings.c.id.in_(sorted(ids)),
                                bot_warnings.c.community_id == community_id)).mappings()
-    return {int(r["id"]): f"{times.when(r['created_ms'], zone)} "
-                          f"{r['reason'] or labels.rule_label(r['rule'], lang)}" for r in rows}
+    out.update({int(r["id"]): f"{times.when(r['created_ms'], zone)} "
+                               f"{r['reason'] or labels.rule_label(r['rule'], lang)}"
+                for r in rows})
+    return out

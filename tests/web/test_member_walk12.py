@@ -89,6 +89,7 @@ def test_a_returning_member_is_not_shown_as_a_newcomer_who_did_every_step(
     assert "被机器人移出" in events and "退群" not in events, events
     actions = _block(html, "member-actions")
     assert "警告编号" not in actions and "1、2、3" not in actions, actions
+    assert "事项编号" not in actions and "事项：坏人 的申诉" in actions, actions  # the item by name
     assert re.search(r"撤销的警告（3 次）：2026-03-01 \d\d:\d\d UTC\+8 发送未经允许的链接", actions), \
         actions
     english = client.get(page + "?lang=en").text
