@@ -189,3 +189,21 @@ def test_a_community_with_no_events_says_there_is_no_data_yet() -> None:
              "member_count": 3}
     assert "报告截至 2026-12-03 18:57 UTC+8" in _visible(
         str(cells(lived, t, "2026-12-03T18:57:00+08:00")))
+
+
+def test_a_checklist_done_by_its_steps_is_not_a_return() -> None:
+    """A member who did the steps reads ✓ 已完成 even when the plan later asks for one more
+    (the form); only a checklist marked done with no step at that time is a return."""
+    from qunyun.plan.model import Plan
+    from qunyun.web.routes.members import _onboarding_rows
+
+    plan = Plan.model_validate({
+        "community": {"name": "测", "slug": "t", "platform": "matrix"},
+        "onboarding": {"nickname_pattern": "^(?P<name>[^-]+)-(?P<city>[^-]+)$",
+                       "form": [{"key": "city", "question": "城市？", "required": True}]}})
+    by_steps = {"welcomed_ms": 1, "nickname_ms": 5, "intro_ms": 9, "form_ms": None,
+                "completed_ms": 9}
+    back = {"welcomed_ms": 50, "nickname_ms": None, "intro_ms": None, "form_ms": None,
+            "completed_ms": 50}
+    rows = _onboarding_rows([by_steps, back], plan)
+    assert [r["returning"] for r in rows] == [False, True]

@@ -119,8 +119,11 @@ def _onboarding_rows(rows: list[dict[str, Any]], plan: Plan | None) -> list[dict
             missing = onboarding_service.missing_steps(row, plan.onboarding)
         else:
             missing = tuple(s for s in ("nickname", "intro", "form") if row.get(f"{s}_ms") is None)
+        done_at = {row.get(f"{s}_ms") for s in ("nickname", "intro", "form")} - {None}
+        # Done by a step marks it done at that step's time; a plan that later asks for a
+        # new step does not turn an earlier completion into a return.
         returning = row.get("completed_ms") is not None and bool(missing) and (
-            plan is not None or len(missing) == 3)
+            plan is not None or len(missing) == 3) and row["completed_ms"] not in done_at
         out.append({**row, "returning": returning})
     return out
 
