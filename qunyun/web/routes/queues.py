@@ -113,8 +113,9 @@ def _help_lines(items: list[dict[str, Any]], unreachable: dict[int, str],
         if i["queue"] == "suspect" and report is not None:
             listed = len(report.get("suspects") or [])
             if counts.get("suspect", 0) > listed:
-                text += " " + translate("suspect.more_than_report", lang, n=listed,
-                                        as_of=times.iso_when(report.get("as_of"), zone))
+                text += ("" if lang != "en" else " ") + translate(
+                    "suspect.more_than_report", lang, n=listed,
+                    as_of=times.iso_when(report.get("as_of"), zone))
         out.append((translate(f"queue.{i['queue']}", lang), text))
     far: dict[str, int] = {}
     for i in items:
