@@ -61,7 +61,7 @@ def score(log: EventLog, scope: Scope, totals: dict[str, Any], cfg: Health,
     floor = max(cfg.floor_messages_per_day, 0.1)
     msgs30 = scope.messages.filter(pl.col("ts_ms") > log.since_ms(30))
     top5 = int(msgs30.group_by("member_id").len().sort("len", descending=True).head(5)["len"].sum())
-    components = {
+    components: dict[str, float | None] = {
         # Twice the plan's floor of messages per day counts as fully lively.
         "activity": _clamp(per_day_14 / (2 * floor)),
         # Three times the floor active ratio counts as full participation.
@@ -76,23 +76,26 @@ def score(log: EventLog, scope: Scope, totals: dict[str, Any], cfg: Health,
     }
     weights = {"activity": 25, "participation": 20, "trend": 15, "momentum": 15, "newcomers": 15,
                "diversity": 10}
-    value = sum(components[k] * w for k, w in weights.items()) / sum(weights.values())
+    # A component with nothing to measure (no one joined 1–8 weeks ago) is None, shown as
+    # "—", and left out: the score is the weighted mean of the others (issue 11 walk 37).
+    counted = {k: w for k, w in weights.items() if components[k] is not None}
+    value = sum(float(components[k] or 0) * w for k, w in counted.items()) / sum(counted.values())
     return {
         "score": round(100 * value),
-        "components": {k: round(v, 3) for k, v in components.items()},
+        "components": {k: None if v is None else round(v, 3) for k, v in components.items()},
         "weights": weights,
         "weekly_messages": weeks,
         "messages_per_day_14d": round(per_day_14, 2),
     }
 
 
-def _newcomer_engagement(log: EventLog, scope: Scope) -> float:
+def _newcomer_engagement(log: EventLog, scope: Scope) -> float | None:
     """Of those who joined 7-56 days ago, the share who have said anything since."""
     lo, hi = log.since_ms(56), log.since_ms(7)
     joined = scope.events.filter((pl.col("kind") == "join") & (pl.col("ts_ms") > lo)
                                  & (pl.col("ts_ms") <= hi))["member_id"].unique()
     if joined.len() == 0:
-        return 0.5  # no recent newcomers: neither good nor bad evidence
+        return None  # no recent newcomers: nothing to measure, not a made-up 50 %
     spoke = scope.messages.filter(pl.col("member_id").is_in(joined.implode()))["member_id"]
     return spoke.n_unique() / joined.len()
 

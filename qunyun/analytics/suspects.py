@@ -285,8 +285,8 @@ def _scan_texts(log: EventLog, is_ad: pl.Expr, repeat: Any, *,
                 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Adverts and spam waves over every text, one chunk of whole days at a time.
 
-    Returns (member_id, n, examples) for adverts — examples are the member's first ones
-    in log order — and (member_id, text, n, accounts) for texts a member sent inside a
+    Returns (member_id, n, examples) for adverts — examples are the member's first
+    distinct ones in log order — and (member_id, text, n, accounts) for texts a member sent inside a
     wave: the same text (≥ min_chars) from ≥ `repeat.accounts` accounts on one day. A wave
     lies within one day, so each chunk finds its own; counts add up across chunks.
     `is_ad` is `advert(…)`; `candidate` (`may_match(…)`) passes at least every text it
@@ -316,7 +316,9 @@ def _scan_texts(log: EventLog, is_ad: pl.Expr, repeat: Any, *,
         ads = chunk.filter(candidate).filter(is_ad)
         counts = pl.concat([counts, ads.group_by("member_id").agg(n=pl.len())]) \
             .group_by("member_id").agg(pl.col("n").sum())
+        # Distinct examples (issue 11 walk 38): the same advert posted twice is one.
         heads = pl.concat([heads, ads.select("id", "member_id", owned)]).sort("id") \
+            .unique(["member_id", "text"], keep="first", maintain_order=True) \
             .group_by("member_id", maintain_order=True).head(EXAMPLES) \
             .select("id", "member_id", "text")
         waved = chunk.filter(~pl.col("member_id").is_in(sorted(exempt))) if exempt else chunk

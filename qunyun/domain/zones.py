@@ -32,3 +32,44 @@ def _words(at: datetime) -> str:
 def stamp(at: datetime) -> str:
     """An aware time as the console and the audit log write it: "2026-12-02 14:05 UTC+8"."""
     return f"{at:%Y-%m-%d %H:%M} {offset_words(at)}"
+
+
+# A time zone as a person names it (issue 11 walk 23/33): 「北京时间」, not the tz database's
+# "Asia/Shanghai". Zones not listed read as the tz id's city ("Kolkata 时间").
+_ZONE_NAMES: dict[str, tuple[str, str]] = {
+    "Asia/Shanghai": ("北京时间", "Beijing time"), "Asia/Chongqing": ("北京时间", "Beijing time"),
+    "Asia/Harbin": ("北京时间", "Beijing time"), "Asia/Urumqi": ("乌鲁木齐时间", "Urumqi time"),
+    "PRC": ("北京时间", "Beijing time"), "Asia/Hong_Kong": ("香港时间", "Hong Kong time"),
+    "Asia/Macau": ("澳门时间", "Macau time"), "Asia/Taipei": ("台北时间", "Taipei time"),
+    "Asia/Singapore": ("新加坡时间", "Singapore time"), "Asia/Tokyo": ("东京时间", "Tokyo time"),
+    "Asia/Seoul": ("首尔时间", "Seoul time"),
+    "Asia/Kuala_Lumpur": ("吉隆坡时间", "Kuala Lumpur time"),
+    "Asia/Bangkok": ("曼谷时间", "Bangkok time"), "Asia/Dubai": ("迪拜时间", "Dubai time"),
+    "Asia/Kolkata": ("印度时间", "India time"), "Australia/Sydney": ("悉尼时间", "Sydney time"),
+    "Europe/London": ("伦敦时间", "London time"), "Europe/Paris": ("巴黎时间", "Paris time"),
+    "Europe/Berlin": ("柏林时间", "Berlin time"), "Europe/Moscow": ("莫斯科时间", "Moscow time"),
+    "America/New_York": ("纽约时间", "New York time"),
+    "America/Chicago": ("芝加哥时间", "Chicago time"),
+    "America/Los_Angeles": ("洛杉矶时间", "Los Angeles time"),
+    "America/Toronto": ("多伦多时间", "Toronto time"),
+    "America/Vancouver": ("温哥华时间", "Vancouver time"),
+    "UTC": ("协调世界时", "UTC"), "Etc/UTC": ("协调世界时", "UTC"),
+}
+
+
+def zone_name(name: str | None, lang: str = "zh") -> str:
+    """The zone's name in words: 北京时间 / Beijing time; else the id's city, readable."""
+    key = name or "Asia/Shanghai"
+    known = _ZONE_NAMES.get(key)
+    if known is not None:
+        return known[1] if lang == "en" else known[0]
+    city = key.rsplit("/", 1)[-1].replace("_", " ")
+    return f"{city} time" if lang == "en" else f"{city} 时间"
+
+
+def zone_words(name: str | None, at: datetime, lang: str = "zh") -> str:
+    """「北京时间（UTC+8）」 / "Beijing time (UTC+8)"; UTC alone stays 「UTC」."""
+    words, offset = zone_name(name, lang), offset_words(at)
+    if words == offset:
+        return words
+    return f"{words} ({offset})" if lang == "en" else f"{words}（{offset}）"

@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from qunyun.analytics.tiers import TIER_NAMES, TIERS
+from qunyun.domain.zones import zone_name
 from qunyun.report.words import (
     component_help,
     component_label,
@@ -83,6 +84,8 @@ def render_html(report: dict[str, Any]) -> str:
         sentence=signal_sentence,
         platform_name=platform_name,
         generated_local=_local(report.get("generated_at"), report.get("timezone")),
+        # 「北京时间」, not the tz id (issue 11 walk 33); report.json keeps the id.
+        zone_words=zone_name(report.get("timezone")),
         component_label=component_label,
         component_help=component_help,
         chart_data=json_for_script(_chart_data(report, names)),

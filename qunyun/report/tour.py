@@ -12,6 +12,8 @@ from typing import Any
 
 from qunyun.report.words import component_label
 
+_COUNT_WORDS = {1: "一", 2: "两", 3: "三", 4: "四", 5: "五", 6: "六"}
+
 
 def health_line(report: dict[str, Any]) -> str | None:
     """Why a middling score can sit beside a dying stage: the score weighs six parts, the
@@ -20,8 +22,13 @@ def health_line(report: dict[str, Any]) -> str | None:
     parts = health.get("components") or {}
     if health.get("score") is None or not parts:
         return None
-    shown = "、".join(f"{component_label(k)} {v * 100:.0f}" for k, v in parts.items())
-    line = f"  健康分是六项的加权（满分各 100：{shown}）"
+    shown = "、".join(f"{component_label(k)} {'—' if v is None else f'{v * 100:.0f}'}"
+                     for k, v in parts.items())
+    counted = sum(1 for v in parts.values() if v is not None)
+    line = f"  健康分是{_COUNT_WORDS.get(counted, str(counted))}项的加权（满分各 100：{shown}"
+    if counted < len(parts):
+        line += "；「—」没有可算的数据，不计入"
+    line += "）"
     if (health.get("dying") or {}).get("warning"):
         line += "；阶段和 ⚠ 看的是走势：消息量还够不等于群在变好"
     return line + "。"

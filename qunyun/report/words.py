@@ -66,13 +66,16 @@ def signal_sentence(signal: Mapping[str, Any], lang: str = "zh") -> str:
 
 # The health score's components (analytics/health.py), named and explained for a person.
 COMPONENTS: dict[str, tuple[str, str, str, str]] = {
-    "activity": ("活跃度", "近14天日均消息对比计划下限的 2 倍", "activity",
-                 "messages a day over 14 days against twice the plan's floor"),
+    # Named for what each measures (issue 11 walk 3): "activity 100" beside "87 % below the
+    # peak" read as a contradiction; it is the message volume now against the plan's floor,
+    # and the drop from the peak is its own part, 对比高峰.
+    "activity": ("消息量", "近14天日均消息，达到计划下限的 2 倍即满分", "message volume",
+                 "messages a day over the last 14 days; twice the plan's floor scores full"),
     "participation": ("参与度", "近30天活跃率对比计划下限的 3 倍", "participation",
                       "the 30-day active ratio against three times the plan's floor"),
     "trend": ("走势", "近4周对比之前4周", "trend", "the last 4 weeks against the 4 before"),
-    "momentum": ("势头", "近4周对比最好的4周", "momentum",
-                 "the last 4 weeks against the best 4 weeks ever"),
+    "momentum": ("对比高峰", "近4周消息对比最好的4周", "against the peak",
+                 "the last 4 weeks' messages against the best 4 weeks ever"),
     "newcomers": ("新人参与", "1–8 周前入群的人里发过言的比例", "newcomers",
                   "the share of those who joined 1–8 weeks ago who spoke"),
     "diversity": ("发言分散度", "前 5 名之外的人写的消息占比", "diversity",

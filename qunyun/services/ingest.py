@@ -224,7 +224,13 @@ class EventRecorder:
             known = self._profiles[member_id] = list(member_repo.profile(conn, member_id=member_id))
         first, last, stored_name = known
         newest = last is None or ts >= last
-        rename = name if name and name != stored_name and newest else None
+        # One display name (issue 11 walk 28, 52): a Matrix name is per room, and the one
+        # the member's DM with the bot (or the admins' room) shows is not their name in the
+        # community — 李四 in the DM, 李四-上海-财务 in the group. Only a group renames a
+        # member who has a name; a DM names only someone with none yet.
+        in_group = event.group.kind == "group"
+        rename = name if name and name != stored_name and newest and (
+            in_group or not stored_name) else None
         if rename is not None or first is None or ts < first or (newest and ts != last):
             known[0] = ts if first is None else min(first, ts)
             known[1] = ts if last is None else max(last, ts)

@@ -129,7 +129,7 @@ REASONS: dict[str, Pair] = {
     "group full": ("群已满，开下一个群", "group full: open the next group"),
     "routed by attribute": ("按成员资料分群", "routed to their group by an attribute"),
     "check-in": ("打卡", "check-in"),
-    "poll": ("投票", "poll"),
+    "poll": ("发起投票", "started a poll"),
     "welcome": ("欢迎新人", "welcomed newcomers"),
     "form": ("新人问卷", "member form"),
     "nickname format": ("提醒改昵称格式", "nickname format reminder"),
@@ -257,8 +257,8 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "code": ("邀请码", "code"),
     "keyword": ("关键词", "keyword"), "question": ("问题", "question"),
     "campaign": ("打卡活动", "campaign"), "streak": ("连续天数", "streak"),
-    "trigger": ("触发", "trigger"), "warning": ("警告编号", "warning"),
-    "warnings": ("累计警告", "warnings"), "newcomers": ("新人", "newcomers"),
+    "trigger": ("触发", "trigger"), "warning": ("警告", "warning"),
+    "warnings": ("被申诉的警告", "warnings appealed"), "newcomers": ("新人", "newcomers"),
     "nickname": ("昵称", "nickname"), "answered": ("已答", "answered"),
     "missing": ("未完成", "missing"), "from": ("原等级", "from"), "to": ("新等级", "to"),
     "created": ("新开事项", "new items"), "file": ("文件", "file"),
@@ -498,8 +498,32 @@ def _says(reason: str, value: str) -> bool:
     return re.search(r"(?:^|[：:]\s*)" + re.escape(value) + r"(?:$|\s*[（(])", reason) is not None
 
 
+def _warning_line(key: str, value: Any, lang: str, words: Mapping[Any, str]) -> str | None:
+    """`warning` / `warnings` / `revoked` as a count and each warning in words (when, why:
+    `words`, from `web.warning_words`), never the warnings' numbers (issue 11 walk 25/47)."""
+    en = lang == "en"
+    label = _pick(EVIDENCE_KEYS.get(key), lang, key)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if key == "warnings":  # the moderation's running count
+            return f"warnings so far: {value}" if en else f"累计警告：{value} 次"
+        said = words.get(value)
+        return f"{label}: {said}" if en and said else f"{label}：{said}" if said else None
+    if isinstance(value, list):
+        ids = [v for v in value if isinstance(v, int) and not isinstance(v, bool)]
+        each = [words[v] for v in ids if v in words]
+        count = f"{len(ids)}" if en else f"{len(ids)} 次"
+        if not each:
+            return f"{label}: {count}" if en else f"{label}：{count}"
+        return (f"{label} ({count}): " + "; ".join(each)) if en else \
+            f"{label}（{count}）：" + "；".join(each)
+    return None
+
+
 def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
-                   title: str = "", reason: str | None = None) -> list[str]:
+                   title: str = "", reason: str | None = None,
+                   warnings: Mapping[Any, str] | None = None) -> list[str]:
     """Evidence as short lines a person reads: suspect signals as sentences, other keys
     with their names in the chosen language, internal references left to the raw view.
     Values the item's `title` already says (a queue item's tier, action, count, reason)
@@ -518,10 +542,26 @@ def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
         # A flood's count and window read as one fact: 「10 秒内 9 条」, not 「秒：10」.
         lines.append(f"{burst[1]} 秒内 {burst[0]} 条" if lang != "en"
                      else f"{burst[0]} messages within {burst[1]} seconds")
+    words = warnings or {}
+    described = isinstance(evidence.get("warnings"), list) and any(
+        w in words for w in evidence["warnings"] if isinstance(w, int))
     for key, value in evidence.items():
         if key in HIDDEN_KEYS or value in (None, "", [], {}):
             continue
         if joined and key in ("messages", "seconds"):
+            continue
+        if key in ("warning", "warnings", "revoked"):
+            line = _warning_line(key, value, lang, words)
+            if line:
+                lines.append(line)
+            continue
+        if key == "reasons" and described:
+            continue  # each appealed warning's reason is in the warnings' line
+        if key == "item" and isinstance(value, int) and not isinstance(value, bool):
+            # The work item by its title, never its number (-1: web.warning_words.ITEM).
+            named = words.get((-1, value))
+            if named and named != evidence.get("title") and named not in title:
+                lines.append(f"{_pick(EVIDENCE_KEYS.get('title'), lang, 'title')}{sep}{named}")
             continue
         if title and isinstance(value, str | int) and not isinstance(value, bool) \
                 and str(value) in title:

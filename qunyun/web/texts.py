@@ -62,6 +62,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     # Where a page shows the cached report beside live counts, each says which it is.
     "report_as_of_title": ("报告（截至 {as_of}）", "Report (as of {as_of})"),
     "report_as_of_short": ("报告截至 {as_of}", "report as of {as_of}"),
+    # A community with no events has no report to date (issue 11 walk 22).
+    "report_no_data": ("还没有数据", "no data yet"),
     "current_members_live": ("当前成员（实时）", "Current members (live)"),
     # People, one definition (analytics.activity.headcount; issue 11 walk findings 24, 34):
     # 累计 = 当前 + 已离开; joins and leaves are events, said in 次.
@@ -254,6 +256,27 @@ TEXTS: dict[str, tuple[str, str]] = {
                             "请在 {platform} 里亲自移出。",
                             "Approved, but no bot can reach this member (on {platform}): it "
                             "is now a to-do; remove them on {platform} yourself."),
+    "reach.removal_before_many": ("以下 {n} 位成员在 {platform}，那里没有连接机器人账号：机器人联系不到他们，"
+                                  "也不能把他们移出群。批准后每人生成一条待办，请在 {platform} 里亲自处理。",
+                                  "{n} members below are on {platform}, where no bot account "
+                                  "is connected: the bot can neither reach nor remove them. "
+                                  "Approving opens a to-do for each, for you to do on "
+                                  "{platform} yourself."),
+    "reach.row": ("在 {platform}：机器人联系不到、不能移出", "on {platform}: the bot cannot reach or remove them"),
+    "queue.help": ("按钮的作用", "What the buttons do"),
+    "suspect.more_than_report": ("报告（数据截至 {as_of}）列出 {n} 个；多出来的是机器人在那之后从群里的消息发现的，"
+                                 "或更早的报告列出、还没处理的。",
+                                 "The report (data as of {as_of}) lists {n}; the others the "
+                                 "bot found in the groups' messages since, or an earlier "
+                                 "report listed and nobody has decided yet."),
+    "already.removed": ("已移出（{when}，{why}）", "already removed ({when}, {why})"),
+    "already.back_appeal": ("申诉已通过（{when}），{n} 次警告已撤销，已邀请回群",
+                            "appeal upheld ({when}), {n} warnings withdrawn, invited back"),
+    "already.back": ("已回群（{when}）", "back in the group ({when})"),
+    "already.withdrawn": ("申诉已通过，{n} 次警告已撤销", "appeal upheld, {n} warnings withdrawn"),
+    "already.title": ("已经发生的事", "Already happened"),
+    "already.appeal_removal": ("申诉的是这次移出：{when} 被机器人移出（{why}）",
+                               "It appeals this removal: removed by the bot {when} ({why})"),
     "reach.removal_kept": ("这位成员在 {platform}，机器人联系不到 ta。",
                            "This member is on {platform}, where no bot can reach them."),
     "resolved_by": ("处理人", "Resolved by"),
@@ -303,6 +326,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "step.intro": ("自我介绍", "intro"),
     "step.form": ("填表", "form"),
     "step.completed": ("已完成", "completed"),
+    "step.returning": ("回群成员，不走新人流程", "came back: no newcomer steps"),
     "deadline": ("截止", "Deadline"),
     "expires": ("失效", "Expires"),
     "warning.live": ("有效至", "in force until"),
@@ -326,6 +350,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kind.direct_message": ("私聊机器人", "message to the bot"),
     "kind.join": ("入群", "joined"),
     "kind.leave": ("退群", "left"),
+    "kind.removed_bot": ("被机器人移出", "removed by the bot"),
+    "kind.removed_admin": ("被管理员移出", "removed by an admin"),
     "kind.nickname": ("改昵称", "nickname"),
     "kind.reaction": ("表情回应", "reaction"),
     "kind.recall": ("撤回", "recall"),

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from qunyun.domain.zones import offset_words, stamp
+from qunyun.domain.zones import stamp, zone_words
 
 DEFAULT_ZONE = "Asia/Shanghai"
 
@@ -45,9 +45,10 @@ def iso_when(text: str | None, zone_name: str | None = None) -> str:
 
 
 def zone_note(zone_name: str | None, lang: str) -> str:
-    """The page's line naming its clock: 「时间均为 Asia/Shanghai 时区（UTC+8）」."""
-    name = zone(zone_name).key
+    """The page's line naming its clock: 「时间均为北京时间（UTC+8）」 (issue 11 walk 23): the
+    zone's name in words, never the tz database's id."""
     now = datetime.now(tz=zone(zone_name))
+    words = zone_words(zone(zone_name).key, now, lang)
     if lang == "en":
-        return f"Times are in {name} ({offset_words(now)})"
-    return f"时间均为 {name} 时区（{offset_words(now)}）"
+        return f"Times are in {words}"
+    return f"时间均为{words}"

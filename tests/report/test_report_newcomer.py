@@ -91,7 +91,8 @@ def test_header_shows_no_schema_and_one_zone(silent_report: dict[str, Any]) -> N
     assert '<meta name="qunyun-report-schema" content="' in html  # for developers
     header = shown[shown.index("社群健康报告"):shown.index("概览")]
     assert "训练营" in header and "UTC" not in header
-    assert header.count("Asia/Shanghai") == 2  # the data's time and the build time
+    assert header.count("北京时间") == 2  # the data's time and the build time
+    assert "Asia/Shanghai" not in shown  # the zone in words, not its tz id (issue 11 walk 33)
 
 
 def test_the_dying_stage_has_one_word_everywhere(engine: Engine) -> None:

@@ -81,6 +81,7 @@ def test_attributes_say_whether_the_member_answered_or_the_nickname_said_it(
 
     recent = re.search(r"最近动态.*?</table>", html, flags=re.S)
     assert recent, "recent events"
-    rows = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td></tr>", recent.group(0))
+    rows = re.findall(r'<tr><td>[^<]*</td><td class="event-kind">([^<]*)</td><td>([^<]*)</td></tr>',
+                      recent.group(0))
     assert ("私聊机器人", "上海") in rows
     assert not [text for kind, text in rows if kind == "发言" and text in ("会一点", "5", "上海")]

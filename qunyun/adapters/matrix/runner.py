@@ -249,6 +249,12 @@ class MatrixBot(AdapterCore):
                           for u in sorted(users) if u != self.bot_user_id]
                 self.pipeline.recorder.members_present(conn, group=room, people=people,
                                                        at_ms=now)
+                # Their name in the room's member state is their first name there when
+                # none is on record (the room's creator, in before the bot): member 360
+                # says they were seen from now, not from their first message (issue 11
+                # walk 45). A name on record is left to the events' renames.
+                self.pipeline.recorder.names_listed(conn, group=room, people=people,
+                                                    at_ms=now)
 
     async def ensure_admin_room(self) -> str | None:
         """The admins' room: the plan's (by id or name), or one the bot creates and invites

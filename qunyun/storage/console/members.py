@@ -135,9 +135,9 @@ def stays_of(conn: Connection, *, member_id: int, limit: int = 40) -> list[dict[
             kick = next((k for k in reversed(kicks) if k["group_id"] == group_id
                          and k["at_ms"] <= (row["ts_ms"] or 0) + 60_000), None)
             if kick is not None and (row["ts_ms"] or 0) - kick["at_ms"] < 3_600_000:
-                stay["step"], stay["reason"] = "removed", kick["reason"]
+                stay["step"], stay["reason"], stay["by"] = "removed", kick["reason"], "bot"
             elif row["related_member_id"] not in (None, member_id):
-                stay["step"] = "removed"
+                stay["step"], stay["by"] = "removed", "admin"
         out.append(stay)
     return out
 
@@ -183,3 +183,14 @@ def names_of(conn: Connection, *, member_ids: list[int]) -> dict[int, str | None
     rows = conn.execute(select(members.c.id, members.c.display_name)
                         .where(members.c.id.in_(member_ids[:1000])))
     return {int(r.id): r.display_name for r in rows}
+
+
+def groups_by_id(conn: Connection, *, group_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Platform, kind and name of the given groups (the nickname history's rooms, DMs and
+    the admins' room included)."""
+    ids = sorted(set(group_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(select(groups.c.id, groups.c.platform, groups.c.kind, groups.c.name)
+                        .where(groups.c.id.in_(ids))).mappings()
+    return {int(r["id"]): dict(r) for r in rows}

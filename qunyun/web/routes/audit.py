@@ -7,9 +7,10 @@ from fastapi.responses import Response
 
 from qunyun.storage.console import audit as console_audit
 from qunyun.storage.console import members as console_members
+from qunyun.web import warning_words
 from qunyun.web.deps import community_for
 from qunyun.web.ids import AuditCursor, id_or_none
-from qunyun.web.render import page
+from qunyun.web.render import community_zone, page
 
 router = APIRouter()
 PAGE = 100
@@ -53,7 +54,12 @@ def audit_page(
         actions = console_audit.actions(conn, community_id=cid)
         names = console_members.names_of(
             conn, member_ids=sorted({r["member_id"] for r in rows if r["member_id"]}))
+        # Warnings named by number in the evidence, in words (issue 11 walk 47).
+        zone = community_zone(ctx, found)
+        words = warning_words.described(conn, [r.get("evidence") for r in rows],
+                                        community_id=cid, zone=zone, lang=ctx.lang)
     return page(ctx, "audit.html", community=found, rows=rows, actions=actions, names=names,
+                warning_words=words, tz=zone,
                 f={"action": action, "actor": actor, "status": status, "member": member},
                 no_member=member_ids == [],
                 older=rows[-1]["id"] if len(rows) == PAGE else None)

@@ -17,6 +17,7 @@ from qunyun.services import ambassadors as ambassador_service
 from qunyun.services import badges as badge_service
 from qunyun.services import elimination as elimination_service
 from qunyun.services import growth as growth_service
+from qunyun.services import onboarding as onboarding_service
 from qunyun.services import plans as plan_service
 from qunyun.services import points as point_service
 from qunyun.services import sales as sale_service
@@ -31,10 +32,10 @@ from qunyun.storage.console import members as console_members
 from qunyun.storage.console import overview as console_overview
 from qunyun.storage.engine import writing
 from qunyun.storage.work import queues as queue_repo
-from qunyun.web import labels
+from qunyun.web import labels, warning_words
 from qunyun.web.deps import NotFound, community_for
 from qunyun.web.ids import DbId, Offset, QueryId
-from qunyun.web.render import page
+from qunyun.web.render import community_zone, page
 
 router = APIRouter()
 PAGE = 50
@@ -83,20 +84,37 @@ def _named(conn: Connection, rows: list[dict[str, Any]] | None) -> list[dict[str
 
 
 def _changes(history: list[dict[str, Any]],
-             group_names: dict[int, str | None]) -> list[dict[str, Any]]:
-    """The nickname history as changes, per group, oldest first: `old` → `nickname` (no
-    `old`: the first name seen there). The same name seen again (a restart reads the room's
-    member state anew) is not a change."""
+             rooms: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The nickname history as changes, oldest first: `old` → `nickname` (no `old`: the
+    first name seen). First seen once per platform account: a second group of the same
+    platform showing the name already known adds nothing, one showing another name reads
+    as a change there. A name seen again (a restart reads the room's member state anew)
+    is not a change. Names in the member's DM with the bot or the admins' room are not
+    the community's nickname (a Matrix name is per room: 李四 in the DM while the group
+    knows 李四-上海-财务) and are left out while a group shows one (issue 11 walk 45)."""
+    def kind(row: dict[str, Any]) -> str:
+        room = rooms.get(row["group_id"]) if row.get("group_id") is not None else None
+        return str(room["kind"]) if room else "group"
+
+    in_groups = [r for r in history if kind(r) == "group"]
+    rows = in_groups or history
     last: dict[int | None, str] = {}
+    latest: dict[str | None, str] = {}  # per platform: the name last shown
     out: list[dict[str, Any]] = []
-    for row in history:
+    for row in rows:
         group_id = row.get("group_id")
+        room = rooms.get(group_id) if group_id is not None else None
+        platform = str(room["platform"]) if room else None
+        name = row["nickname"]
         before = last.get(group_id)
-        if before == row["nickname"]:
+        if before is None:
+            before = latest.get(platform)
+        last[group_id] = name
+        if before == name:
             continue
-        last[group_id] = row["nickname"]
+        latest[platform] = name
         out.append({**row, "old": before,
-                    "group_name": group_names.get(group_id) if group_id is not None else None})
+                    "group_name": room.get("name") if room and room["kind"] == "group" else None})
     return out
 
 
@@ -113,6 +131,25 @@ def _attribute_rows(attributes: dict[str, Any], form: dict[str, Any] | None, pla
     rows += [{"label": labels.attribute_label(k, lang), "value": v, "source": "nickname"}
              for k, v in attributes.items() if k not in answers or answers[k] != v]
     return rows
+
+
+def _onboarding_rows(rows: list[dict[str, Any]], plan: Plan | None) -> list[dict[str, Any]]:
+    """Each checklist with `returning`: marked done when the member came back (an upheld
+    appeal, an earlier stay), not by doing the steps — the page says 「回群成员，不走新人
+    流程」, never ✓ 已完成 for steps nobody did (issue 11 walk 44)."""
+    out = []
+    for row in rows:
+        if plan is not None:
+            missing = onboarding_service.missing_steps(row, plan.onboarding)
+        else:
+            missing = tuple(s for s in ("nickname", "intro", "form") if row.get(f"{s}_ms") is None)
+        done_at = {row.get(f"{s}_ms") for s in ("nickname", "intro", "form")} - {None}
+        # Done by a step marks it done at that step's time; a plan that later asks for a
+        # new step does not turn an earlier completion into a return.
+        returning = row.get("completed_ms") is not None and bool(missing) and (
+            plan is not None or len(missing) == 3) and row["completed_ms"] not in done_at
+        out.append({**row, "returning": returning})
+    return out
 
 
 @router.get("/c/{slug}/members/{member_id}")
@@ -157,7 +194,8 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
             "warnings": warning_service.warning_history(conn, member_id=member_id, limit=20),
             "actions": console_audit.entries(conn, community_id=cid, member_id=member_id,
                                              limit=30),
-            "onboarding": bot_onboarding.of_member(conn, member_id=member_id),
+            "onboarding": _onboarding_rows(bot_onboarding.of_member(conn, member_id=member_id),
+                                           plan),
             "open_items": queue_repo.list_items(conn, community_id=cid, member_id=member_id,
                                                 status=None, limit=20),
             "inviters": _named(conn, from_report) if from_report is not None
@@ -180,8 +218,25 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
         # An admin takes no part in tiers or points (unless the plan says so): the page says
         # that once and offers no tier lock, level bar or grant (issue 11 #33).
         view["staff"] = member_id in staff_service.off_growth(conn, community_id=cid, plan=plan)
-        view["nicknames"] = _changes(member_repo.nickname_history(conn, member_id=member_id),
-                                     {int(g["id"]): g["name"] for g in view["groups"]})
+        # Warnings the actions name by number, in words: when and why (issue 11 walk 47).
+        view["tz"] = community_zone(ctx, found)
+        view["warning_words"] = warning_words.described(
+            conn, [a.get("evidence") for a in view["actions"]], community_id=cid,
+            zone=view["tz"], lang=ctx.lang)
+        history = member_repo.nickname_history(conn, member_id=member_id)
+        view["nicknames"] = _changes(history, console_members.groups_by_id(
+            conn, group_ids=[int(r["group_id"]) for r in history if r["group_id"] is not None]))
+        # First seen: the earliest the bot knew them, also from a room's member state (a
+        # name read there on start) — the room's creator was there before their first
+        # message (issue 11 walk 45).
+        view["first_seen_ms"] = min(
+            [t for t in [member.get("first_seen_ms")] + [r["at_ms"] for r in history]
+             if t is not None], default=None)
+        # 最近动态: a leave that was a removal says so (issue 11 walk 46).
+        removals = {(s["group_id"], s["ts_ms"]): s.get("by") or "admin"
+                    for s in view["stays"] if s["step"] == "removed"}
+        view["events"] = [{**e, "removed_by": removals.get((e["group_id"], e["ts_ms"]))
+                           if e["kind"] == "leave" else None} for e in view["events"]]
     view["now_ms"] = int(time.time() * 1000)  # a warning past its expiry reads 已失效
     view["report_member"] = indexed.members.get(member_id)
     # The tier line above comes from the cached report, the held tier and its history below

@@ -24,9 +24,10 @@ from qunyun.storage.console import members as console_members
 from qunyun.storage.console import queues as console_queues
 from qunyun.storage.engine import writing
 from qunyun.storage.work import queues as queue_repo
+from qunyun.web import labels, times, warning_words
 from qunyun.web.deps import Ctx, NotFound, community_for
 from qunyun.web.ids import Count, DbId, Offset
-from qunyun.web.render import page
+from qunyun.web.render import community_zone, page
 from qunyun.web.texts import translate
 
 router = APIRouter()
@@ -67,18 +68,106 @@ def queue_list(request: Request, slug: str, queue: str = "", status: str = "open
         names = console_members.names_of(
             conn, member_ids=sorted({i["member_id"] for i in items if i["member_id"]}))
         unreachable = _unreachable(conn, cid, items)
+        zone = community_zone(ctx, found)
+        already = _already(conn, cid, items, zone, ctx.lang)
+        words = warning_words.described(conn, [i["detail"] for i in items], community_id=cid,
+                                        zone=zone, lang=ctx.lang)
     reports = request.app.state.reports
     if reports.available and not reports.is_fresh(cid):
         reports.warm([cid])  # new events or a new plan: the queues catch up in the background
     empty = None if items else _empty_reason(ctx, request, found, queue, status)
+    report = reports.peek(cid) if reports.available else None
     return page(ctx, "queues.html", community=found, items=items, counts=counts, queue=queue,
                 status=status, statuses=STATUSES, choices=CHOICES, names=names,
                 unreachable=unreachable, total=total, offset=offset, page_size=PAGE,
+                help_lines=_help_lines(items, unreachable, counts, report, zone, ctx.lang),
+                already=already, warning_words=words, tz=zone,
                 analytics=reports.available, empty_reason=empty,
                 notice=translate("reply.queued", ctx.lang) if replied else
                 None if created is None else translate("refreshed", ctx.lang, n=created),
                 reply_error=translate(f"reply.error.{reply_error}", ctx.lang)
                 if reply_error in REPLY_ERRORS else "")
+
+
+HELPED = ("elimination", "suspect", "escalation", "group_invite")
+
+
+def _help_lines(items: list[dict[str, Any]], unreachable: dict[int, str],
+                counts: dict[str, int], report: dict[str, Any] | None, zone: str,
+                lang: str) -> list[tuple[str, str]]:
+    """What the buttons do, said once above the list for each kind of item on it (issue 11
+    walk 48, 34: it sat in a column of its own beside every card, pushing the table out
+    of a 1280 px window, and 218 elimination cards repeated the same two paragraphs), and
+    why the suspect count can be above the report's."""
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for i in items:
+        if i["status"] != "open" or i["queue"] not in HELPED:
+            continue
+        key = i["queue"] + ("_sweep" if i["queue"] == "elimination"
+                            and str(i["item_key"]).startswith("sweep:") else "")
+        if key in seen:
+            continue
+        seen.add(key)
+        text = translate(f"act_help.{key}", lang)
+        if i["queue"] == "suspect" and report is not None:
+            listed = len(report.get("suspects") or [])
+            if counts.get("suspect", 0) > listed:
+                text += ("" if lang != "en" else " ") + translate(
+                    "suspect.more_than_report", lang, n=listed,
+                    as_of=times.iso_when(report.get("as_of"), zone))
+        out.append((translate(f"queue.{i['queue']}", lang), text))
+    far: dict[str, int] = {}
+    for i in items:
+        if i["status"] == "open" and i["id"] in unreachable:
+            far[unreachable[i["id"]]] = far.get(unreachable[i["id"]], 0) + 1
+    for platform, n in far.items():
+        out.append((translate("queue.elimination", lang), translate(
+            "reach.removal_before_many", lang, n=n,
+            platform=labels.platform_label(platform, lang))))
+    return out
+
+
+def _already(conn: Any, cid: int, items: list[dict[str, Any]], zone: str,
+             lang: str) -> dict[int, str]:
+    """For an open suspect: what already happened to the member, in words — removed (when,
+    why), an upheld appeal with its warnings withdrawn — so the card does not ask for a
+    judgement on someone the bot already dealt with (issue 11 walk 26, 46). For an appeal:
+    the removal it appeals (walk 25)."""
+    appeals = [i for i in items if i["queue"] == "appeal" and i["member_id"]]
+    members = {int(i["member_id"]): int(i["id"]) for i in items
+               if i["queue"] == "suspect" and i["status"] == "open" and i["member_id"]}
+    if not members and not appeals:
+        return {}
+    cases = console_queues.latest_removals(
+        conn, community_id=cid, member_ids=list(members) + [int(i["member_id"]) for i in appeals])
+    withdrawn = console_queues.withdrawn_warnings(conn, community_id=cid,
+                                                 member_ids=list(members))
+    out: dict[int, str] = {}
+    for item in appeals:  # the removal an appeal is about, when it came after one
+        case = cases.get(int(item["member_id"]))
+        if case is not None and case["closed_ms"] is not None \
+                and case["closed_ms"] <= item["created_ms"] + 60_000:
+            out[int(item["id"])] = translate(
+                "already.appeal_removal", lang, when=times.when(case["closed_ms"], zone),
+                why=labels.reason_label(case["reason"], lang))
+    for member_id, item_id in members.items():
+        case = cases.get(member_id)
+        parts = []
+        if case is not None:
+            parts.append(translate("already.removed", lang,
+                                   when=times.when(case["closed_ms"], zone),
+                                   why=labels.reason_label(case["reason"], lang)))
+            if case["status"] == "revived":
+                how = case.get("revived_how") or ""
+                parts.append(translate(
+                    "already.back_appeal" if how == "appeal" else "already.back", lang,
+                    when=times.when(case["revived_ms"], zone), n=withdrawn.get(member_id, 0)))
+        elif withdrawn.get(member_id):
+            parts.append(translate("already.withdrawn", lang, n=withdrawn[member_id]))
+        if parts:
+            out[item_id] = ("；" if lang != "en" else "; ").join(parts)
+    return out
 
 
 def _unreachable(conn: Any, cid: int, items: list[dict[str, Any]]) -> dict[int, str]:
@@ -197,8 +286,13 @@ def resolve(
     if request.headers.get("hx-request"):
         # The row, and the counter cards out of band, for the list the operator is on.
         shown = parse_qs(urlsplit(request.headers.get("hx-current-url") or "").query)
+        zone = community_zone(ctx, found)
+        with ctx.engine.connect() as conn:
+            words = warning_words.described(conn, [item["detail"]], community_id=cid,
+                                            zone=zone, lang=ctx.lang)
         return page(ctx, "queue_resolved.html", community=found, i=item, choices=CHOICES,
-                    names=names, counts=counts, unreachable=unreachable,
+                    names=names, counts=counts, unreachable=unreachable, tz=zone,
+                    warning_words=words, already={},
                     queue=(shown.get("queue") or [""])[0],
                     status=(shown.get("status") or ["open"])[0])
     return RedirectResponse(f"/c/{slug}/queues?queue={item['queue']}", status_code=303)

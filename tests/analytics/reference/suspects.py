@@ -80,7 +80,7 @@ def find(log: EventLog, plan: Plan) -> list[dict[str, Any]]:
             skip_nulls=True).fill_null(False)
     ads = log.messages.filter(is_ad)
     per_member = ads.group_by("member_id").agg(
-        n=pl.len(), examples=pl.col("text").head(EXAMPLES))
+        n=pl.len(), examples=pl.col("text").unique(maintain_order=True).head(EXAMPLES))
     for member_id, n, examples in per_member.iter_rows():
         add(member_id, "ads", "发广告/链接/加好友二维码",
             {"messages": n, "examples": [_short(t) for t in examples]})
