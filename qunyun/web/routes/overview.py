@@ -54,6 +54,10 @@ def index(request: Request) -> Response:
         report = request.app.state.reports.peek(int(row["id"])) or {}
         row["scope"] = report.get("community")
         row["as_of"] = report.get("as_of")
+        # When it was built and whether a newer one is coming (the cache's watcher
+        # rebuilds it within seconds of new events; the page reloads its rows meanwhile).
+        row["status"] = request.app.state.reports.status(int(row["id"]))
+        row["updating"] = bool(report) and row["status"]["updating"]
     return page(ctx, "index.html", communities=rows, accounts=bots)
 
 
@@ -125,10 +129,13 @@ def community_panel(request: Request, slug: str) -> Response:
     if isinstance(report, Response):
         return report
     whole = report.get("community") or {}
-    return _cached(request, ("community", int(found["id"]), ctx.lang), report, lambda: page(
+    status = request.app.state.reports.status(int(found["id"]))
+    return _cached(request, ("community", int(found["id"]), ctx.lang, status["updating"]),
+                   report, lambda: page(
         ctx, "community_panel.html", community=found, report=report, whole=whole,
         groups=report.get("groups") or [], trend=_trend(whole) if whole else None,
-        group_names=group_names(report.get("groups") or [])))
+        group_names=group_names(report.get("groups") or []), status=status,
+        reload=f"/c/{found['slug']}/panel"))
 
 
 @router.get("/c/{slug}/summary")
@@ -142,7 +149,8 @@ def community_summary(request: Request, slug: str) -> Response:
     except ReportFailed as exc:
         failed = str(exc)
     return page(ctx, "summary_cells.html", scope=(report or {}).get("community"),
-                as_of=(report or {}).get("as_of"), failed=failed)
+                as_of=(report or {}).get("as_of"), failed=failed,
+                status=request.app.state.reports.status(int(found["id"])))
 
 
 @router.get("/c/{slug}/g/{group_id}")
@@ -174,8 +182,11 @@ def group_panel(request: Request, slug: str, group_id: DbId) -> Response:
         "cohorts": section.get("cohorts") or [],
         "tiers": section.get("tiers") or {},
     }
-    return _cached(request, ("group", int(found["id"]), group_id, ctx.lang), report,
+    status = request.app.state.reports.status(int(found["id"]))
+    return _cached(request, ("group", int(found["id"]), group_id, ctx.lang, status["updating"]),
+                   report,
                    lambda: page(ctx, "group_panel.html", community=found, report=report,
-                                g=section, charts=charts,
+                                g=section, charts=charts, status=status,
+                                reload=f"/c/{found['slug']}/g/{group_id}/panel",
                                 tier_days=(report.get("tier_thresholds") or {}).get(
                                     "window_days", 30)))
