@@ -31,6 +31,15 @@ def when(ms: int | None, zone_name: str | None = None) -> str:
     return stamp(datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(zone(zone_name)))
 
 
+def when_seconds(ms: int | None, zone_name: str | None = None) -> str:
+    """As `when`, to the second: when a report was built ("生成于 … 14:05:09 UTC+8"), which
+    changes every few seconds while the live bot's events come in."""
+    if ms is None:
+        return "—"
+    at = datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(zone(zone_name))
+    return f"{at:%Y-%m-%d %H:%M:%S} {offset_words(at)}"
+
+
 def iso_when(text: str | None, zone_name: str | None = None) -> str:
     """The report's ISO times ("2026-12-01T11:12:10+08:00") the same way."""
     if not text:
