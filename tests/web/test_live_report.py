@@ -134,7 +134,8 @@ def test_the_live_bots_events_reach_the_home_and_community_pages_within_seconds(
 def test_while_a_newer_report_is_built_the_page_says_so_and_reloads_itself(
         engine: Engine, seeded: Seeded, make_client: Callable[..., TestClient]) -> None:
     """Between the events and the new report the page shows the kept report, says when it
-    was built and that a newer one is being built, and asks for the panel again."""
+    was built and that a newer one is being built; the open page learns when the new one
+    is there."""
     release = threading.Event()
     built: list[int] = []
 
@@ -157,19 +158,37 @@ def test_while_a_newer_report_is_built_the_page_says_so_and_reloads_itself(
         time.sleep(0.05)
     panel = client.get(f"/c/{seeded.slug}/panel").text
     assert "生成于" in panel and "有新的消息，正在生成新的报告" in panel
-    assert 'hx-trigger="every 3s"' in panel  # the panel asks again by itself
     home = client.get("/").text
-    assert "正在生成新的报告" in home and 'hx-select="#communities"' in home
+    assert "正在生成新的报告" in home
     assert _cell(_home_row(client, seeded.slug), "messages") == 30
+    # The open pages ask every 3 s whether their report changed; nothing yet.
+    seen = _stamp_of(panel)
+    asked = client.get(f"/c/{seeded.slug}/report-stamp", params={"seen": seen})
+    assert asked.status_code == 200 and "HX-Trigger" not in asked.headers
+    home_seen = _stamp_of(home)
+    assert "HX-Trigger" not in client.get("/report-stamp", params={"seen": home_seen}).headers
     release.set()
     deadline = time.monotonic() + 10
     while cache.status(seeded.community_id)["updating"]:
         assert time.monotonic() < deadline
         time.sleep(0.05)
+    # Now they are told, and fetch the new numbers (`report-changed`).
+    asked = client.get(f"/c/{seeded.slug}/report-stamp", params={"seen": seen})
+    assert asked.headers.get("HX-Trigger") == "report-changed"
+    assert client.get("/report-stamp", params={"seen": home_seen}).headers.get(
+        "HX-Trigger") == "report-changed"
     assert _cell(_home_row(client, seeded.slug), "messages") == 31
-    home = client.get("/").text
-    assert "正在生成新的报告" not in home and 'hx-select="#communities"' not in home
-    assert 'hx-trigger="every 3s"' not in client.get(f"/c/{seeded.slug}/panel").text
+    assert "正在生成新的报告" not in client.get("/").text
+    assert "正在生成新的报告" not in client.get(f"/c/{seeded.slug}/panel").text
+
+
+def _stamp_of(html: str) -> str:
+    import html as markup
+    from urllib.parse import unquote
+
+    found = re.search(r'report-stamp\?seen=([^"]*)"', html)
+    assert found, html[:1500]
+    return unquote(markup.unescape(found.group(1)))
 
 
 def test_while_events_keep_coming_a_report_is_rebuilt_at_most_every_min_age(
@@ -207,3 +226,79 @@ def test_events_of_another_community_leave_a_report_current(
     assert cache.is_fresh(seeded.community_id)
     import_events(engine, community_id=seeded.community_id, events=[message(2)])
     assert not cache.is_fresh(seeded.community_id)
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def test_in_a_browser_the_pages_update_themselves(
+        engine: Engine, db_url: str, seeded: Seeded) -> None:
+    """What the walker did: the console open in Chromium, the live bot writing. The home
+    row and the community panel change to the new numbers with no reload."""
+    import socket
+
+    import pytest
+
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian chromium (./dev.sh setup)")
+    if engine.dialect.name != "sqlite":
+        pytest.skip("one backend is enough for the browser")
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    from qunyun.web.app import create_app
+    from tests.web.seed import PASSWORD
+
+    cache = ReportCache(engine)  # the console's own settings (rebuild at most every 10 s)
+    app = create_app(engine, secure_cookies=False, reports=cache)
+    cache.warm([seeded.community_id]).join(60)
+    cache.watch()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while not server.started:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                        args=["--no-sandbox", "--disable-gpu",
+                                              "--disable-dev-shm-usage"])
+            context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                          locale="zh-CN")
+            home = context.new_page()
+            home.set_default_timeout(60_000)
+            home.goto(base + "/login")
+            home.fill("input[name=username]", "owner")
+            home.fill("input[name=password]", PASSWORD)
+            home.click("button[type=submit]")
+            home.wait_for_url(base + "/")
+            cell = f'tr:has(a[href="/c/{seeded.slug}"]) td[data-k="messages"]'
+            assert home.text_content(cell) == "30"
+            community = context.new_page()
+            community.set_default_timeout(60_000)
+            community.goto(f"{base}/c/{seeded.slug}")
+            community.wait_for_selector("#health-table")
+            env = dict(os.environ, PYTHONPATH=str(ROOT))
+            subprocess.run([sys.executable, "-c", BOT, db_url, str(seeded.community_id)],
+                           check=True, env=env, cwd=ROOT, timeout=120)
+            # No reload: both pages ask again while a newer report is on the way.
+            home.wait_for_function(
+                "s => document.querySelector(s) && document.querySelector(s).textContent"
+                " === '50'", arg=cell)
+            row = '#health-table tr:has(a:text("直播群"))'
+            community.wait_for_selector(row)
+            assert community.text_content(f'{row} td[data-k="messages"]') == "20"
+            assert community.text_content(f'{row} td[data-k="member_count"]') == "2"
+            assert "正在生成新的报告" not in (community.text_content("#report-panel") or "")
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        cache.close()

@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from qunyun.bot import accounts as account_service
 from qunyun.report.words import group_names, group_title
+from qunyun.storage.community import communities as community_repo
 from qunyun.storage.console import overview as console_overview
 from qunyun.storage.work import queues as queue_repo
 from qunyun.web.deps import Ctx, NotFound, community_for, signed_in
@@ -57,8 +58,42 @@ def index(request: Request) -> Response:
         # When it was built and whether a newer one is coming (the cache's watcher
         # rebuilds it within seconds of new events; the page reloads its rows meanwhile).
         row["status"] = request.app.state.reports.status(int(row["id"]))
-        row["updating"] = bool(report) and row["status"]["updating"]
-    return page(ctx, "index.html", communities=rows, accounts=bots)
+    return page(ctx, "index.html", communities=rows, accounts=bots,
+                stamp=_stamp(request, [int(r["id"]) for r in rows]))
+
+
+def _stamp(request: Request, ids: list[int]) -> str:
+    """What a page's reports look like now (never queries): each community's build time
+    and whether a newer report is on the way."""
+    reports = request.app.state.reports
+    return ",".join(f"{cid}:{(s := reports.status(cid))['built_ms'] or 0}:{int(s['updating'])}"
+                    for cid in sorted(ids))
+
+
+def _stamp_answer(seen: str, now: str) -> Response:
+    """An open page asks every few seconds (`hx-trigger="every 3s"`, nothing swapped); when
+    its reports changed — a newer one is on the way, or it is built — the answer tells the
+    page (`report-changed`), which fetches the new numbers: the page follows the live bot
+    without a reload (issue 11 walk finding 21)."""
+    headers = {"HX-Trigger": "report-changed"} if seen != now else {}
+    return Response(status_code=200, headers=headers)
+
+
+@router.get("/report-stamp", include_in_schema=False)
+def index_stamp(request: Request, seen: str = "") -> Response:
+    ctx = signed_in(request)
+    assert ctx.operator is not None
+    scope = None if ctx.operator.all_communities else set(ctx.operator.communities)
+    with ctx.engine.connect() as conn:
+        ids = [int(str(c["id"])) for c in community_repo.list_communities(conn)
+               if scope is None or int(str(c["id"])) in scope]
+    return _stamp_answer(seen, _stamp(request, ids))
+
+
+@router.get("/c/{slug}/report-stamp", include_in_schema=False)
+def community_stamp(request: Request, slug: str, seen: str = "") -> Response:
+    _ctx, found = community_for(request, slug)
+    return _stamp_answer(seen, _stamp(request, [int(found["id"])]))
 
 
 @router.get("/c/{slug}")
@@ -135,7 +170,7 @@ def community_panel(request: Request, slug: str) -> Response:
         ctx, "community_panel.html", community=found, report=report, whole=whole,
         groups=report.get("groups") or [], trend=_trend(whole) if whole else None,
         group_names=group_names(report.get("groups") or []), status=status,
-        reload=f"/c/{found['slug']}/panel"))
+        stamp=_stamp(request, [int(found["id"])])))
 
 
 @router.get("/c/{slug}/summary")
@@ -187,6 +222,6 @@ def group_panel(request: Request, slug: str, group_id: DbId) -> Response:
                    report,
                    lambda: page(ctx, "group_panel.html", community=found, report=report,
                                 g=section, charts=charts, status=status,
-                                reload=f"/c/{found['slug']}/g/{group_id}/panel",
+                                stamp=_stamp(request, [int(found["id"])]),
                                 tier_days=(report.get("tier_thresholds") or {}).get(
                                     "window_days", 30)))
