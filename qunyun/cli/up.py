@@ -167,6 +167,7 @@ def _console(engine: Engine, port: int) -> uvicorn.Server:
     setup = secrets.token_urlsafe(24) if first_run else None
     app = create_app(engine, secure_cookies=False, setup_token=setup)
     app.state.reports.warm(ids)
+    app.state.reports.watch()  # the live bot's events reach the report within seconds
     base = f"http://127.0.0.1:{port}"
     out_console.print(f"群运控制台 console: [bold]{base}/[/]", highlight=False)
     if setup:

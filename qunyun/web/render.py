@@ -48,6 +48,8 @@ def _iso_when(context: Context, text: str | None) -> str:
 
 
 env.filters["when"] = _when
+env.filters["when_seconds"] = pass_context(
+    lambda context, ms: times.when_seconds(ms, context.get("tz")))
 # The report's ISO times ("2026-12-01T11:12:10+08:00") as a person writes them.
 env.filters["iso_when"] = _iso_when
 # Internal codes as words in the page's language: `{{ r.action|action_label(lang) }}`.

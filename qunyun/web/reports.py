@@ -9,6 +9,16 @@ longer — so a busy live group does not rebuild on every page view, and the bui
 ten-million-event community (tens of seconds per report) is busy at most a tenth of the
 time. Each report built opens its work items (suspects, elimination candidates, tier
 to-dos) in the queues, so the queues and the report always agree without a "refresh" click.
+
+New events are noticed without anyone opening a page (issue 11 walk finding 21: the home
+page showed the tour's report, built before the live bot's events, next to live counts):
+`watch` runs a thread that every `CHECK_EVERY` seconds asks for the log's newest event id
+(one primary-key lookup) and, only when it moved, which communities the new rows belong to
+(a primary-key range over the new rows); a community whose events, plan or moderators
+changed is rebuilt as soon as its report is older than the rebuild interval. So while
+events keep coming a community is rebuilt at most every `min_age` seconds, and the last
+event is in the report `min_age` + `CHECK_EVERY` seconds after it arrived. `status` tells
+a page when its report was built and whether a newer one is on the way.
 """
 
 from __future__ import annotations
@@ -34,6 +44,8 @@ log = logging.getLogger(__name__)
 
 Builder = Callable[..., dict[str, Any]]
 BUILD_SHARE_INVERSE = 10  # a report is kept at least 10x its build time
+# While events keep coming, a community's report is rebuilt at most this often (seconds).
+REBUILD_EVERY = 10.0
 # A panel asks whether its old report is still current at most this often (seconds): the
 # three queries of the check, on every panel view of a busy console, cost more than the
 # panel itself (issue 13).
@@ -49,8 +61,11 @@ def _analytics() -> Builder | None:
 
 
 def _build_in_child(url: str, community_id: int, plan_yaml: str | None,
-                    name: str | None) -> dict[str, Any]:
-    """Runs in the builder process: its own engine without a pool, the plan parsed there."""
+                    name: str | None) -> tuple[dict[str, Any], float]:
+    """Runs in the builder process: its own engine without a pool, the plan parsed there.
+    With the report, the seconds the build itself took: a child's first start (a second
+    or more, several on a busy machine) is not the report's cost, and counted in it kept
+    the live bot's events out of the console's report for a minute after start-up."""
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
@@ -63,24 +78,59 @@ def _build_in_child(url: str, community_id: int, plan_yaml: str | None,
         plan = parse_plan(plan_yaml).plan if plan_yaml else None
         extra = {"community_name": name} if "community_name" in inspect.signature(
             builder).parameters else {}
-        return builder(engine, community_id=community_id, plan=plan, **extra)
+        started = time.perf_counter()
+        report = builder(engine, community_id=community_id, plan=plan, **extra)
+        return report, time.perf_counter() - started
     finally:
         engine.dispose()
 
 
 def _in_child(url: str, community_id: int, plan_yaml: str | None,
-              name: str | None) -> dict[str, Any]:
+              name: str | None) -> tuple[dict[str, Any], float]:
     return analytics_child.run(_build_in_child, url, community_id, plan_yaml, name)
 
 
-def _key(conn: Connection, community_id: int, plan_text: str | None) -> tuple[int, str]:
-    """What a cached report depends on: the log's last event, the plan, and the groups'
-    moderators the bot recorded (staff are off the tiers, `services.staff`)."""
+class _Marks:
+    """The newest event id seen per community, read incrementally: the log's newest id
+    (one primary-key lookup), and only when it moved, the new rows' communities (a
+    primary-key range, never a scan of a community's whole history). Events of another
+    community leave a community's report current."""
+
+    def __init__(self) -> None:
+        self._since: int | None = None  # the log's newest id when last read
+        self._base = 0  # ... when first read: a community with no event since has this
+        self._newest: dict[int, int] = {}
+        self._guard = threading.Lock()
+
+    def of(self, conn: Connection, community_id: int) -> int:
+        from sqlalchemy import func, select
+
+        from qunyun.storage.tables import events
+
+        with self._guard:
+            top = console_overview.latest_event_id(conn)
+            if self._since is None:
+                self._since = self._base = top
+            elif top > self._since:
+                rows = conn.execute(
+                    select(events.c.community_id, func.max(events.c.id))
+                    .where(events.c.id > self._since).group_by(events.c.community_id))
+                for cid, newest in rows:
+                    self._newest[int(cid)] = max(int(newest), self._newest.get(int(cid), 0))
+                self._since = top
+            return self._newest.get(community_id, self._base)
+
+
+def _key(conn: Connection, community_id: int, plan_text: str | None,
+         marks: _Marks | None = None) -> tuple[int, str]:
+    """What a cached report depends on: the community's last event, the plan, and the
+    groups' moderators the bot recorded (staff are off the tiers, `services.staff`)."""
     from qunyun.services import staff
 
     stamp = staff.moderators_stamp(conn, community_id=community_id)
-    return (console_overview.latest_event_id(conn),
-            hashlib.sha256(f"{plan_text or ''}\n{stamp}".encode()).hexdigest())
+    last = marks.of(conn, community_id) if marks is not None else \
+        console_overview.latest_event_id(conn)
+    return (last, hashlib.sha256(f"{plan_text or ''}\n{stamp}".encode()).hexdigest())
 
 
 @dataclass
@@ -90,10 +140,12 @@ class _Entry:
     report: dict[str, Any]
     seconds: float
     checked_at: float = 0.0  # when `latest` last found the key unchanged
+    built_ms: int = 0  # wall clock, for the page's "生成于"
+    stale: bool = False  # events, the plan or moderators changed after it was built
 
 
 class ReportCache:
-    def __init__(self, engine: Engine, *, min_age: float = 60.0,
+    def __init__(self, engine: Engine, *, min_age: float = REBUILD_EVERY,
                  builder: Builder | None = None) -> None:
         self.engine = engine
         self.min_age = min_age
@@ -110,6 +162,8 @@ class ReportCache:
         self._guard = threading.Lock()
         self._background: list[threading.Thread] = []
         self._closed = threading.Event()
+        self._marks = _Marks()
+        self._watcher: threading.Thread | None = None
 
     @property
     def available(self) -> bool:
@@ -141,7 +195,7 @@ class ReportCache:
         with self._lock(community_id):
             with self.engine.connect() as conn:
                 text = plan_service.stored_text(conn, community_id=community_id)
-                key = _key(conn, community_id, text)
+                key = _key(conn, community_id, text, self._marks)
             entry = self._entries.get(community_id)
             if entry and (entry.key == key or self._young(entry)):
                 return entry.report
@@ -152,16 +206,18 @@ class ReportCache:
                     conn, ids={community_id})), None)
             started = time.perf_counter()
             if self._in_child:
-                report = _in_child(self.engine.url.render_as_string(hide_password=False),
-                                   community_id, text, name)
+                report, seconds = _in_child(
+                    self.engine.url.render_as_string(hide_password=False),
+                    community_id, text, name)
             else:
                 extra = {"community_name": name} if self._takes_name else {}
                 report = self.builder(self.engine, community_id=community_id, plan=plan,
                                       **extra)
-            seconds = time.perf_counter() - started
+                seconds = time.perf_counter() - started
             log.info("report for community %s built in %.2f s", community_id, seconds)
             self._open_items(community_id, report)
-            self._entries[community_id] = _Entry(key, time.monotonic(), report, seconds)
+            self._entries[community_id] = _Entry(key, time.monotonic(), report, seconds,
+                                                 built_ms=int(time.time() * 1000))
             return report
 
     def latest(self, community_id: int) -> dict[str, Any] | None:
@@ -183,12 +239,66 @@ class ReportCache:
             return entry.report  # kept, checked just now, or being rebuilt right now
         with self.engine.connect() as conn:
             text = plan_service.stored_text(conn, community_id=community_id)
-            key = _key(conn, community_id, text)
+            key = _key(conn, community_id, text, self._marks)
         if key != entry.key:
+            entry.stale = True
             self.warm([community_id])
         else:
             entry.checked_at = now
         return entry.report
+
+    def status(self, community_id: int) -> dict[str, Any]:
+        """What a page says beside the report (never queries): when it was built, and
+        whether a newer one is on the way (being built, or due once the kept one is
+        `min_age` old)."""
+        entry = self._entries.get(community_id)
+        building = self._lock(community_id).locked()
+        if entry is None:
+            return {"built_ms": None, "updating": building}
+        return {"built_ms": entry.built_ms, "updating": building or entry.stale}
+
+    def watch(self, interval: float = CHECK_EVERY) -> threading.Thread:
+        """Keep the reports current without page views: every `interval` seconds, each
+        community with a report is checked (`_Marks` keeps that cheap) and one whose
+        events, plan or moderators changed is rebuilt here once its report is `min_age`
+        old; the watcher builds one report at a time. Started by `qunyun up` and each
+        `qunyun serve` worker; ends with `close`."""
+        with self._guard:
+            if self._watcher is not None and self._watcher.is_alive():
+                return self._watcher
+
+            def run() -> None:
+                while not self._closed.wait(interval):
+                    for cid in list(self._entries):
+                        if self._closed.is_set():
+                            return
+                        try:
+                            self._refresh(cid)
+                        except Exception:  # the next round tries again
+                            if self._closed.is_set():
+                                return
+                            log.exception("checking the report for community %s failed", cid)
+
+            self._watcher = threading.Thread(target=run, name="qunyun-report-watch",
+                                             daemon=True)
+            self._background.append(self._watcher)
+            self._watcher.start()
+            return self._watcher
+
+    def _refresh(self, community_id: int) -> None:
+        entry = self._entries.get(community_id)
+        if entry is None or self._lock(community_id).locked():
+            return
+        if not entry.stale:
+            with self.engine.connect() as conn:
+                text = plan_service.stored_text(conn, community_id=community_id)
+                key = _key(conn, community_id, text, self._marks)
+            if key == entry.key:
+                entry.checked_at = time.monotonic()
+                return
+            entry.stale = True  # the page says a newer report is coming
+        if not self._young(entry):
+            self.get(community_id)
 
     def _open_items(self, community_id: int, report: dict[str, Any]) -> None:
         try:
@@ -205,7 +315,9 @@ class ReportCache:
             return False
         with self.engine.connect() as conn:
             text = plan_service.stored_text(conn, community_id=community_id)
-            key = _key(conn, community_id, text)
+            key = _key(conn, community_id, text, self._marks)
+        if entry.key != key:
+            entry.stale = True
         return entry.key == key
 
     def invalidate(self, community_id: int) -> None:

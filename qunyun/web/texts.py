@@ -64,6 +64,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "report_as_of_short": ("报告截至 {as_of}", "report as of {as_of}"),
     # A community with no events has no report to date (issue 11 walk 22).
     "report_no_data": ("还没有数据", "no data yet"),
+    # When the cached report was built, and that a newer one is coming (issue 11 walk 21).
+    "report_built": ("生成于 {at}", "built {at}"),
+    "report_updating": ("有新的消息，正在生成新的报告，生成后这里自动更新",
+                        "New events arrived: a newer report is being built and will show here by itself"),
     "current_members_live": ("当前成员（实时）", "Current members (live)"),
     # People, one definition (analytics.activity.headcount; issue 11 walk findings 24, 34):
     # 累计 = 当前 + 已离开; joins and leaves are events, said in 次.

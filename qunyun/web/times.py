@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from qunyun.domain.zones import stamp, zone_words
+from qunyun.domain.zones import offset_words, stamp, zone_words
 
 DEFAULT_ZONE = "Asia/Shanghai"
 
@@ -29,6 +29,15 @@ def when(ms: int | None, zone_name: str | None = None) -> str:
     if ms is None:
         return "—"
     return stamp(datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(zone(zone_name)))
+
+
+def when_seconds(ms: int | None, zone_name: str | None = None) -> str:
+    """As `when`, to the second: when a report was built ("生成于 … 14:05:09 UTC+8"), which
+    changes every few seconds while the live bot's events come in."""
+    if ms is None:
+        return "—"
+    at = datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(zone(zone_name))
+    return f"{at:%Y-%m-%d %H:%M:%S} {offset_words(at)}"
 
 
 def iso_when(text: str | None, zone_name: str | None = None) -> str:

@@ -5,7 +5,7 @@ calls `app()`, which reads what the parent decided from the environment (the dat
 URL, whether cookies are Secure, the one-time setup token, how many requests it runs at
 once). Everything the workers must agree on lives in the database: the cookie-signing
 secret, sessions, sign-in failures.
-Each worker keeps its own report cache and warms it at start.
+Each worker keeps its own report cache, warms it at start and keeps it current (`watch`).
 """
 
 from __future__ import annotations
@@ -32,4 +32,5 @@ def app() -> FastAPI:
                          setup_token=os.environ.get(ENV_SETUP) or None,
                          threads=int(os.environ.get(ENV_THREADS) or 0) or None)
     console.state.reports.warm(community_ids)
+    console.state.reports.watch()  # new events reach the report within seconds
     return console

@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from qunyun.bot import accounts as account_service
 from qunyun.report.words import group_names, group_title
+from qunyun.storage.community import communities as community_repo
 from qunyun.storage.console import overview as console_overview
 from qunyun.storage.work import queues as queue_repo
 from qunyun.web.deps import Ctx, NotFound, community_for, signed_in
@@ -54,7 +55,45 @@ def index(request: Request) -> Response:
         report = request.app.state.reports.peek(int(row["id"])) or {}
         row["scope"] = report.get("community")
         row["as_of"] = report.get("as_of")
-    return page(ctx, "index.html", communities=rows, accounts=bots)
+        # When it was built and whether a newer one is coming (the cache's watcher
+        # rebuilds it within seconds of new events; the page reloads its rows meanwhile).
+        row["status"] = request.app.state.reports.status(int(row["id"]))
+    return page(ctx, "index.html", communities=rows, accounts=bots,
+                stamp=_stamp(request, [int(r["id"]) for r in rows]))
+
+
+def _stamp(request: Request, ids: list[int]) -> str:
+    """What a page's reports look like now (never queries): each community's build time
+    and whether a newer report is on the way."""
+    reports = request.app.state.reports
+    return ",".join(f"{cid}:{(s := reports.status(cid))['built_ms'] or 0}:{int(s['updating'])}"
+                    for cid in sorted(ids))
+
+
+def _stamp_answer(seen: str, now: str) -> Response:
+    """An open page asks every few seconds (`hx-trigger="every 3s"`, nothing swapped); when
+    its reports changed — a newer one is on the way, or it is built — the answer tells the
+    page (`report-changed`), which fetches the new numbers: the page follows the live bot
+    without a reload (issue 11 walk finding 21)."""
+    headers = {"HX-Trigger": "report-changed"} if seen != now else {}
+    return Response(status_code=200, headers=headers)
+
+
+@router.get("/report-stamp", include_in_schema=False)
+def index_stamp(request: Request, seen: str = "") -> Response:
+    ctx = signed_in(request)
+    assert ctx.operator is not None
+    scope = None if ctx.operator.all_communities else set(ctx.operator.communities)
+    with ctx.engine.connect() as conn:
+        ids = [int(str(c["id"])) for c in community_repo.list_communities(conn)
+               if scope is None or int(str(c["id"])) in scope]
+    return _stamp_answer(seen, _stamp(request, ids))
+
+
+@router.get("/c/{slug}/report-stamp", include_in_schema=False)
+def community_stamp(request: Request, slug: str, seen: str = "") -> Response:
+    _ctx, found = community_for(request, slug)
+    return _stamp_answer(seen, _stamp(request, [int(found["id"])]))
 
 
 @router.get("/c/{slug}")
@@ -125,10 +164,13 @@ def community_panel(request: Request, slug: str) -> Response:
     if isinstance(report, Response):
         return report
     whole = report.get("community") or {}
-    return _cached(request, ("community", int(found["id"]), ctx.lang), report, lambda: page(
+    status = request.app.state.reports.status(int(found["id"]))
+    return _cached(request, ("community", int(found["id"]), ctx.lang, status["updating"]),
+                   report, lambda: page(
         ctx, "community_panel.html", community=found, report=report, whole=whole,
         groups=report.get("groups") or [], trend=_trend(whole) if whole else None,
-        group_names=group_names(report.get("groups") or [], ctx.lang)))
+        group_names=group_names(report.get("groups") or [], ctx.lang), status=status,
+        stamp=_stamp(request, [int(found["id"])])))
 
 
 @router.get("/c/{slug}/summary")
@@ -142,7 +184,8 @@ def community_summary(request: Request, slug: str) -> Response:
     except ReportFailed as exc:
         failed = str(exc)
     return page(ctx, "summary_cells.html", scope=(report or {}).get("community"),
-                as_of=(report or {}).get("as_of"), failed=failed)
+                as_of=(report or {}).get("as_of"), failed=failed,
+                status=request.app.state.reports.status(int(found["id"])))
 
 
 @router.get("/c/{slug}/g/{group_id}")
@@ -174,8 +217,11 @@ def group_panel(request: Request, slug: str, group_id: DbId) -> Response:
         "cohorts": section.get("cohorts") or [],
         "tiers": section.get("tiers") or {},
     }
-    return _cached(request, ("group", int(found["id"]), group_id, ctx.lang), report,
+    status = request.app.state.reports.status(int(found["id"]))
+    return _cached(request, ("group", int(found["id"]), group_id, ctx.lang, status["updating"]),
+                   report,
                    lambda: page(ctx, "group_panel.html", community=found, report=report,
-                                g=section, charts=charts,
+                                g=section, charts=charts, status=status,
+                                stamp=_stamp(request, [int(found["id"])]),
                                 tier_days=(report.get("tier_thresholds") or {}).get(
                                     "window_days", 30)))
