@@ -197,18 +197,17 @@ def test_ctrl_c_inside_the_sqlite_bulk_load_is_reported_as_interrupted(
 
     from qunyun.storage.events import staging
 
-    real = staging._SqliteScratch.append
+    real = staging._SqliteScratch._merge_file
 
-    def append_then_ctrl_c(self: Any, frame: Any) -> None:
-        real(self, frame)
-
+    def ctrl_c_then_merge(self: Any) -> None:  # the scratch file's ADBC connection is open
         def work() -> None:  # what a long adbc_ingest is, when the terminal sends Ctrl-C
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.5)  # ADBC's own thread runs the cancel meanwhile
 
         _lib._blocking_call(work, (), {}, self.adbc.adbc_connection.cancel)
+        real(self)
 
-    monkeypatch.setattr(staging._SqliteScratch, "append", append_then_ctrl_c)
+    monkeypatch.setattr(staging._SqliteScratch, "_merge_file", ctrl_c_then_merge)
     db = f"sqlite:///{tmp_path / 'q.db'}"
     result = _import(db, str(files["telegram"]))
     assert result.exit_code == 130, result.output

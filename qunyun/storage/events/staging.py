@@ -3,16 +3,17 @@ transaction, idempotent on (source, source_event_id, community_id).
 
 Rows go first into a staging table the database fills at its own speed, then into the
 event log with one `INSERT … SELECT` that skips what is already there:
-- SQLite: an ADBC connection writes the frames (Arrow, no Python per row) into a scratch
-  database file beside nothing else; the import's connection ATTACHes it and merges.
+- SQLite: an ADBC connection writes the frames (Arrow, no Python per row) into scratch
+  database files beside nothing else; the import's connection ATTACHes each and merges it
+  as soon as it is complete (so the merges overlap the reading of the next batches).
   The scratch file is not the event log: if the import dies, only the scratch file is
   left (in the temp directory), and the event log saw nothing.
 - PostgreSQL: a TEMP table on the import's own connection, filled with COPY from the
   frame's CSV (Polars writes it natively); it is dropped at the end of the transaction.
 - Otherwise (an in-memory SQLite, or a caller who already holds a transaction the
   scratch file could not be detached after): the driver's executemany, row by row.
-Either way nothing reaches `events` before `merge`, and `merge` runs in the caller's
-transaction, so a failed or interrupted import leaves the event log as it was.
+Either way every row reaches `events` inside the caller's transaction (SQLite's early
+merges and `merge` alike), so a failed or interrupted import leaves the event log as it was.
 """
 
 from __future__ import annotations
@@ -65,7 +66,15 @@ class _DirectRows(Staging):
 
 
 class _SqliteScratch(Staging):
+    """Batches go into scratch files and each file is merged as soon as it is complete, so
+    SQLite maintains the log's indexes for one batch while the caller reads the next (the
+    merge releases the GIL: an import reading its export in a thread of its own overlaps the
+    two, issue 12). A file, once read by the import's transaction, cannot be detached before
+    the commit, and SQLite attaches at most 10 databases: the first files take one batch
+    each, later ones 2, 4, 8 …, and the last takes every batch left."""
+
     ALIAS = "qunyun_staging"
+    FILES = 8  # scratch files attached at most (SQLITE_MAX_ATTACHED is 10)
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -73,31 +82,50 @@ class _SqliteScratch(Staging):
         self.dir = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
         self.path = self.dir / "staging.db"
         self.adbc: Any = None
-        self.attached = False
+        self.attached: list[str] = []  # aliases, in order
+        self.batches = 0  # in the current (not yet merged) file
+        self.inserted = 0
+
+    def _quota(self) -> int:
+        """How many batches the current file takes before it is merged."""
+        k = len(self.attached)
+        if k == self.FILES - 1:
+            return 1 << 62  # the last file: everything left
+        return 1 << max(0, k - 3)
 
     def append(self, frame: pl.DataFrame) -> None:
         if self.adbc is None:
             import adbc_driver_sqlite.dbapi as sqlite_adbc
 
+            self.path = self.dir / f"staging{len(self.attached)}.db"
             self.adbc = sqlite_adbc.connect(str(self.path), autocommit=True)
             with self.adbc.cursor() as cur:  # scratch: nothing to recover if we die
                 cur.execute("PRAGMA journal_mode=OFF")
                 cur.execute("PRAGMA synchronous=OFF")
         with self.adbc.cursor() as cur:
             cur.adbc_ingest("staging", frame.select(COLUMNS), mode="create_append")
+        self.batches += 1
+        if self.batches >= self._quota():
+            self._merge_file()
 
-    def merge(self) -> int:
-        if self.adbc is None:
-            return 0
+    def _merge_file(self) -> None:
+        """The current scratch file into `events`, in the caller's transaction."""
         self.adbc.close()
         self.adbc = None
+        self.batches = 0
+        alias = f"{self.ALIAS}{len(self.attached)}"
         driver = self.conn.connection.driver_connection
         assert driver is not None
-        driver.execute(f"ATTACH DATABASE ? AS {self.ALIAS}", (str(self.path),))
-        self.attached = True
+        driver.execute(f"ATTACH DATABASE ? AS {alias}", (str(self.path),))
+        self.attached.append(alias)
         cur = driver.execute(f"INSERT OR IGNORE INTO events ({_NAMES}) "
-                             f"SELECT {_NAMES} FROM {self.ALIAS}.staging ORDER BY rowid")
-        return int(cur.rowcount)
+                             f"SELECT {_NAMES} FROM {alias}.staging ORDER BY rowid")
+        self.inserted += int(cur.rowcount)
+
+    def merge(self) -> int:
+        if self.adbc is not None:
+            self._merge_file()
+        return self.inserted
 
     def close(self) -> None:
         try:
@@ -106,7 +134,8 @@ class _SqliteScratch(Staging):
             if self.attached:
                 driver = self.conn.connection.driver_connection
                 assert driver is not None
-                driver.execute(f"DETACH DATABASE {self.ALIAS}")
+                for alias in self.attached:
+                    driver.execute(f"DETACH DATABASE {alias}")
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
 
