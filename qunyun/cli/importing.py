@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -45,8 +45,6 @@ def import_cmd(
     ] = None,
 ) -> None:
     """导入聊天记录（格式按内容识别）；同一文件重复导入不会重复记录。"""
-    from qunyun.storage.engine import checkpoint_aside
-
     try:
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
@@ -56,33 +54,27 @@ def import_cmd(
     failures = 0
     interrupt = _Interrupt()
     held: tuple[HeldLog, int] | None = None  # the last imported file's frames, for --report
-    # With --report, SQLite's copy of the imports' write-ahead log into the database runs
-    # beside the report instead of inside the last commit (see `checkpoint_aside`).
-    aside = checkpoint_aside(engine) if report is not None else nullcontext(lambda: None)
-    with aside as checkpoint:
-        with interrupt.installed():
-            for file in files:
-                hold = _new_hold() if report is not None else None
-                held = None  # a file's frames are dropped when the next one starts
-                outcome = _import_one(engine, file, target, slug, chat=chat, tz=zone,
-                                      strict=strict, interrupt=interrupt, hold=hold,
-                                      then=_preload_report if report is not None else None)
-                if outcome is None:
-                    failures += 1
-                else:
-                    target, inserted = outcome
-                    held = (hold, inserted) if hold is not None else None
-        if report is not None and isinstance(target, int):
-            # The report of everything the community now holds, as `qunyun report` writes
-            # it; in this process, so the interpreter, libraries and database are opened
-            # once, and when the community holds just what the last file wrote, from its
-            # frames.
-            from qunyun.cli.report import full_report
+    with interrupt.installed():
+        for file in files:
+            hold = _new_hold() if report is not None else None
+            held = None  # a file's frames are dropped when the next one starts
+            outcome = _import_one(engine, file, target, slug, chat=chat, tz=zone, strict=strict,
+                                  interrupt=interrupt, hold=hold,
+                                  then=_preload_report if report is not None else None)
+            if outcome is None:
+                failures += 1
+            else:
+                target, inserted = outcome
+                held = (hold, inserted) if hold is not None else None
+    if report is not None and isinstance(target, int):
+        # The report of everything the community now holds, as `qunyun report` writes it;
+        # in this process, so the interpreter, libraries and database are opened once, and
+        # when the community holds just what the last file wrote, from its frames.
+        from qunyun.cli.report import full_report
 
-            checkpoint()
-            log = held[0].log(engine, community_id=target, inserted=held[1]) if held else None
-            held = None
-            full_report(engine, target, slug, report, held=log)
+        log = held[0].log(engine, community_id=target, inserted=held[1]) if held else None
+        held = None
+        full_report(engine, target, slug, report, held=log)
     if failures:
         raise typer.Exit(1)
 

@@ -14,8 +14,7 @@ On PostgreSQL it is an ordinary transaction.
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -120,48 +119,6 @@ def make_engine(url: str | None = None, *, check: bool = True) -> Engine:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
-
-
-@contextmanager
-def checkpoint_aside(engine: Engine) -> Iterator[Callable[[], None]]:
-    """For a command that writes a lot and then only reads (`qunyun import --report`): on
-    SQLite, its commits no longer copy the write-ahead log back into the database file
-    themselves (the automatic checkpoint, ~0.15 s after a 200k-message import: 45 MB
-    written and synced while the command waits); the function yielded starts that copy in
-    a thread of its own (SQLite releases the GIL while it writes), so it overlaps what the
-    command reads and computes next. Committed data is as durable as before: it is in the
-    log, synced as `synchronous=NORMAL` says, whether or not the copy ran. On leaving, the
-    copy is waited for and the commits checkpoint as usual again. Elsewhere a no-op."""
-    if not is_sqlite(engine):
-        yield lambda: None
-        return
-
-    pages = [0]  # the automatic checkpoint's threshold for connections checked out now
-
-    def set_autocheckpoint(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
-        dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={pages[0]}")
-
-    def copy_back() -> None:
-        # On a pooled connection: closing the process's last SQLite connection deletes the
-        # log, which the report's ADBC connections (another SQLite library) still read.
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-
-    started: list[threading.Thread] = []
-
-    def start() -> None:
-        if not started:
-            started.append(threading.Thread(target=copy_back, name="qunyun-checkpoint",
-                                            daemon=True))
-            started[0].start()
-
-    event.listen(engine, "checkout", set_autocheckpoint)
-    try:
-        yield start
-    finally:
-        if started:
-            started[0].join()
-        pages[0] = 1000  # SQLite's default, for every connection checked out from now on
 
 
 def write_errors() -> tuple[type[BaseException], ...]:

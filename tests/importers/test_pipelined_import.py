@@ -96,14 +96,14 @@ def test_the_pipelined_import_writes_the_rows_a_one_merge_import_writes(
     from qunyun.storage.events import staging
 
     _small_batches(monkeypatch)
-    merged: list[int] = []
-    real_merge = staging._SqliteScratch._merge_file
+    merged: list[int] = []  # batches in each scratch file, as it is merged
+    real_merge = staging._SqliteScratch._merge_next
 
     def counted(self: Any) -> None:
-        merged.append(self.batches)
+        merged.append(len(self.complete[0][1]) - 1)  # its writes, and closing it
         real_merge(self)
 
-    monkeypatch.setattr(staging._SqliteScratch, "_merge_file", counted)
+    monkeypatch.setattr(staging._SqliteScratch, "_merge_next", counted)
     piped = _import(tmp_path / "piped.db", str(export))
     assert piped.exit_code == 0, piped.output
     assert merged[:7] == [1, 1, 1, 1, 2, 4, 8] and len(merged) == 8  # the last: the rest

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +67,11 @@ class _DirectRows(Staging):
 
 
 class _SqliteScratch(Staging):
-    """Batches go into scratch files and each file is merged as soon as it is complete, so
-    SQLite maintains the log's indexes for one batch while the caller reads the next (the
-    merge releases the GIL: an import reading its export in a thread of its own overlaps the
-    two, issue 12). A file, once read by the import's transaction, cannot be detached before
+    """Batches go into scratch files, written by ADBC in a thread of its own, and each file
+    is merged as soon as it is complete, while the next one is written: ADBC and SQLite
+    release the GIL, so on two cores the writing of one batch, the merge of the one before
+    (SQLite maintaining the log's indexes) and the caller's reading of the next overlap
+    (issue 12). A file, once read by the import's transaction, cannot be detached before
     the commit, and SQLite attaches at most 10 databases: the first files take one batch
     each, later ones 2, 4, 8 …, and the last takes every batch left."""
 
@@ -80,57 +82,87 @@ class _SqliteScratch(Staging):
         self.conn = conn
         _remove_leftovers()
         self.dir = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
-        self.path = self.dir / "staging.db"
-        self.adbc: Any = None
+        self.adbc: Any = None  # the current file's ADBC connection, used by the writer only
+        self.writer: ThreadPoolExecutor | None = None
+        self.files = 0  # scratch files begun
+        self.batches = 0  # in the current file
+        self.writes: list[Future[None]] = []  # the current file's, in order
+        self.complete: list[tuple[Path, list[Future[None]]]] = []  # written, not merged
         self.attached: list[str] = []  # aliases, in order
-        self.batches = 0  # in the current (not yet merged) file
         self.inserted = 0
 
     def _quota(self) -> int:
         """How many batches the current file takes before it is merged."""
-        k = len(self.attached)
+        k = self.files - 1
         if k == self.FILES - 1:
             return 1 << 62  # the last file: everything left
         return 1 << max(0, k - 3)
 
-    def append(self, frame: pl.DataFrame) -> None:
+    def _path(self, k: int) -> Path:
+        return self.dir / f"staging{k}.db"
+
+    def _write(self, k: int, frame: pl.DataFrame) -> None:  # in the writer thread
         if self.adbc is None:
             import adbc_driver_sqlite.dbapi as sqlite_adbc
 
-            self.path = self.dir / f"staging{len(self.attached)}.db"
-            self.adbc = sqlite_adbc.connect(str(self.path), autocommit=True)
+            self.adbc = sqlite_adbc.connect(str(self._path(k)), autocommit=True)
             with self.adbc.cursor() as cur:  # scratch: nothing to recover if we die
                 cur.execute("PRAGMA journal_mode=OFF")
                 cur.execute("PRAGMA synchronous=OFF")
         with self.adbc.cursor() as cur:
-            cur.adbc_ingest("staging", frame.select(COLUMNS), mode="create_append")
+            cur.adbc_ingest("staging", frame, mode="create_append")
+
+    def _close_file(self) -> None:  # in the writer thread
+        if self.adbc is not None:
+            self.adbc.close()
+            self.adbc = None
+
+    def append(self, frame: pl.DataFrame) -> None:
+        if self.writer is None:
+            self.writer = ThreadPoolExecutor(1, thread_name_prefix="qunyun-staging")
+        if not self.batches:
+            self.files += 1
+        self.writes.append(self.writer.submit(self._write, self.files - 1, frame.select(COLUMNS)))
         self.batches += 1
         if self.batches >= self._quota():
-            self._merge_file()
+            self._end_file()
+        # Every complete file but the one just ended is merged now (that one is still
+        # being written, and is merged at the next append or at `merge`).
+        while len(self.complete) > 1:
+            self._merge_next()
 
-    def _merge_file(self) -> None:
-        """The current scratch file into `events`, in the caller's transaction."""
-        self.adbc.close()
-        self.adbc = None
-        self.batches = 0
+    def _end_file(self) -> None:
+        assert self.writer is not None
+        self.writes.append(self.writer.submit(self._close_file))
+        self.complete.append((self._path(self.files - 1), self.writes))
+        self.writes, self.batches = [], 0
+
+    def _merge_next(self) -> None:
+        """The oldest complete scratch file into `events`, in the caller's transaction."""
+        path, writes = self.complete.pop(0)
+        for write in writes:
+            write.result()  # what the writer raised is raised here
         alias = f"{self.ALIAS}{len(self.attached)}"
         driver = self.conn.connection.driver_connection
         assert driver is not None
-        driver.execute(f"ATTACH DATABASE ? AS {alias}", (str(self.path),))
+        driver.execute(f"ATTACH DATABASE ? AS {alias}", (str(path),))
         self.attached.append(alias)
         cur = driver.execute(f"INSERT OR IGNORE INTO events ({_NAMES}) "
                              f"SELECT {_NAMES} FROM {alias}.staging ORDER BY rowid")
         self.inserted += int(cur.rowcount)
 
     def merge(self) -> int:
-        if self.adbc is not None:
-            self._merge_file()
+        if self.batches:
+            self._end_file()
+        while self.complete:
+            self._merge_next()
         return self.inserted
 
     def close(self) -> None:
         try:
-            if self.adbc is not None:
-                self.adbc.close()
+            if self.writer is not None:
+                self.writer.shutdown(wait=True, cancel_futures=True)
+            self._close_file()
             if self.attached:
                 driver = self.conn.connection.driver_connection
                 assert driver is not None
