@@ -107,6 +107,7 @@ class _SqliteScratch(Staging):
 
             self.adbc = sqlite_adbc.connect(str(self._path(k)), autocommit=True)
             with self.adbc.cursor() as cur:  # scratch: nothing to recover if we die
+                cur.execute("PRAGMA page_size=16384")
                 cur.execute("PRAGMA journal_mode=OFF")
                 cur.execute("PRAGMA synchronous=OFF")
         with self.adbc.cursor() as cur:
