@@ -125,11 +125,12 @@ class _SqliteScratch(Staging):
             self.files += 1
         self.writes.append(self.writer.submit(self._write, self.files - 1, frame.select(COLUMNS)))
         self.batches += 1
-        if self.batches >= self._quota():
+        ended = self.batches >= self._quota()
+        if ended:
             self._end_file()
-        # Every complete file but the one just ended is merged now (that one is still
-        # being written, and is merged at the next append or at `merge`).
-        while len(self.complete) > 1:
+        # Every complete file but one this batch ended (still being written: merged at the
+        # next append or at `merge`) is merged now.
+        while len(self.complete) > int(ended):
             self._merge_next()
 
     def _end_file(self) -> None:
