@@ -87,6 +87,7 @@ class _SqliteScratch(Staging):
         self.files = 0  # scratch files begun
         self.batches = 0  # in the current file
         self.writes: list[Future[None]] = []  # the current file's, in order
+        self.queued: list[Future[None]] = []  # writes not known to be done
         self.complete: list[tuple[Path, list[Future[None]]]] = []  # written, not merged
         self.attached: list[str] = []  # aliases, in order
         self.inserted = 0
@@ -123,7 +124,14 @@ class _SqliteScratch(Staging):
             self.writer = ThreadPoolExecutor(1, thread_name_prefix="qunyun-staging")
         if not self.batches:
             self.files += 1
-        self.writes.append(self.writer.submit(self._write, self.files - 1, frame.select(COLUMNS)))
+        # At most one batch waits for the writer: its frames are not piled up in memory
+        # when SQLite writes more slowly than the batches come.
+        self.queued = [w for w in self.queued if not w.done()]
+        while len(self.queued) > 1:
+            self.queued.pop(0).result()
+        write = self.writer.submit(self._write, self.files - 1, frame.select(COLUMNS))
+        self.writes.append(write)
+        self.queued.append(write)
         self.batches += 1
         ended = self.batches >= self._quota()
         if ended:
