@@ -11,6 +11,9 @@ per object cost more than parsing and storing together at a million messages.
 
 from __future__ import annotations
 
+import queue
+import sys
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -184,6 +187,10 @@ class EventBatch:
     text: list[str | None] = field(default_factory=list)
     ref_id: list[str | None] = field(default_factory=list)
     payload: list[str | None] = field(default_factory=list)
+    # How many users and groups `refs` held when the batch was complete: `prefetched` notes
+    # it, since the reader goes on adding refs for the next batch while this one is written.
+    seen: tuple[int, int] | None = field(default=None, compare=False)
+    _columns: pl.DataFrame | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -239,30 +246,49 @@ class EventBatch:
         self.payload.append(payload)
 
     def count_kinds(self, into: dict[str, int]) -> None:
-        for kind, n in pl.Series(self.kind, dtype=pl.String).value_counts().iter_rows():
+        for kind, n in self.columns()["kind"].value_counts().iter_rows():
             into[kind] = into.get(kind, 0) + n
+
+    def columns(self) -> pl.DataFrame:
+        """The batch as Arrow columns, members and groups still `Refs` indexes (`group`,
+        `actor`, `related`): the conversion from Python objects, made once (by `prefetched`
+        in the reading thread). NUL characters are dropped from texts: PostgreSQL cannot
+        store them and no chat means anything by them."""
+        if self._columns is None:
+            self._columns = pl.DataFrame({
+                "source": pl.Series(self.source, dtype=pl.String),
+                "source_event_id": pl.Series(self.source_event_id, dtype=pl.String),
+                "group": pl.Series(self.group, dtype=pl.Int32),
+                "actor": pl.Series(self.actor, dtype=pl.Int32),
+                "kind": pl.Series(self.kind, dtype=pl.String),
+                "ts_ms": pl.Series(self.ts_ms, dtype=pl.Int64),
+                "text": pl.Series(self.text, dtype=pl.String).str.replace_all(
+                    "\x00", "", literal=True),
+                "related": pl.Series(self.related, dtype=pl.Int32),
+                "ref_id": pl.Series(self.ref_id, dtype=pl.String),
+                "payload": pl.Series(self.payload, dtype=pl.String),
+                "name": pl.Series(self.name, dtype=pl.String),
+            })
+        return self._columns
 
     def frame(self, *, community_id: int, member_ids: pl.Series, group_ids: pl.Series
               ) -> pl.DataFrame:
         """The batch as event-log rows (plus `name`), refs resolved through `member_ids` and
-        `group_ids` (database ids indexed by `Refs` index). NUL characters are dropped from
-        texts: PostgreSQL cannot store them and no chat means anything by them."""
-        actor = pl.Series(self.actor, dtype=pl.Int32)
-        related = pl.Series(self.related, dtype=pl.Int32)
+        `group_ids` (database ids indexed by `Refs` index)."""
+        c = self.columns()
         return pl.DataFrame({
-            "source": pl.Series(self.source, dtype=pl.String),
-            "source_event_id": pl.Series(self.source_event_id, dtype=pl.String),
+            "source": c["source"],
+            "source_event_id": c["source_event_id"],
             "community_id": pl.repeat(community_id, len(self), dtype=pl.Int32, eager=True),
-            "group_id": group_ids.gather(pl.Series(self.group, dtype=pl.Int32)),
-            "member_id": member_ids.gather(actor),
-            "kind": pl.Series(self.kind, dtype=pl.String),
-            "ts_ms": pl.Series(self.ts_ms, dtype=pl.Int64),
-            "text": pl.Series(self.text, dtype=pl.String).str.replace_all("\x00", "",
-                                                                          literal=True),
-            "related_member_id": member_ids.gather(related),
-            "ref_id": pl.Series(self.ref_id, dtype=pl.String),
-            "payload": pl.Series(self.payload, dtype=pl.String),
-            "name": pl.Series(self.name, dtype=pl.String),
+            "group_id": group_ids.gather(c["group"]),
+            "member_id": member_ids.gather(c["actor"]),
+            "kind": c["kind"],
+            "ts_ms": c["ts_ms"],
+            "text": c["text"],
+            "related_member_id": member_ids.gather(c["related"]),
+            "ref_id": c["ref_id"],
+            "payload": c["payload"],
+            "name": c["name"],
         })
 
 
@@ -278,3 +304,70 @@ def batched(events: Iterable[Event], refs: Refs | None = None, size: int = BATCH
             batch = EventBatch(refs)
     if len(batch):
         yield batch
+
+
+_END = object()
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def prefetched(batches: Iterable[EventBatch], *, ahead: int = 2) -> Iterator[EventBatch]:
+    """`batches`, read in a thread of their own up to `ahead` batches before the caller asks
+    (issue 12). An import's reading is Python (decoding the export, building columns, which
+    holds the GIL) and its writing is mostly the database's own work (ADBC and SQLite
+    release the GIL), so on two cores the merge of one batch overlaps the reading of the
+    next. The caller gets exactly the batches, in order; whatever the reader raises is
+    raised to the caller, at the batch where it happened; when the caller stops early (an
+    error, Ctrl-C), the reader stops after its current batch. Nothing but the reader runs
+    in the thread: every database write stays on the caller's connection and thread."""
+    out: queue.Queue[object] = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        source = iter(batches)
+        try:
+            for batch in source:
+                refs = batch.refs
+                batch.seen = (len(refs.users), len(refs.groups))
+                batch.columns()
+                if not put(batch):
+                    return
+            put(_END)
+        except BaseException as exc:  # handed to the caller, raised there
+            put(_Failed(exc))
+        finally:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+
+    # The GIL is handed between the two threads at each switch interval: the writer waits
+    # for it after every call into the database, 5 ms by default, 1 ms here.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, 0.001))
+    reader = threading.Thread(target=read, name="qunyun-import-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = out.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.error
+            assert isinstance(item, EventBatch)
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+        sys.setswitchinterval(interval)

@@ -110,6 +110,17 @@ def _stored_plan(engine: Engine, community_id: int) -> Plan | None:
     return stored
 
 
+def preload() -> None:
+    """Import what `full_report` uses and compile the HTML template (for a caller with time
+    to spare before the report, `qunyun import --report`)."""
+    import qunyun.analytics
+    import qunyun.report.write
+    from qunyun.report.html import warm
+
+    del qunyun.analytics, qunyun.report.write
+    warm()
+
+
 def full_report(engine: Engine, community_id: int, slug: str, out: Path, *,
                 plan: Plan | None = None, as_of: datetime | None = None, tz: str | None = None,
                 pdf: bool = False, held: pl.DataFrame | None = None) -> None:

@@ -49,6 +49,7 @@ from qunyun.importers.base import (
 )
 
 PLATFORM = "telegram"
+FIRST_BATCH = 8_192
 
 
 class _Message(msgspec.Struct, gc=False):
@@ -372,6 +373,9 @@ def _batches(reader: _Reader, raws: Sequence[msgspec.Raw], position: list[int], 
     batch = EventBatch(reader.refs)
     message = reader.message
     total = max(1, len(raws))
+    # A small first batch: the database starts on it (members, then the merge) while the
+    # rest is read, instead of waiting for a whole batch (see `event_batch.prefetched`).
+    limit = FIRST_BATCH
     for index, raw in enumerate(raws, start=1):
         try:
             msg = _DECODE_MESSAGE(raw)
@@ -379,10 +383,11 @@ def _batches(reader: _Reader, raws: Sequence[msgspec.Raw], position: list[int], 
             reader.stats.skip(index, "不是消息对象 / not a message object")
             continue
         message(batch, msg, index)
-        if index & 1023 == 0 and len(batch) >= BATCH:
+        if index & 1023 == 0 and len(batch) >= limit:
             position[0] = size * index // total
             yield batch
             batch = EventBatch(reader.refs)
+            limit = BATCH
     for event in reader.service_events():
         batch.add(event)
         if len(batch) >= BATCH:

@@ -43,6 +43,12 @@ def _echarts() -> str:
         encoding="utf-8")
 
 
+def warm() -> None:
+    """Load and compile the report's template ahead of the first `render_html`."""
+    _environment().get_template("report.html.j2")
+    _echarts()
+
+
 def json_for_script(data: Any) -> Markup:
     text = orjson.dumps(data).decode()
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -302,12 +302,14 @@ class EventRecorder:
                  group_ids: list[int]) -> None:
         """Database ids for the refs this batch is the first to name."""
         refs: Refs = batch.refs
-        for index in range(len(group_ids), len(refs.groups)):
+        # What the batch can name: a reader ahead in its own thread adds the next batch's.
+        n_users, n_groups = batch.seen or (len(refs.users), len(refs.groups))
+        for index in range(len(group_ids), n_groups):
             # A new group is dated by its first event (or the batch's, if it has none here).
             first = next((ts for g, ts in zip(batch.group, batch.ts_ms, strict=True)
                           if g == index), min(batch.ts_ms, default=0))
             group_ids.append(self.group_id(conn, refs.groups[index], first))
-        new = refs.users[len(member_ids):]
+        new = refs.users[len(member_ids):n_users]
         if new:
             found = self.member_ids(conn, new)
             member_ids.extend(found[ref.key] for ref in new)

@@ -187,28 +187,29 @@ def test_skipped_telegram_messages_are_numbered_as_messages(tmp_path: Path) -> N
 
 def test_ctrl_c_inside_the_sqlite_bulk_load_is_reported_as_interrupted(
         tmp_path: Path, files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    """ADBC swaps in its own SIGINT handler while it loads rows and answers Ctrl-C by
-    cancelling, which its SQLite driver cannot: NotSupportedError("NOT_IMPLEMENTED"), and
-    the import's own handler never hears of it (1 Ctrl-C in 4 was reported as a database
-    failure). Here the Ctrl-C arrives inside the real ADBC blocking call."""
+    """ADBC swaps in its own SIGINT handler while it loads rows on the main thread and
+    answers Ctrl-C by cancelling, which its SQLite driver cannot: NotSupportedError
+    ("NOT_IMPLEMENTED"), and the import's own handler never heard of it (1 Ctrl-C in 4 was
+    reported as a database failure). The rows are now loaded in a thread of their own,
+    where ADBC leaves SIGINT alone; here the Ctrl-C arrives while that thread is inside a
+    real ADBC call."""
     import time
 
     from adbc_driver_manager import _lib
 
     from qunyun.storage.events import staging
 
-    real = staging._SqliteScratch.append
+    real = staging._SqliteScratch._write
 
-    def append_then_ctrl_c(self: Any, frame: Any) -> None:
-        real(self, frame)
-
+    def write_with_ctrl_c(self: Any, k: int, frame: Any) -> None:
         def work() -> None:  # what a long adbc_ingest is, when the terminal sends Ctrl-C
+            real(self, k, frame)
             os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(0.5)  # ADBC's own thread runs the cancel meanwhile
+            time.sleep(0.5)
 
-        _lib._blocking_call(work, (), {}, self.adbc.adbc_connection.cancel)
+        _lib._blocking_call(work, (), {}, lambda: self.adbc.adbc_connection.cancel())
 
-    monkeypatch.setattr(staging._SqliteScratch, "append", append_then_ctrl_c)
+    monkeypatch.setattr(staging._SqliteScratch, "_write", write_with_ctrl_c)
     db = f"sqlite:///{tmp_path / 'q.db'}"
     result = _import(db, str(files["telegram"]))
     assert result.exit_code == 130, result.output

@@ -3,16 +3,17 @@ transaction, idempotent on (source, source_event_id, community_id).
 
 Rows go first into a staging table the database fills at its own speed, then into the
 event log with one `INSERT … SELECT` that skips what is already there:
-- SQLite: an ADBC connection writes the frames (Arrow, no Python per row) into a scratch
-  database file beside nothing else; the import's connection ATTACHes it and merges.
+- SQLite: an ADBC connection writes the frames (Arrow, no Python per row) into scratch
+  database files beside nothing else; the import's connection ATTACHes each and merges it
+  as soon as it is complete (so the merges overlap the reading of the next batches).
   The scratch file is not the event log: if the import dies, only the scratch file is
   left (in the temp directory), and the event log saw nothing.
 - PostgreSQL: a TEMP table on the import's own connection, filled with COPY from the
   frame's CSV (Polars writes it natively); it is dropped at the end of the transaction.
 - Otherwise (an in-memory SQLite, or a caller who already holds a transaction the
   scratch file could not be detached after): the driver's executemany, row by row.
-Either way nothing reaches `events` before `merge`, and `merge` runs in the caller's
-transaction, so a failed or interrupted import leaves the event log as it was.
+Either way every row reaches `events` inside the caller's transaction (SQLite's early
+merges and `merge` alike), so a failed or interrupted import leaves the event log as it was.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -65,48 +67,117 @@ class _DirectRows(Staging):
 
 
 class _SqliteScratch(Staging):
+    """Batches go into scratch files, written by ADBC in a thread of its own, and each file
+    is merged as soon as it is complete, while the next one is written: ADBC and SQLite
+    release the GIL, so on two cores the writing of one batch, the merge of the one before
+    (SQLite maintaining the log's indexes) and the caller's reading of the next overlap
+    (issue 12). A file, once read by the import's transaction, cannot be detached before
+    the commit, and SQLite attaches at most 10 databases: the first files take one batch
+    each, later ones 2, 4, 8 …, and the last takes every batch left."""
+
     ALIAS = "qunyun_staging"
+    FILES = 8  # scratch files attached at most (SQLITE_MAX_ATTACHED is 10)
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         _remove_leftovers()
         self.dir = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
-        self.path = self.dir / "staging.db"
-        self.adbc: Any = None
-        self.attached = False
+        self.adbc: Any = None  # the current file's ADBC connection, used by the writer only
+        self.writer: ThreadPoolExecutor | None = None
+        self.files = 0  # scratch files begun
+        self.batches = 0  # in the current file
+        self.writes: list[Future[None]] = []  # the current file's, in order
+        self.queued: list[Future[None]] = []  # writes not known to be done
+        self.complete: list[tuple[Path, list[Future[None]]]] = []  # written, not merged
+        self.attached: list[str] = []  # aliases, in order
+        self.inserted = 0
 
-    def append(self, frame: pl.DataFrame) -> None:
+    def _quota(self) -> int:
+        """How many batches the current file takes before it is merged."""
+        k = self.files - 1
+        if k == self.FILES - 1:
+            return 1 << 62  # the last file: everything left
+        return 1 << max(0, k - 3)
+
+    def _path(self, k: int) -> Path:
+        return self.dir / f"staging{k}.db"
+
+    def _write(self, k: int, frame: pl.DataFrame) -> None:  # in the writer thread
         if self.adbc is None:
             import adbc_driver_sqlite.dbapi as sqlite_adbc
 
-            self.adbc = sqlite_adbc.connect(str(self.path), autocommit=True)
+            self.adbc = sqlite_adbc.connect(str(self._path(k)), autocommit=True)
             with self.adbc.cursor() as cur:  # scratch: nothing to recover if we die
+                cur.execute("PRAGMA page_size=16384")
                 cur.execute("PRAGMA journal_mode=OFF")
                 cur.execute("PRAGMA synchronous=OFF")
         with self.adbc.cursor() as cur:
-            cur.adbc_ingest("staging", frame.select(COLUMNS), mode="create_append")
+            cur.adbc_ingest("staging", frame, mode="create_append")
 
-    def merge(self) -> int:
-        if self.adbc is None:
-            return 0
-        self.adbc.close()
-        self.adbc = None
+    def _close_file(self) -> None:  # in the writer thread
+        if self.adbc is not None:
+            self.adbc.close()
+            self.adbc = None
+
+    def append(self, frame: pl.DataFrame) -> None:
+        if self.writer is None:
+            self.writer = ThreadPoolExecutor(1, thread_name_prefix="qunyun-staging")
+        if not self.batches:
+            self.files += 1
+        # At most one batch waits for the writer: its frames are not piled up in memory
+        # when SQLite writes more slowly than the batches come.
+        self.queued = [w for w in self.queued if not w.done()]
+        while len(self.queued) > 1:
+            self.queued.pop(0).result()
+        write = self.writer.submit(self._write, self.files - 1, frame.select(COLUMNS))
+        self.writes.append(write)
+        self.queued.append(write)
+        self.batches += 1
+        ended = self.batches >= self._quota()
+        if ended:
+            self._end_file()
+        # Every complete file but one this batch ended (still being written: merged at the
+        # next append or at `merge`) is merged now.
+        while len(self.complete) > int(ended):
+            self._merge_next()
+
+    def _end_file(self) -> None:
+        assert self.writer is not None
+        self.writes.append(self.writer.submit(self._close_file))
+        self.complete.append((self._path(self.files - 1), self.writes))
+        self.writes, self.batches = [], 0
+
+    def _merge_next(self) -> None:
+        """The oldest complete scratch file into `events`, in the caller's transaction."""
+        path, writes = self.complete.pop(0)
+        for write in writes:
+            write.result()  # what the writer raised is raised here
+        alias = f"{self.ALIAS}{len(self.attached)}"
         driver = self.conn.connection.driver_connection
         assert driver is not None
-        driver.execute(f"ATTACH DATABASE ? AS {self.ALIAS}", (str(self.path),))
-        self.attached = True
+        driver.execute(f"ATTACH DATABASE ? AS {alias}", (str(path),))
+        self.attached.append(alias)
         cur = driver.execute(f"INSERT OR IGNORE INTO events ({_NAMES}) "
-                             f"SELECT {_NAMES} FROM {self.ALIAS}.staging ORDER BY rowid")
-        return int(cur.rowcount)
+                             f"SELECT {_NAMES} FROM {alias}.staging ORDER BY rowid")
+        self.inserted += int(cur.rowcount)
+
+    def merge(self) -> int:
+        if self.batches:
+            self._end_file()
+        while self.complete:
+            self._merge_next()
+        return self.inserted
 
     def close(self) -> None:
         try:
-            if self.adbc is not None:
-                self.adbc.close()
+            if self.writer is not None:
+                self.writer.shutdown(wait=True, cancel_futures=True)
+            self._close_file()
             if self.attached:
                 driver = self.conn.connection.driver_connection
                 assert driver is not None
-                driver.execute(f"DETACH DATABASE {self.ALIAS}")
+                for alias in self.attached:
+                    driver.execute(f"DETACH DATABASE {alias}")
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
 
