@@ -134,6 +134,7 @@ def _console(engine: Engine, port: int) -> uvicorn.Server:
     from qunyun.services import operators as operator_service
     from qunyun.storage.community import communities as community_repo
     from qunyun.web.app import create_app
+    from qunyun.web.render import warm_templates
 
     with engine.connect() as conn:
         first_run = operator_service.needs_first_owner(conn)
@@ -141,6 +142,7 @@ def _console(engine: Engine, port: int) -> uvicorn.Server:
     setup = secrets.token_urlsafe(24) if first_run else None
     app = create_app(engine, secure_cookies=False, setup_token=setup)
     app.state.reports.warm(ids)
+    warm_templates()
     base = f"http://127.0.0.1:{port}"
     out_console.print(f"群运控制台 console: [bold]{base}/[/]", highlight=False)
     if setup:
