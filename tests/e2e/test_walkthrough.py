@@ -74,7 +74,7 @@ def start_up(tmp: Path, db: str, port: int) -> Up:
         assert proc.poll() is None, log.read_text()
         out = log.read_text(errors="replace")
         matrix = re.search(r"(http://127\.0\.0\.1:\d+) · 用户 user (\S+) · 密码 password (\S+)"
-                           r" · 演示群 room (\S+)", out)
+                           r"\n\s*演示群 room: 「[^」]*」（(\S+?)）", out)
         ready = False
         with contextlib.suppress(httpx.HTTPError):
             ready = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2).status_code == 200
