@@ -7,6 +7,10 @@ as the history of the Python camp — the same community the live bot of `qunyun
 so there is one community, one plan and one set of numbers — and writes its report with
 the plan stored for it. The report's work items open in the console's queues.
 
+A later run whose tour is done already (the same example plans and database, and what the
+tour made still there: `tour.json` in `--out`) says so in one line and stops, so that
+`./dev.sh run` gets to `qunyun up`'s lines at once; `QUNYUN_DEMO_TOUR=1` walks it again.
+
 `qunyun demo-member NAME` adds a member account to the local demo's Matrix homeserver
 (the one `qunyun up` starts; `qunyun.bot.demo_members`) and says how to sign in as them.
 """
