@@ -55,7 +55,10 @@ def _free_port() -> int:
 
 
 def _port_free(port: int) -> bool:
+    """Nothing listens on the port. SO_REUSEADDR as Synapse (Twisted) binds: connections
+    of the last run in TIME_WAIT do not keep a restarted homeserver off its own port."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
