@@ -2,7 +2,9 @@
 # qunyun's two commands, and the set-up they share. From a fresh clone:
 #   ./dev.sh run    set everything up, then run qunyun on embedded defaults (SQLite, a local
 #                   Matrix homeserver): the tour, then the console and the bot until Ctrl-C;
-#                   `./dev.sh run --port 8090` puts the console on another port
+#                   `./dev.sh run --port 8090` puts the console on another port,
+#                   `--homeserver-port 8448` the local Matrix homeserver (kept afterwards);
+#                   a later run skips the tour already done (QUNYUN_DEMO_TOUR=1 re-runs it)
 #   ./dev.sh test   set everything up, then lint, type-check and run the whole test suite
 #   ./dev.sh setup  only the set-up (idempotent; fast when nothing changed)
 set -euo pipefail
@@ -87,13 +89,17 @@ case "$cmd" in
     log "下一步 next: ./dev.sh run — the tour, then the console on http://127.0.0.1:8080 and the bot until Ctrl-C (./dev.sh test runs the tests)"
     ;;
   run)
-    # `--port N` is the console's (qunyun up's); every other argument goes to both commands.
+    # `--port N` is the console's and `--homeserver-port N` the local homeserver's (qunyun
+    # up's); every other argument goes to both commands.
     args=()
     while [ $# -gt 0 ]; do
       case "$1" in
         --port) export QUNYUN_PORT="${2:?--port needs a number}"; shift 2 ;;
         --port=*) export QUNYUN_PORT="${1#--port=}"; shift ;;
         --quiet) export QUNYUN_QUIET=1; shift ;;  # qunyun up's: no line per bot action
+        --homeserver-port)
+          export QUNYUN_HOMESERVER_PORT="${2:?--homeserver-port needs a number}"; shift 2 ;;
+        --homeserver-port=*) export QUNYUN_HOMESERVER_PORT="${1#--homeserver-port=}"; shift ;;
         *) args+=("$1"); shift ;;
       esac
     done

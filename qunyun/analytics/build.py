@@ -47,11 +47,12 @@ def build_report(engine: Engine, *, community_id: int, plan: Plan | None,
     events are then not read back from the database."""
     zone = ZoneInfo(tz or (plan.bot.timezone if plan is not None else "Asia/Shanghai"))
     staff = _staff(engine, community_id, plan)
+    imported = _imported(engine, community_id)
     with frames.Reader(engine, held=held) as reader:
         log = EventLog.load(reader, community_id=community_id, tz=zone, as_of=as_of,
                             chunk_ids=chunk_ids, text_chunk_rows=text_chunk_rows)
         report = _build(log, community_id=community_id, plan=plan, zone=zone,
-                        community_name=community_name, staff=staff)
+                        community_name=community_name, staff=staff, imported=imported)
         as_of_ms = int(log.as_of.timestamp() * 1000)
         iso = log.iso
     if plan is not None and (report["elimination"].get("criteria") or {}).get(
@@ -107,8 +108,20 @@ def _staff(engine: Engine, community_id: int, plan: Plan | None) -> Staff:
     return found
 
 
+def _imported(engine: Engine, community_id: int) -> frozenset[int]:
+    """The groups that are only imported history (no bot runs them): the report names
+    them as the console does (`report.words.group_names`)."""
+    from qunyun.storage.console.overview import imported_groups
+
+    with engine.connect() as conn:
+        found = frozenset(imported_groups(conn, community_id=community_id))
+        conn.invalidate()  # as in `_staff`: no pooled SQLite connection under the reader
+    return found
+
+
 def _build(log: EventLog, *, community_id: int, plan: Plan | None, zone: ZoneInfo,
-           community_name: str | None, staff: Staff | None = None) -> dict[str, Any]:
+           community_name: str | None, staff: Staff | None = None,
+           imported: frozenset[int] = frozenset()) -> dict[str, Any]:
     effective = plan if plan is not None else _defaults_plan(community_name)
     cfg = tiers.tier_config(plan)
     staff = staff or Staff()
@@ -132,8 +145,8 @@ def _build(log: EventLog, *, community_id: int, plan: Plan | None, zone: ZoneInf
 
     groups = []
     group_heads = [{"id": group_id, "platform": platform, "external_id": external_id,
-                    "name": name} for group_id, platform, external_id, name in
-                   log.groups.iter_rows()]
+                    "name": name, "imported": group_id in imported}
+                   for group_id, platform, external_id, name in log.groups.iter_rows()]
     for head in group_heads:
         groups.append(_scope_section(log, activity.Scope.of(log, head["id"]), effective, tier_of,
                                      head))

@@ -129,18 +129,22 @@ class LocalSetup:
     room_name: str = ""
 
 
-def prepare_local(data_dir: Path, *, room_name: str) -> LocalSetup:
+def prepare_local(data_dir: Path, *, room_name: str, port: int | None = None) -> LocalSetup:
     """Start (or restart) the local homeserver with a bot, an operator, a demo room and
-    the demo's members (张三, 李四, 王五, invited to the room)."""
+    the demo's members (张三, 李四, 王五, invited to the room).
+
+    Its port is `port` when given (`qunyun up --homeserver-port`), else the one it had
+    before, else a free one; whichever it is, it is kept for the next start."""
     state_file = data_dir / STATE_FILE
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
-    hs = LocalHomeserver(data_dir, port=state.get("port")).start()
+    hs = LocalHomeserver(data_dir, port=port or state.get("port")).start()
+    state["port"] = hs.port
     try:
         if "bot_token" not in state:
             bot = hs.register("qunyun-bot", admin=True, displayname="群运助手")
             password = secrets.token_urlsafe(9)
             operator = hs.register("operator", password, displayname="运营者")
-            state.update(port=hs.port, bot_token=bot.access_token, operator=operator.user_id,
+            state.update(bot_token=bot.access_token, operator=operator.user_id,
                          operator_password=password, operator_token=operator.access_token)
         if "room_id" not in state:
             state["room_id"] = asyncio.run(_demo_room(hs, state, room_name))

@@ -53,12 +53,20 @@ def running_plan(engine: Engine, community_id: int, path: Path, loaded: LoadedPl
 
     assert loaded.plan is not None
     with engine.begin() as conn:
+        # No bot ran a plan of this community yet: this is its first start.
+        first = plan_service.bot_plan_state(conn, community_id=community_id) is None
         imported = plan_service.import_file(conn, community_id=community_id,
                                             path=str(path.resolve()), text=loaded.raw)
         text = plan_service.stored_text(conn, community_id=community_id) or loaded.raw
         source = plan_service.source_of(conn, community_id=community_id) or {}
-    if imported:
-        out_console.print(f"计划 plan: 已从 {path} 导入 imported", highlight=False)
+    from_file = source.get("source") == "file" and source.get("origin") == str(path.resolve())
+    if first and (imported or from_file):
+        # Imported now, or a moment ago by the tour (`qunyun demo`): either way the file's
+        # plan is new to the bot, and "unchanged" would be wrong (walk finding 5).
+        out_console.print(f"计划 plan: 首次导入 {path} imported (first run)", highlight=False)
+    elif imported:
+        out_console.print(f"计划 plan: 文件有改动，已重新导入 {path} re-imported (the file "
+                          "changed)", highlight=False)
     else:
         where = (f"控制台 console（{source.get('origin')}）" if source.get("source") == "console"
                  else str(source.get("origin") or path))
@@ -74,15 +82,30 @@ def running_plan(engine: Engine, community_id: int, path: Path, loaded: LoadedPl
     return stored.plan, text
 
 
-def start_local(local_dir: Path, plan: Plan) -> LocalSetup:
+# `qunyun up` / `qunyun bot` (and `./dev.sh run --homeserver-port N`): the local
+# homeserver's port, kept in the data directory for the next start (walk finding 2).
+HomeserverPort = Annotated[int | None, typer.Option(
+    "--homeserver-port", envvar="QUNYUN_HOMESERVER_PORT", min=1, max=65535,
+    help="本机 Matrix 服务器的端口（不填：上次的端口，第一次随机选一个空闲端口；选定后保留）"
+         " / the local homeserver's port (default: the last one, first time a free one; "
+         "kept for the next start)")]
+
+
+def start_local(local_dir: Path, plan: Plan, port: int | None = None) -> LocalSetup:
     """The local homeserver with the bot, an operator and a demo room (exit 2 if it fails)."""
     from qunyun.adapters.matrix.homeserver import HomeserverError
     from qunyun.bot.app import prepare_local
 
     try:
-        return prepare_local(local_dir.resolve(), room_name=plan.community.name)
+        return prepare_local(local_dir.resolve(), room_name=plan.community.name, port=port)
     except HomeserverError as exc:
         fail(str(exc))
+
+
+def room_line(local: LocalSetup) -> str:
+    """The demo room as a person looks for it in a client: its name, the id after it
+    (walk finding 4: the id alone said nothing; the README names the room)."""
+    return f"「{local.room_name}」（{local.room_id}）" if local.room_name else local.room_id
 
 
 def print_demo_members(local: LocalSetup) -> None:
@@ -114,6 +137,7 @@ def bot_cmd(
         envvar="QUNYUN_MATRIX_TOKEN", help="机器人账号的 access token")] = None,
     local_dir: Annotated[Path, typer.Option(help="本地试用服务器的数据目录")] = Path(
         ".qunyun-matrix"),
+    homeserver_port: HomeserverPort = None,
     timeout_ms: Annotated[int, typer.Option(help="长轮询时长（毫秒）")] = 30_000,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
     platform: Annotated[str, typer.Option(
@@ -170,14 +194,14 @@ def bot_cmd(
         fail("--homeserver 和 --token 需要同时给出 / give both --homeserver and --token")
     local = None
     if homeserver is None or token is None:
-        local = start_local(local_dir, loaded.plan)
+        local = start_local(local_dir, loaded.plan, homeserver_port)
         homeserver, token = local.homeserver.url, local.bot_token
         out_console.print(
             f"本地 Matrix 服务器 local homeserver: [bold]{homeserver}[/]\n"
             f"用任意 Matrix 客户端登录 log in with any Matrix client (e.g. Element):\n"
             f"  用户 user: [bold]{local.operator}[/]  密码 password: [bold]"
             f"{local.operator_password}[/]\n"
-            f"  演示群 demo room: {local.room_id}（已邀请你 / you are in it）",
+            f"  演示群 demo room: {room_line(local)}（已邀请你 / you are in it）",
             highlight=False)
         print_demo_members(local)
     out_console.print(f"机器人运行中 bot running for [bold]{slug}[/]；Ctrl-C 停止 to stop",

@@ -7,12 +7,19 @@ as the history of the Python camp — the same community the live bot of `qunyun
 so there is one community, one plan and one set of numbers — and writes its report with
 the plan stored for it. The report's work items open in the console's queues.
 
+A later run whose tour is done already (the same example plans and database, and what the
+tour made still there: `tour.json` in `--out`) says so in one line and stops, so that
+`./dev.sh run` gets to `qunyun up`'s lines at once; `QUNYUN_DEMO_TOUR=1` walks it again.
+
 `qunyun demo-member NAME` adds a member account to the local demo's Matrix homeserver
 (the one `qunyun up` starts; `qunyun.bot.demo_members`) and says how to sign in as them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -41,6 +48,16 @@ def demo(
 
     check_lang(lang)
     engine = database(db)
+    stamp = _tour_stamp(examples, engine)
+    if os.environ.get("QUNYUN_DEMO_TOUR", "") in ("", "0") and _tour_done(
+            engine, examples, out, stamp):
+        # A later `./dev.sh run`: the plans, the sample's import and the report are there
+        # already; the lines that matter are `qunyun up`'s (walk finding 31).
+        out_console.print(
+            f"演示数据已就绪，跳过导览 demo data ready, tour skipped（示例计划、导入和报告都在"
+            f"数据库里；QUNYUN_DEMO_TOUR=1 重新走一遍 re-runs it）· 报告 report: "
+            f"{out / 'report' / 'report.html'}", highlight=False, markup=False)
+        return
     out_console.rule("① 社群计划检查 plan check (P1–P4)")
     ready_plans = []
     for path in sorted(examples.glob("*.yaml")):
@@ -76,6 +93,49 @@ def demo(
         assert plan is not None
         out_console.print(render_welcome(plan, newcomer="新朋友", lang=lang), markup=False)
     _import_and_report(engine, out, examples / "python-camp.yaml")
+    (out / TOUR_STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+
+
+# Written when a tour ended: what it was run on (the example plans' texts, the database).
+TOUR_STAMP = "tour.json"
+
+
+def _tour_stamp(examples: Path, engine: Engine) -> dict[str, str]:
+    digest = hashlib.sha256()
+    for path in sorted(examples.glob("*.yaml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return {"examples": digest.hexdigest(), "db": engine.url.render_as_string()}
+
+
+def _tour_done(engine: Engine, examples: Path, out: Path, stamp: dict[str, str]) -> bool:
+    """The tour ran on these example plans and this database, and what it made is still
+    there: the sample export, the report, the Python camp's plan and history."""
+    from sqlalchemy import select
+
+    from qunyun.plan.load import load_plan
+    from qunyun.storage.community import communities as community_repo
+    from qunyun.storage.tables import events
+
+    try:
+        if json.loads((out / TOUR_STAMP).read_text(encoding="utf-8")) != stamp:
+            return False
+    except (OSError, ValueError):
+        return False
+    if not ((out / "telegram-sample.json").exists()
+            and (out / "report" / "report.html").exists()):
+        return False
+    loaded = load_plan(examples / "python-camp.yaml")
+    if loaded.plan is None:
+        return False
+    with engine.connect() as conn:
+        cid = community_repo.find_community(conn, slug=loaded.plan.community.slug)
+        if cid is None:
+            return False
+        stored = any(c["id"] == cid and c["plan_yaml"]
+                     for c in community_repo.list_communities(conn))
+        history = conn.execute(select(events.c.id).where(events.c.community_id == cid)
+                               .limit(1)).first()
+    return stored and history is not None
 
 
 def _shown_path(path: Path) -> str:

@@ -31,7 +31,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from qunyun.cli.bot import print_demo_members, ready_plan, running_plan, start_local
+from qunyun.cli.bot import (
+    HomeserverPort,
+    print_demo_members,
+    ready_plan,
+    room_line,
+    running_plan,
+    start_local,
+)
 from qunyun.cli.common import DbUrl, database, fail, out_console, resolve_community
 
 if TYPE_CHECKING:
@@ -53,6 +60,7 @@ def up_cmd(
     token: Annotated[str | None, typer.Option(envvar="QUNYUN_MATRIX_TOKEN")] = None,
     local_dir: Annotated[Path, typer.Option(help="本地 Matrix 服务器数据目录")] = Path(
         ".qunyun-matrix"),
+    homeserver_port: HomeserverPort = None,
     accounts_only: Annotated[bool, typer.Option(
         "--accounts-only",
         help="只运行数据库里保存的账号（qunyun account-add），不用计划文件、不启动 Matrix"
@@ -76,7 +84,9 @@ def up_cmd(
         community_id, slug = resolve_community(engine, loaded.plan.community.slug, create=True)
         running, running_text = running_plan(engine, community_id, plan, loaded)
         if homeserver is None or token is None:
-            local = start_local(local_dir, loaded.plan)
+            out_console.print("正在启动本机 Matrix 服务器 starting the local homeserver…",
+                              highlight=False)
+            local = start_local(local_dir, loaded.plan, homeserver_port)
             homeserver, token = local.homeserver.url, local.bot_token
         main = _MatrixRun(community_id, slug, running, running_text, homeserver, token)
     try:
@@ -84,12 +94,21 @@ def up_cmd(
         if main is None and not stored:
             fail("数据库里没有可运行的账号：先 qunyun account-add，并确保社群的计划已保存且可上线"
                  " / no stored accounts with a ready plan: qunyun account-add first", 1)
-        server = _console(engine, port)
+        server, setup = _console(engine, port)
+        # What a person needs from here on, last and together (walk finding 31): the
+        # console (and its one-time set-up link), the homeserver and the accounts.
+        out_console.rule("现在可以用了 ready", style="green")
+        base = f"http://127.0.0.1:{port}"
+        out_console.print(f"群运控制台 console: [bold]{base}/[/]", highlight=False)
+        if setup:
+            out_console.print(f"  第一个所有者账号 first owner: {base}/setup?token={setup}",
+                              highlight=False, markup=False)
         if local is not None:
             out_console.print(
                 f"Matrix（本机 local）: [bold]{homeserver}[/] · 用户 user [bold]{local.operator}[/]"
-                f" · 密码 password [bold]{local.operator_password}[/] · 演示群 room "
-                f"{local.room_id}", highlight=False)
+                f" · 密码 password [bold]{local.operator_password}[/]", highlight=False)
+            out_console.print(f"  演示群 room: {room_line(local)}", highlight=False,
+                              markup=False)
             print_demo_members(local)
         for account, _plan, _text in stored:
             out_console.print(f"账号 account: 社群 community {account.community_id} · "
@@ -154,12 +173,14 @@ def _stored_accounts(chosen: list[tuple[Account, Plan, str]], main: _MatrixRun |
     return out
 
 
-def _console(engine: Engine, port: int) -> uvicorn.Server:
+def _console(engine: Engine, port: int) -> tuple[uvicorn.Server, str | None]:
+    """The console's server, and its one-time set-up token while no owner exists."""
     import uvicorn
 
     from qunyun.services import operators as operator_service
     from qunyun.storage.community import communities as community_repo
     from qunyun.web.app import create_app
+    from qunyun.web.render import warm_templates
 
     with engine.connect() as conn:
         first_run = operator_service.needs_first_owner(conn)
@@ -168,14 +189,10 @@ def _console(engine: Engine, port: int) -> uvicorn.Server:
     app = create_app(engine, secure_cookies=False, setup_token=setup)
     app.state.reports.warm(ids)
     app.state.reports.watch()  # the live bot's events reach the report within seconds
-    base = f"http://127.0.0.1:{port}"
-    out_console.print(f"群运控制台 console: [bold]{base}/[/]", highlight=False)
-    if setup:
-        out_console.print(f"  第一个所有者账号 first owner: {base}/setup?token={setup}",
-                          highlight=False, markup=False)
+    warm_templates()
     # No proxy in front of `up`: X-Forwarded-For from anything on this machine is ignored.
     return _quiet_server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                        proxy_headers=False))
+                                        proxy_headers=False)), setup
 
 
 def _quiet_server(config: uvicorn.Config) -> uvicorn.Server:

@@ -353,10 +353,12 @@ def _without_schema_errors(loaded: LoadedPlan) -> Plan | None:
     import yaml
     from pydantic import ValidationError
 
+    from qunyun.plan.load import compose_and_load
+
     if not loaded.findings or any(f.code != "schema" for f in loaded.findings):
         return None  # YAML syntax errors or duplicate keys: nothing sound to check
     try:
-        data = yaml.safe_load(loaded.raw)
+        _node, data = compose_and_load(loaded.raw)
     except yaml.YAMLError:
         return None
     if not isinstance(data, dict):

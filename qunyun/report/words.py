@@ -132,13 +132,26 @@ def group_names(groups: Sequence[Mapping[str, Any]], lang: str = "zh") -> dict[i
     name, and where two groups share a name, the name with its platform and number (the
     console's group id, `/c/…/g/3`) — "Python 营（Matrix #3）" — so the report's group
     table and scope list, the console's overview, group page and calendar targets tell
-    them apart the same way. Never a raw room id (`group_title`)."""
+    them apart the same way. Never a raw room id (`group_title`).
+
+    A group that is only imported history (`imported`: an export, no bot runs it) says so
+    — "Python 营（导入的历史 · Telegram 导出）" — instead of reading as a live group of that
+    platform (walk finding 24)."""
     titles = {int(g["id"]): group_title(g, lang) for g in groups}
     counts: dict[str, int] = {}
-    for title in titles.values():
-        counts[title] = counts.get(title, 0) + 1
-    opening, closing = (" (", ")") if lang == "en" else ("（", "）")
-    return {int(g["id"]): (f"{titles[int(g['id'])]}{opening}"
-                           f"{platform_name(g.get('platform'), lang)} #{g['id']}{closing}"
-                           if counts[titles[int(g["id"])]] > 1
-                           else titles[int(g["id"])]) for g in groups}
+    for g in groups:
+        if not g.get("imported"):
+            counts[titles[int(g["id"])]] = counts.get(titles[int(g["id"])], 0) + 1
+    names: dict[int, str] = {}
+    for g in groups:
+        gid, title = int(g["id"]), titles[int(g["id"])]
+        where = platform_name(g.get("platform"), lang)
+        if g.get("imported"):
+            names[gid] = (f"{title} (imported history · {where} export)" if lang == "en"
+                          else f"{title}（导入的历史 · {where} 导出）")
+        elif counts[title] > 1:
+            opening, closing = (" (", ")") if lang == "en" else ("（", "）")
+            names[gid] = f"{title}{opening}{where} #{gid}{closing}"
+        else:
+            names[gid] = title
+    return names

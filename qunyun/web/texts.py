@@ -49,6 +49,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "health": ("健康度", "Health"),
     "stage": ("阶段", "Stage"),
     "dying": ("热寂预警", "Dying warning"),
+    # A group that is only an imported export (walk finding 24): its trend is history.
+    "dying_imported": ("导入的历史记录，没有机器人在运行这个群，不作预警",
+                       "imported history: no bot runs this group, so no warning"),
+    "platform_imported": ("{platform} 导出", "{platform} export"),
     "active_ratio": ("活跃率", "Active ratio"),
     "messages": ("消息", "Messages"),
     "senders": ("发言人数", "Senders"),

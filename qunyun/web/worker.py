@@ -24,6 +24,7 @@ def app() -> FastAPI:
     from qunyun.storage.community import communities as community_repo
     from qunyun.storage.engine import make_engine
     from qunyun.web.app import create_app
+    from qunyun.web.render import warm_templates
 
     engine = make_engine(os.environ[ENV_DB])
     with engine.connect() as conn:
@@ -32,5 +33,6 @@ def app() -> FastAPI:
                          setup_token=os.environ.get(ENV_SETUP) or None,
                          threads=int(os.environ.get(ENV_THREADS) or 0) or None)
     console.state.reports.warm(community_ids)
+    warm_templates()
     console.state.reports.watch()  # new events reach the report within seconds
     return console

@@ -23,9 +23,29 @@ def test_demo_checks_plans_imports_the_sample_and_writes_a_report(tmp_path: Path
     assert "移除前都要运营者在工作队列逐个确认" in result.output
     assert (out / "report" / "report.html").stat().st_size > 100_000
     again = CliRunner().invoke(app, ["demo", "--db", f"sqlite:///{tmp_path / 'q.db'}",
-                                     "--out", str(out)])
+                                     "--out", str(out)], env={"QUNYUN_DEMO_TOUR": "1"})
     assert again.exit_code == 0, again.output
     assert "新增 new 0" in again.output  # idempotent re-import
+
+
+def test_a_later_run_skips_the_tour_unless_something_it_made_is_gone(tmp_path: Path) -> None:
+    # Walk finding 31: every `./dev.sh run` re-ran the whole tour (~30 lines, ~20 s)
+    # before the lines that matter.
+    out = tmp_path / "demo"
+    args = ["demo", "--db", f"sqlite:///{tmp_path / 'q.db'}", "--out", str(out)]
+    first = CliRunner().invoke(app, args, env={"QUNYUN_PROGRESS": "0"})
+    assert first.exit_code == 0, first.output
+    later = CliRunner().invoke(app, args)
+    assert later.exit_code == 0, later.output
+    assert later.output.splitlines() == [later.output.strip()]  # one line
+    assert "演示数据已就绪，跳过导览" in later.output and "QUNYUN_DEMO_TOUR=1" in later.output
+    (out / "report" / "report.html").unlink()  # gone: the tour runs again
+    rebuilt = CliRunner().invoke(app, args, env={"QUNYUN_PROGRESS": "0"})
+    assert "跳过导览" not in rebuilt.output and "打开报告 open" in rebuilt.output
+    assert (out / "report" / "report.html").exists()
+    other_db = CliRunner().invoke(app, ["demo", "--db", f"sqlite:///{tmp_path / 'new.db'}",
+                                        "--out", str(out)], env={"QUNYUN_PROGRESS": "0"})
+    assert "跳过导览" not in other_db.output and "新增 new 21" in other_db.output
 
 
 def test_demo_makes_one_community_whose_queues_hold_the_reports_candidates(tmp_path: Path) -> None:

@@ -54,6 +54,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _port_free(port: int) -> bool:
+    """Nothing listens on the port. SO_REUSEADDR as Synapse (Twisted) binds: connections
+    of the last run in TIME_WAIT do not keep a restarted homeserver off its own port."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def _fast_limit() -> dict[str, float]:
     return {"per_second": 10_000, "burst_count": 10_000}
 
@@ -162,6 +174,11 @@ class LocalHomeserver:
             raise HomeserverError(
                 f"Synapse is not installed in {SYNAPSE_VENV} — run ./dev.sh setup "
                 "(or scripts/install-synapse.sh)")
+        if not _port_free(self.port):
+            raise HomeserverError(
+                f"端口 {self.port} 已被占用，本机 Matrix 服务器起不来：用 --homeserver-port 或 "
+                f"QUNYUN_HOMESERVER_PORT 换一个 / port {self.port} is in use: pick another "
+                "with --homeserver-port or QUNYUN_HOMESERVER_PORT")
         self._prepare()
         log_file = (self.data / "stdout.log").open("ab")
         self.process = subprocess.Popen(
