@@ -69,7 +69,7 @@ engine.dispose()
 
 def _home_row(client: TestClient, slug: str) -> str:
     html = client.get("/").text
-    row = re.search(r'<tr>\s*<td><a href="/c/' + re.escape(slug) + r'">.*?</tr>', html, re.S)
+    row = re.search(r'<tr>\s*<td[^>]*><a [^>]*href="/c/' + re.escape(slug) + r'">.*?</tr>', html, re.S)
     assert row, html[:2000]
     return row.group(0)
 
