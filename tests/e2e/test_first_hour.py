@@ -208,9 +208,9 @@ def test_the_first_hour(homeserver: LocalHomeserver, tmp_path: Path) -> None:
             "msgtype": "m.text", "body": "做了五年财务，想用 Python 把每月的报表自动化",
             "m.relates_to": {"m.in_reply_to": {"event_id": welcomes[0]["event_id"]}}})
 
-        async def intro_ack() -> bool:
+        async def intro_ack() -> bool:  # in bob's DM with the bot (walk finding 8)
             return any("收到你的自我介绍" in e["content"].get("body", "")
-                       for e in bot_messages(await timeline(op, room), bot_id))
+                       for e in bot_messages(await timeline(bob, dm), bot_id))
 
         await until(intro_ack, 15, "the introduction acknowledged")
 

@@ -130,7 +130,8 @@ def test_a_removed_member_is_asked_nothing_and_their_question_goes_to_the_admins
         bot: Bot) -> None:
     """Finding 16: 「为什么把我踢了？」 is not the answer to question 1."""
     member = user(7, "王五-北京-运营")
-    assert asked(bot.join(member, 0))  # question 1 by DM
+    bot.join(member, 0)
+    assert asked(bot.tick(11))  # question 1 by DM, after the welcome
     for n, advert in enumerate(ADVERTS):
         bot.say(member, advert, 60 + n)
     left(bot, member, 70)
@@ -151,7 +152,8 @@ def test_a_member_who_left_mid_questionnaire_resumes_when_back(bot: Bot) -> None
     left(bot, member, 60)
     effects = dm(bot, member, "能学习", 90)
     assert asked(effects) == [] and form_step(bot, member) == 1
-    back = asked(bot.join(member, 3600))
+    bot.join(member, 3600)
+    back = asked(bot.tick(3611))  # with the welcome
     assert len(back) == 1 and "新人问卷 2/3" in back[0]
     assert asked(dm(bot, member, "每周 5 小时", 3700))[0].startswith("新人问卷 3/3")
 

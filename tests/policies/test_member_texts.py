@@ -1,0 +1,101 @@
+"""What members read from the bot (issue 11, walk12 findings): checklist progress in the
+member's DM rather than the group, the rename format repeated, the questionnaire after the
+welcome and its answers echoed, help sized to who asks, names as the plan's pattern reads
+them, adverts named as adverts, removal/appeal/mention acknowledgements that say what they
+are about, quiet votes, and where points came from."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+
+from qunyun.capabilities import TELEGRAM
+from qunyun.effects import DirectMessage, Effect, Reply, Send
+from qunyun.events import GroupRef, MessagePosted, NicknameChanged, UserRef
+from qunyun.pipeline.runner import Pipeline
+from qunyun.bot.wiring import build_policies
+from tests.factories import GROUP, user
+from tests.policies.test_bot_policies import ADMIN, Bot, camp_plan
+
+DM = GroupRef("matrix", "!dm-u1:localhost", None, "direct")
+
+
+@pytest.fixture
+def bot(engine: Engine) -> Bot:
+    return Bot(engine, camp_plan())
+
+
+def group_posts(effects: list[Effect]) -> list[str]:
+    return [e.text for e in effects if isinstance(e, Send | Reply) and e.group == GROUP]
+
+
+def dms(effects: list[Effect], who: UserRef) -> list[str]:
+    return [e.text for e in effects if isinstance(e, DirectMessage) and e.member == who]
+
+
+def rename(bot: Bot, who: UserRef, new: str, seconds: float) -> list[Effect]:
+    bot.n += 1
+    return bot(NicknameChanged(source="t", source_event_id=f"n{bot.n}", group=GROUP,
+                               at=bot.at(seconds), member=who, old=who.display_name, new=new))
+
+
+def in_dm(bot: Bot, who: UserRef, text: str, seconds: float) -> list[Effect]:
+    bot.n += 1
+    return bot(MessagePosted(source="t", source_event_id=f"dm{bot.n}", group=DM,
+                             at=bot.at(seconds), actor=who, text=text))
+
+
+def test_checklist_progress_goes_to_the_dm_not_the_group(bot: Bot) -> None:
+    """Findings 8 and 10: every rename and intro was a public 「… ✓ 还差：…」 line."""
+    zhang = user(1, "张三")
+    bot.join(zhang, 0)
+    bot.tick(11)
+    intro = bot.say(zhang, "大家好，我是张三，在北京做财务，想用 Python 自动化每月的工作报表。", 30)
+    assert not [t for t in group_posts(intro) if "自我介绍" in t]
+    (told,) = dms(intro, zhang)
+    assert told.startswith("收到你的自我介绍 ✓ 还差：")
+    # The rename still missing repeats the format and the example.
+    assert "改群昵称（格式：名字-城市-职业，例如“小王-杭州-财务”）" in told
+    assert "就在这个私聊里" in told
+    renamed = rename(bot, zhang, "张三-北京-财务", 40)
+    assert group_posts(renamed) == []
+    assert [t.startswith("群昵称已符合格式 ✓") for t in dms(renamed, zhang)] == [True]
+
+
+def test_checklist_progress_stays_in_the_group_where_no_dm_can_start(engine: Engine) -> None:
+    """Telegram: the bot cannot write first to a member who never pressed Start."""
+    plan = camp_plan()
+    bot = Bot(engine, plan)
+    bot.pipeline = Pipeline(engine, community_id=bot.cid, plan=plan, clock=lambda: bot.now,
+                            policies=build_policies(plan, capabilities=TELEGRAM))
+    li = user(2, "李四")
+    bot.join(li, 0)
+    bot.tick(11)
+    renamed = rename(bot, li, "李四-上海-财务", 20)
+    assert dms(renamed, li) == []
+    (post,) = [t for t in group_posts(renamed) if "群昵称已符合格式" in t]
+    assert "还差：自我介绍" in post
+
+
+def test_a_nickname_out_of_format_is_told_the_format_and_an_example(bot: Bot) -> None:
+    wang = user(3, "王五")
+    bot.join(wang, 0)
+    bot.tick(11)
+    (post,) = group_posts(rename(bot, wang, "王五五", 20))
+    assert "格式：名字-城市-职业，例如“小王-杭州-财务”" in post
+
+
+def test_the_questionnaire_follows_the_welcome_and_echoes_the_answers(bot: Bot) -> None:
+    """Findings 6 and 9: the DM came 10 s before the welcome announcing it; the end said
+    nothing of what was recorded or what was still to do."""
+    zhang = user(1, "张三")
+    assert dms(bot.join(zhang, 0), zhang) == []
+    batch = bot.tick(11)
+    assert [e.kind for e in batch] == ["send", "dm"]  # the welcome, then question 1
+    in_dm(bot, zhang, "会一点", 20)
+    in_dm(bot, zhang, "每周 5 小时", 21)
+    (end,) = [e.text for e in in_dm(bot, zhang, "跳过", 22) if isinstance(e, Reply)]
+    assert end.startswith("问卷完成")
+    assert "你的 Python 基础：会一点" in end and "每周能学习几个小时：每周 5 小时" in end
+    assert "你在哪个城市：（跳过）" in end
+    assert "新人任务还差：改群昵称（格式：名字-城市-职业" in end and "自我介绍" in end
