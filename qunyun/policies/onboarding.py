@@ -45,7 +45,8 @@ from qunyun.plan.model import Onboarding as OnboardingPlan
 from qunyun.plan.render import render_welcome
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.escalation import Escalation
-from qunyun.services import audit, direct, lookup, queues, reach
+from qunyun.policies.private import dm_group
+from qunyun.services import audit, direct, lookup, queues
 from qunyun.services import onboarding as service
 from qunyun.services import points as points_service
 
@@ -283,7 +284,7 @@ class Onboarding:
         """A checklist step done: said in the member's DM where the bot reaches them (one
         line per step per newcomer in the group drowned it, issue 11 walk findings 8 and
         10), in the group only where it cannot."""
-        dm = self._dm_group(ctx, group)
+        dm = dm_group(self.setup, ctx, group)
 
         def tail(in_dm: bool) -> str:
             if completed:
@@ -299,18 +300,6 @@ class Onboarding:
         return Send(group=group, mentions=(member,), policy=self.name,
                     text=f"@{name_of(member)} {done_text} {tail(False)}".strip(),
                     reason="O2 checklist", evidence=evidence)
-
-    def _dm_group(self, ctx: Context, group: GroupRef) -> GroupRef | None:
-        """The group a DM to this event's member goes through, None when no bot of the
-        community can start a DM with them (services/reach.py, the platform's caps)."""
-        if ctx.member_id is None:
-            return None
-        route = reach.dm_route(ctx.conn, community_id=ctx.community_id,
-                               member_id=ctx.member_id, prefer=group, serves=self.setup.serves)
-        if not isinstance(route, reach.Route):
-            return None
-        caps = self.setup.capabilities_for(route.group)
-        return route.group if caps.direct_message and caps.dm_without_start else None
 
     def _replied_to(self, event: MessagePosted, ctx: Context) -> str | None:
         """Why the bot sent the message this one replies to (None: not a reply to the bot)."""

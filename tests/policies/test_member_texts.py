@@ -9,11 +9,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
+from qunyun.bot.wiring import build_policies
 from qunyun.capabilities import TELEGRAM
 from qunyun.effects import DirectMessage, Effect, Reply, Send
 from qunyun.events import GroupRef, MessagePosted, NicknameChanged, UserRef
 from qunyun.pipeline.runner import Pipeline
-from qunyun.bot.wiring import build_policies
 from tests.factories import GROUP, user
 from tests.policies.test_bot_policies import ADMIN, Bot, camp_plan
 
@@ -99,3 +99,44 @@ def test_the_questionnaire_follows_the_welcome_and_echoes_the_answers(bot: Bot) 
     assert "你的 Python 基础：会一点" in end and "每周能学习几个小时：每周 5 小时" in end
     assert "你在哪个城市：（跳过）" in end
     assert "新人任务还差：改群昵称（格式：名字-城市-职业" in end and "自我介绍" in end
+
+
+def test_help_lists_a_members_commands_and_an_admins_on_top(bot: Bot) -> None:
+    """Finding 11: a plain member read the admins' and volunteers' commands too."""
+    member = user(1, "张三")
+    (text,) = [e.text for e in bot.say(member, "!帮助", 0) if isinstance(e, Reply)]
+    for own in ("!积分", "!打卡", "!作业 链接", "!投票 2", "!申诉 说明"):
+        assert own in text
+    for staff in ("!发起投票", "!结束投票", "!加分", "!警告", "推广大使发"):
+        assert staff not in text
+    assert text.endswith("管理员和志愿者的命令：!帮助 全部")
+    assert len(text.splitlines()) <= 16
+    (everything,) = [e.text for e in bot.say(member, "!帮助 全部", 1) if isinstance(e, Reply)]
+    assert "!发起投票" in everything and "!警告 @某人" in everything
+    (admin,) = [e.text for e in bot.say(ADMIN, "!帮助", 2) if isinstance(e, Reply)]
+    assert "管理员：" in admin and "!结束投票" in admin and "!帮助 全部" not in admin
+
+
+def test_a_vote_is_answered_in_the_voters_dm_and_the_result_is_public(bot: Bot) -> None:
+    """Finding 19: every `!投票 N` was a public 「已记录 ✓ 当前：…」 line."""
+    bot.say(ADMIN, "!发起投票 下次直播放在哪天？ | 周二 | 周四 | 周六", 0)
+    voters = [user(n, f"人{n}") for n in range(1, 6)]
+    for n, who in enumerate(voters):
+        effects = bot.say(who, "!投票 2", 10 + n)
+        assert group_posts(effects) == []
+        (told,) = dms(effects, who)
+        assert told.startswith("已记录你的投票 ✓「周四」（下次直播放在哪天？）")
+    (changed,) = dms(bot.say(voters[0], "!投票 3", 20), voters[0])
+    assert changed.startswith("已改票 ✓「周六」") and "3. 周六 1" in changed
+    (result,) = group_posts(bot.say(ADMIN, "!结束投票", 30))
+    assert "2. 周四 — 4 票" in result and "共 5 人投票" in result
+
+
+def test_a_vote_stays_a_reply_in_the_group_where_no_dm_can_start(engine: Engine) -> None:
+    plan = camp_plan()
+    bot = Bot(engine, plan)
+    bot.pipeline = Pipeline(engine, community_id=bot.cid, plan=plan, clock=lambda: bot.now,
+                            policies=build_policies(plan, capabilities=TELEGRAM))
+    bot.say(ADMIN, "!发起投票 哪天？ | 周二 | 周四", 0)
+    assert [t.startswith("已记录 ✓") for t in group_posts(bot.say(user(1), "!投票 1", 5))] \
+        == [True]
