@@ -140,3 +140,20 @@ def test_a_vote_stays_a_reply_in_the_group_where_no_dm_can_start(engine: Engine)
     bot.say(ADMIN, "!发起投票 哪天？ | 周二 | 周四", 0)
     assert [t.startswith("已记录 ✓") for t in group_posts(bot.say(user(1), "!投票 1", 5))] \
         == [True]
+
+
+@pytest.mark.parametrize("advert, rule", [
+    ("加微信 http://x.cn", "发广告（加好友引流）"),
+    ("低价代购，加V：abc123 http://shop.cn", "发广告（加好友引流）"),
+    ("加微信 abc123", "发广告（加好友引流）"),
+    ("招代理，兼职日结", "发广告"),
+    ("看看这个 http://x.cn", "发送未经允许的链接"),
+])
+def test_an_advert_is_named_as_an_advert_and_the_appeal_says_where(
+        bot: Bot, advert: str, rule: str) -> None:
+    """Finding 14: 「加微信 …」 was warned as 发送未经允许的链接, and 「有异议可发送 !申诉」
+    did not say where."""
+    who = user(3, "王五")
+    (warning,) = [e.text for e in bot.say(who, advert, 0) if e.kind == "warn"]
+    assert f"你的消息因「{rule}」已被撤回" in warning
+    assert "有异议可私信机器人发送 !申诉 说明" in warning
