@@ -338,5 +338,5 @@ def test_the_notice_tells_how_to_hand_in_the_named_task(engine: Engine) -> None:
     bot = Bot(engine, task_plan())  # type: ignore[arg-type]
     silent, _ = community(bot)
     [notice] = dm_to(bot.tick(MONDAY_4), silent)
-    assert "完成任务「批量重命名」" in notice and "!复活 作业链接" in notice
+    assert "补交「批量重命名」作业：私信机器人「!复活 作业链接」" in notice and "!复活 作业链接" in notice
     assert "自动邀请你回群" in notice
