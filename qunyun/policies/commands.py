@@ -12,7 +12,9 @@ after folding Traditional to Simplified, so 「群規」 finds the same answer a
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from qunyun.domain.commands import Command
 from qunyun.effects import Alert, DirectMessage, Effect, InviteLink, Reply, Send
@@ -156,7 +158,8 @@ class Commands:
                                      **({"case": int(removal["id"])} if removal else {})},
                              member_id=ctx.member_id,
                              group_id=ctx.group_id, at_ms=ms(event.at))
-            return [self._reply(event, "申诉已提交，管理员会尽快处理 ✓", "R3 appeal"),
+            return [self._reply(event, appeal_ack(ctx, about, removal, self.setup.tz),
+                                "R3 appeal"),
                     self._appeal_alert(event, ctx, command.rest, about, removal)]
         return []
 
@@ -307,6 +310,27 @@ class Commands:
                                   text=(f"{verb_dm} ✓「{picked}」（{results.question}）\n"
                                         f"当前：{counts}\n结果在管理员 !结束投票 后公布在群里"))]
         return [self._reply(event, f"{verb} ✓ 当前：{counts}", "A4 vote")]
+
+
+def appeal_ack(ctx: Context, warnings: list[dict[str, Any]], removal: dict[str, Any] | None,
+               tz: str) -> str:
+    """What the appeal is about (the removal, which warnings) and how the member hears back
+    (issue 11 walk12 finding 17: 「申诉已提交，管理员会尽快处理」 said neither)."""
+    zone = ZoneInfo(tz)
+    listed = "；".join(
+        f"{w['reason']} {datetime.fromtimestamp(int(w['created_ms']) / 1000, zone):%m-%d %H:%M}"
+        for w in warnings[:5]) + ("…" if len(warnings) > 5 else "")
+    count = f"{len(warnings)} 次警告（{listed}）" if warnings else ""
+    if removal is not None:
+        group = lookup.group_ref(ctx.conn, group_id=int(removal["group_id"]))
+        where = f"「{group.name}」" if group is not None and group.name else "群"
+        about = f"你被移出{where}" + (f"，和移出前的 {count}" if count else "")
+        upheld = "通过则撤销警告并邀请你回群"
+    else:
+        about = f"你的 {count}"
+        upheld = "通过则撤销这些警告"
+    return (f"申诉已提交 ✓ 关于：{about}。管理员复核后，结果会私信告诉你"
+            f"（{upheld}；不通过也会告诉你原因）。")
 
 
 def decay_note(ctx: Context, plan: Plan) -> str:

@@ -170,3 +170,20 @@ def test_the_removal_dm_says_how_to_come_back_in_clear_sentences(bot: Bot) -> No
     assert ("· 补交「批量重命名」作业：私信机器人「!复活 作业链接」（或「!作业 作业链接」），"
             "自动邀请你回群") in told
     assert "）后私信" not in told and "完成任务「批量重命名」（" not in told
+
+
+def test_the_appeal_acknowledgement_says_what_it_is_about_and_how_the_member_hears(
+        bot: Bot) -> None:
+    """Finding 17: 「申诉已提交，管理员会尽快处理 ✓」 named neither the removal nor how."""
+    who = user(3, "王五")
+    bot.say(who, "看看这个 http://x.cn", 0)
+    (warned,) = [e.text for e in in_dm(bot, who, "!申诉 那是课程资料", 60)
+                 if isinstance(e, Reply)]
+    assert warned.startswith("申诉已提交 ✓ 关于：你的 1 次警告（发送未经允许的链接 03-01 17:00）")
+    assert "结果会私信告诉你（通过则撤销这些警告" in warned
+    for n, advert in enumerate(("加微信领资料 vx123", "代購正品，價格優惠，私聊我")):
+        bot.say(who, advert, 120 + n)
+    (removed,) = [e.text for e in in_dm(bot, who, "!申诉 我不是打广告", 300)
+                  if isinstance(e, Reply)]
+    assert removed.startswith("申诉已提交 ✓ 关于：你被移出「测试群」，和移出前的 3 次警告（")
+    assert "通过则撤销警告并邀请你回群" in removed
