@@ -123,10 +123,12 @@ class Commands:
             # the chat they remember earned nothing (issue 11).
             why = ("\n（导入的历史聊天记录不计积分，积分从机器人进群后开始累积）"
                    if points_service.imported_messages(ctx.conn, member_id=ctx.member_id) else "")
+            came = points_service.sources_text(ctx.conn, member_id=ctx.member_id)
+            came = f"\n来自：{came}" if came else ""
             return [self._reply(event, (
                 f"@{name_of(event.actor)} 积分 {p.total}（参与 {p.participation} · 贡献 "
-                f"{p.contribution}），等级「{p.level}」{nxt}{why}{decay_note(ctx, plan)}"),
-                "A2 !points")]
+                f"{p.contribution}），等级「{p.level}」{nxt}{came}{why}"
+                f"{decay_note(ctx, plan)}"), "A2 !points")]
         if command.name == "task":
             return [self._task(command, event, ctx)]
         if command.name == "checkin":

@@ -187,3 +187,16 @@ def test_the_appeal_acknowledgement_says_what_it_is_about_and_how_the_member_hea
                   if isinstance(e, Reply)]
     assert removed.startswith("申诉已提交 ✓ 关于：你被移出「测试群」，和移出前的 3 次警告（")
     assert "通过则撤销警告并邀请你回群" in removed
+
+
+def test_points_say_where_they_came_from(bot: Bot) -> None:
+    """Finding 12: 17 points, and only the check-in's +5 was ever explained."""
+    zhang = user(1, "张三")
+    bot.join(zhang, 0)
+    bot.tick(11)
+    bot.say(zhang, "大家好，我是张三，在北京做财务，想用 Python 自动化每月的工作报表。", 30)
+    bot.say(zhang, "打卡 今天学了 pandas", 40)
+    bot.say(zhang, "今天的作业有点难", 50)
+    (text,) = [e.text for e in bot.say(zhang, "!积分", 60) if isinstance(e, Reply)]
+    assert "积分 18（" in text
+    assert "\n来自：自我介绍 +10 · 打卡 +5 · 发言 +3" in text
