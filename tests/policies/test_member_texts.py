@@ -200,3 +200,24 @@ def test_points_say_where_they_came_from(bot: Bot) -> None:
     (text,) = [e.text for e in bot.say(zhang, "!积分", 60) if isinstance(e, Reply)]
     assert "积分 18（" in text
     assert "\n来自：自我介绍 +10 · 打卡 +5 · 发言 +3" in text
+
+
+def test_a_member_who_mentions_an_admin_is_told_and_the_draft_does_not_pretend(
+        bot: Bot) -> None:
+    """Finding 18: the member got no word, and the draft answered 「作业怎么交」 to 「the
+    link does not open」."""
+    zhang = user(1, "张三")
+    asked = "@班主任小林 老师，我的作业提交不了，链接一直打不开，怎么办？"
+    effects = bot.say(zhang, asked, 0, mentions=(ADMIN.user_id,))
+    (alert,) = [e for e in effects if e.kind == "alert"]
+    draft = alert.suggested_reply  # type: ignore[attr-defined]
+    assert "作业怎么交" not in draft and "请写你自己的回答" in draft
+    assert group_posts(effects) == ["@张三 已转给老师，稍后回复你。"]
+    # Asked again within the half hour: no second note.
+    again = bot.say(zhang, "@班主任小林 还是打不开", 60, mentions=(ADMIN.user_id,))
+    assert group_posts(again) == []
+    # A question the FAQ does answer keeps the FAQ answer as the draft.
+    li = user(2, "李四")
+    effects = bot.say(li, "@班主任小林 老师，作业怎么交？", 120, mentions=(ADMIN.user_id,))
+    (alert,) = [e for e in effects if e.kind == "alert"]
+    assert "作业怎么交" in alert.suggested_reply  # type: ignore[attr-defined]
