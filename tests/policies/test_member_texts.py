@@ -221,3 +221,11 @@ def test_a_member_who_mentions_an_admin_is_told_and_the_draft_does_not_pretend(
     effects = bot.say(li, "@班主任小林 老师，作业怎么交？", 120, mentions=(ADMIN.user_id,))
     (alert,) = [e for e in effects if e.kind == "alert"]
     assert "作业怎么交" in alert.suggested_reply  # type: ignore[attr-defined]
+
+
+def test_the_homework_alias_an_faq_may_name_is_a_hand_in(bot: Bot) -> None:
+    """Walk12 finding 39: `plan check` passes 「!交作业 链接」 because the bot takes it."""
+    li = user(2, "李四")
+    effects = bot.say(li, "!交作业 https://github.com/lisi/hw1", 0)
+    assert [e.kind for e in effects] == ["reply"]
+    assert "作业链接已收到 ✓" in effects[0].text  # type: ignore[attr-defined]
