@@ -295,7 +295,7 @@ class Moderation:
 
 # Ad keywords that draw members away to a private contact (加好友引流), not just sell.
 FRIEND_BAIT = ("微信", "加v", "vx", "薇信", "威信", "私聊", "扫码", "扫一扫", "二维码", "加群",
-               "进群", "qq")
+               "进群")
 
 
 def ad_reason(keyword: str) -> str:

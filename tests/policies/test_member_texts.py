@@ -229,3 +229,22 @@ def test_the_homework_alias_an_faq_may_name_is_a_hand_in(bot: Bot) -> None:
     effects = bot.say(li, "!交作业 https://github.com/lisi/hw1", 0)
     assert [e.kind for e in effects] == ["reply"]
     assert "作业链接已收到 ✓" in effects[0].text  # type: ignore[attr-defined]
+
+
+def test_the_bot_calls_a_member_by_the_name_part_of_the_nickname(bot: Bot) -> None:
+    """Finding 13: 「@李四-上海-财务 在群里发…」; the plan's pattern names her 李四."""
+    li = user(2, "李四-上海-财务")
+    bot.join(li, 0)
+    bot.tick(11)
+    (faq,) = [e for e in bot.say(li, "请问作业怎么交？", 20) if isinstance(e, Reply)]
+    assert faq.text.startswith("@李四 ") and "李四-上海-财务" not in faq.text
+    assert faq.author_name == "李四"  # the platform's pill names her as the text does
+    (checkin,) = [e for e in bot.say(li, "打卡 今天学了 pandas", 30) if isinstance(e, Reply)]
+    assert checkin.text.startswith("@李四 「")
+    (warn,) = [e for e in bot.say(li, "福利 https://spam.example.com/x", 40) if e.kind == "warn"]
+    assert warn.text.startswith("@李四 ") and warn.member.user_id == li.user_id  # type: ignore[attr-defined]
+    assert warn.member.display_name == "李四"  # type: ignore[attr-defined]
+    # A nickname out of the format is used as it is.
+    other = user(3, "随便起的名")
+    (faq,) = [e for e in bot.say(other, "请问作业怎么交？", 50) if isinstance(e, Reply)]
+    assert faq.text.startswith("@随便起的名 ") and faq.author_name == ""
