@@ -204,7 +204,8 @@ def test_a_member_back_after_an_upheld_appeal_asks_and_is_not_answering_the_form
     (「欢迎回来」): 「老师，结营证书什么时候发？」 in the DM is a question for a human, not his
     Python level, and no question 2 follows."""
     member = user(7, "王五-北京-运营")
-    assert asked(bot.join(member, 0)) and form_step(bot, member) == 0
+    bot.join(member, 0)
+    assert asked(bot.tick(11)) and form_step(bot, member) == 0  # with the welcome
     for n, advert in enumerate(ADVERTS):
         bot.say(member, advert, 60 + n)
     left(bot, member, 70)
@@ -257,7 +258,7 @@ def test_an_admin_mention_the_faq_answers_is_not_escalated(bot: Bot) -> None:
     effects = bot.say(member, "@班主任小林 老师，请问直播回放在哪里可以找到呢？", 60,
                       mentions=(ADMIN.user_id,))
     (answer,) = replies(effects)
-    assert answer.startswith("@钱七-广州-学生 ") and "群公告置顶" in answer
+    assert answer.startswith("@钱七 ") and "群公告置顶" in answer  # the name part (walk12 #13)
     assert not [e for e in effects if isinstance(e, Alert)]
     assert items(bot, "escalation") == []
     # A mention the FAQ cannot answer still goes to the admins, and the member is told.
@@ -304,7 +305,8 @@ def test_a_questionnaire_dm_still_waiting_is_withdrawn_at_the_removal(bot: Bot) 
     from qunyun.services import direct
 
     member = user(7, "王五-北京-运营")
-    (question,) = [e for e in bot.join(member, 0) if isinstance(e, DirectMessage)]
+    bot.join(member, 0)
+    (question,) = [e for e in bot.tick(11) if isinstance(e, DirectMessage)]  # after the welcome
     with bot.engine.begin() as conn:
         direct.undeliverable(conn, community_id=bot.cid, effect=question,
                              why="ta 还没有接受机器人的私聊邀请", at_ms=1)
