@@ -45,6 +45,9 @@ class Reply(Effect):
     kind: ClassVar[str] = "reply"
     event_id: str
     text: str
+    # How the text names the member it answers when that is not their display name (the
+    # plan's name part, `pipeline/addressing.py`): the adapter's pill uses it.
+    author_name: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

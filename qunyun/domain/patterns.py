@@ -85,3 +85,44 @@ def labels_from(pattern: str, text: str) -> dict[str, str] | None:
 
 def search(pattern: str, text: str) -> bool:
     return compile_pattern(pattern).search(text) is not None
+
+
+# What a nickname format's named groups are called in a member's words (O3).
+GROUP_WORDS = {"name": "名字", "city": "城市", "job": "职业", "company": "公司",
+               "school": "学校", "grade": "年级", "industry": "行业", "role": "岗位",
+               "age": "年龄", "level": "基础"}
+
+
+def nickname_format(pattern: str, example: str) -> str | None:
+    """The format in words, read off the plan's example (`小王-杭州-财务` → `名字-城市-职业`);
+    None when the example does not match or a part has no name a member would know."""
+    try:
+        regex = compile_pattern(pattern)
+    except PatternError:
+        return None
+    match = regex.fullmatch(example.strip())
+    if match is None or not regex.groupindex:
+        return None
+    spans = []
+    for key, index in regex.groupindex.items():
+        if key not in GROUP_WORDS:
+            return None
+        start, end = match.span(index)
+        if start >= 0:
+            spans.append((start, end, GROUP_WORDS[key]))
+    text = example.strip()
+    for start, end, word in sorted(spans, reverse=True):
+        text = text[:start] + word + text[end:]
+    return text
+
+
+def name_part(pattern: str | None, nickname: str | None) -> str | None:
+    """The `name` group of a nickname in the plan's format (`李四-上海-财务` → `李四`)."""
+    if not pattern or not nickname:
+        return None
+    try:
+        labels = labels_from(pattern, nickname.strip())
+    except PatternError:
+        return None
+    name = (labels or {}).get("name", "").strip()
+    return name or None

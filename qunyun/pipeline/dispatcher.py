@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from qunyun.effects import Effect
 from qunyun.events import Event
+from qunyun.pipeline.addressing import address
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Policy
 from qunyun.services import audit
@@ -90,7 +91,9 @@ class Dispatcher:
             if verdict.stop:
                 outcome.stopped_by = policy.name
                 break
+        pattern = ctx.plan.onboarding.nickname_pattern if ctx.plan is not None else None
         for policy_name, effect in collected:
+            effect = address(effect, event, pattern)
             audit_id = audit.record_effect(
                 ctx, effect, policy=effect.policy or policy_name, event=event,
                 status="dry_run" if ctx.dry_run else "pending",

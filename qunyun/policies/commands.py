@@ -12,10 +12,12 @@ after folding Traditional to Simplified, so 「群規」 finds the same answer a
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from qunyun.domain.commands import Command
-from qunyun.effects import Alert, Effect, InviteLink, Reply, Send
+from qunyun.effects import Alert, DirectMessage, Effect, InviteLink, Reply, Send
 from qunyun.events import Event, MessagePosted
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
@@ -23,6 +25,7 @@ from qunyun.plan.model import Plan
 from qunyun.plan.render import render_rules
 from qunyun.policies.base import STAFF_NO_POINTS, Setup, ms, name_of
 from qunyun.policies.matching import KeywordSet
+from qunyun.policies.private import dm_group
 from qunyun.services import ambassadors as ambassador_service
 from qunyun.services import boards as board_service
 from qunyun.services import checkins as checkin_service
@@ -31,36 +34,41 @@ from qunyun.services import lookup, queues
 from qunyun.services import points as points_service
 from qunyun.services import polls as poll_service
 from qunyun.services import tasks as task_service
+from qunyun.services import volunteers as volunteer_service
 from qunyun.services import warnings as warning_service
 
 INVITE_LINK_HELP = "!邀请 — 我的专属邀请链接（朋友通过它进群，记在你名下）\n"
 INVITE_DIRECT_HELP = "!邀请 — 怎样邀请朋友进群（谁邀请进群的，记在谁名下）\n"
+# What a member can use; admins and volunteers also see theirs, anyone with 「!帮助 全部」
+# (issue 11 walk finding 11: 21 lines with the admins' commands were a wall in the group).
 HELP = (
     "我能做的：\n"
-    "!规则 — 群规\n!积分 — 我的积分和等级\n"
-    "!等级 — 我的等级和成长层级\n!排行 — 积分总榜（!排行 周 / 月 / 赛季 / 总，"
-    "加「参与」或「贡献」看分榜）\n!打卡 — 今日打卡\n"
-    "!作业 链接 — 提交作业\n!完成 任务名 — 完成训练营当天的任务\n"
-    "!徽章 — 我的徽章\n"
-    "!报名 / !取消报名 — 报名参加活动；!签到 — 活动当天签到；!反馈 1-5 建议 — 活动反馈\n"
-    "!发起投票 问题 | 选项1 | 选项2 — 发起投票（管理员）\n!投票 2 — 投给第 2 项\n"
-    "!结束投票 — 结束投票并公布结果（管理员）\n"
-    "!加分 @某人 10 原因 / !减分 @某人 5 原因 — 加减积分（管理员）\n"
+    "!规则 — 群规\n!积分 / !等级 — 我的积分、等级\n"
+    "!排行 — 积分榜（!排行 周 / 月 / 赛季）\n!打卡 — 今日打卡\n"
+    "!作业 链接 — 提交作业\n!完成 任务名 — 完成训练营当天的任务\n!徽章 — 我的徽章\n"
+    "!报名 / !签到 / !反馈 1-5 — 活动报名、签到、反馈\n!投票 2 — 投给第 2 项\n"
     + INVITE_LINK_HELP +
-    "!申诉 说明 — 对警告或移除提出申诉\n!复活 说明 — 被移出后申请回群（私聊我）\n"
-    "!资料 答案 — 回答新人问卷（私聊里直接回复即可）\n"
-    "!帮助 — 本说明"
+    "!申诉 说明 — 对警告或移除提出申诉（私聊我）\n!复活 说明 — 被移出后申请回群（私聊我）\n"
+    "!资料 答案 — 回答新人问卷（私聊里直接回复即可）"
+)
+ALL_HINT = "\n管理员和志愿者的命令：!帮助 全部"
+ADMIN_HELP = (
+    "\n管理员：\n"
+    "!发起投票 问题 | 选项1 | 选项2 — 发起投票\n!结束投票 — 结束投票并公布结果\n"
+    "!加分 @某人 10 原因 / !减分 @某人 5 原因 — 加减积分"
 )
 # T4, listed when the plan has volunteers (`policies/volunteers.py`).
 VOLUNTEER_HELP = (
-    "!接受 / !拒绝 — 回复志愿者邀请（私聊我）\n"
-    "!警告 @某人 原因 — 警告成员；回复一条消息发 !删除 — 删除它（志愿者、管理员）\n"
+    "\n志愿者（管理员也可用）：\n"
+    "!警告 @某人 原因 — 警告成员；回复一条消息发 !删除 — 删除它\n"
+    "!接受 / !拒绝 — 回复志愿者邀请（私聊我）"
 )
 # T2 推广大使, listed when the plan runs the programme (`policies/ambassadors.py`).
+AMBASSADOR_MEMBER_HELP = "\n!邀请码 XXXXXX — 填写邀请你进群的推广大使的邀请码"
 AMBASSADOR_HELP = (
-    "!接受 / !拒绝 — 回复推广大使邀请（私聊我）\n"
-    "!邀请码 XXXXXX — 填写邀请你进群的推广大使的邀请码；推广大使发 !邀请码 查看自己的\n"
+    "\n推广大使：\n!接受 / !拒绝 — 回复推广大使邀请（私聊我）\n!邀请码 — 查看自己的邀请码"
 )
+ALL_WORDS = {"全部", "所有", "all"}
 
 
 class Commands:
@@ -104,16 +112,7 @@ class Commands:
         if command.name == "rules":
             return [self._reply(event, render_rules(plan), "A2 !rules")]
         if command.name == "help":
-            extra = (VOLUNTEER_HELP if plan.volunteers is not None else "") + (
-                AMBASSADOR_HELP if ambassador_service.programme(plan) is not None else "")
-            if plan.volunteers is not None and ambassador_service.programme(plan) is not None:
-                extra = extra.replace("!接受 / !拒绝 — 回复推广大使邀请（私聊我）\n", "").replace(
-                    "回复志愿者邀请", "回复志愿者或推广大使邀请")
-            text = HELP.replace("!帮助 — 本说明", extra + "!帮助 — 本说明")
-            if not self.setup.capabilities_for(event.group).invite_links:
-                # No personal links here (Matrix, QQ): `!邀请` says to invite directly.
-                text = text.replace(INVITE_LINK_HELP, INVITE_DIRECT_HELP)
-            return [self._reply(event, text, "A2 !help")]
+            return [self._reply(event, self._help(command, event, ctx), "A2 !help")]
         if command.name == "points":
             if self.setup.off_points(event.actor, event.group):  # issue 11 #72
                 return [self._reply(event, f"@{name_of(event.actor)} {STAFF_NO_POINTS}",
@@ -124,10 +123,12 @@ class Commands:
             # the chat they remember earned nothing (issue 11).
             why = ("\n（导入的历史聊天记录不计积分，积分从机器人进群后开始累积）"
                    if points_service.imported_messages(ctx.conn, member_id=ctx.member_id) else "")
+            came = points_service.sources_text(ctx.conn, member_id=ctx.member_id)
+            came = f"\n来自：{came}" if came else ""
             return [self._reply(event, (
                 f"@{name_of(event.actor)} 积分 {p.total}（参与 {p.participation} · 贡献 "
-                f"{p.contribution}），等级「{p.level}」{nxt}{why}{decay_note(ctx, plan)}"),
-                "A2 !points")]
+                f"{p.contribution}），等级「{p.level}」{nxt}{came}{why}"
+                f"{decay_note(ctx, plan)}"), "A2 !points")]
         if command.name == "task":
             return [self._task(command, event, ctx)]
         if command.name == "checkin":
@@ -159,7 +160,8 @@ class Commands:
                                      **({"case": int(removal["id"])} if removal else {})},
                              member_id=ctx.member_id,
                              group_id=ctx.group_id, at_ms=ms(event.at))
-            return [self._reply(event, "申诉已提交，管理员会尽快处理 ✓", "R3 appeal"),
+            return [self._reply(event, appeal_ack(ctx, about, removal, self.setup.tz),
+                                "R3 appeal"),
                     self._appeal_alert(event, ctx, command.rest, about, removal)]
         return []
 
@@ -181,6 +183,31 @@ class Commands:
                      text=(f"【申诉】{name_of(event.actor)} 对「{what}」提出申诉：{words[:200]}。"
                            f"请在控制台工作队列「申诉」处理：通过会{then}，驳回会把你写的理由"
                            "告诉 ta。"))
+
+    def _help(self, command: Command, event: MessagePosted, ctx: Context) -> str:
+        """Members' commands; an admin's or volunteer's own too; everything with 全部."""
+        assert ctx.member_id is not None
+        plan = self.setup.plan
+        everything = command.rest.strip().casefold() in ALL_WORDS
+        admin = self.setup.is_admin(event.actor, event.group)
+        volunteer = plan.volunteers is not None and bool(volunteer_service.privileges(
+            ctx.conn, community_id=ctx.community_id, member_id=ctx.member_id, plan=plan))
+        text = HELP
+        if not self.setup.capabilities_for(event.group).invite_links:
+            # No personal links here (Matrix, QQ): `!邀请` says to invite directly.
+            text = text.replace(INVITE_LINK_HELP, INVITE_DIRECT_HELP)
+        ambassadors = ambassador_service.programme(plan) is not None
+        if ambassadors:
+            text += AMBASSADOR_MEMBER_HELP
+        if everything or admin:
+            text += ADMIN_HELP
+        if plan.volunteers is not None and (everything or admin or volunteer):
+            text += VOLUNTEER_HELP
+        if ambassadors and everything:
+            text += AMBASSADOR_HELP
+        if not (everything or admin or volunteer):
+            text += ALL_HINT
+        return text
 
     def _invite_link(self, event: MessagePosted) -> Effect:
         """G2 !邀请: the member's own link where the platform has per-member links; where
@@ -273,7 +300,39 @@ class Commands:
         counts = " · ".join(f"{i}. {o} {n}" for i, (o, n) in
                             enumerate(zip(results.options, results.counts, strict=True), 1))
         verb = "已记录" if first else "已改票"
+        # Quietly, in the voter's DM: 50 voters were 50 lines in the group (issue 11 walk
+        # finding 19); the result at !结束投票 is public.
+        dm = None if self.setup.is_direct(event.group) else dm_group(self.setup, ctx,
+                                                                     event.group)
+        if dm is not None:
+            verb_dm = "已记录你的投票" if first else "已改票"
+            picked = results.options[choice - 1] if 0 < choice <= len(results.options) else ""
+            return [DirectMessage(group=dm, member=event.actor, policy=self.name,
+                                  reason="A4 vote",
+                                  text=(f"{verb_dm} ✓「{picked}」（{results.question}）\n"
+                                        f"当前：{counts}\n结果在管理员 !结束投票 后公布在群里"))]
         return [self._reply(event, f"{verb} ✓ 当前：{counts}", "A4 vote")]
+
+
+def appeal_ack(ctx: Context, warnings: list[dict[str, Any]], removal: dict[str, Any] | None,
+               tz: str) -> str:
+    """What the appeal is about (the removal, which warnings) and how the member hears back
+    (issue 11 walk12 finding 17: 「申诉已提交，管理员会尽快处理」 said neither)."""
+    zone = ZoneInfo(tz)
+    listed = "；".join(
+        f"{w['reason']} {datetime.fromtimestamp(int(w['created_ms']) / 1000, zone):%m-%d %H:%M}"
+        for w in warnings[:5]) + ("…" if len(warnings) > 5 else "")
+    count = f"{len(warnings)} 次警告（{listed}）" if warnings else ""
+    if removal is not None:
+        group = lookup.group_ref(ctx.conn, group_id=int(removal["group_id"]))
+        where = f"「{group.name}」" if group is not None and group.name else "群"
+        about = f"你被移出{where}" + (f"，和移出前的 {count}" if count else "")
+        upheld = "通过则撤销警告并邀请你回群"
+    else:
+        about = f"你的 {count}"
+        upheld = "通过则撤销这些警告"
+    return (f"申诉已提交 ✓ 关于：{about}。管理员复核后，结果会私信告诉你"
+            f"（{upheld}；不通过也会告诉你原因）。")
 
 
 def decay_note(ctx: Context, plan: Plan) -> str:

@@ -15,6 +15,10 @@ from qunyun.plan.model import FaqItem
 from qunyun.policies.matching import squeeze
 
 MIN_SIMILARITY = 0.2  # below this the nearest FAQ entry is about something else
+# The share of the question the entry must cover: 「我的作业提交不了，链接一直打不开」 shares
+# 作业/提交 with 「作业怎么交？」 but asks something the entry does not answer (issue 11
+# walk12 finding 18).
+MIN_COVERAGE = 0.2
 # How a question is asked says nothing about what it is about ("怎么" is in every one).
 _ASKING = re.compile(
     r"请问|怎么|怎样|如何|为什么|什么|哪里|哪儿|在哪|可以|能不能|是不是|吗|呢|吧|老师|大家|一下")
@@ -35,8 +39,9 @@ def nearest_faq(question: str, faq: Sequence[FaqItem]) -> FaqItem | None:
         known = _bigrams(" ".join([item.q, *item.keywords]))
         if not known:
             continue
-        score = len(asked & known) / min(len(asked), len(known))
-        if score > best_score:
+        shared = len(asked & known)
+        score = shared / min(len(asked), len(known))
+        if score > best_score and shared / len(asked) >= MIN_COVERAGE:
             best, best_score = item, score
     return best if best_score >= MIN_SIMILARITY else None
 
@@ -58,4 +63,5 @@ def draft_for_mention(who: str, text: str, faq: Sequence[FaqItem]) -> str:
         return f"@{who} 你好，看到你的消息了。关于“{item.q}”：{item.a}"
     excerpt = text.strip()[:60]
     return (f"@{who} 你好，看到你的消息了（“{excerpt}”）。"
-            "【请写明你会怎么处理、大约什么时候回复】")
+            "【请写你自己的回答：常见问题里没有答这个的条目；写明你会怎么处理、"
+            "大约什么时候回复】")

@@ -91,9 +91,12 @@ class Escalation:
         to_admin = bot.escalate_admin_mentions and bool(mentioned) \
             and self.setup.faq_answer(text) is None
         if to_admin:
+            told = self._told(event, ctx)
             raised = self._open(event, ctx, ctx.member_id, f"escalation:{event.source_event_id}",
                                 f"{who} 在群里@了管理员：{text[:200]}",
                                 draft_for_mention(who, text, faq), "admin_mention")
+            # The member is told too, as a DM's question is (walk12 finding 18).
+            return self._verdict(event, ctx, raised, forwarded=not told)
         elif self.insults or self.negative:
             found = self._quarrel(event, ctx, text)
             if found is not None:
@@ -306,7 +309,7 @@ class Escalation:
         if (ping := duty_ping(self.setup, event, ctx, raised.alert, raised.key)) is not None:
             effects.append(ping)
         effects.append(raised.alert)
-        if forwarded and raised.alert.evidence.get("trigger") == "unanswered":
+        if forwarded and raised.alert.evidence.get("trigger") in ("unanswered", "admin_mention"):
             effects.append(Reply(group=event.group, event_id=event.source_event_id,
                                  text=f"@{name_of(event.actor)} {FORWARDED}",
                                  reason="R5 forwarded", policy=self.name))

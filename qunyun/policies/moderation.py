@@ -141,16 +141,21 @@ class Moderation:
         for p in m.patterns:
             if not (admin and p.admins_exempt) and search(p.pattern, text):
                 return Violation("pattern", p.reason, {"pattern": p.pattern})
+        hit = (self.ads.find(text) if self.ads and not instruction
+               and not (admin and m.ad_keywords.admins_exempt) else None)
         if m.links.enabled and not instruction and not (admin and m.links.admins_exempt):
             found_link = self.links.forbidden(text)
             if found_link is not None:
                 rule, url = found_link
+                if hit and rule != "invite_link":
+                    # 「加微信 http://x.cn」 is an advert with a link: named as the advert, so
+                    # the member learns that 「加微信 abc123」 alone breaks the rule too
+                    # (issue 11 walk12 finding 14).
+                    return Violation("ad", ad_reason(hit), {"keyword": hit, "url": url[:200]})
                 reason = "发送其他群的邀请链接" if rule == "invite_link" else "发送未经允许的链接"
                 return Violation(rule, reason, {"url": url[:200]})
-        if self.ads and not instruction and not (admin and m.ad_keywords.admins_exempt):
-            hit = self.ads.find(text)
-            if hit:
-                return Violation("ad", "发广告", {"keyword": hit})
+        if hit:
+            return Violation("ad", ad_reason(hit), {"keyword": hit})
         if m.mass_mention.enabled and not (admin and m.mass_mention.admins_exempt):
             count = max(len(event.mentions), len(MENTION.findall(text)))
             if count > m.mass_mention.max_mentions:
@@ -269,7 +274,7 @@ class Moderation:
                       f"这是第 {result.count} 次警告"
                       f"（共 {result.limit} 次将被移出群，警告 "
                       f"{self.m.warning_expiry_days:g} 天后失效）。发送 !规则 查看群规，"
-                      "有异议可发送 !申诉 说明。"),
+                      "有异议可私信机器人发送 !申诉 说明。"),
                 reason=v.reason, evidence=evidence, policy=self.name))
         return effects
 
@@ -286,6 +291,17 @@ class Moderation:
             return (f"（{r.accounts} 个账号在 {within}内发同一句至少 {r.min_chars} 个字的话"
                     "算刷屏）")
         return ""
+
+
+# Ad keywords that draw members away to a private contact (加好友引流), not just sell.
+FRIEND_BAIT = ("微信", "加v", "vx", "薇信", "威信", "私聊", "扫码", "扫一扫", "二维码", "加群",
+               "进群")
+
+
+def ad_reason(keyword: str) -> str:
+    """The rule an advert broke, as the warning names it."""
+    folded = keyword.casefold()
+    return "发广告（加好友引流）" if any(b in folded for b in FRIEND_BAIT) else "发广告"
 
 
 def remove_at_limit(setup: Setup, ctx: Context, event: MessagePosted, member: UserRef,

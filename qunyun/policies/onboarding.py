@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 
 from qunyun.domain.intro import looks_like_intro
+from qunyun.domain.patterns import nickname_format
 from qunyun.domain.questions import asks_something
 from qunyun.effects import DirectMessage, Effect, Reply, Send
 from qunyun.events import (
@@ -40,9 +41,11 @@ from qunyun.events import (
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.plan.model import FormQuestion
+from qunyun.plan.model import Onboarding as OnboardingPlan
 from qunyun.plan.render import render_welcome
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.escalation import Escalation
+from qunyun.policies.private import dm_group
 from qunyun.services import audit, direct, lookup, queues
 from qunyun.services import onboarding as service
 from qunyun.services import points as points_service
@@ -58,11 +61,25 @@ WELCOME_TIMER = "welcome"
 ONBOARDING_TIMER = "onboarding"
 
 
-def _steps(missing: tuple[str, ...], form_channel: str = "room") -> str:
+def _steps(missing: tuple[str, ...], form_channel: str = "room", *,
+           o: OnboardingPlan | None = None, in_dm: bool = False) -> str:
     names = dict(STEP_NAMES)
     if form_channel == "dm":
-        names["form"] = "回答新人问卷（在和我的私聊里）"
+        names["form"] = ("回答新人问卷（就在这个私聊里）" if in_dm
+                         else "回答新人问卷（在和我的私聊里）")
+    if o is not None:
+        names["nickname"] += rename_hint(o)
     return "、".join(names.get(s, s) for s in missing)
+
+
+def rename_hint(o: OnboardingPlan) -> str:
+    """The format a nickname must have, and the plan's example (issue 11 walk finding 10:
+    「还差：改群昵称」 alone left the member guessing what to rename to)."""
+    if not o.nickname_pattern or not o.nickname_example:
+        return ""
+    words = nickname_format(o.nickname_pattern, o.nickname_example)
+    shape = f"格式：{words}，" if words else "格式"
+    return f"（{shape}例如“{o.nickname_example}”）"
 
 
 
@@ -71,6 +88,22 @@ def question_line(question: FormQuestion, index: int, total: int) -> str:
     (the hint was only in the first DM: a member at question 3 did not know)."""
     optional = "" if question.required else "（可选，不想答可回复“跳过”）"
     return f"新人问卷 {index + 1}/{total}：{question.question}{optional}"
+
+def ask(setup: Setup, group: GroupRef, member: UserRef, question: FormQuestion, index: int,
+        total: int) -> Effect:
+    """A questionnaire question: by DM, or in the room with an @-mention."""
+    text = question_line(question, index, total)
+    if setup.plan.onboarding.form_channel == "dm":
+        # The first words in a DM say who is writing and why.
+        hello = (f"你好！我是「{setup.plan.community.name}」的群助手，"
+                 f"想通过 {total} 个小问题认识你。\n" if index == 0 else "")
+        return DirectMessage(group=group, member=member,
+                             text=hello + text + "\n（直接回复即可；可选题可回复“跳过”）",
+                             reason="O2 form", policy="onboarding")
+    return Send(group=group, mentions=(member,),
+                text=f"@{name_of(member)} {text}\n（回复这条消息，或发：!资料 你的答案）",
+                reason=FORM_PROMPT, policy="onboarding")
+
 
 class Welcome:
     """O1: greet newcomers with the plan's welcome, batching bursts."""
@@ -126,10 +159,22 @@ class Welcome:
         if rename is not None and len(rename) == len(refs):
             rename = None  # everyone: the step needs no names
         text = render_welcome(self.setup.plan, newcomer=names, rename=rename)
-        return [Send(group=group, text=text,
-                     mentions=tuple(refs), reason="O1 welcome",
-                     evidence={"newcomers": [name_of(r) for r in refs],
-                               "user_ids": [r.user_id for r in refs]}, policy=self.name)]
+        effects: list[Effect] = [Send(group=group, text=text,
+                                      mentions=tuple(refs), reason="O1 welcome",
+                                      evidence={"newcomers": [name_of(r) for r in refs],
+                                                "user_ids": [r.user_id for r in refs]},
+                                      policy=self.name)]
+        if self.o.form and self.o.welcome_batch_seconds > 0:
+            # The questionnaire after the welcome that announces it, not 10 s before it
+            # (issue 11 walk finding 6): the join left it to the batch.
+            for row in rows:
+                ref = lookup.member_ref(ctx.conn, member_id=int(row["member_id"]))
+                pending = service.form_pending(ctx.conn, member_id=int(row["member_id"]),
+                                               onboarding=self.o)
+                if ref is not None and pending is not None and pending.question is not None:
+                    effects.append(ask(self.setup, group, ref, pending.question,
+                                       pending.index, pending.total))
+        return effects
 
     def _batch(self, ctx: Context, group: GroupRef, now: int) -> Verdict | None:
         if ctx.group_id is None:
@@ -191,7 +236,8 @@ class Onboarding:
             progress = service.form_start(ctx.conn, community_id=ctx.community_id,
                                           member_id=ctx.member_id, at_ms=ms(event.at),
                                           onboarding=self.o)
-            if progress.question is not None and not progress.done:
+            if progress.question is not None and not progress.done \
+                    and self.o.welcome_batch_seconds <= 0:  # else asked with the welcome
                 effects.append(self._ask(event.group, event.member, progress.question,
                                          progress.index, progress.total))
         return Verdict.act(*effects) if effects else None
@@ -206,17 +252,7 @@ class Onboarding:
 
     def _ask(self, group: GroupRef, member: UserRef, question: FormQuestion, index: int,
              total: int) -> Effect:
-        text = question_line(question, index, total)
-        if self.o.form_channel == "dm":
-            # The first words in a DM say who is writing and why.
-            hello = (f"你好！我是「{self.setup.plan.community.name}」的群助手，"
-                     f"想通过 {total} 个小问题认识你。\n" if index == 0 else "")
-            return DirectMessage(group=group, member=member,
-                                 text=hello + text + "\n（直接回复即可；可选题可回复“跳过”）",
-                                 reason="O2 form", policy=self.name)
-        return Send(group=group, mentions=(member,),
-                    text=f"@{name_of(member)} {text}\n（回复这条消息，或发：!资料 你的答案）",
-                    reason=FORM_PROMPT, policy=self.name)
+        return ask(self.setup, group, member, question, index, total)
 
     def _nickname(self, group: GroupRef, member: UserRef, nickname: str, ctx: Context, *,
                   announce: bool) -> Verdict | None:
@@ -229,25 +265,40 @@ class Onboarding:
         if labels is None:
             if announce and row is not None and row["nickname_ms"] is None \
                     and row["left_ms"] is None:
-                example = f"，例如“{self.o.nickname_example}”" if self.o.nickname_example else ""
                 return Verdict.act(Send(
                     group=group, mentions=(member,), policy=self.name,
-                    text=f"@{nickname} 群昵称还不符合格式{example}，改好后我会自动确认。",
+                    text=f"@{nickname} 群昵称还不符合格式{rename_hint(self.o)}，"
+                         "改好后我会自动确认。",
                     reason="O2 nickname format", evidence={"nickname": nickname[:100]}))
             return None
         step = service.complete_step(ctx.conn, member_id=ctx.member_id, group_id=ctx.group_id,
                                      step="nickname", at_ms=ms(ctx.now), onboarding=self.o)
         if not (announce and step.newly_done):
             return None
-        return Verdict.act(self._progress(group, member, step.missing, step.completed,
+        return Verdict.act(self._progress(ctx, group, member, step.missing, step.completed,
                                           "群昵称已符合格式 ✓", {"labels": labels}))
 
-    def _progress(self, group: GroupRef, member: UserRef, missing: tuple[str, ...],
-                  completed: bool, done_text: str, evidence: dict[str, object]) -> Effect:
-        tail = ("🎉 新人任务全部完成，欢迎正式加入！" if completed
-                else f"还差：{_steps(missing, self.o.form_channel)}。" if missing else "")
+    def _progress(self, ctx: Context, group: GroupRef, member: UserRef,
+                  missing: tuple[str, ...], completed: bool, done_text: str,
+                  evidence: dict[str, object]) -> Effect:
+        """A checklist step done: said in the member's DM where the bot reaches them (one
+        line per step per newcomer in the group drowned it, issue 11 walk findings 8 and
+        10), in the group only where it cannot."""
+        dm = dm_group(self.setup, ctx, group)
+
+        def tail(in_dm: bool) -> str:
+            if completed:
+                return "🎉 新人任务全部完成，欢迎正式加入！"
+            if not missing:
+                return ""
+            return f"还差：{_steps(missing, self.o.form_channel, o=self.o, in_dm=in_dm)}。"
+
+        if dm is not None:
+            return DirectMessage(group=dm, member=member, policy=self.name,
+                                 text=f"{done_text} {tail(True)}".strip(),
+                                 reason="O2 checklist", evidence=evidence)
         return Send(group=group, mentions=(member,), policy=self.name,
-                    text=f"@{name_of(member)} {done_text} {tail}".strip(),
+                    text=f"@{name_of(member)} {done_text} {tail(False)}".strip(),
                     reason="O2 checklist", evidence=evidence)
 
     def _replied_to(self, event: MessagePosted, ctx: Context) -> str | None:
@@ -312,7 +363,7 @@ class Onboarding:
                                  action="self_intro", rules=self.setup.plan.points,
                                  at=event.at, tz=self.setup.tz, ref=event.source_event_id,
                                  memory=ctx.memory)
-        return Verdict.act(self._progress(event.group, event.actor, step.missing,
+        return Verdict.act(self._progress(ctx, event.group, event.actor, step.missing,
                                           step.completed, "收到你的自我介绍 ✓", {}))
 
     def _chat_opened(self, event: MessagePosted, ctx: Context, *, asking: bool) -> Verdict:
@@ -359,7 +410,7 @@ class Onboarding:
         if progress.question is not None:
             text = question_line(progress.question, progress.index, progress.total)
         else:
-            text = "问卷完成，谢谢！你的回答已记录 ✓"
+            text = self._form_done(ctx, bool(progress.completed_groups))
         return Verdict.act(Reply(group=event.group, event_id=event.source_event_id, text=text,
                                  reason="O2 form", policy=self.name,
                                  evidence={"answered": self._question_of(progress.answered),
@@ -383,6 +434,21 @@ class Onboarding:
         return Verdict.act(Reply(group=event.group, event_id=event.source_event_id,
                                  text=text, reason="O2 form", policy=self.name))
 
+    def _form_done(self, ctx: Context, completed: bool) -> str:
+        """The questionnaire's end: the answers as recorded (a typo can be seen) and what is
+        still to do (issue 11 walk finding 9)."""
+        assert ctx.member_id is not None
+        answers = service.form_answers(ctx.conn, member_id=ctx.member_id)
+        lines = ["问卷完成，谢谢！你的回答已记录 ✓"]
+        for q in self.o.form:
+            label = re.sub(r"[（(].*?[）)]", "", q.question).strip().rstrip("？?：:") or q.key
+            lines.append(f"· {label}：{answers.get(q.key) or '（跳过）'}")
+        missing = [m for m in service.still_missing(ctx.conn, member_id=ctx.member_id,
+                                                    onboarding=self.o) if m != "form"]
+        lines.append(f"新人任务还差：{_steps(tuple(missing), o=self.o)}。" if missing
+                     else "🎉 新人任务全部完成，欢迎正式加入！" if completed else "")
+        return "\n".join(line for line in lines if line)
+
     def _question_of(self, key: str | None) -> str | None:
         """The question a form field asks (what the console shows), else its key."""
         return next((f.question for f in self.o.form if f.key == key), key)
@@ -404,7 +470,7 @@ class Onboarding:
                     group=group, mentions=(member,), policy=self.name,
                     reason="O2 reminder", evidence={"missing": list(action.missing)},
                     text=(f"@{who} 提醒：新人任务还差 "
-                          f"{_steps(action.missing, self.o.form_channel)}，"
+                          f"{_steps(action.missing, self.o.form_channel, o=self.o)}，"
                           f"还剩约 {max(action.hours_left, 0):.0f} 小时。")))
             else:
                 queues.open_item(

@@ -37,9 +37,9 @@ from qunyun.storage.lifecycle import cases as case_repo
 from qunyun.storage.work import queues as queue_repo
 
 WAYS = {
-    "task": "完成任务{task}后发送「!复活 完成情况」，管理员确认后邀请你回群",
+    "task": "完成任务后私信机器人「!复活 完成情况」，管理员确认后邀请你回群",
     # `revival.task` names a plan task the bot can take in (a link is the criterion).
-    "named_task": ("完成任务「{name}」{task}后私信机器人「!复活 作业链接」"
+    "named_task": ("补交「{name}」作业：私信机器人「!复活 作业链接」"
                    "（或「!作业 作业链接」），{auto}"),
     "payment": "付费后发送「!复活 付款说明」，管理员确认到账后邀请你回群",
     "reapply": "发送「!复活 申请理由」重新申请，管理员审核通过后邀请你回群",
@@ -229,11 +229,13 @@ def how_to_return(plan: Plan) -> str:
     revival = plan.revival
     if revival is None or not revival.ways:
         return "如需回群，请联系管理员。"
-    task = f"（{revival.description}）" if revival.description else ""
+    # The plan's description is its own sentence above the ways, not pasted inside the
+    # task's line (issue 11 walk12 finding 15: 「完成任务「…」（补交…即可回群）后私信…」).
+    summary = revival.description.strip().rstrip("。") + "。" if revival.description else ""
     auto = "自动邀请你回群" if revival.auto_readmit else "管理员确认后邀请你回群"
     lines = [WAYS["named_task" if w == "task" and revival.task else w].format(
-        task=task, n=revival.referrals, auto=auto, name=revival.task) for w in revival.ways]
-    return "回群方式：\n" + "\n".join(f"· {line}" for line in lines)
+        n=revival.referrals, auto=auto, name=revival.task) for w in revival.ways]
+    return f"回群方式：{summary}\n" + "\n".join(f"· {line}" for line in lines)
 
 
 def revival_task(plan: Plan) -> str | None:

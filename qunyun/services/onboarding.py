@@ -158,6 +158,22 @@ def complete_step(conn: Connection, *, member_id: int, group_id: int, step: str,
     return StepResult(True, completed, missing)
 
 
+def still_missing(conn: Connection, *, member_id: int, onboarding: Onboarding
+                  ) -> tuple[str, ...]:
+    """The steps the member has still to do in any open checklist (in the plan's order)."""
+    missing: set[str] = set()
+    for row in repo.of_member(conn, member_id=member_id):
+        if row.get("completed_ms") is None and row.get("left_ms") is None \
+                and row.get("overdue_ms") is None:
+            missing.update(missing_steps(row, onboarding))
+    return tuple(s for s in STEPS if s in missing)
+
+
+def form_answers(conn: Connection, *, member_id: int) -> dict[str, str]:
+    form = repo.get_form(conn, member_id=member_id)
+    return dict((form or {}).get("answers") or {})
+
+
 def pending_intro(conn: Connection, *, member_id: int, group_id: int) -> bool:
     row = repo.get(conn, member_id=member_id, group_id=group_id)
     return bool(row and row["intro_ms"] is None and row["completed_ms"] is None

@@ -158,6 +158,27 @@ def ledger(conn: Connection, *, member_id: int, limit: int = 100) -> list[dict[s
     return repo.ledger_of(conn, member_id=member_id, limit=limit)
 
 
+# What each ledger action is called in a member's `!积分` (the console has its own labels).
+ACTION_WORDS = {
+    "message": "发言", "self_intro": "自我介绍", "checkin": "打卡",
+    "checkin_streak": "连续打卡奖励", "reply_received": "发言被回复",
+    "reaction_received": "发言被点赞", "invite": "邀请新人", "ambassador": "推广大使带人",
+    "form": "新人问卷", "decay": "不活跃衰减", "flood": "刷屏扣回", "manual_grant": "管理员加分",
+    "manual_deduct": "管理员减分", "task": "交作业",
+}
+
+
+def sources_text(conn: Connection, *, member_id: int, limit: int = 6) -> str:
+    """Where the points came from, largest first: 「自我介绍 +10 · 打卡 +5 · 发言 +2」
+    (issue 11 walk12 finding 12: 17 points with only the +5 check-in explained)."""
+    parts = [(ACTION_WORDS.get(a, a), n) for a, n in repo.by_action(conn, member_id=member_id)
+             if n]
+    shown = [f"{word} {n:+d}" for word, n in parts[:limit]]
+    if len(parts) > limit:
+        shown.append(f"其他 {sum(n for _w, n in parts[limit:]):+d}")
+    return " · ".join(shown)
+
+
 def imported_messages(conn: Connection, *, member_id: int) -> int:
     """The member's messages from an imported history: they earned no points (only the live
     bot awards them, as events arrive), which `!积分` and member 360 say (issue 11)."""

@@ -189,6 +189,15 @@ async def terminal_lines(s: Scene) -> None:
     assert "累计 3 次警告" in removal
 
 
+async def help_is_a_members_own(s: Scene) -> None:
+    """Issue 11 walk12 finding 11: a member's `!帮助` lists what a member can use."""
+    await s.join()
+    await s.say("!帮助")
+    await until(lambda: s.bot_said("我能做的"))
+    assert await s.bot_said("!帮助 全部") == 1
+    assert await s.bot_said("!发起投票") == 0 and await s.bot_said("!加分") == 0
+
+
 SCENARIOS: dict[str, Callable[[Scene], Awaitable[None]]] = {
     "welcome": welcome,
     "advert_deleted_and_warned": advert_deleted_and_warned,
@@ -197,6 +206,7 @@ SCENARIOS: dict[str, Callable[[Scene], Awaitable[None]]] = {
     "faq": faq,
     "restart": restart_without_loss_or_repetition,
     "terminal_lines": terminal_lines,
+    "help": help_is_a_members_own,
 }
 
 
@@ -270,9 +280,34 @@ async def refused_dm_is_an_operator_todo(s: DmScene) -> None:
     assert "待发私信" in str(audited)
 
 
+async def checklist_progress_where_the_member_reads_it(s: DmScene) -> None:
+    """Issue 11 walk12 findings 8/10: a newcomer's 「收到你的自我介绍 ✓ 还差：…」 goes to her
+    DM where the bot may write first (QQ, Matrix), to the group where it may not
+    (Telegram: only members who pressed Start)."""
+    from qunyun.capabilities import of_platform
+
+    await s.open_dm()
+    await s.join()
+    await until(lambda: s.bot_said("欢迎加入"))
+    await s.say("大家好，我是小王，在杭州做财务，想用 Python 把每月的报表自动化。")
+
+    async def acked() -> bool:
+        in_dm = [t for what, t in await s.wire() if what == "dm" and "收到你的自我介绍" in t]
+        return bool(in_dm) or bool(await s.bot_said("收到你的自我介绍"))
+
+    await until(acked)
+    in_dm = [t for what, t in await s.wire() if what == "dm" and "收到你的自我介绍" in t]
+    if of_platform(s.platform).dm_without_start:
+        assert in_dm and "还差：改群昵称（格式：名字-城市-职业" in in_dm[0]
+        assert await s.bot_said("收到你的自我介绍") == 0
+    else:
+        assert not in_dm and await s.bot_said("收到你的自我介绍") == 1
+
+
 DM_SCENARIOS: dict[str, Callable[[DmScene], Awaitable[None]]] = {
     "told_why_before_the_removal": told_why_before_the_removal,
     "refused_dm_is_an_operator_todo": refused_dm_is_an_operator_todo,
+    "checklist_progress": checklist_progress_where_the_member_reads_it,
 }
 
 

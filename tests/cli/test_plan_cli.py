@@ -56,3 +56,26 @@ def test_unreachable_database_is_one_line(tmp_path: Path) -> None:
     result = qunyun("db", "upgrade", "--db", "postgresql://nobody@127.0.0.1:1/x")
     assert result.returncode == 2
     assert "无法连接数据库" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_findings_in_chinese_name_the_area_not_the_playbook_id(tmp_path: Path) -> None:
+    """Walk12 findings 39/40: `[schema]`, `[O3]` meant nothing to an operator; the FAQ's
+    「!交作业 链接」 is the homework command's alias (it works), 「!上交作业」 is not."""
+    import re
+
+    text = (EXAMPLES / "python-camp.yaml").read_text(encoding="utf-8")
+    assert "「!作业 链接」" in text
+    alias = tmp_path / "alias.yaml"
+    alias.write_text(text.replace("「!作业 链接」", "「!交作业 链接」"), encoding="utf-8")
+    assert qunyun("plan", "check", str(alias)).returncode == 0
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(text.replace("「!作业 链接」", "「!上交作业 链接」")
+                      .replace("warn_limit: 3", "warn_limit: 三次"), encoding="utf-8")
+    zh = qunyun("plan", "check", str(broken))
+    assert zh.returncode == 1
+    lines = zh.stdout.splitlines()
+    assert any("【命令】" in line and "!上交作业" in line for line in lines), lines
+    assert any("【格式】" in line and "warn_limit" in line for line in lines), lines
+    assert not re.search(r"\[(schema|[A-Z]\d)\]", zh.stdout), zh.stdout
+    en = qunyun("plan", "check", "--lang", "en", str(broken)).stdout
+    assert "[A2]" in en and "[schema]" in en

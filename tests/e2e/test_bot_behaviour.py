@@ -112,8 +112,19 @@ def test_welcome_then_nickname_check(homeserver: LocalHomeserver, tmp_path: Path
         events = await timeline(s.admin, s.room)
         welcome = next(e for e in events if "欢迎加入" in e["content"].get("body", ""))
         assert s.alice_user.user_id in welcome["content"]["m.mentions"]["user_ids"]
+        # The checklist's progress goes to her DM with the bot, not to the whole group
+        # (issue 11 walk finding 8): she accepts the DM the questionnaire opened.
+        async def dm_invite() -> bool:
+            resp = await s.alice.sync(timeout_ms=0)
+            return bool((resp.get("rooms") or {}).get("invite"))
+
+        await s.until(dm_invite)
+        resp = await s.alice.sync(timeout_ms=0)
+        (dm,) = list(resp["rooms"]["invite"])
+        await s.alice.join(dm)
         await s.alice.set_displayname(s.alice_user.user_id, "小王-杭州-财务")
-        await s.until(lambda: s.bot_says(s.room, "群昵称已符合格式"))
+        await s.until(lambda: s.bot_says(dm, "群昵称已符合格式", s.alice))
+        assert not await s.bot_says(s.room, "群昵称已符合格式")
 
     run(homeserver, tmp_path, camp_plan(), body)
 

@@ -49,7 +49,13 @@ def test_admins_commands_tasks_points_and_an_approved_appeal(homeserver: LocalHo
 
             await until(three_polls)
             await alice.send_text(main, "!投票 1")
-            await until(lambda: bot_says("已记录"))
+
+            async def vote_answered() -> bool:  # quietly, in her DM (walk12 finding 19)
+                return bool(scalar(engine, "SELECT count(*) FROM audit_log "
+                                           "WHERE reason = 'A4 vote'"))
+
+            await until(vote_answered)
+            assert not await bot_says("已记录")
             await op.send_text(main, "!结束投票")
             # (the two polls the later ones replaced were closed with their results too)
             await until(lambda: bot_says("「pandas」得票最多"))

@@ -105,6 +105,8 @@ class Person:
         self.user_id = user_id
         self.token = token
         self.name = name
+        self._since: str | None = None
+        self._invited: list[str] = []
 
     def on(self, hs: str) -> Person:
         """The same person in a new client (a new event loop, or the server moved)."""
@@ -115,8 +117,19 @@ class Person:
         return list(reversed(page.get("chunk") or []))
 
     async def invites(self) -> list[str]:
-        data = await self.api.sync(timeout_ms=0)
-        return list((data.get("rooms") or {}).get("invite") or {})
+        """The rooms this person is invited to and has not joined. An incremental sync, as
+        a client does: Synapse answers a repeated initial sync from its cache for a while,
+        so an invitation sent after the first look (the questionnaire's DM, which now
+        follows the welcome) would stay unseen."""
+        data = await self.api.sync(since=self._since, timeout_ms=0)
+        self._since = data.get("next_batch")
+        rooms = data.get("rooms") or {}
+        for rid in rooms.get("invite") or {}:
+            if rid not in self._invited:
+                self._invited.append(rid)
+        gone = set(rooms.get("join") or {}) | set(rooms.get("leave") or {})
+        self._invited = [r for r in self._invited if r not in gone]
+        return list(self._invited)
 
 
 async def until(check: Callable[[], Awaitable[Any]], what: str, seconds: float = 30) -> Any:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 
 from qunyun.effects import Effect, Send
 from qunyun.plan.model import Plan
-from qunyun.policies.commands import HELP
+from qunyun.policies.commands import ADMIN_HELP, HELP
 from qunyun.services import boards as board_service
 from tests.factories import user
 from tests.policies.test_bot_policies import ADMIN, camp_plan
@@ -79,7 +79,7 @@ def test_period_boards_have_dense_ranks_and_show_my_rank(engine: Engine) -> None
     assert "管理员不参与排行" in said(bot.say(ADMIN, "!排行 周", MONDAY + 4 * HOUR))
     assert "没有进行中的赛季" in said(bot.say(a, "!排行 赛季", MONDAY + 4 * HOUR))
     assert "用法：!排行 周" in said(bot.say(a, "!排行 昨天", MONDAY + 4 * HOUR))
-    assert "!排行 周" in HELP and "!加分" in HELP
+    assert "!排行 周" in HELP and "!加分" in ADMIN_HELP
 
 
 def test_admins_grant_and_deduct_with_a_reason_members_are_refused(engine: Engine) -> None:

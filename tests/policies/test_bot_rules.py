@@ -149,7 +149,9 @@ def test_room_moderators_are_admins_and_close_polls_with_a_result(bot: Bot) -> N
     late = bot.say(user(4), "!投票 2", 40)
     assert "没有进行中的投票" in late[0].text
     assert "我能做的" in bot.say(user(1), "!帮助", 50)[0].text
-    assert "!结束投票" in bot.say(user(1), "!帮助", 51)[0].text
+    assert "!结束投票" not in bot.say(user(1), "!帮助", 51)[0].text  # a member's own only
+    assert "!结束投票" in bot.say(user(1), "!帮助 全部", 52)[0].text
+    assert "!结束投票" in bot.say(MOD, "!帮助", 53)[0].text
 
 
 def test_poll_options_are_numbered_as_votes_count_them(bot: Bot) -> None:

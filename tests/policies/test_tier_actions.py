@@ -281,6 +281,7 @@ def test_a_member_no_bot_can_reach_gets_an_operator_todo_not_a_dm(engine: Engine
     bot(MemberJoined(source="tg", source_event_id="tj1",
                      group=GroupRef("telegram", "-100777", "进阶营（Telegram）"),
                      at=bot.at(3 * DAY), member=imported))
+    bot.tick(3 * DAY + 20)  # the welcome batch (the newcomer questionnaire goes with it)
     effects = bot.tick(4 * DAY + 7200)
     assert not [e for e in effects if isinstance(e, DirectMessage)
                 and e.member.platform == "telegram"]

@@ -36,7 +36,14 @@ def left(bot: Bot, who: UserRef, seconds: float) -> list[Effect]:
 
 
 def posts_to(effects: list[Effect], who: UserRef) -> list[str]:
-    return [e.text for e in effects if isinstance(e, Send) and who in e.mentions]
+    return [e.text for e in effects if isinstance(e, Send)
+            and who.user_id in {m.user_id for m in e.mentions}]
+
+
+def told(effects: list[Effect], who: UserRef) -> list[str]:
+    """What `who` reads from the bot: group posts naming them and DMs to them."""
+    return posts_to(effects, who) + [e.text for e in effects
+                                     if isinstance(e, DirectMessage) and e.member.user_id == who.user_id]
 
 
 def points(bot: Bot, who: UserRef) -> int:
@@ -87,7 +94,7 @@ def test_back_after_an_upheld_appeal_is_welcomed_back_not_onboarded(bot: Bot) ->
 
     back = bot.join(member, 300)
     assert posts_to(back, member) == [
-        "欢迎回来，@小王-杭州-财务！你的积分和记录都还在，直接参与就好。"
+        "欢迎回来，@小王！你的积分和记录都还在，直接参与就好。"
     ]
     assert not [e for e in back if isinstance(e, DirectMessage)]  # no questionnaire
     later = bot.tick(320) + bot.tick(DAY + 400)  # the batch window, then past the deadline
@@ -137,7 +144,7 @@ def test_a_member_who_finished_the_steps_here_before_is_welcomed_back(engine: En
     member = user(6, "小李-上海-产品")
     bot.join(member, 0)
     done = bot.say(member, "大家好，我是小李，在上海做产品，想学 Python 做数据分析", 30)
-    assert any("新人任务全部完成" in t for t in posts_to(done, member))
+    assert any("新人任务全部完成" in t for t in told(done, member))
     left(bot, member, 60)
     back = bot.join(member, 120)
     assert [t for t in posts_to(back, member) if t.startswith("欢迎回来")]

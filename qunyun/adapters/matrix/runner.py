@@ -628,6 +628,8 @@ class MatrixBot(AdapterCore):
         if isinstance(effect, Reply):
             # A real reply, which mentions the member it answers (so they are notified).
             author = self._author(effect.event_id)
+            if author is not None and effect.author_name:  # the name the text uses
+                author = dataclasses.replace(author, display_name=effect.author_name)
             refs = [author] if author is not None and author.platform == PLATFORM else []
             return await self.client.send_text(room, effect.text, [r.user_id for r in refs],
                                                names=self._names(refs),

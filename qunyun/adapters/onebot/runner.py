@@ -351,6 +351,8 @@ class OneBotBot(AdapterCore):
                                                        self._mentions(list(effect.mentions))))
         if isinstance(effect, Reply):
             author = self._author(effect.event_id)
+            if author is not None and effect.author_name:  # the name the text uses
+                author = dataclasses.replace(author, display_name=effect.author_name)
             # A private chat has one reader: no @ (QQ has no mentions there).
             refs = [author] if author is not None and author.platform == PLATFORM \
                 and effect.group.kind != "direct" else []

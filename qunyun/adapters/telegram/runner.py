@@ -441,6 +441,8 @@ class TelegramBot(AdapterCore):
             return await self._say(chat, effect.text, effect.mentions)
         if isinstance(effect, Reply):
             author = self._author(effect.event_id)
+            if author is not None and effect.author_name:  # the name the text uses
+                author = dataclasses.replace(author, display_name=effect.author_name)
             refs = [author] if author is not None and author.platform == PLATFORM else []
             return await self._say(chat, effect.text, refs, reply_to=split_id(effect.event_id)[1])
         if isinstance(effect, Warn):

@@ -113,3 +113,12 @@ def earned_since(conn: Connection, *, member_id: int, group_id: int | None, acti
     return int(conn.execute(select(func.coalesce(func.sum(bot_points.c.points), 0)).where(
         bot_points.c.member_id == member_id, bot_points.c.group_id == group_id,
         bot_points.c.action == action, bot_points.c.at_ms >= since_ms)).scalar_one())
+
+
+def by_action(conn: Connection, *, member_id: int) -> list[tuple[str, int]]:
+    """The member's points summed per action, largest first (what `!积分` breaks down)."""
+    total = func.sum(bot_points.c.points)
+    rows = conn.execute(
+        select(bot_points.c.action, total).where(bot_points.c.member_id == member_id)
+        .group_by(bot_points.c.action).order_by(total.desc(), bot_points.c.action))
+    return [(str(a), int(n or 0)) for a, n in rows]

@@ -65,21 +65,22 @@ def close(conn: Connection, *, poll_id: int, now_ms: int) -> None:
 
 
 def vote(conn: Connection, *, poll_id: int, member_id: int, option: int, now_ms: int) -> bool:
-    """Record or change a vote. True if it was the member's first vote on this poll."""
-    inserted = conn.execute(
+    """Record or change a vote. True if it was the member's first vote on this poll.
+    The change is an UPDATE that says whether a row was there: the INSERT's rowcount is no
+    answer on PostgreSQL (a conflict ignored there still counted as an insert, so a changed
+    vote was reported new and not stored)."""
+    changed = conn.execute(
+        bot_poll_votes.update()
+        .where(bot_poll_votes.c.poll_id == poll_id, bot_poll_votes.c.member_id == member_id)
+        .values(option=option, at_ms=now_ms)
+    ).rowcount
+    if changed:
+        return False
+    conn.execute(
         insert_ignore(conn, bot_poll_votes, "poll_id", "member_id"),
         {"poll_id": poll_id, "member_id": member_id, "option": option, "at_ms": now_ms},
-    ).rowcount
-    if not inserted:
-        conn.execute(
-            bot_poll_votes.update()
-            .where(
-                bot_poll_votes.c.poll_id == poll_id,
-                bot_poll_votes.c.member_id == member_id,
-            )
-            .values(option=option, at_ms=now_ms)
-        )
-    return bool(inserted)
+    )
+    return True
 
 
 def tally(conn: Connection, *, poll_id: int) -> dict[int, int]:
