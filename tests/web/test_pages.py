@@ -129,6 +129,9 @@ def test_plan_editor_shows_findings_with_lines_and_previews(make_client: Make, s
                            data={"csrf": token, "plan_yaml": broken, "intent": "save"})
     assert response.status_code == 422 and "计划无法载入，未保存" in response.text
     assert re.search(r'class="line" data-goto="\d+">第 \d+ 行', response.text)
+    # Each finding names the area of the plan in words, not a playbook ID (walk12 #41).
+    findings = re.search(r'<ul class="findings".*?</ul>', response.text, re.S).group(0)  # type: ignore[union-attr]
+    assert "【" in findings and not re.search(r"\[(?:[A-Z]\d|schema)\]", findings), findings
     with engine.connect() as conn:
         stored = community_repo.list_communities(conn)[0]["plan_yaml"]
     assert stored == original
