@@ -29,7 +29,7 @@ def candidates(log: EventLog, plan: Plan | None, stats: pl.DataFrame,
                 "onboarding_incomplete": rule.onboarding_incomplete,
                 "onboarding_hours": plan.onboarding.deadline_hours if plan else None}
     note = ("计划允许自动移除" if rule.auto_remove
-            else "需要运营者确认后才会移除（E3）：可在名单中豁免")
+            else "需要运营者在控制台的工作队列里确认后才会移除：可在名单中豁免")
     if not rule.silent_days:
         # The onboarding rule's candidates come from the bot's state, not the log: the
         # reference (a log-only computation) lists none.
