@@ -19,7 +19,7 @@ from qunyun.storage.work import audit as audit_repo
 from tests.conftest import EXAMPLES
 from tests.web.conftest import csrf_of
 from tests.web.seed import Seeded
-from tests.web.test_words_newcomer import ROOM, _seed_live_traces
+from tests.web.test_words_newcomer import _seed_live_traces, console_paths
 
 Make = Callable[..., TestClient]
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -77,16 +77,7 @@ def test_every_main_page_in_english_has_no_chinese_the_code_wrote(
     room_gid = _seed_live_traces(engine, seeded)
     client = make_client("owner")
     client.cookies.set("qunyun_lang", "en")  # what the language switch sets
-    report = client.app.state.reports.get(seeded.community_id)  # type: ignore[attr-defined]
-    named_gid = next(g["id"] for g in report["groups"] if g["external_id"] != ROOM)
-    base = "/c/python-camp"
-    paths = ["/", base, f"{base}/panel", f"{base}/g/{named_gid}", f"{base}/g/{named_gid}/panel",
-             f"{base}/g/{room_gid}", f"{base}/g/{room_gid}/panel", f"{base}/members",
-             f"{base}/members/{seeded.script_member_id}", f"{base}/queues",
-             f"{base}/queues?status=all", f"{base}/audit", f"{base}/boards",
-             f"{base}/boards?period=season", f"{base}/volunteers", f"{base}/core",
-             f"{base}/activities", f"{base}/plan", f"{base}/calendar",
-             f"{base}/calendar?view=month", "/operators"]
+    paths = console_paths(client, seeded, room_gid)
     written = _written_by_people(engine)
     found = {}
     for path in paths:

@@ -97,19 +97,28 @@ def _seed_live_traces(engine: Engine, seeded: Seeded) -> int:
     return gid
 
 
+def console_paths(client: TestClient, seeded: Seeded, room_gid: int) -> list[str]:
+    """Every console page of the seeded community a person opens: both groups (the named
+    one and the live room), the member list and one member, the queues, the audit log,
+    boards, volunteers, core users, events, the plan and the calendar."""
+    report = client.app.state.reports.get(seeded.community_id)  # type: ignore[attr-defined]
+    named_gid = next(g["id"] for g in report["groups"] if g["external_id"] != ROOM)
+    base = "/c/python-camp"
+    return ["/", base, f"{base}/panel", f"{base}/g/{named_gid}", f"{base}/g/{named_gid}/panel",
+            f"{base}/g/{room_gid}", f"{base}/g/{room_gid}/panel", f"{base}/members",
+            f"{base}/members/{seeded.script_member_id}", f"{base}/queues",
+            f"{base}/queues?status=all", f"{base}/audit", f"{base}/boards",
+            f"{base}/boards?period=season", f"{base}/volunteers", f"{base}/core",
+            f"{base}/activities", f"{base}/plan", f"{base}/calendar",
+            f"{base}/calendar?view=month", "/operators"]
+
+
 @pytest.fixture
 def pages(make_client: Make, engine: Engine, seeded: Seeded) -> dict[str, str]:
     room_gid = _seed_live_traces(engine, seeded)
     client = make_client("owner")
-    report = client.app.state.reports.get(seeded.community_id)  # type: ignore[attr-defined]
-    named_gid = next(g["id"] for g in report["groups"] if g["external_id"] != ROOM)
+    paths = console_paths(client, seeded, room_gid)
     base = "/c/python-camp"
-    paths = ["/", base, f"{base}/panel", f"{base}/g/{named_gid}", f"{base}/g/{named_gid}/panel",
-             f"{base}/g/{room_gid}", f"{base}/g/{room_gid}/panel", f"{base}/members",
-             f"{base}/members/{seeded.script_member_id}", f"{base}/queues",
-             f"{base}/queues?status=all", f"{base}/audit", f"{base}/boards",
-             f"{base}/volunteers", f"{base}/core", f"{base}/activities", f"{base}/plan",
-             f"{base}/calendar", f"{base}/calendar?view=month", "/operators"]
     out = {}
     for path in paths:
         response = client.get(path)
