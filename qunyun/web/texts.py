@@ -334,6 +334,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "step.intro": ("自我介绍", "intro"),
     "step.form": ("填表", "form"),
     "step.completed": ("已完成", "completed"),
+    # A step not done yet says so in words (walk12 #67: a grey "·" read like the others).
+    "step.pending": ("（未完成）", " (not done)"),
     "step.returning": ("回群成员，不走新人流程", "came back: no newcomer steps"),
     "deadline": ("截止", "Deadline"),
     "expires": ("失效", "Expires"),

@@ -111,7 +111,7 @@ VOLUNTEER_TEXTS: dict[str, tuple[str, str]] = {
     "core.sort.brought": ("带来成员", "members brought"),
     "core.sort.responses": ("内容被回应", "responses"),
     "core.sort.revenue": ("带来收入", "revenue"),
-    "sale.title": ("记录成交（T5：这位成员带来的收入）", "Record a sale (T5: revenue this member brought)"),
+    "sale.title": ("记录成交（这位成员带来的收入）", "Record a sale (revenue this member brought)"),
     "sale.amount": ("金额", "Amount"),
     "sale.note": ("备注（买了什么、从哪来）", "Note (what was bought, how)"),
     "sale.submit": ("记录", "Record"),

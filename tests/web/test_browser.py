@@ -354,6 +354,21 @@ def test_the_plan_editors_buttons_are_in_view_and_long_lines_scroll(
 
 # Each run of Chinese text in a table cell: how many lines it takes as drawn, and how many
 # characters that is a line (one text node at a time: a cell holds titles, links, buttons).
+# The elements that stick out of the window, outside any box that scrolls: what to fix
+# when a page scrolls sideways.
+OVERFLOWING = """() => {
+  const out = [];
+  for (const e of document.querySelectorAll('body *')) {
+    if (e.getBoundingClientRect().right <= window.innerWidth + 1) continue;
+    let a = e, scrolls = false;
+    while ((a = a.parentElement)) {
+      const x = getComputedStyle(a).overflowX;
+      if (x === 'auto' || x === 'hidden' || x === 'scroll') { scrolls = true; break; }
+    }
+    if (!scrolls) out.push(e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 40));
+  }
+  return out.slice(0, 6);
+}"""
 SQUEEZED = """() => { const out = [];
   for (const cell of document.querySelectorAll('main td, main th')) {
     const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
@@ -396,7 +411,7 @@ def test_every_page_fits_the_window_without_squeezing_words(
                 page.goto(console.url + path)
                 page.wait_for_load_state("networkidle")
                 wide = page.evaluate("document.documentElement.scrollWidth")
-                assert wide <= width, (lang, width, path, wide)
+                assert wide <= width, (lang, width, path, wide, page.evaluate(OVERFLOWING))
                 squeezed = page.evaluate(SQUEEZED)
                 assert not squeezed, (lang, width, path, squeezed[:4])
     page.context.close()

@@ -101,7 +101,7 @@ def test_the_live_bots_events_reach_the_home_and_community_pages_within_seconds(
     cache.watch(0.5)  # ... and keeps it current
     before = _home_row(client, seeded.slug)
     assert _cell(before, "messages") == 30
-    assert "生成于" in before  # the page says when the report it shows was built
+    assert "生成于" in before  # when the report it shows was built: on hover over 报告截至
 
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     subprocess.run([sys.executable, "-c", BOT, db_url, str(seeded.community_id)],
