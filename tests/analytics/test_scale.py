@@ -42,7 +42,7 @@ WORDING = {"reason", "stage_reason", "note", "label", "tier_reason", "action", "
            "tier_name", "stage_reason_en", "note_en", "tier_reason_en", "action_en"}
 # Fields added after the reference code was frozen.
 NEWER = {"placeholder_messages", "placeholder_senders", "placeholder_author",
-         "members_ever", "members_left", "untiered_members"}
+         "members_ever", "members_left", "untiered_members", "imported"}
 CHAT = ["大家好", "今天学到了很多", "有人知道这个怎么配置吗？", "谢谢分享", "哈哈哈", "同意",
         "明天几点开始", "我也遇到过这个问题，重启就好了", "收到", ""]
 ADS = ["兼职日结 加微信 abc123", "点击 https://spam.example.cn 领取", "優惠 WWW.DEAL.TOP",

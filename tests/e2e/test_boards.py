@@ -33,7 +33,7 @@ def test_an_admin_grants_points_and_the_week_board_shows_them(homeserver: LocalH
             await op.send_text(main, f"!加分 @{name} 10 分享了很好的学习笔记",
                                [alice.user.user_id], names={alice.user.user_id: name})
             await until(lambda: scene.bot_says(
-                f"@{name} +10 分（贡献，运营者）：分享了很好的学习笔记"))
+                "@小王 +10 分（贡献，运营者）：分享了很好的学习笔记"))  # addressed by the name part
             await bob.send_text(main, f"!加分 @{name} 50 我是她朋友")
             await until(lambda: scene.bot_says("只有管理员可以加分"))
             await alice.api.send_text(main, "!排行 周")

@@ -82,7 +82,7 @@ def test_a_promotion_to_spreader_is_praised_in_the_group(homeserver: LocalHomese
                              {"ms": int(slot.timestamp() * 1000), "id": entry_id})
             await until(lambda: scene.bot_says("成为本群的「传播者」"), 45)
             praise = await scene.last_said("传播者")
-            assert "小王-杭州-财务" in praise and "邀请了 1 人入群" in praise, praise
+            assert "@小王 " in praise and "邀请了 1 人入群" in praise, praise
             assert scalar(engine, "SELECT tier FROM growth_tiers t JOIN members m ON "
                                   "m.id = t.member_id WHERE m.display_name = "
                                   "'小王-杭州-财务'") == "spreader"
