@@ -90,9 +90,11 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def _page(browser: object, console: Console, username: str):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1360, "height": 900},  # type: ignore[attr-defined]
-                                  locale="zh-CN")
+def _page(browser: object, console: Console, username: str,  # type: ignore[no-untyped-def]
+          width: int = 1360, height: int = 900, scale: float = 1):
+    """A page signed in as `username`, in a window of the given size."""
+    context = browser.new_context(viewport={"width": width, "height": height},  # type: ignore[attr-defined]
+                                  locale="zh-CN", device_scale_factor=scale)
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.goto(console.url + "/login")
@@ -296,15 +298,7 @@ def test_operator_adds_a_recurring_post_and_sees_it_in_the_month_as_words(
 def test_the_queue_fits_a_phone_sized_window(browser: object, console: Console) -> None:
     """Issue 11 #71: at 390 px the queue table ran off the right edge — 时间, 状态 and the
     完成 / 豁免 / 驳回 buttons could not be seen without scrolling sideways."""
-    context = browser.new_context(viewport={"width": 390, "height": 844},  # type: ignore[attr-defined]
-                                  locale="zh-CN", device_scale_factor=2)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(console.url + "/login")
-    page.fill("input[name=username]", "vol")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(console.url + "/")
+    page = _page(browser, console, "vol", 390, 844, scale=2)
     page.goto(console.url + "/c/python-camp/queues?queue=suspect")
     page.wait_for_selector("#queue-table tbody tr")
     _shot(page, "queue-390")
@@ -318,7 +312,7 @@ def test_the_queue_fits_a_phone_sized_window(browser: object, console: Console) 
                  "button[value=done]", "button[value=exempted]", "button[value=dismissed]"):
         box = first.locator(part).bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, (part, box)
-    context.close()
+    page.context.close()
 
 
 def test_the_plan_editors_buttons_are_in_view_and_long_lines_scroll(

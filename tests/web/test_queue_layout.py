@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from qunyun.services import queues as queue_service
-from tests.web.seed import PASSWORD
-from tests.web.test_browser import CHROMIUM, Console, browser, console  # noqa: F401
+from tests.web.test_browser import CHROMIUM, Console, _page, browser, console  # noqa: F401
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,15 +36,7 @@ def _escalation(console: Console) -> None:  # noqa: F811
 def test_the_queue_fits_the_window_and_says_what_the_buttons_do_once(
         browser: object, console: Console, width: int, lang: str) -> None:  # noqa: F811
     _escalation(console)
-    context = browser.new_context(viewport={"width": width, "height": 900},  # type: ignore[attr-defined]
-                                  locale="zh-CN")
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(console.url + "/login")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(console.url + "/")
+    page = _page(browser, console, "admin", width)
     page.goto(console.url + f"/c/python-camp/queues?lang={lang}")
     page.wait_for_selector("#queue-table tbody tr")
     if SHOTS:
@@ -69,4 +60,4 @@ def test_the_queue_fits_the_window_and_says_what_the_buttons_do_once(
             text = buttons.nth(b).inner_text()
             assert page.evaluate("(e) => e.scrollWidth <= e.clientWidth + 1",
                                  buttons.nth(b).element_handle()), text  # not cut
-    context.close()
+    page.context.close()
