@@ -59,7 +59,11 @@ def test_admins_commands_tasks_points_and_an_approved_appeal(homeserver: LocalHo
             await op.send_text(main, "!结束投票")
             # (the two polls the later ones replaced were closed with their results too)
             await until(lambda: bot_says("「pandas」得票最多"))
-            assert await count_says("📊 投票结束") == 3
+
+            async def three_results() -> bool:  # one message a poll, sent one after another
+                return await count_says("📊 投票结束") == 3
+
+            await until(three_results)
             assert not await bot_says("警告")
             assert scalar(engine, "SELECT count(*) FROM bot_points WHERE action = 'invite'") == 0
             # item 4: the FAQ's instruction works and is not moderated

@@ -122,7 +122,7 @@ async def _round_trip(hs: LocalHomeserver, tmp: Path) -> None:
             return await membership() == "leave"
 
         await until(removed)
-        assert await says(dm, "你已被移出「进阶营」", alice)
+        await until(lambda: says(dm, "你已被移出「进阶营」", alice))
         await until(lambda: says(admin_room, "淘汰：已移出 1 人", admin))
         # The admin was silent for the same three weeks and stays: admins never.
         assert not [e for e in await timeline(admin, room) if e["type"] == "m.room.member"
