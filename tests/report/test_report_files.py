@@ -81,6 +81,26 @@ def test_html_opens_offline_with_charts_drawn_and_names_inert(
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("width", [1280, 390])
+def test_chart_titles_legends_and_sliders_stay_apart_on_a_desktop_and_a_phone(
+        written: tuple[dict[str, Any], dict[str, Path]], browser: Any, width: int) -> None:
+    """The daily chart's legend stood beside its title, and in a phone's width the two ran
+    into each other: it has a line of its own, clear of the zoom slider too."""
+    from tests.chart_boxes import chart_parts, collisions
+
+    _report_data, paths = written
+    page = browser.new_page(viewport={"width": width, "height": 844 if width < 500 else 800})
+    page.goto(paths["html"].as_uri())
+    page.wait_for_function("window.qunyunReportReady === true", timeout=10_000)
+    charts = chart_parts(page, ".chart")
+    assert len(charts) == 5
+    daily = next(c for c in charts if c["chart"] == "chart-daily")
+    assert daily["legend"] and daily["title"] and daily["slider"], daily
+    assert [found for c in charts for found in collisions(c)] == []
+    page.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_groups_are_named_as_the_console_names_them_and_empty_tiers_are_noted(
         engine: Engine, tmp_path: Path, browser: Any) -> None:
     """Two groups with one name are told apart the console's way — 「测试群（Telegram #2）」 —

@@ -49,6 +49,28 @@ def test_overview_and_report_panel_show_the_report_numbers(make_client: Make,
     assert json.loads(blocks[2]) == group["heatmap"]
 
 
+def test_a_built_report_is_in_the_page_and_a_report_not_built_yet_follows_it(
+        make_client: Make, seeded: Seeded) -> None:
+    """Before the first report the page opens at once and fetches its panel after it (a
+    build never holds a page up); once one is built the panel is in the page itself, so
+    its charts draw as the page shows, and it is fetched again only when the report
+    changes."""
+    client = make_client("viewer")
+    waiting = _ok(client, "/c/python-camp")
+    assert 'hx-trigger="load, report-changed from:body"' in waiting
+    assert "正在计算报告" in waiting and 'id="health-table"' not in waiting
+    _ok(client, "/c/python-camp/panel")  # the report is built
+    report = client.app.state.reports.peek(seeded.community_id)  # type: ignore[attr-defined]
+    group = report["groups"][0]
+    for path in ("/c/python-camp", f"/c/python-camp/g/{group['id']}"):
+        page = _ok(client, path)
+        assert 'hx-trigger="report-changed from:body"' in page, path
+        assert "正在计算报告" not in page, path
+        assert 'class="chart-data"' in page and 'id="report-title"' in page, path
+    assert f'<td class="num" data-k="messages">{group["messages"]}</td>' in _ok(
+        client, "/c/python-camp")
+
+
 def test_member_page_is_360_and_script_nickname_is_inert(make_client: Make,
                                                          seeded: Seeded) -> None:
     client = make_client("viewer")

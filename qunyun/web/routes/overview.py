@@ -1,8 +1,10 @@
 """Overview pages: the communities an operator sees, a community's groups with health
 (H1/H2), and a group's charts — the same numbers as `report.json`.
 
-Page shells render from small indexed queries; the report part is an HTMX fragment
-(`…/panel`) so a report being built never holds up the page.
+Page shells render from small indexed queries. The report part (`…/panel`) is in the page
+itself when its report is built already, so the charts draw as the page shows; only while
+the first report is being built is it an HTMX fragment fetched after the page, so a build
+never holds up the page.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
+from markupsafe import Markup
 
 from qunyun.bot import accounts as account_service
 from qunyun.report.words import group_names, group_title
@@ -105,7 +108,26 @@ def community(request: Request, slug: str) -> Response:
         open_counts = queue_repo.count_open(conn, community_id=cid)
     return page(ctx, "community.html", community=found, groups=groups, open_counts=open_counts,
                 group_names=group_names(groups, ctx.lang),
-                analytics=request.app.state.reports.available)
+                analytics=request.app.state.reports.available,
+                panel=_built_panel(request, cid, lambda: _community_panel(request, ctx, found))
+                if groups else None)
+
+
+def _built_panel(request: Request, community_id: int, render: Callable[[], Response]
+                 ) -> Markup | None:
+    """The report panel to put in the page itself, when the community's report is built
+    already (`latest` then never builds: it serves the cached report and rebuilds in the
+    background). Fetched as a second request after the page, the charts were blank for a
+    second or more while the bot kept the process busy (issue 11)."""
+    if request.app.state.reports.peek(community_id) is None:
+        return None
+    try:
+        response = render()
+    except NotFound:  # a group newer than the report: the fragment says so
+        return None
+    if response.status_code != 200:
+        return None
+    return Markup(bytes(response.body).decode("utf-8"))
 
 
 class ReportFailed(Exception):
@@ -160,6 +182,10 @@ def _cached(request: Request, key: tuple[Any, ...], report: dict[str, Any],
 @router.get("/c/{slug}/panel")
 def community_panel(request: Request, slug: str) -> Response:
     ctx, found = community_for(request, slug)
+    return _community_panel(request, ctx, found)
+
+
+def _community_panel(request: Request, ctx: Ctx, found: dict[str, Any]) -> Response:
     report = _panel_report(request, ctx, found)
     if isinstance(report, Response):
         return report
@@ -199,12 +225,18 @@ def group(request: Request, slug: str, group_id: DbId) -> Response:
             conn, community_id=int(found["id"])), ctx.lang)
         mutes = console_overview.group_mutes(conn, group_id=int(row["id"]))
     return page(ctx, "group.html", community=found, group=row, mutes=mutes,
-                group_name=names.get(int(row["id"])) or group_title(row, ctx.lang))
+                group_name=names.get(int(row["id"])) or group_title(row, ctx.lang),
+                panel=_built_panel(request, int(found["id"]),
+                                   lambda: _group_panel(request, ctx, found, group_id)))
 
 
 @router.get("/c/{slug}/g/{group_id}/panel")
 def group_panel(request: Request, slug: str, group_id: DbId) -> Response:
     ctx, found = community_for(request, slug)
+    return _group_panel(request, ctx, found, group_id)
+
+
+def _group_panel(request: Request, ctx: Ctx, found: dict[str, Any], group_id: int) -> Response:
     report = _panel_report(request, ctx, found)
     if isinstance(report, Response):
         return report

@@ -18,27 +18,32 @@
   };
   var base = {animation: false, grid: {left: 48, right: 16, top: 36, bottom: 56},
               tooltip: {trigger: "axis"}};
+  // The legend stands above the grid and the zoom slider below the axis labels. ECharts 6
+  // puts a legend at the bottom by default, where it sat on top of the slider; one line
+  // that scrolls keeps it out of the grid in a phone's width and in English.
+  var legendOnTop = {top: 0, left: "center", type: "scroll"};
+  function zoomBelow() { return [{type: "inside"}, {type: "slider", height: 18, bottom: 8}]; }
 
   function merge(a, b) { var o = {}, k; for (k in a) o[k] = a[k]; for (k in b) o[k] = b[k]; return o; }
 
   var builders = {
     trend: function (d, L) {
       return merge(base, {
-        legend: {data: [L.messages, L.active]},
+        legend: merge(legendOnTop, {data: [L.messages, L.active]}),
         xAxis: {type: "category", data: d.dates},
         yAxis: [{type: "value", min: 0}, {type: "value", min: 0, minInterval: 1}],
-        dataZoom: [{type: "inside"}, {type: "slider", height: 18, bottom: 8}],
+        dataZoom: zoomBelow(),
         series: [{name: L.messages, type: "line", showSymbol: false, data: d.messages},
                  {name: L.active, type: "line", showSymbol: false, yAxisIndex: 1, data: d.active}]
       });
     },
     joins: function (d, L) {
       return merge(base, {
-        legend: {data: [L.joins, L.leaves]},
+        legend: merge(legendOnTop, {data: [L.joins, L.leaves]}),
         xAxis: {type: "category", data: d.dates},
         // Counts of people start at 0: joins and leaves side by side, never a leave as -3.
         yAxis: {type: "value", min: 0, minInterval: 1},
-        dataZoom: [{type: "inside"}, {type: "slider", height: 18, bottom: 8}],
+        dataZoom: zoomBelow(),
         series: [{name: L.joins, type: "bar", data: d.joins},
                  {name: L.leaves, type: "bar", data: d.leaves}]
       });
@@ -58,7 +63,7 @@
         series: [{type: "heatmap", data: d.map(function (c) { return [c[1], c[0], c[2]]; })}]
       });
     },
-    cohorts: function (d, L) {
+    cohorts: function (d, L, el) {
       var cells = [], weeks = [], width = 0;
       d.forEach(function (row, y) {
         weeks.push(row.week + " (" + row.size + ")");
@@ -75,16 +80,25 @@
         visualMap: {min: 0, max: 100, calculable: true, orient: "vertical", right: 0,
                     top: "middle", itemHeight: 120},
         grid: {left: 140, right: 80, top: 16, bottom: 32},
-        series: [{type: "heatmap", data: cells, label: {show: cells.length < 120}}]
+        // A cell's percentage is written in it only where it fits: in a phone's width
+        // "93.8" ran over its neighbours' (the tooltip still says it).
+        series: [{type: "heatmap", data: cells,
+                  label: {show: cells.length < 120 && (el.clientWidth - 220) / ks.length >= 30}}]
       });
     },
-    tiers: function (d, L) {
+    tiers: function (d, L, el) {
       var names = TIER_NAMES[L.lang] || TIER_NAMES.zh;
+      // In a phone's width a smaller ring leaves the labels room beside it (they were cut
+      // to "…"), name and count on two lines at the chart's edges.
+      var narrow = el.clientWidth < 480;
       return {
         animation: false, tooltip: {trigger: "item"},
         // Empty tiers are left out: six labels for slices of zero piled up on one spot.
-        series: [{type: "pie", radius: ["35%", "65%"], avoidLabelOverlap: true,
-                  label: {formatter: "{b} {c}"}, minShowLabelAngle: 3,
+        series: [{type: "pie", radius: narrow ? ["28%", "50%"] : ["35%", "65%"],
+                  avoidLabelOverlap: true, minShowLabelAngle: 3,
+                  labelLine: narrow ? {length: 6, length2: 4} : {},
+                  label: narrow ? {formatter: "{b}\n{c}", alignTo: "edge", edgeDistance: 4}
+                    : {formatter: "{b} {c}"},
                   data: Object.keys(d).filter(function (k) { return d[k] > 0; })
                     .map(function (k) { return {name: names[k] || k, value: d[k]}; })}]
       };
@@ -100,10 +114,14 @@
       var build = builders[el.dataset.chart];
       if (!build) return;
       var chart = window.echarts.init(el, null, {renderer: "canvas"});
-      chart.setOption(build(JSON.parse(dataEl.textContent), JSON.parse(el.dataset.labels || "{}")));
+      chart.setOption(build(JSON.parse(dataEl.textContent), JSON.parse(el.dataset.labels || "{}"),
+                            el));
       el.dataset.drawn = "1";
       charts.push(chart);
     });
+    // When the page's charts were last drawn, in the page's own clock (the browser tests and
+    // bench/bench_up_pages.py read it).
+    if (charts.length) window.qunyunChartsAt = performance.now();
   }
 
   document.addEventListener("DOMContentLoaded", function () { draw(document); });
