@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import random
 import re
-import socket
 import statistics
 import sys
 import tempfile
@@ -38,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qunyun.events import Event, GroupRef, MemberJoined, MemberLeft, MessagePosted, UserRef  # noqa: E402
+from qunyun.ports import free_port  # noqa: E402
 
 START = datetime(2025, 6, 1, tzinfo=UTC)
 WORDS = ["大家好", "请问作业怎么交", "今天的直播回放在哪", "打卡第{}天", "谢谢老师", "收到",
@@ -134,12 +134,6 @@ def seeded(url: str) -> int | None:
     finally:
         engine.dispose()
     return prepare(url)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def main() -> None:

@@ -140,3 +140,24 @@ def background_reports_end_first(request: pytest.FixtureRequest,
     yield
     for cache in caches:
         cache.close()
+
+
+def photo_club_with_qq_account(db_url: str, *, onebot_url: str, token: str
+                               ) -> tuple[Engine, int]:
+    """The photo club (its plan from examples/photo-club.yaml) with a stored QQ account on a
+    OneBot server at `onebot_url`: a second community that `qunyun up` runs beside the
+    plan's Matrix one. The database's engine (open) and the club's id."""
+    from qunyun.app import open_database
+    from qunyun.bot import accounts
+    from qunyun.services import plans as plan_service
+    from qunyun.storage.community import communities as community_repo
+
+    engine = open_database(db_url)
+    with engine.begin() as conn:
+        club = community_repo.get_or_create_community(conn, slug="photo-club", name="摄影社",
+                                                      now_ms=0)
+        plan_service.import_file(conn, community_id=club, path="photo-club.yaml",
+                                 text=(EXAMPLES / "photo-club.yaml").read_text(encoding="utf-8"))
+        accounts.add(conn, community_id=club, platform="onebot",
+                     settings={"onebot_url": onebot_url, "onebot_token": token})
+    return engine, club

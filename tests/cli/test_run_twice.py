@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,14 +24,9 @@ from typer.testing import CliRunner
 
 from qunyun.adapters.matrix.homeserver import installed
 from qunyun.cli import app
+from qunyun.ports import free_port
 
 ROOM = "Python 数据分析进阶营"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _demo(tmp_path: Path, db: str, **env: str) -> str:
@@ -80,7 +74,7 @@ def _block(output: str) -> list[str]:
 @pytest.mark.skipif(not installed(), reason="Synapse not installed (./dev.sh setup)")
 def test_run_twice_on_a_chosen_homeserver_port(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'qunyun.db'}"
-    chosen, console = _free_port(), _free_port()
+    chosen, console = free_port(), free_port()
 
     tour = _demo(tmp_path, db)
     assert "① 社群计划检查" in tour and "新增 new" in tour

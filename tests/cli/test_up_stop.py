@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,35 +18,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import EXAMPLES
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from qunyun.ports import free_port
+from tests.conftest import photo_club_with_qq_account
 
 
 def test_ctrl_c_says_what_stopped_where_the_data_stays_and_how_to_start_again(
         tmp_path: Path) -> None:
-    from qunyun.app import open_database
-    from qunyun.bot import accounts
-    from qunyun.services import plans as plan_service
-    from qunyun.storage.community import communities as community_repo
-
     db_file = tmp_path / "q.db"
     db = f"sqlite:///{db_file}"
-    engine = open_database(db)
-    with engine.begin() as conn:
-        club = community_repo.get_or_create_community(conn, slug="photo-club", name="摄影社",
-                                                      now_ms=0)
-        plan_service.import_file(conn, community_id=club, path="photo-club.yaml",
-                                 text=(EXAMPLES / "photo-club.yaml").read_text(encoding="utf-8"))
-        accounts.add(conn, community_id=club, platform="onebot",
-                     settings={"onebot_url": f"ws://127.0.0.1:{_free_port()}/",
-                               "onebot_token": "t"})
+    engine, _club = photo_club_with_qq_account(
+        db, onebot_url=f"ws://127.0.0.1:{free_port()}/", token="t")
     engine.dispose()
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "up.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "qunyun", "up", "--accounts-only", "--db", db,

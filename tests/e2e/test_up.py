@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,17 +16,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from qunyun.adapters.matrix.homeserver import LocalHomeserver
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from qunyun.ports import free_port
 
 
 def test_up_runs_console_bot_and_local_homeserver_then_stops(homeserver: LocalHomeserver,
                                                             tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     db = f"sqlite:///{tmp_path / 'q.db'}"
     log = tmp_path / "up.log"
     proc = subprocess.Popen(
@@ -96,24 +90,14 @@ class _ThreadedOneBot:
 def test_up_also_runs_every_stored_account(homeserver: LocalHomeserver, tmp_path: Path) -> None:
     # I1: one `qunyun up` serves the plan's community on Matrix and another community's
     # stored QQ account (its own plan) — each welcomes by its plan, each reports its status.
-    from qunyun.app import open_database
     from qunyun.bot import accounts
-    from qunyun.services import plans as plan_service
-    from qunyun.storage.community import communities as community_repo
     from tests.adapters.onebot.server import TOKEN, fixture
-    from tests.conftest import EXAMPLES
+    from tests.conftest import photo_club_with_qq_account
 
     qq = _ThreadedOneBot()
-    port = _free_port()
+    port = free_port()
     db = f"sqlite:///{tmp_path / 'q.db'}"
-    engine = open_database(db)
-    with engine.begin() as conn:
-        club = community_repo.get_or_create_community(conn, slug="photo-club", name="摄影社",
-                                                      now_ms=0)
-        plan_service.import_file(conn, community_id=club, path="photo-club.yaml",
-                                 text=(EXAMPLES / "photo-club.yaml").read_text(encoding="utf-8"))
-        accounts.add(conn, community_id=club, platform="onebot",
-                     settings={"onebot_url": qq.server.url, "onebot_token": TOKEN})
+    engine, club = photo_club_with_qq_account(db, onebot_url=qq.server.url, token=TOKEN)
     log = tmp_path / "up.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "qunyun", "up", "--db", db, "--port", str(port),

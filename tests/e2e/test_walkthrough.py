@@ -17,7 +17,6 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ import pytest
 
 from qunyun.adapters.matrix.client import HttpMatrixApi
 from qunyun.adapters.matrix.homeserver import LocalHomeserver, installed
+from qunyun.ports import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
@@ -39,12 +39,6 @@ pytestmark = [
 ]
 ADVERT = "加我微信 vx123456 领免费资料，点 http://spam.example.com/x"
 HOMEWORK = "!作业 https://pycamp.example.cn/hw/1"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -158,7 +152,7 @@ def scene(tmp_path: Path) -> Iterator[tuple[Path, str, int]]:
                           cwd=tmp_path, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "QUNYUN_PROGRESS": "0"})
     assert demo.returncode == 0, demo.stdout + demo.stderr
-    yield tmp_path, db, _free_port()
+    yield tmp_path, db, free_port()
 
 
 def test_first_hour(scene: tuple[Path, str, int]) -> None:

@@ -8,7 +8,6 @@ Set QUNYUN_SCREENSHOTS=DIR to also save screenshots of the main pages there.
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from qunyun.ports import free_port
 from qunyun.storage.engine import make_engine
 from qunyun.storage.migrate import upgrade
 from qunyun.storage.work import audit as audit_repo
@@ -39,12 +39,6 @@ class Console:
     seeded: Seeded
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     import uvicorn
@@ -63,7 +57,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     seeding.dispose()
     engine = make_engine(url)
     app = create_app(engine, secure_cookies=False)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from qunyun.ports import free_port
 from qunyun.storage.engine import make_engine
 from qunyun.web.app import create_app
 from tests.web.conftest import csrf_of, sign_in
@@ -190,9 +191,7 @@ class _Proxy:
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = int(s.getsockname()[1])
+        self.port = free_port()
         self._conns: list[socket.socket] = []
         self._server: socket.socket | None = None
 

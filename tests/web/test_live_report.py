@@ -237,7 +237,6 @@ def test_in_a_browser_the_pages_update_themselves(
         engine: Engine, db_url: str, seeded: Seeded) -> None:
     """What the walker did: the console open in Chromium, the live bot writing. The home
     row and the community panel change to the new numbers with no reload."""
-    import socket
 
     import pytest
 
@@ -248,6 +247,7 @@ def test_in_a_browser_the_pages_update_themselves(
     import uvicorn
     from playwright.sync_api import sync_playwright
 
+    from qunyun.ports import free_port
     from qunyun.web.app import create_app
     from tests.web.seed import PASSWORD
 
@@ -255,9 +255,7 @@ def test_in_a_browser_the_pages_update_themselves(
     app = create_app(engine, secure_cookies=False, reports=cache)
     cache.warm([seeded.community_id]).join(60)
     cache.watch()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -13,15 +12,11 @@ from pathlib import Path
 
 import httpx
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from qunyun.ports import free_port
 
 
 def test_first_run_prints_a_working_one_time_setup_link(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "qunyun", "serve", "--db", f"sqlite:///{tmp_path / 'q.db'}",
@@ -73,7 +68,7 @@ def _serve(tmp_path: Path, *extra: str) -> tuple[subprocess.Popen[str], str]:
             subprocess.run([sys.executable, "-m", "qunyun", "operator", "add", name, "--role",
                             role, "--password-stdin", "--db", db], input="a long password\n",
                            check=True, capture_output=True, text=True)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "qunyun", "serve", "--db", db, "--port", str(port),
          "--workers", "2", *extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

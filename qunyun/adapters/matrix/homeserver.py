@@ -23,6 +23,8 @@ from pathlib import Path
 
 import httpx
 
+from qunyun.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[3]
 SYNAPSE_VENV = Path(os.environ.get("QUNYUN_SYNAPSE_VENV", ROOT / ".venv-synapse"))
 SERVER_NAME = "localhost"
@@ -46,12 +48,6 @@ def synapse_python() -> Path:
 
 def installed() -> bool:
     return synapse_python().exists()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _port_free(port: int) -> bool:
@@ -123,7 +119,7 @@ disable_existing_loggers: false
 class LocalHomeserver:
     def __init__(self, data_dir: Path, *, port: int | None = None) -> None:
         self.data = Path(data_dir).resolve()
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
         self.secret = ""
