@@ -7,6 +7,7 @@ chart pages from navigation start to the charts drawn. Median and worst of N per
     .venv/bin/python bench/bench_up_pages.py                 # makes a demo database first
     .venv/bin/python bench/bench_up_pages.py qunyun.db --runs 7
     .venv/bin/python bench/bench_up_pages.py --code /tmp/old   # another source tree
+    .venv/bin/python bench/bench_up_pages.py --panel-ab --runs 15  # panel in page vs after
 
 The database is copied (the bench adds an owner); the local homeserver lives in a
 temporary directory and is stopped with `qunyun up` (Ctrl-C) at the end.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -25,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -84,23 +87,62 @@ def _wait_until_up(proc: subprocess.Popen[bytes], log: Path, db: Path, url: str,
     raise SystemExit("qunyun up did not come up in time:\n" + log.read_text(errors="replace"))
 
 
-def measure(url: str, runs: int, width: int, height: int) -> dict[str, list[list[float]]]:
+def _signed_in(browser: Any, url: str, width: int, height: int) -> Any:
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url + "/login")
+    page.fill("input[name=username]", USER)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(url + "/")
+    return page
+
+
+def _as_second_request(route: Any) -> None:
+    """The page as the console served it before charts13: the report panel left out, to
+    be fetched by HTMX once the page has loaded."""
+    response = route.fetch()
+    body = re.sub(r'(<div id="report-panel" hx-get="[^"]+" hx-trigger=")report-changed '
+                  r'from:body(" hx-swap="innerHTML">).*?(\n</div>\n)',
+                  r'\1load, report-changed from:body\2<p class="muted loading">…</p>\3',
+                  response.text(), count=1, flags=re.S)
+    route.fulfill(response=response, body=body)
+
+
+def panel_ab(browser: Any, url: str, group: str, runs: int, width: int, height: int
+             ) -> dict[str, list[float]]:
+    """Navigation start to the charts drawn on the two chart pages, the panel in the page
+    against the same page with its panel as a second request, interleaved in one browser
+    (both through the same interception, so its cost is on both sides)."""
+    pages = {}
+    for shape, handler in (("in the page", lambda route: route.fulfill(response=route.fetch())),
+                           ("second request", _as_second_request)):
+        page = _signed_in(browser, url, width, height)
+        page.route(re.compile(r".*/c/python-camp(/g/\d+)?$"), handler)
+        pages[shape] = page
+    out: dict[str, list[float]] = {}
+    for _ in range(runs):
+        for shape, page in pages.items():
+            for path in ("/c/python-camp", group):
+                page.goto(url + path, wait_until="load")
+                out.setdefault(f"{path}, panel {shape}", []).append(float(
+                    page.wait_for_function("() => window.qunyunChartsAt",
+                                           polling="raf").json_value()))
+    return out
+
+
+def measure(url: str, runs: int, width: int, height: int, ab: bool
+            ) -> tuple[dict[str, list[list[float]]], dict[str, list[float]]]:
     from playwright.sync_api import sync_playwright
 
     out: dict[str, list[list[float]]] = {}
+    compared: dict[str, list[float]] = {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=[
             "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
             "--disable-background-networking", "--no-first-run"])
-        context = browser.new_context(viewport={"width": width, "height": height},
-                                      locale="zh-CN")
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        page.goto(url + "/login")
-        page.fill("input[name=username]", USER)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(url + "/")
+        page = _signed_in(browser, url, width, height)
         # The report `qunyun up` builds at start: the community page shows it once built.
         deadline = time.monotonic() + 120
         while True:
@@ -119,8 +161,10 @@ def measure(url: str, runs: int, width: int, height: int) -> dict[str, list[list
                 drawn_ms = float(page.wait_for_function(DRAWN, polling="raf").json_value()) \
                     if pattern in CHART_PAGES else -1.0
                 out[path].append([load_ms, server_ms, drawn_ms])
+        if ab:
+            compared = panel_ab(browser, url, group, runs, width, height)
         browser.close()
-    return out
+    return out, compared
 
 
 def main() -> None:
@@ -131,6 +175,9 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=800)
     parser.add_argument("--start-seconds", type=float, default=180,
                         help="how long `qunyun up` may take to come up")
+    parser.add_argument("--panel-ab", action="store_true",
+                        help="also time the chart pages with the report panel in the page "
+                             "against the same pages with it as a second request")
     parser.add_argument("--code", type=Path, default=ROOT,
                         help="the qunyun source tree `qunyun up` runs (default: this one; "
                              "an older commit: git archive REV qunyun | tar -x -C DIR)")
@@ -151,7 +198,7 @@ def main() -> None:
         env={**os.environ, "QUNYUN_PROGRESS": "0", "PYTHONPATH": str(args.code.resolve())})
     try:
         _wait_until_up(proc, log, db, url, args.start_seconds)
-        results = measure(url, runs, args.width, args.height)
+        results, compared = measure(url, runs, args.width, args.height, args.panel_ab)
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C: it stops the local homeserver too
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -159,6 +206,9 @@ def main() -> None:
         if proc.poll() is None:
             proc.kill()
     _print(results, runs, args.width, args.height, args.code)
+    for key, values in compared.items():
+        print(f"charts drawn, {key:48} {statistics.median(values):7.0f} ms median "
+              f"(worst {max(values):.0f})")
     shutil.rmtree(work, ignore_errors=True)
 
 
