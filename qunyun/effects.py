@@ -137,6 +137,10 @@ class Alert(Effect):
     suggested_reply: str = ""
     member: UserRef | None = None
     ping: bool = True
+    # The console page it is about, inside the community (`queues/12`, `members/42`):
+    # linked in the admins' room when the console's address is known
+    # (`services/console_link`).
+    page: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
