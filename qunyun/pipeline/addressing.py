@@ -78,9 +78,9 @@ def address(effect: Effect, event: Event | None, pattern: str | None) -> Effect:
 
     if isinstance(effect, Send) and effect.mentions:
         changes["mentions"] = tuple(renamed(r) for r in effect.mentions)
-    member = getattr(effect, "member", None)
-    if isinstance(member, UserRef):
-        changes["member"] = renamed(member)
+    if isinstance(effect, Warn):  # its member is @-mentioned: the pill names them so
+        changes["member"] = renamed(effect.member)
+    # A DM's member stays whole: the console's 待发私信 to-do names the account by it.
     actor = getattr(event, "actor", None)
     if isinstance(effect, Reply) and isinstance(actor, UserRef) \
             and (name := short.get(actor.display_name or "")) and f"@{name}" in new:

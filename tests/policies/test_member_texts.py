@@ -297,3 +297,16 @@ def test_written_names() -> None:
     # A name part that is someone else's whole nickname does not tell them apart.
     assert written_names(pattern, ["小王-杭州-财务", "小王"]) == {
         "小王-杭州-财务": "小王-杭州-财务", "小王": "小王"}
+
+
+def test_a_dm_says_the_name_part_and_its_todo_keeps_the_account_name() -> None:
+    """The DM reads 「你好 小王」; its member stays 小王-杭州-财务, the name the console's
+    待发私信 to-do shows if the platform refuses it."""
+    from qunyun.pipeline.addressing import address
+
+    wang = user(2, "小王-杭州-财务")
+    dm = DirectMessage(group=GROUP, member=wang, text="你好 小王-杭州-财务！欢迎", reason="t",
+                       named=("小周-上海-运营",))
+    out = address(dm, None, camp_plan().onboarding.nickname_pattern)
+    assert isinstance(out, DirectMessage)
+    assert out.text == "你好 小王！欢迎" and out.member == wang and out.named == ()
