@@ -62,7 +62,9 @@ def address(effect: Effect, event: Event | None, pattern: str | None) -> Effect:
         return effect
     people = _people(effect, event)
     named = tuple(getattr(effect, "named", ()) or ())
-    written = written_names(pattern, [r.display_name for r in people] + list(named))
+    # Only the nicknames the text does name decide whether two share a name part.
+    written = written_names(pattern, [n for n in [r.display_name for r in people]
+                                      + list(named) if n and n in text])
     short = {full: name for full, name in written.items() if name != full}
     new = text
     for full in sorted(short, key=len, reverse=True):
