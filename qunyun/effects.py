@@ -33,6 +33,9 @@ class Send(Effect):
     kind: ClassVar[str] = "send"
     text: str
     mentions: tuple[UserRef, ...] = ()
+    # Nicknames the text names without @-mentioning them (a board's lines): written as
+    # members read them by `pipeline/addressing.py`, which empties this.
+    named: tuple[str, ...] = ()
 
     def target(self) -> UserRef | None:
         # A post about one member (a level-up, a reminder) is audited as about that member,
@@ -45,6 +48,7 @@ class Reply(Effect):
     kind: ClassVar[str] = "reply"
     event_id: str
     text: str
+    named: tuple[str, ...] = ()  # as `Send.named`
     # How the text names the member it answers when that is not their display name (the
     # plan's name part, `pipeline/addressing.py`): the adapter's pill uses it.
     author_name: str = ""
@@ -55,6 +59,7 @@ class DirectMessage(Effect):
     kind: ClassVar[str] = "dm"
     member: UserRef
     text: str
+    named: tuple[str, ...] = ()  # as `Send.named`
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -132,6 +137,10 @@ class Alert(Effect):
     suggested_reply: str = ""
     member: UserRef | None = None
     ping: bool = True
+    # The console page it is about, inside the community (`queues/12`, `members/42`):
+    # linked in the admins' room when the console's address is known
+    # (`services/console_link`).
+    page: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -240,6 +249,8 @@ def effect_from_dict(data: dict[str, Any]) -> Effect:
             kwargs[name] = UserRef(*value)
         elif name == "mentions":
             kwargs[name] = tuple(UserRef(*v) for v in value)
+        elif name == "named":
+            kwargs[name] = tuple(value)
         else:
             kwargs[name] = value
     return cls(**kwargs)

@@ -17,9 +17,10 @@ An adapter
 
 `AdapterCore` is the shared part: the pipeline hand-off, the outbox, timers, the saved
 cursor, the account's status for the console, and how an alert reads in the admins' room
-(`alert_body`, `alert_admins`: it @-mentions the admins who can act — the plan's
-`bot.admins` on this platform and the group's moderators — each at most once every
-`ALERT_PING_QUIET_S`, so a burst of alerts pings once, not once per item). All three
+(`alert_body`, `alert_admins`: it links the console page the alert is about when the
+console's address is known — `services/console_link` — and @-mentions the admins who
+can act — the plan's `bot.admins` on this platform and the group's moderators — each at
+most once every `ALERT_PING_QUIET_S`, so a burst of alerts pings once). All three
 adapters (Matrix, Telegram, QQ/OneBot) build on it and add only their own connection loop
 and `perform`.
 
@@ -55,7 +56,7 @@ from qunyun.capabilities import Capabilities
 from qunyun.effects import Alert, Effect, OpenGroup, SetRole
 from qunyun.events import Event, GroupRef, TimerFired, UserRef
 from qunyun.pipeline.runner import Pipeline
-from qunyun.services import audit, direct, tier_roles
+from qunyun.services import audit, console_link, direct, tier_roles
 from qunyun.storage.bot import adapter_state
 
 log = logging.getLogger("qunyun.bot.adapter")
@@ -154,12 +155,18 @@ class AdapterCore:
             self._alert_pinged[user_id] = now
         return [UserRef(self.platform, u, names.get(u) or None) for u in chosen]
 
-    @staticmethod
-    def alert_body(effect: Alert, where: str | None, admins: Sequence[UserRef]) -> str:
+    def alert_body(self, effect: Alert, where: str | None, admins: Sequence[UserRef]) -> str:
         """The alert as the admins' room reads it: what happened, in which group, the draft
-        reply, and the admins it @-mentions (the adapter makes each "@name" a mention)."""
+        reply, the console page it is about (when the console's address is known), and
+        the admins it @-mentions (the adapter makes each "@name" a mention)."""
+        link = None
+        if effect.page:
+            with self.engine.connect() as conn:
+                link = console_link.page_url(conn, community_id=self.pipeline.community_id,
+                                             page=effect.page)
         return (effect.text + (f"\n群：{where}" if where else "")
                 + (f"\n建议回复：{effect.suggested_reply}" if effect.suggested_reply else "")
+                + (f"\n控制台：{link}" if link else "")
                 + ("\n请处理：" + " ".join(f"@{a.display_name or a.user_id}" for a in admins)
                    if admins else ""))
 

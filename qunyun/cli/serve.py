@@ -54,6 +54,7 @@ def serve(
     """运行网页控制台 / run the web console."""
     import uvicorn
 
+    from qunyun.services import console_link
     from qunyun.services import operators as operator_service
     from qunyun.web import worker
     from qunyun.web.security import is_local_host
@@ -61,6 +62,11 @@ def serve(
     engine = database(db)
     with engine.connect() as conn:
         first_run = operator_service.needs_first_owner(conn)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown}:{port}"
+    with engine.begin() as conn:
+        # Where the bot's alerts link to (QUNYUN_CONSOLE_URL behind a proxy).
+        linked = console_link.record(conn, served_at=base)
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()
     token = secrets.token_urlsafe(24) if first_run else None
@@ -70,9 +76,10 @@ def serve(
     os.environ[worker.ENV_SECURE] = "1" if secure else "0"
     os.environ[worker.ENV_SETUP] = token or ""
     os.environ[worker.ENV_THREADS] = str(threads)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    base = f"http://{shown}:{port}"
     out_console.print(f"群运控制台 qunyun console: {base}/", highlight=False)
+    if linked != base:
+        out_console.print(f"  机器人告警里的链接 links in the bot's alerts: {linked}/",
+                          highlight=False)
     if secure:
         out_console.print(
             "登录 Cookie 只经 HTTPS 发送（请在前面放 TLS 反向代理）；纯 HTTP 请加 --no-secure-cookies"

@@ -100,6 +100,10 @@ def up_cmd(
         out_console.rule("现在可以用了 ready", style="green")
         base = f"http://127.0.0.1:{port}"
         out_console.print(f"群运控制台 console: [bold]{base}/[/]", highlight=False)
+        linked = _record_console(engine, base)
+        if linked != base:
+            out_console.print(f"  机器人告警里的链接 links in the bot's alerts: {linked}/",
+                              highlight=False)
         if setup:
             out_console.print(f"  第一个所有者账号 first owner: {base}/setup?token={setup}",
                               highlight=False, markup=False)
@@ -171,6 +175,14 @@ def _stored_accounts(chosen: list[tuple[Account, Plan, str]], main: _MatrixRun |
             plan, text = main.plan, main.plan_text
         out.append((account, plan, text))
     return out
+
+
+def _record_console(engine: Engine, base: str) -> str:
+    """Where the bot's alerts link to: this console, or `QUNYUN_CONSOLE_URL` when set."""
+    from qunyun.services import console_link
+
+    with engine.begin() as conn:
+        return console_link.record(conn, served_at=base)
 
 
 def _console(engine: Engine, port: int) -> tuple[uvicorn.Server, str | None]:

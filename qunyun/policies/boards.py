@@ -69,9 +69,10 @@ class Boards:
             return Verdict.halt(self._grant(command, event, ctx))
         return None
 
-    def _reply(self, event: MessagePosted, text: str, why: str) -> Reply:
+    def _reply(self, event: MessagePosted, text: str, why: str,
+               named: tuple[str, ...] = ()) -> Reply:
         return Reply(group=event.group, event_id=event.source_event_id, text=text,
-                     reason=why, policy=self.name)
+                     reason=why, policy=self.name, named=named)
 
     def _admins(self, ctx: Context, group: GroupRef, platform: str) -> set[int]:
         if self.setup.plan.points.include_admins:
@@ -106,7 +107,8 @@ class Boards:
             return self._reply(event, "本群还没有进行中的赛季（计划里没有设置 seasons，或第一季"
                                "还没开始）。可以看 !排行 周 或 !排行 月", "T3 !rank")
         lines = [f"🏆 积分排行 · {got.title}"]
-        lines += [f"{e.rank}. {e.display_name or '群友'} — {e.points} 分" for e in got.top(TOP)]
+        top = got.top(TOP)
+        lines += [f"{e.rank}. {e.display_name or '群友'} — {e.points} 分" for e in top]
         if not got.entries:
             lines.append("这个榜上还没有人得分")
         mine = got.of(ctx.member_id)
@@ -118,7 +120,9 @@ class Boards:
             lines.append("你在这个榜上还没有积分")
         if not command.args:
             lines.append("更多榜单：!排行 周 | 月 | 赛季，加「参与」或「贡献」看分榜")
-        return self._reply(event, "\n".join(lines), "T3 !rank")
+        # Written as members read them (the name part), the pass in `pipeline/addressing`.
+        return self._reply(event, "\n".join(lines), "T3 !rank",
+                           named=tuple(e.display_name for e in top if e.display_name))
 
     def _target(self, text: str, event: MessagePosted, ctx: Context
                 ) -> tuple[int, UserRef] | str:
@@ -220,6 +224,7 @@ class Boards:
             return None
         lines: list[str] = []
         refs: list[UserRef] = []
+        named: tuple[str, ...] = ()  # the top's nicknames, written as members read them
         evidence: dict[str, object] = {}
         if ended is not None:
             final = board_service.close_season(ctx.conn, community_id=ctx.community_id,
@@ -227,6 +232,7 @@ class Boards:
                                                exclude=self._off_boards(event, ctx))
             # Dense ranks: "top 3" is ranks 1–3, everyone tied on them included.
             top = [e for e in final.entries if e.rank <= cfg.announce_top]
+            named = tuple(e.display_name for e in top if e.display_name)
             refs = [r for r in (lookup.member_ref(ctx.conn, member_id=e.member_id)
                                 for e in top) if r is not None]
             evidence = {"season": ended.n, "name": ended.name,
@@ -255,7 +261,8 @@ class Boards:
                 continue
             if self.setup.capabilities.post_in_group:
                 effects.append(Send(group=ref, mentions=tuple(refs), policy=self.name,
-                                    reason=reason, evidence=evidence, text=text))
+                                    reason=reason, evidence=evidence, text=text,
+                                    named=named))
             else:  # WeCom customer groups: the owner posts it, from a to-do with the text
                 calendar_service.owner_todo(
                     ctx.conn, community_id=ctx.community_id, group_id=gid, title="赛季公告",

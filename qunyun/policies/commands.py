@@ -151,22 +151,23 @@ class Commands:
                 # Nothing to appeal: no queue item about nothing (issue 11).
                 return [self._reply(event, "你目前没有警告或移除记录，无需申诉。"
                                            "有问题可以直接问我，或在群里@管理员。", "R3 appeal")]
-            queues.open_item(ctx.conn, community_id=ctx.community_id, queue="appeal",
-                             item_key=f"appeal:{event.source_event_id}",
-                             title=f"{name_of(event.actor)} 的申诉",
-                             detail={"text": command.rest[:1000],
-                                     "warnings": [int(w["id"]) for w in about],
-                                     "reasons": [str(w["reason"]) for w in about],
-                                     **({"case": int(removal["id"])} if removal else {})},
-                             member_id=ctx.member_id,
-                             group_id=ctx.group_id, at_ms=ms(event.at))
+            item_id, _new = queues.open_item(
+                ctx.conn, community_id=ctx.community_id, queue="appeal",
+                item_key=f"appeal:{event.source_event_id}",
+                title=f"{name_of(event.actor)} 的申诉",
+                detail={"text": command.rest[:1000],
+                        "warnings": [int(w["id"]) for w in about],
+                        "reasons": [str(w["reason"]) for w in about],
+                        **({"case": int(removal["id"])} if removal else {})},
+                member_id=ctx.member_id, group_id=ctx.group_id, at_ms=ms(event.at))
             return [self._reply(event, appeal_ack(ctx, about, removal, self.setup.tz),
                                 "R3 appeal"),
-                    self._appeal_alert(event, ctx, command.rest, about, removal)]
+                    self._appeal_alert(event, ctx, command.rest, about, removal, item_id)]
         return []
 
     def _appeal_alert(self, event: MessagePosted, ctx: Context, words: str,
-                      about: list[dict[str, Any]], removal: dict[str, Any] | None) -> Alert:
+                      about: list[dict[str, Any]], removal: dict[str, Any] | None,
+                      item_id: int) -> Alert:
         """R3: the admins' room hears of the appeal at once (issue 11 walk finding 17: it
         waited in the console unseen): who, about what, what they said, where to decide.
         About the group of the removal or the warnings when it came by DM."""
@@ -180,6 +181,7 @@ class Commands:
             dict.fromkeys(str(w["reason"]) for w in about)) + f"（{len(about)} 次警告）"
         then = "撤销这些警告并邀请 ta 回群" if removal is not None else "撤销这些警告"
         return Alert(group=group, member=event.actor, policy=self.name, reason="R3 appeal alert",
+                     page=f"queues/{item_id}",
                      text=(f"【申诉】{name_of(event.actor)} 对「{what}」提出申诉：{words[:200]}。"
                            f"请在控制台工作队列「申诉」处理：通过会{then}，驳回会把你写的理由"
                            "告诉 ta。"))

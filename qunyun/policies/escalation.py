@@ -284,17 +284,19 @@ class Escalation:
               extra: dict[str, object] | None = None) -> _Raised | None:
         """The console's escalation item (R5); None when it was already there (the same
         question again, the same quarrel): it is refreshed, no second alert."""
-        alert = Alert(group=event.group, member=event.actor, text=f"【需要人工】{text}",
-                      suggested_reply=reply, reason=f"R5 {trigger}", policy=self.name,
-                      evidence={"trigger": trigger, "event": event.source_event_id})
-        _, created = queues.open_item(
+        said = f"【需要人工】{text}"
+        item_id, created = queues.open_item(
             ctx.conn, community_id=ctx.community_id, queue="escalation", item_key=key,
-            title=alert.text[:200],
+            title=said[:200],
             # `event_id`: the console can send the reply as the bot's answer to this very
             # message (issue 11 #55).
             detail={"suggested_reply": reply, "trigger": trigger,
                     "event_id": event.source_event_id, **(extra or {})},
             member_id=member_id, group_id=ctx.group_id, at_ms=ms(event.at))
+        alert = Alert(group=event.group, member=event.actor, text=said,
+                      suggested_reply=reply, reason=f"R5 {trigger}", policy=self.name,
+                      evidence={"trigger": trigger, "event": event.source_event_id},
+                      page=f"queues/{item_id}")  # the item, linked in the admins' room
         return _Raised(alert, key, member_id) if created else None
 
     def _verdict(self, event: MessagePosted, ctx: Context, raised: _Raised | None, *,

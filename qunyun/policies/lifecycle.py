@@ -21,7 +21,7 @@ from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.services import elimination as service
-from qunyun.services import lookup
+from qunyun.services import lookup, queues
 from qunyun.services.schedule import tick_of
 
 SWEEP_TIMER = service.SWEEP
@@ -113,6 +113,7 @@ class Elimination:
                     else "提醒期满后需在工作队列「淘汰候选」确认移出或豁免")
             effects.append(Alert(
                 group=first_group, policy=self.name, reason="E1 sweep",
+                page="queues?queue=elimination",
                 evidence={"sweep": slot, "count": len(noticed)},
                 text=(f"淘汰检查：{len(noticed)} 人已收到提醒，提醒期 {rule.notice_days or 0} 天，"
                       f"{then}。\n" + "\n".join(noticed[:30]))))
@@ -195,6 +196,11 @@ class Revival:
         if group is None:
             return Verdict.halt(_with(reply, "原来的群已不存在，请联系管理员"))
         case_id = outcome.case["id"]
+        # The console page each alert links to: the member, back in; else the application.
+        member_page = f"members/{ctx.member_id}"
+        item = queues.item_by_key(ctx.conn, community_id=ctx.community_id, queue="revival",
+                                  item_key=f"revival:{case_id}")
+        item_page = f"queues/{item['id']}" if item is not None else "queues?queue=revival"
         if outcome.kind == "readmit" and outcome.how == "task":
             evidence = {"case": case_id, "task": task, "link": outcome.link}
             return Verdict.halt(
@@ -202,6 +208,7 @@ class Revival:
                        reason="E2 revival: task", evidence=evidence),
                 _with(reply, f"任务「{task}」已收到 ✓ {self._back(group)}"),
                 Alert(group=group, policy=self.name, reason="E2 revival", evidence=evidence,
+                      page=member_page,
                       text=(f"{who} 交了复活任务「{task}」：{outcome.link}，"
                             "已自动邀请回群。")))
         if outcome.kind == "readmit":
@@ -209,19 +216,20 @@ class Revival:
                 Invite(group=group, member=event.actor, policy=self.name,
                        reason="E2 revival: referrals", evidence={"case": case_id}),
                 _with(reply, f"已满足回群条件，{self._back(group)}"),
-                Alert(group=group, policy=self.name, reason="E2 revival",
+                Alert(group=group, policy=self.name, reason="E2 revival", page=member_page,
                       text=f"{who} 已满足复活条件（邀请人数），已自动邀请回群。"))
         if outcome.link is not None:
             return Verdict.halt(
                 _with(reply, f"任务「{task}」已收到 ✓ 管理员确认后会邀请你回群。"),
                 Alert(group=group, policy=self.name, reason="E2 application",
                       evidence={"case": case_id, "task": task, "link": outcome.link},
+                      page=item_page,
                       text=(f"{who} 交了复活任务「{task}」：{outcome.link}"
                             f"（曾因“{outcome.case['reason']}”被移出）。"
                             "请在工作队列「复活申请」确认。")))
         return Verdict.halt(
             _with(reply, "回群申请已提交 ✓ 管理员审核通过后会邀请你回群。"),
-            Alert(group=group, policy=self.name, reason="E2 application",
+            Alert(group=group, policy=self.name, reason="E2 application", page=item_page,
                   text=(f"{who} 申请回群（曾因“{outcome.case['reason']}”被移出）："
                         f"{command.rest[:200] or '（未填写说明）'}。"
                         "请在工作队列「复活申请」处理。")))

@@ -320,19 +320,19 @@ def remove_at_limit(setup: Setup, ctx: Context, event: MessagePosted, member: Us
                            if setup.plan.revival is not None else ""),
             Kick(group=event.group, member=member, reason=kick_reason, evidence=evidence,
                  policy=policy),
-            removal_alert(event.group, member, policy=policy,
+            removal_alert(event.group, member, policy=policy, member_id=member_id,
                           why=f"累计 {limit} 次警告（最近一次：{reason}）")]
 
 
 def removal_alert(group: GroupRef, member: UserRef, *, policy: str, why: str,
-                  told: bool = True) -> Alert:
+                  member_id: int | None = None, told: bool = True) -> Alert:
     """One line in the admins' room after the bot removed a member (issue 11 walk finding
     17: they learnt of it only from the group): who, why, and what an admin can do if it
     was a mistake. A notice of what is done, so it pings nobody."""
     who = name_of(member)
     where = f"「{group.name}」" if group.name else "群"
     return Alert(group=group, member=member, policy=policy, reason="R2 removal alert",
-                 ping=False,
+                 ping=False, page=f"members/{member_id}" if member_id is not None else "",
                  text=(f"【已移出】{who} 被移出{where}：{why}。"
                        + ("机器人已私信 ta 怎样申诉（没送达的在工作队列「待发私信」）；"
                           if told else "")

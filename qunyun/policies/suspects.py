@@ -53,6 +53,7 @@ class Suspects:
                                 reason="疑似批量注册的营销账号（计划允许自动移除）",
                                 evidence={"signals": signals}))
             effects.append(removal_alert(event.group, event.member, policy=self.name,
+                                         member_id=ctx.member_id,
                                          why="疑似批量注册的营销账号（计划允许自动移除）",
                                          told=False))
         return Verdict.act(*effects)

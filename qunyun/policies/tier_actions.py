@@ -259,14 +259,15 @@ class TierActions:
                       now_ms=now)
         community = plan.community.name
         evidence = {"newcomer": member_id, "buddy": buddy_id}
+        both = tuple(n for n in (newcomer.display_name, buddy.display_name) if n)
         return [
             DirectMessage(group=group, member=newcomer, policy=self.name,
-                          reason="T2 buddy introduced", evidence=evidence,
+                          reason="T2 buddy introduced", evidence=evidence, named=both,
                           text=(f"你好 {name_of(newcomer)}！欢迎来到「{community}」。给你介绍一位"
                                 f"热心的群友：{name_of(buddy)}，有不懂的可以先问 ta，"
                                 "也欢迎在群里发一段自我介绍 😊")),
             DirectMessage(group=group, member=buddy, policy=self.name,
-                          reason="T2 buddy asked", evidence=evidence,
+                          reason="T2 buddy asked", evidence=evidence, named=both,
                           text=(f"你好 {name_of(buddy)}！新同学 {name_of(newcomer)} 刚加入「"
                                 f"{community}」，还没怎么说话。方便的话在群里 @ta 打个招呼、"
                                 "带 ta 熟悉一下吗？谢谢你！")),

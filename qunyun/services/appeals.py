@@ -18,7 +18,8 @@ from sqlalchemy import Connection
 
 from qunyun.effects import DirectMessage, Effect, Invite, Send
 from qunyun.events import GroupRef, UserRef
-from qunyun.services import audit, elimination, lookup, queues
+from qunyun.pipeline.addressing import address
+from qunyun.services import audit, elimination, lookup, plans, queues
 from qunyun.services import warnings as warning_service
 from qunyun.storage.bot import warnings as warning_repo
 from qunyun.storage.lifecycle import cases as case_repo
@@ -107,10 +108,13 @@ def decide(
             # Appealed in the group: a DM they never opened (or a DM invitation not yet
             # accepted) would leave them waiting with no word. One line where they asked,
             # the result itself staying private (walk finding 66).
-            decision.add(Send(group=appeal_group, mentions=(member,), policy="appeal",
-                              reason="R3 appeal answered", evidence={"item": item_id},
-                              text=f"@{member.display_name or member.user_id} {TOLD_BY_DM}"),
-                         int(item["group_id"]))
+            _text, plan = plans.stored_plan(conn, community_id=community_id)
+            pattern = plan.onboarding.nickname_pattern if plan is not None else None
+            said = address(Send(group=appeal_group, mentions=(member,), policy="appeal",
+                                reason="R3 appeal answered", evidence={"item": item_id},
+                                text=f"@{member.display_name or member.user_id} {TOLD_BY_DM}"),
+                           None, pattern)  # as the bot's own posts name them
+            decision.add(said, int(item["group_id"]))
     for effect, effect_group in zip(decision.effects, decision.group_ids, strict=True):
         audit.record_operator_effect(conn, effect, community_id=community_id,
                                      operator=operator, member_id=int(member_id),

@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
 import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
@@ -100,6 +101,11 @@ def create_app(
     async def to_login(request: Request, _exc: LoginRequired) -> Response:
         if request.headers.get("hx-request"):
             return Response(status_code=401, headers={"HX-Redirect": "/login"})
+        # Back to the page asked for once signed in (a link from an alert in the admins'
+        # room, bot13); only a page of this console (`auth.local_page`).
+        wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.method == "GET" and wanted != "/":
+            return RedirectResponse(f"/login?{urlencode({'next': wanted})}", status_code=303)
         return RedirectResponse("/login", status_code=303)
 
     @app.exception_handler(Forbidden)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
@@ -335,6 +336,11 @@ async def admins_hear_of_alerts_removals_and_appeals(s: AdminRoomScene) -> None:
     await _in_admins_room(s, "【需要人工】")
     ((first, pinged),) = [m for m in await s.admins_room() if "【需要人工】" in m[0]]
     assert pinged and "请处理：" in first, first  # the admin who can act is notified
+    # The console page it is about, where the console's address is known (bot13); a
+    # scene that sets none gets no made-up link.
+    console = os.environ.get("QUNYUN_CONSOLE_URL", "").rstrip("/")
+    link = f"\n控制台：{console}/c/" if console else "控制台："
+    assert (link in first and "/queues/" in first) if console else link not in first, first
     await s.say("老师，请问发票怎么开？")  # a second alert right after: no second ping
     await _in_admins_room(s, "【需要人工】", 2)
     await _three_strikes(s)
@@ -343,11 +349,13 @@ async def admins_hear_of_alerts_removals_and_appeals(s: AdminRoomScene) -> None:
     ((removal, pinged),) = [m for m in await s.admins_room() if "【已移出】" in m[0]]
     assert not pinged, removal  # done already: a notice, nobody's phone buzzes
     assert "累计 3 次警告" in removal and "代为提交复活申请" in removal, removal
+    assert (link in removal and "/members/" in removal) if console else link not in removal
     await s.dm("!申诉 我发的是课程资料链接")
     await _in_admins_room(s, "【申诉】")
     ((appeal, _),) = [m for m in await s.admins_room() if "【申诉】" in m[0]]
     assert "我发的是课程资料链接" in appeal and "工作队列「申诉」" in appeal, appeal
     assert "被移出" in appeal and "邀请 ta 回群" in appeal, appeal
+    assert (link in appeal and "/queues/" in appeal) if console else link not in appeal
     said = await s.admins_room()
     assert sum(pinged for _, pinged in said) == 1, said  # one ping for the burst
 

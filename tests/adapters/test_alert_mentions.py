@@ -9,11 +9,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from sqlalchemy import Engine
 
 from qunyun.adapters import contract
 from qunyun.adapters.contract import AdapterCore
 from qunyun.effects import Alert
 from qunyun.events import GroupRef
+from qunyun.services import console_link
+from qunyun.storage.community import communities as community_repo
 from tests.policies.test_bot_policies import camp_plan
 
 GROUP = GroupRef("qq", "100", "进阶营")
@@ -72,3 +75,28 @@ def test_a_dm_alert_names_the_groups_moderators_at_most_five() -> None:
     assert ids(core, alert(DM)) == [str(n) for n in range(10, 15)]
     off = Core(camp_plan(bot__admins=[], bot__moderators_are_admins=False), {"100": {"10"}})
     assert ids(off, alert()) == []
+
+
+def test_an_alert_links_the_console_page_it_is_about_when_the_console_is_known(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """bot13: an alert in the admins' room had no way to the console item. Its page is
+    linked where the console's address is known — the one `qunyun up` / `qunyun serve`
+    recorded, or QUNYUN_CONSOLE_URL — and no link is made up where it is not. The same
+    body on every platform (`AdapterCore.alert_body`)."""
+    monkeypatch.delenv(console_link.ENV, raising=False)
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="camp", name="camp", now_ms=0)
+    core = Core(camp_plan(), {})
+    core.engine, core.pipeline = engine, SimpleNamespace(  # type: ignore[assignment]
+        engine=engine, plan=camp_plan(), community_id=cid)
+    item = Alert(group=GROUP, text="【需要人工】…", reason="R5 unanswered", page="queues/12")
+    assert "控制台" not in core.alert_body(item, "进阶营", [])  # nobody said where it is
+    with engine.begin() as conn:
+        assert console_link.record(conn, served_at="http://127.0.0.1:8080") \
+            == "http://127.0.0.1:8080"
+    body = core.alert_body(item, "进阶营", [])
+    assert "\n控制台：http://127.0.0.1:8080/c/camp/queues/12" in body, body
+    monkeypatch.setenv(console_link.ENV, "https://qunyun.example.org/")  # behind a proxy
+    body = core.alert_body(item, "进阶营", [])
+    assert "\n控制台：https://qunyun.example.org/c/camp/queues/12" in body, body
+    assert "控制台" not in core.alert_body(alert(), "进阶营", [])  # an alert about no page

@@ -125,6 +125,13 @@ class CampScene:
     bob: Member
     main: str
     others: dict[str, Member] = field(default_factory=dict)
+    # Stops the running bot and starts another on the same database (`restart`).
+    restarter: Callable[[], Awaitable[None]] | None = None
+
+    async def restart(self) -> None:
+        """Stop the bot and start it again, as `qunyun bot` run a second time."""
+        assert self.restarter is not None
+        await self.restarter()
 
     async def bot_messages(self, room: str | None = None,
                            viewer: Member | None = None) -> list[str]:
@@ -166,19 +173,32 @@ async def camp_scene(hs: LocalHomeserver, tmp_path: Path, plan: Plan, *,
     extra = {key: register(key, name) for key, name in (others or {}).items()}
     stop = asyncio.Event()
     runner: asyncio.Task[None] | None = None
+
+    def start_bot() -> asyncio.Task[None]:
+        return asyncio.create_task(run_matrix_bot(
+            engine, community_id=cid, plan=plan, homeserver=hs.url,
+            token=bot.user.access_token, stop=stop, timeout_ms=300))
+
+    async def restart() -> None:
+        nonlocal stop, runner
+        stop.set()
+        if runner is not None:
+            await asyncio.wait_for(runner, timeout=30)
+        stop = asyncio.Event()
+        runner = start_bot()
+
     try:
         main = await bot.api.create_room(name="进阶营", invite=[operator.user.user_id],
                                          power_users={operator.user.user_id: 100})
         await operator.api.join(main)
-        runner = asyncio.create_task(run_matrix_bot(
-            engine, community_id=cid, plan=plan, homeserver=hs.url,
-            token=bot.user.access_token, stop=stop, timeout_ms=300))
+        runner = start_bot()
 
         async def is_started() -> bool:
             return scalar(engine, started) >= 1
 
         await until(is_started)
-        scene = CampScene(engine, cid, plan, bot, operator, alice, bob, main, extra)
+        scene = CampScene(engine, cid, plan, bot, operator, alice, bob, main, extra,
+                          restarter=restart)
         # two members, as in a real group (a room of two looks like a DM to the bot)
         for member in (alice, bob):
             await operator.api.invite(main, member.user.user_id)

@@ -266,13 +266,20 @@ def test_the_removal_is_explained_by_dm_before_the_kick_on_matrix(
     asyncio.run(go())
 
 
+@pytest.mark.parametrize("console", ["", "https://qunyun.example.org"])
 @pytest.mark.parametrize("name", list(ADMIN_SCENARIOS))
-def test_the_admins_room_through_matrix(name: str, homeserver: LocalHomeserver,
-                                        tmp_path: Path) -> None:
+def test_the_admins_room_through_matrix(name: str, console: str, homeserver: LocalHomeserver,
+                                        tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                        ) -> None:
     """The admins' room on Synapse: an alert @-mentions the plan's admin (m.mentions and a
     pill), a burst pings once; a removal and an appeal are told there (issue 11 walk
-    findings 12 and 17)."""
+    findings 12 and 17), each with a link to its console page when the console's address
+    is set (QUNYUN_CONSOLE_URL), none when it is not (bot13)."""
     scenario: Callable[[MatrixScene], Awaitable[None]] = ADMIN_SCENARIOS[name]  # type: ignore[assignment]
+    if console:
+        monkeypatch.setenv("QUNYUN_CONSOLE_URL", console)
+    else:
+        monkeypatch.delenv("QUNYUN_CONSOLE_URL", raising=False)
 
     async def go() -> None:
         scene = MatrixScene(homeserver, tmp_path)

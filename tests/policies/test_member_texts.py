@@ -248,3 +248,65 @@ def test_the_bot_calls_a_member_by_the_name_part_of_the_nickname(bot: Bot) -> No
     other = user(3, "随便起的名")
     (faq,) = [e for e in bot.say(other, "请问作业怎么交？", 50) if isinstance(e, Reply)]
     assert faq.text.startswith("@随便起的名 ") and faq.author_name == ""
+
+
+def test_one_member_one_written_form_in_what_members_read(bot: Bot) -> None:
+    """bot13: 「@小王」 in replies but 「小王-杭州-财务」 on !排行 and in the public removal
+    line. Members read the name part everywhere; the admins' room the whole nickname."""
+    wang, zhou = user(2, "小王-杭州-财务"), user(3, "小周-上海-运营")
+    for who in (wang, zhou):
+        bot.join(who, 0)
+    bot.tick(11)
+    bot.say(wang, "今天学了 pandas 的 groupby", 20)
+    bot.say(zhou, "我也在学", 25)
+    (board,) = [e for e in bot.say(zhou, "!排行", 30) if isinstance(e, Reply)]
+    assert "小王 — " in board.text and "小周 — " in board.text, board.text
+    assert "小王-杭州-财务" not in board.text and "小周-上海-运营" not in board.text
+    bot.say(wang, "看看这个 https://spam.example.com/x", 40)
+    bot.say(wang, "加群 https://t.me/joinchat/abc", 50)
+    removed = bot.say(wang, "再来 http://spam.example.com", 60)
+    (line,) = [t for t in group_posts(removed) if "被移出本群" in t]
+    assert line.startswith("小王 因累计 3 次违反群规"), line
+    (told,) = dms(removed, wang)
+    assert "小王-杭州-财务" not in told
+    # The admins' room names the account as the console shows it.
+    (alert,) = [e for e in removed if e.kind == "alert"]
+    assert alert.text.startswith("【已移出】小王-杭州-财务 被移出")  # type: ignore[attr-defined]
+
+
+def test_two_members_with_one_name_part_keep_their_whole_nicknames(bot: Bot) -> None:
+    """Where the name part would not tell two people on one text apart, both keep the
+    whole nickname (two 小王 on a board)."""
+    hz, sh = user(2, "小王-杭州-财务"), user(3, "小王-上海-运营")
+    for who in (hz, sh):
+        bot.join(who, 0)
+    bot.tick(11)
+    bot.say(hz, "今天学了 pandas 的 groupby", 20)
+    bot.say(sh, "我也在学 pandas", 25)
+    (board,) = [e for e in bot.say(sh, "!排行", 30) if isinstance(e, Reply)]
+    assert "小王-杭州-财务 — " in board.text and "小王-上海-运营 — " in board.text, board.text
+    assert board.text.startswith("@") is False and board.named == ()
+
+
+def test_written_names() -> None:
+    from qunyun.pipeline.addressing import written_names
+
+    pattern = camp_plan().onboarding.nickname_pattern
+    assert written_names(pattern, ["小王-杭州-财务", "随便起的名", None]) == {
+        "小王-杭州-财务": "小王", "随便起的名": "随便起的名"}
+    # A name part that is someone else's whole nickname does not tell them apart.
+    assert written_names(pattern, ["小王-杭州-财务", "小王"]) == {
+        "小王-杭州-财务": "小王-杭州-财务", "小王": "小王"}
+
+
+def test_a_dm_says_the_name_part_and_its_todo_keeps_the_account_name() -> None:
+    """The DM reads 「你好 小王」; its member stays 小王-杭州-财务, the name the console's
+    待发私信 to-do shows if the platform refuses it."""
+    from qunyun.pipeline.addressing import address
+
+    wang = user(2, "小王-杭州-财务")
+    dm = DirectMessage(group=GROUP, member=wang, text="你好 小王-杭州-财务！欢迎", reason="t",
+                       named=("小周-上海-运营",))
+    out = address(dm, None, camp_plan().onboarding.nickname_pattern)
+    assert isinstance(out, DirectMessage)
+    assert out.text == "你好 小王！欢迎" and out.member == wang and out.named == ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -17,10 +18,13 @@ Make = Callable[..., TestClient]
 
 def test_pages_need_sign_in(make_client: Make) -> None:
     client = make_client()
-    for path in ("/", "/c/python-camp", "/c/python-camp/members", "/c/python-camp/queues",
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+    for path in ("/c/python-camp", "/c/python-camp/members", "/c/python-camp/queues",
                  "/c/python-camp/audit", "/c/python-camp/plan"):
         response = client.get(path, follow_redirects=False)
-        assert response.status_code == 303 and response.headers["location"] == "/login", path
+        # Back to the page asked for once signed in (bot13: a link in an alert).
+        assert response.status_code == 303, path
+        assert response.headers["location"] == f"/login?next={quote(path, safe='')}", path
 
 
 def test_sign_in_sets_a_signed_http_only_cookie_and_passwords_are_argon2(

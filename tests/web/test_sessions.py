@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -27,7 +28,9 @@ def _copy(make_client: Make, original: TestClient) -> TestClient:
 
 def _signed_out(client: TestClient, path: str = "/operators") -> bool:
     response = client.get(path, follow_redirects=False)
-    return response.status_code == 303 and response.headers["location"] == "/login"
+    # The login page, which brings them back to `path` once signed in again (bot13).
+    return response.status_code == 303 and response.headers["location"] in (
+        "/login", f"/login?next={quote(path, safe='')}")
 
 
 def _operator_id(engine: Engine, username: str) -> int:

@@ -184,16 +184,22 @@ class HttpMatrixApi:
 
     async def create_room(self, *, name: str | None = None, invite: Sequence[str] = (),
                           is_direct: bool = False, preset: str = "private_chat",
-                          power_users: dict[str, int] | None = None) -> str:
+                          power_users: dict[str, int] | None = None,
+                          topic: str | None = None) -> str:
         body: dict[str, Any] = {"preset": preset, "invite": list(invite), "is_direct": is_direct}
         if name:
             body["name"] = name
+        if topic:
+            body["topic"] = topic
         if power_users:
             body["power_level_content_override"] = {"users": power_users}
         return str((await self.request("POST", f"{API}/createRoom", json_body=body))["room_id"])
 
-    async def create_dm(self, user_id: str) -> str:
-        return await self.create_room(invite=[user_id], is_direct=True,
+    async def create_dm(self, user_id: str, *, name: str | None = None,
+                        topic: str | None = None) -> str:
+        """A DM room with the member (`is_direct`, so clients list it under people); its
+        `name` and `topic` are what the invitation shows instead of "Empty room"."""
+        return await self.create_room(invite=[user_id], is_direct=True, name=name, topic=topic,
                                       preset="trusted_private_chat")
 
     async def set_displayname(self, user_id: str, name: str) -> None:

@@ -78,6 +78,7 @@ COPIED_LEVELS = ("ban", "kick", "redact", "invite", "state_default", "events", "
 log = logging.getLogger("qunyun.bot.matrix")
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+BOT_NAME = "群运助手"  # a DM room's name when the bot's own display name is not known
 # How long a starting bot waits for another process that is creating the admins' room.
 ADMIN_ROOM_WAIT_S = 30.0
 MODERATOR_POWER = 50  # Matrix's "Moderator" role; the bot's admins by default
@@ -111,7 +112,8 @@ class MatrixApi(Protocol):
     async def set_state(self, room_id: str, event_type: str, content: dict[str, Any],
                         state_key: str = ...) -> str: ...
     async def download(self, mxc: str) -> bytes: ...
-    async def create_dm(self, user_id: str) -> str: ...
+    async def create_dm(self, user_id: str, *, name: str | None = ...,
+                        topic: str | None = ...) -> str: ...
     async def joined_rooms(self) -> list[str]: ...
     async def room_state(self, room_id: str) -> list[dict[str, Any]]: ...
     async def create_room(self, *, name: str | None = ..., invite: Sequence[str] = ...,
@@ -679,7 +681,8 @@ class MatrixBot(AdapterCore):
                 # for every DM (spam); they reach the bot when they open a DM themselves.
                 raise NotOnPlatform(DM_TURNED_DOWN)
             if dm is None:
-                dm = await self.client.create_dm(effect.member.user_id)
+                name, topic = self.dm_title()
+                dm = await self.client.create_dm(effect.member.user_id, name=name, topic=topic)
                 self.rooms.opened_dm(dm, effect.member.user_id)
                 self.save_rooms()  # before anything arrives from it
             return await self.client.send_text(dm, effect.text)
@@ -707,6 +710,18 @@ class MatrixBot(AdapterCore):
         if isinstance(effect, SetRole):
             return await self.set_power_level(room, effect)
         return None  # AwardPoints, Flag: recorded state, nothing to send
+
+    def dm_title(self) -> tuple[str, str]:
+        """The name and topic of a DM room the bot opens: who writes and why, so the
+        member's invitation does not read "Empty room" or the bot's id (bot13)."""
+        bot = self.display_names.get(self.bot_user_id) or BOT_NAME
+        plan = self.pipeline.plan
+        community = plan.community.name if plan is not None else ""
+        if not community:
+            return bot, f"{bot}和你的私聊：入群问卷、提醒和申诉结果都发在这里，直接回复就好。"
+        return (f"{bot} · {community}",
+                f"「{community}」的{bot}和你的私聊：入群问卷、提醒和申诉结果都发在这里，"
+                "直接回复就好；发 !帮助 看我能做什么。")
 
     def dm_refusal(self, exc: Exception) -> str:
         if isinstance(exc, MatrixError) and exc.status in (400, 403, 404):

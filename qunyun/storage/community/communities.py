@@ -22,6 +22,12 @@ def find_community(conn: Connection, *, slug: str) -> int | None:
     return int(row[0]) if row else None
 
 
+def slug_of(conn: Connection, *, community_id: int) -> str | None:
+    found = conn.execute(select(communities.c.slug).where(communities.c.id == community_id))
+    slug = found.scalar()
+    return str(slug) if slug is not None else None
+
+
 def list_communities(conn: Connection) -> list[dict[str, object]]:
     rows = conn.execute(select(communities).order_by(communities.c.id)).mappings()
     return [dict(r) for r in rows]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import math
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -37,19 +37,30 @@ def _wait_text(wait: float, lang: str) -> str:
     return translate("locked", lang, minutes=max(1, math.ceil(wait / 60)))
 
 
+def local_page(wanted: str) -> str:
+    """Where to go after signing in: `wanted` if it is a page of this console (a path,
+    never another site: no `//host`, no scheme), else the home page."""
+    if not wanted.startswith("/") or wanted.startswith(("//", "/\\")) or len(wanted) > 2000:
+        return "/"
+    parts = urlsplit(wanted)
+    return wanted if not parts.scheme and not parts.netloc else "/"
+
+
 @router.get("/login")
-def login_form(request: Request, created: str = "") -> Response:
+def login_form(request: Request, created: str = "", next: str = "") -> Response:
     ctx = context(request)
     if ctx.operator is not None:
-        return RedirectResponse("/", status_code=303)
+        return RedirectResponse(local_page(next), status_code=303)
     # Right after the one-time setup: say that the account exists and pre-fill its name.
     notice = translate("account_created", ctx.lang, name=created[:80]) if created else None
-    return page(ctx, "login.html", error=None, notice=notice, username=created[:80])
+    return page(ctx, "login.html", error=None, notice=notice, username=created[:80],
+                next=local_page(next))
 
 
 @router.post("/login")
 def login(
     request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
 ) -> Response:
     ctx = context(request)
     codec = request.app.state.codec
@@ -60,7 +71,7 @@ def login(
         wait = signin.wait_seconds(conn, attempt)
     if wait > 0:
         return page(ctx, "login.html", 429, error=_wait_text(wait, ctx.lang),
-                    notice=None, username=username)
+                    notice=None, username=username, next=local_page(next))
     with ctx.engine.connect() as conn:
         checked = operator_service.check_password(conn, username=username, password=password)
     # The writes after the slow hash, in a transaction that takes the write lock first
@@ -77,9 +88,9 @@ def login(
                 user_agent=request.headers.get("user-agent", ""))
     if operator is None:
         return page(ctx, "login.html", 401, error=translate("bad_login", ctx.lang),
-                    notice=None, username=username)
+                    notice=None, username=username, next=local_page(next))
     request.state.session.sign_in(token)
-    response = RedirectResponse("/", status_code=303)
+    response = RedirectResponse(local_page(next), status_code=303)
     if attempt.device is None:
         response.set_cookie(DEVICE_COOKIE, codec.device_cookie(operator.username),
                             max_age=DEVICE_MAX_AGE, httponly=True, samesite="lax",

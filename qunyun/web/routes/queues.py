@@ -222,6 +222,19 @@ def refresh(request: Request, slug: str) -> Response:
     return RedirectResponse(f"/c/{slug}/queues?created={created}", status_code=303)
 
 
+@router.get("/c/{slug}/queues/{item_id}")
+def item_page(request: Request, slug: str, item_id: DbId) -> Response:
+    """One item's address, as the bot's alerts in the admins' room link it (bot13): its
+    queue's list, at the item, whatever has been decided on it since."""
+    ctx, found = community_for(request, slug)
+    with ctx.engine.connect() as conn:
+        item = queue_repo.get_item(conn, item_id=item_id)
+    if item is None or item["community_id"] != int(found["id"]):
+        raise NotFound
+    query = urlencode({"queue": item["queue"], "status": item["status"]})
+    return RedirectResponse(f"/c/{slug}/queues?{query}#item-{item_id}", status_code=303)
+
+
 @router.post("/c/{slug}/queues/{item_id}/reply")
 def reply(request: Request, slug: str, item_id: DbId,
           text: Annotated[str, Form()] = "") -> Response:

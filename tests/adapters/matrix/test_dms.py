@@ -33,7 +33,8 @@ class WireApi(FakeApi):
         self.wire: list[tuple[str, str, str]] = []
         self.refuse_dms = refuse_dms
 
-    async def create_dm(self, user_id: str) -> str:
+    async def create_dm(self, user_id: str, *, name: str | None = None,
+                        topic: str | None = None) -> str:
         if self.refuse_dms:
             raise MatrixError(403, "M_FORBIDDEN", "user does not accept invites from you")
         self.wire.append(("create_dm", user_id, ""))

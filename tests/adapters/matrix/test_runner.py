@@ -87,7 +87,8 @@ class FakeApi:
     async def download(self, mxc: str) -> bytes:
         return b""
 
-    async def create_dm(self, user_id: str) -> str:
+    async def create_dm(self, user_id: str, *, name: str | None = None,
+                        topic: str | None = None) -> str:
         return "!dm:localhost"
 
     async def joined_rooms(self) -> list[str]:

@@ -276,11 +276,18 @@ def test_dms_through_onebot(name: str, tmp_path: Path) -> None:
         asyncio.run(go(url))
 
 
+@pytest.mark.parametrize("console", ["", "https://qunyun.example.org"])
 @pytest.mark.parametrize("name", list(ADMIN_SCENARIOS))
-def test_the_admins_group_through_onebot(name: str, tmp_path: Path) -> None:
+def test_the_admins_group_through_onebot(name: str, console: str, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """The admins' QQ group: an alert @-s the plan's admin (an `at` segment), a burst pings
-    once; a removal and an appeal are told there (issue 11 walk findings 12 and 17)."""
+    once; a removal and an appeal are told there (issue 11 walk findings 12 and 17),
+    linked to their console page when the console's address is set (bot13)."""
     scenario: Callable[[OneBotScene], Awaitable[None]] = ADMIN_SCENARIOS[name]  # type: ignore[assignment]
+    if console:
+        monkeypatch.setenv("QUNYUN_CONSOLE_URL", console)
+    else:
+        monkeypatch.delenv("QUNYUN_CONSOLE_URL", raising=False)
 
     async def go(files_url: str) -> None:
         await play(OneBotScene(tmp_path, files_url), scenario, 90)

@@ -254,11 +254,18 @@ def test_dms_through_telegram(name: str, tmp_path: Path) -> None:
     asyncio.run(play(TelegramScene(tmp_path), scenario))
 
 
+@pytest.mark.parametrize("console", ["", "https://qunyun.example.org"])
 @pytest.mark.parametrize("name", list(ADMIN_SCENARIOS))
-def test_the_admins_chat_through_telegram(name: str, tmp_path: Path) -> None:
+def test_the_admins_chat_through_telegram(name: str, console: str, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """The admins' chat: an alert mentions the plan's admin by id (tg://user), a burst
-    pings once; a removal and an appeal are told there (issue 11 walk findings 12, 17)."""
+    pings once; a removal and an appeal are told there (issue 11 walk findings 12, 17),
+    linked to their console page when the console's address is set (bot13)."""
     scenario: Callable[[TelegramScene], Awaitable[None]] = ADMIN_SCENARIOS[name]  # type: ignore[assignment]
+    if console:
+        monkeypatch.setenv("QUNYUN_CONSOLE_URL", console)
+    else:
+        monkeypatch.delenv("QUNYUN_CONSOLE_URL", raising=False)
     asyncio.run(play(TelegramScene(tmp_path), scenario, 90))
 
 
