@@ -91,7 +91,7 @@ class _SqliteScratch(Staging):
         self.complete: list[tuple[Path, list[Future[None]]]] = []  # written, not merged
         self.attached: list[str] = []  # aliases, in order
         self.inserted = 0
-        # The log's secondary indexes, taken off while an empty log is filled and built
+        # The log's member indexes, taken off while an empty log is filled and built
         # again before the commit (`_defer_indexes`); None until the first merge decides.
         self.deferred: list[str] | None = None
 
@@ -193,20 +193,26 @@ class _SqliteScratch(Staging):
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+# The log's indexes keyed by member: an import's rows reach them in file order, that is at
+# random places in member order, where the other indexes take them nearly in key order.
+DEFERRED_INDEXES = ("ix_events_member", "ix_events_member_imported")
+
+
 def _defer_indexes(driver: Any) -> list[str]:
-    """When the event log is empty (a new database's first import), its secondary indexes
-    are dropped here and built again by `merge` from the same SQL, all in the import's
-    transaction (a failed import rolls the drop back with the rest): building an index
-    from the filled table sorts once, where keeping it while the rows go in inserts into
-    it at random places, row by row. The 200k-message import's merges took 1.05
-    CPU-seconds with the indexes kept, 0.32 + 0.45 to build them after (issue 12,
-    BENCHMARKS.md). The unique key stays: `INSERT OR IGNORE` needs it. A log that holds
+    """When the event log is empty (a new database's first import), its indexes keyed by
+    member are dropped here and built again by `merge` from the same SQL, all in the
+    import's transaction (a failed import rolls the drop back with the rest): building an
+    index from the filled table sorts once, where keeping it while the rows go in inserts
+    into it at a random place for each row. The 200k-message import's merges took 1.17
+    CPU-seconds with every index kept, 0.51 + 0.38 to build these two after (SQLite
+    alone; issue 12, BENCHMARKS.md), and the 0.51 overlap the reading. A log that holds
     events keeps its indexes (rebuilding them would cost more than the import)."""
     if driver.execute("SELECT EXISTS (SELECT 1 FROM events)").fetchone()[0]:
         return []
+    marks = ", ".join("?" * len(DEFERRED_INDEXES))
     found = driver.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' "
-        "AND sql IS NOT NULL ORDER BY name").fetchall()
+        f"AND name IN ({marks}) ORDER BY name", DEFERRED_INDEXES).fetchall()
     for name, _ in found:
         driver.execute(f'DROP INDEX "{name}"')
     return [sql for _, sql in found]
