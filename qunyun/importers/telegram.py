@@ -175,6 +175,15 @@ def _media(msg: _Message) -> str | None:
     return None
 
 
+def _payload(msg: _Message) -> str | None:
+    """A message's payload as stored: its media, forwarded and edited, if any."""
+    media = _media(msg)
+    forwarded = bool(msg.forwarded_from)
+    edited = bool(msg.edited or msg.edited_unixtime)
+    return (message_payload(media=media, forwarded=forwarded, edited=edited)
+            if media or forwarded or edited else None)
+
+
 class _Reader:
     """State while reading one chat."""
 
@@ -264,15 +273,11 @@ class _Reader:
         if type(text) is not str:
             text = _text(text)
         reply = msg.reply_to_message_id
-        media = _media(msg)
-        forwarded = bool(msg.forwarded_from)
-        edited = bool(msg.edited or msg.edited_unixtime)
         batch.add_message(
             self.source, str(msg_id), ts_ms, self.group_index, actor, name, text,
             str(reply) if type(reply) is int or (type(reply) is str and len(reply) <= ID_LIMIT)
             else None,
-            message_payload(media=media, forwarded=forwarded, edited=edited)
-            if media or forwarded or edited else None)
+            _payload(msg))
         self.stats.messages += 1
         if msg.reactions is not None:
             self._reactions(batch, msg_id, msg.reactions, _utc(ts_ms), index)
@@ -367,27 +372,95 @@ class _Reader:
                 self.stats.service += 1  # pin_message, migrate_*, edit_group_title …
 
 
+def _chunk_ends(total: int) -> Iterator[int]:
+    """Where each batch of the chat's messages ends: a small first one, so the database
+    starts on it (members, then the merge) while the rest is read, and a small last one,
+    so that little is left to merge once the reading is done (see `event_batch.prefetched`)."""
+    end = min(FIRST_BATCH, total)
+    yield end
+    while end < total:
+        left = total - end
+        end += BATCH if left > BATCH + FIRST_BATCH else (
+            left - FIRST_BATCH if left > 2 * FIRST_BATCH else left)
+        yield end
+
+
 def _batches(reader: _Reader, raws: Sequence[msgspec.Raw], position: list[int], size: int
              ) -> Iterator[EventBatch]:
-    """The chat's events in batches; `position` advances through the file for progress."""
-    batch = EventBatch(reader.refs)
-    message = reader.message
-    total = max(1, len(raws))
-    # A small first batch: the database starts on it (members, then the merge) while the
-    # rest is read, instead of waiting for a whole batch (see `event_batch.prefetched`).
-    limit = FIRST_BATCH
-    for index, raw in enumerate(raws, start=1):
-        try:
-            msg = _DECODE_MESSAGE(raw)
-        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
-            reader.stats.skip(index, "不是消息对象 / not a message object")
-            continue
-        message(batch, msg, index)
-        if index & 1023 == 0 and len(batch) >= limit:
-            position[0] = size * index // total
+    """The chat's events in batches; `position` advances through the file for progress.
+
+    The hot loop of a big import (issue 12): a plain message — an int id, a
+    `date_unixtime`, a sender's id — is added here, with what `_Reader.message` does for
+    it spelled out inline (its calls and attribute look-ups were ~0.6 of the reading
+    thread's ~1.1 CPU-seconds at 200k messages, holding the GIL the database thread
+    needs); every other message (service, no date_unixtime, odd ids) goes through
+    `_Reader.message` itself, at its place, so the batches are what it alone gives."""
+    decode, message, stats = _DECODE_MESSAGE, reader.message, reader.stats
+    senders, sender, reactions_of = reader._senders, reader.sender, reader._reactions
+    source, group = reader.source, reader.group_index
+    total, start = max(1, len(raws)), 0
+    for end in _chunk_ends(len(raws)):
+        batch = EventBatch(reader.refs)
+        add_source, add_id, add_kind = (batch.source.append, batch.source_event_id.append,
+                                        batch.kind.append)
+        add_ts, add_group, add_actor = batch.ts_ms.append, batch.group.append, batch.actor.append
+        add_name, add_related, add_text = (batch.name.append, batch.related.append,
+                                           batch.text.append)
+        add_ref, add_payload = batch.ref_id.append, batch.payload.append
+        plain = 0
+        for index in range(start + 1, end + 1):
+            try:
+                msg = decode(raws[index - 1])
+            except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+                stats.skip(index, "不是消息对象 / not a message object")
+                continue
+            msg_id, unix, from_id = msg.id, msg.date_unixtime, msg.from_id
+            if (type(msg_id) is int and type(unix) is str and type(from_id) is str and from_id
+                    and len(from_id) <= ID_LIMIT and msg.type != "service"):
+                try:
+                    ts_ms = int(unix) * 1000
+                except ValueError:
+                    ts_ms = MAX_MS  # _Reader.message skips it, with the reason
+                if MIN_MS <= ts_ms < MAX_MS:
+                    shown_as = msg.from_
+                    key = (from_id, shown_as if type(shown_as) is str else None)
+                    found = senders.get(key)
+                    if found is None:
+                        found = sender(*key)
+                    text = msg.text
+                    if type(text) is not str:
+                        text = _text(text)
+                    reply = msg.reply_to_message_id
+                    if (msg.media_type is None and msg.photo is None and msg.file is None
+                            and msg.sticker_emoji is None and msg.poll is None
+                            and msg.forwarded_from is None and msg.edited is None
+                            and msg.edited_unixtime is None):
+                        payload = None
+                    else:
+                        payload = _payload(msg)
+                    add_source(source)
+                    add_id(str(msg_id))
+                    add_kind("message")
+                    add_ts(ts_ms)
+                    add_group(group)
+                    add_actor(found[0])
+                    add_name(found[1])
+                    add_related(None)
+                    add_text(text)
+                    add_ref(str(reply) if type(reply) is int or (
+                        type(reply) is str and len(reply) <= ID_LIMIT) else None)
+                    add_payload(payload)
+                    plain += 1
+                    if msg.reactions is not None:
+                        reactions_of(batch, msg_id, msg.reactions, _utc(ts_ms), index)
+                    continue
+            message(batch, msg, index)
+        stats.messages += plain
+        start = end
+        position[0] = size * end // total
+        if len(batch):
             yield batch
-            batch = EventBatch(reader.refs)
-            limit = BATCH
+    batch = EventBatch(reader.refs)
     for event in reader.service_events():
         batch.add(event)
         if len(batch) >= BATCH:

@@ -91,6 +91,9 @@ class _SqliteScratch(Staging):
         self.complete: list[tuple[Path, list[Future[None]]]] = []  # written, not merged
         self.attached: list[str] = []  # aliases, in order
         self.inserted = 0
+        # The log's member indexes, taken off while an empty log is filled and built
+        # again before the commit (`_defer_indexes`); None until the first merge decides.
+        self.deferred: list[str] | None = None
 
     def _quota(self) -> int:
         """How many batches the current file takes before it is merged."""
@@ -155,6 +158,8 @@ class _SqliteScratch(Staging):
         alias = f"{self.ALIAS}{len(self.attached)}"
         driver = self.conn.connection.driver_connection
         assert driver is not None
+        if self.deferred is None:
+            self.deferred = _defer_indexes(driver)
         driver.execute(f"ATTACH DATABASE ? AS {alias}", (str(path),))
         self.attached.append(alias)
         cur = driver.execute(f"INSERT OR IGNORE INTO events ({_NAMES}) "
@@ -166,6 +171,12 @@ class _SqliteScratch(Staging):
             self._end_file()
         while self.complete:
             self._merge_next()
+        if self.deferred:
+            driver = self.conn.connection.driver_connection
+            assert driver is not None
+            for create in self.deferred:  # in the import's transaction, as it was
+                driver.execute(create)
+            self.deferred = []
         return self.inserted
 
     def close(self) -> None:
@@ -180,6 +191,31 @@ class _SqliteScratch(Staging):
                     driver.execute(f"DETACH DATABASE {alias}")
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# The log's indexes keyed by member: an import's rows reach them in file order, that is at
+# random places in member order, where the other indexes take them nearly in key order.
+DEFERRED_INDEXES = ("ix_events_member", "ix_events_member_imported")
+
+
+def _defer_indexes(driver: Any) -> list[str]:
+    """When the event log is empty (a new database's first import), its indexes keyed by
+    member are dropped here and built again by `merge` from the same SQL, all in the
+    import's transaction (a failed import rolls the drop back with the rest): building an
+    index from the filled table sorts once, where keeping it while the rows go in inserts
+    into it at a random place for each row. The 200k-message import's merges took 1.17
+    CPU-seconds with every index kept, 0.51 + 0.38 to build these two after (SQLite
+    alone; issue 12, BENCHMARKS.md), and the 0.51 overlap the reading. A log that holds
+    events keeps its indexes (rebuilding them would cost more than the import)."""
+    if driver.execute("SELECT EXISTS (SELECT 1 FROM events)").fetchone()[0]:
+        return []
+    marks = ", ".join("?" * len(DEFERRED_INDEXES))
+    found = driver.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' "
+        f"AND name IN ({marks}) ORDER BY name", DEFERRED_INDEXES).fetchall()
+    for name, _ in found:
+        driver.execute(f'DROP INDEX "{name}"')
+    return [sql for _, sql in found]
 
 
 _PREFIX = "qunyun-import-"

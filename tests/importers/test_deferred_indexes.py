@@ -1,0 +1,104 @@
+"""A new database's first import builds the event log's member indexes after its rows are
+in, inside the import's transaction (issue 12: the merge into an empty log in less CPU).
+What an operator relies on: the log ends with every index a new schema has, holding
+every row (the console's member pages and `!积分` read them), the same rows as an import
+that kept the indexes, and a failed import leaves the schema as it was."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from qunyun.app import open_database
+from qunyun.cli import app
+from qunyun.samples import write_telegram_export
+from qunyun.storage.events import staging
+
+ENV = {"QUNYUN_PROGRESS": "0"}
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_telegram_export(tmp_path_factory.mktemp("tg") / "result.json", messages=500,
+                                 senders=40, days=20, seed=3)
+
+
+def _import(db: Path, export: Path) -> Any:
+    return CliRunner().invoke(app, ["import", str(export), "--db", f"sqlite:///{db}",
+                                    "--community", "c"], env=ENV)
+
+
+def _indexes(db: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                            "AND tbl_name = 'events' ORDER BY name").fetchall()
+
+
+def _events(db: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT * FROM events ORDER BY id").fetchall()
+
+
+def test_the_first_import_ends_with_every_index_holding_every_row(
+        tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh = tmp_path / "fresh.db"
+    open_database(f"sqlite:///{fresh}").dispose()
+    deferred = tmp_path / "deferred.db"
+    assert _import(deferred, export).exit_code == 0
+    with monkeypatch.context() as m:
+        m.setattr(staging, "DEFERRED_INDEXES", ())  # every index kept while the rows go in
+        kept = tmp_path / "kept.db"
+        assert _import(kept, export).exit_code == 0
+    assert {name for name, _ in _indexes(fresh)} >= set(staging.DEFERRED_INDEXES)
+    assert _indexes(deferred) == _indexes(kept) == _indexes(fresh)
+    assert len(_events(deferred)) > 500 and _events(deferred) == _events(kept)
+    with sqlite3.connect(deferred) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        member = conn.execute("SELECT member_id FROM events WHERE kind = 'message' "
+                              "LIMIT 1").fetchone()[0]
+        for index in staging.DEFERRED_INDEXES:  # every row is in the rebuilt index
+            (n,) = conn.execute(f"SELECT count(*) FROM events INDEXED BY {index} "
+                                "WHERE member_id = ? AND kind = 'message' "
+                                "AND source LIKE 'import:%'", (member,)).fetchone()
+            (all_rows,) = conn.execute("SELECT count(*) FROM events NOT INDEXED WHERE "
+                                       "member_id = ? AND kind = 'message' AND source "
+                                       "LIKE 'import:%'", (member,)).fetchone()
+            assert n == all_rows > 0
+
+
+def test_a_second_import_keeps_the_indexes_and_adds_nothing(
+        tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "q.db"
+    assert _import(db, export).exit_code == 0
+    before, indexes = _events(db), _indexes(db)
+    dropped: list[str] = []
+    real = staging._defer_indexes
+    monkeypatch.setattr(staging, "_defer_indexes",
+                        lambda driver: dropped.extend(real(driver)) or [])
+    again = _import(db, export)
+    assert again.exit_code == 0, again.output
+    assert dropped == [] and _indexes(db) == indexes and _events(db) == before
+
+
+def test_a_failed_first_import_leaves_the_schema_and_writes_nothing(
+        tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "q.db"
+    open_database(f"sqlite:///{db}").dispose()
+    schema = _indexes(db)
+    real = staging._SqliteScratch._merge_next
+    merges: list[int] = []
+
+    def merge_then_fail(self: Any) -> None:
+        real(self)
+        merges.append(1)
+        if len(merges) == 2:  # the member indexes are dropped by now
+            raise RuntimeError("the disk broke here")
+
+    monkeypatch.setattr(staging._SqliteScratch, "_merge_next", merge_then_fail)
+    result = _import(db, export)
+    assert result.exit_code == 1 and "the disk broke here" in result.output
+    assert _indexes(db) == schema and _events(db) == []
