@@ -45,8 +45,7 @@ BOARD_TEXTS: dict[str, tuple[str, str]] = {
     "grant.ledger": ("计入", "Ledger"),
     "grant.submit": ("确定", "Apply"),
     "grant.done": ("已记录，并写入操作日志。", "Done, and recorded in the audit log."),
-    "grant.told": ("机器人会在「{group}」告诉 ta（和在群里 !加分 一样）。",
-                   "The bot tells them in “{group}”, as !加分 in the group does."),
+    "grant.told": ("机器人会在「{group}」告诉 ta。", "The bot tells them in “{group}”."),
     "grant.told_level": ("机器人会在「{group}」告诉 ta，并祝贺 ta 升到「{level}」。",
                          "The bot tells them in “{group}” and congratulates them on reaching "
                          "“{level}”."),

@@ -13,9 +13,8 @@ from sqlalchemy import Engine, text
 from qunyun.effects import Effect, Send
 from qunyun.events import MemberLeft
 from qunyun.plan.model import Plan
-from qunyun.services import audit
+from qunyun.services import audit, level_ups
 from qunyun.services import boards as board_service
-from qunyun.services import level_ups
 from tests.factories import user
 from tests.policies.test_bot_policies import ADMIN, Bot, camp_plan
 

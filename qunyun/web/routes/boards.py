@@ -30,9 +30,8 @@ from qunyun.domain.periods import (
 )
 from qunyun.plan.model import Plan, Seasons
 from qunyun.services import boards as board_service
-from qunyun.services import level_ups
+from qunyun.services import level_ups, staff
 from qunyun.services import plans as plan_service
-from qunyun.services import staff
 from qunyun.storage.console import members as console_members
 from qunyun.storage.engine import writing
 from qunyun.web import reason_words

@@ -19,11 +19,10 @@ from qunyun.services import elimination as elimination_service
 from qunyun.services import growth as growth_service
 from qunyun.services import onboarding as onboarding_service
 from qunyun.services import plans as plan_service
-from qunyun.services import reach
 from qunyun.services import points as point_service
+from qunyun.services import reach, tier_roles
 from qunyun.services import sales as sale_service
 from qunyun.services import staff as staff_service
-from qunyun.services import tier_roles
 from qunyun.services import volunteers as volunteer_service
 from qunyun.services import warnings as warning_service
 from qunyun.storage.bot import onboarding as bot_onboarding
