@@ -322,7 +322,8 @@ class AdapterCore:
         with self.engine.begin() as conn:
             audit.mark_delivery(conn, audit_id=audit_id, ok=ok, detail=detail)
         if ok:
-            activity.effect_done(effect)  # the line `qunyun up` prints
+            plan = self.pipeline.plan  # the line `qunyun up` prints, names as in the group
+            activity.effect_done(effect, plan.onboarding.nickname_pattern if plan else None)
         return True
 
     def _dm_todo(self, audit_id: int, effect: Effect, why: str,

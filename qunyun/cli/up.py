@@ -124,7 +124,8 @@ def up_cmd(
             out_console.print(f"机器人 bot: {len(stored)} 个账号 accounts · Ctrl-C 全部停止 / "
                               "stops everything", highlight=False)
         if not quiet:
-            _print_activity()
+            _print_activity(main.plan.bot.timezone if main is not None
+                            else stored[0][1].bot.timezone)
         try:
             asyncio.run(_both(engine, server, main, stored, stopping))
         except asyncio.CancelledError:
@@ -138,14 +139,17 @@ def up_cmd(
                      forced=stopping.forced)
 
 
-def _print_activity() -> None:
-    """One line per notable thing the bot does while it runs (issue 11 walk finding 71)."""
+def _print_activity(zone: str) -> None:
+    """One line per notable thing the bot does while it runs (issue 11 walk finding 71),
+    its time in the community's zone, said once here (walk13 #48: the terminal read UTC
+    beside the bot's and the console's 北京时间)."""
     from qunyun import activity
 
     out_console.print("运行中：机器人做的事会逐条显示在下面（每分钟最多 "
-                      f"{activity.BURST} 条；--quiet 不显示） / what the bot does shows below",
-                      highlight=False)
-    activity.print_lines(lambda line: out_console.print(line, highlight=False, markup=False))
+                      f"{activity.BURST} 条；--quiet 不显示；{activity.zone_heading(zone)}）"
+                      " / what the bot does shows below", highlight=False)
+    activity.print_lines(lambda line: out_console.print(line, highlight=False, markup=False),
+                         zone=zone)
 
 
 @dataclass(frozen=True)

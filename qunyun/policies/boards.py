@@ -23,6 +23,7 @@ from qunyun.events import Event, GroupRef, MessagePosted, TimerFired, UserRef
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup, name_of
+from qunyun.policies.level_ups import level_up
 from qunyun.services import boards as board_service
 from qunyun.services import calendar as calendar_service
 from qunyun.services import growth as growth_service
@@ -66,7 +67,7 @@ class Boards:
         if command.name == "rank":
             return Verdict.halt(self._rank(command, event, ctx))
         if command.name in ("grant", "deduct"):
-            return Verdict.halt(self._grant(command, event, ctx))
+            return Verdict.halt(*self._grant(command, event, ctx))
         return None
 
     def _reply(self, event: MessagePosted, text: str, why: str,
@@ -158,24 +159,24 @@ class Boards:
             return "找不到这位成员"
         return member_id, ref
 
-    def _grant(self, command: Command, event: MessagePosted, ctx: Context) -> Effect:
+    def _grant(self, command: Command, event: MessagePosted, ctx: Context) -> list[Effect]:
         what = "加分" if command.name == "grant" else "减分"
         if self.setup.is_direct(event.group) or ctx.group_id is None:
-            return self._reply(event, f"请在群里使用 !{what}", "T3 grant")
+            return [self._reply(event, f"请在群里使用 !{what}", "T3 grant")]
         if not self.setup.is_admin(event.actor, event.group):
-            return self._reply(event, f"只有管理员可以{what}", "T3 grant refused")
+            return [self._reply(event, f"只有管理员可以{what}", "T3 grant refused")]
         words = command.rest.split()
         at = next((i for i, w in enumerate(words) if w.lstrip("+").isdigit()), None)
         if at is None:
-            return self._reply(event, GRANT_USAGE[command.name], "T3 grant")
+            return [self._reply(event, GRANT_USAGE[command.name], "T3 grant")]
         target = self._target(" ".join(words[:at]), event, ctx)
         if isinstance(target, str):
-            return self._reply(event, f"{target}。{GRANT_USAGE[command.name]}", "T3 grant")
+            return [self._reply(event, f"{target}。{GRANT_USAGE[command.name]}", "T3 grant")]
         member_id, member = target
         if not self.setup.on_boards(member, event.group):
-            return self._reply(event, "管理员不参与积分排行，不能给管理员加减分", "T3 grant")
+            return [self._reply(event, "管理员不参与积分排行，不能给管理员加减分", "T3 grant")]
         if member_id == ctx.member_id:
-            return self._reply(event, "不能给自己加减分", "T3 grant")
+            return [self._reply(event, "不能给自己加减分", "T3 grant")]
         amount = int(words[at].lstrip("+"))
         by = name_of(event.actor)
         try:
@@ -185,15 +186,14 @@ class Boards:
                 reason=" ".join(words[at + 1:]), by=by, plan=self.setup.plan, at=event.at,
                 group_id=ctx.group_id, ref=event.source_event_id, admin=True)
         except board_service.GrantError as exc:
-            return self._reply(event, str(exc), "T3 grant")
-        sign = "+" if done.points > 0 else "−"
-        return Send(group=event.group, mentions=(member,), policy=self.name,
+            return [self._reply(event, str(exc), "T3 grant")]
+        told = Send(group=event.group, mentions=(member,), policy=self.name,
                     reason=f"T3 {command.name}",
                     evidence={"member_id": member_id, "points": done.points,
                               "ledger": done.ledger, "reason": done.reason},
-                    text=(f"@{name_of(member)} {sign}{abs(done.points)} 分"
-                          f"（{board_service.BOARD_NAMES[done.ledger]}，{name_of(event.actor)}）"
-                          f"：{done.reason}。现在共 {done.total_after} 分"))
+                    text=board_service.grant_text(name_of(member), done, by))
+        return [told, *level_up(self.setup, ctx, member_id=member_id, gained=done.points,
+                                group=event.group, at=event.at, policy=self.name)]
 
     def _off_boards(self, event: TimerFired, ctx: Context) -> set[int]:
         plan = self.setup.plan

@@ -13,6 +13,7 @@ from qunyun.events import Event, MemberJoined, MessagePosted, TimerFired
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
 from qunyun.policies.base import Setup, ms, name_of
+from qunyun.policies.level_ups import level_up
 from qunyun.services import calendar as calendar_service
 from qunyun.services import campaigns, lookup
 from qunyun.services import schedule as schedule_service
@@ -51,7 +52,9 @@ class Campaigns:
                     group=event.group, event_id=event.source_event_id,
                     text=f"@{name_of(event.actor)} {result.text}", policy=self.name,
                     reason="T3 任务完成" if result.ok else "T3 任务",
-                    evidence={"task": command.rest[:40]}))
+                    evidence={"task": command.rest[:40]}),
+                    *level_up(self.setup, ctx, member_id=ctx.member_id, gained=result.points,
+                              group=event.group, at=event.at, policy=self.name))
         return None
 
     def _day(self, event: TimerFired, ctx: Context) -> Verdict | None:

@@ -24,6 +24,7 @@ from qunyun.pipeline.policy import Verdict
 from qunyun.plan.model import Plan
 from qunyun.plan.render import render_rules
 from qunyun.policies.base import STAFF_NO_POINTS, Setup, ms, name_of
+from qunyun.policies.level_ups import level_up
 from qunyun.policies.matching import KeywordSet
 from qunyun.policies.private import dm_group
 from qunyun.services import ambassadors as ambassador_service
@@ -130,7 +131,7 @@ class Commands:
                 f"{p.contribution}），等级「{p.level}」{nxt}{came}{why}"
                 f"{decay_note(ctx, plan)}"), "A2 !points")]
         if command.name == "task":
-            return [self._task(command, event, ctx)]
+            return self._task(command, event, ctx)
         if command.name == "checkin":
             if not plan.checkins:
                 return [self._reply(event, "本群还没有打卡活动", "A3 !checkin")]
@@ -223,7 +224,7 @@ class Commands:
         return self._reply(event, f"@{name_of(event.actor)} 直接在群里邀请朋友就行："
                                   "谁邀请进群的，会记在谁名下", "G2 !invite")
 
-    def _task(self, command: Command, event: MessagePosted, ctx: Context) -> Effect:
+    def _task(self, command: Command, event: MessagePosted, ctx: Context) -> list[Effect]:
         assert ctx.member_id is not None
         plan = self.setup.plan
         try:
@@ -233,14 +234,17 @@ class Commands:
                 rules=plan.points, ref=event.source_event_id, memory=ctx.memory,
                 award=self.setup.on_boards(event.actor, event.group))
         except task_service.TaskError as exc:
-            return self._reply(event, str(exc), "T3 task")
+            return [self._reply(event, str(exc), "T3 task")]
         got = done.award
         earned = f"，+{got.points} 分" if got is not None else ""
-        return Reply(group=event.group, event_id=event.source_event_id, policy=self.name,
-                     text=(f"@{name_of(event.actor)} 作业链接已收到 ✓（这是你的第 "
-                           f"{done.number} 次提交{earned}）助教会尽快点评。"),
-                     reason="T3 task", evidence={"submission": done.submission_id,
-                                                 "link": done.link})
+        return [Reply(group=event.group, event_id=event.source_event_id, policy=self.name,
+                      text=(f"@{name_of(event.actor)} 作业链接已收到 ✓（这是你的第 "
+                            f"{done.number} 次提交{earned}）助教会尽快点评。"),
+                      reason="T3 task", evidence={"submission": done.submission_id,
+                                                  "link": done.link}),
+                *(level_up(self.setup, ctx, member_id=ctx.member_id, gained=got.points,
+                           total=got.total_after, group=event.group, at=event.at,
+                           policy=self.name) if got is not None else [])]
 
     def _checkin(self, event: MessagePosted, ctx: Context, campaign_name: str) -> list[Effect]:
         assert ctx.member_id is not None
@@ -262,7 +266,10 @@ class Commands:
         return [Reply(group=event.group, event_id=event.source_event_id, text=text,
                       reason="A3 check-in", policy=self.name,
                       evidence={"campaign": campaign.name, "streak": result.streak,
-                                "day": result.day})]
+                                "day": result.day}),
+                *level_up(self.setup, ctx, member_id=ctx.member_id, gained=result.points,
+                          total=result.level_after, group=event.group, at=event.at,
+                          policy=self.name)]
 
     def _poll(self, command: Command, event: MessagePosted, ctx: Context) -> list[Effect]:
         assert ctx.member_id is not None and ctx.group_id is not None

@@ -280,10 +280,15 @@ class Moderation:
 
 
     def _what_counts(self, rule: str) -> str:
-        """What the repeat rule counts, in the warning (issue 11 walk finding 52: a member
-        warned for repeating did not learn that short replies never count)."""
+        """What the flood and repeat rules count, in the warning, from the plan's numbers
+        (issue 11 walk finding 52: a member warned for repeating did not learn that short
+        replies never count; walk13 #64: a flood warning did not say what 刷屏 is)."""
         r = self.m.repeat
         within = window(r.seconds, "zh")
+        if rule == "flood":
+            f = self.m.flood
+            return (f"（{window(f.seconds, 'zh')}内连发 {f.messages} 条或更多算刷屏；"
+                    "一次刷屏只算一次警告）")
         if rule == "repeat":
             return (f"（同一句话至少 {r.min_chars} 个字、{within}内发 {r.times} 次算重复；"
                     "「收到」这类短句不算）")

@@ -45,6 +45,7 @@ from qunyun.plan.model import Onboarding as OnboardingPlan
 from qunyun.plan.render import render_welcome
 from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.escalation import Escalation
+from qunyun.policies.level_ups import level_up
 from qunyun.policies.private import dm_group
 from qunyun.services import audit, direct, lookup, queues
 from qunyun.services import onboarding as service
@@ -357,14 +358,18 @@ class Onboarding:
                                      step="intro", at_ms=ms(event.at), onboarding=self.o)
         if not step.newly_done:
             return None
-        if self.setup.on_boards(event.actor, event.group):  # admins earn no points
-            points_service.award(ctx.conn, community_id=ctx.community_id,
-                                 member_id=ctx.member_id, group_id=ctx.group_id,
-                                 action="self_intro", rules=self.setup.plan.points,
-                                 at=event.at, tz=self.setup.tz, ref=event.source_event_id,
-                                 memory=ctx.memory)
+        got = points_service.award(ctx.conn, community_id=ctx.community_id,
+                                   member_id=ctx.member_id, group_id=ctx.group_id,
+                                   action="self_intro", rules=self.setup.plan.points,
+                                   at=event.at, tz=self.setup.tz, ref=event.source_event_id,
+                                   memory=ctx.memory) \
+            if self.setup.on_boards(event.actor, event.group) else None  # admins earn none
         return Verdict.act(self._progress(ctx, event.group, event.actor, step.missing,
-                                          step.completed, "收到你的自我介绍 ✓", {}))
+                                          step.completed, "收到你的自我介绍 ✓", {}),
+                           *(level_up(self.setup, ctx, member_id=ctx.member_id,
+                                      gained=got.points, total=got.total_after,
+                                      group=event.group, at=event.at, policy=self.name)
+                             if got is not None else []))
 
     def _chat_opened(self, event: MessagePosted, ctx: Context, *, asking: bool) -> Verdict:
         """A chat app's own command in the DM (`/start`, which Telegram sends when a member

@@ -3,7 +3,8 @@
 A message earns its author participation points (daily cap from the plan); a reply or a
 reaction earns the *author of the message answered* contribution points — content that
 others respond to is what the seeds call contribution. Inviting someone who joins earns
-the inviter contribution points. Crossing a level threshold is announced in the group.
+the inviter contribution points. Crossing a level threshold is announced in the group
+(`policies/level_ups.py`, once per level).
 
 Admins (`bot.admins` and, by default, the room's moderators) earn nothing unless the plan
 sets `points.include_admins`: whoever sets a group up invites its first members, and
@@ -12,12 +13,12 @@ should not top the leaderboard or be congratulated for it.
 
 from __future__ import annotations
 
-from qunyun.domain.levels import level_name
-from qunyun.effects import Effect, Send
+from qunyun.effects import Effect
 from qunyun.events import Event, MemberJoined, MessagePosted, ReactionAdded, UserRef
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Verdict
-from qunyun.policies.base import Setup, name_of
+from qunyun.policies.base import Setup
+from qunyun.policies.level_ups import level_up
 from qunyun.services import lookup
 from qunyun.services import points as points_service
 from qunyun.services.points import Award
@@ -71,15 +72,8 @@ class Scoring:
             ctx.conn, community_id=ctx.community_id, member_id=member_id, group_id=ctx.group_id,
             action=action, rules=self.setup.plan.points, at=event.at, tz=self.setup.tz,
             ref=event.source_event_id, memory=ctx.memory)
-        if got is None or not self.setup.plan.bot.announce_level_up:
+        if got is None:
             return []
-        levels = self.setup.plan.points.levels
-        before, after = level_name(levels, got.total_before), level_name(levels, got.total_after)
-        if before == after:
-            return []
-        member = lookup.member_ref(ctx.conn, member_id=member_id)
-        if member is None:
-            return []
-        return [Send(group=event.group, mentions=(member,), policy=self.name,
-                     text=f"🎉 恭喜 @{name_of(member)} 升级为「{after}」（{got.total_after} 分）！",
-                     reason="T3 level up", evidence={"from": before, "to": after})]
+        return level_up(self.setup, ctx, member_id=member_id, gained=got.points,
+                        total=got.total_after, group=event.group, at=event.at,
+                        policy=self.name)

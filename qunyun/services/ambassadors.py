@@ -15,6 +15,7 @@ after `answer_days`. Every step is audited.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -180,31 +181,43 @@ def credit_join(conn: Connection, *, community_id: int, member_id: int, inviter_
                    plan=plan, at=at, tz=tz, group_id=group_id, ref=ref)
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What a newcomer's `!邀请码 CODE` did: the reply, and the ambassador credited with
+    the points it earned them (None: nobody was credited)."""
+
+    text: str
+    ambassador_id: int | None = None
+    points: int = 0
+
+
 def claim_code(conn: Connection, *, community_id: int, member_id: int, code: str, plan: Plan,
-               at: datetime, tz: str, group_id: int | None, ref: str | None) -> str:
+               at: datetime, tz: str, group_id: int | None, ref: str | None) -> Claim:
     """A newcomer's `!邀请码 CODE`: credited to that ambassador within `code_days` of
-    joining, when the join named nobody and nobody was credited before; returns the reply."""
+    joining, when the join named nobody and nobody was credited before."""
     a = programme(plan)
     if a is None:
-        return "本群没有推广大使活动。"
+        return Claim("本群没有推广大使活动。")
     row = repo.by_code(conn, community_id=community_id, code=code.strip().upper())
     if row is None:
-        return f"没有找到邀请码「{code.strip()}」，请核对后再发一次。"
+        return Claim(f"没有找到邀请码「{code.strip()}」，请核对后再发一次。")
     ambassador_id = int(row["member_id"])
     if ambassador_id == member_id:
-        return "这是你自己的邀请码：请把它发给想进群的朋友。"
+        return Claim("这是你自己的邀请码：请把它发给想进群的朋友。")
     if repo.referrer_of(conn, community_id=community_id, member_id=member_id) is not None:
-        return "你的邀请人已经记下了，谢谢！"
+        return Claim("你的邀请人已经记下了，谢谢！")
     joined = outreach.first_joined(conn, member_ids=[member_id]).get(member_id)
     now_ms = int(at.timestamp() * 1000)
     if joined is None or joined < now_ms - a.code_days * DAY_MS:
-        return f"邀请码只能在进群后 {a.code_days} 天内填写。"
+        return Claim(f"邀请码只能在进群后 {a.code_days} 天内填写。")
     if member_joins.inviters_of(conn, member_id=member_id):
-        return "你进群时已经记下了邀请人，不需要再填邀请码。"
-    _credit(conn, community_id=community_id, member_id=member_id, ambassador_id=ambassador_id,
-            via="code", plan=plan, at=at, tz=tz, group_id=group_id, ref=ref)
+        return Claim("你进群时已经记下了邀请人，不需要再填邀请码。")
+    points = _credit(conn, community_id=community_id, member_id=member_id,
+                     ambassador_id=ambassador_id, via="code", plan=plan, at=at, tz=tz,
+                     group_id=group_id, ref=ref)
     name = lookup.display_names(conn, member_ids=[ambassador_id]).get(ambassador_id)
-    return f"已记下：你是 {name or '推广大使'} 邀请来的，欢迎你！"
+    return Claim(f"已记下：你是 {name or '推广大使'} 邀请来的，欢迎你！", ambassador_id,
+                 points or 0)
 
 
 def _credit(conn: Connection, *, community_id: int, member_id: int, ambassador_id: int,

@@ -274,6 +274,14 @@ class Granted:
     total_after: int  # participation + contribution
 
 
+def grant_text(name: str, granted: Granted, by: str) -> str:
+    """What the group reads of a grant or deduction, by `!加分` or in the console:
+    「@小明 +10 分（贡献，助教阿杰）：分享了学习笔记。现在共 64 分」."""
+    sign = "+" if granted.points > 0 else "−"
+    return (f"@{name} {sign}{abs(granted.points)} 分（{BOARD_NAMES[granted.ledger]}，{by}）"
+            f"：{granted.reason}。现在共 {granted.total_after} 分")
+
+
 def grant(conn: Connection, *, community_id: int, member_id: int, points: int, reason: str,
           by: str, plan: Plan, at: datetime, group_id: int | None = None,
           ledger: str | None = None, ref: str | None = None, admin: bool = False) -> Granted:

@@ -119,6 +119,7 @@ def task_line(task: CalendarTask | None) -> str:
 class TaskResult:
     ok: bool
     text: str
+    points: int = 0  # awarded (a level crossed with them is announced by the policy)
 
 
 def _task_sources(plan: Plan, name: str) -> list[tuple[str, str, CalendarTask]]:
@@ -159,10 +160,11 @@ def complete_task(conn: Connection, *, community_id: int, plan: Plan, member_id:
                                    task=done_key, source=f"{kind}:{entry['key']}",
                                    points=task.points, at_ms=at_ms):
             return TaskResult(False, f"任务「{name}」已经完成过了 ✓")
-        points_service.award(conn, community_id=community_id, member_id=member_id,
-                             group_id=group_id, action=f"{TASK_ACTION}:{name}",
-                             rules=plan.points, at=at, tz=plan.bot.timezone, ref=ref,
-                             points=task.points, ledger="participation")
-        return TaskResult(True, f"任务「{name}」完成 ✓ +{task.points} 分")
+        got = points_service.award(conn, community_id=community_id, member_id=member_id,
+                                   group_id=group_id, action=f"{TASK_ACTION}:{name}",
+                                   rules=plan.points, at=at, tz=plan.bot.timezone, ref=ref,
+                                   points=task.points, ledger="participation")
+        return TaskResult(True, f"任务「{name}」完成 ✓ +{task.points} 分",
+                          got.points if got else 0)
     return TaskResult(False, f"任务「{name}」还没开始")
 

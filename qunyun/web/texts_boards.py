@@ -45,5 +45,14 @@ BOARD_TEXTS: dict[str, tuple[str, str]] = {
     "grant.ledger": ("计入", "Ledger"),
     "grant.submit": ("确定", "Apply"),
     "grant.done": ("已记录，并写入操作日志。", "Done, and recorded in the audit log."),
+    "grant.told": ("机器人会在「{group}」告诉 ta。", "The bot tells them in “{group}”."),
+    "grant.told_level": ("机器人会在「{group}」告诉 ta，并祝贺 ta 升到「{level}」。",
+                         "The bot tells them in “{group}” and congratulates them on reaching "
+                         "“{level}”."),
+    "grant.untold.no_group": ("ta 现在不在任何群里：没有通知 ta。",
+                              "They are in no group now: nobody told them."),
+    "grant.untold.platform": ("ta 在 {platform}，机器人联系不到：没有通知 ta。",
+                              "They are on {platform}, where no bot of the community runs: "
+                              "nobody told them."),
     "grant.note": ("说明", "Note"),
 }

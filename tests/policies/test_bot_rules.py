@@ -123,6 +123,16 @@ def test_the_repeat_warning_says_what_counts_as_a_repeat(bot: Bot) -> None:
     assert [kinds(bot.say(user(3), "收到", 10 + i)) for i in range(4)] == [[]] * 4
 
 
+def test_the_flood_warning_says_what_counts_as_flooding(engine: Engine) -> None:
+    # Walk13 #64: like the repeat warning, from the plan's own numbers.
+    bot = make_bot(engine, camp_plan(moderation__flood={"messages": 5, "seconds": 20}))
+    said = [bot.say(user(2), f"哈哈{i}", i) for i in range(6)]
+    warnings = [e for effects in said for e in effects if e.kind == "warn"]
+    assert len(warnings) == 1  # one burst, one warning
+    assert "因「刷屏」已被撤回（20 秒内连发 5 条或更多算刷屏；一次刷屏只算一次警告）" \
+        in warnings[0].text  # type: ignore[attr-defined]
+
+
 def test_admins_are_exempt_from_one_rule_when_the_plan_says_so(engine: Engine) -> None:
     bot = make_bot(engine, camp_plan(moderation__repeat={"admins_exempt": True}))
     notice = "明晚八点直播，大家记得准时参加哦"

@@ -211,7 +211,9 @@ def test_a_member_who_mentions_an_admin_is_told_and_the_draft_does_not_pretend(
     effects = bot.say(zhang, asked, 0, mentions=(ADMIN.user_id,))
     (alert,) = [e for e in effects if e.kind == "alert"]
     draft = alert.suggested_reply  # type: ignore[attr-defined]
-    assert "作业怎么交" not in draft and "请写你自己的回答" in draft
+    assert "关于“作业怎么交？”：" not in draft and "请写你自己的回答" in draft
+    # The entry near it is offered as related, not as the answer (walk13 #9).
+    assert draft.endswith("\n可能相关：“作业怎么交？”——在群里发「!作业 链接」，或提交到学习平台的作业区。")
     assert group_posts(effects) == ["@张三 已转给老师，稍后回复你。"]
     # Asked again within the half hour: no second note.
     again = bot.say(zhang, "@班主任小林 还是打不开", 60, mentions=(ADMIN.user_id,))

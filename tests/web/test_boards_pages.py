@@ -10,6 +10,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
+from qunyun.services import audit
 from tests.web.conftest import csrf_of
 from tests.web.seed import Seeded
 from tests.web.test_pages import _ok
@@ -36,6 +37,9 @@ def test_grant_form_and_the_leaderboards_page(make_client: Make, seeded: Seeded,
                            data={"csrf": token, "direction": "grant", "points": "10",
                                  "reason": reason, "ledger": "contribution"})
         assert done.status_code == 303
+        # The member hears of it in their group, as of `!加分` (issue 11 walk13 #58).
+        told = _ok(client, done.headers["location"]).split('id="grant-done"')[1]
+        assert "机器人会在「Python 训练营 · 答疑群」告诉 ta。" in told.split("</p>")[0]
     page = _ok(client, member_page + "?granted=1")
     assert "已记录" in page and "管理员加分" in page and "分享了很好的学习笔记 · vol" in page
     actions = page.split('id="member-actions"')[1].split("</table>")[0]
@@ -83,5 +87,9 @@ def test_grant_form_and_the_leaderboards_page(make_client: Make, seeded: Seeded,
         audited = conn.execute(text(
             "SELECT actor, reason FROM audit_log WHERE action = 'points.grant' ORDER BY id")
         ).all()
+        queued = [e for _id, e in audit.pending_effects(conn, community_id=seeded.community_id)
+                  if e.reason == "T3 grant"]
+    assert ["+10 分（贡献，运营者 vol）：分享了很好的学习笔记。" in e.text  # type: ignore[attr-defined]
+            for e in queued] == [True, False]
     assert [tuple(a) for a in audited] == [("operator:vol", "分享了很好的学习笔记"),
                                            ("operator:vol", "帮同学解决了报错")]

@@ -130,6 +130,19 @@ def membership_active(conn: Connection, *, group_id: int, member_id: int) -> boo
     return None if row is None else bool(row[0])
 
 
+def current_groups(conn: Connection, *, member_id: int) -> list[dict[str, Any]]:
+    """The community groups the member is in now (not DMs, not the admins' room), the one
+    joined last first."""
+    rows = conn.execute(
+        select(groups.c.id, groups.c.platform, groups.c.external_id, groups.c.name)
+        .join(memberships, memberships.c.group_id == groups.c.id)
+        .where(memberships.c.member_id == member_id, memberships.c.active.is_(True),
+               groups.c.kind == "group")
+        .order_by(func.coalesce(memberships.c.joined_ms, 0).desc(), groups.c.id.desc())
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
 def in_community(conn: Connection, *, community_id: int, member_id: int) -> bool | None:
     """Whether the member is in one of the community's groups now (not a DM, not the
     admins' room); None: never in any of them on record."""

@@ -1,4 +1,5 @@
-"""Repository: the points ledger (T3), running totals, daily sums for caps, leaderboards."""
+"""Repository: the points ledger (T3), running totals, daily sums for caps, leaderboards,
+and the level each member was last congratulated on."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from qunyun.storage.bot.tables import bot_point_totals, bot_points
+from qunyun.storage.bot.tables import bot_level_marks, bot_point_totals, bot_points
 from qunyun.storage.prepared import Prepared
 from qunyun.storage.tables import members
 
@@ -122,3 +123,22 @@ def by_action(conn: Connection, *, member_id: int) -> list[tuple[str, int]]:
         select(bot_points.c.action, total).where(bot_points.c.member_id == member_id)
         .group_by(bot_points.c.action).order_by(total.desc(), bot_points.c.action))
     return [(str(a), int(n or 0)) for a, n in rows]
+
+
+def raise_level_mark(conn: Connection, *, community_id: int, member_id: int, min_points: int,
+                     level: str, at_ms: int) -> bool:
+    """Record that the member was congratulated on the level starting at `min_points`,
+    unless a level as high was recorded before. True when the mark rose: one statement, so
+    two processes crediting the same member cannot both announce it."""
+    dialect = conn.dialect.name
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    query = upsert(bot_level_marks).values(
+        member_id=member_id, community_id=community_id, min_points=min_points,
+        level=level[:100], at_ms=at_ms)
+    raised = query.on_conflict_do_update(
+        index_elements=["member_id"],
+        set_={"min_points": query.excluded.min_points, "level": query.excluded.level,
+              "at_ms": query.excluded.at_ms},
+        where=bot_level_marks.c.min_points < query.excluded.min_points,
+    ).returning(bot_level_marks.c.member_id)
+    return conn.execute(raised).first() is not None

@@ -83,6 +83,19 @@ bot_point_totals = Table(
     Index("ix_bot_point_totals_community", "community_id"),
 )
 
+# T3: the highest level a member was congratulated on (its `min_points` and name), so a
+# level is announced once: a member who drops below it (a deduction, decay) and climbs
+# back is not congratulated again.
+bot_level_marks = Table(
+    "bot_level_marks",
+    metadata,
+    Column("member_id", Integer, primary_key=True),
+    Column("community_id", ForeignKey("communities.id", ondelete="CASCADE"), nullable=False),
+    Column("min_points", Integer, nullable=False),
+    Column("level", String(100), nullable=False),
+    Column("at_ms", BigInteger, nullable=False),
+)
+
 # O2: the checklist per member and group. A step is done when its *_ms is set; which steps
 # are required comes from the plan at the time of checking. `next_due_ms` is when the
 # scheduler must look at the row again (next reminder or the deadline): one indexed range

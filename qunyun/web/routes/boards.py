@@ -4,14 +4,16 @@ The page switches period (week, month, season — this one or an earlier one —
 board (total, participation, contribution) with plain links; ranks are dense, names link
 to member 360, and a season shows its name and dates. Admins (the plan's `bot.admins`)
 are off the boards as in the group. The grant form posts here: the grant is audited with
-the operator's name; a refused grant shows the member page again with the reason and the
-operator's input kept.
+the operator's name and told to the member in their group like `!加分` (with the level it
+reached); the member page then says where they were told, or why they were not. A refused
+grant shows the member page again with the reason and the operator's input kept.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -28,8 +30,8 @@ from qunyun.domain.periods import (
 )
 from qunyun.plan.model import Plan, Seasons
 from qunyun.services import boards as board_service
+from qunyun.services import level_ups, staff
 from qunyun.services import plans as plan_service
-from qunyun.services import staff
 from qunyun.storage.console import members as console_members
 from qunyun.storage.engine import writing
 from qunyun.web import reason_words
@@ -121,14 +123,21 @@ def grant_points(request: Request, slug: str, member_id: DbId,
                 raise board_service.GrantError("请填写大于 0 的整数分数")
             if member_id in staff.off_growth(conn, community_id=cid, plan=plan):
                 raise board_service.GrantError("管理员不参与积分排行，不能给管理员加减分")
-            board_service.grant(conn, community_id=cid, member_id=member_id,
-                                points=amount if direction == "grant" else -amount,
-                                reason=reason, by=operator.username, plan=plan,
-                                at=datetime.now(UTC), ledger=ledger or None)
+            now = datetime.now(UTC)
+            done = board_service.grant(conn, community_id=cid, member_id=member_id,
+                                       points=amount if direction == "grant" else -amount,
+                                       reason=reason, by=operator.username, plan=plan,
+                                       at=now, ledger=ledger or None)
+            # The member hears of it in their group, as of `!加分` (issue 11 walk13 #58).
+            told = level_ups.tell_grant(conn, community_id=cid, granted=done, plan=plan,
+                                        operator=operator.username,
+                                        at_ms=int(now.timestamp() * 1000))
         except board_service.GrantError as exc:
             error = reason_words.message(str(exc), ctx.lang)
     if error is None:
-        return RedirectResponse(f"/c/{slug}/members/{member_id}?granted=1#member-points",
+        query = urlencode({"granted": 1, "told": told.where or "", "untold": told.why or "",
+                           "platform": told.platform or "", "level": told.level or ""})
+        return RedirectResponse(f"/c/{slug}/members/{member_id}?{query}#member-points",
                                 status_code=303)
     # Shown again with the reason and what was typed, nothing lost.
     return member_view(request, slug, member_id, status_code=422, grant_error=error,

@@ -20,9 +20,9 @@ from qunyun.services import growth as growth_service
 from qunyun.services import onboarding as onboarding_service
 from qunyun.services import plans as plan_service
 from qunyun.services import points as point_service
+from qunyun.services import reach, tier_roles
 from qunyun.services import sales as sale_service
 from qunyun.services import staff as staff_service
-from qunyun.services import tier_roles
 from qunyun.services import volunteers as volunteer_service
 from qunyun.services import warnings as warning_service
 from qunyun.storage.bot import onboarding as bot_onboarding
@@ -247,6 +247,12 @@ def member_view(request: Request, slug: str, member_id: int, *, status_code: int
     view["grant_ledger"] = plan.points.manual.ledger if plan is not None else "contribution"
     view["level_share"] = point_service.level_share(levels, view["points"].total)  # T3
     view["request_granted"] = request.query_params.get("granted") == "1"
+    # Where the member was told of the grant, or why not (`services.level_ups.tell_grant`).
+    told = {k: request.query_params.get(k, "")[:200]
+            for k in ("told", "untold", "platform", "level")}
+    told["platform"] = reach.platform_name(told["platform"], ctx.lang) if told["platform"] \
+        else ""
+    view["grant_told"] = told
     recomputed = request.query_params.get("recomputed", "")
     view["recomputed"] = int(recomputed) if recomputed.isdigit() else None
     first = request.query_params.get("first", "")
