@@ -144,3 +144,29 @@
   }
   document.addEventListener("DOMContentLoaded", setup);
 })();
+
+/* Tables with class cards-on-phone become one card per row on a phone (console.css): each
+   cell gets its column's heading as data-label, which the card shows before the value.
+   Done again after every HTMX swap (the report panels and the home rows arrive later). */
+(function () {
+  "use strict";
+  function label(root) {
+    root.querySelectorAll("table.cards-on-phone").forEach(function (table) {
+      var heads = [];
+      table.querySelectorAll("thead th").forEach(function (th) {
+        var span = th.colSpan || 1;
+        for (var i = 0; i < span; i++) heads.push(th.textContent.trim());
+      });
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        var col = 0;
+        Array.prototype.forEach.call(tr.cells, function (td) {
+          if (!td.hasAttribute("data-label") && heads[col]) td.setAttribute("data-label", heads[col]);
+          col += td.colSpan || 1;
+        });
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { label(document); });
+  // The whole page: a swapped row (outerHTML) is no longer the event's target.
+  document.addEventListener("htmx:afterSettle", function () { label(document); });
+})();
