@@ -72,6 +72,13 @@ TIER_ACTIONS_EN = {
 def member_stats(log: EventLog, window_days: int) -> pl.DataFrame:
     """One row per member with every number a tier or a core measure is based on."""
     msgs = log.messages
+    if log.recalled is not None and log.recalled.height:
+        # A deleted advert (or any recalled message) is not participation: the tiers
+        # count what is still in the chat (issue 11 walk13 #54).
+        msgs = msgs.join(log.recalled.select(
+            pl.col("group_id").cast(msgs["group_id"].dtype),
+            pl.col("member_id").cast(msgs["member_id"].dtype), "ts_ms"),
+            on=["group_id", "member_id", "ts_ms"], how="anti")
     # The last `window_days` local calendar days, today included (the log ends at as_of).
     first_day = trailing_days(log.today, window_days)[0]
     # Lazy, so only the columns each aggregation reads are touched: an eager filter of

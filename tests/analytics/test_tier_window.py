@@ -48,3 +48,27 @@ def test_a_member_active_every_day_has_at_most_30_active_days(engine: Engine) ->
         # Today's morning and both messages of each of the 29 days before it.
         assert member["window_messages"] == 1 + 29 * 2, build.__module__
         assert "近30天发言 59 条、30 天有发言" in member["tier_reason"]
+
+
+def test_a_deleted_message_is_not_participation(engine: Engine) -> None:
+    """Issue 11 walk13 #54: a member whose three adverts the bot deleted had 「近30天消息 4」
+    for one real sentence. A recalled message (the bot's deletion, a moderator's or the
+    author's 撤回) does not count toward the tier."""
+    from qunyun.events import MessageRecalled
+
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    at = AS_OF - timedelta(hours=2)
+    said = [MessagePosted(source="t", source_event_id=f"a{i}", group=GROUP,
+                          at=at + timedelta(minutes=i), actor=user(2, "小广告"),
+                          text="加V领资料" if i else "大家好")
+            for i in range(4)]
+    deleted = [MessageRecalled(source="t", source_event_id=f"r{i}", group=GROUP,
+                               at=at + timedelta(minutes=i, seconds=1), actor=None,
+                               target_event_id=f"a{i}") for i in range(1, 4)]
+    import_events(engine, community_id=cid, events=[*said, *deleted])
+    report = build_report(engine, community_id=cid, plan=None, as_of=AS_OF, tz=ZONE,
+                          community_name="c")
+    member = next(m for m in report["members"] if m["name"] == "小广告")
+    assert member["window_messages"] == 1
+    assert "近30天发言 1 条" in member["tier_reason"]
