@@ -101,9 +101,9 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"(?:^|(?<=：))邀请了 (?P<n>\d+) 人入群（≥(?P<k>\d+)）；"),
      lambda m: f"brought {m['n']} members (≥{m['k']}); "),
     (re.compile(r"（≥(?P<a>\d+) 条且 ≥(?P<b>\d+) 天）"),
-     lambda m: f" (≥{_n(m['a'], 'message')} on ≥{_n(m['b'], 'day')})"),
+     lambda m: f" (≥{m['a']} messages on ≥{m['b']} days)"),
     (re.compile(r"，达到参与者标准（≥(?P<p>\d+) 条）"),
-     lambda m: f", reached the participant bar (≥{_n(m['p'], 'message')})"),
+     lambda m: f", reached the participant bar (≥{m['p']} messages)"),
     (re.compile(r"，未达活跃标准（(?P<a>\d+) 条 / (?P<b>\d+) 天）"),
      lambda m: f", below the active bar ({_n(m['a'], 'message')} on {_n(m['b'], 'day')})"),
     # services.growth.apply / lock
