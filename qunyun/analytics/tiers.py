@@ -180,7 +180,9 @@ def reason(row: dict[str, Any], cfg: Tiers, lang: str = "zh") -> str:
 
 def _reason_en(row: dict[str, Any], cfg: Tiers) -> str:
     window = f"in the last {cfg.window_days} days"
-    said = f"{row['window_messages']} messages on {row['active_days']} days {window}"
+    m, d = int(row["window_messages"]), int(row["active_days"])
+    said = (f"{m} message{'' if m == 1 else 's'} on {d} day{'' if d == 1 else 's'} "
+            f"{window}")
     tier = row["tier"]
     if tier == "opinion_leader":
         return (f"{said}; with the other top writers, wrote the first "
