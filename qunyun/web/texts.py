@@ -185,6 +185,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "queue.escalation": ("升级处理", "Escalations"),
     # R2/R3/O2 (issue 11): DMs the platform would not deliver
     "queue.dm_todo": ("待发私信", "DMs to send by hand"),
+    "queue.removal_todo": ("待你亲自移出", "Removals to do by hand"),
+    "queue_empty.removal_todo": ("批准淘汰一位机器人联系不到的成员（例如导入的 Telegram 历史里的人）时，会在这里留下待办：请在 ta 所在的平台里亲自把 ta 移出，完成后点「完成」。", "When you approve removing a member no bot can reach (someone in an imported Telegram history, say), a to-do appears here: remove them on their platform yourself, then press Done."),
     "queue_empty.dm_todo": ("机器人的私信被平台拒绝（对方没有点“开始”、屏蔽了机器人、不是好友等）时，会在这里留下待办：写明发给谁、为什么没送达，附上可直接复制的内容。", "When a platform refuses one of the bot's DMs (the member never started the bot, blocked it, is not a friend…), a to-do appears here naming the member, saying why, with the text ready to copy."),
     "dm_todo.copy_text": ("请私下联系 ta，把以下内容发给 ta：", "Reach them yourself and send them this:"),
     "status": ("状态", "Status"),
@@ -260,8 +262,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                              "connected: the bot can neither reach nor remove them. "
                              "Approving opens a to-do for you to do it on {platform} "
                              "yourself."),
-    "reach.removal_after": ("已批准，但机器人联系不到这位成员（在 {platform}）：已转为待办，"
-                            "请在 {platform} 里亲自移出。",
+    "reach.removal_after": ("已批准，但机器人联系不到这位成员（在 {platform}）：已转为待办"
+                            "（工作队列「待你亲自移出」），请在 {platform} 里亲自移出。",
                             "Approved, but no bot can reach this member (on {platform}): it "
                             "is now a to-do; remove them on {platform} yourself."),
     "reach.removal_before_many": ("以下 {n} 位成员在 {platform}，那里没有连接机器人账号：机器人联系不到他们，"
