@@ -189,8 +189,9 @@ def _empty_reason(ctx: Ctx, request: Request, found: dict[str, Any], queue: str,
     lang = ctx.lang
     if status in STATUSES and status != "open":
         return translate("queue_empty.status", lang, status=translate(f"status.{status}", lang))
+    # The bot's queues: where their items come from.
     if queue in ("appeal", "escalation", "join_request", "dm_todo", "group_invite", "revival",
-                 "post_todo", "group_todo", "removal_todo"):  # the bot's queues: where their items come from
+                 "post_todo", "group_todo", "removal_todo"):
         return translate(f"queue_empty.{queue}", lang)
     reports = request.app.state.reports
     if not reports.available:
