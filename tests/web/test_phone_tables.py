@@ -97,3 +97,19 @@ def test_a_home_row_whose_report_is_not_built_yet_fills_in(
     assert row.locator("td").count() == 4 + 10  # the row's own cells and the report's ten
     assert "正在载入" not in row.inner_text()
     page.context.close()
+
+
+def test_the_retention_heatmap_shows_whole_percents_like_the_report(
+        browser: object, console: Console) -> None:  # noqa: F811
+    """Walk13 #65: the group page's retention cells read 81.3 where report.html reads 81."""
+    page = _page(browser, console, "owner", 1280, 900)
+    page.goto(console.url + "/c/python-camp")
+    href = page.eval_on_selector("#groups-table a[href*='/g/']", "a => a.getAttribute('href')")
+    page.goto(console.url + href)
+    page.wait_for_selector("[data-chart=cohorts][data-drawn]")
+    values = page.evaluate("""() => {
+        const el = document.querySelector('[data-chart=cohorts]');
+        const chart = window.qunyunCharts.find(c => c.getDom() === el);
+        return chart.getOption().series[0].data.map(c => c[2]); }""")
+    assert values and all(float(v).is_integer() for v in values), values[:10]
+    page.context.close()

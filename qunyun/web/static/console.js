@@ -63,7 +63,8 @@
       d.forEach(function (row, y) {
         weeks.push(row.week + " (" + row.size + ")");
         (row.retained || []).forEach(function (v, k) {
-          if (v !== null && v !== undefined) cells.push([k, y, Math.round(v * 1000) / 10]);
+          // Whole percents, as report.html shows them (walk13 #65: 81.3 beside 81).
+          if (v !== null && v !== undefined) cells.push([k, y, Math.round(v * 100)]);
           if (k + 1 > width) width = k + 1;
         });
       });
