@@ -474,6 +474,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "activity.none": ("计划里还没有活动：在「计划」页的活动一节里添加", "No events in the plan yet: add them in the plan's events section"),
     "activity.upcoming": ("即将开始", "Upcoming"),
     "activity.past": ("已结束的活动", "Past events"),
+    "activity.not_held": ("没有举办", "not held"),
+    "activity.not_held_short": ("当时没有机器人在运行这份计划，没有报名和签到记录",
+                                "no bot was running the plan then: no sign-ups or check-ins"),
+    "activity.not_held_help": ("计划里的这一天已经过去，但当时没有机器人在运行这份计划（机器人启动或计划保存之前），没有报名和签到的记录——不是没人来。",
+                               "This date of the plan passed while no bot was running the plan "
+                               "(before the bot started or the plan was stored): no sign-ups or "
+                               "check-ins were taken — not an event nobody came to."),
     "activity.none_upcoming": ("没有即将开始的活动：在「计划」页的活动一节里添加", "No upcoming events: add one in the plan's events section"),
     "activity.none_past": ("还没有结束的活动", "No past events yet"),
     "activity.top": ("近 7 天最带动活跃的内容", "What drove activity, last 7 days"),
