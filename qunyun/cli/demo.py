@@ -172,7 +172,7 @@ def _import_and_report(engine: Engine, out: Path, plan_path: Path) -> None:
     from qunyun.samples import write_telegram_export
     from qunyun.services import plans as plan_service
     from qunyun.services.importing import import_batches
-    from qunyun.services.report_queues import open_from_report
+    from qunyun.services.report_queues import mark_decided, open_from_report
     from qunyun.storage.community import communities as community_repo
 
     out_console.rule("④ 导入聊天记录 import a (synthetic) Telegram export (I2)")
@@ -199,6 +199,8 @@ def _import_and_report(engine: Engine, out: Path, plan_path: Path) -> None:
     engine.dispose()
     report = build_report(engine, community_id=cid, plan=plan,
                           community_name=loaded.plan.community.name)
+    with engine.connect() as conn:  # suspects already cleared in the console (a re-run)
+        mark_decided(conn, community_id=cid, report=report)
     paths = write_report(report, out / "report")
     with engine.begin() as conn:
         opened = open_from_report(conn, community_id=cid, report=report, operator=None)
