@@ -73,8 +73,8 @@ def member_stats(log: EventLog, window_days: int) -> pl.DataFrame:
     """One row per member with every number a tier or a core measure is based on."""
     msgs = log.messages
     if log.recalled is not None and log.recalled.height:
-        # A deleted advert (or any recalled message) is not participation: the tiers
-        # count what is still in the chat (issue 11 walk13 #54).
+        # A deleted advert (a message a moderator or the bot recalled) is not
+        # participation (issue 11 walk13 #54).
         msgs = msgs.join(log.recalled.select(
             pl.col("group_id").cast(msgs["group_id"].dtype),
             pl.col("member_id").cast(msgs["member_id"].dtype), "ts_ms"),
