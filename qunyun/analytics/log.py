@@ -55,6 +55,9 @@ class EventLog:
     tz: ZoneInfo
     as_of: datetime  # aware; the report describes the community at this moment
     reader: frames.Reader | None = None
+    # group_id, member_id, ts_ms of authored messages someone else recalled (a moderator's
+    # or the bot's deletion, walk13 #54): not participation.
+    recalled: pl.DataFrame | None = None
     community_id: int = 0
     text_chunk_rows: int = TEXT_CHUNK_ROWS
 
@@ -92,6 +95,11 @@ class EventLog:
         refs = refs.join(codes, on=["group_id", "ref_id"], how="left", maintain_order="left")
         parts: list[pl.DataFrame] = []
         message_parts: list[pl.DataFrame] = []
+        # Recalls by someone other than the author (a moderator, the bot: no member): the
+        # author's own 撤回 (WhatsApp's "This message was deleted") still means they spoke.
+        recall_refs = refs.filter(pl.col("kind") == "recall").select(
+            "group_id", "ref_id", pl.col("member_id").alias("by")).drop_nulls(["ref_id"])
+        recalled_parts: list[pl.DataFrame] = []
         target_parts: list[pl.DataFrame] = []
         authored = (pl.col("kind") == "message") & pl.col("member_id").is_not_null()
         # Each chunk is compacted (and given its calendar) on its own: no step ever holds
@@ -102,6 +110,12 @@ class EventLog:
                 "group_id", pl.col("source_event_id").alias("ref_id"),
                 pl.col("member_id").alias("author"), "ts_ms",
             ).join(codes, on=["group_id", "ref_id"]).select("code", "author", "ts_ms"))
+            if recall_refs.height:
+                recalled_parts.append(chunk.filter(authored).select(
+                    "group_id", pl.col("source_event_id").alias("ref_id"), "member_id", "ts_ms",
+                ).join(recall_refs, on=["group_id", "ref_id"])
+                    .filter(pl.col("by").is_null() | (pl.col("by") != pl.col("member_id")))
+                    .select("group_id", "member_id", "ts_ms").unique())
             part = with_calendar(chunk.select(
                 "group_id", "member_id", pl.col("kind").cast(pl.Categorical), "ts_ms",
                 "related_member_id"), tz)
@@ -157,6 +171,7 @@ class EventLog:
             tz=tz,
             as_of=as_of,
             reader=reader,
+            recalled=pl.concat(recalled_parts) if recalled_parts else None,
             community_id=community_id,
             text_chunk_rows=text_chunk_rows,
         )

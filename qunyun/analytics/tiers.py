@@ -72,6 +72,13 @@ TIER_ACTIONS_EN = {
 def member_stats(log: EventLog, window_days: int) -> pl.DataFrame:
     """One row per member with every number a tier or a core measure is based on."""
     msgs = log.messages
+    if log.recalled is not None and log.recalled.height:
+        # A deleted advert (a message a moderator or the bot recalled) is not
+        # participation (issue 11 walk13 #54).
+        msgs = msgs.join(log.recalled.select(
+            pl.col("group_id").cast(msgs["group_id"].dtype),
+            pl.col("member_id").cast(msgs["member_id"].dtype), "ts_ms"),
+            on=["group_id", "member_id", "ts_ms"], how="anti")
     # The last `window_days` local calendar days, today included (the log ends at as_of).
     first_day = trailing_days(log.today, window_days)[0]
     # Lazy, so only the columns each aggregation reads are touched: an eager filter of
@@ -173,7 +180,9 @@ def reason(row: dict[str, Any], cfg: Tiers, lang: str = "zh") -> str:
 
 def _reason_en(row: dict[str, Any], cfg: Tiers) -> str:
     window = f"in the last {cfg.window_days} days"
-    said = f"{row['window_messages']} messages on {row['active_days']} days {window}"
+    m, d = int(row["window_messages"]), int(row["active_days"])
+    said = (f"{m} message{'' if m == 1 else 's'} on {d} day{'' if d == 1 else 's'} "
+            f"{window}")
     tier = row["tier"]
     if tier == "opinion_leader":
         return (f"{said}; with the other top writers, wrote the first "

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -55,8 +56,8 @@ def demo(
         # already; the lines that matter are `qunyun up`'s (walk finding 31).
         out_console.print(
             f"演示数据已就绪，跳过导览 demo data ready, tour skipped（示例计划、导入和报告都在"
-            f"数据库里；QUNYUN_DEMO_TOUR=1 重新走一遍 re-runs it）· 报告 report: "
-            f"{out / 'report' / 'report.html'}", highlight=False, markup=False)
+            f"数据库里；QUNYUN_DEMO_TOUR=1 重新走一遍 re-runs it）· {_tour_report_line(out)}",
+            highlight=False, markup=False)
         return
     out_console.rule("① 社群计划检查 plan check (P1–P4)")
     ready_plans = []
@@ -94,6 +95,20 @@ def demo(
         out_console.print(render_welcome(plan, newcomer="新朋友", lang=lang), markup=False)
     _import_and_report(engine, out, examples / "python-camp.yaml")
     (out / TOUR_STAMP).write_text(json.dumps(stamp), encoding="utf-8")
+
+
+def _tour_report_line(out: Path) -> str:
+    """The tour's report is a file written once, before any member joined: a later start
+    says it is as of the tour and where the current numbers are (walk13 #69: an operator
+    opened it and found none of the live bot's members)."""
+    report = out / "report" / "report.html"
+    try:
+        built = datetime.fromtimestamp(report.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+    except OSError:
+        built = "?"
+    return (f"导览的报告 the tour's report: {report}（导览时生成 built by the tour {built}，"
+            f"之后不再更新 not updated since）· 最新的数字 current numbers: 控制台 the console，"
+            f"或 or: qunyun report --community python-camp --out {out / 'report'}")
 
 
 # Written when a tour ended: what it was run on (the example plans' texts, the database).
@@ -157,7 +172,7 @@ def _import_and_report(engine: Engine, out: Path, plan_path: Path) -> None:
     from qunyun.samples import write_telegram_export
     from qunyun.services import plans as plan_service
     from qunyun.services.importing import import_batches
-    from qunyun.services.report_queues import open_from_report
+    from qunyun.services.report_queues import mark_decided, open_from_report
     from qunyun.storage.community import communities as community_repo
 
     out_console.rule("④ 导入聊天记录 import a (synthetic) Telegram export (I2)")
@@ -184,6 +199,8 @@ def _import_and_report(engine: Engine, out: Path, plan_path: Path) -> None:
     engine.dispose()
     report = build_report(engine, community_id=cid, plan=plan,
                           community_name=loaded.plan.community.name)
+    with engine.connect() as conn:  # suspects already cleared in the console (a re-run)
+        mark_decided(conn, community_id=cid, report=report)
     paths = write_report(report, out / "report")
     with engine.begin() as conn:
         opened = open_from_report(conn, community_id=cid, report=report, operator=None)

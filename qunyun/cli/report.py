@@ -129,6 +129,7 @@ def full_report(engine: Engine, community_id: int, slug: str, out: Path, *,
     plan, else the defaults. Also run by `qunyun import --report`, in the same process."""
     from qunyun.analytics import build_report
     from qunyun.report.write import write_report
+    from qunyun.services.report_queues import mark_decided
 
     chosen_plan = plan if plan is not None else _stored_plan(engine, community_id)
     moment = as_of
@@ -137,6 +138,8 @@ def full_report(engine: Engine, community_id: int, slug: str, out: Path, *,
         report = build_report(engine, community_id=community_id, plan=chosen_plan, as_of=moment,
                               tz=tz, community_name=chosen_plan.community.name if chosen_plan
                               else _name_of(engine, community_id, slug), held=held)
+        with engine.connect() as conn:  # the console's decisions, as the console shows them
+            mark_decided(conn, community_id=community_id, report=report)
         paths = write_report(report, out)
     elapsed = time.perf_counter() - started
     c = report["community"]

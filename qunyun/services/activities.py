@@ -360,8 +360,11 @@ def for_console(conn: Connection, *, community_id: int, plan: Plan | None,
     bot stores the plan's events when it starts) and the plan's events not stored yet, with
     nothing recorded (issue 11: the page listed no events while the plan had one, because
     only a running bot had stored it). Each occurrence of a series is a row of its own,
-    `series` saying its rule (None for a one-off event). Read-only."""
-    rows = all_with_results(conn, community_id=community_id)
+    `series` saying its rule (None for a one-off event). `stored` is False for a plan's
+    occurrence no bot stored: one whose day has passed was not held through the bot
+    (before the community's bot or plan; walk13 #66), not an event nobody came to.
+    Read-only."""
+    rows = [{**r, "stored": True} for r in all_with_results(conn, community_id=community_id)]
     if plan is not None:
         stored = {str(r["key"]) for r in rows}
         tz = plan.bot.timezone
@@ -372,7 +375,8 @@ def for_console(conn: Connection, *, community_id: int, plan: Plan | None,
                          "ends_ms": ends_ms(a, tz),
                          "capacity": a.capacity, "expected": a.expected_attendance,
                          "registered": 0, "waitlisted": 0, "checked_in": 0, "walk_ins": 0,
-                         "rating": None, "feedback": [], "turnout": None, "of_expected": None})
+                         "rating": None, "feedback": [], "turnout": None, "of_expected": None,
+                         "stored": False})
         series = {a.key: a.repeat for a in plan.events if a.repeat is not None}
         for r in rows:
             key = str(r["key"])

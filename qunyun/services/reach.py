@@ -114,7 +114,9 @@ def unreachable_members(conn: Connection, *, community_id: int,
 def removal_by_hand(conn: Connection, *, community_id: int, item: dict[str, object],
                     platform: str, operator: str, now_ms: int) -> int:
     """E3 approved for a member no bot can remove (issue 11 #54): the operator's to-do to
-    remove them on their platform, with why (the candidate's own title). Returns its id."""
+    remove them on their platform, with why (the candidate's own title), in a queue of its
+    own beside 淘汰候选 (「待你亲自移出」; under 分层待办 it read as a tier to-do, walk13
+    #61). Returns its id."""
     from qunyun.services import queues  # queues imports audit; kept out of the hot path
 
     where = platform_name(platform)
@@ -122,11 +124,11 @@ def removal_by_hand(conn: Connection, *, community_id: int, item: dict[str, obje
     name = title.split("：", 1)[0] or "成员"
     member_id = item.get("member_id")
     item_id, _new = queues.open_item(
-        conn, community_id=community_id, queue="todo",
+        conn, community_id=community_id, queue="removal_todo",
         item_key=f"removal-by-hand:{item.get('id')}",
         title=f"{name}：已批准淘汰，请在 {where} 里亲自移出（{unreachable_text(platform)}）",
         detail={"why": unreachable_text(platform), "candidate": title,
-                "approved_by": operator},
+                "approved_by": operator, "platform": platform},
         member_id=int(member_id) if isinstance(member_id, int) else None, at_ms=now_ms)
     return item_id
 

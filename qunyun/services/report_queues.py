@@ -30,6 +30,25 @@ def _as_of_words(iso: str) -> str:
         return iso[:16].replace("T", " ")
 
 
+def mark_decided(conn: Connection, *, community_id: int, report: dict[str, Any]) -> int:
+    """Mark in the report the suspects an operator already cleared in the console (豁免,
+    e.g. an upheld appeal): `exempted: true`, so report.html says 「运营者已豁免」 and counts
+    them apart, and the report and the console's open suspects agree (walk13 #70: 25 in the
+    report beside 24 in the console, the cleared member listed with no word). Returns how
+    many were marked. The analytics stay read-only over the event log; the decision is the
+    queue's."""
+    from qunyun.storage.work import queues as queue_repo
+
+    cleared = queue_repo.exempted_members(conn, community_id=community_id, queue="suspect")
+    marked = 0
+    for s in report.get("suspects") or []:
+        mid = s.get("member_id")
+        if isinstance(mid, int) and mid in cleared:
+            s["exempted"] = True
+            marked += 1
+    return marked
+
+
 def open_from_report(
     conn: Connection, *, community_id: int, report: dict[str, Any], operator: str | None,
 ) -> int:

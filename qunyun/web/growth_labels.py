@@ -77,20 +77,20 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
      lambda m: f"accepted the volunteer invitation ({_role(m['role'])})"),
     (re.compile(r"^婉拒了志愿者邀请$"), lambda m: "declined the volunteer invitation"),
     (re.compile(r"^(?P<n>\d+) 天未回复志愿者邀请，视为婉拒$"),
-     lambda m: f"no answer to the volunteer invitation in {m['n']} days: taken as declined"),
+     lambda m: f"no answer to the volunteer invitation in {_n(m['n'], 'day')}: taken as declined"),
     # services.ambassadors (audit reasons)
     (re.compile(r"^接受了推广大使邀请（邀请码 (?P<code>\w+)）$"),
      lambda m: f"accepted the ambassador invitation (code {m['code']})"),
     (re.compile(r"^婉拒了推广大使邀请$"), lambda m: "declined the ambassador invitation"),
     (re.compile(r"^(?P<n>\d+) 天未回复推广大使邀请，视为婉拒$"),
-     lambda m: f"no answer to the ambassador invitation in {m['n']} days: taken as declined"),
+     lambda m: f"no answer to the ambassador invitation in {_n(m['n'], 'day')}: taken as declined"),
     (re.compile(r"^运营 (?P<op>\S+) 手动卸任$"), lambda m: f"retired by hand by {m['op']}"),
     (re.compile(r"^(?P<n>\d+) 天没有发言，自动卸任$"),
-     lambda m: f"retired after {m['n']} days without a message"),
+     lambda m: f"retired after {_n(m['n'], 'day')} without a message"),
     (re.compile(r"^手动重新评定成长等级$"), lambda m: "recomputed every member's tier by hand"),
     # analytics.tiers.reason
     (re.compile(r"近(?P<w>\d+)天发言 (?P<m>\d+) 条、(?P<d>\d+) 天有发言"),
-     lambda m: f"{m['m']} messages on {m['d']} days in the last {m['w']} days"),
+     lambda m: f"{_n(m['m'], 'message')} on {_n(m['d'], 'day')} in the last {m['w']} days"),
     (re.compile(r"近(?P<w>\d+)天没有发言"), lambda m: f"no messages in the last {m['w']} days"),
     (re.compile(r"；与其他头部成员合计贡献前 (?P<p>[\d.]+%) 的消息（其之前累计 (?P<q>[\d.]+%)）"),
      lambda m: (f"; with the other top writers, wrote the first {m['p']} of the messages "
@@ -105,7 +105,7 @@ _RULES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
     (re.compile(r"，达到参与者标准（≥(?P<p>\d+) 条）"),
      lambda m: f", reached the participant bar (≥{m['p']} messages)"),
     (re.compile(r"，未达活跃标准（(?P<a>\d+) 条 / (?P<b>\d+) 天）"),
-     lambda m: f", below the active bar ({m['a']} messages on {m['b']} days)"),
+     lambda m: f", below the active bar ({_n(m['a'], 'message')} on {_n(m['b'], 'day')})"),
     # services.growth.apply / lock
     (re.compile(r"；低于「(?P<tier>[^」]+)」标准的 (?P<p>[\d.]+%)"),
      lambda m: f"; below {m['p']} of the {_tier(m)} bar"),

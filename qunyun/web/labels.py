@@ -295,6 +295,8 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "season": ("第几季", "season"),
     "by": ("操作人", "by"), "volunteer": ("志愿者操作", "by a volunteer"),
     "why": ("入选理由", "why chosen"), "role": ("分工", "role"),
+    # E3 a removal to do by hand (services.reach.removal_by_hand)
+    "candidate": ("候选", "candidate"), "approved_by": ("批准人", "approved by"),
     "inactive_days": ("未活跃天数", "days inactive"), "draft": ("草稿", "draft"),
     "newcomer": ("新人", "newcomer"), "buddy": ("伙伴", "buddy"),
     "command": ("命令", "command"), "actor": ("发起人", "by"),
@@ -630,6 +632,10 @@ def item_title(item: Mapping[str, Any], lang: str) -> str:
     if queue == "group_invite":  # issue 11 #58: a non-admin invited the bot into a room
         who = detail.get("inviter_name") or detail.get("inviter") or "someone"
         return f"{who} invited the bot into 「{detail.get('name') or detail.get('room')}」"
+    if queue == "removal_todo":  # E3 approved, no bot can remove them
+        where = platform_label(str(detail["platform"]), "en") if detail.get("platform") \
+            else "their platform"
+        return f"{name}: removal approved; remove them on {where} yourself"
     if queue == "dm_todo":  # R2/R3/O2 a DM the platform would not deliver
         return (f"DM not delivered to {detail.get('name') or detail.get('account')}: reach "
                 "them yourself and send the text below")

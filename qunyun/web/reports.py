@@ -323,6 +323,21 @@ class ReportCache:
     def invalidate(self, community_id: int) -> None:
         self._entries.pop(community_id, None)
 
+    def plan_changed(self, community_id: int) -> None:
+        """A plan was saved: the report is rebuilt in the background with it, and until
+        then the pages keep the last numbers and say 正在生成 (`status`). Dropping the
+        report instead left the home row blank while it was rebuilt (issue 11 walk13
+        finding 53)."""
+        entry = self._entries.get(community_id)
+        if entry is None:
+            self.warm([community_id])
+            return
+        entry.stale = True
+        entry.built_at = float("-inf")  # not young: the next check rebuilds at once
+        entry.checked_at = 0.0
+        entry.key = (-1, "")
+        self.warm([community_id])
+
     def warm(self, community_ids: list[int]) -> threading.Thread:
         """Build the reports in the background (at start-up, or when a page finds its
         report out of date), so views are fast. Nothing starts once the cache is closed."""

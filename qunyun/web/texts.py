@@ -185,6 +185,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "queue.escalation": ("升级处理", "Escalations"),
     # R2/R3/O2 (issue 11): DMs the platform would not deliver
     "queue.dm_todo": ("待发私信", "DMs to send by hand"),
+    "queue.removal_todo": ("待你亲自移出", "Removals to do by hand"),
+    "queue_empty.removal_todo": ("批准淘汰一位机器人联系不到的成员（例如导入的 Telegram 历史里的人）时，会在这里留下待办：请在 ta 所在的平台里亲自把 ta 移出，完成后点「完成」。", "When you approve removing a member no bot can reach (someone in an imported Telegram history, say), a to-do appears here: remove them on their platform yourself, then press Done."),
     "queue_empty.dm_todo": ("机器人的私信被平台拒绝（对方没有点“开始”、屏蔽了机器人、不是好友等）时，会在这里留下待办：写明发给谁、为什么没送达，附上可直接复制的内容。", "When a platform refuses one of the bot's DMs (the member never started the bot, blocked it, is not a friend…), a to-do appears here naming the member, saying why, with the text ready to copy."),
     "dm_todo.copy_text": ("请私下联系 ta，把以下内容发给 ta：", "Reach them yourself and send them this:"),
     "status": ("状态", "Status"),
@@ -260,8 +262,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                              "connected: the bot can neither reach nor remove them. "
                              "Approving opens a to-do for you to do it on {platform} "
                              "yourself."),
-    "reach.removal_after": ("已批准，但机器人联系不到这位成员（在 {platform}）：已转为待办，"
-                            "请在 {platform} 里亲自移出。",
+    "reach.removal_after": ("已批准，但机器人联系不到这位成员（在 {platform}）：已转为待办"
+                            "（工作队列「待你亲自移出」），请在 {platform} 里亲自移出。",
                             "Approved, but no bot can reach this member (on {platform}): it "
                             "is now a to-do; remove them on {platform} yourself."),
     "reach.removal_before_many": ("以下 {n} 位成员在 {platform}，那里没有连接机器人账号：机器人联系不到他们，"
@@ -472,6 +474,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     "activity.none": ("计划里还没有活动：在「计划」页的活动一节里添加", "No events in the plan yet: add them in the plan's events section"),
     "activity.upcoming": ("即将开始", "Upcoming"),
     "activity.past": ("已结束的活动", "Past events"),
+    "activity.not_held": ("没有举办", "not held"),
+    "activity.not_held_short": ("当时没有机器人在运行这份计划，没有报名和签到记录",
+                                "no bot was running the plan then: no sign-ups or check-ins"),
+    "activity.not_held_help": ("计划里的这一天已经过去，但当时没有机器人在运行这份计划（机器人启动或计划保存之前），没有报名和签到的记录——不是没人来。",
+                               "This date of the plan passed while no bot was running the plan "
+                               "(before the bot started or the plan was stored): no sign-ups or "
+                               "check-ins were taken — not an event nobody came to."),
     "activity.none_upcoming": ("没有即将开始的活动：在「计划」页的活动一节里添加", "No upcoming events: add one in the plan's events section"),
     "activity.none_past": ("还没有结束的活动", "No past events yet"),
     "activity.top": ("近 7 天最带动活跃的内容", "What drove activity, last 7 days"),

@@ -48,3 +48,35 @@ def test_a_member_active_every_day_has_at_most_30_active_days(engine: Engine) ->
         # Today's morning and both messages of each of the 29 days before it.
         assert member["window_messages"] == 1 + 29 * 2, build.__module__
         assert "近30天发言 59 条、30 天有发言" in member["tier_reason"]
+
+
+def test_a_deleted_message_is_not_participation(engine: Engine) -> None:
+    """Issue 11 walk13 #54: a member whose three adverts the bot deleted had 「近30天消息 4」
+    for one real sentence. A message the bot (no member) or a moderator deleted does not
+    count toward the tier; the author's own 撤回 does (they spoke)."""
+    from qunyun.events import MessageRecalled
+
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    at = AS_OF - timedelta(hours=2)
+    said = [MessagePosted(source="t", source_event_id=f"a{i}", group=GROUP,
+                          at=at + timedelta(minutes=i), actor=user(2, "小广告"),
+                          text="加V领资料" if i else "大家好")
+            for i in range(4)]
+    deleted = [MessageRecalled(source="t", source_event_id=f"r{i}", group=GROUP,
+                               at=at + timedelta(minutes=i, seconds=1),
+                               actor=None if i < 3 else user(9, "版主"),
+                               target_event_id=f"a{i}") for i in range(1, 4)]
+    own = [MessagePosted(source="t", source_event_id="own", group=GROUP,
+                         at=at + timedelta(minutes=9), actor=user(3, "手快"), text="发错了"),
+           MessageRecalled(source="t", source_event_id="own-r", group=GROUP,
+                           at=at + timedelta(minutes=10), actor=user(3, "手快"),
+                           target_event_id="own")]
+    import_events(engine, community_id=cid, events=[*said, *deleted, *own])
+    report = build_report(engine, community_id=cid, plan=None, as_of=AS_OF, tz=ZONE,
+                          community_name="c")
+    member = next(m for m in report["members"] if m["name"] == "小广告")
+    assert member["window_messages"] == 1
+    assert "近30天发言 1 条" in member["tier_reason"]
+    quick = next(m for m in report["members"] if m["name"] == "手快")
+    assert quick["window_messages"] == 1  # their own recall: they spoke

@@ -39,6 +39,10 @@ def test_a_later_run_skips_the_tour_unless_something_it_made_is_gone(tmp_path: P
     assert later.exit_code == 0, later.output
     assert later.output.splitlines() == [later.output.strip()]  # one line
     assert "演示数据已就绪，跳过导览" in later.output and "QUNYUN_DEMO_TOUR=1" in later.output
+    # Walk13 #69: the printed report is the tour's, as of its time; the current numbers
+    # are in the console or a new `qunyun report`.
+    assert "导览时生成" in later.output and "不再更新" in later.output
+    assert "qunyun report --community python-camp" in later.output
     (out / "report" / "report.html").unlink()  # gone: the tour runs again
     rebuilt = CliRunner().invoke(app, args, env={"QUNYUN_PROGRESS": "0"})
     assert "跳过导览" not in rebuilt.output and "打开报告 open" in rebuilt.output

@@ -107,3 +107,40 @@ def test_the_reports_candidates_follow_the_plans_onboarding_rule(engine: Engine)
                        "member_id = (SELECT member_id FROM identities WHERE external_id = "
                        f"'{quiet.user_id}')")
     assert items == 1  # the bot's own item, not a second one
+
+
+def test_a_suspect_the_operator_exempted_is_marked_in_the_report(
+        engine: Engine, db_url: str, tmp_path: Path) -> None:
+    """Walk13 #70: after an upheld appeal and 豁免 in the console, report.html still listed
+    the member among 25 suspects (the console: 24) with no word. The report marks her
+    「运营者已豁免」 and counts her apart, so report and console say the same."""
+    from qunyun.services import queues as queue_service
+    from qunyun.services.report_queues import open_from_report
+
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    import_events(engine, community_id=cid, events=history())
+    args = ["report", "--out", str(tmp_path / "r"), "--db", db_url, "--as-of", AS_OF.isoformat()]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    report = orjson.loads((tmp_path / "r" / "report.json").read_bytes())
+    suspects = report["suspects"]
+    assert suspects and not any(s.get("exempted") for s in suspects)
+    cleared = suspects[0]
+    with engine.begin() as conn:
+        open_from_report(conn, community_id=cid, report=report, operator=None)
+        item = queue_service.item_by_key(conn, community_id=cid, queue="suspect",
+                                         item_key=f"suspect:{cleared['member_id']}")
+        assert item is not None
+        queue_service.resolve_item(conn, community_id=cid, item_id=item["id"], operator="lin",
+                                   status="exempted", reason="申诉已通过")
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    again = orjson.loads((tmp_path / "r" / "report.json").read_bytes())
+    marked = [s["member_id"] for s in again["suspects"] if s.get("exempted")]
+    assert marked == [cleared["member_id"]]
+    html = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    section = html.split('<section id="suspects">')[1].split("</section>")[0]
+    assert "运营者已豁免" in section
+    total = len(again["suspects"])
+    assert f"共 {total} 个账号有可疑信号，其中 1 个运营者已在控制台豁免，待审核 {total - 1} 个" \
+        in section

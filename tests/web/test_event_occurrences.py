@@ -65,7 +65,9 @@ def test_the_events_page_lists_each_occurrence_with_its_own_numbers(
     may = _row(page, "pandas-night-20260516")
     assert "2026-05-16 19:30" in may[1] and may[3:6] == ["1", "0", "0"]
     june = _row(page, "pandas-night-20260620")
-    assert june[3:6] == ["0", "0", "0"]  # not stored yet: nothing recorded
+    # Not stored (no bot ran it) and its day has passed: 「没有举办」, not three zeros that
+    # read as a flop (walk13 #66).
+    assert "没有举办" in june[0] and june[3] == "当时没有机器人在运行这份计划，没有报名和签到记录"
     assert "pandas-night" not in re.sub(r'data-key="[^"]+"', "", page)  # no key shown
 
 

@@ -95,3 +95,11 @@ def test_a_participants_reason_says_what_was_reached_before_the_next_bar() -> No
     assert growth_reason(zh, "en").startswith(
         "42 messages on 6 days in the last 30 days, reached the participant bar (≥1 messages), "
         "below the active bar")
+
+
+def test_one_day_and_one_message_read_singular_in_english() -> None:
+    """Issue 11 walk13 #54: 「4 messages on 1 days」."""
+    assert growth_reason("近30天发言 4 条、1 天有发言", "en") == \
+        "4 messages on 1 day in the last 30 days"
+    assert growth_reason("近30天发言 1 条、1 天有发言", "en") == \
+        "1 message on 1 day in the last 30 days"

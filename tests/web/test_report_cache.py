@@ -157,3 +157,33 @@ def test_an_old_report_is_checked_at_most_every_two_seconds(engine: Engine) -> N
     cache._entries[cid].checked_at -= reports.CHECK_EVERY
     assert cache.latest(cid) == {"n": 1}
     assert len(queries) > checked  # checked again
+
+
+def test_a_saved_plan_keeps_the_last_numbers_while_the_report_is_rebuilt(
+        engine: Engine) -> None:
+    """Issue 11 walk13 finding 53: after a plan was saved the home row went blank (only
+    「2 · 246 · ✓」) until the next report was built. The last report stays on the page,
+    marked as being rebuilt, and the new one replaces it."""
+    import threading
+
+    with engine.begin() as conn:
+        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
+    import_events(engine, community_id=cid, events=[message(1)])
+    release = threading.Event()
+    built: list[int] = []
+
+    def builder(_engine: Engine, *, community_id: int, plan: Any) -> dict[str, Any]:
+        if built:
+            release.wait(10)
+        built.append(community_id)
+        return {"n": len(built)}
+
+    cache = ReportCache(engine, min_age=60, builder=builder)
+    assert cache.get(cid) == {"n": 1}
+    cache.plan_changed(cid)
+    assert cache.peek(cid) == {"n": 1}  # the last numbers, never nothing
+    assert cache.status(cid)["updating"] is True  # … with 正在生成
+    release.set()
+    cache.close()
+    assert cache.peek(cid) == {"n": 2}  # rebuilt although the kept one was young
+    assert cache.status(cid)["updating"] is False

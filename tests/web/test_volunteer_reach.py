@@ -134,11 +134,21 @@ def test_approving_the_removal_of_a_member_no_bot_can_reach_is_an_operator_todo(
                              "resolution": "approved", "reason": ""},
                        headers={"hx-request": "true"})
     assert "已批准，但机器人联系不到这位成员（在 Telegram）：已转为待办" in done.text
-    todo = _ok(client, "/c/python-camp/queues?queue=todo")
+    assert "「待你亲自移出」" in done.text
+    # Walk13 #61: beside 淘汰候选 in a queue of its own, not under 分层待办, and its
+    # evidence in words: 候选 / 批准人, not candidate： / approved_by：.
+    assert "已批准淘汰" not in _ok(client, "/c/python-camp/queues?queue=todo")
+    todo = _ok(client, "/c/python-camp/queues?queue=removal_todo")
+    assert "待你亲自移出" in todo
     assert "许敏洋：已批准淘汰，请在 Telegram 里亲自移出（这位成员在 Telegram，机器人联系不到）" in todo
+    assert "候选：许敏洋：已 21 天未发言" in todo and "批准人：admin" in todo
+    assert "candidate：" not in todo and "approved_by：" not in todo
     client.cookies.set("qunyun_lang", "en")
     english = _ok(client, "/c/python-camp/queues?queue=elimination&status=approved")
     assert "Approved, but no bot can reach this member (on Telegram)" in english
+    english_todo = _ok(client, "/c/python-camp/queues?queue=removal_todo")
+    assert "许敏洋: removal approved; remove them on Telegram yourself" in english_todo
+    assert "approved by: admin" in english_todo
 
 
 def test_the_calendar_says_which_groups_get_its_posts(make_client: Make, seeded: Seeded,

@@ -116,6 +116,10 @@ def test_past_and_upcoming_events(make_client: Make, seeded: Seeded) -> None:
     past = page.split('id="activities-past"')[1].split("</table>")[0]
     assert "Pandas 实战夜（线上）" in past and "2026-03-21 19:30 UTC+8" in past
     assert "每月第 3 个周六" in past
+    # Walk13 #66: a date no bot ran is 「没有举办」, not an event with 0 sign-ups.
+    march = next(row for row in past.split("<tr") if "2026-03-21 19:30 UTC+8" in row)
+    assert "没有举办" in march and "当时没有机器人在运行这份计划" in march
+    assert '<td class="num">0</td>' not in march
     upcoming = page.split('id="activities"')[1].split("</table>")[0]
     ahead = [day for day in (dt.date(2026, m, d) for m, d in (
         (3, 21), (4, 18), (5, 16), (6, 20), (7, 18), (8, 15), (9, 19), (10, 17), (11, 21),
@@ -126,6 +130,7 @@ def test_past_and_upcoming_events(make_client: Make, seeded: Seeded) -> None:
         assert "没有即将开始的活动" in upcoming
     english = _english(make_client, "viewer").get("/c/python-camp/activities").text
     assert "Past events" in english and "2026-03-21 19:30" in english
+    assert "not held" in english and "no bot was running the plan then" in english
 
 
 def test_calendar_entries_and_audit_say_the_rule_in_words(make_client: Make,

@@ -61,7 +61,7 @@ from qunyun.effects import (
     SetRole,
     Warn,
 )
-from qunyun.events import Event, GroupRef, MessagePosted, TimerFired, UserRef
+from qunyun.events import Event, GroupRef, MessagePosted, MessageRecalled, TimerFired, UserRef
 from qunyun.pipeline.runner import Pipeline
 from qunyun.services import direct, group_invites, ingest, lookup
 from qunyun.storage.bot import adapter_state
@@ -568,6 +568,14 @@ class MatrixBot(AdapterCore):
         """The normalized event for a raw one (None for the bot's own and for what qunyun
         does not track); images are downloaded for the QR check."""
         self._learn_state(room_id, [raw])
+        if raw.get("sender") == self.bot_user_id and raw.get("type") == "m.room.redaction" \
+                and self.rooms.kind(room_id) == "group":
+            # A message the bot deleted (an advert) is logged as recalled, by no member:
+            # a deleted message is not participation (analytics.tiers, walk13 #54).
+            room = GroupRef(PLATFORM, room_id, self.room_names.get(room_id), "group")
+            recalled = translate(raw, room=room, source=self.source)
+            return dataclasses.replace(recalled, actor=None) \
+                if isinstance(recalled, MessageRecalled) else None
         if raw.get("sender") == self.bot_user_id and not (
                 raw.get("type") == "m.room.member" and raw.get("state_key") != self.bot_user_id):
             # The bot's own messages are not community activity; but a member it removed

@@ -19,6 +19,7 @@ QUEUES = ("todo", "suspect", "elimination", "appeal", "escalation", "revival",
           "join_request",  # G1: an application the plan cannot decide
           "group_todo",  # G4: a full group's next group, to open by hand
           "dm_todo",  # R2/R3/O2: a DM the platform would not deliver, to send by hand
+          "removal_todo",  # E3 approved for a member no bot can remove: remove by hand
           "group_invite")  # a room the bot was invited to by a non-admin, to confirm
 
 

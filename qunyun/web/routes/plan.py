@@ -105,5 +105,5 @@ def plan_submit(
                                         operator=operator.username,
                                         expected_slug=str(found["slug"]))
     if result.saved:
-        request.app.state.reports.invalidate(int(found["id"]))
+        request.app.state.reports.plan_changed(int(found["id"]))
     return _view(ctx, found, text, result, 200 if result.saved else 422, saved=result.saved)

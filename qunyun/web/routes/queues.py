@@ -44,6 +44,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "join_request": ("approved", "dismissed"),  # G1: the bot approves / rejects with the reason
     "group_todo": ("done", "dismissed"),  # G4: the operator opened the next group (or not)
     "dm_todo": ("done", "dismissed"),  # R2/R3/O2: the operator sent the DM by hand (or not)
+    "removal_todo": ("done", "dismissed"),  # E3: the operator removed them by hand (or not)
     "group_invite": ("approved", "dismissed"),  # issue 11 #58: the bot joins the room or not
 }
 REPLY_ERRORS = ("decided", "empty", "long", "no_message", "no_bot")
@@ -188,8 +189,9 @@ def _empty_reason(ctx: Ctx, request: Request, found: dict[str, Any], queue: str,
     lang = ctx.lang
     if status in STATUSES and status != "open":
         return translate("queue_empty.status", lang, status=translate(f"status.{status}", lang))
+    # The bot's queues: where their items come from.
     if queue in ("appeal", "escalation", "join_request", "dm_todo", "group_invite", "revival",
-                 "post_todo", "group_todo"):  # the bot's queues: where their items come from
+                 "post_todo", "group_todo", "removal_todo"):
         return translate(f"queue_empty.{queue}", lang)
     reports = request.app.state.reports
     if not reports.available:

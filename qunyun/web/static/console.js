@@ -68,7 +68,8 @@
       d.forEach(function (row, y) {
         weeks.push(row.week + " (" + row.size + ")");
         (row.retained || []).forEach(function (v, k) {
-          if (v !== null && v !== undefined) cells.push([k, y, Math.round(v * 1000) / 10]);
+          // Whole percents, as report.html shows them (walk13 #65: 81.3 beside 81).
+          if (v !== null && v !== undefined) cells.push([k, y, Math.round(v * 100)]);
           if (k + 1 > width) width = k + 1;
         });
       });
@@ -161,4 +162,30 @@
     });
   }
   document.addEventListener("DOMContentLoaded", setup);
+})();
+
+/* Tables with class cards-on-phone become one card per row on a phone (console.css): each
+   cell gets its column's heading as data-label, which the card shows before the value.
+   Done again after every HTMX swap (the report panels and the home rows arrive later). */
+(function () {
+  "use strict";
+  function label(root) {
+    root.querySelectorAll("table.cards-on-phone").forEach(function (table) {
+      var heads = [];
+      table.querySelectorAll("thead th").forEach(function (th) {
+        var span = th.colSpan || 1;
+        for (var i = 0; i < span; i++) heads.push(th.textContent.trim());
+      });
+      table.querySelectorAll("tbody tr").forEach(function (tr) {
+        var col = 0;
+        Array.prototype.forEach.call(tr.cells, function (td) {
+          if (!td.hasAttribute("data-label") && heads[col]) td.setAttribute("data-label", heads[col]);
+          col += td.colSpan || 1;
+        });
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { label(document); });
+  // The whole page: a swapped row (outerHTML) is no longer the event's target.
+  document.addEventListener("htmx:afterSettle", function () { label(document); });
 })();

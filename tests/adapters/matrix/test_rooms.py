@@ -239,3 +239,33 @@ def test_one_member_one_name_in_the_group_and_the_dm(engine: Engine, dm_first: b
             == "李四-上海-财务"
         assert conn.execute(text("SELECT nickname FROM nicknames")).scalars().all() \
             == ["李四-上海-财务"]
+
+
+def test_a_message_the_bot_deleted_is_logged_as_recalled_by_no_member(engine: Engine) -> None:
+    """Issue 11 walk13 #54: the bot's deletion of an advert is in the event log (a recall
+    with no actor), so the tiers do not count the advert as participation; the bot's other
+    events stay out, and no member row is made for the bot."""
+    from qunyun.events import MessageRecalled
+
+    api = FakeApi()
+    api.state[ROOM] = state("进阶营", {BOT: "群运助手", LISI: "李四"})
+    bot = make_bot(engine, api, admin_room="!admins:localhost")
+    asyncio.run(bot.start())
+    redaction = {"type": "m.room.redaction", "sender": BOT, "event_id": "$del",
+                 "redacts": "$advert", "origin_server_ts": 1_770_000_000_000, "content": {}}
+    event = asyncio.run(bot.to_event(ROOM, redaction))
+    assert isinstance(event, MessageRecalled)
+    assert event.target_event_id == "$advert" and event.actor is None
+    assert asyncio.run(bot.to_event(ROOM, msg(3, "机器人自己的话", sender=BOT))) is None
+    assert asyncio.run(bot.to_event("!admins:localhost", redaction)) is None
+    api.push([])  # the first sync only learns where the timeline ends
+    api.push([msg(4, "加V领资料", sender=LISI), redaction])
+    asyncio.run(bot.sync_once())
+    asyncio.run(bot.sync_once())
+    with engine.connect() as conn:
+        kinds = conn.execute(text("SELECT kind, member_id, ref_id FROM events "
+                                  "WHERE kind = 'recall'")).all()
+        members = conn.execute(text("SELECT count(*) FROM identities "
+                                    "WHERE external_id = :bot"), {"bot": BOT}).scalar_one()
+    assert [(k, m, r) for k, m, r in kinds] == [("recall", None, "$advert")]
+    assert members == 0
