@@ -232,6 +232,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "reply.error": ("没有发出：{why}", "Not sent: {why}"),
     "reply.error.decided": ("这条事项已经处理过了", "this item was already decided"),
     "reply.error.empty": ("回复内容是空的，请写好要发给成员的话", "the reply is empty"),
+    "reply.error.fill_in": ("回复里还有【请…】提示：先把它换成你的回答，再发送",
+                            "the reply still holds the draft's 【请…】 note: replace it "
+                            "with your answer first"),
+    "reply.fill_in_note": ("草稿里【…】括起来的是给你的提示，不是发给成员的话：换成你的回答后才能发送。",
+                           "The part in 【…】 is a note for you, not for the member: "
+                           "replace it with your answer before sending."),
     "reply.error.long": ("回复太长了，最多 2000 字", "the reply is too long (2,000 characters at most)"),
     "reply.error.no_message": ("这条事项没有记下成员的原消息，机器人无法回复它：请在群里亲自回复",
                                "this item has no record of the member's message, so the bot "

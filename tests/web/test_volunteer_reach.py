@@ -196,6 +196,14 @@ def test_an_escalations_reply_is_sent_from_the_console_as_the_bots_reply(
     empty = client.post(f"/c/python-camp/queues/{item_id}/reply",
                         data={"csrf": token, "text": "  "})
     assert "没有发出：回复内容是空的" in empty.text
+    # Issue 11 walk13 #22: the draft's note for the admin is never sent to the member.
+    draft = "@用户2 你好，看到你的消息了。【请写你自己的回答：常见问题里没有答这个的条目】"
+    refused = client.post(f"/c/python-camp/queues/{item_id}/reply",
+                          data={"csrf": token, "text": draft})
+    assert "没有发出：回复里还有【请…】提示：先把它换成你的回答，再发送" in refused.text
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'reply' "
+                                 "AND actor = 'operator:admin'")).scalar_one() == 0
     sent = client.post(f"/c/python-camp/queues/{item_id}/reply",
                        data={"csrf": token, "text": "结业证书在结营后一周内发到邮箱。"})
     assert "回复已排队，由机器人发出" in sent.text

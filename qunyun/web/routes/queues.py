@@ -46,7 +46,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "dm_todo": ("done", "dismissed"),  # R2/R3/O2: the operator sent the DM by hand (or not)
     "group_invite": ("approved", "dismissed"),  # issue 11 #58: the bot joins the room or not
 }
-REPLY_ERRORS = ("decided", "empty", "long", "no_message", "no_bot")
+REPLY_ERRORS = ("decided", "empty", "fill_in", "long", "no_message", "no_bot")
 STATUSES = ("open", "done", "dismissed", "exempted", "approved")
 PAGE = 100
 

@@ -144,3 +144,24 @@
   }
   document.addEventListener("DOMContentLoaded", setup);
 })();
+
+/* Escalation reply: a draft still holding its 【请…】 note for the admin is not sent (issue 11
+   walk13 #22); the server refuses it too, this only keeps the admin's edits on the page. */
+(function () {
+  "use strict";
+  var FILL_IN = /【请[^】]*】/;
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.classList || !form.classList.contains("escalation-reply")) return;
+    var area = form.querySelector("textarea"), note = form.querySelector(".fill-in-note");
+    if (!area || !FILL_IN.test(area.value)) return;
+    e.preventDefault();
+    if (note) {
+      note.hidden = false;
+      note.textContent = note.dataset.message;
+      note.className = "error fill-in-note";
+      note.setAttribute("role", "alert");
+    }
+    area.focus();
+  });
+})();
