@@ -52,6 +52,13 @@ TEXTS: dict[str, tuple[str, str]] = {
     # A group that is only an imported export (walk finding 24): its trend is history.
     "dying_imported": ("导入的历史记录，没有机器人在运行这个群，不作预警",
                        "imported history: no bot runs this group, so no warning"),
+    # Issue 11 walk13 #19/#35: the community beside its imported history is warned from
+    # the groups a bot runs; a community that is only an export says its warning is history.
+    "dying_live_only": ("只按有机器人在运行的群预警，导入的历史记录不计入",
+                        "judged on the groups a bot runs; the imported history is left out"),
+    "dying_history": ("导入的历史记录：", "imported history: "),
+    "paren_open": ("（", " ("), "paren_close": ("）", ")"),
+    "dying_short": ("有预警", "warning"),
     "platform_imported": ("{platform} 导出", "{platform} export"),
     "active_ratio": ("活跃率", "Active ratio"),
     "messages": ("消息", "Messages"),
