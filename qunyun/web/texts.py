@@ -59,6 +59,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "dying_history": ("导入的历史记录：", "imported history: "),
     "paren_open": ("（", " ("), "paren_close": ("）", ")"),
     "dying_short": ("有预警", "warning"),
+    "room_kind.matrix": ("{platform} 房间", "{platform} room"),
+    "room_kind.group": ("{platform} 群", "{platform} group"),
+    "room_id.show": ("显示 ID", "show the ID"),
     "platform_imported": ("{platform} 导出", "{platform} export"),
     "active_ratio": ("活跃率", "Active ratio"),
     "messages": ("消息", "Messages"),
@@ -283,6 +286,12 @@ TEXTS: dict[str, tuple[str, str]] = {
                                   "is connected: the bot can neither reach nor remove them. "
                                   "Approving opens a to-do for each, for you to do on "
                                   "{platform} yourself."),
+    "reach.removal_before_page": ("本页列出的 {n} 位成员在 {platform}，那里没有连接机器人账号：机器人联系不到他们，"
+                                  "也不能把他们移出群。批准后每人生成一条待办，请在 {platform} 里亲自处理。",
+                                  "The {n} members listed on this page are on {platform}, where "
+                                  "no bot account is connected: the bot can neither reach nor "
+                                  "remove them. Approving opens a to-do for each, for you to do "
+                                  "on {platform} yourself."),
     "reach.row": ("在 {platform}：机器人联系不到、不能移出", "on {platform}: the bot cannot reach or remove them"),
     "queue.help": ("按钮的作用", "What the buttons do"),
     "suspect.more_than_report": ("报告（数据截至 {as_of}）列出 {n} 个；多出来的是机器人在那之后从群里的消息发现的，"

@@ -80,7 +80,8 @@ def queue_list(request: Request, slug: str, queue: str = "", status: str = "open
     return page(ctx, "queues.html", community=found, items=items, counts=counts, queue=queue,
                 status=status, statuses=STATUSES, choices=CHOICES, names=names,
                 unreachable=unreachable, total=total, offset=offset, page_size=PAGE,
-                help_lines=_help_lines(items, unreachable, counts, report, zone, ctx.lang),
+                help_lines=_help_lines(items, unreachable, counts, report, zone, ctx.lang,
+                                        paged=total > len(items)),
                 already=already, warning_words=words, tz=zone,
                 analytics=reports.available, empty_reason=empty,
                 notice=translate("reply.queued", ctx.lang) if replied else
@@ -94,11 +95,13 @@ HELPED = ("elimination", "suspect", "escalation", "group_invite")
 
 def _help_lines(items: list[dict[str, Any]], unreachable: dict[int, str],
                 counts: dict[str, int], report: dict[str, Any] | None, zone: str,
-                lang: str) -> list[tuple[str, str]]:
+                lang: str, *, paged: bool = False) -> list[tuple[str, str]]:
     """What the buttons do, said once above the list for each kind of item on it (issue 11
     walk 48, 34: it sat in a column of its own beside every card, pushing the table out
     of a 1280 px window, and 218 elimination cards repeated the same two paragraphs), and
-    why the suspect count can be above the report's."""
+    why the suspect count can be above the report's. `paged`: the list runs over several
+    pages, so a count of this page's items says 本页 (walk13 #21: 「以下 93 位」 beside a
+    counter of 218 read as "only 93 are on Telegram")."""
     out: list[tuple[str, str]] = []
     seen: set[str] = set()
     for i in items:
@@ -123,7 +126,7 @@ def _help_lines(items: list[dict[str, Any]], unreachable: dict[int, str],
             far[unreachable[i["id"]]] = far.get(unreachable[i["id"]], 0) + 1
     for platform, n in far.items():
         out.append((translate("queue.elimination", lang), translate(
-            "reach.removal_before_many", lang, n=n,
+            "reach.removal_before_page" if paged else "reach.removal_before_many", lang, n=n,
             platform=labels.platform_label(platform, lang))))
     return out
 
