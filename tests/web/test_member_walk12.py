@@ -93,7 +93,7 @@ def test_a_returning_member_is_not_shown_as_a_newcomer_who_did_every_step(
     assert re.search(r"撤销的警告（3 次）：2026-03-01 \d\d:\d\d UTC\+8 发送未经允许的链接", actions), \
         actions
     english = client.get(page + "?lang=en").text
-    assert "came back: no newcomer steps" in english
+    assert "a returning member: no newcomer steps" in english
     assert "removed by the bot" in english
 
 
