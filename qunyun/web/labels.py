@@ -622,11 +622,13 @@ SIGNALS_EN = {"join_burst": "joined in a burst", "nickname": "suspicious nicknam
 
 # R5 escalation titles (policies/escalation.py), the member's words after the colon kept.
 ESCALATIONS_EN: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^(.+?) 在群里@了管理员：(.*)$", re.S), "{0} mentioned an admin in the group: {1}"),
+    (re.compile(r"^(.+?) 在群里@了管理员：(.*)$", re.S),
+     "{0} mentioned an admin in the group: {1}"),
     (re.compile(r"^(.+?) 私信机器人：(.*)$", re.S), "{0} wrote to the bot: {1}"),
     (re.compile(r"^(.+?) 的问题机器人答不了：(.*)$", re.S),
      "{0} asked what the bot cannot answer: {1}"),
-    (re.compile(r"^(.+?) 的消息含辱骂（(.+?)）：(.*)$", re.S), "{0}'s message is abusive ({1}): {2}"),
+    (re.compile(r"^(.+?) 的消息含辱骂（(.+?)）：(.*)$", re.S),
+     "{0}'s message is abusive ({1}): {2}"),
     (re.compile(r"^(.+?) 与他人正在激烈争执：(.*)$", re.S), "{0} is in a heated argument: {1}"),
 ]
 

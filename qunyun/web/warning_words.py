@@ -55,7 +55,7 @@ def described(conn: Connection, docs: Iterable[Mapping[str, Any] | None], *, com
                                bot_warnings.c.reason, bot_warnings.c.rule)
                         .where(bot_warnings.c.id.in_(sorted(ids)),
                                bot_warnings.c.community_id == community_id)).mappings()
-    out.update({int(r["id"]): f"{times.when(r['created_ms'], zone)} "
-                               f"{labels.reason_label(r['reason'], lang) if r['reason'] else labels.rule_label(r['rule'], lang)}"
-                for r in rows})
+    out.update({int(r["id"]): f"{times.when(r['created_ms'], zone)} " + (
+        labels.reason_label(r["reason"], lang) if r["reason"]
+        else labels.rule_label(r["rule"], lang)) for r in rows})
     return out
