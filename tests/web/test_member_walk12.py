@@ -111,6 +111,15 @@ def test_a_suspect_card_says_what_already_happened(
     help_block = html.split('id="queue-help"')[1].split("</section>")[0]
     assert "不会移出或改动这个账号" in help_block
     assert "不会移出或改动这个账号" not in card
+    # Walk13 #27: once exempted, the row still says what had happened (HTMX answer and list).
+    token = csrf_of(client, "/c/python-camp/queues")
+    row = client.post(f"/c/python-camp/queues/{seeded.suspect_item}",
+                      data={"csrf": token, "resolution": "exempted", "reason": "申诉已通过"},
+                      headers={"HX-Request": "true"}).text
+    assert "已经发生的事" in _visible(row.split("</tr>")[0]) and "申诉已通过" in row
+    done = client.get("/c/python-camp/queues?queue=suspect&status=exempted").text
+    card = _visible(done.split(f'id="item-{seeded.suspect_item}"')[1].split("</tr>")[0])
+    assert "已经发生的事" in card and "3 次警告已撤销" in card, card
 
 
 def test_one_nickname_history_per_account_and_one_display_name(

@@ -133,13 +133,14 @@ def _help_lines(items: list[dict[str, Any]], unreachable: dict[int, str],
 
 def _already(conn: Any, cid: int, items: list[dict[str, Any]], zone: str,
              lang: str) -> dict[int, str]:
-    """For an open suspect: what already happened to the member, in words — removed (when,
+    """For a suspect: what already happened to the member, in words — removed (when,
     why), an upheld appeal with its warnings withdrawn — so the card does not ask for a
     judgement on someone the bot already dealt with (issue 11 walk 26, 46). For an appeal:
     the removal it appeals (walk 25)."""
     appeals = [i for i in items if i["queue"] == "appeal" and i["member_id"]]
+    # A handled suspect keeps the line too (walk13 #27): it is why it was exempted or done.
     members = {int(i["member_id"]): int(i["id"]) for i in items
-               if i["queue"] == "suspect" and i["status"] == "open" and i["member_id"]}
+               if i["queue"] == "suspect" and i["member_id"]}
     if not members and not appeals:
         return {}
     cases = console_queues.latest_removals(
@@ -293,9 +294,10 @@ def resolve(
         with ctx.engine.connect() as conn:
             words = warning_words.described(conn, [item["detail"]], community_id=cid,
                                             zone=zone, lang=ctx.lang)
+            already = _already(conn, cid, [item], zone, ctx.lang)
         return page(ctx, "queue_resolved.html", community=found, i=item, choices=CHOICES,
                     names=names, counts=counts, unreachable=unreachable, tz=zone,
-                    warning_words=words, already={},
+                    warning_words=words, already=already,
                     queue=(shown.get("queue") or [""])[0],
                     status=(shown.get("status") or ["open"])[0])
     return RedirectResponse(f"/c/{slug}/queues?queue={item['queue']}", status_code=303)
