@@ -131,6 +131,11 @@
     }
     area.addEventListener("input", renumber);
     area.addEventListener("scroll", function () { gutter.scrollTop = area.scrollTop; });
+    // The numbers follow the text the box holds, not the text the server sent: a browser
+    // that restores a form's text (back, a re-shown page) left 1–118 beside a 314-line
+    // plan until a reload (issue 11 walk13 #29).
+    renumber();
+    window.addEventListener("pageshow", renumber);
     document.querySelectorAll("[data-goto]").forEach(function (a) {
       a.addEventListener("click", function (e) {
         e.preventDefault();
