@@ -108,3 +108,22 @@ def test_the_report_and_the_console_tell_one_story_about_the_imported_history(
     home = client.get("/").text
     rows = home.split('id="community-camp"', 1)[1].split("</tbody>", 1)[0]
     assert "只按有机器人在运行的群预警，导入的历史记录不计入" in rows and "⚠" not in rows
+
+
+def test_an_imported_history_is_not_one_of_every_group(
+        engine: Engine, seeded: Seeded, make_client: Make) -> None:
+    """Issue 11 walk13 #37: 「全部群」 included the imported Telegram history, so every calendar
+    post failed there daily. Posts for every group go to the live groups; the calendar page
+    says the history is left out."""
+    from qunyun.services import lookup
+
+    cid = _camp(engine)
+    with engine.connect() as conn:
+        postable = lookup.postable_groups(conn, community_id=cid)
+        every = lookup.community_groups(conn, community_id=cid)
+    assert [ref.platform for _, ref in postable] == ["matrix"]
+    assert len(every) == 2
+    page = make_client("owner").get("/c/camp/calendar").text
+    line = page.split('id="calendar-reach"', 1)[1].split("</p>", 1)[0]
+    assert f"导入的历史记录不算在「全部群」里：{NAME}（导入的历史 · Telegram 导出）" in line
+    assert "没有机器人在运行，日历帖、活动帖和赛季公告都不发到那里" in line
