@@ -147,16 +147,24 @@ def _build(log: EventLog, *, community_id: int, plan: Plan | None, zone: ZoneInf
     group_heads = [{"id": group_id, "platform": platform, "external_id": external_id,
                     "name": name, "imported": group_id in imported}
                    for group_id, platform, external_id, name in log.groups.iter_rows()]
+    # Once a bot runs one of the community's groups, a history imported from elsewhere (the
+    # chat the community left) is not warned, and the community is warned from its live
+    # groups only: the console said "not warned" beside a warning raised from that history
+    # (issue 11 walk13 #19, #35). A community that is only an export is warned as before.
+    live = [h["id"] for h in group_heads if not h["imported"]]
+    hold = bool(live) and len(live) < len(group_heads)
     for head in group_heads:
         groups.append(_scope_section(log, activity.Scope.of(log, head["id"]), effective, tier_of,
-                                     head))
+                                     head, hold_dying=hold and head["imported"]))
     community_head = {"id": community_id, "name": community_name}
     if len(groups) == 1:
         # One group holds every event and membership: its numbers are the community's.
         community = {**community_head, **{k: v for k, v in groups[0].items()
                                           if k not in group_heads[0]}}
     else:
-        community = _scope_section(log, community_scope, effective, tier_of, community_head)
+        community = _scope_section(
+            log, community_scope, effective, tier_of, community_head,
+            dying_from=_groups_scope(log, live, community_scope) if hold else None)
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -182,13 +190,38 @@ def _defaults_plan(name: str | None) -> Plan:
                                               "platform": "telegram"}})
 
 
+def _groups_scope(log: EventLog, group_ids: list[int],
+                  community: activity.Scope) -> activity.Scope:
+    """The community's live groups together (only their dying warning is read from it)."""
+    mine = pl.col("group_id").is_in(group_ids)
+    return activity.Scope(events=log.events.filter(mine), messages=log.messages.filter(mine),
+                          recent=log.recent.filter(mine),
+                          current_members=community.current_members)
+
+
+def _dying(log: EventLog, scope: activity.Scope, plan: Plan) -> dict[str, Any]:
+    totals = activity.totals(log, scope)
+    history = [w["messages"] for w in activity.weekly(log, scope)]
+    return health.dying(log, health.score(log, scope, totals, plan.health, history),
+                        plan.health, history, scope)
+
+
 def _scope_section(log: EventLog, scope: activity.Scope, plan: Plan, tier_of: dict[int, str],
-                   head: dict[str, Any]) -> dict[str, Any]:
+                   head: dict[str, Any], *, hold_dying: bool = False,
+                   dying_from: activity.Scope | None = None) -> dict[str, Any]:
+    """`hold_dying`: an imported history beside a live group, never warned (`held`, with
+    what its trend would have said kept); `dying_from`: the scope the warning is judged on
+    (`live_only`: the community's live groups, its history left out)."""
     totals = activity.totals(log, scope)
     weekly = activity.weekly(log, scope)
     history = [w["messages"] for w in weekly]
     score = health.score(log, scope, totals, plan.health, history)
     dying = health.dying(log, score, plan.health, history, scope)
+    if hold_dying:
+        dying = {**dying, "warning": False, "held": "imported_history",
+                 "history_warning": dying["warning"]}
+    elif dying_from is not None:
+        dying = {**_dying(log, dying_from, plan), "live_only": True}
     inside = scope.current_members.to_list()
     tier_counts = {t: 0 for t in tiers.TIERS}
     for mid in inside:

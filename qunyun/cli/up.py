@@ -51,11 +51,14 @@ if TYPE_CHECKING:
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "python-camp.yaml"
 
 
+DEFAULT_PORT = 8080
+
+
 def up_cmd(
     plan: Annotated[Path, typer.Option(help="社群计划 YAML")] = EXAMPLE,
     db: DbUrl = None,
     port: Annotated[int, typer.Option(envvar="QUNYUN_PORT",
-                                      help="控制台端口 / console port")] = 8080,
+                                      help="控制台端口 / console port")] = DEFAULT_PORT,
     homeserver: Annotated[str | None, typer.Option(envvar="QUNYUN_MATRIX_HOMESERVER")] = None,
     token: Annotated[str | None, typer.Option(envvar="QUNYUN_MATRIX_TOKEN")] = None,
     local_dir: Annotated[Path, typer.Option(help="本地 Matrix 服务器数据目录")] = Path(
@@ -136,7 +139,7 @@ def up_cmd(
             local.homeserver.stop()
     if stopping.asked:
         _say_stopped(engine, main, stored, local_dir if local is not None else None,
-                     forced=stopping.forced)
+                     forced=stopping.forced, port=port)
 
 
 def _print_activity(zone: str) -> None:
@@ -234,7 +237,7 @@ class _Stopping:
 
 def _say_stopped(engine: Engine, main: _MatrixRun | None,
                  stored: list[tuple[Account, Plan, str]], local_dir: Path | None, *,
-                 forced: bool) -> None:
+                 forced: bool, port: int = DEFAULT_PORT) -> None:
     """What Ctrl-C stopped, where the data stays and how to start again (issue 11 #21: the
     terminal said nothing, and a newcomer could not tell whether anything was lost)."""
     stopped = ["控制台 console"]
@@ -255,9 +258,12 @@ def _say_stopped(engine: Engine, main: _MatrixRun | None,
     if local_dir is not None:
         out_console.print(f"  本机 Matrix 的账号、房间和聊天记录 local Matrix accounts, rooms and "
                           f"messages: {local_dir.resolve()}", highlight=False, markup=False)
-    out_console.print("再次启动 start again: ./dev.sh run（或 or qunyun up）；什么都不会丢，"
-                      "机器人从停下的地方接着处理 nothing is lost, the bot resumes where it stopped",
-                      highlight=False, markup=False)
+    # The console's port as it was started (walk13 #15: the hint put it back on 8080, the
+    # port the walker had to avoid); the local homeserver keeps its own port by itself.
+    options = f" --port {port}" if port != DEFAULT_PORT else ""
+    out_console.print(f"再次启动 start again: ./dev.sh run{options}（或 or qunyun up{options}）；"
+                      "什么都不会丢，机器人从停下的地方接着处理 nothing is lost, the bot resumes "
+                      "where it stopped", highlight=False, markup=False)
 
 
 async def _both(engine: Engine, server: uvicorn.Server, main: _MatrixRun | None,

@@ -252,7 +252,7 @@ class Boards:
             lines.append("新赛季已经开始，赛季榜从零算起（总积分保留）。发送 !排行 赛季 查看")
         reason = "T3 season end" if ended is not None else "T3 season start"
         groups = calendar_service.target_groups(
-            lookup.community_groups(ctx.conn, community_id=ctx.community_id), None,
+            lookup.postable_groups(ctx.conn, community_id=ctx.community_id), None,
             plan.bot.admin_room)
         text = "\n".join(lines)
         effects: list[Effect] = []

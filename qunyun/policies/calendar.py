@@ -47,7 +47,7 @@ class CalendarPosts:
                                        detail="计划跳过这一天")
             return None
         groups = calendar_service.target_groups(
-            lookup.community_groups(ctx.conn, community_id=ctx.community_id), post.group,
+            lookup.postable_groups(ctx.conn, community_id=ctx.community_id), post.group,
             plan.bot.admin_room)
         groups = [(gid, ref) for gid, ref in groups if not self.setup.is_direct(ref)]
         if not groups:

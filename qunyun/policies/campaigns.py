@@ -68,7 +68,7 @@ class Campaigns:
                                        detail="计划里已没有这个活动日")
             return None
         campaign, day = found
-        groups = lookup.community_groups(ctx.conn, community_id=ctx.community_id)
+        groups = lookup.postable_groups(ctx.conn, community_id=ctx.community_id)
         if "member" not in tick.payload:
             groups = calendar_service.target_groups(groups, None, plan.bot.admin_room)
         member = None

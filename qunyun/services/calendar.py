@@ -326,7 +326,7 @@ def preview(conn: Connection, *, community_id: int, plan: Plan | None, entry: Ma
     content = _content(plan, entry)
     if content is None:
         return None
-    groups = lookup.community_groups(conn, community_id=community_id)
+    groups = lookup.postable_groups(conn, community_id=community_id)
     admin_room = plan.bot.admin_room if plan is not None else None
     if "member" in payload:
         targets = [(gid, ref) for gid, ref in groups if gid == entry["group_id"]]

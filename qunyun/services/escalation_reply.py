@@ -6,6 +6,7 @@ operator is told to answer there themselves, and nothing is queued."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import Connection
@@ -15,11 +16,20 @@ from qunyun.services import audit, lookup, queues, reach
 from qunyun.storage.work import queues as queue_repo
 
 MAX_CHARS = 2000
+# A draft with nothing to say leaves the admin a 【请写…】/【请填写…】 instruction to replace;
+# sent as it is, the member read the instruction in the group (issue 11 walk13 #22, #51).
+FILL_IN = re.compile(r"【请[^】]*】")
+
+
+def fill_in_left(text: str) -> str | None:
+    """The draft's fill-in instruction still in the text, or None when there is none."""
+    found = FILL_IN.search(text)
+    return found.group(0) if found else None
 
 
 class ReplyError(ValueError):
     """The reply cannot be sent; `code` names why (the console words it): `decided`,
-    `empty`, `long`, `no_message`, `no_bot`."""
+    `empty`, `fill_in`, `long`, `no_message`, `no_bot`."""
 
     def __init__(self, code: str, words: str) -> None:
         super().__init__(words)
@@ -37,6 +47,8 @@ def send(conn: Connection, *, community_id: int, item_id: int, operator: str,
     body = text.strip()
     if not body:
         raise ReplyError("empty", "回复内容是空的：请写好要发给成员的话")
+    if fill_in_left(body):
+        raise ReplyError("fill_in", "回复里还有【请…】提示：先把它换成你的回答，再发送")
     if len(body) > MAX_CHARS:
         raise ReplyError("long", f"回复太长了（{len(body)} 字），最多 {MAX_CHARS} 字")
     detail = item.get("detail") or {}

@@ -38,6 +38,16 @@ def community_groups(conn: Connection, *, community_id: int) -> list[tuple[int, 
             for r in bot_lookup.community_groups(conn, community_id=community_id)]
 
 
+def postable_groups(conn: Connection, *, community_id: int) -> list[tuple[int, GroupRef]]:
+    """The groups a post for "every group" goes to: not a history imported from an export
+    that no bot runs (issue 11 walk13 #37: every calendar post failed there each day)."""
+    from qunyun.storage.console.overview import imported_groups
+
+    history = imported_groups(conn, community_id=community_id)
+    return [(gid, ref) for gid, ref in community_groups(conn, community_id=community_id)
+            if gid not in history]
+
+
 def display_names(conn: Connection, *, member_ids: list[int]) -> dict[int, str | None]:
     return bot_lookup.display_names(conn, member_ids=member_ids)
 

@@ -94,15 +94,17 @@ def _day_of(entry: Mapping[str, Any]) -> int:
 
 def target_label(entry: Mapping[str, Any], group_names: Mapping[int, str],
                  posts_to: str | None, admin_room: str | None, all_groups: str,
-                 sep: str = "、") -> str:
+                 sep: str = "、", audience: Mapping[int, str] | None = None) -> str:
     """Which group(s) an entry posts to, by name: its own group (a member's campaign
     day), the named one, or every group but the admin room (`all_groups`: the words
-    with a `{names}` slot, 「全部群（{names}）」)."""
+    with a `{names}` slot, 「全部群（{names}）」; `audience`: the groups "every group" means,
+    an imported history left out)."""
     if entry.get("group_id") is not None and _member_of(entry) is not None:
         return group_names.get(int(entry["group_id"]), "")
     if posts_to:
         return posts_to
-    names = [n for n in group_names.values() if not admin_room or n != admin_room]
+    every = group_names if audience is None else audience
+    names = [n for n in every.values() if not admin_room or n != admin_room]
     return all_groups.format(names=sep.join(names)) if names else \
         all_groups.partition("{")[0].rstrip(" （(")
 
@@ -110,7 +112,8 @@ def target_label(entry: Mapping[str, Any], group_names: Mapping[int, str],
 def entry_rows(entries: Sequence[Mapping[str, Any]], *, plan: Plan | None,
                member_names: Mapping[int, str | None], group_names: Mapping[int, str],
                posts_to: Mapping[int, str | None], all_groups: str,
-               unknown_member: str, sep: str = "、") -> list[EntryRow]:
+               unknown_member: str, sep: str = "、",
+               audience: Mapping[int, str] | None = None) -> list[EntryRow]:
     """The entry list: each entry as a row, a join-relative campaign folded into one row
     whose members each show their next day (a paused member's too)."""
     admin_room = plan.bot.admin_room if plan is not None else None
@@ -123,7 +126,7 @@ def entry_rows(entries: Sequence[Mapping[str, Any]], *, plan: Plan | None,
             rows.append(EntryRow(
                 title=str(e["title"]), kind=str(e["kind"]), origin=str(e["origin"]),
                 group=target_label(e, group_names, posts_to.get(int(e["id"])), admin_room,
-                                   all_groups, sep),
+                                   all_groups, sep, audience),
                 entry=e, rule=str(e["rule"]), next_ms=None if e["paused"] else e["next_ms"],
                 paused=bool(e["paused"])))
             continue

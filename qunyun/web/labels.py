@@ -300,6 +300,7 @@ EVIDENCE_KEYS: dict[str, Pair] = {
     "inactive_days": ("未活跃天数", "days inactive"), "draft": ("草稿", "draft"),
     "newcomer": ("新人", "newcomer"), "buddy": ("伙伴", "buddy"),
     "command": ("命令", "command"), "actor": ("发起人", "by"),
+    "labels": ("昵称里的信息", "from the nickname"),
     "granted_role": ("头衔", "title"), "level": ("权限等级", "power level"),
     "amount": ("金额", "amount"), "currency": ("币种", "currency"), "note": ("备注", "note"),
     "suggested_reply": ("建议回复", "suggested reply"), "reasons": ("被申诉的警告", "warned for"),
@@ -562,9 +563,15 @@ def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
         if key == "item" and isinstance(value, int) and not isinstance(value, bool):
             # The work item by its title, never its number (-1: web.warning_words.ITEM).
             named = words.get((-1, value))
-            if named and named != evidence.get("title") and named not in title:
+            if named and not evidence.get("title") and named not in title:
                 lines.append(f"{_pick(EVIDENCE_KEYS.get('title'), lang, 'title')}{sep}{named}")
             continue
+        if key == "title" and isinstance(value, str):
+            # The title stored with a decision is Chinese; the item's own, in the page's
+            # language, where the entry names it (issue 11 walk13 #30).
+            item = evidence.get("item")
+            if isinstance(item, int) and not isinstance(item, bool):
+                value = words.get((-1, item), value)
         if title and isinstance(value, str | int) and not isinstance(value, bool) \
                 and str(value) in title:
             continue
@@ -594,6 +601,10 @@ def evidence_lines(evidence: Mapping[str, Any] | None, lang: str,
                      else rule_label(value, lang))
         if key == "ledger" and isinstance(value, str):
             value = points_label(value, lang)  # T3 grants: 贡献分, not "contribution"
+        if key == "labels" and isinstance(value, Mapping):  # O3: the nickname's parts
+            value = "，".join(f"{attribute_label(str(k), lang)} {v}" for k, v in value.items()) \
+                if lang != "en" else "; ".join(f"{attribute_label(str(k), lang)} {v}"
+                                               for k, v in value.items())
         if key == "members" and isinstance(value, list):
             value = [str(m.get("name") or m.get("id")) if isinstance(m, Mapping) else str(m)
                      for m in value]
@@ -609,6 +620,31 @@ TIERS_EN = {"opinion_leader": "opinion leaders", "co_opinion_leader": "co-opinio
 SIGNALS_EN = {"join_burst": "joined in a burst", "nickname": "suspicious nickname",
               "ads": "adverts, links or QR codes", "same_text": "same text as other accounts",
               "red_packet_first": "first to grab red packets", "never_spoke": "never spoke"}
+
+
+# R5 escalation titles (policies/escalation.py), the member's words after the colon kept.
+ESCALATIONS_EN: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^(.+?) 在群里@了管理员：(.*)$", re.S),
+     "{0} mentioned an admin in the group: {1}"),
+    (re.compile(r"^(.+?) 私信机器人：(.*)$", re.S), "{0} wrote to the bot: {1}"),
+    (re.compile(r"^(.+?) 的问题机器人答不了：(.*)$", re.S),
+     "{0} asked what the bot cannot answer: {1}"),
+    (re.compile(r"^(.+?) 的消息含辱骂（(.+?)）：(.*)$", re.S),
+     "{0}'s message is abusive ({1}): {2}"),
+    (re.compile(r"^(.+?) 与他人正在激烈争执：(.*)$", re.S), "{0} is in a heated argument: {1}"),
+]
+
+
+def escalation_title(title: str) -> str:
+    """An escalation's title in English (「【需要人工】李四 在群里@了管理员：…」, issue 11
+    walk13 #30), the member's name and words as written."""
+    rest = title.removeprefix("【需要人工】")
+    for pattern, english in ESCALATIONS_EN:
+        found = pattern.match(rest)
+        if found is not None:
+            said = english.format(*found.groups())
+            return f"Needs a person: {said}" if rest != title else said
+    return title
 
 
 def item_title(item: Mapping[str, Any], lang: str) -> str:
@@ -629,6 +665,10 @@ def item_title(item: Mapping[str, Any], lang: str) -> str:
         return f"{name}: {', '.join(kinds)}"
     if queue == "join_request":
         return f"Join request: {rest or title}"
+    if queue == "appeal" and title.endswith(" 的申诉"):  # issue 11 walk13 #30
+        return f"{title.removesuffix(' 的申诉')}: appeal"
+    if queue == "escalation":
+        return escalation_title(title)
     if queue == "group_invite":  # issue 11 #58: a non-admin invited the bot into a room
         who = detail.get("inviter_name") or detail.get("inviter") or "someone"
         return f"{who} invited the bot into 「{detail.get('name') or detail.get('room')}」"
@@ -758,7 +798,7 @@ GENERATED_REASONS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^预演：自动批准$"), "rehearsal: approved automatically"),
     (re.compile(r"^疑似批量注册的营销账号（计划允许自动移除）$"),
      "suspected bulk-registered marketing account (the plan allows automatic removal)"),
-    (re.compile(r"^累计 (\d+) 次警告：(.+)（送机票）$"), "{0} warnings, the last: {1} (removed)"),
+    (re.compile(r"^累计 (\d+) 次警告：(.+)（送机票）$"), "{0} warnings, the last for {1}: removed"),
     (re.compile(r"^E1 淘汰：已 (\d+) 天未发言（最后发言 (.+)）$"),
      "E1 removal: silent for {0} days (last message {1})"),
     (re.compile(r"^E1 淘汰：入群 (\d+) 天从未发言$"),

@@ -14,6 +14,7 @@ import re
 FIXED: dict[str, str] = {
     "刷屏": "flooding",
     "发广告": "advertising",
+    "发广告（加好友引流）": "advertising (luring members to add a contact)",
     "一次@太多人": "mentioning too many people at once",
     "发送二维码图片": "posting a QR code image",
     "重复发送相同内容": "posting the same text again and again",

@@ -52,6 +52,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     # A group that is only an imported export (walk finding 24): its trend is history.
     "dying_imported": ("导入的历史记录，没有机器人在运行这个群，不作预警",
                        "imported history: no bot runs this group, so no warning"),
+    # Issue 11 walk13 #19/#35: the community beside its imported history is warned from
+    # the groups a bot runs; a community that is only an export says its warning is history.
+    "dying_live_only": ("只按有机器人在运行的群预警，导入的历史记录不计入",
+                        "judged on the groups a bot runs; the imported history is left out"),
+    "dying_history": ("导入的历史记录：", "imported history: "),
+    "paren_open": ("（", " ("), "paren_close": ("）", ")"),
+    "dying_short": ("有预警", "warning"),
+    "member.unnamed": ("（无名账号）", "(no name)"),
+    "room_kind.matrix": ("{platform} 房间", "{platform} room"),
+    "room_kind.group": ("{platform} 群", "{platform} group"),
+    "room_id.show": ("显示 ID", "show the ID"),
     "platform_imported": ("{platform} 导出", "{platform} export"),
     "active_ratio": ("活跃率", "Active ratio"),
     "messages": ("消息", "Messages"),
@@ -234,6 +245,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "reply.error": ("没有发出：{why}", "Not sent: {why}"),
     "reply.error.decided": ("这条事项已经处理过了", "this item was already decided"),
     "reply.error.empty": ("回复内容是空的，请写好要发给成员的话", "the reply is empty"),
+    "reply.error.fill_in": ("回复里还有【请…】提示：先把它换成你的回答，再发送",
+                            "the reply still holds the draft's 【请…】 note: replace it "
+                            "with your answer first"),
+    "reply.fill_in_note": ("草稿里【…】括起来的是给你的提示，不是发给成员的话：换成你的回答后才能发送。",
+                           "The part in 【…】 is a note for you, not for the member: "
+                           "replace it with your answer before sending."),
     "reply.error.long": ("回复太长了，最多 2000 字", "the reply is too long (2,000 characters at most)"),
     "reply.error.no_message": ("这条事项没有记下成员的原消息，机器人无法回复它：请在群里亲自回复",
                                "this item has no record of the member's message, so the bot "
@@ -272,6 +289,12 @@ TEXTS: dict[str, tuple[str, str]] = {
                                   "is connected: the bot can neither reach nor remove them. "
                                   "Approving opens a to-do for each, for you to do on "
                                   "{platform} yourself."),
+    "reach.removal_before_page": ("本页列出的 {n} 位成员在 {platform}，那里没有连接机器人账号：机器人联系不到他们，"
+                                  "也不能把他们移出群。批准后每人生成一条待办，请在 {platform} 里亲自处理。",
+                                  "The {n} members listed on this page are on {platform}, where "
+                                  "no bot account is connected: the bot can neither reach nor "
+                                  "remove them. Approving opens a to-do for each, for you to do "
+                                  "on {platform} yourself."),
     "reach.row": ("在 {platform}：机器人联系不到、不能移出", "on {platform}: the bot cannot reach or remove them"),
     "queue.help": ("按钮的作用", "What the buttons do"),
     "suspect.more_than_report": ("报告（数据截至 {as_of}）列出 {n} 个；多出来的是机器人在那之后从群里的消息发现的，"
@@ -338,7 +361,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "step.completed": ("已完成", "completed"),
     # A step not done yet says so in words (walk12 #67: a grey "·" read like the others).
     "step.pending": ("（未完成）", " (not done)"),
-    "step.returning": ("回群成员，不走新人流程", "came back: no newcomer steps"),
+    "step.returning": ("回群成员，不走新人流程", "a returning member: no newcomer steps"),
     "deadline": ("截止", "Deadline"),
     "expires": ("失效", "Expires"),
     "warning.live": ("有效至", "in force until"),
@@ -347,7 +370,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "warning.revoked_by": ("撤销人", "by"),
     "warning.settled": ("已计入移出", "counted in the removal"),
     "stay.join": ("入群", "joined"),
-    "stay.rejoin": ("回群", "came back"),
+    "stay.rejoin": ("重新入群", "rejoined"),
     "stay.leave": ("退群", "left"),
     "stay.removed": ("被移出", "removed"),
     "rule": ("规则", "Rule"),
@@ -408,9 +431,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "case.removed": ("已移出", "removed"),
     "case.cancelled": ("已取消（恢复活跃）", "cancelled (active again)"),
     "case.exempted": ("已豁免", "exempted"),
-    "case.revived": ("已复活回群", "revived"),
+    "case.revived": ("已复活（邀请回群）", "revived: invited back"),
+    "case.revived_appeal": ("申诉通过，已邀请回群", "appeal upheld: invited back"),
+    "case.why": ("原因：", "why: "),
     "case.remove_after": ("最早移出", "removable from"),
-    "case.revived_at": ("回群", "back"),
+    "case.revived_at": ("邀请回群", "invited back"),
     # How a revived member came back (lifecycle_cases.revived_how, E2).
     "case.how.task": ("完成复活任务", "handed in the revival task"),
     "case.how.referrals": ("邀请人数达标", "brought enough members"),

@@ -42,6 +42,12 @@ CALENDAR_TEXTS: dict[str, tuple[str, str]] = {
     "calendar.reach_todo": ("机器人不能直接发帖的群：{names}——到时群主会收到一条待办，帖子文字已备好。",
                             "Groups the bot cannot post in: {names} — the owner gets a to-do "
                             "with the text ready at that time."),
+    # Issue 11 walk13 #37: an imported history is not an audience of 「全部群」.
+    "calendar.reach_history": ("导入的历史记录不算在「全部群」里：{names}——那里没有机器人在运行，"
+                               "日历帖、活动帖和赛季公告都不发到那里。",
+                               "An imported history is not one of “every group”: {names} — no "
+                               "bot runs it, so calendar, campaign and season posts never go "
+                               "there."),
     "calendar.reach_none": ("没有连接机器人账号的群：{names}——那里只有导入的聊天记录，日历帖发不到这些群："
                             "每次到点只在审计日志里留一条「失败」和原因；要在那里发，请先用 qunyun "
                             "account-add 连接该平台的账号，或到点亲自去发。",

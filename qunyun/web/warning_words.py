@@ -42,16 +42,20 @@ def described(conn: Connection, docs: Iterable[Mapping[str, Any] | None], *, com
             items.add(item)
     out: dict[Any, str] = {}
     if items:
-        found = conn.execute(select(work_items.c.id, work_items.c.title).where(
+        found = conn.execute(select(work_items.c.id, work_items.c.title, work_items.c.queue,
+                                    work_items.c.detail).where(
             work_items.c.id.in_(sorted(items)), work_items.c.community_id == community_id))
-        out.update({(ITEM, int(i)): str(t) for i, t in found if t})
+        # In the page's language (issue 11 walk13 #30: 「item: 李四 的申诉」 in English).
+        out.update({(ITEM, int(i)): labels.item_title(
+            {"title": t, "queue": q, "detail": d if isinstance(d, dict) else {}}, lang)
+            for i, t, q, d in found if t})
     if not ids:
         return out
     rows = conn.execute(select(bot_warnings.c.id, bot_warnings.c.created_ms,
                                bot_warnings.c.reason, bot_warnings.c.rule)
                         .where(bot_warnings.c.id.in_(sorted(ids)),
                                bot_warnings.c.community_id == community_id)).mappings()
-    out.update({int(r["id"]): f"{times.when(r['created_ms'], zone)} "
-                               f"{r['reason'] or labels.rule_label(r['rule'], lang)}"
-                for r in rows})
+    out.update({int(r["id"]): f"{times.when(r['created_ms'], zone)} " + (
+        labels.reason_label(r["reason"], lang) if r["reason"]
+        else labels.rule_label(r["rule"], lang)) for r in rows})
     return out

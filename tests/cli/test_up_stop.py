@@ -58,7 +58,9 @@ def test_ctrl_c_says_what_stopped_where_the_data_stays_and_how_to_start_again(
     stopped = next(line for line in said.splitlines() if line.startswith("已停止"))
     assert "控制台" in stopped and "1 个已保存的账号" in stopped, said
     assert f"数据库 database {db_file.resolve()}" in said, said
-    assert "再次启动 start again: ./dev.sh run" in said, said
+    # Walk13 #15: the hint repeats the console port the run was started with.
+    assert f"再次启动 start again: ./dev.sh run --port {port}（或 or qunyun up --port {port}）" \
+        in said, said
     assert said.index("正在停止") < said.index("已停止") < said.index("再次启动")
 
 

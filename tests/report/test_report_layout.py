@@ -48,6 +48,10 @@ def test_report_cells_keep_their_words_at_desktop_and_phone_widths(
         page = browser.new_page(viewport={"width": width, "height": 900})
         page.goto(paths["html"].as_uri())
         assert page.evaluate("document.documentElement.scrollWidth") <= width  # no page scroll
+        if width == 1280:  # walk13 #36: the 各群 table fits its card, 预警 and 时间范围 in view
+            box = page.evaluate("(() => { const s = document.querySelector('#groups .scroll');"
+                                " return [s.scrollWidth, s.clientWidth]; })()")
+            assert box[0] <= box[1], box
         cells = page.evaluate(CELLS)
         assert len(cells) > 50, width
         squeezed = [c for c in cells if c["lines"] > 1 and c["chars"] / c["lines"] < 4]

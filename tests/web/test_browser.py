@@ -403,3 +403,34 @@ def test_every_page_fits_the_window_without_squeezing_words(
                 squeezed = page.evaluate(SQUEEZED)
                 assert not squeezed, (lang, width, path, squeezed[:4])
     page.context.close()
+
+
+def test_walk13_home_rows_read_at_1280_and_390_and_the_gutter_follows_the_text(
+        browser: object, console: Console) -> None:
+    """Issue 11 walk13 #18/#38: the home row's 健康度 cell wrapped 「65 / 报告截 / 至 / …」 one
+    fragment a line and the warning was a tall narrow column (a tall blank block on a
+    phone): the number stands alone, the report's date and the warning read on a line of
+    their own, in view at 390 px. #29: the plan's line numbers follow the text in the box
+    (a restored form), not only the text the server sent."""
+    for width in (1280, 390):
+        page = _page(browser, console, "admin", width, 844)
+        page.wait_for_selector("#community-table tr.row-note")
+        score = page.locator("#community-table tbody tr:first-child td.num").nth(2)
+        box = score.bounding_box()
+        assert box is not None and box["height"] < 60, (width, box)  # one line, not seven
+        note = page.locator("#community-table .row-note-text").first
+        note_box = note.bounding_box()
+        assert note_box is not None and note_box["x"] >= 0, (width, note_box)
+        assert note_box["x"] + note_box["width"] <= width, (width, note_box)
+        assert "报告截至" in note.inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        _shot(page, f"walk13-home-{width}", full=True)
+        page.context.close()
+    page = _page(browser, console, "admin")
+    page.goto(console.url + "/c/python-camp/plan")
+    page.wait_for_selector("#rules-preview")
+    page.evaluate("""() => { const a = document.querySelector('textarea[name=plan_yaml]');
+        a.value = a.value.split('\\n').slice(0, 40).join('\\n');
+        window.dispatchEvent(new Event('pageshow')); }""")
+    assert page.locator(".editor .gutter div").count() == 40
+    page.context.close()

@@ -120,7 +120,8 @@ def test_generated_reasons_and_refusals_read_in_english(
     assert not _left_over(audit, written), _left_over(audit, written)
     shown = _visible(audit)
     for words in ("paused “早安”", "missed 2 times while the bot was down", "the plan has 3 "
-                  "problems", "advertising", "3 warnings, the last: mentioning too many people",
+                  "problems", "advertising", "3 warnings, the last for mentioning too many people at once: "
+                  "removed",
                   "warned 用户2: flooding", "ambassador 用户1 brought 用户3 (their code), +10 "
                   "points", "recorded a sale of 199 CNY", "asked a core member"):
         assert words in shown, words

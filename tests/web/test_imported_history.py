@@ -71,3 +71,59 @@ def test_the_community_page_says_imported_history_and_gives_it_no_warning(
     assert "导入的历史记录，没有机器人在运行这个群，不作预警" in row and "⚠" not in row
     group = client.get(f"/c/camp/g/{history['id']}/panel").text
     assert "不作预警" in group and "⚠" not in group.split("</table>", 1)[0]
+
+
+def test_the_report_and_the_console_tell_one_story_about_the_imported_history(
+        engine: Engine, seeded: Seeded, make_client: Make) -> None:
+    """Issue 11 walk13 #19/#35: beside a live group, the imported history is never warned —
+    report.html and the console's panel say so for its row — and the community is warned
+    from its live group only; the report and the home page say the same about it."""
+    from qunyun.report.html import render_html
+
+    cid = _camp(engine)
+    report = build_report(engine, community_id=cid, plan=None, as_of=T0 + timedelta(days=30),
+                          tz="Asia/Shanghai", community_name=NAME)
+    history = next(g for g in report["groups"] if g["platform"] == "telegram")
+    live = next(g for g in report["groups"] if g["platform"] == "matrix")
+    held = history["health"]["dying"]
+    assert held["held"] == "imported_history" and held["warning"] is False
+    assert held["history_warning"] is True  # silent for 11 days: it would have been warned
+    assert history["health"]["stage"] != "declining"  # no 热寂 without the warning
+    community = report["community"]["health"]["dying"]
+    assert community["live_only"] and community["warning"] == live["health"]["dying"]["warning"]
+    assert community["warning"] is False
+
+    html = render_html(report)
+    groups_table = html.split('id="groups"', 1)[1].split("</table>", 1)[0]
+    row = groups_table.split("导入的历史 · Telegram 导出", 1)[1].split("</tr>", 1)[0]
+    assert "导入的历史记录，没有机器人在运行这个群，不作预警" in row and "⚠" not in row
+    summary = html.split('id="dying"', 1)[1].split("</p>", 1)[0]
+    assert "只按有机器人在运行的群预警，导入的历史记录不计入" in summary and "⚠" not in summary
+
+    client = make_client("owner")
+    panel = client.get("/c/camp/panel").text
+    total = panel.split('<tr class="total">', 1)[1].split("</tr>", 1)[0]
+    assert "只按有机器人在运行的群预警，导入的历史记录不计入" in total and "⚠" not in total
+    client.app.state.reports.get(cid)  # type: ignore[attr-defined]
+    home = client.get("/").text
+    rows = home.split('id="community-camp"', 1)[1].split("</tbody>", 1)[0]
+    assert "只按有机器人在运行的群预警，导入的历史记录不计入" in rows and "⚠" not in rows
+
+
+def test_an_imported_history_is_not_one_of_every_group(
+        engine: Engine, seeded: Seeded, make_client: Make) -> None:
+    """Issue 11 walk13 #37: 「全部群」 included the imported Telegram history, so every calendar
+    post failed there daily. Posts for every group go to the live groups; the calendar page
+    says the history is left out."""
+    from qunyun.services import lookup
+
+    cid = _camp(engine)
+    with engine.connect() as conn:
+        postable = lookup.postable_groups(conn, community_id=cid)
+        every = lookup.community_groups(conn, community_id=cid)
+    assert [ref.platform for _, ref in postable] == ["matrix"]
+    assert len(every) == 2
+    page = make_client("owner").get("/c/camp/calendar").text
+    line = page.split('id="calendar-reach"', 1)[1].split("</p>", 1)[0]
+    assert f"导入的历史记录不算在「全部群」里：{NAME}（导入的历史 · Telegram 导出）" in line
+    assert "没有机器人在运行，日历帖、活动帖和赛季公告都不发到那里" in line

@@ -45,7 +45,7 @@ def test_member_page_shows_removal_and_revival_and_the_queue_takes_applications(
     with engine.begin() as conn:
         assert case_repo.revive(conn, case_id=case, how="task", now_ms=20 * DAY)
     page = _ok(client, f"/c/python-camp/members/{mid}")
-    assert "已复活回群" in page and "回群" in page
+    assert "已复活（邀请回群）" in page and "邀请回群" in page
     assert "完成复活任务" in page  # E2: how they came back (here: the plan's revival task)
     english = _ok(client, f"/c/python-camp/members/{mid}?lang=en")
     assert "Removal and revival" in english or "淘汰与复活" in english
@@ -147,6 +147,15 @@ def test_member_page_shows_a_removal_at_the_warning_limit_and_the_upheld_appeal(
     assert "已移出" in page and "累计 3 次警告：发广告（送机票）" in page
     with engine.begin() as conn:
         assert case_repo.revive(conn, case_id=case, how="appeal", now_ms=20 * DAY)
-    assert "申诉通过" in _ok(client, f"/c/python-camp/members/{mid}")
+    upheld = _ok(client, f"/c/python-camp/members/{mid}")
+    lifecycle = upheld.split('id="member-lifecycle"', 1)[1].split("</ul>", 1)[0]
+    # Issue 11 walk13 #24: an upheld appeal is not called a revival; the time is the invitation.
+    assert "申诉通过，已邀请回群" in lifecycle and "复活" not in lifecycle
+    assert "邀请回群" in lifecycle
+    heading = upheld.split('<h1 id="member-name">', 1)[1].split("</h1>", 1)[0]
+    assert f"#{mid}" not in heading  # walk13 #25: the name, not an internal number
     english = _ok(client, f"/c/python-camp/members/{mid}?lang=en")
-    assert "appeal upheld" in english and "3 warnings, the last: advertising (removed)" in english
+    assert "appeal upheld" in english and "3 warnings, the last for advertising: removed" in english
+    lifecycle_en = english.split('id="member-lifecycle"', 1)[1].split("</ul>", 1)[0]
+    assert "revived" not in lifecycle_en and "（" not in lifecycle_en
+    assert "appeal upheld: invited back" in lifecycle_en and "why: 3 warnings" in lifecycle_en

@@ -87,13 +87,15 @@ def test_withdrawn_warnings_and_the_removal_read_as_what_happened(
     assert len(states) == 3 and all(s.startswith("已撤销") and "vol" in s for s in states)
     assert "失效" not in "".join(states)
     (stays,) = _text(html, "member-stays")
-    steps = re.findall(r"(入群|被移出|回群|退群)", stays)
-    assert steps == ["入群", "被移出", "回群"]
+    steps = re.findall(r"(重新入群|入群|被移出|退群)", stays)
+    assert steps == ["入群", "被移出", "重新入群"]
     assert "发送未经允许的链接" in stays and "送机票" in stays
     english = client.get(page + "?lang=en").text
     assert all(s.startswith("withdrawn") for s in _text(english, "warning-state"))
-    stays_en = re.findall(r'class="stay-\w+">(joined|removed|came back)', english)
-    assert stays_en == ["joined", "removed", "came back"]
+    stays_en = re.findall(r'class="stay-\w+">(joined|removed|rejoined)', english)
+    assert stays_en == ["joined", "removed", "rejoined"]
+    (stays_words,) = _text(english, "member-stays")
+    assert "（" not in stays_words and "）" not in stays_words  # walk13 #31: no full-width brackets
 
 
 def test_an_admins_page_says_admins_take_no_part_and_offers_nothing_that_does_not_apply(

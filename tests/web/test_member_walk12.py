@@ -93,7 +93,7 @@ def test_a_returning_member_is_not_shown_as_a_newcomer_who_did_every_step(
     assert re.search(r"撤销的警告（3 次）：2026-03-01 \d\d:\d\d UTC\+8 发送未经允许的链接", actions), \
         actions
     english = client.get(page + "?lang=en").text
-    assert "came back: no newcomer steps" in english
+    assert "a returning member: no newcomer steps" in english
     assert "removed by the bot" in english
 
 
@@ -111,6 +111,15 @@ def test_a_suspect_card_says_what_already_happened(
     help_block = html.split('id="queue-help"')[1].split("</section>")[0]
     assert "不会移出或改动这个账号" in help_block
     assert "不会移出或改动这个账号" not in card
+    # Walk13 #27: once exempted, the row still says what had happened (HTMX answer and list).
+    token = csrf_of(client, "/c/python-camp/queues")
+    row = client.post(f"/c/python-camp/queues/{seeded.suspect_item}",
+                      data={"csrf": token, "resolution": "exempted", "reason": "申诉已通过"},
+                      headers={"HX-Request": "true"}).text
+    assert "已经发生的事" in _visible(row.split("</tr>")[0]) and "申诉已通过" in row
+    done = client.get("/c/python-camp/queues?queue=suspect&status=exempted").text
+    card = _visible(done.split(f'id="item-{seeded.suspect_item}"')[1].split("</tr>")[0])
+    assert "已经发生的事" in card and "3 次警告已撤销" in card, card
 
 
 def test_one_nickname_history_per_account_and_one_display_name(

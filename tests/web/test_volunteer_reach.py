@@ -206,6 +206,14 @@ def test_an_escalations_reply_is_sent_from_the_console_as_the_bots_reply(
     empty = client.post(f"/c/python-camp/queues/{item_id}/reply",
                         data={"csrf": token, "text": "  "})
     assert "没有发出：回复内容是空的" in empty.text
+    # Issue 11 walk13 #22: the draft's note for the admin is never sent to the member.
+    draft = "@用户2 你好，看到你的消息了。【请写你自己的回答：常见问题里没有答这个的条目】"
+    refused = client.post(f"/c/python-camp/queues/{item_id}/reply",
+                          data={"csrf": token, "text": draft})
+    assert "没有发出：回复里还有【请…】提示：先把它换成你的回答，再发送" in refused.text
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'reply' "
+                                 "AND actor = 'operator:admin'")).scalar_one() == 0
     sent = client.post(f"/c/python-camp/queues/{item_id}/reply",
                        data={"csrf": token, "text": "结业证书在结营后一周内发到邮箱。"})
     assert "回复已排队，由机器人发出" in sent.text
@@ -220,3 +228,19 @@ def test_an_escalations_reply_is_sent_from_the_console_as_the_bots_reply(
     again = client.post(f"/c/python-camp/queues/{item_id}/reply",
                         data={"csrf": token, "text": "再发一次"})
     assert "这条事项已经处理过了" in again.text
+
+
+def test_the_unreachable_count_says_this_page_when_the_list_has_more_pages() -> None:
+    """Issue 11 walk13 #21: 「以下 93 位成员在 Telegram」 beside a counter of 218 read as
+    "only 93 of them"; a list over several pages says the count is this page's."""
+    from qunyun.web.routes.queues import _help_lines
+
+    items = [{"id": n, "status": "open", "queue": "elimination", "item_key": f"e{n}"}
+             for n in range(3)]
+    far = dict.fromkeys(range(3), "telegram")
+    one_page = [t for _, t in _help_lines(items, far, {}, None, "Asia/Shanghai", "zh")]
+    assert any(t.startswith("以下 3 位成员在 Telegram") for t in one_page), one_page
+    paged = [t for _, t in _help_lines(items, far, {}, None, "Asia/Shanghai", "zh", paged=True)]
+    assert any(t.startswith("本页列出的 3 位成员在 Telegram") for t in paged), paged
+    english = [t for _, t in _help_lines(items, far, {}, None, "UTC", "en", paged=True)]
+    assert any(t.startswith("The 3 members listed on this page are on Telegram") for t in english)

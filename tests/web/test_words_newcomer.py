@@ -170,8 +170,12 @@ def test_no_raw_room_id_in_a_title(pages: dict[str, str]) -> None:
     room = pages[pages["room"]]
     heading = re.search(r"<h1>(.*?)</h1>", room, re.S)
     assert heading and heading.group(1).startswith("未命名的 Matrix 群 #"), heading
-    small = re.search(r'<p class="muted small" id="group-where">(.*?)</p>', room, re.S)
-    assert small and ROOM in small.group(1) and "Matrix" in small.group(1)
+    small = re.search(r'<div class="muted small" id="group-where">(.*?)</div>', room, re.S)
+    assert small and "Matrix 房间" in small.group(1)
+    # Issue 11 walk13 #20: the raw id is on hover and behind 「显示 ID」, not in the line.
+    line = re.sub(r"<details.*?</details>", "", small.group(1), flags=re.S)
+    assert f'title="{ROOM}"' in line and ROOM not in re.sub(r"<[^>]+>", "", line)
+    assert "<summary>显示 ID</summary>" in small.group(1) and ROOM in small.group(1)
 
 
 def test_no_schema_version_and_every_time_names_its_zone(pages: dict[str, str]) -> None:

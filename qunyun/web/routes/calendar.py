@@ -82,10 +82,12 @@ def _reach_line(plan: Plan | None, groups: list[dict[str, Any]], names: dict[int
     """Which groups the calendar's posts reach (issue 11 #35): those the bot posts to, those
     whose owner gets a to-do (the platform cannot post), and those on a platform with no
     bot of the community, which get nothing. Empty when every group has a bot."""
-    if not botless:
+    history = [names[int(g["id"])] for g in groups if g.get("imported")]
+    if not botless and not history:
         return ""
     admin = plan.bot.admin_room if plan else None
-    audience = [g for g in groups if not admin or admin not in (g["name"], g["external_id"])]
+    audience = [g for g in groups if (not admin or admin not in (g["name"], g["external_id"]))
+                and not g.get("imported")]
     sep = ", " if lang == "en" else "、"
     far = [names[int(g["id"])] for g in audience if g["platform"] in botless]
     todo = [names[int(g["id"])] for g in audience if g["platform"] not in botless
@@ -95,7 +97,10 @@ def _reach_line(plan: Plan | None, groups: list[dict[str, Any]], names: dict[int
     parts = [translate("calendar.reach_ok", lang, names=sep.join(near))] if near else []
     if todo:
         parts.append(translate("calendar.reach_todo", lang, names=sep.join(todo)))
-    parts.append(translate("calendar.reach_none", lang, names=sep.join(far)))
+    if far:
+        parts.append(translate("calendar.reach_none", lang, names=sep.join(far)))
+    if history:
+        parts.append(translate("calendar.reach_history", lang, names=sep.join(history)))
     return " ".join(parts)
 
 
@@ -166,6 +171,7 @@ def _render(ctx: Ctx, found: dict[str, Any], view: str, day: str, *, error: str 
         entries, plan=plan, member_names=member_names, group_names=names,
         posts_to={int(e["id"]): _posts_to(plan, e, groups, names, en) for e in entries},
         all_groups=translate("calendar.all_groups_named", ctx.lang),
+        audience={int(g["id"]): names[int(g["id"])] for g in groups if not g.get("imported")},
         unknown_member=unknown_member, sep=", " if en else "、")
     plan_posts = len(plan.calendar.posts) if plan else 0
     synced = sum(1 for e in entries if e["origin"] == "plan")

@@ -201,7 +201,7 @@ def _community_panel(request: Request, ctx: Ctx, found: dict[str, Any]) -> Respo
 
 @router.get("/c/{slug}/summary")
 def community_summary(request: Request, slug: str) -> Response:
-    """The index row's health cells (HTMX): waits for the report like the panels do."""
+    """The index's rows of one community (HTMX): waits for the report like the panels do."""
     ctx, found = community_for(request, slug)
     failed: str | None = None
     report: dict[str, Any] | None = None
@@ -209,9 +209,11 @@ def community_summary(request: Request, slug: str) -> Response:
         report = _report(request, int(found["id"]))
     except ReportFailed as exc:
         failed = str(exc)
-    return page(ctx, "summary_cells.html", scope=(report or {}).get("community"),
-                as_of=(report or {}).get("as_of"), failed=failed,
-                status=request.app.state.reports.status(int(found["id"])))
+    with ctx.engine.connect() as conn:
+        row = console_overview.communities_with_counts(conn, ids={int(found["id"])})[0]
+    row.update(scope=(report or {}).get("community"), as_of=(report or {}).get("as_of"),
+               status=request.app.state.reports.status(int(found["id"])))
+    return page(ctx, "summary_cells.html", community=row, failed=failed)
 
 
 @router.get("/c/{slug}/g/{group_id}")

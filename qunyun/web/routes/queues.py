@@ -47,7 +47,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "removal_todo": ("done", "dismissed"),  # E3: the operator removed them by hand (or not)
     "group_invite": ("approved", "dismissed"),  # issue 11 #58: the bot joins the room or not
 }
-REPLY_ERRORS = ("decided", "empty", "long", "no_message", "no_bot")
+REPLY_ERRORS = ("decided", "empty", "fill_in", "long", "no_message", "no_bot")
 STATUSES = ("open", "done", "dismissed", "exempted", "approved")
 PAGE = 100
 
@@ -81,7 +81,8 @@ def queue_list(request: Request, slug: str, queue: str = "", status: str = "open
     return page(ctx, "queues.html", community=found, items=items, counts=counts, queue=queue,
                 status=status, statuses=STATUSES, choices=CHOICES, names=names,
                 unreachable=unreachable, total=total, offset=offset, page_size=PAGE,
-                help_lines=_help_lines(items, unreachable, counts, report, zone, ctx.lang),
+                help_lines=_help_lines(items, unreachable, counts, report, zone, ctx.lang,
+                                        paged=total > len(items)),
                 already=already, warning_words=words, tz=zone,
                 analytics=reports.available, empty_reason=empty,
                 notice=translate("reply.queued", ctx.lang) if replied else
@@ -95,11 +96,13 @@ HELPED = ("elimination", "suspect", "escalation", "group_invite")
 
 def _help_lines(items: list[dict[str, Any]], unreachable: dict[int, str],
                 counts: dict[str, int], report: dict[str, Any] | None, zone: str,
-                lang: str) -> list[tuple[str, str]]:
+                lang: str, *, paged: bool = False) -> list[tuple[str, str]]:
     """What the buttons do, said once above the list for each kind of item on it (issue 11
     walk 48, 34: it sat in a column of its own beside every card, pushing the table out
     of a 1280 px window, and 218 elimination cards repeated the same two paragraphs), and
-    why the suspect count can be above the report's."""
+    why the suspect count can be above the report's. `paged`: the list runs over several
+    pages, so a count of this page's items says 本页 (walk13 #21: 「以下 93 位」 beside a
+    counter of 218 read as "only 93 are on Telegram")."""
     out: list[tuple[str, str]] = []
     seen: set[str] = set()
     for i in items:
@@ -124,20 +127,21 @@ def _help_lines(items: list[dict[str, Any]], unreachable: dict[int, str],
             far[unreachable[i["id"]]] = far.get(unreachable[i["id"]], 0) + 1
     for platform, n in far.items():
         out.append((translate("queue.elimination", lang), translate(
-            "reach.removal_before_many", lang, n=n,
+            "reach.removal_before_page" if paged else "reach.removal_before_many", lang, n=n,
             platform=labels.platform_label(platform, lang))))
     return out
 
 
 def _already(conn: Any, cid: int, items: list[dict[str, Any]], zone: str,
              lang: str) -> dict[int, str]:
-    """For an open suspect: what already happened to the member, in words — removed (when,
+    """For a suspect: what already happened to the member, in words — removed (when,
     why), an upheld appeal with its warnings withdrawn — so the card does not ask for a
     judgement on someone the bot already dealt with (issue 11 walk 26, 46). For an appeal:
     the removal it appeals (walk 25)."""
     appeals = [i for i in items if i["queue"] == "appeal" and i["member_id"]]
+    # A handled suspect keeps the line too (walk13 #27): it is why it was exempted or done.
     members = {int(i["member_id"]): int(i["id"]) for i in items
-               if i["queue"] == "suspect" and i["status"] == "open" and i["member_id"]}
+               if i["queue"] == "suspect" and i["member_id"]}
     if not members and not appeals:
         return {}
     cases = console_queues.latest_removals(
@@ -305,9 +309,10 @@ def resolve(
         with ctx.engine.connect() as conn:
             words = warning_words.described(conn, [item["detail"]], community_id=cid,
                                             zone=zone, lang=ctx.lang)
+            already = _already(conn, cid, [item], zone, ctx.lang)
         return page(ctx, "queue_resolved.html", community=found, i=item, choices=CHOICES,
                     names=names, counts=counts, unreachable=unreachable, tz=zone,
-                    warning_words=words, already={},
+                    warning_words=words, already=already,
                     queue=(shown.get("queue") or [""])[0],
                     status=(shown.get("status") or ["open"])[0])
     return RedirectResponse(f"/c/{slug}/queues?queue={item['queue']}", status_code=303)

@@ -150,6 +150,11 @@
     }
     area.addEventListener("input", renumber);
     area.addEventListener("scroll", function () { gutter.scrollTop = area.scrollTop; });
+    // The numbers follow the text the box holds, not the text the server sent: a browser
+    // that restores a form's text (back, a re-shown page) left 1–118 beside a 314-line
+    // plan until a reload (issue 11 walk13 #29).
+    renumber();
+    window.addEventListener("pageshow", renumber);
     document.querySelectorAll("[data-goto]").forEach(function (a) {
       a.addEventListener("click", function (e) {
         e.preventDefault();
@@ -188,4 +193,25 @@
   document.addEventListener("DOMContentLoaded", function () { label(document); });
   // The whole page: a swapped row (outerHTML) is no longer the event's target.
   document.addEventListener("htmx:afterSettle", function () { label(document); });
+})();
+
+/* Escalation reply: a draft still holding its 【请…】 note for the admin is not sent (issue 11
+   walk13 #22); the server refuses it too, this only keeps the admin's edits on the page. */
+(function () {
+  "use strict";
+  var FILL_IN = /【请[^】]*】/;
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.classList || !form.classList.contains("escalation-reply")) return;
+    var area = form.querySelector("textarea"), note = form.querySelector(".fill-in-note");
+    if (!area || !FILL_IN.test(area.value)) return;
+    e.preventDefault();
+    if (note) {
+      note.hidden = false;
+      note.textContent = note.dataset.message;
+      note.className = "error fill-in-note";
+      note.setAttribute("role", "alert");
+    }
+    area.focus();
+  });
 })();
