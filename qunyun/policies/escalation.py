@@ -39,7 +39,7 @@ from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.drafts import draft_answer, draft_for_mention
 from qunyun.policies.matching import KeywordSet, fold
 from qunyun.policies.volunteers import duty_ping
-from qunyun.services import lookup, question_wait, queues
+from qunyun.services import elimination, lookup, question_wait, queues
 from qunyun.services import schedule as schedule_service
 
 QUESTION_MARKS = questions.QUESTION_MARKS  # kept for importers of the old name
@@ -135,8 +135,12 @@ class Escalation:
         out: list[Effect] = [raised.alert] if raised is not None else []
         if told:
             return out  # the DM already says it went to a teacher (half an hour ago at most)
-        tail = ("\n如对移出有异议，发送 !申诉 加上理由；想回群，发送 !复活 说明。"
-                if removed else "")
+        tail = ""
+        if removed:
+            # Removed for breaking the rules: the appeal is the only way back (no 复活).
+            tail = ("\n如对移出有异议，发送 !申诉 加上理由。" if elimination.removed_for_rules(
+                ctx.conn, community_id=ctx.community_id, member_id=ctx.member_id or 0)
+                else "\n如对移出有异议，发送 !申诉 加上理由；想回群，发送 !复活 说明。")
         out.append(Reply(group=event.group, event_id=event.source_event_id,
                          text=FORWARDED + tail, reason="R5 forwarded", policy=self.name))
         return out

@@ -314,10 +314,11 @@ def remove_at_limit(setup: Setup, ctx: Context, event: MessagePosted, member: Us
     elimination_service.record_removal(
         ctx.conn, community_id=ctx.community_id, member_id=member_id, group_id=ctx.group_id,
         key=f"warnings:{event.source_event_id}", reason=kick_reason, now_ms=ms(event.at))
+    # The DM offers the appeal only: revival (E2: hand in a task, renew) is the way back
+    # from elimination for inactivity, not from breaking the rules — a spammer told that
+    # any homework link lets them back in would be (issue 11 walk13 finding 11).
     return [removal_notice(event.group, member, limit=limit, reason=reason, policy=policy,
-                           evidence={"warnings": evidence.get("warnings")},
-                           how=elimination_service.how_to_return(setup.plan)
-                           if setup.plan.revival is not None else ""),
+                           evidence={"warnings": evidence.get("warnings")}),
             Kick(group=event.group, member=member, reason=kick_reason, evidence=evidence,
                  policy=policy),
             removal_alert(event.group, member, policy=policy,
