@@ -326,3 +326,16 @@ def test_a_questionnaire_dm_still_waiting_is_withdrawn_at_the_removal(bot: Bot) 
         bot.say(member, advert, 60 + n)
     left(bot, member, 70)
     assert items(bot, "dm_todo") == []  # the removal notice is delivered by the fake
+
+
+def test_an_appeal_alert_awaits_a_decision_and_a_removal_notice_pings_nobody(
+        bot: Bot) -> None:
+    """Walk13 finding 45: the appeal is work waiting on an admin (it pings past the
+    ten-minute limit, `test_alert_mentions`); the removal is done (no ping)."""
+    member = user(7, "王五-北京-运营")
+    effects = removed_at_limit(bot, member)
+    (removed,) = [e for e in effects if isinstance(e, Alert)]
+    assert not removed.ping
+    effects = dm(bot, member, "!申诉 第一条是课程资料的链接", 100)
+    (appeal,) = [e for e in effects if isinstance(e, Alert)]
+    assert appeal.text.startswith("【申诉】") and appeal.ping and appeal.awaits_decision
