@@ -177,6 +177,34 @@ class Escalation:
         return self._open(event, ctx, member_id, key, f"{who} 的问题机器人答不了：{text[:200]}",
                           draft_answer(who, text, faq), "unanswered")
 
+    def repeated_question(self, event: MessagePosted, ctx: Context, *,
+                          first: tuple[str, int]) -> list[Effect]:
+        """R1's repeat rule caught a question (it ends with ？ or ?) sent again and again:
+        when nobody answered it since its first copy (a reply, an @ of the asker), the
+        admins get an alert now, not only the member a warning (walk13 finding 43). One
+        item per member, question and day, shared with the question's own escalation: a
+        question already escalated raises no second alert."""
+        text = event.text[:2000].strip()
+        if not (text.endswith(("？", "?")) and self.setup.plan.bot.escalate_questions) \
+                or ctx.member_id is None or ctx.group_id is None \
+                or self.setup.is_admin(event.actor, event.group):
+            return []
+        first_id, first_ms = first
+        if lookup.answered(ctx.conn, group_id=ctx.group_id, asker_id=ctx.member_id,
+                           question_event_id=first_id, since_ms=first_ms,
+                           until_ms=ms(event.at), asker_name=name_of(event.actor)):
+            return []
+        who = name_of(event.actor)
+        faq = self.setup.plan.rules.faq if self.setup.plan.rules else []
+        key = f"escalation:question:{self._same_question(event, ctx.member_id, text)}"
+        raised = self._open(event, ctx, ctx.member_id, key,
+                            f"{who} 把同一个问题连发了几次，还没有人回答：{text[:200]}",
+                            draft_answer(who, text, faq), "repeated_question")
+        if raised is None:
+            return []
+        verdict = self._verdict(event, ctx, raised)
+        return list(verdict.effects) if verdict is not None else []
+
     def _same_question(self, event: MessagePosted, member_id: int | None, text: str) -> str:
         """The member's question of the local day (the folded text: 「嗎」 and 「吗」 alike)."""
         digest = hashlib.sha1(fold(text.strip()).encode()).hexdigest()[:16]
