@@ -130,7 +130,9 @@ class AwardPoints(Effect):
 class Alert(Effect):
     """Ask a human admin to step in (R5), with a prepared reply script. Posted in the admins'
     room, @-mentioning the admins who can act (`ping`; off for a notice nobody has to act
-    on at once, such as a removal the bot already made)."""
+    on at once, such as a removal the bot already made). `awaits_decision`: work waiting
+    on an admin (an appeal) pings every time, not at most once in ten minutes like the
+    rest — an un-pinged appeal in a quiet room was missed (issue 11 walk13 finding 45)."""
 
     kind: ClassVar[str] = "alert"
     text: str
@@ -141,6 +143,7 @@ class Alert(Effect):
     # linked in the admins' room when the console's address is known
     # (`services/console_link`).
     page: str = ""
+    awaits_decision: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -136,7 +136,9 @@ class AdapterCore:
         """Whom the alert @-mentions in the admins' room: the plan's `bot.admins` on this
         platform, then (with `bot.moderators_are_admins`) the moderators of the group it is
         about; at most `ALERT_MAX_MENTIONS`, and none @-ed in the last `ALERT_PING_QUIET_S`
-        (they were pinged for the alert before, which is still on their screen)."""
+        (they were pinged for the alert before, which is still on their screen) — except
+        for an alert that `awaits_decision` (an appeal): someone must decide it, so it
+        always pings."""
         plan = self.pipeline.plan
         if not effect.ping or plan is None:
             return []
@@ -149,8 +151,8 @@ class AdapterCore:
                           else self.moderators(effect.group.group_id))
         now = time.monotonic()
         chosen = [u for u in dict.fromkeys(ids) if u != bot_id
-                  and now - self._alert_pinged.get(u, -ALERT_PING_QUIET_S) >= ALERT_PING_QUIET_S
-                  ][:ALERT_MAX_MENTIONS]
+                  and (effect.awaits_decision or now - self._alert_pinged.get(
+                      u, -ALERT_PING_QUIET_S) >= ALERT_PING_QUIET_S)][:ALERT_MAX_MENTIONS]
         for user_id in chosen:
             self._alert_pinged[user_id] = now
         return [UserRef(self.platform, u, names.get(u) or None) for u in chosen]

@@ -31,6 +31,7 @@ from qunyun.analytics import (
 from qunyun.analytics.log import CHUNK_IDS, TEXT_CHUNK_ROWS, EventLog
 from qunyun.domain.deleted_accounts import DELETED_NAME
 from qunyun.plan.model import Plan
+from qunyun.policies.chatter import Chatter
 from qunyun.storage.events import frames
 
 SCHEMA_VERSION = 1
@@ -126,7 +127,8 @@ def _build(log: EventLog, *, community_id: int, plan: Plan | None, zone: ZoneInf
     cfg = tiers.tier_config(plan)
     staff = staff or Staff()
 
-    everyone = tiers.member_stats(log, cfg.window_days)
+    # The members' message counts are 发言 only, by the bot's own rule (`policies.chatter`).
+    everyone = tiers.member_stats(log, cfg.window_days, Chatter.of(effective))
     # Staff run the group: off the tiers, the tier chart and the to-do list (T1/T2),
     # core users (T5) and volunteer candidates (T4), unless `points.include_admins`.
     stats = tiers.assign(tiers.without_staff(everyone, staff.off_growth), cfg)

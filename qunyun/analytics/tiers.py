@@ -25,9 +25,11 @@ from typing import Any
 
 import polars as pl
 
+from qunyun.analytics.chatter import counted_messages
 from qunyun.analytics.log import EventLog
 from qunyun.domain.periods import trailing_days
 from qunyun.plan.model import Plan, Tiers
+from qunyun.policies.chatter import Chatter
 
 TIERS = ("opinion_leader", "co_opinion_leader", "spreader", "active", "participant", "onlooker")
 TIER_NAMES = {
@@ -69,16 +71,12 @@ TIER_ACTIONS_EN = {
 }
 
 
-def member_stats(log: EventLog, window_days: int) -> pl.DataFrame:
-    """One row per member with every number a tier or a core measure is based on."""
-    msgs = log.messages
-    if log.recalled is not None and log.recalled.height:
-        # A deleted advert (a message a moderator or the bot recalled) is not
-        # participation (issue 11 walk13 #54).
-        msgs = msgs.join(log.recalled.select(
-            pl.col("group_id").cast(msgs["group_id"].dtype),
-            pl.col("member_id").cast(msgs["member_id"].dtype), "ts_ms"),
-            on=["group_id", "member_id", "ts_ms"], how="anti")
+def member_stats(log: EventLog, window_days: int, chatter: Chatter | None = None
+                 ) -> pl.DataFrame:
+    """One row per member with every number a tier or a core measure is based on. With
+    `chatter` (the plan's rule of what is 发言), commands to the bot and check-ins are
+    not messages here, as they earn no 发言 points in the bot."""
+    msgs = counted_messages(log, chatter)
     # The last `window_days` local calendar days, today included (the log ends at as_of).
     first_day = trailing_days(log.today, window_days)[0]
     # Lazy, so only the columns each aggregation reads are touched: an eager filter of
@@ -247,12 +245,12 @@ def without_staff(stats: pl.DataFrame, staff: Collection[int]) -> pl.DataFrame:
 
 
 def live(log: EventLog, cfg: Tiers, keep: float = 0.9,
-         staff: Collection[int] = ()) -> list[dict[str, Any]]:
+         staff: Collection[int] = (), chatter: Chatter | None = None) -> list[dict[str, Any]]:
     """T1 in the bot: for every current member but staff, the tier the report gives today
     (`strict`), the tier the relaxed bar still grants (`relaxed`, for hysteresis) and the
     numbers behind it. The same `member_stats`, `without_staff` and `assign` as the
     report: one definition."""
-    stats = without_staff(member_stats(log, cfg.window_days), staff)
+    stats = without_staff(member_stats(log, cfg.window_days, chatter), staff)
     strict = assign(stats, cfg)
     loose = assign(stats, relaxed(cfg, keep)).select("member_id", relaxed_tier=pl.col("tier"))
     current = log.memberships.filter(pl.col("active").cast(pl.Boolean)).select("member_id").unique()

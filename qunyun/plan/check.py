@@ -34,6 +34,8 @@ from qunyun.plan.texts import plan_texts
 
 DIMENSION_NAMES = "年龄、职业、城市、收入、家庭、兴趣、学历"
 RULES_REVISION_DAYS = 92  # P3: revise the rules every quarter
+# A question that lists its options in words: 「你的基础？（零基础 / 会一点 / 能写脚本）」.
+LISTED_CHOICES = re.compile(r"[（(]([^）)]*[/／][^）)]*)[）)]")
 
 
 def _err(code: str, path: str, zh: str, en: str) -> Finding:
@@ -271,6 +273,16 @@ def _patterns(plan: Plan) -> Iterator[Finding]:
         if reason:
             yield _err("R4", f"moderation.fake_accounts.nickname_patterns.{i}",
                        f"可疑昵称正则无法编译：{reason_zh(reason)}", f"suspect-nickname pattern does not compile: {reason}")
+    for i, q in enumerate(o.form):
+        listed = LISTED_CHOICES.search(q.question)
+        if listed and not q.choices:
+            options = [c.strip() for c in re.split(r"[/／]", listed.group(1)) if c.strip()]
+            yield _advice("O2", f"onboarding.form.{i}.choices",
+                          f"问题“{q.question}”列了选项，但没写 choices：成员答什么都会被收下。"
+                          f"想只收这几个答案，加上 choices: [{', '.join(options)}]",
+                          f"question {q.question!r} lists options but has no choices: any "
+                          f"answer is taken. To take only these, add choices: "
+                          f"[{', '.join(options)}]")
     if o.deadline_hours > 24:
         yield _advice("O2", "onboarding.deadline_hours", "新人任务期限超过 24 小时：第一天最容易留住人",
                       "onboarding deadline over 24 h: the first day matters most")

@@ -120,6 +120,21 @@ class FormQuestion(Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
     question: str = Field(min_length=1)
     required: bool = True
+    # The answers the question takes (「零基础」「会一点」「能写脚本」): an answer that
+    # names one of them, or its number, is stored as that choice; anything else is asked
+    # again with the choices listed. Without choices any answer is kept as the member
+    # typed it (an hours question takes 「5 小时左右」 as it is).
+    choices: list[str] = Field(default=[], max_length=20)
+
+    @field_validator("choices")
+    @classmethod
+    def _distinct_choices(cls, value: list[str]) -> list[str]:
+        cleaned = [c.strip() for c in value]
+        if any(not c for c in cleaned):
+            raise ValueError("选项不能为空 / a choice cannot be empty")
+        if len({c.casefold() for c in cleaned}) != len(cleaned):
+            raise ValueError("选项不能重复 / choices must differ")
+        return cleaned
 
 
 class Onboarding(Strict):

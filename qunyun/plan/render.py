@@ -133,11 +133,37 @@ def render_rules(plan: Plan, *, lang: str = "zh") -> str:
     return "\n".join(lines).strip()
 
 
+# Where the questionnaire is, said in the welcome (issue 11 walk13 finding 3: members
+# waited in the group for questions that had gone to their DM).
+FORM_WHERE = {
+    "dm": ("问卷已私信发给你，请在私聊里回复", "the questions are in your DM with me: answer there"),
+    "dm_after_start": ("问卷在和我的私聊里：先打开和我的私聊（点我的头像发消息），问题就会发给你",
+                       "the questions are in a DM with me: open a chat with me first and "
+                       "they will come"),
+    "room": ("问卷我会在群里@你提问，回复那条消息即可", "I will ask the questions here with an "
+             "@-mention: reply to that message"),
+}
+# Words of a welcome step about the questionnaire, strongest first (「解决什么问题」 in an
+# introduction step is no questionnaire).
+_FORM_WORDS = ("问卷", "小问题", "个问题", "资料", "questionnaire", "questions", "form")
+
+
+def _with_form_where(steps: list[str], where: str) -> list[str]:
+    """The plan's questionnaire step with where it is asked, or that step added."""
+    for word in _FORM_WORDS:
+        for i, step in enumerate(steps):
+            if word in step.lower():
+                return [*steps[:i], f"{step.rstrip('。.')}——{where}", *steps[i + 1:]]
+    return [*steps, where]
+
+
 def render_welcome(plan: Plan, *, newcomer: str = "{newcomer}", lang: str = "zh",
-                   rename: Sequence[str] | None = None) -> str:
+                   rename: Sequence[str] | None = None, form_where: str | None = None) -> str:
     """The welcome as posted on join; `newcomer` is the @-mention the adapter fills in.
     `rename`: who must still fix their nickname (None: everyone; empty: nobody, so the
-    nickname step is left out for a newcomer whose name already has the format)."""
+    nickname step is left out for a newcomer whose name already has the format).
+    `form_where`: a `FORM_WHERE` key saying where the questionnaire is asked (the bot knows
+    whether it can DM first); by default the plan's `form_channel`."""
     w = plan.welcome
     if w is None:
         return f"@{newcomer}"
@@ -158,6 +184,9 @@ def render_welcome(plan: Plan, *, newcomer: str = "{newcomer}", lang: str = "zh"
         who = "".join(f"@{n} " for n in rename or ())
         steps.insert(0, (f"{who}把群昵称改成“{o.nickname_example}”的格式" if lang != "en"
                          else f"{who}set your group nickname like “{o.nickname_example}”"))
+    if o.form:
+        zh, en = FORM_WHERE[form_where or o.form_channel]
+        steps = _with_form_where(steps, zh if lang != "en" else en)
     if o.intro_template and o.self_intro:
         steps.append(f"自我介绍可以照这个写：{o.intro_template}" if lang != "en"
                      else f"introduce yourself like: {o.intro_template}")

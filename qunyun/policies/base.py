@@ -22,6 +22,7 @@ from qunyun.domain.commands import Command
 from qunyun.events import GroupRef, MessagePosted, UserRef
 from qunyun.plan.instructions import Instructions
 from qunyun.plan.model import FaqItem, Plan
+from qunyun.policies.chatter import Chatter
 from qunyun.policies.matching import KeywordSet, squeeze
 
 DirectCheck = Callable[[GroupRef], bool]
@@ -76,6 +77,8 @@ class Setup:
     prefixes: tuple[str, ...] = field(init=False)
     # The plan's own instructions (shared with the report's suspects, R4).
     instructions: Instructions = field(init=False)
+    # What counts as 发言 (points here, tiers and the member list in the report).
+    chatter: Chatter = field(init=False)
 
     def __post_init__(self) -> None:
         custom = self.is_direct
@@ -91,6 +94,7 @@ class Setup:
         self.faq = [(item, KeywordSet(item.keywords)) for item in items if item.keywords]
         self.prefixes = tuple(self.plan.bot.command_prefixes)
         self.instructions = Instructions.of(self.plan)
+        self.chatter = Chatter.of(self.plan)
 
     def capabilities_for(self, group: GroupRef) -> Capabilities:
         """What the platform of `group` can do: this adapter's capabilities for its own

@@ -183,6 +183,7 @@ class Commands:
         then = "撤销这些警告并邀请 ta 回群" if removal is not None else "撤销这些警告"
         return Alert(group=group, member=event.actor, policy=self.name, reason="R3 appeal alert",
                      page=f"queues/{item_id}",
+                     awaits_decision=True,
                      text=(f"【申诉】{name_of(event.actor)} 对「{what}」提出申诉：{words[:200]}。"
                            f"请在控制台工作队列「申诉」处理：通过会{then}，驳回会把你写的理由"
                            "告诉 ta。"))

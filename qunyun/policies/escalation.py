@@ -39,7 +39,7 @@ from qunyun.policies.base import Setup, ms, name_of
 from qunyun.policies.drafts import draft_answer, draft_for_mention
 from qunyun.policies.matching import KeywordSet, fold
 from qunyun.policies.volunteers import duty_ping
-from qunyun.services import lookup, question_wait, queues
+from qunyun.services import elimination, lookup, question_wait, queues
 from qunyun.services import schedule as schedule_service
 
 QUESTION_MARKS = questions.QUESTION_MARKS  # kept for importers of the old name
@@ -135,8 +135,12 @@ class Escalation:
         out: list[Effect] = [raised.alert] if raised is not None else []
         if told:
             return out  # the DM already says it went to a teacher (half an hour ago at most)
-        tail = ("\n如对移出有异议，发送 !申诉 加上理由；想回群，发送 !复活 说明。"
-                if removed else "")
+        tail = ""
+        if removed:
+            # Removed for breaking the rules: the appeal is the only way back (no 复活).
+            tail = ("\n如对移出有异议，发送 !申诉 加上理由。" if elimination.removed_for_rules(
+                ctx.conn, community_id=ctx.community_id, member_id=ctx.member_id or 0)
+                else "\n如对移出有异议，发送 !申诉 加上理由；想回群，发送 !复活 说明。")
         out.append(Reply(group=event.group, event_id=event.source_event_id,
                          text=FORWARDED + tail, reason="R5 forwarded", policy=self.name))
         return out
@@ -172,6 +176,34 @@ class Escalation:
         key = f"escalation:question:{self._same_question(event, member_id, text)}"
         return self._open(event, ctx, member_id, key, f"{who} 的问题机器人答不了：{text[:200]}",
                           draft_answer(who, text, faq), "unanswered")
+
+    def repeated_question(self, event: MessagePosted, ctx: Context, *,
+                          first: tuple[str, int]) -> list[Effect]:
+        """R1's repeat rule caught a question (it ends with ？ or ?) sent again and again:
+        when nobody answered it since its first copy (a reply, an @ of the asker), the
+        admins get an alert now, not only the member a warning (walk13 finding 43). One
+        item per member, question and day, shared with the question's own escalation: a
+        question already escalated raises no second alert."""
+        text = event.text[:2000].strip()
+        if not (text.endswith(("？", "?")) and self.setup.plan.bot.escalate_questions) \
+                or ctx.member_id is None or ctx.group_id is None \
+                or self.setup.is_admin(event.actor, event.group):
+            return []
+        first_id, first_ms = first
+        if lookup.answered(ctx.conn, group_id=ctx.group_id, asker_id=ctx.member_id,
+                           question_event_id=first_id, since_ms=first_ms,
+                           until_ms=ms(event.at), asker_name=name_of(event.actor)):
+            return []
+        who = name_of(event.actor)
+        faq = self.setup.plan.rules.faq if self.setup.plan.rules else []
+        key = f"escalation:question:{self._same_question(event, ctx.member_id, text)}"
+        raised = self._open(event, ctx, ctx.member_id, key,
+                            f"{who} 把同一个问题连发了几次，还没有人回答：{text[:200]}",
+                            draft_answer(who, text, faq), "repeated_question")
+        if raised is None:
+            return []
+        verdict = self._verdict(event, ctx, raised)
+        return list(verdict.effects) if verdict is not None else []
 
     def _same_question(self, event: MessagePosted, member_id: int | None, text: str) -> str:
         """The member's question of the local day (the folded text: 「嗎」 and 「吗」 alike)."""

@@ -28,6 +28,10 @@ SWEEP_TIMER = service.SWEEP
 DUE_TIMER = service.DUE
 REVIVAL_TIMER = service.REVIVAL_DUE
 REVIVE_WORDS = frozenset({"复活", "revive", "回群"})
+# A member removed for breaking the rules asks to come back: revival (a task, a renewal)
+# is for members eliminated for inactivity; theirs is an appeal an admin decides.
+APPEAL_ONLY = ("你是因违反群规被移出的，交作业或续费不能自动回群。如有异议，发送 !申诉 加上你的理由"
+               "（例如：!申诉 我发的是课程资料链接），管理员复核通过后会撤销警告并重新邀请你。")
 
 
 def _date(now_ms: int, tz: str) -> str:
@@ -189,6 +193,8 @@ class Revival:
                       reason="E2 revival", text="")
         if outcome.kind == "none" or outcome.case is None:
             return Verdict.halt(_with(reply, "没有找到你被移出的记录，不需要复活 ✓"))
+        if outcome.kind == "appeal_only":
+            return Verdict.halt(_with(reply, APPEAL_ONLY))
         if outcome.kind == "needs_link":
             return Verdict.halt(_with(reply, f"请附上任务「{task}」的作业链接，"
                                              "例如：!复活 https://…"))

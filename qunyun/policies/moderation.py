@@ -61,6 +61,9 @@ class Violation:
     rule: str
     reason: str
     evidence: dict[str, Any]
+    # A repeat: the member's first copy in the window (source event id, ms), whose
+    # answers — a reply, an @ — tell whether anyone answered the question.
+    first: tuple[str, int] | None = None
 
 
 def _qr_payload(image: bytes) -> str | None:
@@ -97,6 +100,10 @@ class Moderation:
         rules: list[Rule | OperatorPattern] = [
             m.links, m.ad_keywords, m.mass_mention, m.flood, m.repeat, m.qr_codes, *m.patterns]
         self._some_exempt = any(r.admins_exempt for r in rules)
+        # Imported here: escalation reaches moderation through the volunteers' policy.
+        from qunyun.policies.escalation import Escalation
+
+        self.escalation = Escalation(setup)  # R5 for a question repeated unanswered
 
     def handle(self, event: Event, ctx: Context) -> Verdict | None:
         if isinstance(event, TimerFired) and event.timer == EXPIRY_TIMER:
@@ -207,7 +214,9 @@ class Moderation:
             by_me = sum(1 for r in same if r[0] == ctx.member_id)
             accounts = len({r[0] for r in same})
             if by_me >= m.repeat.times:
-                return Violation("repeat", "重复发送相同内容", {"times": by_me})
+                earliest = min((r for r in same if r[0] == ctx.member_id), key=lambda r: r[2])
+                return Violation("repeat", "重复发送相同内容", {"times": by_me},
+                                 first=(str(earliest[1]), int(earliest[2])))
             if accounts >= m.repeat.accounts:
                 return Violation("repeat_accounts", "多个账号发送相同内容",
                                  {"accounts": accounts})
@@ -257,6 +266,11 @@ class Moderation:
             Delete(group=event.group, event_id=event.source_event_id, member=event.actor,
                    reason=v.reason, evidence=evidence, policy=self.name),
         ]
+        # The same question asked again and again with nobody answering is a member who
+        # needs help, not only a repeat: the admins hear of it (walk13 finding 43).
+        asked = (self.escalation.repeated_question(event, ctx, first=v.first)
+                 if v.rule == "repeat" and v.first is not None else [])
+        effects += asked
         if result.remove:
             effects += remove_at_limit(self.setup, ctx, event, event.actor, ctx.member_id,
                                        limit=result.limit, reason=v.reason,
@@ -274,7 +288,8 @@ class Moderation:
                       f"这是第 {result.count} 次警告"
                       f"（共 {result.limit} 次将被移出群，警告 "
                       f"{self.m.warning_expiry_days:g} 天后失效）。发送 !规则 查看群规，"
-                      "有异议可私信机器人发送 !申诉 说明。"),
+                      "有异议可私信机器人发送 !申诉 说明。"
+                      + ("你的问题已转给老师，稍后回复你，不用再发。" if asked else "")),
                 reason=v.reason, evidence=evidence, policy=self.name))
         return effects
 
@@ -319,10 +334,11 @@ def remove_at_limit(setup: Setup, ctx: Context, event: MessagePosted, member: Us
     elimination_service.record_removal(
         ctx.conn, community_id=ctx.community_id, member_id=member_id, group_id=ctx.group_id,
         key=f"warnings:{event.source_event_id}", reason=kick_reason, now_ms=ms(event.at))
+    # The DM offers the appeal only: revival (E2: hand in a task, renew) is the way back
+    # from elimination for inactivity, not from breaking the rules — a spammer told that
+    # any homework link lets them back in would be (issue 11 walk13 finding 11).
     return [removal_notice(event.group, member, limit=limit, reason=reason, policy=policy,
-                           evidence={"warnings": evidence.get("warnings")},
-                           how=elimination_service.how_to_return(setup.plan)
-                           if setup.plan.revival is not None else ""),
+                           evidence={"warnings": evidence.get("warnings")}),
             Kick(group=event.group, member=member, reason=kick_reason, evidence=evidence,
                  policy=policy),
             removal_alert(event.group, member, policy=policy, member_id=member_id,

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 
+from qunyun.domain import choices
 from qunyun.domain.intro import looks_like_intro
 from qunyun.domain.patterns import nickname_format
 from qunyun.domain.questions import asks_something
@@ -86,9 +87,28 @@ def rename_hint(o: OnboardingPlan) -> str:
 
 def question_line(question: FormQuestion, index: int, total: int) -> str:
     """A questionnaire question as the member reads it, saying so when it may be skipped
-    (the hint was only in the first DM: a member at question 3 did not know)."""
+    (the hint was only in the first DM: a member at question 3 did not know), with its
+    choices unless the question's own words already list them."""
     optional = "" if question.required else "（可选，不想答可回复“跳过”）"
-    return f"新人问卷 {index + 1}/{total}：{question.question}{optional}"
+    listed = ""
+    if question.choices and not all(c in question.question for c in question.choices):
+        listed = f"（{choices.listed(question.choices)}）"
+    return f"新人问卷 {index + 1}/{total}：{question.question}{listed}{optional}"
+
+
+def asked_again(progress: service.FormProgress) -> str:
+    """Why the same question comes again (issue 11 walk13 findings 4, 5): a silent re-ask
+    of a skipped required question, or an answer taken that named no choice, left the
+    member guessing."""
+    q = progress.question
+    assert q is not None
+    again = question_line(q, progress.index, progress.total)
+    if progress.refused == "required":
+        return f"这道题必答，不能跳过。\n{again}"
+    if progress.refused == "choice":
+        return (f"没看出你选的是哪一个，请从这几个里选一个：{choices.listed(q.choices)}"
+                f"（回复选项的文字或序号都行）。\n{again}")
+    return again
 
 def ask(setup: Setup, group: GroupRef, member: UserRef, question: FormQuestion, index: int,
         total: int) -> Effect:
@@ -159,7 +179,8 @@ class Welcome:
                                     if not service.nickname_matches(r.display_name, self.o)]
         if rename is not None and len(rename) == len(refs):
             rename = None  # everyone: the step needs no names
-        text = render_welcome(self.setup.plan, newcomer=names, rename=rename)
+        text = render_welcome(self.setup.plan, newcomer=names, rename=rename,
+                              form_where=self._form_where(group))
         effects: list[Effect] = [Send(group=group, text=text,
                                       mentions=tuple(refs), reason="O1 welcome",
                                       evidence={"newcomers": [name_of(r) for r in refs],
@@ -176,6 +197,14 @@ class Welcome:
                     effects.append(ask(self.setup, group, ref, pending.question,
                                        pending.index, pending.total))
         return effects
+
+    def _form_where(self, group: GroupRef) -> str:
+        """Where the welcome says the questionnaire is: the DM the bot can open by itself,
+        a DM the member must open first (Telegram before Start), or the group."""
+        if self.o.form_channel != "dm":
+            return "room"
+        caps = self.setup.capabilities_for(group)
+        return "dm" if caps.dm_without_start else "dm_after_start"
 
     def _batch(self, ctx: Context, group: GroupRef, now: int) -> Verdict | None:
         if ctx.group_id is None:
@@ -412,10 +441,15 @@ class Onboarding:
         if progress is None:
             return (self._not_an_answer(event, ctx, removed=False, form_done=True)
                     if direct else None)
-        if progress.question is not None:
+        if progress.refused is not None:
+            text = asked_again(progress)
+        elif progress.question is not None:
             text = question_line(progress.question, progress.index, progress.total)
         else:
             text = self._form_done(ctx, bool(progress.completed_groups))
+        if progress.stored is not None and progress.stored != answer.strip():
+            # A loose match says what it took: 「我会一点点」 is recorded as 会一点.
+            text = f"记下了：{progress.stored} ✓\n{text}"
         return Verdict.act(Reply(group=event.group, event_id=event.source_event_id, text=text,
                                  reason="O2 form", policy=self.name,
                                  evidence={"answered": self._question_of(progress.answered),

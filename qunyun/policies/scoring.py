@@ -1,6 +1,7 @@
 """T3 points per action and level-ups; participation and contribution ledgers kept apart (T5).
 
-A message earns its author participation points (daily cap from the plan); a reply or a
+A message earns its author participation points (daily cap from the plan) when it is
+发言 (`policies.chatter`: not a command to the bot, not a check-in); a reply or a
 reaction earns the *author of the message answered* contribution points — content that
 others respond to is what the seeds call contribution. Inviting someone who joins earns
 the inviter contribution points. Crossing a level threshold is announced in the group
@@ -36,8 +37,10 @@ class Scoring:
             return None
         effects: list[Effect] = []
         if isinstance(event, MessagePosted):
-            if self.setup.command(event) is not None:
-                return None  # asking the bot is not participation
+            if not self.setup.chatter.counts(event.text):
+                # Asking the bot (`!积分`) or checking in (its own points) is not 发言: the
+                # same rule as the report's member numbers (`policies.chatter`).
+                return None
             if self._scores(event.actor, event):
                 effects += self._award(event, ctx, ctx.member_id, "message")
             if event.reply_to:

@@ -43,12 +43,20 @@ class Decision:
 TOLD_BY_DM = "你的申诉已处理，结果已私信你（在和我的私聊里；收到私聊邀请请先接受）。"
 
 
+class ReasonNeeded(ValueError):
+    """A rejection without a reason: the member is told why (issue 11 walk13 finding 44:
+    「原因：管理员没有写明原因」 answered an appeal with nothing)."""
+
+
 def decide(
     conn: Connection, *, community_id: int, item_id: int, operator: str, approve: bool,
     reason: str, now_ms: int | None = None,
 ) -> Decision:
     """Approve or reject an open appeal as `operator` (audited). Raises QueueError for an
-    item that is not an open appeal of this community: a decision is acted on once."""
+    item that is not an open appeal of this community: a decision is acted on once;
+    ReasonNeeded for a rejection with no reason (nothing is changed)."""
+    if not approve and not reason.strip():
+        raise ReasonNeeded("驳回申诉需要写明理由 / a rejection needs a reason")
     now = now_ms if now_ms is not None else int(time.time() * 1000)
     item = queue_repo.get_item(conn, item_id=item_id)
     if item is None or item["community_id"] != community_id or item["queue"] != "appeal":
@@ -147,7 +155,7 @@ def _tell(member: UserRef, group: GroupRef, decision: Decision, *, approve: bool
         # Chinese sentences end in 。 and need no space between them (issue 11).
         text = parts[0] + (" " + "".join(parts[1:]) if parts[1:] else "")
     else:
-        text = (f"你的申诉未通过。原因：{reason or '管理员没有写明原因'}。"
+        text = (f"你的申诉未通过。原因：{reason.strip().rstrip('。.')}。"
                 "如有新的情况，可以再次发送 !申诉 说明。")
     return DirectMessage(group=group, member=member, text=text, policy="appeal",
                          reason="R3 appeal approved" if approve else "R3 appeal rejected",

@@ -103,7 +103,7 @@ class Application:
     (`how`: referrals | task), filed in the revival queue, or a task hand-in without its
     link (`needs_link`: nothing was filed)."""
 
-    kind: Literal["none", "readmit", "queued", "needs_link"]
+    kind: Literal["none", "readmit", "queued", "needs_link", "appeal_only"]
     case: dict[str, Any] | None = None
     how: str | None = None
     link: str | None = None  # the handed-in task's link
@@ -238,6 +238,18 @@ def how_to_return(plan: Plan) -> str:
     return f"回群方式：{summary}\n" + "\n".join(f"· {line}" for line in lines)
 
 
+def for_breaking_rules(case: dict[str, Any]) -> bool:
+    """A removal at R2's warning limit (送机票), not the sweep's elimination (E1): its way
+    back is an appeal (R3), never revival (E2)."""
+    return case.get("rule") == case_repo.WARNINGS_RULE
+
+
+def removed_for_rules(conn: Connection, *, community_id: int, member_id: int) -> bool:
+    """The member's latest removal not yet revived was for breaking the rules."""
+    case = case_repo.latest_removed(conn, community_id=community_id, member_id=member_id)
+    return case is not None and for_breaking_rules(case)
+
+
 def revival_task(plan: Plan) -> str | None:
     """The plan task a removed member hands in to come back (`revival.task` with `task`
     among the ways), or None."""
@@ -280,10 +292,13 @@ def apply(conn: Connection, *, community_id: int, member_id: int, text: str, pla
     criterion the bot can check is met — enough referrals, or the plan's revival task
     handed in with its link — else file the application in the revival queue.
     `handed_in` with no link files nothing (`needs_link`): a homework question is not a
-    hand-in."""
+    hand-in. A member removed for breaking the rules (R2's warning limit) has no revival:
+    the way back is an appeal an admin decides (`appeal_only`, nothing filed)."""
     case = case_repo.latest_removed(conn, community_id=community_id, member_id=member_id)
     if case is None:
         return Application("none")
+    if for_breaking_rules(case):
+        return Application("appeal_only", case)
     revival = plan.revival
     if revival is not None and "referrals" in revival.ways and revival.auto_readmit and \
             activity_repo.referrals(conn, member_id=member_id) >= revival.referrals:

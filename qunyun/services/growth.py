@@ -82,6 +82,7 @@ def _figures_in_child(url: str, community_id: int, plan_data: dict[str, Any],
 
     from qunyun.analytics import tiers
     from qunyun.analytics.log import EventLog
+    from qunyun.policies.chatter import Chatter
     from qunyun.services import staff as staff_service
     from qunyun.storage.events import frames
 
@@ -93,7 +94,8 @@ def _figures_in_child(url: str, community_id: int, plan_data: dict[str, Any],
         with frames.Reader(engine) as reader:
             log = EventLog.load(reader, community_id=community_id,
                                 tz=ZoneInfo(plan.bot.timezone), as_of=as_of)
-            rows = tiers.live(log, tier_config(plan), keep=plan.growth.keep, staff=staff)
+            rows = tiers.live(log, tier_config(plan), keep=plan.growth.keep, staff=staff,
+                              chatter=Chatter.of(plan))
         # Staff hold no tier: `apply` drops one they held (an admin made after it).
         return rows + [{"member_id": m, "staff": True} for m in sorted(staff)]
     finally:

@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from qunyun.domain import choices
 from qunyun.domain.patterns import labels_from
 from qunyun.plan.model import FormQuestion, Onboarding
 from qunyun.storage.bot import lookup as bot_lookup
@@ -319,6 +320,18 @@ class FormProgress:
     done: bool
     answered: str | None = None  # key just answered
     completed_groups: tuple[int, ...] = ()  # checklists this answer completed
+    # Why the same question is asked again: "required" (「跳过」 on a required question),
+    # "choice" (the answer names none of the question's choices), "empty".
+    refused: str | None = None
+    stored: str | None = None  # what was recorded for the answered question
+
+
+def stored_answer(question: FormQuestion, text: str) -> str | None:
+    """What an answer records: the choice it names (as the plan writes it) for a question
+    with `choices`, else the text as typed; None when it names no choice."""
+    if not question.choices:
+        return text
+    return choices.picked(text, question.choices)
 
 
 def form_start(conn: Connection, *, community_id: int, member_id: int, at_ms: int,
@@ -390,13 +403,18 @@ def form_answer(conn: Connection, *, member_id: int, answer: str, at_ms: int,
     q = questions[step]
     text = answer.strip()[:200]
     answers = dict(form["answers"] or {})
+    stored: str | None = None
     if text.casefold() in SKIP_WORDS and not q.required:
         answers.pop(q.key, None)
     elif text.casefold() in SKIP_WORDS or not text:
-        return FormProgress(q, step, len(questions), False)  # required: ask again
+        return FormProgress(q, step, len(questions), False,  # required: ask again
+                            refused="required" if text else "empty")
     else:
-        answers[q.key] = text
-        member_repo.update_attributes(conn, member_id=member_id, attributes={q.key: text})
+        stored = stored_answer(q, text)
+        if stored is None:
+            return FormProgress(q, step, len(questions), False, refused="choice")
+        answers[q.key] = stored
+        member_repo.update_attributes(conn, member_id=member_id, attributes={q.key: stored})
     step += 1
     done = step >= len(questions)
     repo.save_form(conn, member_id=member_id, step=step, answers=answers,
@@ -410,4 +428,4 @@ def form_answer(conn: Connection, *, member_id: int, answer: str, at_ms: int,
                 completed.append(int(row["group_id"]))
     nxt = None if done else questions[step]
     return FormProgress(nxt, step, len(questions), done, answered=q.key,
-                        completed_groups=tuple(completed))
+                        completed_groups=tuple(completed), stored=stored)

@@ -142,6 +142,8 @@ REASONS: dict[str, Pair] = {
     "admin_mention": ("有人@管理员", "an admin was mentioned"),
     "heated": ("争吵升温", "a heated exchange"), "insult": ("辱骂", "insults"),
     "unanswered": ("问题无人能答", "a question the FAQ cannot answer"),
+    "repeated_question": ("同一个问题连发几次没人回答", "the same question sent again and again, "
+                          "unanswered"),
     "direct": ("私信机器人的问题或反映", "a direct message the bot cannot answer"),
     "forwarded": ("告知已转给老师", "told it went to a teacher"),
     "announce removal": ("公告移出", "announced a removal"),

@@ -242,6 +242,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "reply.send": ("以机器人身份回复", "Reply as the bot"),
     "reply.queued": ("回复已排队，由机器人发出；事项已标为完成。", "The reply is queued; the bot sends it. "
                      "The item is marked done."),
+    "appeal.reason_needed": ("驳回申诉要写明理由：机器人会把理由私信告诉成员。请在「理由」里写好再按驳回。",
+                             "A rejection needs a reason: the bot tells the member why. Write "
+                             "it under Reason, then reject."),
     "reply.error": ("没有发出：{why}", "Not sent: {why}"),
     "reply.error.decided": ("这条事项已经处理过了", "this item was already decided"),
     "reply.error.empty": ("回复内容是空的，请写好要发给成员的话", "the reply is empty"),

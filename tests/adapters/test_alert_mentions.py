@@ -100,3 +100,20 @@ def test_an_alert_links_the_console_page_it_is_about_when_the_console_is_known(
     body = core.alert_body(item, "进阶营", [])
     assert "\n控制台：https://qunyun.example.org/c/camp/queues/12" in body, body
     assert "控制台" not in core.alert_body(alert(), "进阶营", [])  # an alert about no page
+
+
+def test_an_appeal_always_pings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Walk13 finding 45: an appeal 90 s after another alert pinged nobody, and sat unseen
+    in a quiet room. An appeal waits on an admin's decision: it pings every time; the
+    other alerts keep the ten-minute limit."""
+    now = [1000.0]
+    monkeypatch.setattr(contract.time, "monotonic", lambda: now[0])
+    core = Core(camp_plan(bot__admins=["30"]), {})
+    assert ids(core, alert()) == ["30"]
+    now[0] += 90
+    appeal = Alert(group=GROUP, text="【申诉】…", reason="R3 appeal alert", awaits_decision=True)
+    assert ids(core, appeal) == ["30"]
+    assert "\n请处理：@小林" in core.alert_body(
+        appeal, "进阶营", core.alert_admins(appeal, bot_id="1", names={"30": "小林"}))
+    now[0] += 60
+    assert ids(core, alert()) == []  # the limit still holds for the rest

@@ -125,6 +125,8 @@ def test_the_first_hour(homeserver: LocalHomeserver, tmp_path: Path) -> None:
                                                           users["carol"].user_id}
         assert f'https://matrix.to/#/{users["bob"].user_id}' in content["formatted_body"]
         assert "群昵称改成" in content["body"]
+        # Walk13 finding 3: the welcome says where the questionnaire is.
+        assert "问卷已私信发给你，请在私聊里回复" in content["body"]
 
         # Item 3: a newcomer whose nickname has the plan's format is not told to rename.
         await alice.join(room)
@@ -152,18 +154,26 @@ def test_the_first_hour(homeserver: LocalHomeserver, tmp_path: Path) -> None:
                        for e in bot_messages(await timeline(bob, dm), bot_id))
 
         await until(lambda: dm_says("新人问卷 1/3"), 15, "question 1 in the DM")
+        # Walk13 finding 4: a choice question takes one of its choices, else asks again.
+        await bob.send_text(dm, "不知道")
+        await until(lambda: dm_says("请从这几个里选一个：1. 零基础 / 2. 会一点 / 3. 能写脚本"),
+                    15, "the choices listed")
         first = await bob.send_text(dm, "会一点")
         await until(lambda: dm_says("新人问卷 2/3"), 15, "question 2 after a plain answer")
         answer = next(e for e in bot_messages(await timeline(bob, dm), bot_id)
                       if "2/3" in e["content"]["body"])
         assert answer["content"]["m.relates_to"]["m.in_reply_to"]["event_id"] == first
+        # Walk13 finding 5: a required question cannot be skipped, and the bot says so.
+        await bob.send_text(dm, "跳过")
+        await until(lambda: dm_says("这道题必答，不能跳过"), 15, "the refused skip")
         await bob.send_text(dm, "每周 5 小时")
         await until(lambda: dm_says("新人问卷 3/3"), 15, "question 3")
         await bob.send_text(dm, "跳过")
         await until(lambda: dm_says("问卷完成"), 15, "the form done")
         dm_bodies = [e["content"]["body"] for e in bot_messages(await timeline(bob, dm), bot_id)]
         assert not any("欢迎加入" in b for b in dm_bodies)  # joining the DM is no join
-        assert sum("1/3" in b for b in dm_bodies) == 1
+        # Question 1 once, and once more only where the answer named no choice.
+        assert sum("1/3" in b and "请从这几个里选一个" not in b for b in dm_bodies) == 1
         with engine.connect() as conn:
             listed = [g["external_id"] for g in overview.groups_with_counts(conn,
                                                                             community_id=cid)]

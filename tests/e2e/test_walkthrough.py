@@ -369,9 +369,10 @@ def _console_as_owner(up: Up, s: State) -> None:
         page.screenshot(path=str(shots / "member.png"), full_page=True)
         member = page.inner_text("main")
         assert "张三" in member
-        # The report's count of her group messages (intro, check-in, vote, !排行) — DM
-        # answers are not group activity — and her answers under their questions.
-        assert re.search(r"消息\s*4\b", member), member
+        # The report's count of her group messages: the introduction only — her check-in,
+        # `!投票 2` and `!排行` are not 发言 (walk13 finding 26), DM answers are not group
+        # activity — and her answers under their questions.
+        assert re.search(r"近30天消息\s*1\b", member) and "近30天发言 1 条" in member, member
         assert "杭州" in member and "哪个城市" in member, member
         _chinese_only(member)
         # The operator (power 100 in the room) is staff: no tier anywhere (issue 15).

@@ -66,12 +66,18 @@ def removed_at_limit(bot: Bot, who: UserRef) -> list[Effect]:
     return effects
 
 
-def test_a_removal_at_the_warning_limit_is_on_record_for_revival(bot: Bot) -> None:
-    """Finding 70: `!复活` after 送机票 is an application, not 「没有找到你被移出的记录」."""
+def test_a_removal_at_the_warning_limit_is_on_record_and_offers_the_appeal_only(
+        bot: Bot) -> None:
+    """Finding 70: 送机票 is a removal on record (member 360, the weekly report); walk13
+    finding 11: the way back from breaking the rules is an appeal an admin decides, never
+    revival — the DM names no homework or renewal, and `!复活` / `!作业 链接` point to
+    `!申诉` and file nothing."""
     member = user(7, "王五-北京-运营")
     effects = removed_at_limit(bot, member)
     (notice,) = [e for e in effects if isinstance(e, DirectMessage) and e.member == member]
-    assert "!申诉" in notice.text and "回群方式" in notice.text  # how to come back, too
+    assert "!申诉" in notice.text
+    assert "回群方式" not in notice.text and "!复活" not in notice.text \
+        and "作业" not in notice.text
     left(bot, member, 70)
     with bot.engine.begin() as conn:
         (case,) = elimination_service.history(conn, member_id=member_id(bot, member))
@@ -83,8 +89,12 @@ def test_a_removal_at_the_warning_limit_is_on_record_for_revival(bot: Bot) -> No
     assert weekly["lifecycle"]["removed_for_rules"] == 1  # 违规移出, once
 
     (text,) = replies(dm(bot, member, "!复活 我会遵守群规，请让我回去", 120))
-    assert "没有找到" not in text and "回群申请已提交" in text
-    assert len(items(bot, "revival")) == 1
+    assert "没有找到" not in text and "违反群规" in text and "!申诉" in text
+    effects = dm(bot, member, "!作业 https://github.com/wangwu/hw1", 130)
+    assert not any(e.kind == "invite" for e in effects)
+    (text,) = replies(effects)
+    assert "!申诉" in text
+    assert items(bot, "revival") == []
 
 
 def test_an_upheld_appeal_ends_the_removal(bot: Bot) -> None:
@@ -138,7 +148,8 @@ def test_a_removed_member_is_asked_nothing_and_their_question_goes_to_the_admins
     effects = dm(bot, member, "为什么把我踢了？", 100)
     assert asked(effects) == [] and form_step(bot, member) == 0
     (text,) = replies(effects)
-    assert text.startswith("已转给老师，稍后回复你") and "!申诉" in text and "!复活" in text
+    # Removed for breaking the rules: the appeal is the way back, not revival (walk13 #11).
+    assert text.startswith("已转给老师，稍后回复你") and "!申诉" in text and "!复活" not in text
     (alert,) = [e for e in effects if isinstance(e, Alert)]
     assert "为什么把我踢了？" in alert.text
     assert len(items(bot, "escalation")) == 1
@@ -148,7 +159,7 @@ def test_a_member_who_left_mid_questionnaire_resumes_when_back(bot: Bot) -> None
     """Finding 64: 赵六 left with the questionnaire half done."""
     member = user(9, "赵六-广州-会计")
     bot.join(member, 0)
-    assert asked(dm(bot, member, "会一点 Python", 30))[0].startswith("新人问卷 2/3")
+    assert "新人问卷 2/3" in asked(dm(bot, member, "会一点 Python", 30))[0]
     left(bot, member, 60)
     effects = dm(bot, member, "能学习", 90)
     assert asked(effects) == [] and form_step(bot, member) == 1
@@ -315,3 +326,16 @@ def test_a_questionnaire_dm_still_waiting_is_withdrawn_at_the_removal(bot: Bot) 
         bot.say(member, advert, 60 + n)
     left(bot, member, 70)
     assert items(bot, "dm_todo") == []  # the removal notice is delivered by the fake
+
+
+def test_an_appeal_alert_awaits_a_decision_and_a_removal_notice_pings_nobody(
+        bot: Bot) -> None:
+    """Walk13 finding 45: the appeal is work waiting on an admin (it pings past the
+    ten-minute limit, `test_alert_mentions`); the removal is done (no ping)."""
+    member = user(7, "王五-北京-运营")
+    effects = removed_at_limit(bot, member)
+    (removed,) = [e for e in effects if isinstance(e, Alert)]
+    assert not removed.ping
+    effects = dm(bot, member, "!申诉 第一条是课程资料的链接", 100)
+    (appeal,) = [e for e in effects if isinstance(e, Alert)]
+    assert appeal.text.startswith("【申诉】") and appeal.ping and appeal.awaits_decision

@@ -74,7 +74,7 @@ def test_promotion_at_once_grace_then_quiet_demotion(bot: Bot) -> None:
 
     for n in range(4):
         bot.say(star, f"今天的学习笔记第 {n} 篇，分享给大家", 2 * DAY + 3600 + n * 60)
-    bot.say(star, "第二天继续打卡分享", 3 * DAY - 3600 * 12)
+    bot.say(star, "第二天继续分享", 3 * DAY - 3600 * 12)  # 「打卡」 would be a check-in, no 发言
     praise = sends(bot.tick(3 * DAY))
     assert tiers_of(bot)["阿星"] == "opinion_leader"
     assert len(praise) == 1 and "@阿星" in praise[0] and "「意见领袖」" in praise[0]

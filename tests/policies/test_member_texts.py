@@ -14,6 +14,7 @@ from qunyun.capabilities import TELEGRAM
 from qunyun.effects import DirectMessage, Effect, Reply, Send
 from qunyun.events import GroupRef, MessagePosted, NicknameChanged, UserRef
 from qunyun.pipeline.runner import Pipeline
+from qunyun.services import elimination as elimination_service
 from tests.factories import GROUP, user
 from tests.policies.test_bot_policies import ADMIN, Bot, camp_plan
 
@@ -159,14 +160,12 @@ def test_an_advert_is_named_as_an_advert_and_the_appeal_says_where(
     assert "有异议可私信机器人发送 !申诉 说明" in warning
 
 
-def test_the_removal_dm_says_how_to_come_back_in_clear_sentences(bot: Bot) -> None:
-    """Finding 15: the plan's description was pasted inside the task's line."""
-    who = user(3, "王五")
-    for n, advert in enumerate(("福利 https://spam.example.com/x", "加微信领资料 vx123",
-                                "代購正品，價格優惠，私聊我")):
-        effects = bot.say(who, advert, n)
-    (told,) = [t for t in dms(effects, who) if "被移出" in t]
-    assert "回群方式：补交「批量重命名」作业或续费下一期即可回群。\n" in told
+def test_how_to_come_back_reads_in_clear_sentences(bot: Bot) -> None:
+    """Finding 15: the plan's description was pasted inside the task's line. The sweep's
+    notice and removal (E1) say it; a removal for breaking the rules offers the appeal only
+    (walk13 finding 11, `test_dm_flow`)."""
+    told = elimination_service.how_to_return(bot.plan)
+    assert told.startswith("回群方式：补交「批量重命名」作业或续费下一期即可回群。\n")
     assert ("· 补交「批量重命名」作业：私信机器人「!复活 作业链接」（或「!作业 作业链接」），"
             "自动邀请你回群") in told
     assert "）后私信" not in told and "完成任务「批量重命名」（" not in told
@@ -198,8 +197,9 @@ def test_points_say_where_they_came_from(bot: Bot) -> None:
     bot.say(zhang, "打卡 今天学了 pandas", 40)
     bot.say(zhang, "今天的作业有点难", 50)
     (text,) = [e.text for e in bot.say(zhang, "!积分", 60) if isinstance(e, Reply)]
-    assert "积分 18（" in text
-    assert "\n来自：自我介绍 +10 · 打卡 +5 · 发言 +3" in text
+    # The check-in earns its own +5, not 发言 as well (walk13 finding 26).
+    assert "积分 17（" in text
+    assert "\n来自：自我介绍 +10 · 打卡 +5 · 发言 +2" in text
 
 
 def test_a_member_who_mentions_an_admin_is_told_and_the_draft_does_not_pretend(

@@ -222,9 +222,9 @@ def test_a_member_active_every_day_has_at_most_30_active_days_in_the_figures(
     bot.join(daily, 10)
     morning, evening = -8 * 3600, 6 * 3600  # 09:00 and 23:00 local, from T0's 17:00
     for day in range(1, 41):
-        bot.say(daily, f"第 {day} 天早上打卡", day * DAY + morning)
+        bot.say(daily, f"第 {day} 天早上好", day * DAY + morning)  # no 打卡: a check-in is no 发言
         if day < 40:
-            bot.say(daily, f"第 {day} 天晚上打卡", day * DAY + evening)
+            bot.say(daily, f"第 {day} 天晚上好", day * DAY + evening)
     bot.tick(1 * DAY)  # stores the daily entries
     noon = 40 * DAY - 5 * 3600  # 12:00 local on the 40th day: a 30×24 h span reaches day 10's evening
     bot.tick(noon)

@@ -80,3 +80,28 @@ def test_rejecting_an_appeal_in_the_console_tells_the_member_why(
     dm, told = _pending(engine)
     assert "结果已私信你" in str(told["effect"])
     assert "申诉未通过" in str(dm["effect"]) and "确实是推广链接" in str(dm["effect"])
+
+
+def test_rejecting_an_appeal_needs_a_reason(make_client: Make, seeded: Seeded,
+                                            engine: Engine) -> None:
+    """Walk13 finding 44: 驳回 with an empty 理由 told the member 「管理员没有写明原因」. It is
+    refused, in the page's language, and nothing changes: the appeal stays open and the
+    member is sent nothing."""
+    item, _warning = _appeal(engine, seeded)
+    client = make_client("admin")
+    token = csrf_of(client, "/c/python-camp/queues")
+    row = client.post(f"/c/python-camp/queues/{item}",
+                      data={"csrf": token, "resolution": "dismissed", "reason": "  "},
+                      headers={"HX-Request": "true"})
+    assert row.status_code == 200 and 'data-status="open"' in row.text
+    assert "驳回申诉要写明理由：机器人会把理由私信告诉成员" in row.text
+    page = client.post(f"/c/python-camp/queues/{item}",
+                       data={"csrf": token, "resolution": "dismissed", "reason": ""})
+    assert 'id="decide-error"' in page.text and "驳回申诉要写明理由" in page.text
+    client.cookies.set("qunyun_lang", "en")
+    english = client.post(f"/c/python-camp/queues/{item}", headers={"HX-Request": "true"},
+                          data={"csrf": token, "resolution": "dismissed", "reason": ""})
+    assert "A rejection needs a reason" in english.text
+    with engine.connect() as conn:
+        assert queue_repo.get_item(conn, item_id=item)["status"] == "open"  # type: ignore[index]
+    assert _pending(engine) == []

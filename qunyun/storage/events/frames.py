@@ -347,6 +347,43 @@ def references(reader: Reader, *, community_id: int,
     })
 
 
+def _like(word: str, *, leading: bool) -> str:
+    """`text LIKE …` for `word` at the start (`leading`) or anywhere, with quotes doubled
+    and the LIKE wildcards escaped."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = ("" if leading else "%") + escaped.replace("'", "''") + "%"
+    column = "LTRIM(text)" if leading else "text"
+    return f"{column} LIKE '{pattern}' ESCAPE '\\'"
+
+
+def led_or_holding(reader: Reader, *, community_id: int, prefixes: Sequence[str],
+                   words: Sequence[str], until_ms: int | None = None) -> pl.DataFrame:
+    """Authored messages that start with one of `prefixes` (after spaces) or hold one of
+    `words`, with their texts: group_id, member_id, ts_ms, text. A prefilter that passes at
+    least every such message (the caller applies the exact rule); few messages pass."""
+    schema: dict[str, Any] = {"group_id": pl.Int32, "member_id": pl.Int32,
+                              "ts_ms": pl.Int64, "text": pl.String}
+    tests = [_like(p, leading=True) for p in prefixes if p] + [
+        _like(w, leading=False) for w in words if w]
+    if not tests:
+        return pl.DataFrame(schema=schema)
+    held = _held(reader, community_id, until_ms)
+    if held is not None:
+        text = pl.col("text").fill_null("")
+        hit = pl.any_horizontal(
+            *[text.str.strip_chars_start().str.starts_with(p) for p in prefixes if p],
+            *[text.str.contains(w, literal=True) for w in words if w])
+        return held.filter(pl.col("kind") == "message", pl.col("member_id").is_not_null(),
+                           hit).select(list(schema))
+    sql = (
+        f"SELECT group_id, member_id, ts_ms, {reader.text('text')} FROM events "
+        f"WHERE community_id = {int(community_id)} AND kind = 'message' "
+        f"AND member_id IS NOT NULL{_until(until_ms)}{_in_groups(community_id)} "
+        f"AND ({' OR '.join(tests)})"
+    )
+    return reader.frame(sql, schema)
+
+
 def messages_between(reader: Reader, *, community_id: int, group_ids: Sequence[int],
                      start_ms: int, end_ms: int, with_refs: bool = False) -> pl.DataFrame:
     """Authored messages with start_ms <= ts_ms <= end_ms, with their texts:

@@ -55,7 +55,7 @@ PAGE = 100
 @router.get("/c/{slug}/queues")
 def queue_list(request: Request, slug: str, queue: str = "", status: str = "open",
                offset: Offset = 0, created: Count = None, replied: str = "",
-               reply_error: str = "") -> Response:
+               reply_error: str = "", decide_error: str = "") -> Response:
     ctx, found = community_for(request, slug)
     cid = int(found["id"])
     if queue and queue not in CHOICES:
@@ -88,7 +88,9 @@ def queue_list(request: Request, slug: str, queue: str = "", status: str = "open
                 notice=translate("reply.queued", ctx.lang) if replied else
                 None if created is None else translate("refreshed", ctx.lang, n=created),
                 reply_error=translate(f"reply.error.{reply_error}", ctx.lang)
-                if reply_error in REPLY_ERRORS else "")
+                if reply_error in REPLY_ERRORS else "",
+                decide_error=translate("appeal.reason_needed", ctx.lang)
+                if decide_error == "reason" else "")
 
 
 HELPED = ("elimination", "suspect", "escalation", "group_invite")
@@ -292,6 +294,9 @@ def resolve(
                                                   status=resolution, reason=reason.strip()[:500])
         except queue_service.QueueError:
             raise NotFound from None
+        except appeal_service.ReasonNeeded:
+            # Nothing changed: the row comes back open with the reason asked for.
+            return _reason_needed(ctx, request, found, item_id)
         unreachable = _unreachable(conn, cid, [item])
         if item["queue"] == "elimination" and item["status"] == "approved" \
                 and item["id"] in unreachable:
@@ -316,3 +321,27 @@ def resolve(
                     queue=(shown.get("queue") or [""])[0],
                     status=(shown.get("status") or ["open"])[0])
     return RedirectResponse(f"/c/{slug}/queues?queue={item['queue']}", status_code=303)
+
+
+def _reason_needed(ctx: Ctx, request: Request, found: dict[str, Any], item_id: int) -> Response:
+    """R3: an appeal rejected with an empty 理由 is refused, in the page's language: the
+    member is told the reason (issue 11 walk13 finding 44). HTMX gets the open row back
+    with the message (a 200: htmx swaps no error response); a plain form post, the page
+    with it."""
+    slug = str(found["slug"])
+    if not request.headers.get("hx-request"):
+        query = urlencode({"queue": "appeal", "decide_error": "reason"})
+        return RedirectResponse(f"/c/{slug}/queues?{query}", status_code=303)
+    cid = int(found["id"])
+    zone = community_zone(ctx, found)
+    with ctx.engine.connect() as conn:
+        item = queue_repo.get_item(conn, item_id=item_id)
+        assert item is not None  # `decide` found it a moment ago
+        names = console_members.names_of(
+            conn, member_ids=[item["member_id"]] if item["member_id"] else [])
+        already = _already(conn, cid, [item], zone, ctx.lang)
+        words = warning_words.described(conn, [item["detail"]], community_id=cid,
+                                        zone=zone, lang=ctx.lang)
+    return page(ctx, "queue_row.html", community=found, i=item, choices=CHOICES,
+                names=names, unreachable={}, tz=zone, warning_words=words, already=already,
+                row_error=translate("appeal.reason_needed", ctx.lang))

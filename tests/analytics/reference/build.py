@@ -16,6 +16,7 @@ import polars as pl
 from sqlalchemy import Engine, text
 
 from qunyun.plan.model import Plan
+from qunyun.policies.chatter import Chatter
 from tests.analytics.reference import activity, elimination, health, invites, suspects, tiers
 from tests.analytics.reference.log import EventLog
 
@@ -34,7 +35,7 @@ def build_report(engine: Engine, *, community_id: int, plan: Plan | None,
     # tiers; they stay in the member list with their numbers and no tier.
     admins = _admins(engine, log, community_id, plan)
     off = set() if plan is not None and plan.points.include_admins else admins
-    everyone = tiers.member_stats(log, cfg.window_days)
+    everyone = tiers.member_stats(log, cfg.window_days, Chatter.of(effective))
     stats = tiers.assign(everyone.filter(~pl.col("member_id").is_in(sorted(off))), cfg)
     community_scope = activity.Scope.of(log, None)
     current = community_scope.current_members

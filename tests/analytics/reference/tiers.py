@@ -23,6 +23,7 @@ from typing import Any
 import polars as pl
 
 from qunyun.plan.model import Plan, Tiers
+from qunyun.policies.chatter import Chatter
 from tests.analytics.reference.log import EventLog
 
 TIERS = ("opinion_leader", "co_opinion_leader", "spreader", "active", "participant", "onlooker")
@@ -45,9 +46,14 @@ TIER_ACTIONS = {
 }
 
 
-def member_stats(log: EventLog, window_days: int) -> pl.DataFrame:
-    """One row per member with every number a tier or a core measure is based on."""
+def member_stats(log: EventLog, window_days: int, chatter: Chatter | None = None
+                 ) -> pl.DataFrame:
+    """One row per member with every number a tier or a core measure is based on; with
+    `chatter`, only the messages that are 发言 (every text tested, no prefilter)."""
     msgs = log.messages
+    if chatter is not None and msgs.height:
+        msgs = msgs.filter(pl.Series([chatter.counts(t) for t in msgs["text"].to_list()],
+                                     dtype=pl.Boolean))
     first_day = log.today - timedelta(days=window_days - 1)  # 30 local days, today included
     authored = msgs.group_by("member_id").agg(
         messages=pl.len(),
