@@ -54,8 +54,17 @@ def member_stats(log: EventLog, window_days: int, chatter: Chatter | None = None
     if chatter is not None and msgs.height:
         msgs = msgs.filter(pl.Series([chatter.counts(t) for t in msgs["text"].to_list()],
                                      dtype=pl.Boolean))
+    # A message someone else recalled (a moderator, the bot: no member) is not the
+    # author's participation; the author's own 撤回 is (walk13 finding 54).
+    recalls = log.events.filter((pl.col("kind") == "recall") & pl.col("ref_id").is_not_null()) \
+        .select("group_id", "ref_id", pl.col("member_id").alias("by"))
+    deleted = msgs.join(recalls, left_on=["group_id", "source_event_id"],
+                        right_on=["group_id", "ref_id"]) \
+        .filter(pl.col("by").is_null() | (pl.col("by") != pl.col("member_id")))
+    said = msgs.join(deleted.select("group_id", "member_id", "ts_ms").unique(),
+                     on=["group_id", "member_id", "ts_ms"], how="anti")
     first_day = log.today - timedelta(days=window_days - 1)  # 30 local days, today included
-    authored = msgs.group_by("member_id").agg(
+    authored = said.group_by("member_id").agg(
         messages=pl.len(),
         window_messages=(pl.col("day") >= first_day).sum(),
         active_days=pl.col("day").filter(pl.col("day") >= first_day).n_unique(),
