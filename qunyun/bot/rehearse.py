@@ -104,6 +104,8 @@ Classifier = Callable[[Effect], "str | None"]
 def classify(effect: Effect) -> str | None:
     """The timeline kind of an effect of the built features (None: not shown)."""
     reason = effect.reason
+    if reason == "T3 level up":  # also when a calendar or campaign task's points did it
+        return "level_up"
     if isinstance(effect, Send) and effect.policy in ("calendar", "campaigns"):
         return "post"
     if isinstance(effect, Warn):

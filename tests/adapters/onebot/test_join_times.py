@@ -111,5 +111,5 @@ def test_join_times_from_the_member_list(engine: Engine) -> None:
         assert f"入群 {when(OWNER_JOINED * 1000)}" in page
         assert datetime.fromtimestamp(OWNER_JOINED, UTC).year == 2025
         page = client.get(f"/c/python-camp/members/{ids['20002']}").text
-        # Joined, left, came back: the page reads the stays in order, the last as 回群.
-        assert f"回群 {when(BACK_JOINED * 1000)}" in page
+        # Joined, left, came back: the page reads the stays in order, the last as 重新入群.
+        assert f"重新入群 {when(BACK_JOINED * 1000)}" in page
