@@ -252,16 +252,22 @@ def test_the_bot_calls_a_member_by_the_name_part_of_the_nickname(bot: Bot) -> No
     assert faq.text.startswith("@随便起的名 ") and faq.author_name == ""
 
 
+def _board_after_two_speak(bot: Bot, first: UserRef, second: UserRef) -> Reply:
+    """Both join and are welcomed, each says something, the second asks for `!排行`."""
+    for who in (first, second):
+        bot.join(who, 0)
+    bot.tick(11)
+    bot.say(first, "今天学了 pandas 的 groupby", 20)
+    bot.say(second, "我也在学 pandas", 25)
+    (board,) = [e for e in bot.say(second, "!排行", 30) if isinstance(e, Reply)]
+    return board
+
+
 def test_one_member_one_written_form_in_what_members_read(bot: Bot) -> None:
     """bot13: 「@小王」 in replies but 「小王-杭州-财务」 on !排行 and in the public removal
     line. Members read the name part everywhere; the admins' room the whole nickname."""
     wang, zhou = user(2, "小王-杭州-财务"), user(3, "小周-上海-运营")
-    for who in (wang, zhou):
-        bot.join(who, 0)
-    bot.tick(11)
-    bot.say(wang, "今天学了 pandas 的 groupby", 20)
-    bot.say(zhou, "我也在学", 25)
-    (board,) = [e for e in bot.say(zhou, "!排行", 30) if isinstance(e, Reply)]
+    board = _board_after_two_speak(bot, wang, zhou)
     assert "小王 — " in board.text and "小周 — " in board.text, board.text
     assert "小王-杭州-财务" not in board.text and "小周-上海-运营" not in board.text
     bot.say(wang, "看看这个 https://spam.example.com/x", 40)
@@ -279,13 +285,7 @@ def test_one_member_one_written_form_in_what_members_read(bot: Bot) -> None:
 def test_two_members_with_one_name_part_keep_their_whole_nicknames(bot: Bot) -> None:
     """Where the name part would not tell two people on one text apart, both keep the
     whole nickname (two 小王 on a board)."""
-    hz, sh = user(2, "小王-杭州-财务"), user(3, "小王-上海-运营")
-    for who in (hz, sh):
-        bot.join(who, 0)
-    bot.tick(11)
-    bot.say(hz, "今天学了 pandas 的 groupby", 20)
-    bot.say(sh, "我也在学 pandas", 25)
-    (board,) = [e for e in bot.say(sh, "!排行", 30) if isinstance(e, Reply)]
+    board = _board_after_two_speak(bot, user(2, "小王-杭州-财务"), user(3, "小王-上海-运营"))
     assert "小王-杭州-财务 — " in board.text and "小王-上海-运营 — " in board.text, board.text
     assert board.text.startswith("@") is False and board.named == ()
 

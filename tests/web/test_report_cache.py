@@ -3,6 +3,8 @@ community's builder is not kept busy rebuilding it (issue 12: console at 10M eve
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine
@@ -105,12 +107,10 @@ def test_a_young_report_is_answered_without_asking_the_database(engine: Engine) 
     assert queries == []
 
 
-def test_a_panel_gets_the_kept_report_at_once_while_the_new_one_builds(engine: Engine) -> None:
-    """Events after the report was built: a panel is not held while it is rebuilt (under
-    load that held every thread of the worker, issue 13); it shows the kept report, the
-    rebuild runs in the background, and the next view shows the new report."""
-    import threading
-
+def _slow_rebuilds(engine: Engine) -> tuple[int, threading.Event, list[int],
+                                            Callable[..., dict[str, Any]]]:
+    """A community with one message and a builder whose first build is at once and whose
+    rebuilds wait for `release` (the rebuild takes its time); `built` lists the builds."""
     with engine.begin() as conn:
         cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
     import_events(engine, community_id=cid, events=[message(1)])
@@ -119,10 +119,18 @@ def test_a_panel_gets_the_kept_report_at_once_while_the_new_one_builds(engine: E
 
     def builder(_engine: Engine, *, community_id: int, plan: Any) -> dict[str, Any]:
         if built:
-            assert release.wait(10)  # the rebuild takes its time
+            assert release.wait(10)
         built.append(community_id)
         return {"n": len(built)}
 
+    return cid, release, built, builder
+
+
+def test_a_panel_gets_the_kept_report_at_once_while_the_new_one_builds(engine: Engine) -> None:
+    """Events after the report was built: a panel is not held while it is rebuilt (under
+    load that held every thread of the worker, issue 13); it shows the kept report, the
+    rebuild runs in the background, and the next view shows the new report."""
+    cid, release, built, builder = _slow_rebuilds(engine)
     cache = ReportCache(engine, min_age=0, builder=builder)
     assert cache.latest(cid) == {"n": 1}  # none yet: built now
     cache._entries[cid].seconds = 0.0
@@ -164,20 +172,7 @@ def test_a_saved_plan_keeps_the_last_numbers_while_the_report_is_rebuilt(
     """Issue 11 walk13 finding 53: after a plan was saved the home row went blank (only
     「2 · 246 · ✓」) until the next report was built. The last report stays on the page,
     marked as being rebuilt, and the new one replaces it."""
-    import threading
-
-    with engine.begin() as conn:
-        cid = community_repo.get_or_create_community(conn, slug="c", name="c", now_ms=0)
-    import_events(engine, community_id=cid, events=[message(1)])
-    release = threading.Event()
-    built: list[int] = []
-
-    def builder(_engine: Engine, *, community_id: int, plan: Any) -> dict[str, Any]:
-        if built:
-            release.wait(10)
-        built.append(community_id)
-        return {"n": len(built)}
-
+    cid, release, _built, builder = _slow_rebuilds(engine)
     cache = ReportCache(engine, min_age=60, builder=builder)
     assert cache.get(cid) == {"n": 1}
     cache.plan_changed(cid)
