@@ -223,6 +223,7 @@ COMMANDS: dict[str, Pair] = {
     "!accept": ("接受邀请", "!accept"),
     "!decline": ("拒绝邀请", "!decline"),
     "!code": ("邀请码", "invite code"),
+    "!invite": ("邀请链接", "invite link"),  # G2 `!邀请`
 }
 _CODED = re.compile(r"^([A-Z]\d{1,2}) (.+)$")
 

@@ -36,6 +36,23 @@ def test_codes_become_words_in_both_languages() -> None:
     assert actor_label("operator:lin", "en") == "operator lin"
     assert reason_label("A2 !rank", "zh") == "回答「排行榜」命令"
     assert reason_label("A2 !made-up", "zh") == "回答命令 !made-up"
+    assert reason_label("G2 !invite", "zh") == "回答「邀请链接」命令"  # walk13: was !invite
+
+
+def test_every_command_the_bot_answers_is_named_in_words() -> None:
+    """The audit log read 「回答命令 !invite」 for a member's `!邀请`: each `"X9 !command"`
+    reason the bot writes has its words in both languages."""
+    import re
+    from pathlib import Path
+
+    import qunyun
+
+    written = {m for path in Path(qunyun.__file__).parent.rglob("*.py")
+               for m in re.findall(r'"([A-Z]\d{1,2} ![a-z]+)"', path.read_text("utf-8"))}
+    assert "G2 !invite" in written
+    for reason in sorted(written):
+        for lang in ("zh", "en"):
+            assert "!" not in reason_label(reason, lang), (reason, lang)
     assert reason_label("O2 form", "zh") == "新人问卷"
     assert reason_label("R5 heated", "en") == "a heated exchange"
     assert reason_label("发广告", "zh") == "发广告"  # already words: unchanged
