@@ -58,6 +58,7 @@ from qunyun.events import Event, GroupRef, TimerFired, UserRef
 from qunyun.pipeline.runner import Pipeline
 from qunyun.services import audit, console_link, direct, tier_roles
 from qunyun.storage.bot import adapter_state
+from qunyun.storage.engine import writing
 
 log = logging.getLogger("qunyun.bot.adapter")
 
@@ -188,7 +189,7 @@ class AdapterCore:
         self._status_at = time.monotonic()
         why = f"{type(error).__name__}: {error}" if error is not None else None
         try:
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 accounts.report(conn, key=self.status_key, connected=connected, synced=synced,
                                 error=why, account=self.account)
         except Exception as exc:  # a status row must never stop the bot
@@ -200,7 +201,7 @@ class AdapterCore:
             return adapter_state.load(conn, key=self.cursor_key)
 
     def save_cursor(self, value: str) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             adapter_state.save(conn, key=self.cursor_key, value=value,
                                now_ms=int(time.time() * 1000))
         if time.monotonic() - self._status_at > 5:  # the last sync, at most every 5 s
@@ -270,7 +271,7 @@ class AdapterCore:
 
         platform = PLATFORM_NAMES.get(effect.group.platform, (effect.group.platform,))[0]
         where = effect.group.name or effect.group.group_id
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             if not audit.claim_effect(conn, audit_id=audit_id, owner=self.owner,
                                       now_ms=self._now_ms()):
                 return
@@ -292,7 +293,7 @@ class AdapterCore:
             return False  # another platform's: never claimed here, its adapter sends it
         if self.waiting(effect):
             return False  # stays in the outbox; the timer loop's flush sends it when allowed
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             if not audit.claim_effect(conn, audit_id=audit_id, owner=self.owner,
                                       now_ms=self._now_ms()):
                 return False
@@ -304,7 +305,7 @@ class AdapterCore:
             log.info("effect %s is an operator to-do: %s", effect.kind, exc)
             if isinstance(effect, SetRole):
                 # T2: a title the platform would not set is a to-do in the console's queue.
-                with self.engine.begin() as conn:
+                with writing(self.engine) as conn:
                     tier_roles.platform_refused(conn, community_id=self.pipeline.community_id,
                                                 effect=effect, message=str(exc),
                                                 plan=self.pipeline.plan)
@@ -313,7 +314,7 @@ class AdapterCore:
         except Exception as exc:
             if self.hold(effect, exc):
                 # A rate limit: left pending in the outbox, not failed.
-                with self.engine.begin() as conn:
+                with writing(self.engine) as conn:
                     audit.release_effect(conn, audit_id=audit_id, owner=self.owner)
                 return False
             detail, ok = f"{type(exc).__name__}: {exc}", False
@@ -321,7 +322,7 @@ class AdapterCore:
             if direct.private_text(effect) is not None:
                 # Refused (or lost on the way): the text must not go with it.
                 detail = self._dm_todo(audit_id, effect, self.dm_refusal(exc), detail)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             audit.mark_delivery(conn, audit_id=audit_id, ok=ok, detail=detail)
         if ok:
             plan = self.pipeline.plan  # the line `qunyun up` prints, names as in the group
@@ -333,7 +334,7 @@ class AdapterCore:
         """The operator's to-do for an undelivered DM; the detail its audit entry keeps."""
         private = direct.private_text(effect)
         activity.dm_undelivered(private[1] if private else None, why)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             direct.undeliverable(conn, community_id=self.pipeline.community_id,
                                  effect=effect, why=why, audit_id=audit_id,
                                  at_ms=self._now_ms(), platform_said=platform_said)

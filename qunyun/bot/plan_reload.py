@@ -24,6 +24,7 @@ from qunyun.plan.check import check_loaded, is_ready
 from qunyun.plan.load import parse_plan
 from qunyun.plan.model import Plan
 from qunyun.services import plans as plan_service
+from qunyun.storage.engine import writing
 
 log = logging.getLogger("qunyun.bot")
 
@@ -40,7 +41,7 @@ class PlanReload:
     def started(self) -> None:
         """Audit the version the bot starts with (the console shows it)."""
         if self.seen is not None:
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 plan_service.record_bot_plan(conn, community_id=self.community_id,
                                              action="plan:running", sha256=self.seen,
                                              reason="机器人启动，按此版本计划运行")
@@ -59,7 +60,7 @@ class PlanReload:
         findings = check_loaded(loaded)
         errors = sum(1 for f in findings if f.severity == "error")
         if loaded.plan is None or not is_ready(findings):
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 plan_service.record_bot_plan(
                     conn, community_id=self.community_id, action="plan:refused",
                     sha256=digest, status="failed",
@@ -70,7 +71,7 @@ class PlanReload:
             return False
         started = time.perf_counter()
         self.apply(loaded.plan)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             plan_service.record_bot_plan(conn, community_id=self.community_id,
                                          action="plan:reloaded", sha256=digest,
                                          reason="机器人已载入新保存的计划")

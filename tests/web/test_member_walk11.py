@@ -15,6 +15,7 @@ from qunyun.events import GroupRef, MemberJoined, MemberLeft
 from qunyun.services import queues as queue_service
 from qunyun.services import warnings as warning_service
 from qunyun.services.ingest import EventRecorder
+from qunyun.storage.engine import writing
 from qunyun.storage.tables import groups
 from qunyun.storage.work import audit as audit_repo
 from tests.factories import T0, user
@@ -33,7 +34,7 @@ def _removed_then_appealed(engine: Engine, seeded: Seeded) -> int:
     """Three link warnings remove the member (the bot's kick, then the leave), the member
     appeals; returns the appeal's queue item."""
     member = seeded.script_member_id
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         group_id = int(conn.execute(select(groups.c.id).where(
             groups.c.community_id == seeded.community_id)).scalar_one())
         warned = [warning_service.do_warn(
@@ -58,7 +59,10 @@ def _removed_then_appealed(engine: Engine, seeded: Seeded) -> int:
 
 
 def _back(engine: Engine, seeded: Seeded) -> None:
-    with engine.begin() as conn:
+    # BEGIN IMMEDIATE, as the bot writes: the console app of the test may commit between
+    # this transaction's first read and its write (its background report work), and a
+    # plain BEGIN then fails at once with "database is locked".
+    with writing(engine) as conn:
         EventRecorder(community_id=seeded.community_id).record_many(conn, [
             MemberJoined(source="matrix", source_event_id="back", group=GROUP,
                          at=T0 + timedelta(minutes=130), member=user(4, SCRIPT_NICK))])
@@ -105,7 +109,7 @@ def test_an_admins_page_says_admins_take_no_part_and_offers_nothing_that_does_no
     from qunyun.services import staff as staff_service
     from qunyun.storage.tables import identities
 
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         group_id = int(conn.execute(select(groups.c.id).where(
             groups.c.community_id == seeded.community_id)).scalar_one())
         staff_service.record_moderators(conn, group_id=group_id, external_ids=["@u1:localhost"],
@@ -129,7 +133,7 @@ def test_the_console_speaks_in_words_not_playbook_ids(
     """Issue 11 #29: queue names, cards and the reasons of actions taken read 申诉（R3）,
     疑似假号 (R4), 分层待办 (T2) … — playbook IDs mean nothing to an operator."""
     _removed_then_appealed(engine, seeded)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         for reason in ("R3 appeal", "O2 form", "O1 welcome"):
             audit_repo.record(conn, entry={
                 "at_ms": _ms(120), "community_id": seeded.community_id,
@@ -211,7 +215,7 @@ def test_home_page_numbers_have_thousands_separators_and_the_bot_is_named_by_its
            "joins": 1411, "leaves": 18, "active_ratio": 0.5},
         t=lambda key, **kw: translate(key, "zh", **kw))
     assert "20,026" in cells and "1,394" in cells and "1,411 / 18" in cells
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         key = accounts.status_key(seeded.community_id, "matrix", "http://127.0.0.1:46879")
         accounts.report(conn, key=key, connected=True, synced=True,
                         account="@qunyun-bot:localhost")

@@ -17,6 +17,7 @@ from qunyun.services import elimination as elimination_service
 from qunyun.services import onboarding as onboarding_service
 from qunyun.services import plans as plan_service
 from qunyun.services.ingest import EventRecorder
+from qunyun.storage.engine import writing
 from qunyun.storage.tables import groups
 from qunyun.storage.work import audit as audit_repo
 from tests.factories import T0
@@ -48,13 +49,13 @@ def _removed_appealed_back(engine: Engine, seeded: Seeded, client: TestClient) -
     the appeal upheld in the console, the member back — with the newcomer checklist the
     bot keeps: started at the first join, marked done by `welcome_back` on return."""
     member, group_id = seeded.script_member_id, _group_id(engine, seeded)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         _text, plan = plan_service.stored_plan(conn, community_id=seeded.community_id)
         assert plan is not None
         onboarding_service.start(conn, community_id=seeded.community_id, member_id=member,
                                  group_id=group_id, at_ms=_ms(4), onboarding=plan.onboarding)
     item = _removed_then_appealed(engine, seeded)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         elimination_service.record_removal(
             conn, community_id=seeded.community_id, member_id=member, group_id=group_id,
             key="kick:x", reason="累计 3 次警告：发送未经允许的链接（送机票）", now_ms=_ms(103))
@@ -68,7 +69,7 @@ def _removed_appealed_back(engine: Engine, seeded: Seeded, client: TestClient) -
     client.post(f"/c/python-camp/queues/{item}",
                 data={"csrf": token, "resolution": "approved", "reason": "是学习资料"})
     _back(engine, seeded)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         onboarding_service.welcome_back(conn, community_id=seeded.community_id,
                                         member_id=member, group_id=group_id, at_ms=_ms(130),
                                         onboarding=plan.onboarding)
@@ -131,7 +132,7 @@ def test_one_nickname_history_per_account_and_one_display_name(
     lisi = UserRef("matrix", "@lisi:localhost", "李四")
     boss = UserRef("matrix", "@boss:localhost", "运营者")
     recorder = EventRecorder(community_id=seeded.community_id)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         recorder.names_listed(conn, group=GROUP, people=[boss], at_ms=_ms(1))
         for event in [  # one by one, as the live bot records them
             MemberJoined(source="t", source_event_id="lj", group=GROUP,
@@ -166,7 +167,7 @@ def test_a_polls_post_and_result_name_no_member_in_the_audit_log(
     """Walk 28: the poll's post and its result are about the poll, not the admin who ran
     it; a vote's reply names the voter."""
     member, group_id = seeded.script_member_id, _group_id(engine, seeded)
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         for reason, action in (("A4 poll", "send"), ("A4 poll closed", "send"),
                                ("A4 vote", "reply")):
             audit_repo.record(conn, entry={
