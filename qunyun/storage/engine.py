@@ -7,7 +7,8 @@ directory. SQLite runs in WAL mode so the console can read while the bot writes.
 `BEGIN IMMEDIATE`, taking the one write lock first (waiting up to the busy timeout for
 it). A plain `BEGIN` that reads, then writes, fails at once with "database is locked"
 whenever another connection (the bot, another console worker) committed in between —
-SQLite cannot move a reader's snapshot forward — so the console's writes use `writing`.
+SQLite cannot move a reader's snapshot forward — so the console's writes and the bot's
+(the pipeline, the adapters' claims and deliveries, plan reloads) use `writing`.
 On PostgreSQL it is an ordinary transaction.
 """
 
