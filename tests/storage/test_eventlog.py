@@ -81,6 +81,33 @@ def test_members_identities_and_nickname_history(engine: Engine) -> None:
         assert member["first_seen_ms"] < member["last_seen_ms"]
 
 
+def test_many_new_members_at_once_keep_their_names_and_ids(engine: Engine) -> None:
+    """An import creates a batch's new senders at once: every one is found again under
+    its own identity with its own name — odd names, numeric-looking ids, a name past 255
+    characters — and members made one at a time before and after get ids of their own."""
+    cid = _community(engine)
+    names = [None, "", "0", "007", '"引号" a\'b \\ 🎉', "x" * 300, "张三-上海-产品"]
+    keys = [("telegram", str(n)) for n in range(len(names))] + [("telegram", "0.0")]
+    names.append("零")
+    with engine.begin() as conn:
+        first = member_repo.create_members(conn, community_id=cid, new=[(("qq", "1"), "早到")])
+        made = member_repo.create_members(conn, community_id=cid,
+                                          new=list(zip(keys, names, strict=True)))
+        later = member_repo.create_members(conn, community_id=cid, new=[(("qq", "2"), "晚到")])
+    with engine.connect() as conn:
+        found = member_repo.find_member_ids(conn, community_id=cid,
+                                            keys=[*keys, ("qq", "1"), ("qq", "missing")])
+        assert found == {**made, **first}
+        ids = [*first.values(), *made.values(), *later.values()]
+        assert len(set(ids)) == len(ids) == len(keys) + 2
+        for key, name in zip(keys, names, strict=True):
+            member = member_repo.get_member(conn, member_id=found[key])
+            assert member is not None
+            assert member["display_name"] == ((name or None) and name[:255])
+            assert member["attributes"] == {}
+            assert member_repo.member_identities(conn, member_id=found[key]) == [key]
+
+
 def test_communities_keep_members_apart(engine: Engine) -> None:
     a, b = _community(engine, "a"), _community(engine, "b")
     with engine.begin() as conn:
