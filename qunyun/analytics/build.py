@@ -112,7 +112,7 @@ def _staff(engine: Engine, community_id: int, plan: Plan | None) -> Staff:
 def _imported(engine: Engine, community_id: int) -> frozenset[int]:
     """The groups that are only imported history (no bot runs them): the report names
     them as the console does (`report.words.group_names`)."""
-    from qunyun.storage.console.overview import imported_groups
+    from qunyun.storage.community.imported import imported_groups
 
     with engine.connect() as conn:
         found = frozenset(imported_groups(conn, community_id=community_id))

@@ -163,7 +163,15 @@ def bot_cmd(
         envvar="QUNYUN_TELEGRAM_API", help="Bot API 服务器（默认 https://api.telegram.org）")
     ] = None,
 ) -> None:
-    """运行群机器人（Matrix、QQ 或 Telegram）：欢迎、新人任务、群规执行、打卡积分、预警。"""
+    """运行群机器人（Matrix、QQ 或 Telegram）：欢迎、新人任务、群规执行、打卡积分、预警。
+
+    管理员群里的提醒附控制台页面的链接：地址是 qunyun up / qunyun serve 启动时记在数据库里的；
+    控制台在反向代理后面时，设环境变量 QUNYUN_CONSOLE_URL（如 https://qunyun.example.org）。
+    两者都没有就不附链接。
+    / Alerts in the admins' room link to the console page they are about, at the address
+    qunyun up / qunyun serve recorded on start, or QUNYUN_CONSOLE_URL (e.g.
+    https://qunyun.example.org) when the console is behind a proxy; no link without either.
+    """
     logging.getLogger("qunyun").setLevel(logging.DEBUG if verbose else logging.INFO)
     if plan is None:
         _fleet(database(db))

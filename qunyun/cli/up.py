@@ -74,7 +74,14 @@ def up_cmd(
              " / do not print a line per thing the bot does")] = False,
 ) -> None:
     """同时运行控制台与群机器人：计划的社群（默认在本机 Matrix 服务器上），以及数据库里
-    每个社群保存的账号（Telegram、QQ、Matrix）。"""
+    每个社群保存的账号（Telegram、QQ、Matrix）。
+
+    管理员群里的提醒附控制台页面的链接，地址是本次控制台的 http://127.0.0.1:端口；
+    控制台在反向代理后面时，设环境变量 QUNYUN_CONSOLE_URL（如 https://qunyun.example.org）。
+    / Alerts in the admins' room link to the console page they are about, at this console's
+    http://127.0.0.1:PORT, or QUNYUN_CONSOLE_URL (e.g. https://qunyun.example.org) when the
+    console is behind a proxy.
+    """
     from qunyun.bot.fleet import runnable
 
     engine = database(db)

@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from qunyun.events import GroupRef, UserRef
 from qunyun.storage.bot import lookup as bot_lookup
 from qunyun.storage.community import communities as community_repo
+from qunyun.storage.community import imported as imported_repo
 from qunyun.storage.community import members as member_repo
 
 
@@ -41,9 +42,7 @@ def community_groups(conn: Connection, *, community_id: int) -> list[tuple[int, 
 def postable_groups(conn: Connection, *, community_id: int) -> list[tuple[int, GroupRef]]:
     """The groups a post for "every group" goes to: not a history imported from an export
     that no bot runs (issue 11 walk13 #37: every calendar post failed there each day)."""
-    from qunyun.storage.console.overview import imported_groups
-
-    history = imported_groups(conn, community_id=community_id)
+    history = imported_repo.imported_groups(conn, community_id=community_id)
     return [(gid, ref) for gid, ref in community_groups(conn, community_id=community_id)
             if gid not in history]
 

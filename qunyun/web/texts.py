@@ -365,6 +365,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     # A step not done yet says so in words (walk12 #67: a grey "·" read like the others).
     "step.pending": ("（未完成）", " (not done)"),
     "step.returning": ("回群成员，不走新人流程", "a returning member: no newcomer steps"),
+    # A stay that ended (before a return, or the member left): its steps said as of then,
+    # never as pending now (issue 11 walk13).
+    "step.earlier": ("上次入群", "Earlier stay, joined"),
+    "step.earlier_colon": ("：", ": "),
+    "step.not_done_then": ("当时未完成：", "not done then: "),
+    "list_sep": ("、", ", "),
     "deadline": ("截止", "Deadline"),
     "expires": ("失效", "Expires"),
     "warning.live": ("有效至", "in force until"),

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, func, select, text
+from sqlalchemy import Connection, Select, bindparam, func, select, text
 
+from qunyun.storage.community.imported import imported_only
 from qunyun.storage.prepared import Prepared
 from qunyun.storage.tables import (
     communities,
@@ -59,17 +60,6 @@ def community_by_slug(conn: Connection, *, slug: str) -> dict[str, Any] | None:
     return _BY_SLUG.first(conn, {"slug": slug})
 
 
-def _imported_only() -> Any:
-    """True for a group whose events all came from an imported export (`import:…`
-    sources) and none from a bot: its history, not a group anything runs (walk finding
-    24: the demo's Telegram history read as a live Telegram group, with no bot for it)."""
-    imported = select(events.c.id).where(events.c.group_id == groups.c.id,
-                                         events.c.source.like("import:%")).exists()
-    live = select(events.c.id).where(events.c.group_id == groups.c.id,
-                                     events.c.source.not_like("import:%")).exists()
-    return and_(imported, ~live)
-
-
 def groups_with_counts(conn: Connection, *, community_id: int) -> list[dict[str, Any]]:
     """The community's groups with their people now, live: `current` (open memberships),
     `ever` (every membership) and `left` (ever − current) — the report's
@@ -84,7 +74,7 @@ def groups_with_counts(conn: Connection, *, community_id: int) -> list[dict[str,
         select(groups.c.id, groups.c.name, groups.c.platform, groups.c.external_id,
                func.coalesce(counts.c.current, 0).label("current"),
                func.coalesce(counts.c.ever, 0).label("ever"),
-               _imported_only().label("imported"))
+               imported_only().label("imported"))
         .select_from(groups.outerjoin(counts, counts.c.group_id == groups.c.id))
         .where(groups.c.community_id == community_id, groups.c.kind == "group")
         .order_by(groups.c.id)
@@ -95,12 +85,6 @@ def groups_with_counts(conn: Connection, *, community_id: int) -> list[dict[str,
         r["left"] = r["ever"] - r["current"]
         r["imported"] = bool(r["imported"])
     return rows
-
-
-def imported_groups(conn: Connection, *, community_id: int) -> set[int]:
-    """The ids of the community's groups that are only imported history."""
-    return {int(r[0]) for r in conn.execute(select(groups.c.id).where(
-        groups.c.community_id == community_id, _imported_only()))}
 
 
 def group_of(conn: Connection, *, community_id: int, group_id: int) -> dict[str, Any] | None:

@@ -133,22 +133,56 @@ def _attribute_rows(attributes: dict[str, Any], form: dict[str, Any] | None, pla
     return rows
 
 
+STEPS = ("nickname", "intro", "form")
+
+
 def _onboarding_rows(rows: list[dict[str, Any]], plan: Plan | None) -> list[dict[str, Any]]:
-    """Each checklist with `returning`: marked done when the member came back (an upheld
-    appeal, an earlier stay), not by doing the steps — the page says 「回群成员，不走新人
-    流程」, never ✓ 已完成 for steps nobody did (issue 11 walk 44)."""
+    """Each checklist (one per group, kept across the member's stays in it) with what the
+    page shows of it:
+
+    - `returning`: marked done when the member came back (an upheld appeal, an earlier
+      stay), not by doing the steps — the page says 「回群成员，不走新人流程」, never ✓ 已完成
+      for steps nobody did (issue 11 walk 44);
+    - `ended`: the member left that group after the checklist began: nothing in it is
+      asked of them now (the bot stopped it on the leave);
+    - `earlier`: the steps of a stay that ended — the return's first stay, or the ended
+      checklist — with those done and those never done, said as of then, and `since`: the
+      steps done after the return.
+
+    A past stay's steps are shown, as that stay's, rather than left out: an operator who
+    decides about a member who came back (a second removal, a revival) wants to know the
+    newcomer steps were never done the first time. What must not happen is reading them as
+    ○ …（未完成） beside the current stay, as if the bot still expected them (issue 11
+    walk13)."""
     out = []
     for row in rows:
         if plan is not None:
             missing = onboarding_service.missing_steps(row, plan.onboarding)
         else:
-            missing = tuple(s for s in ("nickname", "intro", "form") if row.get(f"{s}_ms") is None)
-        done_at = {row.get(f"{s}_ms") for s in ("nickname", "intro", "form")} - {None}
+            missing = tuple(s for s in STEPS if row.get(f"{s}_ms") is None)
+        done_at = {row.get(f"{s}_ms") for s in STEPS} - {None}
         # Done by a step marks it done at that step's time; a plan that later asks for a
         # new step does not turn an earlier completion into a return.
         returning = row.get("completed_ms") is not None and bool(missing) and (
             plan is not None or len(missing) == 3) and row["completed_ms"] not in done_at
-        out.append({**row, "returning": returning})
+        ended = row.get("left_ms") is not None
+        # `welcome_back` keeps the first stay's checklist (its join time, its steps) and
+        # marks it done at the return: what came before the return is the earlier stay's.
+        back_ms = int(row["completed_ms"]) if returning else None
+        had_stay = ended or (back_ms is not None and (row.get("joined_ms") or 0) < back_ms)
+        earlier = None
+        if had_stay:
+            earlier = {
+                "joined_ms": row.get("joined_ms"),
+                "done": [s for s in STEPS if row.get(f"{s}_ms") is not None
+                         and (ended or back_ms is None or row[f"{s}_ms"] < back_ms)],
+                "not_done": list(missing),
+                "completed": row.get("completed_ms") is not None and not returning,
+            }
+        since = [s for s in STEPS if back_ms is not None and row.get(f"{s}_ms") is not None
+                 and row[f"{s}_ms"] >= back_ms]
+        out.append({**row, "returning": returning, "ended": ended, "earlier": earlier,
+                    "since": since})
     return out
 
 
