@@ -38,6 +38,10 @@ NOTE_EN = "the profitable and commercialized stages need revenue data; chats can
 TREND_WEEKS = 8
 STAGE_DAYS = 28  # the stage is what the last four weeks show
 YOUNG_DAYS = 14  # less history than this: no dying warning (nothing to judge a trend on)
+# The last four weeks this far below the best four: a collapse, in decline even when steady
+# since. Settling after a launch burst is normal (the warning's "half the peak" is for a
+# group still falling); keeping under a fifth of it is not.
+COLLAPSED = 0.8
 DAY_MS = 86_400_000
 CHECKIN_WORDS = ("打卡", "签到", "check-in", "checkin")
 
@@ -155,20 +159,34 @@ def stage(log: EventLog, scope: Scope, totals: dict[str, Any], cfg: Health
 
 
 def agree(stage_out: dict[str, Any], dying_out: dict[str, Any]) -> dict[str, Any]:
-    """The stage and the dying warning describe the same group (issue 11): while the warning
-    is on, the group is in decline (热寂, the playbook's "heat death"), and the stage its
-    last four weeks still show is kept as `stage_reached` and named in the reason, so
-    neither contradicts the other."""
-    if not dying_out.get("warning") or stage_out.get("stage") is None:
+    """The stage and the dying warning describe the same group (issue 11): a group is in
+    decline (热寂, the playbook's "heat death") while its own trend says so — the warning is
+    on, or would be for an imported history that is not warned beside a live group
+    (`history_warning`) — or when its last four weeks are under a fifth of its best four
+    (`down_from_peak` ≥ `COLLAPSED`), however steady it is since: 「不断创新」 beside 「比高峰期
+    少了 87%」 read as a contradiction (issue 11 walk13). The stage its last four weeks still
+    show is kept as `stage_reached` and named in the reason."""
+    if stage_out.get("stage") is None:
+        return stage_out
+    drop = float(dying_out.get("down_from_peak") or 0.0)
+    if dying_out.get("warning"):
+        why = "活跃度在下降（见热寂预警）"
+        why_en = "activity is falling away (see the dying warning)"
+    elif dying_out.get("history_warning"):
+        why, why_en = ("活跃度在下降（导入的历史记录，不作预警）",
+                       "activity is falling away (imported history, not warned)")
+    elif drop >= COLLAPSED:
+        why = f"近4周消息比高峰期少了 {drop:.0%}"
+        why_en = f"the last 4 weeks had {drop:.0%} fewer messages than the peak"
+    else:
         return stage_out
     reached = str(stage_out["stage"])
     return {**stage_out, "stage": "declining", "stage_name": STAGES["declining"],
             "stage_reached": reached,
-            "stage_reason": (f"活跃度在下降（见热寂预警）；近4周仍有的表现："
+            "stage_reason": (f"{why}；近4周仍有的表现："
                              f"{STAGES[reached]}——{stage_out['stage_reason']}"),
-            "stage_reason_en": (f"activity is falling away (see the dying warning); the last 4 "
-                                f"weeks still show {reached.replace('_', ' ')}: "
-                                f"{stage_out['stage_reason_en']}")}
+            "stage_reason_en": (f"{why_en}; the last 4 weeks still show "
+                                f"{reached.replace('_', ' ')}: {stage_out['stage_reason_en']}")}
 
 
 def dying(log: EventLog, health: dict[str, Any], cfg: Health,

@@ -4,6 +4,9 @@ Each policy runs inside a SAVEPOINT: if it raises, whatever it wrote is rolled b
 the error is logged and audited (`policy_error`), and the next policy still runs.
 Every effect is written to the audit log with its reason and evidence before it is
 handed on, so nothing the bot does is unaccounted for — even if delivery then fails.
+Before that, two passes over the event's effects: its level-ups settled on the points the
+event left (`services.level_ups.settle`), then members written as they read them
+(`addressing`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from qunyun.events import Event
 from qunyun.pipeline.addressing import address
 from qunyun.pipeline.context import Context
 from qunyun.pipeline.policy import Policy
-from qunyun.services import audit
+from qunyun.services import audit, level_ups
 from qunyun.storage.savepoints import Savepoint
 
 log = logging.getLogger("qunyun.pipeline")
@@ -92,7 +95,9 @@ class Dispatcher:
                 outcome.stopped_by = policy.name
                 break
         pattern = ctx.plan.onboarding.nickname_pattern if ctx.plan is not None else None
-        for policy_name, effect in collected:
+        # A level-up shows the points the whole event left the member with: a later policy
+        # may credit them again (the introduction's 发言 point after its own points).
+        for policy_name, effect in level_ups.settle(ctx.conn, collected):
             effect = address(effect, event, pattern)
             audit_id = audit.record_effect(
                 ctx, effect, policy=effect.policy or policy_name, event=event,

@@ -7,6 +7,11 @@ self-introduction, a check-in, homework, a calendar task, an ambassador's newcom
   high was announced to the member before (`bot_level_marks`): a member who falls below
   it (a deduction, decay) and climbs back is not congratulated again. Two levels crossed
   at once are one announcement, of the higher.
+- The points it shows are the member's when the event is done (`settle`): one message can
+  credit the same member twice — a self-introduction's points, then its 发言 point; an
+  ambassador's newcomer, then the invitation — and the congratulation must not read one
+  short of what `!积分` says right after (issue 11 walk13). Two levels reached by one
+  event's credits are one announcement too, of the higher.
 - Where: in the group the points were earned in (the plan's `bot.announce_level_up`, "in
   the group"); for points earned in a DM or given in the console, the group the member is
   in now (`home_group`) on a platform a bot of the community serves.
@@ -75,7 +80,42 @@ def announcement(member: UserRef, up: LevelUp, group: GroupRef, *, policy: str) 
     """The post in the group, @-mentioning the member, audited as about them."""
     return Send(group=group, mentions=(member,), policy=policy, reason=REASON,
                 text=congratulation(member.display_name or member.user_id, up),
-                evidence={"from": up.previous, "to": up.level, "points": up.total})
+                evidence={"from": up.previous, "to": up.level, "points": up.total,
+                          "member_id": up.member_id})
+
+
+def settle(conn: Connection, effects: Sequence[tuple[str, Effect]]
+           ) -> list[tuple[str, Effect]]:
+    """One event's effects (policy, effect) with its level-ups as the member reads them
+    when every policy has credited: each shows the member's points now, and of two for one
+    member (two credits, two levels) only the later — the higher, since a level is
+    announced only above the last — is kept, saying the level before the first."""
+    ups = {i for i, (_p, e) in enumerate(effects)
+           if isinstance(e, Send) and e.reason == REASON and "member_id" in e.evidence}
+    if not ups:
+        return list(effects)  # nearly every event: nothing to look up
+    last: dict[int, int] = {}
+    first_from: dict[int, object] = {}
+    for i in sorted(ups):
+        member_id = int(effects[i][1].evidence["member_id"])
+        last[member_id] = i
+        first_from.setdefault(member_id, effects[i][1].evidence.get("from"))
+    settled: list[tuple[str, Effect]] = []
+    for i, (policy, effect) in enumerate(effects):
+        if i not in ups:
+            settled.append((policy, effect))
+            continue
+        assert isinstance(effect, Send)
+        member_id = int(effect.evidence["member_id"])
+        if last[member_id] != i:
+            continue  # a higher level for the same member follows
+        total = sum(points_repo.totals(conn, member_id=member_id))
+        up = LevelUp(member_id, str(effect.evidence["to"]), str(first_from[member_id]), total)
+        member = effect.mentions[0]
+        settled.append((policy, replace(
+            effect, text=congratulation(member.display_name or member.user_id, up),
+            evidence={**effect.evidence, "from": up.previous, "points": total})))
+    return settled
 
 
 def home_group(conn: Connection, *, community_id: int, member_id: int

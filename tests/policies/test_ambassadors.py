@@ -216,3 +216,28 @@ def test_with_a_volunteer_invitation_open_too_the_member_is_asked_which(
     with bot.engine.connect() as conn:
         assert volunteer_service.state_of(conn, community_id=bot.cid,
                                           member_id=star_id) == "declined"
+
+
+def points_total(bot: Camp, seconds: float) -> int:
+    said = replies(bot.say(STAR, "!积分", seconds))[0]
+    found = re.search(r"积分 (\d+)（", said)
+    assert found is not None, said
+    return int(found[1])
+
+
+def test_a_level_reached_by_a_join_counts_the_ambassadors_points_and_the_invitation(
+        engine: Engine) -> None:
+    # One join credits 阿星 twice — the programme's 30 points, then the invitation's —
+    # and the congratulation shows both, as `!积分` does (issue 11 walk13).
+    bot = Camp(engine, plan(points__levels=[{"name": "新人", "min_points": 0},
+                                           {"name": "成员", "min_points": 50}],
+                            points__curve=None, badges=[]))
+    becomes_spreader(bot)
+    in_dm(bot, STAR, "!接受", 2 * DAY + 120)
+    before = points_total(bot, 2 * DAY + 300)
+    assert before < 50
+    joined = bot.join(user(4, "朋友丙"), 2 * DAY + 600, inviter=STAR)
+    after = points_total(bot, 2 * DAY + 700)
+    assert after == before + 30 + 20 and ambassador_points(bot, "阿星") == 30
+    assert [e.text for e in joined if getattr(e, "reason", "") == "T3 level up"] == [
+        f"🎉 恭喜 @阿星 升级为「成员」（{after} 分）！"]

@@ -2,16 +2,18 @@
 and database (SQLite and PostgreSQL): `!加分` past a level, a self-introduction, a
 check-in and homework each congratulate the member in the group, once per level (a
 deduction and a second climb say nothing again), the higher of two levels crossed at once;
-a grant in the console tells the member in their group like `!加分`, with the level."""
+the points shown are those the whole message left, as `!积分` says right after (the
+introduction's and its 发言 point, issue 11 walk13); a grant in the console tells the member in their group like `!加分`, with the level."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import Engine, text
 
-from qunyun.effects import Effect, Send
-from qunyun.events import MemberLeft
+from qunyun.effects import Effect, Reply, Send
+from qunyun.events import MemberLeft, UserRef
 from qunyun.plan.model import Plan
 from qunyun.services import audit, level_ups
 from qunyun.services import boards as board_service
@@ -32,6 +34,11 @@ def plan_with(levels: list[dict[str, Any]] = LEVELS) -> Plan:
 
 def level_posts(effects: list[Effect]) -> list[str]:
     return [e.text for e in effects if isinstance(e, Send) and e.reason == "T3 level up"]
+
+
+def points_reply(bot: Bot, who: UserRef, seconds: float) -> str:
+    return next(e.text for e in bot.say(who, "!积分", seconds)
+                if isinstance(e, Reply))
 
 
 def member_id(bot: Bot, name: str) -> int:
@@ -75,17 +82,41 @@ def test_an_intro_a_check_in_and_homework_each_announce_the_level_they_reach(
     bot.join(zhangsan, 0)
 
     intro = bot.say(zhangsan, "大家好，我是张三，在北京做数据分析，想学 pandas", 30)
-    # The introduction's 10 points are the step; its message point comes after.
-    assert level_posts(intro) == ["🎉 恭喜 @张三 升级为「成员」（10 分）！"]
+    # The introduction's 10 points reach 成员, and the same message's 发言 point is
+    # counted too: the post says what `!积分` says right after (issue 11 walk13).
+    assert level_posts(intro) == ["🎉 恭喜 @张三 升级为「成员」（11 分）！"]
+    assert points_reply(bot, zhangsan, 40).startswith("@张三 积分 11（参与 11 · 贡献 0）")
     checkin = bot.say(zhangsan, "!打卡", 60)
     assert "打卡成功" in next(e.text for e in checkin if e.kind == "reply")  # type: ignore[attr-defined]
     assert level_posts(checkin) == []  # 16: not yet 骨干
     homework = bot.say(zhangsan, "!作业 https://github.com/zhangsan/hw1", 90)
     assert level_posts(homework) == ["🎉 恭喜 @张三 升级为「骨干」（26 分）！"]
+    assert "积分 26（" in points_reply(bot, zhangsan, 100)
     tomorrow = bot.say(zhangsan, "!打卡", 86_400 + 60)
     assert level_posts(tomorrow) == ["🎉 恭喜 @张三 升级为「元老」（31 分）！"]
+    assert "积分 31（" in points_reply(bot, zhangsan, 86_400 + 70)
     # The congratulation comes after the answer it belongs to, in the group.
     assert [e.kind for e in tomorrow][-1] == "send"
+
+
+def test_two_levels_reached_by_one_message_are_one_post_with_the_points_after_both(
+        engine: Engine) -> None:
+    # The introduction's 10 points reach 成员, its 发言 point 骨干: one congratulation, of
+    # the higher, from the level the member had before the message.
+    steep = [{"name": "新人", "min_points": 0}, {"name": "成员", "min_points": 10},
+             {"name": "骨干", "min_points": 11}]
+    bot = Bot(engine, plan_with(steep))
+    zhangsan = user(1, "张三")
+    bot.join(zhangsan, 0)
+    intro = bot.say(zhangsan, "大家好，我是张三，在北京做数据分析，想学 pandas", 30)
+    assert level_posts(intro) == ["🎉 恭喜 @张三 升级为「骨干」（11 分）！"]
+    with engine.connect() as conn:
+        evidence = conn.execute(text(
+            "SELECT evidence FROM audit_log WHERE reason = 'T3 level up'")).scalars().all()
+    assert len(evidence) == 1
+    shown = evidence[0] if isinstance(evidence[0], dict) else json.loads(evidence[0])
+    assert (shown["from"], shown["to"], shown["points"]) == ("新人", "骨干", 11)
+    assert "等级「骨干」" in points_reply(bot, zhangsan, 40)
 
 
 def test_a_console_grant_tells_the_member_in_their_group_like_the_command(

@@ -125,9 +125,13 @@ def stage(log: EventLog, scope: Scope, totals: dict[str, Any], cfg: Health) -> d
 
 
 def agree(stage_out: dict[str, Any], dying_out: dict[str, Any]) -> dict[str, Any]:
-    """Issue 11: while the dying warning is on, the stage is "declining" (the stage reached
-    kept as `stage_reached`)."""
-    if not dying_out.get("warning") or stage_out.get("stage") is None:
+    """Issue 11: while the dying warning is on (or would be, for an imported history not
+    warned beside a live group), or the last four weeks are 80 % or more below the best
+    four (walk13), the stage is "declining" (the stage reached kept as `stage_reached`)."""
+    if stage_out.get("stage") is None:
+        return stage_out
+    if not (dying_out.get("warning") or dying_out.get("history_warning")
+            or (dying_out.get("down_from_peak") or 0) >= 0.8):
         return stage_out
     return {**stage_out, "stage": "declining", "stage_name": "热寂",
             "stage_reached": stage_out["stage"]}
