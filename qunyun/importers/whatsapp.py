@@ -86,9 +86,15 @@ IOS = re.compile(r"^\[" + _DATE + _AT + _TIME + r"\]\s(?P<rest>.*)$", re.S)
 ANDROID = re.compile(r"^" + _DATE + _AT + _TIME + r"\s[-–]\s(?P<rest>.*)$", re.S)
 # Starts like a header (a date, then a time, in any of the layouts above), whatever follows:
 # never a continuation of the message before it.
+# Also what no phone writes but a hand or another tool might: spaces before it, a
+# full-width comma, a month by name (`5 Jan 2026, 10:08`, `Jan 5, 2026, 10:08`) — a line that
+# starts so is skipped with its number, never taken for a line of the message before it
+# (issue 12 walk14).
+_MONTH_WORD = r"[^\W\d_]{3,12}\.?"
 _HEADERISH = re.compile(
-    r"^\[?\d{1,4}[/.\-] ?\d{1,2}[/.\-] ?\d{1,4}\.?,?\s+" + _AT + r"(?:" + _MARKER
-    + r")?\s?\d{1,2}[:.]\d{2}")
+    r"^\s*\[?(?:\d{1,4}[/.\-] ?\d{1,2}[/.\-] ?\d{1,4}\.?"
+    r"|\d{1,2}\.? " + _MONTH_WORD + r" \d{2,4}|" + _MONTH_WORD + r" \d{1,2},? \d{2,4})"
+    r"[,，]?\s*" + _AT + r"(?:" + _MARKER + r")?\s?\d{1,2}[:.]\d{2}")
 NAME_LIMIT = 100
 # "A added B, C and D": the names. RE2: `\s+and` on a long run of spaces backtracks in `re`
 # (a 200 KB line of spaces took 80 s).
@@ -150,12 +156,16 @@ def _user(name: str) -> UserRef:
 
 
 def _segments(rest: str) -> list[str]:
-    """`A: B: text` → ["A", "B", "text"], looking for `: ` only where a name can be."""
-    head, sep, tail = rest[: NAME_LIMIT + 2].rpartition(": ")
+    """`A: B: text` → ["A", "B", "text"], looking for `: ` only where a name can be: in the
+    header's own line (a system line's next lines are not its author: "Carol left", then
+    "some text: more" is no member called "Carol left⏎some text"; issue 12 walk14)."""
+    line_end = rest.find("\n")
+    limit = NAME_LIMIT + 2 if line_end < 0 else min(NAME_LIMIT + 2, line_end)
+    head, sep, tail = rest[:limit].rpartition(": ")
     if not sep:
         return [rest]
     parts = head.split(": ")
-    return [*parts, tail + rest[NAME_LIMIT + 2:]]
+    return [*parts, tail + rest[limit:]]
 
 
 class _Scan:

@@ -128,3 +128,33 @@ def test_ios_system_line_names_a_colon_sender(engine: Engine, tmp_path: Path) ->
     assert got.rows("SELECT m.display_name, e.text FROM events e JOIN members m "
                     "ON m.id = e.member_id WHERE e.kind = 'message'") == [("Team: Alpha", "谢谢")]
     assert got.parsed.stats.ambiguous_authors == 0
+
+
+# What a fresh-eyes tester wrote into exports (issue 12 walk14): a system line followed by a
+# line with `: `, lines shaped like headers that no phone writes.
+FOLDS = """1/5/26, 10:00 - Alice: w1
+1/5/26, 10:01 - Alice: w2
+ 1/5/26, 10:03 - Alice: w3
+1/5/26, 10:04 - Carol left
+some text: with colon
+1/5/26, 10:07 - Alice w7 no colon
+5 Jan 2026, 10:08 - Alice: w8
+1/5/26，10:11 - Dave: w11
+Jan 5, 2026, 10:12 - Bob: w12
+1/13/26, 10:13 - Bob: w13
+"""
+
+
+def test_no_header_shaped_line_is_folded_and_no_name_crosses_a_line(
+        engine: Engine, tmp_path: Path) -> None:
+    got = load(engine, write(tmp_path / "chat.txt", FOLDS), tz="UTC")
+    texts = got.texts()
+    assert texts == ["w1", "w2", "w13"]  # w3, w8, w11, w12: skipped, each with its line
+    assert got.names() == {"Alice", "Carol", "Bob"}  # "Carol left⏎some text" is nobody
+    assert got.kinds()["leave"] == 1
+    header_like = "像消息开头但日期/时间格式不认识 / looks like a message header in no known layout"
+    skipped = got.parsed.stats.skipped_by_reason
+    assert skipped[header_like] == [3, 7, 8, 9]
+    # Carol's leave keeps its next line (no `Name: ` of its own); the unknown system line
+    # at 6 is skipped under its own reason.
+    assert 6 in [line for lines in skipped.values() for line in lines]
