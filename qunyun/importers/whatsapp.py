@@ -96,6 +96,7 @@ _HEADERISH = re.compile(
     r"|\d{1,2}\.? " + _MONTH_WORD + r" \d{2,4}|" + _MONTH_WORD + r" \d{1,2},? \d{2,4})"
     r"[,，]?\s*" + _AT + r"(?:" + _MARKER + r")?\s?\d{1,2}[:.]\d{2}")
 NAME_LIMIT = 100
+AFTER_SYSTEM_LINE = "系统消息后面多出的行 / a line after a system line"
 # "A added B, C and D": the names. RE2: `\s+and` on a long run of spaces backtracks in `re`
 # (a 200 KB line of spaces took 80 s).
 _NAME_LIST = compile_pattern(r",\s*|\s+and\s+")
@@ -347,6 +348,11 @@ def open_whatsapp(path: Path, encoding: str = "utf-8-sig", *, tz: ZoneInfo = DEF
                 stats.skip(number, NAME_TOO_LONG)
                 continue
             yield from produced
+            # A system sentence is one line: what follows it (no phone writes any) is
+            # counted as skipped, line by line, never dropped unsaid (issue 12 walk14).
+            for offset, extra in enumerate(rest.split("\n")[1:], start=1):
+                if extra.strip():
+                    stats.skip(number + offset, AFTER_SYSTEM_LINE)
         if not found_any:
             raise ImportFormatError(str(path), "没有一行符合 WhatsApp 格式 / no WhatsApp lines")
 

@@ -155,6 +155,7 @@ def test_no_header_shaped_line_is_folded_and_no_name_crosses_a_line(
     header_like = "像消息开头但日期/时间格式不认识 / looks like a message header in no known layout"
     skipped = got.parsed.stats.skipped_by_reason
     assert skipped[header_like] == [3, 7, 8, 9]
-    # Carol's leave keeps its next line (no `Name: ` of its own); the unknown system line
-    # at 6 is skipped under its own reason.
+    # The line after Carol's leave is no message and no name: counted, with its number;
+    # the unknown system line at 6 is skipped under its own reason.
+    assert skipped["系统消息后面多出的行 / a line after a system line"] == [5]
     assert 6 in [line for lines in skipped.values() for line in lines]
