@@ -1,9 +1,11 @@
 """QQ message-manager .txt exports (I2): BOM, CRLF or LF (mixed too), UTF-8 or GBK, header
 lines, then `YYYY-MM-DD H:MM:SS 昵称(QQ号)`, `昵称<email>` or `昵称<digits>` headers followed
-by the message lines. A header-like line is skipped with its number and its message
-lines, never folded into the previous message, under the reason that is its cause: a date
-that does not exist (`2024-02-30`) or is outside 1990–2099, a date or time in a layout the
-QQ client never writes (`2024/03/01 9:00 小明(20002)`), or a sender in no known form.
+by the message lines; the time may be 12-hour after 上午/下午 (some client versions write
+it), the header indented or with several spaces between date and time. A header-like line
+is skipped with its number and its message lines, never folded into the previous message,
+under the reason that is its cause: a date that does not exist (`2024-02-30`) or is outside
+1990–2099, a date or time in a layout the QQ client never writes (`2024/03/01 9:00
+小明(20002)`, `晚上 9:00:00`), or a sender in no known form.
 
 `系统消息(10000)` lines carry joins (`X加入本群`, `X邀请Y加入了本群`) and recalls. The QQ
 number is the stable id; the same number with a new nickname is a nickname change.
@@ -54,18 +56,25 @@ PLATFORM = "qq"
 # The sender as the QQ client writes it: a QQ number in parentheses, or an id in angle
 # brackets (an e-mail address, or digits for accounts shown by phone-number-like ids).
 # The nickname may be empty, equal to the number, or hold brackets, parentheses, colons.
+# Some client versions write a 12-hour time after 上午/下午 (`2024-03-01 下午 9:05:00`);
+# a header may stand indented or with a run of spaces between its date and time. Every
+# space run is followed by something no space can be (上/下 or a digit), so the matching
+# stays linear on a line of a megabyte of spaces.
+_SPACE = r"[ \t\u3000]"
+_CLOCK = (rf"(?P<date>\d{{4}}-\d{{1,2}}-\d{{1,2}}){_SPACE}+(?:(?P<half>上午|下午){_SPACE}*)?"
+          r"(?P<time>\d{1,2}:\d{2}:\d{2})")
 HEADER = re.compile(
-    r"^(?P<date>\d{4}-\d{1,2}-\d{1,2}) (?P<time>\d{1,2}:\d{2}:\d{2})(?![.:\d]) ?"
+    rf"^{_CLOCK}(?![.:\d]) ?"
     r"(?P<name>.*?)(?:\((?P<qq>\d{5,12})\)|<(?P<mail>[^<>\s]{1,200})>)$"
 )
 # Starts like a header (a date and a time), whatever follows: never a message's text.
-_HEADERISH = re.compile(
-    r"^(?P<date>\d{4}-\d{1,2}-\d{1,2}) (?P<time>\d{1,2}:\d{2}:\d{2})(?:\s|$)")
+_HEADERISH = re.compile(rf"^{_CLOCK}(?:\s|$)")
 # Ends like a header (a sender id) and starts with a date and time in another layout
-# (`2024/03/01 9:00 小明(20002)`): a header whose date the QQ client never writes.
+# (`2024/03/01 9:00 小明(20002)`, `2024-03-01 晚上 9:00:00 …`): a header whose date the
+# QQ client never writes.
 _OTHER_DATE = re.compile(
-    r"^\d[\d\-/.年月日]{4,11}[\sT]?\d{1,2}[:.]\d{1,2}\S*\s.{0,200}?"
-    r"(?:\(\d{5,12}\)|<[^<>\s]{1,200}>)$")
+    r"^\d[\d\-/.年月日]{4,11}[\sT]*(?:(?:上午|下午|中午|早上|晚上|凌晨|AM|PM|am|pm)\s*)?"
+    r"\d{1,2}[:.]\d{1,2}\S*\s.{0,200}?(?:\(\d{5,12}\)|<[^<>\s]{1,200}>)$")
 SENDER_FORMAT = "像消息开头但发送者格式不认识 / looks like a message header in no known layout"
 BAD_DATE = "日期或时间无效 / invalid date or time"
 OTHER_DATE = ("日期或时间不是 QQ 消息记录的格式（应为 2024-03-01 9:00:01）/ date or time not in "
@@ -97,7 +106,8 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
         skipping = False  # inside a header-like line that was skipped
         for number, raw in read_lines(path, encoding, position):
             line = raw.lstrip("\ufeff").rstrip()
-            match = HEADER.match(line)
+            head = line.lstrip()  # an indented header is still a header, never text
+            match = HEADER.match(head)
             reason = None
             if match:
                 at = _time(match, tz)
@@ -107,11 +117,11 @@ def open_qq(path: Path, encoding: str, *, tz: ZoneInfo = DEFAULT_TZ) -> ParsedEx
                     current, skipping = (number, match, at, []), False
                     continue
                 reason = at
-            elif dated := _HEADERISH.match(line):
+            elif dated := _HEADERISH.match(head):
                 # The sender is in no known form; a bad date is said first, as the cause.
                 at = _time(dated, tz)
                 reason = at if isinstance(at, str) else SENDER_FORMAT
-            elif _OTHER_DATE.match(line):
+            elif _OTHER_DATE.match(head):
                 reason = OTHER_DATE
             if reason is not None:
                 if current:
@@ -183,8 +193,12 @@ def _time(m: re.Match[str], tz: ZoneInfo) -> datetime | str:
         # The regex fixed the shape; datetime() checks the values (strptime was a quarter
         # of the import's time).
         year, month, day = m["date"].split("-")
-        hour, minute, second = m["time"].split(":")
-        naive = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
+        hour, minute, second = (int(part) for part in m["time"].split(":"))
+        if m["half"] is not None:  # 12-hour: 上午 12:xx is 00:xx, 下午 12:xx is 12:xx
+            if hour > 12:
+                return BAD_DATE
+            hour = hour % 12 + (12 if m["half"] == "下午" else 0)
+        naive = datetime(int(year), int(month), int(day), hour, minute, second)
         return local_to_utc(naive, tz)
     except DateOutOfRange:
         return OUT_OF_RANGE
@@ -207,7 +221,7 @@ def _known_names(path: Path, encoding: str) -> dict[str, set[str]]:
     """Every (nickname → QQ numbers) pair in the file's message headers."""
     found: dict[str, set[str]] = {}
     for _number, raw in read_lines(path, encoding, [0]):
-        m = HEADER.match(raw.lstrip("\ufeff").rstrip())
+        m = HEADER.match(raw.lstrip("\ufeff").strip())
         if m and _sender(m) != SYSTEM_ID:
             found.setdefault(m["name"].strip(), set()).add(_sender(m))
     return found

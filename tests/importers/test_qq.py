@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,11 @@ def test_reimport_adds_nothing(engine: Engine, tmp_path: Path) -> None:
     ("2024-03-01T9:05:00 小明(20002)", "不是 QQ 消息记录的格式"),
     ("2024-03-01 9:05:00.5 小明(20002)", "不是 QQ 消息记录的格式"),  # never `.5 小明`
     ("2024-03-01 9:05:00 没有号码的人", "发送者格式不认识"),
+    ("2024-03-01 下午 13:05:00 小明(20002)", "日期或时间无效"),  # no 13 o'clock in 12 hours
+    ("2024-03-01 晚上 9:05:00 小明(20002)", "不是 QQ 消息记录的格式"),
+    ("2024/03/01  9:05 小明(20002)", "不是 QQ 消息记录的格式"),
+    ("  2024-03-01 9:05:00 没有号码的人", "发送者格式不认识"),  # indented: still a header
+    ("2024-03-01  9:05:00 没有号码的人", "发送者格式不认识"),  # never "a line of the above"
 ])
 def test_a_bad_header_is_skipped_under_its_own_reason(engine: Engine, tmp_path: Path,
                                                       header: str, reason: str) -> None:
@@ -100,3 +106,28 @@ def test_a_bad_header_is_skipped_under_its_own_reason(engine: Engine, tmp_path: 
     skipped = got.parsed.stats.skipped_examples
     assert [line for line, _ in skipped] == [6, 7] and reason in skipped[0][1]
     assert got.texts() == ["你好", "再见"]  # nothing of it folded into a message
+
+
+def test_12_hour_times_indented_headers_and_space_runs_are_read_as_headers(
+        engine: Engine, tmp_path: Path) -> None:
+    """Some QQ versions write 上午/下午 with a 12-hour time; a header may be indented or have
+    two spaces between its date and time. Each is a message of its own, never a line
+    folded into the message above it (issue 12)."""
+    body = ("消息对象:群\n\n"
+            "2026-01-05 上午 12:30:00 张三(10001)\n半夜\n\n"      # 00:30
+            "2026-01-05 上午 9:00:00 张三(10001)\n早上\n\n"       # 09:00
+            "2026-01-05 下午 12:15:00 张三(10001)\n中午\n\n"      # 12:15
+            "  2026-01-05 13:01:00 李四(20002)\n缩进的开头\n\n"
+            "2026-01-05  14:05:00 张三(10001)\n两个空格\n\n"
+            "2026-01-05 下午 10:07:00 张三(10001)\n晚上\n"         # 22:07
+            "  第二行，缩进的正文\n")
+    got = load(engine, write(tmp_path / "qq.txt", body))
+    assert got.parsed.stats.skipped_examples == []
+    assert got.kinds()["message"] == 6
+    assert got.texts() == ["半夜", "早上", "中午", "缩进的开头", "两个空格",
+                           "晚上\n  第二行，缩进的正文"]
+    # Local times (Asia/Shanghai, UTC+8) → UTC: 上午 12:30 is 00:30, 下午 12:15 is 12:15.
+    utc = [datetime.fromtimestamp(r[0] / 1000, UTC).strftime("%d %H:%M")
+           for r in got.rows("SELECT ts_ms FROM events WHERE kind = 'message' ORDER BY ts_ms")]
+    assert utc == ["04 16:30", "05 01:00", "05 04:15", "05 05:01", "05 06:05", "05 14:07"]
+    assert "李四" in got.names()
