@@ -296,9 +296,13 @@ def _summary(parsed: ParsedExport, counts: RecordCounts, slug: str, elapsed: flo
         lines = s.skipped_by_reason.get(reason, [])
         shown = ", ".join(str(line) for line in lines[:10])
         more = " …" if n > len(lines[:10]) else ""
-        where = "第 line" if parsed.unit == "line" else "第几条消息 message #"
+        # A JSON export's skipped items are numbered by their place in its `messages` list
+        # (from 1), not by their ids (issue 12 walk14: 「第几条消息」 read as a question).
+        where = (f"第 line {shown}{more}" if parsed.unit == "line" else
+                 f"第 {shown}{more} 条消息（按导出中的顺序）/ message #{shown}{more} "
+                 "(position in the export)")
         out_console.print(f"  跳过 skipped {n:,} {_UNIT[parsed.unit]} — {reason}："
-                          f"{parsed.path} {where} {shown}{more}", highlight=False)
+                          f"{parsed.path} {where}", highlight=False)
     if s.deleted_accounts:
         written = "、".join(f"“{n}”" for n in sorted(s.deleted_names)[:5])
         out_console.print(f"  已注销账号 deleted accounts {len(s.deleted_accounts):,} 个：导出里写作"

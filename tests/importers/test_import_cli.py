@@ -180,7 +180,8 @@ def test_skipped_telegram_messages_are_numbered_as_messages(tmp_path: Path) -> N
     path.write_bytes(orjson.dumps({"name": "g", "id": 1, "messages": messages}))
     db = f"sqlite:///{tmp_path / 'q.db'}"
     read = _import(db, str(path))
-    assert read.exit_code == 0 and "message # 1" in read.output and "1 条消息" in read.output
+    assert read.exit_code == 0 and "第 1 条消息（按导出中的顺序）/ message #1 (position in the export)" \
+        in read.output and "1 条消息" in read.output
     strict = _import(db, "--strict", str(path))
     assert strict.exit_code == 1 and "message #1" in strict.output
 
