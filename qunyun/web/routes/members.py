@@ -133,9 +133,6 @@ def _attribute_rows(attributes: dict[str, Any], form: dict[str, Any] | None, pla
     return rows
 
 
-STEPS = ("nickname", "intro", "form")
-
-
 def _onboarding_rows(rows: list[dict[str, Any]], plan: Plan | None) -> list[dict[str, Any]]:
     """Each checklist (one per group, kept across the member's stays in it) with what the
     page shows of it:
@@ -159,8 +156,8 @@ def _onboarding_rows(rows: list[dict[str, Any]], plan: Plan | None) -> list[dict
         if plan is not None:
             missing = onboarding_service.missing_steps(row, plan.onboarding)
         else:
-            missing = tuple(s for s in STEPS if row.get(f"{s}_ms") is None)
-        done_at = {row.get(f"{s}_ms") for s in STEPS} - {None}
+            missing = tuple(s for s in onboarding_service.STEPS if row.get(f"{s}_ms") is None)
+        done_at = {row.get(f"{s}_ms") for s in onboarding_service.STEPS} - {None}
         # Done by a step marks it done at that step's time; a plan that later asks for a
         # new step does not turn an earlier completion into a return.
         returning = row.get("completed_ms") is not None and bool(missing) and (
@@ -174,13 +171,13 @@ def _onboarding_rows(rows: list[dict[str, Any]], plan: Plan | None) -> list[dict
         if had_stay:
             earlier = {
                 "joined_ms": row.get("joined_ms"),
-                "done": [s for s in STEPS if row.get(f"{s}_ms") is not None
+                "done": [s for s in onboarding_service.STEPS if row.get(f"{s}_ms") is not None
                          and (ended or back_ms is None or row[f"{s}_ms"] < back_ms)],
                 "not_done": list(missing),
                 "completed": row.get("completed_ms") is not None and not returning,
             }
-        since = [s for s in STEPS if back_ms is not None and row.get(f"{s}_ms") is not None
-                 and row[f"{s}_ms"] >= back_ms]
+        since = [s for s in onboarding_service.STEPS if back_ms is not None
+                 and row.get(f"{s}_ms") is not None and row[f"{s}_ms"] >= back_ms]
         out.append({**row, "returning": returning, "ended": ended, "earlier": earlier,
                     "since": since})
     return out
