@@ -9,15 +9,30 @@ itself runs on those few, one by one, with the bot's own parser and keyword fold
 
 from __future__ import annotations
 
-import opencc
+from functools import cache
+from typing import Any
+
 import polars as pl
 
 from qunyun.analytics.log import EventLog
 from qunyun.policies.chatter import Chatter
 from qunyun.storage.events import frames
 
-_S2T = opencc.OpenCC("s2t")
 KEYS = ("group_id", "member_id", "ts_ms")
+
+
+@cache
+def _traditional(word: str) -> str:
+    """`word` in Traditional script. OpenCC's Simplified-to-Traditional dictionaries take
+    ~40 ms to load: loaded only by a plan with check-in keywords (issue 12)."""
+    return str(_s2t().convert(word))
+
+
+@cache
+def _s2t() -> Any:
+    import opencc
+
+    return opencc.OpenCC("s2t")
 
 
 def uncounted(log: EventLog, chatter: Chatter) -> pl.DataFrame:
@@ -27,7 +42,7 @@ def uncounted(log: EventLog, chatter: Chatter) -> pl.DataFrame:
     if log.reader is None or log.messages.height == 0:
         return empty
     words = list(dict.fromkeys(
-        w for word in chatter.checkin_words for w in (word, _S2T.convert(word))))
+        w for word in chatter.checkin_words for w in (word, _traditional(word))))
     found = frames.led_or_holding(log.reader, community_id=log.community_id,
                                   prefixes=chatter.instructions.prefixes, words=words,
                                   until_ms=log.as_of_ms)

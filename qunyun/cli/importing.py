@@ -11,7 +11,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -24,12 +24,14 @@ from rich.table import Table
 from qunyun.cli.common import DbUrl, database, err_console, fail, out_console
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
     from qunyun.event_batch import EventBatch
     from qunyun.importers.base import ParsedExport
+    from qunyun.services.importing import Imported, Trace
     from qunyun.services.ingest import RecordCounts
     from qunyun.storage.events.frames import HeldLog
+    from qunyun.storage.events.indexes import IndexBuild
 
 
 def import_cmd(
@@ -54,29 +56,61 @@ def import_cmd(
     failures = 0
     interrupt = _Interrupt()
     held: tuple[HeldLog, int] | None = None  # the last imported file's frames, for --report
+    indexing: IndexBuild | None = None
     with interrupt.installed():
-        for file in files:
+        for number, file in enumerate(files, 1):
             hold = _new_hold() if report is not None else None
             held = None  # a file's frames are dropped when the next one starts
+            # With --report, the last file's member indexes (a new database's first
+            # import) are built after its commit, beside the report (issue 12).
+            beside = report is not None and number == len(files)
             outcome = _import_one(engine, file, target, slug, chat=chat, tz=zone, strict=strict,
-                                  interrupt=interrupt, hold=hold,
-                                  then=_preload_report if report is not None else None)
+                                  interrupt=interrupt, hold=hold, index_beside=beside,
+                                  then=_preload_report if report is not None else None,
+                                  done=files[:number - 1], left=files[number:])
             if outcome is None:
                 failures += 1
             else:
-                target, inserted = outcome
+                target, inserted, indexing = outcome
                 held = (hold, inserted) if hold is not None else None
-    if report is not None and isinstance(target, int):
-        # The report of everything the community now holds, as `qunyun report` writes it;
-        # in this process, so the interpreter, libraries and database are opened once, and
-        # when the community holds just what the last file wrote, from its frames.
-        from qunyun.cli.report import full_report
+        if report is not None and isinstance(target, int):
+            # The report of everything the community now holds, as `qunyun report` writes
+            # it; in this process, so the interpreter, libraries and database are opened
+            # once, and when the community holds just what the last file wrote, from its
+            # frames.
+            from qunyun.cli.report import full_report
 
-        log = held[0].log(engine, community_id=target, inserted=held[1]) if held else None
-        held = None
-        full_report(engine, target, slug, report, held=log)
+            try:
+                log = held[0].log(engine, community_id=target, inserted=held[1]) if held else None
+                held = None
+                full_report(engine, target, slug, report, held=log)
+            finally:
+                _indexes_done(indexing, interrupt)
+        else:
+            _indexes_done(indexing, interrupt)
     if failures:
         raise typer.Exit(1)
+
+
+def _indexes_done(indexing: IndexBuild | None, interrupt: _Interrupt) -> None:
+    """Wait for the member indexes built beside the report. The events are committed
+    whatever happens here: a failed or interrupted build is said, and the next start
+    builds the indexes (`storage.events.indexes.restore_missing`)."""
+    if indexing is None:
+        return
+    try:
+        indexing.wait(stop=interrupt.hit)
+    except KeyboardInterrupt:
+        err_console.print("\n[yellow]中断 interrupted[/]: 聊天记录已全部写入；成员索引下次启动时自动建好"
+                          " / the events are all written; the member indexes are built at the "
+                          "next start", highlight=False)
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        err_console.print(f"[yellow]⚠[/] 聊天记录已全部写入，但成员索引没能建好（{reason}）；下次启动时"
+                          f"自动重建 / the events are all written, but the member indexes could "
+                          f"not be built ({reason}); they are built at the next start",
+                          highlight=False)
 
 
 _NOTHING = "\n  本文件没有写入任何数据 / nothing from this file was written"
@@ -99,9 +133,12 @@ def _new_hold() -> HeldLog:
 
 def _import_one(engine: Engine, file: Path, target: int | str, slug: str, *, chat: str | None,
                 tz: ZoneInfo, strict: bool, interrupt: _Interrupt, hold: HeldLog | None = None,
-                then: Callable[[], None] | None = None) -> tuple[int, int] | None:
-    """Import one file, its own all-or-nothing unit: (community id, events inserted), or
-    None when the file failed (reported in one line). Ctrl-C ends the command."""
+                index_beside: bool = False, then: Callable[[], None] | None = None,
+                done: Sequence[Path] = (), left: Sequence[Path] = (),
+                ) -> tuple[int, int, IndexBuild | None] | None:
+    """Import one file, its own all-or-nothing unit: (community id, events inserted, the
+    index build left running with `index_beside`), or None when the file failed (reported
+    in one line). Ctrl-C ends the command, naming the files `done` before and `left`."""
     from qunyun.importers.base import ImportFormatError
     from qunyun.importers.detect import open_export
     from qunyun.services.importing import record_import_run
@@ -110,33 +147,37 @@ def _import_one(engine: Engine, file: Path, target: int | str, slug: str, *, cha
     try:
         parsed = open_export(file, chat=chat, tz=tz)
         started = time.perf_counter()
+
+        def trace(conn: Connection, community_id: int, counts: RecordCounts) -> None:
+            record_import_run(conn, community_id=community_id, file=str(file),
+                              fmt=parsed.format, counts=counts, skipped=parsed.stats.skipped)
+
         with _collector_paused():
-            community_id, counts = _run(engine, target, parsed, strict=strict,
-                                        stop=interrupt.hit, hold=hold, then=then)
+            community_id, counts, indexing = _run(
+                engine, target, parsed, strict=strict, stop=interrupt.hit, hold=hold,
+                then=then, trace=trace, index_beside=index_beside)
         elapsed = time.perf_counter() - started
     except KeyboardInterrupt:
-        _interrupted(file)
+        _interrupted(file, done, left)
     except ImportFormatError as exc:
         err_console.print(f"[red]✗[/] {exc}{_NOTHING}", highlight=False)
         return None
     except write_errors() as exc:
         if interrupt.hit() or _ctrl_c_in(exc):  # the driver saw the Ctrl-C first
-            _interrupted(file)
+            _interrupted(file, done, left)
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         err_console.print(f"[red]✗[/] {file}: 写入数据库失败 / could not write to the database: "
                           f"{reason}{_NOTHING}", highlight=False)
         return None
     except Exception as exc:  # a parser's bug in one file never stops the files after it
         if interrupt.hit() or _ctrl_c_in(exc):
-            _interrupted(file)
+            _interrupted(file, done, left)
         reason = (str(exc).strip().splitlines() or [""])[0][:200]
         err_console.print(f"[red]✗[/] {file}: 无法读取这个文件 / could not read this file "
                           f"({type(exc).__name__}: {reason}){_NOTHING}", highlight=False)
         return None
-    record_import_run(engine, community_id=community_id, file=str(file), fmt=parsed.format,
-                      counts=counts, skipped=parsed.stats.skipped)
     _summary(parsed, counts, slug, elapsed)
-    return community_id, counts.inserted
+    return community_id, counts.inserted, indexing
 
 
 @contextmanager
@@ -175,9 +216,18 @@ def _ctrl_c_in(exc: BaseException) -> bool:
     return False
 
 
-def _interrupted(file: Path) -> NoReturn:
-    err_console.print(f"\n[yellow]中断 interrupted[/]: {file} 没有写入任何数据；重新运行即可"
-                      " / nothing was written, run again to resume", highlight=False)
+def _interrupted(file: Path, done: Sequence[Path] = (), left: Sequence[Path] = ()) -> NoReturn:
+    """Ctrl-C: which file was rolled back, which were imported before it (they stay), which
+    never started. Running the same command again imports what is missing: what is already
+    in the log is recognised and not recorded twice."""
+    lines = [f"\n[yellow]中断 interrupted[/]: {file} 没有写入任何数据 / nothing of it was written"]
+    if done:
+        lines.append(f"  已导入 imported (kept): {', '.join(str(f) for f in done)}")
+    if left:
+        lines.append(f"  未开始 not started: {', '.join(str(f) for f in left)}")
+    lines.append("  再运行同一命令即可补上，已导入的不会重复 / run the same command again to import "
+                 "the rest: nothing is recorded twice")
+    err_console.print("\n".join(lines), highlight=False)
     raise typer.Exit(130)
 
 
@@ -240,7 +290,8 @@ def _then(batches: Iterable[EventBatch], action: Callable[[], None]) -> Iterator
 
 def _run(engine: Engine, target: int | str, parsed: ParsedExport, *, strict: bool,
          stop: Callable[[], bool], hold: HeldLog | None = None,
-         then: Callable[[], None] | None = None) -> tuple[int, RecordCounts]:
+         then: Callable[[], None] | None = None, trace: Trace | None = None,
+         index_beside: bool = False) -> Imported:
     from qunyun.services.importing import import_into
 
     show = os.environ.get("QUNYUN_PROGRESS", "1") != "0"
@@ -256,7 +307,8 @@ def _run(engine: Engine, target: int | str, parsed: ParsedExport, *, strict: boo
         if then is not None:
             batches = _then(batches, then)
         return import_into(engine, community=target, batches=batches, on_progress=advance,
-                           stop=stop, hold=hold, name=parsed.group.name)
+                           stop=stop, hold=hold, name=parsed.group.name, trace=trace,
+                           index_beside=index_beside)
 
 
 _UNIT = {"line": "行 lines", "message": "条消息 messages"}

@@ -15,8 +15,9 @@ GIL hand-offs made a million-event import slower.)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from typing import NamedTuple
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from qunyun.event_batch import BATCH, EventBatch, batched, prefetched
 from qunyun.events import Event
@@ -24,6 +25,7 @@ from qunyun.services import audit
 from qunyun.services.ingest import EventRecorder, RecordCounts
 from qunyun.storage.community import communities as community_repo
 from qunyun.storage.events.frames import HeldLog
+from qunyun.storage.events.indexes import IndexBuild
 from qunyun.storage.events.staging import open_staging
 
 
@@ -46,6 +48,18 @@ def import_batches(
             staging.close()
 
 
+class Imported(NamedTuple):
+    """What `import_into` did: the community, the counts, and the index build it left
+    running (`index_beside`), or None."""
+
+    community_id: int
+    counts: RecordCounts
+    indexing: IndexBuild | None
+
+
+Trace = Callable[[Connection, int, RecordCounts], None]
+
+
 def import_into(
     engine: Engine,
     *,
@@ -55,16 +69,25 @@ def import_into(
     stop: Callable[[], bool] | None = None,
     hold: HeldLog | None = None,
     name: str | None = None,
-) -> tuple[int, RecordCounts]:
+    trace: Trace | None = None,
+    index_beside: bool = False,
+) -> Imported:
     """`import_batches` into a community given by id, or by the slug of one to create: then
     it is created in the import's own transaction, so a failed import into an empty
     database leaves no community behind. A created community is called `name` (the chat's
     name in the export) where there is one; the slug stays its command-line id. `stop` is
     asked between batches and before the commit (a Ctrl-C the caller noted): when it says
     so, KeyboardInterrupt is raised there, in Python, and the transaction rolls back
-    cleanly. Returns (community id, counts)."""
+    cleanly. `trace(conn, community_id, counts)` writes the import's record (the audit
+    log's) in the same transaction, so there is one exactly when the events are there.
+
+    A new database's first import on SQLite builds the event log's member indexes after
+    the events (`staging`); by default before its commit. With `index_beside` it commits
+    first and leaves the build running in a thread (`Imported.indexing`: the caller
+    `wait`s for it), so the caller's next work overlaps it (`qunyun import --report`,
+    issue 12; `storage.events.indexes`)."""
     with engine.connect() as conn:
-        staging = open_staging(conn, owns_transaction=True)
+        staging = open_staging(conn, owns_transaction=True, indexes_after_commit=index_beside)
         try:
             with conn.begin():
                 if isinstance(community, str):
@@ -77,11 +100,14 @@ def import_into(
                 counts = EventRecorder(community_id=community_id).record_batches(
                     conn, _checked(prefetched(batches), stop), staging=staging,
                     on_batch=on_progress, hold=hold)
+                if trace is not None:
+                    trace(conn, community_id, counts)
                 if stop is not None and stop():
                     raise KeyboardInterrupt
-                return community_id, counts
+            unbuilt = staging.unbuilt
         finally:
             staging.close()
+    return Imported(community_id, counts, IndexBuild(engine, unbuilt) if unbuilt else None)
 
 
 def _name(name: str | None) -> str | None:
@@ -114,15 +140,15 @@ def import_events(
 
 
 def record_import_run(
-    engine: Engine, *, community_id: int, file: str, fmt: str, counts: RecordCounts,
+    conn: Connection, *, community_id: int, file: str, fmt: str, counts: RecordCounts,
     skipped: int, operator: str = "cli",
 ) -> None:
-    """Leave a trace of the import in the audit log (what was read, from where)."""
-    with engine.begin() as conn:
-        audit.record_operator_action(
-            conn, community_id=community_id, operator=operator, action="import",
-            reason=f"导入聊天记录 {file}",  # the console reads it back in English
-            evidence={"file": file, "format": fmt, "read": counts.seen,
-                      "new": counts.inserted, "already_known": counts.duplicates,
-                      "by_kind": counts.by_kind, "skipped_lines": skipped},
-        )
+    """Leave a trace of the import in the audit log (what was read, from where), on `conn`
+    (the import's own transaction: `import_into`'s `trace`)."""
+    audit.record_operator_action(
+        conn, community_id=community_id, operator=operator, action="import",
+        reason=f"导入聊天记录 {file}",  # the console reads it back in English
+        evidence={"file": file, "format": fmt, "read": counts.seen,
+                  "new": counts.inserted, "already_known": counts.duplicates,
+                  "by_kind": counts.by_kind, "skipped_lines": skipped},
+    )

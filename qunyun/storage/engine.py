@@ -101,6 +101,9 @@ def make_engine(url: str | None = None, *, check: bool = True) -> Engine:
     if backend == "postgresql":
         kwargs["connect_args"] = {"connect_timeout": 5}
         kwargs["pool_pre_ping"] = True
+        from qunyun.storage.tables import for_postgresql
+
+        for_postgresql()  # the partial indexes' predicates (see `tables.partial_index`)
     try:
         engine = create_engine(parsed, **kwargs)
     except (ImportError, NoSuchModuleError) as exc:  # e.g. postgresql+psycopg2:// (not installed)

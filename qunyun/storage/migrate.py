@@ -86,7 +86,8 @@ def _create_new(engine: Engine, heads: set[str]) -> None:
     from qunyun.storage.schema import metadata
 
     with engine.begin() as conn:
-        metadata.create_all(conn)
+        # A new, empty database: no table is there to check for (~35 ms less, issue 12).
+        metadata.create_all(conn, checkfirst=False)
         conn.execute(text(
             "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
             "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"))

@@ -28,6 +28,9 @@ from sqlalchemy import (
 # An imported message (every importer's source is `import:<platform>:<chat>`): the
 # predicate of `ix_events_member_imported`, and the count's WHERE spelled the same.
 IMPORTED_MESSAGE = "kind = 'message' AND source LIKE 'import:%'"
+# An event that did not come from an import (the bot's, a live adapter's): the predicate
+# of `ix_events_group_live`, and `storage.community.imported`'s WHERE spelled the same.
+LIVE_EVENT = "source NOT LIKE 'import:%'"
 
 metadata = MetaData(
     naming_convention={
@@ -37,6 +40,23 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
+
+def partial_index(name: str, *columns: str, where: str) -> Index:
+    """An index over the rows where `where` (SQL, spelled as the queries spell it) holds.
+    Declared for SQLite here; `for_postgresql` adds the same predicate for PostgreSQL when
+    an engine for it is made: naming `postgresql_where` here would load SQLAlchemy's
+    PostgreSQL dialect in every SQLite command (~17 ms at start, issue 12)."""
+    return Index(name, *columns, sqlite_where=text(where), info={"where": where})
+
+
+def for_postgresql() -> None:
+    """Give every partial index its PostgreSQL predicate (idempotent)."""
+    for table in metadata.tables.values():
+        for index in table.indexes:
+            where = index.info.get("where")
+            if where is not None:
+                index.dialect_options["postgresql"]["where"] = text(where)
+
 
 # BigInteger ids on PostgreSQL, INTEGER PRIMARY KEY (rowid) on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -141,16 +161,20 @@ events = Table(
     # A member's joins (the member page's inviters) without reading all their events:
     # partial (joins are a few in a hundred events) and covering, so that the planner
     # prefers it to ix_events_member; the query spells `kind = 'join'` as a literal.
-    Index("ix_events_member_joins", "member_id", "ts_ms", "related_member_id",
-          sqlite_where=text("kind = 'join'"), postgresql_where=text("kind = 'join'")),
+    partial_index("ix_events_member_joins", "member_id", "ts_ms", "related_member_id",
+                  where="kind = 'join'"),
     # A member's imported messages (`!积分`, member 360): counted from this index alone;
     # the query spells both conditions as literals, as here (events_0003).
-    Index("ix_events_member_imported", "member_id", "kind",
-          sqlite_where=text(IMPORTED_MESSAGE), postgresql_where=text(IMPORTED_MESSAGE)),
+    partial_index("ix_events_member_imported", "member_id", "kind", where=IMPORTED_MESSAGE),
     # The group page's whole-group mutes (rare): found without walking a group's events.
     # `kind` in the key (console_0005): the planner then prefers it to ix_events_group_ts.
-    Index("ix_events_group_mutes", "group_id", "kind", "ts_ms",
-          sqlite_where=text("kind = 'group_mute'"), postgresql_where=text("kind = 'group_mute'")),
+    partial_index("ix_events_group_mutes", "group_id", "kind", "ts_ms",
+                  where="kind = 'group_mute'"),
+    # Which groups have live events (`storage.community.imported`): one look into this
+    # index instead of a walk over every event of an imported group (26 ms for a group of
+    # 200k, on every report and group list; events_0004). Covering, so that the planner
+    # prefers it to ix_events_group_ts whatever order the indexes were made in.
+    partial_index("ix_events_group_live", "group_id", "source", where=LIVE_EVENT),
 )
 
 audit_log = Table(

@@ -1,8 +1,11 @@
 """A new database's first import builds the event log's member indexes after its rows are
-in, inside the import's transaction (issue 12: the merge into an empty log in less CPU).
-What an operator relies on: the log ends with every index a new schema has, holding
-every row (the console's member pages and `!积分` read them), the same rows as an import
-that kept the indexes, and a failed import leaves the schema as it was."""
+in, inside the import's transaction (issue 12: the merge into an empty log in less CPU),
+or, with `--report`, after its commit, beside the report. What an operator relies on:
+the log ends with every index a new schema has, holding every row (the console's member
+pages and `!积分` read them), the same rows as an import that kept the indexes, one record
+of the import in the audit log exactly when its events are there, and a failed import
+leaves the schema as it was; indexes a killed or failed build left out are built again
+at the next start."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from typer.testing import CliRunner
 from qunyun.app import open_database
 from qunyun.cli import app
 from qunyun.samples import write_telegram_export
-from qunyun.storage.events import staging
+from qunyun.storage.events import indexes, staging
 
 ENV = {"QUNYUN_PROGRESS": "0"}
 
@@ -102,3 +105,71 @@ def test_a_failed_first_import_leaves_the_schema_and_writes_nothing(
     result = _import(db, export)
     assert result.exit_code == 1 and "the disk broke here" in result.output
     assert _indexes(db) == schema and _events(db) == []
+
+
+def _audit(db: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT action, community_id FROM audit_log").fetchall()
+
+
+def test_import_with_report_builds_the_indexes_beside_the_report(
+        tmp_path: Path, export: Path) -> None:
+    fresh = tmp_path / "fresh.db"
+    open_database(f"sqlite:///{fresh}").dispose()
+    db, out = tmp_path / "q.db", tmp_path / "report"
+    result = CliRunner().invoke(app, ["import", str(export), "--db", f"sqlite:///{db}",
+                                      "--community", "c", "--report", str(out)], env=ENV)
+    assert result.exit_code == 0, result.output
+    assert (out / "report.html").exists() and (out / "report.json").exists()
+    assert _indexes(db) == _indexes(fresh)
+    assert _audit(db) == [("import", 1)]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_indexes_a_killed_build_left_out_are_built_at_the_next_start(
+        tmp_path: Path, export: Path) -> None:
+    db = tmp_path / "q.db"
+    assert _import(db, export).exit_code == 0
+    built = _indexes(db)
+    with sqlite3.connect(db) as conn:  # as a process killed between commit and build
+        for name in indexes.DEFERRED_INDEXES:
+            conn.execute(f"DROP INDEX {name}")
+    assert indexes.missing(open_database(f"sqlite:///{db}")) == []
+    assert _indexes(db) == built
+
+
+def test_a_failed_build_beside_the_report_is_said_and_heals(
+        tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db, out = tmp_path / "q.db", tmp_path / "report"
+    real_run = indexes.IndexBuild._run
+
+    def broken(self: Any) -> None:
+        self.statements = ["CREATE INDEX ix_broken ON no_such_table (x)"]
+        real_run(self)
+
+    with monkeypatch.context() as m:
+        m.setattr(indexes.IndexBuild, "_run", broken)
+        result = CliRunner().invoke(app, ["import", str(export), "--db", f"sqlite:///{db}",
+                                          "--community", "c", "--report", str(out)], env=ENV)
+    assert result.exit_code == 0, result.output
+    assert "the events are all written" in result.output and "Traceback" not in result.output
+    assert (out / "report.html").exists() and len(_events(db)) > 500
+    assert {name for name, _ in _indexes(db)}.isdisjoint(indexes.DEFERRED_INDEXES)
+    open_database(f"sqlite:///{db}").dispose()  # the next start
+    assert {name for name, _ in _indexes(db)} >= set(indexes.DEFERRED_INDEXES)
+
+
+def test_a_failed_import_leaves_no_record_of_itself(
+        tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "q.db"
+    real = staging._SqliteScratch.merge
+
+    def fail(self: Any) -> int:
+        real(self)
+        raise RuntimeError("the disk broke at the end")
+
+    monkeypatch.setattr(staging._SqliteScratch, "merge", fail)
+    result = _import(db, export)
+    assert result.exit_code == 1 and "the disk broke at the end" in result.output
+    assert _events(db) == [] and _audit(db) == []

@@ -33,7 +33,7 @@ def test_a_database_with_4_kib_pages_keeps_them_and_imports(tmp_path: Path) -> N
         conn.execute("PRAGMA journal_mode=WAL")
     engine = open_database(f"sqlite:///{db}")
     export = write_telegram_export(tmp_path / "result.json", messages=300, senders=20, days=10)
-    _cid, counts = import_into(engine, community="c", batches=open_export(export).batches)
+    counts = import_into(engine, community="c", batches=open_export(export).batches).counts
     engine.dispose()
     assert counts.inserted == counts.seen > 300
     assert _page_size(db) == 4096

@@ -7,10 +7,10 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from qunyun.storage.bot.tables import bot_level_marks, bot_point_totals, bot_points
 from qunyun.storage.prepared import Prepared
+from qunyun.storage.sql import upsert_for
 from qunyun.storage.tables import members
 
 LEDGERS = ("participation", "contribution")
@@ -27,7 +27,7 @@ def day_sum(conn: Connection, *, member_id: int, action: str, day: str) -> int:
 
 def _add_to_totals(ledger: str) -> Prepared:
     def build(dialect: str) -> Any:
-        upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        upsert = upsert_for(dialect)
         column = bot_point_totals.c[ledger]
         return (
             upsert(bot_point_totals)
@@ -131,7 +131,7 @@ def raise_level_mark(conn: Connection, *, community_id: int, member_id: int, min
     unless a level as high was recorded before. True when the mark rose: one statement, so
     two processes crediting the same member cannot both announce it."""
     dialect = conn.dialect.name
-    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = upsert_for(dialect)
     query = upsert(bot_level_marks).values(
         member_id=member_id, community_id=community_id, min_points=min_points,
         level=level[:100], at_ms=at_ms)

@@ -121,7 +121,14 @@ class Reader:
         self.held = held
 
     def __enter__(self) -> Reader:
-        self._adbc = _adbc_connect(self.engine)
+        # With a held log the few reads left go through the engine's own driver: ADBC
+        # links a second copy of SQLite, blind to the locks of this process's other
+        # connections to the file (POSIX locks are per process), and `qunyun import
+        # --report` builds the log's indexes on one of those while the report reads
+        # (`storage.events.indexes`): a reader the writer cannot see may find the WAL
+        # checkpointed under it.
+        sqlite_held = self.held is not None and self.engine.url.get_backend_name() == "sqlite"
+        self._adbc = None if sqlite_held else _adbc_connect(self.engine)
         if self._adbc is None:
             self._sa = self.engine.connect()
         elif self.engine.url.get_backend_name() == "postgresql":
@@ -228,10 +235,11 @@ class HeldLog:
         """The rows with their ids, as the database now holds them, or None."""
         if not self.complete or inserted != self.rows or not self.rows:
             return None
-        bounds = read_frame(engine, "SELECT COUNT(*), MIN(id), MAX(id) FROM events "
-                            f"WHERE community_id = {int(community_id)}",
-                            {"n": pl.Int64, "low": pl.Int64, "high": pl.Int64})
-        n, low, high = bounds.row(0)
+        # Through the engine's own driver, as the held report reads (see `Reader`).
+        with engine.connect() as conn:
+            n, low, high = conn.exec_driver_sql(
+                "SELECT COUNT(*), MIN(id), MAX(id) FROM events "
+                f"WHERE community_id = {int(community_id)}").one()
         if n != self.rows or low is None or high - low + 1 != self.rows:
             return None
         strings = [name for name in HELD_COLUMNS if EVENT_SCHEMA[name] == pl.String]

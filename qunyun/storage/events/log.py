@@ -7,17 +7,16 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Select, func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 
 from qunyun.storage.prepared import Prepared
+from qunyun.storage.sql import upsert_for
 from qunyun.storage.tables import IMPORTED_MESSAGE, events, groups
 
 DEDUPE_KEY = ("source", "source_event_id", "community_id")  # uq_events_community_source_key
 
 
 def _append_one(dialect: str) -> Any:
-    module = postgresql if dialect == "postgresql" else sqlite
-    return (module.insert(events)
+    return (upsert_for(dialect)(events)
             .on_conflict_do_nothing(index_elements=list(DEDUPE_KEY))
             .returning(events.c.id))
 

@@ -29,6 +29,7 @@ import polars as pl
 from sqlalchemy import Connection
 
 from qunyun.storage.events import log as eventlog
+from qunyun.storage.events.indexes import DEFERRED_INDEXES
 
 COLUMNS = eventlog.BULK_COLUMNS
 _NAMES = ", ".join(COLUMNS)
@@ -46,6 +47,12 @@ class Staging:
 
     def close(self) -> None:
         """Release what staging holds (after the caller's commit or rollback)."""
+
+    @property
+    def unbuilt(self) -> list[str]:
+        """CREATE INDEX statements `merge` left for after the commit (`indexes_after_commit`):
+        the caller runs them (`storage.events.indexes.IndexBuild`) once it committed."""
+        return []
 
 
 class _DirectRows(Staging):
@@ -78,8 +85,9 @@ class _SqliteScratch(Staging):
     ALIAS = "qunyun_staging"
     FILES = 8  # scratch files attached at most (SQLITE_MAX_ATTACHED is 10)
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, indexes_after_commit: bool = False) -> None:
         self.conn = conn
+        self.indexes_after_commit = indexes_after_commit
         _remove_leftovers()
         self.dir = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))
         self.adbc: Any = None  # the current file's ADBC connection, used by the writer only
@@ -171,13 +179,17 @@ class _SqliteScratch(Staging):
             self._end_file()
         while self.complete:
             self._merge_next()
-        if self.deferred:
+        if self.deferred and not self.indexes_after_commit:
             driver = self.conn.connection.driver_connection
             assert driver is not None
             for create in self.deferred:  # in the import's transaction, as it was
                 driver.execute(create)
             self.deferred = []
         return self.inserted
+
+    @property
+    def unbuilt(self) -> list[str]:
+        return list(self.deferred or [])
 
     def close(self) -> None:
         try:
@@ -193,20 +205,18 @@ class _SqliteScratch(Staging):
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-# The log's indexes keyed by member: an import's rows reach them in file order, that is at
-# random places in member order, where the other indexes take them nearly in key order.
-DEFERRED_INDEXES = ("ix_events_member", "ix_events_member_imported")
-
-
 def _defer_indexes(driver: Any) -> list[str]:
     """When the event log is empty (a new database's first import), its indexes keyed by
     member are dropped here and built again by `merge` from the same SQL, all in the
-    import's transaction (a failed import rolls the drop back with the rest): building an
+    import's transaction (a failed import rolls the drop back with the rest), or, with
+    `indexes_after_commit`, by the caller after its commit: building an
     index from the filled table sorts once, where keeping it while the rows go in inserts
     into it at a random place for each row. The 200k-message import's merges took 1.17
     CPU-seconds with every index kept, 0.51 + 0.38 to build these two after (SQLite
     alone; issue 12, BENCHMARKS.md), and the 0.51 overlap the reading. A log that holds
-    events keeps its indexes (rebuilding them would cost more than the import)."""
+    events keeps its indexes (rebuilding them would cost more than the import). These are
+    the indexes keyed by member: an import's rows reach them in file order, that is at
+    random places in member order, where the other indexes take them nearly in key order."""
     if driver.execute("SELECT EXISTS (SELECT 1 FROM events)").fetchone()[0]:
         return []
     marks = ", ".join("?" * len(DEFERRED_INDEXES))
@@ -272,13 +282,16 @@ class _PostgresCopy(Staging):
         return inserted
 
 
-def open_staging(conn: Connection, *, owns_transaction: bool) -> Staging:
+def open_staging(conn: Connection, *, owns_transaction: bool,
+                 indexes_after_commit: bool = False) -> Staging:
     """Staging for rows written on `conn`. `owns_transaction`: the caller commits right after
-    `merge` and then calls `close` (what lets SQLite use its scratch file)."""
+    `merge` and then calls `close` (what lets SQLite use its scratch file).
+    `indexes_after_commit`: indexes a first import dropped are not built again by `merge`
+    but left in `unbuilt`, for the caller to build once it committed."""
     if conn.dialect.name == "postgresql":
         return _PostgresCopy(conn)
     database = conn.engine.url.database
     if conn.dialect.name == "sqlite" and owns_transaction and database not in (None, "",
                                                                               ":memory:"):
-        return _SqliteScratch(conn)
+        return _SqliteScratch(conn, indexes_after_commit=indexes_after_commit)
     return _DirectRows(conn)
