@@ -327,8 +327,9 @@ def _report_json(out: Path) -> dict[str, Any]:
 def test_import_with_report_reuses_the_imported_frames_only_when_they_are_the_whole_log(
         db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`import FILE --report` builds the report from the frames it just wrote when the
-    community's log is exactly them, and the report is the one read from the database
-    (SQLite and PostgreSQL); a second file or a re-import falls back to reading it."""
+    event log is exactly them, and the report is the one read from the database
+    (SQLite and PostgreSQL); a second file, a re-import or another community's events
+    beside them fall back to reading it."""
     from qunyun.samples import write_telegram_export
     from qunyun.storage.events import frames
 
@@ -367,3 +368,13 @@ def test_import_with_report_reuses_the_imported_frames_only_when_they_are_the_wh
         assert True not in used
         run("report", "--out", str(tmp_path / "read"))
         assert _report_json(tmp_path / "again") == _report_json(tmp_path / "read")
+    # A community of its own, in a database that holds another's events: read back too.
+    used.clear()
+    beside = runner.invoke(app, ["import", str(second), "--db", db_url, "--community", "club",
+                                 "--report", str(tmp_path / "club")], env=env)
+    assert beside.exit_code == 0, beside.output
+    assert True not in used
+    read = runner.invoke(app, ["report", "--db", db_url, "--community", "club", "--out",
+                               str(tmp_path / "club-read")], env=env)
+    assert read.exit_code == 0, read.output
+    assert _report_json(tmp_path / "club") == _report_json(tmp_path / "club-read")
