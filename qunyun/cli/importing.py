@@ -73,33 +73,54 @@ def import_cmd(
             else:
                 target, inserted, indexing = outcome
                 held = (hold, inserted) if hold is not None else None
-        if report is not None and isinstance(target, int):
-            # The report of everything the community now holds, as `qunyun report` writes
-            # it; in this process, so the interpreter, libraries and database are opened
-            # once, and when the community holds just what the last file wrote, from its
-            # frames.
-            from qunyun.cli.report import full_report
+    if report is not None and isinstance(target, int):
+        # The report of everything the community now holds, as `qunyun report` writes it;
+        # in this process, so the interpreter, libraries and database are opened once, and
+        # when the community holds just what the last file wrote, from its frames. Outside
+        # the import's Ctrl-C handler: a Ctrl-C here stops the report at once.
+        from qunyun.cli.report import full_report
 
-            try:
-                log = held[0].log(engine, community_id=target, inserted=held[1]) if held else None
-                held = None
-                full_report(engine, target, slug, report, held=log)
-            finally:
-                _indexes_done(indexing, interrupt)
-        else:
-            _indexes_done(indexing, interrupt)
+        try:
+            if interrupt.hit():  # after the last commit, before the report
+                raise KeyboardInterrupt
+            log = held[0].log(engine, community_id=target, inserted=held[1]) if held else None
+            held = None
+            full_report(engine, target, slug, report, held=log)
+        except KeyboardInterrupt:
+            _report_interrupted(indexing, slug, report)
+    _indexes_done(indexing)
     if failures:
         raise typer.Exit(1)
 
 
-def _indexes_done(indexing: IndexBuild | None, interrupt: _Interrupt) -> None:
+def _report_interrupted(indexing: IndexBuild | None, slug: str, out: Path) -> NoReturn:
+    """Ctrl-C during `--report`: the events are committed; the report is not finished, and
+    an index build beside it is cancelled (the next start builds it)."""
+    unbuilt = False
+    if indexing is not None:
+        indexing.cancel()
+        try:
+            indexing.wait()
+        except BaseException:  # cancelled (or failed): built at the next start
+            unbuilt = True
+    later = ("；成员索引下次启动时自动建好 / the member indexes are built at the next start"
+             if unbuilt else "")
+    err_console.print(
+        f"\n[yellow]中断 interrupted[/]: 聊天记录已全部写入，报告没有写完；再运行 qunyun report"
+        f"（同样的 --db，--community {slug} --out {out}）即可生成 / the events are all written, "
+        f"the report was not finished: run qunyun report with the same --db, --community "
+        f"{slug} --out {out}{later}", highlight=False)
+    raise typer.Exit(130)
+
+
+def _indexes_done(indexing: IndexBuild | None) -> None:
     """Wait for the member indexes built beside the report. The events are committed
     whatever happens here: a failed or interrupted build is said, and the next start
     builds the indexes (`storage.events.indexes.restore_missing`)."""
     if indexing is None:
         return
     try:
-        indexing.wait(stop=interrupt.hit)
+        indexing.wait()
     except KeyboardInterrupt:
         err_console.print("\n[yellow]中断 interrupted[/]: 聊天记录已全部写入；成员索引下次启动时自动建好"
                           " / the events are all written; the member indexes are built at the "

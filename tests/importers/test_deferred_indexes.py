@@ -173,3 +173,30 @@ def test_a_failed_import_leaves_no_record_of_itself(
     result = _import(db, export)
     assert result.exit_code == 1 and "the disk broke at the end" in result.output
     assert _events(db) == [] and _audit(db) == []
+
+
+def test_ctrl_c_during_the_report_keeps_the_events_and_says_what_to_run(
+        tmp_path: Path, export: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first Ctrl-C after the events are committed stops the report at once (it is not
+    noted and ignored as during the import's batches): exit 130, the events and their audit
+    record kept, the command that writes the report named, the indexes whole by the next
+    start."""
+    from qunyun.cli import report as report_cmd
+
+    db, out = tmp_path / "q.db", tmp_path / "report"
+    whole = tmp_path / "whole.db"
+    assert _import(whole, export).exit_code == 0
+
+    def pressed(*_args: Any, **_kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report_cmd, "full_report", pressed)
+    result = CliRunner().invoke(app, ["import", str(export), "--db", f"sqlite:///{db}",
+                                      "--community", "c", "--report", str(out)], env=ENV)
+    assert result.exit_code == 130, result.output
+    assert "the events are all written" in result.output
+    assert "qunyun report" in result.output and str(out) in result.output
+    assert "Traceback" not in result.output
+    assert _events(db) == _events(whole) and _audit(db) == [("import", 1)]
+    open_database(f"sqlite:///{db}").dispose()  # the next start
+    assert _indexes(db) == _indexes(whole)
