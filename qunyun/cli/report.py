@@ -69,13 +69,22 @@ def report_cmd(
     engine = database(db)
     community_id, slug = resolve_community(engine, _community_of(engine, community, chosen_plan),
                                            create=False)
-    if weekly:
-        chosen_plan = chosen_plan or _stored_plan(engine, community_id)
-        started = time.perf_counter()
-        _weekly(engine, community_id, slug, chosen_plan, moment, tz, out, pdf)
-        err_console.print(f"用时 took {time.perf_counter() - started:.2f} s", highlight=False)
-        return
-    full_report(engine, community_id, slug, out, plan=chosen_plan, as_of=moment, tz=tz, pdf=pdf)
+    try:
+        if weekly:
+            chosen_plan = chosen_plan or _stored_plan(engine, community_id)
+            started = time.perf_counter()
+            _weekly(engine, community_id, slug, chosen_plan, moment, tz, out, pdf)
+            err_console.print(f"用时 took {time.perf_counter() - started:.2f} s",
+                              highlight=False)
+            return
+        full_report(engine, community_id, slug, out, plan=chosen_plan, as_of=moment, tz=tz,
+                    pdf=pdf)
+    except KeyboardInterrupt:
+        # Each file is written whole or not at all (`atomic_write`); the database is only read.
+        err_console.print("\n[yellow]中断 interrupted[/]: 报告没有写完，数据库没有改动；再运行同一命令即可"
+                          " / the report was not finished and the database is unchanged: run "
+                          "the same command again", highlight=False)
+        raise typer.Exit(130) from None
 
 
 def _community_of(engine: Engine, community: str | None, plan: Plan | None) -> str | None:

@@ -194,6 +194,34 @@ def test_cli_import_then_report(tmp_path: Path) -> None:
     assert missing.exit_code != 0 and "nope" in missing.output
 
 
+def test_ctrl_c_during_a_report_says_so_and_leaves_the_last_report_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while `qunyun report` builds: one line in both languages, exit 130, and the
+    report files already in the directory are the last whole ones."""
+    from qunyun import analytics
+    from qunyun.samples import write_telegram_export
+
+    export = write_telegram_export(tmp_path / "result.json", messages=400, senders=30, days=10)
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    runner = CliRunner()
+    env = {"QUNYUN_PROGRESS": "0"}
+    out = tmp_path / "report"
+    first = runner.invoke(app, ["import", str(export), "--db", db, "--community", "camp",
+                                "--report", str(out)], env=env)
+    assert first.exit_code == 0, first.output
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def pressed(*_args: Any, **_kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(analytics, "build_report", pressed)
+    result = runner.invoke(app, ["report", "--db", db, "--out", str(out)], env=env)
+    assert result.exit_code == 130
+    assert "中断 interrupted" in result.output and "run the same command again" in result.output
+    assert "Traceback" not in result.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
 def test_import_with_report_writes_the_same_report_as_the_two_commands(tmp_path: Path) -> None:
     """`qunyun import FILE --report DIR` (one process) gives the report `qunyun report`
     writes after a plain import of the same seeded export, file for file."""
