@@ -90,6 +90,10 @@ def import_cmd(
             _report_interrupted(indexing, slug, report)
     _indexes_done(indexing)
     if failures:
+        if len(files) > 1:  # the ✗ lines may be far up, between the other files' tables
+            err_console.print(f"[red]✗[/] {len(files)} 个文件中有 {failures} 个没有导入（见上面的 ✗ 行）"
+                              f" / {failures} of {len(files)} files were not imported (see the ✗ "
+                              "lines above)", highlight=False)
         raise typer.Exit(1)
 
 
@@ -103,13 +107,14 @@ def _report_interrupted(indexing: IndexBuild | None, slug: str, out: Path) -> No
             indexing.wait()
         except BaseException:  # cancelled (or failed): built at the next start
             unbuilt = True
-    later = ("；成员索引下次启动时自动建好 / the member indexes are built at the next start"
-             if unbuilt else "")
+    later = ("；成员索引由下一个打开该数据库的命令自动建好 / the member indexes are built by the "
+             "next command that opens the database" if unbuilt else "")
     err_console.print(
-        f"\n[yellow]中断 interrupted[/]: 聊天记录已全部写入，报告没有写完；再运行 qunyun report"
-        f"（同样的 --db，--community {slug} --out {out}）即可生成 / the events are all written, "
-        f"the report was not finished: run qunyun report with the same --db, --community "
-        f"{slug} --out {out}{later}", highlight=False)
+        f"\n[yellow]中断 interrupted[/]: 聊天记录已全部写入，报告没有生成（{out} 里原有的报告原样保留）；"
+        f"再运行 qunyun report（同样的 --db，--community {slug} --out {out}）即可生成 / the events "
+        f"are all written; the report was not written (a report already in {out} is left as it "
+        f"was): run qunyun report with the same --db, --community {slug} --out {out}{later}",
+        highlight=False)
     raise typer.Exit(130)
 
 
@@ -122,16 +127,16 @@ def _indexes_done(indexing: IndexBuild | None) -> None:
     try:
         indexing.wait()
     except KeyboardInterrupt:
-        err_console.print("\n[yellow]中断 interrupted[/]: 聊天记录已全部写入；成员索引下次启动时自动建好"
-                          " / the events are all written; the member indexes are built at the "
-                          "next start", highlight=False)
+        err_console.print("\n[yellow]中断 interrupted[/]: 聊天记录已全部写入；成员索引由下一个打开该数据库"
+                          "的命令自动建好 / the events are all written; the member indexes are "
+                          "built by the next command that opens the database", highlight=False)
         raise typer.Exit(130) from None
     except Exception as exc:
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        err_console.print(f"[yellow]⚠[/] 聊天记录已全部写入，但成员索引没能建好（{reason}）；下次启动时"
-                          f"自动重建 / the events are all written, but the member indexes could "
-                          f"not be built ({reason}); they are built at the next start",
-                          highlight=False)
+        err_console.print(f"[yellow]⚠[/] 聊天记录已全部写入，但成员索引没能建好（{reason}）；下一个打开"
+                          f"该数据库的命令会自动重建 / the events are all written, but the member "
+                          f"indexes could not be built ({reason}); the next command that opens "
+                          f"the database builds them", highlight=False)
 
 
 _NOTHING = "\n  本文件没有写入任何数据 / nothing from this file was written"
@@ -388,6 +393,14 @@ def _summary(parsed: ParsedExport, counts: RecordCounts, slug: str, elapsed: flo
         out_console.print(f"  发送者有歧义 ambiguous sender {s.ambiguous_authors:,} 行 lines, "
                           f"按第一段读 read as the first segment：第 line {shown}{more}",
                           highlight=False)
-    for name, ids in list(s.ambiguous_names.items())[:5]:
-        out_console.print(f"  名字有歧义 ambiguous name {name!r}: {', '.join(ids)}",
-                          highlight=False)
+    if s.ambiguous_names:
+        # A system line ("A invited B") names B by display name; when several accounts
+        # used that name it cannot say which, and B is kept as a member of its own.
+        named = list(s.ambiguous_names.items())
+        shown = "；".join(f"{name!r}（{', '.join(ids)}）" for name, ids in named[:5])
+        more = (f" …（还有 {len(named) - 5:,} 个 and {len(named) - 5:,} more）"
+                if len(named) > 5 else "")
+        out_console.print(f"  名字有歧义 ambiguous names {len(named):,} 个：系统消息按名字提到的人有多个"
+                          f"账号同名，无法确定是谁，各单独记为一位成员 / a service line names "
+                          f"someone whose name several accounts used, so each such name is kept "
+                          f"as a member of its own：{shown}{more}", highlight=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
@@ -74,16 +74,17 @@ def report_cmd(
             chosen_plan = chosen_plan or _stored_plan(engine, community_id)
             started = time.perf_counter()
             _weekly(engine, community_id, slug, chosen_plan, moment, tz, out, pdf)
-            err_console.print(f"用时 took {time.perf_counter() - started:.2f} s",
-                              highlight=False)
+            took = time.perf_counter() - started
+            err_console.print(f"周报用时 the weekly report took {took:.2f} s", highlight=False)
             return
         full_report(engine, community_id, slug, out, plan=chosen_plan, as_of=moment, tz=tz,
                     pdf=pdf)
     except KeyboardInterrupt:
         # Each file is written whole or not at all (`atomic_write`); the database is only read.
-        err_console.print("\n[yellow]中断 interrupted[/]: 报告没有写完，数据库没有改动；再运行同一命令即可"
-                          " / the report was not finished and the database is unchanged: run "
-                          "the same command again", highlight=False)
+        err_console.print(f"\n[yellow]中断 interrupted[/]: 报告没有生成（{out} 里原有的报告原样保留），"
+                          f"数据库没有改动；再运行同一命令即可 / the report was not written (a "
+                          f"report already in {out} is left as it was) and the database is "
+                          "unchanged: run the same command again", highlight=False)
         raise typer.Exit(130) from None
 
 
@@ -156,15 +157,23 @@ def full_report(engine: Engine, community_id: int, slug: str, out: Path, *,
         f"[bold]{slug}[/]: {c['messages']:,} 条消息 messages · {c['senders']:,} 人发言 senders · "
         f"当前成员 members {c['member_count']:,}（已离开 left {c['members_left']:,}，累计 ever "
         f"{c['members_ever']:,}）· 健康分 health "
-        f"{'—' if c['health']['score'] is None else c['health']['score']} "
-        f"（{c['health']['stage_name'] or '—'}）", highlight=False)
+        f"{'—' if c['health']['score'] is None else c['health']['score']}"
+        f"（{_stage(c['health'])}）", highlight=False)
     if c["health"]["dying"]["warning"]:
         out_console.print(f"[red]⚠ {c['health']['dying']['reason']}[/]", highlight=False)
     if pdf:
         paths["pdf"] = _print_pdf(paths["html"], out / "report.pdf", settle_ms=1500)
     for kind, path in paths.items():
         out_console.print(f"  {kind:4} {path}", highlight=False)
-    err_console.print(f"用时 took {elapsed:.2f} s", highlight=False)
+    err_console.print(f"报告用时 the report took {elapsed:.2f} s", highlight=False)
+
+
+def _stage(health: dict[str, Any]) -> str:
+    """The health stage in both languages (its id is the English word: 热寂 declining)."""
+    name, stage = health.get("stage_name"), health.get("stage")
+    if not name:
+        return "—"
+    return f"{name} {str(stage).replace('_', ' ')}" if stage else str(name)
 
 
 def _name_of(engine: Engine, community_id: int, slug: str) -> str:

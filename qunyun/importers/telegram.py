@@ -361,9 +361,14 @@ class _Reader:
                     if not name:
                         self.stats.skip(index, "被移除成员名为空 / removed member has no name")
                         continue
-                    member = self.by_name(str(name), f"{msg_id}:{n}")
-                    voluntary = actor is not None and (
-                        member.user_id == actor.user_id or name == msg.actor)
+                    # Someone who left by themselves is the actor, named as the actor: not
+                    # looked up by name (a name others share would count a member of its
+                    # own that no event holds; issue 12 walk16).
+                    voluntary = actor is not None and name == msg.actor
+                    member = actor if voluntary and actor else self.by_name(
+                        str(name), f"{msg_id}:{n}")
+                    voluntary = voluntary or (actor is not None
+                                              and member.user_id == actor.user_id)
                     self.stats.leaves += 1
                     yield MemberLeft(**base, source_event_id=f"{msg_id}:{n}",
                                      member=actor if voluntary and actor else member,

@@ -1,7 +1,9 @@
 """Write a built report to a directory: report.json, members.csv, members.xlsx, report.html.
 
 Each file is written to a temporary name and renamed into place, so an interrupted run
-never leaves a half-written report where the previous one was.
+never leaves a half-written report where the previous one was; the four are made in
+memory first and replaced together, a Ctrl-C in between waiting for the last rename, so
+the directory never holds a mix of this report's files and the previous one's.
 """
 
 from __future__ import annotations
@@ -9,6 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,14 +74,32 @@ def members_xlsx(report: dict[str, Any]) -> bytes:
 
 def write_report(report: dict[str, Any], out: Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "json": out / "report.json",
-        "csv": out / "members.csv",
-        "xlsx": out / "members.xlsx",
-        "html": out / "report.html",
+    files = {
+        "json": (out / "report.json", orjson.dumps(report, option=orjson.OPT_INDENT_2)),
+        "csv": (out / "members.csv", members_csv(report)),
+        "xlsx": (out / "members.xlsx", members_xlsx(report)),
+        "html": (out / "report.html", render_html(report).encode("utf-8")),
     }
-    atomic_write(paths["json"], orjson.dumps(report, option=orjson.OPT_INDENT_2))
-    atomic_write(paths["csv"], members_csv(report))
-    atomic_write(paths["xlsx"], members_xlsx(report))
-    atomic_write(paths["html"], render_html(report).encode("utf-8"))
-    return paths
+    with _ctrl_c_after():
+        for path, data in files.values():
+            atomic_write(path, data)
+    return {kind: path for kind, (path, _) in files.items()}
+
+
+@contextmanager
+def _ctrl_c_after() -> Iterator[None]:
+    """A Ctrl-C (SIGINT) while the block runs is raised when it ends (milliseconds: four
+    writes and renames). Only where Python lets a handler be set (the main thread) and
+    SIGINT is not ignored."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is signal.SIG_IGN):
+        yield
+        return
+    pressed: list[bool] = []
+    previous = signal.signal(signal.SIGINT, lambda _signum, _frame: pressed.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt

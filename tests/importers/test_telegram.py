@@ -165,3 +165,23 @@ def test_the_reaction_fast_path_adds_what_the_event_would() -> None:
     columns = ("source", "source_event_id", "kind", "ts_ms", "group", "actor", "name",
                "related", "text", "ref_id", "payload")
     assert [getattr(by_columns, c) for c in columns] == [getattr(by_event, c) for c in columns]
+
+
+def test_someone_leaving_under_a_shared_name_counts_no_member_of_their_own(
+        engine: Engine, tmp_path: Path) -> None:
+    """A member who left by themselves is the actor of the service line: with a name two
+    accounts use, the import's member count still equals the members it stored, and the
+    name is not reported as ambiguous (issue 12 walk16: 2,018 counted, 2,017 stored)."""
+    messages = [
+        msg(1, **{"from": "小王", "from_id": "user1", "text": "我是第一个小王"}),
+        msg(2, **{"from": "小王", "from_id": "user2", "text": "我是另一个小王"}),
+        service(3, "remove_members", actor="小王", actor_id="user2", members=["小王"]),
+    ]
+    got = load(engine, single(tmp_path / "result.json", messages))
+    stats = got.parsed.stats
+    stored = got.rows("SELECT count(*) FROM members")[0][0]
+    assert len(stats.members) == stored == 2 and stats.ambiguous_names == {}
+    leaves = got.rows("SELECT m.display_name, i.external_id FROM events e JOIN members m "
+                      "ON m.id = e.member_id JOIN identities i ON i.member_id = m.id "
+                      "WHERE e.kind = 'leave'")
+    assert [external for _, external in leaves] == ["user2"]

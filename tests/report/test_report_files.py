@@ -406,3 +406,31 @@ def test_import_with_report_reuses_the_imported_frames_only_when_they_are_the_wh
                                str(tmp_path / "club-read")], env=env)
     assert read.exit_code == 0, read.output
     assert _report_json(tmp_path / "club") == _report_json(tmp_path / "club-read")
+
+
+def test_a_ctrl_c_while_the_files_are_replaced_waits_for_the_last_one(
+        written: tuple[dict[str, Any], dict[str, Path]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The four files are replaced together: a Ctrl-C (SIGINT) that lands between two of
+    them is raised once the last is in place, so the directory never mixes two reports."""
+    import signal
+
+    from qunyun.report import write
+
+    report, paths = written
+    out = paths["json"].parent
+    newer = {**report, "generated_at": "2099-01-01T00:00:00+00:00"}
+    real = write.atomic_write
+    calls: list[Path] = []
+
+    def interrupted_after_the_first(path: Path, data: bytes) -> None:
+        real(path, data)
+        calls.append(path)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(write, "atomic_write", interrupted_after_the_first)
+    with pytest.raises(KeyboardInterrupt):
+        write.write_report(newer, out)
+    assert len(calls) == 4
+    assert orjson.loads(paths["json"].read_bytes())["generated_at"].startswith("2099")
+    assert "2099" in paths["html"].read_text(encoding="utf-8")
