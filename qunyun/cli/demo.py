@@ -213,7 +213,9 @@ def _import_and_report(engine: Engine, out: Path, plan_path: Path) -> None:
                       f" · 30天活跃率 {c['active_ratio']:.0%}",
                       highlight=False)
     if health["dying"]["warning"]:
-        out_console.print(f"[red]⚠ {health['dying']['reason']}[/]", highlight=False)
+        from qunyun.cli.report import dying_line
+
+        out_console.print(f"[red]⚠ {dying_line(health['dying'])}[/]", highlight=False)
     # Each headline number with its reason in one line (issue 11 #3, #4).
     why_health = tour.health_line(report)
     if why_health:

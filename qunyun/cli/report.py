@@ -160,12 +160,21 @@ def full_report(engine: Engine, community_id: int, slug: str, out: Path, *,
         f"{'—' if c['health']['score'] is None else c['health']['score']}"
         f"（{_stage(c['health'])}）", highlight=False)
     if c["health"]["dying"]["warning"]:
-        out_console.print(f"[red]⚠ {c['health']['dying']['reason']}[/]", highlight=False)
+        out_console.print(f"[red]⚠ {dying_line(c['health']['dying'])}[/]", highlight=False)
     if pdf:
         paths["pdf"] = _print_pdf(paths["html"], out / "report.pdf", settle_ms=1500)
     for kind, path in paths.items():
         out_console.print(f"  {kind:4} {path}", highlight=False)
     err_console.print(f"报告用时 the report took {elapsed:.2f} s", highlight=False)
+
+
+def dying_line(dying: dict[str, Any]) -> str:
+    """The dying warning in both languages (the report words it in Chinese; the English is
+    rebuilt from its numbers, as the console shows it)."""
+    from qunyun.web.labels import dying_reason
+
+    chinese, english = dying_reason(dying, "zh"), dying_reason(dying, "en")
+    return f"{chinese} / {english}" if english and english != chinese else chinese
 
 
 def _stage(health: dict[str, Any]) -> str:
