@@ -80,7 +80,7 @@ def report_cmd(
         full_report(engine, community_id, slug, out, plan=chosen_plan, as_of=moment, tz=tz,
                     pdf=pdf)
     except KeyboardInterrupt:
-        # Each file is written whole or not at all (`atomic_write`); the database is only read.
+        # The four files are replaced together (`write_report`); the database is only read.
         err_console.print(f"\n[yellow]中断 interrupted[/]: 报告没有生成（{out} 里原有的报告原样保留），"
                           f"数据库没有改动；再运行同一命令即可 / the report was not written (a "
                           f"report already in {out} is left as it was) and the database is "
@@ -171,7 +171,7 @@ def full_report(engine: Engine, community_id: int, slug: str, out: Path, *,
 def dying_line(dying: dict[str, Any]) -> str:
     """The dying warning in both languages (the report words it in Chinese; the English is
     rebuilt from its numbers, as the console shows it)."""
-    from qunyun.web.labels import dying_reason
+    from qunyun.report.words import dying_reason
 
     chinese, english = dying_reason(dying, "zh"), dying_reason(dying, "en")
     return f"{chinese} / {english}" if english and english != chinese else chinese

@@ -361,18 +361,16 @@ class _Reader:
                     if not name:
                         self.stats.skip(index, "被移除成员名为空 / removed member has no name")
                         continue
-                    # Someone who left by themselves is the actor, named as the actor: not
-                    # looked up by name (a name others share would count a member of its
-                    # own that no event holds; issue 12 walk16).
-                    voluntary = actor is not None and name == msg.actor
-                    member = actor if voluntary and actor else self.by_name(
-                        str(name), f"{msg_id}:{n}")
-                    voluntary = voluntary or (actor is not None
-                                              and member.user_id == actor.user_id)
+                    # Someone who left by themselves is named as the actor: not looked up
+                    # by name (a name others share would count a member of its own that
+                    # no event holds; issue 12 walk16).
+                    member = actor if actor is not None and name == msg.actor else \
+                        self.by_name(str(name), f"{msg_id}:{n}")
+                    by_themselves = actor is not None and member.user_id == actor.user_id
                     self.stats.leaves += 1
                     yield MemberLeft(**base, source_event_id=f"{msg_id}:{n}",
-                                     member=actor if voluntary and actor else member,
-                                     removed_by=None if voluntary else actor)
+                                     member=actor if by_themselves and actor else member,
+                                     removed_by=None if by_themselves else actor)
             else:
                 self.stats.service += 1  # pin_message, migrate_*, edit_group_title …
 

@@ -155,3 +155,33 @@ def group_names(groups: Sequence[Mapping[str, Any]], lang: str = "zh") -> dict[i
         else:
             names[gid] = title
     return names
+
+
+def dying_reason(dying: Mapping[str, Any] | None, lang: str) -> str:
+    """The dying warning's reason (the report words it in Chinese); in English rebuilt from
+    its numbers where the report gives them (the console, the command line)."""
+    d = dying or {}
+    reason = str(d.get("reason") or "")
+    if lang != "en":
+        return reason
+    if d.get("young"):
+        return "less than 14 days of history: too early to judge the trend"
+    if d.get("silent_days"):
+        return "no messages in the last 7 days: the group has gone quiet"
+    if d.get("below_floor_per_day") is not None:
+        return (f"{d['below_floor_per_day']:g} messages a day over the last two weeks, below "
+                "the plan's floor")
+    if d.get("weekly_change") is None:
+        return "activity is steady" if not d.get("warning") else reason
+    parts = []
+    drop = d.get("down_from_peak") or 0
+    if drop >= 0.5:
+        parts.append(f"the last 4 weeks had {drop:.0%} fewer messages than the peak")
+    weeks = d.get("trend_weeks") or 8
+    if d.get("projected_below_floor"):
+        parts.append(f"at this group's trend over the last {weeks} weeks "
+                     f"({d['weekly_change']:+.0%} a week), below the plan's floor around "
+                     f"{d['projected_below_floor']}")
+    else:
+        parts.append(f"about {d['weekly_change']:+.0%} a week over {weeks} weeks")
+    return "; ".join(parts)
